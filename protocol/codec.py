@@ -1,0 +1,91 @@
+"""The one codec: JSON text frames <-> typed messages, raising only ProtocolError."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+from protocol.codes import ErrorCode
+from protocol.messages import ClientMessage, ServerMessage
+
+_encoder = msgspec.json.Encoder()
+_client_decoder = msgspec.json.Decoder(ClientMessage)
+_server_decoder = msgspec.json.Decoder(ServerMessage)
+_ID_RE = re.compile(rb'"id"\s*:\s*(\d{1,18})')
+
+
+class ProtocolError(Exception):
+    """A frame that is not a valid message; `request_id` is its id when one could be read."""
+
+    def __init__(self, code: ErrorCode, message: str, request_id: int = 0) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+
+
+def encode(message: msgspec.Struct) -> bytes:
+    """Serialise a message (or entity) to UTF-8 JSON bytes."""
+    return _encoder.encode(message)
+
+
+def encode_text(message: msgspec.Struct) -> str:
+    """Serialise a message to a str, for websocket text frames."""
+    return _encoder.encode(message).decode()
+
+
+def _as_bytes(data: bytes | str | bytearray | memoryview) -> bytes:
+    if isinstance(data, str):
+        try:
+            return data.encode("utf-8")
+        except UnicodeEncodeError as exc:  # lone surrogates
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, "frame is not valid UTF-8") from exc
+    try:
+        return bytes(data)
+    except Exception as exc:
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, "frame is not bytes or text") from exc
+
+
+def _best_effort_id(raw: bytes) -> int:
+    # A refused message still deserves an error carrying its id when one is legible.
+    match = _ID_RE.search(raw[:512])
+    return int(match.group(1)) if match else 0
+
+
+def _decode(decoder: msgspec.json.Decoder[Any], data: bytes | str | bytearray | memoryview) -> Any:
+    raw = _as_bytes(data)
+    try:
+        return decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, str(exc), _best_effort_id(raw)) from exc
+    except msgspec.DecodeError as exc:
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, f"malformed JSON: {exc}") from exc
+    except Exception as exc:  # defensive: the contract is "only ProtocolError escapes"
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, f"undecodable frame: {exc}") from exc
+
+
+def decode_client(data: bytes | str | bytearray | memoryview) -> ClientMessage:
+    """Decode a client->server frame; raise ProtocolError on anything invalid."""
+    message: ClientMessage = _decode(_client_decoder, data)
+    return message
+
+
+def decode_server(data: bytes | str | bytearray | memoryview) -> ServerMessage:
+    """Decode a server->client frame; raise ProtocolError on anything invalid."""
+    message: ServerMessage = _decode(_server_decoder, data)
+    return message
+
+
+def to_builtins(value: Any) -> Any:
+    """Convert a struct to plain dicts/lists (for storage and hashing)."""
+    return msgspec.to_builtins(value)
+
+
+def convert[T](value: Any, kind: type[T]) -> T:
+    """Validate plain data against a struct type; raise ProtocolError(BAD_ARGS) on mismatch."""
+    try:
+        return msgspec.convert(value, kind)
+    except msgspec.ValidationError as exc:
+        raise ProtocolError(ErrorCode.BAD_ARGS, str(exc)) from exc

@@ -1,0 +1,37 @@
+"""Error codes carried by `error` messages and websocket close codes; both are documented."""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Why a single request failed; the connection stays up after any of these."""
+
+    BAD_MESSAGE = "bad_message"  # not JSON, unknown type, missing/unknown field, wrong type
+    BAD_ID = "bad_id"  # request id not strictly greater than the previous one
+    UNKNOWN_OP = "unknown_op"  # command op not in the registry
+    BAD_ARGS = "bad_args"  # command args fail the op's schema
+    FORBIDDEN = "forbidden"  # role or jurisdiction does not allow it
+    NOT_FOUND = "not_found"  # the event/alert named does not exist (for this user)
+    ILLEGAL_TRANSITION = "illegal_transition"  # workflow refuses the step in this state
+    CONFLICT = "conflict"  # command_id reused with different op/args
+    RATE_LIMITED = "rate_limited"  # too many commands; retry later with the same command_id
+    INTERNAL = "internal"  # a server fault; nothing was applied
+
+
+class CloseCode(IntEnum):
+    """Websocket close codes the server uses; 4xxx are Tongguan's own."""
+
+    NORMAL = 1000
+    GOING_AWAY = 1001  # server shutting down: reconnect and resume
+    MESSAGE_TOO_BIG = 1009  # frame over the size limit
+    PROTOCOL_VIOLATION = 4000  # first message was not a valid hello, or a server-only type sent
+    AUTH_FAILED = 4001  # unknown, revoked or malformed token
+    HANDSHAKE_TIMEOUT = 4002  # no hello within the handshake window
+    UNSUPPORTED_VERSION = 4003  # hello.protocol is not spoken by this server
+    TOO_SLOW = 4008  # client did not keep up with its queue: reconnect and resume
+
+
+# Close codes after which a client should reconnect and send hello.resume.
+RESUMABLE_CLOSE_CODES = frozenset({CloseCode.GOING_AWAY, CloseCode.TOO_SLOW, 1006, 1011, 1012})

@@ -1,0 +1,183 @@
+"""The command registry: one args schema per op, shared by client and server."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from protocol.entities import Source
+
+Text = Annotated[str, msgspec.Meta(max_length=2000)]
+Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+EventId = Annotated[int, msgspec.Meta(ge=1)]
+
+
+class _Args(msgspec.Struct, forbid_unknown_fields=True):
+    """Base of every command's arguments."""
+
+
+class Report(_Args):
+    """Register a new event (hotline call, patrol finding, citizen photo...)."""
+
+    category: Short
+    title: Short
+    lon: Annotated[float, msgspec.Meta(ge=-180, le=180)]
+    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)]
+    source: Source = "hotline"
+    description: Text = ""
+    address: Text = ""
+    reporter: Annotated[str, msgspec.Meta(max_length=100)] = ""
+    priority: Annotated[int, msgspec.Meta(ge=1, le=4)] | None = None
+
+
+class EventRef(_Args):
+    """An op that needs only the event (accept, start, close...)."""
+
+    event: EventId
+    note: Text = ""
+
+
+class Reject(_Args):
+    """Refuse an event at intake (not in scope, duplicate...)."""
+
+    event: EventId
+    reason: Short
+
+
+class Dispatch(_Args):
+    """Send an event to a grid worker or a department."""
+
+    event: EventId
+    assignee: Short
+    note: Text = ""
+
+
+class Verify(_Args):
+    """Check the handling on site: passed closes the loop, failed sends it back (rework)."""
+
+    event: EventId
+    passed: bool
+    note: Text = ""
+
+
+class Evaluate(_Args):
+    """The reporter's or centre's evaluation of a closed event (1..5)."""
+
+    event: EventId
+    score: Annotated[int, msgspec.Meta(ge=1, le=5)]
+    note: Text = ""
+
+
+class RequestExtension(_Args):
+    """Ask for more time to handle (延期申请)."""
+
+    event: EventId
+    hours: Annotated[float, msgspec.Meta(gt=0, le=24 * 60)]
+    reason: Short
+
+
+class DecideExtension(_Args):
+    """Approve or refuse a pending extension."""
+
+    event: EventId
+    approve: bool
+    note: Text = ""
+
+
+class Escalate(_Args):
+    """Move an event up one level (grid -> community -> street -> district)."""
+
+    event: EventId
+    reason: Short
+
+
+class Decide(_Args):
+    """Record a consultation decision or an instruction on an event."""
+
+    event: EventId
+    text: Short
+
+
+class Instruct(_Args):
+    """A duty commander's instruction to the whole centre, optionally about one event."""
+
+    text: Short
+    event: EventId | None = None
+
+
+class AlertRef(_Args):
+    """An op on a camera alert."""
+
+    alert: EventId
+    note: Text = ""
+
+
+class ConfirmAlert(_Args):
+    """Turn a camera alert into an event (category defaults from the detection kind)."""
+
+    alert: EventId
+    category: Short | None = None
+    title: Short | None = None
+
+
+class DismissAlert(_Args):
+    """Mark a camera alert as a false detection."""
+
+    alert: EventId
+    reason: Short = "误报"
+
+
+class Handover(_Args):
+    """Hand today's duty to a new commander (交接班)."""
+
+    commander: Short
+    title: Short = "县干指挥长"
+    note: Text = ""
+
+
+ARGS: dict[str, type[_Args]] = {
+    "report": Report,
+    "accept": EventRef,
+    "reject": Reject,
+    "dispatch": Dispatch,
+    "start": EventRef,
+    "handled": EventRef,
+    "verify": Verify,
+    "close": EventRef,
+    "evaluate": Evaluate,
+    "request_extension": RequestExtension,
+    "decide_extension": DecideExtension,
+    "escalate": Escalate,
+    "consult": EventRef,
+    "decide": Decide,
+    "end_consult": EventRef,
+    "supervise": EventRef,
+    "instruct": Instruct,
+    "confirm_alert": ConfirmAlert,
+    "dismiss_alert": DismissAlert,
+    "handover": Handover,
+}
+
+Op = Literal[
+    "report",
+    "accept",
+    "reject",
+    "dispatch",
+    "start",
+    "handled",
+    "verify",
+    "close",
+    "evaluate",
+    "request_extension",
+    "decide_extension",
+    "escalate",
+    "consult",
+    "decide",
+    "end_consult",
+    "supervise",
+    "instruct",
+    "confirm_alert",
+    "dismiss_alert",
+    "handover",
+]

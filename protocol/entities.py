@@ -1,0 +1,241 @@
+"""The wire shape of the domain: events, camera alerts, duty, KPIs, reference units.
+
+Times are seconds since the Unix epoch (UTC) as floats; coordinates are WGS84 (lon, lat).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+Status = Literal[
+    "reported",
+    "accepted",
+    "rejected",
+    "dispatched",
+    "handling",
+    "handled",
+    "verified",
+    "closed",
+    "evaluated",
+]
+Level = Literal["grid", "community", "street", "district"]
+Source = Literal["hotline", "patrol", "citizen", "camera", "sensor", "assigned"]
+AlertStatus = Literal["new", "confirmed", "dismissed"]
+Role = Literal["commander", "dispatcher", "street", "wall", "admin"]
+
+STATUSES: tuple[Status, ...] = (
+    "reported",
+    "accepted",
+    "rejected",
+    "dispatched",
+    "handling",
+    "handled",
+    "verified",
+    "closed",
+    "evaluated",
+)
+LEVELS: tuple[Level, ...] = ("grid", "community", "street", "district")
+SOURCES: tuple[Source, ...] = ("hotline", "patrol", "citizen", "camera", "sensor", "assigned")
+ROLES: tuple[Role, ...] = ("commander", "dispatcher", "street", "wall", "admin")
+
+
+class _Wire(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Base of every wire struct: unknown fields are refused."""
+
+
+class Extension(_Wire):
+    """A request to extend the handling deadline (延期)."""
+
+    hours: float
+    reason: str
+    requested_by: str
+    requested_at: float
+    state: Literal["pending", "approved", "refused"] = "pending"
+
+
+class Decision(_Wire):
+    """A consultation decision (会商意见) or commander instruction on an event."""
+
+    at: float
+    by: str
+    text: str
+
+
+class Event(_Wire, tag_field="kind", tag="event"):
+    """One case going round the closed loop."""
+
+    id: int
+    code: str
+    source: Source
+    category: str
+    title: str
+    lon: float
+    lat: float
+    grid: str
+    community: str
+    street: str
+    priority: int
+    status: Status
+    level: Level
+    reported_at: float
+    updated_at: float
+    description: str = ""
+    address: str = ""
+    reporter: str = ""
+    assignee: str = ""
+    deadline: float | None = None  # current stage's deadline
+    due_at: float | None = None  # the closure deadline (for on-time statistics)
+    closed_at: float | None = None
+    handled_at: float | None = None
+    dispatched_at: float | None = None
+    overdue: bool = False
+    supervised: bool = False
+    consulting: bool = False
+    rework_count: int = 0
+    escalations: int = 0
+    extension: Extension | None = None
+    decisions: list[Decision] = []
+    media: list[str] = []
+    alert: int | None = None
+    evaluation: int | None = None
+
+
+class Alert(_Wire, tag_field="kind", tag="alert"):
+    """A camera alert: one burst of detections of one kind by one camera."""
+
+    id: int
+    camera: str
+    camera_name: str
+    detection: str  # AI detection kind, e.g. "ebike_in_building"
+    score: float
+    first_at: float
+    last_at: float
+    count: int
+    status: AlertStatus
+    lon: float
+    lat: float
+    grid: str
+    street: str
+    snapshot: str  # HTTP path on the backend, fetched with the session's token header
+    event: int | None = None
+
+
+class Person(_Wire):
+    """A person on the duty roster."""
+
+    name: str
+    title: str
+    post: str = ""
+    phone: str = ""
+
+
+class Duty(_Wire, tag_field="kind", tag="duty"):
+    """Today's duty: the commander (县干指挥长), the roster and the latest instructions."""
+
+    day: str  # yyyy-mm-dd, local
+    commander: Person
+    roster: list[Person]
+    handover_at: float
+    instructions: list[Decision] = []
+
+
+class Kpi(_Wire):
+    """Key figures for one scope (the district or one street), for today (local)."""
+
+    received: int = 0
+    dispatched: int = 0
+    closed: int = 0
+    due: int = 0
+    closed_on_time: int = 0
+    on_time_rate: float | None = None
+    rework_rate: float | None = None
+    overdue_now: int = 0
+    open_now: int = 0
+    avg_handling_minutes: float | None = None
+
+
+class Street(_Wire):
+    """A street/township sub-centre."""
+
+    code: str
+    name: str
+    kind: str
+    polygon: list[list[list[float]]]  # rings of [lon, lat]
+    centre: list[float]
+
+
+class Community(_Wire):
+    """A community (社区) or village (村)."""
+
+    code: str
+    name: str
+    street: str
+    polygon: list[list[list[float]]]
+    centre: list[float]
+
+
+class Grid(_Wire):
+    """A management grid with its grid worker."""
+
+    code: str
+    name: str
+    community: str
+    street: str
+    polygon: list[list[list[float]]]
+    centre: list[float]
+    worker: str = ""
+    worker_phone: str = ""
+    leader: str = ""
+
+
+class Department(_Wire):
+    """A functional department events can be dispatched to."""
+
+    code: str
+    name: str
+
+
+class Camera(_Wire):
+    """A camera; `kinds` are the AI detections it runs."""
+
+    code: str
+    name: str
+    lon: float
+    lat: float
+    grid: str
+    street: str
+    kinds: list[str] = []
+
+
+class CategoryLimit(_Wire):
+    """A stage's time limit in working hours or working days."""
+
+    amount: float
+    unit: Literal["hour", "day"]
+
+
+class Category(_Wire):
+    """An event category with its closure standard and per-stage limits."""
+
+    code: str
+    name: str
+    cls: str
+    standard: str
+    priority: int
+    limits: dict[str, CategoryLimit]
+
+
+class Reference(_Wire):
+    """The static units a user may see: outline, streets, communities, grids, cameras."""
+
+    district: str
+    district_name: str
+    outline: list[list[list[float]]]
+    streets: list[Street]
+    communities: list[Community]
+    grids: list[Grid]
+    departments: list[Department]
+    cameras: list[Camera]
+    categories: list[Category]

@@ -1,0 +1,123 @@
+"""Protocol v1 messages: a tagged union on the `type` field, unknown fields refused."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+from protocol.entities import Alert, Duty, Event, Kpi, Reference, Role
+
+PROTOCOL_VERSION = 1
+
+
+class _Msg(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, omit_defaults=True):
+    """Base of every message; the subclass's tag is its `type`."""
+
+
+# ---- client -> server -----------------------------------------------------------------
+
+
+class Resume(msgspec.Struct, forbid_unknown_fields=True):
+    """Where a reconnecting client left off."""
+
+    epoch: str
+    seq: int
+
+
+class Hello(_Msg, tag="hello"):
+    """First message of every connection: protocol version and credentials."""
+
+    id: int
+    protocol: int
+    token: str
+    client: str = ""
+    resume: Resume | None = None
+
+
+class Command(_Msg, tag="command"):
+    """A request to change state; `command_id` makes retries safe (applied at most once)."""
+
+    id: int
+    command_id: str
+    op: str
+    args: dict[str, Any] = {}
+
+
+class Ping(_Msg, tag="ping"):
+    """Application-level liveness check; answered by a `result` with the server time."""
+
+    id: int
+
+
+ClientMessage = Hello | Command | Ping
+
+
+# ---- server -> client -----------------------------------------------------------------
+
+
+class Welcome(_Msg, tag="welcome"):
+    """Answer to hello: who you are, and how the stream continues (replay or snapshot)."""
+
+    id: int
+    protocol: int
+    user: str
+    role: Role
+    jurisdiction: list[str]  # street codes; empty means the whole district
+    epoch: str
+    head: int
+    resume: Literal["none", "replay", "reset"]
+    server_time: float
+
+
+class Snapshot(_Msg, tag="snapshot"):
+    """The full state this user may see, taken at log position `seq` of `epoch`."""
+
+    epoch: str
+    seq: int
+    reason: Literal["initial", "reset"]
+    reference: Reference
+    events: list[Event]
+    alerts: list[Alert]
+    duty: Duty | None
+    kpis: dict[str, Kpi]
+
+
+class Delta(_Msg, tag="delta"):
+    """One committed change: the entity's state after log entry `seq` (`data.kind` tells which)."""
+
+    seq: int
+    action: str
+    actor: str
+    at: float
+    data: Event | Alert | Duty
+
+
+class Kpis(_Msg, tag="kpis"):
+    """Fresh KPIs for the scopes this user sees ('district' and/or street codes)."""
+
+    at: float
+    scopes: dict[str, Kpi]
+
+
+class Result(_Msg, tag="result"):
+    """Success of request `id`; for commands, sent only after the change committed."""
+
+    id: int
+    command_id: str | None = None
+    seq: int | None = None  # log position of the change, when there was one
+    data: dict[str, Any] = {}
+    repeat: bool = False  # true when this answers a command_id already applied
+
+
+class Error(_Msg, tag="error"):
+    """Failure of request `id` (or of an undecodable frame, id 0); the connection stays up."""
+
+    id: int
+    code: str
+    message: str
+    command_id: str | None = None
+
+
+ServerMessage = Welcome | Snapshot | Delta | Kpis | Result | Error
+AnyMessage = ClientMessage | ServerMessage

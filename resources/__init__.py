@@ -1,0 +1,1 @@
+"""Data files shipped with Tongguan: district reference data, calendars, themes."""
