@@ -1,0 +1,304 @@
+"""The dispatch backend's command line: database, district, users, serve, demo, watch."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from dispatch.app import DEFAULT_SEED, data_dir, default_url, load_district, load_reference, prepare
+from dispatch.clock import Clock
+from dispatch.store.store import Store, redact_url
+from protocol.entities import ROLES
+
+log = logging.getLogger("dispatch")
+
+DEMO_USERS = (
+    ("demo-wall", "wall", ()),
+    ("demo-commander", "commander", ()),
+    ("demo-dispatcher", "dispatcher", ()),
+    ("demo-linghu", "street", ("340803004",)),
+)
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%Y-%m-%d %H:%M:%S",
+    )
+    logging.getLogger("websockets").setLevel(logging.WARNING)
+
+
+def _write_secret(path: Path, secret: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret + "\n")
+
+
+def demo_token(store: Store, name: str, role: str, streets: tuple[str, ...]) -> Path:
+    """Make sure a demo user exists with a token in the data dir's tokens/ (mode 600)."""
+    path = data_dir() / "tokens" / f"{name}.token"
+    if path.exists():
+        user = store.authenticate(path.read_text().strip())
+        if user is not None and user.name == name:
+            return path
+    _write_secret(path, store.create_user(name, role, streets))  # type: ignore[arg-type]
+    return path
+
+
+async def _serve(
+    store: Store,
+    host: str,
+    port: int,
+    simulate: bool,
+    speed: float,
+    seed: int,
+    warm_up: bool,
+    banner: str = "",
+) -> None:
+    from dispatch.server import DispatchServer
+    from dispatch.simulator import Simulator
+
+    reference = await asyncio.to_thread(load_reference, store)
+    server = DispatchServer(store, reference, Clock(speed))
+    bound = await server.start(host, port)
+    tasks: list[asyncio.Task[None]] = []
+    if simulate:
+        simulator = Simulator(server, seed=seed)
+        tasks.append(asyncio.create_task(simulator.run(warm_up=warm_up), name="simulator"))
+        log.info("simulator running at %gx real time (seed %d)", speed, seed)
+    if banner:
+        print(banner.format(port=bound), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("shutting down")
+    for task in tasks:
+        task.cancel()
+    await server.stop()
+
+
+def cmd_init_db(args: argparse.Namespace) -> int:
+    """Create or upgrade the schema."""
+    store = Store(args.url)
+    store.upgrade()
+    print(f"database ready: {redact_url(args.url)}")
+    return 0
+
+
+def cmd_load_district(args: argparse.Namespace) -> int:
+    """Load the default district (replaces reference units)."""
+    store = Store(args.url)
+    store.upgrade()
+    count = load_district(store, args.seed)
+    store.set_meta("district", "340803")
+    store.set_meta("district_name", "大观区")
+    print(f"loaded {count} units (seed {args.seed})")
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    """Create a user and print (or write) its token; only the hash is stored."""
+    store = Store(args.url)
+    token = store.create_user(args.name, args.role, args.street or ())
+    if args.token_file:
+        _write_secret(Path(args.token_file), token)
+        print(f"user {args.name} ({args.role}); token written to {args.token_file}")
+    else:
+        print(token)
+    return 0
+
+
+def cmd_revoke_user(args: argparse.Namespace) -> int:
+    """Revoke a user's token."""
+    ok = Store(args.url).revoke_user(args.name)
+    print("revoked" if ok else f"no user {args.name}")
+    return 0 if ok else 1
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    """List active users."""
+    for user in Store(args.url).users():
+        streets = ",".join(sorted(user.streets)) if user.streets else "全区"
+        print(f"{user.name:24} {user.role:11} {streets}")
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """Print an event's audit trail."""
+    import msgspec
+
+    from dispatch.reference import local
+
+    for row in Store(args.url).event_history(args.event):
+        after = msgspec.json.decode(row.after)
+        when = local(row.at).strftime("%Y-%m-%d %H:%M:%S")
+        print(f"{row.seq:>9} {when} {row.action:18} {after.get('status', ''):10} {row.actor}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the backend (optionally with the simulator)."""
+    _logging(args.verbose)
+    store = Store(args.url)
+    if not store.is_current():
+        log.error(
+            "database %s is not initialised or not current: run `dispatch init-db`",
+            redact_url(args.url),
+        )
+        return 2
+    log.info("database %s", redact_url(args.url))
+    asyncio.run(
+        _serve(
+            store, args.host, args.port, args.simulate, args.speed, args.seed, not args.no_warm_up
+        )
+    )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Prepare an embedded database and demo identities, then serve with the simulator."""
+    _logging(args.verbose)
+    store = Store(args.url)
+    started = time.monotonic()
+    prepare(store, args.seed)
+    paths = {name: demo_token(store, name, role, streets) for name, role, streets in DEMO_USERS}
+    log.info("database %s ready in %.1f s", redact_url(args.url), time.monotonic() - started)
+    wall = paths["demo-wall"]
+    banner = (
+        f"\n  Tongguan dispatch backend: the simulated 大观区 on ws://{args.host}:{{port}}\n"
+        "  Watch it live:   ./tg watch          (or: ./tg dispatch watch --user demo-linghu)\n"
+        f"  Any websocket client: python -m websockets ws://{args.host}:{{port}}  and paste the\n"
+        f"  hello line that `./tg dispatch hello` prints. Demo tokens: {wall.parent}/\n"
+        "  Stop with Ctrl-C.\n"
+    )
+    asyncio.run(
+        _serve(
+            store, args.host, args.port, True, args.speed, args.seed, not args.no_warm_up, banner
+        )
+    )
+    return 0
+
+
+def cmd_hello(args: argparse.Namespace) -> int:
+    """Print a hello message for a demo user, to paste into a generic websocket client."""
+    import msgspec
+
+    path = data_dir() / "tokens" / f"{args.user}.token"
+    if not path.exists():
+        print(f"no token file {path}: start the demo first (./tg run)", file=sys.stderr)
+        return 1
+    hello = {
+        "id": 1,
+        "type": "hello",
+        "protocol": 1,
+        "token": path.read_text().strip(),
+        "client": "websockets-cli",
+    }
+    print(msgspec.json.encode(hello).decode())
+    return 0
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """Connect like a client and print the stream in a readable form."""
+    from dispatch.watch import watch
+
+    token_file = (
+        Path(args.token_file) if args.token_file else (data_dir() / "tokens" / f"{args.user}.token")
+    )
+    if not token_file.exists():
+        print(f"no token file {token_file}: start the demo first (./tg run)", file=sys.stderr)
+        return 1
+    return asyncio.run(watch(args.server, token_file.read_text().strip(), args.seconds))
+
+
+def cmd_trim_log(args: argparse.Namespace) -> int:
+    """Delete old log rows (clients behind them get a fresh snapshot on resume)."""
+    store = Store(args.url)
+    head, _ = store.head()
+    upto = max(0, head - args.keep)
+    print(f"deleted {store.trim_log(upto)} log rows up to seq {upto}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="dispatch", description=__doc__)
+    parser.add_argument(
+        "--url",
+        default=None,
+        help="database URL (default: TONGGUAN_DB_URL or SQLite in the data dir)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("init-db", help=cmd_init_db.__doc__).set_defaults(func=cmd_init_db)
+    p = sub.add_parser("load-district", help=cmd_load_district.__doc__)
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.set_defaults(func=cmd_load_district)
+
+    p = sub.add_parser("create-user", help=cmd_create_user.__doc__)
+    p.add_argument("name")
+    p.add_argument("--role", required=True, choices=ROLES)
+    p.add_argument("--street", action="append", help="street code of the jurisdiction (repeat)")
+    p.add_argument("--token-file", help="write the token here (mode 600) instead of stdout")
+    p.set_defaults(func=cmd_create_user)
+    p = sub.add_parser("revoke-user", help=cmd_revoke_user.__doc__)
+    p.add_argument("name")
+    p.set_defaults(func=cmd_revoke_user)
+    sub.add_parser("users", help=cmd_users.__doc__).set_defaults(func=cmd_users)
+    p = sub.add_parser("history", help=cmd_history.__doc__)
+    p.add_argument("event", type=int)
+    p.set_defaults(func=cmd_history)
+    p = sub.add_parser("trim-log", help=cmd_trim_log.__doc__)
+    p.add_argument("--keep", type=int, default=1_000_000)
+    p.set_defaults(func=cmd_trim_log)
+
+    for name, func in (("serve", cmd_serve), ("demo", cmd_demo)):
+        p = sub.add_parser(name, help=func.__doc__)
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8765)
+        p.add_argument(
+            "--speed",
+            type=float,
+            default=1.0,
+            help="simulated time per real second (default: real time)",
+        )
+        p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+        p.add_argument(
+            "--no-warm-up", action="store_true", help="do not replay today so far before going live"
+        )
+        p.add_argument("-v", "--verbose", action="store_true")
+        if name == "serve":
+            p.add_argument("--simulate", action="store_true", help="run the traffic simulator")
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("hello", help=cmd_hello.__doc__)
+    p.add_argument("--user", default="demo-wall")
+    p.set_defaults(func=cmd_hello)
+    p = sub.add_parser("watch", help=cmd_watch.__doc__)
+    p.add_argument("--server", default="ws://127.0.0.1:8765")
+    p.add_argument("--user", default="demo-wall", help="demo user whose token file to use")
+    p.add_argument("--token-file")
+    p.add_argument("--seconds", type=float, default=0, help="stop after this long (0: never)")
+    p.set_defaults(func=cmd_watch)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    args = build_parser().parse_args(argv)
+    if args.url is None:
+        args.url = default_url()
+    result: int = args.func(args)
+    return result

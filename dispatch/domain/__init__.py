@@ -1,0 +1,1 @@
+"""Qt-free domain model of the district: calendar, categories, units, cameras, snapshots."""

@@ -1,0 +1,238 @@
+"""Working-time calendar for mainland China: office hours, public holidays and make-up days.
+
+Time limits of city-management and 12345 cases are counted in working hours (工作时) and
+working days (工作日). Office hours are 08:30-12:00 and 14:00-17:30 (7 h a day) on working
+days; a working day is Monday to Friday unless it is a public holiday, plus the weekend days
+that the State Council turns into working days (调休上班).
+
+Everything is computed from one function: the number of working microseconds before a
+moment, counted from a fixed epoch. It is O(log n) in the number of holidays (week
+arithmetic plus a bisect over the few special days), so adding a month of working hours
+costs microseconds, and integer microseconds keep the functions exact inverses.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from functools import cache
+from importlib import resources
+from typing import Any
+
+__all__ = [
+    "CST",
+    "DAY_END",
+    "DAY_START",
+    "WORKING_HOURS_PER_DAY",
+    "WorkingCalendar",
+    "default_calendar",
+]
+
+CST = timezone(timedelta(hours=8))
+"""China Standard Time: fixed UTC+8 (China has had no daylight saving since 1991)."""
+
+_US = 1_000_000
+_HOUR = 3600 * _US
+_AM_START = 8 * _HOUR + 30 * 60 * _US  # 08:30
+_AM_END = 12 * _HOUR  # 12:00
+_PM_START = 14 * _HOUR  # 14:00
+_PM_END = 17 * _HOUR + 30 * 60 * _US  # 17:30
+_AM_LEN = _AM_END - _AM_START
+_DAY_LEN = _AM_LEN + (_PM_END - _PM_START)
+
+WORKING_HOURS_PER_DAY = _DAY_LEN / _HOUR
+"""Working hours in one working day (7.0)."""
+DAY_START = timedelta(microseconds=_AM_START)
+"""Start of working time after midnight (08:30)."""
+DAY_END = timedelta(microseconds=_PM_END)
+"""End of working time after midnight (17:30): the clock time of day-based deadlines."""
+
+# Any Monday works as the origin of the working-day count: only differences are ever used.
+_EPOCH = date(2001, 1, 1).toordinal()
+
+
+def _to_cst(moment: datetime) -> datetime:
+    """The same instant in CST; naive datetimes are refused rather than guessed."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"timezone-aware datetime required, got naive {moment!r}")
+    return moment.astimezone(CST)
+
+
+def _clock_us(moment: datetime) -> int:
+    """Microseconds since local midnight of a CST datetime."""
+    return (moment.hour * 3600 + moment.minute * 60 + moment.second) * _US + moment.microsecond
+
+
+def _worked_until(clock: int) -> int:
+    """Working microseconds of a working day elapsed before a clock time."""
+    am = min(max(clock, _AM_START), _AM_END) - _AM_START
+    pm = min(max(clock, _PM_START), _PM_END) - _PM_START
+    return am + pm
+
+
+def _clock_for(offset: int) -> int:
+    """The earliest clock time at which `offset` (0 < offset <= day) working time has passed.
+
+    Earliest, so that 3.5 h from 08:30 is 12:00 (not 14:00) and a full day ends at 17:30
+    (not 08:30 the next day): that is how deadlines are written on a case sheet.
+    """
+    if offset <= _AM_LEN:
+        return _AM_START + offset
+    return _PM_START + offset - _AM_LEN
+
+
+def _at(day: date, clock: int) -> datetime:
+    """The CST datetime at a clock time (microseconds after midnight) of a day."""
+    midnight = datetime(day.year, day.month, day.day, tzinfo=CST)
+    return midnight + timedelta(microseconds=clock)
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    """Working days and office hours under a given holiday and make-up day schedule."""
+
+    holidays: frozenset[date]
+    makeup_days: frozenset[date]
+    # Sorted ordinals of the days that change the plain Mon-Fri count: holidays falling on a
+    # weekday and make-up days falling on a weekend. Holidays on a weekend change nothing.
+    _extra_off: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _extra_on: tuple[int, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        both = self.holidays & self.makeup_days
+        if both:
+            raise ValueError(f"days both holiday and make-up day: {sorted(both)}")
+        off = sorted(d.toordinal() for d in self.holidays if d.weekday() < 5)
+        on = sorted(d.toordinal() for d in self.makeup_days if d.weekday() >= 5)
+        # Frozen dataclass: derived caches are set once here, like a constructor would.
+        object.__setattr__(self, "_extra_off", tuple(off))
+        object.__setattr__(self, "_extra_on", tuple(on))
+
+    def is_working_day(self, d: date) -> bool:
+        """Whether `d` is a working day (Mon-Fri, not a holiday, or a make-up day)."""
+        if d in self.makeup_days:
+            return True
+        return d.weekday() < 5 and d not in self.holidays
+
+    def is_working_time(self, moment: datetime) -> bool:
+        """Whether an aware datetime falls inside office hours of a working day."""
+        local = _to_cst(moment)
+        clock = _clock_us(local)
+        in_hours = _AM_START <= clock < _AM_END or _PM_START <= clock < _PM_END
+        return in_hours and self.is_working_day(local.date())
+
+    def add_working_hours(self, start: datetime, hours: float) -> datetime:
+        """The moment `hours` working hours after `start`, in CST.
+
+        If `start` is outside working time, counting begins at the next working moment. A
+        result on a boundary is the earliest such moment: 17:30 rather than 08:30 of the next
+        working day, 12:00 rather than 14:00. Zero hours returns `start` itself.
+        """
+        if not math.isfinite(hours) or hours < 0:
+            raise ValueError(f"hours must be finite and >= 0, got {hours!r}")
+        local = _to_cst(start)
+        need = round(hours * _HOUR)
+        if need == 0:
+            return local
+        target = self._elapsed(local) + need
+        index, offset = divmod(target, _DAY_LEN)
+        if offset == 0:
+            # Exactly a whole number of days: end of the previous working day.
+            index, offset = index - 1, _DAY_LEN
+        return _at(self._working_day(index), _clock_for(offset))
+
+    def add_working_days(self, start: datetime, days: int) -> datetime:
+        """The deadline `days` working days after `start`: 17:30 CST of the Nth working day.
+
+        Day 1 is the first working day whose office hours have not begun at `start`: the
+        started day is not counted (期间开始之日不计算在期间内, the rule of Chinese
+        administrative time limits), but a case registered before 08:30 on a working day
+        has that whole day, so the day counts. Either way the handler gets N full working
+        days. Starts at night, on weekends or holidays count from the next working day.
+        Zero days returns `start` itself.
+        """
+        if days < 0:
+            raise ValueError(f"days must be >= 0, got {days!r}")
+        local = _to_cst(start)
+        if days == 0:
+            return local
+        first = local.date()
+        if _clock_us(local) > _AM_START:
+            first += timedelta(days=1)
+        # _days_before(first) is the index of the first working day on or after `first`.
+        last = self._working_day(self._days_before(first) + days - 1)
+        return _at(last, _PM_END)
+
+    def working_seconds_between(self, a: datetime, b: datetime) -> float:
+        """Working seconds from `a` to `b`; negative when `b` is before `a` (time overdue)."""
+        return (self._elapsed(_to_cst(b)) - self._elapsed(_to_cst(a))) / _US
+
+    # The core: a monotone count of working time and its inverse.
+
+    def _days_before(self, d: date) -> int:
+        """Working days in [epoch, d) (negative before the epoch); only differences matter."""
+        o = d.toordinal()
+        weeks, rest = divmod(o - _EPOCH, 7)
+        plain = weeks * 5 + min(rest, 5)
+        return plain - bisect_left(self._extra_off, o) + bisect_left(self._extra_on, o)
+
+    def _elapsed(self, local: datetime) -> int:
+        """Working microseconds from the epoch to a CST datetime."""
+        d = local.date()
+        today = _worked_until(_clock_us(local)) if self.is_working_day(d) else 0
+        return self._days_before(d) * _DAY_LEN + today
+
+    def _working_day(self, index: int) -> date:
+        """The working day with `index` working days before it (the inverse of _days_before).
+
+        Starts from the plain Mon-Fri guess and corrects by jumping |gap| calendar days, which
+        can never overshoot since each day adds at most one working day; holidays only make
+        the gap a few days, so this takes a handful of iterations.
+        """
+        weeks, rest = divmod(index, 5)
+        d = date.fromordinal(_EPOCH + weeks * 7 + rest)
+        while True:
+            gap = index - self._days_before(d)
+            if gap == 0:
+                if self.is_working_day(d):
+                    return d
+                d += timedelta(days=1)
+            else:
+                d += timedelta(days=gap)
+
+
+def _parse_days(raw: Any) -> tuple[set[date], set[date]]:
+    """Holidays and make-up days of one year entry of cn_holidays.json."""
+    holidays: set[date] = set()
+    makeup: set[date] = set()
+    for festival in raw["festivals"]:
+        first = date.fromisoformat(festival["from"])
+        last = date.fromisoformat(festival["to"])
+        if last < first:
+            raise ValueError(f"holiday range ends before it starts: {festival!r}")
+        holidays.update(first + timedelta(days=i) for i in range((last - first).days + 1))
+        makeup.update(date.fromisoformat(s) for s in festival["makeup"])
+    return holidays, makeup
+
+
+@cache
+def default_calendar(*, include_estimated: bool = True) -> WorkingCalendar:
+    """The State Council schedule shipped in resources/calendar/cn_holidays.json.
+
+    Years marked "estimated" are included by default: a guessed Spring Festival is closer to
+    the truth than none. Outside the covered years only weekends are days off.
+    """
+    text = (resources.files("resources") / "calendar" / "cn_holidays.json").read_text("utf-8")
+    data = json.loads(text)
+    holidays: set[date] = set()
+    makeup: set[date] = set()
+    for year in data["years"]:
+        if year["status"] != "official" and not include_estimated:
+            continue
+        h, m = _parse_days(year)
+        holidays |= h
+        makeup |= m
+    return WorkingCalendar(frozenset(holidays), frozenset(makeup))

@@ -1,0 +1,121 @@
+"""The reference units in memory: lookups, the grid index, deadlines, per-user views."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+import msgspec
+import shapely
+from shapely.geometry import Point, Polygon
+
+from dispatch.domain.calendar import CST, WorkingCalendar
+from dispatch.domain.categories import CameraKind
+from protocol.entities import (
+    Camera,
+    Category,
+    CategoryLimit,
+    Community,
+    Department,
+    Grid,
+    Reference,
+    Street,
+)
+
+UNIT_KINDS = ("district", "street", "community", "grid", "department", "camera", "category")
+
+
+def from_epoch(seconds: float) -> datetime:
+    """An aware UTC datetime from epoch seconds."""
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def local(seconds: float) -> datetime:
+    """The district's local time (CST, UTC+8) of epoch seconds."""
+    return datetime.fromtimestamp(seconds, CST)
+
+
+def to_epoch(moment: datetime) -> float:
+    """Epoch seconds of an aware datetime."""
+    return moment.timestamp()
+
+
+class ReferenceData:
+    """Streets, communities, grids, departments, cameras and categories, indexed."""
+
+    def __init__(
+        self,
+        reference: Reference,
+        calendar: WorkingCalendar,
+        camera_kinds: Iterable[CameraKind],
+        code_prefix: str = "DG",
+    ) -> None:
+        self.reference = reference
+        self.calendar = calendar
+        self.code_prefix = code_prefix
+        self.streets: dict[str, Street] = {s.code: s for s in reference.streets}
+        self.communities: dict[str, Community] = {c.code: c for c in reference.communities}
+        self.grids: dict[str, Grid] = {g.code: g for g in reference.grids}
+        self.departments: dict[str, Department] = {d.code: d for d in reference.departments}
+        self.cameras: dict[str, Camera] = {c.code: c for c in reference.cameras}
+        self.categories: dict[str, Category] = {c.code: c for c in reference.categories}
+        self.camera_kinds: dict[str, CameraKind] = {k.code: k for k in camera_kinds}
+        self._grid_list = list(reference.grids)
+        self._shapes = [_polygon(g.polygon) for g in self._grid_list]
+        self._tree = shapely.STRtree(self._shapes)
+        self._grid_index = {g.code: i for i, g in enumerate(self._grid_list)}
+        for shape in self._shapes:
+            shapely.prepare(shape)
+        self._views: dict[frozenset[str] | None, bytes] = {}
+
+    def grid_at(self, lon: float, lat: float) -> Grid | None:
+        """The grid containing a point, or None outside the district."""
+        point = Point(lon, lat)
+        for index in self._tree.query(point, predicate="intersects"):
+            return self._grid_list[int(index)]
+        return None
+
+    def random_point(self, grid_code: str, rng: random.Random) -> tuple[float, float]:
+        """A uniformly random point inside a grid (rejection sampling in its bounds)."""
+        shape = self._shapes[self._grid_index[grid_code]]
+        minx, miny, maxx, maxy = shape.bounds
+        for _ in range(200):
+            point = Point(rng.uniform(minx, maxx), rng.uniform(miny, maxy))
+            if shape.contains(point):
+                return round(point.x, 6), round(point.y, 6)
+        centre = shape.representative_point()
+        return round(centre.x, 6), round(centre.y, 6)
+
+    def deadline(self, start: float, limit: CategoryLimit) -> float:
+        """The moment a working-time limit starting at `start` runs out."""
+        moment = from_epoch(start)
+        if limit.unit == "hour":
+            return to_epoch(self.calendar.add_working_hours(moment, limit.amount))
+        return to_epoch(self.calendar.add_working_days(moment, max(1, round(limit.amount))))
+
+    def view(self, streets: frozenset[str] | None) -> Reference:
+        """The part of the reference a user with this jurisdiction may see."""
+        ref = self.reference
+        if streets is None:
+            return ref
+        return msgspec.structs.replace(
+            ref,
+            streets=[s for s in ref.streets if s.code in streets],
+            communities=[c for c in ref.communities if c.street in streets],
+            grids=[g for g in ref.grids if g.street in streets],
+            cameras=[c for c in ref.cameras if c.street in streets],
+        )
+
+    def view_json(self, streets: frozenset[str] | None) -> bytes:
+        """`view()` encoded once per jurisdiction (snapshots embed it verbatim)."""
+        cached = self._views.get(streets)
+        if cached is None:
+            cached = msgspec.json.encode(self.view(streets))
+            self._views[streets] = cached
+        return cached
+
+
+def _polygon(rings: list[list[list[float]]]) -> Polygon:
+    shell, *holes = rings
+    return Polygon(shell, holes)

@@ -1,0 +1,724 @@
+"""The websocket server: handshake, snapshot/replay, live fan-out, commands, snapshots over HTTP.
+
+The event loop never touches the database directly: authentication, replay reads and image
+reads go to worker threads; writes go to the Writer. The hub keeps a read model of what the
+writer committed (in seq order), a ring of recent delta frames for resume, and the clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import http
+import logging
+import time
+import uuid
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request as HttpRequest
+from websockets.http11 import Response
+from websockets.protocol import State as WsState
+
+from dispatch import kpi
+from dispatch.clock import Clock
+from dispatch.reference import ReferenceData
+from dispatch.state import KEEP_CLOSED_SECONDS, Actor, State, args_digest
+from dispatch.store.store import Store, User
+from dispatch.workflow import FINAL_STATUSES
+from dispatch.writer import Answer, Published, Request, Writer
+from protocol.codec import ProtocolError, convert, decode_client, encode
+from protocol.codes import CloseCode, ErrorCode
+from protocol.commands import ARGS
+from protocol.entities import Alert, Duty, Event, Kpi
+from protocol.messages import (
+    PROTOCOL_VERSION,
+    Command,
+    Error,
+    Hello,
+    Kpis,
+    Ping,
+    Result,
+    Welcome,
+)
+
+log = logging.getLogger("dispatch.server")
+_encode = msgspec.json.Encoder().encode
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds on what one client may cost the server."""
+
+    hello_timeout: float = 10.0
+    max_frame: int = 64 * 1024  # client->server frames
+    max_backlog: int = 16 * 1024 * 1024  # bytes queued to one client beyond its snapshot
+    commands_per_second: float = 50.0
+    command_burst: int = 200
+    ring_size: int = 200_000  # recent delta frames kept in memory for resume
+    kpi_interval: float = 1.0
+    tick_interval: float = 5.0  # real seconds between deadline checks
+
+
+@dataclass(slots=True, eq=False)
+class Client:
+    """One authenticated connection."""
+
+    ws: ServerConnection
+    user: User
+    peer: str
+    streets: frozenset[str] | None
+    last_id: int = 0
+    allowance: float = 0.0
+    allowance_at: float = field(default_factory=time.monotonic)
+    catching_up: bool = False
+    pending: list[tuple[int, bytes]] = field(default_factory=list)
+    baseline: int = 0  # bytes of the snapshot, allowed on top of max_backlog
+    closing: bool = False
+
+    def sees(self, street: str) -> bool:
+        """Whether a change of `street` is in this client's jurisdiction ("" is everyone's)."""
+        return self.streets is None or not street or street in self.streets
+
+
+class Hub:
+    """Read model, resume ring and fan-out, all on the event loop."""
+
+    def __init__(
+        self, reference: ReferenceData, epoch: str, head: int, trimmed: int, limits: Limits
+    ) -> None:
+        self.reference = reference
+        self.epoch = epoch
+        self.head = head
+        self.trimmed = trimmed
+        self.limits = limits
+        self.events: dict[int, Event] = {}
+        self.alerts: dict[int, Alert] = {}
+        self.duty: Duty | None = None
+        self.ring: deque[tuple[int, str, bytes]] = deque(maxlen=limits.ring_size)
+        self.clients: set[Client] = set()
+        self._closing: set[asyncio.Task[None]] = set()
+        self.kpi_frames: dict[frozenset[str] | None, bytes] = {}
+        self.kpi_dirty = True
+        self.delivered = 0
+
+    def load(self, events: Iterable[Event], alerts: Iterable[Alert], duty: Duty | None) -> None:
+        """Start from the state the store loaded."""
+        self.events = {e.id: e for e in events}
+        self.alerts = {a.id: a for a in alerts}
+        self.duty = duty
+
+    def ring_start(self) -> int:
+        """The lowest seq such that every delta after it is in the ring."""
+        return self.ring[0][0] - 1 if self.ring else self.head
+
+    # ---- committed changes in ----------------------------------------------------------
+
+    def deliver(self, published: list[Published]) -> None:
+        """Apply a committed batch to the read model and push it to every client who sees it."""
+        for item in published:
+            entity = item.entity
+            if isinstance(entity, Event):
+                self.events[entity.id] = entity
+            elif isinstance(entity, Alert):
+                self.alerts[entity.id] = entity
+            else:
+                self.duty = entity
+            self.ring.append((item.seq, item.street, item.frame))
+            self.head = item.seq
+        self.kpi_dirty = True
+        self.delivered += len(published)
+        for client in list(self.clients):
+            frames = [(p.seq, p.frame) for p in published if client.sees(p.street)]
+            if not frames:
+                continue
+            if client.catching_up:
+                client.pending.extend(frames)
+            else:
+                self.write(client, [f for _, f in frames])
+
+    def write(self, client: Client, frames: list[bytes]) -> None:
+        """Queue text frames to a client without awaiting; close it if it is too far behind."""
+        ws = client.ws
+        if client.closing or ws.protocol.state is not WsState.OPEN:
+            return
+        try:
+            for frame in frames:
+                ws.protocol.send_text(frame)
+            ws.send_data()
+        except Exception as exc:  # the transport went away under us
+            log.info("write to %s failed: %s", client.peer, exc)
+            return
+        backlog = ws.transport.get_write_buffer_size()
+        if client.baseline and backlog <= self.limits.max_backlog:
+            client.baseline = 0  # the snapshot has drained: from now on the plain bound applies
+        if backlog > self.limits.max_backlog + client.baseline:
+            client.closing = True
+            log.warning("closing %s (%s): %d bytes unread", client.peer, client.user.name, backlog)
+            # The close frame cannot get past the backlog: abort after the close attempt.
+            self.clients.discard(client)
+            task = asyncio.get_running_loop().create_task(_close_slow(ws))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+    # ---- snapshot and replay -----------------------------------------------------------
+
+    def snapshot_frame(self, client: Client, reason: str) -> bytes:
+        """The full visible state at the current head, encoded in one pass."""
+        sees = client.sees
+        events = [e for e in self.events.values() if sees(e.street)]
+        alerts = [a for a in self.alerts.values() if sees(a.street)]
+        kpis = self.kpis_for(client.streets, kpi.compute(self.events.values(), time.time()))
+        parts = [
+            b'{"type":"snapshot","epoch":',
+            _encode(self.epoch),
+            b',"seq":',
+            str(self.head).encode(),
+            b',"reason":',
+            _encode(reason),
+            b',"reference":',
+            self.reference.view_json(client.streets),
+            b',"events":',
+            _encode(events),
+            b',"alerts":',
+            _encode(alerts),
+            b',"duty":',
+            _encode(self.duty),
+            b',"kpis":',
+            _encode(kpis),
+            b"}",
+        ]
+        return b"".join(parts)
+
+    def ring_after(self, client: Client, seq: int) -> list[bytes]:
+        """Frames after `seq` that the client may see, from the in-memory ring."""
+        return [f for s, street, f in self.ring if s > seq and client.sees(street)]
+
+    # ---- KPIs ------------------------------------------------------------------------------
+
+    @staticmethod
+    def kpis_for(streets: frozenset[str] | None, all_kpis: dict[str, Kpi]) -> dict[str, Kpi]:
+        """The scopes a jurisdiction may see."""
+        if streets is None:
+            return all_kpis
+        return {scope: k for scope, k in all_kpis.items() if scope in streets}
+
+    def push_kpis(self, now: float) -> None:
+        """Recompute KPIs after changes (or as the day turns) and push them."""
+        all_kpis = kpi.compute(self.events.values(), now)
+        frames: dict[frozenset[str] | None, bytes] = {}
+        for client in list(self.clients):
+            if client.catching_up:
+                continue
+            frame = frames.get(client.streets)
+            if frame is None:
+                frame = _encode(Kpis(at=now, scopes=self.kpis_for(client.streets, all_kpis)))
+                frames[client.streets] = frame
+            self.write(client, [frame])
+        self.kpi_dirty = False
+
+    def prune(self, now: float) -> None:
+        """Drop settled entities from the read model as the writer does from its state."""
+        horizon = now - KEEP_CLOSED_SECONDS
+        for i in [
+            i
+            for i, e in self.events.items()
+            if e.status in FINAL_STATUSES and e.updated_at < horizon
+        ]:
+            del self.events[i]
+        for i in [i for i, a in self.alerts.items() if a.status != "new" and a.last_at < horizon]:
+            del self.alerts[i]
+
+
+async def _close_slow(ws: ServerConnection) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(ws.close(CloseCode.TOO_SLOW, "too slow: reconnect and resume"), 2)
+    ws.transport.abort()
+
+
+class DispatchServer:
+    """Everything the backend runs on its event loop."""
+
+    def __init__(
+        self,
+        store: Store,
+        reference: ReferenceData,
+        clock: Clock | None = None,
+        limits: Limits | None = None,
+    ) -> None:
+        self.store = store
+        self.reference = reference
+        self.clock = clock or Clock()
+        self.limits = limits or Limits()
+        self.state = State(reference)
+        self.hub: Hub | None = None
+        self.writer: Writer | None = None
+        self._server: Server | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._auth_cache: dict[str, tuple[float, User | None]] = {}
+        self.port = 0
+        self.ticking = True  # the simulator pauses the clock's deadline checks while warming up
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
+        """Load state, start the writer and the listener; return the bound port."""
+        loop = asyncio.get_running_loop()
+        since = self.clock.now() - KEEP_CLOSED_SECONDS
+        events, alerts, duty, next_event, next_alert = await asyncio.to_thread(
+            self.store.load_state, since
+        )
+        head, trimmed = await asyncio.to_thread(self.store.head)
+        epoch = await asyncio.to_thread(self.store.epoch)
+        self.state.load(events, alerts, duty)
+        self.state.next_event_id = next_event
+        self.state.next_alert_id = next_alert
+        self.hub = Hub(self.reference, epoch, head, trimmed, self.limits)
+        self.hub.load(events, alerts, duty)
+        self.writer = Writer(self.store, self.state, self.clock, loop, self.hub.deliver)
+        self.writer.start()
+        self._server = await serve(
+            self._handle,
+            host,
+            port,
+            compression=None,
+            max_size=self.limits.max_frame,
+            max_queue=64,
+            ping_interval=20,
+            ping_timeout=20,
+            close_timeout=5,
+            process_request=self._http,
+            server_header="tongguan-dispatch",
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._tasks = [
+            asyncio.create_task(self._kpi_loop(), name="kpis"),
+            asyncio.create_task(self._clock_loop(), name="clock"),
+        ]
+        log.info(
+            "serving %d events, %d alerts at head %d (epoch %s) on %s:%d",
+            len(events),
+            len(alerts),
+            head,
+            epoch,
+            host,
+            self.port,
+        )
+        return self.port
+
+    async def stop(self) -> None:
+        """Close clients with 'going away', let the writer finish, release the port."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._server is not None:
+            self._server.close(close_connections=False)
+            if self.hub:
+                for client in list(self.hub.clients):
+                    with contextlib.suppress(Exception):
+                        await client.ws.close(CloseCode.GOING_AWAY, "server restarting: resume")
+            await self._server.wait_closed()
+        if self.writer is not None:
+            await asyncio.to_thread(self.writer.stop)
+
+    def submit(self, request: Request) -> asyncio.Future[Answer]:
+        """Queue a request to the writer (for the simulator and tests)."""
+        assert self.writer is not None
+        return self.writer.submit(request)
+
+    # ---- periodic work ---------------------------------------------------------------------
+
+    async def _kpi_loop(self) -> None:
+        assert self.hub is not None
+        last_day = kpi.day_start(self.clock.now())
+        while True:
+            await asyncio.sleep(self.limits.kpi_interval)
+            now = self.clock.now()
+            day = kpi.day_start(now)
+            if self.hub.kpi_dirty or day != last_day:
+                self.hub.push_kpis(now)
+                last_day = day
+
+    async def _clock_loop(self) -> None:
+        assert self.writer is not None and self.hub is not None
+        pruned_at = time.monotonic()
+        while True:
+            await asyncio.sleep(self.limits.tick_interval)
+            if self.ticking:
+                self.writer.submit_nowait(Request("tick", Actor("clock", "admin")))
+            if time.monotonic() - pruned_at > 600:
+                pruned_at = time.monotonic()
+                self.writer.submit_nowait(Request("prune", Actor("clock", "admin")))
+                self.hub.prune(self.clock.now())
+
+    # ---- HTTP: snapshot images, health -------------------------------------------------
+
+    async def _http(self, connection: ServerConnection, request: HttpRequest) -> Response | None:
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            if "token" in request.path.lower():
+                log.warning("refused a websocket URL carrying a token from %s", _peer(connection))
+                return _plain(
+                    http.HTTPStatus.BAD_REQUEST,
+                    "credentials never go in the URL; send them in hello\n",
+                )
+            return None
+        if request.path == "/health":
+            assert self.hub is not None
+            return _plain(
+                http.HTTPStatus.OK, f"ok head={self.hub.head} clients={len(self.hub.clients)}\n"
+            )
+        if request.path.startswith("/snapshots/"):
+            return await self._image(connection, request)
+        return _plain(http.HTTPStatus.NOT_FOUND, "not found\n")
+
+    async def _image(self, connection: ServerConnection, request: HttpRequest) -> Response:
+        auth = request.headers.get("Authorization", "")
+        user = await self._authenticate(auth.removeprefix("Bearer ").strip()) if auth else None
+        if user is None:
+            return _plain(http.HTTPStatus.UNAUTHORIZED, "send Authorization: Bearer <token>\n")
+        try:
+            alert_id = int(request.path.rsplit("/", 1)[1].split(".")[0])
+        except ValueError:
+            return _plain(http.HTTPStatus.NOT_FOUND, "not found\n")
+        assert self.hub is not None
+        alert = self.hub.alerts.get(alert_id)
+        if alert is not None and user.streets is not None and alert.street not in user.streets:
+            return _plain(http.HTTPStatus.NOT_FOUND, "not found\n")
+        image = await asyncio.to_thread(self.store.image, alert_id)
+        if image is None:
+            return _plain(http.HTTPStatus.NOT_FOUND, "not found\n")
+        headers = Headers(
+            [
+                ("Content-Type", image.content_type),
+                ("Content-Length", str(len(image.body))),
+                ("Cache-Control", "private, max-age=86400"),
+            ]
+        )
+        return Response(200, "OK", headers, image.body)
+
+    async def _authenticate(self, token: str) -> User | None:
+        if not token or len(token) > 200:
+            return None
+        cached = self._auth_cache.get(token)
+        if cached is not None and time.monotonic() - cached[0] < 30:
+            return cached[1]
+        user = await asyncio.to_thread(self.store.authenticate, token)
+        self._auth_cache[token] = (time.monotonic(), user)
+        if len(self._auth_cache) > 10_000:
+            self._auth_cache.clear()
+        return user
+
+    # ---- one websocket connection ------------------------------------------------------
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        peer = _peer(ws)
+        try:
+            raw = await asyncio.wait_for(ws.recv(), self.limits.hello_timeout)
+        except TimeoutError:
+            log.info("%s: no hello within %.0f s", peer, self.limits.hello_timeout)
+            await ws.close(CloseCode.HANDSHAKE_TIMEOUT, "hello expected first")
+            return
+        except ConnectionClosed:
+            return
+        try:
+            hello = decode_client(raw)
+        except ProtocolError as exc:
+            await ws.close(CloseCode.PROTOCOL_VIOLATION, f"first message: {exc.message}"[:120])
+            return
+        if not isinstance(hello, Hello):
+            await ws.close(CloseCode.PROTOCOL_VIOLATION, "first message must be hello")
+            return
+        if hello.protocol != PROTOCOL_VERSION:
+            await ws.close(
+                CloseCode.UNSUPPORTED_VERSION,
+                f"protocol {hello.protocol} unsupported; this server speaks {PROTOCOL_VERSION}",
+            )
+            return
+        user = await self._authenticate(hello.token)
+        if user is None:
+            log.warning("%s: authentication failed (client %r)", peer, hello.client[:40])
+            await ws.close(CloseCode.AUTH_FAILED, "authentication failed")
+            return
+        assert self.hub is not None
+        client = Client(
+            ws,
+            user,
+            peer,
+            user.streets,
+            last_id=hello.id,
+            allowance=float(self.limits.command_burst),
+        )
+        log.info(
+            "%s: %s (%s) connected with %s",
+            peer,
+            user.name,
+            user.role,
+            hello.client[:40] or "unnamed client",
+        )
+        try:
+            await self._attach(client, hello)
+            await self._serve_client(client)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.hub.clients.discard(client)
+            log.info("%s: %s disconnected (%s)", peer, user.name, ws.close_code)
+
+    async def _attach(self, client: Client, hello: Hello) -> None:
+        hub = self.hub
+        assert hub is not None
+        resume = hello.resume
+        mode = "none"
+        if resume is not None:
+            can_replay = (
+                resume.epoch == hub.epoch and resume.seq <= hub.head and resume.seq >= hub.trimmed
+            )
+            mode = "replay" if can_replay else "reset"
+        welcome = _encode(
+            Welcome(
+                id=hello.id,
+                protocol=PROTOCOL_VERSION,
+                user=client.user.name,
+                role=client.user.role,
+                jurisdiction=sorted(client.streets or ()),
+                epoch=hub.epoch,
+                head=hub.head,
+                resume=mode,  # type: ignore[arg-type]
+                server_time=self.clock.now(),
+            )
+        )
+        if mode != "replay":
+            # No await between reading the head and queueing the frame: no delta can slip in.
+            snapshot = hub.snapshot_frame(client, "reset" if mode == "reset" else "initial")
+            client.baseline = len(snapshot)
+            hub.write(client, [welcome, snapshot])
+            hub.clients.add(client)
+            return
+        assert resume is not None
+        if resume.seq >= hub.ring_start():
+            hub.write(client, [welcome, *hub.ring_after(client, resume.seq)])
+            hub.clients.add(client)
+            return
+        # Older than the ring: read the log on a thread; live deltas after `upto` wait in
+        # `pending` (everything up to `upto` is committed, so the log has it).
+        upto = hub.head
+        client.catching_up = True
+        hub.clients.add(client)
+        hub.write(client, [welcome])
+        last = resume.seq
+        while last < upto:
+            rows = await asyncio.to_thread(self.store.read_log, last, 5000, client.streets)
+            frames = [
+                _replay_frame(r.seq, r.action, r.actor, r.at, r.after)
+                for r in rows
+                if r.seq <= upto
+            ]
+            if frames:
+                hub.write(client, frames)
+            if not rows:
+                break
+            last = rows[-1].seq
+        frames = [f for seq, f in client.pending if seq > upto]
+        client.pending.clear()
+        client.catching_up = False
+        hub.write(client, frames)
+
+    async def _serve_client(self, client: Client) -> None:
+        async for raw in client.ws:
+            try:
+                message = decode_client(raw)
+            except ProtocolError as exc:
+                self._reply_error(client, exc.request_id, exc.code, exc.message)
+                continue
+            if message.id <= client.last_id:
+                self._reply_error(
+                    client,
+                    message.id,
+                    ErrorCode.BAD_ID,
+                    f"id {message.id} is not above the previous {client.last_id}",
+                )
+                continue
+            client.last_id = message.id
+            if isinstance(message, Ping):
+                assert self.hub is not None
+                self.hub.write(
+                    client,
+                    [_encode(Result(id=message.id, data={"server_time": self.clock.now()}))],
+                )
+            elif isinstance(message, Command):
+                self._command(client, message)
+            else:
+                self._reply_error(
+                    client,
+                    message.id,
+                    ErrorCode.BAD_MESSAGE,
+                    "hello is only allowed as the first message",
+                )
+
+    def _command(self, client: Client, message: Command) -> None:
+        now = time.monotonic()
+        rate = self.limits.commands_per_second
+        client.allowance = min(
+            float(self.limits.command_burst), client.allowance + (now - client.allowance_at) * rate
+        )
+        client.allowance_at = now
+        if client.allowance < 1:
+            self._reply_error(
+                client,
+                message.id,
+                ErrorCode.RATE_LIMITED,
+                "too many commands; retry with the same command_id",
+                message.command_id,
+            )
+            return
+        client.allowance -= 1
+        args_type = ARGS.get(message.op)
+        if args_type is None:
+            self._reply_error(
+                client,
+                message.id,
+                ErrorCode.UNKNOWN_OP,
+                f"unknown op {message.op!r}",
+                message.command_id,
+            )
+            return
+        if not message.command_id or len(message.command_id) > 64:
+            self._reply_error(
+                client,
+                message.id,
+                ErrorCode.BAD_ARGS,
+                "command_id must be 1..64 characters",
+                message.command_id,
+            )
+            return
+        try:
+            args = convert(message.args, args_type)
+        except ProtocolError as exc:
+            self._reply_error(
+                client, message.id, ErrorCode.BAD_ARGS, exc.message, message.command_id
+            )
+            return
+        actor = Actor(client.user.name, client.user.role, client.streets)
+        request = Request(
+            "command",
+            actor,
+            message.op,
+            args,
+            message.command_id,
+            args_digest(message.op, message.args),
+        )
+        assert self.writer is not None
+        future = self.writer.submit(request)
+        future.add_done_callback(lambda f: self._answered(client, message, f))
+
+    def _answered(self, client: Client, message: Command, future: asyncio.Future[Answer]) -> None:
+        answer = future.result()
+        verb = "repeat" if answer.repeat else ("ok" if answer.ok else answer.code)
+        log.info(
+            "%s %s %s %s -> %s%s",
+            client.user.name,
+            message.op,
+            _target(message.args),
+            message.command_id,
+            verb,
+            "" if answer.ok else f" ({answer.message})",
+        )
+        if answer.ok:
+            frame = _encode(
+                Result(
+                    id=message.id,
+                    command_id=message.command_id,
+                    seq=answer.seq,
+                    data=answer.data,
+                    repeat=answer.repeat,
+                )
+            )
+        else:
+            frame = _encode(
+                Error(
+                    id=message.id,
+                    code=answer.code,
+                    message=answer.message,
+                    command_id=message.command_id,
+                )
+            )
+        assert self.hub is not None
+        self.hub.write(client, [frame])
+
+    def _reply_error(
+        self,
+        client: Client,
+        request_id: int,
+        code: str,
+        message: str,
+        command_id: str | None = None,
+    ) -> None:
+        log.info(
+            "%s (%s): refused request %d: %s %s",
+            client.peer,
+            client.user.name,
+            request_id,
+            code,
+            message[:200],
+        )
+        assert self.hub is not None
+        self.hub.write(
+            client,
+            [
+                _encode(
+                    Error(id=request_id, code=code, message=message[:500], command_id=command_id)
+                )
+            ],
+        )
+
+
+def _replay_frame(seq: int, action: str, actor: str, at: float, after: str) -> bytes:
+    return b"".join(
+        [
+            b'{"type":"delta","seq":',
+            str(seq).encode(),
+            b',"action":',
+            _encode(action),
+            b',"actor":',
+            _encode(actor),
+            b',"at":',
+            _encode(at),
+            b',"data":',
+            after.encode(),
+            b"}",
+        ]
+    )
+
+
+def _plain(status: http.HTTPStatus, text: str) -> Response:
+    body = text.encode()
+    headers = Headers(
+        [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+    )
+    return Response(status.value, status.phrase, headers, body)
+
+
+def _peer(ws: ServerConnection) -> str:
+    address = ws.remote_address
+    return f"{address[0]}:{address[1]}" if address else "?"
+
+
+def _target(args: dict[str, Any]) -> str:
+    for key in ("event", "alert"):
+        if key in args:
+            return f"{key}={args[key]}"
+    return ""
+
+
+def new_command_id() -> str:
+    """A fresh command id (clients normally make their own)."""
+    return uuid.uuid4().hex
+
+
+__all__ = ["DispatchServer", "Hub", "Limits", "encode"]

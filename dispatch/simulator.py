@@ -1,0 +1,592 @@
+"""District traffic that looks like a real day, fed through the same workflow as real users.
+
+Arrivals follow a daily curve; sources mix hotline, patrol, citizen photos and cameras;
+category frequencies follow the category table's weights; simulated sub-centre staff and grid
+workers move each event round the loop with realistic delays (some late, some reworked,
+some escalated); cameras send bursts; the duty changes every morning. Seeded: the same seed
+gives the same day. `warm_up` replays today from midnight at full speed before going live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import heapq
+import itertools
+import logging
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import msgspec
+
+from dispatch.domain.categories import CAMERA_KINDS, Category, load_categories
+from dispatch.domain.snapshots import render_alert_snapshot
+from dispatch.kpi import day_start
+from dispatch.reference import local
+from dispatch.server import DispatchServer
+from dispatch.state import Actor
+from dispatch.store.store import Image
+from dispatch.writer import Answer, Request
+from protocol import commands as c
+from protocol.entities import Grid, Person
+
+log = logging.getLogger("dispatch.simulator")
+
+# Relative arrival intensity by local hour: quiet nights, a morning peak, an afternoon peak.
+HOURLY_CURVE = (
+    0.15,
+    0.10,
+    0.08,
+    0.08,
+    0.10,
+    0.20,
+    0.45,
+    0.90,
+    1.40,
+    1.70,
+    1.70,
+    1.50,
+    1.10,
+    1.20,
+    1.50,
+    1.60,
+    1.50,
+    1.30,
+    1.00,
+    0.80,
+    0.60,
+    0.45,
+    0.30,
+    0.20,
+)
+_CURVE_MEAN = sum(HOURLY_CURVE) / 24
+SOURCES = (("hotline", 0.40), ("patrol", 0.38), ("citizen", 0.18), ("sensor", 0.04))
+MINUTE = 60.0
+HOUR = 3600.0
+
+COMMANDERS = (
+    ("王建国", "区委常委、常务副区长"),
+    ("李红梅", "区委常委、组织部部长"),
+    ("张志强", "副区长"),
+    ("陈晓东", "区委常委、政法委书记"),
+    ("刘海涛", "副区长"),
+    ("周文静", "区人大常委会副主任"),
+    ("吴国平", "区政协副主席"),
+)
+DUTY_STAFF = (
+    ("赵磊", "值班长"),
+    ("孙丽", "调度员"),
+    ("钱峰", "调度员"),
+    ("郑雪", "12345 受理员"),
+    ("冯涛", "视频巡查员"),
+    ("何静", "视频巡查员"),
+)
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+HOTLINE_PHRASES = ("市民来电反映", "市民通过12345热线反映", "群众来电称")
+CITIZEN_PHRASES = ("市民随手拍上报", "群众通过“皖事通”随手拍反映")
+PATROL_PHRASES = ("网格员巡查发现", "网格员日常巡查中发现")
+
+
+@dataclass(order=True)
+class _Due:
+    at: float
+    order: int
+    action: Callable[[float], None] = field(compare=False)
+
+
+class Simulator:
+    """Drives a DispatchServer with a simulated district's day."""
+
+    def __init__(
+        self,
+        server: DispatchServer,
+        *,
+        seed: int = 20261122,
+        daily_events: int = 720,
+        daily_alerts: int = 260,
+    ) -> None:
+        self.server = server
+        self.reference = server.reference
+        self.rng = random.Random(seed)
+        self.daily_events = daily_events
+        self.daily_alerts = daily_alerts
+        self.categories: list[Category] = [
+            k for k in load_categories() if k.code in self.reference.categories
+        ]
+        self.grids: list[Grid] = list(self.reference.grids.values())
+        # Dense urban grids (small ones) see more cases per grid than large rural ones.
+        self.grid_weights = [1.0 / math.sqrt(max(_area(g), 1e-7)) for g in self.grids]
+        self.cameras = list(self.reference.cameras.values())
+        self.departments = [d.name for d in self.reference.departments.values()]
+        self._heap: list[_Due] = []
+        self._order = itertools.count()
+        self._inflight: set[asyncio.Future[Answer]] = set()
+        self.submitted = 0
+        self.warmed_up = False
+
+    # ---- scheduling ------------------------------------------------------------------------
+
+    def at(self, when: float, action: Callable[[float], None]) -> None:
+        """Run `action(when)` at district time `when`."""
+        heapq.heappush(self._heap, _Due(when, next(self._order), action))
+
+    def _submit(self, request: Request, then: Callable[[Answer], None] | None = None) -> None:
+        future = self.server.submit(request)
+        self.submitted += 1
+        self._inflight.add(future)
+
+        def done(f: asyncio.Future[Answer]) -> None:
+            self._inflight.discard(f)
+            if then is not None and not f.cancelled():
+                answer = f.result()
+                if answer.ok:
+                    then(answer)
+
+        future.add_done_callback(done)
+
+    def _command(
+        self,
+        actor: Actor,
+        op: str,
+        args: msgspec.Struct,
+        when: float,
+        then: Callable[[Answer], None] | None = None,
+    ) -> None:
+        assert isinstance(args, c.ARGS[op])
+        self._submit(Request("command", actor, op, args, at=when), then)
+
+    async def run(self, warm_up: bool = True) -> None:
+        """Run for ever: replay today so far at full speed (if asked), then follow the clock."""
+        clock = self.server.clock
+        now = clock.now()
+        start = day_start(now) if warm_up else now
+        self._schedule_day(start, first=True)
+        self.at(start, self._arrival)
+        self.at(start + self.rng.expovariate(self._alert_rate(start)), self._camera_burst)
+        self.at(start + 30 * MINUTE, self._supervision_round)
+        if warm_up:
+            self.server.ticking = False
+            self.at(start + 5 * MINUTE, self._tick)
+        processed = 0
+        while True:
+            now = clock.now()
+            if self._heap and self._heap[0].at <= now:
+                due = heapq.heappop(self._heap)
+                due.action(due.at)
+                processed += 1
+                if processed % 100 == 0:
+                    await asyncio.sleep(0)  # let the answers come back between bursts
+                continue
+            if not self.warmed_up:
+                if self._inflight:
+                    await asyncio.wait(set(self._inflight), timeout=1.0)
+                    continue
+                self.warmed_up = True
+                self.server.ticking = True
+                log.info("simulator caught up with the clock after %d actions", processed)
+            delay = clock.real_delay(self._heap[0].at - now) if self._heap else 1.0
+            await asyncio.sleep(min(delay, 1.0))
+
+    # ---- the day's rhythm ------------------------------------------------------------------
+
+    def _tick(self, when: float) -> None:
+        if not self.warmed_up:
+            self._submit(Request("tick", Actor("clock", "admin"), at=when))
+            self.at(when + 5 * MINUTE, self._tick)
+
+    def _schedule_day(self, start: float, first: bool = False) -> None:
+        handover = day_start(start) + 8.5 * HOUR
+        if first:
+            # The duty in force at midnight is yesterday's commander's.
+            self._handover(day_start(start) - 24 * HOUR + 8.5 * HOUR, when=start)
+        self.at(handover, lambda t: self._handover(t))
+        self.at(day_start(start) + 24 * HOUR, lambda t: self._schedule_day(t))
+
+    def _handover(self, duty_time: float, when: float | None = None) -> None:
+        day_index = int(duty_time // (24 * HOUR))
+        name, title = COMMANDERS[day_index % len(COMMANDERS)]
+        roster = [
+            Person(name=n, title=t, post="区联动中心", phone=_phone(self.rng))
+            for n, t in self.rng.sample(DUTY_STAFF, 4)
+        ]
+        actor = Actor("区联动中心", "admin")
+
+        def apply(state: object, now: float) -> object:
+            from dispatch.state import State
+
+            assert isinstance(state, State)
+            return state.handover(
+                actor,
+                c.Handover(commander=name, title=title, note="交接班完成，各分中心按时报送。"),
+                now,
+                roster=roster,
+            )
+
+        self._submit(
+            Request(
+                "call",
+                actor,
+                "handover",
+                call=apply,  # type: ignore[arg-type]
+                at=when if when is not None else duty_time,
+            )
+        )
+
+    def _rate(self, when: float) -> float:
+        hour = local(when).hour
+        return self.daily_events / 86400 * HOURLY_CURVE[hour] / _CURVE_MEAN
+
+    def _alert_rate(self, when: float) -> float:
+        hour = local(when).hour
+        return self.daily_alerts / 86400 * (0.5 + HOURLY_CURVE[hour] / _CURVE_MEAN / 2)
+
+    # ---- events ----------------------------------------------------------------------------
+
+    def _arrival(self, when: float) -> None:
+        self._new_event(when)
+        self.at(when + self.rng.expovariate(self._rate(when)), self._arrival)
+
+    def _pick_category(self, source: str) -> Category:
+        weights = []
+        for category in self.categories:
+            weight = category.weight
+            livelihood = category.code.startswith("06")
+            if source == "hotline":
+                weight *= 3.0 if livelihood else 0.5
+            elif source == "patrol":
+                weight *= 0.05 if livelihood else 1.4
+            weights.append(weight)
+        return self.rng.choices(self.categories, weights)[0]
+
+    def _new_event(self, when: float) -> None:
+        rng = self.rng
+        source = rng.choices([s for s, _ in SOURCES], [w for _, w in SOURCES])[0]
+        category = self._pick_category(source)
+        grid = rng.choices(self.grids, self.grid_weights)[0]
+        lon, lat = self.reference.random_point(grid.code, rng)
+        place = grid.name.split("第")[0]
+        if source == "hotline":
+            reporter = f"{rng.choice(SURNAMES)}{rng.choice('先生女士')} {_masked_phone(rng)}"
+            lead = rng.choice(HOTLINE_PHRASES)
+        elif source == "citizen":
+            reporter = f"随手拍用户{rng.randint(1000, 9999)}"
+            lead = rng.choice(CITIZEN_PHRASES)
+        else:
+            reporter = f"网格员 {grid.worker}"
+            lead = rng.choice(PATROL_PHRASES)
+        args = c.Report(
+            category=category.code,
+            title=f"{place}{category.name}",
+            lon=lon,
+            lat=lat,
+            source=source,  # type: ignore[arg-type]
+            description=f"{lead}：{place}附近存在{category.name}问题，请尽快处置。",
+            address=f"{grid.name}",
+            reporter=reporter,
+        )
+        actor = Actor(f"区联动中心 {rng.choice(DUTY_STAFF)[0]}", "dispatcher")
+        self._command(
+            actor,
+            "report",
+            args,
+            when,
+            lambda a: self._after_report(int(a.data["event"]), grid, category, when),
+        )
+
+    def _staff(self, grid: Grid) -> Actor:
+        street = self.reference.streets[grid.street]
+        return Actor(f"{street.name}分中心", "street", frozenset({grid.street}))
+
+    def _worker(self, grid: Grid) -> Actor:
+        return Actor(f"网格员 {grid.worker}", "street", frozenset({grid.street}))
+
+    def _delay(self, median_minutes: float, when: float) -> float:
+        hour = local(when).hour
+        night = 2.5 if hour < 7 or hour >= 21 else 1.0
+        return MINUTE * median_minutes * night * math.exp(self.rng.gauss(0, 0.5))
+
+    def _after_report(self, event: int, grid: Grid, category: Category, reported: float) -> None:
+        rng = self.rng
+        staff = self._staff(grid)
+        when = reported + self._delay(8, reported)
+        if rng.random() < 0.03:
+            reason = rng.choice(("重复上报，已并案", "不属于受理范围", "现场核实无此问题"))
+            self.at(
+                when,
+                lambda t: self._command(staff, "reject", c.Reject(event=event, reason=reason), t),
+            )
+            return
+        self.at(
+            when,
+            lambda t: self._command(
+                staff,
+                "accept",
+                c.EventRef(event=event),
+                t,
+                lambda _: self._dispatch(event, grid, category, t),
+            ),
+        )
+
+    def _dispatch(self, event: int, grid: Grid, category: Category, accepted: float) -> None:
+        rng = self.rng
+        staff = self._staff(grid)
+        when = accepted + self._delay(10, accepted)
+        use_department = category.department and rng.random() < 0.5
+        assignee = (
+            rng.choice(self.departments)
+            if use_department and self.departments
+            else f"网格员 {grid.worker}"
+        )
+        if rng.random() < 0.04:
+            self.at(
+                when,
+                lambda t: self._command(
+                    staff,
+                    "escalate",
+                    c.Escalate(event=event, reason="涉及多部门，需上级协调"),
+                    t,
+                    lambda _: self._consult_maybe(event, t),
+                ),
+            )
+            when += self._delay(30, when)
+        self.at(
+            when,
+            lambda t: self._command(
+                staff,
+                "dispatch",
+                c.Dispatch(event=event, assignee=assignee),
+                t,
+                lambda _: self._start(event, grid, t),
+            ),
+        )
+
+    def _consult_maybe(self, event: int, when: float) -> None:
+        if self.rng.random() > 0.5:
+            return
+        commander = Actor("县干指挥长", "commander")
+        start = when + self._delay(20, when)
+        self.at(
+            start,
+            lambda t: self._command(
+                commander,
+                "escalate",
+                c.Escalate(event=event, reason="提请区级会商"),
+                t,
+                lambda _: self._command(
+                    commander,
+                    "consult",
+                    c.EventRef(event=event),
+                    t + 60,
+                    lambda _: self._decide(event, t + 60),
+                ),
+            ),
+        )
+
+    def _decide(self, event: int, when: float) -> None:
+        commander = Actor("县干指挥长", "commander")
+        text = self.rng.choice(
+            (
+                "由区城管局牵头，街道配合，三日内完成整改。",
+                "请住建、城管联合执法，明日上午现场办公。",
+                "责成属地街道做好群众解释工作，每日报送进展。",
+            )
+        )
+        later = when + self._delay(45, when)
+        self.at(
+            later,
+            lambda t: self._command(
+                commander,
+                "decide",
+                c.Decide(event=event, text=text),
+                t,
+                lambda _: self._command(commander, "end_consult", c.EventRef(event=event), t + 120),
+            ),
+        )
+
+    def _start(self, event: int, grid: Grid, dispatched: float) -> None:
+        worker = self._worker(grid)
+        when = dispatched + self._delay(25, dispatched)
+        self.at(
+            when,
+            lambda t: self._command(
+                worker, "start", c.EventRef(event=event), t, lambda _: self._handle(event, grid, t)
+            ),
+        )
+
+    def _handle(self, event: int, grid: Grid, started: float) -> None:
+        rng = self.rng
+        hub = self.server.hub
+        current = hub.events.get(event) if hub else None
+        limit_window = (current.deadline or started) - started if current else HOUR
+        # Most cases are fixed within hours even when the limit allows days; about one in
+        # fifteen runs past its limit.
+        if rng.random() < 0.065:
+            window, fraction = max(limit_window, 30 * MINUTE), rng.uniform(1.2, 2.5)
+        else:
+            window, fraction = min(max(limit_window, 30 * MINUTE), 6 * HOUR), rng.uniform(0.1, 0.7)
+        when = started + window * fraction
+        worker = self._worker(grid)
+        if rng.random() < 0.03:
+            self.at(
+                started + window * 0.5,
+                lambda t: self._command(
+                    worker,
+                    "request_extension",
+                    c.RequestExtension(event=event, hours=8, reason="需协调相关单位，申请延期"),
+                    t,
+                    lambda _: self._command(
+                        Actor("区联动中心 赵磊", "dispatcher"),
+                        "decide_extension",
+                        c.DecideExtension(event=event, approve=rng.random() < 0.8),
+                        t + 20 * MINUTE,
+                    ),
+                ),
+            )
+        self.at(
+            when,
+            lambda t: self._command(
+                worker,
+                "handled",
+                c.EventRef(event=event, note="已处置完毕，附现场照片。"),
+                t,
+                lambda _: self._verify(event, grid, t),
+            ),
+        )
+
+    def _verify(self, event: int, grid: Grid, handled: float) -> None:
+        staff = self._staff(grid)
+        when = handled + self._delay(40, handled)
+        if self.rng.random() < 0.04:
+            self.at(
+                when,
+                lambda t: self._command(
+                    staff,
+                    "verify",
+                    c.Verify(event=event, passed=False, note="现场核查未整改到位"),
+                    t,
+                    lambda _: self._start(event, grid, t),
+                ),
+            )
+            return
+        self.at(
+            when,
+            lambda t: self._command(
+                staff,
+                "verify",
+                c.Verify(event=event, passed=True),
+                t,
+                lambda _: self._close(event, grid, t),
+            ),
+        )
+
+    def _close(self, event: int, grid: Grid, verified: float) -> None:
+        staff = self._staff(grid)
+        when = verified + self._delay(10, verified)
+
+        def evaluate(answer: Answer) -> None:
+            if self.rng.random() < 0.6:
+                score = self.rng.choices([5, 4, 3, 2], [70, 22, 6, 2])[0]
+                self.at(
+                    when + self._delay(120, when),
+                    lambda t: self._command(
+                        staff, "evaluate", c.Evaluate(event=event, score=score), t
+                    ),
+                )
+
+        self.at(when, lambda t: self._command(staff, "close", c.EventRef(event=event), t, evaluate))
+
+    def _supervision_round(self, when: float) -> None:
+        hub = self.server.hub
+        if hub is not None:
+            commander = Actor("县干指挥长", "commander")
+            late = [
+                e
+                for e in hub.events.values()
+                if e.overdue and not e.supervised and e.status in ("dispatched", "handling")
+            ]
+            for event in self.rng.sample(late, min(len(late), 2)):
+                self._command(
+                    commander,
+                    "supervise",
+                    c.EventRef(event=event.id, note="超期未办结，督办"),
+                    when,
+                )
+        self.at(when + 30 * MINUTE, self._supervision_round)
+
+    # ---- cameras ---------------------------------------------------------------------------
+
+    def _camera_burst(self, when: float) -> None:
+        rng = self.rng
+        camera = rng.choice(self.cameras)
+        kinds = [k for k in CAMERA_KINDS if not camera.kinds or k.code in camera.kinds]
+        kind = rng.choice(kinds or list(CAMERA_KINDS))
+        hits = rng.choices([1, 2, 3, 4, 6, 9], [30, 25, 18, 12, 10, 5])[0]
+        t = when
+        for _ in range(hits):
+            score = min(0.99, rng.uniform(0.62, 0.97))
+            image = render_alert_snapshot(
+                camera.name, kind.name, score, local(t), seed=rng.randint(0, 2**31)
+            )
+            request = Request(
+                "detect",
+                Actor("camera", "admin"),
+                at=t,
+                detection=(camera.code, kind.code, score),
+                image=Image("image/svg+xml", image),
+            )
+            self.at(t, functools.partial(self._detect, request))
+            t += rng.uniform(5, 45)
+        self.at(t + self._delay(6, t), lambda at: self._review_alert(camera.code, kind.code, at))
+        self.at(when + rng.expovariate(self._alert_rate(when)), self._camera_burst)
+
+    def _detect(self, request: Request, _when: float) -> None:
+        self._submit(request)
+
+    def _review_alert(self, camera: str, kind: str, when: float) -> None:
+        hub = self.server.hub
+        if hub is None:
+            return
+        open_alerts = [
+            a
+            for a in hub.alerts.values()
+            if a.camera == camera and a.detection == kind and a.status == "new"
+        ]
+        if not open_alerts:
+            return
+        alert = open_alerts[-1]
+        staff = Actor("区联动中心 视频巡查", "dispatcher")
+        roll = self.rng.random()
+        if roll < 0.45:
+            grid = self.reference.grids[alert.grid]
+            self._command(
+                staff,
+                "confirm_alert",
+                c.ConfirmAlert(alert=alert.id),
+                when,
+                lambda a: self._after_report(
+                    int(a.data["event"]), grid, self._category(str(a.data.get("event"))), when
+                ),
+            )
+        elif roll < 0.9:
+            self._command(staff, "dismiss_alert", c.DismissAlert(alert=alert.id), when)
+
+    def _category(self, event_id: str) -> Category:
+        hub = self.server.hub
+        event = hub.events.get(int(event_id)) if hub else None
+        code = event.category if event else self.categories[0].code
+        return next((k for k in self.categories if k.code == code), self.categories[0])
+
+
+def _area(grid: Grid) -> float:
+    ring = grid.polygon[0]
+    return abs(sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in itertools.pairwise(ring))) / 2
+
+
+def _phone(rng: random.Random) -> str:
+    return f"1{rng.choice('3589')}{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}"
+
+
+def _masked_phone(rng: random.Random) -> str:
+    return f"1{rng.choice('3589')}{rng.randint(0, 9)}****{rng.randint(1000, 9999)}"

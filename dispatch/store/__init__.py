@@ -1,0 +1,1 @@
+"""Persistence of the dispatch backend (SQLAlchemy; SQLite or PostgreSQL)."""

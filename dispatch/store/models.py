@@ -1,0 +1,138 @@
+"""The database schema (SQLAlchemy 2 typed ORM); Alembic migrations in dispatch/migrations."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Float, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+
+class MetaRow(Base):
+    """Key/value facts about this database: its epoch, the district it serves."""
+
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class LogHead(Base):
+    """One row holding the last sequence number handed out.
+
+    Writers bump it inside their transaction; the row lock makes a second writer wait until
+    the first commits, so sequence order is commit order on PostgreSQL as on SQLite.
+    """
+
+    __tablename__ = "log_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    trimmed: Mapped[int] = mapped_column(BigInteger, default=0)  # entries <= this are gone
+
+
+class LogEntry(Base):
+    """The append-only audit log: who did what to which entity, before and after."""
+
+    __tablename__ = "log"
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[float] = mapped_column(Float)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(10))
+    entity_id: Mapped[int] = mapped_column(BigInteger)
+    street: Mapped[str] = mapped_column(String(12))
+    before: Mapped[str | None] = mapped_column(Text, nullable=True)
+    after: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_log_entity", "entity", "entity_id"),)
+
+
+class EventRow(Base):
+    """An event's current state: indexed columns plus the full wire document."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    street: Mapped[str] = mapped_column(String(12), index=True)
+    grid: Mapped[str] = mapped_column(String(20))
+    category: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[int] = mapped_column(Integer)
+    reported_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float, index=True)
+    due_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    closed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    doc: Mapped[str] = mapped_column(Text)
+
+
+class AlertRow(Base):
+    """A camera alert's current state."""
+
+    __tablename__ = "alerts"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    camera: Mapped[str] = mapped_column(String(32))
+    detection: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    street: Mapped[str] = mapped_column(String(12))
+    last_at: Mapped[float] = mapped_column(Float, index=True)
+    doc: Mapped[str] = mapped_column(Text)
+
+
+class AlertImage(Base):
+    """The snapshot image a camera sent with an alert."""
+
+    __tablename__ = "alert_images"
+    alert_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    content_type: Mapped[str] = mapped_column(String(40))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class DutyRow(Base):
+    """The duty of one day: commander, roster, instructions."""
+
+    __tablename__ = "duty"
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    updated_at: Mapped[float] = mapped_column(Float)
+    doc: Mapped[str] = mapped_column(Text)
+
+
+class UserRow(Base):
+    """A user: role, jurisdiction (street codes, empty for all) and a hashed token."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    streets: Mapped[str] = mapped_column(Text, default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CommandRow(Base):
+    """A command applied once: its digest (op+args) and the result sent back."""
+
+    __tablename__ = "commands"
+    command_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user: Mapped[str] = mapped_column(String(100))
+    op: Mapped[str] = mapped_column(String(40))
+    digest: Mapped[str] = mapped_column(String(64))
+    result: Mapped[str] = mapped_column(Text)
+    seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    at: Mapped[float] = mapped_column(Float)
+
+
+class UnitRow(Base):
+    """A reference unit (street, community, grid, department, camera, category) as a document.
+
+    The kinds share one shape: a code, its parent unit, a name and the wire document with
+    geometry; typed access is through protocol.entities.
+    """
+
+    __tablename__ = "units"
+    kind: Mapped[str] = mapped_column(String(12), primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    parent: Mapped[str] = mapped_column(String(32), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    doc: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,547 @@
+"""Persistence: one transaction per batch of changes, the log, users, commands, reference units.
+
+Every method is blocking and meant for the writer thread or a worker thread, never the loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from alembic import command as alembic_command
+from alembic.config import Config
+from sqlalchemy import (
+    Engine,
+    Table,
+    Update,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
+
+from dispatch.state import Change
+from dispatch.store.models import (
+    AlertImage,
+    AlertRow,
+    CommandRow,
+    DutyRow,
+    EventRow,
+    LogEntry,
+    LogHead,
+    MetaRow,
+    UnitRow,
+    UserRow,
+)
+from protocol.entities import Alert, Duty, Event, Role
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+_encode = msgspec.json.Encoder().encode
+_event_decoder = msgspec.json.Decoder(Event)
+_alert_decoder = msgspec.json.Decoder(Alert)
+_duty_decoder = msgspec.json.Decoder(Duty)
+
+
+def _update_by_id(table: Table) -> Update:
+    # No values(): the SET list comes from the parameter dicts, one executemany per batch.
+    return update(table).where(table.c.id == bindparam("b_id"))
+
+
+_UPDATE_EVENT = _update_by_id(EventRow.__table__)  # type: ignore[arg-type]
+_UPDATE_ALERT = _update_by_id(AlertRow.__table__)  # type: ignore[arg-type]
+
+
+_SQLITE_LOCKS: dict[str, threading.Lock] = {}
+_SQLITE_LOCKS_GUARD = threading.Lock()
+
+
+def _sqlite_lock(url: str) -> threading.Lock:
+    with _SQLITE_LOCKS_GUARD:
+        return _SQLITE_LOCKS.setdefault(url, threading.Lock())
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a token: tokens are 256-bit random, so one SHA-256 is enough."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def redact_url(url: str) -> str:
+    """A database URL fit for a log line: the password replaced by ***."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A user as the server sees it after authentication."""
+
+    name: str
+    role: Role
+    streets: frozenset[str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRecord:
+    """A command applied once, kept to answer repeats with the first result."""
+
+    command_id: str
+    user: str
+    op: str
+    digest: str
+    result: str  # JSON of the Result message's data (ok) or of the error (code, message)
+    seq: int | None  # given to commit() as the offset of its last change within the batch
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class LogRecord:
+    """One row of the log as replay needs it."""
+
+    seq: int
+    at: float
+    actor: str
+    action: str
+    entity: str
+    street: str
+    after: str
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """A stored alert snapshot."""
+
+    content_type: str
+    body: bytes
+
+
+class StoreError(Exception):
+    """A storage failure the caller should report (nothing of the batch was kept)."""
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for SQLite (WAL, one file) or PostgreSQL, tuned for the writer's batches."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
+
+
+class Store:
+    """The dispatch backend's database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        # SQLite's busy handler polls, so writers in one process can starve each other for
+        # longer than the busy timeout; queue them on one lock per file instead.
+        self._write_lock = (
+            _sqlite_lock(url) if url.startswith("sqlite") else contextlib.nullcontext()
+        )
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.engine.dispose()
+
+    # ---- schema ----------------------------------------------------------------------------
+
+    def upgrade(self) -> None:
+        """Create or upgrade the schema to the newest migration, and set the epoch."""
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            alembic_command.upgrade(cfg, "head")
+        with self.engine.begin() as conn:
+            if conn.execute(select(LogHead.seq).where(LogHead.id == 1)).first() is None:
+                conn.execute(insert(LogHead).values(id=1, seq=0, trimmed=0))
+            if self._meta(conn, "epoch") is None:
+                conn.execute(insert(MetaRow).values(key="epoch", value=uuid.uuid4().hex[:16]))
+
+    def is_current(self) -> bool:
+        """Whether the schema exists and is at the newest migration."""
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        head = ScriptDirectory.from_config(cfg).get_current_head()
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision() == head
+
+    @staticmethod
+    def _meta(conn: Connection, key: str) -> str | None:
+        return conn.execute(select(MetaRow.value).where(MetaRow.key == key)).scalar()
+
+    def meta(self, key: str) -> str | None:
+        """A meta value."""
+        with self.engine.connect() as conn:
+            return self._meta(conn, key)
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a meta value."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(MetaRow).where(MetaRow.key == key))
+            conn.execute(insert(MetaRow).values(key=key, value=value))
+
+    def epoch(self) -> str:
+        """This database's epoch: changes when its history is no longer continuous."""
+        value = self.meta("epoch")
+        if value is None:
+            raise StoreError("database not initialised: run `dispatch init-db`")
+        return value
+
+    # ---- the log ---------------------------------------------------------------------------
+
+    def head(self) -> tuple[int, int]:
+        """(last seq handed out, last seq trimmed away)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(LogHead.seq, LogHead.trimmed).where(LogHead.id == 1)).one()
+            return int(row[0]), int(row[1])
+
+    def commit(
+        self,
+        changes: Sequence[Change],
+        commands: Sequence[CommandRecord] = (),
+        images: Sequence[tuple[int, Image]] = (),
+    ) -> int:
+        """Write a batch in one transaction; return the seq of its first change.
+
+        The counter row is bumped first: its lock serialises writers, so a reader of
+        `seq > last` never sees a later seq commit before an earlier one.
+        """
+        try:
+            with self._write_lock, self.engine.begin() as conn:
+                return self._commit(conn, changes, commands, images)
+        except Exception as exc:
+            raise StoreError(f"commit failed: {exc}") from exc
+
+    def _commit(
+        self,
+        conn: Connection,
+        changes: Sequence[Change],
+        commands: Sequence[CommandRecord],
+        images: Sequence[tuple[int, Image]],
+    ) -> int:
+        n = len(changes)
+        conn.execute(update(LogHead).where(LogHead.id == 1).values(seq=LogHead.seq + n))
+        last = int(conn.execute(select(LogHead.seq).where(LogHead.id == 1)).scalar_one())
+        first = last - n + 1
+        log_rows: list[dict[str, Any]] = []
+        new_events: dict[int, dict[str, Any]] = {}
+        old_events: dict[int, dict[str, Any]] = {}
+        new_alerts: dict[int, dict[str, Any]] = {}
+        old_alerts: dict[int, dict[str, Any]] = {}
+        duties: dict[str, dict[str, Any]] = {}
+        for offset, change in enumerate(changes):
+            doc = _encode(change.after).decode()
+            log_rows.append(
+                {
+                    "seq": first + offset,
+                    "at": change.at,
+                    "actor": change.actor,
+                    "action": change.action,
+                    "entity": change.kind,
+                    "entity_id": change.id,
+                    "street": change.street,
+                    "before": None if change.before is None else _encode(change.before).decode(),
+                    "after": doc,
+                }
+            )
+            after = change.after
+            if isinstance(after, Event):
+                row = _event_row(after, doc)
+                target = (
+                    old_events
+                    if after.id in old_events
+                    else (
+                        new_events
+                        if after.id in new_events or change.before is None
+                        else old_events
+                    )
+                )
+                target[after.id] = row
+            elif isinstance(after, Alert):
+                row = _alert_row(after, doc)
+                target = (
+                    old_alerts
+                    if after.id in old_alerts
+                    else (
+                        new_alerts
+                        if after.id in new_alerts or change.before is None
+                        else old_alerts
+                    )
+                )
+                target[after.id] = row
+            else:
+                duties[after.day] = {"day": after.day, "updated_at": change.at, "doc": doc}
+        if log_rows:
+            conn.execute(insert(LogEntry), log_rows)
+        if new_events:
+            conn.execute(insert(EventRow), list(new_events.values()))
+        if old_events:
+            conn.execute(_UPDATE_EVENT, [{**r, "b_id": r["id"]} for r in old_events.values()])
+        if new_alerts:
+            conn.execute(insert(AlertRow), list(new_alerts.values()))
+        if old_alerts:
+            conn.execute(_UPDATE_ALERT, [{**r, "b_id": r["id"]} for r in old_alerts.values()])
+        if duties:
+            conn.execute(delete(DutyRow).where(DutyRow.day.in_(list(duties))))
+            conn.execute(insert(DutyRow), list(duties.values()))
+        if images:
+            conn.execute(
+                insert(AlertImage),
+                [
+                    {"alert_id": i, "content_type": im.content_type, "body": im.body}
+                    for i, im in images
+                ],
+            )
+        if commands:
+            conn.execute(
+                insert(CommandRow),
+                [
+                    {
+                        "command_id": r.command_id,
+                        "user": r.user,
+                        "op": r.op,
+                        "digest": r.digest,
+                        "result": r.result,
+                        "seq": None if r.seq is None else first + r.seq,
+                        "at": r.at,
+                    }
+                    for r in commands
+                ],
+            )
+        return first
+
+    def read_log(
+        self, after: int, limit: int = 10_000, streets: frozenset[str] | None = None
+    ) -> list[LogRecord]:
+        """Log rows with seq > `after`, oldest first, limited to a jurisdiction."""
+        query = (
+            select(
+                LogEntry.seq,
+                LogEntry.at,
+                LogEntry.actor,
+                LogEntry.action,
+                LogEntry.entity,
+                LogEntry.street,
+                LogEntry.after,
+            )
+            .where(LogEntry.seq > after)
+            .order_by(LogEntry.seq)
+            .limit(limit)
+        )
+        if streets is not None:
+            query = query.where(LogEntry.street.in_([*streets, ""]))
+        with self.engine.connect() as conn:
+            return [LogRecord(*row) for row in conn.execute(query)]
+
+    def trim_log(self, upto: int) -> int:
+        """Delete log rows with seq <= `upto` (archiving); clients behind it get a reset."""
+        with self.engine.begin() as conn:
+            deleted = conn.execute(delete(LogEntry).where(LogEntry.seq <= upto)).rowcount
+            conn.execute(update(LogHead).where(LogHead.id == 1).values(trimmed=upto))
+            return int(deleted or 0)
+
+    # ---- state -----------------------------------------------------------------------------
+
+    def load_state(self, since: float) -> tuple[list[Event], list[Alert], Duty | None, int, int]:
+        """Open events plus those changed since `since`; new alerts plus recent ones; duty."""
+        open_statuses = ("reported", "accepted", "dispatched", "handling", "handled", "verified")
+        with self.engine.connect() as conn:
+            events = [
+                _event_decoder.decode(doc)
+                for (doc,) in conn.execute(
+                    select(EventRow.doc)
+                    .where((EventRow.status.in_(open_statuses)) | (EventRow.updated_at >= since))
+                    .order_by(EventRow.id)
+                )
+            ]
+            alerts = [
+                _alert_decoder.decode(doc)
+                for (doc,) in conn.execute(
+                    select(AlertRow.doc)
+                    .where((AlertRow.status == "new") | (AlertRow.last_at >= since))
+                    .order_by(AlertRow.id)
+                )
+            ]
+            duty_doc = conn.execute(
+                select(DutyRow.doc).order_by(DutyRow.updated_at.desc()).limit(1)
+            ).scalar()
+            max_event = conn.execute(select(EventRow.id).order_by(EventRow.id.desc()).limit(1))
+            max_alert = conn.execute(select(AlertRow.id).order_by(AlertRow.id.desc()).limit(1))
+            next_event = int(max_event.scalar() or 0) + 1
+            next_alert = int(max_alert.scalar() or 0) + 1
+        duty = _duty_decoder.decode(duty_doc) if duty_doc else None
+        return events, alerts, duty, next_event, next_alert
+
+    def event_history(self, event_id: int) -> list[LogRecord]:
+        """Every log row of one event, oldest first (the audit trail)."""
+        query = (
+            select(
+                LogEntry.seq,
+                LogEntry.at,
+                LogEntry.actor,
+                LogEntry.action,
+                LogEntry.entity,
+                LogEntry.street,
+                LogEntry.after,
+            )
+            .where(LogEntry.entity == "event", LogEntry.entity_id == event_id)
+            .order_by(LogEntry.seq)
+        )
+        with self.engine.connect() as conn:
+            return [LogRecord(*row) for row in conn.execute(query)]
+
+    def image(self, alert_id: int) -> Image | None:
+        """An alert's snapshot image."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(AlertImage.content_type, AlertImage.body).where(
+                    AlertImage.alert_id == alert_id
+                )
+            ).first()
+        return Image(row[0], bytes(row[1])) if row else None
+
+    def find_commands(self, command_ids: Iterable[str]) -> dict[str, CommandRecord]:
+        """Stored commands by id, for the ids given."""
+        ids = list(command_ids)
+        if not ids:
+            return {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    CommandRow.command_id,
+                    CommandRow.user,
+                    CommandRow.op,
+                    CommandRow.digest,
+                    CommandRow.result,
+                    CommandRow.seq,
+                    CommandRow.at,
+                ).where(CommandRow.command_id.in_(ids))
+            )
+            return {row[0]: CommandRecord(*row) for row in rows}
+
+    # ---- users -----------------------------------------------------------------------------
+
+    def create_user(self, name: str, role: Role, streets: Iterable[str] = ()) -> str:
+        """Create (or re-key) a user; return the new token. Only its hash is stored."""
+        token = secrets.token_urlsafe(32)
+        values = {
+            "name": name,
+            "role": role,
+            "streets": ",".join(sorted(streets)),
+            "token_hash": hash_token(token),
+            "created_at": time.time(),
+            "revoked": False,
+        }
+        with self.engine.begin() as conn:
+            conn.execute(delete(UserRow).where(UserRow.name == name))
+            conn.execute(insert(UserRow).values(**values))
+        return token
+
+    def revoke_user(self, name: str) -> bool:
+        """Revoke a user's token; return whether the user existed."""
+        with self.engine.begin() as conn:
+            result = conn.execute(update(UserRow).where(UserRow.name == name).values(revoked=True))
+            return bool(result.rowcount)
+
+    def users(self) -> list[User]:
+        """Every active user."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(UserRow.name, UserRow.role, UserRow.streets)
+                .where(UserRow.revoked.is_(False))
+                .order_by(UserRow.name)
+            )
+            return [_user(*row) for row in rows]
+
+    def authenticate(self, token: str) -> User | None:
+        """The active user holding `token`, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(UserRow.name, UserRow.role, UserRow.streets).where(
+                    UserRow.token_hash == hash_token(token), UserRow.revoked.is_(False)
+                )
+            ).first()
+        return _user(*row) if row else None
+
+    # ---- reference units -------------------------------------------------------------------
+
+    def save_units(self, units: Iterable[tuple[str, str, str, str, bytes]]) -> int:
+        """Replace every reference unit with (kind, code, parent, name, wire-json) rows."""
+        rows = [
+            {"kind": kind, "code": code, "parent": parent, "name": name, "doc": doc.decode()}
+            for kind, code, parent, name, doc in units
+        ]
+        with self.engine.begin() as conn:
+            conn.execute(delete(UnitRow))
+            if rows:
+                conn.execute(insert(UnitRow), rows)
+        return len(rows)
+
+    def units(self, kind: str) -> list[bytes]:
+        """The wire documents of every unit of a kind, by code."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(UnitRow.doc).where(UnitRow.kind == kind).order_by(UnitRow.code)
+            )
+            return [doc.encode() for (doc,) in rows]
+
+
+def _user(name: str, role: str, streets: str) -> User:
+    codes = frozenset(s for s in streets.split(",") if s)
+    return User(name, role, codes or None)  # type: ignore[arg-type]
+
+
+def _event_row(event: Event, doc: str) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "code": event.code,
+        "status": event.status,
+        "street": event.street,
+        "grid": event.grid,
+        "category": event.category,
+        "priority": event.priority,
+        "reported_at": event.reported_at,
+        "updated_at": event.updated_at,
+        "due_at": event.due_at,
+        "closed_at": event.closed_at,
+        "doc": doc,
+    }
+
+
+def _alert_row(alert: Alert, doc: str) -> dict[str, Any]:
+    return {
+        "id": alert.id,
+        "camera": alert.camera,
+        "detection": alert.detection,
+        "status": alert.status,
+        "street": alert.street,
+        "last_at": alert.last_at,
+        "doc": doc,
+    }

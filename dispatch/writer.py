@@ -1,0 +1,304 @@
+"""The single writer: applies requests to the state and commits them in groups.
+
+One thread owns the authoritative State and the database writes. It takes whatever requests
+have queued up (a burst becomes one transaction), applies each under the workflow rules,
+commits once, then hands the committed deltas and the answers to the event loop in one call.
+Nothing is acknowledged before its commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import msgspec
+
+from dispatch.clock import Clock
+from dispatch.state import Actor, Change, Outcome, Savepoint, State
+from dispatch.store.store import CommandRecord, Image, Store, StoreError
+from dispatch.workflow import WorkflowError, roles_for
+from protocol.codes import ErrorCode
+from protocol.messages import Delta
+
+log = logging.getLogger("dispatch.writer")
+_encode = msgspec.json.Encoder().encode
+MAX_BATCH = 4000
+COMMAND_CACHE = 200_000
+
+RequestKind = Literal["command", "detect", "tick", "prune", "call"]
+
+
+@dataclass(slots=True)
+class Request:
+    """Something to apply: a user's command, a camera detection, or the clock's tick."""
+
+    kind: RequestKind
+    actor: Actor
+    op: str = ""
+    args: msgspec.Struct | None = None
+    command_id: str | None = None
+    digest: str = ""
+    at: float | None = None  # district time; None: the clock's now at apply time
+    image: Image | None = None
+    detection: tuple[str, str, float] | None = None  # camera, kind, score
+    call: Callable[[State, float], Outcome] | None = None
+    future: asyncio.Future[Answer] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The outcome of a request: ok with data and seq, or an error code and message."""
+
+    ok: bool
+    data: dict[str, Any] = field(default_factory=dict)
+    seq: int | None = None
+    code: str = ""
+    message: str = ""
+    repeat: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """One committed change as the event loop needs it: position, visibility, frame."""
+
+    seq: int
+    kind: str
+    id: int
+    street: str
+    entity: Any
+    frame: bytes
+
+
+class Writer:
+    """Owns State and Store writes on its own thread; the loop talks to it by `submit`."""
+
+    def __init__(
+        self,
+        store: Store,
+        state: State,
+        clock: Clock,
+        loop: asyncio.AbstractEventLoop,
+        deliver: Callable[[list[Published]], None],
+    ) -> None:
+        self.store = store
+        self.state = state
+        self.clock = clock
+        self.loop = loop
+        self.deliver = deliver
+        self._queue: queue.SimpleQueue[Request | None] = queue.SimpleQueue()
+        self._commands: OrderedDict[str, CommandRecord] = OrderedDict()
+        self._thread = threading.Thread(target=self._run, name="dispatch-writer", daemon=True)
+        self.batches = 0
+        self.applied = 0
+
+    def start(self) -> None:
+        """Start the writer thread."""
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish what is queued, then stop the thread."""
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+    def submit(self, request: Request) -> asyncio.Future[Answer]:
+        """Queue a request (from the event loop); the future resolves after its commit."""
+        future: asyncio.Future[Answer] = self.loop.create_future()
+        request.future = future
+        self._queue.put(request)
+        return future
+
+    def submit_nowait(self, request: Request) -> None:
+        """Queue a request whose answer nobody waits for (simulator, clock); any thread."""
+        self._queue.put(request)
+
+    # ---- the thread ------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is None:
+                break
+            batch = [first]
+            while len(batch) < MAX_BATCH:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stopping = True
+                    break
+                batch.append(more)
+            try:
+                self._process(batch)
+            except Exception:  # keep the writer alive; every request still gets an answer
+                log.exception("writer batch failed")
+                self._answer_all(
+                    batch,
+                    Answer(
+                        False,
+                        code=ErrorCode.INTERNAL,
+                        message="internal error; nothing was applied",
+                    ),
+                )
+
+    def _known_commands(self, batch: list[Request]) -> dict[str, CommandRecord]:
+        ids = [r.command_id for r in batch if r.command_id]
+        known = {i: self._commands[i] for i in ids if i in self._commands}
+        missing = [i for i in ids if i not in known]
+        if missing:
+            known.update(self.store.find_commands(missing))
+        return known
+
+    def _process(self, batch: list[Request]) -> None:
+        state = self.state
+        point: Savepoint = state.savepoint()
+        known = self._known_commands(batch)
+        changes: list[Change] = []
+        answers: list[tuple[Request, Answer, int, int]] = []  # request, answer, first, end
+        records: list[CommandRecord] = []
+        images: list[tuple[int, Image]] = []
+        for request in batch:
+            if request.command_id and request.command_id in known:
+                answers.append((request, _repeat(known[request.command_id], request), 0, 0))
+                continue
+            now = request.at if request.at is not None else self.clock.now()
+            start = len(changes)
+            try:
+                outcome = self._apply(request, now)
+            except WorkflowError as exc:
+                answer = Answer(False, code=exc.code, message=exc.message)
+            else:
+                changes.extend(outcome.changes)
+                answer = Answer(True, data=outcome.data)
+                if request.image is not None and not outcome.data.get("repeat"):
+                    images.append((int(str(outcome.data["alert"])), request.image))
+            if request.command_id:
+                record = CommandRecord(
+                    request.command_id,
+                    request.actor.name,
+                    request.op,
+                    request.digest,
+                    _encode(
+                        {
+                            "ok": answer.ok,
+                            "data": answer.data,
+                            "code": answer.code,
+                            "message": answer.message,
+                        }
+                    ).decode(),
+                    len(changes) - 1 if len(changes) > start else None,
+                    now,
+                )
+                records.append(record)
+                known[request.command_id] = record
+            answers.append((request, answer, start, len(changes)))
+        first = 0
+        if changes or records:
+            try:
+                first = self.store.commit(changes, records, images)
+            except StoreError as exc:
+                log.error("commit of %d changes failed: %s", len(changes), exc)
+                state.rollback(point, changes)
+                self._answer_all(
+                    batch,
+                    Answer(
+                        False,
+                        code=ErrorCode.INTERNAL,
+                        message="storage failure; nothing was applied",
+                    ),
+                )
+                return
+        for record in records:
+            absolute = None if record.seq is None else first + record.seq
+            self._remember(_with_seq(record, absolute))
+        published = [
+            Published(
+                first + i,
+                c.kind,
+                c.id,
+                c.street,
+                c.after,
+                _encode(
+                    Delta(seq=first + i, action=c.action, actor=c.actor, at=c.at, data=c.after)
+                ),
+            )
+            for i, c in enumerate(changes)
+        ]
+        self.batches += 1
+        self.applied += len(changes)
+        final: list[tuple[Request, Answer]] = []
+        for request, answer, start, end in answers:
+            if answer.ok and end > start:
+                answer = Answer(True, data=answer.data, seq=first + end - 1, repeat=answer.repeat)
+            final.append((request, answer))
+        self.loop.call_soon_threadsafe(self._hand_over, published, final)
+
+    def _apply(self, request: Request, now: float) -> Outcome:
+        state = self.state
+        if request.kind == "command":
+            assert request.args is not None
+            if request.actor.role not in roles_for(request.op):
+                raise WorkflowError(
+                    ErrorCode.FORBIDDEN, f"role {request.actor.role} may not {request.op}"
+                )
+            return state.apply(request.actor, request.op, request.args, now)
+        if request.kind == "detect":
+            assert request.detection is not None
+            camera, kind, score = request.detection
+            return state.detect(camera, kind, score, now, "/snapshots/{id}")
+        if request.kind == "tick":
+            return Outcome(state.tick(now))
+        if request.kind == "prune":
+            state.prune(now)
+            return Outcome()
+        assert request.call is not None
+        return request.call(state, now)
+
+    def _remember(self, record: CommandRecord) -> None:
+        self._commands[record.command_id] = record
+        while len(self._commands) > COMMAND_CACHE:
+            self._commands.popitem(last=False)
+
+    def _answer_all(self, batch: list[Request], answer: Answer) -> None:
+        self.loop.call_soon_threadsafe(self._hand_over, [], [(r, answer) for r in batch])
+
+    # ---- back on the loop ------------------------------------------------------------------
+
+    def _hand_over(self, published: list[Published], answers: list[tuple[Request, Answer]]) -> None:
+        if published:
+            self.deliver(published)
+        for request, answer in answers:
+            future = request.future
+            if future is not None and not future.done():
+                future.set_result(answer)
+
+
+def _with_seq(record: CommandRecord, seq: int | None) -> CommandRecord:
+    return CommandRecord(
+        record.command_id, record.user, record.op, record.digest, record.result, seq, record.at
+    )
+
+
+def _repeat(record: CommandRecord, request: Request) -> Answer:
+    if record.digest != request.digest or record.user != request.actor.name:
+        return Answer(
+            False,
+            code=ErrorCode.CONFLICT,
+            message=f"command_id {record.command_id} was used for another command",
+        )
+    stored = msgspec.json.decode(record.result)
+    return Answer(
+        bool(stored["ok"]),
+        data=stored["data"],
+        seq=record.seq,
+        code=stored["code"],
+        message=stored["message"],
+        repeat=True,
+    )

@@ -1,0 +1,365 @@
+"""A real server on port 0 with real websocket clients, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import socket
+import uuid
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from dispatch.server import Limits
+from protocol.codes import CloseCode, ErrorCode
+from protocol.entities import Event
+from protocol.messages import Delta, Error, Kpis, Result, Resume, Snapshot, Welcome
+from tests.dispatch.conftest import DEKUAN, LINGHU, Running, open_client, point_in, start_server
+
+
+def report_args(running: Running, street: str = LINGHU, title: str = "测试事件") -> dict:
+    lon, lat = point_in(running.server.reference, street)
+    return {"category": "01-02", "title": title, "lon": lon, "lat": lat, "source": "hotline"}
+
+
+async def handshake(client) -> tuple[Welcome, Snapshot]:
+    welcome = await client.recv()
+    assert isinstance(welcome, Welcome)
+    snapshot = await client.recv(timeout=15)
+    assert isinstance(snapshot, Snapshot)
+    return welcome, snapshot
+
+
+async def test_snapshot_then_deltas(running: Running) -> None:
+    wall = await running.client("wall")
+    welcome, snapshot = await handshake(wall)
+    assert welcome.role == "wall" and welcome.resume == "none"
+    assert snapshot.seq == welcome.head
+    assert len(snapshot.reference.streets) == 9
+    assert len(snapshot.reference.grids) == 351
+    commander = await running.client("commander")
+    await handshake(commander)
+    reply = await commander.command("report", report_args(running))
+    assert isinstance(reply, Result), reply
+    delta = await wall.until(lambda m: isinstance(m, Delta))
+    assert isinstance(delta, Delta) and isinstance(delta.data, Event)
+    assert delta.seq == snapshot.seq + 1 == reply.seq
+    assert delta.data.status == "reported" and delta.data.street == LINGHU
+    assert delta.data.code.startswith("DG-")
+    await wall.ws.close()
+    await commander.ws.close()
+
+
+async def test_command_acknowledged_after_commit_and_audited(running: Running) -> None:
+    c = await running.client("commander")
+    await handshake(c)
+    reply = await c.command("report", report_args(running))
+    assert isinstance(reply, Result)
+    event_id = reply.data["event"]
+    for op, args in [("accept", {}), ("dispatch", {"assignee": "网格员 张三"}), ("start", {})]:
+        r = await c.command(op, {"event": event_id, **args})
+        assert isinstance(r, Result), r
+    # The answer came after commit: the log already holds every step, with its actor.
+    history = await asyncio.to_thread(running.store.event_history, event_id)
+    assert [h.action for h in history] == ["report", "accept", "dispatch", "start"]
+    assert {h.actor for h in history} == {"指挥长"}
+    await c.ws.close()
+
+
+async def test_illegal_transition_refused_clearly(running: Running) -> None:
+    c = await running.client("commander")
+    await handshake(c)
+    reply = await c.command("report", report_args(running))
+    event_id = reply.data["event"]
+    bad = await c.command("close", {"event": event_id})
+    assert isinstance(bad, Error) and bad.code == ErrorCode.ILLEGAL_TRANSITION
+    assert "reported" in bad.message and "verified" in bad.message
+    # Nothing changed: the event is still reported, and the connection still works.
+    assert running.server.hub.events[event_id].status == "reported"
+    ok = await c.command("accept", {"event": event_id})
+    assert isinstance(ok, Result)
+    await c.ws.close()
+
+
+async def test_repeated_command_applies_once(running: Running) -> None:
+    c = await running.client("commander")
+    await handshake(c)
+    command_id = uuid.uuid4().hex
+    first = await c.command("report", report_args(running), command_id)
+    head = running.server.hub.head
+    again = await c.command("report", report_args(running), command_id)
+    assert isinstance(first, Result) and isinstance(again, Result)
+    assert again.repeat and again.data == first.data and again.seq == first.seq
+    assert running.server.hub.head == head  # nothing new was written
+    other = await c.command("report", report_args(running, title="别的"), command_id)
+    assert isinstance(other, Error) and other.code == ErrorCode.CONFLICT
+    await c.ws.close()
+    # A reconnect (new connection) repeating the id still gets the stored first result.
+    c2 = await running.client("commander")
+    await handshake(c2)
+    third = await c2.command("report", report_args(running), command_id)
+    assert isinstance(third, Result) and third.repeat and third.data == first.data
+    await c2.ws.close()
+
+
+async def test_street_user_sees_only_its_street(running: Running) -> None:
+    c = await running.client("commander")
+    await handshake(c)
+    mine = await c.command("report", report_args(running, LINGHU))
+    theirs = await c.command("report", report_args(running, DEKUAN))
+    linghu = await running.client("linghu")
+    welcome, snapshot = await handshake(linghu)
+    assert welcome.jurisdiction == [LINGHU]
+    assert {e.street for e in snapshot.events} == {LINGHU}
+    assert {s.code for s in snapshot.reference.streets} == {LINGHU}
+    assert all(g.street == LINGHU for g in snapshot.reference.grids)
+    assert set(snapshot.kpis) <= {LINGHU}
+    # Live: a Dekuan change is not sent, a Linghu one is.
+    await c.command("accept", {"event": theirs.data["event"]})
+    await c.command("accept", {"event": mine.data["event"]})
+    delta = await linghu.until(lambda m: isinstance(m, Delta))
+    assert delta.data.street == LINGHU and delta.data.id == mine.data["event"]
+    # Acting on another street's event looks like it does not exist.
+    refused = await linghu.command("dispatch", {"event": theirs.data["event"], "assignee": "x"})
+    assert isinstance(refused, Error) and refused.code == ErrorCode.NOT_FOUND
+    # Replay: resume from before both reports gets only Linghu's deltas.
+    await linghu.ws.close()
+    again = await running.client("linghu", Resume(epoch=welcome.epoch, seq=snapshot.seq - 2))
+    w2 = await again.recv()
+    assert isinstance(w2, Welcome) and w2.resume == "replay"
+    replayed = []
+    while True:
+        try:
+            m = await again.recv(timeout=0.5)
+        except TimeoutError:
+            break
+        if isinstance(m, Delta):
+            replayed.append(m)
+    assert replayed and all(m.data.street == LINGHU for m in replayed)
+    await again.ws.close()
+    await c.ws.close()
+
+
+async def test_wall_may_act_on_nothing(running: Running) -> None:
+    wall = await running.client("wall")
+    await handshake(wall)
+    head = running.server.hub.head
+    refused = await wall.command("report", report_args(running))
+    assert isinstance(refused, Error) and refused.code == ErrorCode.FORBIDDEN
+    assert running.server.hub.head == head
+    await wall.ws.close()
+
+
+async def test_resume_after_cut_gets_every_delta_exactly_once(running: Running) -> None:
+    c = await running.client("commander")
+    await handshake(c)
+    watcher = await running.client("dispatcher")
+    welcome, snapshot = await handshake(watcher)
+    seen: list[int] = []
+
+    async def produce(n: int) -> None:
+        for i in range(n):
+            r = await c.command("report", report_args(running, title=f"事件{i}"))
+            assert isinstance(r, Result)
+
+    await produce(10)
+    while len(seen) < 5:
+        m = await watcher.recv()
+        if isinstance(m, Delta):
+            seen.append(m.seq)
+    # Cut the connection abruptly mid-stream, keep producing, then resume.
+    watcher.ws.transport.abort()
+    await produce(10)
+    resumed = await running.client("dispatcher", Resume(epoch=welcome.epoch, seq=seen[-1]))
+    w = await resumed.recv()
+    assert isinstance(w, Welcome) and w.resume == "replay"
+    head = running.server.hub.head
+    while not seen or seen[-1] < head:
+        m = await resumed.recv()
+        if isinstance(m, Delta):
+            seen.append(m.seq)
+    assert seen == list(range(snapshot.seq + 1, head + 1))
+    await resumed.ws.close()
+    await c.ws.close()
+
+
+async def test_resume_from_the_log_when_ring_is_short(store) -> None:
+    running = await start_server(store, Limits(ring_size=3))
+    try:
+        c = await running.client("commander")
+        _, snapshot = await handshake(c)
+        for i in range(8):
+            await c.command("report", report_args(running, title=f"事件{i}"))
+        resumed = await running.client(
+            "commander", Resume(epoch=running.server.hub.epoch, seq=snapshot.seq)
+        )
+        w = await resumed.recv()
+        assert w.resume == "replay"
+        seqs = []
+        while len(seqs) < 8:
+            m = await resumed.recv()
+            if isinstance(m, Delta):
+                seqs.append(m.seq)
+        assert seqs == list(range(snapshot.seq + 1, snapshot.seq + 9))
+        await resumed.ws.close()
+        await c.ws.close()
+    finally:
+        await running.server.stop()
+
+
+async def test_resume_with_unknown_epoch_or_trimmed_history_resets(running: Running) -> None:
+    c = await running.client("commander", Resume(epoch="not-this-one", seq=5))
+    w = await c.recv()
+    assert isinstance(w, Welcome) and w.resume == "reset"
+    snap = await c.recv(timeout=15)
+    assert isinstance(snap, Snapshot) and snap.reason == "reset"
+    await c.ws.close()
+    ahead = await running.client("commander", Resume(epoch=w.epoch, seq=w.head + 100))
+    w2 = await ahead.recv()
+    assert w2.resume == "reset"
+    await ahead.ws.close()
+
+
+async def test_malformed_frame_answered_connection_stays(running_sqlite: Running) -> None:
+    c = await running_sqlite.client("commander")
+    await handshake(c)
+    await c.ws.send("{not json")
+    err = await c.until(lambda m: isinstance(m, Error))
+    assert err.code == ErrorCode.BAD_MESSAGE and err.id == 0
+    await c.ws.send('{"id": 7, "type": "command", "command_id": "x", "op": "accept", "extra": 1}')
+    err = await c.until(lambda m: isinstance(m, Error))
+    assert err.code == ErrorCode.BAD_MESSAGE and err.id == 7 and "extra" in err.message
+    await c.ws.send('{"id": 8, "type": "command", "command_id": "y", "op": "launch", "args": {}}')
+    err = await c.until(lambda m: isinstance(m, Error))
+    assert err.code == ErrorCode.UNKNOWN_OP and err.id == 8
+    await c.ws.send(
+        '{"id": 9, "type": "command", "command_id": "z", "op": "accept", "args": {"event": "one"}}'
+    )
+    err = await c.until(lambda m: isinstance(m, Error))
+    assert err.code == ErrorCode.BAD_ARGS and err.id == 9
+    await c.ws.send('{"id": 3, "type": "ping"}')
+    err = await c.until(lambda m: isinstance(m, Error))
+    assert err.code == ErrorCode.BAD_ID
+    c.ids = itertools.count(100)
+    ok = await c.command("report", report_args(running_sqlite))  # still serving
+    assert isinstance(ok, Result)
+    await c.ws.close()
+
+
+async def test_oversized_frame_closes_that_client_only(running_sqlite: Running) -> None:
+    other = await running_sqlite.client("wall")
+    await handshake(other)
+    big = await running_sqlite.client("commander")
+    await handshake(big)
+    await big.ws.send("x" * (running_sqlite.server.limits.max_frame + 1))
+    with pytest.raises(ConnectionClosed) as info:
+        while True:
+            await big.recv()
+    assert info.value.rcvd.code == CloseCode.MESSAGE_TOO_BIG
+    c = await running_sqlite.client("commander")
+    await handshake(c)
+    await c.command("report", report_args(running_sqlite))
+    assert isinstance(await other.until(lambda m: isinstance(m, Delta)), Delta)
+    await other.ws.close()
+    await c.ws.close()
+
+
+async def test_handshake_refusals(running_sqlite: Running) -> None:
+    port = running_sqlite.port
+    bad = await open_client(port, "wrong-token")
+    with pytest.raises(ConnectionClosed) as info:
+        await bad.recv()
+    assert info.value.rcvd.code == CloseCode.AUTH_FAILED
+    async with connect(f"ws://127.0.0.1:{port}") as ws:
+        await ws.send('{"id":1,"type":"ping"}')
+        with pytest.raises(ConnectionClosed) as info:
+            await ws.recv()
+        assert info.value.rcvd.code == CloseCode.PROTOCOL_VIOLATION
+    async with connect(f"ws://127.0.0.1:{port}") as ws:
+        await ws.send('{"id":1,"type":"hello","protocol":99,"token":"x"}')
+        with pytest.raises(ConnectionClosed) as info:
+            await ws.recv()
+        assert info.value.rcvd.code == CloseCode.UNSUPPORTED_VERSION
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(f"ws://127.0.0.1:{port}/?token=abc"):
+            pass
+    assert refused.value.response.status_code == 400
+
+
+async def test_hello_timeout(sqlite_store) -> None:
+    running = await start_server(sqlite_store, Limits(hello_timeout=0.3))
+    try:
+        async with connect(f"ws://127.0.0.1:{running.port}") as ws:
+            with pytest.raises(ConnectionClosed) as info:
+                await ws.recv()
+            assert info.value.rcvd.code == CloseCode.HANDSHAKE_TIMEOUT
+    finally:
+        await running.server.stop()
+
+
+async def test_slow_client_closed_without_slowing_others(sqlite_store) -> None:
+    running = await start_server(
+        sqlite_store, Limits(max_backlog=64 * 1024, commands_per_second=1e4, command_burst=10**4)
+    )
+    try:
+        slow = await running.client("wall")
+        await handshake(slow)
+        slow.ws.transport.pause_reading()  # a client that stops reading
+        # Small socket buffers so the backlog shows up in the server's queue, not the kernel's.
+        slow.ws.transport.get_extra_info("socket").setsockopt(
+            socket.SOL_SOCKET, socket.SO_RCVBUF, 4096
+        )
+        for cl in running.server.hub.clients:
+            cl.ws.transport.get_extra_info("socket").setsockopt(
+                socket.SOL_SOCKET, socket.SO_SNDBUF, 4096
+            )
+        fast = await running.client("dispatcher")
+        await handshake(fast)
+        c = await running.client("commander")
+        await handshake(c)
+        got = 0
+
+        async def read_fast() -> None:
+            nonlocal got
+            while got < 300:
+                if isinstance(await fast.recv(timeout=20), Delta):
+                    got += 1
+
+        reader = asyncio.create_task(read_fast())
+        for i in range(300):
+            await c.command("report", report_args(running, title=f"批量{i}" + "长" * 150))
+        await asyncio.wait_for(reader, 30)
+        assert got == 300
+        assert all(cl.user.name != "大屏" for cl in running.server.hub.clients)
+        slow.ws.transport.resume_reading()
+        with pytest.raises(ConnectionClosed) as info:
+            while True:
+                await slow.recv(timeout=5)
+        assert info.value.rcvd is None or info.value.rcvd.code == CloseCode.TOO_SLOW
+        await fast.ws.close()
+        await c.ws.close()
+    finally:
+        await running.server.stop()
+
+
+async def test_kpis_pushed(running_sqlite: Running) -> None:
+    c = await running_sqlite.client("commander")
+    await handshake(c)
+    await c.command("report", report_args(running_sqlite))
+    k = await c.until(lambda m: isinstance(m, Kpis), timeout=5)
+    assert k.scopes["district"].received >= 1 and LINGHU in k.scopes
+    await c.ws.close()
+
+
+async def test_rate_limit_answers_and_keeps_connection(sqlite_store) -> None:
+    running = await start_server(sqlite_store, Limits(commands_per_second=1, command_burst=2))
+    try:
+        c = await running.client("commander")
+        await handshake(c)
+        replies = [await c.command("report", report_args(running)) for _ in range(4)]
+        codes = [r.code if isinstance(r, Error) else "ok" for r in replies]
+        assert codes[:2] == ["ok", "ok"] and ErrorCode.RATE_LIMITED in codes[2:]
+        await c.ws.close()
+    finally:
+        await running.server.stop()

@@ -1,0 +1,306 @@
+"""Workflow rules on the in-memory state, including a property test over random op sequences."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dispatch import kpi
+from dispatch.domain.calendar import CST
+from dispatch.state import ALERT_BURST_WINDOW, Actor, State
+from dispatch.workflow import FINAL_STATUSES, STEPS, WorkflowError
+from protocol import commands as c
+from protocol.entities import LEVELS, STATUSES
+from tests.dispatch.conftest import DEKUAN, LINGHU, point_in, prepared_store, reference_for
+
+COMMANDER = Actor("指挥长", "commander")
+LINGHU_STAFF = Actor("菱湖分中心", "street", frozenset({LINGHU}))
+# Monday 2026-11-23 09:00 local: a working day.
+MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=CST).timestamp()
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    store = prepared_store(f"sqlite:///{tmp_path_factory.mktemp('ref') / 'r.db'}")
+    return reference_for(store)
+
+
+def new_state(reference) -> State:
+    return State(reference)
+
+
+def report(
+    state: State,
+    reference,
+    street: str = LINGHU,
+    category: str = "01-02",
+    at: float = MONDAY_9,
+    actor: Actor = COMMANDER,
+) -> int:
+    lon, lat = point_in(reference, street)
+    out = state.apply(actor, "report", c.Report(category=category, title="t", lon=lon, lat=lat), at)
+    return int(out.data["event"])
+
+
+def test_full_loop_with_deadlines(reference) -> None:
+    state = new_state(reference)
+    eid = report(state, reference)
+    event = state.events[eid]
+    assert event.status == "reported" and event.level == "grid" and event.street == LINGHU
+    assert event.deadline is not None and event.deadline > MONDAY_9
+    assert event.due_at is not None and event.due_at > event.deadline
+    t = MONDAY_9
+    for op, args in [
+        ("accept", c.EventRef(event=eid)),
+        ("dispatch", c.Dispatch(event=eid, assignee="网格员 张三")),
+        ("start", c.EventRef(event=eid)),
+        ("handled", c.EventRef(event=eid)),
+        ("verify", c.Verify(event=eid, passed=True)),
+        ("close", c.EventRef(event=eid)),
+        ("evaluate", c.Evaluate(event=eid, score=5)),
+    ]:
+        t += 600
+        state.apply(LINGHU_STAFF, op, args, t)
+    final = state.events[eid]
+    assert final.status == "evaluated" and final.closed_at is not None
+    assert final.assignee == "网格员 张三" and final.evaluation == 5
+
+
+def test_exposed_garbage_deadline_is_four_working_hours_across_lunch(reference) -> None:
+    state = new_state(reference)
+    eid = report(state, reference, at=datetime(2026, 11, 23, 10, 0, tzinfo=CST).timestamp())
+    state.apply(
+        COMMANDER,
+        "accept",
+        c.EventRef(event=eid),
+        datetime(2026, 11, 23, 10, 0, tzinfo=CST).timestamp(),
+    )
+    dispatched_at = datetime(2026, 11, 23, 11, 0, tzinfo=CST).timestamp()
+    state.apply(COMMANDER, "dispatch", c.Dispatch(event=eid, assignee="x"), dispatched_at)
+    # 4 working hours from 11:00: one hour before lunch, three after 14:00 -> 17:00.
+    deadline = datetime.fromtimestamp(state.events[eid].deadline, CST)
+    assert (deadline.hour, deadline.minute) == (17, 0)
+
+
+def test_rework_returns_to_dispatched(reference) -> None:
+    state = new_state(reference)
+    eid = report(state, reference)
+    for op, args in [
+        ("accept", c.EventRef(event=eid)),
+        ("dispatch", c.Dispatch(event=eid, assignee="x")),
+        ("start", c.EventRef(event=eid)),
+        ("handled", c.EventRef(event=eid)),
+    ]:
+        state.apply(COMMANDER, op, args, MONDAY_9)
+    out = state.apply(
+        COMMANDER, "verify", c.Verify(event=eid, passed=False, note="未整改到位"), MONDAY_9 + 60
+    )
+    assert out.changes[0].action == "rework"
+    assert state.events[eid].status == "dispatched" and state.events[eid].rework_count == 1
+
+
+@pytest.mark.parametrize(
+    ("op", "args"),
+    [
+        ("close", lambda e: c.EventRef(event=e)),
+        ("start", lambda e: c.EventRef(event=e)),
+        ("verify", lambda e: c.Verify(event=e, passed=True)),
+        ("end_consult", lambda e: c.EventRef(event=e)),
+        ("decide_extension", lambda e: c.DecideExtension(event=e, approve=True)),
+        ("supervise", lambda e: c.EventRef(event=e)),
+    ],
+)
+def test_illegal_steps_refused_and_nothing_changes(reference, op, args) -> None:
+    state = new_state(reference)
+    eid = report(state, reference)
+    before = state.events[eid]
+    with pytest.raises(WorkflowError) as info:
+        state.apply(COMMANDER, op, args(eid), MONDAY_9 + 10)
+    assert info.value.code == "illegal_transition" and before.code in info.value.message
+    assert state.events[eid] is before
+
+
+def test_jurisdiction_hides_other_streets(reference) -> None:
+    state = new_state(reference)
+    eid = report(state, reference, street=DEKUAN)
+    with pytest.raises(WorkflowError) as info:
+        state.apply(LINGHU_STAFF, "accept", c.EventRef(event=eid), MONDAY_9)
+    assert info.value.code == "not_found"
+    with pytest.raises(WorkflowError) as info:
+        report(state, reference, street=DEKUAN, actor=LINGHU_STAFF)
+    assert info.value.code == "forbidden"
+
+
+def test_unknown_category_and_outside_location(reference) -> None:
+    state = new_state(reference)
+    with pytest.raises(WorkflowError, match="unknown category"):
+        report(state, reference, category="99-99")
+    with pytest.raises(WorkflowError, match="outside every grid"):
+        state.apply(
+            COMMANDER, "report", c.Report(category="01-02", title="t", lon=0, lat=0), MONDAY_9
+        )
+    assert state.events == {}
+
+
+def test_overdue_tick_escalates_level_by_level(reference) -> None:
+    state = new_state(reference)
+    eid = report(state, reference)
+    levels = []
+    now = MONDAY_9
+    for _ in range(5):
+        now = state.events[eid].deadline + 1
+        for ch in state.tick(now):
+            levels.append((ch.action, ch.after.level))
+    assert [lvl for _, lvl in levels] == ["community", "street", "district", "district", "district"]
+    assert levels[0][0] == "auto_escalate" and levels[-1][0] == "overdue"
+    assert state.events[eid].overdue
+    state.apply(COMMANDER, "supervise", c.EventRef(event=eid), now)
+    assert state.events[eid].supervised
+
+
+def test_extension_moves_deadline(reference) -> None:
+    state = new_state(reference)
+    eid = report(state, reference)
+    for op, args in [
+        ("accept", c.EventRef(event=eid)),
+        ("dispatch", c.Dispatch(event=eid, assignee="x")),
+    ]:
+        state.apply(COMMANDER, op, args, MONDAY_9)
+    before = state.events[eid].deadline
+    state.apply(
+        LINGHU_STAFF,
+        "request_extension",
+        c.RequestExtension(event=eid, hours=7, reason="协调"),
+        MONDAY_9,
+    )
+    with pytest.raises(WorkflowError):
+        state.apply(
+            LINGHU_STAFF,
+            "request_extension",
+            c.RequestExtension(event=eid, hours=7, reason="again"),
+            MONDAY_9,
+        )
+    state.apply(COMMANDER, "decide_extension", c.DecideExtension(event=eid, approve=True), MONDAY_9)
+    after = state.events[eid]
+    assert after.extension.state == "approved"
+    # Seven working hours is one working day later at the same time of day.
+    assert after.deadline - before >= 24 * 3600 - 1
+
+
+def test_consultation(reference) -> None:
+    state = new_state(reference)
+    eid = report(state, reference)
+    state.apply(COMMANDER, "consult", c.EventRef(event=eid), MONDAY_9)
+    state.apply(COMMANDER, "decide", c.Decide(event=eid, text="城管牵头"), MONDAY_9)
+    state.apply(COMMANDER, "end_consult", c.EventRef(event=eid), MONDAY_9)
+    event = state.events[eid]
+    assert not event.consulting and event.decisions[-1].text == "城管牵头"
+
+
+def test_camera_burst_is_one_alert_and_confirm_makes_event(reference) -> None:
+    state = new_state(reference)
+    camera = next(iter(reference.cameras))
+    ids = {
+        state.detect(camera, "exposed_garbage", 0.8, MONDAY_9 + i * 10, "/s/{id}").data["alert"]
+        for i in range(5)
+    }
+    assert len(ids) == 1
+    alert = state.alerts[ids.pop()]
+    assert alert.count == 5 and alert.status == "new"
+    later = state.detect(
+        camera, "exposed_garbage", 0.8, MONDAY_9 + 40 + ALERT_BURST_WINDOW + 1, "/s/{id}"
+    )
+    assert later.data["alert"] != alert.id
+    out = state.confirm_alert(COMMANDER, c.ConfirmAlert(alert=alert.id), MONDAY_9 + 500)
+    event = state.events[int(out.data["event"])]
+    assert event.source == "camera" and event.alert == alert.id
+    assert state.alerts[alert.id].status == "confirmed"
+    with pytest.raises(WorkflowError):
+        state.dismiss_alert(COMMANDER, c.DismissAlert(alert=alert.id), MONDAY_9 + 600)
+
+
+def test_rollback_restores_everything(reference) -> None:
+    state = new_state(reference)
+    eid = report(state, reference)
+    point = state.savepoint()
+    before = dict(state.events)
+    out = state.apply(COMMANDER, "accept", c.EventRef(event=eid), MONDAY_9)
+    out2 = state.apply(
+        COMMANDER,
+        "report",
+        c.Report(category="01-02", title="t", lon=state.events[eid].lon, lat=state.events[eid].lat),
+        MONDAY_9,
+    )
+    state.rollback(point, [*out.changes, *out2.changes])
+    assert state.events == before and state.next_event_id == eid + 1
+
+
+def test_kpis(reference) -> None:
+    state = new_state(reference)
+    eid = report(state, reference)
+    for op, args in [
+        ("accept", c.EventRef(event=eid)),
+        ("dispatch", c.Dispatch(event=eid, assignee="x")),
+        ("start", c.EventRef(event=eid)),
+        ("handled", c.EventRef(event=eid)),
+        ("verify", c.Verify(event=eid, passed=True)),
+        ("close", c.EventRef(event=eid)),
+    ]:
+        state.apply(COMMANDER, op, args, MONDAY_9 + 600)
+    report(state, reference, street=DEKUAN)
+    k = kpi.compute(state.events.values(), MONDAY_9 + 3600)
+    assert k["district"].received == 2 and k["district"].closed == 1
+    assert k["district"].on_time_rate == 1.0 and k["district"].open_now == 1
+    assert k[LINGHU].closed == 1 and k[DEKUAN].open_now == 1
+    assert k["district"].avg_handling_minutes == 10.0
+
+
+EVENT_OPS = [op for op in STEPS if op != "overdue"]
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    ops=st.lists(
+        st.tuples(st.sampled_from(EVENT_OPS), st.booleans(), st.integers(0, 50_000)), max_size=40
+    )
+)
+def test_random_ops_never_reach_an_illegal_state(reference, ops) -> None:
+    state = new_state(reference)
+    eid = report(state, reference)
+    now = MONDAY_9
+    for op, flag, dt in ops:
+        now += dt
+        args = {
+            "dispatch": c.Dispatch(event=eid, assignee="x"),
+            "verify": c.Verify(event=eid, passed=flag),
+            "evaluate": c.Evaluate(event=eid, score=3),
+            "request_extension": c.RequestExtension(event=eid, hours=2, reason="r"),
+            "decide_extension": c.DecideExtension(event=eid, approve=flag),
+            "escalate": c.Escalate(event=eid, reason="r"),
+            "decide": c.Decide(event=eid, text="d"),
+            "reject": c.Reject(event=eid, reason="r"),
+        }.get(op, c.EventRef(event=eid))
+        before = state.events[eid]
+        try:
+            state.apply(COMMANDER, op, args, now)
+        except WorkflowError as exc:
+            assert exc.code in ("illegal_transition",)
+            assert state.events[eid] is before
+        if flag:
+            state.tick(now)
+        event = state.events[eid]
+        assert event.status in STATUSES and event.level in LEVELS
+        if before.status in FINAL_STATUSES:
+            # Only evaluation leaves a final status, and only from closed.
+            assert event.status == before.status or (before.status, event.status) == (
+                "closed",
+                "evaluated",
+            )
+        if event.status in ("closed", "evaluated", "rejected"):
+            assert event.closed_at is not None and event.deadline is None
+        assert event.rework_count >= 0 and LEVELS.index(event.level) >= LEVELS.index(before.level)
