@@ -67,14 +67,41 @@ class ReferenceData:
         self._grid_index = {g.code: i for i, g in enumerate(self._grid_list)}
         for shape in self._shapes:
             shapely.prepare(shape)
+        self._build_buckets()
         self._views: dict[frozenset[str] | None, bytes] = {}
 
     def grid_at(self, lon: float, lat: float) -> Grid | None:
         """The grid containing a point, or None outside the district."""
-        point = Point(lon, lat)
-        for index in self._tree.query(point, predicate="intersects"):
-            return self._grid_list[int(index)]
+        # A bucket lookup, then exact tests on the few candidates: several times faster
+        # than an STRtree query per point, which matters for ingest bursts.
+        col = int((lon - self._x0) / self._cell)
+        row = int((lat - self._y0) / self._cell)
+        if not (0 <= col < self._cols and 0 <= row < self._rows):
+            return None
+        for index in self._buckets[row * self._cols + col]:
+            if shapely.contains_xy(self._shapes[index], lon, lat) or shapely.intersects_xy(
+                self._shapes[index], lon, lat
+            ):
+                return self._grid_list[index]
         return None
+
+    def _build_buckets(self, cells: int = 120) -> None:
+        x0, y0, x1, y1 = shapely.total_bounds(self._shapes)
+        self._x0, self._y0 = float(x0), float(y0)
+        self._cell = max(float(x1 - x0), float(y1 - y0)) / cells
+        self._cols = int((x1 - x0) / self._cell) + 1
+        self._rows = int((y1 - y0) / self._cell) + 1
+        self._buckets: list[list[int]] = [[] for _ in range(self._cols * self._rows)]
+        for row in range(self._rows):
+            for col in range(self._cols):
+                box = shapely.box(
+                    self._x0 + col * self._cell,
+                    self._y0 + row * self._cell,
+                    self._x0 + (col + 1) * self._cell,
+                    self._y0 + (row + 1) * self._cell,
+                )
+                hits = self._tree.query(box, predicate="intersects")
+                self._buckets[row * self._cols + col] = sorted(int(i) for i in hits)
 
     def random_point(self, grid_code: str, rng: random.Random) -> tuple[float, float]:
         """A uniformly random point inside a grid (rejection sampling in its bounds)."""

@@ -118,6 +118,7 @@ class State:
         self.next_alert_id = 1
         self.day_counters: dict[str, int] = {}
         self.burst_keys: dict[tuple[str, str], int] = {}
+        self._intake_cache: dict[tuple[str, float], tuple[float, float]] = {}
 
     # ---- loading and bookkeeping ----------------------------------------------------------
 
@@ -192,6 +193,24 @@ class State:
     def _deadline(self, start: float, limit: CategoryLimit) -> float:
         return self.reference.deadline(start, limit)
 
+    def _intake_deadlines(self, category: str, now: float) -> tuple[float, float]:
+        # A burst of reports in the same second shares its deadlines: computed once per
+        # (category, second), to the second, instead of four calendar walks per event.
+        second = float(int(now))
+        key = (category, second)
+        cached = self._intake_cache.get(key)
+        if cached is None:
+            limits = self.reference.categories[category].limits
+            accept_by = self._deadline(second, limits["accept"])
+            # The closure deadline: every stage's limit laid end to end from the report.
+            due = accept_by
+            for stage in ("dispatch", "handle", "verify"):
+                due = self._deadline(due, limits[stage])
+            if len(self._intake_cache) > 4096:
+                self._intake_cache.clear()
+            cached = self._intake_cache[key] = (accept_by, due)
+        return cached
+
     def _stage_deadline(self, event: Event, status: str, now: float) -> float | None:
         limits = self.reference.categories[event.category].limits
         stage = limits.get(_STAGE_OF_STATUS.get(status, ""))
@@ -245,12 +264,7 @@ class State:
             raise WorkflowError("forbidden", "the location is outside your jurisdiction")
         event_id = self.next_event_id
         self.next_event_id += 1
-        limits = category.limits
-        accept_by = self._deadline(now, limits["accept"])
-        # The closure deadline: every stage's limit laid end to end from the report.
-        due = accept_by
-        for stage in ("dispatch", "handle", "verify"):
-            due = self._deadline(due, limits[stage])
+        accept_by, due = self._intake_deadlines(category.code, now)
         event = Event(
             id=event_id,
             code=self._new_code(now),
