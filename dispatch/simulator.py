@@ -109,7 +109,10 @@ class Simulator:
     ) -> None:
         self.server = server
         self.reference = server.reference
+        self.seed = seed
         self.rng = random.Random(seed)
+        self._event_rngs: dict[int, random.Random] = {}
+        self._side_rng = random.Random(seed + 1)  # for choices that depend on live state
         self.daily_events = daily_events
         self.daily_alerts = daily_alerts
         self.categories: list[Category] = [
@@ -302,15 +305,25 @@ class Simulator:
     def _worker(self, grid: Grid) -> Actor:
         return Actor(f"网格员 {grid.worker}", "street", frozenset({grid.street}))
 
-    def _delay(self, median_minutes: float, when: float) -> float:
+    def _delay(self, median_minutes: float, when: float, rng: random.Random | None = None) -> float:
         hour = local(when).hour
         night = 2.5 if hour < 7 or hour >= 21 else 1.0
-        return MINUTE * median_minutes * night * math.exp(self.rng.gauss(0, 0.5))
+        return MINUTE * median_minutes * night * math.exp((rng or self.rng).gauss(0, 0.5))
+
+    def _rng_of(self, event: int) -> random.Random:
+        # Each event's life draws from its own generator: answers arrive in an order that
+        # depends on the writer's batching, and a shared generator would make runs differ.
+        rng = self._event_rngs.get(event)
+        if rng is None:
+            rng = self._event_rngs[event] = random.Random(self.seed * 1_000_003 + event)
+            if len(self._event_rngs) > 50_000:
+                self._event_rngs.pop(next(iter(self._event_rngs)))
+        return rng
 
     def _after_report(self, event: int, grid: Grid, category: Category, reported: float) -> None:
-        rng = self.rng
+        rng = self._rng_of(event)
         staff = self._staff(grid)
-        when = reported + self._delay(8, reported)
+        when = reported + self._delay(8, reported, self._rng_of(event))
         if rng.random() < 0.03:
             reason = rng.choice(("重复上报，已并案", "不属于受理范围", "现场核实无此问题"))
             self.at(
@@ -330,9 +343,9 @@ class Simulator:
         )
 
     def _dispatch(self, event: int, grid: Grid, category: Category, accepted: float) -> None:
-        rng = self.rng
+        rng = self._rng_of(event)
         staff = self._staff(grid)
-        when = accepted + self._delay(10, accepted)
+        when = accepted + self._delay(10, accepted, self._rng_of(event))
         use_department = category.department and rng.random() < 0.5
         assignee = (
             rng.choice(self.departments)
@@ -350,7 +363,7 @@ class Simulator:
                     lambda _: self._consult_maybe(event, t),
                 ),
             )
-            when += self._delay(30, when)
+            when += self._delay(30, when, self._rng_of(event))
         self.at(
             when,
             lambda t: self._command(
@@ -363,10 +376,10 @@ class Simulator:
         )
 
     def _consult_maybe(self, event: int, when: float) -> None:
-        if self.rng.random() > 0.5:
+        if self._rng_of(event).random() > 0.5:
             return
         commander = Actor("县干指挥长", "commander")
-        start = when + self._delay(20, when)
+        start = when + self._delay(20, when, self._rng_of(event))
         self.at(
             start,
             lambda t: self._command(
@@ -386,14 +399,14 @@ class Simulator:
 
     def _decide(self, event: int, when: float) -> None:
         commander = Actor("县干指挥长", "commander")
-        text = self.rng.choice(
+        text = self._rng_of(event).choice(
             (
                 "由区城管局牵头，街道配合，三日内完成整改。",
                 "请住建、城管联合执法，明日上午现场办公。",
                 "责成属地街道做好群众解释工作，每日报送进展。",
             )
         )
-        later = when + self._delay(45, when)
+        later = when + self._delay(45, when, self._rng_of(event))
         self.at(
             later,
             lambda t: self._command(
@@ -407,7 +420,7 @@ class Simulator:
 
     def _start(self, event: int, grid: Grid, dispatched: float) -> None:
         worker = self._worker(grid)
-        when = dispatched + self._delay(25, dispatched)
+        when = dispatched + self._delay(25, dispatched, self._rng_of(event))
         self.at(
             when,
             lambda t: self._command(
@@ -416,7 +429,7 @@ class Simulator:
         )
 
     def _handle(self, event: int, grid: Grid, started: float) -> None:
-        rng = self.rng
+        rng = self._rng_of(event)
         hub = self.server.hub
         current = hub.events.get(event) if hub else None
         limit_window = (current.deadline or started) - started if current else HOUR
@@ -457,8 +470,8 @@ class Simulator:
 
     def _verify(self, event: int, grid: Grid, handled: float) -> None:
         staff = self._staff(grid)
-        when = handled + self._delay(40, handled)
-        if self.rng.random() < 0.04:
+        when = handled + self._delay(40, handled, self._rng_of(event))
+        if self._rng_of(event).random() < 0.04:
             self.at(
                 when,
                 lambda t: self._command(
@@ -483,13 +496,13 @@ class Simulator:
 
     def _close(self, event: int, grid: Grid, verified: float) -> None:
         staff = self._staff(grid)
-        when = verified + self._delay(10, verified)
+        when = verified + self._delay(10, verified, self._rng_of(event))
 
         def evaluate(answer: Answer) -> None:
-            if self.rng.random() < 0.6:
-                score = self.rng.choices([5, 4, 3, 2], [70, 22, 6, 2])[0]
+            if self._rng_of(event).random() < 0.6:
+                score = self._rng_of(event).choices([5, 4, 3, 2], [70, 22, 6, 2])[0]
                 self.at(
-                    when + self._delay(120, when),
+                    when + self._delay(120, when, self._rng_of(event)),
                     lambda t: self._command(
                         staff, "evaluate", c.Evaluate(event=event, score=score), t
                     ),
@@ -506,7 +519,7 @@ class Simulator:
                 for e in hub.events.values()
                 if e.overdue and not e.supervised and e.status in ("dispatched", "handling")
             ]
-            for event in self.rng.sample(late, min(len(late), 2)):
+            for event in self._side_rng.sample(late, min(len(late), 2)):
                 self._command(
                     commander,
                     "supervise",
@@ -557,7 +570,7 @@ class Simulator:
             return
         alert = open_alerts[-1]
         staff = Actor("区联动中心 视频巡查", "dispatcher")
-        roll = self.rng.random()
+        roll = self._side_rng.random()
         if roll < 0.45:
             grid = self.reference.grids[alert.grid]
             self._command(
