@@ -251,10 +251,7 @@ class Store:
         last = int(conn.execute(select(LogHead.seq).where(LogHead.id == 1)).scalar_one())
         first = last - n + 1
         log_rows: list[dict[str, Any]] = []
-        new_events: dict[int, dict[str, Any]] = {}
-        old_events: dict[int, dict[str, Any]] = {}
-        new_alerts: dict[int, dict[str, Any]] = {}
-        old_alerts: dict[int, dict[str, Any]] = {}
+        events, alerts = _Upserts(), _Upserts()
         duties: dict[str, dict[str, Any]] = {}
         for offset, change in enumerate(changes):
             doc = _encode(change.after).decode()
@@ -273,41 +270,15 @@ class Store:
             )
             after = change.after
             if isinstance(after, Event):
-                row = _event_row(after, doc)
-                target = (
-                    old_events
-                    if after.id in old_events
-                    else (
-                        new_events
-                        if after.id in new_events or change.before is None
-                        else old_events
-                    )
-                )
-                target[after.id] = row
+                events.put(after.id, _event_row(after, doc), change.before is None)
             elif isinstance(after, Alert):
-                row = _alert_row(after, doc)
-                target = (
-                    old_alerts
-                    if after.id in old_alerts
-                    else (
-                        new_alerts
-                        if after.id in new_alerts or change.before is None
-                        else old_alerts
-                    )
-                )
-                target[after.id] = row
+                alerts.put(after.id, _alert_row(after, doc), change.before is None)
             else:
                 duties[after.day] = {"day": after.day, "updated_at": change.at, "doc": doc}
         if log_rows:
             conn.execute(insert(LogEntry), log_rows)
-        if new_events:
-            conn.execute(insert(EventRow), list(new_events.values()))
-        if old_events:
-            conn.execute(_UPDATE_EVENT, [{**r, "b_id": r["id"]} for r in old_events.values()])
-        if new_alerts:
-            conn.execute(insert(AlertRow), list(new_alerts.values()))
-        if old_alerts:
-            conn.execute(_UPDATE_ALERT, [{**r, "b_id": r["id"]} for r in old_alerts.values()])
+        events.write(conn, EventRow.__table__, _UPDATE_EVENT)  # type: ignore[arg-type]
+        alerts.write(conn, AlertRow.__table__, _UPDATE_ALERT)  # type: ignore[arg-type]
         if duties:
             conn.execute(delete(DutyRow).where(DutyRow.day.in_(list(duties))))
             conn.execute(insert(DutyRow), list(duties.values()))
@@ -511,6 +482,24 @@ class Store:
                 select(UnitRow.doc).where(UnitRow.kind == kind).order_by(UnitRow.code)
             )
             return [doc.encode() for (doc,) in rows]
+
+
+class _Upserts:
+    """Latest row per id within a batch, split into inserts (new ids) and updates."""
+
+    def __init__(self) -> None:
+        self.new: dict[int, dict[str, Any]] = {}
+        self.old: dict[int, dict[str, Any]] = {}
+
+    def put(self, key: int, row: dict[str, Any], created: bool) -> None:
+        # An entity created earlier in the same batch stays an insert of its latest state.
+        (self.new if created or key in self.new else self.old)[key] = row
+
+    def write(self, conn: Connection, table: Table, update_by_id: Update) -> None:
+        if self.new:
+            conn.execute(insert(table), list(self.new.values()))
+        if self.old:
+            conn.execute(update_by_id, [{**r, "b_id": r["id"]} for r in self.old.values()])
 
 
 def _user(name: str, role: str, streets: str) -> User:
