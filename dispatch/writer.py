@@ -162,10 +162,18 @@ class Writer:
         known = self._known_commands(batch)
         changes: list[Change] = []
         answers: list[tuple[Request, Answer, int, int]] = []  # request, answer, first, end
+        first_in_batch: dict[str, int] = {}  # command_id -> index in answers
+        repeats: list[tuple[Request, int]] = []
         records: list[CommandRecord] = []
         images: list[tuple[int, Image]] = []
         for request in batch:
             if request.command_id and request.command_id in known:
+                original = first_in_batch.get(request.command_id)
+                if original is not None and known[request.command_id].digest == request.digest:
+                    # A repeat of a command in this very batch: answered like the original
+                    # once the batch's seqs are known.
+                    repeats.append((request, original))
+                    continue
                 answers.append((request, _repeat(known[request.command_id], request), 0, 0))
                 continue
             now = request.at if request.at is not None else self.clock.now()
@@ -198,6 +206,7 @@ class Writer:
                 )
                 records.append(record)
                 known[request.command_id] = record
+                first_in_batch[request.command_id] = len(answers)
             answers.append((request, answer, start, len(changes)))
         first = 0
         if changes or records:
@@ -238,6 +247,21 @@ class Writer:
             if answer.ok and end > start:
                 answer = Answer(True, data=answer.data, seq=first + end - 1, repeat=answer.repeat)
             final.append((request, answer))
+        for request, index in repeats:
+            original_answer = final[index][1]
+            final.append(
+                (
+                    request,
+                    Answer(
+                        original_answer.ok,
+                        original_answer.data,
+                        original_answer.seq,
+                        original_answer.code,
+                        original_answer.message,
+                        repeat=True,
+                    ),
+                )
+            )
         self.loop.call_soon_threadsafe(self._hand_over, published, final)
 
     def _apply(self, request: Request, now: float) -> Outcome:

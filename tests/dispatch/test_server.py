@@ -363,3 +363,21 @@ async def test_rate_limit_answers_and_keeps_connection(sqlite_store) -> None:
         await c.ws.close()
     finally:
         await running.server.stop()
+
+
+async def test_repeat_in_the_same_batch_answers_like_the_first(running_sqlite: Running) -> None:
+    from dispatch.state import Actor, args_digest
+    from dispatch.writer import Request
+    from protocol.commands import Report
+
+    args = report_args(running_sqlite)
+    actor = Actor("指挥长", "commander")
+    requests = [
+        Request("command", actor, "report", Report(**args), "same-id", args_digest("report", args))
+        for _ in range(3)
+    ]
+    head = running_sqlite.server.hub.head
+    answers = await asyncio.gather(*(running_sqlite.server.submit(r) for r in requests))
+    assert all(a.ok for a in answers)
+    assert [a.repeat for a in answers] == [False, True, True]
+    assert {a.seq for a in answers} == {head + 1} and running_sqlite.server.hub.head == head + 1
