@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -68,7 +69,7 @@ class ReferenceData:
         for shape in self._shapes:
             shapely.prepare(shape)
         self._build_buckets()
-        self._views: dict[frozenset[str] | None, bytes] = {}
+        self._views: dict[frozenset[str] | None, tuple[str, bytes]] = {}
 
     def grid_at(self, lon: float, lat: float) -> Grid | None:
         """The grid containing a point, or None outside the district."""
@@ -134,12 +135,16 @@ class ReferenceData:
             cameras=[c for c in ref.cameras if c.street in streets],
         )
 
-    def view_json(self, streets: frozenset[str] | None) -> bytes:
-        """`view()` encoded once per jurisdiction (snapshots embed it verbatim)."""
+    def units_frame(self, streets: frozenset[str] | None) -> tuple[str, bytes]:
+        """(version, encoded `units` message) of `view()`, built once per jurisdiction."""
         cached = self._views.get(streets)
         if cached is None:
-            cached = msgspec.json.encode(self.view(streets))
-            self._views[streets] = cached
+            body = msgspec.json.encode(self.view(streets))
+            version = hashlib.sha256(body).hexdigest()[:16]
+            frame = b"".join(
+                [b'{"type":"units","version":"', version.encode(), b'","reference":', body, b"}"]
+            )
+            cached = self._views[streets] = (version, frame)
         return cached
 
 

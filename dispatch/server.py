@@ -45,6 +45,7 @@ from protocol.messages import (
     Kpis,
     Ping,
     Result,
+    Snapshot,
     Welcome,
 )
 
@@ -169,32 +170,28 @@ class Hub:
 
     # ---- snapshot and replay -----------------------------------------------------------
 
-    def snapshot_frame(self, client: Client, reason: str) -> bytes:
-        """The full visible state at the current head, encoded in one pass."""
+    def snapshot_frames(
+        self, client: Client, reason: str, cached_units: str | None, now: float
+    ) -> list[bytes]:
+        """The units (unless cached) and the full visible state at the current head."""
         sees = client.sees
+        version, units = self.reference.units_frame(client.streets)
         events = [e for e in self.events.values() if sees(e.street)]
         alerts = [a for a in self.alerts.values() if sees(a.street)]
-        kpis = self.kpis_for(client.streets, kpi.compute(self.events.values(), time.time()))
-        parts = [
-            b'{"type":"snapshot","epoch":',
-            _encode(self.epoch),
-            b',"seq":',
-            str(self.head).encode(),
-            b',"reason":',
-            _encode(reason),
-            b',"reference":',
-            self.reference.view_json(client.streets),
-            b',"events":',
-            _encode(events),
-            b',"alerts":',
-            _encode(alerts),
-            b',"duty":',
-            _encode(self.duty),
-            b',"kpis":',
-            _encode(kpis),
-            b"}",
-        ]
-        return b"".join(parts)
+        kpis = self.kpis_for(client.streets, kpi.compute(self.events.values(), now))
+        snapshot = _encode(
+            Snapshot(
+                epoch=self.epoch,
+                seq=self.head,
+                reason=reason,  # type: ignore[arg-type]
+                reference=version,
+                events=events,
+                alerts=alerts,
+                duty=self.duty,
+                kpis=kpis,
+            )
+        )
+        return [snapshot] if cached_units == version else [units, snapshot]
 
     def ring_after(self, client: Client, seq: int) -> list[bytes]:
         """Frames after `seq` that the client may see, from the in-memory ring."""
@@ -495,9 +492,11 @@ class DispatchServer:
         )
         if mode != "replay":
             # No await between reading the head and queueing the frame: no delta can slip in.
-            snapshot = hub.snapshot_frame(client, "reset" if mode == "reset" else "initial")
-            client.baseline = len(snapshot)
-            hub.write(client, [welcome, snapshot])
+            frames = hub.snapshot_frames(
+                client, "reset" if mode == "reset" else "initial", hello.reference, self.clock.now()
+            )
+            client.baseline = sum(len(f) for f in frames)
+            hub.write(client, [welcome, *frames])
             hub.clients.add(client)
             return
         assert resume is not None

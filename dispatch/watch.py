@@ -12,7 +12,7 @@ from websockets.exceptions import ConnectionClosed
 from dispatch.reference import local
 from protocol.codec import decode_server, encode
 from protocol.entities import Alert, Duty, Event
-from protocol.messages import Delta, Error, Hello, Kpis, Resume, Snapshot, Welcome
+from protocol.messages import Delta, Error, Hello, Kpis, Resume, Snapshot, Units, Welcome
 
 STATUS_ZH = {
     "reported": "上报",
@@ -37,15 +37,20 @@ async def watch(url: str, token: str, seconds: float = 0) -> int:
     resume: Resume | None = None
     names: dict[str, str] = {}
     categories: dict[str, str] = {}
+    units: str | None = None
     backoff = 0.5
     while deadline is None or time.monotonic() < deadline:
         try:
             async with connect(url, max_size=None, compression=None, open_timeout=10) as ws:
-                await ws.send(
-                    encode(
-                        Hello(id=1, protocol=1, token=token, client="dispatch-watch", resume=resume)
-                    ).decode()
+                hello = Hello(
+                    id=1,
+                    protocol=1,
+                    token=token,
+                    client="dispatch-watch",
+                    resume=resume,
+                    reference=units,
                 )
+                await ws.send(encode(hello).decode())
                 backoff = 0.5
                 while deadline is None or time.monotonic() < deadline:
                     timeout = None if deadline is None else max(0.1, deadline - time.monotonic())
@@ -60,16 +65,22 @@ async def watch(url: str, token: str, seconds: float = 0) -> int:
                             f"welcome {message.user} ({message.role}, {scope}) epoch "
                             f"{message.epoch} head {message.head} resume={message.resume}"
                         )
-                    elif isinstance(message, Snapshot):
+                    elif isinstance(message, Units):
                         ref = message.reference
+                        units = message.version
                         names = {s.code: s.name for s in ref.streets}
                         categories = {c.code: c.name for c in ref.categories}
+                        print(
+                            f"units {message.version}: {ref.district_name} "
+                            f"{len(ref.streets)} streets, {len(ref.communities)} communities, "
+                            f"{len(ref.grids)} grids, {len(ref.cameras)} cameras, "
+                            f"{len(ref.categories)} categories"
+                        )
+                    elif isinstance(message, Snapshot):
                         statuses = Counter(e.status for e in message.events)
                         duty = message.duty.commander.name if message.duty else "—"
                         print(
-                            f"snapshot @{message.seq}: {len(ref.streets)} streets, "
-                            f"{len(ref.communities)} communities, {len(ref.grids)} grids, "
-                            f"{len(ref.cameras)} cameras; {len(message.events)} events "
+                            f"snapshot @{message.seq}: {len(message.events)} events "
                             f"{dict(statuses)}; {len(message.alerts)} alerts; "
                             f"commander {duty}"
                         )

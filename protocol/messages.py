@@ -33,6 +33,7 @@ class Hello(_Msg, tag="hello"):
     token: str
     client: str = ""
     resume: Resume | None = None
+    reference: str | None = None  # version of the units the client has cached, if any
 
 
 class Command(_Msg, tag="command"):
@@ -70,13 +71,24 @@ class Welcome(_Msg, tag="welcome"):
     server_time: float
 
 
+class Units(_Msg, tag="units"):
+    """The static units this user may see (outline, streets, grids, cameras, categories).
+
+    Sent before a snapshot unless hello.reference already names this version; it is large
+    and rarely changes, so a reconnecting client that cached it is not sent it again.
+    """
+
+    version: str
+    reference: Reference
+
+
 class Snapshot(_Msg, tag="snapshot"):
     """The full state this user may see, taken at log position `seq` of `epoch`."""
 
     epoch: str
     seq: int
     reason: Literal["initial", "reset"]
-    reference: Reference
+    reference: str  # version of the units it refers to (see Units)
     events: list[Event]
     alerts: list[Alert]
     duty: Duty | None
@@ -119,5 +131,5 @@ class Error(_Msg, tag="error"):
     command_id: str | None = None
 
 
-ServerMessage = Welcome | Snapshot | Delta | Kpis | Result | Error
+ServerMessage = Welcome | Units | Snapshot | Delta | Kpis | Result | Error
 AnyMessage = ClientMessage | ServerMessage

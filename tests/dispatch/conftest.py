@@ -74,6 +74,7 @@ class Client:
     ws: ClientConnection
     ids: Any = field(default_factory=lambda: itertools.count(2))
     inbox: list[ServerMessage] = field(default_factory=list)
+    units: Any = None
 
     async def recv(self, timeout: float = 5.0) -> ServerMessage:
         if self.inbox:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from dispatch.cli import main
-from protocol.messages import Snapshot, Welcome
+from protocol.messages import Snapshot, Units, Welcome
 from tests.dispatch.conftest import open_client
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,9 +86,11 @@ async def test_demo_main_job_end_to_end(tmp_path) -> None:
         client = await open_client(port, token)
         welcome = await client.recv(timeout=10)
         assert isinstance(welcome, Welcome) and welcome.role == "wall"
+        units = await client.recv(timeout=20)
+        assert isinstance(units, Units)
+        assert len(units.reference.grids) == 351 and len(units.reference.cameras) == 3500
         snapshot = await client.recv(timeout=20)
         assert isinstance(snapshot, Snapshot)
-        assert len(snapshot.reference.grids) == 351 and len(snapshot.reference.cameras) == 3500
         delta = await client.until(lambda m: m.__class__.__name__ == "Delta", timeout=30)
         assert delta.seq > snapshot.seq
         await client.ws.close()

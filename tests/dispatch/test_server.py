@@ -12,9 +12,10 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from dispatch.server import Limits
+from protocol.codec import decode_server, encode
 from protocol.codes import CloseCode, ErrorCode
 from protocol.entities import Event
-from protocol.messages import Delta, Error, Kpis, Result, Resume, Snapshot, Welcome
+from protocol.messages import Delta, Error, Hello, Kpis, Result, Resume, Snapshot, Units, Welcome
 from tests.dispatch.conftest import DEKUAN, LINGHU, Running, open_client, point_in, start_server
 
 
@@ -24,10 +25,14 @@ def report_args(running: Running, street: str = LINGHU, title: str = "测试事�
 
 
 async def handshake(client) -> tuple[Welcome, Snapshot]:
+    """Welcome, the units (kept on the client as `.units`), then the snapshot."""
     welcome = await client.recv()
     assert isinstance(welcome, Welcome)
+    units = await client.recv(timeout=15)
+    assert isinstance(units, Units)
+    client.units = units
     snapshot = await client.recv(timeout=15)
-    assert isinstance(snapshot, Snapshot)
+    assert isinstance(snapshot, Snapshot) and snapshot.reference == units.version
     return welcome, snapshot
 
 
@@ -36,8 +41,8 @@ async def test_snapshot_then_deltas(running: Running) -> None:
     welcome, snapshot = await handshake(wall)
     assert welcome.role == "wall" and welcome.resume == "none"
     assert snapshot.seq == welcome.head
-    assert len(snapshot.reference.streets) == 9
-    assert len(snapshot.reference.grids) == 351
+    assert len(wall.units.reference.streets) == 9
+    assert len(wall.units.reference.grids) == 351
     commander = await running.client("commander")
     await handshake(commander)
     reply = await commander.command("report", report_args(running))
@@ -112,8 +117,9 @@ async def test_street_user_sees_only_its_street(running: Running) -> None:
     welcome, snapshot = await handshake(linghu)
     assert welcome.jurisdiction == [LINGHU]
     assert {e.street for e in snapshot.events} == {LINGHU}
-    assert {s.code for s in snapshot.reference.streets} == {LINGHU}
-    assert all(g.street == LINGHU for g in snapshot.reference.grids)
+    assert {s.code for s in linghu.units.reference.streets} == {LINGHU}
+    assert all(g.street == LINGHU for g in linghu.units.reference.grids)
+    assert all(c.street == LINGHU for c in linghu.units.reference.cameras)
     assert set(snapshot.kpis) <= {LINGHU}
     # Live: a Dekuan change is not sent, a Linghu one is.
     await c.command("accept", {"event": theirs.data["event"]})
@@ -212,6 +218,7 @@ async def test_resume_with_unknown_epoch_or_trimmed_history_resets(running: Runn
     c = await running.client("commander", Resume(epoch="not-this-one", seq=5))
     w = await c.recv()
     assert isinstance(w, Welcome) and w.resume == "reset"
+    assert isinstance(await c.recv(timeout=15), Units)
     snap = await c.recv(timeout=15)
     assert isinstance(snap, Snapshot) and snap.reason == "reset"
     await c.ws.close()
@@ -381,3 +388,17 @@ async def test_repeat_in_the_same_batch_answers_like_the_first(running_sqlite: R
     assert all(a.ok for a in answers)
     assert [a.repeat for a in answers] == [False, True, True]
     assert {a.seq for a in answers} == {head + 1} and running_sqlite.server.hub.head == head + 1
+
+
+async def test_cached_units_are_not_sent_again(running_sqlite: Running) -> None:
+    first = await running_sqlite.client("linghu")
+    _, snapshot = await handshake(first)
+    await first.ws.close()
+    async with connect(f"ws://127.0.0.1:{running_sqlite.port}", max_size=None) as ws:
+        hello = Hello(
+            id=1, protocol=1, token=running_sqlite.tokens["linghu"], reference=snapshot.reference
+        )
+        await ws.send(encode(hello).decode())
+        assert isinstance(decode_server(await ws.recv()), Welcome)
+        second = decode_server(await ws.recv())
+        assert isinstance(second, Snapshot) and second.reference == snapshot.reference

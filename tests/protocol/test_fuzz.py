@@ -21,6 +21,7 @@ from protocol.messages import (
     Result,
     Resume,
     Snapshot,
+    Units,
     Welcome,
 )
 
@@ -138,11 +139,12 @@ def test_every_message_round_trips() -> None:
             resume="none",
             server_time=1.0,
         ),
+        Units(version="v1", reference=reference),
         Snapshot(
             epoch="e",
             seq=5,
             reason="initial",
-            reference=reference,
+            reference="v1",
             events=[EVENT],
             alerts=[ALERT],
             duty=DUTY,
