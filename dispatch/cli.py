@@ -111,7 +111,11 @@ def cmd_load_district(args: argparse.Namespace) -> int:
 def cmd_create_user(args: argparse.Namespace) -> int:
     """Create a user and print (or write) its token; only the hash is stored."""
     store = Store(args.url)
-    token = store.create_user(args.name, args.role, args.street or ())
+    try:
+        token = store.create_user(args.name, args.role, args.street or ())
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.token_file:
         _write_secret(Path(args.token_file), token)
         print(f"user {args.name} ({args.role}); token written to {args.token_file}")

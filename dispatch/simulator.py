@@ -537,7 +537,8 @@ class Simulator:
         kind = rng.choice(kinds or list(CAMERA_KINDS))
         hits = rng.choices([1, 2, 3, 4, 6, 9], [30, 25, 18, 12, 10, 5])[0]
         t = when
-        for _ in range(hits):
+        review_at = when + sum(rng.uniform(5, 45) for _ in range(hits)) + self._delay(6, when)
+        for hit in range(hits):
             score = min(0.99, rng.uniform(0.62, 0.97))
             image = render_alert_snapshot(
                 camera.name, kind.name, score, local(t), seed=rng.randint(0, 2**31)
@@ -549,26 +550,25 @@ class Simulator:
                 detection=(camera.code, kind.code, score),
                 image=Image("image/svg+xml", image),
             )
-            self.at(t, functools.partial(self._detect, request))
+            self.at(t, functools.partial(self._detect, request, review_at if hit == 0 else None))
             t += rng.uniform(5, 45)
-        self.at(t + self._delay(6, t), lambda at: self._review_alert(camera.code, kind.code, at))
         self.at(when + rng.expovariate(self._alert_rate(when)), self._camera_burst)
 
-    def _detect(self, request: Request, _when: float) -> None:
-        self._submit(request)
+    def _detect(self, request: Request, review_at: float | None, _when: float) -> None:
+        # The first hit of a burst names the alert; the video patrol reviews it a few
+        # minutes after the burst (by id, so it never looks before the alert exists).
+        def review(answer: Answer) -> None:
+            alert_id = int(answer.data["alert"])
+            assert review_at is not None
+            self.at(review_at, lambda at: self._review_alert(alert_id, at))
 
-    def _review_alert(self, camera: str, kind: str, when: float) -> None:
+        self._submit(request, review if review_at is not None else None)
+
+    def _review_alert(self, alert_id: int, when: float) -> None:
         hub = self.server.hub
-        if hub is None:
+        alert = hub.alerts.get(alert_id) if hub else None
+        if alert is None or alert.status != "new":
             return
-        open_alerts = [
-            a
-            for a in hub.alerts.values()
-            if a.camera == camera and a.detection == kind and a.status == "new"
-        ]
-        if not open_alerts:
-            return
-        alert = open_alerts[-1]
         staff = Actor("区联动中心 视频巡查", "dispatcher")
         roll = self._side_rng.random()
         if roll < 0.45:
@@ -583,7 +583,10 @@ class Simulator:
                 ),
             )
         elif roll < 0.9:
-            self._command(staff, "dismiss_alert", c.DismissAlert(alert=alert.id), when)
+            reason = self._side_rng.choice(("误报", "树影误识别", "已自行消除"))
+            self._command(
+                staff, "dismiss_alert", c.DismissAlert(alert=alert.id, reason=reason), when
+            )
 
     def _category(self, event_id: str) -> Category:
         hub = self.server.hub

@@ -234,7 +234,8 @@ class State:
                 kind, after.id, after.street, action, actor.name, after.last_at, before, after
             )
         self.duty = after
-        return Change(kind, 0, "", action, actor.name, after.handover_at, before, after)
+        at = after.instructions[-1].at if action == "instruct" else after.handover_at
+        return Change(kind, 0, "", action, actor.name, at, before, after)
 
     def _new_code(self, now: float) -> str:
         day = local(now).strftime("%Y%m%d")
@@ -359,7 +360,7 @@ class State:
             after = replace(after, consulting=False)
         elif op == "supervise":
             after = replace(after, supervised=True)
-        if note and op in ("reject", "escalate", "supervise", "verify", "dispatch"):
+        if note:  # every op's note or reason is kept on the event's record
             after = replace(
                 after,
                 decisions=[*after.decisions, Decision(at=now, by=actor.name, text=f"{op}: {note}")],
@@ -400,7 +401,10 @@ class State:
             current = self.alerts.get(open_id)
             if current and current.status == "new" and now - current.last_at <= ALERT_BURST_WINDOW:
                 after = replace(
-                    current, count=current.count + 1, last_at=now, score=max(current.score, score)
+                    current,
+                    count=current.count + 1,
+                    last_at=now,
+                    score=round(max(current.score, score), 3),
                 )
                 change = self._change("alert", current, after, "detect_repeat", SYSTEM)
                 return Outcome([change], {"alert": open_id, "repeat": True})
@@ -462,7 +466,7 @@ class State:
         before = self._alert(actor, args.alert)
         if before.status != "new":
             raise WorkflowError("illegal_transition", f"alert {before.id} is {before.status}")
-        after = replace(before, status="dismissed", last_at=now)
+        after = replace(before, status="dismissed", last_at=now, note=args.reason)
         self.burst_keys.pop((before.camera, before.detection), None)
         change = self._change("alert", before, after, "dismiss_alert", actor)
         return Outcome([change], {"alert": before.id})

@@ -9,6 +9,7 @@ Nothing is acknowledged before its commit.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import queue
 import threading
@@ -166,6 +167,68 @@ class Writer:
         repeats: list[tuple[Request, int]] = []
         records: list[CommandRecord] = []
         images: list[tuple[int, Image]] = []
+        try:
+            self._apply_all(
+                batch, known, changes, answers, records, images, first_in_batch, repeats
+            )
+        except Exception:
+            state.rollback(point, changes)  # nothing half-applied stays in memory
+            raise
+        first = 0
+        if changes or records:
+            try:
+                first = self.store.commit(changes, records, images)
+            except StoreError as exc:
+                log.error("commit of %d changes failed: %s", len(changes), exc)
+                state.rollback(point, changes)
+                self._answer_all(
+                    batch,
+                    Answer(
+                        False,
+                        code=ErrorCode.INTERNAL,
+                        message="storage failure; nothing was applied",
+                    ),
+                )
+                return
+        for record in records:
+            absolute = None if record.seq is None else first + record.seq
+            self._remember(_with_seq(record, absolute))
+        published = [
+            Published(
+                first + i,
+                c.kind,
+                c.id,
+                c.street,
+                c.after,
+                _encode(
+                    Delta(seq=first + i, action=c.action, actor=c.actor, at=c.at, data=c.after)
+                ),
+            )
+            for i, c in enumerate(changes)
+        ]
+        self.batches += 1
+        self.applied += len(changes)
+        final: list[tuple[Request, Answer]] = []
+        for request, answer, start, end in answers:
+            if answer.ok and end > start:
+                answer = Answer(True, data=answer.data, seq=first + end - 1, repeat=answer.repeat)
+            final.append((request, answer))
+        for request, index in repeats:
+            final.append((request, dataclasses.replace(final[index][1], repeat=True)))
+        self.loop.call_soon_threadsafe(self._hand_over, published, final)
+
+    def _apply_all(
+        self,
+        batch: list[Request],
+        known: dict[str, CommandRecord],
+        changes: list[Change],
+        answers: list[tuple[Request, Answer, int, int]],
+        records: list[CommandRecord],
+        images: list[tuple[int, Image]],
+        first_in_batch: dict[str, int],
+        repeats: list[tuple[Request, int]],
+    ) -> None:
+        """Apply each request of a batch in order, collecting changes and answers."""
         for request in batch:
             if request.command_id and request.command_id in known:
                 original = first_in_batch.get(request.command_id)
@@ -208,61 +271,6 @@ class Writer:
                 known[request.command_id] = record
                 first_in_batch[request.command_id] = len(answers)
             answers.append((request, answer, start, len(changes)))
-        first = 0
-        if changes or records:
-            try:
-                first = self.store.commit(changes, records, images)
-            except StoreError as exc:
-                log.error("commit of %d changes failed: %s", len(changes), exc)
-                state.rollback(point, changes)
-                self._answer_all(
-                    batch,
-                    Answer(
-                        False,
-                        code=ErrorCode.INTERNAL,
-                        message="storage failure; nothing was applied",
-                    ),
-                )
-                return
-        for record in records:
-            absolute = None if record.seq is None else first + record.seq
-            self._remember(_with_seq(record, absolute))
-        published = [
-            Published(
-                first + i,
-                c.kind,
-                c.id,
-                c.street,
-                c.after,
-                _encode(
-                    Delta(seq=first + i, action=c.action, actor=c.actor, at=c.at, data=c.after)
-                ),
-            )
-            for i, c in enumerate(changes)
-        ]
-        self.batches += 1
-        self.applied += len(changes)
-        final: list[tuple[Request, Answer]] = []
-        for request, answer, start, end in answers:
-            if answer.ok and end > start:
-                answer = Answer(True, data=answer.data, seq=first + end - 1, repeat=answer.repeat)
-            final.append((request, answer))
-        for request, index in repeats:
-            original_answer = final[index][1]
-            final.append(
-                (
-                    request,
-                    Answer(
-                        original_answer.ok,
-                        original_answer.data,
-                        original_answer.seq,
-                        original_answer.code,
-                        original_answer.message,
-                        repeat=True,
-                    ),
-                )
-            )
-        self.loop.call_soon_threadsafe(self._hand_over, published, final)
 
     def _apply(self, request: Request, now: float) -> Outcome:
         state = self.state

@@ -106,13 +106,6 @@ class Instruct(_Args):
     event: EventId | None = None
 
 
-class AlertRef(_Args):
-    """An op on a camera alert."""
-
-    alert: EventId
-    note: Text = ""
-
-
 class ConfirmAlert(_Args):
     """Turn a camera alert into an event (category defaults from the detection kind)."""
 

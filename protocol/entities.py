@@ -120,6 +120,7 @@ class Alert(_Wire, tag_field="kind", tag="alert"):
     street: str
     snapshot: str  # HTTP path on the backend, fetched with the session's token header
     event: int | None = None
+    note: str = ""  # why it was dismissed
 
 
 class Person(_Wire):

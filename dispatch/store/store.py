@@ -122,10 +122,11 @@ class LogRecord:
 
 @dataclass(frozen=True, slots=True)
 class Image:
-    """A stored alert snapshot."""
+    """A stored alert snapshot; `street` is the alert's, filled in when read back."""
 
     content_type: str
     body: bytes
+    street: str = ""
 
 
 class StoreError(Exception):
@@ -392,11 +393,11 @@ class Store:
         """An alert's snapshot image."""
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(AlertImage.content_type, AlertImage.body).where(
-                    AlertImage.alert_id == alert_id
-                )
+                select(AlertImage.content_type, AlertImage.body, AlertRow.street)
+                .join(AlertRow, AlertRow.id == AlertImage.alert_id)
+                .where(AlertImage.alert_id == alert_id)
             ).first()
-        return Image(row[0], bytes(row[1])) if row else None
+        return Image(row[0], bytes(row[1]), row[2]) if row else None
 
     def find_commands(self, command_ids: Iterable[str]) -> dict[str, CommandRecord]:
         """Stored commands by id, for the ids given."""
@@ -421,11 +422,18 @@ class Store:
 
     def create_user(self, name: str, role: Role, streets: Iterable[str] = ()) -> str:
         """Create (or re-key) a user; return the new token. Only its hash is stored."""
+        streets = sorted(streets)
+        if role == "street" and not streets:
+            raise ValueError("a street user needs at least one street in its jurisdiction")
+        known = {doc_code for doc_code in self._unit_codes("street")}
+        unknown = [s for s in streets if known and s not in known]
+        if unknown:
+            raise ValueError(f"unknown street code(s): {', '.join(unknown)}")
         token = secrets.token_urlsafe(32)
         values = {
             "name": name,
             "role": role,
-            "streets": ",".join(sorted(streets)),
+            "streets": ",".join(streets),
             "token_hash": hash_token(token),
             "created_at": time.time(),
             "revoked": False,
@@ -474,6 +482,10 @@ class Store:
             if rows:
                 conn.execute(insert(UnitRow), rows)
         return len(rows)
+
+    def _unit_codes(self, kind: str) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(UnitRow.code).where(UnitRow.kind == kind)).scalars())
 
     def units(self, kind: str) -> list[bytes]:
         """The wire documents of every unit of a kind, by code."""

@@ -51,6 +51,10 @@ def test_operator_commands(tmp_path, capsys) -> None:
     assert "菱湖分中心" in out and "340803004" in out
     assert run_cli(capsys, "--url", url, "revoke-user", "菱湖分中心")[0] == 0
     assert run_cli(capsys, "--url", url, "revoke-user", "nobody")[0] == 1
+    assert main(["--url", url, "create-user", "x", "--role", "street", "--street", "999"]) == 2
+    assert "unknown street code(s): 999" in capsys.readouterr().err
+    assert main(["--url", url, "create-user", "x", "--role", "street"]) == 2
+    assert "needs at least one street" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["--url", url, "create-user", "x", "--role", "emperor"])
 

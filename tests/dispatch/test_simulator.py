@@ -34,6 +34,9 @@ async def test_a_simulated_day_goes_round_the_loop(sqlite_store) -> None:
         assert {e.source for e in hub.events.values()} >= {"hotline", "patrol", "citizen"}
         assert hub.duty is not None and hub.duty.commander.name
         assert any(a.count > 1 for a in hub.alerts.values()), "no camera burst merged"
+        alert_states = Counter(a.status for a in hub.alerts.values())
+        assert alert_states["confirmed"] and alert_states["dismissed"], alert_states
+        assert any(e.source == "camera" and e.alert for e in hub.events.values())
         assert len({e.street for e in hub.events.values()}) == 9
         # Everything the simulator did is in the audit log, in order.
         rows = await asyncio.to_thread(sqlite_store.read_log, 0, 1_000_000)

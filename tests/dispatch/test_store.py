@@ -9,7 +9,7 @@ import pytest
 
 from dispatch.state import Change
 from dispatch.store.store import CommandRecord, Image, Store, StoreError, hash_token, redact_url
-from protocol.entities import Event
+from protocol.entities import Alert, Event
 
 
 def make_event(event_id: int, status: str = "reported", street: str = "340803004") -> Event:
@@ -97,16 +97,37 @@ def test_users_tokens_hashed(fresh: Store) -> None:
     with fresh.engine.connect() as conn:
         stored = conn.exec_driver_sql("SELECT token_hash FROM users").scalar()
     assert stored == hash_token(token) and token not in stored
+    with pytest.raises(ValueError, match="needs at least one street"):
+        fresh.create_user("无辖区", "street")
     assert fresh.revoke_user("菱湖分中心")
     assert fresh.authenticate(token) is None
 
 
 def test_commands_and_images_stored(fresh: Store) -> None:
     record = CommandRecord("cmd-1", "u", "report", "d" * 64, '{"ok":true}', 0, 5.0)
-    fresh.commit([change(make_event(1))], [record], [(7, Image("image/svg+xml", b"<svg/>"))])
+    alert = Alert(
+        id=7,
+        camera="c",
+        camera_name="路口",
+        detection="smoke_fire",
+        score=0.9,
+        first_at=1.0,
+        last_at=1.0,
+        count=1,
+        status="new",
+        lon=117.0,
+        lat=30.5,
+        grid="g",
+        street="340803004",
+        snapshot="/snapshots/7",
+    )
+    alert_change = Change("alert", 7, alert.street, "detect", "camera", 1.0, None, alert)
+    fresh.commit(
+        [change(make_event(1)), alert_change], [record], [(7, Image("image/svg+xml", b"<svg/>"))]
+    )
     found = fresh.find_commands(["cmd-1", "cmd-2"])
     assert list(found) == ["cmd-1"] and found["cmd-1"].seq == 1
-    assert fresh.image(7) == Image("image/svg+xml", b"<svg/>")
+    assert fresh.image(7) == Image("image/svg+xml", b"<svg/>", "340803004")
     assert fresh.image(8) is None
 
 
