@@ -69,7 +69,11 @@ async def _serve(
 
     reference = await asyncio.to_thread(load_reference, store)
     server = DispatchServer(store, reference, Clock(speed))
-    bound = await server.start(host, port)
+    try:
+        bound = await server.start(host, port)
+    except OSError as exc:
+        await server.stop()
+        raise SystemExit(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     tasks: list[asyncio.Task[None]] = []
     if simulate:
         simulator = Simulator(server, seed=seed)

@@ -108,3 +108,17 @@ async def test_demo_main_job_end_to_end(tmp_path) -> None:
             proc.kill()
             raise
     assert proc.returncode == 0
+
+
+def test_port_in_use_is_a_clear_error(tmp_path, capsys) -> None:
+    import socket
+
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    assert main(["--url", url, "load-district"]) == 0
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(SystemExit) as info:
+            main(["--url", url, "serve", "--port", str(port)])
+    assert f"cannot listen on 127.0.0.1:{port}" in str(info.value.code)
