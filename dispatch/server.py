@@ -80,6 +80,7 @@ class Client:
     allowance_at: float = field(default_factory=time.monotonic)
     catching_up: bool = False
     pending: list[tuple[int, bytes]] = field(default_factory=list)
+    pending_bytes: int = 0
     baseline: int = 0  # bytes of the snapshot, allowed on top of max_backlog
     closing: bool = False
 
@@ -141,6 +142,12 @@ class Hub:
                 continue
             if client.catching_up:
                 client.pending.extend(frames)
+                client.pending_bytes += sum(len(f) for _, f in frames)
+                if client.pending_bytes > self.limits.max_backlog and not client.closing:
+                    # Falling further behind live than it catches up: start over later.
+                    client.closing = True
+                    self.clients.discard(client)
+                    self._spawn_close(client)
             else:
                 self.write(client, [f for _, f in frames])
 
@@ -164,9 +171,12 @@ class Hub:
             log.warning("closing %s (%s): %d bytes unread", client.peer, client.user.name, backlog)
             # The close frame cannot get past the backlog: abort after the close attempt.
             self.clients.discard(client)
-            task = asyncio.get_running_loop().create_task(_close_slow(ws))
-            self._closing.add(task)
-            task.add_done_callback(self._closing.discard)
+            self._spawn_close(client)
+
+    def _spawn_close(self, client: Client) -> None:
+        task = asyncio.get_running_loop().create_task(_close_slow(client.ws))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     # ---- snapshot and replay -----------------------------------------------------------
 
@@ -498,8 +508,11 @@ class DispatchServer:
             hub.clients.add(client)
             return
         assert resume is not None
+        # Units changed since the client cached them (a new district load): send them first.
+        version, units = self.reference.units_frame(client.streets)
+        welcome_frames = [welcome] if hello.reference == version else [welcome, units]
         if resume.seq >= hub.ring_start():
-            frames = [welcome, *hub.ring_after(client, resume.seq)]
+            frames = [*welcome_frames, *hub.ring_after(client, resume.seq)]
             client.baseline = sum(len(f) for f in frames)  # a replay is allowed like a snapshot
             hub.write(client, frames)
             hub.clients.add(client)
@@ -509,7 +522,8 @@ class DispatchServer:
         upto = hub.head
         client.catching_up = True
         hub.clients.add(client)
-        hub.write(client, [welcome])
+        client.baseline = sum(len(f) for f in welcome_frames)
+        hub.write(client, welcome_frames)
         last = resume.seq
         while last < upto:
             rows = await asyncio.to_thread(self.store.read_log, last, 5000, client.streets)
@@ -529,6 +543,7 @@ class DispatchServer:
             last = rows[-1].seq
         frames = [f for seq, f in client.pending if seq > upto]
         client.pending.clear()
+        client.pending_bytes = 0
         client.catching_up = False
         hub.write(client, frames)
 
@@ -536,7 +551,9 @@ class DispatchServer:
         transport = client.ws.transport
         waited = 0.0
         while transport.get_write_buffer_size() > self.limits.max_backlog // 2:
-            if waited > patience:
+            if waited > patience or client.closing:
+                client.closing = True
+                await _close_slow(client.ws)
                 raise ConnectionClosed(None, None)
             await asyncio.sleep(0.01)
             waited += 0.01

@@ -119,6 +119,9 @@ class State:
         self.day_counters: dict[str, int] = {}
         self.burst_keys: dict[tuple[str, str], int] = {}
         self._intake_cache: dict[tuple[str, float], tuple[float, float]] = {}
+        # Every change made, in order, until the writer takes it: an op that fails half-way
+        # (a confirm whose report succeeded) can then be undone whole.
+        self.journal: list[Change] = []
 
     # ---- loading and bookkeeping ----------------------------------------------------------
 
@@ -141,8 +144,8 @@ class State:
             self.next_event_id, self.next_alert_id, dict(self.day_counters), dict(self.burst_keys)
         )
 
-    def rollback(self, point: Savepoint, changes: list[Change]) -> None:
-        """Undo a batch that failed to commit, newest change first."""
+    def undo(self, changes: list[Change]) -> None:
+        """Put back what `changes` replaced, newest first (counters are left as they are)."""
         for change in reversed(changes):
             table: dict[int, Event] | dict[int, Alert]
             if change.kind == "duty":
@@ -153,6 +156,10 @@ class State:
                 table.pop(change.id, None)
             else:
                 table[change.id] = change.before  # type: ignore[assignment]
+
+    def rollback(self, point: Savepoint, changes: list[Change]) -> None:
+        """Undo a batch that failed to commit, counters included."""
+        self.undo(changes)
         self.next_event_id = point.next_event_id
         self.next_alert_id = point.next_alert_id
         self.day_counters = point.day_counters
@@ -221,6 +228,13 @@ class State:
         return self._deadline(now, stage)
 
     def _change(
+        self, kind: EntityKind, before: Entity | None, after: Entity, action: str, actor: Actor
+    ) -> Change:
+        change = self._make_change(kind, before, after, action, actor)
+        self.journal.append(change)
+        return change
+
+    def _make_change(
         self, kind: EntityKind, before: Entity | None, after: Entity, action: str, actor: Actor
     ) -> Change:
         if isinstance(after, Event):

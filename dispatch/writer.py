@@ -159,6 +159,7 @@ class Writer:
 
     def _process(self, batch: list[Request]) -> None:
         state = self.state
+        state.journal.clear()
         point: Savepoint = state.savepoint()
         known = self._known_commands(batch)
         changes: list[Change] = []
@@ -232,18 +233,30 @@ class Writer:
         for request in batch:
             if request.command_id and request.command_id in known:
                 original = first_in_batch.get(request.command_id)
-                if original is not None and known[request.command_id].digest == request.digest:
+                stored = known[request.command_id]
+                if (
+                    original is not None
+                    and stored.digest == request.digest
+                    and stored.user == request.actor.name
+                ):
                     # A repeat of a command in this very batch: answered like the original
                     # once the batch's seqs are known.
                     repeats.append((request, original))
                     continue
-                answers.append((request, _repeat(known[request.command_id], request), 0, 0))
+                answers.append((request, _repeat(stored, request), 0, 0))
                 continue
             now = request.at if request.at is not None else self.clock.now()
             start = len(changes)
+            journal = self.state.journal
+            mark = len(journal)
             try:
                 outcome = self._apply(request, now)
-            except WorkflowError as exc:
+            except Exception as exc:
+                # Whatever the op changed before failing is put back: all or nothing.
+                self.state.undo(journal[mark:])
+                del journal[mark:]
+                if not isinstance(exc, WorkflowError):
+                    raise
                 answer = Answer(False, code=exc.code, message=exc.message)
             else:
                 changes.extend(outcome.changes)

@@ -425,8 +425,10 @@ class Store:
         streets = sorted(streets)
         if role == "street" and not streets:
             raise ValueError("a street user needs at least one street in its jurisdiction")
-        known = {doc_code for doc_code in self._unit_codes("street")}
-        unknown = [s for s in streets if known and s not in known]
+        known = set(self._unit_codes("street"))
+        if streets and not known:
+            raise ValueError("no district loaded: run `dispatch load-district` first")
+        unknown = [s for s in streets if s not in known]
         if unknown:
             raise ValueError(f"unknown street code(s): {', '.join(unknown)}")
         token = secrets.token_urlsafe(32)

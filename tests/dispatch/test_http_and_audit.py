@@ -90,7 +90,7 @@ async def test_restart_then_resume_replays(sqlite_store) -> None:
     server = DispatchServer(sqlite_store, first.server.reference)
     port = await server.start("127.0.0.1", 0)
     try:
-        from protocol.messages import Delta, Resume, Welcome
+        from protocol.messages import Delta, Resume, Units, Welcome
         from tests.dispatch.conftest import open_client
 
         again = await open_client(
@@ -98,6 +98,8 @@ async def test_restart_then_resume_replays(sqlite_store) -> None:
         )
         w = await again.recv()
         assert isinstance(w, Welcome) and w.resume == "replay" and w.head == snapshot.seq + 1
+        # No units version named in hello: the units come again before the replay.
+        assert isinstance(await again.recv(), Units)
         delta = await again.recv()
         assert isinstance(delta, Delta) and delta.seq == snapshot.seq + 1
         await again.ws.close()

@@ -402,3 +402,69 @@ async def test_cached_units_are_not_sent_again(running_sqlite: Running) -> None:
         assert isinstance(decode_server(await ws.recv()), Welcome)
         second = decode_server(await ws.recv())
         assert isinstance(second, Snapshot) and second.reference == snapshot.reference
+
+
+async def test_replay_sends_units_only_when_the_cached_version_is_stale(
+    running_sqlite: Running,
+) -> None:
+    first = await running_sqlite.client("linghu")
+    welcome, snapshot = await handshake(first)
+    await first.ws.close()
+    for cached, expect_units in ((snapshot.reference, False), ("stale-version", True)):
+        async with connect(f"ws://127.0.0.1:{running_sqlite.port}", max_size=None) as ws:
+            hello = Hello(
+                id=1,
+                protocol=1,
+                token=running_sqlite.tokens["linghu"],
+                resume=Resume(epoch=welcome.epoch, seq=snapshot.seq),
+                reference=cached,
+            )
+            await ws.send(encode(hello).decode())
+            w = decode_server(await ws.recv())
+            assert isinstance(w, Welcome) and w.resume == "replay"
+            if expect_units:
+                units = decode_server(await ws.recv())
+                assert isinstance(units, Units) and units.version == snapshot.reference
+            else:
+                with pytest.raises(TimeoutError):
+                    await asyncio.wait_for(ws.recv(), 0.3)
+
+
+async def test_an_op_failing_half_way_leaves_nothing_behind(running_sqlite: Running) -> None:
+    from dispatch.state import Actor, State
+    from dispatch.workflow import WorkflowError
+    from dispatch.writer import Request
+    from protocol.commands import Report
+
+    server = running_sqlite.server
+    args = Report(**report_args(running_sqlite))
+    actor = Actor("指挥长", "commander")
+    events_before = dict(server.state.events)
+    head = server.hub.head
+
+    def report_then_fail(state: State, now: float):
+        state.report(actor, args, now)
+        raise WorkflowError("illegal_transition", "refused after a partial change")
+
+    answer = await server.submit(Request("call", actor, "test", call=report_then_fail))
+    assert not answer.ok and answer.code == "illegal_transition"
+    assert server.state.events == events_before and server.hub.head == head
+    ok = await server.submit(Request("command", actor, "report", args))
+    assert ok.ok and server.hub.head == head + 1
+
+
+async def test_same_command_id_by_another_user_in_one_batch_conflicts(
+    running_sqlite: Running,
+) -> None:
+    from dispatch.state import Actor, args_digest
+    from dispatch.writer import Request
+    from protocol.commands import Report
+
+    args = report_args(running_sqlite)
+    digest = args_digest("report", args)
+    requests = [
+        Request("command", Actor(name, "commander"), "report", Report(**args), "shared", digest)
+        for name in ("甲", "乙")
+    ]
+    first, second = await asyncio.gather(*(running_sqlite.server.submit(r) for r in requests))
+    assert first.ok and not second.ok and second.code == ErrorCode.CONFLICT

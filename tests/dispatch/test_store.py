@@ -89,6 +89,9 @@ def test_read_log_by_jurisdiction(fresh: Store) -> None:
 
 
 def test_users_tokens_hashed(fresh: Store) -> None:
+    with pytest.raises(ValueError, match="no district loaded"):
+        fresh.create_user("菱湖分中心", "street", ["340803004"])
+    fresh.save_units([("street", "340803004", "340803", "菱湖街道", b"{}")])
     token = fresh.create_user("菱湖分中心", "street", ["340803004"])
     assert len(token) >= 40
     user = fresh.authenticate(token)
