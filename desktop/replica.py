@@ -1,0 +1,121 @@
+"""The desktop's Qt-free replica of the backend state, fed by units, snapshots and deltas.
+
+`apply` returns what changed, so the GUI layer can coalesce many messages into one model
+update per frame; nothing here knows about Qt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from protocol.entities import Alert, Duty, Event, Kpi, Reference
+from protocol.messages import Delta, Kpis, ServerMessage, Snapshot, Units, Welcome
+
+
+@dataclass(slots=True)
+class Changes:
+    """What one or more applied messages changed; `merge` folds a later one in."""
+
+    reset: bool = False  # everything was replaced (snapshot)
+    units: bool = False
+    events: set[int] = field(default_factory=set)  # ids added or updated
+    new_events: set[int] = field(default_factory=set)  # ids seen for the first time
+    alerts: set[int] = field(default_factory=set)
+    new_alerts: set[int] = field(default_factory=set)
+    duty: bool = False
+    kpis: bool = False
+
+    def merge(self, later: Changes) -> None:
+        """Fold a later change set into this one."""
+        self.reset |= later.reset
+        self.units |= later.units
+        self.events |= later.events
+        self.new_events |= later.new_events
+        self.alerts |= later.alerts
+        self.new_alerts |= later.new_alerts
+        self.duty |= later.duty
+        self.kpis |= later.kpis
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.reset or self.units or self.events or self.alerts or self.duty or self.kpis
+        )
+
+
+class ReplicaError(Exception):
+    """The stream broke the protocol's promises (a seq going backwards in an epoch)."""
+
+
+class Replica:
+    """Events, alerts, duty, KPIs and units as the server last described them."""
+
+    def __init__(self) -> None:
+        self.epoch: str | None = None
+        self.seq = 0
+        self.units: Reference | None = None
+        self.units_version: str | None = None
+        self.events: dict[int, Event] = {}
+        self.alerts: dict[int, Alert] = {}
+        self.duty: Duty | None = None
+        self.kpis: dict[str, Kpi] = {}
+        self.kpis_at = 0.0
+        self.user = ""
+        self.role = ""
+        self.jurisdiction: list[str] = []
+
+    def apply(self, message: ServerMessage) -> Changes:
+        """Apply one server message; return what it changed (empty for results/errors)."""
+        if isinstance(message, Delta):
+            return self._delta(message)
+        if isinstance(message, Kpis):
+            self.kpis = dict(message.scopes)
+            self.kpis_at = message.at
+            return Changes(kpis=True)
+        if isinstance(message, Snapshot):
+            return self._snapshot(message)
+        if isinstance(message, Units):
+            self.units = message.reference
+            self.units_version = message.version
+            return Changes(units=True)
+        if isinstance(message, Welcome):
+            self.user, self.role = message.user, message.role
+            self.jurisdiction = list(message.jurisdiction)
+            if message.resume == "replay" and message.epoch != self.epoch:
+                raise ReplicaError("replay offered for another epoch")
+        return Changes()
+
+    def _snapshot(self, snapshot: Snapshot) -> Changes:
+        self.epoch = snapshot.epoch
+        self.seq = snapshot.seq
+        self.events = {e.id: e for e in snapshot.events}
+        self.alerts = {a.id: a for a in snapshot.alerts}
+        self.duty = snapshot.duty
+        self.kpis = dict(snapshot.kpis)
+        return Changes(
+            reset=True,
+            events=set(self.events),
+            alerts=set(self.alerts),
+            duty=True,
+            kpis=True,
+        )
+
+    def _delta(self, delta: Delta) -> Changes:
+        if delta.seq <= self.seq:
+            # Already applied (a defensive check: the server never repeats a seq).
+            return Changes()
+        self.seq = delta.seq
+        data = delta.data
+        if isinstance(data, Event):
+            is_new = data.id not in self.events
+            self.events[data.id] = data
+            return Changes(events={data.id}, new_events={data.id} if is_new else set())
+        if isinstance(data, Alert):
+            is_new = data.id not in self.alerts
+            self.alerts[data.id] = data
+            return Changes(alerts={data.id}, new_alerts={data.id} if is_new else set())
+        self.duty = data
+        return Changes(duty=True)
+
+    def resume_point(self) -> tuple[str, int] | None:
+        """(epoch, seq) to resume from, once a snapshot has been applied."""
+        return (self.epoch, self.seq) if self.epoch is not None else None

@@ -1,0 +1,227 @@
+"""The desktop's session with the dispatch backend: connect, resume, reconnect, commands.
+
+Qt-free asyncio; under the GUI it runs on qasync's loop. The reconnect loop is written out
+by hand (no `async for ws in connect(...)`, whose async generator qasync never finalises).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+from desktop.replica import Changes, Replica
+from protocol.codec import ProtocolError, decode_server, encode
+from protocol.codes import CloseCode
+from protocol.messages import (
+    PROTOCOL_VERSION,
+    Command,
+    Error,
+    Hello,
+    Result,
+    Resume,
+    Snapshot,
+    Welcome,
+)
+
+log = logging.getLogger("desktop.session")
+
+# Close codes after which reconnecting cannot help: wrong token, wrong protocol, a bug.
+FATAL_CLOSE_CODES = frozenset(
+    {CloseCode.AUTH_FAILED, CloseCode.UNSUPPORTED_VERSION, CloseCode.PROTOCOL_VIOLATION}
+)
+
+
+class _ConnectionLost(Exception):
+    """The connection went away while a command waited for its answer."""
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """The connection as the header shows it."""
+
+    connected: bool
+    since: float  # wall time of the last state change
+    last_data: float  # wall time of the last message received (0: none yet)
+    attempt: int = 0
+    error: str = ""
+    fatal: bool = False
+
+
+class Session:
+    """One user's live connection; `replica` holds the state, `on_changes` hears every change."""
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        on_changes: Callable[[Changes], None],
+        on_status: Callable[[Status], None] | None = None,
+        client: str = "tongguan-desktop",
+        max_backoff: float = 5.0,
+    ) -> None:
+        self.url = url
+        self._token = token  # kept private: never logged, never in a URL
+        self.client = client
+        self.replica = Replica()
+        self.on_changes = on_changes
+        self.on_status = on_status
+        self.max_backoff = max_backoff
+        self._ids = itertools.count(2)
+        self._ws: ClientConnection | None = None
+        self._waiting: dict[int, asyncio.Future[Result | Error]] = {}
+        self._connected = asyncio.Event()
+        self._stopping = False
+        self.status = Status(False, time.time(), 0.0)
+        self.connections = 0
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Stay connected until stop(): reconnect with capped backoff, resume from (epoch, seq)."""
+        backoff = 0.25
+        attempt = 0
+        while not self._stopping:
+            attempt += 1
+            try:
+                await self._connect_once()
+                backoff = 0.25
+                attempt = 0
+            except ConnectionClosed as exc:
+                code = exc.rcvd.code if exc.rcvd else None
+                if code in FATAL_CLOSE_CODES:
+                    reason = exc.rcvd.reason if exc.rcvd else ""
+                    self._set_status(False, error=f"{code}: {reason}", fatal=True)
+                    log.error("backend refused the session (%s %s)", code, reason)
+                    return
+                self._set_status(False, attempt=attempt, error=f"connection closed ({code})")
+            except (OSError, InvalidHandshake, TimeoutError, ProtocolError) as exc:
+                self._set_status(False, attempt=attempt, error=str(exc) or type(exc).__name__)
+            finally:
+                self._connected.clear()
+                self._ws = None
+                for future in self._waiting.values():
+                    if not future.done():
+                        future.set_exception(_ConnectionLost())
+            if self._stopping:
+                break
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, self.max_backoff)
+
+    async def stop(self) -> None:
+        """Close the connection and end run()."""
+        self._stopping = True
+        ws = self._ws
+        if ws is not None:
+            await ws.close()
+        for future in self._waiting.values():
+            if not future.done():
+                future.set_exception(_ConnectionLost())
+
+    async def wait_connected(self) -> None:
+        """Wait until the session has its state (a snapshot or a replay has started)."""
+        await self._connected.wait()
+
+    async def _connect_once(self) -> None:
+        async with connect(
+            self.url,
+            max_size=None,
+            compression=None,
+            open_timeout=10,
+            ping_interval=20,
+            ping_timeout=20,
+            close_timeout=3,
+        ) as ws:
+            self._ws = ws
+            self.connections += 1
+            point = self.replica.resume_point()
+            hello = Hello(
+                id=1,
+                protocol=PROTOCOL_VERSION,
+                token=self._token,
+                client=self.client,
+                resume=Resume(epoch=point[0], seq=point[1]) if point else None,
+                reference=self.replica.units_version,
+            )
+            await ws.send(encode(hello).decode())
+            self._ids = itertools.count(2)
+            async for raw in ws:
+                self._receive(raw)
+
+    def _receive(self, raw: str | bytes) -> None:
+        message = decode_server(raw)
+        if isinstance(message, (Result, Error)):
+            future = self._waiting.pop(message.id, None)
+            if future is not None and not future.done():
+                future.set_result(message)
+            elif isinstance(message, Error):
+                log.warning("server error %s: %s", message.code, message.message)
+            return
+        changes = self.replica.apply(message)
+        if not self._connected.is_set() and (
+            isinstance(message, Snapshot)
+            or (isinstance(message, Welcome) and message.resume == "replay")
+        ):
+            self._connected.set()
+            self._set_status(True)
+        self.status = Status(self.status.connected, self.status.since, time.time())
+        if changes:
+            self.on_changes(changes)
+
+    def _set_status(
+        self, connected: bool, *, attempt: int = 0, error: str = "", fatal: bool = False
+    ) -> None:
+        self.status = Status(connected, time.time(), self.status.last_data, attempt, error, fatal)
+        if self.on_status is not None:
+            self.on_status(self.status)
+
+    # ---- commands --------------------------------------------------------------------------
+
+    async def command(
+        self,
+        op: str,
+        args: dict[str, Any],
+        *,
+        patience: float = 15.0,
+        command_id: str | None = None,
+    ) -> Result | Error:
+        """Send a command; if the connection drops first, resend it (same id) after reconnect."""
+        command_id = command_id or uuid.uuid4().hex
+        deadline = time.monotonic() + patience
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"{op}: no answer within {patience:.0f} s")
+            await asyncio.wait_for(self._connected.wait(), remaining)
+            ws = self._ws
+            if ws is None:
+                continue
+            request_id = next(self._ids)
+            future: asyncio.Future[Result | Error] = asyncio.get_running_loop().create_future()
+            self._waiting[request_id] = future
+            try:
+                await ws.send(
+                    encode(Command(id=request_id, command_id=command_id, op=op, args=args)).decode()
+                )
+                return await asyncio.wait_for(
+                    asyncio.shield(future), max(0.1, deadline - time.monotonic())
+                )
+            except (ConnectionClosed, _ConnectionLost):
+                if self._stopping:
+                    raise
+                # The server applies a command_id at most once: resending is safe.
+                await asyncio.sleep(0.05)
+            finally:
+                self._waiting.pop(request_id, None)
+                with contextlib.suppress(Exception):
+                    future.cancel()
