@@ -55,40 +55,57 @@ def day_start(now: float) -> float:
     return moment.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
+class Accumulator:
+    """Tallies events in slices, so a large day never stalls the event loop in one go."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+        self.today = day_start(now)
+        self.tallies: dict[str, _Tally] = {DISTRICT: _Tally()}
+
+    def add(self, events: Iterable[Event]) -> None:
+        """Count a slice of events."""
+        today, now, tallies = self.today, self.now, self.tallies
+        for event in events:
+            street = tallies.get(event.street)
+            if street is None:
+                street = tallies[event.street] = _Tally()
+            for tally in (tallies[DISTRICT], street):
+                if event.reported_at >= today:
+                    tally.received += 1
+                if event.dispatched_at is not None and event.dispatched_at >= today:
+                    tally.dispatched += 1
+                closed_today = (
+                    event.closed_at is not None
+                    and event.closed_at >= today
+                    and (event.status in ("closed", "evaluated"))
+                )
+                came_due = event.due_at is not None and today <= event.due_at <= now
+                if closed_today or (came_due and event.status in OPEN_STATUSES):
+                    tally.due += 1
+                if closed_today:
+                    tally.closed += 1
+                    assert event.closed_at is not None
+                    if event.due_at is None or event.closed_at <= event.due_at:
+                        tally.closed_on_time += 1
+                    tally.handling_seconds += max(0.0, event.closed_at - event.reported_at)
+                    tally.handling_count += 1
+                if event.handled_at is not None and event.handled_at >= today:
+                    tally.handled += 1
+                    if event.rework_count:
+                        tally.reworked += 1
+                if event.status in OPEN_STATUSES:
+                    tally.open_now += 1
+                    if event.overdue or (event.due_at is not None and event.due_at < now):
+                        tally.overdue_now += 1
+
+    def result(self) -> dict[str, Kpi]:
+        """KPIs keyed by 'district' and by street code."""
+        return {scope: tally.kpi() for scope, tally in self.tallies.items()}
+
+
 def compute(events: Iterable[Event], now: float) -> dict[str, Kpi]:
-    """KPIs keyed by 'district' and by street code."""
-    today = day_start(now)
-    tallies: dict[str, _Tally] = {DISTRICT: _Tally()}
-    for event in events:
-        street = tallies.get(event.street)
-        if street is None:
-            street = tallies[event.street] = _Tally()
-        for tally in (tallies[DISTRICT], street):
-            if event.reported_at >= today:
-                tally.received += 1
-            if event.dispatched_at is not None and event.dispatched_at >= today:
-                tally.dispatched += 1
-            closed_today = (
-                event.closed_at is not None
-                and event.closed_at >= today
-                and (event.status in ("closed", "evaluated"))
-            )
-            came_due = event.due_at is not None and today <= event.due_at <= now
-            if closed_today or (came_due and event.status in OPEN_STATUSES):
-                tally.due += 1
-            if closed_today:
-                tally.closed += 1
-                assert event.closed_at is not None
-                if event.due_at is None or event.closed_at <= event.due_at:
-                    tally.closed_on_time += 1
-                tally.handling_seconds += max(0.0, event.closed_at - event.reported_at)
-                tally.handling_count += 1
-            if event.handled_at is not None and event.handled_at >= today:
-                tally.handled += 1
-                if event.rework_count:
-                    tally.reworked += 1
-            if event.status in OPEN_STATUSES:
-                tally.open_now += 1
-                if event.overdue or (event.due_at is not None and event.due_at < now):
-                    tally.overdue_now += 1
-    return {scope: tally.kpi() for scope, tally in tallies.items()}
+    """KPIs keyed by 'district' and by street code, in one go."""
+    accumulator = Accumulator(now)
+    accumulator.add(events)
+    return accumulator.result()

@@ -28,6 +28,7 @@ from websockets.protocol import State as WsState
 
 from dispatch import kpi
 from dispatch.clock import Clock
+from dispatch.frames import text_frame
 from dispatch.reference import ReferenceData
 from dispatch.state import KEEP_CLOSED_SECONDS, Actor, State, args_digest
 from dispatch.store.store import Store, User
@@ -103,11 +104,12 @@ class Hub:
         self.events: dict[int, Event] = {}
         self.alerts: dict[int, Alert] = {}
         self.duty: Duty | None = None
-        self.ring: deque[tuple[int, str, bytes]] = deque(maxlen=limits.ring_size)
+        self.ring: deque[tuple[int, str, bytes]] = deque(maxlen=limits.ring_size)  # framed
         self.clients: set[Client] = set()
         self._closing: set[asyncio.Task[None]] = set()
         self.kpi_frames: dict[frozenset[str] | None, bytes] = {}
         self.kpi_dirty = True
+        self.latest_kpis: dict[str, Kpi] = {}
         self.delivered = 0
 
     def load(self, events: Iterable[Event], alerts: Iterable[Alert], duty: Duty | None) -> None:
@@ -132,34 +134,47 @@ class Hub:
                 self.alerts[entity.id] = entity
             else:
                 self.duty = entity
-            self.ring.append((item.seq, item.street, item.frame))
+            self.ring.append((item.seq, item.street, item.wire))
             self.head = item.seq
         self.kpi_dirty = True
         self.delivered += len(published)
+        # One joined buffer per jurisdiction, shared by every client that has it.
+        wires: dict[frozenset[str] | None, bytes] = {}
         for client in list(self.clients):
-            frames = [(p.seq, p.frame) for p in published if client.sees(p.street)]
-            if not frames:
-                continue
             if client.catching_up:
-                client.pending.extend(frames)
-                client.pending_bytes += sum(len(f) for _, f in frames)
+                held = [(p.seq, p.frame) for p in published if client.sees(p.street)]
+                client.pending.extend(held)
+                client.pending_bytes += sum(len(f) for _, f in held)
                 if client.pending_bytes > self.limits.max_backlog and not client.closing:
                     # Falling further behind live than it catches up: start over later.
                     client.closing = True
                     self.clients.discard(client)
                     self._spawn_close(client)
-            else:
-                self.write(client, [f for _, f in frames])
+                continue
+            wire = wires.get(client.streets)
+            if wire is None:
+                wire = wires[client.streets] = b"".join(
+                    p.wire for p in published if client.sees(p.street)
+                )
+            if wire:
+                self.send_wire(client, wire)
 
     def write(self, client: Client, frames: list[bytes]) -> None:
-        """Queue text frames to a client without awaiting; close it if it is too far behind."""
+        """Queue JSON messages to a client as text frames, without awaiting."""
+        if frames:
+            self.send_wire(client, b"".join(text_frame(f) for f in frames))
+
+    def send_wire(self, client: Client, wire: bytes) -> None:
+        """Queue ready-framed bytes; close the client if it is too far behind.
+
+        Server frames are unmasked and uncompressed, so one frame's bytes are the same for
+        every client: deliver() frames a batch once and hands the same bytes to all.
+        """
         ws = client.ws
         if client.closing or ws.protocol.state is not WsState.OPEN:
             return
         try:
-            for frame in frames:
-                ws.protocol.send_text(frame)
-            ws.send_data()
+            ws.transport.write(wire)
         except Exception as exc:  # the transport went away under us
             log.info("write to %s failed: %s", client.peer, exc)
             return
@@ -188,7 +203,8 @@ class Hub:
         version, units = self.reference.units_frame(client.streets)
         events = [e for e in self.events.values() if sees(e.street)]
         alerts = [a for a in self.alerts.values() if sees(a.street)]
-        kpis = self.kpis_for(client.streets, kpi.compute(self.events.values(), now))
+        latest = self.latest_kpis if self.latest_kpis else kpi.compute(self.events.values(), now)
+        kpis = self.kpis_for(client.streets, latest)
         snapshot = _encode(
             Snapshot(
                 epoch=self.epoch,
@@ -203,9 +219,9 @@ class Hub:
         )
         return [snapshot] if cached_units == version else [units, snapshot]
 
-    def ring_after(self, client: Client, seq: int) -> list[bytes]:
-        """Frames after `seq` that the client may see, from the in-memory ring."""
-        return [f for s, street, f in self.ring if s > seq and client.sees(street)]
+    def ring_after(self, client: Client, seq: int) -> bytes:
+        """Framed deltas after `seq` that the client may see, from the in-memory ring."""
+        return b"".join(w for s, street, w in self.ring if s > seq and client.sees(street))
 
     # ---- KPIs ------------------------------------------------------------------------------
 
@@ -216,9 +232,19 @@ class Hub:
             return all_kpis
         return {scope: k for scope, k in all_kpis.items() if scope in streets}
 
-    def push_kpis(self, now: float) -> None:
-        """Recompute KPIs after changes (or as the day turns) and push them."""
-        all_kpis = kpi.compute(self.events.values(), now)
+    async def refresh_kpis(self, now: float, slice_size: int = 2000) -> None:
+        """Recompute KPIs a slice at a time, yielding to deliveries between slices; push them."""
+        self.kpi_dirty = False
+        events = list(self.events.values())
+        accumulator = kpi.Accumulator(now)
+        for start in range(0, len(events), slice_size):
+            accumulator.add(events[start : start + slice_size])
+            await asyncio.sleep(0)
+        self.push_kpis(now, accumulator.result())
+
+    def push_kpis(self, now: float, all_kpis: dict[str, Kpi]) -> None:
+        """Send fresh KPIs to every client, encoded once per jurisdiction."""
+        self.latest_kpis = all_kpis
         frames: dict[frozenset[str] | None, bytes] = {}
         for client in list(self.clients):
             if client.catching_up:
@@ -228,7 +254,6 @@ class Hub:
                 frame = _encode(Kpis(at=now, scopes=self.kpis_for(client.streets, all_kpis)))
                 frames[client.streets] = frame
             self.write(client, [frame])
-        self.kpi_dirty = False
 
     def prune(self, now: float) -> None:
         """Drop settled entities from the read model as the writer does from its state."""
@@ -349,7 +374,7 @@ class DispatchServer:
             now = self.clock.now()
             day = kpi.day_start(now)
             if self.hub.kpi_dirty or day != last_day:
-                self.hub.push_kpis(now)
+                await self.hub.refresh_kpis(now)
                 last_day = day
 
     async def _clock_loop(self) -> None:
@@ -512,9 +537,11 @@ class DispatchServer:
         version, units = self.reference.units_frame(client.streets)
         welcome_frames = [welcome] if hello.reference == version else [welcome, units]
         if resume.seq >= hub.ring_start():
-            frames = [*welcome_frames, *hub.ring_after(client, resume.seq)]
-            client.baseline = sum(len(f) for f in frames)  # a replay is allowed like a snapshot
-            hub.write(client, frames)
+            replay = hub.ring_after(client, resume.seq)
+            # A replay is allowed on top of the backlog bound, like a snapshot.
+            client.baseline = sum(len(f) for f in welcome_frames) + len(replay)
+            hub.write(client, welcome_frames)
+            hub.send_wire(client, replay)
             hub.clients.add(client)
             return
         # Older than the ring: read the log on a thread; live deltas after `upto` wait in

@@ -21,6 +21,7 @@ from typing import Any, Literal
 import msgspec
 
 from dispatch.clock import Clock
+from dispatch.frames import text_frame
 from dispatch.state import Actor, Change, Outcome, Savepoint, State
 from dispatch.store.store import CommandRecord, Image, Store, StoreError
 from dispatch.workflow import WorkflowError, roles_for
@@ -73,7 +74,8 @@ class Published:
     id: int
     street: str
     entity: Any
-    frame: bytes
+    frame: bytes  # the delta message's JSON
+    wire: bytes  # the same as a websocket text frame, built here, off the event loop
 
 
 class Writer:
@@ -194,19 +196,14 @@ class Writer:
         for record in records:
             absolute = None if record.seq is None else first + record.seq
             self._remember(_with_seq(record, absolute))
-        published = [
-            Published(
-                first + i,
-                c.kind,
-                c.id,
-                c.street,
-                c.after,
-                _encode(
-                    Delta(seq=first + i, action=c.action, actor=c.actor, at=c.at, data=c.after)
-                ),
+        published = []
+        for i, c in enumerate(changes):
+            frame = _encode(
+                Delta(seq=first + i, action=c.action, actor=c.actor, at=c.at, data=c.after)
             )
-            for i, c in enumerate(changes)
-        ]
+            published.append(
+                Published(first + i, c.kind, c.id, c.street, c.after, frame, text_frame(frame))
+            )
         self.batches += 1
         self.applied += len(changes)
         final: list[tuple[Request, Answer]] = []
