@@ -79,7 +79,11 @@ class ReferenceData:
         row = int((lat - self._y0) / self._cell)
         if not (0 <= col < self._cols and 0 <= row < self._rows):
             return None
-        for index in self._buckets[row * self._cols + col]:
+        cell = row * self._cols + col
+        whole = self._whole[cell]
+        if whole >= 0:  # the cell lies inside one grid: no geometry test at all
+            return self._grid_list[whole]
+        for index in self._buckets[cell]:
             if shapely.contains_xy(self._shapes[index], lon, lat) or shapely.intersects_xy(
                 self._shapes[index], lon, lat
             ):
@@ -93,6 +97,7 @@ class ReferenceData:
         self._cols = int((x1 - x0) / self._cell) + 1
         self._rows = int((y1 - y0) / self._cell) + 1
         self._buckets: list[list[int]] = [[] for _ in range(self._cols * self._rows)]
+        self._whole: list[int] = [-1] * (self._cols * self._rows)
         for row in range(self._rows):
             for col in range(self._cols):
                 box = shapely.box(
@@ -101,8 +106,10 @@ class ReferenceData:
                     self._x0 + (col + 1) * self._cell,
                     self._y0 + (row + 1) * self._cell,
                 )
-                hits = self._tree.query(box, predicate="intersects")
-                self._buckets[row * self._cols + col] = sorted(int(i) for i in hits)
+                hits = sorted(int(i) for i in self._tree.query(box, predicate="intersects"))
+                self._buckets[row * self._cols + col] = hits
+                if len(hits) == 1 and shapely.contains_properly(self._shapes[hits[0]], box):
+                    self._whole[row * self._cols + col] = hits[0]
 
     def random_point(self, grid_code: str, rng: random.Random) -> tuple[float, float]:
         """A uniformly random point inside a grid (rejection sampling in its bounds)."""

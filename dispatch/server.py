@@ -28,7 +28,7 @@ from websockets.protocol import State as WsState
 
 from dispatch import kpi
 from dispatch.clock import Clock
-from dispatch.frames import text_frame
+from dispatch.frames import delta_json, text_frame
 from dispatch.reference import ReferenceData
 from dispatch.state import KEEP_CLOSED_SECONDS, Actor, State, args_digest
 from dispatch.store.store import Store, User
@@ -82,6 +82,7 @@ class Client:
     catching_up: bool = False
     pending: list[tuple[int, bytes]] = field(default_factory=list)
     pending_bytes: int = 0
+    outbox: list[bytes] = field(default_factory=list)
     baseline: int = 0  # bytes of the snapshot, allowed on top of max_backlog
     closing: bool = False
 
@@ -171,7 +172,7 @@ class Hub:
         every client: deliver() frames a batch once and hands the same bytes to all.
         """
         ws = client.ws
-        if client.closing or ws.protocol.state is not WsState.OPEN:
+        if client.closing or ws.protocol.state is not WsState.OPEN or ws.transport.is_closing():
             return
         try:
             ws.transport.write(wire)
@@ -187,6 +188,16 @@ class Hub:
             # The close frame cannot get past the backlog: abort after the close attempt.
             self.clients.discard(client)
             self._spawn_close(client)
+
+    def queue(self, client: Client, frame: bytes) -> None:
+        """Add a message to the client's outbox; answers of one batch leave in one write."""
+        client.outbox.append(frame)
+        if len(client.outbox) == 1:
+            asyncio.get_running_loop().call_soon(self._flush_outbox, client)
+
+    def _flush_outbox(self, client: Client) -> None:
+        frames, client.outbox = client.outbox, []
+        self.write(client, frames)
 
     def _spawn_close(self, client: Client) -> None:
         task = asyncio.get_running_loop().create_task(_close_slow(client.ws))
@@ -555,7 +566,7 @@ class DispatchServer:
         while last < upto:
             rows = await asyncio.to_thread(self.store.read_log, last, 5000, client.streets)
             frames = [
-                _replay_frame(r.seq, r.action, r.actor, r.at, r.after)
+                delta_json(r.seq, r.action, r.actor, r.at, r.after.encode())
                 for r in rows
                 if r.seq <= upto
             ]
@@ -675,16 +686,17 @@ class DispatchServer:
 
     def _answered(self, client: Client, message: Command, future: asyncio.Future[Answer]) -> None:
         answer = future.result()
-        verb = "repeat" if answer.repeat else ("ok" if answer.ok else answer.code)
-        log.info(
-            "%s %s %s %s -> %s%s",
-            client.user.name,
-            message.op,
-            _target(message.args),
-            message.command_id,
-            verb,
-            "" if answer.ok else f" ({answer.message})",
-        )
+        if log.isEnabledFor(logging.INFO):
+            verb = "repeat" if answer.repeat else ("ok" if answer.ok else answer.code)
+            log.info(
+                "%s %s %s %s -> %s%s",
+                client.user.name,
+                message.op,
+                _target(message.args),
+                message.command_id,
+                verb,
+                "" if answer.ok else f" ({answer.message})",
+            )
         if answer.ok:
             frame = _encode(
                 Result(
@@ -705,7 +717,7 @@ class DispatchServer:
                 )
             )
         assert self.hub is not None
-        self.hub.write(client, [frame])
+        self.hub.queue(client, frame)
 
     def _reply_error(
         self,
@@ -732,24 +744,6 @@ class DispatchServer:
                 )
             ],
         )
-
-
-def _replay_frame(seq: int, action: str, actor: str, at: float, after: str) -> bytes:
-    return b"".join(
-        [
-            b'{"type":"delta","seq":',
-            str(seq).encode(),
-            b',"action":',
-            _encode(action),
-            b',"actor":',
-            _encode(actor),
-            b',"at":',
-            _encode(at),
-            b',"data":',
-            after.encode(),
-            b"}",
-        ]
-    )
 
 
 def _plain(status: http.HTTPStatus, text: str) -> Response:

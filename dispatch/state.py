@@ -122,6 +122,8 @@ class State:
         # Every change made, in order, until the writer takes it: an op that fails half-way
         # (a confirm whose report succeeded) can then be undone whole.
         self.journal: list[Change] = []
+        self._day_index = -1
+        self._day_text = ""
 
     # ---- loading and bookkeeping ----------------------------------------------------------
 
@@ -252,7 +254,11 @@ class State:
         return Change(kind, 0, "", action, actor.name, at, before, after)
 
     def _new_code(self, now: float) -> str:
-        day = local(now).strftime("%Y%m%d")
+        # The local day's string changes once a day; strftime per event is measurable.
+        day_index = int((now + 8 * 3600) // 86400)
+        if day_index != self._day_index:
+            self._day_index, self._day_text = day_index, local(now).strftime("%Y%m%d")
+        day = self._day_text
         number = self.day_counters.get(day, 0) + 1
         self.day_counters[day] = number
         return f"{self.reference.code_prefix}-{day}-{number:06d}"

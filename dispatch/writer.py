@@ -21,12 +21,11 @@ from typing import Any, Literal
 import msgspec
 
 from dispatch.clock import Clock
-from dispatch.frames import text_frame
+from dispatch.frames import delta_json, text_frame
 from dispatch.state import Actor, Change, Outcome, Savepoint, State
 from dispatch.store.store import CommandRecord, Image, Store, StoreError
 from dispatch.workflow import WorkflowError, roles_for
 from protocol.codes import ErrorCode
-from protocol.messages import Delta
 
 log = logging.getLogger("dispatch.writer")
 _encode = msgspec.json.Encoder().encode
@@ -96,6 +95,7 @@ class Writer:
         self.deliver = deliver
         self._queue: queue.SimpleQueue[Request | None] = queue.SimpleQueue()
         self._commands: OrderedDict[str, CommandRecord] = OrderedDict()
+        self._docs: dict[tuple[str, int], tuple[Any, bytes]] = {}
         self._thread = threading.Thread(target=self._run, name="dispatch-writer", daemon=True)
         self.batches = 0
         self.applied = 0
@@ -177,10 +177,11 @@ class Writer:
         except Exception:
             state.rollback(point, changes)  # nothing half-applied stays in memory
             raise
+        docs = [self._docs_of(c) for c in changes]
         first = 0
         if changes or records:
             try:
-                first = self.store.commit(changes, records, images)
+                first = self.store.commit(changes, records, images, docs)
             except StoreError as exc:
                 log.error("commit of %d changes failed: %s", len(changes), exc)
                 state.rollback(point, changes)
@@ -198,9 +199,7 @@ class Writer:
             self._remember(_with_seq(record, absolute))
         published = []
         for i, c in enumerate(changes):
-            frame = _encode(
-                Delta(seq=first + i, action=c.action, actor=c.actor, at=c.at, data=c.after)
-            )
+            frame = delta_json(first + i, c.action, c.actor, c.at, docs[i][0])
             published.append(
                 Published(first + i, c.kind, c.id, c.street, c.after, frame, text_frame(frame))
             )
@@ -302,6 +301,19 @@ class Writer:
             return Outcome()
         assert request.call is not None
         return request.call(state, now)
+
+    def _docs_of(self, change: Change) -> tuple[bytes, bytes | None]:
+        # Each entity version is encoded once: as `after` now, reused as `before` next time.
+        key = (change.kind, change.id)
+        cached = self._docs.get(key)
+        before: bytes | None = None
+        if change.before is not None:
+            before = cached[1] if cached and cached[0] is change.before else _encode(change.before)
+        after = _encode(change.after)
+        self._docs[key] = (change.after, after)
+        if len(self._docs) > 300_000:
+            self._docs.clear()
+        return after, before
 
     def _remember(self, record: CommandRecord) -> None:
         self._commands[record.command_id] = record

@@ -304,3 +304,22 @@ def test_random_ops_never_reach_an_illegal_state(reference, ops) -> None:
         if event.status in ("closed", "evaluated", "rejected"):
             assert event.closed_at is not None and event.deadline is None
         assert event.rework_count >= 0 and LEVELS.index(event.level) >= LEVELS.index(before.level)
+
+
+def test_grid_lookup_agrees_with_exact_geometry(reference) -> None:
+    import random
+
+    import shapely
+
+    rng = random.Random(5)
+    grids = list(reference.grids.values())
+    shapes = {g.code: shapely.Polygon(g.polygon[0], g.polygon[1:]) for g in grids}
+    minx, miny, maxx, maxy = shapely.total_bounds(list(shapes.values()))
+    for _ in range(3000):
+        lon, lat = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
+        found = reference.grid_at(lon, lat)
+        inside = [code for code, shape in shapes.items() if shape.contains(shapely.Point(lon, lat))]
+        if inside:
+            assert found is not None and found.code in inside
+        elif found is not None:  # only on a shared edge
+            assert shapes[found.code].intersects(shapely.Point(lon, lat))
