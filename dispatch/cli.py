@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import logging
 import os
 import signal
@@ -65,7 +64,7 @@ async def _serve(
     warm_up: bool,
     banner: str = "",
 ) -> None:
-    from dispatch.server import DispatchServer
+    from dispatch.server import DispatchServer, tune_gc
     from dispatch.simulator import Simulator
 
     reference = await asyncio.to_thread(load_reference, store)
@@ -75,11 +74,7 @@ async def _serve(
     except OSError as exc:
         await server.stop()
         raise SystemExit(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    # What was loaded at start-up (reference, state) lives for the whole run: move it out of
-    # the collector's reach, and collect young objects less often, so full-collection pauses
-    # stay short on a busy day.
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
+    tune_gc()
     tasks: list[asyncio.Task[None]] = []
     if simulate:
         simulator = Simulator(server, seed=seed)
