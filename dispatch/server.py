@@ -381,13 +381,18 @@ class DispatchServer:
     async def _kpi_loop(self) -> None:
         assert self.hub is not None
         last_day = kpi.day_start(self.clock.now())
+        pause = self.limits.kpi_interval
         while True:
-            await asyncio.sleep(self.limits.kpi_interval)
+            await asyncio.sleep(pause)
             now = self.clock.now()
             day = kpi.day_start(now)
             if self.hub.kpi_dirty or day != last_day:
+                started = time.perf_counter()
                 await self.hub.refresh_kpis(now)
                 last_day = day
+                # A recount over a very large day must not eat the loop: keep it under ~5 %
+                # of the time by waiting longer between recounts as it grows.
+                pause = max(self.limits.kpi_interval, 20 * (time.perf_counter() - started))
 
     async def _clock_loop(self) -> None:
         assert self.writer is not None and self.hub is not None

@@ -52,7 +52,7 @@ class Request:
     future: asyncio.Future[Answer] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Answer:
     """The outcome of a request: ok with data and seq, or an error code and message."""
 

@@ -1,0 +1,1 @@
+"""Backend benchmarks: fan-out latency and sustained ingest (run with `python -m bench`)."""

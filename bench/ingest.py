@@ -1,0 +1,368 @@
+"""Sustained ingest with group commit, on SQLite and PostgreSQL, in-process and over websockets.
+
+`submit`: a producer thread feeds pre-built `report` Requests to the writer as fast as it
+drains them (at most ~20,000 outstanding), so the figure is the writer's group-commit
+throughput plus the hub's read-model update on the loop. `ws-street` / `ws-desk`: the same
+reports arrive as websocket `command`s from 4 clients in a child process, each pipelining
+with its own command_ids; street clerks see only their own street's deltas, desk
+dispatchers see every delta (so the server also fans each one out 4 times).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import multiprocessing as mp
+import re
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+
+import msgspec
+import sqlalchemy as sa
+
+from bench import common, whatif
+from dispatch.server import Hub, Limits
+from dispatch.store.store import Store
+from dispatch.writer import Request, Writer
+
+TARGET_EVENTS_PER_S = 20_000
+MAX_OUTSTANDING = 20_000
+WS_CLIENTS = 4
+WS_WINDOW = 1000  # commands in flight per websocket client
+MODES = ("submit", "ws-street", "ws-desk")
+_CODE = re.compile(r'"code":"([^"]*)"')
+
+
+# ---- the websocket client process ----------------------------------------------------------
+
+
+def ws_clients_main(
+    port: int, tokens: list[str], args_json: list[list[bytes]], conn: Connection
+) -> None:
+    """Entry point of the client process: hello, snapshot, then pipeline until told to stop."""
+    asyncio.run(_ws_clients(port, tokens, args_json, conn))
+
+
+async def _ws_clients(
+    port: int, tokens: list[str], args_json: list[list[bytes]], conn: Connection
+) -> None:
+    from websockets.asyncio.client import connect
+
+    loop = asyncio.get_running_loop()
+    sockets = []
+    for token in tokens:
+        ws = await connect(
+            f"ws://127.0.0.1:{port}", compression=None, max_size=None, ping_interval=None
+        )
+        hello = {"id": 1, "type": "hello", "protocol": 1, "token": token, "client": "bench"}
+        await ws.send(msgspec.json.encode(hello).decode())
+        # Welcome, maybe the reference units, then the snapshot: the stream starts after it.
+        while True:
+            message = await ws.recv()
+            assert isinstance(message, str), type(message)
+            if message.startswith('{"type":"snapshot"'):
+                break
+            assert not message.startswith('{"type":"error"'), message[:300]
+        sockets.append(ws)
+    counts = [[0, 0, 0] for _ in sockets]  # sent, acknowledged, refused
+    codes: dict[str, int] = {}  # why commands were refused
+    stopping = asyncio.Event()
+    conn.send("ready")
+    pumps = [
+        asyncio.create_task(_pump(ws, k, args_json[k], counts[k], codes, stopping))
+        for k, ws in enumerate(sockets)
+    ]
+    await loop.run_in_executor(None, conn.recv)
+    stopping.set()
+    # Closing with answers still in flight would only measure the server's reaction to that.
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.gather(*pumps), 30)
+    for ws in sockets:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(ws.close(), 5)
+    conn.send((counts, codes))
+
+
+async def _pump(
+    ws: object,
+    k: int,
+    args_json: list[bytes],
+    count: list[int],
+    codes: dict[str, int],
+    stopping: asyncio.Event,
+) -> None:
+    """Keep WS_WINDOW commands in flight until `stopping`, then wait for the last answers."""
+    from websockets.asyncio.client import ClientConnection
+
+    assert isinstance(ws, ClientConnection)
+    window = asyncio.Semaphore(WS_WINDOW)
+
+    async def replies() -> None:
+        async for message in ws:
+            if isinstance(message, str) and message.startswith('{"type":"result"'):
+                count[1] += 1
+                window.release()
+            elif isinstance(message, str) and message.startswith('{"type":"error"'):
+                count[2] += 1
+                found = _CODE.search(message)
+                code = found.group(1) if found else "?"
+                codes[code] = codes.get(code, 0) + 1
+                window.release()
+
+    reader = asyncio.create_task(replies())
+    try:
+        n = len(args_json)
+        i = 2  # hello was id 1; ids must increase
+        while not stopping.is_set():
+            await window.acquire()
+            args = args_json[i % n].decode()
+            await ws.send(
+                f'{{"id":{i},"type":"command","command_id":"b{k}-{i}","op":"report","args":{args}}}'
+            )
+            count[0] += 1
+            i += 1
+        for _ in range(WS_WINDOW):  # every permit back: every command answered
+            await window.acquire()
+    finally:
+        reader.cancel()
+
+
+# ---- the server process -------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Outcome:
+    """Figures of one ingest run."""
+
+    db: str
+    mode: str
+    events_per_s: float
+    committed: int
+    window: float
+    batches: int
+    mean_batch: float
+    rows: int
+    log_rows: int
+    server_cpu: float
+    threads: dict[str, float]
+    refused: int = 0
+
+    @property
+    def met(self) -> bool:
+        """Whether the sustained rate reaches the target."""
+        return self.events_per_s >= TARGET_EVENTS_PER_S
+
+
+def feed(
+    writer: Writer, hub: Hub, requests: Sequence[Request], stop: threading.Event, cap: int
+) -> None:
+    """Submit requests as fast as the writer drains them, never more than `cap` outstanding."""
+    submitted = 0
+    chunk = 500
+    i = 0
+    n = len(requests)
+    while not stop.is_set():
+        # hub.delivered is bumped on the loop after each commit: a cheap committed counter.
+        if submitted - hub.delivered > cap - chunk:
+            time.sleep(0.005)  # polling faster only takes the GIL from the writer
+            continue
+        for _ in range(chunk):
+            writer.submit_nowait(requests[i])
+            i = (i + 1) % n
+        submitted += chunk
+
+
+def run_ingest(
+    db: str, mode: str, duration: float, warmup: float, patches: Sequence[str] = ()
+) -> Outcome:
+    """One full run in this process: fresh database and server, load, measurement."""
+    whatif.apply(patches)
+    return asyncio.run(_run(db, mode, duration, warmup))
+
+
+async def _run(db: str, mode: str, duration: float, warmup: float) -> Outcome:
+    with common.database(db) as url:
+        store, reference = common.prepared(url)
+        # The default limit (50 commands/s per client) is for people; this measures the server.
+        limits = Limits(commands_per_second=1e9, command_burst=10**9)
+        server = await common.started(store, reference, limits)
+        assert server.writer is not None and server.hub is not None
+        hub, writer = server.hub, server.writer
+        stop = threading.Event()
+        extra: dict[str, threading.Thread] = {}
+        proc = None
+        parent: Connection | None = None
+        refused = 0
+        try:
+            if mode == "submit":
+                requests = common.report_requests(common.report_pool(reference, 20_000))
+                producer = threading.Thread(
+                    target=feed,
+                    args=(writer, hub, requests, stop, MAX_OUTSTANDING),
+                    name="bench-producer",
+                    daemon=True,
+                )
+                producer.start()
+                extra["producer"] = producer
+            else:
+                streets = sorted(reference.streets)[:WS_CLIENTS]
+                tokens, args_json = [], []
+                for k, street in enumerate(streets):
+                    if mode == "ws-street":
+                        tokens.append(store.create_user(f"bench-{k}", "street", [street]))
+                        pool = common.report_pool(reference, 5000, seed=k, streets=[street])
+                    else:
+                        tokens.append(store.create_user(f"bench-{k}", "dispatcher"))
+                        pool = common.report_pool(reference, 5000, seed=k)
+                    args_json.append([msgspec.json.encode(a) for a in pool])
+                ctx = mp.get_context("spawn")
+                parent, child = ctx.Pipe()
+                proc = ctx.Process(
+                    target=ws_clients_main,
+                    args=(server.port, tokens, args_json, child),
+                    daemon=True,
+                )
+                proc.start()
+                ready = await asyncio.to_thread(parent.recv)
+                assert ready == "ready", ready
+            ids = common.server_threads(server, **extra)
+            if proc is not None:
+                ids["clients"] = -(proc.pid or 0)
+            start = time.time() + warmup
+            (mark0, (d0, b0, a0)), (mark1, (d1, b1, a1)) = await common.Window(
+                ids,
+                start,
+                start + duration,
+                lambda: (hub.delivered, writer.batches, writer.applied),
+            ).done()
+            stop.set()
+            if parent is not None:
+                parent.send("stop")
+                counts, codes = await asyncio.to_thread(parent.recv)
+                refused = sum(c[2] for c in counts)
+                if codes:
+                    print(f"  {db} {mode}: refused commands by code: {codes}", flush=True)
+            for thread in extra.values():
+                await asyncio.to_thread(thread.join)
+        finally:
+            stop.set()
+            if proc is not None:
+                await asyncio.to_thread(proc.join, 10)
+                if proc.is_alive():
+                    proc.kill()
+            await server.stop()
+        rows, log_rows = _count_rows(store)
+        store.close()
+    server_cpu, threads = common.cpu_share(mark0, mark1)
+    window = mark1.wall - mark0.wall
+    batches = b1 - b0
+    return Outcome(
+        db=db,
+        mode=mode,
+        events_per_s=(d1 - d0) / window,
+        committed=d1 - d0,
+        window=window,
+        batches=batches,
+        mean_batch=(a1 - a0) / batches if batches else 0.0,
+        rows=rows,
+        log_rows=log_rows,
+        server_cpu=server_cpu,
+        threads=threads,
+        refused=refused,
+    )
+
+
+def _count_rows(store: Store) -> tuple[int, int]:
+    with store.engine.connect() as conn:
+        events = conn.execute(sa.text("SELECT count(*) FROM events")).scalar_one()
+        log = conn.execute(sa.text("SELECT count(*) FROM log")).scalar_one()
+    return int(events), int(log)
+
+
+# ---- reporting -----------------------------------------------------------------------------
+
+
+def rows(outcomes: Sequence[Outcome]) -> tuple[list[str], list[list[object]]]:
+    """Table headers and rows."""
+    headers = [
+        "database",
+        "path",
+        "events/s",
+        "mean batch",
+        "commits/s",
+        "events rows at end",
+        "server CPU",
+        "loop / writer / producer / clients",
+        f">= {TARGET_EVENTS_PER_S:,}/s",
+    ]
+    body = []
+    for o in outcomes:
+        t = o.threads
+        parts = [f"{t['loop']:.0f}%", f"{t['writer']:.0f}%"]
+        parts.append(f"{t['producer']:.0f}%" if "producer" in t else "-")
+        parts.append(f"{t['clients']:.0f}%" if "clients" in t else "-")
+        refused = f" ({o.refused} refused)" if o.refused else ""
+        body.append(
+            [
+                o.db,
+                o.mode,
+                f"{o.events_per_s:,.0f}{refused}",
+                f"{o.mean_batch:,.0f}",
+                f"{o.batches / o.window:,.1f}",
+                f"{o.rows:,}",
+                f"{o.server_cpu:.0f}%",
+                " / ".join(parts),
+                "yes" if o.met else "**no**",
+            ]
+        )
+    return headers, body
+
+
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="4 s windows instead of 15 s")
+    parser.add_argument("--db", default="sqlite,postgres", help="sqlite and/or postgres")
+    parser.add_argument("--modes", default=",".join(MODES), help=", ".join(MODES))
+    parser.add_argument("--duration", type=float, help="measured seconds per run")
+    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds first")
+    whatif.add_option(parser)
+    args = parser.parse_args(argv)
+    args.duration = args.duration or (4.0 if args.quick else 15.0)
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> list[Outcome]:
+    """Run every database x path, print the table and the command that reproduces it."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse(argv)
+    print(f"ingest: {args.duration:.0f} s windows after {args.warmup:.0f} s warm-up")
+    whatif.describe(args.what_if)
+    outcomes = []
+    for db in [d for d in args.db.split(",") if d]:
+        for mode in [m for m in args.modes.split(",") if m]:
+            # A fresh process per run: nothing of one run's writer or data survives into the next.
+            o = common.isolated(run_ingest, db, mode, args.duration, args.warmup, args.what_if)
+            outcomes.append(o)
+            print(
+                f"  {db:<8} {mode:<9}: {o.events_per_s:>9,.0f} events/s  "
+                f"mean batch {o.mean_batch:,.0f}  rows {o.rows:,}  CPU {o.server_cpu:.0f}%",
+                flush=True,
+            )
+    headers, body = rows(outcomes)
+    print()
+    print(common.table(headers, body))
+    print(f"\nreproduce: {common.reproduce('bench.ingest', argv)}")
+    return outcomes
+
+
+if __name__ == "__main__":
+    # Through the package name, so that spawned processes find the same functions.
+    from bench.ingest import main as _main
+
+    _main()
