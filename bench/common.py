@@ -26,7 +26,7 @@ import numpy as np
 
 from dispatch.app import load_reference, prepare
 from dispatch.reference import ReferenceData
-from dispatch.server import DispatchServer, tune_gc, Limits
+from dispatch.server import DispatchServer, Limits, tune_gc
 from dispatch.state import Actor
 from dispatch.store.store import Store
 from dispatch.writer import Request
