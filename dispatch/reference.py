@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import msgspec
+import numpy as np
 import shapely
 from shapely.geometry import Point, Polygon
 
@@ -90,26 +91,32 @@ class ReferenceData:
                 return self._grid_list[index]
         return None
 
-    def _build_buckets(self, cells: int = 120) -> None:
+    def _build_buckets(self, cells: int = 400) -> None:
+        # Cells of ~50 m: most fall wholly inside one grid, even in the dense old town.
         x0, y0, x1, y1 = shapely.total_bounds(self._shapes)
         self._x0, self._y0 = float(x0), float(y0)
         self._cell = max(float(x1 - x0), float(y1 - y0)) / cells
         self._cols = int((x1 - x0) / self._cell) + 1
         self._rows = int((y1 - y0) / self._cell) + 1
-        self._buckets: list[list[int]] = [[] for _ in range(self._cols * self._rows)]
-        self._whole: list[int] = [-1] * (self._cols * self._rows)
-        for row in range(self._rows):
-            for col in range(self._cols):
-                box = shapely.box(
-                    self._x0 + col * self._cell,
-                    self._y0 + row * self._cell,
-                    self._x0 + (col + 1) * self._cell,
-                    self._y0 + (row + 1) * self._cell,
-                )
-                hits = sorted(int(i) for i in self._tree.query(box, predicate="intersects"))
-                self._buckets[row * self._cols + col] = hits
-                if len(hits) == 1 and shapely.contains_properly(self._shapes[hits[0]], box):
-                    self._whole[row * self._cols + col] = hits[0]
+        count = self._cols * self._rows
+        index = np.arange(count)
+        left = self._x0 + (index % self._cols) * self._cell
+        bottom = self._y0 + (index // self._cols) * self._cell
+        boxes = shapely.box(left, bottom, left + self._cell, bottom + self._cell)
+        cell_of, grid_of = self._tree.query(boxes, predicate="intersects")
+        self._buckets: list[list[int]] = [[] for _ in range(count)]
+        for cell, grid in zip(cell_of.tolist(), grid_of.tolist(), strict=True):
+            self._buckets[cell].append(grid)
+        self._whole: list[int] = [-1] * count
+        single = [cell for cell in range(count) if len(self._buckets[cell]) == 1]
+        if single:
+            owners = [self._buckets[cell][0] for cell in single]
+            inside = shapely.contains_properly(
+                np.array([self._shapes[g] for g in owners], dtype=object), boxes[single]
+            )
+            for cell, owner, ok in zip(single, owners, inside.tolist(), strict=True):
+                if ok:
+                    self._whole[cell] = owner
 
     def random_point(self, grid_code: str, rng: random.Random) -> tuple[float, float]:
         """A uniformly random point inside a grid (rejection sampling in its bounds)."""

@@ -157,10 +157,10 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        self._copy = self.engine.dialect.name == "postgresql"
         mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         self._insert_log_sql = (
-            "INSERT INTO log (seq, at, actor, action, entity, entity_id, street, before, after)"
-            f" VALUES ({', '.join([mark] * 9)})"
+            f"INSERT INTO log ({', '.join(_LOG_COLUMNS)}) VALUES ({', '.join([mark] * 9)})"
         )
         # SQLite's busy handler polls, so writers in one process can starve each other for
         # longer than the busy timeout; queue them on one lock per file instead.
@@ -292,12 +292,15 @@ class Store:
                 alerts.put(after.id, _alert_row(after, doc), change.before is None)
             else:
                 duties[after.day] = {"day": after.day, "updated_at": change.at, "doc": doc}
+        # The hot inserts go straight to the driver: COPY on PostgreSQL, executemany on
+        # SQLite; SQLAlchemy's per-row parameter processing cost more than the insert itself.
         if log_rows:
-            # The hot insert goes straight to the driver's executemany: SQLAlchemy's per-row
-            # parameter processing cost more than the insert itself.
-            conn.exec_driver_sql(self._insert_log_sql, log_rows)
-        events.write(conn, EventRow.__table__, _UPDATE_EVENT)  # type: ignore[arg-type]
-        alerts.write(conn, AlertRow.__table__, _UPDATE_ALERT)  # type: ignore[arg-type]
+            if self._copy:
+                _copy_rows(conn, "log", _LOG_COLUMNS, log_rows)
+            else:
+                conn.exec_driver_sql(self._insert_log_sql, log_rows)
+        events.write(conn, EventRow.__table__, _UPDATE_EVENT, self._copy)  # type: ignore[arg-type]
+        alerts.write(conn, AlertRow.__table__, _UPDATE_ALERT, self._copy)  # type: ignore[arg-type]
         if duties:
             conn.execute(delete(DutyRow).where(DutyRow.day.in_(list(duties))))
             conn.execute(insert(DutyRow), list(duties.values()))
@@ -516,6 +519,23 @@ class Store:
             return [doc.encode() for (doc,) in rows]
 
 
+_LOG_COLUMNS = ["seq", "at", "actor", "action", "entity", "entity_id", "street", "before", "after"]
+
+
+def _copy_rows(
+    conn: Connection, table: str, columns: list[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Bulk insert with PostgreSQL's COPY, inside the connection's current transaction."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+
+
 class _Upserts:
     """Latest row per id within a batch, split into inserts (new ids) and updates."""
 
@@ -527,9 +547,18 @@ class _Upserts:
         # An entity created earlier in the same batch stays an insert of its latest state.
         (self.new if created or key in self.new else self.old)[key] = row
 
-    def write(self, conn: Connection, table: Table, update_by_id: Update) -> None:
+    def write(self, conn: Connection, table: Table, update_by_id: Update, copy: bool) -> None:
         if self.new:
-            conn.execute(insert(table), list(self.new.values()))
+            if copy:
+                columns = [c.name for c in table.columns]
+                _copy_rows(
+                    conn,
+                    table.name,
+                    columns,
+                    [tuple(r[c] for c in columns) for r in self.new.values()],
+                )
+            else:
+                conn.execute(insert(table), list(self.new.values()))
         if self.old:
             conn.execute(update_by_id, [{**r, "b_id": r["id"]} for r in self.old.values()])
 
