@@ -334,20 +334,7 @@ class Store:
         self, after: int, limit: int = 10_000, streets: frozenset[str] | None = None
     ) -> list[LogRecord]:
         """Log rows with seq > `after`, oldest first, limited to a jurisdiction."""
-        query = (
-            select(
-                LogEntry.seq,
-                LogEntry.at,
-                LogEntry.actor,
-                LogEntry.action,
-                LogEntry.entity,
-                LogEntry.street,
-                LogEntry.after,
-            )
-            .where(LogEntry.seq > after)
-            .order_by(LogEntry.seq)
-            .limit(limit)
-        )
+        query = _LOG_RECORD.where(LogEntry.seq > after).order_by(LogEntry.seq).limit(limit)
         if streets is not None:
             query = query.where(LogEntry.street.in_([*streets, ""]))
         with self.engine.connect() as conn:
@@ -394,19 +381,9 @@ class Store:
 
     def event_history(self, event_id: int) -> list[LogRecord]:
         """Every log row of one event, oldest first (the audit trail)."""
-        query = (
-            select(
-                LogEntry.seq,
-                LogEntry.at,
-                LogEntry.actor,
-                LogEntry.action,
-                LogEntry.entity,
-                LogEntry.street,
-                LogEntry.after,
-            )
-            .where(LogEntry.entity == "event", LogEntry.entity_id == event_id)
-            .order_by(LogEntry.seq)
-        )
+        query = _LOG_RECORD.where(
+            LogEntry.entity == "event", LogEntry.entity_id == event_id
+        ).order_by(LogEntry.seq)
         with self.engine.connect() as conn:
             return [LogRecord(*row) for row in conn.execute(query)]
 
@@ -519,6 +496,16 @@ class Store:
             return [doc.encode() for (doc,) in rows]
 
 
+# The columns of a LogRecord, in its field order.
+_LOG_RECORD = select(
+    LogEntry.seq,
+    LogEntry.at,
+    LogEntry.actor,
+    LogEntry.action,
+    LogEntry.entity,
+    LogEntry.street,
+    LogEntry.after,
+)
 _LOG_COLUMNS = ["seq", "at", "actor", "action", "entity", "entity_id", "street", "before", "after"]
 
 

@@ -8,10 +8,10 @@ import contextlib
 from desktop.replica import Changes, Replica
 from desktop.session import Session
 from dispatch.server import DispatchServer
-from protocol.entities import Event
 from protocol.messages import Delta, Result
 from tests.dispatch.conftest import LINGHU, point_in, start_server
 from tests.dispatch.test_server import report_args
+from tests.factories import make_event
 
 
 class Recorder:
@@ -122,23 +122,7 @@ async def test_a_refused_token_stops_the_session(sqlite_store) -> None:
 
 def test_replica_ignores_replayed_seqs_and_reports_new_ids() -> None:
     replica = Replica()
-    event = Event(
-        id=1,
-        code="DG-1",
-        source="hotline",
-        category="01-02",
-        title="t",
-        lon=1,
-        lat=1,
-        grid="g",
-        community="c",
-        street="s",
-        priority=3,
-        status="reported",
-        level="grid",
-        reported_at=1,
-        updated_at=1,
-    )
+    event = make_event(1)
     first = replica.apply(Delta(seq=5, action="report", actor="a", at=1, data=event))
     assert first.new_events == {1} and replica.seq == 5
     again = replica.apply(Delta(seq=5, action="report", actor="a", at=1, data=event))

@@ -9,27 +9,12 @@ import pytest
 
 from dispatch.state import Change
 from dispatch.store.store import CommandRecord, Image, Store, StoreError, hash_token, redact_url
-from protocol.entities import Alert, Event
+from protocol.entities import Event
+from tests import factories
 
 
 def make_event(event_id: int, status: str = "reported", street: str = "340803004") -> Event:
-    return Event(
-        id=event_id,
-        code=f"DG-20261122-{event_id:06d}",
-        source="hotline",
-        category="01-02",
-        title="暴露垃圾",
-        lon=117.05,
-        lat=30.53,
-        grid="340803004001001",
-        community="340803004001",
-        street=street,
-        priority=3,
-        status=status,
-        level="grid",
-        reported_at=1.0,
-        updated_at=float(event_id),
-    )
+    return factories.make_event(event_id, status=status, street=street)
 
 
 def change(event: Event, before: Event | None = None, action: str = "report") -> Change:
@@ -108,22 +93,7 @@ def test_users_tokens_hashed(fresh: Store) -> None:
 
 def test_commands_and_images_stored(fresh: Store) -> None:
     record = CommandRecord("cmd-1", "u", "report", "d" * 64, '{"ok":true}', 0, 5.0)
-    alert = Alert(
-        id=7,
-        camera="c",
-        camera_name="路口",
-        detection="smoke_fire",
-        score=0.9,
-        first_at=1.0,
-        last_at=1.0,
-        count=1,
-        status="new",
-        lon=117.0,
-        lat=30.5,
-        grid="g",
-        street="340803004",
-        snapshot="/snapshots/7",
-    )
+    alert = factories.make_alert(7)
     alert_change = Change("alert", 7, alert.street, "detect", "camera", 1.0, None, alert)
     fresh.commit(
         [change(make_event(1)), alert_change], [record], [(7, Image("image/svg+xml", b"<svg/>"))]

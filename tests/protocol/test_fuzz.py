@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from protocol.codec import ProtocolError, decode_client, decode_server, encode
-from protocol.entities import Alert, Duty, Event, Kpi, Person, Reference
+from protocol.entities import Alert, Duty, Kpi, Person, Reference
 from protocol.messages import (
     Command,
     Delta,
@@ -24,6 +24,7 @@ from protocol.messages import (
     Units,
     Welcome,
 )
+from tests.factories import make_alert, make_event
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -68,41 +69,10 @@ def test_arbitrary_text_frames(text: str) -> None:
         decode_client(text)
 
 
-EVENT = Event(
-    id=1,
-    code="DG-20261122-000001",
-    source="camera",
-    category="01-02",
-    title="t",
-    lon=117.0,
-    lat=30.5,
-    grid="g",
-    community="c",
-    street="s",
-    priority=2,
-    status="dispatched",
-    level="street",
-    reported_at=1.0,
-    updated_at=2.0,
-    deadline=3.0,
-    overdue=True,
+EVENT = make_event(
+    1, source="camera", priority=2, status="dispatched", level="street", deadline=3.0, overdue=True
 )
-ALERT = Alert(
-    id=2,
-    camera="cam",
-    camera_name="路口",
-    detection="smoke_fire",
-    score=0.9,
-    first_at=1.0,
-    last_at=2.0,
-    count=3,
-    status="new",
-    lon=117.0,
-    lat=30.5,
-    grid="g",
-    street="s",
-    snapshot="/snapshots/2",
-)
+ALERT = make_alert(2, count=3, last_at=2.0)
 DUTY = Duty(
     day="2026-11-22", commander=Person(name="王", title="副区长"), roster=[], handover_at=1.0
 )
