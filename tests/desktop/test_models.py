@@ -1,0 +1,106 @@
+"""The event queue model under pytest-qt's model tester, fed the way the coalescer feeds it."""
+
+from __future__ import annotations
+
+import random
+
+from desktop.coalescer import Coalescer
+from desktop.models import EventQueueModel, countdown
+from desktop.replica import Changes, Replica
+from protocol.messages import Delta
+from tests.factories import make_event
+
+
+def replica_with(events) -> Replica:
+    replica = Replica()
+    replica.events = {e.id: e for e in events}
+    replica.epoch = "e"
+    return replica
+
+
+def rows(model: EventQueueModel) -> list[int]:
+    return [model.data(model.index(r, 0), EventQueueModel.ID_ROLE) for r in range(model.rowCount())]
+
+
+def test_order_is_urgent_then_newest(qtmodeltester) -> None:
+    replica = replica_with(
+        [
+            make_event(1, priority=3, reported_at=10.0),
+            make_event(2, priority=1, reported_at=5.0),
+            make_event(3, priority=3, reported_at=20.0),
+            make_event(4, status="closed", reported_at=30.0),
+        ]
+    )
+    model = EventQueueModel(replica)
+    model.apply(Changes(reset=True))
+    qtmodeltester.check(model)
+    assert rows(model) == [2, 3, 1]  # closed events are not in the queue
+    assert model.data(model.index(0, 0)) == "特急"
+    from PySide6.QtCore import Qt
+
+    assert model.headerData(4, Qt.Orientation.Horizontal) == "状态"
+
+
+def test_batched_updates_keep_order_and_signal_in_blocks(qtmodeltester, qtbot) -> None:
+    rng = random.Random(3)
+    replica = replica_with(
+        [make_event(i, priority=rng.randint(1, 4), reported_at=float(i)) for i in range(1, 201)]
+    )
+    model = EventQueueModel(replica)
+    model.apply(Changes(reset=True))
+    qtmodeltester.check(model)
+    inserted = []
+    model.rowsInserted.connect(lambda _p, first, last: inserted.append(last - first + 1))
+    changes = Changes()
+    for seq in range(1, 301):
+        event_id = rng.randint(1, 260)
+        old = replica.events.get(event_id)
+        status = rng.choice(["reported", "dispatched", "handling", "closed"])
+        new = make_event(
+            event_id,
+            priority=rng.randint(1, 4) if old is None else old.priority,
+            reported_at=float(event_id),
+            status=status,
+        )
+        changes.merge(replica.apply(Delta(seq=seq, action="x", actor="a", at=1.0, data=new)))
+    model.apply(changes)
+    expected = sorted(
+        (e.priority, -e.reported_at, -e.id, e.id)
+        for e in replica.events.values()
+        if e.status != "closed"
+    )
+    assert rows(model) == [e[-1] for e in expected]
+    assert sum(inserted) <= len(changes.events)
+    assert len(inserted) < len(changes.events)  # inserts came in blocks, not one by one
+
+
+def test_filter_by_street_and_status(qtmodeltester) -> None:
+    replica = replica_with(
+        [
+            make_event(1, street="A"),
+            make_event(2, street="B"),
+            make_event(3, street="A", status="closed"),
+        ]
+    )
+    model = EventQueueModel(replica)
+    model.set_filter(streets=["A"], statuses=["reported", "closed"])
+    qtmodeltester.check(model)
+    assert sorted(rows(model)) == [1, 3]
+
+
+def test_coalescer_merges_a_burst_into_one_flush(qtbot) -> None:
+    coalescer = Coalescer(interval_ms=20)
+    seen: list[Changes] = []
+    coalescer.flushed.connect(seen.append)
+    for i in range(1000):
+        coalescer.push(Changes(events={i}, new_events={i}))
+    qtbot.waitUntil(lambda: bool(seen), timeout=2000)
+    qtbot.wait(50)
+    assert len(seen) == 1 and len(seen[0].events) == 1000
+    assert coalescer.flushes == 1
+
+
+def test_countdown_text() -> None:
+    assert countdown(None) == ""
+    assert countdown(3600 + 125, now=0) == "1:02"
+    assert countdown(0, now=90 * 60) == "超 1:30"
