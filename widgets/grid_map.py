@@ -1,0 +1,226 @@
+"""A live grid map: Leaflet (from Python packages, never a CDN) in a QWebEngineView.
+
+The page is built once with folium, written to a folder and loaded from the file (setHtml
+drops pages over 2 MB); afterwards only batches go in through runJavaScript, never a
+reload. Knows nothing of the application: it takes GeoJSON-like plain data.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import folium
+import xstatic.pkg.leaflet as xleaflet
+import xstatic.pkg.leaflet_markercluster as xcluster
+from PySide6.QtCore import QCoreApplication, QUrl, Signal
+from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile, QWebEngineUrlRequestInfo
+from PySide6.QtWebEngineCore import QWebEngineUrlRequestInterceptor as _Interceptor
+from PySide6.QtWebEngineWidgets import QWebEngineView
+from PySide6.QtWidgets import QWidget
+
+_LEAFLET = Path(xleaflet.BASE_DIR)
+_CLUSTER = Path(xcluster.BASE_DIR)
+
+
+class _OfflineMap(folium.Map):  # type: ignore[misc]
+    """folium's Map with its assets from local files instead of CDNs (this class only)."""
+
+    default_js = [  # noqa: RUF012 - folium reads these class attributes
+        ("leaflet", (_LEAFLET / "leaflet.js").as_uri()),
+        ("markercluster", (_CLUSTER / "leaflet.markercluster.js").as_uri()),
+    ]
+    default_css = [  # noqa: RUF012
+        ("leaflet_css", (_LEAFLET / "leaflet.css").as_uri()),
+        ("markercluster_css", (_CLUSTER / "MarkerCluster.css").as_uri()),
+        ("markercluster_default_css", (_CLUSTER / "MarkerCluster.Default.css").as_uri()),
+    ]
+
+
+_API = """
+<script>
+// Batches from Python: window.tg.apply({areas: [...], markers: [...], remove: [...]}).
+window.addEventListener("load", function () {
+  var map = %(map)s;
+  var canvas = L.canvas({padding: 0.5});
+  var areas = L.layerGroup().addTo(map);
+  var areaById = {};
+  var cluster = L.markerClusterGroup({chunkedLoading: true, disableClusteringAtZoom: 16});
+  cluster.addTo(map);
+  var markerById = {};
+  var pulses = L.layerGroup().addTo(map);
+  function styleOf(a) {
+    return {color: a.stroke || "#5b8def", weight: a.weight || 1, fillColor: a.fill || "#1f3b73",
+            fillOpacity: a.opacity === undefined ? 0.25 : a.opacity, renderer: canvas};
+  }
+  window.tg = {
+    applied: 0,
+    apply: function (batch) {
+      (batch.areas || []).forEach(function (a) {
+        var layer = areaById[a.id];
+        if (layer) { layer.setStyle(styleOf(a)); }
+        else {
+          layer = L.polygon(a.rings.map(function (r) { return r.map(function (p) {
+            return [p[1], p[0]]; }); }), styleOf(a));
+          if (a.label) { layer.bindTooltip(a.label, {sticky: true}); }
+          layer.on("click", function () {
+            window.tg.clicked = a.id; document.title = "area:" + a.id; });
+          layer.addTo(areas); areaById[a.id] = layer;
+        }
+      });
+      var added = [];
+      (batch.markers || []).forEach(function (m) {
+        var marker = markerById[m.id];
+        var style = {radius: m.radius || 6, color: m.color || "#ffffff", weight: 1,
+                     fillColor: m.color || "#ffb300", fillOpacity: 0.9, renderer: canvas};
+        if (marker) { marker.setLatLng([m.lat, m.lon]); marker.setStyle(style); }
+        else {
+          marker = L.circleMarker([m.lat, m.lon], style);
+          if (m.label) { marker.bindTooltip(m.label); }
+          markerById[m.id] = marker; added.push(marker);
+        }
+        if (m.pulse) {
+          var ring = L.circleMarker([m.lat, m.lon], {radius: 8, color: "#ff4d4f", weight: 3,
+                                                     fill: false, renderer: canvas});
+          ring.addTo(pulses);
+          var r = 8, step = function () {
+            r += 2; ring.setRadius(r); ring.setStyle({opacity: Math.max(0, 1 - r / 40)});
+            if (r < 40) { setTimeout(step, 50); } else { pulses.removeLayer(ring); }
+          };
+          step();
+        }
+      });
+      if (added.length) { cluster.addLayers(added); }
+      var gone = (batch.remove || []).map(function (id) {
+        var marker = markerById[id]; delete markerById[id]; return marker; })
+        .filter(function (m) { return m; });
+      if (gone.length) { cluster.removeLayers(gone); }
+      if (batch.fit) { map.fitBounds(batch.fit.map(function (p) { return [p[1], p[0]]; })); }
+      window.tg.applied += 1;
+      return window.tg.counts();
+    },
+    counts: function () {
+      return {areas: Object.keys(areaById).length, markers: Object.keys(markerById).length,
+              applied: window.tg.applied};
+    },
+    focus: function (bounds) {
+      map.flyToBounds(bounds.map(function (p) { return [p[1], p[0]]; }), {duration: 1.0});
+    }
+  };
+  document.title = "ready";
+});
+</script>
+"""
+
+
+class _ExternalRequests(_Interceptor):
+    """Records (and blocks) any request that would leave the machine."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocked: list[str] = []
+        self.allowed_prefix: str | None = None
+
+    def interceptRequest(self, info: QWebEngineUrlRequestInfo) -> None:
+        """Let file:// and the configured tile server through; block the rest."""
+        url = info.requestUrl().toString()
+        if url.startswith(("file:", "data:", "qrc:")):
+            return
+        if self.allowed_prefix and url.startswith(self.allowed_prefix):
+            return
+        self.blocked.append(url)
+        info.block(True)
+
+
+_PROFILE: tuple[QWebEngineProfile, _ExternalRequests] | None = None
+
+
+def _offline_profile() -> tuple[QWebEngineProfile, _ExternalRequests]:
+    # One off-the-record profile for the application, owned by the application so that it
+    # outlives every page that uses it.
+    global _PROFILE
+    if _PROFILE is None:
+        profile = QWebEngineProfile(QCoreApplication.instance())
+        interceptor = _ExternalRequests()
+        interceptor.setParent(profile)
+        profile.setUrlRequestInterceptor(interceptor)
+        _PROFILE = (profile, interceptor)
+    return _PROFILE
+
+
+class GridMap(QWebEngineView):
+    """The map view: `apply_batch` sends areas and markers; `ready` fires once loaded."""
+
+    ready = Signal()
+    areaClicked = Signal(str)
+
+    def __init__(
+        self,
+        centre: tuple[float, float],
+        zoom: int = 12,
+        tile_url: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._folder = Path(tempfile.mkdtemp(prefix="tongguan-map-"))
+        profile, self._interceptor = _offline_profile()
+        if tile_url:
+            self._interceptor.allowed_prefix = tile_url.split("{", 1)[0]
+        self.setPage(QWebEnginePage(profile, self))
+        self.is_ready = False
+        self._queue: list[dict[str, Any]] = []
+        self.page().titleChanged.connect(self._title)
+        page = self._build(centre, zoom, tile_url)
+        self.load(QUrl.fromLocalFile(str(page)))
+
+    @property
+    def blocked_requests(self) -> list[str]:
+        """URLs the page tried to fetch from outside (should stay empty)."""
+        return list(self._interceptor.blocked)
+
+    def _build(self, centre: tuple[float, float], zoom: int, tile_url: str | None) -> Path:
+        lon, lat = centre
+        fmap = _OfflineMap(
+            location=[lat, lon],
+            zoom_start=zoom,
+            tiles=None,
+            prefer_canvas=True,
+            control_scale=True,
+            zoom_control=False,
+        )
+        # Clustering needs the map's own zoom range (folium gives it only to tile layers).
+        fmap.options.update({"maxZoom": 19, "minZoom": 9})
+        if tile_url:
+            folium.TileLayer(tiles=tile_url, attr="intranet tiles", name="base").add_to(fmap)
+        fmap.get_root().html.add_child(
+            folium.Element("<style>html,body,.folium-map{background:#0b1a2e;}</style>")
+        )
+        fmap.get_root().html.add_child(folium.Element(_API % {"map": fmap.get_name()}))
+        path = self._folder / "map.html"
+        fmap.save(str(path))
+        return path
+
+    def _title(self, title: str) -> None:
+        if title == "ready" and not self.is_ready:
+            self.is_ready = True
+            queued, self._queue = self._queue, []
+            for batch in queued:
+                self.apply_batch(batch)
+            self.ready.emit()
+        elif title.startswith("area:"):
+            self.areaClicked.emit(title[5:])
+
+    def apply_batch(self, batch: dict[str, Any]) -> None:
+        """Send one batch: {areas: [{id, rings, fill, stroke, opacity, label}], markers:
+        [{id, lon, lat, color, radius, label, pulse}], remove: [ids], fit: [[lon,lat],..]}."""
+        if not self.is_ready:
+            self._queue.append(batch)
+            return
+        self.page().runJavaScript(f"window.tg.apply({json.dumps(batch, ensure_ascii=False)})")
+
+    def focus(self, bounds: list[list[float]]) -> None:
+        """Fly to a bounding box given as [[lon, lat], [lon, lat]]."""
+        if self.is_ready:
+            self.page().runJavaScript(f"window.tg.focus({json.dumps(bounds)})")
