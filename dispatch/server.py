@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import gc
 import http
+import itertools
 import logging
 import time
 import uuid
@@ -52,6 +53,7 @@ from protocol.messages import (
 )
 
 log = logging.getLogger("dispatch.server")
+_TOO_SLOW = "too slow: reconnect and resume"
 _encode = msgspec.json.Encoder().encode
 
 
@@ -67,6 +69,7 @@ class Limits:
     ring_size: int = 200_000  # recent delta frames kept in memory for resume
     kpi_interval: float = 1.0
     tick_interval: float = 5.0  # real seconds between deadline checks
+    auth_recheck: float = 30.0  # real seconds between checks for revoked users (= cache life)
 
 
 @dataclass(slots=True, eq=False)
@@ -149,9 +152,7 @@ class Hub:
                 client.pending_bytes += sum(len(f) for _, f in held)
                 if client.pending_bytes > self.limits.max_backlog and not client.closing:
                     # Falling further behind live than it catches up: start over later.
-                    client.closing = True
-                    self.clients.discard(client)
-                    self._spawn_close(client)
+                    self.close_client(client, CloseCode.TOO_SLOW, _TOO_SLOW)
                 continue
             wire = wires.get(client.streets)
             if wire is None:
@@ -187,8 +188,7 @@ class Hub:
             client.closing = True
             log.warning("closing %s (%s): %d bytes unread", client.peer, client.user.name, backlog)
             # The close frame cannot get past the backlog: abort after the close attempt.
-            self.clients.discard(client)
-            self._spawn_close(client)
+            self.close_client(client, CloseCode.TOO_SLOW, _TOO_SLOW)
 
     def queue(self, client: Client, frame: bytes) -> None:
         """Add a message to the client's outbox; answers of one batch leave in one write."""
@@ -200,8 +200,11 @@ class Hub:
         frames, client.outbox = client.outbox, []
         self.write(client, frames)
 
-    def _spawn_close(self, client: Client) -> None:
-        task = asyncio.get_running_loop().create_task(_close_slow(client.ws))
+    def close_client(self, client: Client, code: int, reason: str) -> None:
+        """Stop sending to a client and close it (aborting if the close cannot get through)."""
+        self.clients.discard(client)
+        client.closing = True
+        task = asyncio.get_running_loop().create_task(_close_slow(client.ws, code, reason))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 
@@ -233,7 +236,13 @@ class Hub:
 
     def ring_after(self, client: Client, seq: int) -> bytes:
         """Framed deltas after `seq` that the client may see, from the in-memory ring."""
-        return b"".join(w for s, street, w in self.ring if s > seq and client.sees(street))
+        if not self.ring:
+            return b""
+        # Seqs in the ring are contiguous: start at the right place instead of scanning.
+        start = max(0, seq + 1 - self.ring[0][0])
+        return b"".join(
+            w for _, street, w in itertools.islice(self.ring, start, None) if client.sees(street)
+        )
 
     # ---- KPIs ------------------------------------------------------------------------------
 
@@ -280,9 +289,9 @@ class Hub:
             del self.alerts[i]
 
 
-async def _close_slow(ws: ServerConnection) -> None:
+async def _close_slow(ws: ServerConnection, code: int, reason: str) -> None:
     with contextlib.suppress(Exception):
-        await asyncio.wait_for(ws.close(CloseCode.TOO_SLOW, "too slow: reconnect and resume"), 2)
+        await asyncio.wait_for(ws.close(code, reason), 2)
     ws.transport.abort()
 
 
@@ -323,7 +332,7 @@ class DispatchServer:
         self.state.next_alert_id = next_alert
         self.hub = Hub(self.reference, epoch, head, trimmed, self.limits)
         self.hub.load(events, alerts, duty)
-        self.writer = Writer(self.store, self.state, self.clock, loop, self.hub.deliver)
+        self.writer = Writer(self.store, self.state, self.clock, loop, self.hub.deliver, head)
         self.writer.start()
         self._server = await serve(
             self._handle,
@@ -396,15 +405,30 @@ class DispatchServer:
 
     async def _clock_loop(self) -> None:
         assert self.writer is not None and self.hub is not None
-        pruned_at = time.monotonic()
+        pruned_at = checked_at = time.monotonic()
         while True:
             await asyncio.sleep(self.limits.tick_interval)
+            if time.monotonic() - checked_at >= self.limits.auth_recheck:
+                checked_at = time.monotonic()
+                await self._drop_revoked()
             if self.ticking:
                 self.writer.submit_nowait(Request("tick", Actor("clock", "admin")))
             if time.monotonic() - pruned_at > 600:
                 pruned_at = time.monotonic()
                 self.writer.submit_nowait(Request("prune", Actor("clock", "admin")))
                 self.hub.prune(self.clock.now())
+
+    async def _drop_revoked(self) -> None:
+        """Close the connections of users revoked since they logged in (checked every 30 s)."""
+        assert self.hub is not None
+        active = {user.name for user in await asyncio.to_thread(self.store.users)}
+        self._auth_cache = {
+            t: v for t, v in self._auth_cache.items() if v[1] is None or v[1].name in active
+        }
+        for client in list(self.hub.clients):
+            if client.user.name not in active:
+                log.warning("%s: %s was revoked; closing", client.peer, client.user.name)
+                self.hub.close_client(client, CloseCode.AUTH_FAILED, "access revoked")
 
     # ---- HTTP: snapshot images, health -------------------------------------------------
 
@@ -453,7 +477,7 @@ class DispatchServer:
         if not token or len(token) > 200:
             return None
         cached = self._auth_cache.get(token)
-        if cached is not None and time.monotonic() - cached[0] < 30:
+        if cached is not None and time.monotonic() - cached[0] < self.limits.auth_recheck:
             return cached[1]
         user = await asyncio.to_thread(self.store.authenticate, token)
         self._auth_cache[token] = (time.monotonic(), user)
@@ -476,7 +500,7 @@ class DispatchServer:
         try:
             hello = decode_client(raw)
         except ProtocolError as exc:
-            await ws.close(CloseCode.PROTOCOL_VIOLATION, f"first message: {exc.message}"[:120])
+            await ws.close(CloseCode.PROTOCOL_VIOLATION, _reason(f"first message: {exc.message}"))
             return
         if not isinstance(hello, Hello):
             await ws.close(CloseCode.PROTOCOL_VIOLATION, "first message must be hello")
@@ -522,6 +546,9 @@ class DispatchServer:
         assert hub is not None
         resume = hello.resume
         mode = "none"
+        if resume is not None and resume.seq < hub.ring_start():
+            # The log may have been trimmed by another process since start-up.
+            _, hub.trimmed = await asyncio.to_thread(self.store.head)
         if resume is not None:
             can_replay = (
                 resume.epoch == hub.epoch and resume.seq <= hub.head and resume.seq >= hub.trimmed
@@ -597,7 +624,7 @@ class DispatchServer:
         while transport.get_write_buffer_size() > self.limits.max_backlog // 2:
             if waited > patience or client.closing:
                 client.closing = True
-                await _close_slow(client.ws)
+                await _close_slow(client.ws, CloseCode.TOO_SLOW, _TOO_SLOW)
                 raise ConnectionClosed(None, None)
             await asyncio.sleep(0.01)
             waited += 0.01
@@ -760,6 +787,11 @@ def tune_gc() -> None:
     """
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
+
+
+def _reason(text: str) -> str:
+    """A close reason that fits a control frame (123 bytes) whatever the client sent."""
+    return text.encode()[:120].decode(errors="ignore")
 
 
 def _plain(status: http.HTTPStatus, text: str) -> Response:

@@ -507,25 +507,22 @@ class State:
         return Outcome([self._change("duty", before, duty, "handover", actor)], {"day": day})
 
     def instruct(self, actor: Actor, args: c.Instruct, now: float) -> Outcome:
-        """Record a commander's instruction on the duty board (and on the event, if named)."""
-        if self.duty is None:
-            raise WorkflowError("illegal_transition", "no duty has been handed over yet")
-        changes: list[Change] = []
-        text = args.text
+        """A commander's instruction: on the event when it names one (seen only where the
+        event is), else on the duty board that every user sees."""
         if args.event is not None:
             event = self._event(actor, args.event)
-            text = f"[{event.code}] {args.text}"
             after_event = replace(
                 event,
                 updated_at=now,
                 decisions=[*event.decisions, Decision(at=now, by=actor.name, text=args.text)],
             )
-            changes.append(self._change("event", event, after_event, "instruct", actor))
+            return Outcome([self._change("event", event, after_event, "instruct", actor)], {})
+        if self.duty is None:
+            raise WorkflowError("illegal_transition", "no duty has been handed over yet")
         before = self.duty
-        latest = [*before.instructions, Decision(at=now, by=actor.name, text=text)][-20:]
+        latest = [*before.instructions, Decision(at=now, by=actor.name, text=args.text)][-20:]
         after = replace(before, instructions=latest)
-        changes.append(self._change("duty", before, after, "instruct", actor))
-        return Outcome(changes, {})
+        return Outcome([self._change("duty", before, after, "instruct", actor)], {})
 
     def apply(self, actor: Actor, op: str, args: msgspec.Struct, now: float) -> Outcome:
         """Route a validated command to its rule."""

@@ -87,6 +87,7 @@ class Writer:
         clock: Clock,
         loop: asyncio.AbstractEventLoop,
         deliver: Callable[[list[Published]], None],
+        head: int | None = None,
     ) -> None:
         self.store = store
         self.state = state
@@ -99,6 +100,8 @@ class Writer:
         self._thread = threading.Thread(target=self._run, name="dispatch-writer", daemon=True)
         self.batches = 0
         self.applied = 0
+        self.head = store.head()[0] if head is None else head  # last seq known committed
+        self.failed = False
 
     def start(self) -> None:
         """Start the writer thread."""
@@ -138,6 +141,16 @@ class Writer:
                     stopping = True
                     break
                 batch.append(more)
+            if self.failed:
+                self._answer_all(
+                    batch,
+                    Answer(
+                        False,
+                        code=ErrorCode.INTERNAL,
+                        message="the writer has stopped; restart needed",
+                    ),
+                )
+                continue
             try:
                 self._process(batch)
             except Exception:  # keep the writer alive; every request still gets an answer
@@ -150,6 +163,13 @@ class Writer:
                         message="internal error; nothing was applied",
                     ),
                 )
+
+    def _committed_anyway(self) -> bool:
+        try:
+            head, _ = self.store.head()
+        except Exception:  # the database is unreachable: assume the worst
+            return True
+        return head != self.head
 
     def _known_commands(self, batch: list[Request]) -> dict[str, CommandRecord]:
         ids = [r.command_id for r in batch if r.command_id]
@@ -185,6 +205,14 @@ class Writer:
             except StoreError as exc:
                 log.error("commit of %d changes failed: %s", len(changes), exc)
                 state.rollback(point, changes)
+                if changes and self._committed_anyway():
+                    # The connection failed after COMMIT went through: memory no longer
+                    # matches the database. Stop writing rather than diverge; a restart
+                    # reloads the truth.
+                    self.failed = True
+                    log.critical(
+                        "commit outcome uncertain: the writer stops; restart the dispatch backend"
+                    )
                 self._answer_all(
                     batch,
                     Answer(
@@ -194,6 +222,8 @@ class Writer:
                     ),
                 )
                 return
+        if changes:
+            self.head = first + len(changes) - 1
         for record in records:
             absolute = None if record.seq is None else first + record.seq
             self._remember(_with_seq(record, absolute))

@@ -12,6 +12,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from dispatch.server import Limits
+from dispatch.store.store import Store
 from protocol.codec import decode_server, encode
 from protocol.codes import CloseCode, ErrorCode
 from protocol.entities import Event
@@ -468,3 +469,72 @@ async def test_same_command_id_by_another_user_in_one_batch_conflicts(
     ]
     first, second = await asyncio.gather(*(running_sqlite.server.submit(r) for r in requests))
     assert first.ok and not second.ok and second.code == ErrorCode.CONFLICT
+
+
+async def test_resume_into_a_log_trimmed_by_another_process_resets(sqlite_store) -> None:
+    running = await start_server(sqlite_store, Limits(ring_size=3))
+    try:
+        c = await running.client("commander")
+        welcome, snapshot = await handshake(c)
+        for i in range(10):
+            await c.command("report", report_args(running, title=f"事件{i}"))
+        other = Store(sqlite_store.url)  # `dispatch trim-log` runs as its own process
+        other.trim_log(running.server.hub.head - 2)
+        resumed = await running.client("commander", Resume(epoch=welcome.epoch, seq=snapshot.seq))
+        w = await resumed.recv()
+        assert isinstance(w, Welcome) and w.resume == "reset"  # never a silent gap
+        await resumed.ws.close()
+        await c.ws.close()
+    finally:
+        await running.server.stop()
+
+
+async def test_revoked_user_is_cut_off(sqlite_store) -> None:
+    running = await start_server(sqlite_store, Limits(auth_recheck=0.2, tick_interval=0.05))
+    try:
+        linghu = await running.client("linghu")
+        await handshake(linghu)
+        running.store.revoke_user("菱湖分中心")
+        with pytest.raises(ConnectionClosed) as info:
+            while True:
+                await linghu.recv(timeout=5)
+        assert info.value.rcvd.code == CloseCode.AUTH_FAILED
+        again = await running.client("linghu")
+        with pytest.raises(ConnectionClosed) as info:
+            await again.recv()
+        assert info.value.rcvd.code == CloseCode.AUTH_FAILED
+    finally:
+        await running.server.stop()
+
+
+async def test_hello_with_a_long_chinese_field_name_gets_4000(running_sqlite: Running) -> None:
+    async with connect(f"ws://127.0.0.1:{running_sqlite.port}") as ws:
+        await ws.send('{"id":1,"type":"hello","protocol":1,"token":"x","' + "网格" * 80 + '":1}')
+        with pytest.raises(ConnectionClosed) as info:
+            await ws.recv()
+        assert info.value.rcvd.code == CloseCode.PROTOCOL_VIOLATION
+
+
+async def test_uncertain_commit_stops_the_writer(running_sqlite: Running) -> None:
+    from dispatch.state import Actor
+    from dispatch.store.store import StoreError
+    from dispatch.writer import Request
+    from protocol.commands import Report
+
+    server = running_sqlite.server
+    store = server.store
+    real_commit = store.commit
+
+    def commit_then_lose_the_connection(*args, **kwargs):
+        real_commit(*args, **kwargs)  # COMMIT went through...
+        raise StoreError("connection lost")  # ...but the answer never came back
+
+    store.commit = commit_then_lose_the_connection
+    actor = Actor("指挥长", "commander")
+    args = Report(**report_args(running_sqlite))
+    first = await server.submit(Request("command", actor, "report", args))
+    assert not first.ok and first.code == ErrorCode.INTERNAL
+    store.commit = real_commit
+    later = await server.submit(Request("command", actor, "report", args))
+    assert not later.ok and "restart" in later.message  # fail-stop: no diverging writes
+    assert server.writer.failed

@@ -323,3 +323,13 @@ def test_grid_lookup_agrees_with_exact_geometry(reference) -> None:
             assert found is not None and found.code in inside
         elif found is not None:  # only on a shared edge
             assert shapes[found.code].intersects(shapely.Point(lon, lat))
+
+
+def test_instruction_on_an_event_stays_off_the_duty_board(reference) -> None:
+    state = new_state(reference)
+    state.handover(COMMANDER, c.Handover(commander="王建国"), MONDAY_9)
+    eid = report(state, reference)
+    state.apply(COMMANDER, "instruct", c.Instruct(text="菱湖：今天办结", event=eid), MONDAY_9)
+    state.apply(COMMANDER, "instruct", c.Instruct(text="各街道加强巡查"), MONDAY_9)
+    assert [d.text for d in state.duty.instructions] == ["各街道加强巡查"]
+    assert state.events[eid].decisions[-1].text == "菱湖：今天办结"
