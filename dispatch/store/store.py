@@ -538,16 +538,16 @@ class _Upserts:
 
     def write(self, conn: Connection, table: Table, update_by_id: Update, copy: bool) -> None:
         if self.new:
+            columns = [c.name for c in table.columns]
+            rows = [tuple(r[c] for c in columns) for r in self.new.values()]
             if copy:
-                columns = [c.name for c in table.columns]
-                _copy_rows(
-                    conn,
-                    table.name,
-                    columns,
-                    [tuple(r[c] for c in columns) for r in self.new.values()],
-                )
+                _copy_rows(conn, table.name, columns, rows)
             else:
-                conn.execute(insert(table), list(self.new.values()))
+                mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+                marks = ", ".join([mark] * len(columns))
+                conn.exec_driver_sql(
+                    f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", rows
+                )
         if self.old:
             conn.execute(update_by_id, [{**r, "b_id": r["id"]} for r in self.old.values()])
 
