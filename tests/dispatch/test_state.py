@@ -45,6 +45,19 @@ def report(
     return int(out.data["event"])
 
 
+LOOP = ("accept", "dispatch", "start", "handled", "verify", "close")
+
+
+def advance(state: State, eid: int, until: str, at: float = MONDAY_9) -> None:
+    """Take an event round the loop up to and including the step `until`."""
+    args = {
+        "dispatch": c.Dispatch(event=eid, assignee="x"),
+        "verify": c.Verify(event=eid, passed=True),
+    }
+    for op in LOOP[: LOOP.index(until) + 1]:
+        state.apply(COMMANDER, op, args.get(op, c.EventRef(event=eid)), at)
+
+
 def test_full_loop_with_deadlines(reference) -> None:
     state = new_state(reference)
     eid = report(state, reference)
@@ -88,13 +101,7 @@ def test_exposed_garbage_deadline_is_four_working_hours_across_lunch(reference) 
 def test_rework_returns_to_dispatched(reference) -> None:
     state = new_state(reference)
     eid = report(state, reference)
-    for op, args in [
-        ("accept", c.EventRef(event=eid)),
-        ("dispatch", c.Dispatch(event=eid, assignee="x")),
-        ("start", c.EventRef(event=eid)),
-        ("handled", c.EventRef(event=eid)),
-    ]:
-        state.apply(COMMANDER, op, args, MONDAY_9)
+    advance(state, eid, "handled")
     out = state.apply(
         COMMANDER, "verify", c.Verify(event=eid, passed=False, note="未整改到位"), MONDAY_9 + 60
     )
@@ -164,11 +171,7 @@ def test_overdue_tick_escalates_level_by_level(reference) -> None:
 def test_extension_moves_deadline(reference) -> None:
     state = new_state(reference)
     eid = report(state, reference)
-    for op, args in [
-        ("accept", c.EventRef(event=eid)),
-        ("dispatch", c.Dispatch(event=eid, assignee="x")),
-    ]:
-        state.apply(COMMANDER, op, args, MONDAY_9)
+    advance(state, eid, "dispatch")
     before = state.events[eid].deadline
     state.apply(
         LINGHU_STAFF,
@@ -241,15 +244,7 @@ def test_rollback_restores_everything(reference) -> None:
 def test_kpis(reference) -> None:
     state = new_state(reference)
     eid = report(state, reference)
-    for op, args in [
-        ("accept", c.EventRef(event=eid)),
-        ("dispatch", c.Dispatch(event=eid, assignee="x")),
-        ("start", c.EventRef(event=eid)),
-        ("handled", c.EventRef(event=eid)),
-        ("verify", c.Verify(event=eid, passed=True)),
-        ("close", c.EventRef(event=eid)),
-    ]:
-        state.apply(COMMANDER, op, args, MONDAY_9 + 600)
+    advance(state, eid, "close", MONDAY_9 + 600)
     report(state, reference, street=DEKUAN)
     k = kpi.compute(state.events.values(), MONDAY_9 + 3600)
     assert k["district"].received == 2 and k["district"].closed == 1
