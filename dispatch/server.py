@@ -14,7 +14,6 @@ import http
 import itertools
 import logging
 import time
-import uuid
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,11 +31,10 @@ from dispatch import kpi
 from dispatch.clock import Clock
 from dispatch.frames import delta_json, text_frame
 from dispatch.reference import ReferenceData
-from dispatch.state import KEEP_CLOSED_SECONDS, Actor, State, args_digest
+from dispatch.state import KEEP_CLOSED_SECONDS, Actor, State, args_digest, prune_settled
 from dispatch.store.store import Store, User
-from dispatch.workflow import FINAL_STATUSES
 from dispatch.writer import Answer, Published, Request, Writer
-from protocol.codec import ProtocolError, convert, decode_client, encode
+from protocol.codec import ProtocolError, convert, decode_client
 from protocol.codes import CloseCode, ErrorCode
 from protocol.commands import ARGS
 from protocol.entities import Alert, Duty, Event, Kpi
@@ -278,15 +276,7 @@ class Hub:
 
     def prune(self, now: float) -> None:
         """Drop settled entities from the read model as the writer does from its state."""
-        horizon = now - KEEP_CLOSED_SECONDS
-        for i in [
-            i
-            for i, e in self.events.items()
-            if e.status in FINAL_STATUSES and e.updated_at < horizon
-        ]:
-            del self.events[i]
-        for i in [i for i, a in self.alerts.items() if a.status != "new" and a.last_at < horizon]:
-            del self.alerts[i]
+        prune_settled(self.events, self.alerts, now)
 
 
 async def _close_slow(ws: ServerConnection, code: int, reason: str) -> None:
@@ -812,11 +802,3 @@ def _target(args: dict[str, Any]) -> str:
         if key in args:
             return f"{key}={args[key]}"
     return ""
-
-
-def new_command_id() -> str:
-    """A fresh command id (clients normally make their own)."""
-    return uuid.uuid4().hex
-
-
-__all__ = ["DispatchServer", "Hub", "Limits", "encode"]

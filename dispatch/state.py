@@ -169,20 +169,7 @@ class State:
 
     def prune(self, now: float) -> int:
         """Forget closed events and settled alerts older than the keep window."""
-        horizon = now - KEEP_CLOSED_SECONDS
-        old_events = [
-            i
-            for i, e in self.events.items()
-            if e.status in FINAL_STATUSES and e.updated_at < horizon
-        ]
-        for i in old_events:
-            del self.events[i]
-        old_alerts = [
-            i for i, a in self.alerts.items() if a.status != "new" and a.last_at < horizon
-        ]
-        for i in old_alerts:
-            del self.alerts[i]
-        return len(old_events) + len(old_alerts)
+        return prune_settled(self.events, self.alerts, now)
 
     # ---- helpers ---------------------------------------------------------------------------
 
@@ -544,3 +531,20 @@ class State:
             assert isinstance(args, c.Instruct)
             return self.instruct(actor, args, now)
         raise WorkflowError("unknown_op", f"unknown op {op!r}")
+
+
+def prune_settled(events: dict[int, Event], alerts: dict[int, Alert], now: float) -> int:
+    """Drop closed events and settled alerts older than the keep window; return how many.
+
+    One rule for the writer's state and the loop's read model, so both forget the same things.
+    """
+    horizon = now - KEEP_CLOSED_SECONDS
+    old_events = [
+        i for i, e in events.items() if e.status in FINAL_STATUSES and e.updated_at < horizon
+    ]
+    for i in old_events:
+        del events[i]
+    old_alerts = [i for i, a in alerts.items() if a.status != "new" and a.last_at < horizon]
+    for i in old_alerts:
+        del alerts[i]
+    return len(old_events) + len(old_alerts)
