@@ -7,7 +7,7 @@ closed on time / cases due; rework rate (返工率) = reworked / handled.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dispatch.reference import local
 from dispatch.workflow import OPEN_STATUSES
@@ -29,8 +29,10 @@ class _Tally:
     open_now: int = 0
     handling_seconds: float = 0.0
     handling_count: int = 0
+    hourly: list[int] = field(default_factory=lambda: [0] * 24)
 
-    def kpi(self) -> Kpi:
+    def kpi(self, yesterday: list[int]) -> Kpi:
+        last_hour = max((h for h, n in enumerate(self.hourly) if n), default=-1)
         return Kpi(
             received=self.received,
             dispatched=self.dispatched,
@@ -46,6 +48,8 @@ class _Tally:
                 if self.handling_count
                 else None
             ),
+            hourly=self.hourly[: last_hour + 1],
+            hourly_yesterday=yesterday,
         )
 
 
@@ -58,10 +62,11 @@ def day_start(now: float) -> float:
 class Accumulator:
     """Tallies events in slices, so a large day never stalls the event loop in one go."""
 
-    def __init__(self, now: float) -> None:
+    def __init__(self, now: float, yesterday: dict[str, list[int]] | None = None) -> None:
         self.now = now
         self.today = day_start(now)
         self.tallies: dict[str, _Tally] = {DISTRICT: _Tally()}
+        self.yesterday = yesterday or {}
 
     def add(self, events: Iterable[Event]) -> None:
         """Count a slice of events."""
@@ -73,6 +78,7 @@ class Accumulator:
             for tally in (tallies[DISTRICT], street):
                 if event.reported_at >= today:
                     tally.received += 1
+                    tally.hourly[min(23, int((event.reported_at - today) // 3600))] += 1
                 if event.dispatched_at is not None and event.dispatched_at >= today:
                     tally.dispatched += 1
                 closed_today = (
@@ -101,11 +107,26 @@ class Accumulator:
 
     def result(self) -> dict[str, Kpi]:
         """KPIs keyed by 'district' and by street code."""
-        return {scope: tally.kpi() for scope, tally in self.tallies.items()}
+        return {
+            scope: tally.kpi(self.yesterday.get(scope, [])) for scope, tally in self.tallies.items()
+        }
 
 
-def compute(events: Iterable[Event], now: float) -> dict[str, Kpi]:
+def hourly(rows: Iterable[tuple[str, float]], start: float) -> dict[str, list[int]]:
+    """Counts per local hour of the day beginning at `start`, by street and for the district."""
+    counts: dict[str, list[int]] = {DISTRICT: [0] * 24}
+    for street, reported_at in rows:
+        hour = int((reported_at - start) // 3600)
+        if 0 <= hour < 24:
+            counts[DISTRICT][hour] += 1
+            counts.setdefault(street, [0] * 24)[hour] += 1
+    return counts
+
+
+def compute(
+    events: Iterable[Event], now: float, yesterday: dict[str, list[int]] | None = None
+) -> dict[str, Kpi]:
     """KPIs keyed by 'district' and by street code, in one go."""
-    accumulator = Accumulator(now)
+    accumulator = Accumulator(now, yesterday)
     accumulator.add(events)
     return accumulator.result()

@@ -113,6 +113,7 @@ class Hub:
         self.kpi_frames: dict[frozenset[str] | None, bytes] = {}
         self.kpi_dirty = True
         self.latest_kpis: dict[str, Kpi] = {}
+        self.yesterday: dict[str, list[int]] = {}  # arrivals per hour, from the store
         self.delivered = 0
 
     def load(self, events: Iterable[Event], alerts: Iterable[Alert], duty: Duty | None) -> None:
@@ -216,7 +217,11 @@ class Hub:
         version, units = self.reference.units_frame(client.streets)
         events = [e for e in self.events.values() if sees(e.street)]
         alerts = [a for a in self.alerts.values() if sees(a.street)]
-        latest = self.latest_kpis if self.latest_kpis else kpi.compute(self.events.values(), now)
+        latest = (
+            self.latest_kpis
+            if self.latest_kpis
+            else kpi.compute(self.events.values(), now, self.yesterday)
+        )
         kpis = self.kpis_for(client.streets, latest)
         snapshot = _encode(
             Snapshot(
@@ -255,7 +260,7 @@ class Hub:
         """Recompute KPIs a slice at a time, yielding to deliveries between slices; push them."""
         self.kpi_dirty = False
         events = list(self.events.values())
-        accumulator = kpi.Accumulator(now)
+        accumulator = kpi.Accumulator(now, self.yesterday)
         for start in range(0, len(events), slice_size):
             accumulator.add(events[start : start + slice_size])
             await asyncio.sleep(0)
@@ -379,7 +384,7 @@ class DispatchServer:
 
     async def _kpi_loop(self) -> None:
         assert self.hub is not None
-        last_day = kpi.day_start(self.clock.now())
+        last_day = 0.0
         pause = self.limits.kpi_interval
         while True:
             await asyncio.sleep(pause)
@@ -387,6 +392,11 @@ class DispatchServer:
             day = kpi.day_start(now)
             if self.hub.kpi_dirty or day != last_day:
                 started = time.perf_counter()
+                if day != last_day:
+                    # Yesterday's curve comes from the store: its early closed events have
+                    # left memory by tonight.
+                    rows = await asyncio.to_thread(self.store.arrivals, day - 86400, day)
+                    self.hub.yesterday = kpi.hourly(rows, day - 86400)
                 await self.hub.refresh_kpis(now)
                 last_day = day
                 # A recount over a very large day must not eat the loop: keep it under ~5 %

@@ -160,6 +160,8 @@ class Kpi(_Wire):
     overdue_now: int = 0
     open_now: int = 0
     avg_handling_minutes: float | None = None
+    hourly: list[int] = []  # events received in each local hour of today so far
+    hourly_yesterday: list[int] = []  # the same for yesterday's 24 hours
 
 
 class Street(_Wire):

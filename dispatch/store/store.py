@@ -381,6 +381,16 @@ class Store:
         duty = _duty_decoder.decode(duty_doc) if duty_doc else None
         return events, alerts, duty, next_event, next_alert
 
+    def arrivals(self, start: float, end: float) -> list[tuple[str, float]]:
+        """(street, reported_at) of every event reported in [start, end), pruned or not."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(EventRow.street, EventRow.reported_at).where(
+                    (EventRow.reported_at >= start) & (EventRow.reported_at < end)
+                )
+            )
+            return [(street, reported_at) for street, reported_at in rows]
+
     def event_history(self, event_id: int) -> list[LogRecord]:
         """Every log row of one event, oldest first (the audit trail)."""
         query = _LOG_RECORD.where(

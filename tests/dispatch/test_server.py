@@ -357,6 +357,10 @@ async def test_kpis_pushed(running_sqlite: Running) -> None:
     await c.command("report", report_args(running_sqlite))
     k = await c.until(lambda m: isinstance(m, Kpis), timeout=5)
     assert k.scopes["district"].received >= 1 and LINGHU in k.scopes
+    # Arrivals per hour: today's so far add up to today's received; yesterday has 24 hours.
+    district = k.scopes["district"]
+    assert sum(district.hourly) == district.received and len(district.hourly) <= 24
+    assert len(district.hourly_yesterday) == 24
     await c.ws.close()
 
 

@@ -155,3 +155,21 @@ def test_seq_follows_commit_order_with_concurrent_writers(db_url) -> None:
     assert [r.seq for r in stores[0].read_log(0, total + 10)] == list(range(1, total + 1))
     for s in stores:
         s.close()
+
+
+def test_arrivals_counts_every_event_in_the_window_pruned_or_not(fresh: Store) -> None:
+    from dispatch import kpi
+
+    start = 1_700_000_000.0
+    events = [
+        factories.make_event(1, reported_at=start - 1),  # the day before: outside
+        factories.make_event(2, reported_at=start + 10, status="closed"),
+        factories.make_event(3, reported_at=start + 3600 * 5 + 1, street="340803001"),
+        factories.make_event(4, reported_at=start + 86400),  # the next day: outside
+    ]
+    fresh.commit([change(e) for e in events])
+    rows = fresh.arrivals(start, start + 86400)
+    assert sorted(rows) == [("340803001", start + 3600 * 5 + 1), ("340803004", start + 10)]
+    counts = kpi.hourly(rows, start)
+    assert counts["district"][0] == 1 and counts["district"][5] == 1
+    assert sum(counts["district"]) == 2 and counts["340803001"][5] == 1
