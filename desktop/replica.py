@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from protocol.entities import Alert, Duty, Event, Kpi, Reference
 from protocol.messages import Delta, Kpis, ServerMessage, Snapshot, Units, Welcome
+from protocol.retention import prune_settled
 
 
 @dataclass(slots=True)
@@ -115,6 +116,16 @@ class Replica:
             return Changes(alerts={data.id}, new_alerts={data.id} if is_new else set())
         self.duty = data
         return Changes(duty=True)
+
+    def now(self) -> float:
+        """The district clock as last heard (KPI pushes carry it; 0 before the first)."""
+        return self.kpis_at
+
+    def prune(self, now: float) -> Changes:
+        """Forget what the backend has forgotten (the same retention rule); report removals."""
+        alerts_before = set(self.alerts)
+        gone = prune_settled(self.events, self.alerts, now)
+        return Changes(events=set(gone), alerts=alerts_before - set(self.alerts))
 
     def resume_point(self) -> tuple[str, int] | None:
         """(epoch, seq) to resume from, once a snapshot has been applied."""

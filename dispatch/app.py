@@ -182,6 +182,7 @@ def load_reference(store: Store) -> ReferenceData:
         departments=many("department", wire.Department),
         cameras=many("camera", wire.Camera),
         categories=many("category", wire.Category),
+        detections={k.code: k.name for k in CAMERA_KINDS},
     )
     return ReferenceData(reference, default_calendar(), CAMERA_KINDS)
 

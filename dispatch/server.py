@@ -31,7 +31,7 @@ from dispatch import kpi
 from dispatch.clock import Clock
 from dispatch.frames import delta_json, text_frame
 from dispatch.reference import ReferenceData
-from dispatch.state import KEEP_CLOSED_SECONDS, Actor, State, args_digest, prune_settled
+from dispatch.state import Actor, State, args_digest
 from dispatch.store.store import Store, User
 from dispatch.writer import Answer, Published, Request, Writer
 from protocol.codec import ProtocolError, convert, decode_client
@@ -49,6 +49,7 @@ from protocol.messages import (
     Snapshot,
     Welcome,
 )
+from protocol.retention import KEEP_CLOSED_SECONDS, prune_settled
 
 log = logging.getLogger("dispatch.server")
 _TOO_SLOW = "too slow: reconnect and resume"

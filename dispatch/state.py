@@ -34,13 +34,12 @@ from protocol.entities import (
     Person,
     Role,
 )
+from protocol.retention import prune_settled
 
 Entity = Event | Alert | Duty
 EntityKind = Literal["event", "alert", "duty"]
 # Repeated detections of one camera and kind within this window are one alert.
 ALERT_BURST_WINDOW = 120.0
-# Closed events stay in memory (and in snapshots) this long after their last change.
-KEEP_CLOSED_SECONDS = 36 * 3600.0
 # After an automatic escalation the next level has this long before it escalates again.
 _ESCALATION_GRACE = CategoryLimit(amount=4, unit="hour")
 _STAGE_OF_STATUS = {
@@ -169,7 +168,9 @@ class State:
 
     def prune(self, now: float) -> int:
         """Forget closed events and settled alerts older than the keep window."""
-        return prune_settled(self.events, self.alerts, now)
+        before = len(self.events) + len(self.alerts)
+        prune_settled(self.events, self.alerts, now)
+        return before - len(self.events) - len(self.alerts)
 
     # ---- helpers ---------------------------------------------------------------------------
 
@@ -531,20 +532,3 @@ class State:
             assert isinstance(args, c.Instruct)
             return self.instruct(actor, args, now)
         raise WorkflowError("unknown_op", f"unknown op {op!r}")
-
-
-def prune_settled(events: dict[int, Event], alerts: dict[int, Alert], now: float) -> int:
-    """Drop closed events and settled alerts older than the keep window; return how many.
-
-    One rule for the writer's state and the loop's read model, so both forget the same things.
-    """
-    horizon = now - KEEP_CLOSED_SECONDS
-    old_events = [
-        i for i, e in events.items() if e.status in FINAL_STATUSES and e.updated_at < horizon
-    ]
-    for i in old_events:
-        del events[i]
-    old_alerts = [i for i, a in alerts.items() if a.status != "new" and a.last_at < horizon]
-    for i in old_alerts:
-        del alerts[i]
-    return len(old_events) + len(old_alerts)

@@ -247,3 +247,4 @@ class Reference(_Wire):
     departments: list[Department]
     cameras: list[Camera]
     categories: list[Category]
+    detections: dict[str, str] = {}  # AI detection kind -> its name

@@ -1,0 +1,30 @@
+"""How long settled entities stay in the live state, on the backend and in every replica.
+
+One rule on both sides: the backend stops sending what it forgot, so a client that kept it
+would grow without bound and show cases the server no longer has.
+"""
+
+from __future__ import annotations
+
+from protocol.entities import Alert, Event
+
+FINAL_STATUSES = frozenset({"rejected", "closed", "evaluated"})
+# Closed events stay in memory (and in snapshots) this long after their last change.
+KEEP_CLOSED_SECONDS = 36 * 3600.0
+
+
+def prune_settled(events: dict[int, Event], alerts: dict[int, Alert], now: float) -> list[int]:
+    """Drop closed events and settled alerts older than the keep window; return the event ids.
+
+    Alerts dropped are not listed: a caller that needs them compares before and after.
+    """
+    horizon = now - KEEP_CLOSED_SECONDS
+    old_events = [
+        i for i, e in events.items() if e.status in FINAL_STATUSES and e.updated_at < horizon
+    ]
+    for i in old_events:
+        del events[i]
+    old_alerts = [i for i, a in alerts.items() if a.status != "new" and a.last_at < horizon]
+    for i in old_alerts:
+        del alerts[i]
+    return old_events
