@@ -7,14 +7,21 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QAbstractTableModel,
+    QCoreApplication,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
 from PySide6.QtGui import QColor
 
 from desktop.replica import Changes, Replica
-from protocol.entities import Event
+from protocol.entities import Alert, Event
 
 OPEN = frozenset({"reported", "accepted", "dispatched", "handling", "handled", "verified"})
-SortKey = tuple[int, float, int]
+SortKey = tuple[float, ...]
 Index = QModelIndex | QPersistentModelIndex
 
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
@@ -30,17 +37,16 @@ def sort_key(event: Event) -> SortKey:
     return (event.priority, -event.reported_at, -event.id)
 
 
-class EventQueueModel(QAbstractTableModel):
-    """Open events, urgent and newest first, filtered by street and status.
+class _SortedRows(QAbstractTableModel):
+    """Rows of replica entities in a sort order, updated in batches once per frame.
 
-    `apply(changes)` is called once per frame: rows that kept their place get one
+    `apply(ids)` brings the rows for these ids up to date: rows that kept their place get one
     dataChanged per contiguous run, moved/new/removed rows are removed and inserted in
-    contiguous blocks; a snapshot resets the model.
+    contiguous blocks; `rebuild` resets the model (a snapshot, a new filter).
     """
 
-    COLUMNS = ("priority", "source", "category", "grid", "status", "deadline")
+    COLUMNS: tuple[str, ...] = ()
     ID_ROLE = _USER + 1
-    DEADLINE_ROLE = _USER + 2
 
     def __init__(self, replica: Replica, parent: Any = None) -> None:
         super().__init__(parent)
@@ -48,6 +54,99 @@ class EventQueueModel(QAbstractTableModel):
         self._ids: list[int] = []
         self._keys: list[SortKey] = []
         self._streets: frozenset[str] | None = None
+
+    # what subclasses define
+    def _source(self) -> dict[int, Any]:
+        raise NotImplementedError
+
+    def _key(self, entity: Any) -> SortKey:
+        raise NotImplementedError
+
+    def _visible(self, entity: Any) -> bool:
+        raise NotImplementedError
+
+    def _prepare(self) -> None:
+        """Refresh lookups (names) before a rebuild."""
+
+    def rebuild(self) -> None:
+        """Reset the rows from the replica."""
+        self.beginResetModel()
+        self._prepare()
+        rows = sorted((self._key(e), e.id) for e in self._source().values() if self._visible(e))
+        self._keys = [k for k, _ in rows]
+        self._ids = [i for _, i in rows]
+        self.endResetModel()
+
+    def apply_ids(self, ids: Iterable[int]) -> None:
+        """Bring the rows of these entity ids up to date with the replica."""
+        source = self._source()
+        row_of = {entity_id: row for row, entity_id in enumerate(self._ids)}
+        in_place: list[int] = []
+        to_remove: list[int] = []
+        to_insert: list[tuple[SortKey, int]] = []
+        for entity_id in ids:
+            entity = source.get(entity_id)
+            row = row_of.get(entity_id)
+            visible = entity is not None and self._visible(entity)
+            key = self._key(entity) if visible else ()
+            if row is not None:
+                if visible and key == self._keys[row]:
+                    in_place.append(row)
+                    continue
+                to_remove.append(row)
+            if visible:
+                to_insert.append((key, entity_id))
+        last_column = max(0, self.columnCount() - 1)
+        for start, end in _runs(sorted(in_place)):
+            self.dataChanged.emit(self.index(start, 0), self.index(end, last_column))
+        for start, end in reversed(_runs(sorted(to_remove))):
+            self.beginRemoveRows(QModelIndex(), start, end)
+            del self._ids[start : end + 1]
+            del self._keys[start : end + 1]
+            self.endRemoveRows()
+        to_insert.sort()
+        block: list[tuple[SortKey, int]] = []
+        block_at = -1
+        for key, entity_id in to_insert:
+            at = bisect.bisect_left(self._keys, key)
+            if block and at != block_at:
+                self._insert_block(block_at, block)
+                block = []
+                at = bisect.bisect_left(self._keys, key)
+            if not block:
+                block_at = at
+            block.append((key, entity_id))
+        if block:
+            self._insert_block(block_at, block)
+
+    def _insert_block(self, at: int, block: list[tuple[SortKey, int]]) -> None:
+        self.beginInsertRows(QModelIndex(), at, at + len(block) - 1)
+        self._keys[at:at] = [k for k, _ in block]
+        self._ids[at:at] = [i for _, i in block]
+        self.endInsertRows()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        """Rows: visible entities."""
+        return 0 if parent.isValid() else len(self._ids)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        """Columns: COLUMNS."""
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def id_at(self, row: int) -> int | None:
+        """The entity id shown in a row."""
+        return self._ids[row] if 0 <= row < len(self._ids) else None
+
+
+class EventQueueModel(_SortedRows):
+    """Open events, urgent and newest first, filtered by street and status."""
+
+    COLUMNS = ("priority", "source", "category", "grid", "status", "deadline")
+    DEADLINE_ROLE = _USER + 2
+    PRIORITY_ROLE = _USER + 3
+
+    def __init__(self, replica: Replica, parent: Any = None) -> None:
+        super().__init__(replica, parent)
         self._statuses: frozenset[str] = OPEN
         self._names: dict[str, str] = {}
         self.headers = {
@@ -59,98 +158,42 @@ class EventQueueModel(QAbstractTableModel):
             "deadline": self.tr("剩余时限"),
         }
 
-    # ---- filtering -------------------------------------------------------------------------
-
     def set_filter(
         self, streets: Iterable[str] | None = None, statuses: Iterable[str] | None = None
     ) -> None:
         """Show only these streets (None: all) and statuses (None: the open ones)."""
         self._streets = frozenset(streets) if streets is not None else None
         self._statuses = frozenset(statuses) if statuses is not None else OPEN
-        self._rebuild()
+        self.rebuild()
 
-    def _visible(self, event: Event) -> bool:
-        return event.status in self._statuses and (
-            self._streets is None or event.street in self._streets
+    def _source(self) -> dict[int, Any]:
+        return self.replica.events
+
+    def _key(self, entity: Any) -> SortKey:
+        return sort_key(entity)
+
+    def _visible(self, entity: Any) -> bool:
+        return entity.status in self._statuses and (
+            self._streets is None or entity.street in self._streets
         )
 
-    def _rebuild(self) -> None:
-        self.beginResetModel()
-        rows = sorted((sort_key(e), e.id) for e in self.replica.events.values() if self._visible(e))
-        self._keys = [k for k, _ in rows]
-        self._ids = [i for _, i in rows]
+    def _prepare(self) -> None:
         if self.replica.units is not None:
             self._names = {c.code: c.name for c in self.replica.units.categories}
             self._names.update({g.code: g.name for g in self.replica.units.grids})
-        self.endResetModel()
-
-    # ---- batched updates -------------------------------------------------------------------
 
     def apply(self, changes: Changes) -> None:
         """Bring the rows up to date with the replica after a frame's changes."""
         if changes.reset or changes.units:
-            self._rebuild()
-            return
-        if not changes.events:
-            return
-        row_of = {event_id: row for row, event_id in enumerate(self._ids)}
-        in_place: list[int] = []
-        to_remove: list[int] = []
-        to_insert: list[tuple[SortKey, int]] = []
-        for event_id in changes.events:
-            event = self.replica.events.get(event_id)
-            row = row_of.get(event_id)
-            visible = event is not None and self._visible(event)
-            if row is not None:
-                if visible and event is not None and sort_key(event) == self._keys[row]:
-                    in_place.append(row)
-                    continue
-                to_remove.append(row)
-            if visible and event is not None:
-                to_insert.append((sort_key(event), event_id))
-        for start, end in _runs(sorted(in_place)):
-            self.dataChanged.emit(self.index(start, 0), self.index(end, len(self.COLUMNS) - 1))
-        for start, end in reversed(_runs(sorted(to_remove))):
-            self.beginRemoveRows(QModelIndex(), start, end)
-            del self._ids[start : end + 1]
-            del self._keys[start : end + 1]
-            self.endRemoveRows()
-        to_insert.sort()
-        block: list[tuple[SortKey, int]] = []
-        block_at = -1
-        for key, event_id in to_insert:
-            at = bisect.bisect_left(self._keys, key)
-            if block and at != block_at:
-                self._insert_block(block_at, block)
-                block = []
-                at = bisect.bisect_left(self._keys, key)
-            if not block:
-                block_at = at
-            block.append((key, event_id))
-        if block:
-            self._insert_block(block_at, block)
-
-    def _insert_block(self, at: int, block: list[tuple[SortKey, int]]) -> None:
-        self.beginInsertRows(QModelIndex(), at, at + len(block) - 1)
-        self._keys[at:at] = [k for k, _ in block]
-        self._ids[at:at] = [i for _, i in block]
-        self.endInsertRows()
+            self.rebuild()
+        elif changes.events:
+            self.apply_ids(changes.events)
 
     def tick(self) -> None:
         """Repaint the countdown column (once a second)."""
         if self._ids:
             column = self.COLUMNS.index("deadline")
             self.dataChanged.emit(self.index(0, column), self.index(len(self._ids) - 1, column))
-
-    # ---- the model interface ---------------------------------------------------------------
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        """Rows: visible events."""
-        return 0 if parent.isValid() else len(self._ids)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        """Columns: COLUMNS."""
-        return 0 if parent.isValid() else len(self.COLUMNS)
 
     def headerData(
         self,
@@ -168,7 +211,7 @@ class EventQueueModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = _DISPLAY) -> Any:
-        """Cell text, countdown colours, and the event id / deadline for views."""
+        """Cell text, countdown and priority colours, and the event id / deadline for views."""
         if not index.isValid() or not 0 <= index.row() < len(self._ids):
             return None
         event = self.replica.events.get(self._ids[index.row()])
@@ -178,27 +221,33 @@ class EventQueueModel(QAbstractTableModel):
         column = self.COLUMNS[index.column()]
         if role == _DISPLAY:
             return self._text(event, column)
-        if role == _FOREGROUND and column == "deadline":
-            return _deadline_colour(event)
+        if role == _FOREGROUND:
+            if column == "deadline":
+                return _deadline_colour(event)
+            if column == "priority":
+                return PRIORITY_COLOURS.get(event.priority)
+            return None
         if role == self.ID_ROLE:
             return event.id
         if role == self.DEADLINE_ROLE:
             return event.deadline
-        if role == _ALIGN and column in ("priority", "deadline"):
+        if role == self.PRIORITY_ROLE:
+            return event.priority
+        if role == _ALIGN and column in ("priority", "deadline", "source"):
             return int(Qt.AlignmentFlag.AlignCenter)
         return None
 
     def _text(self, event: Event, column: str) -> str:
         if column == "priority":
-            return PRIORITY_TEXT.get(event.priority, str(event.priority))
+            return text(PRIORITY_TEXT, event.priority)
         if column == "source":
-            return SOURCE_TEXT.get(event.source, event.source)
+            return text(SOURCE_TEXT, event.source)
         if column == "category":
             return self._names.get(event.category, event.category)
         if column == "grid":
             return self._names.get(event.grid, event.grid)
         if column == "status":
-            return STATUS_TEXT.get(event.status, event.status)
+            return text(STATUS_TEXT, event.status)
         return countdown(event.deadline)
 
     def event_at(self, row: int) -> Event | None:
@@ -206,26 +255,156 @@ class EventQueueModel(QAbstractTableModel):
         return self.replica.events.get(self._ids[row]) if 0 <= row < len(self._ids) else None
 
 
-PRIORITY_TEXT = {1: "特急", 2: "紧急", 3: "一般", 4: "较低"}
-SOURCE_TEXT = {
-    "hotline": "12345",
-    "patrol": "巡查",
-    "citizen": "随手拍",
-    "camera": "视频",
-    "sensor": "感知",
-    "assigned": "交办",
+class AlertFeedModel(_SortedRows):
+    """Camera alerts, newest burst first; one row per alert (a burst carries its count).
+
+    One column; a delegate paints the card from the roles below.
+    """
+
+    COLUMNS = ("alert",)
+    CAMERA_ROLE = _USER + 2
+    KIND_ROLE = _USER + 3
+    SCORE_ROLE = _USER + 4
+    TIME_ROLE = _USER + 5
+    COUNT_ROLE = _USER + 6
+    STATUS_ROLE = _USER + 7
+    SNAPSHOT_ROLE = _USER + 8
+    THUMBNAIL_ROLE = _USER + 9
+    PLACE_ROLE = _USER + 10
+
+    def __init__(self, replica: Replica, parent: Any = None) -> None:
+        super().__init__(replica, parent)
+        self._show_settled = False
+        self._kinds: dict[str, str] = {}
+        self._grids: dict[str, str] = {}
+        self.thumbnails: dict[int, Any] = {}  # alert id -> QPixmap, filled by a loader
+
+    def set_filter(self, streets: Iterable[str] | None = None, settled: bool = False) -> None:
+        """Show only these streets (None: all); settled (confirmed/dismissed) ones if asked."""
+        self._streets = frozenset(streets) if streets is not None else None
+        self._show_settled = settled
+        self.rebuild()
+
+    def _source(self) -> dict[int, Any]:
+        return self.replica.alerts
+
+    def _key(self, entity: Any) -> SortKey:
+        return (-entity.last_at, -entity.id)
+
+    def _visible(self, entity: Any) -> bool:
+        return (self._show_settled or entity.status == "new") and (
+            self._streets is None or entity.street in self._streets
+        )
+
+    def _prepare(self) -> None:
+        if self.replica.units is not None:
+            self._kinds = dict(self.replica.units.detections)
+            self._grids = {g.code: g.name for g in self.replica.units.grids}
+
+    def apply(self, changes: Changes) -> None:
+        """Bring the rows up to date with the replica after a frame's changes."""
+        if changes.reset or changes.units:
+            self.rebuild()
+        elif changes.alerts:
+            self.apply_ids(changes.alerts)
+
+    def thumbnail_ready(self, alert_id: int, pixmap: Any) -> None:
+        """A loader fetched an alert's snapshot: keep it and repaint its row."""
+        self.thumbnails[alert_id] = pixmap
+        try:
+            row = self._ids.index(alert_id)
+        except ValueError:
+            return
+        self.dataChanged.emit(self.index(row, 0), self.index(row, 0))
+
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        """The card's fields by role."""
+        if not index.isValid() or not 0 <= index.row() < len(self._ids):
+            return None
+        alert = self.replica.alerts.get(self._ids[index.row()])
+        if alert is None:
+            return None
+        role = int(role)
+        if role == _DISPLAY:
+            return f"{alert.camera_name} {self.kind_name(alert)}"
+        if role == self.ID_ROLE:
+            return alert.id
+        if role == self.CAMERA_ROLE:
+            return alert.camera_name
+        if role == self.KIND_ROLE:
+            return self.kind_name(alert)
+        if role == self.SCORE_ROLE:
+            return alert.score
+        if role == self.TIME_ROLE:
+            return alert.last_at
+        if role == self.COUNT_ROLE:
+            return alert.count
+        if role == self.STATUS_ROLE:
+            return alert.status
+        if role == self.SNAPSHOT_ROLE:
+            return alert.snapshot
+        if role == self.THUMBNAIL_ROLE:
+            return self.thumbnails.get(alert.id)
+        if role == self.PLACE_ROLE:
+            return self._grids.get(alert.grid, alert.grid)
+        return None
+
+    def kind_name(self, alert: Alert) -> str:
+        """The detection kind's name (the code when the reference does not know it)."""
+        return self._kinds.get(alert.detection, alert.detection)
+
+    def alert_at(self, row: int) -> Alert | None:
+        """The alert shown in a row."""
+        return self.replica.alerts.get(self._ids[row]) if 0 <= row < len(self._ids) else None
+
+    def forget_thumbnails(self) -> None:
+        """Drop thumbnails of alerts no longer shown (bounded memory over a day)."""
+        shown = set(self._ids[:200])
+        for alert_id in [i for i in self.thumbnails if i not in shown]:
+            del self.thumbnails[alert_id]
+
+
+# Texts are marked for lupdate here and translated when looked up (`text`), so a language
+# installed at start-up applies to them too.
+_T = "Texts"
+PRIORITY_TEXT: dict[Any, str] = {
+    1: QT_TRANSLATE_NOOP(_T, "特急"),
+    2: QT_TRANSLATE_NOOP(_T, "紧急"),
+    3: QT_TRANSLATE_NOOP(_T, "一般"),
+    4: QT_TRANSLATE_NOOP(_T, "较低"),
 }
-STATUS_TEXT = {
-    "reported": "待受理",
-    "accepted": "已受理",
-    "rejected": "不予受理",
-    "dispatched": "已派遣",
-    "handling": "处置中",
-    "handled": "已处置",
-    "verified": "已核查",
-    "closed": "已结案",
-    "evaluated": "已评价",
+PRIORITY_COLOURS = {1: QColor("#ff4d4f"), 2: QColor("#ffb300")}
+SOURCE_TEXT: dict[Any, str] = {
+    "hotline": QT_TRANSLATE_NOOP(_T, "12345"),
+    "patrol": QT_TRANSLATE_NOOP(_T, "巡查"),
+    "citizen": QT_TRANSLATE_NOOP(_T, "随手拍"),
+    "camera": QT_TRANSLATE_NOOP(_T, "视频"),
+    "sensor": QT_TRANSLATE_NOOP(_T, "感知"),
+    "assigned": QT_TRANSLATE_NOOP(_T, "交办"),
 }
+STATUS_TEXT: dict[Any, str] = {
+    "reported": QT_TRANSLATE_NOOP(_T, "待受理"),
+    "accepted": QT_TRANSLATE_NOOP(_T, "已受理"),
+    "rejected": QT_TRANSLATE_NOOP(_T, "不予受理"),
+    "dispatched": QT_TRANSLATE_NOOP(_T, "已派遣"),
+    "handling": QT_TRANSLATE_NOOP(_T, "处置中"),
+    "handled": QT_TRANSLATE_NOOP(_T, "已处置"),
+    "verified": QT_TRANSLATE_NOOP(_T, "已核查"),
+    "closed": QT_TRANSLATE_NOOP(_T, "已结案"),
+    "evaluated": QT_TRANSLATE_NOOP(_T, "已评价"),
+}
+LEVEL_TEXT: dict[Any, str] = {
+    "grid": QT_TRANSLATE_NOOP(_T, "网格"),
+    "community": QT_TRANSLATE_NOOP(_T, "社区"),
+    "street": QT_TRANSLATE_NOOP(_T, "街道"),
+    "district": QT_TRANSLATE_NOOP(_T, "区级"),
+}
+
+
+def text(table: dict[Any, str], key: Any) -> str:
+    """A table's text for a key, in the installed language (the key itself if unknown)."""
+    source = table.get(key)
+    return QCoreApplication.translate(_T, source) if source is not None else str(key)
 
 
 def countdown(deadline: float | None, now: float | None = None) -> str:
@@ -234,8 +413,8 @@ def countdown(deadline: float | None, now: float | None = None) -> str:
         return ""
     left = deadline - (time.time() if now is None else now)
     minutes = int(abs(left) // 60)
-    text = f"{minutes // 60}:{minutes % 60:02d}"
-    return f"超 {text}" if left < 0 else text
+    clock = f"{minutes // 60}:{minutes % 60:02d}"
+    return QCoreApplication.translate(_T, "超 %s") % clock if left < 0 else clock
 
 
 def _deadline_colour(event: Event) -> QColor | None:

@@ -40,23 +40,35 @@ class _OfflineMap(folium.Map):  # type: ignore[misc]
 
 
 _API = """
+<style>
+.tg-label { color: #d6e6ff; font-weight: bold; white-space: nowrap; font-size: %(label_px)dpx;
+            text-shadow: 0 0 3px #000, 0 0 6px #000; pointer-events: none; }
+.leaflet-tooltip { font-size: %(tooltip_px)dpx; }
+</style>
 <script>
-// Batches from Python: window.tg.apply({areas: [...], markers: [...], remove: [...]}).
+// Batches from Python: window.tg.apply({areas, markers, remove, labels, fit}); see apply_batch.
 window.addEventListener("load", function () {
   var map = %(map)s;
   var canvas = L.canvas({padding: 0.5});
   var areas = L.layerGroup().addTo(map);
   var areaById = {};
-  var cluster = L.markerClusterGroup({chunkedLoading: true, disableClusteringAtZoom: 16});
+  var statics = L.layerGroup().addTo(map);
+  var cluster = L.markerClusterGroup({chunkedLoading: true, disableClusteringAtZoom: 15,
+                                      maxClusterRadius: 40});
   cluster.addTo(map);
-  var markerById = {};
+  var markerById = {}, staticIds = {};
+  var labels = L.layerGroup().addTo(map);
   var pulses = L.layerGroup().addTo(map);
+  var clicks = 0;
   function styleOf(a) {
-    return {color: a.stroke || "#5b8def", weight: a.weight || 1, fillColor: a.fill || "#1f3b73",
-            fillOpacity: a.opacity === undefined ? 0.25 : a.opacity, renderer: canvas};
+    return {color: a.stroke || "#5b8def", weight: a.weight === undefined ? 1 : a.weight,
+            fill: a.fill !== null, fillColor: a.fill || "#1f3b73",
+            fillOpacity: a.opacity === undefined ? 0.25 : a.opacity,
+            dashArray: a.dash || null, interactive: a.interactive !== false, renderer: canvas};
   }
   window.tg = {
     applied: 0,
+    clicked: null,
     apply: function (batch) {
       (batch.areas || []).forEach(function (a) {
         var layer = areaById[a.id];
@@ -65,45 +77,72 @@ window.addEventListener("load", function () {
           layer = L.polygon(a.rings.map(function (r) { return r.map(function (p) {
             return [p[1], p[0]]; }); }), styleOf(a));
           if (a.label) { layer.bindTooltip(a.label, {sticky: true}); }
-          layer.on("click", function () {
-            window.tg.clicked = a.id; document.title = "area:" + a.id; });
+          if (a.interactive !== false) {
+            layer.on("click", function () {
+              clicks += 1; window.tg.clicked = a.id;
+              document.title = "area:" + clicks + ":" + a.id; });
+          }
           layer.addTo(areas); areaById[a.id] = layer;
         }
       });
       var added = [];
       (batch.markers || []).forEach(function (m) {
         var marker = markerById[m.id];
-        var style = {radius: m.radius || 6, color: m.color || "#ffffff", weight: 1,
-                     fillColor: m.color || "#ffb300", fillOpacity: 0.9, renderer: canvas};
+        var style = {radius: m.radius || 6, color: m.stroke || m.color || "#ffffff",
+                     weight: m.weight === undefined ? 1 : m.weight,
+                     fillColor: m.color || "#ffb300", fillOpacity: m.opacity || 0.9,
+                     interactive: m.interactive !== false, renderer: canvas};
         if (marker) { marker.setLatLng([m.lat, m.lon]); marker.setStyle(style); }
         else {
           marker = L.circleMarker([m.lat, m.lon], style);
           if (m.label) { marker.bindTooltip(m.label); }
-          markerById[m.id] = marker; added.push(marker);
+          markerById[m.id] = marker;
+          if (m.static) { statics.addLayer(marker); staticIds[m.id] = true; }
+          else { added.push(marker); }
         }
         if (m.pulse) {
-          var ring = L.circleMarker([m.lat, m.lon], {radius: 8, color: "#ff4d4f", weight: 3,
-                                                     fill: false, renderer: canvas});
+          var ring = L.circleMarker([m.lat, m.lon], {radius: 8, color: "#ff4d4f", weight: 4,
+                                                     fill: false, interactive: false,
+                                                     renderer: canvas});
           ring.addTo(pulses);
-          var r = 8, step = function () {
-            r += 2; ring.setRadius(r); ring.setStyle({opacity: Math.max(0, 1 - r / 40)});
-            if (r < 40) { setTimeout(step, 50); } else { pulses.removeLayer(ring); }
+          var r = 8, rounds = 0, step = function () {
+            r += 2; ring.setRadius(r); ring.setStyle({opacity: Math.max(0, 1 - r / 48)});
+            if (r >= 48) { r = 8; rounds += 1; }
+            if (rounds < 3) { setTimeout(step, 50); } else { pulses.removeLayer(ring); }
           };
           step();
         }
       });
       if (added.length) { cluster.addLayers(added); }
-      var gone = (batch.remove || []).map(function (id) {
-        var marker = markerById[id]; delete markerById[id]; return marker; })
-        .filter(function (m) { return m; });
+      var gone = [];
+      (batch.remove || []).forEach(function (id) {
+        var marker = markerById[id]; if (!marker) { return; }
+        delete markerById[id];
+        if (staticIds[id]) { delete staticIds[id]; statics.removeLayer(marker); }
+        else { gone.push(marker); }
+      });
       if (gone.length) { cluster.removeLayers(gone); }
+      (batch.labels || []).forEach(function (l) {
+        L.marker([l.lat, l.lon], {interactive: false, keyboard: false,
+          icon: L.divIcon({className: "tg-label", html: l.text, iconSize: null})}).addTo(labels);
+      });
       if (batch.fit) { map.fitBounds(batch.fit.map(function (p) { return [p[1], p[0]]; })); }
       window.tg.applied += 1;
       return window.tg.counts();
     },
     counts: function () {
       return {areas: Object.keys(areaById).length, markers: Object.keys(markerById).length,
-              applied: window.tg.applied};
+              statics: Object.keys(staticIds).length, clustered: cluster.getLayers().length,
+              labels: labels.getLayers().length, applied: window.tg.applied};
+    },
+    marker: function (id) {
+      var m = markerById[id]; if (!m) { return null; }
+      return {lat: m.getLatLng().lat, lon: m.getLatLng().lng, color: m.options.fillColor,
+              radius: m.options.radius};
+    },
+    area: function (id) {
+      var a = areaById[id]; if (!a) { return null; }
+      return {fill: a.options.fillColor, opacity: a.options.fillOpacity};
     },
     focus: function (bounds) {
       map.flyToBounds(bounds.map(function (p) { return [p[1], p[0]]; }), {duration: 1.0});
@@ -162,6 +201,7 @@ class GridMap(QWebEngineView):
         zoom: int = 12,
         tile_url: str | None = None,
         parent: QWidget | None = None,
+        label_px: int = 16,
     ) -> None:
         super().__init__(parent)
         self._folder = Path(tempfile.mkdtemp(prefix="tongguan-map-"))
@@ -172,7 +212,7 @@ class GridMap(QWebEngineView):
         self.is_ready = False
         self._queue: list[dict[str, Any]] = []
         self.page().titleChanged.connect(self._title)
-        page = self._build(centre, zoom, tile_url)
+        page = self._build(centre, zoom, tile_url, label_px)
         self.load(QUrl.fromLocalFile(str(page)))
 
     @property
@@ -180,7 +220,9 @@ class GridMap(QWebEngineView):
         """URLs the page tried to fetch from outside (should stay empty)."""
         return list(self._interceptor.blocked)
 
-    def _build(self, centre: tuple[float, float], zoom: int, tile_url: str | None) -> Path:
+    def _build(
+        self, centre: tuple[float, float], zoom: int, tile_url: str | None, label_px: int
+    ) -> Path:
         lon, lat = centre
         fmap = _OfflineMap(
             location=[lat, lon],
@@ -197,7 +239,11 @@ class GridMap(QWebEngineView):
         fmap.get_root().html.add_child(
             folium.Element("<style>html,body,.folium-map{background:#0b1a2e;}</style>")
         )
-        fmap.get_root().html.add_child(folium.Element(_API % {"map": fmap.get_name()}))
+        fmap.get_root().html.add_child(
+            folium.Element(
+                _API % {"map": fmap.get_name(), "label_px": label_px, "tooltip_px": label_px - 2}
+            )
+        )
         path = self._folder / "map.html"
         fmap.save(str(path))
         return path
@@ -210,11 +256,17 @@ class GridMap(QWebEngineView):
                 self.apply_batch(batch)
             self.ready.emit()
         elif title.startswith("area:"):
-            self.areaClicked.emit(title[5:])
+            # "area:<click counter>:<id>": the counter makes a second click change the title.
+            self.areaClicked.emit(title.split(":", 2)[2])
 
     def apply_batch(self, batch: dict[str, Any]) -> None:
-        """Send one batch: {areas: [{id, rings, fill, stroke, opacity, label}], markers:
-        [{id, lon, lat, color, radius, label, pulse}], remove: [ids], fit: [[lon,lat],..]}."""
+        """Send one batch of plain data (JSON-able), applied in the page in one go.
+
+        areas: [{id, rings, fill (None: outline only), stroke, weight, opacity, dash, label,
+        interactive}] (a known id only restyles); markers: [{id, lon, lat, color, stroke,
+        radius, label, pulse, static (outside clustering), interactive}]; remove: [marker
+        ids]; labels: [{lon, lat, text}]; fit: [[lon, lat], [lon, lat]].
+        """
         if not self.is_ready:
             self._queue.append(batch)
             return

@@ -1,0 +1,262 @@
+"""Turns the replica into the grid map's batches: units once, then only what changed.
+
+Qt-free: it produces plain dicts for `GridMap.apply_batch`. Grids are shaded by their open
+and overdue load; open events are markers coloured by priority and status; a new urgent
+event pulses; closed events leave the map.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from desktop.replica import Changes, Replica
+from protocol.entities import Event, Reference
+
+OPEN = frozenset({"reported", "accepted", "dispatched", "handling", "handled", "verified"})
+URGENT = 1  # priority 特急: pulses on the map, sounds, pauses the tour
+
+PRIORITY_COLOURS = {1: "#ff4d4f", 2: "#ffb300", 3: "#40a9ff", 4: "#8c9db5"}
+_WAITING = frozenset({"reported", "accepted"})  # not yet dispatched: a white rim
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """A grid's open and overdue events."""
+
+    open: int = 0
+    overdue: int = 0
+
+
+def load_style(load: Load) -> tuple[str, float]:
+    """Fill colour and opacity for a grid's load: calm blue to amber to red."""
+    if load.overdue >= 3:
+        return "#cf1322", 0.55
+    if load.overdue:
+        return "#d46b08", 0.5
+    if load.open >= 6:
+        return "#1d62d8", 0.55
+    if load.open >= 3:
+        return "#1a4fa8", 0.45
+    if load.open:
+        return "#173e80", 0.38
+    return "#10284d", 0.25
+
+
+def bounds(rings: Iterable[list[list[float]]]) -> list[list[float]]:
+    """[[min lon, min lat], [max lon, max lat]] of some rings."""
+    points = [p for ring in rings for p in ring]
+    lons = [p[0] for p in points]
+    lats = [p[1] for p in points]
+    return [[min(lons), min(lats)], [max(lons), max(lats)]]
+
+
+class MapFeed:
+    """Keeps per-grid load and the markers on the map; answers with batches."""
+
+    def __init__(self, replica: Replica) -> None:
+        self.replica = replica
+        self._loads: dict[str, Load] = {}
+        self._placed: dict[int, tuple[str, bool, bool]] = {}  # event -> (grid, open, overdue)
+        self._grid_names: dict[str, str] = {}
+        self._category_names: dict[str, str] = {}
+        self.street_bounds: dict[str, list[list[float]]] = {}
+        self.district_bounds: list[list[float]] = []
+
+    # ---- whole state -----------------------------------------------------------------------
+
+    def full(self, now: float) -> dict[str, Any]:
+        """Everything: units (first time), every open event, every grid's shade."""
+        units = self.replica.units
+        batch: dict[str, Any] = {"areas": [], "markers": [], "remove": [], "labels": []}
+        if units is None:
+            return batch
+        batch.update(self._units(units))
+        # Forget what was placed before (a snapshot replaces the state): remove old markers.
+        batch["remove"] = [f"e{i}" for i in self._placed if i not in self.replica.events]
+        self._placed = {}
+        self._loads = {}
+        markers: list[dict[str, Any]] = batch["markers"]
+        for event in self.replica.events.values():
+            marker = self._place(event, now, pulse=False)
+            if marker is not None:
+                markers.append(marker)
+        batch["areas"].extend(self._grid_styles(g.code for g in units.grids))
+        return batch
+
+    def _units(self, units: Reference) -> dict[str, Any]:
+        self._grid_names = {g.code: g.name for g in units.grids}
+        self._category_names = {c.code: c.name for c in units.categories}
+        self.street_bounds = {s.code: bounds(s.polygon) for s in units.streets}
+        self.district_bounds = bounds(units.outline) if units.outline else []
+        areas: list[dict[str, Any]] = []
+        for grid in units.grids:
+            fill, opacity = load_style(Load())
+            label = f"{grid.name}"
+            if grid.worker:
+                label += f"<br>{grid.worker}"
+            areas.append(
+                {
+                    "id": grid.code,
+                    "rings": grid.polygon,
+                    "fill": fill,
+                    "opacity": opacity,
+                    "stroke": "#2b4a78",
+                    "weight": 0.6,
+                    "label": label,
+                }
+            )
+        for community in units.communities:
+            areas.append(
+                {
+                    "id": community.code,
+                    "rings": community.polygon,
+                    "fill": None,
+                    "stroke": "#4f78b0",
+                    "weight": 1,
+                    "dash": "4 4",
+                    "interactive": False,
+                }
+            )
+        for street in units.streets:
+            areas.append(
+                {
+                    "id": street.code,
+                    "rings": street.polygon,
+                    "fill": None,
+                    "stroke": "#7fb2ff",
+                    "weight": 2.5,
+                    "interactive": False,
+                }
+            )
+        if units.outline:
+            areas.append(
+                {
+                    "id": units.district,
+                    "rings": units.outline,
+                    "fill": None,
+                    "stroke": "#a8cbff",
+                    "weight": 4,
+                    "interactive": False,
+                }
+            )
+        cameras = [
+            {
+                "id": f"c{camera.code}",
+                "lon": camera.lon,
+                "lat": camera.lat,
+                "color": "#6b7c93",
+                "stroke": "#6b7c93",
+                "radius": 2,
+                "weight": 0,
+                "opacity": 0.7,
+                "static": True,
+                "interactive": False,
+            }
+            for camera in units.cameras
+        ]
+        labels = [{"lon": s.centre[0], "lat": s.centre[1], "text": s.name} for s in units.streets]
+        return {
+            "areas": areas,
+            "markers": cameras,
+            "labels": labels,
+            "fit": self.district_bounds or None,
+        }
+
+    # ---- changes ---------------------------------------------------------------------------
+
+    def update(self, changes: Changes, now: float) -> dict[str, Any] | None:
+        """The batch for a frame's changes (None when the map has nothing to redraw)."""
+        if changes.reset or changes.units:
+            return self.full(now)
+        if not changes.events:
+            return None
+        markers: list[dict[str, Any]] = []
+        remove: list[str] = []
+        touched: set[str] = set()
+        for event_id in changes.events:
+            before = self._placed.get(event_id)
+            if before is not None:
+                touched.add(before[0])
+            event = self.replica.events.get(event_id)
+            if event is None:
+                if before is not None:
+                    self._unplace(event_id)
+                    remove.append(f"e{event_id}")
+                continue
+            touched.add(event.grid)
+            was_open = before is not None and before[1]
+            marker = self._place(event, now, pulse=event_id in changes.new_events)
+            if marker is not None:
+                markers.append(marker)
+            elif was_open:
+                remove.append(f"e{event_id}")
+        areas = self._grid_styles(touched)
+        if not (markers or remove or areas):
+            return None
+        return {"markers": markers, "remove": remove, "areas": areas}
+
+    def refresh_overdue(self, now: float) -> dict[str, Any] | None:
+        """Re-judge open events whose deadline passed since they were placed (once a minute)."""
+        changed = {
+            i
+            for i, (_grid, is_open, overdue) in self._placed.items()
+            if is_open and not overdue and _is_overdue(self.replica.events.get(i), now)
+        }
+        if not changed:
+            return None
+        return self.update(Changes(events=changed), now)
+
+    def _place(self, event: Event, now: float, pulse: bool) -> dict[str, Any] | None:
+        """Account for an event's load and return its marker (None: not on the map)."""
+        if event.id in self._placed:
+            self._unplace(event.id)
+        is_open = event.status in OPEN
+        overdue = is_open and _is_overdue(event, now)
+        self._placed[event.id] = (event.grid, is_open, overdue)
+        load = self._loads.get(event.grid, Load())
+        self._loads[event.grid] = Load(load.open + is_open, load.overdue + overdue)
+        if not is_open:
+            return None
+        marker: dict[str, Any] = {
+            "id": f"e{event.id}",
+            "lon": event.lon,
+            "lat": event.lat,
+            "color": PRIORITY_COLOURS.get(event.priority, "#40a9ff"),
+            "stroke": "#ff4d4f"
+            if overdue
+            else ("#ffffff" if event.status in _WAITING else "#0b1a2e"),
+            "weight": 2 if overdue or event.status in _WAITING else 1,
+            "radius": 8 if event.priority <= 2 else 6,
+            "label": f"{event.code} {event.title}",
+        }
+        if pulse and event.priority <= URGENT:
+            marker["pulse"] = True
+        return marker
+
+    def _unplace(self, event_id: int) -> None:
+        grid, is_open, overdue = self._placed.pop(event_id)
+        load = self._loads.get(grid, Load())
+        self._loads[grid] = Load(load.open - is_open, load.overdue - overdue)
+
+    def _grid_styles(self, grids: Iterable[str]) -> list[dict[str, Any]]:
+        styles = []
+        for grid in grids:
+            if grid not in self._grid_names:
+                continue
+            fill, opacity = load_style(self._loads.get(grid, Load()))
+            styles.append(
+                {"id": grid, "fill": fill, "opacity": opacity, "stroke": "#2b4a78", "weight": 0.6}
+            )
+        return styles
+
+    def load_of(self, grid: str) -> Load:
+        """A grid's current load."""
+        return self._loads.get(grid, Load())
+
+
+def _is_overdue(event: Event | None, now: float) -> bool:
+    if event is None or event.status not in OPEN:
+        return False
+    return event.overdue or (event.due_at is not None and event.due_at < now)
