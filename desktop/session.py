@@ -69,11 +69,12 @@ class Session:
         on_status: Callable[[Status], None] | None = None,
         client: str = "tongguan-desktop",
         max_backoff: float = 5.0,
+        replica: Replica | None = None,
     ) -> None:
         self.url = url
         self._token = token  # kept private: never logged, never in a URL
         self.client = client
-        self.replica = Replica()
+        self.replica = replica if replica is not None else Replica()
         self.on_changes = on_changes
         self.on_status = on_status
         self.max_backoff = max_backoff

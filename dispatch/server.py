@@ -67,6 +67,7 @@ class Limits:
     command_burst: int = 200
     ring_size: int = 200_000  # recent delta frames kept in memory for resume
     kpi_interval: float = 1.0
+    kpi_heartbeat: float = 5.0  # KPIs go out at least this often: clients see the link is live
     tick_interval: float = 5.0  # real seconds between deadline checks
     auth_recheck: float = 30.0  # real seconds between checks for revoked users (= cache life)
 
@@ -387,12 +388,18 @@ class DispatchServer:
         assert self.hub is not None
         last_day = 0.0
         pause = self.limits.kpi_interval
+        pushed = 0.0
         while True:
             await asyncio.sleep(pause)
             now = self.clock.now()
             day = kpi.day_start(now)
-            if self.hub.kpi_dirty or day != last_day:
-                started = time.perf_counter()
+            started = time.perf_counter()
+            if (
+                self.hub.kpi_dirty
+                or day != last_day
+                or started - pushed >= self.limits.kpi_heartbeat
+            ):
+                pushed = started
                 if day != last_day:
                     # Yesterday's curve comes from the store: its early closed events have
                     # left memory by tonight.

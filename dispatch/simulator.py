@@ -165,6 +165,12 @@ class Simulator:
         clock = self.server.clock
         now = clock.now()
         start = day_start(now) if warm_up else now
+        # A restart on a database that already holds today replays only the gap since its
+        # last activity (replaying from midnight again would double the day).
+        latest = max((e.updated_at for e in self.server.state.events.values()), default=0.0)
+        if warm_up and start < latest <= now:
+            start = latest
+            log.info("simulator resumes the day from its last activity (%s)", local(latest))
         self._schedule_day(start, first=True)
         self.at(start, self._arrival)
         self.at(start + self.rng.expovariate(self._alert_rate(start)), self._camera_burst)
@@ -201,10 +207,13 @@ class Simulator:
 
     def _schedule_day(self, start: float, first: bool = False) -> None:
         handover = day_start(start) + 8.5 * HOUR
-        if first:
-            # The duty in force at midnight is yesterday's commander's.
+        if first and start < handover:
+            # The duty in force before 08:30 is yesterday's commander's.
             self._handover(day_start(start) - 24 * HOUR + 8.5 * HOUR, when=start)
-        self.at(handover, lambda t: self._handover(t))
+        if first and start >= handover:
+            self._handover(handover, when=start)  # a restart after today's handover
+        else:
+            self.at(handover, lambda t: self._handover(t))
         self.at(day_start(start) + 24 * HOUR, lambda t: self._schedule_day(t))
 
     def _handover(self, duty_time: float, when: float | None = None) -> None:

@@ -90,3 +90,33 @@ async def test_same_seed_same_day(tmp_path) -> None:
         await server.stop()
         store.close()
     assert codes[0] and codes[0] == codes[1]
+
+
+async def test_a_restart_replays_only_the_gap_not_the_whole_day_again(tmp_path) -> None:
+    from tests.dispatch.conftest import prepared_store
+
+    store = prepared_store(f"sqlite:///{tmp_path / 'restart.db'}")
+    start = 1_795_000_000.0  # 15:06 district time: the day's handover has happened
+    received = []
+    commanders = []
+    for run in range(2):
+        clock = Clock(speed=1.0, start=start + run * 60)  # restarted a minute later
+        server = DispatchServer(store, reference_for(store), clock)
+        await server.start("127.0.0.1", 0)
+        simulator = Simulator(server, seed=11)
+        task = asyncio.create_task(simulator.run(warm_up=True))
+        for _ in range(300):
+            await asyncio.sleep(0.1)
+            if simulator.warmed_up:
+                break
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        assert server.hub is not None and server.hub.duty is not None
+        commanders.append(server.hub.duty.commander.name)
+        received.append(sum(1 for e in server.hub.events.values() if e.reported_at >= 0))
+        await server.stop()
+    # The second run added a minute's worth of cases, not another day's.
+    assert received[0] > 100
+    assert received[1] - received[0] < received[0] * 0.05, received
+    assert commanders[0] == commanders[1]  # still today's commander after the restart
