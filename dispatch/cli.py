@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import _thread
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 from dispatch.app import DEFAULT_SEED, data_dir, default_url, load_district, load_reference, prepare
 from dispatch.clock import Clock
@@ -54,6 +59,86 @@ def demo_token(store: Store, name: str, role: str, streets: tuple[str, ...]) -> 
     return path
 
 
+class ParentWatch:
+    """`--exit-with-parent`: when stdin reaches EOF the parent has gone, so shut down cleanly.
+
+    The parent (the desktop) holds the write end of our stdin pipe; the kernel closes it when
+    the parent exits for any reason, SIGKILL included. A daemon thread blocks reading stdin;
+    at EOF it asks the event loop to stop (the SIGTERM/Ctrl-C path). Before the loop serves,
+    it interrupts the main thread instead, which unwinds like Ctrl-C.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._gone = False
+        self._stop: Callable[[], None] | None = None
+
+    def start(self) -> None:
+        threading.Thread(target=self._watch, name="parent-watch", daemon=True).start()
+
+    def _watch(self) -> None:
+        # os.read on the descriptor, not sys.stdin: a daemon thread holding the buffered
+        # reader's lock would make interpreter shutdown abort.
+        try:
+            fd = sys.stdin.fileno()
+            while os.read(fd, 4096):
+                pass
+        except (AttributeError, OSError, ValueError):
+            pass  # no usable stdin: treat like EOF
+        with self._lock:
+            self._gone = True
+            stop = self._stop
+        log.info("parent process gone (stdin closed): shutting down")
+        if stop is None:
+            _thread.interrupt_main()
+        else:
+            stop()
+
+    def attach(self, stop: Callable[[], None]) -> None:
+        """From now on, EOF calls `stop` (from the watch thread); at once if it came already."""
+        with self._lock:
+            self._stop = stop
+            gone = self._gone
+        if gone:
+            stop()
+
+
+def _client_host(host: str) -> str:
+    """The address a local client uses for a server bound to `host`."""
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - mapping the wildcard, not binding it
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def write_ready_file(path: Path, url: str) -> None:
+    """Atomically write {"url", "pid", "data"} once the server listens (tmp + os.replace)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"url": url, "pid": os.getpid(), "data": str(data_dir())}
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(doc) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def remove_ready_file(path: Path) -> None:
+    """At shutdown: a ready file means a server is listening, so it goes (if still ours)."""
+    with contextlib.suppress(OSError, ValueError):
+        if json.loads(path.read_text(encoding="utf-8")).get("pid") == os.getpid():
+            path.unlink()
+
+
+def _sigterm_before_serving(signum: int, frame: object) -> NoReturn:
+    raise KeyboardInterrupt
+
+
+def _parent_watch(args: argparse.Namespace) -> ParentWatch | None:
+    """Start watching stdin if `--exit-with-parent` was given."""
+    if not args.exit_with_parent:
+        return None
+    watch = ParentWatch()
+    watch.start()
+    return watch
+
+
 async def _serve(
     store: Store,
     host: str,
@@ -63,10 +148,26 @@ async def _serve(
     seed: int,
     warm_up: bool,
     banner: str = "",
+    ready_file: Path | None = None,
+    parent: ParentWatch | None = None,
 ) -> None:
     from dispatch.server import DispatchServer, tune_gc
     from dispatch.simulator import Simulator
 
+    # SIGINT, SIGTERM and the parent's exit (--exit-with-parent) all take the same path:
+    # cancel the simulator, server.stop() (clients told 'going away', the writer finishes).
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+    if parent is not None:
+
+        def wake() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed already
+                loop.call_soon_threadsafe(stop.set)
+
+        parent.attach(wake)
     reference = await asyncio.to_thread(load_reference, store)
     server = DispatchServer(store, reference, Clock(speed))
     try:
@@ -82,16 +183,18 @@ async def _serve(
         log.info("simulator running at %gx real time (seed %d)", speed, seed)
     if banner:
         print(banner.format(port=bound), flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    log.info("shutting down")
-    for task in tasks:
-        task.cancel()
-    await server.stop()
+    if ready_file is not None and not stop.is_set():
+        write_ready_file(ready_file, f"ws://{_client_host(host)}:{bound}")
+    try:
+        await stop.wait()
+        log.info("shutting down")
+        for task in tasks:
+            task.cancel()
+        await server.stop()
+    finally:
+        if ready_file is not None:
+            remove_ready_file(ready_file)
+        log.info("stopped")
 
 
 def cmd_init_db(args: argparse.Namespace) -> int:
@@ -157,9 +260,35 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def _interruptible(cmd: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Ctrl-C, SIGTERM or the parent's exit before serving: a one-line exit, not a traceback.
+
+    Until the event loop installs its own handlers, SIGTERM raises KeyboardInterrupt like
+    Ctrl-C, so a stop during migrations or the district load unwinds (transactions roll back).
+    """
+
+    def run(args: argparse.Namespace) -> int:
+        previous = None
+        with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
+            previous = signal.signal(signal.SIGTERM, _sigterm_before_serving)
+        try:
+            return cmd(args)
+        except KeyboardInterrupt:
+            log.warning("interrupted before serving")
+            return 130
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+    run.__doc__ = cmd.__doc__
+    return run
+
+
+@_interruptible
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the backend (optionally with the simulator)."""
     _logging(args.verbose)
+    parent = _parent_watch(args)
     store = Store(args.url)
     if not store.is_current():
         log.error(
@@ -170,15 +299,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
     log.info("database %s", redact_url(args.url))
     asyncio.run(
         _serve(
-            store, args.host, args.port, args.simulate, args.speed, args.seed, not args.no_warm_up
+            store,
+            args.host,
+            args.port,
+            args.simulate,
+            args.speed,
+            args.seed,
+            not args.no_warm_up,
+            ready_file=args.ready_file,
+            parent=parent,
         )
     )
     return 0
 
 
+@_interruptible
 def cmd_demo(args: argparse.Namespace) -> int:
     """Prepare an embedded database and demo identities, then serve with the simulator."""
     _logging(args.verbose)
+    parent = _parent_watch(args)
     store = Store(args.url)
     started = time.monotonic()
     prepare(store, args.seed)
@@ -194,7 +333,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     asyncio.run(
         _serve(
-            store, args.host, args.port, True, args.speed, args.seed, not args.no_warm_up, banner
+            store,
+            args.host,
+            args.port,
+            True,
+            args.speed,
+            args.seed,
+            not args.no_warm_up,
+            banner,
+            ready_file=args.ready_file,
+            parent=parent,
         )
     )
     return 0
@@ -286,6 +434,16 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=int, default=DEFAULT_SEED)
         p.add_argument(
             "--no-warm-up", action="store_true", help="do not replay today so far before going live"
+        )
+        p.add_argument(
+            "--ready-file",
+            type=Path,
+            help="once listening, write {url, pid, data} here as JSON (removed at shutdown)",
+        )
+        p.add_argument(
+            "--exit-with-parent",
+            action="store_true",
+            help="shut down cleanly when stdin reaches EOF (the parent holding the pipe exited)",
         )
         p.add_argument("-v", "--verbose", action="store_true")
         if name == "serve":
