@@ -1,0 +1,510 @@
+"""The duty commander panel: today's commander and roster, cases under consultation or overdue
+under supervision, and the commander's latest instructions, painted for a wall display."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QHelpEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QResizeEvent,
+    QTextLayout,
+    QTextOption,
+)
+from PySide6.QtWidgets import QToolTip, QWidget
+
+from widgets.cjk_font import emphasised
+
+BACKGROUND = QColor("#10233f")
+BORDER = QColor("#1f3b73")
+CARD = QColor("#16305a")
+ROW = QColor("#142b50")
+TEXT = QColor("#e8f1ff")
+SECONDARY = QColor("#8fb3e8")
+ACCENT = QColor("#5b8def")
+AMBER = QColor("#ffb300")
+RED = QColor("#ff4d4f")
+GREEN = QColor("#52c41a")
+TONE_COLOURS: dict[str, QColor] = {"normal": SECONDARY, "good": GREEN, "warn": AMBER, "alarm": RED}
+MAX_NOTES = 5
+LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+CENTRE = Qt.AlignmentFlag.AlignCenter
+
+
+@dataclass(frozen=True, slots=True)
+class PersonView:
+    """A person on duty: name, title, post on today's roster, phone."""
+
+    name: str
+    title: str
+    post: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NoteView:
+    """An instruction: when (already formatted), by whom, and what."""
+
+    at: str
+    by: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    """A case in a list: `key` for `caseClicked`, code, title, place, a short info, a tone."""
+
+    key: int
+    code: str
+    title: str
+    place: str
+    info: str
+    tone: str = "normal"
+
+
+@dataclass(slots=True)
+class _Text:
+    rect: QRectF
+    text: str
+    font: QFont
+    colour: QColor
+    align: Qt.AlignmentFlag = LEFT
+
+
+@dataclass(slots=True)
+class _Box:
+    rect: QRectF
+    fill: QColor
+    radius: float = 0.0
+    border: QColor | None = None
+
+
+@dataclass(slots=True)
+class _Hit:
+    rect: QRectF
+    tip: str
+    key: int | None = None
+
+
+def wrap_text(
+    text: str, font: QFont, first_width: float, width: float, max_lines: int
+) -> list[str]:
+    """Break `text` into at most `max_lines` lines, the first narrower; elide what does not fit."""
+    text = " ".join(text.split())
+    layout = QTextLayout(text, font)
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+    layout.setTextOption(option)
+    metrics = QFontMetricsF(font)
+    lines: list[str] = []
+    layout.beginLayout()
+    while len(lines) < max_lines:
+        line = layout.createLine()
+        if not line.isValid():
+            break
+        line_width = max(first_width if not lines else width, 1.0)
+        line.setLineWidth(line_width)
+        start, length = line.textStart(), line.textLength()
+        if len(lines) == max_lines - 1 and start + length < len(text):
+            lines.append(metrics.elidedText(text[start:], Qt.TextElideMode.ElideRight, line_width))
+        else:
+            lines.append(text[start : start + length].rstrip())
+    layout.endLayout()
+    return lines
+
+
+class DutyPanel(QWidget):
+    """Commander card and roster, two case lists with counts, latest instructions; `caseClicked`."""
+
+    caseClicked = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None, *, framed: bool = True) -> None:
+        super().__init__(parent)
+        self._framed = framed
+        self.setMinimumSize(450, 150)
+        self._duty: tuple[PersonView | None, tuple[PersonView, ...], tuple[NoteView, ...]] = (
+            None,
+            (),
+            (),
+        )
+        self._cases: tuple[tuple[CaseView, ...], tuple[CaseView, ...]] = ((), ())
+        self._items: list[_Text | _Box] = []
+        self._hits: list[_Hit] = []
+        self._dirty = True
+        self.layouts = 0  # how often the content was laid out: unchanged data adds none
+        self._unit = 0.0
+        self._rescale()
+
+    def show_duty(
+        self,
+        commander: PersonView | None,
+        roster: Sequence[PersonView],
+        instructions: Sequence[NoteView],
+    ) -> None:
+        """Show today's commander, the roster and the instructions (newest first, as given)."""
+        duty = (commander, tuple(roster), tuple(instructions))
+        if duty == self._duty:
+            return
+        self._duty = duty
+        self._invalidate()
+
+    def show_cases(self, consulting: Sequence[CaseView], supervised: Sequence[CaseView]) -> None:
+        """Show the cases under consultation and those overdue under supervision."""
+        cases = (tuple(consulting), tuple(supervised))
+        if cases == self._cases:
+            return
+        self._cases = cases
+        self._invalidate()
+
+    def texts(self) -> list[str]:
+        """Every piece of text currently laid out, in painting order."""
+        self._ensure_layout()
+        return [item.text for item in self._items if isinstance(item, _Text)]
+
+    def text_font(self, text: str) -> QFont | None:
+        """The font `text` is drawn with, or None when it is not on the panel."""
+        self._ensure_layout()
+        return next(
+            (QFont(i.font) for i in self._items if isinstance(i, _Text) and i.text == text), None
+        )
+
+    def case_rect(self, key: int) -> QRectF | None:
+        """Where the row of case `key` is drawn, or None when it is not visible."""
+        self._ensure_layout()
+        return next((hit.rect for hit in self._hits if hit.key == key), None)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Scale everything with the panel and lay it out again."""
+        self._rescale()
+        self._dirty = True
+        super().resizeEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        """Emit `caseClicked` with the key of the case row under the pointer."""
+        if event.button() == Qt.MouseButton.LeftButton:
+            hit = self._hit_at(event.position())
+            if hit is not None and hit.key is not None:
+                self.caseClicked.emit(hit.key)
+        super().mouseReleaseEvent(event)
+
+    def event(self, event: QEvent) -> bool:
+        """Tooltips give the full text of whatever was shortened to fit."""
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            hit = self._hit_at(QPointF(event.pos()))
+            if hit is None:
+                QToolTip.hideText()
+            else:
+                QToolTip.showText(event.globalPos(), hit.tip, self)
+            return True
+        return super().event(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Paint the laid-out boxes and texts."""
+        self._ensure_layout()
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+        for item in self._items:
+            if isinstance(item, _Box):
+                if item.border is None:
+                    painter.setPen(Qt.PenStyle.NoPen)
+                else:
+                    painter.setPen(item.border)
+                painter.setBrush(item.fill)
+                painter.drawRoundedRect(item.rect, item.radius, item.radius)
+            else:
+                painter.setFont(item.font)
+                painter.setPen(item.colour)
+                painter.drawText(item.rect, item.align, item.text)
+        painter.end()
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def _invalidate(self) -> None:
+        self._dirty = True
+        self.update()
+
+    def _rescale(self) -> None:
+        unit = max(0.5, min(self.height() / 300, self.width() / 900))
+        if abs(unit - self._unit) < 0.005:
+            return
+        self._unit = unit
+        font = QFont(self.font())
+        font.setPixelSize(max(11, round(17 * unit)))
+        self.setFont(font)
+
+    def _font(self, size: float, bold: bool = False) -> QFont:
+        font = QFont(self.font())
+        font.setPixelSize(max(10, round(size * self._unit)))
+        return emphasised(font) if bold else font
+
+    def _hit_at(self, point: QPointF) -> _Hit | None:
+        self._ensure_layout()
+        return next((hit for hit in self._hits if hit.rect.contains(point)), None)
+
+    def _ensure_layout(self) -> None:
+        if not self._dirty:
+            return
+        self._rescale()
+        self._dirty = False
+        self.layouts += 1
+        self._items = []
+        self._hits = []
+        u = self._unit
+        width, height = float(self.width()), float(self.height())
+        if self._framed:
+            outline = QRectF(0.5, 0.5, width - 1, height - 1)
+            self._items.append(_Box(outline, BACKGROUND, 6, BORDER))
+        pad, gap = 12 * u, 18 * u
+        inner = width - 2 * pad - 2 * gap
+        column_height = height - 2 * pad
+        left = QRectF(pad, pad, inner * 0.32, column_height)
+        middle = QRectF(left.right() + gap, pad, inner * 0.38, column_height)
+        right = QRectF(middle.right() + gap, pad, inner * 0.30, column_height)
+        for x in (left.right() + gap / 2, middle.right() + gap / 2):
+            self._items.append(_Box(QRectF(x, pad, 1, column_height), BORDER))
+        self._layout_duty(left)
+        half = (middle.height() - 10 * u) / 2
+        consulting, supervised = self._cases
+        self._layout_cases(
+            QRectF(middle.x(), middle.y(), middle.width(), half),
+            self.tr("会商中"),
+            consulting,
+            ACCENT,
+        )
+        self._layout_cases(
+            QRectF(middle.x(), middle.bottom() - half, middle.width(), half),
+            self.tr("督办超期"),
+            supervised,
+            RED,
+        )
+        self._layout_notes(right)
+
+    def _header(self, area: QRectF, title: str) -> float:
+        """Draw a section heading with an amber marker; return its height."""
+        u = self._unit
+        font = self._font(18, bold=True)
+        height = 28 * u
+        marker = 5 * u
+        self._items.append(
+            _Box(QRectF(area.x(), area.y() + height * 0.2, marker, height * 0.6), AMBER, marker / 2)
+        )
+        self._items.append(
+            _Text(
+                QRectF(area.x() + marker * 2.2, area.y(), area.width() - marker * 2.2, height),
+                title,
+                font,
+                TEXT,
+            )
+        )
+        return height
+
+    def _layout_duty(self, area: QRectF) -> None:
+        u = self._unit
+        commander, roster, _ = self._duty
+        y = area.y() + self._header(area, self.tr("今日县干指挥长")) + 4 * u
+        card = QRectF(area.x(), y, area.width(), 98 * u)
+        self._items.append(_Box(card, CARD, 6 * u))
+        self._items.append(_Box(QRectF(card.x(), card.y(), 4 * u, card.height()), AMBER, 2 * u))
+        inset = card.adjusted(14 * u, 6 * u, -10 * u, -6 * u)
+        body = self._font(16)
+        if commander is None:
+            self._items.append(_Text(inset, self.tr("暂无"), self._font(22), SECONDARY))
+        else:
+            name_font = self._font(34, bold=True)
+            name = QRectF(inset.x(), inset.y(), inset.width(), 42 * u)
+            self._elided(name, commander.name, name_font, TEXT)
+            title = QRectF(inset.x(), name.bottom(), inset.width(), 22 * u)
+            self._elided(title, commander.title, body, SECONDARY)
+            if commander.phone:
+                phone = QRectF(inset.x(), title.bottom(), inset.width(), 22 * u)
+                label = self.tr("电话")
+                label_width = QFontMetricsF(body).horizontalAdvance(label + " ")
+                self._items.append(_Text(phone, label, body, SECONDARY))
+                self._elided(phone.adjusted(label_width, 0, 0, 0), commander.phone, body, AMBER)
+            self._hits.append(
+                _Hit(
+                    card,
+                    " ".join(p for p in (commander.name, commander.title, commander.phone) if p),
+                )
+            )
+        y = card.bottom() + 8 * u
+        caption = self._font(15)
+        self._items.append(
+            _Text(
+                QRectF(area.x(), y, area.width(), 22 * u), self.tr("值班人员"), caption, SECONDARY
+            )
+        )
+        y += 24 * u
+        line_height = 24 * u
+        fits = max(int((area.bottom() - y) // line_height), 1)
+        if not roster:
+            self._items.append(
+                _Text(
+                    QRectF(area.x(), y, area.width(), line_height), self.tr("暂无"), body, SECONDARY
+                )
+            )
+            return
+        shown = roster if len(roster) <= fits else roster[: fits - 1]
+        metrics = QFontMetricsF(body)
+        for person in shown:
+            line = QRectF(area.x(), y, area.width(), line_height)
+            name_width = min(metrics.horizontalAdvance(person.name), line.width() * 0.4)
+            self._elided(QRectF(line.x(), y, name_width, line_height), person.name, body, TEXT)
+            rest = " · ".join(part for part in (person.title, person.post) if part)
+            if rest:
+                self._elided(line.adjusted(name_width, 0, 0, 0), " · " + rest, body, SECONDARY)
+            self._hits.append(
+                _Hit(line, " ".join(p for p in (person.name, rest, person.phone) if p))
+            )
+            y += line_height
+        if len(shown) < len(roster):
+            more = self.tr("另有{0}人").format(len(roster) - len(shown))
+            self._items.append(
+                _Text(QRectF(area.x(), y, area.width(), line_height), more, body, SECONDARY)
+            )
+
+    def _layout_cases(
+        self, area: QRectF, title: str, cases: tuple[CaseView, ...], badge: QColor
+    ) -> None:
+        u = self._unit
+        header = self._header(area, title)
+        title_width = QFontMetricsF(self._font(18, bold=True)).horizontalAdvance(title)
+        badge_font = self._font(15, bold=True)
+        count = str(len(cases))
+        badge_width = QFontMetricsF(badge_font).horizontalAdvance(count) + 14 * u
+        badge_rect = QRectF(
+            area.x() + 5 * u * 2.2 + title_width + 8 * u,
+            area.y() + header * 0.15,
+            max(badge_width, header * 0.7 * 1.2),
+            header * 0.7,
+        )
+        self._items.append(_Box(badge_rect, badge if cases else BORDER, badge_rect.height() / 2))
+        self._items.append(
+            _Text(badge_rect, count, badge_font, TEXT if cases else SECONDARY, CENTRE)
+        )
+        row_height, spacing = 30 * u, 4 * u
+        y = area.y() + header + 3 * u
+        body = self._font(16)
+        if not cases:
+            self._items.append(
+                _Text(
+                    QRectF(area.x() + 4 * u, y, area.width(), row_height),
+                    self.tr("暂无"),
+                    body,
+                    SECONDARY,
+                )
+            )
+            return
+        fits = max(int((area.bottom() - y + spacing) // (row_height + spacing)), 1)
+        if len(cases) > fits:
+            more = self.tr("另有{0}件").format(len(cases) - fits)
+            self._items.append(
+                _Text(
+                    QRectF(badge_rect.right(), area.y(), area.right() - badge_rect.right(), header),
+                    more,
+                    self._font(15),
+                    SECONDARY,
+                    RIGHT,
+                )
+            )
+        small = self._font(15)
+        small_metrics = QFontMetricsF(small)
+        places = max(small_metrics.horizontalAdvance(case.place) for case in cases[:fits])
+        for case in cases[:fits]:
+            row = QRectF(area.x(), y, area.width(), row_height)
+            self._items.append(_Box(row, ROW, 4 * u))
+            inner = row.adjusted(8 * u, 0, -8 * u, 0)
+            info_width = min(small_metrics.horizontalAdvance(case.info), inner.width() * 0.38)
+            place_width = min(places, inner.width() * 0.26)
+            self._elided(
+                QRectF(inner.right() - info_width, y, info_width, row_height),
+                case.info,
+                small,
+                TONE_COLOURS.get(case.tone, SECONDARY),
+                RIGHT,
+            )
+            self._elided(
+                QRectF(inner.x(), y, place_width, row_height), case.place, small, SECONDARY
+            )
+            space = 8 * u if places else 0.0
+            title_rect = QRectF(
+                inner.x() + place_width + space,
+                y,
+                max(inner.width() - place_width - space - info_width - 8 * u, 0.0),
+                row_height,
+            )
+            self._elided(title_rect, case.title, body, TEXT)
+            tip = "\n".join(
+                p for p in (f"{case.code} {case.title}".strip(), case.place, case.info) if p
+            )
+            self._hits.append(_Hit(row, tip, case.key))
+            y += row_height + spacing
+
+    def _layout_notes(self, area: QRectF) -> None:
+        u = self._unit
+        notes = self._duty[2]
+        y = area.y() + self._header(area, self.tr("指挥长最新指示")) + 4 * u
+        body = self._font(16)
+        metrics = QFontMetricsF(body)
+        line_height = 24 * u
+        if not notes:
+            self._items.append(
+                _Text(
+                    QRectF(area.x() + 4 * u, y, area.width(), line_height),
+                    self.tr("暂无"),
+                    body,
+                    SECONDARY,
+                )
+            )
+            return
+        for index, note in enumerate(notes[:MAX_NOTES]):
+            room = int((area.bottom() - y) // line_height)
+            if room < 1:
+                break
+            at_width = metrics.horizontalAdvance(note.at + " ") if note.at else 0.0
+            by = f"{note.by}：" if note.by else ""
+            by_width = min(metrics.horizontalAdvance(by), area.width() * 0.45)
+            lines = wrap_text(
+                note.text,
+                body,
+                area.width() - at_width - by_width,
+                area.width(),
+                min(3 if index == 0 else 2, room),
+            )
+            top = y
+            self._items.append(
+                _Text(QRectF(area.x(), y, at_width, line_height), note.at, body, AMBER)
+            )
+            self._elided(QRectF(area.x() + at_width, y, by_width, line_height), by, body, SECONDARY)
+            for number, text in enumerate(lines or [""]):
+                x = area.x() + (at_width + by_width if number == 0 else 0.0)
+                self._items.append(
+                    _Text(QRectF(x, y, area.right() - x, line_height), text, body, TEXT)
+                )
+                y += line_height
+            self._hits.append(
+                _Hit(QRectF(area.x(), top, area.width(), y - top), f"{note.at} {by}{note.text}")
+            )
+            y += 6 * u
+            if index + 1 < min(len(notes), MAX_NOTES) and y + line_height <= area.bottom():
+                self._items.append(_Box(QRectF(area.x(), y - 3.5 * u, area.width(), 1), BORDER))
+
+    def _elided(
+        self, rect: QRectF, text: str, font: QFont, colour: QColor, align: Qt.AlignmentFlag = LEFT
+    ) -> None:
+        if not text or rect.width() <= 0:
+            return
+        shown = QFontMetricsF(font).elidedText(
+            text, Qt.TextElideMode.ElideRight, rect.width() + 0.5
+        )
+        self._items.append(_Text(rect, shown, font, colour, align))
