@@ -17,6 +17,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
+from desktop.district_time import hms
 from desktop.replica import Changes, Replica
 from protocol.entities import Alert, Event
 
@@ -336,7 +337,7 @@ class AlertFeedModel(_SortedRows):
         if role == self.SCORE_ROLE:
             return alert.score
         if role == self.TIME_ROLE:
-            return alert.last_at
+            return hms(alert.last_at)
         if role == self.COUNT_ROLE:
             return alert.count
         if role == self.STATUS_ROLE:

@@ -1,0 +1,32 @@
+"""The district's clock for display: China Standard Time whatever the machine's zone is.
+
+The backend counts days and hours in CST (UTC+8, no daylight saving); the wall must show
+the same hours, or the trend, the alert times and the header would disagree.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+
+CST = timezone(timedelta(hours=8), "CST")
+
+
+def local(seconds: float) -> datetime:
+    """District time of epoch seconds."""
+    return datetime.fromtimestamp(seconds, CST)
+
+
+def hms(seconds: float) -> str:
+    """hh:mm:ss in district time."""
+    return local(seconds).strftime("%H:%M:%S")
+
+
+def hm(seconds: float) -> str:
+    """hh:mm in district time."""
+    return local(seconds).strftime("%H:%M")
+
+
+def clock_text(seconds: float | None = None) -> str:
+    """The header's clock: date and time in district time."""
+    return local(time.time() if seconds is None else seconds).strftime("%Y-%m-%d  %H:%M:%S")

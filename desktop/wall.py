@@ -1,0 +1,653 @@
+"""The wall display (大屏): map in the centre, queue and camera alerts on the right, KPIs,
+trends and street ranking on the left, the duty commander's panel under the map.
+
+The window is fed once per frame by the coalescer (`on_flush`), never per message; the map
+gets its own slower batches. It shows a banner while the data are not live.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QPixmap, QResizeEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListView,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.coalescer import Coalescer
+from desktop.district_time import clock_text, hm, hms
+from desktop.map_feed import OPEN, URGENT, MapFeed
+from desktop.models import (
+    STATUS_TEXT,
+    AlertFeedModel,
+    EventQueueModel,
+    countdown,
+    text,
+)
+from desktop.replica import Changes, Replica
+from desktop.session import Status
+from desktop.sound import Chime
+from desktop.theme import stylesheet
+from desktop.tour import Tour
+from protocol.entities import Event, Kpi
+from widgets.alert_card import AlertCardDelegate, CardRoles
+from widgets.duty_panel import CaseView, DutyPanel, NoteView, PersonView
+from widgets.grid_details import GridDetails
+from widgets.grid_map import GridMap
+from widgets.kpi_board import KpiBoard, Tile
+from widgets.panel import Panel
+from widgets.street_ranking import RankRow, StreetRanking
+from widgets.trend_chart import HourlyTrend
+from widgets.wall_header import OutageBanner, WallHeader
+
+KPI_KEYS = ["received", "dispatched", "closed", "on_time", "overdue", "handling"]
+DISTRICT = "district"
+# Status filter choices for the queue: (label, statuses or None for every open one).
+STATUS_FILTERS: list[tuple[str, frozenset[str] | None]] = [
+    (QT_TRANSLATE_NOOP("WallWindow", "全部在办"), None),
+    (QT_TRANSLATE_NOOP("WallWindow", "待受理"), frozenset({"reported", "accepted"})),
+    (QT_TRANSLATE_NOOP("WallWindow", "处置中"), frozenset({"dispatched", "handling"})),
+    (QT_TRANSLATE_NOOP("WallWindow", "待核查"), frozenset({"handled", "verified"})),
+]
+
+
+class WallWindow(QWidget):
+    """The big-screen view over a replica; `on_flush` and `set_status` feed it."""
+
+    focusChanged = Signal(str)
+
+    def __init__(
+        self,
+        replica: Replica,
+        *,
+        title: str = "",
+        tile_url: str | None = None,
+        clock: Callable[[], float] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("wall")
+        self.setWindowTitle(self.tr("通观 · 智慧联动指挥大屏"))
+        self.replica = replica
+        self._clock = clock or self._district_now
+        self.status: Status | None = None
+        self.focus_street = ""
+        self.tour: Tour | None = None
+        self.chime = Chime(parent=self)
+        self.on_thumbnail_wanted: Callable[[int, str], None] | None = None
+        self._scale = 0.0
+        self._consulting: set[int] = set()
+        self._supervised: set[int] = set()
+        self._units_version: str | None = None
+        self.last_flush_at = 0.0
+        self.flushes = 0
+
+        # ---- parts -------------------------------------------------------------------------
+        self.header = WallHeader(
+            title or self.tr("大观区智慧联动中心 · 一网统管"), self, clock_text=clock_text
+        )
+        self.banner = OutageBanner(self)
+        self.banner.show_outage(None, 0)
+
+        self.kpis = KpiBoard(KPI_KEYS, columns=3)
+        self.trend = HourlyTrend(framed=False)
+        self.trend.set_title("")
+        self.ranking = StreetRanking(framed=False)
+        self.ranking.clicked.connect(self.set_focus)
+
+        self.map = GridMap(centre=(117.06, 30.53), zoom=12, tile_url=tile_url, label_px=15)
+        self.map_feed = MapFeed(replica)
+        self.map.areaClicked.connect(self.show_grid)
+        self.map.ready.connect(self._map_ready)
+        self.grid_details = GridDetails(self.map)
+
+        self.queue_model = EventQueueModel(replica, self)
+        self.queue = QTableView()
+        self.queue.setModel(self.queue_model)
+        self.queue.setObjectName("eventQueue")
+        self.queue.verticalHeader().hide()
+        self.queue.setShowGrid(False)
+        self.queue.setAlternatingRowColors(True)
+        self.queue.setWordWrap(False)
+        self.queue.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.queue.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.queue.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.queue.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        header = self.queue.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        header.setHighlightSections(False)
+        self.queue.clicked.connect(self._queue_clicked)
+
+        self.street_filter = QComboBox()
+        self.street_filter.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.street_filter.addItem(self.tr("全部街道"), "")
+        self.street_filter.currentIndexChanged.connect(self._street_filter_changed)
+        self.status_filter = QComboBox()
+        self.status_filter.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        for label, statuses in STATUS_FILTERS:
+            self.status_filter.addItem(self.tr(label), statuses)
+        self.status_filter.currentIndexChanged.connect(self._apply_queue_filter)
+
+        self.alert_model = AlertFeedModel(replica, self)
+        self.alerts = QListView()
+        self.alerts.setObjectName("alertFeed")
+        self.alerts.setModel(self.alert_model)
+        self.alerts.setUniformItemSizes(True)
+        self.alerts.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.alerts.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.card = AlertCardDelegate(
+            CardRoles(
+                camera=AlertFeedModel.CAMERA_ROLE,
+                kind=AlertFeedModel.KIND_ROLE,
+                score=AlertFeedModel.SCORE_ROLE,
+                time=AlertFeedModel.TIME_ROLE,
+                count=AlertFeedModel.COUNT_ROLE,
+                status=AlertFeedModel.STATUS_ROLE,
+                thumbnail=AlertFeedModel.THUMBNAIL_ROLE,
+                place=AlertFeedModel.PLACE_ROLE,
+            ),
+            self.alerts,
+        )
+        self.alerts.setItemDelegate(self.card)
+
+        self.duty = DutyPanel(framed=False)
+        self.duty.caseClicked.connect(self._case_clicked)
+
+        # ---- panels ------------------------------------------------------------------------
+        self.kpi_panel = Panel(self.tr("今日指标"), self.kpis)
+        self.trend_panel = Panel(self.tr("每小时受理量 · 今日与昨日"), self.trend)
+        self.ranking_panel = Panel(self.tr("街道按期结案率排名"), self.ranking)
+        self.map_panel = Panel(self.tr("网格态势"), self.map)
+        self.map_legend = self._legend()
+        self.map_panel.add_control(self.map_legend)
+        self.duty_panel = Panel(self.tr("县干指挥长"), self.duty)
+        self.queue_panel = Panel(self.tr("事件队列"), self.queue)
+        self.queue_panel.add_control(self.street_filter)
+        self.queue_panel.add_control(self.status_filter)
+        self.alert_panel = Panel(self.tr("视频告警"), self.alerts)
+
+        body = QGridLayout()
+        body.setSpacing(10)
+        body.setContentsMargins(10, 10, 10, 10)
+        left = QVBoxLayout()
+        left.setSpacing(10)
+        left.addWidget(self.kpi_panel, 30)
+        left.addWidget(self.trend_panel, 33)
+        left.addWidget(self.ranking_panel, 37)
+        centre = QVBoxLayout()
+        centre.setSpacing(10)
+        centre.addWidget(self.map_panel, 68)
+        centre.addWidget(self.duty_panel, 32)
+        right = QVBoxLayout()
+        right.setSpacing(10)
+        right.addWidget(self.queue_panel, 58)
+        right.addWidget(self.alert_panel, 42)
+        body.addLayout(left, 0, 0)
+        body.addLayout(centre, 0, 1)
+        body.addLayout(right, 0, 2)
+        body.setColumnStretch(0, 25)
+        body.setColumnStretch(1, 47)
+        body.setColumnStretch(2, 28)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(self.header)
+        outer.addWidget(self.banner)
+        outer.addLayout(body, 1)
+
+        # ---- feeding -----------------------------------------------------------------------
+        self.coalescer = Coalescer(33, self)
+        self.coalescer.flushed.connect(self.on_flush)
+        self.map_pump = Coalescer(150, self)  # the map gets fewer, larger batches
+        self.map_pump.flushed.connect(self._map_flush)
+        self._second = QTimer(self)
+        self._second.setInterval(1000)
+        self._second.timeout.connect(self._every_second)
+        self._second.start()
+        self._last_prune = time.monotonic()
+        self._last_overdue_check = time.monotonic()
+        self.header.muteToggled.connect(self._set_muted)
+        self.resize(1920, 1080)
+
+    # ---- the data path ---------------------------------------------------------------------
+
+    def push(self, changes: Changes) -> None:
+        """The session's callback: a plain call per message, merged until the frame ends."""
+        self.coalescer.push(changes)
+
+    def on_flush(self, changes: Changes) -> None:
+        """One frame's worth of changes, applied to every part in one go."""
+        self.flushes += 1
+        if changes.units and self.replica.units is not None:
+            self._units_arrived()
+        self.queue_model.apply(changes)
+        self.alert_model.apply(changes)
+        if changes.alerts or changes.reset:
+            self._want_thumbnails()
+        self.map_pump.push(changes)
+        if changes.reset or changes.events:
+            self._track_cases(changes)
+        if changes.duty or changes.reset or changes.events:
+            self._show_duty()
+        if changes.kpis or changes.reset:
+            self._show_kpis()
+        if changes.new_events and not changes.reset:
+            self._announce(changes.new_events)
+        self.queue_panel.set_count(self.tr("%s 件") % self.queue_model.rowCount())
+        self.alert_panel.set_count(self.tr("%s 条待处理") % self.alert_model.rowCount())
+        self.last_flush_at = time.monotonic()
+
+    def _map_flush(self, changes: Changes) -> None:
+        batch = self.map_feed.update(changes, self._clock())
+        if batch:
+            self.map.apply_batch(batch)
+
+    def _map_ready(self) -> None:
+        if self.replica.units is not None:
+            self.map.apply_batch(self.map_feed.full(self._clock()))
+
+    def set_status(self, status: Status) -> None:
+        """The session's status callback: the banner while not live."""
+        self.status = status
+        if status.connected:
+            self.banner.hide_outage()
+        else:
+            stamp = hms(status.last_data) if status.last_data else None
+            self.banner.show_outage(stamp, status.attempt, status.error)
+        self._show_freshness()
+
+    def _every_second(self) -> None:
+        self.queue_model.tick()
+        self._show_freshness()
+        now = time.monotonic()
+        if now - self._last_overdue_check > 30:
+            self._last_overdue_check = now
+            batch = self.map_feed.refresh_overdue(self._clock())
+            if batch:
+                self.map.apply_batch(batch)
+        if now - self._last_prune > 60 and self.replica.kpis_at:
+            self._last_prune = now
+            pruned = self.replica.prune(self.replica.now())
+            if pruned:
+                self.coalescer.push(pruned)
+                self.alert_model.forget_thumbnails()
+        if self.tour is not None:
+            self._show_scope()
+
+    def _show_freshness(self) -> None:
+        status = self.status
+        if status is None:
+            self.header.set_freshness(False, None)
+            return
+        age = time.time() - status.last_data if status.last_data else None
+        self.header.set_freshness(status.connected, age)
+
+    def _district_now(self) -> float:
+        return self.replica.now() or time.time()
+
+    # ---- units, focus and tour -------------------------------------------------------------
+
+    def _units_arrived(self) -> None:
+        units = self.replica.units
+        assert units is not None
+        if self.replica.units_version == self._units_version:
+            return
+        self._units_version = self.replica.units_version
+        self.street_filter.blockSignals(True)
+        while self.street_filter.count() > 1:
+            self.street_filter.removeItem(1)
+        for street in units.streets:
+            self.street_filter.addItem(street.name, street.code)
+        self.street_filter.blockSignals(False)
+        self.header.title.setText(self.tr("%s智慧联动中心 · 一网统管") % units.district_name)
+
+    def street_name(self, code: str) -> str:
+        """A street's name ('全区' for the district)."""
+        if not code:
+            return self.tr("全区")
+        units = self.replica.units
+        if units is not None:
+            for street in units.streets:
+                if street.code == code:
+                    return street.name
+        return code
+
+    def set_focus(self, street: str) -> None:
+        """Focus the wall on a street ('' = the district): map, queue, alerts, KPIs."""
+        self.focus_street = street
+        index = self.street_filter.findData(street)
+        self.street_filter.blockSignals(True)
+        self.street_filter.setCurrentIndex(max(0, index))
+        self.street_filter.blockSignals(False)
+        self._apply_queue_filter()
+        self.alert_model.set_filter([street] if street else None)
+        self._want_thumbnails()
+        bounds = (
+            self.map_feed.street_bounds.get(street) if street else self.map_feed.district_bounds
+        )
+        if bounds:
+            self.map.focus(bounds)
+        self._show_kpis()
+        self._show_scope()
+        self.focusChanged.emit(street)
+
+    def start_tour(self, dwell: float) -> None:
+        """Move the focus through the streets every `dwell` seconds."""
+        units = self.replica.units
+        streets = [s.code for s in units.streets] if units is not None else []
+        self.tour = Tour(streets, dwell, parent=self)
+        self.tour.focus.connect(self.set_focus)
+        self.tour.start()
+
+    def _show_scope(self) -> None:
+        name = self.street_name(self.focus_street)
+        if self.tour is not None:
+            if self.tour.paused:
+                reason = (
+                    self.tr("新特急事件") if self.tour.reason == "urgent" else self.tr("操作中")
+                )
+                name += self.tr("（轮巡暂停：%s）") % reason
+            else:
+                name += self.tr("（轮巡）")
+        self.header.set_scope(name)
+
+    def _street_filter_changed(self) -> None:
+        street = self.street_filter.currentData() or ""
+        if street != self.focus_street:
+            if self.tour is not None:
+                self.tour.operator_active()
+            self.set_focus(street)
+
+    def _apply_queue_filter(self) -> None:
+        statuses = self.status_filter.currentData()
+        street = self.focus_street
+        self.queue_model.set_filter([street] if street else None, statuses)
+
+    # ---- panels ----------------------------------------------------------------------------
+
+    def _announce(self, new_ids: set[int]) -> None:
+        urgent = [
+            e
+            for i in new_ids
+            if (e := self.replica.events.get(i)) is not None
+            and e.priority <= URGENT
+            and e.status in OPEN
+        ]
+        if not urgent:
+            return
+        self.chime.ring()
+        if self.tour is not None:
+            newest = max(urgent, key=lambda e: e.reported_at)
+            self.tour.hold_on(newest.street)
+
+    def _show_kpis(self) -> None:
+        scope = self.focus_street or DISTRICT
+        kpi = self.replica.kpis.get(scope) or Kpi()
+        self.kpis.show_tiles(kpi_tiles(kpi, self.tr))
+        self.kpi_panel.title.setText(self.tr("今日指标 · %s") % self.street_name(self.focus_street))
+        self.trend.show(list(kpi.hourly), list(kpi.hourly_yesterday))
+        self.ranking.show(self._ranking())
+
+    def _ranking(self) -> list[RankRow]:
+        units = self.replica.units
+        if units is None:
+            return []
+        rows = []
+        for street in units.streets:
+            kpi = self.replica.kpis.get(street.code)
+            if kpi is None:
+                continue
+            rate = kpi.on_time_rate
+            value = rate if rate is not None else 1.0
+            tone = "normal" if value >= 0.9 else ("warn" if value >= 0.8 else "alarm")
+            rows.append(
+                RankRow(
+                    key=street.code,
+                    name=street.name,
+                    value=value * 100,
+                    text=(f"{value * 100:.1f}%" if rate is not None else "—")
+                    + self.tr(" · 超期 %s") % kpi.overdue_now,
+                    tone=tone,
+                )
+            )
+        rows.sort(key=lambda r: (-r.value, r.name))
+        return rows
+
+    def _track_cases(self, changes: Changes) -> None:
+        ids = self.replica.events.keys() if changes.reset else changes.events
+        if changes.reset:
+            self._consulting.clear()
+            self._supervised.clear()
+        now = self._clock()
+        for event_id in list(ids):
+            event = self.replica.events.get(event_id)
+            is_open = event is not None and event.status in OPEN
+            if is_open and event is not None and event.consulting:
+                self._consulting.add(event_id)
+            else:
+                self._consulting.discard(event_id)
+            if is_open and event is not None and event.supervised and _late(event, now):
+                self._supervised.add(event_id)
+            else:
+                self._supervised.discard(event_id)
+
+    def _show_duty(self) -> None:
+        duty = self.replica.duty
+        if duty is not None:
+            commander = PersonView(
+                duty.commander.name, duty.commander.title, duty.commander.post, duty.commander.phone
+            )
+            roster = [PersonView(p.name, p.title, p.post, p.phone) for p in duty.roster]
+            notes = [
+                NoteView(hm(d.at), d.by, d.text)
+                for d in sorted(duty.instructions, key=lambda d: -d.at)[:5]
+            ]
+            self.duty.show_duty(commander, roster, notes)
+        else:
+            self.duty.show_duty(None, [], [])
+        self.duty.show_cases(
+            self._cases(self._consulting, "normal"), self._cases(self._supervised, "alarm")
+        )
+
+    def _cases(self, ids: set[int], tone: str) -> list[CaseView]:
+        events = sorted(
+            (e for i in ids if (e := self.replica.events.get(i)) is not None),
+            key=lambda e: (e.priority, e.reported_at),
+        )
+        names = self._names()
+        return [
+            CaseView(
+                key=e.id,
+                code=e.code,
+                title=e.title,
+                place=names.get(e.street, "") + " " + names.get(e.community, ""),
+                info=text(STATUS_TEXT, e.status) + " " + countdown(e.due_at, self._clock()),
+                tone=tone,
+            )
+            for e in events[:20]
+        ]
+
+    def _names(self) -> dict[str, str]:
+        units = self.replica.units
+        if units is None:
+            return {}
+        if getattr(self, "_name_cache_version", None) != self.replica.units_version:
+            names = {s.code: s.name for s in units.streets}
+            names.update({c.code: c.name for c in units.communities})
+            names.update({g.code: g.name for g in units.grids})
+            names.update({c.code: c.name for c in units.categories})
+            self._name_cache = names
+            self._name_cache_version = self.replica.units_version
+        return self._name_cache
+
+    def _want_thumbnails(self) -> None:
+        if self.on_thumbnail_wanted is None:
+            return
+        for row in range(min(12, self.alert_model.rowCount())):
+            alert = self.alert_model.alert_at(row)
+            if alert is not None and alert.id not in self.alert_model.thumbnails:
+                self.on_thumbnail_wanted(alert.id, alert.snapshot)
+
+    def thumbnail_loaded(self, alert_id: int, pixmap: QPixmap) -> None:
+        """A snapshot arrived for an alert card."""
+        self.alert_model.thumbnail_ready(alert_id, pixmap)
+
+    def show_grid(self, code: str) -> None:
+        """The details card of a grid: its people and its open events."""
+        units = self.replica.units
+        if units is None:
+            return
+        grid = next((g for g in units.grids if g.code == code), None)
+        if grid is None:
+            return
+        names = self._names()
+        title = " · ".join(
+            part for part in (grid.name, names.get(grid.community), names.get(grid.street)) if part
+        )
+        people = []
+        if grid.worker:
+            people.append(self.tr("网格员 %s  %s") % (grid.worker, grid.worker_phone))
+        if grid.leader:
+            people.append(self.tr("网格长 %s") % grid.leader)
+        open_events = sorted(
+            (e for e in self.replica.events.values() if e.grid == code and e.status in OPEN),
+            key=lambda e: (e.priority, -e.reported_at),
+        )
+        now = self._clock()
+        lines = [
+            f"{e.code[-6:]}  {names.get(e.category, e.category)}  "
+            f"{text(STATUS_TEXT, e.status)}  {countdown(e.deadline, now)}"
+            for e in open_events[:8]
+        ]
+        self.grid_details.show_grid(title, people, lines, max(0, len(open_events) - 8))
+        self._place_details()
+        if self.tour is not None:
+            self.tour.operator_active()
+
+    def _place_details(self) -> None:
+        width = max(320, int(self.map.width() * 0.42))
+        self.grid_details.setFixedWidth(width)
+        self.grid_details.adjustSize()
+        self.grid_details.move(self.map.width() - width - 12, 12)
+
+    def _queue_clicked(self, index: Any) -> None:
+        event = self.queue_model.event_at(index.row())
+        if event is not None:
+            self.show_grid(event.grid)
+
+    def _case_clicked(self, event_id: int) -> None:
+        event = self.replica.events.get(event_id)
+        if event is not None:
+            self.show_grid(event.grid)
+
+    def _legend(self) -> QWidget:
+        box = QWidget(self)
+        layout = QHBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(10)
+        for colour, label in (
+            ("#ff4d4f", self.tr("特急")),
+            ("#ffb300", self.tr("紧急")),
+            ("#40a9ff", self.tr("一般")),
+            ("#8c9db5", self.tr("较低")),
+            ("#d46b08", self.tr("网格有超期")),
+        ):
+            item = QLabel(f'<span style="color:{colour}">●</span> {label}')
+            item.setObjectName("legendItem")
+            layout.addWidget(item)
+        return box
+
+    # ---- sound, keys, size -----------------------------------------------------------------
+
+    def _set_muted(self, muted: bool) -> None:
+        self.chime.muted = muted
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """M mute, T tour on/off, ←/→ previous/next street, Esc the whole district."""
+        key = event.key()
+        streets = (
+            [""] + [s.code for s in self.replica.units.streets] if self.replica.units else [""]
+        )
+        if key == Qt.Key.Key_M:
+            self.header.set_muted(not self.chime.muted)
+        elif key == Qt.Key.Key_T:
+            if self.tour is None:
+                self.start_tour(20)
+            else:
+                self.tour.stop()
+                self.tour = None
+                self._show_scope()
+        elif key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
+            at = streets.index(self.focus_street) if self.focus_street in streets else 0
+            step = 1 if key == Qt.Key.Key_Right else -1
+            self.set_focus(streets[(at + step) % len(streets)])
+        elif key == Qt.Key.Key_Escape:
+            self.set_focus("")
+        else:
+            super().keyPressEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Scale fonts and rows with the screen (1.0 at 1920x1080, 4.0 at 7680x2160...)."""
+        size: QSize = event.size()
+        scale = max(0.6, min(size.width() / 1920, size.height() / 1080))
+        if abs(scale - self._scale) > 0.02:
+            self._scale = scale
+            self.setStyleSheet(stylesheet(scale))
+            self.card.scale = scale
+            self.queue.verticalHeader().setDefaultSectionSize(int(34 * scale))
+            self.alerts.doItemsLayout()
+        if self.grid_details.isVisible():
+            self._place_details()
+        super().resizeEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Stop the timers (the app stops the session and the backend)."""
+        self._second.stop()
+        if self.tour is not None:
+            self.tour.stop()
+        super().closeEvent(event)
+
+
+def kpi_tiles(kpi: Kpi, tr: Callable[[str], str]) -> dict[str, Tile]:
+    """The six KPI tiles for a scope."""
+    rate = kpi.on_time_rate
+    if rate is None:
+        on_time = Tile(tr("按期结案率"), "—")
+    else:
+        tone = "good" if rate >= 0.95 else ("warn" if rate >= 0.85 else "alarm")
+        on_time = Tile(tr("按期结案率"), f"{rate * 100:.1f}%", tone)  # type: ignore[arg-type]
+    minutes = kpi.avg_handling_minutes
+    if minutes is None:
+        handling = Tile(tr("平均处置时长"), "—")
+    elif minutes < 120:
+        handling = Tile(tr("平均处置时长"), tr("%s 分钟") % round(minutes))
+    else:
+        handling = Tile(tr("平均处置时长"), tr("%s 小时") % f"{minutes / 60:.1f}")
+    return {
+        "received": Tile(tr("今日受理"), str(kpi.received)),
+        "dispatched": Tile(tr("今日派遣"), str(kpi.dispatched)),
+        "closed": Tile(tr("今日结案"), str(kpi.closed), "good" if kpi.closed else "normal"),
+        "on_time": on_time,
+        "overdue": Tile(
+            tr("当前超期"), str(kpi.overdue_now), "alarm" if kpi.overdue_now else "good"
+        ),
+        "handling": handling,
+    }
+
+
+def _late(event: Event, now: float) -> bool:
+    return event.overdue or (event.due_at is not None and event.due_at < now)

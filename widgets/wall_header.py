@@ -1,0 +1,118 @@
+"""The wall's header (title, focus, clock, data freshness, mute) and its outage banner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+
+_FRESH = "#52c41a"
+_STALE = "#ffb300"
+_DOWN = "#ff4d4f"
+
+
+class WallHeader(QFrame):
+    """Title on the left; focus in the middle; freshness, clock and mute on the right."""
+
+    muteToggled = Signal(bool)
+
+    def __init__(
+        self,
+        title: str,
+        parent: QWidget | None = None,
+        clock_text: Callable[[], str] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("wallHeader")
+        self._clock_text = clock_text or (
+            lambda: QDateTime.currentDateTime().toString("yyyy-MM-dd  HH:mm:ss")
+        )
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(16, 4, 16, 4)
+        self.title = QLabel(title)
+        self.title.setObjectName("headerTitle")
+        self.scope = QLabel("")
+        self.scope.setObjectName("headerScope")
+        self.scope.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.freshness = QLabel("")
+        self.freshness.setObjectName("headerFreshness")
+        self.clock = QLabel("")
+        self.clock.setObjectName("headerClock")
+        self.mute = QPushButton(self)
+        self.mute.setObjectName("muteButton")
+        self.mute.setCheckable(True)
+        self.mute.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.mute.toggled.connect(self._muted)
+        layout.addWidget(self.title, 3)
+        layout.addWidget(self.scope, 3)
+        layout.addWidget(self.freshness, 2, Qt.AlignmentFlag.AlignRight)
+        layout.addWidget(self.clock, 2, Qt.AlignmentFlag.AlignRight)
+        layout.addWidget(self.mute, 0, Qt.AlignmentFlag.AlignRight)
+        self._muted(False)
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self._tick)
+        self._timer.start()
+        self._tick()
+
+    def _tick(self) -> None:
+        self.clock.setText(self._clock_text())
+
+    def _muted(self, muted: bool) -> None:
+        self.mute.setText(self.tr("静音") if muted else self.tr("声音"))
+        self.mute.setToolTip(self.tr("新特急事件提示音（M 键切换）"))
+        self.muteToggled.emit(muted)
+
+    def set_muted(self, muted: bool) -> None:
+        """Show the mute state (emits muteToggled when it changes)."""
+        self.mute.setChecked(muted)
+
+    def set_scope(self, text: str) -> None:
+        """What the wall focuses on now (the district, or a street on tour)."""
+        self.scope.setText(text)
+
+    def set_freshness(self, connected: bool, age: float | None) -> None:
+        """The age of the last update, coloured: green, amber after 10 s, red when down."""
+        if not connected:
+            text, colour = self.tr("连接中断"), _DOWN
+        elif age is None:
+            text, colour = self.tr("正在载入…"), _STALE
+        else:
+            seconds = max(0.0, age)
+            text = (
+                self.tr("数据 %s 秒前") % f"{seconds:.1f}"
+                if seconds < 60
+                else self.tr("数据 %s 分钟前") % int(seconds // 60)
+            )
+            colour = _FRESH if seconds < 10 else _STALE
+        self.freshness.setText(text)
+        self.freshness.setStyleSheet(f"color: {colour};")
+
+
+class OutageBanner(QLabel):
+    """A red bar across the wall while the data are not live: '数据截至 hh:mm:ss'."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("outageBanner")
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setWordWrap(True)
+        self.hide()
+
+    def show_outage(self, stamp: str | None, attempt: int, detail: str = "") -> None:
+        """Show since when (hh:mm:ss) the data are stale and that reconnecting goes on."""
+        if stamp:
+            text = self.tr("连接中断，数据截至 %s") % stamp
+        else:
+            text = self.tr("尚未连接到调度服务，暂无数据")
+        if attempt:
+            text += self.tr("　·　正在第 %s 次重连") % attempt
+        if detail:
+            text += f"（{detail}）"
+        self.setText(text)
+        self.show()
+
+    def hide_outage(self) -> None:
+        """Back to live."""
+        self.hide()
