@@ -26,7 +26,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m desktop",
         description="通观 wall display (大屏). Without --server it runs an embedded backend.",
+        allow_abbrev=False,  # "--token x" must never be taken for "--token-file x"
     )
+    parser.add_argument("--token", action=_RefuseToken, help=argparse.SUPPRESS)
     parser.add_argument("--server", help="backend websocket URL, e.g. ws://10.0.0.5:8765")
     parser.add_argument(
         "--token-file", help="file holding the token for --server (else $TONGGUAN_TOKEN)"
@@ -50,6 +52,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("-v", "--verbose", action="store_true")
     return parser.parse_args(argv)
+
+
+class _RefuseToken(argparse.Action):
+    """A token on the command line would sit in shell history and `ps`: refuse it, unechoed."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        parser.error(
+            "a token is never given on the command line: use --token-file or $TONGGUAN_TOKEN"
+        )
 
 
 def tile_url(option: str | None) -> str | None:

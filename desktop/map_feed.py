@@ -7,6 +7,7 @@ event pulses; closed events leave the map.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +51,13 @@ def bounds(rings: Iterable[list[list[float]]]) -> list[list[float]]:
     lons = [p[0] for p in points]
     lats = [p[1] for p in points]
     return [[min(lons), min(lats)], [max(lons), max(lats)]]
+
+
+def label_zoom(box: list[list[float]], chars: int, char_px: float = 17.0) -> int:
+    """The lowest web-map zoom at which a label of `chars` characters fits the box's width."""
+    width = max(box[1][0] - box[0][0], 1e-6)  # degrees of longitude
+    need = chars * char_px
+    return max(0, math.ceil(math.log2(need * 360 / (256 * width))))
 
 
 class MapFeed:

@@ -414,7 +414,12 @@ def countdown(deadline: float | None, now: float | None = None) -> str:
         return ""
     left = deadline - (time.time() if now is None else now)
     minutes = int(abs(left) // 60)
-    clock = f"{minutes // 60}:{minutes % 60:02d}"
+    hours = minutes // 60
+    if hours >= 48:  # days away: 12天4时 reads better than 292:38
+        clock = QCoreApplication.translate(_T, "%1天%2时").replace("%1", str(hours // 24))
+        clock = clock.replace("%2", str(hours % 24))
+    else:
+        clock = f"{hours}:{minutes % 60:02d}"
     return QCoreApplication.translate(_T, "超 %s") % clock if left < 0 else clock
 
 

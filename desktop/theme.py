@@ -89,6 +89,7 @@ def stylesheet(scale: float) -> str:
     #gridDetailsEvents {{ font-size: {px(16)}px; color: {TEXT}; }}
     #gridDetailsClose {{ background: transparent; color: {MUTED}; border: none;
                          font-size: {px(22)}px; }}
+    #emptyNote {{ font-size: {px(18)}px; color: {MUTED}; }}
     #legendItem {{ font-size: {px(15)}px; color: {MUTED}; }}
     QToolTip {{ font-size: {px(15)}px; }}
     """

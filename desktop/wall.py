@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from desktop.coalescer import Coalescer
 from desktop.district_time import clock_text, hm, hms
-from desktop.map_feed import OPEN, URGENT, MapFeed
+from desktop.map_feed import OPEN, URGENT, MapFeed, bounds
 from desktop.models import (
     STATUS_TEXT,
     AlertFeedModel,
@@ -52,6 +52,7 @@ from widgets.street_ranking import RankRow, StreetRanking
 from widgets.trend_chart import HourlyTrend
 from widgets.wall_header import OutageBanner, WallHeader
 
+ANNOUNCE_WITHIN = 120.0  # seconds: a new urgent case older than this does not ring
 KPI_KEYS = ["received", "dispatched", "closed", "on_time", "overdue", "handling"]
 DISTRICT = "district"
 # Status filter choices for the queue: (label, statuses or None for every open one).
@@ -163,6 +164,9 @@ class WallWindow(QWidget):
             self.alerts,
         )
         self.alerts.setItemDelegate(self.card)
+        self.alerts_empty = QLabel(self.tr("暂无待处理告警"), self.alerts.viewport())
+        self.alerts_empty.setObjectName("emptyNote")
+        self.alerts_empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
         self.duty = DutyPanel(framed=False)
         self.duty.caseClicked.connect(self._case_clicked)
@@ -247,9 +251,15 @@ class WallWindow(QWidget):
             self._show_kpis()
         if changes.new_events and not changes.reset:
             self._announce(changes.new_events)
-        self.queue_panel.set_count(self.tr("%s 件") % self.queue_model.rowCount())
-        self.alert_panel.set_count(self.tr("%s 条待处理") % self.alert_model.rowCount())
+        self._show_counts()
         self.last_flush_at = time.monotonic()
+
+    def _show_counts(self) -> None:
+        self.queue_panel.set_count(self.tr("%s 件") % self.queue_model.rowCount())
+        alerts = self.alert_model.rowCount()
+        self.alert_panel.set_count(self.tr("%s 条待处理") % alerts)
+        self.alerts_empty.setVisible(alerts == 0)
+        self.alerts_empty.resize(self.alerts.viewport().size())
 
     def _map_flush(self, changes: Changes) -> None:
         batch = self.map_feed.update(changes, self._clock())
@@ -259,6 +269,8 @@ class WallWindow(QWidget):
     def _map_ready(self) -> None:
         if self.replica.units is not None:
             self.map.apply_batch(self.map_feed.full(self._clock()))
+            if self.focus_street:
+                self._focus_map()
 
     def set_status(self, status: Status) -> None:
         """The session's status callback: the banner while not live."""
@@ -336,14 +348,20 @@ class WallWindow(QWidget):
         self._apply_queue_filter()
         self.alert_model.set_filter([street] if street else None)
         self._want_thumbnails()
-        bounds = (
-            self.map_feed.street_bounds.get(street) if street else self.map_feed.district_bounds
-        )
-        if bounds:
-            self.map.focus(bounds)
+        self._focus_map()
         self._show_kpis()
         self._show_scope()
+        self._show_counts()
         self.focusChanged.emit(street)
+
+    def _focus_map(self) -> None:
+        units = self.replica.units
+        if units is None:
+            return
+        street = next((s for s in units.streets if s.code == self.focus_street), None)
+        rings = street.polygon if street is not None else units.outline
+        if rings:
+            self.map.focus(bounds(rings))
 
     def start_tour(self, dwell: float) -> None:
         """Move the focus through the streets every `dwell` seconds."""
@@ -380,12 +398,15 @@ class WallWindow(QWidget):
     # ---- panels ----------------------------------------------------------------------------
 
     def _announce(self, new_ids: set[int]) -> None:
+        # Only cases reported just now: a replay after a (re)connect brings older ones.
+        recent = self._clock() - ANNOUNCE_WITHIN
         urgent = [
             e
             for i in new_ids
             if (e := self.replica.events.get(i)) is not None
             and e.priority <= URGENT
             and e.status in OPEN
+            and e.reported_at >= recent
         ]
         if not urgent:
             return
@@ -610,6 +631,7 @@ class WallWindow(QWidget):
             self.card.scale = scale
             self.queue.verticalHeader().setDefaultSectionSize(int(34 * scale))
             self.alerts.doItemsLayout()
+            self.map.setZoomFactor(scale)  # labels and markers grow with the wall
         if self.grid_details.isVisible():
             self._place_details()
         super().resizeEvent(event)

@@ -211,7 +211,10 @@ class Simulator:
             # The duty in force before 08:30 is yesterday's commander's.
             self._handover(day_start(start) - 24 * HOUR + 8.5 * HOUR, when=start)
         if first and start >= handover:
-            self._handover(handover, when=start)  # a restart after today's handover
+            # A restart after today's handover: keep the duty on record if it is today's.
+            duty = self.server.state.duty
+            if duty is None or duty.day != local(start).strftime("%Y-%m-%d"):
+                self._handover(handover, when=start)
         else:
             self.at(handover, lambda t: self._handover(t))
         self.at(day_start(start) + 24 * HOUR, lambda t: self._schedule_day(t))

@@ -60,6 +60,12 @@ window.addEventListener("load", function () {
   var labels = L.layerGroup().addTo(map);
   var pulses = L.layerGroup().addTo(map);
   var clicks = 0;
+  // A label shows only from the zoom at which its area is wide enough to hold it.
+  function showLabels() {
+    var zoom = map.getZoom();
+    labels.eachLayer(function (l) { l.setOpacity(zoom >= l.minZoom ? 1 : 0); });
+  }
+  map.on("zoomend", showLabels);
   function styleOf(a) {
     return {color: a.stroke || "#5b8def", weight: a.weight === undefined ? 1 : a.weight,
             fill: a.fill !== null, fillColor: a.fill || "#1f3b73",
@@ -123,9 +129,12 @@ window.addEventListener("load", function () {
       });
       if (gone.length) { cluster.removeLayers(gone); }
       (batch.labels || []).forEach(function (l) {
-        L.marker([l.lat, l.lon], {interactive: false, keyboard: false,
-          icon: L.divIcon({className: "tg-label", html: l.text, iconSize: null})}).addTo(labels);
+        var label = L.marker([l.lat, l.lon], {interactive: false, keyboard: false,
+          icon: L.divIcon({className: "tg-label", html: l.text, iconSize: null})});
+        label.minZoom = l.minZoom || 0;
+        label.addTo(labels);
       });
+      showLabels();
       if (batch.fit) { map.fitBounds(batch.fit.map(function (p) { return [p[1], p[0]]; })); }
       window.tg.applied += 1;
       return window.tg.counts();
@@ -211,6 +220,7 @@ class GridMap(QWebEngineView):
         self.setPage(QWebEnginePage(profile, self))
         self.is_ready = False
         self._queue: list[dict[str, Any]] = []
+        self._focus: list[list[float]] | None = None
         self.page().titleChanged.connect(self._title)
         page = self._build(centre, zoom, tile_url, label_px)
         self.load(QUrl.fromLocalFile(str(page)))
@@ -254,6 +264,9 @@ class GridMap(QWebEngineView):
             queued, self._queue = self._queue, []
             for batch in queued:
                 self.apply_batch(batch)
+            if self._focus is not None:
+                self.focus(self._focus)
+                self._focus = None
             self.ready.emit()
         elif title.startswith("area:"):
             # "area:<click counter>:<id>": the counter makes a second click change the title.
@@ -265,7 +278,7 @@ class GridMap(QWebEngineView):
         areas: [{id, rings, fill (None: outline only), stroke, weight, opacity, dash, label,
         interactive}] (a known id only restyles); markers: [{id, lon, lat, color, stroke,
         radius, label, pulse, static (outside clustering), interactive}]; remove: [marker
-        ids]; labels: [{lon, lat, text}]; fit: [[lon, lat], [lon, lat]].
+        ids]; labels: [{lon, lat, text, minZoom}]; fit: [[lon, lat], [lon, lat]].
         """
         if not self.is_ready:
             self._queue.append(batch)
@@ -273,6 +286,8 @@ class GridMap(QWebEngineView):
         self.page().runJavaScript(f"window.tg.apply({json.dumps(batch, ensure_ascii=False)})")
 
     def focus(self, bounds: list[list[float]]) -> None:
-        """Fly to a bounding box given as [[lon, lat], [lon, lat]]."""
-        if self.is_ready:
-            self.page().runJavaScript(f"window.tg.focus({json.dumps(bounds)})")
+        """Fly to a bounding box given as [[lon, lat], [lon, lat]] (once loaded, if not yet)."""
+        if not self.is_ready:
+            self._focus = bounds
+            return
+        self.page().runJavaScript(f"window.tg.focus({json.dumps(bounds)})")

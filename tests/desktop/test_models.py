@@ -104,3 +104,30 @@ def test_countdown_text() -> None:
     assert countdown(None) == ""
     assert countdown(3600 + 125, now=0) == "1:02"
     assert countdown(0, now=90 * 60) == "超 1:30"
+    assert countdown(3 * 86400 + 5 * 3600 + 60, now=0) == "3天5时"
+
+
+def test_alert_feed_newest_first_filtered_with_cards(qtmodeltester) -> None:
+    from desktop.models import AlertFeedModel
+    from tests.factories import make_alert
+
+    replica = Replica()
+    replica.alerts = {
+        1: make_alert(1, last_at=10.0, street="A"),
+        2: make_alert(2, last_at=30.0, street="B", count=5),
+        3: make_alert(3, last_at=20.0, street="A", status="dismissed"),
+    }
+    model = AlertFeedModel(replica)
+    model.apply(Changes(reset=True))
+    qtmodeltester.check(model)
+    ids = [model.id_at(r) for r in range(model.rowCount())]
+    assert ids == [2, 1]  # newest burst first; settled ones are not in the feed
+    assert model.data(model.index(0, 0), AlertFeedModel.COUNT_ROLE) == 5
+    assert model.data(model.index(0, 0), AlertFeedModel.KIND_ROLE) == "smoke_fire"  # no units
+    model.set_filter(["A"], settled=True)
+    assert [model.id_at(r) for r in range(model.rowCount())] == [3, 1]
+    # A burst grows: the row moves to the top in one batch.
+    replica.alerts[1] = make_alert(1, last_at=40.0, street="A", count=2)
+    model.apply(Changes(alerts={1}))
+    qtmodeltester.check(model)
+    assert model.id_at(0) == 1

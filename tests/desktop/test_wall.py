@@ -25,7 +25,6 @@ from desktop.wall import WallWindow
 from protocol.messages import Result
 from tests.desktop.test_backend import FAST
 
-
 _LOOP: list[qasync.QEventLoop] = []
 
 

@@ -1,0 +1,97 @@
+"""The map feed turns the replica into batches: units once, then only what changed (Qt-free)."""
+
+from __future__ import annotations
+
+from desktop.map_feed import Load, MapFeed, label_zoom, load_style
+from desktop.replica import Changes, Replica
+from protocol.entities import Grid, Reference, Street
+from tests.factories import make_event
+
+SQUARE = [[[117.0, 30.5], [117.01, 30.5], [117.01, 30.51], [117.0, 30.51], [117.0, 30.5]]]
+GRID = "340803004001001"
+
+
+def replica_with_units() -> Replica:
+    replica = Replica()
+    replica.units = Reference(
+        district="340803",
+        district_name="大观区",
+        outline=SQUARE,
+        streets=[
+            Street(
+                code="340803004",
+                name="菱湖街道",
+                kind="街道",
+                polygon=SQUARE,
+                centre=[117.005, 30.505],
+            )
+        ],
+        communities=[],
+        grids=[
+            Grid(
+                code=GRID,
+                name="第1网格",
+                community="340803004001",
+                street="340803004",
+                polygon=SQUARE,
+                centre=[117.005, 30.505],
+                worker="张三",
+            )
+        ],
+        departments=[],
+        cameras=[],
+        categories=[],
+    )
+    replica.units_version = "v1"
+    return replica
+
+
+def test_full_batch_then_only_changes() -> None:
+    replica = replica_with_units()
+    replica.events = {1: make_event(1, grid=GRID), 2: make_event(2, grid=GRID, status="closed")}
+    feed = MapFeed(replica)
+    full = feed.full(now=100.0)
+    assert {a["id"] for a in full["areas"]} >= {GRID, "340803004", "340803"}
+    assert [m["id"] for m in full["markers"]] == ["e1"]  # closed events are not on the map
+    assert full["labels"][0]["text"] == "菱湖街道" and full["fit"]
+    assert feed.load_of(GRID) == Load(open=1, overdue=0)
+
+    # A new urgent event pulses; the grid's shade is restyled, nothing else is sent.
+    replica.events[3] = make_event(3, grid=GRID, priority=1)
+    batch = feed.update(Changes(events={3}, new_events={3}), now=100.0)
+    assert batch is not None
+    assert [m["id"] for m in batch["markers"]] == ["e3"] and batch["markers"][0]["pulse"]
+    assert [a["id"] for a in batch["areas"]] == [GRID] and "rings" not in batch["areas"][0]
+    assert feed.load_of(GRID).open == 2
+
+    # Closing removes the marker and lightens the grid; an overdue one turns it amber.
+    replica.events[3] = make_event(3, grid=GRID, priority=1, status="closed")
+    replica.events[1] = make_event(1, grid=GRID, overdue=True)
+    batch = feed.update(Changes(events={1, 3}), now=100.0)
+    assert batch is not None and batch["remove"] == ["e3"]
+    assert feed.load_of(GRID) == Load(open=1, overdue=1)
+    assert batch["areas"][0]["fill"] == load_style(Load(1, 1))[0]
+
+    # Pruned from the replica: off the map.
+    del replica.events[1]
+    batch = feed.update(Changes(events={1}), now=100.0)
+    assert batch is not None and batch["remove"] == ["e1"] and feed.load_of(GRID) == Load()
+    assert feed.update(Changes(kpis=True), now=100.0) is None
+
+
+def test_deadlines_passing_are_noticed_without_a_delta() -> None:
+    replica = replica_with_units()
+    replica.events = {1: make_event(1, grid=GRID, due_at=150.0)}
+    feed = MapFeed(replica)
+    feed.full(now=100.0)
+    assert feed.refresh_overdue(now=120.0) is None
+    batch = feed.refresh_overdue(now=200.0)
+    assert batch is not None and batch["markers"][0]["stroke"] == "#ff4d4f"
+    assert feed.load_of(GRID).overdue == 1
+
+
+def test_a_label_waits_for_the_zoom_at_which_it_fits() -> None:
+    small = [[117.0, 30.5], [117.01, 30.51]]  # ~1 km wide
+    large = [[116.8, 30.4], [117.1, 30.7]]
+    assert label_zoom(small, 4) > label_zoom(large, 4)
+    assert label_zoom(small, 4) >= 13
