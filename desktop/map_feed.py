@@ -53,11 +53,17 @@ def bounds(rings: Iterable[list[list[float]]]) -> list[list[float]]:
     return [[min(lons), min(lats)], [max(lons), max(lats)]]
 
 
-def label_zoom(box: list[list[float]], chars: int, char_px: float = 17.0) -> int:
-    """The lowest web-map zoom at which a label of `chars` characters fits the box's width."""
+def label_zoom(
+    box: list[list[float]], chars: int, char_px: float = 17.0, line_px: float = 22.0
+) -> int:
+    """The lowest web-map zoom at which a label of `chars` characters fits its area: as wide
+    as the text and three lines high (so neighbouring labels do not run into each other)."""
     width = max(box[1][0] - box[0][0], 1e-6)  # degrees of longitude
-    need = chars * char_px
-    return max(0, math.ceil(math.log2(need * 360 / (256 * width))))
+    # Degrees of latitude stretch by 1/cos(lat) on a web map.
+    height = max(box[1][1] - box[0][1], 1e-6) / math.cos(math.radians((box[0][1] + box[1][1]) / 2))
+    by_width = math.log2(chars * char_px * 360 / (256 * width))
+    by_height = math.log2(3 * line_px * 360 / (256 * height))
+    return max(0, math.ceil(max(by_width, by_height)))
 
 
 class MapFeed:
