@@ -76,6 +76,7 @@ class MapFeed:
         self._grid_names: dict[str, str] = {}
         self._category_names: dict[str, str] = {}
         self.street_bounds: dict[str, list[list[float]]] = {}
+        self._units_sent: str | None = None
         self.district_bounds: list[list[float]] = []
 
     # ---- whole state -----------------------------------------------------------------------
@@ -86,7 +87,10 @@ class MapFeed:
         batch: dict[str, Any] = {"areas": [], "markers": [], "remove": [], "labels": []}
         if units is None:
             return batch
-        batch.update(self._units(units))
+        if self._units_sent != self.replica.units_version:
+            # The page keeps the units; after a reset with the same units only state moves.
+            batch.update(self._units(units))
+            self._units_sent = self.replica.units_version
         # Forget what was placed before (a snapshot replaces the state): remove old markers.
         batch["remove"] = [f"e{i}" for i in self._placed if i not in self.replica.events]
         self._placed = {}

@@ -78,6 +78,12 @@ def test_full_batch_then_only_changes() -> None:
     assert batch is not None and batch["remove"] == ["e1"] and feed.load_of(GRID) == Load()
     assert feed.update(Changes(kpis=True), now=100.0) is None
 
+    # A reset (a new snapshot) with the same units: state only, no units, no second labels.
+    replica.events = {4: make_event(4, grid=GRID)}
+    again = feed.full(now=100.0)
+    assert again["labels"] == [] and [m["id"] for m in again["markers"]] == ["e4"]
+    assert all("rings" not in a for a in again["areas"])
+
 
 def test_deadlines_passing_are_noticed_without_a_delta() -> None:
     replica = replica_with_units()
