@@ -1,0 +1,86 @@
+"""The replica on a recorded stream (tests/desktop/data, made by tests/desktop/record_stream.py):
+a welcome, the units, a snapshot, then live deltas and KPI pushes of 菱湖街道 at speed 120."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from desktop.replica import Changes, Replica, ReplicaError
+from protocol.codec import decode_server
+from protocol.entities import Event
+from protocol.messages import Delta, Kpis, Snapshot, Welcome
+
+STREAM = Path(__file__).parent / "data" / "linghu.jsonl.gz"
+LINGHU = "340803004"
+
+
+def messages():
+    with gzip.open(STREAM, "rt", encoding="utf-8") as lines:
+        return [decode_server(line) for line in lines]
+
+
+def test_the_recorded_stream_builds_the_state_its_deltas_describe() -> None:
+    stream = messages()
+    replica = Replica()
+    total = Changes()
+    for message in stream:
+        total.merge(replica.apply(message))
+    snapshot = next(m for m in stream if isinstance(m, Snapshot))
+    deltas = [m for m in stream if isinstance(m, Delta)]
+    assert len(deltas) > 100, "the recording should hold live traffic"
+    # Every entity is in its latest state: the last delta for it, else the snapshot's.
+    latest: dict[int, Event] = {e.id: e for e in snapshot.events}
+    for delta in deltas:
+        if isinstance(delta.data, Event):
+            latest[delta.data.id] = delta.data
+    assert replica.events == latest
+    assert replica.seq == deltas[-1].seq and replica.epoch == snapshot.epoch
+    assert {e.street for e in replica.events.values()} == {LINGHU}  # a street user's view
+    assert replica.units is not None and [s.code for s in replica.units.streets] == [LINGHU]
+    kpis = [m for m in stream if isinstance(m, Kpis)]
+    assert replica.kpis == kpis[-1].scopes and "district" not in replica.kpis
+    assert replica.role == "street" and replica.jurisdiction == [LINGHU]
+    new_in_stream = {d.data.id for d in deltas if isinstance(d.data, Event)} - {
+        e.id for e in snapshot.events
+    }
+    assert new_in_stream <= total.new_events
+
+
+def test_a_resume_half_way_gives_the_same_state() -> None:
+    stream = messages()
+    whole = Replica()
+    for message in stream:
+        whole.apply(message)
+    half = len(stream) // 2
+    first = Replica()
+    for message in stream[:half]:
+        first.apply(message)
+    # The connection drops; the server replays from the replica's seq (deltas it already has
+    # are skipped), after a welcome that offers the replay in the same epoch.
+    point = first.resume_point()
+    assert point is not None
+    welcome = next(m for m in stream if isinstance(m, Welcome))
+    replay = type(welcome)(**{**_fields(welcome), "resume": "replay", "epoch": point[0]})
+    first.apply(replay)
+    overlap = [m for m in stream[half - 20 : half] if isinstance(m, Delta)]
+    for message in overlap + stream[half:]:
+        first.apply(message)
+    assert first.events == whole.events and first.seq == whole.seq
+
+
+def test_a_replay_for_another_epoch_is_refused() -> None:
+    stream = messages()
+    replica = Replica()
+    for message in stream[:5]:
+        replica.apply(message)
+    welcome = next(m for m in stream if isinstance(m, Welcome))
+    other = type(welcome)(**{**_fields(welcome), "resume": "replay", "epoch": "another"})
+    with pytest.raises(ReplicaError):
+        replica.apply(other)
+
+
+def _fields(struct) -> dict:
+    return {name: getattr(struct, name) for name in struct.__struct_fields__}
