@@ -194,13 +194,17 @@ def main(argv: list[str] | None = None) -> int:
         loader.loaded.connect(window.thumbnail_loaded)
         window.on_thumbnail_wanted = loader.want
         run = asyncio.ensure_future(session.run())
-        await session.wait_connected()
-        live.set()
-        if tour > 0:
-            window.start_tour(tour)
+        connected = asyncio.ensure_future(session.wait_connected())
+        # run() ends by itself only when the backend refuses us (a bad token): the banner
+        # says so through the status callback.
+        await asyncio.wait({run, connected}, return_when=asyncio.FIRST_COMPLETED)
+        if connected.done():
+            live.set()
+            if tour > 0:
+                window.start_tour(tour)
+        else:
+            connected.cancel()
         await run
-        if session.status.fatal:
-            window.banner.show_outage(None, 0, session.status.error)
 
     async def screenshot() -> None:
         await live.wait()

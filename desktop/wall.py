@@ -279,8 +279,21 @@ class WallWindow(QWidget):
             self.banner.hide_outage()
         else:
             stamp = hms(status.last_data) if status.last_data else None
-            self.banner.show_outage(stamp, status.attempt, status.error)
+            self.banner.show_outage(stamp, status.attempt, self._reason(status))
         self._show_freshness()
+
+    def _reason(self, status: Status) -> str:
+        """Why the link is down, in words for the room (the details are in the log)."""
+        error = status.error.lower()
+        if status.fatal:
+            return self.tr("调度服务拒绝了本终端，请联系管理员")
+        if "refused" in error or "errno 111" in error or "connect call failed" in error:
+            return self.tr("调度服务未响应")
+        if "timed out" in error or "timeout" in error:
+            return self.tr("连接超时")
+        if "closed" in error:
+            return self.tr("连接被关闭")
+        return self.tr("网络异常") if error else ""
 
     def _every_second(self) -> None:
         self.queue_model.tick()

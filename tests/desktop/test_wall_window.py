@@ -1,0 +1,70 @@
+"""The wall window without a backend: status banner words, KPI tiles, focus and keys."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt
+
+from desktop.replica import Changes, Replica
+from desktop.session import Status
+from desktop.wall import WallWindow, kpi_tiles
+from protocol.entities import Kpi
+from tests.factories import make_event
+
+
+def window(qtbot) -> WallWindow:
+    wall = WallWindow(Replica())
+    qtbot.addWidget(wall)
+    return wall
+
+
+def test_the_banner_tells_the_room_why_in_words(qtbot) -> None:
+    wall = window(qtbot)
+    wall.show()
+    assert wall.banner.isVisible()  # no data yet: says so
+    wall.set_status(Status(True, time.time(), time.time()))
+    assert not wall.banner.isVisible()
+    wall.set_status(
+        Status(
+            False,
+            time.time(),
+            time.time() - 30,
+            attempt=2,
+            error="[Errno 111] Connect call failed ('127.0.0.1', 1)",
+        )
+    )
+    text = wall.banner.text()
+    assert wall.banner.isVisible() and "数据截至" in text and "调度服务未响应" in text
+    assert "Errno" not in text
+    wall.set_status(Status(False, time.time(), 0.0, error="4001: bad token", fatal=True))
+    assert "拒绝" in wall.banner.text() and "token" not in wall.banner.text()
+    assert wall.header.freshness.text() == "连接中断"
+
+
+def test_kpi_tiles_tone_and_units() -> None:
+    tiles = kpi_tiles(
+        Kpi(received=10, closed=3, on_time_rate=0.8, overdue_now=2, avg_handling_minutes=150),
+        str,
+    )
+    assert tiles["on_time"].value == "80.0%" and tiles["on_time"].tone == "alarm"
+    assert tiles["overdue"].tone == "alarm" and tiles["handling"].value == "2.5 小时"
+    assert kpi_tiles(Kpi(), str)["on_time"].value == "—"
+
+
+def test_flush_fills_the_queue_and_keys_move_the_focus(qtbot) -> None:
+    wall = window(qtbot)
+    wall.replica.events = {
+        1: make_event(1, street="340803004", priority=1, reported_at=time.time()),
+        2: make_event(2, street="340803001"),
+    }
+    wall.on_flush(Changes(reset=True, events={1, 2}))
+    assert wall.queue_model.rowCount() == 2
+    assert wall.queue_panel.count.text() == "2 件"
+    wall.set_focus("340803004")
+    assert wall.queue_model.rowCount() == 1 and wall.street_filter.currentData() in ("", None)
+    qtbot.keyClick(wall, Qt.Key.Key_Escape)
+    assert wall.focus_street == "" and wall.queue_model.rowCount() == 2
+    muted = wall.chime.muted
+    qtbot.keyClick(wall, Qt.Key.Key_M)
+    assert wall.chime.muted is not muted
