@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 from widgets.grid_map import GridMap
 
@@ -40,3 +41,55 @@ def test_map_loads_offline_and_applies_batches(qtbot) -> None:
     assert js(qtbot, view, "typeof L") == "object"  # Leaflet came from the local package
     assert view.blocked_requests == []  # nothing tried to leave the machine
     assert loads.count(True) <= 1  # batches never reload the page
+
+
+def test_clicks_statics_labels_and_a_local_tile_folder(qtbot, tmp_path) -> None:
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtGui import QColor, QImage
+
+    # A local tile folder (as an intranet deployment would copy in): one 256px tile per z/x/y.
+    tile = QImage(256, 256, QImage.Format.Format_RGB32)
+    tile.fill(QColor("#224466"))
+    n = 2**12
+    tx = int((117.0 + 180) / 360 * n)
+    ty = int((1 - math.asinh(math.tan(math.radians(30.5))) / math.pi) / 2 * n)
+    for x in range(tx - 3, tx + 4):
+        for y in range(ty - 3, ty + 4):
+            folder = tmp_path / "12" / str(x)
+            folder.mkdir(parents=True, exist_ok=True)
+            tile.save(str(folder / f"{y}.png"))
+    view = GridMap((117.0, 30.5), zoom=12, tile_url=tmp_path.as_uri() + "/{z}/{x}/{y}.png")
+    qtbot.addWidget(view)
+    view.resize(800, 600)
+    view.show()
+    with qtbot.waitSignal(view.ready, timeout=20000):
+        pass
+    big = [[[116.9, 30.4], [117.1, 30.4], [117.1, 30.6], [116.9, 30.6], [116.9, 30.4]]]
+    view.apply_batch(
+        {
+            "areas": [
+                {"id": "g1", "rings": big, "fill": "#123456"},
+                {"id": "s1", "rings": big, "fill": None, "interactive": False},
+            ],
+            "markers": [{"id": "c1", "lon": 117.0, "lat": 30.5, "static": True}],
+            "labels": [{"lon": 117.0, "lat": 30.5, "text": "菱湖街道", "minZoom": 14}],
+        }
+    )
+    qtbot.waitUntil(lambda: js(qtbot, view, "window.tg.counts().applied") == 1, timeout=5000)
+    counts = json.loads(js(qtbot, view, "JSON.stringify(window.tg.counts())"))
+    assert counts["statics"] == 1 and counts["clustered"] == 0 and counts["labels"] == 1
+    # The tiles came from the folder; nothing else was asked of the network.
+    qtbot.waitUntil(
+        lambda: js(qtbot, view, "document.querySelectorAll('img.leaflet-tile-loaded').length") > 0,
+        timeout=10000,
+    )
+    assert view.blocked_requests == []
+    # A click on the grid (through the outline-only street above it) names the grid, twice.
+    clicked: list[str] = []
+    view.areaClicked.connect(clicked.append)
+    for _ in range(2):
+        js(qtbot, view, "window.tg.clicked = null; 1")
+        target = view.focusProxy() or view
+        qtbot.mouseClick(target, Qt.MouseButton.LeftButton, pos=QPoint(500, 200))
+        qtbot.waitUntil(lambda: js(qtbot, view, "window.tg.clicked") == "g1", timeout=5000)
+    qtbot.waitUntil(lambda: clicked == ["g1", "g1"], timeout=5000)
