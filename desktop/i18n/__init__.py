@@ -1,0 +1,4 @@
+"""The wall's translations: tongguan_en.ts (edited by hand) and tongguan_en.qm (compiled).
+
+Regenerate both with `python -m desktop.i18n.update`; `--check` verifies them.
+"""

@@ -1,0 +1,107 @@
+"""The English translation: current with the sources, and applied to a real wall window."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QCoreApplication, Qt, QTranslator
+
+from desktop import models
+from desktop.app import I18N
+from desktop.replica import Replica
+from desktop.wall import WallWindow
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_translations_are_complete_and_compiled() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "desktop.i18n.update", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.fixture
+def english(qapp) -> Iterator[None]:
+    """The app's English translator, installed for one test and removed again."""
+    translator = QTranslator()
+    assert translator.load(str(I18N / "tongguan_en.qm"))
+    assert qapp.installTranslator(translator)
+    try:
+        yield
+    finally:
+        qapp.removeTranslator(translator)
+
+
+def shown(qtbot) -> dict[str, str]:
+    """The texts of a freshly built wall that the tests compare."""
+    window = WallWindow(Replica())
+    qtbot.addWidget(window)
+    window._show_kpis()
+    queue = window.queue_model
+    now = time.time()
+    return {
+        "window title": window.windowTitle(),
+        "queue title": window.queue_panel.title.text(),
+        "queue header": queue.headerData(0, Qt.Orientation.Horizontal),
+        "status header": queue.headerData(4, Qt.Orientation.Horizontal),
+        "status filter": window.status_filter.itemText(1),
+        "received tile": window.kpis.tiles["received"].label.text(),
+        "overdue tile": window.kpis.tiles["overdue"].label.text(),
+        "kpi title": window.kpi_panel.title.text(),
+        "mute": window.header.mute.text(),
+        "banner": window.banner.text(),
+        "priority": models.text(models.PRIORITY_TEXT, 1),
+        "source": models.text(models.SOURCE_TEXT, "citizen"),
+        "overdue": models.countdown(now - 90, now),
+    }
+
+
+CHINESE = {
+    "window title": "通观 · 智慧联动指挥大屏",
+    "queue title": "事件队列",
+    "queue header": "紧急",
+    "status header": "状态",
+    "status filter": "待受理",
+    "received tile": "今日受理",
+    "overdue tile": "当前超期",
+    "kpi title": "今日指标 · 全区",
+    "mute": "声音",
+    "banner": "尚未连接到调度服务，暂无数据",
+    "priority": "特急",
+    "source": "随手拍",
+    "overdue": "超 0:01",
+}
+ENGLISH = {
+    "window title": "Tongguan · Smart Linkage Command Wall",
+    "queue title": "Case queue",
+    "queue header": "Priority",
+    "status header": "Status",
+    "status filter": "To accept",
+    "received tile": "Received today",
+    "overdue tile": "Overdue now",
+    "kpi title": "Today's KPIs · Whole district",
+    "mute": "Sound",
+    "banner": "Not connected to the dispatch service yet. No data",
+    "priority": "Critical",
+    "source": "Citizen photo",
+    "overdue": "Overdue 0:01",
+}
+
+
+def test_the_wall_speaks_english_with_the_translator(qtbot, english) -> None:
+    assert shown(qtbot) == ENGLISH
+
+
+def test_the_wall_stays_chinese_without_it(qtbot) -> None:
+    assert QCoreApplication.translate("Texts", "特急") == "特急"
+    assert shown(qtbot) == CHINESE
