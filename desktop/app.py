@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # QtWebEngine must be imported before the QApplication exists.
     import qasync
-    from PySide6.QtCore import QLocale, QSettings, Qt, QTimer, QTranslator
+    from PySide6.QtCore import QCoreApplication, QLocale, QSettings, Qt, QTimer, QTranslator
     from PySide6.QtWidgets import QApplication
 
     import widgets.grid_map  # noqa: F401
@@ -136,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.lang == "en":
         if translator.load(str(I18N / "tongguan_en.qm")):
             app.installTranslator(translator)
+        else:
+            log.warning("no English translation at %s: showing Chinese", I18N)
         QLocale.setDefault(QLocale(QLocale.Language.English))
     else:
         QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
@@ -178,13 +180,19 @@ def main(argv: list[str] | None = None) -> int:
         if not url:
             extra = ["--speed", str(args.speed)] if args.speed != 1.0 else []
             backend = EmbeddedBackend(args.data, args=extra)
-            window.banner.setText(window.tr("正在启动内置调度服务（首次启动需载入全区数据）…"))
+            window.banner.setText(
+                QCoreApplication.translate(
+                    "WallWindow", "正在启动内置调度服务（首次启动需载入全区数据）…"
+                )
+            )
             backend.start()
             try:
                 url, secret = await backend.wait_ready(timeout=120)
             except BackendError as exc:
                 log.error("embedded backend failed: %s\n%s", exc, exc.log_tail)
-                window.banner.setText(window.tr("内置调度服务启动失败：%s") % str(exc))
+                window.banner.setText(
+                    QCoreApplication.translate("WallWindow", "内置调度服务启动失败：%s") % str(exc)
+                )
                 exit_code = 3
                 return
         session = Session(

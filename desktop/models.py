@@ -367,45 +367,44 @@ class AlertFeedModel(_SortedRows):
 
 # Texts are marked for lupdate here and translated when looked up (`text`), so a language
 # installed at start-up applies to them too.
-_T = "Texts"
 PRIORITY_TEXT: dict[Any, str] = {
-    1: QT_TRANSLATE_NOOP(_T, "特急"),
-    2: QT_TRANSLATE_NOOP(_T, "紧急"),
-    3: QT_TRANSLATE_NOOP(_T, "一般"),
-    4: QT_TRANSLATE_NOOP(_T, "较低"),
+    1: QT_TRANSLATE_NOOP("Texts", "特急"),
+    2: QT_TRANSLATE_NOOP("Texts", "紧急"),
+    3: QT_TRANSLATE_NOOP("Texts", "一般"),
+    4: QT_TRANSLATE_NOOP("Texts", "较低"),
 }
 PRIORITY_COLOURS = {1: QColor("#ff4d4f"), 2: QColor("#ffb300")}
 SOURCE_TEXT: dict[Any, str] = {
-    "hotline": QT_TRANSLATE_NOOP(_T, "12345"),
-    "patrol": QT_TRANSLATE_NOOP(_T, "巡查"),
-    "citizen": QT_TRANSLATE_NOOP(_T, "随手拍"),
-    "camera": QT_TRANSLATE_NOOP(_T, "视频"),
-    "sensor": QT_TRANSLATE_NOOP(_T, "感知"),
-    "assigned": QT_TRANSLATE_NOOP(_T, "交办"),
+    "hotline": QT_TRANSLATE_NOOP("Texts", "12345"),
+    "patrol": QT_TRANSLATE_NOOP("Texts", "巡查"),
+    "citizen": QT_TRANSLATE_NOOP("Texts", "随手拍"),
+    "camera": QT_TRANSLATE_NOOP("Texts", "视频"),
+    "sensor": QT_TRANSLATE_NOOP("Texts", "感知"),
+    "assigned": QT_TRANSLATE_NOOP("Texts", "交办"),
 }
 STATUS_TEXT: dict[Any, str] = {
-    "reported": QT_TRANSLATE_NOOP(_T, "待受理"),
-    "accepted": QT_TRANSLATE_NOOP(_T, "已受理"),
-    "rejected": QT_TRANSLATE_NOOP(_T, "不予受理"),
-    "dispatched": QT_TRANSLATE_NOOP(_T, "已派遣"),
-    "handling": QT_TRANSLATE_NOOP(_T, "处置中"),
-    "handled": QT_TRANSLATE_NOOP(_T, "已处置"),
-    "verified": QT_TRANSLATE_NOOP(_T, "已核查"),
-    "closed": QT_TRANSLATE_NOOP(_T, "已结案"),
-    "evaluated": QT_TRANSLATE_NOOP(_T, "已评价"),
+    "reported": QT_TRANSLATE_NOOP("Texts", "待受理"),
+    "accepted": QT_TRANSLATE_NOOP("Texts", "已受理"),
+    "rejected": QT_TRANSLATE_NOOP("Texts", "不予受理"),
+    "dispatched": QT_TRANSLATE_NOOP("Texts", "已派遣"),
+    "handling": QT_TRANSLATE_NOOP("Texts", "处置中"),
+    "handled": QT_TRANSLATE_NOOP("Texts", "已处置"),
+    "verified": QT_TRANSLATE_NOOP("Texts", "已核查"),
+    "closed": QT_TRANSLATE_NOOP("Texts", "已结案"),
+    "evaluated": QT_TRANSLATE_NOOP("Texts", "已评价"),
 }
 LEVEL_TEXT: dict[Any, str] = {
-    "grid": QT_TRANSLATE_NOOP(_T, "网格"),
-    "community": QT_TRANSLATE_NOOP(_T, "社区"),
-    "street": QT_TRANSLATE_NOOP(_T, "街道"),
-    "district": QT_TRANSLATE_NOOP(_T, "区级"),
+    "grid": QT_TRANSLATE_NOOP("Texts", "网格"),
+    "community": QT_TRANSLATE_NOOP("Texts", "社区"),
+    "street": QT_TRANSLATE_NOOP("Texts", "街道"),
+    "district": QT_TRANSLATE_NOOP("Texts", "区级"),
 }
 
 
 def text(table: dict[Any, str], key: Any) -> str:
     """A table's text for a key, in the installed language (the key itself if unknown)."""
     source = table.get(key)
-    return QCoreApplication.translate(_T, source) if source is not None else str(key)
+    return QCoreApplication.translate("Texts", source) if source is not None else str(key)
 
 
 def countdown(deadline: float | None, now: float | None = None) -> str:
@@ -416,11 +415,11 @@ def countdown(deadline: float | None, now: float | None = None) -> str:
     minutes = int(abs(left) // 60)
     hours = minutes // 60
     if hours >= 48:  # days away: 12天4时 reads better than 292:38
-        clock = QCoreApplication.translate(_T, "%1天%2时").replace("%1", str(hours // 24))
+        clock = QCoreApplication.translate("Texts", "%1天%2时").replace("%1", str(hours // 24))
         clock = clock.replace("%2", str(hours % 24))
     else:
         clock = f"{hours}:{minutes % 60:02d}"
-    return QCoreApplication.translate(_T, "超 %s") % clock if left < 0 else clock
+    return QCoreApplication.translate("Texts", "超 %s") % clock if left < 0 else clock
 
 
 def _deadline_colour(event: Event) -> QColor | None:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -431,7 +431,7 @@ class WallWindow(QWidget):
     def _show_kpis(self) -> None:
         scope = self.focus_street or DISTRICT
         kpi = self.replica.kpis.get(scope) or Kpi()
-        self.kpis.show_tiles(kpi_tiles(kpi, self.tr))
+        self.kpis.show_tiles(kpi_tiles(kpi))
         self.kpi_panel.title.setText(self.tr("今日指标 · %s") % self.street_name(self.focus_street))
         self.trend.show(list(kpi.hourly), list(kpi.hourly_yesterday))
         self.ranking.show(self._ranking())
@@ -657,28 +657,44 @@ class WallWindow(QWidget):
         super().closeEvent(event)
 
 
-def kpi_tiles(kpi: Kpi, tr: Callable[[str], str]) -> dict[str, Tile]:
-    """The six KPI tiles for a scope."""
+def kpi_tiles(kpi: Kpi) -> dict[str, Tile]:
+    """The six KPI tiles for a scope, in the installed language."""
     rate = kpi.on_time_rate
     if rate is None:
-        on_time = Tile(tr("按期结案率"), "—")
+        on_time = Tile(QCoreApplication.translate("WallWindow", "按期结案率"), "—")
     else:
         tone = "good" if rate >= 0.95 else ("warn" if rate >= 0.85 else "alarm")
-        on_time = Tile(tr("按期结案率"), f"{rate * 100:.1f}%", tone)  # type: ignore[arg-type]
+        on_time = Tile(
+            QCoreApplication.translate("WallWindow", "按期结案率"), f"{rate * 100:.1f}%", tone
+        )  # type: ignore[arg-type]
     minutes = kpi.avg_handling_minutes
     if minutes is None:
-        handling = Tile(tr("平均处置时长"), "—")
+        handling = Tile(QCoreApplication.translate("WallWindow", "平均处置时长"), "—")
     elif minutes < 120:
-        handling = Tile(tr("平均处置时长"), tr("%s 分钟") % round(minutes))
+        handling = Tile(
+            QCoreApplication.translate("WallWindow", "平均处置时长"),
+            QCoreApplication.translate("WallWindow", "%s 分钟") % round(minutes),
+        )
     else:
-        handling = Tile(tr("平均处置时长"), tr("%s 小时") % f"{minutes / 60:.1f}")
+        handling = Tile(
+            QCoreApplication.translate("WallWindow", "平均处置时长"),
+            QCoreApplication.translate("WallWindow", "%s 小时") % f"{minutes / 60:.1f}",
+        )
     return {
-        "received": Tile(tr("今日受理"), str(kpi.received)),
-        "dispatched": Tile(tr("今日派遣"), str(kpi.dispatched)),
-        "closed": Tile(tr("今日结案"), str(kpi.closed), "good" if kpi.closed else "normal"),
+        "received": Tile(QCoreApplication.translate("WallWindow", "今日受理"), str(kpi.received)),
+        "dispatched": Tile(
+            QCoreApplication.translate("WallWindow", "今日派遣"), str(kpi.dispatched)
+        ),
+        "closed": Tile(
+            QCoreApplication.translate("WallWindow", "今日结案"),
+            str(kpi.closed),
+            "good" if kpi.closed else "normal",
+        ),
         "on_time": on_time,
         "overdue": Tile(
-            tr("当前超期"), str(kpi.overdue_now), "alarm" if kpi.overdue_now else "good"
+            QCoreApplication.translate("WallWindow", "当前超期"),
+            str(kpi.overdue_now),
+            "alarm" if kpi.overdue_now else "good",
         ),
         "handling": handling,
     }

@@ -50,6 +50,7 @@ _API = """
 window.addEventListener("load", function () {
   var map = %(map)s;
   var canvas = L.canvas({padding: 0.5});
+  L.control.scale({imperial: false}).addTo(map);
   var areas = L.layerGroup().addTo(map);
   var areaById = {};
   var statics = L.layerGroup().addTo(map);
@@ -239,7 +240,7 @@ class GridMap(QWebEngineView):
             zoom_start=zoom,
             tiles=None,
             prefer_canvas=True,
-            control_scale=True,
+            control_scale=False,  # a metric-only one is added by the page script
             zoom_control=False,
         )
         # Clustering needs the map's own zoom range (folium gives it only to tile layers).

@@ -109,7 +109,7 @@ class OutageBanner(QLabel):
         if attempt:
             text += self.tr("　·　正在第 %s 次重连") % attempt
         if detail:
-            text += f"（{detail}）"
+            text += self.tr("（%s）") % detail
         self.setText(text)
         self.show()
 

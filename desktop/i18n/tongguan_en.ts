@@ -161,6 +161,11 @@
         <source>&#x3000;·&#x3000;正在第 %s 次重连</source>
         <translation>  ·  Reconnecting, attempt %s</translation>
     </message>
+    <message>
+        <location filename="../../widgets/wall_header.py" line="112"/>
+        <source>（%s）</source>
+        <translation> (%s)</translation>
+    </message>
 </context>
 <context>
     <name>StreetRanking</name>
@@ -173,127 +178,127 @@
 <context>
     <name>Texts</name>
     <message>
-        <location filename="../models.py" line="372"/>
+        <location filename="../models.py" line="371"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../models.py" line="373"/>
+        <location filename="../models.py" line="372"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../models.py" line="374"/>
+        <location filename="../models.py" line="373"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../models.py" line="375"/>
+        <location filename="../models.py" line="374"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../models.py" line="379"/>
+        <location filename="../models.py" line="378"/>
         <source>12345</source>
         <translation>12345</translation>
     </message>
     <message>
-        <location filename="../models.py" line="380"/>
+        <location filename="../models.py" line="379"/>
         <source>巡查</source>
         <translation>Patrol</translation>
     </message>
     <message>
-        <location filename="../models.py" line="381"/>
+        <location filename="../models.py" line="380"/>
         <source>随手拍</source>
         <translation>Citizen photo</translation>
     </message>
     <message>
-        <location filename="../models.py" line="382"/>
+        <location filename="../models.py" line="381"/>
         <source>视频</source>
         <translation>Camera</translation>
     </message>
     <message>
-        <location filename="../models.py" line="383"/>
+        <location filename="../models.py" line="382"/>
         <source>感知</source>
         <translation>Sensor</translation>
     </message>
     <message>
-        <location filename="../models.py" line="384"/>
+        <location filename="../models.py" line="383"/>
         <source>交办</source>
         <translation>Assigned</translation>
     </message>
     <message>
-        <location filename="../models.py" line="387"/>
+        <location filename="../models.py" line="386"/>
         <source>待受理</source>
         <translation>To accept</translation>
     </message>
     <message>
-        <location filename="../models.py" line="388"/>
+        <location filename="../models.py" line="387"/>
         <source>已受理</source>
         <translation>Accepted</translation>
     </message>
     <message>
-        <location filename="../models.py" line="389"/>
+        <location filename="../models.py" line="388"/>
         <source>不予受理</source>
         <translation>Rejected</translation>
     </message>
     <message>
-        <location filename="../models.py" line="390"/>
+        <location filename="../models.py" line="389"/>
         <source>已派遣</source>
         <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../models.py" line="391"/>
+        <location filename="../models.py" line="390"/>
         <source>处置中</source>
         <translation>Handling</translation>
     </message>
     <message>
-        <location filename="../models.py" line="392"/>
+        <location filename="../models.py" line="391"/>
         <source>已处置</source>
         <translation>Handled</translation>
     </message>
     <message>
-        <location filename="../models.py" line="393"/>
+        <location filename="../models.py" line="392"/>
         <source>已核查</source>
         <translation>Verified</translation>
     </message>
     <message>
-        <location filename="../models.py" line="394"/>
+        <location filename="../models.py" line="393"/>
         <source>已结案</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../models.py" line="395"/>
+        <location filename="../models.py" line="394"/>
         <source>已评价</source>
         <translation>Rated</translation>
     </message>
     <message>
-        <location filename="../models.py" line="398"/>
+        <location filename="../models.py" line="397"/>
         <source>网格</source>
         <translation>Grid</translation>
     </message>
     <message>
-        <location filename="../models.py" line="399"/>
+        <location filename="../models.py" line="398"/>
         <source>社区</source>
         <translation>Community</translation>
     </message>
     <message>
-        <location filename="../models.py" line="400"/>
+        <location filename="../models.py" line="399"/>
         <source>街道</source>
         <translation>Street</translation>
     </message>
     <message>
-        <location filename="../models.py" line="401"/>
+        <location filename="../models.py" line="400"/>
         <source>区级</source>
         <translation>District</translation>
     </message>
     <message>
-        <location filename="../models.py" line="419"/>
+        <location filename="../models.py" line="418"/>
         <source>%1天%2时</source>
         <translation>%1d %2h</translation>
     </message>
     <message>
-        <location filename="../models.py" line="423"/>
+        <location filename="../models.py" line="422"/>
         <source>超 %s</source>
         <translation>Overdue %s</translation>
     </message>
@@ -339,12 +344,12 @@
 <context>
     <name>WallWindow</name>
     <message>
-        <location filename="../app.py" line="181"/>
+        <location filename="../app.py" line="184"/>
         <source>正在启动内置调度服务（首次启动需载入全区数据）…</source>
         <translation>Starting the built-in dispatch service (the first start loads the whole district)…</translation>
     </message>
     <message>
-        <location filename="../app.py" line="187"/>
+        <location filename="../app.py" line="194"/>
         <source>内置调度服务启动失败：%s</source>
         <translation>The built-in dispatch service failed to start: %s</translation>
     </message>
@@ -535,44 +540,44 @@
     </message>
     <message>
         <location filename="../wall.py" line="664"/>
-        <location filename="../wall.py" line="667"/>
+        <location filename="../wall.py" line="668"/>
         <source>按期结案率</source>
         <translation>On-time closure</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="670"/>
         <location filename="../wall.py" line="672"/>
-        <location filename="../wall.py" line="674"/>
+        <location filename="../wall.py" line="675"/>
+        <location filename="../wall.py" line="680"/>
         <source>平均处置时长</source>
         <translation>Avg. handling time</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="672"/>
+        <location filename="../wall.py" line="676"/>
         <source>%s 分钟</source>
         <translation>%s min</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="674"/>
+        <location filename="../wall.py" line="681"/>
         <source>%s 小时</source>
         <translation>%s h</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="676"/>
+        <location filename="../wall.py" line="684"/>
         <source>今日受理</source>
         <translation>Received today</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="677"/>
+        <location filename="../wall.py" line="686"/>
         <source>今日派遣</source>
         <translation>Dispatched today</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="678"/>
+        <location filename="../wall.py" line="689"/>
         <source>今日结案</source>
         <translation>Closed today</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="681"/>
+        <location filename="../wall.py" line="695"/>
         <source>当前超期</source>
         <translation>Overdue now</translation>
     </message>

@@ -44,12 +44,11 @@ def test_the_banner_tells_the_room_why_in_words(qtbot) -> None:
 
 def test_kpi_tiles_tone_and_units() -> None:
     tiles = kpi_tiles(
-        Kpi(received=10, closed=3, on_time_rate=0.8, overdue_now=2, avg_handling_minutes=150),
-        str,
+        Kpi(received=10, closed=3, on_time_rate=0.8, overdue_now=2, avg_handling_minutes=150)
     )
     assert tiles["on_time"].value == "80.0%" and tiles["on_time"].tone == "alarm"
     assert tiles["overdue"].tone == "alarm" and tiles["handling"].value == "2.5 小时"
-    assert kpi_tiles(Kpi(), str)["on_time"].value == "—"
+    assert kpi_tiles(Kpi())["on_time"].value == "—"
 
 
 def test_flush_fills_the_queue_and_keys_move_the_focus(qtbot) -> None:
