@@ -62,7 +62,7 @@
     <message>
         <location filename="../../widgets/duty_panel.py" line="456"/>
         <source>指挥长最新指示</source>
-        <translation>Commander&apos;s latest instructions</translation>
+        <translation>Latest instructions</translation>
     </message>
 </context>
 <context>
@@ -210,7 +210,7 @@
     <message>
         <location filename="../models.py" line="380"/>
         <source>随手拍</source>
-        <translation>Citizen photo</translation>
+        <translation>Photo</translation>
     </message>
     <message>
         <location filename="../models.py" line="381"/>
