@@ -93,7 +93,7 @@ ENGLISH = {
     "mute": "Sound",
     "banner": "Not connected to the dispatch service yet. No data",
     "priority": "Critical",
-    "source": "Citizen photo",
+    "source": "Photo",
     "overdue": "Overdue 0:01",
 }
 
