@@ -68,6 +68,18 @@ async def js(window: WallWindow, script: str) -> Any:
     return json.loads(await asyncio.wait_for(future, 5))
 
 
+def live_session(window: WallWindow, url: str, token: str, **options: Any) -> Session:
+    """A session feeding the window, as the application wires it."""
+    return Session(
+        url,
+        token,
+        on_changes=window.push,
+        on_status=window.set_status,
+        replica=window.replica,
+        **options,
+    )
+
+
 async def close_window(window: WallWindow) -> None:
     """Close the window; keep it (and its web page) alive until the process ends."""
     window.close()
@@ -97,19 +109,13 @@ def test_a_reported_event_reaches_the_queue_and_the_map_within_a_second(
     async def scenario() -> None:
         backend = EmbeddedBackend(data, args=FAST)
         backend.start()
-        replica = Replica()
-        window = WallWindow(replica)
+        window = WallWindow(Replica())
         window.show()
+        replica = window.replica
         session = commander = None
         try:
             url, wall_token = await backend.wait_ready(90)
-            session = Session(
-                url,
-                wall_token,
-                on_changes=window.push,
-                on_status=window.set_status,
-                replica=replica,
-            )
+            session = live_session(window, url, wall_token)
             loader = ThumbnailLoader(url, wall_token, parent=window)
             loader.loaded.connect(window.thumbnail_loaded)
             window.on_thumbnail_wanted = loader.want
@@ -202,20 +208,13 @@ def test_after_a_backend_restart_the_window_holds_every_event_exactly_once(
     async def scenario() -> None:
         backend = EmbeddedBackend(data, args=args)
         backend.start()
-        replica = Replica()
-        window = WallWindow(replica)
+        window = WallWindow(Replica())
         window.show()
+        replica = window.replica
         session = None
         try:
             url, wall_token = await backend.wait_ready(90)
-            session = Session(
-                url,
-                wall_token,
-                on_changes=window.push,
-                on_status=window.set_status,
-                replica=replica,
-                max_backoff=0.5,
-            )
+            session = live_session(window, url, wall_token, max_backoff=0.5)
             running = asyncio.ensure_future(session.run())
             await session.wait_connected()
             start_seq = replica.seq

@@ -59,6 +59,23 @@ async def test_a_simulated_day_goes_round_the_loop(sqlite_store) -> None:
         await server.stop()
 
 
+async def warmed_up(store, clock: Clock, seed: int = 11) -> DispatchServer:
+    """A served store whose simulator has replayed the day up to the clock, then stopped."""
+    server = DispatchServer(store, reference_for(store), clock)
+    await server.start("127.0.0.1", 0)
+    simulator = Simulator(server, seed=seed)
+    task = asyncio.create_task(simulator.run(warm_up=True))
+    for _ in range(300):
+        await asyncio.sleep(0.1)
+        if simulator.warmed_up:
+            break
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert simulator.warmed_up
+    return server
+
+
 async def test_same_seed_same_day(tmp_path) -> None:
     from tests.dispatch.conftest import prepared_store
 
@@ -66,17 +83,7 @@ async def test_same_seed_same_day(tmp_path) -> None:
     for run in range(2):
         store = prepared_store(f"sqlite:///{tmp_path / f'{run}.db'}")
         start = 1_795_000_000.0  # a fixed moment, so both runs simulate the same hours
-        server = DispatchServer(store, reference_for(store), Clock(speed=1.0, start=start))
-        await server.start("127.0.0.1", 0)
-        simulator = Simulator(server, seed=11)
-        task = asyncio.create_task(simulator.run(warm_up=True))
-        for _ in range(300):
-            await asyncio.sleep(0.1)
-            if simulator.warmed_up:
-                break
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        server = await warmed_up(store, Clock(speed=1.0, start=start))
         # The arrivals (what, where, when) are the seed's; camera confirmations and the
         # exact end of the warm-up depend on timing, so they are left out.
         cutoff = start - 3600
@@ -100,18 +107,8 @@ async def test_a_restart_replays_only_the_gap_not_the_whole_day_again(tmp_path) 
     received = []
     commanders = []
     for run in range(2):
-        clock = Clock(speed=1.0, start=start + run * 60)  # restarted a minute later
-        server = DispatchServer(store, reference_for(store), clock)
-        await server.start("127.0.0.1", 0)
-        simulator = Simulator(server, seed=11)
-        task = asyncio.create_task(simulator.run(warm_up=True))
-        for _ in range(300):
-            await asyncio.sleep(0.1)
-            if simulator.warmed_up:
-                break
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        # Restarted a minute later.
+        server = await warmed_up(store, Clock(speed=1.0, start=start + run * 60))
         assert server.hub is not None and server.hub.duty is not None
         commanders.append(server.hub.duty.commander.name)
         received.append(sum(1 for e in server.hub.events.values() if e.reported_at >= 0))
