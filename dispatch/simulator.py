@@ -531,13 +531,27 @@ class Simulator:
                 for e in hub.events.values()
                 if e.overdue and not e.supervised and e.status in ("dispatched", "handling")
             ]
-            for event in self._side_rng.sample(late, min(len(late), 2)):
+            chosen = self._side_rng.sample(late, min(len(late), 2))
+            for event in chosen:
                 self._command(
                     commander,
                     "supervise",
                     c.EventRef(event=event.id, note="超期未办结，督办"),
                     when,
                 )
+            if chosen and hub.duty is not None:
+                # The commander tells the whole centre (the duty board every wall shows).
+                streets = "、".join(
+                    dict.fromkeys(self.reference.streets[e.street].name for e in chosen)
+                )
+                text = self._side_rng.choice(
+                    (
+                        f"{streets}超期案件已督办，请属地分中心今日内反馈处置进展。",
+                        f"请{streets}分中心对督办案件逐件销号，明早交班前报送。",
+                        f"{streets}督办案件由分管领导牵头，限时办结，不得推诿。",
+                    )
+                )
+                self._command(commander, "instruct", c.Instruct(text=text), when)
         self.at(when + 30 * MINUTE, self._supervision_round)
 
     # ---- cameras ---------------------------------------------------------------------------
