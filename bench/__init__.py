@@ -1,1 +1,1 @@
-"""Backend benchmarks: fan-out latency and sustained ingest (run with `python -m bench`)."""
+"""Benchmarks: backend fan-out and ingest, the wall display (run with `python -m bench`)."""

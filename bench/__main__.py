@@ -1,4 +1,8 @@
-"""Run every backend benchmark in turn: `python -m bench [--quick]`."""
+"""Run the benchmarks: `python -m bench [--quick]` runs all; `python -m bench NAME [ARGS]` one.
+
+NAME is fanout, ingest or wall; ARGS go to that benchmark (e.g. `python -m bench wall
+--only latency`).
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,22 @@ import argparse
 import sys
 import time
 
-from bench import common, fanout, ingest
+from bench import common, fanout, ingest, wall
+
+BENCHMARKS = {"fanout": fanout.main, "ingest": ingest.main, "wall": wall.main}
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Print the machine, then run the fan-out and the ingest benchmarks."""
+    """Print the machine, then run the fan-out, the ingest and the wall benchmarks (or one)."""
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in BENCHMARKS:
+        print("machine:")
+        common.print_machine()
+        print()
+        BENCHMARKS[argv[0]](argv[1:])
+        return
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="short windows (about 2 minutes)")
+    parser.add_argument("--quick", action="store_true", help="short windows (about 4 minutes)")
     args = parser.parse_args(argv)
     extra = ["--quick"] if args.quick else []
     started = time.monotonic()
@@ -23,6 +35,8 @@ def main(argv: list[str] | None = None) -> None:
     fanout.main(extra)
     print()
     ingest.main(extra)
+    print()
+    wall.main(extra)
     print(f"\nall benchmarks took {time.monotonic() - started:.0f} s")
 
 
