@@ -54,6 +54,7 @@ class _SortedRows(QAbstractTableModel):
         self.replica = replica
         self._ids: list[int] = []
         self._keys: list[SortKey] = []
+        self._key_of: dict[int, SortKey] = {}  # shown id -> its key: the row is a bisect away
         self._streets: frozenset[str] | None = None
 
     # what subclasses define
@@ -76,18 +77,20 @@ class _SortedRows(QAbstractTableModel):
         rows = sorted((self._key(e), e.id) for e in self._source().values() if self._visible(e))
         self._keys = [k for k, _ in rows]
         self._ids = [i for _, i in rows]
+        self._key_of = {i: k for k, i in rows}
         self.endResetModel()
 
     def apply_ids(self, ids: Iterable[int]) -> None:
         """Bring the rows of these entity ids up to date with the replica."""
         source = self._source()
-        row_of = {entity_id: row for row, entity_id in enumerate(self._ids)}
+        keys = self._keys
         in_place: list[int] = []
         to_remove: list[int] = []
         to_insert: list[tuple[SortKey, int]] = []
         for entity_id in ids:
             entity = source.get(entity_id)
-            row = row_of.get(entity_id)
+            shown = self._key_of.get(entity_id)
+            row = bisect.bisect_left(keys, shown) if shown is not None else None
             visible = entity is not None and self._visible(entity)
             key = self._key(entity) if visible else ()
             if row is not None:
@@ -102,6 +105,8 @@ class _SortedRows(QAbstractTableModel):
             self.dataChanged.emit(self.index(start, 0), self.index(end, last_column))
         for start, end in reversed(_runs(sorted(to_remove))):
             self.beginRemoveRows(QModelIndex(), start, end)
+            for entity_id in self._ids[start : end + 1]:
+                del self._key_of[entity_id]
             del self._ids[start : end + 1]
             del self._keys[start : end + 1]
             self.endRemoveRows()
@@ -124,6 +129,7 @@ class _SortedRows(QAbstractTableModel):
         self.beginInsertRows(QModelIndex(), at, at + len(block) - 1)
         self._keys[at:at] = [k for k, _ in block]
         self._ids[at:at] = [i for _, i in block]
+        self._key_of.update((i, k) for k, i in block)
         self.endInsertRows()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -145,6 +151,9 @@ class EventQueueModel(_SortedRows):
     COLUMNS = ("priority", "source", "category", "grid", "status", "deadline")
     DEADLINE_ROLE = _USER + 2
     PRIORITY_ROLE = _USER + 3
+    _ROLES = frozenset(
+        {_DISPLAY, _FOREGROUND, _ALIGN, _SortedRows.ID_ROLE, DEADLINE_ROLE, PRIORITY_ROLE}
+    )
 
     def __init__(self, replica: Replica, parent: Any = None) -> None:
         super().__init__(replica, parent)
@@ -213,12 +222,13 @@ class EventQueueModel(_SortedRows):
 
     def data(self, index: Index, role: int = _DISPLAY) -> Any:
         """Cell text, countdown and priority colours, and the event id / deadline for views."""
-        if not index.isValid() or not 0 <= index.row() < len(self._ids):
+        role = int(role)
+        # Views ask for a dozen roles per cell: answer the unserved ones before any lookup.
+        if role not in self._ROLES or not index.isValid() or not 0 <= index.row() < len(self._ids):
             return None
         event = self.replica.events.get(self._ids[index.row()])
         if event is None:
             return None
-        role = int(role)
         column = self.COLUMNS[index.column()]
         if role == _DISPLAY:
             return self._text(event, column)
@@ -358,11 +368,13 @@ class AlertFeedModel(_SortedRows):
         """The alert shown in a row."""
         return self.replica.alerts.get(self._ids[row]) if 0 <= row < len(self._ids) else None
 
-    def forget_thumbnails(self) -> None:
-        """Drop thumbnails of alerts no longer shown (bounded memory over a day)."""
-        shown = set(self._ids[:200])
+    def forget_thumbnails(self, keep_rows: int = 24) -> set[int]:
+        """Drop the thumbnails of alerts below the first rows (memory stays bounded over a
+        day); return the ids whose thumbnails are kept."""
+        shown = set(self._ids[:keep_rows])
         for alert_id in [i for i in self.thumbnails if i not in shown]:
             del self.thumbnails[alert_id]
+        return shown
 
 
 # Texts are marked for lupdate here and translated when looked up (`text`), so a language

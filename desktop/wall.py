@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent, QPixmap, QResizeEvent
+from PySide6.QtGui import QCloseEvent, QFontMetrics, QKeyEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -30,6 +30,8 @@ from desktop.coalescer import Coalescer
 from desktop.district_time import clock_text, hm, hms
 from desktop.map_feed import OPEN, URGENT, MapFeed, bounds
 from desktop.models import (
+    PRIORITY_TEXT,
+    SOURCE_TEXT,
     STATUS_TEXT,
     AlertFeedModel,
     EventQueueModel,
@@ -40,6 +42,7 @@ from desktop.replica import Changes, Replica
 from desktop.session import Status
 from desktop.sound import Chime
 from desktop.theme import stylesheet
+from desktop.thumbnails import ThumbnailLoader
 from desktop.tour import Tour
 from protocol.entities import Event, Kpi
 from widgets.alert_card import AlertCardDelegate, CardRoles
@@ -87,7 +90,7 @@ class WallWindow(QWidget):
         self.focus_street = ""
         self.tour: Tour | None = None
         self.chime = Chime(parent=self)
-        self.on_thumbnail_wanted: Callable[[int, str], None] | None = None
+        self.thumbnail_loader: ThumbnailLoader | None = None  # set once the session is known
         self._scale = 0.0
         self._consulting: set[int] = set()
         self._supervised: set[int] = set()
@@ -127,7 +130,9 @@ class WallWindow(QWidget):
         self.queue.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.queue.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         header = self.queue.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Fixed widths from the font, never ResizeToContents: that measures up to 1,000 rows
+        # per column on every insert (most of the GUI thread at 2,000 events/s).
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         header.setHighlightSections(False)
@@ -309,7 +314,9 @@ class WallWindow(QWidget):
             pruned = self.replica.prune(self.replica.now())
             if pruned:
                 self.coalescer.push(pruned)
-                self.alert_model.forget_thumbnails()
+            kept = self.alert_model.forget_thumbnails()
+            if self.thumbnail_loader is not None:
+                self.thumbnail_loader.forget(kept)
         if self.tour is not None:
             self._show_scope()
 
@@ -529,12 +536,12 @@ class WallWindow(QWidget):
         return self._name_cache
 
     def _want_thumbnails(self) -> None:
-        if self.on_thumbnail_wanted is None:
+        if self.thumbnail_loader is None:
             return
         for row in range(min(12, self.alert_model.rowCount())):
             alert = self.alert_model.alert_at(row)
             if alert is not None and alert.id not in self.alert_model.thumbnails:
-                self.on_thumbnail_wanted(alert.id, alert.snapshot)
+                self.thumbnail_loader.want(alert.id, alert.snapshot)
 
     def thumbnail_loaded(self, alert_id: int, pixmap: QPixmap) -> None:
         """A snapshot arrived for an alert card."""
@@ -643,11 +650,33 @@ class WallWindow(QWidget):
             self.setStyleSheet(stylesheet(scale))
             self.card.scale = scale
             self.queue.verticalHeader().setDefaultSectionSize(int(34 * scale))
+            self._size_queue_columns(scale)
             self.alerts.doItemsLayout()
             self.map.setZoomFactor(scale)  # labels and markers grow with the wall
         if self.grid_details.isVisible():
             self._place_details()
         super().resizeEvent(event)
+
+    def _size_queue_columns(self, scale: float) -> None:
+        """Widths that hold every text the narrow columns can show, in this language."""
+        self.queue.ensurePolished()
+        metrics = QFontMetrics(self.queue.font())
+        header = self.queue.horizontalHeader()
+        samples = {
+            "priority": [text(PRIORITY_TEXT, p) for p in PRIORITY_TEXT],
+            "source": [text(SOURCE_TEXT, s) for s in SOURCE_TEXT],
+            "status": [text(STATUS_TEXT, s) for s in STATUS_TEXT],
+            "deadline": [countdown(0, 99 * 3600), countdown(99 * 86400, 0), "99:59"],
+        }
+        bold = QFontMetrics(header.font())
+        for column, texts in samples.items():
+            index = EventQueueModel.COLUMNS.index(column)
+            title = self.queue_model.headers[column]
+            width = max(
+                max(metrics.horizontalAdvance(t) for t in texts),
+                bold.horizontalAdvance(title) + int(6 * scale),
+            )
+            header.resizeSection(index, width + int(20 * scale))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Stop the timers (the app stops the session and the backend)."""

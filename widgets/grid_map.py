@@ -61,6 +61,28 @@ window.addEventListener("load", function () {
   var labels = L.layerGroup().addTo(map);
   var pulses = L.layerGroup().addTo(map);
   var clicks = 0;
+  // Pulses: a few rings at a time, all moved by one timer (a ring per urgent case at 2,000
+  // cases a second would keep the renderer redrawing the whole canvas).
+  var rings = [], MAX_RINGS = 6, ticking = false;
+  function pulse(lat, lon) {
+    var ring = L.circleMarker([lat, lon], {radius: 8, color: "#ff4d4f", weight: 4,
+                                           fill: false, interactive: false, renderer: canvas});
+    ring.addTo(pulses);
+    rings.push({layer: ring, r: 8, rounds: 0});
+    while (rings.length > MAX_RINGS) { pulses.removeLayer(rings.shift().layer); }
+    if (!ticking) { ticking = true; setTimeout(tick, 50); }
+  }
+  function tick() {
+    rings = rings.filter(function (p) {
+      p.r += 2;
+      if (p.r >= 48) { p.r = 8; p.rounds += 1; }
+      if (p.rounds >= 3) { pulses.removeLayer(p.layer); return false; }
+      p.layer.setRadius(p.r); p.layer.setStyle({opacity: Math.max(0, 1 - p.r / 48)});
+      return true;
+    });
+    ticking = rings.length > 0;
+    if (ticking) { setTimeout(tick, 50); }
+  }
   // A label shows only from the zoom at which its area is wide enough to hold it.
   function showLabels() {
     var zoom = map.getZoom();
@@ -107,18 +129,7 @@ window.addEventListener("load", function () {
           if (m.static) { statics.addLayer(marker); staticIds[m.id] = true; }
           else { added.push(marker); }
         }
-        if (m.pulse) {
-          var ring = L.circleMarker([m.lat, m.lon], {radius: 8, color: "#ff4d4f", weight: 4,
-                                                     fill: false, interactive: false,
-                                                     renderer: canvas});
-          ring.addTo(pulses);
-          var r = 8, rounds = 0, step = function () {
-            r += 2; ring.setRadius(r); ring.setStyle({opacity: Math.max(0, 1 - r / 48)});
-            if (r >= 48) { r = 8; rounds += 1; }
-            if (rounds < 3) { setTimeout(step, 50); } else { pulses.removeLayer(ring); }
-          };
-          step();
-        }
+        if (m.pulse) { pulse(m.lat, m.lon); }
       });
       if (added.length) { cluster.addLayers(added); }
       var gone = [];
@@ -143,7 +154,8 @@ window.addEventListener("load", function () {
     counts: function () {
       return {areas: Object.keys(areaById).length, markers: Object.keys(markerById).length,
               statics: Object.keys(staticIds).length, clustered: cluster.getLayers().length,
-              labels: labels.getLayers().length, applied: window.tg.applied};
+              labels: labels.getLayers().length, rings: rings.length,
+              applied: window.tg.applied};
     },
     marker: function (id) {
       var m = markerById[id]; if (!m) { return null; }
@@ -214,7 +226,9 @@ class GridMap(QWebEngineView):
         label_px: int = 16,
     ) -> None:
         super().__init__(parent)
-        self._folder = Path(tempfile.mkdtemp(prefix="tongguan-map-"))
+        # Removed with the view (or at exit): a wall restarted for months leaves nothing.
+        self._tmp = tempfile.TemporaryDirectory(prefix="tongguan-map-")
+        self._folder = Path(self._tmp.name)
         profile, self._interceptor = _offline_profile()
         if tile_url:
             self._interceptor.allowed_prefix = tile_url.split("{", 1)[0]

@@ -131,3 +131,21 @@ def test_alert_feed_newest_first_filtered_with_cards(qtmodeltester) -> None:
     model.apply(Changes(alerts={1}))
     qtmodeltester.check(model)
     assert model.id_at(0) == 1
+
+
+def test_coalescer_sends_a_lone_change_at_once_and_bursts_once_per_frame(qtbot) -> None:
+    import time
+
+    coalescer = Coalescer(interval_ms=100)
+    seen: list[float] = []
+    coalescer.flushed.connect(lambda _c: seen.append(time.monotonic()))
+    started = time.monotonic()
+    coalescer.push(Changes(events={1}))
+    qtbot.waitUntil(lambda: len(seen) == 1, timeout=1000)
+    assert seen[0] - started < 0.05  # not held for a frame after a quiet spell
+    for i in range(50):  # a burst right after: waits out the rest of the frame
+        coalescer.push(Changes(events={i}))
+    qtbot.waitUntil(lambda: len(seen) == 2, timeout=1000)
+    assert seen[1] - seen[0] >= 0.09
+    qtbot.wait(150)
+    assert len(seen) == 2

@@ -118,7 +118,7 @@ def test_a_reported_event_reaches_the_queue_and_the_map_within_a_second(
             session = live_session(window, url, wall_token)
             loader = ThumbnailLoader(url, wall_token, parent=window)
             loader.loaded.connect(window.thumbnail_loaded)
-            window.on_thumbnail_wanted = loader.want
+            window.thumbnail_loader = loader
             running = asyncio.ensure_future(session.run())
             await session.wait_connected()
             await until(lambda: window.map.is_ready, 30, "map page ready")

@@ -35,9 +35,12 @@ def test_map_loads_offline_and_applies_batches(qtbot) -> None:
     view.apply_batch(
         {"markers": [{"id": "e1", "lon": 117.005, "lat": 30.505, "pulse": True}], "remove": ["e2"]}
     )
-    qtbot.waitUntil(lambda: js(qtbot, view, "window.tg.counts().applied") == 3, timeout=10000)
+    # Many urgent cases at once: a few rings pulse, not one per case.
+    view.apply_batch({"markers": [{**m, "pulse": True} for m in markers[10:60]]})
+    qtbot.waitUntil(lambda: js(qtbot, view, "window.tg.counts().applied") == 4, timeout=10000)
     counts = json.loads(js(qtbot, view, "JSON.stringify(window.tg.counts())"))
     assert counts["markers"] == 2999 and counts["areas"] == 1
+    assert 1 <= counts["rings"] <= 6
     assert js(qtbot, view, "typeof L") == "object"  # Leaflet came from the local package
     assert view.blocked_requests == []  # nothing tried to leave the machine
     assert loads.count(True) <= 1  # batches never reload the page
