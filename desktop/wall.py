@@ -221,7 +221,7 @@ class WallWindow(QWidget):
         # ---- feeding -----------------------------------------------------------------------
         self.coalescer = Coalescer(33, self)
         self.coalescer.flushed.connect(self.on_flush)
-        self.map_pump = Coalescer(150, self)  # the map gets fewer, larger batches
+        self.map_pump = Coalescer(400, self)  # the map gets fewer, larger batches
         self.map_pump.flushed.connect(self._map_flush)
         self._second = QTimer(self)
         self._second.setInterval(1000)

@@ -44,6 +44,12 @@ _API = """
 .tg-label { color: #d6e6ff; font-weight: bold; white-space: nowrap; font-size: %(label_px)dpx;
             text-shadow: 0 0 3px #000, 0 0 6px #000; pointer-events: none; }
 .leaflet-tooltip { font-size: %(tooltip_px)dpx; }
+.tg-pulse { pointer-events: none; }
+.tg-ring { width: 100%%; height: 100%%; border: 4px solid #ff4d4f; border-radius: 50%%;
+           box-sizing: border-box; animation: tg-pulse 1s ease-out 3; opacity: 0;
+           will-change: transform, opacity; }
+@keyframes tg-pulse { from { transform: scale(0.2); opacity: 1; }
+                      to { transform: scale(1); opacity: 0; } }
 </style>
 <script>
 // Batches from Python: window.tg.apply({areas, markers, remove, labels, fit}); see apply_batch.
@@ -61,27 +67,20 @@ window.addEventListener("load", function () {
   var labels = L.layerGroup().addTo(map);
   var pulses = L.layerGroup().addTo(map);
   var clicks = 0;
-  // Pulses: a few rings at a time, all moved by one timer (a ring per urgent case at 2,000
-  // cases a second would keep the renderer redrawing the whole canvas).
-  var rings = [], MAX_RINGS = 6, ticking = false;
+  // Pulses: a CSS animation on a small element of its own (the compositor moves it; the
+  // canvas with every marker is not redrawn), a few at a time, each gone after 3 rounds.
+  var rings = [], MAX_RINGS = 6;
   function pulse(lat, lon) {
-    var ring = L.circleMarker([lat, lon], {radius: 8, color: "#ff4d4f", weight: 4,
-                                           fill: false, interactive: false, renderer: canvas});
+    var ring = L.marker([lat, lon], {interactive: false, keyboard: false,
+      icon: L.divIcon({className: "tg-pulse", html: '<div class="tg-ring"></div>',
+                       iconSize: [80, 80], iconAnchor: [40, 40]})});
     ring.addTo(pulses);
-    rings.push({layer: ring, r: 8, rounds: 0});
-    while (rings.length > MAX_RINGS) { pulses.removeLayer(rings.shift().layer); }
-    if (!ticking) { ticking = true; setTimeout(tick, 50); }
-  }
-  function tick() {
-    rings = rings.filter(function (p) {
-      p.r += 2;
-      if (p.r >= 48) { p.r = 8; p.rounds += 1; }
-      if (p.rounds >= 3) { pulses.removeLayer(p.layer); return false; }
-      p.layer.setRadius(p.r); p.layer.setStyle({opacity: Math.max(0, 1 - p.r / 48)});
-      return true;
-    });
-    ticking = rings.length > 0;
-    if (ticking) { setTimeout(tick, 50); }
+    rings.push(ring);
+    while (rings.length > MAX_RINGS) { pulses.removeLayer(rings.shift()); }
+    setTimeout(function () {
+      var at = rings.indexOf(ring);
+      if (at >= 0) { rings.splice(at, 1); pulses.removeLayer(ring); }
+    }, 3000);
   }
   // A label shows only from the zoom at which its area is wide enough to hold it.
   function showLabels() {
