@@ -208,9 +208,9 @@ class WallWindow(QWidget):
         body.addLayout(left, 0, 0)
         body.addLayout(centre, 0, 1)
         body.addLayout(right, 0, 2)
-        body.setColumnStretch(0, 25)
-        body.setColumnStretch(1, 47)
-        body.setColumnStretch(2, 28)
+        body.setColumnStretch(0, 24)
+        body.setColumnStretch(1, 44)
+        body.setColumnStretch(2, 32)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
@@ -666,7 +666,7 @@ class WallWindow(QWidget):
             "priority": [text(PRIORITY_TEXT, p) for p in PRIORITY_TEXT],
             "source": [text(SOURCE_TEXT, s) for s in SOURCE_TEXT],
             "status": [text(STATUS_TEXT, s) for s in STATUS_TEXT],
-            "deadline": [countdown(0, 99 * 3600), countdown(99 * 86400, 0), "99:59"],
+            "deadline": [countdown(0, 47 * 3600), countdown(9 * 86400, 0), "47:59"],
         }
         bold = QFontMetrics(header.font())
         for column, texts in samples.items():

@@ -4,7 +4,8 @@ Arrivals follow a daily curve; sources mix hotline, patrol, citizen photos and c
 category frequencies follow the category table's weights; simulated sub-centre staff and grid
 workers move each event round the loop with realistic delays (some late, some reworked,
 some escalated); cameras send bursts; the duty changes every morning. Seeded: the same seed
-gives the same day. `warm_up` replays today from midnight at full speed before going live.
+gives the same day. `warm_up` replays today from midnight at full speed before going live
+(on a fresh database from yesterday's midnight, so there is a day to compare with).
 """
 
 from __future__ import annotations
@@ -168,9 +169,13 @@ class Simulator:
         # A restart on a database that already holds today replays only the gap since its
         # last activity (replaying from midnight again would double the day).
         latest = max((e.updated_at for e in self.server.state.events.values()), default=0.0)
-        if warm_up and start < latest <= now:
-            start = latest
+        if warm_up and latest > start:
+            # (Some follow-ups are stamped a little ahead of the clock: never past now.)
+            start = min(latest, now)
             log.info("simulator resumes the day from its last activity (%s)", local(latest))
+        elif warm_up and not self.server.state.events:
+            # A fresh database: yesterday too, so today's figures have a day to compare with.
+            start -= 24 * HOUR
         self._schedule_day(start, first=True)
         self.at(start, self._arrival)
         self.at(start + self.rng.expovariate(self._alert_rate(start)), self._camera_burst)

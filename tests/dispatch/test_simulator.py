@@ -39,8 +39,9 @@ async def test_a_simulated_day_goes_round_the_loop(sqlite_store) -> None:
         assert any(e.source == "camera" and e.alert for e in hub.events.values())
         assert len({e.street for e in hub.events.values()}) == 9
         # Everything the simulator did is in the audit log, in order.
+        head = hub.head  # the simulator goes on: compare up to what was delivered
         rows = await asyncio.to_thread(sqlite_store.read_log, 0, 1_000_000)
-        assert [r.seq for r in rows] == list(range(1, hub.head + 1))
+        assert [r.seq for r in rows][:head] == list(range(1, head + 1))
         assert {
             "report",
             "accept",
