@@ -37,20 +37,10 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 # Runtime patches that test a suggested fix in this window process only (`--what-if NAME`).
+# Those measured at 05:40 and then made in desktop/ (fixed queue column widths, rows found
+# by bisection, unserved roles first, gc frozen, thumbnails dropped) are gone from here.
 WHAT_IF = {
-    "header-visible": "the queue header sizes its ResizeToContents columns from the visible"
-    " rows only (setResizeContentsPrecision(0); Qt's default looks at 1,000 rows per column)",
-    "header-once": "the queue's ResizeToContents columns are sized once, after the snapshot,"
-    " then left alone (Interactive): no column-width work per model change",
-    "gc-freeze": "gc.freeze() after the snapshot and gc.set_threshold(50_000, 20, 100), as"
-    " the backend's tune_gc() does",
-    "rows-bisect": "the queue model finds an event's row by bisecting its previous sort key"
-    " (kept per id) instead of building an id->row dict over every row on every flush",
-    "data-roles": "the queue model's data() returns None for roles it does not serve before"
-    " it looks the event up (a paint asks ~10 roles per cell, the model serves 6)",
     "frame-16": "the window's coalescer flushes 16 ms after a frame's first change, not 33",
-    "thumbs-forget": "the alert feed forgets thumbnails of alerts it no longer shows after"
-    " every flush (forget_thumbnails), not only when the replica prunes",
     "ws-queue": "the session's websocket buffers up to 1,024 messages (max_queue) before it"
     " pauses reading (16 by default: each resume makes qasync create a new socket notifier)",
     "no-pulse": "no pulsing ring on the map for new urgent events",
@@ -255,12 +245,6 @@ def install_hooks() -> None:
                     )
 
             self.map.apply_batch = apply_batch  # type: ignore[method-assign]
-            if "header-visible" in OPTIONS.what_if:
-                self.queue.horizontalHeader().setResizeContentsPrecision(0)
-            if "rows-bisect" in OPTIONS.what_if:
-                _patch_rows_bisect()
-            if "data-roles" in OPTIONS.what_if:
-                _patch_data_roles()
             if "ws-queue" in OPTIONS.what_if:
                 import functools
 
@@ -270,7 +254,7 @@ def install_hooks() -> None:
                     desktop.session.connect, max_queue=1024
                 )
             if "frame-16" in OPTIONS.what_if:
-                self.coalescer._timer.setInterval(16)
+                self.coalescer._interval = 0.016
             if "no-pulse" in OPTIONS.what_if:
                 import desktop.map_feed
 
@@ -290,13 +274,10 @@ def install_hooks() -> None:
             started = time.time()
             super().on_flush(changes)
             done = time.time()
-            if "thumbs-forget" in OPTIONS.what_if and (changes.alerts or changes.reset):
-                self.alert_model.forget_thumbnails()
             PROBE.flushes.append((started, done, len(changes.events)))
             if changes.reset:
                 PROBE.mark("models filled", done)
                 PROBE.counts["queue_rows"] = self.queue_model.rowCount()
-                _after_snapshot(self)
             if PROBE.recording and changes.new_events:
                 events = self.replica.events
                 for event_id in changes.new_events:
@@ -304,21 +285,6 @@ def install_hooks() -> None:
                     event = events.get(event_id)
                     if info is not None and event is not None and event.status in OPEN:
                         PROBE.flushed.append([event_id, *info, started, done])
-
-    def _after_snapshot(window: BenchWall) -> None:
-        from PySide6.QtWidgets import QHeaderView
-
-        if "header-once" in OPTIONS.what_if:
-            header = window.queue.horizontalHeader()
-            header.resizeSections(QHeaderView.ResizeMode.ResizeToContents)
-            for column in range(header.count()):
-                if header.sectionResizeMode(column) == QHeaderView.ResizeMode.ResizeToContents:
-                    header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-        if "gc-freeze" in OPTIONS.what_if:
-            import gc
-
-            gc.freeze()
-            gc.set_threshold(50_000, 20, 100)
 
     def _map_counted(value: str, expected: tuple[int, int]) -> None:
         counts = json.loads(value)
@@ -331,101 +297,6 @@ def install_hooks() -> None:
     desktop.wall.WallWindow = BenchWall  # type: ignore[misc]
     desktop.replica.Replica = TimedReplica  # type: ignore[misc]
     desktop.session.Session = TimedSession  # type: ignore[misc]
-
-
-def _patch_data_roles() -> None:
-    """What-if data-roles: unserved roles answered before any lookup."""
-    from PySide6.QtCore import Qt
-
-    from desktop.models import EventQueueModel
-
-    served = frozenset(
-        {
-            int(Qt.ItemDataRole.DisplayRole),
-            int(Qt.ItemDataRole.ForegroundRole),
-            int(Qt.ItemDataRole.TextAlignmentRole),
-            EventQueueModel.ID_ROLE,
-            EventQueueModel.DEADLINE_ROLE,
-            EventQueueModel.PRIORITY_ROLE,
-        }
-    )
-    original = EventQueueModel.data
-
-    def data(self: Any, index: Any, role: int = 0) -> Any:
-        if int(role) not in served:
-            return None
-        return original(self, index, role)
-
-    EventQueueModel.data = data  # type: ignore[method-assign]
-
-
-def _patch_rows_bisect() -> None:
-    """What-if rows-bisect: _SortedRows.apply_ids without the O(rows) id->row dict."""
-    import bisect
-
-    from PySide6.QtCore import QModelIndex
-
-    from desktop import models
-
-    rows_class = models._SortedRows
-    original_rebuild = rows_class.rebuild
-    keys_of: dict[int, dict[int, Any]] = {}  # id(model) -> {entity id: sort key}
-
-    def rebuild(self: Any) -> None:
-        original_rebuild(self)
-        keys_of[id(self)] = dict(zip(self._ids, self._keys, strict=True))
-
-    def apply_ids(self: Any, ids: Any) -> None:
-        key_of = keys_of.get(id(self))
-        if key_of is None:
-            key_of = keys_of[id(self)] = dict(zip(self._ids, self._keys, strict=True))
-        source = self._source()
-        in_place: list[int] = []
-        to_remove: list[int] = []
-        to_insert: list[tuple[Any, int]] = []
-        for entity_id in ids:
-            entity = source.get(entity_id)
-            old = key_of.get(entity_id)
-            row = bisect.bisect_left(self._keys, old) if old is not None else None
-            visible = entity is not None and self._visible(entity)
-            key = self._key(entity) if visible else ()
-            if row is not None:
-                if visible and key == old:
-                    in_place.append(row)
-                    continue
-                to_remove.append(row)
-                del key_of[entity_id]
-            if visible:
-                to_insert.append((key, entity_id))
-                key_of[entity_id] = key
-        last_column = max(0, self.columnCount() - 1)
-        for start, end in models._runs(sorted(in_place)):
-            self.dataChanged.emit(self.index(start, 0), self.index(end, last_column))
-        for start, end in reversed(models._runs(sorted(to_remove))):
-            self.beginRemoveRows(QModelIndex(), start, end)
-            del self._ids[start : end + 1]
-            del self._keys[start : end + 1]
-            self.endRemoveRows()
-        to_insert.sort()
-        block: list[tuple[Any, int]] = []
-        block_at = -1
-        for key, entity_id in to_insert:
-            at = bisect.bisect_left(self._keys, key)
-            if block and at != block_at:
-                self._insert_block(block_at, block)
-                block = []
-                at = bisect.bisect_left(self._keys, key)
-            if not block:
-                block_at = at
-            block.append((key, entity_id))
-        if block:
-            self._insert_block(block_at, block)
-
-    rows_class.rebuild = rebuild  # type: ignore[method-assign]
-    rows_class.apply_ids = apply_ids  # type: ignore[method-assign]
-
-
-# ---- stalls ----------------------------------------------------------------------------------
 
 
 class StallTimer:
