@@ -19,7 +19,7 @@ from typing import NoReturn
 
 from dispatch.app import DEFAULT_SEED, data_dir, default_url, load_district, load_reference, prepare
 from dispatch.clock import Clock
-from dispatch.store.store import Store, redact_url
+from dispatch.store.store import Store, StoreError, redact_url
 from protocol.entities import ROLES
 
 log = logging.getLogger("dispatch")
@@ -175,6 +175,8 @@ async def _serve(
     except OSError as exc:
         await server.stop()
         raise SystemExit(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    except StoreError as exc:
+        raise SystemExit(f"error: {exc}") from None
     tune_gc()
     tasks: list[asyncio.Task[None]] = []
     if simulate:

@@ -316,8 +316,9 @@ class DispatchServer:
         self.ticking = True  # the simulator pauses the clock's deadline checks while warming up
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        """Load state, start the writer and the listener; return the bound port."""
+        """Claim the database, load state, start the writer and the listener; return the port."""
         loop = asyncio.get_running_loop()
+        await asyncio.to_thread(self.store.claim)  # StoreError if another backend serves it
         since = self.clock.now() - KEEP_CLOSED_SECONDS
         events, alerts, duty, next_event, next_alert = await asyncio.to_thread(
             self.store.load_state, since
@@ -376,6 +377,7 @@ class DispatchServer:
             await self._server.wait_closed()
         if self.writer is not None:
             await asyncio.to_thread(self.writer.stop)
+        self.store.release()
 
     def submit(self, request: Request) -> asyncio.Future[Answer]:
         """Queue a request to the writer (for the simulator and tests)."""

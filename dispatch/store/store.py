@@ -6,7 +6,9 @@ Every method is blocking and meant for the writer thread or a worker thread, nev
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
+import os
 import secrets
 import threading
 import time
@@ -29,6 +31,7 @@ from sqlalchemy import (
     event,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Connection
@@ -169,10 +172,67 @@ class Store:
         self._write_lock = (
             _sqlite_lock(url) if url.startswith("sqlite") else contextlib.nullcontext()
         )
+        self._claim: Any = None  # what holds the claim: a locked file or a PG session
+        self._claim_key = 0
 
     def close(self) -> None:
-        """Release the connection pool."""
+        """Release the claim and the connection pool."""
+        self.release()
         self.engine.dispose()
+
+    # ---- one backend per database ------------------------------------------------------------
+
+    def claim(self) -> None:
+        """Become the one backend serving this database, or fail saying another one is.
+
+        Ids are allocated in the serving backend's memory, so two backends on one database
+        would hand out the same ids. SQLite: an exclusive lock on a file beside the database
+        (released by the OS if the process dies); PostgreSQL: a session advisory lock.
+        """
+        if self._claim is not None:
+            return
+        if self.engine.dialect.name == "sqlite":
+            database = self.engine.url.database or ""
+            if not database or database == ":memory:":
+                return
+            path = Path(database)
+            holder = path.with_name(path.name + ".owner")
+            handle = holder.open("a+", encoding="utf-8")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                who = handle.read().strip() or "another process"
+                handle.close()
+                raise StoreError(
+                    f"another dispatch backend is serving {path} ({who}): stop it first"
+                ) from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()}")
+            handle.flush()
+            self._claim = handle
+            return
+        key = int.from_bytes(hashlib.sha256(self.url.encode()).digest()[:8], "big", signed=True)
+        conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        if not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar():
+            conn.close()
+            raise StoreError(
+                f"another dispatch backend is serving {redact_url(self.url)}: stop it first"
+            )
+        self._claim = conn
+        self._claim_key = key
+
+    def release(self) -> None:
+        """Give up the claim (a stopped backend; the next one may serve)."""
+        claim, self._claim = self._claim, None
+        if claim is None:
+            return
+        with contextlib.suppress(Exception):
+            if isinstance(claim, Connection):
+                # A pooled connection outlives close(): unlock the session explicitly.
+                claim.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self._claim_key})
+            claim.close()  # closing the file drops its lock
 
     # ---- schema ----------------------------------------------------------------------------
 

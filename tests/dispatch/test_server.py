@@ -542,3 +542,24 @@ async def test_uncertain_commit_stops_the_writer(running_sqlite: Running) -> Non
     later = await server.submit(Request("command", actor, "report", args))
     assert not later.ok and "restart" in later.message  # fail-stop: no diverging writes
     assert server.writer.failed
+
+
+async def test_one_backend_per_database(db_url) -> None:
+    from dispatch.server import DispatchServer
+    from dispatch.store.store import StoreError
+    from tests.dispatch.conftest import prepared_store, reference_for
+
+    first = await start_server(prepared_store(db_url))
+    other = Store(db_url)  # as another process would open it
+    try:
+        second = DispatchServer(other, reference_for(other))
+        with pytest.raises(StoreError, match="another dispatch backend"):
+            await second.start("127.0.0.1", 0)
+        await first.server.stop()  # released: now the other may serve
+        port = await second.start("127.0.0.1", 0)
+        assert port > 0
+        await second.stop()
+    finally:
+        await first.server.stop()
+        other.close()
+        first.store.close()
