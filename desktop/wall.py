@@ -15,6 +15,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSize, Qt, QTime
 from PySide6.QtGui import QCloseEvent, QFontMetrics, QKeyEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QGridLayout,
     QHBoxLayout,
@@ -43,7 +44,7 @@ from desktop.session import Status
 from desktop.sound import Chime
 from desktop.theme import stylesheet
 from desktop.thumbnails import ThumbnailLoader
-from desktop.tour import Tour
+from desktop.tour import OperatorWatch, Tour
 from protocol.entities import Event, Kpi
 from widgets.alert_card import AlertCardDelegate, CardRoles
 from widgets.duty_panel import CaseView, DutyPanel, NoteView, PersonView
@@ -89,6 +90,7 @@ class WallWindow(QWidget):
         self.status: Status | None = None
         self.focus_street = ""
         self.tour: Tour | None = None
+        self._operator_watch: OperatorWatch | None = None
         self.chime = Chime(parent=self)
         self.thumbnail_loader: ThumbnailLoader | None = None  # set once the session is known
         self._scale = 0.0
@@ -387,9 +389,27 @@ class WallWindow(QWidget):
         """Move the focus through the streets every `dwell` seconds."""
         units = self.replica.units
         streets = [s.code for s in units.streets] if units is not None else []
-        self.tour = Tour(streets, dwell, parent=self)
-        self.tour.focus.connect(self.set_focus)
-        self.tour.start()
+        self.stop_tour()
+        tour = self.tour = Tour(streets, dwell, parent=self)
+        tour.focus.connect(self.set_focus)
+        # Anyone using the mouse or keyboard anywhere in the app holds the tour.
+        self._operator_watch = OperatorWatch(tour.operator_active, self)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self._operator_watch)
+        tour.start()
+
+    def stop_tour(self) -> None:
+        """Stop touring; the focus stays where it is."""
+        if self.tour is None:
+            return
+        self.tour.stop()
+        app = QApplication.instance()
+        if app is not None and self._operator_watch is not None:
+            app.removeEventFilter(self._operator_watch)
+        self._operator_watch = None
+        self.tour = None
+        self._show_scope()
 
     def _show_scope(self) -> None:
         name = self.street_name(self.focus_street)
@@ -629,9 +649,7 @@ class WallWindow(QWidget):
             if self.tour is None:
                 self.start_tour(20)
             else:
-                self.tour.stop()
-                self.tour = None
-                self._show_scope()
+                self.stop_tour()
         elif key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
             at = streets.index(self.focus_street) if self.focus_street in streets else 0
             step = 1 if key == Qt.Key.Key_Right else -1
@@ -681,8 +699,7 @@ class WallWindow(QWidget):
     def closeEvent(self, event: QCloseEvent) -> None:
         """Stop the timers (the app stops the session and the backend)."""
         self._second.stop()
-        if self.tour is not None:
-            self.tour.stop()
+        self.stop_tour()
         super().closeEvent(event)
 
 

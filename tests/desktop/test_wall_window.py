@@ -67,3 +67,16 @@ def test_flush_fills_the_queue_and_keys_move_the_focus(qtbot) -> None:
     muted = wall.chime.muted
     qtbot.keyClick(wall, Qt.Key.Key_M)
     assert wall.chime.muted is not muted
+
+
+def test_the_tour_holds_while_someone_uses_the_keyboard(qtbot) -> None:
+    wall = window(qtbot)
+    wall.show()
+    wall.start_tour(20)
+    assert wall.tour is not None and not wall.tour.paused
+    qtbot.keyClick(wall.queue, Qt.Key.Key_Down)  # any input anywhere in the app
+    assert wall.tour.paused and wall.tour.reason == "operator"
+    wall._show_scope()
+    assert "操作中" in wall.header.scope.text()
+    qtbot.keyClick(wall, Qt.Key.Key_T)  # T stops the tour
+    assert wall.tour is None and "轮巡" not in wall.header.scope.text()
