@@ -91,8 +91,9 @@ class MapFeed:
             # The page keeps the units; after a reset with the same units only state moves.
             batch.update(self._units(units))
             self._units_sent = self.replica.units_version
-        # Forget what was placed before (a snapshot replaces the state): remove old markers.
-        batch["remove"] = [f"e{i}" for i in self._placed if i not in self.replica.events]
+        # A snapshot replaces the state: every marker placed before that does not come back
+        # open goes (gone from the replica, or closed while the link was down).
+        was_open = {i for i, placed in self._placed.items() if placed[1]}
         self._placed = {}
         self._loads = {}
         markers: list[dict[str, Any]] = batch["markers"]
@@ -100,6 +101,8 @@ class MapFeed:
             marker = self._place(event, now, pulse=False)
             if marker is not None:
                 markers.append(marker)
+                was_open.discard(event.id)
+        batch["remove"] = [f"e{i}" for i in sorted(was_open)]
         batch["areas"].extend(self._grid_styles(g.code for g in units.grids))
         return batch
 
@@ -174,8 +177,17 @@ class MapFeed:
             }
             for camera in units.cameras
         ]
-        labels = [{"lon": s.centre[0], "lat": s.centre[1], "text": s.name} for s in units.streets]
+        labels = [
+            {
+                "lon": s.centre[0],
+                "lat": s.centre[1],
+                "text": s.name,
+                "minZoom": label_zoom(self.street_bounds[s.code], len(s.name)),
+            }
+            for s in units.streets
+        ]
         return {
+            "units_reset": True,  # the page drops the units it had (a new version replaces them)
             "areas": areas,
             "markers": cameras,
             "labels": labels,

@@ -79,6 +79,9 @@ class Replica:
             self.units_version = message.version
             return Changes(units=True)
         if isinstance(message, Welcome):
+            # The district clock moves on with the welcome too: a replay after an outage must
+            # not look "just reported" against a clock stopped at the outage.
+            self.kpis_at = max(self.kpis_at, message.server_time)
             self.user, self.role = message.user, message.role
             self.jurisdiction = list(message.jurisdiction)
             if message.resume == "replay" and message.epoch != self.epoch:

@@ -42,9 +42,10 @@ class Chime(QObject):
         try:
             from PySide6.QtMultimedia import QSoundEffect
 
-            folder = Path(tempfile.mkdtemp(prefix="tongguan-sound-"))
+            self._folder = tempfile.TemporaryDirectory(prefix="tongguan-sound-")
             effect = QSoundEffect(self)
-            effect.setSource(QUrl.fromLocalFile(str(write_chime(folder / "urgent.wav"))))
+            chime = write_chime(Path(self._folder.name) / "urgent.wav")
+            effect.setSource(QUrl.fromLocalFile(str(chime)))
             effect.setVolume(0.8)
             self._effect = effect
         except ImportError:  # QtMultimedia missing: the wall still works, silently

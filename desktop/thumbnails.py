@@ -57,14 +57,24 @@ class ThumbnailLoader(QObject):
         self._pump()
 
     def forget(self, keep: set[int]) -> None:
-        """Allow refetching anything not in `keep` (its pixmap was dropped)."""
+        """Allow refetching anything not in `keep` (its pixmap was dropped, or it failed)."""
         self._done &= keep
+
+    def clear(self) -> None:
+        """A new epoch (another database): alert ids name other alerts now."""
+        self._done.clear()
+        self._queue.clear()
 
     def _pump(self) -> None:
         while self._queue and len(self._flying) < self._parallel:
             alert_id, path = self._queue.popitem(last=True)  # newest first
             request = QNetworkRequest(QUrl(self._base + path))
             request.setRawHeader(QByteArray(b"Authorization"), self._auth)
+            # The token never follows a redirect to another host.
+            request.setAttribute(
+                QNetworkRequest.Attribute.RedirectPolicyAttribute,
+                QNetworkRequest.RedirectPolicy.SameOriginRedirectPolicy,
+            )
             request.setTransferTimeout(10_000)
             reply = self._network.get(request)
             self._flying.add(alert_id)
@@ -75,6 +85,7 @@ class ThumbnailLoader(QObject):
         try:
             if reply.error() != QNetworkReply.NetworkError.NoError:
                 self.failures += 1
+                self._done.add(alert_id)  # not asked again each frame; forget() allows a retry
                 return
             pixmap = self._render(bytes(reply.readAll().data()))
             if pixmap is not None:
@@ -82,6 +93,7 @@ class ThumbnailLoader(QObject):
                 self.loaded.emit(alert_id, pixmap)
             else:
                 self.failures += 1
+                self._done.add(alert_id)
         finally:
             reply.deleteLater()
             self._pump()

@@ -76,10 +76,14 @@ class Tour(QObject):
     def hold_on(self, street: str) -> None:
         """A new urgent event: show its street and stay there for `urgent_hold` seconds."""
         if street in self.stops:
-            if self.stops[self._index] != street:
-                self._index = self.stops.index(street)
-                self.focus.emit(street)
+            self._index = self.stops.index(street)
+            self.focus.emit(street)  # even if the tour was there: an operator may have moved
             self._pause(self.urgent_hold, "urgent")
+
+    def sync(self, street: str) -> None:
+        """The focus moved by other means (an operator): carry on from there."""
+        if street in self.stops:
+            self._index = self.stops.index(street)
 
     def operator_active(self) -> None:
         """Someone is using the mouse or keyboard: hold until they have been idle a while."""

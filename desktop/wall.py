@@ -91,6 +91,7 @@ class WallWindow(QWidget):
         self.focus_street = ""
         self.tour: Tour | None = None
         self._operator_watch: OperatorWatch | None = None
+        self.tour_dwell = 20.0
         self.chime = Chime(parent=self)
         self.thumbnail_loader: ThumbnailLoader | None = None  # set once the session is known
         self._scale = 0.0
@@ -98,6 +99,8 @@ class WallWindow(QWidget):
         self._supervised: set[int] = set()
         self._units_version: str | None = None
         self.last_flush_at = 0.0
+        self._epoch: str | None = None
+        self.last_data = 0.0  # wall time of the last change pushed (KPIs come every 5 s)
         self.flushes = 0
 
         # ---- parts -------------------------------------------------------------------------
@@ -238,11 +241,18 @@ class WallWindow(QWidget):
 
     def push(self, changes: Changes) -> None:
         """The session's callback: a plain call per message, merged until the frame ends."""
+        self.last_data = time.time()
         self.coalescer.push(changes)
 
     def on_flush(self, changes: Changes) -> None:
         """One frame's worth of changes, applied to every part in one go."""
         self.flushes += 1
+        if changes.reset and self.replica.epoch != self._epoch:
+            # Another epoch (a new database): alert ids name other alerts now.
+            self._epoch = self.replica.epoch
+            self.alert_model.thumbnails.clear()
+            if self.thumbnail_loader is not None:
+                self.thumbnail_loader.clear()
         if changes.units and self.replica.units is not None:
             self._units_arrived()
         self.queue_model.apply(changes)
@@ -327,7 +337,8 @@ class WallWindow(QWidget):
         if status is None:
             self.header.set_freshness(False, None)
             return
-        age = time.time() - status.last_data if status.last_data else None
+        last = max(self.last_data, status.last_data)
+        age = time.time() - last if last else None
         self.header.set_freshness(status.connected, age)
 
     def _district_now(self) -> float:
@@ -341,6 +352,7 @@ class WallWindow(QWidget):
         if self.replica.units_version == self._units_version:
             return
         self._units_version = self.replica.units_version
+        self._tour_streets()
         self.street_filter.blockSignals(True)
         while self.street_filter.count() > 1:
             self.street_filter.removeItem(1)
@@ -348,6 +360,10 @@ class WallWindow(QWidget):
             self.street_filter.addItem(street.name, street.code)
         self.street_filter.blockSignals(False)
         self.header.title.setText(self.tr("%s智慧联动中心 · 一网统管") % units.district_name)
+
+    def _tour_streets(self) -> None:
+        if self.tour is not None and self.replica.units is not None:
+            self.tour.stops = ["", *(s.code for s in self.replica.units.streets)]
 
     def street_name(self, code: str) -> str:
         """A street's name ('全区' for the district)."""
@@ -363,6 +379,8 @@ class WallWindow(QWidget):
     def set_focus(self, street: str) -> None:
         """Focus the wall on a street ('' = the district): map, queue, alerts, KPIs."""
         self.focus_street = street
+        if self.tour is not None:
+            self.tour.sync(street)
         index = self.street_filter.findData(street)
         self.street_filter.blockSignals(True)
         self.street_filter.setCurrentIndex(max(0, index))
@@ -390,6 +408,7 @@ class WallWindow(QWidget):
         units = self.replica.units
         streets = [s.code for s in units.streets] if units is not None else []
         self.stop_tour()
+        self.tour_dwell = dwell
         tour = self.tour = Tour(streets, dwell, parent=self)
         tour.focus.connect(self.set_focus)
         # Anyone using the mouse or keyboard anywhere in the app holds the tour.
@@ -404,9 +423,11 @@ class WallWindow(QWidget):
         if self.tour is None:
             return
         self.tour.stop()
+        self.tour.deleteLater()
         app = QApplication.instance()
         if app is not None and self._operator_watch is not None:
             app.removeEventFilter(self._operator_watch)
+            self._operator_watch.deleteLater()
         self._operator_watch = None
         self.tour = None
         self._show_scope()
@@ -647,7 +668,7 @@ class WallWindow(QWidget):
             self.header.set_muted(not self.chime.muted)
         elif key == Qt.Key.Key_T:
             if self.tour is None:
-                self.start_tour(20)
+                self.start_tour(self.tour_dwell)
             else:
                 self.stop_tour()
         elif key in (Qt.Key.Key_Left, Qt.Key.Key_Right):

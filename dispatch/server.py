@@ -375,9 +375,11 @@ class DispatchServer:
                     with contextlib.suppress(Exception):
                         await client.ws.close(CloseCode.GOING_AWAY, "server restarting: resume")
             await self._server.wait_closed()
-        if self.writer is not None:
-            await asyncio.to_thread(self.writer.stop)
-        self.store.release()
+        try:
+            if self.writer is not None:
+                await asyncio.to_thread(self.writer.stop)
+        finally:
+            self.store.release()
 
     def submit(self, request: Request) -> asyncio.Future[Answer]:
         """Queue a request to the writer (for the simulator and tests)."""

@@ -212,12 +212,14 @@ class Simulator:
 
     def _schedule_day(self, start: float, first: bool = False) -> None:
         handover = day_start(start) + 8.5 * HOUR
+        duty = self.server.state.duty
         if first and start < handover:
-            # The duty in force before 08:30 is yesterday's commander's.
-            self._handover(day_start(start) - 24 * HOUR + 8.5 * HOUR, when=start)
+            # The duty in force before 08:30 is yesterday's commander's (unless on record).
+            yesterday = local(day_start(start) - 12 * HOUR).strftime("%Y-%m-%d")
+            if duty is None or duty.day != yesterday:
+                self._handover(day_start(start) - 24 * HOUR + 8.5 * HOUR, when=start)
         if first and start >= handover:
             # A restart after today's handover: keep the duty on record if it is today's.
-            duty = self.server.state.duty
             if duty is None or duty.day != local(start).strftime("%Y-%m-%d"):
                 self._handover(handover, when=start)
         else:

@@ -98,6 +98,13 @@ window.addEventListener("load", function () {
     applied: 0,
     clicked: null,
     apply: function (batch) {
+      if (batch.units_reset) {
+        // New units replace the old: areas, static markers and labels start afresh.
+        areas.clearLayers(); areaById = {};
+        Object.keys(staticIds).forEach(function (id) { delete markerById[id]; });
+        statics.clearLayers(); staticIds = {};
+        labels.clearLayers();
+      }
       (batch.areas || []).forEach(function (a) {
         var layer = areaById[a.id];
         if (layer) { layer.setStyle(styleOf(a)); }
@@ -295,7 +302,8 @@ class GridMap(QWebEngineView):
         areas: [{id, rings, fill (None: outline only), stroke, weight, opacity, dash, label,
         interactive}] (a known id only restyles); markers: [{id, lon, lat, color, stroke,
         radius, label, pulse, static (outside clustering), interactive}]; remove: [marker
-        ids]; labels: [{lon, lat, text, minZoom}]; fit: [[lon, lat], [lon, lat]].
+        ids]; labels: [{lon, lat, text, minZoom}]; units_reset (drop areas, static markers and
+        labels first); fit: [[lon, lat], [lon, lat]].
         """
         if not self.is_ready:
             self._queue.append(batch)

@@ -37,6 +37,7 @@ class WallHeader(QFrame):
         self.scope.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.freshness = QLabel("")
         self.freshness.setObjectName("headerFreshness")
+        self._colour = ""
         self.clock = QLabel("")
         self.clock.setObjectName("headerClock")
         self.mute = QPushButton(self)
@@ -87,7 +88,9 @@ class WallHeader(QFrame):
             )
             colour = _FRESH if seconds < 10 else _STALE
         self.freshness.setText(text)
-        self.freshness.setStyleSheet(f"color: {colour};")
+        if colour != self._colour:  # a style sheet re-polishes the label: only on a change
+            self._colour = colour
+            self.freshness.setStyleSheet(f"color: {colour};")
 
 
 class OutageBanner(QLabel):

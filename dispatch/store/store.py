@@ -197,7 +197,10 @@ class Store:
                 return
             path = Path(database)
             holder = path.with_name(path.name + ".owner")
-            handle = holder.open("a+", encoding="utf-8")
+            try:
+                handle = holder.open("a+", encoding="utf-8")
+            except OSError as exc:
+                raise StoreError(f"cannot claim {path}: {exc.strerror or exc}") from None
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -213,7 +216,11 @@ class Store:
             handle.flush()
             self._claim = handle
             return
-        key = int.from_bytes(hashlib.sha256(self.url.encode()).digest()[:8], "big", signed=True)
+        # Advisory locks are per database: one key whatever the URL's spelling; the schema is
+        # part of it so that schemas of one database (the tests') stay independent.
+        schema = str(self.engine.url.query.get("options", ""))
+        seed = f"tongguan-backend:{schema}".encode()
+        key = int.from_bytes(hashlib.sha256(seed).digest()[:8], "big", signed=True)
         conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         if not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar():
             conn.close()
@@ -228,10 +235,14 @@ class Store:
         claim, self._claim = self._claim, None
         if claim is None:
             return
-        with contextlib.suppress(Exception):
-            if isinstance(claim, Connection):
-                # A pooled connection outlives close(): unlock the session explicitly.
-                claim.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self._claim_key})
+        if isinstance(claim, Connection):
+            try:
+                # A pooled connection outlives close(): end the session itself.
+                claim.invalidate()
+            finally:
+                with contextlib.suppress(Exception):
+                    claim.close()
+        else:
             claim.close()  # closing the file drops its lock
 
     # ---- schema ----------------------------------------------------------------------------

@@ -53,7 +53,8 @@ def test_full_batch_then_only_changes() -> None:
     full = feed.full(now=100.0)
     assert {a["id"] for a in full["areas"]} >= {GRID, "340803004", "340803"}
     assert [m["id"] for m in full["markers"]] == ["e1"]  # closed events are not on the map
-    assert full["labels"][0]["text"] == "菱湖街道" and full["fit"]
+    assert full["labels"][0]["text"] == "菱湖街道" and full["fit"] and full["units_reset"]
+    assert full["labels"][0]["minZoom"] >= 13  # a ~1 km street waits for a close zoom
     assert feed.load_of(GRID) == Load(open=1, overdue=0)
 
     # A new urgent event pulses; the grid's shade is restyled, nothing else is sent.
@@ -79,10 +80,18 @@ def test_full_batch_then_only_changes() -> None:
     assert feed.update(Changes(kpis=True), now=100.0) is None
 
     # A reset (a new snapshot) with the same units: state only, no units, no second labels.
-    replica.events = {4: make_event(4, grid=GRID)}
+    replica.events = {4: make_event(4, grid=GRID), 5: make_event(5, grid=GRID)}
     again = feed.full(now=100.0)
-    assert again["labels"] == [] and [m["id"] for m in again["markers"]] == ["e4"]
-    assert all("rings" not in a for a in again["areas"])
+    assert again["labels"] == [] and sorted(m["id"] for m in again["markers"]) == ["e4", "e5"]
+    assert all("rings" not in a for a in again["areas"]) and "units_reset" not in again
+    # Another reset in which 5 came back closed (it closed while the link was down): its
+    # marker goes although the event is still in the replica.
+    replica.events[5] = make_event(5, grid=GRID, status="closed")
+    again = feed.full(now=100.0)
+    assert again["remove"] == ["e5"] and [m["id"] for m in again["markers"]] == ["e4"]
+    # New units (another version): sent again, flagged so the page drops the old ones.
+    replica.units_version = "v2"
+    assert feed.full(now=100.0)["units_reset"] is True
 
 
 def test_deadlines_passing_are_noticed_without_a_delta() -> None:

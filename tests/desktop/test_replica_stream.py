@@ -43,6 +43,8 @@ def test_the_recorded_stream_builds_the_state_its_deltas_describe() -> None:
     kpis = [m for m in stream if isinstance(m, Kpis)]
     assert replica.kpis == kpis[-1].scopes and "district" not in replica.kpis
     assert replica.role == "street" and replica.jurisdiction == [LINGHU]
+    welcome = next(m for m in stream if isinstance(m, Welcome))
+    assert replica.now() >= welcome.server_time  # the clock moves with the welcome too
     new_in_stream = {d.data.id for d in deltas if isinstance(d.data, Event)} - {
         e.id for e in snapshot.events
     }
