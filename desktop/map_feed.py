@@ -194,6 +194,10 @@ class MapFeed:
             "fit": self.district_bounds or None,
         }
 
+    def page_lost(self) -> None:
+        """The page was loaded again: the next full batch carries the units too."""
+        self._units_sent = None
+
     # ---- changes ---------------------------------------------------------------------------
 
     def update(self, changes: Changes, now: float) -> dict[str, Any] | None:

@@ -120,6 +120,7 @@ class WallWindow(QWidget):
         self.map_feed = MapFeed(replica)
         self.map.areaClicked.connect(self.show_grid)
         self.map.ready.connect(self._map_ready)
+        self.map.restarted.connect(self.map_feed.page_lost)
         self.grid_details = GridDetails(self.map)
 
         self.queue_model = EventQueueModel(replica, self)
@@ -279,6 +280,8 @@ class WallWindow(QWidget):
         self.alerts_empty.resize(self.alerts.viewport().size())
 
     def _map_flush(self, changes: Changes) -> None:
+        if not self.map.is_ready:
+            return  # the page gets everything in one batch when it is ready (_map_ready)
         batch = self.map_feed.update(changes, self._clock())
         if batch:
             self.map.apply_batch(batch)

@@ -15,7 +15,7 @@ from typing import Any
 import folium
 import xstatic.pkg.leaflet as xleaflet
 import xstatic.pkg.leaflet_markercluster as xcluster
-from PySide6.QtCore import QCoreApplication, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QTimer, QUrl, Signal
 from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile, QWebEngineUrlRequestInfo
 from PySide6.QtWebEngineCore import QWebEngineUrlRequestInterceptor as _Interceptor
 from PySide6.QtWebEngineWidgets import QWebEngineView
@@ -225,6 +225,7 @@ class GridMap(QWebEngineView):
 
     ready = Signal()
     areaClicked = Signal(str)
+    restarted = Signal()  # the page's renderer died and the page is loading again
 
     def __init__(
         self,
@@ -243,11 +244,22 @@ class GridMap(QWebEngineView):
             self._interceptor.allowed_prefix = tile_url.split("{", 1)[0]
         self.setPage(QWebEnginePage(profile, self))
         self.is_ready = False
+        self.restarts = 0
         self._queue: list[dict[str, Any]] = []
         self._focus: list[list[float]] | None = None
         self.page().titleChanged.connect(self._title)
         page = self._build(centre, zoom, tile_url, label_px)
-        self.load(QUrl.fromLocalFile(str(page)))
+        self._url = QUrl.fromLocalFile(str(page))
+        self.page().renderProcessTerminated.connect(self._renderer_gone)
+        self.load(self._url)
+
+    def _renderer_gone(self, *_status: object) -> None:
+        # A wall runs for months: a renderer killed (out of memory, a crash) must not leave
+        # the map blank. Load the page again; whoever feeds it hears `restarted` and `ready`.
+        self.is_ready = False
+        self.restarts += 1
+        self.restarted.emit()
+        QTimer.singleShot(1000, lambda: self.load(self._url))
 
     @property
     def blocked_requests(self) -> list[str]:

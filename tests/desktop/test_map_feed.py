@@ -110,3 +110,12 @@ def test_a_label_waits_for_the_zoom_at_which_it_fits() -> None:
     large = [[116.8, 30.4], [117.1, 30.7]]
     assert label_zoom(small, 4) > label_zoom(large, 4)
     assert label_zoom(small, 4) >= 13
+
+
+def test_a_reloaded_page_gets_the_units_again() -> None:
+    replica = replica_with_units()
+    feed = MapFeed(replica)
+    assert feed.full(now=0.0).get("units_reset")
+    assert not feed.full(now=0.0).get("units_reset")
+    feed.page_lost()
+    assert feed.full(now=0.0).get("units_reset")

@@ -96,3 +96,22 @@ def test_clicks_statics_labels_and_a_local_tile_folder(qtbot, tmp_path) -> None:
         qtbot.mouseClick(target, Qt.MouseButton.LeftButton, pos=QPoint(500, 200))
         qtbot.waitUntil(lambda: js(qtbot, view, "window.tg.clicked") == "g1", timeout=5000)
     qtbot.waitUntil(lambda: clicked == ["g1", "g1"], timeout=5000)
+
+
+def test_a_lost_renderer_loads_the_page_again(qtbot) -> None:
+    view = GridMap((117.0, 30.5), zoom=12)
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    view.show()
+    with qtbot.waitSignal(view.ready, timeout=20000):
+        pass
+    with qtbot.waitSignal(view.restarted, timeout=2000):
+        view.page().renderProcessTerminated.emit(
+            view.page().RenderProcessTerminationStatus.CrashedTerminationStatus, 11
+        )
+    assert not view.is_ready and view.restarts == 1
+    with qtbot.waitSignal(view.ready, timeout=20000):
+        pass
+    square = [[[117.0, 30.5], [117.01, 30.5], [117.01, 30.51], [117.0, 30.51], [117.0, 30.5]]]
+    view.apply_batch({"areas": [{"id": "g1", "rings": square}]})
+    qtbot.waitUntil(lambda: js(qtbot, view, "window.tg.counts().areas") == 1, timeout=5000)
