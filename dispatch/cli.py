@@ -286,12 +286,21 @@ def _interruptible(cmd: Callable[[argparse.Namespace], int]) -> Callable[[argpar
     return run
 
 
+def _claim(store: Store) -> None:
+    """Be the one backend on this database, or stop with a clear message."""
+    try:
+        store.claim()
+    except StoreError as exc:
+        raise SystemExit(f"error: {exc}") from None
+
+
 @_interruptible
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the backend (optionally with the simulator)."""
     _logging(args.verbose)
     parent = _parent_watch(args)
     store = Store(args.url)
+    _claim(store)
     if not store.is_current():
         log.error(
             "database %s is not initialised or not current: run `dispatch init-db`",
@@ -321,6 +330,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _logging(args.verbose)
     parent = _parent_watch(args)
     store = Store(args.url)
+    # Before anything is written: a second demo must not migrate the database or replace
+    # the demo tokens under a backend that is serving it.
+    _claim(store)
     started = time.monotonic()
     prepare(store, args.seed)
     paths = {name: demo_token(store, name, role, streets) for name, role, streets in DEMO_USERS}

@@ -169,3 +169,35 @@ async def test_not_ready_in_time_then_stopped_while_starting(tmp_path) -> None:
     assert time.monotonic() - started < 5
     assert code == 130 and not backend.running
     assert "interrupted before serving" in backend.log_path.read_text()
+
+
+@pytest.mark.timeout(90)
+async def test_a_second_backend_on_a_served_data_dir_stops_without_touching_it(tmp_path) -> None:
+    data = tmp_path / "data"
+    first = EmbeddedBackend(data, args=FAST)
+    first.start()
+    try:
+        url, token = await first.wait_ready(60)
+        # As `./tg demo` would, by hand, on the same data directory.
+        env = {**os.environ, "TONGGUAN_DATA": str(data), "PYTHONPATH": str(PROJECT_ROOT)}
+        env.pop("TONGGUAN_DB_URL", None)
+        second = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "dispatch", "demo", "--port", "0", "--no-warm-up"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=PROJECT_ROOT,
+        )
+        assert second.returncode != 0
+        assert "another dispatch backend is serving" in second.stderr
+        # The running one's token still works: nothing was replaced.
+        assert (data / "tokens" / "demo-wall.token").read_text().strip() == token
+        session = Session(url, token, on_changes=lambda c: None)
+        task = asyncio.create_task(session.run())
+        await asyncio.wait_for(session.wait_connected(), 20)
+        await session.stop()
+        await task
+    finally:
+        first.stop()
