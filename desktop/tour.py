@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 
 class Tour(QObject):
@@ -95,31 +95,3 @@ class Tour(QObject):
             self._paused_until = until
             self.reason = reason
         self._next_move = max(self._next_move, self._paused_until)
-
-
-class OperatorWatch(QObject):
-    """An application-wide event filter that calls back on mouse and keyboard input."""
-
-    _INPUT = frozenset(
-        {
-            QEvent.Type.MouseButtonPress,
-            QEvent.Type.MouseMove,
-            QEvent.Type.Wheel,
-            QEvent.Type.KeyPress,
-            QEvent.Type.TouchBegin,
-        }
-    )
-
-    def __init__(self, on_input: Callable[[], None], parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._on_input = on_input
-        self._last = 0.0
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Note input (at most once per 0.5 s); never consume the event."""
-        if event.type() in self._INPUT:
-            now = time.monotonic()
-            if now - self._last > 0.5:
-                self._last = now
-                self._on_input()
-        return False

@@ -12,10 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QFontMetrics, QKeyEvent, QPixmap, QResizeEvent
+from PySide6.QtGui import QCloseEvent, QCursor, QFontMetrics, QKeyEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QComboBox,
     QGridLayout,
     QHBoxLayout,
@@ -44,7 +43,7 @@ from desktop.session import Status
 from desktop.sound import Chime
 from desktop.theme import stylesheet
 from desktop.thumbnails import ThumbnailLoader
-from desktop.tour import OperatorWatch, Tour
+from desktop.tour import Tour
 from protocol.entities import Event, Kpi
 from widgets.alert_card import AlertCardDelegate, CardRoles
 from widgets.duty_panel import CaseView, DutyPanel, NoteView, PersonView
@@ -90,7 +89,11 @@ class WallWindow(QWidget):
         self.status: Status | None = None
         self.focus_street = ""
         self.tour: Tour | None = None
-        self._operator_watch: OperatorWatch | None = None
+        # Someone at the wall holds the tour: a key press reaches the window (its parts take
+        # no focus), a mouse is noticed by its moves. (An application-wide Python event
+        # filter would see every event of every object, and PySide6 crashes wrapping objects
+        # half destroyed.)
+        self._cursor = QCursor.pos()
         self.tour_dwell = 20.0
         self.chime = Chime(parent=self)
         self.thumbnail_loader: ThumbnailLoader | None = None  # set once the session is known
@@ -333,6 +336,10 @@ class WallWindow(QWidget):
             if self.thumbnail_loader is not None:
                 self.thumbnail_loader.forget(kept)
         if self.tour is not None:
+            cursor = QCursor.pos()
+            if cursor != self._cursor:
+                self._cursor = cursor
+                self.tour.operator_active()
             self._show_scope()
 
     def _show_freshness(self) -> None:
@@ -414,11 +421,7 @@ class WallWindow(QWidget):
         self.tour_dwell = dwell
         tour = self.tour = Tour(streets, dwell, parent=self)
         tour.focus.connect(self.set_focus)
-        # Anyone using the mouse or keyboard anywhere in the app holds the tour.
-        self._operator_watch = OperatorWatch(tour.operator_active, self)
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self._operator_watch)
+        self._cursor = QCursor.pos()
         tour.start()
 
     def stop_tour(self) -> None:
@@ -427,11 +430,6 @@ class WallWindow(QWidget):
             return
         self.tour.stop()
         self.tour.deleteLater()
-        app = QApplication.instance()
-        if app is not None and self._operator_watch is not None:
-            app.removeEventFilter(self._operator_watch)
-            self._operator_watch.deleteLater()
-        self._operator_watch = None
         self.tour = None
         self._show_scope()
 
@@ -663,6 +661,8 @@ class WallWindow(QWidget):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """M mute, T tour on/off, ←/→ previous/next street, Esc the whole district."""
+        if self.tour is not None:
+            self.tour.operator_active()
         key = event.key()
         streets = (
             [""] + [s.code for s in self.replica.units.streets] if self.replica.units else [""]

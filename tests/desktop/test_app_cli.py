@@ -67,3 +67,40 @@ def test_http_base_and_chime(tmp_path, qtbot) -> None:
     chime.muted = True
     chime._last = -1e9
     assert not chime.ring() and chime.played == 1
+
+
+@pytest.mark.timeout(150)
+def test_the_main_command_runs_the_kiosk_wall_and_leaves_nothing_behind(tmp_path) -> None:
+    # What `./tg run --kiosk` runs: the embedded backend, the window (tour on), a frame saved,
+    # then a clean exit that stops the backend.
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QTWEBENGINE_DISABLE_SANDBOX": "1"}
+    env["PYTHONPATH"] = str(PROJECT_ROOT)
+    env.pop("TONGGUAN_DB_URL", None)
+    shot = tmp_path / "wall.png"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-X",
+            "faulthandler",
+            "-m",
+            "desktop",
+            "--kiosk",
+            "--tour",
+            "1",
+            "--data",
+            str(tmp_path / "data"),
+            "--screenshot",
+            str(shot),
+            "--screenshot-after",
+            "4",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=140,
+        cwd=PROJECT_ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert shot.stat().st_size > 100_000, done.stderr[-3000:]  # a real frame, not a blank one
+    assert "embedded backend stopped (exit code 0)" in done.stderr, done.stderr[-3000:]
+    assert not list((tmp_path / "data").glob("backend-*.ready.json"))
