@@ -68,34 +68,34 @@
 <context>
     <name>EventQueueModel</name>
     <message>
-        <location filename="../models.py" line="154"/>
+        <location filename="../models.py" line="163"/>
         <source>紧急</source>
         <translation>Priority</translation>
     </message>
     <message>
-        <location filename="../models.py" line="155"/>
+        <location filename="../models.py" line="164"/>
         <source>来源</source>
         <translation>Source</translation>
     </message>
     <message>
-        <location filename="../models.py" line="156"/>
+        <location filename="../models.py" line="165"/>
         <source>类别</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../models.py" line="157"/>
+        <location filename="../models.py" line="166"/>
         <source>网格</source>
         <translation>Grid</translation>
     </message>
     <message>
-        <location filename="../models.py" line="158"/>
+        <location filename="../models.py" line="167"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../models.py" line="159"/>
+        <location filename="../models.py" line="168"/>
         <source>剩余时限</source>
-        <translation>Time left</translation>
+        <translation>Left</translation>
     </message>
 </context>
 <context>
@@ -147,22 +147,22 @@
 <context>
     <name>OutageBanner</name>
     <message>
-        <location filename="../../widgets/wall_header.py" line="106"/>
+        <location filename="../../widgets/wall_header.py" line="109"/>
         <source>连接中断，数据截至 %s</source>
         <translation>Connection lost. Data as of %s</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="108"/>
+        <location filename="../../widgets/wall_header.py" line="111"/>
         <source>尚未连接到调度服务，暂无数据</source>
         <translation>Not connected to the dispatch service yet. No data</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="110"/>
+        <location filename="../../widgets/wall_header.py" line="113"/>
         <source>&#x3000;·&#x3000;正在第 %s 次重连</source>
         <translation>  ·  Reconnecting, attempt %s</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="112"/>
+        <location filename="../../widgets/wall_header.py" line="115"/>
         <source>（%s）</source>
         <translation> (%s)</translation>
     </message>
@@ -178,165 +178,165 @@
 <context>
     <name>Texts</name>
     <message>
-        <location filename="../models.py" line="371"/>
+        <location filename="../models.py" line="383"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../models.py" line="372"/>
+        <location filename="../models.py" line="384"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../models.py" line="373"/>
+        <location filename="../models.py" line="385"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../models.py" line="374"/>
+        <location filename="../models.py" line="386"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../models.py" line="378"/>
+        <location filename="../models.py" line="390"/>
         <source>12345</source>
         <translation>12345</translation>
     </message>
     <message>
-        <location filename="../models.py" line="379"/>
+        <location filename="../models.py" line="391"/>
         <source>巡查</source>
         <translation>Patrol</translation>
     </message>
     <message>
-        <location filename="../models.py" line="380"/>
+        <location filename="../models.py" line="392"/>
         <source>随手拍</source>
         <translation>Photo</translation>
     </message>
     <message>
-        <location filename="../models.py" line="381"/>
+        <location filename="../models.py" line="393"/>
         <source>视频</source>
         <translation>Camera</translation>
     </message>
     <message>
-        <location filename="../models.py" line="382"/>
+        <location filename="../models.py" line="394"/>
         <source>感知</source>
         <translation>Sensor</translation>
     </message>
     <message>
-        <location filename="../models.py" line="383"/>
+        <location filename="../models.py" line="395"/>
         <source>交办</source>
         <translation>Assigned</translation>
     </message>
     <message>
-        <location filename="../models.py" line="386"/>
+        <location filename="../models.py" line="398"/>
         <source>待受理</source>
         <translation>To accept</translation>
     </message>
     <message>
-        <location filename="../models.py" line="387"/>
+        <location filename="../models.py" line="399"/>
         <source>已受理</source>
         <translation>Accepted</translation>
     </message>
     <message>
-        <location filename="../models.py" line="388"/>
+        <location filename="../models.py" line="400"/>
         <source>不予受理</source>
         <translation>Rejected</translation>
     </message>
     <message>
-        <location filename="../models.py" line="389"/>
+        <location filename="../models.py" line="401"/>
         <source>已派遣</source>
         <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../models.py" line="390"/>
+        <location filename="../models.py" line="402"/>
         <source>处置中</source>
         <translation>Handling</translation>
     </message>
     <message>
-        <location filename="../models.py" line="391"/>
+        <location filename="../models.py" line="403"/>
         <source>已处置</source>
         <translation>Handled</translation>
     </message>
     <message>
-        <location filename="../models.py" line="392"/>
+        <location filename="../models.py" line="404"/>
         <source>已核查</source>
         <translation>Verified</translation>
     </message>
     <message>
-        <location filename="../models.py" line="393"/>
+        <location filename="../models.py" line="405"/>
         <source>已结案</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../models.py" line="394"/>
+        <location filename="../models.py" line="406"/>
         <source>已评价</source>
         <translation>Rated</translation>
     </message>
     <message>
-        <location filename="../models.py" line="397"/>
+        <location filename="../models.py" line="409"/>
         <source>网格</source>
         <translation>Grid</translation>
     </message>
     <message>
-        <location filename="../models.py" line="398"/>
+        <location filename="../models.py" line="410"/>
         <source>社区</source>
         <translation>Community</translation>
     </message>
     <message>
-        <location filename="../models.py" line="399"/>
+        <location filename="../models.py" line="411"/>
         <source>街道</source>
         <translation>Street</translation>
     </message>
     <message>
-        <location filename="../models.py" line="400"/>
+        <location filename="../models.py" line="412"/>
         <source>区级</source>
         <translation>District</translation>
     </message>
     <message>
-        <location filename="../models.py" line="418"/>
+        <location filename="../models.py" line="430"/>
         <source>%1天%2时</source>
         <translation>%1d %2h</translation>
     </message>
     <message>
-        <location filename="../models.py" line="422"/>
+        <location filename="../models.py" line="434"/>
         <source>超 %s</source>
-        <translation>Overdue %s</translation>
+        <translation>−%s</translation>
     </message>
 </context>
 <context>
     <name>WallHeader</name>
     <message>
-        <location filename="../../widgets/wall_header.py" line="63"/>
+        <location filename="../../widgets/wall_header.py" line="64"/>
         <source>静音</source>
         <translation>Muted</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="63"/>
+        <location filename="../../widgets/wall_header.py" line="64"/>
         <source>声音</source>
         <translation>Sound</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="64"/>
+        <location filename="../../widgets/wall_header.py" line="65"/>
         <source>新特急事件提示音（M 键切换）</source>
         <translation>Chime for new critical cases (M toggles)</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="78"/>
+        <location filename="../../widgets/wall_header.py" line="79"/>
         <source>连接中断</source>
         <translation>Disconnected</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="80"/>
+        <location filename="../../widgets/wall_header.py" line="81"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="84"/>
+        <location filename="../../widgets/wall_header.py" line="85"/>
         <source>数据 %s 秒前</source>
         <translation>Data %s s ago</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="86"/>
+        <location filename="../../widgets/wall_header.py" line="87"/>
         <source>数据 %s 分钟前</source>
         <translation>Data %s min ago</translation>
     </message>
@@ -344,240 +344,240 @@
 <context>
     <name>WallWindow</name>
     <message>
-        <location filename="../app.py" line="184"/>
+        <location filename="../app.py" line="190"/>
         <source>正在启动内置调度服务（首次启动需载入全区数据）…</source>
         <translation>Starting the built-in dispatch service (the first start loads the whole district)…</translation>
     </message>
     <message>
-        <location filename="../app.py" line="194"/>
+        <location filename="../app.py" line="200"/>
         <source>内置调度服务启动失败：%s</source>
         <translation>The built-in dispatch service failed to start: %s</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="60"/>
+        <location filename="../wall.py" line="63"/>
         <source>全部在办</source>
         <translation>All open</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="61"/>
+        <location filename="../wall.py" line="64"/>
         <source>待受理</source>
         <translation>To accept</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="62"/>
+        <location filename="../wall.py" line="65"/>
         <source>处置中</source>
         <translation>Handling</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="63"/>
+        <location filename="../wall.py" line="66"/>
         <source>待核查</source>
         <translation>To verify</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="83"/>
+        <location filename="../wall.py" line="86"/>
         <source>通观 · 智慧联动指挥大屏</source>
         <translation>Tongguan · Smart Linkage Command Wall</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="100"/>
+        <location filename="../wall.py" line="111"/>
         <source>大观区智慧联动中心 · 一网统管</source>
         <translation>Daguan District Smart Linkage Centre · Unified Governance</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="138"/>
+        <location filename="../wall.py" line="152"/>
         <source>全部街道</source>
         <translation>All streets</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="167"/>
+        <location filename="../wall.py" line="181"/>
         <source>暂无待处理告警</source>
         <translation>No pending alerts</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="175"/>
+        <location filename="../wall.py" line="189"/>
         <source>今日指标</source>
         <translation>Today&apos;s KPIs</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="176"/>
+        <location filename="../wall.py" line="190"/>
         <source>每小时受理量 · 今日与昨日</source>
         <translation>Cases per hour · today and yesterday</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="177"/>
+        <location filename="../wall.py" line="191"/>
         <source>街道按期结案率排名</source>
         <translation>Streets by on-time closure rate</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="178"/>
+        <location filename="../wall.py" line="192"/>
         <source>网格态势</source>
         <translation>Grid overview</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="181"/>
+        <location filename="../wall.py" line="195"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="182"/>
+        <location filename="../wall.py" line="196"/>
         <source>事件队列</source>
         <translation>Case queue</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="185"/>
+        <location filename="../wall.py" line="199"/>
         <source>视频告警</source>
         <translation>Camera alerts</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="258"/>
+        <location filename="../wall.py" line="279"/>
         <source>%s 件</source>
         <translation>%s cases</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="260"/>
+        <location filename="../wall.py" line="281"/>
         <source>%s 条待处理</source>
         <translation>%s pending</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="289"/>
+        <location filename="../wall.py" line="312"/>
         <source>调度服务拒绝了本终端，请联系管理员</source>
         <translation>The dispatch service refused this terminal. Contact the administrator</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="291"/>
+        <location filename="../wall.py" line="314"/>
         <source>调度服务未响应</source>
         <translation>The dispatch service is not responding</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="293"/>
+        <location filename="../wall.py" line="316"/>
         <source>连接超时</source>
         <translation>Connection timed out</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="295"/>
+        <location filename="../wall.py" line="318"/>
         <source>连接被关闭</source>
         <translation>Connection closed</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="296"/>
+        <location filename="../wall.py" line="319"/>
         <source>网络异常</source>
         <translation>Network error</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="341"/>
+        <location filename="../wall.py" line="372"/>
         <source>%s智慧联动中心 · 一网统管</source>
         <translation>%s Smart Linkage Centre · Unified Governance</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="346"/>
+        <location filename="../wall.py" line="381"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="392"/>
+        <location filename="../wall.py" line="441"/>
         <source>新特急事件</source>
         <translation>new critical case</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="392"/>
+        <location filename="../wall.py" line="441"/>
         <source>操作中</source>
         <translation>operator active</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="394"/>
+        <location filename="../wall.py" line="443"/>
         <source>（轮巡暂停：%s）</source>
         <translation> (tour paused: %s)</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="396"/>
+        <location filename="../wall.py" line="445"/>
         <source>（轮巡）</source>
         <translation> (on tour)</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="435"/>
+        <location filename="../wall.py" line="484"/>
         <source>今日指标 · %s</source>
         <translation>Today&apos;s KPIs · %s</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="457"/>
+        <location filename="../wall.py" line="506"/>
         <source> · 超期 %s</source>
         <translation> · %s overdue</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="557"/>
+        <location filename="../wall.py" line="606"/>
         <source>网格员 %s  %s</source>
         <translation>Grid worker %s  %s</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="559"/>
+        <location filename="../wall.py" line="608"/>
         <source>网格长 %s</source>
         <translation>Grid leader %s</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="597"/>
+        <location filename="../wall.py" line="646"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="598"/>
+        <location filename="../wall.py" line="647"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="599"/>
+        <location filename="../wall.py" line="648"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="600"/>
+        <location filename="../wall.py" line="649"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="601"/>
+        <location filename="../wall.py" line="650"/>
         <source>网格有超期</source>
         <translation>Overdue in grid</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="664"/>
-        <location filename="../wall.py" line="668"/>
+        <location filename="../wall.py" line="734"/>
+        <location filename="../wall.py" line="738"/>
         <source>按期结案率</source>
         <translation>On-time closure</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="672"/>
-        <location filename="../wall.py" line="675"/>
-        <location filename="../wall.py" line="680"/>
+        <location filename="../wall.py" line="742"/>
+        <location filename="../wall.py" line="745"/>
+        <location filename="../wall.py" line="750"/>
         <source>平均处置时长</source>
         <translation>Avg. handling time</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="676"/>
+        <location filename="../wall.py" line="746"/>
         <source>%s 分钟</source>
         <translation>%s min</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="681"/>
+        <location filename="../wall.py" line="751"/>
         <source>%s 小时</source>
         <translation>%s h</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="684"/>
+        <location filename="../wall.py" line="754"/>
         <source>今日受理</source>
         <translation>Received today</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="686"/>
+        <location filename="../wall.py" line="756"/>
         <source>今日派遣</source>
         <translation>Dispatched today</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="689"/>
+        <location filename="../wall.py" line="759"/>
         <source>今日结案</source>
         <translation>Closed today</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="695"/>
+        <location filename="../wall.py" line="765"/>
         <source>当前超期</source>
         <translation>Overdue now</translation>
     </message>

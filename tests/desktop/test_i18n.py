@@ -94,7 +94,7 @@ ENGLISH = {
     "banner": "Not connected to the dispatch service yet. No data",
     "priority": "Critical",
     "source": "Photo",
-    "overdue": "Overdue 0:01",
+    "overdue": "−0:01",
 }
 
 
