@@ -26,7 +26,6 @@ class Coalescer(QObject):
         self._pending: Changes | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.flush)
         self._interval = interval_ms / 1000
         self._last_flush = -1e9

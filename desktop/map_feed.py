@@ -73,8 +73,7 @@ class MapFeed:
         self.replica = replica
         self._loads: dict[str, Load] = {}
         self._placed: dict[int, tuple[str, bool, bool]] = {}  # event -> (grid, open, overdue)
-        self._grid_names: dict[str, str] = {}
-        self._category_names: dict[str, str] = {}
+        self._grids: set[str] = set()
         self.street_bounds: dict[str, list[list[float]]] = {}
         self._units_sent: str | None = None
         self.district_bounds: list[list[float]] = []
@@ -107,8 +106,7 @@ class MapFeed:
         return batch
 
     def _units(self, units: Reference) -> dict[str, Any]:
-        self._grid_names = {g.code: g.name for g in units.grids}
-        self._category_names = {c.code: c.name for c in units.categories}
+        self._grids = {g.code for g in units.grids}
         self.street_bounds = {s.code: bounds(s.polygon) for s in units.streets}
         self.district_bounds = bounds(units.outline) if units.outline else []
         areas: list[dict[str, Any]] = []
@@ -277,7 +275,7 @@ class MapFeed:
     def _grid_styles(self, grids: Iterable[str]) -> list[dict[str, Any]]:
         styles = []
         for grid in grids:
-            if grid not in self._grid_names:
+            if grid not in self._grids:
                 continue
             fill, opacity = load_style(self._loads.get(grid, Load()))
             styles.append(

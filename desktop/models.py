@@ -67,13 +67,9 @@ class _SortedRows(QAbstractTableModel):
     def _visible(self, entity: Any) -> bool:
         raise NotImplementedError
 
-    def _prepare(self) -> None:
-        """Refresh lookups (names) before a rebuild."""
-
     def rebuild(self) -> None:
         """Reset the rows from the replica."""
         self.beginResetModel()
-        self._prepare()
         rows = sorted((self._key(e), e.id) for e in self._source().values() if self._visible(e))
         self._keys = [k for k, _ in rows]
         self._ids = [i for _, i in rows]
@@ -158,7 +154,6 @@ class EventQueueModel(_SortedRows):
     def __init__(self, replica: Replica, parent: Any = None) -> None:
         super().__init__(replica, parent)
         self._statuses: frozenset[str] = OPEN
-        self._names: dict[str, str] = {}
         self.headers = {
             "priority": self.tr("紧急"),
             "source": self.tr("来源"),
@@ -186,11 +181,6 @@ class EventQueueModel(_SortedRows):
         return entity.status in self._statuses and (
             self._streets is None or entity.street in self._streets
         )
-
-    def _prepare(self) -> None:
-        if self.replica.units is not None:
-            self._names = {c.code: c.name for c in self.replica.units.categories}
-            self._names.update({g.code: g.name for g in self.replica.units.grids})
 
     def apply(self, changes: Changes) -> None:
         """Bring the rows up to date with the replica after a frame's changes."""
@@ -254,9 +244,9 @@ class EventQueueModel(_SortedRows):
         if column == "source":
             return text(SOURCE_TEXT, event.source)
         if column == "category":
-            return self._names.get(event.category, event.category)
+            return self.replica.names().get(event.category, event.category)
         if column == "grid":
-            return self._names.get(event.grid, event.grid)
+            return self.replica.names().get(event.grid, event.grid)
         if column == "status":
             return text(STATUS_TEXT, event.status)
         return countdown(event.deadline)
@@ -286,8 +276,6 @@ class AlertFeedModel(_SortedRows):
     def __init__(self, replica: Replica, parent: Any = None) -> None:
         super().__init__(replica, parent)
         self._show_settled = False
-        self._kinds: dict[str, str] = {}
-        self._grids: dict[str, str] = {}
         self.thumbnails: dict[int, Any] = {}  # alert id -> QPixmap, filled by a loader
 
     def set_filter(self, streets: Iterable[str] | None = None, settled: bool = False) -> None:
@@ -306,11 +294,6 @@ class AlertFeedModel(_SortedRows):
         return (self._show_settled or entity.status == "new") and (
             self._streets is None or entity.street in self._streets
         )
-
-    def _prepare(self) -> None:
-        if self.replica.units is not None:
-            self._kinds = dict(self.replica.units.detections)
-            self._grids = {g.code: g.name for g in self.replica.units.grids}
 
     def apply(self, changes: Changes) -> None:
         """Bring the rows up to date with the replica after a frame's changes."""
@@ -357,12 +340,12 @@ class AlertFeedModel(_SortedRows):
         if role == self.THUMBNAIL_ROLE:
             return self.thumbnails.get(alert.id)
         if role == self.PLACE_ROLE:
-            return self._grids.get(alert.grid, alert.grid)
+            return self.replica.names().get(alert.grid, alert.grid)
         return None
 
     def kind_name(self, alert: Alert) -> str:
         """The detection kind's name (the code when the reference does not know it)."""
-        return self._kinds.get(alert.detection, alert.detection)
+        return self.replica.names().get(alert.detection, alert.detection)
 
     def alert_at(self, row: int) -> Alert | None:
         """The alert shown in a row."""

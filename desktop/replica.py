@@ -63,6 +63,8 @@ class Replica:
         self.user = ""
         self.role = ""
         self.jurisdiction: list[str] = []
+        self._names: dict[str, str] = {}
+        self._names_version: str | None = None
 
     def apply(self, message: ServerMessage) -> Changes:
         """Apply one server message; return what it changed (empty for results/errors)."""
@@ -119,6 +121,24 @@ class Replica:
             return Changes(alerts={data.id}, new_alerts={data.id} if is_new else set())
         self.duty = data
         return Changes(duty=True)
+
+    def names(self) -> dict[str, str]:
+        """Code -> name of every unit, category and detection kind the units know (cached per
+        units version; empty before the units arrive)."""
+        if self._names_version != self.units_version:
+            units = self.units
+            names: dict[str, str] = {}
+            if units is not None:
+                for group in (
+                    units.streets,
+                    units.communities,
+                    units.grids,
+                    units.categories,
+                ):
+                    names.update((u.code, u.name) for u in group)
+                names.update(units.detections)
+            self._names, self._names_version = names, self.units_version
+        return self._names
 
     def now(self) -> float:
         """The district clock as last heard (KPI pushes carry it; 0 before the first)."""

@@ -551,7 +551,7 @@ class WallWindow(QWidget):
             (e for i in ids if (e := self.replica.events.get(i)) is not None),
             key=lambda e: (e.priority, e.reported_at),
         )
-        names = self._names()
+        names = self.replica.names()
         return [
             CaseView(
                 key=e.id,
@@ -563,19 +563,6 @@ class WallWindow(QWidget):
             )
             for e in events[:20]
         ]
-
-    def _names(self) -> dict[str, str]:
-        units = self.replica.units
-        if units is None:
-            return {}
-        if getattr(self, "_name_cache_version", None) != self.replica.units_version:
-            names = {s.code: s.name for s in units.streets}
-            names.update({c.code: c.name for c in units.communities})
-            names.update({g.code: g.name for g in units.grids})
-            names.update({c.code: c.name for c in units.categories})
-            self._name_cache = names
-            self._name_cache_version = self.replica.units_version
-        return self._name_cache
 
     def _want_thumbnails(self) -> None:
         if self.thumbnail_loader is None:
@@ -597,7 +584,7 @@ class WallWindow(QWidget):
         grid = next((g for g in units.grids if g.code == code), None)
         if grid is None:
             return
-        names = self._names()
+        names = self.replica.names()
         title = " · ".join(
             part for part in (grid.name, names.get(grid.community), names.get(grid.street)) if part
         )

@@ -173,7 +173,6 @@ class Store:
             _sqlite_lock(url) if url.startswith("sqlite") else contextlib.nullcontext()
         )
         self._claim: Any = None  # what holds the claim: a locked file or a PG session
-        self._claim_key = 0
 
     def close(self) -> None:
         """Release the claim and the connection pool."""
@@ -228,7 +227,6 @@ class Store:
                 f"another dispatch backend is serving {redact_url(self.url)}: stop it first"
             )
         self._claim = conn
-        self._claim_key = key
 
     def release(self) -> None:
         """Give up the claim (a stopped backend; the next one may serve)."""

@@ -86,3 +86,13 @@ def test_a_replay_for_another_epoch_is_refused() -> None:
 
 def _fields(struct) -> dict:
     return {name: getattr(struct, name) for name in struct.__struct_fields__}
+
+
+def test_names_come_from_the_units_and_follow_their_version() -> None:
+    replica = Replica()
+    assert replica.names() == {}
+    for message in messages()[:3]:
+        replica.apply(message)
+    names = replica.names()
+    assert names[LINGHU] == "菱湖街道" and names["smoke_fire"] == "烟雾火情"
+    assert replica.names() is names  # cached while the units stay the same
