@@ -130,8 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     import widgets.grid_map  # noqa: F401
     from desktop import theme
     from desktop.backend import BackendError, EmbeddedBackend
+    from desktop.link import SessionThread
     from desktop.replica import Replica
-    from desktop.session import Session
     from desktop.thumbnails import ThumbnailLoader
     from desktop.wall import WallWindow
 
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     tour = args.tour if args.tour is not None else (20.0 if args.kiosk else 0.0)
 
     backend: EmbeddedBackend | None = None
-    session: Session | None = None
+    session: SessionThread | None = None
     finished = asyncio.Event()
     live = asyncio.Event()
     exit_code = 0
@@ -201,16 +201,20 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 exit_code = 3
                 return
-        session = Session(
-            url, secret, on_changes=window.push, on_status=window.set_status, replica=replica
-        )
+        # The socket and the decoding run on a thread of their own; each frame the window
+        # takes what arrived.
+        session = SessionThread(url, secret, wake=window.coalescer.wake)
+        window.listen(session.inbox)
         loader = ThumbnailLoader(url, secret, parent=window)
         loader.loaded.connect(window.thumbnail_loaded)
         window.thumbnail_loader = loader
-        run = asyncio.ensure_future(session.run())
-        connected = asyncio.ensure_future(session.wait_connected())
-        # run() ends by itself only when the backend refuses us (a bad token): the banner
-        # says so through the status callback.
+        shown = asyncio.Event()
+        window.snapshotShown.connect(shown.set)
+        session.start()
+        run = asyncio.ensure_future(session.finished())
+        connected = asyncio.ensure_future(shown.wait())
+        # The session ends by itself only when the backend refuses us (a bad token): the
+        # banner says so through the status callback.
         await asyncio.wait({run, connected}, return_when=asyncio.FIRST_COMPLETED)
         if connected.done():
             # What start-up built (Qt wrappers, the units, the first snapshot) lives for the
@@ -254,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
                 pending.cancel()
         if session is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(session.stop(), 3)
+                await session.stop(patience=3)
         if backend is not None:
             backend.stop()
 

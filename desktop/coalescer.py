@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from desktop.replica import Changes
 
 
 class Coalescer(QObject):
-    """Merges every Changes pushed during a frame and emits them once when the frame ends.
+    """Merges every Changes of a frame and emits them once when the frame ends.
 
-    The session calls `push` for every message (a plain call, no signal); widgets hear one
+    Changes come in two ways, neither a signal per message: `push` (a plain call on the GUI
+    thread) merges them at once; `wake` (callable from any thread) says that `source` has
+    something, and `source()` is called when the frame ends to collect it. Widgets hear one
     `flushed` per frame interval at most, and nothing at all while the stream is idle. The
     first change after a quiet spell goes out at once (on the next turn of the event loop,
     with whatever else has arrived by then); the next flush waits out the rest of the
@@ -20,30 +23,54 @@ class Coalescer(QObject):
     """
 
     flushed = Signal(object)  # Changes
+    _woken = Signal()
 
-    def __init__(self, interval_ms: int = 33, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        interval_ms: int = 33,
+        parent: QObject | None = None,
+        *,
+        source: Callable[[], Changes] | None = None,
+    ) -> None:
         super().__init__(parent)
         self._pending: Changes | None = None
+        self._source = source
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.flush)
         self._interval = interval_ms / 1000
         self._last_flush = -1e9
         self.flushes = 0
+        # Emitted from another thread, delivered on this object's (the GUI) thread.
+        self._woken.connect(self._schedule, Qt.ConnectionType.QueuedConnection)
 
     def push(self, changes: Changes) -> None:
         """Add one message's changes; the first push of a frame starts the frame's timer."""
         if self._pending is None:
             self._pending = changes
-            wait = self._interval - (time.monotonic() - self._last_flush)
-            self._timer.start(max(0, round(wait * 1000)))
+            self._schedule()
         else:
             self._pending.merge(changes)
+
+    def wake(self) -> None:
+        """`source` has something (any thread): flush it with this frame."""
+        self._woken.emit()
+
+    def _schedule(self) -> None:
+        if not self._timer.isActive():
+            wait = self._interval - (time.monotonic() - self._last_flush)
+            self._timer.start(max(0, round(wait * 1000)))
 
     def flush(self) -> None:
         """Emit what has accumulated (called by the timer; tests may call it directly)."""
         pending, self._pending = self._pending, None
         self._timer.stop()
+        if self._source is not None:
+            collected = self._source()
+            if pending is None:
+                pending = collected
+            else:
+                pending.merge(collected)
         if pending:
             self._last_flush = time.monotonic()
             self.flushes += 1

@@ -77,6 +77,12 @@ class MapFeed:
         self.street_bounds: dict[str, list[list[float]]] = {}
         self._units_sent: str | None = None
         self.district_bounds: list[list[float]] = []
+        # Collected for the next batch: markers by event id, removed ids, grids to restyle;
+        # or the whole state (after a snapshot or new units).
+        self._markers: dict[int, dict[str, Any]] = {}
+        self._removed: set[int] = set()
+        self._touched: set[str] = set()
+        self._whole = False
 
     # ---- whole state -----------------------------------------------------------------------
 
@@ -84,6 +90,8 @@ class MapFeed:
         """Everything: units (first time), every open event, every grid's shade."""
         units = self.replica.units
         batch: dict[str, Any] = {"areas": [], "markers": [], "remove": [], "labels": []}
+        self._markers, self._removed, self._touched = {}, set(), set()
+        self._whole = False
         if units is None:
             return batch
         if self._units_sent != self.replica.units_version:
@@ -198,36 +206,62 @@ class MapFeed:
 
     # ---- changes ---------------------------------------------------------------------------
 
-    def update(self, changes: Changes, now: float) -> dict[str, Any] | None:
-        """The batch for a frame's changes (None when the map has nothing to redraw)."""
+    def collect(self, changes: Changes, now: float) -> None:
+        """Account for a frame's changes now; their markers wait for the next `take`.
+
+        Called every frame, so the work is spread thinly instead of landing on the GUI
+        thread all at once when the map's batch goes out.
+        """
         if changes.reset or changes.units:
-            return self.full(now)
-        if not changes.events:
-            return None
-        markers: list[dict[str, Any]] = []
-        remove: list[str] = []
-        touched: set[str] = set()
+            self._whole = True
+            return
+        markers, removed, touched = self._markers, self._removed, self._touched
+        events = self.replica.events
         for event_id in changes.events:
             before = self._placed.get(event_id)
             if before is not None:
                 touched.add(before[0])
-            event = self.replica.events.get(event_id)
+            event = events.get(event_id)
             if event is None:
                 if before is not None:
                     self._unplace(event_id)
-                    remove.append(f"e{event_id}")
+                    self._remove(event_id)
                 continue
             touched.add(event.grid)
             was_open = before is not None and before[1]
             marker = self._place(event, now, pulse=event_id in changes.new_events)
             if marker is not None:
-                markers.append(marker)
-            elif was_open:
-                remove.append(f"e{event_id}")
+                earlier = markers.pop(event_id, None)
+                if earlier is not None and earlier.get("pulse"):
+                    marker["pulse"] = True  # still new to the page
+                markers[event_id] = marker
+                removed.discard(event_id)
+            elif was_open or event_id in markers:
+                self._remove(event_id)
+
+    def _remove(self, event_id: int) -> None:
+        self._markers.pop(event_id, None)
+        self._removed.add(event_id)
+
+    def take(self, now: float) -> dict[str, Any] | None:
+        """The batch for everything collected since the last one (None: nothing to redraw)."""
+        if self._whole:
+            return self.full(now)
+        markers, removed, touched = self._markers, self._removed, self._touched
+        self._markers, self._removed, self._touched = {}, set(), set()
         areas = self._grid_styles(touched)
-        if not (markers or remove or areas):
+        if not (markers or removed or areas):
             return None
-        return {"markers": markers, "remove": remove, "areas": areas}
+        return {
+            "markers": list(markers.values()),
+            "remove": [f"e{i}" for i in removed],
+            "areas": areas,
+        }
+
+    def update(self, changes: Changes, now: float) -> dict[str, Any] | None:
+        """The batch for these changes and whatever was collected before them."""
+        self.collect(changes, now)
+        return self.take(now)
 
     def refresh_overdue(self, now: float) -> dict[str, Any] | None:
         """Re-judge open events whose deadline passed since they were placed (once a minute)."""

@@ -20,6 +20,7 @@ from PySide6.QtGui import QColor
 from desktop.district_time import hms
 from desktop.replica import Changes, Replica
 from protocol.entities import Alert, Event
+from widgets.text_table import Cell
 
 OPEN = frozenset({"reported", "accepted", "dispatched", "handling", "handled", "verified"})
 SortKey = tuple[float, ...]
@@ -29,6 +30,8 @@ _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 _ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
 _USER = int(Qt.ItemDataRole.UserRole)
+_CENTRE = int(Qt.AlignmentFlag.AlignCenter)
+_LEFT = int(Qt.AlignmentFlag.AlignLeft)
 AMBER = QColor("#ffb300")
 RED = QColor("#ff4d4f")
 
@@ -150,6 +153,7 @@ class EventQueueModel(_SortedRows):
     _ROLES = frozenset(
         {_DISPLAY, _FOREGROUND, _ALIGN, _SortedRows.ID_ROLE, DEADLINE_ROLE, PRIORITY_ROLE}
     )
+    _CENTRED = frozenset({"priority", "deadline", "source"})
 
     def __init__(self, replica: Replica, parent: Any = None) -> None:
         super().__init__(replica, parent)
@@ -223,19 +227,38 @@ class EventQueueModel(_SortedRows):
         if role == _DISPLAY:
             return self._text(event, column)
         if role == _FOREGROUND:
-            if column == "deadline":
-                return _deadline_colour(event)
-            if column == "priority":
-                return PRIORITY_COLOURS.get(event.priority)
-            return None
+            return self._colour(event, column)
         if role == self.ID_ROLE:
             return event.id
         if role == self.DEADLINE_ROLE:
             return event.deadline
         if role == self.PRIORITY_ROLE:
             return event.priority
-        if role == _ALIGN and column in ("priority", "deadline", "source"):
+        if role == _ALIGN and column in self._CENTRED:
             return int(Qt.AlignmentFlag.AlignCenter)
+        return None
+
+    def row_cells(self, row: int) -> tuple[Cell, ...]:
+        """Every cell of a row at once, as a widgets.text_table.TextTable paints it."""
+        event = self.event_at(row)
+        if event is None:
+            return ()
+        centred = self._CENTRED
+        return tuple(
+            Cell(
+                self._text(event, column),
+                self._colour(event, column),
+                _CENTRE if column in centred else _LEFT,
+            )
+            for column in self.COLUMNS
+        )
+
+    @staticmethod
+    def _colour(event: Event, column: str) -> QColor | None:
+        if column == "deadline":
+            return _deadline_colour(event)
+        if column == "priority":
+            return PRIORITY_COLOURS.get(event.priority)
         return None
 
     def _text(self, event: Event, column: str) -> str:

@@ -6,6 +6,7 @@ update per frame; nothing here knows about Qt.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from protocol.entities import Alert, Duty, Event, Kpi, Reference
@@ -66,10 +67,22 @@ class Replica:
         self._names: dict[str, str] = {}
         self._names_version: str | None = None
 
+    def apply_all(self, messages: Iterable[ServerMessage]) -> Changes:
+        """Apply messages in order; return what they changed, together."""
+        total = Changes()
+        for message in messages:
+            if isinstance(message, Delta):
+                self._delta(message, total)
+            else:
+                total.merge(self.apply(message))
+        return total
+
     def apply(self, message: ServerMessage) -> Changes:
         """Apply one server message; return what it changed (empty for results/errors)."""
         if isinstance(message, Delta):
-            return self._delta(message)
+            changes = Changes()
+            self._delta(message, changes)
+            return changes
         if isinstance(message, Kpis):
             self.kpis = dict(message.scopes)
             self.kpis_at = message.at
@@ -105,22 +118,26 @@ class Replica:
             kpis=True,
         )
 
-    def _delta(self, delta: Delta) -> Changes:
+    def _delta(self, delta: Delta, changes: Changes) -> None:
+        """Apply a delta, adding what it changed to `changes`."""
         if delta.seq <= self.seq:
             # Already applied (a defensive check: the server never repeats a seq).
-            return Changes()
+            return
         self.seq = delta.seq
         data = delta.data
         if isinstance(data, Event):
-            is_new = data.id not in self.events
+            if data.id not in self.events:
+                changes.new_events.add(data.id)
             self.events[data.id] = data
-            return Changes(events={data.id}, new_events={data.id} if is_new else set())
-        if isinstance(data, Alert):
-            is_new = data.id not in self.alerts
+            changes.events.add(data.id)
+        elif isinstance(data, Alert):
+            if data.id not in self.alerts:
+                changes.new_alerts.add(data.id)
             self.alerts[data.id] = data
-            return Changes(alerts={data.id}, new_alerts={data.id} if is_new else set())
-        self.duty = data
-        return Changes(duty=True)
+            changes.alerts.add(data.id)
+        else:
+            self.duty = data
+            changes.duty = True
 
     def names(self) -> dict[str, str]:
         """Code -> name of every unit, category and detection kind the units know (cached per

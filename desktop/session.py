@@ -1,7 +1,9 @@
 """The desktop's session with the dispatch backend: connect, resume, reconnect, commands.
 
-Qt-free asyncio; under the GUI it runs on qasync's loop. The reconnect loop is written out
-by hand (no `async for ws in connect(...)`, whose async generator qasync never finalises).
+Qt-free asyncio. The application runs it on a thread of its own (desktop/link.py) and hands
+the decoded messages to the GUI once per frame; tools and tests may run it on any loop and
+apply each message to a replica as it arrives. The reconnect loop is written out by hand (no
+`async for ws in connect(...)`, whose async generator qasync never finalises).
 """
 
 from __future__ import annotations
@@ -19,17 +21,20 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from desktop.replica import Changes, Replica
+from desktop.replica import Changes, Replica, ReplicaError
 from protocol.codec import ProtocolError, decode_server, encode
 from protocol.codes import CloseCode
 from protocol.messages import (
     PROTOCOL_VERSION,
     Command,
+    Delta,
     Error,
     Hello,
     Result,
     Resume,
+    ServerMessage,
     Snapshot,
+    Units,
     Welcome,
 )
 
@@ -58,25 +63,38 @@ class Status:
 
 
 class Session:
-    """One user's live connection; `replica` holds the state, `on_changes` hears every change."""
+    """One user's live connection.
+
+    Either `on_message` hears every decoded state message (the application's link to the
+    GUI thread), or the session applies each one to `replica` and tells `on_changes` what
+    changed. It keeps its own resume point, the (epoch, seq) of the last message it passed
+    on, so it never has to read state that another thread owns.
+    """
 
     def __init__(
         self,
         url: str,
         token: str,
         *,
-        on_changes: Callable[[Changes], None],
+        on_changes: Callable[[Changes], None] | None = None,
+        on_message: Callable[[ServerMessage], None] | None = None,
         on_status: Callable[[Status], None] | None = None,
         client: str = "tongguan-desktop",
         max_backoff: float = 5.0,
         replica: Replica | None = None,
     ) -> None:
+        if (on_changes is None) == (on_message is None):
+            raise TypeError("give a session on_changes (with a replica) or on_message")
         self.url = url
         self._token = token  # kept private: never logged, never in a URL
         self.client = client
         self.replica = replica if replica is not None else Replica()
         self.on_changes = on_changes
+        self.on_message = on_message if on_message is not None else self._apply
         self.on_status = on_status
+        self.epoch: str | None = None
+        self.seq = 0
+        self.units_version: str | None = None
         self.max_backoff = max_backoff
         self._ids = itertools.count(2)
         self._ws: ClientConnection | None = None
@@ -145,14 +163,13 @@ class Session:
         ) as ws:
             self._ws = ws
             self.connections += 1
-            point = self.replica.resume_point()
             hello = Hello(
                 id=1,
                 protocol=PROTOCOL_VERSION,
                 token=self._token,
                 client=self.client,
-                resume=Resume(epoch=point[0], seq=point[1]) if point else None,
-                reference=self.replica.units_version,
+                resume=Resume(epoch=self.epoch, seq=self.seq) if self.epoch else None,
+                reference=self.units_version,
             )
             await ws.send(encode(hello).decode())
             self._ids = itertools.count(2)
@@ -168,7 +185,8 @@ class Session:
             elif isinstance(message, Error):
                 log.warning("server error %s: %s", message.code, message.message)
             return
-        changes = self.replica.apply(message)
+        self._advance(message)
+        self.on_message(message)
         if not self._connected.is_set() and (
             isinstance(message, Snapshot)
             or (isinstance(message, Welcome) and message.resume == "replay")
@@ -176,7 +194,25 @@ class Session:
             self._connected.set()
             self._set_status(True)
         self.status = Status(self.status.connected, self.status.since, time.time())
-        if changes:
+
+    def _advance(self, message: ServerMessage) -> None:
+        """Move the resume point past a message (before anyone applies it)."""
+        if isinstance(message, Delta):
+            self.seq = max(self.seq, message.seq)
+        elif isinstance(message, Snapshot):
+            self.epoch, self.seq = message.epoch, message.seq
+        elif isinstance(message, Units):
+            self.units_version = message.version
+        elif (
+            isinstance(message, Welcome)
+            and message.resume == "replay"
+            and message.epoch != self.epoch
+        ):
+            raise ReplicaError("replay offered for another epoch")
+
+    def _apply(self, message: ServerMessage) -> None:
+        changes = self.replica.apply(message)
+        if changes and self.on_changes is not None:
             self.on_changes(changes)
 
     def _set_status(

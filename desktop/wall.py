@@ -1,8 +1,10 @@
 """The wall display (大屏): map in the centre, queue and camera alerts on the right, KPIs,
 trends and street ranking on the left, the duty commander's panel under the map.
 
-The window is fed once per frame by the coalescer (`on_flush`), never per message; the map
-gets its own slower batches. It shows a banner while the data are not live.
+The window is fed once per frame by the coalescer (`on_flush`), never per message: the
+session's thread fills an inbox, and each frame takes it whole and applies it to the
+replica (`listen`). The map gets its own slower batches. A banner shows while the data are
+not live.
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QListView,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.coalescer import Coalescer
 from desktop.district_time import clock_text, hm, hms
+from desktop.link import Inbox
 from desktop.map_feed import OPEN, URGENT, MapFeed, bounds
 from desktop.models import (
     PRIORITY_TEXT,
@@ -52,6 +54,7 @@ from widgets.grid_map import GridMap
 from widgets.kpi_board import KpiBoard, Tile
 from widgets.panel import Panel
 from widgets.street_ranking import RankRow, StreetRanking
+from widgets.text_table import TextTable
 from widgets.trend_chart import HourlyTrend
 from widgets.wall_header import OutageBanner, WallHeader
 
@@ -71,6 +74,7 @@ class WallWindow(QWidget):
     """The big-screen view over a replica; `on_flush` and `set_status` feed it."""
 
     focusChanged = Signal(str)
+    snapshotShown = Signal()  # a snapshot has reached every panel
 
     def __init__(
         self,
@@ -127,7 +131,8 @@ class WallWindow(QWidget):
         self.grid_details = GridDetails(self.map)
 
         self.queue_model = EventQueueModel(replica, self)
-        self.queue = QTableView()
+        # It repaints with every frame: rows painted from prepared text in one pass.
+        self.queue = TextTable(self.queue_model.row_cells)
         self.queue.setModel(self.queue_model)
         self.queue.setObjectName("eventQueue")
         self.queue.verticalHeader().hide()
@@ -228,7 +233,8 @@ class WallWindow(QWidget):
         outer.addLayout(body, 1)
 
         # ---- feeding -----------------------------------------------------------------------
-        self.coalescer = Coalescer(33, self)
+        self._inbox: Inbox | None = None
+        self.coalescer = Coalescer(33, self, source=self._collect)
         self.coalescer.flushed.connect(self.on_flush)
         self.map_pump = Coalescer(400, self)  # the map gets fewer, larger batches
         self.map_pump.flushed.connect(self._map_flush)
@@ -243,8 +249,33 @@ class WallWindow(QWidget):
 
     # ---- the data path ---------------------------------------------------------------------
 
+    def listen(self, inbox: Inbox) -> None:
+        """Take the session's messages from `inbox` once per frame (its wake is
+        `self.coalescer.wake`)."""
+        self._inbox = inbox
+
+    def _collect(self) -> Changes:
+        """Apply what the session's thread has received since the last frame."""
+        if self._inbox is None:
+            return Changes()
+        messages = []
+        status: Status | None = None
+        for item in self._inbox.take():
+            if isinstance(item, Status):
+                status = item
+            else:
+                messages.append(item)
+        changes = Changes()
+        if messages:
+            self.last_data = time.time()
+            changes = self.replica.apply_all(messages)
+        if status is not None:
+            self.set_status(status)
+        return changes
+
     def push(self, changes: Changes) -> None:
-        """The session's callback: a plain call per message, merged until the frame ends."""
+        """Merge changes made to the replica on this thread (a session applying each
+        message at once, the pruning) into this frame."""
         self.last_data = time.time()
         self.coalescer.push(changes)
 
@@ -263,6 +294,7 @@ class WallWindow(QWidget):
         self.alert_model.apply(changes)
         if changes.alerts or changes.reset:
             self._want_thumbnails()
+        self.map_feed.collect(changes, self._clock())  # a frame's share of the map's work
         self.map_pump.push(changes)
         if changes.reset or changes.events:
             self._track_cases(changes)
@@ -274,6 +306,8 @@ class WallWindow(QWidget):
             self._announce(changes.new_events)
         self._show_counts()
         self.last_flush_at = time.monotonic()
+        if changes.reset:
+            self.snapshotShown.emit()
 
     def _show_counts(self) -> None:
         self.queue_panel.set_count(self.tr("%s 件") % self.queue_model.rowCount())
@@ -285,7 +319,7 @@ class WallWindow(QWidget):
     def _map_flush(self, changes: Changes) -> None:
         if not self.map.is_ready:
             return  # the page gets everything in one batch when it is ready (_map_ready)
-        batch = self.map_feed.update(changes, self._clock())
+        batch = self.map_feed.take(self._clock())
         if batch:
             self.map.apply_batch(batch)
 
@@ -679,6 +713,7 @@ class WallWindow(QWidget):
             self.setStyleSheet(stylesheet(scale))
             self.card.scale = scale
             self.queue.verticalHeader().setDefaultSectionSize(int(34 * scale))
+            self.queue.padding = int(8 * scale)
             self._size_queue_columns(scale)
             self.alerts.doItemsLayout()
             self.map.setZoomFactor(scale)  # labels and markers grow with the wall

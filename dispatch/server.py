@@ -15,7 +15,7 @@ import itertools
 import logging
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -286,6 +286,27 @@ class Hub:
         prune_settled(self.events, self.alerts, now)
 
 
+async def _within(awaitable: Awaitable[object], what: str, patience: float) -> bool:
+    """Await something during shutdown for at most `patience` seconds; say what hangs."""
+    try:
+        await asyncio.wait_for(awaitable, patience)
+        return True
+    except TimeoutError:
+        pending = [
+            f"{task.get_name()} at {frame.f_code.co_filename}:{frame.f_lineno}"
+            for task in asyncio.all_tasks()
+            if task is not asyncio.current_task()
+            for frame in task.get_stack(limit=1)
+        ]
+        log.warning(
+            "shutdown: %s took over %.0f s; going on. Pending: %s",
+            what,
+            patience,
+            "; ".join(pending) or "nothing",
+        )
+        return False
+
+
 async def _close_slow(ws: ServerConnection, code: int, reason: str) -> None:
     with contextlib.suppress(Exception):
         await asyncio.wait_for(ws.close(code, reason), 2)
@@ -367,14 +388,20 @@ class DispatchServer:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await task
+                await _within(task, "periodic task", 3.0)
         if self._server is not None:
             self._server.close(close_connections=False)
             if self.hub:
                 for client in list(self.hub.clients):
                     with contextlib.suppress(Exception):
-                        await client.ws.close(CloseCode.GOING_AWAY, "server restarting: resume")
-            await self._server.wait_closed()
+                        await _within(
+                            client.ws.close(CloseCode.GOING_AWAY, "server restarting: resume"),
+                            f"closing {client.peer}",
+                            3.0,
+                        )
+            if not await _within(self._server.wait_closed(), "closing connections", 3.0):
+                for connection in list(self._server.connections):
+                    connection.transport.abort()
         try:
             if self.writer is not None:
                 await asyncio.to_thread(self.writer.stop)

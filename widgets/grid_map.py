@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import folium
+import msgspec
 import xstatic.pkg.leaflet as xleaflet
 import xstatic.pkg.leaflet_markercluster as xcluster
 from PySide6.QtCore import QCoreApplication, QTimer, QUrl, Signal
@@ -152,10 +153,9 @@ window.addEventListener("load", function () {
         label.minZoom = l.minZoom || 0;
         label.addTo(labels);
       });
-      showLabels();
+      if (batch.labels || batch.units_reset) { showLabels(); }
       if (batch.fit) { map.fitBounds(batch.fit.map(function (p) { return [p[1], p[0]]; })); }
       window.tg.applied += 1;
-      return window.tg.counts();
     },
     counts: function () {
       return {areas: Object.keys(areaById).length, markers: Object.keys(markerById).length,
@@ -183,6 +183,9 @@ window.addEventListener("load", function () {
 });
 </script>
 """
+
+
+_json = msgspec.json.Encoder().encode
 
 
 class _ExternalRequests(_Interceptor):
@@ -320,7 +323,9 @@ class GridMap(QWebEngineView):
         if not self.is_ready:
             self._queue.append(batch)
             return
-        self.page().runJavaScript(f"window.tg.apply({json.dumps(batch, ensure_ascii=False)})")
+        # msgspec writes JSON several times faster than json.dumps (a batch at 2,000 events/s
+        # holds ~800 markers); the trailing `;0` keeps the page from sending back a result.
+        self.page().runJavaScript(f"window.tg.apply({_json(batch).decode()});0")
 
     def focus(self, bounds: list[list[float]]) -> None:
         """Fly to a bounding box given as [[lon, lat], [lon, lat]] (once loaded, if not yet)."""

@@ -119,3 +119,44 @@ def test_a_reloaded_page_gets_the_units_again() -> None:
     assert not feed.full(now=0.0).get("units_reset")
     feed.page_lost()
     assert feed.full(now=0.0).get("units_reset")
+
+
+def test_frames_are_collected_and_sent_as_one_batch() -> None:
+    # The window collects every frame and sends a batch every 400 ms: what changed in
+    # between arrives once, in its last state.
+    replica = replica_with_units()
+    replica.events = {1: make_event(1, grid=GRID)}
+    feed = MapFeed(replica)
+    feed.full(now=100.0)
+
+    replica.events[2] = make_event(2, grid=GRID, priority=1)
+    feed.collect(Changes(events={2}, new_events={2}), now=100.0)
+    replica.events[2] = make_event(2, grid=GRID, priority=1, status="accepted")
+    feed.collect(Changes(events={2}), now=100.0)
+    replica.events[1] = make_event(1, grid=GRID, status="closed")
+    feed.collect(Changes(events={1}), now=100.0)
+    assert feed.load_of(GRID) == Load(open=1, overdue=0)  # accounted at once
+
+    batch = feed.take(now=100.0)
+    assert batch is not None
+    assert [m["id"] for m in batch["markers"]] == ["e2"]
+    assert batch["markers"][0]["pulse"] is True  # still new to the page
+    assert batch["markers"][0]["stroke"] == "#ffffff"  # waiting: the latest state
+    assert batch["remove"] == ["e1"]
+    assert [a["id"] for a in batch["areas"]] == [GRID]
+    assert feed.take(now=100.0) is None  # nothing new since
+
+    # Opened and closed between two batches: the page never hears of it but to remove it.
+    replica.events[3] = make_event(3, grid=GRID)
+    feed.collect(Changes(events={3}, new_events={3}), now=100.0)
+    replica.events[3] = make_event(3, grid=GRID, status="closed")
+    feed.collect(Changes(events={3}), now=100.0)
+    batch = feed.take(now=100.0)
+    assert batch is not None and batch["markers"] == [] and batch["remove"] == ["e3"]
+
+    # A snapshot in between: the next batch is the whole state.
+    feed.collect(Changes(events={2}), now=100.0)
+    feed.collect(Changes(reset=True, events={1, 2, 3}), now=100.0)
+    whole = feed.take(now=100.0)
+    assert whole is not None and [m["id"] for m in whole["markers"]] == ["e2"]
+    assert feed.take(now=100.0) is None

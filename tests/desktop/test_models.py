@@ -149,3 +149,37 @@ def test_coalescer_sends_a_lone_change_at_once_and_bursts_once_per_frame(qtbot) 
     assert seen[1] - seen[0] >= 0.09
     qtbot.wait(150)
     assert len(seen) == 2
+
+
+def test_coalescer_woken_from_another_thread_collects_its_source_once(qtbot) -> None:
+    import threading
+
+    taken: list[str] = []
+    pending = {"ids": set()}
+    lock = threading.Lock()
+
+    def source() -> Changes:
+        taken.append(threading.current_thread().name)
+        with lock:
+            ids, pending["ids"] = pending["ids"], set()
+        return Changes(events=ids)
+
+    coalescer = Coalescer(interval_ms=30, source=source)
+    seen: list[Changes] = []
+    coalescer.flushed.connect(seen.append)
+
+    def session_thread() -> None:
+        for i in range(500):
+            with lock:
+                pending["ids"].add(i)
+            coalescer.wake()  # a queued signal: the flush runs on the GUI thread
+
+    worker = threading.Thread(target=session_thread, name="session")
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(lambda: sum(len(c.events) for c in seen) == 500, timeout=2000)
+    qtbot.wait(80)
+    assert set(taken) == {threading.current_thread().name}
+    assert len(seen) <= 2  # one flush per frame, not one per wake
+    coalescer.push(Changes(duty=True))  # pushed changes and the source's go out together
+    qtbot.waitUntil(lambda: len(seen) >= 2 and seen[-1].duty, timeout=1000)

@@ -1,7 +1,8 @@
 """The real wall window on a real embedded backend (a `dispatch demo` child process).
 
-These tests drive their own qasync loop (the window and the session share the GUI thread,
-as in the application), so they are plain functions, not pytest-asyncio coroutines.
+These tests drive their own qasync loop over the GUI thread, and the window's session runs
+on a thread of its own, as in the application; so they are plain functions, not
+pytest-asyncio coroutines.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 import qasync
 
 from desktop.backend import EmbeddedBackend
+from desktop.link import SessionThread
 from desktop.replica import Replica
 from desktop.session import Session
 from desktop.thumbnails import ThumbnailLoader
@@ -68,16 +70,11 @@ async def js(window: WallWindow, script: str) -> Any:
     return json.loads(await asyncio.wait_for(future, 5))
 
 
-def live_session(window: WallWindow, url: str, token: str, **options: Any) -> Session:
-    """A session feeding the window, as the application wires it."""
-    return Session(
-        url,
-        token,
-        on_changes=window.push,
-        on_status=window.set_status,
-        replica=window.replica,
-        **options,
-    )
+def live_session(window: WallWindow, url: str, token: str, **options: Any) -> SessionThread:
+    """A session on its own thread feeding the window, as the application wires it."""
+    link = SessionThread(url, token, wake=window.coalescer.wake, **options)
+    window.listen(link.inbox)
+    return link
 
 
 async def close_window(window: WallWindow) -> None:
@@ -119,7 +116,7 @@ def test_a_reported_event_reaches_the_queue_and_the_map_within_a_second(
             loader = ThumbnailLoader(url, wall_token, parent=window)
             loader.loaded.connect(window.thumbnail_loaded)
             window.thumbnail_loader = loader
-            running = asyncio.ensure_future(session.run())
+            session.start()
             await session.wait_connected()
             await until(lambda: window.map.is_ready, 30, "map page ready")
             await until(lambda: replica.units is not None and window.flushes > 0, 10, "units")
@@ -185,7 +182,6 @@ def test_a_reported_event_reaches_the_queue_and_the_map_within_a_second(
             await commander.stop()
             side.cancel()
             await session.stop()
-            await running
         finally:
             if commander is not None:
                 await commander.stop()
@@ -215,7 +211,7 @@ def test_after_a_backend_restart_the_window_holds_every_event_exactly_once(
         try:
             url, wall_token = await backend.wait_ready(90)
             session = live_session(window, url, wall_token, max_backoff=0.5)
-            running = asyncio.ensure_future(session.run())
+            session.start()
             await session.wait_connected()
             start_seq = replica.seq
             await until(lambda: replica.seq > start_seq + 20, 60, "live deltas")
@@ -252,7 +248,6 @@ def test_after_a_backend_restart_the_window_holds_every_event_exactly_once(
             common = set(fresh.replica.events) & set(replica.events)
             assert len(common) >= len(fresh.replica.events) - 5
             await session.stop()
-            await running
         finally:
             if session is not None:
                 await session.stop()

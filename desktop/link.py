@@ -1,0 +1,146 @@
+"""The session on a thread of its own, handing the GUI thread one batch of messages per frame.
+
+At thousands of messages a second the socket, the websocket framing and the JSON decoding
+are a third of the GUI thread's Python time, and while the GUI thread paints nobody reads
+the socket. Here a worker thread runs the session on a plain asyncio loop; every decoded
+message and status change goes into an `Inbox`, which wakes the GUI once when it stops
+being empty. The GUI takes everything at its next frame and applies it to its replica, so
+the replica, the models and the widgets stay on the GUI thread and need no locks.
+
+Qt-free: `wake` is any thread-safe callable (the application passes a queued Qt signal).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from desktop.session import Session, Status
+from protocol.messages import Error, Result, ServerMessage
+
+log = logging.getLogger("desktop.link")
+
+T = TypeVar("T")
+Item = ServerMessage | Status
+
+
+class Inbox:
+    """Messages and status changes from the session's thread to the GUI's, in order.
+
+    `put` calls `wake` only when the inbox goes from empty to not empty, so the GUI hears
+    once per `take` however many messages arrive in between.
+    """
+
+    def __init__(self, wake: Callable[[], None]) -> None:
+        self._wake = wake
+        self._items: list[Item] = []
+        self._lock = threading.Lock()
+
+    def put(self, item: Item) -> None:
+        """Add one item (the session's thread); wake the taker if it was waiting."""
+        with self._lock:
+            self._items.append(item)
+            first = len(self._items) == 1
+        if first:
+            self._wake()
+
+    def take(self) -> list[Item]:
+        """Everything put since the last take, oldest first (the GUI thread)."""
+        with self._lock:
+            items, self._items = self._items, []
+        return items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class SessionThread:
+    """A `Session` running on its own thread and loop; its output arrives in `inbox`.
+
+    The coroutine methods are awaited on the caller's loop (qasync's under the GUI).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        wake: Callable[[], None],
+        client: str = "tongguan-desktop",
+        max_backoff: float = 5.0,
+    ) -> None:
+        self.inbox = Inbox(wake)
+        self.session = Session(
+            url,
+            token,
+            on_message=self.inbox.put,
+            on_status=self.inbox.put,
+            client=client,
+            max_backoff=max_backoff,
+        )
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._serve, name="tongguan-session", daemon=True)
+        self._run: concurrent.futures.Future[None] | None = None
+        self._ended: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+    @property
+    def status(self) -> Status:
+        """The connection as last seen (an immutable value: safe to read from any thread)."""
+        return self.session.status
+
+    def start(self) -> None:
+        """Start the thread and the session on it."""
+        self._thread.start()
+        self._run = self._submit(self.session.run())
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_forever()
+        finally:
+            self._loop.close()
+            self._ended.set_result(None)
+
+    def _submit(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+
+    async def wait_connected(self) -> None:
+        """Wait until the session has its state (the snapshot or a replay is in the inbox)."""
+        await asyncio.wrap_future(self._submit(self.session.wait_connected()))
+
+    async def finished(self) -> None:
+        """Wait until the session gives up (the backend refused it) or is stopped.
+
+        Cancelling this wait does not cancel the session (stop() ends it)."""
+        assert self._run is not None, "start() first"
+        await asyncio.shield(asyncio.wrap_future(self._run))
+
+    async def command(self, op: str, args: dict[str, Any], **options: Any) -> Result | Error:
+        """Send a command through the session (see Session.command) and await its answer."""
+        return await asyncio.wrap_future(self._submit(self.session.command(op, args, **options)))
+
+    async def stop(self, patience: float = 3.0) -> None:
+        """Close the connection, end the session and its thread (each step within
+        `patience` seconds; never a blocking join on the caller's loop)."""
+        if not self._thread.is_alive():
+            return
+        await _settle(self._submit(self.session.stop()), patience)
+        if self._run is not None:
+            await _settle(self._run, patience)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        await _settle(self._ended, patience)
+        if self._thread.is_alive():
+            log.warning("the session thread did not stop within %.0f s", patience)
+
+
+async def _settle(future: concurrent.futures.Future[Any], patience: float) -> None:
+    """Wait up to `patience` seconds for a future of the session's thread, whatever its
+    outcome."""
+    if not future.done():
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), patience)

@@ -1,0 +1,131 @@
+"""TextTable paints its rows itself from prepared texts; the view's behaviour stays Qt's."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPoint, Qt
+from PySide6.QtGui import QColor, QFont, QImage
+
+from widgets.text_table import Cell, PreparedTexts, TextTable
+
+RED = QColor("#ff0000")
+
+
+class Rows(QAbstractTableModel):
+    def __init__(self, rows: list[tuple[Cell, ...]]) -> None:
+        super().__init__()
+        self.rows = rows
+        self.asked = 0
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else 3
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.rows[index.row()][index.column()].text
+        return None
+
+    def cells(self, row: int) -> tuple[Cell, ...]:
+        self.asked += 1
+        return self.rows[row]
+
+
+def table_with(qtbot, rows: list[tuple[Cell, ...]]) -> tuple[TextTable, Rows]:
+    model = Rows(rows)
+    table = TextTable(model.cells)
+    table.setModel(model)
+    table.verticalHeader().hide()
+    table.verticalHeader().setDefaultSectionSize(30)
+    table.setStyleSheet("QTableView { background: #000000; color: #ffffff; }")
+    table.resize(420, 200)
+    qtbot.addWidget(table)
+    table.show()
+    qtbot.waitExposed(table)
+    return table, model
+
+
+def paint(qtbot, table: TextTable) -> None:
+    """One more paint of the viewport, as the event loop does it."""
+    before = table.paints
+    table.viewport().update()
+    qtbot.waitUntil(lambda: table.paints > before, timeout=2000)
+
+
+def red_pixels(image: QImage, x0: int, x1: int, y0: int, y1: int) -> int:
+    return sum(
+        1
+        for x in range(x0, x1)
+        for y in range(y0, y1)
+        if (c := image.pixelColor(x, y)).red() > 150 and c.green() < 90 and c.blue() < 90
+    )
+
+
+def test_rows_are_painted_from_their_cells_in_colour(qtbot) -> None:
+    rows = [
+        (Cell("特急", RED, int(Qt.AlignmentFlag.AlignCenter)), Cell("菱湖街道"), Cell("0:59")),
+        (Cell("一般"), Cell("德宽路街道"), Cell("超 1:30", RED)),
+    ] + [(Cell("一般"), Cell(f"第{i}网格"), Cell("2:00")) for i in range(20)]
+    table, model = table_with(qtbot, rows)
+    for column in range(3):
+        table.setColumnWidth(column, 130)
+    paint(qtbot, table)
+    model.asked = 0
+    paint(qtbot, table)
+    image = table.viewport().grab().toImage()
+    header = 0  # the viewport starts below the header
+    assert red_pixels(image, 0, 130, header, header + 30) > 20  # 特急 in red
+    assert red_pixels(image, 130, 260, header, header + 30) == 0  # the street in white
+    assert red_pixels(image, 260, 390, header + 30, header + 60) > 20  # overdue in red
+    # Only the visible rows were asked for, once per paint.
+    visible = table.rowAt(table.viewport().height() - 1) + 1
+    assert 0 < model.asked <= 3 * visible and visible < len(rows)
+
+
+def test_texts_are_prepared_once_and_elided_to_the_column(qtbot) -> None:
+    rows = [(Cell("一般"), Cell("一个非常非常非常长的网格名称" * 3), Cell("1:00"))] * 4
+    table, _ = table_with(qtbot, rows)
+    table.setColumnWidth(1, 120)
+    paint(qtbot, table)
+    prepared = table.texts.prepared
+    assert 0 < prepared <= 3  # the same three texts on every row
+    for _ in range(5):
+        paint(qtbot, table)
+    assert table.texts.prepared == prepared
+    static, width, _height = table.texts.get(rows[0][1].text, 120 - 2 * table.padding)
+    assert width <= 120 and static.text().endswith("…")
+
+
+def test_selection_clicks_and_empty_models_behave_as_a_table(qtbot) -> None:
+    rows = [(Cell("一般"), Cell(f"第{i}网格"), Cell("1:00")) for i in range(5)]
+    table, _ = table_with(qtbot, rows)
+    table.setSelectionBehavior(TextTable.SelectionBehavior.SelectRows)
+    clicked: list[int] = []
+    table.clicked.connect(lambda index: clicked.append(index.row()))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(40, 30 + 15))
+    assert clicked == [1]
+    assert [i.row() for i in table.selectionModel().selectedRows()] == [1]
+    paint(qtbot, table)  # the selected row gets the highlight
+    image = table.viewport().grab().toImage()
+    assert image.pixelColor(3, 30 + 3) != image.pixelColor(3, 3)
+    table.setModel(Rows([]))
+    table.viewport().update()
+    qtbot.wait(50)  # an empty model paints nothing and raises nothing
+
+
+def test_prepared_texts_forget_the_oldest_and_follow_the_font() -> None:
+    texts = PreparedTexts(capacity=2)
+    texts.get("一", 100)
+    texts.get("二", 100)
+    texts.get("三", 100)
+    assert texts.prepared == 3
+    texts.get("三", 100)
+    assert texts.prepared == 3
+    texts.get("一", 100)  # forgotten: laid out again
+    assert texts.prepared == 4
+    font = QFont(texts.font)
+    font.setPointSize(font.pointSize() + 10)
+    texts.use_font(font)
+    texts.get("一", 100)
+    assert texts.prepared == 5
