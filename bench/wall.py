@@ -332,7 +332,9 @@ def print_latency(results: list[dict[str, Any]], duration: float) -> None:
                 f"{o['p99']:.1f}",
                 f"{o['max']:.0f}",
                 f"{o['screen_n']:,}: {o['screen_p50']:.1f} / {o['screen_p99']:.1f}",
-                f"{o['to_session_p99']:.1f} / {o['to_flush_p99']:.1f} / {o['to_paint_p99']:.1f}",
+                f"{o['to_session_p50']:.0f}/{o['to_session_p99']:.0f} · "
+                f"{o['to_flush_p50']:.0f}/{o['to_flush_p99']:.0f} · "
+                f"{o['to_paint_p50']:.0f}/{o['to_paint_p99']:.0f}",
                 f"{o['queue_rows']:,}",
             ]
         )
@@ -347,7 +349,7 @@ def print_latency(results: list[dict[str, Any]], duration: float) -> None:
                 "p99 ms",
                 "max ms",
                 "on screen: n, p50 / p99 ms",
-                "p99 commit→session / →flushed / →painted ms",
+                "p50/p99 ms: commit→session · →flushed · →painted",
                 "queue rows at end",
             ],
             rows,

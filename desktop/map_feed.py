@@ -83,6 +83,7 @@ class MapFeed:
         self._removed: set[int] = set()
         self._touched: set[str] = set()
         self._whole = False
+        self._shown_styles: dict[str, tuple[str, float]] = {}  # grid -> (fill, opacity) sent
 
     # ---- whole state -----------------------------------------------------------------------
 
@@ -110,7 +111,7 @@ class MapFeed:
                 markers.append(marker)
                 was_open.discard(event.id)
         batch["remove"] = [f"e{i}" for i in sorted(was_open)]
-        batch["areas"].extend(self._grid_styles(g.code for g in units.grids))
+        batch["areas"].extend(self._grid_styles((g.code for g in units.grids), every=True))
         return batch
 
     def _units(self, units: Reference) -> dict[str, Any]:
@@ -203,6 +204,7 @@ class MapFeed:
     def page_lost(self) -> None:
         """The page was loaded again: the next full batch carries the units too."""
         self._units_sent = None
+        self._shown_styles = {}
 
     # ---- changes ---------------------------------------------------------------------------
 
@@ -306,12 +308,17 @@ class MapFeed:
         load = self._loads.get(grid, Load())
         self._loads[grid] = Load(load.open - is_open, load.overdue - overdue)
 
-    def _grid_styles(self, grids: Iterable[str]) -> list[dict[str, Any]]:
+    def _grid_styles(self, grids: Iterable[str], every: bool = False) -> list[dict[str, Any]]:
+        """Styles of these grids that differ from what the page shows (all of them: every)."""
         styles = []
+        shown = self._shown_styles
         for grid in grids:
             if grid not in self._grids:
                 continue
             fill, opacity = load_style(self._loads.get(grid, Load()))
+            if not every and shown.get(grid) == (fill, opacity):
+                continue  # one more open case in a busy grid: the same shade, nothing to send
+            shown[grid] = (fill, opacity)
             styles.append(
                 {"id": grid, "fill": fill, "opacity": opacity, "stroke": "#2b4a78", "weight": 0.6}
             )

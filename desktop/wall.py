@@ -143,6 +143,9 @@ class WallWindow(QWidget):
         self.queue.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.queue.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.queue.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # Read from across the room, not scrolled (a wheel still scrolls): a scroll bar would
+        # only repaint with every frame.
+        self.queue.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         header = self.queue.horizontalHeader()
         # Fixed widths from the font, never ResizeToContents: that measures up to 1,000 rows
         # per column on every insert (most of the GUI thread at 2,000 events/s).

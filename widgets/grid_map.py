@@ -47,7 +47,7 @@ _API = """
 .leaflet-tooltip { font-size: %(tooltip_px)dpx; }
 .tg-pulse { pointer-events: none; }
 .tg-ring { width: 100%%; height: 100%%; border: 4px solid #ff4d4f; border-radius: 50%%;
-           box-sizing: border-box; animation: tg-pulse 1s ease-out 3; opacity: 0;
+           box-sizing: border-box; animation: tg-pulse 1s steps(12) 3; opacity: 0;
            will-change: transform, opacity; }
 @keyframes tg-pulse { from { transform: scale(0.2); opacity: 1; }
                       to { transform: scale(1); opacity: 0; } }
@@ -57,6 +57,12 @@ _API = """
 window.addEventListener("load", function () {
   var map = %(map)s;
   var canvas = L.canvas({padding: 0.5});
+  // Cameras on a canvas of their own, above the areas and click-through: restyling grids
+  // (every batch) then redraws the areas, not 3,500 cameras with them.
+  map.createPane("tgStatics");
+  map.getPane("tgStatics").style.zIndex = 450;
+  map.getPane("tgStatics").style.pointerEvents = "none";
+  var staticCanvas = L.canvas({padding: 0.5, pane: "tgStatics"});
   L.control.scale({imperial: false}).addTo(map);
   var areas = L.layerGroup().addTo(map);
   var areaById = {};
@@ -64,12 +70,17 @@ window.addEventListener("load", function () {
   var cluster = L.markerClusterGroup({chunkedLoading: true, disableClusteringAtZoom: 15,
                                       maxClusterRadius: 40});
   cluster.addTo(map);
+  cluster.on("mouseover", function (e) {
+    var m = e.layer;
+    if (m.options.tgLabel && !m.getTooltip()) { m.bindTooltip(m.options.tgLabel).openTooltip(); }
+  });
   var markerById = {}, staticIds = {};
   var labels = L.layerGroup().addTo(map);
   var pulses = L.layerGroup().addTo(map);
   var clicks = 0;
   // Pulses: a CSS animation on a small element of its own (the compositor moves it; the
   // canvas with every marker is not redrawn), a few at a time, each gone after 3 rounds.
+  // 12 steps a second, not 60: every frame of the page is composed again into the window.
   var rings = [], MAX_RINGS = 6;
   function pulse(lat, lon) {
     var ring = L.marker([lat, lon], {interactive: false, keyboard: false,
@@ -127,11 +138,18 @@ window.addEventListener("load", function () {
         var style = {radius: m.radius || 6, color: m.stroke || m.color || "#ffffff",
                      weight: m.weight === undefined ? 1 : m.weight,
                      fillColor: m.color || "#ffb300", fillOpacity: m.opacity || 0.9,
-                     interactive: m.interactive !== false, renderer: canvas};
-        if (marker) { marker.setLatLng([m.lat, m.lon]); marker.setStyle(style); }
-        else {
+                     interactive: m.interactive !== false,
+                     renderer: m.static && m.interactive === false ? staticCanvas : canvas};
+        if (marker) {
+          marker.setLatLng([m.lat, m.lon]); marker.setStyle(style);
+          marker.options.tgLabel = m.label;
+          if (marker.getTooltip()) { marker.setTooltipContent(m.label || ""); }
+        } else {
           marker = L.circleMarker([m.lat, m.lon], style);
-          if (m.label) { marker.bindTooltip(m.label); }
+          // The tooltip is made when first hovered (see the cluster's mouseover): binding
+          // one to each of thousands of markers costs more than anyone will ever hover.
+          marker.options.tgLabel = m.label;
+          if (m.static && m.label) { marker.bindTooltip(m.label); }  // not in the cluster
           markerById[m.id] = marker;
           if (m.static) { statics.addLayer(marker); staticIds[m.id] = true; }
           else { added.push(marker); }

@@ -57,13 +57,20 @@ def test_full_batch_then_only_changes() -> None:
     assert full["labels"][0]["minZoom"] >= 13  # a ~1 km street waits for a close zoom
     assert feed.load_of(GRID) == Load(open=1, overdue=0)
 
-    # A new urgent event pulses; the grid's shade is restyled, nothing else is sent.
+    # A new urgent event pulses; 2 open cases shade the grid as 1 did: no area is sent.
     replica.events[3] = make_event(3, grid=GRID, priority=1)
     batch = feed.update(Changes(events={3}, new_events={3}), now=100.0)
     assert batch is not None
     assert [m["id"] for m in batch["markers"]] == ["e3"] and batch["markers"][0]["pulse"]
+    assert batch["areas"] == [] and feed.load_of(GRID).open == 2
+    # A third one darkens it: only then is the grid restyled (nothing else is sent).
+    replica.events[6] = make_event(6, grid=GRID)
+    batch = feed.update(Changes(events={6}, new_events={6}), now=100.0)
+    assert batch is not None
     assert [a["id"] for a in batch["areas"]] == [GRID] and "rings" not in batch["areas"][0]
-    assert feed.load_of(GRID).open == 2
+    assert batch["areas"][0]["fill"] == load_style(Load(3, 0))[0]
+    replica.events[6] = make_event(6, grid=GRID, status="closed")
+    feed.update(Changes(events={6}), now=100.0)
 
     # Closing removes the marker and lightens the grid; an overdue one turns it amber.
     replica.events[3] = make_event(3, grid=GRID, priority=1, status="closed")
@@ -143,7 +150,7 @@ def test_frames_are_collected_and_sent_as_one_batch() -> None:
     assert batch["markers"][0]["pulse"] is True  # still new to the page
     assert batch["markers"][0]["stroke"] == "#ffffff"  # waiting: the latest state
     assert batch["remove"] == ["e1"]
-    assert [a["id"] for a in batch["areas"]] == [GRID]
+    assert batch["areas"] == []  # one open case before and after: the same shade
     assert feed.take(now=100.0) is None  # nothing new since
 
     # Opened and closed between two batches: the page never hears of it but to remove it.
