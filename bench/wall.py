@@ -115,6 +115,7 @@ def run_window(
     options: Sequence[str],
     timeout: float,
     tag: str = "",
+    extra_env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Run the window process to the end of its scenario; its result document."""
     result = workdir / f"window-{mode}{tag}.json"
@@ -145,7 +146,7 @@ def run_window(
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=common.ROOT,
-            env=qt_env(mode, js_gc="--js-gc" in options),
+            env={**qt_env(mode, js_gc="--js-gc" in options), **(extra_env or {})},
         )
         try:
             proc.wait(timeout)
@@ -186,7 +187,11 @@ def _latency_run(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]
     """Feed each rate, measure in the window, analyse against the backend's commit times."""
     workdir.mkdir(parents=True, exist_ok=True)
     data = workdir / "latency"
-    backend, url = start_backend(data, ["--no-warm-up"])
+    backend_env = window_env = None
+    if args.split_cores:
+        backend_env = {**os.environ, "TG_BENCH_CPUS": "1"}
+        window_env = {"TG_BENCH_CPUS": "0"}
+    backend, url = start_backend(data, ["--no-warm-up"], env=backend_env)
     try:
         options = [
             "--data",
@@ -208,7 +213,9 @@ def _latency_run(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]
             options += ["--py-spy", args.py_spy, "--py-spy-out", str(workdir / "wall-py-spy.txt")]
         rates = [r for r in args.rates.split(",") if r]
         timeout = 90 + len(rates) * (args.duration + args.warmup + 40)
-        doc = run_window("latency", workdir, url, token_file(data), options, timeout)
+        doc = run_window(
+            "latency", workdir, url, token_file(data), options, timeout, extra_env=window_env
+        )
     finally:
         backend.stop()
     return [analyse_phase(p) for p in doc["phases"]]
@@ -646,6 +653,12 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument("--rates", default="100,2000", help="events/s, comma-separated")
     parser.add_argument("--duration", type=float, help="measured seconds per rate (20)")
+    parser.add_argument(
+        "--split-cores",
+        action="store_true",
+        help="latency: the backend (and its feeder) on CPU 1, the window and QtWebEngine on"
+        " CPU 0, as if the backend ran on another machine and the wall had one core",
+    )
     parser.add_argument(
         "--repeat",
         type=int,

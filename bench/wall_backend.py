@@ -38,6 +38,14 @@ _commits: list[tuple[int, int, float]] = []
 _server: list[Any] = []
 
 
+def pin_to_cpus() -> None:
+    """With TG_BENCH_CPUS="0" (or "0,1"): this thread, and every thread and child process it
+    starts afterwards, runs on those CPUs only (bench.wall --split-cores)."""
+    cpus = os.environ.get("TG_BENCH_CPUS")
+    if cpus:
+        os.sched_setaffinity(0, {int(c) for c in cpus.split(",")})
+
+
 def _data_dir() -> Path:
     from dispatch.app import data_dir
 
@@ -172,6 +180,7 @@ def _warm_watch(simulator: Any) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Patch, then run the dispatch command line with these arguments."""
+    pin_to_cpus()
     _patch_commit()
     _patch_server()
     hours = os.environ.get("TG_BENCH_REPLAY_HOURS")

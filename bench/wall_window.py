@@ -696,6 +696,9 @@ def main(argv: list[str] | None = None) -> int:
     global OPTIONS
     PROBE.mark("main", PROCESS_SEEN)
     OPTIONS, desktop_args = parse(sys.argv[1:] if argv is None else argv)
+    from bench.wall_backend import pin_to_cpus
+
+    pin_to_cpus()  # before Qt starts its threads and QtWebEngine its processes
     if OPTIONS.mode == "cold" and OPTIONS.profile:
         import cProfile
 
