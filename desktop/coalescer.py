@@ -44,6 +44,10 @@ class Coalescer(QObject):
         # Emitted from another thread, delivered on this object's (the GUI) thread.
         self._woken.connect(self._schedule, Qt.ConnectionType.QueuedConnection)
 
+    def set_interval(self, interval_ms: int) -> None:
+        """Flush at most once per this many milliseconds from now on."""
+        self._interval = interval_ms / 1000
+
     def push(self, changes: Changes) -> None:
         """Add one message's changes; the first push of a frame starts the frame's timer."""
         if self._pending is None:

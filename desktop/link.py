@@ -87,6 +87,12 @@ class SessionThread:
         self._thread = threading.Thread(target=self._serve, name="tongguan-session", daemon=True)
         self._run: concurrent.futures.Future[None] | None = None
         self._ended: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._stopping: asyncio.Future[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether the session's loop is still running on its thread."""
+        return self._thread.is_alive() and not self._ended.done()
 
     @property
     def status(self) -> Status:
@@ -126,21 +132,31 @@ class SessionThread:
 
     async def stop(self, patience: float = 3.0) -> None:
         """Close the connection, end the session and its thread (each step within
-        `patience` seconds; never a blocking join on the caller's loop)."""
-        if not self._thread.is_alive():
+        `patience` seconds; never a blocking join on the caller's loop). Idempotent."""
+        if self._stopping is not None:
+            await asyncio.shield(self._stopping)
             return
-        await _settle(self._submit(self.session.stop()), patience)
+        self._stopping = asyncio.ensure_future(self._stop(patience))
+        await asyncio.shield(self._stopping)
+
+    async def _stop(self, patience: float) -> None:
+        if not self.running:
+            return
+        steps = [("closing the connection", self._submit(self.session.stop()))]
         if self._run is not None:
-            await _settle(self._run, patience)
+            steps.append(("ending the session", self._run))
+        for what, future in steps:
+            if not await _settle(future, patience):
+                log.warning("the session thread: %s took over %.0f s", what, patience)
         self._loop.call_soon_threadsafe(self._loop.stop)
-        await _settle(self._ended, patience)
-        if self._thread.is_alive():
+        if not await _settle(self._ended, patience):
             log.warning("the session thread did not stop within %.0f s", patience)
 
 
-async def _settle(future: concurrent.futures.Future[Any], patience: float) -> None:
+async def _settle(future: concurrent.futures.Future[Any], patience: float) -> bool:
     """Wait up to `patience` seconds for a future of the session's thread, whatever its
-    outcome."""
+    outcome; False if it is still running."""
     if not future.done():
         with contextlib.suppress(Exception):
             await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), patience)
+    return future.done()

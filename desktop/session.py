@@ -14,7 +14,7 @@ import itertools
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,6 +101,7 @@ class Session:
         self._waiting: dict[int, asyncio.Future[Result | Error]] = {}
         self._connected = asyncio.Event()
         self._stopping = False
+        self._stop_requested = asyncio.Event()
         self.status = Status(False, time.time(), 0.0)
         self.connections = 0
 
@@ -113,7 +114,8 @@ class Session:
         while not self._stopping:
             attempt += 1
             try:
-                await self._connect_once()
+                if not await self._unless_stopped(self._connect_once()):
+                    break  # stop() came while connecting: do not wait out the open timeout
                 backoff = 0.25
                 attempt = 0
             except ConnectionClosed as exc:
@@ -134,15 +136,33 @@ class Session:
                         future.set_exception(_ConnectionLost())
             if self._stopping:
                 break
-            await asyncio.sleep(backoff)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop_requested.wait(), backoff)
             backoff = min(backoff * 2, self.max_backoff)
 
+    async def _unless_stopped(self, attempt: Coroutine[Any, Any, None]) -> bool:
+        """Await `attempt` unless stop() is called first (then cancel it and say False)."""
+        task = asyncio.ensure_future(attempt)
+        stopper = asyncio.ensure_future(self._stop_requested.wait())
+        try:
+            await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopper.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            return False
+        task.result()  # its exception, if any, is the caller's
+        return True
+
     async def stop(self) -> None:
-        """Close the connection and end run()."""
+        """Close the connection and end run() (at once, even while it connects or waits)."""
         self._stopping = True
         ws = self._ws
         if ws is not None:
             await ws.close()
+        self._stop_requested.set()
         for future in self._waiting.values():
             if not future.done():
                 future.set_exception(_ConnectionLost())

@@ -59,6 +59,8 @@ from widgets.trend_chart import HourlyTrend
 from widgets.wall_header import OutageBanner, WallHeader
 
 ANNOUNCE_WITHIN = 120.0  # seconds: a new urgent case older than this does not ring
+MAP_MS, MAP_SLOW_MS = 400, 1000  # map batches at most this often; the slower when busy
+MAP_BUSY = 200  # markers added or removed in one batch that make the stream busy
 KPI_KEYS = ["received", "dispatched", "closed", "on_time", "overdue", "handling"]
 DISTRICT = "district"
 # Status filter choices for the queue: (label, statuses or None for every open one).
@@ -239,7 +241,7 @@ class WallWindow(QWidget):
         self._inbox: Inbox | None = None
         self.coalescer = Coalescer(33, self, source=self._collect)
         self.coalescer.flushed.connect(self.on_flush)
-        self.map_pump = Coalescer(400, self)  # the map gets fewer, larger batches
+        self.map_pump = Coalescer(MAP_MS, self)  # the map gets fewer, larger batches
         self.map_pump.flushed.connect(self._map_flush)
         self._second = QTimer(self)
         self._second.setInterval(1000)
@@ -325,6 +327,10 @@ class WallWindow(QWidget):
         batch = self.map_feed.take(self._clock())
         if batch:
             self.map.apply_batch(batch)
+            # A heavy stream gets fewer, larger batches: the page's cost is per batch (the
+            # cluster, the canvas), and nobody reads a map faster than once a second.
+            busy = len(batch.get("markers", ())) + len(batch.get("remove", ())) > MAP_BUSY
+            self.map_pump.set_interval(MAP_SLOW_MS if busy else MAP_MS)
 
     def _map_ready(self) -> None:
         if self.replica.units is not None:

@@ -85,7 +85,7 @@ async def test_the_session_thread_feeds_the_gui_side_in_batches(sqlite_store) ->
     finally:
         await link.stop()
         await running.server.stop()
-    assert not link._thread.is_alive()
+    assert not link.running
     await link.stop()  # stopping twice is harmless
 
 
@@ -100,7 +100,7 @@ async def test_a_stopped_session_thread_with_a_dead_backend_ends(sqlite_store) -
     statuses = [i for i in link.inbox.take() if isinstance(i, Status)]
     assert statuses and not statuses[-1].connected and statuses[-1].attempt >= 1
     await asyncio.wait_for(link.stop(patience=2), 8)
-    assert not link._thread.is_alive()
+    assert not link.running
     await asyncio.wait_for(link.finished(), 1)
 
 

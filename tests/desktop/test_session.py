@@ -131,3 +131,37 @@ def test_replica_ignores_replayed_seqs_and_reports_new_ids() -> None:
     assert later.events == {1} and not later.new_events
     first.merge(later)
     assert first.events == {1} and first.new_events == {1}
+
+
+async def test_stop_ends_the_session_at_once_even_while_it_connects() -> None:
+    # A server that accepts and never answers the handshake: without stop() the session
+    # would wait out its 10 s open timeout before it noticed.
+    server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    session = Session(f"ws://127.0.0.1:{port}", "t", on_changes=lambda c: None)
+    task = asyncio.create_task(session.run())
+    try:
+        await asyncio.sleep(0.3)
+        assert not task.done()
+        started = asyncio.get_running_loop().time()
+        await session.stop()
+        await asyncio.wait_for(task, 2)
+        assert asyncio.get_running_loop().time() - started < 1.0
+    finally:
+        server.close()
+        if not task.done():
+            task.cancel()
+
+
+async def test_stop_ends_the_backoff_wait_at_once() -> None:
+    server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    server.close()
+    await server.wait_closed()  # nobody listens: every attempt is refused
+    session = Session(f"ws://127.0.0.1:{port}", "t", on_changes=lambda c: None, max_backoff=30)
+    task = asyncio.create_task(session.run())
+    await asyncio.sleep(1.2)  # several refusals: the backoff is growing
+    started = asyncio.get_running_loop().time()
+    await session.stop()
+    await asyncio.wait_for(task, 2)
+    assert asyncio.get_running_loop().time() - started < 0.5
