@@ -47,7 +47,7 @@ _API = """
 .leaflet-tooltip { font-size: %(tooltip_px)dpx; }
 .tg-pulse { pointer-events: none; }
 .tg-ring { width: 100%%; height: 100%%; border: 4px solid #ff4d4f; border-radius: 50%%;
-           box-sizing: border-box; animation: tg-pulse 1s steps(12) 3; opacity: 0;
+           box-sizing: border-box; animation: tg-pulse 1s steps(8) infinite; opacity: 0;
            will-change: transform, opacity; }
 @keyframes tg-pulse { from { transform: scale(0.2); opacity: 1; }
                       to { transform: scale(1); opacity: 0; } }
@@ -80,11 +80,15 @@ window.addEventListener("load", function () {
   var clicks = 0;
   // Pulses: a CSS animation on a small element of its own (the compositor moves it; the
   // canvas with every marker is not redrawn), a few at a time, each gone after 3 rounds.
-  // 12 steps a second, not 60: every frame of the page is composed again into the window.
+  // 8 steps a second, not 60: every frame of the page is composed again into the window.
   var rings = [], MAX_RINGS = 6;
   function pulse(lat, lon) {
+    // Every ring keeps the same beat (a negative delay puts it on a shared 1 s clock), so
+    // the page changes 8 times a second however many rings there are, not 8 times each.
+    var delay = -(performance.now() %% 1000);
     var ring = L.marker([lat, lon], {interactive: false, keyboard: false,
-      icon: L.divIcon({className: "tg-pulse", html: '<div class="tg-ring"></div>',
+      icon: L.divIcon({className: "tg-pulse",
+                       html: '<div class="tg-ring" style="animation-delay:' + delay + 'ms"></div>',
                        iconSize: [80, 80], iconAnchor: [40, 40]})});
     ring.addTo(pulses);
     rings.push(ring);
@@ -132,7 +136,7 @@ window.addEventListener("load", function () {
           layer.addTo(areas); areaById[a.id] = layer;
         }
       });
-      var added = [];
+      var added = [], pulsing = [];
       (batch.markers || []).forEach(function (m) {
         var marker = markerById[m.id];
         var style = {radius: m.radius || 6, color: m.stroke || m.color || "#ffffff",
@@ -154,8 +158,10 @@ window.addEventListener("load", function () {
           if (m.static) { statics.addLayer(marker); staticIds[m.id] = true; }
           else { added.push(marker); }
         }
-        if (m.pulse) { pulse(m.lat, m.lon); }
+        if (m.pulse) { pulsing.push(m); }
       });
+      // Only the last few of a batch: the others would be pushed out at once anyway.
+      pulsing.slice(-MAX_RINGS).forEach(function (m) { pulse(m.lat, m.lon); });
       if (added.length) { cluster.addLayers(added); }
       var gone = [];
       (batch.remove || []).forEach(function (id) {
