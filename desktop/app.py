@@ -131,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     from desktop import theme
     from desktop.backend import BackendError, EmbeddedBackend
     from desktop.link import SessionThread
+    from desktop.priority import make_display_critical
     from desktop.replica import Replica
     from desktop.thumbnails import ThumbnailLoader
     from desktop.wall import WallWindow
@@ -211,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
         shown = asyncio.Event()
         window.snapshotShown.connect(shown.set)
         session.start()
+        # After the embedded backend and the session's thread have started: they keep
+        # their priority; the GUI thread is level with QtWebEngine's display threads.
+        make_display_critical()
         run = asyncio.ensure_future(session.finished())
         connected = asyncio.ensure_future(shown.wait())
         # The session ends by itself only when the backend refuses us (a bad token): the
