@@ -91,6 +91,8 @@ class MapFeed:
         """Everything: units (first time), every open event, every grid's shade."""
         units = self.replica.units
         batch: dict[str, Any] = {"areas": [], "markers": [], "remove": [], "labels": []}
+        # Removals collected but not yet sent still have to leave the page.
+        pending_removals = self._removed
         self._markers, self._removed, self._touched = {}, set(), set()
         self._whole = False
         if units is None:
@@ -101,7 +103,7 @@ class MapFeed:
             self._units_sent = self.replica.units_version
         # A snapshot replaces the state: every marker placed before that does not come back
         # open goes (gone from the replica, or closed while the link was down).
-        was_open = {i for i, placed in self._placed.items() if placed[1]}
+        was_open = {i for i, placed in self._placed.items() if placed[1]} | pending_removals
         self._placed = {}
         self._loads = {}
         markers: list[dict[str, Any]] = batch["markers"]
@@ -214,7 +216,9 @@ class MapFeed:
         Called every frame, so the work is spread thinly instead of landing on the GUI
         thread all at once when the map's batch goes out.
         """
-        if changes.reset or changes.units:
+        if changes.reset or changes.units or self._whole:
+            # The next batch is the whole state, built from the replica as it is then; until
+            # it goes, what the page shows stays as `_placed` and `_removed` record it.
             self._whole = True
             return
         markers, removed, touched = self._markers, self._removed, self._touched

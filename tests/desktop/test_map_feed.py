@@ -167,3 +167,28 @@ def test_frames_are_collected_and_sent_as_one_batch() -> None:
     whole = feed.take(now=100.0)
     assert whole is not None and [m["id"] for m in whole["markers"]] == ["e2"]
     assert feed.take(now=100.0) is None
+
+
+def test_a_snapshot_after_collected_removals_still_removes_them() -> None:
+    # Closed, then a snapshot before the batch went out: the page still shows the marker, so
+    # the whole-state batch has to take it off (it is no longer open in the feed's books).
+    replica = replica_with_units()
+    replica.events = {1: make_event(1, grid=GRID), 2: make_event(2, grid=GRID)}
+    feed = MapFeed(replica)
+    feed.full(now=100.0)
+
+    replica.events[1] = make_event(1, grid=GRID, status="closed")
+    feed.collect(Changes(events={1}), now=100.0)
+    del replica.events[2]  # pruned, then the snapshot arrives
+    feed.collect(Changes(events={2}), now=100.0)
+    feed.collect(Changes(reset=True, events=set(replica.events)), now=100.0)
+    # Changes after the snapshot, before the batch: the whole state covers them.
+    replica.events[3] = make_event(3, grid=GRID)
+    replica.events[1] = make_event(1, grid=GRID, status="closed")
+    feed.collect(Changes(events={1, 3}, new_events={3}), now=100.0)
+
+    whole = feed.take(now=100.0)
+    assert whole is not None
+    assert sorted(whole["remove"]) == ["e1", "e2"]
+    assert [m["id"] for m in whole["markers"]] == ["e3"]
+    assert feed.load_of(GRID) == Load(open=1, overdue=0)
