@@ -105,8 +105,9 @@ class TextTable(QTableView):
         if last < 0:
             last = count - 1
         self.paints += 1
+        # (model column, x, width) of the shown columns: a row's cells are by model column.
         columns = [
-            (self.columnViewportPosition(c), self.columnWidth(c))
+            (c, self.columnViewportPosition(c), self.columnWidth(c))
             for c in range(model.columnCount())
             if not self.isColumnHidden(c)
         ]
@@ -114,6 +115,7 @@ class TextTable(QTableView):
         alternate = palette.alternateBase() if self.alternatingRowColors() else None
         highlight = palette.highlight()
         text_colour = palette.text().color()
+        highlighted_text = palette.highlightedText().color()
         selection = self.selectionModel()
         selected = (
             {i.row() for i in selection.selectedRows()}
@@ -128,16 +130,24 @@ class TextTable(QTableView):
         painter.setFont(texts.font)
         try:
             for row in range(first, last + 1):
+                if self.isRowHidden(row):
+                    continue
                 top = self.rowViewportPosition(row)
                 height = self.rowHeight(row)
-                if row in selected:
+                chosen = row in selected
+                if chosen:
                     painter.fillRect(0, top, width, height, highlight)
                 elif alternate is not None and row % 2:
                     painter.fillRect(0, top, width, height, alternate)
-                for (x, w), cell in zip(columns, rows(row), strict=False):
-                    text, colour, align = cell
+                cells = rows(row)
+                for c, x, w in columns:
+                    if c >= len(cells):
+                        break
+                    text, colour, align = cells[c]
                     if not text:
                         continue
+                    if colour is None:  # a cell's own colour (overdue red) outranks selection
+                        colour = highlighted_text if chosen else text_colour
                     static, text_w, text_h = texts.get(text, w - 2 * pad)
                     if align & _CENTRE:
                         left = x + (w - text_w) // 2
@@ -145,7 +155,7 @@ class TextTable(QTableView):
                         left = x + w - pad - text_w
                     else:
                         left = x + pad
-                    painter.setPen(colour if colour is not None else text_colour)
+                    painter.setPen(colour)
                     painter.drawStaticText(left, top + (height - text_h) // 2, static)
         finally:
             painter.end()

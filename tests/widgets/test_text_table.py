@@ -129,3 +129,36 @@ def test_prepared_texts_forget_the_oldest_and_follow_the_font() -> None:
     texts.use_font(font)
     texts.get("一", 100)
     assert texts.prepared == 5
+
+
+def test_a_hidden_column_or_row_takes_its_cells_with_it(qtbot) -> None:
+    # Cells are by model column: hiding the first must not shift the red one left.
+    rows = [(Cell("一般"), Cell("超 1:30", RED), Cell("菱湖街道"))] + [
+        (Cell("一般"), Cell("2:00"), Cell("德宽路街道"))
+    ] * 5
+    table, _ = table_with(qtbot, rows)
+    for column in range(3):
+        table.setColumnWidth(column, 130)
+    table.setColumnHidden(0, True)
+    paint(qtbot, table)
+    image = table.viewport().grab().toImage()
+    assert red_pixels(image, 0, 130, 0, 30) > 20  # column 1 is now first, still red
+    assert red_pixels(image, 130, 260, 0, 30) == 0
+    table.setRowHidden(0, True)
+    paint(qtbot, table)
+    image = table.viewport().grab().toImage()
+    assert red_pixels(image, 0, 260, 0, 60) == 0  # the red row is gone, nothing drawn over
+
+
+def test_selected_rows_draw_plain_text_in_the_highlighted_colour(qtbot) -> None:
+    rows = [(Cell("一般"), Cell("第一网格"), Cell("1:00"))] * 3
+    table, _ = table_with(qtbot, rows)
+    table.setStyleSheet(
+        "QTableView { background: #000000; color: #ffffff;"
+        " selection-background-color: #202020; selection-color: #ff0000; }"
+    )
+    table.setSelectionBehavior(TextTable.SelectionBehavior.SelectRows)
+    table.selectRow(1)
+    paint(qtbot, table)
+    image = table.viewport().grab().toImage()
+    assert red_pixels(image, 0, 390, 30, 60) > 20 and red_pixels(image, 0, 390, 0, 30) == 0
