@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         # The socket and the decoding run on a thread of their own; each frame the window
         # takes what arrived.
         session = SessionThread(url, secret, wake=window.coalescer.wake)
-        window.listen(session.inbox)
+        window.listen(session.inbox, resync=session.resync)
         loader = ThumbnailLoader(url, secret, parent=window)
         loader.loaded.connect(window.thumbnail_loaded)
         window.thumbnail_loader = loader

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from desktop.replica import Changes
 
@@ -60,6 +60,7 @@ class Coalescer(QObject):
         """`source` has something (any thread): flush it with this frame."""
         self._woken.emit()
 
+    @Slot()  # a queued cross-thread connection needs a declared slot (PYSIDE-3124)
     def _schedule(self) -> None:
         if not self._timer.isActive():
             wait = self._interval - (time.monotonic() - self._last_flush)

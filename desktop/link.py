@@ -45,9 +45,14 @@ class Inbox:
         """Add one item (the session's thread); wake the taker if it was waiting."""
         with self._lock:
             self._items.append(item)
-            first = len(self._items) == 1
-        if first:
-            self._wake()
+            wake = self._wake if len(self._items) == 1 else None
+        if wake is not None:
+            wake()
+
+    def close(self) -> None:
+        """The taker is gone: keep items but never wake it again (any thread)."""
+        with self._lock:
+            self._wake = _nobody
 
     def take(self) -> list[Item]:
         """Everything put since the last take, oldest first (the GUI thread)."""
@@ -57,6 +62,10 @@ class Inbox:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def _nobody() -> None:
+    """The wake of a closed inbox."""
 
 
 class SessionThread:
@@ -115,6 +124,11 @@ class SessionThread:
     def _submit(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
 
+    def resync(self) -> None:
+        """Ask the session for a fresh snapshot (any thread; see Session.resync)."""
+        if self.running:
+            self._submit(self.session.resync())
+
     async def wait_connected(self) -> None:
         """Wait until the session has its state (the snapshot or a replay is in the inbox)."""
         await asyncio.wrap_future(self._submit(self.session.wait_connected()))
@@ -142,6 +156,7 @@ class SessionThread:
     async def _stop(self, patience: float) -> None:
         if not self.running:
             return
+        self.inbox.close()  # the GUI is going: nothing it could still take
         steps = [("closing the connection", self._submit(self.session.stop()))]
         if self._run is not None:
             steps.append(("ending the session", self._run))

@@ -128,6 +128,11 @@ class Session:
                 self._set_status(False, attempt=attempt, error=f"connection closed ({code})")
             except (OSError, InvalidHandshake, TimeoutError, ProtocolError) as exc:
                 self._set_status(False, attempt=attempt, error=str(exc) or type(exc).__name__)
+            except ReplicaError as exc:
+                # The stream cannot be followed from here: start over from a snapshot.
+                log.error("%s; reconnecting for a snapshot", exc)
+                self.epoch, self.seq = None, 0
+                self._set_status(False, attempt=attempt, error=str(exc))
             finally:
                 self._connected.clear()
                 self._ws = None
@@ -144,14 +149,18 @@ class Session:
         """Await `attempt` unless stop() is called first (then cancel it and say False)."""
         task = asyncio.ensure_future(attempt)
         stopper = asyncio.ensure_future(self._stop_requested.wait())
+        interrupted = True
         try:
             await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            interrupted = not task.done()
         finally:
             stopper.cancel()
-        if not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            if interrupted:
+                # Stopped, or run() itself was cancelled: the attempt must not outlive it.
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        if interrupted:
             return False
         task.result()  # its exception, if any, is the caller's
         return True
@@ -166,6 +175,16 @@ class Session:
         for future in self._waiting.values():
             if not future.done():
                 future.set_exception(_ConnectionLost())
+
+    async def resync(self) -> None:
+        """Forget the resume point and reconnect: the backend sends a whole snapshot.
+
+        For when what the session passed on could not be applied: resuming would skip it."""
+        log.warning("resynchronising: the next connection asks for a snapshot")
+        self.epoch, self.seq = None, 0
+        ws = self._ws
+        if ws is not None:
+            await ws.close(CloseCode.GOING_AWAY, "resync")
 
     async def wait_connected(self) -> None:
         """Wait until the session has its state (a snapshot or a replay has started)."""
@@ -231,7 +250,11 @@ class Session:
             raise ReplicaError("replay offered for another epoch")
 
     def _apply(self, message: ServerMessage) -> None:
-        changes = self.replica.apply(message)
+        try:
+            changes = self.replica.apply(message)
+        except Exception as exc:
+            log.exception("could not apply a %s", type(message).__name__)
+            raise ReplicaError(f"could not apply a {type(message).__name__}") from exc
         if changes and self.on_changes is not None:
             self.on_changes(changes)
 

@@ -9,6 +9,7 @@ not live.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -47,6 +48,7 @@ from desktop.theme import stylesheet
 from desktop.thumbnails import ThumbnailLoader
 from desktop.tour import Tour
 from protocol.entities import Event, Kpi
+from protocol.messages import Delta, ServerMessage, Snapshot
 from widgets.alert_card import AlertCardDelegate, CardRoles
 from widgets.duty_panel import CaseView, DutyPanel, NoteView, PersonView
 from widgets.grid_details import GridDetails
@@ -57,6 +59,8 @@ from widgets.street_ranking import RankRow, StreetRanking
 from widgets.text_table import TextTable
 from widgets.trend_chart import HourlyTrend
 from widgets.wall_header import OutageBanner, WallHeader
+
+log = logging.getLogger("desktop.wall")
 
 ANNOUNCE_WITHIN = 120.0  # seconds: a new urgent case older than this does not ring
 MAP_MS, MAP_SLOW_MS = 400, 1000  # map batches at most this often; the slower when busy
@@ -239,6 +243,8 @@ class WallWindow(QWidget):
 
         # ---- feeding -----------------------------------------------------------------------
         self._inbox: Inbox | None = None
+        self._resync: Callable[[], None] | None = None
+        self._awaiting_snapshot = False
         self.coalescer = Coalescer(33, self, source=self._collect)
         self.coalescer.flushed.connect(self.on_flush)
         self.map_pump = Coalescer(MAP_MS, self)  # the map gets fewer, larger batches
@@ -254,10 +260,13 @@ class WallWindow(QWidget):
 
     # ---- the data path ---------------------------------------------------------------------
 
-    def listen(self, inbox: Inbox) -> None:
+    def listen(self, inbox: Inbox, resync: Callable[[], None] | None = None) -> None:
         """Take the session's messages from `inbox` once per frame (its wake is
-        `self.coalescer.wake`)."""
+        `self.coalescer.wake`); `resync` asks the session for a fresh snapshot."""
         self._inbox = inbox
+        self._resync = resync
+        # The session's thread may outlive this window: it must stop waking a deleted one.
+        self.destroyed.connect(inbox.close)
 
     def _collect(self) -> Changes:
         """Apply what the session's thread has received since the last frame."""
@@ -271,12 +280,31 @@ class WallWindow(QWidget):
             else:
                 messages.append(item)
         changes = Changes()
+        if self._awaiting_snapshot:
+            messages = self._after_resync(messages)
         if messages:
             self.last_data = time.time()
-            changes = self.replica.apply_all(messages)
+            try:
+                changes = self.replica.apply_all(messages)
+            except Exception:
+                # The session has moved its resume point past these: resuming would skip
+                # what failed. Start over from a snapshot, which replaces the replica whole.
+                log.exception("could not apply %d messages; reloading the snapshot", len(messages))
+                if self._resync is not None:
+                    self._awaiting_snapshot = True
+                    self._resync()
+                changes = Changes()
         if status is not None:
             self.set_status(status)
         return changes
+
+    def _after_resync(self, messages: list[ServerMessage]) -> list[ServerMessage]:
+        """Drop the old connection's deltas until the snapshot asked for arrives."""
+        for index, message in enumerate(messages):
+            if isinstance(message, Snapshot):
+                self._awaiting_snapshot = False
+                return [m for m in messages[:index] if not isinstance(m, Delta)] + messages[index:]
+        return [m for m in messages if not isinstance(m, Delta)]
 
     def push(self, changes: Changes) -> None:
         """Merge changes made to the replica on this thread (a session applying each

@@ -130,3 +130,27 @@ async def test_the_session_resumes_from_what_it_passed_on(sqlite_store) -> None:
         await session.stop()
         await task
         await running.server.stop()
+
+
+def test_a_closed_inbox_keeps_items_but_wakes_nobody() -> None:
+    wakes: list[int] = []
+    inbox = Inbox(lambda: wakes.append(1))
+    inbox.close()
+    inbox.put(Status(True, 1.0, 1.0))
+    assert wakes == [] and len(inbox.take()) == 1
+
+
+async def test_resync_brings_a_whole_snapshot_on_a_new_connection(sqlite_store) -> None:
+    running = await start_server(sqlite_store)
+    url = f"ws://127.0.0.1:{running.port}"
+    link = SessionThread(url, running.tokens["wall"], wake=lambda: None)
+    link.start()
+    try:
+        await asyncio.wait_for(link.wait_connected(), 10)
+        await eventually(lambda: any(isinstance(i, Snapshot) for i in link.inbox.take()))
+        link.resync()
+        await eventually(lambda: link.session.connections == 2)
+        await eventually(lambda: any(isinstance(i, Snapshot) for i in link.inbox.take()))
+    finally:
+        await link.stop()
+        await running.server.stop()

@@ -165,3 +165,53 @@ async def test_stop_ends_the_backoff_wait_at_once() -> None:
     await session.stop()
     await asyncio.wait_for(task, 2)
     assert asyncio.get_running_loop().time() - started < 0.5
+
+
+async def test_cancelling_run_while_it_connects_leaves_no_attempt_behind() -> None:
+    server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    session = Session(f"ws://127.0.0.1:{port}", "t", on_changes=lambda c: None)
+    before = asyncio.all_tasks()
+    task = asyncio.create_task(session.run())
+    try:
+        await asyncio.sleep(0.3)  # inside the handshake that never ends
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 2)
+        assert task.cancelled()
+        await asyncio.sleep(0)
+        assert asyncio.all_tasks() - before == set()  # the connect attempt went with it
+    finally:
+        server.close()
+
+
+async def test_a_delta_the_replica_cannot_apply_brings_a_fresh_snapshot(sqlite_store) -> None:
+    running = await start_server(sqlite_store)
+    url = f"ws://127.0.0.1:{running.port}"
+
+    class FailsOnce(Replica):
+        failed = False
+
+        def _delta(self, delta, changes) -> None:  # type: ignore[no-untyped-def]
+            if not self.failed:
+                self.failed = True
+                raise KeyError("a bug")
+            super()._delta(delta, changes)
+
+    replica = FailsOnce()
+    session = Session(url, running.tokens["commander"], replica=replica, on_changes=lambda c: None)
+    task = asyncio.create_task(session.run())
+    try:
+        await asyncio.wait_for(session.wait_connected(), 10)
+        first = await session.command("report", report_args(running, title="出错"))
+        assert isinstance(first, Result)
+        await eventually(lambda: session.connections == 2 and session.status.connected)
+        second = await session.command("report", report_args(running, title="之后"))
+        assert isinstance(second, Result)
+        await eventually(lambda: second.data["event"] in replica.events)
+        assert first.data["event"] in replica.events  # the snapshot brought what failed
+        assert replica.seq == running.server.hub.head
+    finally:
+        await session.stop()
+        await task
+        await running.server.stop()
