@@ -287,24 +287,29 @@ class Hub:
 
 
 async def _within(awaitable: Awaitable[object], what: str, patience: float) -> bool:
-    """Await something during shutdown for at most `patience` seconds; say what hangs."""
-    try:
-        await asyncio.wait_for(awaitable, patience)
+    """Await something during shutdown for at most `patience` seconds; say what hangs.
+
+    Not `wait_for`: on a timeout it waits for the cancelled task to end, and a task that
+    ignores its cancellation would hang the shutdown after all."""
+    future = asyncio.ensure_future(awaitable)
+    await asyncio.wait({future}, timeout=patience)
+    if future.done():
+        future.result()  # its exception, if any, is the caller's
         return True
-    except TimeoutError:
-        pending = [
-            f"{task.get_name()} at {frame.f_code.co_filename}:{frame.f_lineno}"
-            for task in asyncio.all_tasks()
-            if task is not asyncio.current_task()
-            for frame in task.get_stack(limit=1)
-        ]
-        log.warning(
-            "shutdown: %s took over %.0f s; going on. Pending: %s",
-            what,
-            patience,
-            "; ".join(pending) or "nothing",
-        )
-        return False
+    future.cancel()
+    pending = [
+        f"{task.get_name()} at {frame.f_code.co_filename}:{frame.f_lineno}"
+        for task in asyncio.all_tasks()
+        if task is not asyncio.current_task()
+        for frame in task.get_stack(limit=1)
+    ]
+    log.warning(
+        "shutdown: %s took over %.0f s; going on. Pending: %s",
+        what,
+        patience,
+        "; ".join(pending) or "nothing",
+    )
+    return False
 
 
 async def _close_slow(ws: ServerConnection, code: int, reason: str) -> None:
