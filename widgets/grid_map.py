@@ -64,6 +64,9 @@ window.addEventListener("load", function () {
   map.getPane("tgStatics").style.pointerEvents = "none";
   var staticCanvas = L.canvas({padding: 0.5, pane: "tgStatics"});
   L.control.scale({imperial: false}).addTo(map);
+  // Credit Leaflet in plain text: its default prefix carries a flag and a link out, and a
+  // kiosk wall has nowhere to go.
+  map.attributionControl.setPrefix("Leaflet");
   var areas = L.layerGroup().addTo(map);
   var areaById = {};
   var statics = L.layerGroup().addTo(map);

@@ -42,6 +42,8 @@ def test_map_loads_offline_and_applies_batches(qtbot) -> None:
     assert counts["markers"] == 2999 and counts["areas"] == 1
     assert 1 <= counts["rings"] <= 6
     assert js(qtbot, view, "typeof L") == "object"  # Leaflet came from the local package
+    credit = js(qtbot, view, "document.querySelector('.leaflet-control-attribution').innerHTML")
+    assert credit.startswith("Leaflet") and "<a" not in credit and "<svg" not in credit
     assert view.blocked_requests == []  # nothing tried to leave the machine
     assert loads.count(True) <= 1  # batches never reload the page
 
