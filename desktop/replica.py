@@ -32,7 +32,10 @@ class Changes:
         self.reset |= later.reset
         self.units |= later.units
         self.events |= later.events
-        self.new_events |= later.new_events
+        # New means new since the last snapshot: whatever a later one brought is its state.
+        self.new_events = (
+            set(later.new_events) if later.reset else self.new_events | later.new_events
+        )
         self.alerts |= later.alerts
         self.new_alerts |= later.new_alerts
         self.duty |= later.duty

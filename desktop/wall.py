@@ -335,7 +335,7 @@ class WallWindow(QWidget):
             self._show_duty()
         if changes.kpis or changes.reset:
             self._show_kpis()
-        if changes.new_events and not changes.reset:
+        if changes.new_events:  # after a snapshot: only those reported after it
             self._announce(changes.new_events)
         self._show_counts()
         self.last_flush_at = time.monotonic()

@@ -96,3 +96,11 @@ def test_names_come_from_the_units_and_follow_their_version() -> None:
     names = replica.names()
     assert names[LINGHU] == "菱湖街道" and names["smoke_fire"] == "烟雾火情"
     assert replica.names() is names  # cached while the units stay the same
+
+
+def test_new_means_new_since_the_last_snapshot() -> None:
+    before = Changes(events={1}, new_events={1})
+    before.merge(Changes(reset=True, events={1, 2}))
+    assert before.new_events == set() and before.reset
+    before.merge(Changes(events={3}, new_events={3}))
+    assert before.new_events == {3} and before.events == {1, 2, 3}

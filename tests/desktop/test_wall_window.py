@@ -133,3 +133,28 @@ def test_a_batch_that_cannot_be_applied_reloads_the_snapshot(qtbot, caplog) -> N
 
 
 _OPEN = {"reported", "accepted", "dispatched", "handling", "handled", "verified"}
+
+
+def test_an_urgent_case_reported_after_a_snapshot_in_the_same_frame_rings(qtbot) -> None:
+    from desktop.link import Inbox
+    from protocol.messages import Delta, Snapshot
+    from tests.desktop.test_replica_stream import messages
+
+    stream = messages()
+    snapshot = next(m for m in stream if isinstance(m, Snapshot))
+    now = time.time()
+    wall = WallWindow(Replica(), clock=lambda: now)
+    qtbot.addWidget(wall)
+    wall.chime.muted = False
+    inbox = Inbox(lambda: None)
+    wall.listen(inbox)
+    urgent = make_event(10**6, priority=1, reported_at=now - 5)
+    inbox.put(snapshot)  # a reconnect's snapshot and a new 特急 case right behind it
+    inbox.put(Delta(seq=snapshot.seq + 1, action="report", actor="x", at=now, data=urgent))
+    wall.coalescer.flush()
+    assert urgent.id in wall.replica.events and wall.chime.played == 1
+    # What the snapshot itself holds is its state, not news: another snapshot does not ring.
+    wall.chime._last = -1e9
+    inbox.put(snapshot)
+    wall.coalescer.flush()
+    assert wall.chime.played == 1
