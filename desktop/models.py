@@ -259,6 +259,10 @@ class EventQueueModel(_SortedRows):
             return _deadline_colour(event)
         if column == "priority":
             return PRIORITY_COLOURS.get(event.priority)
+        if column == "status" and event.overdue:
+            # Overdue once and escalated: the case stays marked although the next level's
+            # deadline (the countdown) is still ahead.
+            return RED
         return None
 
     def _text(self, event: Event, column: str) -> str:
@@ -444,7 +448,7 @@ def _deadline_colour(event: Event) -> QColor | None:
     if event.deadline is None:
         return None
     now = time.time()
-    if event.overdue or event.deadline < now:
+    if event.deadline < now:  # red only when past the deadline it counts down to
         return RED
     start = event.dispatched_at or event.reported_at
     span = max(event.deadline - start, 1.0)

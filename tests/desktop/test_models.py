@@ -183,3 +183,28 @@ def test_coalescer_woken_from_another_thread_collects_its_source_once(qtbot) -> 
     assert len(seen) <= 2  # one flush per frame, not one per wake
     coalescer.push(Changes(duty=True))  # pushed changes and the source's go out together
     qtbot.waitUntil(lambda: len(seen) >= 2 and seen[-1].duty, timeout=1000)
+
+
+def test_red_means_past_the_deadline_and_an_overdue_case_stays_marked() -> None:
+    import time as clock
+
+    from desktop.models import AMBER, RED
+
+    now = clock.time()
+    events = [
+        make_event(1, reported_at=now - 3600, deadline=now - 60),  # past its deadline
+        make_event(2, reported_at=now - 3600, deadline=now + 600),  # last quarter
+        make_event(3, reported_at=now - 60, deadline=now + 3600),  # plenty of time
+        # Missed a deadline, escalated, the next level's window still open.
+        make_event(4, reported_at=now - 7200, deadline=now + 7000, overdue=True),
+    ]
+    model = EventQueueModel(replica_with(events))
+    model.apply(Changes(reset=True, events={1, 2, 3, 4}))
+    deadline = EventQueueModel.COLUMNS.index("deadline")
+    status = EventQueueModel.COLUMNS.index("status")
+    rows = {model.id_at(r): model.row_cells(r) for r in range(model.rowCount())}
+    assert rows[1][deadline].colour == RED and rows[1][deadline].text.startswith("超")
+    assert rows[2][deadline].colour == AMBER
+    assert rows[3][deadline].colour is None and rows[3][status].colour is None
+    assert rows[4][deadline].colour is None and not rows[4][deadline].text.startswith("超")
+    assert rows[4][status].colour == RED  # the case is still marked overdue
