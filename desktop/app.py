@@ -267,5 +267,13 @@ def main(argv: list[str] | None = None) -> int:
             backend.stop()
 
     with loop:
-        loop.run_until_complete(run())
+        try:
+            loop.run_until_complete(run())
+        except RuntimeError as exc:
+            # Qt's own loop ended under us: the display went away (an X server killed with
+            # the terminal's Ctrl+C, say). The backend must not outlive the window.
+            log.warning("the window's event loop ended early (%s): stopping", exc)
+            if backend is not None:
+                backend.stop()
+            return exit_code or 1
     return exit_code
