@@ -66,6 +66,17 @@ def label_zoom(
     return max(0, math.ceil(max(by_width, by_height)))
 
 
+_UNIT_SUFFIXES = ("街道办事处", "街道", "社区", "镇", "乡")
+
+
+def short_name(name: str) -> str:
+    """A unit's name without its kind (菱湖街道 → 菱湖), for where the full one does not fit."""
+    for suffix in _UNIT_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            return name[: -len(suffix)]
+    return name
+
+
 class MapFeed:
     """Keeps per-grid load and the markers on the map; answers with batches."""
 
@@ -192,6 +203,8 @@ class MapFeed:
                 "lat": s.centre[1],
                 "text": s.name,
                 "minZoom": label_zoom(self.street_bounds[s.code], len(s.name)),
+                "short": short_name(s.name),
+                "shortZoom": label_zoom(self.street_bounds[s.code], len(short_name(s.name))),
             }
             for s in units.streets
         ]

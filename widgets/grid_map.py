@@ -70,6 +70,11 @@ window.addEventListener("load", function () {
   var areas = L.layerGroup().addTo(map);
   var areaById = {};
   var statics = L.layerGroup().addTo(map);
+  // Street names above the event clusters (a crowded street must still be named) and
+  // click-through, so the clusters under them stay clickable.
+  map.createPane("tgLabels");
+  map.getPane("tgLabels").style.zIndex = 640;
+  map.getPane("tgLabels").style.pointerEvents = "none";
   var cluster = L.markerClusterGroup({chunkedLoading: true, disableClusteringAtZoom: 15,
                                       maxClusterRadius: 40});
   cluster.addTo(map);
@@ -101,10 +106,17 @@ window.addEventListener("load", function () {
       if (at >= 0) { rings.splice(at, 1); pulses.removeLayer(ring); }
     }, 3000);
   }
-  // A label shows only from the zoom at which its area is wide enough to hold it.
+  // A label shows only from the zoom at which its area is wide enough to hold it; before
+  // that its short form (菱湖 for 菱湖街道), if that fits.
   function showLabels() {
     var zoom = map.getZoom();
-    labels.eachLayer(function (l) { l.setOpacity(zoom >= l.minZoom ? 1 : 0); });
+    labels.eachLayer(function (l) {
+      var text = zoom >= l.minZoom ? l.full : (l.short && zoom >= l.shortZoom ? l.short : "");
+      if (text !== l.shown) {
+        l.shown = text;
+        l.getElement().textContent = text;
+      }
+    });
   }
   map.on("zoomend", showLabels);
   function styleOf(a) {
@@ -114,6 +126,7 @@ window.addEventListener("load", function () {
             dashArray: a.dash || null, interactive: a.interactive !== false, renderer: canvas};
   }
   window.tg = {
+    map: map,  // for tests and a debugging console
     applied: 0,
     clicked: null,
     apply: function (batch) {
@@ -175,9 +188,13 @@ window.addEventListener("load", function () {
       });
       if (gone.length) { cluster.removeLayers(gone); }
       (batch.labels || []).forEach(function (l) {
-        var label = L.marker([l.lat, l.lon], {interactive: false, keyboard: false,
+        var label = L.marker([l.lat, l.lon], {interactive: false, keyboard: false, pane: "tgLabels",
           icon: L.divIcon({className: "tg-label", html: l.text, iconSize: null})});
         label.minZoom = l.minZoom || 0;
+        label.full = l.text;
+        label.shown = l.text;
+        label.short = l.short || "";
+        label.shortZoom = l.shortZoom === undefined ? label.minZoom : l.shortZoom;
         label.addTo(labels);
       });
       if (batch.labels || batch.units_reset) { showLabels(); }
@@ -344,8 +361,8 @@ class GridMap(QWebEngineView):
         areas: [{id, rings, fill (None: outline only), stroke, weight, opacity, dash, label,
         interactive}] (a known id only restyles); markers: [{id, lon, lat, color, stroke,
         radius, label, pulse, static (outside clustering), interactive}]; remove: [marker
-        ids]; labels: [{lon, lat, text, minZoom}]; units_reset (drop areas, static markers and
-        labels first); fit: [[lon, lat], [lon, lat]].
+        ids]; labels: [{lon, lat, text, minZoom, short, shortZoom}]; units_reset (drop areas,
+        static markers and labels first); fit: [[lon, lat], [lon, lat]].
         """
         if not self.is_ready:
             self._queue.append(batch)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from desktop.map_feed import Load, MapFeed, label_zoom, load_style
+from desktop.map_feed import Load, MapFeed, label_zoom, load_style, short_name
 from desktop.replica import Changes, Replica
 from protocol.entities import Grid, Reference, Street
 from tests.factories import make_event
@@ -117,6 +117,12 @@ def test_a_label_waits_for_the_zoom_at_which_it_fits() -> None:
     large = [[116.8, 30.4], [117.1, 30.7]]
     assert label_zoom(small, 4) > label_zoom(large, 4)
     assert label_zoom(small, 4) >= 13
+    # Before the full name fits, the short one may: a crowded street is still named.
+    assert short_name("菱湖街道") == "菱湖" and short_name("海口镇") == "海口"
+    assert short_name("十里铺乡") == "十里铺" and short_name("某镇") == "某镇"
+    assert label_zoom(small, len("菱湖")) < label_zoom(small, len("菱湖街道"))
+    label = MapFeed(replica_with_units()).full(now=0.0)["labels"][0]
+    assert label["short"] == "菱湖" and label["shortZoom"] <= label["minZoom"]
 
 
 def test_a_reloaded_page_gets_the_units_again() -> None:

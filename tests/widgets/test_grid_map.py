@@ -77,12 +77,39 @@ def test_clicks_statics_labels_and_a_local_tile_folder(qtbot, tmp_path) -> None:
                 {"id": "s1", "rings": big, "fill": None, "interactive": False},
             ],
             "markers": [{"id": "c1", "lon": 117.0, "lat": 30.5, "static": True}],
-            "labels": [{"lon": 117.0, "lat": 30.5, "text": "菱湖街道", "minZoom": 14}],
+            "labels": [
+                {"lon": 117.0, "lat": 30.5, "text": "菱湖街道", "minZoom": 14},
+                {"lon": 117.05, "lat": 30.45, "text": "德宽路街道", "minZoom": 14},
+            ],
         }
     )
     qtbot.waitUntil(lambda: js(qtbot, view, "window.tg.counts().applied") == 1, timeout=5000)
     counts = json.loads(js(qtbot, view, "JSON.stringify(window.tg.counts())"))
-    assert counts["statics"] == 1 and counts["clustered"] == 0 and counts["labels"] == 1
+    assert counts["statics"] == 1 and counts["clustered"] == 0 and counts["labels"] == 2
+    shown = "JSON.stringify(Array.from(document.querySelectorAll('.tg-label'), e => e.textContent))"
+    assert json.loads(js(qtbot, view, shown)) == ["", ""]  # too far out for either
+    view.apply_batch(
+        {
+            "labels": [
+                {
+                    "lon": 117.0,
+                    "lat": 30.52,
+                    "text": "海口镇",
+                    "minZoom": 14,
+                    "short": "海口",
+                    "shortZoom": 12,
+                },
+            ]
+        }
+    )
+    qtbot.waitUntil(lambda: js(qtbot, view, "window.tg.counts().applied") == 2, timeout=5000)
+    assert json.loads(js(qtbot, view, shown)) == ["", "", "海口"]  # the short form fits already
+    js(qtbot, view, "window.tg.map.setZoom(14, {animate: false}); 1")
+    qtbot.waitUntil(
+        lambda: json.loads(js(qtbot, view, shown)) == ["菱湖街道", "德宽路街道", "海口镇"]
+    )
+    js(qtbot, view, "window.tg.map.setZoom(12, {animate: false}); 1")
+    qtbot.waitUntil(lambda: json.loads(js(qtbot, view, shown)) == ["", "", "海口"])
     # The tiles came from the folder; nothing else was asked of the network.
     qtbot.waitUntil(
         lambda: js(qtbot, view, "document.querySelectorAll('img.leaflet-tile-loaded').length") > 0,
