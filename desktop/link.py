@@ -40,19 +40,24 @@ class Inbox:
         self._wake = wake
         self._items: list[Item] = []
         self._lock = threading.Lock()
+        self._closed = False
 
     def put(self, item: Item) -> None:
         """Add one item (the session's thread); wake the taker if it was waiting."""
         with self._lock:
+            if self._closed:
+                return
             self._items.append(item)
-            wake = self._wake if len(self._items) == 1 else None
-        if wake is not None:
-            wake()
+            if len(self._items) == 1:
+                # Under the lock, so that close() returns only once no wake is under way:
+                # waking posts an event and never waits for the taker, so it cannot deadlock.
+                self._wake()
 
     def close(self) -> None:
-        """The taker is gone: keep items but never wake it again (any thread)."""
+        """The taker is gone: drop what it did not take, never wake it again (any thread)."""
         with self._lock:
-            self._wake = _nobody
+            self._closed = True
+            self._items = []
 
     def take(self) -> list[Item]:
         """Everything put since the last take, oldest first (the GUI thread)."""
@@ -62,10 +67,6 @@ class Inbox:
 
     def __len__(self) -> int:
         return len(self._items)
-
-
-def _nobody() -> None:
-    """The wake of a closed inbox."""
 
 
 class SessionThread:
@@ -127,7 +128,7 @@ class SessionThread:
     def resync(self) -> None:
         """Ask the session for a fresh snapshot (any thread; see Session.resync)."""
         if self.running:
-            self._submit(self.session.resync())
+            self._submit(self.session.resync()).add_done_callback(_log_failure)
 
     async def wait_connected(self) -> None:
         """Wait until the session has its state (the snapshot or a replay is in the inbox)."""
@@ -166,6 +167,11 @@ class SessionThread:
         self._loop.call_soon_threadsafe(self._loop.stop)
         if not await _settle(self._ended, patience):
             log.warning("the session thread did not stop within %.0f s", patience)
+
+
+def _log_failure(future: concurrent.futures.Future[None]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("the session could not resync", exc_info=future.exception())
 
 
 async def _settle(future: concurrent.futures.Future[Any], patience: float) -> bool:

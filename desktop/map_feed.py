@@ -230,8 +230,8 @@ class MapFeed:
         thread all at once when the map's batch goes out.
         """
         if changes.reset or changes.units or self._whole:
-            # The next batch is the whole state, built from the replica as it is then; until
-            # it goes, what the page shows stays as `_placed` and `_removed` record it.
+            # The next batch is the whole state, built from the replica as it is then: the
+            # frames until it goes need no accounting of their own.
             self._whole = True
             return
         markers, removed, touched = self._markers, self._removed, self._touched

@@ -6,7 +6,7 @@ update per frame; nothing here knows about Qt.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from protocol.entities import Alert, Duty, Event, Kpi, Reference
@@ -51,6 +51,15 @@ class ReplicaError(Exception):
     """The stream broke the protocol's promises (a seq going backwards in an epoch)."""
 
 
+class ApplyFailed(ReplicaError):
+    """A message could not be applied; those before it were (their changes are in `into`)."""
+
+    def __init__(self, index: int, message: ServerMessage) -> None:
+        super().__init__(f"could not apply message {index} (a {type(message).__name__})")
+        self.index = index
+        self.message = message
+
+
 class Replica:
     """Events, alerts, duty, KPIs and units as the server last described them."""
 
@@ -70,14 +79,20 @@ class Replica:
         self._names: dict[str, str] = {}
         self._names_version: str | None = None
 
-    def apply_all(self, messages: Iterable[ServerMessage]) -> Changes:
-        """Apply messages in order; return what they changed, together."""
-        total = Changes()
-        for message in messages:
-            if isinstance(message, Delta):
-                self._delta(message, total)
-            else:
-                total.merge(self.apply(message))
+    def apply_all(
+        self, messages: Sequence[ServerMessage], into: Changes | None = None
+    ) -> Changes:
+        """Apply messages in order; return what they changed, together (in `into` if given,
+        so what the messages before a failing one changed is kept: see ApplyFailed)."""
+        total = into if into is not None else Changes()
+        for index, message in enumerate(messages):
+            try:
+                if isinstance(message, Delta):
+                    self._delta(message, total)
+                else:
+                    total.merge(self.apply(message))
+            except Exception as exc:
+                raise ApplyFailed(index, message) from exc
         return total
 
     def apply(self, message: ServerMessage) -> Changes:

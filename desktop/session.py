@@ -46,6 +46,10 @@ FATAL_CLOSE_CODES = frozenset(
 )
 
 
+# A connection that lasts this long after a resync shows the resync worked.
+STABLE_SECONDS = 30.0
+
+
 class _ConnectionLost(Exception):
     """The connection went away while a command waited for its answer."""
 
@@ -102,6 +106,7 @@ class Session:
         self._connected = asyncio.Event()
         self._stopping = False
         self._stop_requested = asyncio.Event()
+        self._resyncing = False
         self.status = Status(False, time.time(), 0.0)
         self.connections = 0
 
@@ -113,11 +118,16 @@ class Session:
         attempt = 0
         while not self._stopping:
             attempt += 1
+            began = time.monotonic()
             try:
                 if not await self._unless_stopped(self._connect_once()):
                     break  # stop() came while connecting: do not wait out the open timeout
-                backoff = 0.25
-                attempt = 0
+                if not (self._resyncing and time.monotonic() - began < STABLE_SECONDS):
+                    # A resync soon after the last one keeps the backoff growing: something
+                    # that fails on every snapshot must not reload one four times a second.
+                    backoff = 0.25
+                    attempt = 0
+                self._resyncing = False
             except ConnectionClosed as exc:
                 code = exc.rcvd.code if exc.rcvd else None
                 if code in FATAL_CLOSE_CODES:
@@ -130,8 +140,8 @@ class Session:
                 self._set_status(False, attempt=attempt, error=str(exc) or type(exc).__name__)
             except ReplicaError as exc:
                 # The stream cannot be followed from here: start over from a snapshot.
-                log.error("%s; reconnecting for a snapshot", exc)
-                self.epoch, self.seq = None, 0
+                log.warning("%s; reconnecting for a snapshot", exc, exc_info=exc.__cause__)
+                self._forget_resume_point()
                 self._set_status(False, attempt=attempt, error=str(exc))
             finally:
                 self._connected.clear()
@@ -158,8 +168,9 @@ class Session:
             if interrupted:
                 # Stopped, or run() itself was cancelled: the attempt must not outlive it.
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+                await asyncio.wait({task})  # a cancellation of run() meanwhile still raises
+                if not task.cancelled():
+                    task.exception()  # how a cut-short attempt ended does not matter now
         if interrupted:
             return False
         task.result()  # its exception, if any, is the caller's
@@ -181,10 +192,16 @@ class Session:
 
         For when what the session passed on could not be applied: resuming would skip it."""
         log.warning("resynchronising: the next connection asks for a snapshot")
-        self.epoch, self.seq = None, 0
+        self._forget_resume_point()
+        self._resyncing = True
         ws = self._ws
         if ws is not None:
             await ws.close(CloseCode.GOING_AWAY, "resync")
+
+    def _forget_resume_point(self) -> None:
+        # The units too: they may have been taken but not applied, and the server sends
+        # them only to a client that does not already have this version.
+        self.epoch, self.seq, self.units_version = None, 0, None
 
     async def wait_connected(self) -> None:
         """Wait until the session has its state (a snapshot or a replay has started)."""
@@ -247,13 +264,14 @@ class Session:
             and message.resume == "replay"
             and message.epoch != self.epoch
         ):
+            if self.epoch is None:  # a connection opened before a resync dropped the epoch
+                raise ReplicaError("a replay from before the resync")
             raise ReplicaError("replay offered for another epoch")
 
     def _apply(self, message: ServerMessage) -> None:
         try:
             changes = self.replica.apply(message)
         except Exception as exc:
-            log.exception("could not apply a %s", type(message).__name__)
             raise ReplicaError(f"could not apply a {type(message).__name__}") from exc
         if changes and self.on_changes is not None:
             self.on_changes(changes)

@@ -41,7 +41,7 @@ from desktop.models import (
     countdown,
     text,
 )
-from desktop.replica import Changes, Replica
+from desktop.replica import ApplyFailed, Changes, Replica
 from desktop.session import Status
 from desktop.sound import Chime
 from desktop.theme import stylesheet
@@ -280,25 +280,35 @@ class WallWindow(QWidget):
             else:
                 messages.append(item)
         changes = Changes()
-        if self._awaiting_snapshot:
-            messages = self._after_resync(messages)
         if messages:
             self.last_data = time.time()
+        while messages:
+            if self._awaiting_snapshot:
+                messages = self._drop_stale_deltas(messages)
             try:
-                changes = self.replica.apply_all(messages)
-            except Exception:
-                # The session has moved its resume point past these: resuming would skip
-                # what failed. Start over from a snapshot, which replaces the replica whole.
-                log.exception("could not apply %d messages; reloading the snapshot", len(messages))
-                if self._resync is not None:
-                    self._awaiting_snapshot = True
-                    self._resync()
-                changes = Changes()
+                self.replica.apply_all(messages, into=changes)
+                break
+            except ApplyFailed as failure:
+                # The session has moved its resume point past this message: resuming would
+                # skip it. Start over from a snapshot, which replaces the replica whole; what
+                # came after it still counts (units, a snapshot), but not its deltas.
+                log.error("%s; reloading the snapshot", failure, exc_info=failure.__cause__)
+                self._awaiting_snapshot = True
+                self._ask_for_snapshot()
+                messages = messages[failure.index + 1 :]
         if status is not None:
             self.set_status(status)
         return changes
 
-    def _after_resync(self, messages: list[ServerMessage]) -> list[ServerMessage]:
+    def _ask_for_snapshot(self) -> None:
+        if self._resync is None:
+            return
+        try:
+            self._resync()
+        except Exception:  # the session is going away: it will not be applied to anyway
+            log.exception("could not ask the session for a snapshot")
+
+    def _drop_stale_deltas(self, messages: list[ServerMessage]) -> list[ServerMessage]:
         """Drop the old connection's deltas until the snapshot asked for arrives."""
         for index, message in enumerate(messages):
             if isinstance(message, Snapshot):

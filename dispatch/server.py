@@ -292,11 +292,17 @@ async def _within(awaitable: Awaitable[object], what: str, patience: float) -> b
     Not `wait_for`: on a timeout it waits for the cancelled task to end, and a task that
     ignores its cancellation would hang the shutdown after all."""
     future = asyncio.ensure_future(awaitable)
-    await asyncio.wait({future}, timeout=patience)
+    try:
+        await asyncio.wait({future}, timeout=patience)
+    except asyncio.CancelledError:
+        future.cancel()
+        raise
     if future.done():
         future.result()  # its exception, if any, is the caller's
         return True
     future.cancel()
+    # Left to end on its own: how it ends is not news (and must not be "never retrieved").
+    future.add_done_callback(lambda f: f.cancelled() or f.exception())
     pending = [
         f"{task.get_name()} at {frame.f_code.co_filename}:{frame.f_lineno}"
         for task in asyncio.all_tasks()

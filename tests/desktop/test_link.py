@@ -10,7 +10,7 @@ import pytest
 from desktop.link import Inbox, SessionThread
 from desktop.replica import Replica
 from desktop.session import Session, Status
-from protocol.messages import Result, Snapshot
+from protocol.messages import Result, Snapshot, Units
 from tests.desktop.test_session import eventually
 from tests.dispatch.conftest import start_server
 from tests.dispatch.test_server import report_args
@@ -132,15 +132,18 @@ async def test_the_session_resumes_from_what_it_passed_on(sqlite_store) -> None:
         await running.server.stop()
 
 
-def test_a_closed_inbox_keeps_items_but_wakes_nobody() -> None:
+def test_a_closed_inbox_wakes_nobody_and_keeps_nothing() -> None:
     wakes: list[int] = []
     inbox = Inbox(lambda: wakes.append(1))
-    inbox.close()
     inbox.put(Status(True, 1.0, 1.0))
-    assert wakes == [] and len(inbox.take()) == 1
+    inbox.close()
+    inbox.put(Status(True, 2.0, 1.0))
+    assert wakes == [1] and inbox.take() == []
 
 
-async def test_resync_brings_a_whole_snapshot_on_a_new_connection(sqlite_store) -> None:
+async def test_resync_brings_the_units_and_a_whole_snapshot_on_a_new_connection(
+    sqlite_store,
+) -> None:
     running = await start_server(sqlite_store)
     url = f"ws://127.0.0.1:{running.port}"
     link = SessionThread(url, running.tokens["wall"], wake=lambda: None)
@@ -150,7 +153,36 @@ async def test_resync_brings_a_whole_snapshot_on_a_new_connection(sqlite_store) 
         await eventually(lambda: any(isinstance(i, Snapshot) for i in link.inbox.take()))
         link.resync()
         await eventually(lambda: link.session.connections == 2)
-        await eventually(lambda: any(isinstance(i, Snapshot) for i in link.inbox.take()))
+        taken: list[object] = []
+
+        def snapshot_taken() -> bool:
+            taken.extend(link.inbox.take())
+            return any(isinstance(i, Snapshot) for i in taken)
+
+        await eventually(snapshot_taken)
+        # The units come again too: the ones taken before may never have been applied.
+        assert any(isinstance(i, Units) for i in taken)
     finally:
         await link.stop()
+        await running.server.stop()
+
+
+async def test_resyncs_one_after_another_back_off(sqlite_store) -> None:
+    # Something that fails on every snapshot must not reload one four times a second.
+    running = await start_server(sqlite_store)
+    url = f"ws://127.0.0.1:{running.port}"
+    session: Session
+
+    def on_message(message: object) -> None:
+        if isinstance(message, Snapshot):
+            asyncio.get_running_loop().create_task(session.resync())
+
+    session = Session(url, running.tokens["wall"], on_message=on_message, max_backoff=5)
+    task = asyncio.create_task(session.run())
+    try:
+        await asyncio.sleep(3.0)
+        assert 3 <= session.connections <= 5  # after 0.25, 0.5, 1 and 2 s: not one per 0.25 s
+    finally:
+        await session.stop()
+        await task
         await running.server.stop()

@@ -192,7 +192,7 @@ async def test_a_delta_the_replica_cannot_apply_brings_a_fresh_snapshot(sqlite_s
     class FailsOnce(Replica):
         failed = False
 
-        def _delta(self, delta, changes) -> None:  # type: ignore[no-untyped-def]
+        def _delta(self, delta: Delta, changes: Changes) -> None:
             if not self.failed:
                 self.failed = True
                 raise KeyError("a bug")

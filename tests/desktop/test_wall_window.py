@@ -6,10 +6,14 @@ import time
 
 from PySide6.QtCore import Qt
 
+from desktop.link import Inbox
+from desktop.map_feed import OPEN
 from desktop.replica import Changes, Replica
 from desktop.session import Status
 from desktop.wall import WallWindow, kpi_tiles
 from protocol.entities import Kpi
+from protocol.messages import Delta, Kpis, Snapshot, Units
+from tests.desktop.test_replica_stream import messages as recorded_stream
 from tests.factories import make_event
 
 
@@ -89,37 +93,39 @@ class FailsOnce(Replica):
         super().__init__()
         self.bad_seq = bad_seq
 
-    def _delta(self, delta, changes) -> None:  # type: ignore[no-untyped-def]
+    def _delta(self, delta: Delta, changes: Changes) -> None:
         if delta.seq == self.bad_seq:
             self.bad_seq = -1
             raise KeyError("a bug")
         super()._delta(delta, changes)
 
 
-def test_a_batch_that_cannot_be_applied_reloads_the_snapshot(qtbot, caplog) -> None:
-    from desktop.link import Inbox
-    from protocol.messages import Delta, Snapshot
-    from tests.desktop.test_replica_stream import messages
-
-    stream = messages()
+def test_a_message_that_cannot_be_applied_reloads_the_snapshot(qtbot, caplog) -> None:
+    stream = recorded_stream()
     at = next(i for i, m in enumerate(stream) if isinstance(m, Snapshot))
-    deltas = [m for m in stream[at + 1 :] if isinstance(m, Delta)]
+    start, deltas = stream[: at + 1], [m for m in stream[at + 1 :] if isinstance(m, Delta)]
+    assert any(isinstance(m, Units) for m in start)
+    kpis = next(m for m in stream if isinstance(m, Kpis))
     wall = WallWindow(FailsOnce(bad_seq=deltas[10].seq))
     qtbot.addWidget(wall)
     resyncs: list[bool] = []
     inbox = Inbox(lambda: None)
     wall.listen(inbox, resync=lambda: resyncs.append(True))
 
-    for message in stream[: at + 1] + deltas[:20]:
+    # The first batch of a connection fails part-way: what came before still counts (the
+    # units: the next connection will not send them again), and what comes after but is
+    # not a delta too (KPIs).
+    for message in [*start, *deltas[:20], kpis]:
         inbox.put(message)
     wall.coalescer.flush()
     assert resyncs == [True] and "reloading the snapshot" in caplog.text
+    assert wall.street_filter.count() == 2  # all streets + 菱湖街道: the units were shown
+    assert wall.replica.seq == deltas[9].seq  # none of the old connection's deltas after it
     # The old connection's deltas still in flight are dropped until the snapshot arrives.
-    seq = wall.replica.seq
     for message in deltas[20:40]:
         inbox.put(message)
     wall.coalescer.flush()
-    assert wall.replica.seq == seq and resyncs == [True]
+    assert wall.replica.seq == deltas[9].seq and resyncs == [True]
     # The new connection: its snapshot (here the recorded one) and the deltas after it.
     for message in [stream[at], *deltas]:
         inbox.put(message)
@@ -129,18 +135,25 @@ def test_a_batch_that_cannot_be_applied_reloads_the_snapshot(qtbot, caplog) -> N
     reference.apply_all([stream[at], *deltas])
     assert wall.replica.events == reference.events
     shown = {wall.queue_model.id_at(r) for r in range(wall.queue_model.rowCount())}
-    assert shown == {i for i, e in reference.events.items() if e.status in _OPEN}
+    assert shown == {i for i, e in reference.events.items() if e.status in OPEN}
 
 
-_OPEN = {"reported", "accepted", "dispatched", "handling", "handled", "verified"}
+def test_a_snapshot_behind_the_failing_message_is_taken_at_once(qtbot) -> None:
+    stream = recorded_stream()
+    at = next(i for i, m in enumerate(stream) if isinstance(m, Snapshot))
+    deltas = [m for m in stream[at + 1 :] if isinstance(m, Delta)]
+    wall = WallWindow(FailsOnce(bad_seq=deltas[5].seq))
+    qtbot.addWidget(wall)
+    inbox = Inbox(lambda: None)
+    wall.listen(inbox, resync=lambda: None)
+    for message in [*stream[: at + 1], *deltas[:10], stream[at], *deltas]:
+        inbox.put(message)
+    wall.coalescer.flush()
+    assert wall.replica.seq == deltas[-1].seq  # the later snapshot and its deltas applied
 
 
 def test_an_urgent_case_reported_after_a_snapshot_in_the_same_frame_rings(qtbot) -> None:
-    from desktop.link import Inbox
-    from protocol.messages import Delta, Snapshot
-    from tests.desktop.test_replica_stream import messages
-
-    stream = messages()
+    stream = recorded_stream()
     snapshot = next(m for m in stream if isinstance(m, Snapshot))
     now = time.time()
     wall = WallWindow(Replica(), clock=lambda: now)
