@@ -79,9 +79,7 @@ class Replica:
         self._names: dict[str, str] = {}
         self._names_version: str | None = None
 
-    def apply_all(
-        self, messages: Sequence[ServerMessage], into: Changes | None = None
-    ) -> Changes:
+    def apply_all(self, messages: Sequence[ServerMessage], into: Changes | None = None) -> Changes:
         """Apply messages in order; return what they changed, together (in `into` if given,
         so what the messages before a failing one changed is kept: see ApplyFailed)."""
         total = into if into is not None else Changes()
