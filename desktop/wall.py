@@ -178,6 +178,8 @@ class WallWindow(QWidget):
         self.alerts.setUniformItemSizes(True)
         self.alerts.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.alerts.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # As the queue: the newest on top, a wheel still scrolls; a bar is clutter on a wall.
+        self.alerts.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.card = AlertCardDelegate(
             CardRoles(
                 camera=AlertFeedModel.CAMERA_ROLE,
