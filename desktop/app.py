@@ -161,11 +161,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.kiosk:
         window.setWindowFlags(Qt.WindowType.FramelessWindowHint | Qt.WindowType.Window)
         screens = app.screens()
-        screen = (
-            screens[args.screen]
-            if args.screen is not None and args.screen < len(screens)
-            else app.primaryScreen()
-        )
+        screen = app.primaryScreen()
+        if args.screen is not None:
+            if 0 <= args.screen < len(screens):
+                screen = screens[args.screen]
+            else:
+                # A wall that stays dark helps nobody: show it, and say where to look.
+                known = ", ".join(f"{i} {s.name()}" for i, s in enumerate(screens))
+                log.warning(
+                    "no screen %d (screens: %s); the wall is on the primary screen, %s",
+                    args.screen,
+                    known,
+                    screen.name(),
+                )
         window.setScreen(screen)
         window.setGeometry(screen.geometry())
         window.showFullScreen()

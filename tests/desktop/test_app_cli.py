@@ -85,6 +85,8 @@ def test_the_main_command_runs_the_kiosk_wall_and_leaves_nothing_behind(tmp_path
             "-m",
             "desktop",
             "--kiosk",
+            "--screen",
+            "7",  # not there: the wall goes on the primary screen and the log says so
             "--tour",
             "1",
             "--data",
@@ -103,4 +105,5 @@ def test_the_main_command_runs_the_kiosk_wall_and_leaves_nothing_behind(tmp_path
     assert done.returncode == 0, done.stderr[-3000:]
     assert shot.stat().st_size > 100_000, done.stderr[-3000:]  # a real frame, not a blank one
     assert "embedded backend stopped (exit code 0)" in done.stderr, done.stderr[-3000:]
+    assert "no screen 7 (screens: 0 " in done.stderr
     assert not list((tmp_path / "data").glob("backend-*.ready.json"))
