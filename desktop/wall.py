@@ -754,7 +754,7 @@ class WallWindow(QWidget):
             super().keyPressEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
-        """Scale fonts and rows with the screen (1.0 at 1920x1080, 4.0 at 7680x2160...)."""
+        """Scale fonts and rows with the screen's height (2.0 at 3840x2160 and at 7680x2160)."""
         size: QSize = event.size()
         scale = max(0.6, min(size.width() / 1920, size.height() / 1080))
         if abs(scale - self._scale) > 0.02:
