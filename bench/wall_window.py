@@ -36,6 +36,8 @@ from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
+from protocol.entities import OPEN_STATUSES  # noqa: E402
+
 # Runtime patches that test a suggested fix in this window process only (`--what-if NAME`).
 # Those measured at 05:40 and then made in desktop/ (fixed queue column widths, rows found
 # by bisection, unserved roles first, gc frozen, thumbnails dropped) are gone from here.
@@ -46,7 +48,6 @@ WHAT_IF = {
     "no-pulse": "no pulsing ring on the map for new urgent events",
     "no-map": "the map gets its first full batch and nothing after (shows what the live map costs)",
 }
-OPEN = frozenset({"reported", "accepted", "dispatched", "handling", "handled", "verified"})
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -310,7 +311,7 @@ def install_hooks() -> None:
                 for event_id in changes.new_events:
                     info = PROBE.pending.pop(event_id, None)
                     event = events.get(event_id)
-                    if info is not None and event is not None and event.status in OPEN:
+                    if info is not None and event is not None and event.status in OPEN_STATUSES:
                         records.append([event_id, *info, started, started])
                 PROBE.flushed.extend(records)
             super().on_flush(changes)
@@ -598,7 +599,9 @@ async def cold() -> None:
             "process_started_at": process_started_at(),
             "module_seen": PROCESS_SEEN,
             "snapshot_events": PROBE.snapshot_events,
-            "open_events": sum(1 for e in PROBE.window.replica.events.values() if e.status in OPEN),
+            "open_events": sum(
+                1 for e in PROBE.window.replica.events.values() if e.status in OPEN_STATUSES
+            ),
         }
     )
 
@@ -632,7 +635,7 @@ async def memory() -> None:
                 "webengine_rss": sum(rss(p) for p in helpers),
                 "webengine_procs": len(helpers),
                 "events": len(window.replica.events),
-                "open": sum(1 for e in window.replica.events.values() if e.status in OPEN),
+                "open": sum(1 for e in window.replica.events.values() if e.status in OPEN_STATUSES),
                 "alerts": len(window.replica.alerts),
                 "queue_rows": window.queue_model.rowCount(),
                 "map_markers": counts["markers"],

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktop.replica import Changes, Replica
-from protocol.entities import Event, Reference
+from protocol.entities import OPEN_STATUSES, Event, Reference, is_overdue
 
-OPEN = frozenset({"reported", "accepted", "dispatched", "handling", "handled", "verified"})
 URGENT = 1  # priority 特急: pulses on the map, sounds, pauses the tour
 
 PRIORITY_COLOURS = {1: "#ff4d4f", 2: "#ffb300", 3: "#40a9ff", 4: "#8c9db5"}
@@ -287,7 +286,10 @@ class MapFeed:
         changed = {
             i
             for i, (_grid, is_open, overdue) in self._placed.items()
-            if is_open and not overdue and _is_overdue(self.replica.events.get(i), now)
+            if is_open
+            and not overdue
+            and (e := self.replica.events.get(i)) is not None
+            and is_overdue(e, now)
         }
         if not changed:
             return None
@@ -297,8 +299,8 @@ class MapFeed:
         """Account for an event's load and return its marker (None: not on the map)."""
         if event.id in self._placed:
             self._unplace(event.id)
-        is_open = event.status in OPEN
-        overdue = is_open and _is_overdue(event, now)
+        is_open = event.status in OPEN_STATUSES
+        overdue = is_overdue(event, now)
         self._placed[event.id] = (event.grid, is_open, overdue)
         load = self._loads.get(event.grid, Load())
         self._loads[event.grid] = Load(load.open + is_open, load.overdue + overdue)
@@ -344,9 +346,3 @@ class MapFeed:
     def load_of(self, grid: str) -> Load:
         """A grid's current load."""
         return self._loads.get(grid, Load())
-
-
-def _is_overdue(event: Event | None, now: float) -> bool:
-    if event is None or event.status not in OPEN:
-        return False
-    return event.overdue or (event.due_at is not None and event.due_at < now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from PySide6.QtCore import (
@@ -19,10 +19,9 @@ from PySide6.QtGui import QColor
 
 from desktop.district_time import hms
 from desktop.replica import Changes, Replica
-from protocol.entities import Alert, Event
+from protocol.entities import OPEN_STATUSES, Alert, Event, is_overdue
 from widgets.text_table import Cell
 
-OPEN = frozenset({"reported", "accepted", "dispatched", "handling", "handled", "verified"})
 SortKey = tuple[float, ...]
 Index = QModelIndex | QPersistentModelIndex
 
@@ -155,9 +154,12 @@ class EventQueueModel(_SortedRows):
     )
     _CENTRED = frozenset({"priority", "deadline", "source"})
 
-    def __init__(self, replica: Replica, parent: Any = None) -> None:
+    def __init__(
+        self, replica: Replica, parent: Any = None, *, clock: Callable[[], float] = time.time
+    ) -> None:
         super().__init__(replica, parent)
-        self._statuses: frozenset[str] = OPEN
+        self._clock = clock  # the district's: deadlines are in its time (faster in a demo)
+        self._statuses: frozenset[str] = OPEN_STATUSES
         self.headers = {
             "priority": self.tr("紧急"),
             "source": self.tr("来源"),
@@ -172,7 +174,7 @@ class EventQueueModel(_SortedRows):
     ) -> None:
         """Show only these streets (None: all) and statuses (None: the open ones)."""
         self._streets = frozenset(streets) if streets is not None else None
-        self._statuses = frozenset(statuses) if statuses is not None else OPEN
+        self._statuses = frozenset(statuses) if statuses is not None else OPEN_STATUSES
         self.rebuild()
 
     def _source(self) -> dict[int, Any]:
@@ -194,10 +196,10 @@ class EventQueueModel(_SortedRows):
             self.apply_ids(changes.events)
 
     def tick(self) -> None:
-        """Repaint the countdown column (once a second)."""
+        """Repaint what the clock moves (once a second): the status (late now?), the countdown."""
         if self._ids:
-            column = self.COLUMNS.index("deadline")
-            self.dataChanged.emit(self.index(0, column), self.index(len(self._ids) - 1, column))
+            first, last = self.COLUMNS.index("status"), self.COLUMNS.index("deadline")
+            self.dataChanged.emit(self.index(0, first), self.index(len(self._ids) - 1, last))
 
     def headerData(
         self,
@@ -225,9 +227,9 @@ class EventQueueModel(_SortedRows):
             return None
         column = self.COLUMNS[index.column()]
         if role == _DISPLAY:
-            return self._text(event, column)
+            return self._text(event, column, self._clock())
         if role == _FOREGROUND:
-            return self._colour(event, column)
+            return self._colour(event, column, self._clock())
         if role == self.ID_ROLE:
             return event.id
         if role == self.DEADLINE_ROLE:
@@ -244,28 +246,29 @@ class EventQueueModel(_SortedRows):
         if event is None:
             return ()
         centred = self._CENTRED
+        now = self._clock()
         return tuple(
             Cell(
-                self._text(event, column),
-                self._colour(event, column),
+                self._text(event, column, now),
+                self._colour(event, column, now),
                 _CENTRE if column in centred else _LEFT,
             )
             for column in self.COLUMNS
         )
 
     @staticmethod
-    def _colour(event: Event, column: str) -> QColor | None:
+    def _colour(event: Event, column: str, now: float) -> QColor | None:
         if column == "deadline":
-            return _deadline_colour(event)
+            return _deadline_colour(event, now)
         if column == "priority":
             return PRIORITY_COLOURS.get(event.priority)
-        if column == "status" and event.overdue:
-            # Overdue once and escalated: the case stays marked although the next level's
-            # deadline (the countdown) is still ahead.
+        if column == "status" and is_overdue(event, now):
+            # Late as the KPI tiles and the map count it, also when it was escalated and the
+            # next level's deadline (the countdown) is still ahead.
             return RED
         return None
 
-    def _text(self, event: Event, column: str) -> str:
+    def _text(self, event: Event, column: str, now: float) -> str:
         if column == "priority":
             return text(PRIORITY_TEXT, event.priority)
         if column == "source":
@@ -276,7 +279,7 @@ class EventQueueModel(_SortedRows):
             return self.replica.names().get(event.grid, event.grid)
         if column == "status":
             return text(STATUS_TEXT, event.status)
-        return countdown(event.deadline)
+        return countdown(event.deadline, now)
 
     def event_at(self, row: int) -> Event | None:
         """The event shown in a row."""
@@ -444,10 +447,9 @@ def countdown(deadline: float | None, now: float | None = None) -> str:
     return QCoreApplication.translate("Texts", "超 %s") % clock if left < 0 else clock
 
 
-def _deadline_colour(event: Event) -> QColor | None:
+def _deadline_colour(event: Event, now: float) -> QColor | None:
     if event.deadline is None:
         return None
-    now = time.time()
     if event.deadline < now:  # red only when past the deadline it counts down to
         return RED
     start = event.dispatched_at or event.reported_at

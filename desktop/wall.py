@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from desktop.coalescer import Coalescer
 from desktop.district_time import clock_text, hm, hms
 from desktop.link import Inbox
-from desktop.map_feed import OPEN, URGENT, MapFeed, bounds
+from desktop.map_feed import URGENT, MapFeed, bounds
 from desktop.models import (
     PRIORITY_TEXT,
     SOURCE_TEXT,
@@ -47,7 +47,7 @@ from desktop.sound import Chime
 from desktop.theme import stylesheet
 from desktop.thumbnails import ThumbnailLoader
 from desktop.tour import Tour
-from protocol.entities import Event, Kpi
+from protocol.entities import OPEN_STATUSES, Kpi, is_overdue
 from protocol.messages import Delta, ServerMessage, Snapshot
 from widgets.alert_card import AlertCardDelegate, CardRoles
 from widgets.duty_panel import CaseView, DutyPanel, NoteView, PersonView
@@ -136,7 +136,7 @@ class WallWindow(QWidget):
         self.map.restarted.connect(self.map_feed.page_lost)
         self.grid_details = GridDetails(self.map)
 
-        self.queue_model = EventQueueModel(replica, self)
+        self.queue_model = EventQueueModel(replica, self, clock=self._clock)
         # It repaints with every frame: rows painted from prepared text in one pass.
         self.queue = TextTable(self.queue_model.row_cells)
         self.queue.setModel(self.queue_model)
@@ -550,7 +550,7 @@ class WallWindow(QWidget):
             for i in new_ids
             if (e := self.replica.events.get(i)) is not None
             and e.priority <= URGENT
-            and e.status in OPEN
+            and e.status in OPEN_STATUSES
             and e.reported_at >= recent
         ]
         if not urgent:
@@ -601,12 +601,12 @@ class WallWindow(QWidget):
         now = self._clock()
         for event_id in list(ids):
             event = self.replica.events.get(event_id)
-            is_open = event is not None and event.status in OPEN
+            is_open = event is not None and event.status in OPEN_STATUSES
             if is_open and event is not None and event.consulting:
                 self._consulting.add(event_id)
             else:
                 self._consulting.discard(event_id)
-            if is_open and event is not None and event.supervised and _late(event, now):
+            if is_open and event is not None and event.supervised and is_overdue(event, now):
                 self._supervised.add(event_id)
             else:
                 self._supervised.discard(event_id)
@@ -677,7 +677,11 @@ class WallWindow(QWidget):
         if grid.leader:
             people.append(self.tr("网格长 %s") % grid.leader)
         open_events = sorted(
-            (e for e in self.replica.events.values() if e.grid == code and e.status in OPEN),
+            (
+                e
+                for e in self.replica.events.values()
+                if e.grid == code and e.status in OPEN_STATUSES
+            ),
             key=lambda e: (e.priority, -e.reported_at),
         )
         now = self._clock()
@@ -839,7 +843,3 @@ def kpi_tiles(kpi: Kpi) -> dict[str, Tile]:
         ),
         "handling": handling,
     }
-
-
-def _late(event: Event, now: float) -> bool:
-    return event.overdue or (event.due_at is not None and event.due_at < now)

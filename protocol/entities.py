@@ -36,6 +36,10 @@ STATUSES: tuple[Status, ...] = (
     "closed",
     "evaluated",
 )
+# Still going round the loop: not rejected, closed or evaluated.
+OPEN_STATUSES: frozenset[str] = frozenset(
+    {"reported", "accepted", "dispatched", "handling", "handled", "verified"}
+)
 LEVELS: tuple[Level, ...] = ("grid", "community", "street", "district")
 SOURCES: tuple[Source, ...] = ("hotline", "patrol", "citizen", "camera", "sensor", "assigned")
 ROLES: tuple[Role, ...] = ("commander", "dispatcher", "street", "wall", "admin")
@@ -105,6 +109,13 @@ class Event(_Wire, tag_field="kind", tag="event"):
     media: list[str] = []
     alert: int | None = None
     evaluation: int | None = None
+
+
+def is_overdue(event: Event, now: float) -> bool:
+    """Open and late: a stage deadline was missed (flagged) or the closure deadline passed."""
+    return event.status in OPEN_STATUSES and (
+        event.overdue or (event.due_at is not None and event.due_at < now)
+    )
 
 
 class Alert(_Wire, tag_field="kind", tag="alert"):

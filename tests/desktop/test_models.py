@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from desktop.coalescer import Coalescer
-from desktop.models import EventQueueModel, countdown
+from desktop.models import AMBER, RED, EventQueueModel, countdown
 from desktop.replica import Changes, Replica
 from protocol.messages import Delta
 from tests.factories import make_event
@@ -185,26 +185,24 @@ def test_coalescer_woken_from_another_thread_collects_its_source_once(qtbot) -> 
     qtbot.waitUntil(lambda: len(seen) >= 2 and seen[-1].duty, timeout=1000)
 
 
-def test_red_means_past_the_deadline_and_an_overdue_case_stays_marked() -> None:
-    import time as clock
-
-    from desktop.models import AMBER, RED
-
-    now = clock.time()
+def test_red_means_past_the_deadline_and_a_late_case_stays_marked() -> None:
+    now = 1_800_000_000.0  # the district's clock (a demo runs it faster than the wall's)
     events = [
         make_event(1, reported_at=now - 3600, deadline=now - 60),  # past its deadline
         make_event(2, reported_at=now - 3600, deadline=now + 600),  # last quarter
         make_event(3, reported_at=now - 60, deadline=now + 3600),  # plenty of time
         # Missed a deadline, escalated, the next level's window still open.
         make_event(4, reported_at=now - 7200, deadline=now + 7000, overdue=True),
+        # Past its closure deadline, not flagged yet: late as the KPI tiles count it.
+        make_event(5, reported_at=now - 7200, deadline=now + 7000, due_at=now - 1),
     ]
-    model = EventQueueModel(replica_with(events))
-    model.apply(Changes(reset=True, events={1, 2, 3, 4}))
+    model = EventQueueModel(replica_with(events), clock=lambda: now)
+    model.apply(Changes(reset=True, events={1, 2, 3, 4, 5}))
     deadline = EventQueueModel.COLUMNS.index("deadline")
     status = EventQueueModel.COLUMNS.index("status")
     rows = {model.id_at(r): model.row_cells(r) for r in range(model.rowCount())}
-    assert rows[1][deadline].colour == RED and rows[1][deadline].text.startswith("超")
-    assert rows[2][deadline].colour == AMBER
+    assert rows[1][deadline].colour == RED and rows[1][deadline].text == "超 0:01"
+    assert rows[2][deadline].colour == AMBER and rows[2][deadline].text == "0:10"
     assert rows[3][deadline].colour is None and rows[3][status].colour is None
     assert rows[4][deadline].colour is None and not rows[4][deadline].text.startswith("超")
-    assert rows[4][status].colour == RED  # the case is still marked overdue
+    assert rows[4][status].colour == RED and rows[5][status].colour == RED

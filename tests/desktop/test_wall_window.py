@@ -7,11 +7,10 @@ import time
 from PySide6.QtCore import Qt
 
 from desktop.link import Inbox
-from desktop.map_feed import OPEN
 from desktop.replica import Changes, Replica
 from desktop.session import Status
 from desktop.wall import WallWindow, kpi_tiles
-from protocol.entities import Kpi
+from protocol.entities import OPEN_STATUSES, Kpi
 from protocol.messages import Delta, Kpis, Snapshot, Units
 from tests.desktop.test_replica_stream import messages as recorded_stream
 from tests.factories import make_event
@@ -135,7 +134,7 @@ def test_a_message_that_cannot_be_applied_reloads_the_snapshot(qtbot, caplog) ->
     reference.apply_all([stream[at], *deltas])
     assert wall.replica.events == reference.events
     shown = {wall.queue_model.id_at(r) for r in range(wall.queue_model.rowCount())}
-    assert shown == {i for i, e in reference.events.items() if e.status in OPEN}
+    assert shown == {i for i, e in reference.events.items() if e.status in OPEN_STATUSES}
 
 
 def test_a_snapshot_behind_the_failing_message_is_taken_at_once(qtbot) -> None:
