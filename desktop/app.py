@@ -275,12 +275,17 @@ def main(argv: list[str] | None = None) -> int:
             backend.stop()
 
     with loop:
+        main_task = loop.create_task(run())
         try:
-            loop.run_until_complete(run())
+            loop.run_until_complete(main_task)
         except RuntimeError as exc:
+            if main_task.done():
+                raise  # run() itself failed: not the case below
             # Qt's own loop ended under us: the display went away (an X server killed with
             # the terminal's Ctrl+C, say). The backend must not outlive the window.
             log.warning("the window's event loop ended early (%s): stopping", exc)
+            if session is not None:
+                session.inbox.close()
             if backend is not None:
                 backend.stop()
             return exit_code or 1

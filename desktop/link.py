@@ -33,7 +33,9 @@ class Inbox:
     """Messages and status changes from the session's thread to the GUI's, in order.
 
     `put` calls `wake` only when the inbox goes from empty to not empty, so the GUI hears
-    once per `take` however many messages arrive in between.
+    once per `take` however many messages arrive in between. `wake` runs under the inbox's
+    lock (so that `close` ends the wakes for good): it must not wait for the taker nor touch
+    the inbox.
     """
 
     def __init__(self, wake: Callable[[], None]) -> None:
@@ -125,10 +127,18 @@ class SessionThread:
     def _submit(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
 
-    def resync(self) -> None:
-        """Ask the session for a fresh snapshot (any thread; see Session.resync)."""
-        if self.running:
-            self._submit(self.session.resync()).add_done_callback(_log_failure)
+    def resync(self) -> bool:
+        """Ask the session for a fresh snapshot (any thread; see Session.resync); whether the
+        request went out (not when the session's thread has ended)."""
+        if not self.running:
+            return False
+        request = self.session.resync()
+        try:
+            self._submit(request).add_done_callback(_log_failure)
+        except RuntimeError:  # the loop closed in between
+            request.close()
+            return False
+        return True
 
     async def wait_connected(self) -> None:
         """Wait until the session has its state (the snapshot or a replay is in the inbox)."""
@@ -170,6 +180,7 @@ class SessionThread:
 
 
 def _log_failure(future: concurrent.futures.Future[None]) -> None:
+    """Log how a request sent to the session's thread failed (nobody awaits it)."""
     if not future.cancelled() and future.exception() is not None:
         log.error("the session could not resync", exc_info=future.exception())
 

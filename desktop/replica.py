@@ -32,12 +32,14 @@ class Changes:
         self.reset |= later.reset
         self.units |= later.units
         self.events |= later.events
-        # New means new since the last snapshot: whatever a later one brought is its state.
-        self.new_events = (
-            set(later.new_events) if later.reset else self.new_events | later.new_events
-        )
         self.alerts |= later.alerts
-        self.new_alerts |= later.new_alerts
+        # New means new since the last snapshot: whatever a later one brought is its state.
+        if later.reset:
+            self.new_events = set(later.new_events)
+            self.new_alerts = set(later.new_alerts)
+        else:
+            self.new_events |= later.new_events
+            self.new_alerts |= later.new_alerts
         self.duty |= later.duty
         self.kpis |= later.kpis
 

@@ -119,15 +119,11 @@ class Session:
         while not self._stopping:
             attempt += 1
             began = time.monotonic()
+            ended_cleanly = False
             try:
                 if not await self._unless_stopped(self._connect_once()):
                     break  # stop() came while connecting: do not wait out the open timeout
-                if not (self._resyncing and time.monotonic() - began < STABLE_SECONDS):
-                    # A resync soon after the last one keeps the backoff growing: something
-                    # that fails on every snapshot must not reload one four times a second.
-                    backoff = 0.25
-                    attempt = 0
-                self._resyncing = False
+                ended_cleanly = True
             except ConnectionClosed as exc:
                 code = exc.rcvd.code if exc.rcvd else None
                 if code in FATAL_CLOSE_CODES:
@@ -149,6 +145,15 @@ class Session:
                 for future in self._waiting.values():
                     if not future.done():
                         future.set_exception(_ConnectionLost())
+            # A connection that lasted starts the backoff afresh however it ended; a short
+            # one that ended cleanly too, unless a resync ended it: something that fails on
+            # every snapshot must not reload one four times a second.
+            lasted = time.monotonic() - began
+            if lasted >= STABLE_SECONDS or (ended_cleanly and not self._resyncing):
+                backoff = 0.25
+                attempt = 0
+            if ended_cleanly:
+                self._resyncing = False
             if self._stopping:
                 break
             with contextlib.suppress(TimeoutError):

@@ -62,6 +62,7 @@ from widgets.wall_header import OutageBanner, WallHeader
 
 log = logging.getLogger("desktop.wall")
 
+SNAPSHOT_PATIENCE = 15.0  # seconds: a resync's snapshot not here by then is asked for again
 ANNOUNCE_WITHIN = 120.0  # seconds: a new urgent case older than this does not ring
 MAP_MS, MAP_SLOW_MS = 400, 1000  # map batches at most this often; the slower when busy
 MAP_BUSY = 200  # markers added or removed in one batch that make the stream busy
@@ -245,8 +246,9 @@ class WallWindow(QWidget):
 
         # ---- feeding -----------------------------------------------------------------------
         self._inbox: Inbox | None = None
-        self._resync: Callable[[], None] | None = None
+        self._resync: Callable[[], bool] | None = None
         self._awaiting_snapshot = False
+        self._snapshot_asked_at = 0.0
         self.coalescer = Coalescer(33, self, source=self._collect)
         self.coalescer.flushed.connect(self.on_flush)
         self.map_pump = Coalescer(MAP_MS, self)  # the map gets fewer, larger batches
@@ -262,7 +264,7 @@ class WallWindow(QWidget):
 
     # ---- the data path ---------------------------------------------------------------------
 
-    def listen(self, inbox: Inbox, resync: Callable[[], None] | None = None) -> None:
+    def listen(self, inbox: Inbox, resync: Callable[[], bool] | None = None) -> None:
         """Take the session's messages from `inbox` once per frame (its wake is
         `self.coalescer.wake`); `resync` asks the session for a fresh snapshot."""
         self._inbox = inbox
@@ -282,11 +284,12 @@ class WallWindow(QWidget):
             else:
                 messages.append(item)
         changes = Changes()
-        if messages:
-            self.last_data = time.time()
         while messages:
             if self._awaiting_snapshot:
                 messages = self._drop_stale_deltas(messages)
+                if not messages:
+                    break  # only stale deltas: nothing fresh to show
+            self.last_data = time.time()
             try:
                 self.replica.apply_all(messages, into=changes)
                 break
@@ -295,20 +298,25 @@ class WallWindow(QWidget):
                 # skip it. Start over from a snapshot, which replaces the replica whole; what
                 # came after it still counts (units, a snapshot), but not its deltas.
                 log.error("%s; reloading the snapshot", failure, exc_info=failure.__cause__)
-                self._awaiting_snapshot = True
-                self._ask_for_snapshot()
+                if isinstance(failure.message, Snapshot):
+                    changes.reset = True  # half replaced: every part redraws from the replica
+                if not self._awaiting_snapshot:  # a second request would cut the first short
+                    self._awaiting_snapshot = self._ask_for_snapshot()
                 messages = messages[failure.index + 1 :]
         if status is not None:
             self.set_status(status)
         return changes
 
-    def _ask_for_snapshot(self) -> None:
+    def _ask_for_snapshot(self) -> bool:
+        """Ask the session for a snapshot; whether the request went out."""
+        self._snapshot_asked_at = time.monotonic()
         if self._resync is None:
-            return
+            return False
         try:
-            self._resync()
+            return self._resync()
         except Exception:  # the session is going away: it will not be applied to anyway
             log.exception("could not ask the session for a snapshot")
+            return False
 
     def _drop_stale_deltas(self, messages: list[ServerMessage]) -> list[ServerMessage]:
         """Drop the old connection's deltas until the snapshot asked for arrives."""
@@ -405,6 +413,9 @@ class WallWindow(QWidget):
         self.queue_model.tick()
         self._show_freshness()
         now = time.monotonic()
+        if self._awaiting_snapshot and now - self._snapshot_asked_at > SNAPSHOT_PATIENCE:
+            log.warning("no snapshot %.0f s after asking for one: asking again", SNAPSHOT_PATIENCE)
+            self._awaiting_snapshot = self._ask_for_snapshot()
         if now - self._last_overdue_check > 30:
             self._last_overdue_check = now
             batch = self.map_feed.refresh_overdue(self._clock())
@@ -758,7 +769,7 @@ class WallWindow(QWidget):
             super().keyPressEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
-        """Scale fonts and rows with the screen's height (2.0 at 3840x2160 and at 7680x2160)."""
+        """Scale fonts and rows by the screen's narrower side (2.0 at 3840x2160, 7680x2160)."""
         size: QSize = event.size()
         scale = max(0.6, min(size.width() / 1920, size.height() / 1080))
         if abs(scale - self._scale) > 0.02:

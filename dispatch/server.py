@@ -294,15 +294,15 @@ async def _within(awaitable: Awaitable[object], what: str, patience: float) -> b
     future = asyncio.ensure_future(awaitable)
     try:
         await asyncio.wait({future}, timeout=patience)
-    except asyncio.CancelledError:
-        future.cancel()
-        raise
+    finally:
+        if not future.done():
+            future.cancel()
+            # Left to end on its own: how it ends is not news (nor "never retrieved").
+            future.add_done_callback(lambda f: f.cancelled() or f.exception())
     if future.done():
-        future.result()  # its exception, if any, is the caller's
+        if not future.cancelled():
+            future.result()  # its exception, if any, is the caller's
         return True
-    future.cancel()
-    # Left to end on its own: how it ends is not news (and must not be "never retrieved").
-    future.add_done_callback(lambda f: f.cancelled() or f.exception())
     pending = [
         f"{task.get_name()} at {frame.f_code.co_filename}:{frame.f_lineno}"
         for task in asyncio.all_tasks()

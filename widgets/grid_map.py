@@ -189,10 +189,10 @@ window.addEventListener("load", function () {
       if (gone.length) { cluster.removeLayers(gone); }
       (batch.labels || []).forEach(function (l) {
         var label = L.marker([l.lat, l.lon], {interactive: false, keyboard: false, pane: "tgLabels",
-          icon: L.divIcon({className: "tg-label", html: l.text, iconSize: null})});
+          icon: L.divIcon({className: "tg-label", html: "", iconSize: null})});
         label.minZoom = l.minZoom || 0;
         label.full = l.text;
-        label.shown = l.text;
+        label.shown = "";  // showLabels fills it in, as text (a name is never parsed as HTML)
         label.short = l.short || "";
         label.shortZoom = l.shortZoom === undefined ? label.minZoom : l.shortZoom;
         label.addTo(labels);

@@ -172,16 +172,45 @@ async def test_resyncs_one_after_another_back_off(sqlite_store) -> None:
     running = await start_server(sqlite_store)
     url = f"ws://127.0.0.1:{running.port}"
     session: Session
+    resyncs: set[asyncio.Task[None]] = set()
 
     def on_message(message: object) -> None:
         if isinstance(message, Snapshot):
-            asyncio.get_running_loop().create_task(session.resync())
+            resyncs.add(asyncio.get_running_loop().create_task(session.resync()))
 
     session = Session(url, running.tokens["wall"], on_message=on_message, max_backoff=5)
     task = asyncio.create_task(session.run())
     try:
         await asyncio.sleep(3.0)
         assert 3 <= session.connections <= 5  # after 0.25, 0.5, 1 and 2 s: not one per 0.25 s
+    finally:
+        await session.stop()
+        await task
+        await running.server.stop()
+
+
+async def test_a_connection_that_lasted_starts_the_backoff_afresh(
+    sqlite_store, monkeypatch
+) -> None:
+    import desktop.session
+
+    monkeypatch.setattr(desktop.session, "STABLE_SECONDS", 1.0)
+    running = await start_server(sqlite_store)
+    url = f"ws://127.0.0.1:{running.port}"
+    session = Session(url, running.tokens["wall"], on_message=lambda m: None, max_backoff=4)
+    task = asyncio.create_task(session.run())
+    try:
+        for count in range(2, 5):  # resyncs one after another: the backoff grows to 1 s
+            await eventually(lambda: session.status.connected)
+            await session.resync()
+            await eventually(lambda c=count: session.connections == c)
+        await eventually(lambda: session.status.connected)
+        await asyncio.sleep(1.2)  # healthy for longer than STABLE_SECONDS
+        assert session._ws is not None
+        session._ws.transport.abort()  # then the network drops it
+        dropped = asyncio.get_running_loop().time()
+        await eventually(lambda: session.connections == 5)
+        assert asyncio.get_running_loop().time() - dropped < 0.6  # 0.25 s, not 2 s
     finally:
         await session.stop()
         await task

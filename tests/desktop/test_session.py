@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+import pytest
+
 from desktop.replica import Changes, Replica
 from desktop.session import Session
 from dispatch.server import DispatchServer
@@ -215,3 +217,26 @@ async def test_a_delta_the_replica_cannot_apply_brings_a_fresh_snapshot(sqlite_s
         await session.stop()
         await task
         await running.server.stop()
+
+
+def test_a_replay_answering_a_hello_from_before_a_resync_is_refused() -> None:
+    from desktop.replica import ReplicaError
+    from protocol.messages import Welcome
+
+    session = Session("ws://127.0.0.1:1", "t", on_message=lambda m: None)
+    welcome = Welcome(
+        id=1,
+        protocol=1,
+        user="大屏",
+        role="wall",
+        jurisdiction=[],
+        epoch="e1",
+        head=10,
+        resume="replay",
+        server_time=0.0,
+    )
+    session.epoch, session.units_version = "e1", "v1"
+    session._advance(welcome)  # the epoch it asked to resume: fine
+    session.epoch, session.seq, session.units_version = None, 0, None  # what resync() leaves
+    with pytest.raises(ReplicaError, match="before the resync"):
+        session._advance(welcome)

@@ -6,6 +6,7 @@ import time
 
 from PySide6.QtCore import Qt
 
+import desktop.wall
 from desktop.link import Inbox
 from desktop.replica import Changes, Replica
 from desktop.session import Status
@@ -99,7 +100,7 @@ class FailsOnce(Replica):
         super()._delta(delta, changes)
 
 
-def test_a_message_that_cannot_be_applied_reloads_the_snapshot(qtbot, caplog) -> None:
+def test_a_message_that_cannot_be_applied_reloads_the_snapshot(qtbot, caplog, monkeypatch) -> None:
     stream = recorded_stream()
     at = next(i for i, m in enumerate(stream) if isinstance(m, Snapshot))
     start, deltas = stream[: at + 1], [m for m in stream[at + 1 :] if isinstance(m, Delta)]
@@ -109,7 +110,7 @@ def test_a_message_that_cannot_be_applied_reloads_the_snapshot(qtbot, caplog) ->
     qtbot.addWidget(wall)
     resyncs: list[bool] = []
     inbox = Inbox(lambda: None)
-    wall.listen(inbox, resync=lambda: resyncs.append(True))
+    wall.listen(inbox, resync=lambda: resyncs.append(True) or True)
 
     # The first batch of a connection fails part-way: what came before still counts (the
     # units: the next connection will not send them again), and what comes after but is
@@ -125,16 +126,36 @@ def test_a_message_that_cannot_be_applied_reloads_the_snapshot(qtbot, caplog) ->
         inbox.put(message)
     wall.coalescer.flush()
     assert wall.replica.seq == deltas[9].seq and resyncs == [True]
+    # No snapshot for a while: it is asked for again.
+    monkeypatch.setattr(desktop.wall, "SNAPSHOT_PATIENCE", 0.0)
+    wall._every_second()
+    assert resyncs == [True, True]
     # The new connection: its snapshot (here the recorded one) and the deltas after it.
     for message in [stream[at], *deltas]:
         inbox.put(message)
     wall.coalescer.flush()
-    assert wall.replica.seq == deltas[-1].seq and resyncs == [True]
+    assert wall.replica.seq == deltas[-1].seq and resyncs == [True, True]
     reference = Replica()
     reference.apply_all([stream[at], *deltas])
     assert wall.replica.events == reference.events
     shown = {wall.queue_model.id_at(r) for r in range(wall.queue_model.rowCount())}
     assert shown == {i for i, e in reference.events.items() if e.status in OPEN_STATUSES}
+
+
+def test_without_a_way_to_resync_the_deltas_keep_coming(qtbot) -> None:
+    # Nobody to ask for a snapshot (or the session is gone): dropping every delta from now on
+    # would freeze the wall while it looks fresh.
+    stream = recorded_stream()
+    at = next(i for i, m in enumerate(stream) if isinstance(m, Snapshot))
+    deltas = [m for m in stream[at + 1 :] if isinstance(m, Delta)]
+    wall = WallWindow(FailsOnce(bad_seq=deltas[5].seq))
+    qtbot.addWidget(wall)
+    inbox = Inbox(lambda: None)
+    wall.listen(inbox, resync=lambda: False)
+    for message in [*stream[: at + 1], *deltas]:
+        inbox.put(message)
+    wall.coalescer.flush()
+    assert wall.replica.seq == deltas[-1].seq
 
 
 def test_a_snapshot_behind_the_failing_message_is_taken_at_once(qtbot) -> None:
@@ -144,7 +165,7 @@ def test_a_snapshot_behind_the_failing_message_is_taken_at_once(qtbot) -> None:
     wall = WallWindow(FailsOnce(bad_seq=deltas[5].seq))
     qtbot.addWidget(wall)
     inbox = Inbox(lambda: None)
-    wall.listen(inbox, resync=lambda: None)
+    wall.listen(inbox, resync=lambda: True)
     for message in [*stream[: at + 1], *deltas[:10], stream[at], *deltas]:
         inbox.put(message)
     wall.coalescer.flush()
