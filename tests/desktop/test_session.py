@@ -7,10 +7,10 @@ import contextlib
 
 import pytest
 
-from desktop.replica import Changes, Replica
+from desktop.replica import Changes, Replica, ReplicaError
 from desktop.session import Session
 from dispatch.server import DispatchServer
-from protocol.messages import Delta, Result
+from protocol.messages import Delta, Result, Welcome
 from tests.dispatch.conftest import LINGHU, point_in, start_server
 from tests.dispatch.test_server import report_args
 from tests.factories import make_event
@@ -220,9 +220,6 @@ async def test_a_delta_the_replica_cannot_apply_brings_a_fresh_snapshot(sqlite_s
 
 
 def test_a_replay_answering_a_hello_from_before_a_resync_is_refused() -> None:
-    from desktop.replica import ReplicaError
-    from protocol.messages import Welcome
-
     session = Session("ws://127.0.0.1:1", "t", on_message=lambda m: None)
     welcome = Welcome(
         id=1,

@@ -100,17 +100,25 @@ class FailsOnce(Replica):
         super()._delta(delta, changes)
 
 
-def test_a_message_that_cannot_be_applied_reloads_the_snapshot(qtbot, caplog, monkeypatch) -> None:
+def failing_wall(qtbot, bad: int, resync) -> tuple[WallWindow, Inbox, list, int, list]:
+    """A wall on the recorded stream whose replica trips on delta number `bad`; with the
+    stream, the index of its snapshot and the deltas after it."""
     stream = recorded_stream()
     at = next(i for i, m in enumerate(stream) if isinstance(m, Snapshot))
-    start, deltas = stream[: at + 1], [m for m in stream[at + 1 :] if isinstance(m, Delta)]
+    deltas = [m for m in stream[at + 1 :] if isinstance(m, Delta)]
+    wall = WallWindow(FailsOnce(bad_seq=deltas[bad].seq))
+    qtbot.addWidget(wall)
+    inbox = Inbox(lambda: None)
+    wall.listen(inbox, resync=resync)
+    return wall, inbox, stream, at, deltas
+
+
+def test_a_message_that_cannot_be_applied_reloads_the_snapshot(qtbot, caplog, monkeypatch) -> None:
+    resyncs: list[bool] = []
+    wall, inbox, stream, at, deltas = failing_wall(qtbot, 10, lambda: resyncs.append(True) or True)
+    start = stream[: at + 1]
     assert any(isinstance(m, Units) for m in start)
     kpis = next(m for m in stream if isinstance(m, Kpis))
-    wall = WallWindow(FailsOnce(bad_seq=deltas[10].seq))
-    qtbot.addWidget(wall)
-    resyncs: list[bool] = []
-    inbox = Inbox(lambda: None)
-    wall.listen(inbox, resync=lambda: resyncs.append(True) or True)
 
     # The first batch of a connection fails part-way: what came before still counts (the
     # units: the next connection will not send them again), and what comes after but is
@@ -145,13 +153,7 @@ def test_a_message_that_cannot_be_applied_reloads_the_snapshot(qtbot, caplog, mo
 def test_without_a_way_to_resync_the_deltas_keep_coming(qtbot) -> None:
     # Nobody to ask for a snapshot (or the session is gone): dropping every delta from now on
     # would freeze the wall while it looks fresh.
-    stream = recorded_stream()
-    at = next(i for i, m in enumerate(stream) if isinstance(m, Snapshot))
-    deltas = [m for m in stream[at + 1 :] if isinstance(m, Delta)]
-    wall = WallWindow(FailsOnce(bad_seq=deltas[5].seq))
-    qtbot.addWidget(wall)
-    inbox = Inbox(lambda: None)
-    wall.listen(inbox, resync=lambda: False)
+    wall, inbox, stream, at, deltas = failing_wall(qtbot, 5, lambda: False)
     for message in [*stream[: at + 1], *deltas]:
         inbox.put(message)
     wall.coalescer.flush()
@@ -159,13 +161,7 @@ def test_without_a_way_to_resync_the_deltas_keep_coming(qtbot) -> None:
 
 
 def test_a_snapshot_behind_the_failing_message_is_taken_at_once(qtbot) -> None:
-    stream = recorded_stream()
-    at = next(i for i, m in enumerate(stream) if isinstance(m, Snapshot))
-    deltas = [m for m in stream[at + 1 :] if isinstance(m, Delta)]
-    wall = WallWindow(FailsOnce(bad_seq=deltas[5].seq))
-    qtbot.addWidget(wall)
-    inbox = Inbox(lambda: None)
-    wall.listen(inbox, resync=lambda: True)
+    wall, inbox, stream, at, deltas = failing_wall(qtbot, 5, lambda: True)
     for message in [*stream[: at + 1], *deltas[:10], stream[at], *deltas]:
         inbox.put(message)
     wall.coalescer.flush()
