@@ -31,9 +31,6 @@ _ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
 _USER = int(Qt.ItemDataRole.UserRole)
 _CENTRE = int(Qt.AlignmentFlag.AlignCenter)
 _LEFT = int(Qt.AlignmentFlag.AlignLeft)
-# A grid's name too long for its column keeps both ends: 腊树园…第8网格, not 腊树园社区第…
-_ELIDE_MIDDLE = Qt.TextElideMode.ElideMiddle
-_ELIDE_RIGHT = Qt.TextElideMode.ElideRight
 AMBER = QColor("#ffb300")
 RED = QColor("#ff4d4f")
 
@@ -255,7 +252,6 @@ class EventQueueModel(_SortedRows):
                 self._text(event, column, now),
                 self._colour(event, column, now),
                 _CENTRE if column in centred else _LEFT,
-                _ELIDE_MIDDLE if column == "grid" else _ELIDE_RIGHT,
             )
             for column in self.COLUMNS
         )

@@ -24,13 +24,11 @@ _RIGHT = int(Qt.AlignmentFlag.AlignRight)
 
 class Cell(NamedTuple):
     """What a cell shows: its text, its colour (None: the table's text colour), its
-    horizontal alignment (Qt.AlignmentFlag as int; left by default), where a text too long
-    is cut (Qt.TextElideMode; at the end by default)."""
+    horizontal alignment (Qt.AlignmentFlag as int; left by default)."""
 
     text: str
     colour: QColor | None = None
     align: int = int(Qt.AlignmentFlag.AlignLeft)
-    elide: Qt.TextElideMode = Qt.TextElideMode.ElideRight
 
 
 class PreparedTexts:
@@ -40,9 +38,7 @@ class PreparedTexts:
         self.capacity = capacity
         self.font = QFont()
         self._metrics = QFontMetrics(self.font)
-        self._texts: OrderedDict[
-            tuple[str, int, Qt.TextElideMode], tuple[QStaticText, int, int]
-        ] = OrderedDict()
+        self._texts: OrderedDict[tuple[str, int], tuple[QStaticText, int, int]] = OrderedDict()
         self.prepared = 0  # texts laid out so far (each a cache miss)
 
     def use_font(self, font: QFont) -> None:
@@ -51,18 +47,16 @@ class PreparedTexts:
             self.font, self._metrics = QFont(font), QFontMetrics(font)
             self._texts.clear()
 
-    def get(
-        self, text: str, width: int, elide: Qt.TextElideMode = Qt.TextElideMode.ElideRight
-    ) -> tuple[QStaticText, int, int]:
+    def get(self, text: str, width: int) -> tuple[QStaticText, int, int]:
         """The prepared text (elided to `width` if longer), its width and height."""
-        key = (text, width, elide)
+        key = (text, width)
         found = self._texts.get(key)
         if found is not None:
             self._texts.move_to_end(key)
             return found
         shown = text
         if self._metrics.horizontalAdvance(text) > width:
-            shown = self._metrics.elidedText(text, elide, max(width, 0))
+            shown = self._metrics.elidedText(text, Qt.TextElideMode.ElideRight, max(width, 0))
         static = QStaticText(shown)
         static.setTextFormat(Qt.TextFormat.PlainText)
         static.prepare(font=self.font)
@@ -149,12 +143,12 @@ class TextTable(QTableView):
                 for c, x, w in columns:
                     if c >= len(cells):
                         break
-                    text, colour, align, elide = cells[c]
+                    text, colour, align = cells[c]
                     if not text:
                         continue
                     if colour is None:  # a cell's own colour (overdue red) outranks selection
                         colour = highlighted_text if chosen else text_colour
-                    static, text_w, text_h = texts.get(text, w - 2 * pad, elide)
+                    static, text_w, text_h = texts.get(text, w - 2 * pad)
                     if align & _CENTRE:
                         left = x + (w - text_w) // 2
                     elif align & _RIGHT:

@@ -164,18 +164,3 @@ def test_selected_rows_draw_plain_text_in_the_highlighted_colour(qtbot) -> None:
     paint(qtbot, table)
     image = table.viewport().grab().toImage()
     assert red_pixels(image, 0, 390, 30, 60) > 20 and red_pixels(image, 0, 390, 0, 30) == 0
-
-
-def test_a_cell_may_keep_both_ends_of_a_long_text(qtbot) -> None:
-    name = "腊树园社区第8网格"
-    rows = [(Cell("一般"), Cell(name, elide=Qt.TextElideMode.ElideMiddle), Cell(name))]
-    table, _ = table_with(qtbot, rows)
-    table.setColumnWidth(1, 110)
-    table.setColumnWidth(2, 110)
-    paint(qtbot, table)
-    width = 110 - 2 * table.padding
-    middle = table.texts.get(name, width, Qt.TextElideMode.ElideMiddle)[0].text()
-    end = table.texts.get(name, width)[0].text()
-    assert middle.startswith("腊") and middle.endswith("网格") and "…" in middle
-    assert end.startswith("腊树") and end.endswith("…")
-    assert table.texts.prepared == 3  # both forms were prepared by the paint, once each
