@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from desktop.replica import Changes, Replica
+from desktop.replica import Changes, Replica, short_name
 from protocol.entities import OPEN_STATUSES, Event, Reference, is_overdue
 
 URGENT = 1  # priority 特急: pulses on the map, sounds, pauses the tour
@@ -63,17 +63,6 @@ def label_zoom(
     by_width = math.log2(chars * char_px * 360 / (256 * width))
     by_height = math.log2(3 * line_px * 360 / (256 * height))
     return max(0, math.ceil(max(by_width, by_height)))
-
-
-_UNIT_SUFFIXES = ("街道办事处", "街道", "社区", "镇", "乡")
-
-
-def short_name(name: str) -> str:
-    """A unit's name without its kind (菱湖街道 → 菱湖), for where the full one does not fit."""
-    for suffix in _UNIT_SUFFIXES:
-        if name.endswith(suffix) and len(name) > len(suffix) + 1:
-            return name[: -len(suffix)]
-    return name
 
 
 class MapFeed:

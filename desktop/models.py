@@ -247,11 +247,13 @@ class EventQueueModel(_SortedRows):
             return ()
         centred = self._CENTRED
         now = self._clock()
+        shorter = self.replica.shorter_names()
         return tuple(
             Cell(
                 self._text(event, column, now),
                 self._colour(event, column, now),
                 _CENTRE if column in centred else _LEFT,
+                shorter.get(event.grid, ()) if column == "grid" else (),
             )
             for column in self.COLUMNS
         )

@@ -49,6 +49,17 @@ class Changes:
         )
 
 
+_UNIT_SUFFIXES = ("街道办事处", "街道", "社区", "镇", "乡")
+
+
+def short_name(name: str) -> str:
+    """A unit's name without its kind (菱湖街道 → 菱湖), for where the full one does not fit."""
+    for suffix in _UNIT_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            return name[: -len(suffix)]
+    return name
+
+
 class ReplicaError(Exception):
     """The stream broke the protocol's promises (a seq going backwards in an epoch)."""
 
@@ -80,6 +91,8 @@ class Replica:
         self.jurisdiction: list[str] = []
         self._names: dict[str, str] = {}
         self._names_version: str | None = None
+        self._shorter: dict[str, tuple[str, ...]] = {}
+        self._shorter_version: str | None = None
 
     def apply_all(self, messages: Sequence[ServerMessage], into: Changes | None = None) -> Changes:
         """Apply messages in order; return what they changed, together (in `into` if given,
@@ -174,6 +187,26 @@ class Replica:
                 names.update(units.detections)
             self._names, self._names_version = names, self.units_version
         return self._names
+
+    def shorter_names(self) -> dict[str, tuple[str, ...]]:
+        """Grid code -> shorter forms of its name, longest first, for narrow columns
+        (华茂社区第3网格 -> 华茂第3网格, 华茂第3); cached per units version."""
+        if self._shorter_version != self.units_version:
+            forms: dict[str, tuple[str, ...]] = {}
+            units = self.units
+            if units is not None:
+                communities = {c.code: c.name for c in units.communities}
+                for grid in units.grids:
+                    community = communities.get(grid.community, "")
+                    if not community or not grid.name.startswith(community):
+                        continue
+                    rest = grid.name[len(community) :]
+                    shorter = short_name(community) + rest
+                    forms[grid.code] = tuple(
+                        dict.fromkeys(f for f in (shorter, shorter.removesuffix("网格")) if f)
+                    )
+            self._shorter, self._shorter_version = forms, self.units_version
+        return self._shorter
 
     def now(self) -> float:
         """The district clock as last heard (KPI pushes carry it; 0 before the first)."""

@@ -24,11 +24,14 @@ _RIGHT = int(Qt.AlignmentFlag.AlignRight)
 
 class Cell(NamedTuple):
     """What a cell shows: its text, its colour (None: the table's text colour), its
-    horizontal alignment (Qt.AlignmentFlag as int; left by default)."""
+    horizontal alignment (Qt.AlignmentFlag as int; left by default), and shorter forms of
+    the text, longest first, for a column too narrow for it (the first that fits is shown,
+    else the shortest, elided)."""
 
     text: str
     colour: QColor | None = None
     align: int = int(Qt.AlignmentFlag.AlignLeft)
+    shorter: tuple[str, ...] = ()
 
 
 class PreparedTexts:
@@ -38,7 +41,9 @@ class PreparedTexts:
         self.capacity = capacity
         self.font = QFont()
         self._metrics = QFontMetrics(self.font)
-        self._texts: OrderedDict[tuple[str, int], tuple[QStaticText, int, int]] = OrderedDict()
+        self._texts: OrderedDict[tuple[str, int, tuple[str, ...]], tuple[QStaticText, int, int]] = (
+            OrderedDict()
+        )
         self.prepared = 0  # texts laid out so far (each a cache miss)
 
     def use_font(self, font: QFont) -> None:
@@ -47,16 +52,21 @@ class PreparedTexts:
             self.font, self._metrics = QFont(font), QFontMetrics(font)
             self._texts.clear()
 
-    def get(self, text: str, width: int) -> tuple[QStaticText, int, int]:
-        """The prepared text (elided to `width` if longer), its width and height."""
-        key = (text, width)
+    def get(
+        self, text: str, width: int, shorter: tuple[str, ...] = ()
+    ) -> tuple[QStaticText, int, int]:
+        """The prepared text for `width` (the first of it and its shorter forms that fits,
+        else the shortest elided), its width and height."""
+        key = (text, width, shorter)
         found = self._texts.get(key)
         if found is not None:
             self._texts.move_to_end(key)
             return found
-        shown = text
-        if self._metrics.horizontalAdvance(text) > width:
-            shown = self._metrics.elidedText(text, Qt.TextElideMode.ElideRight, max(width, 0))
+        advance = self._metrics.horizontalAdvance
+        shown = next((form for form in (text, *shorter) if advance(form) <= width), None)
+        if shown is None:
+            last = shorter[-1] if shorter else text
+            shown = self._metrics.elidedText(last, Qt.TextElideMode.ElideRight, max(width, 0))
         static = QStaticText(shown)
         static.setTextFormat(Qt.TextFormat.PlainText)
         static.prepare(font=self.font)
@@ -143,12 +153,12 @@ class TextTable(QTableView):
                 for c, x, w in columns:
                     if c >= len(cells):
                         break
-                    text, colour, align = cells[c]
+                    text, colour, align, shorter = cells[c]
                     if not text:
                         continue
                     if colour is None:  # a cell's own colour (overdue red) outranks selection
                         colour = highlighted_text if chosen else text_colour
-                    static, text_w, text_h = texts.get(text, w - 2 * pad)
+                    static, text_w, text_h = texts.get(text, w - 2 * pad, shorter)
                     if align & _CENTRE:
                         left = x + (w - text_w) // 2
                     elif align & _RIGHT:

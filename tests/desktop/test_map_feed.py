@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from desktop.map_feed import Load, MapFeed, label_zoom, load_style, short_name
-from desktop.replica import Changes, Replica
-from protocol.entities import Grid, Reference, Street
+from desktop.map_feed import Load, MapFeed, label_zoom, load_style
+from desktop.replica import Changes, Replica, short_name
+from protocol.entities import Community, Grid, Reference, Street
 from tests.factories import make_event
 
 SQUARE = [[[117.0, 30.5], [117.01, 30.5], [117.01, 30.51], [117.0, 30.51], [117.0, 30.5]]]
@@ -198,3 +198,50 @@ def test_a_snapshot_after_collected_removals_still_removes_them() -> None:
     assert sorted(whole["remove"]) == ["e1", "e2"]
     assert [m["id"] for m in whole["markers"]] == ["e3"]
     assert feed.load_of(GRID) == Load(open=1, overdue=0)
+
+
+def test_grid_names_have_shorter_forms_for_narrow_columns() -> None:
+    replica = replica_with_units()
+    assert replica.units is not None
+    community = Community(
+        code="340803004001",
+        name="华茂社区",
+        street="340803004",
+        polygon=SQUARE,
+        centre=[117.005, 30.505],
+    )
+    grid = replica.units.grids[0]
+    replica.units.communities = [community]
+    replica.units.grids = [
+        Grid(
+            code=grid.code,
+            name="华茂社区第3网格",
+            community=community.code,
+            street=grid.street,
+            polygon=SQUARE,
+            centre=grid.centre,
+        )
+    ]
+    replica.units_version = "v2"
+    assert replica.shorter_names() == {GRID: ("华茂第3网格", "华茂第3")}
+    replica.units.communities = [
+        Community(
+            code=community.code,
+            name="海口村",
+            street=community.street,
+            polygon=SQUARE,
+            centre=community.centre,
+        )
+    ]
+    replica.units.grids = [
+        Grid(
+            code=grid.code,
+            name="海口村第1网格",
+            community=community.code,
+            street=grid.street,
+            polygon=SQUARE,
+            centre=grid.centre,
+        )
+    ]
+    replica.units_version = "v3"  # a village keeps its 村
+    assert replica.shorter_names() == {GRID: ("海口村第1网格", "海口村第1")}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPoint, Qt
-from PySide6.QtGui import QColor, QFont, QImage
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage
 
 from widgets.text_table import Cell, PreparedTexts, TextTable
 
@@ -164,3 +164,19 @@ def test_selected_rows_draw_plain_text_in_the_highlighted_colour(qtbot) -> None:
     paint(qtbot, table)
     image = table.viewport().grab().toImage()
     assert red_pixels(image, 0, 390, 30, 60) > 20 and red_pixels(image, 0, 390, 0, 30) == 0
+
+
+def test_a_narrow_column_shows_the_first_shorter_form_that_fits(qtbot) -> None:
+    name, shorter = "腊树园社区第8网格", ("腊树园第8网格", "腊树园第8")
+    rows = [(Cell("一般"), Cell(name, shorter=shorter), Cell(name))]
+    table, _ = table_with(qtbot, rows)
+    metrics = QFontMetrics(table.font())
+    width = metrics.horizontalAdvance("腊树园第8") + 4  # the shortest form fits, no other
+    for column in (1, 2):
+        table.setColumnWidth(column, width + 2 * table.padding)
+    paint(qtbot, table)
+    assert table.texts.get(name, width, shorter)[0].text() == "腊树园第8"
+    assert table.texts.get(name, width)[0].text().endswith("…")  # no forms: elided
+    wider = metrics.horizontalAdvance("腊树园第8网格") + 4
+    assert table.texts.get(name, wider, shorter)[0].text() == "腊树园第8网格"
+    assert table.texts.get(name, 4, shorter)[0].text() in ("…", "腊…", "")
