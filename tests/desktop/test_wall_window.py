@@ -11,7 +11,7 @@ from desktop.link import Inbox
 from desktop.replica import Changes, Replica
 from desktop.session import Status
 from desktop.wall import WallWindow, kpi_tiles
-from protocol.entities import OPEN_STATUSES, Kpi
+from protocol.entities import OPEN_STATUSES, Kpi, Reference, Street
 from protocol.messages import Delta, Kpis, Snapshot, Units
 from tests.desktop.test_replica_stream import messages as recorded_stream
 from tests.factories import make_event
@@ -187,3 +187,29 @@ def test_an_urgent_case_reported_after_a_snapshot_in_the_same_frame_rings(qtbot)
     inbox.put(snapshot)
     wall.coalescer.flush()
     assert wall.chime.played == 1
+
+
+def test_streets_level_on_time_rank_by_fewer_overdue(qtbot) -> None:
+    square = [[[117.0, 30.5], [117.01, 30.5], [117.01, 30.51], [117.0, 30.5]]]
+    wall = window(qtbot)
+    names = {"340803001": "菱湖街道", "340803002": "德宽路街道", "340803003": "海口镇"}
+    wall.replica.units = Reference(
+        district="340803",
+        district_name="大观区",
+        outline=square,
+        streets=[
+            Street(code=c, name=n, kind="街道", polygon=square, centre=[117.0, 30.5])
+            for c, n in names.items()
+        ],
+        communities=[],
+        grids=[],
+        departments=[],
+        cameras=[],
+        categories=[],
+    )
+    wall.replica.kpis = {
+        "340803001": Kpi(on_time_rate=1.0, overdue_now=5),
+        "340803002": Kpi(on_time_rate=1.0, overdue_now=1),
+        "340803003": Kpi(on_time_rate=0.9, overdue_now=0),
+    }
+    assert [r.name for r in wall._ranking()] == ["德宽路街道", "菱湖街道", "海口镇"]
