@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -154,9 +153,7 @@ class EventQueueModel(_SortedRows):
     )
     _CENTRED = frozenset({"priority", "deadline", "source"})
 
-    def __init__(
-        self, replica: Replica, parent: Any = None, *, clock: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, replica: Replica, parent: Any = None, *, clock: Callable[[], float]) -> None:
         super().__init__(replica, parent)
         self._clock = clock  # the district's: deadlines are in its time (faster in a demo)
         self._statuses: frozenset[str] = OPEN_STATUSES
@@ -198,7 +195,8 @@ class EventQueueModel(_SortedRows):
     def tick(self) -> None:
         """Repaint what the clock moves (once a second): the status (late now?), the countdown."""
         if self._ids:
-            first, last = self.COLUMNS.index("status"), self.COLUMNS.index("deadline")
+            clocked = [self.COLUMNS.index("status"), self.COLUMNS.index("deadline")]
+            first, last = min(clocked), max(clocked)
             self.dataChanged.emit(self.index(0, first), self.index(len(self._ids) - 1, last))
 
     def headerData(
@@ -247,7 +245,7 @@ class EventQueueModel(_SortedRows):
             return ()
         centred = self._CENTRED
         now = self._clock()
-        shorter = self.replica.shorter_names()
+        shorter = self.replica.grid_short_forms()
         return tuple(
             Cell(
                 self._text(event, column, now),
@@ -434,11 +432,11 @@ def text(table: dict[Any, str], key: Any) -> str:
     return QCoreApplication.translate("Texts", source) if source is not None else str(key)
 
 
-def countdown(deadline: float | None, now: float | None = None) -> str:
+def countdown(deadline: float | None, now: float) -> str:
     """Time left to a deadline as h:mm, or how long it is overdue ('超 h:mm')."""
     if deadline is None:
         return ""
-    left = deadline - (time.time() if now is None else now)
+    left = deadline - now
     minutes = int(abs(left) // 60)
     hours = minutes // 60
     if hours >= 48:  # days away: 12天4时 reads better than 292:38

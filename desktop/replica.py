@@ -6,7 +6,8 @@ update per frame; nothing here knows about Qt.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from protocol.entities import Alert, Duty, Event, Kpi, Reference
@@ -49,6 +50,9 @@ class Changes:
         )
 
 
+MIN_PACE_INTERVAL = 0.5  # seconds between two readings of the clock to judge its pace by
+MAX_PACE = 100_000.0  # district seconds per real second: beyond any simulator speed
+
 _UNIT_SUFFIXES = ("街道办事处", "街道", "社区", "镇", "乡")
 
 
@@ -76,7 +80,7 @@ class ApplyFailed(ReplicaError):
 class Replica:
     """Events, alerts, duty, KPIs and units as the server last described them."""
 
-    def __init__(self) -> None:
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.epoch: str | None = None
         self.seq = 0
         self.units: Reference | None = None
@@ -85,7 +89,10 @@ class Replica:
         self.alerts: dict[int, Alert] = {}
         self.duty: Duty | None = None
         self.kpis: dict[str, Kpi] = {}
-        self.kpis_at = 0.0
+        self.kpis_at = 0.0  # the district clock when last heard
+        self._monotonic = monotonic
+        self._heard_at = 0.0  # monotonic time it was last heard
+        self._pace = 1.0  # district seconds per real second
         self.user = ""
         self.role = ""
         self.jurisdiction: list[str] = []
@@ -116,7 +123,7 @@ class Replica:
             return changes
         if isinstance(message, Kpis):
             self.kpis = dict(message.scopes)
-            self.kpis_at = message.at
+            self._hear_clock(message.at)
             return Changes(kpis=True)
         if isinstance(message, Snapshot):
             return self._snapshot(message)
@@ -127,7 +134,8 @@ class Replica:
         if isinstance(message, Welcome):
             # The district clock moves on with the welcome too: a replay after an outage must
             # not look "just reported" against a clock stopped at the outage.
-            self.kpis_at = max(self.kpis_at, message.server_time)
+            if message.server_time > self.kpis_at:
+                self._hear_clock(message.server_time)
             self.user, self.role = message.user, message.role
             self.jurisdiction = list(message.jurisdiction)
             if message.resume == "replay" and message.epoch != self.epoch:
@@ -188,7 +196,7 @@ class Replica:
             self._names, self._names_version = names, self.units_version
         return self._names
 
-    def shorter_names(self) -> dict[str, tuple[str, ...]]:
+    def grid_short_forms(self) -> dict[str, tuple[str, ...]]:
         """Grid code -> shorter forms of its name, longest first, for narrow columns
         (华茂社区第3网格 -> 华茂第3网格, 华茂第3); cached per units version."""
         if self._shorter_version != self.units_version:
@@ -203,14 +211,31 @@ class Replica:
                     rest = grid.name[len(community) :]
                     shorter = short_name(community) + rest
                     forms[grid.code] = tuple(
-                        dict.fromkeys(f for f in (shorter, shorter.removesuffix("网格")) if f)
+                        dict.fromkeys(
+                            f
+                            for f in (shorter, shorter.removesuffix("网格"))
+                            if f and f != grid.name
+                        )
                     )
             self._shorter, self._shorter_version = forms, self.units_version
         return self._shorter
 
     def now(self) -> float:
-        """The district clock as last heard (KPI pushes carry it; 0 before the first)."""
-        return self.kpis_at
+        """The district clock: as last heard (KPI pushes and the welcome carry it), moved on
+        since at the pace it has been keeping; 0 before it was first heard."""
+        if not self.kpis_at:
+            return 0.0
+        return self.kpis_at + (self._monotonic() - self._heard_at) * self._pace
+
+    def _hear_clock(self, at: float) -> None:
+        # Between pushes (seconds apart; none while the link is down) deadlines keep passing:
+        # the clock runs on at the pace of the last two readings (1 in production, the
+        # simulator's speed in a demo).
+        heard = self._monotonic()
+        elapsed = heard - self._heard_at
+        if self.kpis_at and at > self.kpis_at and elapsed >= MIN_PACE_INTERVAL:
+            self._pace = min(max((at - self.kpis_at) / elapsed, 1.0), MAX_PACE)
+        self.kpis_at, self._heard_at = at, heard
 
     def prune(self, now: float) -> Changes:
         """Forget what the backend has forgotten (the same retention rule); report removals."""

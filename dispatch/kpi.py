@@ -10,8 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from dispatch.reference import local
-from dispatch.workflow import OPEN_STATUSES
-from protocol.entities import Event, Kpi
+from protocol.entities import OPEN_STATUSES, Event, Kpi, is_overdue
 
 DISTRICT = "district"
 
@@ -102,7 +101,7 @@ class Accumulator:
                         tally.reworked += 1
                 if event.status in OPEN_STATUSES:
                     tally.open_now += 1
-                    if event.overdue or (event.due_at is not None and event.due_at < now):
+                    if is_overdue(event, now):  # the rule the desktop colours by
                         tally.overdue_now += 1
 
     def result(self) -> dict[str, Kpi]:

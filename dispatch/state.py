@@ -16,7 +16,6 @@ from msgspec.structs import replace
 from dispatch.reference import ReferenceData, local
 from dispatch.workflow import (
     FINAL_STATUSES,
-    OPEN_STATUSES,
     STEPS,
     WorkflowError,
     check_flags,
@@ -25,6 +24,7 @@ from dispatch.workflow import (
 )
 from protocol import commands as c
 from protocol.entities import (
+    OPEN_STATUSES,
     Alert,
     CategoryLimit,
     Decision,

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from protocol.entities import LEVELS, Event, Level, Role, Status
+from protocol.entities import LEVELS, OPEN_STATUSES, STATUSES, Event, Level, Role, Status
 
-OPEN_STATUSES: frozenset[Status] = frozenset(
-    {"reported", "accepted", "dispatched", "handling", "handled", "verified"}
-)
-FINAL_STATUSES: frozenset[Status] = frozenset({"rejected", "closed", "evaluated"})
+FINAL_STATUSES: frozenset[Status] = frozenset(STATUSES) - OPEN_STATUSES
 WORKING_STATUSES: frozenset[Status] = frozenset({"dispatched", "handling"})
 
 

@@ -37,7 +37,7 @@ STATUSES: tuple[Status, ...] = (
     "evaluated",
 )
 # Still going round the loop: not rejected, closed or evaluated.
-OPEN_STATUSES: frozenset[str] = frozenset(
+OPEN_STATUSES: frozenset[Status] = frozenset(
     {"reported", "accepted", "dispatched", "handling", "handled", "verified"}
 )
 LEVELS: tuple[Level, ...] = ("grid", "community", "street", "district")

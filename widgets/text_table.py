@@ -5,7 +5,7 @@ the style and lays the text out again (itemize, shape with HarfBuzz, elide). On 
 queue, which repaints with every frame, that was most of the GUI thread (15 ms a repaint
 at 1080p). `TextTable` keeps the view's header, scrolling, selection and clicks, but paints
 the visible rows itself in one pass: one call per row for its `Cell`s, and a `QStaticText`
-prepared once per text and width (about 1 ms a repaint).
+prepared once per text, width and shorter forms (about 1 ms a repaint).
 """
 
 from __future__ import annotations

@@ -223,7 +223,7 @@ def test_grid_names_have_shorter_forms_for_narrow_columns() -> None:
         )
     ]
     replica.units_version = "v2"
-    assert replica.shorter_names() == {GRID: ("华茂第3网格", "华茂第3")}
+    assert replica.grid_short_forms() == {GRID: ("华茂第3网格", "华茂第3")}
     replica.units.communities = [
         Community(
             code=community.code,
@@ -244,4 +244,4 @@ def test_grid_names_have_shorter_forms_for_narrow_columns() -> None:
         )
     ]
     replica.units_version = "v3"  # a village keeps its 村
-    assert replica.shorter_names() == {GRID: ("海口村第1网格", "海口村第1")}
+    assert replica.grid_short_forms() == {GRID: ("海口村第1",)}

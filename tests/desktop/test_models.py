@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import random
+import time
 
 from desktop.coalescer import Coalescer
 from desktop.models import AMBER, RED, EventQueueModel, countdown
 from desktop.replica import Changes, Replica
+from protocol.entities import is_overdue
 from protocol.messages import Delta
 from tests.factories import make_event
 
@@ -31,7 +33,7 @@ def test_order_is_urgent_then_newest(qtmodeltester) -> None:
             make_event(4, status="closed", reported_at=30.0),
         ]
     )
-    model = EventQueueModel(replica)
+    model = EventQueueModel(replica, clock=time.time)
     model.apply(Changes(reset=True))
     qtmodeltester.check(model)
     assert rows(model) == [2, 3, 1]  # closed events are not in the queue
@@ -46,7 +48,7 @@ def test_batched_updates_keep_order_and_signal_in_blocks(qtmodeltester, qtbot) -
     replica = replica_with(
         [make_event(i, priority=rng.randint(1, 4), reported_at=float(i)) for i in range(1, 201)]
     )
-    model = EventQueueModel(replica)
+    model = EventQueueModel(replica, clock=time.time)
     model.apply(Changes(reset=True))
     qtmodeltester.check(model)
     inserted = []
@@ -82,7 +84,7 @@ def test_filter_by_street_and_status(qtmodeltester) -> None:
             make_event(3, street="A", status="closed"),
         ]
     )
-    model = EventQueueModel(replica)
+    model = EventQueueModel(replica, clock=time.time)
     model.set_filter(streets=["A"], statuses=["reported", "closed"])
     qtmodeltester.check(model)
     assert sorted(rows(model)) == [1, 3]
@@ -101,7 +103,7 @@ def test_coalescer_merges_a_burst_into_one_flush(qtbot) -> None:
 
 
 def test_countdown_text() -> None:
-    assert countdown(None) == ""
+    assert countdown(None, 0) == ""
     assert countdown(3600 + 125, now=0) == "1:02"
     assert countdown(0, now=90 * 60) == "超 1:30"
     assert countdown(3 * 86400 + 5 * 3600 + 60, now=0) == "3天5时"
@@ -206,3 +208,11 @@ def test_red_means_past_the_deadline_and_a_late_case_stays_marked() -> None:
     assert rows[3][deadline].colour is None and rows[3][status].colour is None
     assert rows[4][deadline].colour is None and not rows[4][deadline].text.startswith("超")
     assert rows[4][status].colour == RED and rows[5][status].colour == RED
+
+
+def test_late_means_open_and_flagged_or_past_its_closure_deadline() -> None:
+    assert is_overdue(make_event(1, overdue=True), now=0.0)
+    assert is_overdue(make_event(1, due_at=99.0), now=100.0)
+    assert not is_overdue(make_event(1, due_at=100.0), now=100.0)  # due this very second
+    assert not is_overdue(make_event(1, status="closed", overdue=True), now=0.0)
+    assert not is_overdue(make_event(1, status="closed", due_at=1.0), now=100.0)

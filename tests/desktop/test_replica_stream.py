@@ -104,3 +104,21 @@ def test_new_means_new_since_the_last_snapshot() -> None:
     assert before.new_events == set() and before.reset
     before.merge(Changes(events={3}, new_events={3}))
     assert before.new_events == {3} and before.events == {1, 2, 3}
+
+
+def test_the_district_clock_runs_on_between_pushes_at_their_pace() -> None:
+    real = [1000.0]
+    replica = Replica(monotonic=lambda: real[0])
+    assert replica.now() == 0.0  # not heard yet
+    replica.apply(Kpis(at=5000.0, scopes={}))
+    real[0] += 2.0
+    assert replica.now() == 5002.0  # production: real time from the last reading on
+    replica.apply(Kpis(at=5002.0, scopes={}))
+    real[0] += 30.0  # the link is down: no push, but deadlines keep passing
+    assert replica.now() == 5032.0
+    # A demo at 60x: the next readings show the pace, and the clock keeps it in between.
+    replica.apply(Kpis(at=5032.0, scopes={}))
+    real[0] += 1.0
+    replica.apply(Kpis(at=5092.0, scopes={}))
+    real[0] += 0.5
+    assert replica.now() == 5122.0
