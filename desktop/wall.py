@@ -119,7 +119,11 @@ class WallWindow(QWidget):
 
         # ---- parts -------------------------------------------------------------------------
         self.header = WallHeader(
-            title or self.tr("大观区智慧联动中心 · 一网统管"), self, clock_text=clock_text
+            title or self.tr("大观区智慧联动中心 · 一网统管"),
+            self,
+            # The district's clock, as the countdowns and the KPIs: the server's time (not
+            # this PC's), and the simulated one in a demo.
+            clock_text=lambda: clock_text(self._clock()),
         )
         self.banner = OutageBanner(self)
         self.banner.show_outage(None, 0)

@@ -7,6 +7,7 @@ import time
 from PySide6.QtCore import Qt
 
 import desktop.wall
+from desktop.district_time import clock_text
 from desktop.link import Inbox
 from desktop.replica import Changes, Replica
 from desktop.session import Status
@@ -213,3 +214,10 @@ def test_streets_level_on_time_rank_by_fewer_overdue(qtbot) -> None:
         "340803003": Kpi(on_time_rate=0.9, overdue_now=0),
     }
     assert [r.name for r in wall._ranking()] == ["德宽路街道", "菱湖街道", "海口镇"]
+
+
+def test_the_header_clock_is_the_district_clock(qtbot) -> None:
+    wall = WallWindow(Replica(), clock=lambda: 1_800_000_000.0)
+    qtbot.addWidget(wall)
+    wall.header._tick()
+    assert wall.header.clock.text() == clock_text(1_800_000_000.0) == "2027-01-15  16:00:00"
