@@ -30,6 +30,8 @@ _ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
 _USER = int(Qt.ItemDataRole.UserRole)
 _CENTRE = int(Qt.AlignmentFlag.AlignCenter)
 _LEFT = int(Qt.AlignmentFlag.AlignLeft)
+_ELIDE_MIDDLE = Qt.TextElideMode.ElideMiddle
+_ELIDE_RIGHT = Qt.TextElideMode.ElideRight
 AMBER = QColor("#ffb300")
 RED = QColor("#ff4d4f")
 
@@ -252,6 +254,8 @@ class EventQueueModel(_SortedRows):
                 self._colour(event, column, now),
                 _CENTRE if column in centred else _LEFT,
                 shorter.get(event.grid, ()) if column == "grid" else (),
+                # Even the shortest grid name too long: keep its number (腊…第4, not 腊树…).
+                _ELIDE_MIDDLE if column == "grid" else _ELIDE_RIGHT,
             )
             for column in self.COLUMNS
         )

@@ -26,12 +26,13 @@ class Cell(NamedTuple):
     """What a cell shows: its text, its colour (None: the table's text colour), its
     horizontal alignment (Qt.AlignmentFlag as int; left by default), and shorter forms of
     the text, longest first, for a column too narrow for it (the first that fits is shown,
-    else the shortest, elided)."""
+    else the shortest, elided where `elide` says: at the end by default)."""
 
     text: str
     colour: QColor | None = None
     align: int = int(Qt.AlignmentFlag.AlignLeft)
     shorter: tuple[str, ...] = ()
+    elide: Qt.TextElideMode = Qt.TextElideMode.ElideRight
 
 
 class PreparedTexts:
@@ -41,9 +42,8 @@ class PreparedTexts:
         self.capacity = capacity
         self.font = QFont()
         self._metrics = QFontMetrics(self.font)
-        self._texts: OrderedDict[tuple[str, int, tuple[str, ...]], tuple[QStaticText, int, int]] = (
-            OrderedDict()
-        )
+        # (text, width, shorter forms, elision) -> (prepared text, its width, its height)
+        self._texts: OrderedDict[tuple[object, ...], tuple[QStaticText, int, int]] = OrderedDict()
         self.prepared = 0  # texts laid out so far (each a cache miss)
 
     def use_font(self, font: QFont) -> None:
@@ -53,11 +53,15 @@ class PreparedTexts:
             self._texts.clear()
 
     def get(
-        self, text: str, width: int, shorter: tuple[str, ...] = ()
+        self,
+        text: str,
+        width: int,
+        shorter: tuple[str, ...] = (),
+        elide: Qt.TextElideMode = Qt.TextElideMode.ElideRight,
     ) -> tuple[QStaticText, int, int]:
         """The prepared text for `width` (the first of it and its shorter forms that fits,
         else the shortest elided), its width and height."""
-        key = (text, width, shorter)
+        key = (text, width, shorter, elide)
         found = self._texts.get(key)
         if found is not None:
             self._texts.move_to_end(key)
@@ -66,7 +70,7 @@ class PreparedTexts:
         shown = next((form for form in (text, *shorter) if advance(form) <= width), None)
         if shown is None:
             last = shorter[-1] if shorter else text
-            shown = self._metrics.elidedText(last, Qt.TextElideMode.ElideRight, max(width, 0))
+            shown = self._metrics.elidedText(last, elide, max(width, 0))
         static = QStaticText(shown)
         static.setTextFormat(Qt.TextFormat.PlainText)
         static.prepare(font=self.font)
@@ -153,12 +157,12 @@ class TextTable(QTableView):
                 for c, x, w in columns:
                     if c >= len(cells):
                         break
-                    text, colour, align, shorter = cells[c]
+                    text, colour, align, shorter, elide = cells[c]
                     if not text:
                         continue
                     if colour is None:  # a cell's own colour (overdue red) outranks selection
                         colour = highlighted_text if chosen else text_colour
-                    static, text_w, text_h = texts.get(text, w - 2 * pad, shorter)
+                    static, text_w, text_h = texts.get(text, w - 2 * pad, shorter, elide)
                     if align & _CENTRE:
                         left = x + (w - text_w) // 2
                     elif align & _RIGHT:
