@@ -191,10 +191,11 @@ class MapFeed:
                 "lat": s.centre[1],
                 "text": s.name,
                 "minZoom": label_zoom(self.street_bounds[s.code], len(s.name)),
-                "short": short_name(s.name),
-                "shortZoom": label_zoom(self.street_bounds[s.code], len(short_name(s.name))),
+                "short": short,
+                "shortZoom": label_zoom(self.street_bounds[s.code], len(short)),
             }
             for s in units.streets
+            for short in (short_name(s.name),)
         ]
         return {
             "units_reset": True,  # the page drops the units it had (a new version replaces them)

@@ -96,10 +96,10 @@ class Replica:
         self.user = ""
         self.role = ""
         self.jurisdiction: list[str] = []
+        # Lookups derived from the units, rebuilt when their version changes.
         self._names: dict[str, str] = {}
-        self._names_version: str | None = None
-        self._shorter: dict[str, tuple[str, ...]] = {}
-        self._shorter_version: str | None = None
+        self._short_forms: dict[str, tuple[str, ...]] = {}
+        self._lookups_version: str | None = None
 
     def apply_all(self, messages: Sequence[ServerMessage], into: Changes | None = None) -> Changes:
         """Apply messages in order; return what they changed, together (in `into` if given,
@@ -181,44 +181,37 @@ class Replica:
     def names(self) -> dict[str, str]:
         """Code -> name of every unit, category and detection kind the units know (cached per
         units version; empty before the units arrive)."""
-        if self._names_version != self.units_version:
-            units = self.units
-            names: dict[str, str] = {}
-            if units is not None:
-                for group in (
-                    units.streets,
-                    units.communities,
-                    units.grids,
-                    units.categories,
-                ):
-                    names.update((u.code, u.name) for u in group)
-                names.update(units.detections)
-            self._names, self._names_version = names, self.units_version
+        self._refresh_lookups()
         return self._names
 
     def grid_short_forms(self) -> dict[str, tuple[str, ...]]:
         """Grid code -> shorter forms of its name, longest first, for narrow columns
         (华茂社区第3网格 -> 华茂第3网格, 华茂第3); cached per units version."""
-        if self._shorter_version != self.units_version:
-            forms: dict[str, tuple[str, ...]] = {}
-            units = self.units
-            if units is not None:
-                communities = {c.code: c.name for c in units.communities}
-                for grid in units.grids:
-                    community = communities.get(grid.community, "")
-                    if not community or not grid.name.startswith(community):
-                        continue
-                    rest = grid.name[len(community) :]
-                    shorter = short_name(community) + rest
-                    forms[grid.code] = tuple(
-                        dict.fromkeys(
-                            f
-                            for f in (shorter, shorter.removesuffix("网格"))
-                            if f and f != grid.name
-                        )
+        self._refresh_lookups()
+        return self._short_forms
+
+    def _refresh_lookups(self) -> None:
+        if self._lookups_version == self.units_version:
+            return
+        units = self.units
+        names: dict[str, str] = {}
+        forms: dict[str, tuple[str, ...]] = {}
+        if units is not None:
+            for group in (units.streets, units.communities, units.grids, units.categories):
+                names.update((u.code, u.name) for u in group)
+            names.update(units.detections)
+            for grid in units.grids:
+                community = names.get(grid.community, "")
+                if not community or not grid.name.startswith(community):
+                    continue
+                shorter = short_name(community) + grid.name[len(community) :]
+                forms[grid.code] = tuple(
+                    dict.fromkeys(
+                        f for f in (shorter, shorter.removesuffix("网格")) if f and f != grid.name
                     )
-            self._shorter, self._shorter_version = forms, self.units_version
-        return self._shorter
+                )
+        self._names, self._short_forms = names, forms
+        self._lookups_version = self.units_version
 
     def now(self) -> float:
         """The district clock: as last heard (KPI pushes and the welcome carry it), moved on

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from protocol.entities import Alert, Event
+from protocol.messages import Welcome
 
 
 def make_event(event_id: int = 1, **fields: Any) -> Event:
@@ -50,3 +51,20 @@ def make_alert(alert_id: int = 1, **fields: Any) -> Alert:
     }
     values.update(fields)
     return Alert(**values)
+
+
+def make_welcome(**fields: Any) -> Welcome:
+    """A welcome to the wall user, with no resume, with any field overridden."""
+    values: dict[str, Any] = {
+        "id": 1,
+        "protocol": 1,
+        "user": "大屏",
+        "role": "wall",
+        "jurisdiction": [],
+        "epoch": "e",
+        "head": 0,
+        "resume": "none",
+        "server_time": 0.0,
+    }
+    values.update(fields)
+    return Welcome(**values)

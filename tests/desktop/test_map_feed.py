@@ -200,48 +200,23 @@ def test_a_snapshot_after_collected_removals_still_removes_them() -> None:
     assert feed.load_of(GRID) == Load(open=1, overdue=0)
 
 
+def with_one_grid(replica: Replica, community: str, grid: str, version: str) -> None:
+    """Units of one community and one grid (code GRID) under these names."""
+    assert replica.units is not None
+    street, centre = replica.units.grids[0].street, [117.005, 30.505]
+    code = "340803004001"
+    replica.units.communities = [
+        Community(code=code, name=community, street=street, polygon=SQUARE, centre=centre)
+    ]
+    replica.units.grids = [
+        Grid(code=GRID, name=grid, community=code, street=street, polygon=SQUARE, centre=centre)
+    ]
+    replica.units_version = version
+
+
 def test_grid_names_have_shorter_forms_for_narrow_columns() -> None:
     replica = replica_with_units()
-    assert replica.units is not None
-    community = Community(
-        code="340803004001",
-        name="华茂社区",
-        street="340803004",
-        polygon=SQUARE,
-        centre=[117.005, 30.505],
-    )
-    grid = replica.units.grids[0]
-    replica.units.communities = [community]
-    replica.units.grids = [
-        Grid(
-            code=grid.code,
-            name="华茂社区第3网格",
-            community=community.code,
-            street=grid.street,
-            polygon=SQUARE,
-            centre=grid.centre,
-        )
-    ]
-    replica.units_version = "v2"
+    with_one_grid(replica, "华茂社区", "华茂社区第3网格", "v2")
     assert replica.grid_short_forms() == {GRID: ("华茂第3网格", "华茂第3")}
-    replica.units.communities = [
-        Community(
-            code=community.code,
-            name="海口村",
-            street=community.street,
-            polygon=SQUARE,
-            centre=community.centre,
-        )
-    ]
-    replica.units.grids = [
-        Grid(
-            code=grid.code,
-            name="海口村第1网格",
-            community=community.code,
-            street=grid.street,
-            polygon=SQUARE,
-            centre=grid.centre,
-        )
-    ]
-    replica.units_version = "v3"  # a village keeps its 村
+    with_one_grid(replica, "海口村", "海口村第1网格", "v3")  # a village keeps its 村
     assert replica.grid_short_forms() == {GRID: ("海口村第1",)}

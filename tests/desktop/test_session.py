@@ -10,10 +10,10 @@ import pytest
 from desktop.replica import Changes, Replica, ReplicaError
 from desktop.session import Session
 from dispatch.server import DispatchServer
-from protocol.messages import Delta, Result, Welcome
+from protocol.messages import Delta, Result
 from tests.dispatch.conftest import LINGHU, point_in, start_server
 from tests.dispatch.test_server import report_args
-from tests.factories import make_event
+from tests.factories import make_event, make_welcome
 
 
 class Recorder:
@@ -221,17 +221,7 @@ async def test_a_delta_the_replica_cannot_apply_brings_a_fresh_snapshot(sqlite_s
 
 def test_a_replay_answering_a_hello_from_before_a_resync_is_refused() -> None:
     session = Session("ws://127.0.0.1:1", "t", on_message=lambda m: None)
-    welcome = Welcome(
-        id=1,
-        protocol=1,
-        user="大屏",
-        role="wall",
-        jurisdiction=[],
-        epoch="e1",
-        head=10,
-        resume="replay",
-        server_time=0.0,
-    )
+    welcome = make_welcome(epoch="e1", head=10, resume="replay")
     session.epoch, session.units_version = "e1", "v1"
     session._advance(welcome)  # the epoch it asked to resume: fine
     session.epoch, session.seq, session.units_version = None, 0, None  # what resync() leaves

@@ -22,9 +22,8 @@ from protocol.messages import (
     Resume,
     Snapshot,
     Units,
-    Welcome,
 )
-from tests.factories import make_alert, make_event
+from tests.factories import make_alert, make_event, make_welcome
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -98,17 +97,7 @@ def test_every_message_round_trips() -> None:
         categories=[],
     )
     server = [
-        Welcome(
-            id=1,
-            protocol=1,
-            user="u",
-            role="wall",
-            jurisdiction=[],
-            epoch="e",
-            head=5,
-            resume="none",
-            server_time=1.0,
-        ),
+        make_welcome(user="u", head=5, server_time=1.0),
         Units(version="v1", reference=reference),
         Snapshot(
             epoch="e",
