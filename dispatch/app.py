@@ -149,6 +149,8 @@ def district_units(district: District) -> list[tuple[str, str, str, str, bytes]]
                         standard=k.standard,
                         priority=k.priority,
                         limits=limits,
+                        basis=k.basis,
+                        department=k.department,
                     )
                 ),
             )

@@ -15,6 +15,7 @@ from shapely.geometry import Point, Polygon
 from dispatch.domain.calendar import CST, WorkingCalendar
 from dispatch.domain.categories import CameraKind
 from protocol.entities import (
+    Basis,
     Camera,
     Category,
     CategoryLimit,
@@ -129,12 +130,21 @@ class ReferenceData:
         centre = shape.representative_point()
         return round(centre.x, 6), round(centre.y, 6)
 
-    def deadline(self, start: float, limit: CategoryLimit) -> float:
-        """The moment a working-time limit starting at `start` runs out."""
+    def deadline(self, start: float, limit: CategoryLimit, basis: Basis = "working") -> float:
+        """The moment a limit starting at `start` runs out: in office hours of working days
+        (the calendar's), or in natural time, around the clock."""
+        if basis == "natural":
+            return start + limit.amount * (3600.0 if limit.unit == "hour" else 86400.0)
         moment = from_epoch(start)
         if limit.unit == "hour":
             return to_epoch(self.calendar.add_working_hours(moment, limit.amount))
         return to_epoch(self.calendar.add_working_days(moment, max(1, round(limit.amount))))
+
+    def elapsed(self, start: float, end: float, basis: Basis = "working") -> float:
+        """Seconds from `start` to `end` counted in `basis` (working seconds or natural)."""
+        if basis == "natural":
+            return end - start
+        return self.calendar.working_seconds_between(from_epoch(start), from_epoch(end))
 
     def view(self, streets: frozenset[str] | None) -> Reference:
         """The part of the reference a user with this jurisdiction may see."""

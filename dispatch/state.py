@@ -26,6 +26,7 @@ from protocol import commands as c
 from protocol.entities import (
     OPEN_STATUSES,
     Alert,
+    Basis,
     CategoryLimit,
     Decision,
     Duty,
@@ -50,6 +51,15 @@ _STAGE_OF_STATUS = {
     "handled": "verify",
     "verified": "verify",
 }
+
+
+# Urgent cases (特急, 紧急) run around the clock whatever their category's table says.
+URGENT_PRIORITY = 2
+
+
+def basis_of(category_basis: Basis, priority: int) -> Basis:
+    """How a case's limits run: natural time when urgent or when its category says so."""
+    return "natural" if priority <= URGENT_PRIORITY else category_basis
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +127,7 @@ class State:
         self.next_alert_id = 1
         self.day_counters: dict[str, int] = {}
         self.burst_keys: dict[tuple[str, str], int] = {}
-        self._intake_cache: dict[tuple[str, float], tuple[float, float]] = {}
+        self._intake_cache: dict[tuple[str, Basis, float], tuple[float, float]] = {}
         # Every change made, in order, until the writer takes it: an op that fails half-way
         # (a confirm whose report succeeded) can then be undone whole.
         self.journal: list[Change] = []
@@ -187,22 +197,22 @@ class State:
             raise WorkflowError("not_found", f"no alert {alert_id}")
         return alert
 
-    def _deadline(self, start: float, limit: CategoryLimit) -> float:
-        return self.reference.deadline(start, limit)
+    def _deadline(self, start: float, limit: CategoryLimit, basis: Basis) -> float:
+        return self.reference.deadline(start, limit, basis)
 
-    def _intake_deadlines(self, category: str, now: float) -> tuple[float, float]:
+    def _intake_deadlines(self, category: str, basis: Basis, now: float) -> tuple[float, float]:
         # A burst of reports in the same second shares its deadlines: computed once per
-        # (category, second), to the second, instead of four calendar walks per event.
+        # (category, basis, second), to the second, instead of four calendar walks per event.
         second = float(int(now))
-        key = (category, second)
+        key = (category, basis, second)
         cached = self._intake_cache.get(key)
         if cached is None:
             limits = self.reference.categories[category].limits
-            accept_by = self._deadline(second, limits["accept"])
+            accept_by = self._deadline(second, limits["accept"], basis)
             # The closure deadline: every stage's limit laid end to end from the report.
             due = accept_by
             for stage in ("dispatch", "handle", "verify"):
-                due = self._deadline(due, limits[stage])
+                due = self._deadline(due, limits[stage], basis)
             if len(self._intake_cache) > 4096:
                 self._intake_cache.clear()
             cached = self._intake_cache[key] = (accept_by, due)
@@ -215,7 +225,7 @@ class State:
             return None
         if status == "handling" and event.deadline is not None:
             return event.deadline  # the handling limit runs from dispatch, not from start
-        return self._deadline(now, stage)
+        return self._deadline(now, stage, event.basis)
 
     def _change(
         self, kind: EntityKind, before: Entity | None, after: Entity, action: str, actor: Actor
@@ -273,7 +283,9 @@ class State:
             raise WorkflowError("forbidden", "the location is outside your jurisdiction")
         event_id = self.next_event_id
         self.next_event_id += 1
-        accept_by, due = self._intake_deadlines(category.code, now)
+        priority = args.priority or category.priority
+        basis = basis_of(category.basis, priority)
+        accept_by, due = self._intake_deadlines(category.code, basis, now)
         event = Event(
             id=event_id,
             code=self._new_code(now),
@@ -288,7 +300,8 @@ class State:
             grid=grid.code,
             community=grid.community,
             street=grid.street,
-            priority=args.priority or category.priority,
+            priority=priority,
+            basis=basis,
             status="reported",
             level="grid",
             reported_at=now,
@@ -348,8 +361,8 @@ class State:
                 hours = CategoryLimit(amount=ext.hours, unit="hour")
                 after = replace(
                     after,
-                    deadline=self._deadline(before.deadline or now, hours),
-                    due_at=self._deadline(before.due_at or now, hours),
+                    deadline=self._deadline(before.deadline or now, hours, before.basis),
+                    due_at=self._deadline(before.due_at or now, hours, before.basis),
                     overdue=False,
                 )
         elif op == "escalate":
@@ -392,7 +405,7 @@ class State:
                     after, level=level_above(before.level), escalations=before.escalations + 1
                 )
             # The next level gets a fresh stage window before it escalates again.
-            after = replace(after, deadline=self._deadline(now, _ESCALATION_GRACE))
+            after = replace(after, deadline=self._deadline(now, _ESCALATION_GRACE, before.basis))
             changes.append(self._change("event", before, after, action, SYSTEM))
         return changes
 

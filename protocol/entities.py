@@ -24,6 +24,10 @@ Level = Literal["grid", "community", "street", "district"]
 Source = Literal["hotline", "patrol", "citizen", "camera", "sensor", "assigned"]
 AlertStatus = Literal["new", "confirmed", "dismissed"]
 Role = Literal["commander", "dispatcher", "street", "wall", "admin"]
+# How a category's time limits run: office hours of working days, or around the clock.
+Basis = Literal["working", "natural"]
+# The timed stages of the loop; "closure" is the whole case's deadline (due_at).
+Stage = Literal["accept", "dispatch", "handle", "verify", "closure"]
 
 STATUSES: tuple[Status, ...] = (
     "reported",
@@ -62,6 +66,31 @@ class Extension(_Wire):
     requested_by: str
     requested_at: float
     state: Literal["pending", "approved", "refused"] = "pending"
+
+
+class Hold(_Wire):
+    """A long-term hold (挂账): the case waits on something outside the centre's reach.
+
+    While it is approved the case's clocks stop: it is neither overdue nor due, and its
+    deadlines move on by the time it was held when it is released.
+    """
+
+    reason: str
+    requested_by: str
+    requested_at: float
+    review_at: float  # when the hold must be looked at again
+    state: Literal["pending", "approved", "refused", "released"] = "pending"
+    approved_by: str = ""
+    since: float | None = None  # when the approved hold began
+
+
+class Assist(_Wire):
+    """An assisting unit (协办单位) of a case led by its assignee (主办单位)."""
+
+    unit: str
+    acknowledged_at: float | None = None
+    reported_at: float | None = None
+    text: str = ""
 
 
 class Decision(_Wire):
@@ -109,12 +138,38 @@ class Event(_Wire, tag_field="kind", tag="event"):
     media: list[str] = []
     alert: int | None = None
     evaluation: int | None = None
+    # --- time limits as the standards count them -------------------------------------------
+    basis: Basis = "working"  # how this case's limits run (its category's, or natural if urgent)
+    calendar_guess: bool = False  # a deadline was computed on a year the calendar only guesses
+    missed: list[Stage] = []  # stages whose deadline passed before they were done (sticky)
+    accepted_at: float | None = None  # acceptance decided (accepted or rejected): 受理
+    first_dispatched_at: float | None = None  # the first dispatch (派遣), kept through rework
+    evaluated_at: float | None = None
+    handle_used: float = 0.0  # seconds from dispatch to handled, summed over rounds, in `basis`
+    # --- who did what: separation of duties ---------------------------------------------------
+    handled_by: str = ""
+    verified_by: str = ""
+    # --- the loop's other paths ---------------------------------------------------------------
+    extensions: int = 0  # extensions approved
+    hold: Hold | None = None
+    acknowledged_at: float | None = None  # the lead unit signed for it (签收)
+    assisting: list[Assist] = []
+    returned_by: list[str] = []  # units that sent it back as wrongly dispatched (退单), in order
+    reopened: int = 0  # times reopened after closure (二次派单)
+
+
+def on_hold(event: Event) -> bool:
+    """Whether the case's clocks are stopped by an approved hold (挂账)."""
+    return event.hold is not None and event.hold.state == "approved"
 
 
 def is_overdue(event: Event, now: float) -> bool:
-    """Open and late: a stage deadline was missed (flagged) or the closure deadline passed."""
-    return event.status in OPEN_STATUSES and (
-        event.overdue or (event.due_at is not None and event.due_at < now)
+    """Open, not on hold, and late: a stage deadline was missed (flagged) or the closure
+    deadline passed. The one definition of "late" for every screen and every KPI."""
+    return (
+        event.status in OPEN_STATUSES
+        and not on_hold(event)
+        and (event.overdue or (event.due_at is not None and event.due_at < now))
     )
 
 
@@ -159,7 +214,14 @@ class Duty(_Wire, tag_field="kind", tag="duty"):
 
 
 class Kpi(_Wire):
-    """Key figures for one scope (the district or one street), for today (local)."""
+    """Key figures of one scope (the district, a street, community, grid, department or
+    worker) over one period (today, this week, this month, each up to now).
+
+    Counts first, then the rates made of them (None when the denominator is 0). Every
+    definition, with its source, is in docs/kpis.md; `due` counts the cases closed in the
+    period plus those overdue now (late and still open), so `due - closed_on_time` is always
+    the cases closed late plus `overdue_now`.
+    """
 
     received: int = 0
     dispatched: int = 0
@@ -173,6 +235,25 @@ class Kpi(_Wire):
     avg_handling_minutes: float | None = None
     hourly: list[int] = []  # events received in each local hour of today so far
     hourly_yesterday: list[int] = []  # the same for yesterday's 24 hours
+    accepted: int = 0  # 受理 decided (accepted or rejected) in the period
+    accepted_on_time: int = 0
+    dispatched_on_time: int = 0  # first dispatches within the dispatch limit
+    handled: int = 0  # 处置 reported in the period
+    handle_due: int = 0  # 应处置: handled in the period plus handling overdue now
+    reworked: int = 0  # handled in the period after at least one failed verification
+    extended: int = 0  # cases in `due` with an approved extension
+    on_hold: int = 0  # on an approved hold (挂账) now
+    returned: int = 0  # sent back as wrongly dispatched (退单) in the period
+    reopened: int = 0  # reopened after closure in the period
+    evaluated: int = 0
+    satisfied: int = 0  # evaluations of 3 to 5 (满意 and 基本满意)
+    closure_rate: float | None = None
+    handling_rate: float | None = None
+    timely_accept_rate: float | None = None
+    timely_dispatch_rate: float | None = None
+    extension_rate: float | None = None
+    satisfaction_rate: float | None = None
+    score: float | None = None  # the ranking score (docs/kpis.md)
 
 
 class Street(_Wire):
@@ -244,6 +325,20 @@ class Category(_Wire):
     standard: str
     priority: int
     limits: dict[str, CategoryLimit]
+    basis: Basis = "working"  # how its limits run: office hours, or around the clock
+    department: str = ""  # the unit it usually goes to ("" = routed by content)
+
+
+class CalendarStatus(_Wire):
+    """What the working calendar knows: years from official notices, guessed years.
+
+    `missing` lists the years around now (this one and the next) that it has no official
+    data for; deadlines falling in them are computed on a guess and marked on the case.
+    """
+
+    official: list[int] = []
+    estimated: list[int] = []
+    missing: list[int] = []
 
 
 class Reference(_Wire):
@@ -259,3 +354,4 @@ class Reference(_Wire):
     cameras: list[Camera]
     categories: list[Category]
     detections: dict[str, str] = {}  # AI detection kind -> its name
+    calendar: CalendarStatus | None = None

@@ -93,6 +93,9 @@ class Snapshot(_Msg, tag="snapshot"):
     alerts: list[Alert]
     duty: Duty | None
     kpis: dict[str, Kpi]
+    kpis_week: dict[str, Kpi] = {}
+    kpis_month: dict[str, Kpi] = {}
+    kpis_catching_up: bool = False
 
 
 class Delta(_Msg, tag="delta"):
@@ -106,10 +109,18 @@ class Delta(_Msg, tag="delta"):
 
 
 class Kpis(_Msg, tag="kpis"):
-    """Fresh KPIs for the scopes this user sees ('district' and/or street codes)."""
+    """Fresh KPIs for the scopes this user sees ('district' and/or street codes).
+
+    `scopes` is today; `week` and `month` the same scopes for this week (from Monday) and
+    this month. While the backend is still catching up on the day after a start,
+    `catching_up` is true and the figures are partial: show that, not the numbers.
+    """
 
     at: float
     scopes: dict[str, Kpi]
+    week: dict[str, Kpi] = {}
+    month: dict[str, Kpi] = {}
+    catching_up: bool = False
 
 
 class Result(_Msg, tag="result"):

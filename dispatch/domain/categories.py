@@ -55,6 +55,8 @@ class Category(msgspec.Struct, frozen=True):
     # Extra to the design's field list, last and defaulted so positional use still works:
     # the unit a dispatcher normally sends this category to ("" = route by content).
     department: str = ""
+    # how its limits run: office hours of working days, or natural time around the clock.
+    basis: Literal["working", "natural"] = "working"
 
 
 class CameraKind(msgspec.Struct, frozen=True):
@@ -76,6 +78,7 @@ class _RawCategory(msgspec.Struct, frozen=True):
     limits: dict[str, str]
     standard: str
     department: str = ""
+    basis: Literal["working", "natural"] = "working"
 
 
 class _RawFile(msgspec.Struct, frozen=True):
@@ -140,6 +143,7 @@ def load_categories() -> tuple[Category, ...]:
                 weight=c.weight,
                 camera_kinds=kinds,
                 department=c.department,
+                basis=c.basis,
             )
         )
     return tuple(out)
