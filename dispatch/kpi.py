@@ -1,55 +1,63 @@
-"""KPIs for today (local day), for the district and for each street.
+"""KPIs by the standards' definitions, kept incrementally (docs/kpis.md has every formula).
 
-Definitions follow the local performance rules: on-time closure rate (按期结案率) = cases
-closed on time / cases due; rework rate (返工率) = reworked / handled.
+Every case contributes a small vector of counts to each period (today, this week, this
+month, each up to now) of each scope it belongs to (the district, its street, community
+and grid, the unit or worker it is assigned to). `KpiBook` keeps the sums: a changed case
+takes its old vector out and puts its new one in, so a busy second costs what changed in
+it, not a recount of the month. Two things change a vector without a delta: time passing a
+closure deadline (a heap of deadlines wakes those cases) and a new day, week or month (the
+sums are rebuilt from the kept records, once).
+
+`compute()` is the same arithmetic from scratch; tests hold the two equal.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import heapq
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
 
 from dispatch.reference import local
-from protocol.entities import OPEN_STATUSES, Event, Kpi, is_overdue
+from protocol.entities import OPEN_STATUSES, Event, Kpi, is_overdue, on_hold
 
 DISTRICT = "district"
+Period = Literal["today", "week", "month"]
+PERIODS: tuple[Period, ...] = ("today", "week", "month")
+ScopeKind = Literal["street", "community", "grid", "department", "worker"]
+SCOPE_KINDS: tuple[ScopeKind, ...] = ("street", "community", "grid", "department", "worker")
 
-
-@dataclass(slots=True)
-class _Tally:
-    received: int = 0
-    dispatched: int = 0
-    closed: int = 0
-    due: int = 0
-    closed_on_time: int = 0
-    reworked: int = 0
-    handled: int = 0
-    overdue_now: int = 0
-    open_now: int = 0
-    handling_seconds: float = 0.0
-    handling_count: int = 0
-    hourly: list[int] = field(default_factory=lambda: [0] * 24)
-
-    def kpi(self, yesterday: list[int]) -> Kpi:
-        last_hour = max((h for h, n in enumerate(self.hourly) if n), default=-1)
-        return Kpi(
-            received=self.received,
-            dispatched=self.dispatched,
-            closed=self.closed,
-            due=self.due,
-            closed_on_time=self.closed_on_time,
-            on_time_rate=round(self.closed_on_time / self.due, 4) if self.due else None,
-            rework_rate=round(self.reworked / self.handled, 4) if self.handled else None,
-            overdue_now=self.overdue_now,
-            open_now=self.open_now,
-            avg_handling_minutes=(
-                round(self.handling_seconds / self.handling_count / 60, 1)
-                if self.handling_count
-                else None
-            ),
-            hourly=self.hourly[: last_hour + 1],
-            hourly_yesterday=yesterday,
-        )
+# Positions in a contribution vector and a tally; names match Kpi's fields.
+(
+    RECEIVED,
+    ACCEPTED,
+    ACCEPTED_ON_TIME,
+    DISPATCHED,
+    DISPATCHED_ON_TIME,
+    HANDLED,
+    HANDLE_DUE,
+    REWORKED,
+    CLOSED,
+    CLOSED_ON_TIME,
+    DUE,
+    EXTENDED,
+    OVERDUE_NOW,
+    OPEN_NOW,
+    ON_HOLD,
+    RETURNED,
+    REOPENED,
+    EVALUATED,
+    SATISFIED,
+    HANDLE_SECONDS,
+) = range(20)
+_WIDTH = 20
+_CLOSED = frozenset({"closed", "evaluated"})
+_HANDLING = frozenset({"dispatched", "handling"})
+# A score of 3 (基本满意) or better counts as satisfied; 1-2 is 不满意.
+SATISFIED_SCORE = 3
+# Weights of the ranking score (docs/kpis.md §4).
+SCORE_WEIGHTS = (("on_time", 0.6), ("not_overdue", 0.2), ("no_rework", 0.1), ("satisfaction", 0.1))
 
 
 def day_start(now: float) -> float:
@@ -58,57 +66,314 @@ def day_start(now: float) -> float:
     return moment.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
-class Accumulator:
-    """Tallies events in slices, so a large day never stalls the event loop in one go."""
+def period_starts(now: float) -> tuple[float, float, float]:
+    """Local midnight of today, of this week's Monday and of this month's first day."""
+    midnight = local(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    monday = midnight - timedelta(days=midnight.weekday())
+    first = midnight.replace(day=1)
+    return midnight.timestamp(), monday.timestamp(), first.timestamp()
 
-    def __init__(self, now: float, yesterday: dict[str, list[int]] | None = None) -> None:
-        self.now = now
-        self.today = day_start(now)
-        self.tallies: dict[str, _Tally] = {DISTRICT: _Tally()}
-        self.yesterday = yesterday or {}
 
-    def add(self, events: Iterable[Event]) -> None:
-        """Count a slice of events."""
-        today, now, tallies = self.today, self.now, self.tallies
+def is_late(event: Event) -> bool:
+    """Whether a case missed any deadline on its way (lateness is never erased)."""
+    return bool(event.missed) or (
+        event.closed_at is not None and event.due_at is not None and event.closed_at > event.due_at
+    )
+
+
+def contribution(event: Event, start: float, overdue: bool) -> list[float]:
+    """What one case adds to one scope's tally of the period that began at `start`.
+
+    `overdue` is is_overdue(event, now), passed in so that taking the vector out later
+    subtracts exactly what was added.
+    """
+    v = [0.0] * _WIDTH
+    if event.reported_at >= start:
+        v[RECEIVED] = 1
+    if event.accepted_at is not None and event.accepted_at >= start:
+        v[ACCEPTED] = 1
+        if "accept" not in event.missed:
+            v[ACCEPTED_ON_TIME] = 1
+    if event.first_dispatched_at is not None and event.first_dispatched_at >= start:
+        v[DISPATCHED] = 1
+        if "dispatch" not in event.missed:
+            v[DISPATCHED_ON_TIME] = 1
+        if event.returned_by:
+            v[RETURNED] = 1
+    status = event.status
+    handled = event.handled_at is not None and event.handled_at >= start
+    if handled:
+        v[HANDLED] = 1
+        v[HANDLE_SECONDS] = event.handle_used
+        if event.rework_count:
+            v[REWORKED] = 1
+    handling_late = status in _HANDLING and "handle" in event.missed and not on_hold(event)
+    if handled or handling_late:
+        v[HANDLE_DUE] = 1
+    closed = status in _CLOSED and event.closed_at is not None and event.closed_at >= start
+    if closed:
+        v[CLOSED] = 1
+        if not is_late(event):
+            v[CLOSED_ON_TIME] = 1
+    if closed or overdue:
+        v[DUE] = 1
+        if event.extensions:
+            v[EXTENDED] = 1
+    if overdue:
+        v[OVERDUE_NOW] = 1
+    if status in OPEN_STATUSES:
+        v[OPEN_NOW] = 1
+        if on_hold(event):
+            v[ON_HOLD] = 1
+    if event.reopened and event.dispatched_at is not None and event.dispatched_at >= start:
+        v[REOPENED] = 1
+    if event.evaluated_at is not None and event.evaluated_at >= start:
+        v[EVALUATED] = 1
+        if (event.evaluation or 0) >= SATISFIED_SCORE:
+            v[SATISFIED] = 1
+    return v
+
+
+def _rate(part: float, whole: float) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def score(kpi: Kpi) -> float | None:
+    """The ranking score, 0-100: on-time closure, share not overdue, no rework, satisfaction.
+
+    A term with nothing to measure (nothing due, nothing handled...) drops out and the others
+    are weighed up, so a quiet street is neither helped nor hurt by what it did not have.
+    """
+    terms = {
+        "on_time": kpi.on_time_rate,
+        "not_overdue": 1 - kpi.overdue_now / kpi.open_now if kpi.open_now else None,
+        "no_rework": 1 - kpi.rework_rate if kpi.rework_rate is not None else None,
+        "satisfaction": kpi.satisfaction_rate,
+    }
+    total = weight = 0.0
+    for name, w in SCORE_WEIGHTS:
+        value = terms[name]
+        if value is not None:
+            total += w * value
+            weight += w
+    return round(100 * total / weight, 2) if weight else None
+
+
+def to_kpi(
+    t: list[float], hourly: list[int] | None = None, yesterday: list[int] | None = None
+) -> Kpi:
+    """A tally's counts with the rates made of them."""
+    handled = int(t[HANDLED])
+    kpi = Kpi(
+        received=int(t[RECEIVED]),
+        dispatched=int(t[DISPATCHED]),
+        closed=int(t[CLOSED]),
+        due=int(t[DUE]),
+        closed_on_time=int(t[CLOSED_ON_TIME]),
+        on_time_rate=_rate(t[CLOSED_ON_TIME], t[DUE]),
+        rework_rate=_rate(t[REWORKED], handled),
+        overdue_now=int(t[OVERDUE_NOW]),
+        open_now=int(t[OPEN_NOW]),
+        avg_handling_minutes=round(t[HANDLE_SECONDS] / handled / 60, 1) if handled else None,
+        hourly=hourly or [],
+        hourly_yesterday=yesterday or [],
+        accepted=int(t[ACCEPTED]),
+        accepted_on_time=int(t[ACCEPTED_ON_TIME]),
+        dispatched_on_time=int(t[DISPATCHED_ON_TIME]),
+        handled=handled,
+        handle_due=int(t[HANDLE_DUE]),
+        reworked=int(t[REWORKED]),
+        extended=int(t[EXTENDED]),
+        on_hold=int(t[ON_HOLD]),
+        returned=int(t[RETURNED]),
+        reopened=int(t[REOPENED]),
+        evaluated=int(t[EVALUATED]),
+        satisfied=int(t[SATISFIED]),
+        closure_rate=_rate(t[CLOSED], t[DUE]),
+        handling_rate=_rate(handled, t[HANDLE_DUE]),
+        timely_accept_rate=_rate(t[ACCEPTED_ON_TIME], t[ACCEPTED]),
+        timely_dispatch_rate=_rate(t[DISPATCHED_ON_TIME], t[DISPATCHED]),
+        extension_rate=_rate(t[EXTENDED], t[DUE]),
+        satisfaction_rate=_rate(t[SATISFIED], t[EVALUATED]),
+    )
+    kpi.score = score(kpi)
+    return kpi
+
+
+def scopes_of(event: Event, departments: Mapping[str, object] | frozenset[str]) -> tuple[str, ...]:
+    """The scopes a case counts in: district, street, community, grid, its unit or worker."""
+    scopes = [DISTRICT, event.street, f"community:{event.community}", f"grid:{event.grid}"]
+    if event.assignee:
+        kind = "department" if event.assignee in departments else "worker"
+        scopes.append(f"{kind}:{event.assignee}")
+    return tuple(scopes)
+
+
+def _unit_scope(unit: str, departments: Mapping[str, object] | frozenset[str]) -> str:
+    return f"{'department' if unit in departments else 'worker'}:{unit}"
+
+
+@dataclass(slots=True)
+class _Entry:
+    """What a case added to the tallies, to take out exactly that when it changes."""
+
+    event: Event
+    overdue: bool
+    scopes: tuple[str, ...]
+    returns: tuple[str, ...]  # unit scopes that sent it back, one per return
+
+
+class KpiBook:
+    """Tallies per (period, scope), kept up to date case by case."""
+
+    def __init__(self, now: float, departments: Mapping[str, object] | frozenset[str]) -> None:
+        self.departments = departments
+        self.starts = period_starts(now)
+        self.entries: dict[int, _Entry] = {}
+        self.tallies: tuple[dict[str, list[float]], ...] = ({}, {}, {})
+        self.hourly: dict[str, list[int]] = {DISTRICT: [0] * 24}
+        self.yesterday: dict[str, list[int]] = {}
+        self._pending: dict[int, Event] = {}
+        self._deadlines: list[tuple[float, int]] = []  # (due_at, id) of open cases
+
+    # ---- input -------------------------------------------------------------------------
+
+    def note(self, event: Event) -> None:
+        """Remember a changed case; it is counted at the next refresh (cheap on the hot path)."""
+        self._pending[event.id] = event
+
+    def load(self, events: Iterable[Event], now: float) -> None:
+        """Count cases loaded at start (the month's, and every open one)."""
         for event in events:
-            street = tallies.get(event.street)
-            if street is None:
-                street = tallies[event.street] = _Tally()
-            for tally in (tallies[DISTRICT], street):
-                if event.reported_at >= today:
-                    tally.received += 1
-                    tally.hourly[min(23, int((event.reported_at - today) // 3600))] += 1
-                if event.dispatched_at is not None and event.dispatched_at >= today:
-                    tally.dispatched += 1
-                closed_today = (
-                    event.closed_at is not None
-                    and event.closed_at >= today
-                    and (event.status in ("closed", "evaluated"))
-                )
-                came_due = event.due_at is not None and today <= event.due_at <= now
-                if closed_today or (came_due and event.status in OPEN_STATUSES):
-                    tally.due += 1
-                if closed_today:
-                    tally.closed += 1
-                    assert event.closed_at is not None
-                    if event.due_at is None or event.closed_at <= event.due_at:
-                        tally.closed_on_time += 1
-                    tally.handling_seconds += max(0.0, event.closed_at - event.reported_at)
-                    tally.handling_count += 1
-                if event.handled_at is not None and event.handled_at >= today:
-                    tally.handled += 1
-                    if event.rework_count:
-                        tally.reworked += 1
-                if event.status in OPEN_STATUSES:
-                    tally.open_now += 1
-                    if is_overdue(event, now):  # the rule the desktop colours by
-                        tally.overdue_now += 1
+            self._pending[event.id] = event
+        self.refresh(now)
 
-    def result(self) -> dict[str, Kpi]:
-        """KPIs keyed by 'district' and by street code."""
-        return {
-            scope: tally.kpi(self.yesterday.get(scope, [])) for scope, tally in self.tallies.items()
-        }
+    def refresh(self, now: float) -> None:
+        """Count what changed since the last refresh and what time has made late."""
+        starts = period_starts(now)
+        if starts != self.starts:
+            self._roll(starts, now)
+        pending, self._pending = self._pending, {}
+        deadlines = self._deadlines
+        while deadlines and deadlines[0][0] < now:
+            _, event_id = heapq.heappop(deadlines)
+            entry = self.entries.get(event_id)
+            if entry is not None and event_id not in pending:
+                pending[event_id] = entry.event
+        for event in pending.values():
+            self._put(event, now)
+
+    # ---- output ------------------------------------------------------------------------
+
+    def kpi(self, period: Period, scope: str) -> Kpi:
+        """The KPIs of one scope over one period (empty when it has no cases)."""
+        tally = self.tallies[PERIODS.index(period)].get(scope)
+        if tally is None:
+            return to_kpi([0.0] * _WIDTH)
+        if period == "today":
+            return to_kpi(tally, self._hours(scope), self.yesterday.get(scope, []))
+        return to_kpi(tally)
+
+    def scopes(self, period: Period, kind: ScopeKind | None = None) -> dict[str, Kpi]:
+        """Every scope of a kind ('district' and streets when None) over a period."""
+        out: dict[str, Kpi] = {}
+        for scope in self.tallies[PERIODS.index(period)]:
+            if kind is None:
+                if ":" in scope:
+                    continue
+                out[scope] = self.kpi(period, scope)
+            elif scope.startswith(f"{kind}:"):
+                out[scope.split(":", 1)[1]] = self.kpi(period, scope)
+        return out
+
+    # ---- bookkeeping ---------------------------------------------------------------------
+
+    def _hours(self, scope: str) -> list[int]:
+        hours = self.hourly.get(scope, [])
+        last = max((h for h, n in enumerate(hours) if n), default=-1)
+        return hours[: last + 1]
+
+    def _put(self, event: Event, now: float) -> None:
+        old = self.entries.get(event.id)
+        if old is not None:
+            self._add(old, -1)
+        if not self._relevant(event):
+            self.entries.pop(event.id, None)
+            return
+        overdue = is_overdue(event, now)
+        returns = tuple(_unit_scope(u, self.departments) for u in event.returned_by)
+        entry = _Entry(event, overdue, scopes_of(event, self.departments), returns)
+        self.entries[event.id] = entry
+        self._add(entry, 1)
+        due = event.due_at
+        if (
+            due is not None
+            and not overdue
+            and due >= now
+            and event.status in OPEN_STATUSES
+            and (old is None or old.event.due_at != due or old.overdue)
+        ):
+            heapq.heappush(self._deadlines, (due, event.id))
+
+    def _relevant(self, event: Event) -> bool:
+        """Whether a case still counts in some period: open, or touched since the earliest."""
+        return event.status in OPEN_STATUSES or event.updated_at >= min(self.starts)
+
+    def _add(self, entry: _Entry, sign: int) -> None:
+        event = entry.event
+        for index, start in enumerate(self.starts):
+            vector = contribution(event, start, entry.overdue)
+            nonzero = [(i, x * sign) for i, x in enumerate(vector) if x]
+            tallies = self.tallies[index]
+            for scope in entry.scopes:
+                tally = tallies.get(scope)
+                if tally is None:
+                    tally = tallies[scope] = [0.0] * _WIDTH
+                for i, x in nonzero:
+                    tally[i] += x
+            if vector[DISPATCHED] and entry.returns:
+                for scope in entry.returns:
+                    tally = tallies.get(scope)
+                    if tally is None:
+                        tally = tallies[scope] = [0.0] * _WIDTH
+                    tally[RETURNED] += sign
+        today = self.starts[0]
+        if event.reported_at >= today:
+            hour = min(23, int((event.reported_at - today) // 3600))
+            for scope in entry.scopes[:2]:  # district and street
+                hours = self.hourly.get(scope)
+                if hours is None:
+                    hours = self.hourly[scope] = [0] * 24
+                hours[hour] += sign
+
+    def _roll(self, starts: tuple[float, float, float], now: float) -> None:
+        """A new day (week, month): recount every kept case against the new periods."""
+        events = [entry.event for entry in self.entries.values()]
+        events.extend(e for e in self._pending.values() if e.id not in self.entries)
+        pending = self._pending
+        self.starts = starts
+        self.entries = {}
+        self.tallies = ({}, {}, {})
+        self.hourly = {DISTRICT: [0] * 24}
+        self._deadlines = []
+        latest = {e.id: e for e in events}
+        latest.update(pending)
+        self._pending = {}
+        for event in latest.values():
+            self._put(event, now)
+
+
+def compute(
+    events: Iterable[Event],
+    now: float,
+    yesterday: dict[str, list[int]] | None = None,
+    departments: frozenset[str] = frozenset(),
+) -> KpiBook:
+    """Every tally counted from scratch, in one go (the reference for the incremental book)."""
+    book = KpiBook(now, departments)
+    book.yesterday = yesterday or {}
+    book.load(events, now)
+    return book
 
 
 def hourly(rows: Iterable[tuple[str, float]], start: float) -> dict[str, list[int]]:
@@ -120,12 +385,3 @@ def hourly(rows: Iterable[tuple[str, float]], start: float) -> dict[str, list[in
             counts[DISTRICT][hour] += 1
             counts.setdefault(street, [0] * 24)[hour] += 1
     return counts
-
-
-def compute(
-    events: Iterable[Event], now: float, yesterday: dict[str, list[int]] | None = None
-) -> dict[str, Kpi]:
-    """KPIs keyed by 'district' and by street code, in one go."""
-    accumulator = Accumulator(now, yesterday)
-    accumulator.add(events)
-    return accumulator.result()

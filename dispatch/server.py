@@ -47,6 +47,7 @@ from protocol.messages import (
     Ping,
     Result,
     Snapshot,
+    Stats,
     Welcome,
 )
 from protocol.retention import KEEP_CLOSED_SECONDS, prune_settled
@@ -112,10 +113,9 @@ class Hub:
         self.ring: deque[tuple[int, str, bytes]] = deque(maxlen=limits.ring_size)  # framed
         self.clients: set[Client] = set()
         self._closing: set[asyncio.Task[None]] = set()
-        self.kpi_frames: dict[frozenset[str] | None, bytes] = {}
         self.kpi_dirty = True
-        self.latest_kpis: dict[str, Kpi] = {}
-        self.yesterday: dict[str, list[int]] = {}  # arrivals per hour, from the store
+        self.kpis = kpi.KpiBook(0.0, frozenset(reference.departments))
+        self.catching_up = False  # the simulator is replaying the day so far: KPIs are partial
         self.delivered = 0
 
     def load(self, events: Iterable[Event], alerts: Iterable[Alert], duty: Duty | None) -> None:
@@ -136,6 +136,7 @@ class Hub:
             entity = item.entity
             if isinstance(entity, Event):
                 self.events[entity.id] = entity
+                self.kpis.note(entity)
             elif isinstance(entity, Alert):
                 self.alerts[entity.id] = entity
             else:
@@ -219,12 +220,7 @@ class Hub:
         version, units = self.reference.units_frame(client.streets)
         events = [e for e in self.events.values() if sees(e.street)]
         alerts = [a for a in self.alerts.values() if sees(a.street)]
-        latest = (
-            self.latest_kpis
-            if self.latest_kpis
-            else kpi.compute(self.events.values(), now, self.yesterday)
-        )
-        kpis = self.kpis_for(client.streets, latest)
+        today, week, month = self.kpi_sets(client.streets)
         snapshot = _encode(
             Snapshot(
                 epoch=self.epoch,
@@ -234,7 +230,10 @@ class Hub:
                 events=events,
                 alerts=alerts,
                 duty=self.duty,
-                kpis=kpis,
+                kpis=today,
+                kpis_week=week,
+                kpis_month=month,
+                kpis_catching_up=self.catching_up,
             )
         )
         return [snapshot] if cached_units == version else [units, snapshot]
@@ -251,35 +250,59 @@ class Hub:
 
     # ---- KPIs ------------------------------------------------------------------------------
 
-    @staticmethod
-    def kpis_for(streets: frozenset[str] | None, all_kpis: dict[str, Kpi]) -> dict[str, Kpi]:
-        """The scopes a jurisdiction may see."""
-        if streets is None:
-            return all_kpis
-        return {scope: k for scope, k in all_kpis.items() if scope in streets}
+    def kpi_sets(
+        self, streets: frozenset[str] | None
+    ) -> tuple[dict[str, Kpi], dict[str, Kpi], dict[str, Kpi]]:
+        """Today's, this week's and this month's KPIs of the scopes a jurisdiction may see."""
+        sets = []
+        for period in kpi.PERIODS:
+            scopes = self.kpis.scopes(period)
+            if streets is not None:
+                scopes = {scope: k for scope, k in scopes.items() if scope in streets}
+            sets.append(scopes)
+        return sets[0], sets[1], sets[2]
 
-    async def refresh_kpis(self, now: float, slice_size: int = 2000) -> None:
-        """Recompute KPIs a slice at a time, yielding to deliveries between slices; push them."""
+    def refresh_kpis(self, now: float) -> None:
+        """Count what changed since the last push and send fresh KPIs to every client."""
         self.kpi_dirty = False
-        events = list(self.events.values())
-        accumulator = kpi.Accumulator(now, self.yesterday)
-        for start in range(0, len(events), slice_size):
-            accumulator.add(events[start : start + slice_size])
-            await asyncio.sleep(0)
-        self.push_kpis(now, accumulator.result())
-
-    def push_kpis(self, now: float, all_kpis: dict[str, Kpi]) -> None:
-        """Send fresh KPIs to every client, encoded once per jurisdiction."""
-        self.latest_kpis = all_kpis
+        self.kpis.refresh(now)
         frames: dict[frozenset[str] | None, bytes] = {}
         for client in list(self.clients):
             if client.catching_up:
                 continue
             frame = frames.get(client.streets)
             if frame is None:
-                frame = _encode(Kpis(at=now, scopes=self.kpis_for(client.streets, all_kpis)))
-                frames[client.streets] = frame
+                today, week, month = self.kpi_sets(client.streets)
+                frame = frames[client.streets] = _encode(
+                    Kpis(
+                        at=now,
+                        scopes=today,
+                        week=week,
+                        month=month,
+                        catching_up=self.catching_up,
+                    )
+                )
             self.write(client, [frame])
+
+    def stats(
+        self, streets: frozenset[str] | None, by: kpi.ScopeKind, period: kpi.Period
+    ) -> dict[str, Kpi]:
+        """Every scope of a kind over a period, as far as a jurisdiction may see it.
+
+        Units and workers serve the whole district, so their figures are district-wide:
+        only district-wide users get them.
+        """
+        rows = self.kpis.scopes(period, by)
+        if streets is None:
+            return rows
+        if by in ("department", "worker"):
+            raise PermissionError(f"{by} figures are district-wide; your jurisdiction is a street")
+        if by == "street":
+            return {code: k for code, k in rows.items() if code in streets}
+        units = self.reference.communities if by == "community" else self.reference.grids
+        return {
+            code: k for code, k in rows.items() if code in units and units[code].street in streets
+        }
 
     def prune(self, now: float) -> None:
         """Drop settled entities from the read model as the writer does from its state."""
@@ -346,6 +369,7 @@ class DispatchServer:
         self._auth_cache: dict[str, tuple[float, User | None]] = {}
         self.port = 0
         self.ticking = True  # the simulator pauses the clock's deadline checks while warming up
+        self.catching_up = False  # ... and marks the KPIs partial until it has caught up
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Claim the database, load state, start the writer and the listener; return the port."""
@@ -362,6 +386,7 @@ class DispatchServer:
         self.state.next_alert_id = next_alert
         self.hub = Hub(self.reference, epoch, head, trimmed, self.limits)
         self.hub.load(events, alerts, duty)
+        await self._load_kpis(events)
         self.writer = Writer(self.store, self.state, self.clock, loop, self.hub.deliver, head)
         self.writer.start()
         self._server = await serve(
@@ -419,6 +444,19 @@ class DispatchServer:
         finally:
             self.store.release()
 
+    async def _load_kpis(self, events: list[Event]) -> None:
+        """Count this month's cases (and this week's, when it began last month) from the store."""
+        assert self.hub is not None
+        now = self.clock.now()
+        earliest = min(kpi.period_starts(now))
+        if earliest < now - KEEP_CLOSED_SECONDS:
+            events = (await asyncio.to_thread(self.store.load_state, earliest))[0]
+        day = kpi.day_start(now)
+        rows = await asyncio.to_thread(self.store.arrivals, day - 86400, day)
+        self.hub.kpis = kpi.KpiBook(now, frozenset(self.reference.departments))
+        self.hub.kpis.yesterday = kpi.hourly(rows, day - 86400)
+        self.hub.kpis.load(events, now)
+
     def submit(self, request: Request) -> asyncio.Future[Answer]:
         """Queue a request to the writer (for the simulator and tests)."""
         assert self.writer is not None
@@ -428,30 +466,25 @@ class DispatchServer:
 
     async def _kpi_loop(self) -> None:
         assert self.hub is not None
-        last_day = 0.0
-        pause = self.limits.kpi_interval
+        last_day = kpi.day_start(self.clock.now())
         pushed = 0.0
         while True:
-            await asyncio.sleep(pause)
+            await asyncio.sleep(self.limits.kpi_interval)
             now = self.clock.now()
             day = kpi.day_start(now)
             started = time.perf_counter()
-            if (
-                self.hub.kpi_dirty
-                or day != last_day
-                or started - pushed >= self.limits.kpi_heartbeat
-            ):
-                pushed = started
-                if day != last_day:
-                    # Yesterday's curve comes from the store: its early closed events have
-                    # left memory by tonight.
-                    rows = await asyncio.to_thread(self.store.arrivals, day - 86400, day)
-                    self.hub.yesterday = kpi.hourly(rows, day - 86400)
-                await self.hub.refresh_kpis(now)
+            if day != last_day:
+                # Yesterday's curve comes from the store: its early closed events have
+                # left memory by tonight.
+                rows = await asyncio.to_thread(self.store.arrivals, day - 86400, day)
+                self.hub.kpis.yesterday = kpi.hourly(rows, day - 86400)
                 last_day = day
-                # A recount over a very large day must not eat the loop: keep it under ~5 %
-                # of the time by waiting longer between recounts as it grows.
-                pause = max(self.limits.kpi_interval, 20 * (time.perf_counter() - started))
+            if self.hub.catching_up != self.catching_up:
+                self.hub.catching_up = self.catching_up
+                self.hub.kpi_dirty = True
+            if self.hub.kpi_dirty or started - pushed >= self.limits.kpi_heartbeat:
+                pushed = started
+                self.hub.refresh_kpis(now)
 
     async def _clock_loop(self) -> None:
         assert self.writer is not None and self.hub is not None
@@ -703,6 +736,8 @@ class DispatchServer:
                 )
             elif isinstance(message, Command):
                 self._command(client, message)
+            elif isinstance(message, Stats):
+                self._stats(client, message)
             else:
                 self._reply_error(
                     client,
@@ -710,6 +745,16 @@ class DispatchServer:
                     ErrorCode.BAD_MESSAGE,
                     "hello is only allowed as the first message",
                 )
+
+    def _stats(self, client: Client, message: Stats) -> None:
+        assert self.hub is not None
+        try:
+            rows = self.hub.stats(client.streets, message.by, message.period)
+        except PermissionError as exc:
+            self._reply_error(client, message.id, ErrorCode.FORBIDDEN, str(exc))
+            return
+        data = {"by": message.by, "period": message.period, "rows": rows}
+        self.hub.write(client, [_encode(Result(id=message.id, data=data))])
 
     def _command(self, client: Client, message: Command) -> None:
         now = time.monotonic()

@@ -51,7 +51,16 @@ class Ping(_Msg, tag="ping"):
     id: int
 
 
-ClientMessage = Hello | Command | Ping
+class Stats(_Msg, tag="stats"):
+    """Ask for the KPIs of every scope of a kind over a period; answered by a `result`
+    whose data is {"by", "period", "rows": {code: Kpi}} (docs/kpis.md has the figures)."""
+
+    id: int
+    by: Literal["street", "community", "grid", "department", "worker"]
+    period: Literal["today", "week", "month"] = "today"
+
+
+ClientMessage = Hello | Command | Ping | Stats
 
 
 # ---- server -> client -----------------------------------------------------------------

@@ -1,0 +1,195 @@
+"""KPIs by the standard definitions: fixtures with answers worked out by hand (docs/kpis.md)."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+
+import pytest
+from msgspec.structs import replace
+
+from dispatch import kpi
+from dispatch.domain.calendar import CST
+from protocol.entities import Event, Extension, Hold
+from tests.factories import make_event
+
+LINGHU, DEKUAN = "340803004", "340803001"
+
+
+def at(day: int, hour: float) -> float:
+    """Epoch seconds of 2026-11-`day` at `hour` o'clock, China time."""
+    return datetime(2026, 11, day, tzinfo=CST).timestamp() + hour * 3600
+
+
+NOW = at(25, 10)  # Wednesday 25 November 2026, 10:00; the week began on Monday the 23rd
+
+
+def case(event_id: int, **fields: object) -> Event:
+    """A case in 菱湖街道 reported on the 19th, with the fields given."""
+    values: dict[str, object] = {"reported_at": at(19, 9), "updated_at": NOW - 60}
+    values.update(fields)
+    return make_event(event_id, **values)
+
+
+def closed(event_id: int, closed_at: float, due_at: float, **fields: object) -> Event:
+    """A closed case."""
+    return case(
+        event_id,
+        status="closed",
+        accepted_at=closed_at - 7200,
+        first_dispatched_at=closed_at - 5400,
+        closed_at=closed_at,
+        due_at=due_at,
+        updated_at=closed_at,
+        **fields,
+    )
+
+
+HOLD = Hold(reason="等待规划", requested_by="a", requested_at=at(21, 9), review_at=at(30, 9))
+CASES = [
+    # 1: overdue since the 20th and still in handling: the backlog counts as late.
+    case(1, status="handling", due_at=at(20, 17.5), missed=["handle", "closure"], overdue=True),
+    # 2: reported today 06:00, handled 07:00 (1 h), closed 08:00, due 09:00: on time.
+    closed(
+        2, at(25, 8), at(25, 9), reported_at=at(25, 6), handled_at=at(25, 7), handle_used=3600.0
+    ),
+    # 3: reported today 08:00, due 17:30 today, open and not late yet: not due.
+    case(3, status="accepted", reported_at=at(25, 8), accepted_at=at(25, 8.2), due_at=at(25, 17.5)),
+    # 4: due yesterday noon, closed today 09:00: closed late.
+    closed(4, at(25, 9), at(24, 12)),
+    # 5: closed on time on Monday: this week and this month only.
+    closed(5, at(23, 15), at(23, 17.5)),
+    # 6: closed on time on the 10th, in 德宽路: this month only, and not in 菱湖.
+    closed(6, at(10, 15), at(10, 17.5), street=DEKUAN, community="340803001001"),
+    # 7: on an approved hold, its deadline passed: neither due nor overdue.
+    case(7, status="dispatched", due_at=at(22, 17.5), hold=replace(HOLD, state="approved")),
+    # 8: extended before its deadline, then closed on time today.
+    closed(
+        8,
+        at(25, 9.5),
+        at(26, 17.5),
+        extensions=1,
+        extension=Extension(
+            hours=8, reason="r", requested_by="a", requested_at=at(24, 9), state="approved"
+        ),
+    ),
+    # 9: accepted late but closed before its closure deadline: a missed stage is lateness.
+    closed(9, at(25, 9.8), at(27, 17.5), missed=["accept"]),
+    # 10: reported today 07:30, handled 09:00 after one rework (2 h in all): not yet due.
+    case(
+        10,
+        status="handled",
+        reported_at=at(25, 7.5),
+        handled_at=at(25, 9),
+        handle_used=7200.0,
+        rework_count=1,
+        due_at=at(26, 12),
+    ),
+    # 11: closed yesterday on time, evaluated today 2 of 5 (不满意).
+    closed(11, at(24, 11), at(24, 17.5), evaluation=2, evaluated_at=at(25, 9.9)),
+]
+
+
+@pytest.fixture
+def book() -> kpi.KpiBook:
+    return kpi.compute(CASES, NOW)
+
+
+def test_today_by_hand(book: kpi.KpiBook) -> None:
+    k = book.kpi("today", "district")
+    assert (k.closed, k.closed_on_time, k.overdue_now, k.due) == (4, 2, 1, 5)
+    assert k.on_time_rate == 0.4 and k.closure_rate == 0.8
+    assert k.extended == 1 and k.extension_rate == 0.2
+    assert (k.open_now, k.on_hold) == (4, 1)
+    assert (k.handled, k.reworked, k.handle_due) == (2, 1, 3)
+    assert k.rework_rate == 0.5 and k.handling_rate == 0.6667
+    assert k.avg_handling_minutes == 90.0
+    assert (k.evaluated, k.satisfied, k.satisfaction_rate) == (1, 0, 0.0)
+    assert k.received == 3 and k.hourly == [0, 0, 0, 0, 0, 0, 1, 1, 1]
+    # 60 % on time, 20 % not overdue (3 of 4 open), 10 % no rework, 10 % satisfaction.
+    assert k.score == 44.0
+
+
+def test_the_numbers_beside_each_other_agree(book: kpi.KpiBook) -> None:
+    for period in kpi.PERIODS:
+        k = book.kpi(period, "district")
+        closed_late = k.closed - k.closed_on_time
+        assert k.due - k.closed_on_time == closed_late + k.overdue_now
+
+
+def test_week_and_month_by_hand(book: kpi.KpiBook) -> None:
+    week = book.kpi("week", "district")
+    assert (week.closed, week.closed_on_time, week.due) == (6, 4, 7)
+    month = book.kpi("month", "district")
+    assert (month.closed, month.closed_on_time, month.due) == (7, 5, 8)
+    assert month.on_time_rate == 0.625
+    assert book.kpi("month", LINGHU).due == 7 and book.kpi("month", DEKUAN).due == 1
+    assert book.kpi("today", DEKUAN).due == 0
+
+
+def test_scopes_of_every_kind() -> None:
+    events = [
+        case(1, assignee="CGJ", status="dispatched", first_dispatched_at=at(25, 8)),
+        case(2, assignee="张三", status="dispatched", first_dispatched_at=at(25, 8)),
+        case(
+            3,
+            assignee="CGJ",
+            status="dispatched",
+            first_dispatched_at=at(25, 8),
+            returned_by=["SWJ"],
+        ),
+    ]
+    book = kpi.compute(events, NOW, departments=frozenset({"CGJ", "SWJ"}))
+    assert book.scopes("today", "department")["CGJ"].dispatched == 2
+    assert book.scopes("today", "department")["CGJ"].returned == 1  # counted case by case
+    assert book.scopes("today", "department")["SWJ"].returned == 1  # and against who returned
+    assert book.scopes("today", "worker")["张三"].dispatched == 1
+    assert book.scopes("today", "grid")["340803004001001"].open_now == 3
+    assert book.scopes("today", "community")["340803004001"].open_now == 3
+    assert set(book.scopes("today")) == {"district", LINGHU}
+
+
+def test_time_passing_a_deadline_makes_a_case_due_and_late() -> None:
+    book = kpi.compute(CASES, NOW)
+    book.refresh(at(25, 18))  # case 3 was due at 17:30 and is still open
+    k = book.kpi("today", "district")
+    assert (k.overdue_now, k.due) == (2, 6)
+    assert k == kpi.compute(CASES, at(25, 18)).kpi("today", "district")
+
+
+def test_a_new_day_starts_today_afresh() -> None:
+    book = kpi.compute(CASES, NOW)
+    tomorrow = at(26, 1)
+    book.refresh(tomorrow)
+    assert book.kpi("today", "district").closed == 0
+    assert book.kpi("week", "district") == kpi.compute(CASES, tomorrow).kpi("week", "district")
+
+
+def test_a_new_month_forgets_what_is_settled() -> None:
+    book = kpi.compute(CASES, NOW)
+    december = datetime(2026, 12, 1, 1, tzinfo=CST).timestamp()
+    book.refresh(december)
+    assert book.kpi("month", "district").closed == 0
+    assert set(book.entries) == {1, 3, 7, 10}  # the open cases only
+
+
+def test_incremental_equals_recount_whatever_the_order() -> None:
+    rng = random.Random(7)
+    for _ in range(20):
+        book = kpi.KpiBook(NOW, frozenset())
+        timeline = list(CASES)
+        rng.shuffle(timeline)
+        seen: dict[int, Event] = {}
+        # Each case arrives first in an earlier shape, then as it is now.
+        for event in timeline:
+            early = replace(event, status="reported", closed_at=None, handled_at=None)
+            book.note(early)
+            if rng.random() < 0.5:
+                book.refresh(NOW)
+            book.note(event)
+            seen[event.id] = event
+        book.refresh(NOW)
+        fresh = kpi.compute(seen.values(), NOW)
+        for period in kpi.PERIODS:
+            for scope in ("district", LINGHU, DEKUAN):
+                assert book.kpi(period, scope) == fresh.kpi(period, scope), (period, scope)
