@@ -89,6 +89,8 @@ class Replica:
         self.alerts: dict[int, Alert] = {}
         self.duty: Duty | None = None
         self.kpis: dict[str, Kpi] = {}
+        # The backend is still catching up on the day after a start: the figures are partial.
+        self.kpis_partial = False
         self.kpis_at = 0.0  # the district clock when last heard
         self._monotonic = monotonic
         self._heard_at = 0.0  # monotonic time it was last heard
@@ -123,6 +125,7 @@ class Replica:
             return changes
         if isinstance(message, Kpis):
             self.kpis = dict(message.scopes)
+            self.kpis_partial = message.catching_up
             self._hear_clock(message.at)
             return Changes(kpis=True)
         if isinstance(message, Snapshot):
@@ -149,6 +152,7 @@ class Replica:
         self.alerts = {a.id: a for a in snapshot.alerts}
         self.duty = snapshot.duty
         self.kpis = dict(snapshot.kpis)
+        self.kpis_partial = snapshot.kpis_catching_up
         return Changes(
             reset=True,
             events=set(self.events),

@@ -47,7 +47,7 @@ from desktop.sound import Chime
 from desktop.theme import stylesheet
 from desktop.thumbnails import ThumbnailLoader
 from desktop.tour import Tour
-from protocol.entities import OPEN_STATUSES, Kpi, is_overdue
+from protocol.entities import OPEN_STATUSES, Kpi, Reference, is_overdue
 from protocol.messages import Delta, ServerMessage, Snapshot
 from widgets.alert_card import AlertCardDelegate, CardRoles
 from widgets.duty_panel import CaseView, DutyPanel, NoteView, PersonView
@@ -209,7 +209,7 @@ class WallWindow(QWidget):
         # ---- panels ------------------------------------------------------------------------
         self.kpi_panel = Panel(self.tr("今日指标"), self.kpis)
         self.trend_panel = Panel(self.tr("每小时受理量 · 今日与昨日"), self.trend)
-        self.ranking_panel = Panel(self.tr("街道按期结案率排名"), self.ranking)
+        self.ranking_panel = Panel(self.tr("街道综合得分排名"), self.ranking)
         self.map_panel = Panel(self.tr("网格态势"), self.map)
         self.map_legend = self._legend()
         self.map_panel.add_control(self.map_legend)
@@ -446,7 +446,8 @@ class WallWindow(QWidget):
             self.header.set_freshness(False, None)
             return
         last = max(self.last_data, status.last_data)
-        age = time.time() - last if last else None
+        # Partial figures are not fresh data, however recent: "loading" until they are whole.
+        age = time.time() - last if last and not self.replica.kpis_partial else None
         self.header.set_freshness(status.connected, age)
 
     def _district_now(self) -> float:
@@ -578,10 +579,17 @@ class WallWindow(QWidget):
     def _show_kpis(self) -> None:
         scope = self.focus_street or DISTRICT
         kpi = self.replica.kpis.get(scope) or Kpi()
-        self.kpis.show_tiles(kpi_tiles(kpi))
-        self.kpi_panel.title.setText(self.tr("今日指标 · %s") % self.street_name(self.focus_street))
+        partial = self.replica.kpis_partial
+        self.kpis.show_tiles(kpi_tiles(kpi, partial))
+        if partial:
+            self.kpi_panel.title.setText(self.tr("正在载入今日数据…"))
+        else:
+            self.kpi_panel.title.setText(
+                self.tr("今日指标 · %s") % self.street_name(self.focus_street)
+            )
         self.trend.show(list(kpi.hourly), list(kpi.hourly_yesterday))
-        self.ranking.show(self._ranking())
+        self.ranking.show([] if partial else self._ranking())
+        self.header.set_notice(calendar_notice(self.replica.units))
 
     def _ranking(self) -> list[RankRow]:
         units = self.replica.units
@@ -592,19 +600,20 @@ class WallWindow(QWidget):
             kpi = self.replica.kpis.get(street.code)
             if kpi is None:
                 continue
-            rate = kpi.on_time_rate
-            value = rate if rate is not None else 1.0
-            tone = "normal" if value >= 0.9 else ("warn" if value >= 0.8 else "alarm")
+            # The score (docs/kpis.md §4) weighs on-time closure, overdue now, rework and
+            # satisfaction; a street with nothing to measure yet shows a dash.
+            score = kpi.score
+            value = score if score is not None else 100.0
+            tone = "normal" if value >= 90 else ("warn" if value >= 80 else "alarm")
             row = RankRow(
                 key=street.code,
                 name=street.name,
-                value=value * 100,
-                text=(f"{value * 100:.1f}%" if rate is not None else "—")
+                value=value,
+                text=(self.tr("%s 分") % f"{value:.1f}" if score is not None else "—")
                 + self.tr(" · 超期 %s") % kpi.overdue_now,
                 tone=tone,
             )
-            # Level on the rate (every street on time, as most mornings): fewer overdue first.
-            ranked.append((-row.value, kpi.overdue_now, street.name, row))
+            ranked.append((-value, kpi.overdue_now, street.name, row))
         ranked.sort(key=lambda r: r[:3])
         return [row for *_, row in ranked]
 
@@ -817,8 +826,24 @@ class WallWindow(QWidget):
         super().closeEvent(event)
 
 
-def kpi_tiles(kpi: Kpi) -> dict[str, Tile]:
-    """The six KPI tiles for a scope, in the installed language."""
+def calendar_notice(units: Reference | None) -> str:
+    """A warning when the working calendar lacks official data for this year or the next."""
+    status = units.calendar if units is not None else None
+    if status is None or not status.missing:
+        return ""
+    year = status.missing[0]
+    if year in status.estimated:
+        return (
+            QCoreApplication.translate("WallWindow", "工作日历缺%s年官方数据，期限按估算推算")
+            % year
+        )
+    return QCoreApplication.translate("WallWindow", "工作日历缺%s年数据，期限按周末推算") % year
+
+
+def kpi_tiles(kpi: Kpi, partial: bool = False) -> dict[str, Tile]:
+    """The six KPI tiles for a scope, in the installed language; dots while partial."""
+    if partial:
+        return {key: Tile(tile.label, "…") for key, tile in kpi_tiles(Kpi()).items()}
     rate = kpi.on_time_rate
     if rate is None:
         on_time = Tile(QCoreApplication.translate("WallWindow", "按期结案率"), "—")

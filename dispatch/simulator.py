@@ -182,6 +182,7 @@ class Simulator:
         self.at(start + 30 * MINUTE, self._supervision_round)
         if warm_up:
             self.server.ticking = False
+            self.server.catching_up = True
             self.at(start + 5 * MINUTE, self._tick)
         processed = 0
         while True:
@@ -199,6 +200,7 @@ class Simulator:
                     continue
                 self.warmed_up = True
                 self.server.ticking = True
+                self.server.catching_up = False
                 log.info("simulator caught up with the clock after %d actions", processed)
             delay = clock.real_delay(self._heap[0].at - now) if self._heap else 1.0
             await asyncio.sleep(min(delay, 1.0))

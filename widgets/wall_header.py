@@ -35,6 +35,10 @@ class WallHeader(QFrame):
         self.scope = QLabel("")
         self.scope.setObjectName("headerScope")
         self.scope.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.notice = QLabel("")
+        self.notice.setObjectName("headerNotice")
+        self.notice.setStyleSheet(f"color: {_STALE};")
+        self.notice.hide()
         self.freshness = QLabel("")
         self.freshness.setObjectName("headerFreshness")
         self._colour = ""
@@ -47,6 +51,7 @@ class WallHeader(QFrame):
         self.mute.toggled.connect(self._muted)
         layout.addWidget(self.title, 3)
         layout.addWidget(self.scope, 3)
+        layout.addWidget(self.notice, 0, Qt.AlignmentFlag.AlignRight)
         layout.addWidget(self.freshness, 2, Qt.AlignmentFlag.AlignRight)
         layout.addWidget(self.clock, 2, Qt.AlignmentFlag.AlignRight)
         layout.addWidget(self.mute, 0, Qt.AlignmentFlag.AlignRight)
@@ -72,6 +77,12 @@ class WallHeader(QFrame):
     def set_scope(self, text: str) -> None:
         """What the wall focuses on now (the district, or a street on tour)."""
         self.scope.setText(text)
+
+    def set_notice(self, text: str) -> None:
+        """A standing warning in amber (e.g. the calendar lacks a year); empty hides it."""
+        if text != self.notice.text():
+            self.notice.setText(text)
+            self.notice.setVisible(bool(text))
 
     def set_freshness(self, connected: bool, age: float | None) -> None:
         """The age of the last update, coloured: green, amber after 10 s, red when down."""

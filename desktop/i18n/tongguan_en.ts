@@ -147,22 +147,22 @@
 <context>
     <name>OutageBanner</name>
     <message>
-        <location filename="../../widgets/wall_header.py" line="109"/>
+        <location filename="../../widgets/wall_header.py" line="120"/>
         <source>连接中断，数据截至 %s</source>
         <translation>Connection lost. Data as of %s</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="111"/>
+        <location filename="../../widgets/wall_header.py" line="122"/>
         <source>尚未连接到调度服务，暂无数据</source>
         <translation>Not connected to the dispatch service yet. No data</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="113"/>
+        <location filename="../../widgets/wall_header.py" line="124"/>
         <source>&#x3000;·&#x3000;正在第 %s 次重连</source>
         <translation>  ·  Reconnecting, attempt %s</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="115"/>
+        <location filename="../../widgets/wall_header.py" line="126"/>
         <source>（%s）</source>
         <translation> (%s)</translation>
     </message>
@@ -178,127 +178,127 @@
 <context>
     <name>Texts</name>
     <message>
-        <location filename="../models.py" line="383"/>
+        <location filename="../models.py" line="400"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../models.py" line="384"/>
+        <location filename="../models.py" line="401"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../models.py" line="385"/>
+        <location filename="../models.py" line="402"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../models.py" line="386"/>
+        <location filename="../models.py" line="403"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../models.py" line="390"/>
+        <location filename="../models.py" line="407"/>
         <source>12345</source>
         <translation>12345</translation>
     </message>
     <message>
-        <location filename="../models.py" line="391"/>
+        <location filename="../models.py" line="408"/>
         <source>巡查</source>
         <translation>Patrol</translation>
     </message>
     <message>
-        <location filename="../models.py" line="392"/>
+        <location filename="../models.py" line="409"/>
         <source>随手拍</source>
         <translation>Photo</translation>
     </message>
     <message>
-        <location filename="../models.py" line="393"/>
+        <location filename="../models.py" line="410"/>
         <source>视频</source>
         <translation>Camera</translation>
     </message>
     <message>
-        <location filename="../models.py" line="394"/>
+        <location filename="../models.py" line="411"/>
         <source>感知</source>
         <translation>Sensor</translation>
     </message>
     <message>
-        <location filename="../models.py" line="395"/>
+        <location filename="../models.py" line="412"/>
         <source>交办</source>
         <translation>Assigned</translation>
     </message>
     <message>
-        <location filename="../models.py" line="398"/>
+        <location filename="../models.py" line="415"/>
         <source>待受理</source>
         <translation>To accept</translation>
     </message>
     <message>
-        <location filename="../models.py" line="399"/>
+        <location filename="../models.py" line="416"/>
         <source>已受理</source>
         <translation>Accepted</translation>
     </message>
     <message>
-        <location filename="../models.py" line="400"/>
+        <location filename="../models.py" line="417"/>
         <source>不予受理</source>
         <translation>Rejected</translation>
     </message>
     <message>
-        <location filename="../models.py" line="401"/>
+        <location filename="../models.py" line="418"/>
         <source>已派遣</source>
         <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../models.py" line="402"/>
+        <location filename="../models.py" line="419"/>
         <source>处置中</source>
         <translation>Handling</translation>
     </message>
     <message>
-        <location filename="../models.py" line="403"/>
+        <location filename="../models.py" line="420"/>
         <source>已处置</source>
         <translation>Handled</translation>
     </message>
     <message>
-        <location filename="../models.py" line="404"/>
+        <location filename="../models.py" line="421"/>
         <source>已核查</source>
         <translation>Verified</translation>
     </message>
     <message>
-        <location filename="../models.py" line="405"/>
+        <location filename="../models.py" line="422"/>
         <source>已结案</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../models.py" line="406"/>
+        <location filename="../models.py" line="423"/>
         <source>已评价</source>
         <translation>Rated</translation>
     </message>
     <message>
-        <location filename="../models.py" line="409"/>
+        <location filename="../models.py" line="426"/>
         <source>网格</source>
         <translation>Grid</translation>
     </message>
     <message>
-        <location filename="../models.py" line="410"/>
+        <location filename="../models.py" line="427"/>
         <source>社区</source>
         <translation>Community</translation>
     </message>
     <message>
-        <location filename="../models.py" line="411"/>
+        <location filename="../models.py" line="428"/>
         <source>街道</source>
         <translation>Street</translation>
     </message>
     <message>
-        <location filename="../models.py" line="412"/>
+        <location filename="../models.py" line="429"/>
         <source>区级</source>
         <translation>District</translation>
     </message>
     <message>
-        <location filename="../models.py" line="430"/>
+        <location filename="../models.py" line="447"/>
         <source>%1天%2时</source>
         <translation>%1d %2h</translation>
     </message>
     <message>
-        <location filename="../models.py" line="434"/>
+        <location filename="../models.py" line="451"/>
         <source>超 %s</source>
         <translation>−%s</translation>
     </message>
@@ -306,37 +306,37 @@
 <context>
     <name>WallHeader</name>
     <message>
-        <location filename="../../widgets/wall_header.py" line="64"/>
+        <location filename="../../widgets/wall_header.py" line="69"/>
         <source>静音</source>
         <translation>Muted</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="64"/>
+        <location filename="../../widgets/wall_header.py" line="69"/>
         <source>声音</source>
         <translation>Sound</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="65"/>
+        <location filename="../../widgets/wall_header.py" line="70"/>
         <source>新特急事件提示音（M 键切换）</source>
         <translation>Chime for new critical cases (M toggles)</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="79"/>
+        <location filename="../../widgets/wall_header.py" line="90"/>
         <source>连接中断</source>
         <translation>Disconnected</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="81"/>
+        <location filename="../../widgets/wall_header.py" line="92"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="85"/>
+        <location filename="../../widgets/wall_header.py" line="96"/>
         <source>数据 %s 秒前</source>
         <translation>Data %s s ago</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="87"/>
+        <location filename="../../widgets/wall_header.py" line="98"/>
         <source>数据 %s 分钟前</source>
         <translation>Data %s min ago</translation>
     </message>
@@ -344,240 +344,260 @@
 <context>
     <name>WallWindow</name>
     <message>
-        <location filename="../app.py" line="190"/>
+        <location filename="../app.py" line="199"/>
         <source>正在启动内置调度服务（首次启动需载入全区数据）…</source>
         <translation>Starting the built-in dispatch service (the first start loads the whole district)…</translation>
     </message>
     <message>
-        <location filename="../app.py" line="200"/>
+        <location filename="../app.py" line="209"/>
         <source>内置调度服务启动失败：%s</source>
         <translation>The built-in dispatch service failed to start: %s</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="63"/>
+        <location filename="../wall.py" line="73"/>
         <source>全部在办</source>
         <translation>All open</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="64"/>
+        <location filename="../wall.py" line="74"/>
         <source>待受理</source>
         <translation>To accept</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="65"/>
+        <location filename="../wall.py" line="75"/>
         <source>处置中</source>
         <translation>Handling</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="66"/>
+        <location filename="../wall.py" line="76"/>
         <source>待核查</source>
         <translation>To verify</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="86"/>
+        <location filename="../wall.py" line="97"/>
         <source>通观 · 智慧联动指挥大屏</source>
         <translation>Tongguan · Smart Linkage Command Wall</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="111"/>
+        <location filename="../wall.py" line="122"/>
         <source>大观区智慧联动中心 · 一网统管</source>
         <translation>Daguan District Smart Linkage Centre · Unified Governance</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="152"/>
+        <location filename="../wall.py" line="171"/>
         <source>全部街道</source>
         <translation>All streets</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="181"/>
+        <location filename="../wall.py" line="202"/>
         <source>暂无待处理告警</source>
         <translation>No pending alerts</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="189"/>
+        <location filename="../wall.py" line="210"/>
         <source>今日指标</source>
         <translation>Today&apos;s KPIs</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="190"/>
+        <location filename="../wall.py" line="211"/>
         <source>每小时受理量 · 今日与昨日</source>
         <translation>Cases per hour · today and yesterday</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="191"/>
-        <source>街道按期结案率排名</source>
-        <translation>Streets by on-time closure rate</translation>
+        <location filename="../wall.py" line="212"/>
+        <source>街道综合得分排名</source>
+        <translation>Streets by overall score</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="192"/>
+        <location filename="../wall.py" line="213"/>
         <source>网格态势</source>
         <translation>Grid overview</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="195"/>
+        <location filename="../wall.py" line="216"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="196"/>
+        <location filename="../wall.py" line="217"/>
         <source>事件队列</source>
         <translation>Case queue</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="199"/>
+        <location filename="../wall.py" line="220"/>
         <source>视频告警</source>
         <translation>Camera alerts</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="279"/>
+        <location filename="../wall.py" line="370"/>
         <source>%s 件</source>
         <translation>%s cases</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="281"/>
+        <location filename="../wall.py" line="372"/>
         <source>%s 条待处理</source>
         <translation>%s pending</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="312"/>
+        <location filename="../wall.py" line="407"/>
         <source>调度服务拒绝了本终端，请联系管理员</source>
         <translation>The dispatch service refused this terminal. Contact the administrator</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="314"/>
+        <location filename="../wall.py" line="409"/>
         <source>调度服务未响应</source>
         <translation>The dispatch service is not responding</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="316"/>
+        <location filename="../wall.py" line="411"/>
         <source>连接超时</source>
         <translation>Connection timed out</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="318"/>
+        <location filename="../wall.py" line="413"/>
         <source>连接被关闭</source>
         <translation>Connection closed</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="319"/>
+        <location filename="../wall.py" line="414"/>
         <source>网络异常</source>
         <translation>Network error</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="372"/>
+        <location filename="../wall.py" line="471"/>
         <source>%s智慧联动中心 · 一网统管</source>
         <translation>%s Smart Linkage Centre · Unified Governance</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="381"/>
+        <location filename="../wall.py" line="480"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="441"/>
+        <location filename="../wall.py" line="540"/>
         <source>新特急事件</source>
         <translation>new critical case</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="441"/>
+        <location filename="../wall.py" line="540"/>
         <source>操作中</source>
         <translation>operator active</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="443"/>
+        <location filename="../wall.py" line="542"/>
         <source>（轮巡暂停：%s）</source>
         <translation> (tour paused: %s)</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="445"/>
+        <location filename="../wall.py" line="544"/>
         <source>（轮巡）</source>
         <translation> (on tour)</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="484"/>
+        <location filename="../wall.py" line="585"/>
+        <source>正在载入今日数据…</source>
+        <translation>Loading today&apos;s figures…</translation>
+    </message>
+    <message>
+        <location filename="../wall.py" line="588"/>
         <source>今日指标 · %s</source>
         <translation>Today&apos;s KPIs · %s</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="506"/>
+        <location filename="../wall.py" line="612"/>
+        <source>%s 分</source>
+        <translation>%s pts</translation>
+    </message>
+    <message>
+        <location filename="../wall.py" line="613"/>
         <source> · 超期 %s</source>
         <translation> · %s overdue</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="606"/>
+        <location filename="../wall.py" line="700"/>
         <source>网格员 %s  %s</source>
         <translation>Grid worker %s  %s</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="608"/>
+        <location filename="../wall.py" line="702"/>
         <source>网格长 %s</source>
         <translation>Grid leader %s</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="646"/>
+        <location filename="../wall.py" line="744"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="647"/>
+        <location filename="../wall.py" line="745"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="648"/>
+        <location filename="../wall.py" line="746"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="649"/>
+        <location filename="../wall.py" line="747"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="650"/>
+        <location filename="../wall.py" line="748"/>
         <source>网格有超期</source>
         <translation>Overdue in grid</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="734"/>
-        <location filename="../wall.py" line="738"/>
+        <location filename="../wall.py" line="837"/>
+        <source>工作日历缺%s年官方数据，期限按估算推算</source>
+        <translation>No official working calendar for %s: deadlines use an estimate</translation>
+    </message>
+    <message>
+        <location filename="../wall.py" line="840"/>
+        <source>工作日历缺%s年数据，期限按周末推算</source>
+        <translation>No working calendar for %s: deadlines count weekends only</translation>
+    </message>
+    <message>
+        <location filename="../wall.py" line="849"/>
+        <location filename="../wall.py" line="853"/>
         <source>按期结案率</source>
         <translation>On-time closure</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="742"/>
-        <location filename="../wall.py" line="745"/>
-        <location filename="../wall.py" line="750"/>
+        <location filename="../wall.py" line="857"/>
+        <location filename="../wall.py" line="860"/>
+        <location filename="../wall.py" line="865"/>
         <source>平均处置时长</source>
         <translation>Avg. handling time</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="746"/>
+        <location filename="../wall.py" line="861"/>
         <source>%s 分钟</source>
         <translation>%s min</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="751"/>
+        <location filename="../wall.py" line="866"/>
         <source>%s 小时</source>
         <translation>%s h</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="754"/>
+        <location filename="../wall.py" line="869"/>
         <source>今日受理</source>
         <translation>Received today</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="756"/>
+        <location filename="../wall.py" line="871"/>
         <source>今日派遣</source>
         <translation>Dispatched today</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="759"/>
+        <location filename="../wall.py" line="874"/>
         <source>今日结案</source>
         <translation>Closed today</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="765"/>
+        <location filename="../wall.py" line="880"/>
         <source>当前超期</source>
         <translation>Overdue now</translation>
     </message>
