@@ -1,0 +1,85 @@
+"""KPIs over the wire: week and month, the stats request, the catching-up flag, a restart."""
+
+from __future__ import annotations
+
+from protocol.codec import encode
+from protocol.codes import ErrorCode
+from protocol.messages import Error, Kpis, Result, Stats
+from tests.dispatch.conftest import LINGHU, Running, start_server
+from tests.dispatch.test_server import handshake, report_args
+
+
+async def ask(client, by: str, period: str = "today") -> Result | Error:  # type: ignore[no-untyped-def]
+    request_id = next(client.ids)
+    await client.ws.send(encode(Stats(id=request_id, by=by, period=period)).decode())  # type: ignore[arg-type]
+    reply = await client.until(lambda m: isinstance(m, (Result, Error)) and m.id == request_id)
+    assert isinstance(reply, (Result, Error))
+    return reply
+
+
+async def test_kpis_carry_week_and_month(running_sqlite: Running) -> None:
+    c = await running_sqlite.client("commander")
+    await handshake(c)
+    await c.command("report", report_args(running_sqlite))
+    k = await c.until(lambda m: isinstance(m, Kpis) and m.scopes.get("district") is not None)
+    assert isinstance(k, Kpis)
+    assert k.week["district"].received >= k.scopes["district"].received >= 1
+    assert k.month["district"].received >= k.week["district"].received
+    assert not k.catching_up
+    await c.ws.close()
+
+
+async def test_stats_by_every_kind_within_the_jurisdiction(running_sqlite: Running) -> None:
+    c = await running_sqlite.client("commander")
+    await handshake(c)
+    ok = await c.command("report", report_args(running_sqlite))
+    assert isinstance(ok, Result)
+    await c.until(lambda m: isinstance(m, Kpis) and m.scopes.get("district") is not None)
+    grid = running_sqlite.server.state.events[ok.data["event"]].grid
+    reply = await ask(c, "grid", "month")
+    assert isinstance(reply, Result) and reply.data["rows"][grid]["received"] == 1
+    assert isinstance(await ask(c, "department"), Result)
+    street_user = await running_sqlite.client("dekuan")
+    await handshake(street_user)
+    theirs = await ask(street_user, "grid")
+    assert isinstance(theirs, Result) and grid not in theirs.data["rows"]  # 菱湖's grid
+    refused = await ask(street_user, "department")
+    assert isinstance(refused, Error) and refused.code == ErrorCode.FORBIDDEN
+    # A bad request is answered and the connection stays up.
+    await street_user.ws.send('{"type": "stats", "id": 99, "by": "planet"}')
+    bad = await street_user.until(lambda m: isinstance(m, Error))
+    assert isinstance(bad, Error) and bad.code == ErrorCode.BAD_MESSAGE
+    assert isinstance(await ask(street_user, "street"), Result)
+    await c.ws.close()
+    await street_user.ws.close()
+
+
+async def test_catching_up_is_announced_then_cleared(running_sqlite: Running) -> None:
+    running_sqlite.server.catching_up = True
+    c = await running_sqlite.client("wall")
+    await handshake(c)
+    partial = await c.until(lambda m: isinstance(m, Kpis) and m.catching_up)
+    assert isinstance(partial, Kpis)
+    running_sqlite.server.catching_up = False
+    whole = await c.until(lambda m: isinstance(m, Kpis) and not m.catching_up)
+    assert isinstance(whole, Kpis)
+    await c.ws.close()
+
+
+async def test_a_restart_counts_the_month_again(sqlite_store) -> None:
+    run = await start_server(sqlite_store)
+    c = await run.client("commander")
+    await handshake(c)
+    for _ in range(3):
+        await c.command("report", report_args(run))
+    await c.ws.close()
+    await run.server.stop()
+    from dispatch.server import DispatchServer
+
+    again = DispatchServer(sqlite_store, run.server.reference)
+    await again.start("127.0.0.1", 0)
+    try:
+        assert again.hub is not None
+        assert again.hub.kpis.kpi("month", LINGHU).received == 3
+    finally:
+        await again.stop()
