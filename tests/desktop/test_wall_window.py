@@ -11,8 +11,8 @@ from desktop.district_time import clock_text
 from desktop.link import Inbox
 from desktop.replica import Changes, Replica
 from desktop.session import Status
-from desktop.wall import WallWindow, kpi_tiles
-from protocol.entities import OPEN_STATUSES, Kpi, Reference, Street
+from desktop.wall import WallWindow, calendar_notice, kpi_tiles
+from protocol.entities import OPEN_STATUSES, CalendarStatus, Kpi, Reference, Street
 from protocol.messages import Delta, Kpis, Snapshot, Units
 from tests.desktop.test_replica_stream import messages as recorded_stream
 from tests.factories import make_event
@@ -190,7 +190,7 @@ def test_an_urgent_case_reported_after_a_snapshot_in_the_same_frame_rings(qtbot)
     assert wall.chime.played == 1
 
 
-def test_streets_level_on_time_rank_by_fewer_overdue(qtbot) -> None:
+def test_streets_rank_by_score_then_fewer_overdue(qtbot) -> None:
     square = [[[117.0, 30.5], [117.01, 30.5], [117.01, 30.51], [117.0, 30.5]]]
     wall = window(qtbot)
     names = {"340803001": "菱湖街道", "340803002": "德宽路街道", "340803003": "海口镇"}
@@ -209,11 +209,46 @@ def test_streets_level_on_time_rank_by_fewer_overdue(qtbot) -> None:
         categories=[],
     )
     wall.replica.kpis = {
-        "340803001": Kpi(on_time_rate=1.0, overdue_now=5),
-        "340803002": Kpi(on_time_rate=1.0, overdue_now=1),
-        "340803003": Kpi(on_time_rate=0.9, overdue_now=0),
+        "340803001": Kpi(on_time_rate=1.0, overdue_now=5, score=96.0),
+        "340803002": Kpi(on_time_rate=1.0, overdue_now=1, score=96.0),
+        "340803003": Kpi(on_time_rate=0.9, overdue_now=0, score=94.0),
     }
-    assert [r.name for r in wall._ranking()] == ["德宽路街道", "菱湖街道", "海口镇"]
+    rows = wall._ranking()
+    assert [r.name for r in rows] == ["德宽路街道", "菱湖街道", "海口镇"]
+    assert rows[0].text == "96.0 分 · 超期 1"
+
+
+def test_partial_kpis_say_loading_instead_of_numbers(qtbot) -> None:
+    wall = window(qtbot)
+    wall.replica.kpis = {"district": Kpi(received=12, on_time_rate=0.01, overdue_now=741)}
+    wall.replica.kpis_partial = True
+    wall._show_kpis()
+    assert wall.kpi_panel.title.text() == "正在载入今日数据…"
+    assert all(tile.value == "…" for tile in kpi_tiles(Kpi(), partial=True).values())
+    wall.replica.kpis_partial = False
+    wall._show_kpis()
+    assert wall.kpi_panel.title.text().startswith("今日指标")
+
+
+def test_a_missing_calendar_year_is_said_in_the_header() -> None:
+    square = [[[117.0, 30.5], [117.01, 30.5], [117.01, 30.51], [117.0, 30.5]]]
+    units = Reference(
+        district="340803",
+        district_name="大观区",
+        outline=square,
+        streets=[],
+        communities=[],
+        grids=[],
+        departments=[],
+        cameras=[],
+        categories=[],
+        calendar=CalendarStatus(official=[2025, 2026], estimated=[2027], missing=[2027]),
+    )
+    assert calendar_notice(units) == "工作日历缺2027年官方数据，期限按估算推算"
+    units.calendar = CalendarStatus(official=[2026], missing=[2027])
+    assert calendar_notice(units) == "工作日历缺2027年数据，期限按周末推算"
+    units.calendar = CalendarStatus(official=[2026, 2027])
+    assert calendar_notice(units) == ""
 
 
 def test_the_header_clock_is_the_district_clock(qtbot) -> None:
