@@ -14,6 +14,7 @@ sums are rebuilt from the kept records, once).
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -81,57 +82,62 @@ def is_late(event: Event) -> bool:
     )
 
 
-def contribution(event: Event, start: float, overdue: bool) -> list[float]:
+Vector = tuple[tuple[int, float], ...]  # the non-zero (position, amount) pairs
+
+
+def contribution(event: Event, start: float, overdue: bool) -> Vector:
     """What one case adds to one scope's tally of the period that began at `start`.
 
     `overdue` is is_overdue(event, now), passed in so that taking the vector out later
     subtracts exactly what was added.
     """
-    v = [0.0] * _WIDTH
+    v: list[tuple[int, float]] = []
+    add = v.append
     if event.reported_at >= start:
-        v[RECEIVED] = 1
+        add((RECEIVED, 1))
+    missed = event.missed
     if event.accepted_at is not None and event.accepted_at >= start:
-        v[ACCEPTED] = 1
-        if "accept" not in event.missed:
-            v[ACCEPTED_ON_TIME] = 1
+        add((ACCEPTED, 1))
+        if "accept" not in missed:
+            add((ACCEPTED_ON_TIME, 1))
     if event.first_dispatched_at is not None and event.first_dispatched_at >= start:
-        v[DISPATCHED] = 1
-        if "dispatch" not in event.missed:
-            v[DISPATCHED_ON_TIME] = 1
+        add((DISPATCHED, 1))
+        if "dispatch" not in missed:
+            add((DISPATCHED_ON_TIME, 1))
         if event.returned_by:
-            v[RETURNED] = 1
+            add((RETURNED, 1))
     status = event.status
     handled = event.handled_at is not None and event.handled_at >= start
     if handled:
-        v[HANDLED] = 1
-        v[HANDLE_SECONDS] = event.handle_used
+        add((HANDLED, 1))
+        if event.handle_used:
+            add((HANDLE_SECONDS, event.handle_used))
         if event.rework_count:
-            v[REWORKED] = 1
-    handling_late = status in _HANDLING and "handle" in event.missed and not on_hold(event)
-    if handled or handling_late:
-        v[HANDLE_DUE] = 1
+            add((REWORKED, 1))
+    if handled or (status in _HANDLING and "handle" in missed and not on_hold(event)):
+        add((HANDLE_DUE, 1))
     closed = status in _CLOSED and event.closed_at is not None and event.closed_at >= start
     if closed:
-        v[CLOSED] = 1
+        add((CLOSED, 1))
         if not is_late(event):
-            v[CLOSED_ON_TIME] = 1
+            add((CLOSED_ON_TIME, 1))
     if closed or overdue:
-        v[DUE] = 1
+        add((DUE, 1))
         if event.extensions:
-            v[EXTENDED] = 1
+            add((EXTENDED, 1))
     if overdue:
-        v[OVERDUE_NOW] = 1
+        add((OVERDUE_NOW, 1))
     if status in OPEN_STATUSES:
-        v[OPEN_NOW] = 1
-        if on_hold(event):
-            v[ON_HOLD] = 1
+        add((OPEN_NOW, 1))
+        if event.hold is not None and on_hold(event):
+            add((ON_HOLD, 1))
     if event.reopened and event.dispatched_at is not None and event.dispatched_at >= start:
-        v[REOPENED] = 1
+        add((REOPENED, 1))
     if event.evaluated_at is not None and event.evaluated_at >= start:
-        v[EVALUATED] = 1
+        add((EVALUATED, 1))
         if (event.evaluation or 0) >= SATISFIED_SCORE:
-            v[SATISFIED] = 1
-    return v
+            add((SATISFIED, 1))
+    return tuple(v)
 
 
 def _rate(part: float, whole: float) -> float | None:
@@ -209,6 +215,34 @@ def scopes_of(event: Event, departments: Mapping[str, object] | frozenset[str]) 
     return tuple(scopes)
 
 
+def _times(event: Event) -> tuple[float, ...]:
+    """Every moment a vector compares with a period's start."""
+    return tuple(
+        t
+        for t in (
+            event.accepted_at,
+            event.first_dispatched_at,
+            event.handled_at,
+            event.closed_at,
+            event.dispatched_at,
+            event.evaluated_at,
+        )
+        if t is not None
+    )
+
+
+def _difference(before: Vector, after: Vector) -> list[tuple[int, float]]:
+    """after - before, as non-zero (position, amount) pairs."""
+    if before == after:
+        return []
+    change: dict[int, float] = {}
+    for i, x in before:
+        change[i] = change.get(i, 0.0) - x
+    for i, x in after:
+        change[i] = change.get(i, 0.0) + x
+    return [(i, x) for i, x in change.items() if x]
+
+
 def _unit_scope(unit: str, departments: Mapping[str, object] | frozenset[str]) -> str:
     return f"{'department' if unit in departments else 'worker'}:{unit}"
 
@@ -221,6 +255,7 @@ class _Entry:
     overdue: bool
     scopes: tuple[str, ...]
     returns: tuple[str, ...]  # unit scopes that sent it back, one per return
+    vectors: tuple[Vector, Vector, Vector]  # what it added to today, this week, this month
 
 
 class KpiBook:
@@ -248,20 +283,27 @@ class KpiBook:
             self._pending[event.id] = event
         self.refresh(now)
 
-    def refresh(self, now: float) -> None:
-        """Count what changed since the last refresh and what time has made late."""
+    def refresh(self, now: float, limit: int | None = None) -> bool:
+        """Count what changed since the last refresh and what time has made late; at most
+        `limit` cases when given (the rest wait for the next call). True when all is counted."""
         starts = period_starts(now)
         if starts != self.starts:
             self._roll(starts, now)
-        pending, self._pending = self._pending, {}
-        deadlines = self._deadlines
+        pending, deadlines = self._pending, self._deadlines
         while deadlines and deadlines[0][0] < now:
             _, event_id = heapq.heappop(deadlines)
             entry = self.entries.get(event_id)
             if entry is not None and event_id not in pending:
                 pending[event_id] = entry.event
-        for event in pending.values():
+        if limit is None or len(pending) <= limit:
+            batch, self._pending = pending, {}
+        else:
+            batch = dict(itertools.islice(pending.items(), limit))
+            for event_id in batch:
+                del pending[event_id]
+        for event in batch.values():
             self._put(event, now)
+        return not self._pending
 
     # ---- output ------------------------------------------------------------------------
 
@@ -295,16 +337,37 @@ class KpiBook:
 
     def _put(self, event: Event, now: float) -> None:
         old = self.entries.get(event.id)
-        if old is not None:
-            self._add(old, -1)
         if not self._relevant(event):
-            self.entries.pop(event.id, None)
+            if old is not None:
+                self._add(old, -1)
+                del self.entries[event.id]
             return
         overdue = is_overdue(event, now)
         returns = tuple(_unit_scope(u, self.departments) for u in event.returned_by)
-        entry = _Entry(event, overdue, scopes_of(event, self.departments), returns)
+        today, week, month = self.starts
+        vector = contribution(event, today, overdue)
+        # Every time of a case begun today is inside all three periods: one vector for all.
+        if event.reported_at >= today and all(t >= today for t in _times(event)):
+            vectors = (vector, vector, vector)
+        else:
+            vectors = (
+                vector,
+                contribution(event, week, overdue),
+                contribution(event, month, overdue),
+            )
+        entry = _Entry(event, overdue, scopes_of(event, self.departments), returns, vectors)
         self.entries[event.id] = entry
-        self._add(entry, 1)
+        if (
+            old is not None
+            and old.scopes == entry.scopes
+            and old.returns == returns
+            and old.event.reported_at == event.reported_at
+        ):
+            self._shift(old, entry)  # most changes move a counter or two: add only that
+        else:
+            if old is not None:
+                self._add(old, -1)
+            self._add(entry, 1)
         due = event.due_at
         if (
             due is not None
@@ -315,52 +378,73 @@ class KpiBook:
         ):
             heapq.heappush(self._deadlines, (due, event.id))
 
+    def _shift(self, old: _Entry, new: _Entry) -> None:
+        """Add the difference between two entries of the same case in the same scopes."""
+        first: list[tuple[int, float]] = []
+        for index in range(len(PERIODS)):
+            before, after = old.vectors[index], new.vectors[index]
+            if index and before is old.vectors[0] and after is new.vectors[0]:
+                diff = first  # the same vectors as today's: the same difference
+            else:
+                diff = _difference(before, after)
+            if index == 0:
+                first = diff
+            if not diff:
+                continue
+            tallies = self.tallies[index]
+            for scope in new.scopes:
+                tally = tallies.get(scope)
+                if tally is None:
+                    tally = tallies[scope] = [0.0] * _WIDTH
+                for i, x in diff:
+                    tally[i] += x
+            dispatched = sum(x for i, x in diff if i == DISPATCHED)
+            for scope in new.returns if dispatched else ():
+                tally = tallies.get(scope)
+                if tally is None:
+                    tally = tallies[scope] = [0.0] * _WIDTH
+                tally[RETURNED] += dispatched
+
     def _relevant(self, event: Event) -> bool:
         """Whether a case still counts in some period: open, or touched since the earliest."""
         return event.status in OPEN_STATUSES or event.updated_at >= min(self.starts)
 
     def _add(self, entry: _Entry, sign: int) -> None:
-        event = entry.event
-        for index, start in enumerate(self.starts):
-            vector = contribution(event, start, entry.overdue)
-            nonzero = [(i, x * sign) for i, x in enumerate(vector) if x]
-            tallies = self.tallies[index]
-            for scope in entry.scopes:
+        scopes, returns = entry.scopes, entry.returns
+        for tallies, vector in zip(self.tallies, entry.vectors, strict=True):
+            for scope in scopes:
                 tally = tallies.get(scope)
                 if tally is None:
                     tally = tallies[scope] = [0.0] * _WIDTH
-                for i, x in nonzero:
-                    tally[i] += x
-            if vector[DISPATCHED] and entry.returns:
-                for scope in entry.returns:
+                for i, x in vector:
+                    tally[i] += sign * x
+            if returns and any(i == DISPATCHED for i, _ in vector):
+                for scope in returns:
                     tally = tallies.get(scope)
                     if tally is None:
                         tally = tallies[scope] = [0.0] * _WIDTH
                     tally[RETURNED] += sign
+        event = entry.event
         today = self.starts[0]
         if event.reported_at >= today:
             hour = min(23, int((event.reported_at - today) // 3600))
-            for scope in entry.scopes[:2]:  # district and street
+            for scope in scopes[:2]:  # district and street
                 hours = self.hourly.get(scope)
                 if hours is None:
                     hours = self.hourly[scope] = [0] * 24
                 hours[hour] += sign
 
     def _roll(self, starts: tuple[float, float, float], now: float) -> None:
-        """A new day (week, month): recount every kept case against the new periods."""
-        events = [entry.event for entry in self.entries.values()]
-        events.extend(e for e in self._pending.values() if e.id not in self.entries)
-        pending = self._pending
+        """A new day (week, month): every kept case is counted again against the new periods
+        (queued like changed cases, so the recount is sliced like any refresh)."""
+        latest = {entry.event.id: entry.event for entry in self.entries.values()}
+        latest.update(self._pending)
         self.starts = starts
         self.entries = {}
         self.tallies = ({}, {}, {})
         self.hourly = {DISTRICT: [0] * 24}
         self._deadlines = []
-        latest = {e.id: e for e in events}
-        latest.update(pending)
-        self._pending = {}
-        for event in latest.values():
-            self._put(event, now)
+        self._pending = latest
 
 
 def compute(
