@@ -220,7 +220,7 @@ def store_calendar_year(store: Store, year: CalendarYear, raw: Any, source: Path
         "year": year.year,
         "status": "official",
         "festivals": raw["festivals"],
-        "_loaded_from": str(source),
+        "_loaded_from": str(source.resolve()),
         "_loaded_at": datetime.now(CST).isoformat(timespec="seconds"),
     }
     store.set_meta(f"{CALENDAR_META}{year.year}", json.dumps(doc, ensure_ascii=False))

@@ -336,11 +336,15 @@ def parse_year(raw: object, source: str, *, loaded: bool = False) -> CalendarYea
     makeup: dict[date, str] = {}
     names: list[str] = []
 
+    # (festival, given as, what the day was already, whose) -> the days given twice: one
+    # line for a whole range that repeats another, not one per day.
+    twice: dict[tuple[str, str, str, str], list[date]] = {}
+
     def add(day: date, label: str, kind: str) -> None:
         if day in holidays:
-            problem(f"{label}: {day} twice: already a holiday of {holidays[day]}")
+            twice.setdefault((label, kind, "holiday", holidays[day]), []).append(day)
         elif day in makeup:
-            problem(f"{label}: {day} twice: already a make-up day of {makeup[day]}")
+            twice.setdefault((label, kind, "make-up day", makeup[day]), []).append(day)
         else:
             (holidays if kind == "holiday" else makeup)[day] = label
 
@@ -402,7 +406,12 @@ def parse_year(raw: object, source: str, *, loaded: bool = False) -> CalendarYea
                     "make-up working days (调休上班) are Saturdays or Sundays"
                 )
             else:
-                add(day, label, "makeup")
+                add(day, label, "make-up day")
+    for (label, kind, was, whose), days_twice in twice.items():
+        listed = ", ".join(str(d) for d in days_twice)
+        plural = "" if len(days_twice) == 1 else "s"
+        already = f"a {was}" if len(days_twice) == 1 else f"{was}s"
+        problem(f"{label}: {kind}{plural} {listed} twice: already {already} of {whose}")
     if problems:
         raise CalendarError(problems)
     return CalendarYear(

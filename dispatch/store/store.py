@@ -284,7 +284,7 @@ class Store:
             MetaRow.key.startswith(prefix, autoescape=True)
         )
         with self.engine.connect() as conn:
-            return {key: value for key, value in conn.execute(query).tuples()}
+            return {key: value for key, value in conn.execute(query).all()}
 
     def set_meta(self, key: str, value: str) -> None:
         """Set a meta value."""

@@ -260,7 +260,7 @@ def _festival(**fields: object) -> dict[str, object]:
         (
             {"year": 2027, "festivals": [_festival(makeup=["2027-02-20", "2027-02-20"])]},
             [
-                "2027.json: festival #1 春节: 2027-02-20 twice: "
+                "2027.json: festival #1 春节: make-up day 2027-02-20 twice: "
                 "already a make-up day of festival #1 春节"
             ],
         ),
@@ -268,7 +268,7 @@ def _festival(**fields: object) -> dict[str, object]:
             {"year": 2027, "festivals": [_festival(makeup=["2027-02-13"])]},
             [
                 "2027.json: festival #1 春节: "
-                "2027-02-13 twice: already a holiday of festival #1 春节"
+                "make-up day 2027-02-13 twice: already a holiday of festival #1 春节"
             ],
         ),
         (
@@ -281,7 +281,7 @@ def _festival(**fields: object) -> dict[str, object]:
             },
             [
                 "2027.json: festival #2 元宵: "
-                "2027-02-14 twice: already a holiday of festival #1 春节"
+                "holiday 2027-02-14 twice: already a holiday of festival #1 春节"
             ],
         ),
     ],
