@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import os
+import time
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import platformdirs
 
-from dispatch.domain.calendar import default_calendar
+from dispatch.domain.calendar import (
+    CST,
+    CalendarError,
+    CalendarYear,
+    WorkingCalendar,
+    calendar_in_force,
+    parse_year,
+)
 from dispatch.domain.categories import CAMERA_KINDS, load_categories
 from dispatch.domain.district import District, build_district
 from dispatch.reference import ReferenceData
@@ -16,7 +28,9 @@ from dispatch.store.store import Store
 from protocol import entities as wire
 
 DEFAULT_SEED = 340803
+CALENDAR_META = "calendar:"  # meta key prefix of a loaded calendar year: calendar:2027
 _encode = msgspec.json.Encoder().encode
+log = logging.getLogger("dispatch.calendar")
 
 
 def data_dir() -> Path:
@@ -163,8 +177,76 @@ def load_district(store: Store, seed: int = DEFAULT_SEED) -> int:
     return store.save_units(district_units(build_district(seed)))
 
 
-def load_reference(store: Store) -> ReferenceData:
-    """The reference data stored in the database, indexed, with the working calendar."""
+def loaded_calendar_years(store: Store) -> list[CalendarYear]:
+    """The calendar years loaded into the database with `dispatch load-calendar`."""
+    years = []
+    for key, value in sorted(store.meta_items(CALENDAR_META).items()):
+        try:
+            years.append(parse_year(json.loads(value), f"database meta {key!r}", loaded=True))
+        except ValueError as exc:  # JSONDecodeError and CalendarError are ValueErrors
+            raise RuntimeError(f"stored calendar year unusable: {exc}") from None
+    return years
+
+
+def read_calendar_file(path: Path, loaded: list[CalendarYear]) -> tuple[CalendarYear, Any]:
+    """A year's holidays and make-up days from a JSON file, validated (CalendarError if not).
+
+    Also checked against the calendar in force with `loaded` years: a 元旦 range reaching
+    into the December before must not clash with that year's make-up days.
+    """
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise CalendarError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError:
+        raise CalendarError([f"{path}: not UTF-8 text"]) from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CalendarError(
+            [f"{path}: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"]
+        ) from None
+    year = parse_year(raw, str(path), loaded=True)
+    try:
+        calendar_in_force([*(y for y in loaded if y.year != year.year), year])
+    except ValueError as exc:
+        raise CalendarError([f"{path}: clashes with the neighbouring years: {exc}"]) from None
+    return year, raw
+
+
+def store_calendar_year(store: Store, year: CalendarYear, raw: Any, source: Path) -> None:
+    """Keep a validated year in the meta table, as official; it replaces any earlier one."""
+    doc = {
+        "year": year.year,
+        "status": "official",
+        "festivals": raw["festivals"],
+        "_loaded_from": str(source.resolve()),
+        "_loaded_at": datetime.now(CST).isoformat(timespec="seconds"),
+    }
+    store.set_meta(f"{CALENDAR_META}{year.year}", json.dumps(doc, ensure_ascii=False))
+
+
+def working_calendar(store: Store) -> WorkingCalendar:
+    """The calendar in force: the shipped years, with the years loaded into the database."""
+    return calendar_in_force(loaded_calendar_years(store))
+
+
+def calendar_warnings(status: wire.CalendarStatus) -> list[str]:
+    """One line per year around now that the calendar has no official data for."""
+    return [
+        f"working calendar has no official data for {year}: deadlines there are computed "
+        + ("on an estimate" if year in status.estimated else "on weekends only")
+        + " (load the State Council notice with `dispatch load-calendar FILE`)"
+        for year in status.missing
+    ]
+
+
+def load_reference(store: Store, now: float | None = None) -> ReferenceData:
+    """The reference data stored in the database, indexed, with the working calendar.
+
+    The units carry the calendar's status as of `now` (default: the current time); a year
+    around now without official data is logged as a warning.
+    """
 
     def many[T](kind: str, cls: type[T]) -> list[T]:
         decoder = msgspec.json.Decoder(cls)
@@ -174,6 +256,11 @@ def load_reference(store: Store) -> ReferenceData:
     if not districts:
         raise RuntimeError("no district loaded: run `dispatch load-district`")
     outline_polygons = msgspec.json.decode(districts[0], type=list[list[list[list[float]]]])
+    calendar = working_calendar(store)
+    today = datetime.fromtimestamp(time.time() if now is None else now, CST).date()
+    status = calendar.status(today)
+    for warning in calendar_warnings(status):
+        log.warning(warning)
     reference = wire.Reference(
         district=store.meta("district") or "340803",
         district_name=store.meta("district_name") or "大观区",
@@ -185,8 +272,9 @@ def load_reference(store: Store) -> ReferenceData:
         cameras=many("camera", wire.Camera),
         categories=many("category", wire.Category),
         detections={k.code: k.name for k in CAMERA_KINDS},
+        calendar=status,
     )
-    return ReferenceData(reference, default_calendar(), CAMERA_KINDS)
+    return ReferenceData(reference, calendar, CAMERA_KINDS)
 
 
 def prepare(store: Store, seed: int = DEFAULT_SEED) -> None:

@@ -17,8 +17,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
-from dispatch.app import DEFAULT_SEED, data_dir, default_url, load_district, load_reference, prepare
+from dispatch.app import (
+    CALENDAR_META,
+    DEFAULT_SEED,
+    data_dir,
+    default_url,
+    load_district,
+    load_reference,
+    loaded_calendar_years,
+    prepare,
+    read_calendar_file,
+    store_calendar_year,
+    working_calendar,
+)
 from dispatch.clock import Clock
+from dispatch.domain.calendar import CalendarError, shipped_years
 from dispatch.store.store import Store, StoreError, redact_url
 from protocol.entities import ROLES
 
@@ -403,6 +416,75 @@ def cmd_trim_log(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_load_calendar(args: argparse.Namespace) -> int:
+    """Load one year's holidays and make-up days (调休上班) from a JSON file, as official."""
+    path = Path(args.file)
+    store = None if args.check else Store(args.url)
+    if store is not None:
+        store.upgrade()
+    loaded = [] if store is None else loaded_calendar_years(store)
+    try:
+        year, raw = read_calendar_file(path, loaded)
+    except CalendarError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print(f"nothing stored: {len(exc.problems)} problem(s) in {path}", file=sys.stderr)
+        return 2
+    summary = (
+        f"{year.year}: {len(year.festivals)} festivals, {len(year.holidays)} days off, "
+        f"{len(year.makeup_days)} make-up working days"
+    )
+    if store is None:
+        print(f"{path} is valid: {summary} (--check: nothing stored)")
+        return 0
+    shipped = {y.year: y.status for y in shipped_years()}
+    if any(y.year == year.year for y in loaded):
+        replaces = "; replaces the year loaded before"
+    elif year.year in shipped:
+        replaces = f"; replaces the shipped {shipped[year.year]} data"
+    else:
+        replaces = ""
+    store_calendar_year(store, year, raw, path)
+    print(f"loaded {summary}, official{replaces}. A running backend uses it from its next start.")
+    return 0
+
+
+def cmd_calendar(args: argparse.Namespace) -> int:
+    """List the working calendar's years: official, estimated, loaded, missing."""
+    from dispatch.reference import local
+
+    store = Store(args.url)
+    if not store.is_current():
+        print(
+            "error: database not initialised or not current: run `dispatch init-db`",
+            file=sys.stderr,
+        )
+        return 2
+    stored = store.meta_items(CALENDAR_META)
+    status = working_calendar(store).status(local(time.time()).date())
+    years = sorted({*status.official, *status.estimated, *status.missing})
+    for year in years:
+        doc = stored.get(f"{CALENDAR_META}{year}")
+        if doc is not None:
+            meta = json.loads(doc)
+            when, source = meta.get("_loaded_at", ""), meta.get("_loaded_from", "")
+            what = f"official   loaded {when} from {source}"
+        elif year in status.official:
+            what = "official   shipped"
+        elif year in status.estimated:
+            what = "estimated  shipped estimate: its deadlines are marked as guesses"
+        else:
+            what = "missing    weekends only: its deadlines are marked as guesses"
+        print(f"{year}  {what}")
+    if status.missing:
+        print(
+            "no official data for "
+            + ", ".join(str(y) for y in status.missing)
+            + ": load the State Council notice with `dispatch load-calendar FILE`"
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="dispatch", description=__doc__)
@@ -434,6 +516,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("trim-log", help=cmd_trim_log.__doc__)
     p.add_argument("--keep", type=int, default=1_000_000)
     p.set_defaults(func=cmd_trim_log)
+    p = sub.add_parser("load-calendar", help=cmd_load_calendar.__doc__)
+    p.add_argument(
+        "file",
+        help='one year as JSON: {"year": 2027, "festivals": [{"name", "from", "to", "makeup"}]}',
+    )
+    p.add_argument("--check", action="store_true", help="validate the file only; store nothing")
+    p.set_defaults(func=cmd_load_calendar)
+    sub.add_parser("calendar", help=cmd_calendar.__doc__).set_defaults(func=cmd_calendar)
 
     for name, func in (("serve", cmd_serve), ("demo", cmd_demo)):
         p = sub.add_parser(name, help=func.__doc__)

@@ -16,6 +16,7 @@ from dispatch.domain.calendar import CST, WorkingCalendar
 from dispatch.domain.categories import CameraKind
 from protocol.entities import (
     Basis,
+    CalendarStatus,
     Camera,
     Category,
     CategoryLimit,
@@ -145,6 +146,14 @@ class ReferenceData:
         if basis == "natural":
             return end - start
         return self.calendar.working_seconds_between(from_epoch(start), from_epoch(end))
+
+    def calendar_status(self, now: float) -> CalendarStatus:
+        """Which years the working calendar has official data for, as of `now`."""
+        return self.calendar.status(local(now).date())
+
+    def guessed(self, start: float, end: float) -> bool:
+        """Whether any day from `start` to `end` (local dates) lies in a guessed year."""
+        return self.calendar.any_guess(local(start).date(), local(end).date())
 
     def view(self, streets: frozenset[str] | None) -> Reference:
         """The part of the reference a user with this jurisdiction may see."""

@@ -9,26 +9,40 @@ Everything is computed from one function: the number of working microseconds bef
 moment, counted from a fixed epoch. It is O(log n) in the number of holidays (week
 arithmetic plus a bisect over the few special days), so adding a month of working hours
 costs microseconds, and integer microseconds keep the functions exact inverses.
+
+The calendar also knows where its data ends. A year is official (from a State Council
+notice, shipped or loaded with `dispatch load-calendar`), estimated (shipped, guessed from
+the holiday rules before the notice appeared) or absent (weekends only). A day outside the
+official years is a guess, and deadlines that reach one are marked as such.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Literal
+
+from protocol.entities import CalendarStatus
 
 __all__ = [
     "CST",
     "DAY_END",
     "DAY_START",
     "WORKING_HOURS_PER_DAY",
+    "CalendarError",
+    "CalendarYear",
     "WorkingCalendar",
+    "calendar_in_force",
     "default_calendar",
+    "parse_year",
+    "shipped_years",
 ]
 
 CST = timezone(timedelta(hours=8))
@@ -96,6 +110,8 @@ class WorkingCalendar:
 
     holidays: frozenset[date]
     makeup_days: frozenset[date]
+    official_years: frozenset[int] = frozenset()
+    estimated_years: frozenset[int] = frozenset()
     # Sorted ordinals of the days that change the plain Mon-Fri count: holidays falling on a
     # weekday and make-up days falling on a weekend. Holidays on a weekend change nothing.
     _extra_off: tuple[int, ...] = field(init=False, repr=False, compare=False)
@@ -110,6 +126,38 @@ class WorkingCalendar:
         # Frozen dataclass: derived caches are set once here, like a constructor would.
         object.__setattr__(self, "_extra_off", tuple(off))
         object.__setattr__(self, "_extra_on", tuple(on))
+
+    @classmethod
+    def from_years(cls, years: Iterable[CalendarYear]) -> WorkingCalendar:
+        """The calendar of these years' schedules (one entry per year)."""
+        holidays: set[date] = set()
+        makeup: set[date] = set()
+        official: set[int] = set()
+        estimated: set[int] = set()
+        for year in years:
+            holidays |= year.holidays
+            makeup |= year.makeup_days
+            (official if year.status == "official" else estimated).add(year.year)
+        return cls(
+            frozenset(holidays), frozenset(makeup), frozenset(official), frozenset(estimated)
+        )
+
+    def is_guess(self, d: date) -> bool:
+        """Whether `d` lies in a year without official data (estimated, or weekends only)."""
+        return d.year not in self.official_years
+
+    def any_guess(self, first: date, last: date) -> bool:
+        """Whether any day from `first` to `last` (either order) is a guess."""
+        lo, hi = sorted((first.year, last.year))
+        return any(year not in self.official_years for year in range(lo, hi + 1))
+
+    def status(self, today: date) -> CalendarStatus:
+        """Official and estimated years, and which of this year and the next lack official data."""
+        return CalendarStatus(
+            official=sorted(self.official_years),
+            estimated=sorted(self.estimated_years),
+            missing=[y for y in (today.year, today.year + 1) if y not in self.official_years],
+        )
 
     def is_working_day(self, d: date) -> bool:
         """Whether `d` is a working day (Mon-Fri, not a holiday, or a make-up day)."""
@@ -204,18 +252,192 @@ class WorkingCalendar:
                 d += timedelta(days=gap)
 
 
-def _parse_days(raw: Any) -> tuple[set[date], set[date]]:
-    """Holidays and make-up days of one year entry of cn_holidays.json."""
-    holidays: set[date] = set()
-    makeup: set[date] = set()
-    for festival in raw["festivals"]:
-        first = date.fromisoformat(festival["from"])
-        last = date.fromisoformat(festival["to"])
-        if last < first:
-            raise ValueError(f"holiday range ends before it starts: {festival!r}")
-        holidays.update(first + timedelta(days=i) for i in range((last - first).days + 1))
-        makeup.update(date.fromisoformat(s) for s in festival["makeup"])
-    return holidays, makeup
+YearStatus = Literal["official", "estimated"]
+
+_YEAR_FIELDS = ("year", "status", "festivals")
+_FESTIVAL_FIELDS = ("name", "from", "to", "makeup")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_LONGEST_HOLIDAY = 14  # days; the longest ever (春节 2020, extended) was 10
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+class CalendarError(ValueError):
+    """A calendar year that cannot be used, with every problem found in it."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class CalendarYear:
+    """One year's days off and make-up working days, from a notice or an estimate."""
+
+    year: int
+    status: YearStatus
+    holidays: frozenset[date]
+    makeup_days: frozenset[date]
+    festivals: tuple[str, ...]
+
+
+def _unknown_fields(raw: dict[str, object], known: tuple[str, ...]) -> list[str]:
+    # Fields starting with "_" are comments (the shipped file uses _note and _source).
+    return [k for k in raw if k not in known and not k.startswith("_")]
+
+
+def _date(value: object) -> date | str:
+    """A YYYY-MM-DD date, or what is wrong with `value`."""
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        return f"{value!r} is not a date written YYYY-MM-DD"
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return f"{value!r} is not a real date"
+
+
+def parse_year(raw: object, source: str, *, loaded: bool = False) -> CalendarYear:
+    """One year entry ({"year", "status", "festivals": [{"name", "from", "to", "makeup"}]}).
+
+    Every problem is reported at once, each naming `source`, the festival and the date: a
+    date twice (two holidays, or a holiday that is also a make-up day), a make-up day that
+    is not a Saturday or Sunday, a date outside the year (a 元旦 holiday may begin in the
+    December before, as in the 2023 notice), a range that ends before it starts. A
+    `loaded` year is official: its status may be left out, and may not say "estimated".
+    """
+    if not isinstance(raw, dict):
+        raise CalendarError([f"{source}: expected a JSON object for one year, got {raw!r:.60}"])
+    problems: list[str] = []
+
+    def problem(text: str) -> None:
+        problems.append(f"{source}: {text}")
+
+    for unknown in _unknown_fields(raw, _YEAR_FIELDS):
+        problem(f"unknown field {unknown!r} (expected year, status, festivals)")
+    year = raw.get("year")
+    if "year" not in raw:
+        problem("missing field 'year'")
+    elif not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= 2099:
+        problem(f"'year' must be a year such as 2027, got {year!r}")
+    status = raw.get("status", "official" if loaded else None)
+    if loaded and status != "official":
+        problem(f"'status' of a loaded year can only be \"official\", got {status!r}")
+    elif status not in ("official", "estimated"):
+        problem(f'\'status\' must be "official" or "estimated", got {status!r}')
+    festivals = raw.get("festivals")
+    if "festivals" not in raw:
+        problem("missing field 'festivals'")
+    elif not isinstance(festivals, list) or not festivals:
+        problem(f"'festivals' must be a non-empty list, got {festivals!r:.60}")
+    if problems:
+        raise CalendarError(problems)
+    assert isinstance(year, int) and isinstance(festivals, list)
+
+    holidays: dict[date, str] = {}  # day -> the festival that made it one
+    makeup: dict[date, str] = {}
+    names: list[str] = []
+
+    # (festival, given as, what the day was already, whose) -> the days given twice: one
+    # line for a whole range that repeats another, not one per day.
+    twice: dict[tuple[str, str, str, str], list[date]] = {}
+
+    def add(day: date, label: str, kind: str) -> None:
+        if day in holidays:
+            twice.setdefault((label, kind, "holiday", holidays[day]), []).append(day)
+        elif day in makeup:
+            twice.setdefault((label, kind, "make-up day", makeup[day]), []).append(day)
+        else:
+            (holidays if kind == "holiday" else makeup)[day] = label
+
+    for index, festival in enumerate(festivals, 1):
+        label = f"festival #{index}"
+        if not isinstance(festival, dict):
+            problem(
+                f"{label}: expected an object with name, from, to, makeup, got {festival!r:.60}"
+            )
+            continue
+        name = festival.get("name")
+        if isinstance(name, str) and name.strip():
+            label = f"festival #{index} {name}"
+            names.append(name)
+        else:
+            problem(f"{label}: 'name' must be a non-empty string, got {name!r}")
+        for unknown in _unknown_fields(festival, _FESTIVAL_FIELDS):
+            problem(f"{label}: unknown field {unknown!r} (expected name, from, to, makeup)")
+        ends: list[date] = []
+        for key in ("from", "to"):
+            if key not in festival:
+                problem(f"{label}: missing field {key!r}")
+                continue
+            parsed = _date(festival[key])
+            if isinstance(parsed, str):
+                problem(f"{label}: '{key}' {parsed}")
+            else:
+                ends.append(parsed)
+        if len(ends) == 2:
+            first, last = ends
+            length = (last - first).days + 1
+            if last < first:
+                problem(f"{label}: the range {first} to {last} ends before it starts")
+            elif length > _LONGEST_HOLIDAY:
+                problem(
+                    f"{label}: the range {first} to {last} is {length} days long "
+                    f"(no holiday is longer than {_LONGEST_HOLIDAY})"
+                )
+            elif last.year != year or (
+                first.year != year and not (first.year == year - 1 and first.month == 12)
+            ):
+                problem(f"{label}: the range {first} to {last} is not in {year}")
+            else:
+                for offset in range(length):
+                    add(first + timedelta(days=offset), label, "holiday")
+        days = festival.get("makeup", [])
+        if not isinstance(days, list):
+            problem(f"{label}: 'makeup' must be a list of dates, got {days!r:.60}")
+            continue
+        for value in days:
+            day = _date(value)
+            if isinstance(day, str):
+                problem(f"{label}: make-up day {day}")
+            elif day.year != year:
+                problem(f"{label}: make-up day {day} is not in {year}")
+            elif day.weekday() < 5:
+                problem(
+                    f"{label}: make-up day {day} is a {_WEEKDAYS[day.weekday()]}: "
+                    "make-up working days (调休上班) are Saturdays or Sundays"
+                )
+            else:
+                add(day, label, "make-up day")
+    for (label, kind, was, whose), days_twice in twice.items():
+        listed = ", ".join(str(d) for d in days_twice)
+        plural = "" if len(days_twice) == 1 else "s"
+        already = f"a {was}" if len(days_twice) == 1 else f"{was}s"
+        problem(f"{label}: {kind}{plural} {listed} twice: already {already} of {whose}")
+    if problems:
+        raise CalendarError(problems)
+    return CalendarYear(
+        year=year,
+        status="official" if status == "official" else "estimated",
+        holidays=frozenset(holidays),
+        makeup_days=frozenset(makeup),
+        festivals=tuple(names),
+    )
+
+
+@cache
+def shipped_years() -> tuple[CalendarYear, ...]:
+    """The years in resources/calendar/cn_holidays.json, official and estimated."""
+    path = "resources/calendar/cn_holidays.json"
+    text = (resources.files("resources") / "calendar" / "cn_holidays.json").read_text("utf-8")
+    return tuple(
+        parse_year(raw, f"{path} [{i}]") for i, raw in enumerate(json.loads(text)["years"])
+    )
+
+
+def calendar_in_force(loaded: Iterable[CalendarYear] = ()) -> WorkingCalendar:
+    """The shipped years with the loaded ones on top: a loaded year replaces a shipped one."""
+    years = {year.year: year for year in shipped_years()}
+    years.update((year.year, year) for year in loaded)
+    return WorkingCalendar.from_years(years.values())
 
 
 @cache
@@ -225,14 +447,6 @@ def default_calendar(*, include_estimated: bool = True) -> WorkingCalendar:
     Years marked "estimated" are included by default: a guessed Spring Festival is closer to
     the truth than none. Outside the covered years only weekends are days off.
     """
-    text = (resources.files("resources") / "calendar" / "cn_holidays.json").read_text("utf-8")
-    data = json.loads(text)
-    holidays: set[date] = set()
-    makeup: set[date] = set()
-    for year in data["years"]:
-        if year["status"] != "official" and not include_estimated:
-            continue
-        h, m = _parse_days(year)
-        holidays |= h
-        makeup |= m
-    return WorkingCalendar(frozenset(holidays), frozenset(makeup))
+    return WorkingCalendar.from_years(
+        y for y in shipped_years() if include_estimated or y.status == "official"
+    )

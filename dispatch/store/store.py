@@ -278,6 +278,14 @@ class Store:
         with self.engine.connect() as conn:
             return self._meta(conn, key)
 
+    def meta_items(self, prefix: str) -> dict[str, str]:
+        """The meta values whose keys start with `prefix`, by key."""
+        query = select(MetaRow.key, MetaRow.value).where(
+            MetaRow.key.startswith(prefix, autoescape=True)
+        )
+        with self.engine.connect() as conn:
+            return {key: value for key, value in conn.execute(query).all()}
+
     def set_meta(self, key: str, value: str) -> None:
         """Set a meta value."""
         with self.engine.begin() as conn:

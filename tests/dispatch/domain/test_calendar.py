@@ -6,7 +6,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dispatch.domain.calendar import CST, WorkingCalendar, default_calendar
+from dispatch.domain.calendar import (
+    CST,
+    CalendarError,
+    WorkingCalendar,
+    calendar_in_force,
+    default_calendar,
+    parse_year,
+    shipped_years,
+)
+from protocol.entities import CalendarStatus
 
 CAL = default_calendar()
 
@@ -69,6 +78,225 @@ def test_a_day_cannot_be_both_holiday_and_makeup() -> None:
     d = date(2026, 1, 1)
     with pytest.raises(ValueError, match="both"):
         WorkingCalendar(frozenset({d}), frozenset({d}))
+
+
+# --- which years are known, which are guessed -----------------------------------------------
+
+
+def test_shipped_years_and_their_status() -> None:
+    assert [(y.year, y.status) for y in shipped_years()] == [
+        (2025, "official"),
+        (2026, "official"),
+        (2027, "estimated"),
+    ]
+    assert CAL.official_years == {2025, 2026}
+    assert CAL.estimated_years == {2027}
+
+
+@pytest.mark.parametrize(
+    ("day", "guess"),
+    [
+        (date(2024, 12, 31), True),  # before the data: weekends only
+        (date(2025, 1, 1), False),
+        (date(2026, 2, 16), False),
+        (date(2026, 12, 31), False),
+        (date(2027, 1, 1), True),  # estimated
+        (date(2027, 2, 8), True),
+        (date(2028, 1, 26), True),  # no data at all
+    ],
+)
+def test_is_guess(day: date, guess: bool) -> None:
+    assert CAL.is_guess(day) is guess
+
+
+def test_a_missing_year_is_weekends_only_and_a_guess() -> None:
+    # 春节 2028 begins on Wednesday 26 January; without a notice it is an ordinary week.
+    assert all(CAL.is_working_day(date(2028, 1, d)) for d in (24, 25, 26, 27, 28))
+    assert not CAL.is_working_day(date(2028, 1, 29))  # Saturday
+    assert CAL.add_working_days(cst(2028, 1, 25, 10), 1) == cst(2028, 1, 26, 17, 30)
+    assert CAL.is_guess(date(2028, 1, 26))
+
+
+def test_an_estimated_year_has_holidays_but_is_a_guess() -> None:
+    assert not CAL.is_working_day(date(2027, 2, 8))  # estimated 春节
+    assert CAL.is_working_day(date(2027, 2, 20))  # estimated make-up Saturday
+    assert CAL.is_guess(date(2027, 2, 8))
+
+
+def test_any_guess_spans_years() -> None:
+    assert not CAL.any_guess(date(2025, 3, 1), date(2026, 12, 31))
+    assert CAL.any_guess(date(2026, 12, 30), date(2027, 1, 4))
+    assert CAL.any_guess(date(2027, 1, 4), date(2026, 12, 30))  # either order
+    assert CAL.any_guess(date(2024, 12, 30), date(2025, 1, 2))
+
+
+@pytest.mark.parametrize(
+    ("today", "missing"),
+    [
+        (date(2025, 6, 1), []),
+        (date(2026, 6, 1), [2027]),  # next year only estimated
+        (date(2027, 6, 1), [2027, 2028]),
+        (date(2030, 1, 1), [2030, 2031]),
+    ],
+)
+def test_status(today: date, missing: list[int]) -> None:
+    assert CAL.status(today) == CalendarStatus(
+        official=[2025, 2026], estimated=[2027], missing=missing
+    )
+
+
+def test_official_only_calendar_has_no_estimated_years() -> None:
+    official = default_calendar(include_estimated=False)
+    assert official.status(date(2026, 6, 1)) == CalendarStatus(
+        official=[2025, 2026], estimated=[], missing=[2027]
+    )
+
+
+NOTICE_2027 = {
+    "year": 2027,
+    "festivals": [
+        {"name": "元旦", "from": "2027-01-01", "to": "2027-01-03", "makeup": []},
+        {"name": "春节", "from": "2027-02-06", "to": "2027-02-14", "makeup": ["2027-02-20"]},
+    ],
+}
+
+
+def test_a_loaded_year_replaces_the_estimate_and_is_official() -> None:
+    loaded = parse_year(NOTICE_2027, "2027.json", loaded=True)
+    assert loaded.status == "official" and loaded.festivals == ("元旦", "春节")
+    cal = calendar_in_force([loaded])
+    assert cal.official_years == {2025, 2026, 2027} and cal.estimated_years == frozenset()
+    assert not cal.is_guess(date(2027, 2, 8))
+    assert cal.status(date(2026, 12, 1)).missing == []
+    assert cal.is_working_day(date(2027, 2, 5))  # the estimate's first day off is gone
+    assert CAL.is_working_day(date(2027, 1, 31))  # the estimate's make-up Sunday...
+    assert not cal.is_working_day(date(2027, 1, 31))  # ...is a plain Sunday again
+    assert not cal.is_working_day(date(2027, 2, 14))
+    assert not cal.is_working_day(date(2026, 2, 16))  # the shipped years stay
+    assert cal.add_working_days(cst(2027, 2, 5, 10), 1) == cst(2027, 2, 15, 17, 30)
+
+
+def test_a_new_year_range_may_begin_in_the_december_before() -> None:
+    # The 2023 notice: 元旦 "2022年12月31日至2023年1月2日放假调休".
+    raw = {"year": 2023, "festivals": [{"name": "元旦", "from": "2022-12-31", "to": "2023-01-02"}]}
+    year = parse_year(raw, "2023.json", loaded=True)
+    assert date(2022, 12, 31) in year.holidays and year.makeup_days == frozenset()
+
+
+def _festival(**fields: object) -> dict[str, object]:
+    return {"name": "春节", "from": "2027-02-06", "to": "2027-02-14", "makeup": [], **fields}
+
+
+@pytest.mark.parametrize(
+    ("raw", "problems"),
+    [
+        ([2027], ["2027.json: expected a JSON object for one year"]),
+        ({"festivals": [_festival()]}, ["2027.json: missing field 'year'"]),
+        ({"year": "2027", "festivals": [_festival()]}, ["'year' must be a year such as 2027"]),
+        ({"year": True, "festivals": [_festival()]}, ["'year' must be a year such as 2027"]),
+        ({"year": 2027}, ["2027.json: missing field 'festivals'"]),
+        ({"year": 2027, "festivals": []}, ["'festivals' must be a non-empty list"]),
+        (
+            {"year": 2027, "status": "estimated", "festivals": [_festival()]},
+            ["'status' of a loaded year can only be \"official\", got 'estimated'"],
+        ),
+        (
+            {"year": 2027, "festival": [_festival()]},
+            [
+                "2027.json: unknown field 'festival' (expected year, status, festivals)",
+                "2027.json: missing field 'festivals'",
+            ],
+        ),
+        (
+            {"year": 2027, "festivals": [_festival(days=3)]},
+            ["2027.json: festival #1 春节: unknown field 'days' (expected name, from, to, makeup)"],
+        ),
+        (
+            {"year": 2027, "festivals": [_festival(name="")]},
+            ["2027.json: festival #1: 'name' must be a non-empty string, got ''"],
+        ),
+        (
+            {"year": 2027, "festivals": [{"name": "春节", "from": "2027-02-06"}]},
+            ["2027.json: festival #1 春节: missing field 'to'"],
+        ),
+        (
+            {"year": 2027, "festivals": [_festival(to="2027-02-30")]},
+            ["2027.json: festival #1 春节: 'to' '2027-02-30' is not a real date"],
+        ),
+        (
+            {"year": 2027, "festivals": [_festival(**{"from": "6 Feb 2027"})]},
+            ["2027.json: festival #1 春节: 'from' '6 Feb 2027' is not a date written YYYY-MM-DD"],
+        ),
+        (
+            {"year": 2027, "festivals": [_festival(to="2027-02-01")]},
+            [
+                "2027.json: festival #1 春节: "
+                "the range 2027-02-06 to 2027-02-01 ends before it starts"
+            ],
+        ),
+        (
+            {"year": 2027, "festivals": [_festival(to="2027-03-06")]},
+            ["the range 2027-02-06 to 2027-03-06 is 29 days long (no holiday is longer than 14)"],
+        ),
+        (
+            {"year": 2027, "festivals": [_festival(**{"from": "2026-02-06", "to": "2026-02-14"})]},
+            ["2027.json: festival #1 春节: the range 2026-02-06 to 2026-02-14 is not in 2027"],
+        ),
+        (
+            {"year": 2027, "festivals": [_festival(makeup=["2026-02-21"])]},
+            ["2027.json: festival #1 春节: make-up day 2026-02-21 is not in 2027"],
+        ),
+        (
+            {"year": 2027, "festivals": [_festival(makeup=["2027-02-17"])]},
+            [
+                "2027.json: festival #1 春节: make-up day 2027-02-17 is a Wednesday: "
+                "make-up working days (调休上班) are Saturdays or Sundays"
+            ],
+        ),
+        (
+            {"year": 2027, "festivals": [_festival(makeup="2027-02-20")]},
+            ["2027.json: festival #1 春节: 'makeup' must be a list of dates"],
+        ),
+        (
+            {"year": 2027, "festivals": [_festival(makeup=["2027-02-20", "2027-02-20"])]},
+            [
+                "2027.json: festival #1 春节: make-up day 2027-02-20 twice: "
+                "already a make-up day of festival #1 春节"
+            ],
+        ),
+        (
+            {"year": 2027, "festivals": [_festival(makeup=["2027-02-13"])]},
+            [
+                "2027.json: festival #1 春节: "
+                "make-up day 2027-02-13 twice: already a holiday of festival #1 春节"
+            ],
+        ),
+        (
+            {
+                "year": 2027,
+                "festivals": [
+                    _festival(),
+                    {"name": "元宵", "from": "2027-02-14", "to": "2027-02-14", "makeup": []},
+                ],
+            },
+            [
+                "2027.json: festival #2 元宵: "
+                "holiday 2027-02-14 twice: already a holiday of festival #1 春节"
+            ],
+        ),
+    ],
+)
+def test_a_bad_year_is_refused_with_every_problem_named(raw: object, problems: list[str]) -> None:
+    with pytest.raises(CalendarError) as info:
+        parse_year(raw, "2027.json", loaded=True)
+    assert len(info.value.problems) == len(problems), info.value.problems
+    for found, expected in zip(info.value.problems, problems, strict=True):
+        assert expected in found
+
+
+def test_shipped_data_must_say_its_status() -> None:
+    with pytest.raises(CalendarError, match='\'status\' must be "official" or "estimated"'):
+        parse_year({"year": 2027, "festivals": [_festival()]}, "cn_holidays.json")
 
 
 def test_is_working_time() -> None:
