@@ -193,6 +193,12 @@ class Simulator:
         while True:
             now = clock.now()
             if self._heap and self._heap[0].at <= now:
+                if self._heap[0].action == self._tick and self._inflight:
+                    # Replaying at full speed, the clock's check must not overtake the
+                    # answers still on their way: their follow-ups (a dispatch after an
+                    # accept...) may come before it, and would be judged late if it ran now.
+                    await asyncio.wait(set(self._inflight), timeout=5.0)
+                    continue
                 due = heapq.heappop(self._heap)
                 due.action(due.at)
                 processed += 1
