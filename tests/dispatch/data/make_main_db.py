@@ -64,7 +64,7 @@ async def _simulate_and_command(url: str, token: str) -> None:
     port = await server.start("127.0.0.1", 0)
     simulator = Simulator(server, seed=9, daily_events=90, daily_alerts=40)
     task = asyncio.create_task(simulator.run(warm_up=True))
-    while not simulator.warmed_up:
+    while not simulator.warmed_up:  # noqa: ASYNC110 (the simulator has no event to await)
         await asyncio.sleep(0.1)
     task.cancel()
     grid = next(g for g in server.reference.grids.values() if g.street == LINGHU)
