@@ -104,7 +104,7 @@ def test_commands_and_images_stored(fresh: Store) -> None:
     assert fresh.image(8) is None
 
 
-def _lifecycle(fresh: Store, events: int = 3) -> None:
+def commit_lifecycles(fresh: Store, events: int = 3) -> None:
     """Each event reported, accepted and dispatched, interleaved: 3 audit rows per event."""
     steps = ["reported", "accepted", "dispatched"]
     for step, status in enumerate(steps):
@@ -122,7 +122,7 @@ def _audit_rows(store: Store, table: str) -> list[tuple]:
 
 
 def test_trim_log_moves_rows_to_the_archive(fresh: Store) -> None:
-    _lifecycle(fresh)
+    commit_lifecycles(fresh)
     original = _audit_rows(fresh, "log")
     assert fresh.trim_log(4, chunk=3) == 4
     assert fresh.head() == (9, 4)
@@ -136,7 +136,7 @@ def test_trim_log_moves_rows_to_the_archive(fresh: Store) -> None:
 
 
 def test_trim_log_refuses_a_bound_outside_the_log(fresh: Store) -> None:
-    _lifecycle(fresh)
+    commit_lifecycles(fresh)
     for upto in (-1, 10):
         with pytest.raises(ValueError, match=f"cannot archive up to seq {upto}"):
             fresh.trim_log(upto)
@@ -146,7 +146,7 @@ def test_trim_log_refuses_a_bound_outside_the_log(fresh: Store) -> None:
 def test_trim_then_history_shows_the_whole_trail(fresh: Store, capsys) -> None:
     from dispatch.cli import main
 
-    _lifecycle(fresh)
+    commit_lifecycles(fresh)
     code = main(["--url", fresh.url, "history", "2"])
     before_trim = capsys.readouterr().out
     assert code == 0 and len(before_trim.splitlines()) == 3
@@ -162,7 +162,7 @@ def test_trim_then_history_shows_the_whole_trail(fresh: Store, capsys) -> None:
 def test_trim_log_and_history_bad_input(fresh: Store, capsys, tmp_path) -> None:
     from dispatch.cli import main
 
-    _lifecycle(fresh)
+    commit_lifecycles(fresh)
     for keep in ("-1", "ten"):
         with pytest.raises(SystemExit) as exit_:
             main(["--url", fresh.url, "trim-log", "--keep", keep])
@@ -200,7 +200,7 @@ def test_an_interrupted_trim_leaves_every_row_in_place(db_url, statement) -> Non
     """Stopped after the copy to the archive, or after the delete: the chunk rolls back."""
     store = Store(db_url)
     store.upgrade()
-    _lifecycle(store)
+    commit_lifecycles(store)
     original = _audit_rows(store, "log")
     _interrupt_before(store, statement)
     with pytest.raises(StoreError, match="trim stopped at seq 0"):
@@ -214,7 +214,7 @@ def test_an_interrupted_trim_leaves_every_row_in_place(db_url, statement) -> Non
 def test_a_trim_interrupted_between_chunks_keeps_what_it_committed(db_url) -> None:
     store = Store(db_url)
     store.upgrade()
-    _lifecycle(store)
+    commit_lifecycles(store)
     original = _audit_rows(store, "log")
     _interrupt_before(store, "DELETE FROM LOG", nth=2)
     with pytest.raises(StoreError, match="trim stopped at seq 3"):
@@ -243,7 +243,7 @@ def test_a_trim_interrupted_between_chunks_keeps_what_it_committed(db_url) -> No
 def test_the_audit_trail_is_append_only_in_the_database(fresh: Store, sql: str) -> None:
     from sqlalchemy.exc import DBAPIError
 
-    _lifecycle(fresh)
+    commit_lifecycles(fresh)
     fresh.trim_log(3)
     rows = _audit_rows(fresh, "log"), _audit_rows(fresh, "log_archive")
     with (
@@ -256,7 +256,7 @@ def test_the_audit_trail_is_append_only_in_the_database(fresh: Store, sql: str) 
 
 def test_a_replay_reads_rows_a_concurrent_trim_archived(fresh: Store) -> None:
     """A replay that started at seq 2 pages on after `trim-log` moved its next rows away."""
-    _lifecycle(fresh)
+    commit_lifecycles(fresh)
     fresh.trim_log(6)
     assert [r.seq for r in fresh.read_log(2, limit=3)] == [3, 4, 5]
     assert [r.seq for r in fresh.read_log(5, limit=3)] == [6, 7, 8]
