@@ -263,16 +263,33 @@ def cmd_users(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    """Print an event's audit trail."""
+    """Print an event's whole audit trail, archived rows included."""
     import msgspec
 
     from dispatch.reference import local
 
-    for row in Store(args.url).event_history(args.event):
+    store = Store(args.url)
+    if not store.is_current():
+        print(_NOT_CURRENT.format(url=redact_url(args.url)), file=sys.stderr)
+        return 2
+    rows = store.event_history(args.event)
+    if not rows:
+        print(f"no audit trail for event {args.event}", file=sys.stderr)
+        return 1
+    deleted_upto = store.meta("audit_deleted_upto")
+    for index, row in enumerate(rows):
         after = msgspec.json.decode(row.after)
+        if index == 0 and deleted_upto and row.at > after.get("reported_at", row.at):
+            print(
+                f"(the first steps were deleted by a trim-log before the archive existed: "
+                f"audit rows up to seq {deleted_upto} are lost)"
+            )
         when = local(row.at).strftime("%Y-%m-%d %H:%M:%S")
         print(f"{row.seq:>9} {when} {row.action:18} {after.get('status', ''):10} {row.actor}")
     return 0
+
+
+_NOT_CURRENT = "database {url} is not initialised or not current: run `dispatch init-db`"
 
 
 def _interruptible(cmd: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -408,11 +425,22 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 def cmd_trim_log(args: argparse.Namespace) -> int:
-    """Delete old log rows (clients behind them get a fresh snapshot on resume)."""
+    """Archive log rows older than the newest N (clients behind them get a fresh snapshot)."""
     store = Store(args.url)
-    head, _ = store.head()
+    if not store.is_current():
+        print(_NOT_CURRENT.format(url=redact_url(args.url)), file=sys.stderr)
+        return 2
+    head, trimmed = store.head()
     upto = max(0, head - args.keep)
-    print(f"deleted {store.trim_log(upto)} log rows up to seq {upto}")
+    if upto <= trimmed:
+        print(f"nothing to archive: the log holds seqs {trimmed + 1} to {head}")
+        return 0
+    try:
+        moved = store.trim_log(upto)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"archived {moved} log rows up to seq {upto} into log_archive (`history` reads them)")
     return 0
 
 
@@ -485,6 +513,16 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     return 0
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="dispatch", description=__doc__)
@@ -514,7 +552,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("event", type=int)
     p.set_defaults(func=cmd_history)
     p = sub.add_parser("trim-log", help=cmd_trim_log.__doc__)
-    p.add_argument("--keep", type=int, default=1_000_000)
+    p.add_argument(
+        "--keep", type=_count, default=1_000_000, help="log rows to keep live (default 1000000)"
+    )
     p.set_defaults(func=cmd_trim_log)
     p = sub.add_parser("load-calendar", help=cmd_load_calendar.__doc__)
     p.add_argument(

@@ -28,13 +28,13 @@ class LogHead(Base):
     __tablename__ = "log_head"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
-    trimmed: Mapped[int] = mapped_column(BigInteger, default=0)  # entries <= this are gone
+    # Entries <= this have moved to log_archive: kept for the audit trail, never replayed.
+    trimmed: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class LogEntry(Base):
-    """The append-only audit log: who did what to which entity, before and after."""
+class _AuditColumns:
+    """The columns of an audit row, shared by the live log and its archive."""
 
-    __tablename__ = "log"
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     at: Mapped[float] = mapped_column(Float)
     actor: Mapped[str] = mapped_column(String(100))
@@ -45,7 +45,23 @@ class LogEntry(Base):
     before: Mapped[str | None] = mapped_column(Text, nullable=True)
     after: Mapped[str] = mapped_column(Text)
 
+
+class LogEntry(_AuditColumns, Base):
+    """The append-only audit log: who did what to which entity, before and after."""
+
+    __tablename__ = "log"
     __table_args__ = (Index("ix_log_entity", "entity", "entity_id"),)
+
+
+class LogArchiveEntry(_AuditColumns, Base):
+    """Audit rows `trim-log` moved out of the live log: the same rows, never replayed.
+
+    A row is in exactly one of `log` and `log_archive`; triggers (migration 0002) refuse any
+    update, any delete from the archive, and a delete from the log of a row not archived.
+    """
+
+    __tablename__ = "log_archive"
+    __table_args__ = (Index("ix_log_archive_entity", "entity", "entity_id"),)
 
 
 class EventRow(Base):

@@ -32,6 +32,7 @@ from sqlalchemy import (
     insert,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.engine import Connection
@@ -43,6 +44,7 @@ from dispatch.store.models import (
     CommandRow,
     DutyRow,
     EventRow,
+    LogArchiveEntry,
     LogEntry,
     LogHead,
     MetaRow,
@@ -412,19 +414,67 @@ class Store:
     def read_log(
         self, after: int, limit: int = 10_000, streets: frozenset[str] | None = None
     ) -> list[LogRecord]:
-        """Log rows with seq > `after`, oldest first, limited to a jurisdiction."""
-        query = _LOG_RECORD.where(LogEntry.seq > after).order_by(LogEntry.seq).limit(limit)
-        if streets is not None:
-            query = query.where(LogEntry.street.in_([*streets, ""]))
-        with self.engine.connect() as conn:
-            return [LogRecord(*row) for row in conn.execute(query)]
+        """Log rows with seq > `after`, oldest first, limited to a jurisdiction.
 
-    def trim_log(self, upto: int) -> int:
-        """Delete log rows with seq <= `upto` (archiving); clients behind it get a reset."""
-        with self.engine.begin() as conn:
-            deleted = conn.execute(delete(LogEntry).where(LogEntry.seq <= upto)).rowcount
-            conn.execute(update(LogHead).where(LogHead.id == 1).values(trimmed=upto))
-            return int(deleted or 0)
+        Rows that a `trim-log` running meanwhile moved to the archive are read from there, so
+        a replay paging through the log never skips one. The log is read first: a row can
+        only move from the log to the archive, never back, so it is found in one or both.
+        """
+        live = _LOG_RECORD.where(LogEntry.seq > after).order_by(LogEntry.seq).limit(limit)
+        archived = (
+            _ARCHIVE_RECORD.where(LogArchiveEntry.seq > after)
+            .order_by(LogArchiveEntry.seq)
+            .limit(limit)
+        )
+        if streets is not None:
+            live = live.where(LogEntry.street.in_([*streets, ""]))
+            archived = archived.where(LogArchiveEntry.street.in_([*streets, ""]))
+        with self.engine.connect() as conn:
+            rows = [LogRecord(*row) for row in conn.execute(live)]
+            # Usually an empty probe of the archive's primary key.
+            moved = [LogRecord(*row) for row in conn.execute(archived)]
+        if not moved:
+            return rows
+        merged = {r.seq: r for r in moved} | {r.seq: r for r in rows}
+        return [merged[seq] for seq in sorted(merged)[:limit]]
+
+    def trim_log(self, upto: int, chunk: int = 5_000) -> int:
+        """Move log rows with seq <= `upto` to the archive; return how many moved.
+
+        Clients whose resume point is behind `upto` get a reset; `history` still reads the
+        rows. Each chunk is one transaction that copies rows to the archive, deletes them
+        from the log and raises `trimmed`, so an interruption leaves every row in exactly one
+        of the two tables and `trimmed` saying which. Chunks keep the live writer's wait
+        short; `log_head` is locked last, for the same reason.
+        """
+        head, trimmed = self.head()
+        if not 0 <= upto <= head:
+            raise ValueError(f"cannot archive up to seq {upto}: the log holds seqs up to {head}")
+        if chunk < 1:
+            raise ValueError("chunk must be at least 1")
+        moved = 0
+        while trimmed < upto:
+            bound = min(upto, trimmed + chunk)
+            try:
+                with self._write_lock, self.engine.begin() as conn:
+                    copied = conn.execute(_ARCHIVE_UPTO, {"bound": bound}).rowcount
+                    deleted = conn.execute(delete(LogEntry).where(LogEntry.seq <= bound)).rowcount
+                    if copied != deleted:
+                        raise StoreError(
+                            f"archived {copied} rows but {deleted} left the log: rolled back"
+                        )
+                    conn.execute(
+                        update(LogHead)
+                        .where(LogHead.id == 1, LogHead.trimmed < bound)
+                        .values(trimmed=bound)
+                    )
+            except StoreError:
+                raise
+            except Exception as exc:
+                raise StoreError(f"trim stopped at seq {trimmed}: {exc}") from exc
+            moved += int(copied or 0)
+            trimmed = bound
+        return moved
 
     # ---- state -----------------------------------------------------------------------------
 
@@ -469,12 +519,16 @@ class Store:
             return [(street, reported_at) for street, reported_at in rows]
 
     def event_history(self, event_id: int) -> list[LogRecord]:
-        """Every log row of one event, oldest first (the audit trail)."""
-        query = _LOG_RECORD.where(
-            LogEntry.entity == "event", LogEntry.entity_id == event_id
-        ).order_by(LogEntry.seq)
+        """Every audit row of one event, archived and live, oldest first (the audit trail)."""
+        # One statement: a trim committing meanwhile cannot hide a row or show it twice.
+        both = union_all(
+            _LOG_RECORD.where(LogEntry.entity == "event", LogEntry.entity_id == event_id),
+            _ARCHIVE_RECORD.where(
+                LogArchiveEntry.entity == "event", LogArchiveEntry.entity_id == event_id
+            ),
+        ).subquery()
         with self.engine.connect() as conn:
-            return [LogRecord(*row) for row in conn.execute(query)]
+            return [LogRecord(*row) for row in conn.execute(select(both).order_by(both.c.seq))]
 
     def image(self, alert_id: int) -> Image | None:
         """An alert's snapshot image."""
@@ -595,7 +649,22 @@ _LOG_RECORD = select(
     LogEntry.street,
     LogEntry.after,
 )
+_ARCHIVE_RECORD = select(
+    LogArchiveEntry.seq,
+    LogArchiveEntry.at,
+    LogArchiveEntry.actor,
+    LogArchiveEntry.action,
+    LogArchiveEntry.entity,
+    LogArchiveEntry.street,
+    LogArchiveEntry.after,
+)
 _LOG_COLUMNS = ["seq", "at", "actor", "action", "entity", "entity_id", "street", "before", "after"]
+# Every column copied as it is: the archive holds the very rows the log held. (A text
+# statement: SQLAlchemy reports no rowcount for an INSERT ... SELECT on psycopg.)
+_ARCHIVE_UPTO = text(
+    f"INSERT INTO log_archive ({', '.join(_LOG_COLUMNS)}) "
+    f"SELECT {', '.join(_LOG_COLUMNS)} FROM log WHERE seq <= :bound"
+)
 
 
 def _copy_rows(

@@ -104,11 +104,165 @@ def test_commands_and_images_stored(fresh: Store) -> None:
     assert fresh.image(8) is None
 
 
-def test_trim_log(fresh: Store) -> None:
-    fresh.commit([change(make_event(i)) for i in range(1, 6)])
-    assert fresh.trim_log(3) == 3
-    assert fresh.head() == (5, 3)
-    assert [r.seq for r in fresh.read_log(0)] == [4, 5]
+def commit_lifecycles(fresh: Store, events: int = 3) -> None:
+    """Each event reported, accepted and dispatched, interleaved: 3 audit rows per event."""
+    steps = ["reported", "accepted", "dispatched"]
+    for step, status in enumerate(steps):
+        batch = []
+        for i in range(1, events + 1):
+            after = factories.make_event(i, status=status, updated_at=10.0 * step + i)
+            before = None if step == 0 else factories.make_event(i, status=steps[step - 1])
+            batch.append(change(after, before, ["report", "accept", "dispatch"][step]))
+        fresh.commit(batch)
+
+
+def _audit_rows(store: Store, table: str) -> list[tuple]:
+    with store.engine.connect() as conn:
+        return [tuple(r) for r in conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY seq")]
+
+
+def test_trim_log_moves_rows_to_the_archive(fresh: Store) -> None:
+    commit_lifecycles(fresh)
+    original = _audit_rows(fresh, "log")
+    assert fresh.trim_log(4, chunk=3) == 4
+    assert fresh.head() == (9, 4)
+    # The very rows, every column, each in exactly one of the two tables.
+    assert _audit_rows(fresh, "log_archive") == original[:4]
+    assert _audit_rows(fresh, "log") == original[4:]
+    assert [r.action for r in fresh.event_history(1)] == ["report", "accept", "dispatch"]
+    assert fresh.trim_log(2) == 0 and fresh.head() == (9, 4)  # never moves `trimmed` back
+    assert fresh.trim_log(9) == 5 and _audit_rows(fresh, "log") == []
+    assert _audit_rows(fresh, "log_archive") == original
+
+
+def test_trim_log_refuses_a_bound_outside_the_log(fresh: Store) -> None:
+    commit_lifecycles(fresh)
+    for upto in (-1, 10):
+        with pytest.raises(ValueError, match=f"cannot archive up to seq {upto}"):
+            fresh.trim_log(upto)
+    assert fresh.head() == (9, 0) and len(_audit_rows(fresh, "log")) == 9
+
+
+def test_trim_then_history_shows_the_whole_trail(fresh: Store, capsys) -> None:
+    from dispatch.cli import main
+
+    commit_lifecycles(fresh)
+    code = main(["--url", fresh.url, "history", "2"])
+    before_trim = capsys.readouterr().out
+    assert code == 0 and len(before_trim.splitlines()) == 3
+    assert main(["--url", fresh.url, "trim-log", "--keep", "2"]) == 0
+    assert "archived 7 log rows up to seq 7" in capsys.readouterr().out
+    assert main(["--url", fresh.url, "history", "2"]) == 0
+    assert capsys.readouterr().out == before_trim  # seq order: archive, then live rows
+    assert [r.seq for r in fresh.event_history(2)] == [2, 5, 8]
+    assert main(["--url", fresh.url, "trim-log", "--keep", "2"]) == 0
+    assert "nothing to archive: the log holds seqs 8 to 9" in capsys.readouterr().out
+
+
+def test_trim_log_and_history_bad_input(fresh: Store, capsys, tmp_path) -> None:
+    from dispatch.cli import main
+
+    commit_lifecycles(fresh)
+    for keep in ("-1", "ten"):
+        with pytest.raises(SystemExit) as exit_:
+            main(["--url", fresh.url, "trim-log", "--keep", keep])
+        assert exit_.value.code == 2
+    assert "--keep: must be 0 or more, not -1" in capsys.readouterr().err
+    assert main(["--url", fresh.url, "history", "99"]) == 1
+    assert "no audit trail for event 99" in capsys.readouterr().err
+    bare = f"sqlite:///{tmp_path / 'bare.db'}"
+    for command in (["trim-log"], ["history", "1"]):
+        assert main(["--url", bare, *command]) == 2
+        assert "not initialised or not current: run `dispatch init-db`" in capsys.readouterr().err
+    assert fresh.head() == (9, 0) and len(_audit_rows(fresh, "log")) == 9
+
+
+class Interrupt(Exception):
+    """Raised inside a trim's transaction, as a crash there would stop it."""
+
+
+def _interrupt_before(store: Store, statement: str, nth: int = 1) -> None:
+    """Raise Interrupt when the nth statement starting with `statement` is about to run."""
+    from sqlalchemy import event
+
+    seen = []
+
+    @event.listens_for(store.engine, "before_cursor_execute")
+    def _fail(conn, cursor, sql, params, context, executemany) -> None:
+        if sql.lstrip().upper().startswith(statement):
+            seen.append(sql)
+            if len(seen) == nth:
+                raise Interrupt(statement)
+
+
+@pytest.mark.parametrize("statement", ["DELETE FROM LOG", "UPDATE LOG_HEAD"])
+def test_an_interrupted_trim_leaves_every_row_in_place(db_url, statement) -> None:
+    """Stopped after the copy to the archive, or after the delete: the chunk rolls back."""
+    store = Store(db_url)
+    store.upgrade()
+    commit_lifecycles(store)
+    original = _audit_rows(store, "log")
+    _interrupt_before(store, statement)
+    with pytest.raises(StoreError, match="trim stopped at seq 0"):
+        store.trim_log(6)
+    assert _audit_rows(store, "log") == original
+    assert _audit_rows(store, "log_archive") == []
+    assert store.head() == (9, 0)
+    store.close()
+
+
+def test_a_trim_interrupted_between_chunks_keeps_what_it_committed(db_url) -> None:
+    store = Store(db_url)
+    store.upgrade()
+    commit_lifecycles(store)
+    original = _audit_rows(store, "log")
+    _interrupt_before(store, "DELETE FROM LOG", nth=2)
+    with pytest.raises(StoreError, match="trim stopped at seq 3"):
+        store.trim_log(9, chunk=3)
+    # The first chunk is archived and `trimmed` says so; the second is untouched.
+    assert _audit_rows(store, "log_archive") == original[:3]
+    assert _audit_rows(store, "log") == original[3:]
+    assert store.head() == (9, 3)
+    assert [r.seq for r in store.event_history(1)] == [1, 4, 7]
+    store.close()
+    again = Store(db_url)
+    assert again.trim_log(9, chunk=3) == 6
+    assert _audit_rows(again, "log_archive") == original
+    again.close()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE log SET actor = 'someone else' WHERE seq = 5",
+        "DELETE FROM log WHERE seq = 5",
+        "UPDATE log_archive SET actor = 'someone else' WHERE seq = 1",
+        "DELETE FROM log_archive WHERE seq = 1",
+    ],
+)
+def test_the_audit_trail_is_append_only_in_the_database(fresh: Store, sql: str) -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    commit_lifecycles(fresh)
+    fresh.trim_log(3)
+    rows = _audit_rows(fresh, "log"), _audit_rows(fresh, "log_archive")
+    with (
+        pytest.raises(DBAPIError, match="the audit log is append-only"),
+        fresh.engine.begin() as conn,
+    ):
+        conn.exec_driver_sql(sql)
+    assert (_audit_rows(fresh, "log"), _audit_rows(fresh, "log_archive")) == rows
+
+
+def test_a_replay_reads_rows_a_concurrent_trim_archived(fresh: Store) -> None:
+    """A replay that started at seq 2 pages on after `trim-log` moved its next rows away."""
+    commit_lifecycles(fresh)
+    fresh.trim_log(6)
+    assert [r.seq for r in fresh.read_log(2, limit=3)] == [3, 4, 5]
+    assert [r.seq for r in fresh.read_log(5, limit=3)] == [6, 7, 8]
+    linghu_only = fresh.read_log(2, streets=frozenset({"340803004"}))
+    assert [r.seq for r in linghu_only] == [3, 4, 5, 6, 7, 8, 9]
+    assert fresh.read_log(2, streets=frozenset({"340803001"})) == []
 
 
 def test_redact_url() -> None:
