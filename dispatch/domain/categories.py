@@ -200,7 +200,7 @@ def parse_categories(data: bytes, source: str, departments: Collection[str]) -> 
             bad(c.code, "weight", f"{c.weight} is negative", "a relative frequency >= 0")
         if c.basis not in BASES:
             bad(c.code, "basis", f"{c.basis!r} is not a time basis", "'working' or 'natural'")
-        elif c.basis == "working" and c.priority <= URGENT_PRIORITY:
+        elif c.basis == "working" and 1 <= c.priority <= URGENT_PRIORITY:
             bad(
                 c.code,
                 "basis",
