@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import time
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,13 @@ from dispatch.domain.calendar import (
     calendar_in_force,
     parse_year,
 )
-from dispatch.domain.categories import CAMERA_KINDS, load_categories
+from dispatch.domain.categories import (
+    CAMERA_KINDS,
+    STAGES,
+    CameraKind,
+    CategoryTable,
+    default_table,
+)
 from dispatch.domain.district import District, build_district
 from dispatch.reference import ReferenceData
 from dispatch.store.store import Store
@@ -29,8 +37,12 @@ from protocol import entities as wire
 
 DEFAULT_SEED = 340803
 CALENDAR_META = "calendar:"  # meta key prefix of a loaded calendar year: calendar:2027
+CATEGORIES_VERSION = "categories_version"  # meta: the digest of the stored category table
+CATEGORIES_ORIGIN = "categories_origin"  # meta: "default", or where a deployment's came from
+DEFAULT_ORIGIN = "default"
+_TABLE_KINDS = ("category", "detection")
 _encode = msgspec.json.Encoder().encode
-log = logging.getLogger("dispatch.calendar")
+log = logging.getLogger("dispatch")
 
 
 def data_dir() -> Path:
@@ -50,7 +62,8 @@ def _rings(polygon: object) -> list[list[list[float]]]:
 
 
 def district_units(district: District) -> list[tuple[str, str, str, str, bytes]]:
-    """The district and the category table as (kind, code, parent, name, wire-json) rows."""
+    """The district and the default category table as (kind, code, parent, name, wire-json)
+    rows."""
     rows: list[tuple[str, str, str, str, bytes]] = []
     outline = [_rings(polygon) for polygon in district.outline]
     rows.append(("district", district.code, "", district.name, _encode(outline)))
@@ -142,39 +155,139 @@ def district_units(district: District) -> list[tuple[str, str, str, str, bytes]]
                 ),
             )
         )
-    for k in load_categories():
+    return rows + category_units(default_table())
+
+
+def category_units(table: CategoryTable) -> list[tuple[str, str, str, str, bytes]]:
+    """A category table as (kind, code, parent, name, wire-json) rows: each category (kind
+    "category", under its class) and each camera detection kind (kind "detection")."""
+    rows: list[tuple[str, str, str, str, bytes]] = []
+    for k in table.categories:
         limits = {
             stage: wire.CategoryLimit(
                 amount=getattr(k.limits, stage).amount, unit=getattr(k.limits, stage).unit
             )
-            for stage in ("accept", "dispatch", "handle", "verify")
+            for stage in STAGES
         }
-        rows.append(
-            (
-                "category",
-                k.code,
-                k.cls,
-                k.name,
-                _encode(
-                    wire.Category(
-                        code=k.code,
-                        name=k.name,
-                        cls=k.cls,
-                        standard=k.standard,
-                        priority=k.priority,
-                        limits=limits,
-                        basis=k.basis,
-                        department=k.department,
-                    )
-                ),
-            )
+        doc = wire.Category(
+            code=k.code,
+            name=k.name,
+            cls=k.cls,
+            standard=k.standard,
+            priority=k.priority,
+            limits=limits,
+            basis=k.basis,
+            department=k.department,
         )
+        rows.append(("category", k.code, k.cls, k.name, _encode(doc)))
+    for kind in table.camera_kinds:
+        rows.append(("detection", kind.code, kind.category, kind.name, _encode(kind)))
     return rows
 
 
+def units_digest(rows: list[tuple[str, str, str, str, bytes]]) -> str:
+    """A short digest of unit rows, independent of their order: a table's version."""
+    digest = hashlib.sha256()
+    for kind, code, parent, name, doc in sorted(rows):
+        digest.update("\x1f".join((kind, code, parent, name)).encode() + b"\x1f" + doc + b"\x1e")
+    return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class CategoryChange:
+    """What loading a category table does to a database's stored one."""
+
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+    in_use: dict[str, int]  # codes it would remove that stored events use: refused if any
+    unmapped: list[str]  # detection kinds stored cameras run that the table does not map
+    version: str
+    loaded: bool = False
+
+
+def _stored_categories(store: Store) -> dict[str, wire.Category]:
+    decoder = msgspec.json.Decoder(wire.Category)
+    return {c.code: c for c in (decoder.decode(doc) for doc in store.units("category"))}
+
+
+def stored_departments(store: Store) -> set[str]:
+    """The department codes stored in a database (empty when no district is loaded)."""
+    decoder = msgspec.json.Decoder(wire.Department)
+    return {decoder.decode(doc).code for doc in store.units("department")}
+
+
+def category_change(store: Store, table: CategoryTable) -> CategoryChange:
+    """What loading `table` would change, without changing anything."""
+    rows = category_units(table)
+    old = _stored_categories(store)
+    new = {
+        code: msgspec.json.decode(doc, type=wire.Category)
+        for kind, code, _, _, doc in rows
+        if kind == "category"
+    }
+    run: set[str] = set()
+    decoder = msgspec.json.Decoder(wire.Camera)
+    for doc in store.units("camera"):
+        run.update(decoder.decode(doc).kinds)
+    return CategoryChange(
+        added=sorted(new.keys() - old.keys()),
+        changed=sorted(code for code in new.keys() & old.keys() if new[code] != old[code]),
+        removed=sorted(old.keys() - new.keys()),
+        in_use=store.category_use(new.keys()),
+        unmapped=sorted(run - {k.code for k in table.camera_kinds}),
+        version=units_digest(rows),
+    )
+
+
+def load_categories_into(store: Store, table: CategoryTable, origin: str) -> CategoryChange:
+    """Replace the stored category table with `table` unless stored events use a code it
+    drops (then nothing changes and `in_use` names them); `origin` is recorded in meta."""
+    change = category_change(store, table)
+    if change.in_use:
+        return change
+    meta = {CATEGORIES_VERSION: change.version, CATEGORIES_ORIGIN: origin}
+    in_use = store.replace_categories(category_units(table), meta)
+    return replace(change, in_use=in_use, loaded=not in_use)
+
+
+def refresh_default_categories(store: Store) -> bool:
+    """Bring a database still on an older *default* table to today's default table; never
+    touch a table a deployment loaded itself. True if it changed anything."""
+    if store.meta(CATEGORIES_ORIGIN) not in (None, DEFAULT_ORIGIN):
+        return False
+    table = default_table()
+    if store.meta(CATEGORIES_VERSION) == units_digest(category_units(table)):
+        return False
+    change = load_categories_into(store, table, DEFAULT_ORIGIN)
+    if not change.loaded:
+        used = ", ".join(f"{code} ({n} events)" for code, n in sorted(change.in_use.items()))
+        log.warning("default category table not refreshed: stored events use %s", used)
+        return False
+    log.info(
+        "category table refreshed to the default (%d added, %d changed, %d removed)",
+        len(change.added),
+        len(change.changed),
+        len(change.removed),
+    )
+    return True
+
+
 def load_district(store: Store, seed: int = DEFAULT_SEED) -> int:
-    """Build the default (Daguan) district from its seed and store it; return the unit count."""
-    return store.save_units(district_units(build_district(seed)))
+    """Build the default (Daguan) district from its seed and store it; return the unit count.
+
+    It comes with the default category table, unless the database holds one a deployment
+    loaded (`dispatch load-categories`): that one is kept.
+    """
+    rows = district_units(build_district(seed))
+    if store.meta(CATEGORIES_ORIGIN) not in (None, DEFAULT_ORIGIN):
+        kept = [row for kind in _TABLE_KINDS for row in store.unit_rows(kind)]
+        rows = [row for row in rows if row[0] not in _TABLE_KINDS] + kept
+        return store.save_units(rows)
+    count = store.save_units(rows)
+    store.set_meta(CATEGORIES_VERSION, units_digest(category_units(default_table())))
+    store.set_meta(CATEGORIES_ORIGIN, DEFAULT_ORIGIN)
+    return count
 
 
 def loaded_calendar_years(store: Store) -> list[CalendarYear]:
@@ -261,6 +374,8 @@ def load_reference(store: Store, now: float | None = None) -> ReferenceData:
     status = calendar.status(today)
     for warning in calendar_warnings(status):
         log.warning(warning)
+    # A database from before detection kinds were stored has the defaults' (until prepared).
+    kinds = many("detection", CameraKind) or list(CAMERA_KINDS)
     reference = wire.Reference(
         district=store.meta("district") or "340803",
         district_name=store.meta("district_name") or "大观区",
@@ -271,16 +386,19 @@ def load_reference(store: Store, now: float | None = None) -> ReferenceData:
         departments=many("department", wire.Department),
         cameras=many("camera", wire.Camera),
         categories=many("category", wire.Category),
-        detections={k.code: k.name for k in CAMERA_KINDS},
+        detections={k.code: k.name for k in kinds},
         calendar=status,
     )
-    return ReferenceData(reference, calendar, CAMERA_KINDS)
+    return ReferenceData(reference, calendar, kinds)
 
 
 def prepare(store: Store, seed: int = DEFAULT_SEED) -> None:
-    """Create/upgrade the schema and load the district if none is there (idempotent)."""
+    """Create/upgrade the schema, load the district if none is there, and bring an older
+    default category table up to date (idempotent)."""
     store.upgrade()
     if not store.units("district"):
         load_district(store, seed)
         store.set_meta("district", "340803")
         store.set_meta("district_name", "大观区")
+    else:
+        refresh_default_categories(store)

@@ -231,6 +231,62 @@ def cmd_load_district(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_load_categories(args: argparse.Namespace) -> int:
+    """Load a deployment's own category table (validated; `--check` only validates)."""
+    from dispatch.app import category_change, load_categories_into, stored_departments
+    from dispatch.domain.categories import CategoryTableError, read_categories
+    from dispatch.domain.district import DEPARTMENTS
+
+    store = Store(args.url)
+    ready = store.is_current() and bool(store.units("district"))
+    if not ready and not args.check:
+        print(
+            "error: no district loaded: run `dispatch init-db` and `load-district` first",
+            file=sys.stderr,
+        )
+        return 2
+    departments = stored_departments(store) if ready else {d for d, _, _ in DEPARTMENTS}
+    try:
+        table = read_categories(args.file, departments)
+    except CategoryTableError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print("nothing changed", file=sys.stderr)
+        return 2
+    print(
+        f"{args.file}: valid: {len(table.categories)} categories in {len(table.classes)} "
+        f"classes, {len(table.camera_kinds)} camera kinds"
+    )
+    if not ready:
+        print("checked against the default district's departments (no district loaded)")
+        return 0
+    if args.check:
+        change = category_change(store, table)
+    else:
+        change = load_categories_into(store, table, f"loaded from {args.file.name}")
+    if change.unmapped:
+        print(
+            f"warning: cameras run detection kinds the table does not map: "
+            f"{', '.join(change.unmapped)} (their alerts need a category when confirmed)"
+        )
+    counts = (
+        f"{len(change.added)} added, {len(change.changed)} changed, {len(change.removed)} removed"
+    )
+    if change.in_use:
+        used = ", ".join(f"{code} ({n} events)" for code, n in sorted(change.in_use.items()))
+        print(
+            f"error: refused: stored events use categories the table drops: {used}", file=sys.stderr
+        )
+        print("nothing changed; keep those codes in the table", file=sys.stderr)
+        return 2
+    if args.check:
+        print(f"would change: {counts} (version {change.version}); nothing changed (--check)")
+        return 0
+    print(f"loaded into {redact_url(args.url)}: {counts} (version {change.version})")
+    print("a running backend picks it up at its next start")
+    return 0
+
+
 def cmd_create_user(args: argparse.Namespace) -> int:
     """Create a user and print (or write) its token; only the hash is stored."""
     store = Store(args.url)
@@ -537,6 +593,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("load-district", help=cmd_load_district.__doc__)
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.set_defaults(func=cmd_load_district)
+
+    p = sub.add_parser("load-categories", help=cmd_load_categories.__doc__)
+    p.add_argument("file", type=Path, help="a category table in the format of categories.json")
+    p.add_argument("--check", action="store_true", help="validate only; change nothing")
+    p.set_defaults(func=cmd_load_categories)
 
     p = sub.add_parser("create-user", help=cmd_create_user.__doc__)
     p.add_argument("name")

@@ -284,16 +284,17 @@ class Simulator:
         self.at(when + self.rng.expovariate(self._rate(when)), self._arrival)
 
     def _pick_category(self, source: str) -> Category:
+        # Only what arrives through this channel: a sensor reports its own scenes, never
+        # 私搭乱建, and a patrol does not find a policy question.
+        candidates = [k for k in self.categories if source in k.sources] or self.categories
         weights = []
-        for category in self.categories:
+        for category in candidates:
             weight = category.weight
-            livelihood = category.code.startswith("06")
             if source == "hotline":
-                weight *= 3.0 if livelihood else 0.5
-            elif source == "patrol":
-                weight *= 0.05 if livelihood else 1.4
+                # 12345's own matters (what no patrol finds) fill most of its calls.
+                weight *= 0.5 if "patrol" in category.sources else 3.0
             weights.append(weight)
-        return self.rng.choices(self.categories, weights)[0]
+        return self.rng.choices(candidates, weights)[0]
 
     def _new_event(self, when: float) -> None:
         rng = self.rng

@@ -1,32 +1,52 @@
 """Event categories (class, closure standard, per-stage time limits) and AI camera detection kinds.
 
-The table lives in resources/district/categories.json so that a deployment can swap in its
-own 立案结案标准 without touching code; this module validates it on load.
+The default table lives in resources/district/categories.json; a deployment loads its own
+立案结案标准 in the same format (`dispatch load-categories FILE`). Either is validated here,
+and every problem is reported with the file, the category code, the field, what is wrong and
+what was expected.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, cast
 
 import msgspec
 
+from dispatch.domain.district import DEPARTMENTS
+from protocol.entities import SOURCES, Basis, Source
+
 __all__ = [
+    "BASES",
     "CAMERA_KINDS",
     "CAMERA_KINDS_BY_CODE",
+    "HUMAN_SOURCES",
+    "STAGES",
     "CameraKind",
     "Category",
+    "CategoryTable",
+    "CategoryTableError",
     "Limit",
     "StageLimits",
+    "default_table",
     "load_categories",
+    "parse_categories",
+    "read_categories",
 ]
+
+BASES: tuple[Basis, ...] = ("working", "natural")
+STAGES = ("accept", "dispatch", "handle", "verify")
+HUMAN_SOURCES: tuple[Source, ...] = ("hotline", "patrol", "citizen", "assigned")
+"""The channels people report through: what a category with no `sources` arrives by."""
 
 
 class Limit(msgspec.Struct, frozen=True):
-    """A time limit: `amount` working hours or working days (see dispatch.domain.calendar)."""
+    """A time limit: `amount` hours or days, counted in the category's basis."""
 
     amount: float
     unit: Literal["hour", "day"]
@@ -53,13 +73,15 @@ class Category(msgspec.Struct, frozen=True):
     weight: float
     camera_kinds: tuple[str, ...]
     # Extra to the design's field list, last and defaulted so positional use still works:
-    # the unit a dispatcher normally sends this category to ("" = route by content).
+    # the unit a dispatcher normally sends this category to (a District.departments code).
     department: str = ""
     # how its limits run: office hours of working days, or natural time around the clock.
-    basis: Literal["working", "natural"] = "working"
+    basis: Basis = "working"
+    # the channels a case of it arrives through (a sensor only ever reports sensor scenes).
+    sources: tuple[Source, ...] = HUMAN_SOURCES
 
 
-class CameraKind(msgspec.Struct, frozen=True):
+class CameraKind(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """An AI camera detection kind and the category an alert of it is confirmed into."""
 
     code: str
@@ -68,9 +90,26 @@ class CameraKind(msgspec.Struct, frozen=True):
     priority: int
 
 
-# The JSON file's own shape; limits are compact strings there ("4h", "20d") so that the
-# table stays readable for the people who maintain it.
-class _RawCategory(msgspec.Struct, frozen=True):
+class CategoryTable(msgspec.Struct, frozen=True):
+    """A whole validated table: class names, categories in code order, camera kinds."""
+
+    classes: dict[str, str]
+    categories: tuple[Category, ...]
+    camera_kinds: tuple[CameraKind, ...]
+
+
+class CategoryTableError(ValueError):
+    """A table that cannot be used; `problems` has one line per problem, each naming the file."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+# The JSON file's own shape. Limits are compact strings there ("4h", "20d", "15m") so that
+# the table stays readable for the people who maintain it; basis and sources are plain
+# strings here so that a wrong value gets our message, with what was expected.
+class _RawCategory(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     code: str
     name: str
     priority: int
@@ -78,79 +117,200 @@ class _RawCategory(msgspec.Struct, frozen=True):
     limits: dict[str, str]
     standard: str
     department: str = ""
-    basis: Literal["working", "natural"] = "working"
+    basis: str = "working"
+    sources: list[str] = []
 
 
-class _RawFile(msgspec.Struct, frozen=True):
+class _RawFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     classes: dict[str, str]
     categories: list[_RawCategory]
     camera_kinds: list[CameraKind]
+    source_note: str = msgspec.field(default="", name="_source")
+    format_note: str = msgspec.field(default="", name="_format")
 
 
 _CODE = re.compile(r"^\d{2}-\d{2}$")
-_LIMIT = re.compile(r"^(\d+(?:\.\d+)?)([hd])$")
-_STAGES = ("accept", "dispatch", "handle", "verify")
+_CLASS = re.compile(r"^\d{2}$")
+_KIND = re.compile(r"^[a-z][a-z0-9_]*$")
+_LIMIT = re.compile(r"^(\d+(?:\.\d+)?)([hdm])$")
+_AT_INDEX = re.compile(r"\$\.(categories|camera_kinds)\[(\d+)\]")
+URGENT_PRIORITY = 2  # dispatch.state forces natural time at or above this urgency
 
 
-def _limit(text: str, where: str) -> Limit:
-    """Parse '4h' / '20d' into a Limit."""
+def _limit(text: str) -> Limit | None:
+    """'4h' / '0.5h' / '15m' / '20d' as a Limit (minutes become hours), None if malformed."""
     m = _LIMIT.match(text)
     if m is None or float(m.group(1)) <= 0:
-        raise ValueError(f"{where}: bad time limit {text!r} (want e.g. '4h' or '20d')")
-    return Limit(float(m.group(1)), "hour" if m.group(2) == "h" else "day")
+        return None
+    amount, unit = float(m.group(1)), m.group(2)
+    if unit == "m":
+        return Limit(round(amount / 60, 6), "hour")
+    return Limit(amount, "hour" if unit == "h" else "day")
 
 
-@cache
-def _raw() -> _RawFile:
-    """The decoded and checked JSON file, read once per process."""
-    path = resources.files("resources") / "district" / "categories.json"
-    raw = msgspec.json.decode(path.read_bytes(), type=_RawFile)
-    codes = [c.code for c in raw.categories]
-    if len(set(codes)) != len(codes):
-        raise ValueError("categories.json: duplicate category codes")
+def _decode(data: bytes, source: str) -> _RawFile:
+    """The file's JSON in its raw shape, or an error saying where it is malformed."""
+    try:
+        doc = msgspec.json.decode(data)
+    except msgspec.DecodeError as exc:
+        raise CategoryTableError([f"{source}: not valid JSON: {exc}"]) from None
+    try:
+        return msgspec.convert(doc, _RawFile)
+    except msgspec.ValidationError as exc:
+        where = "file"
+        m = _AT_INDEX.search(str(exc))
+        if m is not None and isinstance(doc, dict):
+            items = doc.get(m.group(1))
+            index = int(m.group(2))
+            item = items[index] if isinstance(items, list) and index < len(items) else None
+            code = item.get("code") if isinstance(item, dict) else None
+            label = "category" if m.group(1) == "categories" else "camera kind"
+            where = f"{label} {code}" if isinstance(code, str) else f"{label} #{index + 1}"
+        raise CategoryTableError([f"{source}: {where}: {exc}"]) from None
+
+
+def parse_categories(data: bytes, source: str, departments: Collection[str]) -> CategoryTable:
+    """Validate a category table (the JSON of categories.json) against the district's
+    department codes; raise CategoryTableError listing every problem."""
+    raw = _decode(data, source)
+    problems: list[str] = []
+
+    def bad(code: str, field: str, what: str, expected: str) -> None:
+        problems.append(f"{source}: {code}: {field}: {what} (expected {expected})")
+
+    for cls in raw.classes:
+        if not _CLASS.match(cls):
+            bad(f"class {cls!r}", "classes", "bad class code", "two digits, e.g. '01'")
+    seen: set[str] = set()
     for c in raw.categories:
-        if not _CODE.match(c.code) or c.code[:2] not in raw.classes:
-            raise ValueError(f"categories.json: bad code or unknown class {c.code!r}")
-        if not 1 <= c.priority <= 4 or c.weight < 0:
-            raise ValueError(f"categories.json: {c.code} priority/weight out of range")
-        if set(c.limits) != set(_STAGES):
-            raise ValueError(f"categories.json: {c.code} needs limits for {_STAGES}")
-    known = set(codes)
+        if c.code in seen:
+            bad(c.code, "code", "duplicate code", "each code once")
+        seen.add(c.code)
+        if not _CODE.match(c.code):
+            bad(c.code, "code", "bad code format", "class-item as NN-NN, e.g. '01-02'")
+        elif c.code[:2] not in raw.classes:
+            bad(c.code, "code", f"unknown class {c.code[:2]!r}", f"one of {sorted(raw.classes)}")
+        if not c.name.strip():
+            bad(c.code, "name", "empty", "the category's name")
+        if not c.standard.strip():
+            bad(c.code, "standard", "empty", "the closure standard (立案结案标准) text")
+        if not 1 <= c.priority <= 4:
+            bad(c.code, "priority", f"{c.priority} out of range", "1 (urgent) to 4 (low)")
+        if c.weight < 0:
+            bad(c.code, "weight", f"{c.weight} is negative", "a relative frequency >= 0")
+        if c.basis not in BASES:
+            bad(c.code, "basis", f"{c.basis!r} is not a time basis", "'working' or 'natural'")
+        elif c.basis == "working" and 1 <= c.priority <= URGENT_PRIORITY:
+            bad(
+                c.code,
+                "basis",
+                f"'working' for priority {c.priority}, which always runs in natural time",
+                "'natural' for priority 1-2",
+            )
+        missing = [s for s in STAGES if s not in c.limits]
+        if missing:
+            bad(c.code, "limits", f"no limit for {', '.join(missing)}", f"limits for {STAGES}")
+        for stage, text in c.limits.items():
+            if stage not in STAGES:
+                bad(c.code, f"limits.{stage}", "unknown stage", f"only {STAGES}")
+                continue
+            limit = _limit(text)
+            if limit is None:
+                bad(
+                    c.code,
+                    f"limits.{stage}",
+                    f"bad time limit {text!r}",
+                    "e.g. '4h', '0.5h', '15m' or '20d'",
+                )
+            elif c.basis == "working" and limit.unit == "day" and not limit.amount.is_integer():
+                bad(
+                    c.code,
+                    f"limits.{stage}",
+                    f"{text!r} is not a whole number of working days",
+                    "whole working days, or working hours (a working day has 7)",
+                )
+        if not c.department:
+            bad(c.code, "department", "missing", "a department code of the district")
+        elif c.department not in departments:
+            bad(
+                c.code,
+                "department",
+                f"unknown department {c.department!r}",
+                "a department code of the district, e.g. 'CGJ'",
+            )
+        for channel in c.sources:
+            if channel not in SOURCES:
+                bad(c.code, "sources", f"unknown source channel {channel!r}", f"some of {SOURCES}")
+    kinds: set[str] = set()
     for k in raw.camera_kinds:
-        if k.category not in known:
-            raise ValueError(f"categories.json: camera kind {k.code} -> unknown {k.category}")
-    if len({k.code for k in raw.camera_kinds}) != len(raw.camera_kinds):
-        raise ValueError("categories.json: duplicate camera kind codes")
-    return raw
+        where = f"camera kind {k.code}"
+        if k.code in kinds:
+            bad(where, "code", "duplicate camera kind", "each kind once")
+        kinds.add(k.code)
+        if not _KIND.match(k.code):
+            bad(where, "code", "bad camera kind code", "lower-case letters, digits and '_'")
+        if k.category not in seen:
+            bad(where, "category", f"unknown category {k.category!r}", "a code of this table")
+        if not 1 <= k.priority <= 4:
+            bad(where, "priority", f"{k.priority} out of range", "1 (urgent) to 4 (low)")
+    if problems:
+        raise CategoryTableError(problems)
+    return _build(raw)
 
 
-@cache
-def load_categories() -> tuple[Category, ...]:
-    """All event categories, in code order, from resources/district/categories.json."""
-    raw = _raw()
+def _build(raw: _RawFile) -> CategoryTable:
+    """The validated raw file as a CategoryTable, categories in code order."""
     out = []
     for c in sorted(raw.categories, key=lambda c: c.code):
-        lim = {s: _limit(c.limits[s], f"{c.code}.{s}") for s in _STAGES}
         kinds = tuple(k.code for k in raw.camera_kinds if k.category == c.code)
+        sources = cast(tuple[Source, ...], tuple(dict.fromkeys(c.sources))) or HUMAN_SOURCES
+        if kinds and "camera" not in sources:  # a camera kind confirms into it
+            sources = (*sources, "camera")
+        limits = {s: _limit(c.limits[s]) for s in STAGES}
         out.append(
             Category(
                 code=c.code,
                 name=c.name,
                 cls=raw.classes[c.code[:2]],
                 standard=c.standard,
-                limits=StageLimits(**lim),
+                limits=StageLimits(**limits),  # type: ignore[arg-type]  # checked above
                 priority=c.priority,
                 weight=c.weight,
                 camera_kinds=kinds,
                 department=c.department,
-                basis=c.basis,
+                basis=cast(Basis, c.basis),
+                sources=sources,
             )
         )
-    return tuple(out)
+    return CategoryTable(dict(raw.classes), tuple(out), tuple(raw.camera_kinds))
 
 
-CAMERA_KINDS: tuple[CameraKind, ...] = tuple(_raw().camera_kinds)
-"""The AI camera detection kinds, each confirming into one category."""
+def read_categories(path: Path, departments: Collection[str]) -> CategoryTable:
+    """Read and validate a deployment's category table from a file."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CategoryTableError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
+    return parse_categories(data, str(path), departments)
+
+
+@cache
+def default_table() -> CategoryTable:
+    """The default table, resources/district/categories.json, read and checked once."""
+    path = resources.files("resources") / "district" / "categories.json"
+    return parse_categories(
+        path.read_bytes(), "categories.json", {code for code, _, _ in DEPARTMENTS}
+    )
+
+
+@cache
+def load_categories() -> tuple[Category, ...]:
+    """All default event categories, in code order, from resources/district/categories.json."""
+    return default_table().categories
+
+
+CAMERA_KINDS: tuple[CameraKind, ...] = default_table().camera_kinds
+"""The default AI camera detection kinds, each confirming into one category."""
 
 CAMERA_KINDS_BY_CODE = MappingProxyType({k.code: k for k in CAMERA_KINDS})
 """Read-only lookup of CAMERA_KINDS by code."""

@@ -38,13 +38,13 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from dispatch.domain.categories import CAMERA_KINDS_BY_CODE
-
 __all__ = [
+    "DEPARTMENTS",
     "Camera",
     "Community",
     "Coord",
     "Department",
+    "DepartmentKind",
     "District",
     "Grid",
     "MultiPolygonCoords",
@@ -54,6 +54,8 @@ __all__ = [
     "random_point_in_grid",
 ]
 
+DepartmentKind = Literal["department", "subunit", "service"]
+"""区直部门, a department's own field unit (交警大队), or a utility or service company."""
 Coord = tuple[float, float]
 """(lon, lat) in WGS84 degrees."""
 Ring = tuple[Coord, ...]
@@ -97,26 +99,57 @@ _GRIDS_PER_STREET = {
     "340803100": 42,
     "340803200": 27,
 }
-# District departments and utilities that events are dispatched to: common 安庆/大观 usage,
-# codes are Tongguan's own (pinyin initials), referenced by categories.json.
-_DEPARTMENTS = (
-    ("CGJ", "区城管局"),
-    ("ZJJ", "区住建局"),
-    ("STHJ", "区生态环境分局"),
-    ("SCJG", "区市场监管局"),
-    ("GA", "公安大观分局"),
-    ("JJ", "交警大观大队"),
-    ("XF", "区消防救援大队"),
-    ("YJJ", "区应急管理局"),
-    ("SWJ", "区水务局"),
-    ("ZRZY", "区自然资源和规划分局"),
-    ("MZJ", "区民政局"),
-    ("WJW", "区卫健委"),
-    ("JTJ", "区教体局"),
-    ("RSJ", "区人社局"),
-    ("GD", "供电公司"),
-    ("RQ", "燃气公司"),
-    ("ZLS", "自来水公司"),
+# The district's departments (区直部门) and the service units events are dispatched to.
+# Codes are Tongguan's own (pinyin initials) and are referenced by categories.json; the
+# names are inferred from the 安庆 government structure (no published list of 大观区's 37
+# was found, see resources/district/README.md): every one is unverified.
+DEPARTMENTS: tuple[tuple[str, str, DepartmentKind], ...] = (
+    # party and general offices
+    ("QWB", "区委办公室", "department"),
+    ("ZFB", "区政府办公室", "department"),
+    ("JWJW", "区纪委监委", "department"),
+    ("ZZB", "区委组织部", "department"),
+    ("XCB", "区委宣传部", "department"),
+    ("TZB", "区委统战部", "department"),
+    ("ZFW", "区委政法委", "department"),
+    ("SGB", "区委社会工作部", "department"),
+    ("XFJ", "区信访局", "department"),
+    ("DKB", "区督查考核办", "department"),
+    # government departments
+    ("FGW", "区发改委", "department"),
+    ("JTJ", "区教体局", "department"),
+    ("KJJ", "区科技经信局", "department"),
+    ("GA", "公安大观分局", "department"),
+    ("MZJ", "区民政局", "department"),
+    ("SFJ", "区司法局", "department"),
+    ("CZJ", "区财政局", "department"),
+    ("RSJ", "区人社局", "department"),
+    ("ZRZY", "区自然资源和规划分局", "department"),
+    ("STHJ", "区生态环境分局", "department"),
+    ("ZJJ", "区住建局", "department"),
+    ("CGJ", "区城管局", "department"),
+    ("NYJ", "区农业农村局", "department"),
+    ("SWJ", "区水务局", "department"),
+    ("SWU", "区商务局", "department"),
+    ("WLJ", "区文旅局", "department"),
+    ("WJW", "区卫健委", "department"),
+    ("TYJ", "区退役军人事务局", "department"),
+    ("YJJ", "区应急管理局", "department"),
+    ("SJJ", "区审计局", "department"),
+    ("SCJG", "区市场监管局", "department"),
+    ("TJJ", "区统计局", "department"),
+    ("YBJ", "区医保局", "department"),
+    ("SJZY", "区数据资源局", "department"),
+    ("ZDB", "区重点办", "department"),
+    ("ZQB", "区征迁分指挥部", "department"),
+    ("XF", "区消防救援大队", "department"),
+    # a department's own field unit, and the utilities and service companies
+    ("JJ", "交警大观大队", "subunit"),
+    ("GD", "供电公司", "service"),
+    ("RQ", "燃气公司", "service"),
+    ("ZLS", "自来水公司", "service"),
+    ("TX", "通信运营商", "service"),
+    ("WY", "物业服务企业", "service"),
 )
 _PARTY_BRANCHES = 113  # 网格党支部; each grid's leader is its branch secretary
 _CAMERAS = 3500
@@ -193,6 +226,7 @@ class Department:
 
     code: str
     name: str
+    kind: DepartmentKind = "department"
 
 
 @dataclass(frozen=True)
@@ -782,8 +816,11 @@ def _build(seed: int) -> District:
             community_cells.append((community, sub))
 
     grids = _grids(streets, community_cells, rng, people)
-    departments = tuple(Department(code, name) for code, name in _DEPARTMENTS)
+    departments = tuple(Department(code, name, kind) for code, name, kind in DEPARTMENTS)
     cameras = _cameras(grids, {c.code: c for c in communities}, rng)
+    # Here, not at the top: the category table imports DEPARTMENTS from this module.
+    from dispatch.domain.categories import CAMERA_KINDS_BY_CODE
+
     for cam in cameras:
         unknown = set(cam.kinds) - CAMERA_KINDS_BY_CODE.keys()
         if unknown:

@@ -29,6 +29,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     insert,
     select,
     text,
@@ -637,6 +638,51 @@ class Store:
                 select(UnitRow.doc).where(UnitRow.kind == kind).order_by(UnitRow.code)
             )
             return [doc.encode() for (doc,) in rows]
+
+    def unit_rows(self, kind: str) -> list[tuple[str, str, str, str, bytes]]:
+        """Every unit of a kind as the (kind, code, parent, name, wire-json) rows it was saved."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(UnitRow.kind, UnitRow.code, UnitRow.parent, UnitRow.name, UnitRow.doc)
+                .where(UnitRow.kind == kind)
+                .order_by(UnitRow.code)
+            )
+            return [(k, code, parent, name, doc.encode()) for k, code, parent, name, doc in rows]
+
+    def category_use(self, keep: Iterable[str] | None = None) -> dict[str, int]:
+        """Stored events per category code (only codes outside `keep`, when given)."""
+        with self.engine.connect() as conn:
+            return self._category_use(conn, keep)
+
+    @staticmethod
+    def _category_use(conn: Connection, keep: Iterable[str] | None) -> dict[str, int]:
+        query = select(EventRow.category, func.count()).group_by(EventRow.category)
+        if keep is not None:
+            query = query.where(EventRow.category.not_in(list(keep)))
+        return {code: int(n) for code, n in conn.execute(query)}
+
+    def replace_categories(
+        self, units: Iterable[tuple[str, str, str, str, bytes]], meta: dict[str, str]
+    ) -> dict[str, int]:
+        """Replace the category and detection units and set `meta`, in one transaction,
+        unless stored events use a category code the new units lack: then change nothing
+        and return those codes with their event counts."""
+        rows = [
+            {"kind": kind, "code": code, "parent": parent, "name": name, "doc": doc.decode()}
+            for kind, code, parent, name, doc in units
+        ]
+        codes = [row["code"] for row in rows if row["kind"] == "category"]
+        with self.engine.begin() as conn:
+            in_use = self._category_use(conn, codes)
+            if in_use:
+                return in_use
+            conn.execute(delete(UnitRow).where(UnitRow.kind.in_(("category", "detection"))))
+            if rows:
+                conn.execute(insert(UnitRow), rows)
+            for key, value in meta.items():
+                conn.execute(delete(MetaRow).where(MetaRow.key == key))
+                conn.execute(insert(MetaRow).values(key=key, value=value))
+        return {}
 
 
 # The columns of a LogRecord, in its field order.

@@ -101,9 +101,13 @@ def test_grids() -> None:
 
 def test_departments() -> None:
     names = {d.name for d in D.departments}
-    assert 14 <= len(D.departments) <= 20
+    # The platform links "37个区直部门"; the utilities and service companies come on top.
+    assert len([d for d in D.departments if d.kind == "department"]) == 37
+    assert {d.kind for d in D.departments} == {"department", "subunit", "service"}
     assert {"区城管局", "区住建局", "公安大观分局", "供电公司", "自来水公司"} <= names
+    assert {"区委政法委", "区司法局", "区应急管理局", "区信访局", "区消防救援大队"} <= names
     assert len({d.code for d in D.departments}) == len(D.departments)
+    assert len(names) == len(D.departments)
 
 
 def test_cameras() -> None:
