@@ -14,14 +14,7 @@ import msgspec
 from msgspec.structs import replace
 
 from dispatch.reference import ReferenceData, local
-from dispatch.workflow import (
-    FINAL_STATUSES,
-    STEPS,
-    WorkflowError,
-    check_flags,
-    level_above,
-    next_status,
-)
+from dispatch.workflow import WorkflowError, level_above
 from protocol import commands as c
 from protocol.entities import (
     OPEN_STATUSES,
@@ -31,9 +24,11 @@ from protocol.entities import (
     Decision,
     Duty,
     Event,
-    Extension,
     Person,
     Role,
+    Stage,
+    is_overdue,
+    on_hold,
 )
 from protocol.retention import prune_settled
 
@@ -43,7 +38,8 @@ EntityKind = Literal["event", "alert", "duty"]
 ALERT_BURST_WINDOW = 120.0
 # After an automatic escalation the next level has this long before it escalates again.
 _ESCALATION_GRACE = CategoryLimit(amount=4, unit="hour")
-_STAGE_OF_STATUS = {
+# The timed stage a case in each open status is in.
+STAGE_OF_STATUS: dict[str, Stage] = {
     "reported": "accept",
     "accepted": "dispatch",
     "dispatched": "handle",
@@ -60,6 +56,11 @@ URGENT_PRIORITY = 2
 def basis_of(category_basis: Basis, priority: int) -> Basis:
     """How a case's limits run: natural time when urgent or when its category says so."""
     return "natural" if priority <= URGENT_PRIORITY else category_basis
+
+
+def with_missed(missed: list[Stage], stage: Stage) -> list[Stage]:
+    """`missed` with `stage` added once (the list is sticky: nothing is ever removed)."""
+    return missed if stage in missed else [*missed, stage]
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,22 +183,25 @@ class State:
         prune_settled(self.events, self.alerts, now)
         return before - len(self.events) - len(self.alerts)
 
-    # ---- helpers ---------------------------------------------------------------------------
+    # ---- primitives the op handlers (dispatch/ops.py) build on ----------------------------
 
-    def _event(self, actor: Actor, event_id: int) -> Event:
+    def event_for(self, actor: Actor, event_id: int) -> Event:
+        """The event `actor` names; not_found when absent or outside the jurisdiction."""
         event = self.events.get(event_id)
         if event is None or not actor.may_see(event.street):
             # Outside the jurisdiction looks exactly like absent: no existence leak.
             raise WorkflowError("not_found", f"no event {event_id}")
         return event
 
-    def _alert(self, actor: Actor, alert_id: int) -> Alert:
+    def alert_for(self, actor: Actor, alert_id: int) -> Alert:
+        """The alert `actor` names; not_found when absent or outside the jurisdiction."""
         alert = self.alerts.get(alert_id)
         if alert is None or not actor.may_see(alert.street):
             raise WorkflowError("not_found", f"no alert {alert_id}")
         return alert
 
-    def _deadline(self, start: float, limit: CategoryLimit, basis: Basis) -> float:
+    def deadline(self, start: float, limit: CategoryLimit, basis: Basis) -> float:
+        """When `limit` from `start` runs out, in `basis`."""
         return self.reference.deadline(start, limit, basis)
 
     def _intake_deadlines(self, category: str, basis: Basis, now: float) -> tuple[float, float]:
@@ -207,29 +211,73 @@ class State:
         key = (category, basis, second)
         cached = self._intake_cache.get(key)
         if cached is None:
-            limits = self.reference.categories[category].limits
-            accept_by = self._deadline(second, limits["accept"], basis)
+            accept_by = self.deadline(
+                second, self.reference.categories[category].limits["accept"], basis
+            )
             # The closure deadline: every stage's limit laid end to end from the report.
-            due = accept_by
-            for stage in ("dispatch", "handle", "verify"):
-                due = self._deadline(due, limits[stage], basis)
+            due = self.closure_deadline(
+                category, basis, accept_by, ("dispatch", "handle", "verify")
+            )
             if len(self._intake_cache) > 4096:
                 self._intake_cache.clear()
             cached = self._intake_cache[key] = (accept_by, due)
         return cached
 
-    def _stage_deadline(self, event: Event, status: str, now: float) -> float | None:
+    def closure_deadline(
+        self, category: str, basis: Basis, start: float, stages: tuple[Stage, ...]
+    ) -> float:
+        """The end of `stages`' limits laid end to end from `start`."""
+        limits = self.reference.categories[category].limits
+        due = start
+        for stage in stages:
+            due = self.deadline(due, limits[stage], basis)
+        return due
+
+    def stage_deadline(self, event: Event, status: str, now: float) -> float | None:
+        """The deadline of the stage `status` belongs to, for an event entering it now."""
         limits = self.reference.categories[event.category].limits
-        stage = limits.get(_STAGE_OF_STATUS.get(status, ""))
+        stage = limits.get(STAGE_OF_STATUS.get(status, ""))
         if stage is None:
             return None
         if status == "handling" and event.deadline is not None:
             return event.deadline  # the handling limit runs from dispatch, not from start
-        return self._deadline(now, stage, event.basis)
+        return self.deadline(now, stage, event.basis)
 
-    def _change(
+    def released(self, event: Event, now: float) -> Event:
+        """The event with its approved hold ended now and its deadlines moved on by the time
+        it was held (counted in its basis: a hold over a weekend moves a working-time
+        deadline by nothing)."""
+        hold = event.hold
+        assert hold is not None and hold.since is not None
+        held = self.reference.elapsed(hold.since, now, event.basis)
+        shift = CategoryLimit(amount=held / 3600, unit="hour")
+
+        def moved(moment: float | None) -> float | None:
+            return None if moment is None else self.deadline(moment, shift, event.basis)
+
+        return replace(
+            event,
+            hold=replace(hold, state="released", released_at=now),
+            deadline=moved(event.deadline),
+            due_at=moved(event.due_at),
+            updated_at=now,
+        )
+
+    def supervision(self, event: Event, now: float) -> Change | None:
+        """Automatic 督办: an open case overdue at district level, or escalated twice, is put
+        under supervision (action auto_supervise) unless it already is."""
+        if event.supervised or event.status not in OPEN_STATUSES or on_hold(event):
+            return None
+        late_at_top = event.level == "district" and is_overdue(event, now)
+        if not (late_at_top or event.escalations >= 2):
+            return None
+        after = replace(event, supervised=True, updated_at=now)
+        return self.record("event", event, after, "auto_supervise", SYSTEM)
+
+    def record(
         self, kind: EntityKind, before: Entity | None, after: Entity, action: str, actor: Actor
     ) -> Change:
+        """Put `after` in place of `before` and journal the change."""
         change = self._make_change(kind, before, after, action, actor)
         self.journal.append(change)
         return change
@@ -261,7 +309,14 @@ class State:
         self.day_counters[day] = number
         return f"{self.reference.code_prefix}-{day}-{number:06d}"
 
-    # ---- ops -------------------------------------------------------------------------------
+    # ---- what other parts call directly ----------------------------------------------------
+
+    def apply(self, actor: Actor, op: str, args: msgspec.Struct, now: float) -> Outcome:
+        """Apply a validated command through its registered handler (dispatch/ops.py)."""
+        # ops builds on this module, so it is looked up when first used, not at import.
+        from dispatch.ops import apply
+
+        return apply(self, actor, op, args, now)
 
     def report(
         self,
@@ -311,102 +366,62 @@ class State:
             alert=alert,
             media=media or [],
         )
-        change = self._change("event", None, event, "report", actor)
+        change = self.record("event", None, event, "report", actor)
         return Outcome([change], {"event": event_id, "code": event.code})
 
-    def step(self, actor: Actor, op: str, args: msgspec.Struct, now: float) -> Outcome:
-        """Apply an event op (accept, dispatch, verify, escalate...) under the workflow rules."""
-        event_id: int = args.event  # type: ignore[attr-defined]
-        before = self._event(actor, event_id)
-        passed = bool(getattr(args, "passed", True))
-        status = next_status(before, op, passed=passed)
-        check_flags(before, op)
-        note = str(getattr(args, "note", "") or getattr(args, "reason", "") or "")
-        after = replace(before, status=status, updated_at=now)
-        if status != before.status:
-            after = replace(
-                after,
-                deadline=self._stage_deadline(after, status, now),
-                overdue=False if status in FINAL_STATUSES else before.overdue,
-            )
-        action = op
-        if op == "dispatch":
-            assert isinstance(args, c.Dispatch)
-            after = replace(after, assignee=args.assignee, dispatched_at=now)
-        elif op == "handled":
-            after = replace(after, handled_at=now)
-        elif op == "verify" and not passed:
-            action = "rework"
-            after = replace(after, rework_count=before.rework_count + 1, dispatched_at=now)
-        elif op == "close":
-            after = replace(after, closed_at=now, deadline=None, consulting=False)
-        elif op == "reject":
-            after = replace(after, closed_at=now, deadline=None)
-        elif op == "evaluate":
-            assert isinstance(args, c.Evaluate)
-            after = replace(after, evaluation=args.score)
-        elif op == "request_extension":
-            assert isinstance(args, c.RequestExtension)
-            after = replace(
-                after,
-                extension=Extension(
-                    hours=args.hours, reason=args.reason, requested_by=actor.name, requested_at=now
-                ),
-            )
-        elif op == "decide_extension":
-            assert isinstance(args, c.DecideExtension) and before.extension is not None
-            ext = replace(before.extension, state="approved" if args.approve else "refused")
-            after = replace(after, extension=ext)
-            if args.approve:
-                hours = CategoryLimit(amount=ext.hours, unit="hour")
-                after = replace(
-                    after,
-                    deadline=self._deadline(before.deadline or now, hours, before.basis),
-                    due_at=self._deadline(before.due_at or now, hours, before.basis),
-                    overdue=False,
-                )
-        elif op == "escalate":
-            after = replace(
-                after, level=level_above(before.level), escalations=before.escalations + 1
-            )
-        elif op == "consult":
-            after = replace(after, consulting=True)
-        elif op == "decide":
-            assert isinstance(args, c.Decide)
-            after = replace(
-                after,
-                decisions=[*before.decisions, Decision(at=now, by=actor.name, text=args.text)],
-            )
-        elif op == "end_consult":
-            after = replace(after, consulting=False)
-        elif op == "supervise":
-            after = replace(after, supervised=True)
-        if note:  # every op's note or reason is kept on the event's record
-            after = replace(
-                after,
-                decisions=[*after.decisions, Decision(at=now, by=actor.name, text=f"{op}: {note}")],
-            )
-        change = self._change("event", before, after, action, actor)
-        return Outcome([change], {"event": event_id, "status": after.status})
+    def handover(
+        self, actor: Actor, args: c.Handover, now: float, roster: list[Person] | None = None
+    ) -> Outcome:
+        """Start a new duty: a commander, the roster, an empty instruction list."""
+        day = local(now).strftime("%Y-%m-%d")
+        before = self.duty
+        duty = Duty(
+            day=day,
+            commander=Person(name=args.commander, title=args.title, post="县干指挥长"),
+            roster=roster if roster is not None else (before.roster if before else []),
+            handover_at=now,
+            instructions=[Decision(at=now, by=actor.name, text=args.note)] if args.note else [],
+        )
+        return Outcome([self.record("duty", before, duty, "handover", actor)], {"day": day})
 
     def tick(self, now: float) -> list[Change]:
-        """The clock: mark events past their stage deadline overdue and escalate them a level."""
+        """The clock: flag missed stage and closure deadlines, escalate late cases a level,
+        supervise the ones the rules say, release holds whose review date came.
+
+        Cases on an approved hold are skipped: their clocks stand still.
+        """
         changes: list[Change] = []
         for before in list(self.events.values()):
-            if before.status not in OPEN_STATUSES or before.deadline is None:
+            if before.status not in OPEN_STATUSES:
                 continue
-            if before.deadline > now:
+            if on_hold(before):
+                assert before.hold is not None
+                if before.hold.review_at <= now:
+                    after = self.released(before, now)
+                    changes.append(self.record("event", before, after, "hold_expired", SYSTEM))
                 continue
-            after = replace(before, overdue=True, updated_at=now)
-            action = "overdue"
-            if before.level != "district":
-                action = "auto_escalate"
+            after, action = before, ""
+            if before.deadline is not None and before.deadline <= now:
+                stage = STAGE_OF_STATUS[before.status]
                 after = replace(
-                    after, level=level_above(before.level), escalations=before.escalations + 1
+                    before, overdue=True, updated_at=now, missed=with_missed(before.missed, stage)
                 )
-            # The next level gets a fresh stage window before it escalates again.
-            after = replace(after, deadline=self._deadline(now, _ESCALATION_GRACE, before.basis))
-            changes.append(self._change("event", before, after, action, SYSTEM))
+                action = "overdue"
+                if before.level != "district":
+                    action = "auto_escalate"
+                    after = replace(
+                        after, level=level_above(before.level), escalations=before.escalations + 1
+                    )
+                # The next level gets a fresh stage window before it escalates again.
+                after = replace(after, deadline=self.deadline(now, _ESCALATION_GRACE, before.basis))
+            if after.due_at is not None and after.due_at < now and "closure" not in after.missed:
+                after = replace(after, missed=[*after.missed, "closure"], updated_at=now)
+                action = action or "missed"
+            if action:
+                changes.append(self.record("event", before, after, action, SYSTEM))
+            supervised = self.supervision(after, now)
+            if supervised is not None:
+                changes.append(supervised)
         return changes
 
     def detect(
@@ -427,7 +442,7 @@ class State:
                     last_at=now,
                     score=round(max(current.score, score), 3),
                 )
-                change = self._change("alert", current, after, "detect_repeat", SYSTEM)
+                change = self.record("alert", current, after, "detect_repeat", SYSTEM)
                 return Outcome([change], {"alert": open_id, "repeat": True})
         alert_id = self.next_alert_id
         self.next_alert_id += 1
@@ -448,100 +463,5 @@ class State:
             snapshot=snapshot_path.format(id=alert_id),
         )
         self.burst_keys[key] = alert_id
-        change = self._change("alert", None, alert, "detect", SYSTEM)
+        change = self.record("alert", None, alert, "detect", SYSTEM)
         return Outcome([change], {"alert": alert_id, "repeat": False})
-
-    def confirm_alert(self, actor: Actor, args: c.ConfirmAlert, now: float) -> Outcome:
-        """Turn a new alert into an event of the detection's category."""
-        before = self._alert(actor, args.alert)
-        if before.status != "new":
-            raise WorkflowError("illegal_transition", f"alert {before.id} is {before.status}")
-        kind = self.reference.camera_kinds.get(before.detection)
-        category = args.category or (kind.category if kind else None)
-        if category is None:
-            raise WorkflowError("bad_args", "no category for this detection; give one")
-        title = args.title or f"{kind.name if kind else before.detection}（{before.camera_name}）"
-        report = self.report(
-            actor,
-            c.Report(
-                category=category,
-                title=title,
-                lon=before.lon,
-                lat=before.lat,
-                source="camera",
-                address=before.camera_name,
-                priority=kind.priority if kind else None,
-            ),
-            now,
-            alert=before.id,
-            media=[before.snapshot],
-        )
-        event_id = int(str(report.data["event"]))
-        after = replace(before, status="confirmed", event=event_id, last_at=now)
-        self.burst_keys.pop((before.camera, before.detection), None)
-        change = self._change("alert", before, after, "confirm_alert", actor)
-        return Outcome([*report.changes, change], {"alert": before.id, **report.data})
-
-    def dismiss_alert(self, actor: Actor, args: c.DismissAlert, now: float) -> Outcome:
-        """Mark a new alert as a false detection."""
-        before = self._alert(actor, args.alert)
-        if before.status != "new":
-            raise WorkflowError("illegal_transition", f"alert {before.id} is {before.status}")
-        after = replace(before, status="dismissed", last_at=now, note=args.reason)
-        self.burst_keys.pop((before.camera, before.detection), None)
-        change = self._change("alert", before, after, "dismiss_alert", actor)
-        return Outcome([change], {"alert": before.id})
-
-    def handover(
-        self, actor: Actor, args: c.Handover, now: float, roster: list[Person] | None = None
-    ) -> Outcome:
-        """Start a new duty: a commander, the roster, an empty instruction list."""
-        day = local(now).strftime("%Y-%m-%d")
-        before = self.duty
-        duty = Duty(
-            day=day,
-            commander=Person(name=args.commander, title=args.title, post="县干指挥长"),
-            roster=roster if roster is not None else (before.roster if before else []),
-            handover_at=now,
-            instructions=[Decision(at=now, by=actor.name, text=args.note)] if args.note else [],
-        )
-        return Outcome([self._change("duty", before, duty, "handover", actor)], {"day": day})
-
-    def instruct(self, actor: Actor, args: c.Instruct, now: float) -> Outcome:
-        """A commander's instruction: on the event when it names one (seen only where the
-        event is), else on the duty board that every user sees."""
-        if args.event is not None:
-            event = self._event(actor, args.event)
-            after_event = replace(
-                event,
-                updated_at=now,
-                decisions=[*event.decisions, Decision(at=now, by=actor.name, text=args.text)],
-            )
-            return Outcome([self._change("event", event, after_event, "instruct", actor)], {})
-        if self.duty is None:
-            raise WorkflowError("illegal_transition", "no duty has been handed over yet")
-        before = self.duty
-        latest = [*before.instructions, Decision(at=now, by=actor.name, text=args.text)][-20:]
-        after = replace(before, instructions=latest)
-        return Outcome([self._change("duty", before, after, "instruct", actor)], {})
-
-    def apply(self, actor: Actor, op: str, args: msgspec.Struct, now: float) -> Outcome:
-        """Route a validated command to its rule."""
-        if op == "report":
-            assert isinstance(args, c.Report)
-            return self.report(actor, args, now)
-        if op in STEPS and op != "overdue":
-            return self.step(actor, op, args, now)
-        if op == "confirm_alert":
-            assert isinstance(args, c.ConfirmAlert)
-            return self.confirm_alert(actor, args, now)
-        if op == "dismiss_alert":
-            assert isinstance(args, c.DismissAlert)
-            return self.dismiss_alert(actor, args, now)
-        if op == "handover":
-            assert isinstance(args, c.Handover)
-            return self.handover(actor, args, now)
-        if op == "instruct":
-            assert isinstance(args, c.Instruct)
-            return self.instruct(actor, args, now)
-        raise WorkflowError("unknown_op", f"unknown op {op!r}")

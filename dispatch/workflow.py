@@ -2,14 +2,25 @@
 
 The closed loop: reported → accepted (or rejected) → dispatched → handling → handled →
 verified → closed → evaluated. Verification that fails sends the event back to dispatched
-(rework). Flags (extension, consultation, supervision, level) change without a status move.
+(rework); a wrongly dispatched case goes back to accepted (退单); a closed case whose return
+visit fails goes back to dispatched (二次派单). Flags (extension, hold, consultation,
+supervision, level, assisting units) change without a status move.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from protocol.entities import LEVELS, OPEN_STATUSES, STATUSES, Event, Level, Role, Status
+from protocol.entities import (
+    LEVELS,
+    OPEN_STATUSES,
+    STATUSES,
+    Event,
+    Level,
+    Role,
+    Status,
+    on_hold,
+)
 
 FINAL_STATUSES: frozenset[Status] = frozenset(STATUSES) - OPEN_STATUSES
 WORKING_STATUSES: frozenset[Status] = frozenset({"dispatched", "handling"})
@@ -37,6 +48,10 @@ _ALL_DESK: frozenset[Role] = frozenset({"commander", "dispatcher", "street", "ad
 _CENTRE: frozenset[Role] = frozenset({"commander", "dispatcher", "admin"})
 _COMMANDER: frozenset[Role] = frozenset({"commander", "admin"})
 
+# Statuses a long-term hold (挂账) may be asked for, decided and released in: after intake,
+# before the handling is reported. An approved hold freezes the status.
+HOLD_STATUSES: frozenset[Status] = frozenset({"accepted", "dispatched", "handling"})
+
 # Ops on events. "verify" leads to "verified" or back to "dispatched"; see next_status().
 STEPS: dict[str, Step] = {
     "accept": Step(frozenset({"reported"}), "accepted", _ALL_DESK),
@@ -45,17 +60,25 @@ STEPS: dict[str, Step] = {
     "start": Step(frozenset({"dispatched"}), "handling", _ALL_DESK),
     "handled": Step(frozenset({"handling"}), "handled", _ALL_DESK),
     "verify": Step(frozenset({"handled"}), "verified", _ALL_DESK),
+    # The centre or the street sub-centre closes (never the handler: checked on the person).
     "close": Step(frozenset({"verified"}), "closed", _ALL_DESK),
     "evaluate": Step(frozenset({"closed"}), "evaluated", _ALL_DESK),
+    # 退单: only before the unit has started; a case being handled is the unit's own.
+    "return_case": Step(frozenset({"dispatched"}), "accepted", _ALL_DESK),
+    # 二次派单: the return visit found the problem still there.
+    "reopen": Step(frozenset({"closed", "evaluated"}), "dispatched", _ALL_DESK),
+    "acknowledge": Step(WORKING_STATUSES, None, _ALL_DESK),
+    "assist_report": Step(WORKING_STATUSES, None, _ALL_DESK),
     "request_extension": Step(WORKING_STATUSES, None, _ALL_DESK),
     "decide_extension": Step(WORKING_STATUSES, None, _CENTRE),
+    "request_hold": Step(HOLD_STATUSES, None, _ALL_DESK),
+    "decide_hold": Step(HOLD_STATUSES, None, _CENTRE),
+    "release_hold": Step(HOLD_STATUSES, None, _ALL_DESK),
     "escalate": Step(OPEN_STATUSES, None, _ALL_DESK),
     "consult": Step(OPEN_STATUSES, None, _COMMANDER),
     "decide": Step(OPEN_STATUSES, None, _COMMANDER),
     "end_consult": Step(OPEN_STATUSES, None, _COMMANDER),
     "supervise": Step(OPEN_STATUSES, None, _CENTRE),
-    # Backend-only steps (the clock and the simulator's grid workers use them too).
-    "overdue": Step(OPEN_STATUSES, None, frozenset()),
 }
 
 # Ops that are not on an event.
@@ -92,26 +115,27 @@ def next_status(event: Event, op: str, *, passed: bool = True) -> Status:
         )
     if op == "verify" and not passed:
         return "dispatched"
-    return step.target or event.status
+    target = step.target or event.status
+    if target != event.status and on_hold(event):
+        raise WorkflowError(
+            "illegal_transition",
+            f"event {event.code} is on hold (挂账) until released; {op} must wait",
+        )
+    return target
 
 
-def check_flags(event: Event, op: str) -> None:
-    """Refuse flag ops that make no sense in the event's current flags."""
-    if op == "request_extension" and event.extension and event.extension.state == "pending":
-        raise WorkflowError("illegal_transition", f"event {event.code} has a pending extension")
-    if op == "decide_extension" and not (event.extension and event.extension.state == "pending"):
-        raise WorkflowError("illegal_transition", f"event {event.code} has no pending extension")
-    if op == "escalate" and event.level == "district":
-        raise WorkflowError("illegal_transition", f"event {event.code} is already at district")
-    if op == "consult" and event.consulting:
-        raise WorkflowError("illegal_transition", f"event {event.code} is already in consultation")
-    if op in ("decide", "end_consult") and not event.consulting:
-        raise WorkflowError("illegal_transition", f"event {event.code} is not in consultation")
-    if op == "supervise":
-        if event.supervised:
-            raise WorkflowError("illegal_transition", f"event {event.code} is already supervised")
-        if not event.overdue:
-            raise WorkflowError("illegal_transition", f"event {event.code} is not overdue")
+def refuse(event: Event, why: str) -> WorkflowError:
+    """The error for an op the event's flags or fields do not allow: `event <code> <why>`."""
+    return WorkflowError("illegal_transition", f"event {event.code} {why}")
+
+
+def not_by(event: Event, actor_name: str, other: str, duty: str) -> None:
+    """Refuse when the actor is `other`, the person who may not also do `duty` on this case."""
+    if other and actor_name == other:
+        raise WorkflowError(
+            "separation_of_duties",
+            f"{duty} on event {event.code} must be done by someone other than {other}",
+        )
 
 
 def level_above(level: Level) -> Level:

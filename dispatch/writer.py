@@ -20,11 +20,12 @@ from typing import Any, Literal
 
 import msgspec
 
+from dispatch import ops
 from dispatch.clock import Clock
 from dispatch.frames import delta_json, text_frame
 from dispatch.state import Actor, Change, Outcome, Savepoint, State
 from dispatch.store.store import CommandRecord, Image, Store, StoreError
-from dispatch.workflow import WorkflowError, roles_for
+from dispatch.workflow import WorkflowError
 from protocol.codes import ErrorCode
 
 log = logging.getLogger("dispatch.writer")
@@ -315,11 +316,7 @@ class Writer:
         state = self.state
         if request.kind == "command":
             assert request.args is not None
-            if request.actor.role not in roles_for(request.op):
-                raise WorkflowError(
-                    ErrorCode.FORBIDDEN, f"role {request.actor.role} may not {request.op}"
-                )
-            return state.apply(request.actor, request.op, request.args, now)
+            return ops.apply(state, request.actor, request.op, request.args, now)
         if request.kind == "detect":
             assert request.detection is not None
             camera, kind, score = request.detection

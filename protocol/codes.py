@@ -15,6 +15,9 @@ class ErrorCode(StrEnum):
     FORBIDDEN = "forbidden"  # role or jurisdiction does not allow it
     NOT_FOUND = "not_found"  # the event/alert named does not exist (for this user)
     ILLEGAL_TRANSITION = "illegal_transition"  # workflow refuses the step in this state
+    # The role may, but not this person on this case: the handler verifying or closing his
+    # own work, a requester deciding his own extension or hold.
+    SEPARATION_OF_DUTIES = "separation_of_duties"
     CONFLICT = "conflict"  # command_id reused with different op/args
     RATE_LIMITED = "rate_limited"  # too many commands; retry later with the same command_id
     INTERNAL = "internal"  # a server fault; nothing was applied

@@ -11,6 +11,9 @@ from protocol.entities import Source
 Text = Annotated[str, msgspec.Meta(max_length=2000)]
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 EventId = Annotated[int, msgspec.Meta(ge=1)]
+LongText = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+# A time on the wire: seconds since the Unix epoch, finite and after 2000-01-01.
+Moment = Annotated[float, msgspec.Meta(ge=946_684_800, le=32_503_680_000)]
 
 
 class _Args(msgspec.Struct, forbid_unknown_fields=True):
@@ -46,11 +49,12 @@ class Reject(_Args):
 
 
 class Dispatch(_Args):
-    """Send an event to a grid worker or a department."""
+    """Send an event to its lead unit (a grid worker or a department), with any assisting units."""
 
     event: EventId
     assignee: Short
     note: Text = ""
+    assist: Annotated[list[Short], msgspec.Meta(max_length=10)] = []
 
 
 class Verify(_Args):
@@ -87,6 +91,59 @@ class DecideExtension(_Args):
 
 class Escalate(_Args):
     """Move an event up one level (grid -> community -> street -> district)."""
+
+    event: EventId
+    reason: Short
+
+
+class ReturnCase(_Args):
+    """The assignee sends back a wrongly dispatched case (退单), to be dispatched again."""
+
+    event: EventId
+    reason: Short
+
+
+class Acknowledge(_Args):
+    """A unit signs for a dispatched case (签收): the lead unit, or the assisting `unit`."""
+
+    event: EventId
+    unit: Short | None = None
+    note: Text = ""
+
+
+class AssistReport(_Args):
+    """An assisting unit reports back to the lead on its part of the case (协办反馈)."""
+
+    event: EventId
+    unit: Short
+    text: LongText
+
+
+class RequestHold(_Args):
+    """Ask to put a case on a long-term hold (挂账) until a review date."""
+
+    event: EventId
+    reason: Short
+    review_at: Moment
+
+
+class DecideHold(_Args):
+    """Approve or refuse a pending hold."""
+
+    event: EventId
+    approve: bool
+    note: Text = ""
+
+
+class ReleaseHold(_Args):
+    """End an approved hold: the case goes back into the loop with its deadlines moved on."""
+
+    event: EventId
+    note: Text = ""
+
+
+class Reopen(_Args):
+    """Send a closed case back for handling when the return visit fails (二次派单)."""
 
     event: EventId
     reason: Short
@@ -146,6 +203,13 @@ ARGS: dict[str, type[_Args]] = {
     "decide": Decide,
     "end_consult": EventRef,
     "supervise": EventRef,
+    "return_case": ReturnCase,
+    "acknowledge": Acknowledge,
+    "assist_report": AssistReport,
+    "request_hold": RequestHold,
+    "decide_hold": DecideHold,
+    "release_hold": ReleaseHold,
+    "reopen": Reopen,
     "instruct": Instruct,
     "confirm_alert": ConfirmAlert,
     "dismiss_alert": DismissAlert,
@@ -169,6 +233,13 @@ Op = Literal[
     "decide",
     "end_consult",
     "supervise",
+    "return_case",
+    "acknowledge",
+    "assist_report",
+    "request_hold",
+    "decide_hold",
+    "release_hold",
+    "reopen",
     "instruct",
     "confirm_alert",
     "dismiss_alert",

@@ -82,6 +82,7 @@ class Hold(_Wire):
     state: Literal["pending", "approved", "refused", "released"] = "pending"
     approved_by: str = ""
     since: float | None = None  # when the approved hold began
+    released_at: float | None = None  # when it ended (released by hand or at review_at)
 
 
 class Assist(_Wire):
@@ -171,6 +172,34 @@ def is_overdue(event: Event, now: float) -> bool:
         and not on_hold(event)
         and (event.overdue or (event.due_at is not None and event.due_at < now))
     )
+
+
+# Who must act on a case now (see responsible()).
+Holder = Literal["assignee", "street", "centre", "commander"]
+
+
+def responsible(event: Event) -> Holder | None:
+    """Who has the case in their to-do now; None when nobody must act (finished, on hold).
+
+    At district level the duty commander; below it, a pending extension or hold waits on the
+    centre (commander, dispatcher, admin), who alone may decide it; at street level the
+    street sub-centre's users; at grid and community level the assignee while the case is
+    dispatched or being handled, and the street sub-centre at every other step (intake,
+    dispatch, verification, closure).
+    """
+    if event.status not in OPEN_STATUSES or on_hold(event):
+        return None
+    if event.level == "district":
+        return "commander"
+    pending_extension = event.extension is not None and event.extension.state == "pending"
+    pending_hold = event.hold is not None and event.hold.state == "pending"
+    if pending_extension or pending_hold:
+        return "centre"
+    if event.level == "street":
+        return "street"
+    if event.status in ("dispatched", "handling") and event.assignee:
+        return "assignee"
+    return "street"
 
 
 class Alert(_Wire, tag_field="kind", tag="alert"):

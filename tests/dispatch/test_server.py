@@ -563,3 +563,69 @@ async def test_one_backend_per_database(db_url) -> None:
         await first.server.stop()
         other.close()
         first.store.close()
+
+
+async def test_return_and_separation_of_duties_over_the_wire(running: Running) -> None:
+    commander = await running.client("commander")
+    await handshake(commander)
+    linghu = await running.client("linghu")
+    await handshake(linghu)
+    dispatcher = await running.client("dispatcher")
+    await handshake(dispatcher)
+    wall = await running.client("wall")
+    await handshake(wall)
+    dekuan = await running.client("dekuan")
+    await handshake(dekuan)
+    eid = (await commander.command("report", report_args(running))).data["event"]
+    await commander.command("accept", {"event": eid})
+    sent = {"event": eid, "assignee": "区城管局", "assist": ["区住建局"]}
+    assert isinstance(await commander.command("dispatch", sent), Result)
+    # 退单: the wall may not, another street cannot see it, the reason is required.
+    back = {"event": eid, "reason": "非本单位职责"}
+    refused = await wall.command("return_case", back)
+    assert isinstance(refused, Error) and refused.code == ErrorCode.FORBIDDEN
+    hidden = await dekuan.command("return_case", back)
+    assert isinstance(hidden, Error) and hidden.code == ErrorCode.NOT_FOUND
+    no_reason = await linghu.command("return_case", {"event": eid})
+    assert isinstance(no_reason, Error) and no_reason.code == ErrorCode.BAD_ARGS
+    returned = await linghu.command("return_case", back)
+    assert isinstance(returned, Result) and returned.data == {"event": eid, "status": "accepted"}
+    delta = await commander.until(lambda m: isinstance(m, Delta) and m.action == "return_case")
+    assert delta.data.returned_by == ["区城管局"] and delta.data.assignee == ""
+    assert delta.actor == "菱湖分中心" and delta.seq == returned.seq
+    again = await linghu.command("return_case", back)
+    assert isinstance(again, Error) and again.code == ErrorCode.ILLEGAL_TRANSITION
+    # Dispatched again with an assisting unit: the lead's report waits for it.
+    await commander.command("dispatch", {**sent, "assignee": "区市政中心"})
+    await linghu.command("start", {"event": eid})
+    early = await linghu.command("handled", {"event": eid})
+    assert isinstance(early, Error) and early.code == ErrorCode.ILLEGAL_TRANSITION
+    assert "区住建局" in early.message
+    part = {"event": eid, "unit": "区住建局", "text": "管道已修复"}
+    assert isinstance(await dispatcher.command("assist_report", part), Result)
+    assert isinstance(await linghu.command("handled", {"event": eid}), Result)
+    # The handler may neither verify nor close his own work.
+    own = await linghu.command("verify", {"event": eid, "passed": True})
+    assert isinstance(own, Error) and own.code == ErrorCode.SEPARATION_OF_DUTIES
+    assert isinstance(await commander.command("verify", {"event": eid, "passed": True}), Result)
+    own = await linghu.command("close", {"event": eid})
+    assert isinstance(own, Error) and own.code == "separation_of_duties"
+    assert isinstance(await dispatcher.command("close", {"event": eid}), Result)
+    event = running.server.hub.events[eid]
+    assert event.status == "closed" and event.handled_by == "菱湖分中心"
+    assert event.verified_by == "指挥长" and event.first_dispatched_at is not None
+    history = await asyncio.to_thread(running.store.event_history, eid)
+    assert [h.action for h in history] == [
+        "report",
+        "accept",
+        "dispatch",
+        "return_case",
+        "dispatch",
+        "start",
+        "assist_report",
+        "handled",
+        "verify",
+        "close",
+    ]
+    for client in (commander, linghu, dispatcher, wall, dekuan):
+        await client.ws.close()

@@ -13,11 +13,14 @@ from dispatch.domain.calendar import CST
 from dispatch.state import ALERT_BURST_WINDOW, Actor, State
 from dispatch.workflow import FINAL_STATUSES, STEPS, WorkflowError
 from protocol import commands as c
-from protocol.entities import LEVELS, STATUSES
+from protocol.entities import LEVELS, STATUSES, on_hold
 from tests.dispatch.conftest import DEKUAN, LINGHU, point_in, prepared_store, reference_for
 
 COMMANDER = Actor("指挥长", "commander")
 LINGHU_STAFF = Actor("菱湖分中心", "street", frozenset({LINGHU}))
+# The unit that handles (a grid worker): someone else verifies and closes its work.
+WORKER = Actor("网格员 张三", "street", frozenset({LINGHU}))
+HANDS_ON = ("start", "handled")
 # Monday 2026-11-23 09:00 local: a working day.
 MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=CST).timestamp()
 
@@ -55,7 +58,8 @@ def advance(state: State, eid: int, until: str, at: float = MONDAY_9) -> None:
         "verify": c.Verify(event=eid, passed=True),
     }
     for op in LOOP[: LOOP.index(until) + 1]:
-        state.apply(COMMANDER, op, args.get(op, c.EventRef(event=eid)), at)
+        actor = WORKER if op in HANDS_ON else COMMANDER
+        state.apply(actor, op, args.get(op, c.EventRef(event=eid)), at)
 
 
 def test_full_loop_with_deadlines(reference) -> None:
@@ -76,7 +80,7 @@ def test_full_loop_with_deadlines(reference) -> None:
         ("evaluate", c.Evaluate(event=eid, score=5)),
     ]:
         t += 600
-        state.apply(LINGHU_STAFF, op, args, t)
+        state.apply(WORKER if op in HANDS_ON else LINGHU_STAFF, op, args, t)
     final = state.events[eid]
     assert final.status == "evaluated" and final.closed_at is not None
     assert final.assignee == "网格员 张三" and final.evaluation == 5
@@ -155,16 +159,34 @@ def test_unknown_category_and_outside_location(reference) -> None:
 def test_overdue_tick_escalates_level_by_level(reference) -> None:
     state = new_state(reference)
     eid = report(state, reference)
-    levels = []
+    actions = []
     now = MONDAY_9
     for _ in range(5):
         now = state.events[eid].deadline + 1
         for ch in state.tick(now):
-            levels.append((ch.action, ch.after.level))
-    assert [lvl for _, lvl in levels] == ["community", "street", "district", "district", "district"]
-    assert levels[0][0] == "auto_escalate" and levels[-1][0] == "overdue"
-    assert state.events[eid].overdue
-    state.apply(COMMANDER, "supervise", c.EventRef(event=eid), now)
+            actions.append((ch.action, ch.after.level))
+    escalations = [(a, lvl) for a, lvl in actions if a != "auto_supervise"]
+    assert [lvl for _, lvl in escalations] == [
+        "community",
+        "street",
+        "district",
+        "district",
+        "district",
+    ]
+    assert escalations[0][0] == "auto_escalate" and escalations[-1][0] == "overdue"
+    # The second escalation puts it under supervision (督办), once.
+    assert [a for a, _ in actions].count("auto_supervise") == 1
+    assert actions[2] == ("auto_supervise", "street")
+    event = state.events[eid]
+    assert event.overdue and event.supervised and event.missed[0] == "accept"
+
+
+def test_supervise_by_hand_needs_an_overdue_case(reference) -> None:
+    state = new_state(reference)
+    eid = report(state, reference)
+    state.tick(state.events[eid].deadline + 1)
+    assert state.events[eid].overdue and not state.events[eid].supervised
+    state.apply(COMMANDER, "supervise", c.EventRef(event=eid), MONDAY_9 + 86400)
     assert state.events[eid].supervised
 
 
@@ -217,12 +239,12 @@ def test_camera_burst_is_one_alert_and_confirm_makes_event(reference) -> None:
         camera, "exposed_garbage", 0.8, MONDAY_9 + 40 + ALERT_BURST_WINDOW + 1, "/s/{id}"
     )
     assert later.data["alert"] != alert.id
-    out = state.confirm_alert(COMMANDER, c.ConfirmAlert(alert=alert.id), MONDAY_9 + 500)
+    out = state.apply(COMMANDER, "confirm_alert", c.ConfirmAlert(alert=alert.id), MONDAY_9 + 500)
     event = state.events[int(out.data["event"])]
     assert event.source == "camera" and event.alert == alert.id
     assert state.alerts[alert.id].status == "confirmed"
     with pytest.raises(WorkflowError):
-        state.dismiss_alert(COMMANDER, c.DismissAlert(alert=alert.id), MONDAY_9 + 600)
+        state.apply(COMMANDER, "dismiss_alert", c.DismissAlert(alert=alert.id), MONDAY_9 + 600)
 
 
 def test_rollback_restores_everything(reference) -> None:
@@ -253,51 +275,84 @@ def test_kpis(reference) -> None:
     assert k[LINGHU].closed == 1 and k[DEKUAN].open_now == 1
 
 
-EVENT_OPS = [op for op in STEPS if op != "overdue"]
+EVENT_OPS = list(STEPS)
+# Who may act in the random walk: two people at the centre, the street sub-centre, a worker.
+PEOPLE = (COMMANDER, Actor("调度员", "dispatcher"), LINGHU_STAFF, WORKER)
+
+
+def random_args(op: str, eid: int, flag: bool, now: float) -> c.EventRef | object:
+    """Plausible args of `op` for the random walk."""
+    return {
+        "dispatch": c.Dispatch(event=eid, assignee="x", assist=["y"] if flag else []),
+        "verify": c.Verify(event=eid, passed=flag),
+        "evaluate": c.Evaluate(event=eid, score=2 if flag else 4),
+        "request_extension": c.RequestExtension(event=eid, hours=2, reason="r"),
+        "decide_extension": c.DecideExtension(event=eid, approve=flag),
+        "escalate": c.Escalate(event=eid, reason="r"),
+        "decide": c.Decide(event=eid, text="d"),
+        "reject": c.Reject(event=eid, reason="r"),
+        "return_case": c.ReturnCase(event=eid, reason="r"),
+        "acknowledge": c.Acknowledge(event=eid, unit="y" if flag else None),
+        "assist_report": c.AssistReport(event=eid, unit="y", text="done"),
+        "request_hold": c.RequestHold(event=eid, reason="r", review_at=now + 86400),
+        "decide_hold": c.DecideHold(event=eid, approve=flag),
+        "release_hold": c.ReleaseHold(event=eid),
+        "reopen": c.Reopen(event=eid, reason="r"),
+    }.get(op, c.EventRef(event=eid))
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     ops=st.lists(
-        st.tuples(st.sampled_from(EVENT_OPS), st.booleans(), st.integers(0, 50_000)), max_size=40
+        st.tuples(
+            st.sampled_from(EVENT_OPS),
+            st.booleans(),
+            st.integers(0, 50_000),
+            st.sampled_from(PEOPLE),
+        ),
+        max_size=50,
     )
 )
 def test_random_ops_never_reach_an_illegal_state(reference, ops) -> None:
     state = new_state(reference)
     eid = report(state, reference)
     now = MONDAY_9
-    for op, flag, dt in ops:
+    refusals = {"illegal_transition", "separation_of_duties", "forbidden", "bad_args"}
+    for op, flag, dt, actor in ops:
         now += dt
-        args = {
-            "dispatch": c.Dispatch(event=eid, assignee="x"),
-            "verify": c.Verify(event=eid, passed=flag),
-            "evaluate": c.Evaluate(event=eid, score=3),
-            "request_extension": c.RequestExtension(event=eid, hours=2, reason="r"),
-            "decide_extension": c.DecideExtension(event=eid, approve=flag),
-            "escalate": c.Escalate(event=eid, reason="r"),
-            "decide": c.Decide(event=eid, text="d"),
-            "reject": c.Reject(event=eid, reason="r"),
-        }.get(op, c.EventRef(event=eid))
         before = state.events[eid]
         try:
-            state.apply(COMMANDER, op, args, now)
+            state.apply(actor, op, random_args(op, eid, flag, now), now)
         except WorkflowError as exc:
-            assert exc.code in ("illegal_transition",)
+            assert exc.code in refusals, exc
             assert state.events[eid] is before
+        else:
+            if op in ("verify", "close"):  # never by the one who handled it
+                assert actor.name != before.handled_by
         if flag:
             state.tick(now)
         event = state.events[eid]
         assert event.status in STATUSES and event.level in LEVELS
-        if before.status in FINAL_STATUSES:
-            # Only evaluation leaves a final status, and only from closed.
-            assert event.status == before.status or (before.status, event.status) == (
-                "closed",
-                "evaluated",
-            )
+        if before.status in FINAL_STATUSES and event.status != before.status:
+            # Only evaluation (from closed) and reopening leave a final status.
+            assert (before.status, event.status) in {
+                ("closed", "evaluated"),
+                ("closed", "dispatched"),
+                ("evaluated", "dispatched"),
+            }
         if event.status in ("closed", "evaluated", "rejected"):
             assert event.closed_at is not None and event.deadline is None
+        if on_hold(before):
+            assert event.status == before.status
+        # What the KPIs count never goes backwards.
+        assert before.missed == event.missed[: len(before.missed)]
+        assert len(set(event.missed)) == len(event.missed)
+        assert before.first_dispatched_at in (None, event.first_dispatched_at)
+        assert event.handle_used >= before.handle_used
+        assert event.extensions >= before.extensions and event.reopened >= before.reopened
+        assert (event.status == "reported") == (event.accepted_at is None)
         assert event.rework_count >= 0 and LEVELS.index(event.level) >= LEVELS.index(before.level)
 
 
