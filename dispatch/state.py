@@ -282,10 +282,26 @@ class State:
         self.journal.append(change)
         return change
 
+    def _mark_guess(self, before: Entity | None, after: Event) -> Event:
+        """Mark a case whose working-time deadlines run through a year the calendar only
+        guesses (estimated, or weekends only), whenever its deadlines are set."""
+        if (
+            isinstance(before, Event)
+            and before.deadline == after.deadline
+            and before.due_at == after.due_at
+        ):
+            return after
+        guess = False
+        if after.basis == "working":
+            ends = [t for t in (after.deadline, after.due_at) if t is not None]
+            guess = bool(ends) and self.reference.guessed(after.updated_at, max(ends))
+        return after if guess == after.calendar_guess else replace(after, calendar_guess=guess)
+
     def _make_change(
         self, kind: EntityKind, before: Entity | None, after: Entity, action: str, actor: Actor
     ) -> Change:
         if isinstance(after, Event):
+            after = self._mark_guess(before, after)
             self.events[after.id] = after
             return Change(
                 kind, after.id, after.street, action, actor.name, after.updated_at, before, after

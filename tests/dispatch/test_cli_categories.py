@@ -19,6 +19,7 @@ from dispatch.app import (
     prepare,
     units_digest,
 )
+from dispatch.cli import main
 from dispatch.domain.categories import default_table
 from dispatch.state import Change
 from dispatch.store.store import Store
