@@ -70,7 +70,11 @@ HOUR = 3600.0
 # on time, as real centres report (福州 2022 Q2: 99.88 %; ../shared/domain/kpis.md).
 LATE_ODDS = 0.006
 HANDLE_LATE_ODDS = 0.02
-REWORK_ODDS = 0.02
+REWORK_ODDS = 0.01
+RETURN_ODDS = 0.025  # a department sends a case back as not its remit (退单)
+ASSIST_ODDS = 0.08  # a department case needs an assisting unit (主协办)
+HOLD_ODDS = 0.004  # a long case waits on something beyond the centre (挂账)
+EXTENSION_ODDS = 0.6  # of the cases about to run late, those whose handler asks in time
 
 COMMANDERS = (
     ("王建国", "区委常委、常务副区长"),
@@ -165,6 +169,10 @@ class Simulator:
     ) -> None:
         assert isinstance(args, c.ARGS[op])
         self._submit(Request("command", actor, op, args, at=when), then)
+
+    def _act(self, actor: Actor, op: str, args: msgspec.Struct) -> Callable[[float], None]:
+        """An action that issues one command at the time it runs."""
+        return lambda t: self._command(actor, op, args, t)
 
     async def run(self, warm_up: bool = True) -> None:
         """Run for ever: replay today so far at full speed (if asked), then follow the clock."""
@@ -407,12 +415,84 @@ class Simulator:
                 ),
             )
             when += self._delay(30, when, self._rng_of(event))
+        assist: list[str] = []
+        if use_department and rng.random() < ASSIST_ODDS:
+            others = [d for d in self.departments if d != assignee]
+            assist = [rng.choice(others)] if others else []
         self.at(
             when,
             lambda t: self._command(
                 staff,
                 "dispatch",
-                c.Dispatch(event=event, assignee=assignee),
+                c.Dispatch(event=event, assignee=assignee, assist=assist),
+                t,
+                lambda _: self._signed(event, grid, category, t, assignee, assist),
+            ),
+        )
+
+    def _unit(self, code: str, grid: Grid) -> Actor:
+        """A department's liaison acting on a case of this grid's street."""
+        department = self.reference.departments.get(code)
+        name = department.name if department else code
+        return Actor(name, "street", frozenset({grid.street}))
+
+    def _signed(
+        self,
+        event: int,
+        grid: Grid,
+        category: Category,
+        dispatched: float,
+        assignee: str,
+        assist: list[str],
+    ) -> None:
+        """A department signs for its case (签收), or sends it back as not its remit (退单),
+        and its assisting units sign too; a grid worker just starts."""
+        if assignee not in self.reference.departments:
+            self._start(event, grid, dispatched)
+            return
+        rng = self._rng_of(event)
+        unit = self._unit(assignee, grid)
+        when = self._in_time(event, dispatched, 15, LATE_ODDS)
+        if rng.random() < RETURN_ODDS:
+            reason = rng.choice(("不属于本单位职责范围", "权属不清，请核实后重新派遣"))
+            self.at(
+                when,
+                lambda t: self._command(
+                    unit,
+                    "return_case",
+                    c.ReturnCase(event=event, reason=reason),
+                    t,
+                    lambda _: self._redispatch(event, grid, t),
+                ),
+            )
+            return
+        for code in assist:
+            helper = self._unit(code, grid)
+            self.at(
+                when + self._delay(10, when, rng),
+                self._act(helper, "acknowledge", c.Acknowledge(event=event, unit=code)),
+            )
+        self.at(
+            when,
+            lambda t: self._command(
+                unit,
+                "acknowledge",
+                c.Acknowledge(event=event),
+                t,
+                lambda _: self._start(event, grid, t),
+            ),
+        )
+
+    def _redispatch(self, event: int, grid: Grid, returned: float) -> None:
+        """A returned case goes to the grid's own worker."""
+        staff = self._staff(grid)
+        when = self._in_time(event, returned, 10, LATE_ODDS)
+        self.at(
+            when,
+            lambda t: self._command(
+                staff,
+                "dispatch",
+                c.Dispatch(event=event, assignee=f"网格员 {grid.worker}"),
                 t,
                 lambda _: self._start(event, grid, t),
             ),
@@ -462,47 +542,88 @@ class Simulator:
         )
 
     def _start(self, event: int, grid: Grid, dispatched: float) -> None:
-        worker = self._worker(grid)
+        handler = self._handler(event, grid)
         when = dispatched + self._delay(25, dispatched, self._rng_of(event))
         self.at(
             when,
             lambda t: self._command(
-                worker, "start", c.EventRef(event=event), t, lambda _: self._handle(event, grid, t)
+                handler, "start", c.EventRef(event=event), t, lambda _: self._handle(event, grid, t)
             ),
         )
+
+    def _handler(self, event: int, grid: Grid) -> Actor:
+        """Who handles a case now: its department's liaison, or the grid's worker."""
+        hub = self.server.hub
+        current = hub.events.get(event) if hub else None
+        if current is not None and current.assignee in self.reference.departments:
+            return self._unit(current.assignee, grid)
+        return self._worker(grid)
 
     def _handle(self, event: int, grid: Grid, started: float) -> None:
         rng = self._rng_of(event)
         hub = self.server.hub
         current = hub.events.get(event) if hub else None
         limit_window = (current.deadline or started) - started if current else HOUR
+        handler = self._handler(event, grid)
+        centre = Actor("区联动中心 赵磊", "dispatcher")
+        if limit_window > 5 * 86400 and rng.random() < HOLD_ODDS:
+            # A long case that waits on planning, funds or a court: held (挂账) for review.
+            review = started + 30 * 86400
+            self.at(
+                started + window_part(limit_window, 0.1),
+                lambda t: self._command(
+                    handler,
+                    "request_hold",
+                    c.RequestHold(event=event, reason="需待规划审批，申请挂账", review_at=review),
+                    t,
+                    lambda _: self._command(
+                        centre, "decide_hold", c.DecideHold(event=event, approve=True), t + HOUR
+                    ),
+                ),
+            )
+            return
         # Most cases are fixed within hours even when the limit allows days; a few run past.
-        if rng.random() < HANDLE_LATE_ODDS:
+        late = rng.random() < HANDLE_LATE_ODDS
+        if late:
             window, fraction = max(limit_window, 30 * MINUTE), rng.uniform(1.2, 2.5)
         else:
             window, fraction = min(max(limit_window, 30 * MINUTE), 6 * HOUR), rng.uniform(0.1, 0.7)
         when = started + window * fraction
-        worker = self._worker(grid)
-        if rng.random() < 0.03:
+        if late and rng.random() < EXTENSION_ODDS:
+            # Seeing it will not make it, the handler asks for more time while there is time.
+            hours = math.ceil((when - started - window) / HOUR) + 4
             self.at(
                 started + window * 0.5,
                 lambda t: self._command(
-                    worker,
+                    handler,
                     "request_extension",
-                    c.RequestExtension(event=event, hours=8, reason="需协调相关单位，申请延期"),
+                    c.RequestExtension(event=event, hours=hours, reason="需协调相关单位，申请延期"),
                     t,
                     lambda _: self._command(
-                        Actor("区联动中心 赵磊", "dispatcher"),
+                        centre,
                         "decide_extension",
-                        c.DecideExtension(event=event, approve=rng.random() < 0.8),
+                        c.DecideExtension(event=event, approve=rng.random() < 0.9),
                         t + 20 * MINUTE,
+                    ),
+                ),
+            )
+        waiting = [a for a in current.assisting if a.reported_at is None] if current else []
+        for assist in waiting:
+            helper = self._unit(assist.unit, grid)
+            self.at(
+                started + (when - started) * 0.6,
+                self._act(
+                    helper,
+                    "assist_report",
+                    c.AssistReport(
+                        event=event, unit=assist.unit, text="协办事项已完成，现场已复原。"
                     ),
                 ),
             )
         self.at(
             when,
             lambda t: self._command(
-                worker,
+                handler,
                 "handled",
                 c.EventRef(event=event, note="已处置完毕，附现场照片。"),
                 t,
@@ -546,11 +667,20 @@ class Simulator:
                 self.at(
                     when + self._delay(120, when, self._rng_of(event)),
                     lambda t: self._command(
-                        staff, "evaluate", c.Evaluate(event=event, score=score), t
+                        staff,
+                        "evaluate",
+                        c.Evaluate(event=event, score=score),
+                        t,
+                        lambda answer: self._after_evaluation(event, grid, t, answer),
                     ),
                 )
 
         self.at(when, lambda t: self._command(staff, "close", c.EventRef(event=event), t, evaluate))
+
+    def _after_evaluation(self, event: int, grid: Grid, when: float, answer: Answer) -> None:
+        """A low score sends the case back (the backend reopens it): handle it again."""
+        if answer.data.get("status") == "dispatched":
+            self._start(event, grid, when)
 
     def _supervision_round(self, when: float) -> None:
         hub = self.server.hub
@@ -649,6 +779,11 @@ class Simulator:
         event = hub.events.get(int(event_id)) if hub else None
         code = event.category if event else self.categories[0].code
         return next((k for k in self.categories if k.code == code), self.categories[0])
+
+
+def window_part(window: float, share: float) -> float:
+    """A share of a time window, at least a minute."""
+    return max(MINUTE, window * share)
 
 
 def _area(grid: Grid) -> float:
