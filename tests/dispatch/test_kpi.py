@@ -193,3 +193,71 @@ def test_incremental_equals_recount_whatever_the_order() -> None:
         for period in kpi.PERIODS:
             for scope in ("district", LINGHU, DEKUAN):
                 assert book.kpi(period, scope) == fresh.kpi(period, scope), (period, scope)
+
+
+# ---- incremental = recount after any sequence of commands ---------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from dispatch.state import State  # noqa: E402
+from dispatch.workflow import WorkflowError  # noqa: E402
+from tests.dispatch import test_state as walk  # noqa: E402
+from tests.dispatch.conftest import prepared_store, reference_for  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):  # type: ignore[no-untyped-def]
+    store = prepared_store(f"sqlite:///{tmp_path_factory.mktemp('ref') / 'r.db'}")
+    return reference_for(store)
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from([*walk.EVENT_OPS, "report", "tick"]),
+            st.integers(1, 4),  # which case
+            st.booleans(),
+            st.integers(0, 30_000),  # seconds that pass (a day boundary comes within reach)
+            st.sampled_from(walk.PEOPLE),
+        ),
+        max_size=60,
+    )
+)
+def test_incremental_kpis_equal_a_recount_after_any_commands(reference, steps) -> None:
+    state = State(reference)
+    now = walk.MONDAY_9
+    ids = [walk.report(state, reference), walk.report(state, reference, street=DEKUAN)]
+    book = kpi.KpiBook(now, frozenset(reference.departments))
+    for event_id in ids:
+        book.note(state.events[event_id])
+    for op, which, flag, dt, actor in steps:
+        now += dt
+        changed = []
+        try:
+            if op == "report":
+                street = LINGHU if flag else DEKUAN
+                ids.append(walk.report(state, reference, street=street, at=now))
+                changed = [ids[-1]]
+            elif op == "tick":
+                changed = [ch.id for ch in state.tick(now)]
+            else:
+                event_id = ids[which % len(ids)]
+                out = state.apply(actor, op, walk.random_args(op, event_id, flag, now), now)
+                changed = [ch.id for ch in out.changes if ch.kind == "event"]
+        except WorkflowError:
+            pass
+        for event_id in changed:
+            book.note(state.events[event_id])
+        if flag:
+            book.refresh(now)
+    book.refresh(now)
+    fresh = kpi.compute(state.events.values(), now, departments=frozenset(reference.departments))
+    for index, period in enumerate(kpi.PERIODS):
+        scopes = set(book.tallies[index]) | set(fresh.tallies[index])
+        for scope in scopes:
+            got, want = book.kpi(period, scope), fresh.kpi(period, scope)
+            assert got == want, (period, scope)
