@@ -36,6 +36,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--data", help="data directory of the embedded backend")
     parser.add_argument("--speed", type=float, default=1.0, help="embedded simulator speed")
+    parser.add_argument(
+        "--start",
+        metavar="YYYY-MM-DDTHH:MM",
+        help="embedded simulator: start the district clock at this local time (a fresh --data)",
+    )
     parser.add_argument("--kiosk", action="store_true", help="full screen, no chrome, no cursor")
     parser.add_argument("--screen", type=int, default=None, help="screen number for the wall")
     parser.add_argument(
@@ -194,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         url, secret = args.server, token
         if not url:
             extra = ["--speed", str(args.speed)] if args.speed != 1.0 else []
+            extra += ["--start", args.start] if args.start else []
             backend = EmbeddedBackend(args.data, args=extra)
             window.banner.setText(
                 QCoreApplication.translate(

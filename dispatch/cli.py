@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
 
@@ -163,6 +164,7 @@ async def _serve(
     banner: str = "",
     ready_file: Path | None = None,
     parent: ParentWatch | None = None,
+    start: float | None = None,
 ) -> None:
     from dispatch.server import DispatchServer, tune_gc
     from dispatch.simulator import Simulator
@@ -182,7 +184,7 @@ async def _serve(
 
         parent.attach(wake)
     reference = await asyncio.to_thread(load_reference, store)
-    server = DispatchServer(store, reference, Clock(speed))
+    server = DispatchServer(store, reference, Clock(speed, start))
     try:
         bound = await server.start(host, port)
     except OSError as exc:
@@ -405,6 +407,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             not args.no_warm_up,
             ready_file=args.ready_file,
             parent=parent,
+            start=args.start,
         )
     )
     return 0
@@ -443,6 +446,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             banner,
             ready_file=args.ready_file,
             parent=parent,
+            start=args.start,
         )
     )
     return 0
@@ -638,6 +642,12 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--seed", type=int, default=DEFAULT_SEED)
         p.add_argument(
+            "--start",
+            type=_district_time,
+            metavar="YYYY-MM-DDTHH:MM",
+            help="start the district clock at this local time instead of now (a replayable day)",
+        )
+        p.add_argument(
             "--no-warm-up", action="store_true", help="do not replay today so far before going live"
         )
         p.add_argument(
@@ -665,6 +675,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=0, help="stop after this long (0: never)")
     p.set_defaults(func=cmd_watch)
     return parser
+
+
+def _district_time(text: str) -> float:
+    """Epoch seconds of a local (China Standard Time) date and time given as ISO text."""
+    from dispatch.domain.calendar import CST
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date and time: {text!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=CST)
+    return moment.timestamp()
 
 
 def main(argv: list[str] | None = None) -> int:

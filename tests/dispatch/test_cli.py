@@ -314,3 +314,10 @@ def test_a_year_that_clashes_with_a_loaded_neighbour_is_refused(tmp_path, capsys
     assert f"error: {path}: clashes with the neighbouring years: days both holiday and" in err
     assert list(store.meta_items("calendar:")) == ["calendar:2022"]
     store.close()
+
+
+def test_a_start_time_that_is_not_one_is_refused(capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "--start", "next tuesday"])
+    assert info.value.code == 2
+    assert "not a date and time: 'next tuesday'" in capsys.readouterr().err
