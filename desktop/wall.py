@@ -866,7 +866,7 @@ def kpi_tiles(kpi: Kpi, partial: bool = False) -> dict[str, Tile]:
             QCoreApplication.translate("WallWindow", "%s 小时") % f"{minutes / 60:.1f}",
         )
     return {
-        "received": Tile(QCoreApplication.translate("WallWindow", "今日受理"), str(kpi.received)),
+        "received": Tile(QCoreApplication.translate("WallWindow", "今日接报"), str(kpi.received)),
         "dispatched": Tile(
             QCoreApplication.translate("WallWindow", "今日派遣"), str(kpi.dispatched)
         ),

@@ -344,12 +344,12 @@
 <context>
     <name>WallWindow</name>
     <message>
-        <location filename="../app.py" line="199"/>
+        <location filename="../app.py" line="205"/>
         <source>正在启动内置调度服务（首次启动需载入全区数据）…</source>
         <translation>Starting the built-in dispatch service (the first start loads the whole district)…</translation>
     </message>
     <message>
-        <location filename="../app.py" line="209"/>
+        <location filename="../app.py" line="215"/>
         <source>内置调度服务启动失败：%s</source>
         <translation>The built-in dispatch service failed to start: %s</translation>
     </message>
@@ -583,7 +583,7 @@
     </message>
     <message>
         <location filename="../wall.py" line="869"/>
-        <source>今日受理</source>
+        <source>今日接报</source>
         <translation>Received today</translation>
     </message>
     <message>

@@ -72,7 +72,7 @@ CHINESE = {
     "queue header": "紧急",
     "status header": "状态",
     "status filter": "待受理",
-    "received tile": "今日受理",
+    "received tile": "今日接报",
     "overdue tile": "当前超期",
     "kpi title": "今日指标 · 全区",
     "mute": "声音",
