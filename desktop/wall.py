@@ -208,7 +208,7 @@ class WallWindow(QWidget):
 
         # ---- panels ------------------------------------------------------------------------
         self.kpi_panel = Panel(self.tr("今日指标"), self.kpis)
-        self.trend_panel = Panel(self.tr("每小时受理量 · 今日与昨日"), self.trend)
+        self.trend_panel = Panel(self.tr("每小时接报量 · 今日与昨日"), self.trend)
         self.ranking_panel = Panel(self.tr("街道综合得分排名"), self.ranking)
         self.map_panel = Panel(self.tr("网格态势"), self.map)
         self.map_legend = self._legend()

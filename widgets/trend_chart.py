@@ -48,7 +48,7 @@ class HourlyTrend(QWidget):
                 f"#hourlyTrend {{ background: {BACKGROUND}; border: 1px solid {BORDER};"
                 " border-radius: 6px; }"
             )
-        self.title = QLabel(self.tr("今日与昨日每小时受理量"))
+        self.title = QLabel(self.tr("今日与昨日每小时接报量"))
         self.title.setStyleSheet(f"color: {TEXT};")
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.today_key = QLabel(self.tr("今日"))

@@ -120,7 +120,7 @@
     <name>HourlyTrend</name>
     <message>
         <location filename="../../widgets/trend_chart.py" line="51"/>
-        <source>今日与昨日每小时受理量</source>
+        <source>今日与昨日每小时接报量</source>
         <translation>Cases received per hour, today and yesterday</translation>
     </message>
     <message>
@@ -400,7 +400,7 @@
     </message>
     <message>
         <location filename="../wall.py" line="211"/>
-        <source>每小时受理量 · 今日与昨日</source>
+        <source>每小时接报量 · 今日与昨日</source>
         <translation>Cases per hour · today and yesterday</translation>
     </message>
     <message>

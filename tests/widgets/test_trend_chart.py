@@ -32,7 +32,7 @@ def test_bars_and_line_carry_the_data(qtbot) -> None:
     top = trend.plot.getPlotItem().getViewBox().viewRange()[1][1]
     assert max(YESTERDAY) < top < max(YESTERDAY) * 1.5
     assert not trend.empty_text.isVisible()
-    assert trend.title.text() == "今日与昨日每小时受理量"
+    assert trend.title.text() == "今日与昨日每小时接报量"
     assert (trend.today_key.text(), trend.yesterday_key.text()) == ("今日", "昨日")
     ticks = trend.plot.getPlotItem().getAxis("bottom")._tickLevels[0]
     assert [label for _, label in ticks] == [f"{h}时" for h in range(0, 24, 3)]
