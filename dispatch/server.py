@@ -30,7 +30,7 @@ from websockets.protocol import State as WsState
 from dispatch import kpi
 from dispatch.clock import Clock
 from dispatch.frames import delta_json, text_frame
-from dispatch.jurisdiction import COMMUNITY_WIDTH, STREET_WIDTH, width_of
+from dispatch.jurisdiction import COMMUNITY_WIDTH, STREET_WIDTH, covers, width_of
 from dispatch.reference import ReferenceData
 from dispatch.state import Actor, State, args_digest
 from dispatch.store.store import Store, User
@@ -92,6 +92,9 @@ class Client:
     baseline: int = 0  # bytes of the snapshot, allowed on top of max_backlog
     closing: bool = False
     width: int = field(default=0, init=False)  # of the jurisdiction's codes (jurisdiction.py)
+    # Each key's verdict, worked out once: keys are unit codes (a few dozen), and a dict
+    # lookup is cheaper than slicing (a new string, hashed) for every delta on the fan-out.
+    verdicts: dict[str, bool] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self.width = width_of(self.jurisdiction)
@@ -99,7 +102,15 @@ class Client:
     def sees(self, key: str) -> bool:
         """Whether a change filed under `key` is in this client's jurisdiction ("" is
         everyone's): its code begins with one of the jurisdiction's."""
-        return self.jurisdiction is None or not key or key[: self.width] in self.jurisdiction
+        if self.jurisdiction is None:
+            return True
+        try:
+            return self.verdicts[key]
+        except KeyError:
+            if len(self.verdicts) > 4096:  # never with unit codes; a bound all the same
+                self.verdicts.clear()
+            verdict = self.verdicts[key] = not key or covers(self.jurisdiction, self.width, key)
+            return verdict
 
 
 class Hub:
