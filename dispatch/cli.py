@@ -38,11 +38,13 @@ from protocol.entities import ROLES
 
 log = logging.getLogger("dispatch")
 
+# (name, role, jurisdiction: street codes, or community codes for role community)
 DEMO_USERS = (
     ("demo-wall", "wall", ()),
     ("demo-commander", "commander", ()),
     ("demo-dispatcher", "dispatcher", ()),
     ("demo-linghu", "street", ("340803004",)),
+    ("demo-community", "community", ("340803004001",)),  # 菱湖街道's first community
 )
 
 
@@ -62,14 +64,16 @@ def _write_secret(path: Path, secret: str) -> None:
         handle.write(secret + "\n")
 
 
-def demo_token(store: Store, name: str, role: str, streets: tuple[str, ...]) -> Path:
+def demo_token(store: Store, name: str, role: str, codes: tuple[str, ...]) -> Path:
     """Make sure a demo user exists with a token in the data dir's tokens/ (mode 600)."""
     path = data_dir() / "tokens" / f"{name}.token"
     if path.exists():
         user = store.authenticate(path.read_text().strip())
         if user is not None and user.name == name:
             return path
-    _write_secret(path, store.create_user(name, role, streets))  # type: ignore[arg-type]
+    streets, communities = ((), codes) if role == "community" else (codes, ())
+    token = store.create_user(name, role, streets, communities)  # type: ignore[arg-type]
+    _write_secret(path, token)
     return path
 
 
@@ -183,7 +187,10 @@ async def _serve(
                 loop.call_soon_threadsafe(stop.set)
 
         parent.attach(wake)
-    reference = await asyncio.to_thread(load_reference, store)
+    try:
+        reference = await asyncio.to_thread(load_reference, store)
+    except (RuntimeError, ValueError) as exc:  # no district, or units whose codes do not nest
+        raise SystemExit(f"error: {exc}") from None
     server = DispatchServer(store, reference, Clock(speed, start))
     try:
         bound = await server.start(host, port)
@@ -293,7 +300,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     """Create a user and print (or write) its token; only the hash is stored."""
     store = Store(args.url)
     try:
-        token = store.create_user(args.name, args.role, args.street or ())
+        token = store.create_user(args.name, args.role, args.street or (), args.community or ())
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -315,8 +322,8 @@ def cmd_revoke_user(args: argparse.Namespace) -> int:
 def cmd_users(args: argparse.Namespace) -> int:
     """List active users."""
     for user in Store(args.url).users():
-        streets = ",".join(sorted(user.streets)) if user.streets else "全区"
-        print(f"{user.name:24} {user.role:11} {streets}")
+        codes = ",".join(sorted(user.jurisdiction)) if user.jurisdiction else "全区"
+        print(f"{user.name:24} {user.role:11} {codes}")
     return 0
 
 
@@ -424,7 +431,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _claim(store)
     started = time.monotonic()
     prepare(store, args.seed)
-    paths = {name: demo_token(store, name, role, streets) for name, role, streets in DEMO_USERS}
+    paths = {name: demo_token(store, name, role, codes) for name, role, codes in DEMO_USERS}
     log.info("database %s ready in %.1f s", redact_url(args.url), time.monotonic() - started)
     wall = paths["demo-wall"]
     banner = (
@@ -607,6 +614,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--role", required=True, choices=ROLES)
     p.add_argument("--street", action="append", help="street code of the jurisdiction (repeat)")
+    p.add_argument(
+        "--community",
+        action="append",
+        help="community code of a community user's jurisdiction (repeat; role community only)",
+    )
     p.add_argument("--token-file", help="write the token here (mode 600) instead of stdout")
     p.set_defaults(func=cmd_create_user)
     p = sub.add_parser("revoke-user", help=cmd_revoke_user.__doc__)

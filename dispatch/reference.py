@@ -14,7 +14,9 @@ from shapely.geometry import Point, Polygon
 
 from dispatch.domain.calendar import CST, WorkingCalendar
 from dispatch.domain.categories import CameraKind
+from dispatch.jurisdiction import COMMUNITY_WIDTH, GRID_WIDTH, STREET_WIDTH, width_of
 from protocol.entities import (
+    Alert,
     Basis,
     CalendarStatus,
     Camera,
@@ -28,6 +30,59 @@ from protocol.entities import (
 )
 
 UNIT_KINDS = ("district", "street", "community", "grid", "department", "camera", "category")
+
+
+class UnitCodeError(ValueError):
+    """Reference units the backend cannot serve (codes that do not nest, dangling parents)."""
+
+
+def check_nesting(reference: Reference) -> None:
+    """Refuse units whose codes do not nest: jurisdictions are code prefixes (jurisdiction.py),
+    so a street is 9 digits, its communities 12 digits beginning with it, their grids 15
+    digits beginning with the community, and a camera sits in a known grid of its street."""
+    problems: list[str] = []
+
+    def check(what: str, code: str, width: int, parent: str, parent_kind: str) -> None:
+        if len(code) != width or not code.isdigit():
+            problems.append(f"{what} {code!r} is not a {width}-digit code")
+        elif parent and not code.startswith(parent):
+            problems.append(f"{what} {code} does not begin with its {parent_kind}'s code {parent}")
+
+    streets = {s.code for s in reference.streets}
+    for street in reference.streets:
+        check("street", street.code, STREET_WIDTH, "", "")
+    communities = {c.code: c for c in reference.communities}
+    for community in reference.communities:
+        check("community", community.code, COMMUNITY_WIDTH, community.street, "street")
+        if community.street not in streets:
+            problems.append(
+                f"community {community.code} names an unknown street {community.street}"
+            )
+    grids = {g.code: g for g in reference.grids}
+    for grid in reference.grids:
+        check("grid", grid.code, GRID_WIDTH, grid.community, "community")
+        parent = communities.get(grid.community)
+        if parent is None:
+            problems.append(f"grid {grid.code} names an unknown community {grid.community}")
+        elif grid.street != parent.street:
+            problems.append(
+                f"grid {grid.code} says street {grid.street}, its community {parent.street}"
+            )
+    for camera in reference.cameras:
+        home = grids.get(camera.grid)
+        if home is None:
+            problems.append(f"camera {camera.code} names an unknown grid {camera.grid!r}")
+        elif camera.street != home.street:
+            problems.append(
+                f"camera {camera.code} says street {camera.street}, its grid {home.street}"
+            )
+    if problems:
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise UnitCodeError(
+            "the district's unit codes do not nest (street 9 digits > community 12 > grid 15): "
+            + "; ".join(problems[:5])
+            + more
+        )
 
 
 def from_epoch(seconds: float) -> datetime:
@@ -55,6 +110,7 @@ class ReferenceData:
         camera_kinds: Iterable[CameraKind],
         code_prefix: str = "DG",
     ) -> None:
+        check_nesting(reference)
         self.reference = reference
         self.calendar = calendar
         self.code_prefix = code_prefix
@@ -155,29 +211,43 @@ class ReferenceData:
         """Whether any day from `start` to `end` (local dates) lies in a guessed year."""
         return self.calendar.any_guess(local(start).date(), local(end).date())
 
-    def view(self, streets: frozenset[str] | None) -> Reference:
-        """The part of the reference a user with this jurisdiction may see."""
+    def key_at(self, grid: str, street: str) -> str:
+        """The code something in `grid` is filed under for jurisdiction (jurisdiction.py): the
+        grid's community; its street, coarser, should the grid not be in the reference."""
+        unit = self.grids.get(grid)
+        return street if unit is None else unit.community
+
+    def key_of(self, alert: Alert) -> str:
+        """The code an alert is filed under for jurisdiction (see key_at)."""
+        return self.key_at(alert.grid, alert.street)
+
+    def view(self, jurisdiction: frozenset[str] | None) -> Reference:
+        """The part of the reference a user with this jurisdiction may see: its streets (a
+        community user: the street its communities belong to, for the outline), and the
+        communities, grids and cameras inside the jurisdiction."""
         ref = self.reference
-        if streets is None:
+        if jurisdiction is None:
             return ref
+        width = width_of(jurisdiction)
+        streets = {code[:STREET_WIDTH] for code in jurisdiction}
         return msgspec.structs.replace(
             ref,
             streets=[s for s in ref.streets if s.code in streets],
-            communities=[c for c in ref.communities if c.street in streets],
-            grids=[g for g in ref.grids if g.street in streets],
-            cameras=[c for c in ref.cameras if c.street in streets],
+            communities=[c for c in ref.communities if c.code[:width] in jurisdiction],
+            grids=[g for g in ref.grids if g.code[:width] in jurisdiction],
+            cameras=[c for c in ref.cameras if c.grid[:width] in jurisdiction],
         )
 
-    def units_frame(self, streets: frozenset[str] | None) -> tuple[str, bytes]:
+    def units_frame(self, jurisdiction: frozenset[str] | None) -> tuple[str, bytes]:
         """(version, encoded `units` message) of `view()`, built once per jurisdiction."""
-        cached = self._views.get(streets)
+        cached = self._views.get(jurisdiction)
         if cached is None:
-            body = msgspec.json.encode(self.view(streets))
+            body = msgspec.json.encode(self.view(jurisdiction))
             version = hashlib.sha256(body).hexdigest()[:16]
             frame = b"".join(
                 [b'{"type":"units","version":"', version.encode(), b'","reference":', body, b"}"]
             )
-            cached = self._views[streets] = (version, frame)
+            cached = self._views[jurisdiction] = (version, frame)
         return cached
 
 

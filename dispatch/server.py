@@ -15,7 +15,7 @@ import itertools
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Container, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,7 @@ from websockets.protocol import State as WsState
 from dispatch import kpi
 from dispatch.clock import Clock
 from dispatch.frames import delta_json, text_frame
+from dispatch.jurisdiction import COMMUNITY_WIDTH, STREET_WIDTH, covers, width_of
 from dispatch.reference import ReferenceData
 from dispatch.state import Actor, State, args_digest
 from dispatch.store.store import Store, User
@@ -80,7 +81,7 @@ class Client:
     ws: ServerConnection
     user: User
     peer: str
-    streets: frozenset[str] | None
+    jurisdiction: frozenset[str] | None  # street or community codes; None: the whole district
     last_id: int = 0
     allowance: float = 0.0
     allowance_at: float = field(default_factory=time.monotonic)
@@ -90,10 +91,26 @@ class Client:
     outbox: list[bytes] = field(default_factory=list)
     baseline: int = 0  # bytes of the snapshot, allowed on top of max_backlog
     closing: bool = False
+    width: int = field(default=0, init=False)  # of the jurisdiction's codes (jurisdiction.py)
+    # Each key's verdict, worked out once: keys are unit codes (a few dozen), and a dict
+    # lookup is cheaper than slicing (a new string, hashed) for every delta on the fan-out.
+    verdicts: dict[str, bool] = field(default_factory=dict, init=False)
 
-    def sees(self, street: str) -> bool:
-        """Whether a change of `street` is in this client's jurisdiction ("" is everyone's)."""
-        return self.streets is None or not street or street in self.streets
+    def __post_init__(self) -> None:
+        self.width = width_of(self.jurisdiction)
+
+    def sees(self, key: str) -> bool:
+        """Whether a change filed under `key` is in this client's jurisdiction ("" is
+        everyone's): its code begins with one of the jurisdiction's."""
+        if self.jurisdiction is None:
+            return True
+        try:
+            return self.verdicts[key]
+        except KeyError:
+            if len(self.verdicts) > 4096:  # never with unit codes; a bound all the same
+                self.verdicts.clear()
+            verdict = self.verdicts[key] = not key or covers(self.jurisdiction, self.width, key)
+            return verdict
 
 
 class Hub:
@@ -117,6 +134,8 @@ class Hub:
         self.kpis = kpi.KpiBook(0.0, frozenset(reference.departments))
         self.catching_up = False  # the simulator is replaying the day so far: KPIs are partial
         self.delivered = 0
+        # Log rows up to this seq may be keyed by street (Store.community_keys_from).
+        self.community_keys_from = 0
 
     def load(self, events: Iterable[Event], alerts: Iterable[Alert], duty: Duty | None) -> None:
         """Start from the state the store loaded."""
@@ -141,7 +160,7 @@ class Hub:
                 self.alerts[entity.id] = entity
             else:
                 self.duty = entity
-            self.ring.append((item.seq, item.street, item.wire))
+            self.ring.append((item.seq, item.key, item.wire))
             self.head = item.seq
         self.kpi_dirty = True
         self.delivered += len(published)
@@ -149,17 +168,17 @@ class Hub:
         wires: dict[frozenset[str] | None, bytes] = {}
         for client in list(self.clients):
             if client.catching_up:
-                held = [(p.seq, p.frame) for p in published if client.sees(p.street)]
+                held = [(p.seq, p.frame) for p in published if client.sees(p.key)]
                 client.pending.extend(held)
                 client.pending_bytes += sum(len(f) for _, f in held)
                 if client.pending_bytes > self.limits.max_backlog and not client.closing:
                     # Falling further behind live than it catches up: start over later.
                     self.close_client(client, CloseCode.TOO_SLOW, _TOO_SLOW)
                 continue
-            wire = wires.get(client.streets)
+            wire = wires.get(client.jurisdiction)
             if wire is None:
-                wire = wires[client.streets] = b"".join(
-                    p.wire for p in published if client.sees(p.street)
+                wire = wires[client.jurisdiction] = b"".join(
+                    p.wire for p in published if client.sees(p.key)
                 )
             if wire:
                 self.send_wire(client, wire)
@@ -216,11 +235,11 @@ class Hub:
         self, client: Client, reason: str, cached_units: str | None, now: float
     ) -> list[bytes]:
         """The units (unless cached) and the full visible state at the current head."""
-        sees = client.sees
-        version, units = self.reference.units_frame(client.streets)
-        events = [e for e in self.events.values() if sees(e.street)]
-        alerts = [a for a in self.alerts.values() if sees(a.street)]
-        today, week, month = self.kpi_sets(client.streets)
+        sees, key_of = client.sees, self.reference.key_of
+        version, units = self.reference.units_frame(client.jurisdiction)
+        events = [e for e in self.events.values() if sees(e.community)]
+        alerts = [a for a in self.alerts.values() if sees(key_of(a))]
+        today, week, month = self.kpi_sets(client.jurisdiction)
         snapshot = _encode(
             Snapshot(
                 epoch=self.epoch,
@@ -245,20 +264,24 @@ class Hub:
         # Seqs in the ring are contiguous: start at the right place instead of scanning.
         start = max(0, seq + 1 - self.ring[0][0])
         return b"".join(
-            w for _, street, w in itertools.islice(self.ring, start, None) if client.sees(street)
+            w for _, key, w in itertools.islice(self.ring, start, None) if client.sees(key)
         )
 
     # ---- KPIs ------------------------------------------------------------------------------
 
     def kpi_sets(
-        self, streets: frozenset[str] | None
+        self, jurisdiction: frozenset[str] | None
     ) -> tuple[dict[str, Kpi], dict[str, Kpi], dict[str, Kpi]]:
-        """Today's, this week's and this month's KPIs of the scopes a jurisdiction may see."""
+        """Today's, this week's and this month's KPIs of the scopes a jurisdiction may see:
+        the district and every street, its streets, or its communities."""
+        kind: kpi.ScopeKind | None = (
+            "community" if width_of(jurisdiction) == COMMUNITY_WIDTH else None
+        )
         sets = []
         for period in kpi.PERIODS:
-            scopes = self.kpis.scopes(period)
-            if streets is not None:
-                scopes = {scope: k for scope, k in scopes.items() if scope in streets}
+            scopes = self.kpis.scopes(period, kind)
+            if jurisdiction is not None:
+                scopes = {scope: k for scope, k in scopes.items() if scope in jurisdiction}
             sets.append(scopes)
         return sets[0], sets[1], sets[2]
 
@@ -277,10 +300,10 @@ class Hub:
         for client in list(self.clients):
             if client.catching_up:
                 continue
-            frame = frames.get(client.streets)
+            frame = frames.get(client.jurisdiction)
             if frame is None:
-                today, week, month = self.kpi_sets(client.streets)
-                frame = frames[client.streets] = _encode(
+                today, week, month = self.kpi_sets(client.jurisdiction)
+                frame = frames[client.jurisdiction] = _encode(
                     Kpis(
                         at=now,
                         scopes=today,
@@ -292,23 +315,31 @@ class Hub:
             self.write(client, [frame])
 
     def stats(
-        self, streets: frozenset[str] | None, by: kpi.ScopeKind, period: kpi.Period
+        self, jurisdiction: frozenset[str] | None, by: kpi.ScopeKind, period: kpi.Period
     ) -> dict[str, Kpi]:
         """Every scope of a kind over a period, as far as a jurisdiction may see it.
 
         Units and workers serve the whole district, so their figures are district-wide:
-        only district-wide users get them.
+        only district-wide users get them; a street's figures are the street's users' and
+        the district's, not its communities'.
         """
         rows = self.kpis.scopes(period, by)
-        if streets is None:
+        if jurisdiction is None:
             return rows
+        width = width_of(jurisdiction)
+        level = "street" if width == STREET_WIDTH else "community"
         if by in ("department", "worker"):
-            raise PermissionError(f"{by} figures are district-wide; your jurisdiction is a street")
-        if by == "street":
-            return {code: k for code, k in rows.items() if code in streets}
-        units = self.reference.communities if by == "community" else self.reference.grids
+            raise PermissionError(f"{by} figures are district-wide; your jurisdiction is a {level}")
+        if by == "street" and width != STREET_WIDTH:
+            raise PermissionError("street figures cover more than your communities")
+        known: dict[str, Container[str]] = {
+            "street": self.reference.streets,
+            "community": self.reference.communities,
+            "grid": self.reference.grids,
+        }
+        units = known[by]
         return {
-            code: k for code, k in rows.items() if code in units and units[code].street in streets
+            code: k for code, k in rows.items() if code in units and code[:width] in jurisdiction
         }
 
     def prune(self, now: float) -> None:
@@ -388,10 +419,12 @@ class DispatchServer:
         )
         head, trimmed = await asyncio.to_thread(self.store.head)
         epoch = await asyncio.to_thread(self.store.epoch)
+        keyed_from = await asyncio.to_thread(self.store.community_keys_from)
         self.state.load(events, alerts, duty)
         self.state.next_event_id = next_event
         self.state.next_alert_id = next_alert
         self.hub = Hub(self.reference, epoch, head, trimmed, self.limits)
+        self.hub.community_keys_from = keyed_from
         self.hub.load(events, alerts, duty)
         await self._load_kpis(events)
         self.writer = Writer(self.store, self.state, self.clock, loop, self.hub.deliver, head)
@@ -552,7 +585,9 @@ class DispatchServer:
             return _plain(http.HTTPStatus.NOT_FOUND, "not found\n")
         image = await asyncio.to_thread(self.store.image, alert_id)
         # Outside the jurisdiction looks exactly like absent.
-        if image is None or (user.streets is not None and image.street not in user.streets):
+        if image is None or not Actor(user.name, user.role, user.jurisdiction).may_see(
+            self.reference.key_at(image.grid, image.street)
+        ):
             return _plain(http.HTTPStatus.NOT_FOUND, "not found\n")
         headers = Headers(
             [
@@ -611,7 +646,7 @@ class DispatchServer:
             ws,
             user,
             peer,
-            user.streets,
+            user.jurisdiction,
             last_id=hello.id,
             allowance=float(self.limits.command_burst),
         )
@@ -643,6 +678,10 @@ class DispatchServer:
             can_replay = (
                 resume.epoch == hub.epoch and resume.seq <= hub.head and resume.seq >= hub.trimmed
             )
+            if client.width > STREET_WIDTH and resume.seq < hub.community_keys_from:
+                # The rows it missed may be keyed by street, which a community's prefix does
+                # not cover: a replay would leave a silent gap, a snapshot does not.
+                can_replay = False
             mode = "replay" if can_replay else "reset"
         welcome = _encode(
             Welcome(
@@ -650,7 +689,7 @@ class DispatchServer:
                 protocol=PROTOCOL_VERSION,
                 user=client.user.name,
                 role=client.user.role,
-                jurisdiction=sorted(client.streets or ()),
+                jurisdiction=sorted(client.jurisdiction or ()),
                 epoch=hub.epoch,
                 head=hub.head,
                 resume=mode,  # type: ignore[arg-type]
@@ -668,7 +707,7 @@ class DispatchServer:
             return
         assert resume is not None
         # Units changed since the client cached them (a new district load): send them first.
-        version, units = self.reference.units_frame(client.streets)
+        version, units = self.reference.units_frame(client.jurisdiction)
         welcome_frames = [welcome] if hello.reference == version else [welcome, units]
         if resume.seq >= hub.ring_start():
             replay = hub.ring_after(client, resume.seq)
@@ -687,7 +726,7 @@ class DispatchServer:
         hub.write(client, welcome_frames)
         last = resume.seq
         while last < upto:
-            rows = await asyncio.to_thread(self.store.read_log, last, 5000, client.streets)
+            rows = await asyncio.to_thread(self.store.read_log, last, 5000, client.jurisdiction)
             frames = [
                 delta_json(r.seq, r.action, r.actor, r.at, r.after.encode())
                 for r in rows
@@ -756,7 +795,7 @@ class DispatchServer:
     def _stats(self, client: Client, message: Stats) -> None:
         assert self.hub is not None
         try:
-            rows = self.hub.stats(client.streets, message.by, message.period)
+            rows = self.hub.stats(client.jurisdiction, message.by, message.period)
         except PermissionError as exc:
             self._reply_error(client, message.id, ErrorCode.FORBIDDEN, str(exc))
             return
@@ -806,7 +845,7 @@ class DispatchServer:
                 client, message.id, ErrorCode.BAD_ARGS, exc.message, message.command_id
             )
             return
-        actor = Actor(client.user.name, client.user.role, client.streets)
+        actor = Actor(client.user.name, client.user.role, client.jurisdiction)
         request = Request(
             "command",
             actor,

@@ -13,6 +13,7 @@ from typing import Literal
 import msgspec
 from msgspec.structs import replace
 
+from dispatch.jurisdiction import covers, width_of
 from dispatch.reference import ReferenceData, local
 from dispatch.workflow import WorkflowError, level_above
 from protocol import commands as c
@@ -69,11 +70,17 @@ class Actor:
 
     name: str
     role: Role
-    streets: frozenset[str] | None = None  # None: the whole district
+    # Street or community codes (dispatch/jurisdiction.py); None: the whole district.
+    jurisdiction: frozenset[str] | None = None
+    width: int = field(default=0, init=False, compare=False, repr=False)
 
-    def may_see(self, street: str) -> bool:
-        """Whether this actor's jurisdiction covers `street`."""
-        return self.streets is None or street in self.streets
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "width", width_of(self.jurisdiction))
+
+    def may_see(self, key: str) -> bool:
+        """Whether this actor's jurisdiction covers `key` (a community's or grid's code, or a
+        street's for street-wide users)."""
+        return covers(self.jurisdiction, self.width, key)
 
 
 SYSTEM = Actor("system", "admin")
@@ -85,7 +92,7 @@ class Change:
 
     kind: EntityKind
     id: int
-    street: str  # "" when every user may see it (duty)
+    key: str  # who may see it: its community's code (jurisdiction.py); "" for everyone (duty)
     action: str
     actor: str
     at: float
@@ -188,7 +195,7 @@ class State:
     def event_for(self, actor: Actor, event_id: int) -> Event:
         """The event `actor` names; not_found when absent or outside the jurisdiction."""
         event = self.events.get(event_id)
-        if event is None or not actor.may_see(event.street):
+        if event is None or not actor.may_see(event.community):
             # Outside the jurisdiction looks exactly like absent: no existence leak.
             raise WorkflowError("not_found", f"no event {event_id}")
         return event
@@ -196,7 +203,7 @@ class State:
     def alert_for(self, actor: Actor, alert_id: int) -> Alert:
         """The alert `actor` names; not_found when absent or outside the jurisdiction."""
         alert = self.alerts.get(alert_id)
-        if alert is None or not actor.may_see(alert.street):
+        if alert is None or not actor.may_see(self.reference.key_of(alert)):
             raise WorkflowError("not_found", f"no alert {alert_id}")
         return alert
 
@@ -304,13 +311,12 @@ class State:
             after = self._mark_guess(before, after)
             self.events[after.id] = after
             return Change(
-                kind, after.id, after.street, action, actor.name, after.updated_at, before, after
+                kind, after.id, after.community, action, actor.name, after.updated_at, before, after
             )
         if isinstance(after, Alert):
             self.alerts[after.id] = after
-            return Change(
-                kind, after.id, after.street, action, actor.name, after.last_at, before, after
-            )
+            key = self.reference.key_of(after)
+            return Change(kind, after.id, key, action, actor.name, after.last_at, before, after)
         self.duty = after
         at = after.instructions[-1].at if action == "instruct" else after.handover_at
         return Change(kind, 0, "", action, actor.name, at, before, after)
@@ -350,7 +356,7 @@ class State:
         grid = self.reference.grid_at(args.lon, args.lat)
         if grid is None:
             raise WorkflowError("bad_args", f"({args.lon}, {args.lat}) is outside every grid")
-        if not actor.may_see(grid.street):
+        if not actor.may_see(grid.community):
             raise WorkflowError("forbidden", "the location is outside your jurisdiction")
         event_id = self.next_event_id
         self.next_event_id += 1

@@ -44,7 +44,11 @@ class Step:
     roles: frozenset[Role]
 
 
-_ALL_DESK: frozenset[Role] = frozenset({"commander", "dispatcher", "street", "admin"})
+# The centre and the street sub-centres: every desk op, closure (结案) included.
+_CLOSERS: frozenset[Role] = frozenset({"commander", "dispatcher", "street", "admin"})
+# ... and the community workstations (社区工作站), which work their communities' cases but
+# do not close them: the standards give 结案 to the centre or the street sub-centre.
+_ALL_DESK: frozenset[Role] = _CLOSERS | {"community"}
 _CENTRE: frozenset[Role] = frozenset({"commander", "dispatcher", "admin"})
 _COMMANDER: frozenset[Role] = frozenset({"commander", "admin"})
 
@@ -61,7 +65,7 @@ STEPS: dict[str, Step] = {
     "handled": Step(frozenset({"handling"}), "handled", _ALL_DESK),
     "verify": Step(frozenset({"handled"}), "verified", _ALL_DESK),
     # The centre or the street sub-centre closes (never the handler: checked on the person).
-    "close": Step(frozenset({"verified"}), "closed", _ALL_DESK),
+    "close": Step(frozenset({"verified"}), "closed", _CLOSERS),
     "evaluate": Step(frozenset({"closed"}), "evaluated", _ALL_DESK),
     # 退单: only before the unit has started; a case being handled is the unit's own.
     "return_case": Step(frozenset({"dispatched"}), "accepted", _ALL_DESK),

@@ -72,7 +72,7 @@ class Published:
     seq: int
     kind: str
     id: int
-    street: str
+    key: str  # who may see it (jurisdiction.py): a community's code, "" for everyone
     entity: Any
     frame: bytes  # the delta message's JSON
     wire: bytes  # the same as a websocket text frame, built here, off the event loop
@@ -232,7 +232,7 @@ class Writer:
         for i, c in enumerate(changes):
             frame = delta_json(first + i, c.action, c.actor, c.at, docs[i][0])
             published.append(
-                Published(first + i, c.kind, c.id, c.street, c.after, frame, text_frame(frame))
+                Published(first + i, c.kind, c.id, c.key, c.after, frame, text_frame(frame))
             )
         self.batches += 1
         self.applied += len(changes)

@@ -23,7 +23,7 @@ Status = Literal[
 Level = Literal["grid", "community", "street", "district"]
 Source = Literal["hotline", "patrol", "citizen", "camera", "sensor", "assigned"]
 AlertStatus = Literal["new", "confirmed", "dismissed"]
-Role = Literal["commander", "dispatcher", "street", "wall", "admin"]
+Role = Literal["commander", "dispatcher", "street", "community", "wall", "admin"]
 # How a category's time limits run: office hours of working days, or around the clock.
 Basis = Literal["working", "natural"]
 # The timed stages of the loop; "closure" is the whole case's deadline (due_at).
@@ -46,7 +46,7 @@ OPEN_STATUSES: frozenset[Status] = frozenset(
 )
 LEVELS: tuple[Level, ...] = ("grid", "community", "street", "district")
 SOURCES: tuple[Source, ...] = ("hotline", "patrol", "citizen", "camera", "sensor", "assigned")
-ROLES: tuple[Role, ...] = ("commander", "dispatcher", "street", "wall", "admin")
+ROLES: tuple[Role, ...] = ("commander", "dispatcher", "street", "community", "wall", "admin")
 
 
 class _Wire(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, gc=False):

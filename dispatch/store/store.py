@@ -38,6 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from dispatch.jurisdiction import width_of
 from dispatch.state import Change
 from dispatch.store.models import (
     AlertImage,
@@ -59,6 +60,8 @@ _encode = msgspec.json.Encoder().encode
 _event_decoder = msgspec.json.Decoder(Event)
 _alert_decoder = msgspec.json.Decoder(Alert)
 _duty_decoder = msgspec.json.Decoder(Duty)
+# The meta key of the first seq whose log key is a community code (older rows: a street's).
+COMMUNITY_KEYS_FROM = "community_keys_from"
 
 
 def _update_by_id(table: Table) -> Update:
@@ -97,7 +100,7 @@ class User:
 
     name: str
     role: Role
-    streets: frozenset[str] | None
+    jurisdiction: frozenset[str] | None  # street or community codes; None: the whole district
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,24 +118,34 @@ class CommandRecord:
 
 @dataclass(frozen=True, slots=True)
 class LogRecord:
-    """One row of the log as replay needs it."""
+    """One row of the log as replay needs it; `key` is who may see it (jurisdiction.py)."""
 
     seq: int
     at: float
     actor: str
     action: str
     entity: str
-    street: str
+    key: str
     after: str
 
 
 @dataclass(frozen=True, slots=True)
 class Image:
-    """A stored alert snapshot; `street` is the alert's, filled in when read back."""
+    """A stored alert snapshot; `street` and `grid` are the alert's, filled in when read."""
 
     content_type: str
     body: bytes
     street: str = ""
+    grid: str = ""
+
+
+class _Place(msgspec.Struct):
+    """Where a stored alert is: the part of its document an image check needs."""
+
+    grid: str = ""
+
+
+_place_decoder = msgspec.json.Decoder(_Place)
 
 
 class StoreError(Exception):
@@ -310,6 +323,22 @@ class Store:
             row = conn.execute(select(LogHead.seq, LogHead.trimmed).where(LogHead.id == 1)).one()
             return int(row[0]), int(row[1])
 
+    def community_keys_from(self) -> int:
+        """The seq after which every log row is keyed by community: rows up to it may be
+        keyed by street (written before community jurisdictions), and a community user
+        resuming before it gets a snapshot rather than a replay that would miss them.
+
+        Set to the head the first time it is asked (by the backend starting); rows are never
+        rewritten (the log is append-only), so the boundary is remembered instead.
+        """
+        with self._write_lock, self.engine.begin() as conn:
+            value = self._meta(conn, COMMUNITY_KEYS_FROM)
+            if value is not None:
+                return int(value)
+            head = int(conn.execute(select(LogHead.seq).where(LogHead.id == 1)).scalar_one())
+            conn.execute(insert(MetaRow).values(key=COMMUNITY_KEYS_FROM, value=str(head)))
+            return head
+
     def commit(
         self,
         changes: Sequence[Change],
@@ -362,7 +391,7 @@ class Store:
                     change.action,
                     change.kind,
                     change.id,
-                    change.street,
+                    change.key,  # the `street` column holds the visibility key
                     before,
                     doc,
                 )
@@ -413,9 +442,10 @@ class Store:
         return first
 
     def read_log(
-        self, after: int, limit: int = 10_000, streets: frozenset[str] | None = None
+        self, after: int, limit: int = 10_000, jurisdiction: frozenset[str] | None = None
     ) -> list[LogRecord]:
-        """Log rows with seq > `after`, oldest first, limited to a jurisdiction.
+        """Log rows with seq > `after`, oldest first, limited to a jurisdiction (street or
+        community codes: a row is in it when its key begins with one of them, or is "").
 
         Rows that a `trim-log` running meanwhile moved to the archive are read from there, so
         a replay paging through the log never skips one. The log is read first: a row can
@@ -427,9 +457,17 @@ class Store:
             .order_by(LogArchiveEntry.seq)
             .limit(limit)
         )
-        if streets is not None:
-            live = live.where(LogEntry.street.in_([*streets, ""]))
-            archived = archived.where(LogArchiveEntry.street.in_([*streets, ""]))
+        if jurisdiction is not None:
+            # A prefix test that means the same on SQLite and PostgreSQL whatever the
+            # collation (a range bound like code || ':' does not, under a locale collation);
+            # the seq range still drives the query through the primary key.
+            width, codes = width_of(jurisdiction), [*jurisdiction, ""]
+            if jurisdiction:
+                live = live.where(func.substr(LogEntry.street, 1, width).in_(codes))
+                archived = archived.where(func.substr(LogArchiveEntry.street, 1, width).in_(codes))
+            else:  # nothing but what everyone sees
+                live = live.where(LogEntry.street == "")
+                archived = archived.where(LogArchiveEntry.street == "")
         with self.engine.connect() as conn:
             rows = [LogRecord(*row) for row in conn.execute(live)]
             # Usually an empty probe of the archive's primary key.
@@ -535,11 +573,13 @@ class Store:
         """An alert's snapshot image."""
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(AlertImage.content_type, AlertImage.body, AlertRow.street)
+                select(AlertImage.content_type, AlertImage.body, AlertRow.street, AlertRow.doc)
                 .join(AlertRow, AlertRow.id == AlertImage.alert_id)
                 .where(AlertImage.alert_id == alert_id)
             ).first()
-        return Image(row[0], bytes(row[1]), row[2]) if row else None
+        if row is None:
+            return None
+        return Image(row[0], bytes(row[1]), row[2], _place_decoder.decode(row[3]).grid)
 
     def find_commands(self, command_ids: Iterable[str]) -> dict[str, CommandRecord]:
         """Stored commands by id, for the ids given."""
@@ -562,22 +602,47 @@ class Store:
 
     # ---- users -----------------------------------------------------------------------------
 
-    def create_user(self, name: str, role: Role, streets: Iterable[str] = ()) -> str:
-        """Create (or re-key) a user; return the new token. Only its hash is stored."""
-        streets = sorted(streets)
+    def create_user(
+        self,
+        name: str,
+        role: Role,
+        streets: Iterable[str] = (),
+        communities: Iterable[str] = (),
+    ) -> str:
+        """Create (or re-key) a user; return the new token. Only its hash is stored.
+
+        The jurisdiction is street codes (role street; other roles optionally) or, for role
+        community only, community codes; none at all is the whole district. A user is
+        replaced only once the new one is valid.
+        """
+        streets, communities = sorted(set(streets)), sorted(set(communities))
+        if role == "community":
+            if streets:
+                raise ValueError(
+                    "a community user's jurisdiction is communities (--community), not streets"
+                )
+            if not communities:
+                raise ValueError("a community user needs at least one community (--community)")
+        elif communities:
+            raise ValueError(
+                f"only community users have communities in their jurisdiction; a {role} user's"
+                " is streets (--street) or the whole district"
+            )
         if role == "street" and not streets:
             raise ValueError("a street user needs at least one street in its jurisdiction")
-        known = set(self._unit_codes("street"))
-        if streets and not known:
+        kind = "community" if communities else "street"
+        codes = communities or streets
+        known = set(self._unit_codes(kind))
+        if codes and not known:
             raise ValueError("no district loaded: run `dispatch load-district` first")
-        unknown = [s for s in streets if s not in known]
+        unknown = [code for code in codes if code not in known]
         if unknown:
-            raise ValueError(f"unknown street code(s): {', '.join(unknown)}")
+            raise ValueError(f"unknown {kind} code(s): {', '.join(unknown)}")
         token = secrets.token_urlsafe(32)
         values = {
             "name": name,
             "role": role,
-            "streets": ",".join(streets),
+            "streets": ",".join(codes),  # the jurisdiction's codes, streets or communities
             "token_hash": hash_token(token),
             "created_at": time.time(),
             "revoked": False,
@@ -754,8 +819,8 @@ class _Upserts:
             conn.execute(update_by_id, [{**r, "b_id": r["id"]} for r in self.old.values()])
 
 
-def _user(name: str, role: str, streets: str) -> User:
-    codes = frozenset(s for s in streets.split(",") if s)
+def _user(name: str, role: str, jurisdiction: str) -> User:
+    codes = frozenset(code for code in jurisdiction.split(",") if code)
     return User(name, role, codes or None)  # type: ignore[arg-type]
 
 

@@ -24,6 +24,8 @@ from protocol.messages import Command, Error, Hello, Result, Resume, ServerMessa
 
 LINGHU = "340803004"  # 菱湖街道
 DEKUAN = "340803001"  # 德宽路街道
+LINGHU_SQ = "340803004001"  # 菱湖街道 菱湖社区
+YIYUAN = "340803004002"  # 菱湖街道 宜园社区
 
 
 @cache
@@ -63,7 +65,8 @@ def sqlite_store(sqlite_url) -> Store:
 
 
 def point_in(reference: ReferenceData, street: str) -> tuple[float, float]:
-    grid = next(g for g in reference.grids.values() if g.street == street)
+    """A point of the street's first grid, or of a community's first grid (12-digit code)."""
+    grid = next(g for g in reference.grids.values() if street in (g.street, g.community))
     return tuple(grid.centre)  # type: ignore[return-value]
 
 
@@ -144,6 +147,7 @@ async def start_server(
         "wall": store.create_user("大屏", "wall"),
         "linghu": store.create_user("菱湖分中心", "street", [LINGHU]),
         "dekuan": store.create_user("德宽路分中心", "street", [DEKUAN]),
+        "community": store.create_user("菱湖社区工作站", "community", communities=[LINGHU_SQ]),
     }
     server = DispatchServer(store, reference_for(store), clock, limits)
     port = await server.start("127.0.0.1", 0)

@@ -70,7 +70,7 @@ def test_failed_commit_keeps_nothing(fresh: Store) -> None:
 
 def test_read_log_by_jurisdiction(fresh: Store) -> None:
     fresh.commit([change(make_event(1, street="A")), change(make_event(2, street="B"))])
-    assert [r.seq for r in fresh.read_log(0, streets=frozenset({"B"}))] == [2]
+    assert [r.seq for r in fresh.read_log(0, jurisdiction=frozenset({"B"}))] == [2]
 
 
 def test_users_tokens_hashed(fresh: Store) -> None:
@@ -80,7 +80,7 @@ def test_users_tokens_hashed(fresh: Store) -> None:
     token = fresh.create_user("菱湖分中心", "street", ["340803004"])
     assert len(token) >= 40
     user = fresh.authenticate(token)
-    assert user is not None and user.role == "street" and user.streets == {"340803004"}
+    assert user is not None and user.role == "street" and user.jurisdiction == {"340803004"}
     assert fresh.authenticate(token + "x") is None
     with fresh.engine.connect() as conn:
         stored = conn.exec_driver_sql("SELECT token_hash FROM users").scalar()
@@ -100,7 +100,7 @@ def test_commands_and_images_stored(fresh: Store) -> None:
     )
     found = fresh.find_commands(["cmd-1", "cmd-2"])
     assert list(found) == ["cmd-1"] and found["cmd-1"].seq == 1
-    assert fresh.image(7) == Image("image/svg+xml", b"<svg/>", "340803004")
+    assert fresh.image(7) == Image("image/svg+xml", b"<svg/>", "340803004", "340803004001001")
     assert fresh.image(8) is None
 
 
@@ -260,9 +260,9 @@ def test_a_replay_reads_rows_a_concurrent_trim_archived(fresh: Store) -> None:
     fresh.trim_log(6)
     assert [r.seq for r in fresh.read_log(2, limit=3)] == [3, 4, 5]
     assert [r.seq for r in fresh.read_log(5, limit=3)] == [6, 7, 8]
-    linghu_only = fresh.read_log(2, streets=frozenset({"340803004"}))
+    linghu_only = fresh.read_log(2, jurisdiction=frozenset({"340803004"}))
     assert [r.seq for r in linghu_only] == [3, 4, 5, 6, 7, 8, 9]
-    assert fresh.read_log(2, streets=frozenset({"340803001"})) == []
+    assert fresh.read_log(2, jurisdiction=frozenset({"340803001"})) == []
 
 
 def test_redact_url() -> None:

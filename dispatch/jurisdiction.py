@@ -1,0 +1,34 @@
+"""Jurisdictions as unit-code prefixes: who may see what, decided by one slice and one lookup.
+
+Unit codes nest (checked when the reference is loaded): a street is 9 digits, each of its
+communities 12 digits beginning with the street's, each grid 15 digits beginning with its
+community's. A jurisdiction is a set of codes of one width (streets, or communities), and it
+covers a key (the code something is filed under) when the key's first `width` characters are
+one of its codes. A change's key is its community's code; log rows written before that were
+keyed by street, which street users' prefixes still cover.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+STREET_WIDTH = 9
+COMMUNITY_WIDTH = 12
+GRID_WIDTH = 15
+
+
+def width_of(codes: Collection[str] | None) -> int:
+    """The one width of a jurisdiction's codes (0 for the whole district, None)."""
+    if codes is None:
+        return 0
+    widths = {len(code) for code in codes}
+    if len(widths) > 1:
+        raise ValueError(
+            f"a jurisdiction's codes must all be of one level: {', '.join(sorted(codes))}"
+        )
+    return widths.pop() if widths else 0
+
+
+def covers(codes: Collection[str] | None, width: int, key: str) -> bool:
+    """Whether a jurisdiction (its codes and their width) covers something filed under `key`."""
+    return codes is None or key[:width] in codes
