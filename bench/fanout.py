@@ -1,9 +1,14 @@
 """Commit-to-client latency of the live fan-out: 100 raw websocket clients, 1,000+ deltas/s.
 
-The server (SQLite in a temp dir) runs in this process; the clients run in a child process
-so that their CPU is not counted as the server's. A producer thread feeds `report` commands
-to the writer at a fixed rate; the commit time of every seq is taken right after
-`Store.commit` returns, and each client timestamps every delta it reads.
+Tongguan's server (SQLite in a temp dir) runs in a fresh process per rate; the clients run
+in a child process so that their CPU is not counted as the server's. A producer thread feeds
+`report` commands to the writer at a fixed rate; the commit time of every seq is taken right
+after `Store.commit` returns, and each client timestamps every delta it reads.
+
+Right after each Tongguan run, the same clients measure the baselines at the same rate: bare
+`websockets` servers sending messages of the size of Tongguan's deltas, one
+`websockets.broadcast` per message, or each tick's messages framed once and written once per
+client (bench/fanout_baseline.py). The target compares the p99s of the same run.
 """
 
 from __future__ import annotations
@@ -11,101 +16,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing as mp
+import statistics
 import sys
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from typing import Any
 
-import msgspec
-import numpy as np
-
-from bench import common, whatif
-from bench.rawclient import Received, connect
+from bench import common, fanout_baseline, whatif
+from bench.fanout_measure import Outcome, analyse, clients_main, payload_size, rows
+from bench.fanout_trace import Tracer
 from dispatch.store.store import Store
 from dispatch.writer import Request, Writer
 
-TARGET_P99_MS = 5.0
-_KEEP_UP_P99_MS = 50.0  # beyond this the deltas are queueing, not just waiting for a turn
+TARGET_P99_MS = 5.0  # the first target: Tongguan alone at 100 x 1,000/s
+TARGET_RATIO = 1.5  # issue 9: Tongguan's p99 / the baseline's p99 at 1,000 and 2,000/s
+RATIO_RATES = (1000, 2000)
+KEEP_UP_RATE = 5000
+DEFAULT_MESSAGE_BYTES = 514  # a `report` delta's JSON, for baseline-only runs
 
 
-# ---- the client process --------------------------------------------------------------------
-
-
-def clients_main(port: int, token: str, n: int, conn: Connection) -> None:
-    """Entry point of the client process: connect `n` clients, record, report on 'stop'."""
-    asyncio.run(_clients(port, token, n, conn))
-
-
-async def _clients(port: int, token: str, n: int, conn: Connection) -> None:
-    loop = asyncio.get_running_loop()
-    hello = msgspec.json.encode(
-        {"id": 1, "type": "hello", "protocol": 1, "token": token, "client": "bench"}
-    )
-    clients = []
-    # A few at a time: a hundred 1 MB snapshots at once only measure the kernel's buffers.
-    for i in range(0, n, 10):
-        batch = await asyncio.gather(*(connect("127.0.0.1", port, hello) for _ in range(10)))
-        clients.extend(batch[: n - i])
-        await asyncio.wait_for(asyncio.gather(*(c.snapshot for c in batch)), 60)
-    conn.send(("ready", len(clients)))
-    command, head = await loop.run_in_executor(None, conn.recv)
-    assert command == "stop"
-    cpu = time.process_time()
-    # Let late deltas arrive: wait until every live client has read up to the final head.
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if all(c.last >= head or c.lost.done() for c in clients):
-            break
-        await asyncio.sleep(0.05)
-    records = [c.received() for c in clients]
-    for c in clients:
-        if c.transport is not None:
-            c.transport.abort()
-    conn.send(("done", records, cpu))
-
-
-# ---- the server process -------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Outcome:
-    """Figures of one run at one rate."""
-
-    clients: int
-    rate: int
-    achieved: float
-    seqs: int
-    expected: int
-    delivered: int
-    duplicates: int
-    out_of_order: int
-    closed: int
-    p50_ms: float
-    p99_ms: float
-    p999_ms: float
-    max_ms: float
-    server_cpu: float
-    threads: dict[str, float]
-    client_cpu: float
-    kpi_events: int
-
-    @property
-    def lost(self) -> int:
-        """Deliveries expected but not seen."""
-        return self.expected - self.delivered
-
-    @property
-    def keeps_up(self) -> bool:
-        """Every delta reached every client, at the asked rate, without queueing up."""
-        return (
-            self.lost == 0
-            and self.closed == 0
-            and self.achieved >= 0.98 * self.rate
-            and self.p99_ms <= _KEEP_UP_P99_MS
-        )
+# ---- Tongguan's server ------------------------------------------------------------------
 
 
 def produce(
@@ -132,15 +63,28 @@ def produce(
 
 
 def run_rate(
-    rate: int, n_clients: int, duration: float, warmup: float, patches: Sequence[str] = ()
+    rate: int,
+    n_clients: int,
+    duration: float,
+    warmup: float,
+    patches: Sequence[str] = (),
+    trace: bool = False,
 ) -> Outcome:
     """One full run in this process: fresh database, server, client process, producer."""
     whatif.apply(patches)
-    return asyncio.run(_run_rate(rate, n_clients, duration, warmup))
+    tracer = Tracer() if trace else None
+    if tracer is not None:
+        tracer.install()
+    return asyncio.run(_run_rate(rate, n_clients, duration, warmup, tracer))
 
 
 async def _run_rate(
-    rate: int, n_clients: int, duration: float, warmup: float, tick: float = 0.01
+    rate: int,
+    n_clients: int,
+    duration: float,
+    warmup: float,
+    tracer: Tracer | None,
+    tick: float = 0.01,
 ) -> Outcome:
     with common.database("sqlite") as url:
         store, reference = common.prepared(url)
@@ -175,6 +119,7 @@ async def _run_rate(
             await asyncio.to_thread(producer.join)
             head = await _settled_head(server)
             kpi_events = len(server.hub.events)
+            sizes = [payload_size(wire) for _, _, wire in server.hub.ring]
             parent.send(("stop", head))
             kind, records, _ = await asyncio.to_thread(parent.recv)
             assert kind == "done"
@@ -184,7 +129,13 @@ async def _run_rate(
                 proc.kill()
             await server.stop()
             store.close()
-    return _analyse(rate, n_clients, commits, records, mark0, mark1, kpi_events)
+    size = sum(sizes) / len(sizes) if sizes else float("nan")
+    outcome = analyse(
+        "tongguan", rate, n_clients, commits, records, (mark0, mark1), size, kpi_events
+    )
+    if tracer is not None:
+        outcome.notes = tracer.report(commits, records, (mark0.wall, mark1.wall))
+    return outcome
 
 
 def _time_commits(store: Store, commits: list[tuple[int, int, float]]) -> None:
@@ -210,117 +161,6 @@ async def _settled_head(server: Any, limit: float = 15.0) -> int:
     return int(head)
 
 
-def _analyse(
-    rate: int,
-    n_clients: int,
-    commits: list[tuple[int, int, float]],
-    records: list[Received],
-    mark0: common.CpuMark,
-    mark1: common.CpuMark,
-    kpi_events: int,
-) -> Outcome:
-    measure_from, measure_to = mark0.wall, mark1.wall
-    top = max((first + n - 1 for first, n, _ in commits), default=0)
-    commit_at = np.full(top + 2, np.nan)
-    for first, n, t in commits:
-        commit_at[first : first + n] = t
-    in_window = (commit_at >= measure_from) & (commit_at <= measure_to)
-    seqs = int(in_window.sum())
-    if not seqs:
-        raise RuntimeError("no commit in the measured window: see the server's log above")
-    latencies = []
-    delivered = duplicates = out_of_order = closed = 0
-    for rec in records:
-        starts = np.frombuffer(rec.starts, dtype=np.int64)
-        ends = np.frombuffer(rec.ends, dtype=np.int64)
-        times = np.frombuffer(rec.times, dtype=np.float64)
-        lengths = ends - starts + 1
-        # Expand the runs to one (seq, receipt time) per delta.
-        offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        seq = np.repeat(starts, lengths) + offsets
-        received = np.repeat(times, lengths)
-        keep = (seq <= top) & in_window[np.minimum(seq, top)]
-        seq, received = seq[keep], received[keep]
-        unique = len(np.unique(seq))
-        delivered += unique
-        duplicates += len(seq) - unique
-        out_of_order += rec.out_of_order
-        closed += rec.close_code is not None
-        latencies.append(received - commit_at[seq])
-    ms = np.concatenate(latencies) * 1000 if latencies else np.array([])
-    server_cpu, threads = common.cpu_share(mark0, mark1)
-    return Outcome(
-        clients=n_clients,
-        rate=rate,
-        achieved=seqs / (measure_to - measure_from),
-        seqs=seqs,
-        expected=seqs * n_clients,
-        delivered=delivered,
-        duplicates=duplicates,
-        out_of_order=out_of_order,
-        closed=closed,
-        p50_ms=common.pct(ms, 50),
-        p99_ms=common.pct(ms, 99),
-        p999_ms=common.pct(ms, 99.9),
-        max_ms=float(ms.max()) if len(ms) else float("nan"),
-        server_cpu=server_cpu,
-        threads=threads,
-        client_cpu=threads.pop("clients"),
-        kpi_events=kpi_events,
-    )
-
-
-# ---- reporting -----------------------------------------------------------------------------
-
-
-def rows(outcomes: Sequence[Outcome]) -> tuple[list[str], list[list[object]]]:
-    """Table headers and rows for a set of runs."""
-    headers = [
-        "clients x deltas/s",
-        "achieved/s",
-        "delivered / expected",
-        "p50 ms",
-        "p99 ms",
-        "p99.9 ms",
-        "max ms",
-        "server CPU",
-        "loop / writer / producer",
-        "client proc CPU",
-        "keeps up",
-    ]
-    out = []
-    for o in outcomes:
-        faults = []
-        if o.lost:
-            faults.append(f"{o.lost} lost")
-        if o.duplicates:
-            faults.append(f"{o.duplicates} dup")
-        if o.out_of_order:
-            faults.append(f"{o.out_of_order} out of order")
-        if o.closed:
-            faults.append(f"{o.closed} clients closed")
-        delivered = f"{o.delivered:,} / {o.expected:,}" + (
-            f" ({', '.join(faults)})" if faults else ""
-        )
-        t = o.threads
-        out.append(
-            [
-                f"{o.clients} x {o.rate:,}",
-                f"{o.achieved:,.0f}",
-                delivered,
-                f"{o.p50_ms:.2f}",
-                f"{o.p99_ms:.2f}",
-                f"{o.p999_ms:.1f}",
-                f"{o.max_ms:.1f}",
-                f"{o.server_cpu:.0f}%",
-                f"{t['loop']:.0f}% / {t['writer']:.0f}% / {t['producer']:.0f}%",
-                f"{o.client_cpu:.0f}%",
-                "yes" if o.keeps_up else "**no**",
-            ]
-        )
-    return headers, out
-
-
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(prog="python -m bench.fanout", description=__doc__)
@@ -329,6 +169,27 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--rates", default="1000,2000,5000", help="deltas/s, comma-separated")
     parser.add_argument("--duration", type=float, help="measured seconds per rate")
     parser.add_argument("--warmup", type=float, help="unmeasured seconds before the window")
+    parser.add_argument(
+        "--servers",
+        default="tongguan,broadcast,batched",
+        help="comma-separated, run in this order at each rate: tongguan and the baselines "
+        + ", ".join(fanout_baseline.MODES),
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="run every rate N times (verdicts use medians)"
+    )
+    parser.add_argument(
+        "--size",
+        type=int,
+        help="baseline message bytes (default: the mean of Tongguan's deltas in the same run,"
+        f" {DEFAULT_MESSAGE_BYTES} without tongguan)",
+    )
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="stamp Tongguan's pauses (gc, KPI recount, fan-out, writer) and say which ones"
+        " the p99 deliveries waited for (bench/fanout_trace.py)",
+    )
     whatif.add_option(parser)
     args = parser.parse_args(argv)
     args.duration = args.duration or (5.0 if args.quick else 20.0)
@@ -336,36 +197,138 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
+def _line(o: Outcome) -> str:
+    return (
+        f"  {o.server:>8} {o.rate:>6}/s: p50 {o.p50_ms:.2f} ms  p99 {o.p99_ms:.2f} ms  "
+        f"max {o.max_ms:.1f} ms  drift {o.drift_ms:+.1f} ms  "
+        f"delivered {o.delivered}/{o.expected}  {o.message_bytes:.0f} B  "
+        f"server CPU {o.server_cpu:.0f}%"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> list[Outcome]:
-    """Run every rate, print the table and the command that reproduces it."""
+    """Run every rate (Tongguan, then the baselines), print the tables and the verdicts."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse(argv)
     rates = [int(r) for r in args.rates.split(",") if r]
-    print(f"fan-out: {args.clients} clients, {args.duration:.0f} s per rate, SQLite")
+    servers = [s for s in args.servers.split(",") if s]
+    unknown = set(servers) - {"tongguan", *fanout_baseline.MODES}
+    if unknown:
+        raise SystemExit(f"unknown servers: {', '.join(sorted(unknown))}")
+    print(
+        f"fan-out: {args.clients} clients, {args.duration:.0f} s per rate, "
+        f"{' then '.join(servers)}, {args.repeat} time(s)"
+    )
     whatif.describe(args.what_if)
-    outcomes = []
-    for rate in rates:
-        # Each rate in a fresh process: a writer still draining a backlog must not leak
-        # into the next run.
-        outcome = common.isolated(
-            run_rate, rate, args.clients, args.duration, args.warmup, args.what_if
-        )
-        outcomes.append(outcome)
-        print(
-            f"  {rate:>6}/s: p50 {outcome.p50_ms:.2f} ms  p99 {outcome.p99_ms:.2f} ms  "
-            f"max {outcome.max_ms:.1f} ms  delivered {outcome.delivered}/{outcome.expected}  "
-            f"server CPU {outcome.server_cpu:.0f}%",
-            flush=True,
-        )
+    outcomes: list[Outcome] = []
+    for _ in range(args.repeat):
+        for rate in rates:
+            size = args.size or DEFAULT_MESSAGE_BYTES
+            for name in servers:
+                # Each run in a fresh process: a writer still draining a backlog must not
+                # leak into the next run.
+                if name == "tongguan":
+                    outcome = common.isolated(
+                        run_rate,
+                        rate,
+                        args.clients,
+                        args.duration,
+                        args.warmup,
+                        args.what_if,
+                        args.trace,
+                    )
+                    size = args.size or round(outcome.message_bytes)
+                else:
+                    outcome = common.isolated(
+                        fanout_baseline.run_rate,
+                        name,
+                        rate,
+                        args.clients,
+                        args.duration,
+                        args.warmup,
+                        size,
+                    )
+                outcomes.append(outcome)
+                print(_line(outcome), flush=True)
+                if outcome.notes:
+                    print("    " + outcome.notes.replace("\n", "\n    "), flush=True)
     headers, body = rows(outcomes)
     print()
     print(common.table(headers, body))
-    first = outcomes[0] if outcomes else None
-    if first is not None and first.rate == 1000 and first.clients == 100:
-        verdict = "met" if first.p99_ms <= TARGET_P99_MS and first.keeps_up else "MISSED"
-        print(f"\ntarget p99 <= {TARGET_P99_MS:.0f} ms at 100 x 1,000/s: {verdict}")
+    verdicts(outcomes)
     print(f"\nreproduce: {common.reproduce('bench.fanout', argv)}")
     return outcomes
+
+
+def verdicts(outcomes: Sequence[Outcome]) -> None:
+    """Print the ratio table and whether the targets are met (medians over repeats)."""
+    by: dict[tuple[str, int], list[Outcome]] = {}
+    for o in outcomes:
+        by.setdefault((o.server, o.rate), []).append(o)
+    first = by.get(("tongguan", 1000), [])
+    if first and first[0].clients == 100:
+        p99 = statistics.median(o.p99_ms for o in first)
+        met = p99 <= TARGET_P99_MS and all(o.keeps_up for o in first)
+        print(
+            f"\ntarget p99 <= {TARGET_P99_MS:.0f} ms at 100 x 1,000/s: "
+            f"{'met' if met else 'MISSED'} ({p99:.2f} ms)"
+        )
+    table = []
+    ratios: dict[tuple[str, int], float] = {}
+    for rate in sorted({o.rate for o in outcomes}):
+        ours = by.get(("tongguan", rate), [])
+        for mode in fanout_baseline.MODES:
+            base = by.get((mode, rate), [])
+            if not ours or not base:
+                continue
+            # Paired by repetition: each Tongguan run against the baseline run right after it.
+            each = [t.p99_ms / b.p99_ms for t, b in zip(ours, base, strict=False)]
+            ratios[mode, rate] = statistics.median(each)
+            table.append(
+                [
+                    f"{rate:,}",
+                    mode,
+                    " / ".join(f"{o.p99_ms:.2f}" for o in ours),
+                    " / ".join(f"{o.p99_ms:.2f}" for o in base),
+                    " / ".join(f"{r:.2f}" for r in each),
+                    f"{ratios[mode, rate]:.2f}",
+                    f"{sum(o.keeps_up for o in ours)}/{len(ours)}",
+                    f"{sum(o.keeps_up for o in base)}/{len(base)}",
+                ]
+            )
+    if table:
+        print()
+        print(
+            common.table(
+                [
+                    "deltas/s",
+                    "baseline",
+                    "Tongguan p99 ms",
+                    "baseline p99 ms",
+                    "ratio",
+                    "median ratio",
+                    "Tongguan keeps up",
+                    "baseline keeps up",
+                ],
+                table,
+            )
+        )
+    for (mode, rate), ratio in ratios.items():
+        if rate not in RATIO_RATES:
+            continue
+        base = by[mode, rate]
+        caveat = "" if all(o.keeps_up for o in base) else "; the baseline did not keep up"
+        print(
+            f"target p99 <= {TARGET_RATIO}x {mode}'s at {rate:,}/s: "
+            f"{'met' if ratio <= TARGET_RATIO else 'MISSED'} ({ratio:.2f}x{caveat})"
+        )
+    fast = by.get(("tongguan", KEEP_UP_RATE), [])
+    if fast:
+        met = all(o.keeps_up for o in fast)
+        print(
+            f"target Tongguan keeps up at {KEEP_UP_RATE:,}/s: {'met' if met else 'MISSED'} "
+            f"({sum(o.keeps_up for o in fast)}/{len(fast)} runs)"
+        )
 
 
 if __name__ == "__main__":
