@@ -41,7 +41,7 @@ class Tracer:
         """Wrap the methods (at class level) and hook the collector; call before start."""
         gc.callbacks.append(self._on_gc)
         _wrap(Hub, "deliver", lambda a, t0, t1: self.deliver.append((t0, t1, a[1][0].seq)))
-        _wrap(kpi.Accumulator, "add", lambda a, t0, t1: self.kpi_slices.append((t0, t1)))
+        _wrap(kpi.KpiBook, "refresh", lambda a, t0, t1: self.kpi_slices.append((t0, t1)))
         _wrap(Writer, "_process", lambda a, t0, t1: self.process.append((t0, t1)))
         original = Hub.refresh_kpis
         spans = self.kpi_refresh

@@ -277,6 +277,16 @@ class KpiBook:
         """Remember a changed case; it is counted at the next refresh (cheap on the hot path)."""
         self._pending[event.id] = event
 
+    def absorb(self, now: float, limit: int) -> None:
+        """Count up to `limit` changed cases now, when the caller has time to spare; time's
+        effects (deadlines passing, a new day) wait for refresh()."""
+        pending = self._pending
+        if not pending or len(pending) > limit or period_starts(now) != self.starts:
+            return
+        self._pending = {}
+        for event in pending.values():
+            self._put(event, now)
+
     def load(self, events: Iterable[Event], now: float) -> None:
         """Count cases loaded at start (the month's, and every open one)."""
         for event in events:

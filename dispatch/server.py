@@ -15,7 +15,7 @@ import itertools
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Container, Iterable
+from collections.abc import Awaitable, Callable, Container, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,13 +113,24 @@ class Client:
             return verdict
 
 
+# Cases a delivery counts into the KPIs right after its fan-out; more wait for the pass.
+KPI_ABSORB = 400
+
+
 class Hub:
     """Read model, resume ring and fan-out, all on the event loop."""
 
     def __init__(
-        self, reference: ReferenceData, epoch: str, head: int, trimmed: int, limits: Limits
+        self,
+        reference: ReferenceData,
+        epoch: str,
+        head: int,
+        trimmed: int,
+        limits: Limits,
+        now: Callable[[], float] = time.time,
     ) -> None:
         self.reference = reference
+        self.now = now  # the district clock
         self.epoch = epoch
         self.head = head
         self.trimmed = trimmed
@@ -182,6 +193,9 @@ class Hub:
                 )
             if wire:
                 self.send_wire(client, wire)
+        # Count the batch's cases now, right after their fan-out: the next batch is usually
+        # milliseconds away, while a separate KPI pass would sooner or later hold one up.
+        self.kpis.absorb(self.now(), KPI_ABSORB)
 
     def write(self, client: Client, frames: list[bytes]) -> None:
         """Queue JSON messages to a client as text frames, without awaiting."""
@@ -285,7 +299,7 @@ class Hub:
             sets.append(scopes)
         return sets[0], sets[1], sets[2]
 
-    async def refresh_kpis(self, now: float, slice_size: int = 500) -> None:
+    async def refresh_kpis(self, now: float, slice_size: int = 200) -> None:
         """Count what changed since the last push and send fresh KPIs to every client.
 
         A slice at a time, with deliveries in between: a busy second's changes cost a few
@@ -423,7 +437,7 @@ class DispatchServer:
         self.state.load(events, alerts, duty)
         self.state.next_event_id = next_event
         self.state.next_alert_id = next_alert
-        self.hub = Hub(self.reference, epoch, head, trimmed, self.limits)
+        self.hub = Hub(self.reference, epoch, head, trimmed, self.limits, self.clock.now)
         self.hub.community_keys_from = keyed_from
         self.hub.load(events, alerts, duty)
         await self._load_kpis(events)
