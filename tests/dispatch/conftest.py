@@ -50,6 +50,13 @@ def reference_for(store: Store) -> ReferenceData:
     return _references["ref"]
 
 
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> ReferenceData:
+    """The default district's reference data, for tests of the rules (no server)."""
+    store = prepared_store(f"sqlite:///{tmp_path_factory.mktemp('ref') / 'r.db'}")
+    return reference_for(store)
+
+
 @pytest.fixture
 def store(db_url) -> Store:
     s = prepared_store(db_url)

@@ -203,13 +203,6 @@ from hypothesis import strategies as st  # noqa: E402
 from dispatch.state import State  # noqa: E402
 from dispatch.workflow import WorkflowError  # noqa: E402
 from tests.dispatch import test_state as walk  # noqa: E402
-from tests.dispatch.conftest import prepared_store, reference_for  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory):  # type: ignore[no-untyped-def]
-    store = prepared_store(f"sqlite:///{tmp_path_factory.mktemp('ref') / 'r.db'}")
-    return reference_for(store)
 
 
 @settings(

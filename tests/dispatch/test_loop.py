@@ -15,7 +15,7 @@ from dispatch.workflow import STEPS, WorkflowError, roles_for
 from protocol import commands as c
 from protocol.codes import ErrorCode
 from protocol.entities import Assist, Event, Extension, Hold, responsible
-from tests.dispatch.conftest import DEKUAN, LINGHU, point_in, prepared_store, reference_for
+from tests.dispatch.conftest import DEKUAN, LINGHU, point_in
 
 COMMANDER = Actor("指挥长", "commander")
 DISPATCHER = Actor("调度员", "dispatcher")
@@ -28,12 +28,6 @@ HOUR = 3600.0
 MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=CST).timestamp()
 FRIDAY_16 = datetime(2026, 11, 27, 16, 0, tzinfo=CST).timestamp()
 NEXT_MONDAY_9 = datetime(2026, 11, 30, 9, 0, tzinfo=CST).timestamp()
-
-
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory):
-    store = prepared_store(f"sqlite:///{tmp_path_factory.mktemp('ref') / 'r.db'}")
-    return reference_for(store)
 
 
 @pytest.fixture

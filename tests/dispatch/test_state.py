@@ -14,7 +14,7 @@ from dispatch.state import ALERT_BURST_WINDOW, Actor, State
 from dispatch.workflow import FINAL_STATUSES, STEPS, WorkflowError
 from protocol import commands as c
 from protocol.entities import LEVELS, STATUSES, on_hold
-from tests.dispatch.conftest import DEKUAN, LINGHU, point_in, prepared_store, reference_for
+from tests.dispatch.conftest import DEKUAN, LINGHU, point_in
 
 COMMANDER = Actor("指挥长", "commander")
 LINGHU_STAFF = Actor("菱湖分中心", "street", frozenset({LINGHU}))
@@ -23,12 +23,6 @@ WORKER = Actor("网格员 张三", "street", frozenset({LINGHU}))
 HANDS_ON = ("start", "handled")
 # Monday 2026-11-23 09:00 local: a working day.
 MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=CST).timestamp()
-
-
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory):
-    store = prepared_store(f"sqlite:///{tmp_path_factory.mktemp('ref') / 'r.db'}")
-    return reference_for(store)
 
 
 def new_state(reference) -> State:

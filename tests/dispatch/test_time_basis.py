@@ -10,18 +10,12 @@ import pytest
 from dispatch.domain.calendar import CST
 from dispatch.state import Actor, State
 from protocol import commands as c
-from tests.dispatch.conftest import LINGHU, point_in, prepared_store, reference_for
+from tests.dispatch.conftest import LINGHU, point_in
 
 COMMANDER = Actor("指挥长", "commander")
 FRIDAY_18 = datetime(2026, 11, 27, 18, 0, tzinfo=CST).timestamp()
 SUNDAY_10 = datetime(2026, 11, 29, 10, 0, tzinfo=CST).timestamp()
 MONDAY_9 = datetime(2026, 11, 30, 9, 0, tzinfo=CST).timestamp()
-
-
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory):
-    store = prepared_store(f"sqlite:///{tmp_path_factory.mktemp('ref') / 'r.db'}")
-    return reference_for(store)
 
 
 def report(reference, category: str, at: float, priority: int | None = None):  # type: ignore[no-untyped-def]
