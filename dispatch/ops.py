@@ -18,6 +18,7 @@ from dispatch.state import STAGE_OF_STATUS, SYSTEM, Actor, Outcome, State, with_
 from dispatch.workflow import (
     FINAL_STATUSES,
     WorkflowError,
+    above,
     level_above,
     next_status,
     not_by,
@@ -272,6 +273,15 @@ def handled(state: State, actor: Actor, args: c.EventRef, now: float) -> Outcome
     used = 0.0
     if before.dispatched_at is not None:
         used = state.reference.elapsed(before.dispatched_at, now, before.basis)
+        hold = before.hold
+        if (
+            hold is not None
+            and hold.since is not None
+            and hold.released_at is not None
+            and hold.since >= before.dispatched_at
+        ):
+            # The clocks stood still while it was held: that time is not handling time.
+            used -= state.reference.elapsed(hold.since, hold.released_at, before.basis)
     after = replace(
         after,
         handled_at=now,
@@ -348,8 +358,15 @@ def request_extension(state: State, actor: Actor, args: c.RequestExtension, now:
     if before.overdue and stage in before.missed:
         # After the clock flagged it, the deadline left is the next level's grace window.
         raise refuse(before, "already missed its handling deadline: it cannot be extended")
+    if "closure" in before.missed or (before.due_at is not None and now > before.due_at):
+        # A rework's fresh handling window can outlast the case's own deadline.
+        raise refuse(before, "is past its closure deadline: an extension must be asked before it")
     extension = Extension(
-        hours=args.hours, reason=args.reason, requested_by=actor.name, requested_at=now
+        hours=args.hours,
+        reason=args.reason,
+        requested_by=actor.name,
+        requested_at=now,
+        requested_role=actor.role,
     )
     after = replace(after, extension=extension)
     return _finish(state, actor, "request_extension", before, after, now, args.reason)
@@ -362,9 +379,19 @@ def decide_extension(state: State, actor: Actor, args: c.DecideExtension, now: f
     if before.extension is None or before.extension.state != "pending":
         raise refuse(before, "has no pending extension")
     not_by(before, actor.name, before.extension.requested_by, "deciding an extension (延期审批)")
+    above(before, actor.role, before.extension.requested_role, "deciding an extension (延期审批)")
     extension = replace(before.extension, state="approved" if args.approve else "refused")
     after = replace(after, extension=extension)
     if args.approve:
+        # A deadline that passed while the request waited was missed: recorded here, before
+        # the deadlines move, whether or not the clock noticed it yet.
+        missed = after.missed
+        if before.deadline is not None and now > before.deadline:
+            missed = with_missed(missed, STAGE_OF_STATUS[before.status])
+        if before.due_at is not None and now > before.due_at:
+            missed = with_missed(missed, "closure")
+        if missed != after.missed:
+            after = replace(after, missed=missed, overdue=True)
         hours = CategoryLimit(amount=extension.hours, unit="hour")
         after = replace(
             after,
@@ -384,7 +411,11 @@ def request_hold(state: State, actor: Actor, args: c.RequestHold, now: float) ->
     if not now < args.review_at <= now + HOLD_LONGEST:
         raise WorkflowError("bad_args", "review_at must be in the future, within a year")
     hold = Hold(
-        reason=args.reason, requested_by=actor.name, requested_at=now, review_at=args.review_at
+        reason=args.reason,
+        requested_by=actor.name,
+        requested_at=now,
+        review_at=args.review_at,
+        requested_role=actor.role,
     )
     after = replace(after, hold=hold)
     return _finish(state, actor, "request_hold", before, after, now, args.reason)
@@ -397,6 +428,7 @@ def decide_hold(state: State, actor: Actor, args: c.DecideHold, now: float) -> O
     if before.hold is None or before.hold.state != "pending":
         raise refuse(before, "has no pending hold")
     not_by(before, actor.name, before.hold.requested_by, "deciding a hold (挂账审批)")
+    above(before, actor.role, before.hold.requested_role, "deciding a hold (挂账审批)")
     if args.approve:
         hold = replace(before.hold, state="approved", approved_by=actor.name, since=now)
     else:

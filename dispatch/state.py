@@ -437,7 +437,11 @@ class State:
                 # The next level gets a fresh stage window before it escalates again.
                 after = replace(after, deadline=self.deadline(now, _ESCALATION_GRACE, before.basis))
             if after.due_at is not None and after.due_at < now and "closure" not in after.missed:
-                after = replace(after, missed=[*after.missed, "closure"], updated_at=now)
+                # Flagged, not only past due: nothing that moves due_at later (an extension
+                # approved late) can make the case look on time again.
+                after = replace(
+                    after, missed=[*after.missed, "closure"], overdue=True, updated_at=now
+                )
                 action = action or "missed"
             if action:
                 changes.append(self.record("event", before, after, action, SYSTEM))

@@ -142,6 +142,31 @@ def not_by(event: Event, actor_name: str, other: str, duty: str) -> None:
         )
 
 
+# Levels of authority for approvals (延期, 挂账): an approver must stand above the requester;
+# the duty commander is the top and may approve another commander's request.
+_AUTHORITY: dict[Role, int] = {
+    "wall": 0,
+    "community": 1,
+    "street": 2,
+    "dispatcher": 3,
+    "commander": 4,
+    "admin": 4,
+}
+
+
+def above(event: Event, approver: Role, requester: Role | None, duty: str) -> None:
+    """Refuse an approval by someone not of a higher level than the requester."""
+    if requester is None:
+        return  # requested before roles were recorded: only "someone else" applies
+    rank, asked = _AUTHORITY[approver], _AUTHORITY[requester]
+    if rank > asked or (approver == "commander" and asked == rank):
+        return
+    raise WorkflowError(
+        "separation_of_duties",
+        f"{duty} on event {event.code} needs a higher level than the requester's ({requester})",
+    )
+
+
 def level_above(level: Level) -> Level:
     """The next level up; the district is the top."""
     index = LEVELS.index(level)

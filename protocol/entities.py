@@ -66,6 +66,7 @@ class Extension(_Wire):
     requested_by: str
     requested_at: float
     state: Literal["pending", "approved", "refused"] = "pending"
+    requested_role: Role | None = None  # approval needs a higher level than this
 
 
 class Hold(_Wire):
@@ -82,6 +83,7 @@ class Hold(_Wire):
     state: Literal["pending", "approved", "refused", "released"] = "pending"
     approved_by: str = ""
     since: float | None = None  # when the approved hold began
+    requested_role: Role | None = None  # approval needs a higher level than this
     released_at: float | None = None  # when it ended (released by hand or at review_at)
 
 

@@ -338,7 +338,11 @@ def test_an_approved_hold_stops_the_clocks_and_release_moves_them_on(state) -> N
     ask = c.RequestHold(event=eid, reason="需列入年度改造计划", review_at=review)
     held = run(state, WORKER, "request_hold", ask, MONDAY_9 + HOUR)
     assert held.hold == Hold(
-        reason=ask.reason, requested_by=WORKER.name, requested_at=MONDAY_9 + HOUR, review_at=review
+        reason=ask.reason,
+        requested_by=WORKER.name,
+        requested_at=MONDAY_9 + HOUR,
+        review_at=review,
+        requested_role="street",
     )
     run(state, COMMANDER, "decide_hold", c.DecideHold(event=eid, approve=True), MONDAY_9 + 2 * HOUR)
     assert responsible(state.events[eid]) is None
@@ -543,3 +547,70 @@ def _case(**fields) -> Event:
 )
 def test_responsible(fields, holder) -> None:
     assert responsible(_case(**fields)) == holder
+
+
+# ---- review findings: lateness never erased, held time not handling time, approval levels ----
+
+
+def test_no_extension_once_the_closure_deadline_passed_after_a_rework(state) -> None:
+    eid = report(state)  # urgent: due 7 h after the report
+    to_handling(state, eid, MONDAY_9)
+    run(state, WORKER, "handled", c.EventRef(event=eid), MONDAY_9 + 3 * HOUR)
+    # A failed verification gives a fresh handling window that outlasts the case's deadline.
+    run(state, LINGHU_STAFF, "verify", c.Verify(event=eid, passed=False), MONDAY_9 + 3.9 * HOUR)
+    due = state.events[eid].due_at
+    assert due is not None and state.events[eid].deadline > due  # type: ignore[operator]
+    state.tick(due + 60)
+    assert state.events[eid].overdue and "closure" in state.events[eid].missed
+    with pytest.raises(WorkflowError) as info:
+        state.apply(
+            WORKER,
+            "request_extension",
+            c.RequestExtension(event=eid, hours=8, reason="r"),
+            due + 600,
+        )
+    assert info.value.code == "illegal_transition" and "closure deadline" in info.value.message
+
+
+def test_an_extension_approved_after_the_deadline_keeps_the_case_late(state) -> None:
+    eid = report(state)
+    to_handling(state, eid, MONDAY_9)
+    ask = c.RequestExtension(event=eid, hours=8, reason="r")
+    run(state, WORKER, "request_extension", ask, MONDAY_9 + 2 * HOUR)
+    deadline = state.events[eid].deadline
+    assert deadline is not None
+    # Approved a minute after the handling deadline, before the clock noticed it.
+    decide = c.DecideExtension(event=eid, approve=True)
+    after = run(state, DISPATCHER, "decide_extension", decide, deadline + 60)
+    assert "handle" in after.missed and after.overdue and after.extensions == 1
+
+
+def test_time_on_hold_is_not_handling_time(state) -> None:
+    eid = report(state)
+    to_handling(state, eid, MONDAY_9)
+    review = MONDAY_9 + 30 * 86400
+    run(
+        state,
+        WORKER,
+        "request_hold",
+        c.RequestHold(event=eid, reason="r", review_at=review),
+        MONDAY_9 + 60,
+    )
+    run(state, DISPATCHER, "decide_hold", c.DecideHold(event=eid, approve=True), MONDAY_9 + 120)
+    released = MONDAY_9 + 20 * 86400
+    run(state, WORKER, "release_hold", c.ReleaseHold(event=eid), released)
+    handled = run(state, WORKER, "handled", c.EventRef(event=eid), released + 600)
+    assert handled.handle_used == pytest.approx(120 + 600)  # before the hold, and after it
+
+
+def test_approval_needs_a_higher_level_than_the_requester(state) -> None:
+    eid = report(state)
+    to_handling(state, eid, MONDAY_9)
+    ask = c.RequestExtension(event=eid, hours=2, reason="r")
+    run(state, DISPATCHER, "request_extension", ask, MONDAY_9 + 60)
+    other_dispatcher = Actor("调度员乙", "dispatcher")
+    decide = c.DecideExtension(event=eid, approve=True)
+    with pytest.raises(WorkflowError) as info:
+        state.apply(other_dispatcher, "decide_extension", decide, MONDAY_9 + 120)
+    assert info.value.code == "separation_of_duties" and "higher level" in info.value.message
+    assert run(state, COMMANDER, "decide_extension", decide, MONDAY_9 + 180).extensions == 1
