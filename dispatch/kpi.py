@@ -270,6 +270,9 @@ class KpiBook:
         self.yesterday: dict[str, list[int]] = {}
         self._pending: dict[int, Event] = {}
         self._deadlines: list[tuple[float, int]] = []  # (due_at, id) of open cases
+        self._rolling = False
+        self._version = 0  # bumped on every change of the tallies
+        self._views: dict[tuple[Period, ScopeKind | None], tuple[int, dict[str, Kpi]]] = {}
 
     # ---- input -------------------------------------------------------------------------
 
@@ -313,6 +316,8 @@ class KpiBook:
                 del pending[event_id]
         for event in batch.values():
             self._put(event, now)
+        if not self._pending:
+            self._rolling = False
         return not self._pending
 
     # ---- output ------------------------------------------------------------------------
@@ -326,8 +331,20 @@ class KpiBook:
             return to_kpi(tally, self._hours(scope), self.yesterday.get(scope, []))
         return to_kpi(tally)
 
+    @property
+    def rolling(self) -> bool:
+        """Whether a new day's recount is under way: the tallies are partial until it ends."""
+        return self._rolling
+
     def scopes(self, period: Period, kind: ScopeKind | None = None) -> dict[str, Kpi]:
-        """Every scope of a kind ('district' and streets when None) over a period."""
+        """Every scope of a kind ('district' and streets when None) over a period.
+
+        Built once per change of the tallies: every jurisdiction's push and every `stats`
+        request in between share it (treat it as read-only)."""
+        key = (period, kind)
+        cached = self._views.get(key)
+        if cached is not None and cached[0] == self._version:
+            return cached[1]
         out: dict[str, Kpi] = {}
         for scope in self.tallies[PERIODS.index(period)]:
             if kind is None:
@@ -336,6 +353,7 @@ class KpiBook:
                 out[scope] = self.kpi(period, scope)
             elif scope.startswith(f"{kind}:"):
                 out[scope.split(":", 1)[1]] = self.kpi(period, scope)
+        self._views[key] = (self._version, out)
         return out
 
     # ---- bookkeeping ---------------------------------------------------------------------
@@ -346,6 +364,7 @@ class KpiBook:
         return hours[: last + 1]
 
     def _put(self, event: Event, now: float) -> None:
+        self._version += 1
         old = self.entries.get(event.id)
         if not self._relevant(event):
             if old is not None:
@@ -455,6 +474,8 @@ class KpiBook:
         self.hourly = {DISTRICT: [0] * 24}
         self._deadlines = []
         self._pending = latest
+        self._rolling = True
+        self._version += 1
 
 
 def compute(

@@ -266,7 +266,7 @@ class Hub:
                 kpis=today,
                 kpis_week=week,
                 kpis_month=month,
-                kpis_catching_up=self.catching_up,
+                kpis_catching_up=self.kpis_partial,
             )
         )
         return [snapshot] if cached_units == version else [units, snapshot]
@@ -282,6 +282,12 @@ class Hub:
         )
 
     # ---- KPIs ------------------------------------------------------------------------------
+
+    @property
+    def kpis_partial(self) -> bool:
+        """Whether the KPIs are partial now: the simulator is replaying the day, or a new
+        day's recount is half done (a snapshot or a stats answer may fall in between)."""
+        return self.catching_up or self.kpis.rolling
 
     def kpi_sets(
         self, jurisdiction: frozenset[str] | None
@@ -323,7 +329,7 @@ class Hub:
                         scopes=today,
                         week=week,
                         month=month,
-                        catching_up=self.catching_up,
+                        catching_up=self.kpis_partial,
                     )
                 )
             self.write(client, [frame])
@@ -808,15 +814,25 @@ class DispatchServer:
 
     def _stats(self, client: Client, message: Stats) -> None:
         assert self.hub is not None
+        if not self._allowed(client):
+            # A stats answer costs the loop about as much as a command: the same allowance.
+            self._reply_error(client, message.id, ErrorCode.RATE_LIMITED, "too many requests")
+            return
         try:
             rows = self.hub.stats(client.jurisdiction, message.by, message.period)
         except PermissionError as exc:
             self._reply_error(client, message.id, ErrorCode.FORBIDDEN, str(exc))
             return
-        data = {"by": message.by, "period": message.period, "rows": rows}
+        data = {
+            "by": message.by,
+            "period": message.period,
+            "rows": rows,
+            "catching_up": self.hub.kpis_partial,
+        }
         self.hub.write(client, [_encode(Result(id=message.id, data=data))])
 
-    def _command(self, client: Client, message: Command) -> None:
+    def _allowed(self, client: Client) -> bool:
+        """Take one from the client's token bucket of requests; False when it is empty."""
         now = time.monotonic()
         rate = self.limits.commands_per_second
         client.allowance = min(
@@ -824,6 +840,12 @@ class DispatchServer:
         )
         client.allowance_at = now
         if client.allowance < 1:
+            return False
+        client.allowance -= 1
+        return True
+
+    def _command(self, client: Client, message: Command) -> None:
+        if not self._allowed(client):
             self._reply_error(
                 client,
                 message.id,
@@ -832,7 +854,6 @@ class DispatchServer:
                 message.command_id,
             )
             return
-        client.allowance -= 1
         args_type = ARGS.get(message.op)
         if args_type is None:
             self._reply_error(

@@ -254,3 +254,25 @@ def test_incremental_kpis_equal_a_recount_after_any_commands(reference, steps) -
         for scope in scopes:
             got, want = book.kpi(period, scope), fresh.kpi(period, scope)
             assert got == want, (period, scope)
+
+
+def test_a_day_roll_in_slices_says_the_tallies_are_partial_until_done() -> None:
+    events = [case(100 + i, reported_at=at(25, 8) + i) for i in range(450)]
+    book = kpi.compute(events, NOW)
+    assert not book.rolling and book.kpi("week", "district").received == 450
+    tomorrow = at(26, 1)
+    assert not book.refresh(tomorrow, 200)  # the first slice of a sliced refresh
+    assert book.rolling  # a snapshot or stats answer now says "catching up"
+    while not book.refresh(tomorrow, 200):
+        pass
+    assert not book.rolling and book.kpi("week", "district").received == 450
+
+
+def test_scope_tables_are_built_once_per_change() -> None:
+    book = kpi.compute(CASES, NOW)
+    first = book.scopes("today")
+    assert book.scopes("today") is first  # every jurisdiction's push shares it
+    book.note(replace(CASES[2], status="dispatched", first_dispatched_at=at(25, 9.5)))
+    book.refresh(NOW)
+    again = book.scopes("today")
+    assert again is not first and again["district"].dispatched == first["district"].dispatched + 1

@@ -83,3 +83,19 @@ async def test_a_restart_counts_the_month_again(sqlite_store) -> None:
         assert again.hub.kpis.kpi("month", LINGHU).received == 3
     finally:
         await again.stop()
+
+
+async def test_stats_requests_share_the_command_allowance(sqlite_store) -> None:
+    from dispatch.server import Limits
+
+    run = await start_server(sqlite_store, Limits(commands_per_second=1, command_burst=3))
+    try:
+        c = await run.client("commander")
+        await handshake(c)
+        answers = [await ask(c, "grid") for _ in range(5)]
+        refused = [a for a in answers if isinstance(a, Error)]
+        assert refused and all(a.code == ErrorCode.RATE_LIMITED for a in refused)
+        assert isinstance(answers[0], Result) and answers[0].data["catching_up"] is False
+        await c.ws.close()
+    finally:
+        await run.server.stop()
