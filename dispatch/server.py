@@ -420,6 +420,7 @@ class DispatchServer:
         self.clock = clock or Clock()
         self.limits = limits or Limits()
         self.state = State(reference)
+        self.state.archive = store.event
         self.hub: Hub | None = None
         self.writer: Writer | None = None
         self._server: Server | None = None

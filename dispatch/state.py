@@ -7,6 +7,7 @@ event loop may keep references to earlier versions while the writer moves on.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -128,6 +129,8 @@ class State:
 
     def __init__(self, reference: ReferenceData) -> None:
         self.reference = reference
+        # Reads a case the live state no longer holds (the store's, on the writer's thread).
+        self.archive: Callable[[int], Event | None] | None = None
         self.events: dict[int, Event] = {}
         self.alerts: dict[int, Alert] = {}
         self.duty: Duty | None = None
@@ -193,8 +196,16 @@ class State:
     # ---- primitives the op handlers (dispatch/ops.py) build on ----------------------------
 
     def event_for(self, actor: Actor, event_id: int) -> Event:
-        """The event `actor` names; not_found when absent or outside the jurisdiction."""
+        """The event `actor` names; not_found when absent or outside the jurisdiction.
+
+        A settled case the live state has let go of (closed more than a day and a half ago)
+        is read back from the store: a return visit may still reopen or evaluate it.
+        """
         event = self.events.get(event_id)
+        if event is None and self.archive is not None:
+            stored = self.archive(event_id)
+            if stored is not None and stored.status not in OPEN_STATUSES:
+                event = self.events[event_id] = stored
         if event is None or not actor.may_see(event.community):
             # Outside the jurisdiction looks exactly like absent: no existence leak.
             raise WorkflowError("not_found", f"no event {event_id}")

@@ -547,6 +547,12 @@ class Store:
         duty = _duty_decoder.decode(duty_doc) if duty_doc else None
         return events, alerts, duty, next_event, next_alert
 
+    def event(self, event_id: int) -> Event | None:
+        """One event as stored, whether or not the live state still holds it."""
+        with self.engine.connect() as conn:
+            doc = conn.execute(select(EventRow.doc).where(EventRow.id == event_id)).scalar()
+        return _event_decoder.decode(doc) if doc is not None else None
+
     def arrivals(self, start: float, end: float) -> list[tuple[str, float]]:
         """(street, reported_at) of every event reported in [start, end), pruned or not."""
         with self.engine.connect() as conn:

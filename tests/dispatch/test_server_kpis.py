@@ -99,3 +99,47 @@ async def test_stats_requests_share_the_command_allowance(sqlite_store) -> None:
         await c.ws.close()
     finally:
         await run.server.stop()
+
+
+async def test_a_return_visit_reopens_a_case_closed_days_ago(sqlite_store) -> None:
+    """The live state lets settled cases go after 36 h; a return visit still finds them."""
+    from dispatch.state import Actor
+    from dispatch.writer import Request
+    from protocol import commands as cmd
+
+    run = await start_server(sqlite_store)
+    try:
+        c = await run.client("commander")
+        await handshake(c)
+        reported = await c.command("report", report_args(run))
+        assert isinstance(reported, Result)
+        eid = reported.data["event"]
+        staff = Actor("菱湖分中心", "street", frozenset({LINGHU}))
+        worker = Actor("网格员 张三", "street", frozenset({LINGHU}))
+        steps = [
+            (staff, "accept", cmd.EventRef(event=eid)),
+            (staff, "dispatch", cmd.Dispatch(event=eid, assignee=worker.name)),
+            (worker, "start", cmd.EventRef(event=eid)),
+            (worker, "handled", cmd.EventRef(event=eid)),
+            (staff, "verify", cmd.Verify(event=eid, passed=True)),
+            (staff, "close", cmd.EventRef(event=eid)),
+        ]
+        for actor, op, args in steps:
+            answer = await run.server.submit(Request("command", actor, op, args))
+            assert answer.ok, (op, answer.message)
+        # Let go of by the live state and the hub, as 36 hours after closing.
+        assert run.server.hub is not None
+        run.server.state.events.pop(eid)
+        run.server.hub.events.pop(eid)
+        evaluated = await c.command("evaluate", {"event": eid, "score": 1, "note": "回访不满意"})
+        assert isinstance(evaluated, Result), evaluated
+        assert run.server.state.events[eid].status == "dispatched"  # a low score reopens it
+        outsider = await run.client("dekuan")
+        await handshake(outsider)
+        run.server.state.events.pop(eid)
+        hidden = await outsider.command("reopen", {"event": eid, "reason": "x"})
+        assert isinstance(hidden, Error) and hidden.code == "not_found"
+        await c.ws.close()
+        await outsider.ws.close()
+    finally:
+        await run.server.stop()
