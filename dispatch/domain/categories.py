@@ -137,6 +137,10 @@ _AT_INDEX = re.compile(r"\$\.(categories|camera_kinds)\[(\d+)\]")
 URGENT_PRIORITY = 2  # dispatch.state forces natural time at or above this urgency
 
 
+# The longest stage limit a table may set.
+LONGEST_DAYS = 365
+
+
 def _limit(text: str) -> Limit | None:
     """'4h' / '0.5h' / '15m' / '20d' as a Limit (minutes become hours), None if malformed."""
     m = _LIMIT.match(text)
@@ -221,6 +225,14 @@ def parse_categories(data: bytes, source: str, departments: Collection[str]) -> 
                     f"limits.{stage}",
                     f"bad time limit {text!r}",
                     "e.g. '4h', '0.5h', '15m' or '20d'",
+                )
+            elif limit.amount > (LONGEST_DAYS if limit.unit == "day" else LONGEST_DAYS * 24):
+                # Deadlines are computed on every report: a typo of years would stall them.
+                bad(
+                    c.code,
+                    f"limits.{stage}",
+                    f"{text!r} is longer than a year",
+                    f"at most {LONGEST_DAYS}d or {LONGEST_DAYS * 24}h (long cases go on hold)",
                 )
             elif c.basis == "working" and limit.unit == "day" and not limit.amount.is_integer():
                 bad(

@@ -329,6 +329,18 @@ def test_bad_limits(stage: str, text: str, what: str) -> None:
     ]
 
 
+def test_a_limit_longer_than_a_year_is_refused() -> None:
+    doc = _default_doc()
+    _category(doc, "01-01")["limits"]["handle"] = "99999999d"
+    _category(doc, "01-02")["limits"]["handle"] = "9000h"
+    assert _problems(doc) == [
+        "ours.json: 01-01: limits.handle: '99999999d' is longer than a year "
+        "(expected at most 365d or 8760h (long cases go on hold))",
+        "ours.json: 01-02: limits.handle: '9000h' is longer than a year "
+        "(expected at most 365d or 8760h (long cases go on hold))",
+    ]
+
+
 def test_a_fraction_of_a_working_day_is_refused_but_hours_and_minutes_parse() -> None:
     doc = _default_doc()
     _category(doc, "01-02")["limits"]["handle"] = "1.5d"
