@@ -31,7 +31,7 @@ from dispatch.state import Actor
 from dispatch.store.store import Image
 from dispatch.writer import Answer, Request
 from protocol import commands as c
-from protocol.entities import Grid, Person
+from protocol.entities import OPEN_STATUSES, Grid, Person, on_hold
 
 log = logging.getLogger("dispatch.simulator")
 
@@ -170,9 +170,21 @@ class Simulator:
         assert isinstance(args, c.ARGS[op])
         self._submit(Request("command", actor, op, args, at=when), then)
 
-    def _act(self, actor: Actor, op: str, args: msgspec.Struct) -> Callable[[float], None]:
-        """An action that issues one command at the time it runs."""
-        return lambda t: self._command(actor, op, args, t)
+    def _act(
+        self,
+        actor: Actor,
+        op: str,
+        args: msgspec.Struct,
+        then: Callable[[float], None] | None = None,
+    ) -> Callable[[float], None]:
+        """An action that issues one command at the time it runs (then `then(that time)`).
+
+        Follow-ups are scheduled with this rather than stamped ahead of the clock: a log
+        row from the future would make a restart think the day had got further than it had.
+        """
+        if then is None:
+            return lambda t: self._command(actor, op, args, t)
+        return lambda t: self._command(actor, op, args, t, lambda _: then(t))
 
     async def run(self, warm_up: bool = True) -> None:
         """Run for ever: replay today so far at full speed (if asked), then follow the clock."""
@@ -190,6 +202,11 @@ class Simulator:
             # A fresh database: yesterday too, so today's figures have a day to compare with.
             start -= 24 * HOUR
         self._schedule_day(start, first=True)
+        # The cases that were open when the backend stopped: their staff pick them up again
+        # (their next steps lived in the stopped process's memory).
+        for event in sorted(self.server.state.events.values(), key=lambda e: e.id):
+            if event.status in OPEN_STATUSES and not on_hold(event):
+                self.at(start, functools.partial(self._resume_case, event.id))
         self.at(start, self._arrival)
         self.at(start + self.rng.expovariate(self._alert_rate(start)), self._camera_burst)
         self.at(start + 30 * MINUTE, self._supervision_round)
@@ -510,12 +527,14 @@ class Simulator:
                 "escalate",
                 c.Escalate(event=event, reason="提请区级会商"),
                 t,
-                lambda _: self._command(
-                    commander,
-                    "consult",
-                    c.EventRef(event=event),
+                lambda _: self.at(
                     t + 60,
-                    lambda _: self._decide(event, t + 60),
+                    self._act(
+                        commander,
+                        "consult",
+                        c.EventRef(event=event),
+                        lambda t2: self._decide(event, t2),
+                    ),
                 ),
             ),
         )
@@ -537,7 +556,9 @@ class Simulator:
                 "decide",
                 c.Decide(event=event, text=text),
                 t,
-                lambda _: self._command(commander, "end_consult", c.EventRef(event=event), t + 120),
+                lambda _: self.at(
+                    t + 120, self._act(commander, "end_consult", c.EventRef(event=event))
+                ),
             ),
         )
 
@@ -576,11 +597,14 @@ class Simulator:
                     "request_hold",
                     c.RequestHold(event=event, reason="需待规划审批，申请挂账", review_at=review),
                     t,
-                    lambda _: self._command(
-                        centre, "decide_hold", c.DecideHold(event=event, approve=True), t + HOUR
+                    lambda _: self.at(
+                        t + HOUR,
+                        self._act(centre, "decide_hold", c.DecideHold(event=event, approve=True)),
                     ),
                 ),
             )
+            # The clock releases it at its review date: then its handler takes it up again.
+            self.at(review + MINUTE, lambda t: self._resume_case(event, t))
             return
         # Most cases are fixed within hours even when the limit allows days; a few run past.
         late = rng.random() < HANDLE_LATE_ODDS
@@ -599,11 +623,13 @@ class Simulator:
                     "request_extension",
                     c.RequestExtension(event=event, hours=hours, reason="需协调相关单位，申请延期"),
                     t,
-                    lambda _: self._command(
-                        centre,
-                        "decide_extension",
-                        c.DecideExtension(event=event, approve=rng.random() < 0.9),
+                    lambda _: self.at(
                         t + 20 * MINUTE,
+                        self._act(
+                            centre,
+                            "decide_extension",
+                            c.DecideExtension(event=event, approve=rng.random() < 0.9),
+                        ),
                     ),
                 ),
             )
@@ -676,6 +702,27 @@ class Simulator:
                 )
 
         self.at(when, lambda t: self._command(staff, "close", c.EventRef(event=event), t, evaluate))
+
+    def _resume_case(self, event_id: int, when: float) -> None:
+        """Pick a case up at the step its status calls for (after a restart, or a hold)."""
+        hub = self.server.hub
+        event = hub.events.get(event_id) if hub else None
+        if event is None or event.status not in OPEN_STATUSES or on_hold(event):
+            return
+        grid = self.reference.grids[event.grid]
+        category = self._category(str(event_id))
+        if event.status == "reported":
+            self._after_report(event_id, grid, category, when)
+        elif event.status == "accepted":
+            self._dispatch(event_id, grid, category, when)
+        elif event.status == "dispatched":
+            self._start(event_id, grid, when)
+        elif event.status == "handling":
+            self._handle(event_id, grid, when)
+        elif event.status == "handled":
+            self._verify(event_id, grid, when)
+        else:  # verified
+            self._close(event_id, grid, when)
 
     def _after_evaluation(self, event: int, grid: Grid, when: float, answer: Answer) -> None:
         """A low score sends the case back (the backend reopens it): handle it again."""
