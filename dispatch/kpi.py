@@ -280,6 +280,11 @@ class KpiBook:
         """Remember a changed case; it is counted at the next refresh (cheap on the hot path)."""
         self._pending[event.id] = event
 
+    def set_yesterday(self, counts: dict[str, list[int]]) -> None:
+        """Yesterday's arrivals per hour, by scope (counted from the store)."""
+        self.yesterday = counts
+        self._version += 1
+
     def absorb(self, now: float, limit: int) -> None:
         """Count up to `limit` changed cases now, when the caller has time to spare; time's
         effects (deadlines passing, a new day) wait for refresh()."""
@@ -486,7 +491,7 @@ def compute(
 ) -> KpiBook:
     """Every tally counted from scratch, in one go (the reference for the incremental book)."""
     book = KpiBook(now, departments)
-    book.yesterday = yesterday or {}
+    book.set_yesterday(yesterday or {})
     book.load(events, now)
     return book
 

@@ -515,7 +515,7 @@ class DispatchServer:
         day = kpi.day_start(now)
         rows = await asyncio.to_thread(self.store.arrivals, day - 86400, day)
         self.hub.kpis = kpi.KpiBook(now, frozenset(self.reference.departments))
-        self.hub.kpis.yesterday = kpi.hourly(rows, day - 86400)
+        self.hub.kpis.set_yesterday(kpi.hourly(rows, day - 86400))
         self.hub.kpis.load(events, now)
 
     def submit(self, request: Request) -> asyncio.Future[Answer]:
@@ -534,11 +534,12 @@ class DispatchServer:
             now = self.clock.now()
             day = kpi.day_start(now)
             started = time.perf_counter()
-            if day != last_day:
+            caught_up = self.hub.catching_up and not self.catching_up
+            if day != last_day or caught_up:
                 # Yesterday's curve comes from the store: its early closed events have
-                # left memory by tonight.
+                # left memory by tonight, and a simulator catching up writes yesterday too.
                 rows = await asyncio.to_thread(self.store.arrivals, day - 86400, day)
-                self.hub.kpis.yesterday = kpi.hourly(rows, day - 86400)
+                self.hub.kpis.set_yesterday(kpi.hourly(rows, day - 86400))
                 last_day = day
             if self.hub.catching_up != self.catching_up:
                 self.hub.catching_up = self.catching_up
