@@ -89,6 +89,7 @@ class Replica:
         self.alerts: dict[int, Alert] = {}
         self.duty: Duty | None = None
         self.kpis: dict[str, Kpi] = {}
+        self.kpis_month: dict[str, Kpi] = {}  # this month's, for rankings
         # The backend is still catching up on the day after a start: the figures are partial.
         self.kpis_partial = False
         self.kpis_at = 0.0  # the district clock when last heard
@@ -125,6 +126,7 @@ class Replica:
             return changes
         if isinstance(message, Kpis):
             self.kpis = dict(message.scopes)
+            self.kpis_month = dict(message.month)
             self.kpis_partial = message.catching_up
             self._hear_clock(message.at)
             return Changes(kpis=True)
@@ -152,6 +154,7 @@ class Replica:
         self.alerts = {a.id: a for a in snapshot.alerts}
         self.duty = snapshot.duty
         self.kpis = dict(snapshot.kpis)
+        self.kpis_month = dict(snapshot.kpis_month)
         self.kpis_partial = snapshot.kpis_catching_up
         return Changes(
             reset=True,

@@ -209,7 +209,7 @@ class WallWindow(QWidget):
         # ---- panels ------------------------------------------------------------------------
         self.kpi_panel = Panel(self.tr("今日指标"), self.kpis)
         self.trend_panel = Panel(self.tr("每小时接报量 · 今日与昨日"), self.trend)
-        self.ranking_panel = Panel(self.tr("街道综合得分排名"), self.ranking)
+        self.ranking_panel = Panel(self.tr("街道综合得分排名 · 本月"), self.ranking)
         self.map_panel = Panel(self.tr("网格态势"), self.map)
         self.map_legend = self._legend()
         self.map_panel.add_control(self.map_legend)
@@ -597,11 +597,11 @@ class WallWindow(QWidget):
             return []
         ranked: list[tuple[float, int, str, RankRow]] = []
         for street in units.streets:
-            kpi = self.replica.kpis.get(street.code)
+            # This month's score (docs/kpis.md §4): on-time closure, overdue now, rework and
+            # satisfaction. A morning's few cases leave most streets level; a month does not.
+            kpi = self.replica.kpis_month.get(street.code) or self.replica.kpis.get(street.code)
             if kpi is None:
                 continue
-            # The score (docs/kpis.md §4) weighs on-time closure, overdue now, rework and
-            # satisfaction; a street with nothing to measure yet shows a dash.
             score = kpi.score
             value = score if score is not None else 100.0
             tone = "normal" if value >= 90 else ("warn" if value >= 80 else "alarm")

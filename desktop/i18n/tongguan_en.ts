@@ -405,8 +405,8 @@
     </message>
     <message>
         <location filename="../wall.py" line="212"/>
-        <source>街道综合得分排名</source>
-        <translation>Streets by overall score</translation>
+        <source>街道综合得分排名 · 本月</source>
+        <translation>Streets by overall score · this month</translation>
     </message>
     <message>
         <location filename="../wall.py" line="213"/>
