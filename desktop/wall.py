@@ -47,7 +47,7 @@ from desktop.sound import Chime
 from desktop.theme import stylesheet
 from desktop.thumbnails import ThumbnailLoader
 from desktop.tour import Tour
-from protocol.entities import OPEN_STATUSES, Kpi, Reference, is_overdue
+from protocol.entities import OPEN_STATUSES, Event, Kpi, Reference, is_overdue
 from protocol.messages import Delta, ServerMessage, Snapshot
 from widgets.alert_card import AlertCardDelegate, CardRoles
 from widgets.duty_panel import CaseView, DutyPanel, NoteView, PersonView
@@ -659,17 +659,25 @@ class WallWindow(QWidget):
             key=lambda e: (e.priority, e.reported_at),
         )
         names = self.replica.names()
+        now = self._clock()
         return [
             CaseView(
                 key=e.id,
                 code=e.code,
                 title=e.title,
                 place=names.get(e.street, "") + " " + names.get(e.community, ""),
-                info=text(STATUS_TEXT, e.status) + " " + countdown(e.due_at, self._clock()),
+                info=text(STATUS_TEXT, e.status) + " " + self._lateness(e, now),
                 tone=tone,
             )
             for e in events[:20]
         ]
+
+    def _lateness(self, event: Event, now: float) -> str:
+        """How late a case is: past its closure deadline by h:mm, or late at a stage (its
+        closure deadline still ahead: a time left would read as if all were well)."""
+        if is_overdue(event, now) and (event.due_at is None or event.due_at >= now):
+            return self.tr("环节超期")
+        return countdown(event.due_at, now)
 
     def _want_thumbnails(self) -> None:
         if self.thumbnail_loader is None:

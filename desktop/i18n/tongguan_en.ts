@@ -514,90 +514,95 @@
         <translation> · %s overdue</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="700"/>
+        <location filename="../wall.py" line="679"/>
+        <source>环节超期</source>
+        <translation>stage late</translation>
+    </message>
+    <message>
+        <location filename="../wall.py" line="708"/>
         <source>网格员 %s  %s</source>
         <translation>Grid worker %s  %s</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="702"/>
+        <location filename="../wall.py" line="710"/>
         <source>网格长 %s</source>
         <translation>Grid leader %s</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="744"/>
+        <location filename="../wall.py" line="752"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="745"/>
+        <location filename="../wall.py" line="753"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="746"/>
+        <location filename="../wall.py" line="754"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="747"/>
+        <location filename="../wall.py" line="755"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="748"/>
+        <location filename="../wall.py" line="756"/>
         <source>网格有超期</source>
         <translation>Overdue in grid</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="837"/>
+        <location filename="../wall.py" line="845"/>
         <source>工作日历缺%s年官方数据，期限按估算推算</source>
         <translation>No official working calendar for %s: deadlines use an estimate</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="840"/>
+        <location filename="../wall.py" line="848"/>
         <source>工作日历缺%s年数据，期限按周末推算</source>
         <translation>No working calendar for %s: deadlines count weekends only</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="849"/>
-        <location filename="../wall.py" line="853"/>
+        <location filename="../wall.py" line="857"/>
+        <location filename="../wall.py" line="861"/>
         <source>按期结案率</source>
         <translation>On-time closure</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="857"/>
-        <location filename="../wall.py" line="860"/>
         <location filename="../wall.py" line="865"/>
+        <location filename="../wall.py" line="868"/>
+        <location filename="../wall.py" line="873"/>
         <source>平均处置时长</source>
         <translation>Avg. handling time</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="861"/>
+        <location filename="../wall.py" line="869"/>
         <source>%s 分钟</source>
         <translation>%s min</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="866"/>
+        <location filename="../wall.py" line="874"/>
         <source>%s 小时</source>
         <translation>%s h</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="869"/>
+        <location filename="../wall.py" line="877"/>
         <source>今日接报</source>
         <translation>Received today</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="871"/>
+        <location filename="../wall.py" line="879"/>
         <source>今日派遣</source>
         <translation>Dispatched today</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="874"/>
+        <location filename="../wall.py" line="882"/>
         <source>今日结案</source>
         <translation>Closed today</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="880"/>
+        <location filename="../wall.py" line="888"/>
         <source>当前超期</source>
         <translation>Overdue now</translation>
     </message>

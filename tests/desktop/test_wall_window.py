@@ -256,3 +256,12 @@ def test_the_header_clock_is_the_district_clock(qtbot) -> None:
     qtbot.addWidget(wall)
     wall.header._tick()
     assert wall.header.clock.text() == clock_text(1_800_000_000.0) == "2027-01-15  16:00:00"
+
+
+def test_a_supervised_case_late_at_a_stage_does_not_show_time_left(qtbot) -> None:
+    wall = window(qtbot)
+    now = wall._clock()
+    stage_late = make_event(1, status="handling", overdue=True, due_at=now + 3600)
+    past_due = make_event(2, status="handling", due_at=now - 600)
+    assert wall._lateness(stage_late, now) == "环节超期"
+    assert wall._lateness(past_due, now) == "超 0:10"
