@@ -192,6 +192,8 @@ async def _serve(
     except (RuntimeError, ValueError) as exc:  # no district, or units whose codes do not nest
         raise SystemExit(f"error: {exc}") from None
     server = DispatchServer(store, reference, Clock(speed, start))
+    # The first snapshots, before the simulator's catch-up begins, must not pass for live.
+    server.catching_up = simulate and warm_up
     try:
         bound = await server.start(host, port)
     except OSError as exc:

@@ -445,6 +445,7 @@ class DispatchServer:
         self.state.next_event_id = next_event
         self.state.next_alert_id = next_alert
         self.hub = Hub(self.reference, epoch, head, trimmed, self.limits, self.clock.now)
+        self.hub.catching_up = self.catching_up  # a simulator about to catch up said so
         self.hub.community_keys_from = keyed_from
         self.hub.load(events, alerts, duty)
         await self._load_kpis(events)
