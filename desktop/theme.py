@@ -61,6 +61,7 @@ def stylesheet(scale: float) -> str:
                     letter-spacing: {px(2)}px; }}
     #headerScope {{ font-size: {px(24)}px; color: #ffd666; font-weight: bold; }}
     #headerFreshness {{ font-size: {px(18)}px; }}
+    #headerNotice {{ font-size: {px(18)}px; color: #ffb300; }}
     #headerClock {{ font-size: {px(24)}px; color: {TEXT}; font-family: monospace; }}
     #muteButton {{ font-size: {px(16)}px; padding: {px(4)}px {px(12)}px; color: {TEXT};
                    background: #16325c; border: 1px solid {BORDER}; border-radius: {px(4)}px; }}

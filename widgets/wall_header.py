@@ -36,8 +36,7 @@ class WallHeader(QFrame):
         self.scope.setObjectName("headerScope")
         self.scope.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.notice = QLabel("")
-        self.notice.setObjectName("headerNotice")
-        self.notice.setStyleSheet(f"color: {_STALE};")
+        self.notice.setObjectName("headerNotice")  # amber, sized by the app's theme
         self.notice.hide()
         self.freshness = QLabel("")
         self.freshness.setObjectName("headerFreshness")

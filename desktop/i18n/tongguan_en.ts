@@ -147,22 +147,22 @@
 <context>
     <name>OutageBanner</name>
     <message>
-        <location filename="../../widgets/wall_header.py" line="120"/>
+        <location filename="../../widgets/wall_header.py" line="119"/>
         <source>连接中断，数据截至 %s</source>
         <translation>Connection lost. Data as of %s</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="122"/>
+        <location filename="../../widgets/wall_header.py" line="121"/>
         <source>尚未连接到调度服务，暂无数据</source>
         <translation>Not connected to the dispatch service yet. No data</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="124"/>
+        <location filename="../../widgets/wall_header.py" line="123"/>
         <source>&#x3000;·&#x3000;正在第 %s 次重连</source>
         <translation>  ·  Reconnecting, attempt %s</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="126"/>
+        <location filename="../../widgets/wall_header.py" line="125"/>
         <source>（%s）</source>
         <translation> (%s)</translation>
     </message>
@@ -306,37 +306,37 @@
 <context>
     <name>WallHeader</name>
     <message>
-        <location filename="../../widgets/wall_header.py" line="69"/>
+        <location filename="../../widgets/wall_header.py" line="68"/>
         <source>静音</source>
         <translation>Muted</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="69"/>
+        <location filename="../../widgets/wall_header.py" line="68"/>
         <source>声音</source>
         <translation>Sound</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="70"/>
+        <location filename="../../widgets/wall_header.py" line="69"/>
         <source>新特急事件提示音（M 键切换）</source>
         <translation>Chime for new critical cases (M toggles)</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="90"/>
+        <location filename="../../widgets/wall_header.py" line="89"/>
         <source>连接中断</source>
         <translation>Disconnected</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="92"/>
+        <location filename="../../widgets/wall_header.py" line="91"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="96"/>
+        <location filename="../../widgets/wall_header.py" line="95"/>
         <source>数据 %s 秒前</source>
         <translation>Data %s s ago</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="98"/>
+        <location filename="../../widgets/wall_header.py" line="97"/>
         <source>数据 %s 分钟前</source>
         <translation>Data %s min ago</translation>
     </message>
@@ -556,12 +556,12 @@
     <message>
         <location filename="../wall.py" line="845"/>
         <source>工作日历缺%s年官方数据，期限按估算推算</source>
-        <translation>No official working calendar for %s: deadlines use an estimate</translation>
+        <translation>No official %s calendar: deadlines estimated</translation>
     </message>
     <message>
         <location filename="../wall.py" line="848"/>
         <source>工作日历缺%s年数据，期限按周末推算</source>
-        <translation>No working calendar for %s: deadlines count weekends only</translation>
+        <translation>No %s calendar: deadlines count weekends only</translation>
     </message>
     <message>
         <location filename="../wall.py" line="857"/>
