@@ -71,6 +71,24 @@ def sqlite_store(sqlite_url) -> Store:
     s.close()
 
 
+async def detect_by(running: Running, camera: str) -> int:
+    """A detection with a snapshot image by this camera, through the writer; the alert id."""
+    from dispatch.state import Actor
+    from dispatch.store.store import Image
+    from dispatch.writer import Request
+
+    answer = await running.server.submit(
+        Request(
+            "detect",
+            Actor("camera", "admin"),
+            detection=(camera, "exposed_garbage", 0.9),
+            image=Image("image/svg+xml", b"<svg xmlns='http://www.w3.org/2000/svg'/>"),
+        )
+    )
+    assert answer.ok
+    return int(answer.data["alert"])
+
+
 def point_in(reference: ReferenceData, street: str) -> tuple[float, float]:
     """A point of the street's first grid, or of a community's first grid (12-digit code)."""
     grid = next(g for g in reference.grids.values() if street in (g.street, g.community))

@@ -13,9 +13,8 @@ from dispatch.jurisdiction import covers, width_of
 from dispatch.reference import ReferenceData, UnitCodeError
 from dispatch.server import Limits
 from dispatch.state import Actor, Change, State
-from dispatch.store.store import Image, Store
+from dispatch.store.store import Store
 from dispatch.workflow import WorkflowError
-from dispatch.writer import Request
 from protocol import commands as c
 from protocol.codes import ErrorCode
 from protocol.entities import Event
@@ -26,6 +25,7 @@ from tests.dispatch.conftest import (
     LINGHU_SQ,
     YIYUAN,
     Running,
+    detect_by,
     prepared_store,
     reference_for,
     start_server,
@@ -363,16 +363,7 @@ async def detect_at(running: Running, community: str) -> int:
     camera = next(
         cam for cam in running.server.reference.cameras.values() if cam.grid[:12] == community
     )
-    answer = await running.server.submit(
-        Request(
-            "detect",
-            Actor("camera", "admin"),
-            detection=(camera.code, "exposed_garbage", 0.9),
-            image=Image("image/svg+xml", b"<svg xmlns='http://www.w3.org/2000/svg'/>"),
-        )
-    )
-    assert answer.ok
-    return int(answer.data["alert"])
+    return await detect_by(running, camera.code)
 
 
 async def test_snapshot_images_by_community(running_sqlite: Running) -> None:

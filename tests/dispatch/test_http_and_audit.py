@@ -9,10 +9,7 @@ import urllib.request
 
 import pytest
 
-from dispatch.state import Actor
-from dispatch.store.store import Image
-from dispatch.writer import Request
-from tests.dispatch.conftest import LINGHU, Running, start_server
+from tests.dispatch.conftest import LINGHU, Running, detect_by, start_server
 from tests.dispatch.test_server import handshake, report_args
 
 
@@ -29,16 +26,7 @@ def http_get(port: int, path: str, token: str | None = None) -> tuple[int, bytes
 
 async def detect(running: Running, street: str) -> int:
     camera = next(c for c in running.server.reference.cameras.values() if c.street == street)
-    answer = await running.server.submit(
-        Request(
-            "detect",
-            Actor("camera", "admin"),
-            detection=(camera.code, "exposed_garbage", 0.9),
-            image=Image("image/svg+xml", b"<svg xmlns='http://www.w3.org/2000/svg'/>"),
-        )
-    )
-    assert answer.ok
-    return int(answer.data["alert"])
+    return await detect_by(running, camera.code)
 
 
 async def test_snapshot_image_needs_token_and_jurisdiction(running_sqlite: Running) -> None:
