@@ -45,7 +45,7 @@ import numpy as np
 
 from bench import common
 from bench.wall_window import WHAT_IF
-from desktop.backend import EmbeddedBackend
+from desktop.core.backend import EmbeddedBackend
 
 TARGET_P99_MS = 50.0  # at 2,000 events/s
 TARGET_STALL_MS = 50.0

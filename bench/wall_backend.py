@@ -3,7 +3,7 @@
 `python -m bench.wall_backend demo ARGS...` patches a few things in its own process and then
 hands over to `dispatch.cli.main`, so the server, the simulator, the demo users, the ready
 file and `--exit-with-parent` are exactly what the desktop's embedded backend runs.
-bench.wall starts it through `desktop.backend.EmbeddedBackend` (see `BenchBackend` there).
+bench.wall starts it through `desktop.core.backend.EmbeddedBackend` (see `BenchBackend` there).
 
 The patches (this process only):
 

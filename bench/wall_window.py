@@ -147,13 +147,13 @@ def install_hooks() -> None:
     """Swap WallWindow, Replica and Session for timing subclasses (module attributes)."""
     from PySide6.QtCore import QEvent, QObject, QTimer
 
-    import desktop.link
-    import desktop.replica
-    import desktop.session
-    import desktop.wall
-    from desktop.replica import Changes, Replica
-    from desktop.session import Session
-    from desktop.wall import WallWindow
+    import desktop.core.link
+    import desktop.core.replica
+    import desktop.core.session
+    import desktop.ui.wall
+    from desktop.core.replica import Changes, Replica
+    from desktop.core.session import Session
+    from desktop.ui.wall import WallWindow
     from protocol.messages import Delta, Snapshot, Units, Welcome
 
     class TimedReplica(Replica):
@@ -270,17 +270,17 @@ def install_hooks() -> None:
             if "ws-queue" in OPTIONS.what_if:
                 import functools
 
-                import desktop.session
+                import desktop.core.session
 
-                desktop.session.connect = functools.partial(  # type: ignore[attr-defined]
-                    desktop.session.connect, max_queue=1024
+                desktop.core.session.connect = functools.partial(  # type: ignore[attr-defined]
+                    desktop.core.session.connect, max_queue=1024
                 )
             if "frame-16" in OPTIONS.what_if:
                 self.coalescer._interval = 0.016
             if "no-pulse" in OPTIONS.what_if:
-                import desktop.map_feed
+                import desktop.core.map_feed
 
-                desktop.map_feed.URGENT = 0  # type: ignore[misc]
+                desktop.core.map_feed.URGENT = 0  # type: ignore[misc]
             QTimer.singleShot(0, _start_scenario)
 
         def _map_flush(self, changes: Changes) -> None:
@@ -331,10 +331,10 @@ def install_hooks() -> None:
             if "no-map" in OPTIONS.what_if:
                 PROBE.window.map.apply_batch = lambda batch: None
 
-    desktop.wall.WallWindow = BenchWall  # type: ignore[misc]
-    desktop.replica.Replica = TimedReplica  # type: ignore[misc]
-    desktop.session.Session = TimedSession  # type: ignore[misc]
-    desktop.link.Session = TimedSession  # type: ignore[misc]
+    desktop.ui.wall.WallWindow = BenchWall  # type: ignore[misc]
+    desktop.core.replica.Replica = TimedReplica  # type: ignore[misc]
+    desktop.core.session.Session = TimedSession  # type: ignore[misc]
+    desktop.core.link.Session = TimedSession  # type: ignore[misc]
 
 
 class StallTimer:
@@ -695,12 +695,12 @@ def import_desktop() -> None:
 
     import desktop.app  # noqa: F401
     import widgets.grid_map  # noqa: F401
-    from desktop import theme  # noqa: F401
-    from desktop.backend import BackendError, EmbeddedBackend  # noqa: F401
-    from desktop.replica import Replica  # noqa: F401
-    from desktop.session import Session  # noqa: F401
-    from desktop.thumbnails import ThumbnailLoader  # noqa: F401
-    from desktop.wall import WallWindow  # noqa: F401
+    from desktop.core.backend import BackendError, EmbeddedBackend  # noqa: F401
+    from desktop.core.replica import Replica  # noqa: F401
+    from desktop.core.session import Session  # noqa: F401
+    from desktop.ui import theme  # noqa: F401
+    from desktop.ui.thumbnails import ThumbnailLoader  # noqa: F401
+    from desktop.ui.wall import WallWindow  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,3 +2,7 @@
 
 Regenerate both with `python -m desktop.i18n.update`; `--check` verifies them.
 """
+
+from pathlib import Path
+
+FOLDER = Path(__file__).resolve().parent

@@ -68,32 +68,32 @@
 <context>
     <name>EventQueueModel</name>
     <message>
-        <location filename="../models.py" line="163"/>
+        <location filename="../ui/models.py" line="163"/>
         <source>紧急</source>
         <translation>Priority</translation>
     </message>
     <message>
-        <location filename="../models.py" line="164"/>
+        <location filename="../ui/models.py" line="164"/>
         <source>来源</source>
         <translation>Source</translation>
     </message>
     <message>
-        <location filename="../models.py" line="165"/>
+        <location filename="../ui/models.py" line="165"/>
         <source>类别</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../models.py" line="166"/>
+        <location filename="../ui/models.py" line="166"/>
         <source>网格</source>
         <translation>Grid</translation>
     </message>
     <message>
-        <location filename="../models.py" line="167"/>
+        <location filename="../ui/models.py" line="167"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../models.py" line="168"/>
+        <location filename="../ui/models.py" line="168"/>
         <source>剩余时限</source>
         <translation>Left</translation>
     </message>
@@ -178,127 +178,127 @@
 <context>
     <name>Texts</name>
     <message>
-        <location filename="../models.py" line="400"/>
+        <location filename="../ui/models.py" line="400"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../models.py" line="401"/>
+        <location filename="../ui/models.py" line="401"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../models.py" line="402"/>
+        <location filename="../ui/models.py" line="402"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../models.py" line="403"/>
+        <location filename="../ui/models.py" line="403"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../models.py" line="407"/>
+        <location filename="../ui/models.py" line="407"/>
         <source>12345</source>
         <translation>12345</translation>
     </message>
     <message>
-        <location filename="../models.py" line="408"/>
+        <location filename="../ui/models.py" line="408"/>
         <source>巡查</source>
         <translation>Patrol</translation>
     </message>
     <message>
-        <location filename="../models.py" line="409"/>
+        <location filename="../ui/models.py" line="409"/>
         <source>随手拍</source>
         <translation>Photo</translation>
     </message>
     <message>
-        <location filename="../models.py" line="410"/>
+        <location filename="../ui/models.py" line="410"/>
         <source>视频</source>
         <translation>Camera</translation>
     </message>
     <message>
-        <location filename="../models.py" line="411"/>
+        <location filename="../ui/models.py" line="411"/>
         <source>感知</source>
         <translation>Sensor</translation>
     </message>
     <message>
-        <location filename="../models.py" line="412"/>
+        <location filename="../ui/models.py" line="412"/>
         <source>交办</source>
         <translation>Assigned</translation>
     </message>
     <message>
-        <location filename="../models.py" line="415"/>
+        <location filename="../ui/models.py" line="415"/>
         <source>待受理</source>
         <translation>To accept</translation>
     </message>
     <message>
-        <location filename="../models.py" line="416"/>
+        <location filename="../ui/models.py" line="416"/>
         <source>已受理</source>
         <translation>Accepted</translation>
     </message>
     <message>
-        <location filename="../models.py" line="417"/>
+        <location filename="../ui/models.py" line="417"/>
         <source>不予受理</source>
         <translation>Rejected</translation>
     </message>
     <message>
-        <location filename="../models.py" line="418"/>
+        <location filename="../ui/models.py" line="418"/>
         <source>已派遣</source>
         <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../models.py" line="419"/>
+        <location filename="../ui/models.py" line="419"/>
         <source>处置中</source>
         <translation>Handling</translation>
     </message>
     <message>
-        <location filename="../models.py" line="420"/>
+        <location filename="../ui/models.py" line="420"/>
         <source>已处置</source>
         <translation>Handled</translation>
     </message>
     <message>
-        <location filename="../models.py" line="421"/>
+        <location filename="../ui/models.py" line="421"/>
         <source>已核查</source>
         <translation>Verified</translation>
     </message>
     <message>
-        <location filename="../models.py" line="422"/>
+        <location filename="../ui/models.py" line="422"/>
         <source>已结案</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../models.py" line="423"/>
+        <location filename="../ui/models.py" line="423"/>
         <source>已评价</source>
         <translation>Rated</translation>
     </message>
     <message>
-        <location filename="../models.py" line="426"/>
+        <location filename="../ui/models.py" line="426"/>
         <source>网格</source>
         <translation>Grid</translation>
     </message>
     <message>
-        <location filename="../models.py" line="427"/>
+        <location filename="../ui/models.py" line="427"/>
         <source>社区</source>
         <translation>Community</translation>
     </message>
     <message>
-        <location filename="../models.py" line="428"/>
+        <location filename="../ui/models.py" line="428"/>
         <source>街道</source>
         <translation>Street</translation>
     </message>
     <message>
-        <location filename="../models.py" line="429"/>
+        <location filename="../ui/models.py" line="429"/>
         <source>区级</source>
         <translation>District</translation>
     </message>
     <message>
-        <location filename="../models.py" line="447"/>
+        <location filename="../ui/models.py" line="447"/>
         <source>%1天%2时</source>
         <translation>%1d %2h</translation>
     </message>
     <message>
-        <location filename="../models.py" line="451"/>
+        <location filename="../ui/models.py" line="451"/>
         <source>超 %s</source>
         <translation>−%s</translation>
     </message>
@@ -344,265 +344,265 @@
 <context>
     <name>WallWindow</name>
     <message>
-        <location filename="../app.py" line="205"/>
+        <location filename="../ui/app.py" line="98"/>
         <source>正在启动内置调度服务（首次启动需载入全区数据）…</source>
         <translation>Starting the built-in dispatch service (the first start loads the whole district)…</translation>
     </message>
     <message>
-        <location filename="../app.py" line="215"/>
+        <location filename="../ui/app.py" line="108"/>
         <source>内置调度服务启动失败：%s</source>
         <translation>The built-in dispatch service failed to start: %s</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="73"/>
+        <location filename="../ui/wall.py" line="73"/>
         <source>全部在办</source>
         <translation>All open</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="74"/>
+        <location filename="../ui/wall.py" line="74"/>
         <source>待受理</source>
         <translation>To accept</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="75"/>
+        <location filename="../ui/wall.py" line="75"/>
         <source>处置中</source>
         <translation>Handling</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="76"/>
+        <location filename="../ui/wall.py" line="76"/>
         <source>待核查</source>
         <translation>To verify</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="97"/>
+        <location filename="../ui/wall.py" line="97"/>
         <source>通观 · 智慧联动指挥大屏</source>
         <translation>Tongguan · Smart Linkage Command Wall</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="122"/>
+        <location filename="../ui/wall.py" line="122"/>
         <source>大观区智慧联动中心 · 一网统管</source>
         <translation>Daguan District Smart Linkage Centre · Unified Governance</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="171"/>
+        <location filename="../ui/wall.py" line="171"/>
         <source>全部街道</source>
         <translation>All streets</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="202"/>
+        <location filename="../ui/wall.py" line="202"/>
         <source>暂无待处理告警</source>
         <translation>No pending alerts</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="210"/>
+        <location filename="../ui/wall.py" line="210"/>
         <source>今日指标</source>
         <translation>Today&apos;s KPIs</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="211"/>
+        <location filename="../ui/wall.py" line="211"/>
         <source>每小时接报量 · 今日与昨日</source>
         <translation>Cases per hour · today and yesterday</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="212"/>
+        <location filename="../ui/wall.py" line="212"/>
         <source>街道综合得分排名 · 本月</source>
         <translation>Streets by overall score · this month</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="213"/>
+        <location filename="../ui/wall.py" line="213"/>
         <source>网格态势</source>
         <translation>Grid overview</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="216"/>
+        <location filename="../ui/wall.py" line="216"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="217"/>
+        <location filename="../ui/wall.py" line="217"/>
         <source>事件队列</source>
         <translation>Case queue</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="220"/>
+        <location filename="../ui/wall.py" line="220"/>
         <source>视频告警</source>
         <translation>Camera alerts</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="370"/>
+        <location filename="../ui/wall.py" line="370"/>
         <source>%s 件</source>
         <translation>%s cases</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="372"/>
+        <location filename="../ui/wall.py" line="372"/>
         <source>%s 条待处理</source>
         <translation>%s pending</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="407"/>
+        <location filename="../ui/wall.py" line="407"/>
         <source>调度服务拒绝了本终端，请联系管理员</source>
         <translation>The dispatch service refused this terminal. Contact the administrator</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="409"/>
+        <location filename="../ui/wall.py" line="409"/>
         <source>调度服务未响应</source>
         <translation>The dispatch service is not responding</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="411"/>
+        <location filename="../ui/wall.py" line="411"/>
         <source>连接超时</source>
         <translation>Connection timed out</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="413"/>
+        <location filename="../ui/wall.py" line="413"/>
         <source>连接被关闭</source>
         <translation>Connection closed</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="414"/>
+        <location filename="../ui/wall.py" line="414"/>
         <source>网络异常</source>
         <translation>Network error</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="471"/>
+        <location filename="../ui/wall.py" line="471"/>
         <source>%s智慧联动中心 · 一网统管</source>
         <translation>%s Smart Linkage Centre · Unified Governance</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="480"/>
+        <location filename="../ui/wall.py" line="480"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="540"/>
+        <location filename="../ui/wall.py" line="540"/>
         <source>新特急事件</source>
         <translation>new critical case</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="540"/>
+        <location filename="../ui/wall.py" line="540"/>
         <source>操作中</source>
         <translation>operator active</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="542"/>
+        <location filename="../ui/wall.py" line="542"/>
         <source>（轮巡暂停：%s）</source>
         <translation> (tour paused: %s)</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="544"/>
+        <location filename="../ui/wall.py" line="544"/>
         <source>（轮巡）</source>
         <translation> (on tour)</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="585"/>
+        <location filename="../ui/wall.py" line="585"/>
         <source>正在载入今日数据…</source>
         <translation>Loading today&apos;s figures…</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="588"/>
+        <location filename="../ui/wall.py" line="588"/>
         <source>今日指标 · %s</source>
         <translation>Today&apos;s KPIs · %s</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="612"/>
+        <location filename="../ui/wall.py" line="612"/>
         <source>%s 分</source>
         <translation>%s pts</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="613"/>
+        <location filename="../ui/wall.py" line="613"/>
         <source> · 超期 %s</source>
         <translation> · %s overdue</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="679"/>
+        <location filename="../ui/wall.py" line="679"/>
         <source>环节超期</source>
         <translation>stage late</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="708"/>
+        <location filename="../ui/wall.py" line="708"/>
         <source>网格员 %s  %s</source>
         <translation>Grid worker %s  %s</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="710"/>
+        <location filename="../ui/wall.py" line="710"/>
         <source>网格长 %s</source>
         <translation>Grid leader %s</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="752"/>
+        <location filename="../ui/wall.py" line="752"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="753"/>
+        <location filename="../ui/wall.py" line="753"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="754"/>
+        <location filename="../ui/wall.py" line="754"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="755"/>
+        <location filename="../ui/wall.py" line="755"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="756"/>
+        <location filename="../ui/wall.py" line="756"/>
         <source>网格有超期</source>
         <translation>Overdue in grid</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="845"/>
+        <location filename="../ui/wall.py" line="845"/>
         <source>工作日历缺%s年官方数据，期限按估算推算</source>
         <translation>No official %s calendar: deadlines estimated</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="848"/>
+        <location filename="../ui/wall.py" line="848"/>
         <source>工作日历缺%s年数据，期限按周末推算</source>
         <translation>No %s calendar: deadlines count weekends only</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="857"/>
-        <location filename="../wall.py" line="861"/>
+        <location filename="../ui/wall.py" line="857"/>
+        <location filename="../ui/wall.py" line="861"/>
         <source>按期结案率</source>
         <translation>On-time closure</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="865"/>
-        <location filename="../wall.py" line="868"/>
-        <location filename="../wall.py" line="873"/>
+        <location filename="../ui/wall.py" line="865"/>
+        <location filename="../ui/wall.py" line="868"/>
+        <location filename="../ui/wall.py" line="873"/>
         <source>平均处置时长</source>
         <translation>Avg. handling time</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="869"/>
+        <location filename="../ui/wall.py" line="869"/>
         <source>%s 分钟</source>
         <translation>%s min</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="874"/>
+        <location filename="../ui/wall.py" line="874"/>
         <source>%s 小时</source>
         <translation>%s h</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="877"/>
+        <location filename="../ui/wall.py" line="877"/>
         <source>今日接报</source>
         <translation>Received today</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="879"/>
+        <location filename="../ui/wall.py" line="879"/>
         <source>今日派遣</source>
         <translation>Dispatched today</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="882"/>
+        <location filename="../ui/wall.py" line="882"/>
         <source>今日结案</source>
         <translation>Closed today</translation>
     </message>
     <message>
-        <location filename="../wall.py" line="888"/>
+        <location filename="../ui/wall.py" line="888"/>
         <source>当前超期</source>
         <translation>Overdue now</translation>
     </message>

@@ -20,7 +20,7 @@ literal strings. What it gets wrong, silently:
 - `tr` reached in any other way (`tr = self.tr`, a `tr` parameter, `window.tr(…)`): filed
   under a context Qt never asks for ("", "self.self", "window"). At run time PySide looks a
   `tr` string up under the class names of the object's MRO, wherever the call is written:
-  `window.tr(…)` in app.py and the `tr` that WallWindow passes to kpi_tiles() are both
+  `window.tr(…)` in ui/app.py and the `tr` that WallWindow passes to kpi_tiles() are both
   looked up under "WallWindow".
 
 So this script reads the sources too (with `ast`), resolves those contexts (module string

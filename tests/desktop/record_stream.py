@@ -18,7 +18,7 @@ from pathlib import Path
 
 from websockets.asyncio.client import connect
 
-from desktop.backend import EmbeddedBackend
+from desktop.core.backend import EmbeddedBackend
 from protocol.codec import encode
 from protocol.messages import PROTOCOL_VERSION, Hello
 

@@ -9,9 +9,9 @@ import sys
 import pytest
 
 from desktop.app import parse_args, read_token, tile_url
-from desktop.backend import PROJECT_ROOT
-from desktop.sound import Chime, write_chime
-from desktop.thumbnails import http_base
+from desktop.core.backend import PROJECT_ROOT
+from desktop.ui.sound import Chime, write_chime
+from desktop.ui.thumbnails import http_base
 
 
 def test_token_comes_from_a_file_or_the_environment(tmp_path, monkeypatch) -> None:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop.backend import PROJECT_ROOT, BackendError, EmbeddedBackend
-from desktop.session import Session
+from desktop.core.backend import PROJECT_ROOT, BackendError, EmbeddedBackend
+from desktop.core.session import Session
 
 FAST = ["--no-warm-up", "--speed", "60"]
 
@@ -86,7 +86,7 @@ async def test_the_backend_ends_when_the_desktop_is_killed(tmp_path) -> None:
     """SIGKILL the process that started the backend: its stdin pipe closes, so it stops."""
     script = (
         "import asyncio, json, sys, time\n"
-        "from desktop.backend import EmbeddedBackend\n"
+        "from desktop.core.backend import EmbeddedBackend\n"
         f"backend = EmbeddedBackend(sys.argv[1], args={FAST!r})\n"
         "backend.start()\n"
         "url, _ = asyncio.run(backend.wait_ready(60))\n"

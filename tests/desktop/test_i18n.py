@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QCoreApplication, Qt, QTranslator
 
-from desktop import models
-from desktop.app import I18N
-from desktop.replica import Replica
-from desktop.wall import WallWindow
+from desktop.core.replica import Replica
+from desktop.i18n import FOLDER as I18N
+from desktop.ui import models
+from desktop.ui.wall import WallWindow
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from desktop.link import Inbox, SessionThread
-from desktop.replica import Replica
-from desktop.session import Session, Status
+from desktop.core.link import Inbox, SessionThread
+from desktop.core.replica import Replica
+from desktop.core.session import Session, Status
 from protocol.messages import Result, Snapshot, Units
 from tests.desktop.test_session import eventually
 from tests.dispatch.conftest import start_server
@@ -192,9 +192,9 @@ async def test_resyncs_one_after_another_back_off(sqlite_store) -> None:
 async def test_a_connection_that_lasted_starts_the_backoff_afresh(
     sqlite_store, monkeypatch
 ) -> None:
-    import desktop.session
+    import desktop.core.session
 
-    monkeypatch.setattr(desktop.session, "STABLE_SECONDS", 1.0)
+    monkeypatch.setattr(desktop.core.session, "STABLE_SECONDS", 1.0)
     running = await start_server(sqlite_store)
     url = f"ws://127.0.0.1:{running.port}"
     session = Session(url, running.tokens["wall"], on_message=lambda m: None, max_backoff=4)

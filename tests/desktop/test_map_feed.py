@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from desktop.map_feed import Load, MapFeed, label_zoom, load_style
-from desktop.replica import Changes, Replica, short_name
+from desktop.core.map_feed import Load, MapFeed, label_zoom, load_style
+from desktop.core.replica import Changes, Replica, short_name
 from protocol.entities import Community, Grid, Reference, Street
 from tests.factories import make_event
 

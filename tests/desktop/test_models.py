@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 import time
 
-from desktop.coalescer import Coalescer
-from desktop.models import AMBER, RED, EventQueueModel, countdown
-from desktop.replica import Changes, Replica
+from desktop.core.replica import Changes, Replica
+from desktop.ui.coalescer import Coalescer
+from desktop.ui.models import AMBER, RED, EventQueueModel, countdown
 from protocol.entities import is_overdue
 from protocol.messages import Delta
 from tests.factories import make_event
@@ -110,7 +110,7 @@ def test_countdown_text() -> None:
 
 
 def test_alert_feed_newest_first_filtered_with_cards(qtmodeltester) -> None:
-    from desktop.models import AlertFeedModel
+    from desktop.ui.models import AlertFeedModel
     from tests.factories import make_alert
 
     replica = Replica()

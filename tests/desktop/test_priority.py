@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 
-from desktop.priority import DISPLAY_CRITICAL_NICE, make_display_critical
+from desktop.core.priority import DISPLAY_CRITICAL_NICE, make_display_critical
 
 
 def _in_a_thread(results: list[tuple[bool, int, int]]) -> None:

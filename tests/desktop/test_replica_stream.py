@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.replica import Changes, Replica, ReplicaError
+from desktop.core.replica import Changes, Replica, ReplicaError
 from protocol.codec import decode_server
 from protocol.entities import Event
 from protocol.messages import Delta, Kpis, Snapshot, Welcome

@@ -7,8 +7,8 @@ import contextlib
 
 import pytest
 
-from desktop.replica import Changes, Replica, ReplicaError
-from desktop.session import Session
+from desktop.core.replica import Changes, Replica, ReplicaError
+from desktop.core.session import Session
 from dispatch.server import DispatchServer
 from protocol.messages import Delta, Result
 from tests.dispatch.conftest import LINGHU, point_in, start_server

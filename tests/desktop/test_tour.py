@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from desktop.tour import Tour
+from desktop.ui.tour import Tour
 
 
 class FakeClock:

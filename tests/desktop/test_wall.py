@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 import qasync
 
-from desktop.backend import EmbeddedBackend
-from desktop.link import SessionThread
-from desktop.replica import Replica
-from desktop.session import Session
-from desktop.thumbnails import ThumbnailLoader
-from desktop.wall import WallWindow
+from desktop.core.backend import EmbeddedBackend
+from desktop.core.link import SessionThread
+from desktop.core.replica import Replica
+from desktop.core.session import Session
+from desktop.ui.thumbnails import ThumbnailLoader
+from desktop.ui.wall import WallWindow
 from protocol.messages import Result
 from tests.desktop.test_backend import FAST
 

@@ -6,12 +6,12 @@ import time
 
 from PySide6.QtCore import Qt
 
-import desktop.wall
-from desktop.district_time import clock_text
-from desktop.link import Inbox
-from desktop.replica import Changes, Replica
-from desktop.session import Status
-from desktop.wall import WallWindow, calendar_notice, kpi_tiles
+import desktop.ui.wall
+from desktop.core.district_time import clock_text
+from desktop.core.link import Inbox
+from desktop.core.replica import Changes, Replica
+from desktop.core.session import Status
+from desktop.ui.wall import WallWindow, calendar_notice, kpi_tiles
 from protocol.entities import OPEN_STATUSES, CalendarStatus, Kpi, Reference, Street
 from protocol.messages import Delta, Kpis, Snapshot, Units
 from tests.desktop.test_replica_stream import messages as recorded_stream
@@ -136,7 +136,7 @@ def test_a_message_that_cannot_be_applied_reloads_the_snapshot(qtbot, caplog, mo
     wall.coalescer.flush()
     assert wall.replica.seq == deltas[9].seq and resyncs == [True]
     # No snapshot for a while: it is asked for again.
-    monkeypatch.setattr(desktop.wall, "SNAPSHOT_PATIENCE", 0.0)
+    monkeypatch.setattr(desktop.ui.wall, "SNAPSHOT_PATIENCE", 0.0)
     wall._every_second()
     assert resyncs == [True, True]
     # The new connection: its snapshot (here the recorded one) and the deltas after it.

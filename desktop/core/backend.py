@@ -26,10 +26,10 @@ from pathlib import Path
 
 import platformdirs
 
-log = logging.getLogger("desktop.backend")
+log = logging.getLogger("desktop.core.backend")
 
 # The directory holding the `dispatch` package (and `desktop`, `protocol`, `resources`).
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LOG_NAME = "backend.log"
 TAIL_LINES = 15
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
-from desktop.replica import Changes
+from desktop.core.replica import Changes
 
 
 class Coalescer(QObject):

@@ -20,10 +20,10 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from desktop.session import Session, Status
+from desktop.core.session import Session, Status
 from protocol.messages import Error, Result, ServerMessage
 
-log = logging.getLogger("desktop.link")
+log = logging.getLogger("desktop.core.link")
 
 T = TypeVar("T")
 Item = ServerMessage | Status

@@ -16,8 +16,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
-from desktop.district_time import hms
-from desktop.replica import Changes, Replica
+from desktop.core.district_time import hms
+from desktop.core.replica import Changes, Replica
 from protocol.entities import OPEN_STATUSES, Alert, Event, is_overdue
 from widgets.text_table import Cell
 

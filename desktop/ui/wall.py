@@ -28,11 +28,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.coalescer import Coalescer
-from desktop.district_time import clock_text, hm, hms
-from desktop.link import Inbox
-from desktop.map_feed import URGENT, MapFeed, bounds
-from desktop.models import (
+from desktop.core.district_time import clock_text, hm, hms
+from desktop.core.link import Inbox
+from desktop.core.map_feed import URGENT, MapFeed, bounds
+from desktop.core.replica import ApplyFailed, Changes, Replica
+from desktop.core.session import Status
+from desktop.ui.coalescer import Coalescer
+from desktop.ui.models import (
     PRIORITY_TEXT,
     SOURCE_TEXT,
     STATUS_TEXT,
@@ -41,12 +43,10 @@ from desktop.models import (
     countdown,
     text,
 )
-from desktop.replica import ApplyFailed, Changes, Replica
-from desktop.session import Status
-from desktop.sound import Chime
-from desktop.theme import stylesheet
-from desktop.thumbnails import ThumbnailLoader
-from desktop.tour import Tour
+from desktop.ui.sound import Chime
+from desktop.ui.theme import stylesheet
+from desktop.ui.thumbnails import ThumbnailLoader
+from desktop.ui.tour import Tour
 from protocol.entities import OPEN_STATUSES, Event, Kpi, Reference, is_overdue
 from protocol.messages import Delta, ServerMessage, Snapshot
 from widgets.alert_card import AlertCardDelegate, CardRoles
@@ -60,7 +60,7 @@ from widgets.text_table import TextTable
 from widgets.trend_chart import HourlyTrend
 from widgets.wall_header import OutageBanner, WallHeader
 
-log = logging.getLogger("desktop.wall")
+log = logging.getLogger("desktop.ui.wall")
 
 SNAPSHOT_PATIENCE = 15.0  # seconds: a resync's snapshot not here by then is asked for again
 ANNOUNCE_WITHIN = 120.0  # seconds: a new urgent case older than this does not ring

@@ -21,7 +21,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from desktop.replica import Changes, Replica, ReplicaError
+from desktop.core.replica import Changes, Replica, ReplicaError
 from protocol.codec import ProtocolError, decode_server, encode
 from protocol.codes import CloseCode
 from protocol.messages import (
@@ -38,7 +38,7 @@ from protocol.messages import (
     Welcome,
 )
 
-log = logging.getLogger("desktop.session")
+log = logging.getLogger("desktop.core.session")
 
 # Close codes after which reconnecting cannot help: wrong token, wrong protocol, a bug.
 FATAL_CLOSE_CODES = frozenset(

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from desktop.replica import Changes, Replica, short_name
+from desktop.core.replica import Changes, Replica, short_name
 from protocol.entities import OPEN_STATUSES, Event, Reference, is_overdue
 
 URGENT = 1  # priority 特急: pulses on the map, sounds, pauses the tour

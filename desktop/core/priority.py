@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 
-log = logging.getLogger("desktop.priority")
+log = logging.getLogger("desktop.core.priority")
 
 DISPLAY_CRITICAL_NICE = -8  # Chromium's ThreadType::kDisplayCritical on Linux
 
