@@ -46,10 +46,10 @@ class AlertCardDelegate(QStyledItemDelegate):
     ) -> None:
         """Draw the card."""
         s = self.scale
-        rect: QRect = option.rect.adjusted(int(4 * s), int(3 * s), int(-4 * s), int(-3 * s))  # type: ignore[attr-defined]
+        rect: QRect = option.rect.adjusted(int(4 * s), int(3 * s), int(-4 * s), int(-3 * s))
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
         painter.setPen(QColor("#1f3b73"))
         painter.setBrush(QColor("#16325c" if selected else "#10233f"))
         painter.drawRoundedRect(rect, 6 * s, 6 * s)

@@ -26,7 +26,7 @@ _LEAFLET = Path(xleaflet.BASE_DIR)
 _CLUSTER = Path(xcluster.BASE_DIR)
 
 
-class _OfflineMap(folium.Map):  # type: ignore[misc]
+class _OfflineMap(folium.Map):
     """folium's Map with its assets from local files instead of CDNs (this class only)."""
 
     default_js = [  # noqa: RUF012 - folium reads these class attributes
@@ -329,10 +329,12 @@ class GridMap(QWebEngineView):
         fmap.options.update({"maxZoom": 19, "minZoom": 9})
         if tile_url:
             folium.TileLayer(tiles=tile_url, attr="intranet tiles", name="base").add_to(fmap)
-        fmap.get_root().html.add_child(
+        page = fmap.get_root()
+        assert isinstance(page, folium.Figure)  # a Map's root is the page folium made for it
+        page.html.add_child(
             folium.Element("<style>html,body,.folium-map{background:#0b1a2e;}</style>")
         )
-        fmap.get_root().html.add_child(
+        page.html.add_child(
             folium.Element(
                 _API % {"map": fmap.get_name(), "label_px": label_px, "tooltip_px": label_px - 2}
             )

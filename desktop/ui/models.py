@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from PySide6.QtCore import (
-    QT_TRANSLATE_NOOP,
     QAbstractTableModel,
     QCoreApplication,
     QModelIndex,
@@ -18,6 +17,7 @@ from PySide6.QtGui import QColor
 
 from desktop.core.district_time import hms
 from desktop.core.replica import Changes, Replica
+from desktop.i18n import QT_TRANSLATE_NOOP
 from protocol.entities import OPEN_STATUSES, Alert, Event, is_overdue
 from widgets.text_table import Cell
 

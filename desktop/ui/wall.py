@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QCursor, QFontMetrics, QKeyEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -33,6 +33,7 @@ from desktop.core.link import Inbox
 from desktop.core.map_feed import URGENT, MapFeed, bounds
 from desktop.core.replica import ApplyFailed, Changes, Replica
 from desktop.core.session import Status
+from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.ui.coalescer import Coalescer
 from desktop.ui.models import (
     PRIORITY_TEXT,
@@ -53,7 +54,7 @@ from widgets.alert_card import AlertCardDelegate, CardRoles
 from widgets.duty_panel import CaseView, DutyPanel, NoteView, PersonView
 from widgets.grid_details import GridDetails
 from widgets.grid_map import GridMap
-from widgets.kpi_board import KpiBoard, Tile
+from widgets.kpi_board import KpiBoard, Tile, Tone
 from widgets.panel import Panel
 from widgets.street_ranking import RankRow, StreetRanking
 from widgets.text_table import TextTable
@@ -856,10 +857,10 @@ def kpi_tiles(kpi: Kpi, partial: bool = False) -> dict[str, Tile]:
     if rate is None:
         on_time = Tile(QCoreApplication.translate("WallWindow", "按期结案率"), "—")
     else:
-        tone = "good" if rate >= 0.95 else ("warn" if rate >= 0.85 else "alarm")
+        tone: Tone = "good" if rate >= 0.95 else ("warn" if rate >= 0.85 else "alarm")
         on_time = Tile(
             QCoreApplication.translate("WallWindow", "按期结案率"), f"{rate * 100:.1f}%", tone
-        )  # type: ignore[arg-type]
+        )
     minutes = kpi.avg_handling_minutes
     if minutes is None:
         handling = Tile(QCoreApplication.translate("WallWindow", "平均处置时长"), "—")
