@@ -34,7 +34,15 @@ from dispatch.jurisdiction import COMMUNITY_WIDTH, STREET_WIDTH, covers, width_o
 from dispatch.reference import ReferenceData
 from dispatch.state import Actor, State, args_digest
 from dispatch.store.store import Store, User
-from dispatch.writer import Answer, Published, Request, Writer
+from dispatch.writer import (
+    Answer,
+    CommandRequest,
+    PruneRequest,
+    Published,
+    Request,
+    TickRequest,
+    Writer,
+)
 from protocol.codec import ProtocolError, convert, decode_client
 from protocol.codes import CloseCode, ErrorCode
 from protocol.commands import ARGS
@@ -558,10 +566,10 @@ class DispatchServer:
                 checked_at = time.monotonic()
                 await self._drop_revoked()
             if self.ticking:
-                self.writer.submit_nowait(Request("tick", Actor("clock", "admin")))
+                self.writer.submit_nowait(TickRequest())
             if time.monotonic() - pruned_at > 600:
                 pruned_at = time.monotonic()
-                self.writer.submit_nowait(Request("prune", Actor("clock", "admin")))
+                self.writer.submit_nowait(PruneRequest())
                 self.hub.prune(self.clock.now())
 
     async def _drop_revoked(self) -> None:
@@ -884,8 +892,7 @@ class DispatchServer:
             )
             return
         actor = Actor(client.user.name, client.user.role, client.jurisdiction)
-        request = Request(
-            "command",
+        request = CommandRequest(
             actor,
             message.op,
             args,
