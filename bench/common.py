@@ -29,7 +29,7 @@ from dispatch.reference import ReferenceData
 from dispatch.server import DispatchServer, Limits, tune_gc
 from dispatch.state import Actor
 from dispatch.store.store import Store
-from dispatch.writer import Request
+from dispatch.writer import CommandRequest
 from protocol.commands import Report
 
 PG_URL = os.environ.get(
@@ -142,10 +142,10 @@ def report_pool(
     return pool
 
 
-def report_requests(pool: Sequence[Report]) -> list[Request]:
-    """One fire-and-forget `report` command Request per args in the pool."""
+def report_requests(pool: Sequence[Report]) -> list[CommandRequest]:
+    """One fire-and-forget `report` CommandRequest per args in the pool."""
     # The writer never mutates a request it gets by submit_nowait, so they can be reused.
-    return [Request("command", BENCH_ACTOR, "report", args) for args in pool]
+    return [CommandRequest(BENCH_ACTOR, "report", args) for args in pool]
 
 
 # ---- measuring -----------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from bench import common, fanout_baseline, whatif
 from bench.fanout_measure import Outcome, analyse, clients_main, payload_size, rows
 from bench.fanout_trace import Tracer
 from dispatch.store.store import Store
-from dispatch.writer import Request, Writer
+from dispatch.writer import CommandRequest, Writer
 
 TARGET_P99_MS = 5.0  # the first target: Tongguan alone at 100 x 1,000/s
 TARGET_RATIO = 1.5  # issue 9: Tongguan's p99 / the baseline's p99 at 1,000 and 2,000/s
@@ -40,7 +40,12 @@ DEFAULT_MESSAGE_BYTES = 514  # a `report` delta's JSON, for baseline-only runs
 
 
 def produce(
-    writer: Writer, requests: Sequence[Request], rate: int, tick: float, start: float, stop: float
+    writer: Writer,
+    requests: Sequence[CommandRequest],
+    rate: int,
+    tick: float,
+    start: float,
+    stop: float,
 ) -> int:
     """Submit `rate` requests a second in ticks of `tick` seconds from `start` until `stop`."""
     per_tick = max(1, round(rate * tick))

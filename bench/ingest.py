@@ -1,6 +1,6 @@
 """Sustained ingest with group commit, on SQLite and PostgreSQL, in-process and over websockets.
 
-`submit`: a producer thread feeds pre-built `report` Requests to the writer as fast as it
+`submit`: a producer thread feeds pre-built `report` CommandRequests to the writer as fast as it
 drains them (at most ~20,000 outstanding), so the figure is the writer's group-commit
 throughput plus the hub's read-model update on the loop. `ws-street` / `ws-desk`: the same
 reports arrive as websocket `command`s from 4 clients in a child process, each pipelining
@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from bench import common, whatif
 from dispatch.server import Hub, Limits
 from dispatch.store.store import Store
-from dispatch.writer import Request, Writer
+from dispatch.writer import CommandRequest, Writer
 
 TARGET_EVENTS_PER_S = 20_000
 MAX_OUTSTANDING = 20_000
@@ -159,7 +159,7 @@ class Outcome:
 
 
 def feed(
-    writer: Writer, hub: Hub, requests: Sequence[Request], stop: threading.Event, cap: int
+    writer: Writer, hub: Hub, requests: Sequence[CommandRequest], stop: threading.Event, cap: int
 ) -> None:
     """Submit requests as fast as the writer drains them, never more than `cap` outstanding."""
     submitted = 0

@@ -29,7 +29,7 @@ from dispatch.reference import local
 from dispatch.server import DispatchServer
 from dispatch.state import Actor
 from dispatch.store.store import Image
-from dispatch.writer import Answer, Request
+from dispatch.writer import Answer, CallRequest, CommandRequest, DetectRequest, Request, TickRequest
 from protocol import commands as c
 from protocol.entities import OPEN_STATUSES, Grid, Person, on_hold
 
@@ -168,7 +168,7 @@ class Simulator:
         then: Callable[[Answer], None] | None = None,
     ) -> None:
         assert isinstance(args, c.ARGS[op])
-        self._submit(Request("command", actor, op, args, at=when), then)
+        self._submit(CommandRequest(actor, op, args, at=when), then)
 
     def _act(
         self,
@@ -245,7 +245,7 @@ class Simulator:
 
     def _tick(self, when: float) -> None:
         if not self.warmed_up:
-            self._submit(Request("tick", Actor("clock", "admin"), at=when))
+            self._submit(TickRequest(at=when))
             self.at(when + 5 * MINUTE, self._tick)
 
     def _schedule_day(self, start: float, first: bool = False) -> None:
@@ -285,11 +285,8 @@ class Simulator:
             )
 
         self._submit(
-            Request(
-                "call",
-                actor,
-                "handover",
-                call=apply,  # type: ignore[arg-type]
+            CallRequest(
+                apply,  # type: ignore[arg-type]
                 at=when if when is not None else duty_time,
             )
         )
@@ -776,18 +773,14 @@ class Simulator:
             image = render_alert_snapshot(
                 camera.name, kind.name, score, local(t), seed=rng.randint(0, 2**31)
             )
-            request = Request(
-                "detect",
-                Actor("camera", "admin"),
-                at=t,
-                detection=(camera.code, kind.code, score),
-                image=Image("image/svg+xml", image),
+            request = DetectRequest(
+                camera.code, kind.code, score, Image("image/svg+xml", image), at=t
             )
             self.at(t, functools.partial(self._detect, request, review_at if hit == 0 else None))
             t += rng.uniform(5, 45)
         self.at(when + rng.expovariate(self._alert_rate(when)), self._camera_burst)
 
-    def _detect(self, request: Request, review_at: float | None, _when: float) -> None:
+    def _detect(self, request: DetectRequest, review_at: float | None, _when: float) -> None:
         # The first hit of a burst names the alert; the video patrol reviews it a few
         # minutes after the burst (by id, so it never looks before the alert exists).
         def review(answer: Answer) -> None:

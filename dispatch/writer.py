@@ -16,7 +16,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, assert_never
 
 import msgspec
 
@@ -33,24 +33,53 @@ _encode = msgspec.json.Encoder().encode
 MAX_BATCH = 4000
 COMMAND_CACHE = 200_000
 
-RequestKind = Literal["command", "detect", "tick", "prune", "call"]
 
+@dataclass(frozen=True, slots=True)
+class CommandRequest:
+    """A user's command: an op with its args; a command_id makes a repeat answer the same."""
 
-@dataclass(slots=True)
-class Request:
-    """Something to apply: a user's command, a camera detection, or the clock's tick."""
-
-    kind: RequestKind
     actor: Actor
-    op: str = ""
-    args: msgspec.Struct | None = None
+    op: str
+    args: msgspec.Struct
     command_id: str | None = None
-    digest: str = ""
+    digest: str = ""  # of the op and args as sent: a reused command_id must match it
     at: float | None = None  # district time; None: the clock's now at apply time
+
+
+@dataclass(frozen=True, slots=True)
+class DetectRequest:
+    """A camera's detection, with the snapshot image stored beside the alert it raises."""
+
+    camera: str
+    kind: str
+    score: float
     image: Image | None = None
-    detection: tuple[str, str, float] | None = None  # camera, kind, score
-    call: Callable[[State, float], Outcome] | None = None
-    future: asyncio.Future[Answer] | None = None
+    at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TickRequest:
+    """The clock's deadline check."""
+
+    at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PruneRequest:
+    """Drop settled entities from the state."""
+
+    at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallRequest:
+    """Any function of the state and the time, applied like an op (simulator, tests)."""
+
+    call: Callable[[State, float], Outcome]
+    at: float | None = None
+
+
+Request = CommandRequest | DetectRequest | TickRequest | PruneRequest | CallRequest
 
 
 @dataclass(slots=True)
@@ -78,6 +107,11 @@ class Published:
     wire: bytes  # the same as a websocket text frame, built here, off the event loop
 
 
+# A request and the future its submitter awaits (None: nobody waits for the answer).
+_Queued = tuple[Request, asyncio.Future[Answer] | None]
+_Waiting = asyncio.Future[Answer] | None
+
+
 class Writer:
     """Owns State and Store writes on its own thread; the loop talks to it by `submit`."""
 
@@ -95,7 +129,7 @@ class Writer:
         self.clock = clock
         self.loop = loop
         self.deliver = deliver
-        self._queue: queue.SimpleQueue[Request | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Queued | None] = queue.SimpleQueue()
         self._commands: OrderedDict[str, CommandRecord] = OrderedDict()
         self._docs: dict[tuple[str, int], tuple[Any, bytes]] = {}
         self._thread = threading.Thread(target=self._run, name="dispatch-writer", daemon=True)
@@ -116,13 +150,12 @@ class Writer:
     def submit(self, request: Request) -> asyncio.Future[Answer]:
         """Queue a request (from the event loop); the future resolves after its commit."""
         future: asyncio.Future[Answer] = self.loop.create_future()
-        request.future = future
-        self._queue.put(request)
+        self._queue.put((request, future))
         return future
 
     def submit_nowait(self, request: Request) -> None:
         """Queue a request whose answer nobody waits for (simulator, clock); any thread."""
-        self._queue.put(request)
+        self._queue.put((request, None))
 
     # ---- the thread ------------------------------------------------------------------------
 
@@ -172,23 +205,23 @@ class Writer:
             return True
         return head != self.head
 
-    def _known_commands(self, batch: list[Request]) -> dict[str, CommandRecord]:
-        ids = [r.command_id for r in batch if r.command_id]
+    def _known_commands(self, batch: list[_Queued]) -> dict[str, CommandRecord]:
+        ids = [r.command_id for r, _ in batch if isinstance(r, CommandRequest) and r.command_id]
         known = {i: self._commands[i] for i in ids if i in self._commands}
         missing = [i for i in ids if i not in known]
         if missing:
             known.update(self.store.find_commands(missing))
         return known
 
-    def _process(self, batch: list[Request]) -> None:
+    def _process(self, batch: list[_Queued]) -> None:
         state = self.state
         state.journal.clear()
         point: Savepoint = state.savepoint()
         known = self._known_commands(batch)
         changes: list[Change] = []
-        answers: list[tuple[Request, Answer, int, int]] = []  # request, answer, first, end
+        answers: list[tuple[_Waiting, Answer, int, int]] = []  # future, answer, first, end
         first_in_batch: dict[str, int] = {}  # command_id -> index in answers
-        repeats: list[tuple[Request, int]] = []
+        repeats: list[tuple[_Waiting, int]] = []
         records: list[CommandRecord] = []
         images: list[tuple[int, Image]] = []
         try:
@@ -236,41 +269,43 @@ class Writer:
             )
         self.batches += 1
         self.applied += len(changes)
-        final: list[tuple[Request, Answer]] = []
-        for request, answer, start, end in answers:
+        final: list[tuple[_Waiting, Answer]] = []
+        for future, answer, start, end in answers:
             if answer.ok and end > start:
                 answer = Answer(True, data=answer.data, seq=first + end - 1, repeat=answer.repeat)
-            final.append((request, answer))
-        for request, index in repeats:
-            final.append((request, dataclasses.replace(final[index][1], repeat=True)))
+            final.append((future, answer))
+        for future, index in repeats:
+            final.append((future, dataclasses.replace(final[index][1], repeat=True)))
         self.loop.call_soon_threadsafe(self._hand_over, published, final)
 
     def _apply_all(
         self,
-        batch: list[Request],
+        batch: list[_Queued],
         known: dict[str, CommandRecord],
         changes: list[Change],
-        answers: list[tuple[Request, Answer, int, int]],
+        answers: list[tuple[_Waiting, Answer, int, int]],
         records: list[CommandRecord],
         images: list[tuple[int, Image]],
         first_in_batch: dict[str, int],
-        repeats: list[tuple[Request, int]],
+        repeats: list[tuple[_Waiting, int]],
     ) -> None:
         """Apply each request of a batch in order, collecting changes and answers."""
-        for request in batch:
-            if request.command_id and request.command_id in known:
-                original = first_in_batch.get(request.command_id)
-                stored = known[request.command_id]
+        for request, future in batch:
+            command = request if isinstance(request, CommandRequest) else None
+            command_id = command.command_id if command else None
+            if command and command_id and command_id in known:
+                original = first_in_batch.get(command_id)
+                stored = known[command_id]
                 if (
                     original is not None
-                    and stored.digest == request.digest
-                    and stored.user == request.actor.name
+                    and stored.digest == command.digest
+                    and stored.user == command.actor.name
                 ):
                     # A repeat of a command in this very batch: answered like the original
                     # once the batch's seqs are known.
-                    repeats.append((request, original))
+                    repeats.append((future, original))
                     continue
-                answers.append((request, _repeat(stored, request), 0, 0))
+                answers.append((future, _repeat(stored, command), 0, 0))
                 continue
             now = request.at if request.at is not None else self.clock.now()
             start = len(changes)
@@ -288,14 +323,15 @@ class Writer:
             else:
                 changes.extend(outcome.changes)
                 answer = Answer(True, data=outcome.data)
-                if request.image is not None and not outcome.data.get("repeat"):
-                    images.append((int(str(outcome.data["alert"])), request.image))
-            if request.command_id:
+                image = request.image if isinstance(request, DetectRequest) else None
+                if image is not None and not outcome.data.get("repeat"):
+                    images.append((int(str(outcome.data["alert"])), image))
+            if command and command_id:
                 record = CommandRecord(
-                    request.command_id,
-                    request.actor.name,
-                    request.op,
-                    request.digest,
+                    command_id,
+                    command.actor.name,
+                    command.op,
+                    command.digest,
                     _encode(
                         {
                             "ok": answer.ok,
@@ -308,26 +344,26 @@ class Writer:
                     now,
                 )
                 records.append(record)
-                known[request.command_id] = record
-                first_in_batch[request.command_id] = len(answers)
-            answers.append((request, answer, start, len(changes)))
+                known[command_id] = record
+                first_in_batch[command_id] = len(answers)
+            answers.append((future, answer, start, len(changes)))
 
     def _apply(self, request: Request, now: float) -> Outcome:
         state = self.state
-        if request.kind == "command":
-            assert request.args is not None
-            return ops.apply(state, request.actor, request.op, request.args, now)
-        if request.kind == "detect":
-            assert request.detection is not None
-            camera, kind, score = request.detection
-            return state.detect(camera, kind, score, now, "/snapshots/{id}")
-        if request.kind == "tick":
-            return Outcome(state.tick(now))
-        if request.kind == "prune":
-            state.prune(now)
-            return Outcome()
-        assert request.call is not None
-        return request.call(state, now)
+        match request:
+            case CommandRequest(actor=actor, op=op, args=args):
+                return ops.apply(state, actor, op, args, now)
+            case DetectRequest(camera=camera, kind=kind, score=score):
+                return state.detect(camera, kind, score, now, "/snapshots/{id}")
+            case TickRequest():
+                return Outcome(state.tick(now))
+            case PruneRequest():
+                state.prune(now)
+                return Outcome()
+            case CallRequest(call=call):
+                return call(state, now)
+            case _:
+                assert_never(request)
 
     def _docs_of(self, change: Change) -> tuple[bytes, bytes | None]:
         # Each entity version is encoded once: as `after` now, reused as `before` next time.
@@ -347,16 +383,17 @@ class Writer:
         while len(self._commands) > COMMAND_CACHE:
             self._commands.popitem(last=False)
 
-    def _answer_all(self, batch: list[Request], answer: Answer) -> None:
-        self.loop.call_soon_threadsafe(self._hand_over, [], [(r, answer) for r in batch])
+    def _answer_all(self, batch: list[_Queued], answer: Answer) -> None:
+        self.loop.call_soon_threadsafe(self._hand_over, [], [(f, answer) for _, f in batch])
 
     # ---- back on the loop ------------------------------------------------------------------
 
-    def _hand_over(self, published: list[Published], answers: list[tuple[Request, Answer]]) -> None:
+    def _hand_over(
+        self, published: list[Published], answers: list[tuple[_Waiting, Answer]]
+    ) -> None:
         if published:
             self.deliver(published)
-        for request, answer in answers:
-            future = request.future
+        for future, answer in answers:
             if future is not None and not future.done():
                 future.set_result(answer)
 
@@ -367,7 +404,7 @@ def _with_seq(record: CommandRecord, seq: int | None) -> CommandRecord:
     )
 
 
-def _repeat(record: CommandRecord, request: Request) -> Answer:
+def _repeat(record: CommandRecord, request: CommandRequest) -> Answer:
     if record.digest != request.digest or record.user != request.actor.name:
         return Answer(
             False,

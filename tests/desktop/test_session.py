@@ -77,12 +77,11 @@ async def test_backend_restart_mid_stream_every_event_exactly_once(sqlite_store)
         for i in range(5):
             lon, lat = point_in(reference, LINGHU)
             from dispatch.state import Actor
-            from dispatch.writer import Request
+            from dispatch.writer import CommandRequest
             from protocol.commands import Report
 
             await server.submit(
-                Request(
-                    "command",
+                CommandRequest(
                     Actor("指挥长", "commander"),
                     "report",
                     Report(category="01-02", title=f"断线中{i}", lon=lon, lat=lat),

@@ -73,16 +73,15 @@ def sqlite_store(sqlite_url) -> Store:
 
 async def detect_by(running: Running, camera: str) -> int:
     """A detection with a snapshot image by this camera, through the writer; the alert id."""
-    from dispatch.state import Actor
     from dispatch.store.store import Image
-    from dispatch.writer import Request
+    from dispatch.writer import DetectRequest
 
     answer = await running.server.submit(
-        Request(
-            "detect",
-            Actor("camera", "admin"),
-            detection=(camera, "exposed_garbage", 0.9),
-            image=Image("image/svg+xml", b"<svg xmlns='http://www.w3.org/2000/svg'/>"),
+        DetectRequest(
+            camera,
+            "exposed_garbage",
+            0.9,
+            Image("image/svg+xml", b"<svg xmlns='http://www.w3.org/2000/svg'/>"),
         )
     )
     assert answer.ok

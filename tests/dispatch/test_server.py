@@ -379,13 +379,13 @@ async def test_rate_limit_answers_and_keeps_connection(sqlite_store) -> None:
 
 async def test_repeat_in_the_same_batch_answers_like_the_first(running_sqlite: Running) -> None:
     from dispatch.state import Actor, args_digest
-    from dispatch.writer import Request
+    from dispatch.writer import CommandRequest
     from protocol.commands import Report
 
     args = report_args(running_sqlite)
     actor = Actor("指挥长", "commander")
     requests = [
-        Request("command", actor, "report", Report(**args), "same-id", args_digest("report", args))
+        CommandRequest(actor, "report", Report(**args), "same-id", args_digest("report", args))
         for _ in range(3)
     ]
     head = running_sqlite.server.hub.head
@@ -438,7 +438,7 @@ async def test_replay_sends_units_only_when_the_cached_version_is_stale(
 async def test_an_op_failing_half_way_leaves_nothing_behind(running_sqlite: Running) -> None:
     from dispatch.state import Actor, State
     from dispatch.workflow import WorkflowError
-    from dispatch.writer import Request
+    from dispatch.writer import CallRequest, CommandRequest
     from protocol.commands import Report
 
     server = running_sqlite.server
@@ -451,10 +451,10 @@ async def test_an_op_failing_half_way_leaves_nothing_behind(running_sqlite: Runn
         state.report(actor, args, now)
         raise WorkflowError("illegal_transition", "refused after a partial change")
 
-    answer = await server.submit(Request("call", actor, "test", call=report_then_fail))
+    answer = await server.submit(CallRequest(report_then_fail))
     assert not answer.ok and answer.code == "illegal_transition"
     assert server.state.events == events_before and server.hub.head == head
-    ok = await server.submit(Request("command", actor, "report", args))
+    ok = await server.submit(CommandRequest(actor, "report", args))
     assert ok.ok and server.hub.head == head + 1
 
 
@@ -462,13 +462,13 @@ async def test_same_command_id_by_another_user_in_one_batch_conflicts(
     running_sqlite: Running,
 ) -> None:
     from dispatch.state import Actor, args_digest
-    from dispatch.writer import Request
+    from dispatch.writer import CommandRequest
     from protocol.commands import Report
 
     args = report_args(running_sqlite)
     digest = args_digest("report", args)
     requests = [
-        Request("command", Actor(name, "commander"), "report", Report(**args), "shared", digest)
+        CommandRequest(Actor(name, "commander"), "report", Report(**args), "shared", digest)
         for name in ("甲", "乙")
     ]
     first, second = await asyncio.gather(*(running_sqlite.server.submit(r) for r in requests))
@@ -522,7 +522,7 @@ async def test_hello_with_a_long_chinese_field_name_gets_4000(running_sqlite: Ru
 async def test_uncertain_commit_stops_the_writer(running_sqlite: Running) -> None:
     from dispatch.state import Actor
     from dispatch.store.store import StoreError
-    from dispatch.writer import Request
+    from dispatch.writer import CommandRequest
     from protocol.commands import Report
 
     server = running_sqlite.server
@@ -536,10 +536,10 @@ async def test_uncertain_commit_stops_the_writer(running_sqlite: Running) -> Non
     store.commit = commit_then_lose_the_connection
     actor = Actor("指挥长", "commander")
     args = Report(**report_args(running_sqlite))
-    first = await server.submit(Request("command", actor, "report", args))
+    first = await server.submit(CommandRequest(actor, "report", args))
     assert not first.ok and first.code == ErrorCode.INTERNAL
     store.commit = real_commit
-    later = await server.submit(Request("command", actor, "report", args))
+    later = await server.submit(CommandRequest(actor, "report", args))
     assert not later.ok and "restart" in later.message  # fail-stop: no diverging writes
     assert server.writer.failed
 

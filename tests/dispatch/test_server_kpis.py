@@ -104,7 +104,7 @@ async def test_stats_requests_share_the_command_allowance(sqlite_store) -> None:
 async def test_a_return_visit_reopens_a_case_closed_days_ago(sqlite_store) -> None:
     """The live state lets settled cases go after 36 h; a return visit still finds them."""
     from dispatch.state import Actor
-    from dispatch.writer import Request
+    from dispatch.writer import CommandRequest
     from protocol import commands as cmd
 
     run = await start_server(sqlite_store)
@@ -125,7 +125,7 @@ async def test_a_return_visit_reopens_a_case_closed_days_ago(sqlite_store) -> No
             (staff, "close", cmd.EventRef(event=eid)),
         ]
         for actor, op, args in steps:
-            answer = await run.server.submit(Request("command", actor, op, args))
+            answer = await run.server.submit(CommandRequest(actor, op, args))
             assert answer.ok, (op, answer.message)
         # Let go of by the live state and the hub, as 36 hours after closing.
         assert run.server.hub is not None

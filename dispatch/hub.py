@@ -1,0 +1,337 @@
+"""The transport: the hub's read model, resume ring, clients, fan-out, backlog and KPI push.
+
+Everything here runs on the event loop. The hub keeps a read model of what the writer
+committed (in seq order), a ring of recent delta frames for resume, and the clients; each
+committed batch is framed once and the same bytes go to every client who may see them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Container, Iterable
+from dataclasses import dataclass, field
+
+import msgspec
+from websockets.asyncio.server import ServerConnection
+from websockets.protocol import State as WsState
+
+from dispatch import kpi
+from dispatch.frames import text_frame
+from dispatch.jurisdiction import COMMUNITY_WIDTH, STREET_WIDTH, covers, width_of
+from dispatch.limits import Limits
+from dispatch.reference import ReferenceData
+from dispatch.store.store import User
+from dispatch.writer import Published
+from protocol.codes import CloseCode
+from protocol.entities import Alert, Duty, Event, Kpi
+from protocol.messages import Kpis, Snapshot
+from protocol.retention import prune_settled
+
+log = logging.getLogger("dispatch.hub")
+TOO_SLOW = "too slow: reconnect and resume"
+_encode = msgspec.json.Encoder().encode
+
+
+@dataclass(slots=True, eq=False)
+class Client:
+    """One authenticated connection."""
+
+    ws: ServerConnection
+    user: User
+    peer: str
+    jurisdiction: frozenset[str] | None  # street or community codes; None: the whole district
+    last_id: int = 0
+    allowance: float = 0.0
+    allowance_at: float = field(default_factory=time.monotonic)
+    catching_up: bool = False
+    pending: list[tuple[int, bytes]] = field(default_factory=list)
+    pending_bytes: int = 0
+    outbox: list[bytes] = field(default_factory=list)
+    baseline: int = 0  # bytes of the snapshot, allowed on top of max_backlog
+    closing: bool = False
+    width: int = field(default=0, init=False)  # of the jurisdiction's codes (jurisdiction.py)
+    # Each key's verdict, worked out once: keys are unit codes (a few dozen), and a dict
+    # lookup is cheaper than slicing (a new string, hashed) for every delta on the fan-out.
+    verdicts: dict[str, bool] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.width = width_of(self.jurisdiction)
+
+    def sees(self, key: str) -> bool:
+        """Whether a change filed under `key` is in this client's jurisdiction ("" is
+        everyone's): its code begins with one of the jurisdiction's."""
+        if self.jurisdiction is None:
+            return True
+        try:
+            return self.verdicts[key]
+        except KeyError:
+            if len(self.verdicts) > 4096:  # never with unit codes; a bound all the same
+                self.verdicts.clear()
+            verdict = self.verdicts[key] = not key or covers(self.jurisdiction, self.width, key)
+            return verdict
+
+
+# Cases a delivery counts into the KPIs right after its fan-out; more wait for the pass.
+KPI_ABSORB = 400
+
+
+class Hub:
+    """Read model, resume ring and fan-out, all on the event loop."""
+
+    def __init__(
+        self,
+        reference: ReferenceData,
+        epoch: str,
+        head: int,
+        trimmed: int,
+        limits: Limits,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.reference = reference
+        self.now = now  # the district clock
+        self.epoch = epoch
+        self.head = head
+        self.trimmed = trimmed
+        self.limits = limits
+        self.events: dict[int, Event] = {}
+        self.alerts: dict[int, Alert] = {}
+        self.duty: Duty | None = None
+        self.ring: deque[tuple[int, str, bytes]] = deque(maxlen=limits.ring_size)  # framed
+        self.clients: set[Client] = set()
+        self._closing: set[asyncio.Task[None]] = set()
+        self.kpi_dirty = True
+        self.kpis = kpi.KpiBook(0.0, frozenset(reference.departments))
+        self.catching_up = False  # the simulator is replaying the day so far: KPIs are partial
+        self.delivered = 0
+        # Log rows up to this seq may be keyed by street (Store.community_keys_from).
+        self.community_keys_from = 0
+
+    def load(self, events: Iterable[Event], alerts: Iterable[Alert], duty: Duty | None) -> None:
+        """Start from the state the store loaded."""
+        self.events = {e.id: e for e in events}
+        self.alerts = {a.id: a for a in alerts}
+        self.duty = duty
+
+    def ring_start(self) -> int:
+        """The lowest seq such that every delta after it is in the ring."""
+        return self.ring[0][0] - 1 if self.ring else self.head
+
+    # ---- committed changes in ----------------------------------------------------------
+
+    def deliver(self, published: list[Published]) -> None:
+        """Apply a committed batch to the read model and push it to every client who sees it."""
+        for item in published:
+            entity = item.entity
+            if isinstance(entity, Event):
+                self.events[entity.id] = entity
+                self.kpis.note(entity)
+            elif isinstance(entity, Alert):
+                self.alerts[entity.id] = entity
+            else:
+                self.duty = entity
+            self.ring.append((item.seq, item.key, item.wire))
+            self.head = item.seq
+        self.kpi_dirty = True
+        self.delivered += len(published)
+        # One joined buffer per jurisdiction, shared by every client that has it.
+        wires: dict[frozenset[str] | None, bytes] = {}
+        for client in list(self.clients):
+            if client.catching_up:
+                held = [(p.seq, p.frame) for p in published if client.sees(p.key)]
+                client.pending.extend(held)
+                client.pending_bytes += sum(len(f) for _, f in held)
+                if client.pending_bytes > self.limits.max_backlog and not client.closing:
+                    # Falling further behind live than it catches up: start over later.
+                    self.close_client(client, CloseCode.TOO_SLOW, TOO_SLOW)
+                continue
+            wire = wires.get(client.jurisdiction)
+            if wire is None:
+                wire = wires[client.jurisdiction] = b"".join(
+                    p.wire for p in published if client.sees(p.key)
+                )
+            if wire:
+                self.send_wire(client, wire)
+        # Count the batch's cases now, right after their fan-out: the next batch is usually
+        # milliseconds away, while a separate KPI pass would sooner or later hold one up.
+        self.kpis.absorb(self.now(), KPI_ABSORB)
+
+    def write(self, client: Client, frames: list[bytes]) -> None:
+        """Queue JSON messages to a client as text frames, without awaiting."""
+        if frames:
+            self.send_wire(client, b"".join(text_frame(f) for f in frames))
+
+    def send_wire(self, client: Client, wire: bytes) -> None:
+        """Queue ready-framed bytes; close the client if it is too far behind.
+
+        Server frames are unmasked and uncompressed, so one frame's bytes are the same for
+        every client: deliver() frames a batch once and hands the same bytes to all.
+        """
+        ws = client.ws
+        if client.closing or ws.protocol.state is not WsState.OPEN or ws.transport.is_closing():
+            return
+        try:
+            ws.transport.write(wire)
+        except Exception as exc:  # the transport went away under us
+            log.info("write to %s failed: %s", client.peer, exc)
+            return
+        backlog = ws.transport.get_write_buffer_size()
+        if client.baseline and backlog <= self.limits.max_backlog:
+            client.baseline = 0  # the snapshot has drained: from now on the plain bound applies
+        if backlog > self.limits.max_backlog + client.baseline:
+            client.closing = True
+            log.warning("closing %s (%s): %d bytes unread", client.peer, client.user.name, backlog)
+            # The close frame cannot get past the backlog: abort after the close attempt.
+            self.close_client(client, CloseCode.TOO_SLOW, TOO_SLOW)
+
+    def queue(self, client: Client, frame: bytes) -> None:
+        """Add a message to the client's outbox; answers of one batch leave in one write."""
+        client.outbox.append(frame)
+        if len(client.outbox) == 1:
+            asyncio.get_running_loop().call_soon(self._flush_outbox, client)
+
+    def _flush_outbox(self, client: Client) -> None:
+        frames, client.outbox = client.outbox, []
+        self.write(client, frames)
+
+    def close_client(self, client: Client, code: int, reason: str) -> None:
+        """Stop sending to a client and close it (aborting if the close cannot get through)."""
+        self.clients.discard(client)
+        client.closing = True
+        task = asyncio.get_running_loop().create_task(close_slow(client.ws, code, reason))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    # ---- snapshot and replay -----------------------------------------------------------
+
+    def snapshot_frames(
+        self, client: Client, reason: str, cached_units: str | None, now: float
+    ) -> list[bytes]:
+        """The units (unless cached) and the full visible state at the current head."""
+        sees, key_of = client.sees, self.reference.key_of
+        version, units = self.reference.units_frame(client.jurisdiction)
+        events = [e for e in self.events.values() if sees(e.community)]
+        alerts = [a for a in self.alerts.values() if sees(key_of(a))]
+        today, week, month = self.kpi_sets(client.jurisdiction)
+        snapshot = _encode(
+            Snapshot(
+                epoch=self.epoch,
+                seq=self.head,
+                reason=reason,  # type: ignore[arg-type]
+                reference=version,
+                events=events,
+                alerts=alerts,
+                duty=self.duty,
+                kpis=today,
+                kpis_week=week,
+                kpis_month=month,
+                kpis_catching_up=self.kpis_partial,
+            )
+        )
+        return [snapshot] if cached_units == version else [units, snapshot]
+
+    def ring_after(self, client: Client, seq: int) -> bytes:
+        """Framed deltas after `seq` that the client may see, from the in-memory ring."""
+        if not self.ring:
+            return b""
+        # Seqs in the ring are contiguous: start at the right place instead of scanning.
+        start = max(0, seq + 1 - self.ring[0][0])
+        return b"".join(
+            w for _, key, w in itertools.islice(self.ring, start, None) if client.sees(key)
+        )
+
+    # ---- KPIs ------------------------------------------------------------------------------
+
+    @property
+    def kpis_partial(self) -> bool:
+        """Whether the KPIs are partial now: the simulator is replaying the day, or a new
+        day's recount is half done (a snapshot or a stats answer may fall in between)."""
+        return self.catching_up or self.kpis.rolling
+
+    def kpi_sets(
+        self, jurisdiction: frozenset[str] | None
+    ) -> tuple[dict[str, Kpi], dict[str, Kpi], dict[str, Kpi]]:
+        """Today's, this week's and this month's KPIs of the scopes a jurisdiction may see:
+        the district and every street, its streets, or its communities."""
+        kind: kpi.ScopeKind | None = (
+            "community" if width_of(jurisdiction) == COMMUNITY_WIDTH else None
+        )
+        sets = []
+        for period in kpi.PERIODS:
+            scopes = self.kpis.scopes(period, kind)
+            if jurisdiction is not None:
+                scopes = {scope: k for scope, k in scopes.items() if scope in jurisdiction}
+            sets.append(scopes)
+        return sets[0], sets[1], sets[2]
+
+    async def refresh_kpis(self, now: float, slice_size: int = 200) -> None:
+        """Count what changed since the last push and send fresh KPIs to every client.
+
+        A slice at a time, with deliveries in between: a busy second's changes cost a few
+        milliseconds each slice instead of one long stall of the fan-out.
+        """
+        self.kpi_dirty = False
+        done = self.kpis.refresh(now, slice_size)
+        while not done:
+            await asyncio.sleep(0)  # a slice done: let deliveries through
+            done = self.kpis.refresh(now, slice_size)
+        frames: dict[frozenset[str] | None, bytes] = {}
+        for client in list(self.clients):
+            if client.catching_up:
+                continue
+            frame = frames.get(client.jurisdiction)
+            if frame is None:
+                today, week, month = self.kpi_sets(client.jurisdiction)
+                frame = frames[client.jurisdiction] = _encode(
+                    Kpis(
+                        at=now,
+                        scopes=today,
+                        week=week,
+                        month=month,
+                        catching_up=self.kpis_partial,
+                    )
+                )
+            self.write(client, [frame])
+
+    def stats(
+        self, jurisdiction: frozenset[str] | None, by: kpi.ScopeKind, period: kpi.Period
+    ) -> dict[str, Kpi]:
+        """Every scope of a kind over a period, as far as a jurisdiction may see it.
+
+        Units and workers serve the whole district, so their figures are district-wide:
+        only district-wide users get them; a street's figures are the street's users' and
+        the district's, not its communities'.
+        """
+        rows = self.kpis.scopes(period, by)
+        if jurisdiction is None:
+            return rows
+        width = width_of(jurisdiction)
+        level = "street" if width == STREET_WIDTH else "community"
+        if by in ("department", "worker"):
+            raise PermissionError(f"{by} figures are district-wide; your jurisdiction is a {level}")
+        if by == "street" and width != STREET_WIDTH:
+            raise PermissionError("street figures cover more than your communities")
+        known: dict[str, Container[str]] = {
+            "street": self.reference.streets,
+            "community": self.reference.communities,
+            "grid": self.reference.grids,
+        }
+        units = known[by]
+        return {
+            code: k for code, k in rows.items() if code in units and code[:width] in jurisdiction
+        }
+
+    def prune(self, now: float) -> None:
+        """Drop settled entities from the read model as the writer does from its state."""
+        prune_settled(self.events, self.alerts, now)
+
+
+async def close_slow(ws: ServerConnection, code: int, reason: str) -> None:
+    """Close a client politely if it reads within 2 s, else abort its connection."""
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(ws.close(code, reason), 2)
+    ws.transport.abort()
