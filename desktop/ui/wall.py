@@ -9,7 +9,6 @@ not live.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -29,9 +28,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.district_time import clock_text, hm, hms
+from desktop.core.feed import Feed, urgent_news
 from desktop.core.link import Inbox
-from desktop.core.map_feed import URGENT, MapFeed, bounds
-from desktop.core.replica import ApplyFailed, Changes, Replica
+from desktop.core.map_feed import MapFeed, bounds
+from desktop.core.replica import Changes, Replica
 from desktop.core.session import Status
 from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.ui.coalescer import Coalescer
@@ -49,7 +49,6 @@ from desktop.ui.theme import stylesheet
 from desktop.ui.thumbnails import ThumbnailLoader
 from desktop.ui.tour import Tour
 from protocol.entities import OPEN_STATUSES, Event, Kpi, Reference, is_overdue
-from protocol.messages import Delta, ServerMessage, Snapshot
 from widgets.alert_card import AlertCardDelegate, CardRoles
 from widgets.duty_panel import CaseView, DutyPanel, NoteView, PersonView
 from widgets.grid_details import GridDetails
@@ -61,10 +60,6 @@ from widgets.text_table import TextTable
 from widgets.trend_chart import HourlyTrend
 from widgets.wall_header import OutageBanner, WallHeader
 
-log = logging.getLogger("desktop.ui.wall")
-
-SNAPSHOT_PATIENCE = 15.0  # seconds: a resync's snapshot not here by then is asked for again
-ANNOUNCE_WITHIN = 120.0  # seconds: a new urgent case older than this does not ring
 MAP_MS, MAP_SLOW_MS = 400, 1000  # map batches at most this often; the slower when busy
 MAP_BUSY = 200  # markers added or removed in one batch that make the stream busy
 KPI_KEYS = ["received", "dispatched", "closed", "on_time", "overdue", "handling"]
@@ -115,7 +110,6 @@ class WallWindow(QWidget):
         self._units_version: str | None = None
         self.last_flush_at = 0.0
         self._epoch: str | None = None
-        self.last_data = 0.0  # wall time of the last change pushed (KPIs come every 5 s)
         self.flushes = 0
 
         # ---- parts -------------------------------------------------------------------------
@@ -250,11 +244,8 @@ class WallWindow(QWidget):
         outer.addLayout(body, 1)
 
         # ---- feeding -----------------------------------------------------------------------
-        self._inbox: Inbox | None = None
-        self._resync: Callable[[], bool] | None = None
-        self._awaiting_snapshot = False
-        self._snapshot_asked_at = 0.0
-        self.coalescer = Coalescer(33, self, source=self._collect)
+        self.feed = Feed(replica, on_status=self.set_status)
+        self.coalescer = Coalescer(33, self, source=self.feed.collect)
         self.coalescer.flushed.connect(self.on_flush)
         self.map_pump = Coalescer(MAP_MS, self)  # the map gets fewer, larger batches
         self.map_pump.flushed.connect(self._map_flush)
@@ -272,69 +263,14 @@ class WallWindow(QWidget):
     def listen(self, inbox: Inbox, resync: Callable[[], bool] | None = None) -> None:
         """Take the session's messages from `inbox` once per frame (its wake is
         `self.coalescer.wake`); `resync` asks the session for a fresh snapshot."""
-        self._inbox = inbox
-        self._resync = resync
+        self.feed.listen(inbox, resync)
         # The session's thread may outlive this window: it must stop waking a deleted one.
         self.destroyed.connect(inbox.close)
-
-    def _collect(self) -> Changes:
-        """Apply what the session's thread has received since the last frame."""
-        if self._inbox is None:
-            return Changes()
-        messages = []
-        status: Status | None = None
-        for item in self._inbox.take():
-            if isinstance(item, Status):
-                status = item
-            else:
-                messages.append(item)
-        changes = Changes()
-        while messages:
-            if self._awaiting_snapshot:
-                messages = self._drop_stale_deltas(messages)
-                if not messages:
-                    break  # only stale deltas: nothing fresh to show
-            self.last_data = time.time()
-            try:
-                self.replica.apply_all(messages, into=changes)
-                break
-            except ApplyFailed as failure:
-                # The session has moved its resume point past this message: resuming would
-                # skip it. Start over from a snapshot, which replaces the replica whole; what
-                # came after it still counts (units, a snapshot), but not its deltas.
-                log.error("%s; reloading the snapshot", failure, exc_info=failure.__cause__)
-                if isinstance(failure.message, Snapshot):
-                    changes.reset = True  # half replaced: every part redraws from the replica
-                if not self._awaiting_snapshot:  # a second request would cut the first short
-                    self._awaiting_snapshot = self._ask_for_snapshot()
-                messages = messages[failure.index + 1 :]
-        if status is not None:
-            self.set_status(status)
-        return changes
-
-    def _ask_for_snapshot(self) -> bool:
-        """Ask the session for a snapshot; whether the request went out."""
-        self._snapshot_asked_at = time.monotonic()
-        if self._resync is None:
-            return False
-        try:
-            return self._resync()
-        except Exception:  # the session is going away: it will not be applied to anyway
-            log.exception("could not ask the session for a snapshot")
-            return False
-
-    def _drop_stale_deltas(self, messages: list[ServerMessage]) -> list[ServerMessage]:
-        """Drop the old connection's deltas until the snapshot asked for arrives."""
-        for index, message in enumerate(messages):
-            if isinstance(message, Snapshot):
-                self._awaiting_snapshot = False
-                return [m for m in messages[:index] if not isinstance(m, Delta)] + messages[index:]
-        return [m for m in messages if not isinstance(m, Delta)]
 
     def push(self, changes: Changes) -> None:
         """Merge changes made to the replica on this thread (a session applying each
         message at once, the pruning) into this frame."""
-        self.last_data = time.time()
+        self.feed.note_data()
         self.coalescer.push(changes)
 
     def on_flush(self, changes: Changes) -> None:
@@ -417,10 +353,8 @@ class WallWindow(QWidget):
     def _every_second(self) -> None:
         self.queue_model.tick()
         self._show_freshness()
+        self.feed.every_second()
         now = time.monotonic()
-        if self._awaiting_snapshot and now - self._snapshot_asked_at > SNAPSHOT_PATIENCE:
-            log.warning("no snapshot %.0f s after asking for one: asking again", SNAPSHOT_PATIENCE)
-            self._awaiting_snapshot = self._ask_for_snapshot()
         if now - self._last_overdue_check > 30:
             self._last_overdue_check = now
             batch = self.map_feed.refresh_overdue(self._clock())
@@ -446,7 +380,7 @@ class WallWindow(QWidget):
         if status is None:
             self.header.set_freshness(False, None)
             return
-        last = max(self.last_data, status.last_data)
+        last = max(self.feed.last_data, status.last_data)
         # Partial figures are not fresh data, however recent: "loading" until they are whole.
         age = time.time() - last if last and not self.replica.kpis_partial else None
         self.header.set_freshness(status.connected, age)
@@ -560,16 +494,7 @@ class WallWindow(QWidget):
     # ---- panels ----------------------------------------------------------------------------
 
     def _announce(self, new_ids: set[int]) -> None:
-        # Only cases reported just now: a replay after a (re)connect brings older ones.
-        recent = self._clock() - ANNOUNCE_WITHIN
-        urgent = [
-            e
-            for i in new_ids
-            if (e := self.replica.events.get(i)) is not None
-            and e.priority <= URGENT
-            and e.status in OPEN_STATUSES
-            and e.reported_at >= recent
-        ]
+        urgent = urgent_news(self.replica, new_ids, self._clock())
         if not urgent:
             return
         self.chime.ring()

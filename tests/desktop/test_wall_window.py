@@ -6,7 +6,7 @@ import time
 
 from PySide6.QtCore import Qt
 
-import desktop.ui.wall
+import desktop.core.feed
 from desktop.core.district_time import clock_text
 from desktop.core.link import Inbox
 from desktop.core.replica import Changes, Replica
@@ -14,6 +14,7 @@ from desktop.core.session import Status
 from desktop.ui.wall import WallWindow, calendar_notice, kpi_tiles
 from protocol.entities import OPEN_STATUSES, CalendarStatus, Kpi, Reference, Street
 from protocol.messages import Delta, Kpis, Snapshot, Units
+from tests.desktop.test_feed import FailsOnce
 from tests.desktop.test_replica_stream import messages as recorded_stream
 from tests.factories import make_event
 
@@ -87,20 +88,6 @@ def test_the_tour_holds_while_someone_uses_the_keyboard(qtbot) -> None:
     assert wall.tour is None and "轮巡" not in wall.header.scope.text()
 
 
-class FailsOnce(Replica):
-    """A replica with a bug that one delta trips (fault injection: the rest is real)."""
-
-    def __init__(self, bad_seq: int) -> None:
-        super().__init__()
-        self.bad_seq = bad_seq
-
-    def _delta(self, delta: Delta, changes: Changes) -> None:
-        if delta.seq == self.bad_seq:
-            self.bad_seq = -1
-            raise KeyError("a bug")
-        super()._delta(delta, changes)
-
-
 def failing_wall(qtbot, bad: int, resync) -> tuple[WallWindow, Inbox, list, int, list]:
     """A wall on the recorded stream whose replica trips on delta number `bad`; with the
     stream, the index of its snapshot and the deltas after it."""
@@ -136,7 +123,7 @@ def test_a_message_that_cannot_be_applied_reloads_the_snapshot(qtbot, caplog, mo
     wall.coalescer.flush()
     assert wall.replica.seq == deltas[9].seq and resyncs == [True]
     # No snapshot for a while: it is asked for again.
-    monkeypatch.setattr(desktop.ui.wall, "SNAPSHOT_PATIENCE", 0.0)
+    monkeypatch.setattr(desktop.core.feed, "SNAPSHOT_PATIENCE", 0.0)
     wall._every_second()
     assert resyncs == [True, True]
     # The new connection: its snapshot (here the recorded one) and the deltas after it.
