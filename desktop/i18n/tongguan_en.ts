@@ -354,255 +354,253 @@
         <translation>The built-in dispatch service failed to start: %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="74"/>
+        <location filename="../ui/wall.py" line="77"/>
         <source>全部在办</source>
         <translation>All open</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="75"/>
+        <location filename="../ui/wall.py" line="78"/>
         <source>待受理</source>
         <translation>To accept</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="76"/>
+        <location filename="../ui/wall.py" line="79"/>
         <source>处置中</source>
         <translation>Handling</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="77"/>
+        <location filename="../ui/wall.py" line="80"/>
         <source>待核查</source>
         <translation>To verify</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="98"/>
+        <location filename="../ui/wall.py" line="101"/>
         <source>通观 · 智慧联动指挥大屏</source>
         <translation>Tongguan · Smart Linkage Command Wall</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="123"/>
+        <location filename="../ui/wall.py" line="124"/>
         <source>大观区智慧联动中心 · 一网统管</source>
         <translation>Daguan District Smart Linkage Centre · Unified Governance</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="172"/>
+        <location filename="../ui/wall.py" line="173"/>
         <source>全部街道</source>
         <translation>All streets</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="203"/>
+        <location filename="../ui/wall.py" line="204"/>
         <source>暂无待处理告警</source>
         <translation>No pending alerts</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="211"/>
+        <location filename="../ui/wall.py" line="212"/>
         <source>今日指标</source>
         <translation>Today&apos;s KPIs</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="212"/>
+        <location filename="../ui/wall.py" line="213"/>
         <source>每小时接报量 · 今日与昨日</source>
         <translation>Cases per hour · today and yesterday</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="213"/>
+        <location filename="../ui/wall.py" line="214"/>
         <source>街道综合得分排名 · 本月</source>
         <translation>Streets by overall score · this month</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="214"/>
+        <location filename="../ui/wall.py" line="215"/>
         <source>网格态势</source>
         <translation>Grid overview</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="217"/>
+        <location filename="../ui/wall.py" line="218"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="218"/>
+        <location filename="../ui/wall.py" line="219"/>
         <source>事件队列</source>
         <translation>Case queue</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="221"/>
+        <location filename="../ui/wall.py" line="222"/>
         <source>视频告警</source>
         <translation>Camera alerts</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="371"/>
+        <location filename="../ui/wall.py" line="314"/>
         <source>%s 件</source>
         <translation>%s cases</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="373"/>
+        <location filename="../ui/wall.py" line="316"/>
         <source>%s 条待处理</source>
         <translation>%s pending</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="408"/>
+        <location filename="../ui/wall.py" line="351"/>
         <source>调度服务拒绝了本终端，请联系管理员</source>
         <translation>The dispatch service refused this terminal. Contact the administrator</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="410"/>
+        <location filename="../ui/wall.py" line="353"/>
         <source>调度服务未响应</source>
         <translation>The dispatch service is not responding</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="412"/>
+        <location filename="../ui/wall.py" line="355"/>
         <source>连接超时</source>
         <translation>Connection timed out</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="414"/>
+        <location filename="../ui/wall.py" line="357"/>
         <source>连接被关闭</source>
         <translation>Connection closed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="415"/>
+        <location filename="../ui/wall.py" line="358"/>
         <source>网络异常</source>
         <translation>Network error</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="472"/>
+        <location filename="../ui/wall.py" line="413"/>
         <source>%s智慧联动中心 · 一网统管</source>
         <translation>%s Smart Linkage Centre · Unified Governance</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="481"/>
+        <location filename="../ui/wall.py" line="422"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="541"/>
+        <location filename="../ui/wall.py" line="482"/>
         <source>新特急事件</source>
         <translation>new critical case</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="541"/>
+        <location filename="../ui/wall.py" line="482"/>
         <source>操作中</source>
         <translation>operator active</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="543"/>
+        <location filename="../ui/wall.py" line="484"/>
         <source>（轮巡暂停：%s）</source>
         <translation> (tour paused: %s)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="545"/>
+        <location filename="../ui/wall.py" line="486"/>
         <source>（轮巡）</source>
         <translation> (on tour)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="586"/>
+        <location filename="../ui/wall.py" line="518"/>
         <source>正在载入今日数据…</source>
         <translation>Loading today&apos;s figures…</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="589"/>
+        <location filename="../ui/wall.py" line="521"/>
         <source>今日指标 · %s</source>
         <translation>Today&apos;s KPIs · %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="613"/>
+        <location filename="../ui/wall.py" line="533"/>
         <source>%s 分</source>
         <translation>%s pts</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="614"/>
+        <location filename="../ui/wall.py" line="534"/>
         <source> · 超期 %s</source>
         <translation> · %s overdue</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="680"/>
+        <location filename="../ui/wall.py" line="569"/>
+        <location filename="../ui/wall.py" line="577"/>
         <source>环节超期</source>
         <translation>stage late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="709"/>
+        <location filename="../ui/wall.py" line="598"/>
         <source>网格员 %s  %s</source>
         <translation>Grid worker %s  %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="711"/>
+        <location filename="../ui/wall.py" line="600"/>
         <source>网格长 %s</source>
         <translation>Grid leader %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="753"/>
+        <location filename="../ui/wall.py" line="633"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="754"/>
+        <location filename="../ui/wall.py" line="634"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="755"/>
+        <location filename="../ui/wall.py" line="635"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="756"/>
+        <location filename="../ui/wall.py" line="636"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="757"/>
+        <location filename="../ui/wall.py" line="637"/>
         <source>网格有超期</source>
         <translation>Overdue in grid</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="846"/>
+        <location filename="../ui/wall.py" line="726"/>
         <source>工作日历缺%s年官方数据，期限按估算推算</source>
         <translation>No official %s calendar: deadlines estimated</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="849"/>
+        <location filename="../ui/wall.py" line="729"/>
         <source>工作日历缺%s年数据，期限按周末推算</source>
         <translation>No %s calendar: deadlines count weekends only</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="858"/>
-        <location filename="../ui/wall.py" line="862"/>
+        <location filename="../ui/wall.py" line="738"/>
         <source>按期结案率</source>
         <translation>On-time closure</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="866"/>
-        <location filename="../ui/wall.py" line="869"/>
-        <location filename="../ui/wall.py" line="874"/>
+        <location filename="../ui/wall.py" line="740"/>
         <source>平均处置时长</source>
         <translation>Avg. handling time</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="870"/>
+        <location filename="../ui/wall.py" line="744"/>
         <source>%s 分钟</source>
         <translation>%s min</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="875"/>
+        <location filename="../ui/wall.py" line="745"/>
         <source>%s 小时</source>
         <translation>%s h</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="878"/>
+        <location filename="../ui/wall.py" line="735"/>
         <source>今日接报</source>
         <translation>Received today</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="880"/>
+        <location filename="../ui/wall.py" line="736"/>
         <source>今日派遣</source>
         <translation>Dispatched today</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="883"/>
+        <location filename="../ui/wall.py" line="737"/>
         <source>今日结案</source>
         <translation>Closed today</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="889"/>
+        <location filename="../ui/wall.py" line="739"/>
         <source>当前超期</source>
         <translation>Overdue now</translation>
     </message>

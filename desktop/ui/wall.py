@@ -33,6 +33,14 @@ from desktop.core.link import Inbox
 from desktop.core.map_feed import MapFeed, bounds
 from desktop.core.replica import Changes, Replica
 from desktop.core.session import Status
+from desktop.core.views import (
+    DutyCases,
+    case_lines,
+    grid_card,
+    kpi_values,
+    ranking_rows,
+    stage_late,
+)
 from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.ui.coalescer import Coalescer
 from desktop.ui.models import (
@@ -48,12 +56,12 @@ from desktop.ui.sound import Chime
 from desktop.ui.theme import stylesheet
 from desktop.ui.thumbnails import ThumbnailLoader
 from desktop.ui.tour import Tour
-from protocol.entities import OPEN_STATUSES, Event, Kpi, Reference, is_overdue
+from protocol.entities import Event, Kpi, Reference
 from widgets.alert_card import AlertCardDelegate, CardRoles
 from widgets.duty_panel import CaseView, DutyPanel, NoteView, PersonView
 from widgets.grid_details import GridDetails
 from widgets.grid_map import GridMap
-from widgets.kpi_board import KpiBoard, Tile, Tone
+from widgets.kpi_board import KpiBoard, Tile
 from widgets.panel import Panel
 from widgets.street_ranking import RankRow, StreetRanking
 from widgets.text_table import TextTable
@@ -105,8 +113,7 @@ class WallWindow(QWidget):
         self.chime = Chime(parent=self)
         self.thumbnail_loader: ThumbnailLoader | None = None  # set once the session is known
         self._scale = 0.0
-        self._consulting: set[int] = set()
-        self._supervised: set[int] = set()
+        self.duty_cases = DutyCases()
         self._units_version: str | None = None
         self.last_flush_at = 0.0
         self._epoch: str | None = None
@@ -291,7 +298,7 @@ class WallWindow(QWidget):
         self.map_feed.collect(changes, self._clock())  # a frame's share of the map's work
         self.map_pump.push(changes)
         if changes.reset or changes.events:
-            self._track_cases(changes)
+            self.duty_cases.track(self.replica, changes, self._clock())
         if changes.duty or changes.reset or changes.events:
             self._show_duty()
         if changes.kpis or changes.reset:
@@ -518,48 +525,17 @@ class WallWindow(QWidget):
         self.header.set_notice(calendar_notice(self.replica.units))
 
     def _ranking(self) -> list[RankRow]:
-        units = self.replica.units
-        if units is None:
-            return []
-        ranked: list[tuple[float, int, str, RankRow]] = []
-        for street in units.streets:
-            # This month's score (docs/kpis.md §4): on-time closure, overdue now, rework and
-            # satisfaction. A morning's few cases leave most streets level; a month does not.
-            kpi = self.replica.kpis_month.get(street.code) or self.replica.kpis.get(street.code)
-            if kpi is None:
-                continue
-            score = kpi.score
-            value = score if score is not None else 100.0
-            tone = "normal" if value >= 90 else ("warn" if value >= 80 else "alarm")
-            row = RankRow(
-                key=street.code,
-                name=street.name,
-                value=value,
-                text=(self.tr("%s 分") % f"{value:.1f}" if score is not None else "—")
-                + self.tr(" · 超期 %s") % kpi.overdue_now,
-                tone=tone,
+        return [
+            RankRow(
+                key=row.key,
+                name=row.name,
+                value=row.value,
+                text=(self.tr("%s 分") % f"{row.value:.1f}" if row.score is not None else "—")
+                + self.tr(" · 超期 %s") % row.overdue,
+                tone=row.tone,
             )
-            ranked.append((-value, kpi.overdue_now, street.name, row))
-        ranked.sort(key=lambda r: r[:3])
-        return [row for *_, row in ranked]
-
-    def _track_cases(self, changes: Changes) -> None:
-        ids = self.replica.events.keys() if changes.reset else changes.events
-        if changes.reset:
-            self._consulting.clear()
-            self._supervised.clear()
-        now = self._clock()
-        for event_id in list(ids):
-            event = self.replica.events.get(event_id)
-            is_open = event is not None and event.status in OPEN_STATUSES
-            if is_open and event is not None and event.consulting:
-                self._consulting.add(event_id)
-            else:
-                self._consulting.discard(event_id)
-            if is_open and event is not None and event.supervised and is_overdue(event, now):
-                self._supervised.add(event_id)
-            else:
-                self._supervised.discard(event_id)
+            for row in ranking_rows(self.replica)
+        ]
 
     def _show_duty(self) -> None:
         duty = self.replica.duty
@@ -576,34 +552,29 @@ class WallWindow(QWidget):
         else:
             self.duty.show_duty(None, [], [])
         self.duty.show_cases(
-            self._cases(self._consulting, "normal"), self._cases(self._supervised, "alarm")
+            self._cases(self.duty_cases.consulting, "normal"),
+            self._cases(self.duty_cases.supervised, "alarm"),
         )
 
     def _cases(self, ids: set[int], tone: str) -> list[CaseView]:
-        events = sorted(
-            (e for i in ids if (e := self.replica.events.get(i)) is not None),
-            key=lambda e: (e.priority, e.reported_at),
-        )
-        names = self.replica.names()
         now = self._clock()
         return [
             CaseView(
-                key=e.id,
-                code=e.code,
-                title=e.title,
-                place=names.get(e.street, "") + " " + names.get(e.community, ""),
-                info=text(STATUS_TEXT, e.status) + " " + self._lateness(e, now),
+                key=line.key,
+                code=line.code,
+                title=line.title,
+                place=line.place,
+                info=text(STATUS_TEXT, line.status)
+                + " "
+                + (self.tr("环节超期") if line.stage_late else countdown(line.due_at, now)),
                 tone=tone,
             )
-            for e in events[:20]
+            for line in case_lines(self.replica, ids, now)
         ]
 
     def _lateness(self, event: Event, now: float) -> str:
-        """How late a case is: past its closure deadline by h:mm, or late at a stage (its
-        closure deadline still ahead: a time left would read as if all were well)."""
-        if is_overdue(event, now) and (event.due_at is None or event.due_at >= now):
-            return self.tr("环节超期")
-        return countdown(event.due_at, now)
+        """How late a case is: past its closure deadline by h:mm, or late at a stage."""
+        return self.tr("环节超期") if stage_late(event, now) else countdown(event.due_at, now)
 
     def _want_thumbnails(self) -> None:
         if self.thumbnail_loader is None:
@@ -619,36 +590,20 @@ class WallWindow(QWidget):
 
     def show_grid(self, code: str) -> None:
         """The details card of a grid: its people and its open events."""
-        units = self.replica.units
-        if units is None:
+        card = grid_card(self.replica, code)
+        if card is None:
             return
-        grid = next((g for g in units.grids if g.code == code), None)
-        if grid is None:
-            return
-        names = self.replica.names()
-        title = " · ".join(
-            part for part in (grid.name, names.get(grid.community), names.get(grid.street)) if part
-        )
         people = []
-        if grid.worker:
-            people.append(self.tr("网格员 %s  %s") % (grid.worker, grid.worker_phone))
-        if grid.leader:
-            people.append(self.tr("网格长 %s") % grid.leader)
-        open_events = sorted(
-            (
-                e
-                for e in self.replica.events.values()
-                if e.grid == code and e.status in OPEN_STATUSES
-            ),
-            key=lambda e: (e.priority, -e.reported_at),
-        )
+        if card.worker:
+            people.append(self.tr("网格员 %s  %s") % (card.worker, card.worker_phone))
+        if card.leader:
+            people.append(self.tr("网格长 %s") % card.leader)
         now = self._clock()
         lines = [
-            f"{e.code[-6:]}  {names.get(e.category, e.category)}  "
-            f"{text(STATUS_TEXT, e.status)}  {countdown(e.deadline, now)}"
-            for e in open_events[:8]
+            f"{c.code}  {c.category}  {text(STATUS_TEXT, c.status)}  {countdown(c.deadline, now)}"
+            for c in card.cases
         ]
-        self.grid_details.show_grid(title, people, lines, max(0, len(open_events) - 8))
+        self.grid_details.show_grid(card.title, people, lines, card.more)
         self._place_details()
         if self.tour is not None:
             self.tour.operator_active()
@@ -776,44 +731,20 @@ def calendar_notice(units: Reference | None) -> str:
 
 def kpi_tiles(kpi: Kpi, partial: bool = False) -> dict[str, Tile]:
     """The six KPI tiles for a scope, in the installed language; dots while partial."""
-    if partial:
-        return {key: Tile(tile.label, "…") for key, tile in kpi_tiles(Kpi()).items()}
-    rate = kpi.on_time_rate
-    if rate is None:
-        on_time = Tile(QCoreApplication.translate("WallWindow", "按期结案率"), "—")
-    else:
-        tone: Tone = "good" if rate >= 0.95 else ("warn" if rate >= 0.85 else "alarm")
-        on_time = Tile(
-            QCoreApplication.translate("WallWindow", "按期结案率"), f"{rate * 100:.1f}%", tone
-        )
-    minutes = kpi.avg_handling_minutes
-    if minutes is None:
-        handling = Tile(QCoreApplication.translate("WallWindow", "平均处置时长"), "—")
-    elif minutes < 120:
-        handling = Tile(
-            QCoreApplication.translate("WallWindow", "平均处置时长"),
-            QCoreApplication.translate("WallWindow", "%s 分钟") % round(minutes),
-        )
-    else:
-        handling = Tile(
-            QCoreApplication.translate("WallWindow", "平均处置时长"),
-            QCoreApplication.translate("WallWindow", "%s 小时") % f"{minutes / 60:.1f}",
-        )
+    labels = {
+        "received": QCoreApplication.translate("WallWindow", "今日接报"),
+        "dispatched": QCoreApplication.translate("WallWindow", "今日派遣"),
+        "closed": QCoreApplication.translate("WallWindow", "今日结案"),
+        "on_time": QCoreApplication.translate("WallWindow", "按期结案率"),
+        "overdue": QCoreApplication.translate("WallWindow", "当前超期"),
+        "handling": QCoreApplication.translate("WallWindow", "平均处置时长"),
+    }
+    units = {
+        "": "%s",
+        "minutes": QCoreApplication.translate("WallWindow", "%s 分钟"),
+        "hours": QCoreApplication.translate("WallWindow", "%s 小时"),
+    }
     return {
-        "received": Tile(QCoreApplication.translate("WallWindow", "今日接报"), str(kpi.received)),
-        "dispatched": Tile(
-            QCoreApplication.translate("WallWindow", "今日派遣"), str(kpi.dispatched)
-        ),
-        "closed": Tile(
-            QCoreApplication.translate("WallWindow", "今日结案"),
-            str(kpi.closed),
-            "good" if kpi.closed else "normal",
-        ),
-        "on_time": on_time,
-        "overdue": Tile(
-            QCoreApplication.translate("WallWindow", "当前超期"),
-            str(kpi.overdue_now),
-            "alarm" if kpi.overdue_now else "good",
-        ),
-        "handling": handling,
+        key: Tile(labels[key], units[v.unit] % v.value, v.tone)
+        for key, v in kpi_values(kpi, partial).items()
     }
