@@ -335,15 +335,20 @@ def cmd_history(args: argparse.Namespace) -> int:
 
     from dispatch.reference import local
 
-    store = Store(args.url)
-    if not store.is_current():
-        print(_NOT_CURRENT.format(url=redact_url(args.url)), file=sys.stderr)
+    store = _current_store(args.url)
+    if store is None:
         return 2
     rows = store.event_history(args.event)
     if not rows:
         print(f"no audit trail for event {args.event}", file=sys.stderr)
         return 1
     deleted_upto = store.meta("audit_deleted_upto")
+    latest = msgspec.json.decode(rows[-1].after)
+    print(
+        f"event {latest.get('code', args.event)} · {latest.get('title', '')} · "
+        f"category {latest.get('category', '')} · grid {latest.get('grid', '')} · "
+        f"now {latest.get('status', '')} (times in China Standard Time)"
+    )
     for index, row in enumerate(rows):
         after = msgspec.json.decode(row.after)
         if index == 0 and deleted_upto and row.at > after.get("reported_at", row.at):
@@ -357,6 +362,29 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 _NOT_CURRENT = "database {url} is not initialised or not current: run `dispatch init-db`"
+
+
+def _current_store(url: str) -> Store | None:
+    """The store at `url` when it exists and is current; else say why (None).
+
+    An SQLite file that is not there is not created: a read-only command pointed at the
+    wrong place must not leave an empty database behind."""
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    database = target.database
+    if target.get_backend_name() == "sqlite" and database and not Path(database).exists():
+        print(
+            f"error: no database at {database}: run `dispatch init-db`, or pass "
+            "--url (the embedded one is in the data directory, $TONGGUAN_DATA)",
+            file=sys.stderr,
+        )
+        return None
+    store = Store(url)
+    if not store.is_current():
+        print(_NOT_CURRENT.format(url=redact_url(url)), file=sys.stderr)
+        return None
+    return store
 
 
 def _interruptible(cmd: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -495,9 +523,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 def cmd_trim_log(args: argparse.Namespace) -> int:
     """Archive log rows older than the newest N (clients behind them get a fresh snapshot)."""
-    store = Store(args.url)
-    if not store.is_current():
-        print(_NOT_CURRENT.format(url=redact_url(args.url)), file=sys.stderr)
+    store = _current_store(args.url)
+    if store is None:
         return 2
     head, trimmed = store.head()
     upto = max(0, head - args.keep)
@@ -509,7 +536,8 @@ def cmd_trim_log(args: argparse.Namespace) -> int:
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"archived {moved} log rows up to seq {upto} into log_archive (`history` reads them)")
+    rows = "row" if moved == 1 else "rows"
+    print(f"archived {moved} log {rows} up to seq {upto} into log_archive (`history` reads them)")
     return 0
 
 
@@ -550,12 +578,8 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     """List the working calendar's years: official, estimated, loaded, missing."""
     from dispatch.reference import local
 
-    store = Store(args.url)
-    if not store.is_current():
-        print(
-            "error: database not initialised or not current: run `dispatch init-db`",
-            file=sys.stderr,
-        )
+    store = _current_store(args.url)
+    if store is None:
         return 2
     stored = store.meta_items(CALENDAR_META)
     status = working_calendar(store).status(local(time.time()).date())

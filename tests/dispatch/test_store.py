@@ -149,7 +149,8 @@ def test_trim_then_history_shows_the_whole_trail(fresh: Store, capsys) -> None:
     commit_lifecycles(fresh)
     code = main(["--url", fresh.url, "history", "2"])
     before_trim = capsys.readouterr().out
-    assert code == 0 and len(before_trim.splitlines()) == 3
+    assert code == 0 and len(before_trim.splitlines()) == 4  # a header, then three steps
+    assert before_trim.startswith("event DG-")
     assert main(["--url", fresh.url, "trim-log", "--keep", "2"]) == 0
     assert "archived 7 log rows up to seq 7" in capsys.readouterr().out
     assert main(["--url", fresh.url, "history", "2"]) == 0
@@ -171,8 +172,14 @@ def test_trim_log_and_history_bad_input(fresh: Store, capsys, tmp_path) -> None:
     assert main(["--url", fresh.url, "history", "99"]) == 1
     assert "no audit trail for event 99" in capsys.readouterr().err
     bare = f"sqlite:///{tmp_path / 'bare.db'}"
-    for command in (["trim-log"], ["history", "1"]):
+    for command in (["trim-log"], ["history", "1"], ["calendar"]):
         assert main(["--url", bare, *command]) == 2
+        assert "no database at" in capsys.readouterr().err
+    assert not (tmp_path / "bare.db").exists()  # a read-only command creates nothing
+    (tmp_path / "empty.db").touch()
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    for command in (["trim-log"], ["history", "1"], ["calendar"]):
+        assert main(["--url", empty, *command]) == 2
         assert "not initialised or not current: run `dispatch init-db`" in capsys.readouterr().err
     assert fresh.head() == (9, 0) and len(_audit_rows(fresh, "log")) == 9
 
