@@ -354,253 +354,253 @@
         <translation>The built-in dispatch service failed to start: %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="77"/>
+        <location filename="../ui/wall.py" line="67"/>
         <source>全部在办</source>
         <translation>All open</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="78"/>
+        <location filename="../ui/wall.py" line="68"/>
         <source>待受理</source>
         <translation>To accept</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="79"/>
+        <location filename="../ui/wall.py" line="69"/>
         <source>处置中</source>
         <translation>Handling</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="80"/>
+        <location filename="../ui/wall.py" line="70"/>
         <source>待核查</source>
         <translation>To verify</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="101"/>
+        <location filename="../ui/wall.py" line="91"/>
         <source>通观 · 智慧联动指挥大屏</source>
         <translation>Tongguan · Smart Linkage Command Wall</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="124"/>
+        <location filename="../ui/wall.py" line="111"/>
         <source>大观区智慧联动中心 · 一网统管</source>
         <translation>Daguan District Smart Linkage Centre · Unified Governance</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="173"/>
+        <location filename="../ui/wall.py" line="157"/>
         <source>全部街道</source>
         <translation>All streets</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="204"/>
+        <location filename="../ui/wall.py" line="187"/>
         <source>暂无待处理告警</source>
         <translation>No pending alerts</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="212"/>
+        <location filename="../ui/wall.py" line="197"/>
         <source>今日指标</source>
         <translation>Today&apos;s KPIs</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="213"/>
+        <location filename="../ui/wall.py" line="207"/>
         <source>每小时接报量 · 今日与昨日</source>
         <translation>Cases per hour · today and yesterday</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="214"/>
+        <location filename="../ui/wall.py" line="208"/>
         <source>街道综合得分排名 · 本月</source>
         <translation>Streets by overall score · this month</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="215"/>
+        <location filename="../ui/wall.py" line="209"/>
         <source>网格态势</source>
         <translation>Grid overview</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="218"/>
+        <location filename="../ui/wall.py" line="212"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="219"/>
+        <location filename="../ui/wall.py" line="213"/>
         <source>事件队列</source>
         <translation>Case queue</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="222"/>
+        <location filename="../ui/wall.py" line="216"/>
         <source>视频告警</source>
         <translation>Camera alerts</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="314"/>
+        <location filename="../ui/panels.py" line="228"/>
         <source>%s 件</source>
         <translation>%s cases</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="316"/>
+        <location filename="../ui/panels.py" line="273"/>
         <source>%s 条待处理</source>
         <translation>%s pending</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="351"/>
+        <location filename="../ui/wall.py" line="326"/>
         <source>调度服务拒绝了本终端，请联系管理员</source>
         <translation>The dispatch service refused this terminal. Contact the administrator</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="353"/>
+        <location filename="../ui/wall.py" line="328"/>
         <source>调度服务未响应</source>
         <translation>The dispatch service is not responding</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="355"/>
+        <location filename="../ui/wall.py" line="330"/>
         <source>连接超时</source>
         <translation>Connection timed out</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="357"/>
+        <location filename="../ui/wall.py" line="332"/>
         <source>连接被关闭</source>
         <translation>Connection closed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="358"/>
+        <location filename="../ui/wall.py" line="333"/>
         <source>网络异常</source>
         <translation>Network error</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="413"/>
+        <location filename="../ui/wall.py" line="378"/>
         <source>%s智慧联动中心 · 一网统管</source>
         <translation>%s Smart Linkage Centre · Unified Governance</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="422"/>
+        <location filename="../ui/wall.py" line="387"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="482"/>
+        <location filename="../ui/wall.py" line="432"/>
         <source>新特急事件</source>
         <translation>new critical case</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="482"/>
+        <location filename="../ui/wall.py" line="432"/>
         <source>操作中</source>
         <translation>operator active</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="484"/>
+        <location filename="../ui/wall.py" line="434"/>
         <source>（轮巡暂停：%s）</source>
         <translation> (tour paused: %s)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="486"/>
+        <location filename="../ui/wall.py" line="436"/>
         <source>（轮巡）</source>
         <translation> (on tour)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="518"/>
+        <location filename="../ui/panels.py" line="80"/>
         <source>正在载入今日数据…</source>
         <translation>Loading today&apos;s figures…</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="521"/>
+        <location filename="../ui/panels.py" line="83"/>
         <source>今日指标 · %s</source>
         <translation>Today&apos;s KPIs · %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="533"/>
+        <location filename="../ui/panels.py" line="98"/>
         <source>%s 分</source>
         <translation>%s pts</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="534"/>
+        <location filename="../ui/panels.py" line="102"/>
         <source> · 超期 %s</source>
         <translation> · %s overdue</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="569"/>
-        <location filename="../ui/wall.py" line="577"/>
+        <location filename="../ui/panels.py" line="156"/>
+        <location filename="../ui/panels.py" line="169"/>
         <source>环节超期</source>
         <translation>stage late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="598"/>
+        <location filename="../ui/wall.py" line="468"/>
         <source>网格员 %s  %s</source>
         <translation>Grid worker %s  %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="600"/>
+        <location filename="../ui/wall.py" line="470"/>
         <source>网格长 %s</source>
         <translation>Grid leader %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="633"/>
+        <location filename="../ui/wall.py" line="503"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="634"/>
+        <location filename="../ui/wall.py" line="504"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="635"/>
+        <location filename="../ui/wall.py" line="505"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="636"/>
+        <location filename="../ui/wall.py" line="506"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="637"/>
+        <location filename="../ui/wall.py" line="507"/>
         <source>网格有超期</source>
         <translation>Overdue in grid</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="726"/>
+        <location filename="../ui/panels.py" line="365"/>
         <source>工作日历缺%s年官方数据，期限按估算推算</source>
         <translation>No official %s calendar: deadlines estimated</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="729"/>
+        <location filename="../ui/panels.py" line="368"/>
         <source>工作日历缺%s年数据，期限按周末推算</source>
         <translation>No %s calendar: deadlines count weekends only</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="738"/>
+        <location filename="../ui/panels.py" line="377"/>
         <source>按期结案率</source>
         <translation>On-time closure</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="740"/>
+        <location filename="../ui/panels.py" line="379"/>
         <source>平均处置时长</source>
         <translation>Avg. handling time</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="744"/>
+        <location filename="../ui/panels.py" line="383"/>
         <source>%s 分钟</source>
         <translation>%s min</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="745"/>
+        <location filename="../ui/panels.py" line="384"/>
         <source>%s 小时</source>
         <translation>%s h</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="735"/>
+        <location filename="../ui/panels.py" line="374"/>
         <source>今日接报</source>
         <translation>Received today</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="736"/>
+        <location filename="../ui/panels.py" line="375"/>
         <source>今日派遣</source>
         <translation>Dispatched today</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="737"/>
+        <location filename="../ui/panels.py" line="376"/>
         <source>今日结案</source>
         <translation>Closed today</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="739"/>
+        <location filename="../ui/panels.py" line="378"/>
         <source>当前超期</source>
         <translation>Overdue now</translation>
     </message>

@@ -15,8 +15,9 @@ class Coalescer(QObject):
 
     Changes come in two ways, neither a signal per message: `push` (a plain call on the GUI
     thread) merges them at once; `wake` (callable from any thread) says that `source` has
-    something, and `source()` is called when the frame ends to collect it. Widgets hear one
-    `flushed` per frame interval at most, and nothing at all while the stream is idle. The
+    something, and `source()` is called when the frame ends to collect it. The subscribers
+    (`subscribe`) are called in the order they subscribed, then `flushed` is emitted: once
+    per frame interval at most, and nothing at all while the stream is idle. The
     first change after a quiet spell goes out at once (on the next turn of the event loop,
     with whatever else has arrived by then); the next flush waits out the rest of the
     interval. So a lone event is not held back a frame, and a burst is still one per frame.
@@ -41,12 +42,17 @@ class Coalescer(QObject):
         self._interval = interval_ms / 1000
         self._last_flush = -1e9
         self.flushes = 0
+        self.subscribers: list[Callable[[Changes], None]] = []
         # Emitted from another thread, delivered on this object's (the GUI) thread.
         self._woken.connect(self._schedule, Qt.ConnectionType.QueuedConnection)
 
     def set_interval(self, interval_ms: int) -> None:
         """Flush at most once per this many milliseconds from now on."""
         self._interval = interval_ms / 1000
+
+    def subscribe(self, callback: Callable[[Changes], None]) -> None:
+        """Call `callback` with each flush's changes, after the earlier subscribers."""
+        self.subscribers.append(callback)
 
     def push(self, changes: Changes) -> None:
         """Add one message's changes; the first push of a frame starts the frame's timer."""
@@ -79,4 +85,6 @@ class Coalescer(QObject):
         if pending:
             self._last_flush = time.monotonic()
             self.flushes += 1
+            for subscriber in self.subscribers:
+                subscriber(pending)
             self.flushed.emit(pending)

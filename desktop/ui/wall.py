@@ -1,10 +1,11 @@
 """The wall display (大屏): map in the centre, queue and camera alerts on the right, KPIs,
 trends and street ranking on the left, the duty commander's panel under the map.
 
-The window is fed once per frame by the coalescer (`on_flush`), never per message: the
-session's thread fills an inbox, and each frame takes it whole and applies it to the
-replica (`listen`). The map gets its own slower batches. A banner shows while the data are
-not live.
+The window lays the panels out and handles keys, size, focus, the tour and the link's
+status. The data reach the panels once per frame, never per message: the session's thread
+fills an inbox, each frame takes it whole and applies it to the replica (`listen`), and the
+coalescer calls each panel's view (desktop/ui/panels.py) with the frame's changes, in order.
+The map gets its own slower batches. A banner shows while the data are not live.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QCursor, QFontMetrics, QKeyEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -27,20 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.district_time import clock_text, hm, hms
+from desktop.core.district_time import clock_text, hms
 from desktop.core.feed import Feed, urgent_news
 from desktop.core.link import Inbox
-from desktop.core.map_feed import MapFeed, bounds
 from desktop.core.replica import Changes, Replica
 from desktop.core.session import Status
-from desktop.core.views import (
-    DutyCases,
-    case_lines,
-    grid_card,
-    kpi_values,
-    ranking_rows,
-    stage_late,
-)
+from desktop.core.views import grid_card
 from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.ui.coalescer import Coalescer
 from desktop.ui.models import (
@@ -52,26 +45,23 @@ from desktop.ui.models import (
     countdown,
     text,
 )
+from desktop.ui.panels import AlertView, DutyView, KpiView, MapView, QueueView
 from desktop.ui.sound import Chime
 from desktop.ui.theme import stylesheet
 from desktop.ui.thumbnails import ThumbnailLoader
 from desktop.ui.tour import Tour
-from protocol.entities import Event, Kpi, Reference
 from widgets.alert_card import AlertCardDelegate, CardRoles
-from widgets.duty_panel import CaseView, DutyPanel, NoteView, PersonView
+from widgets.duty_panel import DutyPanel
 from widgets.grid_details import GridDetails
 from widgets.grid_map import GridMap
-from widgets.kpi_board import KpiBoard, Tile
+from widgets.kpi_board import KpiBoard
 from widgets.panel import Panel
-from widgets.street_ranking import RankRow, StreetRanking
+from widgets.street_ranking import StreetRanking
 from widgets.text_table import TextTable
 from widgets.trend_chart import HourlyTrend
 from widgets.wall_header import OutageBanner, WallHeader
 
-MAP_MS, MAP_SLOW_MS = 400, 1000  # map batches at most this often; the slower when busy
-MAP_BUSY = 200  # markers added or removed in one batch that make the stream busy
 KPI_KEYS = ["received", "dispatched", "closed", "on_time", "overdue", "handling"]
-DISTRICT = "district"
 # Status filter choices for the queue: (label, statuses or None for every open one).
 STATUS_FILTERS: list[tuple[str, frozenset[str] | None]] = [
     (QT_TRANSLATE_NOOP("WallWindow", "全部在办"), None),
@@ -82,7 +72,7 @@ STATUS_FILTERS: list[tuple[str, frozenset[str] | None]] = [
 
 
 class WallWindow(QWidget):
-    """The big-screen view over a replica; `on_flush` and `set_status` feed it."""
+    """The big-screen view over a replica; its panels' views and `set_status` feed it."""
 
     focusChanged = Signal(str)
     snapshotShown = Signal()  # a snapshot has reached every panel
@@ -111,12 +101,9 @@ class WallWindow(QWidget):
         self._cursor = QCursor.pos()
         self.tour_dwell = 20.0
         self.chime = Chime(parent=self)
-        self.thumbnail_loader: ThumbnailLoader | None = None  # set once the session is known
         self._scale = 0.0
-        self.duty_cases = DutyCases()
         self._units_version: str | None = None
         self.last_flush_at = 0.0
-        self._epoch: str | None = None
         self.flushes = 0
 
         # ---- parts -------------------------------------------------------------------------
@@ -137,16 +124,13 @@ class WallWindow(QWidget):
         self.ranking.clicked.connect(self.set_focus)
 
         self.map = GridMap(centre=(117.06, 30.53), zoom=12, tile_url=tile_url, label_px=15)
-        self.map_feed = MapFeed(replica)
         self.map.areaClicked.connect(self.show_grid)
-        self.map.ready.connect(self._map_ready)
-        self.map.restarted.connect(self.map_feed.page_lost)
         self.grid_details = GridDetails(self.map)
 
-        self.queue_model = EventQueueModel(replica, self, clock=self._clock)
+        queue_model = EventQueueModel(replica, self, clock=self._clock)
         # It repaints with every frame: rows painted from prepared text in one pass.
-        self.queue = TextTable(self.queue_model.row_cells)
-        self.queue.setModel(self.queue_model)
+        self.queue = TextTable(queue_model.row_cells)
+        self.queue.setModel(queue_model)
         self.queue.setObjectName("eventQueue")
         self.queue.verticalHeader().hide()
         self.queue.setShowGrid(False)
@@ -176,12 +160,11 @@ class WallWindow(QWidget):
         self.status_filter.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         for label, statuses in STATUS_FILTERS:
             self.status_filter.addItem(self.tr(label), statuses)
-        self.status_filter.currentIndexChanged.connect(self._apply_queue_filter)
 
-        self.alert_model = AlertFeedModel(replica, self)
+        alert_model = AlertFeedModel(replica, self)
         self.alerts = QListView()
         self.alerts.setObjectName("alertFeed")
-        self.alerts.setModel(self.alert_model)
+        self.alerts.setModel(alert_model)
         self.alerts.setUniformItemSizes(True)
         self.alerts.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.alerts.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -207,9 +190,20 @@ class WallWindow(QWidget):
 
         self.duty = DutyPanel(framed=False)
         self.duty.caseClicked.connect(self._case_clicked)
+        self.duty_view = DutyView(replica, self.duty, clock=self._clock)
+        self.map_view = MapView(replica, self.map, clock=self._clock, parent=self)
 
         # ---- panels ------------------------------------------------------------------------
         self.kpi_panel = Panel(self.tr("今日指标"), self.kpis)
+        self.kpi_view = KpiView(
+            replica,
+            self.kpi_panel,
+            self.kpis,
+            self.trend,
+            self.ranking,
+            street_name=self.street_name,
+            notice=self.header.set_notice,
+        )
         self.trend_panel = Panel(self.tr("每小时接报量 · 今日与昨日"), self.trend)
         self.ranking_panel = Panel(self.tr("街道综合得分排名 · 本月"), self.ranking)
         self.map_panel = Panel(self.tr("网格态势"), self.map)
@@ -220,6 +214,13 @@ class WallWindow(QWidget):
         self.queue_panel.add_control(self.street_filter)
         self.queue_panel.add_control(self.status_filter)
         self.alert_panel = Panel(self.tr("视频告警"), self.alerts)
+        self.queue_view = QueueView(
+            replica, queue_model, self.queue_panel, self.street_filter, self.status_filter
+        )
+        self.status_filter.currentIndexChanged.connect(self.queue_view.apply_filter)
+        self.alert_view = AlertView(
+            replica, alert_model, self.alert_panel, self.alerts, self.alerts_empty
+        )
 
         body = QGridLayout()
         body.setSpacing(10)
@@ -253,9 +254,17 @@ class WallWindow(QWidget):
         # ---- feeding -----------------------------------------------------------------------
         self.feed = Feed(replica, on_status=self.set_status)
         self.coalescer = Coalescer(33, self, source=self.feed.collect)
-        self.coalescer.flushed.connect(self.on_flush)
-        self.map_pump = Coalescer(MAP_MS, self)  # the map gets fewer, larger batches
-        self.map_pump.flushed.connect(self._map_flush)
+        # One pass per frame, in this order: the map's batching and the chime and tour
+        # (`_after_panels`) come after the models have the frame.
+        for subscriber in (
+            self.queue_view.on_flush,
+            self.alert_view.on_flush,
+            self.map_view.on_flush,
+            self.duty_view.on_flush,
+            self.kpi_view.on_flush,
+            self._after_panels,
+        ):
+            self.coalescer.subscribe(subscriber)
         self._second = QTimer(self)
         self._second.setInterval(1000)
         self._second.timeout.connect(self._every_second)
@@ -280,59 +289,25 @@ class WallWindow(QWidget):
         self.feed.note_data()
         self.coalescer.push(changes)
 
-    def on_flush(self, changes: Changes) -> None:
-        """One frame's worth of changes, applied to every part in one go."""
+    def _after_panels(self, changes: Changes) -> None:
+        """The wall's own share of a frame, after every panel has drawn it."""
         self.flushes += 1
-        if changes.reset and self.replica.epoch != self._epoch:
-            # Another epoch (a new database): alert ids name other alerts now.
-            self._epoch = self.replica.epoch
-            self.alert_model.thumbnails.clear()
-            if self.thumbnail_loader is not None:
-                self.thumbnail_loader.clear()
         if changes.units and self.replica.units is not None:
             self._units_arrived()
-        self.queue_model.apply(changes)
-        self.alert_model.apply(changes)
-        if changes.alerts or changes.reset:
-            self._want_thumbnails()
-        self.map_feed.collect(changes, self._clock())  # a frame's share of the map's work
-        self.map_pump.push(changes)
-        if changes.reset or changes.events:
-            self.duty_cases.track(self.replica, changes, self._clock())
-        if changes.duty or changes.reset or changes.events:
-            self._show_duty()
-        if changes.kpis or changes.reset:
-            self._show_kpis()
         if changes.new_events:  # after a snapshot: only those reported after it
             self._announce(changes.new_events)
-        self._show_counts()
         self.last_flush_at = time.monotonic()
         if changes.reset:
             self.snapshotShown.emit()
 
-    def _show_counts(self) -> None:
-        self.queue_panel.set_count(self.tr("%s 件") % self.queue_model.rowCount())
-        alerts = self.alert_model.rowCount()
-        self.alert_panel.set_count(self.tr("%s 条待处理") % alerts)
-        self.alerts_empty.setVisible(alerts == 0)
-        self.alerts_empty.resize(self.alerts.viewport().size())
+    @property
+    def thumbnail_loader(self) -> ThumbnailLoader | None:
+        """Fetches the alert cards' snapshots (set once the session is known)."""
+        return self.alert_view.loader
 
-    def _map_flush(self, changes: Changes) -> None:
-        if not self.map.is_ready:
-            return  # the page gets everything in one batch when it is ready (_map_ready)
-        batch = self.map_feed.take(self._clock())
-        if batch:
-            self.map.apply_batch(batch)
-            # A heavy stream gets fewer, larger batches: the page's cost is per batch (the
-            # cluster, the canvas), and nobody reads a map faster than once a second.
-            busy = len(batch.get("markers", ())) + len(batch.get("remove", ())) > MAP_BUSY
-            self.map_pump.set_interval(MAP_SLOW_MS if busy else MAP_MS)
-
-    def _map_ready(self) -> None:
-        if self.replica.units is not None:
-            self.map.apply_batch(self.map_feed.full(self._clock()))
-            if self.focus_street:
-                self._focus_map()
+    @thumbnail_loader.setter
+    def thumbnail_loader(self, loader: ThumbnailLoader | None) -> None:
+        self.alert_view.loader = loader
 
     def set_status(self, status: Status) -> None:
         """The session's status callback: the banner while not live."""
@@ -358,23 +333,19 @@ class WallWindow(QWidget):
         return self.tr("网络异常") if error else ""
 
     def _every_second(self) -> None:
-        self.queue_model.tick()
+        self.queue_view.model.tick()
         self._show_freshness()
         self.feed.every_second()
         now = time.monotonic()
         if now - self._last_overdue_check > 30:
             self._last_overdue_check = now
-            batch = self.map_feed.refresh_overdue(self._clock())
-            if batch:
-                self.map.apply_batch(batch)
+            self.map_view.refresh_overdue()
         if now - self._last_prune > 60 and self.replica.kpis_at:
             self._last_prune = now
             pruned = self.replica.prune(self.replica.now())
             if pruned:
                 self.coalescer.push(pruned)
-            kept = self.alert_model.forget_thumbnails()
-            if self.thumbnail_loader is not None:
-                self.thumbnail_loader.forget(kept)
+            self.alert_view.forget_thumbnails()
         if self.tour is not None:
             cursor = QCursor.pos()
             if cursor != self._cursor:
@@ -404,12 +375,6 @@ class WallWindow(QWidget):
             return
         self._units_version = self.replica.units_version
         self._tour_streets()
-        self.street_filter.blockSignals(True)
-        while self.street_filter.count() > 1:
-            self.street_filter.removeItem(1)
-        for street in units.streets:
-            self.street_filter.addItem(street.name, street.code)
-        self.street_filter.blockSignals(False)
         self.header.title.setText(self.tr("%s智慧联动中心 · 一网统管") % units.district_name)
 
     def _tour_streets(self) -> None:
@@ -432,27 +397,12 @@ class WallWindow(QWidget):
         self.focus_street = street
         if self.tour is not None:
             self.tour.sync(street)
-        index = self.street_filter.findData(street)
-        self.street_filter.blockSignals(True)
-        self.street_filter.setCurrentIndex(max(0, index))
-        self.street_filter.blockSignals(False)
-        self._apply_queue_filter()
-        self.alert_model.set_filter([street] if street else None)
-        self._want_thumbnails()
-        self._focus_map()
-        self._show_kpis()
+        self.queue_view.set_focus(street)
+        self.alert_view.set_focus(street)
+        self.map_view.set_focus(street)
+        self.kpi_view.set_focus(street)
         self._show_scope()
-        self._show_counts()
         self.focusChanged.emit(street)
-
-    def _focus_map(self) -> None:
-        units = self.replica.units
-        if units is None:
-            return
-        street = next((s for s in units.streets if s.code == self.focus_street), None)
-        rings = street.polygon if street is not None else units.outline
-        if rings:
-            self.map.focus(bounds(rings))
 
     def start_tour(self, dwell: float) -> None:
         """Move the focus through the streets every `dwell` seconds."""
@@ -493,11 +443,6 @@ class WallWindow(QWidget):
                 self.tour.operator_active()
             self.set_focus(street)
 
-    def _apply_queue_filter(self) -> None:
-        statuses = self.status_filter.currentData()
-        street = self.focus_street
-        self.queue_model.set_filter([street] if street else None, statuses)
-
     # ---- panels ----------------------------------------------------------------------------
 
     def _announce(self, new_ids: set[int]) -> None:
@@ -509,84 +454,9 @@ class WallWindow(QWidget):
             newest = max(urgent, key=lambda e: e.reported_at)
             self.tour.hold_on(newest.street)
 
-    def _show_kpis(self) -> None:
-        scope = self.focus_street or DISTRICT
-        kpi = self.replica.kpis.get(scope) or Kpi()
-        partial = self.replica.kpis_partial
-        self.kpis.show_tiles(kpi_tiles(kpi, partial))
-        if partial:
-            self.kpi_panel.title.setText(self.tr("正在载入今日数据…"))
-        else:
-            self.kpi_panel.title.setText(
-                self.tr("今日指标 · %s") % self.street_name(self.focus_street)
-            )
-        self.trend.show(list(kpi.hourly), list(kpi.hourly_yesterday))
-        self.ranking.show([] if partial else self._ranking())
-        self.header.set_notice(calendar_notice(self.replica.units))
-
-    def _ranking(self) -> list[RankRow]:
-        return [
-            RankRow(
-                key=row.key,
-                name=row.name,
-                value=row.value,
-                text=(self.tr("%s 分") % f"{row.value:.1f}" if row.score is not None else "—")
-                + self.tr(" · 超期 %s") % row.overdue,
-                tone=row.tone,
-            )
-            for row in ranking_rows(self.replica)
-        ]
-
-    def _show_duty(self) -> None:
-        duty = self.replica.duty
-        if duty is not None:
-            commander = PersonView(
-                duty.commander.name, duty.commander.title, duty.commander.post, duty.commander.phone
-            )
-            roster = [PersonView(p.name, p.title, p.post, p.phone) for p in duty.roster]
-            notes = [
-                NoteView(hm(d.at), d.by, d.text)
-                for d in sorted(duty.instructions, key=lambda d: -d.at)[:5]
-            ]
-            self.duty.show_duty(commander, roster, notes)
-        else:
-            self.duty.show_duty(None, [], [])
-        self.duty.show_cases(
-            self._cases(self.duty_cases.consulting, "normal"),
-            self._cases(self.duty_cases.supervised, "alarm"),
-        )
-
-    def _cases(self, ids: set[int], tone: str) -> list[CaseView]:
-        now = self._clock()
-        return [
-            CaseView(
-                key=line.key,
-                code=line.code,
-                title=line.title,
-                place=line.place,
-                info=text(STATUS_TEXT, line.status)
-                + " "
-                + (self.tr("环节超期") if line.stage_late else countdown(line.due_at, now)),
-                tone=tone,
-            )
-            for line in case_lines(self.replica, ids, now)
-        ]
-
-    def _lateness(self, event: Event, now: float) -> str:
-        """How late a case is: past its closure deadline by h:mm, or late at a stage."""
-        return self.tr("环节超期") if stage_late(event, now) else countdown(event.due_at, now)
-
-    def _want_thumbnails(self) -> None:
-        if self.thumbnail_loader is None:
-            return
-        for row in range(min(12, self.alert_model.rowCount())):
-            alert = self.alert_model.alert_at(row)
-            if alert is not None and alert.id not in self.alert_model.thumbnails:
-                self.thumbnail_loader.want(alert.id, alert.snapshot)
-
     def thumbnail_loaded(self, alert_id: int, pixmap: QPixmap) -> None:
         """A snapshot arrived for an alert card."""
-        self.alert_model.thumbnail_ready(alert_id, pixmap)
+        self.alert_view.thumbnail_loaded(alert_id, pixmap)
 
     def show_grid(self, code: str) -> None:
         """The details card of a grid: its people and its open events."""
@@ -615,7 +485,7 @@ class WallWindow(QWidget):
         self.grid_details.move(self.map.width() - width - 12, 12)
 
     def _queue_clicked(self, index: Any) -> None:
-        event = self.queue_model.event_at(index.row())
+        event = self.queue_view.model.event_at(index.row())
         if event is not None:
             self.show_grid(event.grid)
 
@@ -701,7 +571,7 @@ class WallWindow(QWidget):
         bold = QFontMetrics(header.font())
         for column, texts in samples.items():
             index = EventQueueModel.COLUMNS.index(column)
-            title = self.queue_model.headers[column]
+            title = self.queue_view.model.headers[column]
             width = max(
                 max(metrics.horizontalAdvance(t) for t in texts),
                 bold.horizontalAdvance(title) + int(6 * scale),
@@ -713,38 +583,3 @@ class WallWindow(QWidget):
         self._second.stop()
         self.stop_tour()
         super().closeEvent(event)
-
-
-def calendar_notice(units: Reference | None) -> str:
-    """A warning when the working calendar lacks official data for this year or the next."""
-    status = units.calendar if units is not None else None
-    if status is None or not status.missing:
-        return ""
-    year = status.missing[0]
-    if year in status.estimated:
-        return (
-            QCoreApplication.translate("WallWindow", "工作日历缺%s年官方数据，期限按估算推算")
-            % year
-        )
-    return QCoreApplication.translate("WallWindow", "工作日历缺%s年数据，期限按周末推算") % year
-
-
-def kpi_tiles(kpi: Kpi, partial: bool = False) -> dict[str, Tile]:
-    """The six KPI tiles for a scope, in the installed language; dots while partial."""
-    labels = {
-        "received": QCoreApplication.translate("WallWindow", "今日接报"),
-        "dispatched": QCoreApplication.translate("WallWindow", "今日派遣"),
-        "closed": QCoreApplication.translate("WallWindow", "今日结案"),
-        "on_time": QCoreApplication.translate("WallWindow", "按期结案率"),
-        "overdue": QCoreApplication.translate("WallWindow", "当前超期"),
-        "handling": QCoreApplication.translate("WallWindow", "平均处置时长"),
-    }
-    units = {
-        "": "%s",
-        "minutes": QCoreApplication.translate("WallWindow", "%s 分钟"),
-        "hours": QCoreApplication.translate("WallWindow", "%s 小时"),
-    }
-    return {
-        key: Tile(labels[key], units[v.unit] % v.value, v.tone)
-        for key, v in kpi_values(kpi, partial).items()
-    }

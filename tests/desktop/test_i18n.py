@@ -46,8 +46,8 @@ def shown(qtbot) -> dict[str, str]:
     """The texts of a freshly built wall that the tests compare."""
     window = WallWindow(Replica())
     qtbot.addWidget(window)
-    window._show_kpis()
-    queue = window.queue_model
+    window.kpi_view.show()
+    queue = window.queue_view.model
     now = time.time()
     return {
         "window title": window.windowTitle(),

@@ -150,7 +150,7 @@ def test_a_reported_event_reaches_the_queue_and_the_map_within_a_second(
             event_id = answer.data["event"]
 
             def in_queue() -> bool:
-                model = window.queue_model
+                model = window.queue_view.model
                 ids = [model.id_at(r) for r in range(model.rowCount())]
                 return event_id in ids
 
@@ -162,8 +162,8 @@ def test_a_reported_event_reaches_the_queue_and_the_map_within_a_second(
             assert marker["color"] == "#ff4d4f"  # 特急 = red
             assert queue_time < 1.0
             # An urgent event: the queue shows it at the top, the chime rang (unless muted).
-            assert window.queue_model.id_at(0) == event_id or (
-                window.queue_model.event_at(0).priority == 1
+            assert window.queue_view.model.id_at(0) == event_id or (
+                window.queue_view.model.event_at(0).priority == 1
             )
             assert window.chime.played >= 1
 
@@ -176,8 +176,10 @@ def test_a_reported_event_reaches_the_queue_and_the_map_within_a_second(
             )
             # KPIs and camera alerts arrive; snapshots load over HTTP with the token header.
             await until(lambda: window.kpis.tiles["received"]._tile is not None, 10, "KPIs")
-            await until(lambda: window.alert_model.rowCount() > 0, 30, "camera alerts")
-            await until(lambda: bool(window.alert_model.thumbnails), 15, "a snapshot thumbnail")
+            await until(lambda: window.alert_view.model.rowCount() > 0, 30, "camera alerts")
+            await until(
+                lambda: bool(window.alert_view.model.thumbnails), 15, "a snapshot thumbnail"
+            )
             assert loader.failures == 0
 
             await commander.stop()
@@ -239,7 +241,7 @@ def test_after_a_backend_restart_the_window_holds_every_event_exactly_once(
             await asyncio.sleep(0.1)  # the frame in flight reaches the models
             window.coalescer.flush()
 
-            model = window.queue_model
+            model = window.queue_view.model
             shown = [model.id_at(r) for r in range(model.rowCount())]
             assert len(shown) == len(set(shown)), "an event shown twice"
             open_ids = {i for i, e in replica.events.items() if e.status in _OPEN}

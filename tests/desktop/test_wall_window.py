@@ -11,7 +11,8 @@ from desktop.core.district_time import clock_text
 from desktop.core.link import Inbox
 from desktop.core.replica import Changes, Replica
 from desktop.core.session import Status
-from desktop.ui.wall import WallWindow, calendar_notice, kpi_tiles
+from desktop.ui.panels import calendar_notice, kpi_tiles
+from desktop.ui.wall import WallWindow
 from protocol.entities import OPEN_STATUSES, CalendarStatus, Kpi, Reference, Street
 from protocol.messages import Delta, Kpis, Snapshot, Units
 from tests.desktop.test_feed import FailsOnce
@@ -63,13 +64,14 @@ def test_flush_fills_the_queue_and_keys_move_the_focus(qtbot) -> None:
         1: make_event(1, street="340803004", priority=1, reported_at=time.time()),
         2: make_event(2, street="340803001"),
     }
-    wall.on_flush(Changes(reset=True, events={1, 2}))
-    assert wall.queue_model.rowCount() == 2
+    wall.coalescer.push(Changes(reset=True, events={1, 2}))
+    wall.coalescer.flush()
+    assert wall.queue_view.model.rowCount() == 2
     assert wall.queue_panel.count.text() == "2 件"
     wall.set_focus("340803004")
-    assert wall.queue_model.rowCount() == 1 and wall.street_filter.currentData() in ("", None)
+    assert wall.queue_view.model.rowCount() == 1 and wall.street_filter.currentData() in ("", None)
     qtbot.keyClick(wall, Qt.Key.Key_Escape)
-    assert wall.focus_street == "" and wall.queue_model.rowCount() == 2
+    assert wall.focus_street == "" and wall.queue_view.model.rowCount() == 2
     muted = wall.chime.muted
     qtbot.keyClick(wall, Qt.Key.Key_M)
     assert wall.chime.muted is not muted
@@ -134,7 +136,7 @@ def test_a_message_that_cannot_be_applied_reloads_the_snapshot(qtbot, caplog, mo
     reference = Replica()
     reference.apply_all([stream[at], *deltas])
     assert wall.replica.events == reference.events
-    shown = {wall.queue_model.id_at(r) for r in range(wall.queue_model.rowCount())}
+    shown = {wall.queue_view.model.id_at(r) for r in range(wall.queue_view.model.rowCount())}
     assert shown == {i for i, e in reference.events.items() if e.status in OPEN_STATUSES}
 
 
@@ -200,7 +202,7 @@ def test_streets_rank_by_score_then_fewer_overdue(qtbot) -> None:
         "340803002": Kpi(on_time_rate=1.0, overdue_now=1, score=96.0),
         "340803003": Kpi(on_time_rate=0.9, overdue_now=0, score=94.0),
     }
-    rows = wall._ranking()
+    rows = wall.kpi_view.ranking_rows()
     assert [r.name for r in rows] == ["德宽路街道", "菱湖街道", "海口镇"]
     assert rows[0].text == "96.0 分 · 超期 1"
 
@@ -209,11 +211,11 @@ def test_partial_kpis_say_loading_instead_of_numbers(qtbot) -> None:
     wall = window(qtbot)
     wall.replica.kpis = {"district": Kpi(received=12, on_time_rate=0.01, overdue_now=741)}
     wall.replica.kpis_partial = True
-    wall._show_kpis()
+    wall.kpi_view.show()
     assert wall.kpi_panel.title.text() == "正在载入今日数据…"
     assert all(tile.value == "…" for tile in kpi_tiles(Kpi(), partial=True).values())
     wall.replica.kpis_partial = False
-    wall._show_kpis()
+    wall.kpi_view.show()
     assert wall.kpi_panel.title.text().startswith("今日指标")
 
 
@@ -250,5 +252,5 @@ def test_a_supervised_case_late_at_a_stage_does_not_show_time_left(qtbot) -> Non
     now = wall._clock()
     stage_late = make_event(1, status="handling", overdue=True, due_at=now + 3600)
     past_due = make_event(2, status="handling", due_at=now - 600)
-    assert wall._lateness(stage_late, now) == "环节超期"
-    assert wall._lateness(past_due, now) == "超 0:10"
+    assert wall.duty_view.lateness(stage_late, now) == "环节超期"
+    assert wall.duty_view.lateness(past_due, now) == "超 0:10"

@@ -1,0 +1,389 @@
+"""The wall's panels, each redrawing its part from the replica once per frame.
+
+Each view holds the widgets of one panel (built and laid out by `WallWindow`) and has an
+`on_flush(changes)` that the window subscribes to the frame coalescer, so a frame is one
+pass through the views in a fixed order and no view hears a signal per message. Their texts
+keep the "WallWindow" translation context: they are the wall's words, where the .ts has
+them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QCoreApplication, QObject
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QComboBox, QLabel, QListView
+
+from desktop.core.district_time import hm
+from desktop.core.map_feed import MapFeed, bounds
+from desktop.core.replica import Changes, Replica
+from desktop.core.views import DutyCases, case_lines, kpi_values, ranking_rows, stage_late
+from desktop.ui.coalescer import Coalescer
+from desktop.ui.models import STATUS_TEXT, AlertFeedModel, EventQueueModel, countdown, text
+from desktop.ui.thumbnails import ThumbnailLoader
+from protocol.entities import Event, Kpi, Reference
+from widgets.duty_panel import CaseView, DutyPanel, NoteView, PersonView
+from widgets.grid_map import GridMap
+from widgets.kpi_board import KpiBoard, Tile
+from widgets.panel import Panel
+from widgets.street_ranking import RankRow, StreetRanking
+from widgets.trend_chart import HourlyTrend
+
+MAP_MS, MAP_SLOW_MS = 400, 1000  # map batches at most this often; the slower when busy
+MAP_BUSY = 200  # markers added or removed in one batch that make the stream busy
+DISTRICT = "district"
+THUMBNAILS_AHEAD = 12  # alert cards whose snapshots are fetched before they scroll in
+
+Clock = Callable[[], float]
+
+
+class KpiView:
+    """Today's KPI tiles, the hourly trend and the street ranking, for the focused scope."""
+
+    def __init__(
+        self,
+        replica: Replica,
+        panel: Panel,
+        tiles: KpiBoard,
+        trend: HourlyTrend,
+        ranking: StreetRanking,
+        *,
+        street_name: Callable[[str], str],
+        notice: Callable[[str], None],
+    ) -> None:
+        self.replica = replica
+        self.panel = panel
+        self.tiles = tiles
+        self.trend = trend
+        self.ranking = ranking
+        self._street_name = street_name
+        self._notice = notice
+        self.street = ""
+
+    def on_flush(self, changes: Changes) -> None:
+        """Redraw when the figures (or everything) changed."""
+        if changes.kpis or changes.reset:
+            self.show()
+
+    def set_focus(self, street: str) -> None:
+        """Show a street's figures ('' = the district)."""
+        self.street = street
+        self.show()
+
+    def show(self) -> None:
+        """Draw the tiles, the trend and the ranking from the replica."""
+        kpi = self.replica.kpis.get(self.street or DISTRICT) or Kpi()
+        partial = self.replica.kpis_partial
+        self.tiles.show_tiles(kpi_tiles(kpi, partial))
+        if partial:
+            self.panel.title.setText(QCoreApplication.translate("WallWindow", "正在载入今日数据…"))
+        else:
+            self.panel.title.setText(
+                QCoreApplication.translate("WallWindow", "今日指标 · %s")
+                % self._street_name(self.street)
+            )
+        self.trend.show(list(kpi.hourly), list(kpi.hourly_yesterday))
+        self.ranking.show([] if partial else self.ranking_rows())
+        self._notice(calendar_notice(self.replica.units))
+
+    def ranking_rows(self) -> list[RankRow]:
+        """The street ranking's rows, worded."""
+        return [
+            RankRow(
+                key=row.key,
+                name=row.name,
+                value=row.value,
+                text=(
+                    QCoreApplication.translate("WallWindow", "%s 分") % f"{row.value:.1f}"
+                    if row.score is not None
+                    else "—"
+                )
+                + QCoreApplication.translate("WallWindow", " · 超期 %s") % row.overdue,
+                tone=row.tone,
+            )
+            for row in ranking_rows(self.replica)
+        ]
+
+
+class DutyView:
+    """The duty commander, the roster, the instructions and the cases they watch."""
+
+    def __init__(self, replica: Replica, duty: DutyPanel, *, clock: Clock) -> None:
+        self.replica = replica
+        self.duty = duty
+        self._clock = clock
+        self.cases = DutyCases()
+
+    def on_flush(self, changes: Changes) -> None:
+        """Follow the watched cases and redraw when the duty or the cases changed."""
+        if changes.reset or changes.events:
+            self.cases.track(self.replica, changes, self._clock())
+        if changes.duty or changes.reset or changes.events:
+            self.show()
+
+    def show(self) -> None:
+        """Draw the duty and the consulted and supervised cases."""
+        duty = self.replica.duty
+        if duty is not None:
+            commander = PersonView(
+                duty.commander.name, duty.commander.title, duty.commander.post, duty.commander.phone
+            )
+            roster = [PersonView(p.name, p.title, p.post, p.phone) for p in duty.roster]
+            notes = [
+                NoteView(hm(d.at), d.by, d.text)
+                for d in sorted(duty.instructions, key=lambda d: -d.at)[:5]
+            ]
+            self.duty.show_duty(commander, roster, notes)
+        else:
+            self.duty.show_duty(None, [], [])
+        self.duty.show_cases(
+            self._case_views(self.cases.consulting, "normal"),
+            self._case_views(self.cases.supervised, "alarm"),
+        )
+
+    def _case_views(self, ids: set[int], tone: str) -> list[CaseView]:
+        now = self._clock()
+        return [
+            CaseView(
+                key=line.key,
+                code=line.code,
+                title=line.title,
+                place=line.place,
+                info=text(STATUS_TEXT, line.status)
+                + " "
+                + (
+                    QCoreApplication.translate("WallWindow", "环节超期")
+                    if line.stage_late
+                    else countdown(line.due_at, now)
+                ),
+                tone=tone,
+            )
+            for line in case_lines(self.replica, ids, now)
+        ]
+
+    @staticmethod
+    def lateness(event: Event, now: float) -> str:
+        """How late a case is: past its closure deadline by h:mm, or late at a stage."""
+        if stage_late(event, now):
+            return QCoreApplication.translate("WallWindow", "环节超期")
+        return countdown(event.due_at, now)
+
+
+class QueueView:
+    """The event queue: its model, its count and its street and status filters."""
+
+    def __init__(
+        self,
+        replica: Replica,
+        model: EventQueueModel,
+        panel: Panel,
+        street_filter: QComboBox,
+        status_filter: QComboBox,
+    ) -> None:
+        self.replica = replica
+        self.model = model
+        self.panel = panel
+        self.street_filter = street_filter
+        self.status_filter = status_filter
+        self.street = ""
+        self._units_version: str | None = None
+
+    def on_flush(self, changes: Changes) -> None:
+        """Offer new streets in the filter, apply the frame to the model, count the rows."""
+        if changes.units and self.replica.units is not None:
+            self._show_streets(self.replica.units)
+        self.model.apply(changes)
+        self.show_count()
+
+    def _show_streets(self, units: Reference) -> None:
+        if self.replica.units_version == self._units_version:
+            return
+        self._units_version = self.replica.units_version
+        self.street_filter.blockSignals(True)
+        while self.street_filter.count() > 1:
+            self.street_filter.removeItem(1)
+        for street in units.streets:
+            self.street_filter.addItem(street.name, street.code)
+        self.street_filter.blockSignals(False)
+
+    def set_focus(self, street: str) -> None:
+        """Show a street's cases ('' = the district's) and say so in the street filter."""
+        self.street = street
+        index = self.street_filter.findData(street)
+        self.street_filter.blockSignals(True)
+        self.street_filter.setCurrentIndex(max(0, index))
+        self.street_filter.blockSignals(False)
+        self.apply_filter()
+        self.show_count()
+
+    def apply_filter(self) -> None:
+        """Filter the model by the focused street and the chosen statuses."""
+        statuses = self.status_filter.currentData()
+        self.model.set_filter([self.street] if self.street else None, statuses)
+
+    def show_count(self) -> None:
+        """The number of rows in the panel's title bar."""
+        self.panel.set_count(
+            QCoreApplication.translate("WallWindow", "%s 件") % self.model.rowCount()
+        )
+
+
+class AlertView:
+    """The camera alert feed: its model, its count, its empty note and the snapshots."""
+
+    def __init__(
+        self,
+        replica: Replica,
+        model: AlertFeedModel,
+        panel: Panel,
+        alerts: QListView,
+        empty: QLabel,
+    ) -> None:
+        self.replica = replica
+        self.model = model
+        self.panel = panel
+        self.alerts = alerts
+        self.empty = empty
+        self.loader: ThumbnailLoader | None = None  # set once the session is known
+        self._epoch: str | None = None
+
+    def on_flush(self, changes: Changes) -> None:
+        """Apply the frame, fetch the snapshots now in view, count the alerts."""
+        if changes.reset and self.replica.epoch != self._epoch:
+            # Another epoch (a new database): alert ids name other alerts now.
+            self._epoch = self.replica.epoch
+            self.model.thumbnails.clear()
+            if self.loader is not None:
+                self.loader.clear()
+        self.model.apply(changes)
+        if changes.alerts or changes.reset:
+            self.want_thumbnails()
+        self.show_count()
+
+    def set_focus(self, street: str) -> None:
+        """Show a street's alerts ('' = the district's)."""
+        self.model.set_filter([street] if street else None)
+        self.want_thumbnails()
+        self.show_count()
+
+    def show_count(self) -> None:
+        """The number of alerts in the title bar; a note in place of an empty list."""
+        alerts = self.model.rowCount()
+        self.panel.set_count(QCoreApplication.translate("WallWindow", "%s 条待处理") % alerts)
+        self.empty.setVisible(alerts == 0)
+        self.empty.resize(self.alerts.viewport().size())
+
+    def want_thumbnails(self) -> None:
+        """Ask for the snapshots of the first cards that have none yet."""
+        if self.loader is None:
+            return
+        for row in range(min(THUMBNAILS_AHEAD, self.model.rowCount())):
+            alert = self.model.alert_at(row)
+            if alert is not None and alert.id not in self.model.thumbnails:
+                self.loader.want(alert.id, alert.snapshot)
+
+    def thumbnail_loaded(self, alert_id: int, pixmap: QPixmap) -> None:
+        """A snapshot arrived for an alert card."""
+        self.model.thumbnail_ready(alert_id, pixmap)
+
+    def forget_thumbnails(self) -> None:
+        """Drop the snapshots of alerts gone from the feed (they may be fetched again)."""
+        kept = self.model.forget_thumbnails()
+        if self.loader is not None:
+            self.loader.forget(kept)
+
+
+class MapView:
+    """The grid map: each frame's share of the work, sent to the page in slower batches."""
+
+    def __init__(
+        self, replica: Replica, grid_map: GridMap, *, clock: Clock, parent: QObject
+    ) -> None:
+        self.replica = replica
+        self.map = grid_map
+        self._clock = clock
+        self.feed = MapFeed(replica)
+        self.street = ""
+        self.pump = Coalescer(MAP_MS, parent)  # the map gets fewer, larger batches
+        self.pump.subscribe(self.send)
+        grid_map.ready.connect(self._ready)
+        grid_map.restarted.connect(self.feed.page_lost)
+
+    def on_flush(self, changes: Changes) -> None:
+        """Work out the frame's share of the map and queue it for the next batch."""
+        self.feed.collect(changes, self._clock())
+        self.pump.push(changes)
+
+    def send(self, changes: Changes) -> None:
+        """Send the page what has gathered since the last batch."""
+        if not self.map.is_ready:
+            return  # the page gets everything in one batch when it is ready (_ready)
+        batch = self.feed.take(self._clock())
+        if batch:
+            self.map.apply_batch(batch)
+            # A heavy stream gets fewer, larger batches: the page's cost is per batch (the
+            # cluster, the canvas), and nobody reads a map faster than once a second.
+            busy = len(batch.get("markers", ())) + len(batch.get("remove", ())) > MAP_BUSY
+            self.pump.set_interval(MAP_SLOW_MS if busy else MAP_MS)
+
+    def _ready(self) -> None:
+        if self.replica.units is not None:
+            self.map.apply_batch(self.feed.full(self._clock()))
+            if self.street:
+                self._focus()
+
+    def set_focus(self, street: str) -> None:
+        """Frame a street ('' = the district)."""
+        self.street = street
+        self._focus()
+
+    def _focus(self) -> None:
+        units = self.replica.units
+        if units is None:
+            return
+        street = next((s for s in units.streets if s.code == self.street), None)
+        rings = street.polygon if street is not None else units.outline
+        if rings:
+            self.map.focus(bounds(rings))
+
+    def refresh_overdue(self) -> None:
+        """Recolour the grids whose cases went overdue since the last look."""
+        batch = self.feed.refresh_overdue(self._clock())
+        if batch:
+            self.map.apply_batch(batch)
+
+
+def calendar_notice(units: Reference | None) -> str:
+    """A warning when the working calendar lacks official data for this year or the next."""
+    status = units.calendar if units is not None else None
+    if status is None or not status.missing:
+        return ""
+    year = status.missing[0]
+    if year in status.estimated:
+        return (
+            QCoreApplication.translate("WallWindow", "工作日历缺%s年官方数据，期限按估算推算")
+            % year
+        )
+    return QCoreApplication.translate("WallWindow", "工作日历缺%s年数据，期限按周末推算") % year
+
+
+def kpi_tiles(kpi: Kpi, partial: bool = False) -> dict[str, Tile]:
+    """The six KPI tiles for a scope, in the installed language; dots while partial."""
+    labels = {
+        "received": QCoreApplication.translate("WallWindow", "今日接报"),
+        "dispatched": QCoreApplication.translate("WallWindow", "今日派遣"),
+        "closed": QCoreApplication.translate("WallWindow", "今日结案"),
+        "on_time": QCoreApplication.translate("WallWindow", "按期结案率"),
+        "overdue": QCoreApplication.translate("WallWindow", "当前超期"),
+        "handling": QCoreApplication.translate("WallWindow", "平均处置时长"),
+    }
+    units = {
+        "": "%s",
+        "minutes": QCoreApplication.translate("WallWindow", "%s 分钟"),
+        "hours": QCoreApplication.translate("WallWindow", "%s 小时"),
+    }
+    return {
+        key: Tile(labels[key], units[v.unit] % v.value, v.tone)
+        for key, v in kpi_values(kpi, partial).items()
+    }
