@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -265,8 +266,8 @@ class KpiBook:
         self.departments = departments
         self.starts = period_starts(now)
         self.entries: dict[int, _Entry] = {}
-        self.tallies: tuple[dict[str, list[float]], ...] = ({}, {}, {})
-        self.hourly: dict[str, list[int]] = {DISTRICT: [0] * 24}
+        self.tallies = _new_tallies()
+        self.hourly = _new_hourly()
         self.yesterday: dict[str, list[int]] = {}
         self._pending: dict[int, Event] = {}
         self._deadlines: list[tuple[float, int]] = []  # (due_at, id) of open cases
@@ -427,16 +428,12 @@ class KpiBook:
                 continue
             tallies = self.tallies[index]
             for scope in new.scopes:
-                tally = tallies.get(scope)
-                if tally is None:
-                    tally = tallies[scope] = [0.0] * _WIDTH
+                tally = tallies[scope]
                 for i, x in diff:
                     tally[i] += x
             dispatched = sum(x for i, x in diff if i == DISPATCHED)
             for scope in new.returns if dispatched else ():
-                tally = tallies.get(scope)
-                if tally is None:
-                    tally = tallies[scope] = [0.0] * _WIDTH
+                tally = tallies[scope]
                 tally[RETURNED] += dispatched
 
     def _relevant(self, event: Event) -> bool:
@@ -447,26 +444,19 @@ class KpiBook:
         scopes, returns = entry.scopes, entry.returns
         for tallies, vector in zip(self.tallies, entry.vectors, strict=True):
             for scope in scopes:
-                tally = tallies.get(scope)
-                if tally is None:
-                    tally = tallies[scope] = [0.0] * _WIDTH
+                tally = tallies[scope]
                 for i, x in vector:
                     tally[i] += sign * x
             if returns and any(i == DISPATCHED for i, _ in vector):
                 for scope in returns:
-                    tally = tallies.get(scope)
-                    if tally is None:
-                        tally = tallies[scope] = [0.0] * _WIDTH
+                    tally = tallies[scope]
                     tally[RETURNED] += sign
         event = entry.event
         today = self.starts[0]
         if event.reported_at >= today:
             hour = min(23, int((event.reported_at - today) // 3600))
             for scope in scopes[:2]:  # district and street
-                hours = self.hourly.get(scope)
-                if hours is None:
-                    hours = self.hourly[scope] = [0] * 24
-                hours[hour] += sign
+                self.hourly[scope][hour] += sign
 
     def _roll(self, starts: tuple[float, float, float], now: float) -> None:
         """A new day (week, month): every kept case is counted again against the new periods
@@ -475,12 +465,27 @@ class KpiBook:
         latest.update(self._pending)
         self.starts = starts
         self.entries = {}
-        self.tallies = ({}, {}, {})
-        self.hourly = {DISTRICT: [0] * 24}
+        self.tallies = _new_tallies()
+        self.hourly = _new_hourly()
         self._deadlines = []
         self._pending = latest
         self._rolling = True
         self._version += 1
+
+
+Tallies = defaultdict[str, list[float]]  # scope -> counts, made on first use
+
+
+def _new_tallies() -> tuple[Tallies, Tallies, Tallies]:
+    """Empty tallies of today, this week and this month."""
+    return tuple(defaultdict(lambda: [0.0] * _WIDTH) for _ in PERIODS)  # type: ignore[return-value]
+
+
+def _new_hourly() -> defaultdict[str, list[int]]:
+    """Empty arrivals per hour of today, by scope; the district's always there."""
+    hourly: defaultdict[str, list[int]] = defaultdict(lambda: [0] * 24)
+    hourly[DISTRICT]
+    return hourly
 
 
 def compute(

@@ -31,7 +31,7 @@ from dispatch.store.store import Store
 from dispatch.writer import Answer, PruneRequest, Request, TickRequest, Writer
 from protocol.codes import CloseCode
 from protocol.entities import Event
-from protocol.retention import KEEP_CLOSED_SECONDS
+from protocol.retention import KEEP_CLOSED_SECONDS, prune_settled
 
 __all__ = ["Client", "DispatchServer", "Hub", "Limits", "tune_gc"]
 
@@ -101,10 +101,17 @@ class DispatchServer:
         """Claim the database, load state, start the writer and the listener; return the port."""
         loop = asyncio.get_running_loop()
         await asyncio.to_thread(self.store.claim)  # StoreError if another backend serves it
-        since = self.clock.now() - KEEP_CLOSED_SECONDS
-        events, alerts, duty, next_event, next_alert = await asyncio.to_thread(
-            self.store.load_state, since
+        now = self.clock.now()
+        # One read for the live state and the KPIs: this month's cases (this week's, when it
+        # began last month) and every open one; the live state keeps what retention keeps.
+        earliest = min(now - KEEP_CLOSED_SECONDS, *kpi.period_starts(now))
+        counted, loaded_alerts, duty, next_event, next_alert = await asyncio.to_thread(
+            self.store.load_state, earliest
         )
+        live_events = {e.id: e for e in counted}
+        live_alerts = {a.id: a for a in loaded_alerts}
+        prune_settled(live_events, live_alerts, now)
+        events, alerts = list(live_events.values()), list(live_alerts.values())
         head, trimmed = await asyncio.to_thread(self.store.head)
         epoch = await asyncio.to_thread(self.store.epoch)
         keyed_from = await asyncio.to_thread(self.store.community_keys_from)
@@ -115,7 +122,7 @@ class DispatchServer:
         self.hub.catching_up = self.catching_up  # a simulator about to catch up said so
         self.hub.community_keys_from = keyed_from
         self.hub.load(events, alerts, duty)
-        await self._load_kpis(events)
+        await self._load_kpis(counted)
         self.writer = Writer(self.store, self.state, self.clock, loop, self.hub.deliver, head)
         self.writer.start()
         self.handshake = Handshake(
@@ -179,12 +186,10 @@ class DispatchServer:
             self.store.release()
 
     async def _load_kpis(self, events: list[Event]) -> None:
-        """Count this month's cases (and this week's, when it began last month) from the store."""
+        """Count this month's cases (and this week's, when it began last month), and read
+        yesterday's arrivals per hour from the store."""
         assert self.hub is not None
         now = self.clock.now()
-        earliest = min(kpi.period_starts(now))
-        if earliest < now - KEEP_CLOSED_SECONDS:
-            events = (await asyncio.to_thread(self.store.load_state, earliest))[0]
         day = kpi.day_start(now)
         rows = await asyncio.to_thread(self.store.arrivals, day - 86400, day)
         self.hub.kpis = kpi.KpiBook(now, frozenset(self.reference.departments))
