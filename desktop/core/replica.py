@@ -86,6 +86,9 @@ class Replica:
         self.units: Reference | None = None
         self.units_version: str | None = None
         self.events: dict[int, Event] = {}
+        # Who brought each case's current state (actor, action, at), from its last delta:
+        # the desk says "已由张三受理" when someone got there first. Unknown after a snapshot.
+        self.last_change: dict[int, tuple[str, str, float]] = {}
         self.alerts: dict[int, Alert] = {}
         self.duty: Duty | None = None
         self.kpis: dict[str, Kpi] = {}
@@ -151,6 +154,7 @@ class Replica:
         self.epoch = snapshot.epoch
         self.seq = snapshot.seq
         self.events = {e.id: e for e in snapshot.events}
+        self.last_change = {}
         self.alerts = {a.id: a for a in snapshot.alerts}
         self.duty = snapshot.duty
         self.kpis = dict(snapshot.kpis)
@@ -175,6 +179,7 @@ class Replica:
             if data.id not in self.events:
                 changes.new_events.add(data.id)
             self.events[data.id] = data
+            self.last_change[data.id] = (delta.actor, delta.action, delta.at)
             changes.events.add(data.id)
         elif isinstance(data, Alert):
             if data.id not in self.alerts:
@@ -241,6 +246,8 @@ class Replica:
         """Forget what the backend has forgotten (the same retention rule); report removals."""
         alerts_before = set(self.alerts)
         gone = prune_settled(self.events, self.alerts, now)
+        for event_id in gone:
+            self.last_change.pop(event_id, None)
         return Changes(events=set(gone), alerts=alerts_before - set(self.alerts))
 
     def resume_point(self) -> tuple[str, int] | None:

@@ -1,0 +1,272 @@
+"""The desk's Qt-free core: my to-do tabs, the rows of a list, the actions offered, refusals."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from desktop.core.actions import available, dispatch_units, main_action
+from desktop.core.case_list import CaseList, Filters, matches, sort_key
+from desktop.core.refusals import LastChange, explain
+from desktop.core.todo import Me, TodoBook, tabs_of
+from protocol.entities import (
+    Assist,
+    Category,
+    CategoryLimit,
+    Department,
+    Extension,
+    Grid,
+    Hold,
+    Reference,
+)
+from tests.factories import make_event
+
+NOW = 1_800_000_000.0
+LINGHU = Me("clerk", "street", ("340803004",))
+COMMUNITY = Me("ws", "community", ("340803004001",))
+DISPATCHER = Me("disp", "dispatcher")
+COMMANDER = Me("boss", "commander")
+
+
+# ---- to-do tabs -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "tab"),
+    [
+        ("reported", "accept"),
+        ("accepted", "dispatch"),
+        ("dispatched", "working"),
+        ("handling", "working"),
+        ("handled", "verify"),
+        ("verified", "close"),
+    ],
+)
+def test_a_street_clerk_has_each_stage_in_its_tab(status: str, tab: str) -> None:
+    event = make_event(status=status, assignee="CGJ", due_at=NOW + 3600)
+    assert tabs_of(LINGHU, event, NOW) == {tab}
+
+
+def test_a_community_workstation_does_not_close() -> None:
+    assert tabs_of(COMMUNITY, make_event(status="verified"), NOW) == set()
+    assert tabs_of(COMMUNITY, make_event(status="handled"), NOW) == {"verify"}
+
+
+def test_finished_cases_and_holds_are_in_no_tab() -> None:
+    for event in (
+        make_event(status="closed"),
+        make_event(status="rejected"),
+        make_event(
+            status="dispatched",
+            assignee="CGJ",
+            hold=Hold(reason="x", requested_by="a", requested_at=1, review_at=2, state="approved"),
+        ),
+    ):
+        assert tabs_of(LINGHU, event, NOW) == set()
+
+
+def test_a_late_case_is_also_in_the_overdue_tab_and_the_centre_supervises_it() -> None:
+    late = make_event(status="accepted", due_at=NOW - 1, overdue=True)
+    assert tabs_of(LINGHU, late, NOW) == {"dispatch", "overdue"}
+    assert tabs_of(DISPATCHER, late, NOW) == {"supervise", "overdue"}
+    supervised = make_event(status="accepted", due_at=NOW - 1, overdue=True, supervised=True)
+    assert tabs_of(DISPATCHER, supervised, NOW) == set()
+
+
+def test_a_pending_extension_waits_on_someone_who_outranks_the_requester() -> None:
+    ext = Extension(
+        hours=8, reason="缺材料", requested_by="clerk", requested_at=1, requested_role="street"
+    )
+    event = make_event(status="handling", assignee="CGJ", extension=ext)
+    assert tabs_of(DISPATCHER, event, NOW) == {"approve"}
+    assert tabs_of(LINGHU, event, NOW) == set()  # the centre's now, not the street's
+    own = make_event(
+        status="handling",
+        assignee="CGJ",
+        extension=Extension(
+            hours=8, reason="x", requested_by="disp", requested_at=1, requested_role="dispatcher"
+        ),
+    )
+    assert tabs_of(DISPATCHER, own, NOW) == set()  # never one's own request
+    assert tabs_of(COMMANDER, own, NOW) == {"approve"}
+
+
+def test_district_cases_and_consultations_are_the_commanders() -> None:
+    event = make_event(status="dispatched", assignee="CGJ", level="district", consulting=True)
+    assert tabs_of(COMMANDER, event, NOW) == {"district", "consult"}
+    assert tabs_of(LINGHU, event, NOW) == set()
+
+
+def test_the_book_counts_tabs_and_moves_a_case_when_the_clock_makes_it_late() -> None:
+    book = TodoBook(LINGHU)
+    events = {
+        1: make_event(1, status="reported", due_at=NOW + 60),
+        2: make_event(2, status="accepted", due_at=NOW + 7200),
+        3: make_event(3, status="closed"),
+    }
+    book.reset(events.values(), NOW)
+    assert (book.count("accept"), book.count("dispatch"), book.count("overdue")) == (1, 1, 0)
+    assert book.tick(events, NOW + 30) == set()
+    assert book.tick(events, NOW + 61) == {1}
+    assert book.count("overdue") == 1 and set(book.ids("overdue")) == {1}
+    events[1] = make_event(1, status="accepted", due_at=NOW + 60, updated_at=NOW + 62)
+    assert book.update(1, events[1], NOW + 62)
+    assert (book.count("accept"), book.count("dispatch")) == (0, 2)
+    assert book.update(2, None, NOW + 62)
+    assert book.count("dispatch") == 1 and 2 not in book.tabs
+
+
+# ---- the rows of a list -------------------------------------------------------------------------
+
+
+def test_rows_stay_sorted_through_random_changes_and_report_the_edits() -> None:
+    rng = random.Random(7)
+    rows = CaseList()
+    shown: list[int] = []
+    keys: dict[int, tuple[float, float, int]] = {}
+    for _ in range(2000):
+        event_id = rng.randrange(200)
+        key = None if rng.random() < 0.3 else (rng.choice([1.0, 2.0, 3.0]), 3.0, event_id)
+        for edit in rows.put(event_id, key):
+            # Replaying the edits on a plain list gives the same rows: what a model announces.
+            if edit.kind == "remove":
+                assert shown.pop(edit.row) == edit.event_id
+            else:
+                shown.insert(edit.row, edit.event_id)
+        if key is None:
+            keys.pop(event_id, None)
+        else:
+            keys[event_id] = key
+        assert shown == rows.ids
+    assert rows.ids == sorted(keys, key=keys.__getitem__)
+    assert all(rows.row_of(i) == rows.ids.index(i) for i in keys)
+
+
+def test_soonest_deadline_first_none_last() -> None:
+    soon = make_event(1, deadline=NOW + 10)
+    later = make_event(2, due_at=NOW + 100)
+    none = make_event(3)
+    rows = CaseList()
+    rows.replace((e.id, sort_key(e, "deadline")) for e in (none, later, soon))
+    assert rows.ids == [1, 2, 3]
+
+
+def test_search_and_filters() -> None:
+    names = {"01-02": "暴露垃圾", "340803004001001": "菱北社区第1网格"}.get
+    event = make_event(title="垃圾堆放", address="菱湖南路12号", priority=2, overdue=True)
+
+    def look(**f: object) -> bool:
+        return matches(event, Filters(**f), NOW, lambda c: names(c) or "")  # type: ignore[arg-type]
+
+    assert look(text="菱湖南路") and look(text="dg-20261122") and look(text="第1网格")
+    assert not look(text="井盖")
+    assert look(urgent_only=True, overdue_only=True)
+    assert not look(street="340803002")
+
+
+# ---- actions offered --------------------------------------------------------------------------------
+
+
+def test_actions_follow_the_state_the_role_and_the_person() -> None:
+    assert available(make_event(status="reported"), LINGHU, NOW)[:2] == ["accept", "reject"]
+    handled = make_event(status="handled", handled_by="clerk")
+    assert "verify" not in available(handled, LINGHU, NOW)  # never one's own work
+    assert "verify" in available(handled, Me("other", "street"), NOW)
+    assert "close" not in available(make_event(status="verified"), COMMUNITY, NOW)
+    assert "consult" not in available(make_event(status="accepted"), LINGHU, NOW)
+    assert "consult" in available(make_event(status="accepted"), COMMANDER, NOW)
+    waiting = make_event(status="handling", assisting=[Assist(unit="ZJJ")])
+    assert "handled" not in available(waiting, LINGHU, NOW)
+    assert available(make_event(status="closed"), Me("w", "wall"), NOW) == []
+
+
+def test_a_hold_freezes_the_loop_but_may_be_released() -> None:
+    held = make_event(
+        status="dispatched",
+        assignee="CGJ",
+        hold=Hold(reason="x", requested_by="a", requested_at=1, review_at=2, state="approved"),
+    )
+    ops = available(held, LINGHU, NOW)
+    assert "release_hold" in ops and "start" not in ops and "return_case" not in ops
+
+
+def test_an_extension_is_offered_only_before_the_deadline() -> None:
+    event = make_event(status="handling", deadline=NOW + 60, due_at=NOW + 600)
+    assert "request_extension" in available(event, LINGHU, NOW)
+    assert "request_extension" not in available(event, LINGHU, NOW + 61)
+
+
+def test_main_action_is_the_next_step() -> None:
+    event = make_event(status="accepted")
+    assert main_action(event, available(event, LINGHU, NOW)) == "dispatch"
+
+
+def test_dispatch_units_put_the_grid_worker_and_the_category_department_first() -> None:
+    square = [[[117.0, 30.5], [117.01, 30.5], [117.01, 30.51], [117.0, 30.5]]]
+    reference = Reference(
+        district="340803",
+        district_name="大观区",
+        outline=square,
+        streets=[],
+        communities=[],
+        grids=[
+            Grid(
+                code="340803004001001",
+                name="菱北第1网格",
+                community="340803004001",
+                street="340803004",
+                polygon=square,
+                centre=[117.0, 30.5],
+                worker="王芳",
+            )
+        ],
+        departments=[Department(code="AJJ", name="区住建局"), Department(code="CGJ", name="城管局")],
+        cameras=[],
+        categories=[
+            Category(
+                code="01-02",
+                name="暴露垃圾",
+                cls="市容环境",
+                standard="",
+                priority=3,
+                limits={"handle": CategoryLimit(amount=1, unit="day")},
+                department="CGJ",
+            )
+        ],
+    )
+    units = dispatch_units(reference, make_event())
+    assert [u.value for u in units] == ["网格员 王芳", "CGJ", "AJJ"]
+    assert [u.suggested for u in units] == [True, True, False]
+
+
+# ---- refusals --------------------------------------------------------------------------------------
+
+
+def test_someone_else_got_there_first() -> None:
+    seen = make_event(status="reported", updated_at=NOW)
+    now = make_event(status="accepted", updated_at=NOW + 5)
+    refusal = explain(
+        "illegal_transition",
+        "accept is not allowed",
+        seen=seen,
+        now=now,
+        last=LastChange("张三", "accept", NOW + 5),
+        me="clerk",
+    )
+    assert (refusal.kind, refusal.by, refusal.action, refusal.status) == (
+        "taken",
+        "张三",
+        "accept",
+        "accepted",
+    )
+    unknown = explain("illegal_transition", "x", seen=seen, now=now, last=None, me="clerk")
+    assert unknown.kind == "moved_on"
+    for code, kind in [
+        ("not_found", "gone"),
+        ("forbidden", "forbidden"),
+        ("separation_of_duties", "same_person"),
+        ("bad_args", "invalid"),
+        ("internal", "busy"),
+    ]:
+        assert explain(code, "m", seen=seen, now=seen, last=None, me="clerk").kind == kind
