@@ -29,7 +29,7 @@ DISPATCHER = Me("disp", "dispatcher")
 COMMANDER = Me("boss", "commander")
 
 
-# ---- to-do tabs -------------------------------------------------------------------------------
+# ---- to-do tabs ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -117,7 +117,7 @@ def test_the_book_counts_tabs_and_moves_a_case_when_the_clock_makes_it_late() ->
     assert book.count("dispatch") == 1 and 2 not in book.tabs
 
 
-# ---- the rows of a list -------------------------------------------------------------------------
+# ---- the rows of a list ----------------------------------------------------------------------
 
 
 def test_rows_stay_sorted_through_random_changes_and_report_the_edits() -> None:
@@ -165,7 +165,7 @@ def test_search_and_filters() -> None:
     assert not look(street="340803002")
 
 
-# ---- actions offered --------------------------------------------------------------------------------
+# ---- actions offered -------------------------------------------------------------------------
 
 
 def test_actions_follow_the_state_the_role_and_the_person() -> None:
@@ -221,7 +221,10 @@ def test_dispatch_units_put_the_grid_worker_and_the_category_department_first() 
                 worker="王芳",
             )
         ],
-        departments=[Department(code="AJJ", name="区住建局"), Department(code="CGJ", name="城管局")],
+        departments=[
+            Department(code="AJJ", name="区住建局"),
+            Department(code="CGJ", name="城管局"),
+        ],
         cameras=[],
         categories=[
             Category(
@@ -240,7 +243,7 @@ def test_dispatch_units_put_the_grid_worker_and_the_category_department_first() 
     assert [u.suggested for u in units] == [True, True, False]
 
 
-# ---- refusals --------------------------------------------------------------------------------------
+# ---- refusals --------------------------------------------------------------------------------
 
 
 def test_someone_else_got_there_first() -> None:
