@@ -8,6 +8,7 @@ between the offer and the click, and its refusal is then shown (desktop/core/ref
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from desktop.core.todo import Me
@@ -123,7 +124,7 @@ def _supervisable(event: Event, me: Me, now: float) -> bool:
     return not event.supervised and event.overdue
 
 
-_CONDITIONS = {
+_CONDITIONS: dict[str, Callable[[Event, Me, float], bool]] = {
     "acknowledge": _not_signed,
     "handled": _assists_reported,
     "verify": _not_handler,
