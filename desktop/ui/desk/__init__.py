@@ -1,0 +1,1 @@
+"""The desk (中屏管): where commanders, dispatchers and street staff act on cases."""

@@ -1,0 +1,392 @@
+"""视频告警: camera alerts in my jurisdiction. Confirm one into a dispatched case in three
+actions (select it, C, Enter: category and lead unit are prefilled), dismiss it as a false
+alarm with a reason, or attach it to an open case at the same spot."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+from widgets.action_bar import ActionBar, ActionButton
+from widgets.action_form import ActionForm, FieldSpec
+
+from desktop.core.outbox import Outbox, Pending
+from desktop.core.refusals import explain
+from desktop.core.replica import Changes, Replica
+from desktop.core.todo import Me
+from desktop.ui.desk.texts import refusal_text, tr
+from desktop.ui.models import countdown
+from protocol.entities import OPEN_STATUSES, Alert, Event
+
+ATTACH_RADIUS_M = 300.0  # the backend's rule for "the same spot" (dispatch/ops.py)
+_ID = int(Qt.ItemDataRole.UserRole) + 1
+
+
+class AlertsPage(QWidget):
+    """New camera alerts, the one in hand large, and what to do with it."""
+
+    caseCreated = Signal(int)  # an alert became a case (its id)
+    snapshotWanted = Signal(int, str)  # alert id, snapshot path
+
+    def __init__(
+        self,
+        replica: Replica,
+        me: Callable[[], Me],
+        outbox: Outbox,
+        clock: Callable[[], float],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.replica = replica
+        self._me = me
+        self.outbox = outbox
+        self._clock = clock
+        self.alert_id: int | None = None
+        self._op: str | None = None
+        self._entry: Pending | None = None
+        self._dispatch_to = ""  # the lead unit the confirm form chose, sent once confirmed
+        self._chain: dict[str, str] = {}  # command_id of a step -> what follows it
+        self.list = QListWidget(self)
+        self.list.setObjectName("alertList")
+        self.list.setIconSize(QSize(96, 54))
+        self.summary = QLabel(self)
+        self.summary.setObjectName("mutedLine")
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.image = QLabel(self)
+        self.image.setObjectName("alertImage")
+        self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.image.setMinimumSize(480, 270)
+        self.details = QLabel(self)
+        self.details.setObjectName("alertDetails")
+        self.details.setTextFormat(Qt.TextFormat.PlainText)
+        self.details.setWordWrap(True)
+        self.actions = ActionBar(self)
+        self.form = ActionForm(self)
+        self.form.hide()
+        self._pixmaps: dict[int, QPixmap] = {}
+
+        left = QWidget(self)
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.summary)
+        column.addWidget(self.list, 1)
+        right = QWidget(self)
+        detail = QVBoxLayout(right)
+        detail.setContentsMargins(0, 0, 0, 0)
+        detail.addWidget(self.image, 1)
+        detail.addWidget(self.details)
+        detail.addWidget(self.actions)
+        detail.addWidget(self.form)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+        self.list.currentItemChanged.connect(self._current_changed)
+        self.actions.triggered.connect(self.open_form)
+        self.form.submitted.connect(self._submit)
+        self.form.cancelled.connect(self.close_form)
+
+    # ---- the list ---------------------------------------------------------------------------
+
+    def apply(self, changes: Changes) -> None:
+        """Bring the list up to date (new alerts in, settled ones out)."""
+        if not (changes.reset or changes.alerts or changes.units):
+            return
+        alerts = sorted(
+            (a for a in self.replica.alerts.values() if a.status == "new"),
+            key=lambda a: -a.last_at,
+        )
+        keep = self.alert_id
+        self.list.blockSignals(True)
+        self.list.clear()
+        for alert in alerts:
+            item = QListWidgetItem(self._line(alert))
+            item.setData(_ID, alert.id)
+            pixmap = self._pixmaps.get(alert.id)
+            if pixmap is not None:
+                item.setIcon(pixmap)
+            self.list.addItem(item)
+            if alert.id == keep:
+                self.list.setCurrentItem(item)
+        self.list.blockSignals(False)
+        self._show_summary(len(alerts))
+        if keep is not None and self.list.currentItem() is None and self._entry is None:
+            self.show_alert(None)
+        elif keep is not None:
+            self.show_alert(keep)
+        for alert in alerts[:30]:
+            if alert.id not in self._pixmaps:
+                self.snapshotWanted.emit(alert.id, alert.snapshot)
+
+    def _line(self, alert: Alert) -> str:
+        names = self.replica.names()
+        kind = names.get(alert.detection, alert.detection)
+        count = tr("（%1次）").replace("%1", str(alert.count)) if alert.count > 1 else ""
+        ago = countdown(alert.last_at, self._clock()).removeprefix(tr("超 "))
+        return f"{kind}{count} · {alert.camera_name}\n{names.get(alert.grid, alert.grid)} · {ago}"
+
+    def _show_summary(self, waiting: int) -> None:
+        names = self.replica.names()
+        dismissed = Counter(
+            names.get(a.detection, a.detection)
+            for a in self.replica.alerts.values()
+            if a.status == "dismissed"
+        )
+        parts = " · ".join(f"{k} {n}" for k, n in dismissed.most_common(4))
+        self.summary.setText(
+            tr("待处理告警 %1 条").replace("%1", str(waiting))
+            + (tr("；误报：%1").replace("%1", parts) if parts else "")
+        )
+
+    def thumbnail_loaded(self, alert_id: int, pixmap: QPixmap) -> None:
+        """An alert's snapshot arrived."""
+        self._pixmaps[alert_id] = pixmap
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            if item.data(_ID) == alert_id:
+                item.setIcon(pixmap)
+        if alert_id == self.alert_id:
+            self._show_image(pixmap)
+
+    def _show_image(self, pixmap: QPixmap | None) -> None:
+        if pixmap is None:
+            self.image.setPixmap(QPixmap())
+            self.image.setText(tr("正在载入抓拍图…"))
+            return
+        self.image.setPixmap(
+            pixmap.scaled(
+                self.image.size(),
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+        )
+
+    def _current_changed(self, current: QListWidgetItem | None, _: Any) -> None:
+        self.show_alert(int(current.data(_ID)) if current is not None else None)
+
+    def select_first(self) -> bool:
+        """Take the newest alert in hand (the first of the three actions, from the keyboard)."""
+        if self.list.count():
+            self.list.setCurrentRow(0)
+            self.list.setFocus()
+            return True
+        return False
+
+    def show_alert(self, alert_id: int | None) -> None:
+        """Show an alert large with what may be done with it."""
+        if alert_id != self.alert_id and self._entry is None:
+            self.close_form()
+        self.alert_id = alert_id
+        alert = self.replica.alerts.get(alert_id) if alert_id is not None else None
+        if alert is None:
+            self.details.setText(tr("选择一条告警"))
+            self.image.clear()
+            self.actions.set_actions([])
+            return
+        names = self.replica.names()
+        self.details.setText(
+            "\n".join(
+                [
+                    f"{names.get(alert.detection, alert.detection)} · {alert.score:.0%}",
+                    tr("摄像机：%1").replace("%1", alert.camera_name),
+                    tr("网格：%1 · %2")
+                    .replace("%1", names.get(alert.grid, alert.grid))
+                    .replace("%2", names.get(alert.street, alert.street)),
+                    tr("同一处 %1 次，最近 %2")
+                    .replace("%1", str(alert.count))
+                    .replace("%2", _hm(alert.last_at)),
+                ]
+            )
+        )
+        self._show_image(self._pixmaps.get(alert.id))
+        if alert.id not in self._pixmaps:
+            self.snapshotWanted.emit(alert.id, alert.snapshot)
+        busy = self._entry is not None
+        actions = [
+            ActionButton("confirm", tr("确认并派遣"), "C", "primary", not busy, ""),
+            ActionButton("dismiss", tr("误报"), "X", "danger", not busy, ""),
+        ]
+        if self.nearby(alert):
+            actions.append(ActionButton("attach", tr("并入已有案件"), "J", "normal", not busy, ""))
+        self.actions.set_actions(actions)
+
+    # ---- acting -----------------------------------------------------------------------------
+
+    def nearby(self, alert: Alert) -> list[Event]:
+        """Open cases at the same spot: the same grid, or within ATTACH_RADIUS_M."""
+        return [
+            e
+            for e in self.replica.events.values()
+            if e.status in OPEN_STATUSES
+            and (
+                e.grid == alert.grid
+                or _metres(e.lon, e.lat, alert.lon, alert.lat) <= ATTACH_RADIUS_M
+            )
+        ][:20]
+
+    def open_form(self, key: str) -> None:
+        """Open the confirm, dismiss or attach form for the alert in hand."""
+        alert = self.replica.alerts.get(self.alert_id) if self.alert_id is not None else None
+        if alert is None or self._entry is not None:
+            return
+        self._op = key
+        if key == "confirm":
+            units = self._units(alert)
+            categories = [("", tr("按检测类型默认"))]
+            if self.replica.units is not None:
+                categories += [
+                    (c.code, f"{c.code} {c.name}") for c in self.replica.units.categories
+                ]
+            self.form.set_action(
+                tr("确认告警并派遣"),
+                [
+                    FieldSpec(
+                        "category",
+                        tr("事件类别"),
+                        "choice",
+                        required=False,
+                        choices=categories,
+                        default="",
+                    ),
+                    FieldSpec(
+                        "assignee",
+                        tr("主办单位（空为只登记）"),
+                        "choice",
+                        required=False,
+                        choices=[("", tr("只登记，不派遣")), *units],
+                        default=units[0][0] if units else "",
+                    ),
+                ],
+                tr("确认"),
+                tr("确认后自动受理，并派遣给所选单位"),
+            )
+        elif key == "dismiss":
+            self.form.set_action(
+                tr("标记为误报"),
+                [FieldSpec("reason", tr("原因"), "text", required=True, default=tr("误报"))],
+                tr("误报"),
+            )
+        elif key == "attach":
+            cases = [(str(e.id), f"{e.code} {e.title}") for e in self.nearby(alert)]
+            self.form.set_action(
+                tr("并入同一地点的已有案件"),
+                [
+                    FieldSpec(
+                        "event",
+                        tr("案件"),
+                        "choice",
+                        required=True,
+                        choices=cases,
+                        default=cases[0][0] if cases else "",
+                    ),
+                    FieldSpec("note", tr("说明"), "note", required=False),
+                ],
+                tr("并入"),
+            )
+        self.form.show()
+
+    def _units(self, alert: Alert) -> list[tuple[str, str]]:
+        units = self.replica.units
+        if units is None:
+            return []
+        found: list[tuple[str, str]] = []
+        grid = next((g for g in units.grids if g.code == alert.grid), None)
+        if grid is not None and grid.worker:
+            found.append((f"网格员 {grid.worker}", f"网格员 {grid.worker}"))
+        found += [(d.code, d.name) for d in units.departments]
+        return found
+
+    def close_form(self) -> None:
+        """Put the form away."""
+        self._op, self._entry = None, None
+        self.form.reset()
+        self.form.hide()
+
+    def _submit(self, values: dict[str, Any]) -> None:
+        alert_id, op = self.alert_id, self._op
+        if alert_id is None or op is None:
+            return
+        if op == "confirm":
+            args: dict[str, Any] = {"alert": alert_id}
+            if values.get("category"):
+                args["category"] = values["category"]
+            self._dispatch_to = str(values.get("assignee") or "")
+            self._entry = self.outbox.submit("confirm_alert", args)
+        elif op == "dismiss":
+            self._entry = self.outbox.submit(
+                "dismiss_alert", {"alert": alert_id, "reason": values["reason"]}
+            )
+        else:
+            args = {"alert": alert_id, "event": int(values["event"])}
+            if values.get("note"):
+                args["note"] = values["note"]
+            self._entry = self.outbox.submit("attach_alert", args)
+        self.entry_changed(self._entry)
+
+    def entry_changed(self, entry: Pending) -> None:
+        """A command changed state (forwarded by the window)."""
+        follow = self._chain.get(entry.command_id)
+        if follow is not None and entry.state == "done":
+            # The confirmed alert's case: accepted, then dispatched (each exactly once).
+            del self._chain[entry.command_id]
+            event = entry.args["event"]
+            if follow == "dispatch" and self._dispatch_to:
+                nxt = self.outbox.submit(
+                    "dispatch", {"event": event, "assignee": self._dispatch_to}
+                )
+                self._chain[nxt.command_id] = "end"
+            return
+        if entry is not self._entry:
+            return
+        if entry.state == "sending":
+            self.form.set_pending(tr("正在提交…"))
+        elif entry.state == "queued":
+            self.form.set_pending(tr("待发送：连接中断，恢复后自动发送"))
+        elif entry.state == "done":
+            self.form.set_done(tr("已完成"))
+            if entry.op == "confirm_alert":
+                event = int(entry.data.get("event", 0))
+                if event:
+                    self.caseCreated.emit(event)
+                    accept = self.outbox.submit("accept", {"event": event})
+                    self._chain[accept.command_id] = "dispatch"
+            self._entry = None
+            self.close_form()
+            self.select_first()
+        elif entry.state == "refused":
+            self._entry = None
+            refusal = explain(
+                entry.code, entry.message, seen=None, now=None, last=None, me=self._me().user
+            )
+            self.form.set_refused(refusal_text(refusal))
+
+
+def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance in metres (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_000 * math.asin(math.sqrt(a))
+
+
+def _hm(at: float) -> str:
+    from PySide6.QtCore import QDateTime
+
+    return QDateTime.fromSecsSinceEpoch(int(at)).toOffsetFromUtc(8 * 3600).toString("MM-dd HH:mm")

@@ -1,0 +1,245 @@
+"""县干指挥长: today's duty, hard cases, consultations and their decisions, the supervision
+list, approvals waiting, instructions to the streets, and the handover with a note."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QDateTime, Qt, Signal
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from widgets.action_bar import ActionBar, ActionButton
+from widgets.action_form import ActionForm, FieldSpec
+
+from desktop.core.outbox import Outbox, Pending
+from desktop.core.refusals import explain
+from desktop.core.replica import Changes, Replica
+from desktop.core.todo import Me
+from desktop.ui.desk.texts import refusal_text, status_text, tr
+from desktop.ui.models import countdown
+from protocol.entities import OPEN_STATUSES, Event, is_overdue
+
+_ID = int(Qt.ItemDataRole.UserRole) + 1
+LIST_LIMIT = 200
+
+
+class DutyPage(QWidget):
+    """The duty commander's page."""
+
+    caseChosen = Signal(int)  # double-click / Enter on a case: show it in 我的待办
+
+    def __init__(
+        self,
+        replica: Replica,
+        me: Callable[[], Me],
+        outbox: Outbox,
+        clock: Callable[[], float],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.replica = replica
+        self._me = me
+        self.outbox = outbox
+        self._clock = clock
+        self._op: str | None = None
+        self._entry: Pending | None = None
+        self.duty = QLabel(self)
+        self.duty.setObjectName("dutyLine")
+        self.duty.setTextFormat(Qt.TextFormat.PlainText)
+        self.duty.setWordWrap(True)
+        self.lists: dict[str, QListWidget] = {}
+        self.titles: dict[str, QLabel] = {}
+        grid = QGridLayout()
+        names = {
+            "district": tr("区级疑难案件"),
+            "consult": tr("会商中"),
+            "supervised": tr("督办中"),
+            "approvals": tr("待审批延期与挂账"),
+            "instructions": tr("今日批示"),
+        }
+        self._names = names
+        for index, (key, name) in enumerate(names.items()):
+            title = QLabel(name, self)
+            title.setObjectName("sectionTitle")
+            listing = QListWidget(self)
+            listing.setObjectName(f"duty_{key}")
+            listing.setWordWrap(True)
+            listing.itemActivated.connect(self._activated)
+            self.lists[key], self.titles[key] = listing, title
+            row, col = divmod(index, 3)
+            box = QVBoxLayout()
+            box.addWidget(title)
+            box.addWidget(listing, 1)
+            grid.addLayout(box, row, col)
+        self.actions = ActionBar(self)
+        self.form = ActionForm(self)
+        self.form.hide()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.duty)
+        layout.addLayout(grid, 1)
+        layout.addWidget(self.actions)
+        layout.addWidget(self.form)
+        self.actions.triggered.connect(self.open_form)
+        self.form.submitted.connect(self._submit)
+        self.form.cancelled.connect(self.close_form)
+        self._dirty = True
+
+    def apply(self, changes: Changes) -> None:
+        """Redraw when the duty or any case changed (lazily: only while shown)."""
+        if changes.reset or changes.duty or changes.events or changes.units:
+            self._dirty = True
+        if self.isVisible() and self._dirty:
+            self.redraw()
+
+    def showEvent(self, event: Any) -> None:
+        """Catch up when shown."""
+        super().showEvent(event)
+        if self._dirty:
+            self.redraw()
+
+    def redraw(self) -> None:
+        """Fill every list from the replica."""
+        self._dirty = False
+        now = self._clock()
+        duty = self.replica.duty
+        if duty is None:
+            self.duty.setText(tr("今日值班尚未交接"))
+        else:
+            roster = "、".join(f"{p.title} {p.name}" for p in duty.roster[:8])
+            self.duty.setText(
+                tr("%1 值班指挥长：%2 %3（%4 交班）")
+                .replace("%1", duty.day)
+                .replace("%2", duty.commander.title)
+                .replace("%3", duty.commander.name)
+                .replace("%4", _hm(duty.handover_at))
+                + (("\n" + tr("值班人员：%1").replace("%1", roster)) if roster else "")
+            )
+        open_cases = [e for e in self.replica.events.values() if e.status in OPEN_STATUSES]
+        self._fill("district", [e for e in open_cases if e.level == "district"], now)
+        self._fill("consult", [e for e in open_cases if e.consulting], now, decisions=True)
+        self._fill("supervised", [e for e in open_cases if e.supervised], now)
+        self._fill(
+            "approvals",
+            [
+                e
+                for e in open_cases
+                if (e.extension is not None and e.extension.state == "pending")
+                or (e.hold is not None and e.hold.state == "pending")
+            ],
+            now,
+        )
+        instructions = self.lists["instructions"]
+        instructions.clear()
+        for decision in reversed(duty.instructions if duty is not None else []):
+            instructions.addItem(f"{_hm(decision.at)} {decision.by}：{decision.text}")
+        self.titles["instructions"].setText(
+            f"{self._names['instructions']}（{instructions.count()}）"
+        )
+        role = self._me().role
+        commander = role in ("commander", "admin")
+        self.actions.set_actions(
+            [
+                ActionButton("instruct", tr("发布批示"), "I", "primary", commander, ""),
+                ActionButton("handover", tr("交接班"), "Shift+H", "normal", commander, ""),
+            ]
+            if commander
+            else []
+        )
+
+    def _fill(self, key: str, events: list[Event], now: float, decisions: bool = False) -> None:
+        names = self.replica.names()
+        listing = self.lists[key]
+        listing.clear()
+        events.sort(key=lambda e: (e.due_at or float("inf"), e.id))
+        for event in events[:LIST_LIMIT]:
+            late = tr("（超期）") if is_overdue(event, now) else ""
+            line = (
+                f"{event.code} {event.title} · {names.get(event.street, '')} · "
+                f"{status_text(event.status)}{late} {countdown(event.due_at, now)}"
+            )
+            if decisions and event.decisions:
+                last = event.decisions[-1]
+                line += "\n  " + tr("意见：%1（%2）").replace("%1", last.text).replace(
+                    "%2", last.by
+                )
+            item = QListWidgetItem(line)
+            item.setData(_ID, event.id)
+            listing.addItem(item)
+        self.titles[key].setText(f"{self._names[key]}（{len(events)}）")
+
+    def _activated(self, item: QListWidgetItem) -> None:
+        event_id = item.data(_ID)
+        if isinstance(event_id, int):
+            self.caseChosen.emit(event_id)
+
+    # ---- instructions and handover ----------------------------------------------------------
+
+    def open_form(self, key: str) -> None:
+        """The instruction or handover form."""
+        if self._entry is not None:
+            return
+        self._op = key
+        if key == "instruct":
+            self.form.set_action(
+                tr("发布批示"),
+                [FieldSpec("text", tr("批示内容"), "note", required=True, max_length=200)],
+                tr("发布"),
+                tr("批示发往全区各中心，并显示在大屏上"),
+            )
+        else:
+            self.form.set_action(
+                tr("交接班"),
+                [
+                    FieldSpec("commander", tr("接班指挥长"), "text", required=True),
+                    FieldSpec("title", tr("职务"), "text", required=True, default=tr("县干指挥长")),
+                    FieldSpec("note", tr("交班说明"), "note", required=False),
+                ],
+                tr("交班"),
+            )
+        self.form.show()
+
+    def close_form(self) -> None:
+        """Put the form away."""
+        self._op, self._entry = None, None
+        self.form.reset()
+        self.form.hide()
+
+    def _submit(self, values: dict[str, Any]) -> None:
+        if self._op == "instruct":
+            self._entry = self.outbox.submit("instruct", {"text": values["text"]})
+        elif self._op == "handover":
+            args = {"commander": values["commander"], "title": values["title"]}
+            if values.get("note"):
+                args["note"] = values["note"]
+            self._entry = self.outbox.submit("handover", args)
+        if self._entry is not None:
+            self.entry_changed(self._entry)
+
+    def entry_changed(self, entry: Pending) -> None:
+        """A command changed state (forwarded by the window)."""
+        if entry is not self._entry:
+            return
+        if entry.state == "sending":
+            self.form.set_pending(tr("正在提交…"))
+        elif entry.state == "queued":
+            self.form.set_pending(tr("待发送：连接中断，恢复后自动发送"))
+        elif entry.state == "done":
+            self._entry = None
+            self.close_form()
+        elif entry.state == "refused":
+            self._entry = None
+            refusal = explain(
+                entry.code, entry.message, seen=None, now=None, last=None, me=self._me().user
+            )
+            self.form.set_refused(refusal_text(refusal))
+
+
+def _hm(at: float) -> str:
+    return QDateTime.fromSecsSinceEpoch(int(at)).toOffsetFromUtc(8 * 3600).toString("HH:mm")

@@ -1,0 +1,211 @@
+"""The to-do list's Qt model: the rows of one tab, searched, filtered and ordered, announced
+row by row as cases change (selection and scroll position stay where the user left them)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
+
+from desktop.core.case_list import CaseList, Filters, Order, matches, sort_key
+from desktop.core.replica import Replica
+from desktop.core.todo import TabKey, TodoBook, due_of
+from desktop.ui.models import (
+    AMBER,
+    PRIORITY_COLOURS,
+    PRIORITY_TEXT,
+    RED,
+    SOURCE_TEXT,
+    STATUS_TEXT,
+    countdown,
+    text,
+)
+from protocol.entities import Event, is_overdue
+
+Index = QModelIndex | QPersistentModelIndex
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+ID_ROLE = int(Qt.ItemDataRole.UserRole) + 1
+_ROLES = frozenset({_DISPLAY, _FOREGROUND, _ALIGN, _TOOLTIP, ID_ROLE})
+_CENTRE = int(Qt.AlignmentFlag.AlignCenter)
+
+
+class TodoModel(QAbstractTableModel):
+    """One tab of my to-do list."""
+
+    COLUMNS = ("priority", "code", "category", "title", "place", "status", "due", "source")
+    _CENTRED = frozenset({"priority", "status", "due", "source"})
+
+    def __init__(
+        self, replica: Replica, book: TodoBook, clock: Callable[[], float], parent: Any = None
+    ) -> None:
+        super().__init__(parent)
+        self.replica = replica
+        self.book = book
+        self._clock = clock
+        self.rows = CaseList()
+        self.tab: TabKey | None = None
+        self.filters = Filters()
+        self.order: Order = "deadline"
+        self.headers = {
+            "priority": self.tr("紧急"),
+            "code": self.tr("编号"),
+            "category": self.tr("类别"),
+            "title": self.tr("事项"),
+            "place": self.tr("地点"),
+            "status": self.tr("状态"),
+            "due": self.tr("剩余时限"),
+            "source": self.tr("来源"),
+        }
+
+    # ---- what is shown ----------------------------------------------------------------------
+
+    def set_view(
+        self, tab: TabKey | None, filters: Filters | None = None, order: Order | None = None
+    ) -> None:
+        """Show another tab, search or order (one reset)."""
+        self.tab = tab
+        if filters is not None:
+            self.filters = filters
+        if order is not None:
+            self.order = order
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        """Work the rows out afresh (a snapshot, a new view)."""
+        self.beginResetModel()
+        events = self.replica.events
+        ids = self.book.ids(self.tab) if self.tab is not None else []
+        now = self._clock()
+        self.rows.replace(
+            (i, sort_key(e, self.order))
+            for i in ids
+            if (e := events.get(i)) is not None and self._shown(e, now)
+        )
+        self.endResetModel()
+
+    def apply(self, ids: Iterable[int]) -> None:
+        """Bring these cases' rows up to date (after the book re-filed them)."""
+        events = self.replica.events
+        now = self._clock()
+        tab = self.tab
+        for event_id in ids:
+            event = events.get(event_id)
+            show = (
+                event is not None
+                and tab is not None
+                and tab in self.book.tabs.get(event_id, ())
+                and self._shown(event, now)
+            )
+            key = sort_key(event, self.order) if show and event is not None else None
+            edits = self.rows.put(event_id, key)
+            if not edits and key is not None:
+                row = self.rows.row_of(event_id)
+                if row is not None:  # same place, new content
+                    self.dataChanged.emit(
+                        self.index(row, 0), self.index(row, len(self.COLUMNS) - 1)
+                    )
+                continue
+            # CaseList has already made each edit; announce them in the same order.
+            for edit in edits:
+                if edit.kind == "remove":
+                    self.beginRemoveRows(QModelIndex(), edit.row, edit.row)
+                    self.endRemoveRows()
+                else:
+                    self.beginInsertRows(QModelIndex(), edit.row, edit.row)
+                    self.endInsertRows()
+
+    def _shown(self, event: Event, now: float) -> bool:
+        return matches(event, self.filters, now, self._name)
+
+    def _name(self, code: str) -> str:
+        return self.replica.names().get(code, "")
+
+    def tick(self) -> None:
+        """Repaint what the clock moves (once a second): status colour and countdown."""
+        if len(self.rows):
+            status, due = self.COLUMNS.index("status"), self.COLUMNS.index("due")
+            self.dataChanged.emit(self.index(0, status), self.index(len(self.rows) - 1, due))
+
+    def id_at(self, row: int) -> int | None:
+        """The case shown in a row."""
+        ids = self.rows.ids
+        return ids[row] if 0 <= row < len(ids) else None
+
+    # ---- Qt ---------------------------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        """Rows shown."""
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        """Columns."""
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
+        """Column titles."""
+        if (
+            int(role) == _DISPLAY
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(self.COLUMNS)
+        ):
+            return self.headers[self.COLUMNS[section]]
+        return None
+
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        """Cell texts and colours, and the case id."""
+        role = int(role)
+        if role not in _ROLES or not index.isValid():
+            return None
+        event_id = self.id_at(index.row())
+        event = self.replica.events.get(event_id) if event_id is not None else None
+        if event is None:
+            return None
+        column = self.COLUMNS[index.column()]
+        if role == ID_ROLE:
+            return event.id
+        if role == _ALIGN:
+            return _CENTRE if column in self._CENTRED else None
+        now = self._clock()
+        if role == _FOREGROUND:
+            return self._colour(event, column, now)
+        value = self._text(event, column, now)
+        if role == _TOOLTIP:
+            return value if column in ("title", "place") else None
+        return value
+
+    def _text(self, event: Event, column: str, now: float) -> str:
+        names = self.replica.names()
+        if column == "priority":
+            return text(PRIORITY_TEXT, event.priority)
+        if column == "code":
+            return event.code
+        if column == "category":
+            return names.get(event.category, event.category)
+        if column == "title":
+            return event.title
+        if column == "place":
+            grid = names.get(event.grid, event.grid)
+            return f"{event.address} · {grid}" if event.address else grid
+        if column == "status":
+            return text(STATUS_TEXT, event.status)
+        if column == "due":
+            return countdown(due_of(event), now)
+        return text(SOURCE_TEXT, event.source)
+
+    @staticmethod
+    def _colour(event: Event, column: str, now: float) -> QColor | None:
+        if column == "priority":
+            return PRIORITY_COLOURS.get(event.priority)
+        if column in ("status", "due") and is_overdue(event, now):
+            return RED
+        if column == "due":
+            due = due_of(event)
+            start = event.dispatched_at or event.reported_at
+            if due is not None and (due - now) <= 0.25 * max(due - start, 1.0):
+                return AMBER
+        return None

@@ -1,0 +1,261 @@
+"""我的待办: my tabs with counts, a search and filters, the list, and the case in hand."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+from widgets.todo_tabs import TodoTabs
+
+from desktop.core.case_list import Filters, Order
+from desktop.core.replica import Changes, Replica
+from desktop.core.todo import TABS, TabKey, TodoBook
+from desktop.ui.desk.case_pane import CasePane
+from desktop.ui.desk.texts import tab_text
+from desktop.ui.desk.todo_model import TodoModel
+
+
+class TodoPage(QWidget):
+    """The to-do list and the case pane beside it."""
+
+    newForMe = Signal(list)  # ids of cases that just arrived in my to-do
+
+    def __init__(
+        self,
+        replica: Replica,
+        book: TodoBook,
+        pane: CasePane,
+        clock: Callable[[], float],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.replica = replica
+        self.book = book
+        self.pane = pane
+        self._clock = clock
+        self.model = TodoModel(replica, book, clock, self)
+        self.tabs = TodoTabs(self)
+        self.search = QLineEdit(self)
+        self.search.setObjectName("todoSearch")
+        self.search.setPlaceholderText(self.tr("搜索编号、地址、内容（Ctrl+F）"))
+        self.search.setClearButtonEnabled(True)
+        self.overdue_only = QCheckBox(self.tr("只看超期"), self)
+        self.urgent_only = QCheckBox(self.tr("只看紧急"), self)
+        self.street = QComboBox(self)
+        self.order = QComboBox(self)
+        for key, label in (
+            ("deadline", self.tr("按时限")),
+            ("newest", self.tr("按上报时间")),
+            ("priority", self.tr("按紧急程度")),
+        ):
+            self.order.addItem(label, key)
+        self.count = QLabel(self)
+        self.count.setObjectName("todoCount")
+        self.table = QTableView(self)
+        self.table.setObjectName("todoTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(30)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
+        widths = (48, 170, 110, 220, 220, 70, 90, 64)
+        for index, width in enumerate(widths):
+            header.resizeSection(index, width)
+        header.setSectionResizeMode(
+            self.model.COLUMNS.index("title"), QHeaderView.ResizeMode.Stretch
+        )
+
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 1)
+        filters.addWidget(self.overdue_only)
+        filters.addWidget(self.urgent_only)
+        filters.addWidget(self.street)
+        filters.addWidget(self.order)
+        filters.addWidget(self.count)
+        left = QWidget(self)
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.tabs)
+        column.addLayout(filters)
+        column.addWidget(self.table, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(left)
+        splitter.addWidget(pane)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+        self.tabs.currentKeyChanged.connect(self._tab_changed)
+        self.order.currentIndexChanged.connect(lambda _: self._view_changed())
+        self.street.currentIndexChanged.connect(lambda _: self._view_changed())
+        self.overdue_only.toggled.connect(lambda _: self._view_changed())
+        self.urgent_only.toggled.connect(lambda _: self._view_changed())
+        # A search runs once typing pauses, not on every key.
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(150)
+        self._search_timer.timeout.connect(self._view_changed)
+        self.search.textChanged.connect(lambda _: self._search_timer.start())
+        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+        self.table.activated.connect(lambda _: self.pane.open_main())
+        QShortcut(QKeySequence("Ctrl+F"), self, self._focus_search)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.search, self._leave_search)
+        self._tab_keys: tuple[TabKey, ...] = ()
+
+    # ---- what the user chose ----------------------------------------------------------------
+
+    def _focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def _leave_search(self) -> None:
+        self.search.clear()
+        self.table.setFocus()
+
+    def filters(self) -> Filters:
+        """The search and filters as set."""
+        return Filters(
+            text=self.search.text(),
+            overdue_only=self.overdue_only.isChecked(),
+            urgent_only=self.urgent_only.isChecked(),
+            street=str(self.street.currentData() or ""),
+        )
+
+    def _tab_changed(self, key: str) -> None:
+        tab = key if key in self._tab_keys else None
+        self.model.set_view(tab, self.filters())  # type: ignore[arg-type]
+        self._after_rebuild()
+
+    def _view_changed(self) -> None:
+        order: Order = self.order.currentData() or "deadline"
+        self.model.set_view(self.model.tab, self.filters(), order)
+        self._after_rebuild()
+
+    def _after_rebuild(self) -> None:
+        self._show_count()
+        row = self.model.rows.row_of(self.pane.event_id) if self.pane.event_id else None
+        if row is not None:
+            self._select_row(row)
+
+    def _select_row(self, row: int) -> None:
+        index = self.model.index(row, 0)
+        self.table.selectionModel().setCurrentIndex(
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self.table.scrollTo(index)
+
+    def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        event_id = self.model.id_at(current.row()) if current.isValid() else None
+        if event_id is not None:
+            self.pane.show_case(event_id)
+
+    def select_case(self, event_id: int) -> bool:
+        """Show a case: in the current tab if it is there, else in the first tab it is in."""
+        tabs = self.book.tabs.get(event_id, frozenset())
+        if self.model.tab not in tabs:
+            for key in self._tab_keys:
+                if key in tabs:
+                    self.tabs.set_current(key)
+                    break
+        row = self.model.rows.row_of(event_id)
+        if row is not None:
+            self._select_row(row)
+        self.pane.show_case(event_id)
+        return row is not None
+
+    # ---- the data ---------------------------------------------------------------------------
+
+    def set_units(self) -> None:
+        """The user is known (welcome) and the units arrived: tabs and the street filter."""
+        self._tab_keys = TABS.get(self.book.me.role, ())
+        self.street.blockSignals(True)
+        self.street.clear()
+        self.street.addItem(self.tr("全部街道"), "")
+        units = self.replica.units
+        if units is not None and len(units.streets) > 1:
+            for street in units.streets:
+                self.street.addItem(street.name, street.code)
+        self.street.setVisible(self.street.count() > 2)
+        self.street.blockSignals(False)
+        self._show_tabs()
+
+    def apply(self, changes: Changes) -> None:
+        """A frame's changes: re-file the changed cases, update the rows and the counts."""
+        now = self._clock()
+        book = self.book
+        if changes.reset or changes.units:
+            # A snapshot (a start, a reconnect) brings what was there: nothing rings.
+            book.reset(self.replica.events.values(), now)
+            self.model.rebuild()
+            self._after_rebuild()
+        else:
+            entered = []
+            for event_id in changes.events:
+                was_mine = event_id in book.tabs
+                book.update(event_id, self.replica.events.get(event_id), now)
+                if not was_mine and event_id in book.tabs:
+                    entered.append(event_id)
+            self._announce(entered)
+            self.model.apply(changes.events)
+        self._show_tabs()
+        if self.pane.event_id is not None and (
+            changes.reset or self.pane.event_id in changes.events
+        ):
+            self.pane.refresh()
+
+    def every_second(self) -> None:
+        """The clock moved: late cases change tabs, countdowns tick."""
+        moved = self.book.tick(self.replica.events, self._clock())
+        if moved:
+            self.model.apply(moved)
+            self._show_tabs()
+        self.model.tick()
+        if self.pane.event_id is not None:
+            self.pane.refresh()
+
+    def _announce(self, ids: Iterable[int]) -> None:
+        fresh = [i for i in ids if i in self.book.tabs and "overdue" not in self.book.tabs[i]]
+        if fresh:
+            self.newForMe.emit(fresh)
+
+    def _show_tabs(self) -> None:
+        self.tabs.set_tabs([(k, tab_text(k), self.book.count(k)) for k in self._tab_keys])
+        if self.model.tab is None and self._tab_keys:
+            self.tabs.set_current(self._tab_keys[0])
+            self._tab_changed(self._tab_keys[0])
+        self._show_count()
+
+    def _show_count(self) -> None:
+        shown = len(self.model.rows)
+        total = self.book.count(self.model.tab) if self.model.tab else 0
+        self.count.setText(
+            self.tr("%1 件").replace("%1", str(shown))
+            if shown == total
+            else self.tr("%1 / %2 件").replace("%1", str(shown)).replace("%2", str(total))
+        )

@@ -1,0 +1,233 @@
+"""The desk's window: header, the pages (我的待办, 视频告警, 县干指挥长), keys, and the one
+pass per frame that feeds them from the session."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QStackedWidget,
+    QSystemTrayIcon,
+    QTabBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.feed import Feed
+from desktop.core.link import Inbox
+from desktop.core.outbox import Outbox, Pending, Send
+from desktop.core.replica import Changes, Replica
+from desktop.core.session import Status
+from desktop.core.todo import Me, TodoBook
+from desktop.ui.coalescer import Coalescer
+from desktop.ui.desk.alerts_page import AlertsPage
+from desktop.ui.desk.case_pane import CasePane
+from desktop.ui.desk.duty_page import DutyPage
+from desktop.ui.desk.texts import role_text
+from desktop.ui.desk.todo_page import TodoPage
+from desktop.ui.sound import Chime
+from protocol.messages import Error, Result
+
+log = logging.getLogger("desktop.ui.desk")
+
+
+class DeskWindow(QWidget):
+    """The desk."""
+
+    snapshotShown = Signal()  # the first snapshot is on screen: the to-do list is usable
+
+    def __init__(self, replica: Replica, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("desk")
+        self.setWindowTitle(self.tr("通观 · 中屏管"))
+        self.replica = replica
+        self.feed = Feed(replica, on_status=self.set_status)
+        self.coalescer = Coalescer(33, self, source=self.feed.collect)
+        self.book = TodoBook(Me("", "wall"))
+        self._send: Send | None = None
+        self._history: Callable[[int], Awaitable[Result | Error]] | None = None
+        self.outbox = Outbox(self._send_command, self._entry_changed)
+        self.chime = Chime(parent=self)
+        self.tray: QSystemTrayIcon | None = None
+        self._shown_snapshot = False
+        self._status = Status(False, time.time(), 0.0)
+
+        self.title = QLabel(self.tr("通观 · 中屏管"), self)
+        self.title.setObjectName("deskTitle")
+        self.who = QLabel(self)
+        self.who.setObjectName("deskWho")
+        self.who.setTextFormat(Qt.TextFormat.PlainText)
+        self.link = QLabel(self)
+        self.link.setObjectName("deskLink")
+        self.waiting = QLabel(self)
+        self.waiting.setObjectName("deskWaiting")
+        self.clock = QLabel(self)
+        self.clock.setObjectName("deskClock")
+        self.notice = QLabel(self)
+        self.notice.setObjectName("deskNotice")
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)
+        header = QHBoxLayout()
+        header.addWidget(self.title)
+        header.addWidget(self.who)
+        header.addStretch(1)
+        header.addWidget(self.notice)
+        header.addWidget(self.waiting)
+        header.addWidget(self.link)
+        header.addWidget(self.clock)
+
+        self.case_pane = CasePane(
+            replica, self.me, self.outbox, self._history_of, self.district_now, self
+        )
+        self.todo = TodoPage(replica, self.book, self.case_pane, self.district_now, self)
+        self.alerts = AlertsPage(replica, self.me, self.outbox, self.district_now, self)
+        self.duty = DutyPage(replica, self.me, self.outbox, self.district_now, self)
+        self.nav = QTabBar(self)
+        self.nav.setObjectName("deskNav")
+        self.pages = QStackedWidget(self)
+        for page, label in (
+            (self.todo, self.tr("我的待办 F1")),
+            (self.alerts, self.tr("视频告警 F2")),
+            (self.duty, self.tr("县干指挥长 F3")),
+        ):
+            self.nav.addTab(label)
+            self.pages.addWidget(page)
+        self.nav.currentChanged.connect(self.pages.setCurrentIndex)
+        for index, key in enumerate(("F1", "F2", "F3")):
+            QShortcut(QKeySequence(key), self, lambda i=index: self.nav.setCurrentIndex(i))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 8)
+        layout.addLayout(header)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.pages, 1)
+
+        for subscriber in (self.todo.apply, self.alerts.apply, self.duty.apply, self._after):
+            self.coalescer.subscribe(subscriber)
+        self.todo.newForMe.connect(self._new_for_me)
+        self.duty.caseChosen.connect(self.show_case)
+        self._second = QTimer(self)
+        self._second.start(1000)
+        self._second.timeout.connect(self._every_second)
+        self._every_second()
+        self.set_status(self._status)
+
+    # ---- wiring -----------------------------------------------------------------------------
+
+    def listen(self, inbox: Inbox, resync: Callable[[], bool] | None = None) -> None:
+        """Take the session's messages from `inbox` once per frame."""
+        self.feed.listen(inbox, resync)
+        self.destroyed.connect(inbox.close)
+
+    def attach(self, send: Send, history: Callable[[int], Awaitable[Result | Error]]) -> None:
+        """Where commands and history requests go (the session's thread)."""
+        self._send = send
+        self._history = history
+
+    async def _send_command(self, op: str, args: dict[str, Any], **options: Any) -> Result | Error:
+        if self._send is None:
+            raise ConnectionError("not connected yet")
+        return await self._send(op, args, **options)
+
+    async def _history_of(self, event_id: int) -> Result | Error:
+        if self._history is None:
+            raise ConnectionError("not connected yet")
+        return await self._history(event_id)
+
+    def me(self) -> Me:
+        """Who is signed in (from the backend's welcome)."""
+        role = self.replica.role or "wall"
+        return Me(self.replica.user, role, tuple(self.replica.jurisdiction))  # type: ignore[arg-type]
+
+    def district_now(self) -> float:
+        """The district's clock (the simulator's in a demo), else the wall clock."""
+        return self.replica.now() or time.time()
+
+    def show_case(self, event_id: int) -> None:
+        """Bring a case up in 我的待办."""
+        self.nav.setCurrentIndex(0)
+        self.todo.select_case(event_id)
+
+    # ---- each frame -------------------------------------------------------------------------
+
+    def _after(self, changes: Changes) -> None:
+        me = self.me()
+        if me != self.book.me and self.replica.units is not None:
+            # Signed in (or as someone else): the tabs are this user's from now on.
+            self.book.me = me
+            self.who.setText(self._who(me))
+            self.todo.set_units()
+            self.todo.apply(Changes(reset=True))
+        if changes.units:
+            self.todo.set_units()
+        if not self._shown_snapshot and changes.reset and self.replica.units is not None:
+            self._shown_snapshot = True
+            self.snapshotShown.emit()
+
+    def _who(self, me: Me) -> str:
+        names = self.replica.names()
+        where = "、".join(names.get(c, c) for c in me.jurisdiction) or self.tr("全区")
+        role = role_text(me.role)
+        return f"{me.user} · {role} · {where}"
+
+    def _every_second(self) -> None:
+        self.feed.every_second()
+        self.todo.every_second()
+        moment = QDateTime.fromSecsSinceEpoch(int(self.district_now())).toOffsetFromUtc(8 * 3600)
+        self.clock.setText(moment.toString("MM-dd HH:mm:ss"))
+
+    # ---- connection, commands, news ---------------------------------------------------------
+
+    def set_status(self, status: Status) -> None:
+        """The connection changed."""
+        self._status = status
+        self.outbox.set_connected(status.connected)
+        if status.fatal:
+            self.link.setText(self.tr("登录被拒绝：%1").replace("%1", status.error))
+            self.link.setProperty("tone", "alarm")
+        elif status.connected:
+            self.link.setText(self.tr("● 已连接"))
+            self.link.setProperty("tone", "good")
+        else:
+            self.link.setText(self.tr("● 连接中断，正在重连…"))
+            self.link.setProperty("tone", "alarm")
+        self.link.style().unpolish(self.link)
+        self.link.style().polish(self.link)
+        self._show_waiting()
+
+    def _entry_changed(self, entry: Pending) -> None:
+        self.case_pane.entry_changed(entry)
+        self.alerts.entry_changed(entry)
+        self.duty.entry_changed(entry)
+        self._show_waiting()
+
+    def _show_waiting(self) -> None:
+        waiting = self.outbox.waiting
+        if not waiting:
+            self.waiting.setText("")
+        elif self.outbox.connected:
+            self.waiting.setText(self.tr("%1 条提交中").replace("%1", str(waiting)))
+        else:
+            self.waiting.setText(self.tr("%1 条待发送").replace("%1", str(waiting)))
+
+    def _new_for_me(self, ids: list[int]) -> None:
+        events = [e for i in ids if (e := self.replica.events.get(i)) is not None]
+        if not events:
+            return
+        first = events[0]
+        more = self.tr("等 %1 件").replace("%1", str(len(events))) if len(events) > 1 else ""
+        message = self.tr("新待办：%1 %2").replace("%1", first.code).replace("%2", first.title)
+        self.notice.setText(message + more)
+        self.chime.ring()
+        if self.tray is not None and self.tray.isVisible():
+            self.tray.showMessage(self.tr("通观 · 新待办"), message + more)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Stop the timers; the application stops the session."""
+        self._second.stop()
+        super().closeEvent(event)
