@@ -12,33 +12,30 @@ import gc
 import logging
 import signal
 import sys
+from typing import TYPE_CHECKING
 
 from desktop.i18n import FOLDER as I18N
+
+if TYPE_CHECKING:
+    import qasync
+    from PySide6.QtWidgets import QApplication
 
 log = logging.getLogger("desktop")
 
 
-def run(args: argparse.Namespace, token: str, tiles: str | None) -> int:
-    """Run the wall until its window closes; return the exit code."""
-    # QtWebEngine must be imported before the QApplication exists.
+def start_qt(lang: str) -> tuple[QApplication, qasync.QEventLoop]:
+    """The application in `lang` with the dark palette, and its asyncio loop (installed)."""
     import qasync
-    from PySide6.QtCore import QCoreApplication, QLocale, QSettings, Qt, QTimer, QTranslator
+    from PySide6.QtCore import QLocale, QTranslator
     from PySide6.QtWidgets import QApplication
 
-    import widgets.grid_map  # noqa: F401
-    from desktop.core.backend import BackendError, EmbeddedBackend
-    from desktop.core.link import SessionThread
-    from desktop.core.priority import make_display_critical
-    from desktop.core.replica import Replica
     from desktop.ui import theme
-    from desktop.ui.thumbnails import ThumbnailLoader
-    from desktop.ui.wall import WallWindow
 
     app = QApplication(sys.argv[:1])
     app.setApplicationName("tongguan")
     app.setOrganizationName("tongguan")
     translator = QTranslator(app)
-    if args.lang == "en":
+    if lang == "en":
         if translator.load(str(I18N / "tongguan_en.qm")):
             app.installTranslator(translator)
         else:
@@ -49,6 +46,23 @@ def run(args: argparse.Namespace, token: str, tiles: str | None) -> int:
     theme.apply_palette(app)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    return app, loop
+
+
+def run(args: argparse.Namespace, token: str, tiles: str | None) -> int:
+    """Run the wall until its window closes; return the exit code."""
+    # QtWebEngine must be imported before the QApplication exists.
+    from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer
+
+    import widgets.grid_map  # noqa: F401
+    from desktop.core.backend import BackendError, EmbeddedBackend
+    from desktop.core.link import SessionThread
+    from desktop.core.priority import make_display_critical
+    from desktop.core.replica import Replica
+    from desktop.ui.thumbnails import ThumbnailLoader
+    from desktop.ui.wall import WallWindow
+
+    app, loop = start_qt(args.lang)
 
     replica = Replica()
     window = WallWindow(replica, tile_url=tiles)

@@ -1,0 +1,149 @@
+"""The desk's Qt application: sign-in, the window, the session and (for the demo) a backend.
+
+`desktop/app.py` reads the command line (`python -m desktop desk …`) and calls `run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import logging
+import signal
+import time
+from pathlib import Path
+
+from desktop.core.backend import BackendError, EmbeddedBackend, default_data_dir
+from desktop.core.sign_in import DEMO_USERS, SignInError, demo_token, running_backend
+
+log = logging.getLogger("desktop.desk")
+
+
+def run(args: argparse.Namespace, token: str) -> int:
+    """Run the desk until its window closes; return the exit code."""
+    from PySide6.QtCore import QSize, QTimer
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    from desktop.core.link import SessionThread
+    from desktop.core.replica import Replica
+    from desktop.ui.app import start_qt
+    from desktop.ui.desk import style
+    from desktop.ui.desk.sign_in import SignInDialog
+    from desktop.ui.desk.window import DeskWindow
+    from desktop.ui.thumbnails import ThumbnailLoader
+
+    started = time.monotonic()
+    app, loop = start_qt(args.lang)
+    app.setStyleSheet(style.stylesheet())
+    server, secret, who = args.server, token, args.who
+    if not server and not who:
+        dialog = SignInDialog()
+        if not dialog.exec() or dialog.choice is None:
+            return 1
+        chosen, maybe_token = dialog.choice
+        if maybe_token is None:
+            who = chosen
+        else:
+            server, secret = chosen, maybe_token
+
+    replica = Replica()
+    window = DeskWindow(replica)
+    width, _, height = args.size.partition("x")
+    window.resize(int(width), int(height))
+    window.show()
+    if QSystemTrayIcon.isSystemTrayAvailable():
+        tray = QSystemTrayIcon(app.windowIcon(), window)
+        tray.show()
+        window.tray = tray
+    pages = {"todo": 0, "alerts": 1, "duty": 2}
+    window.nav.setCurrentIndex(pages.get(args.page, 0))
+
+    backend: EmbeddedBackend | None = None
+    session: SessionThread | None = None
+    finished = asyncio.Event()
+    live = asyncio.Event()
+    exit_code = 0
+
+    async def connect() -> None:
+        nonlocal backend, session, exit_code, server, secret
+        if not server:
+            data = Path(args.data) if args.data else default_data_dir()
+            server = running_backend(data)
+            if server is not None:
+                log.info("using the embedded backend already running on %s", server)
+                try:
+                    secret = demo_token(data, who)
+                except SignInError as exc:
+                    window.notice.setText(str(exc))
+                    exit_code = 3
+                    return
+            else:
+                extra = ["--speed", str(args.speed)] if args.speed != 1.0 else []
+                extra += ["--start", args.start] if args.start else []
+                backend = EmbeddedBackend(data, user=DEMO_USERS[who], args=extra)
+                window.notice.setText(window.tr("正在启动内置调度服务…"))
+                backend.start()
+                try:
+                    server, secret = await backend.wait_ready(timeout=120)
+                except BackendError as exc:
+                    log.error("embedded backend failed: %s\n%s", exc, exc.log_tail)
+                    window.notice.setText(
+                        window.tr("内置调度服务启动失败：%1").replace("%1", str(exc))
+                    )
+                    exit_code = 3
+                    return
+                window.notice.setText("")
+        session = SessionThread(server, secret, wake=window.coalescer.wake, client="tongguan-desk")
+        window.listen(session.inbox, resync=session.resync)
+        window.attach(session.command, session.history)
+        photos = ThumbnailLoader(server, secret, size=QSize(640, 360), parent=window)
+        photos.loaded.connect(window.alerts.thumbnail_loaded)
+        window.alerts.snapshotWanted.connect(photos.want)
+        shown = asyncio.Event()
+        window.snapshotShown.connect(shown.set)
+        session.start()
+        run_task = asyncio.ensure_future(session.finished())
+        connected = asyncio.ensure_future(shown.wait())
+        await asyncio.wait({run_task, connected}, return_when=asyncio.FIRST_COMPLETED)
+        if connected.done():
+            log.info("desk usable %.2f s after start", time.monotonic() - started)
+            gc.freeze()
+            live.set()
+        else:
+            connected.cancel()
+        await run_task
+
+    async def screenshot() -> None:
+        await live.wait()
+        await asyncio.sleep(args.screenshot_after)
+        window.grab().save(args.screenshot)
+        log.info("screenshot saved to %s", args.screenshot)
+        window.close()
+
+    app.setQuitOnLastWindowClosed(False)
+    app.lastWindowClosed.connect(finished.set)
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGTERM, window.close)
+        loop.add_signal_handler(signal.SIGINT, window.close)
+    heartbeat = QTimer()
+    heartbeat.start(250)
+    heartbeat.timeout.connect(lambda: None)
+
+    async def main() -> None:
+        task = asyncio.ensure_future(connect())
+        shot = asyncio.ensure_future(screenshot()) if args.screenshot else None
+        await finished.wait()
+        for pending in (shot, task):
+            if pending is not None:
+                pending.cancel()
+        await window.outbox.close()
+        if session is not None:
+            with contextlib.suppress(Exception):
+                await session.stop(patience=3)
+        if backend is not None:
+            backend.stop()
+
+    with loop:
+        loop.run_until_complete(loop.create_task(main()))
+    return exit_code
