@@ -3,7 +3,7 @@
 The event loop never touches the database directly: authentication, replay reads and image
 reads go to worker threads; writes go to the Writer. The parts: hub.py (read model, resume
 ring, fan-out, backlog, KPI push), handshake.py (hello, authentication, snapshot/replay/
-reset), session.py (pings, commands, stats), http.py (/health, /snapshots).
+reset), session.py (pings, commands, stats, history), http.py (/health, /snapshots).
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ class DispatchServer:
         self.handshake = Handshake(
             self.hub, self.store, self.reference, self.clock, self.limits, self.auth
         )
-        self.session = Session(self.hub, self.writer, self.clock, self.limits)
+        self.session = Session(self.hub, self.writer, self.clock, self.limits, self.store)
         endpoints = HttpEndpoints(self.hub, self.store, self.reference, self.auth)
         self._server = await serve(
             self._handle,

@@ -1,10 +1,12 @@
-"""A client's session once attached: pings, commands (rate-limited, to the writer), stats."""
+"""A client's session once attached: pings, commands (rate-limited, to the writer), stats,
+case histories (read from the store on a worker thread)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from collections import Counter
 from typing import Any
 
 import msgspec
@@ -13,11 +15,22 @@ from dispatch.clock import Clock
 from dispatch.hub import Client, Hub
 from dispatch.limits import Limits
 from dispatch.state import Actor, args_digest
+from dispatch.store.store import LogRecord, Store
 from dispatch.writer import Answer, CommandRequest, Writer
 from protocol.codec import ProtocolError, convert, decode_client
 from protocol.codes import ErrorCode
 from protocol.commands import ARGS
-from protocol.messages import Command, Error, Ping, Result, Stats
+from protocol.entities import Decision, Level, Status
+from protocol.messages import (
+    HISTORY_LIMIT,
+    Command,
+    Error,
+    History,
+    HistoryEntry,
+    Ping,
+    Result,
+    Stats,
+)
 
 log = logging.getLogger("dispatch.session")
 _encode = msgspec.json.Encoder().encode
@@ -26,11 +39,15 @@ _encode = msgspec.json.Encoder().encode
 class Session:
     """Answers what attached clients send; commands go to the writer, answers back in order."""
 
-    def __init__(self, hub: Hub, writer: Writer, clock: Clock, limits: Limits) -> None:
+    def __init__(
+        self, hub: Hub, writer: Writer, clock: Clock, limits: Limits, store: Store
+    ) -> None:
         self.hub = hub
         self.writer = writer
         self.clock = clock
         self.limits = limits
+        self.store = store
+        self._reading: set[asyncio.Task[None]] = set()  # history reads under way
 
     async def serve(self, client: Client) -> None:
         """Answer the client's messages until it disconnects."""
@@ -58,6 +75,8 @@ class Session:
                 self._command(client, message)
             elif isinstance(message, Stats):
                 self._stats(client, message)
+            elif isinstance(message, History):
+                self._history(client, message)
             else:
                 self._reply_error(
                     client,
@@ -83,6 +102,53 @@ class Session:
             "catching_up": self.hub.kpis_partial,
         }
         self.hub.write(client, [_encode(Result(id=message.id, data=data))])
+
+    def _history(self, client: Client, message: History) -> None:
+        if not self._allowed(client):
+            # A store read costs about what a command does: the same allowance.
+            self._reply_error(client, message.id, ErrorCode.RATE_LIMITED, "too many requests")
+            return
+        # Read on the side, so that the client's pings and commands are not held up by it
+        # (answers are matched by id); the task is kept until it ends.
+        task = asyncio.get_running_loop().create_task(self._answer_history(client, message))
+        self._reading.add(task)
+        task.add_done_callback(self._reading.discard)
+
+    async def _answer_history(self, client: Client, message: History) -> None:
+        actor = Actor(client.user.name, client.user.role, client.jurisdiction)
+        try:
+            data = await asyncio.to_thread(self._read_history, actor, message.event)
+        except Exception:
+            log.exception("history of event %d for %s failed", message.event, client.user.name)
+            self._reply_error(client, message.id, ErrorCode.INTERNAL, "could not read the history")
+            return
+        if data is None:
+            # Outside the jurisdiction looks exactly like absent: ids cannot be probed.
+            self._reply_error(client, message.id, ErrorCode.NOT_FOUND, f"no event {message.event}")
+            return
+        # A client gone meanwhile is skipped by the hub's write.
+        self.hub.write(client, [_encode(Result(id=message.id, data=data))])
+
+    def _read_history(self, actor: Actor, event_id: int) -> dict[str, Any] | None:
+        """The answer's data, or None when the event is absent or not the actor's to see
+        (a worker thread: the store read and the decoding stay off the event loop)."""
+        rows = self.store.event_history(event_id)
+        if rows:
+            community = _step_decoder.decode(rows[-1].after).community
+        else:
+            # No audit row, yet the case may exist (rows lost to a trim before the archive).
+            event = self.store.event(event_id)
+            if event is None:
+                return None
+            community = event.community
+        if not actor.may_see(community):
+            return None
+        entries = timeline(rows)
+        return {
+            "event": event_id,
+            "entries": msgspec.to_builtins(entries[-HISTORY_LIMIT:]),
+            "truncated": len(entries) > HISTORY_LIMIT,
+        }
 
     def _allowed(self, client: Client) -> bool:
         """Take one from the client's token bucket of requests; False when it is empty."""
@@ -202,6 +268,51 @@ class Session:
                 )
             ],
         )
+
+
+class _Step(msgspec.Struct):
+    """What a history entry needs of an event's document after a change (the rest skipped)."""
+
+    status: Status
+    level: Level
+    community: str = ""
+    assignee: str = ""
+    decisions: list[Decision] = []
+
+
+_step_decoder = msgspec.json.Decoder(_Step)
+
+
+def timeline(rows: list[LogRecord]) -> list[HistoryEntry]:
+    """An event's audit rows (oldest first) as history entries; each entry's text is what
+    its change added to the case's record, compared with the previous row's document."""
+    entries = []
+    previous: Counter[tuple[float, str, str]] = Counter()
+    for row in rows:
+        step = _step_decoder.decode(row.after)
+        current = Counter((d.at, d.by, d.text) for d in step.decisions)
+        # A multiset difference, not a suffix: a record trimmed in front still compares right.
+        added = current - previous
+        texts = []
+        for d in step.decisions:
+            mark = (d.at, d.by, d.text)
+            if added[mark]:
+                added[mark] -= 1
+                texts.append(d.text)
+        entries.append(
+            HistoryEntry(
+                seq=row.seq,
+                at=row.at,
+                actor=row.actor,
+                action=row.action,
+                status=step.status,
+                level=step.level,
+                assignee=step.assignee,
+                text="；".join(texts),
+            )
+        )
+        previous = current
+    return entries
 
 
 def _target(args: dict[str, Any]) -> str:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
-from protocol.entities import Alert, Duty, Event, Kpi, Reference, Role
+from protocol.entities import Alert, Duty, Event, Kpi, Level, Reference, Role, Status
 
 PROTOCOL_VERSION = 1
+# A history answer holds at most this many entries, the newest (HistoryEntry).
+HISTORY_LIMIT = 500
 
 
 class _Msg(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, omit_defaults=True):
@@ -60,7 +62,15 @@ class Stats(_Msg, tag="stats"):
     period: Literal["today", "week", "month"] = "today"
 
 
-ClientMessage = Hello | Command | Ping | Stats
+class History(_Msg, tag="history"):
+    """Ask for a case's audit timeline; answered by a `result` whose data is
+    {"event", "entries": [HistoryEntry], "truncated"}, or `not_found`."""
+
+    id: int
+    event: Annotated[int, msgspec.Meta(ge=1)]
+
+
+ClientMessage = Hello | Command | Ping | Stats | History
 
 
 # ---- server -> client -----------------------------------------------------------------
@@ -149,6 +159,24 @@ class Error(_Msg, tag="error"):
     code: str
     message: str
     command_id: str | None = None
+
+
+class HistoryEntry(msgspec.Struct, forbid_unknown_fields=True):
+    """One step of a case's audit timeline: who did what when, and the case right after.
+
+    `status`, `level` and `assignee` are the case's after the step; `text` is what the step
+    wrote on the case's record (its note, reason or decision; several joined with "；"),
+    "" when it wrote nothing. Every field is always present in a history answer.
+    """
+
+    seq: int  # the change's log position
+    at: float
+    actor: str
+    action: str  # the op (accept, dispatch...) or the clock's (overdue, auto_reopen...)
+    status: Status
+    level: Level
+    assignee: str
+    text: str
 
 
 ServerMessage = Welcome | Units | Snapshot | Delta | Kpis | Result | Error

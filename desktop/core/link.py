@@ -155,6 +155,10 @@ class SessionThread:
         """Send a command through the session (see Session.command) and await its answer."""
         return await asyncio.wrap_future(self._submit(self.session.command(op, args, **options)))
 
+    async def history(self, event: int, patience: float = 10.0) -> Result | Error:
+        """Ask for a case's audit timeline through the session (see Session.history)."""
+        return await asyncio.wrap_future(self._submit(self.session.history(event, patience)))
+
     async def stop(self, patience: float = 3.0) -> None:
         """Close the connection, end the session and its thread (each step within
         `patience` seconds; never a blocking join on the caller's loop). Idempotent."""

@@ -1,4 +1,5 @@
-"""The desktop's session with the dispatch backend: connect, resume, reconnect, commands.
+"""The desktop's session with the dispatch backend: connect, resume, reconnect, commands,
+case histories.
 
 Qt-free asyncio. The application runs it on a thread of its own (desktop/link.py) and hands
 the decoded messages to the GUI once per frame; tools and tests may run it on any loop and
@@ -30,6 +31,7 @@ from protocol.messages import (
     Delta,
     Error,
     Hello,
+    History,
     Result,
     Resume,
     ServerMessage,
@@ -328,3 +330,35 @@ class Session:
                 self._waiting.pop(request_id, None)
                 with contextlib.suppress(Exception):
                     future.cancel()
+
+    async def history(self, event: int, patience: float = 10.0) -> Result | Error:
+        """Ask for a case's audit timeline (data: event, entries, truncated; see
+        protocol.messages.HistoryEntry); an Error such as not_found is returned.
+
+        A read, so nothing is resent: TimeoutError when no connection comes or no answer
+        arrives within `patience` seconds, ConnectionError when the connection drops first.
+        """
+        deadline = time.monotonic() + patience
+        try:
+            await asyncio.wait_for(self._connected.wait(), patience)
+        except TimeoutError:
+            raise TimeoutError(f"history: not connected within {patience:.0f} s") from None
+        ws = self._ws
+        if ws is None:
+            raise ConnectionError("history: the connection dropped")
+        request_id = next(self._ids)
+        future: asyncio.Future[Result | Error] = asyncio.get_running_loop().create_future()
+        self._waiting[request_id] = future
+        try:
+            await ws.send(encode(History(id=request_id, event=event)).decode())
+            return await asyncio.wait_for(
+                asyncio.shield(future), max(0.1, deadline - time.monotonic())
+            )
+        except TimeoutError:
+            raise TimeoutError(f"history: no answer within {patience:.0f} s") from None
+        except (ConnectionClosed, _ConnectionLost) as exc:
+            raise ConnectionError("history: the connection dropped before the answer") from exc
+        finally:
+            self._waiting.pop(request_id, None)
+            with contextlib.suppress(Exception):
+                future.cancel()

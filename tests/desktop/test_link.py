@@ -10,7 +10,7 @@ import pytest
 from desktop.core.link import Inbox, SessionThread
 from desktop.core.replica import Replica
 from desktop.core.session import Session, Status
-from protocol.messages import Result, Snapshot, Units
+from protocol.messages import Error, Result, Snapshot, Units
 from tests.desktop.test_session import eventually
 from tests.dispatch.conftest import start_server
 from tests.dispatch.test_server import report_args
@@ -74,6 +74,12 @@ async def test_the_session_thread_feeds_the_gui_side_in_batches(sqlite_store) ->
             reply = await link.command("report", report_args(running, title=f"批量{i}"))
             assert isinstance(reply, Result)
             ids.append(reply.data["event"])
+        # So is a case's history.
+        history = await link.history(ids[0])
+        assert isinstance(history, Result) and history.data["event"] == ids[0]
+        assert [e["action"] for e in history.data["entries"]] == ["report"]
+        missing = await link.history(max(ids) + 1)
+        assert isinstance(missing, Error) and missing.code == "not_found"
         await eventually(lambda: gui.woken.is_set())
         await asyncio.sleep(0.2)  # let the rest arrive: taken in one go, not one by one
         wakes = gui.wakes

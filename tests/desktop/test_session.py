@@ -10,7 +10,9 @@ import pytest
 from desktop.core.replica import Changes, Replica, ReplicaError
 from desktop.core.session import Session
 from dispatch.server import DispatchServer
-from protocol.messages import Delta, Result
+from protocol.codec import convert
+from protocol.codes import ErrorCode
+from protocol.messages import Delta, Error, HistoryEntry, Result
 from tests.dispatch.conftest import LINGHU, point_in, start_server
 from tests.dispatch.test_server import report_args
 from tests.factories import make_event, make_welcome
@@ -56,6 +58,41 @@ async def test_session_follows_the_backend_and_sends_commands(sqlite_store) -> N
         await session.stop()
         await task
         await running.server.stop()
+
+
+async def test_session_reads_a_case_history(sqlite_store) -> None:
+    running = await start_server(sqlite_store)
+    session = Session(
+        f"ws://127.0.0.1:{running.port}", running.tokens["linghu"], on_changes=lambda c: None
+    )
+    # Not connected yet: the read gives up at once, it is not queued for later.
+    with pytest.raises(TimeoutError, match="not connected"):
+        await session.history(1, patience=0.2)
+    task = asyncio.create_task(session.run())
+    try:
+        await asyncio.wait_for(session.wait_connected(), 10)
+        reported = await session.command("report", report_args(running))
+        assert isinstance(reported, Result)
+        event_id = reported.data["event"]
+        accepted = await session.command("accept", {"event": event_id, "note": "属实"})
+        assert isinstance(accepted, Result)
+        reply = await session.history(event_id)
+        assert isinstance(reply, Result) and reply.data["event"] == event_id
+        assert not reply.data["truncated"]
+        entries = [convert(e, HistoryEntry) for e in reply.data["entries"]]
+        assert [(e.seq, e.action, e.status, e.actor, e.text) for e in entries] == [
+            (reported.seq, "report", "reported", "菱湖分中心", ""),
+            (accepted.seq, "accept", "accepted", "菱湖分中心", "accept: 属实"),
+        ]
+        missing = await session.history(event_id + 100)
+        assert isinstance(missing, Error) and missing.code == ErrorCode.NOT_FOUND
+        assert session.status.connected  # an error answer leaves the session as it was
+    finally:
+        await session.stop()
+        await task
+        await running.server.stop()
+    with pytest.raises(TimeoutError):  # stopped: nothing to ask
+        await session.history(event_id, patience=0.2)
 
 
 async def test_backend_restart_mid_stream_every_event_exactly_once(sqlite_store) -> None:

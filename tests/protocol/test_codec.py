@@ -2,9 +2,9 @@
 
 import pytest
 
-from protocol.codec import ProtocolError, decode_client, encode
+from protocol.codec import ProtocolError, convert, decode_client, decode_server, encode, to_builtins
 from protocol.codes import ErrorCode
-from protocol.messages import Command, Hello, Resume
+from protocol.messages import Command, Hello, History, HistoryEntry, Result, Resume
 
 
 def test_hello_round_trip() -> None:
@@ -22,3 +22,42 @@ def test_unknown_field_is_refused_with_its_id() -> None:
 def test_command_defaults() -> None:
     cmd = decode_client(b'{"id":2,"type":"command","command_id":"c","op":"accept"}')
     assert isinstance(cmd, Command) and cmd.args == {}
+
+
+def test_history_round_trip_and_refusals() -> None:
+    request = History(id=4, event=17)
+    assert encode(request) == b'{"type":"history","id":4,"event":17}'
+    assert decode_client(encode(request)) == request
+    for frame, why in [
+        (b'{"type":"history","id":5,"event":0}', "Expected `int` >= 1 - at `$.event`"),
+        (b'{"type":"history","id":5,"event":3,"since":1}', "unknown field `since`"),
+        (b'{"type":"history","id":5}', "missing required field `event`"),
+    ]:
+        with pytest.raises(ProtocolError) as info:
+            decode_client(frame)
+        assert info.value.code is ErrorCode.BAD_MESSAGE and info.value.request_id == 5
+        assert why in info.value.message
+
+
+def test_history_entries_convert_from_a_result() -> None:
+    entry = HistoryEntry(
+        seq=9,
+        at=1795316024.5,
+        actor="指挥长",
+        action="dispatch",
+        status="dispatched",
+        level="grid",
+        assignee="网格员 张三",
+        text="dispatch: 请今日处理",
+    )
+    answer = Result(id=4, data={"event": 17, "entries": [to_builtins(entry)], "truncated": False})
+    decoded = decode_server(encode(answer))
+    assert isinstance(decoded, Result)
+    assert [convert(e, HistoryEntry) for e in decoded.data["entries"]] == [entry]
+    # Every field is sent, also "" ones; an unknown status or a missing field is refused.
+    empty = to_builtins(HistoryEntry(1, 1.0, "a", "report", "reported", "grid", "", ""))
+    assert empty["assignee"] == "" and empty["text"] == ""
+    for bad in ({**empty, "status": "lost"}, {k: v for k, v in empty.items() if k != "text"}):
+        with pytest.raises(ProtocolError) as info:
+            convert(bad, HistoryEntry)
+        assert info.value.code is ErrorCode.BAD_ARGS
