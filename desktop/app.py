@@ -102,8 +102,44 @@ def check_display() -> None:
         )
 
 
+def parse_desk_args(argv: list[str]) -> argparse.Namespace:
+    """The desk's command line (`python -m desktop desk …`)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m desktop desk",
+        description="通观 desk (中屏管): act on cases. Without --server it uses the local demo.",
+        allow_abbrev=False,
+    )
+    parser.add_argument("--token", action=_RefuseToken, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--as",
+        dest="who",
+        choices=("commander", "dispatcher", "street", "community"),
+        help="sign in to the local demo as this demo user (street: 菱湖街道 sub-centre staff)",
+    )
+    parser.add_argument("--server", help="backend websocket URL, e.g. ws://10.0.0.5:8765")
+    parser.add_argument(
+        "--token-file", help="file (mode 600) holding the token for --server (else $TONGGUAN_TOKEN)"
+    )
+    parser.add_argument("--data", help="data directory of the local demo backend")
+    parser.add_argument("--speed", type=float, default=1.0, help="demo simulator speed")
+    parser.add_argument("--start", metavar="YYYY-MM-DDTHH:MM", help="demo: district start time")
+    parser.add_argument("--page", choices=("todo", "alerts", "duty"), default="todo")
+    parser.add_argument("--lang", choices=("zh", "en"), default="zh")
+    parser.add_argument("--size", default="1920x1080", help="window size")
+    parser.add_argument("--screenshot", help="save a screenshot of the desk to this PNG, then exit")
+    parser.add_argument("--screenshot-after", type=float, default=5.0)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    if args.server and args.who:
+        parser.error("--as signs in to the local demo; with --server give --token-file")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the wall until its window closes; return the exit code."""
+    """Run the wall (or, with `desk` first, the desk) until its window closes."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["desk"]:
+        return desk(parse_desk_args(argv[1:]))
     args = parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -124,3 +160,25 @@ def main(argv: list[str] | None = None) -> int:
     from desktop.ui.app import run
 
     return run(args, token, tiles)
+
+
+def desk(args: argparse.Namespace) -> int:
+    """Run the desk until its window closes; return the exit code."""
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    check_display()
+    token = ""
+    if args.server and args.token_file:
+        from desktop.core.sign_in import SignInError, read_token_file
+
+        try:
+            token = read_token_file(Path(args.token_file))
+        except SignInError as exc:
+            raise SystemExit(f"--token-file: {exc}") from None
+    elif args.server:
+        token = read_token(args)
+    from desktop.ui.desk.app import run
+
+    return run(args, token)
