@@ -63,9 +63,15 @@ class HttpEndpoints:
         except ValueError:
             return _plain(http.HTTPStatus.NOT_FOUND, "not found\n")
         image = await asyncio.to_thread(self.store.image, alert_id)
-        # Outside the jurisdiction looks exactly like absent.
-        if image is None or not Actor(user.name, user.role, user.jurisdiction).may_see(
-            self.reference.key_at(image.grid, image.street)
+        actor = Actor(user.name, user.role, user.jurisdiction)
+        # Outside the jurisdiction looks exactly like absent; an alert is also seen where the
+        # case it joined is (attach_alert may join a case just over a community line).
+        if image is None or not (
+            actor.may_see(self.reference.key_at(image.grid, image.street))
+            or (
+                image.event_street != ""
+                and actor.may_see(self.reference.key_at(image.event_grid, image.event_street))
+            )
         ):
             return _plain(http.HTTPStatus.NOT_FOUND, "not found\n")
         headers = Headers(

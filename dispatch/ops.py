@@ -16,9 +16,12 @@ from msgspec.structs import replace
 
 from dispatch.state import STAGE_OF_STATUS, SYSTEM, Actor, Outcome, State, with_missed
 from dispatch.workflow import (
+    ATTACH_RADIUS_M,
     FINAL_STATUSES,
     WorkflowError,
     above,
+    alert_distance,
+    attachable_at,
     level_above,
     next_status,
     not_by,
@@ -27,6 +30,7 @@ from dispatch.workflow import (
 )
 from protocol import commands as c
 from protocol.entities import (
+    OPEN_STATUSES,
     Assist,
     CategoryLimit,
     Decision,
@@ -553,6 +557,49 @@ def dismiss_alert(state: State, actor: Actor, args: c.DismissAlert, now: float) 
     state.burst_keys.pop((before.camera, before.detection), None)
     change = state.record("alert", before, after, "dismiss_alert", actor)
     return Outcome([change], {"alert": before.id})
+
+
+@handles("attach_alert")
+def attach_alert(state: State, actor: Actor, args: c.AttachAlert, now: float) -> Outcome:
+    """Attach a new alert to an open case at the same spot instead of opening a duplicate."""
+    alert = state.alert_for(actor, args.alert)
+    if alert.status != "new":
+        raise WorkflowError("illegal_transition", f"alert {alert.id} is {alert.status}")
+    event = state.event_for(actor, args.event)
+    if event.status not in OPEN_STATUSES:
+        raise WorkflowError(
+            "illegal_transition",
+            f"event {event.code} is closed ({event.status}): an alert joins only an open case",
+        )
+    if not attachable_at(alert, event):
+        raise WorkflowError(
+            "bad_args",
+            f"alert {alert.id} ({alert.camera_name}) is {alert_distance(alert, event):.0f} m "
+            f"from event {event.code}, in another grid: an alert joins a case in its grid "
+            f"or within {ATTACH_RADIUS_M:.0f} m",
+        )
+    kind = state.reference.camera_kinds.get(alert.detection)
+    text = f"attach_alert: {alert.camera_name} {kind.name if kind else alert.detection}"
+    if args.note:
+        text = f"{text} — {args.note}"
+    media = event.media if alert.snapshot in event.media else [*event.media, alert.snapshot]
+    event_after = replace(
+        event,
+        media=media,
+        decisions=[*event.decisions, Decision(at=now, by=actor.name, text=text)],
+        updated_at=now,
+    )
+    alert_after = replace(alert, status="confirmed", event=event.id, last_at=now)
+    key = (alert.camera, alert.detection)
+    if state.burst_keys.get(key) == alert.id:
+        # Settled: the camera's next detection of this kind opens a new alert. Only this
+        # alert's key: a newer burst of the same camera and kind keeps counting on its own.
+        del state.burst_keys[key]
+    changes = [
+        state.record("event", event, event_after, "attach_alert", actor),
+        state.record("alert", alert, alert_after, "attach_alert", actor),
+    ]
+    return Outcome(changes, {"alert": alert.id, "event": event.id})
 
 
 @handles("handover")

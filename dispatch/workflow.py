@@ -9,18 +9,22 @@ from __future__ import annotations
 from protocol.entities import LEVELS, Event, Level, Role, Status, on_hold
 from protocol.workflow import (
     ALERT_OPS,
+    ATTACH_RADIUS_M,
     FINAL_STATUSES,
     HOLD_STATUSES,
     OTHER_OPS,
     STEPS,
     WORKING_STATUSES,
     Step,
+    alert_distance,
+    attachable_at,
     outranks,
     roles_for,
 )
 
 __all__ = [
     "ALERT_OPS",
+    "ATTACH_RADIUS_M",
     "FINAL_STATUSES",
     "HOLD_STATUSES",
     "OTHER_OPS",
@@ -29,6 +33,8 @@ __all__ = [
     "Step",
     "WorkflowError",
     "above",
+    "alert_distance",
+    "attachable_at",
     "level_above",
     "next_status",
     "not_by",

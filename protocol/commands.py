@@ -178,6 +178,14 @@ class DismissAlert(_Args):
     reason: Short = "误报"
 
 
+class AttachAlert(_Args):
+    """Attach a camera alert to an open event at the same spot instead of opening a duplicate."""
+
+    alert: EventId
+    event: EventId
+    note: Text = ""
+
+
 class Handover(_Args):
     """Hand today's duty to a new commander (交接班)."""
 
@@ -213,6 +221,7 @@ ARGS: dict[str, type[_Args]] = {
     "instruct": Instruct,
     "confirm_alert": ConfirmAlert,
     "dismiss_alert": DismissAlert,
+    "attach_alert": AttachAlert,
     "handover": Handover,
 }
 
@@ -243,5 +252,6 @@ Op = Literal[
     "instruct",
     "confirm_alert",
     "dismiss_alert",
+    "attach_alert",
     "handover",
 ]

@@ -13,9 +13,10 @@ they allow, so a forbidden action is never shown as if it could succeed.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from protocol.entities import OPEN_STATUSES, STATUSES, Role, Status
+from protocol.entities import OPEN_STATUSES, STATUSES, Alert, Event, Role, Status
 
 FINAL_STATUSES: frozenset[Status] = frozenset(STATUSES) - OPEN_STATUSES
 WORKING_STATUSES: frozenset[Status] = frozenset({"dispatched", "handling"})
@@ -75,7 +76,34 @@ STEPS: dict[str, Step] = {
 ALERT_OPS: dict[str, frozenset[Role]] = {
     "confirm_alert": ALL_DESK,
     "dismiss_alert": ALL_DESK,
+    "attach_alert": ALL_DESK,
 }
+# attach_alert: a camera alert joins an open case at the same spot, the same grid or this
+# close to it (a camera sees about this far; a case just over a grid line is the same spot).
+ATTACH_RADIUS_M = 300.0
+# The mean Earth radius (IUGG), in metres.
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def metres_apart(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """The great-circle (haversine) distance between two WGS84 points, in metres."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    half_dphi = (phi2 - phi1) / 2
+    half_dlambda = math.radians(lon2 - lon1) / 2
+    h = math.sin(half_dphi) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(half_dlambda) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def alert_distance(alert: Alert, event: Event) -> float:
+    """How far the alert's camera is from the event, in metres."""
+    return metres_apart(alert.lon, alert.lat, event.lon, event.lat)
+
+
+def attachable_at(alert: Alert, event: Event) -> bool:
+    """Whether the alert is at the event's spot: the same grid, or within ATTACH_RADIUS_M."""
+    return alert.grid == event.grid or alert_distance(alert, event) <= ATTACH_RADIUS_M
+
+
 OTHER_OPS: dict[str, frozenset[Role]] = {
     "report": ALL_DESK,
     "instruct": COMMANDER,

@@ -131,18 +131,22 @@ class LogRecord:
 
 @dataclass(frozen=True, slots=True)
 class Image:
-    """A stored alert snapshot; `street` and `grid` are the alert's, filled in when read."""
+    """A stored alert snapshot; `street` and `grid` are the alert's, filled in when read, and
+    `event_street`, `event_grid` those of the case it was confirmed into or attached to."""
 
     content_type: str
     body: bytes
     street: str = ""
     grid: str = ""
+    event_street: str = ""
+    event_grid: str = ""
 
 
 class _Place(msgspec.Struct):
     """Where a stored alert is: the part of its document an image check needs."""
 
     grid: str = ""
+    event: int | None = None
 
 
 _place_decoder = msgspec.json.Decoder(_Place)
@@ -583,9 +587,18 @@ class Store:
                 .join(AlertRow, AlertRow.id == AlertImage.alert_id)
                 .where(AlertImage.alert_id == alert_id)
             ).first()
-        if row is None:
-            return None
-        return Image(row[0], bytes(row[1]), row[2], _place_decoder.decode(row[3]).grid)
+            if row is None:
+                return None
+            place = _place_decoder.decode(row[3])
+            case = None
+            if place.event is not None:
+                # An alert attached to a case across a grid line is in that case's media:
+                # whoever works the case must see it too.
+                case = conn.execute(
+                    select(EventRow.street, EventRow.grid).where(EventRow.id == place.event)
+                ).first()
+        event_street, event_grid = case if case is not None else ("", "")
+        return Image(row[0], bytes(row[1]), row[2], place.grid, event_street, event_grid)
 
     def find_commands(self, command_ids: Iterable[str]) -> dict[str, CommandRecord]:
         """Stored commands by id, for the ids given."""
