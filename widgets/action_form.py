@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from widgets.fit_text import breakable
+from widgets.fit_text import breakable, plain
 
 FieldKind = Literal["text", "note", "choice", "multi", "hours", "datetime", "score", "bool"]
 Value = str | float | int | bool | list[str] | None
@@ -499,6 +499,10 @@ class ActionForm(QFrame):
             item.restore()
         self._enter("editing", "")
         self.focus_first()
+
+    def message_text(self) -> str:
+        """The status line as shown (pending, refused or done), "" when none."""
+        return plain(self.status.text())
 
     def state(self) -> str:
         """ "editing", "pending", "refused" or "done"."""

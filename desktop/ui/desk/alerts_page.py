@@ -4,7 +4,6 @@ alarm with a reason, or attach it to an open case at the same spot."""
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -20,8 +19,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from widgets.action_bar import ActionBar, ActionButton
-from widgets.action_form import ActionForm, FieldSpec
 
 from desktop.core.outbox import Outbox, Pending
 from desktop.core.refusals import explain
@@ -30,8 +27,10 @@ from desktop.core.todo import Me
 from desktop.ui.desk.texts import refusal_text, tr
 from desktop.ui.models import countdown
 from protocol.entities import OPEN_STATUSES, Alert, Event
+from protocol.workflow import attachable_at
+from widgets.action_bar import ActionBar, ActionButton
+from widgets.action_form import ActionForm, FieldSpec
 
-ATTACH_RADIUS_M = 300.0  # the backend's rule for "the same spot" (dispatch/ops.py)
 _ID = int(Qt.ItemDataRole.UserRole) + 1
 
 
@@ -73,7 +72,7 @@ class AlertsPage(QWidget):
         self.details.setObjectName("alertDetails")
         self.details.setTextFormat(Qt.TextFormat.PlainText)
         self.details.setWordWrap(True)
-        self.actions = ActionBar(self)
+        self.action_bar = ActionBar(self)
         self.form = ActionForm(self)
         self.form.hide()
         self._pixmaps: dict[int, QPixmap] = {}
@@ -88,7 +87,7 @@ class AlertsPage(QWidget):
         detail.setContentsMargins(0, 0, 0, 0)
         detail.addWidget(self.image, 1)
         detail.addWidget(self.details)
-        detail.addWidget(self.actions)
+        detail.addWidget(self.action_bar)
         detail.addWidget(self.form)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(left)
@@ -99,7 +98,7 @@ class AlertsPage(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
         self.list.currentItemChanged.connect(self._current_changed)
-        self.actions.triggered.connect(self.open_form)
+        self.action_bar.triggered.connect(self.open_form)
         self.form.submitted.connect(self._submit)
         self.form.cancelled.connect(self.close_form)
 
@@ -198,7 +197,7 @@ class AlertsPage(QWidget):
         if alert is None:
             self.details.setText(tr("选择一条告警"))
             self.image.clear()
-            self.actions.set_actions([])
+            self.action_bar.set_actions([])
             return
         names = self.replica.names()
         self.details.setText(
@@ -225,20 +224,16 @@ class AlertsPage(QWidget):
         ]
         if self.nearby(alert):
             actions.append(ActionButton("attach", tr("并入已有案件"), "J", "normal", not busy, ""))
-        self.actions.set_actions(actions)
+        self.action_bar.set_actions(actions)
 
     # ---- acting -----------------------------------------------------------------------------
 
     def nearby(self, alert: Alert) -> list[Event]:
-        """Open cases at the same spot: the same grid, or within ATTACH_RADIUS_M."""
+        """Open cases at the same spot (the backend's rule: protocol.workflow.attachable_at)."""
         return [
             e
             for e in self.replica.events.values()
-            if e.status in OPEN_STATUSES
-            and (
-                e.grid == alert.grid
-                or _metres(e.lon, e.lat, alert.lon, alert.lat) <= ATTACH_RADIUS_M
-            )
+            if e.status in OPEN_STATUSES and attachable_at(alert, e)
         ][:20]
 
     def open_form(self, key: str) -> None:
@@ -376,14 +371,6 @@ class AlertsPage(QWidget):
                 entry.code, entry.message, seen=None, now=None, last=None, me=self._me().user
             )
             self.form.set_refused(refusal_text(refusal))
-
-
-def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Great-circle distance in metres (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6_371_000 * math.asin(math.sqrt(a))
 
 
 def _hm(at: float) -> str:

@@ -8,12 +8,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from PySide6.QtCore import QDateTime, QTimer, Signal
+from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QVBoxLayout, QWidget
-from widgets.action_bar import ActionBar, ActionButton
-from widgets.action_form import ActionForm
-from widgets.case_card import CaseCard, CaseView, TimelineEntry
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from desktop.core.actions import available, main_action
 from desktop.core.outbox import Outbox, Pending
@@ -26,10 +23,15 @@ from desktop.ui.models import LEVEL_TEXT, PRIORITY_TEXT, SOURCE_TEXT, countdown,
 from protocol.codec import ProtocolError, convert
 from protocol.entities import Event, is_overdue, on_hold
 from protocol.messages import Error, HistoryEntry, Result
+from widgets.action_bar import ActionBar, ActionButton
+from widgets.action_form import ActionForm
+from widgets.case_card import CaseCard, CaseView, TimelineEntry
 
 log = logging.getLogger("desktop.ui.desk")
 
 History = Callable[[int], Awaitable[Result | Error]]
+# How long a refusal waits for the change that caused it before it is told without a name.
+REFUSAL_PATIENCE_MS = 2000
 
 
 class CasePane(QWidget):
@@ -57,18 +59,26 @@ class CasePane(QWidget):
         self.op: str | None = None  # the open form's op
         self._seen: Event | None = None  # the case as the open form was filled in on
         self._entry: Pending | None = None  # the open form's command, once made
+        self._refused: Pending | None = None  # refused; explained once the case's change is in
         self._history_task: asyncio.Task[None] | None = None
         self._history_for: tuple[int, float] | None = None  # (id, updated_at) fetched
         self.card = CaseCard(self)
-        self.actions = ActionBar(self)
+        self.action_bar = ActionBar(self)
         self.form = ActionForm(self)
         self.form.hide()
+        # What became of the last action when its form is gone (refused, overtaken).
+        self.notice = QLabel(self)
+        self.notice.setObjectName("casePaneNotice")
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)
+        self.notice.setWordWrap(True)
+        self.notice.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.card, 1)
-        layout.addWidget(self.actions)
+        layout.addWidget(self.notice)
+        layout.addWidget(self.action_bar)
         layout.addWidget(self.form)
-        self.actions.triggered.connect(self.open_form)
+        self.action_bar.triggered.connect(self.open_form)
         self.form.submitted.connect(self._submit)
         self.form.cancelled.connect(self.close_form)
         # The timeline is read again a moment after the case changes, not on every change.
@@ -84,6 +94,7 @@ class CasePane(QWidget):
         """Show a case (None: none); an open form of another case closes."""
         if event_id != self.event_id:
             self.close_form()
+            self.set_notice("")
             self.event_id = event_id
             self._history_for = None
             self.card.set_timeline(None)
@@ -95,7 +106,7 @@ class CasePane(QWidget):
         event = self.replica.events.get(self.event_id) if self.event_id is not None else None
         if event is None:
             self.card.show_case(None)
-            self.actions.set_actions([])
+            self.action_bar.set_actions([])
             if self.event_id is not None:
                 self.card.set_timeline([], tr("该案件已不在您的列表中"))
             return
@@ -104,7 +115,7 @@ class CasePane(QWidget):
         ops = available(event, self._me(), now)
         main = main_action(event, ops)
         waiting = self.outbox.open_for(event=event.id)
-        self.actions.set_actions(
+        self.action_bar.set_actions(
             [
                 ActionButton(
                     op,
@@ -120,9 +131,12 @@ class CasePane(QWidget):
         if self.op is not None and self._entry is None and self.op not in ops:
             # Someone else moved the case on while the form was open: say so, offer the rest.
             self.close_form()
-            self.card.set_timeline(
-                self.card.timeline_entries(), tr("案件已被他人更新，请重新选择操作")
-            )
+            self.set_notice(tr("案件已被他人更新，请重新选择操作"))
+        refused = self._refused
+        seen = self._seen
+        if refused is not None and seen is not None and event.updated_at > seen.updated_at:
+            self._explain(refused)
+            return
         stamp = (event.id, event.updated_at)
         if self._history is not None and stamp != self._history_for:
             self._history_timer.start()
@@ -197,6 +211,11 @@ class CasePane(QWidget):
             flags=flags,
         )
 
+    def set_notice(self, text: str) -> None:
+        """The line about the last action whose form is gone ("" hides it)."""
+        self.notice.setText(text)
+        self.notice.setVisible(bool(text))
+
     def set_image(self, pixmap: QPixmap | None) -> None:
         """The case's photo or camera snapshot, once fetched."""
         self.card.set_image(pixmap)
@@ -205,8 +224,8 @@ class CasePane(QWidget):
 
     def _fetch_history(self) -> None:
         event = self.replica.events.get(self.event_id) if self.event_id is not None else None
-        if event is None or self._history is None:
-            return
+        if event is None or self._history is None or not self.isVisible():
+            return  # a closed window asks for nothing
         self._history_for = (event.id, event.updated_at)
         if self._history_task is not None and not self._history_task.done():
             self._history_task.cancel()
@@ -256,6 +275,7 @@ class CasePane(QWidget):
         if event is None or op not in available(event, self._me(), self._clock()):
             return
         spec = form_for(op, event, self.replica, self._clock())
+        self.set_notice("")
         self.op, self._seen, self._entry = op, event, None
         self.form.set_action(spec.title, spec.fields, spec.submit, spec.hint)
         self.form.show()
@@ -271,7 +291,7 @@ class CasePane(QWidget):
 
     def close_form(self) -> None:
         """Put the form away (Esc, done, or another case)."""
-        self.op, self._seen, self._entry = None, None, None
+        self.op, self._seen, self._entry, self._refused = None, None, None, None
         self.form.reset()
         self.form.hide()
 
@@ -295,20 +315,49 @@ class CasePane(QWidget):
             self.form.set_pending(tr("待发送：连接中断，恢复后自动发送"))
         elif entry.state == "done":
             self.form.set_done(tr("%1 已完成").replace("%1", op_text(entry.op)))
-            QTimer.singleShot(1200, lambda e=entry: self._finished(e))
+            QTimer.singleShot(1200, self, lambda e=entry: self._finished(e))
         elif entry.state == "refused":
             now = self.replica.events.get(entry.event) if entry.event is not None else None
-            last = self.replica.last_change.get(entry.event) if entry.event is not None else None
-            refusal = explain(
-                entry.code,
-                entry.message,
-                seen=self._seen,
-                now=now,
-                last=LastChange(*last) if last is not None else None,
-                me=self._me().user,
+            seen = self._seen
+            behind = (
+                entry.code == "illegal_transition"
+                and now is not None
+                and seen is not None
+                and now.updated_at <= seen.updated_at
             )
-            self._entry = None
+            if behind and self._refused is None:
+                # The case moved on and its delta is still on the way: say who moved it once
+                # it is here (or after a moment, without the name).
+                self._refused = entry
+                self.form.set_pending(tr("正在核对案件的最新状态…"))
+                QTimer.singleShot(REFUSAL_PATIENCE_MS, self, lambda e=entry: self._explain(e))
+                return
+            self._explain(entry)
+            return
+        self.refresh()
+
+    def _explain(self, entry: Pending) -> None:
+        """Show why `entry` was refused, in plain words (see desktop.core.refusals)."""
+        if entry is not self._entry:
+            return
+        self._refused = None
+        now = self.replica.events.get(entry.event) if entry.event is not None else None
+        last = self.replica.last_change.get(entry.event) if entry.event is not None else None
+        refusal = explain(
+            entry.code,
+            entry.message,
+            seen=self._seen,
+            now=now,
+            last=LastChange(*last) if last is not None else None,
+            me=self._me().user,
+        )
+        self._entry = None
+        still = now is not None and entry.op in available(now, self._me(), self._clock())
+        if still:
             self.form.set_refused(refusal_text(refusal))
+        else:  # nothing left to retry: the form goes, the reason stays
+            self.close_form()
+            self.set_notice(refusal_text(refusal))
         self.refresh()
 
     def _finished(self, entry: Pending) -> None:

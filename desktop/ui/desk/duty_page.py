@@ -15,8 +15,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from widgets.action_bar import ActionBar, ActionButton
-from widgets.action_form import ActionForm, FieldSpec
 
 from desktop.core.outbox import Outbox, Pending
 from desktop.core.refusals import explain
@@ -25,6 +23,8 @@ from desktop.core.todo import Me
 from desktop.ui.desk.texts import refusal_text, status_text, tr
 from desktop.ui.models import countdown
 from protocol.entities import OPEN_STATUSES, Event, is_overdue
+from widgets.action_bar import ActionBar, ActionButton
+from widgets.action_form import ActionForm, FieldSpec
 
 _ID = int(Qt.ItemDataRole.UserRole) + 1
 LIST_LIMIT = 200
@@ -78,15 +78,15 @@ class DutyPage(QWidget):
             box.addWidget(title)
             box.addWidget(listing, 1)
             grid.addLayout(box, row, col)
-        self.actions = ActionBar(self)
+        self.action_bar = ActionBar(self)
         self.form = ActionForm(self)
         self.form.hide()
         layout = QVBoxLayout(self)
         layout.addWidget(self.duty)
         layout.addLayout(grid, 1)
-        layout.addWidget(self.actions)
+        layout.addWidget(self.action_bar)
         layout.addWidget(self.form)
-        self.actions.triggered.connect(self.open_form)
+        self.action_bar.triggered.connect(self.open_form)
         self.form.submitted.connect(self._submit)
         self.form.cancelled.connect(self.close_form)
         self._dirty = True
@@ -144,7 +144,7 @@ class DutyPage(QWidget):
         )
         role = self._me().role
         commander = role in ("commander", "admin")
-        self.actions.set_actions(
+        self.action_bar.set_actions(
             [
                 ActionButton("instruct", tr("发布批示"), "I", "primary", commander, ""),
                 ActionButton("handover", tr("交接班"), "Shift+H", "normal", commander, ""),

@@ -39,6 +39,6 @@ def stylesheet() -> str:
                      border-left: 4px solid {ACCENT}; padding-left: 6px; }}
     #dutyLine, #alertDetails {{ font-size: 16px; }}
     #mutedLine, #todoCount {{ color: {MUTED}; }}
-    #formError {{ color: #ff4d4f; }}
+    #formError, #casePaneNotice {{ color: #ff7875; font-size: 15px; }}
     QSplitter::handle {{ background: {BORDER}; width: 2px; }}
     """

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from widgets.todo_tabs import TodoTabs
 
 from desktop.core.case_list import Filters, Order
 from desktop.core.replica import Changes, Replica
@@ -27,6 +26,7 @@ from desktop.core.todo import TABS, TabKey, TodoBook
 from desktop.ui.desk.case_pane import CasePane
 from desktop.ui.desk.texts import tab_text
 from desktop.ui.desk.todo_model import TodoModel
+from widgets.todo_tabs import TodoTabs
 
 
 class TodoPage(QWidget):
@@ -147,7 +147,7 @@ class TodoPage(QWidget):
 
     def _tab_changed(self, key: str) -> None:
         tab = key if key in self._tab_keys else None
-        self.model.set_view(tab, self.filters())  # type: ignore[arg-type]
+        self.model.set_view(tab, self.filters())
         self._after_rebuild()
 
     def _view_changed(self) -> None:
@@ -181,7 +181,7 @@ class TodoPage(QWidget):
         if self.model.tab not in tabs:
             for key in self._tab_keys:
                 if key in tabs:
-                    self.tabs.set_current(key)
+                    self.tabs.set_current_key(key)
                     break
         row = self.model.rows.row_of(event_id)
         if row is not None:
@@ -247,7 +247,7 @@ class TodoPage(QWidget):
     def _show_tabs(self) -> None:
         self.tabs.set_tabs([(k, tab_text(k), self.book.count(k)) for k in self._tab_keys])
         if self.model.tab is None and self._tab_keys:
-            self.tabs.set_current(self._tab_keys[0])
+            self.tabs.set_current_key(self._tab_keys[0])
             self._tab_changed(self._tab_keys[0])
         self._show_count()
 
