@@ -412,6 +412,9 @@ class CaseCard(QFrame):
             name, value = self._field_labels[row]
             _set_text(name, name_text)
             _set_text(value, value_text)
+            # A short label stays on one line (紧急程度, not 紧急程/度); a long one wraps.
+            wanted = name.fontMetrics().horizontalAdvance(name_text) + 4
+            name.setMinimumWidth(min(FIELD_LABEL_MAX_WIDTH, wanted))
 
         _set_text(self.description, view.description)
         self.description.setVisible(bool(view.description))

@@ -104,6 +104,8 @@ class _File:
     constants: dict[str, str]
     calls: list[Call]
     functions: dict[str, Function]
+    translators: dict[str, str]  # module functions that translate in one context: name -> it
+    imports: dict[str, tuple[str, str]]  # local name -> (module's path, its name there)
 
 
 # ---- reading the sources -------------------------------------------------------------------
@@ -160,6 +162,42 @@ def _str(node: ast.AST | None) -> str | None:
     return None
 
 
+def _translators(functions: dict[str, Function]) -> dict[str, str]:
+    """Module functions `def tr(source): return QCoreApplication.translate("Ctx", source)`
+    (a docstring allowed): their calls with a literal are that context's messages."""
+    found: dict[str, str] = {}
+    for name, fn in functions.items():
+        body = [n for n in fn.body if not (isinstance(n, ast.Expr) and _str(n.value))]
+        params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+        if len(body) != 1 or len(params) != 1 or not isinstance(body[0], ast.Return):
+            continue
+        call = body[0].value
+        if (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "translate"
+            and isinstance(call.func.value, ast.Name)
+            and call.func.value.id in _APPLICATIONS
+            and len(call.args) == 2
+            and _str(call.args[0]) is not None
+            and isinstance(call.args[1], ast.Name)
+            and call.args[1].id == params[0]
+        ):
+            found[name] = str(_str(call.args[0]))
+    return found
+
+
+def _imports(tree: ast.Module) -> dict[str, tuple[str, str]]:
+    """`from a.b import c as d` at module level: d -> ("a/b.py", "c")."""
+    found: dict[str, tuple[str, str]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            path = node.module.replace(".", "/") + ".py"
+            for alias in node.names:
+                found[alias.asname or alias.name] = (path, alias.name)
+    return found
+
+
 def _read(root: Path, path: str) -> _File:
     data = (root / path).read_bytes()
     tree = ast.parse(data, filename=path)
@@ -168,7 +206,16 @@ def _read(root: Path, path: str) -> _File:
         for node in tree.body
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
     }
-    return _File(path, data, tree, _constants(tree), list(_calls(tree)), functions)
+    return _File(
+        path,
+        data,
+        tree,
+        _constants(tree),
+        list(_calls(tree)),
+        functions,
+        _translators(functions),
+        _imports(tree),
+    )
 
 
 class _Reader:
@@ -177,6 +224,7 @@ class _Reader:
     def __init__(self, files: list[_File]) -> None:
         self.files = files
         self.scan = Scan()
+        self.translators = {f.path: f.translators for f in files}
 
     def run(self) -> Scan:
         for file in self.files:
@@ -254,12 +302,28 @@ class _Reader:
         if isinstance(func, ast.Attribute) and _is_self(func.value) and cls is not None:
             rewrite = not isinstance(call.args[0], ast.Constant)
             return self._found(file, call, where, [cls], source, comment, rewrite)
+        translator = self._translator(file, func, fns)
+        if translator is not None:
+            return self._found(file, call, where, [translator], source, comment, True)
         contexts, how = self._tr_contexts(file, func, cls, fns)
         if not contexts:
             self.scan.errors.append(f"{where}: cannot tell which class's tr() says {source!r}")
             return None
         self._note(f"{file.path}: {how}")
         return self._found(file, call, where, sorted(contexts), source, comment, True)
+
+    def _translator(self, file: _File, func: ast.expr, fns: Fns) -> str | None:
+        """The context of a module translator function called by name (see _translators),
+        defined in this file or imported from another; None when `tr` is something else."""
+        if not isinstance(func, ast.Name) or any(
+            func.id in [a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
+            for fn in fns
+        ):
+            return None
+        if func.id in file.translators:
+            return file.translators[func.id]
+        module, name = file.imports.get(func.id, ("", ""))
+        return self.translators.get(module, {}).get(name)
 
     def _source(self, file: _File, node: ast.expr, where: str, lookup_ok: bool) -> str | None:
         if isinstance(node, ast.JoinedStr):

@@ -25,7 +25,6 @@ from desktop.core.refusals import explain
 from desktop.core.replica import Changes, Replica
 from desktop.core.todo import Me
 from desktop.ui.desk.texts import refusal_text, tr
-from desktop.ui.models import countdown
 from protocol.entities import OPEN_STATUSES, Alert, Event
 from protocol.workflow import attachable_at
 from widgets.action_bar import ActionBar, ActionButton
@@ -97,6 +96,8 @@ class AlertsPage(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
+        self.action_bar.set_empty_text(tr("选择一条告警"))
+        self.show_alert(None)
         self.list.currentItemChanged.connect(self._current_changed)
         self.action_bar.triggered.connect(self.open_form)
         self.form.submitted.connect(self._submit)
@@ -130,6 +131,8 @@ class AlertsPage(QWidget):
             self.show_alert(None)
         elif keep is not None:
             self.show_alert(keep)
+        if self.alert_id is None and self._entry is None and self.list.count():
+            self.list.setCurrentRow(0)  # nothing in hand: the newest alert
         for alert in alerts[:30]:
             if alert.id not in self._pixmaps:
                 self.snapshotWanted.emit(alert.id, alert.snapshot)
@@ -138,7 +141,7 @@ class AlertsPage(QWidget):
         names = self.replica.names()
         kind = names.get(alert.detection, alert.detection)
         count = tr("（%1次）").replace("%1", str(alert.count)) if alert.count > 1 else ""
-        ago = countdown(alert.last_at, self._clock()).removeprefix(tr("超 "))
+        ago = _ago(self._clock() - alert.last_at)
         return f"{kind}{count} · {alert.camera_name}\n{names.get(alert.grid, alert.grid)} · {ago}"
 
     def _show_summary(self, waiting: int) -> None:
@@ -371,6 +374,18 @@ class AlertsPage(QWidget):
                 entry.code, entry.message, seen=None, now=None, last=None, me=self._me().user
             )
             self.form.set_refused(refusal_text(refusal))
+
+
+def _ago(seconds: float) -> str:
+    """How long ago, in words: 刚刚, 12分钟前, 3小时前, 2天前."""
+    minutes = int(max(seconds, 0) // 60)
+    if minutes < 1:
+        return tr("刚刚")
+    if minutes < 60:
+        return tr("%1分钟前").replace("%1", str(minutes))
+    if minutes < 48 * 60:
+        return tr("%1小时前").replace("%1", str(minutes // 60))
+    return tr("%1天前").replace("%1", str(minutes // 1440))
 
 
 def _hm(at: float) -> str:

@@ -264,7 +264,7 @@ class CasePane(QWidget):
             actor=entry.actor,
             action_text=op_text(entry.action),
             status_text=status_text(entry.status),
-            text=entry.text,
+            text=_bare(entry.text, entry.action),
         )
 
     # ---- acting -----------------------------------------------------------------------------
@@ -364,6 +364,11 @@ class CasePane(QWidget):
         if entry is self._entry:
             self.close_form()
             self.refresh()
+
+
+def _bare(text: str, action: str) -> str:
+    """A note without the op name the backend files it under ("handled: 已处置" -> "已处置")."""
+    return "；".join(part.removeprefix(f"{action}: ") for part in text.split("；"))
 
 
 def _department(replica: Replica, code: str) -> str:

@@ -51,6 +51,7 @@ class TodoModel(QAbstractTableModel):
         self.tab: TabKey | None = None
         self.filters = Filters()
         self.order: Order = "deadline"
+        self.changing = False  # rows are being announced: a view's current row moves by itself
         self.headers = {
             "priority": self.tr("紧急"),
             "code": self.tr("编号"),
@@ -90,6 +91,13 @@ class TodoModel(QAbstractTableModel):
 
     def apply(self, ids: Iterable[int]) -> None:
         """Bring these cases' rows up to date (after the book re-filed them)."""
+        self.changing = True
+        try:
+            self._apply(ids)
+        finally:
+            self.changing = False
+
+    def _apply(self, ids: Iterable[int]) -> None:
         events = self.replica.events
         now = self._clock()
         tab = self.tab
@@ -201,10 +209,12 @@ class TodoModel(QAbstractTableModel):
     def _colour(event: Event, column: str, now: float) -> QColor | None:
         if column == "priority":
             return PRIORITY_COLOURS.get(event.priority)
-        if column in ("status", "due") and is_overdue(event, now):
+        due = due_of(event)
+        if column in ("status", "due") and (
+            is_overdue(event, now) or (due is not None and due < now)
+        ):
             return RED
         if column == "due":
-            due = due_of(event)
             start = event.dispatched_at or event.reported_at
             if due is not None and (due - now) <= 0.25 * max(due - start, 1.0):
                 return AMBER

@@ -103,8 +103,9 @@ class TodoPage(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(left)
         splitter.addWidget(pane)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 11)
+        splitter.setStretchFactor(1, 9)
+        splitter.setSizes([1100, 900])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
@@ -158,8 +159,29 @@ class TodoPage(QWidget):
     def _after_rebuild(self) -> None:
         self._show_count()
         row = self.model.rows.row_of(self.pane.event_id) if self.pane.event_id else None
+        if row is None and self.pane.event_id is None and len(self.model.rows):
+            row = 0  # nothing in hand yet: the most pressing case of the tab
         if row is not None:
             self._select_row(row)
+
+    def _sync_selection(self) -> None:
+        """Highlight the case in hand where its row is now (none when it left the list)."""
+        event_id = self.pane.event_id
+        row = self.model.rows.row_of(event_id) if event_id is not None else None
+        selection = self.table.selectionModel()
+        selection.blockSignals(True)
+        try:
+            if row is None:
+                selection.clear()
+            else:
+                selection.setCurrentIndex(
+                    self.model.index(row, 0),
+                    QItemSelectionModel.SelectionFlag.ClearAndSelect
+                    | QItemSelectionModel.SelectionFlag.Rows,
+                )
+        finally:
+            selection.blockSignals(False)
+        self.table.viewport().update()
 
     def _select_row(self, row: int) -> None:
         index = self.model.index(row, 0)
@@ -171,6 +193,8 @@ class TodoPage(QWidget):
         self.table.scrollTo(index)
 
     def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self.model.changing:
+            return  # the case in hand stays in hand when its row goes (after an action)
         event_id = self.model.id_at(current.row()) if current.isValid() else None
         if event_id is not None:
             self.pane.show_case(event_id)
@@ -223,6 +247,7 @@ class TodoPage(QWidget):
                     entered.append(event_id)
             self._announce(entered)
             self.model.apply(changes.events)
+            self._sync_selection()
         self._show_tabs()
         if self.pane.event_id is not None and (
             changes.reset or self.pane.event_id in changes.events
@@ -234,6 +259,7 @@ class TodoPage(QWidget):
         moved = self.book.tick(self.replica.events, self._clock())
         if moved:
             self.model.apply(moved)
+            self._sync_selection()
             self._show_tabs()
         self.model.tick()
         if self.pane.event_id is not None:

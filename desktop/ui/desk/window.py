@@ -90,6 +90,7 @@ class DeskWindow(QWidget):
         self.duty = DutyPage(replica, self.me, self.outbox, self.district_now, self)
         self.nav = QTabBar(self)
         self.nav.setObjectName("deskNav")
+        self.nav.setExpanding(False)
         self.pages = QStackedWidget(self)
         for page, label in (
             (self.todo, self.tr("我的待办 F1")),
@@ -165,9 +166,18 @@ class DeskWindow(QWidget):
             self.todo.apply(Changes(reset=True))
         if changes.units:
             self.todo.set_units()
+        if changes.kpis or changes.reset:
+            self._show_loading()
         if not self._shown_snapshot and changes.reset and self.replica.units is not None:
             self._shown_snapshot = True
             self.snapshotShown.emit()
+
+    def _show_loading(self) -> None:
+        loading = self.tr("调度服务正在载入今日数据，待办与超期数可能暂不准确…")
+        if self.replica.kpis_partial:
+            self.notice.setText(loading)
+        elif self.notice.text() == loading:
+            self.notice.setText("")
 
     def _who(self, me: Me) -> str:
         names = self.replica.names()
@@ -216,6 +226,8 @@ class DeskWindow(QWidget):
             self.waiting.setText(self.tr("%1 条待发送").replace("%1", str(waiting)))
 
     def _new_for_me(self, ids: list[int]) -> None:
+        if self.replica.kpis_partial:
+            return  # the backend is replaying the day so far: nothing of it is news
         events = [e for i in ids if (e := self.replica.events.get(i)) is not None]
         if not events:
             return
