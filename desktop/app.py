@@ -123,7 +123,7 @@ def parse_desk_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--data", help="data directory of the local demo backend")
     parser.add_argument("--speed", type=float, default=1.0, help="demo simulator speed")
     parser.add_argument("--start", metavar="YYYY-MM-DDTHH:MM", help="demo: district start time")
-    parser.add_argument("--page", choices=("todo", "alerts", "duty"), default="todo")
+    parser.add_argument("--page", choices=("todo", "alerts", "duty", "map"), default="todo")
     parser.add_argument("--lang", choices=("zh", "en"), default="zh")
     parser.add_argument("--size", default="1920x1080", help="window size")
     parser.add_argument("--screenshot", help="save a screenshot of the desk to this PNG, then exit")
@@ -133,6 +133,18 @@ def parse_desk_args(argv: list[str]) -> argparse.Namespace:
     if args.server and args.who:
         parser.error("--as signs in to the local demo; with --server give --token-file")
     return args
+
+
+def prepare_web_engine() -> None:
+    """Environment the map's web engine needs, set before Qt starts."""
+    # The page's script heap is collected by the page itself every 15 s (see grid_map):
+    # V8 otherwise lets a day of batches pile up as garbage (+150 MiB in a simulated day).
+    flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
+    if "--expose-gc" not in flags:
+        os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = (flags + " --js-flags=--expose-gc").strip()
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # Chromium refuses to sandbox as root; the page is local and its requests are blocked.
+        os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,14 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     check_display()
     token = read_token(args) if args.server else ""
     tiles = tile_url(args.tiles)
-    # The page's script heap is collected by the page itself every 15 s (see grid_map):
-    # V8 otherwise lets a day of batches pile up as garbage (+150 MiB in a simulated day).
-    flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
-    if "--expose-gc" not in flags:
-        os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = (flags + " --js-flags=--expose-gc").strip()
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        # Chromium refuses to sandbox as root; the page is local and its requests are blocked.
-        os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+    prepare_web_engine()
 
     from desktop.ui.app import run
 
@@ -169,6 +174,7 @@ def desk(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     check_display()
+    prepare_web_engine()
     token = ""
     if args.server and args.token_file:
         from desktop.core.sign_in import SignInError, read_token_file

@@ -25,6 +25,7 @@ def run(args: argparse.Namespace, token: str) -> int:
     from PySide6.QtCore import QSize, QTimer
     from PySide6.QtWidgets import QSystemTrayIcon
 
+    import widgets.grid_map  # noqa: F401 - QtWebEngine before the QApplication
     from desktop.core.link import SessionThread
     from desktop.core.replica import Replica
     from desktop.ui.app import start_qt
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace, token: str) -> int:
         tray = QSystemTrayIcon(app.windowIcon(), window)
         tray.show()
         window.tray = tray
-    pages = {"todo": 0, "alerts": 1, "duty": 2}
+    pages = {"todo": 0, "alerts": 1, "duty": 2, "map": 3}
     window.nav.setCurrentIndex(pages.get(args.page, 0))
 
     backend: EmbeddedBackend | None = None

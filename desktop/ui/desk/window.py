@@ -30,6 +30,7 @@ from desktop.ui.coalescer import Coalescer
 from desktop.ui.desk.alerts_page import AlertsPage
 from desktop.ui.desk.case_pane import CasePane
 from desktop.ui.desk.duty_page import DutyPage
+from desktop.ui.desk.map_page import MapPage
 from desktop.ui.desk.texts import role_text
 from desktop.ui.desk.todo_page import TodoPage
 from desktop.ui.sound import Chime
@@ -88,6 +89,9 @@ class DeskWindow(QWidget):
         self.todo = TodoPage(replica, self.book, self.case_pane, self.district_now, self)
         self.alerts = AlertsPage(replica, self.me, self.outbox, self.district_now, self)
         self.duty = DutyPage(replica, self.me, self.outbox, self.district_now, self)
+        self.map = MapPage(
+            replica, self.coalescer, self.district_now, lambda: self.case_pane.event_id, self
+        )
         self.nav = QTabBar(self)
         self.nav.setObjectName("deskNav")
         self.nav.setExpanding(False)
@@ -96,11 +100,12 @@ class DeskWindow(QWidget):
             (self.todo, self.tr("我的待办 F1")),
             (self.alerts, self.tr("视频告警 F2")),
             (self.duty, self.tr("县干指挥长 F3")),
+            (self.map, self.tr("地图 F4")),
         ):
             self.nav.addTab(label)
             self.pages.addWidget(page)
         self.nav.currentChanged.connect(self.pages.setCurrentIndex)
-        for index, key in enumerate(("F1", "F2", "F3")):
+        for index, key in enumerate(("F1", "F2", "F3", "F4")):
             QShortcut(QKeySequence(key), self, lambda i=index: self.nav.setCurrentIndex(i))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 8)
@@ -108,10 +113,17 @@ class DeskWindow(QWidget):
         layout.addWidget(self.nav)
         layout.addWidget(self.pages, 1)
 
-        for subscriber in (self.todo.apply, self.alerts.apply, self.duty.apply, self._after):
+        for subscriber in (
+            self.todo.apply,
+            self.alerts.apply,
+            self.duty.apply,
+            self.map.apply,
+            self._after,
+        ):
             self.coalescer.subscribe(subscriber)
         self.todo.newForMe.connect(self._new_for_me)
         self.duty.caseChosen.connect(self.show_case)
+        self.map.caseChosen.connect(self.show_case)
         self._second = QTimer(self)
         self._second.start(1000)
         self._second.timeout.connect(self._every_second)
@@ -171,6 +183,8 @@ class DeskWindow(QWidget):
         if not self._shown_snapshot and changes.reset and self.replica.units is not None:
             self._shown_snapshot = True
             self.snapshotShown.emit()
+            # The map's web page takes a second to build: after the list is up, not before.
+            QTimer.singleShot(1500, self, self.map.prepare)
 
     def _show_loading(self) -> None:
         loading = self.tr("调度服务正在载入今日数据，待办与超期数可能暂不准确…")

@@ -1,0 +1,160 @@
+"""地图: the grid map of my jurisdiction (the wall's map, fed the same way); a click on a grid
+lists its open cases, and the case in hand can be located. The web page is built the first
+time the page is shown, so the desk's start is not held up by it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.map_feed import bounds
+from desktop.core.replica import Changes, Replica
+from desktop.ui.coalescer import Coalescer
+from desktop.ui.desk.texts import status_text, tr
+from desktop.ui.models import countdown
+from desktop.ui.panels import MapView
+from protocol.entities import OPEN_STATUSES, is_overdue
+
+_ID = int(Qt.ItemDataRole.UserRole) + 1
+
+
+class MapPage(QWidget):
+    """The map, and the open cases of the grid last clicked."""
+
+    caseChosen = Signal(int)  # Enter / double-click on a case: show it in 我的待办
+
+    def __init__(
+        self,
+        replica: Replica,
+        coalescer: Coalescer,
+        clock: Callable[[], float],
+        case_in_hand: Callable[[], int | None],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.replica = replica
+        self._coalescer = coalescer
+        self._clock = clock
+        self._case_in_hand = case_in_hand
+        self.view: MapView | None = None
+        self.grid = ""
+        self.title = QLabel(tr("点击网格查看其未结案件"), self)
+        self.title.setObjectName("sectionTitle")
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        self.cases = QListWidget(self)
+        self.cases.setObjectName("mapCases")
+        self.cases.setWordWrap(True)
+        self.cases.itemActivated.connect(self._activated)
+        locate = QPushButton(tr("定位当前案件 L"), self)
+        locate.clicked.connect(self.locate)
+        QShortcut(QKeySequence("L"), self, self.locate)
+        self.side = QWidget(self)
+        side = QVBoxLayout(self.side)
+        side.setContentsMargins(0, 0, 0, 0)
+        side.addWidget(locate)
+        side.addWidget(self.title)
+        side.addWidget(self.cases, 1)
+        self.side.setFixedWidth(420)
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._placeholder = QLabel(tr("正在载入地图…"), self)
+        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._layout.addWidget(self._placeholder, 1)
+        self._layout.addWidget(self.side)
+
+    def showEvent(self, event: Any) -> None:
+        """Build the map the first time the page is shown (if prepare() has not)."""
+        super().showEvent(event)
+        self.prepare()
+
+    def prepare(self) -> None:
+        """Build the map now (the window calls it once the to-do list is up)."""
+        if self.view is None:
+            self._build()
+
+    def _build(self) -> None:
+        from widgets.grid_map import GridMap
+
+        grid_map = GridMap(centre=(117.06, 30.53), zoom=12, parent=self, label_px=14)
+        self._layout.replaceWidget(self._placeholder, grid_map)
+        self._placeholder.deleteLater()
+        grid_map.show()
+        self.map = grid_map
+        self.view = MapView(self.replica, grid_map, clock=self._clock, parent=self)
+        self._coalescer.subscribe(self.view.on_flush)
+        grid_map.areaClicked.connect(self.show_grid)
+        # Framed with the first full batch once the page is ready (MapView._ready).
+        self.view.street = self._my_street()
+        # What the replica holds already goes in once the page is ready (MapView._ready).
+        self.view.feed.collect(Changes(reset=True, units=True), self._clock())
+
+    def _my_street(self) -> str:
+        """The street to frame: the one a street or community user works in, else none."""
+        units = self.replica.units
+        if units is None:
+            return ""
+        mine = {code[:9] for code in self.replica.jurisdiction}
+        streets = [s.code for s in units.streets if s.code in mine]
+        return streets[0] if len(streets) == 1 else ""
+
+    def apply(self, changes: Changes) -> None:
+        """Keep the listed grid's cases current."""
+        if self.grid and (changes.reset or changes.events):
+            self.show_grid(self.grid)
+
+    def show_grid(self, code: str) -> None:
+        """List a grid's open cases (a click on the map)."""
+        names = self.replica.names()
+        now = self._clock()
+        self.grid = code
+        cases = sorted(
+            (
+                e
+                for e in self.replica.events.values()
+                if e.grid == code and e.status in OPEN_STATUSES
+            ),
+            key=lambda e: (e.due_at or float("inf"), e.id),
+        )
+        self.title.setText(
+            tr("%1：未结案件 %2 件")
+            .replace("%1", names.get(code, code))
+            .replace("%2", str(len(cases)))
+        )
+        self.cases.clear()
+        for event in cases:
+            late = tr("（超期）") if is_overdue(event, now) else ""
+            item = QListWidgetItem(
+                f"{event.code} {event.title}\n{status_text(event.status)}{late} · "
+                f"{countdown(event.due_at, now)}"
+            )
+            item.setData(_ID, event.id)
+            self.cases.addItem(item)
+
+    def locate(self) -> None:
+        """Frame the case in hand's grid and list that grid."""
+        event_id = self._case_in_hand()
+        event = self.replica.events.get(event_id) if event_id is not None else None
+        units = self.replica.units
+        if event is None or units is None or self.view is None:
+            return
+        grid = next((g for g in units.grids if g.code == event.grid), None)
+        if grid is not None:
+            self.map.focus(bounds(grid.polygon))
+        self.show_grid(event.grid)
+
+    def _activated(self, item: QListWidgetItem) -> None:
+        event_id = item.data(_ID)
+        if isinstance(event_id, int):
+            self.caseChosen.emit(event_id)
