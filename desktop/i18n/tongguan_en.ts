@@ -6,7 +6,7 @@
     <message>
         <location filename="../../widgets/action_bar.py" line="75"/>
         <source>当前状态下没有可做的操作</source>
-        <translation type="unfinished"></translation>
+        <translation>No actions available in this state</translation>
     </message>
 </context>
 <context>
@@ -14,22 +14,22 @@
     <message>
         <location filename="../../widgets/action_form.py" line="415"/>
         <source>取消</source>
-        <translation type="unfinished"></translation>
+        <translation>Cancel</translation>
     </message>
     <message>
         <location filename="../../widgets/action_form.py" line="417"/>
         <source>取消（Esc）</source>
-        <translation type="unfinished"></translation>
+        <translation>Cancel (Esc)</translation>
     </message>
     <message>
         <location filename="../../widgets/action_form.py" line="436"/>
         <source>提交</source>
-        <translation type="unfinished"></translation>
+        <translation>Submit</translation>
     </message>
     <message>
         <location filename="../../widgets/action_form.py" line="465"/>
         <source>%s（Ctrl+Enter）</source>
-        <translation type="unfinished"></translation>
+        <translation>%s (Ctrl+Enter)</translation>
     </message>
 </context>
 <context>
@@ -50,22 +50,22 @@
     <message>
         <location filename="../../widgets/case_card.py" line="237"/>
         <source>选择一个案件</source>
-        <translation type="unfinished"></translation>
+        <translation>Select a case</translation>
     </message>
     <message>
         <location filename="../../widgets/case_card.py" line="304"/>
         <source>处理记录</source>
-        <translation type="unfinished"></translation>
+        <translation>Case record</translation>
     </message>
     <message>
         <location filename="../../widgets/case_card.py" line="453"/>
         <source>正在载入处理记录…</source>
-        <translation type="unfinished"></translation>
+        <translation>Loading case record…</translation>
     </message>
     <message>
         <location filename="../../widgets/case_card.py" line="455"/>
         <source>暂无处理记录</source>
-        <translation type="unfinished"></translation>
+        <translation>No record yet</translation>
     </message>
 </context>
 <context>
@@ -74,47 +74,47 @@
         <location filename="../ui/desk/alerts_page.py" line="99"/>
         <location filename="../ui/desk/alerts_page.py" line="201"/>
         <source>选择一条告警</source>
-        <translation type="unfinished"></translation>
+        <translation>Select an alert</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="143"/>
         <source>（%1次）</source>
-        <translation type="unfinished"></translation>
+        <translation> (×%1)</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="156"/>
         <source>待处理告警 %1 条</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 pending alerts</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="157"/>
         <source>；误报：%1</source>
-        <translation type="unfinished"></translation>
+        <translation>; false alarms: %1</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="173"/>
         <source>正在载入抓拍图…</source>
-        <translation type="unfinished"></translation>
+        <translation>Loading snapshot…</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="210"/>
         <source>摄像机：%1</source>
-        <translation type="unfinished"></translation>
+        <translation>Camera: %1</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="211"/>
         <source>网格：%1 · %2</source>
-        <translation type="unfinished"></translation>
+        <translation>Grid: %1 · %2</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="214"/>
         <source>同一处 %1 次，最近 %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 times here, last %2</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="225"/>
         <source>确认并派遣</source>
-        <translation type="unfinished"></translation>
+        <translation>Confirm and dispatch</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="226"/>
@@ -122,738 +122,738 @@
         <location filename="../ui/desk/alerts_page.py" line="282"/>
         <location filename="../ui/desk/texts.py" line="56"/>
         <source>误报</source>
-        <translation type="unfinished"></translation>
+        <translation>False alarm</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="229"/>
         <source>并入已有案件</source>
-        <translation type="unfinished"></translation>
+        <translation>Attach to case</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="250"/>
         <source>按检测类型默认</source>
-        <translation type="unfinished"></translation>
+        <translation>Default for detection type</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="256"/>
         <source>确认告警并派遣</source>
-        <translation type="unfinished"></translation>
+        <translation>Confirm alert and dispatch</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="260"/>
         <source>事件类别</source>
-        <translation type="unfinished"></translation>
+        <translation>Case category</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="268"/>
         <source>主办单位（空为只登记）</source>
-        <translation type="unfinished"></translation>
+        <translation>Lead unit (empty: register only)</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="271"/>
         <source>只登记，不派遣</source>
-        <translation type="unfinished"></translation>
+        <translation>Register only, no dispatch</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="275"/>
         <source>确认</source>
-        <translation type="unfinished"></translation>
+        <translation>Confirm</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="276"/>
         <source>确认后自动受理，并派遣给所选单位</source>
-        <translation type="unfinished"></translation>
+        <translation>Confirming accepts the case and dispatches it to the chosen unit</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="280"/>
         <source>标记为误报</source>
-        <translation type="unfinished"></translation>
+        <translation>Mark as false alarm</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="281"/>
         <location filename="../ui/desk/forms.py" line="43"/>
         <source>原因</source>
-        <translation type="unfinished"></translation>
+        <translation>Reason</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="287"/>
         <source>并入同一地点的已有案件</source>
-        <translation type="unfinished"></translation>
+        <translation>Attach to an open case at the same spot</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="291"/>
         <source>案件</source>
-        <translation type="unfinished"></translation>
+        <translation>Case</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="297"/>
         <location filename="../ui/desk/forms.py" line="35"/>
         <source>说明</source>
-        <translation type="unfinished"></translation>
+        <translation>Note</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="299"/>
         <source>并入</source>
-        <translation type="unfinished"></translation>
+        <translation>Attach</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="357"/>
         <location filename="../ui/desk/case_pane.py" line="313"/>
         <location filename="../ui/desk/duty_page.py" line="230"/>
         <source>正在提交…</source>
-        <translation type="unfinished"></translation>
+        <translation>Submitting…</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="359"/>
         <location filename="../ui/desk/case_pane.py" line="315"/>
         <location filename="../ui/desk/duty_page.py" line="232"/>
         <source>待发送：连接中断，恢复后自动发送</source>
-        <translation type="unfinished"></translation>
+        <translation>Queued: connection lost, sends once it is back</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="361"/>
         <source>已完成</source>
-        <translation type="unfinished"></translation>
+        <translation>Done</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="383"/>
         <source>刚刚</source>
-        <translation type="unfinished"></translation>
+        <translation>just now</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="385"/>
         <source>%1分钟前</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 min ago</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="387"/>
         <source>%1小时前</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 h ago</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="388"/>
         <source>%1天前</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 d ago</translation>
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="111"/>
         <source>该案件已不在您的列表中</source>
-        <translation type="unfinished"></translation>
+        <translation>This case is no longer in your list</translation>
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="126"/>
         <source>等待上一操作的答复</source>
-        <translation type="unfinished"></translation>
+        <translation>Waiting for the answer to the last action</translation>
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="134"/>
         <source>案件已被他人更新，请重新选择操作</source>
-        <translation type="unfinished"></translation>
+        <translation>Someone else updated the case. Choose the action again</translation>
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="149"/>
         <location filename="../ui/desk/texts.py" line="48"/>
         <source>督办</source>
-        <translation type="unfinished"></translation>
+        <translation>Supervision</translation>
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="151"/>
         <source>会商</source>
-        <translation type="unfinished"></translation>
+        <translation>Consultation</translation>
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="153"/>
         <source>挂账</source>
-        <translation type="unfinished"></translation>
+        <translation>Long-term hold</translation>
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="155"/>
         <source>延期待批</source>
-        <translation type="unfinished"></translation>
+        <translation>Extension pending</translation>
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="157"/>
         <source>挂账待批</source>
-        <translation type="unfinished"></translation>
+        <translation>Hold pending</translation>
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="159"/>
         <source>返工%1次</source>
-        <translation type="unfinished"></translation>
+        <translation>Reworked %1×</translation>
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="161"/>
         <source>重办%1次</source>
-        <translation type="unfinished"></translation>
+        <translation>Reopened %1×</translation>
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="163"/>
         <location filename="../ui/desk/texts.py" line="26"/>
         <location filename="../ui/desk/texts.py" line="59"/>
         <source>超期</source>
-        <translation type="unfinished"></translation>
+        <translation>Overdue</translation>
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="166"/>
         <source>类别</source>
-        <translation type="unfinished">Category</translation>
+        <translation>Category</translation>
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="167"/>
         <source>紧急程度</source>
-        <translation type="unfinished"></translation>
+        <translation>Priority</translation>
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="168"/>
         <source>来源</source>
-        <translation type="unfinished">Source</translation>
+        <translation>Source</translation>
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="170"/>
         <source>地点</source>
-        <translation type="unfinished"></translation>
+        <translation>Location</translation>
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="182"/>
         <source>层级</source>
-        <translation type="unfinished"></translation>
+        <translation>Level</translation>
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="183"/>
         <source>上报时间</source>
-        <translation type="unfinished"></translation>
+        <translation>Reported</translation>
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="186"/>
         <source>反映人</source>
-        <translation type="unfinished"></translation>
+        <translation>Reporter</translation>
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="188"/>
         <location filename="../ui/desk/forms.py" line="61"/>
         <source>主办单位</source>
-        <translation type="unfinished"></translation>
+        <translation>Lead unit</translation>
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="192"/>
         <location filename="../ui/desk/forms.py" line="67"/>
         <source>协办单位</source>
-        <translation type="unfinished"></translation>
+        <translation>Assisting units</translation>
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="197"/>
         <source>结案时限</source>
-        <translation type="unfinished"></translation>
+        <translation>Due</translation>
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="245"/>
         <source>处理记录暂时无法载入（连接中断）</source>
-        <translation type="unfinished"></translation>
+        <translation>Case record unavailable for now (connection lost)</translation>
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="251"/>
         <location filename="../ui/desk/case_pane.py" line="256"/>
         <source>处理记录无法载入：%1</source>
-        <translation type="unfinished"></translation>
+        <translation>Case record could not be loaded: %1</translation>
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="258"/>
         <source>仅显示最近的记录</source>
-        <translation type="unfinished"></translation>
+        <translation>Showing the latest entries only</translation>
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="317"/>
         <source>%1 已完成</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 done</translation>
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="332"/>
         <source>正在核对案件的最新状态…</source>
-        <translation type="unfinished"></translation>
+        <translation>Checking the case&apos;s latest state…</translation>
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="61"/>
         <source>区级疑难案件</source>
-        <translation type="unfinished"></translation>
+        <translation>Difficult cases (district)</translation>
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="62"/>
         <location filename="../ui/desk/texts.py" line="24"/>
         <source>会商中</source>
-        <translation type="unfinished">In consultation</translation>
+        <translation>In consultation</translation>
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="63"/>
         <source>督办中</source>
-        <translation type="unfinished"></translation>
+        <translation>Under supervision</translation>
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="64"/>
         <source>待审批延期与挂账</source>
-        <translation type="unfinished"></translation>
+        <translation>Extensions and holds to approve</translation>
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="65"/>
         <source>今日批示</source>
-        <translation type="unfinished"></translation>
+        <translation>Today&apos;s instructions</translation>
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="113"/>
         <source>今日值班尚未交接</source>
-        <translation type="unfinished"></translation>
+        <translation>Today&apos;s duty not handed over yet</translation>
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="117"/>
         <source>%1 值班指挥长：%2 %3（%4 交班）</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 commander on duty: %2 %3 (handover %4)</translation>
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="122"/>
         <source>值班人员：%1</source>
-        <translation type="unfinished"></translation>
+        <translation>On duty: %1</translation>
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="149"/>
         <location filename="../ui/desk/duty_page.py" line="191"/>
         <source>发布批示</source>
-        <translation type="unfinished"></translation>
+        <translation>Issue instruction</translation>
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="150"/>
         <location filename="../ui/desk/duty_page.py" line="198"/>
         <location filename="../ui/desk/texts.py" line="58"/>
         <source>交接班</source>
-        <translation type="unfinished"></translation>
+        <translation>Handover</translation>
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="162"/>
         <source>（超期）</source>
-        <translation type="unfinished"></translation>
+        <translation> (overdue)</translation>
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="169"/>
         <source>意见：%1（%2）</source>
-        <translation type="unfinished"></translation>
+        <translation>Opinion: %1 (%2)</translation>
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="192"/>
         <source>批示内容</source>
-        <translation type="unfinished"></translation>
+        <translation>Instruction</translation>
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="193"/>
         <source>发布</source>
-        <translation type="unfinished"></translation>
+        <translation>Issue</translation>
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="194"/>
         <source>批示发往全区各中心，并显示在大屏上</source>
-        <translation type="unfinished"></translation>
+        <translation>The instruction goes to every centre in the district and shows on the wall</translation>
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="200"/>
         <source>接班指挥长</source>
-        <translation type="unfinished"></translation>
+        <translation>Incoming commander</translation>
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="201"/>
         <source>职务</source>
-        <translation type="unfinished"></translation>
+        <translation>Title</translation>
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="201"/>
         <source>县干指挥长</source>
-        <translation type="unfinished">Duty commander</translation>
+        <translation>Duty commander</translation>
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="202"/>
         <source>交班说明</source>
-        <translation type="unfinished"></translation>
+        <translation>Handover note</translation>
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="204"/>
         <source>交班</source>
-        <translation type="unfinished"></translation>
+        <translation>Hand over</translation>
     </message>
     <message>
         <location filename="../ui/desk/forms.py" line="38"/>
         <source>可选：写进案件记录</source>
-        <translation type="unfinished"></translation>
+        <translation>Optional: goes into the case record</translation>
     </message>
     <message>
         <location filename="../ui/desk/forms.py" line="51"/>
         <source>不予受理原因</source>
-        <translation type="unfinished"></translation>
+        <translation>Reason for rejecting</translation>
     </message>
     <message>
         <location filename="../ui/desk/forms.py" line="54"/>
         <source>（建议）</source>
-        <translation type="unfinished"></translation>
+        <translation> (suggested)</translation>
     </message>
     <message>
         <location filename="../ui/desk/forms.py" line="81"/>
         <source>核查结果</source>
-        <translation type="unfinished"></translation>
+        <translation>Verification result</translation>
     </message>
     <message>
         <location filename="../ui/desk/forms.py" line="84"/>
         <source>通过</source>
-        <translation type="unfinished"></translation>
+        <translation>Passed</translation>
     </message>
     <message>
         <location filename="../ui/desk/forms.py" line="84"/>
         <source>不通过，返工</source>
-        <translation type="unfinished"></translation>
+        <translation>Failed, rework</translation>
     </message>
     <message>
         <location filename="../ui/desk/forms.py" line="87"/>
         <source>核查意见</source>
-        <translation type="unfinished"></translation>
+        <translation>Verification note</translation>
     </message>
     <message>
         <location filename="../ui/desk/forms.py" line="94"/>
         <source>满意度（1–5）</source>
-        <translation type="unfinished"></translation>
+        <translation>Satisfaction (1–5)</translation>
     </message>
     <message>
         <location filename="../ui/desk/forms.py" line="96"/>
         <source>1–2 分（不满意）将重新派遣并督办</source>
-        <translation type="unfinished"></translation>
+        <translation>A score of 1–2 (dissatisfied) re-dispatches the case under supervision</translation>
     </message>
     <message>
         <location filename="../ui/desk/forms.py" line="102"/>
         <source>延长小时数</source>
-        <translation type="unfinished"></translation>
+        <translation>Extra hours</translation>
     </message>
     <message>
         <location filename="../ui/desk/forms.py" line="103"/>
         <source>延期理由</source>
-        <translation type="unfinished"></translation>
+        <translation>Reason for extension</translation>
     </message>
     <message>
         <location filename="../ui/desk/forms.py" line="106"/>
         <source>须在时限届满前申请，由上级审批</source>
-        <translation type="unfinished"></translation>
+        <translation>Request before the deadline; the level above approves</translation>
     </message>
     <message>
         <location filename="../ui/desk/forms.py" line="113"/>
         <source>%1 申请：%2</source>
-        <translation type="unfinished"></translation>
+        <translation>Requested by %1: %2</translation>
     </message>
     <message>
         <location filename="../ui/desk/forms.py" line="120"/>
         <source>审批结果</source>
-        <translation type="unfinished"></translation>
+        <translation>Decision</translation>
     </message>
     <message>
         <location filename="../ui/desk/forms.py" line="123"/>
         <source>批准</source>
-        <translation type="unfinished"></translation>
+        <translation>Approve</translation>
     </message>
     <message>
         <location filename="../ui/desk/forms.py" line="123"/>
         <source>不批准</source>
-        <translation type="unfinished"></translation>
+        <translation>Refuse</translation>
     </message>
     <message>
         <location filename="../ui/desk/forms.py" line="126"/>
         <source>审批意见</source>
-        <translation type="unfinished"></translation>
+        <translation>Decision note</translation>
     </message>
     <message>
         <location filename="../ui/desk/forms.py" line="135"/>
         <source>挂账原因</source>
-        <translation type="unfinished"></translation>
+        <translation>Reason for long-term hold</translation>
     </message>
     <message>
         <location filename="../ui/desk/forms.py" line="138"/>
         <source>复查日期</source>
-        <translation type="unfinished"></translation>
+        <translation>Review date</translation>
     </message>
     <message>
         <location filename="../ui/desk/forms.py" line="145"/>
         <source>批准后案件计时暂停，至复查日期或解除时恢复</source>
-        <translation type="unfinished"></translation>
+        <translation>Once approved, the case&apos;s clock stops until the review date or release</translation>
     </message>
     <message>
         <location filename="../ui/desk/forms.py" line="149"/>
         <source>内容</source>
-        <translation type="unfinished"></translation>
+        <translation>Text</translation>
     </message>
     <message>
         <location filename="../ui/desk/forms.py" line="160"/>
         <source>个自然日</source>
-        <translation type="unfinished"></translation>
+        <translation> calendar days</translation>
     </message>
     <message>
         <location filename="../ui/desk/forms.py" line="160"/>
         <source>个工作日</source>
-        <translation type="unfinished"></translation>
+        <translation> working days</translation>
     </message>
     <message>
         <location filename="../ui/desk/forms.py" line="162"/>
         <source>小时（自然时间）</source>
-        <translation type="unfinished"></translation>
+        <translation> hours (calendar time)</translation>
     </message>
     <message>
         <location filename="../ui/desk/forms.py" line="162"/>
         <source>个工作小时</source>
-        <translation type="unfinished"></translation>
+        <translation> working hours</translation>
     </message>
     <message>
         <location filename="../ui/desk/forms.py" line="163"/>
         <source>处置时限：派遣后 %1%2</source>
-        <translation type="unfinished"></translation>
+        <translation>Time to handle: %1%2 from dispatch</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="17"/>
         <source>待受理</source>
-        <translation type="unfinished">To accept</translation>
+        <translation>To accept</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="18"/>
         <source>待派遣</source>
-        <translation type="unfinished"></translation>
+        <translation>To dispatch</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="19"/>
         <source>处置中</source>
-        <translation type="unfinished">Handling</translation>
+        <translation>Handling</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="20"/>
         <source>待核查</source>
-        <translation type="unfinished">To verify</translation>
+        <translation>To verify</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="21"/>
         <source>待结案</source>
-        <translation type="unfinished"></translation>
+        <translation>To close</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="22"/>
         <source>待审批</source>
-        <translation type="unfinished"></translation>
+        <translation>To approve</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="23"/>
         <source>区级案件</source>
-        <translation type="unfinished"></translation>
+        <translation>District cases</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="25"/>
         <source>待督办</source>
-        <translation type="unfinished"></translation>
+        <translation>To supervise</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="31"/>
         <source>登记</source>
-        <translation type="unfinished"></translation>
+        <translation>Register</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="32"/>
         <source>受理</source>
-        <translation type="unfinished"></translation>
+        <translation>Accept</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="33"/>
         <source>不予受理</source>
-        <translation type="unfinished">Rejected</translation>
+        <translation>Reject</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="34"/>
         <source>派遣</source>
-        <translation type="unfinished"></translation>
+        <translation>Dispatch</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="35"/>
         <source>签收</source>
-        <translation type="unfinished"></translation>
+        <translation>Sign for</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="36"/>
         <source>开始处置</source>
-        <translation type="unfinished"></translation>
+        <translation>Start handling</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="37"/>
         <source>处置完毕</source>
-        <translation type="unfinished"></translation>
+        <translation>Finish handling</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="38"/>
         <source>核查</source>
-        <translation type="unfinished"></translation>
+        <translation>Verify</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="39"/>
         <source>结案</source>
-        <translation type="unfinished"></translation>
+        <translation>Close</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="40"/>
         <source>评价</source>
-        <translation type="unfinished"></translation>
+        <translation>Evaluate</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="41"/>
         <source>退单</source>
-        <translation type="unfinished"></translation>
+        <translation>Send back</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="42"/>
         <source>申请延期</source>
-        <translation type="unfinished"></translation>
+        <translation>Request extension</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="43"/>
         <source>延期审批</source>
-        <translation type="unfinished"></translation>
+        <translation>Decide extension</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="44"/>
         <source>申请挂账</source>
-        <translation type="unfinished"></translation>
+        <translation>Request hold</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="45"/>
         <source>挂账审批</source>
-        <translation type="unfinished"></translation>
+        <translation>Decide hold</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="46"/>
         <source>解除挂账</source>
-        <translation type="unfinished"></translation>
+        <translation>Release hold</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="47"/>
         <source>上报</source>
-        <translation type="unfinished"></translation>
+        <translation>Escalate</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="49"/>
         <source>发起会商</source>
-        <translation type="unfinished"></translation>
+        <translation>Start consultation</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="50"/>
         <source>会商意见</source>
-        <translation type="unfinished"></translation>
+        <translation>Consultation decision</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="51"/>
         <source>结束会商</source>
-        <translation type="unfinished"></translation>
+        <translation>End consultation</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="52"/>
         <source>批示</source>
-        <translation type="unfinished"></translation>
+        <translation>Instruct</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="53"/>
         <source>重新派遣</source>
-        <translation type="unfinished"></translation>
+        <translation>Re-dispatch</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="54"/>
         <source>协办反馈</source>
-        <translation type="unfinished"></translation>
+        <translation>Assisting report</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="55"/>
         <source>确认告警</source>
-        <translation type="unfinished"></translation>
+        <translation>Confirm alert</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="57"/>
         <source>并入案件</source>
-        <translation type="unfinished"></translation>
+        <translation>Attach to case</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="60"/>
         <source>自动上报</source>
-        <translation type="unfinished"></translation>
+        <translation>Auto-escalated</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="61"/>
         <source>自动督办</source>
-        <translation type="unfinished"></translation>
+        <translation>Auto-supervised</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="62"/>
         <source>到期解除挂账</source>
-        <translation type="unfinished"></translation>
+        <translation>Hold released (due)</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="66"/>
         <source>指挥长</source>
-        <translation type="unfinished"></translation>
+        <translation>Commander</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="67"/>
         <source>调度员</source>
-        <translation type="unfinished"></translation>
+        <translation>Dispatcher</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="68"/>
         <source>街道分中心</source>
-        <translation type="unfinished"></translation>
+        <translation>Street sub-centre</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="69"/>
         <source>社区工作站</source>
-        <translation type="unfinished"></translation>
+        <translation>Community workstation</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="70"/>
         <source>管理员</source>
-        <translation type="unfinished"></translation>
+        <translation>Admin</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="71"/>
         <source>大屏</source>
-        <translation type="unfinished"></translation>
+        <translation>Wall</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="134"/>
         <source>该案件已由%1%2（现为%3），操作未执行</source>
-        <translation type="unfinished"></translation>
+        <translation>Case already taken by %1 (%2, now %3). Action not carried out</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="140"/>
         <source>该案件状态已变为%1，操作未执行</source>
-        <translation type="unfinished"></translation>
+        <translation>The case is now %1. Action not carried out</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="142"/>
         <source>该案件不存在或不在您的辖区内</source>
-        <translation type="unfinished"></translation>
+        <translation>No such case, or it is outside your jurisdiction</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="144"/>
         <source>您的角色或辖区无权执行此操作（已记录）</source>
-        <translation type="unfinished"></translation>
+        <translation>Your role or jurisdiction does not allow this action (logged)</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="146"/>
         <source>按职责分离要求，此操作须由他人完成（处置人不能核查或结案，申请人不能自批）</source>
-        <translation type="unfinished"></translation>
+        <translation>Separation of duties: someone else must do this (the handler cannot verify or close, the requester cannot approve)</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="148"/>
         <source>填写的内容未通过检查：%1</source>
-        <translation type="unfinished"></translation>
+        <translation>The form did not pass the check: %1</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="150"/>
         <source>服务暂时繁忙，操作未执行，请稍后重试</source>
-        <translation type="unfinished"></translation>
+        <translation>The service is busy. Action not carried out; try again shortly</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="151"/>
         <source>操作未执行：%1</source>
-        <translation type="unfinished"></translation>
+        <translation>Action not carried out: %1</translation>
     </message>
 </context>
 <context>
@@ -861,83 +861,83 @@
     <message>
         <location filename="../ui/desk/app.py" line="85"/>
         <source>正在启动内置调度服务…</source>
-        <translation type="unfinished"></translation>
+        <translation>Starting the built-in dispatch service…</translation>
     </message>
     <message>
         <location filename="../ui/desk/app.py" line="92"/>
         <source>内置调度服务启动失败：%1</source>
-        <translation type="unfinished"></translation>
+        <translation>The built-in dispatch service failed to start: %1</translation>
     </message>
     <message>
         <location filename="../ui/desk/window.py" line="49"/>
         <location filename="../ui/desk/window.py" line="62"/>
         <source>通观 · 中屏管</source>
-        <translation type="unfinished"></translation>
+        <translation>Tongguan · Desk</translation>
     </message>
     <message>
         <location filename="../ui/desk/window.py" line="96"/>
         <source>我的待办 F1</source>
-        <translation type="unfinished"></translation>
+        <translation>My to-do F1</translation>
     </message>
     <message>
         <location filename="../ui/desk/window.py" line="97"/>
         <source>视频告警 F2</source>
-        <translation type="unfinished"></translation>
+        <translation>Camera alerts F2</translation>
     </message>
     <message>
         <location filename="../ui/desk/window.py" line="98"/>
         <source>县干指挥长 F3</source>
-        <translation type="unfinished"></translation>
+        <translation>Duty commander F3</translation>
     </message>
     <message>
         <location filename="../ui/desk/window.py" line="176"/>
         <source>调度服务正在载入今日数据，待办与超期数可能暂不准确…</source>
-        <translation type="unfinished"></translation>
+        <translation>The dispatch service is loading today&apos;s data; to-do and overdue counts may be off for now…</translation>
     </message>
     <message>
         <location filename="../ui/desk/window.py" line="184"/>
         <source>全区</source>
-        <translation type="unfinished">Whole district</translation>
+        <translation>Whole district</translation>
     </message>
     <message>
         <location filename="../ui/desk/window.py" line="201"/>
         <source>登录被拒绝：%1</source>
-        <translation type="unfinished"></translation>
+        <translation>Sign-in refused: %1</translation>
     </message>
     <message>
         <location filename="../ui/desk/window.py" line="204"/>
         <source>● 已连接</source>
-        <translation type="unfinished"></translation>
+        <translation>● Connected</translation>
     </message>
     <message>
         <location filename="../ui/desk/window.py" line="207"/>
         <source>● 连接中断，正在重连…</source>
-        <translation type="unfinished"></translation>
+        <translation>● Disconnected, reconnecting…</translation>
     </message>
     <message>
         <location filename="../ui/desk/window.py" line="224"/>
         <source>%1 条提交中</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 submitting</translation>
     </message>
     <message>
         <location filename="../ui/desk/window.py" line="226"/>
         <source>%1 条待发送</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 queued</translation>
     </message>
     <message>
         <location filename="../ui/desk/window.py" line="235"/>
         <source>等 %1 件</source>
-        <translation type="unfinished"></translation>
+        <translation> (%1 in all)</translation>
     </message>
     <message>
         <location filename="../ui/desk/window.py" line="236"/>
         <source>新待办：%1 %2</source>
-        <translation type="unfinished"></translation>
+        <translation>New to-do: %1 %2</translation>
     </message>
     <message>
         <location filename="../ui/desk/window.py" line="240"/>
         <source>通观 · 新待办</source>
-        <translation type="unfinished"></translation>
+        <translation>Tongguan · New to-do</translation>
     </message>
 </context>
 <context>
@@ -1098,87 +1098,87 @@
     <message>
         <location filename="../ui/desk/sign_in.py" line="36"/>
         <source>通观 · 登录</source>
-        <translation type="unfinished"></translation>
+        <translation>Tongguan · Sign in</translation>
     </message>
     <message>
         <location filename="../ui/desk/sign_in.py" line="42"/>
         <source>令牌文件（权限 600）</source>
-        <translation type="unfinished"></translation>
+        <translation>Token file (mode 600)</translation>
     </message>
     <message>
         <location filename="../ui/desk/sign_in.py" line="43"/>
         <source>选择…</source>
-        <translation type="unfinished"></translation>
+        <translation>Browse…</translation>
     </message>
     <message>
         <location filename="../ui/desk/sign_in.py" line="47"/>
         <source>或粘贴令牌</source>
-        <translation type="unfinished"></translation>
+        <translation>or paste the token</translation>
     </message>
     <message>
         <location filename="../ui/desk/sign_in.py" line="48"/>
         <source>记住令牌（仅本人可读的文件）</source>
-        <translation type="unfinished"></translation>
+        <translation>Remember the token (in a file only you can read)</translation>
     </message>
     <message>
         <location filename="../ui/desk/sign_in.py" line="51"/>
         <source>指挥长</source>
-        <translation type="unfinished"></translation>
+        <translation>Commander</translation>
     </message>
     <message>
         <location filename="../ui/desk/sign_in.py" line="52"/>
         <source>调度员</source>
-        <translation type="unfinished"></translation>
+        <translation>Dispatcher</translation>
     </message>
     <message>
         <location filename="../ui/desk/sign_in.py" line="53"/>
         <source>菱湖街道分中心</source>
-        <translation type="unfinished"></translation>
+        <translation>Linghu Street sub-centre</translation>
     </message>
     <message>
         <location filename="../ui/desk/sign_in.py" line="54"/>
         <source>社区工作站</source>
-        <translation type="unfinished"></translation>
+        <translation>Community workstation</translation>
     </message>
     <message>
         <location filename="../ui/desk/sign_in.py" line="61"/>
         <source>登录</source>
-        <translation type="unfinished"></translation>
+        <translation>Sign in</translation>
     </message>
     <message>
         <location filename="../ui/desk/sign_in.py" line="64"/>
         <source>进入本机演示</source>
-        <translation type="unfinished"></translation>
+        <translation>Start local demo</translation>
     </message>
     <message>
         <location filename="../ui/desk/sign_in.py" line="70"/>
         <source>服务器</source>
-        <translation type="unfinished"></translation>
+        <translation>Server</translation>
     </message>
     <message>
         <location filename="../ui/desk/sign_in.py" line="71"/>
         <source>令牌文件</source>
-        <translation type="unfinished"></translation>
+        <translation>Token file</translation>
     </message>
     <message>
         <location filename="../ui/desk/sign_in.py" line="72"/>
         <source>令牌</source>
-        <translation type="unfinished"></translation>
+        <translation>Token</translation>
     </message>
     <message>
         <location filename="../ui/desk/sign_in.py" line="75"/>
         <source>本机演示身份</source>
-        <translation type="unfinished"></translation>
+        <translation>Demo as</translation>
     </message>
     <message>
         <location filename="../ui/desk/sign_in.py" line="86"/>
         <source>选择令牌文件</source>
-        <translation type="unfinished"></translation>
+        <translation>Choose token file</translation>
     </message>
     <message>
         <location filename="../ui/desk/sign_in.py" line="97"/>
         <source>请给出令牌文件或粘贴令牌</source>
-        <translation type="unfinished"></translation>
+        <translation>Give a token file or paste the token</translation>
     </message>
 </context>
 <context>
@@ -1322,42 +1322,42 @@
     <message>
         <location filename="../ui/desk/todo_model.py" line="56"/>
         <source>紧急</source>
-        <translation type="unfinished"></translation>
+        <translation>Priority</translation>
     </message>
     <message>
         <location filename="../ui/desk/todo_model.py" line="57"/>
         <source>编号</source>
-        <translation type="unfinished"></translation>
+        <translation>No.</translation>
     </message>
     <message>
         <location filename="../ui/desk/todo_model.py" line="58"/>
         <source>类别</source>
-        <translation type="unfinished">Category</translation>
+        <translation>Category</translation>
     </message>
     <message>
         <location filename="../ui/desk/todo_model.py" line="59"/>
         <source>事项</source>
-        <translation type="unfinished"></translation>
+        <translation>Subject</translation>
     </message>
     <message>
         <location filename="../ui/desk/todo_model.py" line="60"/>
         <source>地点</source>
-        <translation type="unfinished"></translation>
+        <translation>Location</translation>
     </message>
     <message>
         <location filename="../ui/desk/todo_model.py" line="61"/>
         <source>状态</source>
-        <translation type="unfinished">Status</translation>
+        <translation>Status</translation>
     </message>
     <message>
         <location filename="../ui/desk/todo_model.py" line="62"/>
         <source>剩余时限</source>
-        <translation type="unfinished">Left</translation>
+        <translation>Time left</translation>
     </message>
     <message>
         <location filename="../ui/desk/todo_model.py" line="63"/>
         <source>来源</source>
-        <translation type="unfinished">Source</translation>
+        <translation>Source</translation>
     </message>
 </context>
 <context>
@@ -1365,47 +1365,47 @@
     <message>
         <location filename="../ui/desk/todo_page.py" line="54"/>
         <source>搜索编号、地址、内容（Ctrl+F）</source>
-        <translation type="unfinished"></translation>
+        <translation>Search number, address, text (Ctrl+F)</translation>
     </message>
     <message>
         <location filename="../ui/desk/todo_page.py" line="56"/>
         <source>只看超期</source>
-        <translation type="unfinished"></translation>
+        <translation>Overdue only</translation>
     </message>
     <message>
         <location filename="../ui/desk/todo_page.py" line="57"/>
         <source>只看紧急</source>
-        <translation type="unfinished"></translation>
+        <translation>Urgent only</translation>
     </message>
     <message>
         <location filename="../ui/desk/todo_page.py" line="61"/>
         <source>按时限</source>
-        <translation type="unfinished"></translation>
+        <translation>By deadline</translation>
     </message>
     <message>
         <location filename="../ui/desk/todo_page.py" line="62"/>
         <source>按上报时间</source>
-        <translation type="unfinished"></translation>
+        <translation>By time reported</translation>
     </message>
     <message>
         <location filename="../ui/desk/todo_page.py" line="63"/>
         <source>按紧急程度</source>
-        <translation type="unfinished"></translation>
+        <translation>By priority</translation>
     </message>
     <message>
         <location filename="../ui/desk/todo_page.py" line="223"/>
         <source>全部街道</source>
-        <translation type="unfinished">All streets</translation>
+        <translation>All streets</translation>
     </message>
     <message>
         <location filename="../ui/desk/todo_page.py" line="284"/>
         <source>%1 件</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 cases</translation>
     </message>
     <message>
         <location filename="../ui/desk/todo_page.py" line="286"/>
         <source>%1 / %2 件</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 / %2 cases</translation>
     </message>
 </context>
 <context>
