@@ -427,6 +427,7 @@
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="162"/>
+        <location filename="../ui/desk/map_page.py" line="137"/>
         <source>（超期）</source>
         <translation> (overdue)</translation>
     </message>
@@ -855,87 +856,112 @@
         <source>操作未执行：%1</source>
         <translation>Action not carried out: %1</translation>
     </message>
+    <message>
+        <location filename="../ui/desk/map_page.py" line="53"/>
+        <source>点击网格查看其未结案件</source>
+        <translation>Click a grid to list its open cases</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/map_page.py" line="60"/>
+        <source>定位当前案件 L</source>
+        <translation>Locate current case L</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/map_page.py" line="72"/>
+        <source>正在载入地图…</source>
+        <translation>Loading the map…</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/map_page.py" line="131"/>
+        <source>%1：未结案件 %2 件</source>
+        <translation>%1: %2 open cases</translation>
+    </message>
 </context>
 <context>
     <name>DeskWindow</name>
     <message>
-        <location filename="../ui/desk/app.py" line="85"/>
+        <location filename="../ui/desk/app.py" line="86"/>
         <source>正在启动内置调度服务…</source>
         <translation>Starting the built-in dispatch service…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/app.py" line="92"/>
+        <location filename="../ui/desk/app.py" line="93"/>
         <source>内置调度服务启动失败：%1</source>
         <translation>The built-in dispatch service failed to start: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="49"/>
-        <location filename="../ui/desk/window.py" line="62"/>
+        <location filename="../ui/desk/window.py" line="50"/>
+        <location filename="../ui/desk/window.py" line="63"/>
         <source>通观 · 中屏管</source>
         <translation>Tongguan · Desk</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="96"/>
+        <location filename="../ui/desk/window.py" line="100"/>
         <source>我的待办 F1</source>
         <translation>My to-do F1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="97"/>
+        <location filename="../ui/desk/window.py" line="101"/>
         <source>视频告警 F2</source>
         <translation>Camera alerts F2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="98"/>
+        <location filename="../ui/desk/window.py" line="102"/>
         <source>县干指挥长 F3</source>
         <translation>Duty commander F3</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="176"/>
+        <location filename="../ui/desk/window.py" line="103"/>
+        <source>地图 F4</source>
+        <translation>Map F4</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/window.py" line="190"/>
         <source>调度服务正在载入今日数据，待办与超期数可能暂不准确…</source>
         <translation>The dispatch service is loading today&apos;s data; to-do and overdue counts may be off for now…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="184"/>
+        <location filename="../ui/desk/window.py" line="198"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="201"/>
+        <location filename="../ui/desk/window.py" line="215"/>
         <source>登录被拒绝：%1</source>
         <translation>Sign-in refused: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="204"/>
+        <location filename="../ui/desk/window.py" line="218"/>
         <source>● 已连接</source>
         <translation>● Connected</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="207"/>
+        <location filename="../ui/desk/window.py" line="221"/>
         <source>● 连接中断，正在重连…</source>
         <translation>● Disconnected, reconnecting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="224"/>
+        <location filename="../ui/desk/window.py" line="238"/>
         <source>%1 条提交中</source>
         <translation>%1 submitting</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="226"/>
+        <location filename="../ui/desk/window.py" line="240"/>
         <source>%1 条待发送</source>
         <translation>%1 queued</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="235"/>
+        <location filename="../ui/desk/window.py" line="249"/>
         <source>等 %1 件</source>
         <translation> (%1 in all)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="236"/>
+        <location filename="../ui/desk/window.py" line="250"/>
         <source>新待办：%1 %2</source>
         <translation>New to-do: %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="240"/>
+        <location filename="../ui/desk/window.py" line="254"/>
         <source>通观 · 新待办</source>
         <translation>Tongguan · New to-do</translation>
     </message>
