@@ -198,7 +198,10 @@ window.addEventListener("load", function () {
         label.addTo(labels);
       });
       if (batch.labels || batch.units_reset) { showLabels(); }
-      if (batch.fit) { map.fitBounds(batch.fit.map(function (p) { return [p[1], p[0]]; })); }
+      if (batch.fit) {
+        map.invalidateSize({animate: false});
+        map.fitBounds(batch.fit.map(function (p) { return [p[1], p[0]]; }), {animate: false});
+      }
       window.tg.applied += 1;
     },
     counts: function () {
@@ -216,8 +219,12 @@ window.addEventListener("load", function () {
       var a = areaById[id]; if (!a) { return null; }
       return {fill: a.options.fillColor, opacity: a.options.fillOpacity};
     },
-    focus: function (bounds) {
-      map.flyToBounds(bounds.map(function (p) { return [p[1], p[0]]; }), {duration: 1.0});
+    focus: function (bounds, animate) {
+      var box = bounds.map(function (p) { return [p[1], p[0]]; });
+      // The view may have been resized since the map last measured it (built hidden).
+      map.invalidateSize({animate: false});
+      if (animate) { map.flyToBounds(box, {duration: 1.0}); }
+      else { map.fitBounds(box, {animate: false}); }
     }
   };
   // With --js-flags=--expose-gc (the application sets it) the page collects its garbage
@@ -294,6 +301,7 @@ class GridMap(QWebEngineView):
         self.restarts = 0
         self._queue: list[dict[str, Any]] = []
         self._focus: list[list[float]] | None = None
+        self._animate = True
         self.page().titleChanged.connect(self._title)
         page = self._build(centre, zoom, tile_url, label_px)
         self._url = QUrl.fromLocalFile(str(page))
@@ -350,7 +358,7 @@ class GridMap(QWebEngineView):
             for batch in queued:
                 self.apply_batch(batch)
             if self._focus is not None:
-                self.focus(self._focus)
+                self.focus(self._focus, self._animate)
                 self._focus = None
             self.ready.emit()
         elif title.startswith("area:"):
@@ -373,9 +381,11 @@ class GridMap(QWebEngineView):
         # holds ~800 markers); the trailing `;0` keeps the page from sending back a result.
         self.page().runJavaScript(f"window.tg.apply({_json(batch).decode()});0")
 
-    def focus(self, bounds: list[list[float]]) -> None:
-        """Fly to a bounding box given as [[lon, lat], [lon, lat]] (once loaded, if not yet)."""
+    def focus(self, bounds: list[list[float]], animate: bool = True) -> None:
+        """Fly (or, not animated, jump) to a bounding box given as [[lon, lat], [lon, lat]]
+        (once loaded, if not yet)."""
         if not self.is_ready:
             self._focus = bounds
+            self._animate = animate
             return
-        self.page().runJavaScript(f"window.tg.focus({json.dumps(bounds)})")
+        self.page().runJavaScript(f"window.tg.focus({json.dumps(bounds)}, {json.dumps(animate)})")

@@ -76,6 +76,9 @@ class MapFeed:
         self.street_bounds: dict[str, list[list[float]]] = {}
         self._units_sent: str | None = None
         self.district_bounds: list[list[float]] = []
+        # The street the page is framed on when the units go to it ("" = the whole district):
+        # a street's desk opens on its street.
+        self.home = ""
         # Collected for the next batch: markers by event id, removed ids, grids to restyle;
         # or the whole state (after a snapshot or new units).
         self._markers: dict[int, dict[str, Any]] = {}
@@ -202,7 +205,7 @@ class MapFeed:
             "areas": areas,
             "markers": cameras,
             "labels": labels,
-            "fit": self.district_bounds or None,
+            "fit": self.street_bounds.get(self.home) or self.district_bounds or None,
         }
 
     def page_lost(self) -> None:

@@ -305,6 +305,7 @@ class MapView:
         self._clock = clock
         self.feed = MapFeed(replica)
         self.street = ""
+        self.animate = True  # fly to a new focus (the wall's tour); False: jump (the desk)
         self.pump = Coalescer(MAP_MS, parent)  # the map gets fewer, larger batches
         self.pump.subscribe(self.send)
         grid_map.ready.connect(self._ready)
@@ -345,7 +346,7 @@ class MapView:
         street = next((s for s in units.streets if s.code == self.street), None)
         rings = street.polygon if street is not None else units.outline
         if rings:
-            self.map.focus(bounds(rings))
+            self.map.focus(bounds(rings), self.animate)
 
     def refresh_overdue(self) -> None:
         """Recolour the grids whose cases went overdue since the last look."""

@@ -118,7 +118,13 @@ def run(args: argparse.Namespace, token: str) -> int:
     async def screenshot() -> None:
         await live.wait()
         await asyncio.sleep(args.screenshot_after)
-        window.grab().save(args.screenshot)
+        # The screen's pixels, as a user sees them (a widget grab can miss the map's last
+        # web frame).
+        screen = window.screen()
+        shot = screen.grabWindow(window.winId()) if screen is not None else window.grab()
+        if shot.isNull():
+            shot = window.grab()
+        shot.save(args.screenshot)
         log.info("screenshot saved to %s", args.screenshot)
         window.close()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -49,6 +49,7 @@ class MapPage(QWidget):
         self._clock = clock
         self._case_in_hand = case_in_hand
         self.view: MapView | None = None
+        self._framed: str | None = None  # the street framed while visible ("" the district)
         self.grid = ""
         self.title = QLabel(tr("点击网格查看其未结案件"), self)
         self.title.setObjectName("sectionTitle")
@@ -78,6 +79,8 @@ class MapPage(QWidget):
         """Build the map the first time the page is shown (if prepare() has not)."""
         super().showEvent(event)
         self.prepare()
+        # Leaflet cannot fit bounds in a hidden (zero-sized) page: frame once it shows.
+        QTimer.singleShot(100, self, self._frame)
 
     def prepare(self) -> None:
         """Build the map now (the window calls it once the to-do list is up)."""
@@ -93,12 +96,26 @@ class MapPage(QWidget):
         grid_map.show()
         self.map = grid_map
         self.view = MapView(self.replica, grid_map, clock=self._clock, parent=self)
+        self.view.animate = False  # a desk jumps to what it is asked to show
         self._coalescer.subscribe(self.view.on_flush)
         grid_map.areaClicked.connect(self.show_grid)
-        # Framed with the first full batch once the page is ready (MapView._ready).
-        self.view.street = self._my_street()
+        grid_map.ready.connect(self._frame)
         # What the replica holds already goes in once the page is ready (MapView._ready).
         self.view.feed.collect(Changes(reset=True, units=True), self._clock())
+        self._frame()
+
+    def _frame(self) -> None:
+        """Frame my street (or the district) once it is known: on the page's first full batch
+        if it is not ready yet (MapView._ready), at once if it is and the page shows."""
+        view = self.view
+        if view is None or self.replica.units is None:
+            return
+        street = self._my_street()
+        view.street = street
+        view.feed.home = street
+        if self.map.is_ready and self.isVisible() and street != self._framed:
+            self._framed = street
+            view.set_focus(street)
 
     def _my_street(self) -> str:
         """The street to frame: the one a street or community user works in, else none."""
@@ -110,7 +127,9 @@ class MapPage(QWidget):
         return streets[0] if len(streets) == 1 else ""
 
     def apply(self, changes: Changes) -> None:
-        """Keep the listed grid's cases current."""
+        """Keep the listed grid's cases current; frame my street once it is known."""
+        if changes.units or changes.reset:
+            self._frame()
         if self.grid and (changes.reset or changes.events):
             self.show_grid(self.grid)
 
@@ -151,7 +170,7 @@ class MapPage(QWidget):
             return
         grid = next((g for g in units.grids if g.code == event.grid), None)
         if grid is not None:
-            self.map.focus(bounds(grid.polygon))
+            self.map.focus(bounds(grid.polygon), animate=False)
         self.show_grid(event.grid)
 
     def _activated(self, item: QListWidgetItem) -> None:
