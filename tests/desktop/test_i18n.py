@@ -105,3 +105,28 @@ def test_the_wall_speaks_english_with_the_translator(qtbot, english) -> None:
 def test_the_wall_stays_chinese_without_it(qtbot) -> None:
     assert QCoreApplication.translate("Texts", "特急") == "特急"
     assert shown(qtbot) == CHINESE
+
+
+def test_a_module_translator_function_files_its_calls_under_its_context(tmp_path) -> None:
+    """`tr("…")` through a module function like desktop/ui/desk/texts.tr, in its own file
+    and imported elsewhere, is filed under the function's context; a `tr` parameter is not."""
+    from desktop.i18n.update import Message, scan
+
+    (tmp_path / "desktop").mkdir()
+    (tmp_path / "widgets").mkdir()
+    (tmp_path / "desktop" / "texts.py").write_text(
+        "from PySide6.QtCore import QCoreApplication\n"
+        "def tr(source: str) -> str:\n"
+        '    """Doc."""\n'
+        '    return QCoreApplication.translate("Desk", source)\n'
+        'A = tr("本模块")\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "desktop" / "page.py").write_text(
+        'from desktop.texts import tr\nB = tr("别的模块")\ndef f(tr):\n    return tr("参数")\n',
+        encoding="utf-8",
+    )
+    found = scan(tmp_path)
+    assert Message("Desk", "本模块") in found.messages
+    assert Message("Desk", "别的模块") in found.messages
+    assert not any(m.source == "参数" and m.context == "Desk" for m in found.messages)
