@@ -22,20 +22,25 @@ from desktop.core.link import SessionThread
 from desktop.core.replica import Replica
 from desktop.core.session import Session
 from desktop.ui.desk.window import DeskWindow
+from desktop.ui.thumbnails import ThumbnailLoader
 from desktop.ui.wall import WallWindow
-from dispatch.store.store import Store
+from dispatch.store.store import Image, Store
+from dispatch.writer import DetectRequest
 from protocol.messages import Error, Result
 from tests.desktop.test_wall import close_window, free_port, live_session, run_in_qt, until
 from tests.dispatch.conftest import (
     DEKUAN,
     LINGHU,
     Running,
-    detect_by,
     start_server,
 )
 from tests.dispatch.test_server import report_args
 
 ROOT = Path(__file__).resolve().parents[2]
+SNAPSHOT = (
+    b"<svg xmlns='http://www.w3.org/2000/svg' width='160' height='90'>"
+    b"<rect width='160' height='90' fill='#345'/></svg>"
+)
 
 
 # ---- driving a desk --------------------------------------------------------------------------
@@ -252,12 +257,16 @@ def test_an_alert_becomes_a_dispatched_case_in_three_actions(
         running = await start_server(sqlite_store)
         url = f"ws://127.0.0.1:{running.port}"
         window, link = open_desk(url, running.tokens["linghu"])
+        window.use_photos(ThumbnailLoader(url, running.tokens["linghu"], parent=window))
         try:
             await ready(window)
             camera = next(
                 c.code for c in running.server.reference.cameras.values() if c.street == LINGHU
             )
-            alert_id = await detect_by(running, camera)
+            answer = await running.server.submit(
+                DetectRequest(camera, "exposed_garbage", 0.9, Image("image/svg+xml", SNAPSHOT))
+            )
+            alert_id = int(answer.data["alert"])
             window.nav.setCurrentIndex(1)
             await until(lambda: window.alerts.list.count() >= 1, 10, "the alert is listed")
             window.activateWindow()
@@ -280,6 +289,9 @@ def test_an_alert_becomes_a_dispatched_case_in_three_actions(
             assert actions == 3
             event = window.replica.events[window.replica.alerts[alert_id].event or 0]
             assert event.source == "camera" and event.assignee
+            # The case shows the camera's snapshot, fetched from the backend once.
+            window.show_case(event.id)
+            await until(lambda: window.case_pane.card.photo.pixmap() is not None, 10, "photo")
         finally:
             await stop_all(link, window)
             await running.server.stop()

@@ -38,6 +38,7 @@ class CasePane(QWidget):
     """One case: card, actions and the open action's form."""
 
     acted = Signal(str, int)  # op, event id: a command was made (the page may move on)
+    photoWanted = Signal(int, str)  # alert id, snapshot path: the case's camera snapshot
 
     def __init__(
         self,
@@ -99,6 +100,13 @@ class CasePane(QWidget):
             self._history_for = None
             self.card.set_timeline(None)
             self.card.set_image(None)
+            self.refresh()
+            # After the card shows the case: a new case's card starts without a photo.
+            event = self.replica.events.get(event_id) if event_id is not None else None
+            photo = _photo_of(event) if event is not None else None
+            if photo is not None:
+                self.photoWanted.emit(*photo)
+            return
         self.refresh()
 
     def refresh(self) -> None:
@@ -216,9 +224,12 @@ class CasePane(QWidget):
         self.notice.setText(text)
         self.notice.setVisible(bool(text))
 
-    def set_image(self, pixmap: QPixmap | None) -> None:
-        """The case's photo or camera snapshot, once fetched."""
-        self.card.set_image(pixmap)
+    def photo_loaded(self, alert_id: int, pixmap: QPixmap) -> None:
+        """A snapshot arrived: shown if it is the case in hand's."""
+        event = self.replica.events.get(self.event_id) if self.event_id is not None else None
+        photo = _photo_of(event) if event is not None else None
+        if photo is not None and photo[0] == alert_id:
+            self.card.set_image(pixmap)
 
     # ---- the audit timeline -----------------------------------------------------------------
 
@@ -364,6 +375,15 @@ class CasePane(QWidget):
         if entry is self._entry:
             self.close_form()
             self.refresh()
+
+
+def _photo_of(event: Event) -> tuple[int, str] | None:
+    """The case's first camera snapshot as (alert id, path), if it has one."""
+    for path in event.media:
+        tail = path.rstrip("/").rsplit("/", 1)[-1]
+        if path.startswith("/snapshots/") and tail.isdigit():
+            return int(tail), path
+    return None
 
 
 def _bare(text: str, action: str) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -34,9 +34,13 @@ from desktop.ui.desk.map_page import MapPage
 from desktop.ui.desk.texts import role_text
 from desktop.ui.desk.todo_page import TodoPage
 from desktop.ui.sound import Chime
+from desktop.ui.thumbnails import ThumbnailLoader
 from protocol.messages import Error, Result
 
 log = logging.getLogger("desktop.ui.desk")
+
+
+PHOTOS_KEPT = 200  # snapshots kept for the alerts list and the cases (~1 MiB each at most)
 
 
 class DeskWindow(QWidget):
@@ -58,6 +62,8 @@ class DeskWindow(QWidget):
         self.chime = Chime(parent=self)
         self.tray: QSystemTrayIcon | None = None
         self._shown_snapshot = False
+        self._photo_loader: ThumbnailLoader | None = None
+        self._photos: dict[int, QPixmap] = {}  # alert id -> snapshot, the latest PHOTOS_KEPT
         self._status = Status(False, time.time(), 0.0)
 
         self.title = QLabel(self.tr("通观 · 中屏管"), self)
@@ -151,6 +157,28 @@ class DeskWindow(QWidget):
         if self._history is None:
             raise ConnectionError("not connected yet")
         return await self._history(event_id)
+
+    def use_photos(self, loader: ThumbnailLoader) -> None:
+        """Where alert snapshots and case photos are fetched from (the backend's HTTP)."""
+        self._photo_loader = loader
+        loader.loaded.connect(self._photo_loaded)
+        self.alerts.snapshotWanted.connect(self.want_photo)
+        self.case_pane.photoWanted.connect(self.want_photo)
+
+    def want_photo(self, alert_id: int, path: str) -> None:
+        """A snapshot, from the cache if it came already (the loader fetches each once)."""
+        pixmap = self._photos.get(alert_id)
+        if pixmap is not None:
+            self._photo_loaded(alert_id, pixmap)
+        elif self._photo_loader is not None:
+            self._photo_loader.want(alert_id, path)
+
+    def _photo_loaded(self, alert_id: int, pixmap: QPixmap) -> None:
+        self._photos[alert_id] = pixmap
+        while len(self._photos) > PHOTOS_KEPT:
+            self._photos.pop(next(iter(self._photos)))
+        self.alerts.thumbnail_loaded(alert_id, pixmap)
+        self.case_pane.photo_loaded(alert_id, pixmap)
 
     def me(self) -> Me:
         """Who is signed in (from the backend's welcome)."""
