@@ -120,7 +120,7 @@
         <location filename="../ui/desk/alerts_page.py" line="226"/>
         <location filename="../ui/desk/alerts_page.py" line="281"/>
         <location filename="../ui/desk/alerts_page.py" line="282"/>
-        <location filename="../ui/desk/texts.py" line="56"/>
+        <location filename="../ui/desk/texts.py" line="57"/>
         <source>误报</source>
         <translation>False alarm</translation>
     </message>
@@ -198,15 +198,15 @@
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="357"/>
-        <location filename="../ui/desk/case_pane.py" line="313"/>
-        <location filename="../ui/desk/duty_page.py" line="230"/>
+        <location filename="../ui/desk/case_pane.py" line="333"/>
+        <location filename="../ui/desk/duty_page.py" line="229"/>
         <source>正在提交…</source>
         <translation>Submitting…</translation>
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="359"/>
-        <location filename="../ui/desk/case_pane.py" line="315"/>
-        <location filename="../ui/desk/duty_page.py" line="232"/>
+        <location filename="../ui/desk/case_pane.py" line="335"/>
+        <location filename="../ui/desk/duty_page.py" line="231"/>
         <source>待发送：连接中断，恢复后自动发送</source>
         <translation>Queued: connection lost, sends once it is back</translation>
     </message>
@@ -236,243 +236,243 @@
         <translation>%1 d ago</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="111"/>
+        <location filename="../ui/desk/case_pane.py" line="128"/>
         <source>该案件已不在您的列表中</source>
         <translation>This case is no longer in your list</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="126"/>
+        <location filename="../ui/desk/case_pane.py" line="143"/>
         <source>等待上一操作的答复</source>
         <translation>Waiting for the answer to the last action</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="134"/>
+        <location filename="../ui/desk/case_pane.py" line="151"/>
         <source>案件已被他人更新，请重新选择操作</source>
         <translation>Someone else updated the case. Choose the action again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="149"/>
-        <location filename="../ui/desk/texts.py" line="48"/>
+        <location filename="../ui/desk/case_pane.py" line="166"/>
+        <location filename="../ui/desk/texts.py" line="49"/>
         <source>督办</source>
         <translation>Supervision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="151"/>
+        <location filename="../ui/desk/case_pane.py" line="168"/>
         <source>会商</source>
         <translation>Consultation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="153"/>
+        <location filename="../ui/desk/case_pane.py" line="170"/>
         <source>挂账</source>
         <translation>Long-term hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="155"/>
+        <location filename="../ui/desk/case_pane.py" line="172"/>
         <source>延期待批</source>
         <translation>Extension pending</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="157"/>
+        <location filename="../ui/desk/case_pane.py" line="174"/>
         <source>挂账待批</source>
         <translation>Hold pending</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="159"/>
+        <location filename="../ui/desk/case_pane.py" line="176"/>
         <source>返工%1次</source>
         <translation>Reworked %1×</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="161"/>
+        <location filename="../ui/desk/case_pane.py" line="178"/>
         <source>重办%1次</source>
         <translation>Reopened %1×</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="163"/>
-        <location filename="../ui/desk/texts.py" line="26"/>
-        <location filename="../ui/desk/texts.py" line="59"/>
+        <location filename="../ui/desk/case_pane.py" line="180"/>
+        <location filename="../ui/desk/texts.py" line="27"/>
+        <location filename="../ui/desk/texts.py" line="60"/>
         <source>超期</source>
         <translation>Overdue</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="166"/>
+        <location filename="../ui/desk/case_pane.py" line="183"/>
         <source>类别</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="167"/>
+        <location filename="../ui/desk/case_pane.py" line="184"/>
         <source>紧急程度</source>
         <translation>Priority</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="168"/>
+        <location filename="../ui/desk/case_pane.py" line="185"/>
         <source>来源</source>
         <translation>Source</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="170"/>
+        <location filename="../ui/desk/case_pane.py" line="187"/>
         <source>地点</source>
         <translation>Location</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="182"/>
+        <location filename="../ui/desk/case_pane.py" line="199"/>
         <source>层级</source>
         <translation>Level</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="183"/>
+        <location filename="../ui/desk/case_pane.py" line="200"/>
         <source>上报时间</source>
         <translation>Reported</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="186"/>
+        <location filename="../ui/desk/case_pane.py" line="203"/>
         <source>反映人</source>
         <translation>Reporter</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="188"/>
+        <location filename="../ui/desk/case_pane.py" line="205"/>
         <location filename="../ui/desk/forms.py" line="61"/>
         <source>主办单位</source>
         <translation>Lead unit</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="192"/>
+        <location filename="../ui/desk/case_pane.py" line="209"/>
         <location filename="../ui/desk/forms.py" line="67"/>
         <source>协办单位</source>
         <translation>Assisting units</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="197"/>
+        <location filename="../ui/desk/case_pane.py" line="214"/>
         <source>结案时限</source>
         <translation>Due</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="245"/>
+        <location filename="../ui/desk/case_pane.py" line="265"/>
         <source>处理记录暂时无法载入（连接中断）</source>
         <translation>Case record unavailable for now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="251"/>
-        <location filename="../ui/desk/case_pane.py" line="256"/>
+        <location filename="../ui/desk/case_pane.py" line="271"/>
+        <location filename="../ui/desk/case_pane.py" line="276"/>
         <source>处理记录无法载入：%1</source>
         <translation>Case record could not be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="258"/>
+        <location filename="../ui/desk/case_pane.py" line="278"/>
         <source>仅显示最近的记录</source>
         <translation>Showing the latest entries only</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="317"/>
+        <location filename="../ui/desk/case_pane.py" line="337"/>
         <source>%1 已完成</source>
         <translation>%1 done</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="332"/>
+        <location filename="../ui/desk/case_pane.py" line="352"/>
         <source>正在核对案件的最新状态…</source>
         <translation>Checking the case&apos;s latest state…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="61"/>
+        <location filename="../ui/desk/duty_page.py" line="60"/>
         <source>区级疑难案件</source>
         <translation>Difficult cases (district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="62"/>
-        <location filename="../ui/desk/texts.py" line="24"/>
+        <location filename="../ui/desk/duty_page.py" line="61"/>
+        <location filename="../ui/desk/texts.py" line="25"/>
         <source>会商中</source>
         <translation>In consultation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="63"/>
+        <location filename="../ui/desk/duty_page.py" line="62"/>
         <source>督办中</source>
         <translation>Under supervision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="64"/>
+        <location filename="../ui/desk/duty_page.py" line="63"/>
         <source>待审批延期与挂账</source>
         <translation>Extensions and holds to approve</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="65"/>
+        <location filename="../ui/desk/duty_page.py" line="64"/>
         <source>今日批示</source>
         <translation>Today&apos;s instructions</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="113"/>
+        <location filename="../ui/desk/duty_page.py" line="112"/>
         <source>今日值班尚未交接</source>
         <translation>Today&apos;s duty not handed over yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="117"/>
+        <location filename="../ui/desk/duty_page.py" line="116"/>
         <source>%1 值班指挥长：%2 %3（%4 交班）</source>
         <translation>%1 commander on duty: %2 %3 (handover %4)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="122"/>
+        <location filename="../ui/desk/duty_page.py" line="121"/>
         <source>值班人员：%1</source>
         <translation>On duty: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="149"/>
-        <location filename="../ui/desk/duty_page.py" line="191"/>
+        <location filename="../ui/desk/duty_page.py" line="148"/>
+        <location filename="../ui/desk/duty_page.py" line="190"/>
         <source>发布批示</source>
         <translation>Issue instruction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="150"/>
-        <location filename="../ui/desk/duty_page.py" line="198"/>
-        <location filename="../ui/desk/texts.py" line="58"/>
+        <location filename="../ui/desk/duty_page.py" line="149"/>
+        <location filename="../ui/desk/duty_page.py" line="197"/>
+        <location filename="../ui/desk/texts.py" line="59"/>
         <source>交接班</source>
         <translation>Handover</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="162"/>
-        <location filename="../ui/desk/map_page.py" line="137"/>
+        <location filename="../ui/desk/duty_page.py" line="161"/>
+        <location filename="../ui/desk/map_page.py" line="155"/>
         <source>（超期）</source>
         <translation> (overdue)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="169"/>
+        <location filename="../ui/desk/duty_page.py" line="168"/>
         <source>意见：%1（%2）</source>
         <translation>Opinion: %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="192"/>
+        <location filename="../ui/desk/duty_page.py" line="191"/>
         <source>批示内容</source>
         <translation>Instruction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="193"/>
+        <location filename="../ui/desk/duty_page.py" line="192"/>
         <source>发布</source>
         <translation>Issue</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="194"/>
+        <location filename="../ui/desk/duty_page.py" line="193"/>
         <source>批示发往全区各中心，并显示在大屏上</source>
         <translation>The instruction goes to every centre in the district and shows on the wall</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="200"/>
+        <location filename="../ui/desk/duty_page.py" line="199"/>
         <source>接班指挥长</source>
         <translation>Incoming commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="201"/>
+        <location filename="../ui/desk/duty_page.py" line="200"/>
         <source>职务</source>
         <translation>Title</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="201"/>
+        <location filename="../ui/desk/duty_page.py" line="200"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="202"/>
+        <location filename="../ui/desk/duty_page.py" line="201"/>
         <source>交班说明</source>
         <translation>Handover note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="204"/>
+        <location filename="../ui/desk/duty_page.py" line="203"/>
         <source>交班</source>
         <translation>Hand over</translation>
     </message>
@@ -607,254 +607,259 @@
         <translation>Time to handle: %1%2 from dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="17"/>
+        <location filename="../ui/desk/texts.py" line="18"/>
         <source>待受理</source>
         <translation>To accept</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="18"/>
+        <location filename="../ui/desk/texts.py" line="19"/>
         <source>待派遣</source>
         <translation>To dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="19"/>
+        <location filename="../ui/desk/texts.py" line="20"/>
         <source>处置中</source>
         <translation>Handling</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="20"/>
+        <location filename="../ui/desk/texts.py" line="21"/>
         <source>待核查</source>
         <translation>To verify</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="21"/>
+        <location filename="../ui/desk/texts.py" line="22"/>
         <source>待结案</source>
         <translation>To close</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="22"/>
+        <location filename="../ui/desk/texts.py" line="23"/>
         <source>待审批</source>
         <translation>To approve</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="23"/>
+        <location filename="../ui/desk/texts.py" line="24"/>
         <source>区级案件</source>
         <translation>District cases</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="25"/>
+        <location filename="../ui/desk/texts.py" line="26"/>
         <source>待督办</source>
         <translation>To supervise</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="31"/>
+        <location filename="../ui/desk/texts.py" line="32"/>
         <source>登记</source>
         <translation>Register</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="32"/>
+        <location filename="../ui/desk/texts.py" line="33"/>
         <source>受理</source>
         <translation>Accept</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="33"/>
+        <location filename="../ui/desk/texts.py" line="34"/>
         <source>不予受理</source>
         <translation>Reject</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="34"/>
+        <location filename="../ui/desk/texts.py" line="35"/>
         <source>派遣</source>
         <translation>Dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="35"/>
+        <location filename="../ui/desk/texts.py" line="36"/>
         <source>签收</source>
         <translation>Sign for</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="36"/>
+        <location filename="../ui/desk/texts.py" line="37"/>
         <source>开始处置</source>
         <translation>Start handling</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="37"/>
+        <location filename="../ui/desk/texts.py" line="38"/>
         <source>处置完毕</source>
         <translation>Finish handling</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="38"/>
+        <location filename="../ui/desk/texts.py" line="39"/>
         <source>核查</source>
         <translation>Verify</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="39"/>
+        <location filename="../ui/desk/texts.py" line="40"/>
         <source>结案</source>
         <translation>Close</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="40"/>
+        <location filename="../ui/desk/texts.py" line="41"/>
         <source>评价</source>
         <translation>Evaluate</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="41"/>
+        <location filename="../ui/desk/texts.py" line="42"/>
         <source>退单</source>
         <translation>Send back</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="42"/>
+        <location filename="../ui/desk/texts.py" line="43"/>
         <source>申请延期</source>
         <translation>Request extension</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="43"/>
+        <location filename="../ui/desk/texts.py" line="44"/>
         <source>延期审批</source>
         <translation>Decide extension</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="44"/>
+        <location filename="../ui/desk/texts.py" line="45"/>
         <source>申请挂账</source>
         <translation>Request hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="45"/>
+        <location filename="../ui/desk/texts.py" line="46"/>
         <source>挂账审批</source>
         <translation>Decide hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="46"/>
+        <location filename="../ui/desk/texts.py" line="47"/>
         <source>解除挂账</source>
         <translation>Release hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="47"/>
+        <location filename="../ui/desk/texts.py" line="48"/>
         <source>上报</source>
         <translation>Escalate</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="49"/>
+        <location filename="../ui/desk/texts.py" line="50"/>
         <source>发起会商</source>
         <translation>Start consultation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="50"/>
+        <location filename="../ui/desk/texts.py" line="51"/>
         <source>会商意见</source>
         <translation>Consultation decision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="51"/>
+        <location filename="../ui/desk/texts.py" line="52"/>
         <source>结束会商</source>
         <translation>End consultation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="52"/>
+        <location filename="../ui/desk/texts.py" line="53"/>
         <source>批示</source>
         <translation>Instruct</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="53"/>
+        <location filename="../ui/desk/texts.py" line="54"/>
         <source>重新派遣</source>
         <translation>Re-dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="54"/>
+        <location filename="../ui/desk/texts.py" line="55"/>
         <source>协办反馈</source>
         <translation>Assisting report</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="55"/>
+        <location filename="../ui/desk/texts.py" line="56"/>
         <source>确认告警</source>
         <translation>Confirm alert</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="57"/>
+        <location filename="../ui/desk/texts.py" line="58"/>
         <source>并入案件</source>
         <translation>Attach to case</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="60"/>
+        <location filename="../ui/desk/texts.py" line="61"/>
         <source>自动上报</source>
         <translation>Auto-escalated</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="61"/>
+        <location filename="../ui/desk/texts.py" line="62"/>
         <source>自动督办</source>
         <translation>Auto-supervised</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="62"/>
+        <location filename="../ui/desk/texts.py" line="63"/>
         <source>到期解除挂账</source>
         <translation>Hold released (due)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="66"/>
+        <location filename="../ui/desk/texts.py" line="67"/>
         <source>指挥长</source>
         <translation>Commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="67"/>
+        <location filename="../ui/desk/texts.py" line="68"/>
         <source>调度员</source>
         <translation>Dispatcher</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="68"/>
+        <location filename="../ui/desk/texts.py" line="69"/>
         <source>街道分中心</source>
         <translation>Street sub-centre</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="69"/>
+        <location filename="../ui/desk/texts.py" line="70"/>
         <source>社区工作站</source>
         <translation>Community workstation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="70"/>
+        <location filename="../ui/desk/texts.py" line="71"/>
         <source>管理员</source>
         <translation>Admin</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="71"/>
+        <location filename="../ui/desk/texts.py" line="72"/>
         <source>大屏</source>
         <translation>Wall</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="134"/>
+        <location filename="../ui/desk/texts.py" line="135"/>
         <source>该案件已由%1%2（现为%3），操作未执行</source>
         <translation>Case already taken by %1 (%2, now %3). Action not carried out</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="140"/>
+        <location filename="../ui/desk/texts.py" line="141"/>
         <source>该案件状态已变为%1，操作未执行</source>
         <translation>The case is now %1. Action not carried out</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="142"/>
+        <location filename="../ui/desk/texts.py" line="143"/>
         <source>该案件不存在或不在您的辖区内</source>
         <translation>No such case, or it is outside your jurisdiction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="144"/>
+        <location filename="../ui/desk/texts.py" line="145"/>
         <source>您的角色或辖区无权执行此操作（已记录）</source>
         <translation>Your role or jurisdiction does not allow this action (logged)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="146"/>
+        <location filename="../ui/desk/texts.py" line="147"/>
         <source>按职责分离要求，此操作须由他人完成（处置人不能核查或结案，申请人不能自批）</source>
         <translation>Separation of duties: someone else must do this (the handler cannot verify or close, the requester cannot approve)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="148"/>
+        <location filename="../ui/desk/texts.py" line="149"/>
         <source>填写的内容未通过检查：%1</source>
         <translation>The form did not pass the check: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="150"/>
+        <location filename="../ui/desk/texts.py" line="151"/>
         <source>服务暂时繁忙，操作未执行，请稍后重试</source>
         <translation>The service is busy. Action not carried out; try again shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="151"/>
+        <location filename="../ui/desk/texts.py" line="152"/>
         <source>操作未执行：%1</source>
         <translation>Action not carried out: %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/texts.py" line="161"/>
+        <source>剩 %1</source>
+        <translation>%1 left</translation>
     </message>
     <message>
         <location filename="../ui/desk/map_page.py" line="53"/>
@@ -872,7 +877,7 @@
         <translation>Loading the map…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="131"/>
+        <location filename="../ui/desk/map_page.py" line="149"/>
         <source>%1：未结案件 %2 件</source>
         <translation>%1: %2 open cases</translation>
     </message>
@@ -890,78 +895,78 @@
         <translation>The built-in dispatch service failed to start: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="50"/>
-        <location filename="../ui/desk/window.py" line="63"/>
+        <location filename="../ui/desk/window.py" line="54"/>
+        <location filename="../ui/desk/window.py" line="69"/>
         <source>通观 · 中屏管</source>
         <translation>Tongguan · Desk</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="100"/>
+        <location filename="../ui/desk/window.py" line="106"/>
         <source>我的待办 F1</source>
         <translation>My to-do F1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="101"/>
+        <location filename="../ui/desk/window.py" line="107"/>
         <source>视频告警 F2</source>
         <translation>Camera alerts F2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="102"/>
+        <location filename="../ui/desk/window.py" line="108"/>
         <source>县干指挥长 F3</source>
         <translation>Duty commander F3</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="103"/>
+        <location filename="../ui/desk/window.py" line="109"/>
         <source>地图 F4</source>
         <translation>Map F4</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="190"/>
+        <location filename="../ui/desk/window.py" line="218"/>
         <source>调度服务正在载入今日数据，待办与超期数可能暂不准确…</source>
         <translation>The dispatch service is loading today&apos;s data; to-do and overdue counts may be off for now…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="198"/>
+        <location filename="../ui/desk/window.py" line="226"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="215"/>
+        <location filename="../ui/desk/window.py" line="243"/>
         <source>登录被拒绝：%1</source>
         <translation>Sign-in refused: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="218"/>
+        <location filename="../ui/desk/window.py" line="246"/>
         <source>● 已连接</source>
         <translation>● Connected</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="221"/>
+        <location filename="../ui/desk/window.py" line="249"/>
         <source>● 连接中断，正在重连…</source>
         <translation>● Disconnected, reconnecting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="238"/>
+        <location filename="../ui/desk/window.py" line="266"/>
         <source>%1 条提交中</source>
         <translation>%1 submitting</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="240"/>
+        <location filename="../ui/desk/window.py" line="268"/>
         <source>%1 条待发送</source>
         <translation>%1 queued</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="249"/>
+        <location filename="../ui/desk/window.py" line="277"/>
         <source>等 %1 件</source>
         <translation> (%1 in all)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="250"/>
+        <location filename="../ui/desk/window.py" line="278"/>
         <source>新待办：%1 %2</source>
         <translation>New to-do: %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="254"/>
+        <location filename="../ui/desk/window.py" line="282"/>
         <source>通观 · 新待办</source>
         <translation>Tongguan · New to-do</translation>
     </message>
@@ -1419,17 +1424,17 @@
         <translation>By priority</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_page.py" line="223"/>
+        <location filename="../ui/desk/todo_page.py" line="227"/>
         <source>全部街道</source>
         <translation>All streets</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_page.py" line="284"/>
+        <location filename="../ui/desk/todo_page.py" line="288"/>
         <source>%1 件</source>
         <translation>%1 cases</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_page.py" line="286"/>
+        <location filename="../ui/desk/todo_page.py" line="290"/>
         <source>%1 / %2 件</source>
         <translation>%1 / %2 cases</translation>
     </message>
@@ -1686,52 +1691,52 @@
         <translation>Overdue in grid</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="365"/>
+        <location filename="../ui/panels.py" line="366"/>
         <source>工作日历缺%s年官方数据，期限按估算推算</source>
         <translation>No official %s calendar: deadlines estimated</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="368"/>
+        <location filename="../ui/panels.py" line="369"/>
         <source>工作日历缺%s年数据，期限按周末推算</source>
         <translation>No %s calendar: deadlines count weekends only</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="377"/>
+        <location filename="../ui/panels.py" line="378"/>
         <source>按期结案率</source>
         <translation>On-time closure</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="379"/>
+        <location filename="../ui/panels.py" line="380"/>
         <source>平均处置时长</source>
         <translation>Avg. handling time</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="383"/>
+        <location filename="../ui/panels.py" line="384"/>
         <source>%s 分钟</source>
         <translation>%s min</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="384"/>
+        <location filename="../ui/panels.py" line="385"/>
         <source>%s 小时</source>
         <translation>%s h</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="374"/>
+        <location filename="../ui/panels.py" line="375"/>
         <source>今日接报</source>
         <translation>Received today</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="375"/>
+        <location filename="../ui/panels.py" line="376"/>
         <source>今日派遣</source>
         <translation>Dispatched today</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="376"/>
+        <location filename="../ui/panels.py" line="377"/>
         <source>今日结案</source>
         <translation>Closed today</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="378"/>
+        <location filename="../ui/panels.py" line="379"/>
         <source>当前超期</source>
         <translation>Overdue now</translation>
     </message>

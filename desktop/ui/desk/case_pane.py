@@ -18,8 +18,17 @@ from desktop.core.refusals import LastChange, explain
 from desktop.core.replica import Replica
 from desktop.core.todo import Me, due_of
 from desktop.ui.desk.forms import args_for, form_for
-from desktop.ui.desk.texts import DANGER, SHORTCUTS, op_text, refusal_text, status_text, tr
-from desktop.ui.models import LEVEL_TEXT, PRIORITY_TEXT, SOURCE_TEXT, countdown, text
+from desktop.ui.desk.texts import (
+    DANGER,
+    SHORTCUTS,
+    due_text,
+    note_text,
+    op_text,
+    refusal_text,
+    status_text,
+    tr,
+)
+from desktop.ui.models import LEVEL_TEXT, PRIORITY_TEXT, SOURCE_TEXT, text
 from protocol.codec import ProtocolError, convert
 from protocol.entities import Event, is_overdue, on_hold
 from protocol.messages import Error, HistoryEntry, Result
@@ -213,7 +222,7 @@ class CasePane(QWidget):
             else ("good" if event.status in ("closed", "evaluated") else "normal"),
             fields=fields,
             description=event.description,
-            countdown_text=countdown(due, now)
+            countdown_text=due_text(due, now)
             if event.status not in ("closed", "evaluated", "rejected")
             else "",
             flags=flags,
@@ -275,7 +284,7 @@ class CasePane(QWidget):
             actor=entry.actor,
             action_text=op_text(entry.action),
             status_text=status_text(entry.status),
-            text=_bare(entry.text, entry.action),
+            text=_bare(entry.text),
         )
 
     # ---- acting -----------------------------------------------------------------------------
@@ -386,9 +395,9 @@ def _photo_of(event: Event) -> tuple[int, str] | None:
     return None
 
 
-def _bare(text: str, action: str) -> str:
+def _bare(text: str) -> str:
     """A note without the op name the backend files it under ("handled: 已处置" -> "已处置")."""
-    return "；".join(part.removeprefix(f"{action}: ") for part in text.split("；"))
+    return "；".join(note_text(part) for part in text.split("；"))
 
 
 def _department(replica: Replica, code: str) -> str:

@@ -20,8 +20,7 @@ from desktop.core.outbox import Outbox, Pending
 from desktop.core.refusals import explain
 from desktop.core.replica import Changes, Replica
 from desktop.core.todo import Me
-from desktop.ui.desk.texts import refusal_text, status_text, tr
-from desktop.ui.models import countdown
+from desktop.ui.desk.texts import due_text, note_text, refusal_text, status_text, tr
 from protocol.entities import OPEN_STATUSES, Event, is_overdue
 from widgets.action_bar import ActionBar, ActionButton
 from widgets.action_form import ActionForm, FieldSpec
@@ -138,7 +137,7 @@ class DutyPage(QWidget):
         instructions = self.lists["instructions"]
         instructions.clear()
         for decision in reversed(duty.instructions if duty is not None else []):
-            instructions.addItem(f"{_hm(decision.at)} {decision.by}：{decision.text}")
+            instructions.addItem(f"{_hm(decision.at)} {decision.by}：{note_text(decision.text)}")
         self.titles["instructions"].setText(
             f"{self._names['instructions']}（{instructions.count()}）"
         )
@@ -162,7 +161,7 @@ class DutyPage(QWidget):
             late = tr("（超期）") if is_overdue(event, now) else ""
             line = (
                 f"{event.code} {event.title} · {names.get(event.street, '')} · "
-                f"{status_text(event.status)}{late} {countdown(event.due_at, now)}"
+                f"{status_text(event.status)}{late} {due_text(event.due_at, now)}"
             )
             if decisions and event.decisions:
                 last = event.decisions[-1]

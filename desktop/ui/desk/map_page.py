@@ -22,8 +22,7 @@ from PySide6.QtWidgets import (
 from desktop.core.map_feed import bounds
 from desktop.core.replica import Changes, Replica
 from desktop.ui.coalescer import Coalescer
-from desktop.ui.desk.texts import status_text, tr
-from desktop.ui.models import countdown
+from desktop.ui.desk.texts import due_text, status_text, tr
 from desktop.ui.panels import MapView
 from protocol.entities import OPEN_STATUSES, is_overdue
 
@@ -156,7 +155,7 @@ class MapPage(QWidget):
             late = tr("（超期）") if is_overdue(event, now) else ""
             item = QListWidgetItem(
                 f"{event.code} {event.title}\n{status_text(event.status)}{late} · "
-                f"{countdown(event.due_at, now)}"
+                f"{due_text(event.due_at, now)}"
             )
             item.setData(_ID, event.id)
             self.cases.addItem(item)

@@ -5,13 +5,14 @@ Marked for lupdate here and translated when looked up, like desktop/ui/models.py
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 
 from desktop.core.refusals import Refusal
 from desktop.i18n import QT_TRANSLATE_NOOP
-from desktop.ui.models import STATUS_TEXT, text
+from desktop.ui.models import STATUS_TEXT, countdown, text
 
 TAB_TEXT: dict[Any, str] = {
     "accept": QT_TRANSLATE_NOOP("Desk", "待受理"),
@@ -149,3 +150,20 @@ def refusal_text(refusal: Refusal) -> str:
     if refusal.kind == "busy":
         return tr("服务暂时繁忙，操作未执行，请稍后重试")
     return tr("操作未执行：%1").replace("%1", refusal.detail)
+
+
+def due_text(due: float | None, now: float) -> str:
+    """Time to a deadline that says which way it runs: 剩 3:20, or 超 1:05 past it."""
+    if due is None:
+        return ""
+    if due < now:
+        return countdown(due, now)  # already "超 …"
+    return tr("剩 %1").replace("%1", countdown(due, now))
+
+
+_OP_PREFIX = re.compile(r"^[a-z_]+: ")
+
+
+def note_text(text: str) -> str:
+    """A decision or note without the op name the backend files it under."""
+    return _OP_PREFIX.sub("", text)

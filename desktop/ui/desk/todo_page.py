@@ -80,7 +80,7 @@ class TodoPage(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
-        widths = (48, 170, 110, 220, 220, 70, 90, 64)
+        widths = (64, 170, 110, 220, 220, 90, 90, 64)
         for index, width in enumerate(widths):
             header.resizeSection(index, width)
         header.setSectionResizeMode(
@@ -165,7 +165,11 @@ class TodoPage(QWidget):
             self._select_row(row)
 
     def _sync_selection(self) -> None:
-        """Highlight the case in hand where its row is now (none when it left the list)."""
+        """Highlight the case in hand where its row is now (none when it left the list); with
+        none in hand yet, take the most pressing case of the tab."""
+        if self.pane.event_id is None and len(self.model.rows):
+            self._select_row(0)
+            return
         event_id = self.pane.event_id
         row = self.model.rows.row_of(event_id) if event_id is not None else None
         selection = self.table.selectionModel()
