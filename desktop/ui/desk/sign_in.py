@@ -21,8 +21,10 @@ from PySide6.QtWidgets import (
 
 from desktop.core.sign_in import (
     DEMO_USERS,
+    TOKEN_NAME,
     SignInError,
     check_server_url,
+    config_dir,
     read_token_file,
     save_token,
 )
@@ -40,6 +42,9 @@ class SignInDialog(QDialog):
         self.server.setPlaceholderText("ws://10.0.0.5:8765")
         self.token_file = QLineEdit(self)
         self.token_file.setPlaceholderText(self.tr("令牌文件（权限 600）"))
+        saved = config_dir() / TOKEN_NAME
+        if saved.is_file():  # remembered last time: used again unless another is given
+            self.token_file.setText(str(saved))
         browse = QPushButton(self.tr("选择…"), self)
         browse.clicked.connect(self._browse)
         self.token = QLineEdit(self)
@@ -91,12 +96,12 @@ class SignInDialog(QDialog):
         try:
             server = check_server_url(self.server.text())
             token = self.token.text().strip()
-            if self.token_file.text().strip():
+            if not token and self.token_file.text().strip():
                 token = read_token_file(Path(self.token_file.text().strip()))
             if not token:
                 raise SignInError(self.tr("请给出令牌文件或粘贴令牌"))
             if self.remember.isChecked() and self.token.text().strip():
-                save_token(token)
+                self.token_file.setText(str(save_token(token)))
         except SignInError as exc:
             self.error.setText(str(exc))
             return
