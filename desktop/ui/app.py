@@ -18,7 +18,7 @@ from desktop.i18n import FOLDER as I18N
 
 if TYPE_CHECKING:
     import qasync
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QWidget
 
 log = logging.getLogger("desktop")
 
@@ -49,10 +49,44 @@ def start_qt(lang: str) -> tuple[QApplication, qasync.QEventLoop]:
     return app, loop
 
 
+def end_with_window(
+    app: QApplication, loop: qasync.QEventLoop, window: QWidget, finished: asyncio.Event
+) -> None:
+    """Set `finished` when the last window closes; SIGTERM and SIGINT close the window.
+
+    The loop then ends when the caller has stopped the session and the backend, not when Qt
+    quits. A heartbeat owned by the window lets Python see signals while Qt sleeps.
+    """
+    from PySide6.QtCore import QTimer
+
+    app.setQuitOnLastWindowClosed(False)
+    app.lastWindowClosed.connect(finished.set)
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGTERM, window.close)
+        loop.add_signal_handler(signal.SIGINT, window.close)
+    heartbeat = QTimer(window)
+    heartbeat.start(250)
+    heartbeat.timeout.connect(lambda: None)
+
+
+async def shoot(window: QWidget, live: asyncio.Event, after: float, path: str) -> None:
+    """Once live and `after` seconds on, save the screen's pixels of the window, then close it
+    (a widget grab can miss the map's last web frame)."""
+    await live.wait()
+    await asyncio.sleep(after)
+    screen = window.screen()
+    shot = screen.grabWindow(window.winId()) if screen is not None else window.grab()
+    if shot.isNull():
+        shot = window.grab()
+    shot.save(path)
+    log.info("screenshot saved to %s", path)
+    window.close()
+
+
 def run(args: argparse.Namespace, token: str, tiles: str | None) -> int:
     """Run the wall until its window closes; return the exit code."""
     # QtWebEngine must be imported before the QApplication exists.
-    from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer
+    from PySide6.QtCore import QCoreApplication, QSettings, Qt
 
     import widgets.grid_map  # noqa: F401
     from desktop.core.backend import BackendError, EmbeddedBackend
@@ -154,25 +188,9 @@ def run(args: argparse.Namespace, token: str, tiles: str | None) -> int:
         await run
 
     async def screenshot() -> None:
-        await live.wait()
-        await asyncio.sleep(args.screenshot_after)
-        window.grab().save(args.screenshot)
-        log.info("screenshot saved to %s", args.screenshot)
-        window.close()
+        await shoot(window, live, args.screenshot_after, args.screenshot)
 
-    def shutdown() -> None:
-        finished.set()
-
-    # The loop ends when run() has stopped the session and the backend, not when Qt quits.
-    app.setQuitOnLastWindowClosed(False)
-    app.lastWindowClosed.connect(shutdown)
-    with contextlib.suppress(NotImplementedError):
-        loop.add_signal_handler(signal.SIGTERM, window.close)
-        loop.add_signal_handler(signal.SIGINT, window.close)
-    # Let Python see signals while Qt sleeps.
-    heartbeat = QTimer()
-    heartbeat.start(250)
-    heartbeat.timeout.connect(lambda: None)
+    end_with_window(app, loop, window, finished)
 
     async def run() -> None:
         task = asyncio.ensure_future(connect())

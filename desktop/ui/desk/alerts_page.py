@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.outbox import Outbox, Pending
-from desktop.core.refusals import explain
 from desktop.core.replica import Changes, Replica
 from desktop.core.todo import Me
-from desktop.ui.desk.texts import refusal_text, tr
+from desktop.ui.desk.progress import refused_text, show_progress
+from desktop.ui.desk.texts import tr
 from protocol.entities import OPEN_STATUSES, Alert, Event
 from protocol.workflow import attachable_at
 from widgets.action_bar import ActionBar, ActionButton
@@ -353,11 +353,9 @@ class AlertsPage(QWidget):
             return
         if entry is not self._entry:
             return
-        if entry.state == "sending":
-            self.form.set_pending(tr("正在提交…"))
-        elif entry.state == "queued":
-            self.form.set_pending(tr("待发送：连接中断，恢复后自动发送"))
-        elif entry.state == "done":
+        if show_progress(self.form, entry):
+            return
+        if entry.state == "done":
             self.form.set_done(tr("已完成"))
             if entry.op == "confirm_alert":
                 event = int(entry.data.get("event", 0))
@@ -370,10 +368,7 @@ class AlertsPage(QWidget):
             self.select_first()
         elif entry.state == "refused":
             self._entry = None
-            refusal = explain(
-                entry.code, entry.message, seen=None, now=None, last=None, me=self._me().user
-            )
-            self.form.set_refused(refusal_text(refusal))
+            self.form.set_refused(refused_text(entry, self._me().user))
 
 
 def _ago(seconds: float) -> str:

@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import signal
 import time
 from pathlib import Path
 
@@ -22,13 +21,13 @@ log = logging.getLogger("desktop.desk")
 
 def run(args: argparse.Namespace, token: str) -> int:
     """Run the desk until its window closes; return the exit code."""
-    from PySide6.QtCore import QSize, QTimer
+    from PySide6.QtCore import QSize
     from PySide6.QtWidgets import QSystemTrayIcon
 
     import widgets.grid_map  # noqa: F401 - QtWebEngine before the QApplication
     from desktop.core.link import SessionThread
     from desktop.core.replica import Replica
-    from desktop.ui.app import start_qt
+    from desktop.ui.app import end_with_window, shoot, start_qt
     from desktop.ui.desk import style
     from desktop.ui.desk.sign_in import SignInDialog
     from desktop.ui.desk.window import DeskWindow
@@ -115,26 +114,9 @@ def run(args: argparse.Namespace, token: str) -> int:
         await run_task
 
     async def screenshot() -> None:
-        await live.wait()
-        await asyncio.sleep(args.screenshot_after)
-        # The screen's pixels, as a user sees them (a widget grab can miss the map's last
-        # web frame).
-        screen = window.screen()
-        shot = screen.grabWindow(window.winId()) if screen is not None else window.grab()
-        if shot.isNull():
-            shot = window.grab()
-        shot.save(args.screenshot)
-        log.info("screenshot saved to %s", args.screenshot)
-        window.close()
+        await shoot(window, live, args.screenshot_after, args.screenshot)
 
-    app.setQuitOnLastWindowClosed(False)
-    app.lastWindowClosed.connect(finished.set)
-    with contextlib.suppress(NotImplementedError):
-        loop.add_signal_handler(signal.SIGTERM, window.close)
-        loop.add_signal_handler(signal.SIGINT, window.close)
-    heartbeat = QTimer()
-    heartbeat.start(250)
-    heartbeat.timeout.connect(lambda: None)
+    end_with_window(app, loop, window, finished)
 
     async def main() -> None:
         task = asyncio.ensure_future(connect())
@@ -151,5 +133,18 @@ def run(args: argparse.Namespace, token: str) -> int:
             backend.stop()
 
     with loop:
-        loop.run_until_complete(loop.create_task(main()))
+        task = loop.create_task(main())
+        try:
+            loop.run_until_complete(task)
+        except RuntimeError as exc:
+            if task.done():
+                raise
+            # Qt's own loop ended under us (the display went away): a demo backend this desk
+            # started must not outlive it.
+            log.warning("the window's event loop ended early (%s): stopping", exc)
+            if session is not None:
+                session.inbox.close()
+            if backend is not None:
+                backend.stop()
+            return exit_code or 1
     return exit_code

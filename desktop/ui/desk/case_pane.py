@@ -18,6 +18,7 @@ from desktop.core.refusals import LastChange, explain
 from desktop.core.replica import Replica
 from desktop.core.todo import Me, due_of
 from desktop.ui.desk.forms import args_for, form_for
+from desktop.ui.desk.progress import show_progress
 from desktop.ui.desk.texts import (
     DANGER,
     SHORTCUTS,
@@ -329,10 +330,8 @@ class CasePane(QWidget):
             if entry.event == self.event_id:
                 self.refresh()  # its buttons wait, or are free again
             return
-        if entry.state == "sending":
-            self.form.set_pending(tr("正在提交…"))
-        elif entry.state == "queued":
-            self.form.set_pending(tr("待发送：连接中断，恢复后自动发送"))
+        if show_progress(self.form, entry):
+            pass
         elif entry.state == "done":
             self.form.set_done(tr("%1 已完成").replace("%1", op_text(entry.op)))
             QTimer.singleShot(1200, self, lambda e=entry: self._finished(e))

@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.outbox import Outbox, Pending
-from desktop.core.refusals import explain
 from desktop.core.replica import Changes, Replica
 from desktop.core.todo import Me
-from desktop.ui.desk.texts import due_text, note_text, refusal_text, status_text, tr
+from desktop.ui.desk.progress import refused_text, show_progress
+from desktop.ui.desk.texts import due_text, note_text, status_text, tr
 from protocol.entities import OPEN_STATUSES, Event, is_overdue
 from widgets.action_bar import ActionBar, ActionButton
 from widgets.action_form import ActionForm, FieldSpec
@@ -225,19 +225,14 @@ class DutyPage(QWidget):
         """A command changed state (forwarded by the window)."""
         if entry is not self._entry:
             return
-        if entry.state == "sending":
-            self.form.set_pending(tr("正在提交…"))
-        elif entry.state == "queued":
-            self.form.set_pending(tr("待发送：连接中断，恢复后自动发送"))
-        elif entry.state == "done":
+        if show_progress(self.form, entry):
+            return
+        if entry.state == "done":
             self._entry = None
             self.close_form()
         elif entry.state == "refused":
             self._entry = None
-            refusal = explain(
-                entry.code, entry.message, seen=None, now=None, last=None, me=self._me().user
-            )
-            self.form.set_refused(refusal_text(refusal))
+            self.form.set_refused(refused_text(entry, self._me().user))
 
 
 def _hm(at: float) -> str:
