@@ -193,6 +193,7 @@ class Store:
             _sqlite_lock(url) if url.startswith("sqlite") else contextlib.nullcontext()
         )
         self._claim: Any = None  # what holds the claim: a locked file or a PG session
+        self._key = 0  # the advisory lock key of a PostgreSQL claim
 
     def close(self) -> None:
         """Release the claim and the connection pool."""
@@ -240,6 +241,7 @@ class Store:
         schema = str(self.engine.url.query.get("options", ""))
         seed = f"tongguan-backend:{schema}".encode()
         key = int.from_bytes(hashlib.sha256(seed).digest()[:8], "big", signed=True)
+        self._key = key
         conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         if not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar():
             conn.close()
@@ -255,6 +257,10 @@ class Store:
             return
         if isinstance(claim, Connection):
             try:
+                # Unlocked at once: a closed session's locks go only once the server notices
+                # (a backend starting right after this one stopped could still find it held).
+                with contextlib.suppress(Exception):
+                    claim.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self._key})
                 # A pooled connection outlives close(): end the session itself.
                 claim.invalidate()
             finally:
