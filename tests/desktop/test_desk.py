@@ -237,6 +237,8 @@ def test_two_desks_on_one_case_the_second_is_told_who_got_there_first(
             second.case_pane.form.submitted.emit({})
             await until(lambda: first.replica.events[event_id].status == "accepted", 10, "ok")
             await until(lambda: second.outbox.waiting == 0, 10, "both answered")
+            # Told once the change that beat it is in (a moment, if the refusal came first).
+            await until(lambda: bool(second.case_pane.notice.text()), 5, "the refusal told")
             text = second.case_pane.notice.text()
             assert "已由" in text and second.case_pane.notice.isVisible(), text
             assert not second.case_pane.form.isVisible()

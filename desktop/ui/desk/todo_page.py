@@ -126,6 +126,8 @@ class TodoPage(QWidget):
         QShortcut(QKeySequence("Ctrl+F"), self, self._focus_search)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self.search, self._leave_search)
         self._tab_keys: tuple[TabKey, ...] = ()
+        self._chosen = False  # the case in hand was taken by the user (not picked by the desk)
+        self._picking = False  # the desk is selecting a row itself
 
     # ---- what the user chose ----------------------------------------------------------------
 
@@ -159,16 +161,20 @@ class TodoPage(QWidget):
     def _after_rebuild(self) -> None:
         self._show_count()
         row = self.model.rows.row_of(self.pane.event_id) if self.pane.event_id else None
-        if row is None and self.pane.event_id is None and len(self.model.rows):
-            row = 0  # nothing in hand yet: the most pressing case of the tab
         if row is not None:
-            self._select_row(row)
+            self._select_row(row, by_user=self._chosen)
+        else:
+            self._sync_selection()
 
     def _sync_selection(self) -> None:
-        """Highlight the case in hand where its row is now (none when it left the list); with
-        none in hand yet, take the most pressing case of the tab."""
-        if self.pane.event_id is None and len(self.model.rows):
-            self._select_row(0)
+        """Highlight the case in hand where its row is now (none when it left the list).
+
+        A case the user took stays in hand when its row goes (after an action on it); one the
+        desk picked by itself (nothing chosen yet) is replaced by the top of the list.
+        """
+        in_list = self.pane.event_id is not None and self.pane.event_id in self.model.rows
+        if not self._chosen and not in_list and len(self.model.rows):
+            self._select_row(0, by_user=False)
             return
         event_id = self.pane.event_id
         row = self.model.rows.row_of(event_id) if event_id is not None else None
@@ -187,13 +193,18 @@ class TodoPage(QWidget):
             selection.blockSignals(False)
         self.table.viewport().update()
 
-    def _select_row(self, row: int) -> None:
+    def _select_row(self, row: int, *, by_user: bool = True) -> None:
         index = self.model.index(row, 0)
-        self.table.selectionModel().setCurrentIndex(
-            index,
-            QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows,
-        )
+        self._picking = not by_user
+        try:
+            self.table.selectionModel().setCurrentIndex(
+                index,
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows,
+            )
+        finally:
+            self._picking = False
+        self._chosen = by_user
         self.table.scrollTo(index)
 
     def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
@@ -201,6 +212,7 @@ class TodoPage(QWidget):
             return  # the case in hand stays in hand when its row goes (after an action)
         event_id = self.model.id_at(current.row()) if current.isValid() else None
         if event_id is not None:
+            self._chosen = not self._picking  # a click or a key, not the desk's own pick
             self.pane.show_case(event_id)
 
     def select_case(self, event_id: int) -> bool:
@@ -214,6 +226,7 @@ class TodoPage(QWidget):
         row = self.model.rows.row_of(event_id)
         if row is not None:
             self._select_row(row)
+        self._chosen = True
         self.pane.show_case(event_id)
         return row is not None
 
