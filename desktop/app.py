@@ -48,7 +48,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--size", default="1920x1080", help="window size when not in kiosk")
     parser.add_argument("--screenshot", help="save a screenshot of the wall to this PNG, then exit")
     parser.add_argument(
-        "--screenshot-after", type=float, default=8.0, help="seconds after data to shoot"
+        "--screenshot-after",
+        type=float,
+        default=8.0,
+        help="seconds to wait, once the day is loaded, before the screenshot",
     )
     parser.add_argument("-v", "--verbose", action="store_true")
     return parser.parse_args(argv)

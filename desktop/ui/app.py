@@ -12,6 +12,7 @@ import gc
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from desktop.i18n import FOLDER as I18N
@@ -69,10 +70,22 @@ def end_with_window(
     heartbeat.timeout.connect(lambda: None)
 
 
-async def shoot(window: QWidget, live: asyncio.Event, after: float, path: str) -> None:
-    """Once live and `after` seconds on, save the screen's pixels of the window, then close it
-    (a widget grab can miss the map's last web frame)."""
+async def shoot(
+    window: QWidget,
+    live: asyncio.Event,
+    after: float,
+    path: str,
+    settled: Callable[[], bool] = lambda: True,
+    patience: float = 120.0,
+) -> None:
+    """Once live, `settled` (the backend no longer catching up on the day, say; at most
+    `patience` seconds) and `after` seconds on, save the screen's pixels of the window, then
+    close it (a widget grab can miss the map's last web frame)."""
     await live.wait()
+    waited = 0.0
+    while not settled() and waited < patience:
+        await asyncio.sleep(0.25)
+        waited += 0.25
     await asyncio.sleep(after)
     screen = window.screen()
     shot = screen.grabWindow(window.winId()) if screen is not None else window.grab()
@@ -188,7 +201,13 @@ def run(args: argparse.Namespace, token: str, tiles: str | None) -> int:
         await run
 
     async def screenshot() -> None:
-        await shoot(window, live, args.screenshot_after, args.screenshot)
+        await shoot(
+            window,
+            live,
+            args.screenshot_after,
+            args.screenshot,
+            settled=lambda: not replica.kpis_partial,
+        )
 
     end_with_window(app, loop, window, finished)
 

@@ -114,7 +114,13 @@ def run(args: argparse.Namespace, token: str) -> int:
         await run_task
 
     async def screenshot() -> None:
-        await shoot(window, live, args.screenshot_after, args.screenshot)
+        await shoot(
+            window,
+            live,
+            args.screenshot_after,
+            args.screenshot,
+            settled=lambda: not replica.kpis_partial,
+        )
 
     end_with_window(app, loop, window, finished)
 
