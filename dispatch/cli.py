@@ -355,7 +355,7 @@ def cmd_admin_log(args: argparse.Namespace) -> int:
     if store is None:
         return 2
     rows = store.admin_log(args.limit)
-    if not rows:
+    if not rows and args.limit:
         print("the admin log is empty")
         return 0
     print("times in China Standard Time")
