@@ -883,223 +883,223 @@
         <translation>Shown this once only: hand it to the user now; the token is a password</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="48"/>
-        <location filename="../ui/desk/admin_page.py" line="285"/>
+        <location filename="../ui/desk/admin_page.py" line="53"/>
+        <location filename="../ui/desk/admin_page.py" line="291"/>
         <source>用户名</source>
         <translation>User name</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="49"/>
-        <location filename="../ui/desk/admin_page.py" line="288"/>
+        <location filename="../ui/desk/admin_page.py" line="54"/>
+        <location filename="../ui/desk/admin_page.py" line="294"/>
         <source>角色</source>
         <translation>Role</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="50"/>
+        <location filename="../ui/desk/admin_page.py" line="55"/>
         <source>辖区</source>
         <translation>Jurisdiction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="51"/>
+        <location filename="../ui/desk/admin_page.py" line="56"/>
         <source>创建时间</source>
         <translation>Created</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="52"/>
+        <location filename="../ui/desk/admin_page.py" line="57"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="94"/>
+        <location filename="../ui/desk/admin_page.py" line="99"/>
         <source>用户与角色</source>
         <translation>Users and roles</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="127"/>
-        <location filename="../ui/desk/admin_page.py" line="412"/>
+        <location filename="../ui/desk/admin_page.py" line="133"/>
+        <location filename="../ui/desk/admin_page.py" line="418"/>
         <source>复制</source>
         <translation>Copy</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="180"/>
-        <location filename="../ui/desk/admin_page.py" line="328"/>
+        <location filename="../ui/desk/admin_page.py" line="186"/>
+        <location filename="../ui/desk/admin_page.py" line="334"/>
         <source>尚未连接到调度服务</source>
         <translation>Not connected to the dispatch service yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="184"/>
+        <location filename="../ui/desk/admin_page.py" line="190"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="194"/>
+        <location filename="../ui/desk/admin_page.py" line="200"/>
         <source>用户列表暂时无法载入（连接中断）</source>
         <translation>The user list cannot be loaded now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="197"/>
-        <location filename="../ui/desk/admin_page.py" line="202"/>
+        <location filename="../ui/desk/admin_page.py" line="203"/>
+        <location filename="../ui/desk/admin_page.py" line="208"/>
         <source>用户列表无法载入：%1</source>
         <translation>The user list cannot be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="213"/>
+        <location filename="../ui/desk/admin_page.py" line="219"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="219"/>
+        <location filename="../ui/desk/admin_page.py" line="225"/>
         <source>已停用</source>
         <translation>Revoked</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="219"/>
+        <location filename="../ui/desk/admin_page.py" line="225"/>
         <source>有效</source>
         <translation>Active</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="230"/>
+        <location filename="../ui/desk/admin_page.py" line="236"/>
         <source>共 %1 个用户，%2 个有效</source>
         <translation>%1 users, %2 active</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="258"/>
+        <location filename="../ui/desk/admin_page.py" line="264"/>
         <source>不能停用自己的账号</source>
         <translation>You cannot revoke your own account</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="261"/>
-        <location filename="../ui/desk/admin_page.py" line="283"/>
+        <location filename="../ui/desk/admin_page.py" line="267"/>
+        <location filename="../ui/desk/admin_page.py" line="289"/>
         <source>新建用户</source>
         <translation>New user</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="262"/>
+        <location filename="../ui/desk/admin_page.py" line="268"/>
         <source>停用</source>
         <translation>Revoke</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="263"/>
+        <location filename="../ui/desk/admin_page.py" line="269"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="293"/>
+        <location filename="../ui/desk/admin_page.py" line="299"/>
         <source>街道（不选为全区）</source>
         <translation>Streets (none: the whole district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="295"/>
+        <location filename="../ui/desk/admin_page.py" line="301"/>
         <source>社区（仅社区工作站）</source>
         <translation>Communities (community workstations only)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="298"/>
+        <location filename="../ui/desk/admin_page.py" line="304"/>
         <source>创建</source>
         <translation>Create</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="299"/>
+        <location filename="../ui/desk/admin_page.py" line="305"/>
         <source>已有同名用户时将重新发放令牌：旧令牌立即失效，其连接被断开</source>
         <translation>A user of the same name gets a new token: the old one stops working at once and its connections are closed</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="307"/>
+        <location filename="../ui/desk/admin_page.py" line="313"/>
         <source>停用用户 · %1</source>
         <translation>Revoke user · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="309"/>
+        <location filename="../ui/desk/admin_page.py" line="315"/>
         <source>确认停用</source>
         <translation>Revoke</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="310"/>
+        <location filename="../ui/desk/admin_page.py" line="316"/>
         <source>%1 的令牌将立即失效，已打开的连接会被断开。按 Enter 确认，Esc 取消</source>
         <translation>%1&apos;s token stops working at once and its open connections are closed. Enter confirms, Esc cancels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="338"/>
+        <location filename="../ui/desk/admin_page.py" line="344"/>
         <source>正在创建…</source>
         <translation>Creating…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="341"/>
+        <location filename="../ui/desk/admin_page.py" line="347"/>
         <source>正在停用…</source>
         <translation>Revoking…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="362"/>
+        <location filename="../ui/desk/admin_page.py" line="368"/>
         <source>连接中断，不能确定是否已创建；请刷新列表核对创建时间</source>
         <translation>Connection lost: not known whether the user was created; refresh the list and check the creation time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="365"/>
+        <location filename="../ui/desk/admin_page.py" line="371"/>
         <source>未创建：%1</source>
         <translation>Not created: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="369"/>
+        <location filename="../ui/desk/admin_page.py" line="375"/>
         <source>未收到令牌，请重试</source>
         <translation>No token received; try again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="382"/>
+        <location filename="../ui/desk/admin_page.py" line="388"/>
         <source>连接中断，不能确定是否已停用；请刷新列表核对</source>
         <translation>Connection lost: not known whether the user was revoked; refresh the list to check</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="385"/>
+        <location filename="../ui/desk/admin_page.py" line="391"/>
         <source>未停用：%1</source>
         <translation>Not revoked: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="388"/>
+        <location filename="../ui/desk/admin_page.py" line="394"/>
         <source>已停用 %1</source>
         <translation>Revoked %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="395"/>
+        <location filename="../ui/desk/admin_page.py" line="401"/>
         <source>%1 的令牌</source>
         <translation>Token of %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="406"/>
+        <location filename="../ui/desk/admin_page.py" line="412"/>
         <source>已复制</source>
         <translation>Copied</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="420"/>
+        <location filename="../ui/desk/admin_page.py" line="426"/>
         <source>社区工作站用户的辖区是社区，不能选街道</source>
         <translation>A community workstation&apos;s jurisdiction is communities, not streets</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="422"/>
+        <location filename="../ui/desk/admin_page.py" line="428"/>
         <source>社区工作站用户须至少选择一个社区</source>
         <translation>A community workstation needs at least one community</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="424"/>
+        <location filename="../ui/desk/admin_page.py" line="430"/>
         <source>只有社区工作站用户的辖区是社区；其他角色请选街道（不选为全区）</source>
         <translation>Only community workstations have communities; for other roles choose streets (none: the whole district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="426"/>
+        <location filename="../ui/desk/admin_page.py" line="432"/>
         <source>街道分中心用户须至少选择一个街道</source>
         <translation>A street sub-centre user needs at least one street</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="432"/>
+        <location filename="../ui/desk/admin_page.py" line="438"/>
         <source>无权执行（已记录）：%1</source>
         <translation>Not allowed (recorded): %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="434"/>
+        <location filename="../ui/desk/admin_page.py" line="440"/>
         <source>没有这个用户</source>
         <translation>No such user</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="436"/>
+        <location filename="../ui/desk/admin_page.py" line="442"/>
         <source>服务暂时繁忙，请稍后重试</source>
         <translation>The service is busy; try again shortly</translation>
     </message>

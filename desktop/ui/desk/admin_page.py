@@ -44,6 +44,11 @@ log = logging.getLogger("desktop.ui.desk")
 
 _NAME = int(Qt.ItemDataRole.UserRole) + 1
 WARNING = QT_TRANSLATE_NOOP("Desk", "只显示这一次，请立即交给本人；令牌等同密码")
+STYLE = """
+QFrame#adminToken { background: #0f213b; }
+#adminTokenTitle { color: #ffffff; font-size: 16px; font-weight: bold; }
+#adminTokenText { font-family: monospace; font-size: 14px; }
+"""
 COLUMNS = (
     QT_TRANSLATE_NOOP("Desk", "用户名"),
     QT_TRANSLATE_NOOP("Desk", "角色"),
@@ -118,12 +123,13 @@ class AdminPage(QWidget):
         # The new token: once, read-only but selectable, with a copy button and the warning.
         self.token_box = QFrame(self)
         self.token_box.setObjectName("adminToken")
+        self.token_box.setStyleSheet(STYLE)
         self.token_title = QLabel(self.token_box)
+        self.token_title.setObjectName("adminTokenTitle")
         self.token_title.setTextFormat(Qt.TextFormat.PlainText)
         self.token = QLineEdit(self.token_box)
         self.token.setObjectName("adminTokenText")
         self.token.setReadOnly(True)
-        self.token.setMinimumWidth(380)
         self.copy_button = QPushButton(tr("复制"), self.token_box)
         self.copy_button.clicked.connect(self.copy_token)
         self.warning = QLabel(tr(WARNING), self.token_box)
@@ -131,13 +137,13 @@ class AdminPage(QWidget):
         self.warning.setTextFormat(Qt.TextFormat.PlainText)
         self.warning.setWordWrap(True)
         row = QHBoxLayout()
-        row.addWidget(self.token, 1)
-        row.addWidget(self.copy_button)
+        row.addWidget(self.warning, 1)
+        row.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignTop)
         box = QVBoxLayout(self.token_box)
-        box.setContentsMargins(0, 8, 0, 0)
+        box.setContentsMargins(12, 10, 12, 10)
         box.addWidget(self.token_title)
+        box.addWidget(self.token)  # the whole width: 43 characters fit
         box.addLayout(row)
-        box.addWidget(self.warning)
         self.token_box.hide()
 
         side = QVBoxLayout()
