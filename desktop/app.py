@@ -116,8 +116,9 @@ def parse_desk_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--as",
         dest="who",
-        choices=("commander", "dispatcher", "street", "community"),
-        help="sign in to the local demo as this demo user (street: 菱湖街道 sub-centre staff)",
+        choices=("commander", "dispatcher", "street", "community", "admin"),
+        help="sign in to the local demo as this demo user (street: 菱湖街道 sub-centre staff;"
+        " admin: users and their tokens, page 管理 F5)",
     )
     parser.add_argument("--server", help="backend websocket URL, e.g. ws://10.0.0.5:8765")
     parser.add_argument(

@@ -6,6 +6,7 @@ import _thread
 import argparse
 import asyncio
 import contextlib
+import getpass
 import json
 import logging
 import os
@@ -33,7 +34,7 @@ from dispatch.app import (
 )
 from dispatch.clock import Clock
 from dispatch.domain.calendar import CalendarError, shipped_years
-from dispatch.store.store import Store, StoreError, redact_url
+from dispatch.store.store import AdminEntry, Store, StoreError, redact_url, user_detail
 from protocol.entities import ROLES
 
 log = logging.getLogger("dispatch")
@@ -45,6 +46,7 @@ DEMO_USERS = (
     ("demo-dispatcher", "dispatcher", ()),
     ("demo-linghu", "street", ("340803004",)),
     ("demo-community", "community", ("340803004001",)),  # 菱湖街道's first community
+    ("demo-admin", "admin", ()),  # the desk's 管理 page: users and their tokens
 )
 
 
@@ -72,7 +74,7 @@ def demo_token(store: Store, name: str, role: str, codes: tuple[str, ...]) -> Pa
         if user is not None and user.name == name:
             return path
     streets, communities = ((), codes) if role == "community" else (codes, ())
-    token = store.create_user(name, role, streets, communities)  # type: ignore[arg-type]
+    token = store.create_user(name, role, streets, communities)
     _write_secret(path, token)
     return path
 
@@ -298,14 +300,35 @@ def cmd_load_categories(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_create_user(args: argparse.Namespace) -> int:
-    """Create a user and print (or write) its token; only the hash is stored."""
-    store = Store(args.url)
+def _cli_entry(action: str, target: str, detail: str = "") -> AdminEntry:
+    """The admin log's row for a user change made here (the OS user is the actor)."""
     try:
-        token = store.create_user(args.name, args.role, args.street or (), args.community or ())
+        who = getpass.getuser()
+    except Exception:  # no name for this uid (a bare container): still recorded
+        who = f"uid {os.getuid()}"
+    return AdminEntry(time.time(), f"cli:{who}", "cli", action, target, detail)
+
+
+# A running backend notices user changes made here within Limits.auth_recheck.
+_NOTICED = "a running backend closes its open connections within 30 s"
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    """Create (or re-key) a user and print (or write) its token; only the hash is stored."""
+    store = _current_store(args.url)
+    if store is None:
+        return 2
+    streets, communities = args.street or (), args.community or ()
+    existed = any(a.name == args.name for a in store.accounts())
+    audit = _cli_entry("create_user", args.name, user_detail(args.role, streets, communities))
+    try:
+        token = store.create_user(args.name, args.role, streets, communities, audit=audit)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if existed:
+        # stderr: stdout may be a script's capture of the token alone.
+        print(f"re-keyed {args.name}: its old token no longer works; {_NOTICED}", file=sys.stderr)
     if args.token_file:
         _write_secret(Path(args.token_file), token)
         print(f"user {args.name} ({args.role}); token written to {args.token_file}")
@@ -315,10 +338,33 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 
 def cmd_revoke_user(args: argparse.Namespace) -> int:
-    """Revoke a user's token."""
-    ok = Store(args.url).revoke_user(args.name)
-    print("revoked" if ok else f"no user {args.name}")
+    """Revoke a user's token (a running backend closes its connections within 30 s)."""
+    store = _current_store(args.url)
+    if store is None:
+        return 2
+    ok = store.revoke_user(args.name, audit=_cli_entry("revoke_user", args.name))
+    print(f"revoked; {_NOTICED}" if ok else f"no user {args.name}")
     return 0 if ok else 1
+
+
+def cmd_admin_log(args: argparse.Namespace) -> int:
+    """Print the newest user-management requests: who, when, what, on whom, outcome."""
+    from dispatch.reference import local
+
+    store = _current_store(args.url)
+    if store is None:
+        return 2
+    rows = store.admin_log(args.limit)
+    if not rows and args.limit:
+        print("the admin log is empty")
+        return 0
+    print("times in China Standard Time")
+    for row in rows:
+        when = local(row.at).strftime("%Y-%m-%d %H:%M:%S")
+        what = " ".join(p for p in (row.action, row.target, row.detail) if p)
+        outcome = row.outcome if not row.message else f"{row.outcome}: {row.message}"
+        print(f"{when}  {row.actor} ({row.peer})  {what}  -> {outcome}")
+    return 0
 
 
 def cmd_users(args: argparse.Namespace) -> int:
@@ -651,6 +697,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.set_defaults(func=cmd_revoke_user)
     sub.add_parser("users", help=cmd_users.__doc__).set_defaults(func=cmd_users)
+    p = sub.add_parser("admin-log", help=cmd_admin_log.__doc__)
+    p.add_argument(
+        "--limit", type=_count, default=50, help="how many of the newest rows (default 50)"
+    )
+    p.set_defaults(func=cmd_admin_log)
     p = sub.add_parser("history", help=cmd_history.__doc__)
     p.add_argument("event", type=int)
     p.set_defaults(func=cmd_history)

@@ -16,7 +16,7 @@ from websockets.exceptions import ConnectionClosed
 
 from dispatch.clock import Clock
 from dispatch.frames import delta_json
-from dispatch.hub import TOO_SLOW, Client, Hub, close_slow
+from dispatch.hub import CREDENTIALS_CHANGED, TOO_SLOW, Client, Hub, close_slow
 from dispatch.jurisdiction import STREET_WIDTH
 from dispatch.limits import Limits
 from dispatch.reference import ReferenceData
@@ -30,29 +30,62 @@ _encode = msgspec.json.Encoder().encode
 
 
 class Authenticator:
-    """Tokens to users, each answer cached for `recheck` seconds (revocations: forget)."""
+    """Tokens to users, each answer cached for `recheck` seconds.
+
+    When a user's credentials change (revoked, or re-keyed by a create_user on its name),
+    `forget(name)` drops that user's cached tokens at once and moves the generation on: a
+    store read begun before the change is read again, and a connection authenticated before
+    it is told by `changed_since` (the handshake checks before the client joins the hub).
+    """
 
     def __init__(self, store: Store, recheck: float) -> None:
         self.store = store
         self.recheck = recheck
         self._cache: dict[str, tuple[float, User | None]] = {}
+        self.generation = 0  # moved on by every forget()
+        self._changed: dict[str, int] = {}  # user name -> the generation of its last change
 
     async def authenticate(self, token: str) -> User | None:
         """The token's user, or None; at most one store read per token per recheck."""
+        user, _ = await self.check(token)
+        return user
+
+    async def check(self, token: str) -> tuple[User | None, int]:
+        """The token's user (or None) and the generation it is valid as of."""
         if not token or len(token) > 200:
-            return None
+            return None, self.generation
         cached = self._cache.get(token)
         if cached is not None and time.monotonic() - cached[0] < self.recheck:
-            return cached[1]
-        user = await asyncio.to_thread(self.store.authenticate, token)
+            return cached[1], self.generation
+        while True:
+            generation = self.generation
+            user = await asyncio.to_thread(self.store.authenticate, token)
+            if generation == self.generation:
+                break
+            # Credentials changed while the store was read: the answer may predate it.
         self._cache[token] = (time.monotonic(), user)
         if len(self._cache) > 10_000:
             self._cache.clear()
-        return user
+        return user, generation
 
-    def forget_revoked(self, active: set[str]) -> None:
-        """Drop cached users who are no longer among the `active` names."""
-        self._cache = {t: v for t, v in self._cache.items() if v[1] is None or v[1].name in active}
+    def forget(self, name: str) -> None:
+        """A user's credentials changed: no cached token of it is trusted from now on."""
+        self.generation += 1
+        self._changed[name] = self.generation
+        self._cache = {t: v for t, v in self._cache.items() if v[1] is None or v[1].name != name}
+
+    def changed_since(self, name: str, generation: int) -> bool:
+        """Whether the user's credentials changed after `generation` (see check)."""
+        return self._changed.get(name, -1) > generation
+
+    def stale(self, current: dict[str, float]) -> set[str]:
+        """Names of cached users that are no longer `current` (name -> created_at of every
+        active user): revoked, or re-keyed since their token was read."""
+        return {
+            user.name
+            for _, user in self._cache.values()
+            if user is not None and current.get(user.name) != user.created_at
+        }
 
 
 class Handshake:
@@ -99,7 +132,7 @@ class Handshake:
                 f"protocol {hello.protocol} unsupported; this server speaks {PROTOCOL_VERSION}",
             )
             return None
-        user = await self.auth.authenticate(hello.token)
+        user, generation = await self.auth.check(hello.token)
         if user is None:
             log.warning("%s: authentication failed (client %r)", peer, hello.client[:40])
             await ws.close(CloseCode.AUTH_FAILED, "authentication failed")
@@ -111,6 +144,7 @@ class Handshake:
             user.jurisdiction,
             last_id=hello.id,
             allowance=float(self.limits.command_burst),
+            credentials=generation,
         )
         log.info(
             "%s: %s (%s) connected with %s",
@@ -129,6 +163,12 @@ class Handshake:
         if resume is not None and resume.seq < hub.ring_start():
             # The log may have been trimmed by another process since start-up.
             _, hub.trimmed = await asyncio.to_thread(self.store.head)
+        if self.auth.changed_since(client.user.name, client.credentials):
+            # Revoked or re-keyed since its hello was checked (the hub's clients were closed
+            # then, but this one was not among them yet): it must not join.
+            client.closing = True
+            await close_slow(client.ws, CloseCode.CREDENTIALS_CHANGED, CREDENTIALS_CHANGED)
+            raise ConnectionClosed(None, None)
         if resume is not None:
             can_replay = (
                 resume.epoch == hub.epoch and resume.seq <= hub.head and resume.seq >= hub.trimmed

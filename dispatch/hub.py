@@ -34,6 +34,7 @@ from protocol.retention import prune_settled
 
 log = logging.getLogger("dispatch.hub")
 TOO_SLOW = "too slow: reconnect and resume"
+CREDENTIALS_CHANGED = "credentials changed: sign in again"
 _encode = msgspec.json.Encoder().encode
 
 
@@ -54,6 +55,7 @@ class Client:
     outbox: list[bytes] = field(default_factory=list)
     baseline: int = 0  # bytes of the snapshot, allowed on top of max_backlog
     closing: bool = False
+    credentials: int = 0  # the Authenticator's generation its token was checked at
     width: int = field(default=0, init=False)  # of the jurisdiction's codes (jurisdiction.py)
     # Each key's verdict, worked out once: keys are unit codes (a few dozen), and a dict
     # lookup is cheaper than slicing (a new string, hashed) for every delta on the fan-out.
@@ -205,6 +207,13 @@ class Hub:
         task = asyncio.get_running_loop().create_task(close_slow(client.ws, code, reason))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
+
+    def close_user(self, name: str) -> int:
+        """Close every connection of a user whose credentials changed; how many there were."""
+        clients = [c for c in self.clients if c.user.name == name]
+        for client in clients:
+            self.close_client(client, CloseCode.CREDENTIALS_CHANGED, CREDENTIALS_CHANGED)
+        return len(clients)
 
     # ---- snapshot and replay -----------------------------------------------------------
 

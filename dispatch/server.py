@@ -3,7 +3,8 @@
 The event loop never touches the database directly: authentication, replay reads and image
 reads go to worker threads; writes go to the Writer. The parts: hub.py (read model, resume
 ring, fan-out, backlog, KPI push), handshake.py (hello, authentication, snapshot/replay/
-reset), session.py (pings, commands, stats, history), http.py (/health, /snapshots).
+reset), session.py (pings, commands, stats, history), admin.py (users, create_user,
+revoke_user), http.py (/health, /snapshots).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from dispatch import kpi
+from dispatch.admin import UserAdmin
 from dispatch.clock import Clock
 from dispatch.handshake import Authenticator, Handshake
 from dispatch.http import HttpEndpoints
@@ -128,7 +130,14 @@ class DispatchServer:
         self.handshake = Handshake(
             self.hub, self.store, self.reference, self.clock, self.limits, self.auth
         )
-        self.session = Session(self.hub, self.writer, self.clock, self.limits, self.store)
+        self.session = Session(
+            self.hub,
+            self.writer,
+            self.clock,
+            self.limits,
+            self.store,
+            UserAdmin(self.hub, self.store, self.auth),
+        )
         endpoints = HttpEndpoints(self.hub, self.store, self.reference, self.auth)
         self._server = await serve(
             self._handle,
@@ -147,6 +156,7 @@ class DispatchServer:
         self._tasks = [
             asyncio.create_task(self._kpi_loop(), name="kpis"),
             asyncio.create_task(self._clock_loop(), name="clock"),
+            asyncio.create_task(self._credentials_loop(), name="credentials"),
         ]
         log.info(
             "serving %d events, %d alerts at head %d (epoch %s) on %s:%d",
@@ -228,12 +238,9 @@ class DispatchServer:
 
     async def _clock_loop(self) -> None:
         assert self.writer is not None and self.hub is not None
-        pruned_at = checked_at = time.monotonic()
+        pruned_at = time.monotonic()
         while True:
             await asyncio.sleep(self.limits.tick_interval)
-            if time.monotonic() - checked_at >= self.limits.auth_recheck:
-                checked_at = time.monotonic()
-                await self._drop_revoked()
             if self.ticking:
                 self.writer.submit_nowait(TickRequest())
             if time.monotonic() - pruned_at > 600:
@@ -241,15 +248,37 @@ class DispatchServer:
                 self.writer.submit_nowait(PruneRequest())
                 self.hub.prune(self.clock.now())
 
-    async def _drop_revoked(self) -> None:
-        """Close the connections of users revoked since they logged in (checked every 30 s)."""
+    async def _credentials_loop(self) -> None:
+        """Every `auth_recheck` seconds, catch the user changes made outside this server
+        (`dispatch revoke-user`, `create-user` on an existing name): close those users'
+        connections and forget their cached tokens. (The protocol's own admin requests do
+        it at once.)"""
+        while True:
+            await asyncio.sleep(self.limits.auth_recheck)
+            try:
+                await self.drop_changed()
+            except Exception:  # a database hiccup: try again next round
+                log.exception("checking for revoked or re-keyed users failed")
+
+    async def drop_changed(self) -> None:
+        """Close the connections of users revoked or re-keyed since they signed in."""
         assert self.hub is not None
-        active = {user.name for user in await asyncio.to_thread(self.store.users)}
-        self.auth.forget_revoked(active)
-        for client in list(self.hub.clients):
-            if client.user.name not in active:
-                log.warning("%s: %s was revoked; closing", client.peer, client.user.name)
-                self.hub.close_client(client, CloseCode.AUTH_FAILED, "access revoked")
+        generation = self.auth.generation
+        current = {u.name: u.created_at for u in await asyncio.to_thread(self.store.users)}
+        if self.auth.generation != generation:
+            return  # an admin request changed someone meanwhile: the read may predate it
+        stale = self.auth.stale(current)
+        stale.update(
+            c.user.name for c in self.hub.clients if current.get(c.user.name) != c.user.created_at
+        )
+        for name in sorted(stale):
+            self.auth.forget(name)
+            closed = self.hub.close_user(name)
+            log.warning(
+                "%s was revoked or re-keyed outside this server: %d connection(s) closed",
+                name,
+                closed,
+            )
 
     # ---- one websocket connection ------------------------------------------------------
 

@@ -1,5 +1,5 @@
 """A client's session once attached: pings, commands (rate-limited, to the writer), stats,
-case histories (read from the store on a worker thread)."""
+case histories (read from the store on a worker thread), admin requests (dispatch/admin.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 
+from dispatch.admin import AdminRequest, UserAdmin
 from dispatch.clock import Clock
 from dispatch.hub import Client, Hub
 from dispatch.limits import Limits
@@ -24,12 +25,15 @@ from protocol.entities import Decision, Level, Status
 from protocol.messages import (
     HISTORY_LIMIT,
     Command,
+    CreateUser,
     Error,
     History,
     HistoryEntry,
     Ping,
     Result,
+    RevokeUser,
     Stats,
+    Users,
 )
 
 log = logging.getLogger("dispatch.session")
@@ -40,14 +44,21 @@ class Session:
     """Answers what attached clients send; commands go to the writer, answers back in order."""
 
     def __init__(
-        self, hub: Hub, writer: Writer, clock: Clock, limits: Limits, store: Store
+        self,
+        hub: Hub,
+        writer: Writer,
+        clock: Clock,
+        limits: Limits,
+        store: Store,
+        admin: UserAdmin,
     ) -> None:
         self.hub = hub
         self.writer = writer
         self.clock = clock
         self.limits = limits
         self.store = store
-        self._reading: set[asyncio.Task[None]] = set()  # history reads under way
+        self.admin = admin
+        self._reading: set[asyncio.Task[None]] = set()  # history and admin requests under way
 
     async def serve(self, client: Client) -> None:
         """Answer the client's messages until it disconnects."""
@@ -77,6 +88,8 @@ class Session:
                 self._stats(client, message)
             elif isinstance(message, History):
                 self._history(client, message)
+            elif isinstance(message, (Users, CreateUser, RevokeUser)):
+                self._admin(client, message)
             else:
                 self._reply_error(
                     client,
@@ -111,6 +124,16 @@ class Session:
         # Read on the side, so that the client's pings and commands are not held up by it
         # (answers are matched by id); the task is kept until it ends.
         task = asyncio.get_running_loop().create_task(self._answer_history(client, message))
+        self._reading.add(task)
+        task.add_done_callback(self._reading.discard)
+
+    def _admin(self, client: Client, message: AdminRequest) -> None:
+        if not self._allowed(client):
+            # Not audited: a flood must not fill the admin log (it is logged).
+            self._reply_error(client, message.id, ErrorCode.RATE_LIMITED, "too many requests")
+            return
+        # On the side like a history read: the store is read and written on a worker thread.
+        task = asyncio.get_running_loop().create_task(self.admin.answer(client, message))
         self._reading.add(task)
         task.add_done_callback(self._reading.discard)
 

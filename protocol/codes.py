@@ -33,6 +33,9 @@ class CloseCode(IntEnum):
     AUTH_FAILED = 4001  # unknown, revoked or malformed token
     HANDSHAKE_TIMEOUT = 4002  # no hello within the handshake window
     UNSUPPORTED_VERSION = 4003  # hello.protocol is not spoken by this server
+    # The user was revoked or re-keyed (create_user on its name): its token is dead; sign in
+    # again with a new one. Never resumable: the same token would be refused (4001).
+    CREDENTIALS_CHANGED = 4004
     TOO_SLOW = 4008  # client did not keep up with its queue: reconnect and resume
 
 

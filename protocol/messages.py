@@ -11,6 +11,8 @@ from protocol.entities import Alert, Duty, Event, Kpi, Level, Reference, Role, S
 PROTOCOL_VERSION = 1
 # A history answer holds at most this many entries, the newest (HistoryEntry).
 HISTORY_LIMIT = 500
+# A user's name, as create_user and revoke_user take it: 1 to this many characters.
+USER_NAME_MAX = 100
 
 
 class _Msg(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, omit_defaults=True):
@@ -70,7 +72,38 @@ class History(_Msg, tag="history"):
     event: Annotated[int, msgspec.Meta(ge=1)]
 
 
-ClientMessage = Hello | Command | Ping | Stats | History
+class Users(_Msg, tag="users"):
+    """Ask for every user, revoked ones too (role admin only); answered by a `result` whose
+    data is {"users": [UserEntry]}, or `forbidden`."""
+
+    id: int
+
+
+class CreateUser(_Msg, tag="create_user"):
+    """Create a user, or re-key one of that name (role admin only); answered by a `result`
+    whose data is {"user": name, "token": the new token}, the one place the token appears.
+
+    `role` is one of entities.ROLES; the jurisdiction is `streets` (street codes) or, for
+    role community only, `communities` (community codes); none is the whole district. The
+    server checks them (bad_args) rather than the codec, so that a refusal is audited too.
+    """
+
+    id: int
+    name: str
+    role: str
+    streets: list[str] = []
+    communities: list[str] = []
+
+
+class RevokeUser(_Msg, tag="revoke_user"):
+    """Revoke a user's token (role admin only); answered by a `result` whose data is
+    {"user": name}, or `not_found`."""
+
+    id: int
+    name: str
+
+
+ClientMessage = Hello | Command | Ping | Stats | History | Users | CreateUser | RevokeUser
 
 
 # ---- server -> client -----------------------------------------------------------------
@@ -177,6 +210,16 @@ class HistoryEntry(msgspec.Struct, forbid_unknown_fields=True):
     level: Level
     assignee: str
     text: str
+
+
+class UserEntry(msgspec.Struct, forbid_unknown_fields=True):
+    """One user in a `users` answer; every field is always present."""
+
+    name: str
+    role: Role
+    jurisdiction: list[str]  # street or community codes, sorted; empty: the whole district
+    created_at: float  # when this name was (re)created: its current token's age
+    revoked: bool
 
 
 ServerMessage = Welcome | Units | Snapshot | Delta | Kpis | Result | Error

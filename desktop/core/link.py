@@ -159,6 +159,26 @@ class SessionThread:
         """Ask for a case's audit timeline through the session (see Session.history)."""
         return await asyncio.wrap_future(self._submit(self.session.history(event, patience)))
 
+    async def users(self, patience: float = 10.0) -> Result | Error:
+        """Ask for every user through the session (see Session.users)."""
+        return await asyncio.wrap_future(self._submit(self.session.users(patience)))
+
+    async def create_user(
+        self,
+        name: str,
+        role: str,
+        streets: list[str] | None = None,
+        communities: list[str] | None = None,
+        patience: float = 10.0,
+    ) -> Result | Error:
+        """Create or re-key a user through the session (see Session.create_user)."""
+        request = self.session.create_user(name, role, streets, communities, patience)
+        return await asyncio.wrap_future(self._submit(request))
+
+    async def revoke_user(self, name: str, patience: float = 10.0) -> Result | Error:
+        """Revoke a user through the session (see Session.revoke_user)."""
+        return await asyncio.wrap_future(self._submit(self.session.revoke_user(name, patience)))
+
     async def stop(self, patience: float = 3.0) -> None:
         """Close the connection, end the session and its thread (each step within
         `patience` seconds; never a blocking join on the caller's loop). Idempotent."""

@@ -1,5 +1,5 @@
 """The desktop's session with the dispatch backend: connect, resume, reconnect, commands,
-case histories.
+case histories, and an admin's user requests.
 
 Qt-free asyncio. The application runs it on a thread of its own (desktop/link.py) and hands
 the decoded messages to the GUI once per frame; tools and tests may run it on any loop and
@@ -28,23 +28,32 @@ from protocol.codes import CloseCode
 from protocol.messages import (
     PROTOCOL_VERSION,
     Command,
+    CreateUser,
     Delta,
     Error,
     Hello,
     History,
     Result,
     Resume,
+    RevokeUser,
     ServerMessage,
     Snapshot,
     Units,
+    Users,
     Welcome,
 )
 
 log = logging.getLogger("desktop.core.session")
 
-# Close codes after which reconnecting cannot help: wrong token, wrong protocol, a bug.
+# Close codes after which reconnecting cannot help: wrong token, wrong protocol, a bug, and
+# a token revoked or replaced meanwhile (the same token would only be refused).
 FATAL_CLOSE_CODES = frozenset(
-    {CloseCode.AUTH_FAILED, CloseCode.UNSUPPORTED_VERSION, CloseCode.PROTOCOL_VIOLATION}
+    {
+        CloseCode.AUTH_FAILED,
+        CloseCode.UNSUPPORTED_VERSION,
+        CloseCode.PROTOCOL_VIOLATION,
+        CloseCode.CREDENTIALS_CHANGED,
+    }
 )
 
 
@@ -338,26 +347,66 @@ class Session:
         A read, so nothing is resent: TimeoutError when no connection comes or no answer
         arrives within `patience` seconds, ConnectionError when the connection drops first.
         """
+        return await self._request("history", lambda i: History(id=i, event=event), patience)
+
+    async def users(self, patience: float = 10.0) -> Result | Error:
+        """Ask for every user (data: users, see protocol.messages.UserEntry); role admin
+        only, others get Error forbidden. Not resent, as history()."""
+        return await self._request("users", lambda i: Users(id=i), patience)
+
+    async def create_user(
+        self,
+        name: str,
+        role: str,
+        streets: list[str] | None = None,
+        communities: list[str] | None = None,
+        patience: float = 10.0,
+    ) -> Result | Error:
+        """Create or re-key a user (data: user, token: the new token, shown nowhere else).
+
+        Never resent, as history(): a second copy would re-key the user again. When the
+        connection drops first (ConnectionError) whether it was done is unknown: list the
+        users to see (a new `created_at`)."""
+
+        def message(request_id: int) -> CreateUser:
+            return CreateUser(
+                id=request_id,
+                name=name,
+                role=role,
+                streets=list(streets or []),
+                communities=list(communities or []),
+            )
+
+        return await self._request("create_user", message, patience)
+
+    async def revoke_user(self, name: str, patience: float = 10.0) -> Result | Error:
+        """Revoke a user's token (data: user); Error not_found when there is no such user."""
+        return await self._request("revoke_user", lambda i: RevokeUser(id=i, name=name), patience)
+
+    async def _request(
+        self, what: str, message: Callable[[int], Any], patience: float
+    ) -> Result | Error:
+        """Send one request (built with its id) and await its answer; never resent."""
         deadline = time.monotonic() + patience
         try:
             await asyncio.wait_for(self._connected.wait(), patience)
         except TimeoutError:
-            raise TimeoutError(f"history: not connected within {patience:.0f} s") from None
+            raise TimeoutError(f"{what}: not connected within {patience:.0f} s") from None
         ws = self._ws
         if ws is None:
-            raise ConnectionError("history: the connection dropped")
+            raise ConnectionError(f"{what}: the connection dropped")
         request_id = next(self._ids)
         future: asyncio.Future[Result | Error] = asyncio.get_running_loop().create_future()
         self._waiting[request_id] = future
         try:
-            await ws.send(encode(History(id=request_id, event=event)).decode())
+            await ws.send(encode(message(request_id)).decode())
             return await asyncio.wait_for(
                 asyncio.shield(future), max(0.1, deadline - time.monotonic())
             )
         except TimeoutError:
-            raise TimeoutError(f"history: no answer within {patience:.0f} s") from None
+            raise TimeoutError(f"{what}: no answer within {patience:.0f} s") from None
         except (ConnectionClosed, _ConnectionLost) as exc:
-            raise ConnectionError("history: the connection dropped before the answer") from exc
+            raise ConnectionError(f"{what}: the connection dropped before the answer") from exc
         finally:
             self._waiting.pop(request_id, None)
             with contextlib.suppress(Exception):

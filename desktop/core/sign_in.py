@@ -17,6 +17,7 @@ DEMO_USERS: dict[str, str] = {
     "dispatcher": "demo-dispatcher",
     "street": "demo-linghu",
     "community": "demo-community",
+    "admin": "demo-admin",
 }
 TOKEN_NAME = "desk.token"  # noqa: S105 - a file name, not a secret
 

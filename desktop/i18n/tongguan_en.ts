@@ -171,7 +171,7 @@
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="281"/>
-        <location filename="../ui/desk/forms.py" line="43"/>
+        <location filename="../ui/desk/forms.py" line="42"/>
         <source>原因</source>
         <translation>Reason</translation>
     </message>
@@ -187,7 +187,7 @@
     </message>
     <message>
         <location filename="../ui/desk/alerts_page.py" line="297"/>
-        <location filename="../ui/desk/forms.py" line="35"/>
+        <location filename="../ui/desk/forms.py" line="34"/>
         <source>说明</source>
         <translation>Note</translation>
     </message>
@@ -197,177 +197,173 @@
         <translation>Attach</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="357"/>
-        <location filename="../ui/desk/case_pane.py" line="333"/>
-        <location filename="../ui/desk/duty_page.py" line="229"/>
+        <location filename="../ui/desk/progress.py" line="15"/>
         <source>正在提交…</source>
         <translation>Submitting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="359"/>
-        <location filename="../ui/desk/case_pane.py" line="335"/>
-        <location filename="../ui/desk/duty_page.py" line="231"/>
+        <location filename="../ui/desk/progress.py" line="17"/>
         <source>待发送：连接中断，恢复后自动发送</source>
         <translation>Queued: connection lost, sends once it is back</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="361"/>
+        <location filename="../ui/desk/alerts_page.py" line="359"/>
         <source>已完成</source>
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="383"/>
+        <location filename="../ui/desk/alerts_page.py" line="378"/>
         <source>刚刚</source>
         <translation>just now</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="385"/>
+        <location filename="../ui/desk/alerts_page.py" line="380"/>
         <source>%1分钟前</source>
         <translation>%1 min ago</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="387"/>
+        <location filename="../ui/desk/alerts_page.py" line="382"/>
         <source>%1小时前</source>
         <translation>%1 h ago</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="388"/>
+        <location filename="../ui/desk/alerts_page.py" line="383"/>
         <source>%1天前</source>
         <translation>%1 d ago</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="128"/>
+        <location filename="../ui/desk/case_pane.py" line="129"/>
         <source>该案件已不在您的列表中</source>
         <translation>This case is no longer in your list</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="143"/>
+        <location filename="../ui/desk/case_pane.py" line="144"/>
         <source>等待上一操作的答复</source>
         <translation>Waiting for the answer to the last action</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="151"/>
+        <location filename="../ui/desk/case_pane.py" line="152"/>
         <source>案件已被他人更新，请重新选择操作</source>
         <translation>Someone else updated the case. Choose the action again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="166"/>
+        <location filename="../ui/desk/case_pane.py" line="167"/>
         <location filename="../ui/desk/texts.py" line="49"/>
         <source>督办</source>
         <translation>Supervision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="168"/>
+        <location filename="../ui/desk/case_pane.py" line="169"/>
         <source>会商</source>
         <translation>Consultation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="170"/>
+        <location filename="../ui/desk/case_pane.py" line="171"/>
         <source>挂账</source>
         <translation>Long-term hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="172"/>
+        <location filename="../ui/desk/case_pane.py" line="173"/>
         <source>延期待批</source>
         <translation>Extension pending</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="174"/>
+        <location filename="../ui/desk/case_pane.py" line="175"/>
         <source>挂账待批</source>
         <translation>Hold pending</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="176"/>
+        <location filename="../ui/desk/case_pane.py" line="177"/>
         <source>返工%1次</source>
         <translation>Reworked %1×</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="178"/>
+        <location filename="../ui/desk/case_pane.py" line="179"/>
         <source>重办%1次</source>
         <translation>Reopened %1×</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="180"/>
+        <location filename="../ui/desk/case_pane.py" line="181"/>
         <location filename="../ui/desk/texts.py" line="27"/>
         <location filename="../ui/desk/texts.py" line="60"/>
         <source>超期</source>
         <translation>Overdue</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="183"/>
+        <location filename="../ui/desk/case_pane.py" line="184"/>
         <source>类别</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="184"/>
+        <location filename="../ui/desk/case_pane.py" line="185"/>
         <source>紧急程度</source>
         <translation>Priority</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="185"/>
+        <location filename="../ui/desk/case_pane.py" line="186"/>
         <source>来源</source>
         <translation>Source</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="187"/>
+        <location filename="../ui/desk/case_pane.py" line="188"/>
         <source>地点</source>
         <translation>Location</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="199"/>
+        <location filename="../ui/desk/case_pane.py" line="200"/>
         <source>层级</source>
         <translation>Level</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="200"/>
+        <location filename="../ui/desk/case_pane.py" line="201"/>
         <source>上报时间</source>
         <translation>Reported</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="203"/>
+        <location filename="../ui/desk/case_pane.py" line="204"/>
         <source>反映人</source>
         <translation>Reporter</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="205"/>
-        <location filename="../ui/desk/forms.py" line="61"/>
+        <location filename="../ui/desk/case_pane.py" line="206"/>
+        <location filename="../ui/desk/forms.py" line="60"/>
         <source>主办单位</source>
         <translation>Lead unit</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="209"/>
-        <location filename="../ui/desk/forms.py" line="67"/>
+        <location filename="../ui/desk/case_pane.py" line="210"/>
+        <location filename="../ui/desk/forms.py" line="66"/>
         <source>协办单位</source>
         <translation>Assisting units</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="214"/>
+        <location filename="../ui/desk/case_pane.py" line="215"/>
         <source>结案时限</source>
         <translation>Due</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="265"/>
+        <location filename="../ui/desk/case_pane.py" line="266"/>
         <source>处理记录暂时无法载入（连接中断）</source>
         <translation>Case record unavailable for now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="271"/>
-        <location filename="../ui/desk/case_pane.py" line="276"/>
+        <location filename="../ui/desk/case_pane.py" line="272"/>
+        <location filename="../ui/desk/case_pane.py" line="277"/>
         <source>处理记录无法载入：%1</source>
         <translation>Case record could not be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="278"/>
+        <location filename="../ui/desk/case_pane.py" line="279"/>
         <source>仅显示最近的记录</source>
         <translation>Showing the latest entries only</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="337"/>
+        <location filename="../ui/desk/case_pane.py" line="336"/>
         <source>%1 已完成</source>
         <translation>%1 done</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="352"/>
+        <location filename="../ui/desk/case_pane.py" line="351"/>
         <source>正在核对案件的最新状态…</source>
         <translation>Checking the case&apos;s latest state…</translation>
     </message>
@@ -477,132 +473,132 @@
         <translation>Hand over</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="38"/>
+        <location filename="../ui/desk/forms.py" line="37"/>
         <source>可选：写进案件记录</source>
         <translation>Optional: goes into the case record</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="51"/>
+        <location filename="../ui/desk/forms.py" line="50"/>
         <source>不予受理原因</source>
         <translation>Reason for rejecting</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="54"/>
+        <location filename="../ui/desk/forms.py" line="53"/>
         <source>（建议）</source>
         <translation> (suggested)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="81"/>
+        <location filename="../ui/desk/forms.py" line="80"/>
         <source>核查结果</source>
         <translation>Verification result</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="84"/>
+        <location filename="../ui/desk/forms.py" line="83"/>
         <source>通过</source>
         <translation>Passed</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="84"/>
+        <location filename="../ui/desk/forms.py" line="83"/>
         <source>不通过，返工</source>
         <translation>Failed, rework</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="87"/>
+        <location filename="../ui/desk/forms.py" line="86"/>
         <source>核查意见</source>
         <translation>Verification note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="94"/>
+        <location filename="../ui/desk/forms.py" line="93"/>
         <source>满意度（1–5）</source>
         <translation>Satisfaction (1–5)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="96"/>
+        <location filename="../ui/desk/forms.py" line="95"/>
         <source>1–2 分（不满意）将重新派遣并督办</source>
         <translation>A score of 1–2 (dissatisfied) re-dispatches the case under supervision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="102"/>
+        <location filename="../ui/desk/forms.py" line="101"/>
         <source>延长小时数</source>
         <translation>Extra hours</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="103"/>
+        <location filename="../ui/desk/forms.py" line="102"/>
         <source>延期理由</source>
         <translation>Reason for extension</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="106"/>
+        <location filename="../ui/desk/forms.py" line="105"/>
         <source>须在时限届满前申请，由上级审批</source>
         <translation>Request before the deadline; the level above approves</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="113"/>
+        <location filename="../ui/desk/forms.py" line="112"/>
         <source>%1 申请：%2</source>
         <translation>Requested by %1: %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="120"/>
+        <location filename="../ui/desk/forms.py" line="119"/>
         <source>审批结果</source>
         <translation>Decision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="123"/>
+        <location filename="../ui/desk/forms.py" line="122"/>
         <source>批准</source>
         <translation>Approve</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="123"/>
+        <location filename="../ui/desk/forms.py" line="122"/>
         <source>不批准</source>
         <translation>Refuse</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="126"/>
+        <location filename="../ui/desk/forms.py" line="125"/>
         <source>审批意见</source>
         <translation>Decision note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="135"/>
+        <location filename="../ui/desk/forms.py" line="134"/>
         <source>挂账原因</source>
         <translation>Reason for long-term hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="138"/>
+        <location filename="../ui/desk/forms.py" line="137"/>
         <source>复查日期</source>
         <translation>Review date</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="145"/>
+        <location filename="../ui/desk/forms.py" line="144"/>
         <source>批准后案件计时暂停，至复查日期或解除时恢复</source>
         <translation>Once approved, the case&apos;s clock stops until the review date or release</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="149"/>
+        <location filename="../ui/desk/forms.py" line="148"/>
         <source>内容</source>
         <translation>Text</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="160"/>
+        <location filename="../ui/desk/forms.py" line="159"/>
         <source>个自然日</source>
         <translation> calendar days</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="160"/>
+        <location filename="../ui/desk/forms.py" line="159"/>
         <source>个工作日</source>
         <translation> working days</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="162"/>
+        <location filename="../ui/desk/forms.py" line="161"/>
         <source>小时（自然时间）</source>
         <translation> hours (calendar time)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="162"/>
+        <location filename="../ui/desk/forms.py" line="161"/>
         <source>个工作小时</source>
         <translation> working hours</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="163"/>
+        <location filename="../ui/desk/forms.py" line="162"/>
         <source>处置时限：派遣后 %1%2</source>
         <translation>Time to handle: %1%2 from dispatch</translation>
     </message>
@@ -881,92 +877,323 @@
         <source>%1：未结案件 %2 件</source>
         <translation>%1: %2 open cases</translation>
     </message>
-</context>
-<context>
-    <name>DeskWindow</name>
     <message>
-        <location filename="../ui/desk/app.py" line="86"/>
-        <source>正在启动内置调度服务…</source>
-        <translation>Starting the built-in dispatch service…</translation>
+        <location filename="../ui/desk/admin_page.py" line="46"/>
+        <source>只显示这一次，请立即交给本人；令牌等同密码</source>
+        <translation>Shown this once only: hand it to the user now; the token is a password</translation>
     </message>
     <message>
-        <location filename="../ui/desk/app.py" line="93"/>
-        <source>内置调度服务启动失败：%1</source>
-        <translation>The built-in dispatch service failed to start: %1</translation>
+        <location filename="../ui/desk/admin_page.py" line="53"/>
+        <location filename="../ui/desk/admin_page.py" line="291"/>
+        <source>用户名</source>
+        <translation>User name</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="54"/>
-        <location filename="../ui/desk/window.py" line="69"/>
-        <source>通观 · 中屏管</source>
-        <translation>Tongguan · Desk</translation>
+        <location filename="../ui/desk/admin_page.py" line="54"/>
+        <location filename="../ui/desk/admin_page.py" line="294"/>
+        <source>角色</source>
+        <translation>Role</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="106"/>
-        <source>我的待办 F1</source>
-        <translation>My to-do F1</translation>
+        <location filename="../ui/desk/admin_page.py" line="55"/>
+        <source>辖区</source>
+        <translation>Jurisdiction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="107"/>
-        <source>视频告警 F2</source>
-        <translation>Camera alerts F2</translation>
+        <location filename="../ui/desk/admin_page.py" line="56"/>
+        <source>创建时间</source>
+        <translation>Created</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="108"/>
-        <source>县干指挥长 F3</source>
-        <translation>Duty commander F3</translation>
+        <location filename="../ui/desk/admin_page.py" line="57"/>
+        <source>状态</source>
+        <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="109"/>
-        <source>地图 F4</source>
-        <translation>Map F4</translation>
+        <location filename="../ui/desk/admin_page.py" line="99"/>
+        <source>用户与角色</source>
+        <translation>Users and roles</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="218"/>
-        <source>调度服务正在载入今日数据，待办与超期数可能暂不准确…</source>
-        <translation>The dispatch service is loading today&apos;s data; to-do and overdue counts may be off for now…</translation>
+        <location filename="../ui/desk/admin_page.py" line="133"/>
+        <location filename="../ui/desk/admin_page.py" line="418"/>
+        <source>复制</source>
+        <translation>Copy</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="226"/>
+        <location filename="../ui/desk/admin_page.py" line="186"/>
+        <location filename="../ui/desk/admin_page.py" line="334"/>
+        <source>尚未连接到调度服务</source>
+        <translation>Not connected to the dispatch service yet</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="190"/>
+        <source>正在载入…</source>
+        <translation>Loading…</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="200"/>
+        <source>用户列表暂时无法载入（连接中断）</source>
+        <translation>The user list cannot be loaded now (connection lost)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="203"/>
+        <location filename="../ui/desk/admin_page.py" line="208"/>
+        <source>用户列表无法载入：%1</source>
+        <translation>The user list cannot be loaded: %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="219"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="243"/>
+        <location filename="../ui/desk/admin_page.py" line="225"/>
+        <source>已停用</source>
+        <translation>Revoked</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="225"/>
+        <source>有效</source>
+        <translation>Active</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="236"/>
+        <source>共 %1 个用户，%2 个有效</source>
+        <translation>%1 users, %2 active</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="264"/>
+        <source>不能停用自己的账号</source>
+        <translation>You cannot revoke your own account</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="267"/>
+        <location filename="../ui/desk/admin_page.py" line="289"/>
+        <source>新建用户</source>
+        <translation>New user</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="268"/>
+        <source>停用</source>
+        <translation>Revoke</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="269"/>
+        <source>刷新</source>
+        <translation>Refresh</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="299"/>
+        <source>街道（不选为全区）</source>
+        <translation>Streets (none: the whole district)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="301"/>
+        <source>社区（仅社区工作站）</source>
+        <translation>Communities (community workstations only)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="304"/>
+        <source>创建</source>
+        <translation>Create</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="305"/>
+        <source>已有同名用户时将重新发放令牌：旧令牌立即失效，其连接被断开</source>
+        <translation>A user of the same name gets a new token: the old one stops working at once and its connections are closed</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="313"/>
+        <source>停用用户 · %1</source>
+        <translation>Revoke user · %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="315"/>
+        <source>确认停用</source>
+        <translation>Revoke</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="316"/>
+        <source>%1 的令牌将立即失效，已打开的连接会被断开。按 Enter 确认，Esc 取消</source>
+        <translation>%1&apos;s token stops working at once and its open connections are closed. Enter confirms, Esc cancels</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="344"/>
+        <source>正在创建…</source>
+        <translation>Creating…</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="347"/>
+        <source>正在停用…</source>
+        <translation>Revoking…</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="368"/>
+        <source>连接中断，不能确定是否已创建；请刷新列表核对创建时间</source>
+        <translation>Connection lost: not known whether the user was created; refresh the list and check the creation time</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="371"/>
+        <source>未创建：%1</source>
+        <translation>Not created: %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="375"/>
+        <source>未收到令牌，请重试</source>
+        <translation>No token received; try again</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="388"/>
+        <source>连接中断，不能确定是否已停用；请刷新列表核对</source>
+        <translation>Connection lost: not known whether the user was revoked; refresh the list to check</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="391"/>
+        <source>未停用：%1</source>
+        <translation>Not revoked: %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="394"/>
+        <source>已停用 %1</source>
+        <translation>Revoked %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="401"/>
+        <source>%1 的令牌</source>
+        <translation>Token of %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="412"/>
+        <source>已复制</source>
+        <translation>Copied</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="426"/>
+        <source>社区工作站用户的辖区是社区，不能选街道</source>
+        <translation>A community workstation&apos;s jurisdiction is communities, not streets</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="428"/>
+        <source>社区工作站用户须至少选择一个社区</source>
+        <translation>A community workstation needs at least one community</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="430"/>
+        <source>只有社区工作站用户的辖区是社区；其他角色请选街道（不选为全区）</source>
+        <translation>Only community workstations have communities; for other roles choose streets (none: the whole district)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="432"/>
+        <source>街道分中心用户须至少选择一个街道</source>
+        <translation>A street sub-centre user needs at least one street</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="438"/>
+        <source>无权执行（已记录）：%1</source>
+        <translation>Not allowed (recorded): %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="440"/>
+        <source>没有这个用户</source>
+        <translation>No such user</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="442"/>
+        <source>服务暂时繁忙，请稍后重试</source>
+        <translation>The service is busy; try again shortly</translation>
+    </message>
+</context>
+<context>
+    <name>DeskWindow</name>
+    <message>
+        <location filename="../ui/desk/app.py" line="85"/>
+        <source>正在启动内置调度服务…</source>
+        <translation>Starting the built-in dispatch service…</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/app.py" line="92"/>
+        <source>内置调度服务启动失败：%1</source>
+        <translation>The built-in dispatch service failed to start: %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/window.py" line="55"/>
+        <location filename="../ui/desk/window.py" line="71"/>
+        <source>通观 · 中屏管</source>
+        <translation>Tongguan · Desk</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/window.py" line="111"/>
+        <source>我的待办 F1</source>
+        <translation>My to-do F1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/window.py" line="112"/>
+        <source>视频告警 F2</source>
+        <translation>Camera alerts F2</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/window.py" line="113"/>
+        <source>县干指挥长 F3</source>
+        <translation>Duty commander F3</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/window.py" line="114"/>
+        <source>地图 F4</source>
+        <translation>Map F4</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/window.py" line="235"/>
+        <source>管理 F5</source>
+        <translation>Admin F5</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/window.py" line="247"/>
+        <source>调度服务正在载入今日数据，待办与超期数可能暂不准确…</source>
+        <translation>The dispatch service is loading today&apos;s data; to-do and overdue counts may be off for now…</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/window.py" line="255"/>
+        <source>全区</source>
+        <translation>Whole district</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/window.py" line="272"/>
         <source>登录被拒绝：%1</source>
         <translation>Sign-in refused: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="246"/>
+        <location filename="../ui/desk/window.py" line="275"/>
         <source>● 已连接</source>
         <translation>● Connected</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="249"/>
+        <location filename="../ui/desk/window.py" line="278"/>
         <source>● 连接中断，正在重连…</source>
         <translation>● Disconnected, reconnecting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="266"/>
+        <location filename="../ui/desk/window.py" line="295"/>
         <source>%1 条提交中</source>
         <translation>%1 submitting</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="268"/>
+        <location filename="../ui/desk/window.py" line="297"/>
         <source>%1 条待发送</source>
         <translation>%1 queued</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="277"/>
+        <location filename="../ui/desk/window.py" line="306"/>
         <source>等 %1 件</source>
         <translation> (%1 in all)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="278"/>
+        <location filename="../ui/desk/window.py" line="307"/>
         <source>新待办：%1 %2</source>
         <translation>New to-do: %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="282"/>
+        <location filename="../ui/desk/window.py" line="311"/>
         <source>通观 · 新待办</source>
         <translation>Tongguan · New to-do</translation>
     </message>
@@ -1127,87 +1354,92 @@
 <context>
     <name>SignInDialog</name>
     <message>
-        <location filename="../ui/desk/sign_in.py" line="36"/>
+        <location filename="../ui/desk/sign_in.py" line="38"/>
         <source>通观 · 登录</source>
         <translation>Tongguan · Sign in</translation>
     </message>
     <message>
-        <location filename="../ui/desk/sign_in.py" line="42"/>
+        <location filename="../ui/desk/sign_in.py" line="44"/>
         <source>令牌文件（权限 600）</source>
         <translation>Token file (mode 600)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/sign_in.py" line="43"/>
+        <location filename="../ui/desk/sign_in.py" line="48"/>
         <source>选择…</source>
         <translation>Browse…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/sign_in.py" line="47"/>
+        <location filename="../ui/desk/sign_in.py" line="52"/>
         <source>或粘贴令牌</source>
         <translation>or paste the token</translation>
     </message>
     <message>
-        <location filename="../ui/desk/sign_in.py" line="48"/>
+        <location filename="../ui/desk/sign_in.py" line="53"/>
         <source>记住令牌（仅本人可读的文件）</source>
         <translation>Remember the token (in a file only you can read)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/sign_in.py" line="51"/>
+        <location filename="../ui/desk/sign_in.py" line="56"/>
         <source>指挥长</source>
         <translation>Commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/sign_in.py" line="52"/>
+        <location filename="../ui/desk/sign_in.py" line="57"/>
         <source>调度员</source>
         <translation>Dispatcher</translation>
     </message>
     <message>
-        <location filename="../ui/desk/sign_in.py" line="53"/>
+        <location filename="../ui/desk/sign_in.py" line="58"/>
         <source>菱湖街道分中心</source>
         <translation>Linghu Street sub-centre</translation>
     </message>
     <message>
-        <location filename="../ui/desk/sign_in.py" line="54"/>
+        <location filename="../ui/desk/sign_in.py" line="59"/>
         <source>社区工作站</source>
         <translation>Community workstation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/sign_in.py" line="61"/>
+        <location filename="../ui/desk/sign_in.py" line="60"/>
+        <source>管理员</source>
+        <translation>Administrator</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/sign_in.py" line="67"/>
         <source>登录</source>
         <translation>Sign in</translation>
     </message>
     <message>
-        <location filename="../ui/desk/sign_in.py" line="64"/>
+        <location filename="../ui/desk/sign_in.py" line="70"/>
         <source>进入本机演示</source>
         <translation>Start local demo</translation>
     </message>
     <message>
-        <location filename="../ui/desk/sign_in.py" line="70"/>
+        <location filename="../ui/desk/sign_in.py" line="76"/>
         <source>服务器</source>
         <translation>Server</translation>
     </message>
     <message>
-        <location filename="../ui/desk/sign_in.py" line="71"/>
+        <location filename="../ui/desk/sign_in.py" line="77"/>
         <source>令牌文件</source>
         <translation>Token file</translation>
     </message>
     <message>
-        <location filename="../ui/desk/sign_in.py" line="72"/>
+        <location filename="../ui/desk/sign_in.py" line="78"/>
         <source>令牌</source>
         <translation>Token</translation>
     </message>
     <message>
-        <location filename="../ui/desk/sign_in.py" line="75"/>
+        <location filename="../ui/desk/sign_in.py" line="81"/>
         <source>本机演示身份</source>
         <translation>Demo as</translation>
     </message>
     <message>
-        <location filename="../ui/desk/sign_in.py" line="86"/>
+        <location filename="../ui/desk/sign_in.py" line="92"/>
         <source>选择令牌文件</source>
         <translation>Choose token file</translation>
     </message>
     <message>
-        <location filename="../ui/desk/sign_in.py" line="97"/>
+        <location filename="../ui/desk/sign_in.py" line="103"/>
         <source>请给出令牌文件或粘贴令牌</source>
         <translation>Give a token file or paste the token</translation>
     </message>
@@ -1424,17 +1656,17 @@
         <translation>By priority</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_page.py" line="227"/>
+        <location filename="../ui/desk/todo_page.py" line="240"/>
         <source>全部街道</source>
         <translation>All streets</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_page.py" line="288"/>
+        <location filename="../ui/desk/todo_page.py" line="301"/>
         <source>%1 件</source>
         <translation>%1 cases</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_page.py" line="290"/>
+        <location filename="../ui/desk/todo_page.py" line="303"/>
         <source>%1 / %2 件</source>
         <translation>%1 / %2 cases</translation>
     </message>
@@ -1480,12 +1712,12 @@
 <context>
     <name>WallWindow</name>
     <message>
-        <location filename="../ui/app.py" line="112"/>
+        <location filename="../ui/app.py" line="146"/>
         <source>正在启动内置调度服务（首次启动需载入全区数据）…</source>
         <translation>Starting the built-in dispatch service (the first start loads the whole district)…</translation>
     </message>
     <message>
-        <location filename="../ui/app.py" line="122"/>
+        <location filename="../ui/app.py" line="156"/>
         <source>内置调度服务启动失败：%s</source>
         <translation>The built-in dispatch service failed to start: %s</translation>
     </message>

@@ -126,6 +126,26 @@ class UserRow(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class AdminLogRow(Base):
+    """One user-management request: who asked, when, what, on whom, and how it ended.
+
+    Written for every admin request over the protocol (done or refused) and every user
+    change by the command line; never holds a token. Append-only: triggers (migration 0003)
+    refuse any update or delete.
+    """
+
+    __tablename__ = "admin_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[float] = mapped_column(Float)
+    actor: Mapped[str] = mapped_column(String(100))  # the user's name, or cli:<os user>
+    peer: Mapped[str] = mapped_column(String(64))  # the connection's address, or "cli"
+    action: Mapped[str] = mapped_column(String(20))  # users, create_user, revoke_user
+    target: Mapped[str] = mapped_column(String(100))  # the name acted on ("" for users)
+    detail: Mapped[str] = mapped_column(Text)  # what was asked: role and jurisdiction
+    outcome: Mapped[str] = mapped_column(String(40))  # ok, or the error code
+    message: Mapped[str] = mapped_column(Text)  # why it was refused ("" when ok)
+
+
 class CommandRow(Base):
     """A command applied once: its digest (op+args) and the result sent back."""
 

@@ -12,9 +12,10 @@ import os
 import secrets
 import threading
 import time
+import unicodedata
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ from sqlalchemy.engine import Connection
 from dispatch.jurisdiction import width_of
 from dispatch.state import Change
 from dispatch.store.models import (
+    AdminLogRow,
     AlertImage,
     AlertRow,
     CommandRow,
@@ -53,7 +55,8 @@ from dispatch.store.models import (
     UnitRow,
     UserRow,
 )
-from protocol.entities import Alert, Duty, Event, Role
+from protocol.entities import ROLES, Alert, Duty, Event, Role
+from protocol.messages import USER_NAME_MAX
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 _encode = msgspec.json.Encoder().encode
@@ -101,6 +104,102 @@ class User:
     name: str
     role: Role
     jurisdiction: frozenset[str] | None  # street or community codes; None: the whole district
+    # When this name was (re)created: a re-keyed user has a new one, so a connection made
+    # with the old token can be told from one made with the new.
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A user as an administrator sees it: revoked ones too, and when it was made."""
+
+    name: str
+    role: str
+    jurisdiction: list[str]  # street or community codes, sorted; empty: the whole district
+    created_at: float
+    revoked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AdminEntry:
+    """One row of the admin log: who asked what about whom, and how it ended. No token."""
+
+    at: float
+    actor: str
+    peer: str
+    action: str  # users, create_user, revoke_user
+    target: str = ""
+    detail: str = ""
+    outcome: str = "ok"  # or the error code
+    message: str = ""
+
+
+# How each side names the jurisdiction's parts in its refusals: the options, or the fields.
+USER_WORDS = {"cli": ("--street", "--community"), "wire": ("streets", "communities")}
+RESERVED_NAMES = frozenset({"system"})  # the clock's changes are filed under it
+
+
+def check_user(
+    name: str,
+    role: str,
+    streets: Iterable[str],
+    communities: Iterable[str],
+    known: Callable[[str], Collection[str]],
+    words: str = "cli",
+) -> tuple[Role, list[str]]:
+    """The role and the jurisdiction's codes of a user to create, or ValueError saying what
+    is wrong (the command line's create-user and the protocol's create_user alike).
+
+    The jurisdiction is street codes (role street; other roles optionally) or, for role
+    community only, community codes; none at all is the whole district. `known(kind)` gives
+    the codes of the loaded units of a kind; `words` whose names the messages use.
+    """
+    street_word, community_word = USER_WORDS[words]
+    if not 1 <= len(name) <= USER_NAME_MAX:
+        raise ValueError(f"a user's name is 1 to {USER_NAME_MAX} characters, not {len(name)}")
+    if name != name.strip() or any(unicodedata.category(c).startswith("C") for c in name):
+        raise ValueError(
+            "a user's name may not start or end with a space, nor hold control characters"
+        )
+    if name in RESERVED_NAMES:
+        raise ValueError(f"the name {name!r} is reserved for the system's own changes")
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
+    streets, communities = sorted(set(streets)), sorted(set(communities))
+    if role == "community":
+        if streets:
+            raise ValueError(
+                f"a community user's jurisdiction is communities ({community_word}), not streets"
+            )
+        if not communities:
+            raise ValueError(f"a community user needs at least one community ({community_word})")
+    elif communities:
+        raise ValueError(
+            f"only community users have communities in their jurisdiction; a {role} user's"
+            f" is streets ({street_word}) or the whole district"
+        )
+    if role == "street" and not streets:
+        raise ValueError("a street user needs at least one street in its jurisdiction")
+    kind = "community" if communities else "street"
+    codes = communities or streets
+    if codes:
+        loaded = set(known(kind))
+        if not loaded:
+            raise ValueError("no district loaded: run `dispatch load-district` first")
+        unknown = [code for code in codes if code not in loaded]
+        if unknown:
+            shown = ", ".join(unknown[:20]) + (" …" if len(unknown) > 20 else "")
+            raise ValueError(f"unknown {kind} code(s): {shown}")
+    return role, codes
+
+
+def user_detail(role: str, streets: Iterable[str], communities: Iterable[str]) -> str:
+    """What a create-user asked, for the admin log and its log line: role and codes."""
+    parts = [f"role={role}"]
+    for word, codes in (("streets", list(streets)), ("communities", list(communities))):
+        if codes:
+            parts.append(f"{word}={','.join(codes)}")
+    return " ".join(parts)[:2000]
 
 
 @dataclass(frozen=True, slots=True)
@@ -630,64 +729,102 @@ class Store:
     def create_user(
         self,
         name: str,
-        role: Role,
+        role: Role | str,
         streets: Iterable[str] = (),
         communities: Iterable[str] = (),
+        *,
+        audit: AdminEntry | None = None,
+        words: str = "cli",
     ) -> str:
         """Create (or re-key) a user; return the new token. Only its hash is stored.
 
-        The jurisdiction is street codes (role street; other roles optionally) or, for role
-        community only, community codes; none at all is the whole district. A user is
-        replaced only once the new one is valid.
+        Checked by check_user (ValueError); a user is replaced only once the new one is
+        valid. With `audit`, the admin log gets its row in the same transaction (and the
+        refusal's row when the user is refused): a change is never kept unrecorded.
         """
-        streets, communities = sorted(set(streets)), sorted(set(communities))
-        if role == "community":
-            if streets:
-                raise ValueError(
-                    "a community user's jurisdiction is communities (--community), not streets"
-                )
-            if not communities:
-                raise ValueError("a community user needs at least one community (--community)")
-        elif communities:
-            raise ValueError(
-                f"only community users have communities in their jurisdiction; a {role} user's"
-                " is streets (--street) or the whole district"
+        streets, communities = list(streets), list(communities)
+        try:
+            checked_role, codes = check_user(
+                name, role, streets, communities, self._unit_codes, words
             )
-        if role == "street" and not streets:
-            raise ValueError("a street user needs at least one street in its jurisdiction")
-        kind = "community" if communities else "street"
-        codes = communities or streets
-        known = set(self._unit_codes(kind))
-        if codes and not known:
-            raise ValueError("no district loaded: run `dispatch load-district` first")
-        unknown = [code for code in codes if code not in known]
-        if unknown:
-            raise ValueError(f"unknown {kind} code(s): {', '.join(unknown)}")
+        except ValueError as exc:
+            if audit is not None:
+                self.record_admin(replace(audit, outcome="bad_args", message=str(exc)))
+            raise
         token = secrets.token_urlsafe(32)
         values = {
             "name": name,
-            "role": role,
+            "role": checked_role,
             "streets": ",".join(codes),  # the jurisdiction's codes, streets or communities
             "token_hash": hash_token(token),
             "created_at": time.time(),
             "revoked": False,
         }
-        with self.engine.begin() as conn:
+        with self._write_lock, self.engine.begin() as conn:
             conn.execute(delete(UserRow).where(UserRow.name == name))
             conn.execute(insert(UserRow).values(**values))
+            if audit is not None:
+                conn.execute(insert(AdminLogRow).values(**_admin_row(audit)))
         return token
 
-    def revoke_user(self, name: str) -> bool:
-        """Revoke a user's token; return whether the user existed."""
-        with self.engine.begin() as conn:
+    def revoke_user(self, name: str, *, audit: AdminEntry | None = None) -> bool:
+        """Revoke a user's token; return whether the user existed. With `audit`, the admin
+        log gets its row (ok, or not_found) in the same transaction."""
+        with self._write_lock, self.engine.begin() as conn:
             result = conn.execute(update(UserRow).where(UserRow.name == name).values(revoked=True))
-            return bool(result.rowcount)
+            found = bool(result.rowcount)
+            if audit is not None:
+                if not found:
+                    audit = replace(audit, outcome="not_found", message=f"no user {name}")
+                conn.execute(insert(AdminLogRow).values(**_admin_row(audit)))
+            return found
+
+    def accounts(self) -> list[Account]:
+        """Every user, revoked ones too, by name."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    UserRow.name,
+                    UserRow.role,
+                    UserRow.streets,
+                    UserRow.created_at,
+                    UserRow.revoked,
+                ).order_by(UserRow.name)
+            )
+            return [
+                Account(name, role, sorted(c for c in codes.split(",") if c), at, bool(revoked))
+                for name, role, codes, at, revoked in rows
+            ]
+
+    def record_admin(self, entry: AdminEntry) -> None:
+        """Add a row to the admin log (a request refused before it could change anything)."""
+        with self._write_lock, self.engine.begin() as conn:
+            conn.execute(insert(AdminLogRow).values(**_admin_row(entry)))
+
+    def admin_log(self, limit: int = 50) -> list[AdminEntry]:
+        """The newest `limit` rows of the admin log, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    AdminLogRow.at,
+                    AdminLogRow.actor,
+                    AdminLogRow.peer,
+                    AdminLogRow.action,
+                    AdminLogRow.target,
+                    AdminLogRow.detail,
+                    AdminLogRow.outcome,
+                    AdminLogRow.message,
+                )
+                .order_by(AdminLogRow.id.desc())
+                .limit(limit)
+            ).all()
+        return [AdminEntry(*row) for row in reversed(rows)]
 
     def users(self) -> list[User]:
         """Every active user."""
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(UserRow.name, UserRow.role, UserRow.streets)
+                select(UserRow.name, UserRow.role, UserRow.streets, UserRow.created_at)
                 .where(UserRow.revoked.is_(False))
                 .order_by(UserRow.name)
             )
@@ -697,7 +834,7 @@ class Store:
         """The active user holding `token`, or None."""
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(UserRow.name, UserRow.role, UserRow.streets).where(
+                select(UserRow.name, UserRow.role, UserRow.streets, UserRow.created_at).where(
                     UserRow.token_hash == hash_token(token), UserRow.revoked.is_(False)
                 )
             ).first()
@@ -844,9 +981,23 @@ class _Upserts:
             conn.execute(update_by_id, [{**r, "b_id": r["id"]} for r in self.old.values()])
 
 
-def _user(name: str, role: str, jurisdiction: str) -> User:
+def _user(name: str, role: str, jurisdiction: str, created_at: float) -> User:
     codes = frozenset(code for code in jurisdiction.split(",") if code)
-    return User(name, role, codes or None)  # type: ignore[arg-type]
+    return User(name, role, codes or None, created_at)  # type: ignore[arg-type]
+
+
+def _admin_row(entry: AdminEntry) -> dict[str, Any]:
+    """An admin log row; what a client sent is cut to the columns' sizes."""
+    return {
+        "at": entry.at,
+        "actor": entry.actor[:100],
+        "peer": entry.peer[:64],
+        "action": entry.action[:20],
+        "target": entry.target[:100],
+        "detail": entry.detail[:2000],
+        "outcome": entry.outcome[:40],
+        "message": entry.message[:2000],
+    }
 
 
 def _event_row(event: Event, doc: str) -> dict[str, Any]:

@@ -53,7 +53,7 @@ def open_desk(url: str, token: str) -> tuple[DeskWindow, SessionThread]:
     window.show()
     link = SessionThread(url, token, wake=window.coalescer.wake, client="test-desk")
     window.listen(link.inbox, resync=link.resync)
-    window.attach(link.command, link.history)
+    window.attach(link.command, link.history, link)
     link.start()
     return window, link
 

@@ -154,7 +154,10 @@ def test_upgrade_from_main_loses_nothing(main_db, main_sqlite) -> None:
             assert after[name] == sorted([*before[name], ("audit_deleted_upto", str(trimmed))])
         else:
             assert after[name] == before[name], name
-    assert _rows(main_db, {"log_archive": ["seq"]}) == {"log_archive": []}
+    assert _rows(main_db, {"log_archive": ["seq"], "admin_log": ["id"]}) == {
+        "log_archive": [],
+        "admin_log": [],
+    }
     assert store.head() == (head, before["log_head"][0][2])
     store.close()
 

@@ -498,11 +498,11 @@ async def test_revoked_user_is_cut_off(sqlite_store) -> None:
     try:
         linghu = await running.client("linghu")
         await handshake(linghu)
-        running.store.revoke_user("菱湖分中心")
+        running.store.revoke_user("菱湖分中心")  # as `dispatch revoke-user` does, outside
         with pytest.raises(ConnectionClosed) as info:
             while True:
                 await linghu.recv(timeout=5)
-        assert info.value.rcvd.code == CloseCode.AUTH_FAILED
+        assert info.value.rcvd.code == CloseCode.CREDENTIALS_CHANGED
         again = await running.client("linghu")
         with pytest.raises(ConnectionClosed) as info:
             await again.recv()

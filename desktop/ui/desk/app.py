@@ -96,7 +96,7 @@ def run(args: argparse.Namespace, token: str) -> int:
                 window.notice.setText("")
         session = SessionThread(server, secret, wake=window.coalescer.wake, client="tongguan-desk")
         window.listen(session.inbox, resync=session.resync)
-        window.attach(session.command, session.history)
+        window.attach(session.command, session.history, session)
         photos = ThumbnailLoader(server, secret, size=QSize(640, 360), parent=window)
         window.use_photos(photos)
         shown = asyncio.Event()

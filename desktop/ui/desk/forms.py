@@ -9,12 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from widgets.action_form import FieldSpec
-
 from desktop.core.actions import dispatch_units, handle_limit
 from desktop.core.replica import Replica
 from desktop.ui.desk.texts import op_text, tr
 from protocol.entities import Event
+from widgets.action_form import FieldSpec
 
 HOLD_DEFAULT_DAYS = 30
 

@@ -57,6 +57,7 @@ class SignInDialog(QDialog):
             ("dispatcher", self.tr("调度员")),
             ("street", self.tr("菱湖街道分中心")),
             ("community", self.tr("社区工作站")),
+            ("admin", self.tr("管理员")),
         ):
             self.demo.addItem(label, key)
         self.error = QLabel(self)

@@ -27,6 +27,7 @@ from desktop.core.replica import Changes, Replica
 from desktop.core.session import Status
 from desktop.core.todo import Me, TodoBook
 from desktop.ui.coalescer import Coalescer
+from desktop.ui.desk.admin_page import AdminPage, UserRequests
 from desktop.ui.desk.alerts_page import AlertsPage
 from desktop.ui.desk.case_pane import CasePane
 from desktop.ui.desk.duty_page import DutyPage
@@ -58,6 +59,7 @@ class DeskWindow(QWidget):
         self.book = TodoBook(Me("", "wall"))
         self._send: Send | None = None
         self._history: Callable[[int], Awaitable[Result | Error]] | None = None
+        self._user_requests: UserRequests | None = None
         self.outbox = Outbox(self._send_command, self._entry_changed)
         self.chime = Chime(parent=self)
         self.tray: QSystemTrayIcon | None = None
@@ -98,6 +100,9 @@ class DeskWindow(QWidget):
         self.map = MapPage(
             replica, self.coalescer, self.district_now, lambda: self.case_pane.event_id, self
         )
+        # 管理 F5: a page of its own, offered once the backend says the user is an admin.
+        self.admin = AdminPage(replica, self.me, lambda: self._user_requests, self)
+        self.admin.hide()
         self.nav = QTabBar(self)
         self.nav.setObjectName("deskNav")
         self.nav.setExpanding(False)
@@ -143,10 +148,17 @@ class DeskWindow(QWidget):
         self.feed.listen(inbox, resync)
         self.destroyed.connect(inbox.close)
 
-    def attach(self, send: Send, history: Callable[[int], Awaitable[Result | Error]]) -> None:
-        """Where commands and history requests go (the session's thread)."""
+    def attach(
+        self,
+        send: Send,
+        history: Callable[[int], Awaitable[Result | Error]],
+        users: UserRequests | None = None,
+    ) -> None:
+        """Where commands, history requests and an admin's user requests go (the session's
+        thread)."""
         self._send = send
         self._history = history
+        self._user_requests = users
 
     async def _send_command(self, op: str, args: dict[str, Any], **options: Any) -> Result | Error:
         if self._send is None:
@@ -202,6 +214,7 @@ class DeskWindow(QWidget):
             # Signed in (or as someone else): the tabs are this user's from now on.
             self.book.me = me
             self.who.setText(self._who(me))
+            self._offer_admin(me.role == "admin")
             self.todo.set_units()
             self.todo.apply(Changes(reset=True))
         if changes.units:
@@ -213,6 +226,22 @@ class DeskWindow(QWidget):
             self.snapshotShown.emit()
             # The map's web page takes a second to build: after the list is up, not before.
             QTimer.singleShot(1500, self, self.map.prepare)
+
+    def _offer_admin(self, admin: bool) -> None:
+        """The 管理 page, F5, for an admin only."""
+        shown = self.pages.indexOf(self.admin) >= 0
+        if admin and not shown:
+            self.pages.addWidget(self.admin)
+            self.nav.addTab(self.tr("管理 F5"))
+            self._admin_key = QShortcut(QKeySequence("F5"), self)
+            self._admin_key.activated.connect(
+                lambda: self.nav.setCurrentIndex(self.pages.indexOf(self.admin))
+            )
+        elif not admin and shown:
+            self.nav.removeTab(self.pages.indexOf(self.admin))
+            self.pages.removeWidget(self.admin)
+            self.admin.hide()
+            self._admin_key.setEnabled(False)
 
     def _show_loading(self) -> None:
         loading = self.tr("调度服务正在载入今日数据，待办与超期数可能暂不准确…")

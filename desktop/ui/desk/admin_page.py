@@ -1,0 +1,448 @@
+"""管理: the users and their roles for an administrator. Create a user (or give one a new
+token), see the token once, revoke one; shown only to role admin.
+
+Every request is the backend's to check and audit (protocol users, create_user, revoke_user);
+the token of a new user is shown once, in a read-only field with a copy button, and is gone
+when the page is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
+
+from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtGui import QGuiApplication, QHideEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.replica import Replica
+from desktop.core.todo import Me
+from desktop.i18n import QT_TRANSLATE_NOOP
+from desktop.ui.desk.texts import role_text, tr
+from protocol.codec import ProtocolError, convert
+from protocol.codes import ErrorCode
+from protocol.entities import ROLES
+from protocol.messages import Error, Result, UserEntry
+from widgets.action_bar import ActionBar, ActionButton
+from widgets.action_form import ActionForm, FieldSpec
+
+log = logging.getLogger("desktop.ui.desk")
+
+_NAME = int(Qt.ItemDataRole.UserRole) + 1
+WARNING = QT_TRANSLATE_NOOP("Desk", "只显示这一次，请立即交给本人；令牌等同密码")
+STYLE = """
+QFrame#adminToken { background: #0f213b; }
+#adminTokenTitle { color: #ffffff; font-size: 16px; font-weight: bold; }
+#adminTokenText { font-family: monospace; font-size: 14px; }
+"""
+COLUMNS = (
+    QT_TRANSLATE_NOOP("Desk", "用户名"),
+    QT_TRANSLATE_NOOP("Desk", "角色"),
+    QT_TRANSLATE_NOOP("Desk", "辖区"),
+    QT_TRANSLATE_NOOP("Desk", "创建时间"),
+    QT_TRANSLATE_NOOP("Desk", "状态"),
+)
+
+
+class UserRequests(Protocol):
+    """Where the page's requests go (desktop.core.link.SessionThread)."""
+
+    async def users(self) -> Result | Error:
+        """Every user."""
+        ...
+
+    async def create_user(
+        self, name: str, role: str, streets: list[str] | None, communities: list[str] | None
+    ) -> Result | Error:
+        """Create or re-key a user; the answer holds its token."""
+        ...
+
+    async def revoke_user(self, name: str) -> Result | Error:
+        """Revoke a user."""
+        ...
+
+
+class AdminPage(QWidget):
+    """Users: a table, a create form whose answer shows the token once, revocation."""
+
+    def __init__(
+        self,
+        replica: Replica,
+        me: Callable[[], Me],
+        requests: Callable[[], UserRequests | None],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.replica = replica
+        self._me = me
+        self._requests = requests
+        self._op: str | None = None  # the open form's: "create" or "revoke"
+        self._target = ""  # the user the revoke form is about
+        self._task: asyncio.Task[None] | None = None  # the list being read
+        self._acting: asyncio.Task[None] | None = None  # a create or revoke under way
+        self.users: dict[str, UserEntry] = {}
+
+        title = QLabel(tr("用户与角色"), self)
+        title.setObjectName("sectionTitle")
+        self.status = QLabel(self)
+        self.status.setObjectName("mutedLine")
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setObjectName("adminUsers")
+        self.table.setHorizontalHeaderLabels([tr(c) for c in COLUMNS])
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.itemSelectionChanged.connect(self._offer_actions)
+        self.action_bar = ActionBar(self)
+        self.action_bar.triggered.connect(self.open_form)
+        self.form = ActionForm(self)
+        self.form.hide()
+        self.form.submitted.connect(self._submit)
+        self.form.cancelled.connect(self.close_form)
+
+        # The new token: once, read-only but selectable, with a copy button and the warning.
+        self.token_box = QFrame(self)
+        self.token_box.setObjectName("adminToken")
+        self.token_box.setStyleSheet(STYLE)
+        self.token_title = QLabel(self.token_box)
+        self.token_title.setObjectName("adminTokenTitle")
+        self.token_title.setTextFormat(Qt.TextFormat.PlainText)
+        self.token = QLineEdit(self.token_box)
+        self.token.setObjectName("adminTokenText")
+        self.token.setReadOnly(True)
+        self.copy_button = QPushButton(tr("复制"), self.token_box)
+        self.copy_button.clicked.connect(self.copy_token)
+        self.warning = QLabel(tr(WARNING), self.token_box)
+        self.warning.setObjectName("formError")
+        self.warning.setTextFormat(Qt.TextFormat.PlainText)
+        self.warning.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addWidget(self.warning, 1)
+        row.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignTop)
+        box = QVBoxLayout(self.token_box)
+        box.setContentsMargins(12, 10, 12, 10)
+        box.addWidget(self.token_title)
+        box.addWidget(self.token)  # the whole width: 43 characters fit
+        box.addLayout(row)
+        self.token_box.hide()
+
+        side = QVBoxLayout()
+        side.addWidget(self.form)
+        side.addWidget(self.token_box)
+        side.addStretch(1)
+        side_panel = QWidget(self)
+        side_panel.setLayout(side)
+        side_panel.setFixedWidth(460)
+        heading = QHBoxLayout()
+        heading.addWidget(title)
+        heading.addWidget(self.status, 1)
+        left = QVBoxLayout()
+        left.addLayout(heading)
+        left.addWidget(self.table, 1)
+        left.addWidget(self.action_bar)
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 1)
+        layout.addWidget(side_panel)
+        self._offer_actions()
+
+    # ---- the list -----------------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Read the list afresh whenever the page comes up."""
+        super().showEvent(event)
+        if not event.spontaneous():
+            self.refresh()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        """Leaving the page takes the token away (a window minimised keeps it)."""
+        super().hideEvent(event)
+        if not event.spontaneous():
+            self.forget_token()
+
+    def refresh(self) -> None:
+        """Ask the backend for every user."""
+        requests = self._requests()
+        if requests is None:
+            self.status.setText(tr("尚未连接到调度服务"))
+            return
+        if self._task is not None and not self._task.done():
+            return
+        self.status.setText(tr("正在载入…"))
+        self._task = asyncio.ensure_future(self._load(requests))
+
+    async def _load(self, requests: UserRequests) -> None:
+        try:
+            answer = await requests.users()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.info("users: %s", exc)
+            self.status.setText(tr("用户列表暂时无法载入（连接中断）"))
+            return
+        if isinstance(answer, Error):
+            self.status.setText(tr("用户列表无法载入：%1").replace("%1", _refusal(answer)))
+            return
+        try:
+            entries = [convert(u, UserEntry) for u in answer.data.get("users", [])]
+        except ProtocolError as exc:
+            self.status.setText(tr("用户列表无法载入：%1").replace("%1", exc.message))
+            return
+        self.show_users(entries)
+
+    def show_users(self, entries: list[UserEntry]) -> None:
+        """Fill the table (the selection stays on the same name)."""
+        chosen = self.selected_name()
+        self.users = {u.name: u for u in entries}
+        names = self.replica.names()
+        self.table.setRowCount(len(entries))
+        for row, user in enumerate(entries):
+            where = "、".join(names.get(c, c) for c in user.jurisdiction) or tr("全区")
+            cells = (
+                user.name,
+                role_text(user.role),
+                where,
+                _when(user.created_at),
+                tr("已停用") if user.revoked else tr("有效"),
+            )
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(_NAME, user.name)
+                if user.revoked:
+                    item.setForeground(Qt.GlobalColor.gray)
+                self.table.setItem(row, column, item)
+            if user.name == chosen:
+                self.table.selectRow(row)
+        active = sum(not u.revoked for u in entries)
+        counts = tr("共 %1 个用户，%2 个有效").replace("%1", str(len(entries)))
+        self.status.setText(counts.replace("%2", str(active)))
+        self._offer_actions()
+
+    def selected_name(self) -> str | None:
+        """The name of the user whose row is selected, if any."""
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        item = self.table.item(rows[0].row(), 0)
+        name = item.data(_NAME) if item is not None else None
+        return name if isinstance(name, str) else None
+
+    def select_user(self, name: str) -> bool:
+        """Select a user's row; whether it is listed."""
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, 0)
+            if item is not None and item.data(_NAME) == name:
+                self.table.selectRow(row)
+                return True
+        return False
+
+    def _offer_actions(self) -> None:
+        name = self.selected_name()
+        user = self.users.get(name) if name is not None else None
+        revocable = user is not None and not user.revoked and user.name != self._me().user
+        why = ""
+        if user is not None and user.name == self._me().user:
+            why = tr("不能停用自己的账号")
+        self.action_bar.set_actions(
+            [
+                ActionButton("create", tr("新建用户"), "N", "primary"),
+                ActionButton("revoke", tr("停用"), "Delete", "danger", revocable, why),
+                ActionButton("refresh", tr("刷新"), "Ctrl+R"),
+            ]
+        )
+
+    # ---- the forms ----------------------------------------------------------------------------
+
+    def open_form(self, key: str) -> None:
+        """The create form, the revoke confirmation, or a fresh list."""
+        if key == "refresh":
+            self.refresh()
+            return
+        if self._acting is not None and not self._acting.done():
+            return
+        self.forget_token()
+        if key == "create":
+            self._op = "create"
+            units = self.replica.units
+            streets = [(s.code, s.name) for s in units.streets] if units is not None else []
+            communities = [(c.code, c.name) for c in units.communities] if units else []
+            self.form.set_action(
+                tr("新建用户"),
+                [
+                    FieldSpec("name", tr("用户名"), "text", required=True, max_length=100),
+                    FieldSpec(
+                        "role",
+                        tr("角色"),
+                        "choice",
+                        required=True,
+                        choices=[(r, role_text(r)) for r in ROLES],
+                    ),
+                    FieldSpec("streets", tr("街道（不选为全区）"), "multi", choices=streets),
+                    FieldSpec(
+                        "communities", tr("社区（仅社区工作站）"), "multi", choices=communities
+                    ),
+                ],
+                tr("创建"),
+                tr("已有同名用户时将重新发放令牌：旧令牌立即失效，其连接被断开"),
+            )
+        elif key == "revoke":
+            name = self.selected_name()
+            if name is None:
+                return
+            self._op, self._target = "revoke", name
+            self.form.set_action(
+                tr("停用用户 · %1").replace("%1", name),
+                [],
+                tr("确认停用"),
+                tr("%1 的令牌将立即失效，已打开的连接会被断开。按 Enter 确认，Esc 取消").replace(
+                    "%1", name
+                ),
+            )
+        else:
+            return
+        self.form.show()
+        self.form.focus_first()
+
+    def close_form(self) -> None:
+        """Put the form away."""
+        self._op, self._target = None, ""
+        self.form.reset()
+        self.form.hide()
+
+    def _submit(self, values: dict[str, Any]) -> None:
+        requests = self._requests()
+        if requests is None:
+            self.form.set_refused(tr("尚未连接到调度服务"))
+            return
+        if self._op == "create":
+            name, role = str(values["name"]), str(values["role"])
+            streets = list(values.get("streets") or [])
+            communities = list(values.get("communities") or [])
+            problem = _jurisdiction_problem(role, streets, communities)
+            if problem:
+                self.form.set_refused(problem)
+                return
+            self.form.set_pending(tr("正在创建…"))
+            self._start(self._create(requests, name, role, streets, communities))
+        elif self._op == "revoke":
+            self.form.set_pending(tr("正在停用…"))
+            self._start(self._revoke(requests, self._target))
+
+    def _start(self, work: Coroutine[Any, Any, None]) -> None:
+        self._acting = asyncio.ensure_future(work)
+
+    async def _create(
+        self,
+        requests: UserRequests,
+        name: str,
+        role: str,
+        streets: list[str],
+        communities: list[str],
+    ) -> None:
+        try:
+            answer = await requests.create_user(name, role, streets, communities)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.info("create_user: %s", exc)
+            # Never resent: a second copy would re-key the user again.
+            self.form.set_refused(tr("连接中断，不能确定是否已创建；请刷新列表核对创建时间"))
+            return
+        if isinstance(answer, Error):
+            self.form.set_refused(tr("未创建：%1").replace("%1", _refusal(answer)))
+            return
+        token = answer.data.get("token")
+        if not isinstance(token, str):
+            self.form.set_refused(tr("未收到令牌，请重试"))
+            return
+        self.close_form()
+        self.show_token(name, token)
+        self.refresh()
+
+    async def _revoke(self, requests: UserRequests, name: str) -> None:
+        try:
+            answer = await requests.revoke_user(name)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.info("revoke_user: %s", exc)
+            self.form.set_refused(tr("连接中断，不能确定是否已停用；请刷新列表核对"))
+            return
+        if isinstance(answer, Error):
+            self.form.set_refused(tr("未停用：%1").replace("%1", _refusal(answer)))
+            return
+        self.close_form()
+        self.status.setText(tr("已停用 %1").replace("%1", name))
+        self.refresh()
+
+    # ---- the token, once ----------------------------------------------------------------------
+
+    def show_token(self, name: str, token: str) -> None:
+        """Show a new user's token until the page is left."""
+        self.token_title.setText(tr("%1 的令牌").replace("%1", name))
+        self.token.setText(token)
+        self.token.setCursorPosition(0)
+        self.token_box.show()
+        self.token.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.token.selectAll()
+
+    def copy_token(self) -> None:
+        """Put the token on the clipboard."""
+        if self.token.text():
+            QGuiApplication.clipboard().setText(self.token.text())
+            self.copy_button.setText(tr("已复制"))
+
+    def forget_token(self) -> None:
+        """The token goes from the screen (it is shown only once)."""
+        self.token.clear()
+        self.token_title.clear()
+        self.copy_button.setText(tr("复制"))
+        self.token_box.hide()
+
+
+def _jurisdiction_problem(role: str, streets: list[str], communities: list[str]) -> str:
+    """What the backend would refuse about a jurisdiction, said before asking it."""
+    if role == "community":
+        if streets:
+            return tr("社区工作站用户的辖区是社区，不能选街道")
+        if not communities:
+            return tr("社区工作站用户须至少选择一个社区")
+    elif communities:
+        return tr("只有社区工作站用户的辖区是社区；其他角色请选街道（不选为全区）")
+    if role == "street" and not streets:
+        return tr("街道分中心用户须至少选择一个街道")
+    return ""
+
+
+def _refusal(error: Error) -> str:
+    if error.code == ErrorCode.FORBIDDEN:
+        return tr("无权执行（已记录）：%1").replace("%1", error.message)
+    if error.code == ErrorCode.NOT_FOUND:
+        return tr("没有这个用户")
+    if error.code == ErrorCode.RATE_LIMITED:
+        return tr("服务暂时繁忙，请稍后重试")
+    return error.message
+
+
+def _when(at: float) -> str:
+    moment = QDateTime.fromSecsSinceEpoch(int(at)).toOffsetFromUtc(8 * 3600)
+    return moment.toString("yyyy-MM-dd HH:mm")

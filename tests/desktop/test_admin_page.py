@@ -1,0 +1,186 @@
+"""The desk's 管理 page against a real backend: an admin creates a user, sees its token once,
+revokes it (and the user's own session ends for good); other roles have no such page."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QComboBox, QLineEdit, QListWidget
+
+from desktop.core.session import Session, Status
+from desktop.ui.desk.admin_page import AdminPage
+from dispatch.store.store import Store
+from protocol.codes import CloseCode
+from protocol.messages import Error
+from tests.desktop.test_desk import open_desk, press, ready, stop_all
+from tests.desktop.test_wall import run_in_qt, until
+from tests.dispatch.conftest import LINGHU, start_server
+
+ADMIN = "系统管理员"
+
+
+def row_of(page: AdminPage, name: str) -> list[str]:
+    """The texts of a user's row in the table."""
+    for row in range(page.table.rowCount()):
+        if page.table.item(row, 0).text() == name:
+            return [page.table.item(row, c).text() for c in range(page.table.columnCount())]
+    raise AssertionError(f"{name} is not listed")
+
+
+def fill_create_form(page: AdminPage, name: str, role: str, street: str | None) -> None:
+    form = page.form
+    editor = form.editor("name")
+    assert isinstance(editor, QLineEdit)
+    editor.setText(name)
+    roles = form.editor("role")
+    assert isinstance(roles, QComboBox)
+    roles.setCurrentIndex(roles.findData(role))
+    streets = form.editor("streets")
+    assert isinstance(streets, QListWidget)
+    for index in range(streets.count()):
+        item = streets.item(index)
+        chosen = item.data(Qt.ItemDataRole.UserRole) == street
+        item.setCheckState(Qt.CheckState.Checked if chosen else Qt.CheckState.Unchecked)
+    editor.setFocus()
+
+
+@pytest.mark.timeout(180)
+def test_an_admin_creates_a_user_sees_the_token_once_and_revokes_it(
+    qapp, qtbot, sqlite_store: Store
+) -> None:
+    admin_token = sqlite_store.create_user(ADMIN, "admin")
+
+    async def scenario() -> None:
+        running = await start_server(sqlite_store)
+        url = f"ws://127.0.0.1:{running.port}"
+        window, link = open_desk(url, admin_token)
+        newcomer: Session | None = None
+        newcomer_task = None
+        try:
+            await ready(window)
+            await until(lambda: window.nav.count() == 5, 10, "the 管理 page offered")
+            assert window.nav.tabText(4) == "管理 F5"
+            window.activateWindow()
+            press(Qt.Key.Key_F5)
+            page = window.admin
+            assert window.pages.currentWidget() is page
+            await until(lambda: "菱湖分中心" in page.users, 10, "the users listed")
+            assert row_of(page, "菱湖分中心") == [
+                "菱湖分中心",
+                "街道分中心",
+                "菱湖街道",
+                row_of(page, "菱湖分中心")[3],
+                "有效",
+            ]
+            assert row_of(page, "指挥长")[1:3] == ["指挥长", "全区"]
+            assert row_of(page, "菱湖社区工作站")[1] == "社区工作站"
+
+            # A street user without a street: said at once, nothing sent.
+            page.table.setFocus()
+            press("N")
+            form = page.form
+            await until(lambda: form.isVisible() and form.state() == "editing", 5, "create form")
+            assert form.field_names() == ["name", "role", "streets", "communities"]
+            fill_create_form(page, "新网格员", "street", None)
+            press(Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+            assert form.state() == "refused"
+            assert form.message_text() == "街道分中心用户须至少选择一个街道"
+            # The backend's own refusal, shown as it says it.
+            fill_create_form(page, "system", "commander", None)
+            press(Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+            await until(lambda: form.state() == "refused" and "system" in form.message_text(), 10)
+            assert form.message_text().startswith("未创建：the name 'system' is reserved")
+            assert not page.token_box.isVisible()
+
+            fill_create_form(page, "新网格员", "street", LINGHU)
+            press(Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+            await until(lambda: page.token_box.isVisible(), 10, "the token shown")
+            token = page.token.text()
+            assert len(token) >= 40 and page.token.isReadOnly()
+            assert page.warning.text() == "只显示这一次，请立即交给本人；令牌等同密码"
+            assert page.token_title.text() == "新网格员 的令牌"
+            assert not form.isVisible()
+            user = sqlite_store.authenticate(token)
+            assert user is not None and user.name == "新网格员" and user.jurisdiction == {LINGHU}
+            page.copy_button.click()
+            assert QGuiApplication.clipboard().text() == token
+            await until(lambda: "新网格员" in page.users, 10, "the list read again")
+            assert row_of(page, "新网格员")[1:] == [
+                "街道分中心",
+                "菱湖街道",
+                row_of(page, "新网格员")[3],
+                "有效",
+            ]
+
+            # Leaving the page takes the token away; coming back does not bring it again.
+            press(Qt.Key.Key_F1)
+            assert window.nav.currentIndex() == 0
+            assert page.token.text() == "" and page.token_box.isHidden()
+            press(Qt.Key.Key_F5)
+            assert window.pages.currentWidget() is page and page.token_box.isHidden()
+
+            # The new user signs in; the admin revokes it: its session ends for good.
+            statuses: list[Status] = []
+            newcomer = Session(url, token, on_changes=lambda c: None, on_status=statuses.append)
+            newcomer_task = asyncio.ensure_future(newcomer.run())
+            await asyncio.wait_for(newcomer.wait_connected(), 20)
+            await until(lambda: not page._task or page._task.done(), 10, "the list read")
+            assert page.select_user("新网格员")
+            page.table.setFocus()
+            press(Qt.Key.Key_Delete)
+            await until(lambda: form.isVisible() and form.state() == "editing", 5, "confirm")
+            assert form.field_names() == [] and "新网格员" in form.title.text()
+            press(Qt.Key.Key_Return)  # Enter confirms
+            await until(lambda: page.users["新网格员"].revoked, 10, "revoked and listed so")
+            assert row_of(page, "新网格员")[4] == "已停用"
+            assert not form.isVisible() and page.status.text().startswith("共 ")
+            await asyncio.wait_for(newcomer_task, 10)  # gave up: no reconnecting
+            assert statuses[-1].fatal
+            assert statuses[-1].error.startswith(f"{CloseCode.CREDENTIALS_CHANGED}: ")
+            assert newcomer.connections == 1
+            assert sqlite_store.authenticate(token) is None
+
+            # The admin cannot revoke himself from here; the backend would refuse it anyway.
+            assert page.select_user(ADMIN)
+            revoke = next(b for b in page.action_bar.current_actions() if b.key == "revoke")
+            assert not revoke.enabled and revoke.tooltip == "不能停用自己的账号"
+            log = [(r.actor, r.action, r.target, r.outcome) for r in sqlite_store.admin_log()]
+            assert (ADMIN, "create_user", "新网格员", "ok") in log
+            assert (ADMIN, "create_user", "system", "bad_args") in log
+            assert (ADMIN, "revoke_user", "新网格员", "ok") in log
+        finally:
+            if newcomer is not None:
+                await newcomer.stop()
+            if newcomer_task is not None:
+                await asyncio.wait({newcomer_task}, timeout=5)
+            await stop_all(link, window)
+            await running.server.stop()
+
+    run_in_qt(qapp, qtbot, scenario)
+
+
+@pytest.mark.timeout(180)
+def test_desks_of_other_roles_have_no_admin_page(qapp, qtbot, sqlite_store: Store) -> None:
+    async def scenario() -> None:
+        running = await start_server(sqlite_store)
+        url = f"ws://127.0.0.1:{running.port}"
+        window, link = open_desk(url, running.tokens["commander"])
+        try:
+            await ready(window)
+            assert window.nav.count() == 4
+            assert window.pages.indexOf(window.admin) == -1 and not window.admin.isVisible()
+            window.activateWindow()
+            press(Qt.Key.Key_F5)
+            assert window.nav.currentIndex() == 0 and not window.admin.isVisible()
+            # Asked all the same, the backend refuses (and records it).
+            answer = await link.users()
+            assert isinstance(answer, Error) and answer.code == "forbidden"
+            assert [r.outcome for r in sqlite_store.admin_log()] == ["forbidden"]
+        finally:
+            await stop_all(link, window)
+            await running.server.stop()
+
+    run_in_qt(qapp, qtbot, scenario)
