@@ -127,7 +127,9 @@ def parse_desk_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--data", help="data directory of the local demo backend")
     parser.add_argument("--speed", type=float, default=1.0, help="demo simulator speed")
     parser.add_argument("--start", metavar="YYYY-MM-DDTHH:MM", help="demo: district start time")
-    parser.add_argument("--page", choices=("todo", "alerts", "duty", "map"), default="todo")
+    parser.add_argument(
+        "--page", choices=("todo", "alerts", "duty", "map", "admin"), default="todo"
+    )
     parser.add_argument("--lang", choices=("zh", "en"), default="zh")
     parser.add_argument("--size", default="1920x1080", help="window size")
     parser.add_argument("--screenshot", help="save a screenshot of the desk to this PNG, then exit")

@@ -1117,83 +1117,93 @@
         <translation>The built-in dispatch service failed to start: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="55"/>
-        <location filename="../ui/desk/window.py" line="71"/>
+        <location filename="../ui/desk/window.py" line="56"/>
+        <location filename="../ui/desk/window.py" line="72"/>
         <source>通观 · 中屏管</source>
         <translation>Tongguan · Desk</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="111"/>
+        <location filename="../ui/desk/window.py" line="112"/>
         <source>我的待办 F1</source>
         <translation>My to-do F1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="112"/>
+        <location filename="../ui/desk/window.py" line="113"/>
         <source>视频告警 F2</source>
         <translation>Camera alerts F2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="113"/>
+        <location filename="../ui/desk/window.py" line="114"/>
         <source>县干指挥长 F3</source>
         <translation>Duty commander F3</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="114"/>
+        <location filename="../ui/desk/window.py" line="115"/>
         <source>地图 F4</source>
         <translation>Map F4</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="235"/>
+        <location filename="../ui/desk/window.py" line="236"/>
         <source>管理 F5</source>
         <translation>Admin F5</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="247"/>
+        <location filename="../ui/desk/window.py" line="248"/>
         <source>调度服务正在载入今日数据，待办与超期数可能暂不准确…</source>
         <translation>The dispatch service is loading today&apos;s data; to-do and overdue counts may be off for now…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="255"/>
+        <location filename="../ui/desk/window.py" line="256"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="272"/>
+        <location filename="../ui/desk/window.py" line="275"/>
+        <source>账号的令牌或权限已变更，请重新登录</source>
+        <translation>Your token or rights changed: sign in again</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/window.py" line="277"/>
+        <source>令牌无效或已吊销，请向管理员索取新令牌</source>
+        <translation>Token invalid or revoked: ask an administrator for a new one</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/window.py" line="279"/>
         <source>登录被拒绝：%1</source>
         <translation>Sign-in refused: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="275"/>
+        <location filename="../ui/desk/window.py" line="283"/>
         <source>● 已连接</source>
         <translation>● Connected</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="278"/>
+        <location filename="../ui/desk/window.py" line="286"/>
         <source>● 连接中断，正在重连…</source>
         <translation>● Disconnected, reconnecting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="295"/>
+        <location filename="../ui/desk/window.py" line="303"/>
         <source>%1 条提交中</source>
         <translation>%1 submitting</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="297"/>
+        <location filename="../ui/desk/window.py" line="305"/>
         <source>%1 条待发送</source>
         <translation>%1 queued</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="306"/>
+        <location filename="../ui/desk/window.py" line="314"/>
         <source>等 %1 件</source>
         <translation> (%1 in all)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="307"/>
+        <location filename="../ui/desk/window.py" line="315"/>
         <source>新待办：%1 %2</source>
         <translation>New to-do: %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="311"/>
+        <location filename="../ui/desk/window.py" line="319"/>
         <source>通观 · 新待办</source>
         <translation>Tongguan · New to-do</translation>
     </message>
@@ -1712,12 +1722,12 @@
 <context>
     <name>WallWindow</name>
     <message>
-        <location filename="../ui/app.py" line="146"/>
+        <location filename="../ui/app.py" line="159"/>
         <source>正在启动内置调度服务（首次启动需载入全区数据）…</source>
         <translation>Starting the built-in dispatch service (the first start loads the whole district)…</translation>
     </message>
     <message>
-        <location filename="../ui/app.py" line="156"/>
+        <location filename="../ui/app.py" line="169"/>
         <source>内置调度服务启动失败：%s</source>
         <translation>The built-in dispatch service failed to start: %s</translation>
     </message>

@@ -58,6 +58,7 @@ def run(args: argparse.Namespace, token: str) -> int:
         window.tray = tray
     pages = {"todo": 0, "alerts": 1, "duty": 2, "map": 3}
     window.nav.setCurrentIndex(pages.get(args.page, 0))
+    window.start_page = args.page
 
     backend: EmbeddedBackend | None = None
     session: SessionThread | None = None

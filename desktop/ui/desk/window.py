@@ -36,6 +36,7 @@ from desktop.ui.desk.texts import role_text
 from desktop.ui.desk.todo_page import TodoPage
 from desktop.ui.sound import Chime
 from desktop.ui.thumbnails import ThumbnailLoader
+from protocol.codes import CloseCode
 from protocol.messages import Error, Result
 
 log = logging.getLogger("desktop.ui.desk")
@@ -64,6 +65,7 @@ class DeskWindow(QWidget):
         self.chime = Chime(parent=self)
         self.tray: QSystemTrayIcon | None = None
         self._shown_snapshot = False
+        self.start_page = ""  # "admin": open on 管理 once it is offered (--page admin)
         self._photo_loader: ThumbnailLoader | None = None
         self._photos: dict[int, QPixmap] = {}  # alert id -> snapshot, the latest PHOTOS_KEPT
         self._status = Status(False, time.time(), 0.0)
@@ -237,6 +239,8 @@ class DeskWindow(QWidget):
             self._admin_key.activated.connect(
                 lambda: self.nav.setCurrentIndex(self.pages.indexOf(self.admin))
             )
+            if self.start_page == "admin":
+                self.nav.setCurrentIndex(self.pages.indexOf(self.admin))
         elif not admin and shown:
             self.nav.removeTab(self.pages.indexOf(self.admin))
             self.pages.removeWidget(self.admin)
@@ -269,7 +273,14 @@ class DeskWindow(QWidget):
         self._status = status
         self.outbox.set_connected(status.connected)
         if status.fatal:
-            self.link.setText(self.tr("登录被拒绝：%1").replace("%1", status.error))
+            code = status.error.split(":", 1)[0]
+            if code == str(int(CloseCode.CREDENTIALS_CHANGED)):
+                why = self.tr("账号的令牌或权限已变更，请重新登录")
+            elif code == str(int(CloseCode.AUTH_FAILED)):
+                why = self.tr("令牌无效或已吊销，请向管理员索取新令牌")
+            else:
+                why = self.tr("登录被拒绝：%1").replace("%1", status.error)
+            self.link.setText(why)
             self.link.setProperty("tone", "alarm")
         elif status.connected:
             self.link.setText(self.tr("● 已连接"))
