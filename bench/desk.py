@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from bench import common
+from bench.desk_window import WHAT_IF
 
 LINGHU = "340803004"  # 菱湖街道: 60 of the district's 351 grids
 STREET_USER = "菱湖分中心"
@@ -109,7 +110,7 @@ async def _serve(conn: Connection, seed: Seed) -> None:
 async def _seed(server: Any, reference: Any, seed: Seed) -> dict[str, Any]:
     """Report, accept and dispatch the seed's cases through the writer, in the past."""
     from dispatch.state import Actor
-    from dispatch.writer import CommandRequest
+    from dispatch.writer import CommandRequest, TickRequest
     from protocol.commands import Dispatch, EventRef
 
     if not seed.reported:
@@ -146,10 +147,15 @@ async def _seed(server: Any, reference: Any, seed: Seed) -> dict[str, Any]:
         refused = [a for a in done if not a.ok]
         if refused:
             raise RuntimeError(f"seeding: {len(refused)} {op} refused: {refused[0].message}")
+    # The deadline check now, not in the server's next tick: it re-files every seeded case
+    # that is already late (thousands of deltas), which the desk must not meet mid-run.
+    head = server.hub.head
+    await writer.submit(TickRequest())
+    swept = server.hub.head - head
     statuses: dict[str, int] = {}
     for event in server.state.events.values():
         statuses[event.status] = statuses.get(event.status, 0) + 1
-    return {"cases": len(ids), "statuses": statuses}
+    return {"cases": len(ids), "statuses": statuses, "swept": swept}
 
 
 async def _load(
@@ -315,6 +321,7 @@ def run_actions(args: argparse.Namespace, where: str) -> dict[str, Any]:
                 "backend_pid": backend.proc.pid,
                 "watcher_pid": watcher.pid,
                 "profile": args.profile,
+                "what_if": args.what_if,
             },
         )
         procs.append(desk)
@@ -705,7 +712,7 @@ def run_browse(args: argparse.Namespace) -> dict[str, Any]:
             "browse",
             backend.url,
             backend.tokens["street"],
-            {"pages": args.pages, "profile": args.profile},
+            {"pages": args.pages, "profile": args.profile, "what_if": args.what_if},
         )
         try:
             _, doc = _recv(conn, 240, "browse results")
@@ -813,6 +820,13 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
         help="cProfile the desk's GUI thread (actions: the measured window; browse: the"
         " slowest kind of operation, run again)",
     )
+    parser.add_argument(
+        "--what-if",
+        action="append",
+        default=[],
+        choices=sorted(WHAT_IF),
+        help="patch the desk process of the actions and browse parts (bench.desk_window.WHAT_IF)",
+    )
     args = parser.parse_args(argv)
     args.only = args.only or list(PARTS)
     args.load = args.load or (["district"] if args.quick else ["district", "elsewhere"])
@@ -828,6 +842,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse(argv)
     started = time.monotonic()
     print(f"desk: {', '.join(args.only)} (offscreen Qt)", flush=True)
+    for name in args.what_if:
+        print(f"  WHAT-IF {name}: {WHAT_IF[name]}")
     out: dict[str, Any] = {}
     if "actions" in args.only:
         out["actions"] = []

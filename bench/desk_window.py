@@ -33,6 +33,11 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 WINDOW_SIZE = (1920, 1080)
+# Runtime patches that measure a suggested change in the desk process only (`--what-if`).
+WHAT_IF = {
+    "gc-threshold": "after gc.freeze(), gc.set_threshold(50_000, 20, 100), as the wall's"
+    " application does (desktop/ui/app.py): fewer young collections on a busy GUI thread",
+}
 WATCHED = ("accepted", "dispatched")
 
 
@@ -97,13 +102,15 @@ async def until(predicate: Callable[[], bool], timeout: float, what: str) -> Non
         await asyncio.sleep(0.01)
 
 
-async def ready(window: Any) -> None:
+async def ready(window: Any, what_if: list[str]) -> None:
     """Until the desk knows who it is, has the snapshot and shows a tab; then what the
     application does once the desk is usable (gc.freeze())."""
     await until(
         lambda: bool(window.book.me.user) and window.todo.model.tab is not None, 60, "desk ready"
     )
     gc.freeze()
+    if "gc-threshold" in what_if:
+        gc.set_threshold(50_000, 20, 100)
 
 
 # ---- what the GUI thread does --------------------------------------------------------------
@@ -185,7 +192,7 @@ async def actions(conn: Connection, window: Any, link: Any, opts: dict[str, Any]
     from desktop.core.actions import dispatch_units
     from desktop.core.replica import Changes
 
-    await ready(window)
+    await ready(window, opts.get("what_if", []))
     loop = asyncio.get_running_loop()
     replica, book = window.replica, window.book
     fresh: list[int] = []  # new cases as they reach the desk, oldest first
@@ -357,7 +364,7 @@ async def browse(conn: Connection, window: Any, link: Any, opts: dict[str, Any])
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    await ready(window)
+    await ready(window, opts.get("what_if", []))
     page = window.todo
     model, table = page.model, page.table
     await until(lambda: model.tab == "accept" and model.rowCount() > 0, 30, "待受理 shown")
