@@ -1,6 +1,6 @@
 """Run the benchmarks: `python -m bench [--quick]` runs all; `python -m bench NAME [ARGS]` one.
 
-NAME is fanout, ingest or wall; ARGS go to that benchmark (e.g. `python -m bench wall
+NAME is fanout, ingest, wall or desk; ARGS go to that benchmark (e.g. `python -m bench wall
 --only latency`).
 """
 
@@ -10,13 +10,13 @@ import argparse
 import sys
 import time
 
-from bench import common, fanout, ingest, wall
+from bench import common, desk, fanout, ingest, wall
 
-BENCHMARKS = {"fanout": fanout.main, "ingest": ingest.main, "wall": wall.main}
+BENCHMARKS = {"fanout": fanout.main, "ingest": ingest.main, "wall": wall.main, "desk": desk.main}
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Print the machine, then run the fan-out, the ingest and the wall benchmarks (or one)."""
+    """Print the machine, then run the fan-out, ingest, wall and desk benchmarks (or one)."""
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in BENCHMARKS:
         print("machine:")
@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> None:
         BENCHMARKS[argv[0]](argv[1:])
         return
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="short windows (about 4 minutes)")
+    parser.add_argument("--quick", action="store_true", help="short windows (about 6 minutes)")
     args = parser.parse_args(argv)
     extra = ["--quick"] if args.quick else []
     started = time.monotonic()
@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> None:
     ingest.main(extra)
     print()
     wall.main(extra)
+    print()
+    desk.main(extra)
     print(f"\nall benchmarks took {time.monotonic() - started:.0f} s")
 
 

@@ -11,6 +11,7 @@ import bisect
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Literal
 
 from protocol.entities import Event, is_overdue
@@ -43,16 +44,48 @@ def sort_key(event: Event, order: Order) -> SortKey:
 
 def matches(event: Event, filters: Filters, now: float, names: Callable[[str], str]) -> bool:
     """Whether a case passes the filters; `names` gives a unit's or category's name."""
-    if filters.street and event.street != filters.street:
-        return False
-    if filters.urgent_only and event.priority > 2:
-        return False
-    if filters.overdue_only and not is_overdue(event, now):
-        return False
+    test = matcher(filters, now, names)
+    return test is None or test(event)
+
+
+def matcher(
+    filters: Filters,
+    now: float,
+    names: Callable[[str], str],
+    haystacks: dict[int, tuple[Event, str]] | None = None,
+) -> Callable[[Event], bool] | None:
+    """`matches` for many cases at once: the filters read once, None when they let every
+    case through. `haystacks` keeps each case's searched text between searches (by id,
+    valid while the case is the same object: a change replaces it)."""
+    street, urgent, overdue = filters.street, filters.urgent_only, filters.overdue_only
     text = filters.text.strip().casefold()
-    if not text:
-        return True
-    haystack = (
+    if not (street or urgent or overdue or text):
+        return None
+    kept = haystacks if haystacks is not None else {}
+
+    def test(event: Event) -> bool:
+        if street and event.street != street:
+            return False
+        if urgent and event.priority > 2:
+            return False
+        if overdue and not is_overdue(event, now):
+            return False
+        if not text:
+            return True
+        found = kept.get(event.id)
+        if found is None or found[0] is not event:
+            found = (event, haystack(event, names))
+            kept[event.id] = found
+        return text in found[1]
+
+    return test
+
+
+def haystack(event: Event, names: Callable[[str], str]) -> str:
+    """What a search looks in, casefolded: code, title, address, description, the names of
+    the category, grid and community, and the assignee (one line apart, so that no match
+    runs from one into the next)."""
+    parts = (
         event.code,
         event.title,
         event.address,
@@ -62,7 +95,7 @@ def matches(event: Event, filters: Filters, now: float, names: Callable[[str], s
         names(event.community),
         event.assignee,
     )
-    return any(text in part.casefold() for part in haystack if part)
+    return "\n".join(part for part in parts if part).casefold()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +124,7 @@ class CaseList:
 
     def replace(self, rows: Iterable[tuple[int, SortKey]]) -> None:
         """Show exactly these (id, key) rows (a reset: the model announces it as one)."""
-        ordered = sorted(rows, key=lambda row: row[1])
+        ordered = sorted(rows, key=itemgetter(1))
         self.ids = [event_id for event_id, _ in ordered]
         self._keys = [key for _, key in ordered]
         self._key_of = dict(ordered)

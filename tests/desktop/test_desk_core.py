@@ -7,7 +7,7 @@ import random
 import pytest
 
 from desktop.core.actions import available, dispatch_units, main_action
-from desktop.core.case_list import CaseList, Filters, matches, sort_key
+from desktop.core.case_list import CaseList, Filters, matcher, matches, sort_key
 from desktop.core.refusals import LastChange, explain
 from desktop.core.todo import Me, TodoBook, tabs_of
 from protocol.entities import (
@@ -15,6 +15,7 @@ from protocol.entities import (
     Category,
     CategoryLimit,
     Department,
+    Event,
     Extension,
     Grid,
     Hold,
@@ -163,6 +164,22 @@ def test_search_and_filters() -> None:
     assert not look(text="井盖")
     assert look(urgent_only=True, overdue_only=True)
     assert not look(street="340803002")
+
+
+def test_a_list_search_reads_the_filters_once_and_keeps_each_case_text() -> None:
+    names = {"01-02": "暴露垃圾"}.get
+    assert matcher(Filters(text="  "), NOW, lambda c: names(c) or "") is None  # all pass
+    kept: dict[int, tuple[Event, str]] = {}
+    test = matcher(Filters(text="Garbage"), NOW, lambda c: names(c) or "", kept)
+    assert test is not None
+    first = make_event(1, title="Street GARBAGE", address="菱湖南路")
+    assert test(first) and kept[1][0] is first
+    # A match never runs from one field into the next (title "…路", address "12号").
+    joined = matcher(Filters(text="路12"), NOW, lambda c: "", kept)
+    assert joined is not None and not joined(make_event(2, title="菱湖南路", address="12号"))
+    # A changed case is a new object: its text is read again, not the kept one.
+    changed = make_event(1, title="井盖缺失", address="菱湖南路")
+    assert not test(changed) and kept[1][0] is changed
 
 
 # ---- actions offered -------------------------------------------------------------------------

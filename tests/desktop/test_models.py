@@ -216,3 +216,38 @@ def test_late_means_open_and_flagged_or_past_its_closure_deadline() -> None:
     assert not is_overdue(make_event(1, due_at=100.0), now=100.0)  # due this very second
     assert not is_overdue(make_event(1, status="closed", overdue=True), now=0.0)
     assert not is_overdue(make_event(1, status="closed", due_at=1.0), now=100.0)
+
+
+def test_a_to_do_row_paints_what_its_cells_say_and_a_search_narrows_the_rows() -> None:
+    from PySide6.QtCore import Qt
+
+    from desktop.core.case_list import Filters
+    from desktop.core.todo import Me, TodoBook
+    from desktop.ui.desk.todo_model import TodoModel
+
+    now = 1_800_000_000.0
+    events = [
+        make_event(1, title="垃圾堆放", priority=1, due_at=now - 60),  # late: red countdown
+        make_event(2, title="井盖缺失", priority=3, due_at=now + 7200),
+    ]
+    book = TodoBook(Me("clerk", "street", ("340803004",)))
+    book.reset(events, now)
+    model = TodoModel(replica_with(events), book, lambda: now)
+    model.set_view("accept")
+    assert model.rowCount() == 2
+    for row in range(model.rowCount()):
+        cells = model.row_cells(row)
+        assert len(cells) == model.columnCount()
+        for column, cell in enumerate(cells):
+            index = model.index(row, column)
+            assert cell.text == model.data(index)
+            assert cell.colour == model.data(index, Qt.ItemDataRole.ForegroundRole)
+            centred = model.data(index, Qt.ItemDataRole.TextAlignmentRole) is not None
+            assert bool(cell.align & int(Qt.AlignmentFlag.AlignHCenter)) == centred
+    due = TodoModel.COLUMNS.index("due")
+    assert model.row_cells(0)[due].colour == RED and model.row_cells(0)[due].text.startswith("超")
+    assert model.row_cells(5) == ()  # no such row
+    model.set_view("accept", Filters(text="井盖"))
+    assert [model.id_at(r) for r in range(model.rowCount())] == [2]
+    model.set_view("accept", Filters(text="not there"))
+    assert model.rowCount() == 0
