@@ -26,6 +26,7 @@ def run(args: argparse.Namespace, token: str) -> int:
 
     import widgets.grid_map  # noqa: F401 - QtWebEngine before the QApplication
     from desktop.core.link import SessionThread
+    from desktop.core.priority import make_display_critical
     from desktop.core.replica import Replica
     from desktop.ui.app import end_with_window, shoot, start_qt
     from desktop.ui.desk import style
@@ -103,12 +104,17 @@ def run(args: argparse.Namespace, token: str) -> int:
         shown = asyncio.Event()
         window.snapshotShown.connect(shown.set)
         session.start()
+        # After the session's thread has started (it keeps its priority): the GUI thread is
+        # level with the display's threads, as on the wall.
+        make_display_critical()
         run_task = asyncio.ensure_future(session.finished())
         connected = asyncio.ensure_future(shown.wait())
         await asyncio.wait({run_task, connected}, return_when=asyncio.FIRST_COMPLETED)
         if connected.done():
             log.info("desk usable %.2f s after start", time.monotonic() - started)
             gc.freeze()
+            # Young objects collected less often: a busy list churns many (as on the wall).
+            gc.set_threshold(50_000, 20, 100)
             live.set()
         else:
             connected.cancel()

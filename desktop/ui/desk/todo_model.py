@@ -3,7 +3,7 @@ row by row as cases change (selection and scroll position stay where the user le
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -34,6 +34,11 @@ ID_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 _ROLES = frozenset({_DISPLAY, _FOREGROUND, _ALIGN, _TOOLTIP, ID_ROLE})
 _CENTRE = int(Qt.AlignmentFlag.AlignCenter)
 _LEFT = int(Qt.AlignmentFlag.AlignLeft)
+
+
+# Above this many changed cases a frame rebuilds the list (one reset, ~30 ms for 10,000 rows)
+# instead of announcing each row (a 10,000-case deadline pass took 0.5 s row by row).
+REBUILD_OVER = 1000
 
 
 class TodoModel(QAbstractTableModel):
@@ -100,8 +105,12 @@ class TodoModel(QAbstractTableModel):
         self.rows.replace(rows)
         self.endResetModel()
 
-    def apply(self, ids: Iterable[int]) -> None:
-        """Bring these cases' rows up to date (after the book re-filed them)."""
+    def apply(self, ids: Collection[int]) -> None:
+        """Bring these cases' rows up to date (after the book re-filed them); a great many at
+        once (a snapshot's worth, a deadline passing for thousands) are one rebuild."""
+        if len(ids) > REBUILD_OVER:
+            self.rebuild()
+            return
         self.changing = True
         try:
             self._apply(ids)

@@ -28,6 +28,8 @@ from desktop.ui.desk.todo_model import TodoModel
 from widgets.text_table import TextTable
 from widgets.todo_tabs import TodoTabs
 
+SHOW_AFTER_MS = 60  # the case pane follows the current row once it stays this long
+
 
 class TodoPage(QWidget):
     """The to-do list and the case pane beside it."""
@@ -130,6 +132,11 @@ class TodoPage(QWidget):
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self.search, self._leave_search)
         self._tab_keys: tuple[TabKey, ...] = ()
         self._chosen = False  # the case in hand was taken by the user (not picked by the desk)
+        self._showing: int | None = None  # the row's case the pane is to show
+        self._show_timer = QTimer(self)
+        self._show_timer.setSingleShot(True)
+        self._show_timer.setInterval(SHOW_AFTER_MS)
+        self._show_timer.timeout.connect(self._show_chosen)
         self._picking = False  # the desk is selecting a row itself
 
     # ---- what the user chose ----------------------------------------------------------------
@@ -216,7 +223,14 @@ class TodoPage(QWidget):
         event_id = self.model.id_at(current.row()) if current.isValid() else None
         if event_id is not None:
             self._chosen = not self._picking  # a click or a key, not the desk's own pick
-            self.pane.show_case(event_id)
+            # The pane follows once the keys pause: paging through a list redraws the list
+            # at every step, the case (its card, its history request) only where one stops.
+            self._showing = event_id
+            self._show_timer.start()
+
+    def _show_chosen(self) -> None:
+        if self._showing is not None and self._showing != self.pane.event_id:
+            self.pane.show_case(self._showing)
 
     def select_case(self, event_id: int) -> bool:
         """Show a case: in the current tab if it is there, else in the first tab it is in."""
@@ -230,6 +244,8 @@ class TodoPage(QWidget):
         if row is not None:
             self._select_row(row)
         self._chosen = True
+        self._show_timer.stop()
+        self._showing = event_id
         self.pane.show_case(event_id)
         return row is not None
 
