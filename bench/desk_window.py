@@ -45,7 +45,12 @@ def main(conn: Connection, mode: str, url: str, token: str, options: dict[str, A
     """Open the desk and run the scenario; its result (or the error) goes to `conn`."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     try:
+        from desktop.app import prepare_web_engine
+
+        prepare_web_engine()  # the desk builds its map page once the list is up
         from PySide6.QtCore import qInstallMessageHandler
+
+        import widgets.grid_map  # noqa: F401 - QtWebEngine before the QApplication
 
         qInstallMessageHandler(_quiet_offscreen)
         from desktop.core.link import SessionThread
