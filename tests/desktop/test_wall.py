@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import qasync
+from PySide6.QtWidgets import QWidget
 
 from desktop.core.backend import EmbeddedBackend
 from desktop.core.link import SessionThread
@@ -48,6 +49,13 @@ def run_in_qt(qapp, qtbot, coro_fn: Callable[[], Awaitable[Any]], timeout: float
         qtbot.waitUntil(task.done, timeout=int(timeout * 1000))
         return task.result()
     finally:
+        # A backend served in this process reads the store through asyncio.to_thread, which
+        # on qasync's loop runs on QThreads: they must end with the test (a QThread still
+        # running when the process exits aborts it).
+        executor = getattr(loop, "_QEventLoop__default_executor", None)
+        if executor is not None:
+            executor.shutdown(wait=True)
+            loop.set_default_executor(None)
         asyncio.events._set_running_loop(None)
         asyncio.set_event_loop(None)
 
@@ -77,14 +85,14 @@ def live_session(window: WallWindow, url: str, token: str, **options: Any) -> Se
     return link
 
 
-async def close_window(window: WallWindow) -> None:
+async def close_window(window: QWidget) -> None:
     """Close the window; keep it (and its web page) alive until the process ends."""
     window.close()
     _KEEP.append(window)
     await asyncio.sleep(0.3)
 
 
-_KEEP: list[WallWindow] = []
+_KEEP: list[QWidget] = []
 
 
 def token(data: Path, user: str) -> str:

@@ -82,8 +82,9 @@ class MapPage(QWidget):
         QTimer.singleShot(100, self, self._frame)
 
     def prepare(self) -> None:
-        """Build the map now (the window calls it once the to-do list is up)."""
-        if self.view is None:
+        """Build the map now (the window calls it once the to-do list is up); not in a window
+        that has closed meanwhile."""
+        if self.view is None and self.window().isVisible():
             self._build()
 
     def _build(self) -> None:
