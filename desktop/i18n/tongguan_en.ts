@@ -71,130 +71,140 @@
 <context>
     <name>Desk</name>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="99"/>
-        <location filename="../ui/desk/alerts_page.py" line="201"/>
+        <location filename="../ui/desk/alerts_page.py" line="105"/>
+        <location filename="../ui/desk/alerts_page.py" line="207"/>
         <source>选择一条告警</source>
         <translation>Select an alert</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="143"/>
+        <location filename="../ui/desk/alerts_page.py" line="149"/>
         <source>（%1次）</source>
         <translation> (×%1)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="156"/>
+        <location filename="../ui/desk/alerts_page.py" line="162"/>
         <source>待处理告警 %1 条</source>
         <translation>%1 pending alerts</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="157"/>
+        <location filename="../ui/desk/alerts_page.py" line="163"/>
         <source>；误报：%1</source>
         <translation>; false alarms: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="173"/>
+        <location filename="../ui/desk/alerts_page.py" line="179"/>
         <source>正在载入抓拍图…</source>
         <translation>Loading snapshot…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="210"/>
+        <location filename="../ui/desk/alerts_page.py" line="216"/>
         <source>摄像机：%1</source>
         <translation>Camera: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="211"/>
+        <location filename="../ui/desk/alerts_page.py" line="217"/>
         <source>网格：%1 · %2</source>
         <translation>Grid: %1 · %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="214"/>
+        <location filename="../ui/desk/alerts_page.py" line="220"/>
         <source>同一处 %1 次，最近 %2</source>
         <translation>%1 times here, last %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="225"/>
+        <location filename="../ui/desk/alerts_page.py" line="231"/>
         <source>确认并派遣</source>
         <translation>Confirm and dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="226"/>
-        <location filename="../ui/desk/alerts_page.py" line="281"/>
-        <location filename="../ui/desk/alerts_page.py" line="282"/>
+        <location filename="../ui/desk/alerts_page.py" line="232"/>
+        <location filename="../ui/desk/alerts_page.py" line="288"/>
+        <location filename="../ui/desk/alerts_page.py" line="289"/>
         <location filename="../ui/desk/texts.py" line="57"/>
         <source>误报</source>
         <translation>False alarm</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="229"/>
+        <location filename="../ui/desk/alerts_page.py" line="235"/>
         <source>并入已有案件</source>
         <translation>Attach to case</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="250"/>
+        <location filename="../ui/desk/alerts_page.py" line="257"/>
         <source>按检测类型默认</source>
         <translation>Default for detection type</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="256"/>
+        <location filename="../ui/desk/alerts_page.py" line="263"/>
         <source>确认告警并派遣</source>
         <translation>Confirm alert and dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="260"/>
+        <location filename="../ui/desk/alerts_page.py" line="267"/>
         <source>事件类别</source>
         <translation>Case category</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="268"/>
+        <location filename="../ui/desk/alerts_page.py" line="275"/>
         <source>主办单位（空为只登记）</source>
         <translation>Lead unit (empty: register only)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="271"/>
+        <location filename="../ui/desk/alerts_page.py" line="278"/>
         <source>只登记，不派遣</source>
         <translation>Register only, no dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="275"/>
+        <location filename="../ui/desk/alerts_page.py" line="282"/>
         <source>确认</source>
         <translation>Confirm</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="276"/>
+        <location filename="../ui/desk/alerts_page.py" line="283"/>
         <source>确认后自动受理，并派遣给所选单位</source>
         <translation>Confirming accepts the case and dispatches it to the chosen unit</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="280"/>
+        <location filename="../ui/desk/alerts_page.py" line="287"/>
         <source>标记为误报</source>
         <translation>Mark as false alarm</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="281"/>
+        <location filename="../ui/desk/alerts_page.py" line="288"/>
         <location filename="../ui/desk/forms.py" line="42"/>
         <source>原因</source>
         <translation>Reason</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="287"/>
+        <location filename="../ui/desk/alerts_page.py" line="294"/>
         <source>并入同一地点的已有案件</source>
         <translation>Attach to an open case at the same spot</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="291"/>
+        <location filename="../ui/desk/alerts_page.py" line="298"/>
         <source>案件</source>
         <translation>Case</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="297"/>
+        <location filename="../ui/desk/alerts_page.py" line="304"/>
         <location filename="../ui/desk/forms.py" line="34"/>
         <source>说明</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="299"/>
+        <location filename="../ui/desk/alerts_page.py" line="306"/>
         <source>并入</source>
         <translation>Attach</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/alerts_page.py" line="367"/>
+        <source>告警已转为案件，但%1未执行：%2。请在“我的待办”中处理。</source>
+        <translation>The alert is a case now, but %1 was not done: %2. Take it up in My to-do.</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/alerts_page.py" line="369"/>
+        <source>连接已关闭</source>
+        <translation>the connection closed</translation>
     </message>
     <message>
         <location filename="../ui/desk/progress.py" line="15"/>
@@ -207,27 +217,27 @@
         <translation>Queued: connection lost, sends once it is back</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="359"/>
+        <location filename="../ui/desk/alerts_page.py" line="378"/>
         <source>已完成</source>
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="378"/>
+        <location filename="../ui/desk/alerts_page.py" line="397"/>
         <source>刚刚</source>
         <translation>just now</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="380"/>
+        <location filename="../ui/desk/alerts_page.py" line="399"/>
         <source>%1分钟前</source>
         <translation>%1 min ago</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="382"/>
+        <location filename="../ui/desk/alerts_page.py" line="401"/>
         <source>%1小时前</source>
         <translation>%1 h ago</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="383"/>
+        <location filename="../ui/desk/alerts_page.py" line="402"/>
         <source>%1天前</source>
         <translation>%1 d ago</translation>
     </message>
@@ -423,7 +433,7 @@
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="161"/>
-        <location filename="../ui/desk/map_page.py" line="155"/>
+        <location filename="../ui/desk/map_page.py" line="156"/>
         <source>（超期）</source>
         <translation> (overdue)</translation>
     </message>
@@ -873,7 +883,7 @@
         <translation>Loading the map…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="149"/>
+        <location filename="../ui/desk/map_page.py" line="150"/>
         <source>%1：未结案件 %2 件</source>
         <translation>%1: %2 open cases</translation>
     </message>
@@ -1107,103 +1117,103 @@
 <context>
     <name>DeskWindow</name>
     <message>
-        <location filename="../ui/desk/app.py" line="85"/>
+        <location filename="../ui/desk/app.py" line="87"/>
         <source>正在启动内置调度服务…</source>
         <translation>Starting the built-in dispatch service…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/app.py" line="92"/>
+        <location filename="../ui/desk/app.py" line="94"/>
         <source>内置调度服务启动失败：%1</source>
         <translation>The built-in dispatch service failed to start: %1</translation>
     </message>
     <message>
         <location filename="../ui/desk/window.py" line="56"/>
-        <location filename="../ui/desk/window.py" line="72"/>
+        <location filename="../ui/desk/window.py" line="73"/>
         <source>通观 · 中屏管</source>
         <translation>Tongguan · Desk</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="112"/>
+        <location filename="../ui/desk/window.py" line="113"/>
         <source>我的待办 F1</source>
         <translation>My to-do F1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="113"/>
+        <location filename="../ui/desk/window.py" line="114"/>
         <source>视频告警 F2</source>
         <translation>Camera alerts F2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="114"/>
+        <location filename="../ui/desk/window.py" line="115"/>
         <source>县干指挥长 F3</source>
         <translation>Duty commander F3</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="115"/>
+        <location filename="../ui/desk/window.py" line="116"/>
         <source>地图 F4</source>
         <translation>Map F4</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="236"/>
+        <location filename="../ui/desk/window.py" line="237"/>
         <source>管理 F5</source>
         <translation>Admin F5</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="248"/>
+        <location filename="../ui/desk/window.py" line="251"/>
         <source>调度服务正在载入今日数据，待办与超期数可能暂不准确…</source>
         <translation>The dispatch service is loading today&apos;s data; to-do and overdue counts may be off for now…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="256"/>
+        <location filename="../ui/desk/window.py" line="259"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="275"/>
+        <location filename="../ui/desk/window.py" line="278"/>
         <source>账号的令牌或权限已变更，请重新登录</source>
         <translation>Your token or rights changed: sign in again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="277"/>
+        <location filename="../ui/desk/window.py" line="280"/>
         <source>令牌无效或已吊销，请向管理员索取新令牌</source>
         <translation>Token invalid or revoked: ask an administrator for a new one</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="279"/>
+        <location filename="../ui/desk/window.py" line="282"/>
         <source>登录被拒绝：%1</source>
         <translation>Sign-in refused: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="283"/>
+        <location filename="../ui/desk/window.py" line="286"/>
         <source>● 已连接</source>
         <translation>● Connected</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="286"/>
+        <location filename="../ui/desk/window.py" line="289"/>
         <source>● 连接中断，正在重连…</source>
         <translation>● Disconnected, reconnecting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="303"/>
+        <location filename="../ui/desk/window.py" line="306"/>
         <source>%1 条提交中</source>
         <translation>%1 submitting</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="305"/>
+        <location filename="../ui/desk/window.py" line="308"/>
         <source>%1 条待发送</source>
         <translation>%1 queued</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="314"/>
+        <location filename="../ui/desk/window.py" line="317"/>
         <source>等 %1 件</source>
         <translation> (%1 in all)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="315"/>
+        <location filename="../ui/desk/window.py" line="318"/>
         <source>新待办：%1 %2</source>
         <translation>New to-do: %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="319"/>
+        <location filename="../ui/desk/window.py" line="322"/>
         <source>通观 · 新待办</source>
         <translation>Tongguan · New to-do</translation>
     </message>
@@ -1593,42 +1603,42 @@
 <context>
     <name>TodoModel</name>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="56"/>
+        <location filename="../ui/desk/todo_model.py" line="66"/>
         <source>紧急</source>
         <translation>Priority</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="57"/>
+        <location filename="../ui/desk/todo_model.py" line="67"/>
         <source>编号</source>
         <translation>No.</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="58"/>
+        <location filename="../ui/desk/todo_model.py" line="68"/>
         <source>类别</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="59"/>
+        <location filename="../ui/desk/todo_model.py" line="69"/>
         <source>事项</source>
         <translation>Subject</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="60"/>
+        <location filename="../ui/desk/todo_model.py" line="70"/>
         <source>地点</source>
         <translation>Location</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="61"/>
+        <location filename="../ui/desk/todo_model.py" line="71"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="62"/>
+        <location filename="../ui/desk/todo_model.py" line="72"/>
         <source>剩余时限</source>
         <translation>Time left</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="63"/>
+        <location filename="../ui/desk/todo_model.py" line="73"/>
         <source>来源</source>
         <translation>Source</translation>
     </message>
@@ -1636,47 +1646,47 @@
 <context>
     <name>TodoPage</name>
     <message>
-        <location filename="../ui/desk/todo_page.py" line="54"/>
+        <location filename="../ui/desk/todo_page.py" line="56"/>
         <source>搜索编号、地址、内容（Ctrl+F）</source>
         <translation>Search number, address, text (Ctrl+F)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_page.py" line="56"/>
+        <location filename="../ui/desk/todo_page.py" line="58"/>
         <source>只看超期</source>
         <translation>Overdue only</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_page.py" line="57"/>
+        <location filename="../ui/desk/todo_page.py" line="59"/>
         <source>只看紧急</source>
         <translation>Urgent only</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_page.py" line="61"/>
+        <location filename="../ui/desk/todo_page.py" line="63"/>
         <source>按时限</source>
         <translation>By deadline</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_page.py" line="62"/>
+        <location filename="../ui/desk/todo_page.py" line="64"/>
         <source>按上报时间</source>
         <translation>By time reported</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_page.py" line="63"/>
+        <location filename="../ui/desk/todo_page.py" line="65"/>
         <source>按紧急程度</source>
         <translation>By priority</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_page.py" line="240"/>
+        <location filename="../ui/desk/todo_page.py" line="259"/>
         <source>全部街道</source>
         <translation>All streets</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_page.py" line="301"/>
+        <location filename="../ui/desk/todo_page.py" line="320"/>
         <source>%1 件</source>
         <translation>%1 cases</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_page.py" line="303"/>
+        <location filename="../ui/desk/todo_page.py" line="322"/>
         <source>%1 / %2 件</source>
         <translation>%1 / %2 cases</translation>
     </message>

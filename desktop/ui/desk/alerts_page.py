@@ -24,7 +24,7 @@ from desktop.core.outbox import Outbox, Pending
 from desktop.core.replica import Changes, Replica
 from desktop.core.todo import Me
 from desktop.ui.desk.progress import refused_text, show_progress
-from desktop.ui.desk.texts import tr
+from desktop.ui.desk.texts import op_text, tr
 from protocol.entities import OPEN_STATUSES, Alert, Event
 from protocol.workflow import attachable_at
 from widgets.action_bar import ActionBar, ActionButton
@@ -60,6 +60,11 @@ class AlertsPage(QWidget):
         self.list = QListWidget(self)
         self.list.setObjectName("alertList")
         self.list.setIconSize(QSize(96, 54))
+        self.notice = QLabel(self)  # what became of an alert's follow-up steps
+        self.notice.setObjectName("casePaneNotice")
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)
+        self.notice.setWordWrap(True)
+        self.notice.hide()
         self.summary = QLabel(self)
         self.summary.setObjectName("mutedLine")
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
@@ -80,6 +85,7 @@ class AlertsPage(QWidget):
         column = QVBoxLayout(left)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.summary)
+        column.addWidget(self.notice)
         column.addWidget(self.list, 1)
         right = QWidget(self)
         detail = QVBoxLayout(right)
@@ -241,6 +247,7 @@ class AlertsPage(QWidget):
 
     def open_form(self, key: str) -> None:
         """Open the confirm, dismiss or attach form for the alert in hand."""
+        self.notice.hide()
         alert = self.replica.alerts.get(self.alert_id) if self.alert_id is not None else None
         if alert is None or self._entry is not None:
             return
@@ -350,6 +357,18 @@ class AlertsPage(QWidget):
                     "dispatch", {"event": event, "assignee": self._dispatch_to}
                 )
                 self._chain[nxt.command_id] = "end"
+            return
+        if follow is not None and entry.state in ("refused", "abandoned"):
+            # The case exists; its next step did not happen: say so, the case is in 我的待办.
+            del self._chain[entry.command_id]
+            step = op_text(entry.op)
+            why = refused_text(entry, self._me().user) if entry.state == "refused" else ""
+            self.notice.setText(
+                tr("告警已转为案件，但%1未执行：%2。请在“我的待办”中处理。")
+                .replace("%1", step)
+                .replace("%2", why or tr("连接已关闭"))
+            )
+            self.notice.show()
             return
         if entry is not self._entry:
             return
