@@ -186,15 +186,18 @@ class CasePane(QWidget):
             (tr("来源"), text(SOURCE_TEXT, event.source)),
             (
                 tr("地点"),
+                # An address that is only the grid's name is said once.
                 " · ".join(
-                    p
-                    for p in (
-                        event.address,
-                        names.get(event.grid, ""),
-                        names.get(event.community, ""),
-                        names.get(event.street, ""),
+                    dict.fromkeys(
+                        p
+                        for p in (
+                            event.address,
+                            names.get(event.grid, ""),
+                            names.get(event.community, ""),
+                            names.get(event.street, ""),
+                        )
+                        if p
                     )
-                    if p
                 ),
             ),
             (tr("层级"), text(LEVEL_TEXT, event.level)),
