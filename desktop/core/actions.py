@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from desktop.core.todo import Me
-from protocol.entities import Category, CategoryLimit, Event, Reference, is_overdue, on_hold
+from protocol.entities import Category, CategoryLimit, Event, Reference, on_hold
 from protocol.workflow import FINAL_STATUSES, STEPS, outranks
 
 # The order the desk shows them in: the loop's next step first, then the side paths.
@@ -190,8 +190,3 @@ def handle_limit(reference: Reference | None, event: Event) -> tuple[CategoryLim
     category = category_of(reference, event.category)
     limit = category.limits.get("handle") if category is not None else None
     return limit, event.basis == "natural"
-
-
-def late_now(event: Event, now: float) -> bool:
-    """Whether the case is late now (the one definition: protocol.entities.is_overdue)."""
-    return is_overdue(event, now)

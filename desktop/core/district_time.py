@@ -27,6 +27,21 @@ def hm(seconds: float) -> str:
     return local(seconds).strftime("%H:%M")
 
 
+def day_hm(seconds: float) -> str:
+    """mm-dd hh:mm in district time (a moment in a list or a record)."""
+    return local(seconds).strftime("%m-%d %H:%M")
+
+
+def date_hm(seconds: float) -> str:
+    """yyyy-mm-dd hh:mm in district time."""
+    return local(seconds).strftime("%Y-%m-%d %H:%M")
+
+
+def day_hms(seconds: float) -> str:
+    """mm-dd hh:mm:ss in district time (the desk's clock)."""
+    return local(seconds).strftime("%m-%d %H:%M:%S")
+
+
 def clock_text(seconds: float | None = None) -> str:
     """The header's clock: date and time in district time."""
     return local(time.time() if seconds is None else seconds).strftime("%Y-%m-%d  %H:%M:%S")

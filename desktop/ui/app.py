@@ -12,14 +12,17 @@ import gc
 import logging
 import signal
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
 from desktop.i18n import FOLDER as I18N
 
 if TYPE_CHECKING:
     import qasync
     from PySide6.QtWidgets import QApplication, QWidget
+
+    from desktop.core.backend import EmbeddedBackend
+    from desktop.core.link import SessionThread
 
 log = logging.getLogger("desktop")
 
@@ -94,6 +97,49 @@ async def shoot(
     shot.save(path)
     log.info("screenshot saved to %s", path)
     window.close()
+
+
+async def wind_down(
+    tasks: list[asyncio.Future[None] | None],
+    session: SessionThread | None,
+    backend: EmbeddedBackend | None,
+) -> None:
+    """The window closed: cancel its tasks, stop the session, then the embedded backend."""
+    for pending in tasks:
+        if pending is not None:
+            pending.cancel()
+    if session is not None:
+        with contextlib.suppress(Exception):
+            await session.stop(patience=3)
+    if backend is not None:
+        backend.stop()
+
+
+def abandon(session: SessionThread | None, backend: EmbeddedBackend | None) -> None:
+    """The loop is gone under us: drop the session's output; the backend must not outlive the
+    window."""
+    if session is not None:
+        session.inbox.close()
+    if backend is not None:
+        backend.stop()
+
+
+def run_until_closed(
+    loop: qasync.QEventLoop, main: Coroutine[Any, Any, None], stop_now: Callable[[], None]
+) -> bool:
+    """Run `main` to its end; False when Qt's own loop ended first (the display went away:
+    an X server killed with the terminal's Ctrl+C, say), after calling `stop_now`."""
+    with loop:
+        task = loop.create_task(main)
+        try:
+            loop.run_until_complete(task)
+        except RuntimeError as exc:
+            if task.done():
+                raise  # main itself failed: not the case below
+            log.warning("the window's event loop ended early (%s): stopping", exc)
+            stop_now()
+            return False
+    return True
 
 
 def run(args: argparse.Namespace, token: str, tiles: str | None) -> int:
@@ -215,28 +261,8 @@ def run(args: argparse.Namespace, token: str, tiles: str | None) -> int:
         task = asyncio.ensure_future(connect())
         shot = asyncio.ensure_future(screenshot()) if args.screenshot else None
         await finished.wait()
-        for pending in (shot, task):
-            if pending is not None:
-                pending.cancel()
-        if session is not None:
-            with contextlib.suppress(Exception):
-                await session.stop(patience=3)
-        if backend is not None:
-            backend.stop()
+        await wind_down([shot, task], session, backend)
 
-    with loop:
-        main_task = loop.create_task(run())
-        try:
-            loop.run_until_complete(main_task)
-        except RuntimeError as exc:
-            if main_task.done():
-                raise  # run() itself failed: not the case below
-            # Qt's own loop ended under us: the display went away (an X server killed with
-            # the terminal's Ctrl+C, say). The backend must not outlive the window.
-            log.warning("the window's event loop ended early (%s): stopping", exc)
-            if session is not None:
-                session.inbox.close()
-            if backend is not None:
-                backend.stop()
-            return exit_code or 1
+    if not run_until_closed(loop, run(), lambda: abandon(session, backend)):
+        return exit_code or 1
     return exit_code

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
-from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.district_time import date_hm
 from desktop.core.replica import Replica
 from desktop.core.todo import Me
 from desktop.i18n import QT_TRANSLATE_NOOP
@@ -221,7 +222,7 @@ class AdminPage(QWidget):
                 user.name,
                 role_text(user.role),
                 where,
-                _when(user.created_at),
+                date_hm(user.created_at),
                 tr("已停用") if user.revoked else tr("有效"),
             )
             for column, text in enumerate(cells):
@@ -441,8 +442,3 @@ def _refusal(error: Error) -> str:
     if error.code == ErrorCode.RATE_LIMITED:
         return tr("服务暂时繁忙，请稍后重试")
     return error.message
-
-
-def _when(at: float) -> str:
-    moment = QDateTime.fromSecsSinceEpoch(int(at)).toOffsetFromUtc(8 * 3600)
-    return moment.toString("yyyy-MM-dd HH:mm")

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.district_time import day_hm
 from desktop.core.outbox import Outbox, Pending
 from desktop.core.replica import Changes, Replica
 from desktop.core.todo import Me
@@ -36,7 +37,6 @@ _ID = int(Qt.ItemDataRole.UserRole) + 1
 class AlertsPage(QWidget):
     """New camera alerts, the one in hand large, and what to do with it."""
 
-    caseCreated = Signal(int)  # an alert became a case (its id)
     snapshotWanted = Signal(int, str)  # alert id, snapshot path
 
     def __init__(
@@ -219,7 +219,7 @@ class AlertsPage(QWidget):
                     .replace("%2", names.get(alert.street, alert.street)),
                     tr("同一处 %1 次，最近 %2")
                     .replace("%1", str(alert.count))
-                    .replace("%2", _hm(alert.last_at)),
+                    .replace("%2", day_hm(alert.last_at)),
                 ]
             )
         )
@@ -379,7 +379,6 @@ class AlertsPage(QWidget):
             if entry.op == "confirm_alert":
                 event = int(entry.data.get("event", 0))
                 if event:
-                    self.caseCreated.emit(event)
                     accept = self.outbox.submit("accept", {"event": event})
                     self._chain[accept.command_id] = "dispatch"
             self._entry = None
@@ -400,9 +399,3 @@ def _ago(seconds: float) -> str:
     if minutes < 48 * 60:
         return tr("%1小时前").replace("%1", str(minutes // 60))
     return tr("%1天前").replace("%1", str(minutes // 1440))
-
-
-def _hm(at: float) -> str:
-    from PySide6.QtCore import QDateTime
-
-    return QDateTime.fromSecsSinceEpoch(int(at)).toOffsetFromUtc(8 * 3600).toString("MM-dd HH:mm")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import gc
 import logging
 import time
@@ -28,7 +27,14 @@ def run(args: argparse.Namespace, token: str) -> int:
     from desktop.core.link import SessionThread
     from desktop.core.priority import make_display_critical
     from desktop.core.replica import Replica
-    from desktop.ui.app import end_with_window, shoot, start_qt
+    from desktop.ui.app import (
+        abandon,
+        end_with_window,
+        run_until_closed,
+        shoot,
+        start_qt,
+        wind_down,
+    )
     from desktop.ui.desk import style
     from desktop.ui.desk.sign_in import SignInDialog
     from desktop.ui.desk.window import DeskWindow
@@ -135,29 +141,9 @@ def run(args: argparse.Namespace, token: str) -> int:
         task = asyncio.ensure_future(connect())
         shot = asyncio.ensure_future(screenshot()) if args.screenshot else None
         await finished.wait()
-        for pending in (shot, task):
-            if pending is not None:
-                pending.cancel()
         await window.outbox.close()
-        if session is not None:
-            with contextlib.suppress(Exception):
-                await session.stop(patience=3)
-        if backend is not None:
-            backend.stop()
+        await wind_down([shot, task], session, backend)
 
-    with loop:
-        task = loop.create_task(main())
-        try:
-            loop.run_until_complete(task)
-        except RuntimeError as exc:
-            if task.done():
-                raise
-            # Qt's own loop ended under us (the display went away): a demo backend this desk
-            # started must not outlive it.
-            log.warning("the window's event loop ended early (%s): stopping", exc)
-            if session is not None:
-                session.inbox.close()
-            if backend is not None:
-                backend.stop()
-            return exit_code or 1
+    if not run_until_closed(loop, main(), lambda: abandon(session, backend)):
+        return exit_code or 1
     return exit_code

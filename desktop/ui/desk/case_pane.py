@@ -8,11 +8,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from desktop.core.actions import available, main_action
+from desktop.core.district_time import day_hm
 from desktop.core.outbox import Outbox, Pending
 from desktop.core.refusals import LastChange, explain
 from desktop.core.replica import Replica
@@ -47,7 +48,6 @@ REFUSAL_PATIENCE_MS = 2000
 class CasePane(QWidget):
     """One case: card, actions and the open action's form."""
 
-    acted = Signal(str, int)  # op, event id: a command was made (the page may move on)
     photoWanted = Signal(int, str)  # alert id, snapshot path: the case's camera snapshot
 
     def __init__(
@@ -201,7 +201,7 @@ class CasePane(QWidget):
                 ),
             ),
             (tr("层级"), text(LEVEL_TEXT, event.level)),
-            (tr("上报时间"), _when(event.reported_at)),
+            (tr("上报时间"), day_hm(event.reported_at)),
         ]
         if event.reporter:
             fields.append((tr("反映人"), event.reporter))
@@ -215,7 +215,7 @@ class CasePane(QWidget):
                 )
             )
         if event.due_at is not None:
-            fields.append((tr("结案时限"), _when(event.due_at)))
+            fields.append((tr("结案时限"), day_hm(event.due_at)))
         due = due_of(event)
         return CaseView(
             code=event.code,
@@ -284,7 +284,7 @@ class CasePane(QWidget):
 
     def _timeline_entry(self, entry: HistoryEntry) -> TimelineEntry:
         return TimelineEntry(
-            time_text=_when(entry.at),
+            time_text=day_hm(entry.at),
             actor=entry.actor,
             action_text=op_text(entry.action),
             status_text=status_text(entry.status),
@@ -325,7 +325,6 @@ class CasePane(QWidget):
             return
         self._entry = self.outbox.submit(op, args_for(op, event, values))
         self.entry_changed(self._entry)
-        self.acted.emit(op, event.id)
 
     def entry_changed(self, entry: Pending) -> None:
         """A command changed state (the outbox's callback, forwarded by the window)."""
@@ -409,9 +408,3 @@ def _department(replica: Replica, code: str) -> str:
             if department.code == code:
                 return department.name
     return code
-
-
-def _when(at: float) -> str:
-    """A moment as the desk shows it: month-day hour:minute in China Standard Time."""
-    moment = QDateTime.fromSecsSinceEpoch(int(at))
-    return moment.toOffsetFromUtc(8 * 3600).toString("MM-dd HH:mm")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QDateTime, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.district_time import hm
 from desktop.core.outbox import Outbox, Pending
 from desktop.core.replica import Changes, Replica
 from desktop.core.todo import Me
@@ -117,7 +118,7 @@ class DutyPage(QWidget):
                 .replace("%1", duty.day)
                 .replace("%2", duty.commander.title)
                 .replace("%3", duty.commander.name)
-                .replace("%4", _hm(duty.handover_at))
+                .replace("%4", hm(duty.handover_at))
                 + (("\n" + tr("值班人员：%1").replace("%1", roster)) if roster else "")
             )
         open_cases = [e for e in self.replica.events.values() if e.status in OPEN_STATUSES]
@@ -137,7 +138,7 @@ class DutyPage(QWidget):
         instructions = self.lists["instructions"]
         instructions.clear()
         for decision in reversed(duty.instructions if duty is not None else []):
-            instructions.addItem(f"{_hm(decision.at)} {decision.by}：{note_text(decision.text)}")
+            instructions.addItem(f"{hm(decision.at)} {decision.by}：{note_text(decision.text)}")
         self.titles["instructions"].setText(
             f"{self._names['instructions']}（{instructions.count()}）"
         )
@@ -233,7 +234,3 @@ class DutyPage(QWidget):
         elif entry.state == "refused":
             self._entry = None
             self.form.set_refused(refused_text(entry, self._me().user))
-
-
-def _hm(at: float) -> str:
-    return QDateTime.fromSecsSinceEpoch(int(at)).toOffsetFromUtc(8 * 3600).toString("HH:mm")

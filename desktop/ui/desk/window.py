@@ -8,7 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.district_time import day_hms
 from desktop.core.feed import Feed
 from desktop.core.link import Inbox
 from desktop.core.outbox import Outbox, Pending, Send
@@ -263,8 +264,7 @@ class DeskWindow(QWidget):
     def _every_second(self) -> None:
         self.feed.every_second()
         self.todo.every_second()
-        moment = QDateTime.fromSecsSinceEpoch(int(self.district_now())).toOffsetFromUtc(8 * 3600)
-        self.clock.setText(moment.toString("MM-dd HH:mm:ss"))
+        self.clock.setText(day_hms(self.district_now()))
 
     # ---- connection, commands, news ---------------------------------------------------------
 
