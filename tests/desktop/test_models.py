@@ -251,3 +251,57 @@ def test_a_to_do_row_paints_what_its_cells_say_and_a_search_narrows_the_rows() -
     assert [model.id_at(r) for r in range(model.rowCount())] == [2]
     model.set_view("accept", Filters(text="not there"))
     assert model.rowCount() == 0
+
+
+def test_the_todo_model_switches_tabs_orders_and_filters_from_kept_lists(qtbot) -> None:
+    """Through random changes, every tab, order and filter shows what a fresh sort would,
+    and the rows a model announced are the rows it holds."""
+    from desktop.core.case_list import ORDERS, Filters, sort_key
+    from desktop.core.todo import Me, TodoBook
+    from desktop.ui.desk.todo_model import TodoModel
+
+    now = 1_800_000_000.0
+    rng = random.Random(3)
+    replica = replica_with([])
+    book = TodoBook(Me("clerk", "street", ("340803004",)))
+    book.reset((), now)
+    model = TodoModel(replica, book, lambda: now)
+    model.set_view("accept", Filters(), "deadline")
+    model.rebuild()
+    while model.build_kept():  # what the idle timer does
+        pass
+    announced = list(model.rows.ids)
+
+    def removed(_parent: object, first: int, last: int) -> None:
+        del announced[first : last + 1]
+
+    def inserted(_parent: object, first: int, _last: int) -> None:
+        announced.insert(first, model.id_at(first))
+
+    model.rowsRemoved.connect(removed)
+    model.rowsInserted.connect(inserted)
+    model.modelReset.connect(lambda: announced.__setitem__(slice(None), model.rows.ids))
+    for step in range(600):
+        ids = {rng.randrange(80) for _ in range(rng.randint(1, 4))}
+        for event_id in ids:
+            event = make_event(
+                event_id,
+                status=rng.choice(("reported", "accepted", "dispatched")),
+                priority=rng.randint(1, 4),
+                reported_at=now - rng.randrange(86400),
+                due_at=now + rng.randrange(-3600, 86400),
+            )
+            replica.events[event_id] = event
+            book.update(event_id, event, now)
+        model.apply(ids)
+        assert announced == model.rows.ids
+        if step % 50 == 0:
+            tab = rng.choice(("accept", "dispatch", "working", "overdue"))
+            order = rng.choice(ORDERS)
+            urgent = rng.random() < 0.5
+            model.set_view(tab, Filters(urgent_only=urgent), order)
+            fresh = sorted(
+                (i for i in book.ids(tab) if not urgent or replica.events[i].priority <= 2),
+                key=lambda i, o=order: sort_key(replica.events[i], o),
+            )
+            assert model.rows.ids == fresh, (tab, order, urgent)
