@@ -35,7 +35,7 @@ from desktop.core.replica import Changes, Replica
 from desktop.core.session import Status
 from desktop.core.views import grid_card
 from desktop.i18n import QT_TRANSLATE_NOOP
-from desktop.ui.coalescer import Coalescer
+from desktop.ui.coalescer import FRAME_MS, LONGEST_FRAME_MS, Coalescer
 from desktop.ui.models import (
     PRIORITY_TEXT,
     SOURCE_TEXT,
@@ -253,7 +253,9 @@ class WallWindow(QWidget):
 
         # ---- feeding -----------------------------------------------------------------------
         self.feed = Feed(replica, on_status=self.set_status)
-        self.coalescer = Coalescer(33, self, source=self.feed.collect)
+        self.coalescer = Coalescer(
+            FRAME_MS, self, source=self.feed.collect, longest_ms=LONGEST_FRAME_MS
+        )
         # One pass per frame, in this order: the map's batching and the chime and tour
         # (`_after_panels`) come after the models have the frame.
         for subscriber in (
