@@ -125,9 +125,8 @@ class MapFeed:
         areas: list[dict[str, Any]] = []
         for grid in units.grids:
             fill, opacity = load_style(Load())
-            label = f"{grid.name}"
-            if grid.worker:
-                label += f"<br>{grid.worker}"
+            # Plain text (the page shows it as text): a line break, never "<br>".
+            label = f"{grid.name}\n{grid.worker}" if grid.worker else grid.name
             areas.append(
                 {
                     "id": grid.code,
