@@ -1,4 +1,4 @@
-"""The map page loads offline and takes batches without reloading."""
+"""The map page loads offline, takes batches without reloading, and runs none of its data."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import math
 import re
 
+import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWebEngineCore import QWebEngineSettings, QWebEngineUrlRequestInterceptor
@@ -343,3 +344,22 @@ def test_tiles_from_an_intranet_server_and_nothing_else_from_it(qtbot) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_tile_source_names_only_tiles(tmp_path) -> None:
+    from widgets.grid_map import TileSource
+
+    folder = TileSource.of(tmp_path.as_uri() + "/{z}/{x}/{y}.png", "m9")
+    assert folder.template == "tgmap://m9/tiles/{z}/{x}/{y}.png" and folder.csp == ""
+    assert folder.file("/tiles/12/3418/01690.png") == tmp_path / "12" / "3418" / "1690.png"
+    for wrong in ("/tiles/12/../../etc/passwd.png", "/tiles/12/3418/x.png", "/tiles/12/1.png"):
+        assert folder.file(wrong) is None
+    server = TileSource.of("http://tiles.intra:8080/{z}/{x}/{y}.png", "m9")
+    assert server.csp == "http://tiles.intra:8080" and server.remote is not None
+    assert server.remote.fullmatch("http://tiles.intra:8080/12/3418/1690.png")
+    assert not server.remote.fullmatch("http://tiles.intra:8080/admin/users")
+    several = TileSource.of("https://{s}.tiles.intra/{z}/{x}/{y}.png", "m9")
+    assert several.csp == "https://*.tiles.intra"
+    for wrong in ("ftp://tiles/{z}/{x}/{y}", "http://{z}.tiles/{x}/{y}", "file:///srv/{q}.png"):
+        with pytest.raises(ValueError):
+            TileSource.of(wrong, "m9")
