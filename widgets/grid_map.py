@@ -30,6 +30,7 @@ import msgspec
 import xstatic.pkg.leaflet as xleaflet
 import xstatic.pkg.leaflet_markercluster as xcluster
 from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWebEngineCore import (
     QWebEnginePage,
     QWebEngineProfile,
@@ -336,6 +337,7 @@ class GridMap(QWebEngineView):
         tiles = TileSource.of(tile_url, host)
         self._url = QUrl(f"{SCHEME}://{host}/page.html")
         page = _Page(profile, self._url, self)
+        page.setBackgroundColor(QColor("#0b1a2e"))  # the page's own, before it has loaded
         settings = page.settings()
         for attribute, on in (
             (QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, False),
