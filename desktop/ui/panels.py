@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QListView
 
 from desktop.core.district_time import hm
 from desktop.core.map_feed import MapFeed, bounds
+from desktop.core.privacy import mask_phone, mask_phones
 from desktop.core.replica import Changes, Replica
 from desktop.core.views import DutyCases, case_lines, kpi_values, ranking_rows, stage_late
 from desktop.ui.coalescer import Coalescer
@@ -126,10 +127,14 @@ class DutyView:
         """Draw the duty and the consulted and supervised cases."""
         duty = self.replica.duty
         if duty is not None:
+            # Visitors see the wall: phone numbers masked.
             commander = PersonView(
-                duty.commander.name, duty.commander.title, duty.commander.post, duty.commander.phone
+                duty.commander.name,
+                duty.commander.title,
+                duty.commander.post,
+                mask_phone(duty.commander.phone),
             )
-            roster = [PersonView(p.name, p.title, p.post, p.phone) for p in duty.roster]
+            roster = [PersonView(p.name, p.title, p.post, mask_phone(p.phone)) for p in duty.roster]
             notes = [
                 NoteView(hm(d.at), d.by, d.text)
                 for d in sorted(duty.instructions, key=lambda d: -d.at)[:5]
@@ -148,7 +153,7 @@ class DutyView:
             CaseView(
                 key=line.key,
                 code=line.code,
-                title=line.title,
+                title=mask_phones(line.title),
                 place=line.place,
                 info=text(STATUS_TEXT, line.status)
                 + " "

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from desktop.core.actions import available, main_action
 from desktop.core.district_time import day_hm
 from desktop.core.outbox import Outbox, Pending
+from desktop.core.privacy import reporter_for
 from desktop.core.refusals import LastChange, explain
 from desktop.core.replica import Replica
 from desktop.core.todo import Me, due_of
@@ -204,7 +205,8 @@ class CasePane(QWidget):
             (tr("上报时间"), day_hm(event.reported_at)),
         ]
         if event.reporter:
-            fields.append((tr("反映人"), event.reporter))
+            # In full for those who call the reporter back, masked for anyone else.
+            fields.append((tr("反映人"), reporter_for(self._me().role, event.reporter)))
         if assignee:
             fields.append((tr("主办单位"), assignee))
         if event.assisting:
