@@ -27,6 +27,7 @@ from protocol.messages import (
     Command,
     CreateUser,
     Error,
+    Hello,
     History,
     HistoryEntry,
     Ping,
@@ -68,6 +69,15 @@ class Session:
             except ProtocolError as exc:
                 self._reply_error(client, exc.request_id, exc.code, exc.message)
                 continue
+            if isinstance(message, Hello):
+                # Refused like an undecodable frame: its id is not taken as the last one.
+                self._reply_error(
+                    client,
+                    message.id,
+                    ErrorCode.BAD_MESSAGE,
+                    "hello is only allowed as the first message",
+                )
+                continue
             if message.id <= client.last_id:
                 self._reply_error(
                     client,
@@ -90,13 +100,6 @@ class Session:
                 self._history(client, message)
             elif isinstance(message, (Users, CreateUser, RevokeUser)):
                 self._admin(client, message)
-            else:
-                self._reply_error(
-                    client,
-                    message.id,
-                    ErrorCode.BAD_MESSAGE,
-                    "hello is only allowed as the first message",
-                )
 
     def _stats(self, client: Client, message: Stats) -> None:
         if not self._allowed(client):
