@@ -340,16 +340,15 @@ class WallWindow(QWidget):
     def _every_second(self) -> None:
         self.queue_view.model.tick()
         self._show_freshness()
-        self.feed.every_second()
+        pruned = self.feed.every_second()
+        if pruned:
+            self.coalescer.push(pruned)
         now = time.monotonic()
         if now - self._last_overdue_check > 30:
             self._last_overdue_check = now
             self.map_view.refresh_overdue()
-        if now - self._last_prune > 60 and self.replica.kpis_at:
+        if now - self._last_prune > 60:
             self._last_prune = now
-            pruned = self.replica.prune(self.replica.now())
-            if pruned:
-                self.coalescer.push(pruned)
             self.alert_view.forget_thumbnails()
         if self.tour is not None:
             cursor = QCursor.pos()
