@@ -48,22 +48,22 @@
 <context>
     <name>CaseCard</name>
     <message>
-        <location filename="../../widgets/case_card.py" line="237"/>
+        <location filename="../../widgets/case_card.py" line="250"/>
         <source>选择一个案件</source>
         <translation>Select a case</translation>
     </message>
     <message>
-        <location filename="../../widgets/case_card.py" line="304"/>
+        <location filename="../../widgets/case_card.py" line="317"/>
         <source>处理记录</source>
         <translation>Case record</translation>
     </message>
     <message>
-        <location filename="../../widgets/case_card.py" line="453"/>
+        <location filename="../../widgets/case_card.py" line="480"/>
         <source>正在载入处理记录…</source>
         <translation>Loading case record…</translation>
     </message>
     <message>
-        <location filename="../../widgets/case_card.py" line="455"/>
+        <location filename="../../widgets/case_card.py" line="482"/>
         <source>暂无处理记录</source>
         <translation>No record yet</translation>
     </message>
@@ -242,138 +242,138 @@
         <translation>%1 d ago</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="130"/>
+        <location filename="../ui/case_sheet.py" line="90"/>
         <source>该案件已不在您的列表中</source>
         <translation>This case is no longer in your list</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="145"/>
+        <location filename="../ui/desk/case_pane.py" line="124"/>
         <source>等待上一操作的答复</source>
         <translation>Waiting for the answer to the last action</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="153"/>
+        <location filename="../ui/desk/case_pane.py" line="132"/>
         <source>案件已被他人更新，请重新选择操作</source>
         <translation>Someone else updated the case. Choose the action again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="168"/>
+        <location filename="../ui/case_sheet.py" line="107"/>
         <location filename="../ui/desk/texts.py" line="49"/>
         <source>督办</source>
         <translation>Supervision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="170"/>
+        <location filename="../ui/case_sheet.py" line="109"/>
         <source>会商</source>
         <translation>Consultation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="172"/>
+        <location filename="../ui/case_sheet.py" line="111"/>
         <source>挂账</source>
         <translation>Long-term hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="174"/>
+        <location filename="../ui/case_sheet.py" line="113"/>
         <source>延期待批</source>
         <translation>Extension pending</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="176"/>
+        <location filename="../ui/case_sheet.py" line="115"/>
         <source>挂账待批</source>
         <translation>Hold pending</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="178"/>
+        <location filename="../ui/case_sheet.py" line="117"/>
         <source>返工%1次</source>
         <translation>Reworked %1×</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="180"/>
+        <location filename="../ui/case_sheet.py" line="119"/>
         <source>重办%1次</source>
         <translation>Reopened %1×</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="182"/>
+        <location filename="../ui/case_sheet.py" line="121"/>
         <location filename="../ui/desk/texts.py" line="27"/>
         <location filename="../ui/desk/texts.py" line="60"/>
         <source>超期</source>
         <translation>Overdue</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="185"/>
+        <location filename="../ui/case_sheet.py" line="124"/>
         <source>类别</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="186"/>
+        <location filename="../ui/case_sheet.py" line="125"/>
         <source>紧急程度</source>
         <translation>Priority</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="187"/>
+        <location filename="../ui/case_sheet.py" line="126"/>
         <source>来源</source>
         <translation>Source</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="189"/>
+        <location filename="../ui/case_sheet.py" line="128"/>
         <source>地点</source>
         <translation>Location</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="204"/>
+        <location filename="../ui/case_sheet.py" line="143"/>
         <source>层级</source>
         <translation>Level</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="205"/>
+        <location filename="../ui/case_sheet.py" line="144"/>
         <source>上报时间</source>
         <translation>Reported</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="209"/>
+        <location filename="../ui/case_sheet.py" line="148"/>
         <source>反映人</source>
         <translation>Reporter</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="211"/>
+        <location filename="../ui/case_sheet.py" line="150"/>
         <location filename="../ui/desk/forms.py" line="60"/>
         <source>主办单位</source>
         <translation>Lead unit</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="215"/>
+        <location filename="../ui/case_sheet.py" line="154"/>
         <location filename="../ui/desk/forms.py" line="66"/>
         <source>协办单位</source>
         <translation>Assisting units</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="220"/>
+        <location filename="../ui/case_sheet.py" line="159"/>
         <source>结案时限</source>
         <translation>Due</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="271"/>
+        <location filename="../ui/case_sheet.py" line="205"/>
         <source>处理记录暂时无法载入（连接中断）</source>
         <translation>Case record unavailable for now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="277"/>
-        <location filename="../ui/desk/case_pane.py" line="282"/>
+        <location filename="../ui/case_sheet.py" line="211"/>
+        <location filename="../ui/case_sheet.py" line="216"/>
         <source>处理记录无法载入：%1</source>
         <translation>Case record could not be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="284"/>
+        <location filename="../ui/case_sheet.py" line="218"/>
         <source>仅显示最近的记录</source>
         <translation>Showing the latest entries only</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="340"/>
+        <location filename="../ui/desk/case_pane.py" line="193"/>
         <source>%1 已完成</source>
         <translation>%1 done</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="355"/>
+        <location filename="../ui/desk/case_pane.py" line="208"/>
         <source>正在核对案件的最新状态…</source>
         <translation>Checking the case&apos;s latest state…</translation>
     </message>
@@ -1128,92 +1128,92 @@
     </message>
     <message>
         <location filename="../ui/desk/window.py" line="57"/>
-        <location filename="../ui/desk/window.py" line="74"/>
+        <location filename="../ui/desk/window.py" line="76"/>
         <source>通观 · 中屏管</source>
         <translation>Tongguan · Desk</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="114"/>
+        <location filename="../ui/desk/window.py" line="116"/>
         <source>我的待办 F1</source>
         <translation>My to-do F1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="115"/>
+        <location filename="../ui/desk/window.py" line="117"/>
         <source>视频告警 F2</source>
         <translation>Camera alerts F2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="116"/>
+        <location filename="../ui/desk/window.py" line="118"/>
         <source>县干指挥长 F3</source>
         <translation>Duty commander F3</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="117"/>
+        <location filename="../ui/desk/window.py" line="119"/>
         <source>地图 F4</source>
         <translation>Map F4</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="238"/>
+        <location filename="../ui/desk/window.py" line="240"/>
         <source>管理 F5</source>
         <translation>Admin F5</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="252"/>
+        <location filename="../ui/desk/window.py" line="254"/>
         <source>调度服务正在载入今日数据，待办与超期数可能暂不准确…</source>
         <translation>The dispatch service is loading today&apos;s data; to-do and overdue counts may be off for now…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="260"/>
+        <location filename="../ui/desk/window.py" line="262"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="278"/>
+        <location filename="../ui/desk/window.py" line="282"/>
         <source>账号的令牌或权限已变更，请重新登录</source>
         <translation>Your token or rights changed: sign in again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="280"/>
+        <location filename="../ui/desk/window.py" line="284"/>
         <source>令牌无效或已吊销，请向管理员索取新令牌</source>
         <translation>Token invalid or revoked: ask an administrator for a new one</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="282"/>
+        <location filename="../ui/desk/window.py" line="286"/>
         <source>登录被拒绝：%1</source>
         <translation>Sign-in refused: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="286"/>
+        <location filename="../ui/desk/window.py" line="290"/>
         <source>● 已连接</source>
         <translation>● Connected</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="289"/>
+        <location filename="../ui/desk/window.py" line="293"/>
         <source>● 连接中断，正在重连…</source>
         <translation>● Disconnected, reconnecting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="306"/>
+        <location filename="../ui/desk/window.py" line="310"/>
         <source>%1 条提交中</source>
         <translation>%1 submitting</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="308"/>
+        <location filename="../ui/desk/window.py" line="312"/>
         <source>%1 条待发送</source>
         <translation>%1 queued</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="317"/>
+        <location filename="../ui/desk/window.py" line="321"/>
         <source>等 %1 件</source>
         <translation> (%1 in all)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="318"/>
+        <location filename="../ui/desk/window.py" line="322"/>
         <source>新待办：%1 %2</source>
         <translation>New to-do: %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="322"/>
+        <location filename="../ui/desk/window.py" line="326"/>
         <source>通观 · 新待办</source>
         <translation>Tongguan · New to-do</translation>
     </message>
@@ -1323,7 +1323,7 @@
 <context>
     <name>GridMap</name>
     <message>
-        <location filename="../../widgets/grid_map.py" line="363"/>
+        <location filename="../../widgets/grid_map.py" line="365"/>
         <source>示意图，非标准地图</source>
         <translation>Schematic, not an approved map</translation>
     </message>
@@ -1611,42 +1611,42 @@
 <context>
     <name>TodoModel</name>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="66"/>
+        <location filename="../ui/desk/todo_model.py" line="84"/>
         <source>紧急</source>
         <translation>Priority</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="67"/>
+        <location filename="../ui/desk/todo_model.py" line="85"/>
         <source>编号</source>
         <translation>No.</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="68"/>
+        <location filename="../ui/desk/todo_model.py" line="86"/>
         <source>类别</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="69"/>
+        <location filename="../ui/desk/todo_model.py" line="87"/>
         <source>事项</source>
         <translation>Subject</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="70"/>
+        <location filename="../ui/desk/todo_model.py" line="88"/>
         <source>地点</source>
         <translation>Location</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="71"/>
+        <location filename="../ui/desk/todo_model.py" line="89"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="72"/>
+        <location filename="../ui/desk/todo_model.py" line="90"/>
         <source>剩余时限</source>
         <translation>Time left</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="73"/>
+        <location filename="../ui/desk/todo_model.py" line="91"/>
         <source>来源</source>
         <translation>Source</translation>
     </message>
@@ -1700,6 +1700,14 @@
     </message>
 </context>
 <context>
+    <name>WallCase</name>
+    <message>
+        <location filename="../ui/wall_case.py" line="44"/>
+        <source>案件详情 · Esc 关闭</source>
+        <translation>Case details · Esc to close</translation>
+    </message>
+</context>
+<context>
     <name>WallHeader</name>
     <message>
         <location filename="../../widgets/wall_header.py" line="68"/>
@@ -1750,253 +1758,253 @@
         <translation>The built-in dispatch service failed to start: %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="69"/>
+        <location filename="../ui/wall.py" line="71"/>
         <source>全部在办</source>
         <translation>All open</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="70"/>
+        <location filename="../ui/wall.py" line="72"/>
         <source>待受理</source>
         <translation>To accept</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="71"/>
+        <location filename="../ui/wall.py" line="73"/>
         <source>处置中</source>
         <translation>Handling</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="72"/>
+        <location filename="../ui/wall.py" line="74"/>
         <source>待核查</source>
         <translation>To verify</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="93"/>
+        <location filename="../ui/wall.py" line="95"/>
         <source>通观 · 智慧联动指挥大屏</source>
         <translation>Tongguan · Smart Linkage Command Wall</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="113"/>
+        <location filename="../ui/wall.py" line="115"/>
         <source>大观区智慧联动中心 · 一网统管</source>
         <translation>Daguan District Smart Linkage Centre · Unified Governance</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="160"/>
+        <location filename="../ui/wall.py" line="165"/>
         <source>全部街道</source>
         <translation>All streets</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="190"/>
+        <location filename="../ui/wall.py" line="195"/>
         <source>暂无待处理告警</source>
         <translation>No pending alerts</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="200"/>
+        <location filename="../ui/wall.py" line="205"/>
         <source>今日指标</source>
         <translation>Today&apos;s KPIs</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="210"/>
+        <location filename="../ui/wall.py" line="215"/>
         <source>每小时接报量 · 今日与昨日</source>
         <translation>Cases per hour · today and yesterday</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="211"/>
+        <location filename="../ui/wall.py" line="216"/>
         <source>街道综合得分排名 · 本月</source>
         <translation>Streets by overall score · this month</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="212"/>
+        <location filename="../ui/wall.py" line="217"/>
         <source>网格态势</source>
         <translation>Grid overview</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="215"/>
+        <location filename="../ui/wall.py" line="220"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="216"/>
+        <location filename="../ui/wall.py" line="221"/>
         <source>事件队列</source>
         <translation>Case queue</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="219"/>
+        <location filename="../ui/wall.py" line="224"/>
         <source>视频告警</source>
         <translation>Camera alerts</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="233"/>
+        <location filename="../ui/panels.py" line="234"/>
         <source>%s 件</source>
         <translation>%s cases</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="278"/>
+        <location filename="../ui/panels.py" line="283"/>
         <source>%s 条待处理</source>
         <translation>%s pending</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="329"/>
+        <location filename="../ui/wall.py" line="344"/>
         <source>调度服务拒绝了本终端，请联系管理员</source>
         <translation>The dispatch service refused this terminal. Contact the administrator</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="331"/>
+        <location filename="../ui/wall.py" line="346"/>
         <source>调度服务未响应</source>
         <translation>The dispatch service is not responding</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="333"/>
+        <location filename="../ui/wall.py" line="348"/>
         <source>连接超时</source>
         <translation>Connection timed out</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="335"/>
+        <location filename="../ui/wall.py" line="350"/>
         <source>连接被关闭</source>
         <translation>Connection closed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="336"/>
+        <location filename="../ui/wall.py" line="351"/>
         <source>网络异常</source>
         <translation>Network error</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="381"/>
+        <location filename="../ui/wall.py" line="396"/>
         <source>%s智慧联动中心 · 一网统管</source>
         <translation>%s Smart Linkage Centre · Unified Governance</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="390"/>
+        <location filename="../ui/wall.py" line="405"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="435"/>
+        <location filename="../ui/wall.py" line="450"/>
         <source>新特急事件</source>
         <translation>new critical case</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="435"/>
+        <location filename="../ui/wall.py" line="450"/>
         <source>操作中</source>
         <translation>operator active</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="437"/>
+        <location filename="../ui/wall.py" line="452"/>
         <source>（轮巡暂停：%s）</source>
         <translation> (tour paused: %s)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="439"/>
+        <location filename="../ui/wall.py" line="454"/>
         <source>（轮巡）</source>
         <translation> (on tour)</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="81"/>
+        <location filename="../ui/panels.py" line="82"/>
         <source>正在载入今日数据…</source>
         <translation>Loading today&apos;s figures…</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="84"/>
+        <location filename="../ui/panels.py" line="85"/>
         <source>今日指标 · %s</source>
         <translation>Today&apos;s KPIs · %s</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="99"/>
+        <location filename="../ui/panels.py" line="100"/>
         <source>%s 分</source>
         <translation>%s pts</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="103"/>
+        <location filename="../ui/panels.py" line="104"/>
         <source> · 超期 %s</source>
         <translation> · %s overdue</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="161"/>
-        <location filename="../ui/panels.py" line="174"/>
+        <location filename="../ui/panels.py" line="162"/>
+        <location filename="../ui/panels.py" line="175"/>
         <source>环节超期</source>
         <translation>stage late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="472"/>
+        <location filename="../ui/wall.py" line="493"/>
         <source>网格员 %s  %s</source>
         <translation>Grid worker %s  %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="474"/>
+        <location filename="../ui/wall.py" line="495"/>
         <source>网格长 %s</source>
         <translation>Grid leader %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="512"/>
+        <location filename="../ui/wall.py" line="547"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="513"/>
+        <location filename="../ui/wall.py" line="548"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="514"/>
+        <location filename="../ui/wall.py" line="549"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="515"/>
+        <location filename="../ui/wall.py" line="550"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="516"/>
+        <location filename="../ui/wall.py" line="551"/>
         <source>网格有超期</source>
         <translation>Overdue in grid</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="371"/>
+        <location filename="../ui/panels.py" line="376"/>
         <source>工作日历缺%s年官方数据，期限按估算推算</source>
         <translation>No official %s calendar: deadlines estimated</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="374"/>
+        <location filename="../ui/panels.py" line="379"/>
         <source>工作日历缺%s年数据，期限按周末推算</source>
         <translation>No %s calendar: deadlines count weekends only</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="383"/>
+        <location filename="../ui/panels.py" line="388"/>
         <source>按期结案率</source>
         <translation>On-time closure</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="385"/>
+        <location filename="../ui/panels.py" line="390"/>
         <source>平均处置时长</source>
         <translation>Avg. handling time</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="389"/>
+        <location filename="../ui/panels.py" line="394"/>
         <source>%s 分钟</source>
         <translation>%s min</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="390"/>
+        <location filename="../ui/panels.py" line="395"/>
         <source>%s 小时</source>
         <translation>%s h</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="380"/>
+        <location filename="../ui/panels.py" line="385"/>
         <source>今日接报</source>
         <translation>Received today</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="381"/>
+        <location filename="../ui/panels.py" line="386"/>
         <source>今日派遣</source>
         <translation>Dispatched today</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="382"/>
+        <location filename="../ui/panels.py" line="387"/>
         <source>今日结案</source>
         <translation>Closed today</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="384"/>
+        <location filename="../ui/panels.py" line="389"/>
         <source>当前超期</source>
         <translation>Overdue now</translation>
     </message>

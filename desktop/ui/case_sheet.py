@@ -17,7 +17,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from desktop.core.district_time import day_hm
-from desktop.core.privacy import reporter_for
+from desktop.core.privacy import REPORTER_ROLES, mask_phones, reporter_for
 from desktop.core.replica import Replica
 from desktop.core.todo import due_of
 from desktop.ui.desk.texts import due_text, note_text, op_text, status_text, tr
@@ -63,6 +63,10 @@ class CaseSheet(QWidget):
         self._history_timer.setInterval(300)
         self._history_timer.timeout.connect(self._fetch_history)
 
+    def set_history(self, history: History | None) -> None:
+        """Where the timeline is read from (the session's `history`, once connected)."""
+        self._history = history
+
     def show_case(self, event_id: int | None) -> None:
         """Show another case (None: none): its card now, its timeline and photo to come."""
         self.event_id = event_id
@@ -96,6 +100,12 @@ class CaseSheet(QWidget):
             self._history_timer.start()
 
     def _view(self, event: Event, now: float) -> CaseView:
+        # Free texts keep the phone numbers people gave only for those who call back.
+        role = self._role()
+
+        def shown(text: str) -> str:
+            return text if role in REPORTER_ROLES else mask_phones(text)
+
         names = self.replica.names()
         late = is_overdue(event, now)
         flags = []
@@ -127,7 +137,7 @@ class CaseSheet(QWidget):
                     dict.fromkeys(
                         p
                         for p in (
-                            event.address,
+                            shown(event.address),
                             names.get(event.grid, ""),
                             names.get(event.community, ""),
                             names.get(event.street, ""),
@@ -141,7 +151,7 @@ class CaseSheet(QWidget):
         ]
         if event.reporter:
             # In full for those who call the reporter back, masked for anyone else.
-            fields.append((tr("反映人"), reporter_for(self._role(), event.reporter)))
+            fields.append((tr("反映人"), reporter_for(role, event.reporter)))
         if assignee:
             fields.append((tr("主办单位"), assignee))
         if event.assisting:
@@ -156,13 +166,13 @@ class CaseSheet(QWidget):
         due = due_of(event)
         return CaseView(
             code=event.code,
-            title=event.title,
+            title=shown(event.title),
             status_text=status_text(event.status),
             tone="alarm"
             if late
             else ("good" if event.status in ("closed", "evaluated") else "normal"),
             fields=fields,
-            description=event.description,
+            description=shown(event.description),
             countdown_text=due_text(due, now)
             if event.status not in ("closed", "evaluated", "rejected")
             else "",
