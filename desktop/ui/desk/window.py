@@ -264,7 +264,9 @@ class DeskWindow(QWidget):
         return f"{me.user} · {role} · {where}"
 
     def _every_second(self) -> None:
-        self.feed.every_second()
+        pruned = self.feed.every_second()
+        if pruned:
+            self.coalescer.push(pruned)
         self.todo.every_second()
         self.clock.setText(day_hms(self.district_now()))
 
