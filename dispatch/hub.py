@@ -230,12 +230,8 @@ class Hub:
         version, units = self.reference.units_frame(client.jurisdiction)
         # Pruning runs every few minutes; a snapshot keeps the 36 h window to the second.
         horizon = now - KEEP_CLOSED_SECONDS
-        events = [
-            e for e in self.events.values() if sees(e.community) and event_kept(e, horizon)
-        ]
-        alerts = [
-            a for a in self.alerts.values() if sees(key_of(a)) and alert_kept(a, horizon)
-        ]
+        events = [e for e in self.events.values() if sees(e.community) and event_kept(e, horizon)]
+        alerts = [a for a in self.alerts.values() if sees(key_of(a)) and alert_kept(a, horizon)]
         today, week, month = self.kpi_sets(client.jurisdiction)
         snapshot = _encode(
             Snapshot(
