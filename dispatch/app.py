@@ -31,6 +31,7 @@ from dispatch.domain.categories import (
     default_table,
 )
 from dispatch.domain.district import District, build_district
+from dispatch.private import private_dir
 from dispatch.reference import ReferenceData
 from dispatch.store.store import Store
 from protocol import entities as wire
@@ -46,10 +47,11 @@ log = logging.getLogger("dispatch")
 
 
 def data_dir() -> Path:
-    """The user's data directory for Tongguan (TONGGUAN_DATA overrides it)."""
-    path = Path(os.environ.get("TONGGUAN_DATA") or platformdirs.user_data_dir("tongguan"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """The user's data directory for Tongguan (TONGGUAN_DATA overrides it), mode 700: made
+    so, or tightened (with a log line) when it was looser."""
+    return private_dir(
+        Path(os.environ.get("TONGGUAN_DATA") or platformdirs.user_data_dir("tongguan"))
+    )
 
 
 def default_url() -> str:

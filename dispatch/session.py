@@ -15,6 +15,7 @@ from dispatch.admin import AdminRequest, UserAdmin
 from dispatch.clock import Clock
 from dispatch.hub import Client, Hub
 from dispatch.limits import Limits
+from dispatch.logs import printable
 from dispatch.state import Actor, args_digest
 from dispatch.store.store import LogRecord, Store
 from dispatch.writer import Answer, CommandRequest, Writer
@@ -27,6 +28,7 @@ from protocol.messages import (
     Command,
     CreateUser,
     Error,
+    Hello,
     History,
     HistoryEntry,
     Ping,
@@ -66,10 +68,18 @@ class Session:
             try:
                 message = decode_client(raw)
             except ProtocolError as exc:
-                self._reply_error(client, exc.request_id, exc.code, exc.message)
+                self._refuse_frame(client, exc.request_id, exc.code, exc.message)
+                continue
+            if isinstance(message, Hello):  # refused, so its id is not taken (§2)
+                self._refuse_frame(
+                    client,
+                    message.id,
+                    ErrorCode.BAD_MESSAGE,
+                    "hello is only allowed as the first message",
+                )
                 continue
             if message.id <= client.last_id:
-                self._reply_error(
+                self._refuse_frame(
                     client,
                     message.id,
                     ErrorCode.BAD_ID,
@@ -173,6 +183,13 @@ class Session:
             "truncated": len(entries) > HISTORY_LIMIT,
         }
 
+    def _refuse_frame(self, client: Client, request_id: int, code: str, message: str) -> None:
+        """Refuse a frame that is no request: it costs an answer and a log line, so it draws
+        on the requests' allowance too; past it the answer is rate_limited (§6.4)."""
+        if not self._allowed(client):
+            code, message = ErrorCode.RATE_LIMITED, "too many requests"
+        self._reply_error(client, request_id, code, message)
+
     def _allowed(self, client: Client) -> bool:
         """Take one from the client's token bucket of requests; False when it is empty."""
         now = time.monotonic()
@@ -235,16 +252,26 @@ class Session:
 
     def _answered(self, client: Client, message: Command, future: asyncio.Future[Answer]) -> None:
         answer = future.result()
-        if log.isEnabledFor(logging.INFO):
-            verb = "repeat" if answer.repeat else ("ok" if answer.ok else answer.code)
-            log.info(
-                "%s %s %s %s -> %s%s",
+        if not answer.ok:  # a refusal: its line counts with the others (hub.refusals)
+            self.hub.refusals.note(
+                log,
+                f"{client.peer} ({client.user.name})",
+                "%s %s %s %s -> %s (%s)",
                 client.user.name,
                 message.op,
                 _target(message.args),
                 message.command_id,
-                verb,
-                "" if answer.ok else f" ({answer.message})",
+                answer.code,
+                answer.message,
+            )
+        elif log.isEnabledFor(logging.INFO):
+            log.info(
+                "%s %s %s %s -> %s",
+                client.user.name,
+                message.op,
+                _target(message.args),
+                printable(message.command_id),
+                "repeat" if answer.repeat else "ok",
             )
         if answer.ok:
             frame = _encode(
@@ -275,13 +302,15 @@ class Session:
         message: str,
         command_id: str | None = None,
     ) -> None:
-        log.info(
+        self.hub.refusals.note(
+            log,
+            f"{client.peer} ({client.user.name})",
             "%s (%s): refused request %d: %s %s",
             client.peer,
             client.user.name,
             request_id,
             code,
-            message[:200],
+            message,
         )
         self.hub.write(
             client,

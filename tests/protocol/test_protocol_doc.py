@@ -169,3 +169,29 @@ def test_the_admin_fields_and_the_close_code_are_documented() -> None:
     row = f"| {int(CloseCode.CREDENTIALS_CHANGED)} | credentials changed |"
     assert row in codes and f"`{CREDENTIALS_CHANGED}`" in codes
     assert CloseCode.CREDENTIALS_CHANGED not in RESUMABLE_CLOSE_CODES
+
+
+def test_every_close_code_is_in_the_table_and_the_limits_codes_say_why() -> None:
+    """§12 has a row for every close code the server uses; the connection caps' codes are
+    in §3's refusals with their reasons word for word, and the resumable set is the code's."""
+    from dispatch.hub import SERVER_FULL, TOO_MANY_CONNECTIONS
+    from dispatch.limits import Limits
+
+    text = DOC.read_text(encoding="utf-8")
+    table = text.split("\n## 12. Close codes\n", 1)[1].split("\n## 13.", 1)[0]
+    rows = {int(code) for code in re.findall(r"^\| (\d{4}) \|", table, re.M)}
+    assert {int(c) for c in CloseCode} <= rows
+    handshake = text.split("\n## 3. Handshake\n", 1)[1].split("\n### 3.1", 1)[0]
+    limits = Limits()
+    for code, reason, count in (
+        (CloseCode.TOO_MANY_CONNECTIONS, TOO_MANY_CONNECTIONS, limits.connections_per_user),
+        (CloseCode.SERVER_FULL, SERVER_FULL, limits.connections),
+    ):
+        row = rf"\|[^|\n]* {count} [^|\n]*\| \*\*{int(code)}\*\* \| `{reason}` \|"
+        assert re.search(row, handshake), (code, reason)
+        assert f"| {int(code)} |" in table and f"`{reason}`" in table
+    shown = re.search(r"RESUMABLE_CLOSE_CODES = \{([\d, \n]+)\}", table)
+    assert shown is not None
+    assert {int(c) for c in shown.group(1).replace("\n", " ").split(",")} == {
+        int(c) for c in RESUMABLE_CLOSE_CODES
+    }
