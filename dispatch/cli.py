@@ -246,7 +246,12 @@ def cmd_load_district(args: argparse.Namespace) -> int:
 
 def cmd_load_categories(args: argparse.Namespace) -> int:
     """Load a deployment's own category table (validated; `--check` only validates)."""
-    from dispatch.app import category_change, load_categories_into, stored_departments
+    from dispatch.app import (
+        category_change,
+        in_use_text,
+        load_categories_into,
+        stored_departments,
+    )
     from dispatch.domain.categories import CategoryTableError, read_categories
     from dispatch.domain.district import DEPARTMENTS
 
@@ -286,7 +291,7 @@ def cmd_load_categories(args: argparse.Namespace) -> int:
         f"{len(change.added)} added, {len(change.changed)} changed, {len(change.removed)} removed"
     )
     if change.in_use:
-        used = ", ".join(f"{code} ({n} events)" for code, n in sorted(change.in_use.items()))
+        used = in_use_text(change.in_use)
         print(
             f"error: refused: stored events use categories the table drops: {used}", file=sys.stderr
         )

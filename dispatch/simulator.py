@@ -277,11 +277,18 @@ class Simulator:
             from dispatch.state import State
 
             assert isinstance(state, State)
+            # A day an admin planned (排班) is handed to its commander and roster.
+            plan = state.plans.get(local(now).strftime("%Y-%m-%d"))
+            commander, rank = (plan.commander.name, plan.commander.title) if plan else (name, title)
             return state.handover(
                 actor,
-                c.Handover(commander=name, title=title, note="交接班完成，各分中心按时报送。"),
+                c.Handover(
+                    commander=commander,
+                    title=rank or "县干指挥长",
+                    note="交接班完成，各分中心按时报送。",
+                ),
                 now,
-                roster=roster,
+                roster=None if plan else roster,
             )
 
         self._submit(
