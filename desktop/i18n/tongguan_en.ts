@@ -222,22 +222,22 @@
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="397"/>
+        <location filename="../ui/desk/alerts_page.py" line="396"/>
         <source>刚刚</source>
         <translation>just now</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="399"/>
+        <location filename="../ui/desk/alerts_page.py" line="398"/>
         <source>%1分钟前</source>
         <translation>%1 min ago</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="401"/>
+        <location filename="../ui/desk/alerts_page.py" line="400"/>
         <source>%1小时前</source>
         <translation>%1 h ago</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="402"/>
+        <location filename="../ui/desk/alerts_page.py" line="401"/>
         <source>%1天前</source>
         <translation>%1 d ago</translation>
     </message>
@@ -306,6 +306,9 @@
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="185"/>
+        <location filename="../ui/desk/categories_tab.py" line="63"/>
+        <location filename="../ui/desk/categories_tab.py" line="81"/>
+        <location filename="../ui/desk/categories_tab.py" line="508"/>
         <source>紧急程度</source>
         <translation>Priority</translation>
     </message>
@@ -320,165 +323,169 @@
         <translation>Location</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="200"/>
+        <location filename="../ui/desk/case_pane.py" line="203"/>
         <source>层级</source>
         <translation>Level</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="201"/>
+        <location filename="../ui/desk/case_pane.py" line="204"/>
         <source>上报时间</source>
         <translation>Reported</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="204"/>
+        <location filename="../ui/desk/case_pane.py" line="207"/>
         <source>反映人</source>
         <translation>Reporter</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="206"/>
+        <location filename="../ui/desk/case_pane.py" line="209"/>
         <location filename="../ui/desk/forms.py" line="60"/>
         <source>主办单位</source>
         <translation>Lead unit</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="210"/>
+        <location filename="../ui/desk/case_pane.py" line="213"/>
         <location filename="../ui/desk/forms.py" line="66"/>
         <source>协办单位</source>
         <translation>Assisting units</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="215"/>
+        <location filename="../ui/desk/case_pane.py" line="218"/>
         <source>结案时限</source>
         <translation>Due</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="266"/>
+        <location filename="../ui/desk/case_pane.py" line="269"/>
         <source>处理记录暂时无法载入（连接中断）</source>
         <translation>Case record unavailable for now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="272"/>
-        <location filename="../ui/desk/case_pane.py" line="277"/>
+        <location filename="../ui/desk/case_pane.py" line="275"/>
+        <location filename="../ui/desk/case_pane.py" line="280"/>
         <source>处理记录无法载入：%1</source>
         <translation>Case record could not be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="279"/>
+        <location filename="../ui/desk/case_pane.py" line="282"/>
         <source>仅显示最近的记录</source>
         <translation>Showing the latest entries only</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="336"/>
+        <location filename="../ui/desk/case_pane.py" line="338"/>
         <source>%1 已完成</source>
         <translation>%1 done</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="351"/>
+        <location filename="../ui/desk/case_pane.py" line="353"/>
         <source>正在核对案件的最新状态…</source>
         <translation>Checking the case&apos;s latest state…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="60"/>
+        <location filename="../ui/desk/duty_page.py" line="61"/>
         <source>区级疑难案件</source>
         <translation>Difficult cases (district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="61"/>
+        <location filename="../ui/desk/duty_page.py" line="62"/>
         <location filename="../ui/desk/texts.py" line="25"/>
         <source>会商中</source>
         <translation>In consultation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="62"/>
+        <location filename="../ui/desk/duty_page.py" line="63"/>
         <source>督办中</source>
         <translation>Under supervision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="63"/>
+        <location filename="../ui/desk/duty_page.py" line="64"/>
         <source>待审批延期与挂账</source>
         <translation>Extensions and holds to approve</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="64"/>
+        <location filename="../ui/desk/duty_page.py" line="65"/>
         <source>今日批示</source>
         <translation>Today&apos;s instructions</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="112"/>
+        <location filename="../ui/desk/duty_page.py" line="113"/>
         <source>今日值班尚未交接</source>
         <translation>Today&apos;s duty not handed over yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="116"/>
+        <location filename="../ui/desk/duty_page.py" line="117"/>
         <source>%1 值班指挥长：%2 %3（%4 交班）</source>
         <translation>%1 commander on duty: %2 %3 (handover %4)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="121"/>
+        <location filename="../ui/desk/duty_page.py" line="122"/>
         <source>值班人员：%1</source>
         <translation>On duty: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="148"/>
-        <location filename="../ui/desk/duty_page.py" line="190"/>
+        <location filename="../ui/desk/duty_page.py" line="149"/>
+        <location filename="../ui/desk/duty_page.py" line="191"/>
         <source>发布批示</source>
         <translation>Issue instruction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="149"/>
-        <location filename="../ui/desk/duty_page.py" line="197"/>
+        <location filename="../ui/desk/duty_page.py" line="150"/>
+        <location filename="../ui/desk/duty_page.py" line="198"/>
         <location filename="../ui/desk/texts.py" line="59"/>
         <source>交接班</source>
         <translation>Handover</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="161"/>
+        <location filename="../ui/desk/duty_page.py" line="162"/>
         <location filename="../ui/desk/map_page.py" line="156"/>
         <source>（超期）</source>
         <translation> (overdue)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="168"/>
+        <location filename="../ui/desk/duty_page.py" line="169"/>
         <source>意见：%1（%2）</source>
         <translation>Opinion: %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="191"/>
+        <location filename="../ui/desk/duty_page.py" line="192"/>
         <source>批示内容</source>
         <translation>Instruction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="192"/>
+        <location filename="../ui/desk/duty_page.py" line="193"/>
         <source>发布</source>
         <translation>Issue</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="193"/>
+        <location filename="../ui/desk/duty_page.py" line="194"/>
         <source>批示发往全区各中心，并显示在大屏上</source>
         <translation>The instruction goes to every centre in the district and shows on the wall</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="199"/>
+        <location filename="../ui/desk/duty_page.py" line="200"/>
         <source>接班指挥长</source>
         <translation>Incoming commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="200"/>
+        <location filename="../ui/desk/duty_page.py" line="201"/>
+        <location filename="../ui/desk/roster_tab.py" line="54"/>
+        <location filename="../ui/desk/roster_tab.py" line="281"/>
         <source>职务</source>
         <translation>Title</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="200"/>
+        <location filename="../ui/desk/duty_page.py" line="201"/>
+        <location filename="../ui/desk/roster_tab.py" line="53"/>
+        <location filename="../ui/desk/roster_tab.py" line="274"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="201"/>
+        <location filename="../ui/desk/duty_page.py" line="202"/>
         <source>交班说明</source>
         <translation>Handover note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="203"/>
+        <location filename="../ui/desk/duty_page.py" line="204"/>
         <source>交班</source>
         <translation>Hand over</translation>
     </message>
@@ -658,9 +665,444 @@
         <translation>Register</translation>
     </message>
     <message>
+        <location filename="../ui/desk/categories_tab.py" line="55"/>
+        <location filename="../ui/desk/categories_tab.py" line="78"/>
+        <location filename="../ui/desk/categories_tab.py" line="318"/>
+        <source>编码</source>
+        <translation>Code</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="56"/>
+        <location filename="../ui/desk/categories_tab.py" line="85"/>
+        <location filename="../ui/desk/categories_tab.py" line="86"/>
+        <source>大类</source>
+        <translation>Class</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="57"/>
+        <location filename="../ui/desk/categories_tab.py" line="79"/>
+        <location filename="../ui/desk/categories_tab.py" line="492"/>
+        <source>名称</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="58"/>
         <location filename="../ui/desk/texts.py" line="33"/>
         <source>受理</source>
         <translation>Accept</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="60"/>
+        <source>处置</source>
+        <translation>Handle</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="62"/>
+        <source>计时</source>
+        <translation>Clock</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="64"/>
+        <location filename="../ui/desk/categories_tab.py" line="83"/>
+        <location filename="../ui/desk/categories_tab.py" line="500"/>
+        <source>责任部门</source>
+        <translation>Department</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="67"/>
+        <source>受理时限</source>
+        <translation>Time to accept</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="68"/>
+        <source>派遣时限</source>
+        <translation>Time to dispatch</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="69"/>
+        <source>处置时限</source>
+        <translation>Time to handle</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="70"/>
+        <source>核查时限</source>
+        <translation>Time to verify</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="73"/>
+        <source>工作时间</source>
+        <translation>Working time</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="74"/>
+        <source>自然时间</source>
+        <translation>Calendar time</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="80"/>
+        <source>结案标准</source>
+        <translation>Closure standard</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="82"/>
+        <location filename="../ui/desk/categories_tab.py" line="516"/>
+        <source>计时方式</source>
+        <translation>Clock</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="84"/>
+        <source>时限</source>
+        <translation>Time limits</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="87"/>
+        <source>对应分类</source>
+        <translation>Category</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="88"/>
+        <source>来源渠道</source>
+        <translation>Channels</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="89"/>
+        <source>权重</source>
+        <translation>Weight</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="130"/>
+        <source>事项分类（立案结案标准）</source>
+        <translation>Categories (case and closure standards)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="137"/>
+        <source>筛选：编码、名称、大类或部门（Ctrl+F）</source>
+        <translation>Filter: code, name, class or department (Ctrl+F)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="227"/>
+        <source>共 %1 个大类、%2 项</source>
+        <translation>%1 classes, %2 categories</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="282"/>
+        <source>修改</source>
+        <translation>Change</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="282"/>
+        <source>先选择一项分类</source>
+        <translation>Select a category first</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="283"/>
+        <location filename="../ui/desk/categories_tab.py" line="326"/>
+        <source>新增分类</source>
+        <translation>New category</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="284"/>
+        <source>载入分类表文件</source>
+        <translation>Load table file</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="305"/>
+        <source>时限写法：h 小时、m 分钟、d 天（如 4h、30m、3d）；按工作时间计时每个工作日 7 小时。新时限对此后登记的案件生效</source>
+        <translation>Limits: h hours, m minutes, d days (e.g. 4h, 30m, 3d); in working time a working day has 7 hours. New limits apply to cases registered from now on</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="311"/>
+        <source>修改分类 · %1 %2</source>
+        <translation>Change category · %1 %2</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="312"/>
+        <location filename="../ui/desk/roster_tab.py" line="293"/>
+        <source>保存</source>
+        <translation>Save</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="322"/>
+        <source>大类-序号，如 01-99</source>
+        <translation>class-item, e.g. 01-99</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="324"/>
+        <source>大类名称（新大类时填写）</source>
+        <translation>Class name (for a new class)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="326"/>
+        <source>新增</source>
+        <translation>Add</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="356"/>
+        <location filename="../ui/desk/roster_tab.py" line="341"/>
+        <source>正在保存…</source>
+        <translation>Saving…</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="381"/>
+        <source>编码须为“大类-序号”，如 01-99</source>
+        <translation>The code is class-item, e.g. 01-99</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="384"/>
+        <source>编码 %1 已有（%2），请选中后修改</source>
+        <translation>Code %1 exists (%2): select it and change it</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="390"/>
+        <source>大类 %1 尚无，请填写大类名称</source>
+        <translation>There is no class %1 yet: give the class a name</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="393"/>
+        <source>大类 %1 名为“%2”</source>
+        <translation>Class %1 is named “%2”</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="396"/>
+        <source>特急、紧急事项须按自然时间计时</source>
+        <translation>Priorities 1–2 run in calendar time</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="410"/>
+        <source>连接中断，不能确定是否已保存；请稍候核对表中时限</source>
+        <translation>Connection lost: not known whether it was saved; check the limits in the table shortly</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="413"/>
+        <location filename="../ui/desk/roster_tab.py" line="360"/>
+        <source>未保存：%1</source>
+        <translation>Not saved: %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="416"/>
+        <source>已保存 %1 %2：新时限对此后登记的案件生效</source>
+        <translation>Saved %1 %2: the new limits apply to cases registered from now on</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="424"/>
+        <source>选择分类表文件</source>
+        <translation>Choose a category table file</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="424"/>
+        <source>分类表 (*.json)</source>
+        <translation>Category tables (*.json)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="438"/>
+        <location filename="../ui/desk/categories_tab.py" line="465"/>
+        <source>载入分类表 · %1</source>
+        <translation>Load category table · %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="438"/>
+        <location filename="../ui/desk/categories_tab.py" line="466"/>
+        <source>载入</source>
+        <translation>Load</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="440"/>
+        <source>正在检查…</source>
+        <translation>Checking…</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="447"/>
+        <source>无法读取文件：%1</source>
+        <translation>Cannot read the file: %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="456"/>
+        <source>连接中断，未载入</source>
+        <translation>Connection lost: not loaded</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="460"/>
+        <source>文件未通过检查，未作任何更改：
+%1</source>
+        <translation>The file did not pass the checks; nothing changed:
+%1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="464"/>
+        <source>检查通过：%1。按 Enter 载入，Esc 取消</source>
+        <translation>Checks passed: %1. Enter loads it, Esc cancels</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="475"/>
+        <source>连接中断，不能确定是否已载入；请稍候核对分类表</source>
+        <translation>Connection lost: not known whether it was loaded; check the table shortly</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="478"/>
+        <source>未载入：%1</source>
+        <translation>Not loaded: %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="481"/>
+        <source>已载入 %1：%2</source>
+        <translation>Loaded %1: %2</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="529"/>
+        <source>如 4h、30m、3d</source>
+        <translation>e.g. 4h, 30m, 3d</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="536"/>
+        <source>立案结案标准</source>
+        <translation>Case and closure standard</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="550"/>
+        <source>%1 天</source>
+        <translation>%1 d</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="552"/>
+        <source>%1 分钟</source>
+        <translation>%1 min</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="553"/>
+        <source>%1 小时</source>
+        <translation>%1 h</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="559"/>
+        <source>%1“%2”超过一年（长期案件请挂账）</source>
+        <translation>%1 “%2” is over a year (put long cases on hold)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="562"/>
+        <source>%1“%2”：按工作时间计时须为整数天，或改用小时（每个工作日 7 小时）</source>
+        <translation>%1 “%2”: in working time use whole days, or hours (7 per working day)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="566"/>
+        <source>%1“%2”写法不对，应如 4h、0.5h、30m、3d</source>
+        <translation>%1 “%2” is not a time limit; write e.g. 4h, 0.5h, 30m, 3d</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="572"/>
+        <source>新增 %1 项、修改 %2 项、删除 %3 项</source>
+        <translation>%1 added, %2 changed, %3 removed</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="584"/>
+        <source>注意：以下视频识别类型没有对应分类，确认告警时须手选分类：%1</source>
+        <translation>Note: these camera detections map to no category; confirming their alerts needs one chosen: %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="593"/>
+        <source>识别类型 %1</source>
+        <translation>Detection %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="598"/>
+        <source>“%1”写法不对，应如 4h、0.5h、30m、3d</source>
+        <translation>“%1” is not a time limit; write e.g. 4h, 0.5h, 30m, 3d</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="599"/>
+        <source>“%1”超过一年</source>
+        <translation>“%1” is over a year</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="600"/>
+        <source>“%1”：按工作时间计时须为整数天</source>
+        <translation>“%1”: in working time use whole days</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="601"/>
+        <source>没有部门“%1”</source>
+        <translation>no department “%1”</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="602"/>
+        <location filename="../ui/desk/categories_tab.py" line="603"/>
+        <source>未填写</source>
+        <translation>missing</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="604"/>
+        <source>“%1”须为 1 到 4</source>
+        <translation>“%1” must be 1 to 4</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="605"/>
+        <source>紧急程度 %1 须按自然时间计时</source>
+        <translation>priority %1 runs in calendar time</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="606"/>
+        <source>“%1”须为工作时间或自然时间</source>
+        <translation>“%1” must be working or calendar time</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="607"/>
+        <source>缺少 %1 的时限</source>
+        <translation>no limit for %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="608"/>
+        <source>没有这一环节</source>
+        <translation>no such stage</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="609"/>
+        <source>重复</source>
+        <translation>repeated</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="610"/>
+        <source>编码写法不对，应如 01-02</source>
+        <translation>the code is written like 01-02</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="611"/>
+        <source>没有大类 %1</source>
+        <translation>no class %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="612"/>
+        <source>对应的分类 %1 不在表中</source>
+        <translation>its category %1 is not in the table</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="613"/>
+        <source>大类 %1 已有名称；改名须载入分类表</source>
+        <translation>class %1 has a name; rename it by loading a table</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="614"/>
+        <source>文件不是有效的 JSON</source>
+        <translation>the file is not valid JSON</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="625"/>
+        <location filename="../ui/desk/roster_tab.py" line="390"/>
+        <source>无权执行（已记录）</source>
+        <translation>Not allowed (recorded)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="633"/>
+        <source>%1（%2 件）</source>
+        <translation>%1 (%2 cases)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="636"/>
+        <source>已有案件使用表中删去的分类：%1。未作任何更改，请在表中保留这些分类</source>
+        <translation>Cases use categories the table drops: %1. Nothing changed; keep them in the table</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/categories_tab.py" line="642"/>
+        <source>另有 %1 处问题</source>
+        <translation>%1 more problems</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="34"/>
@@ -668,6 +1110,7 @@
         <translation>Reject</translation>
     </message>
     <message>
+        <location filename="../ui/desk/categories_tab.py" line="59"/>
         <location filename="../ui/desk/texts.py" line="35"/>
         <source>派遣</source>
         <translation>Dispatch</translation>
@@ -688,6 +1131,7 @@
         <translation>Finish handling</translation>
     </message>
     <message>
+        <location filename="../ui/desk/categories_tab.py" line="61"/>
         <location filename="../ui/desk/texts.py" line="39"/>
         <source>核查</source>
         <translation>Verify</translation>
@@ -888,332 +1332,588 @@
         <translation>%1: %2 open cases</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="46"/>
+        <location filename="../ui/desk/admin_page.py" line="51"/>
         <source>只显示这一次，请立即交给本人；令牌等同密码</source>
         <translation>Shown this once only: hand it to the user now; the token is a password</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="53"/>
-        <location filename="../ui/desk/admin_page.py" line="291"/>
+        <location filename="../ui/desk/admin_page.py" line="58"/>
+        <location filename="../ui/desk/admin_page.py" line="296"/>
         <source>用户名</source>
         <translation>User name</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="54"/>
-        <location filename="../ui/desk/admin_page.py" line="294"/>
+        <location filename="../ui/desk/admin_page.py" line="59"/>
+        <location filename="../ui/desk/admin_page.py" line="299"/>
         <source>角色</source>
         <translation>Role</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="55"/>
+        <location filename="../ui/desk/admin_page.py" line="60"/>
         <source>辖区</source>
         <translation>Jurisdiction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="56"/>
+        <location filename="../ui/desk/admin_page.py" line="61"/>
         <source>创建时间</source>
         <translation>Created</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="57"/>
+        <location filename="../ui/desk/admin_page.py" line="62"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="99"/>
+        <location filename="../ui/desk/admin_page.py" line="104"/>
         <source>用户与角色</source>
         <translation>Users and roles</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="133"/>
-        <location filename="../ui/desk/admin_page.py" line="418"/>
+        <location filename="../ui/desk/admin_page.py" line="138"/>
+        <location filename="../ui/desk/admin_page.py" line="423"/>
         <source>复制</source>
         <translation>Copy</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="186"/>
-        <location filename="../ui/desk/admin_page.py" line="334"/>
+        <location filename="../ui/desk/admin_page.py" line="191"/>
+        <location filename="../ui/desk/admin_page.py" line="339"/>
+        <location filename="../ui/desk/categories_tab.py" line="341"/>
+        <location filename="../ui/desk/roster_tab.py" line="161"/>
+        <location filename="../ui/desk/roster_tab.py" line="318"/>
         <source>尚未连接到调度服务</source>
         <translation>Not connected to the dispatch service yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="190"/>
+        <location filename="../ui/desk/admin_page.py" line="195"/>
+        <location filename="../ui/desk/categories_tab.py" line="348"/>
+        <location filename="../ui/desk/roster_tab.py" line="165"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="200"/>
+        <location filename="../ui/desk/admin_page.py" line="205"/>
         <source>用户列表暂时无法载入（连接中断）</source>
         <translation>The user list cannot be loaded now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="203"/>
         <location filename="../ui/desk/admin_page.py" line="208"/>
+        <location filename="../ui/desk/admin_page.py" line="213"/>
         <source>用户列表无法载入：%1</source>
         <translation>The user list cannot be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="219"/>
+        <location filename="../ui/desk/admin_page.py" line="224"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="225"/>
+        <location filename="../ui/desk/admin_page.py" line="230"/>
         <source>已停用</source>
         <translation>Revoked</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="225"/>
+        <location filename="../ui/desk/admin_page.py" line="230"/>
         <source>有效</source>
         <translation>Active</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="236"/>
+        <location filename="../ui/desk/admin_page.py" line="241"/>
         <source>共 %1 个用户，%2 个有效</source>
         <translation>%1 users, %2 active</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="264"/>
+        <location filename="../ui/desk/admin_page.py" line="269"/>
         <source>不能停用自己的账号</source>
         <translation>You cannot revoke your own account</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="267"/>
-        <location filename="../ui/desk/admin_page.py" line="289"/>
+        <location filename="../ui/desk/admin_page.py" line="272"/>
+        <location filename="../ui/desk/admin_page.py" line="294"/>
         <source>新建用户</source>
         <translation>New user</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="268"/>
+        <location filename="../ui/desk/admin_page.py" line="273"/>
         <source>停用</source>
         <translation>Revoke</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="269"/>
+        <location filename="../ui/desk/admin_page.py" line="274"/>
+        <location filename="../ui/desk/roster_tab.py" line="249"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="299"/>
+        <location filename="../ui/desk/admin_page.py" line="304"/>
         <source>街道（不选为全区）</source>
         <translation>Streets (none: the whole district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="301"/>
+        <location filename="../ui/desk/admin_page.py" line="306"/>
         <source>社区（仅社区工作站）</source>
         <translation>Communities (community workstations only)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="304"/>
+        <location filename="../ui/desk/admin_page.py" line="309"/>
         <source>创建</source>
         <translation>Create</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="305"/>
+        <location filename="../ui/desk/admin_page.py" line="310"/>
         <source>已有同名用户时将重新发放令牌：旧令牌立即失效，其连接被断开</source>
         <translation>A user of the same name gets a new token: the old one stops working at once and its connections are closed</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="313"/>
+        <location filename="../ui/desk/admin_page.py" line="318"/>
         <source>停用用户 · %1</source>
         <translation>Revoke user · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="315"/>
+        <location filename="../ui/desk/admin_page.py" line="320"/>
         <source>确认停用</source>
         <translation>Revoke</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="316"/>
+        <location filename="../ui/desk/admin_page.py" line="321"/>
         <source>%1 的令牌将立即失效，已打开的连接会被断开。按 Enter 确认，Esc 取消</source>
         <translation>%1&apos;s token stops working at once and its open connections are closed. Enter confirms, Esc cancels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="344"/>
+        <location filename="../ui/desk/admin_page.py" line="349"/>
         <source>正在创建…</source>
         <translation>Creating…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="347"/>
+        <location filename="../ui/desk/admin_page.py" line="352"/>
         <source>正在停用…</source>
         <translation>Revoking…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="368"/>
+        <location filename="../ui/desk/admin_page.py" line="373"/>
         <source>连接中断，不能确定是否已创建；请刷新列表核对创建时间</source>
         <translation>Connection lost: not known whether the user was created; refresh the list and check the creation time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="371"/>
+        <location filename="../ui/desk/admin_page.py" line="376"/>
         <source>未创建：%1</source>
         <translation>Not created: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="375"/>
+        <location filename="../ui/desk/admin_page.py" line="380"/>
         <source>未收到令牌，请重试</source>
         <translation>No token received; try again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="388"/>
+        <location filename="../ui/desk/admin_page.py" line="393"/>
         <source>连接中断，不能确定是否已停用；请刷新列表核对</source>
         <translation>Connection lost: not known whether the user was revoked; refresh the list to check</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="391"/>
+        <location filename="../ui/desk/admin_page.py" line="396"/>
         <source>未停用：%1</source>
         <translation>Not revoked: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="394"/>
+        <location filename="../ui/desk/admin_page.py" line="399"/>
         <source>已停用 %1</source>
         <translation>Revoked %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="401"/>
+        <location filename="../ui/desk/admin_page.py" line="406"/>
         <source>%1 的令牌</source>
         <translation>Token of %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="412"/>
+        <location filename="../ui/desk/admin_page.py" line="417"/>
         <source>已复制</source>
         <translation>Copied</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="426"/>
+        <location filename="../ui/desk/admin_page.py" line="431"/>
         <source>社区工作站用户的辖区是社区，不能选街道</source>
         <translation>A community workstation&apos;s jurisdiction is communities, not streets</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="428"/>
+        <location filename="../ui/desk/admin_page.py" line="433"/>
         <source>社区工作站用户须至少选择一个社区</source>
         <translation>A community workstation needs at least one community</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="430"/>
+        <location filename="../ui/desk/admin_page.py" line="435"/>
         <source>只有社区工作站用户的辖区是社区；其他角色请选街道（不选为全区）</source>
         <translation>Only community workstations have communities; for other roles choose streets (none: the whole district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="432"/>
+        <location filename="../ui/desk/admin_page.py" line="437"/>
         <source>街道分中心用户须至少选择一个街道</source>
         <translation>A street sub-centre user needs at least one street</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="438"/>
+        <location filename="../ui/desk/admin_page.py" line="443"/>
         <source>无权执行（已记录）：%1</source>
         <translation>Not allowed (recorded): %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="440"/>
+        <location filename="../ui/desk/admin_page.py" line="445"/>
         <source>没有这个用户</source>
         <translation>No such user</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="442"/>
+        <location filename="../ui/desk/admin_page.py" line="447"/>
+        <location filename="../ui/desk/categories_tab.py" line="627"/>
+        <location filename="../ui/desk/roster_tab.py" line="392"/>
         <source>服务暂时繁忙，请稍后重试</source>
         <translation>The service is busy; try again shortly</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="474"/>
+        <source>用户</source>
+        <translation>Users</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="475"/>
+        <source>排班</source>
+        <translation>Duty roster</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="476"/>
+        <source>事项分类</source>
+        <translation>Categories</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="52"/>
+        <source>日期</source>
+        <translation>Date</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="55"/>
+        <location filename="../ui/desk/roster_tab.py" line="285"/>
+        <source>电话</source>
+        <translation>Phone</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="56"/>
+        <location filename="../ui/desk/roster_tab.py" line="291"/>
+        <source>值班人员</source>
+        <translation>On duty</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="57"/>
+        <source>更新</source>
+        <translation>Updated</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="60"/>
+        <source>周一</source>
+        <translation>Mon</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="61"/>
+        <source>周二</source>
+        <translation>Tue</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="62"/>
+        <source>周三</source>
+        <translation>Wed</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="63"/>
+        <source>周四</source>
+        <translation>Thu</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="64"/>
+        <source>周五</source>
+        <translation>Fri</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="65"/>
+        <source>周六</source>
+        <translation>Sat</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="66"/>
+        <source>周日</source>
+        <translation>Sun</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="105"/>
+        <source>排班表（今起四周）</source>
+        <translation>Duty roster (four weeks from today)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="176"/>
+        <source>排班表暂时无法载入（连接中断）</source>
+        <translation>Roster unavailable for now (connection lost)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="179"/>
+        <location filename="../ui/desk/roster_tab.py" line="185"/>
+        <source>排班表无法载入：%1</source>
+        <translation>Roster could not be loaded: %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="201"/>
+        <source>（今日）</source>
+        <translation> (today)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="203"/>
+        <source>未排班</source>
+        <translation>Not planned</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="219"/>
+        <source>%1 天中已排 %2 天</source>
+        <translation>%2 of %1 days planned</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="247"/>
+        <source>编辑排班</source>
+        <translation>Plan the day</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="247"/>
+        <source>先选择一天</source>
+        <translation>Select a day first</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="248"/>
+        <source>清除</source>
+        <translation>Clear</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="248"/>
+        <source>这一天未排班</source>
+        <translation>This day is not planned</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="266"/>
+        <source>值班人员每行一人：姓名 岗位 电话（电话可省略），如“赵磊 值班长 13800001111”</source>
+        <translation>One person a line: name post phone (phone optional), e.g. “赵磊 值班长 13800001111”</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="268"/>
+        <source>今日的值班若已交接，值班人员即时更新；指挥长变更须交接班</source>
+        <translation>When today&apos;s duty has been handed over, its roster changes at once; a new commander takes over by handover</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="270"/>
+        <source>排班 · %1</source>
+        <translation>Duty plan · %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="288"/>
+        <source>手机或固话，如 13912345678、0556-5512345</source>
+        <translation>Mobile or landline, e.g. 13912345678, 0556-5512345</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="299"/>
+        <source>清除排班 · %1</source>
+        <translation>Clear the plan · %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="301"/>
+        <source>确认清除</source>
+        <translation>Clear it</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="302"/>
+        <source>这一天将不再有排班；交接班时沿用上一班的值班人员。按 Enter 确认，Esc 取消</source>
+        <translation>The day will have no plan; a handover keeps the previous roster. Enter confirms, Esc cancels</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="322"/>
+        <source>%1 已过去，不能排班</source>
+        <translation>%1 is past: it cannot be planned</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="325"/>
+        <source>正在清除…</source>
+        <translation>Clearing…</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="330"/>
+        <source>指挥长电话“%1”不是手机号或固定电话</source>
+        <translation>The commander&apos;s phone “%1” is not a mobile or landline number</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="357"/>
+        <source>连接中断，不能确定是否已保存；请刷新核对</source>
+        <translation>Connection lost: not known whether it was saved; refresh to check</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="364"/>
+        <source>已清除 %1 的排班</source>
+        <translation>Cleared the plan of %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="366"/>
+        <source>已保存 %1 的排班，当前值班已更新</source>
+        <translation>Saved the plan of %1; the duty in force took it</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="368"/>
+        <source>已保存 %1 的排班</source>
+        <translation>Saved the plan of %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="375"/>
+        <source>第 %1 行：</source>
+        <translation>Line %1: </translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="377"/>
+        <source>请写明%1的岗位，如“%1 调度员”</source>
+        <translation>give %1&apos;s post, e.g. “%1 调度员”</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="379"/>
+        <source>“%1”不是手机号或固定电话</source>
+        <translation>“%1” is not a mobile or landline number</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="381"/>
+        <source>姓名、岗位或单位过长（每项至多 50 字）</source>
+        <translation>name, post or unit too long (50 characters each at most)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="383"/>
+        <source>%1 重复</source>
+        <translation>%1 is listed twice</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="384"/>
+        <source>值班人员至多 %1 人</source>
+        <translation>At most %1 people on duty</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="397"/>
+        <source>这一天已过去（调度服务的今日为 %1）</source>
+        <translation>the day is past (the dispatch service&apos;s today is %1)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="399"/>
+        <source>至多提前 %1 天排班</source>
+        <translation>plan at most %1 days ahead</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="401"/>
+        <source>日期“%1”无效</source>
+        <translation>date “%1” is not valid</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="403"/>
+        <source>电话“%1”不是手机号或固定电话</source>
+        <translation>phone “%1” is not a mobile or landline number</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/roster_tab.py" line="404"/>
+        <source>未通过检查：%1</source>
+        <translation>Did not pass the checks: %1</translation>
     </message>
 </context>
 <context>
     <name>DeskWindow</name>
     <message>
-        <location filename="../ui/desk/app.py" line="87"/>
+        <location filename="../ui/desk/app.py" line="93"/>
         <source>正在启动内置调度服务…</source>
         <translation>Starting the built-in dispatch service…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/app.py" line="94"/>
+        <location filename="../ui/desk/app.py" line="100"/>
         <source>内置调度服务启动失败：%1</source>
         <translation>The built-in dispatch service failed to start: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="56"/>
-        <location filename="../ui/desk/window.py" line="73"/>
+        <location filename="../ui/desk/window.py" line="59"/>
+        <location filename="../ui/desk/window.py" line="77"/>
         <source>通观 · 中屏管</source>
         <translation>Tongguan · Desk</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="113"/>
+        <location filename="../ui/desk/window.py" line="119"/>
         <source>我的待办 F1</source>
         <translation>My to-do F1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="114"/>
+        <location filename="../ui/desk/window.py" line="120"/>
         <source>视频告警 F2</source>
         <translation>Camera alerts F2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="115"/>
+        <location filename="../ui/desk/window.py" line="121"/>
         <source>县干指挥长 F3</source>
         <translation>Duty commander F3</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="116"/>
+        <location filename="../ui/desk/window.py" line="122"/>
         <source>地图 F4</source>
         <translation>Map F4</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="237"/>
+        <location filename="../ui/desk/window.py" line="244"/>
         <source>管理 F5</source>
         <translation>Admin F5</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="251"/>
+        <location filename="../ui/desk/window.py" line="259"/>
         <source>调度服务正在载入今日数据，待办与超期数可能暂不准确…</source>
         <translation>The dispatch service is loading today&apos;s data; to-do and overdue counts may be off for now…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="259"/>
+        <location filename="../ui/desk/window.py" line="267"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="278"/>
+        <location filename="../ui/desk/window.py" line="285"/>
         <source>账号的令牌或权限已变更，请重新登录</source>
         <translation>Your token or rights changed: sign in again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="280"/>
+        <location filename="../ui/desk/window.py" line="287"/>
         <source>令牌无效或已吊销，请向管理员索取新令牌</source>
         <translation>Token invalid or revoked: ask an administrator for a new one</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="282"/>
+        <location filename="../ui/desk/window.py" line="289"/>
         <source>登录被拒绝：%1</source>
         <translation>Sign-in refused: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="286"/>
+        <location filename="../ui/desk/window.py" line="293"/>
         <source>● 已连接</source>
         <translation>● Connected</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="289"/>
+        <location filename="../ui/desk/window.py" line="296"/>
         <source>● 连接中断，正在重连…</source>
         <translation>● Disconnected, reconnecting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="306"/>
+        <location filename="../ui/desk/window.py" line="313"/>
         <source>%1 条提交中</source>
         <translation>%1 submitting</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="308"/>
+        <location filename="../ui/desk/window.py" line="315"/>
         <source>%1 条待发送</source>
         <translation>%1 queued</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="317"/>
+        <location filename="../ui/desk/window.py" line="324"/>
         <source>等 %1 件</source>
         <translation> (%1 in all)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="318"/>
+        <location filename="../ui/desk/window.py" line="325"/>
         <source>新待办：%1 %2</source>
         <translation>New to-do: %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="322"/>
+        <location filename="../ui/desk/window.py" line="329"/>
         <source>通观 · 新待办</source>
         <translation>Tongguan · New to-do</translation>
     </message>
@@ -1681,12 +2381,12 @@
         <translation>All streets</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_page.py" line="320"/>
+        <location filename="../ui/desk/todo_page.py" line="323"/>
         <source>%1 件</source>
         <translation>%1 cases</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_page.py" line="322"/>
+        <location filename="../ui/desk/todo_page.py" line="325"/>
         <source>%1 / %2 件</source>
         <translation>%1 / %2 cases</translation>
     </message>
@@ -1732,12 +2432,12 @@
 <context>
     <name>WallWindow</name>
     <message>
-        <location filename="../ui/app.py" line="159"/>
+        <location filename="../ui/app.py" line="205"/>
         <source>正在启动内置调度服务（首次启动需载入全区数据）…</source>
         <translation>Starting the built-in dispatch service (the first start loads the whole district)…</translation>
     </message>
     <message>
-        <location filename="../ui/app.py" line="169"/>
+        <location filename="../ui/app.py" line="215"/>
         <source>内置调度服务启动失败：%s</source>
         <translation>The built-in dispatch service failed to start: %s</translation>
     </message>
