@@ -269,15 +269,19 @@ def _limit_text(limit: wire.CategoryLimit) -> str:
 
 
 def stored_table_document(store: Store) -> dict[str, Any]:
-    """The stored category table in the table file's shape (classes, categories, camera
-    kinds), for an edit to be checked by the file's own validation. What the database does
-    not keep (a category's simulator weight and channels) takes the file's defaults."""
-    categories = _stored_categories(store)
-    kinds = [msgspec.json.decode(doc, type=CameraKind) for doc in store.units("detection")] or list(
-        CAMERA_KINDS
-    )
+    """The stored category table in the table file's shape (see table_document)."""
+    decoder = msgspec.json.Decoder(CameraKind)
+    kinds = [decoder.decode(doc) for doc in store.units("detection")] or list(CAMERA_KINDS)
+    return table_document(list(_stored_categories(store).values()), kinds)
+
+
+def table_document(categories: list[wire.Category], kinds: list[CameraKind]) -> dict[str, Any]:
+    """A category table as the units hold it, in the table file's shape (classes,
+    categories, camera kinds), for an edit to be checked by the file's own validation. What
+    the units do not keep (a category's simulator weight and channels) takes the file's
+    defaults."""
     return {
-        "classes": {code[:2]: c.cls for code, c in sorted(categories.items())},
+        "classes": {c.code[:2]: c.cls for c in sorted(categories, key=lambda c: c.code)},
         "categories": [
             {
                 "code": c.code,
@@ -289,17 +293,23 @@ def stored_table_document(store: Store) -> dict[str, Any]:
                 "department": c.department,
                 "basis": c.basis,
             }
-            for c in categories.values()
+            for c in categories
         ],
         "camera_kinds": [msgspec.to_builtins(k) for k in kinds],
     }
 
 
 def edited_table(store: Store, edit: SetCategory, source: str) -> CategoryTable:
-    """The stored table with one category added or replaced by `edit`, validated as a
+    """The stored table with one category added or replaced by `edit` (see apply_edit)."""
+    return apply_edit(stored_table_document(store), edit, source, stored_departments(store))
+
+
+def apply_edit(
+    doc: dict[str, Any], edit: SetCategory, source: str, departments: set[str]
+) -> CategoryTable:
+    """A table document with one category added or replaced by `edit`, validated as a
     table file is (CategoryTableError listing every problem, each beginning `source: `)."""
-    doc = stored_table_document(store)
-    classes: dict[str, str] = doc["classes"]
+    classes: dict[str, str] = dict(doc["classes"])
     class_code = edit.code[:2]
     if edit.cls and class_code in classes and classes[class_code] != edit.cls:
         raise CategoryTableError(
@@ -322,8 +332,8 @@ def edited_table(store: Store, edit: SetCategory, source: str) -> CategoryTable:
         "basis": edit.basis,
     }
     others = [c for c in doc["categories"] if c["code"] != edit.code]
-    doc["categories"] = [*others, raw]
-    return parse_categories(msgspec.json.encode(doc), source, stored_departments(store))
+    edited = {**doc, "classes": classes, "categories": [*others, raw]}
+    return parse_categories(msgspec.json.encode(edited), source, departments)
 
 
 def table_units(table: CategoryTable) -> tuple[list[wire.Category], list[CameraKind]]:
