@@ -513,6 +513,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     started = time.monotonic()
     prepare(store, args.seed)
     paths = {name: demo_token(store, name, role, codes) for name, role, codes in DEMO_USERS}
+    plan_demo_week(store, args.start if args.start is not None else time.time())
     log.info("database %s ready in %.1f s", redact_url(args.url), time.monotonic() - started)
     wall = paths["demo-wall"]
     banner = (
@@ -538,6 +539,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def plan_demo_week(store: Store, start: float) -> int:
+    """Plan the demo's coming week (排班) unless any day from `start`'s on is planned already;
+    recorded in the admin log as the demo's. How many days were planned."""
+    from dispatch.reference import local
+    from dispatch.simulator import demo_plans
+
+    if store.duty_plans(local(start).strftime("%Y-%m-%d")):
+        return 0
+    plans = demo_plans(start)
+    for plan in plans:
+        names = ",".join(p.name for p in plan.roster)
+        entry = AdminEntry(
+            time.time(),
+            "demo",
+            "cli",
+            "set_roster",
+            plan.day,
+            f"commander={plan.commander.name} roster={names}",
+        )
+        store.set_duty_plan(plan.day, plan, audit=entry)
+    return len(plans)
 
 
 def cmd_hello(args: argparse.Namespace) -> int:

@@ -307,8 +307,8 @@
     <message>
         <location filename="../ui/desk/case_pane.py" line="185"/>
         <location filename="../ui/desk/categories_tab.py" line="63"/>
-        <location filename="../ui/desk/categories_tab.py" line="81"/>
-        <location filename="../ui/desk/categories_tab.py" line="508"/>
+        <location filename="../ui/desk/categories_tab.py" line="82"/>
+        <location filename="../ui/desk/categories_tab.py" line="511"/>
         <source>紧急程度</source>
         <translation>Priority</translation>
     </message>
@@ -666,22 +666,22 @@
     </message>
     <message>
         <location filename="../ui/desk/categories_tab.py" line="55"/>
-        <location filename="../ui/desk/categories_tab.py" line="78"/>
-        <location filename="../ui/desk/categories_tab.py" line="318"/>
+        <location filename="../ui/desk/categories_tab.py" line="79"/>
+        <location filename="../ui/desk/categories_tab.py" line="321"/>
         <source>编码</source>
         <translation>Code</translation>
     </message>
     <message>
         <location filename="../ui/desk/categories_tab.py" line="56"/>
-        <location filename="../ui/desk/categories_tab.py" line="85"/>
         <location filename="../ui/desk/categories_tab.py" line="86"/>
+        <location filename="../ui/desk/categories_tab.py" line="87"/>
         <source>大类</source>
         <translation>Class</translation>
     </message>
     <message>
         <location filename="../ui/desk/categories_tab.py" line="57"/>
-        <location filename="../ui/desk/categories_tab.py" line="79"/>
-        <location filename="../ui/desk/categories_tab.py" line="492"/>
+        <location filename="../ui/desk/categories_tab.py" line="80"/>
+        <location filename="../ui/desk/categories_tab.py" line="495"/>
         <source>名称</source>
         <translation>Name</translation>
     </message>
@@ -703,404 +703,405 @@
     </message>
     <message>
         <location filename="../ui/desk/categories_tab.py" line="64"/>
-        <location filename="../ui/desk/categories_tab.py" line="83"/>
-        <location filename="../ui/desk/categories_tab.py" line="500"/>
+        <location filename="../ui/desk/categories_tab.py" line="84"/>
+        <location filename="../ui/desk/categories_tab.py" line="503"/>
         <source>责任部门</source>
         <translation>Department</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="67"/>
+        <location filename="../ui/desk/categories_tab.py" line="68"/>
         <source>受理时限</source>
         <translation>Time to accept</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="68"/>
+        <location filename="../ui/desk/categories_tab.py" line="69"/>
         <source>派遣时限</source>
         <translation>Time to dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="69"/>
+        <location filename="../ui/desk/categories_tab.py" line="70"/>
         <source>处置时限</source>
         <translation>Time to handle</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="70"/>
+        <location filename="../ui/desk/categories_tab.py" line="71"/>
         <source>核查时限</source>
         <translation>Time to verify</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="73"/>
+        <location filename="../ui/desk/categories_tab.py" line="74"/>
         <source>工作时间</source>
         <translation>Working time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="74"/>
+        <location filename="../ui/desk/categories_tab.py" line="75"/>
         <source>自然时间</source>
         <translation>Calendar time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="80"/>
+        <location filename="../ui/desk/categories_tab.py" line="81"/>
         <source>结案标准</source>
         <translation>Closure standard</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="82"/>
-        <location filename="../ui/desk/categories_tab.py" line="516"/>
+        <location filename="../ui/desk/categories_tab.py" line="83"/>
+        <location filename="../ui/desk/categories_tab.py" line="519"/>
         <source>计时方式</source>
         <translation>Clock</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="84"/>
+        <location filename="../ui/desk/categories_tab.py" line="85"/>
         <source>时限</source>
         <translation>Time limits</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="87"/>
+        <location filename="../ui/desk/categories_tab.py" line="88"/>
         <source>对应分类</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="88"/>
+        <location filename="../ui/desk/categories_tab.py" line="89"/>
         <source>来源渠道</source>
         <translation>Channels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="89"/>
+        <location filename="../ui/desk/categories_tab.py" line="90"/>
         <source>权重</source>
         <translation>Weight</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="130"/>
+        <location filename="../ui/desk/categories_tab.py" line="131"/>
         <source>事项分类（立案结案标准）</source>
         <translation>Categories (case and closure standards)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="137"/>
+        <location filename="../ui/desk/categories_tab.py" line="138"/>
         <source>筛选：编码、名称、大类或部门（Ctrl+F）</source>
         <translation>Filter: code, name, class or department (Ctrl+F)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="227"/>
+        <location filename="../ui/desk/categories_tab.py" line="230"/>
         <source>共 %1 个大类、%2 项</source>
         <translation>%1 classes, %2 categories</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="282"/>
+        <location filename="../ui/desk/categories_tab.py" line="285"/>
         <source>修改</source>
         <translation>Change</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="282"/>
+        <location filename="../ui/desk/categories_tab.py" line="285"/>
         <source>先选择一项分类</source>
         <translation>Select a category first</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="283"/>
-        <location filename="../ui/desk/categories_tab.py" line="326"/>
+        <location filename="../ui/desk/categories_tab.py" line="286"/>
+        <location filename="../ui/desk/categories_tab.py" line="329"/>
         <source>新增分类</source>
         <translation>New category</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="284"/>
+        <location filename="../ui/desk/categories_tab.py" line="287"/>
         <source>载入分类表文件</source>
         <translation>Load table file</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="305"/>
+        <location filename="../ui/desk/categories_tab.py" line="308"/>
         <source>时限写法：h 小时、m 分钟、d 天（如 4h、30m、3d）；按工作时间计时每个工作日 7 小时。新时限对此后登记的案件生效</source>
         <translation>Limits: h hours, m minutes, d days (e.g. 4h, 30m, 3d); in working time a working day has 7 hours. New limits apply to cases registered from now on</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="311"/>
+        <location filename="../ui/desk/categories_tab.py" line="314"/>
         <source>修改分类 · %1 %2</source>
         <translation>Change category · %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="312"/>
+        <location filename="../ui/desk/categories_tab.py" line="315"/>
         <location filename="../ui/desk/roster_tab.py" line="293"/>
         <source>保存</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="322"/>
+        <location filename="../ui/desk/categories_tab.py" line="325"/>
         <source>大类-序号，如 01-99</source>
         <translation>class-item, e.g. 01-99</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="324"/>
+        <location filename="../ui/desk/categories_tab.py" line="327"/>
         <source>大类名称（新大类时填写）</source>
         <translation>Class name (for a new class)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="326"/>
+        <location filename="../ui/desk/categories_tab.py" line="329"/>
         <source>新增</source>
         <translation>Add</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="356"/>
+        <location filename="../ui/desk/categories_tab.py" line="359"/>
         <location filename="../ui/desk/roster_tab.py" line="341"/>
         <source>正在保存…</source>
         <translation>Saving…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="381"/>
+        <location filename="../ui/desk/categories_tab.py" line="384"/>
         <source>编码须为“大类-序号”，如 01-99</source>
         <translation>The code is class-item, e.g. 01-99</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="384"/>
+        <location filename="../ui/desk/categories_tab.py" line="387"/>
         <source>编码 %1 已有（%2），请选中后修改</source>
         <translation>Code %1 exists (%2): select it and change it</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="390"/>
+        <location filename="../ui/desk/categories_tab.py" line="393"/>
         <source>大类 %1 尚无，请填写大类名称</source>
         <translation>There is no class %1 yet: give the class a name</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="393"/>
+        <location filename="../ui/desk/categories_tab.py" line="396"/>
         <source>大类 %1 名为“%2”</source>
         <translation>Class %1 is named “%2”</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="396"/>
+        <location filename="../ui/desk/categories_tab.py" line="399"/>
         <source>特急、紧急事项须按自然时间计时</source>
         <translation>Priorities 1–2 run in calendar time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="410"/>
+        <location filename="../ui/desk/categories_tab.py" line="413"/>
         <source>连接中断，不能确定是否已保存；请稍候核对表中时限</source>
         <translation>Connection lost: not known whether it was saved; check the limits in the table shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="413"/>
+        <location filename="../ui/desk/categories_tab.py" line="416"/>
         <location filename="../ui/desk/roster_tab.py" line="360"/>
         <source>未保存：%1</source>
         <translation>Not saved: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="416"/>
+        <location filename="../ui/desk/categories_tab.py" line="419"/>
         <source>已保存 %1 %2：新时限对此后登记的案件生效</source>
         <translation>Saved %1 %2: the new limits apply to cases registered from now on</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="424"/>
+        <location filename="../ui/desk/categories_tab.py" line="427"/>
         <source>选择分类表文件</source>
         <translation>Choose a category table file</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="424"/>
+        <location filename="../ui/desk/categories_tab.py" line="427"/>
         <source>分类表 (*.json)</source>
         <translation>Category tables (*.json)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="438"/>
-        <location filename="../ui/desk/categories_tab.py" line="465"/>
+        <location filename="../ui/desk/categories_tab.py" line="441"/>
+        <location filename="../ui/desk/categories_tab.py" line="468"/>
         <source>载入分类表 · %1</source>
         <translation>Load category table · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="438"/>
-        <location filename="../ui/desk/categories_tab.py" line="466"/>
+        <location filename="../ui/desk/categories_tab.py" line="441"/>
+        <location filename="../ui/desk/categories_tab.py" line="469"/>
         <source>载入</source>
         <translation>Load</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="440"/>
+        <location filename="../ui/desk/categories_tab.py" line="443"/>
         <source>正在检查…</source>
         <translation>Checking…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="447"/>
+        <location filename="../ui/desk/categories_tab.py" line="450"/>
         <source>无法读取文件：%1</source>
         <translation>Cannot read the file: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="456"/>
+        <location filename="../ui/desk/categories_tab.py" line="459"/>
         <source>连接中断，未载入</source>
         <translation>Connection lost: not loaded</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="460"/>
+        <location filename="../ui/desk/categories_tab.py" line="463"/>
         <source>文件未通过检查，未作任何更改：
 %1</source>
         <translation>The file did not pass the checks; nothing changed:
 %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="464"/>
+        <location filename="../ui/desk/categories_tab.py" line="467"/>
         <source>检查通过：%1。按 Enter 载入，Esc 取消</source>
         <translation>Checks passed: %1. Enter loads it, Esc cancels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="475"/>
+        <location filename="../ui/desk/categories_tab.py" line="478"/>
         <source>连接中断，不能确定是否已载入；请稍候核对分类表</source>
         <translation>Connection lost: not known whether it was loaded; check the table shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="478"/>
+        <location filename="../ui/desk/categories_tab.py" line="481"/>
         <source>未载入：%1</source>
         <translation>Not loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="481"/>
+        <location filename="../ui/desk/categories_tab.py" line="484"/>
         <source>已载入 %1：%2</source>
         <translation>Loaded %1: %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="529"/>
+        <location filename="../ui/desk/categories_tab.py" line="532"/>
         <source>如 4h、30m、3d</source>
         <translation>e.g. 4h, 30m, 3d</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="536"/>
+        <location filename="../ui/desk/categories_tab.py" line="65"/>
+        <location filename="../ui/desk/categories_tab.py" line="539"/>
         <source>立案结案标准</source>
         <translation>Case and closure standard</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="550"/>
+        <location filename="../ui/desk/categories_tab.py" line="553"/>
         <source>%1 天</source>
         <translation>%1 d</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="552"/>
+        <location filename="../ui/desk/categories_tab.py" line="555"/>
         <source>%1 分钟</source>
         <translation>%1 min</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="553"/>
+        <location filename="../ui/desk/categories_tab.py" line="556"/>
         <source>%1 小时</source>
         <translation>%1 h</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="559"/>
+        <location filename="../ui/desk/categories_tab.py" line="562"/>
         <source>%1“%2”超过一年（长期案件请挂账）</source>
         <translation>%1 “%2” is over a year (put long cases on hold)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="562"/>
+        <location filename="../ui/desk/categories_tab.py" line="565"/>
         <source>%1“%2”：按工作时间计时须为整数天，或改用小时（每个工作日 7 小时）</source>
         <translation>%1 “%2”: in working time use whole days, or hours (7 per working day)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="566"/>
+        <location filename="../ui/desk/categories_tab.py" line="569"/>
         <source>%1“%2”写法不对，应如 4h、0.5h、30m、3d</source>
         <translation>%1 “%2” is not a time limit; write e.g. 4h, 0.5h, 30m, 3d</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="572"/>
+        <location filename="../ui/desk/categories_tab.py" line="575"/>
         <source>新增 %1 项、修改 %2 项、删除 %3 项</source>
         <translation>%1 added, %2 changed, %3 removed</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="584"/>
+        <location filename="../ui/desk/categories_tab.py" line="587"/>
         <source>注意：以下视频识别类型没有对应分类，确认告警时须手选分类：%1</source>
         <translation>Note: these camera detections map to no category; confirming their alerts needs one chosen: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="593"/>
+        <location filename="../ui/desk/categories_tab.py" line="596"/>
         <source>识别类型 %1</source>
         <translation>Detection %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="598"/>
+        <location filename="../ui/desk/categories_tab.py" line="601"/>
         <source>“%1”写法不对，应如 4h、0.5h、30m、3d</source>
         <translation>“%1” is not a time limit; write e.g. 4h, 0.5h, 30m, 3d</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="599"/>
+        <location filename="../ui/desk/categories_tab.py" line="602"/>
         <source>“%1”超过一年</source>
         <translation>“%1” is over a year</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="600"/>
+        <location filename="../ui/desk/categories_tab.py" line="603"/>
         <source>“%1”：按工作时间计时须为整数天</source>
         <translation>“%1”: in working time use whole days</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="601"/>
+        <location filename="../ui/desk/categories_tab.py" line="604"/>
         <source>没有部门“%1”</source>
         <translation>no department “%1”</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="602"/>
-        <location filename="../ui/desk/categories_tab.py" line="603"/>
+        <location filename="../ui/desk/categories_tab.py" line="605"/>
+        <location filename="../ui/desk/categories_tab.py" line="606"/>
         <source>未填写</source>
         <translation>missing</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="604"/>
+        <location filename="../ui/desk/categories_tab.py" line="607"/>
         <source>“%1”须为 1 到 4</source>
         <translation>“%1” must be 1 to 4</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="605"/>
+        <location filename="../ui/desk/categories_tab.py" line="608"/>
         <source>紧急程度 %1 须按自然时间计时</source>
         <translation>priority %1 runs in calendar time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="606"/>
+        <location filename="../ui/desk/categories_tab.py" line="609"/>
         <source>“%1”须为工作时间或自然时间</source>
         <translation>“%1” must be working or calendar time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="607"/>
+        <location filename="../ui/desk/categories_tab.py" line="610"/>
         <source>缺少 %1 的时限</source>
         <translation>no limit for %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="608"/>
+        <location filename="../ui/desk/categories_tab.py" line="611"/>
         <source>没有这一环节</source>
         <translation>no such stage</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="609"/>
+        <location filename="../ui/desk/categories_tab.py" line="612"/>
         <source>重复</source>
         <translation>repeated</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="610"/>
+        <location filename="../ui/desk/categories_tab.py" line="613"/>
         <source>编码写法不对，应如 01-02</source>
         <translation>the code is written like 01-02</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="611"/>
+        <location filename="../ui/desk/categories_tab.py" line="614"/>
         <source>没有大类 %1</source>
         <translation>no class %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="612"/>
+        <location filename="../ui/desk/categories_tab.py" line="615"/>
         <source>对应的分类 %1 不在表中</source>
         <translation>its category %1 is not in the table</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="613"/>
+        <location filename="../ui/desk/categories_tab.py" line="616"/>
         <source>大类 %1 已有名称；改名须载入分类表</source>
         <translation>class %1 has a name; rename it by loading a table</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="614"/>
+        <location filename="../ui/desk/categories_tab.py" line="617"/>
         <source>文件不是有效的 JSON</source>
         <translation>the file is not valid JSON</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="625"/>
+        <location filename="../ui/desk/categories_tab.py" line="628"/>
         <location filename="../ui/desk/roster_tab.py" line="390"/>
         <source>无权执行（已记录）</source>
         <translation>Not allowed (recorded)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="633"/>
+        <location filename="../ui/desk/categories_tab.py" line="636"/>
         <source>%1（%2 件）</source>
         <translation>%1 (%2 cases)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="636"/>
+        <location filename="../ui/desk/categories_tab.py" line="639"/>
         <source>已有案件使用表中删去的分类：%1。未作任何更改，请在表中保留这些分类</source>
         <translation>Cases use categories the table drops: %1. Nothing changed; keep them in the table</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="642"/>
+        <location filename="../ui/desk/categories_tab.py" line="645"/>
         <source>另有 %1 处问题</source>
         <translation>%1 more problems</translation>
     </message>
@@ -1377,7 +1378,7 @@
     <message>
         <location filename="../ui/desk/admin_page.py" line="191"/>
         <location filename="../ui/desk/admin_page.py" line="339"/>
-        <location filename="../ui/desk/categories_tab.py" line="341"/>
+        <location filename="../ui/desk/categories_tab.py" line="344"/>
         <location filename="../ui/desk/roster_tab.py" line="161"/>
         <location filename="../ui/desk/roster_tab.py" line="318"/>
         <source>尚未连接到调度服务</source>
@@ -1385,7 +1386,7 @@
     </message>
     <message>
         <location filename="../ui/desk/admin_page.py" line="195"/>
-        <location filename="../ui/desk/categories_tab.py" line="348"/>
+        <location filename="../ui/desk/categories_tab.py" line="351"/>
         <location filename="../ui/desk/roster_tab.py" line="165"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
@@ -1560,7 +1561,7 @@
     </message>
     <message>
         <location filename="../ui/desk/admin_page.py" line="447"/>
-        <location filename="../ui/desk/categories_tab.py" line="627"/>
+        <location filename="../ui/desk/categories_tab.py" line="630"/>
         <location filename="../ui/desk/roster_tab.py" line="392"/>
         <source>服务暂时繁忙，请稍后重试</source>
         <translation>The service is busy; try again shortly</translation>

@@ -666,3 +666,25 @@ async def test_a_clients_units_take_the_table(planned: Running) -> None:
     assert replica.units_version == news.version
     assert next(c for c in replica.units.categories if c.code == "01-02").department == "ZJJ"
     assert _version_of(replica.units) == news.version
+
+
+async def test_the_demo_plans_its_week_once(store: Store) -> None:
+    from dispatch.cli import plan_demo_week
+    from dispatch.simulator import COMMANDERS, Simulator
+
+    assert plan_demo_week(store, START) == 7
+    assert plan_demo_week(store, START) == 0  # kept as planned (or as an admin changed it)
+    plans = store.duty_plans(TODAY)
+    assert [p.day for p in plans][:2] == [TODAY, TOMORROW] and len(plans) == 7
+    assert all(p.updated_by == "demo" and len(p.roster) == 4 for p in plans)
+    assert [r.actor for r in admin_rows(store, "set_roster")] == ["demo"] * 7
+    run = await start_server(store, clock=Clock(1.0, START))
+    try:
+        Simulator(run.server, seed=1)._handover(START)
+        await run.server.submit(_noop())
+        duty = run.server.state.duty
+        assert duty is not None and duty.roster == plans[0].roster
+        assert (duty.commander.name, duty.commander.title) in COMMANDERS
+        assert duty.commander.name == plans[0].commander.name
+    finally:
+        await run.server.stop()

@@ -62,6 +62,7 @@ COLUMNS = (
     QT_TRANSLATE_NOOP("Desk", "计时"),
     QT_TRANSLATE_NOOP("Desk", "紧急程度"),
     QT_TRANSLATE_NOOP("Desk", "责任部门"),
+    QT_TRANSLATE_NOOP("Desk", "立案结案标准"),
 )
 STAGE_TEXT = {
     "accept": QT_TRANSLATE_NOOP("Desk", "受理时限"),
@@ -136,6 +137,7 @@ class CategoriesTab(QWidget):
         self.filter.setObjectName("adminCategoryFilter")
         self.filter.setPlaceholderText(tr("筛选：编码、名称、大类或部门（Ctrl+F）"))
         self.filter.setClearButtonEnabled(True)
+        self.filter.setMinimumWidth(340)
         self.filter.textChanged.connect(self._apply_filter)
         find = QShortcut(QKeySequence("Ctrl+F"), self)
         find.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -151,7 +153,7 @@ class CategoriesTab(QWidget):
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._offer_actions)
         self.table.itemActivated.connect(lambda _item: self.open_form("edit"))
         self.action_bar = ActionBar(self)
@@ -213,15 +215,18 @@ class CategoriesTab(QWidget):
                 tr(BASIS_TEXT.get(category.basis, category.basis)),
                 text(PRIORITY_TEXT, category.priority),
                 names.get(category.department, category.department),
+                category.standard,
             )
             for column, cell in enumerate(cells):
                 item = QTableWidgetItem(cell)
                 item.setData(_CODE, category.code)
-                if column == 2:
+                if column in (2, len(COLUMNS) - 1):
                     item.setToolTip(category.standard)
                 self.table.setItem(row, column, item)
             if category.code == chosen:
                 self.table.selectRow(row)
+        if chosen is None and categories:
+            self.table.selectRow(0)
         self._apply_filter()
         self._counts = (
             tr("共 %1 个大类、%2 项")

@@ -214,6 +214,8 @@ class RosterTab(QWidget):
                 self.table.setItem(row, column, item)
             if day == chosen:
                 self.table.selectRow(row)
+        if chosen is None and days:
+            self.table.selectRow(0)  # today: E plans it at once
         planned = sum(day in self.plans for day in days)
         self.status.setText(
             tr("%1 天中已排 %2 天").replace("%1", str(len(days))).replace("%2", str(planned))
