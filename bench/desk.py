@@ -752,7 +752,7 @@ def print_browse(r: dict[str, Any]) -> None:
                 "operation",
                 "n",
                 "to rows painted p50 / max ms",
-                "list rebuilt max ms",
+                "rows refilled max ms",
                 "longest stall ms",
                 "stalls > 16 ms",
             ],

@@ -8,10 +8,11 @@ window.attach, gc.freeze() once the list is shown), driven by a scenario.
   desk's list re-filed the case; GUI stalls by bench.wall_window's 5 ms StallTimer.
 - `browse`: pages, scrolls, searches, switches tabs, orders and filters on the list; a
   1 ms heartbeat gives every gap of the GUI thread's event loop, a viewport event filter
-  every paint of the list, and a wrapper on the model's `rebuild` every rebuild.
+  every paint of the list, and a wrapper on the model's `refill` every fill of its rows
+  (a tab, an order, a filter, a search, a snapshot).
 
 Nothing in desktop/ is edited: two bound methods of this window's objects are wrapped
-(`outbox._on_change` to wake the scenario when an answer arrives, `model.rebuild` to time
+(`outbox._on_change` to wake the scenario when an answer arrives, `model.refill` to time
 it). The result goes back over the pipe bench.desk gave.
 """
 
@@ -377,14 +378,14 @@ async def browse(conn: Connection, window: Any, link: Any, opts: dict[str, Any])
 
     tracer = Tracer(window)
     rebuilds: list[tuple[float, float]] = []
-    rebuild = model.rebuild
+    refill = model.refill
 
-    def timed_rebuild() -> None:
+    def timed_refill() -> None:
         started = time.time()
-        rebuild()
+        refill()
         rebuilds.append((started, time.time()))
 
-    model.rebuild = timed_rebuild
+    model.refill = timed_refill
     rng = random.Random(5)
     bar = table.verticalScrollBar()
     key = QTest.keyClick
@@ -468,7 +469,7 @@ async def browse(conn: Connection, window: Any, link: Any, opts: dict[str, Any])
         },
         "gaps": over,
         "spans": [list(span) for span in tracer.spans]
-        + [["rebuild", *r] for r in rebuilds]
+        + [["refill", *r] for r in rebuilds]
         + [["operation's own handling", t0, t1] for _, t0, t1, _ in done],
         "rows": window.book.count("accept"),
         "tabs": ", ".join(f"{k} {window.book.count(k):,}" for k in page._tab_keys),

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Literal
+from typing import Literal, get_args
 
+from desktop.core.todo import TabKey
 from protocol.entities import Event, is_overdue
 
 SortKey = tuple[float, float, int]
 Order = Literal["deadline", "newest", "priority"]
+ORDERS: tuple[Order, ...] = get_args(Order)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,38 @@ def matcher(
     return test
 
 
+def pick(
+    ids: Iterable[int],
+    events: Mapping[int, Event],
+    filters: Filters,
+    now: float,
+    names: Callable[[str], str],
+    haystacks: dict[int, tuple[Event, str]],
+) -> list[int]:
+    """The ids whose cases pass the filters, in the order given: `matcher`'s test written
+    out in one loop (ten thousand cases in a few ms: no call per case but the search text
+    of a case not seen since it changed)."""
+    street, urgent, overdue = filters.street, filters.urgent_only, filters.overdue_only
+    text = filters.text.strip().casefold()
+    out: list[int] = []
+    for event_id in ids:
+        event = events[event_id]
+        if street and event.street != street:
+            continue
+        if urgent and event.priority > 2:
+            continue
+        if overdue and not is_overdue(event, now):
+            continue
+        if text:
+            found = haystacks.get(event_id)
+            if found is None or found[0] is not event:
+                found = haystacks[event_id] = (event, haystack(event, names))
+            if text not in found[1]:
+                continue
+        out.append(event_id)
+    return out
+
+
 def haystack(event: Event, names: Callable[[str], str]) -> str:
     """What a search looks in, casefolded: code, title, address, description, the names of
     the category, grid and community, and the assignee (one line apart, so that no match
@@ -129,6 +163,16 @@ class CaseList:
         self._keys = [key for _, key in ordered]
         self._key_of = dict(ordered)
 
+    def subset(self, ids: list[int]) -> CaseList:
+        """A list of these rows, a part of this one in its order (no sort: a filter over a
+        kept list costs one pass)."""
+        part = CaseList()
+        key_of = self._key_of
+        part.ids = ids
+        part._keys = [key_of[event_id] for event_id in part.ids]
+        part._key_of = dict(zip(part.ids, part._keys, strict=True))
+        return part
+
     def row_of(self, event_id: int) -> int | None:
         """The row showing a case, or None."""
         key = self._key_of.get(event_id)
@@ -153,3 +197,84 @@ class CaseList:
             self._key_of[event_id] = key
             edits.append(RowChange("insert", row, event_id))
         return edits
+
+
+ListKey = tuple[TabKey, Order]  # (a to-do tab, an order)
+
+
+class KeptLists:
+    """Every tab's cases in every order, each list kept sorted case by case once built.
+
+    A desk switches tab or order on a key; sorting ten thousand cases then took 10-20 ms of
+    a 16 ms frame. Kept lists make the switch a lookup: a changed case costs a bisection
+    per list it is or was in, and lists not built yet are built one at a time while the
+    desk is idle (`build_one`), or at once when asked for (`get`).
+    """
+
+    def __init__(self) -> None:
+        self._lists: dict[ListKey, CaseList] = {}
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._lists
+
+    def clear(self) -> None:
+        """Forget every list (a snapshot, or more changes at once than edits are worth)."""
+        self._lists.clear()
+
+    def get_if(self, key: ListKey) -> CaseList | None:
+        """The list of `key` if it is kept."""
+        return self._lists.get(key)
+
+    def get(self, key: ListKey, ids: Iterable[int], events: Mapping[int, Event]) -> CaseList:
+        """The list of `key` (built now from the tab's ids if it is not kept yet)."""
+        found = self._lists.get(key)
+        if found is None:
+            found = self._lists[key] = _build(ids, events, key[1])
+        return found
+
+    def build_one(
+        self,
+        wanted: Iterable[ListKey],
+        ids_of: Callable[[TabKey], Iterable[int]],
+        events: Mapping[int, Event],
+    ) -> bool:
+        """Build the first wanted list not kept yet; whether one was built."""
+        for key in wanted:
+            if key not in self._lists:
+                self._lists[key] = _build(ids_of(key[0]), events, key[1])
+                return True
+        return False
+
+    def update(
+        self,
+        event_id: int,
+        event: Event | None,
+        tabs: Collection[str],
+        watched: ListKey | None = None,
+    ) -> list[RowChange]:
+        """Move one case in every kept list (`tabs`: the tabs it is in now); the edits made
+        to the `watched` list, for its model to announce."""
+        edits: list[RowChange] = []
+        keys: dict[Order, SortKey] = {}
+        for key, rows in self._lists.items():
+            tab, order = key
+            if event is not None and tab in tabs:
+                new = keys.get(order)
+                if new is None:
+                    new = keys[order] = sort_key(event, order)
+            else:
+                new = None
+            made = rows.put(event_id, new)
+            if key == watched:
+                edits = made
+        return edits
+
+
+def _build(ids: Iterable[int], events: Mapping[int, Event], order: Order) -> CaseList:
+    rows = CaseList()
+    rows.replace(
+        (event_id, sort_key(event, order))
+        for event_id in ids
+        if (event := events.get(event_id)) is not None
+    )
+    return rows

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from desktop.core.privacy import mask_phones
 from desktop.core.replica import Changes, Replica, short_name
 from protocol.entities import OPEN_STATUSES, Event, Reference, is_overdue
 
@@ -63,6 +64,13 @@ def label_zoom(
     by_width = math.log2(chars * char_px * 360 / (256 * width))
     by_height = math.log2(3 * line_px * 360 / (256 * height))
     return max(0, math.ceil(max(by_width, by_height)))
+
+
+def marker_event(marker: str) -> int | None:
+    """The event a marker id names ("e123" -> 123; None: not an event's marker)."""
+    if marker.startswith("e") and marker[1:].isascii() and marker[1:].isdigit():
+        return int(marker[1:])
+    return None
 
 
 class MapFeed:
@@ -125,9 +133,8 @@ class MapFeed:
         areas: list[dict[str, Any]] = []
         for grid in units.grids:
             fill, opacity = load_style(Load())
-            label = f"{grid.name}"
-            if grid.worker:
-                label += f"<br>{grid.worker}"
+            # Plain text (the page shows it as text): a line break, never "<br>".
+            label = f"{grid.name}\n{grid.worker}" if grid.worker else grid.name
             areas.append(
                 {
                     "id": grid.code,
@@ -309,7 +316,8 @@ class MapFeed:
             else ("#ffffff" if event.status in _WAITING else "#0b1a2e"),
             "weight": 2 if overdue or event.status in _WAITING else 1,
             "radius": 8 if event.priority <= 2 else 6,
-            "label": f"{event.code} {event.title}",
+            # Text (never HTML) on a map visitors may see: phone numbers masked.
+            "label": f"{event.code} {mask_phones(event.title)}",
         }
         if pulse and event.priority <= URGENT:
             marker["pulse"] = True

@@ -118,7 +118,7 @@ class TodoBook:
 
     me: Me
     tabs: dict[int, frozenset[TabKey]] = field(default_factory=dict)
-    counts: dict[TabKey, int] = field(default_factory=dict)
+    members: dict[TabKey, set[int]] = field(default_factory=dict)  # the ids in each tab
     # (closure deadline, id) of open cases: a case turns late by the clock alone, with no
     # change from the backend, and must then move into the overdue tabs.
     _deadlines: list[tuple[float, int]] = field(default_factory=list)
@@ -129,7 +129,7 @@ class TodoBook:
         self.tabs.clear()
         self._deadlines.clear()
         self._queued.clear()
-        self.counts = dict.fromkeys(TABS.get(self.me.role, ()), 0)
+        self.members = {tab: set() for tab in TABS.get(self.me.role, ())}
         for event in events:
             self.update(event.id, event, now)
 
@@ -159,19 +159,19 @@ class TodoBook:
         if new == old:
             return False
         for tab in old - new:
-            self.counts[tab] -= 1
+            self.members[tab].discard(event_id)
         for tab in new - old:
-            self.counts[tab] = self.counts.get(tab, 0) + 1
+            self.members.setdefault(tab, set()).add(event_id)
         if new:
             self.tabs[event_id] = new
         else:
             self.tabs.pop(event_id, None)
         return True
 
-    def ids(self, tab: TabKey) -> list[int]:
-        """The cases in `tab` (unordered)."""
-        return [i for i, tabs in self.tabs.items() if tab in tabs]
+    def ids(self, tab: TabKey) -> set[int]:
+        """The cases in `tab` (unordered; the book's own set: read, do not keep)."""
+        return self.members.get(tab, set())
 
     def count(self, tab: TabKey) -> int:
         """How many cases are in `tab`."""
-        return self.counts.get(tab, 0)
+        return len(self.members.get(tab, ()))

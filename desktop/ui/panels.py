@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QListView
 
 from desktop.core.district_time import hm
 from desktop.core.map_feed import MapFeed, bounds
+from desktop.core.privacy import mask_phone, mask_phones
 from desktop.core.replica import Changes, Replica
 from desktop.core.views import DutyCases, case_lines, kpi_values, ranking_rows, stage_late
 from desktop.ui.coalescer import Coalescer
@@ -34,6 +35,7 @@ MAP_MS, MAP_SLOW_MS = 400, 1000  # map batches at most this often; the slower wh
 MAP_BUSY = 200  # markers added or removed in one batch that make the stream busy
 DISTRICT = "district"
 THUMBNAILS_AHEAD = 12  # alert cards whose snapshots are fetched before they scroll in
+THUMBNAILS_KEPT = 48  # above this many held, those below the first cards are dropped
 
 Clock = Callable[[], float]
 
@@ -126,10 +128,14 @@ class DutyView:
         """Draw the duty and the consulted and supervised cases."""
         duty = self.replica.duty
         if duty is not None:
+            # Visitors see the wall: phone numbers masked.
             commander = PersonView(
-                duty.commander.name, duty.commander.title, duty.commander.post, duty.commander.phone
+                duty.commander.name,
+                duty.commander.title,
+                duty.commander.post,
+                mask_phone(duty.commander.phone),
             )
-            roster = [PersonView(p.name, p.title, p.post, p.phone) for p in duty.roster]
+            roster = [PersonView(p.name, p.title, p.post, mask_phone(p.phone)) for p in duty.roster]
             notes = [
                 NoteView(hm(d.at), d.by, d.text)
                 for d in sorted(duty.instructions, key=lambda d: -d.at)[:5]
@@ -148,7 +154,7 @@ class DutyView:
             CaseView(
                 key=line.key,
                 code=line.code,
-                title=line.title,
+                title=mask_phones(line.title),
                 place=line.place,
                 info=text(STATUS_TEXT, line.status)
                 + " "
@@ -258,6 +264,10 @@ class AlertView:
                 self.loader.clear()
         self.model.apply(changes)
         if changes.alerts or changes.reset:
+            if len(self.model.thumbnails) > THUMBNAILS_KEPT:
+                # However fast alerts come (a simulator at 1,000x), the snapshots held stay
+                # bounded, not only at the once-a-minute tidy-up.
+                self.forget_thumbnails()
             self.want_thumbnails()
         self.show_count()
 

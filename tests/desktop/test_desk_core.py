@@ -7,7 +7,16 @@ import random
 import pytest
 
 from desktop.core.actions import available, dispatch_units, main_action
-from desktop.core.case_list import CaseList, Filters, matcher, matches, sort_key
+from desktop.core.case_list import (
+    ORDERS,
+    CaseList,
+    Filters,
+    KeptLists,
+    matcher,
+    matches,
+    pick,
+    sort_key,
+)
 from desktop.core.refusals import LastChange, explain
 from desktop.core.todo import Me, TodoBook, tabs_of
 from protocol.entities import (
@@ -142,6 +151,55 @@ def test_rows_stay_sorted_through_random_changes_and_report_the_edits() -> None:
         assert shown == rows.ids
     assert rows.ids == sorted(keys, key=keys.__getitem__)
     assert all(rows.row_of(i) == rows.ids.index(i) for i in keys)
+
+
+def test_kept_lists_equal_a_fresh_sort_through_random_changes() -> None:
+    """Each tab's list in each order, kept case by case, is what sorting afresh gives, and
+    the watched list's edits replay onto what its model showed."""
+    rng = random.Random(11)
+    book = TodoBook(LINGHU)
+    events: dict[int, Event] = {}
+    kept = KeptLists()
+    book.reset((), NOW)
+    for tab in ("accept", "dispatch", "overdue"):
+        for order in ORDERS:
+            kept.get((tab, order), book.ids(tab), events)
+    watched = ("accept", "newest")
+    shown = list(kept.get(watched, book.ids("accept"), events).ids)
+    statuses = ("reported", "accepted", "dispatched", "closed")
+    for _ in range(3000):
+        event_id = rng.randrange(150)
+        event: Event | None = None
+        if rng.random() > 0.1:
+            event = make_event(
+                event_id,
+                status=rng.choice(statuses),
+                priority=rng.randint(1, 4),
+                reported_at=NOW - rng.randrange(86400),
+                due_at=NOW + rng.randrange(-3600, 86400),
+                street="340803004",
+            )
+            events[event_id] = event
+        else:
+            events.pop(event_id, None)
+        book.update(event_id, event, NOW)
+        tabs = book.tabs.get(event_id, frozenset())
+        for edit in kept.update(event_id, event, tabs, watched):
+            if edit.kind == "remove":
+                assert shown.pop(edit.row) == edit.event_id
+            else:
+                shown.insert(edit.row, edit.event_id)
+    assert shown == kept.get(watched, (), events).ids
+    for tab in ("accept", "dispatch", "overdue"):
+        for order in ORDERS:
+            fresh = sorted(book.ids(tab), key=lambda i, o=order: sort_key(events[i], o))
+            assert kept.get((tab, order), (), events).ids == fresh, (tab, order)
+    # A list asked for the first time is built from the tab's ids; a filter keeps the order.
+    built = kept.get(("working", "deadline"), book.ids("working"), events)
+    assert built.ids == sorted(book.ids("working"), key=lambda i: sort_key(events[i], "deadline"))
+    urgent = built.subset([i for i in built.ids if events[i].priority <= 2])
+    assert urgent.ids == [i for i in built.ids if events[i].priority <= 2]
+    assert all(urgent.row_of(i) == n for n, i in enumerate(urgent.ids))
 
 
 def test_soonest_deadline_first_none_last() -> None:
@@ -290,3 +348,35 @@ def test_someone_else_got_there_first() -> None:
         ("internal", "busy"),
     ]:
         assert explain(code, "m", seen=seen, now=seen, last=None, me="clerk").kind == kind
+
+
+def test_a_list_filtered_in_one_pass_keeps_what_the_matcher_keeps_in_order() -> None:
+    rng = random.Random(5)
+    events = {
+        i: make_event(
+            i,
+            title=rng.choice(["垃圾堆放", "井盖缺失", "占道经营"]),
+            priority=rng.randint(1, 4),
+            street=rng.choice(["340803004", "340803002"]),
+            due_at=NOW + rng.randrange(-3600, 3600),
+            overdue=rng.random() < 0.3,
+        )
+        for i in range(300)
+    }
+    order = rng.sample(sorted(events), len(events))
+    names = {"01-02": "暴露垃圾"}.get
+    kept: dict[int, tuple[Event, str]] = {}
+    for filters in (
+        Filters(text="垃圾"),
+        Filters(text="暴露", urgent_only=True),
+        Filters(overdue_only=True, street="340803004"),
+        Filters(text="nothing"),
+    ):
+        test = matcher(filters, NOW, lambda c: names(c) or "")
+        assert test is not None
+        expected = [i for i in order if test(events[i])]
+        assert pick(order, events, filters, NOW, lambda c: names(c) or "", kept) == expected
+    # A case that changed is searched by its new text, not the kept one.
+    events[order[0]] = make_event(order[0], title="全新的标题")
+    found = pick(order, events, Filters(text="全新"), NOW, lambda c: "", kept)
+    assert found == [order[0]]

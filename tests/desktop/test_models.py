@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 import time
 
+import pytest
+
 from desktop.core.replica import Changes, Replica
 from desktop.ui.coalescer import Coalescer
 from desktop.ui.models import AMBER, RED, EventQueueModel, countdown
@@ -251,3 +253,120 @@ def test_a_to_do_row_paints_what_its_cells_say_and_a_search_narrows_the_rows() -
     assert [model.id_at(r) for r in range(model.rowCount())] == [2]
     model.set_view("accept", Filters(text="not there"))
     assert model.rowCount() == 0
+
+
+def test_the_todo_model_switches_tabs_orders_and_filters_from_kept_lists(qtbot) -> None:
+    """Through random changes, every tab, order and filter shows what a fresh sort would,
+    and the rows a model announced are the rows it holds."""
+    from desktop.core.case_list import ORDERS, Filters, sort_key
+    from desktop.core.todo import Me, TodoBook
+    from desktop.ui.desk.todo_model import TodoModel
+
+    now = 1_800_000_000.0
+    rng = random.Random(3)
+    replica = replica_with([])
+    book = TodoBook(Me("clerk", "street", ("340803004",)))
+    book.reset((), now)
+    model = TodoModel(replica, book, lambda: now)
+    model.set_view("accept", Filters(), "deadline")
+    model.rebuild()
+    while model.build_kept():  # what the idle timer does
+        pass
+    announced = list(model.rows.ids)
+
+    def removed(_parent: object, first: int, last: int) -> None:
+        del announced[first : last + 1]
+
+    def inserted(_parent: object, first: int, _last: int) -> None:
+        announced.insert(first, model.id_at(first))
+
+    model.rowsRemoved.connect(removed)
+    model.rowsInserted.connect(inserted)
+    model.modelReset.connect(lambda: announced.__setitem__(slice(None), model.rows.ids))
+    for step in range(600):
+        ids = {rng.randrange(80) for _ in range(rng.randint(1, 4))}
+        for event_id in ids:
+            event = make_event(
+                event_id,
+                status=rng.choice(("reported", "accepted", "dispatched")),
+                priority=rng.randint(1, 4),
+                reported_at=now - rng.randrange(86400),
+                due_at=now + rng.randrange(-3600, 86400),
+            )
+            replica.events[event_id] = event
+            book.update(event_id, event, now)
+        model.apply(ids)
+        assert announced == model.rows.ids
+        if step % 50 == 0:
+            tab = rng.choice(("accept", "dispatch", "working", "overdue"))
+            order = rng.choice(ORDERS)
+            urgent = rng.random() < 0.5
+            model.set_view(tab, Filters(urgent_only=urgent), order)
+            fresh = sorted(
+                (i for i in book.ids(tab) if not urgent or replica.events[i].priority <= 2),
+                key=lambda i, o=order: sort_key(replica.events[i], o),
+            )
+            assert model.rows.ids == fresh, (tab, order, urgent)
+
+
+def test_coalescer_stretches_its_frame_when_the_gui_thread_is_busy(qtbot) -> None:
+    """While the GUI thread idles, changes go out every few ms; a frame that kept the thread
+    busy for 20 ms (its CPU time) makes the next flush wait three times that (capped at
+    the longest), so under load the stream keeps to about a third of the thread."""
+    coalescer = Coalescer(interval_ms=8, longest_ms=50)
+    seen: list[float] = []
+    cost = {"s": 0.0}
+
+    def subscriber(_changes: Changes) -> None:
+        seen.append(time.monotonic())
+        busy_until = time.thread_time() + cost["s"]
+        while time.thread_time() < busy_until:  # CPU time, as a repaint spends it
+            pass
+
+    coalescer.subscribe(subscriber)
+    for n in range(1, 4):
+        pushed = time.monotonic()
+        coalescer.push(Changes(events={n}))
+        qtbot.waitUntil(lambda n=n: len(seen) == n, timeout=1000)
+        assert seen[-1] - pushed < 0.02  # idle: out at once, or within the short frame
+    cost["s"] = 0.020
+    coalescer.push(Changes(events={10}))
+    qtbot.waitUntil(lambda: len(seen) == 4, timeout=1000)
+    cost["s"] = 0.0
+    coalescer.push(Changes(events={11}))  # right after a busy frame: waits 50 ms, not 8
+    qtbot.waitUntil(lambda: len(seen) == 5, timeout=1000)
+    assert seen[4] - seen[3] >= 0.048
+    assert coalescer.gap == pytest.approx(0.050)
+    qtbot.wait(60)
+    pushed = time.monotonic()
+    coalescer.push(Changes(events={12}))  # idle again: at once
+    qtbot.waitUntil(lambda: len(seen) == 6, timeout=1000)
+    assert seen[5] - pushed < 0.02
+
+
+def test_the_alert_feed_holds_a_bounded_number_of_snapshots_however_fast_alerts_come(
+    qtbot,
+) -> None:
+    """Snapshots of alerts below the first cards are dropped as soon as too many are held,
+    not only at the once-a-minute tidy-up (a simulator at 1,000x brings hundreds a minute)."""
+    from PySide6.QtGui import QPixmap
+    from PySide6.QtWidgets import QLabel, QListView
+
+    from desktop.ui.models import AlertFeedModel
+    from desktop.ui.panels import THUMBNAILS_KEPT, AlertView
+    from tests.factories import make_alert
+    from widgets.panel import Panel
+
+    replica = Replica()
+    model = AlertFeedModel(replica)
+    alerts = QListView()
+    panel = Panel("视频告警", alerts)
+    qtbot.addWidget(panel)
+    view = AlertView(replica, model, panel, alerts, QLabel(panel))
+    for n in range(1, 301):
+        replica.alerts[n] = make_alert(n, last_at=float(n), camera=f"cam{n}")
+        view.on_flush(Changes(alerts={n}))
+        view.thumbnail_loaded(n, QPixmap(16, 9))
+        assert len(model.thumbnails) <= THUMBNAILS_KEPT + 1
+    newest = {model.id_at(r) for r in range(10)}
+    assert newest <= set(model.thumbnails)  # the cards on screen keep theirs
