@@ -353,7 +353,7 @@ def cmd_revoke_user(args: argparse.Namespace) -> int:
 
 
 def cmd_admin_log(args: argparse.Namespace) -> int:
-    """Print the newest user-management requests: who, when, what, on whom, outcome."""
+    """Print the newest admin requests (users, roster, categories): who, when, what, outcome."""
     from dispatch.reference import local
 
     store = _current_store(args.url)
