@@ -1,5 +1,6 @@
 """A client's session once attached: pings, commands (rate-limited, to the writer), stats,
-case histories (read from the store on a worker thread), admin requests (dispatch/admin.py)."""
+case histories (read from the store on a worker thread), admin requests (dispatch/admin.py:
+users; dispatch/tables.py: the duty roster and the category table)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import msgspec
@@ -18,6 +20,7 @@ from dispatch.limits import Limits
 from dispatch.logs import printable
 from dispatch.state import Actor, args_digest
 from dispatch.store.store import LogRecord, Store
+from dispatch.tables import TableAdmin, TableRequest
 from dispatch.writer import Answer, CommandRequest, Writer
 from protocol.codec import ProtocolError, convert, decode_client
 from protocol.codes import ErrorCode
@@ -31,9 +34,13 @@ from protocol.messages import (
     Hello,
     History,
     HistoryEntry,
+    LoadCategories,
     Ping,
     Result,
     RevokeUser,
+    Roster,
+    SetCategory,
+    SetRoster,
     Stats,
     Users,
 )
@@ -53,6 +60,7 @@ class Session:
         limits: Limits,
         store: Store,
         admin: UserAdmin,
+        tables: TableAdmin,
     ) -> None:
         self.hub = hub
         self.writer = writer
@@ -60,6 +68,7 @@ class Session:
         self.limits = limits
         self.store = store
         self.admin = admin
+        self.tables = tables
         self._reading: set[asyncio.Task[None]] = set()  # history and admin requests under way
 
     async def serve(self, client: Client) -> None:
@@ -99,7 +108,9 @@ class Session:
             elif isinstance(message, History):
                 self._history(client, message)
             elif isinstance(message, (Users, CreateUser, RevokeUser)):
-                self._admin(client, message)
+                self._admin(client, message, self.admin.answer)
+            elif isinstance(message, (Roster, SetRoster, SetCategory, LoadCategories)):
+                self._admin(client, message, self.tables.answer)
             else:
                 self._reply_error(
                     client,
@@ -137,13 +148,15 @@ class Session:
         self._reading.add(task)
         task.add_done_callback(self._reading.discard)
 
-    def _admin(self, client: Client, message: AdminRequest) -> None:
+    def _admin[M: (AdminRequest, TableRequest)](
+        self, client: Client, message: M, answer: Callable[[Client, M], Coroutine[Any, Any, None]]
+    ) -> None:
         if not self._allowed(client):
             # Not audited: a flood must not fill the admin log (it is logged).
             self._reply_error(client, message.id, ErrorCode.RATE_LIMITED, "too many requests")
             return
         # On the side like a history read: the store is read and written on a worker thread.
-        task = asyncio.get_running_loop().create_task(self.admin.answer(client, message))
+        task = asyncio.get_running_loop().create_task(answer(client, message))
         self._reading.add(task)
         task.add_done_callback(self._reading.discard)
 

@@ -47,6 +47,7 @@ from dispatch.store.models import (
     AlertImage,
     AlertRow,
     CommandRow,
+    DutyPlanRow,
     DutyRow,
     EventRow,
     LogArchiveEntry,
@@ -56,7 +57,7 @@ from dispatch.store.models import (
     UnitRow,
     UserRow,
 )
-from protocol.entities import ROLES, Alert, Duty, Event, Role
+from protocol.entities import ROLES, Alert, Duty, DutyPlan, Event, Role
 from protocol.messages import USER_NAME_MAX
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -64,6 +65,7 @@ _encode = msgspec.json.Encoder().encode
 _event_decoder = msgspec.json.Decoder(Event)
 _alert_decoder = msgspec.json.Decoder(Alert)
 _duty_decoder = msgspec.json.Decoder(Duty)
+_plan_decoder = msgspec.json.Decoder(DutyPlan)
 # The meta key of the first seq whose log key is a community code (older rows: a street's).
 COMMUNITY_KEYS_FROM = "community_keys_from"
 
@@ -128,7 +130,7 @@ class AdminEntry:
     at: float
     actor: str
     peer: str
-    action: str  # users, create_user, revoke_user
+    action: str  # users, create_user, revoke_user, roster, set_roster, set_category, …
     target: str = ""
     detail: str = ""
     outcome: str = "ok"  # or the error code
@@ -917,6 +919,37 @@ class Store:
             ).all()
         return [AdminEntry(*row) for row in reversed(rows)]
 
+    # ---- the duty roster ---------------------------------------------------------------------
+
+    def duty_plans(self, first: str, last: str | None = None) -> list[DutyPlan]:
+        """The planned days from `first` to `last` (yyyy-mm-dd, both included; no `last`:
+        every later one), in order."""
+        query = select(DutyPlanRow.doc).where(DutyPlanRow.day >= first)
+        if last is not None:
+            query = query.where(DutyPlanRow.day <= last)
+        with self.engine.connect() as conn:
+            docs = conn.execute(query.order_by(DutyPlanRow.day)).scalars().all()
+        plans = [_plan_decoder.decode(doc) for doc in docs]
+        # Ordered here too: yyyy-mm-dd sorts the same under any collation, but be sure.
+        return sorted(plans, key=lambda plan: plan.day)
+
+    def set_duty_plan(self, day: str, plan: DutyPlan | None, *, audit: AdminEntry) -> bool:
+        """Plan a day (or, with None, remove its plan) and record it in the admin log, in one
+        transaction; whether the day had a plan before."""
+        with self._write_lock, self.engine.begin() as conn:
+            removed = conn.execute(delete(DutyPlanRow).where(DutyPlanRow.day == day))
+            if plan is not None:
+                conn.execute(
+                    insert(DutyPlanRow).values(
+                        day=day,
+                        updated_at=plan.updated_at,
+                        updated_by=plan.updated_by[:100],
+                        doc=_encode(plan).decode(),
+                    )
+                )
+            conn.execute(insert(AdminLogRow).values(**_admin_row(audit)))
+            return bool(removed.rowcount)
+
     def users(self) -> list[User]:
         """Every active user."""
         with self.engine.connect() as conn:
@@ -986,17 +1019,22 @@ class Store:
         return {code: int(n) for code, n in conn.execute(query)}
 
     def replace_categories(
-        self, units: Iterable[tuple[str, str, str, str, bytes]], meta: dict[str, str]
+        self,
+        units: Iterable[tuple[str, str, str, str, bytes]],
+        meta: dict[str, str],
+        *,
+        audit: AdminEntry | None = None,
     ) -> dict[str, int]:
         """Replace the category and detection units and set `meta`, in one transaction,
         unless stored events use a category code the new units lack: then change nothing
-        and return those codes with their event counts."""
+        and return those codes with their event counts. With `audit`, the admin log gets
+        its row in the same transaction (only when the table is replaced)."""
         rows = [
             {"kind": kind, "code": code, "parent": parent, "name": name, "doc": doc.decode()}
             for kind, code, parent, name, doc in units
         ]
         codes = [row["code"] for row in rows if row["kind"] == "category"]
-        with self.engine.begin() as conn:
+        with self._write_lock, self.engine.begin() as conn:
             in_use = self._category_use(conn, codes)
             if in_use:
                 return in_use
@@ -1006,6 +1044,8 @@ class Store:
             for key, value in meta.items():
                 conn.execute(delete(MetaRow).where(MetaRow.key == key))
                 conn.execute(insert(MetaRow).values(key=key, value=value))
+            if audit is not None:
+                conn.execute(insert(AdminLogRow).values(**_admin_row(audit)))
         return {}
 
 
