@@ -26,6 +26,7 @@ from typing import Any
 from bench import common, fanout_baseline, whatif
 from bench.fanout_measure import Outcome, analyse, clients_main, payload_size, rows
 from bench.fanout_trace import Tracer
+from dispatch.limits import Limits
 from dispatch.store.store import Store
 from dispatch.writer import CommandRequest, Writer
 
@@ -96,7 +97,9 @@ async def _run_rate(
         token = store.create_user("bench", "dispatcher")
         commits: list[tuple[int, int, float]] = []
         _time_commits(store, commits)
-        server = await common.started(store, reference)
+        # Every client is the one bench user: the per-user cap (64) would refuse most.
+        limits = Limits(connections_per_user=max(n_clients, Limits().connections_per_user))
+        server = await common.started(store, reference, limits)
         assert server.writer is not None and server.hub is not None
         ctx = mp.get_context("spawn")
         parent, child = ctx.Pipe()

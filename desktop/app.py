@@ -133,7 +133,10 @@ def parse_desk_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--speed", type=float, default=1.0, help="demo simulator speed")
     parser.add_argument("--start", metavar="YYYY-MM-DDTHH:MM", help="demo: district start time")
     parser.add_argument(
-        "--page", choices=("todo", "alerts", "duty", "map", "admin"), default="todo"
+        "--page",
+        choices=("todo", "alerts", "duty", "map", "admin", "admin-roster", "admin-categories"),
+        default="todo",
+        help="the page to open on (admin-roster, admin-categories: 管理's 排班 and 事项分类 tabs)",
     )
     parser.add_argument("--lang", choices=("zh", "en"), default="zh")
     parser.add_argument("--size", default="1920x1080", help="window size")

@@ -34,6 +34,8 @@ from dispatch.app import (
 )
 from dispatch.clock import Clock
 from dispatch.domain.calendar import CalendarError, shipped_years
+from dispatch.logs import DATE_FORMAT, LOG_BACKUPS, LOG_FORMAT, LOG_MAX_BYTES, log_to_file
+from dispatch.private import private_dir, write_private
 from dispatch.store.store import AdminEntry, Store, StoreError, redact_url, user_detail
 from protocol.entities import ROLES
 
@@ -50,25 +52,25 @@ DEMO_USERS = (
 )
 
 
-def _logging(verbose: bool) -> None:
+def _logging(verbose: bool, log_file: Path | None = None) -> None:
+    if log_file is not None:
+        # Rotated by size, mode 600; stdout and stderr go there too (see dispatch/logs.py).
+        log_to_file(log_file, verbose)
+        return
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        datefmt="%Y-%m-%d %H:%M:%S",
+        level=logging.DEBUG if verbose else logging.INFO, format=LOG_FORMAT, datefmt=DATE_FORMAT
     )
     logging.getLogger("websockets").setLevel(logging.WARNING)
 
 
 def _write_secret(path: Path, secret: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secret + "\n")
+    # Mode 600 from the start, atomically; a symlink at `path` is replaced, never followed.
+    write_private(path, secret + "\n")
 
 
 def demo_token(store: Store, name: str, role: str, codes: tuple[str, ...]) -> Path:
     """Make sure a demo user exists with a token in the data dir's tokens/ (mode 600)."""
-    path = data_dir() / "tokens" / f"{name}.token"
+    path = private_dir(data_dir() / "tokens") / f"{name}.token"
     if path.exists():
         user = store.authenticate(path.read_text().strip())
         if user is not None and user.name == name:
@@ -131,12 +133,9 @@ def _client_host(host: str) -> str:
 
 
 def write_ready_file(path: Path, url: str) -> None:
-    """Atomically write {"url", "pid", "data"} once the server listens (tmp + os.replace)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Atomically write {"url", "pid", "data"} once the server listens (mode 600)."""
     doc = {"url": url, "pid": os.getpid(), "data": str(data_dir())}
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(doc) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_private(path, json.dumps(doc) + "\n")
 
 
 def remove_ready_file(path: Path) -> None:
@@ -246,7 +245,12 @@ def cmd_load_district(args: argparse.Namespace) -> int:
 
 def cmd_load_categories(args: argparse.Namespace) -> int:
     """Load a deployment's own category table (validated; `--check` only validates)."""
-    from dispatch.app import category_change, load_categories_into, stored_departments
+    from dispatch.app import (
+        category_change,
+        in_use_text,
+        load_categories_into,
+        stored_departments,
+    )
     from dispatch.domain.categories import CategoryTableError, read_categories
     from dispatch.domain.district import DEPARTMENTS
 
@@ -286,7 +290,7 @@ def cmd_load_categories(args: argparse.Namespace) -> int:
         f"{len(change.added)} added, {len(change.changed)} changed, {len(change.removed)} removed"
     )
     if change.in_use:
-        used = ", ".join(f"{code} ({n} events)" for code, n in sorted(change.in_use.items()))
+        used = in_use_text(change.in_use)
         print(
             f"error: refused: stored events use categories the table drops: {used}", file=sys.stderr
         )
@@ -309,36 +313,94 @@ def _cli_entry(action: str, target: str, detail: str = "") -> AdminEntry:
     return AdminEntry(time.time(), f"cli:{who}", "cli", action, target, detail)
 
 
-# A running backend notices user changes made here within Limits.auth_recheck.
-_NOTICED = "a running backend closes its open connections within 30 s"
+# A running backend notices user changes made here within Limits.users_poll.
+_NOTICED = "a running backend closes its open connections within 1 s"
 
 
 def cmd_create_user(args: argparse.Namespace) -> int:
-    """Create (or re-key) a user and print (or write) its token; only the hash is stored."""
+    """Create a user and print (or write) its token; only the hash is stored. An existing
+    name is refused: `update-user` changes a user."""
     store = _current_store(args.url)
     if store is None:
         return 2
     streets, communities = args.street or (), args.community or ()
-    existed = any(a.name == args.name for a in store.accounts())
     audit = _cli_entry("create_user", args.name, user_detail(args.role, streets, communities))
     try:
-        token = store.create_user(args.name, args.role, streets, communities, audit=audit)
+        token = store.create_user(
+            args.name, args.role, streets, communities, audit=audit, exists_ok=False
+        )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if existed:
-        # stderr: stdout may be a script's capture of the token alone.
-        print(f"re-keyed {args.name}: its old token no longer works; {_NOTICED}", file=sys.stderr)
+    _hand_over(args, token)
+    return 0
+
+
+def _hand_over(args: argparse.Namespace, token: str) -> None:
+    """Print the token, or write it to --token-file (mode 600) and say so."""
     if args.token_file:
         _write_secret(Path(args.token_file), token)
-        print(f"user {args.name} ({args.role}); token written to {args.token_file}")
+        print(f"user {args.name}; token written to {args.token_file}")
     else:
         print(token)
+
+
+def cmd_update_user(args: argparse.Namespace) -> int:
+    """Change a user's role or jurisdiction, or give it a new token (--new-token); its open
+    connections on a running backend are closed (4004) within 1 s."""
+    store = _current_store(args.url)
+    if store is None:
+        return 2
+    codes: list[str] | None = None
+    if args.whole_district:
+        if args.street or args.community:
+            print("error: --whole-district takes no --street or --community", file=sys.stderr)
+            return 2
+        codes = []
+    elif args.street or args.community:
+        if args.street and args.community:
+            print("error: give --street or --community codes, not both", file=sys.stderr)
+            return 2
+        codes = list(args.street or args.community)
+    if args.role is None and codes is None and not args.new_token:
+        print(
+            "error: nothing to change: give --role, --street, --community, --whole-district"
+            " or --new-token",
+            file=sys.stderr,
+        )
+        return 2
+    asked = [f"role={args.role}"] if args.role else []
+    if codes is not None:
+        asked.append(f"codes={','.join(codes) or 'district'}")
+    if args.new_token:
+        asked.append("new_token")
+    audit = _cli_entry("update_user", args.name, " ".join(asked))
+    try:
+        token = store.update_user(
+            args.name, args.role, codes, new_token=args.new_token, audit=audit
+        )
+    except LookupError:
+        print(f"error: no user {args.name}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    account = next(a for a in store.accounts() if a.name == args.name)
+    where = ",".join(account.jurisdiction) or "the whole district"
+    # stderr: stdout may be a script's capture of the token alone.
+    print(
+        f"updated {args.name}: role {account.role}, {where}"
+        + ("; its old token no longer works" if token else "")
+        + f"; {_NOTICED}",
+        file=sys.stderr,
+    )
+    if token is not None:
+        _hand_over(args, token)
     return 0
 
 
 def cmd_revoke_user(args: argparse.Namespace) -> int:
-    """Revoke a user's token (a running backend closes its connections within 30 s)."""
+    """Revoke a user's token (a running backend closes its connections within 1 s)."""
     store = _current_store(args.url)
     if store is None:
         return 2
@@ -348,7 +410,7 @@ def cmd_revoke_user(args: argparse.Namespace) -> int:
 
 
 def cmd_admin_log(args: argparse.Namespace) -> int:
-    """Print the newest user-management requests: who, when, what, on whom, outcome."""
+    """Print the newest admin requests (users, roster, categories): who, when, what, outcome."""
     from dispatch.reference import local
 
     store = _current_store(args.url)
@@ -468,7 +530,7 @@ def _claim(store: Store) -> None:
 @_interruptible
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the backend (optionally with the simulator)."""
-    _logging(args.verbose)
+    _logging(args.verbose, args.log_file)
     parent = _parent_watch(args)
     store = Store(args.url)
     _claim(store)
@@ -499,7 +561,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 @_interruptible
 def cmd_demo(args: argparse.Namespace) -> int:
     """Prepare an embedded database and demo identities, then serve with the simulator."""
-    _logging(args.verbose)
+    _logging(args.verbose, args.log_file)
     parent = _parent_watch(args)
     store = Store(args.url)
     # Before anything is written: a second demo must not migrate the database or replace
@@ -508,6 +570,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     started = time.monotonic()
     prepare(store, args.seed)
     paths = {name: demo_token(store, name, role, codes) for name, role, codes in DEMO_USERS}
+    plan_demo_week(store, args.start if args.start is not None else time.time())
     log.info("database %s ready in %.1f s", redact_url(args.url), time.monotonic() - started)
     wall = paths["demo-wall"]
     banner = (
@@ -533,6 +596,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def plan_demo_week(store: Store, start: float) -> int:
+    """Plan the demo's coming week (排班) unless any day from `start`'s on is planned already;
+    recorded in the admin log as the demo's. How many days were planned."""
+    from dispatch.reference import local
+    from dispatch.simulator import demo_plans
+
+    if store.duty_plans(local(start).strftime("%Y-%m-%d")):
+        return 0
+    plans = demo_plans(start)
+    for plan in plans:
+        names = ",".join(p.name for p in plan.roster)
+        entry = AdminEntry(
+            time.time(),
+            "demo",
+            "cli",
+            "set_roster",
+            plan.day,
+            f"commander={plan.commander.name} roster={names}",
+        )
+        store.set_duty_plan(plan.day, plan, audit=entry)
+    return len(plans)
 
 
 def cmd_hello(args: argparse.Namespace) -> int:
@@ -693,6 +779,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--token-file", help="write the token here (mode 600) instead of stdout")
     p.set_defaults(func=cmd_create_user)
+    p = sub.add_parser("update-user", help=cmd_update_user.__doc__)
+    p.add_argument("name")
+    p.add_argument("--role", choices=ROLES, help="the new role (default: unchanged)")
+    p.add_argument("--street", action="append", help="the new jurisdiction's streets (repeat)")
+    p.add_argument(
+        "--community", action="append", help="a community user's new communities (repeat)"
+    )
+    p.add_argument(
+        "--whole-district", action="store_true", help="no jurisdiction: the whole district"
+    )
+    p.add_argument(
+        "--new-token", action="store_true", help="a new token; the old one stops working"
+    )
+    p.add_argument("--token-file", help="write the new token here (mode 600) instead of stdout")
+    p.set_defaults(func=cmd_update_user)
     p = sub.add_parser("revoke-user", help=cmd_revoke_user.__doc__)
     p.add_argument("name")
     p.set_defaults(func=cmd_revoke_user)
@@ -748,6 +849,12 @@ def build_parser() -> argparse.ArgumentParser:
             "--exit-with-parent",
             action="store_true",
             help="shut down cleanly when stdin reaches EOF (the parent holding the pipe exited)",
+        )
+        p.add_argument(
+            "--log-file",
+            type=Path,
+            help="log here instead of to stderr (stdout and stderr too), mode 600, rotated at"
+            f" {LOG_MAX_BYTES // 2**20} MiB, {LOG_BACKUPS} old files kept (FILE.1 the newest)",
         )
         p.add_argument("-v", "--verbose", action="store_true")
         if name == "serve":

@@ -19,6 +19,7 @@ from dispatch.frames import delta_json, text_frame
 from dispatch.hub import CREDENTIALS_CHANGED, TOO_SLOW, Client, Hub, close_slow
 from dispatch.jurisdiction import STREET_WIDTH
 from dispatch.limits import Limits
+from dispatch.logs import printable
 from dispatch.reference import ReferenceData
 from dispatch.store.store import Store, User
 from protocol.codec import ProtocolError, decode_client
@@ -78,13 +79,14 @@ class Authenticator:
         """Whether the user's credentials changed after `generation` (see check)."""
         return self._changed.get(name, -1) > generation
 
-    def stale(self, current: dict[str, float]) -> set[str]:
-        """Names of cached users that are no longer `current` (name -> created_at of every
-        active user): revoked, or re-keyed since their token was read."""
+    def stale(self, current: dict[str, User]) -> set[str]:
+        """Names of cached users that are no longer as `current` has them (every active user
+        by name): revoked, re-keyed, or given another role or jurisdiction since their token
+        was read."""
         return {
             user.name
             for _, user in self._cache.values()
-            if user is not None and current.get(user.name) != user.created_at
+            if user is not None and current.get(user.name) != user
         }
 
 
@@ -113,7 +115,9 @@ class Handshake:
         try:
             raw = await asyncio.wait_for(ws.recv(), self.limits.hello_timeout)
         except TimeoutError:
-            log.info("%s: no hello within %.0f s", peer, self.limits.hello_timeout)
+            self.hub.refusals.note(
+                log, peer, "%s: no hello within %.0f s", peer, self.limits.hello_timeout
+            )
             await ws.close(CloseCode.HANDSHAKE_TIMEOUT, "hello expected first")
             return None
         except ConnectionClosed:
@@ -134,7 +138,14 @@ class Handshake:
             return None
         user, generation = await self.auth.check(hello.token)
         if user is None:
-            log.warning("%s: authentication failed (client %r)", peer, hello.client[:40])
+            self.hub.refusals.note(
+                log,
+                peer,
+                "%s: authentication failed (client %s)",
+                peer,
+                hello.client[:40],  # made printable by note()
+                level=logging.WARNING,
+            )
             await ws.close(CloseCode.AUTH_FAILED, "authentication failed")
             return None
         client = Client(
@@ -151,7 +162,7 @@ class Handshake:
             peer,
             user.name,
             user.role,
-            hello.client[:40] or "unnamed client",
+            printable(hello.client, 40) or "unnamed client",
         )
         return client, hello
 

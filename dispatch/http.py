@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import http
 import logging
+import re
+import urllib.parse
 
 from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
@@ -37,8 +39,15 @@ class HttpEndpoints:
     ) -> Response | None:
         """Answer a plain HTTP request, refuse a token in a websocket URL, or let it upgrade."""
         if request.headers.get("Upgrade", "").lower() == "websocket":
-            if "token" in request.path.lower():
-                log.warning("refused a websocket URL carrying a token from %s", peer_of(connection))
+            if "token" in _decoded(request.path).lower():
+                peer = peer_of(connection)
+                self.hub.refusals.note(
+                    log,
+                    peer,
+                    "refused a websocket URL carrying a token from %s",
+                    peer,
+                    level=logging.WARNING,
+                )
                 return _plain(
                     http.HTTPStatus.BAD_REQUEST,
                     "credentials never go in the URL; send them in hello\n",
@@ -46,23 +55,36 @@ class HttpEndpoints:
             return None
         path = request.path.split("?", 1)[0]
         if path == "/health":
-            return _plain(
-                http.HTTPStatus.OK, f"ok head={self.hub.head} clients={len(self.hub.clients)}\n"
-            )
+            return await self._health(request)
         if path.startswith("/snapshots/"):
             return await self._image(connection, request)
         return _plain(http.HTTPStatus.NOT_FOUND, "not found\n")
 
+    async def _health(self, request: HttpRequest) -> Response:
+        """Liveness for anyone; the head and the number of clients for a valid token only."""
+        token = _bearer(request)
+        if token is not None and await self.auth.authenticate(token) is not None:
+            text = f"ok head={self.hub.head} clients={len(self.hub.clients)}\n"
+        else:
+            text = "ok\n"
+        return _plain(http.HTTPStatus.OK, text)
+
     async def _image(self, connection: ServerConnection, request: HttpRequest) -> Response:
-        auth = request.headers.get("Authorization", "")
-        user = await self.auth.authenticate(auth.removeprefix("Bearer ").strip()) if auth else None
+        token = _bearer(request)
+        user = await self.auth.authenticate(token) if token is not None else None
         if user is None:
             return _plain(http.HTTPStatus.UNAUTHORIZED, "send Authorization: Bearer <token>\n")
-        try:
-            alert_id = int(request.path.split("?", 1)[0].rsplit("/", 1)[1].split(".")[0])
-        except ValueError:
+        # Strict: digits only (no sign, no "_", no spaces), at most 18 of them (no overflow
+        # in the database), then an optional suffix such as ".svg".
+        match = _IMAGE_PATH.fullmatch(request.path.split("?", 1)[0])
+        if match is None:
             return _plain(http.HTTPStatus.NOT_FOUND, "not found\n")
-        image = await asyncio.to_thread(self.store.image, alert_id)
+        alert_id = int(match.group(1))
+        try:
+            image = await asyncio.to_thread(self.store.image, alert_id)
+        except Exception:
+            log.exception("reading the image of alert %d failed", alert_id)
+            return _plain(http.HTTPStatus.INTERNAL_SERVER_ERROR, "could not read the image\n")
         actor = Actor(user.name, user.role, user.jurisdiction)
         # Outside the jurisdiction looks exactly like absent; an alert is also seen where the
         # case it joined is (attach_alert may join a case just over a community line).
@@ -90,3 +112,26 @@ def _plain(status: http.HTTPStatus, text: str) -> Response:
         [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
     )
     return Response(status.value, status.phrase, headers, body)
+
+
+_IMAGE_PATH = re.compile(r"/snapshots/([0-9]{1,18})(?:\.[A-Za-z0-9]{1,10})?", re.ASCII)
+_BEARER = re.compile(r"Bearer ([!-~]{1,200})", re.ASCII | re.IGNORECASE)
+
+
+def _bearer(request: HttpRequest) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header (the scheme's name in any
+    case, one space, then the token); None without one, or for any other form."""
+    header = request.headers.get("Authorization")
+    match = _BEARER.fullmatch(header) if header is not None else None
+    return match.group(1) if match else None
+
+
+def _decoded(path: str) -> str:
+    """A request target with its percent-escapes (and a form's "+") decoded, again and
+    again until nothing changes: `/?tok%65n=…` is checked as `/?token=…`."""
+    for _ in range(5):
+        decoded = urllib.parse.unquote_plus(path)
+        if decoded == path:
+            break
+        path = decoded
+    return path

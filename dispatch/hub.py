@@ -24,6 +24,7 @@ from dispatch import kpi
 from dispatch.frames import text_frame
 from dispatch.jurisdiction import COMMUNITY_WIDTH, STREET_WIDTH, covers, width_of
 from dispatch.limits import Limits
+from dispatch.logs import RefusalLog
 from dispatch.reference import ReferenceData
 from dispatch.store.store import User
 from dispatch.writer import Published
@@ -35,6 +36,8 @@ from protocol.retention import KEEP_CLOSED_SECONDS, alert_kept, event_kept, prun
 log = logging.getLogger("dispatch.hub")
 TOO_SLOW = "too slow: reconnect and resume"
 CREDENTIALS_CHANGED = "credentials changed: sign in again"
+TOO_MANY_CONNECTIONS = "too many connections for this user"
+SERVER_FULL = "server full: try again later"
 _encode = msgspec.json.Encoder().encode
 
 
@@ -112,6 +115,8 @@ class Hub:
         self.delivered = 0
         # Log rows up to this seq may be keyed by street (Store.community_keys_from).
         self.community_keys_from = 0
+        # Every refusal's log line, the server's whole: a flood cannot fill the log.
+        self.refusals = RefusalLog(limits.refusal_log_window, limits.refusal_log_lines)
 
     def load(self, events: Iterable[Event], alerts: Iterable[Alert], duty: Duty | None) -> None:
         """Start from the state the store loaded."""
@@ -225,12 +230,8 @@ class Hub:
         version, units = self.reference.units_frame(client.jurisdiction)
         # Pruning runs every few minutes; a snapshot keeps the 36 h window to the second.
         horizon = now - KEEP_CLOSED_SECONDS
-        events = [
-            e for e in self.events.values() if sees(e.community) and event_kept(e, horizon)
-        ]
-        alerts = [
-            a for a in self.alerts.values() if sees(key_of(a)) and alert_kept(a, horizon)
-        ]
+        events = [e for e in self.events.values() if sees(e.community) and event_kept(e, horizon)]
+        alerts = [a for a in self.alerts.values() if sees(key_of(a)) and alert_kept(a, horizon)]
         today, week, month = self.kpi_sets(client.jurisdiction)
         snapshot = _encode(
             Snapshot(

@@ -18,4 +18,11 @@ class Limits:
     kpi_interval: float = 1.0
     kpi_heartbeat: float = 5.0  # KPIs go out at least this often: clients see the link is live
     tick_interval: float = 5.0  # real seconds between deadline checks
-    auth_recheck: float = 30.0  # real seconds between checks for revoked users (= cache life)
+    auth_recheck: float = 30.0  # real seconds a checked token is trusted without a store read
+    # Real seconds between reads of the users: a user revoked, re-keyed or given another role
+    # or jurisdiction by another process (`dispatch update-user`) loses its connections.
+    users_poll: float = 1.0
+    connections: int = 512  # websocket connections at once, handshakes included (close 4006)
+    connections_per_user: int = 64  # one user's connections at once (close 4005)
+    refusal_log_window: float = 10.0  # refusals logged: at most refusal_log_lines per window,
+    refusal_log_lines: int = 50  # the rest counted in one line at the window's end

@@ -130,6 +130,17 @@ class ReferenceData:
         self._build_buckets()
         self._views: dict[frozenset[str] | None, tuple[str, bytes]] = {}
 
+    def replace_categories(self, categories: list[Category], kinds: list[CameraKind]) -> None:
+        """Take a new category table while serving (an admin changed it); call on the event
+        loop. The writer thread reads `categories` and `camera_kinds` one lookup at a time:
+        each is swapped whole, so it sees the old table or the new, never a mixture."""
+        self.categories = {c.code: c for c in categories}
+        self.camera_kinds = {k.code: k for k in kinds}
+        self.reference = msgspec.structs.replace(
+            self.reference, categories=list(categories), detections={k.code: k.name for k in kinds}
+        )
+        self._views = {}  # the units' versions change with them
+
     def grid_at(self, lon: float, lat: float) -> Grid | None:
         """The grid containing a point, or None outside the district."""
         # A bucket lookup, then exact tests on the few candidates: several times faster

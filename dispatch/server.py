@@ -4,16 +4,19 @@ The event loop never touches the database directly: authentication, replay reads
 reads go to worker threads; writes go to the Writer. The parts: hub.py (read model, resume
 ring, fan-out, backlog, KPI push), handshake.py (hello, authentication, snapshot/replay/
 reset), session.py (pings, commands, stats, history), admin.py (users, create_user,
-revoke_user), http.py (/health, /snapshots).
+revoke_user), tables.py (the duty roster and the category table), http.py (/health,
+/snapshots).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import gc
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -22,17 +25,19 @@ from websockets.exceptions import ConnectionClosed
 from dispatch import kpi
 from dispatch.admin import UserAdmin
 from dispatch.clock import Clock
-from dispatch.handshake import Authenticator, Handshake
+from dispatch.handshake import Authenticator, Handshake, peer_of
 from dispatch.http import HttpEndpoints
-from dispatch.hub import Client, Hub
+from dispatch.hub import SERVER_FULL, TOO_MANY_CONNECTIONS, Client, Hub
 from dispatch.limits import Limits
-from dispatch.reference import ReferenceData
+from dispatch.reference import ReferenceData, local
 from dispatch.session import Session
 from dispatch.state import State
 from dispatch.store.store import Store
+from dispatch.tables import TableAdmin
 from dispatch.writer import Answer, PruneRequest, Request, TickRequest, Writer
 from protocol.codes import CloseCode
 from protocol.entities import Event
+from protocol.messages import Hello
 from protocol.retention import KEEP_CLOSED_SECONDS, prune_settled
 
 __all__ = ["Client", "DispatchServer", "Hub", "Limits", "tune_gc"]
@@ -83,10 +88,12 @@ class DispatchServer:
         limits: Limits | None = None,
     ) -> None:
         self.store = store
-        self.reference = reference
+        # Its own: an admin's new category table is swapped into it (tables.py), which must
+        # not reach another server given the same reference (tests, benchmarks).
+        self.reference = copy.copy(reference)
         self.clock = clock or Clock()
         self.limits = limits or Limits()
-        self.state = State(reference)
+        self.state = State(self.reference)
         self.state.archive = store.event
         self.hub: Hub | None = None
         self.writer: Writer | None = None
@@ -97,6 +104,8 @@ class DispatchServer:
         self.session: Session | None = None
         self.port = 0
         self.ticking = True  # the simulator pauses the clock's deadline checks while warming up
+        self._open = 0  # websocket connections being served, handshakes included
+        self._per_user: Counter[str] = Counter()  # users' connections past their hello
         self.catching_up = False  # ... and marks the KPIs partial until it has caught up
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
@@ -118,6 +127,9 @@ class DispatchServer:
         epoch = await asyncio.to_thread(self.store.epoch)
         keyed_from = await asyncio.to_thread(self.store.community_keys_from)
         self.state.load(events, alerts, duty)
+        yesterday = local(now - 86400).strftime("%Y-%m-%d")
+        plans = await asyncio.to_thread(self.store.duty_plans, yesterday)
+        self.state.plans = {plan.day: plan for plan in plans}
         self.state.next_event_id = next_event
         self.state.next_alert_id = next_alert
         self.hub = Hub(self.reference, epoch, head, trimmed, self.limits, self.clock.now)
@@ -137,6 +149,7 @@ class DispatchServer:
             self.limits,
             self.store,
             UserAdmin(self.hub, self.store, self.auth),
+            TableAdmin(self.hub, self.store, self.reference, self.clock, self.writer.submit),
         )
         endpoints = HttpEndpoints(self.hub, self.store, self.reference, self.auth)
         self._server = await serve(
@@ -194,6 +207,8 @@ class DispatchServer:
                 await asyncio.to_thread(self.writer.stop)
         finally:
             self.store.release()
+            if self.hub is not None:
+                self.hub.refusals.close()
 
     async def _load_kpis(self, events: list[Event]) -> None:
         """Count this month's cases (and this week's, when it began last month), and read
@@ -249,33 +264,31 @@ class DispatchServer:
                 self.hub.prune(self.clock.now())
 
     async def _credentials_loop(self) -> None:
-        """Every `auth_recheck` seconds, catch the user changes made outside this server
-        (`dispatch revoke-user`, `create-user` on an existing name): close those users'
-        connections and forget their cached tokens. (The protocol's own admin requests do
-        it at once.)"""
+        """Every `users_poll` seconds, catch the user changes made outside this server
+        (`dispatch revoke-user`, `update-user`): close those users' connections and forget
+        their cached tokens. (The protocol's own admin requests do it at once.)"""
         while True:
-            await asyncio.sleep(self.limits.auth_recheck)
+            await asyncio.sleep(self.limits.users_poll)
             try:
                 await self.drop_changed()
             except Exception:  # a database hiccup: try again next round
                 log.exception("checking for revoked or re-keyed users failed")
 
     async def drop_changed(self) -> None:
-        """Close the connections of users revoked or re-keyed since they signed in."""
+        """Close the connections of users revoked, re-keyed or given another role or
+        jurisdiction since they signed in (their new authority applies from their next hello)."""
         assert self.hub is not None
         generation = self.auth.generation
-        current = {u.name: u.created_at for u in await asyncio.to_thread(self.store.users)}
+        current = {u.name: u for u in await asyncio.to_thread(self.store.users)}
         if self.auth.generation != generation:
             return  # an admin request changed someone meanwhile: the read may predate it
         stale = self.auth.stale(current)
-        stale.update(
-            c.user.name for c in self.hub.clients if current.get(c.user.name) != c.user.created_at
-        )
+        stale.update(c.user.name for c in self.hub.clients if current.get(c.user.name) != c.user)
         for name in sorted(stale):
             self.auth.forget(name)
             closed = self.hub.close_user(name)
             log.warning(
-                "%s was revoked or re-keyed outside this server: %d connection(s) closed",
+                "%s was revoked, re-keyed or changed outside this server: %d connection(s) closed",
                 name,
                 closed,
             )
@@ -284,18 +297,47 @@ class DispatchServer:
 
     async def _handle(self, ws: ServerConnection) -> None:
         assert self.hub is not None and self.handshake is not None and self.session is not None
-        greeted = await self.handshake.greet(ws)
-        if greeted is None:
+        self._open += 1
+        try:
+            if self._open > self.limits.connections:
+                peer = peer_of(ws)
+                self.hub.refusals.note(
+                    log, peer, "%s: refused: %d connections open", peer, self._open - 1
+                )
+                await ws.close(CloseCode.SERVER_FULL, SERVER_FULL)
+                return
+            greeted = await self.handshake.greet(ws)
+            if greeted is not None:
+                await self._serve(*greeted)
+        finally:
+            self._open -= 1
+
+    async def _serve(self, client: Client, hello: Hello) -> None:
+        assert self.hub is not None and self.handshake is not None and self.session is not None
+        name = client.user.name
+        if self._per_user[name] >= self.limits.connections_per_user:
+            self.hub.refusals.note(
+                log,
+                f"{client.peer} ({name})",
+                "%s: %s refused: %d connections of it open",
+                client.peer,
+                name,
+                self._per_user[name],
+            )
+            await client.ws.close(CloseCode.TOO_MANY_CONNECTIONS, TOO_MANY_CONNECTIONS)
             return
-        client, hello = greeted
+        self._per_user[name] += 1
         try:
             await self.handshake.attach(client, hello)
             await self.session.serve(client)
         except ConnectionClosed:
             pass
         finally:
+            self._per_user[name] -= 1
+            if not self._per_user[name]:
+                del self._per_user[name]
             self.hub.clients.discard(client)
-            log.info("%s: %s disconnected (%s)", client.peer, client.user.name, ws.close_code)
+            log.info("%s: %s disconnected (%s)", client.peer, name, client.ws.close_code)
 
 
 def tune_gc() -> None:

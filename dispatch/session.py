@@ -1,5 +1,6 @@
 """A client's session once attached: pings, commands (rate-limited, to the writer), stats,
-case histories (read from the store on a worker thread), admin requests (dispatch/admin.py)."""
+case histories (read from the store on a worker thread), admin requests (dispatch/admin.py:
+users; dispatch/tables.py: the duty roster and the category table)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import msgspec
@@ -15,8 +17,10 @@ from dispatch.admin import AdminRequest, UserAdmin
 from dispatch.clock import Clock
 from dispatch.hub import Client, Hub
 from dispatch.limits import Limits
+from dispatch.logs import printable
 from dispatch.state import Actor, args_digest
 from dispatch.store.store import LogRecord, Store
+from dispatch.tables import TableAdmin, TableRequest
 from dispatch.writer import Answer, CommandRequest, Writer
 from protocol.codec import ProtocolError, convert, decode_client
 from protocol.codes import ErrorCode
@@ -30,9 +34,13 @@ from protocol.messages import (
     Hello,
     History,
     HistoryEntry,
+    LoadCategories,
     Ping,
     Result,
     RevokeUser,
+    Roster,
+    SetCategory,
+    SetRoster,
     Stats,
     Users,
 )
@@ -52,6 +60,7 @@ class Session:
         limits: Limits,
         store: Store,
         admin: UserAdmin,
+        tables: TableAdmin,
     ) -> None:
         self.hub = hub
         self.writer = writer
@@ -59,6 +68,7 @@ class Session:
         self.limits = limits
         self.store = store
         self.admin = admin
+        self.tables = tables
         self._reading: set[asyncio.Task[None]] = set()  # history and admin requests under way
 
     async def serve(self, client: Client) -> None:
@@ -67,11 +77,10 @@ class Session:
             try:
                 message = decode_client(raw)
             except ProtocolError as exc:
-                self._reply_error(client, exc.request_id, exc.code, exc.message)
+                self._refuse_frame(client, exc.request_id, exc.code, exc.message)
                 continue
-            if isinstance(message, Hello):
-                # Refused like an undecodable frame: its id is not taken as the last one.
-                self._reply_error(
+            if isinstance(message, Hello):  # refused, so its id is not taken (§2)
+                self._refuse_frame(
                     client,
                     message.id,
                     ErrorCode.BAD_MESSAGE,
@@ -79,7 +88,7 @@ class Session:
                 )
                 continue
             if message.id <= client.last_id:
-                self._reply_error(
+                self._refuse_frame(
                     client,
                     message.id,
                     ErrorCode.BAD_ID,
@@ -99,7 +108,16 @@ class Session:
             elif isinstance(message, History):
                 self._history(client, message)
             elif isinstance(message, (Users, CreateUser, RevokeUser)):
-                self._admin(client, message)
+                self._admin(client, message, self.admin.answer)
+            elif isinstance(message, (Roster, SetRoster, SetCategory, LoadCategories)):
+                self._admin(client, message, self.tables.answer)
+            else:
+                self._reply_error(
+                    client,
+                    message.id,
+                    ErrorCode.BAD_MESSAGE,
+                    "hello is only allowed as the first message",
+                )
 
     def _stats(self, client: Client, message: Stats) -> None:
         if not self._allowed(client):
@@ -130,13 +148,15 @@ class Session:
         self._reading.add(task)
         task.add_done_callback(self._reading.discard)
 
-    def _admin(self, client: Client, message: AdminRequest) -> None:
+    def _admin[M: (AdminRequest, TableRequest)](
+        self, client: Client, message: M, answer: Callable[[Client, M], Coroutine[Any, Any, None]]
+    ) -> None:
         if not self._allowed(client):
             # Not audited: a flood must not fill the admin log (it is logged).
             self._reply_error(client, message.id, ErrorCode.RATE_LIMITED, "too many requests")
             return
         # On the side like a history read: the store is read and written on a worker thread.
-        task = asyncio.get_running_loop().create_task(self.admin.answer(client, message))
+        task = asyncio.get_running_loop().create_task(answer(client, message))
         self._reading.add(task)
         task.add_done_callback(self._reading.discard)
 
@@ -175,6 +195,13 @@ class Session:
             "entries": msgspec.to_builtins(entries[-HISTORY_LIMIT:]),
             "truncated": len(entries) > HISTORY_LIMIT,
         }
+
+    def _refuse_frame(self, client: Client, request_id: int, code: str, message: str) -> None:
+        """Refuse a frame that is no request: it costs an answer and a log line, so it draws
+        on the requests' allowance too; past it the answer is rate_limited (§6.4)."""
+        if not self._allowed(client):
+            code, message = ErrorCode.RATE_LIMITED, "too many requests"
+        self._reply_error(client, request_id, code, message)
 
     def _allowed(self, client: Client) -> bool:
         """Take one from the client's token bucket of requests; False when it is empty."""
@@ -238,16 +265,26 @@ class Session:
 
     def _answered(self, client: Client, message: Command, future: asyncio.Future[Answer]) -> None:
         answer = future.result()
-        if log.isEnabledFor(logging.INFO):
-            verb = "repeat" if answer.repeat else ("ok" if answer.ok else answer.code)
-            log.info(
-                "%s %s %s %s -> %s%s",
+        if not answer.ok:  # a refusal: its line counts with the others (hub.refusals)
+            self.hub.refusals.note(
+                log,
+                f"{client.peer} ({client.user.name})",
+                "%s %s %s %s -> %s (%s)",
                 client.user.name,
                 message.op,
                 _target(message.args),
                 message.command_id,
-                verb,
-                "" if answer.ok else f" ({answer.message})",
+                answer.code,
+                answer.message,
+            )
+        elif log.isEnabledFor(logging.INFO):
+            log.info(
+                "%s %s %s %s -> %s",
+                client.user.name,
+                message.op,
+                _target(message.args),
+                printable(message.command_id),
+                "repeat" if answer.repeat else "ok",
             )
         if answer.ok:
             frame = _encode(
@@ -278,13 +315,15 @@ class Session:
         message: str,
         command_id: str | None = None,
     ) -> None:
-        log.info(
+        self.hub.refusals.note(
+            log,
+            f"{client.peer} ({client.user.name})",
             "%s (%s): refused request %d: %s %s",
             client.peer,
             client.user.name,
             request_id,
             code,
-            message[:200],
+            message,
         )
         self.hub.write(
             client,

@@ -35,9 +35,25 @@ class CloseCode(IntEnum):
     UNSUPPORTED_VERSION = 4003  # hello.protocol is not spoken by this server
     # The user was revoked or re-keyed (create_user on its name): its token is dead; sign in
     # again with a new one. Never resumable: the same token would be refused (4001).
+    # Also when its role or jurisdiction changed (`dispatch update-user`): sign in again, with
+    # the same token if it was kept, and start from a snapshot.
     CREDENTIALS_CHANGED = 4004
+    # The user has as many connections open as the server allows one user: back off, retry.
+    TOO_MANY_CONNECTIONS = 4005
+    SERVER_FULL = 4006  # the server has as many connections as it takes: back off, retry
     TOO_SLOW = 4008  # client did not keep up with its queue: reconnect and resume
 
 
-# Close codes after which a client should reconnect and send hello.resume.
-RESUMABLE_CLOSE_CODES = frozenset({CloseCode.GOING_AWAY, CloseCode.TOO_SLOW, 1006, 1011, 1012})
+# Close codes after which a client should reconnect (after 4005 and 4006 with a back-off of
+# some seconds) and send hello.resume.
+RESUMABLE_CLOSE_CODES = frozenset(
+    {
+        CloseCode.GOING_AWAY,
+        CloseCode.TOO_MANY_CONNECTIONS,
+        CloseCode.SERVER_FULL,
+        CloseCode.TOO_SLOW,
+        1006,
+        1011,
+        1012,
+    }
+)

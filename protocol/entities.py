@@ -234,6 +234,21 @@ class Person(_Wire):
     phone: str = ""
 
 
+class DutyPlan(_Wire):
+    """The planned duty of one day (排班): its commander (县干指挥长) and the centre's roster.
+
+    Every field is always present in a `roster` answer (none has a default). When the day's
+    duty begins (the day's first handover, or any handover that names no roster) the roster
+    comes from here, and the commander's phone when the plan names the same commander.
+    """
+
+    day: str  # yyyy-mm-dd, local
+    commander: Person
+    roster: list[Person]
+    updated_at: float  # when an admin last set it
+    updated_by: str  # who did
+
+
 class Duty(_Wire, tag_field="kind", tag="duty"):
     """Today's duty: the commander (县干指挥长), the roster and the latest instructions."""
 

@@ -27,34 +27,46 @@ Tone = Literal["normal", "warn", "alarm", "good"]
 FIELD_LABEL_MAX_WIDTH = 110  # about seven characters at 14 px
 PHOTO_MAX_HEIGHT = 360  # a photo never pushes the facts and the record off a 1080p desk
 
-STYLE = """
-#caseCard { background: #0f213b; }
-QLabel { color: #e8f1ff; font-size: 14px; }
-#casePlaceholder, #timelineEmpty { color: #8fb3e8; font-size: 15px; }
-#caseCode { color: #ffffff; font-size: 15px; font-weight: bold; }
-#caseStatus, #caseCountdown { font-size: 14px; padding: 1px 8px; border-radius: 4px;
-    border: 1px solid #1f3b73; background: #16325c; color: #e8f1ff; }
-#caseStatus[tone="warn"], #caseCountdown[tone="warn"] {
-    color: #ffb300; border-color: #ffb300; background: #3d2e0a; }
-#caseStatus[tone="alarm"], #caseCountdown[tone="alarm"] {
-    color: #ff7875; border-color: #ff4d4f; background: #4a1418; }
-#caseStatus[tone="good"], #caseCountdown[tone="good"] {
-    color: #73d13d; border-color: #52c41a; background: #173a12; }
-#caseTitle { color: #ffffff; font-size: 17px; font-weight: bold; }
-#caseFieldLabel { color: #8fb3e8; }
-#caseDescription { color: #e8f1ff; }
-#caseFlag { color: #ffd666; border: 1px solid #ad8b00; border-radius: 4px; padding: 0 6px;
-    background: #2b2410; font-size: 13px; }
-#caseSection { color: #8fb3e8; font-size: 14px; font-weight: bold;
-    border-left: 3px solid #5b8def; padding-left: 6px; }
-#timelineNote { color: #ffb300; }
-#timelineTime { color: #8fb3e8; font-family: monospace; }
-#timelineHead { color: #e8f1ff; font-weight: bold; }
-#timelineText { color: #c9d8f0; }
-#timelineEntry { border-bottom: 1px solid #1a3358; }
-QScrollArea, #caseDetailsBody, #timelineBody { background: transparent; border: none; }
-QSplitter::handle { background: #1f3b73; }
+
+def style(scale: float = 1.0) -> str:
+    """The card's stylesheet with every size times `scale` (the wall reads it from across a
+    room)."""
+
+    def px(size: int) -> int:
+        return max(1, round(size * scale))
+
+    return f"""
+#caseCard {{ background: #0f213b; }}
+QLabel {{ color: #e8f1ff; font-size: {px(14)}px; }}
+#casePlaceholder, #timelineEmpty {{ color: #8fb3e8; font-size: {px(15)}px; }}
+#caseCode {{ color: #ffffff; font-size: {px(15)}px; font-weight: bold; }}
+#caseStatus, #caseCountdown {{ font-size: {px(14)}px; padding: {px(1)}px {px(8)}px;
+    border-radius: {px(4)}px; border: {px(1)}px solid #1f3b73; background: #16325c;
+    color: #e8f1ff; }}
+#caseStatus[tone="warn"], #caseCountdown[tone="warn"] {{
+    color: #ffb300; border-color: #ffb300; background: #3d2e0a; }}
+#caseStatus[tone="alarm"], #caseCountdown[tone="alarm"] {{
+    color: #ff7875; border-color: #ff4d4f; background: #4a1418; }}
+#caseStatus[tone="good"], #caseCountdown[tone="good"] {{
+    color: #73d13d; border-color: #52c41a; background: #173a12; }}
+#caseTitle {{ color: #ffffff; font-size: {px(17)}px; font-weight: bold; }}
+#caseFieldLabel {{ color: #8fb3e8; }}
+#caseDescription {{ color: #e8f1ff; }}
+#caseFlag {{ color: #ffd666; border: {px(1)}px solid #ad8b00; border-radius: {px(4)}px;
+    padding: 0 {px(6)}px; background: #2b2410; font-size: {px(13)}px; }}
+#caseSection {{ color: #8fb3e8; font-size: {px(14)}px; font-weight: bold;
+    border-left: {px(3)}px solid #5b8def; padding-left: {px(6)}px; }}
+#timelineNote {{ color: #ffb300; }}
+#timelineTime {{ color: #8fb3e8; font-family: monospace; }}
+#timelineHead {{ color: #e8f1ff; font-weight: bold; }}
+#timelineText {{ color: #c9d8f0; }}
+#timelineEntry {{ border-bottom: {px(1)}px solid #1a3358; }}
+QScrollArea, #caseDetailsBody, #timelineBody {{ background: transparent; border: none; }}
+QSplitter::handle {{ background: #1f3b73; }}
 """
+
+
+STYLE = style()
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +239,7 @@ class CaseCard(QFrame):
         super().__init__(parent)
         self.setObjectName("caseCard")
         self.setStyleSheet(STYLE)
+        self.scale = 1.0
         self._view: CaseView | None = None
         self._entries: list[TimelineEntry] | None = None
         self._follow = True  # keep the record scrolled to its newest entry
@@ -381,6 +394,19 @@ class CaseCard(QFrame):
         """The case's photo (None: none)."""
         self.photo.set_pixmap(pixmap)
 
+    def set_scale(self, scale: float) -> None:
+        """Every text and the photo's height times `scale` (1 on a desk)."""
+        if abs(scale - self.scale) < 0.01:
+            return
+        self.scale = scale
+        self.setStyleSheet(style(scale))
+        self.photo.max_height = round(PHOTO_MAX_HEIGHT * scale)
+        self.photo.updateGeometry()
+        for name, _ in self._field_labels:
+            name.setMaximumWidth(round(FIELD_LABEL_MAX_WIDTH * scale))
+        if self._view is not None:
+            self._fill(self._view)
+
     # -- internals ------------------------------------------------------------------------
 
     def _fill(self, view: CaseView) -> None:
@@ -403,7 +429,8 @@ class CaseCard(QFrame):
             if row == len(self._field_labels):
                 name = _wrapping("caseFieldLabel")
                 name.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
-                name.setMaximumWidth(FIELD_LABEL_MAX_WIDTH)  # a long label wraps, not the value
+                # A long label wraps, not the value.
+                name.setMaximumWidth(round(FIELD_LABEL_MAX_WIDTH * self.scale))
                 name.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
                 value = _wrapping("caseFieldValue", selectable=True)
                 self._grid.addWidget(name, row, 0, Qt.AlignmentFlag.AlignTop)
@@ -414,7 +441,7 @@ class CaseCard(QFrame):
             _set_text(value, value_text)
             # A short label stays on one line (紧急程度, not 紧急程/度); a long one wraps.
             wanted = name.fontMetrics().horizontalAdvance(name_text) + 4
-            name.setMinimumWidth(min(FIELD_LABEL_MAX_WIDTH, wanted))
+            name.setMinimumWidth(min(round(FIELD_LABEL_MAX_WIDTH * self.scale), wanted))
 
         _set_text(self.description, view.description)
         self.description.setVisible(bool(view.description))

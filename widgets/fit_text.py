@@ -91,6 +91,7 @@ class ElidedLabel(QLabel):
         super().changeEvent(event)
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
             self._fit()
+            self.updateGeometry()  # the room it asks for grew or shrank with the font
 
     def _fit(self) -> None:
         width = self.contentsRect().width() - 2 * max(0, self.margin())

@@ -10,8 +10,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import msgspec
+
 from protocol.entities import Alert, Duty, Event, Kpi, Reference
-from protocol.messages import Delta, Kpis, ServerMessage, Snapshot, Units, Welcome
+from protocol.messages import Categories, Delta, Kpis, ServerMessage, Snapshot, Units, Welcome
 from protocol.retention import prune_settled
 
 
@@ -21,6 +23,8 @@ class Changes:
 
     reset: bool = False  # everything was replaced (snapshot)
     units: bool = False
+    # The category table changed (units.categories and .detections; nothing else of them).
+    categories: bool = False
     events: set[int] = field(default_factory=set)  # ids added or updated
     new_events: set[int] = field(default_factory=set)  # ids seen for the first time
     alerts: set[int] = field(default_factory=set)
@@ -32,6 +36,7 @@ class Changes:
         """Fold a later change set into this one."""
         self.reset |= later.reset
         self.units |= later.units
+        self.categories |= later.categories
         self.events |= later.events
         self.alerts |= later.alerts
         # New means new since the last snapshot: whatever a later one brought is its state.
@@ -46,7 +51,13 @@ class Changes:
 
     def __bool__(self) -> bool:
         return bool(
-            self.reset or self.units or self.events or self.alerts or self.duty or self.kpis
+            self.reset
+            or self.units
+            or self.categories
+            or self.events
+            or self.alerts
+            or self.duty
+            or self.kpis
         )
 
 
@@ -139,6 +150,14 @@ class Replica:
             self.units = message.reference
             self.units_version = message.version
             return Changes(units=True)
+        if isinstance(message, Categories):
+            if self.units is None:  # never before the units; nothing to patch
+                return Changes()
+            self.units = msgspec.structs.replace(
+                self.units, categories=message.categories, detections=message.detections
+            )
+            self.units_version = message.version
+            return Changes(categories=True)
         if isinstance(message, Welcome):
             # The district clock moves on with the welcome too: a replay after an outage must
             # not look "just reported" against a clock stopped at the outage.

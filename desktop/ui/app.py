@@ -219,7 +219,7 @@ def run(args: argparse.Namespace, token: str, tiles: str | None) -> int:
         # The socket and the decoding run on a thread of their own; each frame the window
         # takes what arrived.
         session = SessionThread(url, secret, wake=window.coalescer.wake)
-        window.listen(session.inbox, resync=session.resync)
+        window.listen(session.inbox, resync=session.resync, history=session.history)
         loader = ThumbnailLoader(url, secret, parent=window)
         loader.loaded.connect(window.thumbnail_loaded)
         window.thumbnail_loader = loader

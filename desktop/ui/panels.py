@@ -35,6 +35,7 @@ MAP_MS, MAP_SLOW_MS = 400, 1000  # map batches at most this often; the slower wh
 MAP_BUSY = 200  # markers added or removed in one batch that make the stream busy
 DISTRICT = "district"
 THUMBNAILS_AHEAD = 12  # alert cards whose snapshots are fetched before they scroll in
+THUMBNAILS_KEPT = 48  # above this many held, those below the first cards are dropped
 
 Clock = Callable[[], float]
 
@@ -263,6 +264,10 @@ class AlertView:
                 self.loader.clear()
         self.model.apply(changes)
         if changes.alerts or changes.reset:
+            if len(self.model.thumbnails) > THUMBNAILS_KEPT:
+                # However fast alerts come (a simulator at 1,000x), the snapshots held stay
+                # bounded, not only at the once-a-minute tidy-up.
+                self.forget_thumbnails()
             self.want_thumbnails()
         self.show_count()
 

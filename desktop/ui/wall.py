@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QCursor, QFontMetrics, QKeyEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -37,6 +37,7 @@ from desktop.core.replica import Changes, Replica
 from desktop.core.session import Status
 from desktop.core.views import grid_card
 from desktop.i18n import QT_TRANSLATE_NOOP
+from desktop.ui.case_sheet import History
 from desktop.ui.coalescer import FRAME_MS, LONGEST_FRAME_MS, Coalescer
 from desktop.ui.models import (
     PRIORITY_TEXT,
@@ -52,6 +53,7 @@ from desktop.ui.sound import Chime
 from desktop.ui.theme import stylesheet
 from desktop.ui.thumbnails import ThumbnailLoader
 from desktop.ui.tour import Tour
+from desktop.ui.wall_case import WallCase
 from widgets.alert_card import AlertCardDelegate, CardRoles
 from widgets.duty_panel import DutyPanel
 from widgets.grid_details import GridDetails
@@ -129,6 +131,9 @@ class WallWindow(QWidget):
         self.map.areaClicked.connect(self.show_grid)
         self.map.markerClicked.connect(self._marker_clicked)
         self.grid_details = GridDetails(self.map)
+        # A queue row, a marker or a supervision item opens the case over the map.
+        self.case_view = WallCase(replica, self._clock, self._case_area, self.map, self)
+        self.case_view.photoWanted.connect(self._want_photo)
 
         queue_model = EventQueueModel(replica, self, clock=self._clock)
         # It repaints with every frame: rows painted from prepared text in one pass.
@@ -267,6 +272,7 @@ class WallWindow(QWidget):
             self.map_view.on_flush,
             self.duty_view.on_flush,
             self.kpi_view.on_flush,
+            self.case_view.on_flush,
             self._after_panels,
         ):
             self.coalescer.subscribe(subscriber)
@@ -281,10 +287,17 @@ class WallWindow(QWidget):
 
     # ---- the data path ---------------------------------------------------------------------
 
-    def listen(self, inbox: Inbox, resync: Callable[[], bool] | None = None) -> None:
+    def listen(
+        self,
+        inbox: Inbox,
+        resync: Callable[[], bool] | None = None,
+        history: History | None = None,
+    ) -> None:
         """Take the session's messages from `inbox` once per frame (its wake is
-        `self.coalescer.wake`); `resync` asks the session for a fresh snapshot."""
+        `self.coalescer.wake`); `resync` asks the session for a fresh snapshot, `history`
+        for an opened case's audit timeline."""
         self.feed.listen(inbox, resync)
+        self.case_view.set_history(history)
         # The session's thread may outlive this window: it must stop waking a deleted one.
         self.destroyed.connect(inbox.close)
 
@@ -339,17 +352,17 @@ class WallWindow(QWidget):
 
     def _every_second(self) -> None:
         self.queue_view.model.tick()
+        self.case_view.every_second()
         self._show_freshness()
-        self.feed.every_second()
+        pruned = self.feed.every_second()
+        if pruned:
+            self.coalescer.push(pruned)
         now = time.monotonic()
         if now - self._last_overdue_check > 30:
             self._last_overdue_check = now
             self.map_view.refresh_overdue()
-        if now - self._last_prune > 60 and self.replica.kpis_at:
+        if now - self._last_prune > 60:
             self._last_prune = now
-            pruned = self.replica.prune(self.replica.now())
-            if pruned:
-                self.coalescer.push(pruned)
             self.alert_view.forget_thumbnails()
         if self.tour is not None:
             cursor = QCursor.pos()
@@ -460,8 +473,14 @@ class WallWindow(QWidget):
             self.tour.hold_on(newest.street)
 
     def thumbnail_loaded(self, alert_id: int, pixmap: QPixmap) -> None:
-        """A snapshot arrived for an alert card."""
+        """A snapshot arrived for an alert card (or the open case)."""
         self.alert_view.thumbnail_loaded(alert_id, pixmap)
+        self.case_view.photo_loaded(alert_id, pixmap)
+
+    def _want_photo(self, alert_id: int, path: str) -> None:
+        loader = self.alert_view.loader
+        if loader is not None:
+            loader.want(alert_id, path)
 
     def show_grid(self, code: str) -> None:
         """The details card of a grid: its people and its open events."""
@@ -490,10 +509,22 @@ class WallWindow(QWidget):
         self.grid_details.adjustSize()
         self.grid_details.move(self.map.width() - width - 12, 12)
 
+    def _case_area(self) -> QRect:
+        """Where an opened case goes: from the window's left margin to the map's right edge,
+        from the map's top to the bottom margin (the queue on the right stays in view)."""
+        top_left = self.map.mapTo(self, QPoint(0, 0))
+        margin = round(8 * self._scale)
+        return QRect(
+            margin,
+            top_left.y(),
+            top_left.x() + self.map.width() - margin,
+            self.height() - top_left.y() - margin,
+        )
+
     def _queue_clicked(self, index: Any) -> None:
         event = self.queue_view.model.event_at(index.row())
         if event is not None:
-            self.show_grid(event.grid)
+            self._case_clicked(event.id)
 
     def _marker_clicked(self, marker: str) -> None:
         event_id = marker_event(marker)
@@ -501,9 +532,11 @@ class WallWindow(QWidget):
             self._case_clicked(event_id)
 
     def _case_clicked(self, event_id: int) -> None:
-        event = self.replica.events.get(event_id)
-        if event is not None:
-            self.show_grid(event.grid)
+        if event_id in self.replica.events:
+            self.grid_details.hide()
+            self.case_view.open_case(event_id)
+            if self.tour is not None:
+                self.tour.operator_active()
 
     def _legend(self) -> QWidget:
         box = QWidget(self)
@@ -531,6 +564,7 @@ class WallWindow(QWidget):
         """M mute, T tour on/off, ←/→ previous/next street, Esc the whole district."""
         if self.tour is not None:
             self.tour.operator_active()
+        self.case_view.touched()
         key = event.key()
         streets = (
             [""] + [s.code for s in self.replica.units.streets] if self.replica.units else [""]
@@ -547,7 +581,10 @@ class WallWindow(QWidget):
             step = 1 if key == Qt.Key.Key_Right else -1
             self.set_focus(streets[(at + step) % len(streets)])
         elif key == Qt.Key.Key_Escape:
-            self.set_focus("")
+            if self.case_view.isVisible():  # first back to the map, then to the district
+                self.case_view.close_case()
+            else:
+                self.set_focus("")
         else:
             super().keyPressEvent(event)
 
@@ -564,6 +601,7 @@ class WallWindow(QWidget):
             self._size_queue_columns(scale)
             self.alerts.doItemsLayout()
             self.map.setZoomFactor(scale)  # labels and markers grow with the wall
+            self.case_view.set_scale(scale)
         if self.grid_details.isVisible():
             self._place_details()
         super().resizeEvent(event)

@@ -40,12 +40,14 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from dispatch.jurisdiction import width_of
+from dispatch.private import create_private, open_private, tighten
 from dispatch.state import Change
 from dispatch.store.models import (
     AdminLogRow,
     AlertImage,
     AlertRow,
     CommandRow,
+    DutyPlanRow,
     DutyRow,
     EventRow,
     LogArchiveEntry,
@@ -55,7 +57,7 @@ from dispatch.store.models import (
     UnitRow,
     UserRow,
 )
-from protocol.entities import ROLES, Alert, Duty, Event, Role
+from protocol.entities import ROLES, Alert, Duty, DutyPlan, Event, Role
 from protocol.messages import USER_NAME_MAX
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -63,6 +65,7 @@ _encode = msgspec.json.Encoder().encode
 _event_decoder = msgspec.json.Decoder(Event)
 _alert_decoder = msgspec.json.Decoder(Alert)
 _duty_decoder = msgspec.json.Decoder(Duty)
+_plan_decoder = msgspec.json.Decoder(DutyPlan)
 # The meta key of the first seq whose log key is a community code (older rows: a street's).
 COMMUNITY_KEYS_FROM = "community_keys_from"
 
@@ -127,7 +130,7 @@ class AdminEntry:
     at: float
     actor: str
     peer: str
-    action: str  # users, create_user, revoke_user
+    action: str  # users, create_user, revoke_user, roster, set_roster, set_category, …
     target: str = ""
     detail: str = ""
     outcome: str = "ok"  # or the error code
@@ -255,10 +258,33 @@ class StoreError(Exception):
     """A storage failure the caller should report (nothing of the batch was kept)."""
 
 
+class UserExists(ValueError):
+    """create_user without `exists_ok` on a name that is taken."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"user {name} exists: `dispatch update-user {name}` changes its role or "
+            "jurisdiction (--new-token gives it a new token)"
+        )
+
+
 def make_engine(url: str) -> Engine:
     """An engine for SQLite (WAL, one file) or PostgreSQL, tuned for the writer's batches."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        database = engine.url.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            path = Path(database)
+
+            @event.listens_for(engine, "do_connect")
+            def _private(*_args: Any) -> None:
+                # Made mode 600 before SQLite opens it (its -wal and -shm files take the
+                # database's mode): events, reporters, phone numbers and token hashes are
+                # for the backend's account only. Tightened if it was looser.
+                if path.parent.is_dir():
+                    create_private(path)
+                    for suffix in ("-wal", "-shm", ".owner"):
+                        tighten(path.with_name(path.name + suffix))
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -317,7 +343,8 @@ class Store:
             path = Path(database)
             holder = path.with_name(path.name + ".owner")
             try:
-                handle = holder.open("a+", encoding="utf-8")
+                fd = open_private(holder, os.O_RDWR | os.O_APPEND)
+                handle = os.fdopen(fd, "a+", encoding="utf-8")
             except OSError as exc:
                 raise StoreError(f"cannot claim {path}: {exc.strerror or exc}") from None
             try:
@@ -735,12 +762,14 @@ class Store:
         *,
         audit: AdminEntry | None = None,
         words: str = "cli",
+        exists_ok: bool = True,
     ) -> str:
         """Create (or re-key) a user; return the new token. Only its hash is stored.
 
         Checked by check_user (ValueError); a user is replaced only once the new one is
-        valid. With `audit`, the admin log gets its row in the same transaction (and the
-        refusal's row when the user is refused): a change is never kept unrecorded.
+        valid, in its own row (its id stays). Without `exists_ok` an existing name is refused
+        (UserExists). With `audit`, the admin log gets its row in the same transaction (and
+        the refusal's row when the user is refused): a change is never kept unrecorded.
         """
         streets, communities = list(streets), list(communities)
         try:
@@ -760,11 +789,81 @@ class Store:
             "created_at": time.time(),
             "revoked": False,
         }
+        refusal: ValueError | None = None
         with self._write_lock, self.engine.begin() as conn:
-            conn.execute(delete(UserRow).where(UserRow.name == name))
-            conn.execute(insert(UserRow).values(**values))
+            exists = conn.execute(select(UserRow.id).where(UserRow.name == name)).first()
+            if exists is not None and not exists_ok:
+                refusal = UserExists(name)
+                audit = audit and replace(audit, outcome="conflict", message=str(refusal))
+            elif exists is not None:
+                conn.execute(update(UserRow).where(UserRow.name == name).values(**values))
+            else:
+                conn.execute(insert(UserRow).values(**values))
             if audit is not None:
                 conn.execute(insert(AdminLogRow).values(**_admin_row(audit)))
+        if refusal is not None:
+            raise refusal
+        return token
+
+    def update_user(
+        self,
+        name: str,
+        role: Role | str | None = None,
+        codes: Sequence[str] | None = None,
+        *,
+        new_token: bool = False,
+        audit: AdminEntry | None = None,
+    ) -> str | None:
+        """Change a user's role, jurisdiction (its street or community codes; `[]` the whole
+        district) or token, in its own row; None keeps that part. Returns the new token
+        (`new_token`: the old one stops working, a revoked user is active again) or None.
+
+        LookupError when there is no such user, ValueError when check_user refuses the
+        result; then nothing changes. With `audit`, the admin log gets its row (the
+        refusal's too) in the same transaction.
+        """
+        refusal: LookupError | ValueError | None = None
+        token = None
+        with self._write_lock, self.engine.begin() as conn:
+            row = conn.execute(
+                select(UserRow.role, UserRow.streets).where(UserRow.name == name)
+            ).first()
+            try:
+                if row is None:
+                    raise LookupError(f"no user {name}")
+                role = row.role if role is None else role
+                if codes is None:
+                    codes = [c for c in row.streets.split(",") if c]
+                    if codes and (role == "community") != (row.role == "community"):
+                        # Its codes are of the other kind: never widened in silence.
+                        raise ValueError(
+                            f"a {role} user's jurisdiction is "
+                            + (
+                                "communities: give --community"
+                                if role == "community"
+                                else "streets: give --street, or --whole-district"
+                            )
+                        )
+                streets, communities = ((), codes) if role == "community" else (codes, ())
+                checked_role, checked = check_user(
+                    name, role, streets, communities, self._unit_codes
+                )
+            except (LookupError, ValueError) as exc:
+                refusal = exc
+                outcome = "bad_args" if isinstance(exc, ValueError) else "not_found"
+                audit = audit and replace(audit, outcome=outcome, message=str(exc))
+            else:
+                values: dict[str, Any] = {"role": checked_role, "streets": ",".join(checked)}
+                if new_token:
+                    token = secrets.token_urlsafe(32)
+                    values.update(
+                        token_hash=hash_token(token), created_at=time.time(), revoked=False
+                    )
+                conn.execute(update(UserRow).where(UserRow.name == name).values(**values))
+            if audit is not None:
+                conn.execute(insert(AdminLogRow).values(**_admin_row(audit)))
+        if refusal is not None:
+            raise refusal
         return token
 
     def revoke_user(self, name: str, *, audit: AdminEntry | None = None) -> bool:
@@ -819,6 +918,37 @@ class Store:
                 .limit(limit)
             ).all()
         return [AdminEntry(*row) for row in reversed(rows)]
+
+    # ---- the duty roster ---------------------------------------------------------------------
+
+    def duty_plans(self, first: str, last: str | None = None) -> list[DutyPlan]:
+        """The planned days from `first` to `last` (yyyy-mm-dd, both included; no `last`:
+        every later one), in order."""
+        query = select(DutyPlanRow.doc).where(DutyPlanRow.day >= first)
+        if last is not None:
+            query = query.where(DutyPlanRow.day <= last)
+        with self.engine.connect() as conn:
+            docs = conn.execute(query.order_by(DutyPlanRow.day)).scalars().all()
+        plans = [_plan_decoder.decode(doc) for doc in docs]
+        # Ordered here too: yyyy-mm-dd sorts the same under any collation, but be sure.
+        return sorted(plans, key=lambda plan: plan.day)
+
+    def set_duty_plan(self, day: str, plan: DutyPlan | None, *, audit: AdminEntry) -> bool:
+        """Plan a day (or, with None, remove its plan) and record it in the admin log, in one
+        transaction; whether the day had a plan before."""
+        with self._write_lock, self.engine.begin() as conn:
+            removed = conn.execute(delete(DutyPlanRow).where(DutyPlanRow.day == day))
+            if plan is not None:
+                conn.execute(
+                    insert(DutyPlanRow).values(
+                        day=day,
+                        updated_at=plan.updated_at,
+                        updated_by=plan.updated_by[:100],
+                        doc=_encode(plan).decode(),
+                    )
+                )
+            conn.execute(insert(AdminLogRow).values(**_admin_row(audit)))
+            return bool(removed.rowcount)
 
     def users(self) -> list[User]:
         """Every active user."""
@@ -889,17 +1019,22 @@ class Store:
         return {code: int(n) for code, n in conn.execute(query)}
 
     def replace_categories(
-        self, units: Iterable[tuple[str, str, str, str, bytes]], meta: dict[str, str]
+        self,
+        units: Iterable[tuple[str, str, str, str, bytes]],
+        meta: dict[str, str],
+        *,
+        audit: AdminEntry | None = None,
     ) -> dict[str, int]:
         """Replace the category and detection units and set `meta`, in one transaction,
         unless stored events use a category code the new units lack: then change nothing
-        and return those codes with their event counts."""
+        and return those codes with their event counts. With `audit`, the admin log gets
+        its row in the same transaction (only when the table is replaced)."""
         rows = [
             {"kind": kind, "code": code, "parent": parent, "name": name, "doc": doc.decode()}
             for kind, code, parent, name, doc in units
         ]
         codes = [row["code"] for row in rows if row["kind"] == "category"]
-        with self.engine.begin() as conn:
+        with self._write_lock, self.engine.begin() as conn:
             in_use = self._category_use(conn, codes)
             if in_use:
                 return in_use
@@ -909,6 +1044,8 @@ class Store:
             for key, value in meta.items():
                 conn.execute(delete(MetaRow).where(MetaRow.key == key))
                 conn.execute(insert(MetaRow).values(key=key, value=value))
+            if audit is not None:
+                conn.execute(insert(AdminLogRow).values(**_admin_row(audit)))
         return {}
 
 

@@ -342,3 +342,31 @@ def test_coalescer_stretches_its_frame_when_the_gui_thread_is_busy(qtbot) -> Non
     coalescer.push(Changes(events={12}))  # idle again: at once
     qtbot.waitUntil(lambda: len(seen) == 6, timeout=1000)
     assert seen[5] - pushed < 0.02
+
+
+def test_the_alert_feed_holds_a_bounded_number_of_snapshots_however_fast_alerts_come(
+    qtbot,
+) -> None:
+    """Snapshots of alerts below the first cards are dropped as soon as too many are held,
+    not only at the once-a-minute tidy-up (a simulator at 1,000x brings hundreds a minute)."""
+    from PySide6.QtGui import QPixmap
+    from PySide6.QtWidgets import QLabel, QListView
+
+    from desktop.ui.models import AlertFeedModel
+    from desktop.ui.panels import THUMBNAILS_KEPT, AlertView
+    from tests.factories import make_alert
+    from widgets.panel import Panel
+
+    replica = Replica()
+    model = AlertFeedModel(replica)
+    alerts = QListView()
+    panel = Panel("视频告警", alerts)
+    qtbot.addWidget(panel)
+    view = AlertView(replica, model, panel, alerts, QLabel(panel))
+    for n in range(1, 301):
+        replica.alerts[n] = make_alert(n, last_at=float(n), camera=f"cam{n}")
+        view.on_flush(Changes(alerts={n}))
+        view.thumbnail_loaded(n, QPixmap(16, 9))
+        assert len(model.thumbnails) <= THUMBNAILS_KEPT + 1
+    newest = {model.id_at(r) for r in range(10)}
+    assert newest <= set(model.thumbnails)  # the cards on screen keep theirs

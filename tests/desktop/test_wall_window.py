@@ -256,7 +256,7 @@ def test_a_supervised_case_late_at_a_stage_does_not_show_time_left(qtbot) -> Non
     assert wall.duty_view.lateness(past_due, now) == "超 0:10"
 
 
-def test_the_wall_masks_phone_numbers_and_a_marker_click_shows_its_grid(qtbot) -> None:
+def test_the_wall_masks_phone_numbers_in_its_panels_its_case_card_and_grid_card(qtbot) -> None:
     from protocol.entities import Duty, Grid, Person
     from tests.desktop.test_views import SQUARE, reference
 
@@ -290,11 +290,15 @@ def test_the_wall_masks_phone_numbers_and_a_marker_click_shows_its_grid(qtbot) -
     assert "139****1234" in texts and "055****1234" in texts
     assert "张先生138****5678反映噪音扰民" in texts
     assert not any(number in texts for number in ("13905621234", "5551234", "12345678"))
-    # A click on the case's marker shows its grid's card, the phone masked there too.
+    # A click on the case's marker opens the case, its phone numbers masked there too.
     wall.map.markerClicked.emit("e1")
+    assert wall.case_view.isVisible() and wall.case_view.event_id == 1
+    assert wall.case_view.sheet.card.title.text() == "张先生138****5678反映噪音扰民"
+    wall.case_view.close_case()
+    wall.map.markerClicked.emit("c34080300001320000002")  # a camera: not a case
+    assert not wall.case_view.isVisible()
+    # A click on the grid shows its card, the grid worker's phone masked.
+    wall.map.areaClicked.emit("340803004001001")
     assert wall.grid_details.isVisible() and "第一网格" in wall.grid_details.title.text()
     people = wall.grid_details.people.text()
     assert "王芳" in people and "138****5678" in people and "1234-5678" not in people
-    wall.grid_details.hide()
-    wall.map.markerClicked.emit("c34080300001320000002")  # a camera: not a case
-    assert not wall.grid_details.isVisible()

@@ -15,7 +15,6 @@ from websockets.exceptions import ConnectionClosed
 
 from dispatch.cli import main
 from dispatch.handshake import Authenticator
-from dispatch.server import Limits
 from dispatch.store.store import AdminEntry, Store, hash_token
 from protocol.codec import convert, encode
 from protocol.codes import CloseCode, ErrorCode
@@ -347,41 +346,54 @@ async def test_re_keying_a_user_closes_its_connections_and_only_the_new_token_wo
     await still_up(fresh)
 
 
-async def test_changes_by_the_command_line_reach_a_running_server(sqlite_store, capsys) -> None:
-    """`dispatch create-user` on an existing name and `revoke-user`: the server notices within
-    its recheck (here 0.2 s), closes the connections and forgets the cached tokens."""
-    running = await start_server(sqlite_store, Limits(auth_recheck=0.2))
-    url = sqlite_store.url
+async def test_changes_by_the_command_line_reach_a_running_server(store, capsys) -> None:
+    """`dispatch update-user --new-token` and `revoke-user`: the server notices within its
+    poll of the users (1 s), closes the connections and forgets the cached tokens.
+    `create-user` on an existing name is refused and changes nothing."""
+    running = await start_server(store)
+    url = store.url
     try:
         linghu, dekuan = await running.client("linghu"), await running.client("dekuan")
         for client in (linghu, dekuan):
             await handshake(client)
+        args = ["--url", url, "create-user", "菱湖分中心", "--role", "street", "--street", LINGHU]
+        assert await asyncio.to_thread(main, args) == 2
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert err.startswith("error: user 菱湖分中心 exists: `dispatch update-user 菱湖分中心`")
+        await still_up(linghu)  # nothing changed: its token still works
+        await handshake(await open_client(running.port, running.tokens["linghu"]))
+
+        started = time.monotonic()
         code = await asyncio.to_thread(
-            main,
-            ["--url", url, "create-user", "菱湖分中心", "--role", "street", "--street", LINGHU],
+            main, ["--url", url, "update-user", "菱湖分中心", "--new-token"]
         )
         assert code == 0
         out, err = capsys.readouterr()
         new_token = out.strip()
-        assert "re-keyed 菱湖分中心: its old token no longer works" in err and new_token not in err
+        assert "its old token no longer works" in err and new_token not in err
         assert (await closed_with(linghu))[0] == CloseCode.CREDENTIALS_CHANGED
+        assert time.monotonic() - started < 2.5  # the poll's 1 s, and the close
         assert await refused_at_hello(running, running.tokens["linghu"]) == CloseCode.AUTH_FAILED
-        await handshake(await open_client(running.port, new_token))
+        welcome, _ = await handshake(await open_client(running.port, new_token))
+        assert (welcome.role, welcome.jurisdiction) == ("street", [LINGHU])
 
         assert await asyncio.to_thread(main, ["--url", url, "revoke-user", "德宽路分中心"]) == 0
-        assert "within 30 s" in capsys.readouterr().out
+        assert "within 1 s" in capsys.readouterr().out
         assert (await closed_with(dekuan))[0] == CloseCode.CREDENTIALS_CHANGED
         assert await refused_at_hello(running, running.tokens["dekuan"]) == CloseCode.AUTH_FAILED
 
-        # Both are in the admin log, under the operating system's user.
-        rows = admin_rows(sqlite_store)
+        # All three are in the admin log, under the operating system's user.
+        rows = admin_rows(store)
         assert [(r.action, r.target, r.outcome, r.peer) for r in rows] == [
-            ("create_user", "菱湖分中心", "ok", "cli"),
+            ("create_user", "菱湖分中心", "conflict", "cli"),
+            ("update_user", "菱湖分中心", "ok", "cli"),
             ("revoke_user", "德宽路分中心", "ok", "cli"),
         ]
+        assert rows[1].detail == "new_token"
         assert all(r.actor.startswith("cli:") for r in rows)
         assert main(["--url", url, "create-user", "x", "--role", "street", "--street", "9"]) == 2
-        assert admin_rows(sqlite_store)[-1].outcome == "bad_args"
+        assert admin_rows(store)[-1].outcome == "bad_args"
         assert main(["--url", url, "admin-log", "--limit", "2"]) == 0
         printed = capsys.readouterr().out.splitlines()
         assert printed[0] == "times in China Standard Time" and len(printed) == 3

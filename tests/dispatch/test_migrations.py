@@ -154,9 +154,10 @@ def test_upgrade_from_main_loses_nothing(main_db, main_sqlite) -> None:
             assert after[name] == sorted([*before[name], ("audit_deleted_upto", str(trimmed))])
         else:
             assert after[name] == before[name], name
-    assert _rows(main_db, {"log_archive": ["seq"], "admin_log": ["id"]}) == {
+    assert _rows(main_db, {"log_archive": ["seq"], "admin_log": ["id"], "duty_plan": ["day"]}) == {
         "log_archive": [],
         "admin_log": [],
+        "duty_plan": [],
     }
     assert store.head() == (head, before["log_head"][0][2])
     store.close()

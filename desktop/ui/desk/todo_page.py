@@ -283,6 +283,9 @@ class TodoPage(QWidget):
                     entered.append(event_id)
             self._announce(entered)
             self.model.apply(changes.events)
+            if changes.categories:  # the rows' category names (an admin changed the table)
+                self.model.rebuild()
+                self._after_rebuild()
             self._sync_selection()
         self._show_tabs()
         if self.pane.event_id is not None and (

@@ -28,7 +28,7 @@ from desktop.core.replica import Changes, Replica
 from desktop.core.session import Status
 from desktop.core.todo import Me, TodoBook
 from desktop.ui.coalescer import FRAME_MS, LONGEST_FRAME_MS, Coalescer
-from desktop.ui.desk.admin_page import AdminPage, UserRequests
+from desktop.ui.desk.admin_page import AdminPage, AdminRequests
 from desktop.ui.desk.alerts_page import AlertsPage
 from desktop.ui.desk.case_pane import CasePane
 from desktop.ui.desk.duty_page import DutyPage
@@ -43,6 +43,8 @@ from protocol.messages import Error, Result
 log = logging.getLogger("desktop.ui.desk")
 
 
+# --page: the 管理 page's tabs (users, duty roster, category table).
+ADMIN_TABS = {"admin": 0, "admin-roster": 1, "admin-categories": 2}
 PHOTOS_KEPT = 200  # snapshots kept for the alerts list and the cases (~1 MiB each at most)
 
 
@@ -63,12 +65,13 @@ class DeskWindow(QWidget):
         self.book = TodoBook(Me("", "wall"))
         self._send: Send | None = None
         self._history: Callable[[int], Awaitable[Result | Error]] | None = None
-        self._user_requests: UserRequests | None = None
+        self._user_requests: AdminRequests | None = None
         self.outbox = Outbox(self._send_command, self._entry_changed)
         self.chime = Chime(parent=self)
         self.tray: QSystemTrayIcon | None = None
         self._shown_snapshot = False
-        self.start_page = ""  # "admin": open on 管理 once it is offered (--page admin)
+        # "admin", "admin-roster", "admin-categories": open on 管理 (that tab) once offered.
+        self.start_page = ""
         self._photo_loader: ThumbnailLoader | None = None
         self._photos: dict[int, QPixmap] = {}  # alert id -> snapshot, the latest PHOTOS_KEPT
         self._status = Status(False, time.time(), 0.0)
@@ -106,7 +109,9 @@ class DeskWindow(QWidget):
             replica, self.coalescer, self.district_now, lambda: self.case_pane.event_id, self
         )
         # 管理 F5: a page of its own, offered once the backend says the user is an admin.
-        self.admin = AdminPage(replica, self.me, lambda: self._user_requests, self)
+        self.admin = AdminPage(
+            replica, self.me, lambda: self._user_requests, self.district_now, self
+        )
         self.admin.hide()
         self.nav = QTabBar(self)
         self.nav.setObjectName("deskNav")
@@ -134,6 +139,7 @@ class DeskWindow(QWidget):
             self.alerts.apply,
             self.duty.apply,
             self.map.apply,
+            self.admin.apply,
             self._after,
         ):
             self.coalescer.subscribe(subscriber)
@@ -157,9 +163,9 @@ class DeskWindow(QWidget):
         self,
         send: Send,
         history: Callable[[int], Awaitable[Result | Error]],
-        users: UserRequests | None = None,
+        users: AdminRequests | None = None,
     ) -> None:
-        """Where commands, history requests and an admin's user requests go (the session's
+        """Where commands, history requests and an admin's requests go (the session's
         thread)."""
         self._send = send
         self._history = history
@@ -242,8 +248,9 @@ class DeskWindow(QWidget):
             self._admin_key.activated.connect(
                 lambda: self.nav.setCurrentIndex(self.pages.indexOf(self.admin))
             )
-            if self.start_page == "admin":
+            if self.start_page in ADMIN_TABS:
                 self.nav.setCurrentIndex(self.pages.indexOf(self.admin))
+                self.admin.show_tab(ADMIN_TABS[self.start_page])
         elif not admin and shown:
             self.nav.removeTab(self.pages.indexOf(self.admin))
             self.pages.removeWidget(self.admin)
@@ -264,7 +271,9 @@ class DeskWindow(QWidget):
         return f"{me.user} · {role} · {where}"
 
     def _every_second(self) -> None:
-        self.feed.every_second()
+        pruned = self.feed.every_second()
+        if pruned:
+            self.coalescer.push(pruned)
         self.todo.every_second()
         self.clock.setText(day_hms(self.district_now()))
 
