@@ -4,17 +4,25 @@ database with the test users (tests/dispatch/conftest.py): replayed here the sam
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import copy
 import io
+import json
 import re
+import zlib
+from datetime import datetime
+from importlib import resources
 from typing import Any
 
 from dispatch.cli import main as dispatch_cli
+from dispatch.clock import Clock
+from dispatch.domain.calendar import CST
 from dispatch.hub import CREDENTIALS_CHANGED
 from protocol.codes import CloseCode
 from tests.dispatch.conftest import LINGHU, point_in, prepared_store, start_server
 from tests.protocol.doc.extract import Document
-from tests.protocol.doc.live import Conn, Report, exchange
+from tests.protocol.doc.live import Conn, Report, exchange, find
 from tests.protocol.doc.match import Env
 
 HISTORY = "6.8 history"
@@ -121,3 +129,93 @@ async def admin(doc: Document, db_url: str, report: Report) -> None:
     if len(shown) != len(printed):
         problems.append(f"admin-log printed {printed}")
     report.add(ADMIN, problems)
+
+
+ROSTER = "6.10 roster, set_roster (the duty roster)"
+CATEGORIES = "6.11 set_category, load_categories (the category table)"
+PLANNED_AT = datetime(2026, 11, 25, 10, 0, tzinfo=CST).timestamp()  # §6.10's district clock
+
+
+def packed(table: dict[str, Any]) -> str:
+    """A table file as load_categories carries it: zlib-compressed, base64-encoded."""
+    return base64.b64encode(zlib.compress(json.dumps(table, ensure_ascii=False).encode())).decode()
+
+
+def table_files() -> dict[str, str]:
+    """The files of §6.11, as its note after the examples describes them."""
+    path = resources.files("resources") / "district" / "categories.json"
+    default = json.loads(path.read_text(encoding="utf-8"))
+
+    def edited(code: str, **fields: Any) -> dict[str, Any]:
+        table = copy.deepcopy(default)
+        category = next(c for c in table["categories"] if c["code"] == code)
+        for key, value in fields.items():
+            if key == "handle":
+                category["limits"]["handle"] = value
+            else:
+                category[key] = value
+        return table
+
+    dropped = copy.deepcopy(default)
+    dropped["categories"] = [c for c in dropped["categories"] if c["code"] != "01-02"]
+    dropped["camera_kinds"] = [k for k in dropped["camera_kinds"] if k["category"] != "01-02"]
+    return {
+        "<the file, zlib, base64>": packed(edited("01-01", handle="15d")),
+        "<another file>": packed(edited("01-01", department="XXJ")),
+        "<a file without 01-02>": packed(dropped),
+    }
+
+
+async def tables(doc: Document, db_url: str, report: Report) -> None:
+    """§6.10 on a fresh database whose clock stands at 2026-11-25 10:00 with the admin
+    系统管理员; then §6.11 on the same backend (a street reports a case of 01-02 before
+    request 16), and §3.2's `categories` message among those its changes pushed."""
+    store = prepared_store(db_url)
+    run = await start_server(store, clock=Clock(1.0, PLANNED_AT))
+    admin_token = store.create_user("系统管理员", "admin")
+    transcript: list[tuple[str, Any]] = []
+    env = Env()
+    try:
+        admin = await attached(run.port, admin_token, [])
+        commander = await attached(run.port, run.tokens["commander"], transcript)
+        linghu = await attached(run.port, run.tokens["linghu"], transcript)
+        plans, refused = doc.by_block(ROSTER)
+        await exchange(admin, plans, env, admin_token, report)
+        await exchange(commander, refused, env, run.tokens["commander"], report)
+        report.add(ROSTER, [])
+        frames = doc.in_section(CATEGORIES)
+        cut = next(i for i, f in enumerate(frames) if f.direction == ">" and f.value["id"] == 16)
+        files = table_files()
+        pushed = ("categories", "delta")
+        await exchange(admin, frames[:cut], env, admin_token, report, files, pushed)
+        lon, lat = point_in(run.server.reference, LINGHU)
+        await command(linghu, 2, "report", category="01-02", title="暴露垃圾", lon=lon, lat=lat)
+        await exchange(admin, frames[cut:], env, admin_token, report, files, pushed)
+        report.add(CATEGORIES, _pushed_first(admin.transcript) + env.order_problems())
+        # §3.2: the message every connected client got.
+        commander_news = transcript + admin.transcript
+        for frame in doc.in_section("3.2 categories"):
+            report.checked.add(frame.line)
+            report.add("3.2 categories", find(frame, commander_news, env))
+        for conn in (admin, commander, linghu):
+            await conn.close()
+    finally:
+        await run.server.stop()
+
+
+def _pushed_first(transcript: list[tuple[str, Any]]) -> list[str]:
+    """§6.11: a change reaches every client in a `categories` message before the admin's
+    answer; a change that changes nothing, and a check, send none."""
+    problems = []
+    news = False
+    for _, message in transcript:
+        if message["type"] == "categories":
+            news = True
+        elif message["type"] == "result" and "table" in message.get("data", {}):
+            data = message["data"]
+            changed = data["loaded"] and (data["added"] or data["changed"] or data["removed"])
+            if bool(changed) != news:
+                wrong = "missing" if changed else "sent"
+                problems.append(f"request {message['id']}: a categories message {wrong}")
+            news = False
+    return problems

@@ -55,8 +55,11 @@ class Conn:
         """A plain hello, for connections whose hello the document does not show."""
         await self.send({"id": 1, "type": "hello", "protocol": 1, "token": token, **fields})
 
-    async def recv(self, kpis: bool = False, timeout: float = PATIENCE) -> tuple[str, Any] | None:
-        """The next message (`kpis` ones skipped unless one is wanted); None on silence."""
+    async def recv(
+        self, kpis: bool = False, timeout: float = PATIENCE, skip: tuple[str, ...] = ()
+    ) -> tuple[str, Any] | None:
+        """The next message (`kpis` ones skipped unless one is wanted, and those of the
+        types in `skip`); None on silence."""
         while True:
             try:
                 raw = await asyncio.wait_for(self.ws.recv(), timeout)
@@ -65,6 +68,8 @@ class Conn:
             assert isinstance(raw, str), "the server sends text"
             value = json.loads(raw)
             self.transcript.append((raw, value))
+            if value.get("type") in skip:
+                continue
             if value.get("type") == "kpis":
                 if not kpis:
                     continue
@@ -92,19 +97,29 @@ class Conn:
 
 
 async def exchange(
-    conn: Conn, frames: list[Frame], env: Env, token: str, report: Report
+    conn: Conn,
+    frames: list[Frame],
+    env: Env,
+    token: str,
+    report: Report,
+    placeholders: dict[str, str] | None = None,
+    skip: tuple[str, ...] = (),
 ) -> list[Any]:
     """Play a run of the document's frames on one connection: send the client's (bound
-    values replaced by the server's, `<token>` by the token), compare each server frame
-    with the next message received. Returns what was received, in order."""
+    values replaced by the server's, `<token>` by the token, other `<…>` placeholders by
+    what `placeholders` gives), compare each server frame with the next message received
+    (pushed messages of the types in `skip` passed over). Returns what was received."""
     received = []
     for frame in frames:
         report.checked.add(frame.line)
         if frame.direction == ">":
-            await conn.send(frame.raw if frame.value is None else env.to_actual(frame.value, token))
+            if frame.value is None:
+                await conn.send(frame.raw)
+            else:
+                await conn.send(env.to_actual(frame.value, token, placeholders=placeholders))
             continue
         want_kpis = frame.value.get("type") == "kpis"
-        got = await conn.recv(kpis=want_kpis)
+        got = await conn.recv(kpis=want_kpis, skip=skip)
         while (
             want_kpis
             and got is not None

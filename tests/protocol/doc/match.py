@@ -81,15 +81,20 @@ class Env:
                     problems.append(f"{kind} {d1} < {d2} in the document but {a1} ≥ {a2}")
         return problems
 
-    def to_actual(self, value: Any, token: str, key: str = "") -> Any:
+    def to_actual(
+        self, value: Any, token: str, key: str = "", placeholders: dict[str, str] | None = None
+    ) -> Any:
         """A client frame of the document as it is sent: bound values replaced by the
-        server's, `<token>` by the user's token."""
+        server's, `<token>` by the user's token, other placeholders (`"<the file>"`) by
+        what `placeholders` gives for them."""
         if isinstance(value, dict):
-            return {k: self.to_actual(v, token, k) for k, v in value.items()}
+            return {k: self.to_actual(v, token, k, placeholders) for k, v in value.items()}
         if isinstance(value, list):
-            return [self.to_actual(v, token, key) for v in value]
+            return [self.to_actual(v, token, key, placeholders) for v in value]
         if value == TOKEN:
             return token
+        if placeholders and isinstance(value, str) and value in placeholders:
+            return placeholders[value]
         kind = kind_of(key, value, kpi=False)
         if kind is not None:
             return self.forward.get((kind, value), value)

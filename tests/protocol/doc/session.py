@@ -259,7 +259,8 @@ async def refused_with(
     except InvalidStatus as exc:
         return exc.response.status_code, exc.response.body.decode().strip()
     if first is not None:
-        await conn.ws.send(first)
+        with contextlib.suppress(ConnectionClosed):  # (closed before the hello: 4006)
+            await conn.ws.send(first)
     with contextlib.suppress(ConnectionClosed, TimeoutError):
         await asyncio.wait_for(conn.ws.recv(), 5)
     await conn.ws.wait_closed()
@@ -299,6 +300,19 @@ async def refusal(s: Session, sent: str) -> tuple[int | None, str] | None:
     upgrade = re.fullmatch(r"upgrade to `ws://127\.0\.0\.1:\d+(/\S*)`", sent)
     if upgrade:
         return await refused_with(s, None, upgrade.group(1))
+    caps = {
+        "the user's connections at its cap": "connections_per_user",
+        "the server full": "connections",
+    }
+    if sent in caps:
+        # The caps lowered to none for the moment: the next connection is one too many.
+        server = s.world.server
+        limits = server.limits
+        server.limits = dataclasses.replace(limits, **{caps[sent]: 0})
+        try:
+            return await refused_with(s, _hello(token=s.token("demo-wall")))
+        finally:
+            server.limits = limits
     return None
 
 
@@ -328,12 +342,17 @@ async def refusals(s: Session) -> None:
             s.problem(title, f"the handshake window is {Limits().hello_timeout} s")
     # §3's table says the same by situation.
     title = "3. Handshake"
+    limits = Limits()
     rows = {
         "nothing received": "nothing for 10 s",
         "not valid JSON": "`hello?` first",
         "valid message of another type": '`{"id": 1, "type": "ping"}` first',
         "`protocol` is not 1": '`hello` with `"protocol": 2`',
         "unknown, revoked or malformed token": "`hello` with token `nope`",
+        f"the user has {limits.connections_per_user} connections open already": (
+            "the user's connections at its cap"
+        ),
+        f"the server has {limits.connections} connections open already": "the server full",
         "larger than 64 KiB": "a 65,537-byte first message",
     }
     for situation, code, reason in s.doc.table(title, 1):
@@ -383,8 +402,9 @@ async def http_get(port: int, path: str, token: str | None = None) -> tuple[list
 
 
 async def http_transcript(s: Session) -> None:
-    """The curl commands of "Refusals at the handshake (same backend)" and §14's /health,
-    once every connection is closed (`clients=0`) and the head has moved on."""
+    """The curl commands of "Refusals at the handshake (same backend)" (once every
+    connection is closed: `clients=0`, and the head has moved on) and of §14's /health
+    (with as many clients attached as it shows)."""
     title = "Refusals at the handshake (same backend)"
     hub = s.world.server.hub
     assert hub is not None
@@ -394,22 +414,7 @@ async def http_transcript(s: Session) -> None:
         await asyncio.sleep(0.01)
     await s.detection()
     block = next(b for b in s.doc.blocks_in(title) if b.lines[0].startswith("$ curl"))
-    commands: list[tuple[str, list[str]]] = []
-    for line in block.lines:
-        if line.startswith("$ "):
-            commands.append((line, []))
-        else:
-            commands[-1][1].append(line)
-    for command, shown in commands:
-        found = re.fullmatch(
-            r"\$ curl -s(i?) (?:-H \"Authorization: Bearer <token>\" )?'?http://127\.0\.0\.1:\d+(\S+?)'?",
-            command,
-        )
-        assert found is not None, command
-        token = s.token("demo-commander") if "Bearer" in command else None
-        lines, body = await http_get(s.world.port, found.group(2), token)
-        problems = http_problems(s, found.group(1) == "i", shown, lines, body)
-        s.report.add(title, [f"{command}: {p}" for p in problems])
+    s.report.add(title, await curl_block(s, block.lines))
     # The street user sees only its street's images (the paragraph after the transcript).
     linghu = s.token("demo-linghu")
     for path, status in (
@@ -420,10 +425,39 @@ async def http_transcript(s: Session) -> None:
         lines, _ = await http_get(s.world.port, path, linghu)
         if lines[0].split()[1] != status:
             s.problem(title, f"{path} with the street user's token: {lines[0]}, not {status}")
-    # §14 shows /health too.
     shown = s.doc.blocks_in("GET /health")[0].lines
-    lines, body = await http_get(s.world.port, "/health")
-    s.report.add("GET /health", http_problems(s, False, list(shown), lines, body))
+    clients = [int(n) for n in re.findall(r"clients=(\d+)", "\n".join(shown))]
+    conns = []
+    for user in ("demo-wall", "demo-commander", "demo-dispatcher")[: max(clients, default=0)]:
+        conns.append(await s.conn())
+        await conns[-1].hello(s.token(user), reference=s.env.actual("version", _version(s)))
+        await conns[-1].until("snapshot")
+    s.report.add("GET /health", await curl_block(s, list(shown)))
+    for conn in conns:
+        await conn.close()
+
+
+async def curl_block(s: Session, block: list[str]) -> list[str]:
+    """Run the curl commands of a block (each line `$ curl …` and its output)."""
+    commands: list[tuple[str, list[str]]] = []
+    for line in block:
+        if line.startswith("$ "):
+            commands.append((line, []))
+        else:
+            commands[-1][1].append(line)
+    problems = []
+    for command, shown in commands:
+        found = re.fullmatch(
+            r"\$ curl -s(i?) (?:-H \"Authorization: Bearer <token>\" )?'?http://127\.0\.0\.1:\d+(\S+?)'?",
+            command,
+        )
+        assert found is not None, command
+        token = s.token("demo-commander") if "Bearer" in command else None
+        lines, body = await http_get(s.world.port, found.group(2), token)
+        problems += [
+            f"{command}: {p}" for p in http_problems(s, found.group(1) == "i", shown, lines, body)
+        ]
+    return problems
 
 
 def http_problems(
@@ -452,7 +486,7 @@ def http_problems(
         problem = s.env.bind("seq", int(found.group(1)), int(actual.group(1)) if actual else None)
         if problem:
             problems.append(problem)
-        text = text.replace(found.group(0), f"head={actual.group(1) if actual else '?'}")
+        text = text.replace(found.group(0), f"head={actual.group(1) if actual else '?'}", 1)
     if text.endswith(" …"):
         if not sent.startswith(text[:-2]):
             problems.append(f"body shown {text!r}, sent {sent[:200]!r}")

@@ -171,8 +171,8 @@ async def _closed(ws: Any) -> tuple[int | None, str]:
 
 
 async def test_every_close_code_is_provoked_somewhere(sqlite_url: str) -> None:
-    """The close codes of §12 the doc run does not provoke (1000, 1001), here; 4000-4004
-    and 1009 are in the handshake refusals and §6.9 of test_examples.py."""
+    """The close codes of §12 the doc run does not provoke (1000, 1001), here; 1009 and
+    4000-4006 are in its handshake refusals (§3, §16) and §6.9 (test_examples.py)."""
     run = await start_server(prepared_store(sqlite_url))
     seen: dict[int, tuple[int | None, str]] = {}
     try:
@@ -187,6 +187,6 @@ async def test_every_close_code_is_provoked_somewhere(sqlite_url: str) -> None:
     assert seen[CloseCode.NORMAL][0] == 1000
     assert seen[CloseCode.GOING_AWAY] == (1001, "server restarting: resume")
     assert "(`server restarting: resume`)" in document().section_text("12. Close codes")
-    in_doc_run = {1009, 4000, 4001, 4002, 4003, 4004}
+    in_doc_run = {1009, 4000, 4001, 4002, 4003, 4004, 4005, 4006}
     missing = {int(c) for c in CloseCode} - set(seen) - in_doc_run - set(ELSEWHERE)
     assert not missing, f"close codes no test provokes: {sorted(missing)}"

@@ -18,7 +18,12 @@ from tests.protocol.doc.conftest import DocRun
 from tests.protocol.doc.extract import document
 
 # Sections checked that show no frames of their own (prose the runs measure).
-PROSE = ("1. Transport", "GET /health", "A complete example session")
+PROSE = (
+    "1. Transport",
+    "GET /health",
+    "A complete example session",
+    "Refusals at the handshake (same backend)",
+)
 SECTIONS = sorted({f.section for f in document().frames} | set(PROSE))
 
 

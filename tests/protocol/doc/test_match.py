@@ -89,9 +89,10 @@ STALE = [
     # The instruct example as it was: a duty delta the server no longer sends.
     (
         "The same command twice at once",
-        '< {"type": "result", "id": 10,',
+        '< {"type": "result", "id": 10, "command_id": "8678',
         '< {"type": "delta", "seq": 1626, "action": "instruct", "actor": "demo-commander", '
-        '"at": 1795316025.2183728, "data": {"kind": "duty", …}}\n< {"type": "result", "id": 10,',
+        '"at": 1795316025.2183728, "data": {"kind": "duty", …}}\n'
+        '< {"type": "result", "id": 10, "command_id": "8678',
     ),
     # A default value shown: the server leaves it out.
     ("4.2 delta", '"status": "accepted",', '"status": "accepted", "overdue": false,'),
@@ -111,7 +112,7 @@ def test_the_document_with_stale_examples_fails(tmp_path: Path) -> None:
     run reports each of those sections, and only those."""
     text = DOC.read_text(encoding="utf-8")
     for _, old, new in STALE:
-        assert old in text, old
+        assert text.count(old) >= 1, old
         text = text.replace(old, new, 1)
     doc = parse(text)
     report = Report()

@@ -6,6 +6,7 @@ limits against dispatch/limits.py."""
 from __future__ import annotations
 
 import re
+from typing import get_args
 
 import msgspec
 import pytest
@@ -27,6 +28,7 @@ FIELD_TABLES = [
     ("6.1 The command message", 1, messages.Result),
     ("6.8 history", 0, messages.HistoryEntry),
     ("6.9 users, create_user, revoke_user (admin)", 0, messages.UserEntry),
+    ("6.10 roster, set_roster (the duty roster)", 0, entities.DutyPlan),
     ("Event", 0, entities.Event),
     ("Alert", 0, entities.Alert),
     ("Duty", 0, entities.Duty),
@@ -88,10 +90,31 @@ def test_the_units_table_names_every_field() -> None:
         assert fields_of(struct) <= named, f"{unit}: {sorted(fields_of(struct) - named)}"
 
 
-def test_the_history_and_admin_limits_are_the_codes() -> None:
+def test_the_history_admin_and_table_limits_are_the_codes() -> None:
     assert f"newest {messages.HISTORY_LIMIT}" in document().section_text("6.8 history")
     admin = document().section_text("6.9 users, create_user, revoke_user (admin)")
     assert f"1–{messages.USER_NAME_MAX} characters" in admin
+    roster = document().section_text("6.10 roster, set_roster (the duty roster)")
+    assert f"at most **{messages.ROSTER_SPAN}** days" in roster
+    assert f"at most {messages.ROSTER_AHEAD} days ahead" in roster
+    assert f"at most {messages.ROSTER_PEOPLE_MAX} people" in roster
+    assert f"at most {messages.TABLE_MAX_BYTES // 2**20} MiB" in document().text
+
+
+def test_every_message_type_is_in_the_envelope_table() -> None:
+    """§2's table: each type once, with its direction."""
+    rows = {_code(row[0]): row[1] for row in document().table("2. Envelope and message types")}
+    tags = {
+        "client → server": {t.__struct_config__.tag for t in get_args(messages.ClientMessage)},
+        "server → client": {t.__struct_config__.tag for t in get_args(messages.ServerMessage)},
+    }
+    assert {t: d for t, d in rows.items()} == {t: d for d, ts in tags.items() for t in ts}
+
+
+def test_the_categories_message_is_described() -> None:
+    text = document().section_text("3.2 categories")
+    assert all(f"`{field}`" in text for field in messages.Categories.__struct_fields__)
+    assert "hello.reference" in text
 
 
 # ---- error and close codes ---------------------------------------------------------------
