@@ -35,12 +35,12 @@
 <context>
     <name>AlertCardDelegate</name>
     <message>
-        <location filename="../../widgets/alert_card.py" line="67"/>
+        <location filename="../../widgets/alert_card.py" line="85"/>
         <source>抓拍</source>
         <translation>Snapshot</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_card.py" line="116"/>
+        <location filename="../../widgets/alert_card.py" line="134"/>
         <source>置信度 %s%%</source>
         <translation>Confidence %s%%</translation>
     </message>
@@ -222,22 +222,22 @@
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="397"/>
+        <location filename="../ui/desk/alerts_page.py" line="396"/>
         <source>刚刚</source>
         <translation>just now</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="399"/>
+        <location filename="../ui/desk/alerts_page.py" line="398"/>
         <source>%1分钟前</source>
         <translation>%1 min ago</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="401"/>
+        <location filename="../ui/desk/alerts_page.py" line="400"/>
         <source>%1小时前</source>
         <translation>%1 h ago</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="402"/>
+        <location filename="../ui/desk/alerts_page.py" line="401"/>
         <source>%1天前</source>
         <translation>%1 d ago</translation>
     </message>
@@ -320,165 +320,165 @@
         <translation>Location</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="200"/>
+        <location filename="../ui/desk/case_pane.py" line="203"/>
         <source>层级</source>
         <translation>Level</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="201"/>
+        <location filename="../ui/desk/case_pane.py" line="204"/>
         <source>上报时间</source>
         <translation>Reported</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="204"/>
+        <location filename="../ui/desk/case_pane.py" line="207"/>
         <source>反映人</source>
         <translation>Reporter</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="206"/>
+        <location filename="../ui/desk/case_pane.py" line="209"/>
         <location filename="../ui/desk/forms.py" line="60"/>
         <source>主办单位</source>
         <translation>Lead unit</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="210"/>
+        <location filename="../ui/desk/case_pane.py" line="213"/>
         <location filename="../ui/desk/forms.py" line="66"/>
         <source>协办单位</source>
         <translation>Assisting units</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="215"/>
+        <location filename="../ui/desk/case_pane.py" line="218"/>
         <source>结案时限</source>
         <translation>Due</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="266"/>
+        <location filename="../ui/desk/case_pane.py" line="269"/>
         <source>处理记录暂时无法载入（连接中断）</source>
         <translation>Case record unavailable for now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="272"/>
-        <location filename="../ui/desk/case_pane.py" line="277"/>
+        <location filename="../ui/desk/case_pane.py" line="275"/>
+        <location filename="../ui/desk/case_pane.py" line="280"/>
         <source>处理记录无法载入：%1</source>
         <translation>Case record could not be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="279"/>
+        <location filename="../ui/desk/case_pane.py" line="282"/>
         <source>仅显示最近的记录</source>
         <translation>Showing the latest entries only</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="336"/>
+        <location filename="../ui/desk/case_pane.py" line="338"/>
         <source>%1 已完成</source>
         <translation>%1 done</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="351"/>
+        <location filename="../ui/desk/case_pane.py" line="353"/>
         <source>正在核对案件的最新状态…</source>
         <translation>Checking the case&apos;s latest state…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="60"/>
+        <location filename="../ui/desk/duty_page.py" line="61"/>
         <source>区级疑难案件</source>
         <translation>Difficult cases (district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="61"/>
+        <location filename="../ui/desk/duty_page.py" line="62"/>
         <location filename="../ui/desk/texts.py" line="25"/>
         <source>会商中</source>
         <translation>In consultation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="62"/>
+        <location filename="../ui/desk/duty_page.py" line="63"/>
         <source>督办中</source>
         <translation>Under supervision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="63"/>
+        <location filename="../ui/desk/duty_page.py" line="64"/>
         <source>待审批延期与挂账</source>
         <translation>Extensions and holds to approve</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="64"/>
+        <location filename="../ui/desk/duty_page.py" line="65"/>
         <source>今日批示</source>
         <translation>Today&apos;s instructions</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="112"/>
+        <location filename="../ui/desk/duty_page.py" line="113"/>
         <source>今日值班尚未交接</source>
         <translation>Today&apos;s duty not handed over yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="116"/>
+        <location filename="../ui/desk/duty_page.py" line="117"/>
         <source>%1 值班指挥长：%2 %3（%4 交班）</source>
         <translation>%1 commander on duty: %2 %3 (handover %4)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="121"/>
+        <location filename="../ui/desk/duty_page.py" line="122"/>
         <source>值班人员：%1</source>
         <translation>On duty: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="148"/>
-        <location filename="../ui/desk/duty_page.py" line="190"/>
+        <location filename="../ui/desk/duty_page.py" line="149"/>
+        <location filename="../ui/desk/duty_page.py" line="191"/>
         <source>发布批示</source>
         <translation>Issue instruction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="149"/>
-        <location filename="../ui/desk/duty_page.py" line="197"/>
+        <location filename="../ui/desk/duty_page.py" line="150"/>
+        <location filename="../ui/desk/duty_page.py" line="198"/>
         <location filename="../ui/desk/texts.py" line="59"/>
         <source>交接班</source>
         <translation>Handover</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="161"/>
+        <location filename="../ui/desk/duty_page.py" line="162"/>
         <location filename="../ui/desk/map_page.py" line="156"/>
         <source>（超期）</source>
         <translation> (overdue)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="168"/>
+        <location filename="../ui/desk/duty_page.py" line="169"/>
         <source>意见：%1（%2）</source>
         <translation>Opinion: %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="191"/>
+        <location filename="../ui/desk/duty_page.py" line="192"/>
         <source>批示内容</source>
         <translation>Instruction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="192"/>
+        <location filename="../ui/desk/duty_page.py" line="193"/>
         <source>发布</source>
         <translation>Issue</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="193"/>
+        <location filename="../ui/desk/duty_page.py" line="194"/>
         <source>批示发往全区各中心，并显示在大屏上</source>
         <translation>The instruction goes to every centre in the district and shows on the wall</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="199"/>
+        <location filename="../ui/desk/duty_page.py" line="200"/>
         <source>接班指挥长</source>
         <translation>Incoming commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="200"/>
+        <location filename="../ui/desk/duty_page.py" line="201"/>
         <source>职务</source>
         <translation>Title</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="200"/>
+        <location filename="../ui/desk/duty_page.py" line="201"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="201"/>
+        <location filename="../ui/desk/duty_page.py" line="202"/>
         <source>交班说明</source>
         <translation>Handover note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="203"/>
+        <location filename="../ui/desk/duty_page.py" line="204"/>
         <source>交班</source>
         <translation>Hand over</translation>
     </message>
@@ -888,228 +888,228 @@
         <translation>%1: %2 open cases</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="46"/>
+        <location filename="../ui/desk/admin_page.py" line="47"/>
         <source>只显示这一次，请立即交给本人；令牌等同密码</source>
         <translation>Shown this once only: hand it to the user now; the token is a password</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="53"/>
-        <location filename="../ui/desk/admin_page.py" line="291"/>
+        <location filename="../ui/desk/admin_page.py" line="54"/>
+        <location filename="../ui/desk/admin_page.py" line="292"/>
         <source>用户名</source>
         <translation>User name</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="54"/>
-        <location filename="../ui/desk/admin_page.py" line="294"/>
+        <location filename="../ui/desk/admin_page.py" line="55"/>
+        <location filename="../ui/desk/admin_page.py" line="295"/>
         <source>角色</source>
         <translation>Role</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="55"/>
+        <location filename="../ui/desk/admin_page.py" line="56"/>
         <source>辖区</source>
         <translation>Jurisdiction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="56"/>
+        <location filename="../ui/desk/admin_page.py" line="57"/>
         <source>创建时间</source>
         <translation>Created</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="57"/>
+        <location filename="../ui/desk/admin_page.py" line="58"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="99"/>
+        <location filename="../ui/desk/admin_page.py" line="100"/>
         <source>用户与角色</source>
         <translation>Users and roles</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="133"/>
-        <location filename="../ui/desk/admin_page.py" line="418"/>
+        <location filename="../ui/desk/admin_page.py" line="134"/>
+        <location filename="../ui/desk/admin_page.py" line="419"/>
         <source>复制</source>
         <translation>Copy</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="186"/>
-        <location filename="../ui/desk/admin_page.py" line="334"/>
+        <location filename="../ui/desk/admin_page.py" line="187"/>
+        <location filename="../ui/desk/admin_page.py" line="335"/>
         <source>尚未连接到调度服务</source>
         <translation>Not connected to the dispatch service yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="190"/>
+        <location filename="../ui/desk/admin_page.py" line="191"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="200"/>
+        <location filename="../ui/desk/admin_page.py" line="201"/>
         <source>用户列表暂时无法载入（连接中断）</source>
         <translation>The user list cannot be loaded now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="203"/>
-        <location filename="../ui/desk/admin_page.py" line="208"/>
+        <location filename="../ui/desk/admin_page.py" line="204"/>
+        <location filename="../ui/desk/admin_page.py" line="209"/>
         <source>用户列表无法载入：%1</source>
         <translation>The user list cannot be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="219"/>
+        <location filename="../ui/desk/admin_page.py" line="220"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="225"/>
+        <location filename="../ui/desk/admin_page.py" line="226"/>
         <source>已停用</source>
         <translation>Revoked</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="225"/>
+        <location filename="../ui/desk/admin_page.py" line="226"/>
         <source>有效</source>
         <translation>Active</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="236"/>
+        <location filename="../ui/desk/admin_page.py" line="237"/>
         <source>共 %1 个用户，%2 个有效</source>
         <translation>%1 users, %2 active</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="264"/>
+        <location filename="../ui/desk/admin_page.py" line="265"/>
         <source>不能停用自己的账号</source>
         <translation>You cannot revoke your own account</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="267"/>
-        <location filename="../ui/desk/admin_page.py" line="289"/>
+        <location filename="../ui/desk/admin_page.py" line="268"/>
+        <location filename="../ui/desk/admin_page.py" line="290"/>
         <source>新建用户</source>
         <translation>New user</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="268"/>
+        <location filename="../ui/desk/admin_page.py" line="269"/>
         <source>停用</source>
         <translation>Revoke</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="269"/>
+        <location filename="../ui/desk/admin_page.py" line="270"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="299"/>
+        <location filename="../ui/desk/admin_page.py" line="300"/>
         <source>街道（不选为全区）</source>
         <translation>Streets (none: the whole district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="301"/>
+        <location filename="../ui/desk/admin_page.py" line="302"/>
         <source>社区（仅社区工作站）</source>
         <translation>Communities (community workstations only)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="304"/>
+        <location filename="../ui/desk/admin_page.py" line="305"/>
         <source>创建</source>
         <translation>Create</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="305"/>
+        <location filename="../ui/desk/admin_page.py" line="306"/>
         <source>已有同名用户时将重新发放令牌：旧令牌立即失效，其连接被断开</source>
         <translation>A user of the same name gets a new token: the old one stops working at once and its connections are closed</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="313"/>
+        <location filename="../ui/desk/admin_page.py" line="314"/>
         <source>停用用户 · %1</source>
         <translation>Revoke user · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="315"/>
+        <location filename="../ui/desk/admin_page.py" line="316"/>
         <source>确认停用</source>
         <translation>Revoke</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="316"/>
+        <location filename="../ui/desk/admin_page.py" line="317"/>
         <source>%1 的令牌将立即失效，已打开的连接会被断开。按 Enter 确认，Esc 取消</source>
         <translation>%1&apos;s token stops working at once and its open connections are closed. Enter confirms, Esc cancels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="344"/>
+        <location filename="../ui/desk/admin_page.py" line="345"/>
         <source>正在创建…</source>
         <translation>Creating…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="347"/>
+        <location filename="../ui/desk/admin_page.py" line="348"/>
         <source>正在停用…</source>
         <translation>Revoking…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="368"/>
+        <location filename="../ui/desk/admin_page.py" line="369"/>
         <source>连接中断，不能确定是否已创建；请刷新列表核对创建时间</source>
         <translation>Connection lost: not known whether the user was created; refresh the list and check the creation time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="371"/>
+        <location filename="../ui/desk/admin_page.py" line="372"/>
         <source>未创建：%1</source>
         <translation>Not created: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="375"/>
+        <location filename="../ui/desk/admin_page.py" line="376"/>
         <source>未收到令牌，请重试</source>
         <translation>No token received; try again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="388"/>
+        <location filename="../ui/desk/admin_page.py" line="389"/>
         <source>连接中断，不能确定是否已停用；请刷新列表核对</source>
         <translation>Connection lost: not known whether the user was revoked; refresh the list to check</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="391"/>
+        <location filename="../ui/desk/admin_page.py" line="392"/>
         <source>未停用：%1</source>
         <translation>Not revoked: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="394"/>
+        <location filename="../ui/desk/admin_page.py" line="395"/>
         <source>已停用 %1</source>
         <translation>Revoked %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="401"/>
+        <location filename="../ui/desk/admin_page.py" line="402"/>
         <source>%1 的令牌</source>
         <translation>Token of %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="412"/>
+        <location filename="../ui/desk/admin_page.py" line="413"/>
         <source>已复制</source>
         <translation>Copied</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="426"/>
+        <location filename="../ui/desk/admin_page.py" line="427"/>
         <source>社区工作站用户的辖区是社区，不能选街道</source>
         <translation>A community workstation&apos;s jurisdiction is communities, not streets</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="428"/>
+        <location filename="../ui/desk/admin_page.py" line="429"/>
         <source>社区工作站用户须至少选择一个社区</source>
         <translation>A community workstation needs at least one community</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="430"/>
+        <location filename="../ui/desk/admin_page.py" line="431"/>
         <source>只有社区工作站用户的辖区是社区；其他角色请选街道（不选为全区）</source>
         <translation>Only community workstations have communities; for other roles choose streets (none: the whole district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="432"/>
+        <location filename="../ui/desk/admin_page.py" line="433"/>
         <source>街道分中心用户须至少选择一个街道</source>
         <translation>A street sub-centre user needs at least one street</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="438"/>
+        <location filename="../ui/desk/admin_page.py" line="439"/>
         <source>无权执行（已记录）：%1</source>
         <translation>Not allowed (recorded): %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="440"/>
+        <location filename="../ui/desk/admin_page.py" line="441"/>
         <source>没有这个用户</source>
         <translation>No such user</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="442"/>
+        <location filename="../ui/desk/admin_page.py" line="443"/>
         <source>服务暂时繁忙，请稍后重试</source>
         <translation>The service is busy; try again shortly</translation>
     </message>
@@ -1117,53 +1117,53 @@
 <context>
     <name>DeskWindow</name>
     <message>
-        <location filename="../ui/desk/app.py" line="87"/>
+        <location filename="../ui/desk/app.py" line="93"/>
         <source>正在启动内置调度服务…</source>
         <translation>Starting the built-in dispatch service…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/app.py" line="94"/>
+        <location filename="../ui/desk/app.py" line="100"/>
         <source>内置调度服务启动失败：%1</source>
         <translation>The built-in dispatch service failed to start: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="56"/>
-        <location filename="../ui/desk/window.py" line="73"/>
+        <location filename="../ui/desk/window.py" line="57"/>
+        <location filename="../ui/desk/window.py" line="74"/>
         <source>通观 · 中屏管</source>
         <translation>Tongguan · Desk</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="113"/>
+        <location filename="../ui/desk/window.py" line="114"/>
         <source>我的待办 F1</source>
         <translation>My to-do F1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="114"/>
+        <location filename="../ui/desk/window.py" line="115"/>
         <source>视频告警 F2</source>
         <translation>Camera alerts F2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="115"/>
+        <location filename="../ui/desk/window.py" line="116"/>
         <source>县干指挥长 F3</source>
         <translation>Duty commander F3</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="116"/>
+        <location filename="../ui/desk/window.py" line="117"/>
         <source>地图 F4</source>
         <translation>Map F4</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="237"/>
+        <location filename="../ui/desk/window.py" line="238"/>
         <source>管理 F5</source>
         <translation>Admin F5</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="251"/>
+        <location filename="../ui/desk/window.py" line="252"/>
         <source>调度服务正在载入今日数据，待办与超期数可能暂不准确…</source>
         <translation>The dispatch service is loading today&apos;s data; to-do and overdue counts may be off for now…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="259"/>
+        <location filename="../ui/desk/window.py" line="260"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
@@ -1221,50 +1221,50 @@
 <context>
     <name>DutyPanel</name>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="280"/>
+        <location filename="../../widgets/duty_panel.py" line="323"/>
         <source>会商中</source>
         <translation>In consultation</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="286"/>
+        <location filename="../../widgets/duty_panel.py" line="324"/>
         <source>督办超期</source>
         <translation>Supervised, overdue</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="314"/>
+        <location filename="../../widgets/duty_panel.py" line="347"/>
         <source>今日县干指挥长</source>
-        <translation>Today&apos;s duty commander</translation>
+        <translation>Today&apos;s commander</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="321"/>
-        <location filename="../../widgets/duty_panel.py" line="353"/>
-        <location filename="../../widgets/duty_panel.py" line="402"/>
-        <location filename="../../widgets/duty_panel.py" line="464"/>
+        <location filename="../../widgets/duty_panel.py" line="359"/>
+        <location filename="../../widgets/duty_panel.py" line="393"/>
+        <location filename="../../widgets/duty_panel.py" line="446"/>
+        <location filename="../../widgets/duty_panel.py" line="494"/>
         <source>暂无</source>
         <translation>None</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="330"/>
+        <location filename="../../widgets/duty_panel.py" line="375"/>
         <source>电话</source>
         <translation>Tel.</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="344"/>
+        <location filename="../../widgets/duty_panel.py" line="387"/>
         <source>值班人员</source>
         <translation>On duty</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="371"/>
+        <location filename="../../widgets/duty_panel.py" line="410"/>
         <source>另有{0}人</source>
         <translation>+{0} more</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="410"/>
+        <location filename="../../widgets/duty_panel.py" line="452"/>
         <source>另有{0}件</source>
         <translation>+{0} more</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="456"/>
+        <location filename="../../widgets/duty_panel.py" line="489"/>
         <source>指挥长最新指示</source>
         <translation>Latest instructions</translation>
     </message>
@@ -1272,34 +1272,34 @@
 <context>
     <name>EventQueueModel</name>
     <message>
-        <location filename="../ui/models.py" line="163"/>
+        <location filename="../ui/models.py" line="176"/>
         <source>紧急</source>
-        <translation>Priority</translation>
+        <translation>Prio.</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="164"/>
+        <location filename="../ui/models.py" line="177"/>
         <source>来源</source>
         <translation>Source</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="165"/>
+        <location filename="../ui/models.py" line="178"/>
         <source>类别</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="166"/>
+        <location filename="../ui/models.py" line="179"/>
         <source>网格</source>
         <translation>Grid</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="167"/>
+        <location filename="../ui/models.py" line="180"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="168"/>
-        <source>剩余时限</source>
-        <translation>Left</translation>
+        <location filename="../ui/models.py" line="181"/>
+        <source>时限</source>
+        <translation>Due</translation>
     </message>
 </context>
 <context>
@@ -1323,27 +1323,28 @@
 <context>
     <name>HourlyTrend</name>
     <message>
-        <location filename="../../widgets/trend_chart.py" line="51"/>
+        <location filename="../../widgets/trend_chart.py" line="53"/>
         <source>今日与昨日每小时接报量</source>
         <translation>Cases received per hour, today and yesterday</translation>
     </message>
     <message>
-        <location filename="../../widgets/trend_chart.py" line="54"/>
+        <location filename="../../widgets/trend_chart.py" line="56"/>
         <source>今日</source>
         <translation>Today</translation>
     </message>
     <message>
-        <location filename="../../widgets/trend_chart.py" line="58"/>
+        <location filename="../../widgets/trend_chart.py" line="60"/>
         <source>昨日</source>
         <translation>Yesterday</translation>
     </message>
     <message>
-        <location filename="../../widgets/trend_chart.py" line="89"/>
+        <location filename="../../widgets/trend_chart.py" line="215"/>
+        <location filename="../../widgets/trend_chart.py" line="225"/>
         <source>{0}时</source>
         <translation>{0}:00</translation>
     </message>
     <message>
-        <location filename="../../widgets/trend_chart.py" line="103"/>
+        <location filename="../../widgets/trend_chart.py" line="104"/>
         <source>暂无数据</source>
         <translation>No data</translation>
     </message>
@@ -1351,22 +1352,22 @@
 <context>
     <name>OutageBanner</name>
     <message>
-        <location filename="../../widgets/wall_header.py" line="119"/>
+        <location filename="../../widgets/wall_header.py" line="146"/>
         <source>连接中断，数据截至 %s</source>
         <translation>Connection lost. Data as of %s</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="121"/>
+        <location filename="../../widgets/wall_header.py" line="148"/>
         <source>尚未连接到调度服务，暂无数据</source>
         <translation>Not connected to the dispatch service yet. No data</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="123"/>
+        <location filename="../../widgets/wall_header.py" line="150"/>
         <source>&#x3000;·&#x3000;正在第 %s 次重连</source>
         <translation>  ·  Reconnecting, attempt %s</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="125"/>
+        <location filename="../../widgets/wall_header.py" line="152"/>
         <source>（%s）</source>
         <translation> (%s)</translation>
     </message>
@@ -1467,7 +1468,7 @@
 <context>
     <name>StreetRanking</name>
     <message>
-        <location filename="../../widgets/street_ranking.py" line="160"/>
+        <location filename="../../widgets/street_ranking.py" line="173"/>
         <source>暂无数据</source>
         <translation>No data</translation>
     </message>
@@ -1475,170 +1476,180 @@
 <context>
     <name>Texts</name>
     <message>
-        <location filename="../ui/models.py" line="400"/>
+        <location filename="../ui/models.py" line="439"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="401"/>
+        <location filename="../ui/models.py" line="440"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="402"/>
+        <location filename="../ui/models.py" line="441"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="403"/>
+        <location filename="../ui/models.py" line="442"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="407"/>
+        <location filename="../ui/models.py" line="446"/>
         <source>12345</source>
         <translation>12345</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="408"/>
+        <location filename="../ui/models.py" line="447"/>
         <source>巡查</source>
         <translation>Patrol</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="409"/>
+        <location filename="../ui/models.py" line="448"/>
         <source>随手拍</source>
         <translation>Photo</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="410"/>
+        <location filename="../ui/models.py" line="449"/>
         <source>视频</source>
         <translation>Camera</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="411"/>
+        <location filename="../ui/models.py" line="450"/>
         <source>感知</source>
         <translation>Sensor</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="412"/>
+        <location filename="../ui/models.py" line="451"/>
         <source>交办</source>
         <translation>Assigned</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="415"/>
+        <location filename="../ui/models.py" line="454"/>
         <source>待受理</source>
         <translation>To accept</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="416"/>
+        <location filename="../ui/models.py" line="455"/>
         <source>已受理</source>
         <translation>Accepted</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="417"/>
+        <location filename="../ui/models.py" line="456"/>
         <source>不予受理</source>
         <translation>Rejected</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="418"/>
+        <location filename="../ui/models.py" line="457"/>
         <source>已派遣</source>
         <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="419"/>
+        <location filename="../ui/models.py" line="458"/>
         <source>处置中</source>
         <translation>Handling</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="420"/>
+        <location filename="../ui/models.py" line="459"/>
         <source>已处置</source>
         <translation>Handled</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="421"/>
+        <location filename="../ui/models.py" line="460"/>
         <source>已核查</source>
         <translation>Verified</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="422"/>
+        <location filename="../ui/models.py" line="461"/>
         <source>已结案</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="423"/>
+        <location filename="../ui/models.py" line="462"/>
         <source>已评价</source>
         <translation>Rated</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="426"/>
+        <location filename="../ui/models.py" line="465"/>
         <source>网格</source>
         <translation>Grid</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="427"/>
+        <location filename="../ui/models.py" line="466"/>
         <source>社区</source>
         <translation>Community</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="428"/>
+        <location filename="../ui/models.py" line="467"/>
         <source>街道</source>
         <translation>Street</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="429"/>
+        <location filename="../ui/models.py" line="468"/>
         <source>区级</source>
         <translation>District</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="447"/>
+        <location filename="../ui/models.py" line="487"/>
         <source>%1天%2时</source>
         <translation>%1d %2h</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="451"/>
-        <source>超 %s</source>
-        <translation>−%s</translation>
+        <location filename="../ui/models.py" line="490"/>
+        <source>%1时%2分</source>
+        <translation>%1h %2m</translation>
+    </message>
+    <message>
+        <location filename="../ui/models.py" line="493"/>
+        <source>%1分</source>
+        <translation>%1m</translation>
+    </message>
+    <message>
+        <location filename="../ui/models.py" line="495"/>
+        <source>超时%1</source>
+        <translation>%1 late</translation>
     </message>
 </context>
 <context>
     <name>TodoModel</name>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="66"/>
+        <location filename="../ui/desk/todo_model.py" line="84"/>
         <source>紧急</source>
         <translation>Priority</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="67"/>
+        <location filename="../ui/desk/todo_model.py" line="85"/>
         <source>编号</source>
         <translation>No.</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="68"/>
+        <location filename="../ui/desk/todo_model.py" line="86"/>
         <source>类别</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="69"/>
+        <location filename="../ui/desk/todo_model.py" line="87"/>
         <source>事项</source>
         <translation>Subject</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="70"/>
+        <location filename="../ui/desk/todo_model.py" line="88"/>
         <source>地点</source>
         <translation>Location</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="71"/>
+        <location filename="../ui/desk/todo_model.py" line="89"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="72"/>
+        <location filename="../ui/desk/todo_model.py" line="90"/>
         <source>剩余时限</source>
         <translation>Time left</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="73"/>
+        <location filename="../ui/desk/todo_model.py" line="91"/>
         <source>来源</source>
         <translation>Source</translation>
     </message>
@@ -1694,37 +1705,37 @@
 <context>
     <name>WallHeader</name>
     <message>
-        <location filename="../../widgets/wall_header.py" line="68"/>
+        <location filename="../../widgets/wall_header.py" line="95"/>
         <source>静音</source>
         <translation>Muted</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="68"/>
+        <location filename="../../widgets/wall_header.py" line="95"/>
         <source>声音</source>
         <translation>Sound</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="69"/>
+        <location filename="../../widgets/wall_header.py" line="96"/>
         <source>新特急事件提示音（M 键切换）</source>
         <translation>Chime for new critical cases (M toggles)</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="89"/>
+        <location filename="../../widgets/wall_header.py" line="116"/>
         <source>连接中断</source>
         <translation>Disconnected</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="91"/>
+        <location filename="../../widgets/wall_header.py" line="118"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="95"/>
+        <location filename="../../widgets/wall_header.py" line="122"/>
         <source>数据 %s 秒前</source>
         <translation>Data %s s ago</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="97"/>
+        <location filename="../../widgets/wall_header.py" line="124"/>
         <source>数据 %s 分钟前</source>
         <translation>Data %s min ago</translation>
     </message>
@@ -1732,263 +1743,355 @@
 <context>
     <name>WallWindow</name>
     <message>
-        <location filename="../ui/app.py" line="159"/>
+        <location filename="../ui/app.py" line="205"/>
         <source>正在启动内置调度服务（首次启动需载入全区数据）…</source>
         <translation>Starting the built-in dispatch service (the first start loads the whole district)…</translation>
     </message>
     <message>
-        <location filename="../ui/app.py" line="169"/>
+        <location filename="../ui/app.py" line="215"/>
         <source>内置调度服务启动失败：%s</source>
         <translation>The built-in dispatch service failed to start: %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="67"/>
+        <location filename="../ui/wall.py" line="217"/>
         <source>全部在办</source>
         <translation>All open</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="68"/>
-        <source>待受理</source>
-        <translation>To accept</translation>
-    </message>
-    <message>
-        <location filename="../ui/wall.py" line="69"/>
-        <source>处置中</source>
-        <translation>Handling</translation>
-    </message>
-    <message>
-        <location filename="../ui/wall.py" line="70"/>
-        <source>待核查</source>
-        <translation>To verify</translation>
-    </message>
-    <message>
-        <location filename="../ui/wall.py" line="91"/>
+        <location filename="../ui/wall.py" line="138"/>
         <source>通观 · 智慧联动指挥大屏</source>
         <translation>Tongguan · Smart Linkage Command Wall</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="111"/>
+        <location filename="../ui/wall.py" line="157"/>
         <source>大观区智慧联动中心 · 一网统管</source>
-        <translation>Daguan District Smart Linkage Centre · Unified Governance</translation>
+        <translation>Daguan Smart Linkage Centre</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="157"/>
+        <location filename="../ui/wall.py" line="214"/>
         <source>全部街道</source>
         <translation>All streets</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="187"/>
+        <location filename="../ui/wall.py" line="249"/>
         <source>暂无待处理告警</source>
         <translation>No pending alerts</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="197"/>
+        <location filename="../ui/wall.py" line="259"/>
         <source>今日指标</source>
         <translation>Today&apos;s KPIs</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="207"/>
-        <source>每小时接报量 · 今日与昨日</source>
-        <translation>Cases per hour · today and yesterday</translation>
+        <location filename="../ui/wall.py" line="301"/>
+        <source>≥90分</source>
+        <translation>≥90</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="208"/>
-        <source>街道综合得分排名 · 本月</source>
-        <translation>Streets by overall score · this month</translation>
+        <location filename="../ui/wall.py" line="303"/>
+        <source>&lt;80分</source>
+        <translation>&lt;80</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="209"/>
+        <location filename="../ui/wall.py" line="309"/>
         <source>网格态势</source>
         <translation>Grid overview</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="212"/>
+        <location filename="../ui/wall.py" line="312"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="213"/>
+        <location filename="../ui/wall.py" line="313"/>
         <source>事件队列</source>
         <translation>Case queue</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="216"/>
+        <location filename="../ui/wall.py" line="333"/>
         <source>视频告警</source>
         <translation>Camera alerts</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="228"/>
+        <location filename="../ui/panels.py" line="250"/>
         <source>%s 件</source>
         <translation>%s cases</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="273"/>
+        <location filename="../ui/panels.py" line="295"/>
         <source>%s 条待处理</source>
         <translation>%s pending</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="326"/>
+        <location filename="../ui/wall.py" line="81"/>
+        <source>按紧急程度</source>
+        <translation>By priority</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="82"/>
+        <source>按剩余时限</source>
+        <translation>By deadline</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="220"/>
+        <location filename="../ui/wall.py" line="320"/>
+        <location filename="../ui/wall.py" line="619"/>
+        <source>超期</source>
+        <translation>Overdue</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="265"/>
+        <source>达标</source>
+        <translation>Met</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="266"/>
+        <source>预警</source>
+        <translation>Near</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="267"/>
+        <source>未达标</source>
+        <translation>Missed</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="282"/>
+        <source>每小时接报量</source>
+        <translation>Cases per hour</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="288"/>
+        <source>今日</source>
+        <translation>Today</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="289"/>
+        <source>昨日</source>
+        <translation>Yesterday</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="295"/>
+        <source>街道综合得分 · 本月</source>
+        <translation>Street scores · month</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="302"/>
+        <source>80–90分</source>
+        <translation>80–90</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="318"/>
+        <source>状态、时限</source>
+        <translation>Status, due:</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="321"/>
+        <source>剩余不足¼</source>
+        <translation>Under ¼ left</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="432"/>
         <source>调度服务拒绝了本终端，请联系管理员</source>
         <translation>The dispatch service refused this terminal. Contact the administrator</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="328"/>
+        <location filename="../ui/wall.py" line="434"/>
         <source>调度服务未响应</source>
         <translation>The dispatch service is not responding</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="330"/>
+        <location filename="../ui/wall.py" line="436"/>
         <source>连接超时</source>
         <translation>Connection timed out</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="332"/>
+        <location filename="../ui/wall.py" line="438"/>
         <source>连接被关闭</source>
         <translation>Connection closed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="333"/>
+        <location filename="../ui/wall.py" line="439"/>
         <source>网络异常</source>
         <translation>Network error</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="378"/>
+        <location filename="../ui/wall.py" line="484"/>
         <source>%s智慧联动中心 · 一网统管</source>
-        <translation>%s Smart Linkage Centre · Unified Governance</translation>
+        <translation>%s Smart Linkage Centre</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="387"/>
+        <location filename="../ui/wall.py" line="493"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="432"/>
+        <location filename="../ui/wall.py" line="538"/>
         <source>新特急事件</source>
         <translation>new critical case</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="432"/>
+        <location filename="../ui/wall.py" line="538"/>
         <source>操作中</source>
         <translation>operator active</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="434"/>
+        <location filename="../ui/wall.py" line="540"/>
         <source>（轮巡暂停：%s）</source>
         <translation> (tour paused: %s)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="436"/>
+        <location filename="../ui/wall.py" line="542"/>
         <source>（轮巡）</source>
         <translation> (on tour)</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="80"/>
+        <location filename="../ui/wall.py" line="618"/>
+        <source>未派遣</source>
+        <translation>Not sent</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="622"/>
+        <source>1–2件</source>
+        <translation>1–2</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="623"/>
+        <source>3–5件</source>
+        <translation>3–5</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="624"/>
+        <source>6件以上</source>
+        <translation>6+</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="625"/>
+        <source>有超期</source>
+        <translation>Late</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="626"/>
+        <source>超期≥3件</source>
+        <translation>3+ late</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="629"/>
+        <source>事件</source>
+        <translation>Cases</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="629"/>
+        <source>网格</source>
+        <translation>Grids</translation>
+    </message>
+    <message>
+        <location filename="../ui/panels.py" line="81"/>
         <source>正在载入今日数据…</source>
         <translation>Loading today&apos;s figures…</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="83"/>
+        <location filename="../ui/panels.py" line="84"/>
         <source>今日指标 · %s</source>
         <translation>Today&apos;s KPIs · %s</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="98"/>
-        <source>%s 分</source>
-        <translation>%s pts</translation>
-    </message>
-    <message>
-        <location filename="../ui/panels.py" line="102"/>
-        <source> · 超期 %s</source>
-        <translation> · %s overdue</translation>
-    </message>
-    <message>
-        <location filename="../ui/panels.py" line="156"/>
-        <location filename="../ui/panels.py" line="169"/>
+        <location filename="../ui/panels.py" line="157"/>
+        <location filename="../ui/panels.py" line="170"/>
         <source>环节超期</source>
         <translation>stage late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="468"/>
+        <location filename="../ui/wall.py" line="574"/>
         <source>网格员 %s  %s</source>
         <translation>Grid worker %s  %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="470"/>
+        <location filename="../ui/wall.py" line="576"/>
         <source>网格长 %s</source>
         <translation>Grid leader %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="503"/>
+        <location filename="../ui/wall.py" line="614"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="504"/>
+        <location filename="../ui/wall.py" line="615"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="505"/>
+        <location filename="../ui/wall.py" line="616"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="506"/>
+        <location filename="../ui/wall.py" line="617"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="507"/>
-        <source>网格有超期</source>
-        <translation>Overdue in grid</translation>
-    </message>
-    <message>
-        <location filename="../ui/panels.py" line="366"/>
-        <source>工作日历缺%s年官方数据，期限按估算推算</source>
-        <translation>No official %s calendar: deadlines estimated</translation>
-    </message>
-    <message>
-        <location filename="../ui/panels.py" line="369"/>
-        <source>工作日历缺%s年数据，期限按周末推算</source>
-        <translation>No %s calendar: deadlines count weekends only</translation>
-    </message>
-    <message>
-        <location filename="../ui/panels.py" line="378"/>
+        <location filename="../ui/panels.py" line="397"/>
         <source>按期结案率</source>
-        <translation>On-time closure</translation>
+        <translation>On-time rate</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="380"/>
+        <location filename="../ui/panels.py" line="399"/>
         <source>平均处置时长</source>
-        <translation>Avg. handling time</translation>
+        <translation>Avg. handling</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="384"/>
+        <location filename="../ui/panels.py" line="403"/>
         <source>%s 分钟</source>
         <translation>%s min</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="385"/>
+        <location filename="../ui/panels.py" line="404"/>
         <source>%s 小时</source>
         <translation>%s h</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="375"/>
+        <location filename="../ui/panels.py" line="394"/>
         <source>今日接报</source>
-        <translation>Received today</translation>
+        <translation>Received</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="376"/>
+        <location filename="../ui/panels.py" line="100"/>
+        <source>%s分</source>
+        <translation>%s</translation>
+    </message>
+    <message>
+        <location filename="../ui/panels.py" line="104"/>
+        <source> · 超期%s</source>
+        <translation> · %s late</translation>
+    </message>
+    <message>
+        <location filename="../ui/panels.py" line="180"/>
+        <source>剩%1</source>
+        <translation>%1 left</translation>
+    </message>
+    <message>
+        <location filename="../ui/panels.py" line="387"/>
+        <source>%s年无官方日历，期限为估算</source>
+        <translation>%s calendar estimated</translation>
+    </message>
+    <message>
+        <location filename="../ui/panels.py" line="388"/>
+        <source>%s年缺日历，期限按周末推算</source>
+        <translation>No %s calendar: weekends only</translation>
+    </message>
+    <message>
+        <location filename="../ui/panels.py" line="395"/>
         <source>今日派遣</source>
-        <translation>Dispatched today</translation>
+        <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="377"/>
+        <location filename="../ui/panels.py" line="396"/>
         <source>今日结案</source>
-        <translation>Closed today</translation>
+        <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="379"/>
+        <location filename="../ui/panels.py" line="398"/>
         <source>当前超期</source>
         <translation>Overdue now</translation>
     </message>

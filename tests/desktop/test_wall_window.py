@@ -85,9 +85,9 @@ def test_the_tour_holds_while_someone_uses_the_keyboard(qtbot) -> None:
     qtbot.keyClick(wall, Qt.Key.Key_Down)  # a key at the wall (its parts take no focus)
     assert wall.tour.paused and wall.tour.reason == "operator"
     wall._show_scope()
-    assert "操作中" in wall.header.scope.text()
+    assert "操作中" in wall.header.scope.full_text()
     qtbot.keyClick(wall, Qt.Key.Key_T)  # T stops the tour
-    assert wall.tour is None and "轮巡" not in wall.header.scope.text()
+    assert wall.tour is None and "轮巡" not in wall.header.scope.full_text()
 
 
 def failing_wall(qtbot, bad: int, resync) -> tuple[WallWindow, Inbox, list, int, list]:
@@ -203,8 +203,9 @@ def test_streets_rank_by_score_then_fewer_overdue(qtbot) -> None:
         "340803003": Kpi(on_time_rate=0.9, overdue_now=0, score=94.0),
     }
     rows = wall.kpi_view.ranking_rows()
-    assert [r.name for r in rows] == ["德宽路街道", "菱湖街道", "海口镇"]
-    assert rows[0].text == "96.0 分 · 超期 1"
+    assert [r.key for r in rows] == ["340803002", "340803001", "340803003"]
+    assert [r.name for r in rows] == ["德宽路", "菱湖", "海口"]  # short: the bars keep room
+    assert rows[0].text == "96.0分 · 超期1"
 
 
 def test_partial_kpis_say_loading_instead_of_numbers(qtbot) -> None:
@@ -233,9 +234,9 @@ def test_a_missing_calendar_year_is_said_in_the_header() -> None:
         categories=[],
         calendar=CalendarStatus(official=[2025, 2026], estimated=[2027], missing=[2027]),
     )
-    assert calendar_notice(units) == "工作日历缺2027年官方数据，期限按估算推算"
+    assert calendar_notice(units) == "2027年无官方日历，期限为估算"
     units.calendar = CalendarStatus(official=[2026], missing=[2027])
-    assert calendar_notice(units) == "工作日历缺2027年数据，期限按周末推算"
+    assert calendar_notice(units) == "2027年缺日历，期限按周末推算"
     units.calendar = CalendarStatus(official=[2026, 2027])
     assert calendar_notice(units) == ""
 
@@ -244,7 +245,8 @@ def test_the_header_clock_is_the_district_clock(qtbot) -> None:
     wall = WallWindow(Replica(), clock=lambda: 1_800_000_000.0)
     qtbot.addWidget(wall)
     wall.header._tick()
-    assert wall.header.clock.text() == clock_text(1_800_000_000.0) == "2027-01-15  16:00:00"
+    assert clock_text(1_800_000_000.0) == "2027-01-15  16:00:00"
+    assert wall.header.clock.full_text() == "2027-01-15 16:00:00"  # one line, one space
 
 
 def test_a_supervised_case_late_at_a_stage_does_not_show_time_left(qtbot) -> None:
@@ -253,4 +255,6 @@ def test_a_supervised_case_late_at_a_stage_does_not_show_time_left(qtbot) -> Non
     stage_late = make_event(1, status="handling", overdue=True, due_at=now + 3600)
     past_due = make_event(2, status="handling", due_at=now - 600)
     assert wall.duty_view.lateness(stage_late, now) == "环节超期"
-    assert wall.duty_view.lateness(past_due, now) == "超 0:10"
+    assert wall.duty_view.lateness(past_due, now) == "超时10分"
+    ahead = make_event(3, status="handling", due_at=now + 2 * 3600 + 15 * 60)
+    assert wall.duty_view.lateness(ahead, now) == "剩2时15分"
