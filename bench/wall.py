@@ -625,20 +625,45 @@ def print_memory(doc: dict[str, Any], days: float) -> None:
         )
     )
     half, end = picked[2], picked[4]
+    later = [x for x in samples if x["district"] >= half["district"]]
     parts = [
-        ("window RSS", half["rss"], end["rss"]),
-        ("WebEngine RSS", half["webengine_rss"], end["webengine_rss"]),
-        ("both", half["rss"] + half["webengine_rss"], end["rss"] + end["webengine_rss"]),
+        ("window RSS", [(x["district"], x["rss"]) for x in later]),
+        ("WebEngine RSS", [(x["district"], x["webengine_rss"]) for x in later]),
+        ("both", [(x["district"], x["rss"] + x["webengine_rss"]) for x in later]),
     ]
-    judged = ", ".join(
-        f"{name} {100 * (b - a) / a:+.1f}% ({'flat' if (b - a) / a < FLAT else 'NOT flat'})"
-        for name, a, b in parts
-    )
+    judged = []
+    for name, points in parts:
+        trend = second_half_trend(points)
+        ends = (points[-1][1] - points[0][1]) / points[0][1]
+        verdict = "flat" if trend < FLAT else "NOT flat"
+        judged.append(
+            f"{name} trend {100 * trend:+.1f}% ({verdict}; end to end {100 * ends:+.1f}%)"
+        )
     print(
-        f"\nsecond half: {judged} (< {FLAT * 100:.0f}% counts as flat);"
-        f" replica events +{end['events'] - half['events']:,},"
+        f"\nsecond half ({len(later)} samples): {', '.join(judged)}"
+        f" (< {FLAT * 100:.0f}% counts as flat: the least-squares line through the half's"
+        " samples, its rise over the half against its start, so that where a garbage"
+        " collection happens to fall does not decide);"
+        f" replica events {end['events'] - half['events']:+,},"
         f" thumbnails {half['thumbnails']} -> {end['thumbnails']}"
     )
+
+
+def second_half_trend(points: list[tuple[float, float]]) -> float:
+    """The rise of the least-squares line through (time, bytes) points over their span,
+    relative to the line's value at the start (0 for fewer than two points)."""
+    if len(points) < 2:
+        return 0.0
+    n = len(points)
+    mean_t = sum(t for t, _ in points) / n
+    mean_v = sum(v for _, v in points) / n
+    spread = sum((t - mean_t) ** 2 for t, _ in points)
+    if not spread:
+        return 0.0
+    slope = sum((t - mean_t) * (v - mean_v) for t, v in points) / spread
+    start, stop = points[0][0], points[-1][0]
+    at_start = mean_v + slope * (start - mean_t)
+    return slope * (stop - start) / at_start
 
 
 # ---- main ----------------------------------------------------------------------------------

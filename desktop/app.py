@@ -71,6 +71,11 @@ def tile_url(option: str | None) -> str | None:
     if not option:
         return None
     if "://" in option:
+        # The map asks this server for these tiles and nothing else (widgets/grid_map.py).
+        if not option.startswith(("http://", "https://")) or not all(
+            key in option for key in ("{z}", "{x}", "{y}")
+        ):
+            raise SystemExit(f"--tiles: an http(s) URL with {{z}}, {{x}} and {{y}}: {option}")
         return option
     folder = Path(option).expanduser().resolve()
     if not folder.is_dir():

@@ -15,7 +15,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from dispatch.clock import Clock
-from dispatch.frames import delta_json
+from dispatch.frames import delta_json, text_frame
 from dispatch.hub import CREDENTIALS_CHANGED, TOO_SLOW, Client, Hub, close_slow
 from dispatch.jurisdiction import STREET_WIDTH
 from dispatch.limits import Limits
@@ -205,11 +205,14 @@ class Handshake:
         version, units = self.reference.units_frame(client.jurisdiction)
         welcome_frames = [welcome] if hello.reference == version else [welcome, units]
         if resume.seq >= hub.ring_start():
-            replay = hub.ring_after(client, resume.seq)
-            # A replay is allowed on top of the backlog bound, like a snapshot.
-            client.baseline = sum(len(f) for f in welcome_frames) + len(replay)
-            hub.write(client, welcome_frames)
-            hub.send_wire(client, replay)
+            # A replay is allowed on top of the backlog bound, like a snapshot: welcome and
+            # replay go out in one write, so that the welcome alone (once it drained) does
+            # not end the allowance before the replay is queued.
+            wire = b"".join(text_frame(f) for f in welcome_frames) + hub.ring_after(
+                client, resume.seq
+            )
+            client.baseline = len(wire)
+            hub.send_wire(client, wire)
             hub.clients.add(client)
             return
         # Older than the ring: read the log on a thread; live deltas after `upto` wait in

@@ -30,7 +30,7 @@ from dispatch.writer import Published
 from protocol.codes import CloseCode
 from protocol.entities import Alert, Duty, Event, Kpi
 from protocol.messages import Kpis, Snapshot
-from protocol.retention import prune_settled
+from protocol.retention import KEEP_CLOSED_SECONDS, alert_kept, event_kept, prune_settled
 
 log = logging.getLogger("dispatch.hub")
 TOO_SLOW = "too slow: reconnect and resume"
@@ -223,8 +223,10 @@ class Hub:
         """The units (unless cached) and the full visible state at the current head."""
         sees, key_of = client.sees, self.reference.key_of
         version, units = self.reference.units_frame(client.jurisdiction)
-        events = [e for e in self.events.values() if sees(e.community)]
-        alerts = [a for a in self.alerts.values() if sees(key_of(a))]
+        # Pruning runs every few minutes; a snapshot keeps the 36 h window to the second.
+        horizon = now - KEEP_CLOSED_SECONDS
+        events = [e for e in self.events.values() if sees(e.community) and event_kept(e, horizon)]
+        alerts = [a for a in self.alerts.values() if sees(key_of(a)) and alert_kept(a, horizon)]
         today, week, month = self.kpi_sets(client.jurisdiction)
         snapshot = _encode(
             Snapshot(

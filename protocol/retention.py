@@ -13,18 +13,27 @@ FINAL_STATUSES = frozenset({"rejected", "closed", "evaluated"})
 KEEP_CLOSED_SECONDS = 36 * 3600.0
 
 
+def event_kept(event: Event, horizon: float) -> bool:
+    """Whether an event is still in the live state: open, or settled at or after `horizon`
+    (now − KEEP_CLOSED_SECONDS)."""
+    return event.status not in FINAL_STATUSES or event.updated_at >= horizon
+
+
+def alert_kept(alert: Alert, horizon: float) -> bool:
+    """Whether an alert is still in the live state: new, or settled at or after `horizon`."""
+    return alert.status == "new" or alert.last_at >= horizon
+
+
 def prune_settled(events: dict[int, Event], alerts: dict[int, Alert], now: float) -> list[int]:
     """Drop closed events and settled alerts older than the keep window; return the event ids.
 
     Alerts dropped are not listed: a caller that needs them compares before and after.
     """
     horizon = now - KEEP_CLOSED_SECONDS
-    old_events = [
-        i for i, e in events.items() if e.status in FINAL_STATUSES and e.updated_at < horizon
-    ]
+    old_events = [i for i, e in events.items() if not event_kept(e, horizon)]
     for i in old_events:
         del events[i]
-    old_alerts = [i for i, a in alerts.items() if a.status != "new" and a.last_at < horizon]
+    old_alerts = [i for i, a in alerts.items() if not alert_kept(a, horizon)]
     for i in old_alerts:
         del alerts[i]
     return old_events

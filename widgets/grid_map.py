@@ -1,277 +1,316 @@
 """A live grid map: Leaflet (from Python packages, never a CDN) in a QWebEngineView.
 
-The page is built once with folium, written to a folder and loaded from the file (setHtml
-drops pages over 2 MB); afterwards only batches go in through runJavaScript, never a
-reload. Knows nothing of the application: it takes GeoJSON-like plain data.
+The page and its files come from a URL scheme of its own, `tgmap://<page>/…`, served from
+memory and from the Leaflet packages by `_Files`; it is never a file:// page, so it cannot
+read files. Its Content-Security-Policy runs only its own script files and loads images only
+from itself and the configured tile source; `LocalContentCanAccessFileUrls` and
+`LocalContentCanAccessRemoteUrls` are off; any other request is blocked and recorded (one
+interceptor per page). A local tile folder (`--tiles FOLDER`) is served through the same
+scheme, an intranet tile server (`--tiles URL`) is asked directly, for tiles only.
+
+The page is loaded once; afterwards only batches go in through runJavaScript, never a
+reload. Every text from the data reaches the page as text (map_page/map.js). Knows nothing
+of the application: it takes GeoJSON-like plain data and emits the ids clicked.
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
+import logging
+import re
+from collections import deque
+from dataclasses import dataclass
+from itertools import count
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
 
-import folium
 import msgspec
 import xstatic.pkg.leaflet as xleaflet
 import xstatic.pkg.leaflet_markercluster as xcluster
-from PySide6.QtCore import QCoreApplication, QTimer, QUrl, Signal
-from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile, QWebEngineUrlRequestInfo
+from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWebEngineCore import (
+    QWebEnginePage,
+    QWebEngineProfile,
+    QWebEngineSettings,
+    QWebEngineUrlRequestInfo,
+    QWebEngineUrlRequestJob,
+    QWebEngineUrlScheme,
+    QWebEngineUrlSchemeHandler,
+)
 from PySide6.QtWebEngineCore import QWebEngineUrlRequestInterceptor as _Interceptor
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QWidget
 
+log = logging.getLogger(__name__)
+
+SCHEME = "tgmap"
+_PAGE_DIR = Path(__file__).with_name("map_page")
 _LEAFLET = Path(xleaflet.BASE_DIR)
 _CLUSTER = Path(xcluster.BASE_DIR)
+_CONSOLE_KEPT = 50  # the page's last console messages, for a test or a log
 
 
-class _OfflineMap(folium.Map):
-    """folium's Map with its assets from local files instead of CDNs (this class only)."""
-
-    default_js = [  # noqa: RUF012 - folium reads these class attributes
-        ("leaflet", (_LEAFLET / "leaflet.js").as_uri()),
-        ("markercluster", (_CLUSTER / "leaflet.markercluster.js").as_uri()),
-    ]
-    default_css = [  # noqa: RUF012
-        ("leaflet_css", (_LEAFLET / "leaflet.css").as_uri()),
-        ("markercluster_css", (_CLUSTER / "MarkerCluster.css").as_uri()),
-        ("markercluster_default_css", (_CLUSTER / "MarkerCluster.Default.css").as_uri()),
-    ]
+def _register_scheme() -> None:
+    # Before any QtWebEngine object exists (this module makes the first one): a scheme
+    # registered later is ignored. Host syntax gives each page its own origin, tgmap://m1.
+    if QWebEngineUrlScheme.schemeByName(SCHEME.encode()).name():
+        return
+    scheme = QWebEngineUrlScheme(SCHEME.encode())
+    scheme.setSyntax(QWebEngineUrlScheme.Syntax.Host)
+    # No flags: not local (it reads no files for others), not secure (an intranet tile server
+    # on http:// is not mixed content), and its pages obey their Content-Security-Policy.
+    QWebEngineUrlScheme.registerScheme(scheme)
 
 
-_API = """
-<style>
-.tg-label { color: #d6e6ff; font-weight: bold; white-space: nowrap; font-size: %(label_px)dpx;
-            text-shadow: 0 0 3px #000, 0 0 6px #000; pointer-events: none; }
-.leaflet-tooltip { font-size: %(tooltip_px)dpx; }
-.tg-pulse { pointer-events: none; }
-.tg-ring { width: 100%%; height: 100%%; border: 4px solid #ff4d4f; border-radius: 50%%;
-           box-sizing: border-box; animation: tg-pulse 1s steps(8) infinite; opacity: 0;
-           will-change: transform, opacity; }
-@keyframes tg-pulse { from { transform: scale(0.2); opacity: 1; }
-                      to { transform: scale(1); opacity: 0; } }
-</style>
-<script>
-// Batches from Python: window.tg.apply({areas, markers, remove, labels, fit}); see apply_batch.
-window.addEventListener("load", function () {
-  var map = %(map)s;
-  var canvas = L.canvas({padding: 0.5});
-  // Cameras on a canvas of their own, above the areas and click-through: restyling grids
-  // (every batch) then redraws the areas, not 3,500 cameras with them.
-  map.createPane("tgStatics");
-  map.getPane("tgStatics").style.zIndex = 450;
-  map.getPane("tgStatics").style.pointerEvents = "none";
-  var staticCanvas = L.canvas({padding: 0.5, pane: "tgStatics"});
-  L.control.scale({imperial: false}).addTo(map);
-  // Credit Leaflet in plain text: its default prefix carries a flag and a link out, and a
-  // kiosk wall has nowhere to go.
-  map.attributionControl.setPrefix("Leaflet");
-  var areas = L.layerGroup().addTo(map);
-  var areaById = {};
-  var statics = L.layerGroup().addTo(map);
-  // Street names above the event clusters (a crowded street must still be named) and
-  // click-through, so the clusters under them stay clickable.
-  map.createPane("tgLabels");
-  map.getPane("tgLabels").style.zIndex = 640;
-  map.getPane("tgLabels").style.pointerEvents = "none";
-  var cluster = L.markerClusterGroup({chunkedLoading: true, disableClusteringAtZoom: 15,
-                                      maxClusterRadius: 40});
-  cluster.addTo(map);
-  cluster.on("mouseover", function (e) {
-    var m = e.layer;
-    if (m.options.tgLabel && !m.getTooltip()) { m.bindTooltip(m.options.tgLabel).openTooltip(); }
-  });
-  var markerById = {}, staticIds = {};
-  var labels = L.layerGroup().addTo(map);
-  var pulses = L.layerGroup().addTo(map);
-  var clicks = 0;
-  // Pulses: a CSS animation on a small element of its own (the compositor moves it; the
-  // canvas with every marker is not redrawn), a few at a time, each gone after 3 rounds.
-  // 8 steps a second, not 60: every frame of the page is composed again into the window.
-  var rings = [], MAX_RINGS = 6;
-  function pulse(lat, lon) {
-    // Every ring keeps the same beat (a negative delay puts it on a shared 1 s clock), so
-    // the page changes 8 times a second however many rings there are, not 8 times each.
-    var delay = -(performance.now() %% 1000);
-    var ring = L.marker([lat, lon], {interactive: false, keyboard: false,
-      icon: L.divIcon({className: "tg-pulse",
-                       html: '<div class="tg-ring" style="animation-delay:' + delay + 'ms"></div>',
-                       iconSize: [80, 80], iconAnchor: [40, 40]})});
-    ring.addTo(pulses);
-    rings.push(ring);
-    while (rings.length > MAX_RINGS) { pulses.removeLayer(rings.shift()); }
-    setTimeout(function () {
-      var at = rings.indexOf(ring);
-      if (at >= 0) { rings.splice(at, 1); pulses.removeLayer(ring); }
-    }, 3000);
-  }
-  // A label shows only from the zoom at which its area is wide enough to hold it; before
-  // that its short form (菱湖 for 菱湖街道), if that fits.
-  function showLabels() {
-    var zoom = map.getZoom();
-    labels.eachLayer(function (l) {
-      var text = zoom >= l.minZoom ? l.full : (l.short && zoom >= l.shortZoom ? l.short : "");
-      if (text !== l.shown) {
-        l.shown = text;
-        l.getElement().textContent = text;
-      }
-    });
-  }
-  map.on("zoomend", showLabels);
-  function styleOf(a) {
-    return {color: a.stroke || "#5b8def", weight: a.weight === undefined ? 1 : a.weight,
-            fill: a.fill !== null, fillColor: a.fill || "#1f3b73",
-            fillOpacity: a.opacity === undefined ? 0.25 : a.opacity,
-            dashArray: a.dash || null, interactive: a.interactive !== false, renderer: canvas};
-  }
-  window.tg = {
-    map: map,  // for tests and a debugging console
-    applied: 0,
-    clicked: null,
-    apply: function (batch) {
-      if (batch.units_reset) {
-        // New units replace the old: areas, static markers and labels start afresh.
-        areas.clearLayers(); areaById = {};
-        Object.keys(staticIds).forEach(function (id) { delete markerById[id]; });
-        statics.clearLayers(); staticIds = {};
-        labels.clearLayers();
-      }
-      (batch.areas || []).forEach(function (a) {
-        var layer = areaById[a.id];
-        if (layer) { layer.setStyle(styleOf(a)); }
-        else {
-          layer = L.polygon(a.rings.map(function (r) { return r.map(function (p) {
-            return [p[1], p[0]]; }); }), styleOf(a));
-          if (a.label) { layer.bindTooltip(a.label, {sticky: true}); }
-          if (a.interactive !== false) {
-            layer.on("click", function () {
-              clicks += 1; window.tg.clicked = a.id;
-              document.title = "area:" + clicks + ":" + a.id; });
-          }
-          layer.addTo(areas); areaById[a.id] = layer;
-        }
-      });
-      var added = [], pulsing = [];
-      (batch.markers || []).forEach(function (m) {
-        var marker = markerById[m.id];
-        var style = {radius: m.radius || 6, color: m.stroke || m.color || "#ffffff",
-                     weight: m.weight === undefined ? 1 : m.weight,
-                     fillColor: m.color || "#ffb300", fillOpacity: m.opacity || 0.9,
-                     interactive: m.interactive !== false,
-                     renderer: m.static && m.interactive === false ? staticCanvas : canvas};
-        if (marker) {
-          marker.setLatLng([m.lat, m.lon]); marker.setStyle(style);
-          marker.options.tgLabel = m.label;
-          if (marker.getTooltip()) { marker.setTooltipContent(m.label || ""); }
-        } else {
-          marker = L.circleMarker([m.lat, m.lon], style);
-          // The tooltip is made when first hovered (see the cluster's mouseover): binding
-          // one to each of thousands of markers costs more than anyone will ever hover.
-          marker.options.tgLabel = m.label;
-          if (m.static && m.label) { marker.bindTooltip(m.label); }  // not in the cluster
-          markerById[m.id] = marker;
-          if (m.static) { statics.addLayer(marker); staticIds[m.id] = true; }
-          else { added.push(marker); }
-        }
-        if (m.pulse) { pulsing.push(m); }
-      });
-      // Only the last few of a batch: the others would be pushed out at once anyway.
-      pulsing.slice(-MAX_RINGS).forEach(function (m) { pulse(m.lat, m.lon); });
-      if (added.length) { cluster.addLayers(added); }
-      var gone = [];
-      (batch.remove || []).forEach(function (id) {
-        var marker = markerById[id]; if (!marker) { return; }
-        delete markerById[id];
-        if (staticIds[id]) { delete staticIds[id]; statics.removeLayer(marker); }
-        else { gone.push(marker); }
-      });
-      if (gone.length) { cluster.removeLayers(gone); }
-      (batch.labels || []).forEach(function (l) {
-        var label = L.marker([l.lat, l.lon], {interactive: false, keyboard: false, pane: "tgLabels",
-          icon: L.divIcon({className: "tg-label", html: "", iconSize: null})});
-        label.minZoom = l.minZoom || 0;
-        label.full = l.text;
-        label.shown = "";  // showLabels fills it in, as text (a name is never parsed as HTML)
-        label.short = l.short || "";
-        label.shortZoom = l.shortZoom === undefined ? label.minZoom : l.shortZoom;
-        label.addTo(labels);
-      });
-      if (batch.labels || batch.units_reset) { showLabels(); }
-      if (batch.fit) {
-        map.invalidateSize({animate: false});
-        map.fitBounds(batch.fit.map(function (p) { return [p[1], p[0]]; }), {animate: false});
-      }
-      window.tg.applied += 1;
-    },
-    counts: function () {
-      return {areas: Object.keys(areaById).length, markers: Object.keys(markerById).length,
-              statics: Object.keys(staticIds).length, clustered: cluster.getLayers().length,
-              labels: labels.getLayers().length, rings: rings.length,
-              applied: window.tg.applied};
-    },
-    marker: function (id) {
-      var m = markerById[id]; if (!m) { return null; }
-      return {lat: m.getLatLng().lat, lon: m.getLatLng().lng, color: m.options.fillColor,
-              radius: m.options.radius};
-    },
-    area: function (id) {
-      var a = areaById[id]; if (!a) { return null; }
-      return {fill: a.options.fillColor, opacity: a.options.fillOpacity};
-    },
-    focus: function (bounds, animate) {
-      var box = bounds.map(function (p) { return [p[1], p[0]]; });
-      // The view may have been resized since the map last measured it (built hidden).
-      map.invalidateSize({animate: false});
-      if (animate) { map.flyToBounds(box, {duration: 1.0}); }
-      else { map.fitBounds(box, {animate: false}); }
+_register_scheme()
+
+
+def _assets() -> dict[str, tuple[bytes, Path]]:
+    """The page's files by URL path: mime type and where they are (a fixed list, no walk)."""
+    files = {
+        "/map.js": (b"text/javascript", _PAGE_DIR / "map.js"),
+        "/map.css": (b"text/css", _PAGE_DIR / "map.css"),
+        "/leaflet/leaflet.js": (b"text/javascript", _LEAFLET / "leaflet.js"),
+        "/leaflet/leaflet.css": (b"text/css", _LEAFLET / "leaflet.css"),
+        "/cluster/leaflet.markercluster.js": (
+            b"text/javascript",
+            _CLUSTER / "leaflet.markercluster.js",
+        ),
+        "/cluster/MarkerCluster.css": (b"text/css", _CLUSTER / "MarkerCluster.css"),
+        "/cluster/MarkerCluster.Default.css": (b"text/css", _CLUSTER / "MarkerCluster.Default.css"),
     }
-  };
-  // With --js-flags=--expose-gc (the application sets it) the page collects its garbage
-  // every 15 s: live data are a few MiB; what a day of batches leaves behind is not.
-  if (typeof window.gc === "function") { setInterval(function () { window.gc(); }, 15000); }
-  document.title = "ready";
-});
-</script>
-"""
+    for image in ("layers.png", "layers-2x.png", "marker-icon.png", "marker-icon-2x.png"):
+        files[f"/leaflet/images/{image}"] = (b"image/png", _LEAFLET / "images" / image)
+    return files
 
 
-_json = msgspec.json.Encoder().encode
+_PLACEHOLDER = re.compile(r"\\\{[a-z-]+\\\}")
 
 
-class _ExternalRequests(_Interceptor):
-    """Records (and blocks) any request that would leave the machine."""
+@dataclass(frozen=True, slots=True)
+class TileSource:
+    """Where a page's base map comes from: Leaflet's URL template, the CSP source that lets
+    its images in, a pattern of the remote URLs allowed out, or a local folder served."""
 
-    def __init__(self) -> None:
+    template: str | None = None  # what Leaflet gets ("tgmap://m1/tiles/{z}/{x}/{y}.png")
+    csp: str = ""  # img-src addition ("http://tiles.intra:8080")
+    remote: re.Pattern[str] | None = None  # a tile server's URLs (nothing else goes out)
+    folder: Path | None = None  # a local folder's tiles
+    names: str = ""  # a tile's file in the folder ("{z}/{x}/{y}.png")
+    local: re.Pattern[str] | None = None  # "/tiles/12/3418/1690.png" -> z, x, y
+
+    @staticmethod
+    def of(tile_url: str | None, host: str) -> TileSource:
+        """From `--tiles`: an XYZ URL template (http/https) or a file:// folder template."""
+        if not tile_url:
+            return TileSource()
+        if tile_url.startswith("file:"):
+            return TileSource._folder(tile_url, host)
+        parts = urlsplit(tile_url)
+        netloc = parts.netloc.rpartition("@")[2]
+        if parts.scheme not in ("http", "https") or not netloc:
+            raise ValueError(f"not a tile URL template (http, https or a folder): {tile_url}")
+        if "{" not in netloc:
+            source = f"{parts.scheme}://{netloc}"
+        elif netloc.startswith("{s}.") and "{" not in netloc[4:]:
+            source = f"{parts.scheme}://*.{netloc[4:]}"  # a.tiles, b.tiles: any subdomain
+        else:
+            raise ValueError(f"only {{s}}. may vary in a tile server's name: {tile_url}")
+        pattern = _PLACEHOLDER.sub(r"[A-Za-z0-9@._-]*", re.escape(tile_url))
+        return TileSource(template=tile_url, csp=source, remote=re.compile(pattern))
+
+    @staticmethod
+    def _folder(tile_url: str, host: str) -> TileSource:
+        # Served as tgmap://<page>/tiles/<names>: only whole numbers are put into the names,
+        # so a request never reaches a file outside the folder.
+        base, brace, rest = tile_url.partition("{")
+        names = brace + rest
+        pattern = re.escape(names)
+        for key in ("z", "x", "y"):
+            pattern = pattern.replace(re.escape("{" + key + "}"), rf"(?P<{key}>\d{{1,8}})", 1)
+        if not brace or _PLACEHOLDER.search(pattern) or "?" in names or "#" in names:
+            raise ValueError(f"a tile folder takes {{z}}, {{x}} and {{y}} once each: {tile_url}")
+        return TileSource(
+            template=f"{SCHEME}://{host}/tiles/{names}",
+            folder=Path(url2pathname(unquote(urlsplit(base).path))),
+            names=names,
+            local=re.compile("/tiles/" + pattern),
+        )
+
+    def file(self, path: str) -> Path | None:
+        """The local file of a tile's URL path (None: not a tile of this folder)."""
+        match = self.local.fullmatch(path) if self.local is not None else None
+        if match is None or self.folder is None:
+            return None
+        name = self.names
+        for key in ("z", "x", "y"):
+            name = name.replace("{" + key + "}", str(int(match.group(key))))
+        return self.folder / name
+
+
+@dataclass(frozen=True, slots=True)
+class _Site:
+    """One page: its HTML, its policy and its tiles."""
+
+    page: bytes
+    csp: bytes
+    tiles: TileSource
+
+
+class _Files(QWebEngineUrlSchemeHandler):
+    """Answers tgmap://<page>/… from memory: each page's HTML, the shared files, local tiles."""
+
+    def __init__(self, parent: QWebEngineProfile) -> None:
+        super().__init__(parent)
+        self.sites: dict[str, _Site] = {}
+        self._files = _assets()
+        self._cache: dict[str, bytes] = {}
+
+    def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:
+        """Reply with the file asked for, or fail (unknown page, path or method)."""
+        url = job.requestUrl()
+        site = self.sites.get(url.host())
+        path = url.path()
+        if site is None or bytes(job.requestMethod().data()) != b"GET":
+            job.fail(QWebEngineUrlRequestJob.Error.RequestDenied)
+            return
+        if path in ("/", "/page.html"):
+            job.setAdditionalResponseHeaders(
+                {
+                    QByteArray(b"Content-Security-Policy"): [QByteArray(site.csp)],  # type: ignore[dict-item]
+                    QByteArray(b"X-Content-Type-Options"): [QByteArray(b"nosniff")],  # type: ignore[dict-item]
+                }
+            )
+            self._reply(job, b"text/html", site.page)
+            return
+        if path.startswith("/tiles/"):
+            self._tile(job, site.tiles, path)
+            return
+        found = self._files.get(path)
+        if found is None:
+            job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
+            return
+        mime, file = found
+        body = self._cache.get(path)
+        if body is None:
+            # Read once per process (some 200 kB in all), then from memory.
+            body = self._cache[path] = file.read_bytes()
+        self._reply(job, mime, body)
+
+    def _tile(self, job: QWebEngineUrlRequestJob, tiles: TileSource, path: str) -> None:
+        file = tiles.file(path)
+        if file is None:
+            job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
+            return
+        try:
+            # A tile is a few kB from a local disk (the OS caches it): read here, on the GUI
+            # thread, like the page's own files. A folder on a slow network share is not a
+            # supported setup (serve it over HTTP instead).
+            body = file.read_bytes()
+        except OSError:
+            job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
+            return
+        mime = b"image/jpeg" if file.suffix.lower() in (".jpg", ".jpeg") else b"image/png"
+        self._reply(job, mime, body)
+
+    @staticmethod
+    def _reply(job: QWebEngineUrlRequestJob, mime: bytes, body: bytes) -> None:
+        buffer = QBuffer(job)  # goes with the job
+        buffer.setData(body)
+        buffer.open(QBuffer.OpenModeFlag.ReadOnly)
+        job.reply(mime, buffer)
+
+
+class _Requests(_Interceptor):
+    """One page's gatekeeper: its own tgmap:// files and its tile server's tiles go through;
+    anything else is blocked and recorded (the last few)."""
+
+    def __init__(self, host: str, tiles: TileSource) -> None:
         super().__init__()
-        self.blocked: list[str] = []
-        self.allowed_prefix: str | None = None
+        self._own = f"{SCHEME}://{host}/"
+        self._tiles = tiles.remote
+        self.blocked: deque[str] = deque(maxlen=100)
 
     def interceptRequest(self, info: QWebEngineUrlRequestInfo) -> None:
-        """Let file:// and the configured tile server through; block the rest."""
+        """Let the page's own files and its tiles through; block the rest."""
         url = info.requestUrl().toString()
-        if url.startswith(("file:", "data:", "qrc:")):
+        if url.startswith(self._own):
             return
-        if self.allowed_prefix and url.startswith(self.allowed_prefix):
+        if self._tiles is not None and self._tiles.fullmatch(url):
             return
         self.blocked.append(url)
         info.block(True)
 
 
-_PROFILE: tuple[QWebEngineProfile, _ExternalRequests] | None = None
+class _Page(QWebEnginePage):
+    """Stays on its one URL (no navigation, no new windows) and keeps its console's last
+    messages."""
+
+    def __init__(self, profile: QWebEngineProfile, url: QUrl, parent: QWidget) -> None:
+        super().__init__(profile, parent)
+        self._url = url
+        self.console: deque[str] = deque(maxlen=_CONSOLE_KEPT)
+
+    def acceptNavigationRequest(
+        self, url: QUrl | str, type: QWebEnginePage.NavigationType, isMainFrame: bool
+    ) -> bool:
+        """Only the map page itself, in the main frame."""
+        allowed = isMainFrame and QUrl(url) == self._url
+        if not allowed:
+            log.warning("map page: navigation refused")
+        return allowed
+
+    def javaScriptConsoleMessage(
+        self,
+        level: QWebEnginePage.JavaScriptConsoleMessageLevel,
+        message: str,
+        lineNumber: int,
+        sourceID: str,
+    ) -> None:
+        """Kept for tests and logged (the map's own script writes nothing there)."""
+        self.console.append(message)
+        log.debug("map page console (%s) %s:%s", level.name, sourceID, lineNumber)
 
 
-def _offline_profile() -> tuple[QWebEngineProfile, _ExternalRequests]:
+_PROFILE: tuple[QWebEngineProfile, _Files] | None = None
+_PAGES = count(1)
+
+
+def _profile() -> tuple[QWebEngineProfile, _Files]:
     # One off-the-record profile for the application, owned by the application so that it
-    # outlives every page that uses it.
+    # outlives every page that uses it; its handler serves every map page's files.
     global _PROFILE
     if _PROFILE is None:
         profile = QWebEngineProfile(QCoreApplication.instance())
-        interceptor = _ExternalRequests()
-        interceptor.setParent(profile)
-        profile.setUrlRequestInterceptor(interceptor)
-        _PROFILE = (profile, interceptor)
+        files = _Files(profile)
+        profile.installUrlSchemeHandler(SCHEME.encode(), files)
+        _PROFILE = (profile, files)
     return _PROFILE
+
+
+def _policy(tiles: TileSource) -> bytes:
+    """The page's Content-Security-Policy: its own files only (and the tile server's images)."""
+    images = " ".join(p for p in ("'self'", tiles.csp) if p)
+    return (
+        "default-src 'none'; script-src 'self'; style-src 'self'; "
+        f"img-src {images}; font-src 'self'; connect-src 'none'; media-src 'none'; "
+        "object-src 'none'; frame-src 'none'; worker-src 'none'; base-uri 'none'; "
+        "form-action 'none'; frame-ancestors 'none'"
+    ).encode()
+
+
+_json = msgspec.json.Encoder().encode
+
+
+def _page_html(config: dict[str, Any]) -> bytes:
+    # The settings go in as a JSON data block: no "<" in it can end the block.
+    data = json.dumps(config, ensure_ascii=False)
+    data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    template = (_PAGE_DIR / "page.html").read_text(encoding="utf-8")
+    return (template % {"config": data}).encode()
 
 
 class GridMap(QWebEngineView):
@@ -279,6 +318,7 @@ class GridMap(QWebEngineView):
 
     ready = Signal()
     areaClicked = Signal(str)
+    markerClicked = Signal(str)  # the id of a (non-static) marker clicked
     restarted = Signal()  # the page's renderer died and the page is loading again
 
     def __init__(
@@ -288,24 +328,55 @@ class GridMap(QWebEngineView):
         tile_url: str | None = None,
         parent: QWidget | None = None,
         label_px: int = 16,
+        note: str | None = None,
     ) -> None:
         super().__init__(parent)
-        # Removed with the view (or at exit): a wall restarted for months leaves nothing.
-        self._tmp = tempfile.TemporaryDirectory(prefix="tongguan-map-")
-        self._folder = Path(self._tmp.name)
-        profile, self._interceptor = _offline_profile()
-        if tile_url:
-            self._interceptor.allowed_prefix = tile_url.split("{", 1)[0]
-        self.setPage(QWebEnginePage(profile, self))
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)  # no reload, no source
+        host = f"m{next(_PAGES)}"
+        profile, files = _profile()
+        tiles = TileSource.of(tile_url, host)
+        self._url = QUrl(f"{SCHEME}://{host}/page.html")
+        page = _Page(profile, self._url, self)
+        page.setBackgroundColor(QColor("#0b1a2e"))  # the page's own, before it has loaded
+        settings = page.settings()
+        for attribute, on in (
+            (QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, False),
+            (QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, False),
+            (QWebEngineSettings.WebAttribute.NavigateOnDropEnabled, False),
+            (QWebEngineSettings.WebAttribute.JavascriptCanOpenWindows, False),
+            (QWebEngineSettings.WebAttribute.JavascriptCanAccessClipboard, False),
+        ):
+            settings.setAttribute(attribute, on)
+        self._interceptor = _Requests(host, tiles)
+        self._interceptor.setParent(page)
+        page.setUrlRequestInterceptor(self._interceptor)
+        self.setPage(page)
+        self._page = page
+        lon, lat = centre
+        files.sites[host] = _Site(
+            page=_page_html(
+                {
+                    "center": [lat, lon],
+                    "zoom": zoom,
+                    "tiles": tiles.template,
+                    "labelPx": label_px,
+                    "tooltipPx": label_px - 2,
+                    # The district outline is not an approved map (resources/district/README).
+                    "note": self.tr("示意图，非标准地图") if note is None else note,
+                }
+            ),
+            csp=_policy(tiles),
+            tiles=tiles,
+        )
+        # The page's files go with the view.
+        self.destroyed.connect(lambda *_: files.sites.pop(host, None))
         self.is_ready = False
         self.restarts = 0
         self._queue: list[dict[str, Any]] = []
         self._focus: list[list[float]] | None = None
         self._animate = True
-        self.page().titleChanged.connect(self._title)
-        page = self._build(centre, zoom, tile_url, label_px)
-        self._url = QUrl.fromLocalFile(str(page))
-        self.page().renderProcessTerminated.connect(self._renderer_gone)
+        page.titleChanged.connect(self._title)
+        page.renderProcessTerminated.connect(self._renderer_gone)
         self.load(self._url)
 
     def _renderer_gone(self, *_status: object) -> None:
@@ -318,38 +389,13 @@ class GridMap(QWebEngineView):
 
     @property
     def blocked_requests(self) -> list[str]:
-        """URLs the page tried to fetch from outside (should stay empty)."""
+        """URLs the page tried to fetch beyond its own files and tiles (should stay empty)."""
         return list(self._interceptor.blocked)
 
-    def _build(
-        self, centre: tuple[float, float], zoom: int, tile_url: str | None, label_px: int
-    ) -> Path:
-        lon, lat = centre
-        fmap = _OfflineMap(
-            location=[lat, lon],
-            zoom_start=zoom,
-            tiles=None,
-            prefer_canvas=True,
-            control_scale=False,  # a metric-only one is added by the page script
-            zoom_control=False,
-        )
-        # Clustering needs the map's own zoom range (folium gives it only to tile layers).
-        fmap.options.update({"maxZoom": 19, "minZoom": 9})
-        if tile_url:
-            folium.TileLayer(tiles=tile_url, attr="intranet tiles", name="base").add_to(fmap)
-        page = fmap.get_root()
-        assert isinstance(page, folium.Figure)  # a Map's root is the page folium made for it
-        page.html.add_child(
-            folium.Element("<style>html,body,.folium-map{background:#0b1a2e;}</style>")
-        )
-        page.html.add_child(
-            folium.Element(
-                _API % {"map": fmap.get_name(), "label_px": label_px, "tooltip_px": label_px - 2}
-            )
-        )
-        path = self._folder / "map.html"
-        fmap.save(str(path))
-        return path
+    @property
+    def console_messages(self) -> list[str]:
+        """The page's last console messages (its own script writes none)."""
+        return list(self._page.console)
 
     def _title(self, title: str) -> None:
         if title == "ready" and not self.is_ready:
@@ -361,9 +407,14 @@ class GridMap(QWebEngineView):
                 self.focus(self._focus, self._animate)
                 self._focus = None
             self.ready.emit()
-        elif title.startswith("area:"):
-            # "area:<click counter>:<id>": the counter makes a second click change the title.
-            self.areaClicked.emit(title.split(":", 2)[2])
+            return
+        # "area:<click counter>:<id>" or "marker:…": the counter makes a second click on the
+        # same id change the title.
+        kind, _, rest = title.partition(":")
+        if kind == "area" and ":" in rest:
+            self.areaClicked.emit(rest.split(":", 1)[1])
+        elif kind == "marker" and ":" in rest:
+            self.markerClicked.emit(rest.split(":", 1)[1])
 
     def apply_batch(self, batch: dict[str, Any]) -> None:
         """Send one batch of plain data (JSON-able), applied in the page in one go.
@@ -372,7 +423,8 @@ class GridMap(QWebEngineView):
         interactive}] (a known id only restyles); markers: [{id, lon, lat, color, stroke,
         radius, label, pulse, static (outside clustering), interactive}]; remove: [marker
         ids]; labels: [{lon, lat, text, minZoom, short, shortZoom}]; units_reset (drop areas,
-        static markers and labels first); fit: [[lon, lat], [lon, lat]].
+        static markers and labels first); fit: [[lon, lat], [lon, lat]]. Labels are plain
+        text (a line break breaks the line), never HTML.
         """
         if not self.is_ready:
             self._queue.append(batch)

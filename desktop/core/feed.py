@@ -22,6 +22,10 @@ log = logging.getLogger("desktop.core.feed")
 
 SNAPSHOT_PATIENCE = 15.0  # seconds: a resync's snapshot not here by then is asked for again
 ANNOUNCE_WITHIN = 120.0  # seconds: a new urgent case older than this does not ring
+# Settled cases the backend has forgotten are forgotten here once a minute, or every half
+# hour of district time when a simulator runs its clock fast (memory stays flat either way).
+PRUNE_EVERY = 60.0
+PRUNE_EVERY_DISTRICT = 1800.0
 
 
 class Feed:
@@ -44,6 +48,8 @@ class Feed:
         self.awaiting_snapshot = False
         self._snapshot_asked_at = 0.0
         self.last_data = 0.0  # wall time of the last change taken in
+        self._pruned_at = monotonic()
+        self._pruned_district = 0.0
 
     def listen(self, inbox: Inbox, resync: Callable[[], bool] | None = None) -> None:
         """Take messages from `inbox`; `resync` asks the session for a fresh snapshot."""
@@ -89,14 +95,29 @@ class Feed:
             self._on_status(status)
         return changes
 
-    def every_second(self) -> None:
-        """Ask again for a snapshot that has not come within SNAPSHOT_PATIENCE."""
+    def every_second(self) -> Changes:
+        """Ask again for a snapshot that has not come within SNAPSHOT_PATIENCE; forget what
+        the backend has forgotten (the removals, for the screen to show)."""
         if (
             self.awaiting_snapshot
             and self._monotonic() - self._snapshot_asked_at > SNAPSHOT_PATIENCE
         ):
             log.warning("no snapshot %.0f s after asking for one: asking again", SNAPSHOT_PATIENCE)
             self.awaiting_snapshot = self._ask_for_snapshot()
+        return self._prune()
+
+    def _prune(self) -> Changes:
+        district = self.replica.now()
+        if not district:  # the district clock has not been heard yet
+            return Changes()
+        now = self._monotonic()
+        if (
+            now - self._pruned_at < PRUNE_EVERY
+            and district - self._pruned_district < PRUNE_EVERY_DISTRICT
+        ):
+            return Changes()
+        self._pruned_at, self._pruned_district = now, district
+        return self.replica.prune(district)
 
     def _ask_for_snapshot(self) -> bool:
         """Ask the session for a snapshot; whether the request went out."""

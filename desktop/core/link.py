@@ -125,7 +125,11 @@ class SessionThread:
             self._ended.set_result(None)
 
     def _submit(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        try:
+            return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        except RuntimeError:  # the session's loop has closed: the request never ran
+            coroutine.close()
+            raise
 
     def resync(self) -> bool:
         """Ask the session for a fresh snapshot (any thread; see Session.resync); whether the
@@ -135,8 +139,7 @@ class SessionThread:
         request = self.session.resync()
         try:
             self._submit(request).add_done_callback(_log_failure)
-        except RuntimeError:  # the loop closed in between
-            request.close()
+        except RuntimeError:  # the loop closed in between (the request is closed)
             return False
         return True
 

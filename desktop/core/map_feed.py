@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from desktop.core.privacy import mask_phones
 from desktop.core.replica import Changes, Replica, short_name
 from protocol.entities import OPEN_STATUSES, Event, Reference, is_overdue
 
@@ -65,11 +66,19 @@ def label_zoom(
     return max(0, math.ceil(max(by_width, by_height)))
 
 
+def marker_event(marker: str) -> int | None:
+    """The event a marker id names ("e123" -> 123; None: not an event's marker)."""
+    if marker.startswith("e") and marker[1:].isascii() and marker[1:].isdigit():
+        return int(marker[1:])
+    return None
+
+
 class MapFeed:
     """Keeps per-grid load and the markers on the map; answers with batches."""
 
-    def __init__(self, replica: Replica) -> None:
+    def __init__(self, replica: Replica, label_px: float = 17.0) -> None:
         self.replica = replica
+        self.label_px = label_px  # the page's street names (CSS px): when they fit their area
         self._loads: dict[str, Load] = {}
         self._placed: dict[int, tuple[str, bool, bool]] = {}  # event -> (grid, open, overdue)
         self._grids: set[str] = set()
@@ -125,9 +134,8 @@ class MapFeed:
         areas: list[dict[str, Any]] = []
         for grid in units.grids:
             fill, opacity = load_style(Load())
-            label = f"{grid.name}"
-            if grid.worker:
-                label += f"<br>{grid.worker}"
+            # Plain text (the page shows it as text): a line break, never "<br>".
+            label = f"{grid.name}\n{grid.worker}" if grid.worker else grid.name
             areas.append(
                 {
                     "id": grid.code,
@@ -188,14 +196,15 @@ class MapFeed:
             }
             for camera in units.cameras
         ]
+        size = (self.label_px, self.label_px * 1.3)
         labels = [
             {
                 "lon": s.centre[0],
                 "lat": s.centre[1],
                 "text": s.name,
-                "minZoom": label_zoom(self.street_bounds[s.code], len(s.name)),
+                "minZoom": label_zoom(self.street_bounds[s.code], len(s.name), *size),
                 "short": short,
-                "shortZoom": label_zoom(self.street_bounds[s.code], len(short)),
+                "shortZoom": label_zoom(self.street_bounds[s.code], len(short), *size),
             }
             for s in units.streets
             for short in (short_name(s.name),)
@@ -309,7 +318,8 @@ class MapFeed:
             else ("#ffffff" if event.status in _WAITING else "#0b1a2e"),
             "weight": 2 if overdue or event.status in _WAITING else 1,
             "radius": 8 if event.priority <= 2 else 6,
-            "label": f"{event.code} {event.title}",
+            # Text (never HTML) on a map visitors may see: phone numbers masked.
+            "label": f"{event.code} {mask_phones(event.title)}",
         }
         if pulse and event.priority <= URGENT:
             marker["pulse"] = True

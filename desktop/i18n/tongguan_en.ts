@@ -242,138 +242,138 @@
         <translation>%1 d ago</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="129"/>
+        <location filename="../ui/case_sheet.py" line="86"/>
         <source>该案件已不在您的列表中</source>
         <translation>This case is no longer in your list</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="144"/>
+        <location filename="../ui/desk/case_pane.py" line="124"/>
         <source>等待上一操作的答复</source>
         <translation>Waiting for the answer to the last action</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="152"/>
+        <location filename="../ui/desk/case_pane.py" line="132"/>
         <source>案件已被他人更新，请重新选择操作</source>
         <translation>Someone else updated the case. Choose the action again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="167"/>
+        <location filename="../ui/case_sheet.py" line="103"/>
         <location filename="../ui/desk/texts.py" line="49"/>
         <source>督办</source>
         <translation>Supervision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="169"/>
+        <location filename="../ui/case_sheet.py" line="105"/>
         <source>会商</source>
         <translation>Consultation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="171"/>
+        <location filename="../ui/case_sheet.py" line="107"/>
         <source>挂账</source>
         <translation>Long-term hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="173"/>
+        <location filename="../ui/case_sheet.py" line="109"/>
         <source>延期待批</source>
         <translation>Extension pending</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="175"/>
+        <location filename="../ui/case_sheet.py" line="111"/>
         <source>挂账待批</source>
         <translation>Hold pending</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="177"/>
+        <location filename="../ui/case_sheet.py" line="113"/>
         <source>返工%1次</source>
         <translation>Reworked %1×</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="179"/>
+        <location filename="../ui/case_sheet.py" line="115"/>
         <source>重办%1次</source>
         <translation>Reopened %1×</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="181"/>
+        <location filename="../ui/case_sheet.py" line="117"/>
         <location filename="../ui/desk/texts.py" line="27"/>
         <location filename="../ui/desk/texts.py" line="60"/>
         <source>超期</source>
         <translation>Overdue</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="184"/>
+        <location filename="../ui/case_sheet.py" line="120"/>
         <source>类别</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="185"/>
+        <location filename="../ui/case_sheet.py" line="121"/>
         <source>紧急程度</source>
         <translation>Priority</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="186"/>
+        <location filename="../ui/case_sheet.py" line="122"/>
         <source>来源</source>
         <translation>Source</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="188"/>
+        <location filename="../ui/case_sheet.py" line="124"/>
         <source>地点</source>
         <translation>Location</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="203"/>
+        <location filename="../ui/case_sheet.py" line="139"/>
         <source>层级</source>
         <translation>Level</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="204"/>
+        <location filename="../ui/case_sheet.py" line="140"/>
         <source>上报时间</source>
         <translation>Reported</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="207"/>
+        <location filename="../ui/case_sheet.py" line="144"/>
         <source>反映人</source>
         <translation>Reporter</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="209"/>
+        <location filename="../ui/case_sheet.py" line="146"/>
         <location filename="../ui/desk/forms.py" line="60"/>
         <source>主办单位</source>
         <translation>Lead unit</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="213"/>
+        <location filename="../ui/case_sheet.py" line="150"/>
         <location filename="../ui/desk/forms.py" line="66"/>
         <source>协办单位</source>
         <translation>Assisting units</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="218"/>
+        <location filename="../ui/case_sheet.py" line="155"/>
         <source>结案时限</source>
         <translation>Due</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="269"/>
+        <location filename="../ui/case_sheet.py" line="201"/>
         <source>处理记录暂时无法载入（连接中断）</source>
         <translation>Case record unavailable for now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="275"/>
-        <location filename="../ui/desk/case_pane.py" line="280"/>
+        <location filename="../ui/case_sheet.py" line="207"/>
+        <location filename="../ui/case_sheet.py" line="212"/>
         <source>处理记录无法载入：%1</source>
         <translation>Case record could not be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="282"/>
+        <location filename="../ui/case_sheet.py" line="214"/>
         <source>仅显示最近的记录</source>
         <translation>Showing the latest entries only</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="338"/>
+        <location filename="../ui/desk/case_pane.py" line="193"/>
         <source>%1 已完成</source>
         <translation>%1 done</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="353"/>
+        <location filename="../ui/desk/case_pane.py" line="208"/>
         <source>正在核对案件的最新状态…</source>
         <translation>Checking the case&apos;s latest state…</translation>
     </message>
@@ -433,7 +433,7 @@
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="162"/>
-        <location filename="../ui/desk/map_page.py" line="156"/>
+        <location filename="../ui/desk/map_page.py" line="159"/>
         <source>（超期）</source>
         <translation> (overdue)</translation>
     </message>
@@ -868,22 +868,22 @@
         <translation>%1 left</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="53"/>
+        <location filename="../ui/desk/map_page.py" line="55"/>
         <source>点击网格查看其未结案件</source>
         <translation>Click a grid to list its open cases</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="60"/>
+        <location filename="../ui/desk/map_page.py" line="62"/>
         <source>定位当前案件 L</source>
         <translation>Locate current case L</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="72"/>
+        <location filename="../ui/desk/map_page.py" line="74"/>
         <source>正在载入地图…</source>
         <translation>Loading the map…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="150"/>
+        <location filename="../ui/desk/map_page.py" line="153"/>
         <source>%1：未结案件 %2 件</source>
         <translation>%1: %2 open cases</translation>
     </message>
@@ -1128,92 +1128,92 @@
     </message>
     <message>
         <location filename="../ui/desk/window.py" line="57"/>
-        <location filename="../ui/desk/window.py" line="74"/>
+        <location filename="../ui/desk/window.py" line="76"/>
         <source>通观 · 中屏管</source>
         <translation>Tongguan · Desk</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="114"/>
+        <location filename="../ui/desk/window.py" line="116"/>
         <source>我的待办 F1</source>
         <translation>My to-do F1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="115"/>
+        <location filename="../ui/desk/window.py" line="117"/>
         <source>视频告警 F2</source>
         <translation>Camera alerts F2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="116"/>
+        <location filename="../ui/desk/window.py" line="118"/>
         <source>县干指挥长 F3</source>
         <translation>Duty commander F3</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="117"/>
+        <location filename="../ui/desk/window.py" line="119"/>
         <source>地图 F4</source>
         <translation>Map F4</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="238"/>
+        <location filename="../ui/desk/window.py" line="240"/>
         <source>管理 F5</source>
         <translation>Admin F5</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="252"/>
+        <location filename="../ui/desk/window.py" line="254"/>
         <source>调度服务正在载入今日数据，待办与超期数可能暂不准确…</source>
         <translation>The dispatch service is loading today&apos;s data; to-do and overdue counts may be off for now…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="260"/>
+        <location filename="../ui/desk/window.py" line="262"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="278"/>
+        <location filename="../ui/desk/window.py" line="282"/>
         <source>账号的令牌或权限已变更，请重新登录</source>
         <translation>Your token or rights changed: sign in again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="280"/>
+        <location filename="../ui/desk/window.py" line="284"/>
         <source>令牌无效或已吊销，请向管理员索取新令牌</source>
         <translation>Token invalid or revoked: ask an administrator for a new one</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="282"/>
+        <location filename="../ui/desk/window.py" line="286"/>
         <source>登录被拒绝：%1</source>
         <translation>Sign-in refused: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="286"/>
+        <location filename="../ui/desk/window.py" line="290"/>
         <source>● 已连接</source>
         <translation>● Connected</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="289"/>
+        <location filename="../ui/desk/window.py" line="293"/>
         <source>● 连接中断，正在重连…</source>
         <translation>● Disconnected, reconnecting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="306"/>
+        <location filename="../ui/desk/window.py" line="310"/>
         <source>%1 条提交中</source>
         <translation>%1 submitting</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="308"/>
+        <location filename="../ui/desk/window.py" line="312"/>
         <source>%1 条待发送</source>
         <translation>%1 queued</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="317"/>
+        <location filename="../ui/desk/window.py" line="321"/>
         <source>等 %1 件</source>
         <translation> (%1 in all)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="318"/>
+        <location filename="../ui/desk/window.py" line="322"/>
         <source>新待办：%1 %2</source>
         <translation>New to-do: %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="322"/>
+        <location filename="../ui/desk/window.py" line="326"/>
         <source>通观 · 新待办</source>
         <translation>Tongguan · New to-do</translation>
     </message>
@@ -1305,19 +1305,27 @@
 <context>
     <name>GridDetails</name>
     <message>
-        <location filename="../../widgets/grid_details.py" line="43"/>
+        <location filename="../../widgets/grid_details.py" line="45"/>
         <source>网格员信息暂缺</source>
         <translation>No grid worker on record</translation>
     </message>
     <message>
-        <location filename="../../widgets/grid_details.py" line="44"/>
+        <location filename="../../widgets/grid_details.py" line="46"/>
         <source>暂无在办事件</source>
         <translation>No open cases</translation>
     </message>
     <message>
-        <location filename="../../widgets/grid_details.py" line="46"/>
+        <location filename="../../widgets/grid_details.py" line="48"/>
         <source>另有 %s 件…</source>
         <translation>%s more…</translation>
+    </message>
+</context>
+<context>
+    <name>GridMap</name>
+    <message>
+        <location filename="../../widgets/grid_map.py" line="365"/>
+        <source>示意图，非标准地图</source>
+        <translation>Schematic, not an approved map</translation>
     </message>
 </context>
 <context>
@@ -1591,22 +1599,22 @@
         <translation>District</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="487"/>
+        <location filename="../ui/models.py" line="488"/>
         <source>%1天%2时</source>
         <translation>%1d %2h</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="490"/>
+        <location filename="../ui/models.py" line="491"/>
         <source>%1时%2分</source>
         <translation>%1h %2m</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="493"/>
+        <location filename="../ui/models.py" line="494"/>
         <source>%1分</source>
         <translation>%1m</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="495"/>
+        <location filename="../ui/models.py" line="496"/>
         <source>超时%1</source>
         <translation>%1 late</translation>
     </message>
@@ -1753,345 +1761,345 @@
         <translation>The built-in dispatch service failed to start: %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="217"/>
+        <location filename="../ui/wall.py" line="219"/>
         <source>全部在办</source>
         <translation>All open</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="138"/>
+        <location filename="../ui/wall.py" line="139"/>
         <source>通观 · 智慧联动指挥大屏</source>
         <translation>Tongguan · Smart Linkage Command Wall</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="157"/>
+        <location filename="../ui/wall.py" line="158"/>
         <source>大观区智慧联动中心 · 一网统管</source>
         <translation>Daguan Smart Linkage Centre</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="214"/>
+        <location filename="../ui/wall.py" line="216"/>
         <source>全部街道</source>
         <translation>All streets</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="249"/>
+        <location filename="../ui/wall.py" line="251"/>
         <source>暂无待处理告警</source>
         <translation>No pending alerts</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="259"/>
+        <location filename="../ui/wall.py" line="262"/>
         <source>今日指标</source>
         <translation>Today&apos;s KPIs</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="301"/>
-        <source>≥90分</source>
-        <translation>≥90</translation>
-    </message>
-    <message>
-        <location filename="../ui/wall.py" line="303"/>
-        <source>&lt;80分</source>
-        <translation>&lt;80</translation>
-    </message>
-    <message>
-        <location filename="../ui/wall.py" line="309"/>
+        <location filename="../ui/wall.py" line="312"/>
         <source>网格态势</source>
         <translation>Grid overview</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="312"/>
+        <location filename="../ui/wall.py" line="315"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="313"/>
+        <location filename="../ui/wall.py" line="316"/>
         <source>事件队列</source>
         <translation>Case queue</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="333"/>
+        <location filename="../ui/wall.py" line="336"/>
         <source>视频告警</source>
         <translation>Camera alerts</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="250"/>
+        <location filename="../ui/panels.py" line="256"/>
         <source>%s 件</source>
         <translation>%s cases</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="295"/>
+        <location filename="../ui/panels.py" line="305"/>
         <source>%s 条待处理</source>
         <translation>%s pending</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="81"/>
+        <location filename="../ui/wall.py" line="82"/>
         <source>按紧急程度</source>
         <translation>By priority</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="82"/>
+        <location filename="../ui/wall.py" line="83"/>
         <source>按剩余时限</source>
         <translation>By deadline</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="220"/>
-        <location filename="../ui/wall.py" line="320"/>
-        <location filename="../ui/wall.py" line="619"/>
+        <location filename="../ui/wall.py" line="222"/>
+        <location filename="../ui/wall.py" line="323"/>
+        <location filename="../ui/wall.py" line="629"/>
         <source>超期</source>
         <translation>Overdue</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="265"/>
+        <location filename="../ui/wall.py" line="268"/>
         <source>达标</source>
         <translation>Met</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="266"/>
+        <location filename="../ui/wall.py" line="269"/>
         <source>预警</source>
         <translation>Near</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="267"/>
+        <location filename="../ui/wall.py" line="270"/>
         <source>未达标</source>
         <translation>Missed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="282"/>
+        <location filename="../ui/wall.py" line="285"/>
         <source>每小时接报量</source>
         <translation>Cases per hour</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="288"/>
+        <location filename="../ui/wall.py" line="291"/>
         <source>今日</source>
         <translation>Today</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="289"/>
+        <location filename="../ui/wall.py" line="292"/>
         <source>昨日</source>
         <translation>Yesterday</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="295"/>
+        <location filename="../ui/wall.py" line="298"/>
         <source>街道综合得分 · 本月</source>
         <translation>Street scores · month</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="302"/>
+        <location filename="../ui/wall.py" line="304"/>
+        <source>≥90分</source>
+        <translation>≥90</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="305"/>
         <source>80–90分</source>
         <translation>80–90</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="318"/>
+        <location filename="../ui/wall.py" line="306"/>
+        <source>&lt;80分</source>
+        <translation>&lt;80</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="321"/>
         <source>状态、时限</source>
         <translation>Status, due:</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="321"/>
+        <location filename="../ui/wall.py" line="324"/>
         <source>剩余不足¼</source>
         <translation>Under ¼ left</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="432"/>
+        <location filename="../ui/wall.py" line="437"/>
         <source>调度服务拒绝了本终端，请联系管理员</source>
         <translation>The dispatch service refused this terminal. Contact the administrator</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="434"/>
+        <location filename="../ui/wall.py" line="439"/>
         <source>调度服务未响应</source>
         <translation>The dispatch service is not responding</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="436"/>
+        <location filename="../ui/wall.py" line="441"/>
         <source>连接超时</source>
         <translation>Connection timed out</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="438"/>
+        <location filename="../ui/wall.py" line="443"/>
         <source>连接被关闭</source>
         <translation>Connection closed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="439"/>
+        <location filename="../ui/wall.py" line="444"/>
         <source>网络异常</source>
         <translation>Network error</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="484"/>
+        <location filename="../ui/wall.py" line="488"/>
         <source>%s智慧联动中心 · 一网统管</source>
         <translation>%s Smart Linkage Centre</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="493"/>
+        <location filename="../ui/wall.py" line="497"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="538"/>
+        <location filename="../ui/wall.py" line="542"/>
         <source>新特急事件</source>
         <translation>new critical case</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="538"/>
+        <location filename="../ui/wall.py" line="542"/>
         <source>操作中</source>
         <translation>operator active</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="540"/>
+        <location filename="../ui/wall.py" line="544"/>
         <source>（轮巡暂停：%s）</source>
         <translation> (tour paused: %s)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="542"/>
+        <location filename="../ui/wall.py" line="546"/>
         <source>（轮巡）</source>
         <translation> (on tour)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="618"/>
+        <location filename="../ui/wall.py" line="628"/>
         <source>未派遣</source>
         <translation>Not sent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="622"/>
+        <location filename="../ui/wall.py" line="632"/>
         <source>1–2件</source>
         <translation>1–2</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="623"/>
+        <location filename="../ui/wall.py" line="633"/>
         <source>3–5件</source>
         <translation>3–5</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="624"/>
+        <location filename="../ui/wall.py" line="634"/>
         <source>6件以上</source>
         <translation>6+</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="625"/>
+        <location filename="../ui/wall.py" line="635"/>
         <source>有超期</source>
         <translation>Late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="626"/>
+        <location filename="../ui/wall.py" line="636"/>
         <source>超期≥3件</source>
         <translation>3+ late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="629"/>
+        <location filename="../ui/wall.py" line="639"/>
         <source>事件</source>
         <translation>Cases</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="629"/>
+        <location filename="../ui/wall.py" line="639"/>
         <source>网格</source>
         <translation>Grids</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="81"/>
+        <location filename="../ui/panels.py" line="83"/>
         <source>正在载入今日数据…</source>
         <translation>Loading today&apos;s figures…</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="84"/>
+        <location filename="../ui/panels.py" line="86"/>
         <source>今日指标 · %s</source>
         <translation>Today&apos;s KPIs · %s</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="157"/>
-        <location filename="../ui/panels.py" line="170"/>
+        <location filename="../ui/panels.py" line="163"/>
+        <location filename="../ui/panels.py" line="176"/>
         <source>环节超期</source>
         <translation>stage late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="574"/>
+        <location filename="../ui/wall.py" line="579"/>
         <source>网格员 %s  %s</source>
         <translation>Grid worker %s  %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="576"/>
+        <location filename="../ui/wall.py" line="581"/>
         <source>网格长 %s</source>
         <translation>Grid leader %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="614"/>
+        <location filename="../ui/wall.py" line="624"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="615"/>
+        <location filename="../ui/wall.py" line="625"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="616"/>
+        <location filename="../ui/wall.py" line="626"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="617"/>
+        <location filename="../ui/wall.py" line="627"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="397"/>
+        <location filename="../ui/panels.py" line="407"/>
         <source>按期结案率</source>
         <translation>On-time rate</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="399"/>
+        <location filename="../ui/panels.py" line="409"/>
         <source>平均处置时长</source>
         <translation>Avg. handling</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="403"/>
+        <location filename="../ui/panels.py" line="413"/>
         <source>%s 分钟</source>
         <translation>%s min</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="404"/>
+        <location filename="../ui/panels.py" line="414"/>
         <source>%s 小时</source>
         <translation>%s h</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="394"/>
+        <location filename="../ui/panels.py" line="404"/>
         <source>今日接报</source>
         <translation>Received</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="100"/>
+        <location filename="../ui/panels.py" line="102"/>
         <source>%s分</source>
         <translation>%s</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="104"/>
+        <location filename="../ui/panels.py" line="106"/>
         <source> · 超期%s</source>
         <translation> · %s late</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="180"/>
+        <location filename="../ui/panels.py" line="186"/>
         <source>剩%1</source>
         <translation>%1 left</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="387"/>
+        <location filename="../ui/panels.py" line="397"/>
         <source>%s年无官方日历，期限为估算</source>
         <translation>%s calendar estimated</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="388"/>
+        <location filename="../ui/panels.py" line="398"/>
         <source>%s年缺日历，期限按周末推算</source>
         <translation>No %s calendar: weekends only</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="395"/>
+        <location filename="../ui/panels.py" line="405"/>
         <source>今日派遣</source>
         <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="396"/>
+        <location filename="../ui/panels.py" line="406"/>
         <source>今日结案</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="398"/>
+        <location filename="../ui/panels.py" line="408"/>
         <source>当前超期</source>
         <translation>Overdue now</translation>
     </message>

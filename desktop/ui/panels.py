@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QListView
 
 from desktop.core.district_time import moment
 from desktop.core.map_feed import MapFeed, bounds
+from desktop.core.privacy import mask_phone, mask_phones
 from desktop.core.replica import Changes, Replica, short_name
 from desktop.core.views import DutyCases, case_lines, kpi_values, ranking_rows, stage_late
 from desktop.ui.coalescer import Coalescer
@@ -34,6 +35,7 @@ MAP_MS, MAP_SLOW_MS = 400, 1000  # map batches at most this often; the slower wh
 MAP_BUSY = 200  # markers added or removed in one batch that make the stream busy
 DISTRICT = "district"
 THUMBNAILS_AHEAD = 12  # alert cards whose snapshots are fetched before they scroll in
+THUMBNAILS_KEPT = 48  # above this many held, those below the first cards are dropped
 OVERDUE = "overdue"  # the queue's status filter for the cases late now
 
 Clock = Callable[[], float]
@@ -128,10 +130,14 @@ class DutyView:
         """Draw the duty and the consulted and supervised cases."""
         duty = self.replica.duty
         if duty is not None:
+            # Visitors see the wall: phone numbers masked.
             commander = PersonView(
-                duty.commander.name, duty.commander.title, duty.commander.post, duty.commander.phone
+                duty.commander.name,
+                duty.commander.title,
+                duty.commander.post,
+                mask_phone(duty.commander.phone),
             )
-            roster = [PersonView(p.name, p.title, p.post, p.phone) for p in duty.roster]
+            roster = [PersonView(p.name, p.title, p.post, mask_phone(p.phone)) for p in duty.roster]
             now = self._clock()
             notes = [
                 NoteView(moment(d.at, now), d.by, d.text)
@@ -151,7 +157,7 @@ class DutyView:
             CaseView(
                 key=line.key,
                 code=line.code,
-                title=line.title,
+                title=mask_phones(line.title),
                 place=line.place,
                 info=(
                     QCoreApplication.translate("WallWindow", "环节超期")
@@ -280,6 +286,10 @@ class AlertView:
                 self.loader.clear()
         self.model.apply(changes)
         if changes.alerts or changes.reset:
+            if len(self.model.thumbnails) > THUMBNAILS_KEPT:
+                # However fast alerts come (a simulator at 1,000x), the snapshots held stay
+                # bounded, not only at the once-a-minute tidy-up.
+                self.forget_thumbnails()
             self.want_thumbnails()
         self.show_count()
 
@@ -320,12 +330,18 @@ class MapView:
     """The grid map: each frame's share of the work, sent to the page in slower batches."""
 
     def __init__(
-        self, replica: Replica, grid_map: GridMap, *, clock: Clock, parent: QObject
+        self,
+        replica: Replica,
+        grid_map: GridMap,
+        *,
+        clock: Clock,
+        parent: QObject,
+        label_px: float = 17.0,
     ) -> None:
         self.replica = replica
         self.map = grid_map
         self._clock = clock
-        self.feed = MapFeed(replica)
+        self.feed = MapFeed(replica, label_px)
         self.street = ""
         self.animate = True  # fly to a new focus (the wall's tour); False: jump (the desk)
         self.pump = Coalescer(MAP_MS, parent)  # the map gets fewer, larger batches

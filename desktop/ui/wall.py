@@ -39,12 +39,13 @@ from desktop.core.district_time import clock_text, hms
 from desktop.core.feed import Feed, urgent_news
 from desktop.core.link import Inbox
 from desktop.core.map_feed import PRIORITY_COLOURS as MARKER_COLOURS
-from desktop.core.map_feed import Load, load_style
+from desktop.core.map_feed import Load, load_style, marker_event
+from desktop.core.privacy import mask_phone
 from desktop.core.replica import Changes, Replica
 from desktop.core.session import Status
 from desktop.core.views import grid_card
 from desktop.i18n import QT_TRANSLATE_NOOP
-from desktop.ui.coalescer import Coalescer
+from desktop.ui.coalescer import FRAME_MS, LONGEST_FRAME_MS, Coalescer
 from desktop.ui.models import (
     AMBER,
     PRIORITY_TEXT,
@@ -176,6 +177,7 @@ class WallWindow(QWidget):
             centre=(117.06, 30.53), zoom=12, tile_url=tile_url, label_px=MAP_LABEL_PX
         )
         self.map.areaClicked.connect(self.show_grid)
+        self.map.markerClicked.connect(self._marker_clicked)
         self.grid_details = GridDetails(self.map)
 
         queue_model = EventQueueModel(replica, self, clock=self._clock)
@@ -254,7 +256,9 @@ class WallWindow(QWidget):
         self.duty = DutyPanel(framed=False)
         self.duty.caseClicked.connect(self._case_clicked)
         self.duty_view = DutyView(replica, self.duty, clock=self._clock)
-        self.map_view = MapView(replica, self.map, clock=self._clock, parent=self)
+        self.map_view = MapView(
+            replica, self.map, clock=self._clock, parent=self, label_px=MAP_LABEL_PX
+        )
 
         # ---- panels ------------------------------------------------------------------------
         self.kpi_panel = Panel(self.tr("今日指标"), self.kpis, self)
@@ -358,7 +362,9 @@ class WallWindow(QWidget):
 
         # ---- feeding -----------------------------------------------------------------------
         self.feed = Feed(replica, on_status=self.set_status)
-        self.coalescer = Coalescer(33, self, source=self.feed.collect)
+        self.coalescer = Coalescer(
+            FRAME_MS, self, source=self.feed.collect, longest_ms=LONGEST_FRAME_MS
+        )
         # One pass per frame, in this order: the map's batching and the chime and tour
         # (`_after_panels`) come after the models have the frame.
         for subscriber in (
@@ -442,16 +448,15 @@ class WallWindow(QWidget):
     def _every_second(self) -> None:
         self.queue_view.model.tick()
         self._show_freshness()
-        self.feed.every_second()
+        pruned = self.feed.every_second()
+        if pruned:
+            self.coalescer.push(pruned)
         now = time.monotonic()
         if now - self._last_overdue_check > 30:
             self._last_overdue_check = now
             self.map_view.refresh_overdue()
-        if now - self._last_prune > 60 and self.replica.kpis_at:
+        if now - self._last_prune > 60:
             self._last_prune = now
-            pruned = self.replica.prune(self.replica.now())
-            if pruned:
-                self.coalescer.push(pruned)
             self.alert_view.forget_thumbnails()
         if self.tour is not None:
             cursor = QCursor.pos()
@@ -572,7 +577,8 @@ class WallWindow(QWidget):
             return
         people = []
         if card.worker:
-            people.append(self.tr("网格员 %s  %s") % (card.worker, card.worker_phone))
+            # Visitors see the wall: the phone number masked (the desk has it in full).
+            people.append(self.tr("网格员 %s  %s") % (card.worker, mask_phone(card.worker_phone)))
         if card.leader:
             people.append(self.tr("网格长 %s") % card.leader)
         now = self._clock()
@@ -595,6 +601,11 @@ class WallWindow(QWidget):
         event = self.queue_view.model.event_at(index.row())
         if event is not None:
             self.show_grid(event.grid)
+
+    def _marker_clicked(self, marker: str) -> None:
+        event_id = marker_event(marker)
+        if event_id is not None:
+            self._case_clicked(event_id)
 
     def _case_clicked(self, event_id: int) -> None:
         event = self.replica.events.get(event_id)

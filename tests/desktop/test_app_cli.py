@@ -39,6 +39,9 @@ def test_tiles_url_or_local_folder(tmp_path) -> None:
     assert tile_url(None) is None
     assert tile_url("http://tiles.intra/{z}/{x}/{y}.png") == "http://tiles.intra/{z}/{x}/{y}.png"
     assert tile_url(str(tmp_path)) == tmp_path.as_uri() + "/{z}/{x}/{y}.png"
+    for wrong in ("ftp://tiles.intra/{z}/{x}/{y}.png", "http://tiles.intra/base.png"):
+        with pytest.raises(SystemExit, match="http"):
+            tile_url(wrong)
     with pytest.raises(SystemExit, match="no folder"):
         tile_url(str(tmp_path / "missing"))
 

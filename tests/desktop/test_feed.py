@@ -152,3 +152,29 @@ def test_urgent_news_is_urgent_open_and_reported_just_now() -> None:
         5: make_event(5, priority=2, reported_at=now),  # 紧急, not 特急
     }
     assert sorted(e.id for e in urgent_news(replica, {1, 2, 3, 4, 5, 99}, now)) == [1, 2]
+
+
+def test_what_the_backend_forgot_is_forgotten_every_minute_or_half_hour_of_district_time() -> None:
+    """Settled cases leave the replica after the keep window, once a minute of real time or
+    every half hour of district time (a simulator's fast clock), whichever comes first."""
+    from desktop.core.feed import PRUNE_EVERY, PRUNE_EVERY_DISTRICT
+    from protocol.retention import KEEP_CLOSED_SECONDS
+
+    clock = Clock()
+    replica = Replica(monotonic=clock)
+    feed = Feed(replica, monotonic=clock)
+    district = 1_800_000_000.0
+    replica.events = {
+        1: make_event(1, status="closed", updated_at=district - KEEP_CLOSED_SECONDS - 10),
+        2: make_event(2, status="closed", updated_at=district - KEEP_CLOSED_SECONDS + 100),
+        3: make_event(3, status="reported", updated_at=district - 3 * KEEP_CLOSED_SECONDS),
+    }
+    assert not feed.every_second()  # the district clock not heard yet: nothing to judge by
+    replica._hear_clock(district)  # as a KPI push tells it
+    clock.now += PRUNE_EVERY + 1
+    district += PRUNE_EVERY + 1
+    assert feed.every_second().events == {1} and set(replica.events) == {2, 3}
+    replica._hear_clock(district + 200)  # case 2 is past the window, but no minute has passed
+    assert not feed.every_second()
+    replica._hear_clock(district + PRUNE_EVERY_DISTRICT + 1)  # half an hour of district time
+    assert feed.every_second().events == {2} and set(replica.events) == {3}

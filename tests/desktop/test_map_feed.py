@@ -222,3 +222,17 @@ def test_grid_names_have_shorter_forms_for_narrow_columns() -> None:
     assert replica.grid_short_forms() == {GRID: ("华茂第3网格", "华…第3网格")}
     with_one_grid(replica, "海口村", "海口村第1网格", "v3")  # a village keeps its 村
     assert replica.grid_short_forms() == {GRID: ("海口…第1网格", "海…第1网格")}
+
+
+def test_labels_are_plain_text_with_phone_numbers_masked_and_markers_name_their_case() -> None:
+    from desktop.core.map_feed import marker_event
+
+    replica = replica_with_units()
+    replica.events = {7: make_event(7, grid=GRID, title="<b>王先生</b> 13812345678 反映")}
+    full = MapFeed(replica).full(now=100.0)
+    grid = next(a for a in full["areas"] if a["id"] == GRID)
+    assert grid["label"] == "第1网格\n张三"  # a line break for the page to keep, not "<br>"
+    marker = full["markers"][0]
+    assert marker["label"] == "DG-20261122-000007 <b>王先生</b> 138****5678 反映"  # as text
+    assert marker_event(marker["id"]) == 7
+    assert marker_event("c34080300001320000002") is None and marker_event("e") is None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 import time
 
+import pytest
+
 from desktop.core.replica import Changes, Replica
 from desktop.ui.coalescer import Coalescer
 from desktop.ui.models import AMBER, RED, EventQueueModel, countdown
@@ -312,3 +314,66 @@ def test_the_todo_model_switches_tabs_orders_and_filters_from_kept_lists(qtbot) 
                 key=lambda i, o=order: sort_key(replica.events[i], o),
             )
             assert model.rows.ids == fresh, (tab, order, urgent)
+
+
+def test_coalescer_stretches_its_frame_when_the_gui_thread_is_busy(qtbot) -> None:
+    """While the GUI thread idles, changes go out every few ms; a frame that kept the thread
+    busy for 20 ms (its CPU time) makes the next flush wait three times that (capped at
+    the longest), so under load the stream keeps to about a third of the thread."""
+    coalescer = Coalescer(interval_ms=8, longest_ms=50)
+    seen: list[float] = []
+    cost = {"s": 0.0}
+
+    def subscriber(_changes: Changes) -> None:
+        seen.append(time.monotonic())
+        busy_until = time.thread_time() + cost["s"]
+        while time.thread_time() < busy_until:  # CPU time, as a repaint spends it
+            pass
+
+    coalescer.subscribe(subscriber)
+    for n in range(1, 4):
+        pushed = time.monotonic()
+        coalescer.push(Changes(events={n}))
+        qtbot.waitUntil(lambda n=n: len(seen) == n, timeout=1000)
+        assert seen[-1] - pushed < 0.02  # idle: out at once, or within the short frame
+    cost["s"] = 0.020
+    coalescer.push(Changes(events={10}))
+    qtbot.waitUntil(lambda: len(seen) == 4, timeout=1000)
+    cost["s"] = 0.0
+    coalescer.push(Changes(events={11}))  # right after a busy frame: waits 50 ms, not 8
+    qtbot.waitUntil(lambda: len(seen) == 5, timeout=1000)
+    assert seen[4] - seen[3] >= 0.048
+    assert coalescer.gap == pytest.approx(0.050)
+    qtbot.wait(60)
+    pushed = time.monotonic()
+    coalescer.push(Changes(events={12}))  # idle again: at once
+    qtbot.waitUntil(lambda: len(seen) == 6, timeout=1000)
+    assert seen[5] - pushed < 0.02
+
+
+def test_the_alert_feed_holds_a_bounded_number_of_snapshots_however_fast_alerts_come(
+    qtbot,
+) -> None:
+    """Snapshots of alerts below the first cards are dropped as soon as too many are held,
+    not only at the once-a-minute tidy-up (a simulator at 1,000x brings hundreds a minute)."""
+    from PySide6.QtGui import QPixmap
+    from PySide6.QtWidgets import QLabel, QListView
+
+    from desktop.ui.models import AlertFeedModel
+    from desktop.ui.panels import THUMBNAILS_KEPT, AlertView
+    from tests.factories import make_alert
+    from widgets.panel import Panel
+
+    replica = Replica()
+    model = AlertFeedModel(replica)
+    alerts = QListView()
+    panel = Panel("视频告警", alerts)
+    qtbot.addWidget(panel)
+    view = AlertView(replica, model, panel, alerts, QLabel(panel))
+    for n in range(1, 301):
+        replica.alerts[n] = make_alert(n, last_at=float(n), camera=f"cam{n}")
+        view.on_flush(Changes(alerts={n}))
+        view.thumbnail_loaded(n, QPixmap(16, 9))
+        assert len(model.thumbnails) <= THUMBNAILS_KEPT + 1
+    newest = {model.id_at(r) for r in range(10)}
+    assert newest <= set(model.thumbnails)  # the cards on screen keep theirs

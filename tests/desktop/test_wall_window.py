@@ -258,3 +258,47 @@ def test_a_supervised_case_late_at_a_stage_does_not_show_time_left(qtbot) -> Non
     assert wall.duty_view.lateness(past_due, now) == "超时10分"
     ahead = make_event(3, status="handling", due_at=now + 2 * 3600 + 15 * 60)
     assert wall.duty_view.lateness(ahead, now) == "剩2时15分"
+
+
+def test_the_wall_masks_phone_numbers_and_a_marker_click_shows_its_grid(qtbot) -> None:
+    from protocol.entities import Duty, Grid, Person
+    from tests.desktop.test_views import SQUARE, reference
+
+    wall = window(qtbot)
+    wall.show()
+    grid = Grid(
+        code="340803004001001",
+        name="第一网格",
+        community="340803004001",
+        street="340803004",
+        polygon=SQUARE,
+        centre=[117.0, 30.5],
+        worker="王芳",
+        worker_phone="138-1234-5678",
+        leader="赵刚",
+    )
+    wall.replica.apply(Units(version="1", reference=reference(grids=[grid])))
+    wall.replica.duty = Duty(
+        day="2026-11-22",
+        commander=Person(name="王建国", title="副区长", post="县干指挥长", phone="13905621234"),
+        roster=[Person(name="李明", title="副主任", post="带班领导", phone="0556-5551234")],
+        handover_at=0.0,
+    )
+    wall.replica.events = {
+        1: make_event(1, consulting=True, title="张先生13812345678反映噪音扰民"),
+    }
+    wall.coalescer.push(Changes(reset=True, units=True, events={1}, duty=True))
+    wall.coalescer.flush()
+    # What the panel draws and what its tooltips say (a case's whole title, a person's phone).
+    texts = " ".join(wall.duty.texts() + [hit.tip for hit in wall.duty._hits])
+    assert "139****1234" in texts and "055****1234" in texts
+    assert "张先生138****5678反映噪音扰民" in texts
+    assert not any(number in texts for number in ("13905621234", "5551234", "12345678"))
+    # A click on the case's marker shows its grid's card, the phone masked there too.
+    wall.map.markerClicked.emit("e1")
+    assert wall.grid_details.isVisible() and "第一网格" in wall.grid_details.title.text()
+    people = wall.grid_details.people.text()
+    assert "王芳" in people and "138****5678" in people and "1234-5678" not in people
+    wall.grid_details.hide()
+    wall.map.markerClicked.emit("c34080300001320000002")  # a camera: not a case
+    assert not wall.grid_details.isVisible()

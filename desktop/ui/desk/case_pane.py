@@ -3,9 +3,8 @@ in its state, and the form of the one chosen, pending until the backend answers.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -13,34 +12,26 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from desktop.core.actions import available, main_action
-from desktop.core.district_time import day_hm
 from desktop.core.outbox import Outbox, Pending
 from desktop.core.refusals import LastChange, explain
 from desktop.core.replica import Replica
-from desktop.core.todo import Me, due_of
+from desktop.core.todo import Me
+from desktop.ui.case_sheet import CaseSheet, History
 from desktop.ui.desk.forms import args_for, form_for
 from desktop.ui.desk.progress import show_progress
 from desktop.ui.desk.texts import (
     DANGER,
     SHORTCUTS,
-    due_text,
-    note_text,
     op_text,
     refusal_text,
-    status_text,
     tr,
 )
-from desktop.ui.models import LEVEL_TEXT, PRIORITY_TEXT, SOURCE_TEXT, text
-from protocol.codec import ProtocolError, convert
-from protocol.entities import Event, is_overdue, on_hold
-from protocol.messages import Error, HistoryEntry, Result
+from protocol.entities import Event
 from widgets.action_bar import ActionBar, ActionButton
 from widgets.action_form import ActionForm
-from widgets.case_card import CaseCard, CaseView, TimelineEntry
 
 log = logging.getLogger("desktop.ui.desk")
 
-History = Callable[[int], Awaitable[Result | Error]]
 # How long a refusal waits for the change that caused it before it is told without a name.
 REFUSAL_PATIENCE_MS = 2000
 
@@ -64,16 +55,15 @@ class CasePane(QWidget):
         self.replica = replica
         self._me = me
         self.outbox = outbox
-        self._history = history
         self._clock = clock
         self.event_id: int | None = None
         self.op: str | None = None  # the open form's op
         self._seen: Event | None = None  # the case as the open form was filled in on
         self._entry: Pending | None = None  # the open form's command, once made
         self._refused: Pending | None = None  # refused; explained once the case's change is in
-        self._history_task: asyncio.Task[None] | None = None
-        self._history_for: tuple[int, float] | None = None  # (id, updated_at) fetched
-        self.card = CaseCard(self)
+        self.sheet = CaseSheet(replica, lambda: me().role, history, clock, self)
+        self.sheet.photoWanted.connect(self.photoWanted)
+        self.card = self.sheet.card
         self.action_bar = ActionBar(self)
         self.form = ActionForm(self)
         self.form.hide()
@@ -85,18 +75,13 @@ class CasePane(QWidget):
         self.notice.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.card, 1)
+        layout.addWidget(self.sheet, 1)
         layout.addWidget(self.notice)
         layout.addWidget(self.action_bar)
         layout.addWidget(self.form)
         self.action_bar.triggered.connect(self.open_form)
         self.form.submitted.connect(self._submit)
         self.form.cancelled.connect(self.close_form)
-        # The timeline is read again a moment after the case changes, not on every change.
-        self._history_timer = QTimer(self)
-        self._history_timer.setSingleShot(True)
-        self._history_timer.setInterval(300)
-        self._history_timer.timeout.connect(self._fetch_history)
         self.show_case(None)
 
     # ---- which case -------------------------------------------------------------------------
@@ -107,29 +92,24 @@ class CasePane(QWidget):
             self.close_form()
             self.set_notice("")
             self.event_id = event_id
-            self._history_for = None
-            self.card.set_timeline(None)
-            self.card.set_image(None)
-            self.refresh()
-            # After the card shows the case: a new case's card starts without a photo.
-            event = self.replica.events.get(event_id) if event_id is not None else None
-            photo = _photo_of(event) if event is not None else None
-            if photo is not None:
-                self.photoWanted.emit(*photo)
+            self.sheet.show_case(event_id)
+            self._refresh_actions(self.replica.events.get(event_id) if event_id else None)
             return
         self.refresh()
 
     def refresh(self) -> None:
         """Redraw from the replica (the case changed, or the clock moved)."""
-        event = self.replica.events.get(self.event_id) if self.event_id is not None else None
+        # The timeline is asked for last: a refusal being explained comes first.
+        event = self.sheet.refresh(timeline=False)
+        if self._refresh_actions(event) and event is not None:
+            self.sheet.want_timeline(event)
+
+    def _refresh_actions(self, event: Event | None) -> bool:
+        """The actions offered on the case; False when a refusal was explained instead."""
         if event is None:
-            self.card.show_case(None)
             self.action_bar.set_actions([])
-            if self.event_id is not None:
-                self.card.set_timeline([], tr("该案件已不在您的列表中"))
-            return
+            return True
         now = self._clock()
-        self.card.show_case(self._view(event, now))
         ops = available(event, self._me(), now)
         main = main_action(event, ops)
         waiting = self.outbox.open_for(event=event.id)
@@ -154,83 +134,8 @@ class CasePane(QWidget):
         seen = self._seen
         if refused is not None and seen is not None and event.updated_at > seen.updated_at:
             self._explain(refused)
-            return
-        stamp = (event.id, event.updated_at)
-        if self._history is not None and stamp != self._history_for:
-            self._history_timer.start()
-
-    def _view(self, event: Event, now: float) -> CaseView:
-        names = self.replica.names()
-        late = is_overdue(event, now)
-        flags = []
-        if event.supervised:
-            flags.append(tr("督办"))
-        if event.consulting:
-            flags.append(tr("会商"))
-        if on_hold(event):
-            flags.append(tr("挂账"))
-        if event.extension is not None and event.extension.state == "pending":
-            flags.append(tr("延期待批"))
-        if event.hold is not None and event.hold.state == "pending":
-            flags.append(tr("挂账待批"))
-        if event.rework_count:
-            flags.append(tr("返工%1次").replace("%1", str(event.rework_count)))
-        if event.reopened:
-            flags.append(tr("重办%1次").replace("%1", str(event.reopened)))
-        if late:
-            flags.append(tr("超期"))
-        assignee = names.get(event.assignee, "") or _department(self.replica, event.assignee)
-        fields = [
-            (tr("类别"), names.get(event.category, event.category)),
-            (tr("紧急程度"), text(PRIORITY_TEXT, event.priority)),
-            (tr("来源"), text(SOURCE_TEXT, event.source)),
-            (
-                tr("地点"),
-                # An address that is only the grid's name is said once.
-                " · ".join(
-                    dict.fromkeys(
-                        p
-                        for p in (
-                            event.address,
-                            names.get(event.grid, ""),
-                            names.get(event.community, ""),
-                            names.get(event.street, ""),
-                        )
-                        if p
-                    )
-                ),
-            ),
-            (tr("层级"), text(LEVEL_TEXT, event.level)),
-            (tr("上报时间"), day_hm(event.reported_at)),
-        ]
-        if event.reporter:
-            fields.append((tr("反映人"), event.reporter))
-        if assignee:
-            fields.append((tr("主办单位"), assignee))
-        if event.assisting:
-            fields.append(
-                (
-                    tr("协办单位"),
-                    "、".join(_department(self.replica, a.unit) for a in event.assisting),
-                )
-            )
-        if event.due_at is not None:
-            fields.append((tr("结案时限"), day_hm(event.due_at)))
-        due = due_of(event)
-        return CaseView(
-            code=event.code,
-            title=event.title,
-            status_text=status_text(event.status),
-            tone="alarm"
-            if late
-            else ("good" if event.status in ("closed", "evaluated") else "normal"),
-            fields=fields,
-            description=event.description,
-            countdown_text=due_text(due, now)
-            if event.status not in ("closed", "evaluated", "rejected")
-            else "",
-            flags=flags,
-        )
+            return False
+        return True
 
     def set_notice(self, text: str) -> None:
         """The line about the last action whose form is gone ("" hides it)."""
@@ -239,57 +144,7 @@ class CasePane(QWidget):
 
     def photo_loaded(self, alert_id: int, pixmap: QPixmap) -> None:
         """A snapshot arrived: shown if it is the case in hand's."""
-        event = self.replica.events.get(self.event_id) if self.event_id is not None else None
-        photo = _photo_of(event) if event is not None else None
-        if photo is not None and photo[0] == alert_id:
-            self.card.set_image(pixmap)
-
-    # ---- the audit timeline -----------------------------------------------------------------
-
-    def _fetch_history(self) -> None:
-        event = self.replica.events.get(self.event_id) if self.event_id is not None else None
-        if event is None or self._history is None or not self.isVisible():
-            return  # a closed window asks for nothing
-        self._history_for = (event.id, event.updated_at)
-        if self._history_task is not None and not self._history_task.done():
-            self._history_task.cancel()
-        self._history_task = asyncio.ensure_future(self._load_history(event.id))
-
-    async def _load_history(self, event_id: int) -> None:
-        assert self._history is not None
-        try:
-            answer = await self._history(event_id)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.info("history of %d: %s", event_id, exc)
-            if event_id == self.event_id:
-                self._history_for = None
-                self.card.set_timeline(
-                    self.card.timeline_entries() or [], tr("处理记录暂时无法载入（连接中断）")
-                )
-            return
-        if event_id != self.event_id:
-            return
-        if isinstance(answer, Error):
-            self.card.set_timeline([], tr("处理记录无法载入：%1").replace("%1", answer.message))
-            return
-        try:
-            entries = [convert(e, HistoryEntry) for e in answer.data.get("entries", [])]
-        except ProtocolError as exc:
-            self.card.set_timeline([], tr("处理记录无法载入：%1").replace("%1", exc.message))
-            return
-        note = tr("仅显示最近的记录") if answer.data.get("truncated") else ""
-        self.card.set_timeline([self._timeline_entry(e) for e in entries], note)
-
-    def _timeline_entry(self, entry: HistoryEntry) -> TimelineEntry:
-        return TimelineEntry(
-            time_text=day_hm(entry.at),
-            actor=entry.actor,
-            action_text=op_text(entry.action),
-            status_text=status_text(entry.status),
-            text=_bare(entry.text),
-        )
+        self.sheet.photo_loaded(alert_id, pixmap)
 
     # ---- acting -----------------------------------------------------------------------------
 
@@ -385,26 +240,3 @@ class CasePane(QWidget):
         if entry is self._entry:
             self.close_form()
             self.refresh()
-
-
-def _photo_of(event: Event) -> tuple[int, str] | None:
-    """The case's first camera snapshot as (alert id, path), if it has one."""
-    for path in event.media:
-        tail = path.rstrip("/").rsplit("/", 1)[-1]
-        if path.startswith("/snapshots/") and tail.isdigit():
-            return int(tail), path
-    return None
-
-
-def _bare(text: str) -> str:
-    """A note without the op name the backend files it under ("handled: 已处置" -> "已处置")."""
-    return "；".join(note_text(part) for part in text.split("；"))
-
-
-def _department(replica: Replica, code: str) -> str:
-    units = replica.units
-    if units is not None:
-        for department in units.departments:
-            if department.code == code:
-                return department.name
-    return code

@@ -1,6 +1,8 @@
 """地图: the grid map of my jurisdiction (the wall's map, fed the same way); a click on a grid
-lists its open cases, and the case in hand can be located. The web page is built the first
-time the page is shown, so the desk's start is not held up by it."""
+lists its open cases, a click on a case's marker selects that case and shows it in 我的待办
+(as Enter on the list does: the list stays the keyboard's way), and the case in hand can be
+located. The web page is built the first time the page is shown, so the desk's start is not
+held up by it."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.map_feed import bounds
+from desktop.core.map_feed import bounds, marker_event
 from desktop.core.replica import Changes, Replica
 from desktop.ui.coalescer import Coalescer
 from desktop.ui.desk.texts import due_text, status_text, tr
@@ -32,7 +34,7 @@ _ID = int(Qt.ItemDataRole.UserRole) + 1
 class MapPage(QWidget):
     """The map, and the open cases of the grid last clicked."""
 
-    caseChosen = Signal(int)  # Enter / double-click on a case: show it in 我的待办
+    caseChosen = Signal(int)  # Enter / double-click on a case, a click on its marker
 
     def __init__(
         self,
@@ -99,6 +101,7 @@ class MapPage(QWidget):
         self.view.animate = False  # a desk jumps to what it is asked to show
         self._coalescer.subscribe(self.view.on_flush)
         grid_map.areaClicked.connect(self.show_grid)
+        grid_map.markerClicked.connect(self._marker_clicked)
         grid_map.ready.connect(self._frame)
         # What the replica holds already goes in once the page is ready (MapView._ready).
         self.view.feed.collect(Changes(reset=True, units=True), self._clock())
@@ -172,6 +175,19 @@ class MapPage(QWidget):
         if grid is not None:
             self.map.focus(bounds(grid.polygon), animate=False)
         self.show_grid(event.grid)
+
+    def _marker_clicked(self, marker: str) -> None:
+        """A case's marker clicked: list its grid with the case selected, and show the case."""
+        event_id = marker_event(marker)
+        event = self.replica.events.get(event_id) if event_id is not None else None
+        if event is None:
+            return  # gone meanwhile (the map hears of it with the next batch)
+        self.show_grid(event.grid)
+        for row in range(self.cases.count()):
+            if self.cases.item(row).data(_ID) == event.id:
+                self.cases.setCurrentRow(row)
+                break
+        self.caseChosen.emit(event.id)
 
     def _activated(self, item: QListWidgetItem) -> None:
         event_id = item.data(_ID)

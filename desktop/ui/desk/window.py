@@ -27,7 +27,7 @@ from desktop.core.outbox import Outbox, Pending, Send
 from desktop.core.replica import Changes, Replica
 from desktop.core.session import Status
 from desktop.core.todo import Me, TodoBook
-from desktop.ui.coalescer import Coalescer
+from desktop.ui.coalescer import FRAME_MS, LONGEST_FRAME_MS, Coalescer
 from desktop.ui.desk.admin_page import AdminPage, UserRequests
 from desktop.ui.desk.alerts_page import AlertsPage
 from desktop.ui.desk.case_pane import CasePane
@@ -57,7 +57,9 @@ class DeskWindow(QWidget):
         self.setWindowTitle(self.tr("通观 · 中屏管"))
         self.replica = replica
         self.feed = Feed(replica, on_status=self.set_status)
-        self.coalescer = Coalescer(33, self, source=self.feed.collect)
+        self.coalescer = Coalescer(
+            FRAME_MS, self, source=self.feed.collect, longest_ms=LONGEST_FRAME_MS
+        )
         self.book = TodoBook(Me("", "wall"))
         self._send: Send | None = None
         self._history: Callable[[int], Awaitable[Result | Error]] | None = None
@@ -262,7 +264,9 @@ class DeskWindow(QWidget):
         return f"{me.user} · {role} · {where}"
 
     def _every_second(self) -> None:
-        self.feed.every_second()
+        pruned = self.feed.every_second()
+        if pruned:
+            self.coalescer.push(pruned)
         self.todo.every_second()
         self.clock.setText(day_hms(self.district_now()))
 

@@ -1,0 +1,41 @@
+"""Settled cases and alerts leave the live state after 36 h: snapshots keep the window to the
+second, whenever the periodic prune last ran."""
+
+from __future__ import annotations
+
+from dispatch.clock import Clock
+from protocol.messages import Result
+from protocol.retention import KEEP_CLOSED_SECONDS
+from tests.dispatch.conftest import detect_by, start_server
+from tests.dispatch.test_server import handshake, report_args
+
+
+async def test_a_snapshot_leaves_out_what_settled_over_36_hours_ago(sqlite_store) -> None:
+    clock = Clock()
+    running = await start_server(sqlite_store, clock=clock)
+    try:
+        c = await running.client("commander")
+        await handshake(c)
+        settled = await c.command("report", report_args(running, title="已驳回"))
+        still_open = await c.command("report", report_args(running, title="仍在办理"))
+        assert isinstance(settled, Result) and isinstance(still_open, Result)
+        rejected = await c.command("reject", {"event": settled.data["event"], "reason": "重复"})
+        assert isinstance(rejected, Result)
+        first, second = list(running.server.reference.cameras)[:2]  # two cameras: two alerts
+        dismissed, new = await detect_by(running, first), await detect_by(running, second)
+        answer = await c.command("dismiss_alert", {"alert": dismissed, "reason": "误报"})
+        assert isinstance(answer, Result)
+        await c.ws.close()
+
+        # 36 h and a minute later by the district clock; the prune (every 10 min of real
+        # time) has not run, yet a new client's snapshot holds only what is kept.
+        clock._sim0 += KEEP_CLOSED_SECONDS + 60
+        fresh = await running.client("commander")
+        _, snapshot = await handshake(fresh)
+        events = {e.id for e in snapshot.events}
+        alerts = {a.id for a in snapshot.alerts}
+        assert still_open.data["event"] in events and settled.data["event"] not in events
+        assert new in alerts and dismissed not in alerts
+        await fresh.ws.close()
+    finally:
+        await running.server.stop()
