@@ -36,7 +36,7 @@ class AlertCardDelegate(QStyledItemDelegate):
 
     def natural_height(self) -> int:
         """A card's least height: three lines of text and the margins."""
-        return max(int(92 * self.scale), round(self._px(15) * 1.2 * 3 + 14 * self.scale))
+        return max(int(92 * self.scale), round(self._px(15) * 1.15 * 3 + 14 * self.scale))
 
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 Shape = Literal["dot", "ring", "square", "line", "dash"]
 CAPTION = QColor("#8fb3e8")
 TEXT = QColor("#e8f1ff")
+SLOT = 1.35  # a swatch and the space after it, in swatch widths
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +53,7 @@ class Legend(QWidget):
 
     def __init__(self, groups: Sequence[KeyGroup] = (), parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self._groups: tuple[KeyGroup, ...] = tuple(groups)
         self._placed: list[_Placed] = []
         self._placed_for = -1
@@ -98,9 +99,9 @@ class Legend(QWidget):
 
     def sizeHint(self) -> QSize:
         """Everything on one line."""
-        metrics = QFontMetricsF(self.font())
-        width = sum(self._token_widths(metrics)) + metrics.height() * len(self._groups)
-        return QSize(math.ceil(width), self.line_height())
+        placed = self._place(1 << 20)
+        width = max((p.x + p.width for p in placed), default=0.0)
+        return QSize(math.ceil(width) + 1, self.line_height())
 
     def paintEvent(self, event: QPaintEvent) -> None:
         """Each key's swatch and words; captions muted."""
@@ -117,7 +118,7 @@ class Legend(QWidget):
             if placed.key is not None:
                 centre = QPointF(placed.x + swatch / 2, top + line / 2)
                 self._swatch(painter, placed.key, centre, swatch)
-                text_x += swatch * 1.45
+                text_x += swatch * SLOT
             painter.setPen(CAPTION if placed.key is None else TEXT)
             text = metrics.elidedText(
                 placed.text, Qt.TextElideMode.ElideRight, max(0.0, rect.right() - text_x) + 1
@@ -147,28 +148,22 @@ class Legend(QWidget):
             painter.setBrush(colour)
             painter.drawRect(box)
         else:
-            pen = QPen(colour, max(2.0, size / 5))
-            if key.shape == "dash":
-                pen.setStyle(Qt.PenStyle.DashLine)
-            painter.setPen(pen)
-            painter.drawLine(QPointF(box.left(), centre.y()), QPointF(box.right(), centre.y()))
-
-    def _token_widths(self, metrics: QFontMetricsF) -> list[float]:
-        swatch = metrics.capHeight() * 1.15 * 1.45
-        widths: list[float] = []
-        for group in self._groups:
-            if group.caption:
-                widths.append(metrics.horizontalAdvance(group.caption))
-            widths.extend(swatch + metrics.horizontalAdvance(k.label) for k in group.keys)
-        return widths
+            painter.setPen(QPen(colour, max(2.0, size / 5)))
+            y = centre.y()
+            if key.shape == "dash":  # two dashes with a gap: a dashed line at any size
+                third = size / 3
+                painter.drawLine(QPointF(box.left(), y), QPointF(box.left() + third, y))
+                painter.drawLine(QPointF(box.right() - third, y), QPointF(box.right(), y))
+            else:
+                painter.drawLine(QPointF(box.left(), y), QPointF(box.right(), y))
 
     def _place(self, width: int) -> list[_Placed]:
         if width == self._placed_for:
             return self._placed
         metrics = QFontMetricsF(self.font())
-        swatch = metrics.capHeight() * 1.15 * 1.45
-        gap = metrics.height() * 0.45
-        group_gap = metrics.height() * 0.9
+        swatch = metrics.capHeight() * 1.15 * SLOT
+        gap = metrics.height() * 0.35
+        group_gap = metrics.height() * 0.8
         placed: list[_Placed] = []
         x, line = 0.0, 0
         for number, group in enumerate(self._groups):

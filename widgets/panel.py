@@ -30,6 +30,7 @@ class Panel(QFrame):
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.count = QLabel("")
         self.count.setObjectName("panelCount")
+        self.count.hide()  # until there is a count to show
         bar.addWidget(self.title, 1)
         bar.addWidget(self.count)
         self._bar = bar
@@ -76,5 +77,6 @@ class Panel(QFrame):
         self.title.set_full_text(text)
 
     def set_count(self, text: str) -> None:
-        """A short figure next to the title (e.g. how many rows)."""
+        """A short figure next to the title (e.g. how many rows); empty hides it."""
         self.count.setText(text)
+        self.count.setVisible(bool(text))

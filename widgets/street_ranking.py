@@ -188,7 +188,8 @@ class StreetRanking(QWidget):
         )
         value_width = min(
             max(metrics.horizontalAdvance(row.text) for row in self._rows),
-            max(width * 0.78 - rank_width - name_width - 2 * gap, width * 0.2),
+            # the bars keep a sixth of the width at least
+            max(width * 0.84 - rank_width - name_width - 3 * gap, width * 0.2),
         )
         bar_left = pad + rank_width + name_width + gap
         bar_span = max(width - (bar_left - pad) - value_width - gap, 1.0)

@@ -90,6 +90,8 @@ class HourlyTrend(QWidget):
         self._hour_step = 0
         self._set_hour_step(3)
         item.getAxis("left").setGrid(90)
+        # The wall's few big labels may fill the axis (pyqtgraph keeps them to 80 % of it).
+        item.getAxis("left").setStyle(textFillLimits=[(0, 0.95), (2, 0.9), (4, 0.8), (6, 0.6)])
 
         self.today_bars = pg.BarGraphItem(
             x=np.zeros(0),
@@ -116,6 +118,7 @@ class HourlyTrend(QWidget):
         self._top = 0
         self._step = 0
         self._peak = 0
+        self._headroom = 1.08
         self._set_y_scale(*nice_scale(0))
         self._scale = 0.0
         self.text_px = 0  # the least text size; 0: by the height alone
@@ -169,7 +172,10 @@ class HourlyTrend(QWidget):
         line = QFontMetricsF(self.tick_font()).height()
         steps = min(5, max(1, int(self.plot.height() / (line * 1.6))))
         top, step = nice_scale(self._peak, steps)
-        if (top, step) != (self._top, self._step):
+        # Room above the top line for half its label, so the label is drawn too.
+        headroom = max(1.08, 1 / max(0.5, 1 - 0.6 * line / max(self.plot.height(), 1)))
+        if (top, step, headroom) != (self._top, self._step, self._headroom):
+            self._headroom = headroom
             self._set_y_scale(top, step)
 
     def set_text_px(self, pixels: int) -> None:
@@ -203,8 +209,10 @@ class HourlyTrend(QWidget):
         item = self.plot.getPlotItem()
         for name in ("left", "bottom"):
             item.getAxis(name).setStyle(tickFont=tick_font, tickTextOffset=max(3, round(6 * scale)))
-        # "0时" is centred on the first bar: let it reach past the axis's left end.
-        item.getAxis("bottom").setStyle(hideOverlappingLabels=tick_font.pixelSize() * 2)
+        # "0时" is centred on the first bar, the top value on the top line: let them reach
+        # past the axes' ends.
+        for name in ("left", "bottom"):
+            item.getAxis(name).setStyle(hideOverlappingLabels=tick_font.pixelSize() * 2)
         self.yesterday_curve.setPen(self._yesterday_pen(max(1.5, 2.0 * scale)))
         self.empty_text.setFont(self._font(max(14, least, round(22 * scale))))
         self._fit_hours()
@@ -244,7 +252,7 @@ class HourlyTrend(QWidget):
 
     def _set_y_scale(self, top: int, step: int) -> None:
         self._top, self._step = top, step
-        self.plot.setYRange(0, 1.08 * top, padding=0)
+        self.plot.setYRange(0, self._headroom * top, padding=0)
         self.plot.getPlotItem().getAxis("left").setTicks(
             [[(value, str(value)) for value in range(0, top + 1, step)], []]
         )

@@ -1233,7 +1233,7 @@
     <message>
         <location filename="../../widgets/duty_panel.py" line="347"/>
         <source>今日县干指挥长</source>
-        <translation>Today&apos;s commander</translation>
+        <translation>Commander</translation>
     </message>
     <message>
         <location filename="../../widgets/duty_panel.py" line="359"/>
@@ -1346,13 +1346,13 @@
         <translation>Yesterday</translation>
     </message>
     <message>
-        <location filename="../../widgets/trend_chart.py" line="215"/>
-        <location filename="../../widgets/trend_chart.py" line="225"/>
+        <location filename="../../widgets/trend_chart.py" line="223"/>
+        <location filename="../../widgets/trend_chart.py" line="233"/>
         <source>{0}时</source>
         <translation>{0}:00</translation>
     </message>
     <message>
-        <location filename="../../widgets/trend_chart.py" line="104"/>
+        <location filename="../../widgets/trend_chart.py" line="106"/>
         <source>暂无数据</source>
         <translation>No data</translation>
     </message>
@@ -1761,52 +1761,52 @@
         <translation>The built-in dispatch service failed to start: %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="219"/>
+        <location filename="../ui/wall.py" line="222"/>
         <source>全部在办</source>
         <translation>All open</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="139"/>
+        <location filename="../ui/wall.py" line="142"/>
         <source>通观 · 智慧联动指挥大屏</source>
         <translation>Tongguan · Smart Linkage Command Wall</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="158"/>
+        <location filename="../ui/wall.py" line="161"/>
         <source>大观区智慧联动中心 · 一网统管</source>
         <translation>Daguan Smart Linkage Centre</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="216"/>
+        <location filename="../ui/wall.py" line="219"/>
         <source>全部街道</source>
         <translation>All streets</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="251"/>
+        <location filename="../ui/wall.py" line="254"/>
         <source>暂无待处理告警</source>
         <translation>No pending alerts</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="262"/>
+        <location filename="../ui/wall.py" line="267"/>
         <source>今日指标</source>
         <translation>Today&apos;s KPIs</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="312"/>
+        <location filename="../ui/wall.py" line="317"/>
         <source>网格态势</source>
         <translation>Grid overview</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="315"/>
+        <location filename="../ui/wall.py" line="320"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="316"/>
+        <location filename="../ui/wall.py" line="321"/>
         <source>事件队列</source>
         <translation>Case queue</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="336"/>
+        <location filename="../ui/wall.py" line="341"/>
         <source>视频告警</source>
         <translation>Camera alerts</translation>
     </message>
@@ -1831,164 +1831,164 @@
         <translation>By deadline</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="222"/>
-        <location filename="../ui/wall.py" line="323"/>
-        <location filename="../ui/wall.py" line="629"/>
+        <location filename="../ui/wall.py" line="225"/>
+        <location filename="../ui/wall.py" line="328"/>
+        <location filename="../ui/wall.py" line="634"/>
         <source>超期</source>
         <translation>Overdue</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="268"/>
+        <location filename="../ui/wall.py" line="273"/>
         <source>达标</source>
         <translation>Met</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="269"/>
+        <location filename="../ui/wall.py" line="274"/>
         <source>预警</source>
         <translation>Near</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="270"/>
+        <location filename="../ui/wall.py" line="275"/>
         <source>未达标</source>
         <translation>Missed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="285"/>
+        <location filename="../ui/wall.py" line="290"/>
         <source>每小时接报量</source>
-        <translation>Cases per hour</translation>
+        <translation>Per hour</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="291"/>
+        <location filename="../ui/wall.py" line="296"/>
         <source>今日</source>
         <translation>Today</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="292"/>
+        <location filename="../ui/wall.py" line="297"/>
         <source>昨日</source>
         <translation>Yesterday</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="298"/>
+        <location filename="../ui/wall.py" line="303"/>
         <source>街道综合得分 · 本月</source>
         <translation>Street scores · month</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="304"/>
+        <location filename="../ui/wall.py" line="309"/>
         <source>≥90分</source>
         <translation>≥90</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="305"/>
+        <location filename="../ui/wall.py" line="310"/>
         <source>80–90分</source>
         <translation>80–90</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="306"/>
+        <location filename="../ui/wall.py" line="311"/>
         <source>&lt;80分</source>
         <translation>&lt;80</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="321"/>
+        <location filename="../ui/wall.py" line="326"/>
         <source>状态、时限</source>
         <translation>Status, due:</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="324"/>
+        <location filename="../ui/wall.py" line="329"/>
         <source>剩余不足¼</source>
         <translation>Under ¼ left</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="437"/>
+        <location filename="../ui/wall.py" line="442"/>
         <source>调度服务拒绝了本终端，请联系管理员</source>
         <translation>The dispatch service refused this terminal. Contact the administrator</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="439"/>
+        <location filename="../ui/wall.py" line="444"/>
         <source>调度服务未响应</source>
         <translation>The dispatch service is not responding</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="441"/>
+        <location filename="../ui/wall.py" line="446"/>
         <source>连接超时</source>
         <translation>Connection timed out</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="443"/>
+        <location filename="../ui/wall.py" line="448"/>
         <source>连接被关闭</source>
         <translation>Connection closed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="444"/>
+        <location filename="../ui/wall.py" line="449"/>
         <source>网络异常</source>
         <translation>Network error</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="488"/>
+        <location filename="../ui/wall.py" line="493"/>
         <source>%s智慧联动中心 · 一网统管</source>
         <translation>%s Smart Linkage Centre</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="497"/>
+        <location filename="../ui/wall.py" line="502"/>
         <source>全区</source>
-        <translation>Whole district</translation>
+        <translation>District</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="542"/>
+        <location filename="../ui/wall.py" line="547"/>
         <source>新特急事件</source>
         <translation>new critical case</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="542"/>
+        <location filename="../ui/wall.py" line="547"/>
         <source>操作中</source>
         <translation>operator active</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="544"/>
+        <location filename="../ui/wall.py" line="549"/>
         <source>（轮巡暂停：%s）</source>
         <translation> (tour paused: %s)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="546"/>
+        <location filename="../ui/wall.py" line="551"/>
         <source>（轮巡）</source>
         <translation> (on tour)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="628"/>
+        <location filename="../ui/wall.py" line="633"/>
         <source>未派遣</source>
         <translation>Not sent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="632"/>
+        <location filename="../ui/wall.py" line="637"/>
         <source>1–2件</source>
         <translation>1–2</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="633"/>
+        <location filename="../ui/wall.py" line="638"/>
         <source>3–5件</source>
         <translation>3–5</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="634"/>
-        <source>6件以上</source>
-        <translation>6+</translation>
+        <location filename="../ui/wall.py" line="639"/>
+        <source>≥6件</source>
+        <translation>≥6</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="635"/>
+        <location filename="../ui/wall.py" line="640"/>
         <source>有超期</source>
         <translation>Late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="636"/>
+        <location filename="../ui/wall.py" line="641"/>
         <source>超期≥3件</source>
         <translation>3+ late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="639"/>
+        <location filename="../ui/wall.py" line="644"/>
         <source>事件</source>
         <translation>Cases</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="639"/>
+        <location filename="../ui/wall.py" line="644"/>
         <source>网格</source>
         <translation>Grids</translation>
     </message>
@@ -2009,57 +2009,57 @@
         <translation>stage late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="579"/>
+        <location filename="../ui/wall.py" line="584"/>
         <source>网格员 %s  %s</source>
         <translation>Grid worker %s  %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="581"/>
+        <location filename="../ui/wall.py" line="586"/>
         <source>网格长 %s</source>
         <translation>Grid leader %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="624"/>
+        <location filename="../ui/wall.py" line="629"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="625"/>
+        <location filename="../ui/wall.py" line="630"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="626"/>
+        <location filename="../ui/wall.py" line="631"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="627"/>
+        <location filename="../ui/wall.py" line="632"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="407"/>
+        <location filename="../ui/panels.py" line="413"/>
         <source>按期结案率</source>
         <translation>On-time rate</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="409"/>
+        <location filename="../ui/panels.py" line="415"/>
         <source>平均处置时长</source>
         <translation>Avg. handling</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="413"/>
+        <location filename="../ui/panels.py" line="419"/>
         <source>%s 分钟</source>
         <translation>%s min</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="414"/>
+        <location filename="../ui/panels.py" line="420"/>
         <source>%s 小时</source>
         <translation>%s h</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="404"/>
+        <location filename="../ui/panels.py" line="410"/>
         <source>今日接报</source>
         <translation>Received</translation>
     </message>
@@ -2079,27 +2079,27 @@
         <translation>%1 left</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="397"/>
+        <location filename="../ui/panels.py" line="403"/>
         <source>%s年无官方日历，期限为估算</source>
         <translation>%s calendar estimated</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="398"/>
+        <location filename="../ui/panels.py" line="404"/>
         <source>%s年缺日历，期限按周末推算</source>
         <translation>No %s calendar: weekends only</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="405"/>
+        <location filename="../ui/panels.py" line="411"/>
         <source>今日派遣</source>
         <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="406"/>
+        <location filename="../ui/panels.py" line="412"/>
         <source>今日结案</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="408"/>
+        <location filename="../ui/panels.py" line="414"/>
         <source>当前超期</source>
         <translation>Overdue now</translation>
     </message>

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPalette
 from PySide6.QtWidgets import QApplication
@@ -49,6 +50,7 @@ def apply_palette(app: QApplication) -> None:
     app.setFont(font)
 
 
+ARROW = (Path(__file__).parent / "down_arrow.svg").as_posix()  # a filter's drop-down mark
 READING_DISTANCE = 60  # the smallest cap height on the wall: 1/60 of the screen's height
 
 
@@ -93,7 +95,7 @@ class Sizes:
     @property
     def bar(self) -> int:
         """The height of a panel's title bar (and of a row of filters)."""
-        return round(self.heading * 1.65)
+        return round(self.heading * 1.5)
 
     @property
     def row(self) -> int:
@@ -138,6 +140,9 @@ def stylesheet(sizes: Sizes) -> str:
     QListView {{ background: {PANEL}; border: none; }}
     QComboBox {{ background: #16325c; color: {TEXT}; border: 1px solid {BORDER};
                  padding: 0px {px(6)}px; font-size: {text}px; }}
+    QComboBox::drop-down {{ border: none; width: {round(text * 0.9)}px; }}
+    QComboBox::down-arrow {{ image: url({ARROW}); width: {round(text * 0.7)}px;
+                             height: {round(text * 0.7)}px; }}
     QComboBox QAbstractItemView {{ background: #16325c; color: {TEXT}; font-size: {text}px;
                                    selection-background-color: #1d4f9a; }}
     #gridDetails {{ background: rgba(11, 26, 46, 235); border: {px(2)}px solid {ACCENT};

@@ -84,12 +84,15 @@ QUEUE_ORDERS = [
 ]
 
 # The layout, in fixed shares of the screen: what the panels show never moves them.
-HEADER_SHARE = 0.065  # of the height
+HEADER_SHARE = 0.06  # of the height
 COLUMN_SHARES = (0.22, 0.35, 0.43)  # left, centre, right
 LEFT_SHARES = (0.37, 0.25, 0.38)  # KPIs, trend, ranking
-CENTRE_SHARES = (0.61, 0.39)  # map, duty
+CENTRE_SHARES = (0.57, 0.43)  # map, duty
 RIGHT_SHARES = (0.60, 0.40)  # queue, alerts
-GRID_SAMPLE = "腊树园第12网格"  # the queue's grid column holds a name this long
+# The queue's grid column holds a grid's short name this long if it can, this short at least;
+# the categories keep room for a name this long.
+GRID_SAMPLES = ("腊树园第12网格", "宜纺第12网格")
+CATEGORY_SAMPLE = "井盖缺失破损"
 MAP_LABEL_PX = 28  # the map's street names and tooltips, in CSS pixels at 1080 lines
 
 
@@ -633,7 +636,7 @@ class WallWindow(QWidget):
         shades = (
             Key(self.tr("1–2件"), blend(*load_style(Load(open=1))), "square"),
             Key(self.tr("3–5件"), blend(*load_style(Load(open=3))), "square"),
-            Key(self.tr("6件以上"), blend(*load_style(Load(open=6))), "square"),
+            Key(self.tr("≥6件"), blend(*load_style(Load(open=6))), "square"),
             Key(self.tr("有超期"), blend(*load_style(Load(open=1, overdue=1))), "square"),
             Key(self.tr("超期≥3件"), blend(*load_style(Load(open=3, overdue=3))), "square"),
         )
@@ -714,7 +717,7 @@ class WallWindow(QWidget):
         self.setStyleSheet(stylesheet(sizes))
         self.header.margin = sizes.px(16)
         text = sizes.text
-        margin, spacing = sizes.px(10), sizes.px(6)
+        margin, spacing = sizes.px(8), sizes.px(6)
         for panel in self.panels.values():
             panel.set_sizes(sizes.bar, margin, spacing)
         # Each legend takes the lines it needs at its panel's width (by the words, never by
@@ -729,7 +732,7 @@ class WallWindow(QWidget):
         self.duty.set_text_px(text)
         self.card.scale = sizes.unit
         self.card.text_px = text
-        self.queue.padding = sizes.px(8)
+        self.queue.padding = sizes.px(6)
         self.queue.set_whole_rows(sizes.row)
         self.queue.horizontalHeader().setFixedHeight(sizes.row)
         self.map.setZoomFactor(sizes.unit)  # labels and markers grow with the wall
@@ -742,7 +745,7 @@ class WallWindow(QWidget):
         for panel in (self.kpi_panel, self.ranking_panel, self.map_panel, self.queue_panel):
             legend = panel.footer
             if legend is not None:
-                inner = panel.contentsRect().width() - 2 * self.sizes.px(10)
+                inner = panel.contentsRect().width() - 2 * self.sizes.px(8)
                 legend.setFixedHeight(legend.heightForWidth(max(inner, 1)))
                 layout = panel.layout()
                 if layout is not None:
@@ -772,11 +775,12 @@ class WallWindow(QWidget):
             )
             header.resizeSection(index, width + pad)
             used += width + pad
-        # Room for a grid's short name (腊树园第12网格) if the categories keep 40 % of the rest;
-        # a longer name is cut before its number (花亭…第12网格).
+        # A longer grid name is cut before its number (花亭…第12网格).
         rest = max(self.queue.viewport().width() - used, 2)
-        grid = metrics.horizontalAdvance(GRID_SAMPLE) + pad
-        header.resizeSection(EventQueueModel.COLUMNS.index("grid"), min(grid, round(rest * 0.6)))
+        longest, shortest = (metrics.horizontalAdvance(s) + pad for s in GRID_SAMPLES)
+        category = metrics.horizontalAdvance(CATEGORY_SAMPLE) + pad
+        grid = min(longest, max(rest - category, shortest))
+        header.resizeSection(EventQueueModel.COLUMNS.index("grid"), grid)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Stop the timers (the app stops the session and the backend)."""

@@ -97,7 +97,7 @@ ENGLISH = {
     "status filter": "To accept",
     "received tile": "Received",
     "overdue tile": "Overdue now",
-    "kpi title": "Today's KPIs · Whole district",
+    "kpi title": "Today's KPIs · District",
     "mute": "Sound",
     "banner": "Not connected to the dispatch service yet. No data",
     "priority": "Critical",

@@ -302,3 +302,91 @@ def test_the_wall_masks_phone_numbers_and_a_marker_click_shows_its_grid(qtbot) -
     wall.grid_details.hide()
     wall.map.markerClicked.emit("c34080300001320000002")  # a camera: not a case
     assert not wall.grid_details.isVisible()
+
+
+def test_each_status_filter_lists_only_what_it_says_and_overdue_and_deadline_order(qtbot) -> None:
+    from desktop.ui.models import STATUS_TEXT, text
+    from desktop.ui.panels import OVERDUE
+
+    now = 1_800_000_000.0
+    clock = [now]
+    wall = WallWindow(Replica(), clock=lambda: clock[0])
+    qtbot.addWidget(wall)
+    statuses = ["reported", "accepted", "dispatched", "handling", "handled", "verified"]
+    events = {
+        i: make_event(i, status=status, deadline=now + (7 - i) * 600, reported_at=now - i)
+        for i, status in enumerate(statuses, start=1)
+    }
+    events[7] = make_event(7, status="handling", due_at=now - 60, deadline=now + 50_000)
+    events[8] = make_event(8, status="dispatched", due_at=now + 30, deadline=now + 30)
+    events[9] = make_event(9, status="closed")
+    wall.replica.events = events
+    wall.coalescer.push(Changes(reset=True, events=set(events)))
+    wall.coalescer.flush()
+    model = wall.queue_view.model
+
+    def shown() -> list[int]:
+        return [model.id_at(row) or 0 for row in range(model.rowCount())]
+
+    names = [wall.status_filter.itemText(i) for i in range(wall.status_filter.count())]
+    assert names == ["全部在办", "待受理", "已受理", "已派遣", "处置中", "已处置", "已核查", "超期"]
+    for index, name in enumerate(names):
+        wall.status_filter.setCurrentIndex(index)
+        chosen = wall.status_filter.itemData(index)
+        rows = [events[i] for i in shown()]
+        if chosen is None:
+            assert sorted(shown()) == [1, 2, 3, 4, 5, 6, 7, 8]  # every open case
+        elif chosen == OVERDUE:
+            assert shown() == [7]
+        else:  # the filter's name is the very word its rows show: 待核查 no longer lists 已核查
+            assert rows and {text(STATUS_TEXT, e.status) for e in rows} == {name}
+        assert wall.queue_panel.count.text() == f"{len(rows)} 件"
+    # A case going late while 超期 is chosen joins the list within the second.
+    clock[0] = now + 60
+    wall._every_second()
+    assert sorted(shown()) == [7, 8]
+    # By deadline: the nearest first, the one long past its closure deadline by its own.
+    wall.status_filter.setCurrentIndex(0)
+    wall.queue_order.setCurrentIndex(wall.queue_order.findData("deadline"))
+    deadlines = [events[i].deadline for i in shown()]
+    assert deadlines == sorted(deadlines) and shown()[0] == 8
+    wall.queue_order.setCurrentIndex(wall.queue_order.findData("priority"))
+    assert shown() == sorted(
+        shown(), key=lambda i: (events[i].priority, -events[i].reported_at, -i)
+    )
+
+
+def test_what_is_not_from_today_carries_its_date(qtbot) -> None:
+    from desktop.core.district_time import moment
+    from desktop.ui.models import AlertFeedModel
+    from protocol.entities import Decision, Duty, Person
+    from tests.factories import make_alert
+
+    today = 1_800_000_000.0  # 2027-01-15 16:00 in the district
+    wall = WallWindow(Replica(), clock=lambda: today)
+    qtbot.addWidget(wall)
+    assert moment(today - 3600, today) == "15:00"
+    assert moment(today - 86400, today) == "01-14 16:00"
+    wall.replica.alerts = {
+        1: make_alert(1, last_at=today - 600),
+        2: make_alert(2, last_at=today - 86400 - 600),
+    }
+    wall.coalescer.push(Changes(reset=True, alerts={1, 2}))
+    wall.coalescer.flush()
+    model = wall.alert_view.model
+    times = [model.data(model.index(r, 0), AlertFeedModel.TIME_ROLE) for r in range(2)]
+    assert times == ["15:50", "01-14 15:50"]
+    boss = Person(name="王建国", title="副区长", post="县干指挥长")
+    wall.replica.duty = Duty(
+        day="2027-01-15",
+        commander=boss,
+        roster=[],
+        handover_at=0.0,
+        instructions=[
+            Decision(at=today - 60, by="王建国", text="今天的"),
+            Decision(at=today - 86400, by="王建国", text="昨天的"),
+        ],
+    )
+    wall.duty_view.show()
+    texts = wall.duty.texts()
+    assert "15:59" in texts and "01-14 16:00" in texts
