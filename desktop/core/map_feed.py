@@ -76,8 +76,9 @@ def marker_event(marker: str) -> int | None:
 class MapFeed:
     """Keeps per-grid load and the markers on the map; answers with batches."""
 
-    def __init__(self, replica: Replica) -> None:
+    def __init__(self, replica: Replica, label_px: float = 17.0) -> None:
         self.replica = replica
+        self.label_px = label_px  # the page's street names (CSS px): when they fit their area
         self._loads: dict[str, Load] = {}
         self._placed: dict[int, tuple[str, bool, bool]] = {}  # event -> (grid, open, overdue)
         self._grids: set[str] = set()
@@ -195,14 +196,15 @@ class MapFeed:
             }
             for camera in units.cameras
         ]
+        size = (self.label_px, self.label_px * 1.3)
         labels = [
             {
                 "lon": s.centre[0],
                 "lat": s.centre[1],
                 "text": s.name,
-                "minZoom": label_zoom(self.street_bounds[s.code], len(s.name)),
+                "minZoom": label_zoom(self.street_bounds[s.code], len(s.name), *size),
                 "short": short,
-                "shortZoom": label_zoom(self.street_bounds[s.code], len(short)),
+                "shortZoom": label_zoom(self.street_bounds[s.code], len(short), *size),
             }
             for s in units.streets
             for short in (short_name(s.name),)

@@ -51,18 +51,22 @@ def shown(qtbot) -> dict[str, str]:
     now = time.time()
     return {
         "window title": window.windowTitle(),
-        "queue title": window.queue_panel.title.text(),
+        "queue title": window.queue_panel.title.full_text(),
         "queue header": queue.headerData(0, Qt.Orientation.Horizontal),
         "status header": queue.headerData(4, Qt.Orientation.Horizontal),
         "status filter": window.status_filter.itemText(1),
-        "received tile": window.kpis.tiles["received"].label.text(),
-        "overdue tile": window.kpis.tiles["overdue"].label.text(),
-        "kpi title": window.kpi_panel.title.text(),
+        "received tile": window.kpis.tiles["received"].label.full_text(),
+        "overdue tile": window.kpis.tiles["overdue"].label.full_text(),
+        "kpi title": window.kpi_panel.title.full_text(),
         "mute": window.header.mute.text(),
         "banner": window.banner.text(),
         "priority": models.text(models.PRIORITY_TEXT, 1),
         "source": models.text(models.SOURCE_TEXT, "citizen"),
         "overdue": models.countdown(now - 90, now),
+        "left": models.countdown(now + 2 * 3600 + 15 * 60, now),
+        "days": models.countdown(now + 3 * 86400 + 4 * 3600 + 60, now),
+        "overdue filter": window.status_filter.itemText(window.status_filter.count() - 1),
+        "order": window.queue_order.itemText(1),
     }
 
 
@@ -79,22 +83,30 @@ CHINESE = {
     "banner": "尚未连接到调度服务，暂无数据",
     "priority": "特急",
     "source": "随手拍",
-    "overdue": "超 0:01",
+    "overdue": "超时1分",
+    "left": "2时15分",
+    "days": "3天4时",
+    "overdue filter": "超期",
+    "order": "按剩余时限",
 }
 ENGLISH = {
     "window title": "Tongguan · Smart Linkage Command Wall",
     "queue title": "Case queue",
-    "queue header": "Priority",
+    "queue header": "Prio.",
     "status header": "Status",
     "status filter": "To accept",
-    "received tile": "Received today",
+    "received tile": "Received",
     "overdue tile": "Overdue now",
-    "kpi title": "Today's KPIs · Whole district",
+    "kpi title": "Today's KPIs · District",
     "mute": "Sound",
     "banner": "Not connected to the dispatch service yet. No data",
     "priority": "Critical",
     "source": "Photo",
-    "overdue": "−0:01",
+    "overdue": "1m late",
+    "left": "2h 15m",
+    "days": "3d 4h",
+    "overdue filter": "Overdue",
+    "order": "By deadline",
 }
 
 
