@@ -17,11 +17,13 @@ import msgspec
 import xstatic.pkg.leaflet as xleaflet
 import xstatic.pkg.leaflet_markercluster as xcluster
 from PySide6.QtCore import QCoreApplication, QTimer, QUrl, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile, QWebEngineUrlRequestInfo
 from PySide6.QtWebEngineCore import QWebEngineUrlRequestInterceptor as _Interceptor
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QWidget
 
+BACKGROUND = "#0b1a2e"  # the view's colour before the page draws: the wall's
 _LEAFLET = Path(xleaflet.BASE_DIR)
 _CLUSTER = Path(xcluster.BASE_DIR)
 
@@ -297,6 +299,8 @@ class GridMap(QWebEngineView):
         if tile_url:
             self._interceptor.allowed_prefix = tile_url.split("{", 1)[0]
         self.setPage(QWebEnginePage(profile, self))
+        # The wall's colour until the page has drawn (Chromium's default is white).
+        self.page().setBackgroundColor(QColor(BACKGROUND))
         self.is_ready = False
         self.restarts = 0
         self._queue: list[dict[str, Any]] = []

@@ -222,22 +222,22 @@
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="397"/>
+        <location filename="../ui/desk/alerts_page.py" line="396"/>
         <source>刚刚</source>
         <translation>just now</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="399"/>
+        <location filename="../ui/desk/alerts_page.py" line="398"/>
         <source>%1分钟前</source>
         <translation>%1 min ago</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="401"/>
+        <location filename="../ui/desk/alerts_page.py" line="400"/>
         <source>%1小时前</source>
         <translation>%1 h ago</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="402"/>
+        <location filename="../ui/desk/alerts_page.py" line="401"/>
         <source>%1天前</source>
         <translation>%1 d ago</translation>
     </message>
@@ -320,165 +320,165 @@
         <translation>Location</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="200"/>
+        <location filename="../ui/desk/case_pane.py" line="203"/>
         <source>层级</source>
         <translation>Level</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="201"/>
+        <location filename="../ui/desk/case_pane.py" line="204"/>
         <source>上报时间</source>
         <translation>Reported</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="204"/>
+        <location filename="../ui/desk/case_pane.py" line="207"/>
         <source>反映人</source>
         <translation>Reporter</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="206"/>
+        <location filename="../ui/desk/case_pane.py" line="209"/>
         <location filename="../ui/desk/forms.py" line="60"/>
         <source>主办单位</source>
         <translation>Lead unit</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="210"/>
+        <location filename="../ui/desk/case_pane.py" line="213"/>
         <location filename="../ui/desk/forms.py" line="66"/>
         <source>协办单位</source>
         <translation>Assisting units</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="215"/>
+        <location filename="../ui/desk/case_pane.py" line="218"/>
         <source>结案时限</source>
         <translation>Due</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="266"/>
+        <location filename="../ui/desk/case_pane.py" line="269"/>
         <source>处理记录暂时无法载入（连接中断）</source>
         <translation>Case record unavailable for now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="272"/>
-        <location filename="../ui/desk/case_pane.py" line="277"/>
+        <location filename="../ui/desk/case_pane.py" line="275"/>
+        <location filename="../ui/desk/case_pane.py" line="280"/>
         <source>处理记录无法载入：%1</source>
         <translation>Case record could not be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="279"/>
+        <location filename="../ui/desk/case_pane.py" line="282"/>
         <source>仅显示最近的记录</source>
         <translation>Showing the latest entries only</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="336"/>
+        <location filename="../ui/desk/case_pane.py" line="338"/>
         <source>%1 已完成</source>
         <translation>%1 done</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="351"/>
+        <location filename="../ui/desk/case_pane.py" line="353"/>
         <source>正在核对案件的最新状态…</source>
         <translation>Checking the case&apos;s latest state…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="60"/>
+        <location filename="../ui/desk/duty_page.py" line="61"/>
         <source>区级疑难案件</source>
         <translation>Difficult cases (district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="61"/>
+        <location filename="../ui/desk/duty_page.py" line="62"/>
         <location filename="../ui/desk/texts.py" line="25"/>
         <source>会商中</source>
         <translation>In consultation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="62"/>
+        <location filename="../ui/desk/duty_page.py" line="63"/>
         <source>督办中</source>
         <translation>Under supervision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="63"/>
+        <location filename="../ui/desk/duty_page.py" line="64"/>
         <source>待审批延期与挂账</source>
         <translation>Extensions and holds to approve</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="64"/>
+        <location filename="../ui/desk/duty_page.py" line="65"/>
         <source>今日批示</source>
         <translation>Today&apos;s instructions</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="112"/>
+        <location filename="../ui/desk/duty_page.py" line="113"/>
         <source>今日值班尚未交接</source>
         <translation>Today&apos;s duty not handed over yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="116"/>
+        <location filename="../ui/desk/duty_page.py" line="117"/>
         <source>%1 值班指挥长：%2 %3（%4 交班）</source>
         <translation>%1 commander on duty: %2 %3 (handover %4)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="121"/>
+        <location filename="../ui/desk/duty_page.py" line="122"/>
         <source>值班人员：%1</source>
         <translation>On duty: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="148"/>
-        <location filename="../ui/desk/duty_page.py" line="190"/>
+        <location filename="../ui/desk/duty_page.py" line="149"/>
+        <location filename="../ui/desk/duty_page.py" line="191"/>
         <source>发布批示</source>
         <translation>Issue instruction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="149"/>
-        <location filename="../ui/desk/duty_page.py" line="197"/>
+        <location filename="../ui/desk/duty_page.py" line="150"/>
+        <location filename="../ui/desk/duty_page.py" line="198"/>
         <location filename="../ui/desk/texts.py" line="59"/>
         <source>交接班</source>
         <translation>Handover</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="161"/>
+        <location filename="../ui/desk/duty_page.py" line="162"/>
         <location filename="../ui/desk/map_page.py" line="156"/>
         <source>（超期）</source>
         <translation> (overdue)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="168"/>
+        <location filename="../ui/desk/duty_page.py" line="169"/>
         <source>意见：%1（%2）</source>
         <translation>Opinion: %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="191"/>
+        <location filename="../ui/desk/duty_page.py" line="192"/>
         <source>批示内容</source>
         <translation>Instruction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="192"/>
+        <location filename="../ui/desk/duty_page.py" line="193"/>
         <source>发布</source>
         <translation>Issue</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="193"/>
+        <location filename="../ui/desk/duty_page.py" line="194"/>
         <source>批示发往全区各中心，并显示在大屏上</source>
         <translation>The instruction goes to every centre in the district and shows on the wall</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="199"/>
+        <location filename="../ui/desk/duty_page.py" line="200"/>
         <source>接班指挥长</source>
         <translation>Incoming commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="200"/>
+        <location filename="../ui/desk/duty_page.py" line="201"/>
         <source>职务</source>
         <translation>Title</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="200"/>
+        <location filename="../ui/desk/duty_page.py" line="201"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="201"/>
+        <location filename="../ui/desk/duty_page.py" line="202"/>
         <source>交班说明</source>
         <translation>Handover note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="203"/>
+        <location filename="../ui/desk/duty_page.py" line="204"/>
         <source>交班</source>
         <translation>Hand over</translation>
     </message>
@@ -888,228 +888,228 @@
         <translation>%1: %2 open cases</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="46"/>
+        <location filename="../ui/desk/admin_page.py" line="47"/>
         <source>只显示这一次，请立即交给本人；令牌等同密码</source>
         <translation>Shown this once only: hand it to the user now; the token is a password</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="53"/>
-        <location filename="../ui/desk/admin_page.py" line="291"/>
+        <location filename="../ui/desk/admin_page.py" line="54"/>
+        <location filename="../ui/desk/admin_page.py" line="292"/>
         <source>用户名</source>
         <translation>User name</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="54"/>
-        <location filename="../ui/desk/admin_page.py" line="294"/>
+        <location filename="../ui/desk/admin_page.py" line="55"/>
+        <location filename="../ui/desk/admin_page.py" line="295"/>
         <source>角色</source>
         <translation>Role</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="55"/>
+        <location filename="../ui/desk/admin_page.py" line="56"/>
         <source>辖区</source>
         <translation>Jurisdiction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="56"/>
+        <location filename="../ui/desk/admin_page.py" line="57"/>
         <source>创建时间</source>
         <translation>Created</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="57"/>
+        <location filename="../ui/desk/admin_page.py" line="58"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="99"/>
+        <location filename="../ui/desk/admin_page.py" line="100"/>
         <source>用户与角色</source>
         <translation>Users and roles</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="133"/>
-        <location filename="../ui/desk/admin_page.py" line="418"/>
+        <location filename="../ui/desk/admin_page.py" line="134"/>
+        <location filename="../ui/desk/admin_page.py" line="419"/>
         <source>复制</source>
         <translation>Copy</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="186"/>
-        <location filename="../ui/desk/admin_page.py" line="334"/>
+        <location filename="../ui/desk/admin_page.py" line="187"/>
+        <location filename="../ui/desk/admin_page.py" line="335"/>
         <source>尚未连接到调度服务</source>
         <translation>Not connected to the dispatch service yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="190"/>
+        <location filename="../ui/desk/admin_page.py" line="191"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="200"/>
+        <location filename="../ui/desk/admin_page.py" line="201"/>
         <source>用户列表暂时无法载入（连接中断）</source>
         <translation>The user list cannot be loaded now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="203"/>
-        <location filename="../ui/desk/admin_page.py" line="208"/>
+        <location filename="../ui/desk/admin_page.py" line="204"/>
+        <location filename="../ui/desk/admin_page.py" line="209"/>
         <source>用户列表无法载入：%1</source>
         <translation>The user list cannot be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="219"/>
+        <location filename="../ui/desk/admin_page.py" line="220"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="225"/>
+        <location filename="../ui/desk/admin_page.py" line="226"/>
         <source>已停用</source>
         <translation>Revoked</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="225"/>
+        <location filename="../ui/desk/admin_page.py" line="226"/>
         <source>有效</source>
         <translation>Active</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="236"/>
+        <location filename="../ui/desk/admin_page.py" line="237"/>
         <source>共 %1 个用户，%2 个有效</source>
         <translation>%1 users, %2 active</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="264"/>
+        <location filename="../ui/desk/admin_page.py" line="265"/>
         <source>不能停用自己的账号</source>
         <translation>You cannot revoke your own account</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="267"/>
-        <location filename="../ui/desk/admin_page.py" line="289"/>
+        <location filename="../ui/desk/admin_page.py" line="268"/>
+        <location filename="../ui/desk/admin_page.py" line="290"/>
         <source>新建用户</source>
         <translation>New user</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="268"/>
+        <location filename="../ui/desk/admin_page.py" line="269"/>
         <source>停用</source>
         <translation>Revoke</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="269"/>
+        <location filename="../ui/desk/admin_page.py" line="270"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="299"/>
+        <location filename="../ui/desk/admin_page.py" line="300"/>
         <source>街道（不选为全区）</source>
         <translation>Streets (none: the whole district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="301"/>
+        <location filename="../ui/desk/admin_page.py" line="302"/>
         <source>社区（仅社区工作站）</source>
         <translation>Communities (community workstations only)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="304"/>
+        <location filename="../ui/desk/admin_page.py" line="305"/>
         <source>创建</source>
         <translation>Create</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="305"/>
+        <location filename="../ui/desk/admin_page.py" line="306"/>
         <source>已有同名用户时将重新发放令牌：旧令牌立即失效，其连接被断开</source>
         <translation>A user of the same name gets a new token: the old one stops working at once and its connections are closed</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="313"/>
+        <location filename="../ui/desk/admin_page.py" line="314"/>
         <source>停用用户 · %1</source>
         <translation>Revoke user · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="315"/>
+        <location filename="../ui/desk/admin_page.py" line="316"/>
         <source>确认停用</source>
         <translation>Revoke</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="316"/>
+        <location filename="../ui/desk/admin_page.py" line="317"/>
         <source>%1 的令牌将立即失效，已打开的连接会被断开。按 Enter 确认，Esc 取消</source>
         <translation>%1&apos;s token stops working at once and its open connections are closed. Enter confirms, Esc cancels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="344"/>
+        <location filename="../ui/desk/admin_page.py" line="345"/>
         <source>正在创建…</source>
         <translation>Creating…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="347"/>
+        <location filename="../ui/desk/admin_page.py" line="348"/>
         <source>正在停用…</source>
         <translation>Revoking…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="368"/>
+        <location filename="../ui/desk/admin_page.py" line="369"/>
         <source>连接中断，不能确定是否已创建；请刷新列表核对创建时间</source>
         <translation>Connection lost: not known whether the user was created; refresh the list and check the creation time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="371"/>
+        <location filename="../ui/desk/admin_page.py" line="372"/>
         <source>未创建：%1</source>
         <translation>Not created: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="375"/>
+        <location filename="../ui/desk/admin_page.py" line="376"/>
         <source>未收到令牌，请重试</source>
         <translation>No token received; try again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="388"/>
+        <location filename="../ui/desk/admin_page.py" line="389"/>
         <source>连接中断，不能确定是否已停用；请刷新列表核对</source>
         <translation>Connection lost: not known whether the user was revoked; refresh the list to check</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="391"/>
+        <location filename="../ui/desk/admin_page.py" line="392"/>
         <source>未停用：%1</source>
         <translation>Not revoked: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="394"/>
+        <location filename="../ui/desk/admin_page.py" line="395"/>
         <source>已停用 %1</source>
         <translation>Revoked %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="401"/>
+        <location filename="../ui/desk/admin_page.py" line="402"/>
         <source>%1 的令牌</source>
         <translation>Token of %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="412"/>
+        <location filename="../ui/desk/admin_page.py" line="413"/>
         <source>已复制</source>
         <translation>Copied</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="426"/>
+        <location filename="../ui/desk/admin_page.py" line="427"/>
         <source>社区工作站用户的辖区是社区，不能选街道</source>
         <translation>A community workstation&apos;s jurisdiction is communities, not streets</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="428"/>
+        <location filename="../ui/desk/admin_page.py" line="429"/>
         <source>社区工作站用户须至少选择一个社区</source>
         <translation>A community workstation needs at least one community</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="430"/>
+        <location filename="../ui/desk/admin_page.py" line="431"/>
         <source>只有社区工作站用户的辖区是社区；其他角色请选街道（不选为全区）</source>
         <translation>Only community workstations have communities; for other roles choose streets (none: the whole district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="432"/>
+        <location filename="../ui/desk/admin_page.py" line="433"/>
         <source>街道分中心用户须至少选择一个街道</source>
         <translation>A street sub-centre user needs at least one street</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="438"/>
+        <location filename="../ui/desk/admin_page.py" line="439"/>
         <source>无权执行（已记录）：%1</source>
         <translation>Not allowed (recorded): %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="440"/>
+        <location filename="../ui/desk/admin_page.py" line="441"/>
         <source>没有这个用户</source>
         <translation>No such user</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="442"/>
+        <location filename="../ui/desk/admin_page.py" line="443"/>
         <source>服务暂时繁忙，请稍后重试</source>
         <translation>The service is busy; try again shortly</translation>
     </message>
@@ -1117,103 +1117,114 @@
 <context>
     <name>DeskWindow</name>
     <message>
-        <location filename="../ui/desk/app.py" line="87"/>
+        <location filename="../ui/desk/app.py" line="139"/>
         <source>正在启动内置调度服务…</source>
         <translation>Starting the built-in dispatch service…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/app.py" line="94"/>
+        <location filename="../ui/desk/app.py" line="145"/>
         <source>内置调度服务启动失败：%1</source>
         <translation>The built-in dispatch service failed to start: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="56"/>
-        <location filename="../ui/desk/window.py" line="73"/>
+        <location filename="../ui/desk/window.py" line="58"/>
+        <location filename="../ui/desk/window.py" line="77"/>
         <source>通观 · 中屏管</source>
         <translation>Tongguan · Desk</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="113"/>
+        <location filename="../ui/desk/window.py" line="84"/>
+        <location filename="../ui/desk/window.py" line="281"/>
+        <source>● 正在连接调度服务…</source>
+        <translation>● Connecting to the dispatch service…</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/window.py" line="118"/>
         <source>我的待办 F1</source>
         <translation>My to-do F1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="114"/>
+        <location filename="../ui/desk/window.py" line="119"/>
         <source>视频告警 F2</source>
         <translation>Camera alerts F2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="115"/>
+        <location filename="../ui/desk/window.py" line="120"/>
         <source>县干指挥长 F3</source>
         <translation>Duty commander F3</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="116"/>
+        <location filename="../ui/desk/window.py" line="121"/>
         <source>地图 F4</source>
         <translation>Map F4</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="237"/>
+        <location filename="../ui/desk/window.py" line="242"/>
         <source>管理 F5</source>
         <translation>Admin F5</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="251"/>
+        <location filename="../ui/desk/window.py" line="256"/>
         <source>调度服务正在载入今日数据，待办与超期数可能暂不准确…</source>
         <translation>The dispatch service is loading today&apos;s data; to-do and overdue counts may be off for now…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="259"/>
+        <location filename="../ui/desk/window.py" line="264"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="278"/>
+        <location filename="../ui/desk/window.py" line="291"/>
         <source>账号的令牌或权限已变更，请重新登录</source>
         <translation>Your token or rights changed: sign in again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="280"/>
+        <location filename="../ui/desk/window.py" line="293"/>
         <source>令牌无效或已吊销，请向管理员索取新令牌</source>
         <translation>Token invalid or revoked: ask an administrator for a new one</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="282"/>
+        <location filename="../ui/desk/window.py" line="295"/>
         <source>登录被拒绝：%1</source>
         <translation>Sign-in refused: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="286"/>
+        <location filename="../ui/desk/window.py" line="299"/>
         <source>● 已连接</source>
         <translation>● Connected</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="289"/>
+        <location filename="../ui/desk/window.py" line="304"/>
+        <source>● 调度服务重启中，第 %1 次</source>
+        <translation>● Dispatch service restarting, attempt %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/window.py" line="308"/>
         <source>● 连接中断，正在重连…</source>
         <translation>● Disconnected, reconnecting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="306"/>
+        <location filename="../ui/desk/window.py" line="325"/>
         <source>%1 条提交中</source>
         <translation>%1 submitting</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="308"/>
+        <location filename="../ui/desk/window.py" line="327"/>
         <source>%1 条待发送</source>
         <translation>%1 queued</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="317"/>
+        <location filename="../ui/desk/window.py" line="336"/>
         <source>等 %1 件</source>
         <translation> (%1 in all)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="318"/>
+        <location filename="../ui/desk/window.py" line="337"/>
         <source>新待办：%1 %2</source>
         <translation>New to-do: %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="322"/>
+        <location filename="../ui/desk/window.py" line="341"/>
         <source>通观 · 新待办</source>
         <translation>Tongguan · New to-do</translation>
     </message>
@@ -1351,24 +1362,29 @@
 <context>
     <name>OutageBanner</name>
     <message>
-        <location filename="../../widgets/wall_header.py" line="119"/>
+        <location filename="../../widgets/wall_header.py" line="152"/>
         <source>连接中断，数据截至 %s</source>
         <translation>Connection lost. Data as of %s</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="121"/>
+        <location filename="../../widgets/wall_header.py" line="154"/>
         <source>尚未连接到调度服务，暂无数据</source>
         <translation>Not connected to the dispatch service yet. No data</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="123"/>
+        <location filename="../../widgets/wall_header.py" line="156"/>
         <source>&#x3000;·&#x3000;正在第 %s 次重连</source>
         <translation>  ·  Reconnecting, attempt %s</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="125"/>
+        <location filename="../../widgets/wall_header.py" line="158"/>
         <source>（%s）</source>
         <translation> (%s)</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/wall_header.py" line="158"/>
+        <source>&#x3000;·&#x3000;%s</source>
+        <translation>  ·  %s</translation>
     </message>
 </context>
 <context>
@@ -1709,22 +1725,27 @@
         <translation>Chime for new critical cases (M toggles)</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="89"/>
+        <location filename="../../widgets/wall_header.py" line="88"/>
+        <source>正在连接…</source>
+        <translation>Connecting…</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/wall_header.py" line="93"/>
         <source>连接中断</source>
         <translation>Disconnected</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="91"/>
+        <location filename="../../widgets/wall_header.py" line="95"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="95"/>
+        <location filename="../../widgets/wall_header.py" line="99"/>
         <source>数据 %s 秒前</source>
         <translation>Data %s s ago</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="97"/>
+        <location filename="../../widgets/wall_header.py" line="101"/>
         <source>数据 %s 分钟前</source>
         <translation>Data %s min ago</translation>
     </message>
@@ -1732,263 +1753,304 @@
 <context>
     <name>WallWindow</name>
     <message>
-        <location filename="../ui/app.py" line="159"/>
-        <source>正在启动内置调度服务（首次启动需载入全区数据）…</source>
-        <translation>Starting the built-in dispatch service (the first start loads the whole district)…</translation>
-    </message>
-    <message>
-        <location filename="../ui/app.py" line="169"/>
+        <location filename="../ui/app.py" line="290"/>
         <source>内置调度服务启动失败：%s</source>
         <translation>The built-in dispatch service failed to start: %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="67"/>
+        <location filename="../ui/app.py" line="297"/>
+        <source>正在连接调度服务…（内置调度服务启动中，首次启动需载入全区数据）</source>
+        <translation>Connecting to the dispatch service… (the built-in service is starting; a first start loads the whole district)</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="79"/>
         <source>全部在办</source>
         <translation>All open</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="68"/>
+        <location filename="../ui/wall.py" line="80"/>
         <source>待受理</source>
         <translation>To accept</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="69"/>
+        <location filename="../ui/wall.py" line="81"/>
         <source>处置中</source>
         <translation>Handling</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="70"/>
+        <location filename="../ui/wall.py" line="82"/>
         <source>待核查</source>
         <translation>To verify</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="91"/>
+        <location filename="../ui/wall.py" line="106"/>
         <source>通观 · 智慧联动指挥大屏</source>
         <translation>Tongguan · Smart Linkage Command Wall</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="111"/>
+        <location filename="../ui/wall.py" line="126"/>
         <source>大观区智慧联动中心 · 一网统管</source>
         <translation>Daguan District Smart Linkage Centre · Unified Governance</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="157"/>
+        <location filename="../ui/wall.py" line="134"/>
+        <location filename="../ui/wall.py" line="380"/>
+        <source>正在连接调度服务…</source>
+        <translation>Connecting to the dispatch service…</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="178"/>
         <source>全部街道</source>
         <translation>All streets</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="187"/>
+        <location filename="../ui/wall.py" line="208"/>
         <source>暂无待处理告警</source>
         <translation>No pending alerts</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="197"/>
+        <location filename="../ui/wall.py" line="218"/>
         <source>今日指标</source>
         <translation>Today&apos;s KPIs</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="207"/>
+        <location filename="../ui/wall.py" line="228"/>
         <source>每小时接报量 · 今日与昨日</source>
         <translation>Cases per hour · today and yesterday</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="208"/>
+        <location filename="../ui/wall.py" line="229"/>
         <source>街道综合得分排名 · 本月</source>
         <translation>Streets by overall score · this month</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="209"/>
+        <location filename="../ui/wall.py" line="230"/>
         <source>网格态势</source>
         <translation>Grid overview</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="212"/>
+        <location filename="../ui/wall.py" line="233"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="213"/>
+        <location filename="../ui/wall.py" line="234"/>
         <source>事件队列</source>
         <translation>Case queue</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="216"/>
+        <location filename="../ui/wall.py" line="237"/>
         <source>视频告警</source>
         <translation>Camera alerts</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="228"/>
+        <location filename="../ui/wall.py" line="394"/>
+        <source>调度服务已重启，正在恢复数据</source>
+        <translation>dispatch service restarted, restoring the data</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="399"/>
+        <source>调度服务重启中，第 %s 次</source>
+        <translation>dispatch service restarting, attempt %s</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="401"/>
+        <source>调度服务意外退出</source>
+        <translation>it stopped unexpectedly</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="402"/>
+        <source>调度服务无响应</source>
+        <translation>it stopped answering</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="403"/>
+        <source>上次重启未成功</source>
+        <translation>the last restart failed</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="405"/>
+        <source>：%s</source>
+        <translation>: %s</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="618"/>
+        <source>再按一次 Ctrl+Q 退出大屏（Ctrl+Shift+K 退出全屏）</source>
+        <translation>Press Ctrl+Q again to quit the wall (Ctrl+Shift+K leaves full screen)</translation>
+    </message>
+    <message>
+        <location filename="../ui/panels.py" line="229"/>
         <source>%s 件</source>
         <translation>%s cases</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="273"/>
+        <location filename="../ui/panels.py" line="274"/>
         <source>%s 条待处理</source>
         <translation>%s pending</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="326"/>
+        <location filename="../ui/wall.py" line="411"/>
         <source>调度服务拒绝了本终端，请联系管理员</source>
         <translation>The dispatch service refused this terminal. Contact the administrator</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="328"/>
+        <location filename="../ui/wall.py" line="413"/>
         <source>调度服务未响应</source>
         <translation>The dispatch service is not responding</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="330"/>
+        <location filename="../ui/wall.py" line="415"/>
         <source>连接超时</source>
         <translation>Connection timed out</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="332"/>
+        <location filename="../ui/wall.py" line="417"/>
         <source>连接被关闭</source>
         <translation>Connection closed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="333"/>
+        <location filename="../ui/wall.py" line="418"/>
         <source>网络异常</source>
         <translation>Network error</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="378"/>
+        <location filename="../ui/wall.py" line="463"/>
         <source>%s智慧联动中心 · 一网统管</source>
         <translation>%s Smart Linkage Centre · Unified Governance</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="387"/>
+        <location filename="../ui/wall.py" line="472"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="432"/>
+        <location filename="../ui/wall.py" line="517"/>
         <source>新特急事件</source>
         <translation>new critical case</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="432"/>
+        <location filename="../ui/wall.py" line="517"/>
         <source>操作中</source>
         <translation>operator active</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="434"/>
+        <location filename="../ui/wall.py" line="519"/>
         <source>（轮巡暂停：%s）</source>
         <translation> (tour paused: %s)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="436"/>
+        <location filename="../ui/wall.py" line="521"/>
         <source>（轮巡）</source>
         <translation> (on tour)</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="80"/>
+        <location filename="../ui/panels.py" line="81"/>
         <source>正在载入今日数据…</source>
         <translation>Loading today&apos;s figures…</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="83"/>
+        <location filename="../ui/panels.py" line="84"/>
         <source>今日指标 · %s</source>
         <translation>Today&apos;s KPIs · %s</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="98"/>
+        <location filename="../ui/panels.py" line="99"/>
         <source>%s 分</source>
         <translation>%s pts</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="102"/>
+        <location filename="../ui/panels.py" line="103"/>
         <source> · 超期 %s</source>
         <translation> · %s overdue</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="156"/>
-        <location filename="../ui/panels.py" line="169"/>
+        <location filename="../ui/panels.py" line="157"/>
+        <location filename="../ui/panels.py" line="170"/>
         <source>环节超期</source>
         <translation>stage late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="468"/>
+        <location filename="../ui/wall.py" line="553"/>
         <source>网格员 %s  %s</source>
         <translation>Grid worker %s  %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="470"/>
+        <location filename="../ui/wall.py" line="555"/>
         <source>网格长 %s</source>
         <translation>Grid leader %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="503"/>
+        <location filename="../ui/wall.py" line="588"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="504"/>
+        <location filename="../ui/wall.py" line="589"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="505"/>
+        <location filename="../ui/wall.py" line="590"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="506"/>
+        <location filename="../ui/wall.py" line="591"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="507"/>
+        <location filename="../ui/wall.py" line="592"/>
         <source>网格有超期</source>
         <translation>Overdue in grid</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="366"/>
+        <location filename="../ui/panels.py" line="387"/>
         <source>工作日历缺%s年官方数据，期限按估算推算</source>
         <translation>No official %s calendar: deadlines estimated</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="369"/>
+        <location filename="../ui/panels.py" line="390"/>
         <source>工作日历缺%s年数据，期限按周末推算</source>
         <translation>No %s calendar: deadlines count weekends only</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="378"/>
+        <location filename="../ui/panels.py" line="399"/>
         <source>按期结案率</source>
         <translation>On-time closure</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="380"/>
+        <location filename="../ui/panels.py" line="401"/>
         <source>平均处置时长</source>
         <translation>Avg. handling time</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="384"/>
+        <location filename="../ui/panels.py" line="405"/>
         <source>%s 分钟</source>
         <translation>%s min</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="385"/>
+        <location filename="../ui/panels.py" line="406"/>
         <source>%s 小时</source>
         <translation>%s h</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="375"/>
+        <location filename="../ui/panels.py" line="396"/>
         <source>今日接报</source>
         <translation>Received today</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="376"/>
+        <location filename="../ui/panels.py" line="397"/>
         <source>今日派遣</source>
         <translation>Dispatched today</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="377"/>
+        <location filename="../ui/panels.py" line="398"/>
         <source>今日结案</source>
         <translation>Closed today</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="379"/>
+        <location filename="../ui/panels.py" line="400"/>
         <source>当前超期</source>
         <translation>Overdue now</translation>
     </message>
