@@ -1794,7 +1794,7 @@
     </message>
     <message>
         <location filename="../ui/wall.py" line="134"/>
-        <location filename="../ui/wall.py" line="380"/>
+        <location filename="../ui/wall.py" line="381"/>
         <source>正在连接调度服务…</source>
         <translation>Connecting to the dispatch service…</translation>
     </message>
@@ -1809,137 +1809,137 @@
         <translation>No pending alerts</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="218"/>
+        <location filename="../ui/wall.py" line="219"/>
         <source>今日指标</source>
         <translation>Today&apos;s KPIs</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="228"/>
+        <location filename="../ui/wall.py" line="229"/>
         <source>每小时接报量 · 今日与昨日</source>
         <translation>Cases per hour · today and yesterday</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="229"/>
+        <location filename="../ui/wall.py" line="230"/>
         <source>街道综合得分排名 · 本月</source>
         <translation>Streets by overall score · this month</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="230"/>
+        <location filename="../ui/wall.py" line="231"/>
         <source>网格态势</source>
         <translation>Grid overview</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="233"/>
+        <location filename="../ui/wall.py" line="234"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="234"/>
+        <location filename="../ui/wall.py" line="235"/>
         <source>事件队列</source>
         <translation>Case queue</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="237"/>
+        <location filename="../ui/wall.py" line="238"/>
         <source>视频告警</source>
         <translation>Camera alerts</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="394"/>
+        <location filename="../ui/wall.py" line="395"/>
         <source>调度服务已重启，正在恢复数据</source>
         <translation>dispatch service restarted, restoring the data</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="399"/>
+        <location filename="../ui/wall.py" line="400"/>
         <source>调度服务重启中，第 %s 次</source>
         <translation>dispatch service restarting, attempt %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="401"/>
+        <location filename="../ui/wall.py" line="402"/>
         <source>调度服务意外退出</source>
         <translation>it stopped unexpectedly</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="402"/>
+        <location filename="../ui/wall.py" line="403"/>
         <source>调度服务无响应</source>
         <translation>it stopped answering</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="403"/>
+        <location filename="../ui/wall.py" line="404"/>
         <source>上次重启未成功</source>
         <translation>the last restart failed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="405"/>
+        <location filename="../ui/wall.py" line="406"/>
         <source>：%s</source>
         <translation>: %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="618"/>
+        <location filename="../ui/wall.py" line="619"/>
         <source>再按一次 Ctrl+Q 退出大屏（Ctrl+Shift+K 退出全屏）</source>
         <translation>Press Ctrl+Q again to quit the wall (Ctrl+Shift+K leaves full screen)</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="229"/>
+        <location filename="../ui/panels.py" line="233"/>
         <source>%s 件</source>
         <translation>%s cases</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="274"/>
+        <location filename="../ui/panels.py" line="281"/>
         <source>%s 条待处理</source>
         <translation>%s pending</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="411"/>
+        <location filename="../ui/wall.py" line="412"/>
         <source>调度服务拒绝了本终端，请联系管理员</source>
         <translation>The dispatch service refused this terminal. Contact the administrator</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="413"/>
+        <location filename="../ui/wall.py" line="414"/>
         <source>调度服务未响应</source>
         <translation>The dispatch service is not responding</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="415"/>
+        <location filename="../ui/wall.py" line="416"/>
         <source>连接超时</source>
         <translation>Connection timed out</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="417"/>
+        <location filename="../ui/wall.py" line="418"/>
         <source>连接被关闭</source>
         <translation>Connection closed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="418"/>
+        <location filename="../ui/wall.py" line="419"/>
         <source>网络异常</source>
         <translation>Network error</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="463"/>
+        <location filename="../ui/wall.py" line="464"/>
         <source>%s智慧联动中心 · 一网统管</source>
         <translation>%s Smart Linkage Centre · Unified Governance</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="472"/>
+        <location filename="../ui/wall.py" line="473"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="517"/>
+        <location filename="../ui/wall.py" line="518"/>
         <source>新特急事件</source>
         <translation>new critical case</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="517"/>
+        <location filename="../ui/wall.py" line="518"/>
         <source>操作中</source>
         <translation>operator active</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="519"/>
+        <location filename="../ui/wall.py" line="520"/>
         <source>（轮巡暂停：%s）</source>
         <translation> (tour paused: %s)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="521"/>
+        <location filename="../ui/wall.py" line="522"/>
         <source>（轮巡）</source>
         <translation> (on tour)</translation>
     </message>
@@ -1970,87 +1970,87 @@
         <translation>stage late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="553"/>
+        <location filename="../ui/wall.py" line="554"/>
         <source>网格员 %s  %s</source>
         <translation>Grid worker %s  %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="555"/>
+        <location filename="../ui/wall.py" line="556"/>
         <source>网格长 %s</source>
         <translation>Grid leader %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="588"/>
+        <location filename="../ui/wall.py" line="589"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="589"/>
+        <location filename="../ui/wall.py" line="590"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="590"/>
+        <location filename="../ui/wall.py" line="591"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="591"/>
+        <location filename="../ui/wall.py" line="592"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="592"/>
+        <location filename="../ui/wall.py" line="593"/>
         <source>网格有超期</source>
         <translation>Overdue in grid</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="387"/>
+        <location filename="../ui/panels.py" line="395"/>
         <source>工作日历缺%s年官方数据，期限按估算推算</source>
         <translation>No official %s calendar: deadlines estimated</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="390"/>
+        <location filename="../ui/panels.py" line="398"/>
         <source>工作日历缺%s年数据，期限按周末推算</source>
         <translation>No %s calendar: deadlines count weekends only</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="399"/>
+        <location filename="../ui/panels.py" line="407"/>
         <source>按期结案率</source>
         <translation>On-time closure</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="401"/>
+        <location filename="../ui/panels.py" line="409"/>
         <source>平均处置时长</source>
         <translation>Avg. handling time</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="405"/>
+        <location filename="../ui/panels.py" line="413"/>
         <source>%s 分钟</source>
         <translation>%s min</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="406"/>
+        <location filename="../ui/panels.py" line="414"/>
         <source>%s 小时</source>
         <translation>%s h</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="396"/>
+        <location filename="../ui/panels.py" line="404"/>
         <source>今日接报</source>
         <translation>Received today</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="397"/>
+        <location filename="../ui/panels.py" line="405"/>
         <source>今日派遣</source>
         <translation>Dispatched today</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="398"/>
+        <location filename="../ui/panels.py" line="406"/>
         <source>今日结案</source>
         <translation>Closed today</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="400"/>
+        <location filename="../ui/panels.py" line="408"/>
         <source>当前超期</source>
         <translation>Overdue now</translation>
     </message>

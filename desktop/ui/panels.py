@@ -224,7 +224,11 @@ class QueueView:
         self.model.set_filter([self.street] if self.street else None, statuses)
 
     def show_count(self) -> None:
-        """The number of rows in the panel's title bar."""
+        """The number of rows in the panel's title bar (none before the first snapshot: the
+        units alone are no count)."""
+        if self.replica.epoch is None:
+            self.panel.set_count("")
+            return
         self.panel.set_count(
             QCoreApplication.translate("WallWindow", "%s 件") % self.model.rowCount()
         )
@@ -269,10 +273,14 @@ class AlertView:
         self.show_count()
 
     def show_count(self) -> None:
-        """The number of alerts in the title bar; a note in place of an empty list."""
+        """The number of alerts in the title bar; a note in place of an empty list (neither
+        before the first snapshot)."""
         alerts = self.model.rowCount()
-        self.panel.set_count(QCoreApplication.translate("WallWindow", "%s 条待处理") % alerts)
-        self.empty.setVisible(alerts == 0)
+        loaded = self.replica.epoch is not None
+        self.panel.set_count(
+            QCoreApplication.translate("WallWindow", "%s 条待处理") % alerts if loaded else ""
+        )
+        self.empty.setVisible(loaded and alerts == 0)
         self.empty.resize(self.alerts.viewport().size())
 
     def want_thumbnails(self) -> None:

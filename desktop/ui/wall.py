@@ -208,6 +208,7 @@ class WallWindow(QWidget):
         self.alerts_empty = QLabel(self.tr("暂无待处理告警"), self.alerts.viewport())
         self.alerts_empty.setObjectName("emptyNote")
         self.alerts_empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.alerts_empty.hide()  # until a snapshot says there are none
 
         self.duty = DutyPanel(framed=False)
         self.duty.caseClicked.connect(self._case_clicked)
@@ -643,6 +644,8 @@ class WallWindow(QWidget):
             self.setScreen(screen)
             self.setGeometry(screen.geometry())
         self.showFullScreen()
+        # New flags made a new native window: give it the keys again once it is shown.
+        QTimer.singleShot(0, self.activateWindow)
         QApplication.setOverrideCursor(Qt.CursorShape.BlankCursor)
 
     def leave_kiosk(self) -> None:
@@ -655,6 +658,7 @@ class WallWindow(QWidget):
         self.setWindowFlags(Qt.WindowType.Window)
         self.showNormal()
         self.resize(self.normal_size)
+        QTimer.singleShot(0, self.activateWindow)
 
     def toggle_kiosk(self) -> None:
         """Ctrl+Shift+K: leave kiosk mode, or enter it again."""

@@ -66,6 +66,10 @@ def test_flush_fills_the_queue_and_keys_move_the_focus(qtbot) -> None:
     }
     wall.coalescer.push(Changes(reset=True, events={1, 2}))
     wall.coalescer.flush()
+    assert wall.queue_panel.count.text() == ""  # no snapshot yet: no count
+    wall.replica.epoch = "e1"  # as a snapshot sets it
+    wall.coalescer.push(Changes(reset=True, events={1, 2}))
+    wall.coalescer.flush()
     assert wall.queue_view.model.rowCount() == 2
     assert wall.queue_panel.count.text() == "2 件"
     wall.set_focus("340803004")
