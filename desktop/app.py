@@ -58,6 +58,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="seconds to wait, once the day is loaded, before the screenshot",
     )
     parser.add_argument(
+        "--screenshot-of",
+        choices=("wall", "loading", "restart"),
+        default="wall",
+        help="what the screenshot shows: the complete wall; its loading state (nothing is"
+        " started); the embedded backend killed (kill -9) and being restarted",
+    )
+    parser.add_argument(
         "--report-start",
         metavar="FILE",
         help="benchmarks: once the wall is complete, write its start-up marks (JSON) here and"
@@ -177,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     token = read_token(args) if args.server else ""
     tiles = tile_url(args.tiles)
     prepare_web_engine()
-    backend = start_embedded(args) if not args.server else None
+    loading_shot = bool(args.screenshot) and args.screenshot_of == "loading"
+    backend = start_embedded(args) if not (args.server or loading_shot) else None
 
     from desktop.ui.app import run
 

@@ -1133,98 +1133,97 @@
         <translation>Tongguan · Desk</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="84"/>
-        <location filename="../ui/desk/window.py" line="281"/>
+        <location filename="../ui/desk/window.py" line="286"/>
         <source>● 正在连接调度服务…</source>
         <translation>● Connecting to the dispatch service…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="118"/>
+        <location filename="../ui/desk/window.py" line="117"/>
         <source>我的待办 F1</source>
         <translation>My to-do F1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="119"/>
+        <location filename="../ui/desk/window.py" line="118"/>
         <source>视频告警 F2</source>
         <translation>Camera alerts F2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="120"/>
+        <location filename="../ui/desk/window.py" line="119"/>
         <source>县干指挥长 F3</source>
         <translation>Duty commander F3</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="121"/>
+        <location filename="../ui/desk/window.py" line="120"/>
         <source>地图 F4</source>
         <translation>Map F4</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="242"/>
+        <location filename="../ui/desk/window.py" line="243"/>
         <source>管理 F5</source>
         <translation>Admin F5</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="256"/>
+        <location filename="../ui/desk/window.py" line="257"/>
         <source>调度服务正在载入今日数据，待办与超期数可能暂不准确…</source>
         <translation>The dispatch service is loading today&apos;s data; to-do and overdue counts may be off for now…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="264"/>
+        <location filename="../ui/desk/window.py" line="265"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="291"/>
+        <location filename="../ui/desk/window.py" line="299"/>
         <source>账号的令牌或权限已变更，请重新登录</source>
         <translation>Your token or rights changed: sign in again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="293"/>
+        <location filename="../ui/desk/window.py" line="301"/>
         <source>令牌无效或已吊销，请向管理员索取新令牌</source>
         <translation>Token invalid or revoked: ask an administrator for a new one</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="295"/>
+        <location filename="../ui/desk/window.py" line="303"/>
         <source>登录被拒绝：%1</source>
         <translation>Sign-in refused: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="299"/>
+        <location filename="../ui/desk/window.py" line="307"/>
         <source>● 已连接</source>
         <translation>● Connected</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="304"/>
+        <location filename="../ui/desk/window.py" line="312"/>
         <source>● 调度服务重启中，第 %1 次</source>
         <translation>● Dispatch service restarting, attempt %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="308"/>
+        <location filename="../ui/desk/window.py" line="316"/>
         <source>● 连接中断，正在重连…</source>
         <translation>● Disconnected, reconnecting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="325"/>
+        <location filename="../ui/desk/window.py" line="333"/>
         <source>%1 条提交中</source>
         <translation>%1 submitting</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="327"/>
+        <location filename="../ui/desk/window.py" line="335"/>
         <source>%1 条待发送</source>
         <translation>%1 queued</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="336"/>
+        <location filename="../ui/desk/window.py" line="344"/>
         <source>等 %1 件</source>
         <translation> (%1 in all)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="337"/>
+        <location filename="../ui/desk/window.py" line="345"/>
         <source>新待办：%1 %2</source>
         <translation>New to-do: %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="341"/>
+        <location filename="../ui/desk/window.py" line="349"/>
         <source>通观 · 新待办</source>
         <translation>Tongguan · New to-do</translation>
     </message>
@@ -1753,12 +1752,12 @@
 <context>
     <name>WallWindow</name>
     <message>
-        <location filename="../ui/app.py" line="290"/>
+        <location filename="../ui/app.py" line="297"/>
         <source>内置调度服务启动失败：%s</source>
         <translation>The built-in dispatch service failed to start: %s</translation>
     </message>
     <message>
-        <location filename="../ui/app.py" line="297"/>
+        <location filename="../ui/app.py" line="304"/>
         <source>正在连接调度服务…（内置调度服务启动中，首次启动需载入全区数据）</source>
         <translation>Connecting to the dispatch service… (the built-in service is starting; a first start loads the whole district)</translation>
     </message>
@@ -1794,7 +1793,7 @@
     </message>
     <message>
         <location filename="../ui/wall.py" line="134"/>
-        <location filename="../ui/wall.py" line="381"/>
+        <location filename="../ui/wall.py" line="392"/>
         <source>正在连接调度服务…</source>
         <translation>Connecting to the dispatch service…</translation>
     </message>
@@ -1844,37 +1843,37 @@
         <translation>Camera alerts</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="395"/>
+        <location filename="../ui/wall.py" line="406"/>
         <source>调度服务已重启，正在恢复数据</source>
         <translation>dispatch service restarted, restoring the data</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="400"/>
+        <location filename="../ui/wall.py" line="418"/>
         <source>调度服务重启中，第 %s 次</source>
         <translation>dispatch service restarting, attempt %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="402"/>
+        <location filename="../ui/wall.py" line="420"/>
         <source>调度服务意外退出</source>
         <translation>it stopped unexpectedly</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="403"/>
+        <location filename="../ui/wall.py" line="421"/>
         <source>调度服务无响应</source>
         <translation>it stopped answering</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="404"/>
+        <location filename="../ui/wall.py" line="422"/>
         <source>上次重启未成功</source>
         <translation>the last restart failed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="406"/>
+        <location filename="../ui/wall.py" line="424"/>
         <source>：%s</source>
         <translation>: %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="619"/>
+        <location filename="../ui/wall.py" line="637"/>
         <source>再按一次 Ctrl+Q 退出大屏（Ctrl+Shift+K 退出全屏）</source>
         <translation>Press Ctrl+Q again to quit the wall (Ctrl+Shift+K leaves full screen)</translation>
     </message>
@@ -1889,57 +1888,57 @@
         <translation>%s pending</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="412"/>
+        <location filename="../ui/wall.py" line="430"/>
         <source>调度服务拒绝了本终端，请联系管理员</source>
         <translation>The dispatch service refused this terminal. Contact the administrator</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="414"/>
+        <location filename="../ui/wall.py" line="432"/>
         <source>调度服务未响应</source>
         <translation>The dispatch service is not responding</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="416"/>
+        <location filename="../ui/wall.py" line="434"/>
         <source>连接超时</source>
         <translation>Connection timed out</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="418"/>
+        <location filename="../ui/wall.py" line="436"/>
         <source>连接被关闭</source>
         <translation>Connection closed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="419"/>
+        <location filename="../ui/wall.py" line="437"/>
         <source>网络异常</source>
         <translation>Network error</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="464"/>
+        <location filename="../ui/wall.py" line="482"/>
         <source>%s智慧联动中心 · 一网统管</source>
         <translation>%s Smart Linkage Centre · Unified Governance</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="473"/>
+        <location filename="../ui/wall.py" line="491"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="518"/>
+        <location filename="../ui/wall.py" line="536"/>
         <source>新特急事件</source>
         <translation>new critical case</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="518"/>
+        <location filename="../ui/wall.py" line="536"/>
         <source>操作中</source>
         <translation>operator active</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="520"/>
+        <location filename="../ui/wall.py" line="538"/>
         <source>（轮巡暂停：%s）</source>
         <translation> (tour paused: %s)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="522"/>
+        <location filename="../ui/wall.py" line="540"/>
         <source>（轮巡）</source>
         <translation> (on tour)</translation>
     </message>
@@ -1970,37 +1969,37 @@
         <translation>stage late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="554"/>
+        <location filename="../ui/wall.py" line="572"/>
         <source>网格员 %s  %s</source>
         <translation>Grid worker %s  %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="556"/>
+        <location filename="../ui/wall.py" line="574"/>
         <source>网格长 %s</source>
         <translation>Grid leader %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="589"/>
+        <location filename="../ui/wall.py" line="607"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="590"/>
+        <location filename="../ui/wall.py" line="608"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="591"/>
+        <location filename="../ui/wall.py" line="609"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="592"/>
+        <location filename="../ui/wall.py" line="610"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="593"/>
+        <location filename="../ui/wall.py" line="611"/>
         <source>网格有超期</source>
         <translation>Overdue in grid</translation>
     </message>

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine
@@ -144,6 +145,12 @@ def run_until_closed(
             stop_now()
             return False
     return True
+
+
+async def until(predicate: Callable[[], bool], every: float = 0.05) -> None:
+    """Return once `predicate()` holds (looked at every `every` seconds)."""
+    while not predicate():  # noqa: ASYNC110 - what it waits for has no signal of its own
+        await asyncio.sleep(every)
 
 
 async def page_caught_up(view: QWebEngineView, patience: float = 10.0) -> None:
@@ -390,12 +397,27 @@ def run(
             window.close()
 
     async def screenshot() -> None:
-        await shoot(window, complete, args.screenshot_after, args.screenshot)
+        if args.screenshot_of == "wall":
+            await shoot(window, complete, args.screenshot_after, args.screenshot)
+            return
+        ready = asyncio.Event()
+        if args.screenshot_of == "loading":
+            # Nothing was started: the wall as it is before the backend answers.
+            await until(lambda: window.map.is_ready)
+            await page_caught_up(window.map)
+            ready.set()
+        elif backend is not None and backend.pid is not None:
+            await complete.wait()
+            os.kill(backend.pid, signal.SIGKILL)
+            await until(lambda: window.backend is not None and window.backend.phase == "restarting")
+            ready.set()
+        await shoot(window, ready, args.screenshot_after, args.screenshot)
 
     end_with_window(app, loop, window, finished)
 
     async def main() -> None:
-        task = asyncio.ensure_future(connect())
+        loading_shot = args.screenshot and args.screenshot_of == "loading"
+        task = asyncio.ensure_future(connect()) if not loading_shot else None
         done = asyncio.ensure_future(completed())
         shot = asyncio.ensure_future(screenshot()) if args.screenshot else None
         await finished.wait()

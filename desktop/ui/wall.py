@@ -320,6 +320,14 @@ class WallWindow(QWidget):
             shortcut.activated.connect(self._key(action))
             self.shortcuts[QKeySequence(key).toString()] = shortcut
         self._show_freshness()
+        # Until the first snapshot the panels that would draw empty figures (zero badges, an
+        # empty chart's axis) stay blank: nothing is known yet, not zero.
+        self._unknown = [self.duty, self.trend, self.ranking]
+        for part in self._unknown:
+            policy = part.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)  # the panels keep their layout meanwhile
+            part.setSizePolicy(policy)
+            part.hide()
         self.resize(1920, 1080)
 
     # ---- the data path ---------------------------------------------------------------------
@@ -346,6 +354,9 @@ class WallWindow(QWidget):
             self._announce(changes.new_events)
         self.last_flush_at = time.monotonic()
         if changes.reset:
+            for part in self._unknown:
+                part.show()
+            self._unknown = []
             self.snapshotShown.emit()
 
     @property
@@ -383,7 +394,7 @@ class WallWindow(QWidget):
         if status is not None and status.connected:
             self.banner.hide_outage()
             return
-        stamp = hms(status.last_data) if status is not None and status.last_data else None
+        stamp = self._data_time(status)
         if (
             backend is not None
             and backend.phase == "restarting"
@@ -395,6 +406,13 @@ class WallWindow(QWidget):
             self.banner.show_outage(stamp, 0, self.tr("调度服务已重启，正在恢复数据"))
         elif status is not None:
             self.banner.show_outage(stamp, status.attempt, self._reason(status))
+
+    def _data_time(self, status: Status | None) -> str | None:
+        """hh:mm:ss of the last data, on the district's clock as the header shows it."""
+        last = max(self.feed.last_data, status.last_data if status is not None else 0.0)
+        if not last:
+            return None
+        return hms(self.replica.district_at(last) or last)
 
     def _restart_text(self, state: BackendState) -> str:
         text = self.tr("调度服务重启中，第 %s 次") % state.attempt

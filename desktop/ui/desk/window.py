@@ -81,7 +81,6 @@ class DeskWindow(QWidget):
         self.who.setTextFormat(Qt.TextFormat.PlainText)
         self.link = QLabel(self)
         self.link.setObjectName("deskLink")
-        self.link.setText(self.tr("● 正在连接调度服务…"))
         self.waiting = QLabel(self)
         self.waiting.setObjectName("deskWaiting")
         self.clock = QLabel(self)
@@ -147,6 +146,8 @@ class DeskWindow(QWidget):
         self._second.timeout.connect(self._every_second)
         self._every_second()
         self.set_status(self._status)
+        self._heard = False  # that was no connection tried: connecting, not down
+        self._show_connecting()
 
     # ---- wiring -----------------------------------------------------------------------------
 
@@ -277,8 +278,15 @@ class DeskWindow(QWidget):
         self._backend = state
         if self._heard:
             self.set_status(self._status)
-        else:  # nothing tried yet: connecting, not down
-            self.link.setText(self.tr("● 正在连接调度服务…"))
+        else:
+            self._show_connecting()
+
+    def _show_connecting(self) -> None:
+        """Nothing tried yet: connecting, not down."""
+        self.link.setText(self.tr("● 正在连接调度服务…"))
+        self.link.setProperty("tone", "")
+        self.link.style().unpolish(self.link)
+        self.link.style().polish(self.link)
 
     def set_status(self, status: Status) -> None:
         """The connection changed."""
