@@ -140,7 +140,7 @@ class Supervisor:
         A first start that fails raises BackendError: nothing was ever running, so there is
         nothing to heal (a data directory that cannot be used, another backend on it)."""
         self._tell(BackendState("starting"))
-        if not self.backend.running:
+        if self.backend.pid is None:  # not spawned yet (the wall spawns it before Qt starts)
             self.backend.start()
         url, token = await self.backend.wait_ready(timeout)
         self._up(url, token)

@@ -308,8 +308,9 @@ def run(
             )
 
     async def connect() -> None:
-        nonlocal session, supervisor
+        nonlocal supervisor
         url, secret = args.server, token
+        watch: asyncio.Future[None] | None = None
         if isinstance(embedded, BackendError):
             failed(embedded)
             return
@@ -326,6 +327,18 @@ def run(
             finally:
                 slow.cancel()
             milestones.mark("backend ready")
+            # From now on a backend that dies or hangs is started again (until the window
+            # closes and this task is cancelled).
+            watch = asyncio.ensure_future(supervisor.run())
+        try:
+            await serve(url, secret)
+        finally:
+            if watch is not None:
+                watch.cancel()
+
+    async def serve(url: str, secret: str) -> None:
+        """The session on `url`, until it ends (refused) or the window closes."""
+        nonlocal session
         # The socket and the decoding run on a thread of their own; each frame the window
         # takes what arrived.
         session = wall_session(window, url, secret)
@@ -351,16 +364,7 @@ def run(
                 window.start_tour(tour)
         else:
             connected.cancel()
-        if supervisor is not None:
-            # From now on a backend that dies or hangs is started again (until the window
-            # closes and this task is cancelled).
-            watch = asyncio.ensure_future(supervisor.run())
-            try:
-                await run
-            finally:
-                watch.cancel()
-        else:
-            await run
+        await run
 
     async def completed() -> None:
         """Note when the wall is complete: every panel has the snapshot, the figures are

@@ -155,6 +155,21 @@ def run(args: argparse.Namespace, token: str) -> int:
         shown = asyncio.Event()
         window.snapshotShown.connect(shown.set)
         session.start()
+        # Our own backend is restarted when it fails; a shared one is followed (with
+        # --server the session alone reconnects).
+        heal: asyncio.Future[None] | None = None
+        if supervisor is not None:
+            heal = asyncio.ensure_future(supervisor.run())
+        elif owner:
+            heal = asyncio.ensure_future(follow(owner))
+        try:
+            await serve(session, shown)
+        finally:
+            if heal is not None:
+                heal.cancel()
+
+    async def serve(session: SessionThread, shown: asyncio.Event) -> None:
+        """Until the session ends (refused) or the window closes."""
         # After the session's thread has started (it keeps its priority): the GUI thread is
         # level with the display's threads, as on the wall.
         make_display_critical()
@@ -169,18 +184,7 @@ def run(args: argparse.Namespace, token: str) -> int:
             live.set()
         else:
             connected.cancel()
-        # Our own backend is restarted when it fails; a shared one is followed (with
-        # --server the session alone reconnects).
-        heal: asyncio.Future[None] | None = None
-        if supervisor is not None:
-            heal = asyncio.ensure_future(supervisor.run())
-        elif owner:
-            heal = asyncio.ensure_future(follow(owner))
-        try:
-            await run_task
-        finally:
-            if heal is not None:
-                heal.cancel()
+        await run_task
 
     async def screenshot() -> None:
         await shoot(
