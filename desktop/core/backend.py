@@ -196,7 +196,7 @@ class EmbeddedBackend:
                     f" (log: {self.log_path})",
                     self.log_tail(),
                 )
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.02)  # the wall waits on this: look often (a stat)
 
     def stop(self, timeout: float = 5.0) -> int | None:
         """Close the backend's stdin (it shuts down cleanly), wait; then terminate, then kill.

@@ -654,7 +654,7 @@ class WallWindow(QWidget):
 
     def enter_kiosk(self, screen: QScreen | None = None) -> None:
         """Full screen on `screen` (the current one if None), no frame, no cursor."""
-        if not self.kiosk:
+        if not self.kiosk and self.isVisible():  # a window switched to kiosk: back to it later
             self.normal_size = self.size()
         self.kiosk = True
         self.setWindowFlags(Qt.WindowType.FramelessWindowHint | Qt.WindowType.Window)
