@@ -252,3 +252,61 @@ async def test_a_desk_follows_a_walls_backend_and_takes_over_when_the_wall_is_go
         await asyncio.gather(*tasks, return_exceptions=True)
         if mine is not None:
             await asyncio.to_thread(mine.stop)
+
+
+@pytest.mark.timeout(150)
+async def test_a_desk_follows_a_walls_backend_restarted_on_another_port(tmp_path) -> None:
+    """The wall (here this process) restarts its killed backend on a new port (its old one
+    taken meanwhile); the desk sharing it finds it through its ready file and goes there."""
+    squatter = socket.socket()
+    watched = Watched(tmp_path / "data")
+
+    def heard(state: BackendState) -> None:
+        if state.phase == "restarting" and state.attempt == 1:
+            squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            squatter.bind(("127.0.0.1", port_of(watched.backend.url)))
+            squatter.listen()
+        Watched.heard(watched, state)
+
+    watched.supervisor.on_state = heard
+    desk: Session | None = None
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        async with watched:
+            data = tmp_path / "data"
+            shared = shared_backend(data)
+            assert shared is not None and shared.owner == os.getpid()
+            desk = Session(shared.url, demo_token(data, "street"), on_changes=lambda c: None)
+            tasks.append(asyncio.create_task(desk.run()))
+            await asyncio.wait_for(desk.wait_connected(), 30)
+            link = desk
+
+            async def never() -> str:
+                raise AssertionError("its wall is alive: nothing to take over")
+
+            tasks.append(
+                asyncio.create_task(
+                    follow_shared(
+                        data,
+                        shared.owner,
+                        connected=lambda: link.status.connected,
+                        url=lambda: link.url,
+                        moved=link.retarget,
+                        take_over=never,
+                        every=0.2,
+                    )
+                )
+            )
+            os.kill(watched.backend.pid or 0, signal.SIGKILL)
+            await until(lambda: watched.states[-1].phase == "ready" and len(watched.states) > 3, 60)
+            new = watched.backend.url
+            assert new != shared.url
+            await until(lambda: link.status.connected and link.url == new, 30)
+            assert not tasks[-1].done()  # still following: nothing taken over
+    finally:
+        squatter.close()
+        if desk is not None:
+            await desk.stop()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
