@@ -570,7 +570,7 @@ def print_cold(runs: list[dict[str, Any]]) -> None:
 # ---- Enter to the complete wall ------------------------------------------------------------
 
 ENTER_STEPS = [
-    ("process started (after ./tg's setup check)", "process started"),
+    ("./tg started (its process becomes the wall: exec)", "process started"),
     ("window shown (loading state)", "window shown"),
     ("embedded backend ready", "backend ready"),
     ("snapshot in every panel", "snapshot shown"),
