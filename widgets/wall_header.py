@@ -110,6 +110,10 @@ class WallHeader(QFrame):
             self.notice.set_full_text(text)
             self.notice.setVisible(bool(text))
 
+    def set_connecting(self) -> None:
+        """Before the first connection has been tried: connecting, in amber, not yet down."""
+        self._show_freshness(self.tr("正在连接…"), _STALE)
+
     def set_freshness(self, connected: bool, age: float | None) -> None:
         """The age of the last update, coloured: green, amber after 10 s, red when down."""
         if not connected:
@@ -124,6 +128,9 @@ class WallHeader(QFrame):
                 else self.tr("数据 %s 分钟前") % int(seconds // 60)
             )
             colour = _FRESH if seconds < 10 else _STALE
+        self._show_freshness(text, colour)
+
+    def _show_freshness(self, text: str, colour: str) -> None:
         self.freshness.set_full_text(text)
         if colour != self._colour:  # a style sheet re-polishes the label: only on a change
             self._colour = colour
@@ -131,14 +138,40 @@ class WallHeader(QFrame):
 
 
 class OutageBanner(QLabel):
-    """A red bar across the wall while the data are not live: '数据截至 hh:mm:ss'."""
+    """A red bar across the wall while the data are not live: '数据截至 hh:mm:ss'; a calm
+    one (property `calm`) while the wall is still connecting and nothing has failed."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("outageBanner")
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setProperty("calm", False)
         self.hide()
+
+    @property
+    def calm(self) -> bool:
+        """Whether the banner shows progress (not an outage)."""
+        return bool(self.property("calm"))
+
+    def _tone(self, calm: bool) -> None:
+        if self.calm != calm:
+            self.setProperty("calm", calm)
+            self.style().unpolish(self)
+            self.style().polish(self)
+
+    def show_progress(self, text: str) -> None:
+        """A calm note: the wall is starting or connecting, nothing is wrong yet."""
+        self._tone(True)
+        self.setText(text)
+        self.show()
+
+    def show_alarm(self, text: str) -> None:
+        """A red bar with this text (a failure the room must know of)."""
+        self._tone(False)
+        self.setText(text)
+        self.show()
 
     def show_outage(self, stamp: str | None, attempt: int, detail: str = "") -> None:
         """Show since when (hh:mm:ss) the data are stale and that reconnecting goes on."""
@@ -149,9 +182,8 @@ class OutageBanner(QLabel):
         if attempt:
             text += self.tr("　·　正在第 %s 次重连") % attempt
         if detail:
-            text += self.tr("（%s）") % detail
-        self.setText(text)
-        self.show()
+            text += self.tr("（%s）") % detail if attempt else self.tr("　·　%s") % detail
+        self.show_alarm(text)
 
     def hide_outage(self) -> None:
         """Back to live."""

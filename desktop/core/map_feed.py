@@ -73,6 +73,28 @@ def marker_event(marker: str) -> int | None:
     return None
 
 
+def outline_batch(district: str, rings: list[list[list[float]]]) -> dict[str, Any]:
+    """The district's outline alone, framed: the map while the wall is still connecting
+    (the units, when they come, replace it)."""
+    return {
+        "units_reset": True,
+        "areas": [
+            {
+                "id": district,
+                "rings": rings,
+                "fill": None,
+                "stroke": "#a8cbff",
+                "weight": 4,
+                "interactive": False,
+            }
+        ],
+        "markers": [],
+        "remove": [],
+        "labels": [],
+        "fit": bounds(rings),
+    }
+
+
 class MapFeed:
     """Keeps per-grid load and the markers on the map; answers with batches."""
 
@@ -216,6 +238,15 @@ class MapFeed:
             "labels": labels,
             "fit": self.street_bounds.get(self.home) or self.district_bounds or None,
         }
+
+    @property
+    def whole_sent(self) -> bool:
+        """Whether the page has the current units and the whole state, none still to send."""
+        return (
+            self._units_sent is not None
+            and self._units_sent == self.replica.units_version
+            and not self._whole
+        )
 
     def page_lost(self) -> None:
         """The page was loaded again: the next full batch carries the units too."""

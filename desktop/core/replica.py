@@ -254,6 +254,13 @@ class Replica:
             return 0.0
         return self.kpis_at + (self._monotonic() - self._heard_at) * self._pace
 
+    def district_at(self, moment: float) -> float:
+        """The district clock at a past wall-clock moment (`time.time()` then), reckoned back
+        from now at the clock's pace; 0 before the clock was first heard."""
+        if not self.kpis_at:
+            return 0.0
+        return self.now() - max(0.0, time.time() - moment) * self._pace
+
     def _hear_clock(self, at: float) -> None:
         # Between pushes (seconds apart; none while the link is down) deadlines keep passing:
         # the clock runs on at the pace of the last two readings (1 in production, the

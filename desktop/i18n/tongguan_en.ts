@@ -1818,103 +1818,113 @@
 <context>
     <name>DeskWindow</name>
     <message>
-        <location filename="../ui/desk/app.py" line="93"/>
+        <location filename="../ui/desk/app.py" line="139"/>
         <source>正在启动内置调度服务…</source>
         <translation>Starting the built-in dispatch service…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/app.py" line="100"/>
+        <location filename="../ui/desk/app.py" line="145"/>
         <source>内置调度服务启动失败：%1</source>
         <translation>The built-in dispatch service failed to start: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="59"/>
-        <location filename="../ui/desk/window.py" line="79"/>
+        <location filename="../ui/desk/window.py" line="60"/>
+        <location filename="../ui/desk/window.py" line="82"/>
         <source>通观 · 中屏管</source>
         <translation>Tongguan · Desk</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="121"/>
+        <location filename="../ui/desk/window.py" line="124"/>
         <source>我的待办 F1</source>
         <translation>My to-do F1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="122"/>
+        <location filename="../ui/desk/window.py" line="125"/>
         <source>视频告警 F2</source>
         <translation>Camera alerts F2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="123"/>
+        <location filename="../ui/desk/window.py" line="126"/>
         <source>县干指挥长 F3</source>
         <translation>Duty commander F3</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="124"/>
+        <location filename="../ui/desk/window.py" line="127"/>
         <source>地图 F4</source>
         <translation>Map F4</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="246"/>
+        <location filename="../ui/desk/window.py" line="251"/>
         <source>管理 F5</source>
         <translation>Admin F5</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="261"/>
+        <location filename="../ui/desk/window.py" line="266"/>
         <source>调度服务正在载入今日数据，待办与超期数可能暂不准确…</source>
         <translation>The dispatch service is loading today&apos;s data; to-do and overdue counts may be off for now…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="269"/>
+        <location filename="../ui/desk/window.py" line="274"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="289"/>
+        <location filename="../ui/desk/window.py" line="297"/>
+        <source>● 正在连接调度服务…</source>
+        <translation>● Connecting to the dispatch service…</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/window.py" line="310"/>
         <source>账号的令牌或权限已变更，请重新登录</source>
         <translation>Your token or rights changed: sign in again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="291"/>
+        <location filename="../ui/desk/window.py" line="312"/>
         <source>令牌无效或已吊销，请向管理员索取新令牌</source>
         <translation>Token invalid or revoked: ask an administrator for a new one</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="293"/>
+        <location filename="../ui/desk/window.py" line="314"/>
         <source>登录被拒绝：%1</source>
         <translation>Sign-in refused: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="297"/>
+        <location filename="../ui/desk/window.py" line="318"/>
         <source>● 已连接</source>
         <translation>● Connected</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="300"/>
+        <location filename="../ui/desk/window.py" line="323"/>
+        <source>● 调度服务重启中，第 %1 次</source>
+        <translation>● Dispatch service restarting, attempt %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/window.py" line="327"/>
         <source>● 连接中断，正在重连…</source>
         <translation>● Disconnected, reconnecting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="317"/>
+        <location filename="../ui/desk/window.py" line="344"/>
         <source>%1 条提交中</source>
         <translation>%1 submitting</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="319"/>
+        <location filename="../ui/desk/window.py" line="346"/>
         <source>%1 条待发送</source>
         <translation>%1 queued</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="328"/>
+        <location filename="../ui/desk/window.py" line="355"/>
         <source>等 %1 件</source>
         <translation> (%1 in all)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="329"/>
+        <location filename="../ui/desk/window.py" line="356"/>
         <source>新待办：%1 %2</source>
         <translation>New to-do: %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="333"/>
+        <location filename="../ui/desk/window.py" line="360"/>
         <source>通观 · 新待办</source>
         <translation>Tongguan · New to-do</translation>
     </message>
@@ -2024,7 +2034,7 @@
 <context>
     <name>GridMap</name>
     <message>
-        <location filename="../../widgets/grid_map.py" line="365"/>
+        <location filename="../../widgets/grid_map.py" line="366"/>
         <source>示意图，非标准地图</source>
         <translation>Schematic, not an approved map</translation>
     </message>
@@ -2061,24 +2071,29 @@
 <context>
     <name>OutageBanner</name>
     <message>
-        <location filename="../../widgets/wall_header.py" line="146"/>
+        <location filename="../../widgets/wall_header.py" line="179"/>
         <source>连接中断，数据截至 %s</source>
         <translation>Connection lost. Data as of %s</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="148"/>
+        <location filename="../../widgets/wall_header.py" line="181"/>
         <source>尚未连接到调度服务，暂无数据</source>
         <translation>Not connected to the dispatch service yet. No data</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="150"/>
+        <location filename="../../widgets/wall_header.py" line="183"/>
         <source>&#x3000;·&#x3000;正在第 %s 次重连</source>
         <translation>  ·  Reconnecting, attempt %s</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="152"/>
+        <location filename="../../widgets/wall_header.py" line="185"/>
         <source>（%s）</source>
         <translation> (%s)</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/wall_header.py" line="185"/>
+        <source>&#x3000;·&#x3000;%s</source>
+        <translation>  ·  %s</translation>
     </message>
 </context>
 <context>
@@ -2437,22 +2452,27 @@
         <translation>Chime for new critical cases (M toggles)</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="116"/>
+        <location filename="../../widgets/wall_header.py" line="115"/>
+        <source>正在连接…</source>
+        <translation>Connecting…</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/wall_header.py" line="120"/>
         <source>连接中断</source>
         <translation>Disconnected</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="118"/>
+        <location filename="../../widgets/wall_header.py" line="122"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="122"/>
+        <location filename="../../widgets/wall_header.py" line="126"/>
         <source>数据 %s 秒前</source>
         <translation>Data %s s ago</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="124"/>
+        <location filename="../../widgets/wall_header.py" line="128"/>
         <source>数据 %s 分钟前</source>
         <translation>Data %s min ago</translation>
     </message>
@@ -2460,355 +2480,396 @@
 <context>
     <name>WallWindow</name>
     <message>
-        <location filename="../ui/app.py" line="205"/>
-        <source>正在启动内置调度服务（首次启动需载入全区数据）…</source>
-        <translation>Starting the built-in dispatch service (the first start loads the whole district)…</translation>
-    </message>
-    <message>
-        <location filename="../ui/app.py" line="215"/>
+        <location filename="../ui/app.py" line="297"/>
         <source>内置调度服务启动失败：%s</source>
         <translation>The built-in dispatch service failed to start: %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="227"/>
+        <location filename="../ui/app.py" line="304"/>
+        <source>正在连接调度服务…（内置调度服务启动中，首次启动需载入全区数据）</source>
+        <translation>Connecting to the dispatch service… (the built-in service is starting; a first start loads the whole district)</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="241"/>
         <source>全部在办</source>
         <translation>All open</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="144"/>
+        <location filename="../ui/wall.py" line="152"/>
         <source>通观 · 智慧联动指挥大屏</source>
         <translation>Tongguan · Smart Linkage Command Wall</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="163"/>
+        <location filename="../ui/wall.py" line="171"/>
         <source>大观区智慧联动中心 · 一网统管</source>
         <translation>Daguan Smart Linkage Centre</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="224"/>
+        <location filename="../ui/wall.py" line="238"/>
         <source>全部街道</source>
         <translation>All streets</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="259"/>
+        <location filename="../ui/wall.py" line="273"/>
         <source>暂无待处理告警</source>
         <translation>No pending alerts</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="272"/>
+        <location filename="../ui/wall.py" line="287"/>
         <source>今日指标</source>
         <translation>Today&apos;s KPIs</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="322"/>
+        <location filename="../ui/wall.py" line="337"/>
         <source>网格态势</source>
         <translation>Grid overview</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="325"/>
+        <location filename="../ui/wall.py" line="340"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="326"/>
+        <location filename="../ui/wall.py" line="341"/>
         <source>事件队列</source>
         <translation>Case queue</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="346"/>
+        <location filename="../ui/wall.py" line="361"/>
         <source>视频告警</source>
         <translation>Camera alerts</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="256"/>
+        <location filename="../ui/panels.py" line="261"/>
         <source>%s 件</source>
         <translation>%s cases</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="305"/>
+        <location filename="../ui/panels.py" line="313"/>
         <source>%s 条待处理</source>
         <translation>%s pending</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="84"/>
+        <location filename="../ui/wall.py" line="89"/>
         <source>按紧急程度</source>
         <translation>By priority</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="85"/>
+        <location filename="../ui/wall.py" line="90"/>
         <source>按剩余时限</source>
         <translation>By deadline</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="230"/>
-        <location filename="../ui/wall.py" line="333"/>
-        <location filename="../ui/wall.py" line="668"/>
+        <location filename="../ui/wall.py" line="179"/>
+        <location filename="../ui/wall.py" line="514"/>
+        <source>正在连接调度服务…</source>
+        <translation>Connecting to the dispatch service…</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="244"/>
+        <location filename="../ui/wall.py" line="348"/>
+        <location filename="../ui/wall.py" line="765"/>
         <source>超期</source>
         <translation>Overdue</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="278"/>
+        <location filename="../ui/wall.py" line="293"/>
         <source>达标</source>
         <translation>Met</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="279"/>
+        <location filename="../ui/wall.py" line="294"/>
         <source>预警</source>
         <translation>Near</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="280"/>
+        <location filename="../ui/wall.py" line="295"/>
         <source>未达标</source>
         <translation>Missed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="295"/>
+        <location filename="../ui/wall.py" line="310"/>
         <source>每小时接报量</source>
         <translation>Per hour</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="301"/>
+        <location filename="../ui/wall.py" line="316"/>
         <source>今日</source>
         <translation>Today</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="302"/>
+        <location filename="../ui/wall.py" line="317"/>
         <source>昨日</source>
         <translation>Yesterday</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="308"/>
+        <location filename="../ui/wall.py" line="323"/>
         <source>街道综合得分 · 本月</source>
         <translation>Street scores · month</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="314"/>
+        <location filename="../ui/wall.py" line="329"/>
         <source>≥90分</source>
         <translation>≥90</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="315"/>
+        <location filename="../ui/wall.py" line="330"/>
         <source>80–90分</source>
         <translation>80–90</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="316"/>
+        <location filename="../ui/wall.py" line="331"/>
         <source>&lt;80分</source>
         <translation>&lt;80</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="331"/>
+        <location filename="../ui/wall.py" line="346"/>
         <source>状态、时限</source>
         <translation>Status, due:</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="334"/>
+        <location filename="../ui/wall.py" line="349"/>
         <source>剩余不足¼</source>
         <translation>Under ¼ left</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="455"/>
+        <location filename="../ui/wall.py" line="528"/>
+        <source>调度服务已重启，正在恢复数据</source>
+        <translation>dispatch service restarted, restoring the data</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="540"/>
+        <source>调度服务重启中，第 %s 次</source>
+        <translation>dispatch service restarting, attempt %s</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="542"/>
+        <source>调度服务意外退出</source>
+        <translation>it stopped unexpectedly</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="543"/>
+        <source>调度服务无响应</source>
+        <translation>it stopped answering</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="544"/>
+        <source>上次重启未成功</source>
+        <translation>the last restart failed</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="546"/>
+        <source>：%s</source>
+        <translation>: %s</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="552"/>
         <source>调度服务拒绝了本终端，请联系管理员</source>
         <translation>The dispatch service refused this terminal. Contact the administrator</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="457"/>
+        <location filename="../ui/wall.py" line="554"/>
         <source>调度服务未响应</source>
         <translation>The dispatch service is not responding</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="459"/>
+        <location filename="../ui/wall.py" line="556"/>
         <source>连接超时</source>
         <translation>Connection timed out</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="461"/>
+        <location filename="../ui/wall.py" line="558"/>
         <source>连接被关闭</source>
         <translation>Connection closed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="462"/>
+        <location filename="../ui/wall.py" line="559"/>
         <source>网络异常</source>
         <translation>Network error</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="507"/>
+        <location filename="../ui/wall.py" line="604"/>
         <source>%s智慧联动中心 · 一网统管</source>
         <translation>%s Smart Linkage Centre</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="516"/>
+        <location filename="../ui/wall.py" line="613"/>
         <source>全区</source>
         <translation>District</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="561"/>
+        <location filename="../ui/wall.py" line="658"/>
         <source>新特急事件</source>
         <translation>new critical case</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="561"/>
+        <location filename="../ui/wall.py" line="658"/>
         <source>操作中</source>
         <translation>operator active</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="563"/>
+        <location filename="../ui/wall.py" line="660"/>
         <source>（轮巡暂停：%s）</source>
         <translation> (tour paused: %s)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="565"/>
+        <location filename="../ui/wall.py" line="662"/>
         <source>（轮巡）</source>
         <translation> (on tour)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="667"/>
+        <location filename="../ui/wall.py" line="764"/>
         <source>未派遣</source>
         <translation>Not sent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="671"/>
+        <location filename="../ui/wall.py" line="768"/>
         <source>1–2件</source>
         <translation>1–2</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="672"/>
+        <location filename="../ui/wall.py" line="769"/>
         <source>3–5件</source>
         <translation>3–5</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="673"/>
+        <location filename="../ui/wall.py" line="770"/>
         <source>≥6件</source>
         <translation>≥6</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="674"/>
+        <location filename="../ui/wall.py" line="771"/>
         <source>有超期</source>
         <translation>Late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="675"/>
+        <location filename="../ui/wall.py" line="772"/>
         <source>超期≥3件</source>
         <translation>3+ late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="678"/>
+        <location filename="../ui/wall.py" line="775"/>
         <source>事件</source>
         <translation>Cases</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="678"/>
+        <location filename="../ui/wall.py" line="775"/>
         <source>网格</source>
         <translation>Grids</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="83"/>
+        <location filename="../ui/wall.py" line="799"/>
+        <source>再按一次 Ctrl+Q 退出大屏（Ctrl+Shift+K 退出全屏）</source>
+        <translation>Press Ctrl+Q again to quit the wall (Ctrl+Shift+K leaves full screen)</translation>
+    </message>
+    <message>
+        <location filename="../ui/panels.py" line="84"/>
         <source>正在载入今日数据…</source>
         <translation>Loading today&apos;s figures…</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="86"/>
+        <location filename="../ui/panels.py" line="87"/>
         <source>今日指标 · %s</source>
         <translation>Today&apos;s KPIs · %s</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="163"/>
-        <location filename="../ui/panels.py" line="176"/>
+        <location filename="../ui/panels.py" line="164"/>
+        <location filename="../ui/panels.py" line="177"/>
         <source>环节超期</source>
         <translation>stage late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="604"/>
+        <location filename="../ui/wall.py" line="701"/>
         <source>网格员 %s  %s</source>
         <translation>Grid worker %s  %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="606"/>
+        <location filename="../ui/wall.py" line="703"/>
         <source>网格长 %s</source>
         <translation>Grid leader %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="663"/>
+        <location filename="../ui/wall.py" line="760"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="664"/>
+        <location filename="../ui/wall.py" line="761"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="665"/>
+        <location filename="../ui/wall.py" line="762"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="666"/>
+        <location filename="../ui/wall.py" line="763"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="413"/>
+        <location filename="../ui/panels.py" line="442"/>
         <source>按期结案率</source>
         <translation>On-time rate</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="415"/>
+        <location filename="../ui/panels.py" line="444"/>
         <source>平均处置时长</source>
         <translation>Avg. handling</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="419"/>
+        <location filename="../ui/panels.py" line="448"/>
         <source>%s 分钟</source>
         <translation>%s min</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="420"/>
+        <location filename="../ui/panels.py" line="449"/>
         <source>%s 小时</source>
         <translation>%s h</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="410"/>
+        <location filename="../ui/panels.py" line="439"/>
         <source>今日接报</source>
         <translation>Received</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="102"/>
+        <location filename="../ui/panels.py" line="103"/>
         <source>%s分</source>
         <translation>%s</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="106"/>
+        <location filename="../ui/panels.py" line="107"/>
         <source> · 超期%s</source>
         <translation> · %s late</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="186"/>
+        <location filename="../ui/panels.py" line="187"/>
         <source>剩%1</source>
         <translation>%1 left</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="403"/>
+        <location filename="../ui/panels.py" line="432"/>
         <source>%s年无官方日历，期限为估算</source>
         <translation>%s calendar estimated</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="404"/>
+        <location filename="../ui/panels.py" line="433"/>
         <source>%s年缺日历，期限按周末推算</source>
         <translation>No %s calendar: weekends only</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="411"/>
+        <location filename="../ui/panels.py" line="440"/>
         <source>今日派遣</source>
         <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="412"/>
+        <location filename="../ui/panels.py" line="441"/>
         <source>今日结案</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="414"/>
+        <location filename="../ui/panels.py" line="443"/>
         <source>当前超期</source>
         <translation>Overdue now</translation>
     </message>

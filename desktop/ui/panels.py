@@ -10,13 +10,14 @@ them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QComboBox, QLabel, QListView
 
 from desktop.core.district_time import moment
-from desktop.core.map_feed import MapFeed, bounds
+from desktop.core.map_feed import MapFeed, bounds, outline_batch
 from desktop.core.privacy import mask_phone, mask_phones
 from desktop.core.replica import Changes, Replica, short_name
 from desktop.core.views import DutyCases, case_lines, kpi_values, ranking_rows, stage_late
@@ -251,7 +252,11 @@ class QueueView:
         self.show_count()
 
     def show_count(self) -> None:
-        """The number of rows in the panel's title bar."""
+        """The number of rows in the panel's title bar (none before the first snapshot: the
+        units alone are no count)."""
+        if self.replica.epoch is None:
+            self.panel.set_count("")
+            return
         self.panel.set_count(
             QCoreApplication.translate("WallWindow", "%s 件") % self.model.rowCount()
         )
@@ -300,10 +305,14 @@ class AlertView:
         self.show_count()
 
     def show_count(self) -> None:
-        """The number of alerts in the title bar; a note in place of an empty list."""
+        """The number of alerts in the title bar; a note in place of an empty list (neither
+        before the first snapshot)."""
         alerts = self.model.rowCount()
-        self.panel.set_count(QCoreApplication.translate("WallWindow", "%s 条待处理") % alerts)
-        self.empty.setVisible(alerts == 0)
+        loaded = self.replica.epoch is not None
+        self.panel.set_count(
+            QCoreApplication.translate("WallWindow", "%s 条待处理") % alerts if loaded else ""
+        )
+        self.empty.setVisible(loaded and alerts == 0)
         self.empty.resize(self.alerts.viewport().size())
 
     def want_thumbnails(self) -> None:
@@ -346,13 +355,31 @@ class MapView:
         self.animate = True  # fly to a new focus (the wall's tour); False: jump (the desk)
         self.pump = Coalescer(MAP_MS, parent)  # the map gets fewer, larger batches
         self.pump.subscribe(self.send)
+        self.outline: dict[str, Any] | None = None  # drawn until the units come
         grid_map.ready.connect(self._ready)
         grid_map.restarted.connect(self.feed.page_lost)
+
+    def show_outline(self, district: str, rings: list[list[list[float]]]) -> None:
+        """Draw the district's outline while the units have not come (the loading state)."""
+        if self.replica.units is not None:
+            return
+        self.outline = outline_batch(district, rings)
+        if self.map.is_ready:
+            self.map.apply_batch(self.outline)
+
+    def drawn(self) -> bool:
+        """Whether the page has been sent the whole state (units and events) and no whole
+        batch waits (the page applies it before any script run after it)."""
+        return self.map.is_ready and self.feed.whole_sent
 
     def on_flush(self, changes: Changes) -> None:
         """Work out the frame's share of the map and queue it for the next batch."""
         self.feed.collect(changes, self._clock())
         self.pump.push(changes)
+        if changes.reset:
+            # A snapshot (the start, a reconnect): the whole map goes with this frame, not
+            # after the rest of the pump's interval.
+            self.pump.flush()
 
     def send(self, changes: Changes) -> None:
         """Send the page what has gathered since the last batch."""
@@ -371,6 +398,8 @@ class MapView:
             self.map.apply_batch(self.feed.full(self._clock()))
             if self.street:
                 self._focus()
+        elif self.outline is not None:
+            self.map.apply_batch(self.outline)
 
     def set_focus(self, street: str) -> None:
         """Frame a street ('' = the district)."""

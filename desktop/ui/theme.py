@@ -127,6 +127,11 @@ def stylesheet(sizes: Sizes) -> str:
     #muteButton:checked {{ background: #5c1d1d; border-color: #ff4d4f; }}
     #outageBanner {{ background: #a8071a; color: #ffffff; font-size: {sizes.heading}px;
                      font-weight: bold; padding: 0px {px(10)}px; border: {px(3)}px solid #ff7875; }}
+    #outageBanner[calm="true"] {{ background: {PANEL}; color: {MUTED}; font-weight: normal;
+                                  border: {px(1)}px solid {BORDER}; }}
+    #keyHint {{ background: #16325c; color: #ffffff; font-size: {sizes.heading}px;
+                font-weight: bold; padding: {px(24)}px {px(40)}px; border: {px(3)}px solid {ACCENT};
+                border-radius: {px(8)}px; }}
     #panel {{ background: {PANEL}; border: 1px solid {BORDER}; border-radius: {px(6)}px; }}
     #panelTitle {{ font-size: {sizes.heading}px; font-weight: bold; color: #ffffff;
                    border-left: {px(4)}px solid {ACCENT}; padding-left: {px(8)}px; }}

@@ -21,11 +21,15 @@ from PySide6.QtGui import (
     QCursor,
     QFontMetrics,
     QKeyEvent,
+    QKeySequence,
     QPixmap,
     QResizeEvent,
+    QScreen,
+    QShortcut,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -43,6 +47,7 @@ from desktop.core.map_feed import Load, load_style, marker_event
 from desktop.core.privacy import mask_phone
 from desktop.core.replica import Changes, Replica
 from desktop.core.session import Status
+from desktop.core.supervisor import BackendState
 from desktop.core.views import grid_card
 from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.ui.case_sheet import History
@@ -84,6 +89,9 @@ QUEUE_ORDERS = [
     (QT_TRANSLATE_NOOP("WallWindow", "按紧急程度"), "priority"),
     (QT_TRANSLATE_NOOP("WallWindow", "按剩余时限"), "deadline"),
 ]
+QUIT_WITHIN_MS = 3000  # kiosk: a second Ctrl+Q within this quits
+KEY_QUIT = "Ctrl+Q"
+KEY_KIOSK = "Ctrl+Shift+K"
 
 # The layout, in fixed shares of the screen: what the panels show never moves them.
 HEADER_SHARE = 0.06  # of the height
@@ -167,7 +175,13 @@ class WallWindow(QWidget):
             clock_text=lambda: clock_text(self._clock()),
         )
         self.banner = OutageBanner(self)  # over the header: it never moves the panels
-        self.banner.show_outage(None, 0)
+        # Calm until the first connection has been tried: nothing has failed yet.
+        self.banner.show_progress(self.tr("正在连接调度服务…"))
+        self.backend: BackendState | None = None  # the embedded backend, when it is ours
+        self._reconnecting = False  # it is back after a restart, the session not yet
+        self.kiosk = False
+        self.normal_size = QSize(1920, 1080)  # the window's size out of kiosk mode
+        self._quit_armed = False
 
         self.kpis = KpiBoard(KPI_KEYS, columns=2)
         self.trend = HourlyTrend(framed=False)
@@ -260,6 +274,7 @@ class WallWindow(QWidget):
         self.alerts_empty.setObjectName("emptyNote")
         self.alerts_empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.alerts.empty = self.alerts_empty
+        self.alerts_empty.hide()  # until a snapshot says there are none
 
         self.duty = DutyPanel(framed=False)
         self.duty.caseClicked.connect(self._case_clicked)
@@ -393,6 +408,40 @@ class WallWindow(QWidget):
         self._last_overdue_check = time.monotonic()
         self.header.muteToggled.connect(self._set_muted)
         self.sizes = Sizes.for_screen(1920, 1080)
+
+        # ---- keys that work wherever the focus is ------------------------------------------
+        self.key_hint = QLabel(self)
+        self.key_hint.setObjectName("keyHint")
+        self.key_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.key_hint.hide()
+        self._hint_timer = QTimer(self)
+        self._hint_timer.setSingleShot(True)
+        self._hint_timer.timeout.connect(self._disarm_quit)
+        self.shortcuts: dict[str, QShortcut] = {}
+        for key, action in (
+            ("Esc", self.whole_district),
+            (KEY_QUIT, self._quit_key),
+            (KEY_KIOSK, self.toggle_kiosk),
+            ("M", self.toggle_mute),
+            ("T", self.toggle_tour),
+            ("Left", lambda: self.step_street(-1)),
+            ("Right", lambda: self.step_street(1)),
+        ):
+            # Shortcuts, not keyPressEvent: the map's page takes the keyboard focus when
+            # clicked (and at start), and would keep every key from the window.
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(self._key(action))
+            self.shortcuts[QKeySequence(key).toString()] = shortcut
+        self._show_freshness()
+        # Until the first snapshot the panels that would draw empty figures (zero badges, an
+        # empty chart's axis) stay blank: nothing is known yet, not zero.
+        self._unknown = [self.duty, self.trend, self.ranking]
+        for part in self._unknown:
+            policy = part.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)  # the panels keep their layout meanwhile
+            part.setSizePolicy(policy)
+            part.hide()
         self.resize(1920, 1080)
         self._lay_out(QSize(1920, 1080))
 
@@ -427,6 +476,9 @@ class WallWindow(QWidget):
             self._announce(changes.new_events)
         self.last_flush_at = time.monotonic()
         if changes.reset:
+            for part in self._unknown:
+                part.show()
+            self._unknown = []
             self.snapshotShown.emit()
 
     @property
@@ -442,11 +494,56 @@ class WallWindow(QWidget):
         """The session's status callback: the banner while not live."""
         self.status = status
         if status.connected:
-            self.banner.hide_outage()
-        else:
-            stamp = hms(status.last_data) if status.last_data else None
-            self.banner.show_outage(stamp, status.attempt, self._reason(status))
+            self._reconnecting = False
+        self._show_banner()
         self._show_freshness()
+
+    def set_backend(self, state: BackendState) -> None:
+        """The embedded backend's supervisor: starting, ready, or restarting (and why)."""
+        # Back after a restart: until the session is in again, that is what the room hears.
+        self._reconnecting = state.phase == "ready" and state.attempt > 0
+        self.backend = state
+        self._show_banner()
+
+    def _show_banner(self) -> None:
+        status, backend = self.status, self.backend
+        if status is None:
+            # Not tried yet: the embedded backend is starting, or the session about to connect.
+            restarting = backend is not None and backend.phase == "restarting"
+            if not restarting:
+                self.banner.show_progress(self.tr("正在连接调度服务…"))
+                return
+        if status is not None and status.connected:
+            self.banner.hide_outage()
+            return
+        stamp = self._data_time(status)
+        if (
+            backend is not None
+            and backend.phase == "restarting"
+            and not (status is not None and status.fatal)
+        ):
+            # The backend is ours and down: say what is being done about it, in plain words.
+            self.banner.show_outage(stamp, 0, self._restart_text(backend))
+        elif self._reconnecting:
+            self.banner.show_outage(stamp, 0, self.tr("调度服务已重启，正在恢复数据"))
+        elif status is not None:
+            self.banner.show_outage(stamp, status.attempt, self._reason(status))
+
+    def _data_time(self, status: Status | None) -> str | None:
+        """hh:mm:ss of the last data, on the district's clock as the header shows it."""
+        last = max(self.feed.last_data, status.last_data if status is not None else 0.0)
+        if not last:
+            return None
+        return hms(self.replica.district_at(last) or last)
+
+    def _restart_text(self, state: BackendState) -> str:
+        text = self.tr("调度服务重启中，第 %s 次") % state.attempt
+        why = {
+            "exited": self.tr("调度服务意外退出"),
+            "unresponsive": self.tr("调度服务无响应"),
+            "failed": self.tr("上次重启未成功"),
+        }.get(state.reason, "")
+        return text + (self.tr("：%s") % why if why else "")
 
     def _reason(self, status: Status) -> str:
         """Why the link is down, in words for the room (the details are in the log)."""
@@ -485,7 +582,7 @@ class WallWindow(QWidget):
     def _show_freshness(self) -> None:
         status = self.status
         if status is None:
-            self.header.set_freshness(False, None)
+            self.header.set_connecting()  # not tried yet: nothing is down
             return
         last = max(self.feed.last_data, status.last_data)
         # Partial figures are not fresh data, however recent: "loading" until they are whole.
@@ -682,33 +779,116 @@ class WallWindow(QWidget):
     def _set_muted(self, muted: bool) -> None:
         self.chime.muted = muted
 
+    def whole_district(self) -> None:
+        """Esc: back to the whole district from any state (a street in focus, on tour, a
+        grid's card open); an opened case closes first, back to the map."""
+        if self.case_view.isVisible():
+            self.case_view.close_case()
+            return
+        self.grid_details.hide()
+        self.set_focus("")
+
+    def _quit_key(self) -> None:
+        """Ctrl+Q: quit. On a kiosk wall (no dialogs) only a second Ctrl+Q within 3 s does,
+        and the first says so on the screen."""
+        if not self.kiosk or self._quit_armed:
+            self._disarm_quit()
+            self.close()
+            return
+        self._quit_armed = True
+        self._show_hint(self.tr("再按一次 Ctrl+Q 退出大屏（Ctrl+Shift+K 退出全屏）"))
+        self._hint_timer.start(QUIT_WITHIN_MS)
+
+    def _disarm_quit(self) -> None:
+        self._quit_armed = False
+        self._hint_timer.stop()
+        self.key_hint.hide()
+
+    def _show_hint(self, text: str) -> None:
+        self.key_hint.setText(text)
+        self.key_hint.adjustSize()
+        self.key_hint.move(
+            (self.width() - self.key_hint.width()) // 2,
+            (self.height() - self.key_hint.height()) // 2,
+        )
+        self.key_hint.show()
+        self.key_hint.raise_()
+
+    def enter_kiosk(self, screen: QScreen | None = None) -> None:
+        """Full screen on `screen` (the current one if None), no frame, no cursor."""
+        if not self.kiosk and self.isVisible():  # a window switched to kiosk: back to it later
+            self.normal_size = self.size()
+        self.kiosk = True
+        self.setWindowFlags(Qt.WindowType.FramelessWindowHint | Qt.WindowType.Window)
+        if screen is not None:
+            self.setScreen(screen)
+            self.setGeometry(screen.geometry())
+        self.showFullScreen()
+        # New flags made a new native window: give it the keys again once it is shown.
+        QTimer.singleShot(0, self.activateWindow)
+        QApplication.setOverrideCursor(Qt.CursorShape.BlankCursor)
+
+    def leave_kiosk(self) -> None:
+        """Back to a normal window with its frame and the cursor (Ctrl+Shift+K)."""
+        if not self.kiosk:
+            return
+        self.kiosk = False
+        self._disarm_quit()
+        QApplication.restoreOverrideCursor()
+        self.setWindowFlags(Qt.WindowType.Window)
+        self.showNormal()
+        self.resize(self.normal_size)
+        QTimer.singleShot(0, self.activateWindow)
+
+    def toggle_kiosk(self) -> None:
+        """Ctrl+Shift+K: leave kiosk mode, or enter it again."""
+        if self.kiosk:
+            self.leave_kiosk()
+        else:
+            self.enter_kiosk(self.screen())
+
+    def _key(self, action: Callable[[], None]) -> Callable[[], None]:
+        """A key's action: someone is at the wall, so a tour holds for a while first."""
+
+        def pressed() -> None:
+            if self.tour is not None:
+                self.tour.operator_active()
+            self.case_view.touched()
+            action()
+
+        return pressed
+
+    def toggle_mute(self) -> None:
+        """M: sound on or off."""
+        self.header.set_muted(not self.chime.muted)
+
+    def toggle_tour(self) -> None:
+        """T: start the tour, or stop it where it is."""
+        if self.tour is None:
+            self.start_tour(self.tour_dwell)
+        else:
+            self.stop_tour()
+
+    def step_street(self, step: int) -> None:
+        """←/→: the previous or next street (the district between the last and the first)."""
+        units = self.replica.units
+        streets = [""] + [s.code for s in units.streets] if units is not None else [""]
+        at = streets.index(self.focus_street) if self.focus_street in streets else 0
+        self.set_focus(streets[(at + step) % len(streets)])
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        """M mute, T tour on/off, ←/→ previous/next street, Esc the whole district."""
+        """Any other key: someone is at the wall. The wall's keys are shortcuts (see
+        __init__: they work wherever the keyboard focus is, the map's page included); one
+        that reaches the window as a plain key (an X server without a window manager may
+        leave the window inactive) does the same."""
+        shortcut = self.shortcuts.get(QKeySequence(event.keyCombination()).toString())
+        if shortcut is not None:
+            shortcut.activated.emit()
+            return
         if self.tour is not None:
             self.tour.operator_active()
         self.case_view.touched()
-        key = event.key()
-        streets = (
-            [""] + [s.code for s in self.replica.units.streets] if self.replica.units else [""]
-        )
-        if key == Qt.Key.Key_M:
-            self.header.set_muted(not self.chime.muted)
-        elif key == Qt.Key.Key_T:
-            if self.tour is None:
-                self.start_tour(self.tour_dwell)
-            else:
-                self.stop_tour()
-        elif key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
-            at = streets.index(self.focus_street) if self.focus_street in streets else 0
-            step = 1 if key == Qt.Key.Key_Right else -1
-            self.set_focus(streets[(at + step) % len(streets)])
-        elif key == Qt.Key.Key_Escape:
-            if self.case_view.isVisible():  # first back to the map, then to the district
-                self.case_view.close_case()
-            else:
-                self.set_focus("")
-        else:
-            super().keyPressEvent(event)
+        super().keyPressEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Lay the wall out again for the new size."""
@@ -825,6 +1005,9 @@ class WallWindow(QWidget):
         """Stop the timers (the app stops the session and the backend)."""
         self._second.stop()
         self.stop_tour()
+        if self.kiosk:
+            self.kiosk = False
+            QApplication.restoreOverrideCursor()
         super().closeEvent(event)
 
 

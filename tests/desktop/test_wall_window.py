@@ -66,6 +66,10 @@ def test_flush_fills_the_queue_and_keys_move_the_focus(qtbot) -> None:
     }
     wall.coalescer.push(Changes(reset=True, events={1, 2}))
     wall.coalescer.flush()
+    assert wall.queue_panel.count.text() == ""  # no snapshot yet: no count
+    wall.replica.epoch = "e1"  # as a snapshot sets it
+    wall.coalescer.push(Changes(reset=True, events={1, 2}))
+    wall.coalescer.flush()
     assert wall.queue_view.model.rowCount() == 2
     assert wall.queue_panel.count.text() == "2 件"
     wall.set_focus("340803004")
@@ -306,6 +310,73 @@ def test_the_wall_masks_phone_numbers_in_its_panels_its_case_card_and_grid_card(
     assert wall.grid_details.isVisible() and "第一网格" in wall.grid_details.title.text()
     people = wall.grid_details.people.text()
     assert "王芳" in people and "138****5678" in people and "1234-5678" not in people
+
+
+def test_the_wall_starts_calm_dark_with_the_outline_and_no_numbers(qtbot) -> None:
+    """Before the first connection has been tried: a calm note, not 连接中断; the map's view in
+    the wall's colour before its page draws, then the district's outline; no counts, no
+    empty figures; the first snapshot brings them all."""
+    import json
+
+    from desktop.core import outline
+    from desktop.ui import theme
+
+    wall = window(qtbot)
+    wall.show()
+    assert wall.map.page().backgroundColor().name() == theme.BACKGROUND  # never white
+    assert wall.banner.isVisible() and wall.banner.calm
+    assert wall.banner.text() == "正在连接调度服务…"
+    assert wall.header.freshness.text() == "正在连接…"
+    assert wall.queue_panel.count.text() == "" and wall.alert_panel.count.text() == ""
+    assert not wall.alerts_empty.isVisible()
+    assert not any(p.isVisible() for p in (wall.duty, wall.trend, wall.ranking))
+
+    found = outline.bundled()
+    assert found is not None and found[0] == "340803"
+    wall.map_view.show_outline(*found)
+    qtbot.waitUntil(lambda: wall.map.is_ready, timeout=30_000)
+    counted: list[dict] = []
+    wall.map.page().runJavaScript(
+        "JSON.stringify(window.tg.counts())", 0, lambda v: counted.append(json.loads(v))
+    )
+    qtbot.waitUntil(lambda: bool(counted), timeout=5000)
+    assert counted[0]["areas"] == 1 and counted[0]["markers"] == 0  # the outline alone
+
+    inbox = Inbox(lambda: None)
+    wall.listen(inbox)
+    stream = recorded_stream()
+    at = next(i for i, m in enumerate(stream) if isinstance(m, Snapshot))
+    for message in stream[: at + 1]:
+        inbox.put(message)
+    inbox.put(Status(True, time.time(), time.time()))
+    wall.coalescer.flush()
+    assert not wall.banner.isVisible()
+    assert all(p.isVisible() for p in (wall.duty, wall.trend, wall.ranking))
+    assert wall.queue_panel.count.text().endswith("件")
+    assert wall.alert_panel.count.text().endswith("条待处理")
+
+
+def test_a_restarting_backend_is_said_in_words_and_the_data_time_is_the_districts(qtbot) -> None:
+    from desktop.core.supervisor import BackendState
+
+    wall = window(qtbot)
+    wall.show()
+    wall.set_backend(BackendState("starting"))
+    assert wall.banner.calm and wall.banner.text() == "正在连接调度服务…"
+    wall.set_status(Status(True, time.time(), time.time()))
+    wall.replica._hear_clock(1_764_036_000.0)  # a KPI push at 2025-11-25 10:00:00 district
+    lost = time.time()
+    wall.set_status(Status(False, lost, lost, attempt=1, error="connection closed (1006)"))
+    wall.set_backend(BackendState("restarting", 1, "exited", exit_code=-9))
+    text = wall.banner.text()
+    assert not wall.banner.calm and "调度服务重启中，第 1 次" in text and "意外退出" in text
+    assert "数据截至 10:00:0" in text  # the district's time, as the header's clock
+    wall.set_backend(BackendState("restarting", 2, "failed"))
+    assert "第 2 次" in wall.banner.text() and "上次重启未成功" in wall.banner.text()
+    wall.set_backend(BackendState("ready", 2, url="ws://127.0.0.1:1"))
+    assert "调度服务已重启，正在恢复数据" in wall.banner.text()
+    wall.set_status(Status(True, time.time(), time.time()))
+    assert not wall.banner.isVisible()
 
 
 def test_each_status_filter_lists_only_what_it_says_and_overdue_and_deadline_order(qtbot) -> None:
