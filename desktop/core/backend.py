@@ -109,6 +109,10 @@ class EmbeddedBackend:
             "--ready-file",
             str(self.ready_path),
             "--exit-with-parent",
+            # The backend writes its log (and stdout, stderr) there itself, mode 600, rotated
+            # by size: a wall left running for months keeps at most a few files.
+            "--log-file",
+            str(self.log_path),
             *self.args,
         ]
 
@@ -122,12 +126,14 @@ class EmbeddedBackend:
             with contextlib.suppress(OSError):  # the pipe of one that ended by itself
                 self._proc.stdin.close()
         try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             with contextlib.suppress(FileNotFoundError):
                 self.ready_path.unlink()  # a stale one from a backend that was killed
-            if self.log_path.exists():
-                os.replace(self.log_path, self.log_path.with_name(LOG_NAME + ".1"))
-            log_file = self.log_path.open("wb")
+            # What the child says before its own log is set up (an import error) goes to
+            # the same file, appended: the log rotates by size, not by start.
+            log_file = open(  # noqa: SIM115 - handed to the child, closed below
+                os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab"
+            )
         except OSError as exc:
             raise BackendError(
                 f"cannot use the data directory {self.data_dir}: {exc.strerror or exc}"
