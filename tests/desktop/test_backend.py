@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import stat
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
