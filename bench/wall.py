@@ -477,7 +477,7 @@ def dataset(events: int) -> Path:
 COLD_STEPS = [
     ("process started", "process_started_at"),
     ("bench.wall_window runs (interpreter up)", "main"),
-    ("imports done (PySide6, QtWebEngine, folium, desktop)", "imports"),
+    ("imports done (PySide6, QtWebEngine, desktop)", "imports"),
     ("QApplication, loop; WallWindow() starts", "window init"),
     ("WallWindow built", "window built"),
     ("window shown", "window shown"),
