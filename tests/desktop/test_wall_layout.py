@@ -31,7 +31,7 @@ from desktop.core.replica import Replica
 from desktop.ui.theme import apply_palette
 from desktop.ui.wall import MAP_LABEL_PX, WallWindow
 from tests.desktop.test_backend import FAST
-from tests.desktop.test_wall import close_window, live_session, run_in_qt, until
+from tests.desktop.test_wall import close_window, js, live_session, run_in_qt, until
 from widgets.text_table import TextTable
 
 SCREENS = [QSize(1920, 1080), QSize(3840, 2160), QSize(7680, 2160)]
@@ -198,6 +198,15 @@ def test_the_wall_is_readable_from_five_metres_and_never_moves(qapp, qtbot, tmp_
                 window.show_grid(grid)  # the grid card over the map is read too
                 await asyncio.sleep(0.05)
                 assert too_small(window) == [], f"texts too small at {key}"
+                # The page's own texts (the scale, the credit, the clusters' counts, the note)
+                # are as large as its tooltips, in CSS pixels.
+                sizes = await js(
+                    window,
+                    "[...document.querySelectorAll('.leaflet-control-scale-line,"
+                    " .leaflet-control-attribution, .marker-cluster span, .tg-note')]"
+                    ".map(e => parseFloat(getComputedStyle(e).fontSize))",
+                )
+                assert len(sizes) >= 3 and min(sizes) >= MAP_LABEL_PX - 2, sizes
                 assert clipped(window) == [], f"texts cut at {key}"
                 whole_rows_only(window)
                 window.grid_details.hide()
