@@ -352,7 +352,9 @@ class MapView:
         self._clock = clock
         self.feed = MapFeed(replica, label_px)
         self.street = ""
-        self.animate = True  # fly to a new focus (the wall's tour); False: jump (the desk)
+        # Jump to a new focus: a flight shows a half-drawn map for its second (the clusters
+        # are hidden mid-zoom, tiles half loaded), which the tour showed on 2 steps in 16.
+        self.animate = False
         self.pump = Coalescer(MAP_MS, parent)  # the map gets fewer, larger batches
         self.pump.subscribe(self.send)
         self.outline: dict[str, Any] | None = None  # drawn until the units come

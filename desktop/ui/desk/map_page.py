@@ -98,7 +98,6 @@ class MapPage(QWidget):
         grid_map.show()
         self.map = grid_map
         self.view = MapView(self.replica, grid_map, clock=self._clock, parent=self)
-        self.view.animate = False  # a desk jumps to what it is asked to show
         self._coalescer.subscribe(self.view.on_flush)
         grid_map.areaClicked.connect(self.show_grid)
         grid_map.markerClicked.connect(self._marker_clicked)
