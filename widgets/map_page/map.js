@@ -11,8 +11,11 @@
   root.setProperty("--tg-label-px", config.labelPx + "px");
   root.setProperty("--tg-tooltip-px", config.tooltipPx + "px");
 
+  // Quarter zoom steps: a fitted district or street fills its panel (whole steps left it
+  // at half the panel's size on the wall).
   var map = L.map("map", {center: config.center, zoom: config.zoom, zoomControl: false,
-                          preferCanvas: true, maxZoom: 19, minZoom: 9});
+                          preferCanvas: true, maxZoom: 19, minZoom: 9,
+                          zoomSnap: 0.25, zoomDelta: 0.5});
   if (config.tiles) {
     L.tileLayer(config.tiles, {maxZoom: 19, minZoom: 9}).addTo(map);
   }
