@@ -236,7 +236,7 @@ def run(
     that it loads while the window starts), or why it could not be; None with --server.
     """
     # QtWebEngine must be imported before the QApplication exists.
-    from PySide6.QtCore import QCoreApplication, QSettings, QSize, QTimer
+    from PySide6.QtCore import QCoreApplication, QSize, QTimer
 
     import widgets.grid_map  # noqa: F401
     from desktop.core.backend import BackendError
@@ -250,9 +250,9 @@ def run(
 
     replica = Replica()
     window = WallWindow(replica, tile_url=tiles)
-    settings = QSettings()
-    window.header.set_muted(args.mute or bool(settings.value("muted", False, type=bool)))
-    window.header.muteToggled.connect(lambda muted: settings.setValue("muted", muted))
+    # Every start rings (a wall muted yesterday must not miss today's 特急 chimes): muted
+    # only with --mute; M mutes until the wall is closed.
+    window.header.set_muted(args.mute)
     width, _, height = args.size.partition("x")
     window.normal_size = QSize(int(width), int(height))
     if args.kiosk:
