@@ -80,7 +80,7 @@ async def run(
             data = Path(tmp)
             with _database(kind, data) as url:
                 stall = kind == "sqlite" and not args.no_stall
-                between = (3.0, 9.0)
+                between = (2.0, 6.0)
                 budget = per_db - (60.0 if stall else 0.0) - 30.0
                 count = max(3, int(budget / (sum(between) / 2 + RESTART_S)))
                 street = max(1, args.readers // 10)

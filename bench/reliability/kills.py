@@ -27,8 +27,6 @@ from bench.reliability.clients import Reader, Writer, converge
 from dispatch.app import load_reference, prepare
 from dispatch.store.store import Store
 
-# Streets of the demo district (9-digit codes), for street users.
-STREETS = tuple(f"340803{n:03d}" for n in range(1, 10))
 STALLED = "停读大屏"  # the reader that stops reading
 # A report's description: long enough that deltas weigh what real ones do (1–3 KB).
 DESCRIPTION = "可靠性测试：居民反映该处问题已持续多日，请尽快核实处置并回复。" * 12
@@ -54,9 +52,10 @@ def prepare_database(
     try:
         prepare(store)
         reference = load_reference(store)
+        streets = sorted(reference.streets)  # the district's, for street users
         accounts = Accounts()
         for i in range(writers):
-            name, street = f"写入{i:02d}", STREETS[i % len(STREETS)]
+            name, street = f"写入{i:02d}", streets[i % len(streets)]
             accounts.writers[name] = store.create_user(name, "street", [street])
             pool = report_pool(reference, reports, seed=seed * 1000 + i, streets=[street])
             accounts.reports[name] = [
@@ -68,7 +67,7 @@ def prepare_database(
         accounts.stalled = store.create_user(STALLED, "wall")
         for i in range(street_readers):
             name = f"街道{i:02d}"
-            street = STREETS[(i * 4) % len(STREETS)]
+            street = streets[(i * 4) % len(streets)]
             accounts.street_readers[name] = store.create_user(name, "street", [street])
     finally:
         store.close()

@@ -6,6 +6,10 @@ database, while street users report, accept, dispatch, start and handle cases (r
 every unanswered command with the same command_id) and wall and street readers keep replicas
 (desktop/core's Session and Replica). Then: every acknowledged command in the database once,
 nothing applied twice, the audit log whole, every replica equal to a fresh snapshot.
+
+A reader that stops reading is closed (4008) while the others read on: in process by
+tests/dispatch/test_server.py (a small backlog limit); against a child process only by the
+bench, which has to push 16 MiB past it first (25-50 s on the 2-core machine).
 """
 
 from __future__ import annotations

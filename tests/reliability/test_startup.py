@@ -22,9 +22,9 @@ async def test_kills_while_starting_leave_a_backend_that_starts_with_data_that_a
     report = await kills_at_start(db_url, tmp_path, database=database, seed=3)
     assert not report.problems, problems_by_kind(report.problems)
     assert report.kills == len(DEFAULT_AIMS)
-    # Where a kill lands depends on timing (a migration takes 20-40 ms on SQLite: see
+    # Where a kill lands depends on timing (a migration takes 20-40 ms: see
     # tests/dispatch/test_migrations.py for kills at exact points of one); the catch-up is
     # long enough to be hit every time.
     assert report.landed["catch-up"] >= 1, report.landed
-    assert len(report.landed) >= 4, report.landed
+    assert len(report.landed) >= 3, report.landed
     assert report.events > 100  # the day so far was simulated
