@@ -120,6 +120,8 @@ class Backend:
             str(self.ready_file),
             "--log-file",
             str(self.log_file),
+            # Our end of its stdin closes when we end, however we end: then so does it.
+            "--exit-with-parent",
             *self.extra,
         ]
 
@@ -135,7 +137,7 @@ class Backend:
             self.argv(),
             cwd=ROOT,
             env=env,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -163,6 +165,7 @@ class Backend:
             else:
                 self.kill()
                 raise BackendFailed(f"not listening after {timeout:.0f} s: {self.log_tail()}")
+            self._release(proc)
             said = self.log_text(mark)
             if _STILL_HELD in said and time.monotonic() < deadline:
                 time.sleep(0.2)
@@ -180,9 +183,12 @@ class Backend:
         """SIGKILL the child (as `kill -9`) and reap it."""
         proc = self.proc
         if proc is None or proc.poll() is not None:
+            if proc is not None:
+                self._release(proc)
             return
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        self._release(proc)
         self.kills += 1
 
     def stop(self, timeout: float = 30.0) -> int | None:
@@ -197,7 +203,13 @@ class Backend:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        self._release(proc)
         return proc.returncode
+
+    @staticmethod
+    def _release(proc: subprocess.Popen[bytes]) -> None:
+        if proc.stdin is not None and not proc.stdin.closed:
+            proc.stdin.close()
 
     def alive(self) -> bool:
         """Whether the child is running."""

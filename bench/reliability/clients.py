@@ -274,7 +274,11 @@ class Writer:
 
 async def fresh_snapshot(url: str, token: str, patience: float = 60.0) -> tuple[Welcome, Snapshot]:
     """Connect without resuming and take the welcome and the snapshot (then close)."""
-    async with connect(url, max_size=None, compression=None, open_timeout=patience) as ws:
+    # An unbounded queue: closing does not wait behind unread messages (see fuzz.py).
+    connection = connect(
+        url, max_size=None, max_queue=None, compression=None, open_timeout=patience
+    )
+    async with connection as ws:
         hello = Hello(id=1, protocol=1, token=token, client="reliability-fresh")
         await ws.send(encode(hello).decode())
         welcome: Welcome | None = None

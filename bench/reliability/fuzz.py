@@ -187,7 +187,7 @@ async def start_target(url: str, data: Path) -> tuple[Backend, Target]:
 
 async def _open(target: Target, name: str) -> ClientConnection:
     """A connection past its welcome and snapshot (units cached: not sent)."""
-    ws = await connect(target.url, max_size=None, compression=None, open_timeout=60)
+    ws = await connect(target.url, max_size=None, max_queue=None, compression=None, open_timeout=60)
     hello = Hello(
         id=1, protocol=1, token=target.tokens[name], client="fuzz", reference=target.reference
     )
@@ -431,8 +431,12 @@ async def _first_frames(target: Target, count: int, rng: random.Random, report: 
 
 
 async def _first_answer(url: str, message: str | bytes) -> Welcome | tuple[int | None, str]:
-    """The welcome, or the close code and reason (-2 and what came: anything else)."""
-    async with connect(url, max_size=None, compression=None, open_timeout=60) as ws:
+    """The welcome, or the close code and reason (-2 and what came: anything else).
+
+    Messages not read are queued without bound: a bounded queue stops reading the socket
+    once full, and closing then waits out its timeout for a close frame behind them (a
+    replay's deltas follow the welcome at once)."""
+    async with connect(url, max_size=None, max_queue=None, compression=None, open_timeout=60) as ws:
         await ws.send(message)
         try:
             async with asyncio.timeout(60):
