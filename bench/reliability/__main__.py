@@ -69,9 +69,9 @@ async def run(
 ) -> tuple[list[KillReport], list[StartupReport], FuzzReport | None]:
     """Every part, in order; the reports."""
     databases = [d for d in args.db.split(",") if d]
-    # The time: about 3/4 to the kills under load, shared by the databases; the rest to the
-    # start-up kills and the fuzzing.
-    per_db = args.minutes * 60 * 0.72 / max(1, len(databases))
+    # The time to the kills under load, shared by the databases, but for about a minute and
+    # a half for the start-up kills (about 15 s each) and the fuzzing (100k frames: 35-60 s).
+    per_db = (args.minutes * 60 - 90) / max(1, len(databases))
     kills: list[KillReport] = []
     starts: list[StartupReport] = []
     fuzzed: FuzzReport | None = None
