@@ -93,6 +93,9 @@ _duty_decoder = msgspec.json.Decoder(Duty)
 _plan_decoder = msgspec.json.Decoder(DutyPlan)
 # The meta key of the first seq whose log key is a community code (older rows: a street's).
 COMMUNITY_KEYS_FROM = "community_keys_from"
+# Ids are BIGINT columns: a larger one (EventId is any integer >= 1 on the wire) names no
+# row, and must not reach the driver, which raises on it (OverflowError, DataError).
+MAX_ID = 2**63 - 1
 
 
 def _update_by_id(table: Table) -> Update:
@@ -731,6 +734,8 @@ class Store:
 
     def event(self, event_id: int) -> Event | None:
         """One event as stored, whether or not the live state still holds it."""
+        if not 0 < event_id <= MAX_ID:
+            return None
         with self.engine.connect() as conn:
             doc = conn.execute(select(EventRow.doc).where(EventRow.id == event_id)).scalar()
         return _event_decoder.decode(doc) if doc is not None else None
@@ -747,6 +752,8 @@ class Store:
 
     def event_history(self, event_id: int) -> list[LogRecord]:
         """Every audit row of one event, archived and live, oldest first (the audit trail)."""
+        if not 0 < event_id <= MAX_ID:
+            return []
         # One statement: a trim committing meanwhile cannot hide a row or show it twice.
         both = union_all(
             _LOG_RECORD.where(LogEntry.entity == "event", LogEntry.entity_id == event_id),

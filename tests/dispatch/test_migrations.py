@@ -281,3 +281,51 @@ def test_a_start_on_a_current_database_does_not_need_alembic(tmp_path) -> None:
         cwd=Path(__file__).resolve().parents[2],
     )
     assert done.stdout.strip() == "[]"
+
+
+_KILLED_MID_MIGRATION = """
+import os, signal, sys
+from alembic.operations import Operations
+from dispatch.store.store import Store
+
+made = []
+create_table = Operations.create_table
+
+def create_then_die(self, *args, **kwargs):
+    made.append(args[0])
+    result = create_table(self, *args, **kwargs)
+    if len(made) == int(sys.argv[2]):
+        os.kill(os.getpid(), signal.SIGKILL)  # as `kill -9` would, half-way through
+    return result
+
+Operations.create_table = create_then_die
+Store(sys.argv[1]).upgrade()
+"""
+
+
+@pytest.mark.parametrize("tables", [1, 5, 11])
+def test_a_backend_killed_half_way_through_a_migration_starts_again(
+    db_url, tmp_path, tables
+) -> None:
+    """SIGKILL after the n-th CREATE TABLE of the upgrade (0001 makes 10, 0002 the 11th): the
+    next start migrates the whole way. On SQLite each CREATE TABLE used to commit on its own
+    (pysqlite begins a transaction only before DML), so the next start failed for ever with
+    `table alert_images already exists`."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "die.py"
+    script.write_text(_KILLED_MID_MIGRATION)
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, str(script), db_url, str(tables)], cwd=root, capture_output=True
+    )
+    assert done.returncode == -9, done.stderr.decode()[-2000:]
+    store = Store(db_url)
+    try:
+        store.upgrade()  # raised OperationalError before the fix
+        assert store.is_current()
+        store.commit([])  # the log's head row is there: the store is usable
+        assert store.head() == (0, 0)
+    finally:
+        store.close()
