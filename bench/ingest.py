@@ -42,7 +42,7 @@ WS_WINDOW = 1000  # commands in flight per websocket client
 # Reports per report_batch: with the same reports as the other paths (title, point,
 # description) 400 make a frame of ~56 KB, 500 would pass the 64 KiB limit.
 BATCH = 400
-BATCH_WINDOW = 4  # report_batch commands in flight per gateway (the server's default bound)
+BATCH_WINDOW = 8  # report_batch commands in flight per gateway (the server's default bound)
 MODES = ("submit", "ws-street", "ws-desk", "ws-batch", "ws-batch-all")
 BATCH_MODES = ("ws-batch", "ws-batch-all")
 _CODE = re.compile(r'"code":"([^"]*)"')

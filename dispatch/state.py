@@ -135,15 +135,23 @@ class ExternalRecord:
 
 class ExternalIds:
     """Which external ids have created which events: the store's, plus those created in the
-    writer batch under way (written with it, forgotten if it fails)."""
+    writer batch under way (written with it, forgotten if it fails).
+
+    With `look_up` off the store is not asked: every id not created in this batch counts as
+    new, and the store's unique key refuses the batch's commit if one was not (the writer
+    then applies the batch again, looking each one up). Ids sent again are rare, a look-up
+    per new report is not.
+    """
 
     def __init__(self) -> None:
         # Reads the stored ones of a user (the store's, on the writer's thread).
         self.read: Callable[[str, list[str]], dict[str, tuple[int, str]]] | None = None
+        self.look_up = True
         self.pending: dict[tuple[str, str], ExternalRecord] = {}
 
     def find(self, actor: str, ids: list[str]) -> dict[str, tuple[int, str]]:
-        """(event, code) of each of `ids` `actor` has created already."""
+        """(event, code) of each of `ids` `actor` has created already (of those in the store,
+        only while `look_up` is on)."""
         found: dict[str, tuple[int, str]] = {}
         missing = []
         for external_id in ids:
@@ -152,7 +160,7 @@ class ExternalIds:
                 missing.append(external_id)
             else:
                 found[external_id] = (record.event, record.code)
-        if missing and self.read is not None:
+        if missing and self.look_up and self.read is not None:
             found.update(self.read(actor, missing))
         return found
 

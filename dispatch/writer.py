@@ -24,7 +24,7 @@ from dispatch import ops
 from dispatch.clock import Clock
 from dispatch.frames import delta_json, text_frame
 from dispatch.state import Actor, Change, Outcome, Savepoint, State
-from dispatch.store.store import CommandRecord, Image, Store, StoreError
+from dispatch.store.store import CommandRecord, ExternalConflict, Image, Store, StoreError
 from dispatch.workflow import WorkflowError
 from protocol.codes import ErrorCode
 from protocol.commands import ReportBatch
@@ -38,6 +38,9 @@ MAX_BATCH = 4000
 # many at most, and at most this many bytes of them (a report_batch's answer is ~50 KB).
 COMMAND_CACHE = 200_000
 COMMAND_CACHE_BYTES = 64 * 1024 * 1024
+# After a batch refused for an external id sent again, this many writer batches look every
+# external id up before they create its event (ExternalIds.look_up).
+LOOK_UP_AFTER_CONFLICT = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +146,7 @@ class Writer:
         self.batches = 0
         self.applied = 0
         self.head = store.head()[0] if head is None else head  # last seq known committed
+        self._look_up_until = 0  # writer batches (self.batches) that look external ids up
         self.failed = False
 
     def start(self) -> None:
@@ -226,6 +230,7 @@ class Writer:
         state = self.state
         state.journal.clear()
         state.external.pending.clear()
+        state.external.look_up = self.batches < self._look_up_until
         point: Savepoint = state.savepoint()
         known = self._known_commands(batch)
         changes: list[Change] = []
@@ -247,6 +252,16 @@ class Writer:
         if changes or records:
             try:
                 first = self.store.commit(changes, records, images, docs, externals)
+            except ExternalConflict:
+                state.rollback(point, changes)
+                if state.external.look_up:  # looked up, yet stored: not ours to write
+                    raise
+                # An external id sent again (a gateway's retry under a new command_id): the
+                # same requests once more, each external id looked up this time.
+                log.info("an external id came again: the writer batch is applied again")
+                self._look_up_until = self.batches + LOOK_UP_AFTER_CONFLICT
+                self._process(batch)
+                return
             except StoreError as exc:
                 log.error("commit of %d changes failed: %s", len(changes), exc)
                 state.rollback(point, changes)

@@ -258,6 +258,11 @@ class StoreError(Exception):
     """A storage failure the caller should report (nothing of the batch was kept)."""
 
 
+class ExternalConflict(StoreError):
+    """A batch's commit refused: an external id it took for new was stored already. Nothing
+    of the batch was kept; applied again with each external id looked up, it commits."""
+
+
 class UserExists(ValueError):
     """create_user without `exists_ok` on a name that is taken."""
 
@@ -500,14 +505,28 @@ class Store:
             with self._write_lock, self.engine.begin() as conn:
                 first = self._commit(conn, changes, commands, images, docs)
                 if externals:
-                    rows = [(r.actor, r.external_id, r.event, r.code, r.at) for r in externals]
-                    if self._copy:
-                        _copy_rows(conn, "external_ids", _EXTERNAL_COLUMNS, rows)
-                    else:
-                        conn.exec_driver_sql(self._insert_external_sql, rows)
+                    self._insert_externals(conn, externals)
                 return first
+        except ExternalConflict:
+            raise
         except Exception as exc:
             raise StoreError(f"commit failed: {exc}") from exc
+
+    def _insert_externals(self, conn: Connection, externals: Sequence[ExternalRecord]) -> None:
+        """Write a batch's external ids; ExternalConflict when one is stored already (the
+        key refuses it, and the transaction is rolled back)."""
+        rows = [(r.actor, r.external_id, r.event, r.code, r.at) for r in externals]
+        dbapi = conn.dialect.loaded_dbapi
+        try:
+            if self._copy:
+                _copy_rows(conn, "external_ids", _EXTERNAL_COLUMNS, rows)
+            else:
+                conn.exec_driver_sql(self._insert_external_sql, rows)
+        except Exception as exc:
+            driver = getattr(exc, "orig", exc)  # SQLAlchemy wraps the driver's errors
+            if isinstance(driver, dbapi.IntegrityError):
+                raise ExternalConflict(f"an external id is stored already: {driver}") from exc
+            raise
 
     def _commit(
         self,

@@ -409,3 +409,37 @@ def test_a_batch_result_decodes_as_documented() -> None:
     result = msgspec.convert(data, BatchResult)
     assert [i.repeat for i in result.reports] == [False, True, False]
     assert json.loads(msgspec.json.encode(result)) == data  # defaults omitted both ways
+
+
+async def test_an_external_id_sent_again_costs_the_others_in_its_writer_batch_nothing(
+    running: Running,
+) -> None:
+    """The writer takes new external ids for new (the store's key would refuse a repeat):
+    a writer batch holding one sent again is applied again, with every id looked up, and
+    the other requests in it are applied once."""
+    gw = await gateway(running)
+    sent = reports(running, 30)
+    first = result_of(await gw.command("report_batch", {"reports": sent[:20]}))
+    desk = await running.client("dispatcher")
+    await handshake(desk)
+    before = heads(running)
+    release = _hold_writer(running)
+    single = next(desk.ids)
+    single_args = {k: v for k, v in sent[0].items() if k != "external_id"}
+    await desk.ws.send(
+        encode(Command(id=single, command_id="desk-1", op="report", args=single_args)).decode()
+    )
+    again = await _send(gw, {"reports": sent[10:]}, "again")  # 10 stored, 10 new
+    await asyncio.sleep(0.3)
+    release.set()
+    desk_reply = await _reply(desk, single)
+    result = result_of(await _reply(gw, again))
+    assert isinstance(desk_reply, Result)
+    assert (result.created, result.repeats) == (10, 10)
+    assert [i.event for i in result.reports[:10]] == [i.event for i in first.reports[10:]]
+    after = heads(running)
+    assert after[:3] == (before[0] + 11, before[1] + 11, before[2] + 10)
+    assert after[3] == before[3] + 11  # no seq lost or taken twice by the second try
+    assert running.server.writer._look_up_until > running.server.writer.batches
+    await gw.ws.close()
+    await desk.ws.close()
