@@ -295,13 +295,20 @@ class Session:
                 answer.message,
             )
         elif log.isEnabledFor(logging.INFO):
+            outcome = "repeat" if answer.repeat else "ok"
+            if message.op == "report_batch":
+                data = answer.data
+                outcome += (
+                    f" ({data.get('created')} created, {data.get('repeats')} repeats,"
+                    f" {data.get('refused')} refused)"
+                )
             log.info(
                 "%s %s %s %s -> %s",
                 client.user.name,
                 message.op,
                 _target(message.args),
                 printable(message.command_id),
-                "repeat" if answer.repeat else "ok",
+                outcome,
             )
         if answer.ok:
             frame = _encode(

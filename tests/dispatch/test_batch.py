@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 from typing import Any
 
@@ -443,3 +444,61 @@ async def test_an_external_id_sent_again_costs_the_others_in_its_writer_batch_no
     assert running.server.writer._look_up_until > running.server.writer.batches
     await gw.ws.close()
     await desk.ws.close()
+
+
+async def test_a_gateway_made_on_the_command_line(tmp_path, capsys) -> None:
+    """`dispatch create-user NAME --role gateway [--street CODE]`: a street's platform that
+    reports in its street, and may not work a case; a community is refused as for others."""
+    from dispatch.cli import main
+    from dispatch.server import DispatchServer
+    from tests.dispatch.conftest import open_client, reference_for
+
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    assert main(["--url", url, "init-db"]) == 0
+    assert main(["--url", url, "load-district"]) == 0
+    capsys.readouterr()
+    made = ["--url", url, "create-user", "菱湖随手拍", "--role", "gateway", "--street", LINGHU]
+    assert main(made) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    assert main(["--url", url, "create-user", "x", "--role", "gateway", "--community", "1"]) == 2
+    assert "only community users have communities" in capsys.readouterr().err
+    assert main(["--url", url, "users"]) == 0
+    assert re.search(r"菱湖随手拍\s+gateway\s+340803004", capsys.readouterr().out)
+    store = Store(url)
+    server = DispatchServer(store, reference_for(store))
+    port = await server.start("127.0.0.1", 0)
+    try:
+        client = await open_client(port, token)
+        welcome, _ = await handshake(client)
+        assert (welcome.role, welcome.jurisdiction) == ("gateway", [LINGHU])
+        running = Running(server, store, port, {})
+        sent = reports(running, 1, "SSP-", LINGHU) + reports(running, 1, "SSP-D", DEKUAN)
+        result = result_of(await client.command("report_batch", {"reports": sent}))
+        assert (result.created, result.reports[1].error) == (1, "forbidden")
+        await client.ws.close()
+    finally:
+        await server.stop()
+        store.close()
+
+
+def test_a_batch_of_points_is_located_as_each_point_alone(reference) -> None:
+    """grids_at (one vectorised test for a batch's points) answers what grid_at does, for
+    points inside grids, outside the district and on grid boundaries."""
+    import random
+
+    rng = random.Random(7)
+    codes = sorted(reference.grids)
+    points = [reference.random_point(rng.choice(codes), rng) for _ in range(2000)]
+    points += [(rng.uniform(116.9, 117.2), rng.uniform(30.4, 30.7)) for _ in range(1000)]
+    for code in codes[:200]:  # vertices: on the line between two grids
+        ring = reference.grids[code].polygon[0]
+        points += [tuple(ring[0]), tuple(ring[len(ring) // 2])]
+    points += [(0.0, 0.0), (180.0, 90.0)]
+    one = [reference.grid_at(lon, lat) for lon, lat in points]
+    many = [
+        g
+        for start in range(0, len(points), 400)
+        for g in reference.grids_at(points[start : start + 400])
+    ]
+    assert [g and g.code for g in many] == [g and g.code for g in one]
+    assert sum(g is None for g in one) > 100 and reference.grids_at([]) == []
