@@ -158,8 +158,8 @@ async def _pump_batches(
     batch: int = BATCH,
 ) -> None:
     """Keep BATCH_WINDOW report_batch commands in flight until `stopping`, each report under
-    a new external id; `count` is reports sent, created and refused (batches refused whole
-    count all their reports)."""
+    a new external id, numbered in order as work orders are (g0-000000001, …); `count` is
+    reports sent, created and refused (batches refused whole count all their reports)."""
     from websockets.asyncio.client import ClientConnection
 
     assert isinstance(ws, ClientConnection)
@@ -189,7 +189,8 @@ async def _pump_batches(
         while not stopping.is_set():
             await window.acquire()
             items = ",".join(
-                f'{{"external_id":"g{k}-{sent + j}",{reports[(sent + j) % n]}' for j in range(batch)
+                f'{{"external_id":"g{k}-{sent + j:09d}",{reports[(sent + j) % n]}'
+                for j in range(batch)
             )
             frame = (
                 f'{{"id":{i},"type":"command","command_id":"b{k}-{i}","op":"report_batch",'
