@@ -95,6 +95,7 @@ class DispatchServer:
         self.limits = limits or Limits()
         self.state = State(self.reference)
         self.state.archive = store.event
+        self.state.external.read = store.find_external
         self.hub: Hub | None = None
         self.writer: Writer | None = None
         self._server: Server | None = None

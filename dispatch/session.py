@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from dispatch.admin import AdminRequest, UserAdmin
+from dispatch.batch import read_batch
 from dispatch.clock import Clock
 from dispatch.hub import Client, Hub
 from dispatch.limits import Limits
@@ -245,13 +246,27 @@ class Session:
                 message.command_id,
             )
             return
+        batch = message.op == "report_batch"
         try:
-            args = convert(message.args, args_type)
+            # A batch's reports are read one by one: a malformed one is refused alone.
+            args = read_batch(message.args) if batch else convert(message.args, args_type)
         except ProtocolError as exc:
             self._reply_error(
                 client, message.id, ErrorCode.BAD_ARGS, exc.message, message.command_id
             )
             return
+        if batch:
+            if client.batches >= self.limits.batches_in_flight:
+                self._reply_error(
+                    client,
+                    message.id,
+                    ErrorCode.RATE_LIMITED,
+                    f"{client.batches} batches are waiting for their answers already; "
+                    "retry with the same command_id once one is answered",
+                    message.command_id,
+                )
+                return
+            client.batches += 1
         actor = Actor(client.user.name, client.user.role, client.jurisdiction)
         request = CommandRequest(
             actor,
@@ -265,6 +280,8 @@ class Session:
 
     def _answered(self, client: Client, message: Command, future: asyncio.Future[Answer]) -> None:
         answer = future.result()
+        if message.op == "report_batch":
+            client.batches -= 1
         if not answer.ok:  # a refusal: its line counts with the others (hub.refusals)
             self.hub.refusals.note(
                 log,
@@ -278,13 +295,20 @@ class Session:
                 answer.message,
             )
         elif log.isEnabledFor(logging.INFO):
+            outcome = "repeat" if answer.repeat else "ok"
+            if message.op == "report_batch":
+                data = answer.data
+                outcome += (
+                    f" ({data.get('created')} created, {data.get('repeats')} repeats,"
+                    f" {data.get('refused')} refused)"
+                )
             log.info(
                 "%s %s %s %s -> %s",
                 client.user.name,
                 message.op,
                 _target(message.args),
                 printable(message.command_id),
-                "repeat" if answer.repeat else "ok",
+                outcome,
             )
         if answer.ok:
             frame = _encode(
@@ -384,4 +408,5 @@ def _target(args: dict[str, Any]) -> str:
     for key in ("event", "alert"):
         if key in args:
             return f"{key}={args[key]}"
-    return ""
+    reports = args.get("reports")
+    return f"reports={len(reports)}" if isinstance(reports, list) else ""

@@ -28,6 +28,7 @@ from protocol.entities import (
     Duty,
     DutyPlan,
     Event,
+    Grid,
     Person,
     Role,
     Stage,
@@ -121,6 +122,68 @@ class Outcome:
     data: dict[str, object] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class ExternalRecord:
+    """An external id (a gateway's own id of a report) and the event it created."""
+
+    actor: str  # the user who reported it: external ids are unique per user
+    external_id: str
+    event: int
+    code: str
+    at: float
+
+
+class ExternalIds:
+    """Which external ids have created which events: the store's, plus those created in the
+    writer batch under way (written with it, forgotten if it fails).
+
+    With `look_up` off the store is not asked: every id not created in this batch counts as
+    new, and the store's unique key refuses the batch's commit if one was not (the writer
+    then applies the batch again, looking each one up). Ids sent again are rare, a look-up
+    per new report is not.
+    """
+
+    def __init__(self) -> None:
+        # Reads the stored ones of a user (the store's, on the writer's thread).
+        self.read: Callable[[str, list[str]], dict[str, tuple[int, str]]] | None = None
+        self.look_up = True
+        self.pending: dict[tuple[str, str], ExternalRecord] = {}
+
+    def find(self, actor: str, ids: list[str]) -> dict[str, tuple[int, str]]:
+        """(event, code) of each of `ids` `actor` has created already (of those in the store,
+        only while `look_up` is on)."""
+        found: dict[str, tuple[int, str]] = {}
+        missing = []
+        for external_id in ids:
+            record = self.pending.get((actor, external_id))
+            if record is None:
+                missing.append(external_id)
+            else:
+                found[external_id] = (record.event, record.code)
+        if missing and self.look_up and self.read is not None:
+            found.update(self.read(actor, missing))
+        return found
+
+    def add(self, record: ExternalRecord) -> None:
+        """Note an external id that created an event in this batch."""
+        self.pending[(record.actor, record.external_id)] = record
+
+    def mark(self) -> int:
+        """How many are pending: `undo` to it forgets the ones noted after."""
+        return len(self.pending)
+
+    def undo(self, mark: int) -> None:
+        """Forget the ones noted after `mark` (an op that failed half-way)."""
+        while len(self.pending) > mark:
+            self.pending.popitem()
+
+    def take(self) -> list[ExternalRecord]:
+        """The batch's new ones, to be written with it; none pending afterwards."""
+        records = list(self.pending.values())
+        self.pending.clear()
+        return records
+
+
 def args_digest(op: str, args: dict[str, object]) -> str:
     """A stable digest of a command's op and args, to spot a command_id reused differently."""
     return hashlib.sha256(msgspec.json.encode([op, args], order="sorted")).hexdigest()
@@ -147,6 +210,8 @@ class State:
         # Every change made, in order, until the writer takes it: an op that fails half-way
         # (a confirm whose report succeeded) can then be undone whole.
         self.journal: list[Change] = []
+        # External ids of reports (report_batch): the events they created.
+        self.external = ExternalIds()
         self._day_index = -1
         self._day_text = ""
 
@@ -187,6 +252,7 @@ class State:
     def rollback(self, point: Savepoint, changes: list[Change]) -> None:
         """Undo a batch that failed to commit, counters included."""
         self.undo(changes)
+        self.external.pending.clear()
         self.next_event_id = point.next_event_id
         self.next_alert_id = point.next_alert_id
         self.day_counters = point.day_counters
@@ -389,12 +455,15 @@ class State:
         *,
         alert: int | None = None,
         media: list[str] | None = None,
+        grid: Grid | None = None,
     ) -> Outcome:
-        """Register a new event at its grid; deadlines come from its category."""
+        """Register a new event at its grid (`grid`: the point's, already looked up; a batch
+        looks up its points at once); deadlines come from its category."""
         category = self.reference.categories.get(args.category)
         if category is None:
             raise WorkflowError("bad_args", f"unknown category {args.category!r}")
-        grid = self.reference.grid_at(args.lon, args.lat)
+        if grid is None:
+            grid = self.reference.grid_at(args.lon, args.lat)
         if grid is None:
             raise WorkflowError("bad_args", f"({args.lon}, {args.lat}) is outside every grid")
         if not actor.may_see(grid.community):

@@ -172,6 +172,23 @@ class CommandRow(Base):
     at: Mapped[float] = mapped_column(Float)
 
 
+class ExternalIdRow(Base):
+    """An external id (a gateway's own id of a report: a 12345 work order, an Open311 token, a
+    camera platform's event id) and the event it created: unique per reporting user, so a
+    report sent again under the same id creates nothing. Written once, in the transaction
+    that creates the event; never changed."""
+
+    __tablename__ = "external_ids"
+    # Looked up and written only by its key: on SQLite the key is the table (no rowid, so
+    # one b-tree instead of two).
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    actor: Mapped[str] = mapped_column(String(100), primary_key=True)  # the user's name
+    external_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_id: Mapped[int] = mapped_column(BigInteger)
+    code: Mapped[str] = mapped_column(String(32))  # the event's code (DG-…), for repeats
+    at: Mapped[float] = mapped_column(Float)
+
+
 class UnitRow(Base):
     """A reference unit (street, community, grid, department, camera, category) as a document.
 

@@ -41,7 +41,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dispatch.jurisdiction import width_of
 from dispatch.private import create_private, open_private, tighten
-from dispatch.state import Change
+from dispatch.state import Change, ExternalRecord
 from dispatch.store.models import (
     AdminLogRow,
     AlertImage,
@@ -286,6 +286,11 @@ class StoreError(Exception):
     """A storage failure the caller should report (nothing of the batch was kept)."""
 
 
+class ExternalConflict(StoreError):
+    """A batch's commit refused: an external id it took for new was stored already. Nothing
+    of the batch was kept; applied again with each external id looked up, it commits."""
+
+
 class UserExists(ValueError):
     """create_user without `exists_ok` on a name that is taken."""
 
@@ -339,6 +344,10 @@ class Store:
         mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         self._insert_log_sql = (
             f"INSERT INTO log ({', '.join(_LOG_COLUMNS)}) VALUES ({', '.join([mark] * 9)})"
+        )
+        self._insert_external_sql = (
+            f"INSERT INTO external_ids ({', '.join(_EXTERNAL_COLUMNS)}) "
+            f"VALUES ({', '.join([mark] * len(_EXTERNAL_COLUMNS))})"
         )
         # SQLite's busy handler polls, so writers in one process can starve each other for
         # longer than the busy timeout; queue them on one lock per file instead.
@@ -530,20 +539,43 @@ class Store:
         commands: Sequence[CommandRecord] = (),
         images: Sequence[tuple[int, Image]] = (),
         docs: Sequence[tuple[bytes, bytes | None]] | None = None,
+        externals: Sequence[ExternalRecord] = (),
     ) -> int:
         """Write a batch in one transaction; return the seq of its first change.
 
         `docs` are the changes' (after, before) entities already encoded, when the caller has
         them (the writer does, for the deltas): each entity is then encoded once.
+        `externals` are the external ids of the reports it creates (report_batch).
 
         The counter row is bumped first: its lock serialises writers, so a reader of
         `seq > last` never sees a later seq commit before an earlier one.
         """
         try:
             with self._write_lock, self.engine.begin() as conn:
-                return self._commit(conn, changes, commands, images, docs)
+                first = self._commit(conn, changes, commands, images, docs)
+                if externals:
+                    self._insert_externals(conn, externals)
+                return first
+        except ExternalConflict:
+            raise
         except Exception as exc:
             raise StoreError(f"commit failed: {exc}") from exc
+
+    def _insert_externals(self, conn: Connection, externals: Sequence[ExternalRecord]) -> None:
+        """Write a batch's external ids; ExternalConflict when one is stored already (the
+        key refuses it, and the transaction is rolled back)."""
+        rows = [(r.actor, r.external_id, r.event, r.code, r.at) for r in externals]
+        dbapi = conn.dialect.loaded_dbapi
+        try:
+            if self._copy:
+                _copy_rows(conn, "external_ids", _EXTERNAL_COLUMNS, rows)
+            else:
+                conn.exec_driver_sql(self._insert_external_sql, rows)
+        except Exception as exc:
+            driver = getattr(exc, "orig", exc)  # SQLAlchemy wraps the driver's errors
+            if isinstance(driver, dbapi.IntegrityError):
+                raise ExternalConflict(f"an external id is stored already: {driver}") from exc
+            raise
 
     def _commit(
         self,
@@ -803,6 +835,24 @@ class Store:
                 ).where(CommandRow.command_id.in_(ids))
             )
             return {row[0]: CommandRecord(*row) for row in rows}
+
+    def find_external(self, actor: str, external_ids: Iterable[str]) -> dict[str, tuple[int, str]]:
+        """(event id, event code) of each of the external ids `actor` has created events
+        under, among those given."""
+        ids = list(external_ids)
+        found: dict[str, tuple[int, str]] = {}
+        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), _EXTERNAL_CHUNK):
+                chunk = ids[start : start + _EXTERNAL_CHUNK]
+                # Straight to the driver: the ingest path asks this for every new report.
+                rows = conn.exec_driver_sql(
+                    "SELECT external_id, event_id, code FROM external_ids WHERE actor = "
+                    f"{mark} AND external_id IN ({', '.join([mark] * len(chunk))})",
+                    (actor, *chunk),
+                )
+                found.update((row[0], (int(row[1]), row[2])) for row in rows)
+        return found
 
     # ---- users -----------------------------------------------------------------------------
 
@@ -1122,6 +1172,8 @@ _ARCHIVE_RECORD = select(
     LogArchiveEntry.after,
 )
 _LOG_COLUMNS = ["seq", "at", "actor", "action", "entity", "entity_id", "street", "before", "after"]
+_EXTERNAL_COLUMNS = ["actor", "external_id", "event_id", "code", "at"]
+_EXTERNAL_CHUNK = 500  # external ids looked up by one statement
 # Every column copied as it is: the archive holds the very rows the log held. (A text
 # statement: SQLAlchemy reports no rowcount for an INSERT ... SELECT on psycopg.)
 _ARCHIVE_UPTO = text(
