@@ -435,8 +435,11 @@ class WallWindow(QWidget):
             self.shortcuts[QKeySequence(key).toString()] = shortcut
         self._show_freshness()
         # Until the first snapshot the panels that would draw empty figures (zero badges, an
-        # empty chart's axis) stay blank: nothing is known yet, not zero.
+        # empty chart's axis) stay blank: nothing is known yet, not zero. So do they while
+        # the backend is still replaying the day (a fresh start): the duty would read as
+        # yesterday's until it has caught up.
         self._unknown = [self.duty, self.trend, self.ranking]
+        self._snapshot_seen = False
         for part in self._unknown:
             policy = part.sizePolicy()
             policy.setRetainSizeWhenHidden(True)  # the panels keep their layout meanwhile
@@ -476,9 +479,12 @@ class WallWindow(QWidget):
             self._announce(changes.new_events)
         self.last_flush_at = time.monotonic()
         if changes.reset:
-            for part in self._unknown:
-                part.show()
-            self._unknown = []
+            self._snapshot_seen = True
+        whole = self._snapshot_seen and not self.replica.kpis_partial
+        for part in self._unknown:
+            if part.isVisible() != whole:
+                part.setVisible(whole)
+        if changes.reset:
             self.snapshotShown.emit()
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import msgspec
 from PySide6.QtCore import Qt
 
 import desktop.core.feed
@@ -466,3 +467,26 @@ def test_what_is_not_from_today_carries_its_date(qtbot) -> None:
     wall.duty_view.show()
     texts = wall.duty.texts()
     assert "15:59" in texts and "01-14 16:00" in texts
+
+
+def test_while_the_backend_replays_the_day_the_duty_panel_waits_like_the_kpis(qtbot) -> None:
+    """A fresh start's snapshot is partial (the simulator replays the day): the duty would
+    read as yesterday's, so the duty panel, the trend and the ranking wait, as the KPIs do,
+    until the backend has caught up."""
+    wall = window(qtbot)
+    wall.show()
+    inbox = Inbox(lambda: None)
+    wall.listen(inbox)
+    stream = recorded_stream()
+    at = next(i for i, m in enumerate(stream) if isinstance(m, Snapshot))
+    snapshot = stream[at]
+    assert isinstance(snapshot, Snapshot)
+    for message in [*stream[:at], msgspec.structs.replace(snapshot, kpis_catching_up=True)]:
+        inbox.put(message)
+    wall.coalescer.flush()
+    assert wall.replica.kpis_partial and wall.replica.events
+    assert not any(p.isVisible() for p in (wall.duty, wall.trend, wall.ranking))
+    wall.replica.kpis_partial = False  # as the next KPI push says once caught up
+    wall.coalescer.push(Changes(kpis=True))
+    wall.coalescer.flush()
+    assert all(p.isVisible() for p in (wall.duty, wall.trend, wall.ranking))
