@@ -5,7 +5,11 @@ drains them (at most ~20,000 outstanding), so the figure is the writer's group-c
 throughput plus the hub's read-model update on the loop. `ws-street` / `ws-desk`: the same
 reports arrive as websocket `command`s from 4 clients in a child process, each pipelining
 with its own command_ids; street clerks see only their own street's deltas, desk
-dispatchers see every delta (so the server also fans each one out 4 times).
+dispatchers see every delta (so the server also fans each one out 4 times). `ws-batch` /
+`ws-batch-all`: the same reports sent as `report_batch` commands of BATCH reports each, every
+report under its own external id, by 4 `gateway` users, each with at most BATCH_WINDOW
+batches in flight; street gateways (`ws-batch`) see their own street's deltas, district-wide
+ones (`ws-batch-all`) every delta.
 """
 
 from __future__ import annotations
@@ -29,12 +33,18 @@ from bench import common, whatif
 from dispatch.server import Hub, Limits
 from dispatch.store.store import Store
 from dispatch.writer import CommandRequest, Writer
+from protocol.commands import Report
 
 TARGET_EVENTS_PER_S = 20_000
 MAX_OUTSTANDING = 20_000
 WS_CLIENTS = 4
 WS_WINDOW = 1000  # commands in flight per websocket client
-MODES = ("submit", "ws-street", "ws-desk")
+# Reports per report_batch: with the same reports as the other paths (title, point,
+# description) 400 make a frame of ~56 KB, 500 would pass the 64 KiB limit.
+BATCH = 400
+BATCH_WINDOW = 8  # report_batch commands in flight per gateway (the server's default bound)
+MODES = ("submit", "ws-street", "ws-desk", "ws-batch", "ws-batch-all")
+BATCH_MODES = ("ws-batch", "ws-batch-all")
 _CODE = re.compile(r'"code":"([^"]*)"')
 
 
@@ -42,14 +52,15 @@ _CODE = re.compile(r'"code":"([^"]*)"')
 
 
 def ws_clients_main(
-    port: int, tokens: list[str], args_json: list[list[bytes]], conn: Connection
+    port: int, tokens: list[str], args_json: list[list[bytes]], conn: Connection, batch: int = 0
 ) -> None:
-    """Entry point of the client process: hello, snapshot, then pipeline until told to stop."""
-    asyncio.run(_ws_clients(port, tokens, args_json, conn))
+    """Entry point of the client process: hello, snapshot, then pipeline until told to stop
+    (`batch` > 0: report_batch commands of that many reports)."""
+    asyncio.run(_ws_clients(port, tokens, args_json, conn, batch))
 
 
 async def _ws_clients(
-    port: int, tokens: list[str], args_json: list[list[bytes]], conn: Connection
+    port: int, tokens: list[str], args_json: list[list[bytes]], conn: Connection, batch: int
 ) -> None:
     from websockets.asyncio.client import connect
 
@@ -73,8 +84,9 @@ async def _ws_clients(
     codes: dict[str, int] = {}  # why commands were refused
     stopping = asyncio.Event()
     conn.send("ready")
+    pump = _pump_batches if batch else _pump
     pumps = [
-        asyncio.create_task(_pump(ws, k, args_json[k], counts[k], codes, stopping))
+        asyncio.create_task(pump(ws, k, args_json[k], counts[k], codes, stopping, batch))
         for k, ws in enumerate(sockets)
     ]
     await loop.run_in_executor(None, conn.recv)
@@ -95,6 +107,7 @@ async def _pump(
     count: list[int],
     codes: dict[str, int],
     stopping: asyncio.Event,
+    _batch: int = 0,
 ) -> None:
     """Keep WS_WINDOW commands in flight until `stopping`, then wait for the last answers."""
     from websockets.asyncio.client import ClientConnection
@@ -130,6 +143,85 @@ async def _pump(
             await window.acquire()
     finally:
         reader.cancel()
+
+
+_COUNTS = re.compile(r'"created":(\d+)')
+
+
+async def _pump_batches(
+    ws: object,
+    k: int,
+    args_json: list[bytes],
+    count: list[int],
+    codes: dict[str, int],
+    stopping: asyncio.Event,
+    batch: int = BATCH,
+) -> None:
+    """Keep BATCH_WINDOW report_batch commands in flight until `stopping`, each report under
+    a new external id, numbered in order as work orders are (g0-000000001, …); `count` is
+    reports sent, created and refused (batches refused whole count all their reports)."""
+    from websockets.asyncio.client import ClientConnection
+
+    assert isinstance(ws, ClientConnection)
+    window = asyncio.Semaphore(BATCH_WINDOW)
+    reports = [a.decode()[1:] for a in args_json]  # each without its opening brace
+
+    async def replies() -> None:
+        async for message in ws:
+            if isinstance(message, str) and message.startswith('{"type":"result"'):
+                found = _COUNTS.search(message)
+                created = int(found.group(1)) if found else 0
+                count[1] += created
+                count[2] += batch - created
+                window.release()
+            elif isinstance(message, str) and message.startswith('{"type":"error"'):
+                count[2] += batch
+                found = _CODE.search(message)
+                code = found.group(1) if found else "?"
+                codes[code] = codes.get(code, 0) + 1
+                window.release()
+
+    reader = asyncio.create_task(replies())
+    try:
+        n = len(reports)
+        i = 2  # hello was id 1; ids must increase
+        sent = 0
+        while not stopping.is_set():
+            await window.acquire()
+            items = ",".join(
+                f'{{"external_id":"g{k}-{sent + j:09d}",{reports[(sent + j) % n]}'
+                for j in range(batch)
+            )
+            frame = (
+                f'{{"id":{i},"type":"command","command_id":"b{k}-{i}","op":"report_batch",'
+                f'"args":{{"reports":[{items}]}}}}'
+            )
+            await ws.send(frame)
+            count[0] += batch
+            sent += batch
+            i += 1
+        for _ in range(BATCH_WINDOW):  # every permit back: every batch answered
+            await window.acquire()
+    finally:
+        reader.cancel()
+
+
+def batch_reports(pool: Sequence[Report]) -> list[bytes]:
+    """The reports as a gateway sends them: the fields given, no defaults (a batch of BATCH
+    of them must fit in the 64 KiB frame)."""
+    encode = msgspec.json.Encoder().encode
+    return [
+        encode(
+            {
+                "category": r.category,
+                "title": r.title,
+                "lon": r.lon,
+                "lat": r.lat,
+                "description": r.description,
+            }
+        )
+        for r in pool
+    ]
 
 
 # ---- the server process -------------------------------------------------------------------
@@ -213,18 +305,29 @@ async def _run(db: str, mode: str, duration: float, warmup: float) -> Outcome:
                 streets = sorted(reference.streets)[:WS_CLIENTS]
                 tokens, args_json = [], []
                 for k, street in enumerate(streets):
-                    if mode == "ws-street":
-                        tokens.append(store.create_user(f"bench-{k}", "street", [street]))
+                    if mode in ("ws-street", "ws-batch"):
+                        role = "street" if mode == "ws-street" else "gateway"
+                        tokens.append(store.create_user(f"bench-{k}", role, [street]))
                         pool = common.report_pool(reference, 5000, seed=k, streets=[street])
                     else:
-                        tokens.append(store.create_user(f"bench-{k}", "dispatcher"))
+                        role = "dispatcher" if mode == "ws-desk" else "gateway"
+                        tokens.append(store.create_user(f"bench-{k}", role))
                         pool = common.report_pool(reference, 5000, seed=k)
-                    args_json.append([msgspec.json.encode(a) for a in pool])
+                    if mode in BATCH_MODES:
+                        args_json.append(batch_reports(pool))
+                    else:
+                        args_json.append([msgspec.json.encode(a) for a in pool])
                 ctx = mp.get_context("spawn")
                 parent, child = ctx.Pipe()
                 proc = ctx.Process(
                     target=ws_clients_main,
-                    args=(server.port, tokens, args_json, child),
+                    args=(
+                        server.port,
+                        tokens,
+                        args_json,
+                        child,
+                        BATCH if mode in BATCH_MODES else 0,
+                    ),
                     daemon=True,
                 )
                 proc.start()

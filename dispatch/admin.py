@@ -33,8 +33,8 @@ ACTIONS: dict[type[AdminRequest], str] = {
 }
 
 
-class _Refused(Exception):
-    """A request the admin rules refuse before anything is read or changed."""
+class Refused(Exception):
+    """A request the admin rules refuse; nothing was changed."""
 
     def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
@@ -42,12 +42,57 @@ class _Refused(Exception):
         self.message = message
 
 
-class UserAdmin:
-    """Answers the admin requests of attached clients (store work on worker threads)."""
+class Audited:
+    """What every admin desk shares: the refusal's row in the admin log, the log lines and
+    the answers (the users' here, the roster's and categories' in dispatch/tables.py)."""
 
-    def __init__(self, hub: Hub, store: Store, auth: Authenticator) -> None:
+    def __init__(self, hub: Hub, store: Store) -> None:
         self.hub = hub
         self.store = store
+
+    async def _record(self, entry: AdminEntry, refused: Refused) -> None:
+        refusal = replace(entry, outcome=str(refused.code), message=refused.message)
+        try:
+            await asyncio.to_thread(self.store.record_admin, refusal)
+        except Exception:
+            log.exception("could not record a refused %s by %s", entry.action, entry.actor)
+
+    def _refuse(
+        self, client: Client, request_id: int, entry: AdminEntry, code: str, message: str
+    ) -> None:
+        log.info(
+            "admin %s (%s): %s %s%s -> %s (%s)",
+            client.user.name,
+            client.peer,
+            entry.action,
+            entry.target[:100],
+            f" {entry.detail[:200]}" if entry.detail else "",
+            code,
+            message[:200],
+        )
+        frame = Error(id=request_id, code=code, message=message[:500])
+        self.hub.write(client, [_encode(frame)])
+
+    def _done(
+        self, client: Client, request_id: int, entry: AdminEntry, data: Any, note: str
+    ) -> None:
+        log.info(
+            "admin %s (%s): %s %s%s -> ok (%s)",
+            client.user.name,
+            client.peer,
+            entry.action,
+            entry.target,
+            f" {entry.detail[:200]}" if entry.detail else "",
+            note,
+        )
+        self.hub.write(client, [_encode(Result(id=request_id, data=data))])
+
+
+class UserAdmin(Audited):
+    """Answers the user requests of attached clients (store work on worker threads)."""
+
+    def __init__(self, hub: Hub, store: Store, auth: Authenticator) -> None:
+        super().__init__(hub, store)
         self.auth = auth
 
     async def answer(self, client: Client, message: AdminRequest) -> None:
@@ -68,7 +113,7 @@ class UserAdmin:
         try:
             self._check(client, message, action)
             data = await self._do(message, entry)
-        except _Refused as refused:
+        except Refused as refused:
             # Refused before the store was asked: the refusal is recorded on its own.
             await self._record(entry, refused)
             self._refuse(client, message.id, entry, refused.code, refused.message)
@@ -81,7 +126,7 @@ class UserAdmin:
             return
         except Exception:
             log.exception("admin %s by %s failed", action, client.user.name)
-            await self._record(entry, _Refused(ErrorCode.INTERNAL, "the store failed"))
+            await self._record(entry, Refused(ErrorCode.INTERNAL, "the store failed"))
             self._refuse(
                 client, message.id, entry, ErrorCode.INTERNAL, "could not change the users"
             )
@@ -94,24 +139,15 @@ class UserAdmin:
             entry_text = f"{closed} connection(s) of it closed"
         else:
             entry_text = f"{len(data['users'])} users"
-        log.info(
-            "admin %s (%s): %s %s%s -> ok (%s)",
-            client.user.name,
-            client.peer,
-            action,
-            entry.target,
-            f" {entry.detail}" if entry.detail else "",
-            entry_text,
-        )
-        self.hub.write(client, [_encode(Result(id=message.id, data=data))])
+        self._done(client, message.id, entry, data, entry_text)
 
     def _check(self, client: Client, message: AdminRequest, action: str) -> None:
         role = client.user.role
         if role != "admin":
-            raise _Refused(ErrorCode.FORBIDDEN, f"role {role} may not {action}")
+            raise Refused(ErrorCode.FORBIDDEN, f"role {role} may not {action}")
         if not isinstance(message, Users) and message.name == client.user.name:
             # It would cut off the very session asking; another admin or the CLI can.
-            raise _Refused(
+            raise Refused(
                 ErrorCode.FORBIDDEN,
                 f"an admin may not {'re-key' if isinstance(message, CreateUser) else 'revoke'}"
                 " his own account here: another admin or `dispatch` on the server can",
@@ -145,26 +181,3 @@ class UserAdmin:
             UserEntry(a.name, a.role, a.jurisdiction, a.created_at, a.revoked)  # type: ignore[arg-type]
             for a in accounts
         ]
-
-    async def _record(self, entry: AdminEntry, refused: _Refused) -> None:
-        refusal = replace(entry, outcome=str(refused.code), message=refused.message)
-        try:
-            await asyncio.to_thread(self.store.record_admin, refusal)
-        except Exception:
-            log.exception("could not record a refused %s by %s", entry.action, entry.actor)
-
-    def _refuse(
-        self, client: Client, request_id: int, entry: AdminEntry, code: str, message: str
-    ) -> None:
-        log.info(
-            "admin %s (%s): %s %s%s -> %s (%s)",
-            client.user.name,
-            client.peer,
-            entry.action,
-            entry.target[:100],
-            f" {entry.detail[:200]}" if entry.detail else "",
-            code,
-            message[:200],
-        )
-        frame = Error(id=request_id, code=code, message=message[:500])
-        self.hub.write(client, [_encode(frame)])

@@ -28,13 +28,16 @@ from dispatch.domain.categories import (
     STAGES,
     CameraKind,
     CategoryTable,
+    CategoryTableError,
     default_table,
+    parse_categories,
 )
 from dispatch.domain.district import District, build_district
 from dispatch.private import private_dir
 from dispatch.reference import ReferenceData
-from dispatch.store.store import Store
+from dispatch.store.store import AdminEntry, Store
 from protocol import entities as wire
+from protocol.messages import SetCategory
 
 DEFAULT_SEED = 340803
 CALENDAR_META = "calendar:"  # meta key prefix of a loaded calendar year: calendar:2027
@@ -242,15 +245,108 @@ def category_change(store: Store, table: CategoryTable) -> CategoryChange:
     )
 
 
-def load_categories_into(store: Store, table: CategoryTable, origin: str) -> CategoryChange:
+def load_categories_into(
+    store: Store, table: CategoryTable, origin: str, audit: AdminEntry | None = None
+) -> CategoryChange:
     """Replace the stored category table with `table` unless stored events use a code it
-    drops (then nothing changes and `in_use` names them); `origin` is recorded in meta."""
+    drops (then nothing changes and `in_use` names them); `origin` is recorded in meta, and
+    `audit` (when given) in the admin log in the same transaction as the change."""
     change = category_change(store, table)
     if change.in_use:
         return change
     meta = {CATEGORIES_VERSION: change.version, CATEGORIES_ORIGIN: origin}
-    in_use = store.replace_categories(category_units(table), meta)
+    in_use = store.replace_categories(category_units(table), meta, audit=audit)
     return replace(change, in_use=in_use, loaded=not in_use)
+
+
+def in_use_text(in_use: dict[str, int]) -> str:
+    """The codes a table would drop that stored events use, with their counts."""
+    return ", ".join(f"{code} ({n} events)" for code, n in sorted(in_use.items()))
+
+
+def _limit_text(limit: wire.CategoryLimit) -> str:
+    """A stored limit in the table file's notation: 4h, 0.25h, 3d."""
+    amount = f"{limit.amount:.6f}".rstrip("0").rstrip(".")
+    return f"{amount}{'h' if limit.unit == 'hour' else 'd'}"
+
+
+def stored_table_document(store: Store) -> dict[str, Any]:
+    """The stored category table in the table file's shape (see table_document)."""
+    decoder = msgspec.json.Decoder(CameraKind)
+    kinds = [decoder.decode(doc) for doc in store.units("detection")] or list(CAMERA_KINDS)
+    return table_document(list(_stored_categories(store).values()), kinds)
+
+
+def table_document(categories: list[wire.Category], kinds: list[CameraKind]) -> dict[str, Any]:
+    """A category table as the units hold it, in the table file's shape (classes,
+    categories, camera kinds), for an edit to be checked by the file's own validation. What
+    the units do not keep (a category's simulator weight and channels) takes the file's
+    defaults."""
+    return {
+        "classes": {c.code[:2]: c.cls for c in sorted(categories, key=lambda c: c.code)},
+        "categories": [
+            {
+                "code": c.code,
+                "name": c.name,
+                "priority": c.priority,
+                "weight": 1.0,
+                "limits": {stage: _limit_text(limit) for stage, limit in c.limits.items()},
+                "standard": c.standard,
+                "department": c.department,
+                "basis": c.basis,
+            }
+            for c in categories
+        ],
+        "camera_kinds": [msgspec.to_builtins(k) for k in kinds],
+    }
+
+
+def edited_table(store: Store, edit: SetCategory, source: str) -> CategoryTable:
+    """The stored table with one category added or replaced by `edit` (see apply_edit)."""
+    return apply_edit(stored_table_document(store), edit, source, stored_departments(store))
+
+
+def apply_edit(
+    doc: dict[str, Any], edit: SetCategory, source: str, departments: set[str]
+) -> CategoryTable:
+    """A table document with one category added or replaced by `edit`, validated as a
+    table file is (CategoryTableError listing every problem, each beginning `source: `)."""
+    classes: dict[str, str] = dict(doc["classes"])
+    class_code = edit.code[:2]
+    if edit.cls and class_code in classes and classes[class_code] != edit.cls:
+        raise CategoryTableError(
+            [
+                f"{source}: {edit.code}: cls: class {class_code!r} is named "
+                f"{classes[class_code]!r}, not {edit.cls!r} (expected its name, or none; "
+                "a class is renamed by loading a table)"
+            ]
+        )
+    if edit.cls and class_code.isdigit() and len(class_code) == 2:
+        classes.setdefault(class_code, edit.cls)
+    raw = {
+        "code": edit.code,
+        "name": edit.name,
+        "priority": edit.priority,
+        "weight": 1.0,
+        "limits": edit.limits,
+        "standard": edit.standard,
+        "department": edit.department,
+        "basis": edit.basis,
+    }
+    others = [c for c in doc["categories"] if c["code"] != edit.code]
+    edited = {**doc, "classes": classes, "categories": [*others, raw]}
+    return parse_categories(msgspec.json.encode(edited), source, departments)
+
+
+def table_units(table: CategoryTable) -> tuple[list[wire.Category], list[CameraKind]]:
+    """A table's categories as the units carry them and its camera kinds, both in code
+    order: what load_reference reads back once the table is stored."""
+    categories = [
+        msgspec.json.decode(doc, type=wire.Category)
+        for kind, _, _, _, doc in category_units(table)
+        if kind == "category"
+    ]
+    return categories, sorted(table.camera_kinds, key=lambda k: k.code)
 
 
 def refresh_default_categories(store: Store) -> bool:
@@ -263,7 +359,7 @@ def refresh_default_categories(store: Store) -> bool:
         return False
     change = load_categories_into(store, table, DEFAULT_ORIGIN)
     if not change.loaded:
-        used = ", ".join(f"{code} ({n} events)" for code, n in sorted(change.in_use.items()))
+        used = in_use_text(change.in_use)
         log.warning("default category table not refreshed: stored events use %s", used)
         return False
     log.info(

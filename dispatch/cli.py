@@ -245,7 +245,12 @@ def cmd_load_district(args: argparse.Namespace) -> int:
 
 def cmd_load_categories(args: argparse.Namespace) -> int:
     """Load a deployment's own category table (validated; `--check` only validates)."""
-    from dispatch.app import category_change, load_categories_into, stored_departments
+    from dispatch.app import (
+        category_change,
+        in_use_text,
+        load_categories_into,
+        stored_departments,
+    )
     from dispatch.domain.categories import CategoryTableError, read_categories
     from dispatch.domain.district import DEPARTMENTS
 
@@ -285,7 +290,7 @@ def cmd_load_categories(args: argparse.Namespace) -> int:
         f"{len(change.added)} added, {len(change.changed)} changed, {len(change.removed)} removed"
     )
     if change.in_use:
-        used = ", ".join(f"{code} ({n} events)" for code, n in sorted(change.in_use.items()))
+        used = in_use_text(change.in_use)
         print(
             f"error: refused: stored events use categories the table drops: {used}", file=sys.stderr
         )
@@ -405,7 +410,7 @@ def cmd_revoke_user(args: argparse.Namespace) -> int:
 
 
 def cmd_admin_log(args: argparse.Namespace) -> int:
-    """Print the newest user-management requests: who, when, what, on whom, outcome."""
+    """Print the newest admin requests (users, roster, categories): who, when, what, outcome."""
     from dispatch.reference import local
 
     store = _current_store(args.url)
@@ -565,6 +570,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     started = time.monotonic()
     prepare(store, args.seed)
     paths = {name: demo_token(store, name, role, codes) for name, role, codes in DEMO_USERS}
+    plan_demo_week(store, args.start if args.start is not None else time.time())
     log.info("database %s ready in %.1f s", redact_url(args.url), time.monotonic() - started)
     wall = paths["demo-wall"]
     banner = (
@@ -590,6 +596,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def plan_demo_week(store: Store, start: float) -> int:
+    """Plan the demo's coming week (排班) unless any day from `start`'s on is planned already;
+    recorded in the admin log as the demo's. How many days were planned."""
+    from dispatch.reference import local
+    from dispatch.simulator import demo_plans
+
+    if store.duty_plans(local(start).strftime("%Y-%m-%d")):
+        return 0
+    plans = demo_plans(start)
+    for plan in plans:
+        names = ",".join(p.name for p in plan.roster)
+        entry = AdminEntry(
+            time.time(),
+            "demo",
+            "cli",
+            "set_roster",
+            plan.day,
+            f"commander={plan.commander.name} roster={names}",
+        )
+        store.set_duty_plan(plan.day, plan, audit=entry)
+    return len(plans)
 
 
 def cmd_hello(args: argparse.Namespace) -> int:

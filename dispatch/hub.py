@@ -52,6 +52,7 @@ class Client:
     last_id: int = 0
     allowance: float = 0.0
     allowance_at: float = field(default_factory=time.monotonic)
+    batches: int = 0  # report_batch commands sent and not yet answered
     catching_up: bool = False
     pending: list[tuple[int, bytes]] = field(default_factory=list)
     pending_bytes: int = 0

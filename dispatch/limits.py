@@ -14,6 +14,10 @@ class Limits:
     max_backlog: int = 16 * 1024 * 1024  # bytes queued to one client beyond its snapshot
     commands_per_second: float = 50.0
     command_burst: int = 200
+    # report_batch commands one connection may have waiting for their answers (each of up to
+    # 500 reports, and one command of the allowance above); more are answered rate_limited.
+    # 8 of 500 fill a writer batch: a gateway pipelining that deep keeps the writer busy.
+    batches_in_flight: int = 8
     ring_size: int = 200_000  # recent delta frames kept in memory for resume
     kpi_interval: float = 1.0
     kpi_heartbeat: float = 5.0  # KPIs go out at least this often: clients see the link is live

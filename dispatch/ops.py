@@ -14,7 +14,17 @@ from typing import Any, TypeVar
 import msgspec
 from msgspec.structs import replace
 
-from dispatch.state import STAGE_OF_STATUS, SYSTEM, Actor, Outcome, State, with_missed
+from dispatch.batch import ReadBatch
+from dispatch.state import (
+    STAGE_OF_STATUS,
+    SYSTEM,
+    Actor,
+    Change,
+    ExternalRecord,
+    Outcome,
+    State,
+    with_missed,
+)
 from dispatch.workflow import (
     ATTACH_RADIUS_M,
     FINAL_STATUSES,
@@ -49,6 +59,11 @@ _H = TypeVar("_H", bound=Handler)
 LOW_SCORE = 2
 # How far ahead a hold's review date may be set.
 HOLD_LONGEST = 366 * 86400.0
+# Event.handle_used's default itself: msgspec omits a default by identity, so a computed
+# 0.0 (a case handled outside working hours) would be sent unless replaced by this object.
+_NO_HANDLING_TIME = next(
+    f.default for f in msgspec.structs.fields(Event) if f.name == "handle_used"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +189,56 @@ def report(state: State, actor: Actor, args: c.Report, now: float) -> Outcome:
     return state.report(actor, args, now)
 
 
+@handles("report_batch")
+def report_batch(state: State, actor: Actor, args: c.ReportBatch, now: float) -> Outcome:
+    """Many reports, each under its own external id, each created, repeated or refused alone.
+
+    An external id this user has created before answers with that event (a repeat) and
+    creates nothing, whatever the report says now; the first of two equal ids in one batch
+    creates and the second repeats. A report refused (its schema, its category, a point
+    outside every grid or outside the user's jurisdiction) leaves nothing behind.
+    """
+    unread = args.unread if isinstance(args, ReadBatch) else {}
+    known = state.external.find(actor.name, [r.external_id for r in args.reports])
+    grids = iter(state.reference.grids_at([(r.lon, r.lat) for r in args.reports]))
+    journal = state.journal
+    changes: list[Change] = []
+    items: list[c.BatchItem] = []
+    created = repeats = 0
+    reports = iter(args.reports)
+    for index in range(len(args.reports) + len(unread)):
+        refusal = unread.get(index)
+        if refusal is not None:
+            items.append(refusal)
+            continue
+        item, grid = next(reports), next(grids)
+        external_id = item.external_id
+        hit = known.get(external_id)
+        if hit is not None:
+            items.append(c.BatchItem(external_id, hit[0], hit[1], repeat=True))
+            repeats += 1
+            continue
+        mark = len(journal)
+        try:
+            outcome = state.report(actor, item, now, grid=grid)
+        except WorkflowError as exc:
+            state.undo(journal[mark:])  # all or nothing, for each report
+            del journal[mark:]
+            items.append(c.BatchItem(external_id, error=exc.code, message=exc.message))
+            continue
+        event = outcome.changes[0].after
+        assert isinstance(event, Event)
+        state.external.add(ExternalRecord(actor.name, external_id, event.id, event.code, now))
+        known[external_id] = (event.id, event.code)
+        changes.extend(outcome.changes)
+        items.append(c.BatchItem(external_id, event.id, event.code))
+        created += 1
+    refused = len(items) - created - repeats
+    return Outcome(
+        changes, {"created": created, "repeats": repeats, "refused": refused, "reports": items}
+    )
+
+
 @handles("accept")
 def accept(state: State, actor: Actor, args: c.EventRef, now: float) -> Outcome:
     """受理: take the case in."""
@@ -290,7 +355,7 @@ def handled(state: State, actor: Actor, args: c.EventRef, now: float) -> Outcome
         after,
         handled_at=now,
         handled_by=actor.name,
-        handle_used=before.handle_used + used,
+        handle_used=before.handle_used + used or _NO_HANDLING_TIME,
         missed=_late(before, "handle", now),
     )
     return _finish(state, actor, "handled", before, after, now, args.note)

@@ -130,6 +130,17 @@ class ReferenceData:
         self._build_buckets()
         self._views: dict[frozenset[str] | None, tuple[str, bytes]] = {}
 
+    def replace_categories(self, categories: list[Category], kinds: list[CameraKind]) -> None:
+        """Take a new category table while serving (an admin changed it); call on the event
+        loop. The writer thread reads `categories` and `camera_kinds` one lookup at a time:
+        each is swapped whole, so it sees the old table or the new, never a mixture."""
+        self.categories = {c.code: c for c in categories}
+        self.camera_kinds = {k.code: k for k in kinds}
+        self.reference = msgspec.structs.replace(
+            self.reference, categories=list(categories), detections={k.code: k.name for k in kinds}
+        )
+        self._views = {}  # the units' versions change with them
+
     def grid_at(self, lon: float, lat: float) -> Grid | None:
         """The grid containing a point, or None outside the district."""
         # A bucket lookup, then exact tests on the few candidates: several times faster
@@ -148,6 +159,36 @@ class ReferenceData:
             ):
                 return self._grid_list[index]
         return None
+
+    def grids_at(self, points: list[tuple[float, float]]) -> list[Grid | None]:
+        """The grid containing each point (None outside the district): grid_at's answers,
+        with the exact tests of the whole list in two vectorised calls (a batch of reports)."""
+        found: list[Grid | None] = [None] * len(points)
+        pairs: list[tuple[int, int]] = []  # (point, candidate grid), in each bucket's order
+        for i, (lon, lat) in enumerate(points):
+            col = int((lon - self._x0) / self._cell)
+            row = int((lat - self._y0) / self._cell)
+            if not (0 <= col < self._cols and 0 <= row < self._rows):
+                continue
+            cell = row * self._cols + col
+            whole = self._whole[cell]
+            if whole >= 0:
+                found[i] = self._grid_list[whole]
+            else:
+                pairs.extend((i, index) for index in self._buckets[cell])
+        if not pairs:
+            return found
+        shapes = np.array([self._shapes[g] for _, g in pairs], dtype=object)
+        xs = np.array([points[i][0] for i, _ in pairs])
+        ys = np.array([points[i][1] for i, _ in pairs])
+        hit = shapely.contains_xy(shapes, xs, ys)
+        edge = ~hit
+        if edge.any():  # on a boundary: grid_at takes the first candidate it touches
+            hit[edge] = shapely.intersects_xy(shapes[edge], xs[edge], ys[edge])
+        for (i, index), inside in zip(pairs, hit.tolist(), strict=True):
+            if inside and found[i] is None:
+                found[i] = self._grid_list[index]
+        return found
 
     def _build_buckets(self, cells: int = 400) -> None:
         # Cells of ~50 m: most fall wholly inside one grid, even in the dense old town.

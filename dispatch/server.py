@@ -4,13 +4,15 @@ The event loop never touches the database directly: authentication, replay reads
 reads go to worker threads; writes go to the Writer. The parts: hub.py (read model, resume
 ring, fan-out, backlog, KPI push), handshake.py (hello, authentication, snapshot/replay/
 reset), session.py (pings, commands, stats, history), admin.py (users, create_user,
-revoke_user), http.py (/health, /snapshots).
+revoke_user), tables.py (the duty roster and the category table), http.py (/health,
+/snapshots).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import gc
 import logging
 import time
@@ -27,10 +29,11 @@ from dispatch.handshake import Authenticator, Handshake, peer_of
 from dispatch.http import HttpEndpoints
 from dispatch.hub import SERVER_FULL, TOO_MANY_CONNECTIONS, Client, Hub
 from dispatch.limits import Limits
-from dispatch.reference import ReferenceData
+from dispatch.reference import ReferenceData, local
 from dispatch.session import Session
 from dispatch.state import State
 from dispatch.store.store import Store
+from dispatch.tables import TableAdmin
 from dispatch.writer import Answer, PruneRequest, Request, TickRequest, Writer
 from protocol.codes import CloseCode
 from protocol.entities import Event
@@ -85,11 +88,14 @@ class DispatchServer:
         limits: Limits | None = None,
     ) -> None:
         self.store = store
-        self.reference = reference
+        # Its own: an admin's new category table is swapped into it (tables.py), which must
+        # not reach another server given the same reference (tests, benchmarks).
+        self.reference = copy.copy(reference)
         self.clock = clock or Clock()
         self.limits = limits or Limits()
-        self.state = State(reference)
+        self.state = State(self.reference)
         self.state.archive = store.event
+        self.state.external.read = store.find_external
         self.hub: Hub | None = None
         self.writer: Writer | None = None
         self._server: Server | None = None
@@ -101,7 +107,19 @@ class DispatchServer:
         self.ticking = True  # the simulator pauses the clock's deadline checks while warming up
         self._open = 0  # websocket connections being served, handshakes included
         self._per_user: Counter[str] = Counter()  # users' connections past their hello
-        self.catching_up = False  # ... and marks the KPIs partial until it has caught up
+        self._catching_up = False
+        self._kpi_wake = asyncio.Event()  # the KPIs go out now, not at the next interval
+
+    @property
+    def catching_up(self) -> bool:
+        """The simulator is replaying the day so far: the KPIs are partial until it has."""
+        return self._catching_up
+
+    @catching_up.setter
+    def catching_up(self, value: bool) -> None:
+        if self._catching_up and not value:
+            self._kpi_wake.set()  # the whole figures go out at once (a start waits for them)
+        self._catching_up = value
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Claim the database, load state, start the writer and the listener; return the port."""
@@ -122,6 +140,9 @@ class DispatchServer:
         epoch = await asyncio.to_thread(self.store.epoch)
         keyed_from = await asyncio.to_thread(self.store.community_keys_from)
         self.state.load(events, alerts, duty)
+        yesterday = local(now - 86400).strftime("%Y-%m-%d")
+        plans = await asyncio.to_thread(self.store.duty_plans, yesterday)
+        self.state.plans = {plan.day: plan for plan in plans}
         self.state.next_event_id = next_event
         self.state.next_alert_id = next_alert
         self.hub = Hub(self.reference, epoch, head, trimmed, self.limits, self.clock.now)
@@ -141,6 +162,7 @@ class DispatchServer:
             self.limits,
             self.store,
             UserAdmin(self.hub, self.store, self.auth),
+            TableAdmin(self.hub, self.store, self.reference, self.clock, self.writer.submit),
         )
         endpoints = HttpEndpoints(self.hub, self.store, self.reference, self.auth)
         self._server = await serve(
@@ -224,7 +246,9 @@ class DispatchServer:
         last_day = kpi.day_start(self.clock.now())
         pushed = 0.0
         while True:
-            await asyncio.sleep(self.limits.kpi_interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._kpi_wake.wait(), self.limits.kpi_interval)
+            self._kpi_wake.clear()
             now = self.clock.now()
             day = kpi.day_start(now)
             started = time.perf_counter()

@@ -1,5 +1,6 @@
 """A client's session once attached: pings, commands (rate-limited, to the writer), stats,
-case histories (read from the store on a worker thread), admin requests (dispatch/admin.py)."""
+case histories (read from the store on a worker thread), admin requests (dispatch/admin.py:
+users; dispatch/tables.py: the duty roster and the category table)."""
 
 from __future__ import annotations
 
@@ -7,17 +8,20 @@ import asyncio
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import msgspec
 
 from dispatch.admin import AdminRequest, UserAdmin
+from dispatch.batch import read_batch
 from dispatch.clock import Clock
 from dispatch.hub import Client, Hub
 from dispatch.limits import Limits
 from dispatch.logs import printable
 from dispatch.state import Actor, args_digest
 from dispatch.store.store import LogRecord, Store
+from dispatch.tables import TableAdmin, TableRequest
 from dispatch.writer import Answer, CommandRequest, Writer
 from protocol.codec import ProtocolError, convert, decode_client
 from protocol.codes import ErrorCode
@@ -31,9 +35,13 @@ from protocol.messages import (
     Hello,
     History,
     HistoryEntry,
+    LoadCategories,
     Ping,
     Result,
     RevokeUser,
+    Roster,
+    SetCategory,
+    SetRoster,
     Stats,
     Users,
 )
@@ -53,6 +61,7 @@ class Session:
         limits: Limits,
         store: Store,
         admin: UserAdmin,
+        tables: TableAdmin,
     ) -> None:
         self.hub = hub
         self.writer = writer
@@ -60,6 +69,7 @@ class Session:
         self.limits = limits
         self.store = store
         self.admin = admin
+        self.tables = tables
         self._reading: set[asyncio.Task[None]] = set()  # history and admin requests under way
 
     async def serve(self, client: Client) -> None:
@@ -99,7 +109,9 @@ class Session:
             elif isinstance(message, History):
                 self._history(client, message)
             elif isinstance(message, (Users, CreateUser, RevokeUser)):
-                self._admin(client, message)
+                self._admin(client, message, self.admin.answer)
+            elif isinstance(message, (Roster, SetRoster, SetCategory, LoadCategories)):
+                self._admin(client, message, self.tables.answer)
             else:
                 self._reply_error(
                     client,
@@ -137,13 +149,15 @@ class Session:
         self._reading.add(task)
         task.add_done_callback(self._reading.discard)
 
-    def _admin(self, client: Client, message: AdminRequest) -> None:
+    def _admin[M: (AdminRequest, TableRequest)](
+        self, client: Client, message: M, answer: Callable[[Client, M], Coroutine[Any, Any, None]]
+    ) -> None:
         if not self._allowed(client):
             # Not audited: a flood must not fill the admin log (it is logged).
             self._reply_error(client, message.id, ErrorCode.RATE_LIMITED, "too many requests")
             return
         # On the side like a history read: the store is read and written on a worker thread.
-        task = asyncio.get_running_loop().create_task(self.admin.answer(client, message))
+        task = asyncio.get_running_loop().create_task(answer(client, message))
         self._reading.add(task)
         task.add_done_callback(self._reading.discard)
 
@@ -232,13 +246,27 @@ class Session:
                 message.command_id,
             )
             return
+        batch = message.op == "report_batch"
         try:
-            args = convert(message.args, args_type)
+            # A batch's reports are read one by one: a malformed one is refused alone.
+            args = read_batch(message.args) if batch else convert(message.args, args_type)
         except ProtocolError as exc:
             self._reply_error(
                 client, message.id, ErrorCode.BAD_ARGS, exc.message, message.command_id
             )
             return
+        if batch:
+            if client.batches >= self.limits.batches_in_flight:
+                self._reply_error(
+                    client,
+                    message.id,
+                    ErrorCode.RATE_LIMITED,
+                    f"{client.batches} batches are waiting for their answers already; "
+                    "retry with the same command_id once one is answered",
+                    message.command_id,
+                )
+                return
+            client.batches += 1
         actor = Actor(client.user.name, client.user.role, client.jurisdiction)
         request = CommandRequest(
             actor,
@@ -252,6 +280,8 @@ class Session:
 
     def _answered(self, client: Client, message: Command, future: asyncio.Future[Answer]) -> None:
         answer = future.result()
+        if message.op == "report_batch":
+            client.batches -= 1
         if not answer.ok:  # a refusal: its line counts with the others (hub.refusals)
             self.hub.refusals.note(
                 log,
@@ -265,13 +295,20 @@ class Session:
                 answer.message,
             )
         elif log.isEnabledFor(logging.INFO):
+            outcome = "repeat" if answer.repeat else "ok"
+            if message.op == "report_batch":
+                data = answer.data
+                outcome += (
+                    f" ({data.get('created')} created, {data.get('repeats')} repeats,"
+                    f" {data.get('refused')} refused)"
+                )
             log.info(
                 "%s %s %s %s -> %s",
                 client.user.name,
                 message.op,
                 _target(message.args),
                 printable(message.command_id),
-                "repeat" if answer.repeat else "ok",
+                outcome,
             )
         if answer.ok:
             frame = _encode(
@@ -371,4 +408,5 @@ def _target(args: dict[str, Any]) -> str:
     for key in ("event", "alert"):
         if key in args:
             return f"{key}={args[key]}"
-    return ""
+    reports = args.get("reports")
+    return f"reports={len(reports)}" if isinstance(reports, list) else ""

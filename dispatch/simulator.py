@@ -31,7 +31,7 @@ from dispatch.state import Actor
 from dispatch.store.store import Image
 from dispatch.writer import Answer, CallRequest, CommandRequest, DetectRequest, Request, TickRequest
 from protocol import commands as c
-from protocol.entities import OPEN_STATUSES, Grid, Person, on_hold
+from protocol.entities import OPEN_STATUSES, DutyPlan, Grid, Person, on_hold
 
 log = logging.getLogger("dispatch.simulator")
 
@@ -281,11 +281,18 @@ class Simulator:
             from dispatch.state import State
 
             assert isinstance(state, State)
+            # A day an admin planned (排班) is handed to its commander and roster.
+            plan = state.plans.get(local(now).strftime("%Y-%m-%d"))
+            commander, rank = (plan.commander.name, plan.commander.title) if plan else (name, title)
             return state.handover(
                 actor,
-                c.Handover(commander=name, title=title, note="交接班完成，各分中心按时报送。"),
+                c.Handover(
+                    commander=commander,
+                    title=rank or "县干指挥长",
+                    note="交接班完成，各分中心按时报送。",
+                ),
                 now,
-                roster=roster,
+                roster=None if plan else roster,
             )
 
         self._submit(
@@ -823,6 +830,32 @@ class Simulator:
         event = hub.events.get(int(event_id)) if hub else None
         code = event.category if event else self.categories[0].code
         return next((k for k in self.categories if k.code == code), self.categories[0])
+
+
+def demo_plans(start: float, days: int = 7) -> list[DutyPlan]:
+    """The demo's planned duty (排班) of `days` days from `start`'s: each day the commander
+    the simulator's rotation hands it to, and four of the centre's staff, with phones."""
+    plans = []
+    first = day_start(start)
+    for n in range(days):
+        duty_time = first + n * 24 * HOUR + 8.5 * HOUR
+        day_index = int(duty_time // (24 * HOUR))
+        name, title = COMMANDERS[day_index % len(COMMANDERS)]
+        rng = random.Random(day_index)
+        staff = [DUTY_STAFF[(day_index + k) % len(DUTY_STAFF)] for k in range(4)]
+        plans.append(
+            DutyPlan(
+                day=local(duty_time).strftime("%Y-%m-%d"),
+                commander=Person(name=name, title=title, phone=_phone(rng)),
+                roster=[
+                    Person(name=who, title=job, post="区联动中心", phone=_phone(rng))
+                    for who, job in staff
+                ],
+                updated_at=start,
+                updated_by="demo",
+            )
+        )
+    return plans
 
 
 def window_part(window: float, share: float) -> float:

@@ -22,10 +22,13 @@ from protocol.entities import (
     OPEN_STATUSES,
     Alert,
     Basis,
+    Category,
     CategoryLimit,
     Decision,
     Duty,
+    DutyPlan,
     Event,
+    Grid,
     Person,
     Role,
     Stage,
@@ -119,6 +122,68 @@ class Outcome:
     data: dict[str, object] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class ExternalRecord:
+    """An external id (a gateway's own id of a report) and the event it created."""
+
+    actor: str  # the user who reported it: external ids are unique per user
+    external_id: str
+    event: int
+    code: str
+    at: float
+
+
+class ExternalIds:
+    """Which external ids have created which events: the store's, plus those created in the
+    writer batch under way (written with it, forgotten if it fails).
+
+    With `look_up` off the store is not asked: every id not created in this batch counts as
+    new, and the store's unique key refuses the batch's commit if one was not (the writer
+    then applies the batch again, looking each one up). Ids sent again are rare, a look-up
+    per new report is not.
+    """
+
+    def __init__(self) -> None:
+        # Reads the stored ones of a user (the store's, on the writer's thread).
+        self.read: Callable[[str, list[str]], dict[str, tuple[int, str]]] | None = None
+        self.look_up = True
+        self.pending: dict[tuple[str, str], ExternalRecord] = {}
+
+    def find(self, actor: str, ids: list[str]) -> dict[str, tuple[int, str]]:
+        """(event, code) of each of `ids` `actor` has created already (of those in the store,
+        only while `look_up` is on)."""
+        found: dict[str, tuple[int, str]] = {}
+        missing = []
+        for external_id in ids:
+            record = self.pending.get((actor, external_id))
+            if record is None:
+                missing.append(external_id)
+            else:
+                found[external_id] = (record.event, record.code)
+        if missing and self.look_up and self.read is not None:
+            found.update(self.read(actor, missing))
+        return found
+
+    def add(self, record: ExternalRecord) -> None:
+        """Note an external id that created an event in this batch."""
+        self.pending[(record.actor, record.external_id)] = record
+
+    def mark(self) -> int:
+        """How many are pending: `undo` to it forgets the ones noted after."""
+        return len(self.pending)
+
+    def undo(self, mark: int) -> None:
+        """Forget the ones noted after `mark` (an op that failed half-way)."""
+        while len(self.pending) > mark:
+            self.pending.popitem()
+
+    def take(self) -> list[ExternalRecord]:
+        """The batch's new ones, to be written with it; none pending afterwards."""
+        records = list(self.pending.values())
+        self.pending.clear()
+        return records
+
+
 def args_digest(op: str, args: dict[str, object]) -> str:
     """A stable digest of a command's op and args, to spot a command_id reused differently."""
     return hashlib.sha256(msgspec.json.encode([op, args], order="sorted")).hexdigest()
@@ -134,14 +199,19 @@ class State:
         self.events: dict[int, Event] = {}
         self.alerts: dict[int, Alert] = {}
         self.duty: Duty | None = None
+        # The planned duty of the days from yesterday on (排班), by day: a day's duty takes
+        # its roster from here when it begins (handover).
+        self.plans: dict[str, DutyPlan] = {}
         self.next_event_id = 1
         self.next_alert_id = 1
         self.day_counters: dict[str, int] = {}
         self.burst_keys: dict[tuple[str, str], int] = {}
-        self._intake_cache: dict[tuple[str, Basis, float], tuple[float, float]] = {}
+        self._intake_cache: dict[tuple[str, Basis, float], tuple[float, float, Category]] = {}
         # Every change made, in order, until the writer takes it: an op that fails half-way
         # (a confirm whose report succeeded) can then be undone whole.
         self.journal: list[Change] = []
+        # External ids of reports (report_batch): the events they created.
+        self.external = ExternalIds()
         self._day_index = -1
         self._day_text = ""
 
@@ -182,6 +252,7 @@ class State:
     def rollback(self, point: Savepoint, changes: list[Change]) -> None:
         """Undo a batch that failed to commit, counters included."""
         self.undo(changes)
+        self.external.pending.clear()
         self.next_event_id = point.next_event_id
         self.next_alert_id = point.next_alert_id
         self.day_counters = point.day_counters
@@ -222,30 +293,41 @@ class State:
         """When `limit` from `start` runs out, in `basis`."""
         return self.reference.deadline(start, limit, basis)
 
-    def _intake_deadlines(self, category: str, basis: Basis, now: float) -> tuple[float, float]:
+    def _intake_deadlines(
+        self, category: Category, basis: Basis, now: float
+    ) -> tuple[float, float]:
         # A burst of reports in the same second shares its deadlines: computed once per
         # (category, basis, second), to the second, instead of four calendar walks per event.
+        # The entry holds the category it was computed for: a table changed meanwhile (an
+        # admin's set_category) brings new limits, and the entry does not apply to them.
         second = float(int(now))
-        key = (category, basis, second)
+        key = (category.code, basis, second)
         cached = self._intake_cache.get(key)
-        if cached is None:
-            accept_by = self.deadline(
-                second, self.reference.categories[category].limits["accept"], basis
-            )
+        if cached is None or cached[2] is not category:
+            accept_by = self.deadline(second, category.limits["accept"], basis)
             # The closure deadline: every stage's limit laid end to end from the report.
-            due = self.closure_deadline(
-                category, basis, accept_by, ("dispatch", "handle", "verify")
+            due = self._laid_end_to_end(
+                category.limits, basis, accept_by, ("dispatch", "handle", "verify")
             )
             if len(self._intake_cache) > 4096:
                 self._intake_cache.clear()
-            cached = self._intake_cache[key] = (accept_by, due)
-        return cached
+            cached = self._intake_cache[key] = (accept_by, due, category)
+        return cached[0], cached[1]
 
     def closure_deadline(
         self, category: str, basis: Basis, start: float, stages: tuple[Stage, ...]
     ) -> float:
         """The end of `stages`' limits laid end to end from `start`."""
         limits = self.reference.categories[category].limits
+        return self._laid_end_to_end(limits, basis, start, stages)
+
+    def _laid_end_to_end(
+        self,
+        limits: dict[str, CategoryLimit],
+        basis: Basis,
+        start: float,
+        stages: tuple[Stage, ...],
+    ) -> float:
         due = start
         for stage in stages:
             due = self.deadline(due, limits[stage], basis)
@@ -293,10 +375,17 @@ class State:
         return self.record("event", event, after, "auto_supervise", SYSTEM)
 
     def record(
-        self, kind: EntityKind, before: Entity | None, after: Entity, action: str, actor: Actor
+        self,
+        kind: EntityKind,
+        before: Entity | None,
+        after: Entity,
+        action: str,
+        actor: Actor,
+        at: float | None = None,
     ) -> Change:
-        """Put `after` in place of `before` and journal the change."""
-        change = self._make_change(kind, before, after, action, actor)
+        """Put `after` in place of `before` and journal the change (`at`: when, for a duty
+        change that is neither a handover nor an instruction)."""
+        change = self._make_change(kind, before, after, action, actor, at)
         self.journal.append(change)
         return change
 
@@ -316,7 +405,13 @@ class State:
         return after if guess == after.calendar_guess else replace(after, calendar_guess=guess)
 
     def _make_change(
-        self, kind: EntityKind, before: Entity | None, after: Entity, action: str, actor: Actor
+        self,
+        kind: EntityKind,
+        before: Entity | None,
+        after: Entity,
+        action: str,
+        actor: Actor,
+        at: float | None = None,
     ) -> Change:
         if isinstance(after, Event):
             after = self._mark_guess(before, after)
@@ -329,7 +424,8 @@ class State:
             key = self.reference.key_of(after)
             return Change(kind, after.id, key, action, actor.name, after.last_at, before, after)
         self.duty = after
-        at = after.instructions[-1].at if action == "instruct" else after.handover_at
+        if at is None:
+            at = after.instructions[-1].at if action == "instruct" else after.handover_at
         return Change(kind, 0, "", action, actor.name, at, before, after)
 
     def _new_code(self, now: float) -> str:
@@ -359,12 +455,15 @@ class State:
         *,
         alert: int | None = None,
         media: list[str] | None = None,
+        grid: Grid | None = None,
     ) -> Outcome:
-        """Register a new event at its grid; deadlines come from its category."""
+        """Register a new event at its grid (`grid`: the point's, already looked up; a batch
+        looks up its points at once); deadlines come from its category."""
         category = self.reference.categories.get(args.category)
         if category is None:
             raise WorkflowError("bad_args", f"unknown category {args.category!r}")
-        grid = self.reference.grid_at(args.lon, args.lat)
+        if grid is None:
+            grid = self.reference.grid_at(args.lon, args.lat)
         if grid is None:
             raise WorkflowError("bad_args", f"({args.lon}, {args.lat}) is outside every grid")
         if not actor.may_see(grid.community):
@@ -373,7 +472,7 @@ class State:
         self.next_event_id += 1
         priority = args.priority or category.priority
         basis = basis_of(category.basis, priority)
-        accept_by, due = self._intake_deadlines(category.code, basis, now)
+        accept_by, due = self._intake_deadlines(category, basis, now)
         event = Event(
             id=event_id,
             code=self._new_code(now),
@@ -405,17 +504,49 @@ class State:
     def handover(
         self, actor: Actor, args: c.Handover, now: float, roster: list[Person] | None = None
     ) -> Outcome:
-        """Start a new duty: a commander, the roster, an empty instruction list."""
+        """Start a new duty: a commander, the roster, an empty instruction list.
+
+        Without a `roster` given, the day's plan gives it (the previous duty's when the day
+        has none), and the plan gives the commander's phone when it names the same person.
+        """
         day = local(now).strftime("%Y-%m-%d")
         before = self.duty
+        plan = self.plans.get(day)
+        if roster is None:
+            roster = plan.roster if plan is not None else (before.roster if before else [])
+        phone = plan.commander.phone if plan and plan.commander.name == args.commander else ""
         duty = Duty(
             day=day,
-            commander=Person(name=args.commander, title=args.title, post="县干指挥长"),
-            roster=roster if roster is not None else (before.roster if before else []),
+            commander=Person(name=args.commander, title=args.title, post="县干指挥长", phone=phone),
+            roster=roster,
             handover_at=now,
             instructions=[Decision(at=now, by=actor.name, text=args.note)] if args.note else [],
         )
         return Outcome([self.record("duty", before, duty, "handover", actor)], {"day": day})
+
+    def plan_day(self, actor: Actor, day: str, plan: DutyPlan | None, now: float) -> Outcome:
+        """Take a day's new plan (None: its plan removed), as stored by an admin. When the
+        duty in force is that day's, it takes the plan's roster now (action set_roster), and
+        its commander's phone when the plan names the same commander; the commander himself
+        changes only by a handover."""
+        if plan is None:
+            self.plans.pop(day, None)
+        else:
+            self.plans[day] = plan
+        yesterday = local(now - 86400).strftime("%Y-%m-%d")
+        for gone in [d for d in self.plans if d < yesterday]:
+            del self.plans[gone]
+        before = self.duty
+        if plan is None or before is None or before.day != day:
+            return Outcome([], {"duty": False})
+        commander = before.commander
+        if plan.commander.name == commander.name and plan.commander.phone:
+            commander = replace(commander, phone=plan.commander.phone)
+        after = replace(before, roster=plan.roster, commander=commander)
+        if after == before:
+            return Outcome([], {"duty": False})
+        change = self.record("duty", before, after, "set_roster", actor, at=now)
+        return Outcome([change], {"duty": True})
 
     def tick(self, now: float) -> list[Change]:
         """The clock: flag missed stage and closure deadlines, escalate late cases a level,

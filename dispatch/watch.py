@@ -12,7 +12,17 @@ from websockets.exceptions import ConnectionClosed
 from dispatch.reference import local
 from protocol.codec import decode_server, encode
 from protocol.entities import Alert, Duty, Event
-from protocol.messages import Delta, Error, Hello, Kpis, Resume, Snapshot, Units, Welcome
+from protocol.messages import (
+    Categories,
+    Delta,
+    Error,
+    Hello,
+    Kpis,
+    Resume,
+    Snapshot,
+    Units,
+    Welcome,
+)
 
 STATUS_ZH = {
     "reported": "上报",
@@ -75,6 +85,13 @@ async def watch(url: str, token: str, seconds: float = 0) -> int:
                             f"{len(ref.streets)} streets, {len(ref.communities)} communities, "
                             f"{len(ref.grids)} grids, {len(ref.cameras)} cameras, "
                             f"{len(ref.categories)} categories"
+                        )
+                    elif isinstance(message, Categories):
+                        units = message.version
+                        categories = {c.code: c.name for c in message.categories}
+                        print(
+                            f"categories {message.version}: the table changed "
+                            f"({len(message.categories)} categories)"
                         )
                     elif isinstance(message, Snapshot):
                         statuses = Counter(e.status for e in message.events)

@@ -24,14 +24,23 @@ from dispatch import ops
 from dispatch.clock import Clock
 from dispatch.frames import delta_json, text_frame
 from dispatch.state import Actor, Change, Outcome, Savepoint, State
-from dispatch.store.store import CommandRecord, Image, Store, StoreError
+from dispatch.store.store import CommandRecord, ExternalConflict, Image, Store, StoreError
 from dispatch.workflow import WorkflowError
 from protocol.codes import ErrorCode
+from protocol.commands import ReportBatch
 
 log = logging.getLogger("dispatch.writer")
 _encode = msgspec.json.Encoder().encode
+# A writer batch takes requests until it holds this many (a report_batch counts as its
+# reports): one transaction each.
 MAX_BATCH = 4000
+# Answers of recent commands kept in memory (the rest are read back from the store): this
+# many at most, and at most this many bytes of them (a report_batch's answer is ~50 KB).
 COMMAND_CACHE = 200_000
+COMMAND_CACHE_BYTES = 64 * 1024 * 1024
+# After a batch refused for an external id sent again, this many writer batches look every
+# external id up before they create its event (ExternalIds.look_up).
+LOOK_UP_AFTER_CONFLICT = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,11 +140,13 @@ class Writer:
         self.deliver = deliver
         self._queue: queue.SimpleQueue[_Queued | None] = queue.SimpleQueue()
         self._commands: OrderedDict[str, CommandRecord] = OrderedDict()
+        self._commands_bytes = 0
         self._docs: dict[tuple[str, int], tuple[Any, bytes]] = {}
         self._thread = threading.Thread(target=self._run, name="dispatch-writer", daemon=True)
         self.batches = 0
         self.applied = 0
         self.head = store.head()[0] if head is None else head  # last seq known committed
+        self._look_up_until = 0  # writer batches (self.batches) that look external ids up
         self.failed = False
 
     def start(self) -> None:
@@ -166,7 +177,8 @@ class Writer:
             if first is None:
                 break
             batch = [first]
-            while len(batch) < MAX_BATCH:
+            weight = _weight(first[0])
+            while weight < MAX_BATCH:
                 try:
                     more = self._queue.get_nowait()
                 except queue.Empty:
@@ -175,6 +187,7 @@ class Writer:
                     stopping = True
                     break
                 batch.append(more)
+                weight += _weight(more[0])
             if self.failed:
                 self._answer_all(
                     batch,
@@ -216,6 +229,8 @@ class Writer:
     def _process(self, batch: list[_Queued]) -> None:
         state = self.state
         state.journal.clear()
+        state.external.pending.clear()
+        state.external.look_up = self.batches < self._look_up_until
         point: Savepoint = state.savepoint()
         known = self._known_commands(batch)
         changes: list[Change] = []
@@ -232,10 +247,21 @@ class Writer:
             state.rollback(point, changes)  # nothing half-applied stays in memory
             raise
         docs = [self._docs_of(c) for c in changes]
+        externals = state.external.take()
         first = 0
         if changes or records:
             try:
-                first = self.store.commit(changes, records, images, docs)
+                first = self.store.commit(changes, records, images, docs, externals)
+            except ExternalConflict:
+                state.rollback(point, changes)
+                if state.external.look_up:  # looked up, yet stored: not ours to write
+                    raise
+                # An external id sent again (a gateway's retry under a new command_id): the
+                # same requests once more, each external id looked up this time.
+                log.info("an external id came again: the writer batch is applied again")
+                self._look_up_until = self.batches + LOOK_UP_AFTER_CONFLICT
+                self._process(batch)
+                return
             except StoreError as exc:
                 log.error("commit of %d changes failed: %s", len(changes), exc)
                 state.rollback(point, changes)
@@ -311,12 +337,14 @@ class Writer:
             start = len(changes)
             journal = self.state.journal
             mark = len(journal)
+            external = self.state.external.mark()
             try:
                 outcome = self._apply(request, now)
             except Exception as exc:
                 # Whatever the op changed before failing is put back: all or nothing.
                 self.state.undo(journal[mark:])
                 del journal[mark:]
+                self.state.external.undo(external)
                 if not isinstance(exc, WorkflowError):
                     raise
                 answer = Answer(False, code=exc.code, message=exc.message)
@@ -379,9 +407,14 @@ class Writer:
         return after, before
 
     def _remember(self, record: CommandRecord) -> None:
+        old = self._commands.pop(record.command_id, None)
+        if old is not None:
+            self._commands_bytes -= len(old.result)
         self._commands[record.command_id] = record
-        while len(self._commands) > COMMAND_CACHE:
-            self._commands.popitem(last=False)
+        self._commands_bytes += len(record.result)
+        while len(self._commands) > COMMAND_CACHE or self._commands_bytes > COMMAND_CACHE_BYTES:
+            _, gone = self._commands.popitem(last=False)
+            self._commands_bytes -= len(gone.result)
 
     def _answer_all(self, batch: list[_Queued], answer: Answer) -> None:
         self.loop.call_soon_threadsafe(self._hand_over, [], [(f, answer) for _, f in batch])
@@ -396,6 +429,13 @@ class Writer:
         for future, answer in answers:
             if future is not None and not future.done():
                 future.set_result(answer)
+
+
+def _weight(request: Request) -> int:
+    """What a request counts for in a writer batch: its reports for a report_batch."""
+    if isinstance(request, CommandRequest) and isinstance(request.args, ReportBatch):
+        return max(1, len(request.args.reports))
+    return 1
 
 
 def _with_seq(record: CommandRecord, seq: int | None) -> CommandRecord:

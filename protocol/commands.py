@@ -34,6 +34,49 @@ class Report(_Args):
     priority: Annotated[int, msgspec.Meta(ge=1, le=4)] | None = None
 
 
+# At most this many reports in one report_batch (the 64 KiB frame limit may bind first).
+BATCH_MAX = 500
+# A gateway's own id of a report (a 12345 work-order number, an Open311 token, a camera
+# platform's event id): 1 to 64 characters, no control characters.
+ExternalId = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=64, pattern="\\A[^\\x00-\\x1f\\x7f]+\\Z")
+]
+
+
+class BatchReport(Report, kw_only=True):
+    """One report of a batch: a report's fields and the gateway's id of it."""
+
+    external_id: ExternalId
+
+
+class ReportBatch(_Args):
+    """Many reports at once (a gateway's intake), each under its own external id: one
+    already created by the same user is answered with its event and created again never."""
+
+    reports: Annotated[list[BatchReport], msgspec.Meta(min_length=1, max_length=BATCH_MAX)]
+
+
+class BatchItem(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
+    """What became of one report of a batch: its event (new, or `repeat` when the external
+    id had been created before), or the refusal (`error`, `message`) of that report alone."""
+
+    external_id: str = ""  # as sent ("" when the report had none that could be read)
+    event: int | None = None
+    code: str = ""  # the event's code (DG-…)
+    repeat: bool = False
+    error: str = ""  # an ErrorCode: bad_args, forbidden
+    message: str = ""
+
+
+class BatchResult(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
+    """A report_batch's result `data`: the counts, and one item per report, in order."""
+
+    created: int = 0
+    repeats: int = 0
+    refused: int = 0
+    reports: list[BatchItem] = []
+
+
 class EventRef(_Args):
     """An op that needs only the event (accept, start, close...)."""
 
@@ -196,6 +239,7 @@ class Handover(_Args):
 
 ARGS: dict[str, type[_Args]] = {
     "report": Report,
+    "report_batch": ReportBatch,
     "accept": EventRef,
     "reject": Reject,
     "dispatch": Dispatch,
@@ -227,6 +271,7 @@ ARGS: dict[str, type[_Args]] = {
 
 Op = Literal[
     "report",
+    "report_batch",
     "accept",
     "reject",
     "dispatch",

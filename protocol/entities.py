@@ -23,7 +23,9 @@ Status = Literal[
 Level = Literal["grid", "community", "street", "district"]
 Source = Literal["hotline", "patrol", "citizen", "camera", "sensor", "assigned"]
 AlertStatus = Literal["new", "confirmed", "dismissed"]
-Role = Literal["commander", "dispatcher", "street", "community", "wall", "admin"]
+# `gateway`: an intake system (12345 hotline platform, Open311 endpoint, camera platform)
+# that only reports, one by one or in batches; it works no case.
+Role = Literal["commander", "dispatcher", "street", "community", "wall", "admin", "gateway"]
 # How a category's time limits run: office hours of working days, or around the clock.
 Basis = Literal["working", "natural"]
 # The timed stages of the loop; "closure" is the whole case's deadline (due_at).
@@ -46,7 +48,15 @@ OPEN_STATUSES: frozenset[Status] = frozenset(
 )
 LEVELS: tuple[Level, ...] = ("grid", "community", "street", "district")
 SOURCES: tuple[Source, ...] = ("hotline", "patrol", "citizen", "camera", "sensor", "assigned")
-ROLES: tuple[Role, ...] = ("commander", "dispatcher", "street", "community", "wall", "admin")
+ROLES: tuple[Role, ...] = (
+    "commander",
+    "dispatcher",
+    "street",
+    "community",
+    "wall",
+    "admin",
+    "gateway",
+)
 
 
 class _Wire(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, gc=False):
@@ -232,6 +242,21 @@ class Person(_Wire):
     title: str
     post: str = ""
     phone: str = ""
+
+
+class DutyPlan(_Wire):
+    """The planned duty of one day (排班): its commander (县干指挥长) and the centre's roster.
+
+    Every field is always present in a `roster` answer (none has a default). When the day's
+    duty begins (the day's first handover, or any handover that names no roster) the roster
+    comes from here, and the commander's phone when the plan names the same commander.
+    """
+
+    day: str  # yyyy-mm-dd, local
+    commander: Person
+    roster: list[Person]
+    updated_at: float  # when an admin last set it
+    updated_by: str  # who did
 
 
 class Duty(_Wire, tag_field="kind", tag="duty"):

@@ -6,13 +6,32 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from protocol.entities import Alert, Duty, Event, Kpi, Level, Reference, Role, Status
+from protocol.entities import (
+    Alert,
+    Category,
+    Duty,
+    Event,
+    Kpi,
+    Level,
+    Person,
+    Reference,
+    Role,
+    Status,
+)
 
 PROTOCOL_VERSION = 1
 # A history answer holds at most this many entries, the newest (HistoryEntry).
 HISTORY_LIMIT = 500
 # A user's name, as create_user and revoke_user take it: 1 to this many characters.
 USER_NAME_MAX = 100
+# A roster read covers at most this many days; set_roster plans at most this far ahead.
+ROSTER_SPAN = 62
+ROSTER_AHEAD = 366
+# A day's roster holds at most this many people; each text of a person at most this long.
+ROSTER_PEOPLE_MAX = 30
+PERSON_TEXT_MAX = 50
+# A category table sent with load_categories: at most this many bytes once decompressed.
+TABLE_MAX_BYTES = 4 * 1024 * 1024
 
 
 class _Msg(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, omit_defaults=True):
@@ -103,7 +122,79 @@ class RevokeUser(_Msg, tag="revoke_user"):
     name: str
 
 
-ClientMessage = Hello | Command | Ping | Stats | History | Users | CreateUser | RevokeUser
+class Roster(_Msg, tag="roster"):
+    """Ask for the planned duty (排班) of the days `first` to `last` (yyyy-mm-dd, at most
+    ROSTER_SPAN days; roles commander, dispatcher and admin); answered by a `result` whose
+    data is {"today": yyyy-mm-dd, "days": [DutyPlan]}, the planned days only, in order."""
+
+    id: int
+    first: str
+    last: str
+
+
+class SetRoster(_Msg, tag="set_roster"):
+    """Plan one day's duty, replacing its plan (role admin only); without a commander the
+    day's plan is removed. Answered by a `result` whose data is {"day", "planned": bool,
+    "duty": bool}: `duty` when the duty in force is that day's and took the new roster.
+
+    The server checks the day (a date, today or later, at most ROSTER_AHEAD days ahead), the
+    people (names, each roster person's title, phones) rather than the codec, so that a
+    refusal is audited too.
+    """
+
+    id: int
+    day: str
+    commander: Person | None = None
+    roster: list[Person] = []
+
+
+class SetCategory(_Msg, tag="set_category"):
+    """Add a category or replace one of that code (role admin only); answered by a `result`
+    whose data is a table change (see LoadCategories).
+
+    The fields are those of the table file (resources/district/categories.json): `limits`
+    per stage (accept, dispatch, handle, verify) as "4h", "0.5h", "15m" or "3d"; `cls` names
+    the class only when the code's class is new. Checked by the table's own validation.
+    """
+
+    id: int
+    code: str
+    name: str
+    standard: str
+    priority: int
+    department: str
+    limits: dict[str, str]
+    basis: str = "working"
+    cls: str = ""
+
+
+class LoadCategories(_Msg, tag="load_categories"):
+    """Replace the whole category table with a table file (role admin only), or with `check`
+    only say what it would change. `content` is the file's bytes compressed with zlib and
+    base64-encoded; `file` its name, for the messages. Answered by a `result` whose data is
+    {"table": version, "added", "changed", "removed", "unmapped": [codes], "loaded": bool}.
+    """
+
+    id: int
+    file: str
+    content: str
+    check: bool = False
+
+
+ClientMessage = (
+    Hello
+    | Command
+    | Ping
+    | Stats
+    | History
+    | Users
+    | CreateUser
+    | RevokeUser
+    | Roster
+    | SetRoster
+    | SetCategory
+    | LoadCategories
+)
 
 
 # ---- server -> client -----------------------------------------------------------------
@@ -132,6 +223,16 @@ class Units(_Msg, tag="units"):
 
     version: str
     reference: Reference
+
+
+class Categories(_Msg, tag="categories"):
+    """The category table changed while connected (an admin's set_category or
+    load_categories): the units' `categories` and `detections` are these from now on, and
+    `version` is the version of the units so changed (what hello.reference names)."""
+
+    version: str
+    categories: list[Category]
+    detections: dict[str, str] = {}
 
 
 class Snapshot(_Msg, tag="snapshot"):
@@ -222,5 +323,5 @@ class UserEntry(msgspec.Struct, forbid_unknown_fields=True):
     revoked: bool
 
 
-ServerMessage = Welcome | Units | Snapshot | Delta | Kpis | Result | Error
+ServerMessage = Welcome | Units | Categories | Snapshot | Delta | Kpis | Result | Error
 AnyMessage = ClientMessage | ServerMessage

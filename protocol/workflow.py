@@ -104,8 +104,12 @@ def attachable_at(alert: Alert, event: Event) -> bool:
     return alert.grid == event.grid or alert_distance(alert, event) <= ATTACH_RADIUS_M
 
 
+# Who may report: the desk, and the intake gateways, which may do nothing else.
+INTAKE: frozenset[Role] = ALL_DESK | {"gateway"}
+
 OTHER_OPS: dict[str, frozenset[Role]] = {
-    "report": ALL_DESK,
+    "report": INTAKE,
+    "report_batch": INTAKE,
     "instruct": COMMANDER,
     "handover": COMMANDER,
 }
@@ -124,6 +128,7 @@ def roles_for(op: str) -> frozenset[Role]:
 # the duty commander is the top and may approve another commander's request.
 AUTHORITY: dict[Role, int] = {
     "wall": 0,
+    "gateway": 0,
     "community": 1,
     "street": 2,
     "dispatcher": 3,

@@ -21,6 +21,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from desktop.core.session import Session, Status
+from protocol.entities import Person
 from protocol.messages import Error, Result, ServerMessage
 
 log = logging.getLogger("desktop.core.link")
@@ -143,6 +144,12 @@ class SessionThread:
             return False
         return True
 
+    def retarget(self, url: str | None = None) -> None:
+        """The backend is back (at `url`, if it moved): reconnect at once (any thread)."""
+        if self.running:
+            with contextlib.suppress(RuntimeError):  # the loop closed in between
+                self._loop.call_soon_threadsafe(self.session.retarget, url)
+
     async def wait_connected(self) -> None:
         """Wait until the session has its state (the snapshot or a replay is in the inbox)."""
         await asyncio.wrap_future(self._submit(self.session.wait_connected()))
@@ -181,6 +188,28 @@ class SessionThread:
     async def revoke_user(self, name: str, patience: float = 10.0) -> Result | Error:
         """Revoke a user through the session (see Session.revoke_user)."""
         return await asyncio.wrap_future(self._submit(self.session.revoke_user(name, patience)))
+
+    async def roster(self, first: str, last: str, patience: float = 10.0) -> Result | Error:
+        """Ask for the planned duty through the session (see Session.roster)."""
+        return await asyncio.wrap_future(self._submit(self.session.roster(first, last, patience)))
+
+    async def set_roster(
+        self, day: str, commander: Person | None, roster: list[Person], patience: float = 10.0
+    ) -> Result | Error:
+        """Plan a day through the session (see Session.set_roster)."""
+        request = self.session.set_roster(day, commander, roster, patience)
+        return await asyncio.wrap_future(self._submit(request))
+
+    async def set_category(self, fields: dict[str, Any], patience: float = 10.0) -> Result | Error:
+        """Add or replace a category through the session (see Session.set_category)."""
+        return await asyncio.wrap_future(self._submit(self.session.set_category(fields, patience)))
+
+    async def load_categories(
+        self, file: str, content: str, check: bool = False, patience: float = 30.0
+    ) -> Result | Error:
+        """Load a category table through the session (see Session.load_categories)."""
+        request = self.session.load_categories(file, content, check, patience)
+        return await asyncio.wrap_future(self._submit(request))
 
     async def stop(self, patience: float = 3.0) -> None:
         """Close the connection, end the session and its thread (each step within

@@ -1,5 +1,5 @@
 """The desktop's session with the dispatch backend: connect, resume, reconnect, commands,
-case histories, and an admin's user requests.
+case histories, and an admin's requests (users, the duty roster, the category table).
 
 Qt-free asyncio. The application runs it on a thread of its own (desktop/link.py) and hands
 the decoded messages to the GUI once per frame; tools and tests may run it on any loop and
@@ -25,18 +25,24 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from desktop.core.replica import Changes, Replica, ReplicaError
 from protocol.codec import ProtocolError, decode_server, encode
 from protocol.codes import CloseCode
+from protocol.entities import Person
 from protocol.messages import (
     PROTOCOL_VERSION,
+    Categories,
     Command,
     CreateUser,
     Delta,
     Error,
     Hello,
     History,
+    LoadCategories,
     Result,
     Resume,
     RevokeUser,
+    Roster,
     ServerMessage,
+    SetCategory,
+    SetRoster,
     Snapshot,
     Units,
     Users,
@@ -117,6 +123,7 @@ class Session:
         self._connected = asyncio.Event()
         self._stopping = False
         self._stop_requested = asyncio.Event()
+        self._poke = asyncio.Event()  # retarget(): connect now, do not wait out the backoff
         self._resyncing = False
         self.status = Status(False, time.time(), 0.0)
         self.connections = 0
@@ -167,9 +174,30 @@ class Session:
                 self._resyncing = False
             if self._stopping:
                 break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop_requested.wait(), backoff)
+            await self._pause(backoff)
             backoff = min(backoff * 2, self.max_backoff)
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait before the next attempt: `seconds`, or until stop() or retarget()."""
+        if not self._poke.is_set():
+            waits = {
+                asyncio.ensure_future(self._stop_requested.wait()),
+                asyncio.ensure_future(self._poke.wait()),
+            }
+            try:
+                await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiting in waits:
+                    waiting.cancel()
+        self._poke.clear()
+
+    def retarget(self, url: str | None = None) -> None:
+        """Connect to `url` (if given) from the next attempt on, and make that attempt now
+        if the session is waiting to reconnect: the backend is back (on this session's
+        loop)."""
+        if url:
+            self.url = url
+        self._poke.set()
 
     async def _unless_stopped(self, attempt: Coroutine[Any, Any, None]) -> bool:
         """Await `attempt` unless stop() is called first (then cancel it and say False)."""
@@ -273,7 +301,7 @@ class Session:
             self.seq = max(self.seq, message.seq)
         elif isinstance(message, Snapshot):
             self.epoch, self.seq = message.epoch, message.seq
-        elif isinstance(message, Units):
+        elif isinstance(message, (Units, Categories)):
             self.units_version = message.version
         elif (
             isinstance(message, Welcome)
@@ -382,6 +410,45 @@ class Session:
     async def revoke_user(self, name: str, patience: float = 10.0) -> Result | Error:
         """Revoke a user's token (data: user); Error not_found when there is no such user."""
         return await self._request("revoke_user", lambda i: RevokeUser(id=i, name=name), patience)
+
+    async def roster(self, first: str, last: str, patience: float = 10.0) -> Result | Error:
+        """Ask for the planned duty of the days `first` to `last` (data: today, days: see
+        protocol.entities.DutyPlan); roles commander, dispatcher, admin. Not resent."""
+        return await self._request(
+            "roster", lambda i: Roster(id=i, first=first, last=last), patience
+        )
+
+    async def set_roster(
+        self,
+        day: str,
+        commander: Person | None,
+        roster: list[Person],
+        patience: float = 10.0,
+    ) -> Result | Error:
+        """Plan a day's duty, or remove its plan with no commander (data: day, planned,
+        duty); role admin only. Not resent."""
+
+        def message(request_id: int) -> SetRoster:
+            return SetRoster(id=request_id, day=day, commander=commander, roster=list(roster))
+
+        return await self._request("set_roster", message, patience)
+
+    async def set_category(self, fields: dict[str, Any], patience: float = 10.0) -> Result | Error:
+        """Add or replace a category (`fields` as protocol.messages.SetCategory's: code,
+        name, standard, priority, department, limits, basis, cls); role admin only. Not
+        resent. The table, once changed, comes as a `categories` message."""
+        return await self._request("set_category", lambda i: SetCategory(id=i, **fields), patience)
+
+    async def load_categories(
+        self, file: str, content: str, check: bool = False, patience: float = 30.0
+    ) -> Result | Error:
+        """Load a whole category table (`content`: the file zlib-compressed, base64), or
+        with `check` only hear what it would change; role admin only. Not resent."""
+
+        def message(request_id: int) -> LoadCategories:
+            return LoadCategories(id=request_id, file=file, content=content, check=check)
+
+        return await self._request("load_categories", message, patience)
 
     async def _request(
         self, what: str, message: Callable[[int], Any], patience: float

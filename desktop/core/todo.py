@@ -48,6 +48,7 @@ TABS: dict[Role, tuple[TabKey, ...]] = {
         "overdue",
     ),
     "wall": (),
+    "gateway": (),
 }
 
 _STAGE_TAB: dict[str, TabKey] = {

@@ -113,6 +113,16 @@ class DutyRow(Base):
     doc: Mapped[str] = mapped_column(Text)
 
 
+class DutyPlanRow(Base):
+    """The planned duty of one day (排班), set by an admin: commander and roster."""
+
+    __tablename__ = "duty_plan"
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    updated_at: Mapped[float] = mapped_column(Float)
+    updated_by: Mapped[str] = mapped_column(String(100))
+    doc: Mapped[str] = mapped_column(Text)  # the DutyPlan's wire document
+
+
 class UserRow(Base):
     """A user: role, jurisdiction (street codes, empty for all) and a hashed token."""
 
@@ -127,10 +137,11 @@ class UserRow(Base):
 
 
 class AdminLogRow(Base):
-    """One user-management request: who asked, when, what, on whom, and how it ended.
+    """One admin request: who asked, when, what, on whom or what, and how it ended.
 
-    Written for every admin request over the protocol (done or refused) and every user
-    change by the command line; never holds a token. Append-only: triggers (migration 0003)
+    Written for every admin request over the protocol (done or refused: users, the duty
+    roster, the category table) and every user change by the command line; never holds a
+    token. Append-only: triggers (migration 0003)
     refuse any update or delete.
     """
 
@@ -139,9 +150,11 @@ class AdminLogRow(Base):
     at: Mapped[float] = mapped_column(Float)
     actor: Mapped[str] = mapped_column(String(100))  # the user's name, or cli:<os user>
     peer: Mapped[str] = mapped_column(String(64))  # the connection's address, or "cli"
-    action: Mapped[str] = mapped_column(String(20))  # users, create_user, revoke_user
-    target: Mapped[str] = mapped_column(String(100))  # the name acted on ("" for users)
-    detail: Mapped[str] = mapped_column(Text)  # what was asked: role and jurisdiction
+    # users, create_user, revoke_user, roster, set_roster, set_category, load_categories
+    action: Mapped[str] = mapped_column(String(20))
+    # the user, day, category code or table file acted on ("" for users)
+    target: Mapped[str] = mapped_column(String(100))
+    detail: Mapped[str] = mapped_column(Text)  # what was asked: role and jurisdiction, plan…
     outcome: Mapped[str] = mapped_column(String(40))  # ok, or the error code
     message: Mapped[str] = mapped_column(Text)  # why it was refused ("" when ok)
 
@@ -156,6 +169,23 @@ class CommandRow(Base):
     digest: Mapped[str] = mapped_column(String(64))
     result: Mapped[str] = mapped_column(Text)
     seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    at: Mapped[float] = mapped_column(Float)
+
+
+class ExternalIdRow(Base):
+    """An external id (a gateway's own id of a report: a 12345 work order, an Open311 token, a
+    camera platform's event id) and the event it created: unique per reporting user, so a
+    report sent again under the same id creates nothing. Written once, in the transaction
+    that creates the event; never changed."""
+
+    __tablename__ = "external_ids"
+    # Looked up and written only by its key: on SQLite the key is the table (no rowid, so
+    # one b-tree instead of two).
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    actor: Mapped[str] = mapped_column(String(100), primary_key=True)  # the user's name
+    external_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_id: Mapped[int] = mapped_column(BigInteger)
+    code: Mapped[str] = mapped_column(String(32))  # the event's code (DG-…), for repeats
     at: Mapped[float] = mapped_column(Float)
 
 

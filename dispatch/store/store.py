@@ -9,6 +9,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import re
 import secrets
 import threading
 import time
@@ -20,8 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from alembic import command as alembic_command
-from alembic.config import Config
 from sqlalchemy import (
     Engine,
     Table,
@@ -38,15 +37,17 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from dispatch.jurisdiction import width_of
 from dispatch.private import create_private, open_private, tighten
-from dispatch.state import Change
+from dispatch.state import Change, ExternalRecord
 from dispatch.store.models import (
     AdminLogRow,
     AlertImage,
     AlertRow,
     CommandRow,
+    DutyPlanRow,
     DutyRow,
     EventRow,
     LogArchiveEntry,
@@ -56,14 +57,40 @@ from dispatch.store.models import (
     UnitRow,
     UserRow,
 )
-from protocol.entities import ROLES, Alert, Duty, Event, Role
+from protocol.entities import ROLES, Alert, Duty, DutyPlan, Event, Role
 from protocol.messages import USER_NAME_MAX
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+_REVISION = re.compile(
+    r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(None|'[^']*'|\"[^\"]*\")\s*$", re.MULTILINE
+)
+
+
+def head_revision() -> str | None:
+    """The newest migration, read from the files (alembic's own reading costs its import):
+    None unless the revisions form one plain chain (then alembic decides)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        found = {m.group(1): m.group(2) for m in _REVISION.finditer(source)}
+        revision, parent = found.get("revision"), found.get("down_revision")
+        if revision is None or revision == "None" or parent is None:
+            return None  # not a migration written the plain way
+        revisions.add(revision.strip("'\""))
+        if parent != "None":
+            parents.add(parent.strip("'\""))
+    heads = revisions - parents
+    if len(heads) != 1 or not parents <= revisions or len(parents) != len(revisions) - 1:
+        return None
+    return heads.pop()
+
+
 _encode = msgspec.json.Encoder().encode
 _event_decoder = msgspec.json.Decoder(Event)
 _alert_decoder = msgspec.json.Decoder(Alert)
 _duty_decoder = msgspec.json.Decoder(Duty)
+_plan_decoder = msgspec.json.Decoder(DutyPlan)
 # The meta key of the first seq whose log key is a community code (older rows: a street's).
 COMMUNITY_KEYS_FROM = "community_keys_from"
 # Ids are BIGINT columns: a larger one (EventId is any integer >= 1 on the wire) names no
@@ -131,7 +158,7 @@ class AdminEntry:
     at: float
     actor: str
     peer: str
-    action: str  # users, create_user, revoke_user
+    action: str  # users, create_user, revoke_user, roster, set_roster, set_category, …
     target: str = ""
     detail: str = ""
     outcome: str = "ok"  # or the error code
@@ -259,6 +286,11 @@ class StoreError(Exception):
     """A storage failure the caller should report (nothing of the batch was kept)."""
 
 
+class ExternalConflict(StoreError):
+    """A batch's commit refused: an external id it took for new was stored already. Nothing
+    of the batch was kept; applied again with each external id looked up, it commits."""
+
+
 class UserExists(ValueError):
     """create_user without `exists_ok` on a name that is taken."""
 
@@ -312,6 +344,10 @@ class Store:
         mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         self._insert_log_sql = (
             f"INSERT INTO log ({', '.join(_LOG_COLUMNS)}) VALUES ({', '.join([mark] * 9)})"
+        )
+        self._insert_external_sql = (
+            f"INSERT INTO external_ids ({', '.join(_EXTERNAL_COLUMNS)}) "
+            f"VALUES ({', '.join([mark] * len(_EXTERNAL_COLUMNS))})"
         )
         # SQLite's busy handler polls, so writers in one process can starve each other for
         # longer than the busy timeout; queue them on one lock per file instead.
@@ -399,20 +435,41 @@ class Store:
     # ---- schema ----------------------------------------------------------------------------
 
     def upgrade(self) -> None:
-        """Create or upgrade the schema to the newest migration, and set the epoch."""
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            alembic_command.upgrade(cfg, "head")
+        """Create or upgrade the schema to the newest migration, and set the epoch.
+
+        A database already at the newest migration is seen without alembic, whose import
+        alone is a quarter of a second of every start of the backend."""
+        if not self._at_head():
+            from alembic import command as alembic_command
+            from alembic.config import Config
+
+            cfg = Config()
+            cfg.set_main_option("script_location", str(MIGRATIONS))
+            with self.engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                alembic_command.upgrade(cfg, "head")
         with self.engine.begin() as conn:
             if conn.execute(select(LogHead.seq).where(LogHead.id == 1)).first() is None:
                 conn.execute(insert(LogHead).values(id=1, seq=0, trimmed=0))
             if self._meta(conn, "epoch") is None:
                 conn.execute(insert(MetaRow).values(key="epoch", value=uuid.uuid4().hex[:16]))
 
+    def _at_head(self) -> bool:
+        """Whether the database records the newest migration (read from the migration files
+        and the alembic_version table; False whenever that is not plain)."""
+        head = head_revision()
+        if head is None:
+            return False
+        try:
+            with self.engine.connect() as conn:
+                stored = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+        except SQLAlchemyError:
+            return False  # no schema yet
+        return [row[0] for row in stored] == [head]
+
     def is_current(self) -> bool:
         """Whether the schema exists and is at the newest migration."""
+        from alembic.config import Config
         from alembic.runtime.migration import MigrationContext
         from alembic.script import ScriptDirectory
 
@@ -482,20 +539,43 @@ class Store:
         commands: Sequence[CommandRecord] = (),
         images: Sequence[tuple[int, Image]] = (),
         docs: Sequence[tuple[bytes, bytes | None]] | None = None,
+        externals: Sequence[ExternalRecord] = (),
     ) -> int:
         """Write a batch in one transaction; return the seq of its first change.
 
         `docs` are the changes' (after, before) entities already encoded, when the caller has
         them (the writer does, for the deltas): each entity is then encoded once.
+        `externals` are the external ids of the reports it creates (report_batch).
 
         The counter row is bumped first: its lock serialises writers, so a reader of
         `seq > last` never sees a later seq commit before an earlier one.
         """
         try:
             with self._write_lock, self.engine.begin() as conn:
-                return self._commit(conn, changes, commands, images, docs)
+                first = self._commit(conn, changes, commands, images, docs)
+                if externals:
+                    self._insert_externals(conn, externals)
+                return first
+        except ExternalConflict:
+            raise
         except Exception as exc:
             raise StoreError(f"commit failed: {exc}") from exc
+
+    def _insert_externals(self, conn: Connection, externals: Sequence[ExternalRecord]) -> None:
+        """Write a batch's external ids; ExternalConflict when one is stored already (the
+        key refuses it, and the transaction is rolled back)."""
+        rows = [(r.actor, r.external_id, r.event, r.code, r.at) for r in externals]
+        dbapi = conn.dialect.loaded_dbapi
+        try:
+            if self._copy:
+                _copy_rows(conn, "external_ids", _EXTERNAL_COLUMNS, rows)
+            else:
+                conn.exec_driver_sql(self._insert_external_sql, rows)
+        except Exception as exc:
+            driver = getattr(exc, "orig", exc)  # SQLAlchemy wraps the driver's errors
+            if isinstance(driver, dbapi.IntegrityError):
+                raise ExternalConflict(f"an external id is stored already: {driver}") from exc
+            raise
 
     def _commit(
         self,
@@ -756,6 +836,24 @@ class Store:
             )
             return {row[0]: CommandRecord(*row) for row in rows}
 
+    def find_external(self, actor: str, external_ids: Iterable[str]) -> dict[str, tuple[int, str]]:
+        """(event id, event code) of each of the external ids `actor` has created events
+        under, among those given."""
+        ids = list(external_ids)
+        found: dict[str, tuple[int, str]] = {}
+        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), _EXTERNAL_CHUNK):
+                chunk = ids[start : start + _EXTERNAL_CHUNK]
+                # Straight to the driver: the ingest path asks this for every new report.
+                rows = conn.exec_driver_sql(
+                    "SELECT external_id, event_id, code FROM external_ids WHERE actor = "
+                    f"{mark} AND external_id IN ({', '.join([mark] * len(chunk))})",
+                    (actor, *chunk),
+                )
+                found.update((row[0], (int(row[1]), row[2])) for row in rows)
+        return found
+
     # ---- users -----------------------------------------------------------------------------
 
     def create_user(
@@ -924,6 +1022,37 @@ class Store:
             ).all()
         return [AdminEntry(*row) for row in reversed(rows)]
 
+    # ---- the duty roster ---------------------------------------------------------------------
+
+    def duty_plans(self, first: str, last: str | None = None) -> list[DutyPlan]:
+        """The planned days from `first` to `last` (yyyy-mm-dd, both included; no `last`:
+        every later one), in order."""
+        query = select(DutyPlanRow.doc).where(DutyPlanRow.day >= first)
+        if last is not None:
+            query = query.where(DutyPlanRow.day <= last)
+        with self.engine.connect() as conn:
+            docs = conn.execute(query.order_by(DutyPlanRow.day)).scalars().all()
+        plans = [_plan_decoder.decode(doc) for doc in docs]
+        # Ordered here too: yyyy-mm-dd sorts the same under any collation, but be sure.
+        return sorted(plans, key=lambda plan: plan.day)
+
+    def set_duty_plan(self, day: str, plan: DutyPlan | None, *, audit: AdminEntry) -> bool:
+        """Plan a day (or, with None, remove its plan) and record it in the admin log, in one
+        transaction; whether the day had a plan before."""
+        with self._write_lock, self.engine.begin() as conn:
+            removed = conn.execute(delete(DutyPlanRow).where(DutyPlanRow.day == day))
+            if plan is not None:
+                conn.execute(
+                    insert(DutyPlanRow).values(
+                        day=day,
+                        updated_at=plan.updated_at,
+                        updated_by=plan.updated_by[:100],
+                        doc=_encode(plan).decode(),
+                    )
+                )
+            conn.execute(insert(AdminLogRow).values(**_admin_row(audit)))
+            return bool(removed.rowcount)
+
     def users(self) -> list[User]:
         """Every active user."""
         with self.engine.connect() as conn:
@@ -993,17 +1122,22 @@ class Store:
         return {code: int(n) for code, n in conn.execute(query)}
 
     def replace_categories(
-        self, units: Iterable[tuple[str, str, str, str, bytes]], meta: dict[str, str]
+        self,
+        units: Iterable[tuple[str, str, str, str, bytes]],
+        meta: dict[str, str],
+        *,
+        audit: AdminEntry | None = None,
     ) -> dict[str, int]:
         """Replace the category and detection units and set `meta`, in one transaction,
         unless stored events use a category code the new units lack: then change nothing
-        and return those codes with their event counts."""
+        and return those codes with their event counts. With `audit`, the admin log gets
+        its row in the same transaction (only when the table is replaced)."""
         rows = [
             {"kind": kind, "code": code, "parent": parent, "name": name, "doc": doc.decode()}
             for kind, code, parent, name, doc in units
         ]
         codes = [row["code"] for row in rows if row["kind"] == "category"]
-        with self.engine.begin() as conn:
+        with self._write_lock, self.engine.begin() as conn:
             in_use = self._category_use(conn, codes)
             if in_use:
                 return in_use
@@ -1013,6 +1147,8 @@ class Store:
             for key, value in meta.items():
                 conn.execute(delete(MetaRow).where(MetaRow.key == key))
                 conn.execute(insert(MetaRow).values(key=key, value=value))
+            if audit is not None:
+                conn.execute(insert(AdminLogRow).values(**_admin_row(audit)))
         return {}
 
 
@@ -1036,6 +1172,8 @@ _ARCHIVE_RECORD = select(
     LogArchiveEntry.after,
 )
 _LOG_COLUMNS = ["seq", "at", "actor", "action", "entity", "entity_id", "street", "before", "after"]
+_EXTERNAL_COLUMNS = ["actor", "external_id", "event_id", "code", "at"]
+_EXTERNAL_CHUNK = 500  # external ids looked up by one statement
 # Every column copied as it is: the archive holds the very rows the log held. (A text
 # statement: SQLAlchemy reports no rowcount for an INSERT ... SELECT on psycopg.)
 _ARCHIVE_UPTO = text(

@@ -11,7 +11,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QComboBox, QLineEdit, QListWidget
 
 from desktop.core.session import Session, Status
-from desktop.ui.desk.admin_page import AdminPage
+from desktop.ui.desk.admin_page import UsersTab
 from dispatch.store.store import Store
 from protocol.codes import CloseCode
 from protocol.messages import Error
@@ -22,7 +22,7 @@ from tests.dispatch.conftest import LINGHU, start_server
 ADMIN = "系统管理员"
 
 
-def row_of(page: AdminPage, name: str) -> list[str]:
+def row_of(page: UsersTab, name: str) -> list[str]:
     """The texts of a user's row in the table."""
     for row in range(page.table.rowCount()):
         if page.table.item(row, 0).text() == name:
@@ -30,7 +30,7 @@ def row_of(page: AdminPage, name: str) -> list[str]:
     raise AssertionError(f"{name} is not listed")
 
 
-def fill_create_form(page: AdminPage, name: str, role: str, street: str | None) -> None:
+def fill_create_form(page: UsersTab, name: str, role: str, street: str | None) -> None:
     form = page.form
     editor = form.editor("name")
     assert isinstance(editor, QLineEdit)
@@ -65,8 +65,8 @@ def test_an_admin_creates_a_user_sees_the_token_once_and_revokes_it(
             assert window.nav.tabText(4) == "管理 F5"
             window.activateWindow()
             press(Qt.Key.Key_F5)
-            page = window.admin
-            assert window.pages.currentWidget() is page
+            page = window.admin.users_tab
+            assert window.pages.currentWidget() is window.admin and page.isVisible()
             await until(lambda: "菱湖分中心" in page.users, 10, "the users listed")
             assert row_of(page, "菱湖分中心") == [
                 "菱湖分中心",
@@ -120,7 +120,7 @@ def test_an_admin_creates_a_user_sees_the_token_once_and_revokes_it(
             assert window.nav.currentIndex() == 0
             assert page.token.text() == "" and page.token_box.isHidden()
             press(Qt.Key.Key_F5)
-            assert window.pages.currentWidget() is page and page.token_box.isHidden()
+            assert window.pages.currentWidget() is window.admin and page.token_box.isHidden()
 
             # The new user signs in; the admin revokes it: its session ends for good.
             statuses: list[Status] = []

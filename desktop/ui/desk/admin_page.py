@@ -1,9 +1,10 @@
-"""管理: the users and their roles for an administrator. Create a user (or give one a new
-token), see the token once, revoke one; shown only to role admin.
+"""管理: the administrator's page, shown only to role admin, in three tabs: 用户 (users and
+their roles: create one or give one a new token, see the token once, revoke one), 排班 (the
+duty roster, roster_tab.py) and 事项分类 (the category table, categories_tab.py).
 
-Every request is the backend's to check and audit (protocol users, create_user, revoke_user);
-the token of a new user is shown once, in a read-only field with a copy button, and is gone
-when the page is left.
+Every request is the backend's to check and audit (protocol users, create_user, revoke_user,
+roster, set_roster, set_category, load_categories); the token of a new user is shown once,
+in a read-only field with a copy button, and is gone when the tab is left.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication, QHideEvent, QShowEvent
+from PySide6.QtGui import QGuiApplication, QHideEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -25,14 +26,17 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.core.district_time import date_hm
-from desktop.core.replica import Replica
+from desktop.core.replica import Changes, Replica
 from desktop.core.todo import Me
 from desktop.i18n import QT_TRANSLATE_NOOP
+from desktop.ui.desk.categories_tab import CategoriesTab, CategoryRequests
+from desktop.ui.desk.roster_tab import RosterRequests, RosterTab
 from desktop.ui.desk.texts import role_text, tr
 from protocol.codec import ProtocolError, convert
 from protocol.codes import ErrorCode
@@ -77,7 +81,7 @@ class UserRequests(Protocol):
         ...
 
 
-class AdminPage(QWidget):
+class UsersTab(QWidget):
     """Users: a table, a create form whose answer shows the token once, revocation."""
 
     def __init__(
@@ -175,7 +179,7 @@ class AdminPage(QWidget):
             self.refresh()
 
     def hideEvent(self, event: QHideEvent) -> None:
-        """Leaving the page takes the token away (a window minimised keeps it)."""
+        """Leaving the tab takes the token away (a window minimised keeps it)."""
         super().hideEvent(event)
         if not event.spontaneous():
             self.forget_token()
@@ -442,3 +446,53 @@ def _refusal(error: Error) -> str:
     if error.code == ErrorCode.RATE_LIMITED:
         return tr("服务暂时繁忙，请稍后重试")
     return error.message
+
+
+class AdminRequests(UserRequests, RosterRequests, CategoryRequests, Protocol):
+    """Where the admin page's requests go (desktop.core.link.SessionThread)."""
+
+
+class AdminPage(QWidget):
+    """The tabs 用户, 排班 and 事项分类 (Ctrl+1, Ctrl+2, Ctrl+3)."""
+
+    def __init__(
+        self,
+        replica: Replica,
+        me: Callable[[], Me],
+        requests: Callable[[], AdminRequests | None],
+        clock: Callable[[], float],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.users_tab = UsersTab(replica, me, requests, self)
+        self.roster_tab = RosterTab(me, requests, clock, self)
+        self.categories_tab = CategoriesTab(replica, requests, self)
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("adminTabs")
+        for index, (tab, label) in enumerate(
+            (
+                (self.users_tab, tr("用户")),
+                (self.roster_tab, tr("排班")),
+                (self.categories_tab, tr("事项分类")),
+            )
+        ):
+            self.tabs.addTab(tab, label)
+            self.tabs.setTabToolTip(index, f"Ctrl+{index + 1}")
+            key = QShortcut(QKeySequence(f"Ctrl+{index + 1}"), self)
+            key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            key.activated.connect(lambda i=index: self.show_tab(i))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addWidget(self.tabs)
+
+    def show_tab(self, index: int) -> None:
+        """Bring a tab up (0 用户, 1 排班, 2 事项分类) and put the focus in its table."""
+        self.tabs.setCurrentIndex(index)
+        tab = self.tabs.currentWidget()
+        table = getattr(tab, "table", None)
+        if isinstance(table, QTableWidget):
+            table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def apply(self, changes: Changes) -> None:
+        """A frame's changes: the category table may have changed."""
+        self.categories_tab.apply(changes)

@@ -41,4 +41,5 @@ def stylesheet() -> str:
     #mutedLine, #todoCount {{ color: {MUTED}; }}
     #formError, #casePaneNotice {{ color: #ff7875; font-size: 15px; }}
     QSplitter::handle {{ background: {BORDER}; width: 2px; }}
+    QTabWidget::pane {{ border: 1px solid {BORDER}; top: -1px; }}
     """

@@ -85,7 +85,8 @@ class TodoPage(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
-        widths = (64, 170, 110, 220, 220, 90, 90, 64)
+        # The time column holds the longest countdown: 超时23时59分.
+        widths = (64, 170, 110, 220, 220, 90, 116, 64)
         for index, width in enumerate(widths):
             header.resizeSection(index, width)
         header.setSectionResizeMode(
@@ -283,6 +284,9 @@ class TodoPage(QWidget):
                     entered.append(event_id)
             self._announce(entered)
             self.model.apply(changes.events)
+            if changes.categories:  # the rows' category names (an admin changed the table)
+                self.model.rebuild()
+                self._after_rebuild()
             self._sync_selection()
         self._show_tabs()
         if self.pane.event_id is not None and (

@@ -26,9 +26,10 @@ from desktop.core.link import Inbox
 from desktop.core.outbox import Outbox, Pending, Send
 from desktop.core.replica import Changes, Replica
 from desktop.core.session import Status
+from desktop.core.supervisor import BackendState
 from desktop.core.todo import Me, TodoBook
 from desktop.ui.coalescer import FRAME_MS, LONGEST_FRAME_MS, Coalescer
-from desktop.ui.desk.admin_page import AdminPage, UserRequests
+from desktop.ui.desk.admin_page import AdminPage, AdminRequests
 from desktop.ui.desk.alerts_page import AlertsPage
 from desktop.ui.desk.case_pane import CasePane
 from desktop.ui.desk.duty_page import DutyPage
@@ -43,6 +44,8 @@ from protocol.messages import Error, Result
 log = logging.getLogger("desktop.ui.desk")
 
 
+# --page: the 管理 page's tabs (users, duty roster, category table).
+ADMIN_TABS = {"admin": 0, "admin-roster": 1, "admin-categories": 2}
 PHOTOS_KEPT = 200  # snapshots kept for the alerts list and the cases (~1 MiB each at most)
 
 
@@ -63,15 +66,18 @@ class DeskWindow(QWidget):
         self.book = TodoBook(Me("", "wall"))
         self._send: Send | None = None
         self._history: Callable[[int], Awaitable[Result | Error]] | None = None
-        self._user_requests: UserRequests | None = None
+        self._user_requests: AdminRequests | None = None
         self.outbox = Outbox(self._send_command, self._entry_changed)
         self.chime = Chime(parent=self)
         self.tray: QSystemTrayIcon | None = None
         self._shown_snapshot = False
-        self.start_page = ""  # "admin": open on 管理 once it is offered (--page admin)
+        # "admin", "admin-roster", "admin-categories": open on 管理 (that tab) once offered.
+        self.start_page = ""
         self._photo_loader: ThumbnailLoader | None = None
         self._photos: dict[int, QPixmap] = {}  # alert id -> snapshot, the latest PHOTOS_KEPT
         self._status = Status(False, time.time(), 0.0)
+        self._backend: BackendState | None = None  # our embedded backend, when we run one
+        self._heard = False  # a status from the session (a connection was tried)
 
         self.title = QLabel(self.tr("通观 · 中屏管"), self)
         self.title.setObjectName("deskTitle")
@@ -106,7 +112,9 @@ class DeskWindow(QWidget):
             replica, self.coalescer, self.district_now, lambda: self.case_pane.event_id, self
         )
         # 管理 F5: a page of its own, offered once the backend says the user is an admin.
-        self.admin = AdminPage(replica, self.me, lambda: self._user_requests, self)
+        self.admin = AdminPage(
+            replica, self.me, lambda: self._user_requests, self.district_now, self
+        )
         self.admin.hide()
         self.nav = QTabBar(self)
         self.nav.setObjectName("deskNav")
@@ -134,6 +142,7 @@ class DeskWindow(QWidget):
             self.alerts.apply,
             self.duty.apply,
             self.map.apply,
+            self.admin.apply,
             self._after,
         ):
             self.coalescer.subscribe(subscriber)
@@ -145,6 +154,8 @@ class DeskWindow(QWidget):
         self._second.timeout.connect(self._every_second)
         self._every_second()
         self.set_status(self._status)
+        self._heard = False  # that was no connection tried: connecting, not down
+        self._show_connecting()
 
     # ---- wiring -----------------------------------------------------------------------------
 
@@ -157,9 +168,9 @@ class DeskWindow(QWidget):
         self,
         send: Send,
         history: Callable[[int], Awaitable[Result | Error]],
-        users: UserRequests | None = None,
+        users: AdminRequests | None = None,
     ) -> None:
-        """Where commands, history requests and an admin's user requests go (the session's
+        """Where commands, history requests and an admin's requests go (the session's
         thread)."""
         self._send = send
         self._history = history
@@ -242,8 +253,9 @@ class DeskWindow(QWidget):
             self._admin_key.activated.connect(
                 lambda: self.nav.setCurrentIndex(self.pages.indexOf(self.admin))
             )
-            if self.start_page == "admin":
+            if self.start_page in ADMIN_TABS:
                 self.nav.setCurrentIndex(self.pages.indexOf(self.admin))
+                self.admin.show_tab(ADMIN_TABS[self.start_page])
         elif not admin and shown:
             self.nav.removeTab(self.pages.indexOf(self.admin))
             self.pages.removeWidget(self.admin)
@@ -272,9 +284,25 @@ class DeskWindow(QWidget):
 
     # ---- connection, commands, news ---------------------------------------------------------
 
+    def set_backend(self, state: BackendState) -> None:
+        """Our embedded backend's supervisor: starting, ready, or restarting."""
+        self._backend = state
+        if self._heard:
+            self.set_status(self._status)
+        else:
+            self._show_connecting()
+
+    def _show_connecting(self) -> None:
+        """Nothing tried yet: connecting, not down."""
+        self.link.setText(self.tr("● 正在连接调度服务…"))
+        self.link.setProperty("tone", "")
+        self.link.style().unpolish(self.link)
+        self.link.style().polish(self.link)
+
     def set_status(self, status: Status) -> None:
         """The connection changed."""
         self._status = status
+        self._heard = True
         self.outbox.set_connected(status.connected)
         if status.fatal:
             code = status.error.split(":", 1)[0]
@@ -289,6 +317,12 @@ class DeskWindow(QWidget):
         elif status.connected:
             self.link.setText(self.tr("● 已连接"))
             self.link.setProperty("tone", "good")
+        elif self._backend is not None and self._backend.phase == "restarting":
+            # Our own embedded backend failed: say what is being done about it.
+            self.link.setText(
+                self.tr("● 调度服务重启中，第 %1 次").replace("%1", str(self._backend.attempt))
+            )
+            self.link.setProperty("tone", "alarm")
         else:
             self.link.setText(self.tr("● 连接中断，正在重连…"))
             self.link.setProperty("tone", "alarm")
