@@ -151,9 +151,24 @@ class FrameMaker:
             return None
         return self.junk()
 
+    def batch(self) -> dict[str, Any]:
+        """A report_batch's args (§7.4): reports at real places or not, external ids new,
+        repeated or bad, now and then a report that is not one."""
+        rng = self.rng
+        reports: list[Any] = []
+        for _ in range(rng.choice((0, 1, 2, 5, 20))):
+            report: Any = dict(self.args("report"))
+            report["external_id"] = rng.choice(
+                (uuid.uuid4().hex[:12], "GW-1", "GW-2", "", "x" * 65, "a\nb")
+            )
+            reports.append(report if rng.random() < 0.9 else self.junk())
+        return {"reports": reports}
+
     def args(self, op: str) -> dict[str, Any]:
         """Args for an op: valid ones, or broken in one place."""
         rng = self.rng
+        if op == "report_batch":
+            return self.batch()
         if op == "report" and self.points and rng.random() < 0.5:
             args = dict(rng.choice(self.points))
             args["title"] = f"模糊测试 {uuid.uuid4().hex[:8]}"
@@ -208,17 +223,38 @@ class FrameMaker:
             event = rng.choice((rng.randint(1, self.events + 10), 0, -1))
             return {"id": request_id, "type": "history", "event": event}
         if kind == "admin":
-            admin = rng.choice(ADMIN)
-            message = {"id": request_id, "type": admin}
-            if admin != "users":
-                message["name"] = self.text(1, 10)
-            if admin == "create_user":
-                message["role"] = rng.choice(("street", "admin", "emperor"))
-                message["streets"] = ["340803004"]
-            return message
+            return self.admin(rng.choice((*ADMIN, "roster")), request_id)
         if kind == "hello":
             return {"id": request_id, "type": "hello", "protocol": 1, "token": "x" * 43}
         return self.command(oracle, request_id)
+
+    def admin(self, kind: str, request_id: Any) -> dict[str, Any]:
+        """An admin request (§6.9-6.11) with plausible fields."""
+        rng = self.rng
+        message: dict[str, Any] = {"id": request_id, "type": kind}
+        person = {"name": self.text(1, 6), "title": self.text(0, 6)}
+        if rng.random() < 0.5:
+            person["phone"] = rng.choice(("13912345678", "0556-5512345", "12345"))
+        day = rng.choice(("2026-12-03", "2027-01-01", "2020-01-01", "2026-13-40", "明天"))
+        if kind in ("create_user", "revoke_user"):
+            message["name"] = self.text(1, 10)
+        if kind == "create_user":
+            message["role"] = rng.choice(("street", "admin", "emperor"))
+            message["streets"] = ["340803004"]
+        elif kind == "roster":
+            message |= {"first": day, "last": rng.choice((day, "2027-12-31", "x"))}
+        elif kind == "set_roster":
+            message["day"] = day
+            if rng.random() < 0.7:
+                message["commander"] = person
+                message["roster"] = [person] * rng.randint(0, 2)
+        elif kind == "set_category":
+            message |= {"code": "01-02", "name": self.text(1, 6), "standard": self.text(1, 9)}
+            message |= {"priority": rng.randint(0, 5), "department": "CGJ"}
+            message["limits"] = {"accept": "30m", "dispatch": "1h", "handle": "4h", "verify": "1h"}
+        elif kind == "load_categories":
+            message |= {"file": "t.json", "content": self.text(0, 20), "check": rng.random() < 0.5}
+        return message
 
     def command(self, oracle: Oracle, request_id: Any) -> dict[str, Any]:
         """A command: an op of the registry (or not), a fresh command_id (or an old one, or

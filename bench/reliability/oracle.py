@@ -22,10 +22,11 @@ from typing import Any
 
 import msgspec
 
-from protocol.commands import ARGS
+from protocol.commands import ARGS, BATCH_MAX
 from protocol.messages import Error, Result
 
 SIZE_LIMIT = 65_536
+BATCHES_WAITING = 8  # §7.4: report_batch commands one connection may have unanswered
 # §6.3: the codes the workflow may answer a well-formed command with (not rate_limited,
 # internal, nor the codec's or the schema's).
 WORKFLOW_CODES = frozenset(
@@ -64,10 +65,38 @@ MESSAGES: dict[str, dict[str, tuple[str, bool]]] = {
         "communities": ("[str]", False),
     },
     "revoke_user": {"id": (INT, True), "name": (STR, True)},
+    # §6.10, §6.11: the duty roster and the category table.
+    "roster": {"id": (INT, True), "first": (STR, True), "last": (STR, True)},
+    "set_roster": {
+        "id": (INT, True),
+        "day": (STR, True),
+        "commander": ("person|null", False),
+        "roster": ("[person]", False),
+    },
+    "set_category": {
+        "id": (INT, True),
+        "code": (STR, True),
+        "name": (STR, True),
+        "standard": (STR, True),
+        "priority": (INT, True),
+        "department": (STR, True),
+        "limits": ("{str}", True),
+        "basis": (STR, False),
+        "cls": (STR, False),
+    },
+    "load_categories": {
+        "id": (INT, True),
+        "file": (STR, True),
+        "content": (STR, True),
+        "check": (BOOL, False),
+    },
 }
 BY = ("street", "community", "grid", "department", "worker")
 PERIODS = ("today", "week", "month")
-ADMIN = ("users", "create_user", "revoke_user")
+ADMIN = ("users", "create_user", "revoke_user", "set_roster", "set_category", "load_categories")
+# Who may read the roster (§6.10); every other admin request is role admin's only.
+ROSTER_READERS = ("commander", "dispatcher", "admin")
+_PERSON = {"name": True, "title": True, "post": False, "phone": False}
 
 
 class _Undocumented(Exception):
@@ -169,6 +198,14 @@ def _fits(kind: str, value: Any) -> bool:
         return isinstance(value, str)
     if kind == OBJECT:
         return isinstance(value, dict)
+    if kind == BOOL:
+        return isinstance(value, bool)
+    if kind == "{str}":
+        return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+    if kind == "person|null":
+        return value is None or _is_person(value)
+    if kind == "[person]":
+        return isinstance(value, list) and all(_is_person(v) for v in value)
     if kind == "[str]":
         return isinstance(value, list) and all(isinstance(v, str) for v in value)
     if kind == "str|null":
@@ -185,6 +222,16 @@ def _fits(kind: str, value: Any) -> bool:
             and _is_int(value["seq"])
         )
     raise AssertionError(kind)
+
+
+def _is_person(value: Any) -> bool:
+    """§10's Person: name and title, post and phone optional, every one a string."""
+    return (
+        isinstance(value, dict)
+        and set(value) <= set(_PERSON)
+        and all(k in value for k, required in _PERSON.items() if required)
+        and all(isinstance(v, str) for v in value.values())
+    )
 
 
 def readable_id(value: Any) -> int:
@@ -294,6 +341,7 @@ class Oracle:
     registry: Registry
     events: int = 0  # event ids 1..events exist and are visible to this (district-wide) user
     last_id: int = 1  # the hello's
+    batches: int = 0  # report_batch commands sent since every answer last came (reset then)
 
     def after_welcome(self, raw: bytes) -> Expect:
         """The expectation for a frame sent on an established connection."""
@@ -330,8 +378,11 @@ class Oracle:
             event = int(message["event"])
             codes = {"result"} if event <= self.events else {"result", "not_found"}
             return Expect("history", "later", request_id, frozenset(codes), check=_history(event))
-        if kind in ADMIN:
-            # §6.9: only role admin; the fuzzed users never are.
+        if kind == "roster" and self.role in ROSTER_READERS:
+            # §6.10: the plans of a span of days, or bad_args for dates that are not one.
+            return Expect(kind, "later", request_id, frozenset({"result", "bad_args"}))
+        if kind in ADMIN or kind == "roster":
+            # §6.9-6.11: only role admin (the roster: its readers); the fuzzed users are not.
             return Expect(kind, "later", request_id, frozenset({"forbidden"}))
         assert kind == "command"
         return self._command(request_id, message)
@@ -345,11 +396,17 @@ class Oracle:
         if not 1 <= len(command_id) <= 64:
             bad = frozenset({"bad_args"})
             return Expect("command: bad command_id", "now", request_id, bad, command_id=command_id)
-        try:
-            msgspec.convert(args, ARGS[op])
-        except msgspec.ValidationError:
+        if not _args_fit(op, args):
             bad = frozenset({"bad_args"})
             return Expect("command: bad args", "now", request_id, bad, command_id=command_id)
+        if op == "report_batch":
+            # §7.4: a connection may have 8 batches waiting for their answers; one more is
+            # answered rate_limited, not applied, not recorded.
+            self.batches += 1
+            if self.batches > BATCHES_WAITING:
+                limited = frozenset({"rate_limited"})
+                label = "command: a batch past 8 waiting"
+                return Expect(label, "now", request_id, limited, command_id=command_id)
         stored = self.registry.get(command_id)
         key = canonical(args)
         if stored is not None:
@@ -384,6 +441,24 @@ class Oracle:
             stored=(command_id, entry),
             command_id=command_id,
         )
+
+
+def _args_fit(op: str, args: Any) -> bool:
+    """§6.3 step 4: the op's schema; for a report_batch (§7.4) only the list's shape (a bad
+    report is refused alone, in the result)."""
+    if op != "report_batch":
+        try:
+            msgspec.convert(args, ARGS[op])
+        except msgspec.ValidationError:
+            return False
+        return True
+    reports = args.get("reports") if isinstance(args, dict) else None
+    return (
+        isinstance(args, dict)
+        and set(args) == {"reports"}
+        and isinstance(reports, list)
+        and 1 <= len(reports) <= BATCH_MAX
+    )
 
 
 def _server_time(answer: Result | Error) -> str | None:

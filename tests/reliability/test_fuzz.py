@@ -56,7 +56,10 @@ _VALUES = st.recursive(
     ),
     max_leaves=8,
 )
-_TYPES = ["ping", "command", "stats", "history", "hello", "users", "revoke_user", "create_user"]
+_TYPES = [
+    *("ping", "command", "stats", "history", "hello", "users", "revoke_user", "create_user"),
+    *("roster", "set_roster", "set_category", "load_categories"),
+]
 _ENVELOPE = st.fixed_dictionaries(
     {
         "type": st.sampled_from([*_TYPES, "welcome", "delta", "Ping", ""]) | _VALUES,
@@ -75,6 +78,12 @@ _ENVELOPE = st.fixed_dictionaries(
         "period": st.sampled_from(["today", "month", "year"]) | _VALUES,
         "event": st.integers(-1, 30) | _VALUES,
         "name": st.text(max_size=8),
+        "first": st.sampled_from(["2026-12-03", "2030-01-01", "x"]),
+        "last": st.sampled_from(["2026-12-10", "x"]),
+        "day": st.sampled_from(["2026-12-03", "2020-01-01"]),
+        "commander": st.none()
+        | st.fixed_dictionaries({"name": st.text(max_size=4), "title": st.text(max_size=4)}),
+        "check": st.booleans(),
         "protocol": st.integers(0, 2),
         "token": st.text(max_size=8),
         "extra": _VALUES,
