@@ -386,7 +386,8 @@ class GridMap(QWebEngineView):
         self.is_ready = False
         self.restarts += 1
         self.restarted.emit()
-        QTimer.singleShot(1000, lambda: self.load(self._url))
+        # Bound to this view: a view deleted meanwhile (a window closed) loads nothing.
+        QTimer.singleShot(1000, self, lambda: self.load(self._url))
 
     @property
     def blocked_requests(self) -> list[str]:
