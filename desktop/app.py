@@ -12,6 +12,10 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from desktop.core.backend import BackendError, EmbeddedBackend
 
 log = logging.getLogger("desktop")
 
@@ -52,6 +56,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         default=8.0,
         help="seconds to wait, once the day is loaded, before the screenshot",
+    )
+    parser.add_argument(
+        "--screenshot-of",
+        choices=("wall", "loading", "restart"),
+        default="wall",
+        help="what the screenshot shows: the complete wall; its loading state (nothing is"
+        " started); the embedded backend killed (kill -9) and being restarted",
+    )
+    parser.add_argument(
+        "--report-start",
+        metavar="FILE",
+        help="benchmarks: once the wall is complete, write its start-up marks (JSON) here and"
+        " close",
     )
     parser.add_argument("-v", "--verbose", action="store_true")
     return parser.parse_args(argv)
@@ -175,10 +192,31 @@ def main(argv: list[str] | None = None) -> int:
     token = read_token(args) if args.server else ""
     tiles = tile_url(args.tiles)
     prepare_web_engine()
+    loading_shot = bool(args.screenshot) and args.screenshot_of == "loading"
+    backend = start_embedded(args) if not (args.server or loading_shot) else None
 
     from desktop.ui.app import run
 
-    return run(args, token, tiles)
+    return run(args, token, tiles, backend)
+
+
+def embedded_args(args: argparse.Namespace) -> list[str]:
+    """The embedded backend's options from ours (the simulator's speed and start)."""
+    extra = ["--speed", str(args.speed)] if args.speed != 1.0 else []
+    return extra + (["--start", args.start] if args.start else [])
+
+
+def start_embedded(args: argparse.Namespace) -> EmbeddedBackend | BackendError:
+    """Spawn the embedded backend first of all: it loads the day while Qt and the window
+    start. The backend, or why it could not be spawned (the window says so)."""
+    from desktop.core.backend import BackendError, EmbeddedBackend
+
+    backend = EmbeddedBackend(args.data, args=embedded_args(args))
+    try:
+        backend.start()
+    except BackendError as exc:
+        return exc
+    return backend
 
 
 def desk(args: argparse.Namespace) -> int:

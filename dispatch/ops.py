@@ -59,6 +59,11 @@ _H = TypeVar("_H", bound=Handler)
 LOW_SCORE = 2
 # How far ahead a hold's review date may be set.
 HOLD_LONGEST = 366 * 86400.0
+# Event.handle_used's default itself: msgspec omits a default by identity, so a computed
+# 0.0 (a case handled outside working hours) would be sent unless replaced by this object.
+_NO_HANDLING_TIME = next(
+    f.default for f in msgspec.structs.fields(Event) if f.name == "handle_used"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,7 +355,7 @@ def handled(state: State, actor: Actor, args: c.EventRef, now: float) -> Outcome
         after,
         handled_at=now,
         handled_by=actor.name,
-        handle_used=before.handle_used + used,
+        handle_used=before.handle_used + used or _NO_HANDLING_TIME,
         missed=_late(before, "handle", now),
     )
     return _finish(state, actor, "handled", before, after, now, args.note)

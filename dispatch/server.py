@@ -107,7 +107,19 @@ class DispatchServer:
         self.ticking = True  # the simulator pauses the clock's deadline checks while warming up
         self._open = 0  # websocket connections being served, handshakes included
         self._per_user: Counter[str] = Counter()  # users' connections past their hello
-        self.catching_up = False  # ... and marks the KPIs partial until it has caught up
+        self._catching_up = False
+        self._kpi_wake = asyncio.Event()  # the KPIs go out now, not at the next interval
+
+    @property
+    def catching_up(self) -> bool:
+        """The simulator is replaying the day so far: the KPIs are partial until it has."""
+        return self._catching_up
+
+    @catching_up.setter
+    def catching_up(self, value: bool) -> None:
+        if self._catching_up and not value:
+            self._kpi_wake.set()  # the whole figures go out at once (a start waits for them)
+        self._catching_up = value
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Claim the database, load state, start the writer and the listener; return the port."""
@@ -234,7 +246,9 @@ class DispatchServer:
         last_day = kpi.day_start(self.clock.now())
         pushed = 0.0
         while True:
-            await asyncio.sleep(self.limits.kpi_interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._kpi_wake.wait(), self.limits.kpi_interval)
+            self._kpi_wake.clear()
             now = self.clock.now()
             day = kpi.day_start(now)
             started = time.perf_counter()

@@ -194,6 +194,7 @@ class Simulator:
         # A restart on a database that already holds today replays only the gap since its
         # last activity (replaying from midnight again would double the day).
         latest = max((e.updated_at for e in self.server.state.events.values()), default=0.0)
+        resumed = warm_up and latest >= start
         if warm_up and latest > start:
             # (Some follow-ups are stamped a little ahead of the clock: never past now.)
             start = min(latest, now)
@@ -207,7 +208,10 @@ class Simulator:
         for event in sorted(self.server.state.events.values(), key=lambda e: e.id):
             if event.status in OPEN_STATUSES and not on_hold(event):
                 self.at(start, functools.partial(self._resume_case, event.id))
-        self.at(start, self._arrival)
+        # After a restart the first arrival comes after `start`, as every later one does: one
+        # *at* `start`, the last activity, added the seed's first case again on every restart.
+        first = start + self.rng.expovariate(self._rate(start)) if resumed else start
+        self.at(first, self._arrival)
         self.at(start + self.rng.expovariate(self._alert_rate(start)), self._camera_burst)
         self.at(start + 30 * MINUTE, self._supervision_round)
         if warm_up:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import msgspec
@@ -13,7 +12,6 @@ from protocol.messages import ClientMessage, ServerMessage
 _encoder = msgspec.json.Encoder()
 _client_decoder = msgspec.json.Decoder(ClientMessage)
 _server_decoder = msgspec.json.Decoder(ServerMessage)
-_ID_RE = re.compile(rb'"id"\s*:\s*(\d{1,18})')
 
 
 class ProtocolError(Exception):
@@ -48,10 +46,23 @@ def _as_bytes(data: bytes | str | bytearray | memoryview) -> bytes:
         raise ProtocolError(ErrorCode.BAD_MESSAGE, "frame is not bytes or text") from exc
 
 
+class _Id(msgspec.Struct):
+    """A frame's `id` alone; every other field is skipped."""
+
+    id: int = 0
+
+
+_id_decoder = msgspec.json.Decoder(_Id)
+
+
 def _best_effort_id(raw: bytes) -> int:
-    # A refused message still deserves an error carrying its id when one is legible.
-    match = _ID_RE.search(raw[:512])
-    return int(match.group(1)) if match else 0
+    # A refused message still deserves an error carrying its id when one is legible (§11):
+    # the frame is a JSON object whose own `id` is an integer. Anything else gets 0, never a
+    # guess (the first digits of a float or of a long id, an `id` nested in the args).
+    try:
+        return _id_decoder.decode(raw).id
+    except Exception:
+        return 0
 
 
 def _decode(decoder: msgspec.json.Decoder[Any], data: bytes | str | bytearray | memoryview) -> Any:

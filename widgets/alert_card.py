@@ -31,12 +31,29 @@ class AlertCardDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.roles = roles
         self.scale = 1.0
+        self.text_px = 0  # the least text size; 0: by the scale alone
+        self.row_height = 0  # a card's height when the view sets it (whole cards fill it)
+
+    def natural_height(self) -> int:
+        """A card's least height: three lines of text and the margins."""
+        return max(int(92 * self.scale), round(self._px(15) * 1.15 * 3 + 14 * self.scale))
 
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> QSize:
         """Every card has the same height (uniform rows keep the view cheap)."""
-        return QSize(int(300 * self.scale), int(92 * self.scale))
+        return QSize(int(300 * self.scale), self.row_height or self.natural_height())
+
+    def fonts(self) -> list[QFont]:
+        """The fonts a card paints with: the kind's (bold) and the other lines'."""
+        kind, other = QFont(), QFont()
+        kind.setPixelSize(self._px(17))
+        kind.setBold(True)
+        other.setPixelSize(self._px(15))
+        return [kind, other]
+
+    def _px(self, size: float) -> int:
+        return max(9, self.text_px, int(size * self.scale))
 
     def paint(
         self,
@@ -64,19 +81,20 @@ class AlertCardDelegate(QStyledItemDelegate):
         else:
             painter.fillRect(thumb, QColor("#0b1a2e"))
             painter.setPen(QColor("#3d5a80"))
+            painter.setFont(self.fonts()[1])
             painter.drawText(thumb, Qt.AlignmentFlag.AlignCenter, self.tr("抓拍"))
 
         text_left = thumb.right() + int(10 * s)
         width = rect.right() - text_left - int(6 * s)
-        line_h = thumb_h // 3
+        line_h = min(thumb_h // 3, round(self._px(15) * 1.5))
         font = QFont(painter.font())
-        font.setPixelSize(max(10, int(17 * s)))
+        font.setPixelSize(self._px(17))
         font.setBold(True)
         painter.setFont(font)
         kind = str(_get(index, self.roles.kind) or "")
         status = _get(index, self.roles.status)
         painter.setPen(QColor("#ffb300") if status == "new" else QColor("#8fb3e8"))
-        top = thumb.top()
+        top = thumb.top() + max(0, (thumb_h - 3 * line_h) // 2)
         painter.drawText(
             QRect(text_left, top, width, line_h),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
@@ -96,7 +114,7 @@ class AlertCardDelegate(QStyledItemDelegate):
             painter.drawText(badge_rect, Qt.AlignmentFlag.AlignCenter, badge)
 
         font.setBold(False)
-        font.setPixelSize(max(9, int(15 * s)))
+        font.setPixelSize(self._px(15))
         painter.setFont(font)
         painter.setPen(QColor("#e8f1ff"))
         camera = str(_get(index, self.roles.camera) or "")

@@ -440,6 +440,9 @@ class CaseCard(QFrame):
             _set_text(name, name_text)
             _set_text(value, value_text)
             # A short label stays on one line (紧急程度, not 紧急程/度); a long one wraps.
+            # Measured with the style sheet's font (a label made a moment ago has not been
+            # polished yet: its default font is smaller, and the label stacked 类/别).
+            name.ensurePolished()
             wanted = name.fontMetrics().horizontalAdvance(name_text) + 4
             name.setMinimumWidth(min(round(FIELD_LABEL_MAX_WIDTH * self.scale), wanted))
 

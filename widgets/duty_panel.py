@@ -142,7 +142,25 @@ class DutyPanel(QWidget):
         self._dirty = True
         self.layouts = 0  # how often the content was laid out: unchanged data adds none
         self._unit = 0.0
+        self.text_px = 0  # the least text size; 0: by the panel's size alone
         self._rescale()
+
+    def set_text_px(self, pixels: int) -> None:
+        """The least text size: a wall's readable size (larger texts are multiples of it)."""
+        if pixels != self.text_px:
+            self.text_px = pixels
+            self._unit = 0.0
+            self._rescale()
+            self._invalidate()
+
+    def fonts(self) -> list[QFont]:
+        """Every font a text is painted with now."""
+        self._ensure_layout()
+        fonts: list[QFont] = []
+        for item in self._items:
+            if isinstance(item, _Text) and item.text and item.font not in fonts:
+                fonts.append(QFont(item.font))
+        return fonts
 
     def show_duty(
         self,
@@ -239,13 +257,19 @@ class DutyPanel(QWidget):
             return
         self._unit = unit
         font = QFont(self.font())
-        font.setPixelSize(max(11, round(17 * unit)))
+        font.setPixelSize(max(11, self.text_px, round(17 * unit)))
         self.setFont(font)
 
     def _font(self, size: float, bold: bool = False) -> QFont:
+        """A font `size` times the body text (never smaller than it)."""
         font = QFont(self.font())
-        font.setPixelSize(max(10, round(size * self._unit)))
+        body = self.font().pixelSize()
+        font.setPixelSize(max(body, round(size * body)))
         return emphasised(font) if bold else font
+
+    @property
+    def _line(self) -> float:
+        return round(self.font().pixelSize() * 1.4)
 
     def _hit_at(self, point: QPointF) -> _Hit | None:
         self._ensure_layout()
@@ -259,74 +283,95 @@ class DutyPanel(QWidget):
         self.layouts += 1
         self._items = []
         self._hits = []
-        u = self._unit
+        body = self.font().pixelSize()
         width, height = float(self.width()), float(self.height())
         if self._framed:
             outline = QRectF(0.5, 0.5, width - 1, height - 1)
             self._items.append(_Box(outline, BACKGROUND, 6, BORDER))
-        pad, gap = 12 * u, 18 * u
-        inner = width - 2 * pad - 2 * gap
+        pad = round(body * 0.6) if self._framed else 0.0
+        gap = round(body * 0.9)
         column_height = height - 2 * pad
-        left = QRectF(pad, pad, inner * 0.32, column_height)
-        middle = QRectF(left.right() + gap, pad, inner * 0.38, column_height)
-        right = QRectF(middle.right() + gap, pad, inner * 0.30, column_height)
-        for x in (left.right() + gap / 2, middle.right() + gap / 2):
-            self._items.append(_Box(QRectF(x, pad, 1, column_height), BORDER))
-        self._layout_duty(left)
-        half = (middle.height() - 10 * u) / 2
+        # Three columns when each holds a dozen characters or more; else the cases and the
+        # instructions share the right-hand one.
+        three = width - 2 * pad >= 36 * body
+        inner = width - 2 * pad - (2 if three else 1) * gap
+        shares = (0.32, 0.38, 0.30) if three else (0.40, 0.60)
+        columns: list[QRectF] = []
+        x = pad
+        for share in shares:
+            columns.append(QRectF(x, pad, inner * share, column_height))
+            x += inner * share + gap
+        for column in columns[1:]:
+            self._items.append(_Box(QRectF(column.x() - gap / 2, pad, 1, column_height), BORDER))
+        self._layout_duty(columns[0])
         consulting, supervised = self._cases
-        self._layout_cases(
-            QRectF(middle.x(), middle.y(), middle.width(), half),
-            self.tr("会商中"),
-            consulting,
-            ACCENT,
-        )
-        self._layout_cases(
-            QRectF(middle.x(), middle.bottom() - half, middle.width(), half),
-            self.tr("督办超期"),
-            supervised,
-            RED,
-        )
-        self._layout_notes(right)
+        cases = columns[1]
+        if three:
+            notes = columns[2]
+            halves = (cases.height() - self._line * 0.3) / 2
+            first = QRectF(cases.x(), cases.y(), cases.width(), halves)
+            second = QRectF(cases.x(), cases.bottom() - halves, cases.width(), halves)
+        else:
+            # Whole lines for each part: the cases' lists and the instructions.
+            lines = max(int(cases.height() // self._line), 6)
+            each = max(lines // 3, 2)
+            first = QRectF(cases.x(), cases.y(), cases.width(), each * self._line)
+            second = QRectF(cases.x(), first.bottom(), cases.width(), each * self._line)
+            notes = QRectF(
+                cases.x(), second.bottom(), cases.width(), cases.bottom() - second.bottom()
+            )
+        self._layout_cases(first, self.tr("会商中"), consulting, ACCENT)
+        self._layout_cases(second, self.tr("督办超期"), supervised, RED)
+        self._layout_notes(notes)
 
     def _header(self, area: QRectF, title: str) -> float:
         """Draw a section heading with an amber marker; return its height."""
-        u = self._unit
-        font = self._font(18, bold=True)
-        height = 28 * u
-        marker = 5 * u
+        font = self._font(1.08, bold=True)
+        height = self._line
+        marker = max(3.0, round(self.font().pixelSize() * 0.22))
         self._items.append(
             _Box(QRectF(area.x(), area.y() + height * 0.2, marker, height * 0.6), AMBER, marker / 2)
         )
-        self._items.append(
-            _Text(
-                QRectF(area.x() + marker * 2.2, area.y(), area.width() - marker * 2.2, height),
-                title,
-                font,
-                TEXT,
-            )
+        self._elided(
+            QRectF(area.x() + marker * 2.2, area.y(), area.width() - marker * 2.2, height),
+            title,
+            font,
+            TEXT,
         )
         return height
 
     def _layout_duty(self, area: QRectF) -> None:
-        u = self._unit
         commander, roster, _ = self._duty
-        y = area.y() + self._header(area, self.tr("今日县干指挥长")) + 4 * u
-        card = QRectF(area.x(), y, area.width(), 98 * u)
-        self._items.append(_Box(card, CARD, 6 * u))
-        self._items.append(_Box(QRectF(card.x(), card.y(), 4 * u, card.height()), AMBER, 2 * u))
-        inset = card.adjusted(14 * u, 6 * u, -10 * u, -6 * u)
-        body = self._font(16)
+        line = self._line
+        small_gap = round(line * 0.15)
+        y = area.y() + self._header(area, self.tr("今日县干指挥长")) + small_gap
+        body = self._font(1.0)
+        name_font = self._font(1.6, bold=True)
+        name_height = round(name_font.pixelSize() * 1.25)
+        card_height = name_height + line * (2 if commander is not None and commander.phone else 1)
+        card = QRectF(area.x(), y, area.width(), card_height + 2 * small_gap)
+        self._items.append(_Box(card, CARD, small_gap))
+        self._items.append(
+            _Box(QRectF(card.x(), card.y(), small_gap, card.height()), AMBER, small_gap / 2)
+        )
+        inset = card.adjusted(small_gap * 3, small_gap, -small_gap * 2, -small_gap)
         if commander is None:
-            self._items.append(_Text(inset, self.tr("暂无"), self._font(22), SECONDARY))
+            self._items.append(_Text(inset, self.tr("暂无"), body, SECONDARY))
         else:
-            name_font = self._font(34, bold=True)
-            name = QRectF(inset.x(), inset.y(), inset.width(), 42 * u)
+            name = QRectF(inset.x(), inset.y(), inset.width(), name_height)
+            metrics = QFontMetricsF(name_font)
+            name_width = min(metrics.horizontalAdvance(commander.name + "  "), inset.width())
             self._elided(name, commander.name, name_font, TEXT)
-            title = QRectF(inset.x(), name.bottom(), inset.width(), 22 * u)
-            self._elided(title, commander.title, body, SECONDARY)
+            # The title beside the name when it fits, else on its own line.
+            title_rect = QRectF(inset.x() + name_width, inset.y(), 0, name_height)
+            title_rect.setRight(inset.right())
+            on_line = QFontMetricsF(body).horizontalAdvance(commander.title) <= title_rect.width()
+            if not on_line:
+                title_rect = QRectF(inset.x(), name.bottom(), inset.width(), line)
+            self._elided(title_rect, commander.title, body, SECONDARY)
+            below = name.bottom() + (0 if on_line else line)
             if commander.phone:
-                phone = QRectF(inset.x(), title.bottom(), inset.width(), 22 * u)
+                phone = QRectF(inset.x(), below, inset.width(), line)
                 label = self.tr("电话")
                 label_width = QFontMetricsF(body).horizontalAdvance(label + " ")
                 self._items.append(_Text(phone, label, body, SECONDARY))
@@ -337,138 +382,120 @@ class DutyPanel(QWidget):
                     " ".join(p for p in (commander.name, commander.title, commander.phone) if p),
                 )
             )
-        y = card.bottom() + 8 * u
-        caption = self._font(15)
+        y = card.bottom() + small_gap
         self._items.append(
-            _Text(
-                QRectF(area.x(), y, area.width(), 22 * u), self.tr("值班人员"), caption, SECONDARY
-            )
+            _Text(QRectF(area.x(), y, area.width(), line), self.tr("值班人员"), body, SECONDARY)
         )
-        y += 24 * u
-        line_height = 24 * u
-        fits = max(int((area.bottom() - y) // line_height), 1)
+        y += line
+        fits = max(int((area.bottom() - y) // line), 1)
         if not roster:
             self._items.append(
-                _Text(
-                    QRectF(area.x(), y, area.width(), line_height), self.tr("暂无"), body, SECONDARY
-                )
+                _Text(QRectF(area.x(), y, area.width(), line), self.tr("暂无"), body, SECONDARY)
             )
             return
         shown = roster if len(roster) <= fits else roster[: fits - 1]
         metrics = QFontMetricsF(body)
         for person in shown:
-            line = QRectF(area.x(), y, area.width(), line_height)
-            name_width = min(metrics.horizontalAdvance(person.name), line.width() * 0.4)
-            self._elided(QRectF(line.x(), y, name_width, line_height), person.name, body, TEXT)
+            row = QRectF(area.x(), y, area.width(), line)
+            name_width = min(metrics.horizontalAdvance(person.name), row.width() * 0.4)
+            self._elided(QRectF(row.x(), y, name_width, line), person.name, body, TEXT)
             rest = " · ".join(part for part in (person.title, person.post) if part)
             if rest:
-                self._elided(line.adjusted(name_width, 0, 0, 0), " · " + rest, body, SECONDARY)
+                self._elided(row.adjusted(name_width, 0, 0, 0), " · " + rest, body, SECONDARY)
             self._hits.append(
-                _Hit(line, " ".join(p for p in (person.name, rest, person.phone) if p))
+                _Hit(row, " ".join(p for p in (person.name, rest, person.phone) if p))
             )
-            y += line_height
+            y += line
         if len(shown) < len(roster):
             more = self.tr("另有{0}人").format(len(roster) - len(shown))
             self._items.append(
-                _Text(QRectF(area.x(), y, area.width(), line_height), more, body, SECONDARY)
+                _Text(QRectF(area.x(), y, area.width(), line), more, body, SECONDARY)
             )
 
     def _layout_cases(
         self, area: QRectF, title: str, cases: tuple[CaseView, ...], badge: QColor
     ) -> None:
-        u = self._unit
+        line = self._line
         header = self._header(area, title)
-        title_width = QFontMetricsF(self._font(18, bold=True)).horizontalAdvance(title)
-        badge_font = self._font(15, bold=True)
+        heading = self._font(1.08, bold=True)
+        title_width = QFontMetricsF(heading).horizontalAdvance(title)
+        body = self._font(1.0)
+        badge_font = self._font(1.0, bold=True)
         count = str(len(cases))
-        badge_width = QFontMetricsF(badge_font).horizontalAdvance(count) + 14 * u
+        marker = max(3.0, round(self.font().pixelSize() * 0.22))
+        badge_height = min(header * 0.86, QFontMetricsF(badge_font).height() * 1.05)
+        badge_width = max(
+            QFontMetricsF(badge_font).horizontalAdvance(count) + badge_height * 0.6, badge_height
+        )
         badge_rect = QRectF(
-            area.x() + 5 * u * 2.2 + title_width + 8 * u,
-            area.y() + header * 0.15,
-            max(badge_width, header * 0.7 * 1.2),
-            header * 0.7,
+            area.x() + marker * 2.2 + title_width + badge_height * 0.4,
+            area.y() + (header - badge_height) / 2,
+            badge_width,
+            badge_height,
         )
         self._items.append(_Box(badge_rect, badge if cases else BORDER, badge_rect.height() / 2))
         self._items.append(
             _Text(badge_rect, count, badge_font, TEXT if cases else SECONDARY, CENTRE)
         )
-        row_height, spacing = 30 * u, 4 * u
-        y = area.y() + header + 3 * u
-        body = self._font(16)
+        spacing = round(line * 0.1)
+        row_height = line - spacing
+        y = area.y() + header
         if not cases:
             self._items.append(
                 _Text(
-                    QRectF(area.x() + 4 * u, y, area.width(), row_height),
-                    self.tr("暂无"),
-                    body,
-                    SECONDARY,
+                    QRectF(area.x(), y, area.width(), row_height), self.tr("暂无"), body, SECONDARY
                 )
             )
             return
-        fits = max(int((area.bottom() - y + spacing) // (row_height + spacing)), 1)
+        fits = max(int((area.bottom() - y + spacing) // line), 1)
         if len(cases) > fits:
             more = self.tr("另有{0}件").format(len(cases) - fits)
             self._items.append(
                 _Text(
                     QRectF(badge_rect.right(), area.y(), area.right() - badge_rect.right(), header),
                     more,
-                    self._font(15),
+                    body,
                     SECONDARY,
                     RIGHT,
                 )
             )
-        small = self._font(15)
-        small_metrics = QFontMetricsF(small)
-        places = max(small_metrics.horizontalAdvance(case.place) for case in cases[:fits])
+        metrics = QFontMetricsF(body)
+        pad = round(body.pixelSize() * 0.3)
         for case in cases[:fits]:
             row = QRectF(area.x(), y, area.width(), row_height)
-            self._items.append(_Box(row, ROW, 4 * u))
-            inner = row.adjusted(8 * u, 0, -8 * u, 0)
-            info_width = min(small_metrics.horizontalAdvance(case.info), inner.width() * 0.38)
-            place_width = min(places, inner.width() * 0.26)
+            self._items.append(_Box(row, ROW, pad))
+            inner = row.adjusted(pad, 0, -pad, 0)
+            info_width = min(metrics.horizontalAdvance(case.info), inner.width() * 0.5)
             self._elided(
                 QRectF(inner.right() - info_width, y, info_width, row_height),
                 case.info,
-                small,
+                body,
                 TONE_COLOURS.get(case.tone, SECONDARY),
                 RIGHT,
             )
-            self._elided(
-                QRectF(inner.x(), y, place_width, row_height), case.place, small, SECONDARY
-            )
-            space = 8 * u if places else 0.0
             title_rect = QRectF(
-                inner.x() + place_width + space,
-                y,
-                max(inner.width() - place_width - space - info_width - 8 * u, 0.0),
-                row_height,
+                inner.x(), y, max(inner.width() - info_width - pad, 0.0), row_height
             )
             self._elided(title_rect, case.title, body, TEXT)
             tip = "\n".join(
                 p for p in (f"{case.code} {case.title}".strip(), case.place, case.info) if p
             )
             self._hits.append(_Hit(row, tip, case.key))
-            y += row_height + spacing
+            y += line
 
     def _layout_notes(self, area: QRectF) -> None:
-        u = self._unit
         notes = self._duty[2]
-        y = area.y() + self._header(area, self.tr("指挥长最新指示")) + 4 * u
-        body = self._font(16)
+        line = self._line
+        y = area.y() + self._header(area, self.tr("指挥长最新指示"))
+        body = self._font(1.0)
         metrics = QFontMetricsF(body)
-        line_height = 24 * u
         if not notes:
             self._items.append(
-                _Text(
-                    QRectF(area.x() + 4 * u, y, area.width(), line_height),
-                    self.tr("暂无"),
-                    body,
-                    SECONDARY,
-                )
+                _Text(QRectF(area.x(), y, area.width(), line), self.tr("暂无"), body, SECONDARY)
             )
             return
         for index, note in enumerate(notes[:MAX_NOTES]):
-            room = int((area.bottom() - y) // line_height)
+            room = int((area.bottom() - y) // line)
             if room < 1:
                 break
             at_width = metrics.horizontalAdvance(note.at + " ") if note.at else 0.0
@@ -482,22 +509,17 @@ class DutyPanel(QWidget):
                 min(3 if index == 0 else 2, room),
             )
             top = y
-            self._items.append(
-                _Text(QRectF(area.x(), y, at_width, line_height), note.at, body, AMBER)
-            )
-            self._elided(QRectF(area.x() + at_width, y, by_width, line_height), by, body, SECONDARY)
+            self._items.append(_Text(QRectF(area.x(), y, at_width, line), note.at, body, AMBER))
+            self._elided(QRectF(area.x() + at_width, y, by_width, line), by, body, SECONDARY)
             for number, text in enumerate(lines or [""]):
                 x = area.x() + (at_width + by_width if number == 0 else 0.0)
-                self._items.append(
-                    _Text(QRectF(x, y, area.right() - x, line_height), text, body, TEXT)
-                )
-                y += line_height
+                self._items.append(_Text(QRectF(x, y, area.right() - x, line), text, body, TEXT))
+                y += line
             self._hits.append(
                 _Hit(QRectF(area.x(), top, area.width(), y - top), f"{note.at} {by}{note.text}")
             )
-            y += 6 * u
-            if index + 1 < min(len(notes), MAX_NOTES) and y + line_height <= area.bottom():
-                self._items.append(_Box(QRectF(area.x(), y - 3.5 * u, area.width(), 1), BORDER))
+            if index + 1 < min(len(notes), MAX_NOTES) and y + line <= area.bottom():
+                self._items.append(_Box(QRectF(area.x(), y, area.width(), 1), BORDER))
 
     def _elided(
         self, rect: QRectF, text: str, font: QFont, colour: QColor, align: Qt.AlignmentFlag = LEFT

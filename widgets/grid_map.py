@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 
 SCHEME = "tgmap"
 _PAGE_DIR = Path(__file__).with_name("map_page")
+BACKGROUND = "#0b1a2e"  # the view's colour before the page draws: the wall's
 _LEAFLET = Path(xleaflet.BASE_DIR)
 _CLUSTER = Path(xcluster.BASE_DIR)
 _CONSOLE_KEPT = 50  # the page's last console messages, for a test or a log
@@ -337,7 +338,7 @@ class GridMap(QWebEngineView):
         tiles = TileSource.of(tile_url, host)
         self._url = QUrl(f"{SCHEME}://{host}/page.html")
         page = _Page(profile, self._url, self)
-        page.setBackgroundColor(QColor("#0b1a2e"))  # the page's own, before it has loaded
+        page.setBackgroundColor(QColor(BACKGROUND))  # the page's own, before it has loaded
         settings = page.settings()
         for attribute, on in (
             (QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, False),

@@ -64,7 +64,20 @@ class StreetRanking(QWidget):
         self._rows: tuple[RankRow, ...] = ()
         self._shown = False
         self.title_font = QFont(self.font())
+        self.text_px = 0  # the least text size; 0: by the height alone
         self._rescale()
+
+    def set_text_px(self, pixels: int) -> None:
+        """The least text size: a wall's readable size."""
+        if pixels != self.text_px:
+            self.text_px = pixels
+            self._rescale()
+            self.update()
+
+    def fonts(self) -> list[QFont]:
+        """The fonts the rows (and the title, if any) are painted with."""
+        self._rescale()
+        return [QFont(self.font()), *([QFont(self.title_font)] if self._title else [])]
 
     def set_title(self, title: str) -> None:
         """Change the heading above the bars."""
@@ -175,7 +188,8 @@ class StreetRanking(QWidget):
         )
         value_width = min(
             max(metrics.horizontalAdvance(row.text) for row in self._rows),
-            max(width * 0.78 - rank_width - name_width - 2 * gap, width * 0.2),
+            # the bars keep a sixth of the width at least
+            max(width * 0.84 - rank_width - name_width - 3 * gap, width * 0.2),
         )
         bar_left = pad + rank_width + name_width + gap
         bar_span = max(width - (bar_left - pad) - value_width - gap, 1.0)
@@ -245,11 +259,13 @@ class StreetRanking(QWidget):
             room = (self.width() - 2 * self._pad()) * 0.75  # a quarter at least for the bars
             if text > room > 0:
                 pixels = max(11, int(pixels * room / text))
-        if self.font().pixelSize() == pixels and self.title_font.pixelSize() > 0:
+        pixels = max(pixels, self.text_px)
+        title_pixels = max(13, self.text_px, round(height * 0.066))
+        if self.font().pixelSize() == pixels and self.title_font.pixelSize() == title_pixels:
             return
         font = QFont(self.font())
         font.setPixelSize(pixels)
         self.setFont(font)
         title = QFont(font)
-        title.setPixelSize(max(13, round(height * 0.066)))
+        title.setPixelSize(title_pixels)
         self.title_font = emphasised(title)

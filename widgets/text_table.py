@@ -14,8 +14,16 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QStaticText
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QPainter,
+    QPaintEvent,
+    QResizeEvent,
+    QStaticText,
+)
 from PySide6.QtWidgets import QTableView, QWidget
 
 _CENTRE = int(Qt.AlignmentFlag.AlignHCenter)
@@ -90,6 +98,8 @@ class TextTable(QTableView):
     reads it (clicks, accessibility, tests); only painting goes through `rows`.
     """
 
+    resized = Signal()  # after the rows were fitted to a new size
+
     def __init__(
         self,
         rows: Callable[[int], Sequence[Cell]] | None = None,
@@ -102,6 +112,35 @@ class TextTable(QTableView):
         self.padding = padding
         self.texts = PreparedTexts()
         self.paints = 0
+        self._least_row = 0  # set_whole_rows: rows stretched to fill the view, none cut
+
+    def set_whole_rows(self, least: int) -> None:
+        """Rows at least `least` pixels tall, stretched alike so that a whole number of them
+        fills the view: no row is ever cut at the bottom."""
+        self._least_row = least
+        self._fit_rows()
+
+    def visible_rows(self) -> int:
+        """How many whole rows the view holds."""
+        height = self.verticalHeader().defaultSectionSize()
+        return self.viewport().height() // max(height, 1)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Fit whole rows again for the new height."""
+        super().resizeEvent(event)
+        self._fit_rows()
+        self.resized.emit()
+
+    def _fit_rows(self) -> None:
+        if self._least_row <= 0:
+            return
+        height = self.viewport().height()
+        rows = max(1, height // self._least_row)
+        section = max(self._least_row, height // rows)
+        header = self.verticalHeader()
+        header.setMinimumSectionSize(min(header.minimumSectionSize(), section))
+        if header.defaultSectionSize() != section:
+            header.setDefaultSectionSize(section)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         """Alternate and selected row backgrounds, then each visible cell's prepared text."""
@@ -140,6 +179,8 @@ class TextTable(QTableView):
         texts.use_font(self.font())
         pad = self.padding
         width = self.viewport().width()
+        # With whole rows, a row the view cannot show entirely is not shown at all.
+        bottom = self.viewport().height() if self._least_row > 0 else None
         painter = QPainter(self.viewport())
         painter.setFont(texts.font)
         try:
@@ -148,6 +189,8 @@ class TextTable(QTableView):
                     continue
                 top = self.rowViewportPosition(row)
                 height = self.rowHeight(row)
+                if bottom is not None and top + height > bottom:
+                    break
                 chosen = row in selected
                 if chosen:
                     painter.fillRect(0, top, width, height, highlight)

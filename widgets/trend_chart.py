@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QPen, QResizeEvent
+from PySide6.QtGui import QFont, QFontMetricsF, QPen, QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from widgets.cjk_font import emphasised
@@ -24,13 +24,15 @@ GRID_COLOUR = "#2a4a80"
 BAR_WIDTH = 0.62
 
 
-def nice_scale(peak: int) -> tuple[int, int]:
-    """Return (top, step): a round y-axis top just above `peak`, in at most five integer steps."""
+def nice_scale(peak: int, steps: int = 5) -> tuple[int, int]:
+    """Return (top, step): a round y-axis top just above `peak`, in at most `steps` (five by
+    default) integer steps."""
+    steps = max(1, steps)
     wanted = max(peak, 4) * 1.08
-    magnitude = 10 ** max(0, math.floor(math.log10(wanted / 5)))
-    for factor in (1, 2, 2.5, 5, 10):
+    magnitude = 10 ** max(0, math.floor(math.log10(wanted / steps)))
+    for factor in (1, 2, 2.5, 5, 10, 20, 25, 50):
         step = factor * magnitude
-        if step == int(step) and math.ceil(wanted / step) <= 5:
+        if step == int(step) and math.ceil(wanted / step) <= steps:
             break
     step = int(step)
     return step * math.ceil(wanted / step), step
@@ -85,10 +87,11 @@ class HourlyTrend(QWidget):
             axis.setTextPen(pg.mkPen(SECONDARY))
             axis.setStyle(autoReduceTextSpace=True, tickLength=0)
         item.getAxis("bottom").setStyle(hideOverlappingLabels=False)  # keep "0时" at the edge
-        item.getAxis("bottom").setTicks(
-            [[(hour, self.tr("{0}时").format(hour)) for hour in range(0, HOURS, 3)], []]
-        )
+        self._hour_step = 0
+        self._set_hour_step(3)
         item.getAxis("left").setGrid(90)
+        # The wall's few big labels may fill the axis (pyqtgraph keeps them to 80 % of it).
+        item.getAxis("left").setStyle(textFillLimits=[(0, 0.95), (2, 0.9), (4, 0.8), (6, 0.6)])
 
         self.today_bars = pg.BarGraphItem(
             x=np.zeros(0),
@@ -113,10 +116,19 @@ class HourlyTrend(QWidget):
 
         self._shown: tuple[tuple[int, ...], tuple[int, ...]] | None = None
         self._top = 0
+        self._step = 0
+        self._peak = 0
+        self._headroom = 1.08
         self._set_y_scale(*nice_scale(0))
         self._scale = 0.0
+        self.text_px = 0  # the least text size; 0: by the height alone
         self._place_empty_text()
         self._rescale(1.0)  # as at 1080p until the first resize says otherwise
+
+    def show_key(self, visible: bool) -> None:
+        """Show or hide the today/yesterday key above the plot (a wall may show its own)."""
+        for part in (self.today_swatch, self.today_key, self.yesterday_swatch, self.yesterday_key):
+            part.setVisible(visible)
 
     def set_title(self, title: str) -> None:
         """Replace the heading; an empty title hides it (the legend stays)."""
@@ -144,9 +156,8 @@ class HourlyTrend(QWidget):
         self.yesterday_curve.setData(
             x=np.arange(len(before), dtype=float), y=np.asarray(before, dtype=float)
         )
-        top, step = nice_scale(max(now + before, default=0))
-        if top != self._top:
-            self._set_y_scale(top, step)
+        self._peak = max(now + before, default=0)
+        self._fit_values()
         self.empty_text.setVisible(not now and not before)
         self._place_empty_text()
 
@@ -154,16 +165,37 @@ class HourlyTrend(QWidget):
         """Scale fonts, tick labels and line widths with the height (capped by a narrow width)."""
         self._rescale()
         super().resizeEvent(event)
+        self._fit_values()
+
+    def _fit_values(self) -> None:
+        """A round top over the data in as many steps as the height holds without crowding."""
+        line = QFontMetricsF(self.tick_font()).height()
+        steps = min(5, max(1, int(self.plot.height() / (line * 1.6))))
+        top, step = nice_scale(self._peak, steps)
+        # Room above the top line for half its label, so the label is drawn too.
+        headroom = max(1.08, 1 / max(0.5, 1 - 0.6 * line / max(self.plot.height(), 1)))
+        if (top, step, headroom) != (self._top, self._step, self._headroom):
+            self._headroom = headroom
+            self._set_y_scale(top, step)
+
+    def set_text_px(self, pixels: int) -> None:
+        """The least text size (axis labels, legend): a wall's readable size."""
+        if pixels != self.text_px:
+            self.text_px = pixels
+            self._scale = 0.0
+            self._rescale()
 
     def _rescale(self, scale: float | None = None) -> None:
         if scale is None:
             # the height sets the size; a narrow chart caps it so the hour labels never collide
             scale = max(min(self.height() / 300, self.width() / 480), 0.4)
         if abs(scale - self._scale) < 0.01:
+            self._fit_hours()
             return
         self._scale = scale
-        self.title.setFont(self._font(max(13, round(21 * scale)), bold=True))
-        small = self._font(max(11, round(16 * scale)))
+        least = self.text_px
+        self.title.setFont(self._font(max(13, least, round(21 * scale)), bold=True))
+        small = self._font(max(11, least, round(16 * scale)))
         for label in (self.today_key, self.yesterday_key, self.yesterday_swatch):
             label.setFont(small)
         side = max(8, round(13 * scale))
@@ -173,17 +205,45 @@ class HourlyTrend(QWidget):
         layout = self.layout()
         if layout is not None:
             layout.setContentsMargins(round(margin * 1.2), margin, round(margin * 1.2), margin)
-        tick_font = self._font(max(11, round(16 * scale)))
+        tick_font = self._font(max(11, least, round(16 * scale)))
         item = self.plot.getPlotItem()
         for name in ("left", "bottom"):
             item.getAxis(name).setStyle(tickFont=tick_font, tickTextOffset=max(3, round(6 * scale)))
+        # "0时" is centred on the first bar, the top value on the top line: let them reach
+        # past the axes' ends.
+        for name in ("left", "bottom"):
+            item.getAxis(name).setStyle(hideOverlappingLabels=tick_font.pixelSize() * 2)
         self.yesterday_curve.setPen(self._yesterday_pen(max(1.5, 2.0 * scale)))
-        self.empty_text.setFont(self._font(max(14, round(22 * scale))))
+        self.empty_text.setFont(self._font(max(14, least, round(22 * scale))))
+        self._fit_hours()
+
+    def _fit_hours(self) -> None:
+        """Label every 3rd hour, or fewer when the labels would crowd (by width, not data)."""
+        metrics = QFontMetricsF(self.tick_font())
+        widest = metrics.horizontalAdvance(self.tr("{0}时").format(21))
+        per_hour = max(self.width() - 2 * widest, 1.0) / HOURS
+        step = next((s for s in (3, 4, 6, 8, 12) if s * per_hour >= widest * 1.3), 12)
+        self._set_hour_step(step)
+
+    def _set_hour_step(self, step: int) -> None:
+        if step == self._hour_step:
+            return
+        self._hour_step = step
+        self.plot.getPlotItem().getAxis("bottom").setTicks(
+            [[(hour, self.tr("{0}时").format(hour)) for hour in range(0, HOURS, step)], []]
+        )
 
     def tick_font(self) -> QFont:
         """The font of the axis tick labels (it scales with the widget)."""
         font = self.plot.getPlotItem().getAxis("bottom").style["tickFont"]
         return QFont(font) if font is not None else QFont(self.font())
+
+    def fonts(self) -> list[QFont]:
+        """Every font the chart paints text with: the axes' and the empty note's."""
+        fonts = [self.tick_font()]
+        if self.empty_text.isVisible():
+            fonts.append(QFont(self.empty_text.textItem.font()))
+        return fonts
 
     def _font(self, pixels: int, bold: bool = False) -> QFont:
         font = QFont(self.font())
@@ -191,8 +251,8 @@ class HourlyTrend(QWidget):
         return emphasised(font) if bold else font
 
     def _set_y_scale(self, top: int, step: int) -> None:
-        self._top = top
-        self.plot.setYRange(0, 1.08 * top, padding=0)
+        self._top, self._step = top, step
+        self.plot.setYRange(0, self._headroom * top, padding=0)
         self.plot.getPlotItem().getAxis("left").setTicks(
             [[(value, str(value)) for value in range(0, top + 1, step)], []]
         )

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtCore import QDateTime, QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QWidget
+
+from widgets.fit_text import ElidedLabel
 
 _FRESH = "#52c41a"
 _STALE = "#ffb300"
 _DOWN = "#ff4d4f"
+# Each part's share of the header's width, left to right: fixed, so no text moves another.
+SHARES = {"title": 0.29, "scope": 0.17, "notice": 0.24, "freshness": 0.13, "clock": 0.17}
 
 
 class WallHeader(QFrame):
@@ -28,32 +33,28 @@ class WallHeader(QFrame):
         self._clock_text = clock_text or (
             lambda: QDateTime.currentDateTime().toString("yyyy-MM-dd  HH:mm:ss")
         )
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(16, 4, 16, 4)
-        self.title = QLabel(title)
+        self.title = ElidedLabel(title, self)
         self.title.setObjectName("headerTitle")
-        self.scope = QLabel("")
+        self.scope = ElidedLabel("", self)
         self.scope.setObjectName("headerScope")
         self.scope.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.notice = QLabel("")
+        self.notice = ElidedLabel("", self)
         self.notice.setObjectName("headerNotice")  # amber, sized by the app's theme
+        self.notice.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.notice.hide()
-        self.freshness = QLabel("")
+        self.freshness = ElidedLabel("", self)
         self.freshness.setObjectName("headerFreshness")
+        self.freshness.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self._colour = ""
-        self.clock = QLabel("")
+        self.clock = ElidedLabel("", self)
         self.clock.setObjectName("headerClock")
+        self.clock.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.mute = QPushButton(self)
         self.mute.setObjectName("muteButton")
         self.mute.setCheckable(True)
         self.mute.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.mute.toggled.connect(self._muted)
-        layout.addWidget(self.title, 3)
-        layout.addWidget(self.scope, 3)
-        layout.addWidget(self.notice, 0, Qt.AlignmentFlag.AlignRight)
-        layout.addWidget(self.freshness, 2, Qt.AlignmentFlag.AlignRight)
-        layout.addWidget(self.clock, 2, Qt.AlignmentFlag.AlignRight)
-        layout.addWidget(self.mute, 0, Qt.AlignmentFlag.AlignRight)
+        self.margin = 16
         self._muted(False)
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
@@ -61,8 +62,34 @@ class WallHeader(QFrame):
         self._timer.start()
         self._tick()
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Each part in its fixed share of the width; the mute button at the right end."""
+        super().resizeEvent(event)
+        self.place()
+
+    def place(self) -> None:
+        """Lay the parts out for the header's size (after a resize or a new style)."""
+        margin = self.margin
+        height = self.height()
+        self.mute.ensurePolished()
+        hint = self.mute.sizeHint()
+        mute_width = max(hint.width(), round(height * 1.4))
+        mute_height = min(height - 2, max(hint.height(), round(height * 0.62)))
+        right = self.width() - margin
+        self.mute.setGeometry(
+            QRect(right - mute_width, (height - mute_height) // 2, mute_width, mute_height)
+        )
+        room = right - mute_width - margin - margin
+        x = margin
+        gap = margin
+        for name, share in SHARES.items():
+            width = round(room * share)
+            label: QLabel = getattr(self, name)
+            label.setGeometry(QRect(x, 0, max(width - gap, 1), height))
+            x += width
+
     def _tick(self) -> None:
-        self.clock.setText(self._clock_text())
+        self.clock.set_full_text(self._clock_text())
 
     def _muted(self, muted: bool) -> None:
         self.mute.setText(self.tr("静音") if muted else self.tr("声音"))
@@ -75,13 +102,17 @@ class WallHeader(QFrame):
 
     def set_scope(self, text: str) -> None:
         """What the wall focuses on now (the district, or a street on tour)."""
-        self.scope.setText(text)
+        self.scope.set_full_text(text)
 
     def set_notice(self, text: str) -> None:
         """A standing warning in amber (e.g. the calendar lacks a year); empty hides it."""
-        if text != self.notice.text():
-            self.notice.setText(text)
+        if text != self.notice.full_text():
+            self.notice.set_full_text(text)
             self.notice.setVisible(bool(text))
+
+    def set_connecting(self) -> None:
+        """Before the first connection has been tried: connecting, in amber, not yet down."""
+        self._show_freshness(self.tr("正在连接…"), _STALE)
 
     def set_freshness(self, connected: bool, age: float | None) -> None:
         """The age of the last update, coloured: green, amber after 10 s, red when down."""
@@ -97,21 +128,50 @@ class WallHeader(QFrame):
                 else self.tr("数据 %s 分钟前") % int(seconds // 60)
             )
             colour = _FRESH if seconds < 10 else _STALE
-        self.freshness.setText(text)
+        self._show_freshness(text, colour)
+
+    def _show_freshness(self, text: str, colour: str) -> None:
+        self.freshness.set_full_text(text)
         if colour != self._colour:  # a style sheet re-polishes the label: only on a change
             self._colour = colour
             self.freshness.setStyleSheet(f"color: {colour};")
 
 
 class OutageBanner(QLabel):
-    """A red bar across the wall while the data are not live: '数据截至 hh:mm:ss'."""
+    """A red bar across the wall while the data are not live: '数据截至 hh:mm:ss'; a calm
+    one (property `calm`) while the wall is still connecting and nothing has failed."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("outageBanner")
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setProperty("calm", False)
         self.hide()
+
+    @property
+    def calm(self) -> bool:
+        """Whether the banner shows progress (not an outage)."""
+        return bool(self.property("calm"))
+
+    def _tone(self, calm: bool) -> None:
+        if self.calm != calm:
+            self.setProperty("calm", calm)
+            self.style().unpolish(self)
+            self.style().polish(self)
+
+    def show_progress(self, text: str) -> None:
+        """A calm note: the wall is starting or connecting, nothing is wrong yet."""
+        self._tone(True)
+        self.setText(text)
+        self.show()
+
+    def show_alarm(self, text: str) -> None:
+        """A red bar with this text (a failure the room must know of)."""
+        self._tone(False)
+        self.setText(text)
+        self.show()
 
     def show_outage(self, stamp: str | None, attempt: int, detail: str = "") -> None:
         """Show since when (hh:mm:ss) the data are stale and that reconnecting goes on."""
@@ -122,9 +182,8 @@ class OutageBanner(QLabel):
         if attempt:
             text += self.tr("　·　正在第 %s 次重连") % attempt
         if detail:
-            text += self.tr("（%s）") % detail
-        self.setText(text)
-        self.show()
+            text += self.tr("（%s）") % detail if attempt else self.tr("　·　%s") % detail
+        self.show_alarm(text)
 
     def hide_outage(self) -> None:
         """Back to live."""

@@ -70,6 +70,7 @@ class EmbeddedBackend:
         self.args = list(args)
         self.env = dict(env or {})
         self.python = python
+        self.port = 0  # 0: any free port (a restart asks for the one it had)
         self.log_path = self.data_dir / LOG_NAME
         # Named after this (the desktop's) process: a second desktop on the same data dir, or
         # one left by a backend that was killed, is never mistaken for ours.
@@ -104,10 +105,14 @@ class EmbeddedBackend:
             "dispatch",
             "demo",
             "--port",
-            "0",
+            str(self.port),
             "--ready-file",
             str(self.ready_path),
             "--exit-with-parent",
+            # The backend writes its log (and stdout, stderr) there itself, mode 600, rotated
+            # by size: a wall left running for months keeps at most a few files.
+            "--log-file",
+            str(self.log_path),
             *self.args,
         ]
 
@@ -117,13 +122,18 @@ class EmbeddedBackend:
         """Spawn the backend and return at once; wait_ready() tells when it serves."""
         if self.running:
             raise BackendError(f"the embedded backend is already running (pid {self.pid})")
+        if self._proc is not None and self._proc.stdin is not None:
+            with contextlib.suppress(OSError):  # the pipe of one that ended by itself
+                self._proc.stdin.close()
         try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             with contextlib.suppress(FileNotFoundError):
                 self.ready_path.unlink()  # a stale one from a backend that was killed
-            if self.log_path.exists():
-                os.replace(self.log_path, self.log_path.with_name(LOG_NAME + ".1"))
-            log_file = self.log_path.open("wb")
+            # What the child says before its own log is set up (an import error) goes to
+            # the same file, appended: the log rotates by size, not by start.
+            log_file = open(  # noqa: SIM115 - handed to the child, closed below
+                os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab"
+            )
         except OSError as exc:
             raise BackendError(
                 f"cannot use the data directory {self.data_dir}: {exc.strerror or exc}"
@@ -192,7 +202,7 @@ class EmbeddedBackend:
                     f" (log: {self.log_path})",
                     self.log_tail(),
                 )
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.02)  # the wall waits on this: look often (a stat)
 
     def stop(self, timeout: float = 5.0) -> int | None:
         """Close the backend's stdin (it shuts down cleanly), wait; then terminate, then kill.
@@ -221,6 +231,20 @@ class EmbeddedBackend:
             self.ready_path.unlink()
         log.info("embedded backend stopped (exit code %s)", code)
         return code
+
+    def kill(self) -> int | None:
+        """End a backend that no longer answers at once (SIGKILL) and reap it; its exit code."""
+        proc = self._proc
+        if proc is None:
+            return None
+        if proc.poll() is None:
+            proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(2)
+        if proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+        return proc.poll()
 
     # ---- files -----------------------------------------------------------------------------
 

@@ -27,6 +27,14 @@ def hm(seconds: float) -> str:
     return local(seconds).strftime("%H:%M")
 
 
+def moment(seconds: float, now: float) -> str:
+    """When something happened, as the wall says it: hh:mm today, mm-dd hh:mm before (or
+    when the district's day is not known yet)."""
+    if now and local(seconds).date() == local(now).date():
+        return hm(seconds)
+    return day_hm(seconds)
+
+
 def day_hm(seconds: float) -> str:
     """mm-dd hh:mm in district time (a moment in a list or a record)."""
     return local(seconds).strftime("%m-%d %H:%M")

@@ -144,6 +144,12 @@ class SessionThread:
             return False
         return True
 
+    def retarget(self, url: str | None = None) -> None:
+        """The backend is back (at `url`, if it moved): reconnect at once (any thread)."""
+        if self.running:
+            with contextlib.suppress(RuntimeError):  # the loop closed in between
+                self._loop.call_soon_threadsafe(self.session.retarget, url)
+
     async def wait_connected(self) -> None:
         """Wait until the session has its state (the snapshot or a replay is in the inbox)."""
         await asyncio.wrap_future(self._submit(self.session.wait_connected()))

@@ -73,11 +73,34 @@ def marker_event(marker: str) -> int | None:
     return None
 
 
+def outline_batch(district: str, rings: list[list[list[float]]]) -> dict[str, Any]:
+    """The district's outline alone, framed: the map while the wall is still connecting
+    (the units, when they come, replace it)."""
+    return {
+        "units_reset": True,
+        "areas": [
+            {
+                "id": district,
+                "rings": rings,
+                "fill": None,
+                "stroke": "#a8cbff",
+                "weight": 4,
+                "interactive": False,
+            }
+        ],
+        "markers": [],
+        "remove": [],
+        "labels": [],
+        "fit": bounds(rings),
+    }
+
+
 class MapFeed:
     """Keeps per-grid load and the markers on the map; answers with batches."""
 
-    def __init__(self, replica: Replica) -> None:
+    def __init__(self, replica: Replica, label_px: float = 17.0) -> None:
         self.replica = replica
+        self.label_px = label_px  # the page's street names (CSS px): when they fit their area
         self._loads: dict[str, Load] = {}
         self._placed: dict[int, tuple[str, bool, bool]] = {}  # event -> (grid, open, overdue)
         self._grids: set[str] = set()
@@ -195,14 +218,15 @@ class MapFeed:
             }
             for camera in units.cameras
         ]
+        size = (self.label_px, self.label_px * 1.3)
         labels = [
             {
                 "lon": s.centre[0],
                 "lat": s.centre[1],
                 "text": s.name,
-                "minZoom": label_zoom(self.street_bounds[s.code], len(s.name)),
+                "minZoom": label_zoom(self.street_bounds[s.code], len(s.name), *size),
                 "short": short,
-                "shortZoom": label_zoom(self.street_bounds[s.code], len(short)),
+                "shortZoom": label_zoom(self.street_bounds[s.code], len(short), *size),
             }
             for s in units.streets
             for short in (short_name(s.name),)
@@ -214,6 +238,15 @@ class MapFeed:
             "labels": labels,
             "fit": self.street_bounds.get(self.home) or self.district_bounds or None,
         }
+
+    @property
+    def whole_sent(self) -> bool:
+        """Whether the page has the current units and the whole state, none still to send."""
+        return (
+            self._units_sent is not None
+            and self._units_sent == self.replica.units_version
+            and not self._whole
+        )
 
     def page_lost(self) -> None:
         """The page was loaded again: the next full batch carries the units too."""

@@ -217,7 +217,7 @@ class Replica:
 
     def grid_short_forms(self) -> dict[str, tuple[str, ...]]:
         """Grid code -> shorter forms of its name, longest first, for narrow columns
-        (华茂社区第3网格 -> 华茂第3网格, 华茂第3); cached per units version."""
+        (华茂社区第3网格 -> 华茂第3网格, 华…第3网格); cached per units version."""
         self._refresh_lookups()
         return self._short_forms
 
@@ -235,11 +235,14 @@ class Replica:
                 community = names.get(grid.community, "")
                 if not community or not grid.name.startswith(community):
                     continue
-                shorter = short_name(community) + grid.name[len(community) :]
+                # A shorter form is still a whole name (华茂第3网格, never 华茂第3, which reads
+                # as a name of its own); narrower, the place is cut with "…" before the
+                # grid's number, which stays (花亭…第12网格).
+                place = short_name(community)
+                tail = grid.name[len(community) :]
+                cut = [place[:n] + "…" + tail for n in range(len(place) - 1, 0, -1)]
                 forms[grid.code] = tuple(
-                    dict.fromkeys(
-                        f for f in (shorter, shorter.removesuffix("网格")) if f and f != grid.name
-                    )
+                    f for f in dict.fromkeys([place + tail, *cut]) if f != grid.name
                 )
         self._names, self._short_forms = names, forms
         self._lookups_version = self.units_version
@@ -250,6 +253,13 @@ class Replica:
         if not self.kpis_at:
             return 0.0
         return self.kpis_at + (self._monotonic() - self._heard_at) * self._pace
+
+    def district_at(self, moment: float) -> float:
+        """The district clock at a past wall-clock moment (`time.time()` then), reckoned back
+        from now at the clock's pace; 0 before the clock was first heard."""
+        if not self.kpis_at:
+            return 0.0
+        return self.now() - max(0.0, time.time() - moment) * self._pace
 
     def _hear_clock(self, at: float) -> None:
         # Between pushes (seconds apart; none while the link is down) deadlines keep passing:

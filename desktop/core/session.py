@@ -123,6 +123,7 @@ class Session:
         self._connected = asyncio.Event()
         self._stopping = False
         self._stop_requested = asyncio.Event()
+        self._poke = asyncio.Event()  # retarget(): connect now, do not wait out the backoff
         self._resyncing = False
         self.status = Status(False, time.time(), 0.0)
         self.connections = 0
@@ -173,9 +174,30 @@ class Session:
                 self._resyncing = False
             if self._stopping:
                 break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop_requested.wait(), backoff)
+            await self._pause(backoff)
             backoff = min(backoff * 2, self.max_backoff)
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait before the next attempt: `seconds`, or until stop() or retarget()."""
+        if not self._poke.is_set():
+            waits = {
+                asyncio.ensure_future(self._stop_requested.wait()),
+                asyncio.ensure_future(self._poke.wait()),
+            }
+            try:
+                await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiting in waits:
+                    waiting.cancel()
+        self._poke.clear()
+
+    def retarget(self, url: str | None = None) -> None:
+        """Connect to `url` (if given) from the next attempt on, and make that attempt now
+        if the session is waiting to reconnect: the backend is back (on this session's
+        loop)."""
+        if url:
+            self.url = url
+        self._poke.set()
 
     async def _unless_stopped(self, attempt: Coroutine[Any, Any, None]) -> bool:
         """Await `attempt` unless stop() is called first (then cancel it and say False)."""

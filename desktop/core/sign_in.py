@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -27,19 +28,54 @@ def config_dir() -> Path:
     return Path(os.environ.get("TONGGUAN_CONFIG") or platformdirs.user_config_dir("tongguan"))
 
 
-def running_backend(data_dir: Path) -> str | None:
-    """The URL of an embedded backend already serving `data_dir` (a wall's), if one answers."""
-    found: list[tuple[float, str]] = []
+@dataclass(frozen=True, slots=True)
+class Shared:
+    """An embedded backend serving a data directory: its URL, and the process id of the
+    desktop that started it and restarts it when it fails (its ready file's name)."""
+
+    url: str
+    owner: int
+
+
+def shared_backend(data_dir: Path) -> Shared | None:
+    """The embedded backend already serving `data_dir` (a wall's), if one answers; the
+    newest when there are several."""
+    found: list[tuple[float, str, int]] = []
     for path in data_dir.glob("backend-*.ready.json"):
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
             url = doc.get("url") if isinstance(doc, dict) else None
             stamp = path.stat().st_mtime
+            owner = int(path.name.removeprefix("backend-").split(".", 1)[0])
         except (OSError, ValueError):
             continue
         if isinstance(url, str) and _answers(url):
-            found.append((stamp, url))
-    return max(found)[1] if found else None
+            found.append((stamp, url, owner))
+    if not found:
+        return None
+    _, url, owner = max(found)
+    return Shared(url, owner)
+
+
+def running_backend(data_dir: Path) -> str | None:
+    """The URL of an embedded backend already serving `data_dir` (a wall's), if one answers."""
+    shared = shared_backend(data_dir)
+    return shared.url if shared is not None else None
+
+
+def alive(pid: int) -> bool:
+    """Whether a process with this id exists (a zombie counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's: it exists
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
 
 
 def _answers(url: str, timeout: float = 0.5) -> bool:

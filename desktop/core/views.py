@@ -193,7 +193,8 @@ def kpi_values(kpi: Kpi, partial: bool = False) -> dict[str, KpiValue]:
     return {
         "received": KpiValue(str(kpi.received)),
         "dispatched": KpiValue(str(kpi.dispatched)),
-        "closed": KpiValue(str(kpi.closed), "good" if kpi.closed else "normal"),
+        # Colours mean a target (legend: met, near, missed): a count of closures has none.
+        "closed": KpiValue(str(kpi.closed)),
         "on_time": on_time,
         "overdue": KpiValue(str(kpi.overdue_now), "alarm" if kpi.overdue_now else "good"),
         "handling": handling,

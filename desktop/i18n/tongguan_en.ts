@@ -35,12 +35,12 @@
 <context>
     <name>AlertCardDelegate</name>
     <message>
-        <location filename="../../widgets/alert_card.py" line="67"/>
+        <location filename="../../widgets/alert_card.py" line="85"/>
         <source>抓拍</source>
         <translation>Snapshot</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_card.py" line="116"/>
+        <location filename="../../widgets/alert_card.py" line="134"/>
         <source>置信度 %s%%</source>
         <translation>Confidence %s%%</translation>
     </message>
@@ -1818,103 +1818,113 @@
 <context>
     <name>DeskWindow</name>
     <message>
-        <location filename="../ui/desk/app.py" line="93"/>
+        <location filename="../ui/desk/app.py" line="139"/>
         <source>正在启动内置调度服务…</source>
         <translation>Starting the built-in dispatch service…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/app.py" line="100"/>
+        <location filename="../ui/desk/app.py" line="145"/>
         <source>内置调度服务启动失败：%1</source>
         <translation>The built-in dispatch service failed to start: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="59"/>
-        <location filename="../ui/desk/window.py" line="79"/>
+        <location filename="../ui/desk/window.py" line="60"/>
+        <location filename="../ui/desk/window.py" line="82"/>
         <source>通观 · 中屏管</source>
         <translation>Tongguan · Desk</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="121"/>
+        <location filename="../ui/desk/window.py" line="124"/>
         <source>我的待办 F1</source>
         <translation>My to-do F1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="122"/>
+        <location filename="../ui/desk/window.py" line="125"/>
         <source>视频告警 F2</source>
         <translation>Camera alerts F2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="123"/>
+        <location filename="../ui/desk/window.py" line="126"/>
         <source>县干指挥长 F3</source>
         <translation>Duty commander F3</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="124"/>
+        <location filename="../ui/desk/window.py" line="127"/>
         <source>地图 F4</source>
         <translation>Map F4</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="246"/>
+        <location filename="../ui/desk/window.py" line="251"/>
         <source>管理 F5</source>
         <translation>Admin F5</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="261"/>
+        <location filename="../ui/desk/window.py" line="266"/>
         <source>调度服务正在载入今日数据，待办与超期数可能暂不准确…</source>
         <translation>The dispatch service is loading today&apos;s data; to-do and overdue counts may be off for now…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="269"/>
+        <location filename="../ui/desk/window.py" line="274"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="289"/>
+        <location filename="../ui/desk/window.py" line="297"/>
+        <source>● 正在连接调度服务…</source>
+        <translation>● Connecting to the dispatch service…</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/window.py" line="310"/>
         <source>账号的令牌或权限已变更，请重新登录</source>
         <translation>Your token or rights changed: sign in again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="291"/>
+        <location filename="../ui/desk/window.py" line="312"/>
         <source>令牌无效或已吊销，请向管理员索取新令牌</source>
         <translation>Token invalid or revoked: ask an administrator for a new one</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="293"/>
+        <location filename="../ui/desk/window.py" line="314"/>
         <source>登录被拒绝：%1</source>
         <translation>Sign-in refused: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="297"/>
+        <location filename="../ui/desk/window.py" line="318"/>
         <source>● 已连接</source>
         <translation>● Connected</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="300"/>
+        <location filename="../ui/desk/window.py" line="323"/>
+        <source>● 调度服务重启中，第 %1 次</source>
+        <translation>● Dispatch service restarting, attempt %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/window.py" line="327"/>
         <source>● 连接中断，正在重连…</source>
         <translation>● Disconnected, reconnecting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="317"/>
+        <location filename="../ui/desk/window.py" line="344"/>
         <source>%1 条提交中</source>
         <translation>%1 submitting</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="319"/>
+        <location filename="../ui/desk/window.py" line="346"/>
         <source>%1 条待发送</source>
         <translation>%1 queued</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="328"/>
+        <location filename="../ui/desk/window.py" line="355"/>
         <source>等 %1 件</source>
         <translation> (%1 in all)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="329"/>
+        <location filename="../ui/desk/window.py" line="356"/>
         <source>新待办：%1 %2</source>
         <translation>New to-do: %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="333"/>
+        <location filename="../ui/desk/window.py" line="360"/>
         <source>通观 · 新待办</source>
         <translation>Tongguan · New to-do</translation>
     </message>
@@ -1922,50 +1932,50 @@
 <context>
     <name>DutyPanel</name>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="280"/>
+        <location filename="../../widgets/duty_panel.py" line="323"/>
         <source>会商中</source>
         <translation>In consultation</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="286"/>
+        <location filename="../../widgets/duty_panel.py" line="324"/>
         <source>督办超期</source>
         <translation>Supervised, overdue</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="314"/>
+        <location filename="../../widgets/duty_panel.py" line="347"/>
         <source>今日县干指挥长</source>
-        <translation>Today&apos;s duty commander</translation>
+        <translation>Commander</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="321"/>
-        <location filename="../../widgets/duty_panel.py" line="353"/>
-        <location filename="../../widgets/duty_panel.py" line="402"/>
-        <location filename="../../widgets/duty_panel.py" line="464"/>
+        <location filename="../../widgets/duty_panel.py" line="359"/>
+        <location filename="../../widgets/duty_panel.py" line="393"/>
+        <location filename="../../widgets/duty_panel.py" line="446"/>
+        <location filename="../../widgets/duty_panel.py" line="494"/>
         <source>暂无</source>
         <translation>None</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="330"/>
+        <location filename="../../widgets/duty_panel.py" line="375"/>
         <source>电话</source>
         <translation>Tel.</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="344"/>
+        <location filename="../../widgets/duty_panel.py" line="387"/>
         <source>值班人员</source>
         <translation>On duty</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="371"/>
+        <location filename="../../widgets/duty_panel.py" line="410"/>
         <source>另有{0}人</source>
         <translation>+{0} more</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="410"/>
+        <location filename="../../widgets/duty_panel.py" line="452"/>
         <source>另有{0}件</source>
         <translation>+{0} more</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="456"/>
+        <location filename="../../widgets/duty_panel.py" line="489"/>
         <source>指挥长最新指示</source>
         <translation>Latest instructions</translation>
     </message>
@@ -1973,34 +1983,34 @@
 <context>
     <name>EventQueueModel</name>
     <message>
-        <location filename="../ui/models.py" line="163"/>
+        <location filename="../ui/models.py" line="176"/>
         <source>紧急</source>
-        <translation>Priority</translation>
+        <translation>Prio.</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="164"/>
+        <location filename="../ui/models.py" line="177"/>
         <source>来源</source>
         <translation>Source</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="165"/>
+        <location filename="../ui/models.py" line="178"/>
         <source>类别</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="166"/>
+        <location filename="../ui/models.py" line="179"/>
         <source>网格</source>
         <translation>Grid</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="167"/>
+        <location filename="../ui/models.py" line="180"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="168"/>
-        <source>剩余时限</source>
-        <translation>Left</translation>
+        <location filename="../ui/models.py" line="181"/>
+        <source>时限</source>
+        <translation>Due</translation>
     </message>
 </context>
 <context>
@@ -2024,7 +2034,7 @@
 <context>
     <name>GridMap</name>
     <message>
-        <location filename="../../widgets/grid_map.py" line="365"/>
+        <location filename="../../widgets/grid_map.py" line="366"/>
         <source>示意图，非标准地图</source>
         <translation>Schematic, not an approved map</translation>
     </message>
@@ -2032,27 +2042,28 @@
 <context>
     <name>HourlyTrend</name>
     <message>
-        <location filename="../../widgets/trend_chart.py" line="51"/>
+        <location filename="../../widgets/trend_chart.py" line="53"/>
         <source>今日与昨日每小时接报量</source>
         <translation>Cases received per hour, today and yesterday</translation>
     </message>
     <message>
-        <location filename="../../widgets/trend_chart.py" line="54"/>
+        <location filename="../../widgets/trend_chart.py" line="56"/>
         <source>今日</source>
         <translation>Today</translation>
     </message>
     <message>
-        <location filename="../../widgets/trend_chart.py" line="58"/>
+        <location filename="../../widgets/trend_chart.py" line="60"/>
         <source>昨日</source>
         <translation>Yesterday</translation>
     </message>
     <message>
-        <location filename="../../widgets/trend_chart.py" line="89"/>
+        <location filename="../../widgets/trend_chart.py" line="223"/>
+        <location filename="../../widgets/trend_chart.py" line="233"/>
         <source>{0}时</source>
         <translation>{0}:00</translation>
     </message>
     <message>
-        <location filename="../../widgets/trend_chart.py" line="103"/>
+        <location filename="../../widgets/trend_chart.py" line="106"/>
         <source>暂无数据</source>
         <translation>No data</translation>
     </message>
@@ -2060,24 +2071,29 @@
 <context>
     <name>OutageBanner</name>
     <message>
-        <location filename="../../widgets/wall_header.py" line="119"/>
+        <location filename="../../widgets/wall_header.py" line="179"/>
         <source>连接中断，数据截至 %s</source>
         <translation>Connection lost. Data as of %s</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="121"/>
+        <location filename="../../widgets/wall_header.py" line="181"/>
         <source>尚未连接到调度服务，暂无数据</source>
         <translation>Not connected to the dispatch service yet. No data</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="123"/>
+        <location filename="../../widgets/wall_header.py" line="183"/>
         <source>&#x3000;·&#x3000;正在第 %s 次重连</source>
         <translation>  ·  Reconnecting, attempt %s</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="125"/>
+        <location filename="../../widgets/wall_header.py" line="185"/>
         <source>（%s）</source>
         <translation> (%s)</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/wall_header.py" line="185"/>
+        <source>&#x3000;·&#x3000;%s</source>
+        <translation>  ·  %s</translation>
     </message>
 </context>
 <context>
@@ -2176,7 +2192,7 @@
 <context>
     <name>StreetRanking</name>
     <message>
-        <location filename="../../widgets/street_ranking.py" line="160"/>
+        <location filename="../../widgets/street_ranking.py" line="173"/>
         <source>暂无数据</source>
         <translation>No data</translation>
     </message>
@@ -2184,129 +2200,139 @@
 <context>
     <name>Texts</name>
     <message>
-        <location filename="../ui/models.py" line="400"/>
+        <location filename="../ui/models.py" line="439"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="401"/>
+        <location filename="../ui/models.py" line="440"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="402"/>
+        <location filename="../ui/models.py" line="441"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="403"/>
+        <location filename="../ui/models.py" line="442"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="407"/>
+        <location filename="../ui/models.py" line="446"/>
         <source>12345</source>
         <translation>12345</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="408"/>
+        <location filename="../ui/models.py" line="447"/>
         <source>巡查</source>
         <translation>Patrol</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="409"/>
+        <location filename="../ui/models.py" line="448"/>
         <source>随手拍</source>
         <translation>Photo</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="410"/>
+        <location filename="../ui/models.py" line="449"/>
         <source>视频</source>
         <translation>Camera</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="411"/>
+        <location filename="../ui/models.py" line="450"/>
         <source>感知</source>
         <translation>Sensor</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="412"/>
+        <location filename="../ui/models.py" line="451"/>
         <source>交办</source>
         <translation>Assigned</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="415"/>
+        <location filename="../ui/models.py" line="454"/>
         <source>待受理</source>
         <translation>To accept</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="416"/>
+        <location filename="../ui/models.py" line="455"/>
         <source>已受理</source>
         <translation>Accepted</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="417"/>
+        <location filename="../ui/models.py" line="456"/>
         <source>不予受理</source>
         <translation>Rejected</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="418"/>
+        <location filename="../ui/models.py" line="457"/>
         <source>已派遣</source>
         <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="419"/>
+        <location filename="../ui/models.py" line="458"/>
         <source>处置中</source>
         <translation>Handling</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="420"/>
+        <location filename="../ui/models.py" line="459"/>
         <source>已处置</source>
         <translation>Handled</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="421"/>
+        <location filename="../ui/models.py" line="460"/>
         <source>已核查</source>
         <translation>Verified</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="422"/>
+        <location filename="../ui/models.py" line="461"/>
         <source>已结案</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="423"/>
+        <location filename="../ui/models.py" line="462"/>
         <source>已评价</source>
         <translation>Rated</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="426"/>
+        <location filename="../ui/models.py" line="465"/>
         <source>网格</source>
         <translation>Grid</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="427"/>
+        <location filename="../ui/models.py" line="466"/>
         <source>社区</source>
         <translation>Community</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="428"/>
+        <location filename="../ui/models.py" line="467"/>
         <source>街道</source>
         <translation>Street</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="429"/>
+        <location filename="../ui/models.py" line="468"/>
         <source>区级</source>
         <translation>District</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="447"/>
+        <location filename="../ui/models.py" line="488"/>
         <source>%1天%2时</source>
         <translation>%1d %2h</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="451"/>
-        <source>超 %s</source>
-        <translation>−%s</translation>
+        <location filename="../ui/models.py" line="491"/>
+        <source>%1时%2分</source>
+        <translation>%1h %2m</translation>
+    </message>
+    <message>
+        <location filename="../ui/models.py" line="494"/>
+        <source>%1分</source>
+        <translation>%1m</translation>
+    </message>
+    <message>
+        <location filename="../ui/models.py" line="496"/>
+        <source>超时%1</source>
+        <translation>%1 late</translation>
     </message>
 </context>
 <context>
@@ -2385,17 +2411,17 @@
         <translation>By priority</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_page.py" line="259"/>
+        <location filename="../ui/desk/todo_page.py" line="260"/>
         <source>全部街道</source>
         <translation>All streets</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_page.py" line="323"/>
+        <location filename="../ui/desk/todo_page.py" line="324"/>
         <source>%1 件</source>
         <translation>%1 cases</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_page.py" line="325"/>
+        <location filename="../ui/desk/todo_page.py" line="326"/>
         <source>%1 / %2 件</source>
         <translation>%1 / %2 cases</translation>
     </message>
@@ -2411,37 +2437,42 @@
 <context>
     <name>WallHeader</name>
     <message>
-        <location filename="../../widgets/wall_header.py" line="68"/>
+        <location filename="../../widgets/wall_header.py" line="95"/>
         <source>静音</source>
         <translation>Muted</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="68"/>
+        <location filename="../../widgets/wall_header.py" line="95"/>
         <source>声音</source>
         <translation>Sound</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="69"/>
+        <location filename="../../widgets/wall_header.py" line="96"/>
         <source>新特急事件提示音（M 键切换）</source>
         <translation>Chime for new critical cases (M toggles)</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="89"/>
+        <location filename="../../widgets/wall_header.py" line="115"/>
+        <source>正在连接…</source>
+        <translation>Connecting…</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/wall_header.py" line="120"/>
         <source>连接中断</source>
         <translation>Disconnected</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="91"/>
+        <location filename="../../widgets/wall_header.py" line="122"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="95"/>
+        <location filename="../../widgets/wall_header.py" line="126"/>
         <source>数据 %s 秒前</source>
         <translation>Data %s s ago</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="97"/>
+        <location filename="../../widgets/wall_header.py" line="128"/>
         <source>数据 %s 分钟前</source>
         <translation>Data %s min ago</translation>
     </message>
@@ -2449,263 +2480,396 @@
 <context>
     <name>WallWindow</name>
     <message>
-        <location filename="../ui/app.py" line="205"/>
-        <source>正在启动内置调度服务（首次启动需载入全区数据）…</source>
-        <translation>Starting the built-in dispatch service (the first start loads the whole district)…</translation>
-    </message>
-    <message>
-        <location filename="../ui/app.py" line="215"/>
+        <location filename="../ui/app.py" line="297"/>
         <source>内置调度服务启动失败：%s</source>
         <translation>The built-in dispatch service failed to start: %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="71"/>
+        <location filename="../ui/app.py" line="304"/>
+        <source>正在连接调度服务…（内置调度服务启动中，首次启动需载入全区数据）</source>
+        <translation>Connecting to the dispatch service… (the built-in service is starting; a first start loads the whole district)</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="241"/>
         <source>全部在办</source>
         <translation>All open</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="72"/>
-        <source>待受理</source>
-        <translation>To accept</translation>
-    </message>
-    <message>
-        <location filename="../ui/wall.py" line="73"/>
-        <source>处置中</source>
-        <translation>Handling</translation>
-    </message>
-    <message>
-        <location filename="../ui/wall.py" line="74"/>
-        <source>待核查</source>
-        <translation>To verify</translation>
-    </message>
-    <message>
-        <location filename="../ui/wall.py" line="95"/>
+        <location filename="../ui/wall.py" line="152"/>
         <source>通观 · 智慧联动指挥大屏</source>
         <translation>Tongguan · Smart Linkage Command Wall</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="115"/>
+        <location filename="../ui/wall.py" line="171"/>
         <source>大观区智慧联动中心 · 一网统管</source>
-        <translation>Daguan District Smart Linkage Centre · Unified Governance</translation>
+        <translation>Daguan Smart Linkage Centre</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="165"/>
+        <location filename="../ui/wall.py" line="238"/>
         <source>全部街道</source>
         <translation>All streets</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="195"/>
+        <location filename="../ui/wall.py" line="273"/>
         <source>暂无待处理告警</source>
         <translation>No pending alerts</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="205"/>
+        <location filename="../ui/wall.py" line="287"/>
         <source>今日指标</source>
         <translation>Today&apos;s KPIs</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="215"/>
-        <source>每小时接报量 · 今日与昨日</source>
-        <translation>Cases per hour · today and yesterday</translation>
-    </message>
-    <message>
-        <location filename="../ui/wall.py" line="216"/>
-        <source>街道综合得分排名 · 本月</source>
-        <translation>Streets by overall score · this month</translation>
-    </message>
-    <message>
-        <location filename="../ui/wall.py" line="217"/>
+        <location filename="../ui/wall.py" line="337"/>
         <source>网格态势</source>
         <translation>Grid overview</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="220"/>
+        <location filename="../ui/wall.py" line="340"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="221"/>
+        <location filename="../ui/wall.py" line="341"/>
         <source>事件队列</source>
         <translation>Case queue</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="224"/>
+        <location filename="../ui/wall.py" line="361"/>
         <source>视频告警</source>
         <translation>Camera alerts</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="234"/>
+        <location filename="../ui/panels.py" line="261"/>
         <source>%s 件</source>
         <translation>%s cases</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="283"/>
+        <location filename="../ui/panels.py" line="313"/>
         <source>%s 条待处理</source>
         <translation>%s pending</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="344"/>
+        <location filename="../ui/wall.py" line="89"/>
+        <source>按紧急程度</source>
+        <translation>By priority</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="90"/>
+        <source>按剩余时限</source>
+        <translation>By deadline</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="179"/>
+        <location filename="../ui/wall.py" line="514"/>
+        <source>正在连接调度服务…</source>
+        <translation>Connecting to the dispatch service…</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="244"/>
+        <location filename="../ui/wall.py" line="348"/>
+        <location filename="../ui/wall.py" line="765"/>
+        <source>超期</source>
+        <translation>Overdue</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="293"/>
+        <source>达标</source>
+        <translation>Met</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="294"/>
+        <source>预警</source>
+        <translation>Near</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="295"/>
+        <source>未达标</source>
+        <translation>Missed</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="310"/>
+        <source>每小时接报量</source>
+        <translation>Per hour</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="316"/>
+        <source>今日</source>
+        <translation>Today</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="317"/>
+        <source>昨日</source>
+        <translation>Yesterday</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="323"/>
+        <source>街道综合得分 · 本月</source>
+        <translation>Street scores · month</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="329"/>
+        <source>≥90分</source>
+        <translation>≥90</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="330"/>
+        <source>80–90分</source>
+        <translation>80–90</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="331"/>
+        <source>&lt;80分</source>
+        <translation>&lt;80</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="346"/>
+        <source>状态、时限</source>
+        <translation>Status, due:</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="349"/>
+        <source>剩余不足¼</source>
+        <translation>Under ¼ left</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="528"/>
+        <source>调度服务已重启，正在恢复数据</source>
+        <translation>dispatch service restarted, restoring the data</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="540"/>
+        <source>调度服务重启中，第 %s 次</source>
+        <translation>dispatch service restarting, attempt %s</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="542"/>
+        <source>调度服务意外退出</source>
+        <translation>it stopped unexpectedly</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="543"/>
+        <source>调度服务无响应</source>
+        <translation>it stopped answering</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="544"/>
+        <source>上次重启未成功</source>
+        <translation>the last restart failed</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="546"/>
+        <source>：%s</source>
+        <translation>: %s</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="552"/>
         <source>调度服务拒绝了本终端，请联系管理员</source>
         <translation>The dispatch service refused this terminal. Contact the administrator</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="346"/>
+        <location filename="../ui/wall.py" line="554"/>
         <source>调度服务未响应</source>
         <translation>The dispatch service is not responding</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="348"/>
+        <location filename="../ui/wall.py" line="556"/>
         <source>连接超时</source>
         <translation>Connection timed out</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="350"/>
+        <location filename="../ui/wall.py" line="558"/>
         <source>连接被关闭</source>
         <translation>Connection closed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="351"/>
+        <location filename="../ui/wall.py" line="559"/>
         <source>网络异常</source>
         <translation>Network error</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="396"/>
+        <location filename="../ui/wall.py" line="604"/>
         <source>%s智慧联动中心 · 一网统管</source>
-        <translation>%s Smart Linkage Centre · Unified Governance</translation>
+        <translation>%s Smart Linkage Centre</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="405"/>
+        <location filename="../ui/wall.py" line="613"/>
         <source>全区</source>
-        <translation>Whole district</translation>
+        <translation>District</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="450"/>
+        <location filename="../ui/wall.py" line="658"/>
         <source>新特急事件</source>
         <translation>new critical case</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="450"/>
+        <location filename="../ui/wall.py" line="658"/>
         <source>操作中</source>
         <translation>operator active</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="452"/>
+        <location filename="../ui/wall.py" line="660"/>
         <source>（轮巡暂停：%s）</source>
         <translation> (tour paused: %s)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="454"/>
+        <location filename="../ui/wall.py" line="662"/>
         <source>（轮巡）</source>
         <translation> (on tour)</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="82"/>
+        <location filename="../ui/wall.py" line="764"/>
+        <source>未派遣</source>
+        <translation>Not sent</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="768"/>
+        <source>1–2件</source>
+        <translation>1–2</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="769"/>
+        <source>3–5件</source>
+        <translation>3–5</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="770"/>
+        <source>≥6件</source>
+        <translation>≥6</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="771"/>
+        <source>有超期</source>
+        <translation>Late</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="772"/>
+        <source>超期≥3件</source>
+        <translation>3+ late</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="775"/>
+        <source>事件</source>
+        <translation>Cases</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="775"/>
+        <source>网格</source>
+        <translation>Grids</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="799"/>
+        <source>再按一次 Ctrl+Q 退出大屏（Ctrl+Shift+K 退出全屏）</source>
+        <translation>Press Ctrl+Q again to quit the wall (Ctrl+Shift+K leaves full screen)</translation>
+    </message>
+    <message>
+        <location filename="../ui/panels.py" line="84"/>
         <source>正在载入今日数据…</source>
         <translation>Loading today&apos;s figures…</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="85"/>
+        <location filename="../ui/panels.py" line="87"/>
         <source>今日指标 · %s</source>
         <translation>Today&apos;s KPIs · %s</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="100"/>
-        <source>%s 分</source>
-        <translation>%s pts</translation>
-    </message>
-    <message>
-        <location filename="../ui/panels.py" line="104"/>
-        <source> · 超期 %s</source>
-        <translation> · %s overdue</translation>
-    </message>
-    <message>
-        <location filename="../ui/panels.py" line="162"/>
-        <location filename="../ui/panels.py" line="175"/>
+        <location filename="../ui/panels.py" line="164"/>
+        <location filename="../ui/panels.py" line="177"/>
         <source>环节超期</source>
         <translation>stage late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="493"/>
+        <location filename="../ui/wall.py" line="701"/>
         <source>网格员 %s  %s</source>
         <translation>Grid worker %s  %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="495"/>
+        <location filename="../ui/wall.py" line="703"/>
         <source>网格长 %s</source>
         <translation>Grid leader %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="547"/>
+        <location filename="../ui/wall.py" line="760"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="548"/>
+        <location filename="../ui/wall.py" line="761"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="549"/>
+        <location filename="../ui/wall.py" line="762"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="550"/>
+        <location filename="../ui/wall.py" line="763"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="551"/>
-        <source>网格有超期</source>
-        <translation>Overdue in grid</translation>
-    </message>
-    <message>
-        <location filename="../ui/panels.py" line="376"/>
-        <source>工作日历缺%s年官方数据，期限按估算推算</source>
-        <translation>No official %s calendar: deadlines estimated</translation>
-    </message>
-    <message>
-        <location filename="../ui/panels.py" line="379"/>
-        <source>工作日历缺%s年数据，期限按周末推算</source>
-        <translation>No %s calendar: deadlines count weekends only</translation>
-    </message>
-    <message>
-        <location filename="../ui/panels.py" line="388"/>
+        <location filename="../ui/panels.py" line="442"/>
         <source>按期结案率</source>
-        <translation>On-time closure</translation>
+        <translation>On-time rate</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="390"/>
+        <location filename="../ui/panels.py" line="444"/>
         <source>平均处置时长</source>
-        <translation>Avg. handling time</translation>
+        <translation>Avg. handling</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="394"/>
+        <location filename="../ui/panels.py" line="448"/>
         <source>%s 分钟</source>
         <translation>%s min</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="395"/>
+        <location filename="../ui/panels.py" line="449"/>
         <source>%s 小时</source>
         <translation>%s h</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="385"/>
+        <location filename="../ui/panels.py" line="439"/>
         <source>今日接报</source>
-        <translation>Received today</translation>
+        <translation>Received</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="386"/>
+        <location filename="../ui/panels.py" line="103"/>
+        <source>%s分</source>
+        <translation>%s</translation>
+    </message>
+    <message>
+        <location filename="../ui/panels.py" line="107"/>
+        <source> · 超期%s</source>
+        <translation> · %s late</translation>
+    </message>
+    <message>
+        <location filename="../ui/panels.py" line="187"/>
+        <source>剩%1</source>
+        <translation>%1 left</translation>
+    </message>
+    <message>
+        <location filename="../ui/panels.py" line="432"/>
+        <source>%s年无官方日历，期限为估算</source>
+        <translation>%s calendar estimated</translation>
+    </message>
+    <message>
+        <location filename="../ui/panels.py" line="433"/>
+        <source>%s年缺日历，期限按周末推算</source>
+        <translation>No %s calendar: weekends only</translation>
+    </message>
+    <message>
+        <location filename="../ui/panels.py" line="440"/>
         <source>今日派遣</source>
-        <translation>Dispatched today</translation>
+        <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="387"/>
+        <location filename="../ui/panels.py" line="441"/>
         <source>今日结案</source>
-        <translation>Closed today</translation>
+        <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="389"/>
+        <location filename="../ui/panels.py" line="443"/>
         <source>当前超期</source>
         <translation>Overdue now</translation>
     </message>

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine
@@ -19,10 +20,14 @@ from desktop.i18n import FOLDER as I18N
 
 if TYPE_CHECKING:
     import qasync
+    from PySide6.QtWebEngineWidgets import QWebEngineView
     from PySide6.QtWidgets import QApplication, QWidget
 
-    from desktop.core.backend import EmbeddedBackend
+    from desktop.core.backend import BackendError, EmbeddedBackend
     from desktop.core.link import SessionThread
+    from desktop.core.supervisor import BackendState, Supervisor
+    from desktop.ui.thumbnails import ThumbnailLoader
+    from desktop.ui.wall import WallWindow
 
 log = logging.getLogger("desktop")
 
@@ -142,29 +147,115 @@ def run_until_closed(
     return True
 
 
-def run(args: argparse.Namespace, token: str, tiles: str | None) -> int:
-    """Run the wall until its window closes; return the exit code."""
+async def until(predicate: Callable[[], bool], every: float = 0.05) -> None:
+    """Return once `predicate()` holds (looked at every `every` seconds)."""
+    while not predicate():  # noqa: ASYNC110 - what it waits for has no signal of its own
+        await asyncio.sleep(every)
+
+
+async def page_caught_up(view: QWebEngineView, patience: float = 10.0) -> None:
+    """Return once a web page has run every script sent to it before this call."""
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def answered(_value: object) -> None:
+        if not done.done():
+            done.set_result(None)
+
+    view.page().runJavaScript("0", 0, answered)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(done, patience)
+
+
+def loading_outline(window: WallWindow, key: str, embedded: bool) -> None:
+    """Draw the district's outline on the map before the backend answers: the one last seen
+    from this backend, else (the embedded demo) the default district's."""
+    from desktop.core import outline
+
+    found = outline.recall(key) or (outline.bundled() if embedded else None)
+    if found is not None:
+        window.map_view.show_outline(*found)
+
+
+def follow_backend(
+    show: Callable[[BackendState], None],
+    session: Callable[[], SessionThread | None],
+    loader: Callable[[], ThumbnailLoader | None],
+) -> Callable[[BackendState], None]:
+    """The supervisor's callback: `show` tells the screen what happens; once the backend is
+    back (perhaps on another port) the session and the snapshot loader go to it at once."""
+
+    def on_state(state: BackendState) -> None:
+        show(state)
+        link = session()
+        if state.phase == "ready" and link is not None:
+            link.retarget(state.url)
+            photos = loader()
+            if photos is not None:
+                photos.retarget(state.url)
+
+    return on_state
+
+
+def wall_session(window: WallWindow, url: str, secret: str) -> SessionThread:
+    """The wall's session, on a thread of its own (not started), and its snapshot loader,
+    wired to the window: each frame the window takes what arrived."""
+    from desktop.core.link import SessionThread
+    from desktop.ui.thumbnails import ThumbnailLoader
+
+    session = SessionThread(url, secret, wake=window.coalescer.wake)
+    window.listen(session.inbox, resync=session.resync, history=session.history)
+    loader = ThumbnailLoader(url, secret, parent=window)
+    loader.loaded.connect(window.thumbnail_loaded)
+    window.thumbnail_loader = loader
+    return session
+
+
+def wall_supervisor(
+    window: WallWindow,
+    backend: EmbeddedBackend,
+    session: Callable[[], SessionThread | None],
+    clock: Callable[[], float] | None = None,
+) -> Supervisor:
+    """The supervisor of the wall's embedded backend: the banner tells its restarts, and
+    the session (`session()`, once there is one) follows it."""
+    from desktop.core.supervisor import Supervisor
+
+    on_state = follow_backend(window.set_backend, session, lambda: window.thumbnail_loader)
+    return Supervisor(backend, on_state=on_state, clock=clock)
+
+
+def run(
+    args: argparse.Namespace,
+    token: str,
+    tiles: str | None,
+    embedded: EmbeddedBackend | BackendError | None = None,
+) -> int:
+    """Run the wall until its window closes; return the exit code.
+
+    `embedded`: the embedded backend already spawned (desktop.app starts it before Qt, so
+    that it loads while the window starts), or why it could not be; None with --server.
+    """
     # QtWebEngine must be imported before the QApplication exists.
-    from PySide6.QtCore import QCoreApplication, QSettings, Qt
+    from PySide6.QtCore import QCoreApplication, QSize, QTimer
 
     import widgets.grid_map  # noqa: F401
-    from desktop.core.backend import BackendError, EmbeddedBackend
-    from desktop.core.link import SessionThread
+    from desktop.core.backend import BackendError
     from desktop.core.priority import make_display_critical
     from desktop.core.replica import Replica
-    from desktop.ui.thumbnails import ThumbnailLoader
+    from desktop.core.startup import Milestones
     from desktop.ui.wall import WallWindow
 
+    milestones = Milestones()
     app, loop = start_qt(args.lang)
 
     replica = Replica()
     window = WallWindow(replica, tile_url=tiles)
-    settings = QSettings()
-    window.header.set_muted(args.mute or bool(settings.value("muted", False, type=bool)))
-    window.header.muteToggled.connect(lambda muted: settings.setValue("muted", muted))
+    # Every start rings (a wall muted yesterday must not miss today's 特急 chimes): muted
+    # only with --mute; M mutes until the wall is closed.
+    window.header.set_muted(args.mute)
     width, _, height = args.size.partition("x")
+    window.normal_size = QSize(int(width), int(height))
     if args.kiosk:
-        window.setWindowFlags(Qt.WindowType.FramelessWindowHint | Qt.WindowType.Window)
         screens = app.screens()
         screen = app.primaryScreen()
         if args.screen is not None:
@@ -179,50 +270,78 @@ def run(args: argparse.Namespace, token: str, tiles: str | None) -> int:
                     known,
                     screen.name(),
                 )
-        window.setScreen(screen)
-        window.setGeometry(screen.geometry())
-        window.showFullScreen()
-        app.setOverrideCursor(Qt.CursorShape.BlankCursor)
+        window.enter_kiosk(screen)
     else:
-        window.resize(int(width), int(height))
+        window.resize(window.normal_size)
         window.show()
+    # Active, so that its keys work from the start (an X server without a window manager
+    # gives the keyboard to no one otherwise).
+    window.activateWindow()
+    QTimer.singleShot(0, lambda: milestones.mark("window shown"))
+    backend = embedded if not isinstance(embedded, BackendError) else None
+    key = args.server or f"embedded:{backend.data_dir.resolve() if backend else args.data}"
+    loading_outline(window, key, embedded=not args.server)
     tour = args.tour if args.tour is not None else (20.0 if args.kiosk else 0.0)
 
-    backend: EmbeddedBackend | None = None
     session: SessionThread | None = None
+    supervisor: Supervisor | None = None
     finished = asyncio.Event()
     live = asyncio.Event()
+    complete = asyncio.Event()
     exit_code = 0
 
-    async def connect() -> None:
-        nonlocal backend, session, exit_code
-        url, secret = args.server, token
-        if not url:
-            extra = ["--speed", str(args.speed)] if args.speed != 1.0 else []
-            extra += ["--start", args.start] if args.start else []
-            backend = EmbeddedBackend(args.data, args=extra)
-            window.banner.setText(
+    def failed(exc: BackendError) -> None:
+        nonlocal exit_code
+        log.error("embedded backend failed: %s\n%s", exc, exc.log_tail)
+        window.banner.show_alarm(
+            QCoreApplication.translate("WallWindow", "内置调度服务启动失败：%s") % str(exc)
+        )
+        exit_code = 3
+
+    def still_starting() -> None:
+        if window.status is None:  # a first start on a fresh data directory: say why
+            window.banner.show_progress(
                 QCoreApplication.translate(
-                    "WallWindow", "正在启动内置调度服务（首次启动需载入全区数据）…"
+                    "WallWindow",
+                    "正在连接调度服务…（内置调度服务启动中，首次启动需载入全区数据）",
                 )
             )
-            backend.start()
+
+    async def connect() -> None:
+        nonlocal supervisor
+        url, secret = args.server, token
+        watch: asyncio.Future[None] | None = None
+        if isinstance(embedded, BackendError):
+            failed(embedded)
+            return
+        if backend is not None:
+            # Demo clocks that are not real time restart where the district was.
+            clock = replica.now if args.speed != 1.0 or args.start else None
+            supervisor = wall_supervisor(window, backend, lambda: session, clock)
+            slow = loop.call_later(5.0, still_starting)
             try:
-                url, secret = await backend.wait_ready(timeout=120)
+                url, secret = await supervisor.start(timeout=120)
             except BackendError as exc:
-                log.error("embedded backend failed: %s\n%s", exc, exc.log_tail)
-                window.banner.setText(
-                    QCoreApplication.translate("WallWindow", "内置调度服务启动失败：%s") % str(exc)
-                )
-                exit_code = 3
+                failed(exc)
                 return
+            finally:
+                slow.cancel()
+            milestones.mark("backend ready")
+            # From now on a backend that dies or hangs is started again (until the window
+            # closes and this task is cancelled).
+            watch = asyncio.ensure_future(supervisor.run())
+        try:
+            await serve(url, secret)
+        finally:
+            if watch is not None:
+                watch.cancel()
+
+    async def serve(url: str, secret: str) -> None:
+        """The session on `url`, until it ends (refused) or the window closes."""
+        nonlocal session
         # The socket and the decoding run on a thread of their own; each frame the window
         # takes what arrived.
-        session = SessionThread(url, secret, wake=window.coalescer.wake)
-        window.listen(session.inbox, resync=session.resync, history=session.history)
-        loader = ThumbnailLoader(url, secret, parent=window)
-        loader.loaded.connect(window.thumbnail_loaded)
-        window.thumbnail_loader = loader
+        session = wall_session(window, url, secret)
         shown = asyncio.Event()
         window.snapshotShown.connect(shown.set)
         session.start()
@@ -235,6 +354,7 @@ def run(args: argparse.Namespace, token: str, tiles: str | None) -> int:
         # banner says so through the status callback.
         await asyncio.wait({run, connected}, return_when=asyncio.FIRST_COMPLETED)
         if connected.done():
+            milestones.mark("snapshot shown")
             # What start-up built (Qt wrappers, the units, the first snapshot) lives for the
             # whole run: out of the collector's reach; young objects collected less often.
             gc.freeze()
@@ -246,23 +366,67 @@ def run(args: argparse.Namespace, token: str, tiles: str | None) -> int:
             connected.cancel()
         await run
 
+    async def completed() -> None:
+        """Note when the wall is complete: every panel has the snapshot, the figures are
+        whole (not the backend's catch-up), the map has drawn it all."""
+        await live.wait()
+        whole = asyncio.Event()
+
+        def check(*_: object) -> None:
+            if not replica.kpis_partial:
+                milestones.mark("figures whole")
+            if window.map_view.drawn():
+                milestones.mark("map sent")
+            if not replica.kpis_partial and window.map_view.drawn():
+                whole.set()
+
+        # Looked at after every frame, every map batch and the page's (re)load.
+        signals = (window.coalescer.flushed, window.map_view.pump.flushed, window.map.ready)
+        for source in signals:
+            source.connect(check)
+        check()
+        await whole.wait()
+        for source in signals:
+            source.disconnect(check)
+        await page_caught_up(window.map)
+        milestones.mark("wall complete")
+        log.info("the wall is complete: %s (since the process started)", milestones.summary())
+        if replica.units is not None:
+            from desktop.core import outline
+
+            outline.remember(key, replica.units)
+        complete.set()
+        if args.report_start:
+            milestones.write(args.report_start)
+            window.close()
+
     async def screenshot() -> None:
-        await shoot(
-            window,
-            live,
-            args.screenshot_after,
-            args.screenshot,
-            settled=lambda: not replica.kpis_partial,
-        )
+        if args.screenshot_of == "wall":
+            await shoot(window, complete, args.screenshot_after, args.screenshot)
+            return
+        ready = asyncio.Event()
+        if args.screenshot_of == "loading":
+            # Nothing was started: the wall as it is before the backend answers.
+            await until(lambda: window.map.is_ready)
+            await page_caught_up(window.map)
+            ready.set()
+        elif backend is not None and backend.pid is not None:
+            await complete.wait()
+            os.kill(backend.pid, signal.SIGKILL)
+            await until(lambda: window.backend is not None and window.backend.phase == "restarting")
+            ready.set()
+        await shoot(window, ready, args.screenshot_after, args.screenshot)
 
     end_with_window(app, loop, window, finished)
 
-    async def run() -> None:
-        task = asyncio.ensure_future(connect())
+    async def main() -> None:
+        loading_shot = args.screenshot and args.screenshot_of == "loading"
+        task = asyncio.ensure_future(connect()) if not loading_shot else None
+        done = asyncio.ensure_future(completed())
         shot = asyncio.ensure_future(screenshot()) if args.screenshot else None
         await finished.wait()
-        await wind_down([shot, task], session, backend)
+        await wind_down([shot, done, task], session, backend)
 
-    if not run_until_closed(loop, run(), lambda: abandon(session, backend)):
+    if not run_until_closed(loop, main(), lambda: abandon(session, backend)):
         return exit_code or 1
     return exit_code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -15,7 +16,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
-from desktop.core.district_time import hms
+from desktop.core.district_time import moment
 from desktop.core.replica import Changes, Replica
 from desktop.i18n import QT_TRANSLATE_NOOP
 from protocol.entities import OPEN_STATUSES, Alert, Event, is_overdue
@@ -39,6 +40,15 @@ RED = QColor("#ff4d4f")
 def sort_key(event: Event) -> SortKey:
     """Urgent first, then newest first; the id breaks ties so keys are unique."""
     return (event.priority, -event.reported_at, -event.id)
+
+
+def deadline_key(event: Event) -> SortKey:
+    """The nearest (or longest past) deadline first, cases without one last; then urgent."""
+    deadline = event.deadline if event.deadline is not None else math.inf
+    return (deadline, event.priority, -event.id)
+
+
+ORDERS: dict[str, Callable[[Event], SortKey]] = {"priority": sort_key, "deadline": deadline_key}
 
 
 class _SortedRows(QAbstractTableModel):
@@ -145,7 +155,8 @@ class _SortedRows(QAbstractTableModel):
 
 
 class EventQueueModel(_SortedRows):
-    """Open events, urgent and newest first, filtered by street and status."""
+    """Open events, urgent and newest first (or nearest deadline first), filtered by street,
+    by status or to the cases late now."""
 
     COLUMNS = ("priority", "source", "category", "grid", "status", "deadline")
     DEADLINE_ROLE = _USER + 2
@@ -159,32 +170,44 @@ class EventQueueModel(_SortedRows):
         super().__init__(replica, parent)
         self._clock = clock  # the district's: deadlines are in its time (faster in a demo)
         self._statuses: frozenset[str] = OPEN_STATUSES
+        self._overdue_only = False
+        self._order: Callable[[Event], SortKey] = sort_key
         self.headers = {
             "priority": self.tr("紧急"),
             "source": self.tr("来源"),
             "category": self.tr("类别"),
             "grid": self.tr("网格"),
             "status": self.tr("状态"),
-            "deadline": self.tr("剩余时限"),
+            "deadline": self.tr("时限"),
         }
 
     def set_filter(
-        self, streets: Iterable[str] | None = None, statuses: Iterable[str] | None = None
+        self,
+        streets: Iterable[str] | None = None,
+        statuses: Iterable[str] | None = None,
+        *,
+        overdue: bool = False,
+        order: str = "priority",
     ) -> None:
-        """Show only these streets (None: all) and statuses (None: the open ones)."""
+        """Show only these streets (None: all) and statuses (None: the open ones), only the
+        cases late now if `overdue`, in an order of ORDERS."""
         self._streets = frozenset(streets) if streets is not None else None
         self._statuses = frozenset(statuses) if statuses is not None else OPEN_STATUSES
+        self._overdue_only = overdue
+        self._order = ORDERS[order]
         self.rebuild()
 
     def _source(self) -> dict[int, Any]:
         return self.replica.events
 
     def _key(self, entity: Any) -> SortKey:
-        return sort_key(entity)
+        return self._order(entity)
 
     def _visible(self, entity: Any) -> bool:
-        return entity.status in self._statuses and (
-            self._streets is None or entity.street in self._streets
+        return (
+            entity.status in self._statuses
+            and (self._streets is None or entity.street in self._streets)
+            and (not self._overdue_only or is_overdue(entity, self._clock()))
         )
 
     def apply(self, changes: Changes) -> None:
@@ -195,7 +218,20 @@ class EventQueueModel(_SortedRows):
             self.apply_ids(changes.events)
 
     def tick(self) -> None:
-        """Repaint what the clock moves (once a second): the status (late now?), the countdown."""
+        """Repaint what the clock moves (once a second): the status (late now?), the countdown;
+        with only the late cases shown, take in those that went late since."""
+        if self._overdue_only:
+            now = self._clock()
+            went_late = [
+                event.id
+                for event in self.replica.events.values()
+                if event.id not in self._key_of
+                and event.status in self._statuses
+                and (self._streets is None or event.street in self._streets)
+                and is_overdue(event, now)
+            ]
+            if went_late:
+                self.apply_ids(went_late)
         if self._ids:
             clocked = [self.COLUMNS.index("status"), self.COLUMNS.index("deadline")]
             first, last = min(clocked), max(clocked)
@@ -307,8 +343,11 @@ class AlertFeedModel(_SortedRows):
     THUMBNAIL_ROLE = _USER + 9
     PLACE_ROLE = _USER + 10
 
-    def __init__(self, replica: Replica, parent: Any = None) -> None:
+    def __init__(
+        self, replica: Replica, parent: Any = None, *, clock: Callable[[], float] | None = None
+    ) -> None:
         super().__init__(replica, parent)
+        self._clock = clock or replica.now  # the district's: what "today" is
         self._show_settled = False
         self.thumbnails: dict[int, Any] = {}  # alert id -> QPixmap, filled by a loader
 
@@ -364,7 +403,7 @@ class AlertFeedModel(_SortedRows):
         if role == self.SCORE_ROLE:
             return alert.score
         if role == self.TIME_ROLE:
-            return hms(alert.last_at)
+            return moment(alert.last_at, self._clock())
         if role == self.COUNT_ROLE:
             return alert.count
         if role == self.STATUS_ROLE:
@@ -437,18 +476,25 @@ def text(table: dict[Any, str], key: Any) -> str:
 
 
 def countdown(deadline: float | None, now: float) -> str:
-    """Time left to a deadline as h:mm, or how long it is overdue ('超 h:mm')."""
+    """Time to a deadline in words that cannot be misread: "49分", "2时15分", "3天4时", and
+    past it "超时17分". Whole minutes: what is left rounded up (never 0 while time is left),
+    what is past rounded down (at least 1)."""
     if deadline is None:
         return ""
     left = deadline - now
-    minutes = int(abs(left) // 60)
-    hours = minutes // 60
-    if hours >= 48:  # days away: 12天4时 reads better than 292:38
-        clock = QCoreApplication.translate("Texts", "%1天%2时").replace("%1", str(hours // 24))
-        clock = clock.replace("%2", str(hours % 24))
+    minutes = max(1, math.ceil(left / 60) if left >= 0 else math.floor(-left / 60))
+    hours, days = minutes // 60, minutes // 1440
+    if days:
+        span = QCoreApplication.translate("Texts", "%1天%2时")
+        span = span.replace("%1", str(days)).replace("%2", str(hours % 24))
+    elif hours:
+        span = QCoreApplication.translate("Texts", "%1时%2分")
+        span = span.replace("%1", str(hours)).replace("%2", str(minutes % 60))
     else:
-        clock = f"{hours}:{minutes % 60:02d}"
-    return QCoreApplication.translate("Texts", "超 %s") % clock if left < 0 else clock
+        span = QCoreApplication.translate("Texts", "%1分").replace("%1", str(minutes))
+    if left < 0:
+        return QCoreApplication.translate("Texts", "超时%1").replace("%1", span)
+    return span
 
 
 def _deadline_colour(event: Event, now: float) -> QColor | None:

@@ -10,18 +10,19 @@ them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QComboBox, QLabel, QListView
 
-from desktop.core.district_time import hm
-from desktop.core.map_feed import MapFeed, bounds
+from desktop.core.district_time import moment
+from desktop.core.map_feed import MapFeed, bounds, outline_batch
 from desktop.core.privacy import mask_phone, mask_phones
-from desktop.core.replica import Changes, Replica
+from desktop.core.replica import Changes, Replica, short_name
 from desktop.core.views import DutyCases, case_lines, kpi_values, ranking_rows, stage_late
 from desktop.ui.coalescer import Coalescer
-from desktop.ui.models import STATUS_TEXT, AlertFeedModel, EventQueueModel, countdown, text
+from desktop.ui.models import AlertFeedModel, EventQueueModel, countdown
 from desktop.ui.thumbnails import ThumbnailLoader
 from protocol.entities import Event, Kpi, Reference
 from widgets.duty_panel import CaseView, DutyPanel, NoteView, PersonView
@@ -36,6 +37,7 @@ MAP_BUSY = 200  # markers added or removed in one batch that make the stream bus
 DISTRICT = "district"
 THUMBNAILS_AHEAD = 12  # alert cards whose snapshots are fetched before they scroll in
 THUMBNAILS_KEPT = 48  # above this many held, those below the first cards are dropped
+OVERDUE = "overdue"  # the queue's status filter for the cases late now
 
 Clock = Callable[[], float]
 
@@ -79,9 +81,9 @@ class KpiView:
         partial = self.replica.kpis_partial
         self.tiles.show_tiles(kpi_tiles(kpi, partial))
         if partial:
-            self.panel.title.setText(QCoreApplication.translate("WallWindow", "正在载入今日数据…"))
+            self.panel.set_title(QCoreApplication.translate("WallWindow", "正在载入今日数据…"))
         else:
-            self.panel.title.setText(
+            self.panel.set_title(
                 QCoreApplication.translate("WallWindow", "今日指标 · %s")
                 % self._street_name(self.street)
             )
@@ -94,14 +96,15 @@ class KpiView:
         return [
             RankRow(
                 key=row.key,
-                name=row.name,
+                # 德宽路 for 德宽路街道: the bars keep their room (the tooltip says it whole).
+                name=short_name(row.name),
                 value=row.value,
                 text=(
-                    QCoreApplication.translate("WallWindow", "%s 分") % f"{row.value:.1f}"
+                    QCoreApplication.translate("WallWindow", "%s分") % f"{row.value:.1f}"
                     if row.score is not None
                     else "—"
                 )
-                + QCoreApplication.translate("WallWindow", " · 超期 %s") % row.overdue,
+                + QCoreApplication.translate("WallWindow", " · 超期%s") % row.overdue,
                 tone=row.tone,
             )
             for row in ranking_rows(self.replica)
@@ -136,8 +139,9 @@ class DutyView:
                 mask_phone(duty.commander.phone),
             )
             roster = [PersonView(p.name, p.title, p.post, mask_phone(p.phone)) for p in duty.roster]
+            now = self._clock()
             notes = [
-                NoteView(hm(d.at), d.by, d.text)
+                NoteView(moment(d.at, now), d.by, d.text)
                 for d in sorted(duty.instructions, key=lambda d: -d.at)[:5]
             ]
             self.duty.show_duty(commander, roster, notes)
@@ -156,12 +160,10 @@ class DutyView:
                 code=line.code,
                 title=mask_phones(line.title),
                 place=line.place,
-                info=text(STATUS_TEXT, line.status)
-                + " "
-                + (
+                info=(
                     QCoreApplication.translate("WallWindow", "环节超期")
                     if line.stage_late
-                    else countdown(line.due_at, now)
+                    else time_left(line.due_at, now)
                 ),
                 tone=tone,
             )
@@ -170,14 +172,23 @@ class DutyView:
 
     @staticmethod
     def lateness(event: Event, now: float) -> str:
-        """How late a case is: past its closure deadline by h:mm, or late at a stage."""
+        """How late a case is: past its closure deadline by so long, or late at a stage."""
         if stage_late(event, now):
             return QCoreApplication.translate("WallWindow", "环节超期")
-        return countdown(event.due_at, now)
+        return time_left(event.due_at, now)
+
+
+def time_left(deadline: float | None, now: float) -> str:
+    """A countdown that says which way it runs: 剩2时15分 ahead, 超时17分 past it."""
+    if deadline is None:
+        return ""
+    if deadline < now:
+        return countdown(deadline, now)
+    return QCoreApplication.translate("WallWindow", "剩%1").replace("%1", countdown(deadline, now))
 
 
 class QueueView:
-    """The event queue: its model, its count and its street and status filters."""
+    """The event queue: its model, its count, its street and status filters and its order."""
 
     def __init__(
         self,
@@ -186,12 +197,14 @@ class QueueView:
         panel: Panel,
         street_filter: QComboBox,
         status_filter: QComboBox,
+        order: QComboBox | None = None,
     ) -> None:
         self.replica = replica
         self.model = model
         self.panel = panel
         self.street_filter = street_filter
         self.status_filter = status_filter
+        self.order = order
         self.street = ""
         self._units_version: str | None = None
 
@@ -224,12 +237,26 @@ class QueueView:
         self.show_count()
 
     def apply_filter(self) -> None:
-        """Filter the model by the focused street and the chosen statuses."""
-        statuses = self.status_filter.currentData()
-        self.model.set_filter([self.street] if self.street else None, statuses)
+        """Filter the model by the focused street and the chosen status (or the late cases),
+        in the chosen order."""
+        chosen = self.status_filter.currentData()
+        overdue = chosen == OVERDUE
+        statuses = [chosen] if isinstance(chosen, str) and not overdue else None
+        order = self.order.currentData() if self.order is not None else None
+        self.model.set_filter(
+            [self.street] if self.street else None,
+            statuses,
+            overdue=overdue,
+            order=order if isinstance(order, str) else "priority",
+        )
+        self.show_count()
 
     def show_count(self) -> None:
-        """The number of rows in the panel's title bar."""
+        """The number of rows in the panel's title bar (none before the first snapshot: the
+        units alone are no count)."""
+        if self.replica.epoch is None:
+            self.panel.set_count("")
+            return
         self.panel.set_count(
             QCoreApplication.translate("WallWindow", "%s 件") % self.model.rowCount()
         )
@@ -278,10 +305,14 @@ class AlertView:
         self.show_count()
 
     def show_count(self) -> None:
-        """The number of alerts in the title bar; a note in place of an empty list."""
+        """The number of alerts in the title bar; a note in place of an empty list (neither
+        before the first snapshot)."""
         alerts = self.model.rowCount()
-        self.panel.set_count(QCoreApplication.translate("WallWindow", "%s 条待处理") % alerts)
-        self.empty.setVisible(alerts == 0)
+        loaded = self.replica.epoch is not None
+        self.panel.set_count(
+            QCoreApplication.translate("WallWindow", "%s 条待处理") % alerts if loaded else ""
+        )
+        self.empty.setVisible(loaded and alerts == 0)
         self.empty.resize(self.alerts.viewport().size())
 
     def want_thumbnails(self) -> None:
@@ -308,23 +339,49 @@ class MapView:
     """The grid map: each frame's share of the work, sent to the page in slower batches."""
 
     def __init__(
-        self, replica: Replica, grid_map: GridMap, *, clock: Clock, parent: QObject
+        self,
+        replica: Replica,
+        grid_map: GridMap,
+        *,
+        clock: Clock,
+        parent: QObject,
+        label_px: float = 17.0,
     ) -> None:
         self.replica = replica
         self.map = grid_map
         self._clock = clock
-        self.feed = MapFeed(replica)
+        self.feed = MapFeed(replica, label_px)
         self.street = ""
-        self.animate = True  # fly to a new focus (the wall's tour); False: jump (the desk)
+        # Jump to a new focus: a flight shows a half-drawn map for its second (the clusters
+        # are hidden mid-zoom, tiles half loaded), which the tour showed on 2 steps in 16.
+        self.animate = False
         self.pump = Coalescer(MAP_MS, parent)  # the map gets fewer, larger batches
         self.pump.subscribe(self.send)
+        self.outline: dict[str, Any] | None = None  # drawn until the units come
         grid_map.ready.connect(self._ready)
         grid_map.restarted.connect(self.feed.page_lost)
+
+    def show_outline(self, district: str, rings: list[list[list[float]]]) -> None:
+        """Draw the district's outline while the units have not come (the loading state)."""
+        if self.replica.units is not None:
+            return
+        self.outline = outline_batch(district, rings)
+        if self.map.is_ready:
+            self.map.apply_batch(self.outline)
+
+    def drawn(self) -> bool:
+        """Whether the page has been sent the whole state (units and events) and no whole
+        batch waits (the page applies it before any script run after it)."""
+        return self.map.is_ready and self.feed.whole_sent
 
     def on_flush(self, changes: Changes) -> None:
         """Work out the frame's share of the map and queue it for the next batch."""
         self.feed.collect(changes, self._clock())
         self.pump.push(changes)
+        if changes.reset:
+            # A snapshot (the start, a reconnect): the whole map goes with this frame, not
+            # after the rest of the pump's interval.
+            self.pump.flush()
 
     def send(self, changes: Changes) -> None:
         """Send the page what has gathered since the last batch."""
@@ -343,6 +400,8 @@ class MapView:
             self.map.apply_batch(self.feed.full(self._clock()))
             if self.street:
                 self._focus()
+        elif self.outline is not None:
+            self.map.apply_batch(self.outline)
 
     def set_focus(self, street: str) -> None:
         """Frame a street ('' = the district)."""
@@ -372,11 +431,8 @@ def calendar_notice(units: Reference | None) -> str:
         return ""
     year = status.missing[0]
     if year in status.estimated:
-        return (
-            QCoreApplication.translate("WallWindow", "工作日历缺%s年官方数据，期限按估算推算")
-            % year
-        )
-    return QCoreApplication.translate("WallWindow", "工作日历缺%s年数据，期限按周末推算") % year
+        return QCoreApplication.translate("WallWindow", "%s年无官方日历，期限为估算") % year
+    return QCoreApplication.translate("WallWindow", "%s年缺日历，期限按周末推算") % year
 
 
 def kpi_tiles(kpi: Kpi, partial: bool = False) -> dict[str, Tile]:

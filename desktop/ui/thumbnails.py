@@ -47,6 +47,10 @@ class ThumbnailLoader(QObject):
         self._done: set[int] = set()
         self.failures = 0
 
+    def retarget(self, ws_url: str) -> None:
+        """The backend is back at `ws_url` (an embedded one restarted on another port)."""
+        self._base = http_base(ws_url)
+
     def want(self, alert_id: int, path: str) -> None:
         """Fetch this alert's snapshot unless it is fetched, flying or queued."""
         if alert_id in self._done or alert_id in self._flying or alert_id in self._queue:

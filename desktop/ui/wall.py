@@ -15,42 +15,56 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QCursor, QFontMetrics, QKeyEvent, QPixmap, QResizeEvent
+from PySide6.QtGui import (
+    QCloseEvent,
+    QColor,
+    QCursor,
+    QFontMetrics,
+    QKeyEvent,
+    QKeySequence,
+    QPixmap,
+    QResizeEvent,
+    QScreen,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QComboBox,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QListView,
-    QVBoxLayout,
+    QSizePolicy,
     QWidget,
 )
 
 from desktop.core.district_time import clock_text, hms
 from desktop.core.feed import Feed, urgent_news
 from desktop.core.link import Inbox
-from desktop.core.map_feed import marker_event
+from desktop.core.map_feed import PRIORITY_COLOURS as MARKER_COLOURS
+from desktop.core.map_feed import Load, load_style, marker_event
 from desktop.core.privacy import mask_phone
 from desktop.core.replica import Changes, Replica
 from desktop.core.session import Status
+from desktop.core.supervisor import BackendState
 from desktop.core.views import grid_card
 from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.ui.case_sheet import History
 from desktop.ui.coalescer import FRAME_MS, LONGEST_FRAME_MS, Coalescer
 from desktop.ui.models import (
+    AMBER,
     PRIORITY_TEXT,
-    SOURCE_TEXT,
+    RED,
     STATUS_TEXT,
     AlertFeedModel,
     EventQueueModel,
     countdown,
     text,
 )
-from desktop.ui.panels import AlertView, DutyView, KpiView, MapView, QueueView
+from desktop.ui.panels import OVERDUE, AlertView, DutyView, KpiView, MapView, QueueView
 from desktop.ui.sound import Chime
-from desktop.ui.theme import stylesheet
+from desktop.ui.theme import BACKGROUND, Sizes, stylesheet
 from desktop.ui.thumbnails import ThumbnailLoader
 from desktop.ui.tour import Tour
 from desktop.ui.wall_case import WallCase
@@ -58,21 +72,64 @@ from widgets.alert_card import AlertCardDelegate, CardRoles
 from widgets.duty_panel import DutyPanel
 from widgets.grid_details import GridDetails
 from widgets.grid_map import GridMap
-from widgets.kpi_board import KpiBoard
+from widgets.kpi_board import TONE_COLOURS, KpiBoard
+from widgets.legend import Key, KeyGroup, Legend
 from widgets.panel import Panel
-from widgets.street_ranking import StreetRanking
+from widgets.street_ranking import BAR_COLOURS, StreetRanking
 from widgets.text_table import TextTable
-from widgets.trend_chart import HourlyTrend
+from widgets.trend_chart import TODAY_COLOUR, YESTERDAY_COLOUR, HourlyTrend
 from widgets.wall_header import OutageBanner, WallHeader
 
 KPI_KEYS = ["received", "dispatched", "closed", "on_time", "overdue", "handling"]
-# Status filter choices for the queue: (label, statuses or None for every open one).
-STATUS_FILTERS: list[tuple[str, frozenset[str] | None]] = [
-    (QT_TRANSLATE_NOOP("WallWindow", "全部在办"), None),
-    (QT_TRANSLATE_NOOP("WallWindow", "待受理"), frozenset({"reported", "accepted"})),
-    (QT_TRANSLATE_NOOP("WallWindow", "处置中"), frozenset({"dispatched", "handling"})),
-    (QT_TRANSLATE_NOOP("WallWindow", "待核查"), frozenset({"handled", "verified"})),
+# The queue's status filter: every open case, each open status by the very word its rows
+# show, and the cases late now (a choice's data: None, a status, or OVERDUE).
+QUEUE_STATUSES = ("reported", "accepted", "dispatched", "handling", "handled", "verified")
+# The queue's orders: (label, model order).
+QUEUE_ORDERS = [
+    (QT_TRANSLATE_NOOP("WallWindow", "按紧急程度"), "priority"),
+    (QT_TRANSLATE_NOOP("WallWindow", "按剩余时限"), "deadline"),
 ]
+QUIT_WITHIN_MS = 3000  # kiosk: a second Ctrl+Q within this quits
+KEY_QUIT = "Ctrl+Q"
+KEY_KIOSK = "Ctrl+Shift+K"
+
+# The layout, in fixed shares of the screen: what the panels show never moves them.
+HEADER_SHARE = 0.06  # of the height
+COLUMN_SHARES = (0.22, 0.35, 0.43)  # left, centre, right
+LEFT_SHARES = (0.37, 0.25, 0.38)  # KPIs, trend, ranking
+CENTRE_SHARES = (0.57, 0.43)  # map, duty
+RIGHT_SHARES = (0.60, 0.40)  # queue, alerts
+# The queue's grid column holds a grid's short name this long if it can, this short at least;
+# the categories keep room for a name this long.
+GRID_SAMPLES = ("腊树园第12网格", "宜纺第12网格")
+CATEGORY_SAMPLE = "井盖缺失破损"
+MAP_LABEL_PX = 28  # the map's street names and tooltips, in CSS pixels at 1080 lines
+
+
+def split(start: int, length: int, shares: tuple[float, ...], gap: int) -> list[tuple[int, int]]:
+    """(position, size) of parts sharing `length` in fixed proportions, `gap` between them."""
+    room = length - gap * (len(shares) - 1)
+    total = sum(shares)
+    parts: list[tuple[int, int]] = []
+    edge = 0.0
+    for share in shares:
+        begin = start + round(edge)
+        edge += room * share / total
+        end = start + round(edge)
+        parts.append((begin, max(end - begin, 1)))
+        edge += gap
+    return parts
+
+
+def blend(colour: str, opacity: float, under: str = BACKGROUND) -> str:
+    """The colour an area filled with `colour` at `opacity` shows over `under`."""
+    top, bottom = QColor(colour), QColor(under)
+    mixed = QColor(
+        round(top.red() * opacity + bottom.red() * (1 - opacity)),
+        round(top.green() * opacity + bottom.green() * (1 - opacity)),
+        round(top.blue() * opacity + bottom.blue() * (1 - opacity)),
+    )
+    return str(mixed.name())
 
 
 class WallWindow(QWidget):
@@ -105,7 +162,6 @@ class WallWindow(QWidget):
         self._cursor = QCursor.pos()
         self.tour_dwell = 20.0
         self.chime = Chime(parent=self)
-        self._scale = 0.0
         self._units_version: str | None = None
         self.last_flush_at = 0.0
         self.flushes = 0
@@ -118,16 +174,27 @@ class WallWindow(QWidget):
             # this PC's), and the simulated one in a demo.
             clock_text=lambda: clock_text(self._clock()),
         )
-        self.banner = OutageBanner(self)
-        self.banner.show_outage(None, 0)
+        self.banner = OutageBanner(self)  # over the header: it never moves the panels
+        # Calm until the first connection has been tried: nothing has failed yet.
+        self.banner.show_progress(self.tr("正在连接调度服务…"))
+        self.backend: BackendState | None = None  # the embedded backend, when it is ours
+        self._reconnecting = False  # it is back after a restart, the session not yet
+        self.kiosk = False
+        self.normal_size = QSize(1920, 1080)  # the window's size out of kiosk mode
+        self._quit_armed = False
 
-        self.kpis = KpiBoard(KPI_KEYS, columns=3)
+        self.kpis = KpiBoard(KPI_KEYS, columns=2)
         self.trend = HourlyTrend(framed=False)
         self.trend.set_title("")
+        self.trend.show_key(False)  # the panel's bar has the key
         self.ranking = StreetRanking(framed=False)
         self.ranking.clicked.connect(self.set_focus)
 
-        self.map = GridMap(centre=(117.06, 30.53), zoom=12, tile_url=tile_url, label_px=15)
+        # Street names on the map as large as every other text (the page's CSS pixels, which
+        # the zoom factor multiplies with the screen).
+        self.map = GridMap(
+            centre=(117.06, 30.53), zoom=12, tile_url=tile_url, label_px=MAP_LABEL_PX
+        )
         self.map.areaClicked.connect(self.show_grid)
         self.map.markerClicked.connect(self._marker_clicked)
         self.grid_details = GridDetails(self.map)
@@ -146,38 +213,40 @@ class WallWindow(QWidget):
         self.queue.setWordWrap(False)
         self.queue.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.queue.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.queue.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        # Whole rows only: a wheel moves a row at a time and the rows fill the view exactly.
+        self.queue.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerItem)
         self.queue.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         # Read from across the room, not scrolled (a wheel still scrolls): a scroll bar would
         # only repaint with every frame.
         self.queue.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.queue.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # The source is for the desk: the wall has room for what, where, which stage and how
+        # long, in letters big enough to read.
+        self.queue.setColumnHidden(EventQueueModel.COLUMNS.index("source"), True)
         header = self.queue.horizontalHeader()
         # Fixed widths from the font, never ResizeToContents: that measures up to 1,000 rows
         # per column on every insert (most of the GUI thread at 2,000 events/s).
         header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(
+            EventQueueModel.COLUMNS.index("category"), QHeaderView.ResizeMode.Stretch
+        )
         header.setHighlightSections(False)
         self.queue.clicked.connect(self._queue_clicked)
+        self.queue.resized.connect(self._size_columns)
 
-        self.street_filter = QComboBox()
-        self.street_filter.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.street_filter = self._combo()
         self.street_filter.addItem(self.tr("全部街道"), "")
         self.street_filter.currentIndexChanged.connect(self._street_filter_changed)
-        self.status_filter = QComboBox()
-        self.status_filter.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        for label, statuses in STATUS_FILTERS:
-            self.status_filter.addItem(self.tr(label), statuses)
+        self.status_filter = self._combo()
+        self.status_filter.addItem(self.tr("全部在办"), None)
+        for status in QUEUE_STATUSES:  # named as the rows name them: 待受理 lists 待受理
+            self.status_filter.addItem(text(STATUS_TEXT, status), status)
+        self.status_filter.addItem(self.tr("超期"), OVERDUE)
+        self.queue_order = self._combo()
+        for label, order in QUEUE_ORDERS:
+            self.queue_order.addItem(self.tr(label), order)
 
-        alert_model = AlertFeedModel(replica, self)
-        self.alerts = QListView()
-        self.alerts.setObjectName("alertFeed")
-        self.alerts.setModel(alert_model)
-        self.alerts.setUniformItemSizes(True)
-        self.alerts.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.alerts.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        # As the queue: the newest on top, a wheel still scrolls; a bar is clutter on a wall.
-        self.alerts.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        alert_model = AlertFeedModel(replica, self, clock=self._clock)
         self.card = AlertCardDelegate(
             CardRoles(
                 camera=AlertFeedModel.CAMERA_ROLE,
@@ -189,20 +258,46 @@ class WallWindow(QWidget):
                 thumbnail=AlertFeedModel.THUMBNAIL_ROLE,
                 place=AlertFeedModel.PLACE_ROLE,
             ),
-            self.alerts,
         )
+        self.alerts = WholeCards(self.card)
+        self.alerts.setObjectName("alertFeed")
+        self.alerts.setModel(alert_model)
+        self.alerts.setUniformItemSizes(True)
+        self.alerts.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerItem)
+        self.alerts.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # As the queue: the newest on top, a wheel still scrolls; a bar is clutter on a wall.
+        self.alerts.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.alerts.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.card.setParent(self.alerts)
         self.alerts.setItemDelegate(self.card)
         self.alerts_empty = QLabel(self.tr("暂无待处理告警"), self.alerts.viewport())
         self.alerts_empty.setObjectName("emptyNote")
         self.alerts_empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.alerts.empty = self.alerts_empty
+        self.alerts_empty.hide()  # until a snapshot says there are none
 
         self.duty = DutyPanel(framed=False)
         self.duty.caseClicked.connect(self._case_clicked)
         self.duty_view = DutyView(replica, self.duty, clock=self._clock)
-        self.map_view = MapView(replica, self.map, clock=self._clock, parent=self)
+        self.map_view = MapView(
+            replica, self.map, clock=self._clock, parent=self, label_px=MAP_LABEL_PX
+        )
 
         # ---- panels ------------------------------------------------------------------------
-        self.kpi_panel = Panel(self.tr("今日指标"), self.kpis)
+        self.kpi_panel = Panel(self.tr("今日指标"), self.kpis, self)
+        self.kpi_legend = Legend(
+            [
+                KeyGroup(
+                    "",
+                    (
+                        Key(self.tr("达标"), TONE_COLOURS["good"]),
+                        Key(self.tr("预警"), TONE_COLOURS["warn"]),
+                        Key(self.tr("未达标"), TONE_COLOURS["alarm"]),
+                    ),
+                )
+            ]
+        )
+        self.kpi_panel.set_footer(self.kpi_legend)
         self.kpi_view = KpiView(
             replica,
             self.kpi_panel,
@@ -212,52 +307,81 @@ class WallWindow(QWidget):
             street_name=self.street_name,
             notice=self.header.set_notice,
         )
-        self.trend_panel = Panel(self.tr("每小时接报量 · 今日与昨日"), self.trend)
-        self.ranking_panel = Panel(self.tr("街道综合得分排名 · 本月"), self.ranking)
-        self.map_panel = Panel(self.tr("网格态势"), self.map)
-        self.map_legend = self._legend()
-        self.map_panel.add_control(self.map_legend)
-        self.duty_panel = Panel(self.tr("县干指挥长"), self.duty)
-        self.queue_panel = Panel(self.tr("事件队列"), self.queue)
-        self.queue_panel.add_control(self.street_filter)
-        self.queue_panel.add_control(self.status_filter)
-        self.alert_panel = Panel(self.tr("视频告警"), self.alerts)
+        self.trend_panel = Panel(self.tr("每小时接报量"), self.trend, self)
+        self.trend_legend = Legend(
+            [
+                KeyGroup(
+                    "",
+                    (
+                        Key(self.tr("今日"), TODAY_COLOUR, "square"),
+                        Key(self.tr("昨日"), YESTERDAY_COLOUR, "dash"),
+                    ),
+                )
+            ]
+        )
+        self.trend_panel.add_control(self.trend_legend)
+        self.ranking_panel = Panel(self.tr("街道综合得分 · 本月"), self.ranking, self)
+        self.ranking_legend = Legend(
+            [
+                KeyGroup(
+                    "",
+                    (
+                        Key(self.tr("≥90分"), BAR_COLOURS["normal"].name(), "square"),
+                        Key(self.tr("80–90分"), BAR_COLOURS["warn"].name(), "square"),
+                        Key(self.tr("<80分"), BAR_COLOURS["alarm"].name(), "square"),
+                    ),
+                )
+            ]
+        )
+        self.ranking_panel.set_footer(self.ranking_legend)
+        self.map_panel = Panel(self.tr("网格态势"), self.map, self)
+        self.map_legend = self._map_legend()
+        self.map_panel.set_footer(self.map_legend)
+        self.duty_panel = Panel(self.tr("县干指挥长"), self.duty, self)
+        self.queue_panel = Panel(self.tr("事件队列"), self.queue, self)
+        self.queue_legend = Legend(
+            [
+                # The colours of the status and time columns (the priorities name themselves).
+                KeyGroup(
+                    self.tr("状态、时限"),
+                    (
+                        Key(self.tr("超期"), RED.name(), "square"),
+                        Key(self.tr("剩余不足¼"), AMBER.name(), "square"),
+                    ),
+                ),
+            ]
+        )
+        self.queue_panel.set_footer(self.queue_legend)
+        self.queue_filters = QWidget()
+        filters = QHBoxLayout(self.queue_filters)
+        filters.setContentsMargins(0, 0, 0, 0)
+        for combo in (self.street_filter, self.status_filter, self.queue_order):
+            filters.addWidget(combo, 1)
+        self.queue_panel.add_row(self.queue_filters)
+        self.alert_panel = Panel(self.tr("视频告警"), self.alerts, self)
         self.queue_view = QueueView(
-            replica, queue_model, self.queue_panel, self.street_filter, self.status_filter
+            replica,
+            queue_model,
+            self.queue_panel,
+            self.street_filter,
+            self.status_filter,
+            self.queue_order,
         )
         self.status_filter.currentIndexChanged.connect(self.queue_view.apply_filter)
+        self.queue_order.currentIndexChanged.connect(self.queue_view.apply_filter)
         self.alert_view = AlertView(
             replica, alert_model, self.alert_panel, self.alerts, self.alerts_empty
         )
-
-        body = QGridLayout()
-        body.setSpacing(10)
-        body.setContentsMargins(10, 10, 10, 10)
-        left = QVBoxLayout()
-        left.setSpacing(10)
-        left.addWidget(self.kpi_panel, 30)
-        left.addWidget(self.trend_panel, 33)
-        left.addWidget(self.ranking_panel, 37)
-        centre = QVBoxLayout()
-        centre.setSpacing(10)
-        centre.addWidget(self.map_panel, 68)
-        centre.addWidget(self.duty_panel, 32)
-        right = QVBoxLayout()
-        right.setSpacing(10)
-        right.addWidget(self.queue_panel, 58)
-        right.addWidget(self.alert_panel, 42)
-        body.addLayout(left, 0, 0)
-        body.addLayout(centre, 0, 1)
-        body.addLayout(right, 0, 2)
-        body.setColumnStretch(0, 24)
-        body.setColumnStretch(1, 44)
-        body.setColumnStretch(2, 32)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.setSpacing(0)
-        outer.addWidget(self.header)
-        outer.addWidget(self.banner)
-        outer.addLayout(body, 1)
+        self.panels = {
+            "kpi": self.kpi_panel,
+            "trend": self.trend_panel,
+            "ranking": self.ranking_panel,
+            "map": self.map_panel,
+            "duty": self.duty_panel,
+            "queue": self.queue_panel,
+            "alerts": self.alert_panel,
+        }
+        self.banner.raise_()
 
         # ---- feeding -----------------------------------------------------------------------
         self.feed = Feed(replica, on_status=self.set_status)
@@ -283,7 +407,46 @@ class WallWindow(QWidget):
         self._last_prune = time.monotonic()
         self._last_overdue_check = time.monotonic()
         self.header.muteToggled.connect(self._set_muted)
+        self.sizes = Sizes.for_screen(1920, 1080)
+
+        # ---- keys that work wherever the focus is ------------------------------------------
+        self.key_hint = QLabel(self)
+        self.key_hint.setObjectName("keyHint")
+        self.key_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.key_hint.hide()
+        self._hint_timer = QTimer(self)
+        self._hint_timer.setSingleShot(True)
+        self._hint_timer.timeout.connect(self._disarm_quit)
+        self.shortcuts: dict[str, QShortcut] = {}
+        for key, action in (
+            ("Esc", self.whole_district),
+            (KEY_QUIT, self._quit_key),
+            (KEY_KIOSK, self.toggle_kiosk),
+            ("M", self.toggle_mute),
+            ("T", self.toggle_tour),
+            ("Left", lambda: self.step_street(-1)),
+            ("Right", lambda: self.step_street(1)),
+        ):
+            # Shortcuts, not keyPressEvent: the map's page takes the keyboard focus when
+            # clicked (and at start), and would keep every key from the window.
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(self._key(action))
+            self.shortcuts[QKeySequence(key).toString()] = shortcut
+        self._show_freshness()
+        # Until the first snapshot the panels that would draw empty figures (zero badges, an
+        # empty chart's axis) stay blank: nothing is known yet, not zero. So do they while
+        # the backend is still replaying the day (a fresh start): the duty would read as
+        # yesterday's until it has caught up.
+        self._unknown = [self.duty, self.trend, self.ranking]
+        self._snapshot_seen = False
+        for part in self._unknown:
+            policy = part.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)  # the panels keep their layout meanwhile
+            part.setSizePolicy(policy)
+            part.hide()
         self.resize(1920, 1080)
+        self._lay_out(QSize(1920, 1080))
 
     # ---- the data path ---------------------------------------------------------------------
 
@@ -316,6 +479,12 @@ class WallWindow(QWidget):
             self._announce(changes.new_events)
         self.last_flush_at = time.monotonic()
         if changes.reset:
+            self._snapshot_seen = True
+        whole = self._snapshot_seen and not self.replica.kpis_partial
+        for part in self._unknown:
+            if part.isVisible() != whole:
+                part.setVisible(whole)
+        if changes.reset:
             self.snapshotShown.emit()
 
     @property
@@ -331,11 +500,56 @@ class WallWindow(QWidget):
         """The session's status callback: the banner while not live."""
         self.status = status
         if status.connected:
-            self.banner.hide_outage()
-        else:
-            stamp = hms(status.last_data) if status.last_data else None
-            self.banner.show_outage(stamp, status.attempt, self._reason(status))
+            self._reconnecting = False
+        self._show_banner()
         self._show_freshness()
+
+    def set_backend(self, state: BackendState) -> None:
+        """The embedded backend's supervisor: starting, ready, or restarting (and why)."""
+        # Back after a restart: until the session is in again, that is what the room hears.
+        self._reconnecting = state.phase == "ready" and state.attempt > 0
+        self.backend = state
+        self._show_banner()
+
+    def _show_banner(self) -> None:
+        status, backend = self.status, self.backend
+        if status is None:
+            # Not tried yet: the embedded backend is starting, or the session about to connect.
+            restarting = backend is not None and backend.phase == "restarting"
+            if not restarting:
+                self.banner.show_progress(self.tr("正在连接调度服务…"))
+                return
+        if status is not None and status.connected:
+            self.banner.hide_outage()
+            return
+        stamp = self._data_time(status)
+        if (
+            backend is not None
+            and backend.phase == "restarting"
+            and not (status is not None and status.fatal)
+        ):
+            # The backend is ours and down: say what is being done about it, in plain words.
+            self.banner.show_outage(stamp, 0, self._restart_text(backend))
+        elif self._reconnecting:
+            self.banner.show_outage(stamp, 0, self.tr("调度服务已重启，正在恢复数据"))
+        elif status is not None:
+            self.banner.show_outage(stamp, status.attempt, self._reason(status))
+
+    def _data_time(self, status: Status | None) -> str | None:
+        """hh:mm:ss of the last data, on the district's clock as the header shows it."""
+        last = max(self.feed.last_data, status.last_data if status is not None else 0.0)
+        if not last:
+            return None
+        return hms(self.replica.district_at(last) or last)
+
+    def _restart_text(self, state: BackendState) -> str:
+        text = self.tr("调度服务重启中，第 %s 次") % state.attempt
+        why = {
+            "exited": self.tr("调度服务意外退出"),
+            "unresponsive": self.tr("调度服务无响应"),
+            "failed": self.tr("上次重启未成功"),
+        }.get(state.reason, "")
+        return text + (self.tr("：%s") % why if why else "")
 
     def _reason(self, status: Status) -> str:
         """Why the link is down, in words for the room (the details are in the log)."""
@@ -374,7 +588,7 @@ class WallWindow(QWidget):
     def _show_freshness(self) -> None:
         status = self.status
         if status is None:
-            self.header.set_freshness(False, None)
+            self.header.set_connecting()  # not tried yet: nothing is down
             return
         last = max(self.feed.last_data, status.last_data)
         # Partial figures are not fresh data, however recent: "loading" until they are whole.
@@ -393,7 +607,7 @@ class WallWindow(QWidget):
             return
         self._units_version = self.replica.units_version
         self._tour_streets()
-        self.header.title.setText(self.tr("%s智慧联动中心 · 一网统管") % units.district_name)
+        self.header.title.set_full_text(self.tr("%s智慧联动中心 · 一网统管") % units.district_name)
 
     def _tour_streets(self) -> None:
         if self.tour is not None and self.replica.units is not None:
@@ -504,7 +718,7 @@ class WallWindow(QWidget):
             self.tour.operator_active()
 
     def _place_details(self) -> None:
-        width = max(320, int(self.map.width() * 0.42))
+        width = max(320, int(self.map.width() * 0.6))
         self.grid_details.setFixedWidth(width)
         self.grid_details.adjustSize()
         self.grid_details.move(self.map.width() - width - 12, 12)
@@ -513,7 +727,7 @@ class WallWindow(QWidget):
         """Where an opened case goes: from the window's left margin to the map's right edge,
         from the map's top to the bottom margin (the queue on the right stays in view)."""
         top_left = self.map.mapTo(self, QPoint(0, 0))
-        margin = round(8 * self._scale)
+        margin = self.sizes.px(8)
         return QRect(
             margin,
             top_left.y(),
@@ -538,97 +752,296 @@ class WallWindow(QWidget):
             if self.tour is not None:
                 self.tour.operator_active()
 
-    def _legend(self) -> QWidget:
-        box = QWidget(self)
-        layout = QHBoxLayout(box)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(10)
-        for colour, label in (
-            ("#ff4d4f", self.tr("特急")),
-            ("#ffb300", self.tr("紧急")),
-            ("#40a9ff", self.tr("一般")),
-            ("#8c9db5", self.tr("较低")),
-            ("#d46b08", self.tr("网格有超期")),
-        ):
-            item = QLabel(f'<span style="color:{colour}">●</span> {label}')
-            item.setObjectName("legendItem")
-            layout.addWidget(item)
-        return box
+    def _combo(self) -> QComboBox:
+        """A filter in the queue's row of filters: a third of the row, whatever it says."""
+        combo = QComboBox()
+        combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        combo.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
+        return combo
+
+    def _map_legend(self) -> Legend:
+        """What the map's colours mean: the cases' dots and rims, the grids' shades, the
+        clusters' colours."""
+        dots = (
+            Key(self.tr("特急"), MARKER_COLOURS[1]),
+            Key(self.tr("紧急"), MARKER_COLOURS[2]),
+            Key(self.tr("一般"), MARKER_COLOURS[3]),
+            Key(self.tr("较低"), MARKER_COLOURS[4]),
+            Key(self.tr("未派遣"), "#ffffff", "ring"),
+            Key(self.tr("超期"), "#ff4d4f", "ring"),
+        )
+        shades = (
+            Key(self.tr("1–2件"), blend(*load_style(Load(open=1))), "square"),
+            Key(self.tr("3–5件"), blend(*load_style(Load(open=3))), "square"),
+            Key(self.tr("≥6件"), blend(*load_style(Load(open=6))), "square"),
+            Key(self.tr("有超期"), blend(*load_style(Load(open=1, overdue=1))), "square"),
+            Key(self.tr("超期≥3件"), blend(*load_style(Load(open=3, overdue=3))), "square"),
+        )
+        # (The clusters' colours and the numbers in them are the page's: the map's own part.)
+        return Legend([KeyGroup(self.tr("事件"), dots), KeyGroup(self.tr("网格"), shades)])
 
     # ---- sound, keys, size -----------------------------------------------------------------
 
     def _set_muted(self, muted: bool) -> None:
         self.chime.muted = muted
 
+    def whole_district(self) -> None:
+        """Esc: back to the whole district from any state (a street in focus, on tour, a
+        grid's card open); an opened case closes first, back to the map."""
+        if self.case_view.isVisible():
+            self.case_view.close_case()
+            return
+        self.grid_details.hide()
+        self.set_focus("")
+
+    def _quit_key(self) -> None:
+        """Ctrl+Q: quit. On a kiosk wall (no dialogs) only a second Ctrl+Q within 3 s does,
+        and the first says so on the screen."""
+        if not self.kiosk or self._quit_armed:
+            self._disarm_quit()
+            self.close()
+            return
+        self._quit_armed = True
+        self._show_hint(self.tr("再按一次 Ctrl+Q 退出大屏（Ctrl+Shift+K 退出全屏）"))
+        self._hint_timer.start(QUIT_WITHIN_MS)
+
+    def _disarm_quit(self) -> None:
+        self._quit_armed = False
+        self._hint_timer.stop()
+        self.key_hint.hide()
+
+    def _show_hint(self, text: str) -> None:
+        self.key_hint.setText(text)
+        self.key_hint.adjustSize()
+        self.key_hint.move(
+            (self.width() - self.key_hint.width()) // 2,
+            (self.height() - self.key_hint.height()) // 2,
+        )
+        self.key_hint.show()
+        self.key_hint.raise_()
+
+    def enter_kiosk(self, screen: QScreen | None = None) -> None:
+        """Full screen on `screen` (the current one if None), no frame, no cursor."""
+        if not self.kiosk and self.isVisible():  # a window switched to kiosk: back to it later
+            self.normal_size = self.size()
+        self.kiosk = True
+        self.setWindowFlags(Qt.WindowType.FramelessWindowHint | Qt.WindowType.Window)
+        if screen is not None:
+            self.setScreen(screen)
+            self.setGeometry(screen.geometry())
+        self.showFullScreen()
+        # New flags made a new native window: give it the keys again once it is shown.
+        QTimer.singleShot(0, self.activateWindow)
+        QApplication.setOverrideCursor(Qt.CursorShape.BlankCursor)
+
+    def leave_kiosk(self) -> None:
+        """Back to a normal window with its frame and the cursor (Ctrl+Shift+K)."""
+        if not self.kiosk:
+            return
+        self.kiosk = False
+        self._disarm_quit()
+        QApplication.restoreOverrideCursor()
+        self.setWindowFlags(Qt.WindowType.Window)
+        self.showNormal()
+        self.resize(self.normal_size)
+        QTimer.singleShot(0, self.activateWindow)
+
+    def toggle_kiosk(self) -> None:
+        """Ctrl+Shift+K: leave kiosk mode, or enter it again."""
+        if self.kiosk:
+            self.leave_kiosk()
+        else:
+            self.enter_kiosk(self.screen())
+
+    def _key(self, action: Callable[[], None]) -> Callable[[], None]:
+        """A key's action: someone is at the wall, so a tour holds for a while first."""
+
+        def pressed() -> None:
+            if self.tour is not None:
+                self.tour.operator_active()
+            self.case_view.touched()
+            action()
+
+        return pressed
+
+    def toggle_mute(self) -> None:
+        """M: sound on or off."""
+        self.header.set_muted(not self.chime.muted)
+
+    def toggle_tour(self) -> None:
+        """T: start the tour, or stop it where it is."""
+        if self.tour is None:
+            self.start_tour(self.tour_dwell)
+        else:
+            self.stop_tour()
+
+    def step_street(self, step: int) -> None:
+        """←/→: the previous or next street (the district between the last and the first)."""
+        units = self.replica.units
+        streets = [""] + [s.code for s in units.streets] if units is not None else [""]
+        at = streets.index(self.focus_street) if self.focus_street in streets else 0
+        self.set_focus(streets[(at + step) % len(streets)])
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        """M mute, T tour on/off, ←/→ previous/next street, Esc the whole district."""
+        """Any other key: someone is at the wall. The wall's keys are shortcuts (see
+        __init__: they work wherever the keyboard focus is, the map's page included); one
+        that reaches the window as a plain key (an X server without a window manager may
+        leave the window inactive) does the same."""
+        shortcut = self.shortcuts.get(QKeySequence(event.keyCombination()).toString())
+        if shortcut is not None:
+            shortcut.activated.emit()
+            return
         if self.tour is not None:
             self.tour.operator_active()
         self.case_view.touched()
-        key = event.key()
-        streets = (
-            [""] + [s.code for s in self.replica.units.streets] if self.replica.units else [""]
-        )
-        if key == Qt.Key.Key_M:
-            self.header.set_muted(not self.chime.muted)
-        elif key == Qt.Key.Key_T:
-            if self.tour is None:
-                self.start_tour(self.tour_dwell)
-            else:
-                self.stop_tour()
-        elif key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
-            at = streets.index(self.focus_street) if self.focus_street in streets else 0
-            step = 1 if key == Qt.Key.Key_Right else -1
-            self.set_focus(streets[(at + step) % len(streets)])
-        elif key == Qt.Key.Key_Escape:
-            if self.case_view.isVisible():  # first back to the map, then to the district
-                self.case_view.close_case()
-            else:
-                self.set_focus("")
-        else:
-            super().keyPressEvent(event)
+        super().keyPressEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
-        """Scale fonts and rows by the screen's narrower side (2.0 at 3840x2160, 7680x2160)."""
-        size: QSize = event.size()
-        scale = max(0.6, min(size.width() / 1920, size.height() / 1080))
-        if abs(scale - self._scale) > 0.02:
-            self._scale = scale
-            self.setStyleSheet(stylesheet(scale))
-            self.card.scale = scale
-            self.queue.verticalHeader().setDefaultSectionSize(int(34 * scale))
-            self.queue.padding = int(8 * scale)
-            self._size_queue_columns(scale)
-            self.alerts.doItemsLayout()
-            self.map.setZoomFactor(scale)  # labels and markers grow with the wall
-            self.case_view.set_scale(scale)
-        if self.grid_details.isVisible():
-            self._place_details()
+        """Lay the wall out again for the new size."""
+        self._lay_out(event.size())
         super().resizeEvent(event)
 
-    def _size_queue_columns(self, scale: float) -> None:
-        """Widths that hold every text the narrow columns can show, in this language."""
+    def _lay_out(self, size: QSize) -> None:
+        """Every part in its fixed share of the screen, every text at least 1/60 of its
+        height tall (readable from 5 m), whatever the data say."""
+        width, height = size.width(), size.height()
+        sizes = Sizes.for_screen(width, height)
+        if sizes != self.sizes or not self.styleSheet():
+            self.sizes = sizes
+            self._apply_sizes(sizes)
+        header = round(height * HEADER_SHARE)
+        self.header.setGeometry(QRect(0, 0, width, header))
+        self.header.place()
+        # The banner lies over the header: a link going down moves nothing.
+        self.banner.setGeometry(QRect(0, 0, width, header))
+        self.banner.raise_()
+        margin = sizes.px(10)
+        top = header + margin
+        columns = split(margin, width - 2 * margin, COLUMN_SHARES, margin)
+        stacks = (
+            (LEFT_SHARES, (self.kpi_panel, self.trend_panel, self.ranking_panel)),
+            (CENTRE_SHARES, (self.map_panel, self.duty_panel)),
+            (RIGHT_SHARES, (self.queue_panel, self.alert_panel)),
+        )
+        for (x, column_width), (shares, panels) in zip(columns, stacks, strict=True):
+            rows = split(top, height - top - margin, shares, margin)
+            for (y, row_height), panel in zip(rows, panels, strict=True):
+                panel.setGeometry(QRect(x, y, column_width, row_height))
+                layout = panel.layout()
+                if layout is not None:
+                    layout.activate()
+        self._size_legends()
+        self._size_columns()
+        self.alerts.fit_cards()
+        if self.grid_details.isVisible():
+            self._place_details()
+
+    def _apply_sizes(self, sizes: Sizes) -> None:
+        """Fonts, bars and spacing for a screen's sizes."""
+        self.setStyleSheet(stylesheet(sizes))
+        self.header.margin = sizes.px(16)
+        text = sizes.text
+        margin, spacing = sizes.px(8), sizes.px(6)
+        for panel in self.panels.values():
+            panel.set_sizes(sizes.bar, margin, spacing)
+        # Each legend takes the lines it needs at its panel's width (by the words, never by
+        # the data); set again in _size_legends once the widths are known.
+        legends = (self.kpi_legend, self.trend_legend, self.ranking_legend, self.map_legend)
+        for legend in (*legends, self.queue_legend):
+            legend.set_text_px(text)
+        self.trend_legend.setFixedWidth(self.trend_legend.sizeHint().width())
+        self.kpis.set_text_px(text, sizes.px(8))
+        self.trend.set_text_px(text)
+        self.ranking.set_text_px(text)
+        self.duty.set_text_px(text)
+        self.card.scale = sizes.unit
+        self.card.text_px = text
+        self.queue.padding = sizes.px(6)
+        self.queue.set_whole_rows(sizes.row)
+        self.queue.horizontalHeader().setFixedHeight(sizes.row)
+        self.map.setZoomFactor(sizes.unit)  # labels and markers grow with the wall
+        self.case_view.set_scale(sizes.unit)
+        self.grid_details.layout().setContentsMargins(  # type: ignore[union-attr]
+            sizes.px(14), sizes.px(10), sizes.px(14), sizes.px(12)
+        )
+
+    def _size_legends(self) -> None:
+        """Each legend under a panel as many lines high as its words take at its width."""
+        for panel in (self.kpi_panel, self.ranking_panel, self.map_panel, self.queue_panel):
+            legend = panel.footer
+            if legend is not None:
+                inner = panel.contentsRect().width() - 2 * self.sizes.px(8)
+                legend.setFixedHeight(legend.heightForWidth(max(inner, 1)))
+                layout = panel.layout()
+                if layout is not None:
+                    layout.activate()
+
+    def _size_columns(self) -> None:
+        """The queue's columns: each fixed one as wide as the longest text it can hold in this
+        language, the grids room for a short name, the categories what remains."""
         self.queue.ensurePolished()
         metrics = QFontMetrics(self.queue.font())
         header = self.queue.horizontalHeader()
+        bold = QFontMetrics(header.font())
+        pad = 2 * self.queue.padding
         samples = {
             "priority": [text(PRIORITY_TEXT, p) for p in PRIORITY_TEXT],
-            "source": [text(SOURCE_TEXT, s) for s in SOURCE_TEXT],
-            "status": [text(STATUS_TEXT, s) for s in STATUS_TEXT],
-            "deadline": [countdown(0, 47 * 3600), countdown(9 * 86400, 0), "47:59"],
+            "status": [text(STATUS_TEXT, s) for s in QUEUE_STATUSES],
+            # The longest a countdown gets: days are shorter than 23 h 59 min.
+            "deadline": [countdown(0, 23 * 3600 + 59 * 60), countdown(86340, 0)],
         }
-        bold = QFontMetrics(header.font())
+        used = 0
         for column, texts in samples.items():
             index = EventQueueModel.COLUMNS.index(column)
             title = self.queue_view.model.headers[column]
             width = max(
                 max(metrics.horizontalAdvance(t) for t in texts),
-                bold.horizontalAdvance(title) + int(6 * scale),
+                bold.horizontalAdvance(title) + self.sizes.px(8),
             )
-            header.resizeSection(index, width + int(20 * scale))
+            header.resizeSection(index, width + pad)
+            used += width + pad
+        # A longer grid name is cut before its number (花亭…第12网格).
+        rest = max(self.queue.viewport().width() - used, 2)
+        longest, shortest = (metrics.horizontalAdvance(s) + pad for s in GRID_SAMPLES)
+        category = metrics.horizontalAdvance(CATEGORY_SAMPLE) + pad
+        grid = min(longest, max(rest - category, shortest))
+        header.resizeSection(EventQueueModel.COLUMNS.index("grid"), grid)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Stop the timers (the app stops the session and the backend)."""
         self._second.stop()
         self.stop_tour()
+        if self.kiosk:
+            self.kiosk = False
+            QApplication.restoreOverrideCursor()
         super().closeEvent(event)
+
+
+class WholeCards(QListView):
+    """A list of equal cards, as many whole ones as fit: each stretched so none is cut."""
+
+    def __init__(self, card: AlertCardDelegate) -> None:
+        super().__init__()
+        self.card = card
+        self.empty: QLabel | None = None  # a note over the whole view when there is no card
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Fit whole cards to the new height."""
+        super().resizeEvent(event)
+        self.fit_cards()
+        if self.empty is not None:
+            self.empty.resize(self.viewport().size())
+
+    def fit_cards(self) -> None:
+        """Stretch the cards so that a whole number of them fills the view; what is left over
+        (a few pixels) lies outside the view, so no card is ever cut."""
+        height = self.viewport().height() + self.viewportMargins().bottom()
+        least = self.card.natural_height()
+        cards = max(1, height // max(least, 1))
+        fitted = max(least, height // cards)
+        spare = max(0, height - cards * fitted)
+        if spare != self.viewportMargins().bottom():
+            self.setViewportMargins(0, 0, 0, spare)
+        if fitted != self.card.row_height:
+            self.card.row_height = fitted
+            self.doItemsLayout()

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -79,6 +80,11 @@ async def test_embedded_backend_serves_the_district_and_stops_cleanly(tmp_path) 
     # stop() closed stdin and the backend shut down by itself (no terminate needed).
     assert "parent process gone" in log and "stopped" in log
     assert token not in log
+    # Only this account reads the data: the directory 700, the database and the log 600.
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    for private in (data / "dispatch.db", backend.log_path):
+        assert stat.S_IMODE(private.stat().st_mode) == 0o600, private
+    assert "--log-file" in backend.command()  # rotated by size by the backend itself
 
 
 @pytest.mark.timeout(90)

@@ -217,9 +217,11 @@ def with_one_grid(replica: Replica, community: str, grid: str, version: str) -> 
 def test_grid_names_have_shorter_forms_for_narrow_columns() -> None:
     replica = replica_with_units()
     with_one_grid(replica, "华茂社区", "华茂社区第3网格", "v2")
-    assert replica.grid_short_forms() == {GRID: ("华茂第3网格", "华茂第3")}
+    # Shorter, still a whole name; narrower, cut with "…" before the grid's number, never
+    # after it (华茂第3 would read as a name of its own).
+    assert replica.grid_short_forms() == {GRID: ("华茂第3网格", "华…第3网格")}
     with_one_grid(replica, "海口村", "海口村第1网格", "v3")  # a village keeps its 村
-    assert replica.grid_short_forms() == {GRID: ("海口村第1",)}
+    assert replica.grid_short_forms() == {GRID: ("海口…第1网格", "海…第1网格")}
 
 
 def test_labels_are_plain_text_with_phone_numbers_masked_and_markers_name_their_case() -> None:

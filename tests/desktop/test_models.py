@@ -106,9 +106,16 @@ def test_coalescer_merges_a_burst_into_one_flush(qtbot) -> None:
 
 def test_countdown_text() -> None:
     assert countdown(None, 0) == ""
-    assert countdown(3600 + 125, now=0) == "1:02"
-    assert countdown(0, now=90 * 60) == "超 1:30"
+    # Hours and minutes named: "0:49" and "30:47" read alike from across a room.
+    assert countdown(3600 + 125, now=0) == "1时3分"  # what is left is rounded up
+    assert countdown(49 * 60, now=0) == "49分"
+    assert countdown(30 * 3600 + 47 * 60, now=0) == "1天6时"
     assert countdown(3 * 86400 + 5 * 3600 + 60, now=0) == "3天5时"
+    assert countdown(10, now=0) == "1分"  # never 0 while time is left
+    assert countdown(0, now=90 * 60) == "超时1时30分"
+    assert countdown(0, now=17 * 60 + 59) == "超时17分"  # what is past is rounded down
+    assert countdown(0, now=5) == "超时1分"
+    assert countdown(0, now=2 * 86400 + 3600) == "超时2天1时"
 
 
 def test_alert_feed_newest_first_filtered_with_cards(qtmodeltester) -> None:
@@ -205,8 +212,8 @@ def test_red_means_past_the_deadline_and_a_late_case_stays_marked() -> None:
     deadline = EventQueueModel.COLUMNS.index("deadline")
     status = EventQueueModel.COLUMNS.index("status")
     rows = {model.id_at(r): model.row_cells(r) for r in range(model.rowCount())}
-    assert rows[1][deadline].colour == RED and rows[1][deadline].text == "超 0:01"
-    assert rows[2][deadline].colour == AMBER and rows[2][deadline].text == "0:10"
+    assert rows[1][deadline].colour == RED and rows[1][deadline].text == "超时1分"
+    assert rows[2][deadline].colour == AMBER and rows[2][deadline].text == "10分"
     assert rows[3][deadline].colour is None and rows[3][status].colour is None
     assert rows[4][deadline].colour is None and not rows[4][deadline].text.startswith("超")
     assert rows[4][status].colour == RED and rows[5][status].colour == RED

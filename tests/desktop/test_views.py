@@ -159,7 +159,7 @@ def test_kpi_values_and_tones() -> None:
         Kpi(received=10, closed=3, on_time_rate=0.8, overdue_now=2, avg_handling_minutes=150)
     )
     assert values["received"] == KpiValue("10")
-    assert values["closed"] == KpiValue("3", "good")
+    assert values["closed"] == KpiValue("3")  # a count, no target: no colour
     assert values["on_time"] == KpiValue("80.0%", "alarm")
     assert values["overdue"] == KpiValue("2", "alarm")
     assert values["handling"] == KpiValue("2.5", unit="hours")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -23,6 +25,7 @@ from desktop.core.backend import EmbeddedBackend
 from desktop.core.link import SessionThread
 from desktop.core.replica import Replica
 from desktop.core.session import Session
+from desktop.ui.app import wall_session, wall_supervisor
 from desktop.ui.thumbnails import ThumbnailLoader
 from desktop.ui.wall import WallWindow
 from protocol.messages import Result
@@ -269,3 +272,83 @@ def test_after_a_backend_restart_the_window_holds_every_event_exactly_once(
 
 
 _OPEN = {"reported", "accepted", "dispatched", "handling", "handled", "verified"}
+
+
+@pytest.mark.timeout(240)
+def test_the_wall_heals_its_killed_backend_and_holds_what_a_fresh_snapshot_holds(
+    qapp, qtbot, tmp_path
+) -> None:
+    """kill -9 of the embedded backend under a real wall: its supervisor starts it again,
+    the banner says so in words, the session resumes, and the window holds exactly what a
+    fresh connection is given: no row twice, none stale."""
+    data = tmp_path / "data"
+
+    async def scenario() -> None:
+        backend = EmbeddedBackend(data, args=FAST)
+        window = WallWindow(Replica())
+        window.show()
+        replica = window.replica
+        session: SessionThread | None = None
+        supervisor = wall_supervisor(window, backend, lambda: session)
+        assert window.banner.isVisible() and window.banner.calm  # connecting: calm
+        assert window.header.freshness.text() == "正在连接…"  # not "连接中断" before a try
+        watch = None
+        try:
+            url, wall_token = await supervisor.start(90)
+            session = wall_session(window, url, wall_token)
+            session.start()
+            await session.wait_connected()
+            await until(lambda: not window.banner.isVisible(), 10, "live: no banner")
+            start_seq = replica.seq
+            await until(lambda: replica.seq > start_seq + 10, 60, "live deltas")
+            watch = asyncio.ensure_future(supervisor.run())
+
+            said: list[str] = []
+            calm: list[bool] = []
+
+            def banner_texts() -> bool:
+                if window.banner.isVisible() and window.banner.text() not in said:
+                    said.append(window.banner.text())
+                    calm.append(window.banner.calm)
+                return bool(said) and not window.banner.isVisible()
+
+            killed = backend.pid
+            os.kill(killed, signal.SIGKILL)
+            await until(banner_texts, 90, "the banner came and went")
+            assert backend.pid != killed and backend.url == url
+            assert any("调度服务重启中，第 1 次" in text for text in said), said
+            assert not any(calm)  # an outage is red
+            assert session.status.connected and supervisor.restarts == 1
+            seq_after = replica.seq
+            await until(lambda: replica.seq > seq_after + 5, 60, "live again")
+
+            # A fresh client's view of the backend is the truth to compare with, at the same
+            # point of the stream.
+            fresh = Session(url, wall_token, on_changes=lambda c: None)
+            side = asyncio.ensure_future(fresh.run())
+            await fresh.wait_connected()
+            await until(
+                lambda: replica.seq == fresh.replica.seq and replica.epoch == fresh.replica.epoch,
+                30,
+                "the window and the fresh session at the same point",
+            )
+            assert replica.events == fresh.replica.events
+            assert replica.alerts == fresh.replica.alerts
+            assert replica.duty == fresh.replica.duty
+            await fresh.stop()
+            await side
+            window.coalescer.flush()
+            model = window.queue_view.model
+            shown = [model.id_at(r) for r in range(model.rowCount())]
+            assert len(shown) == len(set(shown)), "an event shown twice"
+            open_ids = {i for i, e in fresh.replica.events.items() if e.status in _OPEN}
+            assert set(shown) == open_ids  # none missing, none stale
+        finally:
+            if watch is not None:
+                watch.cancel()
+            if session is not None:
+                await session.stop()
+            await close_window(window)
+            backend.stop()
+
+    run_in_qt(qapp, qtbot, scenario)

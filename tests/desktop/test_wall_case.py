@@ -69,6 +69,12 @@ def test_a_queue_row_opens_the_case_large_with_its_timeline_and_the_reporter_mas
             card = case.sheet.card
             await until(lambda: len(card.timeline_entries() or []) >= 2, 10, "its timeline")
             assert [e.actor for e in card.timeline_entries() or []] == ["指挥长", "指挥长"]
+            # Opened the first time, a short field label is on one line (not 类/别 stacked).
+            await asyncio.sleep(0.2)
+            for name, _ in card._field_labels:
+                if name.isVisible():
+                    needed = name.fontMetrics().horizontalAdvance(name.text())
+                    assert name.width() >= needed, (name.text(), name.width(), needed)
             texts = " ".join(label.text() for label in case.findChildren(QLabel))
             assert "井盖缺失" in texts and "13812345678" not in texts and "王小明" not in texts
             assert "138****5678" in texts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import msgspec
 from PySide6.QtCore import Qt
 
 import desktop.core.feed
@@ -66,6 +67,10 @@ def test_flush_fills_the_queue_and_keys_move_the_focus(qtbot) -> None:
     }
     wall.coalescer.push(Changes(reset=True, events={1, 2}))
     wall.coalescer.flush()
+    assert wall.queue_panel.count.text() == ""  # no snapshot yet: no count
+    wall.replica.epoch = "e1"  # as a snapshot sets it
+    wall.coalescer.push(Changes(reset=True, events={1, 2}))
+    wall.coalescer.flush()
     assert wall.queue_view.model.rowCount() == 2
     assert wall.queue_panel.count.text() == "2 件"
     wall.set_focus("340803004")
@@ -85,9 +90,9 @@ def test_the_tour_holds_while_someone_uses_the_keyboard(qtbot) -> None:
     qtbot.keyClick(wall, Qt.Key.Key_Down)  # a key at the wall (its parts take no focus)
     assert wall.tour.paused and wall.tour.reason == "operator"
     wall._show_scope()
-    assert "操作中" in wall.header.scope.text()
+    assert "操作中" in wall.header.scope.full_text()
     qtbot.keyClick(wall, Qt.Key.Key_T)  # T stops the tour
-    assert wall.tour is None and "轮巡" not in wall.header.scope.text()
+    assert wall.tour is None and "轮巡" not in wall.header.scope.full_text()
 
 
 def failing_wall(qtbot, bad: int, resync) -> tuple[WallWindow, Inbox, list, int, list]:
@@ -203,8 +208,9 @@ def test_streets_rank_by_score_then_fewer_overdue(qtbot) -> None:
         "340803003": Kpi(on_time_rate=0.9, overdue_now=0, score=94.0),
     }
     rows = wall.kpi_view.ranking_rows()
-    assert [r.name for r in rows] == ["德宽路街道", "菱湖街道", "海口镇"]
-    assert rows[0].text == "96.0 分 · 超期 1"
+    assert [r.key for r in rows] == ["340803002", "340803001", "340803003"]
+    assert [r.name for r in rows] == ["德宽路", "菱湖", "海口"]  # short: the bars keep room
+    assert rows[0].text == "96.0分 · 超期1"
 
 
 def test_partial_kpis_say_loading_instead_of_numbers(qtbot) -> None:
@@ -233,9 +239,9 @@ def test_a_missing_calendar_year_is_said_in_the_header() -> None:
         categories=[],
         calendar=CalendarStatus(official=[2025, 2026], estimated=[2027], missing=[2027]),
     )
-    assert calendar_notice(units) == "工作日历缺2027年官方数据，期限按估算推算"
+    assert calendar_notice(units) == "2027年无官方日历，期限为估算"
     units.calendar = CalendarStatus(official=[2026], missing=[2027])
-    assert calendar_notice(units) == "工作日历缺2027年数据，期限按周末推算"
+    assert calendar_notice(units) == "2027年缺日历，期限按周末推算"
     units.calendar = CalendarStatus(official=[2026, 2027])
     assert calendar_notice(units) == ""
 
@@ -244,7 +250,8 @@ def test_the_header_clock_is_the_district_clock(qtbot) -> None:
     wall = WallWindow(Replica(), clock=lambda: 1_800_000_000.0)
     qtbot.addWidget(wall)
     wall.header._tick()
-    assert wall.header.clock.text() == clock_text(1_800_000_000.0) == "2027-01-15  16:00:00"
+    assert clock_text(1_800_000_000.0) == "2027-01-15  16:00:00"
+    assert wall.header.clock.full_text() == "2027-01-15 16:00:00"  # one line, one space
 
 
 def test_a_supervised_case_late_at_a_stage_does_not_show_time_left(qtbot) -> None:
@@ -253,7 +260,9 @@ def test_a_supervised_case_late_at_a_stage_does_not_show_time_left(qtbot) -> Non
     stage_late = make_event(1, status="handling", overdue=True, due_at=now + 3600)
     past_due = make_event(2, status="handling", due_at=now - 600)
     assert wall.duty_view.lateness(stage_late, now) == "环节超期"
-    assert wall.duty_view.lateness(past_due, now) == "超 0:10"
+    assert wall.duty_view.lateness(past_due, now) == "超时10分"
+    ahead = make_event(3, status="handling", due_at=now + 2 * 3600 + 15 * 60)
+    assert wall.duty_view.lateness(ahead, now) == "剩2时15分"
 
 
 def test_the_wall_masks_phone_numbers_in_its_panels_its_case_card_and_grid_card(qtbot) -> None:
@@ -302,3 +311,182 @@ def test_the_wall_masks_phone_numbers_in_its_panels_its_case_card_and_grid_card(
     assert wall.grid_details.isVisible() and "第一网格" in wall.grid_details.title.text()
     people = wall.grid_details.people.text()
     assert "王芳" in people and "138****5678" in people and "1234-5678" not in people
+
+
+def test_the_wall_starts_calm_dark_with_the_outline_and_no_numbers(qtbot) -> None:
+    """Before the first connection has been tried: a calm note, not 连接中断; the map's view in
+    the wall's colour before its page draws, then the district's outline; no counts, no
+    empty figures; the first snapshot brings them all."""
+    import json
+
+    from desktop.core import outline
+    from desktop.ui import theme
+
+    wall = window(qtbot)
+    wall.show()
+    assert wall.map.page().backgroundColor().name() == theme.BACKGROUND  # never white
+    assert wall.banner.isVisible() and wall.banner.calm
+    assert wall.banner.text() == "正在连接调度服务…"
+    assert wall.header.freshness.text() == "正在连接…"
+    assert wall.queue_panel.count.text() == "" and wall.alert_panel.count.text() == ""
+    assert not wall.alerts_empty.isVisible()
+    assert not any(p.isVisible() for p in (wall.duty, wall.trend, wall.ranking))
+
+    found = outline.bundled()
+    assert found is not None and found[0] == "340803"
+    wall.map_view.show_outline(*found)
+    qtbot.waitUntil(lambda: wall.map.is_ready, timeout=30_000)
+    counted: list[dict] = []
+    wall.map.page().runJavaScript(
+        "JSON.stringify(window.tg.counts())", 0, lambda v: counted.append(json.loads(v))
+    )
+    qtbot.waitUntil(lambda: bool(counted), timeout=5000)
+    assert counted[0]["areas"] == 1 and counted[0]["markers"] == 0  # the outline alone
+
+    inbox = Inbox(lambda: None)
+    wall.listen(inbox)
+    stream = recorded_stream()
+    at = next(i for i, m in enumerate(stream) if isinstance(m, Snapshot))
+    for message in stream[: at + 1]:
+        inbox.put(message)
+    inbox.put(Status(True, time.time(), time.time()))
+    wall.coalescer.flush()
+    assert not wall.banner.isVisible()
+    assert all(p.isVisible() for p in (wall.duty, wall.trend, wall.ranking))
+    assert wall.queue_panel.count.text().endswith("件")
+    assert wall.alert_panel.count.text().endswith("条待处理")
+
+
+def test_a_restarting_backend_is_said_in_words_and_the_data_time_is_the_districts(qtbot) -> None:
+    from desktop.core.supervisor import BackendState
+
+    wall = window(qtbot)
+    wall.show()
+    wall.set_backend(BackendState("starting"))
+    assert wall.banner.calm and wall.banner.text() == "正在连接调度服务…"
+    wall.set_status(Status(True, time.time(), time.time()))
+    wall.replica._hear_clock(1_764_036_000.0)  # a KPI push at 2025-11-25 10:00:00 district
+    lost = time.time()
+    wall.set_status(Status(False, lost, lost, attempt=1, error="connection closed (1006)"))
+    wall.set_backend(BackendState("restarting", 1, "exited", exit_code=-9))
+    text = wall.banner.text()
+    assert not wall.banner.calm and "调度服务重启中，第 1 次" in text and "意外退出" in text
+    assert "数据截至 10:00:0" in text  # the district's time, as the header's clock
+    wall.set_backend(BackendState("restarting", 2, "failed"))
+    assert "第 2 次" in wall.banner.text() and "上次重启未成功" in wall.banner.text()
+    wall.set_backend(BackendState("ready", 2, url="ws://127.0.0.1:1"))
+    assert "调度服务已重启，正在恢复数据" in wall.banner.text()
+    wall.set_status(Status(True, time.time(), time.time()))
+    assert not wall.banner.isVisible()
+
+
+def test_each_status_filter_lists_only_what_it_says_and_overdue_and_deadline_order(qtbot) -> None:
+    from desktop.ui.models import STATUS_TEXT, text
+    from desktop.ui.panels import OVERDUE
+
+    now = 1_800_000_000.0
+    clock = [now]
+    wall = WallWindow(Replica(), clock=lambda: clock[0])
+    qtbot.addWidget(wall)
+    statuses = ["reported", "accepted", "dispatched", "handling", "handled", "verified"]
+    events = {
+        i: make_event(i, status=status, deadline=now + (7 - i) * 600, reported_at=now - i)
+        for i, status in enumerate(statuses, start=1)
+    }
+    events[7] = make_event(7, status="handling", due_at=now - 60, deadline=now + 50_000)
+    events[8] = make_event(8, status="dispatched", due_at=now + 30, deadline=now + 30)
+    events[9] = make_event(9, status="closed")
+    wall.replica.events = events
+    wall.replica.epoch = "e"  # as a snapshot leaves it: the counts are known
+    wall.coalescer.push(Changes(reset=True, events=set(events)))
+    wall.coalescer.flush()
+    model = wall.queue_view.model
+
+    def shown() -> list[int]:
+        return [model.id_at(row) or 0 for row in range(model.rowCount())]
+
+    names = [wall.status_filter.itemText(i) for i in range(wall.status_filter.count())]
+    assert names == ["全部在办", "待受理", "已受理", "已派遣", "处置中", "已处置", "已核查", "超期"]
+    for index, name in enumerate(names):
+        wall.status_filter.setCurrentIndex(index)
+        chosen = wall.status_filter.itemData(index)
+        rows = [events[i] for i in shown()]
+        if chosen is None:
+            assert sorted(shown()) == [1, 2, 3, 4, 5, 6, 7, 8]  # every open case
+        elif chosen == OVERDUE:
+            assert shown() == [7]
+        else:  # the filter's name is the very word its rows show: 待核查 no longer lists 已核查
+            assert rows and {text(STATUS_TEXT, e.status) for e in rows} == {name}
+        assert wall.queue_panel.count.text() == f"{len(rows)} 件"
+    # A case going late while 超期 is chosen joins the list within the second.
+    clock[0] = now + 60
+    wall._every_second()
+    assert sorted(shown()) == [7, 8]
+    # By deadline: the nearest first, the one long past its closure deadline by its own.
+    wall.status_filter.setCurrentIndex(0)
+    wall.queue_order.setCurrentIndex(wall.queue_order.findData("deadline"))
+    deadlines = [events[i].deadline for i in shown()]
+    assert deadlines == sorted(deadlines) and shown()[0] == 8
+    wall.queue_order.setCurrentIndex(wall.queue_order.findData("priority"))
+    assert shown() == sorted(
+        shown(), key=lambda i: (events[i].priority, -events[i].reported_at, -i)
+    )
+
+
+def test_what_is_not_from_today_carries_its_date(qtbot) -> None:
+    from desktop.core.district_time import moment
+    from desktop.ui.models import AlertFeedModel
+    from protocol.entities import Decision, Duty, Person
+    from tests.factories import make_alert
+
+    today = 1_800_000_000.0  # 2027-01-15 16:00 in the district
+    wall = WallWindow(Replica(), clock=lambda: today)
+    qtbot.addWidget(wall)
+    assert moment(today - 3600, today) == "15:00"
+    assert moment(today - 86400, today) == "01-14 16:00"
+    wall.replica.alerts = {
+        1: make_alert(1, last_at=today - 600),
+        2: make_alert(2, last_at=today - 86400 - 600),
+    }
+    wall.coalescer.push(Changes(reset=True, alerts={1, 2}))
+    wall.coalescer.flush()
+    model = wall.alert_view.model
+    times = [model.data(model.index(r, 0), AlertFeedModel.TIME_ROLE) for r in range(2)]
+    assert times == ["15:50", "01-14 15:50"]
+    boss = Person(name="王建国", title="副区长", post="县干指挥长")
+    wall.replica.duty = Duty(
+        day="2027-01-15",
+        commander=boss,
+        roster=[],
+        handover_at=0.0,
+        instructions=[
+            Decision(at=today - 60, by="王建国", text="今天的"),
+            Decision(at=today - 86400, by="王建国", text="昨天的"),
+        ],
+    )
+    wall.duty_view.show()
+    texts = wall.duty.texts()
+    assert "15:59" in texts and "01-14 16:00" in texts
+
+
+def test_while_the_backend_replays_the_day_the_duty_panel_waits_like_the_kpis(qtbot) -> None:
+    """A fresh start's snapshot is partial (the simulator replays the day): the duty would
+    read as yesterday's, so the duty panel, the trend and the ranking wait, as the KPIs do,
+    until the backend has caught up."""
+    wall = window(qtbot)
+    wall.show()
+    inbox = Inbox(lambda: None)
+    wall.listen(inbox)
+    stream = recorded_stream()
+    at = next(i for i, m in enumerate(stream) if isinstance(m, Snapshot))
+    snapshot = stream[at]
+    assert isinstance(snapshot, Snapshot)
+    for message in [*stream[:at], msgspec.structs.replace(snapshot, kpis_catching_up=True)]:
+        inbox.put(message)
+    wall.coalescer.flush()
+    assert wall.replica.kpis_partial and wall.replica.events
+    assert not any(p.isVisible() for p in (wall.duty, wall.trend, wall.ranking))
+    wall.replica.kpis_partial = False  # as the next KPI push says once caught up
+    wall.coalescer.push(Changes(kpis=True))
+    wall.coalescer.flush()
+    assert all(p.isVisible() for p in (wall.duty, wall.trend, wall.ranking))

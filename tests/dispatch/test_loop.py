@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import msgspec
 import pytest
 from msgspec.structs import replace
 
@@ -164,6 +165,16 @@ def test_first_dispatch_kept_and_handling_time_summed_over_rework(state) -> None
         state, LINGHU_STAFF, "evaluate", c.Evaluate(event=eid, score=4), MONDAY_9 + 4 * HOUR
     )
     assert closed.closed_at == MONDAY_9 + 3 * HOUR and rated.evaluated_at == MONDAY_9 + 4 * HOUR
+
+
+def test_no_handling_time_is_left_out_of_the_wire_like_any_default(state) -> None:
+    """Handled on a Sunday, a working-time case used no handling time: the event's JSON
+    leaves handle_used out, as every default is (docs/protocol.md §2), not `0.0`."""
+    sunday = datetime(2026, 11, 22, 10, 0, tzinfo=CST).timestamp()
+    eid = report(state, urgent=False, at=sunday)
+    to_handling(state, eid, sunday)
+    done = run(state, WORKER, "handled", c.EventRef(event=eid), sunday + HOUR)
+    assert done.handle_used == 0 and b"handle_used" not in msgspec.json.encode(done)
 
 
 def test_handling_time_counts_working_time_for_working_cases(state) -> None:

@@ -15,7 +15,28 @@ from websockets.asyncio.client import connect
 from dispatch.limits import Limits
 from protocol.commands import BATCH_MAX, BatchItem
 from tests.dispatch.conftest import LINGHU, prepared_store, start_server
-from tests.protocol.test_protocol_doc import DOC, frames, section
+from tests.protocol.doc.extract import DOC
+
+
+def section(title: str) -> str:
+    """The text of a `###` section of the document, up to the next heading."""
+    text = DOC.read_text(encoding="utf-8")
+    start = text.index(f"\n### {title}\n")
+    end = re.compile(r"\n#{2,3} ").search(text, start + 1)
+    assert end is not None
+    return text[start : end.start()]
+
+
+def frames(text: str) -> list[tuple[str, dict[str, Any]]]:
+    """The frames of a section's json blocks, in order, as (direction, JSON): each begins
+    on a line starting with `>` (client) or `<` (server) and may span several lines."""
+    found = []
+    for block in re.findall(r"```json\n(.*?)```", text, re.S):
+        for frame in re.split(r"^(?=[<>] )", block, flags=re.M):
+            if frame.strip():
+                found.append((frame[0], json.loads(frame[1:])))
+    return found
+
 
 TITLE = "7.4 report_batch: many reports from an intake gateway"
 # Values that differ from run to run: times, and the deadlines computed from them.

@@ -61,3 +61,29 @@ def test_history_entries_convert_from_a_result() -> None:
         with pytest.raises(ProtocolError) as info:
             convert(bad, HistoryEntry)
         assert info.value.code is ErrorCode.BAD_ARGS
+
+
+@pytest.mark.parametrize(
+    ("frame", "request_id"),
+    [
+        (b'{"id":5,"type":"pong"}', 5),
+        (b'{"id":-2,"type":"hello "}', -2),  # any integer is an id (§2)
+        (b'{"id":12345678901234567890123,"type":"pong"}', 12345678901234567890123),
+        (b'{"type":"pong","args":{"id":5},"id":9}', 9),  # its own id, not one in its args
+        (b'{"type":"pong","args":{"id":5}}', 0),
+        (b'{"id":2.5,"type":"ping"}', 0),  # not an integer: no id, rather than 2
+        (b'{"id":1e308,"type":"ping"}', 0),
+        (b'{"id":"7","type":"ping"}', 0),
+        (b'{"id":7,"type":"ping"', 0),  # not JSON
+        (b'[{"id":7}]', 0),
+    ],
+)
+def test_a_refused_frame_is_answered_with_its_own_id_or_0(frame: bytes, request_id: int) -> None:
+    """§11: the error carries the frame's id when it can be read, else 0. It used to carry
+    the first 1-18 digits after any `"id":` (2 for 2.5, 123456789012345678 for a longer id,
+    an id from the args), an id the client may have given another request (found by
+    tests/reliability's fuzzing)."""
+    with pytest.raises(ProtocolError) as info:
+        decode_client(frame)
+    assert info.value.code is ErrorCode.BAD_MESSAGE
+    assert info.value.request_id == request_id

@@ -184,3 +184,27 @@ def test_a_narrow_column_shows_the_first_shorter_form_that_fits(qtbot) -> None:
     assert table.texts.get(name, narrow, shorter)[0].text() == "腊树…"
     middle = table.texts.get(name, narrow, shorter, Qt.TextElideMode.ElideMiddle)[0].text()
     assert middle.startswith("腊") and middle.endswith("8") and "…" in middle
+
+
+def test_whole_rows_fill_the_view_and_a_row_that_would_be_cut_is_not_drawn(qtbot) -> None:
+    rows = [(Cell("一般"), Cell(f"第{i}网格", RED), Cell("1时0分")) for i in range(30)]
+    table, _ = table_with(qtbot, rows)
+    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    table.set_whole_rows(32)
+    for height in (200, 217, 331):
+        table.resize(420, height)
+        qtbot.waitUntil(lambda h=height: table.height() == h)
+        view = table.viewport().height()
+        row = table.verticalHeader().defaultSectionSize()
+        fits = table.visible_rows()
+        # Rows stretched alike to fill the view: less than one pixel a row is left over.
+        assert row >= 32 and fits == view // row and view - fits * row < fits
+        # A row text close to the bottom edge would show there: with whole rows, none.
+        table.verticalHeader().setDefaultSectionSize(row + 7)
+        paint(qtbot, table)
+        image = table.viewport().grab().toImage()
+        shown = view // (row + 7)
+        assert red_pixels(image, 0, image.width(), shown * (row + 7), view) == 0
+        assert red_pixels(image, 0, image.width(), 0, shown * (row + 7)) > 0
+        table.set_whole_rows(32)

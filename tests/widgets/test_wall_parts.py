@@ -15,7 +15,10 @@ from widgets.wall_header import OutageBanner, WallHeader
 def test_header_clock_freshness_and_mute(qtbot) -> None:
     header = WallHeader("大观区智慧联动中心", clock_text=lambda: "2026-11-22  12:00:00")
     qtbot.addWidget(header)
-    assert header.clock.text() == "2026-11-22  12:00:00"
+    header.resize(1920, 70)
+    header.show()
+    qtbot.waitExposed(header)
+    assert header.clock.text() == "2026-11-22 12:00:00"  # one line, one space
     header.set_freshness(True, 1.23)
     assert "1.2" in header.freshness.text() and "#52c41a" in header.freshness.styleSheet()
     header.set_freshness(True, 30)
@@ -24,6 +27,12 @@ def test_header_clock_freshness_and_mute(qtbot) -> None:
     assert "10" in header.freshness.text()
     header.set_freshness(False, None)
     assert header.freshness.text() == "连接中断"
+    # Each part keeps its share of the width, whatever it says: a long notice is shortened.
+    before = {name: getattr(header, name).geometry() for name in ("title", "scope", "clock")}
+    header.set_notice("工作日历" * 30)
+    header.set_scope("菱湖街道（轮巡暂停：新特急事件）")
+    assert header.notice.is_elided() and header.notice.text().endswith("…")
+    assert {name: getattr(header, name).geometry() for name in before} == before
     toggled: list[bool] = []
     header.muteToggled.connect(toggled.append)
     header.set_muted(True)

@@ -11,8 +11,11 @@
   root.setProperty("--tg-label-px", config.labelPx + "px");
   root.setProperty("--tg-tooltip-px", config.tooltipPx + "px");
 
+  // Quarter zoom steps: a fitted district or street fills its panel (whole steps left it
+  // at half the panel's size on the wall).
   var map = L.map("map", {center: config.center, zoom: config.zoom, zoomControl: false,
-                          preferCanvas: true, maxZoom: 19, minZoom: 9});
+                          preferCanvas: true, maxZoom: 19, minZoom: 9,
+                          zoomSnap: 0.25, zoomDelta: 0.5});
   if (config.tiles) {
     L.tileLayer(config.tiles, {maxZoom: 19, minZoom: 9}).addTo(map);
   }
@@ -47,8 +50,22 @@
   map.createPane("tgLabels");
   map.getPane("tgLabels").style.zIndex = 640;
   map.getPane("tgLabels").style.pointerEvents = "none";
+  // A cluster's bubble grows with the text size so that its count (at the tooltips' size)
+  // fits; the count is a number the page computes, not text from the data.
+  function clusterIcon(group) {
+    var count = group.getChildCount();
+    var kind = count < 10 ? "small" : (count < 100 ? "medium" : "large");
+    var digits = String(count).length;
+    var side = Math.round(config.tooltipPx * (1.2 + 0.45 * digits)) + 10;
+    var inner = document.createElement("div");
+    var number = document.createElement("span");
+    number.textContent = String(count);
+    inner.appendChild(number);
+    return L.divIcon({html: inner, className: "marker-cluster marker-cluster-" + kind,
+                      iconSize: L.point(side, side)});
+  }
   var cluster = L.markerClusterGroup({chunkedLoading: true, disableClusteringAtZoom: 15,
-                                      maxClusterRadius: 40});
+                                      maxClusterRadius: 40, iconCreateFunction: clusterIcon});
   cluster.addTo(map);
 
   // A tooltip's content: a new element holding its layer's label as text (Leaflet calls

@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 from desktop.core.backend import BackendError, EmbeddedBackend, default_data_dir
-from desktop.core.sign_in import DEMO_USERS, SignInError, demo_token, running_backend
+from desktop.core.sign_in import DEMO_USERS, SignInError, demo_token, shared_backend
+from desktop.core.supervisor import Supervisor, follow_shared
 
 log = logging.getLogger("desktop.desk")
 
@@ -30,6 +31,7 @@ def run(args: argparse.Namespace, token: str) -> int:
     from desktop.ui.app import (
         abandon,
         end_with_window,
+        follow_backend,
         run_until_closed,
         shoot,
         start_qt,
@@ -68,17 +70,64 @@ def run(args: argparse.Namespace, token: str) -> int:
     window.start_page = args.page
 
     backend: EmbeddedBackend | None = None
+    supervisor: Supervisor | None = None
     session: SessionThread | None = None
+    photos: ThumbnailLoader | None = None
     finished = asyncio.Event()
     live = asyncio.Event()
     exit_code = 0
+    data = Path(args.data) if args.data else default_data_dir()
+    extra = ["--speed", str(args.speed)] if args.speed != 1.0 else []
+    extra += ["--start", args.start] if args.start else []
+
+    async def own_backend() -> tuple[str, str]:
+        """Start an embedded backend of our own, supervised: (url, token)."""
+        nonlocal backend, supervisor
+        assert who is not None
+        backend = EmbeddedBackend(data, user=DEMO_USERS[who], args=extra)
+        on_state = follow_backend(window.set_backend, lambda: session, lambda: photos)
+        clock = replica.now if args.speed != 1.0 or args.start else None
+        supervisor = Supervisor(backend, on_state=on_state, clock=clock)
+        return await supervisor.start(timeout=120)
+
+    def moved(url: str) -> None:
+        if session is not None:
+            session.retarget(url)
+        if photos is not None:
+            photos.retarget(url)
+
+    async def take_over() -> str:
+        try:
+            url, _ = await own_backend()
+        except BackendError:
+            if backend is not None:
+                backend.stop()
+            raise
+        return url
+
+    async def follow(owner: int) -> None:
+        """A backend shared with a wall: followed where its wall restarts it; ours, and
+        supervised, once that wall is gone."""
+        assert session is not None
+        link = session
+        await follow_shared(
+            data,
+            owner,
+            connected=lambda: link.status.connected,
+            url=lambda: link.session.url,
+            moved=moved,
+            take_over=take_over,
+        )
+        assert supervisor is not None
+        await supervisor.run()
 
     async def connect() -> None:
-        nonlocal backend, session, exit_code, server, secret
+        nonlocal session, photos, exit_code, server, secret
+        owner = 0
         if not server:
-            data = Path(args.data) if args.data else default_data_dir()
-            server = running_backend(data)
-            if server is not None:
+            shared = shared_backend(data)
+            if shared is not None:
+                server, owner = shared.url, shared.owner
                 log.info("using the embedded backend already running on %s", server)
                 try:
                     secret = demo_token(data, who)
@@ -87,13 +136,9 @@ def run(args: argparse.Namespace, token: str) -> int:
                     exit_code = 3
                     return
             else:
-                extra = ["--speed", str(args.speed)] if args.speed != 1.0 else []
-                extra += ["--start", args.start] if args.start else []
-                backend = EmbeddedBackend(data, user=DEMO_USERS[who], args=extra)
                 window.notice.setText(window.tr("正在启动内置调度服务…"))
-                backend.start()
                 try:
-                    server, secret = await backend.wait_ready(timeout=120)
+                    server, secret = await own_backend()
                 except BackendError as exc:
                     log.error("embedded backend failed: %s\n%s", exc, exc.log_tail)
                     window.notice.setText(
@@ -110,6 +155,21 @@ def run(args: argparse.Namespace, token: str) -> int:
         shown = asyncio.Event()
         window.snapshotShown.connect(shown.set)
         session.start()
+        # Our own backend is restarted when it fails; a shared one is followed (with
+        # --server the session alone reconnects).
+        heal: asyncio.Future[None] | None = None
+        if supervisor is not None:
+            heal = asyncio.ensure_future(supervisor.run())
+        elif owner:
+            heal = asyncio.ensure_future(follow(owner))
+        try:
+            await serve(session, shown)
+        finally:
+            if heal is not None:
+                heal.cancel()
+
+    async def serve(session: SessionThread, shown: asyncio.Event) -> None:
+        """Until the session ends (refused) or the window closes."""
         # After the session's thread has started (it keeps its priority): the GUI thread is
         # level with the display's threads, as on the wall.
         make_display_critical()

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.map_feed import bounds, marker_event
 from desktop.core.replica import Changes, Replica
+from desktop.core.todo import due_of
 from desktop.ui.coalescer import Coalescer
 from desktop.ui.desk.texts import due_text, status_text, tr
 from desktop.ui.panels import MapView
@@ -98,7 +99,6 @@ class MapPage(QWidget):
         grid_map.show()
         self.map = grid_map
         self.view = MapView(self.replica, grid_map, clock=self._clock, parent=self)
-        self.view.animate = False  # a desk jumps to what it is asked to show
         self._coalescer.subscribe(self.view.on_flush)
         grid_map.areaClicked.connect(self.show_grid)
         grid_map.markerClicked.connect(self._marker_clicked)
@@ -147,7 +147,9 @@ class MapPage(QWidget):
                 for e in self.replica.events.values()
                 if e.grid == code and e.status in OPEN_STATUSES
             ),
-            key=lambda e: (e.due_at or float("inf"), e.id),
+            # The deadline the to-do list and the case card count down to (the stage's,
+            # else the closure's): one case, one 剩 on every page.
+            key=lambda e: (due_of(e) or float("inf"), e.id),
         )
         self.title.setText(
             tr("%1：未结案件 %2 件")
@@ -159,7 +161,7 @@ class MapPage(QWidget):
             late = tr("（超期）") if is_overdue(event, now) else ""
             item = QListWidgetItem(
                 f"{event.code} {event.title}\n{status_text(event.status)}{late} · "
-                f"{due_text(event.due_at, now)}"
+                f"{due_text(due_of(event), now)}"
             )
             item.setData(_ID, event.id)
             self.cases.addItem(item)

@@ -153,11 +153,11 @@ def refusal_text(refusal: Refusal) -> str:
 
 
 def due_text(due: float | None, now: float) -> str:
-    """Time to a deadline that says which way it runs: 剩 3:20, or 超 1:05 past it."""
+    """Time to a deadline that says which way it runs: 剩 3时20分, or 超时1时5分 past it."""
     if due is None:
         return ""
     if due < now:
-        return countdown(due, now)  # already "超 …"
+        return countdown(due, now)  # already "超时…"
     return tr("剩 %1").replace("%1", countdown(due, now))
 
 

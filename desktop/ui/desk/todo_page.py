@@ -85,7 +85,8 @@ class TodoPage(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
-        widths = (64, 170, 110, 220, 220, 90, 90, 64)
+        # The time column holds the longest countdown: 超时23时59分.
+        widths = (64, 170, 110, 220, 220, 90, 116, 64)
         for index, width in enumerate(widths):
             header.resizeSection(index, width)
         header.setSectionResizeMode(

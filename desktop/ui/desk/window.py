@@ -26,6 +26,7 @@ from desktop.core.link import Inbox
 from desktop.core.outbox import Outbox, Pending, Send
 from desktop.core.replica import Changes, Replica
 from desktop.core.session import Status
+from desktop.core.supervisor import BackendState
 from desktop.core.todo import Me, TodoBook
 from desktop.ui.coalescer import FRAME_MS, LONGEST_FRAME_MS, Coalescer
 from desktop.ui.desk.admin_page import AdminPage, AdminRequests
@@ -75,6 +76,8 @@ class DeskWindow(QWidget):
         self._photo_loader: ThumbnailLoader | None = None
         self._photos: dict[int, QPixmap] = {}  # alert id -> snapshot, the latest PHOTOS_KEPT
         self._status = Status(False, time.time(), 0.0)
+        self._backend: BackendState | None = None  # our embedded backend, when we run one
+        self._heard = False  # a status from the session (a connection was tried)
 
         self.title = QLabel(self.tr("通观 · 中屏管"), self)
         self.title.setObjectName("deskTitle")
@@ -151,6 +154,8 @@ class DeskWindow(QWidget):
         self._second.timeout.connect(self._every_second)
         self._every_second()
         self.set_status(self._status)
+        self._heard = False  # that was no connection tried: connecting, not down
+        self._show_connecting()
 
     # ---- wiring -----------------------------------------------------------------------------
 
@@ -279,9 +284,25 @@ class DeskWindow(QWidget):
 
     # ---- connection, commands, news ---------------------------------------------------------
 
+    def set_backend(self, state: BackendState) -> None:
+        """Our embedded backend's supervisor: starting, ready, or restarting."""
+        self._backend = state
+        if self._heard:
+            self.set_status(self._status)
+        else:
+            self._show_connecting()
+
+    def _show_connecting(self) -> None:
+        """Nothing tried yet: connecting, not down."""
+        self.link.setText(self.tr("● 正在连接调度服务…"))
+        self.link.setProperty("tone", "")
+        self.link.style().unpolish(self.link)
+        self.link.style().polish(self.link)
+
     def set_status(self, status: Status) -> None:
         """The connection changed."""
         self._status = status
+        self._heard = True
         self.outbox.set_connected(status.connected)
         if status.fatal:
             code = status.error.split(":", 1)[0]
@@ -296,6 +317,12 @@ class DeskWindow(QWidget):
         elif status.connected:
             self.link.setText(self.tr("● 已连接"))
             self.link.setProperty("tone", "good")
+        elif self._backend is not None and self._backend.phase == "restarting":
+            # Our own embedded backend failed: say what is being done about it.
+            self.link.setText(
+                self.tr("● 调度服务重启中，第 %1 次").replace("%1", str(self._backend.attempt))
+            )
+            self.link.setProperty("tone", "alarm")
         else:
             self.link.setText(self.tr("● 连接中断，正在重连…"))
             self.link.setProperty("tone", "alarm")
