@@ -58,12 +58,12 @@
         <translation>Case record</translation>
     </message>
     <message>
-        <location filename="../../widgets/case_card.py" line="480"/>
+        <location filename="../../widgets/case_card.py" line="483"/>
         <source>正在载入处理记录…</source>
         <translation>Loading case record…</translation>
     </message>
     <message>
-        <location filename="../../widgets/case_card.py" line="482"/>
+        <location filename="../../widgets/case_card.py" line="485"/>
         <source>暂无处理记录</source>
         <translation>No record yet</translation>
     </message>
@@ -436,7 +436,7 @@
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="162"/>
-        <location filename="../ui/desk/map_page.py" line="159"/>
+        <location filename="../ui/desk/map_page.py" line="161"/>
         <source>（超期）</source>
         <translation> (overdue)</translation>
     </message>
@@ -1268,67 +1268,72 @@
         <translation>Wall</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="135"/>
+        <location filename="../ui/desk/texts.py" line="73"/>
+        <source>接入网关</source>
+        <translation>Intake gateway</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/texts.py" line="136"/>
         <source>该案件已由%1%2（现为%3），操作未执行</source>
         <translation>Case already taken by %1 (%2, now %3). Action not carried out</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="141"/>
+        <location filename="../ui/desk/texts.py" line="142"/>
         <source>该案件状态已变为%1，操作未执行</source>
         <translation>The case is now %1. Action not carried out</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="143"/>
+        <location filename="../ui/desk/texts.py" line="144"/>
         <source>该案件不存在或不在您的辖区内</source>
         <translation>No such case, or it is outside your jurisdiction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="145"/>
+        <location filename="../ui/desk/texts.py" line="146"/>
         <source>您的角色或辖区无权执行此操作（已记录）</source>
         <translation>Your role or jurisdiction does not allow this action (logged)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="147"/>
+        <location filename="../ui/desk/texts.py" line="148"/>
         <source>按职责分离要求，此操作须由他人完成（处置人不能核查或结案，申请人不能自批）</source>
         <translation>Separation of duties: someone else must do this (the handler cannot verify or close, the requester cannot approve)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="149"/>
+        <location filename="../ui/desk/texts.py" line="150"/>
         <source>填写的内容未通过检查：%1</source>
         <translation>The form did not pass the check: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="151"/>
+        <location filename="../ui/desk/texts.py" line="152"/>
         <source>服务暂时繁忙，操作未执行，请稍后重试</source>
         <translation>The service is busy. Action not carried out; try again shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="152"/>
+        <location filename="../ui/desk/texts.py" line="153"/>
         <source>操作未执行：%1</source>
         <translation>Action not carried out: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="161"/>
+        <location filename="../ui/desk/texts.py" line="162"/>
         <source>剩 %1</source>
         <translation>%1 left</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="55"/>
+        <location filename="../ui/desk/map_page.py" line="56"/>
         <source>点击网格查看其未结案件</source>
         <translation>Click a grid to list its open cases</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="62"/>
+        <location filename="../ui/desk/map_page.py" line="63"/>
         <source>定位当前案件 L</source>
         <translation>Locate current case L</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="74"/>
+        <location filename="../ui/desk/map_page.py" line="75"/>
         <source>正在载入地图…</source>
         <translation>Loading the map…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="153"/>
+        <location filename="../ui/desk/map_page.py" line="155"/>
         <source>%1：未结案件 %2 件</source>
         <translation>%1: %2 open cases</translation>
     </message>
@@ -2561,14 +2566,14 @@
     </message>
     <message>
         <location filename="../ui/wall.py" line="179"/>
-        <location filename="../ui/wall.py" line="514"/>
+        <location filename="../ui/wall.py" line="520"/>
         <source>正在连接调度服务…</source>
         <translation>Connecting to the dispatch service…</translation>
     </message>
     <message>
         <location filename="../ui/wall.py" line="244"/>
         <location filename="../ui/wall.py" line="348"/>
-        <location filename="../ui/wall.py" line="765"/>
+        <location filename="../ui/wall.py" line="771"/>
         <source>超期</source>
         <translation>Overdue</translation>
     </message>
@@ -2633,132 +2638,132 @@
         <translation>Under ¼ left</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="528"/>
+        <location filename="../ui/wall.py" line="534"/>
         <source>调度服务已重启，正在恢复数据</source>
         <translation>dispatch service restarted, restoring the data</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="540"/>
+        <location filename="../ui/wall.py" line="546"/>
         <source>调度服务重启中，第 %s 次</source>
         <translation>dispatch service restarting, attempt %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="542"/>
+        <location filename="../ui/wall.py" line="548"/>
         <source>调度服务意外退出</source>
         <translation>it stopped unexpectedly</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="543"/>
+        <location filename="../ui/wall.py" line="549"/>
         <source>调度服务无响应</source>
         <translation>it stopped answering</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="544"/>
+        <location filename="../ui/wall.py" line="550"/>
         <source>上次重启未成功</source>
         <translation>the last restart failed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="546"/>
+        <location filename="../ui/wall.py" line="552"/>
         <source>：%s</source>
         <translation>: %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="552"/>
+        <location filename="../ui/wall.py" line="558"/>
         <source>调度服务拒绝了本终端，请联系管理员</source>
         <translation>The dispatch service refused this terminal. Contact the administrator</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="554"/>
+        <location filename="../ui/wall.py" line="560"/>
         <source>调度服务未响应</source>
         <translation>The dispatch service is not responding</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="556"/>
+        <location filename="../ui/wall.py" line="562"/>
         <source>连接超时</source>
         <translation>Connection timed out</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="558"/>
+        <location filename="../ui/wall.py" line="564"/>
         <source>连接被关闭</source>
         <translation>Connection closed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="559"/>
+        <location filename="../ui/wall.py" line="565"/>
         <source>网络异常</source>
         <translation>Network error</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="604"/>
+        <location filename="../ui/wall.py" line="610"/>
         <source>%s智慧联动中心 · 一网统管</source>
         <translation>%s Smart Linkage Centre</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="613"/>
+        <location filename="../ui/wall.py" line="619"/>
         <source>全区</source>
         <translation>District</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="658"/>
+        <location filename="../ui/wall.py" line="664"/>
         <source>新特急事件</source>
         <translation>new critical case</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="658"/>
+        <location filename="../ui/wall.py" line="664"/>
         <source>操作中</source>
         <translation>operator active</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="660"/>
+        <location filename="../ui/wall.py" line="666"/>
         <source>（轮巡暂停：%s）</source>
         <translation> (tour paused: %s)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="662"/>
+        <location filename="../ui/wall.py" line="668"/>
         <source>（轮巡）</source>
         <translation> (on tour)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="764"/>
+        <location filename="../ui/wall.py" line="770"/>
         <source>未派遣</source>
         <translation>Not sent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="768"/>
+        <location filename="../ui/wall.py" line="774"/>
         <source>1–2件</source>
         <translation>1–2</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="769"/>
+        <location filename="../ui/wall.py" line="775"/>
         <source>3–5件</source>
         <translation>3–5</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="770"/>
+        <location filename="../ui/wall.py" line="776"/>
         <source>≥6件</source>
         <translation>≥6</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="771"/>
+        <location filename="../ui/wall.py" line="777"/>
         <source>有超期</source>
         <translation>Late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="772"/>
+        <location filename="../ui/wall.py" line="778"/>
         <source>超期≥3件</source>
         <translation>3+ late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="775"/>
+        <location filename="../ui/wall.py" line="781"/>
         <source>事件</source>
         <translation>Cases</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="775"/>
+        <location filename="../ui/wall.py" line="781"/>
         <source>网格</source>
         <translation>Grids</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="799"/>
+        <location filename="../ui/wall.py" line="805"/>
         <source>再按一次 Ctrl+Q 退出大屏（Ctrl+Shift+K 退出全屏）</source>
         <translation>Press Ctrl+Q again to quit the wall (Ctrl+Shift+K leaves full screen)</translation>
     </message>
@@ -2779,57 +2784,57 @@
         <translation>stage late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="701"/>
+        <location filename="../ui/wall.py" line="707"/>
         <source>网格员 %s  %s</source>
         <translation>Grid worker %s  %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="703"/>
+        <location filename="../ui/wall.py" line="709"/>
         <source>网格长 %s</source>
         <translation>Grid leader %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="760"/>
+        <location filename="../ui/wall.py" line="766"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="761"/>
+        <location filename="../ui/wall.py" line="767"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="762"/>
+        <location filename="../ui/wall.py" line="768"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="763"/>
+        <location filename="../ui/wall.py" line="769"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="442"/>
+        <location filename="../ui/panels.py" line="444"/>
         <source>按期结案率</source>
         <translation>On-time rate</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="444"/>
+        <location filename="../ui/panels.py" line="446"/>
         <source>平均处置时长</source>
         <translation>Avg. handling</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="448"/>
+        <location filename="../ui/panels.py" line="450"/>
         <source>%s 分钟</source>
         <translation>%s min</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="449"/>
+        <location filename="../ui/panels.py" line="451"/>
         <source>%s 小时</source>
         <translation>%s h</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="439"/>
+        <location filename="../ui/panels.py" line="441"/>
         <source>今日接报</source>
         <translation>Received</translation>
     </message>
@@ -2849,27 +2854,27 @@
         <translation>%1 left</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="432"/>
+        <location filename="../ui/panels.py" line="434"/>
         <source>%s年无官方日历，期限为估算</source>
         <translation>%s calendar estimated</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="433"/>
+        <location filename="../ui/panels.py" line="435"/>
         <source>%s年缺日历，期限按周末推算</source>
         <translation>No %s calendar: weekends only</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="440"/>
+        <location filename="../ui/panels.py" line="442"/>
         <source>今日派遣</source>
         <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="441"/>
+        <location filename="../ui/panels.py" line="443"/>
         <source>今日结案</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="443"/>
+        <location filename="../ui/panels.py" line="445"/>
         <source>当前超期</source>
         <translation>Overdue now</translation>
     </message>

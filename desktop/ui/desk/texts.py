@@ -70,6 +70,7 @@ ROLE_TEXT: dict[Any, str] = {
     "community": QT_TRANSLATE_NOOP("Desk", "社区工作站"),
     "admin": QT_TRANSLATE_NOOP("Desk", "管理员"),
     "wall": QT_TRANSLATE_NOOP("Desk", "大屏"),
+    "gateway": QT_TRANSLATE_NOOP("Desk", "接入网关"),
 }
 
 # The key each op's button answers to (a letter when the desk has the focus).
