@@ -133,6 +133,7 @@ def print_figures(
                 f"{k.seconds:.0f} s",
                 f"{k.writers} / {k.readers}",
                 f"{ledger.acknowledged:,}",
+                f"{ledger.resent:,}",
                 f"{ledger.repeats:,}",
                 ledger.lost,
                 ledger.duplicated,
@@ -155,6 +156,7 @@ def print_figures(
                 "took",
                 "writers / readers",
                 "acknowledged",
+                "cut in flight, resent",
                 "of them repeats",
                 "lost",
                 "applied twice",
@@ -171,7 +173,8 @@ def print_figures(
     print(
         "  reconvergence: from the kill to a district-wide reader holding every change up to the"
         " head it was welcomed back at (restart included);\n  restart: kill to listening again;"
-        " repeats: acknowledged with repeat: true (applied before the cut, answer lost)."
+        " cut in flight: sent before a kill, unanswered, sent again with its command_id;"
+        "\n  repeats: acknowledged with repeat: true (applied before the cut, answer lost)."
     )
     for k in kills:
         if k.stalled is not None:

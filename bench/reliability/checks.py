@@ -158,7 +158,7 @@ class LedgerCheck:
     """What the writers were told, held against the database."""
 
     sent: int = 0  # distinct commands
-    attempts: int = 0  # sends, resends included
+    resent: int = 0  # in flight at a kill, so sent again with their command_id after it
     acknowledged: int = 0
     repeats: int = 0  # acknowledged with repeat: true (applied before, answer lost)
     unacknowledged: int = 0
@@ -178,7 +178,7 @@ def ledger_check(writers: Iterable[Writer], found: Audit) -> LedgerCheck:
         statuses: dict[int, str] = {}
         for sent in writer.ledger:
             check.sent += 1
-            check.attempts += sent.attempts
+            check.resent += sent.cut > 0
             result = sent.acknowledged
             if sent.refused is not None:
                 check.refused += 1

@@ -133,7 +133,7 @@ class Sent:
     args: dict[str, Any]
     case: int  # the writer's case number (its report's title names it)
     answers: list[Result | Error] = field(default_factory=list)
-    attempts: int = 0  # times sent
+    cut: int = 0  # kills it was in flight at: each time resent unchanged once the link was back
 
     @property
     def acknowledged(self) -> Result | None:
@@ -178,6 +178,8 @@ class Writer:
         self.cases: list[Case] = []
         self.problems: list[str] = []
         self.retried = 0  # answers rate_limited or internal, sent again
+        self.in_flight: dict[str, Sent] = {}  # sent and not answered yet, by command_id
+        self.flying = asyncio.Event()  # set while in_flight holds any
         self.session = Session(
             url,
             token,
@@ -197,6 +199,13 @@ class Writer:
             asyncio.create_task(self._run_cases(), name=f"writer {self.user} cases")
             for _ in range(self.cases_at_once)
         ]
+
+    def cut(self) -> int:
+        """The backend was just killed: mark the commands in flight (they go again, unchanged,
+        once the session is back); how many there were."""
+        for sent in self.in_flight.values():
+            sent.cut += 1
+        return len(self.in_flight)
 
     def finish(self) -> None:
         """Begin no new command; those under way go on until acknowledged."""
@@ -251,13 +260,19 @@ class Writer:
         sent = Sent(uuid.uuid4().hex, op, args, case)
         self.ledger.append(sent)
         while True:
-            sent.attempts += 1
+            # The session sends it again by itself after a reconnect, same command_id.
+            self.in_flight[sent.command_id] = sent
+            self.flying.set()
             try:
                 answer = await self.session.command(
                     op, args, command_id=sent.command_id, patience=30.0
                 )
             except TimeoutError:
                 continue  # the link is down a long time: keep the command, try again
+            finally:
+                self.in_flight.pop(sent.command_id, None)
+                if not self.in_flight:
+                    self.flying.clear()
             sent.answers.append(answer)
             if isinstance(answer, Result):
                 return answer

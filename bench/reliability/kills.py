@@ -167,8 +167,11 @@ async def kills_under_load(
         kill_times: list[float] = []
         for k in range(kills):
             await asyncio.sleep(rng.uniform(*between))
+            await _while_commands_fly(all_writers)
             killed_at = time.time()
             backend.kill()
+            for writer in all_writers:
+                writer.cut()
             kill_times.append(killed_at)
             await asyncio.sleep(rng.uniform(0.0, 0.2))  # down a moment, as a crash would be
             await asyncio.to_thread(backend.start)
@@ -206,6 +209,16 @@ async def kills_under_load(
     report.ledger = ledger_check(all_writers, report.audit)
     report.seconds = time.monotonic() - began
     return report
+
+
+async def _while_commands_fly(writers: list[Writer], patience: float = 2.0) -> None:
+    """Wait (at most `patience` seconds) until some writer has a command on its way, so that
+    the kill cuts one: writers held back by the rate limit (§6.4) spend most of their time
+    waiting to send again, and a kill then may find none in flight."""
+    waits = [asyncio.create_task(w.flying.wait()) for w in writers]
+    await asyncio.wait(waits, timeout=patience, return_when=asyncio.FIRST_COMPLETED)
+    for wait in waits:
+        wait.cancel()
 
 
 def _reconvergence(report: KillReport, kill_times: list[float], readers: list[Reader]) -> None:
