@@ -37,6 +37,7 @@ from desktop.core.todo import Me
 from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.ui.desk.categories_tab import CategoriesTab, CategoryRequests
 from desktop.ui.desk.roster_tab import RosterRequests, RosterTab
+from desktop.ui.desk.table_keys import KEY_ROLE, select_key, selected_key
 from desktop.ui.desk.texts import role_text, tr
 from protocol.codec import ProtocolError, convert
 from protocol.codes import ErrorCode
@@ -47,7 +48,7 @@ from widgets.action_form import ActionForm, FieldSpec
 
 log = logging.getLogger("desktop.ui.desk")
 
-_NAME = int(Qt.ItemDataRole.UserRole) + 1
+_NAME = KEY_ROLE
 WARNING = QT_TRANSLATE_NOOP("Desk", "只显示这一次，请立即交给本人；令牌等同密码")
 STYLE = """
 QFrame#adminToken { background: #0f213b; }
@@ -244,21 +245,11 @@ class UsersTab(QWidget):
 
     def selected_name(self) -> str | None:
         """The name of the user whose row is selected, if any."""
-        rows = self.table.selectionModel().selectedRows()
-        if not rows:
-            return None
-        item = self.table.item(rows[0].row(), 0)
-        name = item.data(_NAME) if item is not None else None
-        return name if isinstance(name, str) else None
+        return selected_key(self.table)
 
     def select_user(self, name: str) -> bool:
         """Select a user's row; whether it is listed."""
-        for row in range(self.table.rowCount()):
-            item = self.table.item(row, 0)
-            if item is not None and item.data(_NAME) == name:
-                self.table.selectRow(row)
-                return True
-        return False
+        return select_key(self.table, name)
 
     def _offer_actions(self) -> None:
         name = self.selected_name()

@@ -40,6 +40,7 @@ from desktop.core.admin_tables import (
 from desktop.core.refusals import TableProblem, table_refusal
 from desktop.core.replica import Changes, Replica
 from desktop.i18n import QT_TRANSLATE_NOOP
+from desktop.ui.desk.table_keys import KEY_ROLE, select_key, selected_key
 from desktop.ui.desk.texts import tr
 from desktop.ui.models import PRIORITY_TEXT, text
 from protocol.codes import ErrorCode
@@ -50,7 +51,7 @@ from widgets.action_form import ActionForm, FieldSpec
 
 log = logging.getLogger("desktop.ui.desk")
 
-_CODE = int(Qt.ItemDataRole.UserRole) + 1
+_CODE = KEY_ROLE
 COLUMNS = (
     QT_TRANSLATE_NOOP("Desk", "编码"),
     QT_TRANSLATE_NOOP("Desk", "大类"),
@@ -255,21 +256,11 @@ class CategoriesTab(QWidget):
 
     def selected_code(self) -> str | None:
         """The code of the category whose row is selected, if any."""
-        rows = self.table.selectionModel().selectedRows()
-        if not rows:
-            return None
-        item = self.table.item(rows[0].row(), 0)
-        code = item.data(_CODE) if item is not None else None
-        return code if isinstance(code, str) else None
+        return selected_key(self.table)
 
     def select_code(self, code: str) -> bool:
         """Select a category's row; whether it is listed."""
-        for row in range(self.table.rowCount()):
-            item = self.table.item(row, 0)
-            if item is not None and item.data(_CODE) == code:
-                self.table.selectRow(row)
-                return True
-        return False
+        return select_key(self.table, code)
 
     def row_texts(self, code: str) -> list[str]:
         """The texts of a category's row, as shown."""

@@ -37,6 +37,7 @@ from desktop.core.district_time import date_hm, local
 from desktop.core.refusals import roster_refusal
 from desktop.core.todo import Me
 from desktop.i18n import QT_TRANSLATE_NOOP
+from desktop.ui.desk.table_keys import KEY_ROLE, select_key, selected_key
 from desktop.ui.desk.texts import tr
 from protocol.codec import ProtocolError, convert
 from protocol.codes import ErrorCode
@@ -47,7 +48,7 @@ from widgets.action_form import ActionForm, FieldSpec
 
 log = logging.getLogger("desktop.ui.desk")
 
-_DAY = int(Qt.ItemDataRole.UserRole) + 1
+_DAY = KEY_ROLE
 COLUMNS = (
     QT_TRANSLATE_NOOP("Desk", "日期"),
     QT_TRANSLATE_NOOP("Desk", "县干指挥长"),
@@ -224,21 +225,11 @@ class RosterTab(QWidget):
 
     def selected_day(self) -> str | None:
         """The day whose row is selected, if any."""
-        rows = self.table.selectionModel().selectedRows()
-        if not rows:
-            return None
-        item = self.table.item(rows[0].row(), 0)
-        day = item.data(_DAY) if item is not None else None
-        return day if isinstance(day, str) else None
+        return selected_key(self.table)
 
     def select_day(self, day: str) -> bool:
         """Select a day's row; whether it is listed."""
-        for row in range(self.table.rowCount()):
-            item = self.table.item(row, 0)
-            if item is not None and item.data(_DAY) == day:
-                self.table.selectRow(row)
-                return True
-        return False
+        return select_key(self.table, day)
 
     def _offer_actions(self) -> None:
         day = self.selected_day()
