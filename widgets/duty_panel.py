@@ -195,6 +195,32 @@ class DutyPanel(QWidget):
             (QFont(i.font) for i in self._items if isinstance(i, _Text) and i.text == text), None
         )
 
+    def clashes(self) -> list[str]:
+        """Texts drawn beyond their place or over another text (none, whatever the words:
+        a language's longer words are shortened, never drawn over a badge or a neighbour)."""
+        self._ensure_layout()
+        drawn: list[tuple[str, QRectF]] = []
+        problems: list[str] = []
+        for item in self._items:
+            if not isinstance(item, _Text) or not item.text:
+                continue
+            width = QFontMetricsF(item.font).horizontalAdvance(item.text)
+            rect = item.rect
+            if item.align & Qt.AlignmentFlag.AlignRight:
+                left = rect.right() - width
+            elif item.align & Qt.AlignmentFlag.AlignHCenter:
+                left = rect.center().x() - width / 2
+            else:
+                left = rect.left()
+            ink = QRectF(left, rect.top(), width, rect.height())
+            if ink.left() < rect.left() - 1 or ink.right() > rect.right() + 1:
+                problems.append(f"{item.text!r} beyond its place")
+            for other, box in drawn:
+                if ink.adjusted(1, 1, -1, -1).intersects(box.adjusted(1, 1, -1, -1)):
+                    problems.append(f"{item.text!r} over {other!r}")
+            drawn.append((item.text, ink))
+        return problems
+
     def case_rect(self, key: int) -> QRectF | None:
         """Where the row of case `key` is drawn, or None when it is not visible."""
         self._ensure_layout()
@@ -324,21 +350,22 @@ class DutyPanel(QWidget):
         self._layout_cases(second, self.tr("督办超期"), supervised, RED)
         self._layout_notes(notes)
 
-    def _header(self, area: QRectF, title: str) -> float:
-        """Draw a section heading with an amber marker; return its height."""
+    def _header(self, area: QRectF, title: str, room: float | None = None) -> float:
+        """Draw a section heading with an amber marker (the title shortened to `room` if
+        given); return its height."""
         font = self._font(1.08, bold=True)
         height = self._line
-        marker = max(3.0, round(self.font().pixelSize() * 0.22))
+        marker = self._marker()
         self._items.append(
             _Box(QRectF(area.x(), area.y() + height * 0.2, marker, height * 0.6), AMBER, marker / 2)
         )
-        self._elided(
-            QRectF(area.x() + marker * 2.2, area.y(), area.width() - marker * 2.2, height),
-            title,
-            font,
-            TEXT,
-        )
+        width = area.width() - marker * 2.2 if room is None else room
+        self._elided(QRectF(area.x() + marker * 2.2, area.y(), width, height), title, font, TEXT)
         return height
+
+    def _marker(self) -> float:
+        """The width of a heading's amber marker."""
+        return max(3.0, round(self.font().pixelSize() * 0.22))
 
     def _layout_duty(self, area: QRectF) -> None:
         commander, roster, _ = self._duty
@@ -416,19 +443,31 @@ class DutyPanel(QWidget):
         self, area: QRectF, title: str, cases: tuple[CaseView, ...], badge: QColor
     ) -> None:
         line = self._line
-        header = self._header(area, title)
+        header = line
         heading = self._font(1.08, bold=True)
-        title_width = QFontMetricsF(heading).horizontalAdvance(title)
         body = self._font(1.0)
         badge_font = self._font(1.0, bold=True)
         count = str(len(cases))
-        marker = max(3.0, round(self.font().pixelSize() * 0.22))
+        marker = self._marker()
+        spacing = round(line * 0.1)
+        row_height = line - spacing
+        y = area.y() + header
+        fits = max(int((area.bottom() - y + spacing) // line), 1)
+        more = self.tr("另有{0}件").format(len(cases) - fits) if len(cases) > fits else ""
+        # The heading's line: the title, its count in a badge, and how many more than the
+        # rows show, right-aligned. The badge and "more" keep their room; the title is
+        # shortened if the three do not fit (never drawn under one another).
         badge_height = min(header * 0.86, QFontMetricsF(badge_font).height() * 1.05)
         badge_width = max(
             QFontMetricsF(badge_font).horizontalAdvance(count) + badge_height * 0.6, badge_height
         )
+        badge_gap = badge_height * 0.4
+        more_width = QFontMetricsF(body).horizontalAdvance(more) + badge_gap if more else 0.0
+        room = max(area.width() - marker * 2.2 - badge_gap - badge_width - more_width, 0.0)
+        self._header(area, title, room)
+        title_width = min(QFontMetricsF(heading).horizontalAdvance(title), room)
         badge_rect = QRectF(
-            area.x() + marker * 2.2 + title_width + badge_height * 0.4,
+            area.x() + marker * 2.2 + title_width + badge_gap,
             area.y() + (header - badge_height) / 2,
             badge_width,
             badge_height,
@@ -437,9 +476,6 @@ class DutyPanel(QWidget):
         self._items.append(
             _Text(badge_rect, count, badge_font, TEXT if cases else SECONDARY, CENTRE)
         )
-        spacing = round(line * 0.1)
-        row_height = line - spacing
-        y = area.y() + header
         if not cases:
             self._items.append(
                 _Text(
@@ -447,17 +483,14 @@ class DutyPanel(QWidget):
                 )
             )
             return
-        fits = max(int((area.bottom() - y + spacing) // line), 1)
-        if len(cases) > fits:
-            more = self.tr("另有{0}件").format(len(cases) - fits)
-            self._items.append(
-                _Text(
-                    QRectF(badge_rect.right(), area.y(), area.right() - badge_rect.right(), header),
-                    more,
-                    body,
-                    SECONDARY,
-                    RIGHT,
-                )
+        if more:
+            after = badge_rect.right() + badge_gap
+            self._elided(
+                QRectF(after, area.y(), max(area.right() - after, 0.0), header),
+                more,
+                body,
+                SECONDARY,
+                RIGHT,
             )
         metrics = QFontMetricsF(body)
         pad = round(body.pixelSize() * 0.3)

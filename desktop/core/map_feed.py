@@ -98,8 +98,11 @@ def outline_batch(district: str, rings: list[list[list[float]]]) -> dict[str, An
 class MapFeed:
     """Keeps per-grid load and the markers on the map; answers with batches."""
 
-    def __init__(self, replica: Replica, label_px: float = 17.0) -> None:
+    def __init__(self, replica: Replica, label_px: float = 17.0, *, hold: bool = False) -> None:
         self.replica = replica
+        # Hold the cases back while the backend catches up on the day (the wall: nothing
+        # of a part of the day may pass for the whole; a desk works on what there is).
+        self.hold = hold
         self.label_px = label_px  # the page's street names (CSS px): when they fit their area
         self._loads: dict[str, Load] = {}
         self._placed: dict[int, tuple[str, bool, bool]] = {}  # event -> (grid, open, overdue)
@@ -116,18 +119,24 @@ class MapFeed:
         self._removed: set[int] = set()
         self._touched: set[str] = set()
         self._whole = False
+        # The page shows the units alone while the backend catches up on the day (its cases
+        # are a part of the day): nothing to send until that ends or the units change.
+        self._holding = False
         self._shown_styles: dict[str, tuple[str, float]] = {}  # grid -> (fill, opacity) sent
 
     # ---- whole state -----------------------------------------------------------------------
 
     def full(self, now: float) -> dict[str, Any]:
-        """Everything: units (first time), every open event, every grid's shade."""
+        """Everything: units (first time), every open event, every grid's shade. Holding
+        (`hold`) while the backend catches up on the day (`Replica.syncing`): the units
+        alone, no case and no shade; everything follows once the day is whole."""
         units = self.replica.units
         batch: dict[str, Any] = {"areas": [], "markers": [], "remove": [], "labels": []}
         # Removals collected but not yet sent still have to leave the page.
         pending_removals = self._removed
         self._markers, self._removed, self._touched = {}, set(), set()
-        self._whole = False
+        holding = self._syncing
+        self._whole = self._holding = holding
         if units is None:
             return batch
         if self._units_sent != self.replica.units_version:
@@ -140,7 +149,7 @@ class MapFeed:
         self._placed = {}
         self._loads = {}
         markers: list[dict[str, Any]] = batch["markers"]
-        for event in self.replica.events.values():
+        for event in () if holding else self.replica.events.values():
             marker = self._place(event, now, pulse=False)
             if marker is not None:
                 markers.append(marker)
@@ -240,6 +249,10 @@ class MapFeed:
         }
 
     @property
+    def _syncing(self) -> bool:
+        return self.hold and self.replica.syncing
+
+    @property
     def whole_sent(self) -> bool:
         """Whether the page has the current units and the whole state, none still to send."""
         return (
@@ -261,7 +274,9 @@ class MapFeed:
         Called every frame, so the work is spread thinly instead of landing on the GUI
         thread all at once when the map's batch goes out.
         """
-        if changes.reset or changes.units or self._whole:
+        if changes.reset or changes.units:
+            self._holding = False  # the page needs what changed (the units, or none held)
+        if changes.reset or changes.units or self._whole or self._syncing:
             # The next batch is the whole state, built from the replica as it is then: the
             # frames until it goes need no accounting of their own.
             self._whole = True
@@ -297,6 +312,8 @@ class MapFeed:
     def take(self, now: float) -> dict[str, Any] | None:
         """The batch for everything collected since the last one (None: nothing to redraw)."""
         if self._whole:
+            if self._holding and self._syncing:
+                return None  # the page has the units; the cases wait until the day is whole
             return self.full(now)
         markers, removed, touched = self._markers, self._removed, self._touched
         self._markers, self._removed, self._touched = {}, set(), set()

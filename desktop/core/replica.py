@@ -247,6 +247,13 @@ class Replica:
         self._names, self._short_forms = names, forms
         self._lookups_version = self.units_version
 
+    @property
+    def syncing(self) -> bool:
+        """Whether a state is in but not whole: the backend is still catching up on the day
+        (replaying it after a start), so its cases, alerts and figures are a part of the day;
+        nothing shown from them may pass for the day as it is."""
+        return self.epoch is not None and self.kpis_partial
+
     def now(self) -> float:
         """The district clock: as last heard (KPI pushes and the welcome carry it), moved on
         since at the pace it has been keeping; 0 before it was first heard."""

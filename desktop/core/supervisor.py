@@ -4,8 +4,10 @@ Qt-free asyncio, on the GUI's loop. The wall (or the desk) starts its `EmbeddedB
 through `start()`; `run()` then watches it for as long as the window lives: the process is
 polled four times a second, and its `/health` answered every few seconds. A backend that
 exited (a crash, `kill -9`) is started again at once; one that stopped answering (hung,
-stopped) is killed first. A start that fails is tried again after 1, 2, 4 … 30 s. A backend
-that stays up for `stable` seconds starts the count afresh.
+stopped) is killed first. A start that fails is tried again after 1, 2, 4 … 30 s. Once the
+backend is healthy again the count starts afresh (the next failure is "第 1 次" again): when
+the screen's session has been in on it for `settle` seconds (`link`: welcomed, its state
+shown), or, without a session, when it has stayed up for `stable` seconds.
 
 It comes back on the same port when it can (the sessions and a desk sharing it find it where
 it was), else on a new one: `on_state` hears every step, with the URL once it is ready. The
@@ -20,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +44,8 @@ POLL = 0.25  # seconds between looks at the process
 PROBE_EVERY = 5.0  # seconds between health checks
 PROBE_TIMEOUT = 5.0
 MISSES = 3  # health checks missed in a row before the backend is taken for hung
-STABLE = 60.0  # seconds up after which a restart counts from 1 again
+SETTLE = 10.0  # seconds a session has been in after which a restart counts from 1 again
+STABLE = 60.0  # seconds up (no session heard of) after which a restart counts from 1 again
 MAX_BACKOFF = 30.0
 READY_TIMEOUT = 120.0
 FOLLOW_EVERY = 2.0  # seconds between looks for a shared backend while the link is down
@@ -113,6 +117,7 @@ class Supervisor:
         probe_every: float = PROBE_EVERY,
         probe_timeout: float = PROBE_TIMEOUT,
         misses: int = MISSES,
+        settle: float = SETTLE,
         stable: float = STABLE,
         max_backoff: float = MAX_BACKOFF,
         ready_timeout: float = READY_TIMEOUT,
@@ -123,6 +128,7 @@ class Supervisor:
         self.probe_every = probe_every
         self.probe_timeout = probe_timeout
         self.misses = misses
+        self.settle = settle
         self.stable = stable
         self.max_backoff = max_backoff
         self.ready_timeout = ready_timeout
@@ -130,7 +136,8 @@ class Supervisor:
         self.restarts = 0  # restarts that came up, over the whole run
         self.attempt = 0  # restart attempts since the backend last stayed up
         self._base_args = list(backend.args)
-        self._up_since = 0.0
+        self._up_since = 0.0  # time.monotonic() when the backend last came up
+        self._linked_since: float | None = None  # ... and when the session got in on it
 
     # ---- the first start -------------------------------------------------------------------
 
@@ -145,6 +152,25 @@ class Supervisor:
         url, token = await self.backend.wait_ready(timeout)
         self._up(url, token)
         return url, token
+
+    def link(self, up: bool) -> None:
+        """The screen's session is in on the backend (welcomed, its state shown) or not.
+        In for `settle` seconds, the backend is healthy again: a restart after that is a
+        first one again (called on the loop's thread, as the session's status changes)."""
+        if not up:
+            self._linked_since = None
+        elif self._linked_since is None:
+            self._linked_since = time.monotonic()
+
+    def healthy(self) -> bool:
+        """Whether the backend has been well long enough for the restarts to count afresh:
+        the session in on it for `settle` seconds, or it up for `stable` seconds."""
+        now = time.monotonic()
+        linked = self._linked_since
+        # A session in since before the backend last came up was in on the old one.
+        if linked is not None and linked >= self._up_since and now - linked >= self.settle:
+            return True
+        return now - self._up_since >= self.stable
 
     # ---- watching --------------------------------------------------------------------------
 
@@ -169,9 +195,10 @@ class Supervisor:
                     backend.log_tail(),
                 )
                 return "exited"
+            if self.attempt and self.healthy():
+                log.info("the embedded backend is well again after %d restarts", self.attempt)
+                self.attempt = 0  # the next failure is a first one again
             now = loop.time()
-            if self.attempt and now - self._up_since >= self.stable:
-                self.attempt = 0  # it stayed up: the next failure is a first one again
             if now < next_probe:
                 continue
             if await answers(backend.url, self.probe_timeout):
@@ -226,7 +253,7 @@ class Supervisor:
         return ["--start", local(now).isoformat(timespec="seconds")]
 
     def _up(self, url: str, token: str) -> None:
-        self._up_since = asyncio.get_running_loop().time()
+        self._up_since = time.monotonic()
         self._tell(BackendState("ready", self.attempt, url=url, token=token))
 
     def _tell(self, state: BackendState) -> None:

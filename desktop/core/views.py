@@ -1,5 +1,5 @@
 """What the screens show, worked out from the replica without Qt: ranking rows, the duty
-panel's cases, a grid's card and the KPI values.
+panel's cases, a grid's card, the KPI values and the calendar warning.
 
 Texts that need translating stay out: these return data (status keys, deadlines, unit
 keys), and the ui layer words them in the installed language.
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from desktop.core.replica import Changes, Replica
-from protocol.entities import OPEN_STATUSES, Event, Kpi, is_overdue
+from protocol.entities import OPEN_STATUSES, Event, Kpi, Reference, is_overdue
 
 Tone = Literal["normal", "good", "warn", "alarm"]
 DUTY_CASES = 20  # cases a duty list shows
@@ -199,3 +199,33 @@ def kpi_values(kpi: Kpi, partial: bool = False) -> dict[str, KpiValue]:
         "overdue": KpiValue(str(kpi.overdue_now), "alarm" if kpi.overdue_now else "good"),
         "handling": handling,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarWarning:
+    """Deadlines on the screen rest on a guess about `year`: the calendar's estimate of its
+    holidays (`estimated`), or, without one, its weekends alone."""
+
+    year: int
+    estimated: bool
+
+
+def calendar_warning(units: Reference | None, events: Iterable[Event]) -> CalendarWarning | None:
+    """Whether to warn the room that deadlines are guesses, and about which year: only when
+    it matters.
+
+    The working calendar lacks official data for this year or the next (the units' calendar
+    status) and an open case's working-time deadline reaches a day it only guesses (the
+    backend marks such a case `calendar_guess`). A missing next year alone says nothing:
+    the note came all year long before (2027 is estimated from the first day of 2026); now
+    it comes with the first deadline that runs into that year (in December, for the longest
+    limits) and goes when those cases are closed or the year's notice is loaded
+    (`dispatch load-calendar`).
+    """
+    status = units.calendar if units is not None else None
+    if status is None or not status.missing:
+        return None
+    if not any(e.calendar_guess and e.status in OPEN_STATUSES for e in events):
+        return None
+    year = status.missing[0]
+    return CalendarWarning(year, year in status.estimated)

@@ -221,7 +221,10 @@ def wall_supervisor(
     from desktop.core.supervisor import Supervisor
 
     on_state = follow_backend(window.set_backend, session, lambda: window.thumbnail_loader)
-    return Supervisor(backend, on_state=on_state, clock=clock)
+    supervisor = Supervisor(backend, on_state=on_state, clock=clock)
+    # A session in on it for a while: the backend is well again, its restarts count afresh.
+    window.linkChanged.connect(supervisor.link)
+    return supervisor
 
 
 def run(

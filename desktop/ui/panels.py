@@ -9,7 +9,7 @@ them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject
@@ -20,11 +20,19 @@ from desktop.core.district_time import moment
 from desktop.core.map_feed import MapFeed, bounds, outline_batch
 from desktop.core.privacy import mask_phone, mask_phones
 from desktop.core.replica import Changes, Replica, short_name
-from desktop.core.views import DutyCases, case_lines, kpi_values, ranking_rows, stage_late
+from desktop.core.views import (
+    DutyCases,
+    calendar_warning,
+    case_lines,
+    kpi_values,
+    ranking_rows,
+    stage_late,
+)
 from desktop.ui.coalescer import Coalescer
 from desktop.ui.models import AlertFeedModel, EventQueueModel, countdown
 from desktop.ui.thumbnails import ThumbnailLoader
 from protocol.entities import Event, Kpi, Reference
+from widgets.cover import Cover
 from widgets.duty_panel import CaseView, DutyPanel, NoteView, PersonView
 from widgets.grid_map import GridMap
 from widgets.kpi_board import KpiBoard, Tile
@@ -89,7 +97,7 @@ class KpiView:
             )
         self.trend.show(list(kpi.hourly), list(kpi.hourly_yesterday))
         self.ranking.show([] if partial else self.ranking_rows())
-        self._notice(calendar_notice(self.replica.units))
+        self._notice(calendar_notice(self.replica.units, self.replica.events.values()))
 
     def ranking_rows(self) -> list[RankRow]:
         """The street ranking's rows, worded."""
@@ -198,6 +206,7 @@ class QueueView:
         street_filter: QComboBox,
         status_filter: QComboBox,
         order: QComboBox | None = None,
+        cover: Cover | None = None,
     ) -> None:
         self.replica = replica
         self.model = model
@@ -205,6 +214,7 @@ class QueueView:
         self.street_filter = street_filter
         self.status_filter = status_filter
         self.order = order
+        self.cover = cover  # over the rows while the backend catches up on the day
         self.street = ""
         self._units_version: str | None = None
 
@@ -253,8 +263,13 @@ class QueueView:
 
     def show_count(self) -> None:
         """The number of rows in the panel's title bar (none before the first snapshot: the
-        units alone are no count)."""
-        if self.replica.epoch is None:
+        units alone are no count); while the backend catches up on the day, neither rows nor
+        a count, only the cover's note: they would be a part of the day passing for all of
+        it."""
+        syncing = self.replica.syncing
+        if self.cover is not None:
+            self.cover.set_covering(syncing)
+        if self.replica.epoch is None or syncing:
             self.panel.set_count("")
             return
         self.panel.set_count(
@@ -272,12 +287,14 @@ class AlertView:
         panel: Panel,
         alerts: QListView,
         empty: QLabel,
+        cover: Cover | None = None,
     ) -> None:
         self.replica = replica
         self.model = model
         self.panel = panel
         self.alerts = alerts
         self.empty = empty
+        self.cover = cover  # over the cards while the backend catches up on the day
         self.loader: ThumbnailLoader | None = None  # set once the session is known
         self._epoch: str | None = None
 
@@ -306,9 +323,13 @@ class AlertView:
 
     def show_count(self) -> None:
         """The number of alerts in the title bar; a note in place of an empty list (neither
-        before the first snapshot)."""
+        before the first snapshot); while the backend catches up on the day, the cover's
+        note over the cards and no count."""
         alerts = self.model.rowCount()
-        loaded = self.replica.epoch is not None
+        syncing = self.replica.syncing
+        if self.cover is not None:
+            self.cover.set_covering(syncing)
+        loaded = self.replica.epoch is not None and not syncing
         self.panel.set_count(
             QCoreApplication.translate("WallWindow", "%s 条待处理") % alerts if loaded else ""
         )
@@ -346,11 +367,13 @@ class MapView:
         clock: Clock,
         parent: QObject,
         label_px: float = 17.0,
+        hold: bool = False,
     ) -> None:
         self.replica = replica
         self.map = grid_map
         self._clock = clock
-        self.feed = MapFeed(replica, label_px)
+        # hold: no cases on the map while the backend catches up on the day (MapFeed).
+        self.feed = MapFeed(replica, label_px, hold=hold)
         self.street = ""
         # Jump to a new focus: a flight shows a half-drawn map for its second (the clusters
         # are hidden mid-zoom, tiles half loaded), which the tour showed on 2 steps in 16.
@@ -424,15 +447,15 @@ class MapView:
             self.map.apply_batch(batch)
 
 
-def calendar_notice(units: Reference | None) -> str:
-    """A warning when the working calendar lacks official data for this year or the next."""
-    status = units.calendar if units is not None else None
-    if status is None or not status.missing:
+def calendar_notice(units: Reference | None, events: Iterable[Event] = ()) -> str:
+    """A warning when open cases' deadlines rest on a year the working calendar only
+    guesses (the rule: desktop.core.views.calendar_warning); empty otherwise."""
+    warning = calendar_warning(units, events)
+    if warning is None:
         return ""
-    year = status.missing[0]
-    if year in status.estimated:
-        return QCoreApplication.translate("WallWindow", "%s年无官方日历，期限为估算") % year
-    return QCoreApplication.translate("WallWindow", "%s年缺日历，期限按周末推算") % year
+    if warning.estimated:
+        return QCoreApplication.translate("WallWindow", "%s年无官方日历，期限为估算") % warning.year
+    return QCoreApplication.translate("WallWindow", "%s年缺日历，期限按周末推算") % warning.year
 
 
 def kpi_tiles(kpi: Kpi, partial: bool = False) -> dict[str, Tile]:

@@ -136,6 +136,7 @@ def stylesheet(sizes: Sizes) -> str:
     #panelTitle {{ font-size: {sizes.heading}px; font-weight: bold; color: #ffffff;
                    border-left: {px(4)}px solid {ACCENT}; padding-left: {px(8)}px; }}
     #panelCount {{ font-size: {sizes.heading}px; color: #ffd666; }}
+    #tourHint {{ font-size: {text}px; color: #ffd666; }}
     QTableView {{ background: {PANEL}; alternate-background-color: #12284a; color: {TEXT};
                   gridline-color: transparent; border: none; font-size: {text}px;
                   selection-background-color: #1d4f9a; }}
@@ -158,5 +159,9 @@ def stylesheet(sizes: Sizes) -> str:
     #gridDetailsClose {{ background: transparent; color: {MUTED}; border: none;
                          font-size: {sizes.title}px; }}
     #emptyNote {{ font-size: {text}px; color: {MUTED}; }}
+    #syncCover {{ background: {PANEL}; color: {MUTED}; font-size: {text}px; }}
+    #mapNote {{ background: rgba(11, 26, 46, 220); color: {MUTED}; font-size: {text}px;
+                padding: {px(6)}px {px(16)}px; border: 1px solid {BORDER};
+                border-radius: {px(6)}px; }}
     QToolTip {{ font-size: {text}px; }}
     """

@@ -69,6 +69,7 @@ from desktop.ui.thumbnails import ThumbnailLoader
 from desktop.ui.tour import Tour
 from desktop.ui.wall_case import WallCase
 from widgets.alert_card import AlertCardDelegate, CardRoles
+from widgets.cover import Cover
 from widgets.duty_panel import DutyPanel
 from widgets.grid_details import GridDetails
 from widgets.grid_map import GridMap
@@ -137,6 +138,7 @@ class WallWindow(QWidget):
 
     focusChanged = Signal(str)
     snapshotShown = Signal()  # a snapshot has reached every panel
+    linkChanged = Signal(bool)  # the session got in (welcomed, its state shown) or dropped
 
     def __init__(
         self,
@@ -198,6 +200,11 @@ class WallWindow(QWidget):
         self.map.areaClicked.connect(self.show_grid)
         self.map.markerClicked.connect(self._marker_clicked)
         self.grid_details = GridDetails(self.map)
+        # Over the map while the backend catches up: the page shows the units, no cases.
+        self.map_note = QLabel(self.tr("正在同步…"), self.map)
+        self.map_note.setObjectName("mapNote")
+        self.map_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.map_note.hide()
         # A queue row, a marker or a supervision item opens the case over the map.
         self.case_view = WallCase(replica, self._clock, self._case_area, self.map, self)
         self.case_view.photoWanted.connect(self._want_photo)
@@ -275,12 +282,18 @@ class WallWindow(QWidget):
         self.alerts_empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.alerts.empty = self.alerts_empty
         self.alerts_empty.hide()  # until a snapshot says there are none
+        # While the backend catches up on the day (a fresh start replays it), the rows and
+        # cards would be a part of the day passing for the whole: a calm note covers them,
+        # and the views keep their place (the layout never moves).
+        syncing = self.tr("正在同步…")
+        self.queue_cover = Cover(syncing, self.queue, "syncCover")
+        self.alerts_cover = Cover(syncing, self.alerts, "syncCover")
 
         self.duty = DutyPanel(framed=False)
         self.duty.caseClicked.connect(self._case_clicked)
         self.duty_view = DutyView(replica, self.duty, clock=self._clock)
         self.map_view = MapView(
-            replica, self.map, clock=self._clock, parent=self, label_px=MAP_LABEL_PX
+            replica, self.map, clock=self._clock, parent=self, label_px=MAP_LABEL_PX, hold=True
         )
 
         # ---- panels ------------------------------------------------------------------------
@@ -335,6 +348,11 @@ class WallWindow(QWidget):
         )
         self.ranking_panel.set_footer(self.ranking_legend)
         self.map_panel = Panel(self.tr("网格态势"), self.map, self)
+        # T paused the tour: the wall says so (and how to go on) until T resumes it.
+        self.tour_hint = QLabel(self.tr("轮巡已暂停 · T 继续"))
+        self.tour_hint.setObjectName("tourHint")
+        self.tour_hint.hide()
+        self.map_panel.add_control(self.tour_hint)
         self.map_legend = self._map_legend()
         self.map_panel.set_footer(self.map_legend)
         self.duty_panel = Panel(self.tr("县干指挥长"), self.duty, self)
@@ -366,11 +384,17 @@ class WallWindow(QWidget):
             self.street_filter,
             self.status_filter,
             self.queue_order,
+            self.queue_cover,
         )
         self.status_filter.currentIndexChanged.connect(self.queue_view.apply_filter)
         self.queue_order.currentIndexChanged.connect(self.queue_view.apply_filter)
         self.alert_view = AlertView(
-            replica, alert_model, self.alert_panel, self.alerts, self.alerts_empty
+            replica,
+            alert_model,
+            self.alert_panel,
+            self.alerts,
+            self.alerts_empty,
+            self.alerts_cover,
         )
         self.panels = {
             "kpi": self.kpi_panel,
@@ -484,6 +508,9 @@ class WallWindow(QWidget):
         for part in self._unknown:
             if part.isVisible() != whole:
                 part.setVisible(whole)
+        if self.replica.syncing == self.map_note.isHidden():
+            self.map_note.setVisible(self.replica.syncing)
+            self._place_map_note()
         if changes.reset:
             self.snapshotShown.emit()
 
@@ -498,6 +525,8 @@ class WallWindow(QWidget):
 
     def set_status(self, status: Status) -> None:
         """The session's status callback: the banner while not live."""
+        if status.connected != (self.status is not None and self.status.connected):
+            self.linkChanged.emit(status.connected)
         self.status = status
         if status.connected:
             self._reconnecting = False
@@ -641,6 +670,7 @@ class WallWindow(QWidget):
         units = self.replica.units
         streets = [s.code for s in units.streets] if units is not None else []
         self.stop_tour()
+        self.tour_hint.hide()
         self.tour_dwell = dwell
         tour = self.tour = Tour(streets, dwell, parent=self)
         tour.focus.connect(self.set_focus)
@@ -717,6 +747,13 @@ class WallWindow(QWidget):
         if self.tour is not None:
             self.tour.operator_active()
 
+    def _place_map_note(self) -> None:
+        """The map's note at the top of the map, in the middle."""
+        note = self.map_note
+        note.adjustSize()
+        note.move((self.map.width() - note.width()) // 2, self.sizes.px(12))
+        note.raise_()
+
     def _place_details(self) -> None:
         width = max(320, int(self.map.width() * 0.6))
         self.grid_details.setFixedWidth(width)
@@ -768,7 +805,8 @@ class WallWindow(QWidget):
             Key(self.tr("一般"), MARKER_COLOURS[3]),
             Key(self.tr("较低"), MARKER_COLOURS[4]),
             Key(self.tr("未派遣"), "#ffffff", "ring"),
-            Key(self.tr("超期"), "#ff4d4f", "ring"),
+            # (Its own words, not the filter's 超期: English says it shorter, "Late".)
+            Key(self.tr("已超期"), "#ff4d4f", "ring"),
         )
         shades = (
             Key(self.tr("1–2件"), blend(*load_style(Load(open=1))), "square"),
@@ -778,7 +816,9 @@ class WallWindow(QWidget):
             Key(self.tr("超期≥3件"), blend(*load_style(Load(open=3, overdue=3))), "square"),
         )
         # (The clusters' colours and the numbers in them are the page's: the map's own part.)
-        return Legend([KeyGroup(self.tr("事件"), dots), KeyGroup(self.tr("网格"), shades)])
+        # The dots need no caption (their words are the priorities and the stages), and
+        # without it the keys take two lines in English too, as in Chinese.
+        return Legend([KeyGroup("", dots), KeyGroup(self.tr("网格"), shades)])
 
     # ---- sound, keys, size -----------------------------------------------------------------
 
@@ -869,11 +909,13 @@ class WallWindow(QWidget):
         self.header.set_muted(not self.chime.muted)
 
     def toggle_tour(self) -> None:
-        """T: start the tour, or stop it where it is."""
+        """T: start the tour, or pause it where it is (the map's title bar then says so
+        until T resumes it)."""
         if self.tour is None:
             self.start_tour(self.tour_dwell)
         else:
             self.stop_tour()
+            self.tour_hint.show()
 
     def step_street(self, step: int) -> None:
         """←/→: the previous or next street (the district between the last and the first)."""
@@ -935,6 +977,7 @@ class WallWindow(QWidget):
         self.alerts.fit_cards()
         if self.grid_details.isVisible():
             self._place_details()
+        self._place_map_note()
 
     def _apply_sizes(self, sizes: Sizes) -> None:
         """Fonts, bars and spacing for a screen's sizes."""

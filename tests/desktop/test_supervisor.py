@@ -117,6 +117,41 @@ async def test_a_killed_backend_comes_back_on_its_port_and_the_session_resumes(
         assert watched.supervisor.restarts == 1
 
 
+@pytest.mark.timeout(180)
+async def test_the_restart_count_starts_afresh_once_the_session_has_been_in_a_while(
+    tmp_path,
+) -> None:
+    """ "调度服务重启中，第 N 次" counts the restarts since the backend was last well: killed
+    again before the session got back in for `settle` seconds it is the 2nd; killed after
+    that, a 1st again (not after a minute up, as it was: a wall killed twice in a minute
+    said "第 2 次" though it had been live in between)."""
+    async with Watched(tmp_path / "data", settle=1.5) as watched:
+        backend, session, supervisor = watched.backend, watched.session, watched.supervisor
+        assert session is not None
+        # As the screens do (WallWindow/DeskWindow.linkChanged): the session's ins and outs.
+        session.on_status = lambda status: supervisor.link(status.connected)
+        supervisor.link(session.status.connected)
+
+        async def kill_and_wait_back() -> BackendState:
+            pid = backend.pid or 0
+            heard = len(watched.states)
+            os.kill(pid, signal.SIGKILL)
+            await until(lambda: gone(pid), 10)
+            await until(lambda: any(s.phase == "ready" for s in watched.states[heard:]), 60)
+            return next(s for s in watched.states[heard:] if s.phase == "restarting")
+
+        first = await kill_and_wait_back()
+        assert first.attempt == 1
+        # Killed again at once: the session is not even back in on it.
+        again = await kill_and_wait_back()
+        assert again.attempt == 2
+        await until(lambda: session.status.connected, 30)
+        assert supervisor.attempt == 2  # in, but not for long enough yet
+        await until(lambda: supervisor.attempt == 0, 5)  # in for 1.5 s: well again
+        afresh = await kill_and_wait_back()
+        assert afresh.attempt == 1 and supervisor.restarts == 3
+
+
 @pytest.mark.timeout(120)
 async def test_a_backend_that_stops_answering_is_killed_and_started_again(tmp_path) -> None:
     options = {"probe_every": 0.3, "probe_timeout": 0.5, "misses": 2}

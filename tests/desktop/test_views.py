@@ -6,15 +6,17 @@ from desktop.core.replica import Changes, Replica
 from desktop.core.views import (
     DUTY_CASES,
     GRID_CASES,
+    CalendarWarning,
     DutyCases,
     KpiValue,
+    calendar_warning,
     case_lines,
     grid_card,
     kpi_values,
     ranking_rows,
     stage_late,
 )
-from protocol.entities import Community, Grid, Kpi, Reference, Street
+from protocol.entities import CalendarStatus, Community, Grid, Kpi, Reference, Street
 from protocol.messages import Units
 from tests.factories import make_event
 
@@ -173,3 +175,28 @@ def test_kpi_values_and_tones() -> None:
     assert empty["closed"].tone == "normal" and empty["overdue"].tone == "good"
     partial = kpi_values(Kpi(received=12, overdue_now=741), partial=True)
     assert list(partial) == list(empty) and set(partial.values()) == {KpiValue("…")}
+
+
+def test_the_calendar_warning_comes_only_with_a_deadline_that_rests_on_a_guess() -> None:
+    """2027 is estimated from the first day of 2026 (the notice comes in November): the
+    header said so all year. Now only while an open case's deadline reaches a guessed day."""
+    units = reference(
+        calendar=CalendarStatus(official=[2025, 2026], estimated=[2027], missing=[2027])
+    )
+    ordinary = make_event(1, status="handling")
+    into_2027 = make_event(2, status="dispatched", calendar_guess=True)
+    assert calendar_warning(units, [ordinary]) is None  # November: nothing reaches 2027
+    assert calendar_warning(units, [ordinary, into_2027]) == CalendarWarning(2027, True)
+    closed = make_event(3, status="closed", calendar_guess=True)
+    assert calendar_warning(units, [ordinary, closed]) is None  # closed: its deadline is past
+    # Not even an estimate: deadlines count weekends only.
+    bare = reference(calendar=CalendarStatus(official=[2026], missing=[2027]))
+    assert calendar_warning(bare, [into_2027]) == CalendarWarning(2027, False)
+    # This year itself unknown (a wall left running into 2028): every guess is about it.
+    late = reference(calendar=CalendarStatus(official=[2026, 2027], missing=[2028, 2029]))
+    assert calendar_warning(late, [into_2027]) == CalendarWarning(2028, False)
+    # The notice loaded (dispatch load-calendar): nothing missing, nothing to say.
+    loaded = reference(calendar=CalendarStatus(official=[2026, 2027]))
+    assert calendar_warning(loaded, [into_2027]) is None
+    assert calendar_warning(None, [into_2027]) is None
+    assert calendar_warning(reference(), [into_2027]) is None  # a backend that says nothing

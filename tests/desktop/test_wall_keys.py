@@ -4,6 +4,7 @@ keyboard focus is: the map's page when it holds it, as after a click on the map)
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QApplication, QWidget
 
 import desktop.ui.wall
@@ -79,9 +80,19 @@ def test_the_other_keys_work_from_the_map_too(qtbot) -> None:
     press(qtbot, wall, Qt.Key.Key_M)
     assert wall.chime.muted is not muted
     press(qtbot, wall, Qt.Key.Key_T)
-    assert wall.tour is not None
+    assert wall.tour is not None and not wall.tour_hint.isVisible()
     press(qtbot, wall, Qt.Key.Key_T)
     assert wall.tour is None
+    # Paused: the wall says so, and how to go on, readable from the room (≥ 1/60 of the
+    # screen's height) and whole, beside the map's title.
+    hint = wall.tour_hint
+    assert hint.isVisible() and hint.text() == "轮巡已暂停 · T 继续"
+    assert QFontMetricsF(hint.font()).capHeight() >= wall.height() / 60
+    assert hint.width() >= hint.fontMetrics().horizontalAdvance(hint.text())
+    assert wall.map_panel.title.text() == "网格态势"  # and the title keeps its words
+    press(qtbot, wall, Qt.Key.Key_T)
+    assert wall.tour is not None and not hint.isVisible()
+    press(qtbot, wall, Qt.Key.Key_T)
     press(qtbot, wall, Qt.Key.Key_Left)
     assert wall.focus_street == LINGHU  # from the district back to the last street
 

@@ -225,7 +225,7 @@ def test_partial_kpis_say_loading_instead_of_numbers(qtbot) -> None:
     assert wall.kpi_panel.title.text().startswith("今日指标")
 
 
-def test_a_missing_calendar_year_is_said_in_the_header() -> None:
+def test_a_missing_calendar_year_is_said_in_the_header_when_a_deadline_reaches_it() -> None:
     square = [[[117.0, 30.5], [117.01, 30.5], [117.01, 30.51], [117.0, 30.5]]]
     units = Reference(
         district="340803",
@@ -239,11 +239,13 @@ def test_a_missing_calendar_year_is_said_in_the_header() -> None:
         categories=[],
         calendar=CalendarStatus(official=[2025, 2026], estimated=[2027], missing=[2027]),
     )
-    assert calendar_notice(units) == "2027年无官方日历，期限为估算"
+    guessed = [make_event(1, status="handling", calendar_guess=True)]
+    assert calendar_notice(units, guessed) == "2027年无官方日历，期限为估算"
+    assert calendar_notice(units, [make_event(1, status="handling")]) == ""  # nothing reaches it
     units.calendar = CalendarStatus(official=[2026], missing=[2027])
-    assert calendar_notice(units) == "2027年缺日历，期限按周末推算"
+    assert calendar_notice(units, guessed) == "2027年缺日历，期限按周末推算"
     units.calendar = CalendarStatus(official=[2026, 2027])
-    assert calendar_notice(units) == ""
+    assert calendar_notice(units, guessed) == ""
 
 
 def test_the_header_clock_is_the_district_clock(qtbot) -> None:
@@ -490,3 +492,76 @@ def test_while_the_backend_replays_the_day_the_duty_panel_waits_like_the_kpis(qt
     wall.coalescer.push(Changes(kpis=True))
     wall.coalescer.flush()
     assert all(p.isVisible() for p in (wall.duty, wall.trend, wall.ranking))
+
+
+def test_while_the_backend_replays_the_day_no_row_or_count_of_it_shows(qtbot) -> None:
+    """A fresh start's state is a part of the day for a few seconds (the backend replays
+    it): the queue's rows and the alert cards are covered by a calm note, with no count in
+    their title bars, and the map (a real page) shows the district without a case or a
+    cluster count; nothing moves meanwhile. Once the backend has caught up it all shows."""
+    import json
+
+    from PySide6.QtCore import QPoint, QRect
+
+    def page_counts() -> dict:
+        counted: list[dict] = []
+        wall.map.page().runJavaScript(
+            "JSON.stringify(window.tg.counts())", 0, lambda v: counted.append(json.loads(v))
+        )
+        qtbot.waitUntil(lambda: bool(counted), timeout=5000)
+        return counted[0]
+
+    def places() -> dict[str, QRect]:
+        parts = {
+            "queue": wall.queue,
+            "alerts": wall.alerts,
+            "queue panel": wall.queue_panel,
+            "alert panel": wall.alert_panel,
+            "map": wall.map,
+        }
+        return {k: QRect(w.mapTo(wall, QPoint(0, 0)), w.size()) for k, w in parts.items()}
+
+    wall = window(qtbot)
+    wall.show()
+    qtbot.waitUntil(lambda: wall.map.is_ready, timeout=30_000)
+    before = places()
+    inbox = Inbox(lambda: None)
+    wall.listen(inbox)
+    stream = recorded_stream()
+    at = next(i for i, m in enumerate(stream) if isinstance(m, Snapshot))
+    snapshot = stream[at]
+    assert isinstance(snapshot, Snapshot) and snapshot.events and snapshot.alerts
+    for message in [*stream[:at], msgspec.structs.replace(snapshot, kpis_catching_up=True)]:
+        inbox.put(message)
+    inbox.put(Status(True, time.time(), time.time()))
+    wall.coalescer.flush()
+    assert wall.replica.syncing and wall.queue_view.model.rowCount() > 0
+
+    for view, cover in ((wall.queue, wall.queue_cover), (wall.alerts, wall.alerts_cover)):
+        assert cover.isVisible() and cover.text() == "正在同步…"
+        assert cover.geometry() == view.viewport().rect()  # all of the rows, nothing else
+    assert wall.queue.horizontalHeader().isVisible()  # the columns keep their place
+    assert wall.queue_panel.count.text() == "" and wall.alert_panel.count.text() == ""
+    assert not wall.alerts_empty.isVisible()
+    # A click on the note opens no case from the rows under it.
+    under = wall.queue.visualRect(wall.queue_view.model.index(0, 2)).center()
+    qtbot.mouseClick(wall.queue_cover, Qt.MouseButton.LeftButton, pos=under)
+    assert not wall.case_view.isVisible()
+    # The map: the units (grids, cameras), no case, no cluster; a note says why.
+    wall.map_view.pump.flush()
+    qtbot.waitUntil(lambda: page_counts()["areas"] > 0, timeout=5000)
+    counts = page_counts()
+    assert counts["clustered"] == 0 and counts["markers"] == counts["statics"]
+    assert wall.map_note.isVisible() and wall.map_note.text() == "正在同步…"
+    assert places() == before
+
+    inbox.put(Kpis(at=time.time(), scopes=snapshot.kpis, catching_up=False))  # caught up
+    wall.coalescer.flush()
+    assert not wall.replica.syncing
+    assert not wall.queue_cover.isVisible() and not wall.alerts_cover.isVisible()
+    assert wall.queue_panel.count.text().endswith("件")
+    assert wall.alert_panel.count.text().endswith("条待处理")
+    assert not wall.map_note.isVisible()
+    wall.map_view.pump.flush()
+    qtbot.waitUntil(lambda: page_counts()["clustered"] > 0, timeout=5000)
+    assert places() == before

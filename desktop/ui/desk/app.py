@@ -88,6 +88,9 @@ def run(args: argparse.Namespace, token: str) -> int:
         on_state = follow_backend(window.set_backend, lambda: session, lambda: photos)
         clock = replica.now if args.speed != 1.0 or args.start else None
         supervisor = Supervisor(backend, on_state=on_state, clock=clock)
+        # A session in on it for a while: the backend is well again, its restarts count
+        # afresh.
+        window.linkChanged.connect(supervisor.link)
         return await supervisor.start(timeout=120)
 
     def moved(url: str) -> None:

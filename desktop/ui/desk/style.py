@@ -38,7 +38,8 @@ def stylesheet() -> str:
     #sectionTitle {{ font-size: 16px; font-weight: bold; color: #ffffff;
                      border-left: 4px solid {ACCENT}; padding-left: 6px; }}
     #dutyLine, #alertDetails {{ font-size: 16px; }}
-    #mutedLine, #todoCount {{ color: {MUTED}; }}
+    #mutedLine {{ color: {MUTED}; }}
+    #todoCount {{ color: {MUTED}; font-size: 15px; padding: 0px 6px; }}
     #formError, #casePaneNotice {{ color: #ff7875; font-size: 15px; }}
     QSplitter::handle {{ background: {BORDER}; width: 2px; }}
     QTabWidget::pane {{ border: 1px solid {BORDER}; top: -1px; }}

@@ -67,6 +67,7 @@ class TodoPage(QWidget):
             self.order.addItem(label, key)
         self.count = QLabel(self)
         self.count.setObjectName("todoCount")
+        self.count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         # Painted row by row from prepared texts: a QTableView's own painting (a dozen roles
         # and a text layout per cell) took 35 ms a repaint at 1080p, and the list repaints
         # with every page down and every frame that changes its rows.
@@ -100,6 +101,14 @@ class TodoPage(QWidget):
         filters.addWidget(self.street)
         filters.addWidget(self.order)
         filters.addWidget(self.count)
+        # Room for the longest count in this language, whatever the numbers: it is never
+        # cut at the pane's edge, and the filters do not move as it changes.
+        self.count.ensurePolished()
+        widest = self.tr("%1 / %2 件").replace("%1", "9999").replace("%2", "9999")
+        margins = self.count.contentsMargins()
+        self.count.setMinimumWidth(
+            self.count.fontMetrics().horizontalAdvance(widest) + margins.left() + margins.right()
+        )
         left = QWidget(self)
         column = QVBoxLayout(left)
         column.setContentsMargins(0, 0, 0, 0)

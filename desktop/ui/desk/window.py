@@ -53,6 +53,7 @@ class DeskWindow(QWidget):
     """The desk."""
 
     snapshotShown = Signal()  # the first snapshot is on screen: the to-do list is usable
+    linkChanged = Signal(bool)  # the session got in (welcomed, its state shown) or dropped
 
     def __init__(self, replica: Replica, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -301,6 +302,8 @@ class DeskWindow(QWidget):
 
     def set_status(self, status: Status) -> None:
         """The connection changed."""
+        if status.connected != self._status.connected:
+            self.linkChanged.emit(status.connected)
         self._status = status
         self._heard = True
         self.outbox.set_connected(status.connected)
