@@ -5,8 +5,9 @@ At 1920x1080, 3840x2160 and 7680x2160 the test walks the window's widget tree an
 the cap height of every visible text's font (a label's, a view's, the fonts a painted widget
 says it paints with); the map page's street names and tooltips are sized through the map's
 `label_px` and zoom factor. It compares the panels' geometry before any data, with the day
-loaded, and with the outage banner shown and hidden; and it checks that the queue and the
-alert feed show whole rows only.
+loaded, with the outage banner shown and hidden, and while the backend catches up; it
+checks that the queue and the alert feed show whole rows only, and that nothing on the map
+is drawn over anything else.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.backend import EmbeddedBackend
-from desktop.core.replica import Replica
+from desktop.core.replica import Changes, Replica
 from desktop.ui.theme import apply_palette
 from desktop.ui.wall import MAP_LABEL_PX, WallWindow
 from tests.desktop.test_backend import FAST
@@ -124,6 +125,21 @@ def layout(window: WallWindow) -> dict[str, QRect]:
     return rects
 
 
+async def map_settled(window: WallWindow) -> None:
+    """Wait until the map's page has drawn what it was sent: its batch applied, no cluster
+    splitting or merging, nothing moved for half a second."""
+    window.map_view.pump.flush()
+    quiet = "!window.tg.map.getPane('mapPane').classList.contains('leaflet-cluster-anim')"
+    last = -1
+    for _ in range(40):
+        await asyncio.sleep(0.35)
+        passes = await js(window, "window.tg.decluttered")
+        if passes == last and await js(window, quiet):
+            return
+        last = passes
+    raise AssertionError("the map never settled")
+
+
 def whole_rows_only(window: WallWindow) -> None:
     """The queue paints no row it cannot show whole; the alert cards fill their view."""
     queue = window.queue
@@ -211,6 +227,30 @@ def test_the_wall_is_readable_from_five_metres_and_never_moves(qapp, qtbot, tmp_
                 assert clipped(window) == [], f"texts cut at {key}"
                 whole_rows_only(window)
                 window.grid_details.hide()
+                # Nothing on the map drawn over anything else: clusters' bubbles, street
+                # names, the note, the scale's words in its box.
+                await map_settled(window)
+                assert await js(window, "window.tg.clashes()") == [], f"the map at {key}"
+                # The tour paused by T: its hint is as readable, and whole.
+                window.tour_hint.show()
+                await asyncio.sleep(0.05)
+                assert too_small(window) == [] and clipped(window) == []
+                hint = window.tour_hint
+                assert hint.width() >= hint.fontMetrics().horizontalAdvance(hint.text())
+                window.tour_hint.hide()
+                # The backend catching up again (a restart replays its gap): the rows and
+                # cards under their notes, nothing moved, the notes as readable as the rest.
+                replica.kpis_partial = True
+                window.coalescer.push(Changes(kpis=True))
+                window.coalescer.flush()
+                covers = (window.queue_cover, window.alerts_cover, window.map_note)
+                assert all(c.isVisible() for c in covers)
+                assert layout(window) == empty[key], f"the catch-up moved the layout at {key}"
+                assert too_small(window) == [] and clipped(window) == []
+                replica.kpis_partial = False
+                window.coalescer.push(Changes(kpis=True))
+                window.coalescer.flush()
+                assert not any(c.isVisible() for c in covers)
         finally:
             if session is not None:
                 await session.stop()

@@ -134,6 +134,84 @@ def test_clicks_statics_labels_and_a_local_tile_folder(qtbot, tmp_path) -> None:
     qtbot.waitUntil(lambda: clicked == ["g1", "g1"], timeout=5000)
 
 
+def settled(qtbot, view: GridMap) -> None:
+    """Wait until the page has drawn what it was given: no cluster splitting or merging, the
+    last change parted, and nothing since for half a second."""
+    quiet = "!window.tg.map.getPane('mapPane').classList.contains('leaflet-cluster-anim')"
+    last = [-1]
+
+    def still() -> bool:
+        passes = js(qtbot, view, "window.tg.decluttered")
+        same, last[0] = passes == last[0], passes
+        return same and js(qtbot, view, quiet)
+
+    qtbot.wait(350)  # a split or merge takes 0.3 s
+    qtbot.waitUntil(lambda: (qtbot.wait(250), still())[1], timeout=10000)
+
+
+@pytest.mark.parametrize("zoom_factor", [1.0, 2.0])  # the wall at 1920x1080 and 3840x2160
+def test_nothing_on_the_map_is_drawn_over_anything_else(qtbot, zoom_factor) -> None:
+    """At the wall's text size (its street names 28 CSS px, counts 26) on a map panel the
+    size of the wall's: clusters' bubbles never overlap one another or the map's controls,
+    a street's name moves off a bubble or hides, and the scale's words stay in its box, at
+    every zoom a tour or an operator shows."""
+    import random
+
+    view = GridMap((117.06, 30.53), zoom=12, label_px=28)
+    qtbot.addWidget(view)
+    view.setZoomFactor(zoom_factor)
+    view.resize(round(640 * zoom_factor), round(400 * zoom_factor))
+    view.show()
+    with qtbot.waitSignal(view.ready, timeout=20000):
+        pass
+    # Crowds of cases (a city's streets) around the streets' names, and a few on their own.
+    pick = random.Random(7)
+    spots = [(117.03 + 0.025 * (i % 4), 30.48 + 0.02 * (i // 4)) for i in range(12)]
+    markers = [
+        {"id": f"e{n}", "lon": lon + pick.gauss(0, 0.003), "lat": lat + pick.gauss(0, 0.003)}
+        for n, (lon, lat) in enumerate(spots[i % len(spots)] for i in range(900))
+    ]
+    labels = [
+        {"lon": lon, "lat": lat, "text": name, "minZoom": 0}
+        for (lon, lat), name in zip(spots[::3], ("菱湖街道", "德宽路", "海口镇", "十里铺乡"))
+    ]
+    labels.append({"lon": 117.02, "lat": 30.47, "text": "石化路", "minZoom": 0})
+    box = [[117.0, 30.46], [117.14, 30.56]]
+    view.apply_batch({"markers": markers, "labels": labels, "fit": box})
+    qtbot.waitUntil(lambda: js(qtbot, view, "window.tg.counts().clustered") == 900, timeout=10000)
+    moved = (
+        "[...document.querySelectorAll('.marker-cluster, .tg-label')]"
+        ".filter(e => e.style.translate || e.style.visibility === 'hidden').length"
+    )
+    for zoom in (11, 11.5, 12, 12.25, 12.5, 13, 14, 15):
+        passes = js(qtbot, view, "window.tg.decluttered")
+        js(qtbot, view, f"window.tg.map.setZoom({zoom}, {{animate: false}}); 1")
+        qtbot.waitUntil(lambda p=passes: js(qtbot, view, "window.tg.decluttered") > p)
+        settled(qtbot, view)
+        clashes = json.loads(js(qtbot, view, "JSON.stringify(window.tg.clashes())"))
+        assert clashes == [], (zoom, clashes)
+        if zoom == 12:  # the crowds at the wall's zoom: there was something to part
+            assert js(qtbot, view, moved) > 0
+            bubbles = js(qtbot, view, "document.querySelectorAll('.marker-cluster').length")
+            assert bubbles >= 5
+    # The scale's box holds its words, and its bar still stands for its distance.
+    scale = json.loads(
+        js(
+            qtbot,
+            view,
+            "JSON.stringify((() => { const l = document.querySelector("
+            "'.leaflet-control-scale-line'); const m = window.tg.map, y = m.getSize().y / 2;"
+            " return {text: l.textContent, width: l.offsetWidth,"
+            " metres: m.distance(m.containerPointToLatLng([0, y]),"
+            " m.containerPointToLatLng([l.offsetWidth, y]))}; })())",
+        )
+    )
+    number, unit = scale["text"].split()
+    assert unit in ("m", "km")
+    assert scale["metres"] == pytest.approx(float(number) * (1000 if unit == "km" else 1), rel=0.03)
+    assert view.blocked_requests == []
+
+
 def test_a_lost_renderer_loads_the_page_again(qtbot) -> None:
     view = GridMap((117.0, 30.5), zoom=12)
     qtbot.addWidget(view)
