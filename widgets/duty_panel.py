@@ -455,17 +455,21 @@ class DutyPanel(QWidget):
         fits = max(int((area.bottom() - y + spacing) // line), 1)
         more = self.tr("另有{0}件").format(len(cases) - fits) if len(cases) > fits else ""
         # The heading's line: the title, its count in a badge, and how many more than the
-        # rows show, right-aligned. The badge and "more" keep their room; the title is
-        # shortened if the three do not fit (never drawn under one another).
+        # rows show, right-aligned; never drawn under one another. Without room for all
+        # three, "more" goes first (the badge still counts them all), then the title is
+        # shortened.
         badge_height = min(header * 0.86, QFontMetricsF(badge_font).height() * 1.05)
         badge_width = max(
             QFontMetricsF(badge_font).horizontalAdvance(count) + badge_height * 0.6, badge_height
         )
         badge_gap = badge_height * 0.4
+        title_width = QFontMetricsF(heading).horizontalAdvance(title)
+        room = max(area.width() - marker * 2.2 - badge_gap - badge_width, 0.0)
         more_width = QFontMetricsF(body).horizontalAdvance(more) + badge_gap if more else 0.0
-        room = max(area.width() - marker * 2.2 - badge_gap - badge_width - more_width, 0.0)
+        if title_width + more_width > room:
+            more = ""
         self._header(area, title, room)
-        title_width = min(QFontMetricsF(heading).horizontalAdvance(title), room)
+        title_width = min(title_width, room)
         badge_rect = QRectF(
             area.x() + marker * 2.2 + title_width + badge_gap,
             area.y() + (header - badge_height) / 2,

@@ -1944,7 +1944,7 @@
     <message>
         <location filename="../../widgets/duty_panel.py" line="350"/>
         <source>督办超期</source>
-        <translation>Supervised, overdue</translation>
+        <translation>Supervised, late</translation>
     </message>
     <message>
         <location filename="../../widgets/duty_panel.py" line="374"/>
@@ -2546,12 +2546,12 @@
         <translation>Camera alerts</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="269"/>
+        <location filename="../ui/panels.py" line="276"/>
         <source>%s 件</source>
         <translation>%s cases</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="327"/>
+        <location filename="../ui/panels.py" line="334"/>
         <source>%s 条待处理</source>
         <translation>%s pending</translation>
     </message>
@@ -2779,18 +2779,18 @@
         <translation>Press Ctrl+Q again to quit the wall (Ctrl+Shift+K leaves full screen)</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="85"/>
+        <location filename="../ui/panels.py" line="92"/>
         <source>正在载入今日数据…</source>
         <translation>Loading today&apos;s figures…</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="88"/>
+        <location filename="../ui/panels.py" line="95"/>
         <source>今日指标 · %s</source>
         <translation>Today&apos;s KPIs · %s</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="165"/>
-        <location filename="../ui/panels.py" line="178"/>
+        <location filename="../ui/panels.py" line="172"/>
+        <location filename="../ui/panels.py" line="185"/>
         <source>环节超期</source>
         <translation>stage late</translation>
     </message>
@@ -2825,67 +2825,67 @@
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="460"/>
+        <location filename="../ui/panels.py" line="467"/>
         <source>按期结案率</source>
         <translation>On-time rate</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="462"/>
+        <location filename="../ui/panels.py" line="469"/>
         <source>平均处置时长</source>
         <translation>Avg. handling</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="466"/>
+        <location filename="../ui/panels.py" line="473"/>
         <source>%s 分钟</source>
         <translation>%s min</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="467"/>
+        <location filename="../ui/panels.py" line="474"/>
         <source>%s 小时</source>
         <translation>%s h</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="457"/>
+        <location filename="../ui/panels.py" line="464"/>
         <source>今日接报</source>
         <translation>Received</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="104"/>
+        <location filename="../ui/panels.py" line="111"/>
         <source>%s分</source>
         <translation>%s</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="108"/>
+        <location filename="../ui/panels.py" line="115"/>
         <source> · 超期%s</source>
         <translation> · %s late</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="188"/>
+        <location filename="../ui/panels.py" line="195"/>
         <source>剩%1</source>
         <translation>%1 left</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="450"/>
+        <location filename="../ui/panels.py" line="457"/>
         <source>%s年无官方日历，期限为估算</source>
         <translation>%s calendar estimated</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="451"/>
+        <location filename="../ui/panels.py" line="458"/>
         <source>%s年缺日历，期限按周末推算</source>
         <translation>No %s calendar: weekends only</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="458"/>
+        <location filename="../ui/panels.py" line="465"/>
         <source>今日派遣</source>
         <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="459"/>
+        <location filename="../ui/panels.py" line="466"/>
         <source>今日结案</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="461"/>
+        <location filename="../ui/panels.py" line="468"/>
         <source>当前超期</source>
         <translation>Overdue now</translation>
     </message>

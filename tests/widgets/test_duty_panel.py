@@ -121,3 +121,16 @@ def test_wrap_text_elides_the_last_line(qtbot) -> None:
     lines = wrap_text("一二三四五六七八九十" * 6, panel.font(), 60, 120, 2)
     assert len(lines) == 2 and lines[1].endswith("…")
     assert wrap_text("短", panel.font(), 60, 120, 2) == ["短"]
+
+
+def test_no_text_is_drawn_over_another_however_narrow(qtbot) -> None:
+    """The count badge and "另有N件" beside a heading keep their room: the heading is
+    shortened, or "另有N件" left out (the badge counts them all), never drawn under them."""
+    many = [CaseView(i, f"TG-{i}", f"案件{i}", "花亭街道", "剩19天7时", "alarm") for i in range(20)]
+    for width in (900, 640, 480, 450):
+        panel = make(qtbot, width, 300)
+        panel.set_text_px(25)  # the wall's text at 1080p
+        panel.show_duty(COMMANDER, ROSTER * 4, NOTES)
+        panel.show_cases(many[:9], many)
+        assert panel.clashes() == [], (width, panel.clashes())
+        assert "20" in panel.texts() and "9" in panel.texts()
