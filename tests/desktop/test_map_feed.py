@@ -236,3 +236,32 @@ def test_labels_are_plain_text_with_phone_numbers_masked_and_markers_name_their_
     assert marker["label"] == "DG-20261122-000007 <b>王先生</b> 138****5678 反映"  # as text
     assert marker_event(marker["id"]) == 7
     assert marker_event("c34080300001320000002") is None and marker_event("e") is None
+
+
+def test_the_wall_holds_the_cases_back_while_the_backend_catches_up() -> None:
+    """A part of the day (the backend replaying it after a start) is not the day: the wall's
+    feed sends the units alone (no case, no shade) and nothing more until the day is whole,
+    then everything; a desk's feed (no hold) sends what there is."""
+    replica = replica_with_units()
+    replica.epoch, replica.kpis_partial = "e1", True
+    replica.events = {1: make_event(1, grid=GRID), 2: make_event(2, grid=GRID)}
+    assert replica.syncing
+    wall, desk = MapFeed(replica, hold=True), MapFeed(replica)
+    held = wall.full(now=100.0)
+    assert held["units_reset"] and {a["id"] for a in held["areas"]} >= {GRID, "340803"}
+    assert held["markers"] == [] and held["remove"] == []
+    shades = [a for a in held["areas"] if a["id"] == GRID and "rings" not in a]
+    # The grid's shade: as if it had no case.
+    assert [(a["fill"], a["opacity"]) for a in shades] == [load_style(Load())]
+    assert wall.load_of(GRID) == Load() and not wall.whole_sent
+    assert [m["id"] for m in desk.full(now=100.0)["markers"]] == ["e1", "e2"]
+    # More of the replay: nothing goes to the wall's page meanwhile.
+    replica.events[3] = make_event(3, grid=GRID, priority=1)
+    assert wall.update(Changes(events={3}, new_events={3}), now=101.0) is None
+    # Caught up (the next KPI push says so): the whole state, once.
+    replica.kpis_partial = False
+    whole = wall.update(Changes(kpis=True), now=102.0)
+    assert whole is not None and "units_reset" not in whole  # the page kept the units
+    assert sorted(m["id"] for m in whole["markers"]) == ["e1", "e2", "e3"]
+    assert wall.load_of(GRID) == Load(open=3) and wall.whole_sent
+    assert wall.update(Changes(kpis=True), now=103.0) is None
