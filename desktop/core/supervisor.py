@@ -196,7 +196,10 @@ class Supervisor:
                 )
                 return "exited"
             if self.attempt and self.healthy():
-                log.info("the embedded backend is well again after %d restarts", self.attempt)
+                log.info(
+                    "the embedded backend is well again: restarts count afresh (were %d)",
+                    self.attempt,
+                )
                 self.attempt = 0  # the next failure is a first one again
             now = loop.time()
             if now < next_probe:
