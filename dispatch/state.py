@@ -497,6 +497,7 @@ class State:
             due_at=due,
             alert=alert,
             media=media or [],
+            intake=getattr(args, "intake", None),  # a gateway's BatchReport may carry it
         )
         change = self.record("event", None, event, "report", actor)
         return Outcome([change], {"event": event_id, "code": event.code})

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from protocol.entities import Source
+from protocol.entities import Intake, Source
 
 Text = Annotated[str, msgspec.Meta(max_length=2000)]
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -47,6 +47,8 @@ class BatchReport(Report, kw_only=True):
     """One report of a batch: a report's fields and the gateway's id of it."""
 
     external_id: ExternalId
+    # How an intake gateway found the place and category (shown on the case card).
+    intake: Intake | None = None
 
 
 class ReportBatch(_Args):
