@@ -231,6 +231,15 @@ class AttachAlert(_Args):
     note: Text = ""
 
 
+class Classify(_Args):
+    """Set a case's category before dispatch (分拨): a case waiting for triage (待分拨, an
+    intake's type no mapping rule knew) must be classified before it can be dispatched."""
+
+    event: EventId
+    category: Short
+    note: Text = ""
+
+
 class Handover(_Args):
     """Hand today's duty to a new commander (交接班)."""
 
@@ -269,6 +278,7 @@ ARGS: dict[str, type[_Args]] = {
     "dismiss_alert": DismissAlert,
     "attach_alert": AttachAlert,
     "handover": Handover,
+    "classify": Classify,
 }
 
 Op = Literal[
@@ -301,4 +311,5 @@ Op = Literal[
     "dismiss_alert",
     "attach_alert",
     "handover",
+    "classify",
 ]

@@ -120,7 +120,7 @@
         <location filename="../ui/desk/alerts_page.py" line="232"/>
         <location filename="../ui/desk/alerts_page.py" line="288"/>
         <location filename="../ui/desk/alerts_page.py" line="289"/>
-        <location filename="../ui/desk/texts.py" line="57"/>
+        <location filename="../ui/desk/texts.py" line="58"/>
         <source>误报</source>
         <translation>False alarm</translation>
     </message>
@@ -258,7 +258,7 @@
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="113"/>
-        <location filename="../ui/desk/texts.py" line="49"/>
+        <location filename="../ui/desk/texts.py" line="50"/>
         <source>督办</source>
         <translation>Supervision</translation>
     </message>
@@ -293,80 +293,106 @@
         <translation>Reopened %1×</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="127"/>
+        <location filename="../ui/case_sheet.py" line="128"/>
+        <source>待分拨</source>
+        <translation>Awaiting triage</translation>
+    </message>
+    <message>
+        <location filename="../ui/case_sheet.py" line="130"/>
         <location filename="../ui/desk/texts.py" line="27"/>
-        <location filename="../ui/desk/texts.py" line="60"/>
+        <location filename="../ui/desk/texts.py" line="61"/>
         <source>超期</source>
         <translation>Overdue</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="130"/>
+        <location filename="../ui/case_sheet.py" line="133"/>
+        <location filename="../ui/desk/forms.py" line="79"/>
         <source>类别</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="131"/>
-        <location filename="../ui/desk/categories_tab.py" line="63"/>
-        <location filename="../ui/desk/categories_tab.py" line="82"/>
-        <location filename="../ui/desk/categories_tab.py" line="513"/>
+        <location filename="../ui/case_sheet.py" line="134"/>
+        <location filename="../ui/desk/categories_tab.py" line="64"/>
+        <location filename="../ui/desk/categories_tab.py" line="83"/>
+        <location filename="../ui/desk/categories_tab.py" line="504"/>
         <source>紧急程度</source>
         <translation>Priority</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="132"/>
+        <location filename="../ui/case_sheet.py" line="135"/>
         <source>来源</source>
         <translation>Source</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="134"/>
+        <location filename="../ui/case_sheet.py" line="137"/>
         <source>地点</source>
         <translation>Location</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="149"/>
+        <location filename="../ui/case_sheet.py" line="152"/>
         <source>层级</source>
         <translation>Level</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="150"/>
+        <location filename="../ui/case_sheet.py" line="153"/>
         <source>上报时间</source>
         <translation>Reported</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="154"/>
+        <location filename="../ui/case_sheet.py" line="157"/>
+        <source>工单编号</source>
+        <translation>Work order</translation>
+    </message>
+    <message>
+        <location filename="../ui/case_sheet.py" line="161"/>
+        <source>定位</source>
+        <translation>Located by</translation>
+    </message>
+    <message>
+        <location filename="../ui/case_sheet.py" line="163"/>
+        <source>原诉求类型</source>
+        <translation>Original request type</translation>
+    </message>
+    <message>
+        <location filename="../ui/case_sheet.py" line="165"/>
+        <source>办理时限</source>
+        <translation>Platform deadline</translation>
+    </message>
+    <message>
+        <location filename="../ui/case_sheet.py" line="168"/>
         <source>反映人</source>
         <translation>Reporter</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="156"/>
+        <location filename="../ui/case_sheet.py" line="170"/>
         <location filename="../ui/desk/forms.py" line="60"/>
         <source>主办单位</source>
         <translation>Lead unit</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="160"/>
+        <location filename="../ui/case_sheet.py" line="174"/>
         <location filename="../ui/desk/forms.py" line="66"/>
         <source>协办单位</source>
         <translation>Assisting units</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="165"/>
+        <location filename="../ui/case_sheet.py" line="179"/>
         <source>结案时限</source>
         <translation>Due</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="211"/>
+        <location filename="../ui/case_sheet.py" line="225"/>
         <source>处理记录暂时无法载入（连接中断）</source>
         <translation>Case record unavailable for now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="217"/>
-        <location filename="../ui/case_sheet.py" line="222"/>
+        <location filename="../ui/case_sheet.py" line="231"/>
+        <location filename="../ui/case_sheet.py" line="236"/>
         <source>处理记录无法载入：%1</source>
         <translation>Case record could not be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="224"/>
+        <location filename="../ui/case_sheet.py" line="238"/>
         <source>仅显示最近的记录</source>
         <translation>Showing the latest entries only</translation>
     </message>
@@ -430,7 +456,7 @@
     <message>
         <location filename="../ui/desk/duty_page.py" line="150"/>
         <location filename="../ui/desk/duty_page.py" line="198"/>
-        <location filename="../ui/desk/texts.py" line="59"/>
+        <location filename="../ui/desk/texts.py" line="60"/>
         <source>交接班</source>
         <translation>Handover</translation>
     </message>
@@ -467,15 +493,15 @@
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="201"/>
-        <location filename="../ui/desk/roster_tab.py" line="54"/>
-        <location filename="../ui/desk/roster_tab.py" line="283"/>
+        <location filename="../ui/desk/roster_tab.py" line="55"/>
+        <location filename="../ui/desk/roster_tab.py" line="274"/>
         <source>职务</source>
         <translation>Title</translation>
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="201"/>
-        <location filename="../ui/desk/roster_tab.py" line="53"/>
-        <location filename="../ui/desk/roster_tab.py" line="276"/>
+        <location filename="../ui/desk/roster_tab.py" line="54"/>
+        <location filename="../ui/desk/roster_tab.py" line="267"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
@@ -505,117 +531,122 @@
         <translation> (suggested)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="80"/>
+        <location filename="../ui/desk/forms.py" line="83"/>
+        <source>12345 诉求类型：%1</source>
+        <translation>12345 request type: %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/forms.py" line="93"/>
         <source>核查结果</source>
         <translation>Verification result</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="83"/>
+        <location filename="../ui/desk/forms.py" line="96"/>
         <source>通过</source>
         <translation>Passed</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="83"/>
+        <location filename="../ui/desk/forms.py" line="96"/>
         <source>不通过，返工</source>
         <translation>Failed, rework</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="86"/>
+        <location filename="../ui/desk/forms.py" line="99"/>
         <source>核查意见</source>
         <translation>Verification note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="93"/>
+        <location filename="../ui/desk/forms.py" line="106"/>
         <source>满意度（1–5）</source>
         <translation>Satisfaction (1–5)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="95"/>
+        <location filename="../ui/desk/forms.py" line="108"/>
         <source>1–2 分（不满意）将重新派遣并督办</source>
         <translation>A score of 1–2 (dissatisfied) re-dispatches the case under supervision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="101"/>
+        <location filename="../ui/desk/forms.py" line="114"/>
         <source>延长小时数</source>
         <translation>Extra hours</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="102"/>
+        <location filename="../ui/desk/forms.py" line="115"/>
         <source>延期理由</source>
         <translation>Reason for extension</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="105"/>
+        <location filename="../ui/desk/forms.py" line="118"/>
         <source>须在时限届满前申请，由上级审批</source>
         <translation>Request before the deadline; the level above approves</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="112"/>
+        <location filename="../ui/desk/forms.py" line="125"/>
         <source>%1 申请：%2</source>
         <translation>Requested by %1: %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="119"/>
+        <location filename="../ui/desk/forms.py" line="132"/>
         <source>审批结果</source>
         <translation>Decision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="122"/>
+        <location filename="../ui/desk/forms.py" line="135"/>
         <source>批准</source>
         <translation>Approve</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="122"/>
+        <location filename="../ui/desk/forms.py" line="135"/>
         <source>不批准</source>
         <translation>Refuse</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="125"/>
+        <location filename="../ui/desk/forms.py" line="138"/>
         <source>审批意见</source>
         <translation>Decision note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="134"/>
+        <location filename="../ui/desk/forms.py" line="147"/>
         <source>挂账原因</source>
         <translation>Reason for long-term hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="137"/>
+        <location filename="../ui/desk/forms.py" line="150"/>
         <source>复查日期</source>
         <translation>Review date</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="144"/>
+        <location filename="../ui/desk/forms.py" line="157"/>
         <source>批准后案件计时暂停，至复查日期或解除时恢复</source>
         <translation>Once approved, the case&apos;s clock stops until the review date or release</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="148"/>
+        <location filename="../ui/desk/forms.py" line="161"/>
         <source>内容</source>
         <translation>Text</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="159"/>
+        <location filename="../ui/desk/forms.py" line="172"/>
         <source>个自然日</source>
         <translation> calendar days</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="159"/>
+        <location filename="../ui/desk/forms.py" line="172"/>
         <source>个工作日</source>
         <translation> working days</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="161"/>
+        <location filename="../ui/desk/forms.py" line="174"/>
         <source>小时（自然时间）</source>
         <translation> hours (calendar time)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="161"/>
+        <location filename="../ui/desk/forms.py" line="174"/>
         <source>个工作小时</source>
         <translation> working hours</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="162"/>
+        <location filename="../ui/desk/forms.py" line="175"/>
         <source>处置时限：派遣后 %1%2</source>
         <translation>Time to handle: %1%2 from dispatch</translation>
     </message>
@@ -665,443 +696,443 @@
         <translation>Register</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="55"/>
-        <location filename="../ui/desk/categories_tab.py" line="79"/>
-        <location filename="../ui/desk/categories_tab.py" line="323"/>
+        <location filename="../ui/desk/categories_tab.py" line="56"/>
+        <location filename="../ui/desk/categories_tab.py" line="80"/>
+        <location filename="../ui/desk/categories_tab.py" line="314"/>
         <source>编码</source>
         <translation>Code</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="56"/>
-        <location filename="../ui/desk/categories_tab.py" line="86"/>
+        <location filename="../ui/desk/categories_tab.py" line="57"/>
         <location filename="../ui/desk/categories_tab.py" line="87"/>
+        <location filename="../ui/desk/categories_tab.py" line="88"/>
         <source>大类</source>
         <translation>Class</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="57"/>
-        <location filename="../ui/desk/categories_tab.py" line="80"/>
-        <location filename="../ui/desk/categories_tab.py" line="497"/>
+        <location filename="../ui/desk/categories_tab.py" line="58"/>
+        <location filename="../ui/desk/categories_tab.py" line="81"/>
+        <location filename="../ui/desk/categories_tab.py" line="488"/>
         <source>名称</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="58"/>
+        <location filename="../ui/desk/categories_tab.py" line="59"/>
         <location filename="../ui/desk/texts.py" line="33"/>
         <source>受理</source>
         <translation>Accept</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="60"/>
+        <location filename="../ui/desk/categories_tab.py" line="61"/>
         <source>处置</source>
         <translation>Handle</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="62"/>
+        <location filename="../ui/desk/categories_tab.py" line="63"/>
         <source>计时</source>
         <translation>Clock</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="64"/>
-        <location filename="../ui/desk/categories_tab.py" line="84"/>
-        <location filename="../ui/desk/categories_tab.py" line="505"/>
+        <location filename="../ui/desk/categories_tab.py" line="65"/>
+        <location filename="../ui/desk/categories_tab.py" line="85"/>
+        <location filename="../ui/desk/categories_tab.py" line="496"/>
         <source>责任部门</source>
         <translation>Department</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="65"/>
-        <location filename="../ui/desk/categories_tab.py" line="541"/>
+        <location filename="../ui/desk/categories_tab.py" line="66"/>
+        <location filename="../ui/desk/categories_tab.py" line="532"/>
         <source>立案结案标准</source>
         <translation>Case and closure standard</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="68"/>
+        <location filename="../ui/desk/categories_tab.py" line="69"/>
         <source>受理时限</source>
         <translation>Time to accept</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="69"/>
+        <location filename="../ui/desk/categories_tab.py" line="70"/>
         <source>派遣时限</source>
         <translation>Time to dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="70"/>
+        <location filename="../ui/desk/categories_tab.py" line="71"/>
         <source>处置时限</source>
         <translation>Time to handle</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="71"/>
+        <location filename="../ui/desk/categories_tab.py" line="72"/>
         <source>核查时限</source>
         <translation>Time to verify</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="74"/>
+        <location filename="../ui/desk/categories_tab.py" line="75"/>
         <source>工作时间</source>
         <translation>Working time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="75"/>
+        <location filename="../ui/desk/categories_tab.py" line="76"/>
         <source>自然时间</source>
         <translation>Calendar time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="81"/>
+        <location filename="../ui/desk/categories_tab.py" line="82"/>
         <source>结案标准</source>
         <translation>Closure standard</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="83"/>
-        <location filename="../ui/desk/categories_tab.py" line="521"/>
+        <location filename="../ui/desk/categories_tab.py" line="84"/>
+        <location filename="../ui/desk/categories_tab.py" line="512"/>
         <source>计时方式</source>
         <translation>Clock</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="85"/>
+        <location filename="../ui/desk/categories_tab.py" line="86"/>
         <source>时限</source>
         <translation>Time limits</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="88"/>
+        <location filename="../ui/desk/categories_tab.py" line="89"/>
         <source>对应分类</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="89"/>
+        <location filename="../ui/desk/categories_tab.py" line="90"/>
         <source>来源渠道</source>
         <translation>Channels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="90"/>
+        <location filename="../ui/desk/categories_tab.py" line="91"/>
         <source>权重</source>
         <translation>Weight</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="131"/>
+        <location filename="../ui/desk/categories_tab.py" line="132"/>
         <source>事项分类（立案结案标准）</source>
         <translation>Categories (case and closure standards)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="138"/>
+        <location filename="../ui/desk/categories_tab.py" line="139"/>
         <source>筛选：编码、名称、大类或部门（Ctrl+F）</source>
         <translation>Filter: code, name, class or department (Ctrl+F)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="232"/>
+        <location filename="../ui/desk/categories_tab.py" line="233"/>
         <source>共 %1 个大类、%2 项</source>
         <translation>%1 classes, %2 categories</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="287"/>
+        <location filename="../ui/desk/categories_tab.py" line="278"/>
         <source>修改</source>
         <translation>Change</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="287"/>
+        <location filename="../ui/desk/categories_tab.py" line="278"/>
         <source>先选择一项分类</source>
         <translation>Select a category first</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="288"/>
-        <location filename="../ui/desk/categories_tab.py" line="331"/>
+        <location filename="../ui/desk/categories_tab.py" line="279"/>
+        <location filename="../ui/desk/categories_tab.py" line="322"/>
         <source>新增分类</source>
         <translation>New category</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="289"/>
+        <location filename="../ui/desk/categories_tab.py" line="280"/>
         <source>载入分类表文件</source>
         <translation>Load table file</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="310"/>
+        <location filename="../ui/desk/categories_tab.py" line="301"/>
         <source>时限写法：h 小时、m 分钟、d 天（如 4h、30m、3d）；按工作时间计时每个工作日 7 小时。新时限对此后登记的案件生效</source>
         <translation>Limits: h hours, m minutes, d days (e.g. 4h, 30m, 3d); in working time a working day has 7 hours. New limits apply to cases registered from now on</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="316"/>
+        <location filename="../ui/desk/categories_tab.py" line="307"/>
         <source>修改分类 · %1 %2</source>
         <translation>Change category · %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="317"/>
-        <location filename="../ui/desk/roster_tab.py" line="295"/>
+        <location filename="../ui/desk/categories_tab.py" line="308"/>
+        <location filename="../ui/desk/roster_tab.py" line="286"/>
         <source>保存</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="327"/>
+        <location filename="../ui/desk/categories_tab.py" line="318"/>
         <source>大类-序号，如 01-99</source>
         <translation>class-item, e.g. 01-99</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="329"/>
+        <location filename="../ui/desk/categories_tab.py" line="320"/>
         <source>大类名称（新大类时填写）</source>
         <translation>Class name (for a new class)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="331"/>
+        <location filename="../ui/desk/categories_tab.py" line="322"/>
         <source>新增</source>
         <translation>Add</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="361"/>
-        <location filename="../ui/desk/roster_tab.py" line="343"/>
+        <location filename="../ui/desk/categories_tab.py" line="352"/>
+        <location filename="../ui/desk/roster_tab.py" line="334"/>
         <source>正在保存…</source>
         <translation>Saving…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="386"/>
+        <location filename="../ui/desk/categories_tab.py" line="377"/>
         <source>编码须为“大类-序号”，如 01-99</source>
         <translation>The code is class-item, e.g. 01-99</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="389"/>
+        <location filename="../ui/desk/categories_tab.py" line="380"/>
         <source>编码 %1 已有（%2），请选中后修改</source>
         <translation>Code %1 exists (%2): select it and change it</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="395"/>
+        <location filename="../ui/desk/categories_tab.py" line="386"/>
         <source>大类 %1 尚无，请填写大类名称</source>
         <translation>There is no class %1 yet: give the class a name</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="398"/>
+        <location filename="../ui/desk/categories_tab.py" line="389"/>
         <source>大类 %1 名为“%2”</source>
         <translation>Class %1 is named “%2”</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="401"/>
+        <location filename="../ui/desk/categories_tab.py" line="392"/>
         <source>特急、紧急事项须按自然时间计时</source>
         <translation>Priorities 1–2 run in calendar time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="415"/>
+        <location filename="../ui/desk/categories_tab.py" line="406"/>
         <source>连接中断，不能确定是否已保存；请稍候核对表中时限</source>
         <translation>Connection lost: not known whether it was saved; check the limits in the table shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="418"/>
-        <location filename="../ui/desk/roster_tab.py" line="362"/>
+        <location filename="../ui/desk/categories_tab.py" line="409"/>
+        <location filename="../ui/desk/roster_tab.py" line="353"/>
         <source>未保存：%1</source>
         <translation>Not saved: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="421"/>
+        <location filename="../ui/desk/categories_tab.py" line="412"/>
         <source>已保存 %1 %2：新时限对此后登记的案件生效</source>
         <translation>Saved %1 %2: the new limits apply to cases registered from now on</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="429"/>
+        <location filename="../ui/desk/categories_tab.py" line="420"/>
         <source>选择分类表文件</source>
         <translation>Choose a category table file</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="429"/>
+        <location filename="../ui/desk/categories_tab.py" line="420"/>
         <source>分类表 (*.json)</source>
         <translation>Category tables (*.json)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="443"/>
-        <location filename="../ui/desk/categories_tab.py" line="470"/>
+        <location filename="../ui/desk/categories_tab.py" line="434"/>
+        <location filename="../ui/desk/categories_tab.py" line="461"/>
         <source>载入分类表 · %1</source>
         <translation>Load category table · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="443"/>
-        <location filename="../ui/desk/categories_tab.py" line="471"/>
+        <location filename="../ui/desk/categories_tab.py" line="434"/>
+        <location filename="../ui/desk/categories_tab.py" line="462"/>
         <source>载入</source>
         <translation>Load</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="445"/>
+        <location filename="../ui/desk/categories_tab.py" line="436"/>
         <source>正在检查…</source>
         <translation>Checking…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="452"/>
+        <location filename="../ui/desk/categories_tab.py" line="443"/>
         <source>无法读取文件：%1</source>
         <translation>Cannot read the file: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="461"/>
+        <location filename="../ui/desk/categories_tab.py" line="452"/>
         <source>连接中断，未载入</source>
         <translation>Connection lost: not loaded</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="465"/>
+        <location filename="../ui/desk/categories_tab.py" line="456"/>
         <source>文件未通过检查，未作任何更改：
 %1</source>
         <translation>The file did not pass the checks; nothing changed:
 %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="469"/>
+        <location filename="../ui/desk/categories_tab.py" line="460"/>
         <source>检查通过：%1。按 Enter 载入，Esc 取消</source>
         <translation>Checks passed: %1. Enter loads it, Esc cancels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="480"/>
+        <location filename="../ui/desk/categories_tab.py" line="471"/>
         <source>连接中断，不能确定是否已载入；请稍候核对分类表</source>
         <translation>Connection lost: not known whether it was loaded; check the table shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="483"/>
+        <location filename="../ui/desk/categories_tab.py" line="474"/>
         <source>未载入：%1</source>
         <translation>Not loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="486"/>
+        <location filename="../ui/desk/categories_tab.py" line="477"/>
         <source>已载入 %1：%2</source>
         <translation>Loaded %1: %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="534"/>
+        <location filename="../ui/desk/categories_tab.py" line="525"/>
         <source>如 4h、30m、3d</source>
         <translation>e.g. 4h, 30m, 3d</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="555"/>
+        <location filename="../ui/desk/categories_tab.py" line="546"/>
         <source>%1 天</source>
         <translation>%1 d</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="557"/>
+        <location filename="../ui/desk/categories_tab.py" line="548"/>
         <source>%1 分钟</source>
         <translation>%1 min</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="558"/>
+        <location filename="../ui/desk/categories_tab.py" line="549"/>
         <source>%1 小时</source>
         <translation>%1 h</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="564"/>
+        <location filename="../ui/desk/categories_tab.py" line="555"/>
         <source>%1“%2”超过一年（长期案件请挂账）</source>
         <translation>%1 “%2” is over a year (put long cases on hold)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="567"/>
+        <location filename="../ui/desk/categories_tab.py" line="558"/>
         <source>%1“%2”：按工作时间计时须为整数天，或改用小时（每个工作日 7 小时）</source>
         <translation>%1 “%2”: in working time use whole days, or hours (7 per working day)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="571"/>
+        <location filename="../ui/desk/categories_tab.py" line="562"/>
         <source>%1“%2”写法不对，应如 4h、0.5h、30m、3d</source>
         <translation>%1 “%2” is not a time limit; write e.g. 4h, 0.5h, 30m, 3d</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="577"/>
+        <location filename="../ui/desk/categories_tab.py" line="568"/>
         <source>新增 %1 项、修改 %2 项、删除 %3 项</source>
         <translation>%1 added, %2 changed, %3 removed</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="589"/>
+        <location filename="../ui/desk/categories_tab.py" line="580"/>
         <source>注意：以下视频识别类型没有对应分类，确认告警时须手选分类：%1</source>
         <translation>Note: these camera detections map to no category; confirming their alerts needs one chosen: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="598"/>
+        <location filename="../ui/desk/categories_tab.py" line="589"/>
         <source>识别类型 %1</source>
         <translation>Detection %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="603"/>
+        <location filename="../ui/desk/categories_tab.py" line="594"/>
         <source>“%1”写法不对，应如 4h、0.5h、30m、3d</source>
         <translation>“%1” is not a time limit; write e.g. 4h, 0.5h, 30m, 3d</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="604"/>
+        <location filename="../ui/desk/categories_tab.py" line="595"/>
         <source>“%1”超过一年</source>
         <translation>“%1” is over a year</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="605"/>
+        <location filename="../ui/desk/categories_tab.py" line="596"/>
         <source>“%1”：按工作时间计时须为整数天</source>
         <translation>“%1”: in working time use whole days</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="606"/>
+        <location filename="../ui/desk/categories_tab.py" line="597"/>
         <source>没有部门“%1”</source>
         <translation>no department “%1”</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="607"/>
-        <location filename="../ui/desk/categories_tab.py" line="608"/>
+        <location filename="../ui/desk/categories_tab.py" line="598"/>
+        <location filename="../ui/desk/categories_tab.py" line="599"/>
         <source>未填写</source>
         <translation>missing</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="609"/>
+        <location filename="../ui/desk/categories_tab.py" line="600"/>
         <source>“%1”须为 1 到 4</source>
         <translation>“%1” must be 1 to 4</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="610"/>
+        <location filename="../ui/desk/categories_tab.py" line="601"/>
         <source>紧急程度 %1 须按自然时间计时</source>
         <translation>priority %1 runs in calendar time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="611"/>
+        <location filename="../ui/desk/categories_tab.py" line="602"/>
         <source>“%1”须为工作时间或自然时间</source>
         <translation>“%1” must be working or calendar time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="612"/>
+        <location filename="../ui/desk/categories_tab.py" line="603"/>
         <source>缺少 %1 的时限</source>
         <translation>no limit for %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="613"/>
+        <location filename="../ui/desk/categories_tab.py" line="604"/>
         <source>没有这一环节</source>
         <translation>no such stage</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="614"/>
+        <location filename="../ui/desk/categories_tab.py" line="605"/>
         <source>重复</source>
         <translation>repeated</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="615"/>
+        <location filename="../ui/desk/categories_tab.py" line="606"/>
         <source>编码写法不对，应如 01-02</source>
         <translation>the code is written like 01-02</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="616"/>
+        <location filename="../ui/desk/categories_tab.py" line="607"/>
         <source>没有大类 %1</source>
         <translation>no class %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="617"/>
+        <location filename="../ui/desk/categories_tab.py" line="608"/>
         <source>对应的分类 %1 不在表中</source>
         <translation>its category %1 is not in the table</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="618"/>
+        <location filename="../ui/desk/categories_tab.py" line="609"/>
         <source>大类 %1 已有名称；改名须载入分类表</source>
         <translation>class %1 has a name; rename it by loading a table</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="619"/>
+        <location filename="../ui/desk/categories_tab.py" line="610"/>
         <source>文件不是有效的 JSON</source>
         <translation>the file is not valid JSON</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="630"/>
-        <location filename="../ui/desk/roster_tab.py" line="392"/>
+        <location filename="../ui/desk/categories_tab.py" line="621"/>
+        <location filename="../ui/desk/roster_tab.py" line="383"/>
         <source>无权执行（已记录）</source>
         <translation>Not allowed (recorded)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="638"/>
+        <location filename="../ui/desk/categories_tab.py" line="629"/>
         <source>%1（%2 件）</source>
         <translation>%1 (%2 cases)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="641"/>
+        <location filename="../ui/desk/categories_tab.py" line="632"/>
         <source>已有案件使用表中删去的分类：%1。未作任何更改，请在表中保留这些分类</source>
         <translation>Cases use categories the table drops: %1. Nothing changed; keep them in the table</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="647"/>
+        <location filename="../ui/desk/categories_tab.py" line="638"/>
         <source>另有 %1 处问题</source>
         <translation>%1 more problems</translation>
     </message>
@@ -1111,209 +1142,249 @@
         <translation>Reject</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="59"/>
-        <location filename="../ui/desk/texts.py" line="35"/>
+        <location filename="../ui/desk/categories_tab.py" line="60"/>
+        <location filename="../ui/desk/texts.py" line="36"/>
         <source>派遣</source>
         <translation>Dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="36"/>
+        <location filename="../ui/desk/texts.py" line="37"/>
         <source>签收</source>
         <translation>Sign for</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="37"/>
+        <location filename="../ui/desk/texts.py" line="38"/>
         <source>开始处置</source>
         <translation>Start handling</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="38"/>
+        <location filename="../ui/desk/texts.py" line="39"/>
         <source>处置完毕</source>
         <translation>Finish handling</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="61"/>
-        <location filename="../ui/desk/texts.py" line="39"/>
+        <location filename="../ui/desk/categories_tab.py" line="62"/>
+        <location filename="../ui/desk/texts.py" line="40"/>
         <source>核查</source>
         <translation>Verify</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="40"/>
+        <location filename="../ui/desk/texts.py" line="35"/>
+        <source>分拨定类</source>
+        <translation>Classify</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/texts.py" line="41"/>
         <source>结案</source>
         <translation>Close</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="41"/>
+        <location filename="../ui/desk/texts.py" line="42"/>
         <source>评价</source>
         <translation>Evaluate</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="42"/>
+        <location filename="../ui/desk/texts.py" line="43"/>
         <source>退单</source>
         <translation>Send back</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="43"/>
+        <location filename="../ui/desk/texts.py" line="44"/>
         <source>申请延期</source>
         <translation>Request extension</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="44"/>
+        <location filename="../ui/desk/texts.py" line="45"/>
         <source>延期审批</source>
         <translation>Decide extension</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="45"/>
+        <location filename="../ui/desk/texts.py" line="46"/>
         <source>申请挂账</source>
         <translation>Request hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="46"/>
+        <location filename="../ui/desk/texts.py" line="47"/>
         <source>挂账审批</source>
         <translation>Decide hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="47"/>
+        <location filename="../ui/desk/texts.py" line="48"/>
         <source>解除挂账</source>
         <translation>Release hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="48"/>
+        <location filename="../ui/desk/texts.py" line="49"/>
         <source>上报</source>
         <translation>Escalate</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="50"/>
+        <location filename="../ui/desk/texts.py" line="51"/>
         <source>发起会商</source>
         <translation>Start consultation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="51"/>
+        <location filename="../ui/desk/texts.py" line="52"/>
         <source>会商意见</source>
         <translation>Consultation decision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="52"/>
+        <location filename="../ui/desk/texts.py" line="53"/>
         <source>结束会商</source>
         <translation>End consultation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="53"/>
+        <location filename="../ui/desk/texts.py" line="54"/>
         <source>批示</source>
         <translation>Instruct</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="54"/>
+        <location filename="../ui/desk/texts.py" line="55"/>
         <source>重新派遣</source>
         <translation>Re-dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="55"/>
+        <location filename="../ui/desk/texts.py" line="56"/>
         <source>协办反馈</source>
         <translation>Assisting report</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="56"/>
+        <location filename="../ui/desk/texts.py" line="57"/>
         <source>确认告警</source>
         <translation>Confirm alert</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="58"/>
+        <location filename="../ui/desk/texts.py" line="59"/>
         <source>并入案件</source>
         <translation>Attach to case</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="61"/>
+        <location filename="../ui/desk/texts.py" line="62"/>
         <source>自动上报</source>
         <translation>Auto-escalated</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="62"/>
+        <location filename="../ui/desk/texts.py" line="63"/>
         <source>自动督办</source>
         <translation>Auto-supervised</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="63"/>
+        <location filename="../ui/desk/texts.py" line="64"/>
         <source>到期解除挂账</source>
         <translation>Hold released (due)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="67"/>
+        <location filename="../ui/desk/texts.py" line="69"/>
+        <source>坐标</source>
+        <translation>coordinates</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/texts.py" line="70"/>
+        <source>门牌/地标</source>
+        <translation>address/landmark</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/texts.py" line="71"/>
+        <source>道路</source>
+        <translation>road</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/texts.py" line="72"/>
+        <source>网格</source>
+        <translation>grid</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/texts.py" line="73"/>
+        <source>社区</source>
+        <translation>community</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/texts.py" line="74"/>
+        <source>街道</source>
+        <translation>street</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/texts.py" line="75"/>
+        <source>未匹配，待核实</source>
+        <translation>not matched, to be checked</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/texts.py" line="79"/>
         <source>指挥长</source>
         <translation>Commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="68"/>
+        <location filename="../ui/desk/texts.py" line="80"/>
         <source>调度员</source>
         <translation>Dispatcher</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="69"/>
+        <location filename="../ui/desk/texts.py" line="81"/>
         <source>街道分中心</source>
         <translation>Street sub-centre</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="70"/>
+        <location filename="../ui/desk/texts.py" line="82"/>
         <source>社区工作站</source>
         <translation>Community workstation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="71"/>
+        <location filename="../ui/desk/texts.py" line="83"/>
         <source>管理员</source>
         <translation>Admin</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="72"/>
+        <location filename="../ui/desk/texts.py" line="84"/>
         <source>大屏</source>
         <translation>Wall</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="73"/>
+        <location filename="../ui/desk/texts.py" line="85"/>
         <source>接入网关</source>
         <translation>Intake gateway</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="136"/>
+        <location filename="../ui/desk/texts.py" line="149"/>
         <source>该案件已由%1%2（现为%3），操作未执行</source>
         <translation>Case already taken by %1 (%2, now %3). Action not carried out</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="142"/>
+        <location filename="../ui/desk/texts.py" line="155"/>
         <source>该案件状态已变为%1，操作未执行</source>
         <translation>The case is now %1. Action not carried out</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="144"/>
+        <location filename="../ui/desk/texts.py" line="157"/>
         <source>该案件不存在或不在您的辖区内</source>
         <translation>No such case, or it is outside your jurisdiction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="146"/>
+        <location filename="../ui/desk/texts.py" line="159"/>
         <source>您的角色或辖区无权执行此操作（已记录）</source>
         <translation>Your role or jurisdiction does not allow this action (logged)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="148"/>
+        <location filename="../ui/desk/texts.py" line="161"/>
         <source>按职责分离要求，此操作须由他人完成（处置人不能核查或结案，申请人不能自批）</source>
         <translation>Separation of duties: someone else must do this (the handler cannot verify or close, the requester cannot approve)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="150"/>
+        <location filename="../ui/desk/texts.py" line="163"/>
         <source>填写的内容未通过检查：%1</source>
         <translation>The form did not pass the check: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="152"/>
+        <location filename="../ui/desk/texts.py" line="165"/>
         <source>服务暂时繁忙，操作未执行，请稍后重试</source>
         <translation>The service is busy. Action not carried out; try again shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="153"/>
+        <location filename="../ui/desk/texts.py" line="166"/>
         <source>操作未执行：%1</source>
         <translation>Action not carried out: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="162"/>
+        <location filename="../ui/desk/texts.py" line="175"/>
         <source>剩 %1</source>
         <translation>%1 left</translation>
     </message>
@@ -1338,484 +1409,484 @@
         <translation>%1: %2 open cases</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="51"/>
+        <location filename="../ui/desk/admin_page.py" line="52"/>
         <source>只显示这一次，请立即交给本人；令牌等同密码</source>
         <translation>Shown this once only: hand it to the user now; the token is a password</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="58"/>
-        <location filename="../ui/desk/admin_page.py" line="296"/>
+        <location filename="../ui/desk/admin_page.py" line="59"/>
+        <location filename="../ui/desk/admin_page.py" line="287"/>
         <source>用户名</source>
         <translation>User name</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="59"/>
-        <location filename="../ui/desk/admin_page.py" line="299"/>
+        <location filename="../ui/desk/admin_page.py" line="60"/>
+        <location filename="../ui/desk/admin_page.py" line="290"/>
         <source>角色</source>
         <translation>Role</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="60"/>
+        <location filename="../ui/desk/admin_page.py" line="61"/>
         <source>辖区</source>
         <translation>Jurisdiction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="61"/>
+        <location filename="../ui/desk/admin_page.py" line="62"/>
         <source>创建时间</source>
         <translation>Created</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="62"/>
+        <location filename="../ui/desk/admin_page.py" line="63"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="104"/>
+        <location filename="../ui/desk/admin_page.py" line="105"/>
         <source>用户与角色</source>
         <translation>Users and roles</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="138"/>
-        <location filename="../ui/desk/admin_page.py" line="423"/>
+        <location filename="../ui/desk/admin_page.py" line="139"/>
+        <location filename="../ui/desk/admin_page.py" line="414"/>
         <source>复制</source>
         <translation>Copy</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="191"/>
-        <location filename="../ui/desk/admin_page.py" line="339"/>
-        <location filename="../ui/desk/categories_tab.py" line="346"/>
-        <location filename="../ui/desk/roster_tab.py" line="161"/>
-        <location filename="../ui/desk/roster_tab.py" line="320"/>
+        <location filename="../ui/desk/admin_page.py" line="192"/>
+        <location filename="../ui/desk/admin_page.py" line="330"/>
+        <location filename="../ui/desk/categories_tab.py" line="337"/>
+        <location filename="../ui/desk/roster_tab.py" line="162"/>
+        <location filename="../ui/desk/roster_tab.py" line="311"/>
         <source>尚未连接到调度服务</source>
         <translation>Not connected to the dispatch service yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="195"/>
-        <location filename="../ui/desk/categories_tab.py" line="353"/>
-        <location filename="../ui/desk/roster_tab.py" line="165"/>
+        <location filename="../ui/desk/admin_page.py" line="196"/>
+        <location filename="../ui/desk/categories_tab.py" line="344"/>
+        <location filename="../ui/desk/roster_tab.py" line="166"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="205"/>
+        <location filename="../ui/desk/admin_page.py" line="206"/>
         <source>用户列表暂时无法载入（连接中断）</source>
         <translation>The user list cannot be loaded now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="208"/>
-        <location filename="../ui/desk/admin_page.py" line="213"/>
+        <location filename="../ui/desk/admin_page.py" line="209"/>
+        <location filename="../ui/desk/admin_page.py" line="214"/>
         <source>用户列表无法载入：%1</source>
         <translation>The user list cannot be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="224"/>
+        <location filename="../ui/desk/admin_page.py" line="225"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="230"/>
+        <location filename="../ui/desk/admin_page.py" line="231"/>
         <source>已停用</source>
         <translation>Revoked</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="230"/>
+        <location filename="../ui/desk/admin_page.py" line="231"/>
         <source>有效</source>
         <translation>Active</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="241"/>
+        <location filename="../ui/desk/admin_page.py" line="242"/>
         <source>共 %1 个用户，%2 个有效</source>
         <translation>%1 users, %2 active</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="269"/>
+        <location filename="../ui/desk/admin_page.py" line="260"/>
         <source>不能停用自己的账号</source>
         <translation>You cannot revoke your own account</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="272"/>
-        <location filename="../ui/desk/admin_page.py" line="294"/>
+        <location filename="../ui/desk/admin_page.py" line="263"/>
+        <location filename="../ui/desk/admin_page.py" line="285"/>
         <source>新建用户</source>
         <translation>New user</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="273"/>
+        <location filename="../ui/desk/admin_page.py" line="264"/>
         <source>停用</source>
         <translation>Revoke</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="274"/>
-        <location filename="../ui/desk/roster_tab.py" line="251"/>
+        <location filename="../ui/desk/admin_page.py" line="265"/>
+        <location filename="../ui/desk/roster_tab.py" line="242"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="304"/>
+        <location filename="../ui/desk/admin_page.py" line="295"/>
         <source>街道（不选为全区）</source>
         <translation>Streets (none: the whole district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="306"/>
+        <location filename="../ui/desk/admin_page.py" line="297"/>
         <source>社区（仅社区工作站）</source>
         <translation>Communities (community workstations only)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="309"/>
+        <location filename="../ui/desk/admin_page.py" line="300"/>
         <source>创建</source>
         <translation>Create</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="310"/>
+        <location filename="../ui/desk/admin_page.py" line="301"/>
         <source>已有同名用户时将重新发放令牌：旧令牌立即失效，其连接被断开</source>
         <translation>A user of the same name gets a new token: the old one stops working at once and its connections are closed</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="318"/>
+        <location filename="../ui/desk/admin_page.py" line="309"/>
         <source>停用用户 · %1</source>
         <translation>Revoke user · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="320"/>
+        <location filename="../ui/desk/admin_page.py" line="311"/>
         <source>确认停用</source>
         <translation>Revoke</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="321"/>
+        <location filename="../ui/desk/admin_page.py" line="312"/>
         <source>%1 的令牌将立即失效，已打开的连接会被断开。按 Enter 确认，Esc 取消</source>
         <translation>%1&apos;s token stops working at once and its open connections are closed. Enter confirms, Esc cancels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="349"/>
+        <location filename="../ui/desk/admin_page.py" line="340"/>
         <source>正在创建…</source>
         <translation>Creating…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="352"/>
+        <location filename="../ui/desk/admin_page.py" line="343"/>
         <source>正在停用…</source>
         <translation>Revoking…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="373"/>
+        <location filename="../ui/desk/admin_page.py" line="364"/>
         <source>连接中断，不能确定是否已创建；请刷新列表核对创建时间</source>
         <translation>Connection lost: not known whether the user was created; refresh the list and check the creation time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="376"/>
+        <location filename="../ui/desk/admin_page.py" line="367"/>
         <source>未创建：%1</source>
         <translation>Not created: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="380"/>
+        <location filename="../ui/desk/admin_page.py" line="371"/>
         <source>未收到令牌，请重试</source>
         <translation>No token received; try again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="393"/>
+        <location filename="../ui/desk/admin_page.py" line="384"/>
         <source>连接中断，不能确定是否已停用；请刷新列表核对</source>
         <translation>Connection lost: not known whether the user was revoked; refresh the list to check</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="396"/>
+        <location filename="../ui/desk/admin_page.py" line="387"/>
         <source>未停用：%1</source>
         <translation>Not revoked: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="399"/>
+        <location filename="../ui/desk/admin_page.py" line="390"/>
         <source>已停用 %1</source>
         <translation>Revoked %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="406"/>
+        <location filename="../ui/desk/admin_page.py" line="397"/>
         <source>%1 的令牌</source>
         <translation>Token of %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="417"/>
+        <location filename="../ui/desk/admin_page.py" line="408"/>
         <source>已复制</source>
         <translation>Copied</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="431"/>
+        <location filename="../ui/desk/admin_page.py" line="422"/>
         <source>社区工作站用户的辖区是社区，不能选街道</source>
         <translation>A community workstation&apos;s jurisdiction is communities, not streets</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="433"/>
+        <location filename="../ui/desk/admin_page.py" line="424"/>
         <source>社区工作站用户须至少选择一个社区</source>
         <translation>A community workstation needs at least one community</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="435"/>
+        <location filename="../ui/desk/admin_page.py" line="426"/>
         <source>只有社区工作站用户的辖区是社区；其他角色请选街道（不选为全区）</source>
         <translation>Only community workstations have communities; for other roles choose streets (none: the whole district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="437"/>
+        <location filename="../ui/desk/admin_page.py" line="428"/>
         <source>街道分中心用户须至少选择一个街道</source>
         <translation>A street sub-centre user needs at least one street</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="443"/>
+        <location filename="../ui/desk/admin_page.py" line="434"/>
         <source>无权执行（已记录）：%1</source>
         <translation>Not allowed (recorded): %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="445"/>
+        <location filename="../ui/desk/admin_page.py" line="436"/>
         <source>没有这个用户</source>
         <translation>No such user</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="447"/>
-        <location filename="../ui/desk/categories_tab.py" line="632"/>
-        <location filename="../ui/desk/roster_tab.py" line="394"/>
+        <location filename="../ui/desk/admin_page.py" line="438"/>
+        <location filename="../ui/desk/categories_tab.py" line="623"/>
+        <location filename="../ui/desk/roster_tab.py" line="385"/>
         <source>服务暂时繁忙，请稍后重试</source>
         <translation>The service is busy; try again shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="474"/>
+        <location filename="../ui/desk/admin_page.py" line="465"/>
         <source>用户</source>
         <translation>Users</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="475"/>
+        <location filename="../ui/desk/admin_page.py" line="466"/>
         <source>排班</source>
         <translation>Duty roster</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="476"/>
+        <location filename="../ui/desk/admin_page.py" line="467"/>
         <source>事项分类</source>
         <translation>Categories</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="52"/>
+        <location filename="../ui/desk/roster_tab.py" line="53"/>
         <source>日期</source>
         <translation>Date</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="55"/>
-        <location filename="../ui/desk/roster_tab.py" line="287"/>
+        <location filename="../ui/desk/roster_tab.py" line="56"/>
+        <location filename="../ui/desk/roster_tab.py" line="278"/>
         <source>电话</source>
         <translation>Phone</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="56"/>
-        <location filename="../ui/desk/roster_tab.py" line="293"/>
+        <location filename="../ui/desk/roster_tab.py" line="57"/>
+        <location filename="../ui/desk/roster_tab.py" line="284"/>
         <source>值班人员</source>
         <translation>On duty</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="57"/>
+        <location filename="../ui/desk/roster_tab.py" line="58"/>
         <source>更新</source>
         <translation>Updated</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="60"/>
+        <location filename="../ui/desk/roster_tab.py" line="61"/>
         <source>周一</source>
         <translation>Mon</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="61"/>
+        <location filename="../ui/desk/roster_tab.py" line="62"/>
         <source>周二</source>
         <translation>Tue</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="62"/>
+        <location filename="../ui/desk/roster_tab.py" line="63"/>
         <source>周三</source>
         <translation>Wed</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="63"/>
+        <location filename="../ui/desk/roster_tab.py" line="64"/>
         <source>周四</source>
         <translation>Thu</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="64"/>
+        <location filename="../ui/desk/roster_tab.py" line="65"/>
         <source>周五</source>
         <translation>Fri</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="65"/>
+        <location filename="../ui/desk/roster_tab.py" line="66"/>
         <source>周六</source>
         <translation>Sat</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="66"/>
+        <location filename="../ui/desk/roster_tab.py" line="67"/>
         <source>周日</source>
         <translation>Sun</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="105"/>
+        <location filename="../ui/desk/roster_tab.py" line="106"/>
         <source>排班表（今起四周）</source>
         <translation>Duty roster (four weeks from today)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="176"/>
+        <location filename="../ui/desk/roster_tab.py" line="177"/>
         <source>排班表暂时无法载入（连接中断）</source>
         <translation>Roster unavailable for now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="179"/>
-        <location filename="../ui/desk/roster_tab.py" line="185"/>
+        <location filename="../ui/desk/roster_tab.py" line="180"/>
+        <location filename="../ui/desk/roster_tab.py" line="186"/>
         <source>排班表无法载入：%1</source>
         <translation>Roster could not be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="201"/>
+        <location filename="../ui/desk/roster_tab.py" line="202"/>
         <source>（今日）</source>
         <translation> (today)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="203"/>
+        <location filename="../ui/desk/roster_tab.py" line="204"/>
         <source>未排班</source>
         <translation>Not planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="221"/>
+        <location filename="../ui/desk/roster_tab.py" line="222"/>
         <source>%1 天中已排 %2 天</source>
         <translation>%2 of %1 days planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="249"/>
+        <location filename="../ui/desk/roster_tab.py" line="240"/>
         <source>编辑排班</source>
         <translation>Plan the day</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="249"/>
+        <location filename="../ui/desk/roster_tab.py" line="240"/>
         <source>先选择一天</source>
         <translation>Select a day first</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="250"/>
+        <location filename="../ui/desk/roster_tab.py" line="241"/>
         <source>清除</source>
         <translation>Clear</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="250"/>
+        <location filename="../ui/desk/roster_tab.py" line="241"/>
         <source>这一天未排班</source>
         <translation>This day is not planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="268"/>
+        <location filename="../ui/desk/roster_tab.py" line="259"/>
         <source>值班人员每行一人：姓名 岗位 电话（电话可省略），如“赵磊 值班长 13800001111”</source>
         <translation>One person a line: name post phone (phone optional), e.g. “赵磊 值班长 13800001111”</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="270"/>
+        <location filename="../ui/desk/roster_tab.py" line="261"/>
         <source>今日的值班若已交接，值班人员即时更新；指挥长变更须交接班</source>
         <translation>When today&apos;s duty has been handed over, its roster changes at once; a new commander takes over by handover</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="272"/>
+        <location filename="../ui/desk/roster_tab.py" line="263"/>
         <source>排班 · %1</source>
         <translation>Duty plan · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="290"/>
+        <location filename="../ui/desk/roster_tab.py" line="281"/>
         <source>手机或固话，如 13912345678、0556-5512345</source>
         <translation>Mobile or landline, e.g. 13912345678, 0556-5512345</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="301"/>
+        <location filename="../ui/desk/roster_tab.py" line="292"/>
         <source>清除排班 · %1</source>
         <translation>Clear the plan · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="303"/>
+        <location filename="../ui/desk/roster_tab.py" line="294"/>
         <source>确认清除</source>
         <translation>Clear it</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="304"/>
+        <location filename="../ui/desk/roster_tab.py" line="295"/>
         <source>这一天将不再有排班；交接班时沿用上一班的值班人员。按 Enter 确认，Esc 取消</source>
         <translation>The day will have no plan; a handover keeps the previous roster. Enter confirms, Esc cancels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="324"/>
+        <location filename="../ui/desk/roster_tab.py" line="315"/>
         <source>%1 已过去，不能排班</source>
         <translation>%1 is past: it cannot be planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="327"/>
+        <location filename="../ui/desk/roster_tab.py" line="318"/>
         <source>正在清除…</source>
         <translation>Clearing…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="332"/>
+        <location filename="../ui/desk/roster_tab.py" line="323"/>
         <source>指挥长电话“%1”不是手机号或固定电话</source>
         <translation>The commander&apos;s phone “%1” is not a mobile or landline number</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="359"/>
+        <location filename="../ui/desk/roster_tab.py" line="350"/>
         <source>连接中断，不能确定是否已保存；请刷新核对</source>
         <translation>Connection lost: not known whether it was saved; refresh to check</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="366"/>
+        <location filename="../ui/desk/roster_tab.py" line="357"/>
         <source>已清除 %1 的排班</source>
         <translation>Cleared the plan of %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="368"/>
+        <location filename="../ui/desk/roster_tab.py" line="359"/>
         <source>已保存 %1 的排班，当前值班已更新</source>
         <translation>Saved the plan of %1; the duty in force took it</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="370"/>
+        <location filename="../ui/desk/roster_tab.py" line="361"/>
         <source>已保存 %1 的排班</source>
         <translation>Saved the plan of %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="377"/>
+        <location filename="../ui/desk/roster_tab.py" line="368"/>
         <source>第 %1 行：</source>
         <translation>Line %1: </translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="379"/>
+        <location filename="../ui/desk/roster_tab.py" line="370"/>
         <source>请写明%1的岗位，如“%1 调度员”</source>
         <translation>give %1&apos;s post, e.g. “%1 调度员”</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="381"/>
+        <location filename="../ui/desk/roster_tab.py" line="372"/>
         <source>“%1”不是手机号或固定电话</source>
         <translation>“%1” is not a mobile or landline number</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="383"/>
+        <location filename="../ui/desk/roster_tab.py" line="374"/>
         <source>姓名、岗位或单位过长（每项至多 50 字）</source>
         <translation>name, post or unit too long (50 characters each at most)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="385"/>
+        <location filename="../ui/desk/roster_tab.py" line="376"/>
         <source>%1 重复</source>
         <translation>%1 is listed twice</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="386"/>
+        <location filename="../ui/desk/roster_tab.py" line="377"/>
         <source>值班人员至多 %1 人</source>
         <translation>At most %1 people on duty</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="399"/>
+        <location filename="../ui/desk/roster_tab.py" line="390"/>
         <source>这一天已过去（调度服务的今日为 %1）</source>
         <translation>the day is past (the dispatch service&apos;s today is %1)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="401"/>
+        <location filename="../ui/desk/roster_tab.py" line="392"/>
         <source>至多提前 %1 天排班</source>
         <translation>plan at most %1 days ahead</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="403"/>
+        <location filename="../ui/desk/roster_tab.py" line="394"/>
         <source>日期“%1”无效</source>
         <translation>date “%1” is not valid</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="405"/>
+        <location filename="../ui/desk/roster_tab.py" line="396"/>
         <source>电话“%1”不是手机号或固定电话</source>
         <translation>phone “%1” is not a mobile or landline number</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="406"/>
+        <location filename="../ui/desk/roster_tab.py" line="397"/>
         <source>未通过检查：%1</source>
         <translation>Did not pass the checks: %1</translation>
     </message>

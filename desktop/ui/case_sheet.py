@@ -20,7 +20,7 @@ from desktop.core.district_time import day_hm
 from desktop.core.privacy import REPORTER_ROLES, mask_phones, reporter_for
 from desktop.core.replica import Replica
 from desktop.core.todo import due_of
-from desktop.ui.desk.texts import due_text, note_text, op_text, status_text, tr
+from desktop.ui.desk.texts import PLACE_TEXT, due_text, note_text, op_text, status_text, tr
 from desktop.ui.models import LEVEL_TEXT, PRIORITY_TEXT, SOURCE_TEXT, text
 from protocol.codec import ProtocolError, convert
 from protocol.entities import Event, Role, is_overdue, on_hold
@@ -123,6 +123,9 @@ class CaseSheet(QWidget):
             flags.append(tr("返工%1次").replace("%1", str(event.rework_count)))
         if event.reopened:
             flags.append(tr("重办%1次").replace("%1", str(event.reopened)))
+        intake = event.intake
+        if intake is not None and intake.triage:
+            flags.append(tr("待分拨"))
         if late:
             flags.append(tr("超期"))
         assignee = names.get(event.assignee, "") or department_name(self.replica, event.assignee)
@@ -149,6 +152,17 @@ class CaseSheet(QWidget):
             (tr("层级"), text(LEVEL_TEXT, event.level)),
             (tr("上报时间"), day_hm(event.reported_at)),
         ]
+        if intake is not None:
+            # Where an intake case came from and how sure its place is (docs/intake.md).
+            fields.append((tr("工单编号"), f"{intake.channel} {intake.ref}"))
+            place = f"{text(PLACE_TEXT, intake.place)} {intake.confidence:.2f}"
+            if intake.matched and intake.place != "point":
+                place += f"（{intake.matched}）"
+            fields.append((tr("定位"), place))
+            if intake.triage:
+                fields.append((tr("原诉求类型"), intake.triage))
+            if intake.deadline_at is not None:
+                fields.append((tr("办理时限"), day_hm(intake.deadline_at)))
         if event.reporter:
             # In full for those who call the reporter back, masked for anyone else.
             fields.append((tr("反映人"), reporter_for(role, event.reporter)))
