@@ -893,6 +893,12 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--simulate", action="store_true", help="run the traffic simulator")
         p.set_defaults(func=func)
 
+    p = sub.add_parser("intake-outbox", help=cmd_intake_outbox.__doc__)
+    p.add_argument("--state", choices=("pending", "delivered", "refused"))
+    p.add_argument("--event", type=int, help="only this event's feedback")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--retry", type=int, nargs="+", metavar="ID", help="send these again now")
+    p.set_defaults(func=cmd_intake_outbox)
     p = sub.add_parser("intake-mapping", help=cmd_intake_mapping.__doc__)
     p.add_argument("--check", type=Path, metavar="FILE", help="check this table")
     p.add_argument("--file", type=Path, help="the table to map with (default: the shipped one)")
@@ -908,6 +914,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=0, help="stop after this long (0: never)")
     p.set_defaults(func=cmd_watch)
     return parser
+
+
+def cmd_intake_outbox(args: argparse.Namespace) -> int:
+    """Show the feedback owed to intake peers (12345 签收/办理中/办结/退回) and its delivery;
+    --retry sends refused feedback again."""
+    from dispatch.intake.outbox import STATUS
+
+    store = _current_store(args.url)
+    if store is None:
+        return 2
+    if args.retry:
+        found = store.outbox_retry(args.retry, time.time())
+        print(f"{found} of {len(args.retry)} feedback(s) will be sent again")
+        return 0 if found == len(args.retry) else 1
+    counts = store.outbox_counts()
+    print(", ".join(f"{state} {n}" for state, n in sorted(counts.items())) or "the outbox is empty")
+    for row in store.outbox_entries(args.state, args.event, args.limit):
+        when = local_text(row.delivered_at if row.delivered_at else row.next_at)
+        what = (
+            "delivered" if row.state == "delivered" else ("next" if row.state == "pending" else "")
+        )
+        print(
+            f"{row.id}\t{row.state}\t{STATUS.get(row.kind, row.kind)}\t{row.peer}\t{row.ref}"
+            f"\tevent {row.event}\tattempts {row.attempts}\t{what} {when}"
+            + (f"\t{row.last_error}" if row.last_error else "")
+        )
+    return 0
+
+
+def local_text(seconds: float) -> str:
+    """District time, to the second."""
+    from dispatch.domain.calendar import CST
+
+    return datetime.fromtimestamp(seconds, CST).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def cmd_intake_mapping(args: argparse.Namespace) -> int:

@@ -193,6 +193,7 @@ class DispatchServer:
                     self.clock,
                     self.writer.submit,
                     self.intake_config.get("http", HttpSettings) or HttpSettings(),
+                    self.writer.outbox_rules,
                 ),
             )
             await self.intake.start()

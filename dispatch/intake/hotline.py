@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -28,6 +28,7 @@ from dispatch.intake.config import ConfigError, only, secret, section, take
 from dispatch.intake.geocode import Gazetteer, gcj02_to_wgs84
 from dispatch.intake.http import Counts, HttpError, error_response, json_response, read_body
 from dispatch.intake.mapping import HotlineMapping
+from dispatch.intake.outbox import Retry
 from protocol import commands as c
 from protocol.entities import Intake
 
@@ -55,6 +56,7 @@ class HotlineSettings:
     peers: dict[str, Peer]
     mapping: Path | None = None
     coordinates: Literal["wgs84", "gcj02"] = "wgs84"
+    retry: Retry = field(default_factory=Retry)
 
 
 @section("hotline")
@@ -62,7 +64,29 @@ def read_hotline(table: dict[str, Any], base: Path) -> HotlineSettings:
     """[intake.hotline] enabled, mapping, coordinates, [intake.hotline.peers.NAME] key or
     key_file, feedback_url."""
     where = "intake.hotline"
-    only(table, where, {"enabled", "mapping", "coordinates", "peers"})
+    only(
+        table,
+        where,
+        {
+            "enabled",
+            "mapping",
+            "coordinates",
+            "peers",
+            "retry_base",
+            "retry_cap",
+            "feedback_timeout",
+        },
+    )
+    retry = Retry(
+        base=take(table, where, "retry_base", float, 1.0),
+        cap=take(table, where, "retry_cap", float, 300.0),
+        timeout=take(table, where, "feedback_timeout", float, 5.0),
+    )
+    if not (0 < retry.base <= retry.cap <= 86400 and 0 < retry.timeout <= 300):
+        raise ConfigError(
+            f"[{where}] retry_base, retry_cap, feedback_timeout: 0 < base <= cap <= 86400,"
+            " 0 < timeout <= 300"
+        )
     enabled = take(table, where, "enabled", bool, False)
     mapping = take(table, where, "mapping", str, "")
     coordinates = take(table, where, "coordinates", str, "wgs84")
@@ -88,6 +112,7 @@ def read_hotline(table: dict[str, Any], base: Path) -> HotlineSettings:
         peers,
         (base / mapping) if mapping else None,
         "gcj02" if coordinates == "gcj02" else "wgs84",
+        retry,
     )
 
 

@@ -3,11 +3,16 @@ delivery (outbox.py)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from starlette.routing import BaseRoute
 
 from dispatch.intake.hotline import HotlineIntake, HotlineSettings
 from dispatch.intake.mapping import load_mapping
+from dispatch.intake.outbox import OutboxSender, Target, hotline_rule
 from dispatch.intake.service import Context, builder
+from dispatch.state import Change, OutboxItem
 
 
 class HotlinePart:
@@ -25,15 +30,38 @@ class HotlinePart:
             context.http.max_body,
         )
 
+        targets = {
+            p.name: Target(p.feedback_url, p.key) for p in settings.peers.values() if p.feedback_url
+        }
+        self.sender = OutboxSender(context.store, targets, settings.retry)
+        self._rules = context.outbox_rules
+        loop = asyncio.get_running_loop()
+        wake = self.sender.wake
+        urls = {name: t.url for name, t in targets.items()}
+        rule = hotline_rule(lambda: urls)
+
+        def owed(change: Change) -> OutboxItem | None:
+            item = rule(change)
+            if item is not None:  # on the writer's thread: the sender looks soon
+                loop.call_soon_threadsafe(wake)
+            return item
+
+        self._rule = owed
+
     def routes(self) -> list[BaseRoute]:
         """POST /12345/v1/orders."""
         return list(self.intake.routes())
 
     async def start(self) -> None:
-        """Nothing runs in the background yet."""
+        """Owe feedback for 12345 cases' changes from now on, and deliver what is owed."""
+        self._rules.append(self._rule)
+        await self.sender.start()
 
     async def stop(self) -> None:
-        """Nothing to stop."""
+        """Stop delivering (what is pending stays for the next start)."""
+        with contextlib.suppress(ValueError):
+            self._rules.remove(self._rule)
+        await self.sender.stop()
 
 
 @builder("hotline")

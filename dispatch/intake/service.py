@@ -21,6 +21,7 @@ from dispatch.intake.geocode import Gazetteer
 from dispatch.intake.http import Counts, IntakeHttp
 from dispatch.intake.submit import Submit
 from dispatch.reference import ReferenceData
+from dispatch.state import Change, OutboxItem
 from dispatch.store.store import Store
 
 log = logging.getLogger("dispatch.intake")
@@ -51,6 +52,8 @@ class Context:
     clock: Clock
     submit: Submit
     http: HttpSettings
+    # The writer's rules turning a change into owed feedback (dispatch/intake/outbox.py).
+    outbox_rules: list[Callable[[Change], OutboxItem | None]] = field(default_factory=list)
     counts: Counts = field(default_factory=Counts)
 
     @cached_property
