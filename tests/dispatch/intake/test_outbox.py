@@ -108,9 +108,7 @@ async def test_a_rejected_order_is_returned_with_the_reason(store, tmp_path, pla
         await _stop(line)
 
 
-async def test_feedback_survives_an_outage_and_a_restart(
-    sqlite_store, tmp_path, platform
-) -> None:
+async def test_feedback_survives_an_outage_and_a_restart(sqlite_store, tmp_path, platform) -> None:
     platform.down = True
     line = await _line(sqlite_store, tmp_path, platform)
     got = (await platform.push(order())).json()
