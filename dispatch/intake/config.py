@@ -156,7 +156,7 @@ class HttpSettings:
 
     host: str = "127.0.0.1"
     port: int = 8780
-    max_body: int = 64 * 1024
+    max_body: int = 256 * 1024
 
 
 @section("http")
@@ -167,7 +167,7 @@ def read_http(table: dict[str, Any], base: Path) -> HttpSettings:
     port = take(table, where, "port", int, 8780)
     if not 0 <= port <= 65535:
         raise ConfigError(f"[{where}] port: 0..65535, not {port}")
-    max_body = take(table, where, "max_body", int, 64 * 1024)
+    max_body = take(table, where, "max_body", int, 256 * 1024)
     if not 1024 <= max_body <= 16 * 2**20:
         raise ConfigError(f"[{where}] max_body: 1024..16777216 bytes, not {max_body}")
     return HttpSettings(take(table, where, "host", str, "127.0.0.1"), port, max_body)

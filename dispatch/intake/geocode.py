@@ -114,8 +114,11 @@ class Gazetteer:
             lat = sum(p[1] for p in points) / len(points)
             streets = {p[2] for p in points}
             self._add(road_name, "road", (lon, lat), streets.pop() if len(streets) == 1 else "", "")
-        # Longest names first: the most specific substring wins.
-        self._names = sorted(self._entries, key=len, reverse=True)
+        # The names by their first two characters, longest first: an address is scanned
+        # once, each position looking up only the names that could start there.
+        self._by_head: dict[str, list[str]] = defaultdict(list)
+        for name in sorted(self._entries, key=len, reverse=True):
+            self._by_head[name[:2]].append(name)
 
     def _add(
         self,
@@ -144,9 +147,7 @@ class Gazetteer:
         if community and not street:
             street = community[:9]
         best: tuple[float, Located] | None = None
-        for name in self._names:
-            if name not in text:
-                continue
+        for name in self._names_in(text):
             candidates = self._entries[name]
             if community:
                 candidates = [e for e in candidates if e.community in ("", community)] or candidates
@@ -167,6 +168,16 @@ class Gazetteer:
             if confidence >= CONFIDENCE["poi"]:
                 break
         return best[1] if best else None
+
+    def _names_in(self, text: str) -> list[str]:
+        """The gazetteer's names contained in `text`, longest first."""
+        found = {
+            name
+            for i in range(len(text) - 1)
+            for name in self._by_head.get(text[i : i + 2], ())
+            if text.startswith(name, i)
+        }
+        return sorted(found, key=len, reverse=True)
 
     def place(self, address: str, lon: float | None, lat: float | None) -> tuple[Located, str]:
         """Where a report goes: its point when inside the district, else its address's

@@ -35,6 +35,8 @@ from protocol.entities import Intake
 log = logging.getLogger("dispatch.intake.hotline")
 CHANNEL = "12345"
 ORDERS_PATH = "/12345/v1/orders"
+BATCH_PATH = "/12345/v1/orders/batch"
+BATCH_MAX = 200  # work orders in one batch push
 _NAME = re.compile(r"\A[a-z0-9][a-z0-9_.-]{0,62}\Z")
 _PHONE = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
 
@@ -141,6 +143,32 @@ class WorkOrder(msgspec.Struct, kw_only=True):
     urgent: bool = False
 
 
+class _Batch(msgspec.Struct):
+    """A batch push: its orders are read one by one (a bad one is refused alone)."""
+
+    orders: Annotated[list[Any], msgspec.Meta(min_length=1, max_length=BATCH_MAX)]
+
+
+def _answer(number: str, item: c.BatchReport, outcome: submit.Outcome) -> dict[str, Any]:
+    assert item.intake is not None
+    return {
+        "ok": True,
+        "order_no": number,
+        "event": outcome.event,
+        "code": outcome.code,
+        "repeat": outcome.repeat,
+        # What this push would be filed as (a repeat keeps what the first push made).
+        "category": item.category,
+        "triage": bool(item.intake.triage),
+        "place": item.intake.place,
+        "confidence": item.intake.confidence,
+    }
+
+
+def _refusal(number: str, reason: str, message: str) -> dict[str, Any]:
+    return {"ok": False, "order_no": number, "error": reason, "message": message}
+
+
 def _moment(text: str, field: str) -> float | None:
     if not text:
         return None
@@ -183,7 +211,10 @@ class HotlineIntake:
 
     def routes(self) -> list[Route]:
         """The endpoint's routes."""
-        return [Route(ORDERS_PATH, self.push, methods=["POST"])]
+        return [
+            Route(ORDERS_PATH, self.push, methods=["POST"]),
+            Route(BATCH_PATH, self.push_batch, methods=["POST"]),
+        ]
 
     async def push(self, request: Request) -> Response:
         """POST /12345/v1/orders: one work order."""
@@ -199,7 +230,8 @@ class HotlineIntake:
         self.counts.note(CHANNEL, "repeat" if answer["repeat"] else "ok")
         return json_response(200, answer)
 
-    async def _push(self, request: Request) -> dict[str, Any]:
+    async def _verified(self, request: Request) -> tuple[str, bytes]:
+        """The signing peer and the body of a push; HttpError when either is refused."""
         if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
             raise HttpError(415, "unsupported_media_type", "Content-Type must be application/json")
         body = await read_body(request, self.max_body)
@@ -210,35 +242,76 @@ class HotlineIntake:
             )
         except signing.SignatureError as exc:
             raise HttpError(exc.status, exc.reason, exc.message) from None
+        return peer, body
+
+    async def _push(self, request: Request) -> dict[str, Any]:
+        peer, body = await self._verified(request)
         try:
             order = self._decoder.decode(body)
         except msgspec.ValidationError as exc:
             raise HttpError(400, "bad_payload", str(exc)) from None
         except msgspec.DecodeError as exc:
             raise HttpError(400, "malformed_json", str(exc)) from None
-        if (order.lon is None) != (order.lat is None):
-            raise HttpError(400, "bad_payload", "lon and lat come together or not at all")
         item = self.report_of(order, peer)
         outcome = await submit.report(self.submit, submit.gateway(peer), item)
         if not outcome.ok:
             status = 503 if outcome.error in ("internal", "unavailable") else 422
             raise HttpError(status, outcome.error or "refused", outcome.message)
-        assert item.intake is not None
-        return {
-            "ok": True,
-            "order_no": order.order_no,
-            "event": outcome.event,
-            "code": outcome.code,
-            "repeat": outcome.repeat,
-            # What this push would be filed as (a repeat keeps what the first push made).
-            "category": item.category,
-            "triage": bool(item.intake.triage),
-            "place": item.intake.place,
-            "confidence": item.intake.confidence,
-        }
+        return _answer(order.order_no, item, outcome)
+
+    async def push_batch(self, request: Request) -> Response:
+        """POST /12345/v1/orders/batch: {"orders": [work order, ...]} (1 to BATCH_MAX), each
+        created, repeated or refused on its own; one answer per order, in order."""
+        try:
+            peer, body = await self._verified(request)
+            try:
+                batch = msgspec.json.decode(body, type=_Batch)
+            except msgspec.ValidationError as exc:
+                raise HttpError(400, "bad_payload", str(exc)) from None
+            except msgspec.DecodeError as exc:
+                raise HttpError(400, "malformed_json", str(exc)) from None
+        except HttpError as exc:
+            self.counts.note(CHANNEL, exc.reason)
+            log.info("12345 batch push refused (%s): %s", exc.reason, exc.message)
+            return error_response(exc)
+        answers: list[dict[str, Any] | None] = []
+        items: list[tuple[int, str, c.BatchReport]] = []
+        for index, raw in enumerate(batch.orders):
+            where = f"orders[{index}]"
+            given = raw.get("order_no") if isinstance(raw, dict) else None
+            number = given if isinstance(given, str) else ""
+            try:
+                try:
+                    order = msgspec.convert(raw, WorkOrder)
+                except msgspec.ValidationError as exc:
+                    text = str(exc)
+                    at = f"`$.{where}"
+                    text = text.replace("`$", at) if "`$" in text else f"{text} - at {at}`"
+                    raise HttpError(400, "bad_payload", text) from None
+                items.append((index, order.order_no, self.report_of(order, peer)))
+                answers.append(None)
+            except HttpError as exc:
+                self.counts.note(CHANNEL, exc.reason)
+                answers.append(_refusal(number, exc.reason, exc.message))
+        if items:
+            outcomes = await submit.reports(
+                self.submit, submit.gateway(peer), [item for _, _, item in items]
+            )
+            for (index, number, item), outcome in zip(items, outcomes, strict=True):
+                if outcome.ok:
+                    self.counts.note(CHANNEL, "repeat" if outcome.repeat else "ok")
+                    answers[index] = _answer(number, item, outcome)
+                else:
+                    self.counts.note(CHANNEL, outcome.error or "refused")
+                    answers[index] = _refusal(number, outcome.error, outcome.message)
+        done = [a for a in answers if a is not None]
+        return json_response(200, {"ok": True, "orders": done})
 
     def report_of(self, order: WorkOrder, peer: str) -> c.BatchReport:
-        """The report a work order becomes (category mapped, place found)."""
+        """The report a work order becomes (category mapped, place found); HttpError
+        (bad_payload) when a field is inconsistent."""
+        if (order.lon is None) != (order.lat is None):
+            raise HttpError(400, "bad_payload", "lon and lat come together or not at all")
         lon, lat = order.lon, order.lat
         gcj02 = (order.crs or self.settings.coordinates) == "gcj02"
         if lon is not None and lat is not None and gcj02:

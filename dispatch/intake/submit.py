@@ -34,12 +34,21 @@ def gateway(name: str) -> Actor:
 
 async def report(submit: Submit, actor: Actor, item: c.BatchReport) -> Outcome:
     """Send one report through the writer (answered after its commit)."""
-    answer = await submit(CommandRequest(actor, "report_batch", c.ReportBatch(reports=[item])))
+    return (await reports(submit, actor, [item]))[0]
+
+
+async def reports(submit: Submit, actor: Actor, items: list[c.BatchReport]) -> list[Outcome]:
+    """Send reports (at most c.BATCH_MAX) through the writer as one report_batch: one
+    outcome each, in order (answered after their commit)."""
+    answer = await submit(CommandRequest(actor, "report_batch", c.ReportBatch(reports=items)))
     if not answer.ok:
-        return Outcome(False, error=answer.code, message=answer.message)
-    got = answer.data["reports"][0]
-    # A stored answer read back (a command repeat) is plain JSON.
-    first = got if isinstance(got, c.BatchItem) else c.BatchItem(**got)
-    if first.error:
-        return Outcome(False, error=first.error, message=first.message)
-    return Outcome(True, first.event, first.code, first.repeat)
+        return [Outcome(False, error=answer.code, message=answer.message) for _ in items]
+    outcomes = []
+    for got in answer.data["reports"]:
+        # A stored answer read back (a command repeat) is plain JSON.
+        item = got if isinstance(got, c.BatchItem) else c.BatchItem(**got)
+        if item.error:
+            outcomes.append(Outcome(False, error=item.error, message=item.message))
+        else:
+            outcomes.append(Outcome(True, item.event, item.code, item.repeat))
+    return outcomes

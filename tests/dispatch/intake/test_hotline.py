@@ -176,3 +176,45 @@ async def test_oversized_and_wrong_type_bodies_are_refused(hotline: Hotline) -> 
     form = await hotline.push(b"a=b", headers={"content-type": "application/x-www-form-urlencoded"})
     assert (form.status_code, form.json()["error"]) == (415, "unsupported_media_type")
     assert hotline.events() == []
+
+
+async def test_a_batch_push_answers_each_order_alone(hotline: Hotline) -> None:
+    first = (await hotline.push(order("K-0"))).json()
+    batch = {
+        "orders": [
+            order("K-1"),
+            {"order_no": "K-2", "content": "没有诉求类型"},
+            order("K-0"),  # pushed before: its event
+            order("K-1"),  # twice in one batch: the second is a repeat
+            order("K-3", lon=117.0),
+            order("K-4", kind="其他"),
+        ]
+    }
+    answer = await hotline.push(batch, path="/12345/v1/orders/batch")
+    assert answer.status_code == 200, answer.text
+    got = answer.json()["orders"]
+    assert [(o["order_no"], o["ok"]) for o in got] == [
+        ("K-1", True),
+        ("K-2", False),
+        ("K-0", True),
+        ("K-1", True),
+        ("K-3", False),
+        ("K-4", True),
+    ]
+    assert got[1]["error"] == "bad_payload" and "`$.orders[1]`" in got[1]["message"]
+    assert got[2]["repeat"] and got[2]["event"] == first["event"]
+    assert got[3]["repeat"] and got[3]["event"] == got[0]["event"]
+    assert got[4]["message"] == "lon and lat come together or not at all"
+    assert got[5]["triage"]
+    assert len(hotline.events()) == 3  # K-0, K-1, K-4
+
+
+async def test_a_batch_of_the_wrong_shape_is_refused_whole(hotline: Hotline) -> None:
+    for body, reason in [
+        ({"orders": []}, "bad_payload"),
+        ({"orders": [order(f"M-{i}") for i in range(201)]}, "bad_payload"),
+        (b'{"orders": [', "malformed_json"),
+    ]:
+        answer = await hotline.push(body, path="/12345/v1/orders/batch")
+        assert (answer.status_code, answer.json()["error"]) == (400, reason)
+    assert hotline.events() == []
