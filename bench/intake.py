@@ -303,7 +303,8 @@ async def _outbox(n: int, db: str) -> OutboxOutcome:
         platform.intake_url = intake
         # N work orders pushed, N accepted: N feedbacks owed while the platform is down.
         events = await _push_orders(platform, n)
-        await _accept_all(ws, token, events)
+        # Over 4 connections: each may send 50 commands a second (Limits).
+        await asyncio.gather(*(_accept_all(ws, token, events[i::4]) for i in range(4)))
         await asyncio.sleep(1.0)
         outage = platform.received.faults["down"]
         platform.down = False
@@ -371,6 +372,8 @@ async def _push_orders(platform: object, n: int) -> list[int]:
 
 
 async def _accept_all(ws_url: str, token: str, events: list[int]) -> None:
+    """Accept every event over one websocket, pipelined; a rate-limited command is sent
+    again with its command_id a moment later."""
     import uuid
 
     from websockets.asyncio.client import connect
@@ -378,27 +381,34 @@ async def _accept_all(ws_url: str, token: str, events: list[int]) -> None:
     async with connect(ws_url, max_size=None, compression=None) as ws:
         hello = {"id": 1, "type": "hello", "protocol": 1, "token": token, "client": "bench"}
         await ws.send(json.dumps(hello))
-        pending: set[int] = set()
+        pending: dict[int, dict[str, object]] = {}
+        retry: list[dict[str, object]] = []
         next_id = 2
-        sent = 0
-        while sent < len(events) or pending:
-            while sent < len(events) and len(pending) < 200:
-                command = {
-                    "id": next_id,
-                    "type": "command",
-                    "command_id": uuid.uuid4().hex,
-                    "op": "accept",
-                    "args": {"event": events[sent]},
-                }
+        todo = [
+            {
+                "type": "command",
+                "command_id": uuid.uuid4().hex,
+                "op": "accept",
+                "args": {"event": e},
+            }
+            for e in events
+        ]
+        while todo or pending or retry:
+            while (retry or todo) and len(pending) < 50:
+                command = retry.pop() if retry else todo.pop()
+                command["id"] = next_id
                 await ws.send(json.dumps(command))
-                pending.add(next_id)
+                pending[next_id] = command
                 next_id += 1
-                sent += 1
             message = json.loads(await ws.recv())
-            if message.get("type") in ("result", "error"):
-                if message["type"] == "error":
+            if message.get("type") not in ("result", "error"):
+                continue
+            command = pending.pop(message["id"])
+            if message["type"] == "error":
+                if message["code"] != "rate_limited":
                     raise RuntimeError(f"accept refused: {message}")
-                pending.discard(message["id"])
+                retry.append(command)
+                await asyncio.sleep(0.05)
 
 
 # ---- main ----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from dispatch.app import (
     CALENDAR_META,
@@ -41,6 +41,10 @@ from dispatch.private import private_dir, write_private
 from dispatch.store.store import AdminEntry, Store, StoreError, redact_url, user_detail
 from protocol.entities import ROLES
 
+if TYPE_CHECKING:
+    from dispatch.intake.platform import FakePlatform
+    from dispatch.server import DispatchServer
+
 log = logging.getLogger("dispatch")
 
 # (name, role, jurisdiction: street codes, or community codes for role community)
@@ -55,6 +59,10 @@ DEMO_USERS = (
 
 
 def _logging(verbose: bool, log_file: Path | None = None) -> None:
+    # One line per outbound request (httpx) or server start (uvicorn) is noise in a log that
+    # says what the centre did; their warnings and errors still come through.
+    for noisy in ("httpx", "httpcore", "uvicorn.error"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     if log_file is not None:
         # Rotated by size, mode 600; stdout and stderr go there too (see dispatch/logs.py).
         log_to_file(log_file, verbose)
@@ -210,8 +218,9 @@ async def _serve(
         raise SystemExit(f"error: {exc}") from None
     tune_gc()
     tasks: list[asyncio.Task[None]] = []
+    platform = await _demo_platform(server) if simulate else None
     if simulate:
-        simulator = Simulator(server, seed=seed)
+        simulator = Simulator(server, seed=seed, hotline=platform)
         tasks.append(asyncio.create_task(simulator.run(warm_up=warm_up), name="simulator"))
         log.info("simulator running at %gx real time (seed %d)", speed, seed)
     if banner:
@@ -229,10 +238,37 @@ async def _serve(
         for task in tasks:
             task.cancel()
         await server.stop()
+        if platform is not None:
+            await platform.stop()
     finally:
         if ready_file is not None:
             remove_ready_file(ready_file)
         log.info("stopped")
+
+
+async def _demo_platform(server: DispatchServer) -> FakePlatform | None:
+    """The simulator's 12345 platform, when the intake serves the demo's peer: it pushes the
+    live calls to the real endpoint and takes the feedback on a port of its own."""
+    from dispatch.intake.demo import DEMO_PEER
+    from dispatch.intake.hotline import HotlineSettings
+    from dispatch.intake.hotline_part import HotlinePart
+    from dispatch.intake.platform import FakePlatform
+
+    intake = server.intake
+    if intake is None or intake.port == 0:
+        return None
+    settings = intake.config.get("hotline", HotlineSettings)
+    part = intake.parts.get("hotline")
+    if settings is None or not isinstance(part, HotlinePart) or DEMO_PEER not in settings.peers:
+        return None
+    peer = settings.peers[DEMO_PEER]
+    http = intake.context.http
+    platform = FakePlatform(DEMO_PEER, peer.key, f"http://{_client_host(http.host)}:{intake.port}")
+    url = await platform.start()
+    if not peer.feedback_url:
+        part.feed_back_to(DEMO_PEER, url)
+    log.info("simulated 12345 platform: pushes to %s, feedback at %s", platform.intake_url, url)
+    return platform
 
 
 def cmd_init_db(args: argparse.Namespace) -> int:

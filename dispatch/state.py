@@ -145,7 +145,7 @@ class OutboxItem:
     event: int
     kind: str  # sign, progress, done, return
     body: str  # the JSON to send
-    at: float
+    at: float  # wall-clock time it was owed (the sender's schedule runs on the wall clock)
 
 
 class ExternalIds:

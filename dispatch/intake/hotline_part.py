@@ -37,7 +37,9 @@ class HotlinePart:
         self._rules = context.outbox_rules
         loop = asyncio.get_running_loop()
         wake = self.sender.wake
+        self.settings = settings
         urls = {name: t.url for name, t in targets.items()}
+        self._urls = urls
         rule = hotline_rule(lambda: urls)
 
         def owed(change: Change) -> OutboxItem | None:
@@ -47,6 +49,12 @@ class HotlinePart:
             return item
 
         self._rule = owed
+
+    def feed_back_to(self, peer: str, url: str) -> None:
+        """Send `peer`'s feedback to `url` from now on (the demo's simulated platform, whose
+        port is known only once it listens)."""
+        self.sender.targets[peer] = Target(url, self.settings.peers[peer].key)
+        self._urls[peer] = url
 
     def routes(self) -> list[BaseRoute]:
         """POST /12345/v1/orders."""

@@ -102,8 +102,17 @@ def hotline_rule(
             "text": text,
             "unit": after.assignee,
         }
+        # Scheduled on the wall clock the sender runs on (the district clock of a demo or a
+        # replay runs faster); the body says when the change happened in district time.
         return OutboxItem(
-            key, channel, intake.peer, intake.ref, after.id, kind, _encode(body).decode(), change.at
+            key,
+            channel,
+            intake.peer,
+            intake.ref,
+            after.id,
+            kind,
+            _encode(body).decode(),
+            time.time(),
         )
 
     return rule
