@@ -204,6 +204,16 @@ class OutboxSender:
                 due.append(entry)
         if not due:
             return False
+        delivered_any = False
+        # In chunks, each marked when it is done: a crash resends at most one chunk's
+        # delivered feedback (under the same keys), not a whole round's.
+        chunk = self.retry.parallel * 8
+        for start in range(0, len(due), chunk):
+            delivered_any |= await self._deliver(due[start : start + chunk])
+        return delivered_any
+
+    async def _deliver(self, due: list[OutboxEntry]) -> bool:
+        """Send `due` (at most `parallel` at once) and mark what became of each."""
         gate = asyncio.Semaphore(self.retry.parallel)
 
         async def one(entry: OutboxEntry) -> tuple[OutboxEntry, int | None, str]:
