@@ -387,14 +387,34 @@
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="231"/>
-        <location filename="../ui/case_sheet.py" line="236"/>
+        <location filename="../ui/case_sheet.py" line="237"/>
         <source>处理记录无法载入：%1</source>
         <translation>Case record could not be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="238"/>
+        <location filename="../ui/case_sheet.py" line="239"/>
         <source>仅显示最近的记录</source>
         <translation>Showing the latest entries only</translation>
+    </message>
+    <message>
+        <location filename="../ui/case_sheet.py" line="260"/>
+        <source>已送达</source>
+        <translation>delivered</translation>
+    </message>
+    <message>
+        <location filename="../ui/case_sheet.py" line="262"/>
+        <source>被拒收</source>
+        <translation>refused by the platform</translation>
+    </message>
+    <message>
+        <location filename="../ui/case_sheet.py" line="264"/>
+        <source>待送达（已试%1次）</source>
+        <translation>to deliver (%1 tries so far)</translation>
+    </message>
+    <message>
+        <location filename="../ui/case_sheet.py" line="268"/>
+        <source>反馈%1</source>
+        <translation>Feedback %1</translation>
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="193"/>

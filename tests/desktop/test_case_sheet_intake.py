@@ -4,8 +4,9 @@ and the triage mark (a real CaseSheet, offscreen)."""
 from __future__ import annotations
 
 from desktop.core.replica import Replica
-from desktop.ui.case_sheet import CaseSheet
+from desktop.ui.case_sheet import CaseSheet, feedback_entry
 from protocol.entities import Event, Intake
+from protocol.messages import FeedbackEntry
 
 
 def _event(intake: Intake) -> Event:
@@ -53,3 +54,30 @@ def test_the_card_shows_the_work_order_place_and_triage(qtbot) -> None:
     assert fields["原诉求类型"] == "其他/未分类诉求"
     assert "办理时限" in fields
     assert "待分拨" in view.flags
+
+
+def test_feedback_reads_as_a_timeline_step(qtbot) -> None:
+    done = FeedbackEntry(
+        at=1_796_000_000.0,
+        peer="anqing12345",
+        status="办结",
+        state="delivered",
+        attempts=1,
+        delivered_at=1_796_000_001.0,
+    )
+    entry = feedback_entry(done)
+    assert (entry.actor, entry.action_text, entry.status_text) == (
+        "anqing12345",
+        "反馈办结",
+        "已送达",
+    )
+    waiting = FeedbackEntry(
+        at=1_796_000_000.0,
+        peer="p",
+        status="签收",
+        state="pending",
+        attempts=3,
+        error="HTTP 503: maintenance",
+    )
+    entry = feedback_entry(waiting)
+    assert entry.status_text == "待送达（已试3次）" and entry.text == "HTTP 503: maintenance"

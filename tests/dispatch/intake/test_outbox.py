@@ -12,7 +12,8 @@ import pytest
 
 from dispatch.cli import main
 from dispatch.intake.platform import FakePlatform
-from protocol.messages import Result
+from protocol.codec import encode
+from protocol.messages import History, Result
 from tests.dispatch.intake.conftest import KEY, PEER, Hotline, order, start_hotline
 
 FAST = {"retry_base": 0.05, "retry_cap": 0.2, "feedback_timeout": 0.5}
@@ -89,6 +90,15 @@ async def test_the_loop_is_fed_back_in_order_exactly_once(store, tmp_path, platf
         await until(lambda: store.outbox_counts() == {"delivered": 3})  # marked after the 2xx
         rows = store.outbox_entries(event=got["event"])
         assert max(r.attempts for r in rows) >= 2
+        # The case's history says what the platform was told and that it heard.
+        desk = await line.running.client("dispatcher")
+        await desk.recv()
+        await desk.ws.send(encode(History(id=99, event=got["event"])).decode())
+        answer = await desk.until(lambda m: isinstance(m, Result) and m.id == 99)
+        told = [(f["status"], f["state"], f["peer"]) for f in answer.data["feedback"]]
+        assert told == [(s, "delivered", PEER) for s in ("签收", "办理中", "办结")]
+        assert answer.data["feedback"][0]["attempts"] >= 2
+        await desk.ws.close()
     finally:
         await _stop(line)
 
