@@ -25,6 +25,8 @@ def _like(shown: Any, got: Any) -> bool:
     if isinstance(shown, str) and "…" in shown and isinstance(got, str):
         pattern = ".*".join(re.escape(part) for part in shown.split("…"))
         return re.fullmatch(pattern, got, re.S) is not None
+    if isinstance(shown, list) and isinstance(got, list):
+        return len(shown) == len(got) and all(_like(a, b) for a, b in zip(shown, got, strict=True))
     if isinstance(shown, dict) and isinstance(got, dict):
         return shown.keys() == got.keys() and all(_like(shown[k], got[k]) for k in shown)
     return bool(shown == got)
