@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 import uvicorn
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
@@ -59,11 +59,14 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise HttpError(413, "too_large", f"body of {length} bytes exceeds {limit}")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HttpError(413, "too_large", f"body exceeds {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise HttpError(413, "too_large", f"body exceeds {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:  # gone before its body was in: nothing to answer, nothing kept
+        raise HttpError(400, "disconnected", "the client left before sending its body") from None
     return b"".join(chunks)
 
 

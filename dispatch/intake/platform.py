@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import httpx
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -86,7 +86,10 @@ class FakePlatform:
             await self._server.stop()
 
     async def _feedback(self, request: Request) -> Response:
-        body = await request.body()
+        try:
+            body = await request.body()
+        except ClientDisconnect:  # the backend was killed mid-request: it will send again
+            return Response(status_code=400)
         headers = {k: v for k, v in request.headers.items() if k.startswith("x-tg-")}
         try:
             signing.verify(
