@@ -90,8 +90,20 @@ def read_config(data: dict[str, Any], base: Path, path: Path | None = None) -> I
 
 
 def _load_readers() -> None:
-    """Import the modules that register readers (their import registers them)."""
-    from dispatch.intake import hotline as _hotline  # noqa: F401
+    """Import every module of dispatch.intake: an intake's module registers its section
+    reader (and its builder, service.py) when imported, so a new intake needs no line here."""
+    import_intakes()
+
+
+def import_intakes() -> None:
+    """Import every module of the dispatch.intake package (once; cheap after the first)."""
+    import importlib
+    import pkgutil
+
+    import dispatch.intake as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{package.__name__}.{module.name}")
 
 
 # ---- helpers for section readers -----------------------------------------------------------

@@ -120,5 +120,7 @@ class IntakeService:
 
 
 def _load_builders() -> None:
-    """Import the intake modules whose import registers their builders."""
-    from dispatch.intake import hotline_part as _hotline  # noqa: F401
+    """Import the intake modules (their import registers their builders)."""
+    from dispatch.intake.config import import_intakes
+
+    import_intakes()
