@@ -216,6 +216,9 @@ async def _serve(
         raise SystemExit(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     except StoreError as exc:
         raise SystemExit(f"error: {exc}") from None
+    except ValueError as exc:  # an intake that cannot start: its mapping table, its config
+        await server.stop()
+        raise SystemExit(f"error: {exc}") from None
     tune_gc()
     tasks: list[asyncio.Task[None]] = []
     platform = await _demo_platform(server) if simulate else None

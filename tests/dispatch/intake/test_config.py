@@ -114,3 +114,20 @@ def test_serve_stops_with_the_reason_on_a_bad_config(tmp_path) -> None:
     with pytest.raises(SystemExit) as stopped:
         main(["--url", url, "serve", "--port", "0", "--config", str(bad)])
     assert "enabled without any [intake.hotline.peers.NAME]" in str(stopped.value)
+
+
+def test_serve_stops_with_the_reason_on_a_mapping_it_cannot_use(tmp_path) -> None:
+    from dispatch.cli import main
+    from tests.dispatch.conftest import prepared_store
+
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    prepared_store(url).close()
+    (tmp_path / "m.toml").write_text('triage = "99-99"', encoding="utf-8")
+    config = _write(
+        tmp_path,
+        "[intake.http]\nport = 0\n[intake.hotline]\nenabled = true\nmapping = 'm.toml'\n"
+        "[intake.hotline.peers.p]\nkey = '0123456789abcdef'",
+    )
+    with pytest.raises(SystemExit) as stopped:
+        main(["--url", url, "serve", "--port", "0", "--config", str(config)])
+    assert "triage: unknown category '99-99'" in str(stopped.value)
