@@ -1,6 +1,6 @@
 """Run the benchmarks: `python -m bench [--quick]` runs all; `python -m bench NAME [ARGS]` one.
 
-NAME is fanout, ingest, wall or desk; ARGS go to that benchmark (e.g. `python -m bench wall
+NAME is fanout, ingest, wall, desk or intake; ARGS go to that benchmark (e.g. `python -m bench wall
 --only latency`).
 """
 
@@ -10,9 +10,15 @@ import argparse
 import sys
 import time
 
-from bench import common, desk, fanout, ingest, wall
+from bench import common, desk, fanout, ingest, intake, wall
 
-BENCHMARKS = {"fanout": fanout.main, "ingest": ingest.main, "wall": wall.main, "desk": desk.main}
+BENCHMARKS = {
+    "fanout": fanout.main,
+    "ingest": ingest.main,
+    "wall": wall.main,
+    "desk": desk.main,
+    "intake": intake.main,
+}
 
 
 def main(argv: list[str] | None = None) -> None:

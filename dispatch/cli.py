@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from dispatch.app import (
     CALENDAR_META,
@@ -34,10 +34,16 @@ from dispatch.app import (
 )
 from dispatch.clock import Clock
 from dispatch.domain.calendar import CalendarError, shipped_years
+from dispatch.intake.config import ConfigError, IntakeConfig, load_config
+from dispatch.intake.demo import write_demo_config
 from dispatch.logs import DATE_FORMAT, LOG_BACKUPS, LOG_FORMAT, LOG_MAX_BYTES, log_to_file
 from dispatch.private import private_dir, write_private
 from dispatch.store.store import AdminEntry, Store, StoreError, redact_url, user_detail
 from protocol.entities import ROLES
+
+if TYPE_CHECKING:
+    from dispatch.intake.platform import FakePlatform
+    from dispatch.server import DispatchServer
 
 log = logging.getLogger("dispatch")
 
@@ -53,6 +59,10 @@ DEMO_USERS = (
 
 
 def _logging(verbose: bool, log_file: Path | None = None) -> None:
+    # One line per outbound request (httpx) or server start (uvicorn) is noise in a log that
+    # says what the centre did; their warnings and errors still come through.
+    for noisy in ("httpx", "httpcore", "uvicorn.error"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     if log_file is not None:
         # Rotated by size, mode 600; stdout and stderr go there too (see dispatch/logs.py).
         log_to_file(log_file, verbose)
@@ -132,9 +142,12 @@ def _client_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def write_ready_file(path: Path, url: str) -> None:
-    """Atomically write {"url", "pid", "data"} once the server listens (mode 600)."""
-    doc = {"url": url, "pid": os.getpid(), "data": str(data_dir())}
+def write_ready_file(path: Path, url: str, intake: str = "") -> None:
+    """Atomically write {"url", "pid", "data"} (and "intake": the intake HTTP server's base
+    URL, when one serves) once the server listens (mode 600)."""
+    doc: dict[str, object] = {"url": url, "pid": os.getpid(), "data": str(data_dir())}
+    if intake:
+        doc["intake"] = intake
     write_private(path, json.dumps(doc) + "\n")
 
 
@@ -170,6 +183,7 @@ async def _serve(
     ready_file: Path | None = None,
     parent: ParentWatch | None = None,
     start: float | None = None,
+    intake: IntakeConfig | None = None,
 ) -> None:
     from dispatch.server import DispatchServer, tune_gc
     from dispatch.simulator import Simulator
@@ -192,7 +206,7 @@ async def _serve(
         reference = await asyncio.to_thread(load_reference, store)
     except (RuntimeError, ValueError) as exc:  # no district, or units whose codes do not nest
         raise SystemExit(f"error: {exc}") from None
-    server = DispatchServer(store, reference, Clock(speed, start))
+    server = DispatchServer(store, reference, Clock(speed, start), intake=intake)
     # The first snapshots, before the simulator's catch-up begins, must not pass for live.
     server.catching_up = simulate and warm_up
     try:
@@ -202,26 +216,62 @@ async def _serve(
         raise SystemExit(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     except StoreError as exc:
         raise SystemExit(f"error: {exc}") from None
+    except ValueError as exc:  # an intake that cannot start: its mapping table, its config
+        await server.stop()
+        raise SystemExit(f"error: {exc}") from None
     tune_gc()
     tasks: list[asyncio.Task[None]] = []
+    platform = await _demo_platform(server) if simulate else None
     if simulate:
-        simulator = Simulator(server, seed=seed)
+        simulator = Simulator(server, seed=seed, hotline=platform)
         tasks.append(asyncio.create_task(simulator.run(warm_up=warm_up), name="simulator"))
         log.info("simulator running at %gx real time (seed %d)", speed, seed)
     if banner:
         print(banner.format(port=bound), flush=True)
+    intake_url = ""
+    if server.intake is not None and server.intake.port:
+        http = server.intake.context.http
+        intake_url = f"http://{_client_host(http.host)}:{server.intake.port}"
+        log.info("intake HTTP at %s", intake_url)
     if ready_file is not None and not stop.is_set():
-        write_ready_file(ready_file, f"ws://{_client_host(host)}:{bound}")
+        write_ready_file(ready_file, f"ws://{_client_host(host)}:{bound}", intake_url)
     try:
         await stop.wait()
         log.info("shutting down")
         for task in tasks:
             task.cancel()
         await server.stop()
+        if platform is not None:
+            await platform.stop()
     finally:
         if ready_file is not None:
             remove_ready_file(ready_file)
         log.info("stopped")
+
+
+async def _demo_platform(server: DispatchServer) -> FakePlatform | None:
+    """The simulator's 12345 platform, when the intake serves the demo's peer: it pushes the
+    live calls to the real endpoint and takes the feedback on a port of its own."""
+    from dispatch.intake.demo import DEMO_PEER
+    from dispatch.intake.hotline import HotlineSettings
+    from dispatch.intake.hotline_part import HotlinePart
+    from dispatch.intake.platform import FakePlatform
+
+    intake = server.intake
+    if intake is None or intake.port == 0:
+        return None
+    settings = intake.config.get("hotline", HotlineSettings)
+    part = intake.parts.get("hotline")
+    if settings is None or not isinstance(part, HotlinePart) or DEMO_PEER not in settings.peers:
+        return None
+    peer = settings.peers[DEMO_PEER]
+    http = intake.context.http
+    platform = FakePlatform(DEMO_PEER, peer.key, f"http://{_client_host(http.host)}:{intake.port}")
+    url = await platform.start()
+    if not peer.feedback_url:
+        part.feed_back_to(DEMO_PEER, url)
+    log.info("simulated 12345 platform: pushes to %s, feedback at %s", platform.intake_url, url)
+    return platform
 
 
 def cmd_init_db(args: argparse.Namespace) -> int:
@@ -541,6 +591,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
         return 2
     log.info("database %s", redact_url(args.url))
+    intake = _intake_config(args.config)
     asyncio.run(
         _serve(
             store,
@@ -553,9 +604,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
             ready_file=args.ready_file,
             parent=parent,
             start=args.start,
+            intake=intake,
         )
     )
     return 0
+
+
+def _intake_config(path: Path | None) -> IntakeConfig | None:
+    """The intake settings of `--config FILE` (None without one); exit with the reason
+    when the file cannot be used."""
+    if path is None:
+        return None
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 @_interruptible
@@ -572,6 +635,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     paths = {name: demo_token(store, name, role, codes) for name, role, codes in DEMO_USERS}
     plan_demo_week(store, args.start if args.start is not None else time.time())
     log.info("database %s ready in %.1f s", redact_url(args.url), time.monotonic() - started)
+    intake = _intake_config(args.config or write_demo_config(data_dir()))
     wall = paths["demo-wall"]
     banner = (
         f"\n  Tongguan dispatch backend: the simulated 大观区 on ws://{args.host}:{{port}}\n"
@@ -593,6 +657,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             ready_file=args.ready_file,
             parent=parent,
             start=args.start,
+            intake=intake,
         )
     )
     return 0
@@ -856,11 +921,28 @@ def build_parser() -> argparse.ArgumentParser:
             help="log here instead of to stderr (stdout and stderr too), mode 600, rotated at"
             f" {LOG_MAX_BYTES // 2**20} MiB, {LOG_BACKUPS} old files kept (FILE.1 the newest)",
         )
+        p.add_argument(
+            "--config",
+            type=Path,
+            help="intake settings (TOML: [intake.http], [intake.hotline], ...; docs/intake.md)"
+            + ("; default: the demo's, every intake on" if name == "demo" else ""),
+        )
         p.add_argument("-v", "--verbose", action="store_true")
         if name == "serve":
             p.add_argument("--simulate", action="store_true", help="run the traffic simulator")
         p.set_defaults(func=func)
 
+    p = sub.add_parser("intake-outbox", help=cmd_intake_outbox.__doc__)
+    p.add_argument("--state", choices=("pending", "delivered", "refused"))
+    p.add_argument("--event", type=int, help="only this event's feedback")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--retry", type=int, nargs="+", metavar="ID", help="send these again now")
+    p.set_defaults(func=cmd_intake_outbox)
+    p = sub.add_parser("intake-mapping", help=cmd_intake_mapping.__doc__)
+    p.add_argument("--check", type=Path, metavar="FILE", help="check this table")
+    p.add_argument("--file", type=Path, help="the table to map with (default: the shipped one)")
+    p.add_argument("type", nargs="*", help="诉求类型 to map")
+    p.set_defaults(func=cmd_intake_mapping)
     p = sub.add_parser("hello", help=cmd_hello.__doc__)
     p.add_argument("--user", default="demo-wall")
     p.set_defaults(func=cmd_hello)
@@ -871,6 +953,79 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=0, help="stop after this long (0: never)")
     p.set_defaults(func=cmd_watch)
     return parser
+
+
+def cmd_intake_outbox(args: argparse.Namespace) -> int:
+    """Show the feedback owed to intake peers (12345 签收/办理中/办结/退回) and its delivery;
+    --retry sends refused feedback again."""
+    from dispatch.intake.outbox import STATUS
+
+    store = _current_store(args.url)
+    if store is None:
+        return 2
+    if args.retry:
+        found = store.outbox_retry(args.retry, time.time())
+        print(f"{found} of {len(args.retry)} feedback(s) will be sent again")
+        return 0 if found == len(args.retry) else 1
+    counts = store.outbox_counts()
+    print(", ".join(f"{state} {n}" for state, n in sorted(counts.items())) or "the outbox is empty")
+    for row in store.outbox_entries(args.state, args.event, args.limit):
+        when = local_text(row.delivered_at if row.delivered_at else row.next_at)
+        what = (
+            "delivered" if row.state == "delivered" else ("next" if row.state == "pending" else "")
+        )
+        print(
+            f"{row.id}\t{row.state}\t{STATUS.get(row.kind, row.kind)}\t{row.peer}\t{row.ref}"
+            f"\tevent {row.event}\tattempts {row.attempts}\t{what} {when}"
+            + (f"\t{row.last_error}" if row.last_error else "")
+        )
+    return 0
+
+
+def local_text(seconds: float) -> str:
+    """District time, to the second."""
+    from dispatch.domain.calendar import CST
+
+    return datetime.fromtimestamp(seconds, CST).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def cmd_intake_mapping(args: argparse.Namespace) -> int:
+    """Check a 12345 诉求类型 → category mapping table against the category table in force
+    (the stored one, else the default), or show how types map."""
+    from sqlalchemy.engine import make_url
+
+    from dispatch.domain.categories import load_categories
+    from dispatch.intake.mapping import MappingError, load_mapping
+
+    target = make_url(args.url)
+    stored = not (
+        target.get_backend_name() == "sqlite"
+        and target.database
+        and not Path(target.database).exists()
+    )
+    store = Store(args.url) if stored else None
+    categories: list[tuple[str, str]] = []
+    if store is not None and store.is_current():
+        rows = store.unit_rows("category")
+        categories = [(code, name) for _, code, _, name, _ in rows]
+    if not categories:  # no database yet: the default table is the one a new one gets
+        categories = [(c.code, c.name) for c in load_categories()]
+    try:
+        mapping = load_mapping(args.check or args.file, categories)
+    except MappingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    names = dict(categories)
+    if args.check:
+        print(
+            f"{args.check}: {len(mapping.raw)} types, triage under {mapping.triage}"
+            f" {names[mapping.triage]}: ok"
+        )
+    for kind in args.type:
+        hit = mapping.map(kind)
+        what = "triage (待分拨)" if hit.triage else hit.rule
+        print(f"{kind}\t{hit.category} {names.get(hit.category, '?')}\t{what}")
+    return 0
 
 
 def _district_time(text: str) -> float:

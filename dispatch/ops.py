@@ -23,6 +23,7 @@ from dispatch.state import (
     ExternalRecord,
     Outcome,
     State,
+    basis_of,
     with_missed,
 )
 from dispatch.workflow import (
@@ -257,10 +258,42 @@ def reject(state: State, actor: Actor, args: c.Reject, now: float) -> Outcome:
     return _finish(state, actor, "reject", before, after, now, args.reason)
 
 
+@handles("classify")
+def classify(state: State, actor: Actor, args: c.Classify, now: float) -> Outcome:
+    """分拨: set the category before dispatch; clears the triage mark of an intake case.
+
+    The case's limits follow the new category as if it had been reported under it: the
+    current stage's deadline from the stage's start, the closure deadline from the report.
+    """
+    before, after = _begin(state, actor, "classify", args.event, now)
+    category = state.reference.categories.get(args.category)
+    if category is None:
+        raise WorkflowError("bad_args", f"unknown category {args.category!r}")
+    triage = before.intake is not None and bool(before.intake.triage)
+    if category.code == before.category and not triage:
+        raise refuse(before, f"is already of category {category.code}")
+    basis = basis_of(category.basis, before.priority)
+    after = replace(after, category=category.code, basis=basis)
+    if before.intake is not None and triage:
+        after = replace(after, intake=replace(before.intake, triage=""))
+    since = before.accepted_at if before.status == "accepted" else before.reported_at
+    stage = "dispatch" if before.status == "accepted" else "accept"
+    deadline = state.reference.deadline(since or before.reported_at, category.limits[stage], basis)
+    accept_by = state.reference.deadline(before.reported_at, category.limits["accept"], basis)
+    due = state.closure_deadline(category.code, basis, accept_by, ("dispatch", "handle", "verify"))
+    after = replace(after, deadline=deadline, due_at=due)
+    note = f"{before.category} → {category.code}" + (f"；{args.note}" if args.note else "")
+    return _finish(state, actor, "classify", before, after, now, note)
+
+
 @handles("dispatch")
 def dispatch(state: State, actor: Actor, args: c.Dispatch, now: float) -> Outcome:
     """派遣 to a lead unit with any assisting units; again from dispatched to re-dispatch."""
     before, after = _begin(state, actor, "dispatch", args.event, now)
+    if before.intake is not None and before.intake.triage:
+        raise refuse(
+            before, f"waits for triage (待分拨: {before.intake.triage}): classify it first"
+        )
     if args.assignee in args.assist:
         raise WorkflowError("bad_args", f"{args.assignee} cannot both lead and assist")
     if len(set(args.assist)) != len(args.assist):

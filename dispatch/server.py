@@ -28,6 +28,8 @@ from dispatch.clock import Clock
 from dispatch.handshake import Authenticator, Handshake, peer_of
 from dispatch.http import HttpEndpoints
 from dispatch.hub import SERVER_FULL, TOO_MANY_CONNECTIONS, Client, Hub
+from dispatch.intake.config import HttpSettings, IntakeConfig
+from dispatch.intake.service import Context, IntakeService
 from dispatch.limits import Limits
 from dispatch.reference import ReferenceData, local
 from dispatch.session import Session
@@ -86,8 +88,11 @@ class DispatchServer:
         reference: ReferenceData,
         clock: Clock | None = None,
         limits: Limits | None = None,
+        intake: IntakeConfig | None = None,
     ) -> None:
         self.store = store
+        self.intake_config = intake
+        self.intake: IntakeService | None = None
         # Its own: an admin's new category table is swapped into it (tables.py), which must
         # not reach another server given the same reference (tests, benchmarks).
         self.reference = copy.copy(reference)
@@ -179,6 +184,19 @@ class DispatchServer:
             server_header="tongguan-dispatch",
         )
         self.port = self._server.sockets[0].getsockname()[1]
+        if self.intake_config is not None:
+            self.intake = IntakeService(
+                self.intake_config,
+                Context(
+                    self.store,
+                    self.reference,
+                    self.clock,
+                    self.writer.submit,
+                    self.intake_config.get("http", HttpSettings) or HttpSettings(),
+                    self.writer.outbox_rules,
+                ),
+            )
+            await self.intake.start()
         self._tasks = [
             asyncio.create_task(self._kpi_loop(), name="kpis"),
             asyncio.create_task(self._clock_loop(), name="clock"),
@@ -197,6 +215,8 @@ class DispatchServer:
 
     async def stop(self) -> None:
         """Close clients with 'going away', let the writer finish, release the port."""
+        if self.intake is not None:
+            await _within(self.intake.stop(), "stopping the intakes", 8.0)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -17,6 +17,7 @@ from dispatch.admin import AdminRequest, UserAdmin
 from dispatch.batch import read_batch
 from dispatch.clock import Clock
 from dispatch.hub import Client, Hub
+from dispatch.intake.outbox import STATUS
 from dispatch.limits import Limits
 from dispatch.logs import printable
 from dispatch.state import Actor, args_digest
@@ -32,6 +33,7 @@ from protocol.messages import (
     Command,
     CreateUser,
     Error,
+    FeedbackEntry,
     Hello,
     History,
     HistoryEntry,
@@ -191,11 +193,28 @@ class Session:
         if not actor.may_see(community):
             return None
         entries = timeline(rows)
-        return {
+        data: dict[str, Any] = {
             "event": event_id,
             "entries": msgspec.to_builtins(entries[-HISTORY_LIMIT:]),
             "truncated": len(entries) > HISTORY_LIMIT,
         }
+        feedback = self.store.outbox_entries(event=event_id, limit=HISTORY_LIMIT)
+        if feedback:  # an intake case: what the platform was told, and whether it heard
+            data["feedback"] = msgspec.to_builtins(
+                [
+                    FeedbackEntry(
+                        at=row.created_at,
+                        peer=row.peer,
+                        status=STATUS.get(row.kind, row.kind),
+                        state=row.state,  # type: ignore[arg-type]
+                        attempts=row.attempts,
+                        delivered_at=row.delivered_at,
+                        error=row.last_error,
+                    )
+                    for row in reversed(feedback)
+                ]
+            )
+        return data
 
     def _refuse_frame(self, client: Client, request_id: int, code: str, message: str) -> None:
         """Refuse a frame that is no request: it costs an answer and a log line, so it draws

@@ -24,6 +24,7 @@ import msgspec
 
 from dispatch.domain.categories import CAMERA_KINDS, Category, load_categories
 from dispatch.domain.snapshots import render_alert_snapshot
+from dispatch.intake.platform import FakePlatform
 from dispatch.kpi import day_start
 from dispatch.reference import local
 from dispatch.server import DispatchServer
@@ -116,8 +117,15 @@ class Simulator:
         seed: int = 20261122,
         daily_events: int = 720,
         daily_alerts: int = 260,
+        hotline: FakePlatform | None = None,
     ) -> None:
         self.server = server
+        # Once live, 12345 calls arrive as the platform pushes them: signed, over HTTP, through
+        # the intake endpoint (the replay of the day so far goes straight to the writer: its
+        # events carry past times, which an HTTP push cannot).
+        self.hotline = hotline
+        self.pushed = 0
+        self._pushes: set[asyncio.Task[None]] = set()
         self.reference = server.reference
         self.seed = seed
         self.rng = random.Random(seed)
@@ -356,6 +364,22 @@ class Simulator:
             reporter=reporter,
         )
         actor = Actor(f"区联动中心 {rng.choice(DUTY_STAFF)[0]}", "dispatcher")
+        if source == "hotline" and self.hotline is not None and self.warmed_up:
+            order: dict[str, object] = {
+                "order_no": f"SIM{local(when).strftime('%Y%m%d')}-{rng.randrange(10**8):08d}",
+                "kind": category.name,
+                "content": args.description,
+                "address": f"{self._street_name(grid)}{grid.name}",
+                "caller": reporter,
+                "appeal": rng.choice(("投诉", "求助", "咨询", "建议")),
+                "title": args.title,
+            }
+            if rng.random() < 0.5:  # half the calls come with the caller's location
+                order["lon"], order["lat"] = lon, lat
+            task = asyncio.get_running_loop().create_task(self._push(order, category, when))
+            self._pushes.add(task)
+            task.add_done_callback(self._pushes.discard)
+            return
         self._command(
             actor,
             "report",
@@ -363,6 +387,31 @@ class Simulator:
             when,
             lambda a: self._after_report(int(a.data["event"]), grid, category, when),
         )
+
+    def _street_name(self, grid: Grid) -> str:
+        street = self.reference.streets.get(grid.street)
+        return street.name if street else ""
+
+    async def _push(self, order: dict[str, object], category: Category, when: float) -> None:
+        """Push one work order as the 12345 platform does; its case then goes round the loop
+        as any other (placed where the backend placed it)."""
+        assert self.hotline is not None
+        try:
+            response = await self.hotline.push(order)
+            answer = response.json()
+        except Exception as exc:  # the endpoint down or refusing: the call is lost, say so
+            log.warning("simulated 12345 push failed: %s", exc)
+            return
+        if response.status_code != 200 or not answer.get("ok"):
+            log.warning("simulated 12345 push refused: %s", answer)
+            return
+        self.pushed += 1
+        event_id = int(answer["event"])
+        event = self.server.state.events.get(event_id)
+        grid = self.reference.grids.get(event.grid) if event is not None else None
+        if grid is None or answer.get("repeat"):
+            return
+        self._after_report(event_id, grid, category, self.server.clock.now())
 
     def _staff(self, grid: Grid) -> Actor:
         street = self.reference.streets[grid.street]

@@ -133,6 +133,21 @@ class ExternalRecord:
     at: float
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """A feedback owed to an intake peer because of a change (dispatch/intake/outbox.py):
+    written in the change's own transaction, delivered afterwards."""
+
+    key: str  # the idempotency key the peer de-duplicates on
+    channel: str
+    peer: str
+    ref: str  # the peer's id of the case (工单编号)
+    event: int
+    kind: str  # sign, progress, done, return
+    body: str  # the JSON to send
+    at: float  # wall-clock time it was owed (the sender's schedule runs on the wall clock)
+
+
 class ExternalIds:
     """Which external ids have created which events: the store's, plus those created in the
     writer batch under way (written with it, forgotten if it fails).
@@ -497,6 +512,7 @@ class State:
             due_at=due,
             alert=alert,
             media=media or [],
+            intake=getattr(args, "intake", None),  # a gateway's BatchReport may carry it
         )
         change = self.record("event", None, event, "report", actor)
         return Outcome([change], {"event": event_id, "code": event.code})

@@ -23,7 +23,7 @@ import msgspec
 from dispatch import ops
 from dispatch.clock import Clock
 from dispatch.frames import delta_json, text_frame
-from dispatch.state import Actor, Change, Outcome, Savepoint, State
+from dispatch.state import Actor, Change, OutboxItem, Outcome, Savepoint, State
 from dispatch.store.store import CommandRecord, ExternalConflict, Image, Store, StoreError
 from dispatch.workflow import WorkflowError
 from protocol.codes import ErrorCode
@@ -148,6 +148,9 @@ class Writer:
         self.head = store.head()[0] if head is None else head  # last seq known committed
         self._look_up_until = 0  # writer batches (self.batches) that look external ids up
         self.failed = False
+        # Rules that turn a change into feedback owed to an intake peer (the intakes add
+        # theirs before they take requests): written in the change's own transaction.
+        self.outbox_rules: list[Callable[[Change], OutboxItem | None]] = []
 
     def start(self) -> None:
         """Start the writer thread."""
@@ -248,10 +251,16 @@ class Writer:
             raise
         docs = [self._docs_of(c) for c in changes]
         externals = state.external.take()
+        outbox = [
+            item
+            for rule in self.outbox_rules
+            for change in changes
+            if (item := rule(change)) is not None
+        ]
         first = 0
         if changes or records:
             try:
-                first = self.store.commit(changes, records, images, docs, externals)
+                first = self.store.commit(changes, records, images, docs, externals, outbox)
             except ExternalConflict:
                 state.rollback(point, changes)
                 if state.external.look_up:  # looked up, yet stored: not ours to write

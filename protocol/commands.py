@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from protocol.entities import Source
+from protocol.entities import Intake, Source
 
 Text = Annotated[str, msgspec.Meta(max_length=2000)]
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -47,6 +47,8 @@ class BatchReport(Report, kw_only=True):
     """One report of a batch: a report's fields and the gateway's id of it."""
 
     external_id: ExternalId
+    # How an intake gateway found the place and category (shown on the case card).
+    intake: Intake | None = None
 
 
 class ReportBatch(_Args):
@@ -229,6 +231,15 @@ class AttachAlert(_Args):
     note: Text = ""
 
 
+class Classify(_Args):
+    """Set a case's category before dispatch (分拨): a case waiting for triage (待分拨, an
+    intake's type no mapping rule knew) must be classified before it can be dispatched."""
+
+    event: EventId
+    category: Short
+    note: Text = ""
+
+
 class Handover(_Args):
     """Hand today's duty to a new commander (交接班)."""
 
@@ -267,6 +278,7 @@ ARGS: dict[str, type[_Args]] = {
     "dismiss_alert": DismissAlert,
     "attach_alert": AttachAlert,
     "handover": Handover,
+    "classify": Classify,
 }
 
 Op = Literal[
@@ -299,4 +311,5 @@ Op = Literal[
     "dismiss_alert",
     "attach_alert",
     "handover",
+    "classify",
 ]

@@ -114,6 +114,26 @@ class Decision(_Wire):
     text: str
 
 
+# How an intake found an event's place: its own coordinates (point), a gazetteer entry (a
+# POI or house number, a road, a grid, a community, a street), or nothing (none: the
+# district's centre stands in and the place must be checked).
+Place = Literal["point", "poi", "road", "grid", "community", "street", "none"]
+
+
+class Intake(_Wire):
+    """Where an event came in from an external system (12345, Open311), and how its place
+    and category were found."""
+
+    channel: str  # "12345", "open311"
+    ref: str  # the external system's id of it (工单编号)
+    peer: str  # the peer that pushed it
+    place: Place  # what located it
+    confidence: float  # 0..1: how sure the place is
+    matched: str = ""  # the gazetteer entry (or note) that located it
+    triage: str = ""  # the external type no mapping rule knew: classify before dispatch (待分拨)
+    deadline_at: float | None = None  # the external system's own deadline (办理时限)
+
+
 class Event(_Wire, tag_field="kind", tag="event"):
     """One case going round the closed loop."""
 
@@ -169,6 +189,7 @@ class Event(_Wire, tag_field="kind", tag="event"):
     assisting: list[Assist] = []
     returned_by: list[str] = []  # units that sent it back as wrongly dispatched (退单), in order
     reopened: int = 0  # times reopened after closure (二次派单)
+    intake: Intake | None = None  # came in through an intake gateway (12345, Open311)
 
 
 def on_hold(event: Event) -> bool:

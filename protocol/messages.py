@@ -295,6 +295,19 @@ class Error(_Msg, tag="error"):
     command_id: str | None = None
 
 
+class FeedbackEntry(msgspec.Struct, forbid_unknown_fields=True):
+    """A feedback owed to the intake platform a case came from (12345 签收/办理中/办结/退回)
+    and how its delivery stands; in a history answer's `feedback`, oldest first."""
+
+    at: float  # when it was owed (wall clock)
+    peer: str  # the platform
+    status: str  # what it tells the platform: 签收, 办理中, 办结, 退回
+    state: Literal["pending", "delivered", "refused"]
+    attempts: int
+    delivered_at: float | None = None
+    error: str = ""  # the last failure ("" when none)
+
+
 class HistoryEntry(msgspec.Struct, forbid_unknown_fields=True):
     """One step of a case's audit timeline: who did what when, and the case right after.
 

@@ -70,6 +70,8 @@ STEPS: dict[str, Step] = {
     "decide": Step(OPEN_STATUSES, None, COMMANDER),
     "end_consult": Step(OPEN_STATUSES, None, COMMANDER),
     "supervise": Step(OPEN_STATUSES, None, CENTRE),
+    # 分拨: the category is set before dispatch (a triaged intake case must be).
+    "classify": Step(frozenset({"reported", "accepted"}), None, ALL_DESK),
 }
 
 # Ops that are not on an event.

@@ -19,6 +19,7 @@ from protocol.workflow import FINAL_STATUSES, STEPS, outranks
 ORDER: tuple[str, ...] = (
     "accept",
     "reject",
+    "classify",
     "dispatch",
     "acknowledge",
     "start",
@@ -124,7 +125,16 @@ def _supervisable(event: Event, me: Me, now: float) -> bool:
     return not event.supervised and event.overdue
 
 
+def triage(event: Event) -> bool:
+    """The case waits for triage (待分拨): an intake's type no mapping rule knew."""
+    return event.intake is not None and bool(event.intake.triage)
+
+
 _CONDITIONS: dict[str, Callable[[Event, Me, float], bool]] = {
+    # 分拨 is offered for a case waiting for triage; the backend also lets a case be
+    # re-classified before dispatch, which the desk does not offer unasked.
+    "classify": lambda e, me, now: triage(e),
+    "dispatch": lambda e, me, now: not triage(e),
     "acknowledge": _not_signed,
     "handled": _assists_reported,
     "verify": _not_handler,
@@ -144,7 +154,7 @@ _CONDITIONS: dict[str, Callable[[Event, Me, float], bool]] = {
 
 def main_action(event: Event, ops: list[str]) -> str | None:
     """The op the case's next step is, if it is on offer."""
-    main = MAIN.get(event.status)
+    main = "classify" if triage(event) else MAIN.get(event.status)
     return main if main in ops else (ops[0] if ops else None)
 
 

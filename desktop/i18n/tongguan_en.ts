@@ -120,7 +120,7 @@
         <location filename="../ui/desk/alerts_page.py" line="232"/>
         <location filename="../ui/desk/alerts_page.py" line="288"/>
         <location filename="../ui/desk/alerts_page.py" line="289"/>
-        <location filename="../ui/desk/texts.py" line="57"/>
+        <location filename="../ui/desk/texts.py" line="58"/>
         <source>误报</source>
         <translation>False alarm</translation>
     </message>
@@ -258,7 +258,7 @@
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="113"/>
-        <location filename="../ui/desk/texts.py" line="49"/>
+        <location filename="../ui/desk/texts.py" line="50"/>
         <source>督办</source>
         <translation>Supervision</translation>
     </message>
@@ -293,19 +293,25 @@
         <translation>Reopened %1×</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="127"/>
+        <location filename="../ui/case_sheet.py" line="128"/>
+        <source>待分拨</source>
+        <translation>Awaiting triage</translation>
+    </message>
+    <message>
+        <location filename="../ui/case_sheet.py" line="130"/>
         <location filename="../ui/desk/texts.py" line="27"/>
-        <location filename="../ui/desk/texts.py" line="60"/>
+        <location filename="../ui/desk/texts.py" line="61"/>
         <source>超期</source>
         <translation>Overdue</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="130"/>
+        <location filename="../ui/case_sheet.py" line="133"/>
+        <location filename="../ui/desk/forms.py" line="79"/>
         <source>类别</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="131"/>
+        <location filename="../ui/case_sheet.py" line="134"/>
         <location filename="../ui/desk/categories_tab.py" line="64"/>
         <location filename="../ui/desk/categories_tab.py" line="83"/>
         <location filename="../ui/desk/categories_tab.py" line="504"/>
@@ -313,62 +319,102 @@
         <translation>Priority</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="132"/>
+        <location filename="../ui/case_sheet.py" line="135"/>
         <source>来源</source>
         <translation>Source</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="134"/>
+        <location filename="../ui/case_sheet.py" line="137"/>
         <source>地点</source>
         <translation>Location</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="149"/>
+        <location filename="../ui/case_sheet.py" line="152"/>
         <source>层级</source>
         <translation>Level</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="150"/>
+        <location filename="../ui/case_sheet.py" line="153"/>
         <source>上报时间</source>
         <translation>Reported</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="154"/>
+        <location filename="../ui/case_sheet.py" line="157"/>
+        <source>工单编号</source>
+        <translation>Work order</translation>
+    </message>
+    <message>
+        <location filename="../ui/case_sheet.py" line="161"/>
+        <source>定位</source>
+        <translation>Located by</translation>
+    </message>
+    <message>
+        <location filename="../ui/case_sheet.py" line="163"/>
+        <source>原诉求类型</source>
+        <translation>Original request type</translation>
+    </message>
+    <message>
+        <location filename="../ui/case_sheet.py" line="165"/>
+        <source>办理时限</source>
+        <translation>Platform deadline</translation>
+    </message>
+    <message>
+        <location filename="../ui/case_sheet.py" line="168"/>
         <source>反映人</source>
         <translation>Reporter</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="156"/>
+        <location filename="../ui/case_sheet.py" line="170"/>
         <location filename="../ui/desk/forms.py" line="60"/>
         <source>主办单位</source>
         <translation>Lead unit</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="160"/>
+        <location filename="../ui/case_sheet.py" line="174"/>
         <location filename="../ui/desk/forms.py" line="66"/>
         <source>协办单位</source>
         <translation>Assisting units</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="165"/>
+        <location filename="../ui/case_sheet.py" line="179"/>
         <source>结案时限</source>
         <translation>Due</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="211"/>
+        <location filename="../ui/case_sheet.py" line="225"/>
         <source>处理记录暂时无法载入（连接中断）</source>
         <translation>Case record unavailable for now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="217"/>
-        <location filename="../ui/case_sheet.py" line="222"/>
+        <location filename="../ui/case_sheet.py" line="231"/>
+        <location filename="../ui/case_sheet.py" line="237"/>
         <source>处理记录无法载入：%1</source>
         <translation>Case record could not be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="224"/>
+        <location filename="../ui/case_sheet.py" line="239"/>
         <source>仅显示最近的记录</source>
         <translation>Showing the latest entries only</translation>
+    </message>
+    <message>
+        <location filename="../ui/case_sheet.py" line="260"/>
+        <source>已送达</source>
+        <translation>delivered</translation>
+    </message>
+    <message>
+        <location filename="../ui/case_sheet.py" line="262"/>
+        <source>被拒收</source>
+        <translation>refused by the platform</translation>
+    </message>
+    <message>
+        <location filename="../ui/case_sheet.py" line="264"/>
+        <source>待送达（已试%1次）</source>
+        <translation>to deliver (%1 tries so far)</translation>
+    </message>
+    <message>
+        <location filename="../ui/case_sheet.py" line="268"/>
+        <source>反馈%1</source>
+        <translation>Feedback %1</translation>
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="193"/>
@@ -430,7 +476,7 @@
     <message>
         <location filename="../ui/desk/duty_page.py" line="150"/>
         <location filename="../ui/desk/duty_page.py" line="198"/>
-        <location filename="../ui/desk/texts.py" line="59"/>
+        <location filename="../ui/desk/texts.py" line="60"/>
         <source>交接班</source>
         <translation>Handover</translation>
     </message>
@@ -505,117 +551,122 @@
         <translation> (suggested)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="80"/>
+        <location filename="../ui/desk/forms.py" line="83"/>
+        <source>12345 诉求类型：%1</source>
+        <translation>12345 request type: %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/forms.py" line="93"/>
         <source>核查结果</source>
         <translation>Verification result</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="83"/>
+        <location filename="../ui/desk/forms.py" line="96"/>
         <source>通过</source>
         <translation>Passed</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="83"/>
+        <location filename="../ui/desk/forms.py" line="96"/>
         <source>不通过，返工</source>
         <translation>Failed, rework</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="86"/>
+        <location filename="../ui/desk/forms.py" line="99"/>
         <source>核查意见</source>
         <translation>Verification note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="93"/>
+        <location filename="../ui/desk/forms.py" line="106"/>
         <source>满意度（1–5）</source>
         <translation>Satisfaction (1–5)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="95"/>
+        <location filename="../ui/desk/forms.py" line="108"/>
         <source>1–2 分（不满意）将重新派遣并督办</source>
         <translation>A score of 1–2 (dissatisfied) re-dispatches the case under supervision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="101"/>
+        <location filename="../ui/desk/forms.py" line="114"/>
         <source>延长小时数</source>
         <translation>Extra hours</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="102"/>
+        <location filename="../ui/desk/forms.py" line="115"/>
         <source>延期理由</source>
         <translation>Reason for extension</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="105"/>
+        <location filename="../ui/desk/forms.py" line="118"/>
         <source>须在时限届满前申请，由上级审批</source>
         <translation>Request before the deadline; the level above approves</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="112"/>
+        <location filename="../ui/desk/forms.py" line="125"/>
         <source>%1 申请：%2</source>
         <translation>Requested by %1: %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="119"/>
+        <location filename="../ui/desk/forms.py" line="132"/>
         <source>审批结果</source>
         <translation>Decision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="122"/>
+        <location filename="../ui/desk/forms.py" line="135"/>
         <source>批准</source>
         <translation>Approve</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="122"/>
+        <location filename="../ui/desk/forms.py" line="135"/>
         <source>不批准</source>
         <translation>Refuse</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="125"/>
+        <location filename="../ui/desk/forms.py" line="138"/>
         <source>审批意见</source>
         <translation>Decision note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="134"/>
+        <location filename="../ui/desk/forms.py" line="147"/>
         <source>挂账原因</source>
         <translation>Reason for long-term hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="137"/>
+        <location filename="../ui/desk/forms.py" line="150"/>
         <source>复查日期</source>
         <translation>Review date</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="144"/>
+        <location filename="../ui/desk/forms.py" line="157"/>
         <source>批准后案件计时暂停，至复查日期或解除时恢复</source>
         <translation>Once approved, the case&apos;s clock stops until the review date or release</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="148"/>
+        <location filename="../ui/desk/forms.py" line="161"/>
         <source>内容</source>
         <translation>Text</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="159"/>
+        <location filename="../ui/desk/forms.py" line="172"/>
         <source>个自然日</source>
         <translation> calendar days</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="159"/>
+        <location filename="../ui/desk/forms.py" line="172"/>
         <source>个工作日</source>
         <translation> working days</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="161"/>
+        <location filename="../ui/desk/forms.py" line="174"/>
         <source>小时（自然时间）</source>
         <translation> hours (calendar time)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="161"/>
+        <location filename="../ui/desk/forms.py" line="174"/>
         <source>个工作小时</source>
         <translation> working hours</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="162"/>
+        <location filename="../ui/desk/forms.py" line="175"/>
         <source>处置时限：派遣后 %1%2</source>
         <translation>Time to handle: %1%2 from dispatch</translation>
     </message>
@@ -1112,208 +1163,248 @@
     </message>
     <message>
         <location filename="../ui/desk/categories_tab.py" line="60"/>
-        <location filename="../ui/desk/texts.py" line="35"/>
+        <location filename="../ui/desk/texts.py" line="36"/>
         <source>派遣</source>
         <translation>Dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="36"/>
+        <location filename="../ui/desk/texts.py" line="37"/>
         <source>签收</source>
         <translation>Sign for</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="37"/>
+        <location filename="../ui/desk/texts.py" line="38"/>
         <source>开始处置</source>
         <translation>Start handling</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="38"/>
+        <location filename="../ui/desk/texts.py" line="39"/>
         <source>处置完毕</source>
         <translation>Finish handling</translation>
     </message>
     <message>
         <location filename="../ui/desk/categories_tab.py" line="62"/>
-        <location filename="../ui/desk/texts.py" line="39"/>
+        <location filename="../ui/desk/texts.py" line="40"/>
         <source>核查</source>
         <translation>Verify</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="40"/>
+        <location filename="../ui/desk/texts.py" line="35"/>
+        <source>分拨定类</source>
+        <translation>Classify</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/texts.py" line="41"/>
         <source>结案</source>
         <translation>Close</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="41"/>
+        <location filename="../ui/desk/texts.py" line="42"/>
         <source>评价</source>
         <translation>Evaluate</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="42"/>
+        <location filename="../ui/desk/texts.py" line="43"/>
         <source>退单</source>
         <translation>Send back</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="43"/>
+        <location filename="../ui/desk/texts.py" line="44"/>
         <source>申请延期</source>
         <translation>Request extension</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="44"/>
+        <location filename="../ui/desk/texts.py" line="45"/>
         <source>延期审批</source>
         <translation>Decide extension</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="45"/>
+        <location filename="../ui/desk/texts.py" line="46"/>
         <source>申请挂账</source>
         <translation>Request hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="46"/>
+        <location filename="../ui/desk/texts.py" line="47"/>
         <source>挂账审批</source>
         <translation>Decide hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="47"/>
+        <location filename="../ui/desk/texts.py" line="48"/>
         <source>解除挂账</source>
         <translation>Release hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="48"/>
+        <location filename="../ui/desk/texts.py" line="49"/>
         <source>上报</source>
         <translation>Escalate</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="50"/>
+        <location filename="../ui/desk/texts.py" line="51"/>
         <source>发起会商</source>
         <translation>Start consultation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="51"/>
+        <location filename="../ui/desk/texts.py" line="52"/>
         <source>会商意见</source>
         <translation>Consultation decision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="52"/>
+        <location filename="../ui/desk/texts.py" line="53"/>
         <source>结束会商</source>
         <translation>End consultation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="53"/>
+        <location filename="../ui/desk/texts.py" line="54"/>
         <source>批示</source>
         <translation>Instruct</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="54"/>
+        <location filename="../ui/desk/texts.py" line="55"/>
         <source>重新派遣</source>
         <translation>Re-dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="55"/>
+        <location filename="../ui/desk/texts.py" line="56"/>
         <source>协办反馈</source>
         <translation>Assisting report</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="56"/>
+        <location filename="../ui/desk/texts.py" line="57"/>
         <source>确认告警</source>
         <translation>Confirm alert</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="58"/>
+        <location filename="../ui/desk/texts.py" line="59"/>
         <source>并入案件</source>
         <translation>Attach to case</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="61"/>
+        <location filename="../ui/desk/texts.py" line="62"/>
         <source>自动上报</source>
         <translation>Auto-escalated</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="62"/>
+        <location filename="../ui/desk/texts.py" line="63"/>
         <source>自动督办</source>
         <translation>Auto-supervised</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="63"/>
+        <location filename="../ui/desk/texts.py" line="64"/>
         <source>到期解除挂账</source>
         <translation>Hold released (due)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="67"/>
+        <location filename="../ui/desk/texts.py" line="69"/>
+        <source>坐标</source>
+        <translation>coordinates</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/texts.py" line="70"/>
+        <source>门牌/地标</source>
+        <translation>address/landmark</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/texts.py" line="71"/>
+        <source>道路</source>
+        <translation>road</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/texts.py" line="72"/>
+        <source>网格</source>
+        <translation>grid</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/texts.py" line="73"/>
+        <source>社区</source>
+        <translation>community</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/texts.py" line="74"/>
+        <source>街道</source>
+        <translation>street</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/texts.py" line="75"/>
+        <source>未匹配，待核实</source>
+        <translation>not matched, to be checked</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/texts.py" line="79"/>
         <source>指挥长</source>
         <translation>Commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="68"/>
+        <location filename="../ui/desk/texts.py" line="80"/>
         <source>调度员</source>
         <translation>Dispatcher</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="69"/>
+        <location filename="../ui/desk/texts.py" line="81"/>
         <source>街道分中心</source>
         <translation>Street sub-centre</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="70"/>
+        <location filename="../ui/desk/texts.py" line="82"/>
         <source>社区工作站</source>
         <translation>Community workstation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="71"/>
+        <location filename="../ui/desk/texts.py" line="83"/>
         <source>管理员</source>
         <translation>Admin</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="72"/>
+        <location filename="../ui/desk/texts.py" line="84"/>
         <source>大屏</source>
         <translation>Wall</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="73"/>
+        <location filename="../ui/desk/texts.py" line="85"/>
         <source>接入网关</source>
         <translation>Intake gateway</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="136"/>
+        <location filename="../ui/desk/texts.py" line="149"/>
         <source>该案件已由%1%2（现为%3），操作未执行</source>
         <translation>Case already taken by %1 (%2, now %3). Action not carried out</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="142"/>
+        <location filename="../ui/desk/texts.py" line="155"/>
         <source>该案件状态已变为%1，操作未执行</source>
         <translation>The case is now %1. Action not carried out</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="144"/>
+        <location filename="../ui/desk/texts.py" line="157"/>
         <source>该案件不存在或不在您的辖区内</source>
         <translation>No such case, or it is outside your jurisdiction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="146"/>
+        <location filename="../ui/desk/texts.py" line="159"/>
         <source>您的角色或辖区无权执行此操作（已记录）</source>
         <translation>Your role or jurisdiction does not allow this action (logged)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="148"/>
+        <location filename="../ui/desk/texts.py" line="161"/>
         <source>按职责分离要求，此操作须由他人完成（处置人不能核查或结案，申请人不能自批）</source>
         <translation>Separation of duties: someone else must do this (the handler cannot verify or close, the requester cannot approve)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="150"/>
+        <location filename="../ui/desk/texts.py" line="163"/>
         <source>填写的内容未通过检查：%1</source>
         <translation>The form did not pass the check: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="152"/>
+        <location filename="../ui/desk/texts.py" line="165"/>
         <source>服务暂时繁忙，操作未执行，请稍后重试</source>
         <translation>The service is busy. Action not carried out; try again shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="153"/>
+        <location filename="../ui/desk/texts.py" line="166"/>
         <source>操作未执行：%1</source>
         <translation>Action not carried out: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="162"/>
+        <location filename="../ui/desk/texts.py" line="175"/>
         <source>剩 %1</source>
         <translation>%1 left</translation>
     </message>
@@ -1954,8 +2045,8 @@
     <message>
         <location filename="../../widgets/duty_panel.py" line="386"/>
         <location filename="../../widgets/duty_panel.py" line="420"/>
-        <location filename="../../widgets/duty_panel.py" line="482"/>
-        <location filename="../../widgets/duty_panel.py" line="527"/>
+        <location filename="../../widgets/duty_panel.py" line="486"/>
+        <location filename="../../widgets/duty_panel.py" line="531"/>
         <source>暂无</source>
         <translation>None</translation>
     </message>
@@ -1980,7 +2071,7 @@
         <translation>+{0} more</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="522"/>
+        <location filename="../../widgets/duty_panel.py" line="526"/>
         <source>指挥长最新指示</source>
         <translation>Latest instructions</translation>
     </message>

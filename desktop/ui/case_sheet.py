@@ -20,11 +20,11 @@ from desktop.core.district_time import day_hm
 from desktop.core.privacy import REPORTER_ROLES, mask_phones, reporter_for
 from desktop.core.replica import Replica
 from desktop.core.todo import due_of
-from desktop.ui.desk.texts import due_text, note_text, op_text, status_text, tr
+from desktop.ui.desk.texts import PLACE_TEXT, due_text, note_text, op_text, status_text, tr
 from desktop.ui.models import LEVEL_TEXT, PRIORITY_TEXT, SOURCE_TEXT, text
 from protocol.codec import ProtocolError, convert
 from protocol.entities import Event, Role, is_overdue, on_hold
-from protocol.messages import Error, HistoryEntry, Result
+from protocol.messages import Error, FeedbackEntry, HistoryEntry, Result
 from widgets.case_card import CaseCard, CaseView, TimelineEntry
 
 log = logging.getLogger("desktop.ui.case_sheet")
@@ -123,6 +123,9 @@ class CaseSheet(QWidget):
             flags.append(tr("返工%1次").replace("%1", str(event.rework_count)))
         if event.reopened:
             flags.append(tr("重办%1次").replace("%1", str(event.reopened)))
+        intake = event.intake
+        if intake is not None and intake.triage:
+            flags.append(tr("待分拨"))
         if late:
             flags.append(tr("超期"))
         assignee = names.get(event.assignee, "") or department_name(self.replica, event.assignee)
@@ -149,6 +152,17 @@ class CaseSheet(QWidget):
             (tr("层级"), text(LEVEL_TEXT, event.level)),
             (tr("上报时间"), day_hm(event.reported_at)),
         ]
+        if intake is not None:
+            # Where an intake case came from and how sure its place is (docs/intake.md).
+            fields.append((tr("工单编号"), f"{intake.channel} {intake.ref}"))
+            place = f"{text(PLACE_TEXT, intake.place)} {intake.confidence:.2f}"
+            if intake.matched and intake.place != "point":
+                place += f"（{intake.matched}）"
+            fields.append((tr("定位"), place))
+            if intake.triage:
+                fields.append((tr("原诉求类型"), intake.triage))
+            if intake.deadline_at is not None:
+                fields.append((tr("办理时限"), day_hm(intake.deadline_at)))
         if event.reporter:
             # In full for those who call the reporter back, masked for anyone else.
             fields.append((tr("反映人"), reporter_for(role, event.reporter)))
@@ -218,11 +232,16 @@ class CaseSheet(QWidget):
             return
         try:
             entries = [convert(e, HistoryEntry) for e in answer.data.get("entries", [])]
+            feedback = [convert(f, FeedbackEntry) for f in answer.data.get("feedback", [])]
         except ProtocolError as exc:
             self.card.set_timeline([], tr("处理记录无法载入：%1").replace("%1", exc.message))
             return
         note = tr("仅显示最近的记录") if answer.data.get("truncated") else ""
-        self.card.set_timeline([self._timeline_entry(e) for e in entries], note)
+        # The platform's feedback (12345) beside the steps that owed it, in time order.
+        steps = [(e.at, self._timeline_entry(e)) for e in entries]
+        steps += [(f.at, feedback_entry(f)) for f in feedback]
+        steps.sort(key=lambda step: step[0])
+        self.card.set_timeline([entry for _, entry in steps], note)
 
     def _timeline_entry(self, entry: HistoryEntry) -> TimelineEntry:
         return TimelineEntry(
@@ -232,6 +251,24 @@ class CaseSheet(QWidget):
             status_text=status_text(entry.status),
             text=bare_note(entry.text),
         )
+
+
+def feedback_entry(feedback: FeedbackEntry) -> TimelineEntry:
+    """A feedback to the intake platform as a step of the timeline: what it was told, and
+    whether it has heard (送达), is still being tried, or refused it."""
+    if feedback.state == "delivered":
+        state = tr("已送达")
+    elif feedback.state == "refused":
+        state = tr("被拒收")
+    else:
+        state = tr("待送达（已试%1次）").replace("%1", str(feedback.attempts))
+    return TimelineEntry(
+        time_text=day_hm(feedback.at),
+        actor=feedback.peer,
+        action_text=tr("反馈%1").replace("%1", feedback.status),
+        status_text=state,
+        text=feedback.error,
+    )
 
 
 def photo_of(event: Event) -> tuple[int, str] | None:

@@ -189,6 +189,34 @@ class ExternalIdRow(Base):
     at: Mapped[float] = mapped_column(Float)
 
 
+class OutboxRow(Base):
+    """A feedback owed to an intake peer (12345 签收/办理中/办结/退回), written in the
+    transaction of the change that owes it and delivered by the outbox task (migration 0006)."""
+
+    __tablename__ = "intake_outbox"
+    __table_args__ = (
+        Index("ix_intake_outbox_due", "state", "next_at"),
+        Index("ix_intake_outbox_order", "peer", "ref", "id"),
+        Index("ix_intake_outbox_event", "event_id"),
+    )
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    key: Mapped[str] = mapped_column(String(100), unique=True)  # the idempotency key
+    channel: Mapped[str] = mapped_column(String(16))
+    peer: Mapped[str] = mapped_column(String(100))
+    ref: Mapped[str] = mapped_column(String(64))  # the peer's id of the case (工单编号)
+    event_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))  # sign, progress, done, return
+    body: Mapped[str] = mapped_column(Text)  # the JSON sent
+    state: Mapped[str] = mapped_column(String(12))  # pending, delivered, refused
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_at: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[float] = mapped_column(Float)
+    delivered_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    last_error: Mapped[str] = mapped_column(Text)
+
+
 class UnitRow(Base):
     """A reference unit (street, community, grid, department, camera, category) as a document.
 

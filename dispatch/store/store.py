@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from sqlalchemy import (
@@ -41,7 +41,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dispatch.jurisdiction import width_of
 from dispatch.private import create_private, open_private, tighten
-from dispatch.state import Change, ExternalRecord
+from dispatch.state import Change, ExternalRecord, OutboxItem
 from dispatch.store.models import (
     AdminLogRow,
     AlertImage,
@@ -54,6 +54,7 @@ from dispatch.store.models import (
     LogEntry,
     LogHead,
     MetaRow,
+    OutboxRow,
     UnitRow,
     UserRow,
 )
@@ -284,6 +285,26 @@ _place_decoder = msgspec.json.Decoder(_Place)
 
 class StoreError(Exception):
     """A storage failure the caller should report (nothing of the batch was kept)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """A feedback row of the intake outbox as stored."""
+
+    id: int
+    key: str
+    channel: str
+    peer: str
+    ref: str
+    event: int
+    kind: str
+    body: str
+    state: str
+    attempts: int
+    next_at: float
+    created_at: float
+    delivered_at: float | None
+    last_error: str
 
 
 class ExternalConflict(StoreError):
@@ -540,6 +561,7 @@ class Store:
         images: Sequence[tuple[int, Image]] = (),
         docs: Sequence[tuple[bytes, bytes | None]] | None = None,
         externals: Sequence[ExternalRecord] = (),
+        outbox: Sequence[OutboxItem] = (),
     ) -> int:
         """Write a batch in one transaction; return the seq of its first change.
 
@@ -555,11 +577,103 @@ class Store:
                 first = self._commit(conn, changes, commands, images, docs)
                 if externals:
                     self._insert_externals(conn, externals)
+                if outbox:
+                    conn.execute(insert(OutboxRow), [_outbox_row(item) for item in outbox])
                 return first
         except ExternalConflict:
             raise
         except Exception as exc:
             raise StoreError(f"commit failed: {exc}") from exc
+
+    # ---- the intake outbox (migration 0006, dispatch/intake/outbox.py) ---------------------
+
+    def outbox_pending(self, limit: int = 5000) -> list[OutboxEntry]:
+        """The oldest pending feedback, in the order it was made."""
+        query = (
+            select(*_OUTBOX_COLUMNS)
+            .where(OutboxRow.state == "pending")
+            .order_by(OutboxRow.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [OutboxEntry(*row) for row in conn.execute(query)]  # type: ignore[call-arg]
+
+    def outbox_mark(
+        self,
+        delivered: Sequence[tuple[int, float]] = (),
+        failed: Sequence[tuple[int, int, float, str]] = (),
+        refused: Sequence[tuple[int, int, str]] = (),
+    ) -> None:
+        """Record deliveries (id, at), failures to retry (id, attempts, next_at, error) and
+        refusals (id, attempts, error), in one transaction."""
+        table = cast(Table, OutboxRow.__table__)
+        with self._write_lock, self.engine.begin() as conn:
+            if delivered:
+                conn.execute(
+                    update(table)
+                    .where(table.c.id == bindparam("b_id"))
+                    .values(
+                        state="delivered",
+                        delivered_at=bindparam("b_at"),
+                        attempts=table.c.attempts + 1,
+                        last_error="",
+                    ),
+                    [{"b_id": i, "b_at": at} for i, at in delivered],
+                )
+            if failed:
+                conn.execute(
+                    update(table)
+                    .where(table.c.id == bindparam("b_id"))
+                    .values(
+                        attempts=bindparam("b_attempts"),
+                        next_at=bindparam("b_next"),
+                        last_error=bindparam("b_error"),
+                    ),
+                    [
+                        {"b_id": i, "b_attempts": n, "b_next": t, "b_error": e[:2000]}
+                        for i, n, t, e in failed
+                    ],
+                )
+            if refused:
+                conn.execute(
+                    update(table)
+                    .where(table.c.id == bindparam("b_id"))
+                    .values(
+                        state="refused",
+                        attempts=bindparam("b_attempts"),
+                        last_error=bindparam("b_error"),
+                    ),
+                    [{"b_id": i, "b_attempts": n, "b_error": e[:2000]} for i, n, e in refused],
+                )
+
+    def outbox_entries(
+        self, state: str | None = None, event: int | None = None, limit: int = 100
+    ) -> list[OutboxEntry]:
+        """Feedback rows, newest first (a state's, an event's)."""
+        query = select(*_OUTBOX_COLUMNS).order_by(OutboxRow.id.desc()).limit(limit)
+        if state is not None:
+            query = query.where(OutboxRow.state == state)
+        if event is not None:
+            query = query.where(OutboxRow.event_id == event)
+        with self.engine.connect() as conn:
+            return [OutboxEntry(*row) for row in conn.execute(query)]  # type: ignore[call-arg]
+
+    def outbox_counts(self) -> dict[str, int]:
+        """How many feedback rows are in each state."""
+        query = select(OutboxRow.state, func.count()).group_by(OutboxRow.state)
+        with self.engine.connect() as conn:
+            return {state: int(n) for state, n in conn.execute(query)}
+
+    def outbox_retry(self, ids: Iterable[int], now: float) -> int:
+        """Send refused (or pending) feedback again now; how many rows were found."""
+        wanted = list(ids)
+        with self._write_lock, self.engine.begin() as conn:
+            result = conn.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(wanted), OutboxRow.state != "delivered")
+                .values(state="pending", next_at=now)
+            )
+            return int(result.rowcount or 0)
 
     def _insert_externals(self, conn: Connection, externals: Sequence[ExternalRecord]) -> None:
         """Write a batch's external ids; ExternalConflict when one is stored already (the
@@ -1173,6 +1287,42 @@ _ARCHIVE_RECORD = select(
 )
 _LOG_COLUMNS = ["seq", "at", "actor", "action", "entity", "entity_id", "street", "before", "after"]
 _EXTERNAL_COLUMNS = ["actor", "external_id", "event_id", "code", "at"]
+_OUTBOX_COLUMNS = (
+    OutboxRow.id,
+    OutboxRow.key,
+    OutboxRow.channel,
+    OutboxRow.peer,
+    OutboxRow.ref,
+    OutboxRow.event_id,
+    OutboxRow.kind,
+    OutboxRow.body,
+    OutboxRow.state,
+    OutboxRow.attempts,
+    OutboxRow.next_at,
+    OutboxRow.created_at,
+    OutboxRow.delivered_at,
+    OutboxRow.last_error,
+)
+
+
+def _outbox_row(item: OutboxItem) -> dict[str, Any]:
+    return {
+        "key": item.key,
+        "channel": item.channel,
+        "peer": item.peer,
+        "ref": item.ref,
+        "event_id": item.event,
+        "kind": item.kind,
+        "body": item.body,
+        "state": "pending",
+        "attempts": 0,
+        "next_at": item.at,
+        "created_at": item.at,
+        "delivered_at": None,
+        "last_error": "",
+    }
+
+
 _EXTERNAL_CHUNK = 500  # external ids looked up by one statement
 # Every column copied as it is: the archive holds the very rows the log held. (A text
 # statement: SQLAlchemy reports no rowcount for an INSERT ... SELECT on psycopg.)

@@ -59,6 +59,8 @@ async def test_embedded_backend_serves_the_district_and_stops_cleanly(tmp_path) 
         url, token = await backend.wait_ready(60)
         assert url.startswith("ws://127.0.0.1:") and not url.endswith(":0")
         ready = json.loads(backend.ready_path.read_text())
+        # The demo's intake HTTP server too (docs/intake.md): its own port.
+        assert ready.pop("intake").startswith("http://127.0.0.1:")
         assert ready == {"url": url, "pid": backend.pid, "data": str(data)}
         assert (data / "dispatch.db").exists()
         session = Session(url, token, on_changes=lambda changes: None)

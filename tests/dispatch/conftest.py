@@ -16,6 +16,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from dispatch.app import district_units, load_reference
 from dispatch.clock import Clock
 from dispatch.domain.district import build_district
+from dispatch.intake.config import IntakeConfig
 from dispatch.reference import ReferenceData
 from dispatch.server import DispatchServer, Limits
 from dispatch.store.store import Store
@@ -163,7 +164,10 @@ class Running:
 
 
 async def start_server(
-    store: Store, limits: Limits | None = None, clock: Clock | None = None
+    store: Store,
+    limits: Limits | None = None,
+    clock: Clock | None = None,
+    intake: IntakeConfig | None = None,
 ) -> Running:
     tokens = {
         "commander": store.create_user("指挥长", "commander"),
@@ -173,7 +177,7 @@ async def start_server(
         "dekuan": store.create_user("德宽路分中心", "street", [DEKUAN]),
         "community": store.create_user("菱湖社区工作站", "community", communities=[LINGHU_SQ]),
     }
-    server = DispatchServer(store, reference_for(store), clock, limits)
+    server = DispatchServer(store, reference_for(store), clock, limits, intake)
     port = await server.start("127.0.0.1", 0)
     return Running(server, store, port, tokens)
 

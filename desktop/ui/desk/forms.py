@@ -69,6 +69,19 @@ def form_for(op: str, event: Event, replica: Replica, now: float) -> FormSpec:
             submit,
             _limit_hint(replica, event),
         )
+    if op == "classify":
+        categories = replica.units.categories if replica.units is not None else []
+        choices = [(c.code, f"{c.code} {c.name}") for c in categories]
+        waiting = event.intake.triage if event.intake is not None else ""
+        return FormSpec(
+            title,
+            [
+                FieldSpec("category", tr("类别"), "choice", required=True, choices=choices),
+                _note(),
+            ],
+            submit,
+            tr("12345 诉求类型：%1").replace("%1", waiting) if waiting else "",
+        )
     if op in ("return_case", "escalate", "reopen"):
         return FormSpec(title, [_reason()], submit)
     if op == "verify":
@@ -171,6 +184,8 @@ def args_for(op: str, event: Event, values: dict[str, Any]) -> dict[str, Any]:
         assist = [u for u in values.get("assist", []) if u != values["assignee"]]
         if assist:
             args["assist"] = assist
+    elif op == "classify":
+        args["category"] = values["category"]
     elif op == "verify":
         args["passed"] = values.get("passed") == "yes"
     elif op == "evaluate":

@@ -32,6 +32,7 @@ OP_TEXT: dict[Any, str] = {
     "report": QT_TRANSLATE_NOOP("Desk", "登记"),
     "accept": QT_TRANSLATE_NOOP("Desk", "受理"),
     "reject": QT_TRANSLATE_NOOP("Desk", "不予受理"),
+    "classify": QT_TRANSLATE_NOOP("Desk", "分拨定类"),
     "dispatch": QT_TRANSLATE_NOOP("Desk", "派遣"),
     "acknowledge": QT_TRANSLATE_NOOP("Desk", "签收"),
     "start": QT_TRANSLATE_NOOP("Desk", "开始处置"),
@@ -61,6 +62,17 @@ OP_TEXT: dict[Any, str] = {
     "escalate_auto": QT_TRANSLATE_NOOP("Desk", "自动上报"),
     "supervise_auto": QT_TRANSLATE_NOOP("Desk", "自动督办"),
     "release_hold_auto": QT_TRANSLATE_NOOP("Desk", "到期解除挂账"),
+}
+
+# How an intake case's place was found (protocol Intake.place; docs/intake.md §2.5).
+PLACE_TEXT: dict[Any, str] = {
+    "point": QT_TRANSLATE_NOOP("Desk", "坐标"),
+    "poi": QT_TRANSLATE_NOOP("Desk", "门牌/地标"),
+    "road": QT_TRANSLATE_NOOP("Desk", "道路"),
+    "grid": QT_TRANSLATE_NOOP("Desk", "网格"),
+    "community": QT_TRANSLATE_NOOP("Desk", "社区"),
+    "street": QT_TRANSLATE_NOOP("Desk", "街道"),
+    "none": QT_TRANSLATE_NOOP("Desk", "未匹配，待核实"),
 }
 
 ROLE_TEXT: dict[Any, str] = {
@@ -97,6 +109,7 @@ SHORTCUTS: dict[str, str] = {
     "end_consult": "Shift+X",
     "instruct": "I",
     "reopen": "O",
+    "classify": "L",
 }
 
 DANGER = frozenset({"reject", "return_case", "escalate"})

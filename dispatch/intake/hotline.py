@@ -1,0 +1,349 @@
+"""12345 work orders: the [intake.hotline] settings, the pushed work order's schema, and the
+endpoint that turns each signed push into an event through the writer.
+
+    POST /12345/v1/orders    one work order (JSON, signed: signing.py)
+
+Idempotent by 工单编号 (the peer's external id): a push sent again answers with the same
+event and creates nothing. The category comes from the mapping table (mapping.py; unmapped:
+the triage queue), the place from the coordinates or the gazetteer (geocode.py). The wire
+format is ours (no published one exists): docs/intake.md, played by tests/dispatch/intake/.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from dispatch.intake import signing, submit
+from dispatch.intake.config import ConfigError, only, secret, section, take
+from dispatch.intake.geocode import Gazetteer, gcj02_to_wgs84
+from dispatch.intake.http import Counts, HttpError, error_response, json_response, read_body
+from dispatch.intake.mapping import HotlineMapping
+from dispatch.intake.outbox import Retry
+from protocol import commands as c
+from protocol.entities import Intake
+
+log = logging.getLogger("dispatch.intake.hotline")
+CHANNEL = "12345"
+ORDERS_PATH = "/12345/v1/orders"
+BATCH_PATH = "/12345/v1/orders/batch"
+BATCH_MAX = 200  # work orders in one batch push
+_NAME = re.compile(r"\A[a-z0-9][a-z0-9_.-]{0,62}\Z")
+_PHONE = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """A 12345 platform allowed to push: its name (the audit actor), key and feedback URL."""
+
+    name: str
+    key: bytes = b""
+    feedback_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HotlineSettings:
+    """[intake.hotline]."""
+
+    enabled: bool
+    peers: dict[str, Peer]
+    mapping: Path | None = None
+    coordinates: Literal["wgs84", "gcj02"] = "wgs84"
+    retry: Retry = field(default_factory=Retry)
+
+
+@section("hotline")
+def read_hotline(table: dict[str, Any], base: Path) -> HotlineSettings:
+    """[intake.hotline] enabled, mapping, coordinates, [intake.hotline.peers.NAME] key or
+    key_file, feedback_url."""
+    where = "intake.hotline"
+    only(
+        table,
+        where,
+        {
+            "enabled",
+            "mapping",
+            "coordinates",
+            "peers",
+            "retry_base",
+            "retry_cap",
+            "feedback_timeout",
+        },
+    )
+    retry = Retry(
+        base=take(table, where, "retry_base", float, 1.0),
+        cap=take(table, where, "retry_cap", float, 300.0),
+        timeout=take(table, where, "feedback_timeout", float, 5.0),
+    )
+    if not (0 < retry.base <= retry.cap <= 86400 and 0 < retry.timeout <= 300):
+        raise ConfigError(
+            f"[{where}] retry_base, retry_cap, feedback_timeout: 0 < base <= cap <= 86400,"
+            " 0 < timeout <= 300"
+        )
+    enabled = take(table, where, "enabled", bool, False)
+    mapping = take(table, where, "mapping", str, "")
+    coordinates = take(table, where, "coordinates", str, "wgs84")
+    if coordinates not in ("wgs84", "gcj02"):
+        raise ConfigError(f"[{where}] coordinates: wgs84 or gcj02, not {coordinates!r}")
+    peers_table = take(table, where, "peers", dict, {})
+    peers: dict[str, Peer] = {}
+    for name, spec in peers_table.items():
+        at = f"{where}.peers.{name}"
+        if not _NAME.match(name):
+            raise ConfigError(f"[{at}] a peer's name is 1-63 of [a-z0-9_.-]")
+        if not isinstance(spec, dict):
+            raise ConfigError(f"[{at}] must be a table")
+        only(spec, at, {"key", "key_file", "feedback_url"})
+        url = take(spec, at, "feedback_url", str, "")
+        if url and not url.startswith(("http://", "https://")):
+            raise ConfigError(f"[{at}] feedback_url: an http(s) URL, not {url!r}")
+        peers[name] = Peer(name, secret(spec, at, base), url)
+    if enabled and not peers:
+        raise ConfigError(f"[{where}] enabled without any [intake.hotline.peers.NAME]")
+    return HotlineSettings(
+        enabled,
+        peers,
+        (base / mapping) if mapping else None,
+        "gcj02" if coordinates == "gcj02" else "wgs84",
+        retry,
+    )
+
+
+# ---- the work order as pushed ----------------------------------------------------------------
+
+OrderNo = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=64, pattern="\\A[^\\x00-\\x1f\\x7f]+\\Z")
+]
+
+
+class WorkOrder(msgspec.Struct, kw_only=True):
+    """A 12345 work order (unknown fields are ignored: the platform may send more)."""
+
+    order_no: OrderNo  # 工单编号
+    kind: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]  # 诉求类型
+    content: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]  # 诉求内容
+    address: Annotated[str, msgspec.Meta(max_length=500)] = ""  # 地址
+    lon: Annotated[float, msgspec.Meta(ge=-180, le=180)] | None = None  # 坐标
+    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)] | None = None
+    crs: Literal["wgs84", "gcj02"] | None = None  # of lon/lat; default: the peer's setting
+    caller: Annotated[str, msgspec.Meta(max_length=100)] = ""  # 来电人 (masked)
+    appeal: Annotated[str, msgspec.Meta(max_length=20)] = ""  # 咨询/求助/投诉/举报/建议
+    title: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    received_at: str = ""  # 来电时间, ISO 8601 with offset
+    deadline_at: str = ""  # 办理时限, ISO 8601 with offset
+    urgent: bool = False
+
+
+class _Batch(msgspec.Struct):
+    """A batch push: its orders are read one by one (a bad one is refused alone)."""
+
+    orders: Annotated[list[Any], msgspec.Meta(min_length=1, max_length=BATCH_MAX)]
+
+
+def _answer(number: str, item: c.BatchReport, outcome: submit.Outcome) -> dict[str, Any]:
+    assert item.intake is not None
+    return {
+        "ok": True,
+        "order_no": number,
+        "event": outcome.event,
+        "code": outcome.code,
+        "repeat": outcome.repeat,
+        # What this push would be filed as (a repeat keeps what the first push made).
+        "category": item.category,
+        "triage": bool(item.intake.triage),
+        "place": item.intake.place,
+        "confidence": item.intake.confidence,
+    }
+
+
+def _refusal(number: str, reason: str, message: str) -> dict[str, Any]:
+    return {"ok": False, "order_no": number, "error": reason, "message": message}
+
+
+def _moment(text: str, field: str) -> float | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise HttpError(400, "bad_payload", f"{field}: not an ISO 8601 time: {text!r}") from None
+    if moment.tzinfo is None:
+        raise HttpError(400, "bad_payload", f"{field}: the time needs an offset (+08:00)")
+    return moment.timestamp()
+
+
+def mask(caller: str) -> str:
+    """A caller with any mobile number's middle four digits hidden (the platform should have
+    masked it; we never store it whole)."""
+    return _PHONE.sub(r"\1****\2", caller)
+
+
+class HotlineIntake:
+    """The 12345 endpoint: verifies, reads, maps, places and reports each work order."""
+
+    def __init__(
+        self,
+        settings: HotlineSettings,
+        mapping: HotlineMapping,
+        gazetteer: Gazetteer,
+        submit: submit.Submit,
+        counts: Counts,
+        max_body: int,
+    ) -> None:
+        self.settings = settings
+        self.mapping = mapping
+        self.gazetteer = gazetteer
+        self.submit = submit
+        self.counts = counts
+        self.max_body = max_body
+        self.keys = {p.name: p.key for p in settings.peers.values()}
+        self.guard = signing.ReplayGuard()
+        self._decoder = msgspec.json.Decoder(WorkOrder)
+
+    def routes(self) -> list[Route]:
+        """The endpoint's routes."""
+        return [
+            Route(ORDERS_PATH, self.push, methods=["POST"]),
+            Route(BATCH_PATH, self.push_batch, methods=["POST"]),
+        ]
+
+    async def push(self, request: Request) -> Response:
+        """POST /12345/v1/orders: one work order."""
+        try:
+            answer = await self._push(request)
+        except HttpError as exc:
+            self.counts.note(CHANNEL, exc.reason)
+            if exc.status >= 500:
+                log.error("12345 push: %s", exc.message)
+            else:
+                log.info("12345 push refused (%s): %s", exc.reason, exc.message)
+            return error_response(exc)
+        self.counts.note(CHANNEL, "repeat" if answer["repeat"] else "ok")
+        return json_response(200, answer)
+
+    async def _verified(self, request: Request) -> tuple[str, bytes]:
+        """The signing peer and the body of a push; HttpError when either is refused."""
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            raise HttpError(415, "unsupported_media_type", "Content-Type must be application/json")
+        body = await read_body(request, self.max_body)
+        headers = {k: v for k, v in request.headers.items() if k.startswith("x-tg-")}
+        try:
+            peer = signing.verify(
+                self.keys, headers, request.method, request.url.path, body, self.guard
+            )
+        except signing.SignatureError as exc:
+            raise HttpError(exc.status, exc.reason, exc.message) from None
+        return peer, body
+
+    async def _push(self, request: Request) -> dict[str, Any]:
+        peer, body = await self._verified(request)
+        try:
+            order = self._decoder.decode(body)
+        except msgspec.ValidationError as exc:
+            raise HttpError(400, "bad_payload", str(exc)) from None
+        except msgspec.DecodeError as exc:
+            raise HttpError(400, "malformed_json", str(exc)) from None
+        item = self.report_of(order, peer)
+        outcome = await submit.report(self.submit, submit.gateway(peer), item)
+        if not outcome.ok:
+            status = 503 if outcome.error in ("internal", "unavailable") else 422
+            raise HttpError(status, outcome.error or "refused", outcome.message)
+        return _answer(order.order_no, item, outcome)
+
+    async def push_batch(self, request: Request) -> Response:
+        """POST /12345/v1/orders/batch: {"orders": [work order, ...]} (1 to BATCH_MAX), each
+        created, repeated or refused on its own; one answer per order, in order."""
+        try:
+            peer, body = await self._verified(request)
+            try:
+                batch = msgspec.json.decode(body, type=_Batch)
+            except msgspec.ValidationError as exc:
+                raise HttpError(400, "bad_payload", str(exc)) from None
+            except msgspec.DecodeError as exc:
+                raise HttpError(400, "malformed_json", str(exc)) from None
+        except HttpError as exc:
+            self.counts.note(CHANNEL, exc.reason)
+            log.info("12345 batch push refused (%s): %s", exc.reason, exc.message)
+            return error_response(exc)
+        answers: list[dict[str, Any] | None] = []
+        items: list[tuple[int, str, c.BatchReport]] = []
+        for index, raw in enumerate(batch.orders):
+            where = f"orders[{index}]"
+            given = raw.get("order_no") if isinstance(raw, dict) else None
+            number = given if isinstance(given, str) else ""
+            try:
+                try:
+                    order = msgspec.convert(raw, WorkOrder)
+                except msgspec.ValidationError as exc:
+                    text = str(exc)
+                    at = f"`$.{where}"
+                    text = text.replace("`$", at) if "`$" in text else f"{text} - at {at}`"
+                    raise HttpError(400, "bad_payload", text) from None
+                items.append((index, order.order_no, self.report_of(order, peer)))
+                answers.append(None)
+            except HttpError as exc:
+                self.counts.note(CHANNEL, exc.reason)
+                answers.append(_refusal(number, exc.reason, exc.message))
+        if items:
+            outcomes = await submit.reports(
+                self.submit, submit.gateway(peer), [item for _, _, item in items]
+            )
+            for (index, number, item), outcome in zip(items, outcomes, strict=True):
+                if outcome.ok:
+                    self.counts.note(CHANNEL, "repeat" if outcome.repeat else "ok")
+                    answers[index] = _answer(number, item, outcome)
+                else:
+                    self.counts.note(CHANNEL, outcome.error or "refused")
+                    answers[index] = _refusal(number, outcome.error, outcome.message)
+        done = [a for a in answers if a is not None]
+        return json_response(200, {"ok": True, "orders": done})
+
+    def report_of(self, order: WorkOrder, peer: str) -> c.BatchReport:
+        """The report a work order becomes (category mapped, place found); HttpError
+        (bad_payload) when a field is inconsistent."""
+        if (order.lon is None) != (order.lat is None):
+            raise HttpError(400, "bad_payload", "lon and lat come together or not at all")
+        lon, lat = order.lon, order.lat
+        gcj02 = (order.crs or self.settings.coordinates) == "gcj02"
+        if lon is not None and lat is not None and gcj02:
+            lon, lat = gcj02_to_wgs84(lon, lat)
+        placed, _ = self.gazetteer.place(order.address, lon, lat)
+        mapped = self.mapping.map(order.kind)
+        received = _moment(order.received_at, "received_at")
+        deadline = _moment(order.deadline_at, "deadline_at")
+        del received  # the event's time is ours (its arrival); the call's time is in the text
+        title = (order.title or f"{order.kind}：{order.content}")[:60]
+        description = order.content
+        if order.appeal:
+            description = f"[{order.appeal}] {description}"[:2000]
+        return c.BatchReport(
+            external_id=order.order_no,
+            category=mapped.category,
+            title=title,
+            lon=placed.lon,
+            lat=placed.lat,
+            source="hotline",
+            description=description,
+            address=order.address,
+            reporter=mask(order.caller),
+            priority=2 if order.urgent else None,
+            intake=Intake(
+                channel=CHANNEL,
+                ref=order.order_no,
+                peer=peer,
+                place=placed.place,
+                confidence=placed.confidence,
+                matched=placed.matched,
+                triage=order.kind if mapped.triage else "",
+                deadline_at=deadline,
+            ),
+        )

@@ -1,0 +1,78 @@
+"""The 12345 intake as a running part: the endpoint (hotline.py) and the feedback outbox's
+delivery (outbox.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from starlette.routing import BaseRoute
+
+from dispatch.intake.hotline import HotlineIntake, HotlineSettings
+from dispatch.intake.mapping import load_mapping
+from dispatch.intake.outbox import OutboxSender, Target, hotline_rule
+from dispatch.intake.service import Context, builder
+from dispatch.state import Change, OutboxItem
+
+
+class HotlinePart:
+    """12345 work orders in, feedback out."""
+
+    def __init__(self, context: Context, settings: HotlineSettings) -> None:
+        categories = [(c.code, c.name) for c in context.reference.categories.values()]
+        self.mapping = load_mapping(settings.mapping, categories)
+        self.intake = HotlineIntake(
+            settings,
+            self.mapping,
+            context.gazetteer,
+            context.submit,
+            context.counts,
+            context.http.max_body,
+        )
+
+        targets = {
+            p.name: Target(p.feedback_url, p.key) for p in settings.peers.values() if p.feedback_url
+        }
+        self.sender = OutboxSender(context.store, targets, settings.retry)
+        self._rules = context.outbox_rules
+        loop = asyncio.get_running_loop()
+        wake = self.sender.wake
+        self.settings = settings
+        urls = {name: t.url for name, t in targets.items()}
+        self._urls = urls
+        rule = hotline_rule(lambda: urls)
+
+        def owed(change: Change) -> OutboxItem | None:
+            item = rule(change)
+            if item is not None:  # on the writer's thread: the sender looks soon
+                loop.call_soon_threadsafe(wake)
+            return item
+
+        self._rule = owed
+
+    def feed_back_to(self, peer: str, url: str) -> None:
+        """Send `peer`'s feedback to `url` from now on (the demo's simulated platform, whose
+        port is known only once it listens)."""
+        self.sender.targets[peer] = Target(url, self.settings.peers[peer].key)
+        self._urls[peer] = url
+
+    def routes(self) -> list[BaseRoute]:
+        """POST /12345/v1/orders."""
+        return list(self.intake.routes())
+
+    async def start(self) -> None:
+        """Owe feedback for 12345 cases' changes from now on, and deliver what is owed."""
+        self._rules.append(self._rule)
+        await self.sender.start()
+
+    async def stop(self) -> None:
+        """Stop delivering (what is pending stays for the next start)."""
+        with contextlib.suppress(ValueError):
+            self._rules.remove(self._rule)
+        await self.sender.stop()
+
+
+@builder("hotline")
+def build(context: Context, settings: HotlineSettings) -> HotlinePart | None:
+    """The 12345 part when [intake.hotline] enabled = true."""
+    return HotlinePart(context, settings) if settings.enabled else None

@@ -1,0 +1,160 @@
+"""The intakes' HTTP server: Starlette on uvicorn, served inside the backend's own event loop
+beside the websocket server, on its own port ([intake.http]).
+
+Each intake contributes its routes; this module owns the server, the body limit, the JSON
+error shape and the counters every answer is counted in (GET /intake/stats).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import msgspec
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from dispatch.intake.config import HttpSettings
+
+log = logging.getLogger("dispatch.intake")
+_encode = msgspec.json.Encoder().encode
+
+
+class HttpError(Exception):
+    """An answer other than success: HTTP status, a short reason code and a message."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+        self.message = message
+
+
+def json_response(status: int, body: dict[str, Any]) -> Response:
+    """A JSON answer (UTF-8, msgspec-encoded)."""
+    return Response(_encode(body), status, media_type="application/json")
+
+
+def error_response(error: HttpError) -> Response:
+    """The JSON of a refusal: {"ok": false, "error": reason, "message": ...}."""
+    body = {"ok": False, "error": error.reason, "message": error.message}
+    return json_response(error.status, body)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request's body, refused (413) past `limit` bytes without reading it all."""
+    length = request.headers.get("content-length")
+    if length is not None:
+        if not length.isdigit():
+            raise HttpError(400, "bad_request", "Content-Length is not a number")
+        if int(length) > limit:
+            raise HttpError(413, "too_large", f"body of {length} bytes exceeds {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise HttpError(413, "too_large", f"body exceeds {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:  # gone before its body was in: nothing to answer, nothing kept
+        raise HttpError(400, "disconnected", "the client left before sending its body") from None
+    return b"".join(chunks)
+
+
+class Counts:
+    """Answers given, by intake and reason ("ok", "repeat", "bad_signature", ...)."""
+
+    def __init__(self) -> None:
+        self.counter: Counter[tuple[str, str]] = Counter()
+
+    def note(self, intake: str, reason: str) -> None:
+        """Count one answer."""
+        self.counter[(intake, reason)] += 1
+
+    def as_dict(self) -> dict[str, dict[str, int]]:
+        """{intake: {reason: count}}."""
+        out: dict[str, dict[str, int]] = {}
+        for (intake, reason), n in sorted(self.counter.items()):
+            out.setdefault(intake, {})[reason] = n
+        return out
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the backend owns SIGINT/SIGTERM and stops
+    this server itself."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class IntakeHttp:
+    """The HTTP server of the enabled intakes."""
+
+    def __init__(self, settings: HttpSettings, routes: list[BaseRoute], counts: Counts) -> None:
+        self.settings = settings
+        self.counts = counts
+        self.app = Starlette(routes=[*routes, Route("/intake/stats", self._stats)])
+        self.port = 0
+        self._server: _Server | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def _stats(self, request: Request) -> Response:
+        return json_response(200, {"answers": self.counts.as_dict()})
+
+    async def start(self) -> int:
+        """Bind (port 0: any free port) and serve in this loop; the port."""
+        host, port = self.settings.host, self.settings.port
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Inherited by the accepted connections (Linux): an answer written in two pieces
+        # must not wait for the client's delayed ACK (40 ms) under Nagle's algorithm.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            sock.close()
+            raise
+        sock.listen(1024)
+        sock.setblocking(False)
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self.app,
+            lifespan="off",
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            date_header=False,
+            timeout_keep_alive=30,
+            backlog=1024,
+        )
+        self._server = _Server(config)
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="intake-http")
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()  # its failure, raised here
+            await asyncio.sleep(0.01)
+        log.info("intake HTTP on %s:%d", host, self.port)
+        return self.port
+
+    async def stop(self) -> None:
+        """Stop taking requests, finish those under way (bounded), release the port."""
+        if self._server is None or self._task is None:
+            return
+        self._server.should_exit = True
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), 5.0)
+        except TimeoutError:
+            self._server.force_exit = True
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._task, 2.0)
