@@ -347,8 +347,9 @@ async def _serve(
     ready = data / f"ready-{time.monotonic_ns()}.json"
     command = [sys.executable, "-m", "dispatch", "--url", url, "serve", "--port", "0"]
     command += ["--config", str(config), "--ready-file", str(ready)]
-    command += ["--log-file", str(data / "log")]
-    proc = subprocess.Popen(command, env=env)  # noqa: ASYNC220 - started once, not awaited
+    command += ["--log-file", str(data / "log"), "--exit-with-parent"]
+    # stdin a pipe held by this process: a bench that dies (or is stopped) takes it along.
+    proc = subprocess.Popen(command, env=env, stdin=subprocess.PIPE)  # noqa: ASYNC220 - started once
     while not ready.exists():
         if proc.poll() is not None:
             raise RuntimeError(f"the backend exited ({proc.returncode}); see {data / 'log'}")
