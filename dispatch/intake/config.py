@@ -92,6 +92,7 @@ def read_config(data: dict[str, Any], base: Path, path: Path | None = None) -> I
 def _load_readers() -> None:
     """Import the modules that register readers (their import registers them)."""
     from dispatch.intake import hotline as _hotline  # noqa: F401
+    from dispatch.intake import open311 as _open311  # noqa: F401
 
 
 # ---- helpers for section readers -----------------------------------------------------------

@@ -49,6 +49,20 @@ def _hotline(keys: Path) -> str:
     )
 
 
+DEMO_OPEN311_CLIENT = "demo-citizen-app"  # the demo's Open311 client (a citizens' app)
+
+
+@demo_section
+def _open311(keys: Path) -> str:
+    key = demo_key(keys, DEMO_OPEN311_CLIENT)
+    return (
+        "[intake.open311]\nenabled = true\n"
+        'jurisdiction_id = "daguan.anqing.example"\ntype = "test"\n\n'
+        f"[intake.open311.clients.{DEMO_OPEN311_CLIENT}]\n"
+        f'key_file = "{key}"\n'
+    )
+
+
 def write_demo_config(data: Path) -> Path:
     """The demo's config file in `data` (written once; its keys in data/keys/)."""
     path = data / DEMO_FILE

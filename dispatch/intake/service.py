@@ -122,3 +122,4 @@ class IntakeService:
 def _load_builders() -> None:
     """Import the intake modules whose import registers their builders."""
     from dispatch.intake import hotline_part as _hotline  # noqa: F401
+    from dispatch.intake import open311_part as _open311  # noqa: F401
