@@ -61,11 +61,7 @@ class Open311:
         fmt: str = "json",
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        body = (
-            fields
-            if isinstance(fields, bytes)
-            else urllib.parse.urlencode(fields if isinstance(fields, list) else fields).encode()
-        )
+        body = fields if isinstance(fields, bytes) else urllib.parse.urlencode(fields).encode()
         sent = {"content-type": "application/x-www-form-urlencoded; charset=utf-8"}
         sent.update(headers or {})
         return await self.http.post(f"{self.url}/requests.{fmt}", content=body, headers=sent)
