@@ -7,6 +7,7 @@ the file once (kept across runs, so the keys stay) and serves with it.
 from __future__ import annotations
 
 import secrets
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -64,11 +65,25 @@ def _open311(keys: Path) -> str:
 
 
 def write_demo_config(data: Path) -> Path:
-    """The demo's config file in `data` (written once; its keys in data/keys/)."""
+    """The demo's config file in `data` (written once; its keys in data/keys/). A file
+    written before an intake existed gets that intake's section added, the rest kept."""
     path = data / DEMO_FILE
+    keys = private_dir(data / "keys")
     if not path.exists():
-        keys = private_dir(data / "keys")
         text = "# Tongguan demo: every intake on (dispatch demo writes this once)\n\n"
         text += "\n".join(make(keys) for make in _SECTIONS)
         write_private(path, text)
+        return path
+    text = path.read_text(encoding="utf-8")
+    try:
+        have = set(tomllib.loads(text).get("intake", {}))
+    except tomllib.TOMLDecodeError:
+        return path  # the backend refuses it with the reason; not ours to rewrite
+    missing = []
+    for make in _SECTIONS:
+        section = make(keys)
+        if not set(tomllib.loads(section).get("intake", {})) <= have:
+            missing.append(section)
+    if missing:
+        write_private(path, text.rstrip("\n") + "\n\n" + "\n".join(missing))
     return path
