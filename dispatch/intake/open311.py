@@ -71,6 +71,8 @@ _NAME = re.compile(r"\A[a-z0-9][a-z0-9_.-]{0,62}\Z")
 _ATTRIBUTE = re.compile(r"\Aattribute\[([^\[\]\x00-\x1f]{1,64})\](\[\])?\Z")
 _KEY = re.compile(r"\A[\x21-\x7e]{1,64}\Z")  # an Idempotency-Key: printable ASCII
 _SPACE = re.compile(r"\s+")
+# Control characters (tab and line breaks aside) and what XML 1.0 cannot carry: refused.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 IDEMPOTENCY_KEY = "idempotency-key"
 DEFAULT_CONTACT = "Tongguan district linkage centre"
 
@@ -454,6 +456,12 @@ class Open311Intake:
             if len(value) > MAX_ADDRESS:
                 raise Open311Error(
                     400, f"attribute[{code}]: at most {MAX_ADDRESS} characters", "bad_attribute"
+                )
+        for name, value in [*form.items(), *attributes.items()]:
+            if _CONTROL.search(value):
+                shown = name if name in form else f"attribute[{name}]"
+                raise Open311Error(
+                    400, f"{shown}: control characters are not allowed", "control_characters"
                 )
         # An empty argument is the same as a missing one (the spec's rule).
         return {k: v for k, v in form.items() if v}, attributes

@@ -10,6 +10,7 @@ objects, a missing value is null. In XML a missing value is an empty element, a 
 from __future__ import annotations
 
 import math
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -86,12 +87,17 @@ def parse_w3c(text: str, name: str) -> float:
     return seconds
 
 
+# Characters XML 1.0 cannot carry at all (not even escaped). POSTs refuse them; a text that
+# came in another way loses them rather than making the whole document unreadable.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
 def _xml_text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return NOT_XML.sub("", str(value))
 
 
 def _xml_fill(parent: ET.Element, name: str, value: Any) -> None:

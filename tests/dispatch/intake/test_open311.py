@@ -299,6 +299,12 @@ BAD_POSTS: list[tuple[str, dict[str, Any], int, str]] = [
         "first_name, last_name, phone and email: at most 100 characters together",
     ),
     (
+        "a control character",
+        {"description": "路灯\x0b不亮"},
+        400,
+        "description: control characters are not allowed",
+    ),
+    (
         "another jurisdiction",
         {"jurisdiction_id": "sfgov.org"},
         404,
@@ -561,3 +567,14 @@ def test_status_notes_cover_every_status() -> None:
 
     assert set(STATUS_NOTES) == set(STATUSES)
     assert Open311Intake.record.__doc__
+
+
+def test_xml_never_carries_what_xml_cannot() -> None:
+    """A text that reached a case another way (not a POST: those are refused) loses the
+    characters XML 1.0 cannot hold instead of making the whole list unreadable."""
+    import xml.etree.ElementTree as ET
+
+    from dispatch.intake.open311_wire import xml_document
+
+    body = xml_document("service_requests", [{"description": "a\x01b\x0bc\nd<e>&"}])
+    assert ET.fromstring(body)[0].findtext("description") == "abc\nd<e>&"
