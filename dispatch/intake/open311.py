@@ -51,6 +51,7 @@ from dispatch.intake.open311_wire import (
     w3c,
 )
 from dispatch.reference import ReferenceData
+from dispatch.state import Actor
 from dispatch.store.store import Store
 from protocol import commands as c
 from protocol.entities import OPEN_STATUSES, Category, CategoryLimit, Event, Intake, on_hold
@@ -231,6 +232,8 @@ class Open311Intake:
         self.counts = counts
         self.max_body = max_body
         self.changeset = w3c(time.time()) or ""
+        # The actors of every client ever configured (start() reads them from the store).
+        self.actors = [open311_store.actor(name) for name in sorted(settings.clients)]
         self._keywords = _synonyms()
 
     def routes(self) -> list[BaseRoute]:
@@ -408,8 +411,14 @@ class Open311Intake:
             ],
         )
 
-    def _actor(self, client: Client) -> Any:
-        return submit.gateway(open311_store.ACTOR_PREFIX + client.name)
+    def _actor(self, client: Client) -> Actor:
+        return submit.gateway(open311_store.actor(client.name))
+
+    async def start(self) -> None:
+        """Remember the clients configured now; learn every one ever configured (whose
+        requests the GET side shows)."""
+        clients = list(self.settings.clients)
+        self.actors = await asyncio.to_thread(open311_store.remember, self.store, clients)
 
     async def _form(self, request: Request) -> tuple[dict[str, str], dict[str, str]]:
         """The POST's fields (each once) and its attribute[CODE] answers."""
@@ -593,12 +602,12 @@ class Open311Intake:
             codes = [i.strip() for i in ids.split(",") if i.strip()]
             if len(codes) > MAX_IDS:
                 raise Open311Error(400, f"service_request_id: at most {MAX_IDS} ids")
-            events = await asyncio.to_thread(open311_store.by_codes, self.store, codes)
+            events = await asyncio.to_thread(open311_store.by_codes, self.store, self.actors, codes)
             order = {code: i for i, code in enumerate(codes)}
             events.sort(key=lambda e: order[e.code])
         else:
             query = self._query(request)
-            events = await asyncio.to_thread(open311_store.search, self.store, query)
+            events = await asyncio.to_thread(open311_store.search, self.store, self.actors, query)
         self.counts.note(CHANNEL, "query")
         return render(fmt, "service_requests", [self.record(e) for e in events])
 
@@ -644,7 +653,7 @@ class Open311Intake:
         """GET requests/{id}: one request, as a list of one; 404 when there is none."""
         self._jurisdiction(_param(request, "jurisdiction_id"))
         code = request.path_params["id"]
-        events = await asyncio.to_thread(open311_store.by_codes, self.store, [code])
+        events = await asyncio.to_thread(open311_store.by_codes, self.store, self.actors, [code])
         if not events:
             raise Open311Error(404, f"service_request_id {code!r} not found", "unknown_request")
         self.counts.note(CHANNEL, "request")
@@ -654,7 +663,7 @@ class Open311Intake:
         """GET tokens/{token}: the request made under a token (a POST's Idempotency-Key)."""
         self._jurisdiction(_param(request, "jurisdiction_id"))
         token = request.path_params["token"]
-        found = await asyncio.to_thread(open311_store.by_token, self.store, token)
+        found = await asyncio.to_thread(open311_store.by_token, self.store, self.actors, token)
         if not found:
             raise Open311Error(404, f"token {token!r} not found", "unknown_token")
         self.counts.note(CHANNEL, "token")

@@ -29,7 +29,8 @@ class Open311Part:
         return self.intake.routes()
 
     async def start(self) -> None:
-        """Nothing to start."""
+        """Learn the clients whose requests the GET side shows."""
+        await self.intake.start()
 
     async def stop(self) -> None:
         """Nothing to stop."""

@@ -578,3 +578,25 @@ def test_xml_never_carries_what_xml_cannot() -> None:
 
     body = xml_document("service_requests", [{"description": "a\x01b\x0bc\nd<e>&"}])
     assert ET.fromstring(body)[0].findtext("description") == "abc\nd<e>&"
+
+
+async def test_a_client_taken_out_leaves_its_requests_visible(
+    open311_sqlite: Open311, tmp_path
+) -> None:
+    line = open311_sqlite
+    mine = (await line.post(line.request(api_key=OTHER_KEY))).json()[0]["service_request_id"]
+    await line.http.aclose()
+    await line.running.server.stop()
+    clients = {CLIENT: {"key": KEY}}
+    again = await start_open311(line.running.store, tmp_path, clients=clients)
+    try:
+        refused = await again.post(again.request(api_key=OTHER_KEY))
+        assert refused.status_code == 403
+        (record,) = (await again.get(f"/requests/{mine}.json")).json()
+        assert record["service_request_id"] == mine
+        assert [r["service_request_id"] for r in (await again.get("/requests.json")).json()] == [
+            mine
+        ]
+    finally:
+        await again.http.aclose()
+        await again.running.server.stop()
