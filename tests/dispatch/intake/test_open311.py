@@ -600,3 +600,23 @@ async def test_a_client_taken_out_leaves_its_requests_visible(
     finally:
         await again.http.aclose()
         await again.running.server.stop()
+
+
+async def test_every_answer_is_counted(open311_sqlite: Open311) -> None:
+    line = open311_sqlite
+    headers = {"Idempotency-Key": "count-me-0001"}
+    await line.post(line.request(), headers=headers)
+    await line.post(line.request(), headers=headers)
+    await line.post(line.request(api_key="not-a-key-000000000"))
+    await line.post(line.request(service_code="99-99"))
+    await line.get("/services.json")
+    await line.get("/requests.json", status="maybe")
+    stats = (await line.http.get(line.url.replace("/open311/v2", "/intake/stats"))).json()
+    assert stats["answers"]["open311"] == {
+        "ok": 1,
+        "repeat": 1,
+        "bad_api_key": 1,
+        "unknown_service": 1,
+        "services": 1,
+        "bad_status": 1,
+    }
