@@ -75,6 +75,15 @@ _SPACE = re.compile(r"\s+")
 # Control characters (tab and line breaks aside) and what XML 1.0 cannot carry: refused.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 IDEMPOTENCY_KEY = "idempotency-key"
+_ANY_METHOD = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+# Our resources (under /open311/v2/) and the methods each takes: another method is a 400.
+_RESOURCES = [
+    (
+        re.compile(r"(discovery|services|services/[^/]+|requests/[^/]+|tokens/[^/]+)\.[^/.]+"),
+        ("GET",),
+    ),
+    (re.compile(r"requests\.[^/.]+"), ("GET", "POST")),
+]
 DEFAULT_CONTACT = "Tongguan district linkage centre"
 
 
@@ -252,7 +261,7 @@ class Open311Intake:
             route("/requests.{fmt}", self.requests, ("GET", "POST")),
             route("/requests/{id}.{fmt}", self.request),
             route("/tokens/{token}.{fmt}", self.token),
-            route("/{rest:path}", self.nowhere, ("GET", "POST")),
+            route("/{rest:path}", self.nowhere, _ANY_METHOD),
         ]
 
     async def _answer(self, request: Request, handler: Handler) -> Response:
@@ -363,7 +372,16 @@ class Open311Intake:
         return render(fmt, "service_definition", {"service_code": category.code, "attributes": []})
 
     async def nowhere(self, request: Request, fmt: Format) -> Response:
-        """Any other path under /open311/v2/."""
+        """Any other path under /open311/v2/, or a method a resource does not take."""
+        path = request.path_params["rest"]
+        for pattern, methods in _RESOURCES:
+            if pattern.fullmatch(path):
+                raise Open311Error(
+                    400,
+                    f"{request.method} is not used on {request.url.path} (only"
+                    f" {' or '.join(methods)})",
+                    "bad_method",
+                )
         raise Open311Error(404, f"no resource {request.url.path}", "not_found")
 
     # ---- requests -------------------------------------------------------------------------

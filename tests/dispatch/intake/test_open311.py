@@ -150,6 +150,20 @@ async def test_paths_and_formats_we_do_not_serve(open311_sqlite: Open311) -> Non
     assert answer.status_code == 404 and xml_of(answer).tag == "errors"
     answer = await line.get("/servicerequestupdates.json")
     assert answer.status_code == 404 and answer.json()[0]["code"] == 404
+    answer = await line.http.delete(f"{line.url}/requests/DG-20261202-000001.json")
+    assert answer.status_code == 400
+    assert answer.json() == [
+        {
+            "code": 400,
+            "description": "DELETE is not used on /open311/v2/requests/DG-20261202-000001.json"
+            " (only GET)",
+        }
+    ]
+    answer = await line.http.put(f"{line.url}/requests.xml")
+    assert answer.status_code == 400
+    assert xml_of(answer)[0].findtext("description") == (
+        "PUT is not used on /open311/v2/requests.xml (only GET or POST)"
+    )
     answer = await line.get("/services.json", jurisdiction_id="sfgov.org")
     assert answer.status_code == 404
     assert "jurisdiction_id 'sfgov.org'" in answer.json()[0]["description"]
