@@ -288,6 +288,13 @@ class Open311Intake:
         except HttpError as exc:  # the body limit of the shared reader
             self.counts.note(CHANNEL, exc.reason)
             return error_response(fmt, Open311Error(400, exc.message, exc.reason))
+        except Exception:
+            # The store failing under a GET, say: the spec's "general failure" is a 400, in
+            # its shape; the cause goes to the log, not to the client.
+            log.exception("open311 %s %s failed", request.method, request.url.path)
+            self.counts.note(CHANNEL, "internal")
+            failure = Open311Error(400, "the request could not be answered now; try again")
+            return error_response(fmt, failure)
         return response
 
     # ---- shared checks ---------------------------------------------------------------------

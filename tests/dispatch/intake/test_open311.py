@@ -6,6 +6,9 @@ with nothing stored."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -634,3 +637,34 @@ async def test_every_answer_is_counted(open311_sqlite: Open311) -> None:
         "services": 1,
         "bad_status": 1,
     }
+
+
+async def test_a_store_that_fails_answers_in_the_spec_shape(open311_sqlite: Open311) -> None:
+    """The database file gone under a GET (moved away: SQLite opens an empty one in its
+    place): a 400 in the spec's shape, the cause in the log, and the endpoint answers again
+    once the file is back."""
+    line = open311_sqlite
+    await line.post(line.request())
+    engine = line.running.store.engine
+    path = Path(engine.url.database or "")
+    files = [f"{path}{extra}" for extra in ("", "-wal", "-shm")]
+    engine.dispose()  # closes the pooled connections: the next one opens the path anew
+    moved = []
+    for name in files:  # its WAL with it: nothing committed is left behind
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(name, name + ".away")
+            moved.append(name)
+    try:
+        answer = await line.get("/requests.xml")
+        assert answer.status_code == 400
+        assert xml_of(answer)[0].findtext("description") == (
+            "the request could not be answered now; try again"
+        )
+    finally:
+        engine.dispose()
+        for name in files:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(name)
+        for name in moved:
+            os.replace(name + ".away", name)
+    assert len((await line.get("/requests.json")).json()) == 1
