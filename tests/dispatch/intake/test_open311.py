@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from dispatch.intake.open311_wire import w3c
 from protocol.messages import Result
 from tests.dispatch.intake.open311_env import (
     CLIENT,
@@ -406,8 +407,10 @@ async def test_requests_show_the_loop_and_never_the_reporter(open311: Open311) -
     assert record["status_notes"] == "已办结：灯已修好，恢复照明"
     assert record["agency_responsible"] == "区城管局"
     assert record["media_url"] == "https://example.org/p.jpg"
-    assert record["updated_datetime"] is not None and closed.closed_at is not None
-    assert record["expected_datetime"] is not None
+    assert closed.closed_at is not None and closed.due_at is not None
+    assert record["updated_datetime"] == w3c(closed.closed_at)  # the close, for a closed one
+    assert record["expected_datetime"] == w3c(closed.due_at)  # the closure deadline
+    assert record["requested_datetime"] == w3c(closed.reported_at)
     assert record["requested_datetime"].endswith("+08:00")
     assert record["lat"] == closed.lat and record["long"] == closed.lon
     assert record["address"] == "菱湖街道 菱湖社区 菱湖社区第1网格"
@@ -475,8 +478,6 @@ async def test_the_filters(open311: Open311) -> None:
     assert rejected["status"] == "closed" and rejected["status_notes"] == "不予受理：重复上报"
 
     now = line.server.clock.now()
-    from dispatch.intake.open311_wire import w3c
-
     assert await ids(start_date=w3c(now - 3600), end_date=w3c(now + 60)) == [
         garbage,
         light_2,
