@@ -34,6 +34,8 @@ class Report(_Args):
     priority: Annotated[int, msgspec.Meta(ge=1, le=4)] | None = None
 
 
+# A report's description through an intake (report_batch): the Open311 GeoReport v2 limit.
+Description = Annotated[str, msgspec.Meta(max_length=4000)]
 # At most this many reports in one report_batch (the 64 KiB frame limit may bind first).
 BATCH_MAX = 500
 # A gateway's own id of a report (a 12345 work-order number, an Open311 token, a camera
@@ -47,6 +49,8 @@ class BatchReport(Report, kw_only=True):
     """One report of a batch: a report's fields and the gateway's id of it."""
 
     external_id: ExternalId
+    # An intake's citizen may write more than a desk note: Open311 allows 4,000 characters.
+    description: Description = ""
     # How an intake gateway found the place and category (shown on the case card).
     intake: Intake | None = None
 

@@ -132,6 +132,8 @@ class Intake(_Wire):
     matched: str = ""  # the gazetteer entry (or note) that located it
     triage: str = ""  # the external type no mapping rule knew: classify before dispatch (待分拨)
     deadline_at: float | None = None  # the external system's own deadline (办理时限)
+    media_url: str = ""  # a photo or file the reporter linked (Open311 media_url)
+    attributes: dict[str, str] = {}  # the reporter's answers to the service's questions
 
 
 class Event(_Wire, tag_field="kind", tag="event"):

@@ -339,80 +339,95 @@
         <translation>Reported</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="157"/>
+        <location filename="../ui/case_sheet.py" line="159"/>
+        <source>接入渠道</source>
+        <translation>Channel</translation>
+    </message>
+    <message>
+        <location filename="../ui/case_sheet.py" line="161"/>
         <source>工单编号</source>
         <translation>Work order</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="161"/>
+        <location filename="../ui/case_sheet.py" line="165"/>
         <source>定位</source>
         <translation>Located by</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="163"/>
+        <location filename="../ui/case_sheet.py" line="167"/>
         <source>原诉求类型</source>
         <translation>Original request type</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="165"/>
+        <location filename="../ui/case_sheet.py" line="169"/>
         <source>办理时限</source>
         <translation>Platform deadline</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="168"/>
+        <location filename="../ui/case_sheet.py" line="171"/>
+        <source>附件链接</source>
+        <translation>Attachment link</translation>
+    </message>
+    <message>
+        <location filename="../ui/case_sheet.py" line="174"/>
+        <source>补充信息</source>
+        <translation>Details given</translation>
+    </message>
+    <message>
+        <location filename="../ui/case_sheet.py" line="177"/>
         <source>反映人</source>
         <translation>Reporter</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="170"/>
+        <location filename="../ui/case_sheet.py" line="179"/>
         <location filename="../ui/desk/forms.py" line="60"/>
         <source>主办单位</source>
         <translation>Lead unit</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="174"/>
+        <location filename="../ui/case_sheet.py" line="183"/>
         <location filename="../ui/desk/forms.py" line="66"/>
         <source>协办单位</source>
         <translation>Assisting units</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="179"/>
+        <location filename="../ui/case_sheet.py" line="188"/>
         <source>结案时限</source>
         <translation>Due</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="225"/>
+        <location filename="../ui/case_sheet.py" line="234"/>
         <source>处理记录暂时无法载入（连接中断）</source>
         <translation>Case record unavailable for now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="231"/>
-        <location filename="../ui/case_sheet.py" line="237"/>
+        <location filename="../ui/case_sheet.py" line="240"/>
+        <location filename="../ui/case_sheet.py" line="246"/>
         <source>处理记录无法载入：%1</source>
         <translation>Case record could not be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="239"/>
+        <location filename="../ui/case_sheet.py" line="248"/>
         <source>仅显示最近的记录</source>
         <translation>Showing the latest entries only</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="260"/>
+        <location filename="../ui/case_sheet.py" line="269"/>
         <source>已送达</source>
         <translation>delivered</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="262"/>
+        <location filename="../ui/case_sheet.py" line="271"/>
         <source>被拒收</source>
         <translation>refused by the platform</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="264"/>
+        <location filename="../ui/case_sheet.py" line="273"/>
         <source>待送达（已试%1次）</source>
         <translation>to deliver (%1 tries so far)</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="268"/>
+        <location filename="../ui/case_sheet.py" line="277"/>
         <source>反馈%1</source>
         <translation>Feedback %1</translation>
     </message>

@@ -154,7 +154,11 @@ class CaseSheet(QWidget):
         ]
         if intake is not None:
             # Where an intake case came from and how sure its place is (docs/intake.md).
-            fields.append((tr("工单编号"), f"{intake.channel} {intake.ref}"))
+            if intake.channel == "open311":
+                # A citizens' app: its request id is the case's own code; say which app.
+                fields.append((tr("接入渠道"), f"Open311 · {intake.peer}"))
+            else:
+                fields.append((tr("工单编号"), f"{intake.channel} {intake.ref}"))
             place = f"{text(PLACE_TEXT, intake.place)} {intake.confidence:.2f}"
             if intake.matched and intake.place != "point":
                 place += f"（{intake.matched}）"
@@ -163,6 +167,11 @@ class CaseSheet(QWidget):
                 fields.append((tr("原诉求类型"), intake.triage))
             if intake.deadline_at is not None:
                 fields.append((tr("办理时限"), day_hm(intake.deadline_at)))
+            if intake.media_url:
+                fields.append((tr("附件链接"), intake.media_url))
+            if intake.attributes:
+                answers = "；".join(f"{k}={v}" for k, v in intake.attributes.items())
+                fields.append((tr("补充信息"), shown(answers)))
         if event.reporter:
             # In full for those who call the reporter back, masked for anyone else.
             fields.append((tr("反映人"), reporter_for(role, event.reporter)))

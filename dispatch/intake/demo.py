@@ -7,6 +7,7 @@ the file once (kept across runs, so the keys stay) and serves with it.
 from __future__ import annotations
 
 import secrets
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -49,12 +50,40 @@ def _hotline(keys: Path) -> str:
     )
 
 
+DEMO_OPEN311_CLIENT = "demo-citizen-app"  # the demo's Open311 client (a citizens' app)
+
+
+@demo_section
+def _open311(keys: Path) -> str:
+    key = demo_key(keys, DEMO_OPEN311_CLIENT)
+    return (
+        "[intake.open311]\nenabled = true\n"
+        'jurisdiction_id = "daguan.anqing.example"\ntype = "test"\n\n'
+        f"[intake.open311.clients.{DEMO_OPEN311_CLIENT}]\n"
+        f'key_file = "{key}"\n'
+    )
+
+
 def write_demo_config(data: Path) -> Path:
-    """The demo's config file in `data` (written once; its keys in data/keys/)."""
+    """The demo's config file in `data` (written once; its keys in data/keys/). A file
+    written before an intake existed gets that intake's section added, the rest kept."""
     path = data / DEMO_FILE
+    keys = private_dir(data / "keys")
     if not path.exists():
-        keys = private_dir(data / "keys")
         text = "# Tongguan demo: every intake on (dispatch demo writes this once)\n\n"
         text += "\n".join(make(keys) for make in _SECTIONS)
         write_private(path, text)
+        return path
+    text = path.read_text(encoding="utf-8")
+    try:
+        have = set(tomllib.loads(text).get("intake", {}))
+    except tomllib.TOMLDecodeError:
+        return path  # the backend refuses it with the reason; not ours to rewrite
+    missing = []
+    for make in _SECTIONS:
+        section = make(keys)
+        if not set(tomllib.loads(section).get("intake", {})) <= have:
+            missing.append(section)
+    if missing:
+        write_private(path, text.rstrip("\n") + "\n\n" + "\n".join(missing))
     return path

@@ -115,7 +115,10 @@ class IntakeHttp:
         """Bind (port 0: any free port) and serve in this loop; the port."""
         host, port = self.settings.host, self.settings.port
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # IPPROTO_TCP named, not 0: asyncio sets TCP_NODELAY only on sockets whose proto says
+        # TCP, and the accepted ones copy it. Without it Nagle held each answer's body until
+        # the client's delayed ACK: 40 ms on every request.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         # Inherited by the accepted connections (Linux): an answer written in two pieces
         # must not wait for the client's delayed ACK (40 ms) under Nagle's algorithm.

@@ -81,3 +81,27 @@ def test_feedback_reads_as_a_timeline_step(qtbot) -> None:
     )
     entry = feedback_entry(waiting)
     assert entry.status_text == "待送达（已试3次）" and entry.text == "HTTP 503: maintenance"
+
+
+def test_the_card_of_an_open311_request_names_the_app_and_its_link(qtbot) -> None:
+    replica = Replica()
+    intake = Intake(
+        channel="open311",
+        ref="t-3fa9c0d1e4b2a7c9e0f1a2b3c4d5e6",
+        peer="citizen-app",
+        place="point",
+        confidence=1.0,
+        matched="坐标",
+        media_url="https://example.org/p.jpg",
+        attributes={"POLE": "A-17", "CALLBACK": "13812345678"},
+    )
+    replica.events[7] = _event(intake)
+    sheet = CaseSheet(replica, lambda: "wall", None, lambda: 1_796_000_100.0)
+    qtbot.addWidget(sheet)
+    sheet.show_case(7)
+    view = sheet.card.view()
+    assert view is not None
+    fields = dict(view.fields)
+    assert fields["接入渠道"] == "Open311 · citizen-app" and "工单编号" not in fields
+    assert fields["附件链接"] == "https://example.org/p.jpg"
+    assert fields["补充信息"] == "POLE=A-17；CALLBACK=138****5678"  # masked for the wall
