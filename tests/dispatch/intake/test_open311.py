@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from dispatch.intake.config import HttpSettings
 from dispatch.intake.open311_wire import w3c
 from protocol.messages import Result
 from tests.dispatch.intake.open311_env import (
@@ -373,7 +374,7 @@ async def test_a_body_that_is_not_a_form_is_refused(open311_sqlite: Open311) -> 
     answer = await line.post(b"api_key=" + KEY.encode() + b"&description=%FF%FE", fmt="xml")
     assert answer.status_code == 400
     assert xml_of(answer)[0].findtext("description") == "the body is not UTF-8"
-    answer = await line.post(b"x" * 70_000)
+    answer = await line.post(b"x" * (HttpSettings().max_body + 1))
     assert answer.status_code == 400 and "exceeds" in answer.json()[0]["description"]
     twice = [*line.request().items(), ("service_code", "08-03")]
     answer = await line.post(twice)
