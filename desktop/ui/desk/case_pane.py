@@ -40,6 +40,7 @@ class CasePane(QWidget):
     """One case: card, actions and the open action's form."""
 
     photoWanted = Signal(int, str)  # alert id, snapshot path: the case's camera snapshot
+    formOpened = Signal(int)  # an action's form opened on this case (the user acts on it)
 
     def __init__(
         self,
@@ -158,6 +159,7 @@ class CasePane(QWidget):
         self.op, self._seen, self._entry = op, event, None
         self.form.set_action(spec.title, spec.fields, spec.submit, spec.hint)
         self.form.show()
+        self.formOpened.emit(event.id)
 
     def open_main(self) -> None:
         """Open the form of the case's next step (Enter on the list)."""
