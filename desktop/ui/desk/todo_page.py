@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.case_list import Filters, Order
 from desktop.core.replica import Changes, Replica
-from desktop.core.todo import TABS, TabKey, TodoBook
+from desktop.core.todo import ANNOUNCED, TABS, TabKey, TodoBook
 from desktop.ui.desk.case_pane import CasePane
 from desktop.ui.desk.texts import tab_text
 from desktop.ui.desk.todo_model import TodoModel
@@ -309,6 +309,8 @@ class TodoPage(QWidget):
             self.pane.refresh()
 
     def _announce(self, ids: Iterable[int]) -> None:
+        if not ANNOUNCED.get(self.book.me.role, False):
+            return  # not a case handler (an admin): nothing is news to this desk
         fresh = [i for i in ids if i in self.book.tabs and "overdue" not in self.book.tabs[i]]
         if fresh:
             self.newForMe.emit(fresh)
