@@ -210,6 +210,7 @@ class DeskWindow(QWidget):
         """Where alert snapshots and case photos are fetched from (the backend's HTTP)."""
         self._photo_loader = loader
         loader.loaded.connect(self._photo_loaded)
+        loader.fetched.connect(self.alerts.snapshot_fetched)
         self.alerts.snapshotWanted.connect(self.want_photo)
         self.case_pane.photoWanted.connect(self.want_photo)
 
