@@ -71,138 +71,138 @@
 <context>
     <name>Desk</name>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="105"/>
-        <location filename="../ui/desk/alerts_page.py" line="207"/>
+        <location filename="../ui/desk/alerts_page.py" line="110"/>
+        <location filename="../ui/desk/alerts_page.py" line="223"/>
         <source>选择一条告警</source>
         <translation>Select an alert</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="149"/>
+        <location filename="../ui/desk/alerts_page.py" line="156"/>
         <source>（%1次）</source>
         <translation> (×%1)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="162"/>
+        <location filename="../ui/desk/alerts_page.py" line="169"/>
         <source>待处理告警 %1 条</source>
         <translation>%1 pending alerts</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="163"/>
+        <location filename="../ui/desk/alerts_page.py" line="170"/>
         <source>；误报：%1</source>
         <translation>; false alarms: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="179"/>
+        <location filename="../ui/desk/alerts_page.py" line="203"/>
         <source>正在载入抓拍图…</source>
         <translation>Loading snapshot…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="216"/>
+        <location filename="../ui/desk/alerts_page.py" line="233"/>
         <source>摄像机：%1</source>
         <translation>Camera: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="217"/>
+        <location filename="../ui/desk/alerts_page.py" line="234"/>
         <source>网格：%1 · %2</source>
         <translation>Grid: %1 · %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="220"/>
+        <location filename="../ui/desk/alerts_page.py" line="237"/>
         <source>同一处 %1 次，最近 %2</source>
         <translation>%1 times here, last %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="231"/>
+        <location filename="../ui/desk/alerts_page.py" line="248"/>
         <source>确认并派遣</source>
         <translation>Confirm and dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="232"/>
-        <location filename="../ui/desk/alerts_page.py" line="288"/>
-        <location filename="../ui/desk/alerts_page.py" line="289"/>
+        <location filename="../ui/desk/alerts_page.py" line="249"/>
+        <location filename="../ui/desk/alerts_page.py" line="305"/>
+        <location filename="../ui/desk/alerts_page.py" line="306"/>
         <location filename="../ui/desk/texts.py" line="57"/>
         <source>误报</source>
         <translation>False alarm</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="235"/>
+        <location filename="../ui/desk/alerts_page.py" line="252"/>
         <source>并入已有案件</source>
         <translation>Attach to case</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="257"/>
+        <location filename="../ui/desk/alerts_page.py" line="274"/>
         <source>按检测类型默认</source>
         <translation>Default for detection type</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="263"/>
+        <location filename="../ui/desk/alerts_page.py" line="280"/>
         <source>确认告警并派遣</source>
         <translation>Confirm alert and dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="267"/>
+        <location filename="../ui/desk/alerts_page.py" line="284"/>
         <source>事件类别</source>
         <translation>Case category</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="275"/>
+        <location filename="../ui/desk/alerts_page.py" line="292"/>
         <source>主办单位（空为只登记）</source>
         <translation>Lead unit (empty: register only)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="278"/>
+        <location filename="../ui/desk/alerts_page.py" line="295"/>
         <source>只登记，不派遣</source>
         <translation>Register only, no dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="282"/>
+        <location filename="../ui/desk/alerts_page.py" line="299"/>
         <source>确认</source>
         <translation>Confirm</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="283"/>
+        <location filename="../ui/desk/alerts_page.py" line="300"/>
         <source>确认后自动受理，并派遣给所选单位</source>
         <translation>Confirming accepts the case and dispatches it to the chosen unit</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="287"/>
+        <location filename="../ui/desk/alerts_page.py" line="304"/>
         <source>标记为误报</source>
         <translation>Mark as false alarm</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="288"/>
+        <location filename="../ui/desk/alerts_page.py" line="305"/>
         <location filename="../ui/desk/forms.py" line="42"/>
         <source>原因</source>
         <translation>Reason</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="294"/>
+        <location filename="../ui/desk/alerts_page.py" line="311"/>
         <source>并入同一地点的已有案件</source>
         <translation>Attach to an open case at the same spot</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="298"/>
+        <location filename="../ui/desk/alerts_page.py" line="315"/>
         <source>案件</source>
         <translation>Case</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="304"/>
+        <location filename="../ui/desk/alerts_page.py" line="321"/>
         <location filename="../ui/desk/forms.py" line="34"/>
         <source>说明</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="306"/>
+        <location filename="../ui/desk/alerts_page.py" line="323"/>
         <source>并入</source>
         <translation>Attach</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="367"/>
+        <location filename="../ui/desk/alerts_page.py" line="384"/>
         <source>告警已转为案件，但%1未执行：%2。请在“我的待办”中处理。</source>
         <translation>The alert is a case now, but %1 was not done: %2. Take it up in My to-do.</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="369"/>
+        <location filename="../ui/desk/alerts_page.py" line="386"/>
         <source>连接已关闭</source>
         <translation>the connection closed</translation>
     </message>
@@ -217,166 +217,166 @@
         <translation>Queued: connection lost, sends once it is back</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="378"/>
+        <location filename="../ui/desk/alerts_page.py" line="395"/>
         <source>已完成</source>
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="396"/>
+        <location filename="../ui/desk/alerts_page.py" line="413"/>
         <source>刚刚</source>
         <translation>just now</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="398"/>
+        <location filename="../ui/desk/alerts_page.py" line="415"/>
         <source>%1分钟前</source>
         <translation>%1 min ago</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="400"/>
+        <location filename="../ui/desk/alerts_page.py" line="417"/>
         <source>%1小时前</source>
         <translation>%1 h ago</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="401"/>
+        <location filename="../ui/desk/alerts_page.py" line="418"/>
         <source>%1天前</source>
         <translation>%1 d ago</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="90"/>
+        <location filename="../ui/case_sheet.py" line="92"/>
         <source>该案件已不在您的列表中</source>
         <translation>This case is no longer in your list</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="124"/>
+        <location filename="../ui/desk/case_pane.py" line="125"/>
         <source>等待上一操作的答复</source>
         <translation>Waiting for the answer to the last action</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="132"/>
+        <location filename="../ui/desk/case_pane.py" line="133"/>
         <source>案件已被他人更新，请重新选择操作</source>
         <translation>Someone else updated the case. Choose the action again</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="113"/>
+        <location filename="../ui/case_sheet.py" line="115"/>
         <location filename="../ui/desk/texts.py" line="49"/>
         <source>督办</source>
         <translation>Supervision</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="115"/>
+        <location filename="../ui/case_sheet.py" line="117"/>
         <source>会商</source>
         <translation>Consultation</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="117"/>
+        <location filename="../ui/case_sheet.py" line="119"/>
         <source>挂账</source>
         <translation>Long-term hold</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="119"/>
+        <location filename="../ui/case_sheet.py" line="121"/>
         <source>延期待批</source>
         <translation>Extension pending</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="121"/>
+        <location filename="../ui/case_sheet.py" line="123"/>
         <source>挂账待批</source>
         <translation>Hold pending</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="123"/>
+        <location filename="../ui/case_sheet.py" line="125"/>
         <source>返工%1次</source>
         <translation>Reworked %1×</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="125"/>
+        <location filename="../ui/case_sheet.py" line="127"/>
         <source>重办%1次</source>
         <translation>Reopened %1×</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="127"/>
+        <location filename="../ui/case_sheet.py" line="129"/>
         <location filename="../ui/desk/texts.py" line="27"/>
         <location filename="../ui/desk/texts.py" line="60"/>
         <source>超期</source>
         <translation>Overdue</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="130"/>
+        <location filename="../ui/case_sheet.py" line="134"/>
         <source>类别</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="131"/>
-        <location filename="../ui/desk/categories_tab.py" line="63"/>
-        <location filename="../ui/desk/categories_tab.py" line="82"/>
-        <location filename="../ui/desk/categories_tab.py" line="513"/>
+        <location filename="../ui/case_sheet.py" line="135"/>
+        <location filename="../ui/desk/categories_tab.py" line="64"/>
+        <location filename="../ui/desk/categories_tab.py" line="83"/>
+        <location filename="../ui/desk/categories_tab.py" line="504"/>
         <source>紧急程度</source>
         <translation>Priority</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="132"/>
+        <location filename="../ui/case_sheet.py" line="136"/>
         <source>来源</source>
         <translation>Source</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="134"/>
+        <location filename="../ui/case_sheet.py" line="138"/>
         <source>地点</source>
         <translation>Location</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="149"/>
+        <location filename="../ui/case_sheet.py" line="153"/>
         <source>层级</source>
         <translation>Level</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="150"/>
+        <location filename="../ui/case_sheet.py" line="154"/>
         <source>上报时间</source>
         <translation>Reported</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="154"/>
+        <location filename="../ui/case_sheet.py" line="158"/>
         <source>反映人</source>
         <translation>Reporter</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="156"/>
+        <location filename="../ui/case_sheet.py" line="160"/>
         <location filename="../ui/desk/forms.py" line="60"/>
         <source>主办单位</source>
         <translation>Lead unit</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="160"/>
+        <location filename="../ui/case_sheet.py" line="164"/>
         <location filename="../ui/desk/forms.py" line="66"/>
         <source>协办单位</source>
         <translation>Assisting units</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="165"/>
+        <location filename="../ui/case_sheet.py" line="169"/>
         <source>结案时限</source>
         <translation>Due</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="211"/>
+        <location filename="../ui/case_sheet.py" line="215"/>
         <source>处理记录暂时无法载入（连接中断）</source>
         <translation>Case record unavailable for now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="217"/>
-        <location filename="../ui/case_sheet.py" line="222"/>
+        <location filename="../ui/case_sheet.py" line="221"/>
+        <location filename="../ui/case_sheet.py" line="226"/>
         <source>处理记录无法载入：%1</source>
         <translation>Case record could not be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="224"/>
+        <location filename="../ui/case_sheet.py" line="228"/>
         <source>仅显示最近的记录</source>
         <translation>Showing the latest entries only</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="193"/>
+        <location filename="../ui/desk/case_pane.py" line="195"/>
         <source>%1 已完成</source>
         <translation>%1 done</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="208"/>
+        <location filename="../ui/desk/case_pane.py" line="210"/>
         <source>正在核对案件的最新状态…</source>
         <translation>Checking the case&apos;s latest state…</translation>
     </message>
@@ -422,70 +422,70 @@
         <translation>On duty: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="149"/>
-        <location filename="../ui/desk/duty_page.py" line="191"/>
+        <location filename="../ui/desk/duty_page.py" line="150"/>
+        <location filename="../ui/desk/duty_page.py" line="192"/>
         <source>发布批示</source>
         <translation>Issue instruction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="150"/>
-        <location filename="../ui/desk/duty_page.py" line="198"/>
+        <location filename="../ui/desk/duty_page.py" line="151"/>
+        <location filename="../ui/desk/duty_page.py" line="199"/>
         <location filename="../ui/desk/texts.py" line="59"/>
         <source>交接班</source>
         <translation>Handover</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="162"/>
+        <location filename="../ui/desk/duty_page.py" line="163"/>
         <location filename="../ui/desk/map_page.py" line="161"/>
         <source>（超期）</source>
         <translation> (overdue)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="169"/>
+        <location filename="../ui/desk/duty_page.py" line="170"/>
         <source>意见：%1（%2）</source>
         <translation>Opinion: %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="192"/>
+        <location filename="../ui/desk/duty_page.py" line="193"/>
         <source>批示内容</source>
         <translation>Instruction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="193"/>
+        <location filename="../ui/desk/duty_page.py" line="194"/>
         <source>发布</source>
         <translation>Issue</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="194"/>
+        <location filename="../ui/desk/duty_page.py" line="195"/>
         <source>批示发往全区各中心，并显示在大屏上</source>
         <translation>The instruction goes to every centre in the district and shows on the wall</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="200"/>
+        <location filename="../ui/desk/duty_page.py" line="201"/>
         <source>接班指挥长</source>
         <translation>Incoming commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="201"/>
-        <location filename="../ui/desk/roster_tab.py" line="54"/>
-        <location filename="../ui/desk/roster_tab.py" line="283"/>
+        <location filename="../ui/desk/duty_page.py" line="202"/>
+        <location filename="../ui/desk/roster_tab.py" line="55"/>
+        <location filename="../ui/desk/roster_tab.py" line="274"/>
         <source>职务</source>
         <translation>Title</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="201"/>
-        <location filename="../ui/desk/roster_tab.py" line="53"/>
-        <location filename="../ui/desk/roster_tab.py" line="276"/>
+        <location filename="../ui/desk/duty_page.py" line="202"/>
+        <location filename="../ui/desk/roster_tab.py" line="54"/>
+        <location filename="../ui/desk/roster_tab.py" line="267"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="202"/>
+        <location filename="../ui/desk/duty_page.py" line="203"/>
         <source>交班说明</source>
         <translation>Handover note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="204"/>
+        <location filename="../ui/desk/duty_page.py" line="205"/>
         <source>交班</source>
         <translation>Hand over</translation>
     </message>
@@ -555,67 +555,67 @@
         <translation>Requested by %1: %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="119"/>
+        <location filename="../ui/desk/forms.py" line="121"/>
         <source>审批结果</source>
         <translation>Decision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="122"/>
+        <location filename="../ui/desk/forms.py" line="124"/>
         <source>批准</source>
         <translation>Approve</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="122"/>
+        <location filename="../ui/desk/forms.py" line="124"/>
         <source>不批准</source>
         <translation>Refuse</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="125"/>
+        <location filename="../ui/desk/forms.py" line="127"/>
         <source>审批意见</source>
         <translation>Decision note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="134"/>
+        <location filename="../ui/desk/forms.py" line="136"/>
         <source>挂账原因</source>
         <translation>Reason for long-term hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="137"/>
+        <location filename="../ui/desk/forms.py" line="139"/>
         <source>复查日期</source>
         <translation>Review date</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="144"/>
+        <location filename="../ui/desk/forms.py" line="146"/>
         <source>批准后案件计时暂停，至复查日期或解除时恢复</source>
         <translation>Once approved, the case&apos;s clock stops until the review date or release</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="148"/>
+        <location filename="../ui/desk/forms.py" line="150"/>
         <source>内容</source>
         <translation>Text</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="159"/>
+        <location filename="../ui/desk/forms.py" line="161"/>
         <source>个自然日</source>
         <translation> calendar days</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="159"/>
+        <location filename="../ui/desk/forms.py" line="161"/>
         <source>个工作日</source>
         <translation> working days</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="161"/>
+        <location filename="../ui/desk/forms.py" line="163"/>
         <source>小时（自然时间）</source>
         <translation> hours (calendar time)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="161"/>
+        <location filename="../ui/desk/forms.py" line="163"/>
         <source>个工作小时</source>
         <translation> working hours</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="162"/>
+        <location filename="../ui/desk/forms.py" line="164"/>
         <source>处置时限：派遣后 %1%2</source>
         <translation>Time to handle: %1%2 from dispatch</translation>
     </message>
@@ -665,443 +665,443 @@
         <translation>Register</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="55"/>
-        <location filename="../ui/desk/categories_tab.py" line="79"/>
-        <location filename="../ui/desk/categories_tab.py" line="323"/>
+        <location filename="../ui/desk/categories_tab.py" line="56"/>
+        <location filename="../ui/desk/categories_tab.py" line="80"/>
+        <location filename="../ui/desk/categories_tab.py" line="314"/>
         <source>编码</source>
         <translation>Code</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="56"/>
-        <location filename="../ui/desk/categories_tab.py" line="86"/>
+        <location filename="../ui/desk/categories_tab.py" line="57"/>
         <location filename="../ui/desk/categories_tab.py" line="87"/>
+        <location filename="../ui/desk/categories_tab.py" line="88"/>
         <source>大类</source>
         <translation>Class</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="57"/>
-        <location filename="../ui/desk/categories_tab.py" line="80"/>
-        <location filename="../ui/desk/categories_tab.py" line="497"/>
+        <location filename="../ui/desk/categories_tab.py" line="58"/>
+        <location filename="../ui/desk/categories_tab.py" line="81"/>
+        <location filename="../ui/desk/categories_tab.py" line="488"/>
         <source>名称</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="58"/>
+        <location filename="../ui/desk/categories_tab.py" line="59"/>
         <location filename="../ui/desk/texts.py" line="33"/>
         <source>受理</source>
         <translation>Accept</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="60"/>
+        <location filename="../ui/desk/categories_tab.py" line="61"/>
         <source>处置</source>
         <translation>Handle</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="62"/>
+        <location filename="../ui/desk/categories_tab.py" line="63"/>
         <source>计时</source>
         <translation>Clock</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="64"/>
-        <location filename="../ui/desk/categories_tab.py" line="84"/>
-        <location filename="../ui/desk/categories_tab.py" line="505"/>
+        <location filename="../ui/desk/categories_tab.py" line="65"/>
+        <location filename="../ui/desk/categories_tab.py" line="85"/>
+        <location filename="../ui/desk/categories_tab.py" line="496"/>
         <source>责任部门</source>
         <translation>Department</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="65"/>
-        <location filename="../ui/desk/categories_tab.py" line="541"/>
+        <location filename="../ui/desk/categories_tab.py" line="66"/>
+        <location filename="../ui/desk/categories_tab.py" line="532"/>
         <source>立案结案标准</source>
         <translation>Case and closure standard</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="68"/>
+        <location filename="../ui/desk/categories_tab.py" line="69"/>
         <source>受理时限</source>
         <translation>Time to accept</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="69"/>
+        <location filename="../ui/desk/categories_tab.py" line="70"/>
         <source>派遣时限</source>
         <translation>Time to dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="70"/>
+        <location filename="../ui/desk/categories_tab.py" line="71"/>
         <source>处置时限</source>
         <translation>Time to handle</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="71"/>
+        <location filename="../ui/desk/categories_tab.py" line="72"/>
         <source>核查时限</source>
         <translation>Time to verify</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="74"/>
+        <location filename="../ui/desk/categories_tab.py" line="75"/>
         <source>工作时间</source>
         <translation>Working time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="75"/>
+        <location filename="../ui/desk/categories_tab.py" line="76"/>
         <source>自然时间</source>
         <translation>Calendar time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="81"/>
+        <location filename="../ui/desk/categories_tab.py" line="82"/>
         <source>结案标准</source>
         <translation>Closure standard</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="83"/>
-        <location filename="../ui/desk/categories_tab.py" line="521"/>
+        <location filename="../ui/desk/categories_tab.py" line="84"/>
+        <location filename="../ui/desk/categories_tab.py" line="512"/>
         <source>计时方式</source>
         <translation>Clock</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="85"/>
+        <location filename="../ui/desk/categories_tab.py" line="86"/>
         <source>时限</source>
         <translation>Time limits</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="88"/>
+        <location filename="../ui/desk/categories_tab.py" line="89"/>
         <source>对应分类</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="89"/>
+        <location filename="../ui/desk/categories_tab.py" line="90"/>
         <source>来源渠道</source>
         <translation>Channels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="90"/>
+        <location filename="../ui/desk/categories_tab.py" line="91"/>
         <source>权重</source>
         <translation>Weight</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="131"/>
+        <location filename="../ui/desk/categories_tab.py" line="132"/>
         <source>事项分类（立案结案标准）</source>
         <translation>Categories (case and closure standards)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="138"/>
+        <location filename="../ui/desk/categories_tab.py" line="139"/>
         <source>筛选：编码、名称、大类或部门（Ctrl+F）</source>
         <translation>Filter: code, name, class or department (Ctrl+F)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="232"/>
+        <location filename="../ui/desk/categories_tab.py" line="233"/>
         <source>共 %1 个大类、%2 项</source>
         <translation>%1 classes, %2 categories</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="287"/>
+        <location filename="../ui/desk/categories_tab.py" line="278"/>
         <source>修改</source>
         <translation>Change</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="287"/>
+        <location filename="../ui/desk/categories_tab.py" line="278"/>
         <source>先选择一项分类</source>
         <translation>Select a category first</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="288"/>
-        <location filename="../ui/desk/categories_tab.py" line="331"/>
+        <location filename="../ui/desk/categories_tab.py" line="279"/>
+        <location filename="../ui/desk/categories_tab.py" line="322"/>
         <source>新增分类</source>
         <translation>New category</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="289"/>
+        <location filename="../ui/desk/categories_tab.py" line="280"/>
         <source>载入分类表文件</source>
         <translation>Load table file</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="310"/>
+        <location filename="../ui/desk/categories_tab.py" line="301"/>
         <source>时限写法：h 小时、m 分钟、d 天（如 4h、30m、3d）；按工作时间计时每个工作日 7 小时。新时限对此后登记的案件生效</source>
         <translation>Limits: h hours, m minutes, d days (e.g. 4h, 30m, 3d); in working time a working day has 7 hours. New limits apply to cases registered from now on</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="316"/>
+        <location filename="../ui/desk/categories_tab.py" line="307"/>
         <source>修改分类 · %1 %2</source>
         <translation>Change category · %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="317"/>
-        <location filename="../ui/desk/roster_tab.py" line="295"/>
+        <location filename="../ui/desk/categories_tab.py" line="308"/>
+        <location filename="../ui/desk/roster_tab.py" line="286"/>
         <source>保存</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="327"/>
+        <location filename="../ui/desk/categories_tab.py" line="318"/>
         <source>大类-序号，如 01-99</source>
         <translation>class-item, e.g. 01-99</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="329"/>
+        <location filename="../ui/desk/categories_tab.py" line="320"/>
         <source>大类名称（新大类时填写）</source>
         <translation>Class name (for a new class)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="331"/>
+        <location filename="../ui/desk/categories_tab.py" line="322"/>
         <source>新增</source>
         <translation>Add</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="361"/>
-        <location filename="../ui/desk/roster_tab.py" line="343"/>
+        <location filename="../ui/desk/categories_tab.py" line="352"/>
+        <location filename="../ui/desk/roster_tab.py" line="334"/>
         <source>正在保存…</source>
         <translation>Saving…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="386"/>
+        <location filename="../ui/desk/categories_tab.py" line="377"/>
         <source>编码须为“大类-序号”，如 01-99</source>
         <translation>The code is class-item, e.g. 01-99</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="389"/>
+        <location filename="../ui/desk/categories_tab.py" line="380"/>
         <source>编码 %1 已有（%2），请选中后修改</source>
         <translation>Code %1 exists (%2): select it and change it</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="395"/>
+        <location filename="../ui/desk/categories_tab.py" line="386"/>
         <source>大类 %1 尚无，请填写大类名称</source>
         <translation>There is no class %1 yet: give the class a name</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="398"/>
+        <location filename="../ui/desk/categories_tab.py" line="389"/>
         <source>大类 %1 名为“%2”</source>
         <translation>Class %1 is named “%2”</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="401"/>
+        <location filename="../ui/desk/categories_tab.py" line="392"/>
         <source>特急、紧急事项须按自然时间计时</source>
         <translation>Priorities 1–2 run in calendar time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="415"/>
+        <location filename="../ui/desk/categories_tab.py" line="406"/>
         <source>连接中断，不能确定是否已保存；请稍候核对表中时限</source>
         <translation>Connection lost: not known whether it was saved; check the limits in the table shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="418"/>
-        <location filename="../ui/desk/roster_tab.py" line="362"/>
+        <location filename="../ui/desk/categories_tab.py" line="409"/>
+        <location filename="../ui/desk/roster_tab.py" line="353"/>
         <source>未保存：%1</source>
         <translation>Not saved: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="421"/>
+        <location filename="../ui/desk/categories_tab.py" line="412"/>
         <source>已保存 %1 %2：新时限对此后登记的案件生效</source>
         <translation>Saved %1 %2: the new limits apply to cases registered from now on</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="429"/>
+        <location filename="../ui/desk/categories_tab.py" line="420"/>
         <source>选择分类表文件</source>
         <translation>Choose a category table file</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="429"/>
+        <location filename="../ui/desk/categories_tab.py" line="420"/>
         <source>分类表 (*.json)</source>
         <translation>Category tables (*.json)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="443"/>
-        <location filename="../ui/desk/categories_tab.py" line="470"/>
+        <location filename="../ui/desk/categories_tab.py" line="434"/>
+        <location filename="../ui/desk/categories_tab.py" line="461"/>
         <source>载入分类表 · %1</source>
         <translation>Load category table · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="443"/>
-        <location filename="../ui/desk/categories_tab.py" line="471"/>
+        <location filename="../ui/desk/categories_tab.py" line="434"/>
+        <location filename="../ui/desk/categories_tab.py" line="462"/>
         <source>载入</source>
         <translation>Load</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="445"/>
+        <location filename="../ui/desk/categories_tab.py" line="436"/>
         <source>正在检查…</source>
         <translation>Checking…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="452"/>
+        <location filename="../ui/desk/categories_tab.py" line="443"/>
         <source>无法读取文件：%1</source>
         <translation>Cannot read the file: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="461"/>
+        <location filename="../ui/desk/categories_tab.py" line="452"/>
         <source>连接中断，未载入</source>
         <translation>Connection lost: not loaded</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="465"/>
+        <location filename="../ui/desk/categories_tab.py" line="456"/>
         <source>文件未通过检查，未作任何更改：
 %1</source>
         <translation>The file did not pass the checks; nothing changed:
 %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="469"/>
+        <location filename="../ui/desk/categories_tab.py" line="460"/>
         <source>检查通过：%1。按 Enter 载入，Esc 取消</source>
         <translation>Checks passed: %1. Enter loads it, Esc cancels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="480"/>
+        <location filename="../ui/desk/categories_tab.py" line="471"/>
         <source>连接中断，不能确定是否已载入；请稍候核对分类表</source>
         <translation>Connection lost: not known whether it was loaded; check the table shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="483"/>
+        <location filename="../ui/desk/categories_tab.py" line="474"/>
         <source>未载入：%1</source>
         <translation>Not loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="486"/>
+        <location filename="../ui/desk/categories_tab.py" line="477"/>
         <source>已载入 %1：%2</source>
         <translation>Loaded %1: %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="534"/>
+        <location filename="../ui/desk/categories_tab.py" line="525"/>
         <source>如 4h、30m、3d</source>
         <translation>e.g. 4h, 30m, 3d</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="555"/>
+        <location filename="../ui/desk/categories_tab.py" line="546"/>
         <source>%1 天</source>
         <translation>%1 d</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="557"/>
+        <location filename="../ui/desk/categories_tab.py" line="548"/>
         <source>%1 分钟</source>
         <translation>%1 min</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="558"/>
+        <location filename="../ui/desk/categories_tab.py" line="549"/>
         <source>%1 小时</source>
         <translation>%1 h</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="564"/>
+        <location filename="../ui/desk/categories_tab.py" line="555"/>
         <source>%1“%2”超过一年（长期案件请挂账）</source>
         <translation>%1 “%2” is over a year (put long cases on hold)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="567"/>
+        <location filename="../ui/desk/categories_tab.py" line="558"/>
         <source>%1“%2”：按工作时间计时须为整数天，或改用小时（每个工作日 7 小时）</source>
         <translation>%1 “%2”: in working time use whole days, or hours (7 per working day)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="571"/>
+        <location filename="../ui/desk/categories_tab.py" line="562"/>
         <source>%1“%2”写法不对，应如 4h、0.5h、30m、3d</source>
         <translation>%1 “%2” is not a time limit; write e.g. 4h, 0.5h, 30m, 3d</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="577"/>
+        <location filename="../ui/desk/categories_tab.py" line="568"/>
         <source>新增 %1 项、修改 %2 项、删除 %3 项</source>
         <translation>%1 added, %2 changed, %3 removed</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="589"/>
+        <location filename="../ui/desk/categories_tab.py" line="580"/>
         <source>注意：以下视频识别类型没有对应分类，确认告警时须手选分类：%1</source>
         <translation>Note: these camera detections map to no category; confirming their alerts needs one chosen: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="598"/>
+        <location filename="../ui/desk/categories_tab.py" line="589"/>
         <source>识别类型 %1</source>
         <translation>Detection %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="603"/>
+        <location filename="../ui/desk/categories_tab.py" line="594"/>
         <source>“%1”写法不对，应如 4h、0.5h、30m、3d</source>
         <translation>“%1” is not a time limit; write e.g. 4h, 0.5h, 30m, 3d</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="604"/>
+        <location filename="../ui/desk/categories_tab.py" line="595"/>
         <source>“%1”超过一年</source>
         <translation>“%1” is over a year</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="605"/>
+        <location filename="../ui/desk/categories_tab.py" line="596"/>
         <source>“%1”：按工作时间计时须为整数天</source>
         <translation>“%1”: in working time use whole days</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="606"/>
+        <location filename="../ui/desk/categories_tab.py" line="597"/>
         <source>没有部门“%1”</source>
         <translation>no department “%1”</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="607"/>
-        <location filename="../ui/desk/categories_tab.py" line="608"/>
+        <location filename="../ui/desk/categories_tab.py" line="598"/>
+        <location filename="../ui/desk/categories_tab.py" line="599"/>
         <source>未填写</source>
         <translation>missing</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="609"/>
+        <location filename="../ui/desk/categories_tab.py" line="600"/>
         <source>“%1”须为 1 到 4</source>
         <translation>“%1” must be 1 to 4</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="610"/>
+        <location filename="../ui/desk/categories_tab.py" line="601"/>
         <source>紧急程度 %1 须按自然时间计时</source>
         <translation>priority %1 runs in calendar time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="611"/>
+        <location filename="../ui/desk/categories_tab.py" line="602"/>
         <source>“%1”须为工作时间或自然时间</source>
         <translation>“%1” must be working or calendar time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="612"/>
+        <location filename="../ui/desk/categories_tab.py" line="603"/>
         <source>缺少 %1 的时限</source>
         <translation>no limit for %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="613"/>
+        <location filename="../ui/desk/categories_tab.py" line="604"/>
         <source>没有这一环节</source>
         <translation>no such stage</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="614"/>
+        <location filename="../ui/desk/categories_tab.py" line="605"/>
         <source>重复</source>
         <translation>repeated</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="615"/>
+        <location filename="../ui/desk/categories_tab.py" line="606"/>
         <source>编码写法不对，应如 01-02</source>
         <translation>the code is written like 01-02</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="616"/>
+        <location filename="../ui/desk/categories_tab.py" line="607"/>
         <source>没有大类 %1</source>
         <translation>no class %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="617"/>
+        <location filename="../ui/desk/categories_tab.py" line="608"/>
         <source>对应的分类 %1 不在表中</source>
         <translation>its category %1 is not in the table</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="618"/>
+        <location filename="../ui/desk/categories_tab.py" line="609"/>
         <source>大类 %1 已有名称；改名须载入分类表</source>
         <translation>class %1 has a name; rename it by loading a table</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="619"/>
+        <location filename="../ui/desk/categories_tab.py" line="610"/>
         <source>文件不是有效的 JSON</source>
         <translation>the file is not valid JSON</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="630"/>
-        <location filename="../ui/desk/roster_tab.py" line="392"/>
+        <location filename="../ui/desk/categories_tab.py" line="621"/>
+        <location filename="../ui/desk/roster_tab.py" line="383"/>
         <source>无权执行（已记录）</source>
         <translation>Not allowed (recorded)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="638"/>
+        <location filename="../ui/desk/categories_tab.py" line="629"/>
         <source>%1（%2 件）</source>
         <translation>%1 (%2 cases)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="641"/>
+        <location filename="../ui/desk/categories_tab.py" line="632"/>
         <source>已有案件使用表中删去的分类：%1。未作任何更改，请在表中保留这些分类</source>
         <translation>Cases use categories the table drops: %1. Nothing changed; keep them in the table</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="647"/>
+        <location filename="../ui/desk/categories_tab.py" line="638"/>
         <source>另有 %1 处问题</source>
         <translation>%1 more problems</translation>
     </message>
@@ -1111,7 +1111,7 @@
         <translation>Reject</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="59"/>
+        <location filename="../ui/desk/categories_tab.py" line="60"/>
         <location filename="../ui/desk/texts.py" line="35"/>
         <source>派遣</source>
         <translation>Dispatch</translation>
@@ -1132,7 +1132,7 @@
         <translation>Finish handling</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="61"/>
+        <location filename="../ui/desk/categories_tab.py" line="62"/>
         <location filename="../ui/desk/texts.py" line="39"/>
         <source>核查</source>
         <translation>Verify</translation>
@@ -1338,484 +1338,494 @@
         <translation>%1: %2 open cases</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="51"/>
+        <location filename="../ui/desk/admin_page.py" line="52"/>
         <source>只显示这一次，请立即交给本人；令牌等同密码</source>
         <translation>Shown this once only: hand it to the user now; the token is a password</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="58"/>
-        <location filename="../ui/desk/admin_page.py" line="296"/>
+        <location filename="../ui/desk/admin_page.py" line="59"/>
+        <location filename="../ui/desk/admin_page.py" line="295"/>
         <source>用户名</source>
         <translation>User name</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="59"/>
-        <location filename="../ui/desk/admin_page.py" line="299"/>
+        <location filename="../ui/desk/admin_page.py" line="60"/>
+        <source>显示名</source>
+        <translation>Display name</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="61"/>
+        <location filename="../ui/desk/admin_page.py" line="304"/>
         <source>角色</source>
         <translation>Role</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="60"/>
+        <location filename="../ui/desk/admin_page.py" line="62"/>
         <source>辖区</source>
         <translation>Jurisdiction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="61"/>
+        <location filename="../ui/desk/admin_page.py" line="63"/>
         <source>创建时间</source>
         <translation>Created</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="62"/>
+        <location filename="../ui/desk/admin_page.py" line="64"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="104"/>
+        <location filename="../ui/desk/admin_page.py" line="112"/>
         <source>用户与角色</source>
         <translation>Users and roles</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="138"/>
-        <location filename="../ui/desk/admin_page.py" line="423"/>
+        <location filename="../ui/desk/admin_page.py" line="146"/>
+        <location filename="../ui/desk/admin_page.py" line="432"/>
         <source>复制</source>
         <translation>Copy</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="191"/>
-        <location filename="../ui/desk/admin_page.py" line="339"/>
-        <location filename="../ui/desk/categories_tab.py" line="346"/>
-        <location filename="../ui/desk/roster_tab.py" line="161"/>
-        <location filename="../ui/desk/roster_tab.py" line="320"/>
+        <location filename="../ui/desk/admin_page.py" line="199"/>
+        <location filename="../ui/desk/admin_page.py" line="344"/>
+        <location filename="../ui/desk/categories_tab.py" line="337"/>
+        <location filename="../ui/desk/roster_tab.py" line="162"/>
+        <location filename="../ui/desk/roster_tab.py" line="311"/>
         <source>尚未连接到调度服务</source>
         <translation>Not connected to the dispatch service yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="195"/>
-        <location filename="../ui/desk/categories_tab.py" line="353"/>
-        <location filename="../ui/desk/roster_tab.py" line="165"/>
+        <location filename="../ui/desk/admin_page.py" line="203"/>
+        <location filename="../ui/desk/categories_tab.py" line="344"/>
+        <location filename="../ui/desk/roster_tab.py" line="166"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="205"/>
+        <location filename="../ui/desk/admin_page.py" line="213"/>
         <source>用户列表暂时无法载入（连接中断）</source>
         <translation>The user list cannot be loaded now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="208"/>
-        <location filename="../ui/desk/admin_page.py" line="213"/>
+        <location filename="../ui/desk/admin_page.py" line="216"/>
+        <location filename="../ui/desk/admin_page.py" line="221"/>
         <source>用户列表无法载入：%1</source>
         <translation>The user list cannot be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="224"/>
+        <location filename="../ui/desk/admin_page.py" line="232"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="230"/>
+        <location filename="../ui/desk/admin_page.py" line="239"/>
         <source>已停用</source>
         <translation>Revoked</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="230"/>
+        <location filename="../ui/desk/admin_page.py" line="239"/>
         <source>有效</source>
         <translation>Active</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="241"/>
+        <location filename="../ui/desk/admin_page.py" line="250"/>
         <source>共 %1 个用户，%2 个有效</source>
         <translation>%1 users, %2 active</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="269"/>
+        <location filename="../ui/desk/admin_page.py" line="268"/>
         <source>不能停用自己的账号</source>
         <translation>You cannot revoke your own account</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="272"/>
-        <location filename="../ui/desk/admin_page.py" line="294"/>
+        <location filename="../ui/desk/admin_page.py" line="271"/>
+        <location filename="../ui/desk/admin_page.py" line="293"/>
         <source>新建用户</source>
         <translation>New user</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="273"/>
+        <location filename="../ui/desk/admin_page.py" line="272"/>
         <source>停用</source>
         <translation>Revoke</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="274"/>
-        <location filename="../ui/desk/roster_tab.py" line="251"/>
+        <location filename="../ui/desk/admin_page.py" line="273"/>
+        <location filename="../ui/desk/roster_tab.py" line="242"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="304"/>
+        <location filename="../ui/desk/admin_page.py" line="298"/>
+        <source>显示名（如 菱湖街道分中心 王芳；可不填）</source>
+        <translation>Display name (e.g. Linghu sub-centre Wang Fang; optional)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="309"/>
         <source>街道（不选为全区）</source>
         <translation>Streets (none: the whole district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="306"/>
+        <location filename="../ui/desk/admin_page.py" line="311"/>
         <source>社区（仅社区工作站）</source>
         <translation>Communities (community workstations only)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="309"/>
+        <location filename="../ui/desk/admin_page.py" line="314"/>
         <source>创建</source>
         <translation>Create</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="310"/>
+        <location filename="../ui/desk/admin_page.py" line="315"/>
         <source>已有同名用户时将重新发放令牌：旧令牌立即失效，其连接被断开</source>
         <translation>A user of the same name gets a new token: the old one stops working at once and its connections are closed</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="318"/>
+        <location filename="../ui/desk/admin_page.py" line="323"/>
         <source>停用用户 · %1</source>
         <translation>Revoke user · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="320"/>
+        <location filename="../ui/desk/admin_page.py" line="325"/>
         <source>确认停用</source>
         <translation>Revoke</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="321"/>
+        <location filename="../ui/desk/admin_page.py" line="326"/>
         <source>%1 的令牌将立即失效，已打开的连接会被断开。按 Enter 确认，Esc 取消</source>
         <translation>%1&apos;s token stops working at once and its open connections are closed. Enter confirms, Esc cancels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="349"/>
+        <location filename="../ui/desk/admin_page.py" line="355"/>
         <source>正在创建…</source>
         <translation>Creating…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="352"/>
+        <location filename="../ui/desk/admin_page.py" line="358"/>
         <source>正在停用…</source>
         <translation>Revoking…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="373"/>
+        <location filename="../ui/desk/admin_page.py" line="382"/>
         <source>连接中断，不能确定是否已创建；请刷新列表核对创建时间</source>
         <translation>Connection lost: not known whether the user was created; refresh the list and check the creation time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="376"/>
+        <location filename="../ui/desk/admin_page.py" line="385"/>
         <source>未创建：%1</source>
         <translation>Not created: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="380"/>
+        <location filename="../ui/desk/admin_page.py" line="389"/>
         <source>未收到令牌，请重试</source>
         <translation>No token received; try again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="393"/>
+        <location filename="../ui/desk/admin_page.py" line="402"/>
         <source>连接中断，不能确定是否已停用；请刷新列表核对</source>
         <translation>Connection lost: not known whether the user was revoked; refresh the list to check</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="396"/>
+        <location filename="../ui/desk/admin_page.py" line="405"/>
         <source>未停用：%1</source>
         <translation>Not revoked: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="399"/>
+        <location filename="../ui/desk/admin_page.py" line="408"/>
         <source>已停用 %1</source>
         <translation>Revoked %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="406"/>
+        <location filename="../ui/desk/admin_page.py" line="415"/>
         <source>%1 的令牌</source>
         <translation>Token of %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="417"/>
+        <location filename="../ui/desk/admin_page.py" line="426"/>
         <source>已复制</source>
         <translation>Copied</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="431"/>
+        <location filename="../ui/desk/admin_page.py" line="440"/>
         <source>社区工作站用户的辖区是社区，不能选街道</source>
         <translation>A community workstation&apos;s jurisdiction is communities, not streets</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="433"/>
+        <location filename="../ui/desk/admin_page.py" line="442"/>
         <source>社区工作站用户须至少选择一个社区</source>
         <translation>A community workstation needs at least one community</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="435"/>
+        <location filename="../ui/desk/admin_page.py" line="444"/>
         <source>只有社区工作站用户的辖区是社区；其他角色请选街道（不选为全区）</source>
         <translation>Only community workstations have communities; for other roles choose streets (none: the whole district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="437"/>
+        <location filename="../ui/desk/admin_page.py" line="446"/>
         <source>街道分中心用户须至少选择一个街道</source>
         <translation>A street sub-centre user needs at least one street</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="443"/>
+        <location filename="../ui/desk/admin_page.py" line="452"/>
         <source>无权执行（已记录）：%1</source>
         <translation>Not allowed (recorded): %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="445"/>
+        <location filename="../ui/desk/admin_page.py" line="454"/>
         <source>没有这个用户</source>
         <translation>No such user</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="447"/>
-        <location filename="../ui/desk/categories_tab.py" line="632"/>
-        <location filename="../ui/desk/roster_tab.py" line="394"/>
+        <location filename="../ui/desk/admin_page.py" line="456"/>
+        <location filename="../ui/desk/categories_tab.py" line="623"/>
+        <location filename="../ui/desk/roster_tab.py" line="385"/>
         <source>服务暂时繁忙，请稍后重试</source>
         <translation>The service is busy; try again shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="474"/>
+        <location filename="../ui/desk/admin_page.py" line="483"/>
         <source>用户</source>
         <translation>Users</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="475"/>
+        <location filename="../ui/desk/admin_page.py" line="484"/>
         <source>排班</source>
         <translation>Duty roster</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="476"/>
+        <location filename="../ui/desk/admin_page.py" line="485"/>
         <source>事项分类</source>
         <translation>Categories</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="52"/>
+        <location filename="../ui/desk/roster_tab.py" line="53"/>
         <source>日期</source>
         <translation>Date</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="55"/>
-        <location filename="../ui/desk/roster_tab.py" line="287"/>
+        <location filename="../ui/desk/roster_tab.py" line="56"/>
+        <location filename="../ui/desk/roster_tab.py" line="278"/>
         <source>电话</source>
         <translation>Phone</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="56"/>
-        <location filename="../ui/desk/roster_tab.py" line="293"/>
+        <location filename="../ui/desk/roster_tab.py" line="57"/>
+        <location filename="../ui/desk/roster_tab.py" line="284"/>
         <source>值班人员</source>
         <translation>On duty</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="57"/>
+        <location filename="../ui/desk/roster_tab.py" line="58"/>
         <source>更新</source>
         <translation>Updated</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="60"/>
+        <location filename="../ui/desk/roster_tab.py" line="61"/>
         <source>周一</source>
         <translation>Mon</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="61"/>
+        <location filename="../ui/desk/roster_tab.py" line="62"/>
         <source>周二</source>
         <translation>Tue</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="62"/>
+        <location filename="../ui/desk/roster_tab.py" line="63"/>
         <source>周三</source>
         <translation>Wed</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="63"/>
+        <location filename="../ui/desk/roster_tab.py" line="64"/>
         <source>周四</source>
         <translation>Thu</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="64"/>
+        <location filename="../ui/desk/roster_tab.py" line="65"/>
         <source>周五</source>
         <translation>Fri</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="65"/>
+        <location filename="../ui/desk/roster_tab.py" line="66"/>
         <source>周六</source>
         <translation>Sat</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="66"/>
+        <location filename="../ui/desk/roster_tab.py" line="67"/>
         <source>周日</source>
         <translation>Sun</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="105"/>
+        <location filename="../ui/desk/roster_tab.py" line="106"/>
         <source>排班表（今起四周）</source>
         <translation>Duty roster (four weeks from today)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="176"/>
+        <location filename="../ui/desk/roster_tab.py" line="177"/>
         <source>排班表暂时无法载入（连接中断）</source>
         <translation>Roster unavailable for now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="179"/>
-        <location filename="../ui/desk/roster_tab.py" line="185"/>
+        <location filename="../ui/desk/roster_tab.py" line="180"/>
+        <location filename="../ui/desk/roster_tab.py" line="186"/>
         <source>排班表无法载入：%1</source>
         <translation>Roster could not be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="201"/>
+        <location filename="../ui/desk/roster_tab.py" line="202"/>
         <source>（今日）</source>
         <translation> (today)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="203"/>
+        <location filename="../ui/desk/roster_tab.py" line="204"/>
         <source>未排班</source>
         <translation>Not planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="221"/>
+        <location filename="../ui/desk/roster_tab.py" line="222"/>
         <source>%1 天中已排 %2 天</source>
         <translation>%2 of %1 days planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="249"/>
+        <location filename="../ui/desk/roster_tab.py" line="240"/>
         <source>编辑排班</source>
         <translation>Plan the day</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="249"/>
+        <location filename="../ui/desk/roster_tab.py" line="240"/>
         <source>先选择一天</source>
         <translation>Select a day first</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="250"/>
+        <location filename="../ui/desk/roster_tab.py" line="241"/>
         <source>清除</source>
         <translation>Clear</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="250"/>
+        <location filename="../ui/desk/roster_tab.py" line="241"/>
         <source>这一天未排班</source>
         <translation>This day is not planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="268"/>
+        <location filename="../ui/desk/roster_tab.py" line="259"/>
         <source>值班人员每行一人：姓名 岗位 电话（电话可省略），如“赵磊 值班长 13800001111”</source>
         <translation>One person a line: name post phone (phone optional), e.g. “赵磊 值班长 13800001111”</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="270"/>
+        <location filename="../ui/desk/roster_tab.py" line="261"/>
         <source>今日的值班若已交接，值班人员即时更新；指挥长变更须交接班</source>
         <translation>When today&apos;s duty has been handed over, its roster changes at once; a new commander takes over by handover</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="272"/>
+        <location filename="../ui/desk/roster_tab.py" line="263"/>
         <source>排班 · %1</source>
         <translation>Duty plan · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="290"/>
+        <location filename="../ui/desk/roster_tab.py" line="281"/>
         <source>手机或固话，如 13912345678、0556-5512345</source>
         <translation>Mobile or landline, e.g. 13912345678, 0556-5512345</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="301"/>
+        <location filename="../ui/desk/roster_tab.py" line="292"/>
         <source>清除排班 · %1</source>
         <translation>Clear the plan · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="303"/>
+        <location filename="../ui/desk/roster_tab.py" line="294"/>
         <source>确认清除</source>
         <translation>Clear it</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="304"/>
+        <location filename="../ui/desk/roster_tab.py" line="295"/>
         <source>这一天将不再有排班；交接班时沿用上一班的值班人员。按 Enter 确认，Esc 取消</source>
         <translation>The day will have no plan; a handover keeps the previous roster. Enter confirms, Esc cancels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="324"/>
+        <location filename="../ui/desk/roster_tab.py" line="315"/>
         <source>%1 已过去，不能排班</source>
         <translation>%1 is past: it cannot be planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="327"/>
+        <location filename="../ui/desk/roster_tab.py" line="318"/>
         <source>正在清除…</source>
         <translation>Clearing…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="332"/>
+        <location filename="../ui/desk/roster_tab.py" line="323"/>
         <source>指挥长电话“%1”不是手机号或固定电话</source>
         <translation>The commander&apos;s phone “%1” is not a mobile or landline number</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="359"/>
+        <location filename="../ui/desk/roster_tab.py" line="350"/>
         <source>连接中断，不能确定是否已保存；请刷新核对</source>
         <translation>Connection lost: not known whether it was saved; refresh to check</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="366"/>
+        <location filename="../ui/desk/roster_tab.py" line="357"/>
         <source>已清除 %1 的排班</source>
         <translation>Cleared the plan of %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="368"/>
+        <location filename="../ui/desk/roster_tab.py" line="359"/>
         <source>已保存 %1 的排班，当前值班已更新</source>
         <translation>Saved the plan of %1; the duty in force took it</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="370"/>
+        <location filename="../ui/desk/roster_tab.py" line="361"/>
         <source>已保存 %1 的排班</source>
         <translation>Saved the plan of %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="377"/>
+        <location filename="../ui/desk/roster_tab.py" line="368"/>
         <source>第 %1 行：</source>
         <translation>Line %1: </translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="379"/>
+        <location filename="../ui/desk/roster_tab.py" line="370"/>
         <source>请写明%1的岗位，如“%1 调度员”</source>
         <translation>give %1&apos;s post, e.g. “%1 调度员”</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="381"/>
+        <location filename="../ui/desk/roster_tab.py" line="372"/>
         <source>“%1”不是手机号或固定电话</source>
         <translation>“%1” is not a mobile or landline number</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="383"/>
+        <location filename="../ui/desk/roster_tab.py" line="374"/>
         <source>姓名、岗位或单位过长（每项至多 50 字）</source>
         <translation>name, post or unit too long (50 characters each at most)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="385"/>
+        <location filename="../ui/desk/roster_tab.py" line="376"/>
         <source>%1 重复</source>
         <translation>%1 is listed twice</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="386"/>
+        <location filename="../ui/desk/roster_tab.py" line="377"/>
         <source>值班人员至多 %1 人</source>
         <translation>At most %1 people on duty</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="399"/>
+        <location filename="../ui/desk/roster_tab.py" line="390"/>
         <source>这一天已过去（调度服务的今日为 %1）</source>
         <translation>the day is past (the dispatch service&apos;s today is %1)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="401"/>
+        <location filename="../ui/desk/roster_tab.py" line="392"/>
         <source>至多提前 %1 天排班</source>
         <translation>plan at most %1 days ahead</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="403"/>
+        <location filename="../ui/desk/roster_tab.py" line="394"/>
         <source>日期“%1”无效</source>
         <translation>date “%1” is not valid</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="405"/>
+        <location filename="../ui/desk/roster_tab.py" line="396"/>
         <source>电话“%1”不是手机号或固定电话</source>
         <translation>phone “%1” is not a mobile or landline number</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="406"/>
+        <location filename="../ui/desk/roster_tab.py" line="397"/>
         <source>未通过检查：%1</source>
         <translation>Did not pass the checks: %1</translation>
     </message>
@@ -1833,103 +1843,103 @@
         <translation>The built-in dispatch service failed to start: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="60"/>
-        <location filename="../ui/desk/window.py" line="82"/>
+        <location filename="../ui/desk/window.py" line="79"/>
+        <location filename="../ui/desk/window.py" line="102"/>
         <source>通观 · 中屏管</source>
         <translation>Tongguan · Desk</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="124"/>
+        <location filename="../ui/desk/window.py" line="144"/>
         <source>我的待办 F1</source>
         <translation>My to-do F1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="125"/>
+        <location filename="../ui/desk/window.py" line="145"/>
         <source>视频告警 F2</source>
         <translation>Camera alerts F2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="126"/>
+        <location filename="../ui/desk/window.py" line="146"/>
         <source>县干指挥长 F3</source>
         <translation>Duty commander F3</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="127"/>
+        <location filename="../ui/desk/window.py" line="147"/>
         <source>地图 F4</source>
         <translation>Map F4</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="251"/>
+        <location filename="../ui/desk/window.py" line="274"/>
         <source>管理 F5</source>
         <translation>Admin F5</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="266"/>
+        <location filename="../ui/desk/window.py" line="289"/>
         <source>调度服务正在载入今日数据，待办与超期数可能暂不准确…</source>
         <translation>The dispatch service is loading today&apos;s data; to-do and overdue counts may be off for now…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="274"/>
+        <location filename="../ui/desk/window.py" line="297"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="297"/>
+        <location filename="../ui/desk/window.py" line="321"/>
         <source>● 正在连接调度服务…</source>
         <translation>● Connecting to the dispatch service…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="310"/>
+        <location filename="../ui/desk/window.py" line="334"/>
         <source>账号的令牌或权限已变更，请重新登录</source>
         <translation>Your token or rights changed: sign in again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="312"/>
+        <location filename="../ui/desk/window.py" line="336"/>
         <source>令牌无效或已吊销，请向管理员索取新令牌</source>
         <translation>Token invalid or revoked: ask an administrator for a new one</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="314"/>
+        <location filename="../ui/desk/window.py" line="338"/>
         <source>登录被拒绝：%1</source>
         <translation>Sign-in refused: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="318"/>
+        <location filename="../ui/desk/window.py" line="342"/>
         <source>● 已连接</source>
         <translation>● Connected</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="323"/>
+        <location filename="../ui/desk/window.py" line="347"/>
         <source>● 调度服务重启中，第 %1 次</source>
         <translation>● Dispatch service restarting, attempt %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="327"/>
+        <location filename="../ui/desk/window.py" line="351"/>
         <source>● 连接中断，正在重连…</source>
         <translation>● Disconnected, reconnecting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="344"/>
+        <location filename="../ui/desk/window.py" line="368"/>
         <source>%1 条提交中</source>
         <translation>%1 submitting</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="346"/>
+        <location filename="../ui/desk/window.py" line="370"/>
         <source>%1 条待发送</source>
         <translation>%1 queued</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="355"/>
+        <location filename="../ui/desk/window.py" line="379"/>
         <source>等 %1 件</source>
         <translation> (%1 in all)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="356"/>
+        <location filename="../ui/desk/window.py" line="380"/>
         <source>新待办：%1 %2</source>
         <translation>New to-do: %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="360"/>
+        <location filename="../ui/desk/window.py" line="384"/>
         <source>通观 · 新待办</source>
         <translation>Tongguan · New to-do</translation>
     </message>
@@ -2416,17 +2426,17 @@
         <translation>By priority</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_page.py" line="260"/>
+        <location filename="../ui/desk/todo_page.py" line="264"/>
         <source>全部街道</source>
         <translation>All streets</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_page.py" line="324"/>
+        <location filename="../ui/desk/todo_page.py" line="331"/>
         <source>%1 件</source>
         <translation>%1 cases</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_page.py" line="326"/>
+        <location filename="../ui/desk/todo_page.py" line="333"/>
         <source>%1 / %2 件</source>
         <translation>%1 / %2 cases</translation>
     </message>

@@ -53,6 +53,8 @@ class CaseSheet(QWidget):
         self.event_id: int | None = None
         self._history_task: asyncio.Task[None] | None = None
         self._history_for: tuple[int, float] | None = None  # (id, updated_at) fetched
+        # The timeline last read: (case id, entries, note), drawn again when names change.
+        self._timeline: tuple[int, list[HistoryEntry], str] | None = None
         self.card = CaseCard(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -125,7 +127,9 @@ class CaseSheet(QWidget):
             flags.append(tr("重办%1次").replace("%1", str(event.reopened)))
         if late:
             flags.append(tr("超期"))
-        assignee = names.get(event.assignee, "") or department_name(self.replica, event.assignee)
+        assignee = self.replica.person(
+            names.get(event.assignee, "") or department_name(self.replica, event.assignee)
+        )
         fields = [
             (tr("类别"), names.get(event.category, event.category)),
             (tr("紧急程度"), text(PRIORITY_TEXT, event.priority)),
@@ -222,12 +226,19 @@ class CaseSheet(QWidget):
             self.card.set_timeline([], tr("处理记录无法载入：%1").replace("%1", exc.message))
             return
         note = tr("仅显示最近的记录") if answer.data.get("truncated") else ""
+        self._timeline = (event_id, entries, note)
         self.card.set_timeline([self._timeline_entry(e) for e in entries], note)
+
+    def redraw_timeline(self) -> None:
+        """Draw the timeline read last again (the users' display names changed)."""
+        if self._timeline is not None and self._timeline[0] == self.event_id:
+            _, entries, note = self._timeline
+            self.card.set_timeline([self._timeline_entry(e) for e in entries], note)
 
     def _timeline_entry(self, entry: HistoryEntry) -> TimelineEntry:
         return TimelineEntry(
             time_text=day_hm(entry.at),
-            actor=entry.actor,
+            actor=self.replica.person(entry.actor),
             action_text=op_text(entry.action),
             status_text=status_text(entry.status),
             text=bare_note(entry.text),

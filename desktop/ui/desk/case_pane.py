@@ -228,6 +228,7 @@ class CasePane(QWidget):
             now=now,
             last=LastChange(*last) if last is not None else None,
             me=self._me().user,
+            people=self.replica.people,
         )
         self._entry = None
         still = now is not None and entry.op in available(now, self._me(), self._clock())

@@ -109,7 +109,9 @@ def form_for(op: str, event: Event, replica: Replica, now: float) -> FormSpec:
         asked = ""
         if request is not None:
             asked = (
-                tr("%1 申请：%2").replace("%1", request.requested_by).replace("%2", request.reason)
+                tr("%1 申请：%2")
+                .replace("%1", replica.person(request.requested_by))
+                .replace("%2", request.reason)
             )
         return FormSpec(
             title,

@@ -296,6 +296,8 @@ class TodoPage(QWidget):
             changes.reset or self.pane.event_id in changes.events
         ):
             self.pane.refresh()
+        if changes.people:  # who did what, by the names people know
+            self.pane.sheet.redraw_timeline()
 
     def every_second(self) -> None:
         """The clock moved: late cases change tabs, countdowns tick."""

@@ -256,6 +256,8 @@ class DeskWindow(QWidget):
             self.todo.apply(Changes(reset=True))
         if changes.units:
             self.todo.set_units()
+        if changes.people and self.book.me.user:
+            self.who.setText(self._who(self.book.me))
         if changes.kpis or changes.reset:
             self._show_loading()
         if not self._shown_snapshot and changes.reset and self.replica.units is not None:
@@ -294,7 +296,8 @@ class DeskWindow(QWidget):
         names = self.replica.names()
         where = "、".join(names.get(c, c) for c in me.jurisdiction) or self.tr("全区")
         role = role_text(me.role)
-        return f"{me.user} · {role} · {where}"
+        # By the name people know (the sign-in name when the user has none).
+        return f"{self.replica.person(me.user)} · {role} · {where}"
 
     def _every_second(self) -> None:
         pruned = self.feed.every_second()
