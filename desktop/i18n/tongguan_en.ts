@@ -120,7 +120,7 @@
         <location filename="../ui/desk/alerts_page.py" line="249"/>
         <location filename="../ui/desk/alerts_page.py" line="305"/>
         <location filename="../ui/desk/alerts_page.py" line="306"/>
-        <location filename="../ui/desk/texts.py" line="57"/>
+        <location filename="../ui/desk/texts.py" line="58"/>
         <source>误报</source>
         <translation>False alarm</translation>
     </message>
@@ -247,18 +247,24 @@
         <translation>This case is no longer in your list</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="125"/>
+        <location filename="../ui/desk/case_pane.py" line="126"/>
         <source>等待上一操作的答复</source>
         <translation>Waiting for the answer to the last action</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="133"/>
+        <location filename="../ui/desk/case_pane.py" line="134"/>
         <source>案件已被他人更新，请重新选择操作</source>
         <translation>Someone else updated the case. Choose the action again</translation>
     </message>
     <message>
+        <location filename="../ui/desk/case_pane.py" line="232"/>
+        <location filename="../ui/desk/texts.py" line="129"/>
+        <source>系统</source>
+        <translation>System</translation>
+    </message>
+    <message>
         <location filename="../ui/case_sheet.py" line="115"/>
-        <location filename="../ui/desk/texts.py" line="49"/>
+        <location filename="../ui/desk/texts.py" line="50"/>
         <source>督办</source>
         <translation>Supervision</translation>
     </message>
@@ -294,8 +300,8 @@
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="129"/>
-        <location filename="../ui/desk/texts.py" line="27"/>
-        <location filename="../ui/desk/texts.py" line="60"/>
+        <location filename="../ui/desk/texts.py" line="28"/>
+        <location filename="../ui/desk/texts.py" line="64"/>
         <source>超期</source>
         <translation>Overdue</translation>
     </message>
@@ -371,12 +377,12 @@
         <translation>Showing the latest entries only</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="195"/>
+        <location filename="../ui/desk/case_pane.py" line="196"/>
         <source>%1 已完成</source>
         <translation>%1 done</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="210"/>
+        <location filename="../ui/desk/case_pane.py" line="211"/>
         <source>正在核对案件的最新状态…</source>
         <translation>Checking the case&apos;s latest state…</translation>
     </message>
@@ -387,7 +393,7 @@
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="62"/>
-        <location filename="../ui/desk/texts.py" line="25"/>
+        <location filename="../ui/desk/texts.py" line="26"/>
         <source>会商中</source>
         <translation>In consultation</translation>
     </message>
@@ -430,7 +436,7 @@
     <message>
         <location filename="../ui/desk/duty_page.py" line="151"/>
         <location filename="../ui/desk/duty_page.py" line="199"/>
-        <location filename="../ui/desk/texts.py" line="59"/>
+        <location filename="../ui/desk/texts.py" line="60"/>
         <source>交接班</source>
         <translation>Handover</translation>
     </message>
@@ -620,47 +626,47 @@
         <translation>Time to handle: %1%2 from dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="18"/>
+        <location filename="../ui/desk/texts.py" line="19"/>
         <source>待受理</source>
         <translation>To accept</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="19"/>
+        <location filename="../ui/desk/texts.py" line="20"/>
         <source>待派遣</source>
         <translation>To dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="20"/>
+        <location filename="../ui/desk/texts.py" line="21"/>
         <source>处置中</source>
         <translation>Handling</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="21"/>
+        <location filename="../ui/desk/texts.py" line="22"/>
         <source>待核查</source>
         <translation>To verify</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="22"/>
+        <location filename="../ui/desk/texts.py" line="23"/>
         <source>待结案</source>
         <translation>To close</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="23"/>
+        <location filename="../ui/desk/texts.py" line="24"/>
         <source>待审批</source>
         <translation>To approve</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="24"/>
+        <location filename="../ui/desk/texts.py" line="25"/>
         <source>区级案件</source>
         <translation>District cases</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="26"/>
+        <location filename="../ui/desk/texts.py" line="27"/>
         <source>待督办</source>
         <translation>To supervise</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="32"/>
+        <location filename="../ui/desk/texts.py" line="33"/>
         <source>登记</source>
         <translation>Register</translation>
     </message>
@@ -687,7 +693,7 @@
     </message>
     <message>
         <location filename="../ui/desk/categories_tab.py" line="59"/>
-        <location filename="../ui/desk/texts.py" line="33"/>
+        <location filename="../ui/desk/texts.py" line="34"/>
         <source>受理</source>
         <translation>Accept</translation>
     </message>
@@ -1106,214 +1112,229 @@
         <translation>%1 more problems</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="34"/>
+        <location filename="../ui/desk/texts.py" line="35"/>
         <source>不予受理</source>
         <translation>Reject</translation>
     </message>
     <message>
         <location filename="../ui/desk/categories_tab.py" line="60"/>
-        <location filename="../ui/desk/texts.py" line="35"/>
+        <location filename="../ui/desk/texts.py" line="36"/>
         <source>派遣</source>
         <translation>Dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="36"/>
+        <location filename="../ui/desk/texts.py" line="37"/>
         <source>签收</source>
         <translation>Sign for</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="37"/>
+        <location filename="../ui/desk/texts.py" line="38"/>
         <source>开始处置</source>
         <translation>Start handling</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="38"/>
+        <location filename="../ui/desk/texts.py" line="39"/>
         <source>处置完毕</source>
         <translation>Finish handling</translation>
     </message>
     <message>
         <location filename="../ui/desk/categories_tab.py" line="62"/>
-        <location filename="../ui/desk/texts.py" line="39"/>
+        <location filename="../ui/desk/texts.py" line="40"/>
         <source>核查</source>
         <translation>Verify</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="40"/>
+        <location filename="../ui/desk/texts.py" line="41"/>
         <source>结案</source>
         <translation>Close</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="41"/>
+        <location filename="../ui/desk/texts.py" line="42"/>
         <source>评价</source>
         <translation>Evaluate</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="42"/>
+        <location filename="../ui/desk/texts.py" line="43"/>
         <source>退单</source>
         <translation>Send back</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="43"/>
+        <location filename="../ui/desk/texts.py" line="44"/>
         <source>申请延期</source>
         <translation>Request extension</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="44"/>
+        <location filename="../ui/desk/texts.py" line="45"/>
         <source>延期审批</source>
         <translation>Decide extension</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="45"/>
+        <location filename="../ui/desk/texts.py" line="46"/>
         <source>申请挂账</source>
         <translation>Request hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="46"/>
+        <location filename="../ui/desk/texts.py" line="47"/>
         <source>挂账审批</source>
         <translation>Decide hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="47"/>
+        <location filename="../ui/desk/texts.py" line="48"/>
         <source>解除挂账</source>
         <translation>Release hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="48"/>
+        <location filename="../ui/desk/texts.py" line="49"/>
         <source>上报</source>
         <translation>Escalate</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="50"/>
+        <location filename="../ui/desk/texts.py" line="51"/>
         <source>发起会商</source>
         <translation>Start consultation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="51"/>
+        <location filename="../ui/desk/texts.py" line="52"/>
         <source>会商意见</source>
         <translation>Consultation decision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="52"/>
+        <location filename="../ui/desk/texts.py" line="53"/>
         <source>结束会商</source>
         <translation>End consultation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="53"/>
+        <location filename="../ui/desk/texts.py" line="54"/>
         <source>批示</source>
         <translation>Instruct</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="54"/>
+        <location filename="../ui/desk/texts.py" line="55"/>
         <source>重新派遣</source>
         <translation>Re-dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="55"/>
+        <location filename="../ui/desk/texts.py" line="56"/>
         <source>协办反馈</source>
         <translation>Assisting report</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="56"/>
+        <location filename="../ui/desk/texts.py" line="57"/>
         <source>确认告警</source>
         <translation>Confirm alert</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="58"/>
+        <location filename="../ui/desk/texts.py" line="59"/>
         <source>并入案件</source>
         <translation>Attach to case</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="61"/>
+        <location filename="../ui/desk/texts.py" line="63"/>
+        <source>核查不通过</source>
+        <translation>Check failed (rework)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/texts.py" line="65"/>
+        <source>超过结案时限</source>
+        <translation>Closure deadline missed</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/texts.py" line="66"/>
         <source>自动上报</source>
         <translation>Auto-escalated</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="62"/>
+        <location filename="../ui/desk/texts.py" line="67"/>
         <source>自动督办</source>
         <translation>Auto-supervised</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="63"/>
+        <location filename="../ui/desk/texts.py" line="68"/>
+        <source>评价不满意，自动重办</source>
+        <translation>Poor rating: reopened automatically</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/texts.py" line="69"/>
         <source>到期解除挂账</source>
         <translation>Hold released (due)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="67"/>
+        <location filename="../ui/desk/texts.py" line="77"/>
         <source>指挥长</source>
         <translation>Commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="68"/>
+        <location filename="../ui/desk/texts.py" line="78"/>
         <source>调度员</source>
         <translation>Dispatcher</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="69"/>
+        <location filename="../ui/desk/texts.py" line="79"/>
         <source>街道分中心</source>
         <translation>Street sub-centre</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="70"/>
+        <location filename="../ui/desk/texts.py" line="80"/>
         <source>社区工作站</source>
         <translation>Community workstation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="71"/>
+        <location filename="../ui/desk/texts.py" line="81"/>
         <source>管理员</source>
         <translation>Admin</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="72"/>
+        <location filename="../ui/desk/texts.py" line="82"/>
         <source>大屏</source>
         <translation>Wall</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="73"/>
+        <location filename="../ui/desk/texts.py" line="83"/>
         <source>接入网关</source>
         <translation>Intake gateway</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="136"/>
+        <location filename="../ui/desk/texts.py" line="152"/>
         <source>该案件已由%1%2（现为%3），操作未执行</source>
         <translation>Case already taken by %1 (%2, now %3). Action not carried out</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="142"/>
+        <location filename="../ui/desk/texts.py" line="158"/>
         <source>该案件状态已变为%1，操作未执行</source>
         <translation>The case is now %1. Action not carried out</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="144"/>
+        <location filename="../ui/desk/texts.py" line="160"/>
         <source>该案件不存在或不在您的辖区内</source>
         <translation>No such case, or it is outside your jurisdiction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="146"/>
+        <location filename="../ui/desk/texts.py" line="162"/>
         <source>您的角色或辖区无权执行此操作（已记录）</source>
         <translation>Your role or jurisdiction does not allow this action (logged)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="148"/>
+        <location filename="../ui/desk/texts.py" line="164"/>
         <source>按职责分离要求，此操作须由他人完成（处置人不能核查或结案，申请人不能自批）</source>
         <translation>Separation of duties: someone else must do this (the handler cannot verify or close, the requester cannot approve)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="150"/>
+        <location filename="../ui/desk/texts.py" line="166"/>
         <source>填写的内容未通过检查：%1</source>
         <translation>The form did not pass the check: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="152"/>
+        <location filename="../ui/desk/texts.py" line="168"/>
         <source>服务暂时繁忙，操作未执行，请稍后重试</source>
         <translation>The service is busy. Action not carried out; try again shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="153"/>
+        <location filename="../ui/desk/texts.py" line="169"/>
         <source>操作未执行：%1</source>
         <translation>Action not carried out: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="162"/>
+        <location filename="../ui/desk/texts.py" line="178"/>
         <source>剩 %1</source>
         <translation>%1 left</translation>
     </message>

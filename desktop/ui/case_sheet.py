@@ -20,7 +20,7 @@ from desktop.core.district_time import day_hm
 from desktop.core.privacy import REPORTER_ROLES, mask_phones, reporter_for
 from desktop.core.replica import Replica
 from desktop.core.todo import due_of
-from desktop.ui.desk.texts import due_text, note_text, op_text, status_text, tr
+from desktop.ui.desk.texts import due_text, note_text, op_text, person_text, status_text, tr
 from desktop.ui.models import LEVEL_TEXT, PRIORITY_TEXT, SOURCE_TEXT, text
 from protocol.codec import ProtocolError, convert
 from protocol.entities import Event, Role, is_overdue, on_hold
@@ -238,7 +238,7 @@ class CaseSheet(QWidget):
     def _timeline_entry(self, entry: HistoryEntry) -> TimelineEntry:
         return TimelineEntry(
             time_text=day_hm(entry.at),
-            actor=self.replica.person(entry.actor),
+            actor=person_text(self.replica, entry.actor),
             action_text=op_text(entry.action),
             status_text=status_text(entry.status),
             text=bare_note(entry.text),

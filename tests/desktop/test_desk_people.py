@@ -9,8 +9,10 @@ import pytest
 
 from desktop.core.refusals import LastChange, explain
 from desktop.core.replica import Replica
+from desktop.ui.desk.texts import op_text, person_text
 from dispatch.store.store import Store
 from protocol.messages import People, Welcome
+from protocol.workflow import ALERT_OPS, OTHER_OPS, STEPS
 from tests.desktop.test_desk import act, open_desk, ready, reported, stop_all
 from tests.desktop.test_wall import run_in_qt, until
 from tests.dispatch.conftest import start_server
@@ -68,6 +70,31 @@ def test_a_refusal_names_who_got_there_first_by_the_name_people_know() -> None:
         people={"demo-linghu": "菱湖街道分中心 王芳"},
     )
     assert mine.kind == "moved_on"
+
+
+# What the backend's clock writes in a case's log (actor "system"; docs/protocol.md §4.2,
+# §6.8, §7.x), and the failed check's own action.
+LOG_ONLY_ACTIONS = (
+    "rework",
+    "overdue",
+    "missed",
+    "auto_escalate",
+    "auto_supervise",
+    "auto_reopen",
+    "hold_expired",
+)
+
+
+def test_every_step_in_a_timeline_is_worded_and_the_clock_is_named(qapp) -> None:
+    ops = [*STEPS, *ALERT_OPS, *OTHER_OPS, *LOG_ONLY_ACTIONS]
+    unworded = [op for op in ops if op not in ("report_batch",) and op_text(op) == op]
+    assert not unworded, unworded
+    assert op_text("auto_escalate") == "自动上报"
+    replica = Replica()
+    replica.apply(welcome({"demo-linghu": "菱湖街道分中心 王芳"}))
+    assert person_text(replica, "system") == "系统"
+    assert person_text(replica, "demo-linghu") == "菱湖街道分中心 王芳"
+    assert person_text(replica, "网格员 孙敏英") == "网格员 孙敏英"
 
 
 @pytest.mark.timeout(180)

@@ -22,6 +22,7 @@ from desktop.ui.desk.progress import show_progress
 from desktop.ui.desk.texts import (
     DANGER,
     SHORTCUTS,
+    SYSTEM,
     op_text,
     refusal_text,
     tr,
@@ -228,7 +229,7 @@ class CasePane(QWidget):
             now=now,
             last=LastChange(*last) if last is not None else None,
             me=self._me().user,
-            people=self.replica.people,
+            people={**self.replica.people, SYSTEM: tr("系统")},
         )
         self._entry = None
         still = now is not None and entry.op in available(now, self._me(), self._clock())
