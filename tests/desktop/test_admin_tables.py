@@ -42,7 +42,7 @@ def type_into(editor: object, text: str) -> None:
 def test_an_admin_plans_a_day_and_changes_a_limit_from_the_desk(
     qapp, qtbot, sqlite_store: Store, tmp_path
 ) -> None:
-    admin_token = sqlite_store.create_user(ADMIN, "admin")
+    admin_token = sqlite_store.create_user(ADMIN, "admin", display_name="系统管理员 吴敏")
 
     async def scenario() -> None:
         running = await start_server(sqlite_store, clock=Clock(1.0, START))
@@ -97,6 +97,8 @@ def test_an_admin_plans_a_day_and_changes_a_limit_from_the_desk(
                 "13912345678",
                 "赵磊（值班长）、孙丽（调度员）",
             ]
+            # Who planned it, by the name people know (the sign-in name is on record).
+            assert roster.table.item(1, 5).text().startswith("系统管理员 吴敏 ")
             [plan] = sqlite_store.duty_plans(TOMORROW)
             assert plan.roster == [
                 Person(name="赵磊", title="值班长", phone="13800001111"),

@@ -38,7 +38,7 @@ from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.ui.desk.categories_tab import CategoriesTab, CategoryRequests
 from desktop.ui.desk.roster_tab import RosterRequests, RosterTab
 from desktop.ui.desk.table_keys import KEY_ROLE, select_key, selected_key
-from desktop.ui.desk.texts import role_text, tr
+from desktop.ui.desk.texts import person_text, role_text, tr
 from protocol.codec import ProtocolError, convert
 from protocol.codes import ErrorCode
 from protocol.entities import ROLES
@@ -63,6 +63,7 @@ COLUMNS = (
     QT_TRANSLATE_NOOP("Desk", "创建时间"),
     QT_TRANSLATE_NOOP("Desk", "状态"),
 )
+JURISDICTION = COLUMNS.index("辖区")
 
 
 class UserRequests(Protocol):
@@ -124,7 +125,8 @@ class UsersTab(QWidget):
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        # The jurisdiction takes the room left (a street user's streets can be many).
+        header.setSectionResizeMode(JURISDICTION, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._offer_actions)
         self.action_bar = ActionBar(self)
         self.action_bar.triggered.connect(self.open_form)
@@ -474,7 +476,9 @@ class AdminPage(QWidget):
     ) -> None:
         super().__init__(parent)
         self.users_tab = UsersTab(replica, me, requests, self)
-        self.roster_tab = RosterTab(me, requests, clock, self)
+        self.roster_tab = RosterTab(
+            me, requests, clock, self, person=lambda name: person_text(replica, name)
+        )
         self.categories_tab = CategoriesTab(replica, requests, self)
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("adminTabs")
