@@ -134,6 +134,12 @@ def test_the_desk_shows_people_by_their_display_names(qapp, qtbot, sqlite_store:
             lines = window.duty.lists["instructions"]
             await until(lambda: lines.count() >= 1, 10, "the instruction listed")
             assert "县干指挥长 李明：今晚加强夜巡" in lines.item(0).text()
+            # A consultation's latest decision: its words (not the op's name) and who.
+            answer = await commander.command("consult", {"event": event_id, "note": "请城管局会商"})
+            assert answer.__class__.__name__ == "Result", answer
+            consult = window.duty.lists["consult"]
+            await until(lambda: consult.count() >= 1, 10, "the consultation listed")
+            assert "意见：请城管局会商（县干指挥长 李明）" in consult.item(0).text()
 
             # Renamed on the server (the command line's update-user): the open desk follows,
             # without a reconnect.

@@ -167,7 +167,7 @@ class DutyPage(QWidget):
             )
             if decisions and event.decisions:
                 last = event.decisions[-1]
-                line += "\n  " + tr("意见：%1（%2）").replace("%1", last.text).replace(
+                line += "\n  " + tr("意见：%1（%2）").replace("%1", note_text(last.text)).replace(
                     "%2", person_text(self.replica, last.by)
                 )
             item = QListWidgetItem(line)
