@@ -133,7 +133,7 @@ class UserRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     streets: Mapped[str] = mapped_column(Text, default="")
     # The name people read (王芳), beside `name`, the account's id that everything recorded
-    # holds; "" for none (migration 0006).
+    # holds; "" for none (migration 0007).
     display_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[float] = mapped_column(Float)

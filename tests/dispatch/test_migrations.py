@@ -153,7 +153,7 @@ def test_upgrade_from_main_loses_nothing(main_db, main_sqlite) -> None:
             trimmed = before["log_head"][0][2]
             assert after[name] == sorted([*before[name], ("audit_deleted_upto", str(trimmed))])
         elif name == "users":
-            # One column added (0006): no display name for anyone yet.
+            # One column added (0007): no display name for anyone yet.
             assert after[name] == [(*row, "") for row in before[name]]
         else:
             assert after[name] == before[name], name

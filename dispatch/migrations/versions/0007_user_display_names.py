@@ -1,7 +1,7 @@
 """users.display_name: the name a person is shown by (王芳), beside the name they sign in with
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-16 10:00:00
 
 A user's `name` is the account's id: the token's owner, what the audit log, the commands
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0006'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
