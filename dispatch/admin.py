@@ -105,7 +105,9 @@ class UserAdmin(Audited):
             action=action,
             target="" if isinstance(message, Users) else message.name,
             detail=(
-                user_detail(message.role, message.streets, message.communities)
+                user_detail(
+                    message.role, message.streets, message.communities, message.display_name
+                )
                 if isinstance(message, CreateUser)
                 else ""
             ),
@@ -166,7 +168,10 @@ class UserAdmin(Audited):
                 message.communities,
                 audit=entry,
                 words="wire",
+                display_name=message.display_name or None,  # none given: kept on a re-key
             )
+            # Everyone sees the new name at once (the users poll would, within a second).
+            self.hub.set_people(await asyncio.to_thread(self.store.people))
             return {"user": message.name, "token": token}
         found = await asyncio.to_thread(self.store.revoke_user, message.name, audit=entry)
         if not found:
@@ -178,6 +183,6 @@ class UserAdmin(Audited):
         accounts = self.store.accounts()
         self.store.record_admin(entry)
         return [
-            UserEntry(a.name, a.role, a.jurisdiction, a.created_at, a.revoked)  # type: ignore[arg-type]
+            UserEntry(a.name, a.role, a.jurisdiction, a.created_at, a.revoked, a.display_name)  # type: ignore[arg-type]
             for a in accounts
         ]

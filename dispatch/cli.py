@@ -56,6 +56,16 @@ DEMO_USERS = (
     ("demo-community", "community", ("340803004001",)),  # 菱湖街道's first community
     ("demo-admin", "admin", ()),  # the desk's 管理 page: users and their tokens
 )
+# The names the demo users are shown by (the simulator's own actors are named alike: the
+# centre's duty staff, "菱湖街道分中心", "县干指挥长").
+DEMO_NAMES = {
+    "demo-wall": "指挥大厅大屏",
+    "demo-commander": "县干指挥长",
+    "demo-dispatcher": "区联动中心 钱峰",
+    "demo-linghu": "菱湖街道分中心 王芳",
+    "demo-community": "菱湖社区工作站 陈静",
+    "demo-admin": "系统管理员 吴敏",
+}
 
 
 def _logging(verbose: bool, log_file: Path | None = None) -> None:
@@ -79,14 +89,18 @@ def _write_secret(path: Path, secret: str) -> None:
 
 
 def demo_token(store: Store, name: str, role: str, codes: tuple[str, ...]) -> Path:
-    """Make sure a demo user exists with a token in the data dir's tokens/ (mode 600)."""
+    """Make sure a demo user exists with a token in the data dir's tokens/ (mode 600), and
+    with its display name (a data dir made before there were any gets them)."""
     path = private_dir(data_dir() / "tokens") / f"{name}.token"
+    shown = DEMO_NAMES.get(name, "")
     if path.exists():
         user = store.authenticate(path.read_text().strip())
         if user is not None and user.name == name:
+            if shown and name not in store.people():
+                store.update_user(name, display_name=shown)
             return path
     streets, communities = ((), codes) if role == "community" else (codes, ())
-    token = store.create_user(name, role, streets, communities)
+    token = store.create_user(name, role, streets, communities, display_name=shown)
     _write_secret(path, token)
     return path
 
@@ -374,10 +388,19 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     if store is None:
         return 2
     streets, communities = args.street or (), args.community or ()
-    audit = _cli_entry("create_user", args.name, user_detail(args.role, streets, communities))
+    shown = args.display_name or ""
+    audit = _cli_entry(
+        "create_user", args.name, user_detail(args.role, streets, communities, shown)
+    )
     try:
         token = store.create_user(
-            args.name, args.role, streets, communities, audit=audit, exists_ok=False
+            args.name,
+            args.role,
+            streets,
+            communities,
+            audit=audit,
+            exists_ok=False,
+            display_name=shown,
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -412,22 +435,30 @@ def cmd_update_user(args: argparse.Namespace) -> int:
             print("error: give --street or --community codes, not both", file=sys.stderr)
             return 2
         codes = list(args.street or args.community)
-    if args.role is None and codes is None and not args.new_token:
+    shown: str | None = args.display_name
+    if args.role is None and codes is None and not args.new_token and shown is None:
         print(
-            "error: nothing to change: give --role, --street, --community, --whole-district"
-            " or --new-token",
+            "error: nothing to change: give --role, --street, --community, --whole-district,"
+            " --display-name or --new-token",
             file=sys.stderr,
         )
         return 2
     asked = [f"role={args.role}"] if args.role else []
     if codes is not None:
         asked.append(f"codes={','.join(codes) or 'district'}")
+    if shown is not None:
+        asked.append(f"display_name={shown}")
     if args.new_token:
         asked.append("new_token")
     audit = _cli_entry("update_user", args.name, " ".join(asked))
     try:
         token = store.update_user(
-            args.name, args.role, codes, new_token=args.new_token, audit=audit
+            args.name,
+            args.role,
+            codes,
+            new_token=args.new_token,
+            audit=audit,
+            display_name=shown,
         )
     except LookupError:
         print(f"error: no user {args.name}", file=sys.stderr)
@@ -437,11 +468,15 @@ def cmd_update_user(args: argparse.Namespace) -> int:
         return 2
     account = next(a for a in store.accounts() if a.name == args.name)
     where = ",".join(account.jurisdiction) or "the whole district"
+    named = f", shown as {account.display_name}" if account.display_name else ""
+    renamed_only = args.role is None and codes is None and not args.new_token
+    # A new name changes no one's authority: no connection is closed for it.
+    noticed = "a running backend shows the name within 1 s" if renamed_only else _NOTICED
     # stderr: stdout may be a script's capture of the token alone.
     print(
-        f"updated {args.name}: role {account.role}, {where}"
+        f"updated {args.name}: role {account.role}, {where}{named}"
         + ("; its old token no longer works" if token else "")
-        + f"; {_NOTICED}",
+        + f"; {noticed}",
         file=sys.stderr,
     )
     if token is not None:
@@ -480,10 +515,12 @@ def cmd_admin_log(args: argparse.Namespace) -> int:
 
 
 def cmd_users(args: argparse.Namespace) -> int:
-    """List active users."""
-    for user in Store(args.url).users():
+    """List active users (name, role, jurisdiction, the name shown)."""
+    store = Store(args.url)
+    people = store.people()
+    for user in store.users():
         codes = ",".join(sorted(user.jurisdiction)) if user.jurisdiction else "全区"
-        print(f"{user.name:24} {user.role:11} {codes}")
+        print(f"{user.name:24} {user.role:11} {codes:12} {people.get(user.name, '')}".rstrip())
     return 0
 
 
@@ -842,6 +879,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help="community code of a community user's jurisdiction (repeat; role community only)",
     )
+    p.add_argument("--display-name", help="the name people are shown (e.g. 菱湖街道分中心 王芳)")
     p.add_argument("--token-file", help="write the token here (mode 600) instead of stdout")
     p.set_defaults(func=cmd_create_user)
     p = sub.add_parser("update-user", help=cmd_update_user.__doc__)
@@ -853,6 +891,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--whole-district", action="store_true", help="no jurisdiction: the whole district"
+    )
+    p.add_argument(
+        "--display-name", help='the name people are shown ("" for none: the name itself)'
     )
     p.add_argument(
         "--new-token", action="store_true", help="a new token; the old one stops working"

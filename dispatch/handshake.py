@@ -200,6 +200,7 @@ class Handshake:
                 head=hub.head,
                 resume=mode,  # type: ignore[arg-type]
                 server_time=self.clock.now(),
+                people=hub.people,
             )
         )
         if mode != "replay":

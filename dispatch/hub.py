@@ -30,7 +30,7 @@ from dispatch.store.store import User
 from dispatch.writer import Published
 from protocol.codes import CloseCode
 from protocol.entities import Alert, Duty, Event, Kpi
-from protocol.messages import Kpis, Snapshot
+from protocol.messages import Kpis, People, Snapshot
 from protocol.retention import KEEP_CLOSED_SECONDS, alert_kept, event_kept, prune_settled
 
 log = logging.getLogger("dispatch.hub")
@@ -118,12 +118,26 @@ class Hub:
         self.community_keys_from = 0
         # Every refusal's log line, the server's whole: a flood cannot fill the log.
         self.refusals = RefusalLog(limits.refusal_log_window, limits.refusal_log_lines)
+        # The users' display names by name (welcome.people), sent to all when they change.
+        self.people: dict[str, str] = {}
 
     def load(self, events: Iterable[Event], alerts: Iterable[Alert], duty: Duty | None) -> None:
         """Start from the state the store loaded."""
         self.events = {e.id: e for e in events}
         self.alerts = {a.id: a for a in alerts}
         self.duty = duty
+
+    def set_people(self, people: dict[str, str]) -> int:
+        """The display names from now on; when they changed, every client is sent them (a
+        `people` message, one frame for all): how many clients it went to."""
+        if people == self.people:
+            return 0
+        self.people = people
+        frame = _encode(People(people=people))
+        clients = list(self.clients)
+        for client in clients:
+            self.write(client, [frame])
+        return len(clients)
 
     def ring_start(self) -> int:
         """The lowest seq such that every delta after it is in the ring."""

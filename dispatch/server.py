@@ -154,6 +154,7 @@ class DispatchServer:
         self.hub.catching_up = self.catching_up  # a simulator about to catch up said so
         self.hub.community_keys_from = keyed_from
         self.hub.load(events, alerts, duty)
+        self.hub.people = await asyncio.to_thread(self.store.people)
         await self._load_kpis(counted)
         self.writer = Writer(self.store, self.state, self.clock, loop, self.hub.deliver, head)
         self.writer.start()
@@ -301,13 +302,23 @@ class DispatchServer:
     async def _credentials_loop(self) -> None:
         """Every `users_poll` seconds, catch the user changes made outside this server
         (`dispatch revoke-user`, `update-user`): close those users' connections and forget
-        their cached tokens. (The protocol's own admin requests do it at once.)"""
+        their cached tokens, and send changed display names to everyone. (The protocol's
+        own admin requests do both at once.)"""
         while True:
             await asyncio.sleep(self.limits.users_poll)
             try:
                 await self.drop_changed()
+                await self.reread_people()
             except Exception:  # a database hiccup: try again next round
                 log.exception("checking for revoked or re-keyed users failed")
+
+    async def reread_people(self) -> None:
+        """Read the display names; if they changed, every client is sent them."""
+        assert self.hub is not None
+        people = await asyncio.to_thread(self.store.people)
+        sent = self.hub.set_people(people)
+        if sent:
+            log.info("display names changed: sent to %d client(s)", sent)
 
     async def drop_changed(self) -> None:
         """Close the connections of users revoked, re-keyed or given another role or

@@ -112,6 +112,9 @@ class CreateUser(_Msg, tag="create_user"):
     role: str
     streets: list[str] = []
     communities: list[str] = []
+    # The name people read (王芳): at most USER_NAME_MAX characters, no space at either end;
+    # "" (or none given) for none, or, re-keying a user, to keep the one it has.
+    display_name: str = ""
 
 
 class RevokeUser(_Msg, tag="revoke_user"):
@@ -212,6 +215,10 @@ class Welcome(_Msg, tag="welcome"):
     head: int
     resume: Literal["none", "replay", "reset"]
     server_time: float
+    # The names people are shown by, by user name: every user given a display name (revoked
+    # ones too: what they did stays on record). A name not in it (a user without one, the
+    # clock's "system", an intake system's) is shown as it is. Changes come as `people`.
+    people: dict[str, str] = {}
 
 
 class Units(_Msg, tag="units"):
@@ -233,6 +240,13 @@ class Categories(_Msg, tag="categories"):
     version: str
     categories: list[Category]
     detections: dict[str, str] = {}
+
+
+class People(_Msg, tag="people"):
+    """The display names changed while connected (a user created, renamed): `people` is the
+    whole table from now on, as welcome.people has it."""
+
+    people: dict[str, str]
 
 
 class Snapshot(_Msg, tag="snapshot"):
@@ -334,7 +348,8 @@ class UserEntry(msgspec.Struct, forbid_unknown_fields=True):
     jurisdiction: list[str]  # street or community codes, sorted; empty: the whole district
     created_at: float  # when this name was (re)created: its current token's age
     revoked: bool
+    display_name: str  # the name shown; "" for none
 
 
-ServerMessage = Welcome | Units | Categories | Snapshot | Delta | Kpis | Result | Error
+ServerMessage = Welcome | Units | Categories | People | Snapshot | Delta | Kpis | Result | Error
 AnyMessage = ClientMessage | ServerMessage

@@ -236,6 +236,8 @@ class FrameMaker:
         if kind == "create_user":
             message["role"] = rng.choice(("street", "admin", "emperor"))
             message["streets"] = ["340803004"]
+            if rng.random() < 0.3:
+                message["display_name"] = self.text(0, 8)
         elif kind == "roster":
             message |= {"first": day, "last": rng.choice((day, "2027-12-31", "x"))}
         elif kind == "set_roster":

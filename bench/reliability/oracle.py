@@ -63,6 +63,7 @@ MESSAGES: dict[str, dict[str, tuple[str, bool]]] = {
         "role": (STR, True),
         "streets": ("[str]", False),
         "communities": ("[str]", False),
+        "display_name": (STR, False),
     },
     "revoke_user": {"id": (INT, True), "name": (STR, True)},
     # §6.10, §6.11: the duty roster and the category table.

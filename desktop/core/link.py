@@ -180,9 +180,12 @@ class SessionThread:
         streets: list[str] | None = None,
         communities: list[str] | None = None,
         patience: float = 10.0,
+        display_name: str = "",
     ) -> Result | Error:
         """Create or re-key a user through the session (see Session.create_user)."""
-        request = self.session.create_user(name, role, streets, communities, patience)
+        request = self.session.create_user(
+            name, role, streets, communities, patience, display_name=display_name
+        )
         return await asyncio.wrap_future(self._submit(request))
 
     async def revoke_user(self, name: str, patience: float = 10.0) -> Result | Error:

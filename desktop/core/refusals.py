@@ -8,6 +8,7 @@ not, the link failed. The ui words a `Refusal` in the installed language.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -53,9 +54,11 @@ def explain(
     now: Event | None,
     last: LastChange | None,
     me: str,
+    people: Mapping[str, str] | None = None,
 ) -> Refusal:
     """A refusal of an action taken on `seen` (the case as the form showed it); `now` is
-    the case as the replica has it since, `last` who brought that state."""
+    the case as the replica has it since, `last` who brought that state. `people`: the
+    users' display names, to say who by (users are compared by their names)."""
     if code == "not_found":
         return Refusal("gone", detail=message)
     if code == "forbidden":
@@ -69,7 +72,8 @@ def explain(
     if code == "illegal_transition":
         changed = seen is not None and now is not None and now.updated_at > seen.updated_at
         if now is not None and changed and last is not None and last.actor != me:
-            return Refusal("taken", last.actor, last.action, now.status, message)
+            by = (people or {}).get(last.actor, last.actor)
+            return Refusal("taken", by, last.action, now.status, message)
         if now is not None and changed:
             return Refusal("moved_on", status=now.status, detail=message)
     return Refusal("other", detail=message)

@@ -13,7 +13,16 @@ from dataclasses import dataclass, field
 import msgspec
 
 from protocol.entities import Alert, Duty, Event, Kpi, Reference
-from protocol.messages import Categories, Delta, Kpis, ServerMessage, Snapshot, Units, Welcome
+from protocol.messages import (
+    Categories,
+    Delta,
+    Kpis,
+    People,
+    ServerMessage,
+    Snapshot,
+    Units,
+    Welcome,
+)
 from protocol.retention import prune_settled
 
 
@@ -31,6 +40,7 @@ class Changes:
     new_alerts: set[int] = field(default_factory=set)
     duty: bool = False
     kpis: bool = False
+    people: bool = False  # the users' display names changed (welcome, people)
 
     def merge(self, later: Changes) -> None:
         """Fold a later change set into this one."""
@@ -48,6 +58,7 @@ class Changes:
             self.new_alerts |= later.new_alerts
         self.duty |= later.duty
         self.kpis |= later.kpis
+        self.people |= later.people
 
     def __bool__(self) -> bool:
         return bool(
@@ -58,6 +69,7 @@ class Changes:
             or self.alerts
             or self.duty
             or self.kpis
+            or self.people
         )
 
 
@@ -113,6 +125,8 @@ class Replica:
         self.user = ""
         self.role = ""
         self.jurisdiction: list[str] = []
+        # The name each user is shown by (welcome.people, then people messages).
+        self.people: dict[str, str] = {}
         # Lookups derived from the units, rebuilt when their version changes.
         self._names: dict[str, str] = {}
         self._short_forms: dict[str, tuple[str, ...]] = {}
@@ -158,6 +172,9 @@ class Replica:
             )
             self.units_version = message.version
             return Changes(categories=True)
+        if isinstance(message, People):
+            self.people = dict(message.people)
+            return Changes(people=True)
         if isinstance(message, Welcome):
             # The district clock moves on with the welcome too: a replay after an outage must
             # not look "just reported" against a clock stopped at the outage.
@@ -167,6 +184,10 @@ class Replica:
             self.jurisdiction = list(message.jurisdiction)
             if message.resume == "replay" and message.epoch != self.epoch:
                 raise ReplicaError("replay offered for another epoch")
+            people = dict(message.people)
+            if people != self.people:
+                self.people = people
+                return Changes(people=True)
         return Changes()
 
     def _snapshot(self, snapshot: Snapshot) -> Changes:
@@ -208,6 +229,11 @@ class Replica:
         else:
             self.duty = data
             changes.duty = True
+
+    def person(self, name: str) -> str:
+        """How a user is shown: by their display name, else by the name itself (a user
+        without one, the clock's "system", the simulator's actors, units)."""
+        return self.people.get(name, name)
 
     def names(self) -> dict[str, str]:
         """Code -> name of every unit, category and detection kind the units know (cached per

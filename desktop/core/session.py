@@ -389,8 +389,10 @@ class Session:
         streets: list[str] | None = None,
         communities: list[str] | None = None,
         patience: float = 10.0,
+        display_name: str = "",
     ) -> Result | Error:
-        """Create or re-key a user (data: user, token: the new token, shown nowhere else).
+        """Create or re-key a user (data: user, token: the new token, shown nowhere else);
+        `display_name` the name it is shown by ("" none, or kept on a re-key).
 
         Never resent, as history(): a second copy would re-key the user again. When the
         connection drops first (ConnectionError) whether it was done is unknown: list the
@@ -403,6 +405,7 @@ class Session:
                 role=role,
                 streets=list(streets or []),
                 communities=list(communities or []),
+                display_name=display_name,
             )
 
         return await self._request("create_user", message, patience)

@@ -51,6 +51,21 @@ TABS: dict[Role, tuple[TabKey, ...]] = {
     "gateway": (),
 }
 
+# Who is told of a case new to their list (the header's line, a chime, a desktop
+# notification), decided per role: those who work cases. An admin sees every tab (the
+# protocol lets an admin act on any case, to put a stuck one right) but is no case's
+# handler: a chime for each of the district's new cases would only teach the admin's desk
+# to be muted. The wall and the intake gateways have no to-do list at all.
+ANNOUNCED: dict[Role, bool] = {
+    "street": True,
+    "community": True,
+    "dispatcher": True,
+    "commander": True,
+    "admin": False,
+    "wall": False,
+    "gateway": False,
+}
+
 _STAGE_TAB: dict[str, TabKey] = {
     "reported": "accept",
     "accepted": "dispatch",

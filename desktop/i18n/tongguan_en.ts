@@ -71,138 +71,138 @@
 <context>
     <name>Desk</name>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="105"/>
-        <location filename="../ui/desk/alerts_page.py" line="207"/>
+        <location filename="../ui/desk/alerts_page.py" line="110"/>
+        <location filename="../ui/desk/alerts_page.py" line="223"/>
         <source>选择一条告警</source>
         <translation>Select an alert</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="149"/>
+        <location filename="../ui/desk/alerts_page.py" line="156"/>
         <source>（%1次）</source>
         <translation> (×%1)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="162"/>
+        <location filename="../ui/desk/alerts_page.py" line="169"/>
         <source>待处理告警 %1 条</source>
         <translation>%1 pending alerts</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="163"/>
+        <location filename="../ui/desk/alerts_page.py" line="170"/>
         <source>；误报：%1</source>
         <translation>; false alarms: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="179"/>
+        <location filename="../ui/desk/alerts_page.py" line="203"/>
         <source>正在载入抓拍图…</source>
         <translation>Loading snapshot…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="216"/>
+        <location filename="../ui/desk/alerts_page.py" line="233"/>
         <source>摄像机：%1</source>
         <translation>Camera: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="217"/>
+        <location filename="../ui/desk/alerts_page.py" line="234"/>
         <source>网格：%1 · %2</source>
         <translation>Grid: %1 · %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="220"/>
+        <location filename="../ui/desk/alerts_page.py" line="237"/>
         <source>同一处 %1 次，最近 %2</source>
         <translation>%1 times here, last %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="231"/>
+        <location filename="../ui/desk/alerts_page.py" line="248"/>
         <source>确认并派遣</source>
         <translation>Confirm and dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="232"/>
-        <location filename="../ui/desk/alerts_page.py" line="288"/>
-        <location filename="../ui/desk/alerts_page.py" line="289"/>
-        <location filename="../ui/desk/texts.py" line="58"/>
+        <location filename="../ui/desk/alerts_page.py" line="249"/>
+        <location filename="../ui/desk/alerts_page.py" line="305"/>
+        <location filename="../ui/desk/alerts_page.py" line="306"/>
+        <location filename="../ui/desk/texts.py" line="59"/>
         <source>误报</source>
         <translation>False alarm</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="235"/>
+        <location filename="../ui/desk/alerts_page.py" line="252"/>
         <source>并入已有案件</source>
         <translation>Attach to case</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="257"/>
+        <location filename="../ui/desk/alerts_page.py" line="274"/>
         <source>按检测类型默认</source>
         <translation>Default for detection type</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="263"/>
+        <location filename="../ui/desk/alerts_page.py" line="280"/>
         <source>确认告警并派遣</source>
         <translation>Confirm alert and dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="267"/>
+        <location filename="../ui/desk/alerts_page.py" line="284"/>
         <source>事件类别</source>
         <translation>Case category</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="275"/>
+        <location filename="../ui/desk/alerts_page.py" line="292"/>
         <source>主办单位（空为只登记）</source>
         <translation>Lead unit (empty: register only)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="278"/>
+        <location filename="../ui/desk/alerts_page.py" line="295"/>
         <source>只登记，不派遣</source>
         <translation>Register only, no dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="282"/>
+        <location filename="../ui/desk/alerts_page.py" line="299"/>
         <source>确认</source>
         <translation>Confirm</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="283"/>
+        <location filename="../ui/desk/alerts_page.py" line="300"/>
         <source>确认后自动受理，并派遣给所选单位</source>
         <translation>Confirming accepts the case and dispatches it to the chosen unit</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="287"/>
+        <location filename="../ui/desk/alerts_page.py" line="304"/>
         <source>标记为误报</source>
         <translation>Mark as false alarm</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="288"/>
+        <location filename="../ui/desk/alerts_page.py" line="305"/>
         <location filename="../ui/desk/forms.py" line="42"/>
         <source>原因</source>
         <translation>Reason</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="294"/>
+        <location filename="../ui/desk/alerts_page.py" line="311"/>
         <source>并入同一地点的已有案件</source>
         <translation>Attach to an open case at the same spot</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="298"/>
+        <location filename="../ui/desk/alerts_page.py" line="315"/>
         <source>案件</source>
         <translation>Case</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="304"/>
+        <location filename="../ui/desk/alerts_page.py" line="321"/>
         <location filename="../ui/desk/forms.py" line="34"/>
         <source>说明</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="306"/>
+        <location filename="../ui/desk/alerts_page.py" line="323"/>
         <source>并入</source>
         <translation>Attach</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="367"/>
+        <location filename="../ui/desk/alerts_page.py" line="384"/>
         <source>告警已转为案件，但%1未执行：%2。请在“我的待办”中处理。</source>
         <translation>The alert is a case now, but %1 was not done: %2. Take it up in My to-do.</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="369"/>
+        <location filename="../ui/desk/alerts_page.py" line="386"/>
         <source>连接已关闭</source>
         <translation>the connection closed</translation>
     </message>
@@ -217,101 +217,107 @@
         <translation>Queued: connection lost, sends once it is back</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="378"/>
+        <location filename="../ui/desk/alerts_page.py" line="395"/>
         <source>已完成</source>
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="396"/>
+        <location filename="../ui/desk/alerts_page.py" line="413"/>
         <source>刚刚</source>
         <translation>just now</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="398"/>
+        <location filename="../ui/desk/alerts_page.py" line="415"/>
         <source>%1分钟前</source>
         <translation>%1 min ago</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="400"/>
+        <location filename="../ui/desk/alerts_page.py" line="417"/>
         <source>%1小时前</source>
         <translation>%1 h ago</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="401"/>
+        <location filename="../ui/desk/alerts_page.py" line="418"/>
         <source>%1天前</source>
         <translation>%1 d ago</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="90"/>
+        <location filename="../ui/case_sheet.py" line="100"/>
         <source>该案件已不在您的列表中</source>
         <translation>This case is no longer in your list</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="124"/>
+        <location filename="../ui/desk/case_pane.py" line="126"/>
         <source>等待上一操作的答复</source>
         <translation>Waiting for the answer to the last action</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="132"/>
+        <location filename="../ui/desk/case_pane.py" line="134"/>
         <source>案件已被他人更新，请重新选择操作</source>
         <translation>Someone else updated the case. Choose the action again</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="113"/>
-        <location filename="../ui/desk/texts.py" line="50"/>
+        <location filename="../ui/desk/case_pane.py" line="232"/>
+        <location filename="../ui/desk/texts.py" line="142"/>
+        <source>系统</source>
+        <translation>System</translation>
+    </message>
+    <message>
+        <location filename="../ui/case_sheet.py" line="123"/>
+        <location filename="../ui/desk/texts.py" line="51"/>
         <source>督办</source>
         <translation>Supervision</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="115"/>
+        <location filename="../ui/case_sheet.py" line="125"/>
         <source>会商</source>
         <translation>Consultation</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="117"/>
+        <location filename="../ui/case_sheet.py" line="127"/>
         <source>挂账</source>
         <translation>Long-term hold</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="119"/>
+        <location filename="../ui/case_sheet.py" line="129"/>
         <source>延期待批</source>
         <translation>Extension pending</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="121"/>
+        <location filename="../ui/case_sheet.py" line="131"/>
         <source>挂账待批</source>
         <translation>Hold pending</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="123"/>
+        <location filename="../ui/case_sheet.py" line="133"/>
         <source>返工%1次</source>
         <translation>Reworked %1×</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="125"/>
+        <location filename="../ui/case_sheet.py" line="135"/>
         <source>重办%1次</source>
         <translation>Reopened %1×</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="128"/>
+        <location filename="../ui/case_sheet.py" line="138"/>
         <source>待分拨</source>
         <translation>Awaiting triage</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="130"/>
-        <location filename="../ui/desk/texts.py" line="27"/>
-        <location filename="../ui/desk/texts.py" line="61"/>
+        <location filename="../ui/case_sheet.py" line="140"/>
+        <location filename="../ui/desk/texts.py" line="28"/>
+        <location filename="../ui/desk/texts.py" line="65"/>
         <source>超期</source>
         <translation>Overdue</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="133"/>
+        <location filename="../ui/case_sheet.py" line="145"/>
         <location filename="../ui/desk/forms.py" line="79"/>
         <source>类别</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="134"/>
+        <location filename="../ui/case_sheet.py" line="146"/>
         <location filename="../ui/desk/categories_tab.py" line="64"/>
         <location filename="../ui/desk/categories_tab.py" line="83"/>
         <location filename="../ui/desk/categories_tab.py" line="504"/>
@@ -319,125 +325,125 @@
         <translation>Priority</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="135"/>
+        <location filename="../ui/case_sheet.py" line="147"/>
         <source>来源</source>
         <translation>Source</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="137"/>
+        <location filename="../ui/case_sheet.py" line="149"/>
         <source>地点</source>
         <translation>Location</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="152"/>
+        <location filename="../ui/case_sheet.py" line="164"/>
         <source>层级</source>
         <translation>Level</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="153"/>
+        <location filename="../ui/case_sheet.py" line="165"/>
         <source>上报时间</source>
         <translation>Reported</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="159"/>
+        <location filename="../ui/case_sheet.py" line="171"/>
         <source>接入渠道</source>
         <translation>Channel</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="161"/>
+        <location filename="../ui/case_sheet.py" line="173"/>
         <source>工单编号</source>
         <translation>Work order</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="165"/>
+        <location filename="../ui/case_sheet.py" line="177"/>
         <source>定位</source>
         <translation>Located by</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="167"/>
+        <location filename="../ui/case_sheet.py" line="179"/>
         <source>原诉求类型</source>
         <translation>Original request type</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="169"/>
+        <location filename="../ui/case_sheet.py" line="181"/>
         <source>办理时限</source>
         <translation>Platform deadline</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="171"/>
+        <location filename="../ui/case_sheet.py" line="183"/>
         <source>附件链接</source>
         <translation>Attachment link</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="174"/>
+        <location filename="../ui/case_sheet.py" line="186"/>
         <source>补充信息</source>
         <translation>Details given</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="177"/>
+        <location filename="../ui/case_sheet.py" line="189"/>
         <source>反映人</source>
         <translation>Reporter</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="179"/>
+        <location filename="../ui/case_sheet.py" line="191"/>
         <location filename="../ui/desk/forms.py" line="60"/>
         <source>主办单位</source>
         <translation>Lead unit</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="183"/>
+        <location filename="../ui/case_sheet.py" line="195"/>
         <location filename="../ui/desk/forms.py" line="66"/>
         <source>协办单位</source>
         <translation>Assisting units</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="188"/>
+        <location filename="../ui/case_sheet.py" line="200"/>
         <source>结案时限</source>
         <translation>Due</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="234"/>
+        <location filename="../ui/case_sheet.py" line="246"/>
         <source>处理记录暂时无法载入（连接中断）</source>
         <translation>Case record unavailable for now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="240"/>
-        <location filename="../ui/case_sheet.py" line="246"/>
+        <location filename="../ui/case_sheet.py" line="252"/>
+        <location filename="../ui/case_sheet.py" line="258"/>
         <source>处理记录无法载入：%1</source>
         <translation>Case record could not be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="248"/>
+        <location filename="../ui/case_sheet.py" line="260"/>
         <source>仅显示最近的记录</source>
         <translation>Showing the latest entries only</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="269"/>
+        <location filename="../ui/case_sheet.py" line="292"/>
         <source>已送达</source>
         <translation>delivered</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="271"/>
+        <location filename="../ui/case_sheet.py" line="294"/>
         <source>被拒收</source>
         <translation>refused by the platform</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="273"/>
+        <location filename="../ui/case_sheet.py" line="296"/>
         <source>待送达（已试%1次）</source>
         <translation>to deliver (%1 tries so far)</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="277"/>
+        <location filename="../ui/case_sheet.py" line="300"/>
         <source>反馈%1</source>
         <translation>Feedback %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="193"/>
+        <location filename="../ui/desk/case_pane.py" line="196"/>
         <source>%1 已完成</source>
         <translation>%1 done</translation>
     </message>
     <message>
-        <location filename="../ui/desk/case_pane.py" line="208"/>
+        <location filename="../ui/desk/case_pane.py" line="211"/>
         <source>正在核对案件的最新状态…</source>
         <translation>Checking the case&apos;s latest state…</translation>
     </message>
@@ -448,7 +454,7 @@
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="62"/>
-        <location filename="../ui/desk/texts.py" line="25"/>
+        <location filename="../ui/desk/texts.py" line="26"/>
         <source>会商中</source>
         <translation>In consultation</translation>
     </message>
@@ -483,70 +489,70 @@
         <translation>On duty: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="149"/>
-        <location filename="../ui/desk/duty_page.py" line="191"/>
+        <location filename="../ui/desk/duty_page.py" line="150"/>
+        <location filename="../ui/desk/duty_page.py" line="192"/>
         <source>发布批示</source>
         <translation>Issue instruction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="150"/>
-        <location filename="../ui/desk/duty_page.py" line="198"/>
-        <location filename="../ui/desk/texts.py" line="60"/>
+        <location filename="../ui/desk/duty_page.py" line="151"/>
+        <location filename="../ui/desk/duty_page.py" line="199"/>
+        <location filename="../ui/desk/texts.py" line="61"/>
         <source>交接班</source>
         <translation>Handover</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="162"/>
+        <location filename="../ui/desk/duty_page.py" line="163"/>
         <location filename="../ui/desk/map_page.py" line="161"/>
         <source>（超期）</source>
         <translation> (overdue)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="169"/>
+        <location filename="../ui/desk/duty_page.py" line="170"/>
         <source>意见：%1（%2）</source>
         <translation>Opinion: %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="192"/>
+        <location filename="../ui/desk/duty_page.py" line="193"/>
         <source>批示内容</source>
         <translation>Instruction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="193"/>
+        <location filename="../ui/desk/duty_page.py" line="194"/>
         <source>发布</source>
         <translation>Issue</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="194"/>
+        <location filename="../ui/desk/duty_page.py" line="195"/>
         <source>批示发往全区各中心，并显示在大屏上</source>
         <translation>The instruction goes to every centre in the district and shows on the wall</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="200"/>
+        <location filename="../ui/desk/duty_page.py" line="201"/>
         <source>接班指挥长</source>
         <translation>Incoming commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="201"/>
+        <location filename="../ui/desk/duty_page.py" line="202"/>
         <location filename="../ui/desk/roster_tab.py" line="55"/>
-        <location filename="../ui/desk/roster_tab.py" line="274"/>
+        <location filename="../ui/desk/roster_tab.py" line="276"/>
         <source>职务</source>
         <translation>Title</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="201"/>
+        <location filename="../ui/desk/duty_page.py" line="202"/>
         <location filename="../ui/desk/roster_tab.py" line="54"/>
-        <location filename="../ui/desk/roster_tab.py" line="267"/>
+        <location filename="../ui/desk/roster_tab.py" line="269"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="202"/>
+        <location filename="../ui/desk/duty_page.py" line="203"/>
         <source>交班说明</source>
         <translation>Handover note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="204"/>
+        <location filename="../ui/desk/duty_page.py" line="205"/>
         <source>交班</source>
         <translation>Hand over</translation>
     </message>
@@ -621,112 +627,112 @@
         <translation>Requested by %1: %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="132"/>
+        <location filename="../ui/desk/forms.py" line="134"/>
         <source>审批结果</source>
         <translation>Decision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="135"/>
+        <location filename="../ui/desk/forms.py" line="137"/>
         <source>批准</source>
         <translation>Approve</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="135"/>
+        <location filename="../ui/desk/forms.py" line="137"/>
         <source>不批准</source>
         <translation>Refuse</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="138"/>
+        <location filename="../ui/desk/forms.py" line="140"/>
         <source>审批意见</source>
         <translation>Decision note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="147"/>
+        <location filename="../ui/desk/forms.py" line="149"/>
         <source>挂账原因</source>
         <translation>Reason for long-term hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="150"/>
+        <location filename="../ui/desk/forms.py" line="152"/>
         <source>复查日期</source>
         <translation>Review date</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="157"/>
+        <location filename="../ui/desk/forms.py" line="159"/>
         <source>批准后案件计时暂停，至复查日期或解除时恢复</source>
         <translation>Once approved, the case&apos;s clock stops until the review date or release</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="161"/>
+        <location filename="../ui/desk/forms.py" line="163"/>
         <source>内容</source>
         <translation>Text</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="172"/>
+        <location filename="../ui/desk/forms.py" line="174"/>
         <source>个自然日</source>
         <translation> calendar days</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="172"/>
+        <location filename="../ui/desk/forms.py" line="174"/>
         <source>个工作日</source>
         <translation> working days</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="174"/>
+        <location filename="../ui/desk/forms.py" line="176"/>
         <source>小时（自然时间）</source>
         <translation> hours (calendar time)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="174"/>
+        <location filename="../ui/desk/forms.py" line="176"/>
         <source>个工作小时</source>
         <translation> working hours</translation>
     </message>
     <message>
-        <location filename="../ui/desk/forms.py" line="175"/>
+        <location filename="../ui/desk/forms.py" line="177"/>
         <source>处置时限：派遣后 %1%2</source>
         <translation>Time to handle: %1%2 from dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="18"/>
+        <location filename="../ui/desk/texts.py" line="19"/>
         <source>待受理</source>
         <translation>To accept</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="19"/>
+        <location filename="../ui/desk/texts.py" line="20"/>
         <source>待派遣</source>
         <translation>To dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="20"/>
+        <location filename="../ui/desk/texts.py" line="21"/>
         <source>处置中</source>
         <translation>Handling</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="21"/>
+        <location filename="../ui/desk/texts.py" line="22"/>
         <source>待核查</source>
         <translation>To verify</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="22"/>
+        <location filename="../ui/desk/texts.py" line="23"/>
         <source>待结案</source>
         <translation>To close</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="23"/>
+        <location filename="../ui/desk/texts.py" line="24"/>
         <source>待审批</source>
         <translation>To approve</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="24"/>
+        <location filename="../ui/desk/texts.py" line="25"/>
         <source>区级案件</source>
         <translation>District cases</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="26"/>
+        <location filename="../ui/desk/texts.py" line="27"/>
         <source>待督办</source>
         <translation>To supervise</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="32"/>
+        <location filename="../ui/desk/texts.py" line="33"/>
         <source>登记</source>
         <translation>Register</translation>
     </message>
@@ -753,7 +759,7 @@
     </message>
     <message>
         <location filename="../ui/desk/categories_tab.py" line="59"/>
-        <location filename="../ui/desk/texts.py" line="33"/>
+        <location filename="../ui/desk/texts.py" line="34"/>
         <source>受理</source>
         <translation>Accept</translation>
     </message>
@@ -889,7 +895,7 @@
     </message>
     <message>
         <location filename="../ui/desk/categories_tab.py" line="308"/>
-        <location filename="../ui/desk/roster_tab.py" line="286"/>
+        <location filename="../ui/desk/roster_tab.py" line="288"/>
         <source>保存</source>
         <translation>Save</translation>
     </message>
@@ -910,7 +916,7 @@
     </message>
     <message>
         <location filename="../ui/desk/categories_tab.py" line="352"/>
-        <location filename="../ui/desk/roster_tab.py" line="334"/>
+        <location filename="../ui/desk/roster_tab.py" line="336"/>
         <source>正在保存…</source>
         <translation>Saving…</translation>
     </message>
@@ -946,7 +952,7 @@
     </message>
     <message>
         <location filename="../ui/desk/categories_tab.py" line="409"/>
-        <location filename="../ui/desk/roster_tab.py" line="353"/>
+        <location filename="../ui/desk/roster_tab.py" line="355"/>
         <source>未保存：%1</source>
         <translation>Not saved: %1</translation>
     </message>
@@ -1152,7 +1158,7 @@
     </message>
     <message>
         <location filename="../ui/desk/categories_tab.py" line="621"/>
-        <location filename="../ui/desk/roster_tab.py" line="383"/>
+        <location filename="../ui/desk/roster_tab.py" line="385"/>
         <source>无权执行（已记录）</source>
         <translation>Not allowed (recorded)</translation>
     </message>
@@ -1172,254 +1178,269 @@
         <translation>%1 more problems</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="34"/>
+        <location filename="../ui/desk/texts.py" line="35"/>
         <source>不予受理</source>
         <translation>Reject</translation>
     </message>
     <message>
         <location filename="../ui/desk/categories_tab.py" line="60"/>
-        <location filename="../ui/desk/texts.py" line="36"/>
+        <location filename="../ui/desk/texts.py" line="37"/>
         <source>派遣</source>
         <translation>Dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="37"/>
+        <location filename="../ui/desk/texts.py" line="38"/>
         <source>签收</source>
         <translation>Sign for</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="38"/>
+        <location filename="../ui/desk/texts.py" line="39"/>
         <source>开始处置</source>
         <translation>Start handling</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="39"/>
+        <location filename="../ui/desk/texts.py" line="40"/>
         <source>处置完毕</source>
         <translation>Finish handling</translation>
     </message>
     <message>
         <location filename="../ui/desk/categories_tab.py" line="62"/>
-        <location filename="../ui/desk/texts.py" line="40"/>
+        <location filename="../ui/desk/texts.py" line="41"/>
         <source>核查</source>
         <translation>Verify</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="35"/>
+        <location filename="../ui/desk/texts.py" line="36"/>
         <source>分拨定类</source>
         <translation>Classify</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="41"/>
+        <location filename="../ui/desk/texts.py" line="42"/>
         <source>结案</source>
         <translation>Close</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="42"/>
+        <location filename="../ui/desk/texts.py" line="43"/>
         <source>评价</source>
         <translation>Evaluate</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="43"/>
+        <location filename="../ui/desk/texts.py" line="44"/>
         <source>退单</source>
         <translation>Send back</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="44"/>
+        <location filename="../ui/desk/texts.py" line="45"/>
         <source>申请延期</source>
         <translation>Request extension</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="45"/>
+        <location filename="../ui/desk/texts.py" line="46"/>
         <source>延期审批</source>
         <translation>Decide extension</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="46"/>
+        <location filename="../ui/desk/texts.py" line="47"/>
         <source>申请挂账</source>
         <translation>Request hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="47"/>
+        <location filename="../ui/desk/texts.py" line="48"/>
         <source>挂账审批</source>
         <translation>Decide hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="48"/>
+        <location filename="../ui/desk/texts.py" line="49"/>
         <source>解除挂账</source>
         <translation>Release hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="49"/>
+        <location filename="../ui/desk/texts.py" line="50"/>
         <source>上报</source>
         <translation>Escalate</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="51"/>
+        <location filename="../ui/desk/texts.py" line="52"/>
         <source>发起会商</source>
         <translation>Start consultation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="52"/>
+        <location filename="../ui/desk/texts.py" line="53"/>
         <source>会商意见</source>
         <translation>Consultation decision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="53"/>
+        <location filename="../ui/desk/texts.py" line="54"/>
         <source>结束会商</source>
         <translation>End consultation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="54"/>
+        <location filename="../ui/desk/texts.py" line="55"/>
         <source>批示</source>
         <translation>Instruct</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="55"/>
+        <location filename="../ui/desk/texts.py" line="56"/>
         <source>重新派遣</source>
         <translation>Re-dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="56"/>
+        <location filename="../ui/desk/texts.py" line="57"/>
         <source>协办反馈</source>
         <translation>Assisting report</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="57"/>
+        <location filename="../ui/desk/texts.py" line="58"/>
         <source>确认告警</source>
         <translation>Confirm alert</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="59"/>
+        <location filename="../ui/desk/texts.py" line="60"/>
         <source>并入案件</source>
         <translation>Attach to case</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="62"/>
+        <location filename="../ui/desk/texts.py" line="64"/>
+        <source>核查不通过</source>
+        <translation>Check failed (rework)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/texts.py" line="66"/>
+        <source>超过结案时限</source>
+        <translation>Closure deadline missed</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/texts.py" line="67"/>
         <source>自动上报</source>
         <translation>Auto-escalated</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="63"/>
+        <location filename="../ui/desk/texts.py" line="68"/>
         <source>自动督办</source>
         <translation>Auto-supervised</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="64"/>
+        <location filename="../ui/desk/texts.py" line="69"/>
+        <source>评价不满意，自动重办</source>
+        <translation>Poor rating: reopened automatically</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/texts.py" line="70"/>
         <source>到期解除挂账</source>
         <translation>Hold released (due)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="69"/>
+        <location filename="../ui/desk/texts.py" line="75"/>
         <source>坐标</source>
         <translation>coordinates</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="70"/>
+        <location filename="../ui/desk/texts.py" line="76"/>
         <source>门牌/地标</source>
         <translation>address/landmark</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="71"/>
+        <location filename="../ui/desk/texts.py" line="77"/>
         <source>道路</source>
         <translation>road</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="72"/>
+        <location filename="../ui/desk/texts.py" line="78"/>
         <source>网格</source>
         <translation>grid</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="73"/>
+        <location filename="../ui/desk/texts.py" line="79"/>
         <source>社区</source>
         <translation>community</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="74"/>
+        <location filename="../ui/desk/texts.py" line="80"/>
         <source>街道</source>
         <translation>street</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="75"/>
+        <location filename="../ui/desk/texts.py" line="81"/>
         <source>未匹配，待核实</source>
         <translation>not matched, to be checked</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="79"/>
+        <location filename="../ui/desk/texts.py" line="89"/>
         <source>指挥长</source>
         <translation>Commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="80"/>
+        <location filename="../ui/desk/texts.py" line="90"/>
         <source>调度员</source>
         <translation>Dispatcher</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="81"/>
+        <location filename="../ui/desk/texts.py" line="91"/>
         <source>街道分中心</source>
         <translation>Street sub-centre</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="82"/>
+        <location filename="../ui/desk/texts.py" line="92"/>
         <source>社区工作站</source>
         <translation>Community workstation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="83"/>
+        <location filename="../ui/desk/texts.py" line="93"/>
         <source>管理员</source>
         <translation>Admin</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="84"/>
+        <location filename="../ui/desk/texts.py" line="94"/>
         <source>大屏</source>
         <translation>Wall</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="85"/>
+        <location filename="../ui/desk/texts.py" line="95"/>
         <source>接入网关</source>
         <translation>Intake gateway</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="149"/>
+        <location filename="../ui/desk/texts.py" line="165"/>
         <source>该案件已由%1%2（现为%3），操作未执行</source>
         <translation>Case already taken by %1 (%2, now %3). Action not carried out</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="155"/>
+        <location filename="../ui/desk/texts.py" line="171"/>
         <source>该案件状态已变为%1，操作未执行</source>
         <translation>The case is now %1. Action not carried out</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="157"/>
+        <location filename="../ui/desk/texts.py" line="173"/>
         <source>该案件不存在或不在您的辖区内</source>
         <translation>No such case, or it is outside your jurisdiction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="159"/>
+        <location filename="../ui/desk/texts.py" line="175"/>
         <source>您的角色或辖区无权执行此操作（已记录）</source>
         <translation>Your role or jurisdiction does not allow this action (logged)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="161"/>
+        <location filename="../ui/desk/texts.py" line="177"/>
         <source>按职责分离要求，此操作须由他人完成（处置人不能核查或结案，申请人不能自批）</source>
         <translation>Separation of duties: someone else must do this (the handler cannot verify or close, the requester cannot approve)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="163"/>
+        <location filename="../ui/desk/texts.py" line="179"/>
         <source>填写的内容未通过检查：%1</source>
         <translation>The form did not pass the check: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="165"/>
+        <location filename="../ui/desk/texts.py" line="181"/>
         <source>服务暂时繁忙，操作未执行，请稍后重试</source>
         <translation>The service is busy. Action not carried out; try again shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="166"/>
+        <location filename="../ui/desk/texts.py" line="182"/>
         <source>操作未执行：%1</source>
         <translation>Action not carried out: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="175"/>
+        <location filename="../ui/desk/texts.py" line="191"/>
         <source>剩 %1</source>
         <translation>%1 left</translation>
     </message>
@@ -1450,245 +1471,255 @@
     </message>
     <message>
         <location filename="../ui/desk/admin_page.py" line="59"/>
-        <location filename="../ui/desk/admin_page.py" line="287"/>
+        <location filename="../ui/desk/admin_page.py" line="297"/>
         <source>用户名</source>
         <translation>User name</translation>
     </message>
     <message>
         <location filename="../ui/desk/admin_page.py" line="60"/>
-        <location filename="../ui/desk/admin_page.py" line="290"/>
+        <source>显示名</source>
+        <translation>Display name</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="61"/>
+        <location filename="../ui/desk/admin_page.py" line="306"/>
         <source>角色</source>
         <translation>Role</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="61"/>
+        <location filename="../ui/desk/admin_page.py" line="62"/>
         <source>辖区</source>
         <translation>Jurisdiction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="62"/>
+        <location filename="../ui/desk/admin_page.py" line="63"/>
         <source>创建时间</source>
         <translation>Created</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="63"/>
+        <location filename="../ui/desk/admin_page.py" line="64"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="105"/>
+        <location filename="../ui/desk/admin_page.py" line="113"/>
         <source>用户与角色</source>
         <translation>Users and roles</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="139"/>
-        <location filename="../ui/desk/admin_page.py" line="414"/>
+        <location filename="../ui/desk/admin_page.py" line="148"/>
+        <location filename="../ui/desk/admin_page.py" line="434"/>
         <source>复制</source>
         <translation>Copy</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="192"/>
-        <location filename="../ui/desk/admin_page.py" line="330"/>
+        <location filename="../ui/desk/admin_page.py" line="201"/>
+        <location filename="../ui/desk/admin_page.py" line="346"/>
         <location filename="../ui/desk/categories_tab.py" line="337"/>
-        <location filename="../ui/desk/roster_tab.py" line="162"/>
-        <location filename="../ui/desk/roster_tab.py" line="311"/>
+        <location filename="../ui/desk/roster_tab.py" line="164"/>
+        <location filename="../ui/desk/roster_tab.py" line="313"/>
         <source>尚未连接到调度服务</source>
         <translation>Not connected to the dispatch service yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="196"/>
+        <location filename="../ui/desk/admin_page.py" line="205"/>
         <location filename="../ui/desk/categories_tab.py" line="344"/>
-        <location filename="../ui/desk/roster_tab.py" line="166"/>
+        <location filename="../ui/desk/roster_tab.py" line="168"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="206"/>
+        <location filename="../ui/desk/admin_page.py" line="215"/>
         <source>用户列表暂时无法载入（连接中断）</source>
         <translation>The user list cannot be loaded now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="209"/>
-        <location filename="../ui/desk/admin_page.py" line="214"/>
+        <location filename="../ui/desk/admin_page.py" line="218"/>
+        <location filename="../ui/desk/admin_page.py" line="223"/>
         <source>用户列表无法载入：%1</source>
         <translation>The user list cannot be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="225"/>
+        <location filename="../ui/desk/admin_page.py" line="234"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="231"/>
+        <location filename="../ui/desk/admin_page.py" line="241"/>
         <source>已停用</source>
         <translation>Revoked</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="231"/>
+        <location filename="../ui/desk/admin_page.py" line="241"/>
         <source>有效</source>
         <translation>Active</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="242"/>
+        <location filename="../ui/desk/admin_page.py" line="252"/>
         <source>共 %1 个用户，%2 个有效</source>
         <translation>%1 users, %2 active</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="260"/>
+        <location filename="../ui/desk/admin_page.py" line="270"/>
         <source>不能停用自己的账号</source>
         <translation>You cannot revoke your own account</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="263"/>
-        <location filename="../ui/desk/admin_page.py" line="285"/>
+        <location filename="../ui/desk/admin_page.py" line="273"/>
+        <location filename="../ui/desk/admin_page.py" line="295"/>
         <source>新建用户</source>
         <translation>New user</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="264"/>
+        <location filename="../ui/desk/admin_page.py" line="274"/>
         <source>停用</source>
         <translation>Revoke</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="265"/>
-        <location filename="../ui/desk/roster_tab.py" line="242"/>
+        <location filename="../ui/desk/admin_page.py" line="275"/>
+        <location filename="../ui/desk/roster_tab.py" line="244"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="295"/>
+        <location filename="../ui/desk/admin_page.py" line="300"/>
+        <source>显示名（如 菱湖街道分中心 王芳；可不填）</source>
+        <translation>Display name (e.g. Linghu sub-centre Wang Fang; optional)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="311"/>
         <source>街道（不选为全区）</source>
         <translation>Streets (none: the whole district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="297"/>
+        <location filename="../ui/desk/admin_page.py" line="313"/>
         <source>社区（仅社区工作站）</source>
         <translation>Communities (community workstations only)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="300"/>
+        <location filename="../ui/desk/admin_page.py" line="316"/>
         <source>创建</source>
         <translation>Create</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="301"/>
+        <location filename="../ui/desk/admin_page.py" line="317"/>
         <source>已有同名用户时将重新发放令牌：旧令牌立即失效，其连接被断开</source>
         <translation>A user of the same name gets a new token: the old one stops working at once and its connections are closed</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="309"/>
+        <location filename="../ui/desk/admin_page.py" line="325"/>
         <source>停用用户 · %1</source>
         <translation>Revoke user · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="311"/>
+        <location filename="../ui/desk/admin_page.py" line="327"/>
         <source>确认停用</source>
         <translation>Revoke</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="312"/>
+        <location filename="../ui/desk/admin_page.py" line="328"/>
         <source>%1 的令牌将立即失效，已打开的连接会被断开。按 Enter 确认，Esc 取消</source>
         <translation>%1&apos;s token stops working at once and its open connections are closed. Enter confirms, Esc cancels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="340"/>
+        <location filename="../ui/desk/admin_page.py" line="357"/>
         <source>正在创建…</source>
         <translation>Creating…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="343"/>
+        <location filename="../ui/desk/admin_page.py" line="360"/>
         <source>正在停用…</source>
         <translation>Revoking…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="364"/>
+        <location filename="../ui/desk/admin_page.py" line="384"/>
         <source>连接中断，不能确定是否已创建；请刷新列表核对创建时间</source>
         <translation>Connection lost: not known whether the user was created; refresh the list and check the creation time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="367"/>
+        <location filename="../ui/desk/admin_page.py" line="387"/>
         <source>未创建：%1</source>
         <translation>Not created: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="371"/>
+        <location filename="../ui/desk/admin_page.py" line="391"/>
         <source>未收到令牌，请重试</source>
         <translation>No token received; try again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="384"/>
+        <location filename="../ui/desk/admin_page.py" line="404"/>
         <source>连接中断，不能确定是否已停用；请刷新列表核对</source>
         <translation>Connection lost: not known whether the user was revoked; refresh the list to check</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="387"/>
+        <location filename="../ui/desk/admin_page.py" line="407"/>
         <source>未停用：%1</source>
         <translation>Not revoked: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="390"/>
+        <location filename="../ui/desk/admin_page.py" line="410"/>
         <source>已停用 %1</source>
         <translation>Revoked %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="397"/>
+        <location filename="../ui/desk/admin_page.py" line="417"/>
         <source>%1 的令牌</source>
         <translation>Token of %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="408"/>
+        <location filename="../ui/desk/admin_page.py" line="428"/>
         <source>已复制</source>
         <translation>Copied</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="422"/>
+        <location filename="../ui/desk/admin_page.py" line="442"/>
         <source>社区工作站用户的辖区是社区，不能选街道</source>
         <translation>A community workstation&apos;s jurisdiction is communities, not streets</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="424"/>
+        <location filename="../ui/desk/admin_page.py" line="444"/>
         <source>社区工作站用户须至少选择一个社区</source>
         <translation>A community workstation needs at least one community</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="426"/>
+        <location filename="../ui/desk/admin_page.py" line="446"/>
         <source>只有社区工作站用户的辖区是社区；其他角色请选街道（不选为全区）</source>
         <translation>Only community workstations have communities; for other roles choose streets (none: the whole district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="428"/>
+        <location filename="../ui/desk/admin_page.py" line="448"/>
         <source>街道分中心用户须至少选择一个街道</source>
         <translation>A street sub-centre user needs at least one street</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="434"/>
+        <location filename="../ui/desk/admin_page.py" line="454"/>
         <source>无权执行（已记录）：%1</source>
         <translation>Not allowed (recorded): %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="436"/>
+        <location filename="../ui/desk/admin_page.py" line="456"/>
         <source>没有这个用户</source>
         <translation>No such user</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="438"/>
+        <location filename="../ui/desk/admin_page.py" line="458"/>
         <location filename="../ui/desk/categories_tab.py" line="623"/>
-        <location filename="../ui/desk/roster_tab.py" line="385"/>
+        <location filename="../ui/desk/roster_tab.py" line="387"/>
         <source>服务暂时繁忙，请稍后重试</source>
         <translation>The service is busy; try again shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="465"/>
+        <location filename="../ui/desk/admin_page.py" line="487"/>
         <source>用户</source>
         <translation>Users</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="466"/>
+        <location filename="../ui/desk/admin_page.py" line="488"/>
         <source>排班</source>
         <translation>Duty roster</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="467"/>
+        <location filename="../ui/desk/admin_page.py" line="489"/>
         <source>事项分类</source>
         <translation>Categories</translation>
     </message>
@@ -1699,13 +1730,13 @@
     </message>
     <message>
         <location filename="../ui/desk/roster_tab.py" line="56"/>
-        <location filename="../ui/desk/roster_tab.py" line="278"/>
+        <location filename="../ui/desk/roster_tab.py" line="280"/>
         <source>电话</source>
         <translation>Phone</translation>
     </message>
     <message>
         <location filename="../ui/desk/roster_tab.py" line="57"/>
-        <location filename="../ui/desk/roster_tab.py" line="284"/>
+        <location filename="../ui/desk/roster_tab.py" line="286"/>
         <source>值班人员</source>
         <translation>On duty</translation>
     </message>
@@ -1750,178 +1781,178 @@
         <translation>Sun</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="106"/>
+        <location filename="../ui/desk/roster_tab.py" line="108"/>
         <source>排班表（今起四周）</source>
         <translation>Duty roster (four weeks from today)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="177"/>
+        <location filename="../ui/desk/roster_tab.py" line="179"/>
         <source>排班表暂时无法载入（连接中断）</source>
         <translation>Roster unavailable for now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="180"/>
-        <location filename="../ui/desk/roster_tab.py" line="186"/>
+        <location filename="../ui/desk/roster_tab.py" line="182"/>
+        <location filename="../ui/desk/roster_tab.py" line="188"/>
         <source>排班表无法载入：%1</source>
         <translation>Roster could not be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="202"/>
+        <location filename="../ui/desk/roster_tab.py" line="204"/>
         <source>（今日）</source>
         <translation> (today)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="204"/>
+        <location filename="../ui/desk/roster_tab.py" line="206"/>
         <source>未排班</source>
         <translation>Not planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="222"/>
+        <location filename="../ui/desk/roster_tab.py" line="224"/>
         <source>%1 天中已排 %2 天</source>
         <translation>%2 of %1 days planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="240"/>
+        <location filename="../ui/desk/roster_tab.py" line="242"/>
         <source>编辑排班</source>
         <translation>Plan the day</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="240"/>
+        <location filename="../ui/desk/roster_tab.py" line="242"/>
         <source>先选择一天</source>
         <translation>Select a day first</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="241"/>
+        <location filename="../ui/desk/roster_tab.py" line="243"/>
         <source>清除</source>
         <translation>Clear</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="241"/>
+        <location filename="../ui/desk/roster_tab.py" line="243"/>
         <source>这一天未排班</source>
         <translation>This day is not planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="259"/>
+        <location filename="../ui/desk/roster_tab.py" line="261"/>
         <source>值班人员每行一人：姓名 岗位 电话（电话可省略），如“赵磊 值班长 13800001111”</source>
         <translation>One person a line: name post phone (phone optional), e.g. “赵磊 值班长 13800001111”</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="261"/>
+        <location filename="../ui/desk/roster_tab.py" line="263"/>
         <source>今日的值班若已交接，值班人员即时更新；指挥长变更须交接班</source>
         <translation>When today&apos;s duty has been handed over, its roster changes at once; a new commander takes over by handover</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="263"/>
+        <location filename="../ui/desk/roster_tab.py" line="265"/>
         <source>排班 · %1</source>
         <translation>Duty plan · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="281"/>
+        <location filename="../ui/desk/roster_tab.py" line="283"/>
         <source>手机或固话，如 13912345678、0556-5512345</source>
         <translation>Mobile or landline, e.g. 13912345678, 0556-5512345</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="292"/>
+        <location filename="../ui/desk/roster_tab.py" line="294"/>
         <source>清除排班 · %1</source>
         <translation>Clear the plan · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="294"/>
+        <location filename="../ui/desk/roster_tab.py" line="296"/>
         <source>确认清除</source>
         <translation>Clear it</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="295"/>
+        <location filename="../ui/desk/roster_tab.py" line="297"/>
         <source>这一天将不再有排班；交接班时沿用上一班的值班人员。按 Enter 确认，Esc 取消</source>
         <translation>The day will have no plan; a handover keeps the previous roster. Enter confirms, Esc cancels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="315"/>
+        <location filename="../ui/desk/roster_tab.py" line="317"/>
         <source>%1 已过去，不能排班</source>
         <translation>%1 is past: it cannot be planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="318"/>
+        <location filename="../ui/desk/roster_tab.py" line="320"/>
         <source>正在清除…</source>
         <translation>Clearing…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="323"/>
+        <location filename="../ui/desk/roster_tab.py" line="325"/>
         <source>指挥长电话“%1”不是手机号或固定电话</source>
         <translation>The commander&apos;s phone “%1” is not a mobile or landline number</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="350"/>
+        <location filename="../ui/desk/roster_tab.py" line="352"/>
         <source>连接中断，不能确定是否已保存；请刷新核对</source>
         <translation>Connection lost: not known whether it was saved; refresh to check</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="357"/>
+        <location filename="../ui/desk/roster_tab.py" line="359"/>
         <source>已清除 %1 的排班</source>
         <translation>Cleared the plan of %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="359"/>
+        <location filename="../ui/desk/roster_tab.py" line="361"/>
         <source>已保存 %1 的排班，当前值班已更新</source>
         <translation>Saved the plan of %1; the duty in force took it</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="361"/>
+        <location filename="../ui/desk/roster_tab.py" line="363"/>
         <source>已保存 %1 的排班</source>
         <translation>Saved the plan of %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="368"/>
+        <location filename="../ui/desk/roster_tab.py" line="370"/>
         <source>第 %1 行：</source>
         <translation>Line %1: </translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="370"/>
+        <location filename="../ui/desk/roster_tab.py" line="372"/>
         <source>请写明%1的岗位，如“%1 调度员”</source>
         <translation>give %1&apos;s post, e.g. “%1 调度员”</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="372"/>
+        <location filename="../ui/desk/roster_tab.py" line="374"/>
         <source>“%1”不是手机号或固定电话</source>
         <translation>“%1” is not a mobile or landline number</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="374"/>
+        <location filename="../ui/desk/roster_tab.py" line="376"/>
         <source>姓名、岗位或单位过长（每项至多 50 字）</source>
         <translation>name, post or unit too long (50 characters each at most)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="376"/>
+        <location filename="../ui/desk/roster_tab.py" line="378"/>
         <source>%1 重复</source>
         <translation>%1 is listed twice</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="377"/>
+        <location filename="../ui/desk/roster_tab.py" line="379"/>
         <source>值班人员至多 %1 人</source>
         <translation>At most %1 people on duty</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="390"/>
+        <location filename="../ui/desk/roster_tab.py" line="392"/>
         <source>这一天已过去（调度服务的今日为 %1）</source>
         <translation>the day is past (the dispatch service&apos;s today is %1)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="392"/>
+        <location filename="../ui/desk/roster_tab.py" line="394"/>
         <source>至多提前 %1 天排班</source>
         <translation>plan at most %1 days ahead</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="394"/>
+        <location filename="../ui/desk/roster_tab.py" line="396"/>
         <source>日期“%1”无效</source>
         <translation>date “%1” is not valid</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="396"/>
+        <location filename="../ui/desk/roster_tab.py" line="398"/>
         <source>电话“%1”不是手机号或固定电话</source>
         <translation>phone “%1” is not a mobile or landline number</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="397"/>
+        <location filename="../ui/desk/roster_tab.py" line="399"/>
         <source>未通过检查：%1</source>
         <translation>Did not pass the checks: %1</translation>
     </message>
@@ -1939,103 +1970,103 @@
         <translation>The built-in dispatch service failed to start: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="61"/>
-        <location filename="../ui/desk/window.py" line="83"/>
+        <location filename="../ui/desk/window.py" line="80"/>
+        <location filename="../ui/desk/window.py" line="103"/>
         <source>通观 · 中屏管</source>
         <translation>Tongguan · Desk</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="125"/>
+        <location filename="../ui/desk/window.py" line="145"/>
         <source>我的待办 F1</source>
         <translation>My to-do F1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="126"/>
+        <location filename="../ui/desk/window.py" line="146"/>
         <source>视频告警 F2</source>
         <translation>Camera alerts F2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="127"/>
+        <location filename="../ui/desk/window.py" line="147"/>
         <source>县干指挥长 F3</source>
         <translation>Duty commander F3</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="128"/>
+        <location filename="../ui/desk/window.py" line="148"/>
         <source>地图 F4</source>
         <translation>Map F4</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="252"/>
+        <location filename="../ui/desk/window.py" line="275"/>
         <source>管理 F5</source>
         <translation>Admin F5</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="267"/>
+        <location filename="../ui/desk/window.py" line="290"/>
         <source>调度服务正在载入今日数据，待办与超期数可能暂不准确…</source>
         <translation>The dispatch service is loading today&apos;s data; to-do and overdue counts may be off for now…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="275"/>
+        <location filename="../ui/desk/window.py" line="298"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="298"/>
+        <location filename="../ui/desk/window.py" line="322"/>
         <source>● 正在连接调度服务…</source>
         <translation>● Connecting to the dispatch service…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="313"/>
+        <location filename="../ui/desk/window.py" line="337"/>
         <source>账号的令牌或权限已变更，请重新登录</source>
         <translation>Your token or rights changed: sign in again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="315"/>
+        <location filename="../ui/desk/window.py" line="339"/>
         <source>令牌无效或已吊销，请向管理员索取新令牌</source>
         <translation>Token invalid or revoked: ask an administrator for a new one</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="317"/>
+        <location filename="../ui/desk/window.py" line="341"/>
         <source>登录被拒绝：%1</source>
         <translation>Sign-in refused: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="321"/>
+        <location filename="../ui/desk/window.py" line="345"/>
         <source>● 已连接</source>
         <translation>● Connected</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="326"/>
+        <location filename="../ui/desk/window.py" line="350"/>
         <source>● 调度服务重启中，第 %1 次</source>
         <translation>● Dispatch service restarting, attempt %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="330"/>
+        <location filename="../ui/desk/window.py" line="354"/>
         <source>● 连接中断，正在重连…</source>
         <translation>● Disconnected, reconnecting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="347"/>
+        <location filename="../ui/desk/window.py" line="371"/>
         <source>%1 条提交中</source>
         <translation>%1 submitting</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="349"/>
+        <location filename="../ui/desk/window.py" line="373"/>
         <source>%1 条待发送</source>
         <translation>%1 queued</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="358"/>
+        <location filename="../ui/desk/window.py" line="382"/>
         <source>等 %1 件</source>
         <translation> (%1 in all)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="359"/>
+        <location filename="../ui/desk/window.py" line="383"/>
         <source>新待办：%1 %2</source>
         <translation>New to-do: %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="363"/>
+        <location filename="../ui/desk/window.py" line="387"/>
         <source>通观 · 新待办</source>
         <translation>Tongguan · New to-do</translation>
     </message>
@@ -2522,18 +2553,18 @@
         <translation>By priority</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_page.py" line="269"/>
+        <location filename="../ui/desk/todo_page.py" line="273"/>
         <source>全部街道</source>
         <translation>All streets</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_page.py" line="333"/>
+        <location filename="../ui/desk/todo_page.py" line="340"/>
         <source>%1 件</source>
         <translation>Cases: %1</translation>
     </message>
     <message>
         <location filename="../ui/desk/todo_page.py" line="107"/>
-        <location filename="../ui/desk/todo_page.py" line="335"/>
+        <location filename="../ui/desk/todo_page.py" line="342"/>
         <source>%1 / %2 件</source>
         <translation>Cases: %1 of %2</translation>
     </message>

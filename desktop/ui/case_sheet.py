@@ -20,7 +20,15 @@ from desktop.core.district_time import day_hm
 from desktop.core.privacy import REPORTER_ROLES, mask_phones, reporter_for
 from desktop.core.replica import Replica
 from desktop.core.todo import due_of
-from desktop.ui.desk.texts import PLACE_TEXT, due_text, note_text, op_text, status_text, tr
+from desktop.ui.desk.texts import (
+    PLACE_TEXT,
+    due_text,
+    note_text,
+    op_text,
+    person_text,
+    status_text,
+    tr,
+)
 from desktop.ui.models import LEVEL_TEXT, PRIORITY_TEXT, SOURCE_TEXT, text
 from protocol.codec import ProtocolError, convert
 from protocol.entities import Event, Role, is_overdue, on_hold
@@ -53,6 +61,8 @@ class CaseSheet(QWidget):
         self.event_id: int | None = None
         self._history_task: asyncio.Task[None] | None = None
         self._history_for: tuple[int, float] | None = None  # (id, updated_at) fetched
+        # The timeline last read: (case id, entries, note), drawn again when names change.
+        self._timeline: tuple[int, list[HistoryEntry], list[FeedbackEntry], str] | None = None
         self.card = CaseCard(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -128,7 +138,9 @@ class CaseSheet(QWidget):
             flags.append(tr("待分拨"))
         if late:
             flags.append(tr("超期"))
-        assignee = names.get(event.assignee, "") or department_name(self.replica, event.assignee)
+        assignee = self.replica.person(
+            names.get(event.assignee, "") or department_name(self.replica, event.assignee)
+        )
         fields = [
             (tr("类别"), names.get(event.category, event.category)),
             (tr("紧急程度"), text(PRIORITY_TEXT, event.priority)),
@@ -246,6 +258,17 @@ class CaseSheet(QWidget):
             self.card.set_timeline([], tr("处理记录无法载入：%1").replace("%1", exc.message))
             return
         note = tr("仅显示最近的记录") if answer.data.get("truncated") else ""
+        self._timeline = (event_id, entries, feedback, note)
+        self._draw_timeline()
+
+    def redraw_timeline(self) -> None:
+        """Draw the timeline read last again (the users' display names changed)."""
+        if self._timeline is not None and self._timeline[0] == self.event_id:
+            self._draw_timeline()
+
+    def _draw_timeline(self) -> None:
+        assert self._timeline is not None
+        _, entries, feedback, note = self._timeline
         # The platform's feedback (12345) beside the steps that owed it, in time order.
         steps = [(e.at, self._timeline_entry(e)) for e in entries]
         steps += [(f.at, feedback_entry(f)) for f in feedback]
@@ -255,7 +278,7 @@ class CaseSheet(QWidget):
     def _timeline_entry(self, entry: HistoryEntry) -> TimelineEntry:
         return TimelineEntry(
             time_text=day_hm(entry.at),
-            actor=entry.actor,
+            actor=person_text(self.replica, entry.actor),
             action_text=op_text(entry.action),
             status_text=status_text(entry.status),
             text=bare_note(entry.text),

@@ -132,7 +132,7 @@ class DutyView:
         """Follow the watched cases and redraw when the duty or the cases changed."""
         if changes.reset or changes.events:
             self.cases.track(self.replica, changes, self._clock())
-        if changes.duty or changes.reset or changes.events:
+        if changes.duty or changes.reset or changes.events or changes.people:
             self.show()
 
     def show(self) -> None:
@@ -149,7 +149,7 @@ class DutyView:
             roster = [PersonView(p.name, p.title, p.post, mask_phone(p.phone)) for p in duty.roster]
             now = self._clock()
             notes = [
-                NoteView(moment(d.at, now), d.by, d.text)
+                NoteView(moment(d.at, now), self.replica.person(d.by), d.text)
                 for d in sorted(duty.instructions, key=lambda d: -d.at)[:5]
             ]
             self.duty.show_duty(commander, roster, notes)

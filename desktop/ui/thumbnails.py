@@ -24,9 +24,12 @@ def http_base(ws_url: str) -> str:
 
 
 class ThumbnailLoader(QObject):
-    """`want(alert_id, path)` queues a fetch; `loaded(alert_id, QPixmap)` answers."""
+    """`want(alert_id, path)` queues a fetch; `loaded(alert_id, QPixmap)` answers, after
+    `fetched(alert_id, bytes)` with the snapshot as it came (for a view that draws it at a
+    size of its own: widgets.snapshot_view)."""
 
     loaded = Signal(int, QPixmap)
+    fetched = Signal(int, bytes)
 
     def __init__(
         self,
@@ -91,9 +94,11 @@ class ThumbnailLoader(QObject):
                 self.failures += 1
                 self._done.add(alert_id)  # not asked again each frame; forget() allows a retry
                 return
-            pixmap = self._render(bytes(reply.readAll().data()))
+            data = bytes(reply.readAll().data())
+            pixmap = self._render(data)
             if pixmap is not None:
                 self._done.add(alert_id)
+                self.fetched.emit(alert_id, data)
                 self.loaded.emit(alert_id, pixmap)
             else:
                 self.failures += 1

@@ -124,13 +124,17 @@ class DutyPlanRow(Base):
 
 
 class UserRow(Base):
-    """A user: role, jurisdiction (street codes, empty for all) and a hashed token."""
+    """A user: role, jurisdiction (street codes, empty for all), the name shown and a hashed
+    token."""
 
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     role: Mapped[str] = mapped_column(String(16))
     streets: Mapped[str] = mapped_column(Text, default="")
+    # The name people read (王芳), beside `name`, the account's id that everything recorded
+    # holds; "" for none (migration 0007).
+    display_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[float] = mapped_column(Float)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)

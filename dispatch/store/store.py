@@ -150,6 +150,7 @@ class Account:
     jurisdiction: list[str]  # street or community codes, sorted; empty: the whole district
     created_at: float
     revoked: bool
+    display_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,12 +226,29 @@ def check_user(
     return role, codes
 
 
-def user_detail(role: str, streets: Iterable[str], communities: Iterable[str]) -> str:
-    """What a create-user asked, for the admin log and its log line: role and codes."""
+def check_display_name(text: str) -> str:
+    """A display name as given, or ValueError saying what is wrong: at most USER_NAME_MAX
+    characters, no space at either end, no control characters; "" for none."""
+    if len(text) > USER_NAME_MAX:
+        raise ValueError(f"a display name is at most {USER_NAME_MAX} characters, not {len(text)}")
+    if text != text.strip() or any(unicodedata.category(c).startswith("C") for c in text):
+        raise ValueError(
+            "a display name may not start or end with a space, nor hold control characters"
+        )
+    return text
+
+
+def user_detail(
+    role: str, streets: Iterable[str], communities: Iterable[str], display_name: str = ""
+) -> str:
+    """What a create-user asked, for the admin log and its log line: role, codes, and the
+    display name if one was given."""
     parts = [f"role={role}"]
     for word, codes in (("streets", list(streets)), ("communities", list(communities))):
         if codes:
             parts.append(f"{word}={','.join(codes)}")
+    if display_name:
+        parts.append(f"display_name={display_name}")
     return " ".join(parts)[:2000]
 
 
@@ -980,25 +998,30 @@ class Store:
         audit: AdminEntry | None = None,
         words: str = "cli",
         exists_ok: bool = True,
+        display_name: str | None = None,
     ) -> str:
         """Create (or re-key) a user; return the new token. Only its hash is stored.
 
-        Checked by check_user (ValueError); a user is replaced only once the new one is
-        valid, in its own row (its id stays). Without `exists_ok` an existing name is refused
-        (UserExists). With `audit`, the admin log gets its row in the same transaction (and
-        the refusal's row when the user is refused): a change is never kept unrecorded.
+        Checked by check_user and check_display_name (ValueError); a user is replaced only
+        once the new one is valid, in its own row (its id stays). Without `exists_ok` an
+        existing name is refused (UserExists). `display_name`: the name shown (None: none
+        for a new user, the one it had for a re-keyed one). With `audit`, the admin log
+        gets its row in the same transaction (and the refusal's row when the user is
+        refused): a change is never kept unrecorded.
         """
         streets, communities = list(streets), list(communities)
         try:
             checked_role, codes = check_user(
                 name, role, streets, communities, self._unit_codes, words
             )
+            if display_name is not None:
+                check_display_name(display_name)
         except ValueError as exc:
             if audit is not None:
                 self.record_admin(replace(audit, outcome="bad_args", message=str(exc)))
             raise
         token = secrets.token_urlsafe(32)
-        values = {
+        values: dict[str, Any] = {
             "name": name,
             "role": checked_role,
             "streets": ",".join(codes),  # the jurisdiction's codes, streets or communities
@@ -1013,8 +1036,11 @@ class Store:
                 refusal = UserExists(name)
                 audit = audit and replace(audit, outcome="conflict", message=str(refusal))
             elif exists is not None:
+                if display_name is not None:
+                    values["display_name"] = display_name
                 conn.execute(update(UserRow).where(UserRow.name == name).values(**values))
             else:
+                values["display_name"] = display_name or ""
                 conn.execute(insert(UserRow).values(**values))
             if audit is not None:
                 conn.execute(insert(AdminLogRow).values(**_admin_row(audit)))
@@ -1030,10 +1056,12 @@ class Store:
         *,
         new_token: bool = False,
         audit: AdminEntry | None = None,
+        display_name: str | None = None,
     ) -> str | None:
         """Change a user's role, jurisdiction (its street or community codes; `[]` the whole
-        district) or token, in its own row; None keeps that part. Returns the new token
-        (`new_token`: the old one stops working, a revoked user is active again) or None.
+        district), display name ("" none) or token, in its own row; None keeps that part.
+        Returns the new token (`new_token`: the old one stops working, a revoked user is
+        active again) or None.
 
         LookupError when there is no such user, ValueError when check_user refuses the
         result; then nothing changes. With `audit`, the admin log gets its row (the
@@ -1065,12 +1093,16 @@ class Store:
                 checked_role, checked = check_user(
                     name, role, streets, communities, self._unit_codes
                 )
+                if display_name is not None:
+                    check_display_name(display_name)
             except (LookupError, ValueError) as exc:
                 refusal = exc
                 outcome = "bad_args" if isinstance(exc, ValueError) else "not_found"
                 audit = audit and replace(audit, outcome=outcome, message=str(exc))
             else:
                 values: dict[str, Any] = {"role": checked_role, "streets": ",".join(checked)}
+                if display_name is not None:
+                    values["display_name"] = display_name
                 if new_token:
                     token = secrets.token_urlsafe(32)
                     values.update(
@@ -1105,12 +1137,26 @@ class Store:
                     UserRow.streets,
                     UserRow.created_at,
                     UserRow.revoked,
+                    UserRow.display_name,
                 ).order_by(UserRow.name)
             )
             return [
-                Account(name, role, sorted(c for c in codes.split(",") if c), at, bool(revoked))
-                for name, role, codes, at, revoked in rows
+                Account(
+                    name, role, sorted(c for c in codes.split(",") if c), at, bool(revoked), shown
+                )
+                for name, role, codes, at, revoked, shown in rows
             ]
+
+    def people(self) -> dict[str, str]:
+        """The display name of every user that has one, revoked ones too (what they did
+        stays on record under their name), by name."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(UserRow.name, UserRow.display_name)
+                .where(UserRow.display_name != "")
+                .order_by(UserRow.name)
+            )
+            return {name: shown for name, shown in rows}
 
     def record_admin(self, entry: AdminEntry) -> None:
         """Add a row to the admin log (a request refused before it could change anything)."""

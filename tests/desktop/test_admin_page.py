@@ -30,8 +30,13 @@ def row_of(page: UsersTab, name: str) -> list[str]:
     raise AssertionError(f"{name} is not listed")
 
 
-def fill_create_form(page: UsersTab, name: str, role: str, street: str | None) -> None:
+def fill_create_form(
+    page: UsersTab, name: str, role: str, street: str | None, display_name: str = ""
+) -> None:
     form = page.form
+    shown = form.editor("display_name")
+    assert isinstance(shown, QLineEdit)
+    shown.setText(display_name)
     editor = form.editor("name")
     assert isinstance(editor, QLineEdit)
     editor.setText(name)
@@ -70,20 +75,21 @@ def test_an_admin_creates_a_user_sees_the_token_once_and_revokes_it(
             await until(lambda: "菱湖分中心" in page.users, 10, "the users listed")
             assert row_of(page, "菱湖分中心") == [
                 "菱湖分中心",
+                "",  # no display name
                 "街道分中心",
                 "菱湖街道",
-                row_of(page, "菱湖分中心")[3],
+                row_of(page, "菱湖分中心")[4],
                 "有效",
             ]
-            assert row_of(page, "指挥长")[1:3] == ["指挥长", "全区"]
-            assert row_of(page, "菱湖社区工作站")[1] == "社区工作站"
+            assert row_of(page, "指挥长")[2:4] == ["指挥长", "全区"]
+            assert row_of(page, "菱湖社区工作站")[2] == "社区工作站"
 
             # A street user without a street: said at once, nothing sent.
             page.table.setFocus()
             press("N")
             form = page.form
             await until(lambda: form.isVisible() and form.state() == "editing", 5, "create form")
-            assert form.field_names() == ["name", "role", "streets", "communities"]
+            assert form.field_names() == ["name", "display_name", "role", "streets", "communities"]
             fill_create_form(page, "新网格员", "street", None)
             press(Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
             assert form.state() == "refused"
@@ -95,7 +101,7 @@ def test_an_admin_creates_a_user_sees_the_token_once_and_revokes_it(
             assert form.message_text().startswith("未创建：the name 'system' is reserved")
             assert not page.token_box.isVisible()
 
-            fill_create_form(page, "新网格员", "street", LINGHU)
+            fill_create_form(page, "新网格员", "street", LINGHU, "网格员 孙敏英")
             press(Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
             await until(lambda: page.token_box.isVisible(), 10, "the token shown")
             token = page.token.text()
@@ -109,11 +115,14 @@ def test_an_admin_creates_a_user_sees_the_token_once_and_revokes_it(
             assert QGuiApplication.clipboard().text() == token
             await until(lambda: "新网格员" in page.users, 10, "the list read again")
             assert row_of(page, "新网格员")[1:] == [
+                "网格员 孙敏英",
                 "街道分中心",
                 "菱湖街道",
-                row_of(page, "新网格员")[3],
+                row_of(page, "新网格员")[4],
                 "有效",
             ]
+            # Every desk knows the name now (the admin's own too).
+            assert window.replica.person("新网格员") == "网格员 孙敏英"
 
             # Leaving the page takes the token away; coming back does not bring it again.
             press(Qt.Key.Key_F1)
@@ -135,7 +144,7 @@ def test_an_admin_creates_a_user_sees_the_token_once_and_revokes_it(
             assert form.field_names() == [] and "新网格员" in form.title.text()
             press(Qt.Key.Key_Return)  # Enter confirms
             await until(lambda: page.users["新网格员"].revoked, 10, "revoked and listed so")
-            assert row_of(page, "新网格员")[4] == "已停用"
+            assert row_of(page, "新网格员")[5] == "已停用"
             assert not form.isVisible() and page.status.text().startswith("共 ")
             await asyncio.wait_for(newcomer_task, 10)  # gave up: no reconnecting
             assert statuses[-1].fatal

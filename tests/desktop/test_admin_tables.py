@@ -42,7 +42,7 @@ def type_into(editor: object, text: str) -> None:
 def test_an_admin_plans_a_day_and_changes_a_limit_from_the_desk(
     qapp, qtbot, sqlite_store: Store, tmp_path
 ) -> None:
-    admin_token = sqlite_store.create_user(ADMIN, "admin")
+    admin_token = sqlite_store.create_user(ADMIN, "admin", display_name="系统管理员 吴敏")
 
     async def scenario() -> None:
         running = await start_server(sqlite_store, clock=Clock(1.0, START))
@@ -97,6 +97,8 @@ def test_an_admin_plans_a_day_and_changes_a_limit_from_the_desk(
                 "13912345678",
                 "赵磊（值班长）、孙丽（调度员）",
             ]
+            # Who planned it, by the name people know (the sign-in name is on record).
+            assert roster.table.item(1, 5).text().startswith("系统管理员 吴敏 ")
             [plan] = sqlite_store.duty_plans(TOMORROW)
             assert plan.roster == [
                 Person(name="赵磊", title="值班长", phone="13800001111"),
@@ -137,6 +139,9 @@ def test_an_admin_plans_a_day_and_changes_a_limit_from_the_desk(
             press(Qt.Key.Key_Delete)
             await until(lambda: form.isVisible() and form.field_names() == [], 5, "confirm")
             press(Qt.Key.Key_Return)
+            # Done once the form is put away (a read of the plans under way since today's
+            # save may show tomorrow gone before the answer came; keys then went to the form).
+            await until(lambda: not form.isVisible(), 10, "the clear answered")
             await until(lambda: TOMORROW not in roster.plans and TODAY in roster.plans, 10)
             assert [p.day for p in sqlite_store.duty_plans(TODAY)] == [TODAY]
 

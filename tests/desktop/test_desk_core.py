@@ -18,8 +18,9 @@ from desktop.core.case_list import (
     sort_key,
 )
 from desktop.core.refusals import LastChange, explain
-from desktop.core.todo import Me, TodoBook, tabs_of
+from desktop.core.todo import ANNOUNCED, TABS, Me, TodoBook, tabs_of
 from protocol.entities import (
+    ROLES,
     Assist,
     Category,
     CategoryLimit,
@@ -106,6 +107,16 @@ def test_district_cases_and_consultations_are_the_commanders() -> None:
     event = make_event(status="dispatched", assignee="CGJ", level="district", consulting=True)
     assert tabs_of(COMMANDER, event, NOW) == {"district", "consult"}
     assert tabs_of(LINGHU, event, NOW) == set()
+
+
+def test_each_role_is_decided_on_new_case_notices() -> None:
+    """Every role of the protocol is told or not told of new cases, by decision: those who
+    work cases are; an admin (every tab, no case its own), the wall and the gateways not."""
+    assert set(ANNOUNCED) == set(ROLES) == set(TABS)
+    told = {role for role, yes in ANNOUNCED.items() if yes}
+    assert told == {"street", "community", "dispatcher", "commander"}
+    # Whoever is told has a list to be told about.
+    assert all(TABS[role] for role in told)
 
 
 def test_the_book_counts_tabs_and_moves_a_case_when_the_clock_makes_it_late() -> None:

@@ -95,9 +95,14 @@ def admin_rows(store: Store) -> list[AdminEntry]:
     return store.admin_log(1000)
 
 
-def create(name: str, role: str, streets=(), communities=()) -> CreateUser:
+def create(name: str, role: str, streets=(), communities=(), display_name="") -> CreateUser:
     return CreateUser(
-        id=0, name=name, role=role, streets=list(streets), communities=list(communities)
+        id=0,
+        name=name,
+        role=role,
+        streets=list(streets),
+        communities=list(communities),
+        display_name=display_name,
     )
 
 
@@ -228,6 +233,19 @@ async def test_other_roles_are_refused_and_audited(running: Running, caplog) -> 
         ),
         # An existing user re-created with a bad jurisdiction keeps its token.
         (create("菱湖分中心", "street", ["340803004", "999"]), "unknown street code(s): 999"),
+        (
+            create("新人", "wall", display_name=" 王芳"),
+            "a display name may not start or end with a space, nor hold control characters",
+        ),
+        (
+            create("新人", "wall", display_name="王" * 101),
+            "a display name is at most 100 characters, not 101",
+        ),
+        # ... or with a bad display name: keeps its token and its name.
+        (
+            create("菱湖分中心", "street", [LINGHU], display_name="王\t芳"),
+            "a display name may not start or end with a space, nor hold control characters",
+        ),
     ],
 )
 async def test_a_bad_user_is_refused_clearly_and_nothing_changes(
@@ -236,11 +254,11 @@ async def test_a_bad_user_is_refused_clearly_and_nothing_changes(
     linghu = await running.client("linghu")
     await handshake(linghu)
     admin = await admin_of(running)
-    before = running.store.accounts()
+    before, people = running.store.accounts(), running.store.people()
     reply = await ask(admin, message)
     assert isinstance(reply, Error) and reply.code == ErrorCode.BAD_ARGS, reply
     assert reply.message == error
-    assert running.store.accounts() == before
+    assert running.store.accounts() == before and running.store.people() == people
     await still_up(linghu)  # the existing user's connection is untouched
     assert running.store.authenticate(running.tokens["linghu"]) is not None
     [row] = admin_rows(running.store)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from dispatch.app import load_reference
-from dispatch.cli import main
+from dispatch.cli import DEMO_NAMES, DEMO_USERS, demo_token, main
 from protocol.entities import CalendarStatus, CategoryLimit
 from protocol.messages import Snapshot, Units, Welcome
 from tests.dispatch.conftest import open_client, prepared_store
@@ -95,6 +95,7 @@ async def test_demo_main_job_end_to_end(tmp_path) -> None:
         client = await open_client(port, token)
         welcome = await client.recv(timeout=10)
         assert isinstance(welcome, Welcome) and welcome.role == "wall"
+        assert welcome.people == DEMO_NAMES  # every demo user is shown by a name
         units = await client.recv(timeout=20)
         assert isinstance(units, Units)
         assert len(units.reference.grids) == 351 and len(units.reference.cameras) == 3500
@@ -118,6 +119,28 @@ async def test_demo_main_job_end_to_end(tmp_path) -> None:
             proc.kill()
             raise
     assert proc.returncode == 0
+
+
+def test_a_data_dir_made_before_display_names_gets_them_and_keeps_its_tokens(
+    tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("TONGGUAN_DATA", str(tmp_path))
+    store = prepared_store(f"sqlite:///{tmp_path / 'd.db'}")
+    assert set(DEMO_NAMES) == {name for name, _, _ in DEMO_USERS}
+    # Made as before: no display names.
+    tokens = {
+        name: demo_token(store, name, role, codes).read_text().strip()
+        for name, role, codes in DEMO_USERS
+    }
+    for name, _, _ in DEMO_USERS:
+        store.update_user(name, display_name="")
+    assert store.people() == {}
+    for name, role, codes in DEMO_USERS:
+        path = demo_token(store, name, role, codes)
+        assert path.read_text().strip() == tokens[name]  # the same token still works
+    assert store.people() == DEMO_NAMES
+    user = store.authenticate(tokens["demo-linghu"])
+    assert user is not None and user.name == "demo-linghu"
 
 
 def test_port_in_use_is_a_clear_error(tmp_path, capsys) -> None:

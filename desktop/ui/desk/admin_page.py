@@ -38,7 +38,7 @@ from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.ui.desk.categories_tab import CategoriesTab, CategoryRequests
 from desktop.ui.desk.roster_tab import RosterRequests, RosterTab
 from desktop.ui.desk.table_keys import KEY_ROLE, select_key, selected_key
-from desktop.ui.desk.texts import role_text, tr
+from desktop.ui.desk.texts import person_text, role_text, tr
 from protocol.codec import ProtocolError, convert
 from protocol.codes import ErrorCode
 from protocol.entities import ROLES
@@ -57,11 +57,13 @@ QFrame#adminToken { background: #0f213b; }
 """
 COLUMNS = (
     QT_TRANSLATE_NOOP("Desk", "用户名"),
+    QT_TRANSLATE_NOOP("Desk", "显示名"),
     QT_TRANSLATE_NOOP("Desk", "角色"),
     QT_TRANSLATE_NOOP("Desk", "辖区"),
     QT_TRANSLATE_NOOP("Desk", "创建时间"),
     QT_TRANSLATE_NOOP("Desk", "状态"),
 )
+JURISDICTION = COLUMNS.index("辖区")
 
 
 class UserRequests(Protocol):
@@ -72,7 +74,13 @@ class UserRequests(Protocol):
         ...
 
     async def create_user(
-        self, name: str, role: str, streets: list[str] | None, communities: list[str] | None
+        self,
+        name: str,
+        role: str,
+        streets: list[str] | None,
+        communities: list[str] | None,
+        *,
+        display_name: str = "",
     ) -> Result | Error:
         """Create or re-key a user; the answer holds its token."""
         ...
@@ -117,7 +125,8 @@ class UsersTab(QWidget):
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        # The jurisdiction takes the room left (a street user's streets can be many).
+        header.setSectionResizeMode(JURISDICTION, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._offer_actions)
         self.action_bar = ActionBar(self)
         self.action_bar.triggered.connect(self.open_form)
@@ -225,6 +234,7 @@ class UsersTab(QWidget):
             where = "、".join(names.get(c, c) for c in user.jurisdiction) or tr("全区")
             cells = (
                 user.name,
+                user.display_name,
                 role_text(user.role),
                 where,
                 date_hm(user.created_at),
@@ -286,6 +296,12 @@ class UsersTab(QWidget):
                 [
                     FieldSpec("name", tr("用户名"), "text", required=True, max_length=100),
                     FieldSpec(
+                        "display_name",
+                        tr("显示名（如 菱湖街道分中心 王芳；可不填）"),
+                        "text",
+                        max_length=100,
+                    ),
+                    FieldSpec(
                         "role",
                         tr("角色"),
                         "choice",
@@ -331,6 +347,7 @@ class UsersTab(QWidget):
             return
         if self._op == "create":
             name, role = str(values["name"]), str(values["role"])
+            shown = str(values.get("display_name") or "")
             streets = list(values.get("streets") or [])
             communities = list(values.get("communities") or [])
             problem = _jurisdiction_problem(role, streets, communities)
@@ -338,7 +355,7 @@ class UsersTab(QWidget):
                 self.form.set_refused(problem)
                 return
             self.form.set_pending(tr("正在创建…"))
-            self._start(self._create(requests, name, role, streets, communities))
+            self._start(self._create(requests, name, role, streets, communities, shown))
         elif self._op == "revoke":
             self.form.set_pending(tr("正在停用…"))
             self._start(self._revoke(requests, self._target))
@@ -353,9 +370,12 @@ class UsersTab(QWidget):
         role: str,
         streets: list[str],
         communities: list[str],
+        display_name: str = "",
     ) -> None:
         try:
-            answer = await requests.create_user(name, role, streets, communities)
+            answer = await requests.create_user(
+                name, role, streets, communities, display_name=display_name
+            )
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -456,7 +476,9 @@ class AdminPage(QWidget):
     ) -> None:
         super().__init__(parent)
         self.users_tab = UsersTab(replica, me, requests, self)
-        self.roster_tab = RosterTab(me, requests, clock, self)
+        self.roster_tab = RosterTab(
+            me, requests, clock, self, person=lambda name: person_text(replica, name)
+        )
         self.categories_tab = CategoriesTab(replica, requests, self)
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("adminTabs")

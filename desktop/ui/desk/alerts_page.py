@@ -30,6 +30,7 @@ from protocol.entities import OPEN_STATUSES, Alert, Event
 from protocol.workflow import attachable_at
 from widgets.action_bar import ActionBar, ActionButton
 from widgets.action_form import ActionForm, FieldSpec
+from widgets.snapshot_view import SnapshotView
 
 _ID = int(Qt.ItemDataRole.UserRole) + 1
 
@@ -68,10 +69,10 @@ class AlertsPage(QWidget):
         self.summary = QLabel(self)
         self.summary.setObjectName("mutedLine")
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
-        self.image = QLabel(self)
+        # As large as the page allows, drawn afresh for its size (the page may be built
+        # hidden, and windows differ): see widgets.snapshot_view.
+        self.image = SnapshotView(self)
         self.image.setObjectName("alertImage")
-        self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.image.setMinimumSize(480, 270)
         self.details = QLabel(self)
         self.details.setObjectName("alertDetails")
         self.details.setTextFormat(Qt.TextFormat.PlainText)
@@ -79,7 +80,9 @@ class AlertsPage(QWidget):
         self.action_bar = ActionBar(self)
         self.form = ActionForm(self)
         self.form.hide()
-        self._pixmaps: dict[int, QPixmap] = {}
+        self._pixmaps: dict[int, QPixmap] = {}  # alert id -> the list's thumbnail
+        self._sources: dict[int, bytes] = {}  # alert id -> its snapshot as fetched (listed)
+        self._image_of: tuple[int, bool, bool] | None = None  # what the image shows
 
         left = QWidget(self)
         column = QVBoxLayout(left)
@@ -89,7 +92,7 @@ class AlertsPage(QWidget):
         column.addWidget(self.list, 1)
         right = QWidget(self)
         detail = QVBoxLayout(right)
-        detail.setContentsMargins(0, 0, 0, 0)
+        detail.setContentsMargins(8, 0, 0, 0)
         detail.addWidget(self.image, 1)
         detail.addWidget(self.details)
         detail.addWidget(self.action_bar)
@@ -97,8 +100,10 @@ class AlertsPage(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(left)
         splitter.addWidget(right)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
+        # The list as wide as its lines need, the snapshot the rest.
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([560, 1340])
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
@@ -132,6 +137,8 @@ class AlertsPage(QWidget):
             if alert.id == keep:
                 self.list.setCurrentItem(item)
         self.list.blockSignals(False)
+        listed = {a.id for a in alerts} | ({keep} if keep is not None else set())
+        self._sources = {i: d for i, d in self._sources.items() if i in listed}
         self._show_summary(len(alerts))
         if keep is not None and self.list.currentItem() is None and self._entry is None:
             self.show_alert(None)
@@ -163,28 +170,37 @@ class AlertsPage(QWidget):
             + (tr("；误报：%1").replace("%1", parts) if parts else "")
         )
 
+    def snapshot_fetched(self, alert_id: int, data: bytes) -> None:
+        """An alert's snapshot as it came: kept while the alert is listed, to be drawn at
+        the size the page has."""
+        if alert_id in self.replica.alerts:
+            self._sources[alert_id] = data
+            if alert_id == self.alert_id:
+                self._show_image(alert_id)
+
     def thumbnail_loaded(self, alert_id: int, pixmap: QPixmap) -> None:
-        """An alert's snapshot arrived."""
+        """An alert's snapshot arrived (the list's thumbnail)."""
         self._pixmaps[alert_id] = pixmap
         for row in range(self.list.count()):
             item = self.list.item(row)
             if item.data(_ID) == alert_id:
                 item.setIcon(pixmap)
         if alert_id == self.alert_id:
-            self._show_image(pixmap)
+            self._show_image(alert_id)
 
-    def _show_image(self, pixmap: QPixmap | None) -> None:
-        if pixmap is None:
-            self.image.setPixmap(QPixmap())
-            self.image.setText(tr("正在载入抓拍图…"))
+    def _show_image(self, alert_id: int) -> None:
+        source = self._sources.get(alert_id)
+        pixmap = self._pixmaps.get(alert_id)
+        shown = (alert_id, source is not None, pixmap is not None)
+        if shown == self._image_of and self.image.has_snapshot():
+            return  # the same picture: not read and drawn again for every change
+        self._image_of = shown
+        if source is not None and self.image.set_source(source):
             return
-        self.image.setPixmap(
-            pixmap.scaled(
-                self.image.size(),
-                Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.SmoothTransformation,
-            )
-        )
+        if pixmap is not None:  # fetched before it was listed: as it came
+            self.image.set_pixmap(pixmap)
+        else:
+            self.image.set_text(tr("正在载入抓拍图…"))
 
     def _current_changed(self, current: QListWidgetItem | None, _: Any) -> None:
         self.show_alert(int(current.data(_ID)) if current is not None else None)
@@ -205,7 +221,8 @@ class AlertsPage(QWidget):
         alert = self.replica.alerts.get(alert_id) if alert_id is not None else None
         if alert is None:
             self.details.setText(tr("选择一条告警"))
-            self.image.clear()
+            self.image.set_text("")
+            self._image_of = None
             self.action_bar.set_actions([])
             return
         names = self.replica.names()
@@ -223,7 +240,7 @@ class AlertsPage(QWidget):
                 ]
             )
         )
-        self._show_image(self._pixmaps.get(alert.id))
+        self._show_image(alert.id)
         if alert.id not in self._pixmaps:
             self.snapshotWanted.emit(alert.id, alert.snapshot)
         busy = self._entry is not None

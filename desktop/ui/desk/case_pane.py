@@ -22,6 +22,7 @@ from desktop.ui.desk.progress import show_progress
 from desktop.ui.desk.texts import (
     DANGER,
     SHORTCUTS,
+    SYSTEM,
     op_text,
     refusal_text,
     tr,
@@ -40,6 +41,7 @@ class CasePane(QWidget):
     """One case: card, actions and the open action's form."""
 
     photoWanted = Signal(int, str)  # alert id, snapshot path: the case's camera snapshot
+    formOpened = Signal(int)  # an action's form opened on this case (the user acts on it)
 
     def __init__(
         self,
@@ -158,6 +160,7 @@ class CasePane(QWidget):
         self.op, self._seen, self._entry = op, event, None
         self.form.set_action(spec.title, spec.fields, spec.submit, spec.hint)
         self.form.show()
+        self.formOpened.emit(event.id)
 
     def open_main(self) -> None:
         """Open the form of the case's next step (Enter on the list)."""
@@ -226,6 +229,7 @@ class CasePane(QWidget):
             now=now,
             last=LastChange(*last) if last is not None else None,
             me=self._me().user,
+            people={**self.replica.people, SYSTEM: tr("系统")},
         )
         self._entry = None
         still = now is not None and entry.op in available(now, self._me(), self._clock())

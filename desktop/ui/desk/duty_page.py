@@ -21,7 +21,7 @@ from desktop.core.outbox import Outbox, Pending
 from desktop.core.replica import Changes, Replica
 from desktop.core.todo import Me
 from desktop.ui.desk.progress import refused_text, show_progress
-from desktop.ui.desk.texts import due_text, note_text, status_text, tr
+from desktop.ui.desk.texts import due_text, note_text, person_text, status_text, tr
 from protocol.entities import OPEN_STATUSES, Event, is_overdue
 from widgets.action_bar import ActionBar, ActionButton
 from widgets.action_form import ActionForm, FieldSpec
@@ -93,7 +93,7 @@ class DutyPage(QWidget):
 
     def apply(self, changes: Changes) -> None:
         """Redraw when the duty or any case changed (lazily: only while shown)."""
-        if changes.reset or changes.duty or changes.events or changes.units:
+        if changes.reset or changes.duty or changes.events or changes.units or changes.people:
             self._dirty = True
         if self.isVisible() and self._dirty:
             self.redraw()
@@ -138,7 +138,8 @@ class DutyPage(QWidget):
         instructions = self.lists["instructions"]
         instructions.clear()
         for decision in reversed(duty.instructions if duty is not None else []):
-            instructions.addItem(f"{hm(decision.at)} {decision.by}：{note_text(decision.text)}")
+            by = person_text(self.replica, decision.by)
+            instructions.addItem(f"{hm(decision.at)} {by}：{note_text(decision.text)}")
         self.titles["instructions"].setText(
             f"{self._names['instructions']}（{instructions.count()}）"
         )
@@ -166,8 +167,8 @@ class DutyPage(QWidget):
             )
             if decisions and event.decisions:
                 last = event.decisions[-1]
-                line += "\n  " + tr("意见：%1（%2）").replace("%1", last.text).replace(
-                    "%2", last.by
+                line += "\n  " + tr("意见：%1（%2）").replace("%1", note_text(last.text)).replace(
+                    "%2", person_text(self.replica, last.by)
                 )
             item = QListWidgetItem(line)
             item.setData(_ID, event.id)

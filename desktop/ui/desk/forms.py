@@ -11,7 +11,7 @@ from typing import Any
 
 from desktop.core.actions import dispatch_units, handle_limit
 from desktop.core.replica import Replica
-from desktop.ui.desk.texts import op_text, tr
+from desktop.ui.desk.texts import op_text, person_text, tr
 from protocol.entities import Event
 from widgets.action_form import FieldSpec
 
@@ -122,7 +122,9 @@ def form_for(op: str, event: Event, replica: Replica, now: float) -> FormSpec:
         asked = ""
         if request is not None:
             asked = (
-                tr("%1 申请：%2").replace("%1", request.requested_by).replace("%2", request.reason)
+                tr("%1 申请：%2")
+                .replace("%1", person_text(replica, request.requested_by))
+                .replace("%2", request.reason)
             )
         return FormSpec(
             title,

@@ -91,11 +91,13 @@ class RosterTab(QWidget):
         requests: Callable[[], RosterRequests | None],
         clock: Callable[[], float],
         parent: QWidget | None = None,
+        person: Callable[[str], str] = str,
     ) -> None:
         super().__init__(parent)
         self._me = me
         self._requests = requests
         self._clock = clock
+        self._person = person  # who changed a plan, by the name people know
         self._op: str | None = None  # the open form's: "edit" or "clear"
         self._day = ""  # the day the open form is about
         self._task: asyncio.Task[None] | None = None  # the plans being read
@@ -204,7 +206,7 @@ class RosterTab(QWidget):
                 cells = (label, tr("未排班"), "", "", "", "")
             else:
                 staff = "、".join(f"{p.name}（{p.title}）" for p in plan.roster)
-                updated = f"{plan.updated_by} {date_hm(plan.updated_at)}"
+                updated = f"{self._person(plan.updated_by)} {date_hm(plan.updated_at)}"
                 commander = plan.commander
                 cells = (label, commander.name, commander.title, commander.phone, staff, updated)
             for column, text in enumerate(cells):

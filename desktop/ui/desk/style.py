@@ -24,6 +24,7 @@ def stylesheet() -> str:
                   color: {TEXT}; gridline-color: transparent; border: 1px solid {BORDER};
                   font-size: 15px; selection-background-color: #1d4f9a; }}
     QListWidget::item {{ padding: 4px; border-bottom: 1px solid #16325c; }}
+    QListWidget::item:selected {{ background: #1d4f9a; color: #ffffff; }}
     QHeaderView::section {{ background: #16325c; color: {MUTED}; border: none; padding: 4px;
                             font-size: 14px; font-weight: bold; }}
     QLineEdit, QComboBox, QTextEdit, QPlainTextEdit, QDoubleSpinBox, QSpinBox,

@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication
 
 from desktop.core.refusals import Refusal
+from desktop.core.replica import Replica
 from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.ui.models import STATUS_TEXT, countdown, text
 
@@ -58,10 +59,15 @@ OP_TEXT: dict[Any, str] = {
     "dismiss_alert": QT_TRANSLATE_NOOP("Desk", "误报"),
     "attach_alert": QT_TRANSLATE_NOOP("Desk", "并入案件"),
     "handover": QT_TRANSLATE_NOOP("Desk", "交接班"),
+    # The log's own actions: the clock's (actor "system", docs/protocol.md §4.2) and the
+    # failed check.
+    "rework": QT_TRANSLATE_NOOP("Desk", "核查不通过"),
     "overdue": QT_TRANSLATE_NOOP("Desk", "超期"),
-    "escalate_auto": QT_TRANSLATE_NOOP("Desk", "自动上报"),
-    "supervise_auto": QT_TRANSLATE_NOOP("Desk", "自动督办"),
-    "release_hold_auto": QT_TRANSLATE_NOOP("Desk", "到期解除挂账"),
+    "missed": QT_TRANSLATE_NOOP("Desk", "超过结案时限"),
+    "auto_escalate": QT_TRANSLATE_NOOP("Desk", "自动上报"),
+    "auto_supervise": QT_TRANSLATE_NOOP("Desk", "自动督办"),
+    "auto_reopen": QT_TRANSLATE_NOOP("Desk", "评价不满意，自动重办"),
+    "hold_expired": QT_TRANSLATE_NOOP("Desk", "到期解除挂账"),
 }
 
 # How an intake case's place was found (protocol Intake.place; docs/intake.md §2.5).
@@ -74,6 +80,10 @@ PLACE_TEXT: dict[Any, str] = {
     "street": QT_TRANSLATE_NOOP("Desk", "街道"),
     "none": QT_TRANSLATE_NOOP("Desk", "未匹配，待核实"),
 }
+
+# The name the backend files the clock's changes and camera detections under
+# (dispatch.state.SYSTEM).
+SYSTEM = "system"
 
 ROLE_TEXT: dict[Any, str] = {
     "commander": QT_TRANSLATE_NOOP("Desk", "指挥长"),
@@ -124,6 +134,12 @@ def op_text(op: str) -> str:
     """An op's name in the installed language."""
     source = OP_TEXT.get(op)
     return QCoreApplication.translate("Desk", source) if source is not None else op
+
+
+def person_text(replica: Replica, name: str) -> str:
+    """Who did something, as people say it: a user by their display name, 系统 for the
+    clock, anyone else (the simulator's actors, units) by the name given."""
+    return tr("系统") if name == SYSTEM else replica.person(name)
 
 
 def role_text(role: str) -> str:

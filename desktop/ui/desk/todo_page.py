@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.case_list import Filters, Order
 from desktop.core.replica import Changes, Replica
-from desktop.core.todo import TABS, TabKey, TodoBook
+from desktop.core.todo import ANNOUNCED, TABS, TabKey, TodoBook
 from desktop.ui.desk.case_pane import CasePane
 from desktop.ui.desk.texts import tab_text
 from desktop.ui.desk.todo_model import TodoModel
@@ -147,7 +147,7 @@ class TodoPage(QWidget):
         self._show_timer.setSingleShot(True)
         self._show_timer.setInterval(SHOW_AFTER_MS)
         self._show_timer.timeout.connect(self._show_chosen)
-        self._picking = False  # the desk is selecting a row itself
+        self.pane.formOpened.connect(self._acted_on)
 
     # ---- what the user chose ----------------------------------------------------------------
 
@@ -180,23 +180,35 @@ class TodoPage(QWidget):
 
     def _after_rebuild(self) -> None:
         self._show_count()
-        row = self.model.rows.row_of(self.pane.event_id) if self.pane.event_id else None
-        if row is not None:
-            self._select_row(row, by_user=self._chosen)
-        else:
-            self._sync_selection()
+        self._keep_selection(scroll=True)
 
-    def _sync_selection(self) -> None:
-        """Highlight the case in hand where its row is now (none when it left the list).
+    def in_hand(self) -> int | None:
+        """The case in hand: the one the pane shows, or is about to (the keys paused)."""
+        if self._show_timer.isActive() and self._showing is not None:
+            return self._showing
+        return self.pane.event_id
 
-        A case the user took stays in hand when its row goes (after an action on it); one the
-        desk picked by itself (nothing chosen yet) is replaced by the top of the list.
+    def _keep_selection(self, *, scroll: bool = False) -> None:
+        """After the rows changed (a case moved, a new order, a filter): highlight the case in
+        hand's row, wherever it is now, and no other (none when it left the list).
+
+        The view moves its current row by itself when rows go (Qt selects the next one), and
+        a reset clears it: the highlight is put back by the case's id, never by position. A
+        case the user took stays in hand when its row goes (after an action on it); one the
+        desk picked by itself (nothing taken yet) is replaced by the top of the list.
         """
-        in_list = self.pane.event_id is not None and self.pane.event_id in self.model.rows
-        if not self._chosen and not in_list and len(self.model.rows):
-            self._select_row(0, by_user=False)
-            return
-        event_id = self.pane.event_id
+        event_id = self.in_hand()
+        rows = self.model.rows
+        if not self._chosen and (event_id is None or event_id not in rows) and len(rows):
+            event_id = self.model.id_at(0)
+            self._show_timer.stop()
+            self._showing = event_id
+            self.pane.show_case(event_id)
+        self._highlight(event_id, scroll=scroll)
+
+    def _highlight(self, event_id: int | None, *, scroll: bool = False) -> None:
+        """Select the row of `event_id` (none if it is not listed), quietly: this follows
+        the case in hand, it does not choose one."""
         row = self.model.rows.row_of(event_id) if event_id is not None else None
         selection = self.table.selectionModel()
         selection.blockSignals(True)
@@ -212,27 +224,15 @@ class TodoPage(QWidget):
         finally:
             selection.blockSignals(False)
         self.table.viewport().update()
-
-    def _select_row(self, row: int, *, by_user: bool = True) -> None:
-        index = self.model.index(row, 0)
-        self._picking = not by_user
-        try:
-            self.table.selectionModel().setCurrentIndex(
-                index,
-                QItemSelectionModel.SelectionFlag.ClearAndSelect
-                | QItemSelectionModel.SelectionFlag.Rows,
-            )
-        finally:
-            self._picking = False
-        self._chosen = by_user
-        self.table.scrollTo(index)
+        if scroll and row is not None:
+            self.table.scrollTo(self.model.index(row, 0))
 
     def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if self.model.changing:
-            return  # the case in hand stays in hand when its row goes (after an action)
+            return  # the view moves its current row while rows go: not the user's choice
         event_id = self.model.id_at(current.row()) if current.isValid() else None
         if event_id is not None:
-            self._chosen = not self._picking  # a click or a key, not the desk's own pick
+            self._chosen = True  # a click or a key
             # The pane follows once the keys pause: paging through a list redraws the list
             # at every step, the case (its card, its history request) only where one stops.
             self._showing = event_id
@@ -242,22 +242,26 @@ class TodoPage(QWidget):
         if self._showing is not None and self._showing != self.pane.event_id:
             self.pane.show_case(self._showing)
 
+    def _acted_on(self, event_id: int) -> None:
+        """An action's form opened on the case in hand: the user has taken it (it stays in
+        hand when the action moves it out of the list)."""
+        if event_id == self.pane.event_id:
+            self._chosen = True
+
     def select_case(self, event_id: int) -> bool:
         """Show a case: in the current tab if it is there, else in the first tab it is in."""
         tabs = self.book.tabs.get(event_id, frozenset())
-        if self.model.tab not in tabs:
-            for key in self._tab_keys:
-                if key in tabs:
-                    self.tabs.set_current_key(key)
-                    break
-        row = self.model.rows.row_of(event_id)
-        if row is not None:
-            self._select_row(row)
         self._chosen = True
         self._show_timer.stop()
         self._showing = event_id
         self.pane.show_case(event_id)
-        return row is not None
+        if self.model.tab not in tabs:
+            for key in self._tab_keys:
+                if key in tabs:
+                    self.tabs.set_current_key(key)  # its refill highlights the case
+                    break
+        self._highlight(event_id, scroll=True)
+        return event_id in self.model.rows
 
     # ---- the data ---------------------------------------------------------------------------
 
@@ -295,26 +299,29 @@ class TodoPage(QWidget):
             self.model.apply(changes.events)
             if changes.categories:  # the rows' category names (an admin changed the table)
                 self.model.rebuild()
-                self._after_rebuild()
-            self._sync_selection()
+            self._keep_selection()
         self._show_tabs()
         if self.pane.event_id is not None and (
             changes.reset or self.pane.event_id in changes.events
         ):
             self.pane.refresh()
+        if changes.people:  # who did what, by the names people know
+            self.pane.sheet.redraw_timeline()
 
     def every_second(self) -> None:
         """The clock moved: late cases change tabs, countdowns tick."""
         moved = self.book.tick(self.replica.events, self._clock())
         if moved:
             self.model.apply(moved)
-            self._sync_selection()
+            self._keep_selection()
             self._show_tabs()
         self.model.tick()
         if self.pane.event_id is not None:
             self.pane.refresh()
 
     def _announce(self, ids: Iterable[int]) -> None:
+        if not ANNOUNCED.get(self.book.me.role, False):
+            return  # not a case handler (an admin): nothing is news to this desk
         fresh = [i for i in ids if i in self.book.tabs and "overdue" not in self.book.tabs[i]]
         if fresh:
             self.newForMe.emit(fresh)

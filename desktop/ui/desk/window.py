@@ -9,10 +9,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QPixmap, QShortcut
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QRhiWidget,
     QStackedWidget,
     QSystemTrayIcon,
     QTabBar,
@@ -49,6 +50,24 @@ ADMIN_TABS = {"admin": 0, "admin-roster": 1, "admin-categories": 2}
 PHOTOS_KEPT = 200  # snapshots kept for the alerts list and the cases (~1 MiB each at most)
 
 
+def composite_from_the_start(window: QWidget) -> QWidget | None:
+    """A hidden GPU-composited (RHI) child, so that `window` is made composited when it is
+    first shown; None where the platform draws without a GPU (offscreen).
+
+    The map page's web view, built once the list is up, is such a child: added to a window
+    already shown without one, it has Qt destroy the native window and make it anew (a new
+    window id), and the screen shows one black frame between the two. With this child the
+    window is made that way once, before its first frame. It is never shown, so it renders
+    nothing and holds no GPU resources.
+    """
+    if QGuiApplication.platformName() in ("offscreen", "minimal"):
+        return None  # nothing composited there: nothing to make anew either
+    anchor = QRhiWidget(window)
+    anchor.setObjectName("compositedFromTheStart")
+    anchor.hide()
+    return anchor
+
+
 class DeskWindow(QWidget):
     """The desk."""
 
@@ -59,6 +78,7 @@ class DeskWindow(QWidget):
         super().__init__(parent)
         self.setObjectName("desk")
         self.setWindowTitle(self.tr("通观 · 中屏管"))
+        self.composited = composite_from_the_start(self)
         self.replica = replica
         self.feed = Feed(replica, on_status=self.set_status)
         self.coalescer = Coalescer(
@@ -191,6 +211,7 @@ class DeskWindow(QWidget):
         """Where alert snapshots and case photos are fetched from (the backend's HTTP)."""
         self._photo_loader = loader
         loader.loaded.connect(self._photo_loaded)
+        loader.fetched.connect(self.alerts.snapshot_fetched)
         self.alerts.snapshotWanted.connect(self.want_photo)
         self.case_pane.photoWanted.connect(self.want_photo)
 
@@ -236,6 +257,8 @@ class DeskWindow(QWidget):
             self.todo.apply(Changes(reset=True))
         if changes.units:
             self.todo.set_units()
+        if changes.people and self.book.me.user:
+            self.who.setText(self._who(self.book.me))
         if changes.kpis or changes.reset:
             self._show_loading()
         if not self._shown_snapshot and changes.reset and self.replica.units is not None:
@@ -274,7 +297,8 @@ class DeskWindow(QWidget):
         names = self.replica.names()
         where = "、".join(names.get(c, c) for c in me.jurisdiction) or self.tr("全区")
         role = role_text(me.role)
-        return f"{me.user} · {role} · {where}"
+        # By the name people know (the sign-in name when the user has none).
+        return f"{self.replica.person(me.user)} · {role} · {where}"
 
     def _every_second(self) -> None:
         pruned = self.feed.every_second()

@@ -15,6 +15,8 @@ from datetime import datetime
 from importlib import resources
 from typing import Any
 
+from websockets.exceptions import ConnectionClosed
+
 from dispatch.cli import main as dispatch_cli
 from dispatch.clock import Clock
 from dispatch.domain.calendar import CST
@@ -27,6 +29,7 @@ from tests.protocol.doc.match import Env
 
 HISTORY = "6.8 history"
 ADMIN = "6.9 users, create_user, revoke_user (admin)"
+PEOPLE = "3.3 people"
 
 
 async def attached(port: int, token: str, transcript: list[tuple[str, Any]]) -> Conn:
@@ -80,11 +83,12 @@ async def history(doc: Document, db_url: str, report: Report) -> None:
 
 
 async def admin(doc: Document, db_url: str, report: Report) -> None:
-    """The admin 系统管理员 lists, creates, re-keys and revokes users while 菱湖分中心 is
-    connected; a commander tries too; then `dispatch admin-log --limit 2`."""
+    """The admin 系统管理员 (shown as 系统管理员 吴敏) lists, creates, re-keys and revokes
+    users while 菱湖分中心 is connected; a commander tries too; then `dispatch admin-log
+    --limit 2`. §3.3's `people` message is the one the new user's display name sent."""
     store = prepared_store(db_url)
     run = await start_server(store)
-    admin_token = store.create_user("系统管理员", "admin")
+    admin_token = store.create_user("系统管理员", "admin", display_name="系统管理员 吴敏")
     transcript: list[tuple[str, Any]] = []
     env = Env()
     try:
@@ -95,6 +99,10 @@ async def admin(doc: Document, db_url: str, report: Report) -> None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(linghu.ws.wait_closed(), 3)
         close = (linghu.ws.close_code, linghu.ws.close_reason)
+        # What 菱湖分中心 was sent before its connection closed (§3.3's people among it).
+        with contextlib.suppress(ConnectionClosed):
+            while await linghu.recv(timeout=0.5) is not None:
+                pass
         expected = (int(CloseCode.CREDENTIALS_CHANGED), CREDENTIALS_CHANGED)
         said = re.search(r"closed with \*\*(\d+)\*\* `([^`]*)`", doc.section_text(ADMIN))
         if said is None or (int(said.group(1)), said.group(2)) != expected:
@@ -104,6 +112,13 @@ async def admin(doc: Document, db_url: str, report: Report) -> None:
         commander = await attached(run.port, run.tokens["commander"], transcript)
         await exchange(commander, second, env, run.tokens["commander"], report)
         report.add(ADMIN, env.order_problems())
+        # §3.3: every connected client got it (菱湖分中心 too, before it was re-keyed).
+        pushed = [m for m in transcript if m[1].get("type") == "people"]
+        if len(pushed) != 2:  # the admin's and 菱湖分中心's, for request 3 only
+            report.add(PEOPLE, [f"{len(pushed)} people messages sent, not 2: {pushed}"])
+        for frame in doc.in_section(PEOPLE):
+            report.checked.add(frame.line)
+            report.add(PEOPLE, find(frame, transcript, env))
         await conn.close()
         await commander.close()
     finally:

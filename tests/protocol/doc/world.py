@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from dispatch.app import load_reference
-from dispatch.cli import DEMO_USERS
+from dispatch.cli import DEMO_NAMES, DEMO_USERS
 from dispatch.clock import Clock
 from dispatch.domain.snapshots import render_alert_snapshot
 from dispatch.reference import CST, ReferenceData
@@ -139,7 +139,12 @@ async def start_world(db_url: str) -> World:
     store.set_meta("district", "340803")
     store.set_meta("district_name", "大观区")
     tokens = {
-        name: store.create_user(name, role, *((), codes) if role == "community" else (codes,))
+        name: store.create_user(
+            name,
+            role,
+            *((), codes) if role == "community" else (codes,),
+            display_name=DEMO_NAMES[name],  # as `dispatch demo` names them
+        )
         for name, role, codes in DEMO_USERS
     }
     ref = reference(store)
