@@ -46,6 +46,7 @@ from protocol.messages import (
     SetRoster,
     Stats,
     Users,
+    valid_command_id,
 )
 
 log = logging.getLogger("dispatch.session")
@@ -256,12 +257,12 @@ class Session:
                 message.command_id,
             )
             return
-        if not message.command_id or len(message.command_id) > 64:
+        if not valid_command_id(message.command_id):
             self._reply_error(
                 client,
                 message.id,
                 ErrorCode.BAD_ARGS,
-                "command_id must be 1..64 characters",
+                "command_id must be 1..64 characters, none of them a control character",
                 message.command_id,
             )
             return

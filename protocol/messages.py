@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -57,6 +58,16 @@ class Hello(_Msg, tag="hello"):
     client: str = ""
     resume: Resume | None = None
     reference: str | None = None  # version of the units the client has cached, if any
+
+
+# A command_id is recorded as text (PostgreSQL's text holds no NUL): no control characters.
+_COMMAND_ID = re.compile(r"[^\x00-\x1f\x7f]{1,64}")
+
+
+def valid_command_id(command_id: str) -> bool:
+    """Whether a command's command_id is one the server records: 1..64 characters, none a
+    control character (§6.1)."""
+    return _COMMAND_ID.fullmatch(command_id) is not None
 
 
 class Command(_Msg, tag="command"):

@@ -394,7 +394,8 @@ class Oracle:
         now = frozenset({"unknown_op"})
         if op not in ARGS:  # §6.3, in this order
             return Expect("command: unknown op", "now", request_id, now, command_id=command_id)
-        if not 1 <= len(command_id) <= 64:
+        # §6.1: 1-64 characters, no control character.
+        if not 1 <= len(command_id) <= 64 or any(ord(c) < 32 or ord(c) == 127 for c in command_id):
             bad = frozenset({"bad_args"})
             return Expect("command: bad command_id", "now", request_id, bad, command_id=command_id)
         if not _args_fit(op, args):

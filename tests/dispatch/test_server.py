@@ -109,6 +109,28 @@ async def test_repeated_command_applies_once(running: Running) -> None:
     await c2.ws.close()
 
 
+async def test_a_command_id_the_server_cannot_record_is_refused(running: Running) -> None:
+    # PostgreSQL's text holds no NUL: such an id once reached the refusal's record and
+    # answered `internal` (found by the fuzzer). Every database now refuses it up front.
+    c = await running.client("commander")
+    await handshake(c)
+    head = running.server.hub.head
+    for command_id in ["\x00<script>", "a\nb", "\x7f", "x" * 65]:
+        for op, args in [
+            ("report", report_args(running)),
+            ("reopen", {"event": 1, "reason": "再"}),
+        ]:
+            bad = await c.command(op, args, command_id)
+            assert isinstance(bad, Error) and bad.code == ErrorCode.BAD_ARGS, bad
+            assert bad.message == (
+                "command_id must be 1..64 characters, none of them a control character"
+            )
+    assert running.server.hub.head == head  # nothing recorded
+    ok = await c.command("report", report_args(running), "好的-id")
+    assert isinstance(ok, Result)
+    await c.ws.close()
+
+
 async def test_street_user_sees_only_its_street(running: Running) -> None:
     c = await running.client("commander")
     await handshake(c)
