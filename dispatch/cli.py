@@ -34,6 +34,7 @@ from dispatch.app import (
 )
 from dispatch.clock import Clock
 from dispatch.domain.calendar import CalendarError, shipped_years
+from dispatch.intake.config import ConfigError, IntakeConfig, load_config
 from dispatch.logs import DATE_FORMAT, LOG_BACKUPS, LOG_FORMAT, LOG_MAX_BYTES, log_to_file
 from dispatch.private import private_dir, write_private
 from dispatch.store.store import AdminEntry, Store, StoreError, redact_url, user_detail
@@ -170,7 +171,9 @@ async def _serve(
     ready_file: Path | None = None,
     parent: ParentWatch | None = None,
     start: float | None = None,
+    intake: IntakeConfig | None = None,
 ) -> None:
+    from dispatch.intake.mqtt import MqttIntake, MqttSettings
     from dispatch.server import DispatchServer, tune_gc
     from dispatch.simulator import Simulator
 
@@ -204,6 +207,10 @@ async def _serve(
         raise SystemExit(f"error: {exc}") from None
     tune_gc()
     tasks: list[asyncio.Task[None]] = []
+    mqtt_settings = intake.get("mqtt", MqttSettings) if intake else None
+    mqtt = MqttIntake(server, mqtt_settings) if mqtt_settings else None
+    if mqtt is not None:
+        await mqtt.start()
     if simulate:
         simulator = Simulator(server, seed=seed)
         tasks.append(asyncio.create_task(simulator.run(warm_up=warm_up), name="simulator"))
@@ -217,6 +224,8 @@ async def _serve(
         log.info("shutting down")
         for task in tasks:
             task.cancel()
+        if mqtt is not None:
+            await mqtt.stop()  # the messages under way committed and acknowledged first
         await server.stop()
     finally:
         if ready_file is not None:
@@ -541,6 +550,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
         return 2
     log.info("database %s", redact_url(args.url))
+    try:
+        intake = load_config(args.config) if args.config else None
+    except ConfigError as exc:
+        log.error("%s", exc)
+        return 2
     asyncio.run(
         _serve(
             store,
@@ -553,6 +567,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             ready_file=args.ready_file,
             parent=parent,
             start=args.start,
+            intake=intake,
         )
     )
     return 0
@@ -859,6 +874,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("-v", "--verbose", action="store_true")
         if name == "serve":
             p.add_argument("--simulate", action="store_true", help="run the traffic simulator")
+            p.add_argument(
+                "--config",
+                type=Path,
+                help="intake settings (TOML, [intake.*] tables: docs/intake.md)",
+            )
         p.set_defaults(func=func)
 
     p = sub.add_parser("hello", help=cmd_hello.__doc__)

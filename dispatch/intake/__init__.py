@@ -1,0 +1,1 @@
+"""Intake paths from outside systems (MQTT cameras and sensors, ...): each feeds the writer."""
