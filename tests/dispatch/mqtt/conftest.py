@@ -8,6 +8,7 @@ under topics and a client id of its own; the tests that restart one start a priv
 from __future__ import annotations
 
 import asyncio
+import getpass
 import os
 import shutil
 import signal
@@ -71,6 +72,7 @@ class PrivateBroker:
         conf.write_text(
             f"listener {self.port} 127.0.0.1\n"
             "allow_anonymous true\n"
+            f"user {getpass.getuser()}\n"  # as root it would drop to `mosquitto`: no access
             "persistence true\n"
             f"persistence_location {self.directory}/\n"
             "max_queued_messages 100000\n"
@@ -125,9 +127,14 @@ class Publisher:
         self.infos.append(self.client.publish(topic, payload, qos=qos))
 
     def flush(self, timeout: float = 30) -> None:
+        """Wait for the broker's PUBACK of everything published (also of what was published
+        while the broker was away: paho keeps it, its rc says "not connected")."""
         deadline = time.monotonic() + timeout
         for info in self.infos:
-            info.wait_for_publish(max(0.1, deadline - time.monotonic()))
+            while not info._published:  # is_published() raises for a queued message
+                if time.monotonic() > deadline:
+                    raise TimeoutError("publishes not acknowledged by the broker")
+                time.sleep(0.01)
         self.infos.clear()
 
     def close(self) -> None:
@@ -203,6 +210,7 @@ def settings_for(host: str, port: int, nvr_url: str = "", **more: object) -> Mqt
         nvr_url=nvr_url,
         reconnect_min=1,
         reconnect_max=2,
+        session_expiry=60,  # the shared broker forgets a test's session soon after
     )
     return replace(base, **more)  # type: ignore[arg-type]
 
