@@ -69,12 +69,19 @@ async def test_new_update_end_make_one_alert_with_its_snapshot(frigate, publishe
     alerts = alerts_of(frigate)
     assert len(alerts) == 1
     alert = alerts[0]
-    assert (alert.camera, alert.detection, alert.score, alert.count) == (camera, "smoke_fire", 0.86, 1)
+    assert (alert.camera, alert.detection, alert.score, alert.count) == (
+        camera,
+        "smoke_fire",
+        0.86,
+        1,
+    )
     image = frigate.running.store.image(alert.id)
     assert image is not None and image.content_type == "image/jpeg"
     assert image.body == JPEG + event_id.encode()
     # The audit log names the intake's user; the external id is stored under it.
-    actors = stored(frigate, f"SELECT DISTINCT actor FROM log WHERE entity = 'alert' AND entity_id = {alert.id}")
+    actors = stored(
+        frigate, f"SELECT DISTINCT actor FROM log WHERE entity = 'alert' AND entity_id = {alert.id}"
+    )
     assert actors == [("frigate",)]
     assert stored(frigate, "SELECT actor, external_id, event_id, code FROM external_ids") == [
         ("frigate", event_id, alert.id, "alert")
@@ -91,24 +98,34 @@ async def test_redelivered_messages_change_nothing(frigate, publisher: Publisher
     await until(lambda: fr.accepted == 3)
     alerts = alerts_of(frigate)
     assert [(a.count, a.camera) for a in alerts] == [(1, camera)]
-    rows = stored(frigate, f"SELECT count(*) FROM log WHERE entity = 'alert'")
+    rows = stored(frigate, "SELECT count(*) FROM log WHERE entity = 'alert'")
     assert rows == [(1,)]
 
 
-async def test_burst_of_frigate_events_is_one_alert_and_confirm_works(frigate, publisher: Publisher):
+async def test_burst_of_frigate_events_is_one_alert_and_confirm_works(
+    frigate, publisher: Publisher
+):
     camera = camera_codes(frigate)[2]
     topic = frigate.settings.frigate_topic
     for n in range(4):  # four Frigate events of one camera and kind within the burst window
         publisher.publish(topic, frigate_message("new", f"burst-{n}", camera, has_snapshot=False))
-    publisher.publish(topic, frigate_message("new", "other-kind", camera, label="ebike_in_building", has_snapshot=False))
+    publisher.publish(
+        topic,
+        frigate_message("new", "other-kind", camera, label="ebike_in_building", has_snapshot=False),
+    )
     await asyncio.to_thread(publisher.flush)
     fr = frigate.intake.frigate
     await until(lambda: fr.accepted == 5)
     alerts = alerts_of(frigate)
-    assert sorted((a.detection, a.count) for a in alerts) == [("ebike_in_building", 1), ("smoke_fire", 4)]
+    assert sorted((a.detection, a.count) for a in alerts) == [
+        ("ebike_in_building", 1),
+        ("smoke_fire", 4),
+    ]
     smoke = next(a for a in alerts if a.detection == "smoke_fire")
     # An update of a later event of the burst refines the same alert, counts no hit.
-    publisher.publish(topic, frigate_message("update", "burst-3", camera, score=0.95, has_snapshot=False))
+    publisher.publish(
+        topic, frigate_message("update", "burst-3", camera, score=0.95, has_snapshot=False)
+    )
     await asyncio.to_thread(publisher.flush)
     await until(lambda: fr.accepted == 6)
     refined = next(a for a in alerts_of(frigate) if a.id == smoke.id)
@@ -155,8 +172,18 @@ async def test_nvr_that_never_answers_leaves_the_alert_without_a_picture(frigate
 BAD = [
     ("malformed", b"{not json"),
     ("schema", json.dumps({"type": "new", "after": {"id": "x"}}).encode()),
-    ("schema", json.dumps({"type": "created", "after": {"id": "x", "camera": "c", "label": "smoke"}}).encode()),
-    ("schema", json.dumps({"type": "new", "after": {"id": "x", "camera": "c", "label": "smoke", "score": 7}}).encode()),
+    (
+        "schema",
+        json.dumps(
+            {"type": "created", "after": {"id": "x", "camera": "c", "label": "smoke"}}
+        ).encode(),
+    ),
+    (
+        "schema",
+        json.dumps(
+            {"type": "new", "after": {"id": "x", "camera": "c", "label": "smoke", "score": 7}}
+        ).encode(),
+    ),
     ("oversized", b" " * (70 * 1024)),
     ("unknown_camera", frigate_message("new", "u-1", "no_such_camera")),
     ("unmapped_label", None),
@@ -181,7 +208,10 @@ async def test_bad_messages_are_refused_counted_and_the_rest_flows(frigate, publ
     assert dict(fr.rejected) == expected
     assert len(alerts_of(frigate)) == 1
     assert stored(frigate, "SELECT count(*) FROM external_ids") == [(1,)]
-    assert "MQTT frigate message refused (unknown_camera): camera no_such_camera is not mapped" in caplog.text
+    assert (
+        "MQTT frigate message refused (unknown_camera): camera no_such_camera is not mapped"
+        in caplog.text
+    )
     stats = frigate.intake.stats()
     assert stats["frigate"]["rejected"]["malformed"] == 1
 
@@ -193,8 +223,17 @@ async def test_camera_names_map_to_cameras(sqlite_store, shared_broker, publishe
         camera = sorted(running.running.server.reference.cameras)[6]
         from dataclasses import replace as _r
 
-        running.intake.frigate.settings = _r(settings, cameras={"gate_east": camera}, labels={"motorcycle@lobby": "ebike_in_building"})
-        publisher.publish(settings.frigate_topic, frigate_message("new", "m-1", "gate_east", label="motorcycle", zones=["lobby"], has_snapshot=False))
+        running.intake.frigate.settings = _r(
+            settings,
+            cameras={"gate_east": camera},
+            labels={"motorcycle@lobby": "ebike_in_building"},
+        )
+        publisher.publish(
+            settings.frigate_topic,
+            frigate_message(
+                "new", "m-1", "gate_east", label="motorcycle", zones=["lobby"], has_snapshot=False
+            ),
+        )
         await asyncio.to_thread(publisher.flush)
         await until(lambda: running.intake.frigate.accepted == 1)
         (alert,) = alerts_of(running)

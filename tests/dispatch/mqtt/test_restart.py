@@ -113,7 +113,7 @@ async def test_backend_killed_mid_stream_loses_nothing_and_doubles_nothing(
     config = tmp_path / "intake.toml"
     config.write_text(
         "[intake.mqtt]\n"
-        f'port = {private_broker.port}\n'
+        f"port = {private_broker.port}\n"
         f'client_id = "{settings.client_id}"\n'
         f'frigate_topic = "{settings.frigate_topic}"\n'
         'sensor_topic = ""\n'
@@ -123,7 +123,18 @@ async def test_backend_killed_mid_stream_loses_nothing_and_doubles_nothing(
 
     def serve() -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            [sys.executable, "-m", "dispatch", "--url", url, "serve", "--port", "0", "--config", str(config)],
+            [
+                sys.executable,
+                "-m",
+                "dispatch",
+                "--url",
+                url,
+                "serve",
+                "--port",
+                "0",
+                "--config",
+                str(config),
+            ],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
