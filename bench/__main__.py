@@ -1,7 +1,7 @@
 """Run the benchmarks: `python -m bench [--quick]` runs all; `python -m bench NAME [ARGS]` one.
 
-NAME is fanout, ingest, wall or desk; ARGS go to that benchmark (e.g. `python -m bench wall
---only latency`).
+NAME is fanout, ingest, wall, desk or mqtt (mqtt runs only by name); ARGS go to that
+benchmark (e.g. `python -m bench wall --only latency`).
 """
 
 from __future__ import annotations
@@ -10,9 +10,15 @@ import argparse
 import sys
 import time
 
-from bench import common, desk, fanout, ingest, wall
+from bench import common, desk, fanout, ingest, mqtt, wall
 
-BENCHMARKS = {"fanout": fanout.main, "ingest": ingest.main, "wall": wall.main, "desk": desk.main}
+BENCHMARKS = {
+    "fanout": fanout.main,
+    "ingest": ingest.main,
+    "wall": wall.main,
+    "desk": desk.main,
+    "mqtt": mqtt.main,
+}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,26 +1,35 @@
-"""The MQTT consumer: paho on its own network thread, each message handled on the event loop
-and acknowledged (PUBACK) only once its handler has finished, i.e. after the commit.
+"""The MQTT consumer: paho driven by the event loop, each message handled on the loop and
+acknowledged (PUBACK) only once its handler has finished, i.e. after the commit.
 
-MQTT 5 with a fixed client id, Clean Start off and a Session Expiry Interval: the broker
-keeps our subscriptions and queues QoS 1 messages while we are away (broker restart, backend
-restart), and sends again whatever we had not acknowledged. Acknowledgements go out in the
-order the messages came (MQTT requires it for QoS 1); those of a connection that has since
-dropped are never sent (their message ids may be reused): the broker sends those messages
-again and the handlers, idempotent by the message's own ids, make nothing twice.
-Reconnection is paho's, with a capped exponential backoff.
+A persistent session: a fixed client id with Clean Session off (MQTT 3.1.1), or Clean Start
+off and a Session Expiry Interval (MQTT 5): the broker keeps our subscriptions and queues
+QoS 1 messages while we are away (broker restart, backend restart), and sends again
+whatever we had not acknowledged. Acknowledgements go out in the order the messages came
+(MQTT requires it for QoS 1); those of a connection that has since dropped are never sent
+(their message ids may be reused): the broker sends those messages again and the handlers,
+idempotent by the message's own ids, make nothing twice.
+
+paho runs without its network thread: its socket is watched by the loop (add_reader /
+add_writer), so a message goes from the socket to its handler and its acknowledgement back
+without a thread switch (with paho's thread, the two threads' hand-offs under the GIL cost
+more than the work). Only the TCP connect runs in a worker thread (it may block). The
+reconnection loop pauses `reconnect_min` after a failure, doubling up to `reconnect_max`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
@@ -28,6 +37,9 @@ from paho.mqtt.reasoncodes import ReasonCode
 from dispatch.intake.mqtt.settings import MqttSettings
 
 log = logging.getLogger("dispatch.intake.mqtt")
+
+# Packets read per readiness of the socket before the loop runs other work.
+READ_BURST = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,52 +81,178 @@ class Consumer:
         self.connects = 0
         self.received = 0
         self.failed = 0  # handlers that raised (the message is not acknowledged)
-        self._generation = 0  # bumped at each (re)connection
+        self._generation = 0  # bumped at each connection and loss
         self._acks: deque[_Pending] = deque()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._lock = threading.Lock()
+        self._routes: dict[str, Handler] = {}  # topic -> its handler, once matched
+        self._sock: Any = None  # paho's socket while open
+        self._lost = asyncio.Event()  # the socket closed: time to reconnect
+        self._runner: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._was_up = False  # the current connection got its CONNACK
+        self._loop_thread: int | None = None
+        self.v5 = settings.protocol == "5"
         client = paho.Client(
             CallbackAPIVersion.VERSION2,
             client_id=settings.client_id,
-            protocol=paho.MQTTv5,
+            protocol=paho.MQTTv5 if self.v5 else paho.MQTTv311,
+            clean_session=None if self.v5 else False,
             manual_ack=True,
         )
         if settings.username:
             client.username_pw_set(settings.username, settings.password or None)
-        client.reconnect_delay_set(
-            min_delay=max(1, round(settings.reconnect_min)),
-            max_delay=max(1, round(settings.reconnect_max)),
-        )
-        client.max_inflight_messages_set(settings.receive_maximum)
+        client.connect_timeout = 5.0
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
+        client.on_socket_open = self._on_socket_open
+        client.on_socket_close = self._on_socket_close
+        client.on_socket_register_write = self._on_register_write
+        client.on_socket_unregister_write = self._on_unregister_write
         self.client = client
 
     def start(self) -> None:
-        """Connect in the background; paho's thread reconnects after any loss."""
-        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        props.SessionExpiryInterval = self.settings.session_expiry
-        props.ReceiveMaximum = self.settings.receive_maximum
-        self.client.connect_async(
-            self.settings.host,
-            self.settings.port,
-            keepalive=self.settings.keepalive,
-            clean_start=False,
-            properties=props,
-        )
-        self.client.loop_start()
+        """Connect in the background, and again after any loss."""
+        self._loop_thread = threading.get_ident()  # start() runs on the loop
+        self._runner = self.loop.create_task(self._keep_connected(), name="mqtt-connection")
 
     async def stop(self) -> None:
         """Let running handlers finish (their messages acknowledged), then disconnect."""
+        self._stopping = True
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=10)
-        await asyncio.sleep(0)  # the last acknowledgements leave on paho's thread
-        self.client.disconnect()
-        await asyncio.to_thread(self.client.loop_stop)
+        if self._runner is not None:
+            self._runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._runner
+        if self._sock is not None:
+            self.client.loop_write()  # the last acknowledgements
+            self.client.disconnect()
+            self.client.loop_write()
+        if self._sock is not None:
+            self._forget_socket(self._sock)
+            with contextlib.suppress(OSError):
+                self._sock.close()
+            self._sock = None
 
-    # ---- paho's thread ---------------------------------------------------------------------
+    # ---- the connection ------------------------------------------------------------------
+
+    async def _keep_connected(self) -> None:
+        settings = self.settings
+        pause = settings.reconnect_min
+        first = True
+        while not self._stopping:
+            self._lost.clear()
+            self._was_up = False
+            try:
+                await asyncio.to_thread(self._connect, first)
+                first = False
+            except (OSError, ValueError) as exc:
+                log.warning(
+                    "MQTT broker %s:%d unreachable (%s); again in %.1f s",
+                    settings.host,
+                    settings.port,
+                    exc,
+                    pause,
+                )
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, settings.reconnect_max)
+                continue
+            # Connected (CONNACK on its way): keep alive until the socket closes.
+            while not self._lost.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._lost.wait(), 1.0)
+                if self.client.loop_misc() != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                    break
+            if self._stopping:
+                break
+            if self._was_up:
+                pause = settings.reconnect_min  # it worked: the backoff starts afresh
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, settings.reconnect_max)
+
+    def _connect(self, first: bool) -> None:
+        """TCP connect and CONNECT (in a worker thread: it may block)."""
+        settings = self.settings
+        if self.v5:
+            props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            props.SessionExpiryInterval = settings.session_expiry
+            props.ReceiveMaximum = settings.receive_maximum
+            if first:
+                self.client.connect(
+                    settings.host,
+                    settings.port,
+                    keepalive=settings.keepalive,
+                    clean_start=False,
+                    properties=props,
+                )
+            else:
+                self.client.reconnect()
+        elif first:
+            self.client.connect(settings.host, settings.port, keepalive=settings.keepalive)
+        else:
+            self.client.reconnect()
+
+    def _in_loop(self, call: Callable[..., object], *args: object) -> None:
+        """Run `call` on the loop: now when on its thread, else as soon as it can."""
+        if threading.get_ident() == self._loop_thread:
+            call(*args)
+        else:
+            self.loop.call_soon_threadsafe(call, *args)
+
+    # ---- paho's socket callbacks ---------------------------------------------------------
+
+    def _on_socket_open(self, _client: paho.Client, _userdata: object, sock: Any) -> None:
+        self._in_loop(self._watch, sock)
+
+    def _watch(self, sock: Any) -> None:
+        self._sock = sock
+        self.loop.add_reader(sock, self._readable)
+
+    def _readable(self) -> None:
+        client, sock = self.client, self._sock
+        plain = isinstance(sock, socket.socket)
+        for _ in range(READ_BURST):
+            if client.loop_read() != MQTTErrorCode.MQTT_ERR_SUCCESS or self._sock is not sock:
+                return
+            if not plain:
+                return
+            try:  # more already there? (paho reads a packet at a time)
+                if not sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT):
+                    return
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+
+    def _on_socket_close(self, _client: paho.Client, _userdata: object, sock: Any) -> None:
+        self._in_loop(self._forget_socket, sock)
+
+    def _forget_socket(self, sock: Any) -> None:
+        with contextlib.suppress(ValueError, OSError):
+            self.loop.remove_reader(sock)
+            self.loop.remove_writer(sock)
+        if self._sock is sock:
+            self._sock = None
+        self._lost.set()
+
+    def _on_register_write(self, _client: paho.Client, _userdata: object, sock: Any) -> None:
+        self._in_loop(self._want_write, sock)
+
+    def _want_write(self, sock: Any) -> None:
+        if sock is self._sock or self._sock is None:
+            with contextlib.suppress(ValueError, OSError):
+                self.loop.add_writer(sock, self.client.loop_write)
+
+    def _on_unregister_write(self, _client: paho.Client, _userdata: object, sock: Any) -> None:
+        self._in_loop(self._no_write, sock)
+
+    def _no_write(self, sock: Any) -> None:
+        with contextlib.suppress(ValueError, OSError):
+            self.loop.remove_writer(sock)
+
+    # ---- paho's protocol callbacks (on the loop) -------------------------------------------
 
     def _on_connect(
         self,
@@ -129,8 +267,8 @@ class Consumer:
                 "MQTT broker %s:%d refused us: %s", self.settings.host, self.settings.port, reason
             )
             return
-        with self._lock:
-            self._generation += 1
+        self._generation += 1
+        self._was_up = True
         log.info(
             "MQTT connected to %s:%d as %s (session %s)",
             self.settings.host,
@@ -153,7 +291,7 @@ class Consumer:
         if refused:
             log.error("MQTT broker refused our subscriptions: %s", refused)
             return
-        self.loop.call_soon_threadsafe(self.connected.set)
+        self._in_loop(self.connected.set)
 
     def _on_disconnect(
         self,
@@ -163,33 +301,29 @@ class Consumer:
         reason: ReasonCode,
         _props: Properties | None,
     ) -> None:
-        with self._lock:
-            self._generation += 1  # acknowledgements still owed are void now
-        self.loop.call_soon_threadsafe(self.connected.clear)
-        if reason.is_failure:
+        self._generation += 1  # acknowledgements still owed are void now
+        self._in_loop(self.connected.clear)
+        if reason.is_failure and not self._stopping:
             log.warning("MQTT connection lost (%s); reconnecting", reason)
 
     def _on_message(self, _client: paho.Client, _userdata: object, msg: paho.MQTTMessage) -> None:
-        with self._lock:
-            generation = self._generation
         message = Message(msg.topic, bytes(msg.payload), msg.qos, bool(msg.retain))
-        self.loop.call_soon_threadsafe(self._take, message, msg.mid, generation)
-
-    # ---- the event loop --------------------------------------------------------------------
-
-    def _take(self, message: Message, mid: int, generation: int) -> None:
         self.received += 1
-        pending = _Pending(mid, message.qos, generation)
+        pending = _Pending(msg.mid, message.qos, self._generation)
         self._acks.append(pending)
-        handler = self._handler_of(message.topic)
-        task = self.loop.create_task(self._run(handler, message, pending))
+        task = self.loop.create_task(self._run(self._handler_of(message.topic), message, pending))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     def _handler_of(self, topic: str) -> Handler:
-        for pattern, handler in self.topics.items():
-            if paho.topic_matches_sub(pattern, topic):
-                return handler
+        handler = self._routes.get(topic)
+        if handler is not None:
+            return handler
+        for pattern, candidate in self.topics.items():
+            if paho.topic_matches_sub(pattern, topic):  # slow: remembered per topic
+                if len(self._routes) < 100_000:
+                    self._routes[topic] = candidate
+                return candidate
         raise LookupError(topic)  # the broker only sends what we subscribed
 
     async def _run(self, handler: Handler, message: Message, pending: _Pending) -> None:
@@ -205,9 +339,8 @@ class Consumer:
 
     def _ack_ready(self) -> None:
         acks = self._acks
-        with self._lock:
-            generation = self._generation
+        generation = self._generation
         while acks and acks[0].done:
             head = acks.popleft()
-            if head.generation == generation and head.qos > 0:
+            if head.generation == generation and head.qos > 0 and self._sock is not None:
                 self.client.ack(head.mid, head.qos)

@@ -88,6 +88,7 @@ class MqttSettings:
     host: str = "127.0.0.1"
     port: int = 1883
     client_id: str = "tongguan-intake"
+    protocol: str = "3.1.1"  # or "5" (see docs/intake.md M.2)
     username: str = ""
     password: str = ""
     keepalive: int = 30
@@ -120,6 +121,7 @@ _SCALARS: dict[str, type] = {
     "host": str,
     "port": int,
     "client_id": str,
+    "protocol": str,
     "username": str,
     "password": str,
     "keepalive": int,
@@ -152,6 +154,8 @@ def read_mqtt(table: dict[str, Any], base: Path) -> MqttSettings:
         raise ConfigError(f"[{where}] port: 1..65535, not {values['port']}")
     if not values["client_id"]:
         raise ConfigError(f"[{where}] client_id: needed for a persistent session")
+    if values["protocol"] not in ("3.1.1", "5"):
+        raise ConfigError(f'[{where}] protocol: "3.1.1" or "5", not {values["protocol"]!r}')
     if not 1 <= values["receive_maximum"] <= 65535:
         raise ConfigError(f"[{where}] receive_maximum: 1..65535")
     if values["session_expiry"] < 60:
