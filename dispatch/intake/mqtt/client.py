@@ -52,7 +52,9 @@ class Message:
     retain: bool
 
 
-Handler = Callable[[Message], Awaitable[None]]
+# A handler returns None when it is done with the message at once, else what to wait for
+# before the message is acknowledged (a coroutine becomes a task).
+Handler = Callable[[Message], Awaitable[None] | None]
 
 
 class _Pending:
@@ -83,7 +85,7 @@ class Consumer:
         self.failed = 0  # handlers that raised (the message is not acknowledged)
         self._generation = 0  # bumped at each connection and loss
         self._acks: deque[_Pending] = deque()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Future[None]] = set()
         self._routes: dict[str, Handler] = {}  # topic -> its handler, once matched
         self._sock: Any = None  # paho's socket while open
         self._lost = asyncio.Event()  # the socket closed: time to reconnect
@@ -311,9 +313,17 @@ class Consumer:
         self.received += 1
         pending = _Pending(msg.mid, message.qos, self._generation)
         self._acks.append(pending)
-        task = self.loop.create_task(self._run(self._handler_of(message.topic), message, pending))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        try:
+            waiting = self._handler_of(message.topic)(message)
+        except Exception:
+            self._failed(message, pending)
+            return
+        if waiting is None:
+            self._finish(pending)
+            return
+        future = asyncio.ensure_future(waiting, loop=self.loop)
+        self._tasks.add(future)
+        future.add_done_callback(lambda f: self._settle(f, message, pending))
 
     def _handler_of(self, topic: str) -> Handler:
         handler = self._routes.get(topic)
@@ -326,14 +336,27 @@ class Consumer:
                 return candidate
         raise LookupError(topic)  # the broker only sends what we subscribed
 
-    async def _run(self, handler: Handler, message: Message, pending: _Pending) -> None:
-        try:
-            await handler(message)
-        except Exception:
-            # Not acknowledged: the broker sends it again after the next reconnection.
-            self.failed += 1
-            log.exception("MQTT message on %s failed; left unacknowledged", message.topic)
-            pending.generation = -1
+    def _settle(self, future: asyncio.Future[None], message: Message, pending: _Pending) -> None:
+        self._tasks.discard(future)
+        if future.cancelled() or future.exception() is not None:
+            self._failed(message, pending, future.exception() if not future.cancelled() else None)
+        else:
+            self._finish(pending)
+
+    def _failed(
+        self, message: Message, pending: _Pending, exc: BaseException | None = None
+    ) -> None:
+        # Not acknowledged: the broker sends it again after the next reconnection.
+        self.failed += 1
+        log.error(
+            "MQTT message on %s failed; left unacknowledged",
+            message.topic,
+            exc_info=exc if exc is not None else True,
+        )
+        pending.generation = -1
+        self._finish(pending)
+
+    def _finish(self, pending: _Pending) -> None:
         pending.done = True
         self._ack_ready()
 

@@ -62,6 +62,9 @@ class FrigateEvent(msgspec.Struct):
 
 
 _decode = msgspec.json.Decoder(FrigateEvent).decode
+# Frigate ids remembered for their snapshots (their `end` forgets them; bounded for ids
+# whose end never comes).
+KEEP_IDS = 50_000
 
 Submit = Any  # Callable[[Request], asyncio.Future[Answer]]
 
@@ -89,9 +92,9 @@ class FrigateIntake:
         self.snapshot_failures = 0
         # Frigate ids whose snapshot went beside their alert (this run): the ones that own it.
         self._owners: dict[str, int] = {}
-        self._pictured: set[str] = set()
-        # Messages of one Frigate id are handled in order (a new one waits for the last).
-        self._tails: dict[str, asyncio.Future[None]] = {}
+        self._pictured: dict[str, int] = {}
+        # Snapshot fetches started per Frigate id: only the latest one's picture is stored.
+        self._fetches: dict[str, int] = {}
         self.http = httpx.AsyncClient(timeout=settings.nvr_timeout) if settings.nvr_url else None
 
     async def close(self) -> None:
@@ -106,46 +109,48 @@ class FrigateIntake:
             log, "frigate", "MQTT frigate message refused (%s): " + message, reason, *args
         )
 
-    async def handle(self, message: Message) -> None:
-        """One `frigate/events` message."""
+    def handle(self, message: Message) -> asyncio.Future[None] | None:
+        """One `frigate/events` message: None when it is refused (done), else the future of
+        its commit."""
         if len(message.payload) > self.settings.max_payload:
             self.reject("oversized", "%d bytes", len(message.payload))
-            return
+            return None
         try:
             event = _decode(message.payload)
         except msgspec.ValidationError as exc:  # a DecodeError too: caught first
             self.reject("schema", "%s", str(exc))
-            return
+            return None
         except msgspec.DecodeError as exc:
             self.reject("malformed", "%s", str(exc))
-            return
+            return None
         after = event.after
         if after.false_positive:
             self.rejected["false_positive"] += 1  # Frigate's own: not an error to log
-            return
+            return None
         camera = self.settings.cameras.get(after.camera)
         if camera is None and after.camera in self.reference.cameras:
             camera = after.camera
         if camera is None or camera not in self.reference.cameras:
             self.reject("unknown_camera", "camera %s is not mapped", after.camera)
-            return
+            return None
         kind = self._kind(after)
         if kind is None:
             self.reject(
                 "unmapped_label", "label %s (camera %s) maps to no kind", after.label, after.camera
             )
-            return
-        previous = self._tails.get(after.id)
-        tail: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._tails[after.id] = tail
-        try:
-            if previous is not None:
-                await asyncio.shield(previous)
-            await self._apply(event, camera, kind)
-        finally:
-            tail.set_result(None)
-            if self._tails.get(after.id) is tail:
-                del self._tails[after.id]
+            return None
+        # Submitted now, in the order the messages came: the writer applies them in that
+        # order, so a Frigate id's update never overtakes its new. The message is done
+        # (acknowledged) when the alert is committed, and its snapshot if one is fetched.
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        score = after.top_score or after.score
+        committed = self.submit(
+            DetectRequest(camera, kind, score, actor=self.actor, external_id=after.id)
+        )
+        committed.add_done_callback(
+            lambda f: self._committed(f.result(), event, camera, kind, score, done)
+        )
+        return done
 
     def _kind(self, obj: FrigateObject) -> str | None:
         labels = self.settings.labels
@@ -158,41 +163,70 @@ class FrigateIntake:
             kind = obj.label  # a model trained on our own kinds
         return kind
 
-    async def _apply(self, event: FrigateEvent, camera: str, kind: str) -> None:
+    def _committed(
+        self,
+        answer: Answer,
+        event: FrigateEvent,
+        camera: str,
+        kind: str,
+        score: float,
+        done: asyncio.Future[None],
+    ) -> None:
         after = event.after
-        score = after.top_score or after.score
-        answer = await self._submit(
-            DetectRequest(camera, kind, score, actor=self.actor, external_id=after.id)
-        )
         if not answer.ok:
             self.reject(answer.code or "refused", "%s", answer.message)
+            done.set_result(None)
             return
         self.accepted += 1
         alert_id = int(answer.data["alert"])
         if not answer.data.get("repeat"):
-            self._owners[after.id] = alert_id
+            self._remember(self._owners, after.id, alert_id)
         if not after.has_snapshot or self.http is None:
+            done.set_result(None)
             return
-        fetch = event.type == "end" or after.id not in self._pictured
+        task = asyncio.get_running_loop().create_task(
+            self._picture(event, camera, kind, score, alert_id)
+        )
+        task.add_done_callback(lambda t: _chain(t, done))
+
+    async def _picture(
+        self, event: FrigateEvent, camera: str, kind: str, score: float, alert_id: int
+    ) -> None:
+        """The snapshot of the Frigate id that raised the alert: at its first message that
+        has one, and again at its end (Frigate's best frame by then)."""
+        after = event.after
+        fetch = event.type == "end" or (
+            after.id not in self._pictured and self._fetches.get(after.id, 0) == 0
+        )
         if fetch and after.id not in self._owners:
             # Not the id that raised the alert this run: fetch only when the alert has no
             # picture yet (after a restart: ours is stored, or another hit's is).
             fetch = self.has_image is not None and not await self.has_image(alert_id)
         if not fetch:
             return
+        ticket = self._fetches.get(after.id, 0) + 1
+        self._remember(self._fetches, after.id, ticket)
         image = await self._snapshot(after.id)
-        if image is None:
-            return
+        if image is None or self._fetches.get(after.id) != ticket:
+            return  # none, or a later fetch (the end's) is under way: its picture wins
         stored = await self._submit(
             DetectRequest(camera, kind, score, image, actor=self.actor, external_id=after.id)
         )
         if stored.ok and stored.data.get("image"):
             self.snapshots += 1
-            self._owners[after.id] = alert_id
-            self._pictured.add(after.id)
+            self._remember(self._owners, after.id, alert_id)
+            self._remember(self._pictured, after.id, alert_id)
         if event.type == "end":
             self._owners.pop(after.id, None)
-            self._pictured.discard(after.id)
+            self._pictured.pop(after.id, None)
+            self._fetches.pop(after.id, None)
+
+    @staticmethod
+    def _remember(table: dict[str, int], key: str, value: int) -> None:
+        table[key] = value
+        if len(table) > KEEP_IDS:  # ids whose end never came: forget the oldest
+            for old in list(table)[: KEEP_IDS // 10]:
+                del table[old]
 
     async def _submit(self, request: Request) -> Answer:
         answer: Answer = await self.submit(request)
@@ -236,3 +270,13 @@ class FrigateIntake:
             level=logging.WARNING,
         )
         return None
+
+
+def _chain(task: asyncio.Task[None], done: asyncio.Future[None]) -> None:
+    """Pass the outcome of `task` (its exception: the message stays unacknowledged) on."""
+    if task.cancelled():
+        done.cancel()
+    elif task.exception() is not None:
+        done.set_exception(task.exception())  # type: ignore[arg-type]
+    else:
+        done.set_result(None)
