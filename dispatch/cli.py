@@ -172,6 +172,7 @@ async def _serve(
     parent: ParentWatch | None = None,
     start: float | None = None,
     intake: IntakeConfig | None = None,
+    demo_mqtt: Path | None = None,
 ) -> None:
     from dispatch.intake.mqtt import MqttIntake, MqttSettings
     from dispatch.server import DispatchServer, tune_gc
@@ -211,8 +212,15 @@ async def _serve(
     mqtt = MqttIntake(server, mqtt_settings) if mqtt_settings else None
     if mqtt is not None:
         await mqtt.start()
+    demo = None
+    publisher = None
+    if simulate and demo_mqtt is not None:
+        from dispatch.intake.mqtt.demo import DemoMqtt
+
+        demo = DemoMqtt(server, demo_mqtt)
+        publisher = await demo.start()
     if simulate:
-        simulator = Simulator(server, seed=seed)
+        simulator = Simulator(server, seed=seed, mqtt=publisher)
         tasks.append(asyncio.create_task(simulator.run(warm_up=warm_up), name="simulator"))
         log.info("simulator running at %gx real time (seed %d)", speed, seed)
     if banner:
@@ -224,6 +232,8 @@ async def _serve(
         log.info("shutting down")
         for task in tasks:
             task.cancel()
+        if demo is not None:
+            await demo.stop()
         if mqtt is not None:
             await mqtt.stop()  # the messages under way committed and acknowledged first
         await server.stop()
@@ -608,6 +618,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             ready_file=args.ready_file,
             parent=parent,
             start=args.start,
+            demo_mqtt=None if args.no_mqtt else data_dir() / "mqtt",
         )
     )
     return 0
@@ -872,6 +883,12 @@ def build_parser() -> argparse.ArgumentParser:
             f" {LOG_MAX_BYTES // 2**20} MiB, {LOG_BACKUPS} old files kept (FILE.1 the newest)",
         )
         p.add_argument("-v", "--verbose", action="store_true")
+        if name == "demo":
+            p.add_argument(
+                "--no-mqtt",
+                action="store_true",
+                help="the simulator submits directly instead of through a private mosquitto",
+            )
         if name == "serve":
             p.add_argument("--simulate", action="store_true", help="run the traffic simulator")
             p.add_argument(

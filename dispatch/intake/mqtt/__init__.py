@@ -37,6 +37,8 @@ class MqttIntake:
     async def start(self) -> None:
         """Connect (in the background: a broker that is down is retried with backoff)."""
         settings, server = self.settings, self.server
+        # httpx logs every request at INFO: a line per snapshot would drown the log.
+        logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger("httpx").level))
         topics: dict[str, Handler] = {}
         if settings.frigate_topic:
             self.frigate = FrigateIntake(

@@ -1,0 +1,94 @@
+"""The demo's MQTT: a private mosquitto child, the stand-in NVR, the simulator's live camera
+and sensor traffic through the intake; and the fallback where no mosquitto can be had."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from dispatch.intake.mqtt.demo import DemoMqtt, find_mosquitto
+from dispatch.simulator import Simulator
+from dispatch.store.store import Image
+from dispatch.writer import DetectRequest
+from tests.dispatch.conftest import start_server
+from tests.dispatch.mqtt.conftest import until
+
+
+@pytest.fixture
+def mosquitto() -> str:
+    binary = find_mosquitto()
+    if binary is None:
+        pytest.skip("mosquitto is not installed")
+    return binary
+
+
+async def test_the_simulators_live_traffic_goes_through_mqtt(sqlite_store, tmp_path, mosquitto):
+    running = await start_server(sqlite_store)
+    demo = DemoMqtt(running.server, tmp_path / "mqtt")
+    publisher = await demo.start()
+    try:
+        assert publisher is not None and demo.broker is not None
+        assert (tmp_path / "mqtt" / "mosquitto.conf").exists()
+        sim = Simulator(running.server, mqtt=publisher)
+        sim.warmed_up = True  # live: the catch-up submits directly
+        camera = sorted(running.server.reference.cameras)[0]
+        svg = b"<svg xmlns='http://www.w3.org/2000/svg'/>"
+        now = running.server.clock.now()
+        sim._detect(
+            DetectRequest(camera, "smoke_fire", 0.9, Image("image/svg+xml", svg)), None, now
+        )
+        hub = running.server.hub
+        await until(lambda: any(a.camera == camera for a in hub.alerts.values()), what="alert")
+        (alert,) = [a for a in hub.alerts.values() if a.camera == camera]
+        await until(lambda: demo.intake.frigate.snapshots >= 1, what="snapshot")
+        image = running.store.image(alert.id)
+        assert image is not None and image.body == svg and image.content_type == "image/svg+xml"
+        grid = sorted(running.server.reference.grids.values(), key=lambda g: g.code)[0]
+        category = next(k for k in sim.categories if k.code == "20-08")
+        sim._sensor_alarm("gas", grid, category, now)
+        await until(
+            lambda: any(e.reporter == f"gas-{grid.code}" for e in hub.events.values()), what="case"
+        )
+        (case,) = [e for e in hub.events.values() if e.reporter == f"gas-{grid.code}"]
+        assert (case.category, case.source, case.grid) == ("20-08", "sensor", grid.code)
+    finally:
+        await demo.stop()
+        await running.server.stop()
+    assert demo.broker is not None and demo.broker.process is None  # stopped with the demo
+
+
+async def test_without_mosquitto_the_demo_submits_directly_and_says_so(
+    sqlite_store, tmp_path, monkeypatch, caplog
+):
+    monkeypatch.setenv("TONGGUAN_MOSQUITTO", "none")
+    caplog.set_level(logging.WARNING, "dispatch.intake.mqtt.demo")
+    running = await start_server(sqlite_store)
+    demo = DemoMqtt(running.server, tmp_path / "mqtt")
+    try:
+        assert await demo.start() is None
+        assert "mosquitto not found" in caplog.text and "directly, not through MQTT" in caplog.text
+        sim = Simulator(running.server, mqtt=None)
+        sim.warmed_up = True
+        camera = sorted(running.server.reference.cameras)[1]
+        sim._detect(DetectRequest(camera, "smoke_fire", 0.9), None, running.server.clock.now())
+        hub = running.server.hub
+        await until(lambda: any(a.camera == camera for a in hub.alerts.values()), what="alert")
+    finally:
+        await demo.stop()
+        await running.server.stop()
+
+
+async def test_a_mosquitto_that_cannot_start_falls_back(
+    sqlite_store, tmp_path, monkeypatch, caplog
+):
+    monkeypatch.setenv("TONGGUAN_MOSQUITTO", "/bin/false")
+    caplog.set_level(logging.WARNING, "dispatch.intake.mqtt.demo")
+    running = await start_server(sqlite_store)
+    demo = DemoMqtt(running.server, tmp_path / "mqtt")
+    try:
+        assert await demo.start() is None
+        assert "the demo's mosquitto did not start" in caplog.text
+    finally:
+        await demo.stop()
+        await running.server.stop()
