@@ -240,3 +240,20 @@ async def test_camera_names_map_to_cameras(sqlite_store, shared_broker, publishe
         assert (alert.camera, alert.detection) == (camera, "ebike_in_building")
     finally:
         await running.stop()
+
+
+async def test_refusals_are_logged_at_most_50_per_window_and_counted(frigate, publisher, caplog):
+    caplog.set_level(logging.INFO, "dispatch")
+    topic = frigate.settings.frigate_topic
+    for n in range(80):
+        publisher.publish(topic, frigate_message("new", f"x-{n}", f"nowhere_{n}"))
+    await asyncio.to_thread(publisher.flush)
+    fr = frigate.intake.frigate
+    await until(lambda: fr.rejected["unknown_camera"] == 80)
+    lines = [r for r in caplog.records if "refused (unknown_camera)" in r.getMessage()]
+    assert len(lines) == 50
+    frigate.intake.refusals.flush()
+    assert (
+        "… and 30 more refusals suppressed in the last 10 s (most from frigate: 30)" in caplog.text
+    )
+    assert alerts_of(frigate) == []
