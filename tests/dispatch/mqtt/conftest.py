@@ -238,9 +238,26 @@ class Intake:
     intake: MqttIntake
     settings: MqttSettings
 
-    async def stop(self) -> None:
+    async def stop(self, forget: bool = True) -> None:
         await self.intake.stop()
         await self.running.server.stop()
+        if forget:
+            await asyncio.to_thread(forget_session, self.settings)
+
+
+def forget_session(settings: MqttSettings) -> None:
+    """End a test's persistent session at the broker (a clean connection under its id), so
+    the shared broker does not keep one per test run."""
+    client = paho.Client(
+        CallbackAPIVersion.VERSION2, client_id=settings.client_id, clean_session=True
+    )
+    try:
+        client.connect(settings.host, settings.port)
+        client.loop_start()
+        client.disconnect()
+        client.loop_stop()
+    except OSError:
+        pass  # the broker is gone (a private one): so is the session
 
 
 async def start_intake(store: Store, settings: MqttSettings) -> Intake:

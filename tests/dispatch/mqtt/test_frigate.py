@@ -40,11 +40,9 @@ def stored(intake_: Intake, sql: str) -> list[tuple]:
         return [tuple(r) for r in conn.execute(sa.text(sql))]
 
 
-@pytest.fixture
-async def frigate(sqlite_store, shared_broker, nvr: FakeNvr):
-    settings = settings_for(
-        *shared_broker, nvr.url, cameras={"gate_east": "placeholder"}, nvr_tries=4
-    )
+@pytest.fixture(params=["3.1.1", "5"])
+async def frigate(request, sqlite_store, shared_broker, nvr: FakeNvr):
+    settings = settings_for(*shared_broker, nvr.url, nvr_tries=4, protocol=request.param)
     running_intake = await start_intake(sqlite_store, settings)
     yield running_intake
     await running_intake.stop()

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from dispatch.store.store import Store
@@ -48,8 +49,9 @@ def publish_range(pub: Publisher, topic: str, cameras: list[str], start: int, en
         pub.publish(topic, frigate_message("new", f"ev-{n:05d}", cameras[n], has_snapshot=False))
 
 
-async def test_broker_restart_loses_nothing(sqlite_store, private_broker: PrivateBroker):
-    settings = settings_for("127.0.0.1", private_broker.port)
+@pytest.mark.parametrize("protocol", ["3.1.1", "5"])
+async def test_broker_restart_loses_nothing(sqlite_store, private_broker: PrivateBroker, protocol):
+    settings = settings_for("127.0.0.1", private_broker.port, protocol=protocol)
     run = await start_intake(sqlite_store, settings)
     cameras = sorted(run.running.server.reference.cameras)
     pub = await asyncio.to_thread(Publisher, "127.0.0.1", private_broker.port)
@@ -83,7 +85,7 @@ async def test_backend_restart_loses_nothing(sqlite_url, private_broker: Private
         publish_range(pub, settings.frigate_topic, cameras, 0, 10)
         await asyncio.to_thread(pub.flush)
         await until(lambda: run.intake.frigate.accepted == 10)
-        await run.stop()
+        await run.stop(forget=False)
         # Published while the backend is down: the broker queues them for its session.
         publish_range(pub, settings.frigate_topic, cameras, 10, 30)
         await asyncio.to_thread(pub.flush)
