@@ -75,7 +75,7 @@ def _broker(directory: Path) -> tuple[subprocess.Popen[bytes], int]:
         f"listener {port} 127.0.0.1\nallow_anonymous true\n"
         f"user {os.environ.get('USER') or 'root'}\n"
         f"persistence true\npersistence_location {directory}/\n"
-        "max_queued_messages 1000000\nmax_inflight_messages 0\n"
+        "max_queued_messages 1000000\n"
     )
     proc = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stderr=subprocess.DEVNULL)
     for _ in range(200):

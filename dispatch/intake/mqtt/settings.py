@@ -88,7 +88,7 @@ class MqttSettings:
     host: str = "127.0.0.1"
     port: int = 1883
     client_id: str = "tongguan-intake"
-    protocol: str = "3.1.1"  # or "5" (see docs/intake.md M.2)
+    protocol: str = "5"  # or "3.1.1" (docs/intake.md M.2)
     username: str = ""
     password: str = ""
     keepalive: int = 30
