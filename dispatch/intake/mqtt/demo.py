@@ -70,8 +70,9 @@ class PrivateBroker:
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 10.0) -> int:
-        """Start it; the port it listens on."""
+    def start(self) -> None:
+        """Start it (from the thread that lives as long as the backend: the child's death
+        signal follows the thread that forked it); `ready()` waits until it listens."""
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -92,8 +93,12 @@ class PrivateBroker:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
+            preexec_fn=_die_with_parent,  # only prctl() before exec
         )
+
+    def ready(self, timeout: float = 10.0) -> int:
+        """Wait until it listens (OSError if it does not); the port."""
+        assert self.process is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -280,7 +285,8 @@ class DemoMqtt:
             return None
         try:
             self.broker = PrivateBroker(binary, self.directory)
-            port = await asyncio.to_thread(self.broker.start)
+            self.broker.start()
+            port = await asyncio.to_thread(self.broker.ready)
         except OSError as exc:
             log.warning(
                 "the demo's mosquitto did not start (%s): the simulator's camera and sensor "

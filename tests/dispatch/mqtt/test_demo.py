@@ -4,6 +4,11 @@ and sensor traffic through the intake; and the fallback where no mosquitto can b
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -92,3 +97,50 @@ async def test_a_mosquitto_that_cannot_start_falls_back(
     finally:
         await demo.stop()
         await running.server.stop()
+
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def start_demo(data: Path, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "TONGGUAN_DATA": str(data), "PYTHONPATH": str(ROOT)}
+    env.pop("TONGGUAN_DB_URL", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "dispatch", "demo", "--port", "0", "--no-warm-up"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("wb"),
+    )
+
+
+def mosquitto_child_of(pid: int) -> int:
+    lines = subprocess.run(
+        ["ps", "-o", "pid=,comm=", "--ppid", str(pid)], capture_output=True, text=True
+    ).stdout.splitlines()
+    (broker,) = [int(line.split()[0]) for line in lines if "mosquitto" in line]
+    return broker
+
+
+def gone(pid: int) -> bool:
+    """Ended (a zombie until init reaps it counts as ended)."""
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().split()[2] in ("Z", "X")
+    except OSError:
+        return True
+
+
+async def test_the_demos_mosquitto_ends_with_a_killed_backend(tmp_path, mosquitto):
+    """`dispatch demo` SIGKILLed (as the wall's supervision or a crash may): its mosquitto
+    child does not outlive it."""
+    log = tmp_path / "demo.log"
+    proc = start_demo(tmp_path, log)
+    try:
+        await until(lambda: "demo MQTT: mosquitto on" in log.read_text(), timeout=120)
+        broker = mosquitto_child_of(proc.pid)
+        assert not gone(broker)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    await until(lambda: gone(broker), timeout=15, what="the demo's mosquitto gone")
