@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from typing import Annotated, Any, Literal
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Literal
 
 import httpx
 import msgspec
@@ -66,7 +67,8 @@ _decode = msgspec.json.Decoder(FrigateEvent).decode
 # whose end never comes).
 KEEP_IDS = 50_000
 
-Submit = Any  # Callable[[Request], asyncio.Future[Answer]]
+# The writer's submit: a request in, the future of its answer (after the commit) out.
+Submit = Callable[[Request], "asyncio.Future[Answer]"]
 
 
 class FrigateIntake:
@@ -78,7 +80,7 @@ class FrigateIntake:
         reference: ReferenceData,
         submit: Submit,
         refusals: RefusalLog,
-        has_image: Any = None,  # Callable[[int], Awaitable[bool]]: is a snapshot stored?
+        has_image: Callable[[int], Awaitable[bool]] | None = None,  # a snapshot stored?
     ) -> None:
         self.settings = settings
         self.reference = reference

@@ -15,11 +15,12 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 
 from dispatch.intake.mqtt.client import Message
+from dispatch.intake.mqtt.frigate import Submit
 from dispatch.intake.mqtt.settings import MqttSettings
 from dispatch.logs import RefusalLog
 from dispatch.state import Actor, Outcome, State
@@ -53,9 +54,6 @@ class _DeviceState:
     active: bool = False  # in alarm: a case is open for this episode
     clear_since: float | None = None  # first safe reading of a run of them
     last: float = float("-inf")  # time of the newest reading seen
-
-
-Submit = Any  # Callable[[Request], asyncio.Future[Answer]]
 
 
 class SensorIntake:
