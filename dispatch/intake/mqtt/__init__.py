@@ -8,6 +8,7 @@ as the intake's own user (audit log). A message is acknowledged after its commit
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -33,6 +34,7 @@ class MqttIntake:
         self.frigate: FrigateIntake | None = None
         self.sensors: SensorIntake | None = None
         self.consumer: Consumer | None = None
+        self._reconciling: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Connect (in the background: a broker that is down is retried with backoff)."""
@@ -54,6 +56,10 @@ class MqttIntake:
             return
         self.consumer = Consumer(settings, topics, asyncio.get_running_loop())
         self.consumer.start()
+        if self.frigate is not None and self.frigate.http is not None and settings.reconcile_every:
+            self._reconciling = asyncio.create_task(
+                self.frigate.reconcile_forever(), name="frigate-reconcile"
+            )
         log.info(
             "MQTT intake: broker %s:%d, topics %s", settings.host, settings.port, ", ".join(topics)
         )
@@ -63,6 +69,10 @@ class MqttIntake:
 
     async def stop(self) -> None:
         """Finish the messages under way (acknowledged), disconnect, say what was refused."""
+        if self._reconciling is not None:
+            self._reconciling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reconciling
         if self.consumer is not None:
             await self.consumer.stop()
         if self.frigate is not None:
@@ -83,6 +93,7 @@ class MqttIntake:
                 "rejected": dict(self.frigate.rejected),
                 "snapshots": self.frigate.snapshots,
                 "snapshot_failures": self.frigate.snapshot_failures,
+                "reconciled": self.frigate.reconciled,
             }
         if self.sensors is not None:
             out["sensors"] = {

@@ -259,6 +259,7 @@ def demo_settings(port: int, nvr_url: str, reference: ReferenceData) -> MqttSett
         client_id=DEMO_CLIENT_ID,
         nvr_url=nvr_url,
         nvr_tries=3,
+        reconcile_every=0.0,  # the stand-in NVR keeps no record of events
         devices=demo_devices(reference),
     )
 

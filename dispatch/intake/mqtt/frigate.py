@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal
@@ -63,6 +64,36 @@ class FrigateEvent(msgspec.Struct):
 
 
 _decode = msgspec.json.Decoder(FrigateEvent).decode
+
+
+class _RecordData(msgspec.Struct):
+    """`data` of Frigate's event record (0.13 on): the scores live there."""
+
+    score: float | None = None
+    top_score: float | None = None
+
+
+class FrigateRecord(msgspec.Struct):
+    """An event as Frigate's `GET /api/events` lists it (the fields we read)."""
+
+    id: _Id
+    camera: _Name
+    label: _Name
+    start_time: float
+    end_time: float | None = None
+    false_positive: bool | None = False
+    zones: list[str] = []
+    has_snapshot: bool = False
+    top_score: float | None = None  # up to 0.12; later in `data`
+    data: _RecordData | None = None
+
+
+_decode_records = msgspec.json.Decoder(list[FrigateRecord]).decode
+# Frigate's record is read this many events a request, at most this many requests a pass,
+# each pass from this long before the previous one began.
+RECONCILE_LIMIT = 100
+RECONCILE_PAGES = 20
+RECONCILE_OVERLAP = 600.0
 # Frigate ids remembered for their snapshots (their `end` forgets them; bounded for ids
 # whose end never comes).
 KEEP_IDS = 50_000
@@ -97,6 +128,10 @@ class FrigateIntake:
         self._pictured: dict[str, int] = {}
         # Snapshot fetches started per Frigate id: only the latest one's picture is stored.
         self._fetches: dict[str, int] = {}
+        # Frigate ids seen (over MQTT or in Frigate's record): the record's pass skips them.
+        self._seen: dict[str, int] = {}
+        self._since: float | None = None  # where the next pass of Frigate's record begins
+        self.reconciled = 0
         self.http = httpx.AsyncClient(timeout=settings.nvr_timeout) if settings.nvr_url else None
 
     async def close(self) -> None:
@@ -125,6 +160,12 @@ class FrigateIntake:
         except msgspec.DecodeError as exc:
             self.reject("malformed", "%s", str(exc))
             return None
+        self._remember(self._seen, event.after.id, 1)
+        return self.take(event)
+
+    def take(self, event: FrigateEvent) -> asyncio.Future[None] | None:
+        """A Frigate event read (from MQTT or Frigate's own record): None when it is refused
+        (done), else the future of its commit."""
         after = event.after
         if after.false_positive:
             self.rejected["false_positive"] += 1  # Frigate's own: not an error to log
@@ -233,6 +274,77 @@ class FrigateIntake:
     async def _submit(self, request: Request) -> Answer:
         answer: Answer = await self.submit(request)
         return answer
+
+    async def reconcile(self) -> int:
+        """Frigate's own record of its events (`GET /api/events?after=`) since the last pass
+        (an hour back at the first), each one MQTT has not brought fed in like an `end` or
+        `update` message: Frigate publishes at QoS 0 by default and drops what it publishes
+        while it is disconnected, so MQTT alone can miss events. The number fed in."""
+        assert self.http is not None
+        started = time.time()
+        since = self._since if self._since is not None else started - self.settings.reconcile_window
+        url = f"{self.settings.nvr_url.rstrip('/')}/api/events"
+        fed = 0
+        waiting: list[asyncio.Future[None]] = []
+        for page in range(RECONCILE_PAGES):
+            params = {
+                "after": f"{since:.6f}",
+                "limit": str(RECONCILE_LIMIT),
+                "offset": str(page * RECONCILE_LIMIT),
+                "include_thumbnails": "0",
+            }
+            response = await self.http.get(url, params=params)
+            response.raise_for_status()
+            records = _decode_records(response.content)
+            for record in records:
+                if record.id in self._seen or record.false_positive:
+                    continue
+                self._remember(self._seen, record.id, 1)
+                data = record.data or _RecordData()
+                top = data.top_score if data.top_score is not None else record.top_score
+                obj = FrigateObject(
+                    id=record.id,
+                    camera=record.camera,
+                    label=record.label,
+                    score=data.score or 0.0,
+                    top_score=top or 0.0,
+                    has_snapshot=record.has_snapshot,
+                    start_time=record.start_time,
+                    end_time=record.end_time,
+                    current_zones=[],
+                    entered_zones=list(record.zones),
+                )
+                ended = record.end_time is not None
+                future = self.take(FrigateEvent(type="end" if ended else "update", after=obj))
+                fed += 1
+                if future is not None:
+                    waiting.append(future)
+            if len(records) < RECONCILE_LIMIT:
+                break
+        if waiting:
+            await asyncio.gather(*waiting, return_exceptions=True)
+        # The next pass overlaps this one: an event may be recorded a little after it began.
+        self._since = started - RECONCILE_OVERLAP
+        self.reconciled += fed
+        if fed:
+            log.info("Frigate's record gave %d events MQTT had not brought", fed)
+        return fed
+
+    async def reconcile_forever(self) -> None:
+        """`reconcile` every `reconcile_every` seconds (the first pass at once)."""
+        while True:
+            try:
+                await self.reconcile()
+            except (httpx.HTTPError, msgspec.DecodeError) as exc:
+                self.refusals.note(
+                    log,
+                    "frigate",
+                    "Frigate's event record unreadable (%s): again in %g s",
+                    f"{type(exc).__name__}: {exc}",
+                    self.settings.reconcile_every,
+                    level=logging.WARNING,
+                )
+            await asyncio.sleep(self.settings.reconcile_every)
 
     async def _snapshot(self, event_id: str) -> Image | None:
         """The event's snapshot from the NVR, retried with a growing pause while it is slow,

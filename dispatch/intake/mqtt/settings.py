@@ -105,6 +105,8 @@ class MqttSettings:
     nvr_timeout: float = 5.0
     nvr_tries: int = 4
     snapshot_max: int = 2 * 1024 * 1024
+    reconcile_every: float = 60.0  # s between passes over Frigate's record; 0: none
+    reconcile_window: float = 3600.0  # s back the first pass reads
     cameras: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LABELS))
     devices: dict[str, Device] = field(default_factory=dict)
@@ -138,6 +140,8 @@ _SCALARS: dict[str, type] = {
     "nvr_timeout": float,
     "nvr_tries": int,
     "snapshot_max": int,
+    "reconcile_every": float,
+    "reconcile_window": float,
 }
 
 
@@ -162,6 +166,8 @@ def read_mqtt(table: dict[str, Any], base: Path) -> MqttSettings:
         raise ConfigError(f"[{where}] session_expiry: at least 60 seconds")
     if not 0 < values["reconnect_min"] <= values["reconnect_max"]:
         raise ConfigError(f"[{where}] reconnect_min, reconnect_max: 0 < min <= max")
+    if values["reconcile_every"] < 0 or values["reconcile_window"] < 0:
+        raise ConfigError(f"[{where}] reconcile_every, reconcile_window: not negative")
     if values["nvr_tries"] < 1:
         raise ConfigError(f"[{where}] nvr_tries: at least 1")
     for key in ("frigate_topic", "sensor_topic"):

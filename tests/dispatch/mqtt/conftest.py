@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import json
 import os
 import shutil
 import signal
@@ -16,6 +17,7 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.parse
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field, replace
@@ -152,12 +154,17 @@ class FakeNvr:
         self.slow = 0
         self.delay = 0.0
         self.images: dict[str, bytes] = {}
+        self.events: list[dict[str, object]] = []  # Frigate's record (GET /api/events)
         nvr = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 nvr.requests.append(self.path)
-                parts = self.path.split("?")[0].split("/")
+                path, _, query = self.path.partition("?")
+                if path == "/api/events":
+                    self.events(dict(urllib.parse.parse_qsl(query)))
+                    return
+                parts = path.split("/")
                 # /api/events/<id>/snapshot.jpg
                 if len(parts) != 5 or parts[1:3] != ["api", "events"] or parts[4] != "snapshot.jpg":
                     self.send_error(404)
@@ -174,6 +181,21 @@ class FakeNvr:
                 body = nvr.images.get(event_id, JPEG + event_id.encode())
                 self.send_response(200)
                 self.send_header("Content-Type", "image/jpeg")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def events(self, query: dict[str, str]) -> None:
+                # Frigate's record: started after `after`, newest first, a page of them.
+                after = float(query.get("after", 0))
+                limit, offset = int(query.get("limit", 100)), int(query.get("offset", 0))
+                chosen = sorted(
+                    (e for e in nvr.events if e["start_time"] > after),
+                    key=lambda e: -e["start_time"],
+                )[offset : offset + limit]
+                body = json.dumps(chosen).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)

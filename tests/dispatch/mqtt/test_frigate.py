@@ -255,3 +255,70 @@ async def test_refusals_are_logged_at_most_50_per_window_and_counted(frigate, pu
         "… and 30 more refusals suppressed in the last 10 s (most from frigate: 30)" in caplog.text
     )
     assert alerts_of(frigate) == []
+
+
+def record(event_id: str, camera: str, start: float, **more) -> dict:
+    """An event as Frigate's GET /api/events lists it (0.14+: the scores in `data`)."""
+    values = {
+        "id": event_id,
+        "label": "smoke",
+        "sub_label": None,
+        "camera": camera,
+        "start_time": start,
+        "end_time": start + 20,
+        "false_positive": False,
+        "zones": [],
+        "thumbnail": "",
+        "has_clip": True,
+        "has_snapshot": True,
+        "retain_indefinitely": False,
+        "plus_id": None,
+        "model_hash": None,
+        "detector_type": "cpu",
+        "model_type": "ssd",
+        "data": {
+            "box": [0, 0, 1, 1],
+            "region": [0, 0, 1, 1],
+            "score": 0.7,
+            "top_score": 0.83,
+            "attributes": [],
+            "type": "object",
+        },
+    }
+    values.update(more)
+    return values
+
+
+async def test_frigates_record_brings_what_mqtt_missed(frigate, publisher: Publisher, nvr):
+    """Frigate publishes at QoS 0 by default and drops publishes while disconnected: its
+    record (GET /api/events?after=) is read, and what MQTT never brought becomes an alert,
+    once; what MQTT brought is not made again."""
+    import time
+
+    cams = camera_codes(frigate)
+    now = time.time()
+    publisher.publish(
+        frigate.settings.frigate_topic,
+        frigate_message("new", "seen-1", cams[10], has_snapshot=False),
+    )
+    await asyncio.to_thread(publisher.flush)
+    fr = frigate.intake.frigate
+    await until(lambda: fr.accepted == 1)
+    nvr.events = [
+        record("seen-1", cams[10], now - 60),
+        record("missed-1", cams[11], now - 50),
+        record("missed-fp", cams[12], now - 40, false_positive=True),
+        record("missed-far", "lobby_3", now - 30),
+        record("too-old", cams[13], now - 7200),
+    ]
+    fed = await fr.reconcile()
+    assert fed == 2  # missed-1, and missed-far (refused); not the old one, nor the fp
+    await until(lambda: fr.snapshots >= 1)
+    alerts = alerts_of(frigate)
+    assert sorted(a.camera for a in alerts) == [cams[10], cams[11]]
+    missed = next(a for a in alerts if a.camera == cams[11])
+    assert missed.score == 0.83 and frigate.running.store.image(missed.id) is not None
+    assert fr.rejected["unknown_camera"] == 1
+    assert await fr.reconcile() == 0  # a second pass: nothing new, nothing counted twice
+    assert fr.rejected["unknown_camera"] == 1 and len(alerts_of(frigate)) == 2
+    assert "after=" in next(r for r in nvr.requests if r.startswith("/api/events?"))
