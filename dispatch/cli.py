@@ -212,21 +212,30 @@ async def _serve(
     mqtt = MqttIntake(server, mqtt_settings) if mqtt_settings else None
     if mqtt is not None:
         await mqtt.start()
-    demo = None
-    publisher = None
-    if simulate and demo_mqtt is not None:
-        from dispatch.intake.mqtt.demo import DemoMqtt
-
-        demo = DemoMqtt(server, demo_mqtt)
-        publisher = await demo.start()
+    simulator = None
     if simulate:
-        simulator = Simulator(server, seed=seed, mqtt=publisher)
+        simulator = Simulator(server, seed=seed)
         tasks.append(asyncio.create_task(simulator.run(warm_up=warm_up), name="simulator"))
         log.info("simulator running at %gx real time (seed %d)", speed, seed)
     if banner:
         print(banner.format(port=bound), flush=True)
     if ready_file is not None and not stop.is_set():
         write_ready_file(ready_file, f"ws://{_client_host(host)}:{bound}")
+    demo = None
+    if simulator is not None and demo_mqtt is not None:
+        # After the ready file: the wall's start does not wait for the broker. The simulator
+        # sends through MQTT once it has it (its catch-up submits directly anyway).
+        from dispatch.intake.mqtt.demo import DemoMqtt
+
+        demo = DemoMqtt(server, demo_mqtt)
+
+        async def connect_demo(sim: Simulator, demo: DemoMqtt) -> None:
+            try:
+                sim.mqtt = await demo.start()
+            except (OSError, TimeoutError) as exc:
+                log.warning("demo MQTT unavailable (%s): the simulator submits directly", exc)
+
+        tasks.append(asyncio.create_task(connect_demo(simulator, demo), name="demo-mqtt"))
     try:
         await stop.wait()
         log.info("shutting down")
