@@ -91,6 +91,9 @@ class FrigateRecord(msgspec.Struct):
 _decode_records = msgspec.json.Decoder(list[FrigateRecord]).decode
 # Frigate's record is read this many events a request, at most this many requests a pass,
 # each pass from this long before the previous one began.
+# Attempts at an id's first picture before its alert is submitted without one (0.25 s
+# apart; then it is fetched again after the commit, nvr_tries times).
+FIRST_TRIES = 2
 RECONCILE_LIMIT = 100
 RECONCILE_PAGES = 20
 RECONCILE_OVERLAP = 600.0
@@ -128,6 +131,8 @@ class FrigateIntake:
         self._pictured: dict[str, int] = {}
         # Snapshot fetches started per Frigate id: only the latest one's picture is stored.
         self._fetches: dict[str, int] = {}
+        # First pictures being fetched before their alert is submitted, by Frigate id.
+        self._prefetching: dict[str, asyncio.Future[None]] = {}
         # Frigate ids seen (over MQTT or in Frigate's record): the record's pass skips them.
         self._seen: dict[str, int] = {}
         self._since: float | None = None  # where the next pass of Frigate's record begins
@@ -182,18 +187,69 @@ class FrigateIntake:
                 "unmapped_label", "label %s (camera %s) maps to no kind", after.label, after.camera
             )
             return None
-        # Submitted now, in the order the messages came: the writer applies them in that
-        # order, so a Frigate id's update never overtakes its new. The message is done
+        # Submitted in the order the messages came: the writer applies them in that order,
+        # so a Frigate id's update never overtakes its new. The message is done
         # (acknowledged) when the alert is committed, and its snapshot if one is fetched.
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         score = after.top_score or after.score
+        ahead = self._prefetching.get(after.id)
+        if ahead is not None:
+            # The id's first picture is being fetched to go with its alert: after it.
+            ahead.add_done_callback(lambda _: self._send(event, camera, kind, score, done))
+        elif (
+            after.has_snapshot
+            and self.http is not None
+            and after.id not in self._fetches
+            and after.id not in self._pictured
+        ):
+            # Noted now, not when the task starts: the id's next message may come first.
+            gate: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._prefetching[after.id] = gate
+            self._remember(self._fetches, after.id, 1)
+            asyncio.get_running_loop().create_task(
+                self._fetch_then_send(event, camera, kind, score, done, gate)
+            )
+        else:
+            self._send(event, camera, kind, score, done)
+        return done
+
+    def _send(
+        self,
+        event: FrigateEvent,
+        camera: str,
+        kind: str,
+        score: float,
+        done: asyncio.Future[None],
+        image: Image | None = None,
+    ) -> None:
+        """Submit the detection (with its picture, if fetched first)."""
         committed = self.submit(
-            DetectRequest(camera, kind, score, actor=self.actor, external_id=after.id)
+            DetectRequest(camera, kind, score, image, actor=self.actor, external_id=event.after.id)
         )
         committed.add_done_callback(
-            lambda f: self._committed(f.result(), event, camera, kind, score, done)
+            lambda f: self._committed(f.result(), event, camera, kind, score, done, image)
         )
-        return done
+
+    async def _fetch_then_send(
+        self,
+        event: FrigateEvent,
+        camera: str,
+        kind: str,
+        score: float,
+        done: asyncio.Future[None],
+        gate: asyncio.Future[None],
+    ) -> None:
+        """The first picture of an id, fetched before its alert is submitted (briefly: a
+        wall that shows the alert asks for its picture at once); the id's later messages wait
+        for this one's submission."""
+        event_id = event.after.id
+        image = None
+        try:
+            image = await self._snapshot(event_id, FIRST_TRIES, quiet=True)
+        finally:
+            self._send(event, camera, kind, score, done, image)
+            self._prefetching.pop(event_id, None)
+            gate.set_result(None)
 
     def _kind(self, obj: FrigateObject) -> str | None:
         labels = self.settings.labels
@@ -214,6 +270,7 @@ class FrigateIntake:
         kind: str,
         score: float,
         done: asyncio.Future[None],
+        image: Image | None = None,
     ) -> None:
         after = event.after
         if not answer.ok:
@@ -224,23 +281,31 @@ class FrigateIntake:
         alert_id = int(answer.data["alert"])
         if not answer.data.get("repeat"):
             self._remember(self._owners, after.id, alert_id)
+        if image is not None and answer.data.get("image"):
+            self.snapshots += 1
+            self._remember(self._pictured, after.id, alert_id)
         if not after.has_snapshot or self.http is None:
             done.set_result(None)
             return
+        retry = image is None and after.id not in self._pictured  # the first fetch failed
         task = asyncio.get_running_loop().create_task(
-            self._picture(event, camera, kind, score, alert_id)
+            self._picture(event, camera, kind, score, alert_id, retry)
         )
         task.add_done_callback(lambda t: _chain(t, done))
 
     async def _picture(
-        self, event: FrigateEvent, camera: str, kind: str, score: float, alert_id: int
+        self,
+        event: FrigateEvent,
+        camera: str,
+        kind: str,
+        score: float,
+        alert_id: int,
+        retry: bool = False,
     ) -> None:
-        """The snapshot of the Frigate id that raised the alert: at its first message that
-        has one, and again at its end (Frigate's best frame by then)."""
+        """The snapshot of the Frigate id that raised the alert, after its commit: at its end
+        (Frigate's best frame by then), or when the brief first fetch failed (`retry`)."""
         after = event.after
-        fetch = event.type == "end" or (
-            after.id not in self._pictured and self._fetches.get(after.id, 0) == 0
-        )
+        fetch = event.type == "end" or retry
         if fetch and after.id not in self._owners:
             # Not the id that raised the alert this run: fetch only when the alert has no
             # picture yet (after a restart: ours is stored, or another hit's is).
@@ -346,14 +411,17 @@ class FrigateIntake:
                 )
             await asyncio.sleep(self.settings.reconcile_every)
 
-    async def _snapshot(self, event_id: str) -> Image | None:
+    async def _snapshot(
+        self, event_id: str, tries: int | None = None, quiet: bool = False
+    ) -> Image | None:
         """The event's snapshot from the NVR, retried with a growing pause while it is slow,
-        fails or has none yet (404 while Frigate writes it)."""
+        fails or has none yet (404 while Frigate writes it); `quiet`: a failure is neither
+        counted nor logged (it is tried again)."""
         assert self.http is not None
         url = f"{self.settings.nvr_url.rstrip('/')}/api/events/{event_id}/snapshot.jpg"
         pause = 0.25
         problem = ""
-        for attempt in range(self.settings.nvr_tries):
+        for attempt in range(tries or self.settings.nvr_tries):
             if attempt:
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 5.0)
@@ -374,6 +442,8 @@ class FrigateIntake:
                 problem = f"{len(body)} bytes"
                 break
             return Image(content_type, body)
+        if quiet:
+            return None
         self.snapshot_failures += 1
         self.refusals.note(
             log,

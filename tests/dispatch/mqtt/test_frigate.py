@@ -322,3 +322,29 @@ async def test_frigates_record_brings_what_mqtt_missed(frigate, publisher: Publi
     assert await fr.reconcile() == 0  # a second pass: nothing new, nothing counted twice
     assert fr.rejected["unknown_camera"] == 1 and len(alerts_of(frigate)) == 2
     assert "after=" in next(r for r in nvr.requests if r.startswith("/api/events?"))
+
+
+async def test_the_wall_sees_an_alert_with_its_picture_already_stored(
+    frigate, publisher: Publisher, nvr
+):
+    """The first picture is fetched before the alert is submitted: by the time a wall gets
+    the alert, its snapshot is there to ask for (a wall asks at once)."""
+    from protocol.messages import Delta
+    from tests.dispatch.test_server import handshake
+
+    wall = await frigate.running.client("wall")
+    await handshake(wall)
+    nvr.delay = 0.2  # a slow NVR holds the alert, not its picture's arrival after it
+    camera = camera_codes(frigate)[20]
+    topic = frigate.settings.frigate_topic
+    publisher.publish(topic, frigate_message("new", "pic-1", camera, score=0.7))
+    publisher.publish(topic, frigate_message("end", "pic-1", camera, score=0.9, end_time=1.0))
+    await asyncio.to_thread(publisher.flush)
+    delta = await wall.until(
+        lambda m: isinstance(m, Delta) and isinstance(m.data, Alert) and m.data.camera == camera,
+        timeout=15,
+    )
+    assert delta.action == "detect"
+    assert frigate.running.store.image(delta.data.id) is not None
+    await until(lambda: frigate.intake.frigate.accepted == 2)
+    await wall.ws.close()
