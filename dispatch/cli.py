@@ -560,6 +560,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the backend (optionally with the simulator)."""
     _logging(args.verbose, args.log_file)
     parent = _parent_watch(args)
+    try:  # before the database is claimed: a bad file changes nothing
+        intake = load_config(args.config) if args.config else None
+    except ConfigError as exc:
+        log.error("%s", exc)
+        return 2
     store = Store(args.url)
     _claim(store)
     if not store.is_current():
@@ -569,11 +574,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
         return 2
     log.info("database %s", redact_url(args.url))
-    try:
-        intake = load_config(args.config) if args.config else None
-    except ConfigError as exc:
-        log.error("%s", exc)
-        return 2
     asyncio.run(
         _serve(
             store,

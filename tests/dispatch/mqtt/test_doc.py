@@ -154,3 +154,22 @@ def test_the_documented_configuration_refuses_typos():
         read_config({"intake": {"mqtt": {"frigate_topic": "frigate/#"}}}, DOC.parent)
     with pytest.raises(ConfigError, match=r"\[intake.nope\]: unknown section"):
         read_config({"intake": {"nope": {}}}, DOC.parent)
+
+
+def test_serve_refuses_a_bad_intake_file_before_it_serves(tmp_path, caplog):
+    """`dispatch serve --config FILE`: a file it cannot use stops it at once (exit 2), the
+    log naming the table and key; nothing is served."""
+    from dispatch.cli import main
+    from tests.dispatch.conftest import prepared_store
+
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    prepared_store(url).close()
+    bad = tmp_path / "intake.toml"
+    bad.write_text('[intake.mqtt]\nport = "1883"\n')
+    assert main(["--url", url, "serve", "--port", "0", "--config", str(bad)]) == 2
+    assert "[intake.mqtt] port: must be int, not '1883'" in caplog.text
+    bad.write_text("[intake.mqtt\n")
+    assert main(["--url", url, "serve", "--port", "0", "--config", str(bad)]) == 2
+    assert "not TOML" in caplog.text
+    assert main(["--url", url, "serve", "--port", "0", "--config", str(tmp_path / "none")]) == 2
+    assert "cannot read" in caplog.text
