@@ -1,7 +1,7 @@
 """Run the benchmarks: `python -m bench [--quick]` runs all; `python -m bench NAME [ARGS]` one.
 
-NAME is fanout, ingest, wall, desk or intake; ARGS go to that benchmark (e.g. `python -m bench wall
---only latency`).
+NAME is fanout, ingest, wall, desk, intake or mqtt (intake and mqtt run only by name); ARGS go
+to that benchmark (e.g. `python -m bench wall --only latency`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import argparse
 import sys
 import time
 
-from bench import common, desk, fanout, ingest, intake, wall
+from bench import common, desk, fanout, ingest, intake, mqtt, wall
 
 BENCHMARKS = {
     "fanout": fanout.main,
@@ -18,6 +18,7 @@ BENCHMARKS = {
     "wall": wall.main,
     "desk": desk.main,
     "intake": intake.main,
+    "mqtt": mqtt.main,
 }
 
 

@@ -44,6 +44,7 @@ from protocol.entities import ROLES
 if TYPE_CHECKING:
     from dispatch.intake.platform import FakePlatform
     from dispatch.server import DispatchServer
+    from dispatch.simulator import Simulator
 
 log = logging.getLogger("dispatch")
 
@@ -236,6 +237,7 @@ async def _serve(
     tune_gc()
     tasks: list[asyncio.Task[None]] = []
     platform = await _demo_platform(server) if simulate else None
+    simulator = None
     if simulate:
         simulator = Simulator(server, seed=seed, hotline=platform)
         tasks.append(asyncio.create_task(simulator.run(warm_up=warm_up), name="simulator"))
@@ -249,6 +251,10 @@ async def _serve(
         log.info("intake HTTP at %s", intake_url)
     if ready_file is not None and not stop.is_set():
         write_ready_file(ready_file, f"ws://{_client_host(host)}:{bound}", intake_url)
+    if simulator is not None:
+        # After the ready file: the wall's start does not wait for the demo's broker. The
+        # simulator sends through MQTT once it has it (its catch-up submits directly anyway).
+        tasks.append(asyncio.create_task(_demo_mqtt(server, simulator), name="demo-mqtt"))
     try:
         await stop.wait()
         log.info("shutting down")
@@ -261,6 +267,16 @@ async def _serve(
         if ready_file is not None:
             remove_ready_file(ready_file)
         log.info("stopped")
+
+
+async def _demo_mqtt(server: DispatchServer, simulator: Simulator) -> None:
+    """Hand the simulator the demo's MQTT publisher once the demo's broker is up (when the
+    config has the demo's [intake.mqtt] and a mosquitto could be started)."""
+    from dispatch.intake.mqtt_part import MqttPart
+
+    part = server.intake.parts.get("mqtt") if server.intake is not None else None
+    if isinstance(part, MqttPart):
+        simulator.mqtt = await part.publisher()
 
 
 async def _demo_platform(server: DispatchServer) -> FakePlatform | None:
@@ -619,6 +635,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the backend (optionally with the simulator)."""
     _logging(args.verbose, args.log_file)
     parent = _parent_watch(args)
+    try:  # before the database is claimed: a bad file changes nothing
+        intake = _intake_config(args.config)
+    except ConfigError as exc:
+        log.error("%s", exc)
+        return 2
     store = Store(args.url)
     _claim(store)
     if not store.is_current():
@@ -628,7 +649,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
         return 2
     log.info("database %s", redact_url(args.url))
-    intake = _intake_config(args.config)
     asyncio.run(
         _serve(
             store,
@@ -648,14 +668,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _intake_config(path: Path | None) -> IntakeConfig | None:
-    """The intake settings of `--config FILE` (None without one); exit with the reason
-    when the file cannot be used."""
-    if path is None:
-        return None
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        raise SystemExit(f"error: {exc}") from None
+    """The intake settings of `--config FILE` (None without one); ConfigError (the table
+    and key at fault) when the file cannot be used."""
+    return None if path is None else load_config(path)
 
 
 @_interruptible
@@ -663,6 +678,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Prepare an embedded database and demo identities, then serve with the simulator."""
     _logging(args.verbose, args.log_file)
     parent = _parent_watch(args)
+    try:  # before the database is claimed: a bad file changes nothing
+        intake = _intake_config(args.config)
+    except ConfigError as exc:
+        log.error("%s", exc)
+        return 2
     store = Store(args.url)
     # Before anything is written: a second demo must not migrate the database or replace
     # the demo tokens under a backend that is serving it.
@@ -672,7 +692,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     paths = {name: demo_token(store, name, role, codes) for name, role, codes in DEMO_USERS}
     plan_demo_week(store, args.start if args.start is not None else time.time())
     log.info("database %s ready in %.1f s", redact_url(args.url), time.monotonic() - started)
-    intake = _intake_config(args.config or write_demo_config(data_dir()))
+    if intake is None:
+        try:
+            intake = _intake_config(write_demo_config(data_dir()))
+        except ConfigError as exc:  # the demo's own file, edited by hand
+            log.error("%s", exc)
+            return 2
+    if args.no_mqtt and intake is not None:
+        # The simulator submits its camera and sensor traffic directly.
+        intake = IntakeConfig(
+            {k: v for k, v in intake.sections.items() if k != "mqtt"}, intake.path
+        )
     wall = paths["demo-wall"]
     banner = (
         f"\n  Tongguan dispatch backend: the simulated 大观区 on ws://{args.host}:{{port}}\n"
@@ -969,6 +999,13 @@ def build_parser() -> argparse.ArgumentParser:
             + ("; default: the demo's, every intake on" if name == "demo" else ""),
         )
         p.add_argument("-v", "--verbose", action="store_true")
+        if name == "demo":
+            p.add_argument(
+                "--no-mqtt",
+                action="store_true",
+                help="no [intake.mqtt]: the simulator submits its camera and sensor traffic"
+                " directly instead of through the demo's private mosquitto",
+            )
         if name == "serve":
             p.add_argument("--simulate", action="store_true", help="run the traffic simulator")
         p.set_defaults(func=func)

@@ -19,6 +19,7 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -33,6 +34,9 @@ from dispatch.store.store import Image
 from dispatch.writer import Answer, CallRequest, CommandRequest, DetectRequest, Request, TickRequest
 from protocol import commands as c
 from protocol.entities import OPEN_STATUSES, DutyPlan, Grid, Person, on_hold
+
+if TYPE_CHECKING:
+    from dispatch.intake.mqtt.demo import DemoPublisher
 
 log = logging.getLogger("dispatch.simulator")
 
@@ -65,6 +69,22 @@ HOURLY_CURVE = (
 )
 _CURVE_MEAN = sum(HOURLY_CURVE) / 24
 SOURCES = (("hotline", 0.40), ("patrol", 0.38), ("citizen", 0.18), ("sensor", 0.04))
+# The sensor categories the MQTT intake's rules make (dispatch/intake/mqtt/settings.py),
+# with an alarming and a normal reading of each kind.
+SENSOR_KINDS = {
+    "20-01": "water",
+    "20-03": "hydrant",
+    "20-04": "elevator",
+    "20-06": "ebike",
+    "20-08": "gas",
+}
+SENSOR_VALUES = {
+    "water": (0.0, 0.12),
+    "hydrant": (0.08, 0.3),
+    "elevator": (2.0, 0.0),
+    "ebike": (420.0, 0.0),
+    "gas": (35.0, 2.0),
+}
 MINUTE = 60.0
 HOUR = 3600.0
 # Shares of cases that run late at a stage, fail verification: shaped so that 93-99 % close
@@ -118,6 +138,7 @@ class Simulator:
         daily_events: int = 720,
         daily_alerts: int = 260,
         hotline: FakePlatform | None = None,
+        mqtt: DemoPublisher | None = None,
     ) -> None:
         self.server = server
         # Once live, 12345 calls arrive as the platform pushes them: signed, over HTTP, through
@@ -126,6 +147,9 @@ class Simulator:
         self.hotline = hotline
         self.pushed = 0
         self._pushes: set[asyncio.Task[None]] = set()
+        # Live (after the catch-up) camera detections and sensor alarms go through MQTT to
+        # the backend's intake when given (the catch-up's stamped past times cannot).
+        self.mqtt = mqtt
         self.reference = server.reference
         self.seed = seed
         self.rng = random.Random(seed)
@@ -342,6 +366,11 @@ class Simulator:
         source = rng.choices([s for s, _ in SOURCES], [w for _, w in SOURCES])[0]
         category = self._pick_category(source)
         grid = rng.choices(self.grids, self.grid_weights)[0]
+        if source == "sensor" and self.mqtt is not None and self.warmed_up:
+            kind = SENSOR_KINDS.get(category.code)
+            if kind is not None:
+                self._sensor_alarm(kind, grid, category, when)
+                return
         lon, lat = self.reference.random_point(grid.code, rng)
         place = grid.name.split("第")[0]
         if source == "hotline":
@@ -412,6 +441,33 @@ class Simulator:
         if grid is None or answer.get("repeat"):
             return
         self._after_report(event_id, grid, category, self.server.clock.now())
+
+    def _sensor_alarm(self, kind: str, grid: Grid, category: Category, when: float) -> None:
+        """A sensor of the grid reads on the alarm side through MQTT; the intake's rule opens
+        the case, which the grid's staff then take up; two hours on it reads normal again."""
+        assert self.mqtt is not None
+        device = self.mqtt.settings.devices.get(f"{kind}-{grid.code}")
+        if device is None:
+            return
+        alarm, normal = SENSOR_VALUES[kind]
+        self.mqtt.reading(device, alarm, local(when).isoformat())
+
+        def adopt(at: float) -> None:
+            hub = self.server.hub
+            events = hub.events.values() if hub else ()
+            for event in events:
+                if event.reporter == device.id and event.status == "reported":
+                    self._after_report(event.id, grid, category, at)
+
+        self.at(when + 2 * MINUTE, adopt)
+        clear_after = self.mqtt.settings.rules[kind].clear_after
+        mqtt = self.mqtt
+
+        def back_to_normal(at: float) -> None:
+            mqtt.reading(device, normal, local(at).isoformat())
+
+        for later in (2 * HOUR, 2 * HOUR + clear_after + MINUTE):
+            self.at(when + later, back_to_normal)
 
     def _staff(self, grid: Grid) -> Actor:
         street = self.reference.streets[grid.street]
@@ -840,7 +896,20 @@ class Simulator:
             t += rng.uniform(5, 45)
         self.at(when + rng.expovariate(self._alert_rate(when)), self._camera_burst)
 
-    def _detect(self, request: DetectRequest, review_at: float | None, _when: float) -> None:
+    def _detect(self, request: DetectRequest, review_at: float | None, when: float) -> None:
+        if self.mqtt is not None and self.warmed_up:
+            image = None if request.image is None else request.image
+            self.mqtt.camera_event(
+                request.camera,
+                request.kind,
+                request.score,
+                None if image is None else (image.content_type, image.body),
+            )
+            if review_at is not None:
+                camera, kind = request.camera, request.kind
+                self.at(review_at, lambda at: self._review_burst(camera, kind, at))
+            return
+
         # The first hit of a burst names the alert; the video patrol reviews it a few
         # minutes after the burst (by id, so it never looks before the alert exists).
         def review(answer: Answer) -> None:
@@ -849,6 +918,15 @@ class Simulator:
             self.at(review_at, lambda at: self._review_alert(alert_id, at))
 
         self._submit(request, review if review_at is not None else None)
+
+    def _review_burst(self, camera: str, kind: str, when: float) -> None:
+        """The review of a burst that came in through MQTT: its open alert, found by camera
+        and kind (the intake, not the simulator, learnt its id)."""
+        hub = self.server.hub
+        alerts = hub.alerts.values() if hub else ()
+        found = [a for a in alerts if (a.camera, a.detection, a.status) == (camera, kind, "new")]
+        if found:
+            self._review_alert(max(a.id for a in found), when)
 
     def _review_alert(self, alert_id: int, when: float) -> None:
         hub = self.server.hub

@@ -7,6 +7,7 @@ event loop may keep references to earlier versions while the writer moves on.
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -41,6 +42,10 @@ Entity = Event | Alert | Duty
 EntityKind = Literal["event", "alert", "duty"]
 # Repeated detections of one camera and kind within this window are one alert.
 ALERT_BURST_WINDOW = 120.0
+# The `code` an external id of an alert (not an event) is stored with (external_ids table).
+ALERT_CODE = "alert"
+# Committed external ids kept in memory (ExternalIds.recent).
+RECENT_EXTERNAL_IDS = 100_000
 # After an automatic escalation the next level has this long before it escalates again.
 _ESCALATION_GRACE = CategoryLimit(amount=4, unit="hour")
 # The timed stage a case in each open status is in.
@@ -163,6 +168,10 @@ class ExternalIds:
         self.read: Callable[[str, list[str]], dict[str, tuple[int, str]]] | None = None
         self.look_up = True
         self.pending: dict[tuple[str, str], ExternalRecord] = {}
+        # Recently committed ones (remember): a camera platform sends each id again and
+        # again (Frigate's update and end messages), which must not cost a store look-up or
+        # a refused commit each time.
+        self.recent: OrderedDict[tuple[str, str], tuple[int, str]] = OrderedDict()
 
     def find(self, actor: str, ids: list[str]) -> dict[str, tuple[int, str]]:
         """(event, code) of each of `ids` `actor` has created already (of those in the store,
@@ -171,10 +180,14 @@ class ExternalIds:
         missing = []
         for external_id in ids:
             record = self.pending.get((actor, external_id))
-            if record is None:
+            if record is not None:
+                found[external_id] = (record.event, record.code)
+                continue
+            seen = self.recent.get((actor, external_id))
+            if seen is None:
                 missing.append(external_id)
             else:
-                found[external_id] = (record.event, record.code)
+                found[external_id] = seen
         if missing and self.look_up and self.read is not None:
             found.update(self.read(actor, missing))
         return found
@@ -191,6 +204,13 @@ class ExternalIds:
         """Forget the ones noted after `mark` (an op that failed half-way)."""
         while len(self.pending) > mark:
             self.pending.popitem()
+
+    def remember(self, records: list[ExternalRecord]) -> None:
+        """Keep committed records in `recent` (the newest RECENT_EXTERNAL_IDS)."""
+        for r in records:
+            self.recent[(r.actor, r.external_id)] = (r.event, r.code)
+        while len(self.recent) > RECENT_EXTERNAL_IDS:
+            self.recent.popitem(last=False)
 
     def take(self) -> list[ExternalRecord]:
         """The batch's new ones, to be written with it; none pending afterwards."""
@@ -609,9 +629,27 @@ class State:
         return changes
 
     def detect(
-        self, camera_code: str, detection: str, score: float, now: float, snapshot_path: str
+        self,
+        camera_code: str,
+        detection: str,
+        score: float,
+        now: float,
+        snapshot_path: str,
+        actor: Actor = SYSTEM,
+        external_id: str = "",
+        image: bool = False,
     ) -> Outcome:
-        """A camera detection: a new alert, or one more hit on the open alert of its burst."""
+        """A camera detection: a new alert, or one more hit on the open alert of its burst.
+
+        With an `external_id` (a camera platform's id of the detection, e.g. Frigate's event
+        id) the detection is one alert's, however often it is sent: the id seen again only
+        refines that alert (a higher score; `image` true: a new snapshot is stored for it).
+        `data["image"]` says whether the request's image goes beside the alert.
+        """
+        if external_id:
+            hit = self.external.find(actor.name, [external_id]).get(external_id)
+            if hit is not None:
+                return self._refine(hit[0], score, now, actor, image)
         camera = self.reference.cameras.get(camera_code)
         if camera is None:
             raise WorkflowError("bad_args", f"unknown camera {camera_code!r}")
@@ -626,8 +664,9 @@ class State:
                     last_at=now,
                     score=round(max(current.score, score), 3),
                 )
-                change = self.record("alert", current, after, "detect_repeat", SYSTEM)
-                return Outcome([change], {"alert": open_id, "repeat": True})
+                change = self.record("alert", current, after, "detect_repeat", actor)
+                self._note_external(actor, external_id, open_id, now)
+                return Outcome([change], {"alert": open_id, "repeat": True, "image": False})
         alert_id = self.next_alert_id
         self.next_alert_id += 1
         alert = Alert(
@@ -647,5 +686,25 @@ class State:
             snapshot=snapshot_path.format(id=alert_id),
         )
         self.burst_keys[key] = alert_id
-        change = self.record("alert", None, alert, "detect", SYSTEM)
-        return Outcome([change], {"alert": alert_id, "repeat": False})
+        change = self.record("alert", None, alert, "detect", actor)
+        self._note_external(actor, external_id, alert_id, now)
+        return Outcome([change], {"alert": alert_id, "repeat": False, "image": True})
+
+    def _refine(
+        self, alert_id: int, score: float, now: float, actor: Actor, image: bool
+    ) -> Outcome:
+        """A detection sent again under its external id: its alert's score (and snapshot)
+        refined while the alert is new; nothing changes once it is settled or pruned."""
+        current = self.alerts.get(alert_id)
+        if current is None or current.status != "new":
+            return Outcome([], {"alert": alert_id, "repeat": True, "image": False})
+        best = round(max(current.score, score), 3)
+        if best == current.score and not image:
+            return Outcome([], {"alert": alert_id, "repeat": True, "image": False})
+        after = replace(current, score=best, last_at=max(current.last_at, now))
+        change = self.record("alert", current, after, "detect_update", actor)
+        return Outcome([change], {"alert": alert_id, "repeat": True, "image": image})
+
+    def _note_external(self, actor: Actor, external_id: str, alert_id: int, now: float) -> None:
+        if external_id:
+            self.external.add(ExternalRecord(actor.name, external_id, alert_id, ALERT_CODE, now))

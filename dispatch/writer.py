@@ -23,7 +23,7 @@ import msgspec
 from dispatch import ops
 from dispatch.clock import Clock
 from dispatch.frames import delta_json, text_frame
-from dispatch.state import Actor, Change, OutboxItem, Outcome, Savepoint, State
+from dispatch.state import SYSTEM, Actor, Change, OutboxItem, Outcome, Savepoint, State
 from dispatch.store.store import CommandRecord, ExternalConflict, Image, Store, StoreError
 from dispatch.workflow import WorkflowError
 from protocol.codes import ErrorCode
@@ -64,6 +64,9 @@ class DetectRequest:
     score: float
     image: Image | None = None
     at: float | None = None
+    actor: Actor = SYSTEM  # an intake's own user, for the audit log
+    # A camera platform's id of the detection: one alert per id (State.detect).
+    external_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +294,8 @@ class Writer:
                     ),
                 )
                 return
+        if externals:
+            state.external.remember(externals)
         if changes:
             self.head = first + len(changes) - 1
         for record in records:
@@ -361,7 +366,7 @@ class Writer:
                 changes.extend(outcome.changes)
                 answer = Answer(True, data=outcome.data)
                 image = request.image if isinstance(request, DetectRequest) else None
-                if image is not None and not outcome.data.get("repeat"):
+                if image is not None and outcome.data.get("image"):
                     images.append((int(str(outcome.data["alert"])), image))
             if command and command_id:
                 record = CommandRecord(
@@ -391,7 +396,16 @@ class Writer:
             case CommandRequest(actor=actor, op=op, args=args):
                 return ops.apply(state, actor, op, args, now)
             case DetectRequest(camera=camera, kind=kind, score=score):
-                return state.detect(camera, kind, score, now, "/snapshots/{id}")
+                return state.detect(
+                    camera,
+                    kind,
+                    score,
+                    now,
+                    "/snapshots/{id}",
+                    request.actor,
+                    request.external_id,
+                    request.image is not None,
+                )
             case TickRequest():
                 return Outcome(state.tick(now))
             case PruneRequest():

@@ -11,6 +11,7 @@ import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
+from dispatch.intake.config import import_intakes
 from dispatch.private import private_dir, write_private
 
 DEMO_FILE = "intake-demo.toml"
@@ -67,6 +68,8 @@ def _open311(keys: Path) -> str:
 def write_demo_config(data: Path) -> Path:
     """The demo's config file in `data` (written once; its keys in data/keys/). A file
     written before an intake existed gets that intake's section added, the rest kept."""
+    # Every intake module imported: a module's import registers its demo section.
+    import_intakes()
     path = data / DEMO_FILE
     keys = private_dir(data / "keys")
     if not path.exists():

@@ -765,6 +765,9 @@ class Store:
             conn.execute(delete(DutyRow).where(DutyRow.day.in_(list(duties))))
             conn.execute(insert(DutyRow), list(duties.values()))
         if images:
+            # A later snapshot of an alert (a camera platform's better picture) replaces it.
+            images = list(dict(images).items())
+            conn.execute(delete(AlertImage).where(AlertImage.alert_id.in_([i for i, _ in images])))
             conn.execute(
                 insert(AlertImage),
                 [

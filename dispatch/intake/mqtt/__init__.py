@@ -1,0 +1,126 @@
+"""Camera alerts (Frigate's `frigate/events`) and smart-scene sensors over MQTT.
+
+`MqttIntake` connects to the broker with a persistent session and feeds the backend's
+writer: camera detections as DetectRequests, sensor alarms as report_batch commands, each
+as the intake's own user (audit log). A message is acknowledged after its commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any, Protocol
+
+from dispatch.intake.mqtt.client import Consumer, Handler
+from dispatch.intake.mqtt.frigate import FrigateIntake
+from dispatch.intake.mqtt.sensors import SensorIntake
+from dispatch.intake.mqtt.settings import MqttSettings
+from dispatch.intake.submit import Submit
+from dispatch.logs import RefusalLog
+from dispatch.reference import ReferenceData
+from dispatch.store.store import Store
+
+log = logging.getLogger("dispatch.intake.mqtt")
+
+__all__ = ["Backend", "MqttIntake", "MqttSettings"]
+
+
+class Backend(Protocol):
+    """What the intake uses of the backend (the intakes' Context, or a DispatchServer)."""
+
+    @property
+    def store(self) -> Store:
+        """The store (snapshots already kept)."""
+        ...
+
+    @property
+    def reference(self) -> ReferenceData:
+        """The district (cameras)."""
+        ...
+
+    @property
+    def submit(self) -> Submit:
+        """The writer's way in."""
+        ...
+
+
+class MqttIntake:
+    """The MQTT intake of one backend: started after the writer, stopped before it
+    (dispatch/intake/mqtt_part.py runs it as the `[intake.mqtt]` intake)."""
+
+    def __init__(self, server: Backend, settings: MqttSettings) -> None:
+        self.server = server
+        self.settings = settings
+        self.refusals = RefusalLog()
+        self.frigate: FrigateIntake | None = None
+        self.sensors: SensorIntake | None = None
+        self.consumer: Consumer | None = None
+        self._reconciling: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Connect (in the background: a broker that is down is retried with backoff)."""
+        settings, server = self.settings, self.server
+        # httpx logs every request at INFO: a line per snapshot would drown the log.
+        logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger("httpx").level))
+        topics: dict[str, Handler] = {}
+        if settings.frigate_topic:
+            self.frigate = FrigateIntake(
+                settings, server.reference, server.submit, self.refusals, self._has_image
+            )
+            topics[settings.frigate_topic] = self.frigate.handle
+        if settings.sensor_topic:
+            self.sensors = SensorIntake(settings, server.submit, self.refusals)
+            await self.sensors.load()
+            topics[f"{settings.sensor_topic.rstrip('/')}/+/+"] = self.sensors.handle
+        if not topics:
+            log.warning("MQTT intake configured with no topic: nothing to do")
+            return
+        self.consumer = Consumer(settings, topics, asyncio.get_running_loop())
+        self.consumer.start()
+        if self.frigate is not None and self.frigate.http is not None and settings.reconcile_every:
+            self._reconciling = asyncio.create_task(
+                self.frigate.reconcile_forever(), name="frigate-reconcile"
+            )
+        log.info(
+            "MQTT intake: broker %s:%d, topics %s", settings.host, settings.port, ", ".join(topics)
+        )
+
+    async def _has_image(self, alert_id: int) -> bool:
+        return await asyncio.to_thread(self.server.store.image, alert_id) is not None
+
+    async def stop(self) -> None:
+        """Finish the messages under way (acknowledged), disconnect, say what was refused."""
+        if self._reconciling is not None:
+            self._reconciling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reconciling
+        if self.consumer is not None:
+            await self.consumer.stop()
+        if self.frigate is not None:
+            await self.frigate.close()
+        self.refusals.close()
+        log.info("MQTT intake stopped: %s", self.stats())
+
+    def stats(self) -> dict[str, Any]:
+        """Counts: received, accepted, rejected by reason, snapshots, cases."""
+        out: dict[str, Any] = {}
+        if self.consumer is not None:
+            out["received"] = self.consumer.received
+            out["failed"] = self.consumer.failed
+            out["connects"] = self.consumer.connects
+        if self.frigate is not None:
+            out["frigate"] = {
+                "accepted": self.frigate.accepted,
+                "rejected": dict(self.frigate.rejected),
+                "snapshots": self.frigate.snapshots,
+                "snapshot_failures": self.frigate.snapshot_failures,
+                "reconciled": self.frigate.reconciled,
+            }
+        if self.sensors is not None:
+            out["sensors"] = {
+                "readings": self.sensors.readings,
+                "cases": self.sensors.cases,
+                "rejected": dict(self.sensors.rejected),
+            }
+        return out

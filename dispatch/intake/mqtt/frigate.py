@@ -1,0 +1,466 @@
+"""Frigate's `frigate/events` messages -> camera alerts, snapshots from the NVR's HTTP API.
+
+One alert per Frigate event id (the external id, stored in external_ids under the intake's
+user): `new` raises it (or counts one more hit on the open alert of the camera's burst, as
+every detection does), `update` and `end` refine it (a higher score, a better snapshot).
+The snapshot is fetched from `/api/events/<id>/snapshot.jpg` the first time a message says
+`has_snapshot` and again at `end` (Frigate's best frame by then), with retries while the NVR
+is slow; the message is acknowledged after the alert and its snapshot are committed (or the
+snapshot given up, logged and counted).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Literal
+
+import httpx
+import msgspec
+
+from dispatch.intake.mqtt.client import Message
+from dispatch.intake.mqtt.settings import MqttSettings
+from dispatch.logs import RefusalLog
+from dispatch.reference import ReferenceData
+from dispatch.state import Actor
+from dispatch.store.store import Image
+from dispatch.writer import Answer, DetectRequest, Request
+
+log = logging.getLogger("dispatch.intake.frigate")
+
+_Id = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=64, pattern="\\A[^\\x00-\\x1f\\x7f/]+\\Z")
+]
+_Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+_Score = Annotated[float, msgspec.Meta(ge=0, le=1)]
+
+
+class FrigateObject(msgspec.Struct):
+    """The fields of Frigate's tracked object (`before`/`after`) we read; the rest (they
+    differ by version: docs/intake.md) are ignored."""
+
+    id: _Id
+    camera: _Name
+    label: _Name
+    score: _Score = 0.0
+    top_score: _Score = 0.0
+    false_positive: bool = False
+    has_snapshot: bool = False
+    start_time: float = 0.0
+    end_time: float | None = None
+    current_zones: list[str] = []
+    entered_zones: list[str] = []
+
+
+class FrigateEvent(msgspec.Struct):
+    """A `frigate/events` message."""
+
+    type: Literal["new", "update", "end"]
+    after: FrigateObject
+    before: FrigateObject | None = None
+
+
+_decode = msgspec.json.Decoder(FrigateEvent).decode
+
+
+class _RecordData(msgspec.Struct):
+    """`data` of Frigate's event record (0.13 on): the scores live there."""
+
+    score: float | None = None
+    top_score: float | None = None
+
+
+class FrigateRecord(msgspec.Struct):
+    """An event as Frigate's `GET /api/events` lists it (the fields we read)."""
+
+    id: _Id
+    camera: _Name
+    label: _Name
+    start_time: float
+    end_time: float | None = None
+    false_positive: bool | None = False
+    zones: list[str] = []
+    has_snapshot: bool = False
+    top_score: float | None = None  # up to 0.12; later in `data`
+    data: _RecordData | None = None
+
+
+_decode_records = msgspec.json.Decoder(list[FrigateRecord]).decode
+# Frigate's record is read this many events a request, at most this many requests a pass,
+# each pass from this long before the previous one began.
+# Attempts at an id's first picture before its alert is submitted without one (0.25 s
+# apart; then it is fetched again after the commit, nvr_tries times).
+FIRST_TRIES = 2
+RECONCILE_LIMIT = 100
+RECONCILE_PAGES = 20
+RECONCILE_OVERLAP = 600.0
+# Frigate ids remembered for their snapshots (their `end` forgets them; bounded for ids
+# whose end never comes).
+KEEP_IDS = 50_000
+
+# The writer's submit: a request in, the future of its answer (after the commit) out.
+Submit = Callable[[Request], "asyncio.Future[Answer]"]
+
+
+class FrigateIntake:
+    """Turns Frigate events into DetectRequests for the writer, as the intake's user."""
+
+    def __init__(
+        self,
+        settings: MqttSettings,
+        reference: ReferenceData,
+        submit: Submit,
+        refusals: RefusalLog,
+        has_image: Callable[[int], Awaitable[bool]] | None = None,  # a snapshot stored?
+    ) -> None:
+        self.settings = settings
+        self.reference = reference
+        self.submit = submit
+        self.refusals = refusals
+        self.has_image = has_image
+        self.actor = Actor(settings.frigate_actor, "gateway")
+        self.accepted = 0
+        self.rejected: Counter[str] = Counter()
+        self.snapshots = 0
+        self.snapshot_failures = 0
+        # Frigate ids whose snapshot went beside their alert (this run): the ones that own it.
+        self._owners: dict[str, int] = {}
+        self._pictured: dict[str, int] = {}
+        # Snapshot fetches started per Frigate id: only the latest one's picture is stored.
+        self._fetches: dict[str, int] = {}
+        # First pictures being fetched before their alert is submitted, by Frigate id.
+        self._prefetching: dict[str, asyncio.Future[None]] = {}
+        # Frigate ids seen (over MQTT or in Frigate's record): the record's pass skips them.
+        self._seen: dict[str, int] = {}
+        self._since: float | None = None  # where the next pass of Frigate's record begins
+        self.reconciled = 0
+        self.http = httpx.AsyncClient(timeout=settings.nvr_timeout) if settings.nvr_url else None
+
+    async def close(self) -> None:
+        """Close the NVR's HTTP client."""
+        if self.http is not None:
+            await self.http.aclose()
+
+    def reject(self, reason: str, message: str, *args: object) -> None:
+        """Count and log (rate-limited) a message refused as a whole: nothing was stored."""
+        self.rejected[reason] += 1
+        self.refusals.note(
+            log, "frigate", "MQTT frigate message refused (%s): " + message, reason, *args
+        )
+
+    def handle(self, message: Message) -> asyncio.Future[None] | None:
+        """One `frigate/events` message: None when it is refused (done), else the future of
+        its commit."""
+        if len(message.payload) > self.settings.max_payload:
+            self.reject("oversized", "%d bytes", len(message.payload))
+            return None
+        try:
+            event = _decode(message.payload)
+        except msgspec.ValidationError as exc:  # a DecodeError too: caught first
+            self.reject("schema", "%s", str(exc))
+            return None
+        except msgspec.DecodeError as exc:
+            self.reject("malformed", "%s", str(exc))
+            return None
+        self._remember(self._seen, event.after.id, 1)
+        return self.take(event)
+
+    def take(self, event: FrigateEvent) -> asyncio.Future[None] | None:
+        """A Frigate event read (from MQTT or Frigate's own record): None when it is refused
+        (done), else the future of its commit."""
+        after = event.after
+        if after.false_positive:
+            self.rejected["false_positive"] += 1  # Frigate's own: not an error to log
+            return None
+        camera = self.settings.cameras.get(after.camera)
+        if camera is None and after.camera in self.reference.cameras:
+            camera = after.camera
+        if camera is None or camera not in self.reference.cameras:
+            self.reject("unknown_camera", "camera %s is not mapped", after.camera)
+            return None
+        kind = self._kind(after)
+        if kind is None:
+            self.reject(
+                "unmapped_label", "label %s (camera %s) maps to no kind", after.label, after.camera
+            )
+            return None
+        # Submitted in the order the messages came: the writer applies them in that order,
+        # so a Frigate id's update never overtakes its new. The message is done
+        # (acknowledged) when the alert is committed, and its snapshot if one is fetched.
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        score = after.top_score or after.score
+        ahead = self._prefetching.get(after.id)
+        if ahead is not None:
+            # The id's first picture is being fetched to go with its alert: after it.
+            ahead.add_done_callback(lambda _: self._send(event, camera, kind, score, done))
+        elif (
+            after.has_snapshot
+            and self.http is not None
+            and after.id not in self._fetches
+            and after.id not in self._pictured
+        ):
+            # Noted now, not when the task starts: the id's next message may come first.
+            gate: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._prefetching[after.id] = gate
+            self._remember(self._fetches, after.id, 1)
+            asyncio.get_running_loop().create_task(
+                self._fetch_then_send(event, camera, kind, score, done, gate)
+            )
+        else:
+            self._send(event, camera, kind, score, done)
+        return done
+
+    def _send(
+        self,
+        event: FrigateEvent,
+        camera: str,
+        kind: str,
+        score: float,
+        done: asyncio.Future[None],
+        image: Image | None = None,
+    ) -> None:
+        """Submit the detection (with its picture, if fetched first)."""
+        committed = self.submit(
+            DetectRequest(camera, kind, score, image, actor=self.actor, external_id=event.after.id)
+        )
+        committed.add_done_callback(
+            lambda f: self._committed(f.result(), event, camera, kind, score, done, image)
+        )
+
+    async def _fetch_then_send(
+        self,
+        event: FrigateEvent,
+        camera: str,
+        kind: str,
+        score: float,
+        done: asyncio.Future[None],
+        gate: asyncio.Future[None],
+    ) -> None:
+        """The first picture of an id, fetched before its alert is submitted (briefly: a
+        wall that shows the alert asks for its picture at once); the id's later messages wait
+        for this one's submission."""
+        event_id = event.after.id
+        image = None
+        try:
+            image = await self._snapshot(event_id, FIRST_TRIES, quiet=True)
+        finally:
+            self._send(event, camera, kind, score, done, image)
+            self._prefetching.pop(event_id, None)
+            gate.set_result(None)
+
+    def _kind(self, obj: FrigateObject) -> str | None:
+        labels = self.settings.labels
+        for zone in obj.entered_zones:
+            kind = labels.get(f"{obj.label}@{zone}")
+            if kind is not None:
+                return kind
+        kind = labels.get(obj.label)
+        if kind is None and obj.label in self.reference.camera_kinds:
+            kind = obj.label  # a model trained on our own kinds
+        return kind
+
+    def _committed(
+        self,
+        answer: Answer,
+        event: FrigateEvent,
+        camera: str,
+        kind: str,
+        score: float,
+        done: asyncio.Future[None],
+        image: Image | None = None,
+    ) -> None:
+        after = event.after
+        if not answer.ok:
+            self.reject(answer.code or "refused", "%s", answer.message)
+            done.set_result(None)
+            return
+        self.accepted += 1
+        alert_id = int(answer.data["alert"])
+        if not answer.data.get("repeat"):
+            self._remember(self._owners, after.id, alert_id)
+        if image is not None and answer.data.get("image"):
+            self.snapshots += 1
+            self._remember(self._pictured, after.id, alert_id)
+        if not after.has_snapshot or self.http is None:
+            done.set_result(None)
+            return
+        retry = image is None and after.id not in self._pictured  # the first fetch failed
+        task = asyncio.get_running_loop().create_task(
+            self._picture(event, camera, kind, score, alert_id, retry)
+        )
+        task.add_done_callback(lambda t: _chain(t, done))
+
+    async def _picture(
+        self,
+        event: FrigateEvent,
+        camera: str,
+        kind: str,
+        score: float,
+        alert_id: int,
+        retry: bool = False,
+    ) -> None:
+        """The snapshot of the Frigate id that raised the alert, after its commit: at its end
+        (Frigate's best frame by then), or when the brief first fetch failed (`retry`)."""
+        after = event.after
+        fetch = event.type == "end" or retry
+        if fetch and after.id not in self._owners:
+            # Not the id that raised the alert this run: fetch only when the alert has no
+            # picture yet (after a restart: ours is stored, or another hit's is).
+            fetch = self.has_image is not None and not await self.has_image(alert_id)
+        if not fetch:
+            return
+        ticket = self._fetches.get(after.id, 0) + 1
+        self._remember(self._fetches, after.id, ticket)
+        image = await self._snapshot(after.id)
+        if image is None or self._fetches.get(after.id) != ticket:
+            return  # none, or a later fetch (the end's) is under way: its picture wins
+        stored = await self._submit(
+            DetectRequest(camera, kind, score, image, actor=self.actor, external_id=after.id)
+        )
+        if stored.ok and stored.data.get("image"):
+            self.snapshots += 1
+            self._remember(self._owners, after.id, alert_id)
+            self._remember(self._pictured, after.id, alert_id)
+        if event.type == "end":
+            self._owners.pop(after.id, None)
+            self._pictured.pop(after.id, None)
+            self._fetches.pop(after.id, None)
+
+    @staticmethod
+    def _remember(table: dict[str, int], key: str, value: int) -> None:
+        table[key] = value
+        if len(table) > KEEP_IDS:  # ids whose end never came: forget the oldest
+            for old in list(table)[: KEEP_IDS // 10]:
+                del table[old]
+
+    async def _submit(self, request: Request) -> Answer:
+        answer: Answer = await self.submit(request)
+        return answer
+
+    async def reconcile(self) -> int:
+        """Frigate's own record of its events (`GET /api/events?after=`) since the last pass
+        (an hour back at the first), each one MQTT has not brought fed in like an `end` or
+        `update` message: Frigate publishes at QoS 0 by default and drops what it publishes
+        while it is disconnected, so MQTT alone can miss events. The number fed in."""
+        assert self.http is not None
+        started = time.time()
+        since = self._since if self._since is not None else started - self.settings.reconcile_window
+        url = f"{self.settings.nvr_url.rstrip('/')}/api/events"
+        fed = 0
+        waiting: list[asyncio.Future[None]] = []
+        for page in range(RECONCILE_PAGES):
+            params = {
+                "after": f"{since:.6f}",
+                "limit": str(RECONCILE_LIMIT),
+                "offset": str(page * RECONCILE_LIMIT),
+                "include_thumbnails": "0",
+            }
+            response = await self.http.get(url, params=params)
+            response.raise_for_status()
+            records = _decode_records(response.content)
+            for record in records:
+                if record.id in self._seen or record.false_positive:
+                    continue
+                self._remember(self._seen, record.id, 1)
+                data = record.data or _RecordData()
+                top = data.top_score if data.top_score is not None else record.top_score
+                obj = FrigateObject(
+                    id=record.id,
+                    camera=record.camera,
+                    label=record.label,
+                    score=data.score or 0.0,
+                    top_score=top or 0.0,
+                    has_snapshot=record.has_snapshot,
+                    start_time=record.start_time,
+                    end_time=record.end_time,
+                    current_zones=[],
+                    entered_zones=list(record.zones),
+                )
+                ended = record.end_time is not None
+                future = self.take(FrigateEvent(type="end" if ended else "update", after=obj))
+                fed += 1
+                if future is not None:
+                    waiting.append(future)
+            if len(records) < RECONCILE_LIMIT:
+                break
+        if waiting:
+            await asyncio.gather(*waiting, return_exceptions=True)
+        # The next pass overlaps this one: an event may be recorded a little after it began.
+        self._since = started - RECONCILE_OVERLAP
+        self.reconciled += fed
+        if fed:
+            log.info("Frigate's record gave %d events MQTT had not brought", fed)
+        return fed
+
+    async def reconcile_forever(self) -> None:
+        """`reconcile` every `reconcile_every` seconds (the first pass at once)."""
+        while True:
+            try:
+                await self.reconcile()
+            except (httpx.HTTPError, msgspec.DecodeError) as exc:
+                self.refusals.note(
+                    log,
+                    "frigate",
+                    "Frigate's event record unreadable (%s): again in %g s",
+                    f"{type(exc).__name__}: {exc}",
+                    self.settings.reconcile_every,
+                    level=logging.WARNING,
+                )
+            await asyncio.sleep(self.settings.reconcile_every)
+
+    async def _snapshot(
+        self, event_id: str, tries: int | None = None, quiet: bool = False
+    ) -> Image | None:
+        """The event's snapshot from the NVR, retried with a growing pause while it is slow,
+        fails or has none yet (404 while Frigate writes it); `quiet`: a failure is neither
+        counted nor logged (it is tried again)."""
+        assert self.http is not None
+        url = f"{self.settings.nvr_url.rstrip('/')}/api/events/{event_id}/snapshot.jpg"
+        pause = 0.25
+        problem = ""
+        for attempt in range(tries or self.settings.nvr_tries):
+            if attempt:
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 5.0)
+            try:
+                response = await self.http.get(url)
+            except httpx.HTTPError as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+                continue
+            if response.status_code != 200:
+                problem = f"HTTP {response.status_code}"
+                continue
+            body = response.content
+            content_type = response.headers.get("content-type", "").split(";")[0].strip()
+            if not content_type.startswith("image/") or not body:
+                problem = f"not an image ({content_type or 'no content type'})"
+                break
+            if len(body) > self.settings.snapshot_max:
+                problem = f"{len(body)} bytes"
+                break
+            return Image(content_type, body)
+        if quiet:
+            return None
+        self.snapshot_failures += 1
+        self.refusals.note(
+            log,
+            "frigate",
+            "snapshot of Frigate event %s not stored: %s",
+            event_id,
+            problem,
+            level=logging.WARNING,
+        )
+        return None
+
+
+def _chain(task: asyncio.Task[None], done: asyncio.Future[None]) -> None:
+    """Pass the outcome of `task` (its exception: the message stays unacknowledged) on."""
+    if task.cancelled():
+        done.cancel()
+    elif task.exception() is not None:
+        done.set_exception(task.exception())  # type: ignore[arg-type]
+    else:
+        done.set_result(None)
