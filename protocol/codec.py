@@ -73,8 +73,9 @@ def _decode(decoder: msgspec.json.Decoder[Any], data: bytes | str | bytearray | 
         raise ProtocolError(ErrorCode.BAD_MESSAGE, str(exc), _best_effort_id(raw)) from exc
     except msgspec.DecodeError as exc:
         raise ProtocolError(ErrorCode.BAD_MESSAGE, f"malformed JSON: {exc}") from exc
-    except Exception as exc:  # defensive: the contract is "only ProtocolError escapes"
-        raise ProtocolError(ErrorCode.BAD_MESSAGE, f"undecodable frame: {exc}") from exc
+    except Exception as exc:  # a string that is not UTF-8 (a binary frame), or the unforeseen
+        message = f"undecodable frame: {exc}"
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, message, _best_effort_id(raw)) from exc
 
 
 def decode_client(data: bytes | str | bytearray | memoryview) -> ClientMessage:

@@ -28,6 +28,10 @@ class CloseCode(IntEnum):
 
     NORMAL = 1000
     GOING_AWAY = 1001  # server shutting down: reconnect and resume
+    # Sent by the websocket layer: a frame that breaks RFC 6455 (reserved bits set, unmasked,
+    # an unknown opcode...), and a text frame whose payload is not UTF-8.
+    PROTOCOL_ERROR = 1002
+    INVALID_DATA = 1007
     MESSAGE_TOO_BIG = 1009  # frame over the size limit
     PROTOCOL_VIOLATION = 4000  # first message was not a valid hello, or a server-only type sent
     AUTH_FAILED = 4001  # unknown, revoked or malformed token

@@ -17,10 +17,13 @@ from protocol.codes import CloseCode, ErrorCode
 from tests.dispatch.conftest import LINGHU, Running, point_in, prepared_store, start_server
 from tests.protocol.doc.extract import document
 
-# Close codes not provoked here, and where they are instead.
+# Close codes not provoked in test_every_close_code_is_provoked_somewhere, and where they are.
 ELSEWHERE = {
     # tests/dispatch/test_server.py:
     CloseCode.TOO_SLOW: "test_slow_client_closed_without_slowing_others",
+    # below:
+    CloseCode.PROTOCOL_ERROR: "test_broken_frames_and_invalid_utf8_get_what_section_1_says",
+    CloseCode.INVALID_DATA: "test_broken_frames_and_invalid_utf8_get_what_section_1_says",
 }
 
 
@@ -190,3 +193,75 @@ async def test_every_close_code_is_provoked_somewhere(sqlite_url: str) -> None:
     in_doc_run = {1009, 4000, 4001, 4002, 4003, 4004, 4005, 4006}
     missing = {int(c) for c in CloseCode} - set(seen) - in_doc_run - set(ELSEWHERE)
     assert not missing, f"close codes no test provokes: {sorted(missing)}"
+
+
+def _frame(first: int, payload: bytes, mask: bytes | None = b"\x00\x00\x00\x00") -> bytes:
+    """A hand-made websocket frame (payload under 126 bytes): first byte, then masked."""
+    length = len(payload) | (0x80 if mask is not None else 0)
+    if mask is None:
+        return bytes([first, length]) + payload
+    return bytes([first, length]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+async def test_broken_frames_and_invalid_utf8_get_what_section_1_says(running: Running) -> None:
+    """§1, §11, §12: a text frame that is not UTF-8 closes with 1007 (after the hello and as
+    the first message); a binary one is `bad_message` and the connection stays; a frame
+    that breaks RFC 6455 closes with 1002. Nothing of any of them is applied."""
+    run = running
+    head = run.server.hub.head
+    seen: dict[str, tuple[int | None, str]] = {}
+    # Text frames whose payload is not UTF-8: a report, and the whole first message.
+    client = await Wire.attached(run, "commander")
+    report = json.dumps({"id": 2, "type": "command", "command_id": "u", "op": "report"})
+    await client.ws.send(report[:-1].encode() + b', "args": {"title": "\xff"}}', text=True)
+    seen["text"] = await _closed(client.ws)
+    ws = await connect(f"ws://127.0.0.1:{run.port}", compression=None)
+    await ws.send(b'{"id": 1, "type": "hello", "token": "\xc3\x28"}', text=True)
+    seen["hello"] = await _closed(ws)
+    # The same bytes in a binary frame: a message that cannot be read, and no more.
+    client = await Wire.attached(run, "commander")
+    await client.ws.send(report[:-1].encode() + b', "args": {"title": "\xff"}}')
+    refused = await client.until(lambda m: m["type"] == "error")
+    assert (refused["code"], refused["id"], refused["message"]) == (
+        "bad_message",
+        2,
+        "undecodable frame: 'utf-8' codec can't decode byte 0xff in position 0:"
+        " invalid start byte",
+    )
+    assert (await client.ask({"id": 3, "type": "ping"}))["type"] == "result"  # still up
+    # Frames that break RFC 6455.
+    for name, frame in (
+        ("reserved bits", _frame(0xC1, b"{}")),  # FIN, RSV1, text
+        ("unmasked", _frame(0x81, b"{}", mask=None)),
+        ("opcode", _frame(0x83, b"")),  # opcode 3 is reserved
+        ("control", _frame(0x09, b"")),  # a ping without FIN: control frames are never cut
+    ):
+        client = await Wire.attached(run, "commander")
+        client.ws.transport.write(frame)
+        seen[name] = await _closed(client.ws)
+    assert seen == {
+        "text": (1007, "invalid start byte at position 83"),
+        "hello": (1007, "invalid continuation byte at position 37"),
+        "reserved bits": (1002, "reserved bits must be 0"),
+        "unmasked": (1002, "incorrect masking"),
+        "opcode": (1002, "invalid opcode"),
+        "control": (1002, "fragmented control frame"),
+    }
+    assert run.server.hub.head == head  # nothing applied
+    # What the document says of them.
+    doc = document()
+    transport = " ".join(doc.section_text("1. Transport").split())
+    for reason in ("invalid start byte at position 0", "reserved bits must be 0"):
+        assert f"`{reason}`" in transport
+    assert "`bad_message` (`undecodable frame: 'utf-8' codec can't decode" in transport
+    assert "**1007**" in transport and "**1002**" in transport
+    assert "a *text* frame whose payload is not valid UTF-8" in transport
+    codes = {int(row[0]): row for row in doc.table("12. Close codes")}
+    for reason in ("reserved bits must be 0", "incorrect masking", "invalid opcode"):
+        assert f"(`{reason}`)" in codes[1002][2]
+    assert "`invalid start byte at position 0`" in codes[1007][2]
+    assert "`invalid continuation byte at position 5`" in codes[1007][2]
+    errors = {row[0].strip("`"): row for row in doc.table("11. Error codes")}
+    assert "a *text* frame that is not UTF-8 closes the connection with 1007" in (
+        errors["bad_message"][1]
+    )
