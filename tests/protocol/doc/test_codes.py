@@ -225,8 +225,7 @@ async def test_broken_frames_and_invalid_utf8_get_what_section_1_says(running: R
     assert (refused["code"], refused["id"], refused["message"]) == (
         "bad_message",
         2,
-        "undecodable frame: 'utf-8' codec can't decode byte 0xff in position 0:"
-        " invalid start byte",
+        "undecodable frame: 'utf-8' codec can't decode byte 0xff in position 0: invalid start byte",
     )
     assert (await client.ask({"id": 3, "type": "ping"}))["type"] == "result"  # still up
     # Frames that break RFC 6455.
@@ -262,6 +261,7 @@ async def test_broken_frames_and_invalid_utf8_get_what_section_1_says(running: R
     assert "`invalid start byte at position 0`" in codes[1007][2]
     assert "`invalid continuation byte at position 5`" in codes[1007][2]
     errors = {row[0].strip("`"): row for row in doc.table("11. Error codes")}
-    assert "a *text* frame that is not UTF-8 closes the connection with 1007" in (
-        errors["bad_message"][1]
+    assert (
+        "a *text* frame that is not UTF-8 closes the connection with 1007"
+        in (errors["bad_message"][1])
     )
