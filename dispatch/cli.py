@@ -223,7 +223,8 @@ async def _serve(
         raise SystemExit(f"error: {exc}") from None
     server = DispatchServer(store, reference, Clock(speed, start), intake=intake)
     # The first snapshots, before the simulator's catch-up begins, must not pass for live.
-    server.catching_up = simulate and warm_up
+    if simulate and warm_up:
+        server.begin_catching_up()
     try:
         bound = await server.start(host, port)
     except OSError as exc:

@@ -300,7 +300,12 @@ class Hub:
         return sets[0], sets[1], sets[2]
 
     async def refresh_kpis(self, now: float, slice_size: int = 200) -> None:
-        """Count what changed since the last push and send fresh KPIs to every client.
+        """Count what changed since the last push and send fresh KPIs to every client."""
+        await self.count_kpis(now, slice_size)
+        self.push_kpis(now)
+
+    async def count_kpis(self, now: float, slice_size: int = 200) -> None:
+        """Count what changed since the last push, until nothing is left to count.
 
         A slice at a time, with deliveries in between: a busy second's changes cost a few
         milliseconds each slice instead of one long stall of the fan-out.
@@ -310,6 +315,10 @@ class Hub:
         while not done:
             await asyncio.sleep(0)  # a slice done: let deliveries through
             done = self.kpis.refresh(now, slice_size)
+
+    def push_kpis(self, now: float) -> None:
+        """Send the KPIs as they stand to every client (one frame per jurisdiction); call
+        right after count_kpis(), with no await in between, so nothing is left uncounted."""
         frames: dict[frozenset[str] | None, bytes] = {}
         for client in list(self.clients):
             if client.catching_up:

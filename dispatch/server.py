@@ -113,18 +113,40 @@ class DispatchServer:
         self._open = 0  # websocket connections being served, handshakes included
         self._per_user: Counter[str] = Counter()  # users' connections past their hello
         self._catching_up = False
-        self._kpi_wake = asyncio.Event()  # the KPIs go out now, not at the next interval
 
     @property
     def catching_up(self) -> bool:
         """The simulator is replaying the day so far: the KPIs are partial until it has."""
         return self._catching_up
 
-    @catching_up.setter
-    def catching_up(self, value: bool) -> None:
-        if self._catching_up and not value:
-            self._kpi_wake.set()  # the whole figures go out at once (a start waits for them)
-        self._catching_up = value
+    def begin_catching_up(self) -> None:
+        """The simulator is about to replay the day so far: every KPI figure (snapshot,
+        `kpis`, `stats`) says it is partial from now on (before start(): from the first
+        snapshot on), until caught_up()."""
+        self._catching_up = True
+        if self.hub is not None:
+            self.hub.catching_up = True
+            self.hub.kpi_dirty = True
+
+    async def caught_up(self) -> None:
+        """The simulator has replayed the day (every change of it delivered): make the KPIs
+        whole — yesterday's curve read again from the store, which the replay wrote to, and
+        every case counted — then clear the flag and push them, with no await in between.
+        So the `kpis` message that completes the figures is the one that says so, and every
+        snapshot or `stats` answer says partial exactly until it is queued."""
+        if not self._catching_up:
+            return
+        self._catching_up = False
+        hub = self.hub
+        if hub is None:
+            return
+        day = kpi.day_start(self.clock.now())
+        rows = await asyncio.to_thread(self.store.arrivals, day - 86400, day)
+        hub.kpis.set_yesterday(kpi.hourly(rows, day - 86400))
+        now = self.clock.now()
+        await hub.count_kpis(now)
+        hub.catching_up = False  # the figures are whole: this push says so
+        hub.push_kpis(now)
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Claim the database, load state, start the writer and the listener; return the port."""
@@ -267,22 +289,16 @@ class DispatchServer:
         last_day = kpi.day_start(self.clock.now())
         pushed = 0.0
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._kpi_wake.wait(), self.limits.kpi_interval)
-            self._kpi_wake.clear()
+            await asyncio.sleep(self.limits.kpi_interval)
             now = self.clock.now()
             day = kpi.day_start(now)
             started = time.perf_counter()
-            caught_up = self.hub.catching_up and not self.catching_up
-            if day != last_day or caught_up:
+            if day != last_day:
                 # Yesterday's curve comes from the store: its early closed events have
-                # left memory by tonight, and a simulator catching up writes yesterday too.
+                # left memory by tonight. (After a catch-up, caught_up() reads it again.)
                 rows = await asyncio.to_thread(self.store.arrivals, day - 86400, day)
                 self.hub.kpis.set_yesterday(kpi.hourly(rows, day - 86400))
                 last_day = day
-            if self.hub.catching_up != self.catching_up:
-                self.hub.catching_up = self.catching_up
-                self.hub.kpi_dirty = True
             if self.hub.kpi_dirty or started - pushed >= self.limits.kpi_heartbeat:
                 pushed = started
                 await self.hub.refresh_kpis(now)

@@ -248,7 +248,7 @@ class Simulator:
         self.at(start + 30 * MINUTE, self._supervision_round)
         if warm_up:
             self.server.ticking = False
-            self.server.catching_up = True
+            self.server.begin_catching_up()
             self.at(start + 5 * MINUTE, self._tick)
         processed = 0
         while True:
@@ -270,9 +270,11 @@ class Simulator:
                 if self._inflight:
                     await asyncio.wait(set(self._inflight), timeout=1.0)
                     continue
-                self.warmed_up = True
                 self.server.ticking = True
-                self.server.catching_up = False
+                # Every change of the replay is delivered: the KPIs become whole and say so
+                # in one push, before anyone hears that the simulator has caught up.
+                await self.server.caught_up()
+                self.warmed_up = True
                 log.info("simulator caught up with the clock after %d actions", processed)
             delay = clock.real_delay(self._heap[0].at - now) if self._heap else 1.0
             await asyncio.sleep(min(delay, 1.0))

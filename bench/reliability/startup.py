@@ -129,7 +129,8 @@ async def kills_at_start(
             return report
         report.final_start_s = time.monotonic() - started
         token = token_file.read_text().strip()
-        # The KPIs stop saying "catching up" at their next recount (once a second).
+        # The KPIs stop saying "catching up" before the simulator's "caught up" line is
+        # logged (the push that makes them whole says so): the lag is the fresh connection's.
         caught_up = time.monotonic()
         welcome, snapshot = await fresh_snapshot(backend.ws_url, token)
         while snapshot.kpis_catching_up and time.monotonic() - caught_up < 30:

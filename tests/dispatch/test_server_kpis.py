@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from datetime import datetime
+
+from dispatch import kpi
+from dispatch.clock import Clock
+from dispatch.domain.calendar import CST
+from dispatch.server import DispatchServer
+from dispatch.simulator import Simulator
 from protocol.codec import encode
 from protocol.codes import ErrorCode
 from protocol.messages import Error, Kpis, Result, Stats
-from tests.dispatch.conftest import LINGHU, Running, start_server
+from tests.dispatch.conftest import LINGHU, Running, open_client, reference_for, start_server
 from tests.dispatch.test_server import handshake, report_args
 
 
@@ -55,15 +64,90 @@ async def test_stats_by_every_kind_within_the_jurisdiction(running_sqlite: Runni
 
 
 async def test_catching_up_is_announced_then_cleared(running_sqlite: Running) -> None:
-    running_sqlite.server.catching_up = True
+    running_sqlite.server.begin_catching_up()
     c = await running_sqlite.client("wall")
-    await handshake(c)
+    _, snapshot = await handshake(c)
+    assert snapshot.kpis_catching_up
     partial = await c.until(lambda m: isinstance(m, Kpis) and m.catching_up)
     assert isinstance(partial, Kpis)
-    running_sqlite.server.catching_up = False
-    whole = await c.until(lambda m: isinstance(m, Kpis) and not m.catching_up)
+    await running_sqlite.server.caught_up()
+    assert not running_sqlite.server.hub.kpis_partial  # at once, not at the next recount
+    whole = await c.until(lambda m: isinstance(m, Kpis) and not m.catching_up, timeout=0.5)
     assert isinstance(whole, Kpis)
     await c.ws.close()
+
+
+async def test_the_kpis_stop_saying_catching_up_in_the_push_that_makes_them_whole(
+    sqlite_store,
+) -> None:
+    """§4.3: a backend replaying yesterday and the night (the simulator on a fresh database,
+    its clock almost still afterwards, so nothing changes once it has caught up). The wall's
+    `kpis` say `catching_up` until the one whose figures are whole — equal to figures counted
+    from scratch from the database, yesterday's curve included — and that one says `false`;
+    a snapshot or a `stats` answer says the same as the latest push at every moment."""
+    start = datetime(2026, 11, 25, 2, 0, tzinfo=CST).timestamp()
+    reference = reference_for(sqlite_store)
+    wall_token = sqlite_store.create_user("大屏", "wall")
+    server = DispatchServer(sqlite_store, reference, Clock(speed=0.01, start=start))
+    server.begin_catching_up()  # as `dispatch demo` does before it listens
+    port = await server.start("127.0.0.1", 0)
+    assert server.hub is not None
+    simulator = Simulator(server, seed=5, daily_events=200, daily_alerts=60)
+    wall = await open_client(port, wall_token)
+    _, snapshot = await handshake(wall)
+    assert snapshot.kpis_catching_up
+    pushes: list[Kpis] = []
+    # What a snapshot or a stats answer would say whenever the loop runs: partial until the
+    # whole figures are pushed, and whole from the moment the simulator has caught up.
+    partial_when_caught_up: list[bool] = []
+    flips = 0
+
+    async def watch() -> None:
+        nonlocal flips
+        partial = server.hub.kpis_partial
+        while not simulator.warmed_up:
+            await asyncio.sleep(0)
+            flips += partial != server.hub.kpis_partial
+            partial = server.hub.kpis_partial
+        partial_when_caught_up.append(partial)
+
+    task = asyncio.create_task(simulator.run(warm_up=True))
+    watcher = asyncio.create_task(watch())
+    try:
+        while True:
+            message = await wall.recv(timeout=120)
+            if isinstance(message, Kpis):
+                pushes.append(message)
+                if not message.catching_up:
+                    break
+        whole = pushes[-1]
+        assert len(pushes) > 1 and all(k.catching_up for k in pushes[:-1])
+        await asyncio.wait_for(watcher, 10)
+        # Once, from partial to whole; and whole by the time the simulator says it has
+        # caught up (`simulator caught up` in the log), not a recount later.
+        assert partial_when_caught_up == [False] and flips == 1
+        answer = await ask(wall, "street")
+        assert isinstance(answer, Result) and answer.data["catching_up"] is False
+        # Counted from scratch: every event in the database, yesterday's arrivals from it.
+        day = kpi.day_start(whole.at)
+        events, *_ = await asyncio.to_thread(sqlite_store.load_state, 0.0)
+        rows = await asyncio.to_thread(sqlite_store.arrivals, day - 86400, day)
+        assert rows, "the replay wrote yesterday"
+        fresh = kpi.compute(
+            events, whole.at, kpi.hourly(rows, day - 86400), frozenset(reference.departments)
+        )
+        assert whole.scopes == fresh.scopes("today")
+        assert whole.week == fresh.scopes("week") and whole.month == fresh.scopes("month")
+        assert whole.scopes["district"].received > 0
+        # The last partial push was not whole yet.
+        assert pushes[-2].scopes != whole.scopes or pushes[-2].week != whole.week
+    finally:
+        watcher.cancel()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await wall.ws.close()
+        await server.stop()
 
 
 async def test_a_restart_counts_the_month_again(sqlite_store) -> None:
