@@ -61,10 +61,12 @@ class HttpEndpoints:
         return _plain(http.HTTPStatus.NOT_FOUND, "not found\n")
 
     async def _health(self, request: HttpRequest) -> Response:
-        """Liveness for anyone; the head and the number of clients for a valid token only."""
+        """Liveness for anyone; the head, the number of clients and of the backend's asyncio
+        tasks (for monitoring: it stays flat on a healthy backend) for a valid token only."""
         token = _bearer(request)
         if token is not None and await self.auth.authenticate(token) is not None:
-            text = f"ok head={self.hub.head} clients={len(self.hub.clients)}\n"
+            tasks = len(asyncio.all_tasks())
+            text = f"ok head={self.hub.head} clients={len(self.hub.clients)} tasks={tasks}\n"
         else:
             text = "ok\n"
         return _plain(http.HTTPStatus.OK, text)

@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -241,7 +242,11 @@ async def test_health_says_more_only_to_a_valid_token(running_sqlite: Running) -
     assert await asyncio.to_thread(http_get, port, "/health", token) == (200, b"ok\n")
     head = running_sqlite.server.hub.head
     detail = await asyncio.to_thread(http_get, port, "/health?x=1", f"Bearer {token}")
-    assert detail == (200, f"ok head={head} clients=1\n".encode())
+    assert detail[0] == 200
+    said = re.fullmatch(rb"ok head=(\d+) clients=1 tasks=(\d+)\n", detail[1])
+    assert said is not None and int(said.group(1)) == head, detail
+    # The backend's tasks: its periodic ones, the commander's connection's, the request's.
+    assert 4 <= int(said.group(2)) <= 30
     await c.ws.close()
 
 
