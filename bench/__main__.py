@@ -1,7 +1,8 @@
 """Run the benchmarks: `python -m bench [--quick]` runs all; `python -m bench NAME [ARGS]` one.
 
-NAME is fanout, ingest, wall, desk, intake or mqtt (intake and mqtt run only by name); ARGS go
-to that benchmark (e.g. `python -m bench wall --only latency`).
+NAME is fanout, ingest, wall, desk, intake, mqtt or soak (intake, mqtt and soak run only by
+name; the soak is 24 simulated hours: 24 minutes); ARGS go to that benchmark (e.g.
+`python -m bench wall --only latency`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import argparse
 import sys
 import time
 
-from bench import common, desk, fanout, ingest, intake, mqtt, wall
+from bench import common, desk, fanout, ingest, intake, mqtt, soak, wall
 
 BENCHMARKS = {
     "fanout": fanout.main,
@@ -19,6 +20,7 @@ BENCHMARKS = {
     "desk": desk.main,
     "intake": intake.main,
     "mqtt": mqtt.main,
+    "soak": soak.main,
 }
 
 

@@ -302,3 +302,25 @@ def print_machine() -> None:
     """Print the machine block."""
     for key, value in machine().items():
         print(f"  {key:<10} {value}")
+
+
+# ---- trends ------------------------------------------------------------------------------
+
+FLAT = 0.05  # growth over the second half of a run that still counts as flat (wall, soak)
+
+
+def second_half_trend(points: list[tuple[float, float]]) -> float:
+    """The rise of the least-squares line through (time, bytes) points over their span,
+    relative to the line's value at the start (0 for fewer than two points)."""
+    if len(points) < 2:
+        return 0.0
+    n = len(points)
+    mean_t = sum(t for t, _ in points) / n
+    mean_v = sum(v for _, v in points) / n
+    spread = sum((t - mean_t) ** 2 for t, _ in points)
+    if not spread:
+        return 0.0
+    slope = sum((t - mean_t) * (v - mean_v) for t, v in points) / spread
+    start, stop = points[0][0], points[-1][0]
+    at_start = mean_v + slope * (start - mean_t)
+    return slope * (stop - start) / at_start

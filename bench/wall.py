@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 
 from bench import common
+from bench.common import FLAT, second_half_trend
 from bench.wall_window import WHAT_IF
 from desktop.core.backend import EmbeddedBackend
 
@@ -58,7 +59,6 @@ TARGET_P99_MS = 50.0  # at 2,000 events/s
 TARGET_STALL_MS = 50.0
 TARGET_COLD_S = 3.0
 TARGET_ENTER_S = 3.0  # from the Enter key (the launch of ./tg run) to the complete wall
-FLAT = 0.05  # RSS growth over the second half of the day
 PARTS = ("latency", "cold", "enter", "memory")
 CACHE = common.ROOT / ".cache" / "bench"
 CACHE_MAX_AGE = 6 * 3600  # settled events leave the backend's memory after 36 h
@@ -742,23 +742,6 @@ def print_memory(doc: dict[str, Any], days: float) -> None:
         f" replica events {end['events'] - half['events']:+,},"
         f" thumbnails {half['thumbnails']} -> {end['thumbnails']}"
     )
-
-
-def second_half_trend(points: list[tuple[float, float]]) -> float:
-    """The rise of the least-squares line through (time, bytes) points over their span,
-    relative to the line's value at the start (0 for fewer than two points)."""
-    if len(points) < 2:
-        return 0.0
-    n = len(points)
-    mean_t = sum(t for t, _ in points) / n
-    mean_v = sum(v for _, v in points) / n
-    spread = sum((t - mean_t) ** 2 for t, _ in points)
-    if not spread:
-        return 0.0
-    slope = sum((t - mean_t) * (v - mean_v) for t, v in points) / spread
-    start, stop = points[0][0], points[-1][0]
-    at_start = mean_v + slope * (start - mean_t)
-    return slope * (stop - start) / at_start
 
 
 # ---- main ----------------------------------------------------------------------------------

@@ -287,6 +287,12 @@ class Simulator:
             self.at(when + 5 * MINUTE, self._tick)
 
     def _schedule_day(self, start: float, first: bool = False) -> None:
+        hub = self.server.hub
+        if hub is not None:
+            # The generators of cases the backend has let go of (settled 36 h ago): a day's
+            # worth more each day otherwise. One that acts again (a return visit) starts a
+            # fresh generator from its seed.
+            self._event_rngs = {e: r for e, r in self._event_rngs.items() if e in hub.events}
         handover = day_start(start) + 8.5 * HOUR
         duty = self.server.state.duty
         if first and start < handover:

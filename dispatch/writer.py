@@ -410,6 +410,7 @@ class Writer:
                 return Outcome(state.tick(now))
             case PruneRequest():
                 state.prune(now)
+                self._forget_docs(state)
                 return Outcome()
             case CallRequest(call=call):
                 return call(state, now)
@@ -428,6 +429,17 @@ class Writer:
         if len(self._docs) > 300_000:
             self._docs.clear()
         return after, before
+
+    def _forget_docs(self, state: State) -> None:
+        """Drop the encoded documents of entities the state has let go of: their next change
+        (a return visit, rare) encodes its `before` again. Without this the cache kept every
+        entity ever changed — about a thousand more a simulated day — until 300,000."""
+        events, alerts = state.events, state.alerts
+        self._docs = {
+            key: value
+            for key, value in self._docs.items()
+            if (key[1] in events if key[0] == "event" else key[0] != "alert" or key[1] in alerts)
+        }
 
     def _remember(self, record: CommandRecord) -> None:
         old = self._commands.pop(record.command_id, None)

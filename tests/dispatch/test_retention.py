@@ -4,6 +4,7 @@ second, whenever the periodic prune last ran."""
 from __future__ import annotations
 
 from dispatch.clock import Clock
+from dispatch.writer import PruneRequest
 from protocol.messages import Result
 from protocol.retention import KEEP_CLOSED_SECONDS
 from tests.dispatch.conftest import detect_by, start_server
@@ -39,3 +40,33 @@ async def test_a_snapshot_leaves_out_what_settled_over_36_hours_ago(sqlite_store
         await fresh.ws.close()
     finally:
         await running.server.stop()
+
+
+async def test_the_writers_prune_lets_go_of_the_documents_of_what_it_drops(sqlite_store) -> None:
+    """The writer keeps each entity's last encoded document (its next change's `before`);
+    the prune that drops a settled case drops that too, so a long run does not keep every
+    case it ever changed (found by `python -m bench soak`)."""
+    clock = Clock()
+    running = await start_server(sqlite_store, clock=clock)
+    try:
+        c = await running.client("commander")
+        await handshake(c)
+        settled = await c.command("report", report_args(running, title="已驳回"))
+        still_open = await c.command("report", report_args(running, title="仍在办理"))
+        assert isinstance(settled, Result) and isinstance(still_open, Result)
+        gone, kept = settled.data["event"], still_open.data["event"]
+        assert isinstance(await c.command("reject", {"event": gone, "reason": "重复"}), Result)
+        writer = running.server.writer
+        assert writer is not None
+        assert {("event", gone), ("event", kept)} <= set(writer._docs)
+        clock._sim0 += KEEP_CLOSED_SECONDS + 60
+        assert (await running.server.submit(PruneRequest())).ok
+        assert ("event", gone) not in writer._docs and ("event", kept) in writer._docs
+        assert gone not in running.server.state.events
+        # The kept case's next change still finds its `before` (and so does the log).
+        answer = await c.command("accept", {"event": kept})
+        assert isinstance(answer, Result)
+        await c.ws.close()
+    finally:
+        await running.server.stop()
+    assert [r.action for r in sqlite_store.event_history(kept)] == ["report", "accept"]

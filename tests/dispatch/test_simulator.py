@@ -9,6 +9,9 @@ from collections import Counter
 from dispatch.clock import Clock
 from dispatch.server import DispatchServer
 from dispatch.simulator import Simulator
+from dispatch.state import Actor
+from dispatch.writer import CommandRequest
+from protocol.commands import Report
 from protocol.entities import STATUSES
 from tests.dispatch.conftest import reference_for
 
@@ -215,3 +218,29 @@ async def test_restarts_in_quick_succession_add_no_event_twice(tmp_path) -> None
             assert not twice, (run, twice)
     finally:
         store.close()
+
+
+async def test_each_day_lets_go_of_the_generators_of_cases_the_backend_let_go_of(
+    sqlite_store,
+) -> None:
+    """A case's own random generator (2.5 KB) is kept while the backend keeps the case; the
+    day's schedule drops the others (a long run kept one per case it ever simulated)."""
+    server = DispatchServer(sqlite_store, reference_for(sqlite_store), Clock(speed=1.0))
+    await server.start("127.0.0.1", 0)
+    try:
+        simulator = Simulator(server, seed=3)
+        assert server.hub is not None and not server.hub.events
+        answer = await server.submit(
+            CommandRequest(
+                Actor("指挥长", "commander"),
+                "report",
+                Report(category="01-02", title="暴露垃圾", lon=116.96, lat=30.55),
+            )
+        )
+        live = int(answer.data["event"])
+        for event in (live, 999_998, 999_999):
+            simulator._rng_of(event)
+        simulator._schedule_day(server.clock.now())
+        assert set(simulator._event_rngs) == {live}
+    finally:
+        await server.stop()
