@@ -380,6 +380,26 @@ def print_report(report: Report, argv: Sequence[str]) -> None:
             rows,
         )
     )
+    # The run every ~2 simulated hours (every 12th of it), as the trend's raw material.
+    picks = sorted({round(i * (len(samples) - 1) / 12) for i in range(13)})
+    print(
+        common.table(
+            ["district h", "real min", "RSS MiB", "files", "tasks", "threads", "clients", "head"],
+            [
+                [
+                    f"{samples[i].t * report.speed / 3600:.1f}",
+                    f"{samples[i].t / 60:.1f}",
+                    f"{samples[i].rss:.1f}",
+                    samples[i].fds,
+                    samples[i].tasks,
+                    samples[i].threads,
+                    samples[i].clients,
+                    f"{samples[i].head:,}",
+                ]
+                for i in picks
+            ],
+        )
+    )
     later = len(samples) - len(samples) // 2
     print(
         f"(second-half trend: the least-squares line through the last {later} samples, its"

@@ -108,6 +108,7 @@ class Hub:
         self.alerts: dict[int, Alert] = {}
         self.duty: Duty | None = None
         self.ring: deque[tuple[int, str, bytes]] = deque(maxlen=limits.ring_size)  # framed
+        self.ring_bytes = 0  # the frames' bytes in the ring (at most limits.ring_bytes)
         self.clients: set[Client] = set()
         self._closing: set[asyncio.Task[None]] = set()
         self.kpi_dirty = True
@@ -156,7 +157,13 @@ class Hub:
                 self.alerts[entity.id] = entity
             else:
                 self.duty = entity
-            self.ring.append((item.seq, item.key, item.wire))
+            ring = self.ring
+            if len(ring) == ring.maxlen:
+                self.ring_bytes -= len(ring[0][2])  # the append pushes it out
+            ring.append((item.seq, item.key, item.wire))
+            self.ring_bytes += len(item.wire)
+            while self.ring_bytes > self.limits.ring_bytes and len(ring) > 1:
+                self.ring_bytes -= len(ring.popleft()[2])
             self.head = item.seq
         self.kpi_dirty = True
         self.delivered += len(published)

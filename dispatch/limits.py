@@ -19,6 +19,11 @@ class Limits:
     # 8 of 500 fill a writer batch: a gateway pipelining that deep keeps the writer busy.
     batches_in_flight: int = 8
     ring_size: int = 200_000  # recent delta frames kept in memory for resume
+    # ...and at most so many bytes of them: a replay from memory is queued at once on top of
+    # the backlog bound, so it never queues more than that bound again (older deltas are
+    # replayed from the database, paced). Without it the ring grew by every change until
+    # its 200,000 (~170 MiB at ~850 bytes a delta: two weeks of the demo district).
+    ring_bytes: int = 16 * 1024 * 1024
     kpi_interval: float = 1.0
     kpi_heartbeat: float = 5.0  # KPIs go out at least this often: clients see the link is live
     tick_interval: float = 5.0  # real seconds between deadline checks

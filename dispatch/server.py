@@ -13,11 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import ctypes
 import gc
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
@@ -45,6 +46,8 @@ from protocol.retention import KEEP_CLOSED_SECONDS, prune_settled
 __all__ = ["Client", "DispatchServer", "Hub", "Limits", "tune_gc"]
 
 log = logging.getLogger("dispatch.server")
+PRUNE_EVERY = 600.0  # seconds (real or district) between drops of what settled 36 h ago
+TRIM_EVERY = 60.0  # real seconds between returns of the C heap's free pages (malloc_trim)
 
 
 async def _within(awaitable: Awaitable[object], what: str, patience: float) -> bool:
@@ -305,15 +308,22 @@ class DispatchServer:
 
     async def _clock_loop(self) -> None:
         assert self.writer is not None and self.hub is not None
-        pruned_at = time.monotonic()
+        pruned_at = trimmed_at = time.monotonic()
+        pruned_then = self.clock.now()
         while True:
             await asyncio.sleep(self.limits.tick_interval)
             if self.ticking:
                 self.writer.submit_nowait(TickRequest())
-            if time.monotonic() - pruned_at > 600:
-                pruned_at = time.monotonic()
+            now = self.clock.now()
+            # Every 10 minutes, of real time or of district time if that passes sooner: a
+            # demo at 60x keeps the same 36 h as a real day does, not 10 hours more.
+            if time.monotonic() - pruned_at > PRUNE_EVERY or now - pruned_then > PRUNE_EVERY:
+                pruned_at, pruned_then = time.monotonic(), now
                 self.writer.submit_nowait(PruneRequest())
-                self.hub.prune(self.clock.now())
+                self.hub.prune(now)
+            if time.monotonic() - trimmed_at > TRIM_EVERY:
+                trimmed_at = time.monotonic()
+                release_free_memory()
 
     async def _credentials_loop(self) -> None:
         """Every `users_poll` seconds, catch the user changes made outside this server
@@ -400,6 +410,28 @@ class DispatchServer:
                 del self._per_user[name]
             self.hub.clients.discard(client)
             log.info("%s: %s disconnected (%s)", client.peer, name, client.ws.close_code)
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim, or None where the C library has none (musl, macOS, Windows)."""
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
+    except Exception:  # no such symbol, or no C library to ask
+        return None
+    return trim
+
+
+_TRIM = _malloc_trim()
+
+
+def release_free_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc's malloc_trim; elsewhere
+    nothing). Snapshots, replays and store reads allocate and free megabytes on several
+    threads: glibc keeps what was freed in its arenas, so the process's resident size
+    crept up by a few MiB an hour with no more live data (`python -m bench soak`). Takes
+    about a millisecond."""
+    if _TRIM is not None:
+        _TRIM(0)
 
 
 def tune_gc() -> None:

@@ -3,7 +3,10 @@ second, whenever the periodic prune last ran."""
 
 from __future__ import annotations
 
+import asyncio
+
 from dispatch.clock import Clock
+from dispatch.server import PRUNE_EVERY, Limits, release_free_memory
 from dispatch.writer import PruneRequest
 from protocol.messages import Result
 from protocol.retention import KEEP_CLOSED_SECONDS
@@ -70,3 +73,30 @@ async def test_the_writers_prune_lets_go_of_the_documents_of_what_it_drops(sqlit
     finally:
         await running.server.stop()
     assert [r.action for r in sqlite_store.event_history(kept)] == ["report", "accept"]
+
+
+async def test_the_prune_follows_district_time_too(sqlite_store) -> None:
+    """Every 10 minutes of real time, or of district time if that passes sooner: a demo at
+    60x lets go of what settled 36 h ago as a real day does (it used to keep 10 district
+    hours more, and the soak saw it grow)."""
+    clock = Clock()
+    running = await start_server(sqlite_store, Limits(tick_interval=0.05), clock=clock)
+    try:
+        c = await running.client("commander")
+        await handshake(c)
+        settled = await c.command("report", report_args(running, title="已驳回"))
+        assert isinstance(settled, Result)
+        gone = settled.data["event"]
+        assert isinstance(await c.command("reject", {"event": gone, "reason": "重复"}), Result)
+        await c.ws.close()
+        clock._sim0 += KEEP_CLOSED_SECONDS + PRUNE_EVERY + 60
+        hub, state = running.server.hub, running.server.state
+        assert hub is not None
+        for _ in range(100):  # a few ticks of 0.05 s, not 10 minutes
+            if gone not in hub.events and gone not in state.events:
+                break
+            await asyncio.sleep(0.05)
+        assert gone not in hub.events and gone not in state.events
+    finally:
+        await running.server.stop()
+    release_free_memory()  # glibc's malloc_trim here; nothing where there is none

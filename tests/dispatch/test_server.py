@@ -237,6 +237,38 @@ async def test_resume_from_the_log_when_ring_is_short(store) -> None:
         await running.server.stop()
 
 
+async def test_the_ring_keeps_at_most_its_bytes_and_older_deltas_come_from_the_log(
+    store,
+) -> None:
+    """§5, §13: the deltas kept in memory are bounded in bytes too (the backlog bound): the
+    oldest go first, and a resume from before them is replayed from the database, whole."""
+    running = await start_server(store, Limits(ring_bytes=4000))
+    try:
+        c = await running.client("commander")
+        _, snapshot = await handshake(c)
+        for i in range(10):
+            await c.command("report", report_args(running, title=f"事件{i}"))
+        hub = running.server.hub
+        assert hub is not None
+        assert hub.ring_bytes == sum(len(w) for _, _, w in hub.ring) <= 4000
+        assert 1 < len(hub.ring) < 10 and hub.ring[-1][0] == hub.head
+        assert hub.ring_start() > snapshot.seq  # the first reports left memory
+        for since, source in ((snapshot.seq, "the log"), (hub.ring_start(), "memory")):
+            resumed = await running.client("commander", Resume(epoch=hub.epoch, seq=since))
+            w = await resumed.recv()
+            assert isinstance(w, Welcome) and w.resume == "replay", source
+            seqs = []
+            while not seqs or seqs[-1] < hub.head:
+                m = await resumed.recv()
+                if isinstance(m, Delta):
+                    seqs.append(m.seq)
+            assert seqs == list(range(since + 1, hub.head + 1)), source
+            await resumed.ws.close()
+        await c.ws.close()
+    finally:
+        await running.server.stop()
+
+
 async def test_resume_with_unknown_epoch_or_trimmed_history_resets(running: Running) -> None:
     c = await running.client("commander", Resume(epoch="not-this-one", seq=5))
     w = await c.recv()

@@ -185,6 +185,7 @@ def test_the_limits_table_is_the_servers() -> None:
     assert rows["incoming queue"].startswith("64 messages")  # dispatch/server.py max_queue
     assert rows["keepalive"] == "websocket ping every 20 s, pong expected within 20 s"
     assert f"at most {limits.ring_size:,}" in rows["replay"]
+    assert f"at most {limits.ring_bytes // 2**20} MiB of them" in rows["replay"]
     assert (
         f"at most one message per {'second' if limits.kpi_interval == 1 else limits.kpi_interval}"
         in rows["`kpis`"]
