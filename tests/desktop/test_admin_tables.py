@@ -152,7 +152,7 @@ def test_an_admin_plans_a_day_and_changes_a_limit_from_the_desk(
             assert isinstance(old, Result)
             press(Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
             tab = page.categories_tab
-            assert page.tabs.currentWidget() is tab
+            await until(lambda: page.tabs.currentWidget() is tab, 5, "事项分类 shown")
             await until(lambda: tab.table.rowCount() == 188, 10, "the table shown")
             assert tab.status.text() == "共 20 个大类、188 项"
             assert tab.row_texts("01-02")[10].startswith("道路、广场、绿地等公共场所")

@@ -315,7 +315,11 @@ def test_the_wall_heals_its_killed_backend_and_holds_what_a_fresh_snapshot_holds
             killed = backend.pid
             os.kill(killed, signal.SIGKILL)
             await until(banner_texts, 90, "the banner came and went")
-            assert backend.pid != killed and backend.url == url
+            # Seen once in a loaded full run: the banner gone while the new backend's URL was
+            # still unset (a second restart under way?): wait for it, and see the issue note.
+            await until(
+                lambda: backend.pid != killed and backend.url == url, 60, "back on its port"
+            )
             assert any("调度服务重启中，第 1 次" in text for text in said), said
             assert not any(calm)  # an outage is red
             assert session.status.connected and supervisor.restarts == 1
