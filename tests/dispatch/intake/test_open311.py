@@ -16,6 +16,7 @@ import pytest
 from dispatch.intake.config import HttpSettings
 from dispatch.intake.open311_wire import w3c
 from protocol.messages import Result
+from tests.dispatch.intake.loop import work_the_case
 from tests.dispatch.intake.open311_env import (
     CLIENT,
     JURISDICTION,
@@ -50,25 +51,6 @@ REQUEST_FIELDS = [
     "long",
     "media_url",
 ]
-
-
-async def _work_the_case(line: Open311, event_id: int, close_note: str) -> None:
-    desk = await line.running.client("dispatcher")
-    chief = await line.running.client("commander")
-    await desk.recv()
-    await chief.recv()
-    for op, args, who in [
-        ("accept", {}, desk),
-        ("dispatch", {"assignee": "CGJ"}, desk),
-        ("start", {}, desk),
-        ("handled", {"note": "已更换灯泡"}, desk),
-        ("verify", {"passed": True}, chief),
-        ("close", {"note": close_note}, chief),
-    ]:
-        reply = await who.command(op, {"event": event_id, **args})
-        assert isinstance(reply, Result), (op, reply)
-    await desk.ws.close()
-    await chief.ws.close()
 
 
 # ---- discovery and services ------------------------------------------------------------------
@@ -398,7 +380,7 @@ async def test_requests_show_the_loop_and_never_the_reporter(open311: Open311) -
     ).json()[0]
     code_1, code_2 = first["service_request_id"], second["service_request_id"]
     events = {e.code: e for e in line.events()}
-    await _work_the_case(line, events[code_1].id, "灯已修好，恢复照明")
+    await work_the_case(line.running, events[code_1].id, "已更换灯泡", "灯已修好，恢复照明")
 
     answer = await line.get(f"/requests/{code_1}.json", jurisdiction_id=JURISDICTION)
     (record,) = answer.json()

@@ -15,6 +15,7 @@ from dispatch.intake.platform import FakePlatform
 from protocol.codec import encode
 from protocol.messages import History, Result
 from tests.dispatch.intake.conftest import KEY, PEER, Hotline, order, start_hotline
+from tests.dispatch.intake.loop import work_the_case
 
 FAST = {"retry_base": 0.05, "retry_cap": 0.2, "feedback_timeout": 0.5}
 
@@ -45,25 +46,6 @@ async def until(check: Any, timeout: float = 15.0) -> None:
         await asyncio.sleep(0.05)
 
 
-async def _work_the_case(line: Hotline, event_id: int) -> None:
-    desk = await line.running.client("dispatcher")
-    chief = await line.running.client("commander")
-    await desk.recv()
-    await chief.recv()
-    for op, args, who in [
-        ("accept", {}, desk),
-        ("dispatch", {"assignee": "CGJ"}, desk),
-        ("start", {}, desk),
-        ("handled", {"note": "已约谈店主，晚十点后停止营业"}, desk),
-        ("verify", {"passed": True}, chief),
-        ("close", {"note": "噪音问题已解决，回访满意"}, chief),
-    ]:
-        reply = await who.command(op, {"event": event_id, **args})
-        assert isinstance(reply, Result), (op, reply)
-    await desk.ws.close()
-    await chief.ws.close()
-
-
 def _statuses(platform: FakePlatform) -> list[tuple[str, str]]:
     return [(b["status"], b["text"]) for b in platform.received.by_key.values()]
 
@@ -74,7 +56,9 @@ async def test_the_loop_is_fed_back_in_order_exactly_once(store, tmp_path, platf
         # The platform times out, fails, and loses one answer before it behaves.
         platform.faults.extend(["timeout", "error", "lost_answer", "error"])
         got = (await platform.push(order())).json()
-        await _work_the_case(line, got["event"])
+        await work_the_case(
+            line.running, got["event"], "已约谈店主，晚十点后停止营业", "噪音问题已解决，回访满意"
+        )
         await until(lambda: len(platform.received.by_key) == 3)
         assert _statuses(platform) == [
             ("签收", ""),
