@@ -225,9 +225,11 @@ class Simulator:
         start = day_start(now) if warm_up else now
         # A restart on a database that already holds today replays only the gap since its
         # last activity (replaying from midnight again would double the day).
+        # That activity may be yesterday's: a backend stopped while replaying yesterday (a
+        # fresh database's catch-up starts there) and started again after midnight.
         latest = max((e.updated_at for e in self.server.state.events.values()), default=0.0)
-        resumed = warm_up and latest >= start
-        if warm_up and latest > start:
+        resumed = warm_up and latest > start - 24 * HOUR
+        if resumed:
             # (Some follow-ups are stamped a little ahead of the clock: never past now.)
             start = min(latest, now)
             log.info("simulator resumes the day from its last activity (%s)", local(latest))

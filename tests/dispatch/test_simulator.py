@@ -128,6 +128,36 @@ async def test_a_restart_replays_only_the_gap_not_the_whole_day_again(tmp_path) 
     assert commanders[0] == commanders[1]  # still today's commander after the restart
 
 
+async def test_a_restart_after_midnight_fills_the_rest_of_yesterday(tmp_path) -> None:
+    """A fresh database's catch-up replays yesterday first. Stopped in it and started again
+    after midnight, the backend resumed from today's midnight: the rest of yesterday stayed
+    empty (a day started at 00:05 had 4 cases; found by tests/reliability's kills)."""
+    from datetime import datetime
+
+    from dispatch.domain.calendar import CST
+    from tests.dispatch.conftest import prepared_store
+
+    store = prepared_store(f"sqlite:///{tmp_path / 'd.db'}")
+    noon = datetime(2026, 11, 24, 12, tzinfo=CST).timestamp()
+    after_midnight = datetime(2026, 11, 25, 0, 20, tzinfo=CST).timestamp()
+    first = await warmed_up(store, Clock(speed=1.0, start=noon))
+    assert first.hub is not None
+    stopped_at = max(e.updated_at for e in first.hub.events.values())
+    await first.stop()
+    second = await warmed_up(store, Clock(speed=1.0, start=after_midnight))
+    try:
+        assert second.hub is not None
+        afternoon = [
+            e
+            for e in second.hub.events.values()
+            if stopped_at < e.reported_at < after_midnight - 1800
+        ]
+        assert len(afternoon) > 100
+    finally:
+        await second.stop()
+        store.close()
+
+
 async def test_a_simulated_morning_looks_like_a_real_centre(tmp_path) -> None:
     """At 10:00, after replaying yesterday and the night: 93-99.9 % closed on time, a small
     overdue share, and the loop's other paths (returns, extensions, reopenings) all used."""
