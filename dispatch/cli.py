@@ -225,8 +225,11 @@ async def _serve(
     # The first snapshots, before the simulator's catch-up begins, must not pass for live.
     if simulate and warm_up:
         server.begin_catching_up()
+    # A demo's wall waits for the listener and the catch-up, not for the intakes (their
+    # imports, HTTP server, broker and stand-in platform): they start once it has caught up.
+    defer_intake = simulate
     try:
-        bound = await server.start(host, port)
+        bound = await server.start(host, port, intake_now=not defer_intake)
     except OSError as exc:
         await server.stop()
         raise SystemExit(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
@@ -237,24 +240,28 @@ async def _serve(
         raise SystemExit(f"error: {exc}") from None
     tune_gc()
     tasks: list[asyncio.Task[None]] = []
-    platform = await _demo_platform(server) if simulate else None
     simulator = None
     if simulate:
-        simulator = Simulator(server, seed=seed, hotline=platform)
+        simulator = Simulator(server, seed=seed)
         tasks.append(asyncio.create_task(simulator.run(warm_up=warm_up), name="simulator"))
         log.info("simulator running at %gx real time (seed %d)", speed, seed)
     if banner:
         print(banner.format(port=bound), flush=True)
-    intake_url = ""
-    if server.intake is not None and server.intake.port:
-        http = server.intake.context.http
-        intake_url = f"http://{_client_host(http.host)}:{server.intake.port}"
+    url = f"ws://{_client_host(host)}:{bound}"
+    if intake_url := _intake_url(server):
         log.info("intake HTTP at %s", intake_url)
     if ready_file is not None and not stop.is_set():
-        write_ready_file(ready_file, f"ws://{_client_host(host)}:{bound}", intake_url)
+        write_ready_file(ready_file, url, _intake_url(server))
+    platform: FakePlatform | None = None
     if simulator is not None:
-        # After the ready file: the wall's start does not wait for the demo's broker. The
-        # simulator sends through MQTT once it has it (its catch-up submits directly anyway).
+        try:
+            platform = await _demo_intakes(server, simulator, stop)
+        except ValueError as exc:
+            await server.stop()
+            raise SystemExit(f"error: {exc}") from None
+        if ready_file is not None and not stop.is_set() and _intake_url(server):
+            write_ready_file(ready_file, url, _intake_url(server))  # now with the intake's
+        # The simulator sends through MQTT once it has it (its catch-up submits directly).
         tasks.append(asyncio.create_task(_demo_mqtt(server, simulator), name="demo-mqtt"))
     try:
         await stop.wait()
@@ -268,6 +275,33 @@ async def _serve(
         if ready_file is not None:
             remove_ready_file(ready_file)
         log.info("stopped")
+
+
+def _intake_url(server: DispatchServer) -> str:
+    """The intake HTTP server's base URL, once one serves ("" otherwise)."""
+    if server.intake is None or not server.intake.port:
+        return ""
+    return f"http://{_client_host(server.intake.context.http.host)}:{server.intake.port}"
+
+
+async def _demo_intakes(
+    server: DispatchServer, simulator: Simulator, stop: asyncio.Event
+) -> FakePlatform | None:
+    """Once the simulator has caught up (or the demo is stopped first): the intakes, and
+    the stand-in 12345 platform that the simulator's live calls go through."""
+    live = asyncio.create_task(simulator.live.wait())
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({live, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    live.cancel()
+    stopped.cancel()
+    if stop.is_set():
+        return None
+    await server.start_intake()
+    if url := _intake_url(server):
+        log.info("intake HTTP at %s", url)
+    platform = await _demo_platform(server)
+    simulator.hotline = platform
+    return platform
 
 
 async def _demo_mqtt(server: DispatchServer, simulator: Simulator) -> None:

@@ -151,8 +151,11 @@ class DispatchServer:
         hub.catching_up = False  # the figures are whole: this push says so
         hub.push_kpis(now)
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        """Claim the database, load state, start the writer and the listener; return the port."""
+    async def start(
+        self, host: str = "127.0.0.1", port: int = 0, *, intake_now: bool = True
+    ) -> int:
+        """Claim the database, load state, start the writer and the listener (and the
+        intakes, unless `intake_now` is false: then `start_intake`); return the port."""
         loop = asyncio.get_running_loop()
         await asyncio.to_thread(self.store.claim)  # StoreError if another backend serves it
         now = self.clock.now()
@@ -210,19 +213,8 @@ class DispatchServer:
             server_header="tongguan-dispatch",
         )
         self.port = self._server.sockets[0].getsockname()[1]
-        if self.intake_config is not None:
-            self.intake = IntakeService(
-                self.intake_config,
-                Context(
-                    self.store,
-                    self.reference,
-                    self.clock,
-                    self.writer.submit,
-                    self.intake_config.get("http", HttpSettings) or HttpSettings(),
-                    self.writer.outbox_rules,
-                ),
-            )
-            await self.intake.start()
+        if intake_now:
+            await self.start_intake()
         self._tasks = [
             asyncio.create_task(self._kpi_loop(), name="kpis"),
             asyncio.create_task(self._clock_loop(), name="clock"),
@@ -238,6 +230,25 @@ class DispatchServer:
             self.port,
         )
         return self.port
+
+    async def start_intake(self) -> None:
+        """Start the intakes of the config (their HTTP server, MQTT): part of `start`, or
+        later for a demo, whose wall should not wait for them."""
+        if self.intake_config is None or self.intake is not None:
+            return
+        assert self.writer is not None
+        self.intake = IntakeService(
+            self.intake_config,
+            Context(
+                self.store,
+                self.reference,
+                self.clock,
+                self.writer.submit,
+                self.intake_config.get("http", HttpSettings) or HttpSettings(),
+                self.writer.outbox_rules,
+            ),
+        )
+        await self.intake.start()
 
     async def stop(self) -> None:
         """Close clients with 'going away', let the writer finish, release the port."""

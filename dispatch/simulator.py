@@ -170,6 +170,7 @@ class Simulator:
         self._inflight: set[asyncio.Future[Answer]] = set()
         self.submitted = 0
         self.warmed_up = False
+        self.live = asyncio.Event()  # set with warmed_up: caught up, following the clock
 
     # ---- scheduling ------------------------------------------------------------------------
 
@@ -277,6 +278,7 @@ class Simulator:
                 # in one push, before anyone hears that the simulator has caught up.
                 await self.server.caught_up()
                 self.warmed_up = True
+                self.live.set()
                 log.info("simulator caught up with the clock after %d actions", processed)
             delay = clock.real_delay(self._heap[0].at - now) if self._heap else 1.0
             await asyncio.sleep(min(delay, 1.0))

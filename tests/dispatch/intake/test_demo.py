@@ -30,10 +30,10 @@ async def test_the_demo_pushes_12345_calls_through_http(tmp_path) -> None:
     proc = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: ASYNC220 - started once
     try:
         deadline = time.monotonic() + 60
-        while not ready.exists():
+        # The ready file says the intake's URL once the intakes are up (after the catch-up).
+        while not ready.exists() or "intake" not in (doc := json.loads(ready.read_text())):
             assert proc.poll() is None and time.monotonic() < deadline, "the demo did not start"
             await asyncio.sleep(0.2)
-        doc = json.loads(ready.read_text())
         assert doc["intake"].startswith("http://127.0.0.1:")
         assert (tmp_path / "intake-demo.toml").stat().st_mode & 0o777 == 0o600
         async with httpx.AsyncClient() as http:
