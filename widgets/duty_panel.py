@@ -137,6 +137,7 @@ class DutyPanel(QWidget):
             (),
         )
         self._cases: tuple[tuple[CaseView, ...], tuple[CaseView, ...]] = ((), ())
+        self._totals = (0, 0)
         self._items: list[_Text | _Box] = []
         self._hits: list[_Hit] = []
         self._dirty = True
@@ -175,12 +176,20 @@ class DutyPanel(QWidget):
         self._duty = duty
         self._invalidate()
 
-    def show_cases(self, consulting: Sequence[CaseView], supervised: Sequence[CaseView]) -> None:
-        """Show the cases under consultation and those overdue under supervision."""
+    def show_cases(
+        self,
+        consulting: Sequence[CaseView],
+        supervised: Sequence[CaseView],
+        totals: tuple[int, int] | None = None,
+    ) -> None:
+        """Show the cases under consultation and those overdue under supervision (the
+        first of them: `totals` says how many there are, when more than given)."""
         cases = (tuple(consulting), tuple(supervised))
-        if cases == self._cases:
+        counted = totals or (len(consulting), len(supervised))
+        if cases == self._cases and counted == self._totals:
             return
         self._cases = cases
+        self._totals = (max(counted[0], len(consulting)), max(counted[1], len(supervised)))
         self._invalidate()
 
     def texts(self) -> list[str]:
@@ -346,8 +355,8 @@ class DutyPanel(QWidget):
             notes = QRectF(
                 cases.x(), second.bottom(), cases.width(), cases.bottom() - second.bottom()
             )
-        self._layout_cases(first, self.tr("会商中"), consulting, ACCENT)
-        self._layout_cases(second, self.tr("督办超期"), supervised, RED)
+        self._layout_cases(first, self.tr("会商中"), consulting, self._totals[0], ACCENT)
+        self._layout_cases(second, self.tr("督办超期"), supervised, self._totals[1], RED)
         self._layout_notes(notes)
 
     def _header(self, area: QRectF, title: str, room: float | None = None) -> float:
@@ -440,20 +449,20 @@ class DutyPanel(QWidget):
             )
 
     def _layout_cases(
-        self, area: QRectF, title: str, cases: tuple[CaseView, ...], badge: QColor
+        self, area: QRectF, title: str, cases: tuple[CaseView, ...], total: int, badge: QColor
     ) -> None:
         line = self._line
         header = line
         heading = self._font(1.08, bold=True)
         body = self._font(1.0)
         badge_font = self._font(1.0, bold=True)
-        count = str(len(cases))
+        count = str(total)
         marker = self._marker()
         spacing = round(line * 0.1)
         row_height = line - spacing
         y = area.y() + header
         fits = max(int((area.bottom() - y + spacing) // line), 1)
-        more = self.tr("另有{0}件").format(len(cases) - fits) if len(cases) > fits else ""
+        more = self.tr("另有{0}件").format(total - fits) if total > fits else ""
         # The heading's line: the title, its count in a badge, and how many more than the
         # rows show, right-aligned; never drawn under one another. Without room for all
         # three, "more" goes first (the badge still counts them all), then the title is

@@ -158,6 +158,7 @@ class DutyView:
         self.duty.show_cases(
             self._case_views(self.cases.consulting, "normal"),
             self._case_views(self.cases.supervised, "alarm"),
+            (len(self.cases.consulting), len(self.cases.supervised)),
         )
 
     def _case_views(self, ids: set[int], tone: str) -> list[CaseView]:

@@ -134,3 +134,15 @@ def test_no_text_is_drawn_over_another_however_narrow(qtbot) -> None:
         panel.show_cases(many[:9], many)
         assert panel.clashes() == [], (width, panel.clashes())
         assert "20" in panel.texts() and "9" in panel.texts()
+
+
+def test_the_badge_counts_every_case_not_only_those_given(qtbot) -> None:
+    """The wall hands the panel the first 20 cases of a list: the badge and "另有N件" count
+    them all (37 overdue under supervision read as 20 before)."""
+    panel = make(qtbot, 1800, 600)
+    first = [CaseView(i, f"TG-{i}", f"案件{i}", "花亭街道", "超期", "alarm") for i in range(20)]
+    panel.show_cases([], first, totals=(0, 37))
+    texts = panel.texts()
+    assert "37" in texts and "20" not in texts
+    shown = sum(1 for case in first if panel.case_rect(case.key) is not None)
+    assert f"另有{37 - shown}件" in texts
