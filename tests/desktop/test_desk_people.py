@@ -112,6 +112,8 @@ def test_the_desk_shows_people_by_their_display_names(qapp, qtbot, sqlite_store:
             # Who is signed in: the name, never the sign-in id.
             await until(lambda: "菱湖街道分中心 王芳" in window.who.text(), 5, "header")
             assert "菱湖分中心 ·" not in window.who.text()
+            # Nothing the name says already is said again beside it.
+            assert window.who.text() == "菱湖街道分中心 王芳"
 
             event_id = await reported(running, title="占道经营")  # by 指挥长
             await until(lambda: event_id in window.book.tabs, 10, "listed")

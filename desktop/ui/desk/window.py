@@ -297,8 +297,10 @@ class DeskWindow(QWidget):
         names = self.replica.names()
         where = "、".join(names.get(c, c) for c in me.jurisdiction) or self.tr("全区")
         role = role_text(me.role)
-        # By the name people know (the sign-in name when the user has none).
-        return f"{self.replica.person(me.user)} · {role} · {where}"
+        # By the name people know (the sign-in name when the user has none), without what
+        # that name says already ("菱湖街道分中心 王芳" is a street clerk of 菱湖街道).
+        name = self.replica.person(me.user)
+        return " · ".join([name, *(part for part in (role, where) if part not in name)])
 
     def _every_second(self) -> None:
         pruned = self.feed.every_second()
