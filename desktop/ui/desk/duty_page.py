@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
+    QListView,
     QListWidget,
     QListWidgetItem,
     QVBoxLayout,
@@ -71,6 +72,10 @@ class DutyPage(QWidget):
             listing = QListWidget(self)
             listing.setObjectName(f"duty_{key}")
             listing.setWordWrap(True)
+            # Long lines wrap to the column's width (re-laid out on a resize), never scroll
+            # sideways.
+            listing.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            listing.setResizeMode(QListView.ResizeMode.Adjust)
             listing.itemActivated.connect(self._activated)
             self.lists[key], self.titles[key] = listing, title
             row, col = divmod(index, 3)
