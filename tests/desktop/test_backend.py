@@ -59,7 +59,13 @@ async def test_embedded_backend_serves_the_district_and_stops_cleanly(tmp_path) 
         url, token = await backend.wait_ready(60)
         assert url.startswith("ws://127.0.0.1:") and not url.endswith(":0")
         ready = json.loads(backend.ready_path.read_text())
-        # The demo's intake HTTP server too (docs/intake.md): its own port.
+        # The demo's intake HTTP server too (docs/intake.md): its own port, said once the
+        # intakes are up, after the catch-up (the wall does not wait for them).
+        for _ in range(300):
+            if "intake" in ready:
+                break
+            await asyncio.sleep(0.1)
+            ready = json.loads(backend.ready_path.read_text())
         assert ready.pop("intake").startswith("http://127.0.0.1:")
         assert ready == {"url": url, "pid": backend.pid, "data": str(data)}
         assert (data / "dispatch.db").exists()
