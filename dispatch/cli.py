@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from dispatch import exits
 from dispatch.app import (
     CALENDAR_META,
     DEFAULT_SEED,
@@ -199,7 +200,7 @@ async def _serve(
     parent: ParentWatch | None = None,
     start: float | None = None,
     intake: IntakeConfig | None = None,
-) -> None:
+) -> int:
     from dispatch.server import DispatchServer, tune_gc
     from dispatch.simulator import Simulator
 
@@ -264,7 +265,13 @@ async def _serve(
         # The simulator sends through MQTT once it has it (its catch-up submits directly).
         tasks.append(asyncio.create_task(_demo_mqtt(server, simulator), name="demo-mqtt"))
     try:
-        await stop.wait()
+        stopped = asyncio.ensure_future(stop.wait())
+        failed = asyncio.ensure_future(server.writer_stopped())
+        await asyncio.wait({stopped, failed}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        failed.cancel()
+        if server.fatal:
+            log.critical("stopping: %s (exit status %d)", server.fatal, exits.WRITER_STOPPED)
         log.info("shutting down")
         for task in tasks:
             task.cancel()
@@ -275,6 +282,7 @@ async def _serve(
         if ready_file is not None:
             remove_ready_file(ready_file)
         log.info("stopped")
+    return exits.WRITER_STOPPED if server.fatal else exits.OK
 
 
 def _intake_url(server: DispatchServer) -> str:
@@ -684,7 +692,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
         return 2
     log.info("database %s", redact_url(args.url))
-    asyncio.run(
+    return asyncio.run(
         _serve(
             store,
             args.host,
@@ -699,7 +707,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
             intake=intake,
         )
     )
-    return 0
 
 
 def _intake_config(path: Path | None) -> IntakeConfig | None:
@@ -746,7 +753,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"  hello line that `./tg dispatch hello` prints. Demo tokens: {wall.parent}/\n"
         "  Stop with Ctrl-C.\n"
     )
-    asyncio.run(
+    return asyncio.run(
         _serve(
             store,
             args.host,
@@ -762,7 +769,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
             intake=intake,
         )
     )
-    return 0
 
 
 def plan_demo_week(store: Store, start: float) -> int:

@@ -108,6 +108,8 @@ class DispatchServer:
         self.store = store
         self.intake_config = intake
         self.intake: IntakeService | None = None
+        self.fatal = ""  # why the writer stopped for good ("" while it writes)
+        self._fatal = asyncio.Event()
         # Its own: an admin's new category table is swapped into it (tables.py), which must
         # not reach another server given the same reference (tests, benchmarks).
         self.reference = copy.copy(reference)
@@ -197,6 +199,7 @@ class DispatchServer:
         self.hub.people = await asyncio.to_thread(self.store.people)
         await self._load_kpis(counted)
         self.writer = Writer(self.store, self.state, self.clock, loop, self.hub.deliver, head)
+        self.writer.on_fatal = self._writer_stopped
         self.writer.start()
         self.handshake = Handshake(
             self.hub, self.store, self.reference, self.clock, self.limits, self.auth
@@ -242,6 +245,16 @@ class DispatchServer:
             self.port,
         )
         return self.port
+
+    def _writer_stopped(self, reason: str) -> None:
+        if not self.fatal:
+            self.fatal = reason
+            self._fatal.set()
+
+    async def writer_stopped(self) -> str:
+        """Wait until the writer stops for good; why (the backend should then exit)."""
+        await self._fatal.wait()
+        return self.fatal
 
     async def start_intake(self) -> None:
         """Start the intakes of the config (their HTTP server, MQTT): part of `start`, or
@@ -298,9 +311,12 @@ class DispatchServer:
         sockets = {client.ws for client in self.hub.clients} if self.hub is not None else set()
         sockets |= set(self._server.connections)
 
+        # A writer that stopped ends the process for a supervisor to start it again: 1012.
+        code = CloseCode.SERVICE_RESTART if self.fatal else CloseCode.GOING_AWAY
+
         async def close(ws: ServerConnection) -> None:
             with contextlib.suppress(Exception):
-                await ws.close(CloseCode.GOING_AWAY, "server restarting: resume")
+                await ws.close(code, "server restarting: resume")
 
         closing = {ws: asyncio.ensure_future(close(ws)) for ws in sockets}
         if closing:

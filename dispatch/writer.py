@@ -9,10 +9,12 @@ Nothing is acknowledged before its commit.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import queue
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +43,9 @@ COMMAND_CACHE_BYTES = 64 * 1024 * 1024
 # After a batch refused for an external id sent again, this many writer batches look every
 # external id up before they create its event (ExternalIds.look_up).
 LOOK_UP_AFTER_CONFLICT = 50
+# A database that fails every commit for this long (a lost connection not coming back) ends
+# the backend: a supervisor, systemd or a standby does better than refusing for ever.
+DATABASE_GRACE_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +129,12 @@ _Queued = tuple[Request, asyncio.Future[Answer] | None]
 _Waiting = asyncio.Future[Answer] | None
 
 
+def disk_full(exc: BaseException) -> bool:
+    """Whether a storage error says the disk (or the database's file system) is full."""
+    text = f"{exc} {exc.__cause__ or ''}".lower()
+    return "disk is full" in text or "no space left" in text or "disk full" in text
+
+
 class Writer:
     """Owns State and Store writes on its own thread; the loop talks to it by `submit`."""
 
@@ -151,6 +162,9 @@ class Writer:
         self.head = store.head()[0] if head is None else head  # last seq known committed
         self._look_up_until = 0  # writer batches (self.batches) that look external ids up
         self.failed = False
+        # Told (on the event loop) when the writer stops for good: the backend then exits.
+        self.on_fatal: Callable[[str], None] = lambda reason: None
+        self._failing_since: float | None = None  # the first of a run of failed commits
         # Rules that turn a change into feedback owed to an intake peer (the intakes add
         # theirs before they take requests): written in the change's own transaction.
         self.outbox_rules: list[Callable[[Change], OutboxItem | None]] = []
@@ -217,6 +231,13 @@ class Writer:
                     ),
                 )
 
+    def _fatal(self, reason: str) -> None:
+        """Stop writing for good (every later request is refused) and tell the loop."""
+        self.failed = True
+        log.critical("%s: the writer stops; the backend exits to be started again", reason)
+        with contextlib.suppress(RuntimeError):  # the loop has closed already
+            self.loop.call_soon_threadsafe(self.on_fatal, reason)
+
     def _committed_anyway(self) -> bool:
         try:
             head, _ = self.store.head()
@@ -281,19 +302,23 @@ class Writer:
                     # The connection failed after COMMIT went through: memory no longer
                     # matches the database. Stop writing rather than diverge; a restart
                     # reloads the truth.
-                    self.failed = True
-                    log.critical(
-                        "commit outcome uncertain: the writer stops; restart the dispatch backend"
-                    )
+                    self._fatal("commit outcome uncertain")
+                elif disk_full(exc):
+                    self._fatal("the disk is full")
+                else:
+                    now = time.monotonic()
+                    self._failing_since = self._failing_since or now
+                    if now - self._failing_since > DATABASE_GRACE_SECONDS:
+                        self._fatal(
+                            f"the database failed every commit for {DATABASE_GRACE_SECONDS:.0f} s"
+                        )
+                why = "the disk is full" if disk_full(exc) else "storage failure"
                 self._answer_all(
                     batch,
-                    Answer(
-                        False,
-                        code=ErrorCode.INTERNAL,
-                        message="storage failure; nothing was applied",
-                    ),
+                    Answer(False, code=ErrorCode.INTERNAL, message=f"{why}; nothing was applied"),
                 )
                 return
+        self._failing_since = None
         if externals:
             state.external.remember(externals)
         if changes:

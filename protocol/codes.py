@@ -33,6 +33,10 @@ class CloseCode(IntEnum):
     PROTOCOL_ERROR = 1002
     INVALID_DATA = 1007
     MESSAGE_TOO_BIG = 1009  # frame over the size limit
+    # The backend stops because its writer did (a commit whose outcome is unknown, the
+    # database gone past its grace, a full disk): it exits for a supervisor to start it
+    # again, which reloads from the database. Reconnect with back-off and resume.
+    SERVICE_RESTART = 1012
     PROTOCOL_VIOLATION = 4000  # first message was not a valid hello, or a server-only type sent
     AUTH_FAILED = 4001  # unknown, revoked or malformed token
     HANDSHAKE_TIMEOUT = 4002  # no hello within the handshake window
@@ -58,6 +62,6 @@ RESUMABLE_CLOSE_CODES = frozenset(
         CloseCode.TOO_SLOW,
         1006,
         1011,
-        1012,
+        CloseCode.SERVICE_RESTART,
     }
 )

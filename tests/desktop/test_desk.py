@@ -66,10 +66,15 @@ async def ready(window: DeskWindow) -> None:
 def press(
     key: Qt.Key | str, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier
 ) -> None:
-    """One key press, where the keyboard focus is (as a user types)."""
-    target: QWidget | None = QApplication.focusWidget()
-    window = QApplication.activeWindow()
-    QTest.keyClick(target or window, key, modifier)  # type: ignore[arg-type]
+    """One key press, where the keyboard focus is (as a user types). With no focus widget and
+    no active window (a form just put away on a loaded machine), the desk window takes it, as
+    its window shortcuts would: a press to nobody was lost and the test waited in vain."""
+    target: QWidget | None = QApplication.focusWidget() or QApplication.activeWindow()
+    if target is None:
+        target = next(
+            w for w in QApplication.topLevelWidgets() if isinstance(w, DeskWindow) and w.isVisible()
+        )
+    QTest.keyClick(target, key, modifier)  # type: ignore[arg-type]
 
 
 async def act(window: DeskWindow, key: str, event_id: int, status: str) -> None:

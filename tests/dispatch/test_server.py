@@ -14,7 +14,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from dispatch.server import Limits
 from dispatch.store.store import Store
 from protocol.codec import decode_server, encode
-from protocol.codes import CloseCode, ErrorCode
+from protocol.codes import RESUMABLE_CLOSE_CODES, CloseCode, ErrorCode
 from protocol.entities import Event
 from protocol.messages import Delta, Error, Hello, Kpis, Result, Resume, Snapshot, Units, Welcome
 from tests.dispatch.conftest import DEKUAN, LINGHU, Running, open_client, point_in, start_server
@@ -587,6 +587,8 @@ async def test_uncertain_commit_stops_the_writer(running_sqlite: Running) -> Non
         real_commit(*args, **kwargs)  # COMMIT went through...
         raise StoreError("connection lost")  # ...but the answer never came back
 
+    wall = await running_sqlite.client("wall")
+    await handshake(wall)
     store.commit = commit_then_lose_the_connection
     actor = Actor("指挥长", "commander")
     args = Report(**report_args(running_sqlite))
@@ -596,6 +598,16 @@ async def test_uncertain_commit_stops_the_writer(running_sqlite: Running) -> Non
     later = await server.submit(CommandRequest(actor, "report", args))
     assert not later.ok and "restart" in later.message  # fail-stop: no diverging writes
     assert server.writer.failed
+    # The backend is told, to exit for a supervisor to start it again (dispatch serve exits
+    # with status 3: tests/reliability/test_disk_full.py); its clients hear 1012, resumable.
+    reason = await asyncio.wait_for(server.writer_stopped(), 2)
+    assert reason == "commit outcome uncertain"
+    await server.stop()
+    with pytest.raises(ConnectionClosed) as info:
+        while True:
+            await wall.recv(timeout=5)
+    assert info.value.rcvd is not None and info.value.rcvd.code == CloseCode.SERVICE_RESTART
+    assert CloseCode.SERVICE_RESTART in RESUMABLE_CLOSE_CODES
 
 
 async def test_one_backend_per_database(db_url) -> None:

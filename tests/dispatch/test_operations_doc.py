@@ -1,0 +1,24 @@
+"""docs/operations.md's table of exit statuses is the code's (dispatch/exits.py)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from dispatch import exits, writer
+from dispatch.server import CLOSE_SECONDS, SHUTDOWN_SECONDS
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
+
+
+def test_the_exit_status_table_is_the_code_s() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\d+) \| ([A-Z_]+) \|", text, re.MULTILINE)
+    assert {name: int(code) for code, name in rows} == exits.STATUSES
+
+
+def test_the_figures_the_document_gives_are_the_code_s() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    assert f"within {CLOSE_SECONDS:g} s" in text
+    assert SHUTDOWN_SECONDS + 1 <= 5 and "within **5 s**" in text
+    assert f"every commit for {writer.DATABASE_GRACE_SECONDS:.0f} s" in text
