@@ -373,6 +373,7 @@ class DispatchServer:
         pruned_then = self.clock.now()
         while True:
             await asyncio.sleep(self.limits.tick_interval)
+            self.clock.follow()  # a stepped system clock is taken in gradually
             if self.ticking:
                 self.writer.submit_nowait(TickRequest())
             now = self.clock.now()

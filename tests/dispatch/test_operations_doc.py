@@ -22,3 +22,11 @@ def test_the_figures_the_document_gives_are_the_code_s() -> None:
     assert f"within {CLOSE_SECONDS:g} s" in text
     assert SHUTDOWN_SECONDS + 1 <= 5 and "within **5 s**" in text
     assert f"every commit for {writer.DATABASE_GRACE_SECONDS:.0f} s" in text
+
+
+def test_the_clock_section_says_the_clock_s_figures() -> None:
+    from dispatch import clock
+
+    text = DOC.read_text(encoding="utf-8")
+    assert f"at most **{clock.MAX_SLEW * 100:.0f} %** faster or slower" in text
+    assert f"within about {clock.SLEW_HORIZON:.0f} s" in text

@@ -33,7 +33,7 @@ async def test_a_snapshot_leaves_out_what_settled_over_36_hours_ago(sqlite_store
 
         # 36 h and a minute later by the district clock; the prune (every 10 min of real
         # time) has not run, yet a new client's snapshot holds only what is kept.
-        clock._sim0 += KEEP_CLOSED_SECONDS + 60
+        clock.skip(KEEP_CLOSED_SECONDS + 60)
         fresh = await running.client("commander")
         _, snapshot = await handshake(fresh)
         events = {e.id for e in snapshot.events}
@@ -62,7 +62,7 @@ async def test_the_writers_prune_lets_go_of_the_documents_of_what_it_drops(sqlit
         writer = running.server.writer
         assert writer is not None
         assert {("event", gone), ("event", kept)} <= set(writer._docs)
-        clock._sim0 += KEEP_CLOSED_SECONDS + 60
+        clock.skip(KEEP_CLOSED_SECONDS + 60)
         assert (await running.server.submit(PruneRequest())).ok
         assert ("event", gone) not in writer._docs and ("event", kept) in writer._docs
         assert gone not in running.server.state.events
@@ -89,7 +89,7 @@ async def test_the_prune_follows_district_time_too(sqlite_store) -> None:
         gone = settled.data["event"]
         assert isinstance(await c.command("reject", {"event": gone, "reason": "重复"}), Result)
         await c.ws.close()
-        clock._sim0 += KEEP_CLOSED_SECONDS + PRUNE_EVERY + 60
+        clock.skip(KEEP_CLOSED_SECONDS + PRUNE_EVERY + 60)
         hub, state = running.server.hub, running.server.state
         assert hub is not None
         for _ in range(100):  # a few ticks of 0.05 s, not 10 minutes
