@@ -340,8 +340,9 @@ class UserExists(ValueError):
         )
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for SQLite (WAL, one file) or PostgreSQL, tuned for the writer's batches."""
+def make_engine(url: str, *, writer: bool = False) -> Engine:
+    """An engine for SQLite (WAL, one file) or PostgreSQL, tuned for the writer's batches;
+    `writer`: the writer's own, one connection that no reader can take from it."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         database = engine.url.database or ""
@@ -370,6 +371,8 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
+    if writer:
+        return create_engine(url, pool_size=1, max_overflow=0, pool_pre_ping=True)
     return create_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
 
 
@@ -379,6 +382,9 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        # The writer's commits on a connection of their own: readers (history, admin, the
+        # intakes' look-ups) holding every pooled one never make a commit wait.
+        self.writer_engine = make_engine(url, writer=True)
         self._copy = self.engine.dialect.name == "postgresql"
         mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         self._insert_log_sql = (
@@ -397,9 +403,10 @@ class Store:
         self._key = 0  # the advisory lock key of a PostgreSQL claim
 
     def close(self) -> None:
-        """Release the claim and the connection pool."""
+        """Release the claim and the connection pools."""
         self.release()
         self.engine.dispose()
+        self.writer_engine.dispose()
 
     # ---- one backend per database ------------------------------------------------------------
 
@@ -591,7 +598,7 @@ class Store:
         `seq > last` never sees a later seq commit before an earlier one.
         """
         try:
-            with self._write_lock, self.engine.begin() as conn:
+            with self._write_lock, self.writer_engine.begin() as conn:
                 first = self._commit(conn, changes, commands, images, docs)
                 if externals:
                     self._insert_externals(conn, externals)

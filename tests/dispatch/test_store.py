@@ -59,6 +59,22 @@ def test_commit_assigns_consecutive_seqs_and_updates_rows(fresh: Store) -> None:
     assert next_event == 3
 
 
+def test_the_writer_commits_on_its_own_connection_with_every_pooled_one_taken(
+    fresh: Store,
+) -> None:
+    """Readers holding all of the pool (10 connections) never make a commit wait: before,
+    the writer queued behind them for up to the pool's 30 s timeout."""
+    held = [fresh.engine.connect() for _ in range(10)]
+    try:
+        began = time.monotonic()
+        assert fresh.commit([change(make_event(1))]) == 1
+        assert time.monotonic() - began < 2.0
+    finally:
+        for conn in held:
+            conn.close()
+    assert [r.seq for r in fresh.read_log(0)] == [1]
+
+
 def test_failed_commit_keeps_nothing(fresh: Store) -> None:
     fresh.commit([change(make_event(1))])
     with pytest.raises(StoreError):
