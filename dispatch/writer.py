@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, assert_never
 
 import msgspec
+from sqlalchemy import exc as sa_exc
 
 from dispatch import ops
 from dispatch.clock import Clock
@@ -220,16 +221,16 @@ class Writer:
                 continue
             try:
                 self._process(batch)
-            except Exception:  # keep the writer alive; every request still gets an answer
-                log.exception("writer batch failed")
-                self._answer_all(
-                    batch,
-                    Answer(
-                        False,
-                        code=ErrorCode.INTERNAL,
-                        message="internal error; nothing was applied",
-                    ),
-                )
+            except Exception as exc:  # keep the writer alive; every request gets an answer
+                if isinstance(exc, sa_exc.OperationalError | StoreError):
+                    # The database went away while the batch read what it needed (a
+                    # restart): one line per batch, not a traceback; nothing was written.
+                    log.error("writer batch: the database failed: %s", str(exc).split("\n")[0])
+                    message = "storage failure; nothing was applied"
+                else:
+                    log.exception("writer batch failed")
+                    message = "internal error; nothing was applied"
+                self._answer_all(batch, Answer(False, code=ErrorCode.INTERNAL, message=message))
 
     def _fatal(self, reason: str) -> None:
         """Stop writing for good (every later request is refused) and tell the loop."""
@@ -238,12 +239,23 @@ class Writer:
         with contextlib.suppress(RuntimeError):  # the loop has closed already
             self.loop.call_soon_threadsafe(self.on_fatal, reason)
 
-    def _committed_anyway(self) -> bool:
-        try:
-            head, _ = self.store.head()
-        except Exception:  # the database is unreachable: assume the worst
-            return True
-        return head != self.head
+    def _committed_anyway(self) -> bool | None:
+        """After a failed commit: whether it went through all the same (the log's head
+        moved), once the database answers again; None if it did not answer within
+        DATABASE_GRACE_SECONDS (a restart of PostgreSQL takes a few; the writer waits,
+        its queue with it, rather than refuse everything meanwhile)."""
+        deadline = time.monotonic() + DATABASE_GRACE_SECONDS
+        pause = 0.05
+        while True:
+            try:
+                head, _ = self.store.head()
+            except Exception:
+                if time.monotonic() + pause > deadline:
+                    return None
+                time.sleep(pause)
+                pause = min(pause * 2, 1.0)
+                continue
+            return head != self.head
 
     def _known_commands(self, batch: list[_Queued]) -> dict[str, CommandRecord]:
         ids = [r.command_id for r, _ in batch if isinstance(r, CommandRequest) and r.command_id]
@@ -298,7 +310,10 @@ class Writer:
             except StoreError as exc:
                 log.error("commit of %d changes failed: %s", len(changes), exc)
                 state.rollback(point, changes)
-                if changes and self._committed_anyway():
+                committed = self._committed_anyway() if changes else False
+                if committed is None:
+                    self._fatal(f"the database did not answer for {DATABASE_GRACE_SECONDS:.0f} s")
+                elif committed:
                     # The connection failed after COMMIT went through: memory no longer
                     # matches the database. Stop writing rather than diverge; a restart
                     # reloads the truth.
