@@ -1,5 +1,5 @@
-"""A PostgreSQL cluster of a test's own (initdb in a temporary directory, its own port), so
-that restarting it under load leaves the other tests' server at 127.0.0.1:5432 alone.
+"""A PostgreSQL cluster of a test's or a benchmark's own (initdb in a temporary directory,
+its own port), so that restarting it under load leaves the server at 127.0.0.1:5432 alone.
 
 Run as root (CI), the cluster belongs to the `postgres` account, as the packaged one does.
 """
@@ -18,7 +18,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
+
+class NoPostgres(RuntimeError):
+    """PostgreSQL's server programs (initdb, pg_ctl) are not installed here."""
+
+
+def available() -> bool:
+    """Whether PostgreSQL's server programs are installed."""
+    try:
+        _bin("initdb")
+    except NoPostgres:
+        return False
+    return True
 
 
 def _bin(name: str) -> str:
@@ -26,9 +37,7 @@ def _bin(name: str) -> str:
         iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None
     )
     if found is None:
-        if os.environ.get("CI") == "true":
-            raise AssertionError(f"PostgreSQL's {name} is not installed")
-        pytest.skip(f"PostgreSQL's {name} is not installed")
+        raise NoPostgres(f"PostgreSQL's {name} is not installed")
     return found
 
 
@@ -94,7 +103,8 @@ class PrivatePostgres:
 @contextlib.contextmanager
 def private_postgres() -> Iterator[PrivatePostgres]:
     """A fresh cluster with a `test` database, trust auth on 127.0.0.1, stopped and removed
-    at the end. Its directory is outside pytest's (mode 700, root's) for `postgres` to use."""
+    at the end. Its directory is a fresh one under /tmp that `postgres` may use (pytest's are
+    mode 700, root's). NoPostgres without the server programs."""
     user = "postgres" if os.geteuid() == 0 else None
     tmp = Path(tempfile.mkdtemp(prefix="tg-pg-"))
     if user:
