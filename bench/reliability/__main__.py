@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from bench import common
+from bench.reliability import private_pg
 from bench.reliability.checks import problems_by_kind
 from bench.reliability.fuzz import FuzzReport, fuzz
 from bench.reliability.kills import KillReport, kills_under_load
@@ -42,6 +43,12 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--db", default="sqlite,postgres", help="sqlite and/or postgres")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-stall", action="store_true", help="skip the reader that stops")
+    parser.add_argument(
+        "--db-restarts",
+        type=int,
+        default=3,
+        help="PostgreSQL restarted under load (a cluster of the bench's own): how many times",
+    )
     return parser.parse_args(argv)
 
 
@@ -66,7 +73,7 @@ def say(text: str) -> None:
 
 async def run(
     args: argparse.Namespace,
-) -> tuple[list[KillReport], list[StartupReport], FuzzReport | None]:
+) -> tuple[list[KillReport], list[StartupReport], FuzzReport | None, list[KillReport]]:
     """Every part, in order; the reports."""
     databases = [d for d in args.db.split(",") if d]
     # The time to the kills under load, shared by the databases, but for about a minute and
@@ -108,6 +115,29 @@ async def run(
                 starts.append(
                     await kills_at_start(url, data, database=kind, seed=args.seed + n, say=say)
                 )
+    restarts: list[KillReport] = []
+    if "postgres" in databases and args.db_restarts and private_pg.available():
+        with (
+            tempfile.TemporaryDirectory(prefix="tg-reliability-") as tmp,
+            private_pg.private_postgres() as cluster,
+        ):
+            say(f"postgres: the database restarted {args.db_restarts} times under load")
+            restarts.append(
+                await kills_under_load(
+                    cluster.url,
+                    Path(tmp),
+                    database="postgres",
+                    writers=args.writers * 2,
+                    readers=max(1, args.readers // 5),
+                    street_readers=1,
+                    kills=args.db_restarts,
+                    between=(3.0, 6.0),
+                    cases_at_once=4,
+                    seed=args.seed,
+                    say=say,
+                    restart_database=cluster.restart,
+                )
+            )
     if args.fuzz:
         with tempfile.TemporaryDirectory(prefix="tg-reliability-") as tmp:
             data = Path(tmp)
@@ -115,11 +145,14 @@ async def run(
             with _database(kind, data) as url:
                 say(f"{kind}: {args.fuzz:,} fuzzed frames")
                 fuzzed = await fuzz(url, data, args.fuzz, seed=args.seed, say=say)
-    return kills, starts, fuzzed
+    return kills, starts, fuzzed, restarts
 
 
 def print_figures(
-    kills: list[KillReport], starts: list[StartupReport], fuzzed: FuzzReport | None
+    kills: list[KillReport],
+    starts: list[StartupReport],
+    fuzzed: FuzzReport | None,
+    restarts: Sequence[KillReport] = (),
 ) -> list[str]:
     """The tables; every problem found (printed too)."""
     problems: list[str] = []
@@ -206,6 +239,40 @@ def print_figures(
             rows,
         )
     )
+    for r in restarts:
+        ledger = r.ledger
+        print("\nPostgreSQL restarted under load (pg_ctl restart -m fast; the backend stays up):")
+        print(
+            common.table(
+                [
+                    "restarts",
+                    "writers",
+                    "acknowledged",
+                    "answered internal, resent",
+                    "lost",
+                    "applied twice",
+                    "never acknowledged",
+                    "rate before, /s",
+                    "database down s",
+                    "back to 80 % of the rate, s after the database",
+                ],
+                [
+                    [
+                        r.kills,
+                        r.writers,
+                        f"{ledger.acknowledged:,}",
+                        f"{ledger.retried:,}",
+                        ledger.lost,
+                        ledger.duplicated,
+                        ledger.unacknowledged,
+                        " / ".join(f"{x:.0f}" for x in r.rates),
+                        " / ".join(f"{x:.1f}" for x in r.restart_s),
+                        " / ".join(f"{x:.2f}" for x in r.back_to_rate_s),
+                    ]
+                ],
+            )
+        )
+        problems += [f"postgres restarts: {p}" for p in r.problems]
     if fuzzed is not None:
         print(
             f"\nfuzzed frames: {fuzzed.frames:,} after the welcome on {fuzzed.connections:,} "
@@ -232,8 +299,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("machine:")
     common.print_machine()
     began = time.monotonic()
-    kills, starts, fuzzed = asyncio.run(run(args))
-    problems = print_figures(kills, starts, fuzzed)
+    kills, starts, fuzzed, restarts = asyncio.run(run(args))
+    problems = print_figures(kills, starts, fuzzed, restarts)
     total = Counter(
         {"under load": sum(k.kills for k in kills), "starting": sum(s.kills for s in starts)}
     )

@@ -159,6 +159,7 @@ class LedgerCheck:
 
     sent: int = 0  # distinct commands
     resent: int = 0  # in flight at a kill, so sent again with their command_id after it
+    retried: int = 0  # answered `internal` (a database fault), sent again with the same id
     acknowledged: int = 0
     repeats: int = 0  # acknowledged with repeat: true (applied before, answer lost)
     unacknowledged: int = 0
@@ -179,6 +180,7 @@ def ledger_check(writers: Iterable[Writer], found: Audit) -> LedgerCheck:
         for sent in writer.ledger:
             check.sent += 1
             check.resent += sent.cut > 0
+            check.retried += sum(getattr(a, "code", "") == "internal" for a in sent.answers)
             result = sent.acknowledged
             if sent.refused is not None:
                 check.refused += 1

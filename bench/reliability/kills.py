@@ -93,6 +93,8 @@ class KillReport:
     replica_differences: dict[str, list[str]] = field(default_factory=dict)
     client_problems: list[str] = field(default_factory=list)
     stalled: StalledResult | None = None
+    rates: list[float] = field(default_factory=list)  # acknowledged/s before each db restart
+    back_to_rate_s: list[float] = field(default_factory=list)  # db answering -> at that rate
 
     @property
     def problems(self) -> list[str]:
@@ -130,8 +132,14 @@ async def kills_under_load(
     stall_reader: bool = False,
     seed: int = 1,
     say: Callable[[str], None] = lambda _s: None,
+    restart_database: Callable[[float], float] | None = None,
 ) -> KillReport:
-    """Run the scenario; the report says what happened (its `problems` should be empty)."""
+    """Run the scenario; the report says what happened (its `problems` should be empty).
+
+    With `restart_database` (a private cluster's `restart(down)`, returning when it answered
+    again) the fault is the database's instead: restarted under the same load while the
+    backend stays up; the report then also says how soon the writers were back to their
+    rate after each return (`back_to_rate_s`)."""
     rng = random.Random(seed)
     report = KillReport(database, readers=readers + street_readers, writers=writers)
     began = time.monotonic()
@@ -168,6 +176,9 @@ async def kills_under_load(
         for k in range(kills):
             await asyncio.sleep(rng.uniform(*between))
             await _while_commands_fly(all_writers)
+            if restart_database is not None:
+                await _restart_database(report, all_writers, restart_database, rng, say)
+                continue
             killed_at = time.time()
             backend.kill()
             for writer in all_writers:
@@ -209,6 +220,43 @@ async def kills_under_load(
     report.ledger = ledger_check(all_writers, report.audit)
     report.seconds = time.monotonic() - began
     return report
+
+
+def _acknowledged(writers: list[Writer]) -> int:
+    return sum(1 for w in writers for sent in w.ledger if sent.answers and sent.acknowledged)
+
+
+async def _restart_database(
+    report: KillReport,
+    writers: list[Writer],
+    restart: Callable[[float], float],
+    rng: random.Random,
+    say: Callable[[str], None],
+) -> None:
+    """Restart the database under load; how long from its return until the writers were
+    acknowledged at 80 % of their rate before (over a second)."""
+    window = 2.0
+    first = _acknowledged(writers)
+    await asyncio.sleep(window)
+    rate = (_acknowledged(writers) - first) / window
+    began = time.monotonic()
+    back = await asyncio.to_thread(restart, rng.uniform(0.5, 2.0))
+    report.kills += 1
+    report.restart_s.append(back - began)
+    report.rates.append(rate)
+    while True:
+        count, at = _acknowledged(writers), time.monotonic()
+        await asyncio.sleep(1.0)
+        if (_acknowledged(writers) - count) / (time.monotonic() - at) >= 0.8 * rate:
+            report.back_to_rate_s.append(at - back)
+            break
+        if time.monotonic() - back > 60:
+            report.client_problems.append("not back to its rate 60 s after the database")
+            break
+    say(
+        f"database restarted: down {back - began:.1f} s, back to {rate:.0f}/s after"
+        f" {report.back_to_rate_s[-1] if report.back_to_rate_s else float('nan'):.2f} s"
+    )
 
 
 async def _while_commands_fly(writers: list[Writer], patience: float = 2.0) -> None:
