@@ -118,6 +118,40 @@ async def test_a_killed_backend_comes_back_on_its_port_and_the_session_resumes(
 
 
 @pytest.mark.timeout(180)
+async def test_a_backend_whose_writer_stopped_exits_3_and_is_live_again_within_5_s(
+    tmp_path,
+) -> None:
+    """A full disk stops the embedded backend's writer: it exits with status 3 (1012 to its
+    clients) and the supervisor starts it again; with room again the wall is live within 5 s
+    of the exit (issue 17's target)."""
+    import shutil
+    import time
+
+    from dispatch import exits
+    from tests.reliability.disks import small_disk
+
+    with small_disk(tmp_path / "disk", 64 * 1024 * 1024) as disk:
+        watched = Watched(disk / "data")
+        watched.backend.args = [*FAST, "--no-mqtt"]
+        async with watched:
+            session = watched.session
+            assert session is not None
+            await until(lambda: session.seq > 0, 30)  # live deltas
+            filler = disk / "filler"
+            filler.write_bytes(b"\0" * max(shutil.disk_usage(disk).free - 64 * 1024, 0))
+            await until(lambda: bool(watched.restarting()), 60)
+            exited = time.monotonic()
+            filler.unlink()  # room again
+            state = watched.restarting()[0]
+            assert (state.reason, state.exit_code) == ("exited", exits.WRITER_STOPPED), state
+            await until(lambda: session.status.connected and session.connections == 2, 30)
+            live = time.monotonic() - exited
+            assert live <= 5.0, f"live again {live:.1f} s after the exit"
+            log = (disk / "data" / "backend.log").read_text(errors="replace")
+            assert "the disk is full: the writer stops" in log
+
+
+@pytest.mark.timeout(180)
 async def test_the_restart_count_starts_afresh_once_the_session_has_been_in_a_while(
     tmp_path,
 ) -> None:

@@ -17,7 +17,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,27 +27,9 @@ from dispatch.store.store import Store
 from protocol.codes import CloseCode
 from protocol.messages import Error, Result
 from tests.dispatch.conftest import LINGHU, open_client, point_in, reference_for
+from tests.reliability.disks import small_disk
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@contextlib.contextmanager
-def small_disk(path: Path, size: int) -> Iterator[Path]:
-    """A tmpfs of `size` bytes mounted at `path`."""
-    path.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        if os.environ.get("CI") == "true":
-            raise AssertionError(f"cannot mount a tmpfs: {done.stderr}")
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
 
 
 def serve(url: str, data: Path) -> tuple[subprocess.Popen[bytes], int]:
