@@ -8,14 +8,9 @@ The database lives on a small tmpfs of the test's own (mounting needs root, as C
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
-import os
 import shutil
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -28,28 +23,9 @@ from protocol.codes import CloseCode
 from protocol.messages import Error, Result
 from tests.dispatch.conftest import LINGHU, open_client, point_in, reference_for
 from tests.reliability.disks import small_disk
+from tests.reliability.serving import serve
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def serve(url: str, data: Path) -> tuple[subprocess.Popen[bytes], int]:
-    """A `dispatch serve` process on `url`, once it listens; its port."""
-    ready = data / "ready.json"
-    with contextlib.suppress(FileNotFoundError):
-        ready.unlink()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TONGGUAN_DATA": str(data)}
-    command = [sys.executable, "-m", "dispatch", "--url", url, "serve", "--port", "0"]
-    proc = subprocess.Popen(
-        [*command, "--ready-file", str(ready), "--log-file", str(data / "backend.log")],
-        cwd=ROOT,
-        env=env,
-    )
-    deadline = time.monotonic() + 60
-    while not ready.exists():
-        assert proc.poll() is None, (data / "backend.log").read_text()[-2000:]
-        assert time.monotonic() < deadline, "did not start"
-        time.sleep(0.05)
-    return proc, int(json.loads(ready.read_text())["url"].rsplit(":", 1)[1])
 
 
 @pytest.mark.timeout(240)

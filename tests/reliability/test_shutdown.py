@@ -11,8 +11,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import pytest
 from bench.rawclient import masked_frame
 from dispatch.cli import main
 from dispatch.store.store import Store
+from tests.reliability.serving import serve
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = 200
@@ -55,21 +54,11 @@ def test_a_stop_ends_within_5_s_with_200_clients_that_stopped_reading(tmp_path, 
     store = Store(url)
     tokens = [store.create_user(f"墙{i}", "wall") for i in range(CLIENTS)]
     store.close()
-    data, ready = tmp_path / "data", tmp_path / "ready.json"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TONGGUAN_DATA": str(data)}
-    command = [sys.executable, "-m", "dispatch", "--url", url, "serve", "--port", "0"]
-    proc = subprocess.Popen(
-        [*command, "--ready-file", str(ready), "--log-file", str(data / "backend.log")],
-        cwd=ROOT,
-        env=env,
-    )
+    data = tmp_path / "data"
+    proc, port = serve(url, data)
     clients: list[socket.socket] = []
     try:
         deadline = time.monotonic() + 60
-        while not ready.exists():
-            assert proc.poll() is None and time.monotonic() < deadline, "did not start"
-            time.sleep(0.05)
-        port = int(json.loads(ready.read_text())["url"].rsplit(":", 1)[1])
         clients = [stalled_client(port, token) for token in tokens]
         # Each is welcomed and sent its snapshot, which fills its small window and stays
         # stuck in the server's buffers.

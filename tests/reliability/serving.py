@@ -1,0 +1,33 @@
+"""`dispatch serve` as a child process of a test, on the test's database."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def serve(url: str, data: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """A `dispatch serve` process on `url`, once it listens; its port."""
+    ready = data / "ready.json"
+    with contextlib.suppress(FileNotFoundError):
+        ready.unlink()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TONGGUAN_DATA": str(data)}
+    command = [sys.executable, "-m", "dispatch", "--url", url, "serve", "--port", "0"]
+    proc = subprocess.Popen(
+        [*command, "--ready-file", str(ready), "--log-file", str(data / "backend.log")],
+        cwd=ROOT,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while not ready.exists():
+        assert proc.poll() is None, (data / "backend.log").read_text()[-2000:]
+        assert time.monotonic() < deadline, "did not start"
+        time.sleep(0.05)
+    return proc, int(json.loads(ready.read_text())["url"].rsplit(":", 1)[1])
