@@ -43,6 +43,7 @@ from dispatch.store.store import AdminEntry, Store, StoreError, redact_url, user
 from protocol.entities import ROLES
 
 if TYPE_CHECKING:
+    from dispatch.intake.citizen_app import CitizenApp
     from dispatch.intake.platform import FakePlatform
     from dispatch.server import DispatchServer
     from dispatch.simulator import Simulator
@@ -278,6 +279,8 @@ async def _serve(
         await server.stop()
         if platform is not None:
             await platform.stop()
+        if simulator is not None and simulator.open311 is not None:
+            await simulator.open311.stop()
     finally:
         if ready_file is not None:
             remove_ready_file(ready_file)
@@ -309,7 +312,26 @@ async def _demo_intakes(
         log.info("intake HTTP at %s", url)
     platform = await _demo_platform(server)
     simulator.hotline = platform
+    simulator.open311 = _demo_citizen_app(server)
     return platform
+
+
+def _demo_citizen_app(server: DispatchServer) -> CitizenApp | None:
+    """The simulator's citizens' app, when the intake serves the demo's Open311 client: the
+    live citizen reports go through the real endpoint."""
+    from dispatch.intake.citizen_app import CitizenApp
+    from dispatch.intake.demo import DEMO_OPEN311_CLIENT
+    from dispatch.intake.open311 import Open311Settings
+
+    intake = server.intake
+    url = _intake_url(server)
+    settings = intake.config.get("open311", Open311Settings) if intake is not None else None
+    if not url or settings is None or not settings.enabled:
+        return None
+    if DEMO_OPEN311_CLIENT not in settings.clients:
+        return None
+    log.info("simulated citizens' app: reports to %s/open311/v2", url)
+    return CitizenApp(settings.clients[DEMO_OPEN311_CLIENT].key, url)
 
 
 async def _demo_mqtt(server: DispatchServer, simulator: Simulator) -> None:

@@ -17,14 +17,15 @@ import itertools
 import logging
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from dispatch.domain.categories import CAMERA_KINDS, Category, load_categories
 from dispatch.domain.snapshots import render_alert_snapshot
+from dispatch.intake.citizen_app import CitizenApp
 from dispatch.intake.platform import FakePlatform
 from dispatch.kpi import day_start
 from dispatch.reference import local
@@ -145,11 +146,13 @@ class Simulator:
         # the intake endpoint (the replay of the day so far goes straight to the writer: its
         # events carry past times, which an HTTP push cannot).
         self.hotline = hotline
-        self.pushed = 0
+        self.pushed = 0  # 12345 work orders pushed and taken
+        self.reported_by_app = 0  # citizen reports sent through Open311 and taken
         self._pushes: set[asyncio.Task[None]] = set()
         # Live (after the catch-up) camera detections and sensor alarms go through MQTT to
         # the backend's intake when given (the catch-up's stamped past times cannot).
         self.mqtt = mqtt
+        self.open311: CitizenApp | None = None  # live citizen reports go through Open311
         self.reference = server.reference
         self.seed = seed
         self.rng = random.Random(seed)
@@ -405,6 +408,18 @@ class Simulator:
             reporter=reporter,
         )
         actor = Actor(f"区联动中心 {rng.choice(DUTY_STAFF)[0]}", "dispatcher")
+        if source == "citizen" and self.open311 is not None and self.warmed_up:
+            form = {
+                "service_code": category.code,
+                "description": args.description or "",
+                "first_name": reporter,
+            }
+            if rng.random() < 0.8:  # most photos carry the phone's position
+                form["lat"], form["long"] = f"{lat:.6f}", f"{lon:.6f}"
+            else:
+                form["address_string"] = f"{self._street_name(grid)}{grid.name}"
+            self._spawn(self._citizen_report(form, category))
+            return
         if source == "hotline" and self.hotline is not None and self.warmed_up:
             order: dict[str, object] = {
                 "order_no": f"SIM{local(when).strftime('%Y%m%d')}-{rng.randrange(10**8):08d}",
@@ -417,9 +432,7 @@ class Simulator:
             }
             if rng.random() < 0.5:  # half the calls come with the caller's location
                 order["lon"], order["lat"] = lon, lat
-            task = asyncio.get_running_loop().create_task(self._push(order, category, when))
-            self._pushes.add(task)
-            task.add_done_callback(self._pushes.discard)
+            self._spawn(self._push(order, category, when))
             return
         self._command(
             actor,
@@ -428,6 +441,33 @@ class Simulator:
             when,
             lambda a: self._after_report(int(a.data["event"]), grid, category, when),
         )
+
+    def _spawn(self, request: Coroutine[Any, Any, None]) -> None:
+        """A request to an intake endpoint, under way while the simulation goes on."""
+        task = asyncio.get_running_loop().create_task(request)
+        self._pushes.add(task)
+        task.add_done_callback(self._pushes.discard)
+
+    async def _citizen_report(self, form: dict[str, str], category: Category) -> None:
+        """Send one citizen's report as the app does; its case then goes round the loop."""
+        assert self.open311 is not None
+        try:
+            response = await self.open311.report(form)
+            answer = response.json()
+        except Exception as exc:  # the endpoint down or refusing: the report is lost, say so
+            log.warning("simulated Open311 report failed: %s", exc)
+            return
+        if response.status_code != 200 or not isinstance(answer, list) or not answer:
+            log.warning("simulated Open311 report refused: %s", answer)
+            return
+        self.reported_by_app += 1
+        code = answer[0].get("service_request_id")
+        hub = self.server.hub
+        event = next((e for e in (hub.events.values() if hub else ()) if e.code == code), None)
+        grid = self.reference.grids.get(event.grid) if event is not None else None
+        if event is None or grid is None:
+            return
+        self._after_report(event.id, grid, category, self.server.clock.now())
 
     def _street_name(self, grid: Grid) -> str:
         street = self.reference.streets.get(grid.street)
