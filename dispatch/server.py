@@ -261,6 +261,10 @@ class DispatchServer:
             if not await _within(self._server.wait_closed(), "closing connections", 3.0):
                 for connection in list(self._server.connections):
                     connection.transport.abort()
+        if self.session is not None:
+            # The counts of refusals not recorded one by one get their rows while the
+            # store is open.
+            await _within(self.session.admin.sum_up(everything=True), "admin log rows", 3.0)
         try:
             if self.writer is not None:
                 await asyncio.to_thread(self.writer.stop)
@@ -268,6 +272,7 @@ class DispatchServer:
             self.store.release()
             if self.hub is not None:
                 self.hub.refusals.close()
+                self.hub.connections_log.close()
 
     async def _load_kpis(self, events: list[Event]) -> None:
         """Count this month's cases (and this week's, when it began last month), and read
@@ -409,7 +414,14 @@ class DispatchServer:
             if not self._per_user[name]:
                 del self._per_user[name]
             self.hub.clients.discard(client)
-            log.info("%s: %s disconnected (%s)", client.peer, name, client.ws.close_code)
+            self.hub.connections_log.note(
+                log,
+                f"{client.peer} ({name})",
+                "%s: %s disconnected (%s)",
+                client.peer,
+                name,
+                client.ws.close_code,
+            )
 
 
 def _malloc_trim() -> Callable[[int], int] | None:

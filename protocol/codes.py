@@ -18,7 +18,8 @@ class ErrorCode(StrEnum):
     # The role may, but not this person on this case: the handler verifying or closing his
     # own work, a requester deciding his own extension or hold.
     SEPARATION_OF_DUTIES = "separation_of_duties"
-    CONFLICT = "conflict"  # command_id reused with different op/args
+    # command_id reused with different op/args; create_user of a name that is taken
+    CONFLICT = "conflict"
     RATE_LIMITED = "rate_limited"  # too many commands; retry later with the same command_id
     INTERNAL = "internal"  # a server fault; nothing was applied
 
