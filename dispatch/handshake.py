@@ -32,7 +32,7 @@ _encode = msgspec.json.Encoder().encode
 class Authenticator:
     """Tokens to users, each answer cached for `recheck` seconds.
 
-    When a user's credentials change (revoked, or re-keyed by a create_user on its name),
+    When a user's credentials change (revoked, or re-keyed by an update_user new_token),
     `forget(name)` drops that user's cached tokens at once and moves the generation on: a
     store read begun before the change is read again, and a connection authenticated before
     it is told by `changed_since` (the handshake checks before the client joins the hub).

@@ -38,7 +38,7 @@ class CloseCode(IntEnum):
     AUTH_FAILED = 4001  # unknown, revoked or malformed token
     HANDSHAKE_TIMEOUT = 4002  # no hello within the handshake window
     UNSUPPORTED_VERSION = 4003  # hello.protocol is not spoken by this server
-    # The user was revoked or re-keyed (create_user on its name): its token is dead; sign in
+    # The user was revoked or re-keyed (update_user new_token): its token is dead; sign in
     # again with a new one. Never resumable: the same token would be refused (4001).
     # Also when its role or jurisdiction changed (`dispatch update-user`): sign in again, with
     # the same token if it was kept, and start from a snapshot.
