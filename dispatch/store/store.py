@@ -160,7 +160,7 @@ class AdminEntry:
     at: float
     actor: str
     peer: str
-    action: str  # users, create_user, revoke_user, roster, set_roster, set_category, …
+    action: str  # users, create_user, update_user, revoke_user, roster, …, more_refusals
     target: str = ""
     detail: str = ""
     outcome: str = "ok"  # or the error code

@@ -24,6 +24,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from dispatch.cli import main
+from dispatch.logs import RowBudget
 from dispatch.server import Limits
 from dispatch.store.store import Store
 from protocol.codec import encode
@@ -594,6 +595,21 @@ async def test_serve_writes_its_log_file_private_and_rotated(tmp_path) -> None:
         output, _ = await asyncio.to_thread(proc.communicate, timeout=20)
     assert proc.returncode == 0 and output == ""  # nothing on the terminal: all in the file
     assert "stopped" in log_file.read_text()
+
+
+def test_the_row_budget_counts_per_user_and_window() -> None:
+    now = [0.0]
+    budget = RowBudget(rows=2, window=60.0, clock=lambda: now[0])
+    assert [budget.admit("甲", "p1") for _ in range(5)] == [True, True, False, False, False]
+    assert budget.admit("乙", "p2")  # another user: its own rows
+    assert budget.next_end() == 60.0 and budget.ended() == []
+    now[0] = 61.0  # 甲's window is over; a refusal now begins the next one
+    assert budget.admit("甲", "p3")
+    assert budget.next_end() == 0.0  # the old count waits to be summed up
+    assert budget.ended() == [("甲", "p1", 3)]
+    assert budget.next_end() is None
+    assert [budget.admit("甲", "p4") for _ in range(3)] == [True, False, False]
+    assert budget.ended(everything=True) == [("甲", "p4", 2)]  # at shutdown
 
 
 def test_text_from_a_client_is_made_printable() -> None:
