@@ -17,6 +17,11 @@ equal a fresh snapshot, and no reader may have seen a delta twice, a gap or a re
 measured window begins once the backend has caught up with its clock (it replays yesterday
 and today to `--start` first) and every client is attached.
 
+If the backend dies on the way (killed, crashed, out of memory), the soak stops there: it
+says when and how, keeps the backend's log (and its data directory) and prints where it is,
+and the verdict is FAIL; it neither waits for a backend that is gone nor ends in a
+traceback.
+
 `python -m bench soak [--hours 24] [--speed 60] [--clients 50] [--sample 5]`; not part of
 `python -m bench` (it takes as long as it simulates).
 """
@@ -34,18 +39,19 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import common
 from bench.common import FLAT, second_half_trend
-from bench.reliability.backend import Backend
+from bench.reliability.backend import Backend, BackendFailed
 from bench.reliability.clients import Reader, converge
 from dispatch.store.store import Store
 from protocol.messages import Result, Stats
 
 DEFAULT_START = "2026-11-25T20:00"  # the second half is the busy day of a Thursday
+WATCH_EVERY = 0.2  # seconds between looks at whether the backend still runs
 MEASURES = (
     ("rss", "RSS (MiB)"),
     ("fds", "open files"),
@@ -95,6 +101,8 @@ class Report:
     problems: list[str] = field(default_factory=list)
     exit_status: int | None = None
     log_errors: list[str] = field(default_factory=list)
+    died: str = ""  # how the backend died during the soak ("" it did not)
+    log_kept: Path | None = None  # its log, kept when it died
 
     def trends(self) -> dict[str, float]:
         """Each measure's second-half trend."""
@@ -112,7 +120,43 @@ class Report:
     @property
     def passed(self) -> bool:
         """Flat, nothing lost, a clean stop."""
-        return self.flat and not self.problems and self.exit_status == 0 and not self.log_errors
+        return (
+            not self.died
+            and self.flat
+            and not self.problems
+            and self.exit_status == 0
+            and not self.log_errors
+        )
+
+
+class BackendDied(Exception):
+    """The backend process ended during the soak."""
+
+
+async def watched[T](backend: Backend, work: Awaitable[T], what: str) -> T:
+    """Await `work`, unless the backend process ends first: then BackendDied (saying what
+    the soak was doing), and the work is cancelled rather than left waiting for it."""
+    task = asyncio.ensure_future(work)
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=WATCH_EVERY)
+            if done:
+                return task.result()
+            if not backend.alive():
+                raise BackendDied(f"{_how_it_ended(backend)} while {what}")
+    finally:
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+
+def _how_it_ended(backend: Backend) -> str:
+    status = backend.proc.poll() if backend.proc is not None else None
+    if status is None:
+        return "the backend stopped"
+    if status < 0:
+        return f"the backend was killed by signal {-status}"
+    return f"the backend exited with status {status}"
 
 
 # ---- the backend from outside ------------------------------------------------------------------
@@ -259,10 +303,11 @@ async def soak(
     start: str,
     seed: int,
     say: bool = True,
+    work: Path | None = None,
 ) -> Report:
-    """Run one soak; its report."""
+    """Run one soak in `work` (a new temporary directory by default); its report."""
     rng = random.Random(seed)
-    work = Path(tempfile.mkdtemp(prefix="tg-soak-"))
+    work = work or Path(tempfile.mkdtemp(prefix="tg-soak-"))
     url = f"sqlite:///{work}/dispatch.db"
     backend = Backend(
         url,
@@ -277,6 +322,8 @@ async def soak(
         spawned = time.monotonic()
         await asyncio.to_thread(backend.start, 300.0)
         if not await asyncio.to_thread(backend.wait_for_line, "simulator caught up", 0, 1200.0):
+            if not backend.alive():
+                raise BackendDied(f"{_how_it_ended(backend)} while catching up")
             raise RuntimeError(f"the backend did not catch up: {backend.log_tail()}")
         report.catch_up_s = time.monotonic() - spawned
         mix = await asyncio.to_thread(mix_of, url, backend.data / "tokens", clients)
@@ -287,8 +334,12 @@ async def soak(
             reader.start()
             readers.append(reader)
         for reader in readers:
-            await asyncio.wait_for(reader.session.wait_connected(), 120)
-        await asyncio.sleep(5)  # the snapshots drained
+            await watched(
+                backend,
+                asyncio.wait_for(reader.session.wait_connected(), 120),
+                "the clients connected",
+            )
+        await watched(backend, asyncio.sleep(5), "the snapshots drained")
         if say:
             print(
                 f"caught up after {report.catch_up_s:.0f} s; {len(readers)} clients attached;"
@@ -304,7 +355,14 @@ async def soak(
         duration = hours * 3600 / speed
         step = 0
         while time.monotonic() - began < duration:
-            report.samples.append(await asyncio.to_thread(sample, backend, token, began))
+            taken = asyncio.to_thread(sample, backend, token, began)
+            try:
+                report.samples.append(await watched(backend, taken, "soaking"))
+            except (OSError, RuntimeError):
+                if backend.alive():
+                    raise
+                # Gone between two looks: /proc or /health answered no more.
+                raise BackendDied(f"{_how_it_ended(backend)} while soaking") from None
             step += 1
             if say and step % max(1, int(600 / every)) == 0:
                 s = report.samples[-1]
@@ -313,19 +371,31 @@ async def soak(
                     f" {s.threads} threads, {s.clients} clients, head {s.head:,}",
                     flush=True,
                 )
-            await asyncio.sleep(max(0.0, began + step * every - time.monotonic()))
+            pause = max(0.0, began + step * every - time.monotonic())
+            await watched(backend, asyncio.sleep(pause), "soaking")
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
         background = []
         # Nothing lost: every replica equals a fresh snapshot; no gap, no repeat, no reset.
         for (label, user_token, _), reader in zip(mix.clients, readers, strict=True):
-            found = await converge(reader, backend.ws_url, user_token, patience=60)
+            found = await watched(
+                backend,
+                converge(reader, backend.ws_url, user_token, patience=60),
+                "the replicas were compared",
+            )
             report.problems += [f"{label}: {d}" for d in found]
             report.problems += [f"{label}: {p}" for p in reader.problems]
             report.connections += reader.session.connections
             report.resumes.update(v.resume for v in reader.visits)
             report.deltas += reader.deltas
+    except (BackendDied, BackendFailed) as exc:
+        report.died = str(exc) if isinstance(exc, BackendDied) else f"the backend failed: {exc}"
+        if report.samples:
+            minutes = report.samples[-1].t / 60
+            report.died += f" ({minutes:.1f} min into the soak, {len(report.samples)} samples)"
+        if say:
+            print(f"soak stopped: {report.died}", flush=True)
     finally:
         for task in background:
             task.cancel()
@@ -337,7 +407,13 @@ async def soak(
         report.log_errors = [
             line for line in text.splitlines() if " ERROR " in line or "Traceback" in line
         ]
-        shutil.rmtree(work, ignore_errors=True)
+        if report.died:
+            # Kept to read why: the log, and the database beside it.
+            report.log_kept = backend.log_file
+            if say:
+                print(f"the backend's log is kept: {backend.log_file}", flush=True)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     return report
 
 
@@ -347,8 +423,15 @@ async def soak(
 def print_report(report: Report, argv: Sequence[str]) -> None:
     """The figures, the verdict and the command that reproduces them."""
     samples = report.samples
+    if report.died:
+        print(f"\nsoak stopped: {report.died}")
+        print(f"the backend's log is kept: {report.log_kept}")
+        for line in report.log_errors[:5]:
+            print(f"  {line}")
     if not samples:
         print("no samples")
+        if report.died:
+            print("verdict: FAIL")
         return
     mix = ", ".join(f"{n} {kind}" for kind, n in report.mix.most_common())
     real = samples[-1].t / 60

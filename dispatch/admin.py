@@ -1,8 +1,12 @@
-"""The admin requests: list users, create (or re-key) one, revoke one; each one audited.
+"""The admin requests: list users, create one, change one (or re-key it), revoke one; each
+one audited.
 
 Only role admin may use them. Every request that gets past the rate limit leaves a row in the
-admin log (done or refused) and an INFO line; neither ever holds a token, which appears only
-in the create_user answer. A user revoked or re-keyed here loses every open connection at
+admin log (done or refused) and a log line; neither ever holds a token, which appears only in
+the create_user and update_user answers. Refusals cost little however many come: their lines
+go through the hub's RefusalLog, and a user's refused requests write at most
+Limits.admin_log_rows rows a window, the rest summed up in one `more_refusals` row. A user
+revoked, re-keyed or given another role or jurisdiction here loses every open connection at
 once (close 4004) and its cached tokens with them, so an old token opens nothing new.
 """
 
@@ -18,19 +22,41 @@ import msgspec
 
 from dispatch.handshake import Authenticator
 from dispatch.hub import Client, Hub
-from dispatch.store.store import AdminEntry, Store, user_detail
+from dispatch.store.store import (
+    Account,
+    AdminEntry,
+    Store,
+    User,
+    UserExists,
+    check_update,
+    user_detail,
+)
 from protocol.codes import ErrorCode
-from protocol.messages import CreateUser, Error, Result, RevokeUser, UserEntry, Users
+from protocol.messages import (
+    CreateUser,
+    Error,
+    Result,
+    RevokeUser,
+    UpdateUser,
+    UserEntry,
+    Users,
+)
 
 log = logging.getLogger("dispatch.admin")
 _encode = msgspec.json.Encoder().encode
 
-AdminRequest = Users | CreateUser | RevokeUser
+AdminRequest = Users | CreateUser | UpdateUser | RevokeUser
 ACTIONS: dict[type[AdminRequest], str] = {
     Users: "users",
     CreateUser: "create_user",
+    UpdateUser: "update_user",
     RevokeUser: "revoke_user",
 }
+MORE_REFUSALS = "more_refusals"  # the admin log's row summing up a user's unrecorded refusals
+
+
+# The summing-up tasks under way (kept until they end).
+_summing: set[asyncio.Task[None]] = set()
 
 
 class Refused(Exception):
@@ -52,15 +78,64 @@ class Audited:
 
     async def _record(self, entry: AdminEntry, refused: Refused) -> None:
         refusal = replace(entry, outcome=str(refused.code), message=refused.message)
+        budget = self.hub.refused_rows
+        if not budget.admit(entry.actor, entry.peer):
+            # Past the user's rows this window: counted, and summed up when it ends.
+            if budget.timer is None:
+                self._sum_up_later()
+            return
         try:
             await asyncio.to_thread(self.store.record_admin, refusal)
         except Exception:
             log.exception("could not record a refused %s by %s", entry.action, entry.actor)
 
+    def _sum_up_later(self) -> None:
+        budget = self.hub.refused_rows
+        delay = budget.next_end()
+        if delay is None:
+            return
+        loop = asyncio.get_running_loop()
+
+        def due() -> None:
+            budget.timer = None
+            task = loop.create_task(self.sum_up())
+            _summing.add(task)
+            task.add_done_callback(_summing.discard)
+
+        budget.timer = loop.call_later(delay + 0.01, due)
+
+    async def sum_up(self, everything: bool = False) -> None:
+        """Write one `more_refusals` row per user whose window of refusals ended with some
+        not recorded (every count so far with `everything`, at shutdown)."""
+        budget = self.hub.refused_rows
+        if everything and budget.timer is not None:
+            budget.timer.cancel()
+            budget.timer = None
+        for actor, peer, count in budget.ended(everything):
+            row = AdminEntry(
+                at=time.time(),
+                actor=actor,
+                peer=peer,
+                action=MORE_REFUSALS,
+                detail=f"count={count}",
+                outcome="refused",
+                message=f"{count} more refused requests not recorded one by one"
+                f" (at most {budget.rows} rows in {budget.window:g} s)",
+            )
+            try:
+                await asyncio.to_thread(self.store.record_admin, row)
+            except Exception:
+                log.exception("could not record %d more refusals of %s", count, actor)
+        if not everything and budget.timer is None:
+            self._sum_up_later()
+
     def _refuse(
         self, client: Client, request_id: int, entry: AdminEntry, code: str, message: str
     ) -> None:
-        log.info(
+        # Through the refusals' budget: a flood of refused requests cannot fill the log.
+        self.hub.refusals.note(
+            log,
+            f"{client.peer} ({client.user.name})",
             "admin %s (%s): %s %s%s -> %s (%s)",
             client.user.name,
             client.peer,
@@ -104,21 +179,18 @@ class UserAdmin(Audited):
             peer=client.peer,
             action=action,
             target="" if isinstance(message, Users) else message.name,
-            detail=(
-                user_detail(
-                    message.role, message.streets, message.communities, message.display_name
-                )
-                if isinstance(message, CreateUser)
-                else ""
-            ),
+            detail=_detail(message),
         )
         try:
             self._check(client, message, action)
-            data = await self._do(message, entry)
+            data, drop = await self._do(message, entry)
         except Refused as refused:
             # Refused before the store was asked: the refusal is recorded on its own.
             await self._record(entry, refused)
             self._refuse(client, message.id, entry, refused.code, refused.message)
+            return
+        except UserExists as exc:  # the name is taken (recorded by the store)
+            self._refuse(client, message.id, entry, ErrorCode.CONFLICT, str(exc))
             return
         except ValueError as exc:  # the store refused the user (and recorded the refusal)
             self._refuse(client, message.id, entry, ErrorCode.BAD_ARGS, str(exc))
@@ -133,32 +205,39 @@ class UserAdmin(Audited):
                 client, message.id, entry, ErrorCode.INTERNAL, "could not change the users"
             )
             return
-        if not isinstance(message, Users):
-            # The old token is dead: its connections go, and the cache forgets it (a hello
-            # with it now reads the store and is refused), before anyone hears it is done.
-            self.auth.forget(message.name)
-            closed = self.hub.close_user(message.name)
-            entry_text = f"{closed} connection(s) of it closed"
+        if isinstance(message, Users):
+            note = f"{len(data['users'])} users"
+        elif isinstance(message, CreateUser):
+            note = "created"
         else:
-            entry_text = f"{len(data['users'])} users"
-        self._done(client, message.id, entry, data, entry_text)
+            closed = 0
+            if drop:
+                # A revoked or re-keyed user's old token is dead, and a changed role or
+                # jurisdiction applies from its next hello: its connections go, and the
+                # cache forgets it (a hello with an old token now reads the store and is
+                # refused), before anyone hears it is done.
+                self.auth.forget(message.name)
+                closed = self.hub.close_user(message.name)
+            note = f"{closed} connection(s) of it closed"
+        self._done(client, message.id, entry, data, note)
 
     def _check(self, client: Client, message: AdminRequest, action: str) -> None:
         role = client.user.role
         if role != "admin":
             raise Refused(ErrorCode.FORBIDDEN, f"role {role} may not {action}")
-        if not isinstance(message, Users) and message.name == client.user.name:
+        if isinstance(message, UpdateUser | RevokeUser) and message.name == client.user.name:
             # It would cut off the very session asking; another admin or the CLI can.
             raise Refused(
                 ErrorCode.FORBIDDEN,
-                f"an admin may not {'re-key' if isinstance(message, CreateUser) else 'revoke'}"
+                f"an admin may not {'update' if isinstance(message, UpdateUser) else 'revoke'}"
                 " his own account here: another admin or `dispatch` on the server can",
             )
 
-    async def _do(self, message: AdminRequest, entry: AdminEntry) -> dict[str, Any]:
+    async def _do(self, message: AdminRequest, entry: AdminEntry) -> tuple[dict[str, Any], bool]:
+        """The answer's data, and whether the user's connections must go."""
         if isinstance(message, Users):
             accounts = await asyncio.to_thread(self._list, entry)
-            return {"users": msgspec.to_builtins(accounts)}
+            return {"users": msgspec.to_builtins(accounts)}, False
         if isinstance(message, CreateUser):
             token = await asyncio.to_thread(
                 self.store.create_user,
@@ -168,15 +247,65 @@ class UserAdmin(Audited):
                 message.communities,
                 audit=entry,
                 words="wire",
-                display_name=message.display_name or None,  # none given: kept on a re-key
+                exists_ok=False,  # a taken name is refused: update_user changes a user
+                display_name=message.display_name,
             )
             # Everyone sees the new name at once (the users poll would, within a second).
             self.hub.set_people(await asyncio.to_thread(self.store.people))
-            return {"user": message.name, "token": token}
+            return {"user": message.name, "token": token}, False
+        if isinstance(message, UpdateUser):
+            return await self._update(message, entry)
         found = await asyncio.to_thread(self.store.revoke_user, message.name, audit=entry)
         if not found:
             raise LookupError(f"no user {message.name}")
-        return {"user": message.name}
+        return {"user": message.name}, True
+
+    async def _update(self, message: UpdateUser, entry: AdminEntry) -> tuple[dict[str, Any], bool]:
+        try:
+            # The command line's checks of what is asked (dispatch update-user), then the
+            # store's of the result: the same functions, with the fields' names.
+            codes, kind, _ = check_update(
+                message.role,
+                message.streets,
+                message.communities,
+                message.whole_district,
+                message.display_name,
+                message.new_token,
+                words="wire",
+            )
+        except ValueError as exc:
+            raise Refused(ErrorCode.BAD_ARGS, str(exc)) from exc
+        token = await asyncio.to_thread(
+            self.store.update_user,
+            message.name,
+            message.role,
+            codes,
+            new_token=message.new_token,
+            audit=entry,
+            display_name=message.display_name,
+            words="wire",
+            kind=kind,
+        )
+        account, current = await asyncio.to_thread(self._read_user, message.name)
+        if message.display_name is not None:
+            self.hub.set_people(await asyncio.to_thread(self.store.people))
+        data: dict[str, Any] = {
+            "user": message.name,
+            "role": account.role,
+            "jurisdiction": account.jurisdiction,
+            "display_name": account.display_name,
+        }
+        if token is not None:
+            data["token"] = token
+        # A new display name alone changes no one's authority: no connection closes for it.
+        drop = any(c.user != current for c in self.hub.clients if c.user.name == message.name)
+        return data, drop or token is not None
+
+    def _read_user(self, name: str) -> tuple[Account, User | None]:
+        """The user's account, and who it is to the server now (None: revoked)."""
+        account = next(a for a in self.store.accounts() if a.name == name)
+        current = next((u for u in self.store.users() if u.name == name), None)
+        return account, current
 
     def _list(self, entry: AdminEntry) -> list[UserEntry]:
         """Every user, and the request's row in the admin log (a worker thread)."""
@@ -186,3 +315,27 @@ class UserAdmin(Audited):
             UserEntry(a.name, a.role, a.jurisdiction, a.created_at, a.revoked, a.display_name)  # type: ignore[arg-type]
             for a in accounts
         ]
+
+
+def _detail(message: AdminRequest) -> str:
+    """What a request asked, for the admin log and its log line (no token ever)."""
+    if isinstance(message, CreateUser):
+        return user_detail(message.role, message.streets, message.communities, message.display_name)
+    if isinstance(message, UpdateUser):
+        try:
+            return check_update(
+                message.role,
+                message.streets,
+                message.communities,
+                message.whole_district,
+                message.display_name,
+                message.new_token,
+                words="wire",
+            )[2]
+        except ValueError:  # refused in _update: what was asked, as given
+            asked = [f"role={message.role}"] if message.role else []
+            asked += [f"streets={','.join(message.streets)}"] if message.streets else []
+            asked += [f"communities={','.join(message.communities)}"] * bool(message.communities)
+            asked += ["whole_district"] if message.whole_district else []
+            return " ".join(asked)[:2000]
+    return ""

@@ -39,7 +39,14 @@ from dispatch.intake.config import ConfigError, IntakeConfig, load_config
 from dispatch.intake.demo import write_demo_config
 from dispatch.logs import DATE_FORMAT, LOG_BACKUPS, LOG_FORMAT, LOG_MAX_BYTES, log_to_file
 from dispatch.private import private_dir, write_private
-from dispatch.store.store import AdminEntry, Store, StoreError, redact_url, user_detail
+from dispatch.store.store import (
+    AdminEntry,
+    Store,
+    StoreError,
+    check_update,
+    redact_url,
+    user_detail,
+)
 from protocol.entities import ROLES
 
 if TYPE_CHECKING:
@@ -505,33 +512,20 @@ def cmd_update_user(args: argparse.Namespace) -> int:
     store = _current_store(args.url)
     if store is None:
         return 2
-    codes: list[str] | None = None
-    if args.whole_district:
-        if args.street or args.community:
-            print("error: --whole-district takes no --street or --community", file=sys.stderr)
-            return 2
-        codes = []
-    elif args.street or args.community:
-        if args.street and args.community:
-            print("error: give --street or --community codes, not both", file=sys.stderr)
-            return 2
-        codes = list(args.street or args.community)
     shown: str | None = args.display_name
-    if args.role is None and codes is None and not args.new_token and shown is None:
-        print(
-            "error: nothing to change: give --role, --street, --community, --whole-district,"
-            " --display-name or --new-token",
-            file=sys.stderr,
+    try:
+        codes, kind, asked = check_update(
+            args.role,
+            args.street or (),
+            args.community or (),
+            args.whole_district,
+            shown,
+            args.new_token,
         )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
-    asked = [f"role={args.role}"] if args.role else []
-    if codes is not None:
-        asked.append(f"codes={','.join(codes) or 'district'}")
-    if shown is not None:
-        asked.append(f"display_name={shown}")
-    if args.new_token:
-        asked.append("new_token")
-    audit = _cli_entry("update_user", args.name, " ".join(asked))
+    audit = _cli_entry("update_user", args.name, asked)
     try:
         token = store.update_user(
             args.name,
@@ -540,6 +534,7 @@ def cmd_update_user(args: argparse.Namespace) -> int:
             new_token=args.new_token,
             audit=audit,
             display_name=shown,
+            kind=kind,
         )
     except LookupError:
         print(f"error: no user {args.name}", file=sys.stderr)

@@ -19,7 +19,6 @@ from dispatch.frames import delta_json, text_frame
 from dispatch.hub import CREDENTIALS_CHANGED, TOO_SLOW, Client, Hub, close_slow
 from dispatch.jurisdiction import STREET_WIDTH
 from dispatch.limits import Limits
-from dispatch.logs import printable
 from dispatch.reference import ReferenceData
 from dispatch.store.store import Store, User
 from protocol.codec import ProtocolError, decode_client
@@ -33,7 +32,7 @@ _encode = msgspec.json.Encoder().encode
 class Authenticator:
     """Tokens to users, each answer cached for `recheck` seconds.
 
-    When a user's credentials change (revoked, or re-keyed by a create_user on its name),
+    When a user's credentials change (revoked, or re-keyed by an update_user new_token),
     `forget(name)` drops that user's cached tokens at once and moves the generation on: a
     store read begun before the change is read again, and a connection authenticated before
     it is told by `changed_since` (the handshake checks before the client joins the hub).
@@ -157,12 +156,16 @@ class Handshake:
             allowance=float(self.limits.command_burst),
             credentials=generation,
         )
-        log.info(
+        # On their own budget: a burst of connections cannot fill the log.
+        self.hub.connections_log.note(
+            log,
+            f"{peer} ({user.name})",
             "%s: %s (%s) connected with %s",
             peer,
             user.name,
             user.role,
-            printable(hello.client, 40) or "unnamed client",
+            # Made printable by note (cut here: a client's name is short in the log).
+            hello.client[:40] + ("…" if len(hello.client) > 40 else "") or "unnamed client",
         )
         return client, hello
 

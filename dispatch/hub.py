@@ -24,7 +24,7 @@ from dispatch import kpi
 from dispatch.frames import text_frame
 from dispatch.jurisdiction import COMMUNITY_WIDTH, STREET_WIDTH, covers, width_of
 from dispatch.limits import Limits
-from dispatch.logs import RefusalLog
+from dispatch.logs import RefusalLog, RowBudget
 from dispatch.reference import ReferenceData
 from dispatch.store.store import User
 from dispatch.writer import Published
@@ -119,6 +119,12 @@ class Hub:
         self.community_keys_from = 0
         # Every refusal's log line, the server's whole: a flood cannot fill the log.
         self.refusals = RefusalLog(limits.refusal_log_window, limits.refusal_log_lines)
+        # The connected and disconnected lines, on their own budget.
+        self.connections_log = RefusalLog(
+            limits.connection_log_window, limits.connection_log_lines, what="connection lines"
+        )
+        # The admin log's rows of refused admin requests, per user (dispatch.admin).
+        self.refused_rows = RowBudget(limits.admin_log_rows, limits.admin_log_window)
         # The users' display names by name (welcome.people), sent to all when they change.
         self.people: dict[str, str] = {}
 

@@ -35,3 +35,12 @@ class Limits:
     connections_per_user: int = 64  # one user's connections at once (close 4005)
     refusal_log_window: float = 10.0  # refusals logged: at most refusal_log_lines per window,
     refusal_log_lines: int = 50  # the rest counted in one line at the window's end
+    # Connected and disconnected lines: their own budget (a burst of connections does not
+    # spend the refusals'), at most connection_log_lines per window, the rest counted.
+    connection_log_window: float = 10.0
+    connection_log_lines: int = 100
+    # Rows of the admin log written for refused admin requests: at most admin_log_rows per
+    # user per window, the rest summed up in one row (action more_refusals) per user and
+    # window: a non-admin flooding admin requests cannot fill the table.
+    admin_log_window: float = 60.0
+    admin_log_rows: int = 20

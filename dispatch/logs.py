@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from typing import Any
 
 from dispatch.private import DIR_MODE, open_private, tighten
 from dispatch.private import log as private_log
@@ -57,11 +58,16 @@ class RefusalLog:
     Every text argument is made printable (a client's text cannot forge a line)."""
 
     def __init__(
-        self, window: float = 10.0, burst: int = 50, clock: Callable[[], float] = time.monotonic
+        self,
+        window: float = 10.0,
+        burst: int = 50,
+        clock: Callable[[], float] = time.monotonic,
+        what: str = "refusals",
     ) -> None:
         self.window = window
         self.burst = burst
         self.clock = clock
+        self.what = what  # what the count line says was suppressed
         self._start = float("-inf")  # when the current window began
         self._shown = 0
         self._suppressed: Counter[str] = Counter()
@@ -114,8 +120,9 @@ class RefusalLog:
             return
         source, most = self._suppressed.most_common(1)[0]
         log.warning(
-            "… and %s more refusals suppressed in the last %g s (most from %s: %s)",
+            "… and %s more %s suppressed in the last %g s (most from %s: %s)",
             f"{total:,}",
+            self.what,
             self.window,
             source,
             f"{most:,}",
@@ -128,6 +135,60 @@ class RefusalLog:
             self._timer.cancel()
             self._timer = None
         self.flush()
+
+
+class RowBudget:
+    """Rows of the admin log that refusals may write: at most `rows` per `window` seconds per
+    user (a user's window begins with its first refusal after the last one ended); the rest
+    are counted, to be summed up in one row per user and window (see dispatch.admin)."""
+
+    def __init__(
+        self, rows: int = 20, window: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rows = rows
+        self.window = window
+        self.clock = clock
+        # user -> [window start, rows written, refusals not written, the last one's peer]
+        self._users: dict[str, list[Any]] = {}
+        self._ended: list[tuple[str, str, int]] = []  # counts of windows ended, not yet summed
+        self.timer: asyncio.TimerHandle | None = None  # set by whoever writes the summaries
+
+    def admit(self, user: str, peer: str) -> bool:
+        """Whether this refusal of `user` gets its row; if not, it is counted."""
+        now = self.clock()
+        state = self._users.get(user)
+        if state is None or now - state[0] >= self.window:
+            if state is not None and state[2]:
+                self._ended.append((user, state[3], state[2]))  # summed up by ended()
+            self._users[user] = [now, 1, 0, peer]
+            return True
+        if state[1] < self.rows:
+            state[1] += 1
+            return True
+        state[2] += 1
+        state[3] = peer
+        return False
+
+    def ended(self, everything: bool = False) -> list[tuple[str, str, int]]:
+        """The (user, peer, count) of every window that ended with refusals not written (all
+        of them with `everything`, at shutdown); those counts are forgotten."""
+        now = self.clock()
+        done, self._ended = self._ended, []
+        for user, state in list(self._users.items()):
+            start, _rows, more, peer = state
+            if everything or now - start >= self.window:
+                del self._users[user]
+                if more:
+                    done.append((user, peer, more))
+        return done
+
+    def next_end(self) -> float | None:
+        """Seconds until the next window with a count ends (None: no count waits)."""
+        now = self.clock()
+        if self._ended:
+            return 0.0
+        ends = [start + self.window - now for start, _r, more, _p in self._users.values() if more]
+        return max(0.0, min(ends)) if ends else None
 
 
 class PrivateRotatingFileHandler(RotatingFileHandler):

@@ -292,6 +292,10 @@ class DispatchServer:
             parts.append(_within(self.intake.stop(), "stopping the intakes", INTAKE_STOP_SECONDS))
         parts += [_ended(task) for task in self._tasks]
         await _within(asyncio.gather(*parts), "stopping", SHUTDOWN_SECONDS - 1.0)
+        if self.session is not None:
+            # The counts of refusals not recorded one by one get their rows while the
+            # store is open.
+            await _within(self.session.admin.sum_up(everything=True), "admin log rows", 1.0)
         try:
             if self.writer is not None:
                 left = SHUTDOWN_SECONDS - (time.monotonic() - began)
@@ -300,6 +304,7 @@ class DispatchServer:
             self.store.release()
             if self.hub is not None:
                 self.hub.refusals.close()
+                self.hub.connections_log.close()
 
     async def _close_clients(self) -> None:
         """Send every connection 'going away' at once; abort those that do not complete the
@@ -471,7 +476,14 @@ class DispatchServer:
             if not self._per_user[name]:
                 del self._per_user[name]
             self.hub.clients.discard(client)
-            log.info("%s: %s disconnected (%s)", client.peer, name, client.ws.close_code)
+            self.hub.connections_log.note(
+                log,
+                f"{client.peer} ({name})",
+                "%s: %s disconnected (%s)",
+                client.peer,
+                name,
+                client.ws.close_code,
+            )
 
 
 def _malloc_trim() -> Callable[[int], int] | None:

@@ -45,6 +45,7 @@ from protocol.messages import (
     SetCategory,
     SetRoster,
     Stats,
+    UpdateUser,
     Users,
     valid_command_id,
 )
@@ -111,7 +112,7 @@ class Session:
                 self._stats(client, message)
             elif isinstance(message, History):
                 self._history(client, message)
-            elif isinstance(message, (Users, CreateUser, RevokeUser)):
+            elif isinstance(message, (Users, CreateUser, UpdateUser, RevokeUser)):
                 self._admin(client, message, self.admin.answer)
             elif isinstance(message, (Roster, SetRoster, SetCategory, LoadCategories)):
                 self._admin(client, message, self.tables.answer)

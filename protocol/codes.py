@@ -18,7 +18,8 @@ class ErrorCode(StrEnum):
     # The role may, but not this person on this case: the handler verifying or closing his
     # own work, a requester deciding his own extension or hold.
     SEPARATION_OF_DUTIES = "separation_of_duties"
-    CONFLICT = "conflict"  # command_id reused with different op/args
+    # command_id reused with different op/args; create_user of a name that is taken
+    CONFLICT = "conflict"
     RATE_LIMITED = "rate_limited"  # too many commands; retry later with the same command_id
     INTERNAL = "internal"  # a server fault; nothing was applied
 
@@ -41,7 +42,7 @@ class CloseCode(IntEnum):
     AUTH_FAILED = 4001  # unknown, revoked or malformed token
     HANDSHAKE_TIMEOUT = 4002  # no hello within the handshake window
     UNSUPPORTED_VERSION = 4003  # hello.protocol is not spoken by this server
-    # The user was revoked or re-keyed (create_user on its name): its token is dead; sign in
+    # The user was revoked or re-keyed (update_user new_token): its token is dead; sign in
     # again with a new one. Never resumable: the same token would be refused (4001).
     # Also when its role or jurisdiction changed (`dispatch update-user`): sign in again, with
     # the same token if it was kept, and start from a snapshot.

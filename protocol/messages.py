@@ -110,8 +110,9 @@ class Users(_Msg, tag="users"):
 
 
 class CreateUser(_Msg, tag="create_user"):
-    """Create a user, or re-key one of that name (role admin only); answered by a `result`
-    whose data is {"user": name, "token": the new token}, the one place the token appears.
+    """Create a user (role admin only); answered by a `result` whose data is {"user": name,
+    "token": the new token}, the one place the token appears, or `conflict` when the name
+    is taken (update_user changes an existing user).
 
     `role` is one of entities.ROLES; the jurisdiction is `streets` (street codes) or, for
     role community only, `communities` (community codes); none is the whole district. The
@@ -124,8 +125,27 @@ class CreateUser(_Msg, tag="create_user"):
     streets: list[str] = []
     communities: list[str] = []
     # The name people read (王芳): at most USER_NAME_MAX characters, no space at either end;
-    # "" (or none given) for none, or, re-keying a user, to keep the one it has.
+    # "" (or none given) for none.
     display_name: str = ""
+
+
+class UpdateUser(_Msg, tag="update_user"):
+    """Change an existing user (role admin only), like `dispatch update-user`: its `role`,
+    its jurisdiction (`streets`, or a community user's `communities`; `whole_district` for
+    none), its `display_name` ("" for none), or its token (`new_token`); a field left out
+    keeps what the user has. Answered by a `result` whose data is {"user": name, "role",
+    "jurisdiction", "display_name"} and, with `new_token`, "token": the new token (the one
+    place it appears); or `not_found`, `bad_args`.
+    """
+
+    id: int
+    name: str
+    role: str | None = None
+    streets: list[str] = []
+    communities: list[str] = []
+    whole_district: bool = False
+    display_name: str | None = None
+    new_token: bool = False
 
 
 class RevokeUser(_Msg, tag="revoke_user"):
@@ -203,6 +223,7 @@ ClientMessage = (
     | History
     | Users
     | CreateUser
+    | UpdateUser
     | RevokeUser
     | Roster
     | SetRoster

@@ -531,8 +531,13 @@ class ActionForm(QFrame):
         return {item.spec.name: item.value() for item in self._fields}
 
     def focus_first(self) -> None:
-        """Focus the first field (or the submit button when there is none)."""
+        """Focus the first field (or the submit button when there is none); a form not on
+        screen does so when it appears."""
         self._focus_on_show = not self.isVisible()
+        if self._focus_on_show:
+            # Not now: a hidden form (a page not shown) would take the keyboard from the
+            # page that is, where its keys would then do nothing.
+            return
         if self._fields:
             self._fields[0].focus()
         else:

@@ -231,13 +231,22 @@ class FrameMaker:
         if rng.random() < 0.5:
             person["phone"] = rng.choice(("13912345678", "0556-5512345", "12345"))
         day = rng.choice(("2026-12-03", "2027-01-01", "2020-01-01", "2026-13-40", "明天"))
-        if kind in ("create_user", "revoke_user"):
+        if kind in ("create_user", "update_user", "revoke_user"):
             message["name"] = self.text(1, 10)
         if kind == "create_user":
             message["role"] = rng.choice(("street", "admin", "emperor"))
             message["streets"] = ["340803004"]
             if rng.random() < 0.3:
                 message["display_name"] = self.text(0, 8)
+        elif kind == "update_user":
+            if rng.random() < 0.5:
+                message["role"] = rng.choice(("street", "admin", "emperor", None))
+            if rng.random() < 0.5:
+                message["streets"] = ["340803004"]
+            message["whole_district"] = rng.random() < 0.2
+            message["new_token"] = rng.random() < 0.5
+            if rng.random() < 0.3:
+                message["display_name"] = rng.choice((self.text(0, 8), None))
         elif kind == "roster":
             message |= {"first": day, "last": rng.choice((day, "2027-12-31", "x"))}
         elif kind == "set_roster":

@@ -65,6 +65,16 @@ MESSAGES: dict[str, dict[str, tuple[str, bool]]] = {
         "communities": ("[str]", False),
         "display_name": (STR, False),
     },
+    "update_user": {
+        "id": (INT, True),
+        "name": (STR, True),
+        "role": ("str|null", False),
+        "streets": ("[str]", False),
+        "communities": ("[str]", False),
+        "whole_district": (BOOL, False),
+        "display_name": ("str|null", False),
+        "new_token": (BOOL, False),
+    },
     "revoke_user": {"id": (INT, True), "name": (STR, True)},
     # §6.10, §6.11: the duty roster and the category table.
     "roster": {"id": (INT, True), "first": (STR, True), "last": (STR, True)},
@@ -94,7 +104,10 @@ MESSAGES: dict[str, dict[str, tuple[str, bool]]] = {
 }
 BY = ("street", "community", "grid", "department", "worker")
 PERIODS = ("today", "week", "month")
-ADMIN = ("users", "create_user", "revoke_user", "set_roster", "set_category", "load_categories")
+ADMIN = (
+    *("users", "create_user", "update_user", "revoke_user"),
+    *("set_roster", "set_category", "load_categories"),
+)
 # Who may read the roster (§6.10); every other admin request is role admin's only.
 ROSTER_READERS = ("commander", "dispatcher", "admin")
 _PERSON = {"name": True, "title": True, "post": False, "phone": False}

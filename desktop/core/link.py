@@ -182,9 +182,34 @@ class SessionThread:
         patience: float = 10.0,
         display_name: str = "",
     ) -> Result | Error:
-        """Create or re-key a user through the session (see Session.create_user)."""
+        """Create a user through the session (see Session.create_user)."""
         request = self.session.create_user(
             name, role, streets, communities, patience, display_name=display_name
+        )
+        return await asyncio.wrap_future(self._submit(request))
+
+    async def update_user(
+        self,
+        name: str,
+        role: str | None = None,
+        streets: list[str] | None = None,
+        communities: list[str] | None = None,
+        *,
+        whole_district: bool = False,
+        display_name: str | None = None,
+        new_token: bool = False,
+        patience: float = 10.0,
+    ) -> Result | Error:
+        """Change a user through the session (see Session.update_user)."""
+        request = self.session.update_user(
+            name,
+            role,
+            streets,
+            communities,
+            whole_district=whole_district,
+            display_name=display_name,
+            new_token=new_token,
+            patience=patience,
         )
         return await asyncio.wrap_future(self._submit(request))
 

@@ -45,6 +45,7 @@ from protocol.messages import (
     SetRoster,
     Snapshot,
     Units,
+    UpdateUser,
     Users,
     Welcome,
 )
@@ -391,12 +392,12 @@ class Session:
         patience: float = 10.0,
         display_name: str = "",
     ) -> Result | Error:
-        """Create or re-key a user (data: user, token: the new token, shown nowhere else);
-        `display_name` the name it is shown by ("" none, or kept on a re-key).
+        """Create a user (data: user, token: the new token, shown nowhere else); Error
+        conflict when the name is taken (update_user changes a user). `display_name` the
+        name it is shown by ("" none).
 
-        Never resent, as history(): a second copy would re-key the user again. When the
-        connection drops first (ConnectionError) whether it was done is unknown: list the
-        users to see (a new `created_at`)."""
+        Never resent, as history(). When the connection drops first (ConnectionError)
+        whether it was done is unknown: list the users to see."""
 
         def message(request_id: int) -> CreateUser:
             return CreateUser(
@@ -409,6 +410,36 @@ class Session:
             )
 
         return await self._request("create_user", message, patience)
+
+    async def update_user(
+        self,
+        name: str,
+        role: str | None = None,
+        streets: list[str] | None = None,
+        communities: list[str] | None = None,
+        *,
+        whole_district: bool = False,
+        display_name: str | None = None,
+        new_token: bool = False,
+        patience: float = 10.0,
+    ) -> Result | Error:
+        """Change a user (data: user, role, jurisdiction, display_name, and token when
+        `new_token`: shown nowhere else); None or empty keeps that part. Never resent, as
+        create_user: a second copy would re-key the user again."""
+
+        def message(request_id: int) -> UpdateUser:
+            return UpdateUser(
+                id=request_id,
+                name=name,
+                role=role,
+                streets=list(streets or []),
+                communities=list(communities or []),
+                whole_district=whole_district,
+                display_name=display_name,
+                new_token=new_token,
+            )
+
+        return await self._request("update_user", message, patience)
 
     async def revoke_user(self, name: str, patience: float = 10.0) -> Result | Error:
         """Revoke a user's token (data: user); Error not_found when there is no such user."""

@@ -863,6 +863,7 @@
         <translation>%1 classes, %2 categories</translation>
     </message>
     <message>
+        <location filename="../ui/desk/admin_page.py" line="295"/>
         <location filename="../ui/desk/categories_tab.py" line="278"/>
         <source>修改</source>
         <translation>Change</translation>
@@ -894,6 +895,7 @@
         <translation>Change category · %1 %2</translation>
     </message>
     <message>
+        <location filename="../ui/desk/admin_page.py" line="335"/>
         <location filename="../ui/desk/categories_tab.py" line="308"/>
         <location filename="../ui/desk/roster_tab.py" line="288"/>
         <source>保存</source>
@@ -915,6 +917,7 @@
         <translation>Add</translation>
     </message>
     <message>
+        <location filename="../ui/desk/admin_page.py" line="420"/>
         <location filename="../ui/desk/categories_tab.py" line="352"/>
         <location filename="../ui/desk/roster_tab.py" line="336"/>
         <source>正在保存…</source>
@@ -1465,56 +1468,56 @@
         <translation>%1: %2 open cases</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="52"/>
+        <location filename="../ui/desk/admin_page.py" line="55"/>
         <source>只显示这一次，请立即交给本人；令牌等同密码</source>
         <translation>Shown this once only: hand it to the user now; the token is a password</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="59"/>
-        <location filename="../ui/desk/admin_page.py" line="297"/>
+        <location filename="../ui/desk/admin_page.py" line="62"/>
+        <location filename="../ui/desk/admin_page.py" line="317"/>
         <source>用户名</source>
         <translation>User name</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="60"/>
+        <location filename="../ui/desk/admin_page.py" line="63"/>
         <source>显示名</source>
         <translation>Display name</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="61"/>
-        <location filename="../ui/desk/admin_page.py" line="306"/>
+        <location filename="../ui/desk/admin_page.py" line="64"/>
+        <location filename="../ui/desk/admin_page.py" line="373"/>
         <source>角色</source>
         <translation>Role</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="62"/>
+        <location filename="../ui/desk/admin_page.py" line="65"/>
         <source>辖区</source>
         <translation>Jurisdiction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="63"/>
+        <location filename="../ui/desk/admin_page.py" line="66"/>
         <source>创建时间</source>
         <translation>Created</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="64"/>
+        <location filename="../ui/desk/admin_page.py" line="67"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="113"/>
+        <location filename="../ui/desk/admin_page.py" line="131"/>
         <source>用户与角色</source>
         <translation>Users and roles</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="148"/>
-        <location filename="../ui/desk/admin_page.py" line="434"/>
+        <location filename="../ui/desk/admin_page.py" line="166"/>
+        <location filename="../ui/desk/admin_page.py" line="530"/>
         <source>复制</source>
         <translation>Copy</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="201"/>
-        <location filename="../ui/desk/admin_page.py" line="346"/>
+        <location filename="../ui/desk/admin_page.py" line="219"/>
+        <location filename="../ui/desk/admin_page.py" line="404"/>
         <location filename="../ui/desk/categories_tab.py" line="337"/>
         <location filename="../ui/desk/roster_tab.py" line="164"/>
         <location filename="../ui/desk/roster_tab.py" line="313"/>
@@ -1522,204 +1525,245 @@
         <translation>Not connected to the dispatch service yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="205"/>
+        <location filename="../ui/desk/admin_page.py" line="223"/>
         <location filename="../ui/desk/categories_tab.py" line="344"/>
         <location filename="../ui/desk/roster_tab.py" line="168"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="215"/>
+        <location filename="../ui/desk/admin_page.py" line="233"/>
         <source>用户列表暂时无法载入（连接中断）</source>
         <translation>The user list cannot be loaded now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="218"/>
-        <location filename="../ui/desk/admin_page.py" line="223"/>
+        <location filename="../ui/desk/admin_page.py" line="236"/>
+        <location filename="../ui/desk/admin_page.py" line="241"/>
         <source>用户列表无法载入：%1</source>
         <translation>The user list cannot be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="234"/>
+        <location filename="../ui/desk/admin_page.py" line="252"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="241"/>
+        <location filename="../ui/desk/admin_page.py" line="259"/>
         <source>已停用</source>
         <translation>Revoked</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="241"/>
+        <location filename="../ui/desk/admin_page.py" line="259"/>
         <source>有效</source>
         <translation>Active</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="252"/>
+        <location filename="../ui/desk/admin_page.py" line="270"/>
         <source>共 %1 个用户，%2 个有效</source>
         <translation>%1 users, %2 active</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="270"/>
+        <location filename="../ui/desk/admin_page.py" line="287"/>
         <source>不能停用自己的账号</source>
         <translation>You cannot revoke your own account</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="273"/>
-        <location filename="../ui/desk/admin_page.py" line="295"/>
+        <location filename="../ui/desk/admin_page.py" line="290"/>
+        <source>不能在此修改自己的账号</source>
+        <translation>Your own account cannot be changed here</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="293"/>
+        <location filename="../ui/desk/admin_page.py" line="315"/>
         <source>新建用户</source>
         <translation>New user</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="274"/>
+        <location filename="../ui/desk/admin_page.py" line="297"/>
         <source>停用</source>
         <translation>Revoke</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="275"/>
+        <location filename="../ui/desk/admin_page.py" line="298"/>
         <location filename="../ui/desk/roster_tab.py" line="244"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="300"/>
+        <location filename="../ui/desk/admin_page.py" line="321"/>
+        <source>用户名不能与已有用户相同；令牌只显示一次</source>
+        <translation>The user name must not be taken already; the token is shown only once</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="330"/>
+        <source>修改用户 · %1</source>
+        <translation>Change user · %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="333"/>
+        <source>重新生成令牌（旧令牌立即失效）</source>
+        <translation>Issue a new token (the old one stops working at once)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="336"/>
+        <source>改变角色、辖区或令牌后，该用户已打开的连接会被断开，需重新登录</source>
+        <translation>After a change of role, jurisdiction or token, the user&apos;s open connections are closed and it must sign in again</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="366"/>
         <source>显示名（如 菱湖街道分中心 王芳；可不填）</source>
         <translation>Display name (e.g. Linghu sub-centre Wang Fang; optional)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="311"/>
+        <location filename="../ui/desk/admin_page.py" line="381"/>
         <source>街道（不选为全区）</source>
         <translation>Streets (none: the whole district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="313"/>
+        <location filename="../ui/desk/admin_page.py" line="388"/>
         <source>社区（仅社区工作站）</source>
         <translation>Communities (community workstations only)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="316"/>
+        <location filename="../ui/desk/admin_page.py" line="320"/>
         <source>创建</source>
         <translation>Create</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="317"/>
-        <source>已有同名用户时将重新发放令牌：旧令牌立即失效，其连接被断开</source>
-        <translation>A user of the same name gets a new token: the old one stops working at once and its connections are closed</translation>
-    </message>
-    <message>
-        <location filename="../ui/desk/admin_page.py" line="325"/>
+        <location filename="../ui/desk/admin_page.py" line="344"/>
         <source>停用用户 · %1</source>
         <translation>Revoke user · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="327"/>
+        <location filename="../ui/desk/admin_page.py" line="346"/>
         <source>确认停用</source>
         <translation>Revoke</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="328"/>
+        <location filename="../ui/desk/admin_page.py" line="347"/>
         <source>%1 的令牌将立即失效，已打开的连接会被断开。按 Enter 确认，Esc 取消</source>
         <translation>%1&apos;s token stops working at once and its open connections are closed. Enter confirms, Esc cancels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="357"/>
+        <location filename="../ui/desk/admin_page.py" line="417"/>
         <source>正在创建…</source>
         <translation>Creating…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="360"/>
+        <location filename="../ui/desk/admin_page.py" line="424"/>
         <source>正在停用…</source>
         <translation>Revoking…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="384"/>
+        <location filename="../ui/desk/admin_page.py" line="448"/>
         <source>连接中断，不能确定是否已创建；请刷新列表核对创建时间</source>
         <translation>Connection lost: not known whether the user was created; refresh the list and check the creation time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="387"/>
+        <location filename="../ui/desk/admin_page.py" line="451"/>
         <source>未创建：%1</source>
         <translation>Not created: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="391"/>
+        <location filename="../ui/desk/admin_page.py" line="455"/>
+        <location filename="../ui/desk/admin_page.py" line="485"/>
         <source>未收到令牌，请重试</source>
         <translation>No token received; try again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="404"/>
+        <location filename="../ui/desk/admin_page.py" line="478"/>
+        <source>连接中断，不能确定是否已修改；请刷新列表核对</source>
+        <translation>Connection lost: not sure whether the user was changed; refresh the list to check</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="481"/>
+        <source>未修改：%1</source>
+        <translation>Not changed: %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="488"/>
+        <source>已修改 %1</source>
+        <translation>Changed %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="500"/>
         <source>连接中断，不能确定是否已停用；请刷新列表核对</source>
         <translation>Connection lost: not known whether the user was revoked; refresh the list to check</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="407"/>
+        <location filename="../ui/desk/admin_page.py" line="503"/>
         <source>未停用：%1</source>
         <translation>Not revoked: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="410"/>
+        <location filename="../ui/desk/admin_page.py" line="506"/>
         <source>已停用 %1</source>
         <translation>Revoked %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="417"/>
+        <location filename="../ui/desk/admin_page.py" line="513"/>
         <source>%1 的令牌</source>
         <translation>Token of %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="428"/>
+        <location filename="../ui/desk/admin_page.py" line="524"/>
         <source>已复制</source>
         <translation>Copied</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="442"/>
+        <location filename="../ui/desk/admin_page.py" line="549"/>
         <source>社区工作站用户的辖区是社区，不能选街道</source>
         <translation>A community workstation&apos;s jurisdiction is communities, not streets</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="444"/>
+        <location filename="../ui/desk/admin_page.py" line="551"/>
         <source>社区工作站用户须至少选择一个社区</source>
         <translation>A community workstation needs at least one community</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="446"/>
+        <location filename="../ui/desk/admin_page.py" line="553"/>
         <source>只有社区工作站用户的辖区是社区；其他角色请选街道（不选为全区）</source>
         <translation>Only community workstations have communities; for other roles choose streets (none: the whole district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="448"/>
+        <location filename="../ui/desk/admin_page.py" line="555"/>
         <source>街道分中心用户须至少选择一个街道</source>
         <translation>A street sub-centre user needs at least one street</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="454"/>
+        <location filename="../ui/desk/admin_page.py" line="561"/>
         <source>无权执行（已记录）：%1</source>
         <translation>Not allowed (recorded): %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="456"/>
+        <location filename="../ui/desk/admin_page.py" line="563"/>
         <source>没有这个用户</source>
         <translation>No such user</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="458"/>
+        <location filename="../ui/desk/admin_page.py" line="565"/>
+        <source>已有同名用户。要修改该用户或重新生成其令牌，请在列表中选中它，按 E 修改</source>
+        <translation>A user of that name exists. To change it or give it a new token, select it in the list and press E (Change)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="567"/>
         <location filename="../ui/desk/categories_tab.py" line="623"/>
         <location filename="../ui/desk/roster_tab.py" line="387"/>
         <source>服务暂时繁忙，请稍后重试</source>
         <translation>The service is busy; try again shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="487"/>
+        <location filename="../ui/desk/admin_page.py" line="596"/>
         <source>用户</source>
         <translation>Users</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="488"/>
+        <location filename="../ui/desk/admin_page.py" line="597"/>
         <source>排班</source>
         <translation>Duty roster</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="489"/>
+        <location filename="../ui/desk/admin_page.py" line="598"/>
         <source>事项分类</source>
         <translation>Categories</translation>
     </message>

@@ -154,7 +154,8 @@ class AdminLogRow(Base):
     at: Mapped[float] = mapped_column(Float)
     actor: Mapped[str] = mapped_column(String(100))  # the user's name, or cli:<os user>
     peer: Mapped[str] = mapped_column(String(64))  # the connection's address, or "cli"
-    # users, create_user, revoke_user, roster, set_roster, set_category, load_categories
+    # users, create_user, update_user, revoke_user, roster, set_roster, set_category,
+    # load_categories; more_refusals: a user's refusals past the rows a minute, counted
     action: Mapped[str] = mapped_column(String(20))
     # the user, day, category code or table file acted on ("" for users)
     target: Mapped[str] = mapped_column(String(100))

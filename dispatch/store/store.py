@@ -160,7 +160,7 @@ class AdminEntry:
     at: float
     actor: str
     peer: str
-    action: str  # users, create_user, revoke_user, roster, set_roster, set_category, …
+    action: str  # users, create_user, update_user, revoke_user, roster, …, more_refusals
     target: str = ""
     detail: str = ""
     outcome: str = "ok"  # or the error code
@@ -236,6 +236,73 @@ def check_display_name(text: str) -> str:
             "a display name may not start or end with a space, nor hold control characters"
         )
     return text
+
+
+# How each side names the parts of an update-user (its options, or the fields).
+UPDATE_WORDS = {
+    "cli": {
+        "role": "--role",
+        "streets": "--street",
+        "communities": "--community",
+        "whole_district": "--whole-district",
+        "display_name": "--display-name",
+        "new_token": "--new-token",
+    },
+    "wire": {
+        part: part
+        for part in (
+            "role",
+            "streets",
+            "communities",
+            "whole_district",
+            "display_name",
+            "new_token",
+        )
+    },
+}
+
+
+def check_update(
+    role: str | None,
+    streets: Sequence[str],
+    communities: Sequence[str],
+    whole_district: bool,
+    display_name: str | None,
+    new_token: bool,
+    words: str = "cli",
+) -> tuple[list[str] | None, str, str]:
+    """What an update-user asks (the command line's update-user and the protocol's
+    update_user alike): the new jurisdiction's codes (None: unchanged, [] the whole
+    district), their kind (street or community) and the admin log's detail; or ValueError
+    when the parts asked for do not go together or nothing is asked. Store.update_user
+    checks the result as check_user does."""
+    said = UPDATE_WORDS[words]
+    codes: list[str] | None = None
+    kind = "community" if communities else "street"
+    if whole_district:
+        if streets or communities:
+            raise ValueError(
+                f"{said['whole_district']} takes no {said['streets']} or {said['communities']}"
+            )
+        codes = []
+    elif streets or communities:
+        if streets and communities:
+            raise ValueError(f"give {said['streets']} or {said['communities']} codes, not both")
+        codes = list(streets or communities)
+    if role is None and codes is None and not new_token and display_name is None:
+        raise ValueError(
+            f"nothing to change: give {said['role']}, {said['streets']},"
+            f" {said['communities']}, {said['whole_district']}, {said['display_name']}"
+            f" or {said['new_token']}"
+        )
+    asked = [f"role={role}"] if role else []
+    if codes is not None:
+        asked.append(f"codes={','.join(codes) or 'district'}")
+    if display_name is not None:
+        asked.append(f"display_name={display_name}")
+    if new_token:
+        asked.append("new_token")
+    return codes, kind, " ".join(asked)[:2000]
 
 
 def user_detail(
@@ -333,10 +400,13 @@ class ExternalConflict(StoreError):
 class UserExists(ValueError):
     """create_user without `exists_ok` on a name that is taken."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, words: str = "cli") -> None:
         super().__init__(
             f"user {name} exists: `dispatch update-user {name}` changes its role or "
             "jurisdiction (--new-token gives it a new token)"
+            if words == "cli"
+            else f"user {name} exists: update_user changes its role or jurisdiction"
+            " (new_token gives it a new token)"
         )
 
 
@@ -1043,7 +1113,7 @@ class Store:
         with self._write_lock, self.engine.begin() as conn:
             exists = conn.execute(select(UserRow.id).where(UserRow.name == name)).first()
             if exists is not None and not exists_ok:
-                refusal = UserExists(name)
+                refusal = UserExists(name, words)
                 audit = audit and replace(audit, outcome="conflict", message=str(refusal))
             elif exists is not None:
                 if display_name is not None:
@@ -1067,6 +1137,8 @@ class Store:
         new_token: bool = False,
         audit: AdminEntry | None = None,
         display_name: str | None = None,
+        words: str = "cli",
+        kind: str = "",
     ) -> str | None:
         """Change a user's role, jurisdiction (its street or community codes; `[]` the whole
         district), display name ("" none) or token, in its own row; None keeps that part.
@@ -1091,17 +1163,21 @@ class Store:
                     codes = [c for c in row.streets.split(",") if c]
                     if codes and (role == "community") != (row.role == "community"):
                         # Its codes are of the other kind: never widened in silence.
+                        said = UPDATE_WORDS[words]
                         raise ValueError(
                             f"a {role} user's jurisdiction is "
                             + (
-                                "communities: give --community"
+                                f"communities: give {said['communities']}"
                                 if role == "community"
-                                else "streets: give --street, or --whole-district"
+                                else f"streets: give {said['streets']}, or {said['whole_district']}"
                             )
                         )
-                streets, communities = ((), codes) if role == "community" else (codes, ())
+                # Codes given as communities (`kind`) are communities whatever the role:
+                # check_user then says which role has them.
+                as_communities = kind == "community" if kind else role == "community"
+                streets, communities = ((), codes) if as_communities else (codes, ())
                 checked_role, checked = check_user(
-                    name, role, streets, communities, self._unit_codes
+                    name, role, streets, communities, self._unit_codes, words
                 )
                 if display_name is not None:
                     check_display_name(display_name)

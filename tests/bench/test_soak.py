@@ -3,7 +3,12 @@ backend, and its verdict's arithmetic."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import signal
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +63,56 @@ def test_growth_in_the_second_half_fails_the_soak() -> None:
     lost = Report(24, 60, Counter(), samples=flat.samples, problems=["wall-0: 1 events missing"])
     lost.exit_status = 0
     assert not lost.passed
+
+
+@pytest.mark.timeout(240)
+async def test_a_backend_that_dies_during_the_soak_stops_it_cleanly(tmp_path, capsys) -> None:
+    """SIGKILL the backend once the clients are soaking: the soak ends within seconds,
+    without a traceback, says how, keeps the backend's log and prints where it is."""
+    work = tmp_path / "soak"
+    running = asyncio.ensure_future(
+        soak(
+            hours=2.0,  # 2 minutes at 60x: far longer than it will last
+            speed=60.0,
+            clients=4,
+            every=0.5,
+            cut_every=1.0,
+            ask_every=2.0,
+            start="2026-11-25T01:00",
+            seed=7,
+            work=work,
+        )
+    )
+    log = work / "backend" / "backend.log"
+    ready = work / "backend" / "ready.json"
+    for _ in range(1200):  # the catch-up done and the clients attached
+        if "soaking 2 simulated hours" in capsys.readouterr().out:
+            break
+        assert not running.done(), running
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the soak did not begin")
+    await asyncio.sleep(2)  # a few samples
+    pid = json.loads(ready.read_text())["pid"]
+    os.kill(pid, signal.SIGKILL)
+    report = await asyncio.wait_for(running, 60)
+    assert report.died.startswith("the backend was killed by signal 9 while soaking ("), report
+    assert not report.passed and report.samples
+    assert report.log_kept == log and log.exists() and "simulator caught up" in log.read_text()
+    out = capsys.readouterr().out
+    assert f"soak stopped: {report.died}" in out
+    assert f"the backend's log is kept: {log}" in out
+    print_report(report, ["soak", "--hours", "2"])
+    out = capsys.readouterr().out
+    assert f"the backend's log is kept: {log}" in out and "verdict: FAIL" in out
+    assert "Traceback" not in out
+
+
+def test_a_backend_that_died_before_any_sample_is_reported(capsys) -> None:
+    report = Report(24, 60, Counter(), died="the backend exited with status 1 while catching up")
+    report.log_kept = Path("/tmp/tg-soak-x/backend/backend.log")
+    print_report(report, ["soak"])
+    out = capsys.readouterr().out
+    assert "soak stopped: the backend exited with status 1 while catching up" in out
+    assert "the backend's log is kept: /tmp/tg-soak-x/backend/backend.log" in out
+    assert out.rstrip().endswith("verdict: FAIL")

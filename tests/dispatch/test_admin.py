@@ -1,5 +1,6 @@
-"""The admin requests over the wire: users, create_user, revoke_user; who may, what is checked,
-the admin log, and the connections of a revoked or re-keyed user (closed, 4004)."""
+"""The admin requests over the wire: users, create_user, update_user, revoke_user; who may,
+what is checked, the admin log, and the connections of a revoked, re-keyed or changed user
+(closed, 4004)."""
 
 from __future__ import annotations
 
@@ -22,9 +23,11 @@ from protocol.entities import ROLES
 from protocol.messages import (
     CreateUser,
     Error,
+    People,
     Ping,
     Result,
     RevokeUser,
+    UpdateUser,
     UserEntry,
     Users,
     Welcome,
@@ -177,6 +180,7 @@ async def test_other_roles_are_refused_and_audited(running: Running, caplog) -> 
         for message, action in (
             (Users(id=0), "users"),
             (create("冒名", "admin"), "create_user"),
+            (UpdateUser(id=0, name="指挥长", role="admin"), "update_user"),
             (RevokeUser(id=0, name="指挥长"), "revoke_user"),
         ):
             reply = await ask(client, message)
@@ -186,10 +190,11 @@ async def test_other_roles_are_refused_and_audited(running: Running, caplog) -> 
         await still_up(client)
     assert running.store.accounts() == before  # nothing changed
     rows = admin_rows(running.store)
-    assert len(rows) == 9 and {r.outcome for r in rows} == {"forbidden"}
-    assert [r.actor for r in rows[:3]] == ["指挥长"] * 3
+    assert len(rows) == 12 and {r.outcome for r in rows} == {"forbidden"}
+    assert [r.actor for r in rows[:4]] == ["指挥长"] * 4
     assert rows[1].target == "冒名" and rows[1].detail == "role=admin"
-    assert rows[2].target == "指挥长" and rows[2].message == "role commander may not revoke_user"
+    assert rows[2].target == "指挥长" and rows[2].detail == "role=admin"
+    assert rows[3].target == "指挥长" and rows[3].message == "role commander may not revoke_user"
     # The commander's token still works: the refused revoke changed nothing.
     await handshake(await running.client("commander"))
 
@@ -231,8 +236,6 @@ async def test_other_roles_are_refused_and_audited(running: Running, caplog) -> 
             create("system", "commander"),
             "the name 'system' is reserved for the system's own changes",
         ),
-        # An existing user re-created with a bad jurisdiction keeps its token.
-        (create("菱湖分中心", "street", ["340803004", "999"]), "unknown street code(s): 999"),
         (
             create("新人", "wall", display_name=" 王芳"),
             "a display name may not start or end with a space, nor hold control characters",
@@ -240,11 +243,6 @@ async def test_other_roles_are_refused_and_audited(running: Running, caplog) -> 
         (
             create("新人", "wall", display_name="王" * 101),
             "a display name is at most 100 characters, not 101",
-        ),
-        # ... or with a bad display name: keeps its token and its name.
-        (
-            create("菱湖分中心", "street", [LINGHU], display_name="王\t芳"),
-            "a display name may not start or end with a space, nor hold control characters",
         ),
     ],
 )
@@ -273,7 +271,8 @@ async def test_a_bad_user_is_refused_clearly_and_nothing_changes(
 async def test_an_admin_does_not_cut_off_his_own_account(running: Running) -> None:
     admin = await admin_of(running)
     for message, verb in (
-        (create(ADMIN, "admin"), "re-key"),
+        (UpdateUser(id=0, name=ADMIN, new_token=True), "update"),
+        (UpdateUser(id=0, name=ADMIN, role="commander"), "update"),
         (RevokeUser(id=0, name=ADMIN), "revoke"),
     ):
         reply = await ask(admin, message)
@@ -281,7 +280,7 @@ async def test_an_admin_does_not_cut_off_his_own_account(running: Running) -> No
         assert reply.message.startswith(f"an admin may not {verb} his own account here")
     await still_up(admin)
     assert running.store.authenticate(running.tokens["admin"]) is not None
-    assert [r.outcome for r in admin_rows(running.store)] == ["forbidden", "forbidden"]
+    assert [r.outcome for r in admin_rows(running.store)] == ["forbidden"] * 3
 
 
 async def test_a_frame_the_codec_refuses_is_bad_message_and_not_audited(running: Running) -> None:
@@ -303,8 +302,11 @@ async def test_the_token_is_in_no_log_line_and_not_stored(running: Running, capl
     caplog.set_level(logging.DEBUG, logger="dispatch")
     admin = await admin_of(running)
     tokens = []
-    for name in ("新人", "新人"):  # made, then re-keyed
-        made = await ask(admin, create(name, "street", [LINGHU]))
+    for message in (
+        create("新人", "street", [LINGHU]),
+        UpdateUser(id=0, name="新人", new_token=True),
+    ):  # made, then re-keyed
+        made = await ask(admin, message)
         assert isinstance(made, Result), made
         tokens.append(made.data["token"])
         client = await open_client(running.port, tokens[-1])
@@ -354,14 +356,163 @@ async def test_re_keying_a_user_closes_its_connections_and_only_the_new_token_wo
     old = await running.client("linghu")
     await handshake(old)
     admin = await admin_of(running)
-    made = await ask(admin, create("菱湖分中心", "street", [LINGHU]))
+    made = await ask(admin, UpdateUser(id=0, name="菱湖分中心", new_token=True))
     assert isinstance(made, Result), made
+    assert made.data == {
+        "user": "菱湖分中心",
+        "role": "street",
+        "jurisdiction": [LINGHU],
+        "display_name": "",
+        "token": made.data["token"],
+    }
     assert (await closed_with(old, timeout=2))[0] == CloseCode.CREDENTIALS_CHANGED
     assert await refused_at_hello(running, running.tokens["linghu"]) == CloseCode.AUTH_FAILED
     fresh = await open_client(running.port, made.data["token"])
     welcome, _ = await handshake(fresh)
     assert welcome.user == "菱湖分中心" and welcome.jurisdiction == [LINGHU]
     await still_up(fresh)
+
+
+async def test_creating_a_taken_name_is_a_conflict_and_changes_nothing(running: Running) -> None:
+    linghu = await running.client("linghu")
+    await handshake(linghu)
+    admin = await admin_of(running)
+    before, people = running.store.accounts(), running.store.people()
+    reply = await ask(admin, create("菱湖分中心", "street", [DEKUAN], display_name="冒名"))
+    assert isinstance(reply, Error) and reply.code == ErrorCode.CONFLICT, reply
+    assert reply.message == (
+        "user 菱湖分中心 exists: update_user changes its role or jurisdiction"
+        " (new_token gives it a new token)"
+    )
+    assert running.store.accounts() == before and running.store.people() == people
+    await still_up(linghu)  # not re-keyed: its connection and its token stay
+    assert running.store.authenticate(running.tokens["linghu"]) is not None
+    [row] = admin_rows(running.store)
+    assert (row.action, row.target, row.outcome, row.message) == (
+        "create_user",
+        "菱湖分中心",
+        "conflict",
+        reply.message,
+    )
+    assert row.detail == f"role=street streets={DEKUAN} display_name=冒名"
+
+
+async def test_update_user_changes_a_user_and_closes_its_connections(running: Running) -> None:
+    old = await running.client("linghu")
+    await handshake(old)
+    admin = await admin_of(running)
+    reply = await ask(
+        admin,
+        UpdateUser(id=0, name="菱湖分中心", streets=[LINGHU, DEKUAN], display_name="分中心 王芳"),
+    )
+    assert isinstance(reply, Result), reply
+    assert reply.data == {  # no new token asked: none in the answer
+        "user": "菱湖分中心",
+        "role": "street",
+        "jurisdiction": sorted([LINGHU, DEKUAN]),
+        "display_name": "分中心 王芳",
+    }
+    # The new name reached the admin before the answer; the old connection is closed.
+    pushed = [m for m in admin.inbox if isinstance(m, People)]
+    assert pushed and pushed[-1].people["菱湖分中心"] == "分中心 王芳"
+    assert (await closed_with(old, timeout=2))[0] == CloseCode.CREDENTIALS_CHANGED
+    again = await running.client("linghu")  # the same token: the new jurisdiction
+    welcome, _ = await handshake(again)
+    assert welcome.jurisdiction == sorted([LINGHU, DEKUAN])
+
+    # Another role, the whole district: the same token signs in as a dispatcher.
+    reply = await ask(
+        admin, UpdateUser(id=0, name="菱湖分中心", role="dispatcher", whole_district=True)
+    )
+    assert isinstance(reply, Result) and reply.data["jurisdiction"] == [], reply
+    assert (await closed_with(again, timeout=2))[0] == CloseCode.CREDENTIALS_CHANGED
+    welcome, _ = await handshake(await running.client("linghu"))
+    assert (welcome.role, welcome.jurisdiction) == ("dispatcher", [])
+    rows = admin_rows(running.store)
+    assert [(r.action, r.target, r.outcome, r.detail) for r in rows] == [
+        ("update_user", "菱湖分中心", "ok", f"codes={LINGHU},{DEKUAN} display_name=分中心 王芳"),
+        ("update_user", "菱湖分中心", "ok", "role=dispatcher codes=district"),
+    ]
+
+
+async def test_a_new_display_name_alone_closes_no_connection(running: Running) -> None:
+    linghu = await running.client("linghu")
+    await handshake(linghu)
+    admin = await admin_of(running)
+    reply = await ask(admin, UpdateUser(id=0, name="菱湖分中心", display_name="王芳"))
+    assert isinstance(reply, Result), reply
+    pushed = await linghu.until(lambda m: isinstance(m, People), timeout=5)
+    assert isinstance(pushed, People) and pushed.people["菱湖分中心"] == "王芳"
+    await still_up(linghu)  # the same authority: its connection stays
+
+
+@pytest.mark.parametrize(
+    ("message", "code", "error"),
+    [
+        (
+            UpdateUser(id=0, name="菱湖分中心", streets=[LINGHU], communities=[LINGHU_SQ]),
+            "bad_args",
+            "give streets or communities codes, not both",
+        ),
+        (
+            UpdateUser(id=0, name="菱湖分中心", streets=[LINGHU], whole_district=True),
+            "bad_args",
+            "whole_district takes no streets or communities",
+        ),
+        (
+            UpdateUser(id=0, name="菱湖分中心"),
+            "bad_args",
+            "nothing to change: give role, streets, communities, whole_district,"
+            " display_name or new_token",
+        ),
+        (
+            UpdateUser(id=0, name="菱湖分中心", role="community"),
+            "bad_args",
+            "a community user's jurisdiction is communities: give communities",
+        ),
+        (
+            UpdateUser(id=0, name="菱湖分中心", role="commander", communities=[LINGHU_SQ]),
+            "bad_args",
+            "only community users have communities in their jurisdiction; a commander user's"
+            " is streets (streets) or the whole district",
+        ),
+        (
+            UpdateUser(id=0, name="菱湖分中心", streets=[LINGHU, "999"], new_token=True),
+            "bad_args",
+            "unknown street code(s): 999",
+        ),
+        (
+            UpdateUser(id=0, name="菱湖分中心", role="emperor"),
+            "bad_args",
+            f"unknown role 'emperor': one of {', '.join(ROLES)}",
+        ),
+        (
+            UpdateUser(id=0, name="菱湖分中心", display_name="王\t芳", new_token=True),
+            "bad_args",
+            "a display name may not start or end with a space, nor hold control characters",
+        ),
+        (UpdateUser(id=0, name="无此人", new_token=True), "not_found", "no user 无此人"),
+    ],
+)
+async def test_a_bad_update_is_refused_clearly_and_nothing_changes(
+    running: Running, message: UpdateUser, code: str, error: str
+) -> None:
+    linghu = await running.client("linghu")
+    await handshake(linghu)
+    admin = await admin_of(running)
+    before, people = running.store.accounts(), running.store.people()
+    reply = await ask(admin, message)
+    assert isinstance(reply, Error) and (reply.code, reply.message) == (code, error), reply
+    assert running.store.accounts() == before and running.store.people() == people
+    await still_up(linghu)  # its connection and its token are untouched
+    assert running.store.authenticate(running.tokens["linghu"]) is not None
+    [row] = admin_rows(running.store)
+    assert (row.action, row.target, row.outcome, row.message) == (
+        "update_user",
+        message.name,
+        code,
+        error,
+    )
 
 
 async def test_changes_by_the_command_line_reach_a_running_server(store, capsys) -> None:

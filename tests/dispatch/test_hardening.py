@@ -24,6 +24,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from dispatch.cli import main
+from dispatch.logs import RowBudget
 from dispatch.server import Limits
 from dispatch.store.store import Store
 from protocol.codec import encode
@@ -187,6 +188,126 @@ async def test_connections_are_capped_per_user_and_in_all(store: Store) -> None:
     finally:
         await running.server.stop()
     assert {CloseCode.TOO_MANY_CONNECTIONS, CloseCode.SERVER_FULL} <= RESUMABLE_CLOSE_CODES
+
+
+async def test_a_burst_of_connections_logs_its_budget_of_lines_and_a_count(
+    sqlite_store: Store, caplog
+) -> None:
+    """2,000 connections at once: at most connection_log_lines connected/disconnected lines,
+    then one line with the count of the rest (said at the latest when the server stops)."""
+    caplog.set_level(logging.INFO, logger="dispatch")
+    limits = Limits(connections_per_user=5000, connection_log_window=600.0)
+    running = await start_server(sqlite_store, limits)
+    token = running.tokens["community"]  # a small snapshot: the burst is of connections
+    hello = encode(Hello(id=1, protocol=1, token=token, client="burst")).decode()
+
+    async def one() -> None:
+        async with connect(f"ws://127.0.0.1:{running.port}", compression=None) as ws:
+            await ws.send(hello)
+            assert json.loads(await ws.recv())["type"] == "welcome"
+
+    try:
+        for _ in range(20):
+            await asyncio.gather(*(one() for _ in range(100)))
+        await asyncio.sleep(0.5)  # the last disconnections' turns
+    finally:
+        await running.server.stop()
+    said = [r.getMessage() for r in caplog.records]
+    lines = [m for m in said if " connected with burst" in m or " disconnected (" in m]
+    assert len(lines) == limits.connection_log_lines, len(lines)
+    counted = [m for m in said if "more connection lines suppressed" in m]
+    assert len(counted) == 1, counted
+    assert re.fullmatch(
+        r"… and 3,900 more connection lines suppressed in the last 600 s"
+        r" \(most from 127\.0\.0\.1:\d+ \(菱湖社区工作站\): \d\)",
+        counted[0],
+    ), counted[0]
+
+
+async def test_a_flood_of_forbidden_admin_requests_costs_little(
+    sqlite_store: Store, caplog
+) -> None:
+    """3,000 admin requests from a commander, past the rate limit: each answered forbidden,
+    at most 50 log lines, 20 rows in the admin log and one row counting the rest; another
+    client's pings are answered promptly meanwhile."""
+    caplog.set_level(logging.INFO, logger="dispatch")
+    limits = Limits(commands_per_second=1e6, command_burst=10**6, refusal_log_window=600.0)
+    running = await start_server(sqlite_store, limits)
+    try:
+        commander = await running.client("commander")
+        await handshake(commander)
+        other = await running.client("dekuan")
+        await handshake(other)
+        records = len(caplog.records)
+        kinds = ('"type": "users"', '"type": "revoke_user", "name": "大屏"')
+        frames = [f'{{"id": {i + 2}, {kinds[i % 2]}}}' for i in range(3000)]
+        waits: list[float] = []
+
+        async def pings() -> None:
+            for _ in range(20):
+                started = time.monotonic()
+                await still_up(other)
+                waits.append(time.monotonic() - started)
+                await asyncio.sleep(0.02)
+
+        pinging = asyncio.create_task(pings())
+        for frame in frames:
+            await commander.ws.send(frame)
+        answers = 0
+        while answers < 3000:
+            reply = await commander.until(lambda m: isinstance(m, Error), timeout=30)
+            assert isinstance(reply, Error) and reply.code == ErrorCode.FORBIDDEN, reply
+            answers += 1
+        await pinging
+        assert max(waits) < 1.0, waits
+        assert len(caplog.records) - records <= 50, caplog.text[-3000:]
+        rows = sqlite_store.admin_log(1000)
+        assert len(rows) == 20 and {r.outcome for r in rows} == {"forbidden"}
+        assert {r.actor for r in rows} == {"指挥长"}
+    finally:
+        await running.server.stop()
+    rows = sqlite_store.admin_log(1000)
+    assert len(rows) == 21
+    summary = rows[-1]
+    assert (summary.action, summary.actor, summary.detail, summary.outcome) == (
+        "more_refusals",
+        "指挥长",
+        "count=2980",
+        "refused",
+    )
+    assert summary.peer.startswith("127.0.0.1:")
+    assert summary.message == (
+        "2980 more refused requests not recorded one by one (at most 20 rows in 60 s)"
+    )
+
+
+async def test_the_count_of_unrecorded_refusals_gets_its_row_when_the_window_ends(
+    sqlite_store: Store,
+) -> None:
+    running = await start_server(sqlite_store, Limits(admin_log_window=1.0, admin_log_rows=3))
+    try:
+        wall = await running.client("wall")
+        await handshake(wall)
+        started = time.monotonic()
+        for _ in range(5):
+            await wall.ws.send(f'{{"id": {next(wall.ids)}, "type": "users"}}')
+        for _ in range(5):
+            await wall.until(lambda m: isinstance(m, Error), timeout=5)
+        assert [r.action for r in sqlite_store.admin_log()] == ["users"] * 3
+        while len(sqlite_store.admin_log()) < 4:
+            assert time.monotonic() - started < 5, "no summary row"
+            await asyncio.sleep(0.1)
+        assert time.monotonic() - started >= 1.0  # when the window ended
+        summary = sqlite_store.admin_log()[-1]
+        summed = (summary.action, summary.actor, summary.detail)
+        assert summed == ("more_refusals", "大屏", "count=2")
+        # A new window: rows again.
+        await wall.ws.send(f'{{"id": {next(wall.ids)}, "type": "users"}}')
+        await wall.until(lambda m: isinstance(m, Error), timeout=5)
+        assert [r.action for r in sqlite_store.admin_log()][-1] == "users"
+    finally:
+        await running.server.stop()
+    assert len(sqlite_store.admin_log()) == 5  # nothing left to count at the stop
 
 
 # ---- HTTP: strict ids, strict Authorization, tokens in URLs, /health -----------------------
@@ -474,6 +595,21 @@ async def test_serve_writes_its_log_file_private_and_rotated(tmp_path) -> None:
         output, _ = await asyncio.to_thread(proc.communicate, timeout=20)
     assert proc.returncode == 0 and output == ""  # nothing on the terminal: all in the file
     assert "stopped" in log_file.read_text()
+
+
+def test_the_row_budget_counts_per_user_and_window() -> None:
+    now = [0.0]
+    budget = RowBudget(rows=2, window=60.0, clock=lambda: now[0])
+    assert [budget.admit("甲", "p1") for _ in range(5)] == [True, True, False, False, False]
+    assert budget.admit("乙", "p2")  # another user: its own rows
+    assert budget.next_end() == 60.0 and budget.ended() == []
+    now[0] = 61.0  # 甲's window is over; a refusal now begins the next one
+    assert budget.admit("甲", "p3")
+    assert budget.next_end() == 0.0  # the old count waits to be summed up
+    assert budget.ended() == [("甲", "p1", 3)]
+    assert budget.next_end() is None
+    assert [budget.admit("甲", "p4") for _ in range(3)] == [True, False, False]
+    assert budget.ended(everything=True) == [("甲", "p4", 2)]  # at shutdown
 
 
 def test_text_from_a_client_is_made_printable() -> None:

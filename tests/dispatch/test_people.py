@@ -10,7 +10,7 @@ import time
 
 from dispatch.cli import main
 from dispatch.store.store import Store
-from protocol.messages import People, Result, Welcome
+from protocol.messages import People, Result, UpdateUser, Welcome
 from tests.dispatch.conftest import LINGHU, Client, start_server
 from tests.dispatch.test_admin import admin_of, admin_rows, ask, create, still_up
 from tests.dispatch.test_server import handshake
@@ -60,7 +60,7 @@ async def test_a_new_users_display_name_reaches_every_connection_before_the_answ
             f"role=street streets={LINGHU} display_name=网格员 孙敏英"
         )
         # Re-keyed without a display name: it keeps the one it has, and nothing is pushed.
-        reply = await ask(admin, create("菱湖网格员01", "street", [LINGHU]))
+        reply = await ask(admin, UpdateUser(id=0, name="菱湖网格员01", new_token=True))
         assert isinstance(reply, Result), reply
         assert store.people() == {"菱湖网格员01": "网格员 孙敏英"}
         await still_up(linghu)

@@ -58,6 +58,7 @@ _VALUES = st.recursive(
 )
 _TYPES = [
     *("ping", "command", "stats", "history", "hello", "users", "revoke_user", "create_user"),
+    "update_user",
     *("roster", "set_roster", "set_category", "load_categories"),
 ]
 _ENVELOPE = st.fixed_dictionaries(

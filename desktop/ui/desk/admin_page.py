@@ -1,10 +1,12 @@
 """管理: the administrator's page, shown only to role admin, in three tabs: 用户 (users and
-their roles: create one or give one a new token, see the token once, revoke one), 排班 (the
-duty roster, roster_tab.py) and 事项分类 (the category table, categories_tab.py).
+their roles: create one, change one (修改: role, jurisdiction, display name, or a new token),
+see a token once, revoke one), 排班 (the duty roster, roster_tab.py) and 事项分类 (the
+category table, categories_tab.py).
 
-Every request is the backend's to check and audit (protocol users, create_user, revoke_user,
-roster, set_roster, set_category, load_categories); the token of a new user is shown once,
-in a read-only field with a copy button, and is gone when the tab is left.
+Every request is the backend's to check and audit (protocol users, create_user, update_user,
+revoke_user, roster, set_roster, set_category, load_categories); the token of a new user, or
+a user's new token, is shown once, in a read-only field with a copy button, and is gone when
+the tab is left.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QHideEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -82,7 +86,21 @@ class UserRequests(Protocol):
         *,
         display_name: str = "",
     ) -> Result | Error:
-        """Create or re-key a user; the answer holds its token."""
+        """Create a user; the answer holds its token (conflict: the name is taken)."""
+        ...
+
+    async def update_user(
+        self,
+        name: str,
+        role: str | None = None,
+        streets: list[str] | None = None,
+        communities: list[str] | None = None,
+        *,
+        whole_district: bool = False,
+        display_name: str | None = None,
+        new_token: bool = False,
+    ) -> Result | Error:
+        """Change a user; with `new_token` the answer holds its new token."""
         ...
 
     async def revoke_user(self, name: str) -> Result | Error:
@@ -91,7 +109,8 @@ class UserRequests(Protocol):
 
 
 class UsersTab(QWidget):
-    """Users: a table, a create form whose answer shows the token once, revocation."""
+    """Users: a table, a create form and a change form (修改) whose answers show a token
+    once, revocation."""
 
     def __init__(
         self,
@@ -104,10 +123,10 @@ class UsersTab(QWidget):
         self.replica = replica
         self._me = me
         self._requests = requests
-        self._op: str | None = None  # the open form's: "create" or "revoke"
-        self._target = ""  # the user the revoke form is about
+        self._op: str | None = None  # the open form's: "create", "edit" or "revoke"
+        self._target = ""  # the user the change or revoke form is about
         self._task: asyncio.Task[None] | None = None  # the list being read
-        self._acting: asyncio.Task[None] | None = None  # a create or revoke under way
+        self._acting: asyncio.Task[None] | None = None  # a create, change or revoke under way
         self.users: dict[str, UserEntry] = {}
 
         title = QLabel(tr("用户与角色"), self)
@@ -264,13 +283,18 @@ class UsersTab(QWidget):
     def _offer_actions(self) -> None:
         name = self.selected_name()
         user = self.users.get(name) if name is not None else None
-        revocable = user is not None and not user.revoked and user.name != self._me().user
-        why = ""
-        if user is not None and user.name == self._me().user:
-            why = tr("不能停用自己的账号")
+        mine = user is not None and user.name == self._me().user
+        revocable = user is not None and not user.revoked and not mine
+        why = tr("不能停用自己的账号") if mine else ""
+        # One's own account is changed by another admin or on the server: a change here
+        # would cut off this very session.
+        why_not_edit = tr("不能在此修改自己的账号") if mine else ""
         self.action_bar.set_actions(
             [
                 ActionButton("create", tr("新建用户"), "N", "primary"),
+                ActionButton(
+                    "edit", tr("修改"), "E", "normal", user is not None and not mine, why_not_edit
+                ),
                 ActionButton("revoke", tr("停用"), "Delete", "danger", revocable, why),
                 ActionButton("refresh", tr("刷新"), "Ctrl+R"),
             ]
@@ -279,7 +303,7 @@ class UsersTab(QWidget):
     # ---- the forms ----------------------------------------------------------------------------
 
     def open_form(self, key: str) -> None:
-        """The create form, the revoke confirmation, or a fresh list."""
+        """The create form, the change form, the revoke confirmation, or a fresh list."""
         if key == "refresh":
             self.refresh()
             return
@@ -288,33 +312,29 @@ class UsersTab(QWidget):
         self.forget_token()
         if key == "create":
             self._op = "create"
-            units = self.replica.units
-            streets = [(s.code, s.name) for s in units.streets] if units is not None else []
-            communities = [(c.code, c.name) for c in units.communities] if units else []
             self.form.set_action(
                 tr("新建用户"),
                 [
                     FieldSpec("name", tr("用户名"), "text", required=True, max_length=100),
-                    FieldSpec(
-                        "display_name",
-                        tr("显示名（如 菱湖街道分中心 王芳；可不填）"),
-                        "text",
-                        max_length=100,
-                    ),
-                    FieldSpec(
-                        "role",
-                        tr("角色"),
-                        "choice",
-                        required=True,
-                        choices=[(r, role_text(r)) for r in ROLES],
-                    ),
-                    FieldSpec("streets", tr("街道（不选为全区）"), "multi", choices=streets),
-                    FieldSpec(
-                        "communities", tr("社区（仅社区工作站）"), "multi", choices=communities
-                    ),
+                    *self._user_fields(None),
                 ],
                 tr("创建"),
-                tr("已有同名用户时将重新发放令牌：旧令牌立即失效，其连接被断开"),
+                tr("用户名不能与已有用户相同；令牌只显示一次"),
+            )
+        elif key == "edit":
+            name = self.selected_name()
+            user = self.users.get(name) if name is not None else None
+            if user is None or user.name == self._me().user:
+                return
+            self._op, self._target = "edit", user.name
+            self.form.set_action(
+                tr("修改用户 · %1").replace("%1", user.name),
+                [
+                    *self._user_fields(user),
+                    FieldSpec("new_token", tr("重新生成令牌（旧令牌立即失效）"), "bool"),
+                ],
+                tr("保存"),
+                tr("改变角色、辖区或令牌后，该用户已打开的连接会被断开，需重新登录"),
             )
         elif key == "revoke":
             name = self.selected_name()
@@ -334,19 +354,63 @@ class UsersTab(QWidget):
         self.form.show()
         self.form.focus_first()
 
+    def _user_fields(self, user: UserEntry | None) -> list[FieldSpec]:
+        """The display name, role and jurisdiction fields (a user's own values as defaults)."""
+        units = self.replica.units
+        streets = [(s.code, s.name) for s in units.streets] if units is not None else []
+        communities = [(c.code, c.name) for c in units.communities] if units else []
+        community = user is not None and user.role == "community"
+        codes = list(user.jurisdiction) if user is not None else []
+        return [
+            FieldSpec(
+                "display_name",
+                tr("显示名（如 菱湖街道分中心 王芳；可不填）"),
+                "text",
+                max_length=100,
+                default=user.display_name if user is not None else None,
+            ),
+            FieldSpec(
+                "role",
+                tr("角色"),
+                "choice",
+                required=True,
+                choices=[(r, role_text(r)) for r in ROLES],
+                default=user.role if user is not None else None,
+            ),
+            FieldSpec(
+                "streets",
+                tr("街道（不选为全区）"),
+                "multi",
+                choices=streets,
+                default=[] if community else codes,
+            ),
+            FieldSpec(
+                "communities",
+                tr("社区（仅社区工作站）"),
+                "multi",
+                choices=communities,
+                default=codes if community else [],
+            ),
+        ]
+
     def close_form(self) -> None:
-        """Put the form away."""
+        """Put the form away (the keyboard back on the table if it was in the form)."""
         self._op, self._target = None, ""
+        focused = QApplication.focusWidget()
+        held = focused is not None and self.form.isAncestorOf(focused)
         self.form.reset()
         self.form.hide()
+        if held:
+            # Else it may stay on the hidden form's button, where no key of the page works.
+            self.table.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _submit(self, values: dict[str, Any]) -> None:
         requests = self._requests()
         if requests is None:
             self.form.set_refused(tr("尚未连接到调度服务"))
             return
-        if self._op == "create":
-            name, role = str(values["name"]), str(values["role"])
+        if self._op in ("create", "edit"):
+            role = str(values["role"])
             shown = str(values.get("display_name") or "")
             streets = list(values.get("streets") or [])
             communities = list(values.get("communities") or [])
@@ -354,8 +418,14 @@ class UsersTab(QWidget):
             if problem:
                 self.form.set_refused(problem)
                 return
-            self.form.set_pending(tr("正在创建…"))
-            self._start(self._create(requests, name, role, streets, communities, shown))
+            if self._op == "create":
+                name = str(values["name"])
+                self.form.set_pending(tr("正在创建…"))
+                self._start(self._create(requests, name, role, streets, communities, shown))
+            else:
+                self.form.set_pending(tr("正在保存…"))
+                change = _Change(role, streets, communities, shown, bool(values.get("new_token")))
+                self._start(self._edit(requests, self._target, change))
         elif self._op == "revoke":
             self.form.set_pending(tr("正在停用…"))
             self._start(self._revoke(requests, self._target))
@@ -392,6 +462,38 @@ class UsersTab(QWidget):
             return
         self.close_form()
         self.show_token(name, token)
+        self.refresh()
+
+    async def _edit(self, requests: UserRequests, name: str, change: _Change) -> None:
+        try:
+            answer = await requests.update_user(
+                name,
+                change.role,
+                change.streets if change.role != "community" else None,
+                change.communities if change.role == "community" else None,
+                # No street chosen: the whole district (a community user always has some).
+                whole_district=change.role != "community" and not change.streets,
+                display_name=change.display_name,
+                new_token=change.new_token,
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.info("update_user: %s", exc)
+            # Never resent: a second copy would re-key the user again.
+            self.form.set_refused(tr("连接中断，不能确定是否已修改；请刷新列表核对"))
+            return
+        if isinstance(answer, Error):
+            self.form.set_refused(tr("未修改：%1").replace("%1", _refusal(answer)))
+            return
+        token = answer.data.get("token")
+        if change.new_token and not isinstance(token, str):
+            self.form.set_refused(tr("未收到令牌，请重试"))
+            return
+        self.close_form()
+        self.status.setText(tr("已修改 %1").replace("%1", name))
+        if isinstance(token, str):
+            self.show_token(name, token)
         self.refresh()
 
     async def _revoke(self, requests: UserRequests, name: str) -> None:
@@ -435,6 +537,17 @@ class UsersTab(QWidget):
         self.token_box.hide()
 
 
+@dataclass(frozen=True)
+class _Change:
+    """What the change form asks for a user."""
+
+    role: str
+    streets: list[str]
+    communities: list[str]
+    display_name: str
+    new_token: bool
+
+
 def _jurisdiction_problem(role: str, streets: list[str], communities: list[str]) -> str:
     """What the backend would refuse about a jurisdiction, said before asking it."""
     if role == "community":
@@ -454,6 +567,8 @@ def _refusal(error: Error) -> str:
         return tr("无权执行（已记录）：%1").replace("%1", error.message)
     if error.code == ErrorCode.NOT_FOUND:
         return tr("没有这个用户")
+    if error.code == ErrorCode.CONFLICT:
+        return tr("已有同名用户。要修改该用户或重新生成其令牌，请在列表中选中它，按 E 修改")
     if error.code == ErrorCode.RATE_LIMITED:
         return tr("服务暂时繁忙，请稍后重试")
     return error.message

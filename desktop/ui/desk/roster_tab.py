@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -302,10 +303,15 @@ class RosterTab(QWidget):
         self.form.focus_first()
 
     def close_form(self) -> None:
-        """Put the form away."""
+        """Put the form away (the keyboard back on the table if it was in the form)."""
         self._op, self._day = None, ""
+        focused = QApplication.focusWidget()
+        held = focused is not None and self.form.isAncestorOf(focused)
         self.form.reset()
         self.form.hide()
+        if held:
+            # Else it may stay on the hidden form's button, where no key of the page works.
+            self.table.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _submit(self, values: dict[str, Any]) -> None:
         requests = self._requests()

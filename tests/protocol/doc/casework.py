@@ -28,7 +28,7 @@ from tests.protocol.doc.live import Conn, Report, exchange, find
 from tests.protocol.doc.match import Env
 
 HISTORY = "6.8 history"
-ADMIN = "6.9 users, create_user, revoke_user (admin)"
+ADMIN = "6.9 users, create_user, update_user, revoke_user (admin)"
 PEOPLE = "3.3 people"
 
 

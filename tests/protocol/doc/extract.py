@@ -29,6 +29,7 @@ CLIENT_TYPES = {
     "history",
     "users",
     "create_user",
+    "update_user",
     "revoke_user",
 }
 

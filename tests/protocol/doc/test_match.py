@@ -129,7 +129,9 @@ def test_the_document_with_stale_examples_fails(tmp_path: Path) -> None:
     assert failing == {title for title, _, _ in STALE}, {t: report.problems[t] for t in failing}
 
 
-@pytest.mark.parametrize("title", ["3. Handshake", "6.9 users, create_user, revoke_user (admin)"])
+@pytest.mark.parametrize(
+    "title", ["3. Handshake", "6.9 users, create_user, update_user, revoke_user (admin)"]
+)
 def test_tables_are_read_with_their_rows(title: str) -> None:
     rows = parse(DOC.read_text(encoding="utf-8")).table(title)
     assert rows and all(len(row) == len(rows[0]) for row in rows)

@@ -27,7 +27,7 @@ FIELD_TABLES = [
     ("6.1 The command message", 0, messages.Command),
     ("6.1 The command message", 1, messages.Result),
     ("6.8 history", 0, messages.HistoryEntry),
-    ("6.9 users, create_user, revoke_user (admin)", 0, messages.UserEntry),
+    ("6.9 users, create_user, update_user, revoke_user (admin)", 0, messages.UserEntry),
     ("6.10 roster, set_roster (the duty roster)", 0, entities.DutyPlan),
     ("Event", 0, entities.Event),
     ("Alert", 0, entities.Alert),
@@ -92,7 +92,7 @@ def test_the_units_table_names_every_field() -> None:
 
 def test_the_history_admin_and_table_limits_are_the_codes() -> None:
     assert f"newest {messages.HISTORY_LIMIT}" in document().section_text("6.8 history")
-    admin = document().section_text("6.9 users, create_user, revoke_user (admin)")
+    admin = document().section_text("6.9 users, create_user, update_user, revoke_user (admin)")
     assert f"1–{messages.USER_NAME_MAX} characters" in admin
     roster = document().section_text("6.10 roster, set_roster (the duty roster)")
     assert f"at most **{messages.ROSTER_SPAN}** days" in roster
@@ -146,7 +146,7 @@ def test_the_close_reasons_shown_are_the_servers() -> None:
     assert f"(`{CREDENTIALS_CHANGED}`;" in close
     row = f"| {int(CloseCode.CREDENTIALS_CHANGED)} | credentials changed |"
     assert row in close
-    admin = document().section_text("6.9 users, create_user, revoke_user (admin)")
+    admin = document().section_text("6.9 users, create_user, update_user, revoke_user (admin)")
     assert f"**{int(CloseCode.CREDENTIALS_CHANGED)}** (`{CREDENTIALS_CHANGED}`" in admin
 
 
