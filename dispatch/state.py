@@ -151,6 +151,9 @@ class OutboxItem:
     kind: str  # sign, progress, done, return
     body: str  # the JSON to send
     at: float  # wall-clock time it was owed (the sender's schedule runs on the wall clock)
+    # The district time of the change that owed it (what the case's history shows beside
+    # the change; a demo's or a replay's district clock runs faster than the wall's).
+    owed: float = 0.0
 
 
 class ExternalIds:

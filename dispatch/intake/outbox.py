@@ -113,6 +113,7 @@ def hotline_rule(
             kind,
             _encode(body).decode(),
             time.time(),
+            change.at,
         )
 
     return rule
