@@ -641,6 +641,7 @@ class State:
         actor: Actor = SYSTEM,
         external_id: str = "",
         image: bool = False,
+        observed_at: float | None = None,
     ) -> Outcome:
         """A camera detection: a new alert, or one more hit on the open alert of its burst.
 
@@ -687,6 +688,7 @@ class State:
             grid=camera.grid,
             street=camera.street,
             snapshot=snapshot_path.format(id=alert_id),
+            observed_at=observed_at,  # the burst's first detection's own time
         )
         self.burst_keys[key] = alert_id
         change = self.record("alert", None, alert, "detect", actor)

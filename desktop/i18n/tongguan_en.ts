@@ -112,97 +112,102 @@
         <translation>%1 times here, last %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="248"/>
+        <location filename="../ui/desk/alerts_page.py" line="243"/>
+        <source>发生于 %1（收到 %2）</source>
+        <translation>Happened %1 (received %2)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/alerts_page.py" line="258"/>
         <source>确认并派遣</source>
         <translation>Confirm and dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="249"/>
-        <location filename="../ui/desk/alerts_page.py" line="305"/>
-        <location filename="../ui/desk/alerts_page.py" line="306"/>
+        <location filename="../ui/desk/alerts_page.py" line="259"/>
+        <location filename="../ui/desk/alerts_page.py" line="315"/>
+        <location filename="../ui/desk/alerts_page.py" line="316"/>
         <location filename="../ui/desk/texts.py" line="59"/>
         <source>误报</source>
         <translation>False alarm</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="252"/>
+        <location filename="../ui/desk/alerts_page.py" line="262"/>
         <source>并入已有案件</source>
         <translation>Attach to case</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="274"/>
+        <location filename="../ui/desk/alerts_page.py" line="284"/>
         <source>按检测类型默认</source>
         <translation>Default for detection type</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="280"/>
+        <location filename="../ui/desk/alerts_page.py" line="290"/>
         <source>确认告警并派遣</source>
         <translation>Confirm alert and dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="284"/>
+        <location filename="../ui/desk/alerts_page.py" line="294"/>
         <source>事件类别</source>
         <translation>Case category</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="292"/>
+        <location filename="../ui/desk/alerts_page.py" line="302"/>
         <source>主办单位（空为只登记）</source>
         <translation>Lead unit (empty: register only)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="295"/>
+        <location filename="../ui/desk/alerts_page.py" line="305"/>
         <source>只登记，不派遣</source>
         <translation>Register only, no dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="299"/>
+        <location filename="../ui/desk/alerts_page.py" line="309"/>
         <source>确认</source>
         <translation>Confirm</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="300"/>
+        <location filename="../ui/desk/alerts_page.py" line="310"/>
         <source>确认后自动受理，并派遣给所选单位</source>
         <translation>Confirming accepts the case and dispatches it to the chosen unit</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="304"/>
+        <location filename="../ui/desk/alerts_page.py" line="314"/>
         <source>标记为误报</source>
         <translation>Mark as false alarm</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="305"/>
+        <location filename="../ui/desk/alerts_page.py" line="315"/>
         <location filename="../ui/desk/forms.py" line="42"/>
         <source>原因</source>
         <translation>Reason</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="311"/>
+        <location filename="../ui/desk/alerts_page.py" line="321"/>
         <source>并入同一地点的已有案件</source>
         <translation>Attach to an open case at the same spot</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="315"/>
+        <location filename="../ui/desk/alerts_page.py" line="325"/>
         <source>案件</source>
         <translation>Case</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="321"/>
+        <location filename="../ui/desk/alerts_page.py" line="331"/>
         <location filename="../ui/desk/forms.py" line="34"/>
         <source>说明</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="323"/>
+        <location filename="../ui/desk/alerts_page.py" line="333"/>
         <source>并入</source>
         <translation>Attach</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="384"/>
+        <location filename="../ui/desk/alerts_page.py" line="394"/>
         <source>告警已转为案件，但%1未执行：%2。请在“我的待办”中处理。</source>
         <translation>The alert is a case now, but %1 was not done: %2. Take it up in My to-do.</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="386"/>
+        <location filename="../ui/desk/alerts_page.py" line="396"/>
         <source>连接已关闭</source>
         <translation>the connection closed</translation>
     </message>
@@ -217,27 +222,27 @@
         <translation>Queued: connection lost, sends once it is back</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="395"/>
+        <location filename="../ui/desk/alerts_page.py" line="405"/>
         <source>已完成</source>
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="413"/>
+        <location filename="../ui/desk/alerts_page.py" line="423"/>
         <source>刚刚</source>
         <translation>just now</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="415"/>
+        <location filename="../ui/desk/alerts_page.py" line="425"/>
         <source>%1分钟前</source>
         <translation>%1 min ago</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="417"/>
+        <location filename="../ui/desk/alerts_page.py" line="427"/>
         <source>%1小时前</source>
         <translation>%1 h ago</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="418"/>
+        <location filename="../ui/desk/alerts_page.py" line="428"/>
         <source>%1天前</source>
         <translation>%1 d ago</translation>
     </message>
@@ -346,94 +351,105 @@
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="171"/>
+        <location filename="../ui/case_sheet.py" line="173"/>
         <source>接入渠道</source>
         <translation>Channel</translation>
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="173"/>
+        <source>传感器 %1</source>
+        <translation>Sensor %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/case_sheet.py" line="175"/>
         <source>工单编号</source>
         <translation>Work order</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="177"/>
+        <location filename="../ui/case_sheet.py" line="179"/>
         <source>定位</source>
         <translation>Located by</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="179"/>
+        <location filename="../ui/case_sheet.py" line="182"/>
+        <source>发生时间</source>
+        <translation>Happened at</translation>
+    </message>
+    <message>
+        <location filename="../ui/case_sheet.py" line="184"/>
         <source>原诉求类型</source>
         <translation>Original request type</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="181"/>
+        <location filename="../ui/case_sheet.py" line="186"/>
         <source>办理时限</source>
         <translation>Platform deadline</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="183"/>
+        <location filename="../ui/case_sheet.py" line="188"/>
         <source>附件链接</source>
         <translation>Attachment link</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="186"/>
+        <location filename="../ui/case_sheet.py" line="191"/>
         <source>补充信息</source>
         <translation>Details given</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="189"/>
+        <location filename="../ui/case_sheet.py" line="194"/>
         <source>反映人</source>
         <translation>Reporter</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="191"/>
+        <location filename="../ui/case_sheet.py" line="196"/>
         <location filename="../ui/desk/forms.py" line="60"/>
         <source>主办单位</source>
         <translation>Lead unit</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="195"/>
+        <location filename="../ui/case_sheet.py" line="200"/>
         <location filename="../ui/desk/forms.py" line="66"/>
         <source>协办单位</source>
         <translation>Assisting units</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="200"/>
+        <location filename="../ui/case_sheet.py" line="205"/>
         <source>结案时限</source>
         <translation>Due</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="246"/>
+        <location filename="../ui/case_sheet.py" line="251"/>
         <source>处理记录暂时无法载入（连接中断）</source>
         <translation>Case record unavailable for now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="252"/>
-        <location filename="../ui/case_sheet.py" line="258"/>
+        <location filename="../ui/case_sheet.py" line="257"/>
+        <location filename="../ui/case_sheet.py" line="263"/>
         <source>处理记录无法载入：%1</source>
         <translation>Case record could not be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="260"/>
+        <location filename="../ui/case_sheet.py" line="265"/>
         <source>仅显示最近的记录</source>
         <translation>Showing the latest entries only</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="292"/>
+        <location filename="../ui/case_sheet.py" line="297"/>
         <source>已送达</source>
         <translation>delivered</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="294"/>
+        <location filename="../ui/case_sheet.py" line="299"/>
         <source>被拒收</source>
         <translation>refused by the platform</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="296"/>
+        <location filename="../ui/case_sheet.py" line="301"/>
         <source>待送达（已试%1次）</source>
         <translation>to deliver (%1 tries so far)</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="300"/>
+        <location filename="../ui/case_sheet.py" line="305"/>
         <source>反馈%1</source>
         <translation>Feedback %1</translation>
     </message>
@@ -2342,137 +2358,137 @@
 <context>
     <name>Texts</name>
     <message>
-        <location filename="../ui/models.py" line="439"/>
+        <location filename="../ui/models.py" line="440"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="440"/>
+        <location filename="../ui/models.py" line="441"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="441"/>
+        <location filename="../ui/models.py" line="442"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="442"/>
+        <location filename="../ui/models.py" line="443"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="446"/>
+        <location filename="../ui/models.py" line="447"/>
         <source>12345</source>
         <translation>12345</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="447"/>
+        <location filename="../ui/models.py" line="448"/>
         <source>巡查</source>
         <translation>Patrol</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="448"/>
+        <location filename="../ui/models.py" line="449"/>
         <source>随手拍</source>
         <translation>Photo</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="449"/>
+        <location filename="../ui/models.py" line="450"/>
         <source>视频</source>
         <translation>Camera</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="450"/>
+        <location filename="../ui/models.py" line="451"/>
         <source>感知</source>
         <translation>Sensor</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="451"/>
+        <location filename="../ui/models.py" line="452"/>
         <source>交办</source>
         <translation>Assigned</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="454"/>
+        <location filename="../ui/models.py" line="455"/>
         <source>待受理</source>
         <translation>To accept</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="455"/>
+        <location filename="../ui/models.py" line="456"/>
         <source>已受理</source>
         <translation>Accepted</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="456"/>
+        <location filename="../ui/models.py" line="457"/>
         <source>不予受理</source>
         <translation>Rejected</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="457"/>
+        <location filename="../ui/models.py" line="458"/>
         <source>已派遣</source>
         <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="458"/>
+        <location filename="../ui/models.py" line="459"/>
         <source>处置中</source>
         <translation>Handling</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="459"/>
+        <location filename="../ui/models.py" line="460"/>
         <source>已处置</source>
         <translation>Handled</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="460"/>
+        <location filename="../ui/models.py" line="461"/>
         <source>已核查</source>
         <translation>Verified</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="461"/>
+        <location filename="../ui/models.py" line="462"/>
         <source>已结案</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="462"/>
+        <location filename="../ui/models.py" line="463"/>
         <source>已评价</source>
         <translation>Rated</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="465"/>
+        <location filename="../ui/models.py" line="466"/>
         <source>网格</source>
         <translation>Grid</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="466"/>
+        <location filename="../ui/models.py" line="467"/>
         <source>社区</source>
         <translation>Community</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="467"/>
+        <location filename="../ui/models.py" line="468"/>
         <source>街道</source>
         <translation>Street</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="468"/>
+        <location filename="../ui/models.py" line="469"/>
         <source>区级</source>
         <translation>District</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="488"/>
+        <location filename="../ui/models.py" line="489"/>
         <source>%1天%2时</source>
         <translation>%1d %2h</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="491"/>
+        <location filename="../ui/models.py" line="492"/>
         <source>%1时%2分</source>
         <translation>%1h %2m</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="494"/>
+        <location filename="../ui/models.py" line="495"/>
         <source>%1分</source>
         <translation>%1m</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="496"/>
+        <location filename="../ui/models.py" line="497"/>
         <source>超时%1</source>
         <translation>%1 late</translation>
     </message>
