@@ -148,7 +148,7 @@ class OutboxItem:
     peer: str
     ref: str  # the peer's id of the case (工单编号)
     event: int
-    kind: str  # sign, progress, done, return
+    kind: str  # sign, progress, done, return, extend, reopen
     body: str  # the JSON to send
     at: float  # wall-clock time it was owed (the sender's schedule runs on the wall clock)
     # The district time of the change that owed it (what the case's history shows beside
