@@ -125,7 +125,7 @@
         <location filename="../ui/desk/alerts_page.py" line="259"/>
         <location filename="../ui/desk/alerts_page.py" line="315"/>
         <location filename="../ui/desk/alerts_page.py" line="316"/>
-        <location filename="../ui/desk/texts.py" line="59"/>
+        <location filename="../ui/desk/texts.py" line="60"/>
         <source>误报</source>
         <translation>False alarm</translation>
     </message>
@@ -263,13 +263,13 @@
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="232"/>
-        <location filename="../ui/desk/texts.py" line="142"/>
+        <location filename="../ui/desk/texts.py" line="143"/>
         <source>系统</source>
         <translation>System</translation>
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="123"/>
-        <location filename="../ui/desk/texts.py" line="51"/>
+        <location filename="../ui/desk/texts.py" line="52"/>
         <source>督办</source>
         <translation>Supervision</translation>
     </message>
@@ -305,13 +305,14 @@
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="138"/>
+        <location filename="../ui/desk/texts.py" line="19"/>
         <source>待分拨</source>
         <translation>Awaiting triage</translation>
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="140"/>
-        <location filename="../ui/desk/texts.py" line="28"/>
-        <location filename="../ui/desk/texts.py" line="65"/>
+        <location filename="../ui/desk/texts.py" line="29"/>
+        <location filename="../ui/desk/texts.py" line="66"/>
         <source>超期</source>
         <translation>Overdue</translation>
     </message>
@@ -470,7 +471,7 @@
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="62"/>
-        <location filename="../ui/desk/texts.py" line="26"/>
+        <location filename="../ui/desk/texts.py" line="27"/>
         <source>会商中</source>
         <translation>In consultation</translation>
     </message>
@@ -513,7 +514,7 @@
     <message>
         <location filename="../ui/desk/duty_page.py" line="151"/>
         <location filename="../ui/desk/duty_page.py" line="199"/>
-        <location filename="../ui/desk/texts.py" line="61"/>
+        <location filename="../ui/desk/texts.py" line="62"/>
         <source>交接班</source>
         <translation>Handover</translation>
     </message>
@@ -708,47 +709,47 @@
         <translation>Time to handle: %1%2 from dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="19"/>
+        <location filename="../ui/desk/texts.py" line="20"/>
         <source>待受理</source>
         <translation>To accept</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="20"/>
+        <location filename="../ui/desk/texts.py" line="21"/>
         <source>待派遣</source>
         <translation>To dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="21"/>
+        <location filename="../ui/desk/texts.py" line="22"/>
         <source>处置中</source>
         <translation>Handling</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="22"/>
+        <location filename="../ui/desk/texts.py" line="23"/>
         <source>待核查</source>
         <translation>To verify</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="23"/>
+        <location filename="../ui/desk/texts.py" line="24"/>
         <source>待结案</source>
         <translation>To close</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="24"/>
+        <location filename="../ui/desk/texts.py" line="25"/>
         <source>待审批</source>
         <translation>To approve</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="25"/>
+        <location filename="../ui/desk/texts.py" line="26"/>
         <source>区级案件</source>
         <translation>District cases</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="27"/>
+        <location filename="../ui/desk/texts.py" line="28"/>
         <source>待督办</source>
         <translation>To supervise</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="33"/>
+        <location filename="../ui/desk/texts.py" line="34"/>
         <source>登记</source>
         <translation>Register</translation>
     </message>
@@ -775,7 +776,7 @@
     </message>
     <message>
         <location filename="../ui/desk/categories_tab.py" line="59"/>
-        <location filename="../ui/desk/texts.py" line="34"/>
+        <location filename="../ui/desk/texts.py" line="35"/>
         <source>受理</source>
         <translation>Accept</translation>
     </message>
@@ -1194,269 +1195,269 @@
         <translation>%1 more problems</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="35"/>
+        <location filename="../ui/desk/texts.py" line="36"/>
         <source>不予受理</source>
         <translation>Reject</translation>
     </message>
     <message>
         <location filename="../ui/desk/categories_tab.py" line="60"/>
-        <location filename="../ui/desk/texts.py" line="37"/>
+        <location filename="../ui/desk/texts.py" line="38"/>
         <source>派遣</source>
         <translation>Dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="38"/>
+        <location filename="../ui/desk/texts.py" line="39"/>
         <source>签收</source>
         <translation>Sign for</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="39"/>
+        <location filename="../ui/desk/texts.py" line="40"/>
         <source>开始处置</source>
         <translation>Start handling</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="40"/>
+        <location filename="../ui/desk/texts.py" line="41"/>
         <source>处置完毕</source>
         <translation>Finish handling</translation>
     </message>
     <message>
         <location filename="../ui/desk/categories_tab.py" line="62"/>
-        <location filename="../ui/desk/texts.py" line="41"/>
+        <location filename="../ui/desk/texts.py" line="42"/>
         <source>核查</source>
         <translation>Verify</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="36"/>
+        <location filename="../ui/desk/texts.py" line="37"/>
         <source>分拨定类</source>
         <translation>Classify</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="42"/>
+        <location filename="../ui/desk/texts.py" line="43"/>
         <source>结案</source>
         <translation>Close</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="43"/>
+        <location filename="../ui/desk/texts.py" line="44"/>
         <source>评价</source>
         <translation>Evaluate</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="44"/>
+        <location filename="../ui/desk/texts.py" line="45"/>
         <source>退单</source>
         <translation>Send back</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="45"/>
+        <location filename="../ui/desk/texts.py" line="46"/>
         <source>申请延期</source>
         <translation>Request extension</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="46"/>
+        <location filename="../ui/desk/texts.py" line="47"/>
         <source>延期审批</source>
         <translation>Decide extension</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="47"/>
+        <location filename="../ui/desk/texts.py" line="48"/>
         <source>申请挂账</source>
         <translation>Request hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="48"/>
+        <location filename="../ui/desk/texts.py" line="49"/>
         <source>挂账审批</source>
         <translation>Decide hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="49"/>
+        <location filename="../ui/desk/texts.py" line="50"/>
         <source>解除挂账</source>
         <translation>Release hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="50"/>
+        <location filename="../ui/desk/texts.py" line="51"/>
         <source>上报</source>
         <translation>Escalate</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="52"/>
+        <location filename="../ui/desk/texts.py" line="53"/>
         <source>发起会商</source>
         <translation>Start consultation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="53"/>
+        <location filename="../ui/desk/texts.py" line="54"/>
         <source>会商意见</source>
         <translation>Consultation decision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="54"/>
+        <location filename="../ui/desk/texts.py" line="55"/>
         <source>结束会商</source>
         <translation>End consultation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="55"/>
+        <location filename="../ui/desk/texts.py" line="56"/>
         <source>批示</source>
         <translation>Instruct</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="56"/>
+        <location filename="../ui/desk/texts.py" line="57"/>
         <source>重新派遣</source>
         <translation>Re-dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="57"/>
+        <location filename="../ui/desk/texts.py" line="58"/>
         <source>协办反馈</source>
         <translation>Assisting report</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="58"/>
+        <location filename="../ui/desk/texts.py" line="59"/>
         <source>确认告警</source>
         <translation>Confirm alert</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="60"/>
+        <location filename="../ui/desk/texts.py" line="61"/>
         <source>并入案件</source>
         <translation>Attach to case</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="64"/>
+        <location filename="../ui/desk/texts.py" line="65"/>
         <source>核查不通过</source>
         <translation>Check failed (rework)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="66"/>
+        <location filename="../ui/desk/texts.py" line="67"/>
         <source>超过结案时限</source>
         <translation>Closure deadline missed</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="67"/>
+        <location filename="../ui/desk/texts.py" line="68"/>
         <source>自动上报</source>
         <translation>Auto-escalated</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="68"/>
+        <location filename="../ui/desk/texts.py" line="69"/>
         <source>自动督办</source>
         <translation>Auto-supervised</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="69"/>
+        <location filename="../ui/desk/texts.py" line="70"/>
         <source>评价不满意，自动重办</source>
         <translation>Poor rating: reopened automatically</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="70"/>
+        <location filename="../ui/desk/texts.py" line="71"/>
         <source>到期解除挂账</source>
         <translation>Hold released (due)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="75"/>
+        <location filename="../ui/desk/texts.py" line="76"/>
         <source>坐标</source>
         <translation>coordinates</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="76"/>
+        <location filename="../ui/desk/texts.py" line="77"/>
         <source>门牌/地标</source>
         <translation>address/landmark</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="77"/>
+        <location filename="../ui/desk/texts.py" line="78"/>
         <source>道路</source>
         <translation>road</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="78"/>
+        <location filename="../ui/desk/texts.py" line="79"/>
         <source>网格</source>
         <translation>grid</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="79"/>
+        <location filename="../ui/desk/texts.py" line="80"/>
         <source>社区</source>
         <translation>community</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="80"/>
+        <location filename="../ui/desk/texts.py" line="81"/>
         <source>街道</source>
         <translation>street</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="81"/>
+        <location filename="../ui/desk/texts.py" line="82"/>
         <source>未匹配，待核实</source>
         <translation>not matched, to be checked</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="89"/>
+        <location filename="../ui/desk/texts.py" line="90"/>
         <source>指挥长</source>
         <translation>Commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="90"/>
+        <location filename="../ui/desk/texts.py" line="91"/>
         <source>调度员</source>
         <translation>Dispatcher</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="91"/>
+        <location filename="../ui/desk/texts.py" line="92"/>
         <source>街道分中心</source>
         <translation>Street sub-centre</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="92"/>
+        <location filename="../ui/desk/texts.py" line="93"/>
         <source>社区工作站</source>
         <translation>Community workstation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="93"/>
+        <location filename="../ui/desk/texts.py" line="94"/>
         <source>管理员</source>
         <translation>Admin</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="94"/>
+        <location filename="../ui/desk/texts.py" line="95"/>
         <source>大屏</source>
         <translation>Wall</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="95"/>
+        <location filename="../ui/desk/texts.py" line="96"/>
         <source>接入网关</source>
         <translation>Intake gateway</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="165"/>
+        <location filename="../ui/desk/texts.py" line="166"/>
         <source>该案件已由%1%2（现为%3），操作未执行</source>
         <translation>Case already taken by %1 (%2, now %3). Action not carried out</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="171"/>
+        <location filename="../ui/desk/texts.py" line="172"/>
         <source>该案件状态已变为%1，操作未执行</source>
         <translation>The case is now %1. Action not carried out</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="173"/>
+        <location filename="../ui/desk/texts.py" line="174"/>
         <source>该案件不存在或不在您的辖区内</source>
         <translation>No such case, or it is outside your jurisdiction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="175"/>
+        <location filename="../ui/desk/texts.py" line="176"/>
         <source>您的角色或辖区无权执行此操作（已记录）</source>
         <translation>Your role or jurisdiction does not allow this action (logged)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="177"/>
+        <location filename="../ui/desk/texts.py" line="178"/>
         <source>按职责分离要求，此操作须由他人完成（处置人不能核查或结案，申请人不能自批）</source>
         <translation>Separation of duties: someone else must do this (the handler cannot verify or close, the requester cannot approve)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="179"/>
+        <location filename="../ui/desk/texts.py" line="180"/>
         <source>填写的内容未通过检查：%1</source>
         <translation>The form did not pass the check: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="181"/>
+        <location filename="../ui/desk/texts.py" line="182"/>
         <source>服务暂时繁忙，操作未执行，请稍后重试</source>
         <translation>The service is busy. Action not carried out; try again shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="182"/>
+        <location filename="../ui/desk/texts.py" line="183"/>
         <source>操作未执行：%1</source>
         <translation>Action not carried out: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="191"/>
+        <location filename="../ui/desk/texts.py" line="192"/>
         <source>剩 %1</source>
         <translation>%1 left</translation>
     </message>
