@@ -38,9 +38,9 @@ TABS: dict[Role, tuple[TabKey, ...]] = {
     "dispatcher": ("triage", "approve", "supervise", "district", "overdue"),
     "commander": ("district", "consult", "approve", "supervise", "overdue"),
     "admin": (
-        "triage",
         "accept",
         "dispatch",
+        "triage",
         "working",
         "verify",
         "close",

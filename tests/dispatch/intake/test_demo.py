@@ -51,8 +51,9 @@ async def test_the_demo_pushes_12345_calls_through_http(tmp_path) -> None:
             while store.outbox_counts().get("delivered", 0) < 1:
                 assert time.monotonic() < deadline + 150, "no feedback delivered"
                 await asyncio.sleep(0.5)
+            # Newest first: by now a 签收's later 办理中 may have been delivered too.
             delivered = store.outbox_entries("delivered")
-            assert delivered[0].peer == "demo-12345" and delivered[0].kind == "sign"
+            assert {(e.peer, e.kind) for e in delivered} >= {("demo-12345", "sign")}
         finally:
             store.close()
     finally:
