@@ -120,12 +120,16 @@ _IMAGE_PATH = re.compile(r"/snapshots/([0-9]{1,18})(?:\.[A-Za-z0-9]{1,10})?", re
 _BEARER = re.compile(r"Bearer ([!-~]{1,200})", re.ASCII | re.IGNORECASE)
 
 
-def _bearer(request: HttpRequest) -> str | None:
-    """The token of an `Authorization: Bearer <token>` header (the scheme's name in any
-    case, one space, then the token); None without one, or for any other form."""
-    header = request.headers.get("Authorization")
+def bearer_token(header: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header's value (the scheme's name in
+    any case, one space, then the token); None without one, or for any other form."""
     match = _BEARER.fullmatch(header) if header is not None else None
     return match.group(1) if match else None
+
+
+def _bearer(request: HttpRequest) -> str | None:
+    """The token of the request's `Authorization: Bearer <token>` header, if any."""
+    return bearer_token(request.headers.get("Authorization"))
 
 
 def _decoded(path: str) -> str:

@@ -271,6 +271,7 @@ class DispatchServer:
                 self.writer.submit,
                 self.intake_config.get("http", HttpSettings) or HttpSettings(),
                 self.writer.outbox_rules,
+                authenticate=self.auth.authenticate,
             ),
         )
         await self.intake.start()

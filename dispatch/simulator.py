@@ -956,6 +956,7 @@ class Simulator:
                 request.kind,
                 request.score,
                 None if image is None else (image.content_type, image.body),
+                when,
             )
             if review_at is not None:
                 camera, kind = request.camera, request.kind

@@ -148,9 +148,12 @@ class OutboxItem:
     peer: str
     ref: str  # the peer's id of the case (工单编号)
     event: int
-    kind: str  # sign, progress, done, return
+    kind: str  # sign, progress, done, return, extend, reopen
     body: str  # the JSON to send
     at: float  # wall-clock time it was owed (the sender's schedule runs on the wall clock)
+    # The district time of the change that owed it (what the case's history shows beside
+    # the change; a demo's or a replay's district clock runs faster than the wall's).
+    owed: float = 0.0
 
 
 class ExternalIds:
@@ -638,6 +641,7 @@ class State:
         actor: Actor = SYSTEM,
         external_id: str = "",
         image: bool = False,
+        observed_at: float | None = None,
     ) -> Outcome:
         """A camera detection: a new alert, or one more hit on the open alert of its burst.
 
@@ -684,6 +688,7 @@ class State:
             grid=camera.grid,
             street=camera.street,
             snapshot=snapshot_path.format(id=alert_id),
+            observed_at=observed_at,  # the burst's first detection's own time
         )
         self.burst_keys[key] = alert_id
         change = self.record("alert", None, alert, "detect", actor)

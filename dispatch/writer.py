@@ -73,6 +73,8 @@ class DetectRequest:
     actor: Actor = SYSTEM  # an intake's own user, for the audit log
     # A camera platform's id of the detection: one alert per id (State.detect).
     external_id: str = ""
+    # When the camera saw it, by its own clock (checked by the intake), if it says.
+    observed_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -445,6 +447,7 @@ class Writer:
                     request.actor,
                     request.external_id,
                     request.image is not None,
+                    request.observed_at,
                 )
             case TickRequest():
                 return Outcome(state.tick(now))

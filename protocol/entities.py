@@ -134,6 +134,8 @@ class Intake(_Wire):
     deadline_at: float | None = None  # the external system's own deadline (办理时限)
     media_url: str = ""  # a photo or file the reporter linked (Open311 media_url)
     attributes: dict[str, str] = {}  # the reporter's answers to the service's questions
+    # When the source saw it happen (a sensor's reading time), beside reported_at (received).
+    observed_at: float | None = None
 
 
 class Event(_Wire, tag_field="kind", tag="event"):
@@ -256,6 +258,9 @@ class Alert(_Wire, tag_field="kind", tag="alert"):
     snapshot: str  # HTTP path on the backend, fetched with the session's token header
     event: int | None = None
     note: str = ""  # why it was dismissed
+    # When the source saw it (a Frigate event's start_time): first_at and last_at are when
+    # the detections were received. None: the source did not say (or said the absurd).
+    observed_at: float | None = None
 
 
 class Person(_Wire):

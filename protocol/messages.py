@@ -342,12 +342,12 @@ class Error(_Msg, tag="error"):
 
 
 class FeedbackEntry(msgspec.Struct, forbid_unknown_fields=True):
-    """A feedback owed to the intake platform a case came from (12345 签收/办理中/办结/退回)
-    and how its delivery stands; in a history answer's `feedback`, oldest first."""
+    """A feedback owed to the intake platform a case came from (12345 签收/办理中/办结/退回/
+    延期/重办) and how its delivery stands; in a history answer's `feedback`, oldest first."""
 
-    at: float  # when it was owed (wall clock)
+    at: float  # when it was owed: the district time of the change that owed it
     peer: str  # the platform
-    status: str  # what it tells the platform: 签收, 办理中, 办结, 退回
+    status: str  # what it tells the platform: 签收, 办理中, 办结, 退回, 延期, 重办
     state: Literal["pending", "delivered", "refused"]
     attempts: int
     delivered_at: float | None = None

@@ -53,3 +53,9 @@ def day_hms(seconds: float) -> str:
 def clock_text(seconds: float | None = None) -> str:
     """The header's clock: date and time in district time."""
     return local(time.time() if seconds is None else seconds).strftime("%Y-%m-%d  %H:%M:%S")
+
+
+def happened_at(observed_at: float | None, received_at: float) -> float:
+    """When something happened: the source's own time when it said one (a camera's event,
+    a sensor's reading), else when it was received."""
+    return received_at if observed_at is None else observed_at

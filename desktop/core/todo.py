@@ -17,6 +17,7 @@ from protocol.entities import Event, Role, is_overdue, on_hold, responsible
 from protocol.workflow import CENTRE, CLOSERS, COMMANDER, outranks
 
 TabKey = Literal[
+    "triage",  # 待分拨: an intake case whose type no mapping rule knew, to classify
     "accept",  # 待受理: reported, waiting for intake
     "dispatch",  # 待派遣: accepted (or sent back), waiting for a lead unit
     "working",  # 处置中: with the lead unit; tracked, escalated, extended from here
@@ -33,11 +34,13 @@ TabKey = Literal[
 TABS: dict[Role, tuple[TabKey, ...]] = {
     "street": ("accept", "dispatch", "working", "verify", "close", "overdue"),
     "community": ("accept", "dispatch", "working", "verify", "overdue"),
-    "dispatcher": ("approve", "supervise", "district", "overdue"),
+    # A dispatcher (分拨) finds the cases an intake could not put in a category first.
+    "dispatcher": ("triage", "approve", "supervise", "district", "overdue"),
     "commander": ("district", "consult", "approve", "supervise", "overdue"),
     "admin": (
         "accept",
         "dispatch",
+        "triage",
         "working",
         "verify",
         "close",
@@ -76,6 +79,10 @@ _STAGE_TAB: dict[str, TabKey] = {
 }
 
 
+# Where a case waiting for triage may be classified (the op's statuses).
+_TRIAGE_STATUSES = frozenset({"reported", "accepted"})
+
+
 @dataclass(frozen=True, slots=True)
 class Me:
     """Who is at the desk: the user's name, role and jurisdiction (street or community
@@ -101,6 +108,8 @@ def tabs_of(me: Me, event: Event, now: float) -> frozenset[TabKey]:
             found.add("approve")
         elif holder == "commander" and role in COMMANDER:
             found.add("district")
+    if event.status in _TRIAGE_STATUSES and event.intake is not None and event.intake.triage:
+        found.add("triage")  # classify applies before dispatch (protocol.md §7.2)
     if event.status in _STAGE_TAB and not on_hold(event):
         if event.consulting and role in COMMANDER:
             found.add("consult")

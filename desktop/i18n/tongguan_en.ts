@@ -112,97 +112,102 @@
         <translation>%1 times here, last %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="248"/>
+        <location filename="../ui/desk/alerts_page.py" line="243"/>
+        <source>发生于 %1（收到 %2）</source>
+        <translation>Happened %1 (received %2)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/alerts_page.py" line="258"/>
         <source>确认并派遣</source>
         <translation>Confirm and dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="249"/>
-        <location filename="../ui/desk/alerts_page.py" line="305"/>
-        <location filename="../ui/desk/alerts_page.py" line="306"/>
-        <location filename="../ui/desk/texts.py" line="59"/>
+        <location filename="../ui/desk/alerts_page.py" line="259"/>
+        <location filename="../ui/desk/alerts_page.py" line="315"/>
+        <location filename="../ui/desk/alerts_page.py" line="316"/>
+        <location filename="../ui/desk/texts.py" line="60"/>
         <source>误报</source>
         <translation>False alarm</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="252"/>
+        <location filename="../ui/desk/alerts_page.py" line="262"/>
         <source>并入已有案件</source>
         <translation>Attach to case</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="274"/>
+        <location filename="../ui/desk/alerts_page.py" line="284"/>
         <source>按检测类型默认</source>
         <translation>Default for detection type</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="280"/>
+        <location filename="../ui/desk/alerts_page.py" line="290"/>
         <source>确认告警并派遣</source>
         <translation>Confirm alert and dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="284"/>
+        <location filename="../ui/desk/alerts_page.py" line="294"/>
         <source>事件类别</source>
         <translation>Case category</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="292"/>
+        <location filename="../ui/desk/alerts_page.py" line="302"/>
         <source>主办单位（空为只登记）</source>
         <translation>Lead unit (empty: register only)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="295"/>
+        <location filename="../ui/desk/alerts_page.py" line="305"/>
         <source>只登记，不派遣</source>
         <translation>Register only, no dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="299"/>
+        <location filename="../ui/desk/alerts_page.py" line="309"/>
         <source>确认</source>
         <translation>Confirm</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="300"/>
+        <location filename="../ui/desk/alerts_page.py" line="310"/>
         <source>确认后自动受理，并派遣给所选单位</source>
         <translation>Confirming accepts the case and dispatches it to the chosen unit</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="304"/>
+        <location filename="../ui/desk/alerts_page.py" line="314"/>
         <source>标记为误报</source>
         <translation>Mark as false alarm</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="305"/>
+        <location filename="../ui/desk/alerts_page.py" line="315"/>
         <location filename="../ui/desk/forms.py" line="42"/>
         <source>原因</source>
         <translation>Reason</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="311"/>
+        <location filename="../ui/desk/alerts_page.py" line="321"/>
         <source>并入同一地点的已有案件</source>
         <translation>Attach to an open case at the same spot</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="315"/>
+        <location filename="../ui/desk/alerts_page.py" line="325"/>
         <source>案件</source>
         <translation>Case</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="321"/>
+        <location filename="../ui/desk/alerts_page.py" line="331"/>
         <location filename="../ui/desk/forms.py" line="34"/>
         <source>说明</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="323"/>
+        <location filename="../ui/desk/alerts_page.py" line="333"/>
         <source>并入</source>
         <translation>Attach</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="384"/>
+        <location filename="../ui/desk/alerts_page.py" line="394"/>
         <source>告警已转为案件，但%1未执行：%2。请在“我的待办”中处理。</source>
         <translation>The alert is a case now, but %1 was not done: %2. Take it up in My to-do.</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="386"/>
+        <location filename="../ui/desk/alerts_page.py" line="396"/>
         <source>连接已关闭</source>
         <translation>the connection closed</translation>
     </message>
@@ -217,27 +222,27 @@
         <translation>Queued: connection lost, sends once it is back</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="395"/>
+        <location filename="../ui/desk/alerts_page.py" line="405"/>
         <source>已完成</source>
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="413"/>
+        <location filename="../ui/desk/alerts_page.py" line="423"/>
         <source>刚刚</source>
         <translation>just now</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="415"/>
+        <location filename="../ui/desk/alerts_page.py" line="425"/>
         <source>%1分钟前</source>
         <translation>%1 min ago</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="417"/>
+        <location filename="../ui/desk/alerts_page.py" line="427"/>
         <source>%1小时前</source>
         <translation>%1 h ago</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="418"/>
+        <location filename="../ui/desk/alerts_page.py" line="428"/>
         <source>%1天前</source>
         <translation>%1 d ago</translation>
     </message>
@@ -258,13 +263,13 @@
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="232"/>
-        <location filename="../ui/desk/texts.py" line="142"/>
+        <location filename="../ui/desk/texts.py" line="143"/>
         <source>系统</source>
         <translation>System</translation>
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="123"/>
-        <location filename="../ui/desk/texts.py" line="51"/>
+        <location filename="../ui/desk/texts.py" line="52"/>
         <source>督办</source>
         <translation>Supervision</translation>
     </message>
@@ -300,13 +305,14 @@
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="138"/>
+        <location filename="../ui/desk/texts.py" line="19"/>
         <source>待分拨</source>
         <translation>Awaiting triage</translation>
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="140"/>
-        <location filename="../ui/desk/texts.py" line="28"/>
-        <location filename="../ui/desk/texts.py" line="65"/>
+        <location filename="../ui/desk/texts.py" line="29"/>
+        <location filename="../ui/desk/texts.py" line="66"/>
         <source>超期</source>
         <translation>Overdue</translation>
     </message>
@@ -318,9 +324,9 @@
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="146"/>
-        <location filename="../ui/desk/categories_tab.py" line="64"/>
-        <location filename="../ui/desk/categories_tab.py" line="83"/>
-        <location filename="../ui/desk/categories_tab.py" line="504"/>
+        <location filename="../ui/desk/categories_tab.py" line="65"/>
+        <location filename="../ui/desk/categories_tab.py" line="84"/>
+        <location filename="../ui/desk/categories_tab.py" line="510"/>
         <source>紧急程度</source>
         <translation>Priority</translation>
     </message>
@@ -346,94 +352,105 @@
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="171"/>
+        <location filename="../ui/case_sheet.py" line="173"/>
         <source>接入渠道</source>
         <translation>Channel</translation>
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="173"/>
+        <source>传感器 %1</source>
+        <translation>Sensor %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/case_sheet.py" line="175"/>
         <source>工单编号</source>
         <translation>Work order</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="177"/>
+        <location filename="../ui/case_sheet.py" line="179"/>
         <source>定位</source>
         <translation>Located by</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="179"/>
+        <location filename="../ui/case_sheet.py" line="182"/>
+        <source>发生时间</source>
+        <translation>Happened at</translation>
+    </message>
+    <message>
+        <location filename="../ui/case_sheet.py" line="184"/>
         <source>原诉求类型</source>
         <translation>Original request type</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="181"/>
+        <location filename="../ui/case_sheet.py" line="186"/>
         <source>办理时限</source>
         <translation>Platform deadline</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="183"/>
+        <location filename="../ui/case_sheet.py" line="188"/>
         <source>附件链接</source>
         <translation>Attachment link</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="186"/>
+        <location filename="../ui/case_sheet.py" line="191"/>
         <source>补充信息</source>
         <translation>Details given</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="189"/>
+        <location filename="../ui/case_sheet.py" line="194"/>
         <source>反映人</source>
         <translation>Reporter</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="191"/>
+        <location filename="../ui/case_sheet.py" line="196"/>
         <location filename="../ui/desk/forms.py" line="60"/>
         <source>主办单位</source>
         <translation>Lead unit</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="195"/>
+        <location filename="../ui/case_sheet.py" line="200"/>
         <location filename="../ui/desk/forms.py" line="66"/>
         <source>协办单位</source>
         <translation>Assisting units</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="200"/>
+        <location filename="../ui/case_sheet.py" line="205"/>
         <source>结案时限</source>
         <translation>Due</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="246"/>
+        <location filename="../ui/case_sheet.py" line="251"/>
         <source>处理记录暂时无法载入（连接中断）</source>
         <translation>Case record unavailable for now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="252"/>
-        <location filename="../ui/case_sheet.py" line="258"/>
+        <location filename="../ui/case_sheet.py" line="257"/>
+        <location filename="../ui/case_sheet.py" line="263"/>
         <source>处理记录无法载入：%1</source>
         <translation>Case record could not be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="260"/>
+        <location filename="../ui/case_sheet.py" line="265"/>
         <source>仅显示最近的记录</source>
         <translation>Showing the latest entries only</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="292"/>
+        <location filename="../ui/case_sheet.py" line="297"/>
         <source>已送达</source>
         <translation>delivered</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="294"/>
+        <location filename="../ui/case_sheet.py" line="299"/>
         <source>被拒收</source>
         <translation>refused by the platform</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="296"/>
+        <location filename="../ui/case_sheet.py" line="301"/>
         <source>待送达（已试%1次）</source>
         <translation>to deliver (%1 tries so far)</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="300"/>
+        <location filename="../ui/case_sheet.py" line="305"/>
         <source>反馈%1</source>
         <translation>Feedback %1</translation>
     </message>
@@ -448,111 +465,111 @@
         <translation>Checking the case&apos;s latest state…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="61"/>
+        <location filename="../ui/desk/duty_page.py" line="62"/>
         <source>区级疑难案件</source>
         <translation>Difficult cases (district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="62"/>
-        <location filename="../ui/desk/texts.py" line="26"/>
+        <location filename="../ui/desk/duty_page.py" line="63"/>
+        <location filename="../ui/desk/texts.py" line="27"/>
         <source>会商中</source>
         <translation>In consultation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="63"/>
+        <location filename="../ui/desk/duty_page.py" line="64"/>
         <source>督办中</source>
         <translation>Under supervision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="64"/>
+        <location filename="../ui/desk/duty_page.py" line="65"/>
         <source>待审批延期与挂账</source>
         <translation>Extensions and holds to approve</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="65"/>
+        <location filename="../ui/desk/duty_page.py" line="66"/>
         <source>今日批示</source>
         <translation>Today&apos;s instructions</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="113"/>
+        <location filename="../ui/desk/duty_page.py" line="118"/>
         <source>今日值班尚未交接</source>
         <translation>Today&apos;s duty not handed over yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="117"/>
+        <location filename="../ui/desk/duty_page.py" line="122"/>
         <source>%1 值班指挥长：%2 %3（%4 交班）</source>
         <translation>%1 commander on duty: %2 %3 (handover %4)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="122"/>
+        <location filename="../ui/desk/duty_page.py" line="127"/>
         <source>值班人员：%1</source>
         <translation>On duty: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="150"/>
-        <location filename="../ui/desk/duty_page.py" line="192"/>
+        <location filename="../ui/desk/duty_page.py" line="155"/>
+        <location filename="../ui/desk/duty_page.py" line="197"/>
         <source>发布批示</source>
         <translation>Issue instruction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="151"/>
-        <location filename="../ui/desk/duty_page.py" line="199"/>
-        <location filename="../ui/desk/texts.py" line="61"/>
+        <location filename="../ui/desk/duty_page.py" line="156"/>
+        <location filename="../ui/desk/duty_page.py" line="204"/>
+        <location filename="../ui/desk/texts.py" line="62"/>
         <source>交接班</source>
         <translation>Handover</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="163"/>
+        <location filename="../ui/desk/duty_page.py" line="168"/>
         <location filename="../ui/desk/map_page.py" line="161"/>
         <source>（超期）</source>
         <translation> (overdue)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="170"/>
+        <location filename="../ui/desk/duty_page.py" line="175"/>
         <source>意见：%1（%2）</source>
         <translation>Opinion: %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="193"/>
+        <location filename="../ui/desk/duty_page.py" line="198"/>
         <source>批示内容</source>
         <translation>Instruction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="194"/>
+        <location filename="../ui/desk/duty_page.py" line="199"/>
         <source>发布</source>
         <translation>Issue</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="195"/>
+        <location filename="../ui/desk/duty_page.py" line="200"/>
         <source>批示发往全区各中心，并显示在大屏上</source>
         <translation>The instruction goes to every centre in the district and shows on the wall</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="201"/>
+        <location filename="../ui/desk/duty_page.py" line="206"/>
         <source>接班指挥长</source>
         <translation>Incoming commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="202"/>
-        <location filename="../ui/desk/roster_tab.py" line="55"/>
-        <location filename="../ui/desk/roster_tab.py" line="276"/>
+        <location filename="../ui/desk/duty_page.py" line="207"/>
+        <location filename="../ui/desk/roster_tab.py" line="56"/>
+        <location filename="../ui/desk/roster_tab.py" line="277"/>
         <source>职务</source>
         <translation>Title</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="202"/>
-        <location filename="../ui/desk/roster_tab.py" line="54"/>
-        <location filename="../ui/desk/roster_tab.py" line="269"/>
+        <location filename="../ui/desk/duty_page.py" line="207"/>
+        <location filename="../ui/desk/roster_tab.py" line="55"/>
+        <location filename="../ui/desk/roster_tab.py" line="270"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="203"/>
+        <location filename="../ui/desk/duty_page.py" line="208"/>
         <source>交班说明</source>
         <translation>Handover note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="205"/>
+        <location filename="../ui/desk/duty_page.py" line="210"/>
         <source>交班</source>
         <translation>Hand over</translation>
     </message>
@@ -692,758 +709,758 @@
         <translation>Time to handle: %1%2 from dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="19"/>
+        <location filename="../ui/desk/texts.py" line="20"/>
         <source>待受理</source>
         <translation>To accept</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="20"/>
+        <location filename="../ui/desk/texts.py" line="21"/>
         <source>待派遣</source>
         <translation>To dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="21"/>
+        <location filename="../ui/desk/texts.py" line="22"/>
         <source>处置中</source>
         <translation>Handling</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="22"/>
+        <location filename="../ui/desk/texts.py" line="23"/>
         <source>待核查</source>
         <translation>To verify</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="23"/>
+        <location filename="../ui/desk/texts.py" line="24"/>
         <source>待结案</source>
         <translation>To close</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="24"/>
+        <location filename="../ui/desk/texts.py" line="25"/>
         <source>待审批</source>
         <translation>To approve</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="25"/>
+        <location filename="../ui/desk/texts.py" line="26"/>
         <source>区级案件</source>
         <translation>District cases</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="27"/>
+        <location filename="../ui/desk/texts.py" line="28"/>
         <source>待督办</source>
         <translation>To supervise</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="33"/>
+        <location filename="../ui/desk/texts.py" line="34"/>
         <source>登记</source>
         <translation>Register</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="56"/>
-        <location filename="../ui/desk/categories_tab.py" line="80"/>
-        <location filename="../ui/desk/categories_tab.py" line="314"/>
+        <location filename="../ui/desk/categories_tab.py" line="57"/>
+        <location filename="../ui/desk/categories_tab.py" line="81"/>
+        <location filename="../ui/desk/categories_tab.py" line="315"/>
         <source>编码</source>
         <translation>Code</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="57"/>
-        <location filename="../ui/desk/categories_tab.py" line="87"/>
+        <location filename="../ui/desk/categories_tab.py" line="58"/>
         <location filename="../ui/desk/categories_tab.py" line="88"/>
+        <location filename="../ui/desk/categories_tab.py" line="89"/>
         <source>大类</source>
         <translation>Class</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="58"/>
-        <location filename="../ui/desk/categories_tab.py" line="81"/>
-        <location filename="../ui/desk/categories_tab.py" line="488"/>
+        <location filename="../ui/desk/categories_tab.py" line="59"/>
+        <location filename="../ui/desk/categories_tab.py" line="82"/>
+        <location filename="../ui/desk/categories_tab.py" line="494"/>
         <source>名称</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="59"/>
-        <location filename="../ui/desk/texts.py" line="34"/>
+        <location filename="../ui/desk/categories_tab.py" line="60"/>
+        <location filename="../ui/desk/texts.py" line="35"/>
         <source>受理</source>
         <translation>Accept</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="61"/>
+        <location filename="../ui/desk/categories_tab.py" line="62"/>
         <source>处置</source>
         <translation>Handle</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="63"/>
+        <location filename="../ui/desk/categories_tab.py" line="64"/>
         <source>计时</source>
         <translation>Clock</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="65"/>
-        <location filename="../ui/desk/categories_tab.py" line="85"/>
-        <location filename="../ui/desk/categories_tab.py" line="496"/>
+        <location filename="../ui/desk/categories_tab.py" line="66"/>
+        <location filename="../ui/desk/categories_tab.py" line="86"/>
+        <location filename="../ui/desk/categories_tab.py" line="502"/>
         <source>责任部门</source>
         <translation>Department</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="66"/>
-        <location filename="../ui/desk/categories_tab.py" line="532"/>
+        <location filename="../ui/desk/categories_tab.py" line="67"/>
+        <location filename="../ui/desk/categories_tab.py" line="538"/>
         <source>立案结案标准</source>
         <translation>Case and closure standard</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="69"/>
+        <location filename="../ui/desk/categories_tab.py" line="70"/>
         <source>受理时限</source>
         <translation>Time to accept</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="70"/>
+        <location filename="../ui/desk/categories_tab.py" line="71"/>
         <source>派遣时限</source>
         <translation>Time to dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="71"/>
+        <location filename="../ui/desk/categories_tab.py" line="72"/>
         <source>处置时限</source>
         <translation>Time to handle</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="72"/>
+        <location filename="../ui/desk/categories_tab.py" line="73"/>
         <source>核查时限</source>
         <translation>Time to verify</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="75"/>
+        <location filename="../ui/desk/categories_tab.py" line="76"/>
         <source>工作时间</source>
         <translation>Working time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="76"/>
+        <location filename="../ui/desk/categories_tab.py" line="77"/>
         <source>自然时间</source>
         <translation>Calendar time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="82"/>
+        <location filename="../ui/desk/categories_tab.py" line="83"/>
         <source>结案标准</source>
         <translation>Closure standard</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="84"/>
-        <location filename="../ui/desk/categories_tab.py" line="512"/>
+        <location filename="../ui/desk/categories_tab.py" line="85"/>
+        <location filename="../ui/desk/categories_tab.py" line="518"/>
         <source>计时方式</source>
         <translation>Clock</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="86"/>
+        <location filename="../ui/desk/categories_tab.py" line="87"/>
         <source>时限</source>
         <translation>Time limits</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="89"/>
+        <location filename="../ui/desk/categories_tab.py" line="90"/>
         <source>对应分类</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="90"/>
+        <location filename="../ui/desk/categories_tab.py" line="91"/>
         <source>来源渠道</source>
         <translation>Channels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="91"/>
+        <location filename="../ui/desk/categories_tab.py" line="92"/>
         <source>权重</source>
         <translation>Weight</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="132"/>
+        <location filename="../ui/desk/categories_tab.py" line="133"/>
         <source>事项分类（立案结案标准）</source>
         <translation>Categories (case and closure standards)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="139"/>
+        <location filename="../ui/desk/categories_tab.py" line="140"/>
         <source>筛选：编码、名称、大类或部门（Ctrl+F）</source>
         <translation>Filter: code, name, class or department (Ctrl+F)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="233"/>
+        <location filename="../ui/desk/categories_tab.py" line="234"/>
         <source>共 %1 个大类、%2 项</source>
         <translation>%1 classes, %2 categories</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="295"/>
-        <location filename="../ui/desk/categories_tab.py" line="278"/>
+        <location filename="../ui/desk/admin_page.py" line="296"/>
+        <location filename="../ui/desk/categories_tab.py" line="279"/>
         <source>修改</source>
         <translation>Change</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="278"/>
+        <location filename="../ui/desk/categories_tab.py" line="279"/>
         <source>先选择一项分类</source>
         <translation>Select a category first</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="279"/>
-        <location filename="../ui/desk/categories_tab.py" line="322"/>
+        <location filename="../ui/desk/categories_tab.py" line="280"/>
+        <location filename="../ui/desk/categories_tab.py" line="323"/>
         <source>新增分类</source>
         <translation>New category</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="280"/>
+        <location filename="../ui/desk/categories_tab.py" line="281"/>
         <source>载入分类表文件</source>
         <translation>Load table file</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="301"/>
+        <location filename="../ui/desk/categories_tab.py" line="302"/>
         <source>时限写法：h 小时、m 分钟、d 天（如 4h、30m、3d）；按工作时间计时每个工作日 7 小时。新时限对此后登记的案件生效</source>
         <translation>Limits: h hours, m minutes, d days (e.g. 4h, 30m, 3d); in working time a working day has 7 hours. New limits apply to cases registered from now on</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="307"/>
+        <location filename="../ui/desk/categories_tab.py" line="308"/>
         <source>修改分类 · %1 %2</source>
         <translation>Change category · %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="335"/>
-        <location filename="../ui/desk/categories_tab.py" line="308"/>
-        <location filename="../ui/desk/roster_tab.py" line="288"/>
+        <location filename="../ui/desk/admin_page.py" line="336"/>
+        <location filename="../ui/desk/categories_tab.py" line="309"/>
+        <location filename="../ui/desk/roster_tab.py" line="289"/>
         <source>保存</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="318"/>
+        <location filename="../ui/desk/categories_tab.py" line="319"/>
         <source>大类-序号，如 01-99</source>
         <translation>class-item, e.g. 01-99</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="320"/>
+        <location filename="../ui/desk/categories_tab.py" line="321"/>
         <source>大类名称（新大类时填写）</source>
         <translation>Class name (for a new class)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="322"/>
+        <location filename="../ui/desk/categories_tab.py" line="323"/>
         <source>新增</source>
         <translation>Add</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="420"/>
-        <location filename="../ui/desk/categories_tab.py" line="352"/>
-        <location filename="../ui/desk/roster_tab.py" line="336"/>
+        <location filename="../ui/desk/admin_page.py" line="426"/>
+        <location filename="../ui/desk/categories_tab.py" line="358"/>
+        <location filename="../ui/desk/roster_tab.py" line="342"/>
         <source>正在保存…</source>
         <translation>Saving…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="377"/>
+        <location filename="../ui/desk/categories_tab.py" line="383"/>
         <source>编码须为“大类-序号”，如 01-99</source>
         <translation>The code is class-item, e.g. 01-99</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="380"/>
+        <location filename="../ui/desk/categories_tab.py" line="386"/>
         <source>编码 %1 已有（%2），请选中后修改</source>
         <translation>Code %1 exists (%2): select it and change it</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="386"/>
+        <location filename="../ui/desk/categories_tab.py" line="392"/>
         <source>大类 %1 尚无，请填写大类名称</source>
         <translation>There is no class %1 yet: give the class a name</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="389"/>
+        <location filename="../ui/desk/categories_tab.py" line="395"/>
         <source>大类 %1 名为“%2”</source>
         <translation>Class %1 is named “%2”</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="392"/>
+        <location filename="../ui/desk/categories_tab.py" line="398"/>
         <source>特急、紧急事项须按自然时间计时</source>
         <translation>Priorities 1–2 run in calendar time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="406"/>
+        <location filename="../ui/desk/categories_tab.py" line="412"/>
         <source>连接中断，不能确定是否已保存；请稍候核对表中时限</source>
         <translation>Connection lost: not known whether it was saved; check the limits in the table shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="409"/>
-        <location filename="../ui/desk/roster_tab.py" line="355"/>
+        <location filename="../ui/desk/categories_tab.py" line="415"/>
+        <location filename="../ui/desk/roster_tab.py" line="361"/>
         <source>未保存：%1</source>
         <translation>Not saved: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="412"/>
+        <location filename="../ui/desk/categories_tab.py" line="418"/>
         <source>已保存 %1 %2：新时限对此后登记的案件生效</source>
         <translation>Saved %1 %2: the new limits apply to cases registered from now on</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="420"/>
+        <location filename="../ui/desk/categories_tab.py" line="426"/>
         <source>选择分类表文件</source>
         <translation>Choose a category table file</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="420"/>
+        <location filename="../ui/desk/categories_tab.py" line="426"/>
         <source>分类表 (*.json)</source>
         <translation>Category tables (*.json)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="434"/>
-        <location filename="../ui/desk/categories_tab.py" line="461"/>
+        <location filename="../ui/desk/categories_tab.py" line="440"/>
+        <location filename="../ui/desk/categories_tab.py" line="467"/>
         <source>载入分类表 · %1</source>
         <translation>Load category table · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="434"/>
-        <location filename="../ui/desk/categories_tab.py" line="462"/>
+        <location filename="../ui/desk/categories_tab.py" line="440"/>
+        <location filename="../ui/desk/categories_tab.py" line="468"/>
         <source>载入</source>
         <translation>Load</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="436"/>
+        <location filename="../ui/desk/categories_tab.py" line="442"/>
         <source>正在检查…</source>
         <translation>Checking…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="443"/>
+        <location filename="../ui/desk/categories_tab.py" line="449"/>
         <source>无法读取文件：%1</source>
         <translation>Cannot read the file: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="452"/>
+        <location filename="../ui/desk/categories_tab.py" line="458"/>
         <source>连接中断，未载入</source>
         <translation>Connection lost: not loaded</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="456"/>
+        <location filename="../ui/desk/categories_tab.py" line="462"/>
         <source>文件未通过检查，未作任何更改：
 %1</source>
         <translation>The file did not pass the checks; nothing changed:
 %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="460"/>
+        <location filename="../ui/desk/categories_tab.py" line="466"/>
         <source>检查通过：%1。按 Enter 载入，Esc 取消</source>
         <translation>Checks passed: %1. Enter loads it, Esc cancels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="471"/>
+        <location filename="../ui/desk/categories_tab.py" line="477"/>
         <source>连接中断，不能确定是否已载入；请稍候核对分类表</source>
         <translation>Connection lost: not known whether it was loaded; check the table shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="474"/>
+        <location filename="../ui/desk/categories_tab.py" line="480"/>
         <source>未载入：%1</source>
         <translation>Not loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="477"/>
+        <location filename="../ui/desk/categories_tab.py" line="483"/>
         <source>已载入 %1：%2</source>
         <translation>Loaded %1: %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="525"/>
+        <location filename="../ui/desk/categories_tab.py" line="531"/>
         <source>如 4h、30m、3d</source>
         <translation>e.g. 4h, 30m, 3d</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="546"/>
+        <location filename="../ui/desk/categories_tab.py" line="552"/>
         <source>%1 天</source>
         <translation>%1 d</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="548"/>
+        <location filename="../ui/desk/categories_tab.py" line="554"/>
         <source>%1 分钟</source>
         <translation>%1 min</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="549"/>
+        <location filename="../ui/desk/categories_tab.py" line="555"/>
         <source>%1 小时</source>
         <translation>%1 h</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="555"/>
+        <location filename="../ui/desk/categories_tab.py" line="561"/>
         <source>%1“%2”超过一年（长期案件请挂账）</source>
         <translation>%1 “%2” is over a year (put long cases on hold)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="558"/>
+        <location filename="../ui/desk/categories_tab.py" line="564"/>
         <source>%1“%2”：按工作时间计时须为整数天，或改用小时（每个工作日 7 小时）</source>
         <translation>%1 “%2”: in working time use whole days, or hours (7 per working day)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="562"/>
+        <location filename="../ui/desk/categories_tab.py" line="568"/>
         <source>%1“%2”写法不对，应如 4h、0.5h、30m、3d</source>
         <translation>%1 “%2” is not a time limit; write e.g. 4h, 0.5h, 30m, 3d</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="568"/>
+        <location filename="../ui/desk/categories_tab.py" line="574"/>
         <source>新增 %1 项、修改 %2 项、删除 %3 项</source>
         <translation>%1 added, %2 changed, %3 removed</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="580"/>
+        <location filename="../ui/desk/categories_tab.py" line="586"/>
         <source>注意：以下视频识别类型没有对应分类，确认告警时须手选分类：%1</source>
         <translation>Note: these camera detections map to no category; confirming their alerts needs one chosen: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="589"/>
+        <location filename="../ui/desk/categories_tab.py" line="595"/>
         <source>识别类型 %1</source>
         <translation>Detection %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="594"/>
+        <location filename="../ui/desk/categories_tab.py" line="600"/>
         <source>“%1”写法不对，应如 4h、0.5h、30m、3d</source>
         <translation>“%1” is not a time limit; write e.g. 4h, 0.5h, 30m, 3d</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="595"/>
+        <location filename="../ui/desk/categories_tab.py" line="601"/>
         <source>“%1”超过一年</source>
         <translation>“%1” is over a year</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="596"/>
+        <location filename="../ui/desk/categories_tab.py" line="602"/>
         <source>“%1”：按工作时间计时须为整数天</source>
         <translation>“%1”: in working time use whole days</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="597"/>
+        <location filename="../ui/desk/categories_tab.py" line="603"/>
         <source>没有部门“%1”</source>
         <translation>no department “%1”</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="598"/>
-        <location filename="../ui/desk/categories_tab.py" line="599"/>
+        <location filename="../ui/desk/categories_tab.py" line="604"/>
+        <location filename="../ui/desk/categories_tab.py" line="605"/>
         <source>未填写</source>
         <translation>missing</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="600"/>
+        <location filename="../ui/desk/categories_tab.py" line="606"/>
         <source>“%1”须为 1 到 4</source>
         <translation>“%1” must be 1 to 4</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="601"/>
+        <location filename="../ui/desk/categories_tab.py" line="607"/>
         <source>紧急程度 %1 须按自然时间计时</source>
         <translation>priority %1 runs in calendar time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="602"/>
+        <location filename="../ui/desk/categories_tab.py" line="608"/>
         <source>“%1”须为工作时间或自然时间</source>
         <translation>“%1” must be working or calendar time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="603"/>
+        <location filename="../ui/desk/categories_tab.py" line="609"/>
         <source>缺少 %1 的时限</source>
         <translation>no limit for %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="604"/>
+        <location filename="../ui/desk/categories_tab.py" line="610"/>
         <source>没有这一环节</source>
         <translation>no such stage</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="605"/>
+        <location filename="../ui/desk/categories_tab.py" line="611"/>
         <source>重复</source>
         <translation>repeated</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="606"/>
+        <location filename="../ui/desk/categories_tab.py" line="612"/>
         <source>编码写法不对，应如 01-02</source>
         <translation>the code is written like 01-02</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="607"/>
+        <location filename="../ui/desk/categories_tab.py" line="613"/>
         <source>没有大类 %1</source>
         <translation>no class %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="608"/>
+        <location filename="../ui/desk/categories_tab.py" line="614"/>
         <source>对应的分类 %1 不在表中</source>
         <translation>its category %1 is not in the table</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="609"/>
+        <location filename="../ui/desk/categories_tab.py" line="615"/>
         <source>大类 %1 已有名称；改名须载入分类表</source>
         <translation>class %1 has a name; rename it by loading a table</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="610"/>
+        <location filename="../ui/desk/categories_tab.py" line="616"/>
         <source>文件不是有效的 JSON</source>
         <translation>the file is not valid JSON</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="621"/>
-        <location filename="../ui/desk/roster_tab.py" line="385"/>
+        <location filename="../ui/desk/categories_tab.py" line="627"/>
+        <location filename="../ui/desk/roster_tab.py" line="391"/>
         <source>无权执行（已记录）</source>
         <translation>Not allowed (recorded)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="629"/>
+        <location filename="../ui/desk/categories_tab.py" line="635"/>
         <source>%1（%2 件）</source>
         <translation>%1 (%2 cases)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="632"/>
+        <location filename="../ui/desk/categories_tab.py" line="638"/>
         <source>已有案件使用表中删去的分类：%1。未作任何更改，请在表中保留这些分类</source>
         <translation>Cases use categories the table drops: %1. Nothing changed; keep them in the table</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="638"/>
+        <location filename="../ui/desk/categories_tab.py" line="644"/>
         <source>另有 %1 处问题</source>
         <translation>%1 more problems</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="35"/>
+        <location filename="../ui/desk/texts.py" line="36"/>
         <source>不予受理</source>
         <translation>Reject</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="60"/>
-        <location filename="../ui/desk/texts.py" line="37"/>
+        <location filename="../ui/desk/categories_tab.py" line="61"/>
+        <location filename="../ui/desk/texts.py" line="38"/>
         <source>派遣</source>
         <translation>Dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="38"/>
+        <location filename="../ui/desk/texts.py" line="39"/>
         <source>签收</source>
         <translation>Sign for</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="39"/>
+        <location filename="../ui/desk/texts.py" line="40"/>
         <source>开始处置</source>
         <translation>Start handling</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="40"/>
+        <location filename="../ui/desk/texts.py" line="41"/>
         <source>处置完毕</source>
         <translation>Finish handling</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="62"/>
-        <location filename="../ui/desk/texts.py" line="41"/>
+        <location filename="../ui/desk/categories_tab.py" line="63"/>
+        <location filename="../ui/desk/texts.py" line="42"/>
         <source>核查</source>
         <translation>Verify</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="36"/>
+        <location filename="../ui/desk/texts.py" line="37"/>
         <source>分拨定类</source>
         <translation>Classify</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="42"/>
+        <location filename="../ui/desk/texts.py" line="43"/>
         <source>结案</source>
         <translation>Close</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="43"/>
+        <location filename="../ui/desk/texts.py" line="44"/>
         <source>评价</source>
         <translation>Evaluate</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="44"/>
+        <location filename="../ui/desk/texts.py" line="45"/>
         <source>退单</source>
         <translation>Send back</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="45"/>
+        <location filename="../ui/desk/texts.py" line="46"/>
         <source>申请延期</source>
         <translation>Request extension</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="46"/>
+        <location filename="../ui/desk/texts.py" line="47"/>
         <source>延期审批</source>
         <translation>Decide extension</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="47"/>
+        <location filename="../ui/desk/texts.py" line="48"/>
         <source>申请挂账</source>
         <translation>Request hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="48"/>
+        <location filename="../ui/desk/texts.py" line="49"/>
         <source>挂账审批</source>
         <translation>Decide hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="49"/>
+        <location filename="../ui/desk/texts.py" line="50"/>
         <source>解除挂账</source>
         <translation>Release hold</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="50"/>
+        <location filename="../ui/desk/texts.py" line="51"/>
         <source>上报</source>
         <translation>Escalate</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="52"/>
+        <location filename="../ui/desk/texts.py" line="53"/>
         <source>发起会商</source>
         <translation>Start consultation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="53"/>
+        <location filename="../ui/desk/texts.py" line="54"/>
         <source>会商意见</source>
         <translation>Consultation decision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="54"/>
+        <location filename="../ui/desk/texts.py" line="55"/>
         <source>结束会商</source>
         <translation>End consultation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="55"/>
+        <location filename="../ui/desk/texts.py" line="56"/>
         <source>批示</source>
         <translation>Instruct</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="56"/>
+        <location filename="../ui/desk/texts.py" line="57"/>
         <source>重新派遣</source>
         <translation>Re-dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="57"/>
+        <location filename="../ui/desk/texts.py" line="58"/>
         <source>协办反馈</source>
         <translation>Assisting report</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="58"/>
+        <location filename="../ui/desk/texts.py" line="59"/>
         <source>确认告警</source>
         <translation>Confirm alert</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="60"/>
+        <location filename="../ui/desk/texts.py" line="61"/>
         <source>并入案件</source>
         <translation>Attach to case</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="64"/>
+        <location filename="../ui/desk/texts.py" line="65"/>
         <source>核查不通过</source>
         <translation>Check failed (rework)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="66"/>
+        <location filename="../ui/desk/texts.py" line="67"/>
         <source>超过结案时限</source>
         <translation>Closure deadline missed</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="67"/>
+        <location filename="../ui/desk/texts.py" line="68"/>
         <source>自动上报</source>
         <translation>Auto-escalated</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="68"/>
+        <location filename="../ui/desk/texts.py" line="69"/>
         <source>自动督办</source>
         <translation>Auto-supervised</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="69"/>
+        <location filename="../ui/desk/texts.py" line="70"/>
         <source>评价不满意，自动重办</source>
         <translation>Poor rating: reopened automatically</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="70"/>
+        <location filename="../ui/desk/texts.py" line="71"/>
         <source>到期解除挂账</source>
         <translation>Hold released (due)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="75"/>
+        <location filename="../ui/desk/texts.py" line="76"/>
         <source>坐标</source>
         <translation>coordinates</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="76"/>
+        <location filename="../ui/desk/texts.py" line="77"/>
         <source>门牌/地标</source>
         <translation>address/landmark</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="77"/>
+        <location filename="../ui/desk/texts.py" line="78"/>
         <source>道路</source>
         <translation>road</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="78"/>
+        <location filename="../ui/desk/texts.py" line="79"/>
         <source>网格</source>
         <translation>grid</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="79"/>
+        <location filename="../ui/desk/texts.py" line="80"/>
         <source>社区</source>
         <translation>community</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="80"/>
+        <location filename="../ui/desk/texts.py" line="81"/>
         <source>街道</source>
         <translation>street</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="81"/>
+        <location filename="../ui/desk/texts.py" line="82"/>
         <source>未匹配，待核实</source>
         <translation>not matched, to be checked</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="89"/>
+        <location filename="../ui/desk/texts.py" line="90"/>
         <source>指挥长</source>
         <translation>Commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="90"/>
+        <location filename="../ui/desk/texts.py" line="91"/>
         <source>调度员</source>
         <translation>Dispatcher</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="91"/>
+        <location filename="../ui/desk/texts.py" line="92"/>
         <source>街道分中心</source>
         <translation>Street sub-centre</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="92"/>
+        <location filename="../ui/desk/texts.py" line="93"/>
         <source>社区工作站</source>
         <translation>Community workstation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="93"/>
+        <location filename="../ui/desk/texts.py" line="94"/>
         <source>管理员</source>
         <translation>Admin</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="94"/>
+        <location filename="../ui/desk/texts.py" line="95"/>
         <source>大屏</source>
         <translation>Wall</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="95"/>
+        <location filename="../ui/desk/texts.py" line="96"/>
         <source>接入网关</source>
         <translation>Intake gateway</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="165"/>
+        <location filename="../ui/desk/texts.py" line="166"/>
         <source>该案件已由%1%2（现为%3），操作未执行</source>
         <translation>Case already taken by %1 (%2, now %3). Action not carried out</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="171"/>
+        <location filename="../ui/desk/texts.py" line="172"/>
         <source>该案件状态已变为%1，操作未执行</source>
         <translation>The case is now %1. Action not carried out</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="173"/>
+        <location filename="../ui/desk/texts.py" line="174"/>
         <source>该案件不存在或不在您的辖区内</source>
         <translation>No such case, or it is outside your jurisdiction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="175"/>
+        <location filename="../ui/desk/texts.py" line="176"/>
         <source>您的角色或辖区无权执行此操作（已记录）</source>
         <translation>Your role or jurisdiction does not allow this action (logged)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="177"/>
+        <location filename="../ui/desk/texts.py" line="178"/>
         <source>按职责分离要求，此操作须由他人完成（处置人不能核查或结案，申请人不能自批）</source>
         <translation>Separation of duties: someone else must do this (the handler cannot verify or close, the requester cannot approve)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="179"/>
+        <location filename="../ui/desk/texts.py" line="180"/>
         <source>填写的内容未通过检查：%1</source>
         <translation>The form did not pass the check: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="181"/>
+        <location filename="../ui/desk/texts.py" line="182"/>
         <source>服务暂时繁忙，操作未执行，请稍后重试</source>
         <translation>The service is busy. Action not carried out; try again shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="182"/>
+        <location filename="../ui/desk/texts.py" line="183"/>
         <source>操作未执行：%1</source>
         <translation>Action not carried out: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="191"/>
+        <location filename="../ui/desk/texts.py" line="192"/>
         <source>剩 %1</source>
         <translation>%1 left</translation>
     </message>
@@ -1468,535 +1485,535 @@
         <translation>%1: %2 open cases</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="55"/>
+        <location filename="../ui/desk/admin_page.py" line="56"/>
         <source>只显示这一次，请立即交给本人；令牌等同密码</source>
         <translation>Shown this once only: hand it to the user now; the token is a password</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="62"/>
-        <location filename="../ui/desk/admin_page.py" line="317"/>
+        <location filename="../ui/desk/admin_page.py" line="63"/>
+        <location filename="../ui/desk/admin_page.py" line="318"/>
         <source>用户名</source>
         <translation>User name</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="63"/>
+        <location filename="../ui/desk/admin_page.py" line="64"/>
         <source>显示名</source>
         <translation>Display name</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="64"/>
-        <location filename="../ui/desk/admin_page.py" line="373"/>
+        <location filename="../ui/desk/admin_page.py" line="65"/>
+        <location filename="../ui/desk/admin_page.py" line="374"/>
         <source>角色</source>
         <translation>Role</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="65"/>
+        <location filename="../ui/desk/admin_page.py" line="66"/>
         <source>辖区</source>
         <translation>Jurisdiction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="66"/>
+        <location filename="../ui/desk/admin_page.py" line="67"/>
         <source>创建时间</source>
         <translation>Created</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="67"/>
+        <location filename="../ui/desk/admin_page.py" line="68"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="131"/>
+        <location filename="../ui/desk/admin_page.py" line="132"/>
         <source>用户与角色</source>
         <translation>Users and roles</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="166"/>
-        <location filename="../ui/desk/admin_page.py" line="530"/>
+        <location filename="../ui/desk/admin_page.py" line="167"/>
+        <location filename="../ui/desk/admin_page.py" line="536"/>
         <source>复制</source>
         <translation>Copy</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="219"/>
-        <location filename="../ui/desk/admin_page.py" line="404"/>
-        <location filename="../ui/desk/categories_tab.py" line="337"/>
-        <location filename="../ui/desk/roster_tab.py" line="164"/>
-        <location filename="../ui/desk/roster_tab.py" line="313"/>
+        <location filename="../ui/desk/admin_page.py" line="220"/>
+        <location filename="../ui/desk/admin_page.py" line="410"/>
+        <location filename="../ui/desk/categories_tab.py" line="343"/>
+        <location filename="../ui/desk/roster_tab.py" line="165"/>
+        <location filename="../ui/desk/roster_tab.py" line="319"/>
         <source>尚未连接到调度服务</source>
         <translation>Not connected to the dispatch service yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="223"/>
-        <location filename="../ui/desk/categories_tab.py" line="344"/>
-        <location filename="../ui/desk/roster_tab.py" line="168"/>
+        <location filename="../ui/desk/admin_page.py" line="224"/>
+        <location filename="../ui/desk/categories_tab.py" line="350"/>
+        <location filename="../ui/desk/roster_tab.py" line="169"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="233"/>
+        <location filename="../ui/desk/admin_page.py" line="234"/>
         <source>用户列表暂时无法载入（连接中断）</source>
         <translation>The user list cannot be loaded now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="236"/>
-        <location filename="../ui/desk/admin_page.py" line="241"/>
+        <location filename="../ui/desk/admin_page.py" line="237"/>
+        <location filename="../ui/desk/admin_page.py" line="242"/>
         <source>用户列表无法载入：%1</source>
         <translation>The user list cannot be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="252"/>
+        <location filename="../ui/desk/admin_page.py" line="253"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="259"/>
+        <location filename="../ui/desk/admin_page.py" line="260"/>
         <source>已停用</source>
         <translation>Revoked</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="259"/>
+        <location filename="../ui/desk/admin_page.py" line="260"/>
         <source>有效</source>
         <translation>Active</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="270"/>
+        <location filename="../ui/desk/admin_page.py" line="271"/>
         <source>共 %1 个用户，%2 个有效</source>
         <translation>%1 users, %2 active</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="287"/>
+        <location filename="../ui/desk/admin_page.py" line="288"/>
         <source>不能停用自己的账号</source>
         <translation>You cannot revoke your own account</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="290"/>
+        <location filename="../ui/desk/admin_page.py" line="291"/>
         <source>不能在此修改自己的账号</source>
         <translation>Your own account cannot be changed here</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="293"/>
-        <location filename="../ui/desk/admin_page.py" line="315"/>
+        <location filename="../ui/desk/admin_page.py" line="294"/>
+        <location filename="../ui/desk/admin_page.py" line="316"/>
         <source>新建用户</source>
         <translation>New user</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="297"/>
+        <location filename="../ui/desk/admin_page.py" line="298"/>
         <source>停用</source>
         <translation>Revoke</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="298"/>
-        <location filename="../ui/desk/roster_tab.py" line="244"/>
+        <location filename="../ui/desk/admin_page.py" line="299"/>
+        <location filename="../ui/desk/roster_tab.py" line="245"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="321"/>
+        <location filename="../ui/desk/admin_page.py" line="322"/>
         <source>用户名不能与已有用户相同；令牌只显示一次</source>
         <translation>The user name must not be taken already; the token is shown only once</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="330"/>
+        <location filename="../ui/desk/admin_page.py" line="331"/>
         <source>修改用户 · %1</source>
         <translation>Change user · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="333"/>
+        <location filename="../ui/desk/admin_page.py" line="334"/>
         <source>重新生成令牌（旧令牌立即失效）</source>
         <translation>Issue a new token (the old one stops working at once)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="336"/>
+        <location filename="../ui/desk/admin_page.py" line="337"/>
         <source>改变角色、辖区或令牌后，该用户已打开的连接会被断开，需重新登录</source>
         <translation>After a change of role, jurisdiction or token, the user&apos;s open connections are closed and it must sign in again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="366"/>
+        <location filename="../ui/desk/admin_page.py" line="367"/>
         <source>显示名（如 菱湖街道分中心 王芳；可不填）</source>
         <translation>Display name (e.g. Linghu sub-centre Wang Fang; optional)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="381"/>
+        <location filename="../ui/desk/admin_page.py" line="382"/>
         <source>街道（不选为全区）</source>
         <translation>Streets (none: the whole district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="388"/>
+        <location filename="../ui/desk/admin_page.py" line="389"/>
         <source>社区（仅社区工作站）</source>
         <translation>Communities (community workstations only)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="320"/>
+        <location filename="../ui/desk/admin_page.py" line="321"/>
         <source>创建</source>
         <translation>Create</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="344"/>
+        <location filename="../ui/desk/admin_page.py" line="345"/>
         <source>停用用户 · %1</source>
         <translation>Revoke user · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="346"/>
+        <location filename="../ui/desk/admin_page.py" line="347"/>
         <source>确认停用</source>
         <translation>Revoke</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="347"/>
+        <location filename="../ui/desk/admin_page.py" line="348"/>
         <source>%1 的令牌将立即失效，已打开的连接会被断开。按 Enter 确认，Esc 取消</source>
         <translation>%1&apos;s token stops working at once and its open connections are closed. Enter confirms, Esc cancels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="417"/>
+        <location filename="../ui/desk/admin_page.py" line="423"/>
         <source>正在创建…</source>
         <translation>Creating…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="424"/>
+        <location filename="../ui/desk/admin_page.py" line="430"/>
         <source>正在停用…</source>
         <translation>Revoking…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="448"/>
+        <location filename="../ui/desk/admin_page.py" line="454"/>
         <source>连接中断，不能确定是否已创建；请刷新列表核对创建时间</source>
         <translation>Connection lost: not known whether the user was created; refresh the list and check the creation time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="451"/>
+        <location filename="../ui/desk/admin_page.py" line="457"/>
         <source>未创建：%1</source>
         <translation>Not created: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="455"/>
-        <location filename="../ui/desk/admin_page.py" line="485"/>
+        <location filename="../ui/desk/admin_page.py" line="461"/>
+        <location filename="../ui/desk/admin_page.py" line="491"/>
         <source>未收到令牌，请重试</source>
         <translation>No token received; try again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="478"/>
+        <location filename="../ui/desk/admin_page.py" line="484"/>
         <source>连接中断，不能确定是否已修改；请刷新列表核对</source>
         <translation>Connection lost: not sure whether the user was changed; refresh the list to check</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="481"/>
+        <location filename="../ui/desk/admin_page.py" line="487"/>
         <source>未修改：%1</source>
         <translation>Not changed: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="488"/>
+        <location filename="../ui/desk/admin_page.py" line="494"/>
         <source>已修改 %1</source>
         <translation>Changed %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="500"/>
+        <location filename="../ui/desk/admin_page.py" line="506"/>
         <source>连接中断，不能确定是否已停用；请刷新列表核对</source>
         <translation>Connection lost: not known whether the user was revoked; refresh the list to check</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="503"/>
+        <location filename="../ui/desk/admin_page.py" line="509"/>
         <source>未停用：%1</source>
         <translation>Not revoked: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="506"/>
+        <location filename="../ui/desk/admin_page.py" line="512"/>
         <source>已停用 %1</source>
         <translation>Revoked %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="513"/>
+        <location filename="../ui/desk/admin_page.py" line="519"/>
         <source>%1 的令牌</source>
         <translation>Token of %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="524"/>
+        <location filename="../ui/desk/admin_page.py" line="530"/>
         <source>已复制</source>
         <translation>Copied</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="549"/>
+        <location filename="../ui/desk/admin_page.py" line="555"/>
         <source>社区工作站用户的辖区是社区，不能选街道</source>
         <translation>A community workstation&apos;s jurisdiction is communities, not streets</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="551"/>
+        <location filename="../ui/desk/admin_page.py" line="557"/>
         <source>社区工作站用户须至少选择一个社区</source>
         <translation>A community workstation needs at least one community</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="553"/>
+        <location filename="../ui/desk/admin_page.py" line="559"/>
         <source>只有社区工作站用户的辖区是社区；其他角色请选街道（不选为全区）</source>
         <translation>Only community workstations have communities; for other roles choose streets (none: the whole district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="555"/>
+        <location filename="../ui/desk/admin_page.py" line="561"/>
         <source>街道分中心用户须至少选择一个街道</source>
         <translation>A street sub-centre user needs at least one street</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="561"/>
+        <location filename="../ui/desk/admin_page.py" line="567"/>
         <source>无权执行（已记录）：%1</source>
         <translation>Not allowed (recorded): %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="563"/>
+        <location filename="../ui/desk/admin_page.py" line="569"/>
         <source>没有这个用户</source>
         <translation>No such user</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="565"/>
+        <location filename="../ui/desk/admin_page.py" line="571"/>
         <source>已有同名用户。要修改该用户或重新生成其令牌，请在列表中选中它，按 E 修改</source>
         <translation>A user of that name exists. To change it or give it a new token, select it in the list and press E (Change)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="567"/>
-        <location filename="../ui/desk/categories_tab.py" line="623"/>
-        <location filename="../ui/desk/roster_tab.py" line="387"/>
+        <location filename="../ui/desk/admin_page.py" line="573"/>
+        <location filename="../ui/desk/categories_tab.py" line="629"/>
+        <location filename="../ui/desk/roster_tab.py" line="393"/>
         <source>服务暂时繁忙，请稍后重试</source>
         <translation>The service is busy; try again shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="596"/>
+        <location filename="../ui/desk/admin_page.py" line="602"/>
         <source>用户</source>
         <translation>Users</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="597"/>
+        <location filename="../ui/desk/admin_page.py" line="603"/>
         <source>排班</source>
         <translation>Duty roster</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="598"/>
+        <location filename="../ui/desk/admin_page.py" line="604"/>
         <source>事项分类</source>
         <translation>Categories</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="53"/>
+        <location filename="../ui/desk/roster_tab.py" line="54"/>
         <source>日期</source>
         <translation>Date</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="56"/>
-        <location filename="../ui/desk/roster_tab.py" line="280"/>
+        <location filename="../ui/desk/roster_tab.py" line="57"/>
+        <location filename="../ui/desk/roster_tab.py" line="281"/>
         <source>电话</source>
         <translation>Phone</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="57"/>
-        <location filename="../ui/desk/roster_tab.py" line="286"/>
+        <location filename="../ui/desk/roster_tab.py" line="58"/>
+        <location filename="../ui/desk/roster_tab.py" line="287"/>
         <source>值班人员</source>
         <translation>On duty</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="58"/>
+        <location filename="../ui/desk/roster_tab.py" line="59"/>
         <source>更新</source>
         <translation>Updated</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="61"/>
+        <location filename="../ui/desk/roster_tab.py" line="62"/>
         <source>周一</source>
         <translation>Mon</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="62"/>
+        <location filename="../ui/desk/roster_tab.py" line="63"/>
         <source>周二</source>
         <translation>Tue</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="63"/>
+        <location filename="../ui/desk/roster_tab.py" line="64"/>
         <source>周三</source>
         <translation>Wed</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="64"/>
+        <location filename="../ui/desk/roster_tab.py" line="65"/>
         <source>周四</source>
         <translation>Thu</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="65"/>
+        <location filename="../ui/desk/roster_tab.py" line="66"/>
         <source>周五</source>
         <translation>Fri</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="66"/>
+        <location filename="../ui/desk/roster_tab.py" line="67"/>
         <source>周六</source>
         <translation>Sat</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="67"/>
+        <location filename="../ui/desk/roster_tab.py" line="68"/>
         <source>周日</source>
         <translation>Sun</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="108"/>
+        <location filename="../ui/desk/roster_tab.py" line="109"/>
         <source>排班表（今起四周）</source>
         <translation>Duty roster (four weeks from today)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="179"/>
+        <location filename="../ui/desk/roster_tab.py" line="180"/>
         <source>排班表暂时无法载入（连接中断）</source>
         <translation>Roster unavailable for now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="182"/>
-        <location filename="../ui/desk/roster_tab.py" line="188"/>
+        <location filename="../ui/desk/roster_tab.py" line="183"/>
+        <location filename="../ui/desk/roster_tab.py" line="189"/>
         <source>排班表无法载入：%1</source>
         <translation>Roster could not be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="204"/>
+        <location filename="../ui/desk/roster_tab.py" line="205"/>
         <source>（今日）</source>
         <translation> (today)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="206"/>
+        <location filename="../ui/desk/roster_tab.py" line="207"/>
         <source>未排班</source>
         <translation>Not planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="224"/>
+        <location filename="../ui/desk/roster_tab.py" line="225"/>
         <source>%1 天中已排 %2 天</source>
         <translation>%2 of %1 days planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="242"/>
+        <location filename="../ui/desk/roster_tab.py" line="243"/>
         <source>编辑排班</source>
         <translation>Plan the day</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="242"/>
+        <location filename="../ui/desk/roster_tab.py" line="243"/>
         <source>先选择一天</source>
         <translation>Select a day first</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="243"/>
+        <location filename="../ui/desk/roster_tab.py" line="244"/>
         <source>清除</source>
         <translation>Clear</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="243"/>
+        <location filename="../ui/desk/roster_tab.py" line="244"/>
         <source>这一天未排班</source>
         <translation>This day is not planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="261"/>
+        <location filename="../ui/desk/roster_tab.py" line="262"/>
         <source>值班人员每行一人：姓名 岗位 电话（电话可省略），如“赵磊 值班长 13800001111”</source>
         <translation>One person a line: name post phone (phone optional), e.g. “赵磊 值班长 13800001111”</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="263"/>
+        <location filename="../ui/desk/roster_tab.py" line="264"/>
         <source>今日的值班若已交接，值班人员即时更新；指挥长变更须交接班</source>
         <translation>When today&apos;s duty has been handed over, its roster changes at once; a new commander takes over by handover</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="265"/>
+        <location filename="../ui/desk/roster_tab.py" line="266"/>
         <source>排班 · %1</source>
         <translation>Duty plan · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="283"/>
+        <location filename="../ui/desk/roster_tab.py" line="284"/>
         <source>手机或固话，如 13912345678、0556-5512345</source>
         <translation>Mobile or landline, e.g. 13912345678, 0556-5512345</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="294"/>
+        <location filename="../ui/desk/roster_tab.py" line="295"/>
         <source>清除排班 · %1</source>
         <translation>Clear the plan · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="296"/>
+        <location filename="../ui/desk/roster_tab.py" line="297"/>
         <source>确认清除</source>
         <translation>Clear it</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="297"/>
+        <location filename="../ui/desk/roster_tab.py" line="298"/>
         <source>这一天将不再有排班；交接班时沿用上一班的值班人员。按 Enter 确认，Esc 取消</source>
         <translation>The day will have no plan; a handover keeps the previous roster. Enter confirms, Esc cancels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="317"/>
+        <location filename="../ui/desk/roster_tab.py" line="323"/>
         <source>%1 已过去，不能排班</source>
         <translation>%1 is past: it cannot be planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="320"/>
+        <location filename="../ui/desk/roster_tab.py" line="326"/>
         <source>正在清除…</source>
         <translation>Clearing…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="325"/>
+        <location filename="../ui/desk/roster_tab.py" line="331"/>
         <source>指挥长电话“%1”不是手机号或固定电话</source>
         <translation>The commander&apos;s phone “%1” is not a mobile or landline number</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="352"/>
+        <location filename="../ui/desk/roster_tab.py" line="358"/>
         <source>连接中断，不能确定是否已保存；请刷新核对</source>
         <translation>Connection lost: not known whether it was saved; refresh to check</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="359"/>
+        <location filename="../ui/desk/roster_tab.py" line="365"/>
         <source>已清除 %1 的排班</source>
         <translation>Cleared the plan of %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="361"/>
+        <location filename="../ui/desk/roster_tab.py" line="367"/>
         <source>已保存 %1 的排班，当前值班已更新</source>
         <translation>Saved the plan of %1; the duty in force took it</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="363"/>
+        <location filename="../ui/desk/roster_tab.py" line="369"/>
         <source>已保存 %1 的排班</source>
         <translation>Saved the plan of %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="370"/>
+        <location filename="../ui/desk/roster_tab.py" line="376"/>
         <source>第 %1 行：</source>
         <translation>Line %1: </translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="372"/>
+        <location filename="../ui/desk/roster_tab.py" line="378"/>
         <source>请写明%1的岗位，如“%1 调度员”</source>
         <translation>give %1&apos;s post, e.g. “%1 调度员”</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="374"/>
+        <location filename="../ui/desk/roster_tab.py" line="380"/>
         <source>“%1”不是手机号或固定电话</source>
         <translation>“%1” is not a mobile or landline number</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="376"/>
+        <location filename="../ui/desk/roster_tab.py" line="382"/>
         <source>姓名、岗位或单位过长（每项至多 50 字）</source>
         <translation>name, post or unit too long (50 characters each at most)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="378"/>
+        <location filename="../ui/desk/roster_tab.py" line="384"/>
         <source>%1 重复</source>
         <translation>%1 is listed twice</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="379"/>
+        <location filename="../ui/desk/roster_tab.py" line="385"/>
         <source>值班人员至多 %1 人</source>
         <translation>At most %1 people on duty</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="392"/>
+        <location filename="../ui/desk/roster_tab.py" line="398"/>
         <source>这一天已过去（调度服务的今日为 %1）</source>
         <translation>the day is past (the dispatch service&apos;s today is %1)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="394"/>
+        <location filename="../ui/desk/roster_tab.py" line="400"/>
         <source>至多提前 %1 天排班</source>
         <translation>plan at most %1 days ahead</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="396"/>
+        <location filename="../ui/desk/roster_tab.py" line="402"/>
         <source>日期“%1”无效</source>
         <translation>date “%1” is not valid</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="398"/>
+        <location filename="../ui/desk/roster_tab.py" line="404"/>
         <source>电话“%1”不是手机号或固定电话</source>
         <translation>phone “%1” is not a mobile or landline number</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="399"/>
+        <location filename="../ui/desk/roster_tab.py" line="405"/>
         <source>未通过检查：%1</source>
         <translation>Did not pass the checks: %1</translation>
     </message>
@@ -2055,62 +2072,62 @@
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="322"/>
+        <location filename="../ui/desk/window.py" line="324"/>
         <source>● 正在连接调度服务…</source>
         <translation>● Connecting to the dispatch service…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="337"/>
+        <location filename="../ui/desk/window.py" line="339"/>
         <source>账号的令牌或权限已变更，请重新登录</source>
         <translation>Your token or rights changed: sign in again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="339"/>
+        <location filename="../ui/desk/window.py" line="341"/>
         <source>令牌无效或已吊销，请向管理员索取新令牌</source>
         <translation>Token invalid or revoked: ask an administrator for a new one</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="341"/>
+        <location filename="../ui/desk/window.py" line="343"/>
         <source>登录被拒绝：%1</source>
         <translation>Sign-in refused: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="345"/>
+        <location filename="../ui/desk/window.py" line="347"/>
         <source>● 已连接</source>
         <translation>● Connected</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="350"/>
+        <location filename="../ui/desk/window.py" line="352"/>
         <source>● 调度服务重启中，第 %1 次</source>
         <translation>● Dispatch service restarting, attempt %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="354"/>
+        <location filename="../ui/desk/window.py" line="356"/>
         <source>● 连接中断，正在重连…</source>
         <translation>● Disconnected, reconnecting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="371"/>
+        <location filename="../ui/desk/window.py" line="373"/>
         <source>%1 条提交中</source>
         <translation>%1 submitting</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="373"/>
+        <location filename="../ui/desk/window.py" line="375"/>
         <source>%1 条待发送</source>
         <translation>%1 queued</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="382"/>
+        <location filename="../ui/desk/window.py" line="384"/>
         <source>等 %1 件</source>
         <translation> (%1 in all)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="383"/>
+        <location filename="../ui/desk/window.py" line="385"/>
         <source>新待办：%1 %2</source>
         <translation>New to-do: %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="387"/>
+        <location filename="../ui/desk/window.py" line="389"/>
         <source>通观 · 新待办</source>
         <translation>Tongguan · New to-do</translation>
     </message>
@@ -2118,50 +2135,50 @@
 <context>
     <name>DutyPanel</name>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="349"/>
+        <location filename="../../widgets/duty_panel.py" line="358"/>
         <source>会商中</source>
         <translation>In consultation</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="350"/>
+        <location filename="../../widgets/duty_panel.py" line="359"/>
         <source>督办超期</source>
         <translation>Supervised, late</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="374"/>
+        <location filename="../../widgets/duty_panel.py" line="383"/>
         <source>今日县干指挥长</source>
         <translation>Commander</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="386"/>
-        <location filename="../../widgets/duty_panel.py" line="420"/>
-        <location filename="../../widgets/duty_panel.py" line="486"/>
-        <location filename="../../widgets/duty_panel.py" line="531"/>
+        <location filename="../../widgets/duty_panel.py" line="395"/>
+        <location filename="../../widgets/duty_panel.py" line="429"/>
+        <location filename="../../widgets/duty_panel.py" line="495"/>
+        <location filename="../../widgets/duty_panel.py" line="540"/>
         <source>暂无</source>
         <translation>None</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="402"/>
+        <location filename="../../widgets/duty_panel.py" line="411"/>
         <source>电话</source>
         <translation>Tel.</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="414"/>
+        <location filename="../../widgets/duty_panel.py" line="423"/>
         <source>值班人员</source>
         <translation>On duty</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="437"/>
+        <location filename="../../widgets/duty_panel.py" line="446"/>
         <source>另有{0}人</source>
         <translation>+{0} more</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="456"/>
+        <location filename="../../widgets/duty_panel.py" line="465"/>
         <source>另有{0}件</source>
         <translation>+{0} more</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="526"/>
+        <location filename="../../widgets/duty_panel.py" line="535"/>
         <source>指挥长最新指示</source>
         <translation>Latest instructions</translation>
     </message>
@@ -2386,137 +2403,137 @@
 <context>
     <name>Texts</name>
     <message>
-        <location filename="../ui/models.py" line="439"/>
+        <location filename="../ui/models.py" line="440"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="440"/>
+        <location filename="../ui/models.py" line="441"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="441"/>
+        <location filename="../ui/models.py" line="442"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="442"/>
+        <location filename="../ui/models.py" line="443"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="446"/>
+        <location filename="../ui/models.py" line="447"/>
         <source>12345</source>
         <translation>12345</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="447"/>
+        <location filename="../ui/models.py" line="448"/>
         <source>巡查</source>
         <translation>Patrol</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="448"/>
+        <location filename="../ui/models.py" line="449"/>
         <source>随手拍</source>
         <translation>Photo</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="449"/>
+        <location filename="../ui/models.py" line="450"/>
         <source>视频</source>
         <translation>Camera</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="450"/>
+        <location filename="../ui/models.py" line="451"/>
         <source>感知</source>
         <translation>Sensor</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="451"/>
+        <location filename="../ui/models.py" line="452"/>
         <source>交办</source>
         <translation>Assigned</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="454"/>
+        <location filename="../ui/models.py" line="455"/>
         <source>待受理</source>
         <translation>To accept</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="455"/>
+        <location filename="../ui/models.py" line="456"/>
         <source>已受理</source>
         <translation>Accepted</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="456"/>
+        <location filename="../ui/models.py" line="457"/>
         <source>不予受理</source>
         <translation>Rejected</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="457"/>
+        <location filename="../ui/models.py" line="458"/>
         <source>已派遣</source>
         <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="458"/>
+        <location filename="../ui/models.py" line="459"/>
         <source>处置中</source>
         <translation>Handling</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="459"/>
+        <location filename="../ui/models.py" line="460"/>
         <source>已处置</source>
         <translation>Handled</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="460"/>
+        <location filename="../ui/models.py" line="461"/>
         <source>已核查</source>
         <translation>Verified</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="461"/>
+        <location filename="../ui/models.py" line="462"/>
         <source>已结案</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="462"/>
+        <location filename="../ui/models.py" line="463"/>
         <source>已评价</source>
         <translation>Rated</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="465"/>
+        <location filename="../ui/models.py" line="466"/>
         <source>网格</source>
         <translation>Grid</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="466"/>
+        <location filename="../ui/models.py" line="467"/>
         <source>社区</source>
         <translation>Community</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="467"/>
+        <location filename="../ui/models.py" line="468"/>
         <source>街道</source>
         <translation>Street</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="468"/>
+        <location filename="../ui/models.py" line="469"/>
         <source>区级</source>
         <translation>District</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="488"/>
+        <location filename="../ui/models.py" line="489"/>
         <source>%1天%2时</source>
         <translation>%1d %2h</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="491"/>
+        <location filename="../ui/models.py" line="492"/>
         <source>%1时%2分</source>
         <translation>%1h %2m</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="494"/>
+        <location filename="../ui/models.py" line="495"/>
         <source>%1分</source>
         <translation>%1m</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="496"/>
+        <location filename="../ui/models.py" line="497"/>
         <source>超时%1</source>
         <translation>%1 late</translation>
     </message>
@@ -2727,12 +2744,12 @@
         <translation>Camera alerts</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="276"/>
+        <location filename="../ui/panels.py" line="277"/>
         <source>%s 件</source>
         <translation>%s cases</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="334"/>
+        <location filename="../ui/panels.py" line="335"/>
         <source>%s 条待处理</source>
         <translation>%s pending</translation>
     </message>
@@ -2970,8 +2987,8 @@
         <translation>Today&apos;s KPIs · %s</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="172"/>
-        <location filename="../ui/panels.py" line="185"/>
+        <location filename="../ui/panels.py" line="173"/>
+        <location filename="../ui/panels.py" line="186"/>
         <source>环节超期</source>
         <translation>stage late</translation>
     </message>
@@ -3006,27 +3023,27 @@
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="467"/>
+        <location filename="../ui/panels.py" line="468"/>
         <source>按期结案率</source>
         <translation>On-time rate</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="469"/>
+        <location filename="../ui/panels.py" line="470"/>
         <source>平均处置时长</source>
         <translation>Avg. handling</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="473"/>
+        <location filename="../ui/panels.py" line="474"/>
         <source>%s 分钟</source>
         <translation>%s min</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="474"/>
+        <location filename="../ui/panels.py" line="475"/>
         <source>%s 小时</source>
         <translation>%s h</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="464"/>
+        <location filename="../ui/panels.py" line="465"/>
         <source>今日接报</source>
         <translation>Received</translation>
     </message>
@@ -3041,32 +3058,32 @@
         <translation> · %s late</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="195"/>
+        <location filename="../ui/panels.py" line="196"/>
         <source>剩%1</source>
         <translation>%1 left</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="457"/>
+        <location filename="../ui/panels.py" line="458"/>
         <source>%s年无官方日历，期限为估算</source>
         <translation>%s calendar estimated</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="458"/>
+        <location filename="../ui/panels.py" line="459"/>
         <source>%s年缺日历，期限按周末推算</source>
         <translation>No %s calendar: weekends only</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="465"/>
+        <location filename="../ui/panels.py" line="466"/>
         <source>今日派遣</source>
         <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="466"/>
+        <location filename="../ui/panels.py" line="467"/>
         <source>今日结案</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="468"/>
+        <location filename="../ui/panels.py" line="469"/>
         <source>当前超期</source>
         <translation>Overdue now</translation>
     </message>

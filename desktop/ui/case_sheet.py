@@ -169,12 +169,17 @@ class CaseSheet(QWidget):
             if intake.channel == "open311":
                 # A citizens' app: its request id is the case's own code; say which app.
                 fields.append((tr("接入渠道"), f"Open311 · {intake.peer}"))
+            elif intake.channel == "sensor":
+                fields.append((tr("接入渠道"), tr("传感器 %1").replace("%1", intake.ref)))
             else:
                 fields.append((tr("工单编号"), f"{intake.channel} {intake.ref}"))
             place = f"{text(PLACE_TEXT, intake.place)} {intake.confidence:.2f}"
             if intake.matched and intake.place != "point":
                 place += f"（{intake.matched}）"
             fields.append((tr("定位"), place))
+            if intake.observed_at is not None:
+                # The source's own time of it (a sensor's reading), beside 上报时间 (received).
+                fields.append((tr("发生时间"), day_hm(intake.observed_at)))
             if intake.triage:
                 fields.append((tr("原诉求类型"), intake.triage))
             if intake.deadline_at is not None:

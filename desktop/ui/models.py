@@ -16,7 +16,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
-from desktop.core.district_time import moment
+from desktop.core.district_time import happened_at, moment
 from desktop.core.replica import Changes, Replica
 from desktop.i18n import QT_TRANSLATE_NOOP
 from protocol.entities import OPEN_STATUSES, Alert, Event, is_overdue
@@ -403,7 +403,8 @@ class AlertFeedModel(_SortedRows):
         if role == self.SCORE_ROLE:
             return alert.score
         if role == self.TIME_ROLE:
-            return moment(alert.last_at, self._clock())
+            # The time it happened (the camera's own, when it said), not of its arrival.
+            return moment(happened_at(alert.observed_at, alert.last_at), self._clock())
         if role == self.COUNT_ROLE:
             return alert.count
         if role == self.STATUS_ROLE:

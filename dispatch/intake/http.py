@@ -12,7 +12,7 @@ import contextlib
 import logging
 import socket
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import msgspec
@@ -22,9 +22,13 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from dispatch.http import bearer_token
 from dispatch.intake.config import HttpSettings
+from dispatch.store.store import User
 
 log = logging.getLogger("dispatch.intake")
+# Who may read the answer counters: the administrators, and the intake systems themselves.
+STATS_ROLES = frozenset({"admin", "gateway"})
 _encode = msgspec.json.Encoder().encode
 
 
@@ -100,15 +104,37 @@ class _Server(uvicorn.Server):
 class IntakeHttp:
     """The HTTP server of the enabled intakes."""
 
-    def __init__(self, settings: HttpSettings, routes: list[BaseRoute], counts: Counts) -> None:
+    def __init__(
+        self,
+        settings: HttpSettings,
+        routes: list[BaseRoute],
+        counts: Counts,
+        authenticate: Callable[[str], Awaitable[User | None]] | None = None,
+    ) -> None:
         self.settings = settings
         self.counts = counts
+        self.authenticate = authenticate
         self.app = Starlette(routes=[*routes, Route("/intake/stats", self._stats)])
         self.port = 0
         self._server: _Server | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def _stats(self, request: Request) -> Response:
+        """The answer counters, for an admin's or a gateway's token only (they tell who
+        pushes what and how often it fails: not for anyone who can reach the port)."""
+        token = bearer_token(request.headers.get("authorization"))
+        user = None
+        if token is not None and self.authenticate is not None:
+            user = await self.authenticate(token)
+        if user is None:
+            error = HttpError(401, "unauthorized", "send Authorization: Bearer <token>")
+            response = error_response(error)
+            response.headers["www-authenticate"] = "Bearer"
+            return response
+        if user.role not in STATS_ROLES:
+            log.warning("GET /intake/stats refused to %s (role %s)", user.name, user.role)
+            message = "the intake counters are for an admin or a gateway"
+            return error_response(HttpError(403, "forbidden", message))
         return json_response(200, {"answers": self.counts.as_dict()})
 
     async def start(self) -> int:

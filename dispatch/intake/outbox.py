@@ -1,5 +1,5 @@
-"""Feedback to 12345 (签收, 办理中, 办结 with the result text, 退回 with the reason) through a
-durable outbox.
+"""Feedback to 12345 (签收, 办理中, 办结 with the result text, 退回 with the reason, 延期 when
+an extension is approved, 重办 when a closed case is reopened) through a durable outbox.
 
 The rule (on the writer's thread) turns a workflow change of a 12345 case into a row of
 `intake_outbox`, written in the change's own transaction: a committed change always owes
@@ -40,8 +40,18 @@ from protocol.entities import Event
 log = logging.getLogger("dispatch.intake.outbox")
 _encode = msgspec.json.Encoder().encode
 IDEMPOTENCY_KEY = "idempotency-key"
-# The workflow steps a 12345 platform hears of, and what it calls them.
-STATUS = {"sign": "签收", "progress": "办理中", "done": "办结", "return": "退回"}
+# The workflow steps a 12345 platform hears of, and what it calls them. 延期 and 重办 are
+# the published loop's 延期批准 and 发回重办 (shared/intake README §3.1: Anhui's practice as
+# Xinhua reported it); their names on the wire, like the whole format, are ours: no
+# 12345 interface specification is published (§3.2).
+STATUS = {
+    "sign": "签收",
+    "progress": "办理中",
+    "done": "办结",
+    "return": "退回",
+    "extend": "延期",
+    "reopen": "重办",
+}
 
 
 def _text_of(event: Event, ops: tuple[str, ...]) -> str:
@@ -51,6 +61,11 @@ def _text_of(event: Event, ops: tuple[str, ...]) -> str:
             if decision.text.startswith(f"{op}: "):
                 return decision.text[len(op) + 2 :]
     return ""
+
+
+def _iso(at: float) -> str:
+    """A district time as the platform reads it: ISO 8601 with +08:00, in seconds."""
+    return datetime.fromtimestamp(at, CST).isoformat(timespec="seconds")
 
 
 def feedback_kind(change: Change) -> str | None:
@@ -67,6 +82,14 @@ def feedback_kind(change: Change) -> str | None:
         return "done"
     if action == "reject":
         return "return"
+    if (
+        action == "decide_extension"
+        and after.extension is not None
+        and after.extension.state == "approved"
+    ):
+        return "extend"  # a refused extension changes nothing the platform knows of
+    if action in ("reopen", "auto_reopen"):
+        return "reopen"  # by hand after a failed return visit, or by a low evaluation
     return None
 
 
@@ -86,10 +109,18 @@ def hotline_rule(
         kind = feedback_kind(change)
         if kind is None:
             return None
+        extra: dict[str, str] = {}
         if kind == "done":
             text = _text_of(after, ("close", "handled")) or "已办结"
         elif kind == "return":
             text = _text_of(after, ("reject",))
+        elif kind == "extend":
+            assert after.extension is not None
+            text = after.extension.reason
+            if after.due_at is not None:  # the new 办理时限 the extension gives
+                extra["deadline"] = _iso(after.due_at)
+        elif kind == "reopen":
+            text = _text_of(after, ("reopen", "auto_reopen"))
         else:
             text = ""
         key = f"tg-{after.code}-{kind}-{uuid.uuid4().hex[:12]}"
@@ -98,9 +129,10 @@ def hotline_rule(
             "order_no": intake.ref,
             "status": STATUS[kind],
             "event": after.code,
-            "at": datetime.fromtimestamp(change.at, CST).isoformat(timespec="seconds"),
+            "at": _iso(change.at),
             "text": text,
             "unit": after.assignee,
+            **extra,
         }
         # Scheduled on the wall clock the sender runs on (the district clock of a demo or a
         # replay runs faster); the body says when the change happened in district time.
@@ -113,6 +145,7 @@ def hotline_rule(
             kind,
             _encode(body).decode(),
             time.time(),
+            change.at,
         )
 
     return rule

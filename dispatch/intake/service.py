@@ -8,7 +8,7 @@ The HTTP server is started only when some part has routes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
@@ -22,7 +22,7 @@ from dispatch.intake.http import Counts, IntakeHttp
 from dispatch.intake.submit import Submit
 from dispatch.reference import ReferenceData
 from dispatch.state import Change, OutboxItem
-from dispatch.store.store import Store
+from dispatch.store.store import Store, User
 
 log = logging.getLogger("dispatch.intake")
 
@@ -55,6 +55,9 @@ class Context:
     # The writer's rules turning a change into owed feedback (dispatch/intake/outbox.py).
     outbox_rules: list[Callable[[Change], OutboxItem | None]] = field(default_factory=list)
     counts: Counts = field(default_factory=Counts)
+    # The backend's token check (dispatch/handshake.py), for GET /intake/stats; None: the
+    # counters are shown to nobody.
+    authenticate: Callable[[str], Awaitable[User | None]] | None = None
 
     @cached_property
     def gazetteer(self) -> Gazetteer:
@@ -104,7 +107,9 @@ class IntakeService:
             await part.start()
         routes = [r for part in self.parts.values() for r in part.routes()]
         if routes:
-            self.http = IntakeHttp(self.context.http, routes, self.context.counts)
+            self.http = IntakeHttp(
+                self.context.http, routes, self.context.counts, self.context.authenticate
+            )
             await self.http.start()
         log.info("intakes enabled: %s", ", ".join(self.parts) or "none")
 

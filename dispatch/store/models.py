@@ -212,7 +212,7 @@ class OutboxRow(Base):
     peer: Mapped[str] = mapped_column(String(100))
     ref: Mapped[str] = mapped_column(String(64))  # the peer's id of the case (工单编号)
     event_id: Mapped[int] = mapped_column(BigInteger)
-    kind: Mapped[str] = mapped_column(String(16))  # sign, progress, done, return
+    kind: Mapped[str] = mapped_column(String(16))  # sign, progress, done, return, extend, reopen
     body: Mapped[str] = mapped_column(Text)  # the JSON sent
     state: Mapped[str] = mapped_column(String(12))  # pending, delivered, refused
     attempts: Mapped[int] = mapped_column(Integer)

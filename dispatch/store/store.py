@@ -1449,7 +1449,7 @@ def _outbox_row(item: OutboxItem) -> dict[str, Any]:
         "state": "pending",
         "attempts": 0,
         "next_at": item.at,
-        "created_at": item.at,
+        "created_at": item.owed or item.at,
         "delivered_at": None,
         "last_error": "",
     }

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.district_time import day_hm
+from desktop.core.district_time import day_hm, happened_at
 from desktop.core.outbox import Outbox, Pending
 from desktop.core.replica import Changes, Replica
 from desktop.core.todo import Me
@@ -154,7 +154,7 @@ class AlertsPage(QWidget):
         names = self.replica.names()
         kind = names.get(alert.detection, alert.detection)
         count = tr("（%1次）").replace("%1", str(alert.count)) if alert.count > 1 else ""
-        ago = _ago(self._clock() - alert.last_at)
+        ago = _ago(self._clock() - happened_at(alert.observed_at, alert.last_at))
         return f"{kind}{count} · {alert.camera_name}\n{names.get(alert.grid, alert.grid)} · {ago}"
 
     def _show_summary(self, waiting: int) -> None:
@@ -237,6 +237,16 @@ class AlertsPage(QWidget):
                     tr("同一处 %1 次，最近 %2")
                     .replace("%1", str(alert.count))
                     .replace("%2", day_hm(alert.last_at)),
+                    *(
+                        [
+                            # The camera's own time of it, beside the time it came in.
+                            tr("发生于 %1（收到 %2）")
+                            .replace("%1", day_hm(alert.observed_at))
+                            .replace("%2", day_hm(alert.first_at))
+                        ]
+                        if alert.observed_at is not None
+                        else []
+                    ),
                 ]
             )
         )

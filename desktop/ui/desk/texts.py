@@ -16,6 +16,7 @@ from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.ui.models import STATUS_TEXT, countdown, text
 
 TAB_TEXT: dict[Any, str] = {
+    "triage": QT_TRANSLATE_NOOP("Desk", "待分拨"),
     "accept": QT_TRANSLATE_NOOP("Desk", "待受理"),
     "dispatch": QT_TRANSLATE_NOOP("Desk", "待派遣"),
     "working": QT_TRANSLATE_NOOP("Desk", "处置中"),

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any, Protocol
 
+from dispatch.clock import Clock
 from dispatch.intake.mqtt.client import Consumer, Handler
 from dispatch.intake.mqtt.frigate import FrigateIntake
 from dispatch.intake.mqtt.sensors import SensorIntake
@@ -44,6 +46,11 @@ class Backend(Protocol):
         """The writer's way in."""
         ...
 
+    @property
+    def clock(self) -> Clock:
+        """The district clock (what a source's own times are checked against)."""
+        ...
+
 
 class MqttIntake:
     """The MQTT intake of one backend: started after the writer, stopped before it
@@ -65,12 +72,13 @@ class MqttIntake:
         logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger("httpx").level))
         topics: dict[str, Handler] = {}
         if settings.frigate_topic:
+            now: Callable[[], float] = server.clock.now
             self.frigate = FrigateIntake(
-                settings, server.reference, server.submit, self.refusals, self._has_image
+                settings, server.reference, server.submit, self.refusals, self._has_image, now
             )
             topics[settings.frigate_topic] = self.frigate.handle
         if settings.sensor_topic:
-            self.sensors = SensorIntake(settings, server.submit, self.refusals)
+            self.sensors = SensorIntake(settings, server.submit, self.refusals, server.clock.now)
             await self.sensors.load()
             topics[f"{settings.sensor_topic.rstrip('/')}/+/+"] = self.sensors.handle
         if not topics:
@@ -116,6 +124,7 @@ class MqttIntake:
                 "snapshots": self.frigate.snapshots,
                 "snapshot_failures": self.frigate.snapshot_failures,
                 "reconciled": self.frigate.reconciled,
+                "bad_times": self.frigate.bad_times,
             }
         if self.sensors is not None:
             out["sensors"] = {

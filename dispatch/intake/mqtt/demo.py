@@ -209,10 +209,17 @@ class DemoPublisher:
         self.client.loop_stop()
 
     def camera_event(
-        self, camera: str, label: str, score: float, image: tuple[str, bytes] | None
+        self,
+        camera: str,
+        label: str,
+        score: float,
+        image: tuple[str, bytes] | None,
+        at: float | None = None,
     ) -> str:
-        """A Frigate object seen and gone (`new`, then `end`); its id."""
-        now = time.time()
+        """A Frigate object seen and gone (`new`, then `end`); its id. `at`: when it was
+        seen, by the district clock (a demo's runs fast: the camera's time is checked by
+        it), else now."""
+        now = time.time() if at is None else at
         event_id = f"{now:.6f}-{uuid.uuid4().hex[:6]}"
         if image is not None:
             self.nvr.put(event_id, *image)

@@ -115,12 +115,16 @@ class FrigateIntake:
         submit: Submit,
         refusals: RefusalLog,
         has_image: Callable[[int], Awaitable[bool]] | None = None,  # a snapshot stored?
+        now: Callable[[], float] = time.time,  # our clock, for the events' own times
     ) -> None:
         self.settings = settings
         self.reference = reference
         self.submit = submit
         self.refusals = refusals
         self.has_image = has_image
+        self.now = now
+        # Events whose own time was absurd: the alert went ahead on the time received.
+        self.bad_times = 0
         self.actor = Actor(settings.frigate_actor, "gateway")
         self.accepted = 0
         self.rejected: Counter[str] = Counter()
@@ -223,9 +227,16 @@ class FrigateIntake:
         image: Image | None = None,
     ) -> None:
         """Submit the detection (with its picture, if fetched first)."""
-        committed = self.submit(
-            DetectRequest(camera, kind, score, image, actor=self.actor, external_id=event.after.id)
+        request = DetectRequest(
+            camera,
+            kind,
+            score,
+            image,
+            actor=self.actor,
+            external_id=event.after.id,
+            observed_at=self._observed(event.after),
         )
+        committed = self.submit(request)
         committed.add_done_callback(
             lambda f: self._committed(f.result(), event, camera, kind, score, done, image)
         )
@@ -250,6 +261,27 @@ class FrigateIntake:
             self._send(event, camera, kind, score, done, image)
             self._prefetching.pop(event_id, None)
             gate.set_result(None)
+
+    def _observed(self, obj: FrigateObject) -> float | None:
+        """The event's own time (its start_time), or None when it has none or an absurd
+        one: then the alert keeps only the time it was received (logged and counted; the
+        alert itself goes ahead, a camera's clock is no reason to lose what it saw)."""
+        if obj.start_time <= 0:
+            return None
+        fault = self.settings.time_fault(obj.start_time, self.now())
+        if fault is None:
+            return obj.start_time
+        self.bad_times += 1
+        self.refusals.note(
+            log,
+            "frigate",
+            "MQTT frigate event time refused (time): event %s of camera %s: its start_time is %s; "
+            "its alert takes the time it was received",
+            obj.id,
+            obj.camera,
+            fault,
+        )
+        return None
 
     def _kind(self, obj: FrigateObject) -> str | None:
         labels = self.settings.labels

@@ -12,7 +12,9 @@ open a second case). Payloads and rules: docs/intake.md.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
@@ -26,7 +28,7 @@ from dispatch.logs import RefusalLog
 from dispatch.state import Actor, Outcome, State
 from dispatch.writer import Answer, CallRequest, CommandRequest
 from protocol import commands as c
-from protocol.entities import OPEN_STATUSES
+from protocol.entities import OPEN_STATUSES, Intake
 
 log = logging.getLogger("dispatch.intake.sensors")
 
@@ -59,8 +61,15 @@ class _DeviceState:
 class SensorIntake:
     """Applies the rules of MqttSettings.rules to readings of registered devices."""
 
-    def __init__(self, settings: MqttSettings, submit: Submit, refusals: RefusalLog) -> None:
+    def __init__(
+        self,
+        settings: MqttSettings,
+        submit: Submit,
+        refusals: RefusalLog,
+        now: Callable[[], float] = time.time,  # our clock, for the readings' own times
+    ) -> None:
         self.settings = settings
+        self.now = now
         self.submit = submit
         self.refusals = refusals
         self.actor = Actor(settings.sensor_actor, "gateway")
@@ -129,10 +138,16 @@ class SensorIntake:
                 "kind", "device %s is a %s sensor, not %s", device.id, device.kind, reading.kind
             )
             return
+        at = reading.time.timestamp()
+        fault = self.settings.time_fault(at, self.now())
+        if fault is not None:
+            # Refused whole: the rules run on the device's time, and one reading from the
+            # far future would make every later true one "older than one already weighed".
+            self.reject("time", "device %s reading at %s is %s", device.id, reading.time, fault)
+            return
         self.readings += 1
         rule = self.settings.rules[device.kind]
         threshold = rule.threshold if reading.threshold is None else reading.threshold
-        at = reading.time.timestamp()
         value = reading.reading
         if rule.direction == "below":
             alarming, safe = value < threshold, value >= threshold + rule.band
@@ -167,6 +182,16 @@ class SensorIntake:
             address=device.address,
             reporter=device.id,
             external_id=f"{device.id}@{round(at * 1000)}",
+            # The device and the time of its reading, kept on the case (the desk shows when
+            # it happened beside when it was received).
+            intake=Intake(
+                channel="sensor",
+                ref=device.id,
+                peer=self.actor.name,
+                place="point",
+                confidence=1.0,
+                observed_at=at,
+            ),
         )
         answer: Answer = await self.submit(
             CommandRequest(self.actor, "report_batch", c.ReportBatch(reports=[report]))

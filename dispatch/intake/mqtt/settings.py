@@ -111,11 +111,24 @@ class MqttSettings:
     snapshot_max: int = 2 * 1024 * 1024
     reconcile_every: float = 60.0  # s between passes over Frigate's record; 0: none
     reconcile_window: float = 3600.0  # s back the first pass reads
+    # A source's own time (a Frigate event's start_time, a reading's time) further ahead of
+    # our clock than this, or older than max_age, is absurd (a device clock gone wrong).
+    max_ahead: float = 300.0
+    max_age: float = 7 * 86400.0
     cameras: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LABELS))
     devices: dict[str, Device] = field(default_factory=dict)
     rules: dict[str, Rule] = field(default_factory=lambda: dict(RULES))
     demo_dir: str = ""  # `demo = true`: the demo's private broker keeps its data here
+
+    def time_fault(self, at: float, now: float) -> str | None:
+        """What is absurd about a source's own time `at` by our clock `now`, if anything:
+        further ahead than max_ahead, or older than max_age."""
+        if at - now > self.max_ahead:
+            return f"{at - now:.0f} s ahead of our clock (allowed {self.max_ahead:g} s)"
+        if now - at > self.max_age:
+            return f"{now - at:.0f} s old (allowed {self.max_age:g} s)"
+        return None
 
     @classmethod
     def from_table(cls, table: dict[str, Any], base: Path | None = None) -> MqttSettings:
@@ -147,6 +160,8 @@ _SCALARS: dict[str, type] = {
     "snapshot_max": int,
     "reconcile_every": float,
     "reconcile_window": float,
+    "max_ahead": float,
+    "max_age": float,
 }
 
 
@@ -173,6 +188,8 @@ def read_mqtt(table: dict[str, Any], base: Path) -> MqttSettings:
         raise ConfigError(f"[{where}] reconnect_min, reconnect_max: 0 < min <= max")
     if values["reconcile_every"] < 0 or values["reconcile_window"] < 0:
         raise ConfigError(f"[{where}] reconcile_every, reconcile_window: not negative")
+    if values["max_ahead"] < 0 or values["max_age"] <= 0:
+        raise ConfigError(f"[{where}] max_ahead, max_age: max_ahead >= 0, max_age > 0")
     if values["nvr_tries"] < 1:
         raise ConfigError(f"[{where}] nvr_tries: at least 1")
     for key in ("frigate_topic", "sensor_topic"):

@@ -54,6 +54,18 @@ def order(no: str = "AQ12345-20261202-000001", **fields: Any) -> dict[str, Any]:
     return body
 
 
+async def read_stats(running: Running, http: httpx.AsyncClient, base: str) -> dict[str, Any]:
+    """GET /intake/stats of the intake server at `base`, as an admin (the counters are
+    shown to an admin or a gateway only)."""
+    token = running.tokens.get("stats")
+    if token is None:
+        token = running.tokens["stats"] = running.store.create_user("统计管理员", "admin")
+    answer = await http.get(base + "/intake/stats", headers={"authorization": f"Bearer {token}"})
+    assert answer.status_code == 200, answer.text
+    result: dict[str, Any] = answer.json()
+    return result
+
+
 @dataclass
 class Hotline:
     """A running backend with 12345 intake, and a signing peer."""
@@ -85,6 +97,10 @@ class Hotline:
 
     def events(self) -> list[Any]:
         return list(self.server.state.events.values())
+
+    async def stats(self) -> dict[str, Any]:
+        """The intake server's answer counters (read as an admin)."""
+        return await read_stats(self.running, self.http, self.url)
 
 
 async def start_hotline(store: Store, base: Path, **kwargs: Any) -> Hotline:

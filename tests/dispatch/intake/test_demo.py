@@ -36,12 +36,15 @@ async def test_the_demo_pushes_12345_calls_through_http(tmp_path) -> None:
             await asyncio.sleep(0.2)
         assert doc["intake"].startswith("http://127.0.0.1:")
         assert (tmp_path / "intake-demo.toml").stat().st_mode & 0o777 == 0o600
+        # The counters are for an admin or a gateway: a gateway user of the demo's database.
+        token = Store(f"sqlite:///{tmp_path / 'dispatch.db'}").create_user("统计网关", "gateway")
+        auth = {"authorization": f"Bearer {token}"}
         async with httpx.AsyncClient() as http:
             ok = 0
             while ok < 3:
                 assert time.monotonic() < deadline + 90, "no 12345 push reached the endpoint"
                 await asyncio.sleep(0.5)
-                stats = (await http.get(doc["intake"] + "/intake/stats")).json()
+                stats = (await http.get(doc["intake"] + "/intake/stats", headers=auth)).json()
                 ok = stats["answers"].get("12345", {}).get("ok", 0)
         store = Store(f"sqlite:///{tmp_path / 'dispatch.db'}")
         try:

@@ -123,7 +123,7 @@ async def test_bad_payloads_are_refused_and_nothing_stored(
     assert (answer.status_code, answer.json()["error"]) == (status, reason), answer.text
     assert answer.json()["message"]
     assert hotline.events() == []
-    counts = (await hotline.http.get(hotline.url + "/intake/stats")).json()
+    counts = await hotline.stats()
     assert counts["answers"]["12345"][reason] == 1
     # The rest keeps flowing.
     assert (await hotline.push(order("OK-1"))).status_code == 200

@@ -28,6 +28,7 @@ import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from dispatch.clock import Clock
 from dispatch.intake.config import IntakeConfig
 from dispatch.intake.mqtt import MqttIntake
 from dispatch.intake.mqtt.settings import Device, MqttSettings
@@ -283,9 +284,9 @@ def forget_session(settings: MqttSettings) -> None:
         pass  # the broker is gone (a private one): so is the session
 
 
-async def start_intake(store: Store, settings: MqttSettings) -> Intake:
+async def start_intake(store: Store, settings: MqttSettings, clock: Clock | None = None) -> Intake:
     # The way a backend runs it: `[intake.mqtt]` of its config, built by the MQTT part.
-    running = await start_server(store, intake=IntakeConfig({"mqtt": settings}))
+    running = await start_server(store, clock=clock, intake=IntakeConfig({"mqtt": settings}))
     assert running.server.intake is not None
     part = running.server.intake.parts["mqtt"]
     assert isinstance(part, MqttPart) and part.intake is not None

@@ -5,20 +5,25 @@ document writes beside it checked."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import tomllib
 import uuid
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from dispatch.clock import Clock
+from dispatch.domain.calendar import CST
 from dispatch.intake.config import read_config
 from dispatch.intake.mqtt.settings import Device, MqttSettings
 from tests.dispatch.conftest import start_server
 from tests.dispatch.mqtt.conftest import Publisher, start_intake, until
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "intake.md"
+DOC_CLOCK = datetime(2026, 11, 25, 10, 10, tzinfo=CST).timestamp()  # the examples' morning
 _EXAMPLE = re.compile(r"<!-- mqtt: topic=(\S+) expect=(\S+) -->\n```json\n(.*?)\n```", re.S)
 _CONFIG = re.compile(r"<!-- mqtt-config -->\n```toml\n(.*?)\n```", re.S)
 
@@ -45,6 +50,7 @@ def test_the_document_has_its_examples():
         "case",
         "nothing",
         "rejected",
+        "untimed",
     }
 
 
@@ -81,7 +87,8 @@ async def test_every_example_payload_has_the_outcome_written(sqlite_store, share
         session_expiry=60,
         devices=devices,
     )
-    run = await start_intake(sqlite_store, settings)
+    # The district clock of the examples' own times (their sources' clocks are checked by it).
+    run = await start_intake(sqlite_store, settings, Clock(1.0, DOC_CLOCK))
     pub = await asyncio.to_thread(Publisher, *shared_broker)
     hub = run.running.server.hub
     fr, si = run.intake.frigate, run.intake.sensors
@@ -93,13 +100,20 @@ async def test_every_example_payload_has_the_outcome_written(sqlite_store, share
             alerts = dict(hub.alerts)
             refused = {"frigate": dict(fr.rejected), "sensors": dict(si.rejected)}
             events = {e.id for e in hub.events.values()}
+            bad_times = fr.bad_times
             pub.publish(topic, body)
             await asyncio.to_thread(pub.flush)
             what, _, rest = expect.partition(":")
-            if what == "alert":
+            if what in ("alert", "untimed"):
                 await until(lambda: fr.accepted > seen[0], what=expect)
                 (new,) = [a for a in hub.alerts.values() if a.id not in alerts]
                 assert new.detection == rest and new.camera == "34080300011320000001"
+                start = json.loads(body)["after"]["start_time"]
+                if what == "alert":  # the camera's own time kept beside the times received
+                    assert new.observed_at == start and new.first_at != start
+                    assert fr.bad_times == bad_times
+                else:  # an absurd one: dropped (counted), the alert goes ahead
+                    assert new.observed_at is None and fr.bad_times == bad_times + 1
             elif what == "refined":
                 await until(lambda: fr.accepted > seen[0], what=expect)
                 await until(lambda: any(a.score == float(rest) for a in hub.alerts.values()))
@@ -114,6 +128,11 @@ async def test_every_example_payload_has_the_outcome_written(sqlite_store, share
                 else:
                     (case,) = new_events
                     assert case.category == rest and case.source == "sensor"
+                    # The reading's own time is kept on the case, beside the time received.
+                    measured = datetime.fromisoformat(json.loads(body)["time"]).timestamp()
+                    assert case.intake is not None and case.intake.channel == "sensor"
+                    assert case.intake.observed_at == measured != case.reported_at
+                    assert case.intake.ref == json.loads(body)["device"]
             else:
                 source, reason = rest.split(":")
                 counter = fr.rejected if source == "frigate" else si.rejected
@@ -128,7 +147,7 @@ async def test_every_example_payload_has_the_outcome_written(sqlite_store, share
                 assert counter[reason] == before + 1, (expect, dict(counter))
         # The snapshot of the documented Frigate event was fetched and stored.
         await until(lambda: fr.snapshots >= 1)
-        assert "/api/events/1718000000.123456-ab12cd/snapshot.jpg" in nvr.requests
+        assert "/api/events/1795572000.123456-ab12cd/snapshot.jpg" in nvr.requests
     finally:
         await asyncio.to_thread(pub.close)
         await run.stop()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -22,7 +23,8 @@ from tests.dispatch.mqtt.conftest import (
     until,
 )
 
-T0 = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+# An hour ago, by the clock the intake checks the readings' own times against (5.5).
+T0 = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=1)
 
 
 def reading(device: str, kind: str, value: float, minute: float, **more) -> bytes:
@@ -244,3 +246,44 @@ async def test_a_restart_keeps_the_alarm_of_an_open_case(sqlite_store, shared_br
         assert len(cases(run)) == 1
     finally:
         await run.stop()
+
+
+async def test_absurd_reading_times_are_refused_and_do_not_poison_the_rules(
+    sensors, publisher, caplog
+):
+    import logging
+
+    caplog.set_level(logging.INFO, "dispatch.intake.sensors")
+    gas = device_of(sensors, "gas")
+    t = topic(sensors, "gas", gas)
+    # A clock five years ahead, then one from before the last week: both refused whole.
+    publisher.publish(t, reading(gas, "gas", 40, 5 * 365 * 24 * 60))
+    publisher.publish(t, reading(gas, "gas", 40, -8 * 24 * 60))
+    # Five minutes ahead is a clock a little fast: taken. A true alarm after the refused
+    # future one still opens its case (the refused time was never weighed).
+    publisher.publish(t, reading(gas, "gas", 40, 60 + 4))
+    await asyncio.to_thread(publisher.flush)
+    si = sensors.intake.sensors
+    await until(lambda: si.cases == 1 and si.rejected["time"] == 2)
+    assert si.readings == 1 and dict(si.rejected) == {"time": 2}
+    (case,) = cases(sensors)
+    assert case.intake is not None and case.intake.channel == "sensor"
+    assert case.intake.observed_at == (T0 + timedelta(minutes=64)).timestamp()
+    assert case.intake.ref == gas and case.intake.peer == "sensors"
+    refused = [r.getMessage() for r in caplog.records if "(time)" in r.getMessage()]
+    assert any("s ahead of our clock (allowed 300 s)" in m for m in refused), refused
+    assert any("s old (allowed 604800 s)" in m for m in refused), refused
+
+
+def test_the_time_bounds_are_configuration():
+    from dispatch.intake.config import ConfigError, read_config
+    from dispatch.intake.mqtt.settings import MqttSettings
+
+    config = read_config({"intake": {"mqtt": {"max_ahead": 60.0, "max_age": 3600.0}}}, Path())
+    settings = config.get("mqtt", MqttSettings)
+    assert settings is not None
+    assert settings.time_fault(1000.0, 1000.0) is None
+    assert settings.time_fault(1061.0, 1000.0) == "61 s ahead of our clock (allowed 60 s)"
+    assert settings.time_fault(1000.0, 4601.0) == "3601 s old (allowed 3600 s)"
+    with pytest.raises(ConfigError, match="max_ahead, max_age"):
+        read_config({"intake": {"mqtt": {"max_age": 0.0}}}, Path())

@@ -13,6 +13,7 @@ import re
 import zlib
 from datetime import datetime
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed
@@ -21,8 +22,11 @@ from dispatch.cli import main as dispatch_cli
 from dispatch.clock import Clock
 from dispatch.domain.calendar import CST
 from dispatch.hub import CREDENTIALS_CHANGED
+from dispatch.intake.platform import FakePlatform
+from dispatch.store.store import Store
 from protocol.codes import CloseCode
 from tests.dispatch.conftest import LINGHU, point_in, prepared_store, start_server
+from tests.dispatch.intake import conftest as hotline
 from tests.protocol.doc.extract import Document
 from tests.protocol.doc.live import Conn, Report, exchange, find
 from tests.protocol.doc.match import Env
@@ -72,7 +76,7 @@ async def history(doc: Document, db_url: str, report: Report) -> None:
         await linghu.until(
             "delta"
         )  # the dispatch (the earlier deltas came before its accept's answer)
-        frames = doc.in_section(HISTORY)
+        frames = doc.by_block(HISTORY)[0]
         await exchange(linghu, frames[:2], env, run.tokens["linghu"], report)
         await exchange(dekuan, frames[2:], env, run.tokens["dekuan"], report)
         report.add(HISTORY, env.order_problems())
@@ -144,6 +148,59 @@ async def admin(doc: Document, db_url: str, report: Report) -> None:
     if len(shown) != len(printed):
         problems.append(f"admin-log printed {printed}")
     report.add(ADMIN, problems)
+
+
+TRIAGE = "7.2 Event flag ops (the status does not change)"
+TRIAGE_AT = datetime(2026, 11, 25, 9, 20, tzinfo=CST).timestamp()  # §7.2's district clock
+
+
+async def triage(doc: Document, tmp: Path, report: Report) -> None:
+    """§7.2's classify and §6.8's second example: on a fresh database whose clock stands at
+    2026-11-25 09:20, the 12345 platform (the stand-in, platform.py) pushes a work order of
+    a type no rule maps; the dispatcher accepts it (签收 is fed back), tries to dispatch it,
+    classifies it and dispatches it (办理中); once the platform has both, the history."""
+    platform = FakePlatform(hotline.PEER, hotline.KEY.encode())
+    await platform.start()
+    fast = {"retry_base": 0.05, "retry_cap": 0.2}
+    intake = hotline.config(tmp, feedback_url=platform.url, **fast)
+    store = prepared_store(f"sqlite:///{tmp / 'triage.db'}")
+    run = await start_server(store, clock=Clock(1.0, TRIAGE_AT), intake=intake)
+    platform.intake_url = f"http://127.0.0.1:{run.server.intake.port}"
+    env = Env()
+    try:
+        pushed = await platform.push(
+            {
+                "order_no": "AQ12345-20261125-000031",
+                "kind": "其他/未分类诉求",
+                "content": "小区门口的石狮子被人涂了油漆。",
+                "address": "大观区菱湖街道菱湖社区",
+                "caller": "王先生 138****5678",
+                "appeal": "投诉",
+            }
+        )
+        assert pushed.json()["triage"] is True, pushed.text
+        desk = await attached(run.port, run.tokens["dispatcher"], [])
+        await command(desk, 2, "accept", event=1)
+        await _delivered(store, 1)  # 签收 heard before the rest, as the document shows
+        await exchange(desk, doc.in_section(TRIAGE), env, run.tokens["dispatcher"], report)
+        await _delivered(store, 2)
+        frames = doc.by_block(HISTORY)[1]
+        await exchange(desk, frames, env, run.tokens["dispatcher"], report)
+        report.add(TRIAGE, env.order_problems())
+        report.add(HISTORY, [])
+        await desk.close()
+    finally:
+        await run.server.stop()
+        await platform.stop()
+
+
+async def _delivered(store: Store, count: int) -> None:
+    """Wait until `count` feedbacks have been acknowledged by the platform."""
+    for _ in range(200):
+        if store.outbox_counts() == {"delivered": count}:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not {count} feedbacks delivered: {store.outbox_counts()}")
 
 
 ROSTER = "6.10 roster, set_roster (the duty roster)"
