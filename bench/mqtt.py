@@ -296,9 +296,9 @@ async def _client(
 # ---- the parent: broker, backend, intake --------------------------------------------------------
 
 
-def run_mqtt(db: str, rate: float, duration: float, backlog: int) -> Outcome:
+def run_mqtt(db: str, rate: float, duration: float, backlog: int, protocol: str = "5") -> Outcome:
     """One run on a fresh database and broker (in a fresh process)."""
-    return asyncio.run(_run(db, rate, duration, backlog))
+    return asyncio.run(_run(db, rate, duration, backlog, protocol))
 
 
 def _publish_all(port: int, topic: str, frames: list[bytes]) -> None:
@@ -313,7 +313,7 @@ def _publish_all(port: int, topic: str, frames: list[bytes]) -> None:
     publisher.close()
 
 
-async def _run(db: str, rate: float, duration: float, backlog: int) -> Outcome:
+async def _run(db: str, rate: float, duration: float, backlog: int, protocol: str) -> Outcome:
     import uuid
 
     from dispatch.intake.mqtt import MqttIntake
@@ -330,6 +330,7 @@ async def _run(db: str, rate: float, duration: float, backlog: int) -> Outcome:
             client_id=f"bench-{tag}",
             frigate_topic=f"b-{tag}/frigate/events",
             sensor_topic="",
+            protocol=protocol,
         )
         every = sorted(reference.cameras)
         threads = common.server_threads(server)
@@ -413,6 +414,7 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=DURATION, help="s of live traffic")
     parser.add_argument("--backlog", type=int, default=BACKLOG, help="messages queued, drained")
     parser.add_argument("--quick", action="store_true", help="6 s live, 20,000 backlog")
+    parser.add_argument("--protocol", default="5", choices=("5", "3.1.1"), help="the intake's MQTT")
     args = parser.parse_args(argv)
     if args.quick:
         args.duration = 6.0
@@ -429,11 +431,12 @@ def main(argv: Sequence[str] | None = None) -> list[Outcome]:
         return []
     print(
         f"mqtt: a backlog of {args.backlog:,} Frigate messages drained, then "
-        f"{args.rate:,.0f} msg/s offered live for {args.duration:.0f} s"
+        f"{args.rate:,.0f} msg/s offered live for {args.duration:.0f} s (the intake on MQTT "
+        f"{args.protocol})"
     )
     outcomes = []
     for db in [d for d in args.db.split(",") if d]:
-        o = common.isolated(run_mqtt, db, args.rate, args.duration, args.backlog)
+        o = common.isolated(run_mqtt, db, args.rate, args.duration, args.backlog, args.protocol)
         outcomes.append(o)
         print(
             f"  {db:<8}: drain {o.drain_rate:>7,.0f} msg/s (CPU {o.drain_cpu:.0f}%); live "
