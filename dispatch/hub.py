@@ -158,7 +158,7 @@ class Hub:
             entity = item.entity
             if isinstance(entity, Event):
                 self.events[entity.id] = entity
-                self.kpis.note(entity)
+                self.kpis.note(entity, item.before)
             elif isinstance(entity, Alert):
                 self.alerts[entity.id] = entity
             else:

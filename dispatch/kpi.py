@@ -5,8 +5,15 @@ month, each up to now) of each scope it belongs to (the district, its street, co
 and grid, the unit or worker it is assigned to). `KpiBook` keeps the sums: a changed case
 takes its old vector out and puts its new one in, so a busy second costs what changed in
 it, not a recount of the month. Two things change a vector without a delta: time passing a
-closure deadline (a heap of deadlines wakes those cases) and a new day, week or month (the
-sums are rebuilt from the kept records, once).
+closure deadline (a heap of deadlines wakes those cases) and a new day, week or month.
+
+Only open cases are kept one by one. A settled case (closed, evaluated, rejected) no longer
+depends on the clock: each of its counts falls on one day (received on the day it was
+reported, closed on the day it closed...), so its vector is filed into per-day sums and the
+case itself let go of. A period's figures are the sum of its days plus the open cases; memory
+grows with the days of the month, not with its cases. When a settled case changes again (an
+evaluation, a return visit reopening it), the caller hands in the version that was filed
+(`note(event, before)`) and exactly that is taken out again.
 
 `compute()` is the same arithmetic from scratch; tests hold the two equal.
 """
@@ -15,8 +22,9 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableSequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
@@ -259,15 +267,27 @@ class _Entry:
     vectors: tuple[Vector, Vector, Vector]  # what it added to today, this week, this month
 
 
+@dataclass(slots=True)
+class _Day:
+    """What the settled cases filed add to one day: counts by scope, arrivals by hour."""
+
+    tallies: DayTallies
+    hourly: defaultdict[str, list[int]]
+
+
 class KpiBook:
     """Tallies per (period, scope), kept up to date case by case."""
 
     def __init__(self, now: float, departments: Mapping[str, object] | frozenset[str]) -> None:
         self.departments = departments
         self.starts = period_starts(now)
-        self.entries: dict[int, _Entry] = {}
-        self.tallies = _new_tallies()
+        self.entries: dict[int, _Entry] = {}  # the open cases, one by one
+        self.tallies = _new_tallies()  # every case's counts: settled + open
+        self.settled = _new_tallies()  # the settled cases' part of them
+        self.days: dict[float, _Day] = {}  # the settled cases' counts by local midnight
         self.hourly = _new_hourly()
+        # The filed version of a settled case that changed again, until its change is counted.
+        self._filed: dict[int, Event] = {}
         self.yesterday: dict[str, list[int]] = {}
         self._pending: dict[int, Event] = {}
         self._deadlines: list[tuple[float, int]] = []  # (due_at, id) of open cases
@@ -277,9 +297,21 @@ class KpiBook:
 
     # ---- input -------------------------------------------------------------------------
 
-    def note(self, event: Event) -> None:
-        """Remember a changed case; it is counted at the next refresh (cheap on the hot path)."""
-        self._pending[event.id] = event
+    def note(self, event: Event, before: Event | None = None) -> None:
+        """Remember a changed case; it is counted at the next refresh (cheap on the hot path).
+
+        `before` is the case as it was before this change (None for a new one): when that was
+        settled, the book filed it into day sums and kept nothing else of it, so it is what
+        has to come out again."""
+        event_id = event.id
+        if (
+            before is not None
+            and before.status not in OPEN_STATUSES
+            and event_id not in self._pending
+            and event_id not in self.entries
+        ):
+            self._filed[event_id] = before
+        self._pending[event_id] = event
 
     def set_yesterday(self, counts: dict[str, list[int]]) -> None:
         """Yesterday's arrivals per hour, by scope (counted from the store)."""
@@ -314,6 +346,15 @@ class KpiBook:
             entry = self.entries.get(event_id)
             if entry is not None and event_id not in pending:
                 pending[event_id] = entry.event
+        if len(deadlines) > 2 * len(self.entries) + 256:
+            # Cases settled before their deadline leave their slot behind until it passes
+            # (days, in working time): drop those, so the heap is the open cases' size.
+            deadlines[:] = [
+                (e.event.due_at, i)
+                for i, e in self.entries.items()
+                if e.event.due_at is not None and not e.overdue
+            ]
+            heapq.heapify(deadlines)
         if limit is None or len(pending) <= limit:
             batch, self._pending = pending, {}
         else:
@@ -371,6 +412,9 @@ class KpiBook:
 
     def _put(self, event: Event, now: float) -> None:
         self._version += 1
+        filed = self._filed.pop(event.id, None)
+        if filed is not None:
+            self._unfile(filed)
         old = self.entries.get(event.id)
         if not self._relevant(event):
             if old is not None:
@@ -378,24 +422,12 @@ class KpiBook:
                 del self.entries[event.id]
             return
         overdue = is_overdue(event, now)
-        returns = tuple(_unit_scope(u, self.departments) for u in event.returned_by)
-        today, week, month = self.starts
-        vector = contribution(event, today, overdue)
-        # Every time of a case begun today is inside all three periods: one vector for all.
-        if event.reported_at >= today and all(t >= today for t in _times(event)):
-            vectors = (vector, vector, vector)
-        else:
-            vectors = (
-                vector,
-                contribution(event, week, overdue),
-                contribution(event, month, overdue),
-            )
-        entry = _Entry(event, overdue, scopes_of(event, self.departments), returns, vectors)
+        entry = self._entry(event, now, overdue)
         self.entries[event.id] = entry
         if (
             old is not None
             and old.scopes == entry.scopes
-            and old.returns == returns
+            and old.returns == entry.returns
             and old.event.reported_at == event.reported_at
         ):
             self._shift(old, entry)  # most changes move a counter or two: add only that
@@ -403,6 +435,12 @@ class KpiBook:
             if old is not None:
                 self._add(old, -1)
             self._add(entry, 1)
+        if event.status not in OPEN_STATUSES:
+            # Settled: its counts no longer move with the clock. They stay in the tallies;
+            # the case goes, its vector filed by day.
+            del self.entries[event.id]
+            self._file(entry)
+            return
         due = event.due_at
         if (
             due is not None
@@ -441,44 +479,175 @@ class KpiBook:
         return event.status in OPEN_STATUSES or event.updated_at >= min(self.starts)
 
     def _add(self, entry: _Entry, sign: int) -> None:
-        scopes, returns = entry.scopes, entry.returns
-        for tallies, vector in zip(self.tallies, entry.vectors, strict=True):
-            for scope in scopes:
-                tally = tallies[scope]
-                for i, x in vector:
-                    tally[i] += sign * x
-            if returns and any(i == DISPATCHED for i, _ in vector):
-                for scope in returns:
-                    tally = tallies[scope]
-                    tally[RETURNED] += sign
+        _apply(self.tallies, entry, sign)
         event = entry.event
         today = self.starts[0]
         if event.reported_at >= today:
             hour = min(23, int((event.reported_at - today) // 3600))
-            for scope in scopes[:2]:  # district and street
+            for scope in entry.scopes[:2]:  # district and street
                 self.hourly[scope][hour] += sign
 
+    def _file(self, entry: _Entry, sign: int = 1) -> None:
+        """Put a settled case's counts in (or take them out of) the settled tallies and the
+        day sums; the tallies themselves are the caller's."""
+        _apply(self.settled, entry, sign)
+        event, days, floor = entry.event, self.days, min(self.starts)
+        for day, vector in _pieces(event):
+            if day < floor:
+                continue  # before every period: counted nowhere
+            sums = days.get(day)
+            if sums is None:
+                sums = days[day] = _Day(_new_day_tally(), _new_hourly())
+            _apply_vector(sums.tallies, entry.scopes, entry.returns, vector, sign)
+        # Its arrival hour too: today's curve after a roll is the new day's filed arrivals.
+        reported = event.reported_at
+        day = day_start(reported)
+        if day >= floor:
+            sums = days.get(day)
+            if sums is None:
+                sums = days[day] = _Day(_new_day_tally(), _new_hourly())
+            hour = min(23, int((reported - day) // 3600))
+            for scope in entry.scopes[:2]:
+                sums.hourly[scope][hour] += sign
+
+    def _unfile(self, event: Event) -> None:
+        """Take out exactly what a filed settled case added, before its new version goes in."""
+        if not self._relevant(event):
+            return  # filed nowhere that still counts (its days are gone)
+        entry = self._entry(event, 0.0, False)
+        self._add(entry, -1)
+        self._file(entry, -1)
+
+    def _entry(self, event: Event, now: float, overdue: bool) -> _Entry:
+        returns = tuple(_unit_scope(u, self.departments) for u in event.returned_by)
+        today, week, month = self.starts
+        vector = contribution(event, today, overdue)
+        # Every time of a case begun today is inside all three periods: one vector for all.
+        if event.reported_at >= today and all(t >= today for t in _times(event)):
+            vectors = (vector, vector, vector)
+        else:
+            vectors = (
+                vector,
+                contribution(event, week, overdue),
+                contribution(event, month, overdue),
+            )
+        return _Entry(event, overdue, scopes_of(event, self.departments), returns, vectors)
+
     def _roll(self, starts: tuple[float, float, float], now: float) -> None:
-        """A new day (week, month): every kept case is counted again against the new periods
-        (queued like changed cases, so the recount is sliced like any refresh)."""
+        """A new day (week, month): the settled part of a period that begins now is its days'
+        sums; every open case is counted again against the new periods (queued like changed
+        cases, so the recount is sliced like any refresh)."""
         latest = {entry.event.id: entry.event for entry in self.entries.values()}
         latest.update(self._pending)
+        floor = min(starts)
+        self.days = {day: sums for day, sums in self.days.items() if day >= floor}
+        settled = list(self.settled)
+        for index, (start, before) in enumerate(zip(starts, self.starts, strict=True)):
+            if start != before:
+                settled[index] = _sum_days(self.days, start)
+        self.settled = (settled[0], settled[1], settled[2])
         self.starts = starts
         self.entries = {}
-        self.tallies = _new_tallies()
+        self.tallies = (_copy(settled[0]), _copy(settled[1]), _copy(settled[2]))
         self.hourly = _new_hourly()
+        today = self.days.get(starts[0])
+        if today is not None:
+            for scope, hours in today.hourly.items():
+                self.hourly[scope] = list(hours)
         self._deadlines = []
         self._pending = latest
         self._rolling = True
         self._version += 1
 
+    def day_sums(self, period: Period) -> Tallies:
+        """A period's settled part summed from its days afresh (kept incrementally in
+        `settled`; tests hold the two equal)."""
+        return _sum_days(self.days, self.starts[PERIODS.index(period)])
+
 
 Tallies = defaultdict[str, list[float]]  # scope -> counts, made on first use
+# A day's sums are kept for the rest of the month: packed doubles, a third of a list's size.
+DayTallies = defaultdict[str, "array[float]"]
+_ZEROS = array("d", bytes(8 * _WIDTH))
+
+
+def _new_tally() -> Tallies:
+    return defaultdict(lambda: [0.0] * _WIDTH)
 
 
 def _new_tallies() -> tuple[Tallies, Tallies, Tallies]:
     """Empty tallies of today, this week and this month."""
-    return tuple(defaultdict(lambda: [0.0] * _WIDTH) for _ in PERIODS)  # type: ignore[return-value]
+    return (_new_tally(), _new_tally(), _new_tally())
+
+
+def _new_day_tally() -> DayTallies:
+    return defaultdict(lambda: array("d", _ZEROS))
+
+
+def _copy(tally: Tallies) -> Tallies:
+    out = _new_tally()
+    for scope, counts in tally.items():
+        out[scope] = list(counts)
+    return out
+
+
+def _sum_days(days: dict[float, _Day], start: float) -> Tallies:
+    """The settled part of the period that began at `start`: its days' sums."""
+    out = _new_tally()
+    for day in sorted(days):
+        if day < start:
+            continue
+        for scope, counts in days[day].tallies.items():
+            total = out[scope]
+            for i, x in enumerate(counts):
+                if x:
+                    total[i] += x
+    return out
+
+
+def _apply_vector(
+    tallies: Mapping[str, MutableSequence[float]],
+    scopes: tuple[str, ...],
+    returns: tuple[str, ...],
+    vector: Vector,
+    sign: int,
+) -> None:
+    """Add (sign 1) or take out (-1) one vector in each scope; a return counts against the
+    unit that sent it back where the case's first dispatch counts."""
+    if not vector:
+        return
+    for scope in scopes:
+        tally = tallies[scope]
+        for i, x in vector:
+            tally[i] += sign * x
+    if returns and any(i == DISPATCHED for i, _ in vector):
+        for scope in returns:
+            tallies[scope][RETURNED] += sign
+
+
+def _apply(tallies: tuple[Tallies, Tallies, Tallies], entry: _Entry, sign: int) -> None:
+    for period, vector in zip(tallies, entry.vectors, strict=True):
+        _apply_vector(period, entry.scopes, entry.returns, vector, sign)
+
+
+def _pieces(event: Event) -> list[tuple[float, Vector]]:
+    """A settled case's counts split by the local day each falls on.
+
+    Every count of a settled case hangs on one moment of it (reported, accepted, first
+    dispatched, handled, closed, dispatched again, evaluated) and none on the clock, so its
+    vector over a period that begins at a midnight is the sum of its pieces of the days from
+    there on: contribution() itself, differenced between consecutive days.
+    """
+    days = sorted({day_start(t) for t in (event.reported_at, *_times(event))}, reverse=True)
+    pieces: list[tuple[float, Vector]] = []
+    later: Vector = ()
+    for day in days:
+        whole = contribution(event, day, False)
+        piece = _difference(later, whole)
+        if piece:
+            pieces.append((day, tuple(piece)))
+        later = whole
+    return pieces
 
 
 def _new_hourly() -> defaultdict[str, list[int]]:

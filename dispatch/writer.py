@@ -125,6 +125,9 @@ class Published:
     entity: Any
     frame: bytes  # the delta message's JSON
     wire: bytes  # the same as a websocket text frame, built here, off the event loop
+    # The entity as it was before (None when new): the KPI book takes a settled case's old
+    # counts out by it (it keeps no copy of settled cases).
+    before: Any = None
 
 
 # A request and the future its submitter awaits (None: nobody waits for the answer).
@@ -347,7 +350,9 @@ class Writer:
         for i, c in enumerate(changes):
             frame = delta_json(first + i, c.action, c.actor, c.at, docs[i][0])
             published.append(
-                Published(first + i, c.kind, c.id, c.key, c.after, frame, text_frame(frame))
+                Published(
+                    first + i, c.kind, c.id, c.key, c.after, frame, text_frame(frame), c.before
+                )
             )
         self.batches += 1
         self.applied += len(changes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from datetime import datetime
 
 import pytest
@@ -10,7 +11,7 @@ from msgspec.structs import replace
 
 from dispatch import kpi
 from dispatch.domain.calendar import CST
-from protocol.entities import Event, Extension, Hold
+from protocol.entities import OPEN_STATUSES, Event, Extension, Hold, is_overdue
 from tests.factories import make_event
 
 LINGHU, DEKUAN = "340803004", "340803001"
@@ -93,6 +94,50 @@ CASES = [
 @pytest.fixture
 def book() -> kpi.KpiBook:
     return kpi.compute(CASES, NOW)
+
+
+def recount(
+    events: Iterable[Event], now: float, departments: frozenset[str] = frozenset()
+) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, list[float]]]:
+    """Every period's tallies counted from scratch, case by case, without the book: each
+    case's contribution over each period in each of its scopes (docs/kpis.md §1, §3)."""
+    out: tuple[dict[str, list[float]], ...] = ({}, {}, {})
+    starts = kpi.period_starts(now)
+    for event in events:
+        overdue = is_overdue(event, now)
+        scopes = kpi.scopes_of(event, departments)
+        units = [f"{'department' if u in departments else 'worker'}:{u}" for u in event.returned_by]
+        for tallies, start in zip(out, starts, strict=True):
+            vector = kpi.contribution(event, start, overdue)
+            for scope in scopes:
+                tally = tallies.setdefault(scope, [0.0] * 20)
+                for i, x in vector:
+                    tally[i] += x
+            if any(i == kpi.DISPATCHED for i, _ in vector):
+                for scope in units:
+                    tallies.setdefault(scope, [0.0] * 20)[kpi.RETURNED] += 1
+    return out  # type: ignore[return-value]
+
+
+def same(a: list[float] | None, b: list[float] | None) -> bool:
+    """Two tallies equal (None: all zeros); handling seconds to a millisecond."""
+    zeros = [0.0] * 20
+    return all(abs(x - y) < 1e-3 for x, y in zip(a or zeros, b or zeros, strict=True))
+
+
+def assert_filed_by_day(book: kpi.KpiBook, period: kpi.Period) -> None:
+    """A period's settled part is the sum of its days' (the month = its days + open cases)."""
+    index = kpi.PERIODS.index(period)
+    summed = book.day_sums(period)
+    for scope in set(summed) | set(book.settled[index]):
+        assert same(book.settled[index].get(scope), summed.get(scope)), (period, scope)
+    assert all(day >= min(book.starts) for day in book.days)
+
+
+def _pair(change: Change) -> tuple[Event, Event | None]:
+    after, before = change.after, change.before
+    assert isinstance(after, Event) and (before is None or isinstance(before, Event))
+    return after, before
 
 
 def test_today_by_hand(book: kpi.KpiBook) -> None:
@@ -200,7 +245,7 @@ def test_incremental_equals_recount_whatever_the_order() -> None:
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from dispatch.state import State  # noqa: E402
+from dispatch.state import Actor, Change, State  # noqa: E402
 from dispatch.workflow import WorkflowError  # noqa: E402
 from tests.dispatch import test_state as walk  # noqa: E402
 
@@ -229,31 +274,38 @@ def test_incremental_kpis_equal_a_recount_after_any_commands(reference, steps) -
         book.note(state.events[event_id])
     for op, which, flag, dt, actor in steps:
         now += dt
-        changed = []
+        changed: list[tuple[Event, Event | None]] = []
         try:
             if op == "report":
                 street = LINGHU if flag else DEKUAN
                 ids.append(walk.report(state, reference, street=street, at=now))
-                changed = [ids[-1]]
+                changed = [(state.events[ids[-1]], None)]
             elif op == "tick":
-                changed = [ch.id for ch in state.tick(now)]
+                changed = [_pair(ch) for ch in state.tick(now) if ch.kind == "event"]
             else:
                 event_id = ids[which % len(ids)]
                 out = state.apply(actor, op, walk.random_args(op, event_id, flag, now), now)
-                changed = [ch.id for ch in out.changes if ch.kind == "event"]
+                changed = [_pair(ch) for ch in out.changes if ch.kind == "event"]
         except WorkflowError:
             pass
-        for event_id in changed:
-            book.note(state.events[event_id])
+        for after, before in changed:
+            book.note(after, before)  # as the hub does: the version it replaces too
         if flag:
             book.refresh(now)
     book.refresh(now)
-    fresh = kpi.compute(state.events.values(), now, departments=frozenset(reference.departments))
+    departments = frozenset(reference.departments)
+    fresh = kpi.compute(state.events.values(), now, departments=departments)
+    counted = recount(state.events.values(), now, departments)
     for index, period in enumerate(kpi.PERIODS):
-        scopes = set(book.tallies[index]) | set(fresh.tallies[index])
+        scopes = set(book.tallies[index]) | set(fresh.tallies[index]) | set(counted[index])
         for scope in scopes:
             got, want = book.kpi(period, scope), fresh.kpi(period, scope)
             assert got == want, (period, scope)
+            assert same(book.tallies[index].get(scope), counted[index].get(scope)), (period, scope)
+        assert_filed_by_day(book, period)
+    # Only open cases are kept one by one; settled ones are in the day sums.
+    assert {e.id for e in state.events.values() if e.status in OPEN_STATUSES} >= set(book.entries)
+    assert all(e.event.status in OPEN_STATUSES for e in book.entries.values())
 
 
 def test_a_day_roll_in_slices_says_the_tallies_are_partial_until_done() -> None:
@@ -276,3 +328,104 @@ def test_scope_tables_are_built_once_per_change() -> None:
     book.refresh(NOW)
     again = book.scopes("today")
     assert again is not first and again["district"].dispatched == first["district"].dispatched + 1
+
+
+# ---- settled cases are filed by day, not kept ------------------------------------------------
+
+
+def assert_as_counted(book: kpi.KpiBook, state: State, now: float, departments: frozenset[str]):  # type: ignore[no-untyped-def]
+    """The book's figures equal figures counted from scratch, with and without a book."""
+    fresh = kpi.compute(state.events.values(), now, departments=departments)
+    counted = recount(state.events.values(), now, departments)
+    for index, period in enumerate(kpi.PERIODS):
+        for scope in set(book.tallies[index]) | set(counted[index]):
+            assert book.kpi(period, scope) == fresh.kpi(period, scope), (period, scope)
+            assert same(book.tallies[index].get(scope), counted[index].get(scope)), (period, scope)
+        assert_filed_by_day(book, period)
+
+
+def test_a_settled_case_that_changes_again_comes_out_of_its_days(reference) -> None:
+    """Closed cases are filed by day and let go of; an evaluation days later, a low score
+    reopening one and its second closure after the month turned take out exactly what the
+    filed version added (the version before the change is handed in, as the hub does)."""
+    departments = frozenset(reference.departments)
+    state = State(reference)
+    now = walk.MONDAY_9  # Monday 23 November
+    book = kpi.KpiBook(now, departments)
+
+    def run(actor, op: str, args: object, at: float) -> None:  # type: ignore[no-untyped-def]
+        if actor is walk.WORKER:  # the case's own street's worker
+            street = state.events[args.event].street  # type: ignore[attr-defined]
+            actor = Actor(walk.WORKER.name, "street", frozenset({street}))
+        for change in state.apply(actor, op, args, at).changes:
+            if change.kind == "event":
+                book.note(*_pair(change))
+
+    ids = []
+    for street in (LINGHU, DEKUAN, LINGHU):
+        ids.append(walk.report(state, reference, street=street, at=now))
+        book.note(state.events[ids[-1]])
+    for eid in ids:
+        for op in walk.LOOP:
+            args = {
+                "dispatch": walk.c.Dispatch(event=eid, assignee="x"),
+                "verify": walk.c.Verify(event=eid, passed=True),
+            }.get(op, walk.c.EventRef(event=eid))
+            run(walk.WORKER if op in walk.HANDS_ON else walk.COMMANDER, op, args, now + 600)
+    book.refresh(now + 3600)
+    assert not book.entries  # all three closed: filed by day, none kept
+    assert_as_counted(book, state, now + 3600, departments)
+
+    wednesday = now + 2 * 86400  # a new day: today's closures are gone, the week's stay
+    book.refresh(wednesday)
+    assert book.kpi("today", "district").closed == 0
+    assert book.kpi("week", "district").closed == 3
+    run(walk.COMMANDER, "evaluate", walk.c.Evaluate(event=ids[0], score=5), wednesday)
+    run(walk.COMMANDER, "evaluate", walk.c.Evaluate(event=ids[1], score=1), wednesday + 60)
+    assert state.events[ids[1]].status in OPEN_STATUSES  # a low score reopens it
+    book.refresh(wednesday + 120)
+    assert set(book.entries) == {ids[1]}
+    assert book.kpi("week", "district").closed == 2  # the reopened one is not closed now
+    assert book.kpi("today", "district").evaluated == 2
+    assert_as_counted(book, state, wednesday + 120, departments)
+
+    december = datetime(2026, 12, 1, 9, tzinfo=CST).timestamp()  # a new month (and week)
+    book.refresh(december)
+    assert_as_counted(book, state, december, departments)
+    eid = ids[1]
+    for op in ("start", "handled", "verify", "close"):
+        args = (
+            walk.c.Verify(event=eid, passed=True) if op == "verify" else walk.c.EventRef(event=eid)
+        )
+        run(walk.WORKER if op in walk.HANDS_ON else walk.COMMANDER, op, args, december + 600)
+    run(walk.COMMANDER, "evaluate", walk.c.Evaluate(event=ids[2], score=4), december + 700)
+    book.refresh(december + 800)
+    assert not book.entries
+    month = book.kpi("month", "district")
+    assert (month.closed, month.evaluated, month.received) == (1, 1, 0)
+    assert_as_counted(book, state, december + 800, departments)
+    assert list(book.days) == [kpi.day_start(december)]  # November's days are gone
+
+
+def test_cases_settled_before_their_deadline_leave_no_slot_behind() -> None:
+    """The heap of deadlines holds the open cases', not every case settled early this month."""
+    book = kpi.KpiBook(NOW, frozenset())
+    late = case(1, status="accepted", reported_at=at(25, 8), due_at=at(25, 11))
+    book.note(late)
+    for i in range(2, 1200):
+        book.note(case(i, status="accepted", reported_at=at(25, 8), due_at=at(27, 17.5)))
+    book.refresh(NOW)
+    for i in range(2, 1200):
+        book.note(closed(i, at(25, 9), at(27, 17.5), reported_at=at(25, 8)))
+        book.refresh(NOW + i)  # each case closed well before its deadline
+    assert len(book.entries) == 1 and len(book._deadlines) <= 2 + 256
+    book.refresh(at(25, 12))  # the one open case's deadline still wakes it
+    k = book.kpi("today", "district")
+    assert (k.overdue_now, k.closed, k.due) == (1, 1198, 1199)
+    assert k == kpi.compute(
+        [
+            late,
+            *(closed(i, at(25, 9), at(27, 17.5), reported_at=at(25, 8)) for i in range(2, 1200)),
+        ],
+        at(25, 12),
+    ).kpi("today", "district")

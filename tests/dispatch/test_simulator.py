@@ -274,3 +274,34 @@ async def test_each_day_lets_go_of_the_generators_of_cases_the_backend_let_go_of
         assert set(simulator._event_rngs) == {live}
     finally:
         await server.stop()
+
+
+async def test_a_case_whose_life_is_over_lets_go_of_its_generator(tmp_path) -> None:
+    """Rejected, or closed and evaluated for good: the case's generator goes at once, not a
+    day and a half later with the case (the soak's busy day grew by one per arrival)."""
+    from tests.dispatch.conftest import prepared_store
+
+    store = prepared_store(f"sqlite:///{tmp_path / 'rng.db'}")
+    server = DispatchServer(store, reference_for(store), Clock(speed=1.0))
+    await server.start("127.0.0.1", 0)
+    simulator = Simulator(server, seed=11)
+    task = asyncio.create_task(simulator.run(warm_up=True))
+    try:
+        for _ in range(300):
+            await asyncio.sleep(0.1)
+            if simulator.warmed_up:
+                break
+        assert simulator.warmed_up and server.hub is not None
+        await asyncio.sleep(0.5)  # the last answers' callbacks
+        events = server.hub.events
+        over = {i for i, e in events.items() if e.status in ("rejected", "evaluated")}
+        assert len(over) > 20
+        kept = set(simulator._event_rngs)
+        assert len(kept & over) <= 3, kept & over  # an answer or two may be on its way
+        assert len(kept) < len(events) / 2
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await server.stop()
+        store.close()
