@@ -253,6 +253,12 @@ class MapFeed:
         return self.hold and self.replica.syncing
 
     @property
+    def held_until_whole(self) -> bool:
+        """Whether the cases are held back until the day is whole (the page has the units
+        alone) and the day now is: the whole state should go at once."""
+        return self._whole and self._holding and not self._syncing
+
+    @property
     def whole_sent(self) -> bool:
         """Whether the page has the current units and the whole state, none still to send."""
         return (

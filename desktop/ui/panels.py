@@ -402,9 +402,10 @@ class MapView:
         """Work out the frame's share of the map and queue it for the next batch."""
         self.feed.collect(changes, self._clock())
         self.pump.push(changes)
-        if changes.reset:
-            # A snapshot (the start, a reconnect): the whole map goes with this frame, not
-            # after the rest of the pump's interval.
+        if changes.reset or self.feed.held_until_whole:
+            # A snapshot (the start, a reconnect), or the end of the backend's catch-up that
+            # held the cases back: the whole map goes with this frame, not after the rest of
+            # the pump's interval (up to a second after a batch as big as the units).
             self.pump.flush()
 
     def send(self, changes: Changes) -> None:

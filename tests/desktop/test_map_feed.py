@@ -258,9 +258,13 @@ def test_the_wall_holds_the_cases_back_while_the_backend_catches_up() -> None:
     # More of the replay: nothing goes to the wall's page meanwhile.
     replica.events[3] = make_event(3, grid=GRID, priority=1)
     assert wall.update(Changes(events={3}, new_events={3}), now=101.0) is None
-    # Caught up (the next KPI push says so): the whole state, once.
+    # Caught up (the next KPI push says so): the whole state, once, and at once (the map
+    # panel flushes its pump on held_until_whole rather than wait up to a second).
+    assert not wall.held_until_whole
     replica.kpis_partial = False
+    assert wall.held_until_whole
     whole = wall.update(Changes(kpis=True), now=102.0)
+    assert not wall.held_until_whole
     assert whole is not None and "units_reset" not in whole  # the page kept the units
     assert sorted(m["id"] for m in whole["markers"]) == ["e1", "e2", "e3"]
     assert wall.load_of(GRID) == Load(open=3) and wall.whole_sent
