@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, MutableSequence
@@ -70,10 +71,14 @@ SATISFIED_SCORE = 3
 SCORE_WEIGHTS = (("on_time", 0.6), ("not_overdue", 0.2), ("no_rework", 0.1), ("satisfaction", 0.1))
 
 
+_CST_OFFSET = 8 * 3600  # the district's time is UTC+8 all year (no daylight saving)
+
+
 def day_start(now: float) -> float:
     """Epoch seconds of the local midnight that began today."""
-    moment = local(now)
-    return moment.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+    # Arithmetic, not datetime: called for every count of every case when the books are
+    # filled (140,000 times for a day of 20,000 cases: 0.5 s through datetime).
+    return float(math.floor((now + _CST_OFFSET) / 86400) * 86400 - _CST_OFFSET)
 
 
 def period_starts(now: float) -> tuple[float, float, float]:

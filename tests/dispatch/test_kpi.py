@@ -429,3 +429,25 @@ def test_cases_settled_before_their_deadline_leave_no_slot_behind() -> None:
         ],
         at(25, 12),
     ).kpi("today", "district")
+
+
+def test_day_start_by_arithmetic_is_the_local_midnight() -> None:
+    """day_start is arithmetic (UTC+8 all year), not datetime: the same midnights, to the
+    second, at and around every midnight and anywhere in the day."""
+    import random
+    from datetime import datetime
+
+    from dispatch.domain.calendar import CST
+    from dispatch.kpi import day_start
+
+    def by_datetime(now: float) -> float:
+        moment = datetime.fromtimestamp(now, CST)
+        return moment.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+    rng = random.Random(7)
+    moments = [rng.uniform(1.5e9, 2.1e9) for _ in range(20_000)]
+    midnight = by_datetime(1_795_000_000.0)
+    for day in range(400):
+        at = midnight + day * 86400
+        moments += [at, at - 1e-6, at + 1e-6, at - 0.5]
+    assert [day_start(t) for t in moments] == [by_datetime(t) for t in moments]
