@@ -384,7 +384,7 @@ async def test_a_failed_commit_keeps_no_external_id(running_sqlite: Running) -> 
     def fail_once(*args: Any, **kwargs: Any) -> int:
         calls.append(1)
         if len(calls) == 1:
-            raise StoreError("disk full")
+            raise StoreError("server closed the connection unexpectedly")  # once, then back
         return real_commit(*args, **kwargs)
 
     store.commit = fail_once  # type: ignore[method-assign]
