@@ -8,6 +8,7 @@ The database lives on a small tmpfs of the test's own (mounting needs root, as C
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import signal
 import sqlite3
@@ -44,7 +45,12 @@ async def test_a_full_disk_stops_the_backend_cleanly_and_the_next_start_has_ever
     size = prepared.stat().st_size
     with small_disk(disk, size + room + 512 * 1024):
         db = disk / "dispatch.db"
-        shutil.copy(prepared, db)
+        # The backup API, not a file copy: the last writes may still be in the WAL file.
+        with (
+            contextlib.closing(sqlite3.connect(prepared)) as source,
+            contextlib.closing(sqlite3.connect(db)) as target,
+        ):
+            source.backup(target)
         filler = disk / "filler"
         url = f"sqlite:///{db}"
         proc, port = serve(url, data)
