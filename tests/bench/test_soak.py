@@ -60,6 +60,19 @@ def test_growth_in_the_second_half_fails_the_soak() -> None:
     growing.exit_status = 0
     assert growing.trends()["rss"] == pytest.approx(19 / 170, rel=0.01)
     assert not growing.flat and not growing.passed
+
+    # Threads are few: one started late (a bounded pool's) is not growth; a steady rise is.
+    def with_threads(threads: list[int]) -> Report:
+        report = Report(24, 60, Counter(), samples=flat.samples)
+        report.samples = [
+            Sample(s.t, s.rss, s.fds, n, s.tasks, s.clients, s.head)
+            for s, n in zip(flat.samples, threads, strict=True)
+        ]
+        report.exit_status = 0
+        return report
+
+    assert with_threads([14] * 30 + [15] * 10).passed
+    assert not with_threads([14 + t // 4 for t in range(40)]).passed
     lost = Report(24, 60, Counter(), samples=flat.samples, problems=["wall-0: 1 events missing"])
     lost.exit_status = 0
     assert not lost.passed
