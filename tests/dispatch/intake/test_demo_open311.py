@@ -4,18 +4,13 @@ stand-in citizens' app (dispatch/intake/citizen_app.py), and go round the loop f
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parents[3]
+from tests.dispatch.intake.demo_process import running_demo
 
 
 def by_app(db: Path) -> tuple[int, int]:
@@ -40,31 +35,14 @@ def by_app(db: Path) -> tuple[int, int]:
 
 @pytest.mark.timeout(240)
 async def test_the_demo_s_citizen_reports_come_through_open311(tmp_path) -> None:
-    env = {**os.environ, "TONGGUAN_DATA": str(tmp_path), "PYTHONPATH": str(ROOT)}
-    env.pop("TONGGUAN_DB_URL", None)
-    ready = tmp_path / "ready.json"
-    command = [sys.executable, "-m", "dispatch", "demo", "--port", "0", "--speed", "600"]
-    command += ["--no-warm-up", "--no-mqtt", "--ready-file", str(ready)]
-    command += ["--log-file", str(tmp_path / "log")]
-    proc = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: ASYNC220 - started once
-    try:
-        deadline = time.monotonic() + 180
-        while not ready.exists() or "intake" not in json.loads(ready.read_text()):
-            assert proc.poll() is None and time.monotonic() < deadline, "the demo did not start"
-            await asyncio.sleep(0.2)
+    async with running_demo(tmp_path, "--no-mqtt", patience=180) as (proc, _):
+        deadline = time.monotonic() + 120
         made = later = 0
         while made < 2 or later < 1:
             assert proc.poll() is None
             assert time.monotonic() < deadline, f"{made} app reports, {later} steps after"
             await asyncio.sleep(1.0)
             made, later = await asyncio.to_thread(by_app, tmp_path / "dispatch.db")
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
     assert proc.returncode == 0
     log = (tmp_path / "log").read_text()
     assert "simulated citizens' app: reports to" in log
