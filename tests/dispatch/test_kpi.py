@@ -134,6 +134,71 @@ def assert_filed_by_day(book: kpi.KpiBook, period: kpi.Period) -> None:
     assert all(day >= min(book.starts) for day in book.days)
 
 
+def one_by_one(events: Iterable[Event], now: float, departments: frozenset[str]) -> kpi.KpiBook:
+    """A book that counted `events` case by case, as changes arriving (not loaded in bulk)."""
+    book = kpi.KpiBook(now, departments)
+    for event in events:
+        book.note(event)
+    book.refresh(now)
+    return book
+
+
+def assert_same_books(loaded: kpi.KpiBook, counted: kpi.KpiBook) -> None:
+    """Two books hold the same figures, day sums, arrival hours, open cases and deadlines."""
+    for index in range(len(kpi.PERIODS)):
+        for part in ("tallies", "settled"):
+            a, b = getattr(loaded, part)[index], getattr(counted, part)[index]
+            for scope in set(a) | set(b):
+                assert same(a.get(scope), b.get(scope)), (part, index, scope)
+    assert set(loaded.days) == set(counted.days)
+    for day, sums in loaded.days.items():
+        other = counted.days[day]
+        for scope in set(sums.tallies) | set(other.tallies):
+            got, want = sums.tallies.get(scope), other.tallies.get(scope)
+            assert same(got and list(got), want and list(want)), (day, scope)
+        assert {k: v for k, v in sums.hourly.items() if any(v)} == {
+            k: v for k, v in other.hourly.items() if any(v)
+        }
+    assert {k: v for k, v in loaded.hourly.items() if any(v)} == {
+        k: v for k, v in counted.hourly.items() if any(v)
+    }
+    assert loaded.entries.keys() == counted.entries.keys()
+    assert sorted(loaded._deadlines) == sorted(counted._deadlines)
+
+
+def test_a_bulk_load_fills_the_book_as_counting_case_by_case_does() -> None:
+    """compute() and the backend's start load in bulk: settled cases straight into day sums."""
+    rng = random.Random(11)
+    events = []
+    for i in range(400):
+        base = CASES[i % len(CASES)]
+        shift = rng.uniform(-3 * 86400, 0)  # across midnights, the week's and month's starts
+        times = {
+            name: getattr(base, name) + shift
+            for name in (
+                "reported_at",
+                "accepted_at",
+                "first_dispatched_at",
+                "handled_at",
+                "closed_at",
+                "dispatched_at",
+                "evaluated_at",
+                "updated_at",
+                "due_at",
+            )
+            if getattr(base, name) is not None
+        }
+        sent_back = ("W-7", "CGJ")[: i % 3]  # returned by a worker, and by a unit too
+        events.append(
+            replace(base, id=1000 + i, returned_by=sent_back, reopened=int(i % 5 == 0), **times)
+        )
+    for now in (NOW, at(26, 1), at(30, 9)):
+        units = frozenset({"CGJ"})
+        assert_same_books(
+            kpi.compute(events, now, departments=units), one_by_one(events, now, units)
+        )
+
+
 def _pair(change: Change) -> tuple[Event, Event | None]:
     after, before = change.after, change.before
     assert isinstance(after, Event) and (before is None or isinstance(before, Event))
@@ -303,6 +368,7 @@ def test_incremental_kpis_equal_a_recount_after_any_commands(reference, steps) -
             assert got == want, (period, scope)
             assert same(book.tallies[index].get(scope), counted[index].get(scope)), (period, scope)
         assert_filed_by_day(book, period)
+    assert_same_books(fresh, one_by_one(state.events.values(), now, departments))
     # Only open cases are kept one by one; settled ones are in the day sums.
     assert {e.id for e in state.events.values() if e.status in OPEN_STATUSES} >= set(book.entries)
     assert all(e.event.status in OPEN_STATUSES for e in book.entries.values())
