@@ -38,6 +38,22 @@ def test_upgrade_is_idempotent_and_sets_epoch(fresh: Store) -> None:
     assert fresh.head() == (0, 0)
 
 
+def test_state_loads_back_every_character_as_stored(fresh: Store) -> None:
+    """load_state reads the documents as UTF-8 bytes (a bulk read's fast path): Chinese,
+    emoji, quotes and escapes come back exactly as they were written."""
+    text = '宜纺社区 "非机动车" 乱停放\\n😀 <b>&amp;</b> \u2028'
+    written = Event(
+        **{
+            **{f: getattr(make_event(7), f) for f in make_event(7).__struct_fields__},
+            "title": text,
+            "description": text * 3,
+        }
+    )
+    fresh.commit([change(written)])
+    events, *_ = fresh.load_state(since=0)
+    assert events == [written]
+
+
 def test_commit_assigns_consecutive_seqs_and_updates_rows(fresh: Store) -> None:
     first = fresh.commit([change(make_event(1)), change(make_event(2))])
     assert first == 1
