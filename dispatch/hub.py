@@ -113,6 +113,9 @@ class Hub:
         self._closing: set[asyncio.Task[None]] = set()
         self.kpi_dirty = True
         self.kpis = kpi.KpiBook(0.0, frozenset(reference.departments))
+        # Cleared while the book is filled in a worker thread (a stand-in takes the notes).
+        self.kpis_filled = asyncio.Event()
+        self.kpis_filled.set()
         self.catching_up = False  # the simulator is replaying the day so far: KPIs are partial
         self.delivered = 0
         # Log rows up to this seq may be keyed by street (Store.community_keys_from).
@@ -292,9 +295,10 @@ class Hub:
 
     @property
     def kpis_partial(self) -> bool:
-        """Whether the KPIs are partial now: the simulator is replaying the day, or a new
-        day's recount is half done (a snapshot or a stats answer may fall in between)."""
-        return self.catching_up or self.kpis.rolling
+        """Whether the KPIs are partial now: the simulator is replaying the day, the book is
+        being filled at start, or a new day's recount is half done (a snapshot or a stats
+        answer may fall in between)."""
+        return self.catching_up or self.kpis.partial
 
     def kpi_sets(
         self, jurisdiction: frozenset[str] | None
@@ -323,6 +327,7 @@ class Hub:
         A slice at a time, with deliveries in between: a busy second's changes cost a few
         milliseconds each slice instead of one long stall of the fan-out.
         """
+        await self.kpis_filled.wait()
         self.kpi_dirty = False
         done = self.kpis.refresh(now, slice_size)
         while not done:

@@ -283,8 +283,17 @@ class _Day:
 class KpiBook:
     """Tallies per (period, scope), kept up to date case by case."""
 
-    def __init__(self, now: float, departments: Mapping[str, object] | frozenset[str]) -> None:
+    def __init__(
+        self,
+        now: float,
+        departments: Mapping[str, object] | frozenset[str],
+        *,
+        filling: bool = False,
+    ) -> None:
         self.departments = departments
+        # A stand-in while the real book is filled elsewhere: it only notes changes, for
+        # hand_over() to pass on, and counts nothing (its figures are empty and partial).
+        self.filling = filling
         self.starts = period_starts(now)
         self.entries: dict[int, _Entry] = {}  # the open cases, one by one
         self.tallies = _new_tallies()  # every case's counts: settled + open
@@ -327,7 +336,12 @@ class KpiBook:
         """Count up to `limit` changed cases now, when the caller has time to spare; time's
         effects (deadlines passing, a new day) wait for refresh()."""
         pending = self._pending
-        if not pending or len(pending) > limit or period_starts(now) != self.starts:
+        if (
+            self.filling
+            or not pending
+            or len(pending) > limit
+            or period_starts(now) != self.starts
+        ):
             return
         self._pending = {}
         for event in pending.values():
@@ -406,9 +420,22 @@ class KpiBook:
         for event in opened:
             self._put(event, now)
 
+    def hand_over(self, filled: KpiBook) -> KpiBook:
+        """Pass the changes this stand-in noted on to `filled`, the book loaded meanwhile
+        from the cases as they were before those changes; return it."""
+        if not self.filling:
+            raise RuntimeError("only a stand-in book hands over its notes")
+        for event_id, before in self._filed.items():
+            filled._filed.setdefault(event_id, before)
+        filled._pending.update(self._pending)
+        self._pending, self._filed = {}, {}
+        return filled
+
     def refresh(self, now: float, limit: int | None = None) -> bool:
         """Count what changed since the last refresh and what time has made late; at most
         `limit` cases when given (the rest wait for the next call). True when all is counted."""
+        if self.filling:
+            raise RuntimeError("a stand-in book counts nothing: refresh the filled one")
         starts = period_starts(now)
         if starts != self.starts:
             self._roll(starts, now)
@@ -454,6 +481,11 @@ class KpiBook:
     def rolling(self) -> bool:
         """Whether a new day's recount is under way: the tallies are partial until it ends."""
         return self._rolling
+
+    @property
+    def partial(self) -> bool:
+        """Whether the figures are partial: a stand-in's, or a new day's half recounted."""
+        return self._rolling or self.filling
 
     def scopes(self, period: Period, kind: ScopeKind | None = None) -> dict[str, Kpi]:
         """Every scope of a kind ('district' and streets when None) over a period.
@@ -732,6 +764,20 @@ def _new_hourly() -> defaultdict[str, list[int]]:
     hourly: defaultdict[str, list[int]] = defaultdict(lambda: [0] * 24)
     hourly[DISTRICT]
     return hourly
+
+
+def filled(
+    events: Iterable[Event],
+    now: float,
+    departments: Mapping[str, object] | frozenset[str],
+    yesterday: dict[str, list[int]],
+) -> KpiBook:
+    """A book of `events` loaded in bulk: pure, so a worker thread can build it while the
+    loop serves (the events are never changed in place, only replaced)."""
+    book = KpiBook(now, departments)
+    book.set_yesterday(yesterday)
+    book.load(events, now)
+    return book
 
 
 def compute(

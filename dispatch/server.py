@@ -197,7 +197,12 @@ class DispatchServer:
         self.hub.community_keys_from = keyed_from
         self.hub.load(events, alerts, duty)
         self.hub.people = await asyncio.to_thread(self.store.people)
-        await self._load_kpis(counted)
+        hours_yesterday = await self._yesterday(now)
+        # The KPI books are filled from the loaded cases in a worker thread while the
+        # listener serves: snapshots go out at once, their figures marked partial until the
+        # filled book takes over (a stand-in notes the changes meanwhile).
+        self.hub.kpis = kpi.KpiBook(now, frozenset(self.reference.departments), filling=True)
+        self.hub.kpis_filled.clear()
         self.writer = Writer(self.store, self.state, self.clock, loop, self.hub.deliver, head)
         self.writer.on_fatal = self._writer_stopped
         self.writer.start()
@@ -228,9 +233,12 @@ class DispatchServer:
             server_header="tongguan-dispatch",
         )
         self.port = self._server.sockets[0].getsockname()[1]
+        self._tasks = [
+            asyncio.create_task(self._fill_kpis(counted, now, hours_yesterday), name="fill")
+        ]
         if intake_now:
             await self.start_intake()
-        self._tasks = [
+        self._tasks += [
             asyncio.create_task(self._kpi_loop(), name="kpis"),
             asyncio.create_task(self._clock_loop(), name="clock"),
             asyncio.create_task(self._credentials_loop(), name="credentials"),
@@ -336,16 +344,29 @@ class DispatchServer:
         self._server.close(close_connections=False)
         await _within(self._server.wait_closed(), "closing connections", 0.5)
 
-    async def _load_kpis(self, events: list[Event]) -> None:
-        """Count this month's cases (and this week's, when it began last month), and read
-        yesterday's arrivals per hour from the store."""
-        assert self.hub is not None
-        now = self.clock.now()
+    async def _yesterday(self, now: float) -> dict[str, list[int]]:
+        """Yesterday's arrivals per hour, by scope, read from the store."""
         day = kpi.day_start(now)
         rows = await asyncio.to_thread(self.store.arrivals, day - 86400, day)
-        self.hub.kpis = kpi.KpiBook(now, frozenset(self.reference.departments))
-        self.hub.kpis.set_yesterday(kpi.hourly(rows, day - 86400))
-        self.hub.kpis.load(events, now)
+        return kpi.hourly(rows, day - 86400)
+
+    async def _fill_kpis(
+        self, events: list[Event], now: float, yesterday: dict[str, list[int]]
+    ) -> None:
+        """Count this month's cases (and this week's, when it began last month) in a worker
+        thread, hand the changes noted meanwhile to the filled book, and push the figures."""
+        assert self.hub is not None
+        departments = frozenset(self.reference.departments)
+        try:
+            book = await asyncio.to_thread(kpi.filled, events, now, departments, yesterday)
+        except Exception:  # a bug: the figures stay marked partial, visibly, and it is logged
+            log.exception("filling the KPI books failed")
+            raise
+        hub = self.hub
+        hub.kpis = hub.kpis.hand_over(book)
+        hub.kpis_filled.set()
+        if not hub.catching_up:  # a catch-up's end counts and pushes them itself
+            await hub.refresh_kpis(self.clock.now())
 
     def submit(self, request: Request) -> asyncio.Future[Answer]:
         """Queue a request to the writer (for the simulator and tests)."""

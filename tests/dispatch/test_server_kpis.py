@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 from datetime import datetime
 
@@ -153,22 +154,76 @@ async def test_the_kpis_stop_saying_catching_up_in_the_push_that_makes_them_whol
         await server.stop()
 
 
-async def test_a_restart_counts_the_month_again(sqlite_store) -> None:
+async def test_a_restart_serves_at_once_and_counts_what_changed_while_the_books_filled(
+    sqlite_store, monkeypatch
+) -> None:
+    """After a restart the listener serves while the month's cases are counted in a worker
+    thread: snapshots and `stats` say the figures are partial until the filled book takes
+    over. What changes meanwhile — a new case, a case closed before the restart and
+    evaluated now (settled, then changed again) — is counted once, as a recount says."""
+    from dispatch.state import Actor
+    from dispatch.writer import CommandRequest
+    from protocol import commands as cmd
+
     run = await start_server(sqlite_store)
     c = await run.client("commander")
     await handshake(c)
+    ids = []
     for _ in range(3):
-        await c.command("report", report_args(run))
+        reported = await c.command("report", report_args(run))
+        assert isinstance(reported, Result)
+        ids.append(reported.data["event"])
+    closed = ids[0]
+    staff = Actor("菱湖分中心", "street", frozenset({LINGHU}))
+    worker = Actor("网格员 张三", "street", frozenset({LINGHU}))
+    for actor, op, args in [
+        (staff, "accept", cmd.EventRef(event=closed)),
+        (staff, "dispatch", cmd.Dispatch(event=closed, assignee=worker.name)),
+        (worker, "start", cmd.EventRef(event=closed)),
+        (worker, "handled", cmd.EventRef(event=closed)),
+        (staff, "verify", cmd.Verify(event=closed, passed=True)),
+        (staff, "close", cmd.EventRef(event=closed)),
+    ]:
+        answer = await run.server.submit(CommandRequest(actor, op, args))
+        assert answer.ok, (op, answer.message)
     await c.ws.close()
     await run.server.stop()
-    from dispatch.server import DispatchServer
 
+    gate = threading.Event()
+    fill = kpi.filled
+
+    def held(*args):  # type: ignore[no-untyped-def]
+        assert gate.wait(10)
+        return fill(*args)
+
+    monkeypatch.setattr(kpi, "filled", held)
     again = DispatchServer(sqlite_store, run.server.reference)
-    await again.start("127.0.0.1", 0)
+    port = await again.start("127.0.0.1", 0)
+    hub = again.hub
+    assert hub is not None
     try:
-        assert again.hub is not None
-        assert again.hub.kpis.kpi("month", LINGHU).received == 3
+        wall = await open_client(port, run.tokens["commander"])
+        _, snapshot = await handshake(wall)
+        assert snapshot.kpis_catching_up and snapshot.kpis == {}  # served before counted
+        answer = await ask(wall, "street", "month")
+        assert isinstance(answer, Result) and answer.data["catching_up"] is True
+        assert isinstance(await wall.command("report", report_args(run)), Result)
+        evaluated = await wall.command("evaluate", {"event": closed, "score": 5, "note": "满意"})
+        assert isinstance(evaluated, Result), evaluated
+        gate.set()
+        whole = await wall.until(lambda m: isinstance(m, Kpis) and not m.catching_up)
+        assert isinstance(whole, Kpis)
+        assert whole.month[LINGHU].received == 4 and whole.month[LINGHU].evaluated == 1
+        assert whole.month[LINGHU].closed == 1
+        events, *_ = await asyncio.to_thread(sqlite_store.load_state, 0.0)
+        fresh = kpi.compute(
+            events, whole.at, departments=frozenset(run.server.reference.departments)
+        )
+        assert whole.month == fresh.scopes("month") and whole.week == fresh.scopes("week")
+        assert not hub.kpis_partial and not hub.kpis.filling
+        await wall.ws.close()
     finally:
+        gate.set()
         await again.stop()
 
 
