@@ -177,20 +177,47 @@ class StreetRanking(QWidget):
         self._paint_rows(painter, pad, top, row_height)
         painter.end()
 
+    def _columns(self, pad: float) -> tuple[float, float, float, float]:
+        """Widths of the rank, name and value columns, and the gap between columns."""
+        metrics = QFontMetricsF(self.font())
+        width = self.width() - 2 * pad
+        gap = metrics.height() * 0.5
+        rank_width = metrics.horizontalAdvance("9") + gap
+        # The figures are what is read: they are never cut ("98.2分 · 超…" hid the overdue
+        # count). The bars take what is left, a tenth of the width at least; then the
+        # names give way (cut with "…"; the tooltip says them whole).
+        value_width = min(
+            max(metrics.horizontalAdvance(row.text) for row in self._rows),
+            width * 0.9 - rank_width - 3 * gap - metrics.horizontalAdvance("…") * 2,
+        )
+        name_width = min(
+            max(metrics.horizontalAdvance(row.name) for row in self._rows),
+            width * 0.36,
+            max(width * 0.9 - rank_width - value_width - 3 * gap, 1.0),
+        )
+        return rank_width, name_width, value_width, gap
+
+    def painted_texts(self) -> list[tuple[str, str]]:
+        """Each row's name and figures as they are painted (cut to fit, or whole)."""
+        if not self._rows:
+            return []
+        self._rescale()
+        metrics = QFontMetricsF(self.font())
+        _, name_width, value_width, _ = self._columns(self._pad())
+        elide = Qt.TextElideMode.ElideRight
+        return [
+            (
+                metrics.elidedText(row.name, elide, name_width),
+                metrics.elidedText(row.text, elide, value_width),
+            )
+            for row in self._rows
+        ]
+
     def _paint_rows(self, painter: QPainter, pad: float, top: float, row_height: float) -> None:
         font = self.font()
         metrics = QFontMetricsF(font)
         width = self.width() - 2 * pad
-        gap = metrics.height() * 0.5
-        rank_width = metrics.horizontalAdvance("9") + gap
-        name_width = min(
-            max(metrics.horizontalAdvance(row.name) for row in self._rows), width * 0.36
-        )
-        value_width = min(
-            max(metrics.horizontalAdvance(row.text) for row in self._rows),
-            # the bars keep a sixth of the width at least
-            max(width * 0.84 - rank_width - name_width - 3 * gap, width * 0.2),
-        )
+        rank_width, name_width, value_width, gap = self._columns(pad)
         bar_left = pad + rank_width + name_width + gap
         bar_span = max(width - (bar_left - pad) - value_width - gap, 1.0)
         peak = max((row.value for row in self._rows), default=0.0)

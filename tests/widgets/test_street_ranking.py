@@ -106,3 +106,22 @@ def test_without_a_title_the_rows_take_the_space(qtbot) -> None:
     no_title = ranking.row_rect(0).height()
     ranking.set_title("街道按期结案率排名")
     assert ranking.row_rect(0).height() < no_title
+
+
+def test_the_figures_are_never_cut_the_names_give_way(qtbot) -> None:
+    """On the wall the text is at least 1/60 of the screen high and the panel narrow: the
+    bars and then the names give way, never the figures ("98.6分 · 超…" hid the count)."""
+    ranking = StreetRanking("街道综合得分 · 本月")
+    ranking.set_text_px(18)  # the wall's floor at 1080p
+    qtbot.addWidget(ranking)
+    ranking.show()
+    ranking.resize(400, 360)
+    qtbot.waitUntil(lambda: ranking.width() == 400)
+    rows = [
+        RankRow(f"s{i}", name, 98.0 - i, f"{98.0 - i:.1f}分 · 超期{12 + i}")
+        for i, name in enumerate(NAMES[:9])
+    ]
+    ranking.show(rows)
+    painted = ranking.painted_texts()
+    assert [text for _, text in painted] == [row.text for row in rows]
+    assert all(name == row.name or name.endswith("…") for (name, _), row in zip(painted, rows))
