@@ -336,12 +336,7 @@ class KpiBook:
         """Count up to `limit` changed cases now, when the caller has time to spare; time's
         effects (deadlines passing, a new day) wait for refresh()."""
         pending = self._pending
-        if (
-            self.filling
-            or not pending
-            or len(pending) > limit
-            or period_starts(now) != self.starts
-        ):
+        if self.filling or not pending or len(pending) > limit or period_starts(now) != self.starts:
             return
         self._pending = {}
         for event in pending.values():

@@ -15,10 +15,12 @@ import contextlib
 import copy
 import ctypes
 import gc
+import importlib
 import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
@@ -30,7 +32,6 @@ from dispatch.handshake import Authenticator, Handshake, peer_of
 from dispatch.http import HttpEndpoints
 from dispatch.hub import SERVER_FULL, TOO_MANY_CONNECTIONS, Client, Hub
 from dispatch.intake.config import HttpSettings, IntakeConfig
-from dispatch.intake.service import Context, IntakeService
 from dispatch.limits import Limits
 from dispatch.reference import ReferenceData, local
 from dispatch.session import Session
@@ -42,6 +43,9 @@ from protocol.codes import CloseCode
 from protocol.entities import Event
 from protocol.messages import Hello
 from protocol.retention import KEEP_CLOSED_SECONDS, prune_settled
+
+if TYPE_CHECKING:
+    from dispatch.intake.service import IntakeService
 
 __all__ = ["Client", "DispatchServer", "Hub", "Limits", "tune_gc"]
 
@@ -270,6 +274,12 @@ class DispatchServer:
         if self.intake_config is None or self.intake is not None:
             return
         assert self.writer is not None
+        # Imported here, in a worker thread: the intakes' frameworks (Starlette, uvicorn,
+        # httpx, paho) are half a second of imports a wall's start need not wait for, nor
+        # the loop serving it once it has started.
+        await asyncio.to_thread(importlib.import_module, "dispatch.intake.service")
+        from dispatch.intake.service import Context, IntakeService
+
         self.intake = IntakeService(
             self.intake_config,
             Context(

@@ -17,7 +17,6 @@ from dispatch.admin import AdminRequest, UserAdmin
 from dispatch.batch import read_batch
 from dispatch.clock import Clock
 from dispatch.hub import Client, Hub
-from dispatch.intake.outbox import STATUS
 from dispatch.limits import Limits
 from dispatch.logs import printable
 from dispatch.state import Actor, args_digest
@@ -202,6 +201,8 @@ class Session:
         }
         feedback = self.store.outbox_entries(event=event_id, limit=HISTORY_LIMIT)
         if feedback:  # an intake case: what the platform was told, and whether it heard
+            from dispatch.intake.outbox import STATUS  # httpx's import: not before serving
+
             data["feedback"] = msgspec.to_builtins(
                 [
                     FeedbackEntry(

@@ -25,8 +25,6 @@ import msgspec
 
 from dispatch.domain.categories import CAMERA_KINDS, Category, load_categories
 from dispatch.domain.snapshots import render_alert_snapshot
-from dispatch.intake.citizen_app import CitizenApp
-from dispatch.intake.platform import FakePlatform
 from dispatch.kpi import day_start
 from dispatch.reference import local
 from dispatch.server import DispatchServer
@@ -36,8 +34,10 @@ from dispatch.writer import Answer, CallRequest, CommandRequest, DetectRequest, 
 from protocol import commands as c
 from protocol.entities import OPEN_STATUSES, DutyPlan, Grid, Person, on_hold
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the demo's stand-ins (httpx and their servers) load after the catch-up
+    from dispatch.intake.citizen_app import CitizenApp
     from dispatch.intake.mqtt.demo import DemoPublisher
+    from dispatch.intake.platform import FakePlatform
 
 log = logging.getLogger("dispatch.simulator")
 
