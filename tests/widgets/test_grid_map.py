@@ -212,6 +212,21 @@ def test_nothing_on_the_map_is_drawn_over_anything_else(qtbot, zoom_factor) -> N
     assert view.blocked_requests == []
 
 
+def test_the_scale_shows_once_the_district_is_fitted(qtbot) -> None:
+    """Before the first fit the view is the page's guess at world-ish zoom: its scale
+    ("200 km") flashed on the wall's first frame. It is hidden until a batch fits the view."""
+    view = GridMap((117.06, 30.53), zoom=9, label_px=28)
+    qtbot.addWidget(view)
+    view.resize(640, 400)
+    view.show()
+    with qtbot.waitSignal(view.ready, timeout=20000):
+        pass
+    shown = "getComputedStyle(document.querySelector('.leaflet-control-scale')).visibility"
+    assert js(qtbot, view, shown) == "hidden"
+    view.apply_batch({"markers": [], "fit": [[117.0, 30.46], [117.14, 30.56]]})
+    qtbot.waitUntil(lambda: js(qtbot, view, shown) == "visible", timeout=10000)
+
+
 def test_a_lost_renderer_loads_the_page_again(qtbot) -> None:
     view = GridMap((117.0, 30.5), zoom=12)
     qtbot.addWidget(view)

@@ -16,6 +16,8 @@
   var map = L.map("map", {center: config.center, zoom: config.zoom, zoomControl: false,
                           preferCanvas: true, maxZoom: 19, minZoom: 9,
                           zoomSnap: 0.25, zoomDelta: 0.5});
+  // Until the district is fitted the view is a guess: its scale ("200 km") is not shown.
+  map.getContainer().classList.add("tg-unfitted");
   if (config.tiles) {
     L.tileLayer(config.tiles, {maxZoom: 19, minZoom: 9}).addTo(map);
   }
@@ -377,6 +379,7 @@
       if (batch.fit) {
         map.invalidateSize({animate: false});
         map.fitBounds(batch.fit.map(function (p) { return [p[1], p[0]]; }), {animate: false});
+        map.getContainer().classList.remove("tg-unfitted");
       }
       window.tg.applied += 1;
     },
@@ -467,6 +470,7 @@
       map.invalidateSize({animate: false});
       if (animate) { map.flyToBounds(box, {duration: 1.0}); }
       else { map.fitBounds(box, {animate: false}); }
+      map.getContainer().classList.remove("tg-unfitted");
     }
   };
   // With --js-flags=--expose-gc (the application sets it) the page collects its garbage
