@@ -1,8 +1,8 @@
 """Run the benchmarks: `python -m bench [--quick]` runs all; `python -m bench NAME [ARGS]` one.
 
-NAME is fanout, ingest, wall, desk, intake, mqtt or soak (intake, mqtt and soak run only by
-name; the soak is 24 simulated hours: 24 minutes); ARGS go to that benchmark (e.g.
-`python -m bench wall --only latency`).
+NAME is fanout, ingest, wall, desk, intake, mqtt, soak or exports (intake, mqtt, soak and
+exports run only by name; the soak is 24 simulated hours: 24 minutes); ARGS go to that
+benchmark (e.g. `python -m bench wall --only latency`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import argparse
 import sys
 import time
 
-from bench import common, desk, fanout, ingest, intake, mqtt, soak, wall
+from bench import common, desk, exports, fanout, ingest, intake, mqtt, soak, wall
 
 BENCHMARKS = {
     "fanout": fanout.main,
@@ -21,6 +21,7 @@ BENCHMARKS = {
     "intake": intake.main,
     "mqtt": mqtt.main,
     "soak": soak.main,
+    "exports": exports.main,
 }
 
 

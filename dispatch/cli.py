@@ -47,7 +47,7 @@ from dispatch.store.store import (
     redact_url,
     user_detail,
 )
-from protocol.entities import ROLES
+from protocol.entities import ROLES, SOURCES, STATUSES
 
 if TYPE_CHECKING:
     from dispatch.intake.citizen_app import CitizenApp
@@ -632,6 +632,73 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write the cases reported in a period (any filter) to a CSV or XLSX file."""
+    from dispatch.app import load_reference
+    from dispatch.exports import FORMATS, Filter, export
+
+    fmt = next(
+        (f for f in FORMATS if f == (args.format or Path(args.out).suffix.lstrip(".").lower())),
+        None,
+    )
+    if fmt is None:
+        print("error: name a .csv or .xlsx file, or say --format", file=sys.stderr)
+        return 2
+    try:
+        start, end = _day(args.start), _day(args.end) + 86400
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if end <= start:
+        print("error: --to is before --from", file=sys.stderr)
+        return 2
+    store = _current_store(args.url)
+    if store is None:
+        return 2
+    reference = load_reference(store)
+    chosen = Filter(
+        start,
+        end,
+        frozenset(args.street),
+        frozenset(args.status),
+        frozenset(args.category),
+        frozenset(args.source),
+    )
+    unknown = (
+        [f"street {s}" for s in chosen.streets if s not in reference.streets]
+        + [f"category {c}" for c in chosen.categories if c not in reference.categories]
+        + [f"status {s}" for s in chosen.statuses if s not in STATUSES]
+        + [f"source {s}" for s in chosen.sources if s not in SOURCES]
+    )
+    if unknown:
+        print(f"error: unknown {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    partial = out.with_name(f".{out.name}.part")  # a file half written is never taken for one
+    events = store.events_reported(
+        start, end, streets=chosen.streets, statuses=chosen.statuses, categories=chosen.categories
+    )
+    try:
+        count = export(events, reference, partial, fmt, chosen, time.time())
+        partial.replace(out)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        print(f"error: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"{count} case(s) written to {out}")
+    return 0
+
+
+def _day(text: str) -> float:
+    """Epoch seconds of a local date's midnight (YYYY-MM-DD, China Standard Time)."""
+    from dispatch.domain.calendar import CST
+
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=CST).timestamp()
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date like 2026-11-24") from None
+
+
 _NOT_CURRENT = "database {url} is not initialised or not current: run `dispatch init-db`"
 
 
@@ -1013,6 +1080,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="validate the file only; store nothing")
     p.set_defaults(func=cmd_load_calendar)
     sub.add_parser("calendar", help=cmd_calendar.__doc__).set_defaults(func=cmd_calendar)
+    p = sub.add_parser("export", help=cmd_export.__doc__)
+    p.add_argument("out", help="the file to write (.csv or .xlsx)")
+    p.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
+    p.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD (included)")
+    p.add_argument("--format", choices=("csv", "xlsx"), help="default: by the file's suffix")
+    for flag, what in (
+        ("--street", "a street's code"),
+        ("--status", "a status (reported, closed…)"),
+        ("--category", "a category's code (05-06…)"),
+        ("--source", "a source (hotline, patrol…)"),
+    ):
+        p.add_argument(flag, action="append", default=[], help=f"{what}; repeat for more")
+    p.set_defaults(func=cmd_export)
 
     for name, func in (("serve", cmd_serve), ("demo", cmd_demo)):
         p = sub.add_parser(name, help=func.__doc__)

@@ -15,7 +15,7 @@ import threading
 import time
 import unicodedata
 import uuid
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
@@ -988,6 +988,35 @@ class Store:
             next_alert = int(max_alert.scalar() or 0) + 1
         duty = _duty_decoder.decode(duty_doc) if duty_doc else None
         return events, alerts, duty, next_event, next_alert
+
+    def events_reported(
+        self,
+        start: float,
+        end: float,
+        *,
+        streets: Iterable[str] = (),
+        statuses: Iterable[str] = (),
+        categories: Iterable[str] = (),
+        chunk: int = 2000,
+    ) -> Iterator[Event]:
+        """Events reported in [start, end), in report order, as stored now (live or settled
+        long ago), narrowed to the streets, statuses and categories given; read in chunks."""
+        query = select(self._utf8(EventRow.doc)).where(
+            (EventRow.reported_at >= start) & (EventRow.reported_at < end)
+        )
+        for column, wanted in (
+            (EventRow.street, streets),
+            (EventRow.status, statuses),
+            (EventRow.category, categories),
+        ):
+            values = list(wanted)
+            if values:
+                query = query.where(column.in_(values))
+        query = query.order_by(EventRow.reported_at, EventRow.id)
+        with self.engine.connect() as conn:
+            result = conn.execution_options(yield_per=chunk).execute(query)
+            for rows in result.partitions():
+                yield from (_event_decoder.decode(doc) for (doc,) in rows)
 
     def event(self, event_id: int) -> Event | None:
         """One event as stored, whether or not the live state still holds it."""
