@@ -4,7 +4,8 @@ What a dispatcher takes into a spreadsheet: one row per case with its place by n
 category by name, the loop's moments as local date-times (the district's, UTC+8), whether it
 was late, and who handled it. A CSV for anything that reads text (UTF-8 with a byte-order
 mark, which Excel needs to read Chinese), an XLSX with real dates and numbers, the header
-frozen and the columns sized. Both stream: 100,000 cases never sit in memory at once.
+frozen and the columns sized (dispatch/xlsx.py). Both stream: 100,000 cases never sit in
+memory at once.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from dispatch import xlsx
 from dispatch.kpi import is_late
 from dispatch.reference import ReferenceData, local
 from protocol.entities import OPEN_STATUSES, Event, is_overdue
@@ -111,6 +113,20 @@ def rows(events: Iterable[Event], reference: ReferenceData, now: float) -> Itera
         yield [column.value(event, reference, now) for column in COLUMNS]
 
 
+# A text a spreadsheet would take for a formula (a citizen's "=HYPERLINK(…)"): kept as text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(cell: Cell) -> str | int | float:
+    if cell is None:
+        return ""
+    if isinstance(cell, datetime):
+        return cell.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(cell, str) and cell.startswith(_FORMULA_START):
+        return "'" + cell
+    return cell
+
+
 def write_csv(path: Path, records: Iterable[list[Cell]]) -> int:
     """Write the rows under the headers; times as 2026-11-24 09:40:00. How many rows."""
     count = 0
@@ -118,43 +134,17 @@ def write_csv(path: Path, records: Iterable[list[Cell]]) -> int:
         writer = csv.writer(out)
         writer.writerow(HEADERS)
         for record in records:
-            writer.writerow(
-                [
-                    cell.strftime("%Y-%m-%d %H:%M:%S")
-                    if isinstance(cell, datetime)
-                    else ("" if cell is None else cell)
-                    for cell in record
-                ]
-            )
+            writer.writerow([_csv_cell(cell) for cell in record])
             count += 1
     return count
 
 
 def write_xlsx(path: Path, records: Iterable[list[Cell]], title: str = "事件") -> int:
     """Write the rows to one sheet: header bold and frozen, dates as dates. How many rows."""
-    from openpyxl import Workbook  # only where a spreadsheet is written
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title)
-    sheet.freeze_panes = "A2"
-    for index, column in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    bold = Font(bold=True)
-    header = []
-    for name in HEADERS:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    count = 0
-    for record in records:
-        sheet.append(record)
-        count += 1
-    book.save(path)
-    return count
+    kinds: list[xlsx.Kind] = [
+        "time" if c.kind == "time" else "number" if c.kind == "number" else "text" for c in COLUMNS
+    ]
+    return xlsx.write(path, title, HEADERS, kinds, [c.width for c in COLUMNS], records)
 
 
 def export(
