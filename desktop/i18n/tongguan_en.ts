@@ -520,7 +520,7 @@
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="168"/>
-        <location filename="../ui/desk/map_page.py" line="161"/>
+        <location filename="../ui/desk/map_page.py" line="170"/>
         <source>（超期）</source>
         <translation> (overdue)</translation>
     </message>
@@ -1465,24 +1465,70 @@
         <translation>%1 left</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="56"/>
+        <location filename="../ui/desk/map_page.py" line="61"/>
         <source>点击网格查看其未结案件</source>
         <translation>Click a grid to list its open cases</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="63"/>
+        <location filename="../ui/desk/map_page.py" line="68"/>
         <source>定位当前案件 L</source>
         <translation>Locate current case L</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="75"/>
+        <location filename="../ui/desk/map_page.py" line="71"/>
+        <source>导出态势图…</source>
+        <translation>Export situation map…</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/map_page.py" line="72"/>
+        <source>此刻的地图存为一个网页文件，无需网络即可打开、转发</source>
+        <translation>Save the map as it is now as one web page file that opens and can be passed on with no network</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/map_page.py" line="84"/>
         <source>正在载入地图…</source>
         <translation>Loading the map…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="155"/>
+        <location filename="../ui/desk/map_page.py" line="164"/>
         <source>%1：未结案件 %2 件</source>
         <translation>%1: %2 open cases</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/map_page.py" line="193"/>
+        <source>态势图</source>
+        <translation>situation-map</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/map_page.py" line="196"/>
+        <location filename="../ui/desk/map_page.py" line="205"/>
+        <source>导出态势图</source>
+        <translation>Export situation map</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/map_page.py" line="196"/>
+        <source>网页 (*.html)</source>
+        <translation>Web page (*.html)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/map_page.py" line="206"/>
+        <source>无法写入 %1：%2</source>
+        <translation>Cannot write %1: %2</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/map_page.py" line="214"/>
+        <source>地图数据尚未载入</source>
+        <translation>the map&apos;s data has not arrived yet</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/map_page.py" line="230"/>
+        <source>示意图，非标准地图 · %1 导出</source>
+        <translation>Schematic, not a standard map · exported %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/map_page.py" line="232"/>
+        <source>%1态势图 %2</source>
+        <translation>%1 situation map %2</translation>
     </message>
     <message>
         <location filename="../ui/desk/admin_page.py" line="56"/>
@@ -3023,27 +3069,27 @@
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="468"/>
+        <location filename="../ui/panels.py" line="469"/>
         <source>按期结案率</source>
         <translation>On-time rate</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="470"/>
+        <location filename="../ui/panels.py" line="471"/>
         <source>平均处置时长</source>
         <translation>Avg. handling</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="474"/>
+        <location filename="../ui/panels.py" line="475"/>
         <source>%s 分钟</source>
         <translation>%s min</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="475"/>
+        <location filename="../ui/panels.py" line="476"/>
         <source>%s 小时</source>
         <translation>%s h</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="465"/>
+        <location filename="../ui/panels.py" line="466"/>
         <source>今日接报</source>
         <translation>Received</translation>
     </message>
@@ -3063,27 +3109,27 @@
         <translation>%1 left</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="458"/>
+        <location filename="../ui/panels.py" line="459"/>
         <source>%s年无官方日历，期限为估算</source>
         <translation>%s calendar estimated</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="459"/>
+        <location filename="../ui/panels.py" line="460"/>
         <source>%s年缺日历，期限按周末推算</source>
         <translation>No %s calendar: weekends only</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="466"/>
+        <location filename="../ui/panels.py" line="467"/>
         <source>今日派遣</source>
         <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="467"/>
+        <location filename="../ui/panels.py" line="468"/>
         <source>今日结案</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="469"/>
+        <location filename="../ui/panels.py" line="470"/>
         <source>当前超期</source>
         <translation>Overdue now</translation>
     </message>

@@ -40,7 +40,7 @@ async def page_js(view: GridMap, script: str) -> Any:
 
 @pytest.mark.timeout(180)
 def test_a_marker_click_selects_its_case_and_the_case_text_never_runs(
-    qapp, qtbot, sqlite_store: Store
+    qapp, qtbot, sqlite_store: Store, tmp_path
 ) -> None:
     async def scenario() -> None:
         running = await start_server(sqlite_store)
@@ -103,6 +103,20 @@ def test_a_marker_click_selects_its_case_and_the_case_text_never_runs(
             assert await page_js(view, "typeof window.pwned") == "undefined"
             assert await page_js(view, "document.querySelectorAll('iframe, svg').length") == 0
             assert view.console_messages == [] and view.blocked_requests == []
+
+            # The map as it stands, saved as one file to pass on (导出态势图): the case is in
+            # it as data (no "<" of its texts in the file), with no file left half written.
+            folder = tmp_path / "out"
+            folder.mkdir()
+            saved = folder / "态势图.html"
+            assert window.map.write_situation_map(saved) >= 1
+            html = saved.read_text(encoding="utf-8")
+            assert f'"e{event_id}"' in html and "井盖缺失\\u003cimg src=x" in html
+            assert "<img" not in html and "<iframe" not in html
+            assert sorted(p.name for p in folder.iterdir()) == ["态势图.html"]
+            with pytest.raises(OSError):
+                window.map.write_situation_map(folder / "missing" / "x.html")
+            assert sorted(p.name for p in folder.iterdir()) == ["态势图.html"]
         finally:
             await stop_all(link, window)
             await running.server.stop()

@@ -7,27 +7,32 @@ held up by it."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop.core.map_feed import bounds, marker_event
+from desktop.core.district_time import local
+from desktop.core.map_feed import MapFeed, bounds, marker_event
 from desktop.core.replica import Changes, Replica
 from desktop.core.todo import due_of
 from desktop.ui.coalescer import Coalescer
 from desktop.ui.desk.texts import due_text, status_text, tr
 from desktop.ui.panels import MapView
 from protocol.entities import OPEN_STATUSES, is_overdue
+from widgets.situation_page import standalone_page
 
 _ID = int(Qt.ItemDataRole.UserRole) + 1
 
@@ -63,10 +68,14 @@ class MapPage(QWidget):
         locate = QPushButton(tr("定位当前案件 L"), self)
         locate.clicked.connect(self.locate)
         QShortcut(QKeySequence("L"), self, self.locate)
+        export = QPushButton(tr("导出态势图…"), self)
+        export.setToolTip(tr("此刻的地图存为一个网页文件，无需网络即可打开、转发"))
+        export.clicked.connect(self.export_situation_map)
         self.side = QWidget(self)
         side = QVBoxLayout(self.side)
         side.setContentsMargins(0, 0, 0, 0)
         side.addWidget(locate)
+        side.addWidget(export)
         side.addWidget(self.title)
         side.addWidget(self.cases, 1)
         self.side.setFixedWidth(420)
@@ -178,6 +187,57 @@ class MapPage(QWidget):
             self.map.focus(bounds(grid.polygon), animate=False)
         self.show_grid(event.grid)
 
+    def export_situation_map(self) -> None:
+        """Ask where, then save the map as it stands as one HTML file (态势图)."""
+        stamp = local_stamp(self._clock())
+        name = tr("态势图")
+        default = Path.home() / f"{name}-{stamp.replace(':', '').replace(' ', '-')}.html"
+        chosen, _ = QFileDialog.getSaveFileName(
+            self, tr("导出态势图"), str(default), tr("网页 (*.html)")
+        )
+        if not chosen:
+            return
+        try:
+            self.write_situation_map(Path(chosen))
+        except OSError as exc:
+            QMessageBox.warning(
+                self,
+                tr("导出态势图"),
+                tr("无法写入 %1：%2").replace("%1", chosen).replace("%2", exc.strerror or str(exc)),
+            )
+
+    def write_situation_map(self, path: Path) -> int:
+        """Write my jurisdiction's map as it stands to `path`, framed on my street (or the
+        district); how many cases it shows. Written beside and renamed: never half a file."""
+        units = self.replica.units
+        if units is None:
+            raise OSError(0, tr("地图数据尚未载入"))
+        now = self._clock()
+        feed = MapFeed(self.replica, label_px=16)
+        batch = feed.full(now)
+        street = next((s for s in units.streets if s.code == self._my_street()), None)
+        rings = street.polygon if street is not None else units.outline
+        if rings:
+            batch["fit"] = bounds(rings)
+        stamp = local_stamp(now)
+        place = street.name if street is not None else units.district_name
+        config = {
+            "center": [30.53, 117.06],
+            "zoom": 12,
+            "tiles": None,
+            "labelPx": 16,
+            "tooltipPx": 14,
+            "note": tr("示意图，非标准地图 · %1 导出").replace("%1", stamp),
+        }
+        title = tr("%1态势图 %2").replace("%1", place).replace("%2", stamp)
+        partial = path.with_name(f".{path.name}.part")
+        try:
+            partial.write_text(standalone_page(config, [batch], title), encoding="utf-8")
+            partial.replace(path)
+        finally:
+            partial.unlink(missing_ok=True)
+        return sum(1 for m in batch["markers"] if str(m.get("id", "")).startswith("e"))
+
     def _marker_clicked(self, marker: str) -> None:
         """A case's marker clicked: list its grid with the case selected, and show the case."""
         event_id = marker_event(marker)
@@ -195,3 +255,8 @@ class MapPage(QWidget):
         event_id = item.data(_ID)
         if isinstance(event_id, int):
             self.caseChosen.emit(event_id)
+
+
+def local_stamp(now: float) -> str:
+    """The district's date and minute, as a title or a file name shows it."""
+    return local(now).strftime("%Y-%m-%d %H:%M")
