@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -689,6 +689,40 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_weekly_report(args: argparse.Namespace) -> int:
+    """Write the week's 《民声快报》 (HTML): the week at a glance, hot topics, streets, repeats."""
+    from dispatch.app import load_reference
+    from dispatch.weekly import WEEK, gather, render, week_start
+
+    try:
+        day = (
+            datetime.strptime(args.week, "%Y-%m-%d").date()
+            if args.week
+            else (datetime.now(UTC) + timedelta(hours=8) - timedelta(days=7)).date()
+        )
+    except ValueError:
+        print(f"error: {args.week!r} is not a date like 2026-11-24", file=sys.stderr)
+        return 2
+    store = _current_store(args.url)
+    if store is None:
+        return 2
+    reference = load_reference(store)
+    start = week_start(day)
+    now = time.time()
+    week = gather(store.events_reported(start - WEEK, start + WEEK), reference, start, now)
+    out = Path(args.out)
+    partial = out.with_name(f".{out.name}.part")
+    try:
+        partial.write_text(render(week, reference.reference.district_name, now), encoding="utf-8")
+        partial.replace(out)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        print(f"error: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"the week of {day:%Y-%m-%d}: {week.figures.received} case(s); written to {out}")
+    return 0
+
+
 def _day(text: str) -> float:
     """Epoch seconds of a local date's midnight (YYYY-MM-DD, China Standard Time)."""
     from dispatch.domain.calendar import CST
@@ -1093,6 +1127,10 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p.add_argument(flag, action="append", default=[], help=f"{what}; repeat for more")
     p.set_defaults(func=cmd_export)
+    p = sub.add_parser("weekly-report", help=cmd_weekly_report.__doc__)
+    p.add_argument("out", help="the HTML file to write")
+    p.add_argument("--week", help="any day of the week (YYYY-MM-DD); default: last week")
+    p.set_defaults(func=cmd_weekly_report)
 
     for name, func in (("serve", cmd_serve), ("demo", cmd_demo)):
         p = sub.add_parser(name, help=func.__doc__)
