@@ -423,6 +423,8 @@ class KpiBook:
         for event_id, before in self._filed.items():
             filled._filed.setdefault(event_id, before)
         filled._pending.update(self._pending)
+        if self.yesterday:  # a midnight passed meanwhile: the new day's yesterday
+            filled.set_yesterday(self.yesterday)
         self._pending, self._filed = {}, {}
         return filled
 

@@ -517,3 +517,25 @@ def test_day_start_by_arithmetic_is_the_local_midnight() -> None:
         at = midnight + day * 86400
         moments += [at, at - 1e-6, at + 1e-6, at - 0.5]
     assert [day_start(t) for t in moments] == [by_datetime(t) for t in moments]
+
+
+def test_a_stand_in_hands_over_what_it_noted_and_counts_nothing_itself() -> None:
+    """While the real book is filled elsewhere, a stand-in takes the changes: a new case, a
+    settled case changed again (the version filed comes out), a midnight's yesterday."""
+    loaded = [case for case in CASES]
+    settled = next(c for c in loaded if c.status == "closed")
+    stand_in = kpi.KpiBook(NOW, frozenset(), filling=True)
+    assert stand_in.partial
+    reopened = replace(settled, status="dispatched", closed_at=None, reopened=1)
+    newcomer = replace(CASES[0], id=999, reported_at=NOW - 60, updated_at=NOW - 60)
+    stand_in.note(reopened, settled)
+    stand_in.note(newcomer)
+    stand_in.set_yesterday({"district": [1] * 24})
+    stand_in.absorb(NOW, 100)  # counts nothing
+    with pytest.raises(RuntimeError):
+        stand_in.refresh(NOW)
+    book = stand_in.hand_over(kpi.filled(loaded, NOW, frozenset(), {}))
+    book.refresh(NOW)
+    now_cases = [reopened if c.id == settled.id else c for c in loaded] + [newcomer]
+    assert_same_books(book, one_by_one(now_cases, NOW, frozenset()))
+    assert book.yesterday == {"district": [1] * 24} and not book.partial
