@@ -185,7 +185,8 @@ h2 { border-left: 6px solid #b71c1c; padding-left: 8px; font-size: 20px; margin-
 table { border-collapse: collapse; width: 100%; font-size: 14px; }
 th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; }
 th { background: #f3f3f3; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.when { white-space: nowrap; }
 .up { color: #b71c1c; } .down { color: #2e7d32; }
 svg text { font-size: 13px; }
 """
@@ -237,9 +238,9 @@ def _repeat_table(repeats: Sequence[Repeat], first: str, second: str) -> str:
         rows.append(
             f"<tr><td>{escape(repeat.who_or_where)}</td><td>{escape(what)}</td>"
             f'<td class="n">{len(cases)}</td>'
-            f"<td>{_day(cases[0].reported_at)} 至 {_day(cases[-1].reported_at)}</td>"
-            f"<td>{escape('、'.join(e.code for e in cases[:4]))}"
-            f"{'等' if len(cases) > 4 else ''}</td></tr>"
+            f"<td class='when'>{_day(cases[0].reported_at)} 至 {_day(cases[-1].reported_at)}</td>"
+            f"<td>{escape('、'.join(e.code for e in cases[:3]))}"
+            f"{'等' if len(cases) > 3 else ''}</td></tr>"
         )
     more = f"<p>另有 {len(repeats) - 15} 组。</p>" if len(repeats) > 15 else ""
     return f"<table>{''.join(rows)}</table>{more}"
