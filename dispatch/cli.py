@@ -928,6 +928,54 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Write a consistent backup of the database to PATH, also while the backend runs
+    (SQLite: its online backup API; PostgreSQL: pg_dump -Fc)."""
+    from dispatch.backup import BackupError, backup
+
+    try:
+        info = backup(args.url, args.path)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"backed up {redact_url(args.url)} to {args.path}: {info.kind}, schema {info.revision},"
+        f" {info.size} bytes"
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Restore a backup written by `dispatch backup` into the database (stopped backend only),
+    then upgrade its schema; a database with tables is refused unless --force."""
+    from dispatch.backup import BackupError, restore
+
+    try:
+        info = restore(args.path, args.url, force=args.force)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print("nothing was changed", file=sys.stderr)
+        return 1
+    print(f"restored {args.path} (schema {info.revision}) into {redact_url(args.url)}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Check an installation: schema, calendar, disk space, clock, intake; exit status 1
+    on any FAIL."""
+    import platformdirs
+
+    from dispatch.health import FAIL, run_checks
+
+    # Not data_dir(): a check creates nothing, not even the directory.
+    data = Path(os.environ.get("TONGGUAN_DATA") or platformdirs.user_data_dir("tongguan"))
+    findings = run_checks(args.url, data, config=args.config, min_free_mb=args.min_free_mb)
+    width = max(len(f.name) for f in findings)
+    for finding in findings:
+        print(f"{finding.level:<4}  {finding.name:<{width}}  {finding.text}")
+    return 1 if any(f.level == FAIL for f in findings) else 0
+
+
 def _count(text: str) -> int:
     try:
         value = int(text)
@@ -1013,6 +1061,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="validate the file only; store nothing")
     p.set_defaults(func=cmd_load_calendar)
     sub.add_parser("calendar", help=cmd_calendar.__doc__).set_defaults(func=cmd_calendar)
+    p = sub.add_parser("backup", help=cmd_backup.__doc__)
+    p.add_argument("path", type=Path, help="the backup file to write (must not exist)")
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("restore", help=cmd_restore.__doc__)
+    p.add_argument("path", type=Path, help="a file written by `dispatch backup`")
+    p.add_argument("--force", action="store_true", help="replace what the database holds already")
+    p.set_defaults(func=cmd_restore)
+    p = sub.add_parser("check", help=cmd_check.__doc__)
+    p.add_argument("--config", type=Path, help="the intake settings (TOML) to check too")
+    p.add_argument(
+        "--min-free-mb",
+        type=_count,
+        default=1024,
+        help="free space under which the data directory fails (default 1024 MiB)",
+    )
+    p.set_defaults(func=cmd_check)
 
     for name, func in (("serve", cmd_serve), ("demo", cmd_demo)):
         p = sub.add_parser(name, help=func.__doc__)
