@@ -1080,8 +1080,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, func in (("serve", cmd_serve), ("demo", cmd_demo)):
         p = sub.add_parser(name, help=func.__doc__)
-        p.add_argument("--host", default="127.0.0.1")
-        p.add_argument("--port", type=int, default=8765)
+        # None: from the config's [server], else 127.0.0.1:8765 (main fills them in).
+        p.add_argument("--host", default=None, help="listen address (default 127.0.0.1)")
+        p.add_argument("--port", type=int, default=None, help="port (default 8765; 0: any)")
         p.add_argument(
             "--speed",
             type=float,
@@ -1117,7 +1118,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--config",
             type=Path,
-            help="intake settings (TOML: [intake.http], [intake.hotline], ...; docs/intake.md)"
+            help="settings (TOML: [server] url, host, port; [intake.http], [intake.hotline], ...;"
+            " docs/intake.md)"
             + ("; default: the demo's, every intake on" if name == "demo" else ""),
         )
         p.add_argument("-v", "--verbose", action="store_true")
@@ -1241,10 +1243,52 @@ def _district_time(text: str) -> float:
     return moment.timestamp()
 
 
+# What a config file's [server] table may set, with its type (the command line wins).
+SERVER_KEYS = {"url": str, "host": str, "port": int}
+
+
+def server_settings(path: Path) -> dict[str, str | int]:
+    """The [server] table of a config file (url, host, port); SystemExit(2) naming the key
+    at fault when it cannot be used (a missing or unreadable file is load_config's to say)."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+    table = data.get("server", {})
+    if not isinstance(table, dict):
+        raise SystemExit(f"error: {path}: [server] must be a table")
+    settings: dict[str, str | int] = {}
+    for key, value in table.items():
+        kind = SERVER_KEYS.get(key)
+        if kind is None:
+            raise SystemExit(
+                f"error: {path}: [server] has no key {key!r} (only {', '.join(SERVER_KEYS)})"
+            )
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise SystemExit(f"error: {path}: [server] {key} must be a {kind.__name__}")
+        settings[key] = value if isinstance(value, int) else str(value)
+    return settings
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     args = build_parser().parse_args(argv)
+    # A config file's [server] (serve --config, or TONGGUAN_CONFIG for every command: the
+    # installed service's /etc/tongguan/dispatch.toml) fills what the command line left out.
+    config: Path | None = getattr(args, "config", None)
+    from_env = os.environ.get("TONGGUAN_CONFIG")
+    if config is None and from_env and args.command != "demo":
+        config = Path(from_env)
+        if args.command == "serve":
+            args.config = config  # its [intake.*] too
+    server = server_settings(config) if config is not None else {}
     if args.url is None:
-        args.url = default_url()
+        args.url = str(server.get("url") or default_url())
+    if getattr(args, "host", "") is None:
+        args.host = str(server.get("host", "127.0.0.1"))
+    if getattr(args, "port", 0) is None:
+        args.port = int(server.get("port", 8765))
     result: int = args.func(args)
     return result
