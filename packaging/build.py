@@ -36,7 +36,7 @@ def source_key() -> str:
         files += [
             p
             for p in (ROOT / top).rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+            if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".md")
         ]
     for path in sorted(files):
         digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
@@ -76,7 +76,7 @@ def build(name: str, dist: Path, force: bool = False) -> dict[str, object]:
     work = dist / ".build" / name
     start = time.monotonic()
     print(f"[package] building {name} (PyInstaller, one folder)", flush=True)
-    subprocess.run(  # noqa: S603 - our own interpreter, our own spec
+    subprocess.run(
         [
             sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level",
             "WARN", "--distpath", str(dist), "--workpath", str(work),

@@ -61,3 +61,66 @@ def desktop_datas() -> list[tuple[str, str]]:
 
 # Never used by either program; some are pulled in by optional imports of libraries.
 EXCLUDES = ["tkinter", "matplotlib", "IPython", "pytest", "hypothesis", "mypy", "PyQt5", "PyQt6"]
+
+# Qt modules neither program imports, nor pyqtgraph's parts that would pull them in (its
+# examples, 3D, Jupyter): without these the folder would carry all of Qt (~700 MiB).
+QT_UNUSED = [
+    "PySide6.Qt3DAnimation",
+    "PySide6.Qt3DCore",
+    "PySide6.Qt3DExtras",
+    "PySide6.Qt3DInput",
+    "PySide6.Qt3DLogic",
+    "PySide6.Qt3DRender",
+    "PySide6.QtBluetooth",
+    "PySide6.QtCharts",
+    "PySide6.QtConcurrent",
+    "PySide6.QtDataVisualization",
+    "PySide6.QtDesigner",
+    "PySide6.QtGraphs",
+    "PySide6.QtGraphsWidgets",
+    "PySide6.QtHelp",
+    "PySide6.QtHttpServer",
+    "PySide6.QtLocation",
+    "PySide6.QtNfc",
+    "PySide6.QtPdf",
+    "PySide6.QtPdfWidgets",
+    "PySide6.QtQml",
+    "PySide6.QtQuick",
+    "PySide6.QtQuick3D",
+    "PySide6.QtQuickControls2",
+    "PySide6.QtQuickTest",
+    "PySide6.QtQuickWidgets",
+    "PySide6.QtRemoteObjects",
+    "PySide6.QtScxml",
+    "PySide6.QtSensors",
+    "PySide6.QtSerialBus",
+    "PySide6.QtSerialPort",
+    "PySide6.QtSpatialAudio",
+    "PySide6.QtSql",
+    "PySide6.QtStateMachine",
+    "PySide6.QtTextToSpeech",
+    "PySide6.QtUiTools",
+    "PySide6.QtWebEngineQuick",
+    "PySide6.QtWebSockets",
+    "PySide6.QtWebView",
+    "PySide6.QtXml",
+    "pyqtgraph.examples",
+    "pyqtgraph.opengl",
+    "pyqtgraph.jupyter",
+    "OpenGL",
+]
+_LOCALES = ("zh_CN", "zh-CN", "en", "en-US")
+
+
+def qt_wanted(dest: str) -> bool:
+    """Whether a file PyInstaller collected for Qt goes into the folder: no QML modules,
+    translations for Chinese and English only (Qt's .qm, Chromium's locale .pak)."""
+    path = dest.replace("\\", "/")
+    if path.startswith("PySide6/Qt/qml/"):
+        return False
+    if path.startswith("PySide6/Qt/translations/"):
+        stem = path.rsplit("/", 1)[1].rsplit(".", 1)[0]
+        if "/qtwebengine_locales/" in path:
+            return stem in _LOCALES
+        return stem.rsplit("_", 1)[-1] in _LOCALES or stem.endswith("_zh_CN")
+    return True

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.bundle
+# The first build of both takes minutes (packaging/README.md gives the figures).
+pytestmark = [pytest.mark.bundle, pytest.mark.timeout(1200)]
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "packaging"))
