@@ -13,29 +13,18 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.packaging.conftest import packaging_build
+
 # The first build of both takes minutes (packaging/README.md gives the figures).
 pytestmark = [pytest.mark.bundle, pytest.mark.timeout(1200)]
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "packaging"))
-import build as packaging_build  # noqa: E402 - packaging/build.py (a script, not a package)
-
-DIST = packaging_build.DIST
 LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1", "0.0.0.0", "::")
-
-
-@pytest.fixture(scope="session")
-def dist() -> Path:
-    """The built bundles (built now when their sources changed since the last build)."""
-    subprocess.run([sys.executable, str(ROOT / "packaging" / "build.py")], check=True, cwd=ROOT)
-    return DIST
 
 
 def clean_env(tmp_path: Path) -> dict[str, str]:
