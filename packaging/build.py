@@ -24,18 +24,22 @@ ROOT = Path(__file__).resolve().parent.parent
 DIST = Path(os.environ.get("TG_DIST") or ROOT / "dist")
 BUNDLES = ("tongguan-dispatch", "tongguan")
 README = ROOT / "packaging" / "README.md"
-# What a bundle is built from: a change in any of these builds it again.
-SOURCES = ("protocol", "dispatch", "desktop", "widgets", "resources", "packaging")
+# What a bundle is built from: a change in any of these builds it again (not pyproject.toml:
+# uv.lock says what is installed; not deb.py, debian/ or the documents).
+SOURCES = ("protocol", "dispatch", "desktop", "widgets", "resources")
+SPECS = ("common.py", "tongguan.spec", "tongguan-dispatch.spec", "entry", "build.py")
 
 
 def source_key() -> str:
     """A digest of everything the bundles are built from (sources, the lock, the specs)."""
     digest = hashlib.sha256()
-    files = [ROOT / "uv.lock", ROOT / "pyproject.toml"]
-    for top in SOURCES:
+    files = [ROOT / "uv.lock"]
+    tops = [ROOT / top for top in SOURCES] + [ROOT / "packaging" / spec for spec in SPECS]
+    for top in tops:
+        found = [top] if top.is_file() else list(top.rglob("*"))
         files += [
             p
-            for p in (ROOT / top).rglob("*")
+            for p in found
             if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".md")
         ]
     for path in sorted(files):

@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 HERE = ROOT / "packaging" / "debian"
 DIST = Path(os.environ.get("TG_DIST") or ROOT / "dist")
-MAINTAINER = "Tongguan project <tongguan@localhost.localdomain>"
-HOMEPAGE = "https://tongguan.localhost.localdomain/"
+MAINTAINER = "Tongguan project <tongguan@example.org>"
+HOMEPAGE = "https://example.org/tongguan"
 # The runtime a bundle needs of the system: what PyInstaller leaves out (glibc, the
 # graphics stack, fonts). The desktop's list is ./tg's QT_DEBS.
 DISPATCH_DEPENDS = ["libc6 (>= 2.36)", "adduser", "init-system-helpers (>= 1.52)"]
@@ -101,7 +101,12 @@ def bundle(tree: Path, name: str, dist: Path) -> None:
     built = dist / name
     if not (built / name).exists():
         raise SystemExit(f"no bundle {built}: run `./tg package bundles` first")
-    shutil.copytree(built, tree / "opt" / "tongguan" / name, symlinks=True)
+    target = tree / "opt" / "tongguan" / name
+    shutil.copytree(built, target, symlinks=True)
+    # Shared libraries are loaded, not run: not executable (wheels ship some 0755).
+    for path in target.rglob("*.so*"):
+        if path.is_file() and not path.is_symlink() and ".so" in path.name:
+            path.chmod(0o644)
 
 
 def dpkg_deb(tree: Path, out: Path) -> Path:
