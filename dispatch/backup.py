@@ -205,19 +205,33 @@ def inspect(path: Path) -> BackupInfo:
     raise BackupError(f"{path} is not a Tongguan backup (neither SQLite nor pg_dump -Fc)")
 
 
-def _has_tables(url_text: str) -> list[str]:
-    """The tables the database at `url_text` holds already (none: safe to restore into)."""
+# What `init-db` alone writes: a database holding only these is empty.
+_BOOKKEEPING = {"alembic_version", "log_head", "meta"}
+
+
+def _tables(url_text: str) -> tuple[list[str], list[str]]:
+    """The tables of the database at `url_text`, and those of them holding data (rows in
+    any table but the schema's bookkeeping): none of the latter, safe to restore into."""
     engine = sa.create_engine(url_text)
     try:
-        return sorted(sa.inspect(engine).get_table_names())
+        names = sorted(sa.inspect(engine).get_table_names())
+        with engine.connect() as conn:
+            holding = [
+                name
+                for name in names
+                if name not in _BOOKKEEPING
+                and conn.exec_driver_sql(f'SELECT 1 FROM "{name}" LIMIT 1').first() is not None
+            ]
+        return names, holding
     finally:
         engine.dispose()
 
 
 def restore(path: Path, url_text: str, *, force: bool = False) -> BackupInfo:
     """Restore the backup at `path` into the database at `url_text`, then bring its schema
-    to this code's head. A database with tables is refused unless `force`; a backup from a
-    newer schema always is; so is a database that a running backend serves."""
+    to this code's head. A database holding data is refused unless `force` (one that
+    `init-db` alone made is empty); a backup from a newer schema always is; so is a
+    database that a running backend serves."""
     info = inspect(path)
     check_revision(info.revision)
     url = make_url(url_text)
@@ -228,10 +242,11 @@ def restore(path: Path, url_text: str, *, force: bool = False) -> BackupInfo:
         target = _sqlite_path(url)
         if not target.parent.is_dir():
             raise BackupError(f"no directory {target.parent}")
-    existing = _has_tables(url_text) if backend != "sqlite" or target.exists() else []
-    if existing and not force:
+    existing, holding = _tables(url_text) if backend != "sqlite" or target.exists() else ([], [])
+    if holding and not force:
         raise BackupError(
-            f"the database holds {len(existing)} tables already: restoring replaces them all; "
+            f"the database holds data already ({', '.join(holding[:4])}"
+            f"{', …' if len(holding) > 4 else ''}): restoring replaces all of it; "
             "pass --force to do that"
         )
     store = Store(url_text)

@@ -133,6 +133,11 @@ def test_a_fresh_sqlite_file_gets_everything(main_sqlite, tmp_path) -> None:  # 
     restore(tmp_path / "b.db", f"sqlite:///{fresh}")
     assert all_rows(f"sqlite:///{fresh}") == before
     assert fresh.stat().st_mode & 0o777 == 0o600
+    # A database that init-db alone made holds no data: restored into without --force.
+    made = f"sqlite:///{tmp_path / 'made.db'}"
+    Store(made).upgrade()
+    restore(tmp_path / "b.db", made)
+    assert all_rows(made) == before
 
 
 def test_a_backup_taken_while_the_backend_writes_is_consistent(sqlite_url, tmp_path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -9,11 +10,21 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "packaging"))
-# packaging/ holds scripts, not a package (its name is PyPI's `packaging`'s).
-import build as packaging_build  # noqa: E402
 
-__all__ = ["packaging_build"]
+
+def _script(name: str):  # type: ignore[no-untyped-def]
+    """packaging/NAME.py as a module: packaging/ holds scripts, not a package (its name is
+    PyPI's `packaging`'s), and is kept off sys.path."""
+    spec = importlib.util.spec_from_file_location(
+        f"tg_packaging_{name}", ROOT / "packaging" / f"{name}.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+packaging_build = _script("build")
 
 
 @pytest.fixture(scope="session")
