@@ -1029,6 +1029,54 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Write a consistent backup of the database to PATH, also while the backend runs
+    (SQLite: its online backup API; PostgreSQL: pg_dump -Fc)."""
+    from dispatch.backup import BackupError, backup
+
+    try:
+        info = backup(args.url, args.path)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"backed up {redact_url(args.url)} to {args.path}: {info.kind}, schema {info.revision},"
+        f" {info.size} bytes"
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Restore a backup written by `dispatch backup` into the database (stopped backend only),
+    then upgrade its schema; a database with tables is refused unless --force."""
+    from dispatch.backup import BackupError, restore
+
+    try:
+        info = restore(args.path, args.url, force=args.force)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print("nothing was changed", file=sys.stderr)
+        return 1
+    print(f"restored {args.path} (schema {info.revision}) into {redact_url(args.url)}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Check an installation: schema, calendar, disk space, clock, intake; exit status 1
+    on any FAIL."""
+    import platformdirs
+
+    from dispatch.health import FAIL, run_checks
+
+    # Not data_dir(): a check creates nothing, not even the directory.
+    data = Path(os.environ.get("TONGGUAN_DATA") or platformdirs.user_data_dir("tongguan"))
+    findings = run_checks(args.url, data, config=args.config, min_free_mb=args.min_free_mb)
+    width = max(len(f.name) for f in findings)
+    for finding in findings:
+        print(f"{finding.level:<4}  {finding.name:<{width}}  {finding.text}")
+    return 1 if any(f.level == FAIL for f in findings) else 0
+
+
 def _count(text: str) -> int:
     try:
         value = int(text)
@@ -1131,11 +1179,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out", help="the HTML file to write")
     p.add_argument("--week", help="any day of the week (YYYY-MM-DD); default: last week")
     p.set_defaults(func=cmd_weekly_report)
+    p = sub.add_parser("backup", help=cmd_backup.__doc__)
+    p.add_argument("path", type=Path, help="the backup file to write (must not exist)")
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("restore", help=cmd_restore.__doc__)
+    p.add_argument("path", type=Path, help="a file written by `dispatch backup`")
+    p.add_argument("--force", action="store_true", help="replace what the database holds already")
+    p.set_defaults(func=cmd_restore)
+    p = sub.add_parser("check", help=cmd_check.__doc__)
+    p.add_argument("--config", type=Path, help="the intake settings (TOML) to check too")
+    p.add_argument(
+        "--min-free-mb",
+        type=_count,
+        default=1024,
+        help="free space under which the data directory fails (default 1024 MiB)",
+    )
+    p.set_defaults(func=cmd_check)
 
     for name, func in (("serve", cmd_serve), ("demo", cmd_demo)):
         p = sub.add_parser(name, help=func.__doc__)
-        p.add_argument("--host", default="127.0.0.1")
-        p.add_argument("--port", type=int, default=8765)
+        # None: from the config's [server], else 127.0.0.1:8765 (main fills them in).
+        p.add_argument("--host", default=None, help="listen address (default 127.0.0.1)")
+        p.add_argument("--port", type=int, default=None, help="port (default 8765; 0: any)")
         p.add_argument(
             "--speed",
             type=float,
@@ -1171,7 +1236,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--config",
             type=Path,
-            help="intake settings (TOML: [intake.http], [intake.hotline], ...; docs/intake.md)"
+            help="settings (TOML: [server] url, host, port; [intake.http], [intake.hotline], ...;"
+            " docs/intake.md)"
             + ("; default: the demo's, every intake on" if name == "demo" else ""),
         )
         p.add_argument("-v", "--verbose", action="store_true")
@@ -1295,10 +1361,52 @@ def _district_time(text: str) -> float:
     return moment.timestamp()
 
 
+# What a config file's [server] table may set, with its type (the command line wins).
+SERVER_KEYS = {"url": str, "host": str, "port": int}
+
+
+def server_settings(path: Path) -> dict[str, str | int]:
+    """The [server] table of a config file (url, host, port); SystemExit(2) naming the key
+    at fault when it cannot be used (a missing or unreadable file is load_config's to say)."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+    table = data.get("server", {})
+    if not isinstance(table, dict):
+        raise SystemExit(f"error: {path}: [server] must be a table")
+    settings: dict[str, str | int] = {}
+    for key, value in table.items():
+        kind = SERVER_KEYS.get(key)
+        if kind is None:
+            raise SystemExit(
+                f"error: {path}: [server] has no key {key!r} (only {', '.join(SERVER_KEYS)})"
+            )
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise SystemExit(f"error: {path}: [server] {key} must be a {kind.__name__}")
+        settings[key] = value if isinstance(value, int) else str(value)
+    return settings
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     args = build_parser().parse_args(argv)
+    # A config file's [server] (serve --config, or TONGGUAN_CONFIG for every command: the
+    # installed service's /etc/tongguan/dispatch.toml) fills what the command line left out.
+    config: Path | None = getattr(args, "config", None)
+    from_env = os.environ.get("TONGGUAN_CONFIG")
+    if config is None and from_env and args.command != "demo":
+        config = Path(from_env)
+        if args.command == "serve":
+            args.config = config  # its [intake.*] too
+    server = server_settings(config) if config is not None else {}
     if args.url is None:
-        args.url = default_url()
+        args.url = str(server.get("url") or default_url())
+    if getattr(args, "host", "") is None:
+        args.host = str(server.get("host", "127.0.0.1"))
+    if getattr(args, "port", 0) is None:
+        args.port = int(server.get("port", 8765))
     result: int = args.func(args)
     return result

@@ -71,9 +71,12 @@ def load_config(path: Path) -> IntakeConfig:
 def read_config(data: dict[str, Any], base: Path, path: Path | None = None) -> IntakeConfig:
     """The intake settings of an already parsed TOML document."""
     _load_readers()
-    unknown = sorted(set(data) - {"intake"})
+    # [server]: the database URL and listen address (dispatch/cli.py reads it).
+    unknown = sorted(set(data) - {"intake", "server"})
     if unknown:
-        raise ConfigError(f"unknown top-level table(s): {', '.join(unknown)} (only [intake.*])")
+        raise ConfigError(
+            f"unknown top-level table(s): {', '.join(unknown)} (only [server], [intake.*])"
+        )
     intake = data.get("intake", {})
     if not isinstance(intake, dict):
         raise ConfigError("intake: must be a table")

@@ -30,3 +30,17 @@ def test_the_clock_section_says_the_clock_s_figures() -> None:
     text = DOC.read_text(encoding="utf-8")
     assert f"at most **{clock.MAX_SLEW * 100:.0f} %** faster or slower" in text
     assert f"within about {clock.SLEW_HORIZON:.0f} s" in text
+
+
+def test_the_check_table_is_the_code_s() -> None:
+    from dispatch import health
+
+    text = DOC.read_text(encoding="utf-8")
+    section = text.split("## 6. `dispatch check`", 1)[1]
+    rows = re.findall(r"^\| ([a-z]+) \|", section, re.MULTILINE)
+    assert rows == ["check", "database", "schema", "calendar", "disk", "clock", "intake", "outbox"]
+    assert f"under {health.MIN_FREE_MB} MiB free" in section
+    assert f"more than {health.MAX_SKEW_SECONDS:g} s from ours" in section
+    assert f"more than {health.FUTURE_ROWS_SECONDS:g} s ahead" in section
+    assert health.OVERDUE_SECONDS == 3600 and "an hour after it was due" in section
+    assert health.NOTICE_MONTH == 11 and "from November on" in section

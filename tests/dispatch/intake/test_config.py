@@ -54,7 +54,7 @@ feedback_url = "https://12345.example/feedback"
         ("[intake.http]\nprot = 1", "[intake.http] unknown key(s): prot"),
         ("[intake.http]\nport = 70000", "port: 0..65535"),
         ("[intake.http]\nport = '80'", "port: must be int"),
-        ("[other]\na = 1", "unknown top-level table(s): other"),
+        ("[other]\na = 1", "unknown top-level table(s): other (only [server], [intake.*])"),
         ("[intake.hotline]\nenabled = true", "enabled without any"),
         (
             "[intake.hotline]\nenabled = true\n[intake.hotline.peers.p]\nkey = 'short'",
