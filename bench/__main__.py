@@ -1,8 +1,8 @@
 """Run the benchmarks: `python -m bench [--quick]` runs all; `python -m bench NAME [ARGS]` one.
 
 NAME is fanout, ingest, wall, desk, intake, mqtt, soak or exports (intake, mqtt, soak and
-exports run only by name; the soak is 24 simulated hours: 24 minutes); ARGS go to that
-benchmark (e.g. `python -m bench wall --only latency`).
+exports run only by name; the soak is a 24-hour warm-up and 24 judged simulated hours: 48
+minutes); ARGS go to that benchmark (e.g. `python -m bench wall --only latency`).
 """
 
 from __future__ import annotations

@@ -8,22 +8,34 @@ commanders and dispatchers, street users of every street and a community user. E
 `--cut-every` seconds one of them loses its connection (the socket dropped, as a network
 does) and resumes from its (epoch, seq); street users also ask for the KPIs (`stats`) and a
 case's history now and then. Every `--sample` seconds the backend's RSS, open file
-descriptors and threads are read from /proc, its asyncio tasks from /health.
+descriptors and threads are read from /proc, its asyncio tasks and the bytes in its resume
+ring from /health, and whether the demo's private Mosquitto still runs.
+
+A warm-up of `--warm-up` simulated hours (24 by default) comes first, with the same clients,
+cuts and requests: its samples are printed, not judged. The backend's bounded structures
+fill up in it — the resume ring (16 MiB, which a fresh database's catch-up of a day and a
+bit leaves at ~12 MiB), the 36-hour live window, the KPIs' day sums — so that the judged
+hours measure what a backend that has run for days does, not its filling up to its bounds
+(bench/RESULTS.md §9). The warm-up begins `--warm-up` hours before `--start`: the judged
+window still begins at `--start`, its second half the busy day.
 
 Figures: each measure's first, middle and last values and its second-half trend (the rise of
 the least-squares line through the second half's samples over that half, against its start:
-common.second_half_trend); flat is under 5 %. Losses: at the end every reader's replica must
-equal a fresh snapshot, and no reader may have seen a delta twice, a gap or a reset. The
-measured window begins once the backend has caught up with its clock (it replays yesterday
-and today to `--start` first) and every client is attached.
+common.second_half_trend) over the judged window; flat is under 5 %. Losses: at the end every
+reader's replica must equal a fresh snapshot, and no reader may have seen a delta twice, a gap
+or a reset. Intakes: the demo's MQTT intake must have been alive throughout the judged window
+(its Mosquitto running at every sample, and camera alerts or sensor reports committed through
+it in the window: external ids of its users, counted in the database). The measured time
+begins once the backend has caught up with its clock (it replays yesterday and today to the
+warm-up's start first) and every client is attached.
 
 If the backend dies on the way (killed, crashed, out of memory), the soak stops there: it
 says when and how, keeps the backend's log (and its data directory) and prints where it is,
 and the verdict is FAIL; it neither waits for a backend that is gone nor ends in a
 traceback.
 
-`python -m bench soak [--hours 24] [--speed 60] [--clients 50] [--sample 5]`; not part of
-`python -m bench` (it takes as long as it simulates).
+`python -m bench soak [--hours 24] [--warm-up 24] [--speed 60] [--clients 50] [--sample 5]`;
+not part of `python -m bench` (it takes as long as it simulates).
 """
 
 from __future__ import annotations
@@ -35,12 +47,14 @@ import os
 import random
 import re
 import shutil
+import sqlite3
 import tempfile
 import time
 import urllib.request
 from collections import Counter
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bench import common
@@ -52,6 +66,13 @@ from protocol.messages import Result, Stats
 
 THREAD_SLACK = 2  # threads that may start late in the judged half (bounded pools)
 DEFAULT_START = "2026-11-25T20:00"  # the second half is the busy day of a Thursday
+# Simulated hours before the judged ones: a whole district day (from 20:00 the day before),
+# after which the ring is at its bound (RESULTS §9: full near log head 19,700; the judged
+# window then begins at ~22,300) and the live window and day sums have had a day's turn.
+DEFAULT_WARM_UP = 24.0
+# The demo's MQTT intake's users (dispatch/intake/mqtt/settings.py): what it commits is
+# recorded under their names with the Frigate event's or the reading's id (external_ids).
+MQTT_USERS = ("frigate", "sensors")
 WATCH_EVERY = 0.2  # seconds between looks at whether the backend still runs
 MEASURES = (
     ("rss", "RSS (MiB)"),
@@ -59,19 +80,23 @@ MEASURES = (
     ("tasks", "asyncio tasks"),
     ("threads", "threads"),
 )
+MIB = 1024 * 1024
 
 
 @dataclass
 class Sample:
     """The backend at one moment."""
 
-    t: float  # real seconds since the measured window began
+    t: float  # real seconds since the measured time (the warm-up's) began
     rss: float  # MiB
     fds: int
     threads: int
     tasks: int
     clients: int
     head: int
+    ring: float = 0.0  # MiB of delta frames in the resume ring
+    broker: bool = True  # the demo's Mosquitto was running
+    judged: bool = True  # False: in the warm-up
 
 
 @dataclass
@@ -92,6 +117,8 @@ class Report:
     hours: float
     speed: float
     mix: Counter[str]
+    warm_up: float = 0.0  # simulated hours before the judged ones
+    start: str = ""  # the district time the judged window begins at
     catch_up_s: float = 0.0
     samples: list[Sample] = field(default_factory=list)
     cuts: int = 0
@@ -104,10 +131,19 @@ class Report:
     log_errors: list[str] = field(default_factory=list)
     died: str = ""  # how the backend died during the soak ("" it did not)
     log_kept: Path | None = None  # its log, kept when it died
+    # External ids committed by each intake user in the warm-up and in the judged window.
+    warm_up_arrivals: Counter[str] = field(default_factory=Counter)
+    arrivals: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def judged(self) -> list[Sample]:
+        """The samples of the judged window (the warm-up's left out)."""
+        return [s for s in self.samples if s.judged]
 
     def trends(self) -> dict[str, float]:
-        """Each measure's second-half trend."""
-        half = self.samples[len(self.samples) // 2 :]
+        """Each measure's second-half trend over the judged window."""
+        judged = self.judged
+        half = judged[len(judged) // 2 :]
         return {
             key: second_half_trend([(s.t, float(getattr(s, key))) for s in half])
             for key, _ in MEASURES
@@ -118,7 +154,8 @@ class Report:
         """Every measure flat in the second half. Threads are a few dozen at most: one pool
         worker started late (the default executor's, bounded, lazily) is 7 % of 15, not a
         leak; their count may rise by THREAD_SLACK in the half."""
-        half = self.samples[len(self.samples) // 2 :]
+        judged = self.judged
+        half = judged[len(judged) // 2 :]
         rise = max(s.threads for s in half) - half[0].threads if half else 0
         return all(
             trend < FLAT or (key == "threads" and rise <= THREAD_SLACK)
@@ -126,11 +163,24 @@ class Report:
         )
 
     @property
+    def mqtt_arrivals(self) -> int:
+        """What the demo's MQTT intake committed in the judged window."""
+        return sum(self.arrivals[user] for user in MQTT_USERS)
+
+    @property
+    def intakes_alive(self) -> bool:
+        """The demo's MQTT intake alive throughout the judged window: its broker running at
+        every sample, and alerts or reports committed through it."""
+        judged = self.judged
+        return bool(judged) and all(s.broker for s in judged) and self.mqtt_arrivals > 0
+
+    @property
     def passed(self) -> bool:
-        """Flat, nothing lost, a clean stop."""
+        """Flat, nothing lost, the intakes alive, a clean stop."""
         return (
             not self.died
             and self.flat
+            and self.intakes_alive
             and not self.problems
             and self.exit_status == 0
             and not self.log_errors
@@ -184,27 +234,65 @@ def open_files(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
-def health(port: int, token: str) -> tuple[int, int, int]:
-    """The backend's head, attached clients and asyncio tasks (docs/protocol.md §14)."""
+def health(port: int, token: str) -> tuple[int, int, int, int]:
+    """The backend's head, attached clients, asyncio tasks and resume ring bytes
+    (docs/protocol.md §14)."""
     request = urllib.request.Request(f"http://127.0.0.1:{port}/health")
     request.add_header("Authorization", f"Bearer {token}")
     with urllib.request.urlopen(request, timeout=10) as response:
         text = response.read().decode()
-    found = re.fullmatch(r"ok head=(\d+) clients=(\d+) tasks=(\d+)\n", text)
+    found = re.fullmatch(r"ok head=(\d+) clients=(\d+) tasks=(\d+) ring=(\d+)\n", text)
     if found is None:
         raise RuntimeError(f"/health said {text!r}")
-    head, clients, tasks = (int(g) for g in found.groups())
-    return head, clients, tasks
+    head, clients, tasks, ring = (int(g) for g in found.groups())
+    return head, clients, tasks, ring
 
 
-def sample(backend: Backend, token: str, began: float) -> Sample:
+def children_named(pid: int, name: str) -> int:
+    """How many child processes of `pid` run a program called `name` (from /proc)."""
+    count = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+        open_, close = stat.find("("), stat.rfind(")")
+        fields = stat[close + 2 :].split()
+        if len(fields) > 1 and int(fields[1]) == pid and stat[open_ + 1 : close] == name:
+            count += 1
+    return count
+
+
+def intake_counts(db: Path) -> Counter[str]:
+    """The external ids committed so far, by the intake user that sent them."""
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)) as conn:
+        rows = conn.execute("SELECT actor, count(*) FROM external_ids GROUP BY actor")
+        return Counter({str(actor): int(n) for actor, n in rows})
+
+
+def sample(backend: Backend, token: str, began: float, judged: bool) -> Sample:
     """Read the backend's figures now (a worker thread: /proc and HTTP)."""
     assert backend.proc is not None
     pid = backend.proc.pid
     rss, threads = proc_status(pid)
     fds = open_files(pid)
-    head, clients, tasks = health(backend.port, token)
-    return Sample(time.monotonic() - began, rss, fds, threads, tasks, clients, head)
+    head, clients, tasks, ring = health(backend.port, token)
+    broker = children_named(pid, "mosquitto") > 0
+    return Sample(
+        time.monotonic() - began,
+        rss,
+        fds,
+        threads,
+        tasks,
+        clients,
+        head,
+        ring / MIB,
+        broker,
+        judged,
+    )
 
 
 # ---- the clients ---------------------------------------------------------------------------------
@@ -252,6 +340,14 @@ def mix_of(url: str, tokens: Path, count: int) -> Mix:
         code = streets[i % len(streets)]
         mix.clients.append((f"street-{code}-{i // len(streets)}", street_tokens[code], False))
     return mix
+
+
+def warm_up_start(start: str, warm_up: float) -> str:
+    """The district time `warm_up` hours before `start` (both local, YYYY-MM-DDTHH:MM[:SS])."""
+    if not warm_up:
+        return start
+    moment = datetime.fromisoformat(start) - timedelta(hours=warm_up)
+    return moment.isoformat(timespec="minutes" if moment.second == 0 else "seconds")
 
 
 def cut(reader: Reader) -> bool:
@@ -312,18 +408,24 @@ async def soak(
     seed: int,
     say: bool = True,
     work: Path | None = None,
+    warm_up: float = 0.0,
 ) -> Report:
-    """Run one soak in `work` (a new temporary directory by default); its report."""
+    """Run one soak in `work` (a new temporary directory by default), its judged window of
+    `hours` from `start` after `warm_up` simulated hours; its report."""
     rng = random.Random(seed)
     work = work or Path(tempfile.mkdtemp(prefix="tg-soak-"))
-    url = f"sqlite:///{work}/dispatch.db"
+    db = work / "dispatch.db"
+    url = f"sqlite:///{db}"
     backend = Backend(
         url,
         work / "backend",
         command="demo",
-        extra=["--speed", f"{speed:g}", "--start", start, "--seed", str(seed)],
+        extra=[
+            *("--speed", f"{speed:g}", "--start", warm_up_start(start, warm_up)),
+            *("--seed", str(seed)),
+        ],
     )
-    report = Report(hours, speed, Counter())
+    report = Report(hours, speed, Counter(), warm_up=warm_up, start=start)
     readers: list[Reader] = []
     background: list[asyncio.Task[None]] = []
     try:
@@ -349,21 +451,39 @@ async def soak(
             )
         await watched(backend, asyncio.sleep(5), "the snapshots drained")
         if say:
+            warming = (
+                f"after a warm-up of {warm_up:g} simulated hours"
+                f" ({warm_up * 3600 / speed / 60:.1f} min), "
+                if warm_up
+                else ""
+            )
+            minutes = hours * 3600 / speed / 60
             print(
                 f"caught up after {report.catch_up_s:.0f} s; {len(readers)} clients attached;"
-                f" soaking {hours:g} simulated hours ({hours * 3600 / speed / 60:.1f} min)",
+                f" {warming}soaking {hours:g} simulated hours ({minutes:.1f} min)",
                 flush=True,
             )
         began = time.monotonic()
+        counted = await asyncio.to_thread(intake_counts, db)
         streets = [r for r in readers if not r.district_wide]
         background = [
             asyncio.create_task(cutter(readers, cut_every, report, rng), name="cutter"),
             asyncio.create_task(asker(streets, ask_every, report, rng), name="asker"),
         ]
-        duration = hours * 3600 / speed
+        warm_up_s = warm_up * 3600 / speed
+        duration = warm_up_s + hours * 3600 / speed
         step = 0
+        judging = False
         while time.monotonic() - began < duration:
-            taken = asyncio.to_thread(sample, backend, token, began)
+            if not judging and step * every >= warm_up_s:
+                # The judged window begins: what the intakes sent so far was the warm-up's.
+                judging = True
+                now = await asyncio.to_thread(intake_counts, db)
+                report.warm_up_arrivals = now - counted
+                counted = now
+                if say and warm_up:
+                    print(f"  warm-up over: judging {hours:g} simulated hours", flush=True)
+            taken = asyncio.to_thread(sample, backend, token, began, judging)
             try:
                 report.samples.append(await watched(backend, taken, "soaking"))
             except (OSError, RuntimeError):
@@ -376,7 +496,8 @@ async def soak(
                 s = report.samples[-1]
                 print(
                     f"  {s.t / 60:5.1f} min: RSS {s.rss:.0f} MiB, {s.fds} files, {s.tasks} tasks,"
-                    f" {s.threads} threads, {s.clients} clients, head {s.head:,}",
+                    f" {s.threads} threads, {s.clients} clients, head {s.head:,},"
+                    f" ring {s.ring:.1f} MiB{'' if s.broker else ', NO MOSQUITTO'}",
                     flush=True,
                 )
             pause = max(0.0, began + step * every - time.monotonic())
@@ -385,6 +506,7 @@ async def soak(
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
         background = []
+        report.arrivals = await asyncio.to_thread(intake_counts, db) - counted
         # Nothing lost: every replica equals a fresh snapshot; no gap, no repeat, no reset.
         for (label, user_token, _), reader in zip(mix.clients, readers, strict=True):
             found = await watched(
@@ -430,23 +552,30 @@ async def soak(
 
 def print_report(report: Report, argv: Sequence[str]) -> None:
     """The figures, the verdict and the command that reproduces them."""
-    samples = report.samples
+    samples = report.judged
     if report.died:
         print(f"\nsoak stopped: {report.died}")
         print(f"the backend's log is kept: {report.log_kept}")
         for line in report.log_errors[:5]:
             print(f"  {line}")
     if not samples:
-        print("no samples")
+        print("no samples" if not report.samples else "no samples after the warm-up")
         if report.died:
             print("verdict: FAIL")
         return
     mix = ", ".join(f"{n} {kind}" for kind, n in report.mix.most_common())
-    real = samples[-1].t / 60
+    real = (samples[-1].t - samples[0].t) / 60
+    warm_up = samples[0].t / 60  # real minutes the warm-up took
     print(
         f"\nsoak: {report.hours:g} simulated hours at {report.speed:g}x ({real:.1f} real"
-        f" minutes after a {report.catch_up_s:.0f} s start and catch-up),"
-        f" {sum(report.mix.values())} clients ({mix}); {len(samples)} samples"
+        f" minutes after a {report.catch_up_s:.0f} s start and catch-up"
+        + (
+            f" and a warm-up of {report.warm_up:g} simulated hours ({warm_up:.1f} min,"
+            f" {len(report.samples) - len(samples)} samples not judged)"
+            if report.warm_up
+            else ""
+        )
+        + f"), {sum(report.mix.values())} clients ({mix}); {len(samples)} samples judged"
     )
     half = samples[len(samples) // 2]
     trends = report.trends()
@@ -471,23 +600,37 @@ def print_report(report: Report, argv: Sequence[str]) -> None:
             rows,
         )
     )
-    # The run every ~2 simulated hours (every 12th of it), as the trend's raw material.
-    picks = sorted({round(i * (len(samples) - 1) / 12) for i in range(13)})
+    # The run every ~2 simulated hours (every 12th of the judged window, as many in the
+    # warm-up), as the trend's raw material; district hours from the judged window's start.
+    every = (len(samples) - 1) / 12
+    first = len(report.samples) - len(samples)
+    picks = sorted(
+        {first + round(i * every) for i in range(13)}
+        | {first - round(i * every) for i in range(1, 1 + int(first / every) if every else 1)}
+    )
+    picks = [i for i in picks if 0 <= i < len(report.samples)]
+    begins = samples[0].t
     print(
         common.table(
-            ["district h", "real min", "RSS MiB", "files", "tasks", "threads", "clients", "head"],
+            [
+                *("district h", "real min", "RSS MiB", "files", "tasks", "threads"),
+                *("clients", "head", "ring MiB", "mosquitto"),
+            ],
             [
                 [
-                    f"{samples[i].t * report.speed / 3600:.1f}",
-                    f"{samples[i].t / 60:.1f}",
-                    f"{samples[i].rss:.1f}",
-                    samples[i].fds,
-                    samples[i].tasks,
-                    samples[i].threads,
-                    samples[i].clients,
-                    f"{samples[i].head:,}",
+                    f"{(s.t - begins) * report.speed / 3600:+.1f}"
+                    + ("" if s.judged else " (warm-up)"),
+                    f"{s.t / 60:.1f}",
+                    f"{s.rss:.1f}",
+                    s.fds,
+                    s.tasks,
+                    s.threads,
+                    s.clients,
+                    f"{s.head:,}",
+                    f"{s.ring:.1f}",
+                    "up" if s.broker else "DOWN",
                 ]
-                for i in picks
+                for s in (report.samples[i] for i in picks)
             ],
         )
     )
@@ -496,6 +639,28 @@ def print_report(report: Report, argv: Sequence[str]) -> None:
         f"(second-half trend: the least-squares line through the last {later} samples, its"
         f" rise over that half against its start; < {FLAT * 100:.0f} % is flat)"
     )
+    down = sum(not s.broker for s in samples)
+    print(
+        f"ring {samples[0].ring:.1f} -> {samples[-1].ring:.1f} MiB in the judged window"
+        f" ({report.samples[0].ring:.1f} MiB when the measured time began)"
+    )
+    arrived = ", ".join(f"{user} {n:,}" for user, n in sorted(report.arrivals.items()))
+    warmed = ", ".join(f"{user} {n:,}" for user, n in sorted(report.warm_up_arrivals.items()))
+    print(
+        f"intakes: external ids committed in the judged window: {arrived or 'none'}"
+        + (f" (in the warm-up: {warmed or 'none'})" if report.warm_up else "")
+        + f"; the demo's mosquitto running at {len(samples) - down} of {len(samples)} samples"
+    )
+    if report.intakes_alive:
+        print(
+            f"MQTT intake alive: {report.mqtt_arrivals:,} alerts and reports through it"
+            " in the judged window, its broker up throughout"
+        )
+    else:
+        print(
+            f"MQTT INTAKE NOT ALIVE: {report.mqtt_arrivals:,} alerts and reports through it"
+            f" in the judged window, its broker down at {down} samples"
+        )
     print(
         f"log head {samples[0].head:,} -> {samples[-1].head:,}"
         f" (+{samples[-1].head - samples[0].head:,} changes); deltas read by the clients"
@@ -522,7 +687,13 @@ def _num(value: float) -> str:
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(prog="python -m bench soak", description=__doc__)
-    parser.add_argument("--hours", type=float, default=24.0, help="simulated hours (24)")
+    parser.add_argument("--hours", type=float, default=24.0, help="simulated hours judged (24)")
+    parser.add_argument(
+        "--warm-up",
+        type=float,
+        default=DEFAULT_WARM_UP,
+        help=f"simulated hours before them, not judged ({DEFAULT_WARM_UP:g})",
+    )
     parser.add_argument("--speed", type=float, default=60.0, help="district time speed (60)")
     parser.add_argument("--clients", type=int, default=50, help="websocket clients (50)")
     parser.add_argument("--sample", type=float, default=5.0, help="seconds between samples (5)")
@@ -553,6 +724,7 @@ def main(argv: Sequence[str]) -> None:
             args.ask_every,
             args.start,
             args.seed,
+            warm_up=args.warm_up,
         )
     )
     print_report(report, ["soak", *argv])

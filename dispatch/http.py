@@ -62,11 +62,16 @@ class HttpEndpoints:
 
     async def _health(self, request: HttpRequest) -> Response:
         """Liveness for anyone; the head, the number of clients and of the backend's asyncio
-        tasks (for monitoring: it stays flat on a healthy backend) for a valid token only."""
+        tasks (for monitoring: it stays flat on a healthy backend) and the resume ring's bytes
+        (it fills up to its bound, then stays there) for a valid token only."""
         token = _bearer(request)
         if token is not None and await self.auth.authenticate(token) is not None:
             tasks = len(asyncio.all_tasks())
-            text = f"ok head={self.hub.head} clients={len(self.hub.clients)} tasks={tasks}\n"
+            hub = self.hub
+            text = (
+                f"ok head={hub.head} clients={len(hub.clients)} tasks={tasks}"
+                f" ring={hub.ring_bytes}\n"
+            )
         else:
             text = "ok\n"
         return _plain(http.HTTPStatus.OK, text)

@@ -364,10 +364,11 @@ async def test_health_says_more_only_to_a_valid_token(running_sqlite: Running) -
     head = running_sqlite.server.hub.head
     detail = await asyncio.to_thread(http_get, port, "/health?x=1", f"Bearer {token}")
     assert detail[0] == 200
-    said = re.fullmatch(rb"ok head=(\d+) clients=1 tasks=(\d+)\n", detail[1])
+    said = re.fullmatch(rb"ok head=(\d+) clients=1 tasks=(\d+) ring=(\d+)\n", detail[1])
     assert said is not None and int(said.group(1)) == head, detail
     # The backend's tasks: its periodic ones, the commander's connection's, the request's.
     assert 4 <= int(said.group(2)) <= 30
+    assert int(said.group(3)) == running_sqlite.server.hub.ring_bytes
     await c.ws.close()
 
 

@@ -464,8 +464,8 @@ def http_problems(
     s: Session, headers: bool, shown: list[str], lines: list[str], body: bytes
 ) -> list[str]:
     """An HTTP answer against curl's output in the document: the status line and headers
-    (with -i), then the body; a head= figure is a bound seq, a tasks= figure and the image's
-    length their own, and a body shown ending in `…` is a prefix."""
+    (with -i), then the body; a head= figure is a bound seq, the tasks= and ring= figures and the
+    image's length their own, and a body shown ending in `…` is a prefix."""
     problems = []
     if headers:
         split = shown.index("")
@@ -487,10 +487,12 @@ def http_problems(
         if problem:
             problems.append(problem)
         text = text.replace(found.group(0), f"head={actual.group(1) if actual else '?'}", 1)
-    # The number of the backend's tasks is its own at the moment (it is checked apart).
-    tasks = re.search(r"tasks=(\d+)", sent)
-    if tasks is not None:
-        text = re.sub(r"tasks=\d+", tasks.group(0), text)
+    # The number of the backend's tasks and the ring's bytes are its own at the moment (the
+    # tasks are checked apart; the ring is a byte count, its size the frames' own).
+    for name in ("tasks", "ring"):
+        figure = re.search(rf"{name}=(\d+)", sent)
+        if figure is not None:
+            text = re.sub(rf"{name}=\d+", figure.group(0), text)
     if text.endswith(" …"):
         if not sent.startswith(text[:-2]):
             problems.append(f"body shown {text!r}, sent {sent[:200]!r}")
