@@ -1,6 +1,7 @@
 """A client's session once attached: pings, commands (rate-limited, to the writer), stats,
 case histories (read from the store on a worker thread), admin requests (dispatch/admin.py:
-users; dispatch/tables.py: the duty roster and the category table)."""
+users; dispatch/tables.py: the duty roster and the category table; dispatch/intake/desk.py:
+the intakes' state and the feedback outbox)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from dispatch.admin import AdminRequest, UserAdmin
 from dispatch.batch import read_batch
 from dispatch.clock import Clock
 from dispatch.hub import Client, Hub
+from dispatch.intake.desk import IntakeDesk, IntakeRequest
 from dispatch.intake.outbox import STATUS
 from dispatch.limits import Limits
 from dispatch.logs import printable
@@ -37,9 +39,11 @@ from protocol.messages import (
     Hello,
     History,
     HistoryEntry,
+    IntakeStatus,
     LoadCategories,
     Ping,
     Result,
+    RetryFeedback,
     RevokeUser,
     Roster,
     SetCategory,
@@ -66,6 +70,7 @@ class Session:
         store: Store,
         admin: UserAdmin,
         tables: TableAdmin,
+        intakes: IntakeDesk,
     ) -> None:
         self.hub = hub
         self.writer = writer
@@ -74,6 +79,7 @@ class Session:
         self.store = store
         self.admin = admin
         self.tables = tables
+        self.intakes = intakes
         self._reading: set[asyncio.Task[None]] = set()  # history and admin requests under way
 
     async def serve(self, client: Client) -> None:
@@ -116,6 +122,8 @@ class Session:
                 self._admin(client, message, self.admin.answer)
             elif isinstance(message, (Roster, SetRoster, SetCategory, LoadCategories)):
                 self._admin(client, message, self.tables.answer)
+            elif isinstance(message, (IntakeStatus, RetryFeedback)):
+                self._admin(client, message, self.intakes.answer)
             else:
                 self._reply_error(
                     client,
@@ -153,7 +161,7 @@ class Session:
         self._reading.add(task)
         task.add_done_callback(self._reading.discard)
 
-    def _admin[M: (AdminRequest, TableRequest)](
+    def _admin[M: (AdminRequest, TableRequest, IntakeRequest)](
         self, client: Client, message: M, answer: Callable[[Client, M], Coroutine[Any, Any, None]]
     ) -> None:
         if not self._allowed(client):

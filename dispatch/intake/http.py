@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -79,10 +80,17 @@ class Counts:
 
     def __init__(self) -> None:
         self.counter: Counter[tuple[str, str]] = Counter()
+        self.last: dict[str, float] = {}  # intake -> when it last answered (wall clock)
 
     def note(self, intake: str, reason: str) -> None:
         """Count one answer."""
         self.counter[(intake, reason)] += 1
+        self.last[intake] = time.time()
+
+    def of(self, intake: str) -> dict[str, Any]:
+        """One intake's answers by reason and when it last answered (None: never)."""
+        answers = {r: n for (i, r), n in sorted(self.counter.items()) if i == intake}
+        return {"answers": answers, "last_at": self.last.get(intake)}
 
     def as_dict(self) -> dict[str, dict[str, int]]:
         """{intake: {reason: count}}."""

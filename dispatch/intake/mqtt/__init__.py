@@ -110,6 +110,22 @@ class MqttIntake:
         self.refusals.close()
         log.info("MQTT intake stopped: %s", self.stats())
 
+    def health(self) -> dict[str, Any]:
+        """For the desk's intake view: the broker, whether we are connected, the counts,
+        when the last message came, the cameras heard of and the registered sensors."""
+        consumer = self.consumer
+        out: dict[str, Any] = {
+            "broker": f"{self.settings.host}:{self.settings.port}",
+            "connected": consumer is not None and consumer.connected.is_set(),
+            "last_at": consumer.last_at if consumer is not None else None,
+            **self.stats(),
+        }
+        if self.frigate is not None:
+            out["cameras"] = self.frigate.seen()
+        if self.sensors is not None:
+            out["devices"] = self.sensors.seen()
+        return out
+
     def stats(self) -> dict[str, Any]:
         """Counts: received, accepted, rejected by reason, snapshots, cases."""
         out: dict[str, Any] = {}

@@ -16,7 +16,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import httpx
 import msgspec
@@ -100,6 +100,8 @@ RECONCILE_OVERLAP = 600.0
 # Frigate ids remembered for their snapshots (their `end` forgets them; bounded for ids
 # whose end never comes).
 KEEP_IDS = 50_000
+# Camera names remembered for the desk's intake view (a flood of made-up names stops here).
+KEEP_CAMERAS = 500
 
 # The writer's submit: a request in, the future of its answer (after the commit) out.
 Submit = Callable[[Request], "asyncio.Future[Answer]"]
@@ -141,6 +143,8 @@ class FrigateIntake:
         self._seen: dict[str, int] = {}
         self._since: float | None = None  # where the next pass of Frigate's record begins
         self.reconciled = 0
+        # Frigate camera name -> [events, when the last came (wall clock)], for the desk.
+        self.cameras: dict[str, list[float]] = {}
         self.http = httpx.AsyncClient(timeout=settings.nvr_timeout) if settings.nvr_url else None
 
     async def close(self) -> None:
@@ -176,6 +180,7 @@ class FrigateIntake:
         """A Frigate event read (from MQTT or Frigate's own record): None when it is refused
         (done), else the future of its commit."""
         after = event.after
+        self._saw(after.camera)
         if after.false_positive:
             self.rejected["false_positive"] += 1  # Frigate's own: not an error to log
             return None
@@ -216,6 +221,30 @@ class FrigateIntake:
         else:
             self._send(event, camera, kind, score, done)
         return done
+
+    def _saw(self, name: str) -> None:
+        seen = self.cameras.get(name)
+        if seen is None:
+            if len(self.cameras) >= KEEP_CAMERAS:
+                return
+            seen = self.cameras[name] = [0, 0.0]
+        seen[0] += 1
+        seen[1] = time.time()
+
+    def seen(self) -> list[dict[str, Any]]:
+        """The Frigate cameras heard of this run: our camera each maps to ("" none), how
+        many events came and when the last did."""
+        out = []
+        for name, (count, last) in sorted(self.cameras.items()):
+            camera = self.settings.cameras.get(name)
+            if camera is None and name in self.reference.cameras:
+                camera = name
+            if camera is not None and camera not in self.reference.cameras:
+                camera = None
+            out.append(
+                {"name": name, "camera": camera or "", "events": int(count), "last_at": last}
+            )
+        return out
 
     def _send(
         self,
