@@ -45,8 +45,8 @@ from protocol.messages import Error, Result
 log = logging.getLogger("desktop.ui.desk")
 
 
-# --page: the 管理 page's tabs (users, duty roster, category table).
-ADMIN_TABS = {"admin": 0, "admin-roster": 1, "admin-categories": 2}
+# --page: the 管理 page's tabs (users, duty roster, category table, intakes).
+ADMIN_TABS = {"admin": 0, "admin-roster": 1, "admin-categories": 2, "admin-intakes": 3}
 PHOTOS_KEPT = 200  # snapshots kept for the alerts list and the cases (~1 MiB each at most)
 
 
@@ -92,7 +92,8 @@ class DeskWindow(QWidget):
         self.chime = Chime(parent=self)
         self.tray: QSystemTrayIcon | None = None
         self._shown_snapshot = False
-        # "admin", "admin-roster", "admin-categories": open on 管理 (that tab) once offered.
+        # "admin", "admin-roster", "admin-categories", "admin-intakes": open on 管理 (that
+        # tab) once offered.
         self.start_page = ""
         self._photo_loader: ThumbnailLoader | None = None
         self._photos: dict[int, QPixmap] = {}  # alert id -> snapshot, the latest PHOTOS_KEPT
