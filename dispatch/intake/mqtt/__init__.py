@@ -77,6 +77,8 @@ class MqttIntake:
                 settings, server.reference, server.submit, self.refusals, self._has_image, now
             )
             topics[settings.frigate_topic] = self.frigate.handle
+            if settings.frigate_reviews_topic:
+                topics[settings.frigate_reviews_topic] = self.frigate.handle_review
         if settings.sensor_topic:
             self.sensors = SensorIntake(settings, server.submit, self.refusals, server.clock.now)
             await self.sensors.load()
@@ -141,6 +143,8 @@ class MqttIntake:
                 "snapshot_failures": self.frigate.snapshot_failures,
                 "reconciled": self.frigate.reconciled,
                 "bad_times": self.frigate.bad_times,
+                "reviews": self.frigate.reviews,
+                "from_reviews": self.frigate.from_reviews,
             }
         if self.sensors is not None:
             out["sensors"] = {
