@@ -2264,103 +2264,108 @@
         <translation>The built-in dispatch service failed to start: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="80"/>
-        <location filename="../ui/desk/window.py" line="104"/>
+        <location filename="../ui/desk/window.py" line="81"/>
+        <location filename="../ui/desk/window.py" line="105"/>
         <source>通观 · 中屏管</source>
         <translation>Tongguan · Desk</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="146"/>
+        <location filename="../ui/desk/window.py" line="152"/>
         <source>我的待办 F1</source>
         <translation>My to-do F1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="147"/>
+        <location filename="../ui/desk/window.py" line="153"/>
         <source>视频告警 F2</source>
         <translation>Camera alerts F2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="148"/>
+        <location filename="../ui/desk/window.py" line="154"/>
         <source>县干指挥长 F3</source>
         <translation>Duty commander F3</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="149"/>
+        <location filename="../ui/desk/window.py" line="155"/>
         <source>地图 F4</source>
         <translation>Map F4</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="276"/>
+        <location filename="../ui/desk/window.py" line="283"/>
         <source>管理 F5</source>
         <translation>Admin F5</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="291"/>
+        <location filename="../ui/desk/window.py" line="302"/>
+        <source>接入 F5</source>
+        <translation>Intakes F5</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/window.py" line="315"/>
         <source>调度服务正在载入今日数据，待办与超期数可能暂不准确…</source>
         <translation>The dispatch service is loading today&apos;s data; to-do and overdue counts may be off for now…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="299"/>
+        <location filename="../ui/desk/window.py" line="323"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="325"/>
+        <location filename="../ui/desk/window.py" line="349"/>
         <source>● 正在连接调度服务…</source>
         <translation>● Connecting to the dispatch service…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="340"/>
+        <location filename="../ui/desk/window.py" line="364"/>
         <source>账号的令牌或权限已变更，请重新登录</source>
         <translation>Your token or rights changed: sign in again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="342"/>
+        <location filename="../ui/desk/window.py" line="366"/>
         <source>令牌无效或已吊销，请向管理员索取新令牌</source>
         <translation>Token invalid or revoked: ask an administrator for a new one</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="344"/>
+        <location filename="../ui/desk/window.py" line="368"/>
         <source>登录被拒绝：%1</source>
         <translation>Sign-in refused: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="348"/>
+        <location filename="../ui/desk/window.py" line="372"/>
         <source>● 已连接</source>
         <translation>● Connected</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="353"/>
+        <location filename="../ui/desk/window.py" line="377"/>
         <source>● 调度服务重启中，第 %1 次</source>
         <translation>● Dispatch service restarting, attempt %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="357"/>
+        <location filename="../ui/desk/window.py" line="381"/>
         <source>● 连接中断，正在重连…</source>
         <translation>● Disconnected, reconnecting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="374"/>
+        <location filename="../ui/desk/window.py" line="398"/>
         <source>%1 条提交中</source>
         <translation>%1 submitting</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="376"/>
+        <location filename="../ui/desk/window.py" line="400"/>
         <source>%1 条待发送</source>
         <translation>%1 queued</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="385"/>
+        <location filename="../ui/desk/window.py" line="409"/>
         <source>等 %1 件</source>
         <translation> (%1 in all)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="386"/>
+        <location filename="../ui/desk/window.py" line="410"/>
         <source>新待办：%1 %2</source>
         <translation>New to-do: %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="390"/>
+        <location filename="../ui/desk/window.py" line="414"/>
         <source>通观 · 新待办</source>
         <translation>Tongguan · New to-do</translation>
     </message>

@@ -195,3 +195,66 @@ def test_a_dispatcher_looks_but_sends_nothing_again(qapp, qtbot) -> None:
         tab.hide()
 
     run_in_qt(qapp, qtbot, scenario)
+
+
+async def test_the_desks_session_reads_a_real_backends_intakes(sqlite_store, tmp_path) -> None:
+    """The desktop's session against a backend with the 12345 intake on and its platform
+    down: a pushed work order accepted owes 签收, which fails (503) and is read as failing;
+    a commander may not look; an admin's retry is answered."""
+    from desktop.core.session import Session
+    from dispatch.intake.platform import FakePlatform
+    from tests.dispatch.conftest import start_server
+    from tests.dispatch.intake import conftest as hotline
+
+    platform = FakePlatform(hotline.PEER, hotline.KEY.encode())
+    await platform.start()
+    platform.down = True
+    intake = hotline.config(tmp_path, feedback_url=platform.url, retry_base=0.05, retry_cap=0.2)
+    running = await start_server(sqlite_store, intake=intake)
+    assert running.server.intake is not None
+    platform.intake_url = f"http://127.0.0.1:{running.server.intake.port}"
+    admin = sqlite_store.create_user("系统管理员", "admin")
+    sessions = {
+        name: Session(f"ws://127.0.0.1:{running.port}", token, on_changes=lambda c: None)
+        for name, token in (
+            ("admin", admin),
+            ("dispatcher", running.tokens["dispatcher"]),
+            ("commander", running.tokens["commander"]),
+        )
+    }
+    tasks = [asyncio.create_task(s.run()) for s in sessions.values()]
+    try:
+        for session in sessions.values():
+            await asyncio.wait_for(session.wait_connected(), 10)
+        pushed = await platform.push(hotline.order())
+        assert pushed.status_code == 200, pushed.text
+        accepted = await sessions["dispatcher"].command("accept", {"event": 1})
+        assert isinstance(accepted, Result)
+        await until(lambda: platform.received.faults["down"] >= 1, 10, "a failed delivery")
+        answer = await sessions["dispatcher"].intake_status()
+        assert isinstance(answer, Result), answer
+        state = parse_status(answer.data)
+        assert [(line.name, line.enabled) for line in state.lines] == [
+            ("hotline", True),
+            ("open311", False),
+            ("mqtt", False),
+        ]
+        assert state.lines[0].taken == 1 and state.lines[0].where == hotline.PEER
+        (row,) = state.rows
+        assert (row.status, row_state(row)) in {("签收", "failing"), ("签收", "pending")}
+        refused = await sessions["commander"].intake_status()
+        assert isinstance(refused, Error) and refused.code == "forbidden"
+        mine = await sessions["dispatcher"].retry_feedback([row.id])
+        assert isinstance(mine, Error) and mine.code == "forbidden"
+        retried = await sessions["admin"].retry_feedback([row.id])
+        assert isinstance(retried, Result) and retried.data == {"retried": [row.id], "skipped": []}
+        platform.down = False
+        await until(lambda: sqlite_store.outbox_counts() == {"delivered": 1}, 10, "delivered")
+        again = await sessions["admin"].retry_feedback([row.id])
+        assert isinstance(again, Error) and again.code == "not_found"
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await running.server.stop()
+        await platform.stop()
