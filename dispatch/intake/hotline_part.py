@@ -9,7 +9,13 @@ from typing import Any
 
 from starlette.routing import BaseRoute
 
-from dispatch.intake.hotline import CHANNEL, HotlineIntake, HotlineSettings
+from dispatch.intake.hotline import (
+    BATCH_PATH,
+    CHANNEL,
+    ORDERS_PATH,
+    HotlineIntake,
+    HotlineSettings,
+)
 from dispatch.intake.mapping import load_mapping
 from dispatch.intake.outbox import OutboxSender, Target, hotline_rule
 from dispatch.intake.service import Context, builder
@@ -61,6 +67,10 @@ class HotlinePart:
     def routes(self) -> list[BaseRoute]:
         """POST /12345/v1/orders."""
         return list(self.intake.routes())
+
+    def fast_paths(self) -> dict[str, Any]:
+        """The same routes' POSTs as a plain ASGI callable (the hot path)."""
+        return {ORDERS_PATH: self.intake.asgi, BATCH_PATH: self.intake.asgi}
 
     async def start(self) -> None:
         """Owe feedback for 12345 cases' changes from now on, and deliver what is owed."""

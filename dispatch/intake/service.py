@@ -106,9 +106,14 @@ class IntakeService:
         for part in self.parts.values():
             await part.start()
         routes = [r for part in self.parts.values() for r in part.routes()]
+        fast: dict[str, Any] = {}
+        for part in self.parts.values():
+            paths = getattr(part, "fast_paths", None)
+            if callable(paths):
+                fast.update(paths())
         if routes:
             self.http = IntakeHttp(
-                self.context.http, routes, self.context.counts, self.context.authenticate
+                self.context.http, routes, self.context.counts, self.context.authenticate, fast
             )
             await self.http.start()
         log.info("intakes enabled: %s", ", ".join(self.parts) or "none")
