@@ -151,9 +151,19 @@ def parse_desk_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--start", metavar="YYYY-MM-DDTHH:MM", help="demo: district start time")
     parser.add_argument(
         "--page",
-        choices=("todo", "alerts", "duty", "map", "admin", "admin-roster", "admin-categories"),
+        choices=(
+            "todo",
+            "alerts",
+            "duty",
+            "map",
+            "admin",
+            "admin-roster",
+            "admin-categories",
+            "admin-intakes",
+        ),
         default="todo",
-        help="the page to open on (admin-roster, admin-categories: 管理's 排班 and 事项分类 tabs)",
+        help="the page to open on (admin-roster, admin-categories, admin-intakes: 管理's 排班,"
+        " 事项分类 and 接入 tabs)",
     )
     parser.add_argument("--lang", choices=("zh", "en"), default="zh")
     parser.add_argument("--size", default="1920x1080", help="window size")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import random
 from collections.abc import Iterable
@@ -30,6 +31,8 @@ from protocol.entities import (
 )
 
 UNIT_KINDS = ("district", "street", "community", "grid", "department", "camera", "category")
+# Points kept with their grid after an exact test (ReferenceData.grid_at).
+EXACT_KEPT = 4096
 
 
 class UnitCodeError(ValueError):
@@ -129,6 +132,10 @@ class ReferenceData:
             shapely.prepare(shape)
         self._build_buckets()
         self._views: dict[frozenset[str] | None, tuple[str, bytes]] = {}
+        # Points that needed an exact test, with their grid: an intake places a report (on
+        # the loop) and the writer files it (on its thread) at the same point, so the second
+        # lookup is a dict hit. Cleared whole when full (one atomic step for both threads).
+        self._exact: dict[tuple[float, float], Grid | None] = {}
 
     def replace_categories(self, categories: list[Category], kinds: list[CameraKind]) -> None:
         """Take a new category table while serving (an admin changed it); call on the event
@@ -153,12 +160,22 @@ class ReferenceData:
         whole = self._whole[cell]
         if whole >= 0:  # the cell lies inside one grid: no geometry test at all
             return self._grid_list[whole]
+        with contextlib.suppress(KeyError):
+            return self._exact[(lon, lat)]
+        found = None
         for index in self._buckets[cell]:
             if shapely.contains_xy(self._shapes[index], lon, lat) or shapely.intersects_xy(
                 self._shapes[index], lon, lat
             ):
-                return self._grid_list[index]
-        return None
+                found = self._grid_list[index]
+                break
+        self._remember(lon, lat, found)
+        return found
+
+    def _remember(self, lon: float, lat: float, grid: Grid | None) -> None:
+        if len(self._exact) >= EXACT_KEPT:
+            self._exact.clear()
+        self._exact[(lon, lat)] = grid
 
     def grids_at(self, points: list[tuple[float, float]]) -> list[Grid | None]:
         """The grid containing each point (None outside the district): grid_at's answers,
@@ -174,7 +191,10 @@ class ReferenceData:
             whole = self._whole[cell]
             if whole >= 0:
                 found[i] = self._grid_list[whole]
-            else:
+                continue
+            try:
+                found[i] = self._exact[(lon, lat)]
+            except KeyError:
                 pairs.extend((i, index) for index in self._buckets[cell])
         if not pairs:
             return found
@@ -188,6 +208,8 @@ class ReferenceData:
         for (i, index), inside in zip(pairs, hit.tolist(), strict=True):
             if inside and found[i] is None:
                 found[i] = self._grid_list[index]
+        for i in {i for i, _ in pairs}:
+            self._remember(points[i][0], points[i][1], found[i])
         return found
 
     def _build_buckets(self, cells: int = 400) -> None:

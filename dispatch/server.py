@@ -32,6 +32,7 @@ from dispatch.handshake import Authenticator, Handshake, peer_of
 from dispatch.http import HttpEndpoints
 from dispatch.hub import SERVER_FULL, TOO_MANY_CONNECTIONS, Client, Hub
 from dispatch.intake.config import HttpSettings, IntakeConfig
+from dispatch.intake.desk import IntakeDesk
 from dispatch.limits import Limits
 from dispatch.reference import ReferenceData, local
 from dispatch.session import Session
@@ -221,6 +222,7 @@ class DispatchServer:
             self.store,
             UserAdmin(self.hub, self.store, self.auth),
             TableAdmin(self.hub, self.store, self.reference, self.clock, self.writer.submit),
+            IntakeDesk(self.hub, self.store, lambda: self.intake),
         )
         endpoints = HttpEndpoints(self.hub, self.store, self.reference, self.auth)
         self._server = await serve(

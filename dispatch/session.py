@@ -1,6 +1,7 @@
 """A client's session once attached: pings, commands (rate-limited, to the writer), stats,
 case histories (read from the store on a worker thread), admin requests (dispatch/admin.py:
-users; dispatch/tables.py: the duty roster and the category table)."""
+users; dispatch/tables.py: the duty roster and the category table; dispatch/intake/desk.py:
+the intakes' state and the feedback outbox)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from dispatch.admin import AdminRequest, UserAdmin
 from dispatch.batch import read_batch
 from dispatch.clock import Clock
 from dispatch.hub import Client, Hub
+from dispatch.intake.desk import IntakeDesk, IntakeRequest
 from dispatch.limits import Limits
 from dispatch.logs import printable
 from dispatch.state import Actor, args_digest
@@ -27,6 +29,7 @@ from protocol.codec import ProtocolError, convert, decode_client
 from protocol.codes import ErrorCode
 from protocol.commands import ARGS
 from protocol.entities import Decision, Level, Status
+from protocol.glossary import FEEDBACK_NAMES
 from protocol.messages import (
     HISTORY_LIMIT,
     Command,
@@ -36,9 +39,11 @@ from protocol.messages import (
     Hello,
     History,
     HistoryEntry,
+    IntakeStatus,
     LoadCategories,
     Ping,
     Result,
+    RetryFeedback,
     RevokeUser,
     Roster,
     SetCategory,
@@ -65,6 +70,7 @@ class Session:
         store: Store,
         admin: UserAdmin,
         tables: TableAdmin,
+        intakes: IntakeDesk,
     ) -> None:
         self.hub = hub
         self.writer = writer
@@ -73,6 +79,7 @@ class Session:
         self.store = store
         self.admin = admin
         self.tables = tables
+        self.intakes = intakes
         self._reading: set[asyncio.Task[None]] = set()  # history and admin requests under way
 
     async def serve(self, client: Client) -> None:
@@ -115,6 +122,8 @@ class Session:
                 self._admin(client, message, self.admin.answer)
             elif isinstance(message, (Roster, SetRoster, SetCategory, LoadCategories)):
                 self._admin(client, message, self.tables.answer)
+            elif isinstance(message, (IntakeStatus, RetryFeedback)):
+                self._admin(client, message, self.intakes.answer)
             else:
                 self._reply_error(
                     client,
@@ -152,7 +161,7 @@ class Session:
         self._reading.add(task)
         task.add_done_callback(self._reading.discard)
 
-    def _admin[M: (AdminRequest, TableRequest)](
+    def _admin[M: (AdminRequest, TableRequest, IntakeRequest)](
         self, client: Client, message: M, answer: Callable[[Client, M], Coroutine[Any, Any, None]]
     ) -> None:
         if not self._allowed(client):
@@ -201,14 +210,12 @@ class Session:
         }
         feedback = self.store.outbox_entries(event=event_id, limit=HISTORY_LIMIT)
         if feedback:  # an intake case: what the platform was told, and whether it heard
-            from dispatch.intake.outbox import STATUS  # httpx's import: not before serving
-
             data["feedback"] = msgspec.to_builtins(
                 [
                     FeedbackEntry(
                         at=row.created_at,
                         peer=row.peer,
-                        status=STATUS.get(row.kind, row.kind),
+                        status=FEEDBACK_NAMES.get(row.kind, row.kind),
                         state=row.state,  # type: ignore[arg-type]
                         attempts=row.attempts,
                         delivered_at=row.delivered_at,

@@ -32,3 +32,12 @@ LEVEL_NAMES: dict[str, str] = {
     "street": "街道",
     "district": "区级",
 }
+# What the centre tells the 12345 platform about a work order (its feedback kinds).
+FEEDBACK_NAMES: dict[str, str] = {
+    "sign": "签收",
+    "progress": "办理中",
+    "done": "办结",
+    "return": "退回",
+    "extend": "延期",
+    "reopen": "重办",
+}

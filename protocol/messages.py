@@ -23,6 +23,8 @@ from protocol.entities import (
 PROTOCOL_VERSION = 1
 # A history answer holds at most this many entries, the newest (HistoryEntry).
 HISTORY_LIMIT = 500
+# At most this many outbox rows in an intake_status answer, or ids in a retry_feedback.
+OUTBOX_ROWS_MAX = 500
 # A user's name, as create_user and revoke_user take it: 1 to this many characters.
 USER_NAME_MAX = 100
 # A roster read covers at most this many days; set_roster plans at most this far ahead.
@@ -215,6 +217,31 @@ class LoadCategories(_Msg, tag="load_categories"):
     check: bool = False
 
 
+class IntakeStatus(_Msg, tag="intake_status"):
+    """Ask how the intakes stand (roles dispatcher and admin): each intake on or off with
+    what it says of itself, and the 12345 feedback outbox. Answered by a `result` whose data
+    is {"intakes": {name: {...}}, "outbox": {"counts": {state: n}, "peers": {peer: {state:
+    n}}, "rows": [OutboxRow]}}; `state` lists only the rows in that state, newest first, at
+    most `limit` of them (docs/protocol.md §6.12)."""
+
+    id: int
+    state: Literal["pending", "delivered", "refused"] | None = None
+    limit: Annotated[int, msgspec.Meta(ge=1, le=OUTBOX_ROWS_MAX)] = 100
+
+
+class RetryFeedback(_Msg, tag="retry_feedback"):
+    """Send feedback of the outbox again now (role admin only): refused rows, or pending
+    ones waiting for their next try. Answered by a `result` whose data is {"retried": [ids],
+    "skipped": [ids]} (skipped: delivered already, or no such row), or `not_found` when none
+    of them can be sent again."""
+
+    id: int
+    ids: Annotated[
+        list[Annotated[int, msgspec.Meta(ge=1)]],
+        msgspec.Meta(min_length=1, max_length=OUTBOX_ROWS_MAX),
+    ]
+
+
 ClientMessage = (
     Hello
     | Command
@@ -229,6 +256,8 @@ ClientMessage = (
     | SetRoster
     | SetCategory
     | LoadCategories
+    | IntakeStatus
+    | RetryFeedback
 )
 
 
@@ -352,6 +381,23 @@ class FeedbackEntry(msgspec.Struct, forbid_unknown_fields=True):
     attempts: int
     delivered_at: float | None = None
     error: str = ""  # the last failure ("" when none)
+
+
+class OutboxRow(msgspec.Struct, forbid_unknown_fields=True):
+    """A feedback of the intake outbox in an `intake_status` answer; every field is always
+    present. A `pending` row with an `error` is failing: it is tried again at `next_at`."""
+
+    id: int
+    peer: str  # the platform
+    ref: str  # its id of the case (12345: 工单编号)
+    event: int
+    status: str  # what it tells the platform: 签收, 办理中, 办结, 退回, 延期, 重办
+    state: Literal["pending", "delivered", "refused"]
+    attempts: int
+    created_at: float  # when it was owed (wall clock)
+    next_at: float  # when it is tried next (pending)
+    delivered_at: float | None
+    error: str  # the last failure ("" when none)
 
 
 class HistoryEntry(msgspec.Struct, forbid_unknown_fields=True):

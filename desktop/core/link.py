@@ -228,6 +228,17 @@ class SessionThread:
         request = self.session.set_roster(day, commander, roster, patience)
         return await asyncio.wrap_future(self._submit(request))
 
+    async def intake_status(
+        self, state: str | None = None, limit: int = 100, patience: float = 10.0
+    ) -> Result | Error:
+        """Ask how the intakes stand through the session (see Session.intake_status)."""
+        request = self.session.intake_status(state, limit, patience)
+        return await asyncio.wrap_future(self._submit(request))
+
+    async def retry_feedback(self, ids: list[int], patience: float = 10.0) -> Result | Error:
+        """Send feedback again through the session (see Session.retry_feedback)."""
+        return await asyncio.wrap_future(self._submit(self.session.retry_feedback(ids, patience)))
+
     async def set_category(self, fields: dict[str, Any], patience: float = 10.0) -> Result | Error:
         """Add or replace a category through the session (see Session.set_category)."""
         return await asyncio.wrap_future(self._submit(self.session.set_category(fields, patience)))

@@ -35,9 +35,11 @@ from protocol.messages import (
     Error,
     Hello,
     History,
+    IntakeStatus,
     LoadCategories,
     Result,
     Resume,
+    RetryFeedback,
     RevokeUser,
     Roster,
     ServerMessage,
@@ -483,6 +485,24 @@ class Session:
             return LoadCategories(id=request_id, file=file, content=content, check=check)
 
         return await self._request("load_categories", message, patience)
+
+    async def intake_status(
+        self, state: str | None = None, limit: int = 100, patience: float = 10.0
+    ) -> Result | Error:
+        """Ask how the intakes stand and what the feedback outbox holds (data: intakes,
+        outbox: see docs/protocol.md §6.12); roles dispatcher, admin. Not resent."""
+
+        def message(request_id: int) -> IntakeStatus:
+            return IntakeStatus(id=request_id, state=state, limit=limit)  # type: ignore[arg-type]
+
+        return await self._request("intake_status", message, patience)
+
+    async def retry_feedback(self, ids: list[int], patience: float = 10.0) -> Result | Error:
+        """Send feedback of the outbox again now (data: retried, skipped); role admin only.
+        Not resent."""
+        return await self._request(
+            "retry_feedback", lambda i: RetryFeedback(id=i, ids=list(ids)), patience
+        )
 
     async def _request(
         self, what: str, message: Callable[[int], Any], patience: float

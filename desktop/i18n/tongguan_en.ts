@@ -193,6 +193,7 @@
     <message>
         <location filename="../ui/desk/alerts_page.py" line="331"/>
         <location filename="../ui/desk/forms.py" line="34"/>
+        <location filename="../ui/desk/intake_tab.py" line="74"/>
         <source>说明</source>
         <translation>Note</translation>
     </message>
@@ -363,6 +364,7 @@
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="175"/>
+        <location filename="../ui/desk/intake_tab.py" line="87"/>
         <source>工单编号</source>
         <translation>Work order</translation>
     </message>
@@ -436,11 +438,13 @@
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="297"/>
+        <location filename="../ui/desk/intake_tab.py" line="65"/>
         <source>已送达</source>
         <translation>delivered</translation>
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="299"/>
+        <location filename="../ui/desk/intake_tab.py" line="66"/>
         <source>被拒收</source>
         <translation>refused by the platform</translation>
     </message>
@@ -771,6 +775,7 @@
         <location filename="../ui/desk/categories_tab.py" line="59"/>
         <location filename="../ui/desk/categories_tab.py" line="82"/>
         <location filename="../ui/desk/categories_tab.py" line="494"/>
+        <location filename="../ui/desk/intake_tab.py" line="78"/>
         <source>名称</source>
         <translation>Name</translation>
     </message>
@@ -880,7 +885,7 @@
         <translation>%1 classes, %2 categories</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="296"/>
+        <location filename="../ui/desk/admin_page.py" line="297"/>
         <location filename="../ui/desk/categories_tab.py" line="279"/>
         <source>修改</source>
         <translation>Change</translation>
@@ -912,7 +917,7 @@
         <translation>Change category · %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="336"/>
+        <location filename="../ui/desk/admin_page.py" line="337"/>
         <location filename="../ui/desk/categories_tab.py" line="309"/>
         <location filename="../ui/desk/roster_tab.py" line="289"/>
         <source>保存</source>
@@ -934,7 +939,7 @@
         <translation>Add</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="426"/>
+        <location filename="../ui/desk/admin_page.py" line="427"/>
         <location filename="../ui/desk/categories_tab.py" line="358"/>
         <location filename="../ui/desk/roster_tab.py" line="342"/>
         <source>正在保存…</source>
@@ -1531,302 +1536,313 @@
         <translation>%1 situation map %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="56"/>
+        <location filename="../ui/desk/admin_page.py" line="57"/>
         <source>只显示这一次，请立即交给本人；令牌等同密码</source>
         <translation>Shown this once only: hand it to the user now; the token is a password</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="63"/>
-        <location filename="../ui/desk/admin_page.py" line="318"/>
+        <location filename="../ui/desk/admin_page.py" line="64"/>
+        <location filename="../ui/desk/admin_page.py" line="319"/>
         <source>用户名</source>
         <translation>User name</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="64"/>
+        <location filename="../ui/desk/admin_page.py" line="65"/>
         <source>显示名</source>
         <translation>Display name</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="65"/>
-        <location filename="../ui/desk/admin_page.py" line="374"/>
+        <location filename="../ui/desk/admin_page.py" line="66"/>
+        <location filename="../ui/desk/admin_page.py" line="375"/>
         <source>角色</source>
         <translation>Role</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="66"/>
+        <location filename="../ui/desk/admin_page.py" line="67"/>
         <source>辖区</source>
         <translation>Jurisdiction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="67"/>
+        <location filename="../ui/desk/admin_page.py" line="68"/>
         <source>创建时间</source>
         <translation>Created</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="68"/>
+        <location filename="../ui/desk/admin_page.py" line="69"/>
+        <location filename="../ui/desk/intake_tab.py" line="70"/>
+        <location filename="../ui/desk/intake_tab.py" line="89"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="132"/>
+        <location filename="../ui/desk/admin_page.py" line="133"/>
         <source>用户与角色</source>
         <translation>Users and roles</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="167"/>
-        <location filename="../ui/desk/admin_page.py" line="536"/>
+        <location filename="../ui/desk/admin_page.py" line="168"/>
+        <location filename="../ui/desk/admin_page.py" line="537"/>
         <source>复制</source>
         <translation>Copy</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="220"/>
-        <location filename="../ui/desk/admin_page.py" line="410"/>
+        <location filename="../ui/desk/admin_page.py" line="221"/>
+        <location filename="../ui/desk/admin_page.py" line="411"/>
         <location filename="../ui/desk/categories_tab.py" line="343"/>
+        <location filename="../ui/desk/intake_tab.py" line="225"/>
         <location filename="../ui/desk/roster_tab.py" line="165"/>
         <location filename="../ui/desk/roster_tab.py" line="319"/>
         <source>尚未连接到调度服务</source>
         <translation>Not connected to the dispatch service yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="224"/>
+        <location filename="../ui/desk/admin_page.py" line="225"/>
         <location filename="../ui/desk/categories_tab.py" line="350"/>
         <location filename="../ui/desk/roster_tab.py" line="169"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="234"/>
+        <location filename="../ui/desk/admin_page.py" line="235"/>
         <source>用户列表暂时无法载入（连接中断）</source>
         <translation>The user list cannot be loaded now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="237"/>
-        <location filename="../ui/desk/admin_page.py" line="242"/>
+        <location filename="../ui/desk/admin_page.py" line="238"/>
+        <location filename="../ui/desk/admin_page.py" line="243"/>
         <source>用户列表无法载入：%1</source>
         <translation>The user list cannot be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="253"/>
+        <location filename="../ui/desk/admin_page.py" line="254"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="260"/>
+        <location filename="../ui/desk/admin_page.py" line="261"/>
         <source>已停用</source>
         <translation>Revoked</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="260"/>
+        <location filename="../ui/desk/admin_page.py" line="261"/>
         <source>有效</source>
         <translation>Active</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="271"/>
+        <location filename="../ui/desk/admin_page.py" line="272"/>
         <source>共 %1 个用户，%2 个有效</source>
         <translation>%1 users, %2 active</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="288"/>
+        <location filename="../ui/desk/admin_page.py" line="289"/>
         <source>不能停用自己的账号</source>
         <translation>You cannot revoke your own account</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="291"/>
+        <location filename="../ui/desk/admin_page.py" line="292"/>
         <source>不能在此修改自己的账号</source>
         <translation>Your own account cannot be changed here</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="294"/>
-        <location filename="../ui/desk/admin_page.py" line="316"/>
+        <location filename="../ui/desk/admin_page.py" line="295"/>
+        <location filename="../ui/desk/admin_page.py" line="317"/>
         <source>新建用户</source>
         <translation>New user</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="298"/>
+        <location filename="../ui/desk/admin_page.py" line="299"/>
         <source>停用</source>
         <translation>Revoke</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="299"/>
+        <location filename="../ui/desk/admin_page.py" line="300"/>
+        <location filename="../ui/desk/intake_tab.py" line="397"/>
         <location filename="../ui/desk/roster_tab.py" line="245"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="322"/>
+        <location filename="../ui/desk/admin_page.py" line="323"/>
         <source>用户名不能与已有用户相同；令牌只显示一次</source>
         <translation>The user name must not be taken already; the token is shown only once</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="331"/>
+        <location filename="../ui/desk/admin_page.py" line="332"/>
         <source>修改用户 · %1</source>
         <translation>Change user · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="334"/>
+        <location filename="../ui/desk/admin_page.py" line="335"/>
         <source>重新生成令牌（旧令牌立即失效）</source>
         <translation>Issue a new token (the old one stops working at once)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="337"/>
+        <location filename="../ui/desk/admin_page.py" line="338"/>
         <source>改变角色、辖区或令牌后，该用户已打开的连接会被断开，需重新登录</source>
         <translation>After a change of role, jurisdiction or token, the user&apos;s open connections are closed and it must sign in again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="367"/>
+        <location filename="../ui/desk/admin_page.py" line="368"/>
         <source>显示名（如 菱湖街道分中心 王芳；可不填）</source>
         <translation>Display name (e.g. Linghu sub-centre Wang Fang; optional)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="382"/>
+        <location filename="../ui/desk/admin_page.py" line="383"/>
         <source>街道（不选为全区）</source>
         <translation>Streets (none: the whole district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="389"/>
+        <location filename="../ui/desk/admin_page.py" line="390"/>
         <source>社区（仅社区工作站）</source>
         <translation>Communities (community workstations only)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="321"/>
+        <location filename="../ui/desk/admin_page.py" line="607"/>
+        <location filename="../ui/desk/intake_tab.py" line="69"/>
+        <source>接入</source>
+        <translation>Intakes</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/admin_page.py" line="322"/>
         <source>创建</source>
         <translation>Create</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="345"/>
+        <location filename="../ui/desk/admin_page.py" line="346"/>
         <source>停用用户 · %1</source>
         <translation>Revoke user · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="347"/>
+        <location filename="../ui/desk/admin_page.py" line="348"/>
         <source>确认停用</source>
         <translation>Revoke</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="348"/>
+        <location filename="../ui/desk/admin_page.py" line="349"/>
         <source>%1 的令牌将立即失效，已打开的连接会被断开。按 Enter 确认，Esc 取消</source>
         <translation>%1&apos;s token stops working at once and its open connections are closed. Enter confirms, Esc cancels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="423"/>
+        <location filename="../ui/desk/admin_page.py" line="424"/>
         <source>正在创建…</source>
         <translation>Creating…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="430"/>
+        <location filename="../ui/desk/admin_page.py" line="431"/>
         <source>正在停用…</source>
         <translation>Revoking…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="454"/>
+        <location filename="../ui/desk/admin_page.py" line="455"/>
         <source>连接中断，不能确定是否已创建；请刷新列表核对创建时间</source>
         <translation>Connection lost: not known whether the user was created; refresh the list and check the creation time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="457"/>
+        <location filename="../ui/desk/admin_page.py" line="458"/>
         <source>未创建：%1</source>
         <translation>Not created: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="461"/>
-        <location filename="../ui/desk/admin_page.py" line="491"/>
+        <location filename="../ui/desk/admin_page.py" line="462"/>
+        <location filename="../ui/desk/admin_page.py" line="492"/>
         <source>未收到令牌，请重试</source>
         <translation>No token received; try again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="484"/>
+        <location filename="../ui/desk/admin_page.py" line="485"/>
         <source>连接中断，不能确定是否已修改；请刷新列表核对</source>
         <translation>Connection lost: not sure whether the user was changed; refresh the list to check</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="487"/>
+        <location filename="../ui/desk/admin_page.py" line="488"/>
         <source>未修改：%1</source>
         <translation>Not changed: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="494"/>
+        <location filename="../ui/desk/admin_page.py" line="495"/>
         <source>已修改 %1</source>
         <translation>Changed %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="506"/>
+        <location filename="../ui/desk/admin_page.py" line="507"/>
         <source>连接中断，不能确定是否已停用；请刷新列表核对</source>
         <translation>Connection lost: not known whether the user was revoked; refresh the list to check</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="509"/>
+        <location filename="../ui/desk/admin_page.py" line="510"/>
         <source>未停用：%1</source>
         <translation>Not revoked: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="512"/>
+        <location filename="../ui/desk/admin_page.py" line="513"/>
         <source>已停用 %1</source>
         <translation>Revoked %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="519"/>
+        <location filename="../ui/desk/admin_page.py" line="520"/>
         <source>%1 的令牌</source>
         <translation>Token of %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="530"/>
+        <location filename="../ui/desk/admin_page.py" line="531"/>
         <source>已复制</source>
         <translation>Copied</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="555"/>
+        <location filename="../ui/desk/admin_page.py" line="556"/>
         <source>社区工作站用户的辖区是社区，不能选街道</source>
         <translation>A community workstation&apos;s jurisdiction is communities, not streets</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="557"/>
+        <location filename="../ui/desk/admin_page.py" line="558"/>
         <source>社区工作站用户须至少选择一个社区</source>
         <translation>A community workstation needs at least one community</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="559"/>
+        <location filename="../ui/desk/admin_page.py" line="560"/>
         <source>只有社区工作站用户的辖区是社区；其他角色请选街道（不选为全区）</source>
         <translation>Only community workstations have communities; for other roles choose streets (none: the whole district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="561"/>
+        <location filename="../ui/desk/admin_page.py" line="562"/>
         <source>街道分中心用户须至少选择一个街道</source>
         <translation>A street sub-centre user needs at least one street</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="567"/>
+        <location filename="../ui/desk/admin_page.py" line="568"/>
         <source>无权执行（已记录）：%1</source>
         <translation>Not allowed (recorded): %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="569"/>
+        <location filename="../ui/desk/admin_page.py" line="570"/>
         <source>没有这个用户</source>
         <translation>No such user</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="571"/>
+        <location filename="../ui/desk/admin_page.py" line="572"/>
         <source>已有同名用户。要修改该用户或重新生成其令牌，请在列表中选中它，按 E 修改</source>
         <translation>A user of that name exists. To change it or give it a new token, select it in the list and press E (Change)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="573"/>
+        <location filename="../ui/desk/admin_page.py" line="574"/>
         <location filename="../ui/desk/categories_tab.py" line="629"/>
+        <location filename="../ui/desk/intake_tab.py" line="446"/>
         <location filename="../ui/desk/roster_tab.py" line="393"/>
         <source>服务暂时繁忙，请稍后重试</source>
         <translation>The service is busy; try again shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="602"/>
+        <location filename="../ui/desk/admin_page.py" line="604"/>
         <source>用户</source>
         <translation>Users</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="603"/>
+        <location filename="../ui/desk/admin_page.py" line="605"/>
         <source>排班</source>
         <translation>Duty roster</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="604"/>
+        <location filename="../ui/desk/admin_page.py" line="606"/>
         <source>事项分类</source>
         <translation>Categories</translation>
     </message>
@@ -2063,6 +2079,223 @@
         <source>未通过检查：%1</source>
         <translation>Did not pass the checks: %1</translation>
     </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="58"/>
+        <source>12345 工单</source>
+        <translation>12345 work orders</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="59"/>
+        <source>Open311 市民上报</source>
+        <translation>Open311 citizen reports</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="60"/>
+        <source>MQTT 视频告警与传感器</source>
+        <translation>MQTT camera alerts and sensors</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="63"/>
+        <source>待发送</source>
+        <translation>Pending</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="64"/>
+        <source>发送失败，重试中</source>
+        <translation>Failing, retrying</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="71"/>
+        <source>接收</source>
+        <translation>Taken</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="72"/>
+        <source>拒收</source>
+        <translation>Refused</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="73"/>
+        <source>最近消息</source>
+        <translation>Last message</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="77"/>
+        <source>类型</source>
+        <translation>Type</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="79"/>
+        <source>对应</source>
+        <translation>Maps to</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="80"/>
+        <source>次数</source>
+        <translation>Count</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="81"/>
+        <source>最近</source>
+        <translation>Last</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="82"/>
+        <source>读数</source>
+        <translation>Reading</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="85"/>
+        <source>编号</source>
+        <translation>No.</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="86"/>
+        <source>对端</source>
+        <translation>Peer</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="88"/>
+        <source>反馈</source>
+        <translation>Feedback</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="90"/>
+        <source>尝试</source>
+        <translation>Attempts</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="91"/>
+        <source>时间</source>
+        <translation>Time</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="92"/>
+        <source>最后错误</source>
+        <translation>Last error</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="96"/>
+        <source>全部</source>
+        <translation>All</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="132"/>
+        <location filename="../ui/desk/intake_tab.py" line="270"/>
+        <source>无</source>
+        <translation>none</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="151"/>
+        <source>接入状态</source>
+        <translation>Intake status</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="158"/>
+        <source>12345 反馈发件箱</source>
+        <translation>12345 feedback outbox</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="238"/>
+        <source>接入状态暂时无法载入（连接中断）</source>
+        <translation>The intake status cannot be loaded for now (connection lost)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="241"/>
+        <location filename="../ui/desk/intake_tab.py" line="246"/>
+        <source>接入状态无法载入：%1</source>
+        <translation>The intake status cannot be loaded: %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="259"/>
+        <source>已开启 %1 个接入，共 %2 个</source>
+        <translation>%1 of %2 intakes on</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="274"/>
+        <source>其中 %1 条发送失败，重试中</source>
+        <translation>%1 of them failing, retrying</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="275"/>
+        <source>发件箱为空</source>
+        <translation>The outbox is empty</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="283"/>
+        <source>未开启</source>
+        <translation>Off</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="286"/>
+        <source>已开启</source>
+        <translation>On</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="288"/>
+        <source>已连接</source>
+        <translation>Connected</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="290"/>
+        <source>未连接</source>
+        <translation>Not connected</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="314"/>
+        <source>摄像头</source>
+        <translation>Camera</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="316"/>
+        <source>未对应</source>
+        <translation>not mapped</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="324"/>
+        <source>告警中</source>
+        <translation>in alarm</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="327"/>
+        <source>传感器</source>
+        <translation>Sensor</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="399"/>
+        <source>先选择未送达的反馈</source>
+        <translation>Select feedback not yet delivered first</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="401"/>
+        <source>立即重发</source>
+        <translation>Send again now</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="430"/>
+        <source>重发未能送出（连接中断），请稍后再试</source>
+        <translation>The retry was not sent (connection lost); try again later</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="433"/>
+        <source>重发被拒绝：%1</source>
+        <translation>The retry was refused: %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="436"/>
+        <source>已安排重发 %1 条反馈</source>
+        <translation>%1 feedback(s) will be sent again now</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="442"/>
+        <source>当前角色无此权限</source>
+        <translation>your role may not do this</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/intake_tab.py" line="444"/>
+        <source>所选反馈已送达或不存在</source>
+        <translation>the feedback selected was delivered already or is gone</translation>
+    </message>
 </context>
 <context>
     <name>DeskWindow</name>
@@ -2077,103 +2310,108 @@
         <translation>The built-in dispatch service failed to start: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="80"/>
-        <location filename="../ui/desk/window.py" line="103"/>
+        <location filename="../ui/desk/window.py" line="81"/>
+        <location filename="../ui/desk/window.py" line="105"/>
         <source>通观 · 中屏管</source>
         <translation>Tongguan · Desk</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="145"/>
+        <location filename="../ui/desk/window.py" line="152"/>
         <source>我的待办 F1</source>
         <translation>My to-do F1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="146"/>
+        <location filename="../ui/desk/window.py" line="153"/>
         <source>视频告警 F2</source>
         <translation>Camera alerts F2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="147"/>
+        <location filename="../ui/desk/window.py" line="154"/>
         <source>县干指挥长 F3</source>
         <translation>Duty commander F3</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="148"/>
+        <location filename="../ui/desk/window.py" line="155"/>
         <source>地图 F4</source>
         <translation>Map F4</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="275"/>
+        <location filename="../ui/desk/window.py" line="283"/>
         <source>管理 F5</source>
         <translation>Admin F5</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="290"/>
+        <location filename="../ui/desk/window.py" line="302"/>
+        <source>接入 F5</source>
+        <translation>Intakes F5</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/window.py" line="315"/>
         <source>调度服务正在载入今日数据，待办与超期数可能暂不准确…</source>
         <translation>The dispatch service is loading today&apos;s data; to-do and overdue counts may be off for now…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="298"/>
+        <location filename="../ui/desk/window.py" line="323"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="324"/>
+        <location filename="../ui/desk/window.py" line="349"/>
         <source>● 正在连接调度服务…</source>
         <translation>● Connecting to the dispatch service…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="339"/>
+        <location filename="../ui/desk/window.py" line="364"/>
         <source>账号的令牌或权限已变更，请重新登录</source>
         <translation>Your token or rights changed: sign in again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="341"/>
+        <location filename="../ui/desk/window.py" line="366"/>
         <source>令牌无效或已吊销，请向管理员索取新令牌</source>
         <translation>Token invalid or revoked: ask an administrator for a new one</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="343"/>
+        <location filename="../ui/desk/window.py" line="368"/>
         <source>登录被拒绝：%1</source>
         <translation>Sign-in refused: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="347"/>
+        <location filename="../ui/desk/window.py" line="372"/>
         <source>● 已连接</source>
         <translation>● Connected</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="352"/>
+        <location filename="../ui/desk/window.py" line="377"/>
         <source>● 调度服务重启中，第 %1 次</source>
         <translation>● Dispatch service restarting, attempt %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="356"/>
+        <location filename="../ui/desk/window.py" line="381"/>
         <source>● 连接中断，正在重连…</source>
         <translation>● Disconnected, reconnecting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="373"/>
+        <location filename="../ui/desk/window.py" line="398"/>
         <source>%1 条提交中</source>
         <translation>%1 submitting</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="375"/>
+        <location filename="../ui/desk/window.py" line="400"/>
         <source>%1 条待发送</source>
         <translation>%1 queued</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="384"/>
+        <location filename="../ui/desk/window.py" line="409"/>
         <source>等 %1 件</source>
         <translation> (%1 in all)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="385"/>
+        <location filename="../ui/desk/window.py" line="410"/>
         <source>新待办：%1 %2</source>
         <translation>New to-do: %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="389"/>
+        <location filename="../ui/desk/window.py" line="414"/>
         <source>通观 · 新待办</source>
         <translation>Tongguan · New to-do</translation>
     </message>

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from dispatch.intake import signing, submit
 from dispatch.intake.config import ConfigError, only, secret, section, take
@@ -33,6 +35,7 @@ from protocol import commands as c
 from protocol.entities import Intake
 
 log = logging.getLogger("dispatch.intake.hotline")
+_encode = msgspec.json.Encoder().encode
 CHANNEL = "12345"
 ORDERS_PATH = "/12345/v1/orders"
 BATCH_PATH = "/12345/v1/orders/batch"
@@ -169,6 +172,38 @@ def _refusal(number: str, reason: str, message: str) -> dict[str, Any]:
     return {"ok": False, "order_no": number, "error": reason, "message": message}
 
 
+def _content_type(value: str) -> None:
+    if value.split(";")[0].strip() != "application/json":
+        raise HttpError(415, "unsupported_media_type", "Content-Type must be application/json")
+
+
+def _content_length(value: str | None, limit: int) -> None:
+    """Refuse a declared length that is not a number (400) or over `limit` (413)."""
+    if value is None:
+        return
+    if not value.isdigit():
+        raise HttpError(400, "bad_request", "Content-Length is not a number")
+    if int(value) > limit:
+        raise HttpError(413, "too_large", f"body of {value} bytes exceeds {limit}")
+
+
+async def _receive_body(receive: Receive, limit: int) -> bytes:
+    """An ASGI request's body, refused (413) past `limit` bytes without reading it all."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise HttpError(400, "disconnected", "the client left before sending its body")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise HttpError(413, "too_large", f"body exceeds {limit} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 def _moment(text: str, field: str) -> float | None:
     if not text:
         return None
@@ -217,35 +252,83 @@ class HotlineIntake:
         ]
 
     async def push(self, request: Request) -> Response:
-        """POST /12345/v1/orders: one work order."""
-        try:
-            answer = await self._push(request)
-        except HttpError as exc:
-            self.counts.note(CHANNEL, exc.reason)
-            if exc.status >= 500:
-                log.error("12345 push: %s", exc.message)
-            else:
-                log.info("12345 push refused (%s): %s", exc.reason, exc.message)
-            return error_response(exc)
-        self.counts.note(CHANNEL, "repeat" if answer["repeat"] else "ok")
-        return json_response(200, answer)
+        """POST /12345/v1/orders: one work order (through Starlette: the ASGI path, `asgi`,
+        answers the same without it)."""
+        return await self._answer_request(request, self._one)
 
-    async def _verified(self, request: Request) -> tuple[str, bytes]:
-        """The signing peer and the body of a push; HttpError when either is refused."""
-        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-            raise HttpError(415, "unsupported_media_type", "Content-Type must be application/json")
-        body = await read_body(request, self.max_body)
-        headers = {k: v for k, v in request.headers.items() if k.startswith("x-tg-")}
+    async def push_batch(self, request: Request) -> Response:
+        """POST /12345/v1/orders/batch: {"orders": [work order, ...]} (1 to BATCH_MAX), each
+        created, repeated or refused on its own; one answer per order, in order."""
+        return await self._answer_request(request, self._many)
+
+    async def _answer_request(
+        self, request: Request, answer: Callable[[str, bytes], Awaitable[dict[str, Any]]]
+    ) -> Response:
         try:
-            peer = signing.verify(
-                self.keys, headers, request.method, request.url.path, body, self.guard
-            )
+            _content_type(request.headers.get("content-type", ""))
+            _content_length(request.headers.get("content-length"), self.max_body)
+            body = await read_body(request, self.max_body)
+            headers = {k: v for k, v in request.headers.items() if k.startswith("x-tg-")}
+            peer = self._peer(headers, request.method, request.url.path, body)
+            data = await answer(peer, body)
+        except HttpError as exc:
+            self._refused(exc, request.url.path)
+            return error_response(exc)
+        return json_response(200, data)
+
+    async def asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A POST to either route as a plain ASGI callable (IntakeHttp's `fast` paths): the
+        same checks and answers as `push`/`push_batch` without Starlette's Request, routing
+        and Response, which were a good share of a push's cost (bench/RESULTS.md §7)."""
+        path: str = scope["path"]
+        status, data = 200, b""
+        try:
+            content_type, length, headers = "", None, {}
+            for name, value in scope["headers"]:
+                if name == b"content-type":
+                    content_type = value.decode("latin-1")
+                elif name == b"content-length":
+                    length = value.decode("latin-1")
+                elif name.startswith(b"x-tg-"):
+                    headers[name.decode("latin-1")] = value.decode("latin-1")
+            _content_type(content_type)
+            _content_length(length, self.max_body)
+            body = await _receive_body(receive, self.max_body)
+            peer = self._peer(headers, scope["method"], path, body)
+            answer = self._many if path == BATCH_PATH else self._one
+            data = _encode(await answer(peer, body))
+        except HttpError as exc:
+            self._refused(exc, path)
+            status = exc.status
+            data = _encode({"ok": False, "error": exc.reason, "message": exc.message})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-length", str(len(data)).encode()),
+                    (b"content-type", b"application/json"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": data})
+
+    def _refused(self, exc: HttpError, path: str) -> None:
+        self.counts.note(CHANNEL, exc.reason)
+        what = "12345 batch push" if path == BATCH_PATH else "12345 push"
+        if exc.status >= 500:
+            log.error("%s: %s", what, exc.message)
+        else:
+            log.info("%s refused (%s): %s", what, exc.reason, exc.message)
+
+    def _peer(self, headers: dict[str, str], method: str, path: str, body: bytes) -> str:
+        """The signing peer of a push; HttpError when its signature is refused."""
+        try:
+            return signing.verify(self.keys, headers, method, path, body, self.guard)
         except signing.SignatureError as exc:
             raise HttpError(exc.status, exc.reason, exc.message) from None
-        return peer, body
 
-    async def _push(self, request: Request) -> dict[str, Any]:
-        peer, body = await self._verified(request)
+    async def _one(self, peer: str, body: bytes) -> dict[str, Any]:
         try:
             order = self._decoder.decode(body)
         except msgspec.ValidationError as exc:
@@ -257,23 +340,16 @@ class HotlineIntake:
         if not outcome.ok:
             status = 503 if outcome.error in ("internal", "unavailable") else 422
             raise HttpError(status, outcome.error or "refused", outcome.message)
+        self.counts.note(CHANNEL, "repeat" if outcome.repeat else "ok")
         return _answer(order.order_no, item, outcome)
 
-    async def push_batch(self, request: Request) -> Response:
-        """POST /12345/v1/orders/batch: {"orders": [work order, ...]} (1 to BATCH_MAX), each
-        created, repeated or refused on its own; one answer per order, in order."""
+    async def _many(self, peer: str, body: bytes) -> dict[str, Any]:
         try:
-            peer, body = await self._verified(request)
-            try:
-                batch = msgspec.json.decode(body, type=_Batch)
-            except msgspec.ValidationError as exc:
-                raise HttpError(400, "bad_payload", str(exc)) from None
-            except msgspec.DecodeError as exc:
-                raise HttpError(400, "malformed_json", str(exc)) from None
-        except HttpError as exc:
-            self.counts.note(CHANNEL, exc.reason)
-            log.info("12345 batch push refused (%s): %s", exc.reason, exc.message)
-            return error_response(exc)
+            batch = msgspec.json.decode(body, type=_Batch)
+        except msgspec.ValidationError as exc:
+            raise HttpError(400, "bad_payload", str(exc)) from None
+        except msgspec.DecodeError as exc:
+            raise HttpError(400, "malformed_json", str(exc)) from None
         answers: list[dict[str, Any] | None] = []
         items: list[tuple[int, str, c.BatchReport]] = []
         for index, raw in enumerate(batch.orders):
@@ -305,7 +381,7 @@ class HotlineIntake:
                     self.counts.note(CHANNEL, outcome.error or "refused")
                     answers[index] = _refusal(number, outcome.error, outcome.message)
         done = [a for a in answers if a is not None]
-        return json_response(200, {"ok": True, "orders": done})
+        return {"ok": True, "orders": done}
 
     def report_of(self, order: WorkOrder, peer: str) -> c.BatchReport:
         """The report a work order becomes (category mapped, place found); HttpError

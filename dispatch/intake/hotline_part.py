@@ -5,10 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 from starlette.routing import BaseRoute
 
-from dispatch.intake.hotline import HotlineIntake, HotlineSettings
+from dispatch.intake.hotline import (
+    BATCH_PATH,
+    CHANNEL,
+    ORDERS_PATH,
+    HotlineIntake,
+    HotlineSettings,
+)
 from dispatch.intake.mapping import load_mapping
 from dispatch.intake.outbox import OutboxSender, Target, hotline_rule
 from dispatch.intake.service import Context, builder
@@ -21,6 +28,7 @@ class HotlinePart:
     def __init__(self, context: Context, settings: HotlineSettings) -> None:
         categories = [(c.code, c.name) for c in context.reference.categories.values()]
         self.mapping = load_mapping(settings.mapping, categories)
+        self.counts = context.counts
         self.intake = HotlineIntake(
             settings,
             self.mapping,
@@ -60,6 +68,10 @@ class HotlinePart:
         """POST /12345/v1/orders."""
         return list(self.intake.routes())
 
+    def fast_paths(self) -> dict[str, Any]:
+        """The same routes' POSTs as a plain ASGI callable (the hot path)."""
+        return {ORDERS_PATH: self.intake.asgi, BATCH_PATH: self.intake.asgi}
+
     async def start(self) -> None:
         """Owe feedback for 12345 cases' changes from now on, and deliver what is owed."""
         self._rules.append(self._rule)
@@ -70,6 +82,19 @@ class HotlinePart:
         with contextlib.suppress(ValueError):
             self._rules.remove(self._rule)
         await self.sender.stop()
+
+    def health(self) -> dict[str, Any]:
+        """Its answers by reason, when it last answered, its peers and whether each is owed
+        feedback (has a feedback URL)."""
+        peers = [
+            {"name": name, "feedback": name in self.sender.targets}
+            for name in sorted(self.settings.peers)
+        ]
+        return {**self.counts.of(CHANNEL), "peers": peers}
+
+    def retry(self) -> None:
+        """Look at the outbox now (feedback was put back to be sent again)."""
+        self.sender.wake()
 
 
 @builder("hotline")

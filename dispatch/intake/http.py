@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -21,6 +22,7 @@ from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dispatch.http import bearer_token
 from dispatch.intake.config import HttpSettings
@@ -79,10 +81,17 @@ class Counts:
 
     def __init__(self) -> None:
         self.counter: Counter[tuple[str, str]] = Counter()
+        self.last: dict[str, float] = {}  # intake -> when it last answered (wall clock)
 
     def note(self, intake: str, reason: str) -> None:
         """Count one answer."""
         self.counter[(intake, reason)] += 1
+        self.last[intake] = time.time()
+
+    def of(self, intake: str) -> dict[str, Any]:
+        """One intake's answers by reason and when it last answered (None: never)."""
+        answers = {r: n for (i, r), n in sorted(self.counter.items()) if i == intake}
+        return {"answers": answers, "last_at": self.last.get(intake)}
 
     def as_dict(self) -> dict[str, dict[str, int]]:
         """{intake: {reason: count}}."""
@@ -110,14 +119,27 @@ class IntakeHttp:
         routes: list[BaseRoute],
         counts: Counts,
         authenticate: Callable[[str], Awaitable[User | None]] | None = None,
+        fast: dict[str, ASGIApp] | None = None,
     ) -> None:
         self.settings = settings
         self.counts = counts
         self.authenticate = authenticate
-        self.app = Starlette(routes=[*routes, Route("/intake/stats", self._stats)])
+        self.starlette = Starlette(routes=[*routes, Route("/intake/stats", self._stats)])
+        # POSTs to these paths skip Starlette (routing, Request, Response): plain ASGI
+        # callables for the hot routes; any other method still gets Starlette's answer.
+        self.fast = dict(fast or {})
+        self.app: ASGIApp = self._app if self.fast else self.starlette
         self.port = 0
         self._server: _Server | None = None
         self._task: asyncio.Task[None] | None = None
+
+    async def _app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            fast = self.fast.get(scope["path"])
+            if fast is not None:
+                await fast(scope, receive, send)
+                return
+        await self.starlette(scope, receive, send)
 
     async def _stats(self, request: Request) -> Response:
         """The answer counters, for an admin's or a gateway's token only (they tell who
@@ -160,6 +182,7 @@ class IntakeHttp:
         config = uvicorn.Config(
             self.app,
             lifespan="off",
+            interface="asgi3",  # said, not guessed: a bound method looks like ASGI 2 to uvicorn
             log_config=None,
             access_log=False,
             server_header=False,

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 from pathlib import Path
+from typing import Any
 
 from starlette.routing import BaseRoute
 
@@ -68,6 +69,13 @@ class MqttPart:
             await self.demo.stop()
         if self.intake is not None:
             await self.intake.stop()
+
+    def health(self) -> dict[str, Any]:
+        """The MQTT intake's (the demo's once its broker is up); not connected before."""
+        intake = self.demo.intake if self.demo is not None else self.intake
+        if intake is None:
+            return {"connected": False, "demo": self.demo is not None}
+        return {**intake.health(), "demo": self.demo is not None}
 
 
 @builder("mqtt")

@@ -3,9 +3,11 @@ background (a POST is answered after its event's commit: the service type is rea
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.routing import BaseRoute
 
-from dispatch.intake.open311 import Open311Intake, Open311Settings
+from dispatch.intake.open311 import CHANNEL, Open311Intake, Open311Settings
 from dispatch.intake.service import Context, builder
 
 
@@ -13,6 +15,7 @@ class Open311Part:
     """Open311 GeoReport v2 under /open311/v2/."""
 
     def __init__(self, context: Context, settings: Open311Settings) -> None:
+        self.counts = context.counts
         self.intake = Open311Intake(
             settings,
             context.reference,
@@ -34,6 +37,10 @@ class Open311Part:
 
     async def stop(self) -> None:
         """Nothing to stop."""
+
+    def health(self) -> dict[str, Any]:
+        """Its answers by reason, and when it last answered."""
+        return self.counts.of(CHANNEL)
 
 
 @builder("open311")

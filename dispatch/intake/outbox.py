@@ -36,6 +36,7 @@ from dispatch.intake import signing
 from dispatch.state import Change, OutboxItem
 from dispatch.store.store import OutboxEntry, Store
 from protocol.entities import Event
+from protocol.glossary import FEEDBACK_NAMES
 
 log = logging.getLogger("dispatch.intake.outbox")
 _encode = msgspec.json.Encoder().encode
@@ -44,14 +45,7 @@ IDEMPOTENCY_KEY = "idempotency-key"
 # the published loop's 延期批准 and 发回重办 (shared/intake README §3.1: Anhui's practice as
 # Xinhua reported it); their names on the wire, like the whole format, are ours: no
 # 12345 interface specification is published (§3.2).
-STATUS = {
-    "sign": "签收",
-    "progress": "办理中",
-    "done": "办结",
-    "return": "退回",
-    "extend": "延期",
-    "reopen": "重办",
-}
+STATUS = FEEDBACK_NAMES  # the 12345 platform's words for each feedback kind
 
 
 def _text_of(event: Event, ops: tuple[str, ...]) -> str:

@@ -29,7 +29,7 @@ from dispatch.intake.outbox import IDEMPOTENCY_KEY
 
 log = logging.getLogger("dispatch.intake.platform")
 FEEDBACK_PATH = "/feedback"
-Fault = Literal["timeout", "error", "lost_answer"]
+Fault = Literal["timeout", "error", "lost_answer", "refuse"]
 
 
 @dataclass
@@ -110,6 +110,9 @@ class FakePlatform:
         if fault == "error":
             self.received.faults[fault] += 1
             return json_response(500, {"ok": False, "error": "internal"})
+        if fault == "refuse":  # the platform's final no: the row waits for a person
+            self.received.faults[fault] += 1
+            return json_response(422, {"ok": False, "error": "unknown order"})
         self.received.copies[key] += 1
         repeat = key in self.received.by_key
         if not repeat:

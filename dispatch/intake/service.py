@@ -106,12 +106,38 @@ class IntakeService:
         for part in self.parts.values():
             await part.start()
         routes = [r for part in self.parts.values() for r in part.routes()]
+        fast: dict[str, Any] = {}
+        for part in self.parts.values():
+            paths = getattr(part, "fast_paths", None)
+            if callable(paths):
+                fast.update(paths())
         if routes:
             self.http = IntakeHttp(
-                self.context.http, routes, self.context.counts, self.context.authenticate
+                self.context.http, routes, self.context.counts, self.context.authenticate, fast
             )
             await self.http.start()
         log.info("intakes enabled: %s", ", ".join(self.parts) or "none")
+
+    def health(self) -> dict[str, dict[str, Any]]:
+        """Every intake this backend knows of: whether it is on, and what its part says of
+        itself (answers, connection, last message, cameras and sensors: `health()`)."""
+        _load_builders()
+        out: dict[str, dict[str, Any]] = {}
+        for name in sorted(_BUILDERS):
+            part = self.parts.get(name)
+            entry: dict[str, Any] = {"enabled": part is not None}
+            health = getattr(part, "health", None)
+            if callable(health):
+                entry.update(health())
+            out[name] = entry
+        return out
+
+    def wake_outbox(self) -> None:
+        """Feedback was put back to be sent again: the parts that deliver it look now."""
+        for part in self.parts.values():
+            retry = getattr(part, "retry", None)
+            if callable(retry):
+                retry()
 
     async def stop(self) -> None:
         """Stop taking requests, then stop each intake's work."""

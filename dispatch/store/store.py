@@ -762,6 +762,38 @@ class Store:
         with self.engine.connect() as conn:
             return {state: int(n) for state, n in conn.execute(query)}
 
+    def outbox_peer_counts(self) -> dict[str, dict[str, int]]:
+        """How many feedback rows each peer has in each state."""
+        query = select(OutboxRow.peer, OutboxRow.state, func.count()).group_by(
+            OutboxRow.peer, OutboxRow.state
+        )
+        out: dict[str, dict[str, int]] = {}
+        with self.engine.connect() as conn:
+            for peer, state, n in conn.execute(query):
+                out.setdefault(peer, {})[state] = int(n)
+        return out
+
+    def outbox_retry_ids(self, ids: Iterable[int], now: float) -> list[int]:
+        """Send refused (or pending) feedback again now; the ids that were (the others are
+        delivered already or absent)."""
+        wanted = sorted(set(ids))
+        with self._write_lock, self.engine.begin() as conn:
+            found = [
+                int(i)
+                for (i,) in conn.execute(
+                    select(OutboxRow.id).where(
+                        OutboxRow.id.in_(wanted), OutboxRow.state != "delivered"
+                    )
+                )
+            ]
+            if found:
+                conn.execute(
+                    update(OutboxRow)
+                    .where(OutboxRow.id.in_(found))
+                    .values(state="pending", next_at=now)
+                )
+            return sorted(found)
+
     def outbox_retry(self, ids: Iterable[int], now: float) -> int:
         """Send refused (or pending) feedback again now; how many rows were found."""
         wanted = list(ids)

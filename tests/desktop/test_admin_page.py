@@ -322,3 +322,30 @@ def test_an_admin_changes_a_user_and_gives_it_a_new_token(qapp, qtbot, sqlite_st
             await running.server.stop()
 
     run_in_qt(qapp, qtbot, scenario)
+
+
+@pytest.mark.timeout(180)
+def test_a_dispatchers_desk_has_the_intakes_page(qapp, qtbot, sqlite_store: Store) -> None:
+    """接入 F5: a dispatcher sees the intakes (none on here) and the outbox, and may not
+    send feedback again; a commander's desk has no such page."""
+
+    async def scenario() -> None:
+        running = await start_server(sqlite_store)
+        url = f"ws://127.0.0.1:{running.port}"
+        window, link = open_desk(url, running.tokens["dispatcher"])
+        try:
+            await ready(window)
+            assert window.nav.count() == 5 and window.nav.tabText(4) == "接入 F5"
+            window.activateWindow()
+            press(Qt.Key.Key_F5)
+            await until(lambda: window.intakes.state is not None, 20, "the intakes read")
+            assert window.pages.currentWidget() is window.intakes
+            state = window.intakes.state
+            assert state is not None and not any(line.enabled for line in state.lines)
+            assert window.intakes.outbox_counts.text() == "发件箱为空"
+            assert window.intakes.action_bar.button("retry") is None
+        finally:
+            await stop_all(link, window)
+            await running.server.stop()
+
+    run_in_qt(qapp, qtbot, scenario)

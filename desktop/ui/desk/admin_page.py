@@ -40,6 +40,7 @@ from desktop.core.replica import Changes, Replica
 from desktop.core.todo import Me
 from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.ui.desk.categories_tab import CategoriesTab, CategoryRequests
+from desktop.ui.desk.intake_tab import IntakeRequests, IntakeTab
 from desktop.ui.desk.roster_tab import RosterRequests, RosterTab
 from desktop.ui.desk.table_keys import KEY_ROLE, select_key, selected_key
 from desktop.ui.desk.texts import person_text, role_text, tr
@@ -574,12 +575,12 @@ def _refusal(error: Error) -> str:
     return error.message
 
 
-class AdminRequests(UserRequests, RosterRequests, CategoryRequests, Protocol):
+class AdminRequests(UserRequests, RosterRequests, CategoryRequests, IntakeRequests, Protocol):
     """Where the admin page's requests go (desktop.core.link.SessionThread)."""
 
 
 class AdminPage(QWidget):
-    """The tabs 用户, 排班 and 事项分类 (Ctrl+1, Ctrl+2, Ctrl+3)."""
+    """The tabs 用户, 排班, 事项分类 and 接入 (Ctrl+1 to Ctrl+4)."""
 
     def __init__(
         self,
@@ -595,6 +596,7 @@ class AdminPage(QWidget):
             me, requests, clock, self, person=lambda name: person_text(replica, name)
         )
         self.categories_tab = CategoriesTab(replica, requests, self)
+        self.intake_tab = IntakeTab(me, requests, self)
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("adminTabs")
         for index, (tab, label) in enumerate(
@@ -602,6 +604,7 @@ class AdminPage(QWidget):
                 (self.users_tab, tr("用户")),
                 (self.roster_tab, tr("排班")),
                 (self.categories_tab, tr("事项分类")),
+                (self.intake_tab, tr("接入")),
             )
         ):
             self.tabs.addTab(tab, label)
@@ -614,7 +617,7 @@ class AdminPage(QWidget):
         layout.addWidget(self.tabs)
 
     def show_tab(self, index: int) -> None:
-        """Bring a tab up (0 用户, 1 排班, 2 事项分类) and put the focus in its table."""
+        """Bring a tab up (0 用户, 1 排班, 2 事项分类, 3 接入) and put the focus in its table."""
         self.tabs.setCurrentIndex(index)
         tab = self.tabs.currentWidget()
         table = getattr(tab, "table", None)

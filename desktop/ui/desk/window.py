@@ -34,6 +34,7 @@ from desktop.ui.desk.admin_page import AdminPage, AdminRequests
 from desktop.ui.desk.alerts_page import AlertsPage
 from desktop.ui.desk.case_pane import CasePane
 from desktop.ui.desk.duty_page import DutyPage
+from desktop.ui.desk.intake_tab import IntakeTab
 from desktop.ui.desk.map_page import MapPage
 from desktop.ui.desk.texts import role_text
 from desktop.ui.desk.todo_page import TodoPage
@@ -45,8 +46,8 @@ from protocol.messages import Error, Result
 log = logging.getLogger("desktop.ui.desk")
 
 
-# --page: the 管理 page's tabs (users, duty roster, category table).
-ADMIN_TABS = {"admin": 0, "admin-roster": 1, "admin-categories": 2}
+# --page: the 管理 page's tabs (users, duty roster, category table, intakes).
+ADMIN_TABS = {"admin": 0, "admin-roster": 1, "admin-categories": 2, "admin-intakes": 3}
 PHOTOS_KEPT = 200  # snapshots kept for the alerts list and the cases (~1 MiB each at most)
 
 
@@ -92,7 +93,8 @@ class DeskWindow(QWidget):
         self.chime = Chime(parent=self)
         self.tray: QSystemTrayIcon | None = None
         self._shown_snapshot = False
-        # "admin", "admin-roster", "admin-categories": open on 管理 (that tab) once offered.
+        # "admin", "admin-roster", "admin-categories", "admin-intakes": open on 管理 (that
+        # tab) once offered.
         self.start_page = ""
         self._photo_loader: ThumbnailLoader | None = None
         self._photos: dict[int, QPixmap] = {}  # alert id -> snapshot, the latest PHOTOS_KEPT
@@ -137,6 +139,11 @@ class DeskWindow(QWidget):
             replica, self.me, lambda: self._user_requests, self.district_now, self
         )
         self.admin.hide()
+        # 接入 F5: the intakes and the feedback outbox, a page of its own for a dispatcher
+        # (an admin has it as a tab of 管理).
+        self.intakes = IntakeTab(self.me, lambda: self._user_requests, self)
+        self.intakes.hide()
+        self._intakes_key: QShortcut | None = None
         self.nav = QTabBar(self)
         self.nav.setObjectName("deskNav")
         self.nav.setExpanding(False)
@@ -253,6 +260,7 @@ class DeskWindow(QWidget):
             self.book.me = me
             self.who.setText(self._who(me))
             self._offer_admin(me.role == "admin")
+            self._offer_intakes(me.role == "dispatcher")
             self.todo.set_units()
             self.todo.apply(Changes(reset=True))
         if changes.units:
@@ -285,6 +293,23 @@ class DeskWindow(QWidget):
             self.pages.removeWidget(self.admin)
             self.admin.hide()
             self._admin_key.setEnabled(False)
+
+    def _offer_intakes(self, dispatcher: bool) -> None:
+        """The 接入 page, F5, for a dispatcher (who may look, not send again)."""
+        shown = self.pages.indexOf(self.intakes) >= 0
+        if dispatcher and not shown:
+            self.pages.addWidget(self.intakes)
+            self.nav.addTab(self.tr("接入 F5"))
+            self._intakes_key = QShortcut(QKeySequence("F5"), self)
+            self._intakes_key.activated.connect(
+                lambda: self.nav.setCurrentIndex(self.pages.indexOf(self.intakes))
+            )
+        elif not dispatcher and shown:
+            self.nav.removeTab(self.pages.indexOf(self.intakes))
+            self.pages.removeWidget(self.intakes)
+            self.intakes.hide()
+            if self._intakes_key is not None:
+                self._intakes_key.setEnabled(False)
 
     def _show_loading(self) -> None:
         loading = self.tr("调度服务正在载入今日数据，待办与超期数可能暂不准确…")

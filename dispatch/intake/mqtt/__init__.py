@@ -77,6 +77,8 @@ class MqttIntake:
                 settings, server.reference, server.submit, self.refusals, self._has_image, now
             )
             topics[settings.frigate_topic] = self.frigate.handle
+            if settings.frigate_reviews_topic:
+                topics[settings.frigate_reviews_topic] = self.frigate.handle_review
         if settings.sensor_topic:
             self.sensors = SensorIntake(settings, server.submit, self.refusals, server.clock.now)
             await self.sensors.load()
@@ -110,6 +112,22 @@ class MqttIntake:
         self.refusals.close()
         log.info("MQTT intake stopped: %s", self.stats())
 
+    def health(self) -> dict[str, Any]:
+        """For the desk's intake view: the broker, whether we are connected, the counts,
+        when the last message came, the cameras heard of and the registered sensors."""
+        consumer = self.consumer
+        out: dict[str, Any] = {
+            "broker": f"{self.settings.host}:{self.settings.port}",
+            "connected": consumer is not None and consumer.connected.is_set(),
+            "last_at": consumer.last_at if consumer is not None else None,
+            **self.stats(),
+        }
+        if self.frigate is not None:
+            out["cameras"] = self.frigate.seen()
+        if self.sensors is not None:
+            out["devices"] = self.sensors.seen()
+        return out
+
     def stats(self) -> dict[str, Any]:
         """Counts: received, accepted, rejected by reason, snapshots, cases."""
         out: dict[str, Any] = {}
@@ -125,6 +143,8 @@ class MqttIntake:
                 "snapshot_failures": self.frigate.snapshot_failures,
                 "reconciled": self.frigate.reconciled,
                 "bad_times": self.frigate.bad_times,
+                "reviews": self.frigate.reviews,
+                "from_reviews": self.frigate.from_reviews,
             }
         if self.sensors is not None:
             out["sensors"] = {

@@ -23,6 +23,7 @@ import contextlib
 import logging
 import socket
 import threading
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -82,6 +83,7 @@ class Consumer:
         self.connected = asyncio.Event()  # set once subscribed (SUBACK) on a connection
         self.connects = 0
         self.received = 0
+        self.last_at: float | None = None  # when the last message came (wall clock)
         self.failed = 0  # handlers that raised (the message is not acknowledged)
         self._generation = 0  # bumped at each connection and loss
         self._acks: deque[_Pending] = deque()
@@ -311,6 +313,7 @@ class Consumer:
     def _on_message(self, _client: paho.Client, _userdata: object, msg: paho.MQTTMessage) -> None:
         message = Message(msg.topic, bytes(msg.payload), msg.qos, bool(msg.retain))
         self.received += 1
+        self.last_at = time.time()
         pending = _Pending(msg.mid, message.qos, self._generation)
         self._acks.append(pending)
         try:

@@ -16,7 +16,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import httpx
 import msgspec
@@ -66,6 +66,38 @@ class FrigateEvent(msgspec.Struct):
 _decode = msgspec.json.Decoder(FrigateEvent).decode
 
 
+class ReviewData(msgspec.Struct):
+    """`data` of a Frigate review item: the tracked objects' event ids (those of
+    `frigate/events`), their labels and the zones they entered (the rest ignored)."""
+
+    detections: list[_Id] = []
+    objects: list[_Name] = []
+    zones: list[str] = []
+
+
+class ReviewItem(msgspec.Struct):
+    """A review item (`before`/`after` of `frigate/reviews`, Frigate 0.14+)."""
+
+    id: _Id
+    camera: _Name
+    severity: Literal["alert", "detection"]
+    data: ReviewData
+    start_time: float = 0.0
+    end_time: float | None = None
+
+
+class FrigateReview(msgspec.Struct):
+    """A `frigate/reviews` message."""
+
+    type: Literal["new", "update", "end"]
+    after: ReviewItem
+    before: ReviewItem | None = None
+
+
+_decode_review = msgspec.json.Decoder(FrigateReview).decode
+SEVERITY = {"detection": 0, "alert": 1}
+
+
 class _RecordData(msgspec.Struct):
     """`data` of Frigate's event record (0.13 on): the scores live there."""
 
@@ -100,6 +132,8 @@ RECONCILE_OVERLAP = 600.0
 # Frigate ids remembered for their snapshots (their `end` forgets them; bounded for ids
 # whose end never comes).
 KEEP_IDS = 50_000
+# Camera names remembered for the desk's intake view (a flood of made-up names stops here).
+KEEP_CAMERAS = 500
 
 # The writer's submit: a request in, the future of its answer (after the commit) out.
 Submit = Callable[[Request], "asyncio.Future[Answer]"]
@@ -141,6 +175,10 @@ class FrigateIntake:
         self._seen: dict[str, int] = {}
         self._since: float | None = None  # where the next pass of Frigate's record begins
         self.reconciled = 0
+        self.reviews = 0  # frigate/reviews messages read
+        self.from_reviews = 0  # detections a review brought before frigate/events did
+        # Frigate camera name -> [events, when the last came (wall clock)], for the desk.
+        self.cameras: dict[str, list[float]] = {}
         self.http = httpx.AsyncClient(timeout=settings.nvr_timeout) if settings.nvr_url else None
 
     async def close(self) -> None:
@@ -172,10 +210,84 @@ class FrigateIntake:
         self._remember(self._seen, event.after.id, 1)
         return self.take(event)
 
+    def handle_review(self, message: Message) -> asyncio.Future[None] | None:
+        """One `frigate/reviews` message: each of its detections not yet brought by
+        `frigate/events` (nor by Frigate's record) fed in under its own event id, so that
+        the same detection never makes two alerts whichever topic brings it first. Its kind
+        comes from the review's objects and zones (`label@zone` first) when they name one
+        kind; with several, which detection is which is not said: those are left to
+        `frigate/events` and the record (counted `ambiguous`). None when nothing is
+        submitted (done), else the future of the commits."""
+        if len(message.payload) > self.settings.max_payload:
+            self.reject("oversized", "%d bytes", len(message.payload))
+            return None
+        try:
+            review = _decode_review(message.payload)
+        except msgspec.ValidationError as exc:
+            self.reject("schema", "review: %s", str(exc))
+            return None
+        except msgspec.DecodeError as exc:
+            self.reject("malformed", "review: %s", str(exc))
+            return None
+        item = review.after
+        self.reviews += 1
+        if SEVERITY[item.severity] < SEVERITY[self.settings.review_severity]:
+            self.rejected["below_severity"] += 1  # our choice, not an error to log
+            return None
+        kinds = {
+            kind
+            for label in item.data.objects
+            if (kind := self._kind_of(item.camera, label, item.data.zones)) is not None
+        }
+        if not kinds:
+            self.reject(
+                "unmapped_label",
+                "review %s: labels %s (camera %s) map to no kind",
+                item.id,
+                ",".join(item.data.objects) or "none",
+                item.camera,
+            )
+            return None
+        fresh = [d for d in item.data.detections if d not in self._seen]
+        if not fresh:
+            return None  # every detection came through frigate/events already
+        if len(kinds) > 1:
+            self.rejected["ambiguous"] += len(fresh)
+            return None
+        (kind,) = kinds
+        label = next(
+            label
+            for label in item.data.objects
+            if self._kind_of(item.camera, label, item.data.zones) == kind
+        )
+        waiting: list[asyncio.Future[None]] = []
+        for detection in fresh:
+            self._remember(self._seen, detection, 1)
+            obj = FrigateObject(
+                id=detection,
+                camera=item.camera,
+                label=label,
+                start_time=item.start_time,
+                end_time=item.end_time,
+                entered_zones=list(item.data.zones),
+            )
+            ended: Literal["end", "update"] = "end" if review.type == "end" else "update"
+            future = self.take(FrigateEvent(type=ended, after=obj))
+            if future is not None:
+                waiting.append(future)
+        if not waiting:
+            return None
+        self.from_reviews += len(waiting)
+        return asyncio.ensure_future(_all(waiting))
+
+    def _kind_of(self, camera: str, label: str, zones: list[str]) -> str | None:
+        return self._kind(FrigateObject(id="-", camera=camera, label=label, entered_zones=zones))
+
     def take(self, event: FrigateEvent) -> asyncio.Future[None] | None:
         """A Frigate event read (from MQTT or Frigate's own record): None when it is refused
         (done), else the future of its commit."""
         after = event.after
+        self._saw(after.camera)
         if after.false_positive:
             self.rejected["false_positive"] += 1  # Frigate's own: not an error to log
             return None
@@ -216,6 +328,30 @@ class FrigateIntake:
         else:
             self._send(event, camera, kind, score, done)
         return done
+
+    def _saw(self, name: str) -> None:
+        seen = self.cameras.get(name)
+        if seen is None:
+            if len(self.cameras) >= KEEP_CAMERAS:
+                return
+            seen = self.cameras[name] = [0, 0.0]
+        seen[0] += 1
+        seen[1] = time.time()
+
+    def seen(self) -> list[dict[str, Any]]:
+        """The Frigate cameras heard of this run: our camera each maps to ("" none), how
+        many events came and when the last did."""
+        out = []
+        for name, (count, last) in sorted(self.cameras.items()):
+            camera = self.settings.cameras.get(name)
+            if camera is None and name in self.reference.cameras:
+                camera = name
+            if camera is not None and camera not in self.reference.cameras:
+                camera = None
+            out.append(
+                {"name": name, "camera": camera or "", "events": int(count), "last_at": last}
+            )
+        return out
 
     def _send(
         self,
@@ -486,6 +622,12 @@ class FrigateIntake:
             level=logging.WARNING,
         )
         return None
+
+
+async def _all(futures: list[asyncio.Future[None]]) -> None:
+    """Every one done (the first failure raised: the message stays unacknowledged)."""
+    for future in futures:
+        await future
 
 
 def _chain(task: asyncio.Task[None], done: asyncio.Future[None]) -> None:

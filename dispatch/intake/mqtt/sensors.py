@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
@@ -56,6 +56,8 @@ class _DeviceState:
     active: bool = False  # in alarm: a case is open for this episode
     clear_since: float | None = None  # first safe reading of a run of them
     last: float = float("-inf")  # time of the newest reading seen
+    value: float | None = None  # that reading (shown in the desk's intake view)
+    readings: int = 0  # readings taken from this device (this run)
 
 
 class SensorIntake:
@@ -99,6 +101,25 @@ class SensorIntake:
             self.devices[str(device)] = _DeviceState(active=True)
         if answer.data.get("devices"):
             log.info("sensors in alarm with an open case: %s", ", ".join(answer.data["devices"]))
+
+    def seen(self) -> list[dict[str, Any]]:
+        """Every registered device: its kind and name, its readings this run, the newest
+        one's value and time (the device's clock), and whether it is in alarm."""
+        out = []
+        for device in sorted(self.settings.devices.values(), key=lambda d: d.id):
+            state = self.devices.get(device.id)
+            out.append(
+                {
+                    "device": device.id,
+                    "kind": device.kind,
+                    "name": device.name,
+                    "readings": state.readings if state else 0,
+                    "value": state.value if state else None,
+                    "at": state.last if state and state.readings else None,
+                    "alarm": bool(state and state.active),
+                }
+            )
+        return out
 
     def reject(self, reason: str, message: str, *args: object) -> None:
         """Count and log (rate-limited) a reading refused as a whole: nothing was stored."""
@@ -154,9 +175,11 @@ class SensorIntake:
         else:
             alarming, safe = value >= threshold, value < threshold - rule.band
         state = self.devices.setdefault(device.id, _DeviceState())
+        state.readings += 1
         if at < state.last:
             return  # older than one already weighed (sent again, or late): no say
         state.last = at
+        state.value = value
         if state.active:
             if not safe:
                 state.clear_since = None

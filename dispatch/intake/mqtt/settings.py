@@ -102,6 +102,10 @@ class MqttSettings:
     reconnect_min: float = 0.5
     reconnect_max: float = 30.0
     frigate_topic: str = "frigate/events"
+    # Frigate 0.14+'s review items (docs/intake.md §5.3a); "": not read.
+    frigate_reviews_topic: str = ""
+    # The lowest review severity that raises alerts: "detection" (all) or "alert".
+    review_severity: str = "detection"
     sensor_topic: str = "tongguan/sensors"
     frigate_actor: str = "frigate"
     sensor_actor: str = "sensors"
@@ -151,6 +155,8 @@ _SCALARS: dict[str, type] = {
     "reconnect_min": float,
     "reconnect_max": float,
     "frigate_topic": str,
+    "frigate_reviews_topic": str,
+    "review_severity": str,
     "sensor_topic": str,
     "frigate_actor": str,
     "sensor_actor": str,
@@ -192,7 +198,9 @@ def read_mqtt(table: dict[str, Any], base: Path) -> MqttSettings:
         raise ConfigError(f"[{where}] max_ahead, max_age: max_ahead >= 0, max_age > 0")
     if values["nvr_tries"] < 1:
         raise ConfigError(f"[{where}] nvr_tries: at least 1")
-    for key in ("frigate_topic", "sensor_topic"):
+    if values["review_severity"] not in ("detection", "alert"):
+        raise ConfigError(f'[{where}] review_severity: "detection" or "alert"')
+    for key in ("frigate_topic", "frigate_reviews_topic", "sensor_topic"):
         if any(ch in values[key] for ch in "+#"):
             raise ConfigError(f"[{where}] {key}: a topic without wildcards")
     values["cameras"] = _names(table.get("cameras", {}), f"{where}.cameras")

@@ -218,3 +218,40 @@ async def test_a_batch_of_the_wrong_shape_is_refused_whole(hotline: Hotline) -> 
         answer = await hotline.push(body, path="/12345/v1/orders/batch")
         assert (answer.status_code, answer.json()["error"]) == (400, reason)
     assert hotline.events() == []
+
+
+async def test_the_plain_asgi_route_answers_as_starlette_did(hotline: Hotline) -> None:
+    """The POSTs go to a plain ASGI callable (bench/RESULTS.md §7): a body sent in chunks
+    without a length is read (and refused past max_body), a Content-Length that is not a
+    number is a 400, and any other method still gets Starlette's 405."""
+
+    async def chunks(body: bytes):  # no Content-Length: chunked transfer encoding
+        for start in range(0, len(body), 1000):
+            yield body[start : start + 1000]
+
+    body = json.dumps(order("CH-1"), ensure_ascii=False).encode()
+    headers = {"content-type": "application/json", **_signed(body)}
+    sent = await hotline.http.post(
+        hotline.url + "/12345/v1/orders", content=chunks(body), headers=headers
+    )
+    assert sent.status_code == 200, sent.text
+    assert sent.headers["content-type"] == "application/json"
+    assert int(sent.headers["content-length"]) == len(sent.content)
+    big = json.dumps(order("CH-2", content="很" * 100_000), ensure_ascii=False).encode()
+    headers = {"content-type": "application/json", **_signed(big)}
+    refused = await hotline.http.post(
+        hotline.url + "/12345/v1/orders", content=chunks(big), headers=headers
+    )
+    assert (refused.status_code, refused.json()["error"]) == (413, "too_large")
+    reader, writer = await asyncio.open_connection("127.0.0.1", int(hotline.url.rsplit(":", 1)[1]))
+    writer.write(
+        b"POST /12345/v1/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 12abc\r\n\r\n"
+    )
+    await writer.drain()
+    head = await reader.read(200)
+    writer.close()
+    assert head.startswith(b"HTTP/1.1 400"), head
+    got = await hotline.http.get(hotline.url + "/12345/v1/orders")
+    assert got.status_code == 405
+    assert len(hotline.events()) == 1

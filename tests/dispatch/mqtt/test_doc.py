@@ -51,6 +51,7 @@ def test_the_document_has_its_examples():
         "nothing",
         "rejected",
         "untimed",
+        "same",
     }
 
 
@@ -82,6 +83,7 @@ async def test_every_example_payload_has_the_outcome_written(sqlite_store, share
         port=shared_broker[1],
         client_id=f"tongguan-doc-{tag}",
         frigate_topic=f"d-{tag}/frigate/events",
+        frigate_reviews_topic=f"d-{tag}/frigate/reviews",
         sensor_topic=f"d-{tag}/tongguan/sensors",
         nvr_url=nvr.url,
         session_expiry=60,
@@ -95,12 +97,14 @@ async def test_every_example_payload_has_the_outcome_written(sqlite_store, share
     try:
         for topic, expect, body in examples():
             topic = topic.replace("frigate/events", settings.frigate_topic, 1)
+            topic = topic.replace("frigate/reviews", settings.frigate_reviews_topic, 1)
             topic = topic.replace("tongguan/sensors", settings.sensor_topic, 1)
             seen = (fr.accepted, sum(fr.rejected.values()), si.readings, sum(si.rejected.values()))
             alerts = dict(hub.alerts)
             refused = {"frigate": dict(fr.rejected), "sensors": dict(si.rejected)}
             events = {e.id for e in hub.events.values()}
             bad_times = fr.bad_times
+            reviews = fr.reviews
             pub.publish(topic, body)
             await asyncio.to_thread(pub.flush)
             what, _, rest = expect.partition(":")
@@ -114,6 +118,12 @@ async def test_every_example_payload_has_the_outcome_written(sqlite_store, share
                     assert fr.bad_times == bad_times
                 else:  # an absurd one: dropped (counted), the alert goes ahead
                     assert new.observed_at is None and fr.bad_times == bad_times + 1
+            elif what == "same":  # a review of a detection frigate/events brought already
+                await until(lambda: fr.reviews > reviews, what=expect)
+                await asyncio.sleep(0.2)
+                assert [a for a in hub.alerts.values() if a.id not in alerts] == []
+                assert {a.detection for a in hub.alerts.values()} >= {rest}
+                assert all(a.count == 1 for a in hub.alerts.values())
             elif what == "refined":
                 await until(lambda: fr.accepted > seen[0], what=expect)
                 await until(lambda: any(a.score == float(rest) for a in hub.alerts.values()))
@@ -148,6 +158,16 @@ async def test_every_example_payload_has_the_outcome_written(sqlite_store, share
         # The snapshot of the documented Frigate event was fetched and stored.
         await until(lambda: fr.snapshots >= 1)
         assert "/api/events/1795572000.123456-ab12cd/snapshot.jpg" in nvr.requests
+        # What the desk's 接入 tab is told (intake_status, protocol.md §6.12).
+        health = run.intake.health()
+        assert health["connected"] is True and health["last_at"] is not None
+        assert health["frigate"]["reviews"] == 3 and health["frigate"]["from_reviews"] == 1
+        cameras = {c["name"]: c for c in health["cameras"]}
+        assert cameras["gate_east"]["camera"] == "34080300011320000001"
+        assert cameras["lobby_3"]["camera"] == ""  # heard of, not mapped
+        devices = {d["device"]: d for d in health["devices"]}
+        assert devices["GAS-0001"]["alarm"] is True and devices["GAS-0001"]["value"] == 22.0
+        assert devices["HY-0001"]["kind"] == "hydrant" and devices["HY-0001"]["readings"] == 1
     finally:
         await asyncio.to_thread(pub.close)
         await run.stop()

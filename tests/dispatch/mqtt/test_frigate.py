@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -348,3 +349,50 @@ async def test_the_wall_sees_an_alert_with_its_picture_already_stored(
     assert frigate.running.store.image(delta.data.id) is not None
     await until(lambda: frigate.intake.frigate.accepted == 2)
     await wall.ws.close()
+
+
+def _review(
+    review_id: str, camera: str, detections: list[str], objects: list[str], severity: str
+) -> bytes:
+    after = {
+        "id": review_id,
+        "camera": camera,
+        "start_time": 0,
+        "end_time": None,
+        "severity": severity,
+        "data": {"detections": detections, "objects": objects, "zones": [], "audio": []},
+    }
+    return json.dumps({"type": "new", "before": None, "after": after}).encode()
+
+
+async def test_reviews_below_the_severity_or_of_unknown_cameras_make_nothing(
+    sqlite_store, shared_broker, publisher: Publisher
+):
+    """`review_severity = "alert"`: a review Frigate graded `detection` is skipped; a review
+    of an unmapped camera is refused; an alert-grade review of a mapped one raises its
+    alert, and the same detection's event afterwards makes no second one (docs/intake.md
+    §5.3a)."""
+    tag = uuid.uuid4().hex[:10]
+    settings = settings_for(
+        *shared_broker, frigate_reviews_topic=f"t-{tag}/frigate/reviews", review_severity="alert"
+    )
+    run = await start_intake(sqlite_store, settings)
+    try:
+        fr = run.intake.frigate
+        assert fr is not None
+        camera = camera_codes(run)[0]
+        topic = settings.frigate_reviews_topic
+        publisher.publish(topic, _review("r1", camera, ["1-low"], ["smoke"], "detection"))
+        publisher.publish(topic, _review("r2", "lobby_9", ["1-cam"], ["smoke"], "alert"))
+        publisher.publish(topic, _review("r3", camera, ["1-top"], ["fire"], "alert"))
+        publisher.publish(
+            settings.frigate_topic, frigate_message("new", "1-top", camera, score=0.9)
+        )
+        await asyncio.to_thread(publisher.flush)
+        await until(lambda: fr.accepted == 2, what="the review's and the event's detection")
+        assert fr.rejected["below_severity"] == 1 and fr.rejected["unknown_camera"] == 1
+        alerts = alerts_of(run)
+        assert [(a.detection, a.count, a.score) for a in alerts] == [("smoke_fire", 1, 0.9)]
+        assert fr.from_reviews == 1
+    finally:
+        await run.stop()

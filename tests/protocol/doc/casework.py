@@ -291,3 +291,52 @@ def _pushed_first(transcript: list[tuple[str, Any]]) -> list[str]:
                 problems.append(f"request {message['id']}: a categories message {wrong}")
             news = False
     return problems
+
+
+INTAKES = "6.12 intake_status, retry_feedback (the intakes and the feedback outbox)"
+
+
+async def intakes(doc: Document, tmp: Path, report: Report) -> None:
+    """§6.12 on a backend with the 12345 intake on and the stand-in platform: two work
+    orders pushed and accepted, the first 签收 taken, the second refused (422); then the
+    admin's requests, the second block once the feedback sent again was taken, and the
+    dispatcher's refusal."""
+    platform = FakePlatform(hotline.PEER, hotline.KEY.encode())
+    await platform.start()
+    fast = {"retry_base": 0.05, "retry_cap": 0.2}
+    intake = hotline.config(tmp, feedback_url=platform.url, **fast)
+    store = prepared_store(f"sqlite:///{tmp / 'intakes.db'}")
+    run = await start_server(store, clock=Clock(1.0, TRIAGE_AT), intake=intake)
+    platform.intake_url = f"http://127.0.0.1:{run.server.intake.port}"
+    admin_token = store.create_user("系统管理员", "admin")
+    env = Env()
+    try:
+        desk = await attached(run.port, run.tokens["dispatcher"], [])
+        for n in (1, 2):
+            pushed = await platform.push(hotline.order(f"AQ12345-20261125-00004{n}"))
+            assert pushed.status_code == 200, pushed.text
+            if n == 2:
+                platform.faults.append("refuse")
+            await command(desk, n + 1, "accept", event=n)
+            await _settled(store, {"delivered": 1} if n == 1 else {"delivered": 1, "refused": 1})
+        admin = await attached(run.port, admin_token, [])
+        first, second, refused = doc.by_block(INTAKES)
+        await exchange(admin, first, env, admin_token, report)
+        await _settled(store, {"delivered": 2})
+        await exchange(admin, second, env, admin_token, report)
+        await exchange(desk, refused, env, run.tokens["dispatcher"], report)
+        report.add(INTAKES, [])
+        for conn in (admin, desk):
+            await conn.close()
+    finally:
+        await run.server.stop()
+        await platform.stop()
+
+
+async def _settled(store: Store, counts: dict[str, int]) -> None:
+    """Wait until the outbox's rows are in these states."""
+    for _ in range(200):
+        if store.outbox_counts() == counts:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not {counts}: {store.outbox_counts()}")

@@ -34,6 +34,7 @@ async def _run(doc: Document, tmp: Path) -> DocRun:
     await casework.admin(doc, f"sqlite:///{tmp / 'admin.db'}", report)
     await casework.tables(doc, f"sqlite:///{tmp / 'tables.db'}", report)
     await casework.triage(doc, tmp, report)
+    await casework.intakes(doc, tmp, report)
     return DocRun(doc, report, played)
 
 
