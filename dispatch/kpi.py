@@ -63,6 +63,7 @@ SCOPE_KINDS: tuple[ScopeKind, ...] = ("street", "community", "grid", "department
     HANDLE_SECONDS,
 ) = range(20)
 _WIDTH = 20
+_RESIDUE = 1e-6  # what adding and taking out the same handling seconds may leave behind
 _CLOSED = frozenset({"closed", "evaluated"})
 _HANDLING = frozenset({"dispatched", "handling"})
 # A score of 3 (基本满意) or better counts as satisfied; 1-2 is 不满意.
@@ -494,7 +495,11 @@ class KpiBook:
         if cached is not None and cached[0] == self._version:
             return cached[1]
         out: dict[str, Kpi] = {}
-        for scope in self.tallies[PERIODS.index(period)]:
+        for scope, tally in self.tallies[PERIODS.index(period)].items():
+            if not any(abs(x) > _RESIDUE for x in tally):
+                # A scope whose cases all came out again (moved, unfiled) counts nothing:
+                # left out, as a recount that never saw them leaves it out.
+                continue
             if kind is None:
                 if ":" in scope:
                     continue

@@ -539,3 +539,16 @@ def test_a_stand_in_hands_over_what_it_noted_and_counts_nothing_itself() -> None
     now_cases = [reopened if c.id == settled.id else c for c in loaded] + [newcomer]
     assert_same_books(book, one_by_one(now_cases, NOW, frozenset()))
     assert book.yesterday == {"district": [1] * 24} and not book.partial
+
+
+def test_a_scope_whose_cases_all_left_is_not_listed() -> None:
+    """A case moved to another street leaves its old street's tally at zero: the book lists
+    the scopes a recount would list, not those it once touched."""
+    first = CASES[0]
+    book = kpi.compute([first], NOW)
+    assert first.street in book.scopes("today")
+    moved = replace(first, street=DEKUAN, community="340803001001", grid="340803001001001")
+    book.note(moved, first)
+    book.refresh(NOW)
+    assert first.street not in book.scopes("today") and DEKUAN in book.scopes("today")
+    assert book.scopes("month") == kpi.compute([moved], NOW).scopes("month")
