@@ -214,6 +214,7 @@ class Handshake:
             client.baseline = sum(len(f) for f in frames)
             hub.write(client, [welcome, *frames])
             hub.clients.add(client)
+            hub.snapshot_sent.set()
             return
         assert resume is not None
         # Units changed since the client cached them (a new district load): send them first.

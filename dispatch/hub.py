@@ -116,6 +116,7 @@ class Hub:
         # Cleared while the book is filled in a worker thread (a stand-in takes the notes).
         self.kpis_filled = asyncio.Event()
         self.kpis_filled.set()
+        self.snapshot_sent = asyncio.Event()  # a first client has its snapshot queued
         self.catching_up = False  # the simulator is replaying the day so far: KPIs are partial
         self.delivered = 0
         # Log rows up to this seq may be keyed by street (Store.community_keys_from).

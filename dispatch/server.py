@@ -53,6 +53,8 @@ __all__ = ["Client", "DispatchServer", "Hub", "Limits", "tune_gc"]
 # A stop (SIGTERM, SIGINT) ends the process within 5 s (docs/operations): the server's part
 # takes at most SHUTDOWN_SECONDS, the interpreter's end the rest.
 SHUTDOWN_SECONDS = 4.0
+# At start the heavy work waits for a first client's snapshot, at most this long.
+FIRST_CLIENT_SECONDS = 1.0
 CLOSE_SECONDS = 1.5  # for every client at once to complete the closing handshake
 INTAKE_STOP_SECONDS = 2.0
 
@@ -135,6 +137,7 @@ class DispatchServer:
         self._open = 0  # websocket connections being served, handshakes included
         self._per_user: Counter[str] = Counter()  # users' connections past their hello
         self._catching_up = False
+        self._listening_since = 0.0
 
     @property
     def catching_up(self) -> bool:
@@ -239,6 +242,7 @@ class DispatchServer:
             server_header="tongguan-dispatch",
         )
         self.port = self._server.sockets[0].getsockname()[1]
+        self._listening_since = time.monotonic()
         self._tasks = [
             asyncio.create_task(self._fill_kpis(counted, now, hours_yesterday), name="fill")
         ]
@@ -356,6 +360,15 @@ class DispatchServer:
         self._server.close(close_connections=False)
         await _within(self._server.wait_closed(), "closing connections", 0.5)
 
+    async def first_snapshot(self) -> None:
+        """Wait until a first client has its snapshot queued, or FIRST_CLIENT_SECONDS after
+        the start: the KPI books' count waits for it (in a thread it holds the interpreter
+        half the time), so a wall starting with its backend gets its snapshot at once."""
+        assert self.hub is not None
+        left = FIRST_CLIENT_SECONDS - (time.monotonic() - self._listening_since)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.hub.snapshot_sent.wait(), max(left, 0.0))
+
     async def _yesterday(self, now: float) -> dict[str, list[int]]:
         """Yesterday's arrivals per hour, by scope, read from the store."""
         day = kpi.day_start(now)
@@ -369,6 +382,9 @@ class DispatchServer:
         thread, hand the changes noted meanwhile to the filled book, and push the figures."""
         assert self.hub is not None
         departments = frozenset(self.reference.departments)
+        # The first client's snapshot first (a wall starting with its backend): counting in
+        # a thread holds the interpreter half the time, and would slow its encoding down.
+        await self.first_snapshot()
         try:
             book = await asyncio.to_thread(kpi.filled, events, now, departments, yesterday)
         except Exception:  # a bug: the figures stay marked partial, visibly, and it is logged
