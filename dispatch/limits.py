@@ -29,8 +29,9 @@ class Limits:
     tick_interval: float = 5.0  # real seconds between deadline checks
     auth_recheck: float = 30.0  # real seconds a checked token is trusted without a store read
     # Real seconds between reads of the users: a user revoked, re-keyed or given another role
-    # or jurisdiction by another process (`dispatch update-user`) loses its connections.
-    users_poll: float = 1.0
+    # or jurisdiction by another process (`dispatch update-user`) loses its connections:
+    # within 1 s, the poll's interval and the read included (issue 12 asks 1 s).
+    users_poll: float = 0.5
     connections: int = 512  # websocket connections at once, handshakes included (close 4006)
     connections_per_user: int = 64  # one user's connections at once (close 4005)
     refusal_log_window: float = 10.0  # refusals logged: at most refusal_log_lines per window,
