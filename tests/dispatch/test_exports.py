@@ -56,7 +56,7 @@ def url(tmp_path: Path) -> str:
         ),
     )
     # Outside the first test's period; a title a spreadsheet would take for a formula.
-    reported(store, make_event(4, reported_at=NOV_24 + 5 * day, title="=HYPERLINK(\"x\")"))
+    reported(store, make_event(4, reported_at=NOV_24 + 5 * day, title='=HYPERLINK("x")'))
     store.close()
     return url
 
@@ -89,7 +89,7 @@ def test_filters_and_csv_for_excel(url, tmp_path, capsys) -> None:
     assert tuple(rows[0]) == HEADERS
     assert [r[0] for r in rows[1:]] == ["DG-20261122-000001", "DG-20261122-000004"]
     assert rows[1][HEADERS.index("上报时间")] == "2026-11-24 09:40:00"
-    assert rows[2][HEADERS.index("标题")] == "'=HYPERLINK(\"x\")"  # text, never a formula
+    assert rows[2][HEADERS.index("标题")] == '\'=HYPERLINK("x")'  # text, never a formula
     assert main([*args, "--status", "closed"]) == 0
     assert "1 case(s)" in capsys.readouterr().out
 

@@ -27,7 +27,7 @@ class Requests(QWebEngineUrlRequestInterceptor):
         self.page_url = page_url
         self.seen: list[str] = []
 
-    def interceptRequest(self, info: QWebEngineUrlRequestInfo) -> None:  # noqa: N802
+    def interceptRequest(self, info: QWebEngineUrlRequestInfo) -> None:
         url = info.requestUrl().toString()
         self.seen.append(url)
         if url != self.page_url:
@@ -41,7 +41,7 @@ class Page(QWebEnginePage):
         super().__init__(profile)
         self.console: list[str] = []
 
-    def javaScriptConsoleMessage(self, level, message, line, source) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+    def javaScriptConsoleMessage(self, level, message, line, source) -> None:  # type: ignore[no-untyped-def]
         self.console.append(message)
 
 
