@@ -152,6 +152,11 @@ async def start_world(db_url: str) -> World:
     port = await server.start("127.0.0.1", 0)
     world = World(server, store, port, tokens, ref, 0, 0)
     await lay_down(world)
+    # The document shows a server in its steady state: its KPI books filled (after a start
+    # they are counted in a thread, once a first snapshot is out or a second has passed).
+    assert server.hub is not None
+    await asyncio.wait_for(server.hub.kpis_filled.wait(), 10)
+    await server.hub.refresh_kpis(server.clock.now())
     return world
 
 
