@@ -155,6 +155,7 @@ class Handshake:
             last_id=hello.id,
             allowance=float(self.limits.command_burst),
             credentials=generation,
+            view=hello.view,
         )
         # On their own budget: a burst of connections cannot fill the log.
         self.hub.connections_log.note(

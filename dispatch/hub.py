@@ -31,7 +31,7 @@ from dispatch.writer import Published
 from protocol.codes import CloseCode
 from protocol.entities import Alert, Duty, Event, Kpi
 from protocol.messages import Kpis, People, Snapshot
-from protocol.retention import KEEP_CLOSED_SECONDS, alert_kept, event_kept, prune_settled
+from protocol.retention import View, alert_kept, event_kept, prune_settled, view_horizon
 
 log = logging.getLogger("dispatch.hub")
 TOO_SLOW = "too slow: reconnect and resume"
@@ -60,6 +60,7 @@ class Client:
     baseline: int = 0  # bytes of the snapshot, allowed on top of max_backlog
     closing: bool = False
     credentials: int = 0  # the Authenticator's generation its token was checked at
+    view: View = "all"  # hello.view: what its snapshots hold
     width: int = field(default=0, init=False)  # of the jurisdiction's codes (jurisdiction.py)
     # Each key's verdict, worked out once: keys are unit codes (a few dozen), and a dict
     # lookup is cheaper than slicing (a new string, hashed) for every delta on the fan-out.
@@ -261,7 +262,7 @@ class Hub:
         sees, key_of = client.sees, self.reference.key_of
         version, units = self.reference.units_frame(client.jurisdiction)
         # Pruning runs every few minutes; a snapshot keeps the 36 h window to the second.
-        horizon = now - KEEP_CLOSED_SECONDS
+        horizon = view_horizon(client.view, now)
         events = [e for e in self.events.values() if sees(e.community) and event_kept(e, horizon)]
         alerts = [a for a in self.alerts.values() if sees(key_of(a)) and alert_kept(a, horizon)]
         today, week, month = self.kpi_sets(client.jurisdiction)

@@ -19,6 +19,7 @@ from protocol.entities import (
     Role,
     Status,
 )
+from protocol.retention import View
 
 PROTOCOL_VERSION = 1
 # A history answer holds at most this many entries, the newest (HistoryEntry).
@@ -60,6 +61,7 @@ class Hello(_Msg, tag="hello"):
     client: str = ""
     resume: Resume | None = None
     reference: str | None = None  # version of the units the client has cached, if any
+    view: View = "all"  # "open": no settled entities in snapshots (protocol/retention.py)
 
 
 # A command_id is recorded as text (PostgreSQL's text holds no NUL): no control characters.

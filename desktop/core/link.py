@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from desktop.core.session import Session, Status
 from protocol.entities import Person
 from protocol.messages import Error, Result, ServerMessage
+from protocol.retention import View
 
 log = logging.getLogger("desktop.core.link")
 
@@ -86,6 +87,7 @@ class SessionThread:
         wake: Callable[[], None],
         client: str = "tongguan-desktop",
         max_backoff: float = 5.0,
+        view: View = "all",
     ) -> None:
         self.inbox = Inbox(wake)
         self.session = Session(
@@ -95,6 +97,7 @@ class SessionThread:
             on_status=self.inbox.put,
             client=client,
             max_backoff=max_backoff,
+            view=view,
         )
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._serve, name="tongguan-session", daemon=True)

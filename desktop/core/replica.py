@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 import msgspec
 
@@ -23,7 +24,14 @@ from protocol.messages import (
     Units,
     Welcome,
 )
-from protocol.retention import prune_settled
+from protocol.retention import FINAL_STATUSES, View, prune_settled
+
+
+def _settled(data: Event | Alert | Duty) -> TypeGuard[Event | Alert]:
+    """Whether a delta's entity is finished (an event) or settled (an alert)."""
+    if isinstance(data, Event):
+        return data.status in FINAL_STATUSES
+    return isinstance(data, Alert) and data.status != "new"
 
 
 @dataclass(slots=True)
@@ -103,7 +111,10 @@ class ApplyFailed(ReplicaError):
 class Replica:
     """Events, alerts, duty, KPIs and units as the server last described them."""
 
-    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic, view: View = "all") -> None:
+        # What the server is asked to send (hello.view), and what is kept of later deltas:
+        # an "open" replica forgets a case the moment it is finished.
+        self.view: View = view
         self.epoch: str | None = None
         self.seq = 0
         self.units: Reference | None = None
@@ -215,7 +226,9 @@ class Replica:
             return
         self.seq = delta.seq
         data = delta.data
-        if isinstance(data, Event):
+        if self.view == "open" and _settled(data):
+            self._forget(data, changes)
+        elif isinstance(data, Event):
             if data.id not in self.events:
                 changes.new_events.add(data.id)
             self.events[data.id] = data
@@ -229,6 +242,15 @@ class Replica:
         else:
             self.duty = data
             changes.duty = True
+
+    def _forget(self, data: Event | Alert, changes: Changes) -> None:
+        """Drop an entity the view does not keep (reported as changed if it was held)."""
+        if isinstance(data, Event):
+            self.last_change.pop(data.id, None)
+            if self.events.pop(data.id, None) is not None:
+                changes.events.add(data.id)
+        elif self.alerts.pop(data.id, None) is not None:
+            changes.alerts.add(data.id)
 
     def person(self, name: str) -> str:
         """How a user is shown: by their display name, else by the name itself (a user
@@ -307,7 +329,7 @@ class Replica:
     def prune(self, now: float) -> Changes:
         """Forget what the backend has forgotten (the same retention rule); report removals."""
         alerts_before = set(self.alerts)
-        gone = prune_settled(self.events, self.alerts, now)
+        gone = prune_settled(self.events, self.alerts, now, self.view)
         for event_id in gone:
             self.last_change.pop(event_id, None)
         return Changes(events=set(gone), alerts=alerts_before - set(self.alerts))

@@ -51,6 +51,7 @@ from protocol.messages import (
     Users,
     Welcome,
 )
+from protocol.retention import View
 
 log = logging.getLogger("desktop.core.session")
 
@@ -106,6 +107,7 @@ class Session:
         client: str = "tongguan-desktop",
         max_backoff: float = 5.0,
         replica: Replica | None = None,
+        view: View | None = None,
     ) -> None:
         if (on_changes is None) == (on_message is None):
             raise TypeError("give a session on_changes (with a replica) or on_message")
@@ -113,6 +115,8 @@ class Session:
         self._token = token  # kept private: never logged, never in a URL
         self.client = client
         self.replica = replica if replica is not None else Replica()
+        # What its snapshots hold (hello.view): the replica's, unless the messages go elsewhere.
+        self.view: View = view if view is not None else self.replica.view
         self.on_changes = on_changes
         self.on_message = on_message if on_message is not None else self._apply
         self.on_status = on_status
@@ -273,6 +277,7 @@ class Session:
                 client=self.client,
                 resume=Resume(epoch=self.epoch, seq=self.seq) if self.epoch else None,
                 reference=self.units_version,
+                view=self.view,
             )
             await ws.send(encode(hello).decode())
             self._ids = itertools.count(2)

@@ -248,7 +248,7 @@
         <translation>%1 d ago</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="100"/>
+        <location filename="../ui/case_sheet.py" line="104"/>
         <source>该案件已不在您的列表中</source>
         <translation>This case is no longer in your list</translation>
     </message>
@@ -269,62 +269,67 @@
         <translation>System</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="123"/>
+        <location filename="../ui/case_sheet.py" line="102"/>
+        <source>该案件已结束（办结或不予受理），大屏只显示办理中的案件</source>
+        <translation>This case has ended (closed or rejected); the wall shows only cases in progress</translation>
+    </message>
+    <message>
+        <location filename="../ui/case_sheet.py" line="129"/>
         <location filename="../ui/desk/texts.py" line="52"/>
         <source>督办</source>
         <translation>Supervision</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="125"/>
+        <location filename="../ui/case_sheet.py" line="131"/>
         <source>会商</source>
         <translation>Consultation</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="127"/>
+        <location filename="../ui/case_sheet.py" line="133"/>
         <source>挂账</source>
         <translation>Long-term hold</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="129"/>
+        <location filename="../ui/case_sheet.py" line="135"/>
         <source>延期待批</source>
         <translation>Extension pending</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="131"/>
+        <location filename="../ui/case_sheet.py" line="137"/>
         <source>挂账待批</source>
         <translation>Hold pending</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="133"/>
+        <location filename="../ui/case_sheet.py" line="139"/>
         <source>返工%1次</source>
         <translation>Reworked %1×</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="135"/>
+        <location filename="../ui/case_sheet.py" line="141"/>
         <source>重办%1次</source>
         <translation>Reopened %1×</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="138"/>
+        <location filename="../ui/case_sheet.py" line="144"/>
         <location filename="../ui/desk/texts.py" line="19"/>
         <source>待分拨</source>
         <translation>Awaiting triage</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="140"/>
+        <location filename="../ui/case_sheet.py" line="146"/>
         <location filename="../ui/desk/texts.py" line="29"/>
         <location filename="../ui/desk/texts.py" line="66"/>
         <source>超期</source>
         <translation>Overdue</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="145"/>
+        <location filename="../ui/case_sheet.py" line="151"/>
         <location filename="../ui/desk/forms.py" line="79"/>
         <source>类别</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="146"/>
+        <location filename="../ui/case_sheet.py" line="152"/>
         <location filename="../ui/desk/categories_tab.py" line="65"/>
         <location filename="../ui/desk/categories_tab.py" line="84"/>
         <location filename="../ui/desk/categories_tab.py" line="510"/>
@@ -332,129 +337,129 @@
         <translation>Priority</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="147"/>
+        <location filename="../ui/case_sheet.py" line="153"/>
         <source>来源</source>
         <translation>Source</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="149"/>
+        <location filename="../ui/case_sheet.py" line="155"/>
         <source>地点</source>
         <translation>Location</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="164"/>
+        <location filename="../ui/case_sheet.py" line="170"/>
         <source>层级</source>
         <translation>Level</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="165"/>
+        <location filename="../ui/case_sheet.py" line="171"/>
         <source>上报时间</source>
         <translation>Reported</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="171"/>
-        <location filename="../ui/case_sheet.py" line="173"/>
+        <location filename="../ui/case_sheet.py" line="177"/>
+        <location filename="../ui/case_sheet.py" line="179"/>
         <source>接入渠道</source>
         <translation>Channel</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="173"/>
+        <location filename="../ui/case_sheet.py" line="179"/>
         <source>传感器 %1</source>
         <translation>Sensor %1</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="175"/>
+        <location filename="../ui/case_sheet.py" line="181"/>
         <location filename="../ui/desk/intake_tab.py" line="87"/>
         <source>工单编号</source>
         <translation>Work order</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="179"/>
+        <location filename="../ui/case_sheet.py" line="185"/>
         <source>定位</source>
         <translation>Located by</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="182"/>
+        <location filename="../ui/case_sheet.py" line="188"/>
         <source>发生时间</source>
         <translation>Happened at</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="184"/>
+        <location filename="../ui/case_sheet.py" line="190"/>
         <source>原诉求类型</source>
         <translation>Original request type</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="186"/>
+        <location filename="../ui/case_sheet.py" line="192"/>
         <source>办理时限</source>
         <translation>Platform deadline</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="188"/>
+        <location filename="../ui/case_sheet.py" line="194"/>
         <source>附件链接</source>
         <translation>Attachment link</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="191"/>
+        <location filename="../ui/case_sheet.py" line="197"/>
         <source>补充信息</source>
         <translation>Details given</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="194"/>
+        <location filename="../ui/case_sheet.py" line="200"/>
         <source>反映人</source>
         <translation>Reporter</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="196"/>
+        <location filename="../ui/case_sheet.py" line="202"/>
         <location filename="../ui/desk/forms.py" line="60"/>
         <source>主办单位</source>
         <translation>Lead unit</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="200"/>
+        <location filename="../ui/case_sheet.py" line="206"/>
         <location filename="../ui/desk/forms.py" line="66"/>
         <source>协办单位</source>
         <translation>Assisting units</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="205"/>
+        <location filename="../ui/case_sheet.py" line="211"/>
         <source>结案时限</source>
         <translation>Due</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="251"/>
+        <location filename="../ui/case_sheet.py" line="257"/>
         <source>处理记录暂时无法载入（连接中断）</source>
         <translation>Case record unavailable for now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="257"/>
         <location filename="../ui/case_sheet.py" line="263"/>
+        <location filename="../ui/case_sheet.py" line="269"/>
         <source>处理记录无法载入：%1</source>
         <translation>Case record could not be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="265"/>
+        <location filename="../ui/case_sheet.py" line="271"/>
         <source>仅显示最近的记录</source>
         <translation>Showing the latest entries only</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="297"/>
+        <location filename="../ui/case_sheet.py" line="303"/>
         <location filename="../ui/desk/intake_tab.py" line="65"/>
         <source>已送达</source>
         <translation>delivered</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="299"/>
+        <location filename="../ui/case_sheet.py" line="305"/>
         <location filename="../ui/desk/intake_tab.py" line="66"/>
         <source>被拒收</source>
         <translation>refused by the platform</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="301"/>
+        <location filename="../ui/case_sheet.py" line="307"/>
         <source>待送达（已试%1次）</source>
         <translation>to deliver (%1 tries so far)</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="305"/>
+        <location filename="../ui/case_sheet.py" line="311"/>
         <source>反馈%1</source>
         <translation>Feedback %1</translation>
     </message>
@@ -2968,12 +2973,12 @@
 <context>
     <name>WallWindow</name>
     <message>
-        <location filename="../ui/app.py" line="300"/>
+        <location filename="../ui/app.py" line="302"/>
         <source>内置调度服务启动失败：%s</source>
         <translation>The built-in dispatch service failed to start: %s</translation>
     </message>
     <message>
-        <location filename="../ui/app.py" line="307"/>
+        <location filename="../ui/app.py" line="309"/>
         <source>正在连接调度服务…（内置调度服务启动中，首次启动需载入全区数据）</source>
         <translation>Connecting to the dispatch service… (the built-in service is starting; a first start loads the whole district)</translation>
     </message>

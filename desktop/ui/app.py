@@ -202,7 +202,7 @@ def wall_session(window: WallWindow, url: str, secret: str) -> SessionThread:
     from desktop.core.link import SessionThread
     from desktop.ui.thumbnails import ThumbnailLoader
 
-    session = SessionThread(url, secret, wake=window.coalescer.wake)
+    session = SessionThread(url, secret, wake=window.coalescer.wake, view=window.replica.view)
     window.listen(session.inbox, resync=session.resync, history=session.history)
     loader = ThumbnailLoader(url, secret, parent=window)
     loader.loaded.connect(window.thumbnail_loaded)
@@ -251,7 +251,9 @@ def run(
     milestones = Milestones()
     app, loop = start_qt(args.lang)
 
-    replica = Replica()
+    # The wall shows only what is open: it asks for no finished cases (a day and a half of
+    # them would be ~90 % of its first snapshot) and forgets each case once it is finished.
+    replica = Replica(view="open")
     window = WallWindow(replica, tile_url=tiles)
     # Every start rings (a wall muted yesterday must not miss today's 特急 chimes): muted
     # only with --mute; M mutes until the wall is closed.

@@ -97,7 +97,13 @@ class CaseSheet(QWidget):
         if event is None:
             self.card.show_case(None)
             if self.event_id is not None:
-                self.card.set_timeline([], tr("该案件已不在您的列表中"))
+                # A wall keeps only open cases (its replica's view): gone means finished there.
+                gone = (
+                    tr("该案件已结束（办结或不予受理），大屏只显示办理中的案件")
+                    if self.replica.view == "open"
+                    else tr("该案件已不在您的列表中")
+                )
+                self.card.set_timeline([], gone)
             return None
         self.card.show_case(self._view(event, self._clock()))
         if timeline:

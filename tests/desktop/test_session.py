@@ -263,3 +263,65 @@ def test_a_replay_answering_a_hello_from_before_a_resync_is_refused() -> None:
     session.epoch, session.seq, session.units_version = None, 0, None  # what resync() leaves
     with pytest.raises(ReplicaError, match="before the resync"):
         session._advance(welcome)
+
+
+async def test_an_open_view_holds_what_is_open_and_equals_a_fresh_open_snapshot(
+    sqlite_store,
+) -> None:
+    """The wall's view: its snapshot has no finished case and no settled alert, the delta
+    that finishes one drops it, and the replica then equals a fresh snapshot of that view;
+    a replica of the whole view beside it keeps them."""
+    from tests.dispatch.conftest import detect_by
+
+    running = await start_server(sqlite_store)
+    url, token = f"ws://127.0.0.1:{running.port}", running.tokens["commander"]
+    early = Session(url, token, on_changes=lambda c: None)
+    task = asyncio.create_task(early.run())
+    await asyncio.wait_for(early.wait_connected(), 10)
+    kept = (await early.command("report", report_args(running))).data["event"]
+    finished = (await early.command("report", report_args(running))).data["event"]
+    assert isinstance(await early.command("reject", {"event": finished, "reason": "重复"}), Result)
+    camera = running.server.hub.reference.reference.cameras[0].code
+    dismissed = await detect_by(running, camera)
+    other = running.server.hub.reference.reference.cameras[1].code
+    waiting = await detect_by(running, other)
+    reply = await early.command("dismiss_alert", {"alert": dismissed, "reason": "误报"})
+    assert isinstance(reply, Result)
+    await eventually(lambda: early.replica.seq == running.server.hub.head)
+
+    recorder = Recorder()
+    wall = Session(url, token, replica=Replica(view="open"), on_changes=recorder)
+    wall_task = asyncio.create_task(wall.run())
+    try:
+        await asyncio.wait_for(wall.wait_connected(), 10)
+        # Snapshots: the whole view keeps the finished case and the settled alert.
+        assert {kept, finished} <= set(early.replica.events)
+        assert {dismissed, waiting} <= set(early.replica.alerts)
+        assert kept in wall.replica.events and finished not in wall.replica.events
+        assert waiting in wall.replica.alerts and dismissed not in wall.replica.alerts
+        assert all(
+            e.status not in ("rejected", "closed", "evaluated")
+            for e in wall.replica.events.values()
+        )
+        # A delta that finishes a case: the open view drops it and says it changed.
+        assert isinstance(await wall.command("reject", {"event": kept, "reason": "重复"}), Result)
+        await eventually(lambda: kept not in wall.replica.events)
+        assert kept in recorder.total.events
+        assert early.replica.events[kept].status == "rejected"  # kept by the whole view
+        reply = await wall.command("dismiss_alert", {"alert": waiting, "reason": "误报"})
+        assert isinstance(reply, Result)
+        await eventually(lambda: waiting not in wall.replica.alerts)
+        # Equal to what a fresh connection of the same view is sent.
+        fresh = Session(url, token, replica=Replica(view="open"), on_changes=lambda c: None)
+        fresh_task = asyncio.create_task(fresh.run())
+        await asyncio.wait_for(fresh.wait_connected(), 10)
+        await eventually(lambda: wall.replica.seq == fresh.replica.seq == running.server.hub.head)
+        assert wall.replica.events == fresh.replica.events
+        assert wall.replica.alerts == fresh.replica.alerts
+        await fresh.stop()
+        await fresh_task
+    finally:
+        for session, running_task in ((wall, wall_task), (early, task)):
+            await session.stop()
+            await running_task
+        await running.server.stop()

@@ -33,10 +33,12 @@ def test_a_queue_row_opens_the_case_large_with_its_timeline_and_the_reporter_mas
     async def scenario() -> None:
         running = await start_server(sqlite_store)
         url = f"ws://127.0.0.1:{running.port}"
-        wall = WallWindow(Replica())
+        wall = WallWindow(Replica(view="open"))  # as desktop.ui.app makes it
         wall.resize(1920, 1080)
         wall.show()
-        link = SessionThread(url, running.tokens["wall"], wake=wall.coalescer.wake)
+        link = SessionThread(
+            url, running.tokens["wall"], wake=wall.coalescer.wake, view=wall.replica.view
+        )
         wall.listen(link.inbox, resync=link.resync, history=link.history)
         link.start()
         try:
@@ -47,15 +49,14 @@ def test_a_queue_row_opens_the_case_large_with_its_timeline_and_the_reporter_mas
             event_id = int(answer.data["event"])
             accepted = await client.command("accept", {"event": event_id, "note": "立即处理"})
             assert isinstance(accepted, Result)
-            await client.ws.close()
             model = wall.queue_view.model
 
-            def row() -> int | None:
+            def row(wanted: int = event_id) -> int | None:
                 return next(
                     (
                         r
                         for r in range(model.rowCount())
-                        if (e := model.event_at(r)) and e.id == event_id
+                        if (e := model.event_at(r)) and e.id == wanted
                     ),
                     None,
                 )
@@ -103,6 +104,28 @@ def test_a_queue_row_opens_the_case_large_with_its_timeline_and_the_reporter_mas
             assert wall.focus_street != ""
             QTest.keyClick(wall, Qt.Key.Key_Escape)
             assert wall.focus_street == ""
+            # A case finished while its card is open: the wall (open cases only) says so.
+            answer = await client.command("report", report_args(running, title="重复上报"))
+            assert isinstance(answer, Result)
+            repeat = int(answer.data["event"])
+            await until(lambda: row(repeat) is not None, 10, "the second case in the queue")
+            rect = wall.queue.visualRect(model.index(row(repeat), 2))
+            QTest.mouseClick(wall.queue.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+            await until(lambda: case.isVisible() and case.event_id == repeat, 5, "it opened")
+            rejected = await client.command("reject", {"event": repeat, "reason": "重复"})
+            assert isinstance(rejected, Result)
+            await until(lambda: repeat not in wall.replica.events, 10, "the wall forgot it")
+            await until(lambda: row(repeat) is None, 5, "its row gone")
+            words = " ".join(label.text() for label in case.findChildren(QLabel))
+            await until(
+                lambda: (
+                    "大屏只显示办理中的案件"
+                    in " ".join(label.text() for label in case.findChildren(QLabel))
+                ),
+                5,
+                f"the card says the case ended ({words})",
+            )
+            await client.ws.close()
         finally:
             await stop_all(link, wall)
             await running.server.stop()

@@ -695,3 +695,16 @@ async def test_return_and_separation_of_duties_over_the_wire(running: Running) -
     ]
     for client in (commander, linghu, dispatcher, wall, dekuan):
         await client.ws.close()
+
+
+async def test_a_hello_asking_for_an_unknown_view_gets_4000(running_sqlite: Running) -> None:
+    """§3: `view` is "all" or "open"; anything else closes with the decoder's reason."""
+    token = running_sqlite.tokens["commander"]
+    async with connect(f"ws://127.0.0.1:{running_sqlite.port}") as ws:
+        await ws.send(
+            '{"id":1,"type":"hello","protocol":1,"token":"' + token + '","view":"closed"}'
+        )
+        with pytest.raises(ConnectionClosed) as info:
+            await ws.recv()
+        assert info.value.rcvd.code == CloseCode.PROTOCOL_VIOLATION
+        assert "view" in info.value.rcvd.reason
