@@ -20,12 +20,13 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from dispatch import kpi
+from dispatch import kept_kpis, kpi
 from dispatch.admin import UserAdmin
 from dispatch.clock import Clock
 from dispatch.handshake import Authenticator, Handshake, peer_of
@@ -206,11 +207,22 @@ class DispatchServer:
         self.hub.load(events, alerts, duty)
         self.hub.people = await asyncio.to_thread(self.store.people)
         hours_yesterday = await self._yesterday(now)
-        # The KPI books are filled from the loaded cases in a worker thread while the
-        # listener serves: snapshots go out at once, their figures marked partial until the
-        # filled book takes over (a stand-in notes the changes meanwhile).
-        self.hub.kpis = kpi.KpiBook(now, frozenset(self.reference.departments), filling=True)
-        self.hub.kpis_filled.clear()
+        # The KPI books: read back when the last clean stop kept them for this very log;
+        # else filled from the loaded cases in a worker thread while the listener serves
+        # (snapshots go out at once, their figures marked partial until the filled book
+        # takes over; a stand-in notes the changes meanwhile).
+        departments = frozenset(self.reference.departments)
+        kept_path = self._kept_kpis_path()
+        kept = None
+        if kept_path is not None:
+            key = kept_kpis.key_for(epoch, head, departments)
+            kept = await asyncio.to_thread(kept_kpis.take, kept_path, key)
+        if kept is not None:
+            self.hub.kpis = kpi.KpiBook.restored(kept, now, departments, hours_yesterday)
+            log.info("KPI books read back as the last clean stop kept them")
+        else:
+            self.hub.kpis = kpi.KpiBook(now, departments, filling=True)
+            self.hub.kpis_filled.clear()
         self.writer = Writer(self.store, self.state, self.clock, loop, self.hub.deliver, head)
         self.writer.on_fatal = self._writer_stopped
         self.writer.start()
@@ -243,9 +255,10 @@ class DispatchServer:
         )
         self.port = self._server.sockets[0].getsockname()[1]
         self._listening_since = time.monotonic()
-        self._tasks = [
-            asyncio.create_task(self._fill_kpis(counted, now, hours_yesterday), name="fill")
-        ]
+        self._tasks = []
+        if kept is None:
+            fill = self._fill_kpis(counted, now, hours_yesterday)
+            self._tasks.append(asyncio.create_task(fill, name="fill"))
         if intake_now:
             await self.start_intake()
         self._tasks += [
@@ -325,11 +338,35 @@ class DispatchServer:
             if self.writer is not None:
                 left = SHUTDOWN_SECONDS - (time.monotonic() - began)
                 await asyncio.to_thread(self.writer.stop, max(left, 0.5))
+                await _within(self._keep_kpis(), "keeping the KPI books", 1.0)
         finally:
             self.store.release()
             if self.hub is not None:
                 self.hub.refusals.close()
                 self.hub.connections_log.close()
+
+    def _kept_kpis_path(self) -> Path | None:
+        """Where this backend keeps its KPI books across a clean restart (SQLite only)."""
+        url = self.store.engine.url
+        return kept_kpis.path_beside(url.database) if url.get_backend_name() == "sqlite" else None
+
+    async def _keep_kpis(self) -> None:
+        """Keep the KPI books for the next start, when they count exactly what the log
+        holds: filled, every commit delivered, the writer not stopped by a failure."""
+        path, hub = self._kept_kpis_path(), self.hub
+        if path is None or hub is None or hub.kpis.filling or self.fatal:
+            return
+        await asyncio.sleep(0)  # the writer's last deliveries, scheduled on this loop
+        head, _ = await asyncio.to_thread(self.store.head)
+        if head != hub.head:
+            log.info("KPI books not kept: the log is at %d, the book at %d", head, hub.head)
+            return
+        key = kept_kpis.key_for(hub.epoch, head, frozenset(self.reference.departments))
+        try:
+            saved = hub.kpis.saved(self.clock.now())
+            await asyncio.to_thread(kept_kpis.keep, path, key, saved)
+        except Exception:  # only the next start's speed is at stake: it fills instead
+            log.exception("KPI books not kept in %s", path)
 
     async def _close_clients(self) -> None:
         """Send every connection 'going away' at once; abort those that do not complete the

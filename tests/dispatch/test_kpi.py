@@ -6,6 +6,7 @@ import random
 from collections.abc import Iterable
 from datetime import datetime
 
+import msgspec
 import pytest
 from msgspec.structs import replace
 
@@ -168,11 +169,22 @@ def assert_same_books(loaded: kpi.KpiBook, counted: kpi.KpiBook) -> None:
 
 def test_a_bulk_load_fills_the_book_as_counting_case_by_case_does() -> None:
     """compute() and the backend's start load in bulk: settled cases straight into day sums."""
+    events = spread_cases()
+    for now in (NOW, at(26, 1), at(30, 9)):
+        units = frozenset({"CGJ"})
+        assert_same_books(
+            kpi.compute(events, now, departments=units), one_by_one(events, now, units)
+        )
+
+
+def spread_cases(count: int = 400) -> list[Event]:
+    """CASES again and again, moved back by up to three days (across midnights, the week's
+    and the month's starts), some returned or reopened."""
     rng = random.Random(11)
     events = []
-    for i in range(400):
+    for i in range(count):
         base = CASES[i % len(CASES)]
-        shift = rng.uniform(-3 * 86400, 0)  # across midnights, the week's and month's starts
+        shift = rng.uniform(-3 * 86400, 0)
         times = {
             name: getattr(base, name) + shift
             for name in (
@@ -188,15 +200,51 @@ def test_a_bulk_load_fills_the_book_as_counting_case_by_case_does() -> None:
             )
             if getattr(base, name) is not None
         }
-        sent_back = ("W-7", "CGJ")[: i % 3]  # returned by a worker, and by a unit too
+        sent_back = ("W-7", "CGJ")[: i % 3]
         events.append(
             replace(base, id=1000 + i, returned_by=sent_back, reopened=int(i % 5 == 0), **times)
         )
-    for now in (NOW, at(26, 1), at(30, 9)):
-        units = frozenset({"CGJ"})
-        assert_same_books(
-            kpi.compute(events, now, departments=units), one_by_one(events, now, units)
-        )
+    return events
+
+
+def test_a_kept_book_read_back_later_counts_as_a_fresh_fill_then(tmp_path) -> None:
+    """dispatch/kept_kpis.py: a book kept at a clean stop and read back at the next start,
+    the same moment or days later (midnights, a new month, deadlines passed), holds what a
+    fresh fill of the same cases holds then."""
+    from dispatch import kept_kpis
+
+    events, units = spread_cases(), frozenset({"CGJ"})
+    path = tmp_path / "dispatch.db.kpis"
+    for later in (NOW, NOW + 600, at(26, 1), at(30, 9), at(30, 10) + 2 * 86400):
+        book = kpi.compute(events, NOW, departments=units)
+        kept_kpis.keep(path, "key", book.saved(NOW))
+        assert path.stat().st_mode & 0o777 == 0o600  # the cases' figures: the owner's only
+        saved = kept_kpis.take(path, "key")
+        assert saved is not None and not path.exists()  # taken once
+        restored = kpi.KpiBook.restored(saved, later, units, {})
+        assert_same_books(restored, kpi.compute(events, later, departments=units))
+        for period in kpi.PERIODS:
+            assert restored.scopes(period) == kpi.compute(events, later, departments=units).scopes(
+                period
+            )
+
+
+def test_a_kept_book_that_does_not_match_or_cannot_be_read_is_dropped(tmp_path, caplog) -> None:
+    """Another log, other rules or a damaged file: nothing is read back (the start fills
+    instead), and the file is gone, so no later start can take it either."""
+    from dispatch import kept_kpis
+
+    path = tmp_path / "dispatch.db.kpis"
+    assert kept_kpis.take(path, "key") is None  # none kept
+    kept_kpis.keep(path, kept_kpis.key_for("epoch", 7, {"CGJ"}), kpi.compute(CASES, NOW).saved(NOW))
+    assert kept_kpis.take(path, kept_kpis.key_for("epoch", 8, {"CGJ"})) is None
+    assert not path.exists()
+    path.write_bytes(b"\x92\xa3key\x01")  # the key, then no book
+    assert kept_kpis.take(path, "key") is None and not path.exists()
+    assert "unreadable" in caplog.text
+    # The key names the log's place, the departments and the counting rules.
+    assert kept_kpis.key_for("e", 1, {"A"}) != kept_kpis.key_for("e", 1, {"B"})
+    assert kept_kpis.key_for("e", 1, {"A"}).split(":")[1] == kept_kpis.rules_digest()
 
 
 def _pair(change: Change) -> tuple[Event, Event | None]:
@@ -369,6 +417,9 @@ def test_incremental_kpis_equal_a_recount_after_any_commands(reference, steps) -
             assert same(book.tallies[index].get(scope), counted[index].get(scope)), (period, scope)
         assert_filed_by_day(book, period)
     assert_same_books(fresh, one_by_one(state.events.values(), now, departments))
+    # Kept at a clean stop and read back: the same book (dispatch/kept_kpis.py).
+    saved = msgspec.msgpack.decode(msgspec.msgpack.encode(book.saved(now)), type=kpi.SavedBook)
+    assert_same_books(kpi.KpiBook.restored(saved, now, departments, {}), book)
     # Only open cases are kept one by one; settled ones are in the day sums.
     assert {e.id for e in state.events.values() if e.status in OPEN_STATUSES} >= set(book.entries)
     assert all(e.event.status in OPEN_STATUSES for e in book.entries.values())
