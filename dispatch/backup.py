@@ -24,6 +24,7 @@ from urllib.parse import quote, unquote
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 
+from dispatch import kept_kpis
 from dispatch.private import create_private, tighten
 from dispatch.store.store import MIGRATIONS, Store, StoreError
 
@@ -258,6 +259,10 @@ def restore(path: Path, url_text: str, *, force: bool = False) -> BackupInfo:
         if backend == "sqlite":
             store.engine.dispose()
             store.writer_engine.dispose()
+            # KPI books kept by the last clean stop describe the database being replaced.
+            kept = kept_kpis.path_beside(str(target))
+            if kept is not None:
+                kept.unlink(missing_ok=True)
             create_private(target)
             with _sqlite(path) as src, _sqlite(target) as dst:
                 src.backup(dst, pages=-1)  # replaces every page of the target, in one go

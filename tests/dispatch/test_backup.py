@@ -136,8 +136,12 @@ def test_a_fresh_sqlite_file_gets_everything(main_sqlite, tmp_path) -> None:  # 
     # A database that init-db alone made holds no data: restored into without --force.
     made = f"sqlite:///{tmp_path / 'made.db'}"
     Store(made).upgrade()
+    # KPI books kept beside the replaced database by its last clean stop go with it.
+    kept = tmp_path / "made.db.kpis"
+    kept.write_bytes(b"books of the database being replaced")
     restore(tmp_path / "b.db", made)
     assert all_rows(made) == before
+    assert not kept.exists()
 
 
 def test_a_backup_taken_while_the_backend_writes_is_consistent(sqlite_url, tmp_path) -> None:
