@@ -23,7 +23,8 @@ async def test_a_simulated_day_goes_round_the_loop(sqlite_store) -> None:
     simulator = Simulator(server, seed=7, daily_events=2000, daily_alerts=800)
     task = asyncio.create_task(simulator.run(warm_up=True))
     try:
-        for _ in range(300):
+        # Two days' replay: ~10 s on a quiet machine, three times that on a shared one.
+        for _ in range(900):
             await asyncio.sleep(0.1)
             if simulator.warmed_up:
                 break
