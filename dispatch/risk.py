@@ -69,7 +69,7 @@ def _band_text(band: int) -> str:
 def late_stages(event: Event) -> set[str]:
     """The deadlines a settled case missed: its missed stages, and the closure deadline
     when it closed after it."""
-    missed = set(event.missed)
+    missed: set[str] = set(event.missed)
     if event.closed_at is not None and event.due_at is not None and event.closed_at > event.due_at:
         missed.add("closure")
     return missed
@@ -406,8 +406,8 @@ def fit(
         hessian = np.zeros((size, size))
         for a in range(groups):
             for b in range(a, groups):
-                block = np.bincount(idx[:, a] * size + idx[:, b], weights=s, minlength=size * size)
-                block = block.reshape(size, size)
+                pairs = idx[:, a] * size + idx[:, b]
+                block = np.bincount(pairs, weights=s, minlength=size * size).reshape(size, size)
                 hessian += block if a == b else block + block.T
         hessian[np.diag_indices(size)] += penalty
         step = np.linalg.solve(hessian, gradient)
