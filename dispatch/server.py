@@ -17,6 +17,7 @@ import ctypes
 import gc
 import importlib
 import logging
+import math
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from dispatch import kpi
+from dispatch import kpi, risk
 from dispatch.admin import UserAdmin
 from dispatch.clock import Clock
 from dispatch.handshake import Authenticator, Handshake, peer_of
@@ -42,7 +43,7 @@ from dispatch.tables import TableAdmin
 from dispatch.writer import Answer, PruneRequest, Request, TickRequest, Writer
 from protocol.codes import CloseCode
 from protocol.entities import Event
-from protocol.messages import Hello
+from protocol.messages import CaseRisk, Hello
 from protocol.retention import KEEP_CLOSED_SECONDS, prune_settled
 
 if TYPE_CHECKING:
@@ -252,6 +253,7 @@ class DispatchServer:
             asyncio.create_task(self._kpi_loop(), name="kpis"),
             asyncio.create_task(self._clock_loop(), name="clock"),
             asyncio.create_task(self._credentials_loop(), name="credentials"),
+            asyncio.create_task(self._risk_loop(), name="risk"),
         ]
         log.info(
             "serving %d events, %d alerts at head %d (epoch %s) on %s:%d",
@@ -441,6 +443,53 @@ class DispatchServer:
             if time.monotonic() - trimmed_at > TRIM_EVERY:
                 trimmed_at = time.monotonic()
                 release_free_memory()
+
+    def train_risk(self, now: float) -> risk.RiskModel | None:
+        """A deadline-risk model from the store's last 30 days (and a few before, for the
+        open load at their start); None with too little history. Runs in a worker thread:
+        a read of its own and numpy, never the writer's."""
+        since = now - (risk.WINDOW_DAYS + 5) * risk.DAY
+        events = list(self.store.events_reported(since, now + 1.0))
+        return risk.train(events, self.reference, now)
+
+    async def _risk_loop(self) -> None:
+        """Every `risk_interval` seconds, the open cases' risks, and what changed pushed
+        (Hub.push_risk); the model retrained off the loop every `risk_retrain` real seconds
+        or 6 district hours, at once after a catch-up, and every minute while there is too
+        little history for one."""
+        assert self.hub is not None
+        hub = self.hub
+        model: risk.RiskModel | None = None
+        trained_real = trained_district = -math.inf
+        caught_up = not hub.catching_up
+        while True:
+            now = self.clock.now()
+            just_caught_up = not caught_up and not hub.catching_up
+            caught_up = not hub.catching_up
+            due = self.limits.risk_retrain if model is not None else 60.0
+            stale = time.monotonic() - trained_real >= due or now - trained_district >= 6 * 3600
+            if caught_up and (stale or just_caught_up):
+                trained_real, trained_district = time.monotonic(), now
+                try:
+                    fresh = await asyncio.to_thread(self.train_risk, now)
+                except Exception:  # a database hiccup, or a bug: the old model goes on
+                    log.exception("training the deadline-risk model failed")
+                    fresh = None
+                if fresh is not None:
+                    model = fresh
+                    await self._push_risk(model, resync=True)
+            elif model is not None and caught_up:
+                await self._push_risk(model)
+            await asyncio.sleep(self.limits.risk_interval)
+
+    async def _push_risk(self, model: risk.RiskModel, *, resync: bool = False) -> None:
+        assert self.hub is not None
+        now = self.clock.now()
+        events = list(self.hub.events.values())
+        assessment = await asyncio.to_thread(risk.assess, model, events, now)
+        where = {e.id: e.community for e in events}
+        cases = {i: (where[i], CaseRisk(p=r.p, why=r.why)) for i, r in assessment.cases.items()}
+        self.hub.push_risk(cases, assessment.forecast, now, model.trained_at, resync=resync)
 
     async def _credentials_loop(self) -> None:
         """Every `users_poll` seconds, catch the user changes made outside this server
