@@ -20,6 +20,7 @@ assignee at that moment (bands). Nothing here knows about Qt or the event loop.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -45,12 +46,12 @@ FRACTIONS = (0.0, 0.25, 0.5, 0.75)  # the moments of a stage a case is sampled a
 LOAD_BANDS = (0, 2, 5, 10, 20, 40)  # lower bounds of the load bands: 0-1, 2-4, ... 40+
 SMOOTH = 10.0  # pseudo-cases a smoothed rate borrows from the level above it
 L2 = 5.0  # the penalty on every weight (but the bias): a prior of that many cases' weight
-NEWTON_STEPS = 25
+NEWTON_STEPS = 30
+EXACT_STEPS = 4  # Newton steps with the curvature worked out afresh
 CST_OFFSET = 8 * 3600.0
 # Groups of features (each sample has one token of each), and those a reason may name.
 GROUPS = ("b", "c", "s", "a", "u", "h", "w", "p", "cs", "ls", "la")
 _NAMED = ("u", "a", "h", "w", "p", "ls", "la")
-SHOWN_FROM = 0.3  # the badge shows from this probability (docs/kpis.md §8)
 
 
 def _band(n: int) -> int:
@@ -103,37 +104,33 @@ class Moment:
 class Loads:
     """Open cases per street and per assignee at any moment, from the cases' times."""
 
-    starts: dict[str, np.ndarray] = field(default_factory=dict)
-    ends: dict[str, np.ndarray] = field(default_factory=dict)
+    starts: dict[str, list[float]] = field(default_factory=dict)
+    ends: dict[str, list[float]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, events: Iterable[Event]) -> Loads:
-        spans: dict[str, tuple[list[float], list[float]]] = {}
+        loads = cls()
         for e in events:
             end = e.closed_at if e.closed_at is not None else math.inf
             if e.status == "rejected":
                 end = e.accepted_at or e.updated_at
-            spans.setdefault("s:" + e.street, ([], []))
-            spans["s:" + e.street][0].append(e.reported_at)
-            spans["s:" + e.street][1].append(end)
+            loads.starts.setdefault("s:" + e.street, []).append(e.reported_at)
+            loads.ends.setdefault("s:" + e.street, []).append(end)
             if e.assignee and e.first_dispatched_at is not None:
                 done = e.handled_at if e.handled_at is not None else end
-                spans.setdefault("a:" + e.assignee, ([], []))
-                spans["a:" + e.assignee][0].append(e.first_dispatched_at)
-                spans["a:" + e.assignee][1].append(max(done, e.first_dispatched_at))
-        loads = cls()
-        for key, (starts, ends) in spans.items():
-            loads.starts[key] = np.sort(np.array(starts))
-            loads.ends[key] = np.sort(np.array(ends))
+                loads.starts.setdefault("a:" + e.assignee, []).append(e.first_dispatched_at)
+                loads.ends.setdefault("a:" + e.assignee, []).append(
+                    max(done, e.first_dispatched_at)
+                )
+        for times in (*loads.starts.values(), *loads.ends.values()):
+            times.sort()
         return loads
 
     def at(self, key: str, moment: float) -> int:
         starts = self.starts.get(key)
         if starts is None:
             return 0
-        ends = self.ends[key]
-        started = int(np.searchsorted(starts, moment, "right"))
-        return max(0, started - int(np.searchsorted(ends, moment, "right")))
+        return max(0, bisect_right(starts, moment) - bisect_right(self.ends[key], moment))
 
 
 def history_moments(
@@ -183,8 +180,13 @@ def case_moments(
         limit = category.limits.get(stage)
         if limit is None:
             continue
-        deadline = reference.deadline(start, limit, e.basis)
-        span = max(deadline - start, 60.0)
+        # A working-time limit runs no faster than natural time: a stage left before a
+        # quarter of that has one moment only, and needs no walk through the calendar.
+        natural = limit.amount * (3600.0 if limit.unit == "hour" else DAY)
+        if end is not None and end <= start + natural * FRACTIONS[1]:
+            span = natural
+        else:
+            span = max(reference.deadline(start, limit, e.basis) - start, 60.0)
         for fraction in FRACTIONS:
             moment = start + span * fraction
             if moment >= cutoff or (end is not None and moment >= end):
@@ -391,31 +393,43 @@ def fit(
     idx = np.array([[index[t] for t in row] for row in rows], dtype=np.int64).reshape(
         -1, len(GROUPS)
     )
-    y = np.array([m.label for m in moments], dtype=np.float64)
+    labels = np.array([m.label for m in moments], dtype=np.float64)
+    # Moments alike in every feature are one row, weighed by how many there are.
+    idx, inverse_rows = np.unique(idx, axis=0, return_inverse=True)
+    inverse_rows = inverse_rows.ravel()
+    count = np.bincount(inverse_rows).astype(np.float64)
+    late = np.bincount(inverse_rows, weights=labels, minlength=len(count))
+    y = late / np.maximum(count, 1.0)  # the late share of each row
     w = np.zeros(size)
     penalty = np.full(size, l2)
     penalty[index.get("b", 0)] = 1e-6
     groups = idx.shape[1]
-    if len(y):
-        w[index["b"]] = math.log((y.sum() + 0.5) / (len(y) - y.sum() + 0.5))
-    for _ in range(steps):
+    if len(labels):
+        positives = float(labels.sum())
+        w[index["b"]] = math.log((positives + 0.5) / (len(labels) - positives + 0.5))
+    inverse = np.zeros((size, size))
+    for step_number in range(steps):
         p = _sigmoid(w[idx].sum(axis=1))
-        gradient = np.bincount(idx.ravel(), weights=np.repeat(p - y, groups), minlength=size)
+        residual = count * (p - y)
+        gradient = np.bincount(idx.ravel(), weights=np.repeat(residual, groups), minlength=size)
         gradient += penalty * w
-        s = p * (1.0 - p)
-        hessian = np.zeros((size, size))
-        for a in range(groups):
-            for b in range(a, groups):
-                pairs = idx[:, a] * size + idx[:, b]
-                block = np.bincount(pairs, weights=s, minlength=size * size).reshape(size, size)
-                hessian += block if a == b else block + block.T
-        hessian[np.diag_indices(size)] += penalty
-        step = np.linalg.solve(hessian, gradient)
+        if step_number < EXACT_STEPS:  # then the last curvature serves (quasi-Newton)
+            s = count * p * (1.0 - p)
+            hessian = np.zeros((size, size))
+            for a in range(groups):
+                for b in range(a, groups):
+                    pairs = idx[:, a] * size + idx[:, b]
+                    block = np.bincount(pairs, weights=s, minlength=size * size)
+                    block = block.reshape(size, size)
+                    hessian += block if a == b else block + block.T
+            hessian[np.diag_indices(size)] += penalty
+            inverse = np.linalg.inv(hessian)
+        step = inverse @ gradient
         largest = float(np.abs(step).max())
         if largest > 1.0:  # a damped step: Newton's full one can overshoot from far away
             step *= 1.0 / largest
         w -= step
-        if float(np.abs(step).max()) < 1e-7:
+        if largest < 1e-5:
             break
     return index, w
 

@@ -351,6 +351,10 @@ class Kpis(_Msg, tag="kpis"):
     catching_up: bool = False
 
 
+# The wall and the desk badge a case at risk from this probability on (docs/kpis.md §8).
+RISK_SHOWN_FROM = 0.3
+
+
 class CaseRisk(msgspec.Struct, forbid_unknown_fields=True):
     """One open case's deadline risk in a `risk` message: the probability that it misses a
     deadline from here on (0..1, 3 decimals) and why, in Chinese (docs/kpis.md §8)."""
