@@ -31,7 +31,7 @@ DAYS, DAILY, SEED = 4, 400, 3
 @pytest.fixture(scope="module")
 def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Four simulated days of 400 cases each (and the fifth's morning), seeded."""
-    return history(DAYS, SEED, tmp_path_factory.mktemp("risk"), daily=DAILY)
+    return history(DAYS, SEED, tmp_path_factory.getbasetemp() / "risk-history", daily=DAILY)
 
 
 @pytest.fixture(scope="module")
