@@ -3148,7 +3148,7 @@
     <message>
         <location filename="../ui/wall.py" line="372"/>
         <source>险: 超期风险≥30%</source>
-        <translation>Risk: ≥30% chance of running late</translation>
+        <translation>Risk ≥30%</translation>
     </message>
     <message>
         <location filename="../ui/wall.py" line="568"/>
