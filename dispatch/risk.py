@@ -328,6 +328,9 @@ class RiskModel:
     samples: int
     arrivals: dict[str, float] = field(default_factory=dict)  # street: cases a day (14 days)
     new_case_rate: dict[str, float] = field(default_factory=dict)  # street: late share at report
+    # Reasons already written, by what they depend on: a case's text is made once per
+    # change of its features, not every few seconds.
+    _reasons: dict[tuple[object, ...], str] = field(default_factory=dict, repr=False)
 
     def logits(self, moments: list[Moment]) -> np.ndarray:
         if not moments:
@@ -340,13 +343,24 @@ class RiskModel:
         """The probability each moment's case misses a deadline from here on."""
         return _sigmoid(self.logits(moments))
 
-    def explain(self, m: Moment, p: float) -> str:
+    def explain(self, m: Moment) -> str:
         """Why, in Chinese: the case's kind's late rate in its street over the window, and
         the one other feature that raises its odds most (when one does markedly)."""
         e = m.event
+        toks = tokens(m)
+        key = (toks, e.assignee, int(m.used * 100), m.street_load, m.assignee_load, e.priority)
+        known = self._reasons.get(key)
+        if known is not None:
+            return known
+        if len(self._reasons) > 50_000:
+            self._reasons.clear()
+        self._reasons[key] = why = self._explain(m, toks)
+        return why
+
+    def _explain(self, m: Moment, toks: tuple[str, ...]) -> str:
+        e = m.event
         rate = self.rates.of_category_street(e.category, e.street)
         parts = [f"同类案件本街道近{WINDOW_DAYS}天超期率 {round(rate * 100)}%"]
-        toks = tokens(m)
         best, best_weight = "", 0.4  # log-odds: a factor of 1.5
         for group, token in zip(GROUPS, toks, strict=True):
             if group not in _NAMED:
@@ -500,7 +514,7 @@ def assess(
     forecast: dict[str, float] = {}
     for m, p in zip(moments, probabilities, strict=True):
         value = round(float(p), 3)
-        cases[m.event.id] = Risk(value, model.explain(m, value))
+        cases[m.event.id] = Risk(value, model.explain(m))
         forecast[m.event.street] = forecast.get(m.event.street, 0.0) + float(p)
     district_new = sum(model.new_case_rate.values()) / max(len(model.new_case_rate), 1)
     for street, daily in model.arrivals.items():

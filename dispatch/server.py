@@ -483,13 +483,12 @@ class DispatchServer:
             await asyncio.sleep(self.limits.risk_interval)
 
     async def _push_risk(self, model: risk.RiskModel, *, resync: bool = False) -> None:
+        """Work the open cases' risks out in a worker thread, push what changed."""
         assert self.hub is not None
         now = self.clock.now()
-        events = list(self.hub.events.values())
-        assessment = await asyncio.to_thread(risk.assess, model, events, now)
-        where = {e.id: e.community for e in events}
-        cases = {i: (where[i], CaseRisk(p=r.p, why=r.why)) for i, r in assessment.cases.items()}
-        self.hub.push_risk(cases, assessment.forecast, now, model.trained_at, resync=resync)
+        events = list(self.hub.events.values())  # the structs are immutable: safe to share
+        cases, forecast = await asyncio.to_thread(_risks, model, events, now)
+        self.hub.push_risk(cases, forecast, now, model.trained_at, resync=resync)
 
     async def _credentials_loop(self) -> None:
         """Every `users_poll` seconds, catch the user changes made outside this server
@@ -583,6 +582,17 @@ class DispatchServer:
                 name,
                 client.ws.close_code,
             )
+
+
+def _risks(
+    model: risk.RiskModel, events: list[Event], now: float
+) -> tuple[dict[int, tuple[str, CaseRisk]], dict[str, float]]:
+    """The open cases' risks as the hub files them (id → community, risk) and the streets'
+    forecast: in a worker thread."""
+    assessment = risk.assess(model, events, now)
+    where = {e.id: e.community for e in events if e.id in assessment.cases}
+    cases = {i: (where[i], CaseRisk(p=r.p, why=r.why)) for i, r in assessment.cases.items()}
+    return cases, assessment.forecast
 
 
 def _malloc_trim() -> Callable[[int], int] | None:
