@@ -35,6 +35,7 @@ from dispatch.kpi import day_start
 from dispatch.server import DispatchServer
 from dispatch.simulator import Simulator
 from dispatch.store.store import Store
+from protocol.messages import RISK_SHOWN_FROM
 
 CACHE = common.ROOT / ".cache" / "bench"
 END = datetime(2026, 11, 30, 6, 0, tzinfo=CST).timestamp()  # the history ends here
@@ -103,6 +104,14 @@ def recall_at(p: np.ndarray, y: np.ndarray, precision: float) -> float:
     return best
 
 
+def at_threshold(p: np.ndarray, y: np.ndarray, threshold: float) -> tuple[float, float, float]:
+    """The badge's threshold: the share of moments flagged, their precision, the recall."""
+    flagged = p >= threshold
+    hits = float(y[flagged].sum())
+    precision = hits / float(flagged.sum()) if flagged.any() else float("nan")
+    return float(flagged.mean()), precision, hits / max(float(y.sum()), 1.0)
+
+
 def backtest(path: Path, test_days: int) -> dict[str, object]:
     """Train at each test day's start, judge on its cases; the pooled figures."""
     store = Store(f"sqlite:///{path}")
@@ -144,6 +153,7 @@ def backtest(path: Path, test_days: int) -> dict[str, object]:
         "model": (brier(p, y), log_loss(p, y), recall_at(p, y, PRECISION)),
         "baseline": (brier(b, y), log_loss(b, y), recall_at(b, y, PRECISION)),
         "climatology": brier(np.full_like(y, y.mean()), y),
+        "badge": (at_threshold(p, y, RISK_SHOWN_FROM), at_threshold(b, y, RISK_SHOWN_FROM)),
     }
 
 
@@ -174,4 +184,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         rows.append([name, f"{b:.4f}", f"{ll:.4f}", f"{rec:.1%}"])
     rows.append(["(one rate for all: base rate)", f"{r['climatology']:.4f}", "", ""])
     print(common.table(["", "Brier", "log loss", f"recall at precision ≥ {PRECISION:.0%}"], rows))
+    (share, precision, recall), (b_share, b_precision, b_recall) = r["badge"]  # type: ignore[misc]
+    print(
+        f"the badge (p ≥ {RISK_SHOWN_FROM:.0%}): the model flags {share:.1%} of the moments,"
+        f" {precision:.1%} of them end late, {recall:.1%} of the late ones flagged; the"
+        f" baseline at the same threshold: {b_share:.1%}, {b_precision:.1%}, {b_recall:.1%}"
+    )
     print(f"reproduce: {common.reproduce('bench', ['risk', *(argv or [])])}")

@@ -352,7 +352,7 @@ class Kpis(_Msg, tag="kpis"):
 
 
 # The wall and the desk badge a case at risk from this probability on (docs/kpis.md §8).
-RISK_SHOWN_FROM = 0.3
+RISK_SHOWN_FROM = 0.2
 
 
 class CaseRisk(msgspec.Struct, forbid_unknown_fields=True):

@@ -3147,8 +3147,8 @@
     </message>
     <message>
         <location filename="../ui/wall.py" line="372"/>
-        <source>险: 超期风险≥30%</source>
-        <translation>Risk ≥30%</translation>
+        <source>险: 超期风险≥20%</source>
+        <translation>Risk ≥20%</translation>
     </message>
     <message>
         <location filename="../ui/wall.py" line="568"/>

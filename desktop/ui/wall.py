@@ -369,7 +369,7 @@ class WallWindow(QWidget):
                     (
                         Key(self.tr("超期"), RED.name(), "square"),
                         Key(self.tr("剩余不足¼"), AMBER.name(), "square"),
-                        Key(self.tr("险: 超期风险≥30%"), RISK.name(), "dot"),
+                        Key(self.tr("险: 超期风险≥20%"), RISK.name(), "dot"),
                     ),
                 ),
             ]
