@@ -459,6 +459,10 @@ class DispatchServer:
         little history for one."""
         assert self.hub is not None
         hub = self.hub
+        # Not before the first client's snapshot and the KPI books are filled: a wall
+        # starting with its backend gets them at once (training holds the interpreter).
+        await self.first_snapshot()
+        await hub.kpis_filled.wait()
         model: risk.RiskModel | None = None
         trained_real = trained_district = -math.inf
         caught_up = not hub.catching_up

@@ -79,3 +79,35 @@ def test_the_badge_shows_on_open_cases_on_time_from_the_threshold() -> None:
 def test_a_malformed_risk_message_is_refused_by_the_schema(bad: dict[str, object]) -> None:
     with pytest.raises(ProtocolError):
         decode_server(frame(**bad))
+
+
+def test_the_desk_shows_the_badge_with_its_reason_and_repaints_when_it_changes(qtbot) -> None:
+    from PySide6.QtCore import Qt
+
+    from desktop.core.todo import Me, TodoBook
+    from desktop.ui.desk.todo_model import TodoModel
+    from desktop.ui.models import RISK
+
+    events = [
+        make_event(1, title="垃圾堆放", deadline=NOW + 3600, due_at=NOW + 7200),
+        make_event(2, title="井盖缺失", deadline=NOW + 3600, due_at=NOW + 7200),
+    ]
+    replica = Replica()
+    replica.events = {e.id: e for e in events}
+    book = TodoBook(Me("clerk", "street", ("340803004",)))
+    book.reset(events, NOW)
+    model = TodoModel(replica, book, lambda: NOW)
+    model.set_view("accept")
+    column = TodoModel.COLUMNS.index("risk")
+    why = "同类案件本街道近30天超期率 38%；受理时限已用75%"
+    changes = replica.apply(decode_server(frame(full=True, cases={"1": {"p": 0.41, "why": why}})))
+    with qtbot.waitSignal(model.dataChanged):
+        model.apply(changes.risks)
+    rows = {model.id_at(r): r for r in range(model.rowCount())}
+    badged = model.index(rows[1], column)
+    assert model.data(badged) == "险41%"
+    assert model.data(badged, Qt.ItemDataRole.ForegroundRole) == RISK
+    assert model.data(badged, Qt.ItemDataRole.ToolTipRole) == why
+    assert model.headerData(column, Qt.Orientation.Horizontal) == "风险"
+    plain = model.index(rows[2], column)
+    assert model.data(plain) == "" and model.data(plain, Qt.ItemDataRole.ToolTipRole) is None
