@@ -3,6 +3,7 @@ backend over a real websocket serving a seeded simulated history (bench.risk.his
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
 import shutil
@@ -107,6 +108,7 @@ def test_an_amber_badge_shows_on_the_wall_before_the_countdown_turns_red(
             assert header.sectionSize(column) >= needed
             assert "险" in " ".join(k.label for g in wall.queue_legend._groups for k in g.keys)
             if shot := os.environ.get("TG_SHOT"):
+                await asyncio.sleep(3.0)  # the map's page drawn
                 wall.grab().save(shot)
         finally:
             await stop_all(link, wall)
