@@ -30,7 +30,7 @@ class Limits:
     # Deadline risk (docs/kpis.md §8): the open cases' risks are worked out and the changes
     # sent (one `risk` message per jurisdiction) at most this often, in real seconds; the
     # model is retrained from the store every risk_retrain real seconds, or every 6 district
-    # hours if they pass sooner (a simulated day at 60x).
+    # hours if they pass sooner (a simulated day at 60x), at most once a real minute.
     risk_interval: float = 5.0
     risk_retrain: float = 3600.0
     auth_recheck: float = 30.0  # real seconds a checked token is trusted without a store read

@@ -470,8 +470,11 @@ class DispatchServer:
             now = self.clock.now()
             just_caught_up = not caught_up and not hub.catching_up
             caught_up = not hub.catching_up
+            since = time.monotonic() - trained_real
             due = self.limits.risk_retrain if model is not None else 60.0
-            stale = time.monotonic() - trained_real >= due or now - trained_district >= 6 * 3600
+            # Every 6 district hours too (a simulated day at 60x), but never more than once a
+            # real minute (a test's clock at 7,200x would retrain every 3 s).
+            stale = since >= due or (now - trained_district >= 6 * 3600 and since >= 60.0)
             if caught_up and (stale or just_caught_up):
                 trained_real, trained_district = time.monotonic(), now
                 try:
@@ -487,6 +490,13 @@ class DispatchServer:
             await asyncio.sleep(self.limits.risk_interval)
 
     async def _push_risk(self, model: risk.RiskModel, *, resync: bool = False) -> None:
+        """Push the risks; a failure is logged and the next round tries again."""
+        try:
+            await self._push_risk_now(model, resync=resync)
+        except Exception:
+            log.exception("working out the deadline risks failed")
+
+    async def _push_risk_now(self, model: risk.RiskModel, *, resync: bool = False) -> None:
         """Work the open cases' risks out in a worker thread, push what changed."""
         assert self.hub is not None
         now = self.clock.now()
