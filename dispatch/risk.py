@@ -47,6 +47,7 @@ LOAD_BANDS = (0, 2, 5, 10, 20, 40)  # lower bounds of the load bands: 0-1, 2-4, 
 SMOOTH = 10.0  # pseudo-cases a smoothed rate borrows from the level above it
 L2 = 5.0  # the penalty on every weight (but the bias): a prior of that many cases' weight
 NEWTON_STEPS = 30
+SETTLE_DAYS = 3  # the forecast's new-case rate leaves out the cases of the last days
 EXACT_STEPS = 4  # Newton steps with the curvature worked out afresh
 CST_OFFSET = 8 * 3600.0
 # Groups of features (each sample has one token of each), and those a reason may name.
@@ -465,7 +466,15 @@ def train(
     # Arrivals per street a day over the last 14 days, and the share of new cases late.
     recent = now - 14 * DAY
     arrivals: Counter[str] = Counter(e.street for e in pool if recent <= e.reported_at < now)
-    first = [m for m in moments if m.stage == "accept" and m.used == 0.0]
+    # New cases' late share from those reported 3 days or more ago: the outcomes of the
+    # last days' cases are known only for those already late (the others are still open),
+    # which would make the share look higher than it is.
+    settled_by = now - SETTLE_DAYS * DAY
+    first = [
+        m
+        for m in moments
+        if m.stage == "accept" and m.used == 0.0 and m.event.reported_at < settled_by
+    ]
     late_new: Counter[str] = Counter(m.event.street for m in first if m.label)
     seen_new: Counter[str] = Counter(m.event.street for m in first)
     district = (sum(late_new.values()) + 0.5) / (len(first) + 1.0)
