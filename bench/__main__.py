@@ -1,7 +1,7 @@
 """Run the benchmarks: `python -m bench [--quick]` runs all; `python -m bench NAME [ARGS]` one.
 
-NAME is fanout, ingest, wall, desk, intake, mqtt, soak or exports (intake, mqtt, soak and
-exports run only by name; the soak is a 24-hour warm-up and 24 judged simulated hours: 48
+NAME is fanout, ingest, wall, desk, intake, mqtt, soak, exports or risk (intake, mqtt, soak,
+exports and risk run only by name; the soak is a 24-hour warm-up and 24 judged simulated hours: 48
 minutes); ARGS go to that benchmark (e.g. `python -m bench wall --only latency`).
 """
 
@@ -11,7 +11,7 @@ import argparse
 import sys
 import time
 
-from bench import common, desk, exports, fanout, ingest, intake, mqtt, soak, wall
+from bench import common, desk, exports, fanout, ingest, intake, mqtt, risk, soak, wall
 
 BENCHMARKS = {
     "fanout": fanout.main,
@@ -22,6 +22,7 @@ BENCHMARKS = {
     "mqtt": mqtt.main,
     "soak": soak.main,
     "exports": exports.main,
+    "risk": risk.main,
 }
 
 

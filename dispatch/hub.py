@@ -30,7 +30,7 @@ from dispatch.store.store import User
 from dispatch.writer import Published
 from protocol.codes import CloseCode
 from protocol.entities import Alert, Duty, Event, Kpi
-from protocol.messages import Kpis, People, Snapshot
+from protocol.messages import CaseRisk, Kpis, People, Risk, Snapshot
 from protocol.retention import View, alert_kept, event_kept, prune_settled, view_horizon
 
 log = logging.getLogger("dispatch.hub")
@@ -65,6 +65,8 @@ class Client:
     # Each key's verdict, worked out once: keys are unit codes (a few dozen), and a dict
     # lookup is cheaper than slicing (a new string, hashed) for every delta on the fan-out.
     verdicts: dict[str, bool] = field(default_factory=dict, init=False)
+    # It holds the risks as last sent in full, plus the changes since (Hub.push_risk).
+    risk_synced: bool = False
 
     def __post_init__(self) -> None:
         self.width = width_of(self.jurisdiction)
@@ -132,6 +134,10 @@ class Hub:
         self.refused_rows = RowBudget(limits.admin_log_rows, limits.admin_log_window)
         # The users' display names by name (welcome.people), sent to all when they change.
         self.people: dict[str, str] = {}
+        # Deadline risk as last pushed: id → (community, risk); street → forecast.
+        self.risk_cases: dict[int, tuple[str, CaseRisk]] = {}
+        self.risk_forecast: dict[str, float] = {}
+        self.risk_trained_at = 0.0
 
     def load(self, events: Iterable[Event], alerts: Iterable[Alert], duty: Duty | None) -> None:
         """Start from the state the store loaded."""
@@ -384,6 +390,62 @@ class Hub:
         return {
             code: k for code, k in rows.items() if code in units and code[:width] in jurisdiction
         }
+
+    # ---- deadline risk --------------------------------------------------------------------
+
+    def push_risk(
+        self,
+        cases: dict[int, tuple[str, CaseRisk]],
+        forecast: dict[str, float],
+        at: float,
+        trained_at: float,
+        *,
+        resync: bool = False,
+    ) -> int:
+        """Send every client what changed in the risks it may see since the last push: one
+        `risk` message per jurisdiction (the same bytes for all who share it), none when
+        nothing it sees changed; in full to a client that has not had them yet (or to all
+        with `resync`: a retrained model). `cases`: id → (the case's community, its risk).
+        How many clients were sent one."""
+        before, self.risk_cases = self.risk_cases, cases
+        changed = {i: v for i, v in cases.items() if before.get(i) != v}
+        gone = {i: v[0] for i, v in before.items() if i not in cases}
+        forecast_changed = forecast != self.risk_forecast
+        self.risk_forecast = forecast
+        self.risk_trained_at = trained_at
+        frames: dict[tuple[frozenset[str] | None, bool], bytes | None] = {}
+        sent = 0
+        for client in list(self.clients):
+            if client.catching_up:
+                client.risk_synced = False  # a snapshot on its way: the risks in full after
+                continue
+            full = resync or not client.risk_synced
+            if not full and not (changed or gone or forecast_changed):
+                continue
+            key = (client.jurisdiction, full)
+            if key not in frames:
+                sees = client.sees
+                shown = cases if full else changed
+                message = Risk(
+                    at=at,
+                    trained_at=trained_at,
+                    full=full,
+                    cases={i: r for i, (where, r) in shown.items() if sees(where)},
+                    gone=[] if full else sorted(i for i, where in gone.items() if sees(where)),
+                    forecast=(
+                        {s: n for s, n in forecast.items() if sees(s)}
+                        if full or forecast_changed
+                        else {}
+                    ),
+                )
+                empty = not (message.cases or message.gone or message.forecast)
+                frames[key] = None if empty and not full else _encode(message)
+            frame = frames[key]
+            client.risk_synced = True
+            if frame is not None:
+                self.write(client, [frame])
+                sent += 1
+        return sent
 
     def prune(self, now: float) -> None:
         """Drop settled entities from the read model as the writer does from its state."""

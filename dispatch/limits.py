@@ -27,6 +27,15 @@ class Limits:
     kpi_interval: float = 1.0
     kpi_heartbeat: float = 5.0  # KPIs go out at least this often: clients see the link is live
     tick_interval: float = 5.0  # real seconds between deadline checks
+    # Deadline risk (docs/kpis.md §8): the open cases' risks are worked out and the changes
+    # sent (one `risk` message per jurisdiction) at most this often, in real seconds; the
+    # model is retrained from the store every risk_retrain real seconds, or every 6 district
+    # hours if they pass sooner (a simulated day at 60x), at most once a real minute.
+    risk_interval: float = 5.0
+    risk_retrain: float = 3600.0
+    # The first training waits this long after the listener opens: it holds the interpreter
+    # for seconds, and a start's first seconds belong to the walls' snapshots and figures.
+    risk_first_delay: float = 30.0
     auth_recheck: float = 30.0  # real seconds a checked token is trusted without a store read
     # Real seconds between reads of the users: a user revoked, re-keyed or given another role
     # or jurisdiction by another process (`dispatch update-user`) loses its connections:

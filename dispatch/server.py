@@ -17,6 +17,7 @@ import ctypes
 import gc
 import importlib
 import logging
+import math
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from dispatch import kept_kpis, kpi
+from dispatch import kept_kpis, kpi, risk
 from dispatch.admin import UserAdmin
 from dispatch.clock import Clock
 from dispatch.handshake import Authenticator, Handshake, peer_of
@@ -43,7 +44,7 @@ from dispatch.tables import TableAdmin
 from dispatch.writer import Answer, PruneRequest, Request, TickRequest, Writer
 from protocol.codes import CloseCode
 from protocol.entities import Event
-from protocol.messages import Hello
+from protocol.messages import CaseRisk, Hello
 from protocol.retention import KEEP_CLOSED_SECONDS, prune_settled
 
 if TYPE_CHECKING:
@@ -265,6 +266,7 @@ class DispatchServer:
             asyncio.create_task(self._kpi_loop(), name="kpis"),
             asyncio.create_task(self._clock_loop(), name="clock"),
             asyncio.create_task(self._credentials_loop(), name="credentials"),
+            asyncio.create_task(self._risk_loop(), name="risk"),
         ]
         log.info(
             "serving %d events, %d alerts at head %d (epoch %s) on %s:%d",
@@ -481,6 +483,68 @@ class DispatchServer:
                 trimmed_at = time.monotonic()
                 release_free_memory()
 
+    def train_risk(self, now: float) -> risk.RiskModel | None:
+        """A deadline-risk model from the store's last 30 days (and a few before, for the
+        open load at their start); None with too little history. Runs in a worker thread:
+        a read of its own and numpy, never the writer's."""
+        since = now - (risk.WINDOW_DAYS + 5) * risk.DAY
+        events = list(self.store.events_reported(since, now + 1.0))
+        return risk.train(events, self.reference, now)
+
+    async def _risk_loop(self) -> None:
+        """Every `risk_interval` seconds, the open cases' risks, and what changed pushed
+        (Hub.push_risk); the model retrained off the loop every `risk_retrain` real seconds
+        or 6 district hours, at once after a catch-up, and every minute while there is too
+        little history for one."""
+        assert self.hub is not None
+        hub = self.hub
+        # Not before the first client's snapshot and the KPI books are filled: a wall
+        # starting with its backend gets them at once (training holds the interpreter).
+        await self.first_snapshot()
+        await hub.kpis_filled.wait()
+        since_listening = time.monotonic() - self._listening_since
+        await asyncio.sleep(max(self.limits.risk_first_delay - since_listening, 0.0))
+        model: risk.RiskModel | None = None
+        trained_real = trained_district = -math.inf
+        caught_up = not hub.catching_up
+        while True:
+            now = self.clock.now()
+            just_caught_up = not caught_up and not hub.catching_up
+            caught_up = not hub.catching_up
+            since = time.monotonic() - trained_real
+            due = self.limits.risk_retrain if model is not None else 60.0
+            # Every 6 district hours too (a simulated day at 60x), but never more than once a
+            # real minute (a test's clock at 7,200x would retrain every 3 s).
+            stale = since >= due or (now - trained_district >= 6 * 3600 and since >= 60.0)
+            if caught_up and (stale or just_caught_up):
+                trained_real, trained_district = time.monotonic(), now
+                try:
+                    fresh = await asyncio.to_thread(self.train_risk, now)
+                except Exception:  # a database hiccup, or a bug: the old model goes on
+                    log.exception("training the deadline-risk model failed")
+                    fresh = None
+                if fresh is not None:
+                    model = fresh
+                    await self._push_risk(model, resync=True)
+            elif model is not None and caught_up:
+                await self._push_risk(model)
+            await asyncio.sleep(self.limits.risk_interval)
+
+    async def _push_risk(self, model: risk.RiskModel, *, resync: bool = False) -> None:
+        """Push the risks; a failure is logged and the next round tries again."""
+        try:
+            await self._push_risk_now(model, resync=resync)
+        except Exception:
+            log.exception("working out the deadline risks failed")
+
+    async def _push_risk_now(self, model: risk.RiskModel, *, resync: bool = False) -> None:
+        """Work the open cases' risks out in a worker thread, push what changed."""
+        assert self.hub is not None
+        now = self.clock.now()
+        events = list(self.hub.events.values())  # the structs are immutable: safe to share
+        cases, forecast = await asyncio.to_thread(_risks, model, events, now)
+        self.hub.push_risk(cases, forecast, now, model.trained_at, resync=resync)
+
     async def _credentials_loop(self) -> None:
         """Every `users_poll` seconds, catch the user changes made outside this server
         (`dispatch revoke-user`, `update-user`): close those users' connections and forget
@@ -573,6 +637,17 @@ class DispatchServer:
                 name,
                 client.ws.close_code,
             )
+
+
+def _risks(
+    model: risk.RiskModel, events: list[Event], now: float
+) -> tuple[dict[int, tuple[str, CaseRisk]], dict[str, float]]:
+    """The open cases' risks as the hub files them (id → community, risk) and the streets'
+    forecast: in a worker thread."""
+    assessment = risk.assess(model, events, now)
+    where = {e.id: e.community for e in events if e.id in assessment.cases}
+    cases = {i: (where[i], CaseRisk(p=r.p, why=r.why)) for i, r in assessment.cases.items()}
+    return cases, assessment.forecast
 
 
 def _malloc_trim() -> Callable[[int], int] | None:

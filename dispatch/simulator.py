@@ -140,8 +140,12 @@ class Simulator:
         daily_alerts: int = 260,
         hotline: FakePlatform | None = None,
         mqtt: DemoPublisher | None = None,
+        history_days: int = 1,
     ) -> None:
         self.server = server
+        # Days replayed before today on a fresh database (a day to compare with; benches
+        # make weeks of history this way: `python -m bench risk`).
+        self.history_days = history_days
         # Once live, 12345 calls arrive as the platform pushes them: signed, over HTTP, through
         # the intake endpoint (the replay of the day so far goes straight to the writer: its
         # events carry past times, which an HTTP push cannot).
@@ -239,7 +243,7 @@ class Simulator:
             log.info("simulator resumes the day from its last activity (%s)", local(latest))
         elif warm_up and not self.server.state.events:
             # A fresh database: yesterday too, so today's figures have a day to compare with.
-            start -= 24 * HOUR
+            start -= self.history_days * 24 * HOUR
         self._schedule_day(start, first=True)
         # The cases that were open when the backend stopped: their staff pick them up again
         # (their next steps lived in the stopped process's memory).

@@ -353,6 +353,37 @@ class Kpis(_Msg, tag="kpis"):
     catching_up: bool = False
 
 
+# The wall and the desk badge a case at risk from this probability on (docs/kpis.md §8).
+RISK_SHOWN_FROM = 0.2
+
+
+class CaseRisk(msgspec.Struct, forbid_unknown_fields=True):
+    """One open case's deadline risk in a `risk` message: the probability that it misses a
+    deadline from here on (0..1, 3 decimals) and why, in Chinese (docs/kpis.md §8)."""
+
+    p: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
+    why: str
+
+
+class Risk(_Msg, tag="risk"):
+    """Deadline risks of the open cases this user sees (docs/kpis.md §8), coalesced: at most
+    one message every few seconds, and only when something changed.
+
+    `full`: `cases` holds every case that has a risk now, and any risk held before is
+    dropped (the first `risk` after a snapshot, and after a retrained model); otherwise
+    `cases` holds the risks that changed and `gone` the ids that have none any more (closed,
+    late already, held). `forecast`: each street's expected count of cases turning overdue
+    tomorrow, for the streets this user sees (present when it changed). `trained_at`: the
+    district time of the model's history. Not sequenced, not replayed."""
+
+    at: float
+    trained_at: float
+    full: bool = False
+    cases: dict[int, CaseRisk] = {}
+    gone: list[int] = []
+    forecast: dict[str, float] = {}
+
+
 class Result(_Msg, tag="result"):
     """Success of request `id`; for commands, sent only after the change committed."""
 
@@ -431,5 +462,7 @@ class UserEntry(msgspec.Struct, forbid_unknown_fields=True):
     display_name: str  # the name shown; "" for none
 
 
-ServerMessage = Welcome | Units | Categories | People | Snapshot | Delta | Kpis | Result | Error
+ServerMessage = (
+    Welcome | Units | Categories | People | Snapshot | Delta | Kpis | Risk | Result | Error
+)
 AnyMessage = ClientMessage | ServerMessage

@@ -13,12 +13,15 @@ from typing import TypeGuard
 
 import msgspec
 
-from protocol.entities import Alert, Duty, Event, Kpi, Reference
+from protocol.entities import OPEN_STATUSES, Alert, Duty, Event, Kpi, Reference, is_overdue
 from protocol.messages import (
+    RISK_SHOWN_FROM,
+    CaseRisk,
     Categories,
     Delta,
     Kpis,
     People,
+    Risk,
     ServerMessage,
     Snapshot,
     Units,
@@ -49,6 +52,8 @@ class Changes:
     duty: bool = False
     kpis: bool = False
     people: bool = False  # the users' display names changed (welcome, people)
+    risks: set[int] = field(default_factory=set)  # ids whose deadline risk changed
+    forecast: bool = False  # the streets' forecast of tomorrow's overdue cases changed
 
     def merge(self, later: Changes) -> None:
         """Fold a later change set into this one."""
@@ -67,6 +72,8 @@ class Changes:
         self.duty |= later.duty
         self.kpis |= later.kpis
         self.people |= later.people
+        self.risks |= later.risks
+        self.forecast |= later.forecast
 
     def __bool__(self) -> bool:
         return bool(
@@ -78,6 +85,8 @@ class Changes:
             or self.duty
             or self.kpis
             or self.people
+            or self.risks
+            or self.forecast
         )
 
 
@@ -138,6 +147,10 @@ class Replica:
         self.jurisdiction: list[str] = []
         # The name each user is shown by (welcome.people, then people messages).
         self.people: dict[str, str] = {}
+        # Deadline risk (`risk` messages): each open case's chance of missing a deadline
+        # and why; each street's expected overdue cases tomorrow.
+        self.risk: dict[int, CaseRisk] = {}
+        self.forecast: dict[str, float] = {}
         # Lookups derived from the units, rebuilt when their version changes.
         self._names: dict[str, str] = {}
         self._short_forms: dict[str, tuple[str, ...]] = {}
@@ -169,6 +182,8 @@ class Replica:
             self.kpis_partial = message.catching_up
             self._hear_clock(message.at)
             return Changes(kpis=True)
+        if isinstance(message, Risk):
+            return self._risk(message)
         if isinstance(message, Snapshot):
             return self._snapshot(message)
         if isinstance(message, Units):
@@ -200,6 +215,32 @@ class Replica:
                 self.people = people
                 return Changes(people=True)
         return Changes()
+
+    def _risk(self, message: Risk) -> Changes:
+        changed = set(message.cases) | set(message.gone)
+        if message.full:
+            changed |= set(self.risk)
+            self.risk = dict(message.cases)
+        else:
+            for event_id in message.gone:
+                self.risk.pop(event_id, None)
+            self.risk.update(message.cases)
+        if message.full or message.forecast:  # a forecast, when sent, is whole
+            self.forecast = dict(message.forecast)
+        return Changes(risks=changed, forecast=message.full or bool(message.forecast))
+
+    def shown_risk(self, event: Event, now: float) -> CaseRisk | None:
+        """The risk badge a case shows now, if any: its risk when it is at least
+        RISK_SHOWN_FROM and the case is open and not late (once late, its countdown is red
+        and says more than a risk)."""
+        risk = self.risk.get(event.id)
+        if risk is None or risk.p < RISK_SHOWN_FROM or event.status not in OPEN_STATUSES:
+            return None
+        if is_overdue(event, now):
+            return None
+        if event.deadline is not None and event.deadline < now:
+            return None
+        return risk
 
     def _snapshot(self, snapshot: Snapshot) -> Changes:
         self.epoch = snapshot.epoch

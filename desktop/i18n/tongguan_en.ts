@@ -2475,32 +2475,37 @@
 <context>
     <name>EventQueueModel</name>
     <message>
-        <location filename="../ui/models.py" line="176"/>
+        <location filename="../ui/models.py" line="179"/>
         <source>紧急</source>
         <translation>Prio.</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="177"/>
+        <location filename="../ui/models.py" line="180"/>
         <source>来源</source>
         <translation>Source</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="178"/>
+        <location filename="../ui/models.py" line="181"/>
         <source>类别</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="179"/>
+        <location filename="../ui/models.py" line="182"/>
         <source>网格</source>
         <translation>Grid</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="180"/>
+        <location filename="../ui/models.py" line="183"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="181"/>
+        <location filename="../ui/models.py" line="184"/>
+        <source>风险</source>
+        <translation>Risk</translation>
+    </message>
+    <message>
+        <location filename="../ui/models.py" line="185"/>
         <source>时限</source>
         <translation>Due</translation>
     </message>
@@ -2534,28 +2539,27 @@
 <context>
     <name>HourlyTrend</name>
     <message>
-        <location filename="../../widgets/trend_chart.py" line="53"/>
+        <location filename="../../widgets/trend_chart.py" line="161"/>
         <source>今日与昨日每小时接报量</source>
         <translation>Cases received per hour, today and yesterday</translation>
     </message>
     <message>
-        <location filename="../../widgets/trend_chart.py" line="56"/>
+        <location filename="../../widgets/trend_chart.py" line="164"/>
         <source>今日</source>
         <translation>Today</translation>
     </message>
     <message>
-        <location filename="../../widgets/trend_chart.py" line="60"/>
+        <location filename="../../widgets/trend_chart.py" line="168"/>
         <source>昨日</source>
         <translation>Yesterday</translation>
     </message>
     <message>
-        <location filename="../../widgets/trend_chart.py" line="223"/>
-        <location filename="../../widgets/trend_chart.py" line="233"/>
+        <location filename="../../widgets/trend_chart.py" line="185"/>
         <source>{0}时</source>
         <translation>{0}:00</translation>
     </message>
     <message>
-        <location filename="../../widgets/trend_chart.py" line="106"/>
+        <location filename="../../widgets/trend_chart.py" line="186"/>
         <source>暂无数据</source>
         <translation>No data</translation>
     </message>
@@ -2692,180 +2696,190 @@
 <context>
     <name>Texts</name>
     <message>
-        <location filename="../ui/models.py" line="440"/>
+        <location filename="../ui/models.py" line="452"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="441"/>
+        <location filename="../ui/models.py" line="453"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="442"/>
+        <location filename="../ui/models.py" line="454"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="443"/>
+        <location filename="../ui/models.py" line="455"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="447"/>
+        <location filename="../ui/models.py" line="459"/>
         <source>12345</source>
         <translation>12345</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="448"/>
+        <location filename="../ui/models.py" line="460"/>
         <source>巡查</source>
         <translation>Patrol</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="449"/>
+        <location filename="../ui/models.py" line="461"/>
         <source>随手拍</source>
         <translation>Photo</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="450"/>
+        <location filename="../ui/models.py" line="462"/>
         <source>视频</source>
         <translation>Camera</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="451"/>
+        <location filename="../ui/models.py" line="463"/>
         <source>感知</source>
         <translation>Sensor</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="452"/>
+        <location filename="../ui/models.py" line="464"/>
         <source>交办</source>
         <translation>Assigned</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="455"/>
+        <location filename="../ui/models.py" line="467"/>
         <source>待受理</source>
         <translation>To accept</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="456"/>
+        <location filename="../ui/models.py" line="468"/>
         <source>已受理</source>
         <translation>Accepted</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="457"/>
+        <location filename="../ui/models.py" line="469"/>
         <source>不予受理</source>
         <translation>Rejected</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="458"/>
+        <location filename="../ui/models.py" line="470"/>
         <source>已派遣</source>
         <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="459"/>
+        <location filename="../ui/models.py" line="471"/>
         <source>处置中</source>
         <translation>Handling</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="460"/>
+        <location filename="../ui/models.py" line="472"/>
         <source>已处置</source>
         <translation>Handled</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="461"/>
+        <location filename="../ui/models.py" line="473"/>
         <source>已核查</source>
         <translation>Verified</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="462"/>
+        <location filename="../ui/models.py" line="474"/>
         <source>已结案</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="463"/>
+        <location filename="../ui/models.py" line="475"/>
         <source>已评价</source>
         <translation>Rated</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="466"/>
+        <location filename="../ui/models.py" line="478"/>
         <source>网格</source>
         <translation>Grid</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="467"/>
+        <location filename="../ui/models.py" line="479"/>
         <source>社区</source>
         <translation>Community</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="468"/>
+        <location filename="../ui/models.py" line="480"/>
         <source>街道</source>
         <translation>Street</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="469"/>
+        <location filename="../ui/models.py" line="481"/>
         <source>区级</source>
         <translation>District</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="489"/>
+        <location filename="../ui/models.py" line="501"/>
         <source>%1天%2时</source>
         <translation>%1d %2h</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="492"/>
+        <location filename="../ui/models.py" line="504"/>
         <source>%1时%2分</source>
         <translation>%1h %2m</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="495"/>
+        <location filename="../ui/models.py" line="507"/>
         <source>%1分</source>
         <translation>%1m</translation>
     </message>
     <message>
-        <location filename="../ui/models.py" line="497"/>
+        <location filename="../ui/models.py" line="509"/>
         <source>超时%1</source>
         <translation>%1 late</translation>
+    </message>
+    <message>
+        <location filename="../ui/models.py" line="517"/>
+        <source>险%1%</source>
+        <translation>Risk %1%</translation>
     </message>
 </context>
 <context>
     <name>TodoModel</name>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="84"/>
+        <location filename="../ui/desk/todo_model.py" line="86"/>
         <source>紧急</source>
         <translation>Priority</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="85"/>
+        <location filename="../ui/desk/todo_model.py" line="87"/>
         <source>编号</source>
         <translation>No.</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="86"/>
+        <location filename="../ui/desk/todo_model.py" line="88"/>
         <source>类别</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="87"/>
+        <location filename="../ui/desk/todo_model.py" line="89"/>
         <source>事项</source>
         <translation>Subject</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="88"/>
+        <location filename="../ui/desk/todo_model.py" line="90"/>
         <source>地点</source>
         <translation>Location</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="89"/>
+        <location filename="../ui/desk/todo_model.py" line="91"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="90"/>
+        <location filename="../ui/desk/todo_model.py" line="92"/>
+        <source>风险</source>
+        <translation>Risk</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/todo_model.py" line="93"/>
         <source>剩余时限</source>
         <translation>Time left</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="91"/>
+        <location filename="../ui/desk/todo_model.py" line="94"/>
         <source>来源</source>
         <translation>Source</translation>
     </message>
@@ -2983,52 +2997,52 @@
         <translation>Connecting to the dispatch service… (the built-in service is starting; a first start loads the whole district)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="248"/>
+        <location filename="../ui/wall.py" line="251"/>
         <source>全部在办</source>
         <translation>All open</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="154"/>
+        <location filename="../ui/wall.py" line="157"/>
         <source>通观 · 智慧联动指挥大屏</source>
         <translation>Tongguan · Smart Linkage Command Wall</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="173"/>
+        <location filename="../ui/wall.py" line="176"/>
         <source>大观区智慧联动中心 · 一网统管</source>
         <translation>Daguan Smart Linkage Centre</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="245"/>
+        <location filename="../ui/wall.py" line="248"/>
         <source>全部街道</source>
         <translation>All streets</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="280"/>
+        <location filename="../ui/wall.py" line="283"/>
         <source>暂无待处理告警</source>
         <translation>No pending alerts</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="300"/>
+        <location filename="../ui/wall.py" line="303"/>
         <source>今日指标</source>
         <translation>Today&apos;s KPIs</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="350"/>
+        <location filename="../ui/wall.py" line="353"/>
         <source>网格态势</source>
         <translation>Grid overview</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="358"/>
+        <location filename="../ui/wall.py" line="361"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="359"/>
+        <location filename="../ui/wall.py" line="362"/>
         <source>事件队列</source>
         <translation>Case queue</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="379"/>
+        <location filename="../ui/wall.py" line="384"/>
         <source>视频告警</source>
         <translation>Camera alerts</translation>
     </message>
@@ -3043,225 +3057,230 @@
         <translation>%s pending</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="90"/>
+        <location filename="../ui/wall.py" line="93"/>
         <source>按紧急程度</source>
         <translation>By priority</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="91"/>
+        <location filename="../ui/wall.py" line="94"/>
         <source>按剩余时限</source>
         <translation>By deadline</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="181"/>
-        <location filename="../ui/wall.py" line="549"/>
+        <location filename="../ui/wall.py" line="184"/>
+        <location filename="../ui/wall.py" line="554"/>
         <source>正在连接调度服务…</source>
         <translation>Connecting to the dispatch service…</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="204"/>
-        <location filename="../ui/wall.py" line="288"/>
+        <location filename="../ui/wall.py" line="207"/>
+        <location filename="../ui/wall.py" line="291"/>
         <source>正在同步…</source>
         <translation>Catching up…</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="251"/>
-        <location filename="../ui/wall.py" line="366"/>
+        <location filename="../ui/wall.py" line="254"/>
+        <location filename="../ui/wall.py" line="370"/>
         <source>超期</source>
         <translation>Overdue</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="306"/>
+        <location filename="../ui/wall.py" line="309"/>
         <source>达标</source>
         <translation>Met</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="307"/>
+        <location filename="../ui/wall.py" line="310"/>
         <source>预警</source>
         <translation>Near</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="308"/>
+        <location filename="../ui/wall.py" line="311"/>
         <source>未达标</source>
         <translation>Missed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="323"/>
+        <location filename="../ui/wall.py" line="326"/>
         <source>每小时接报量</source>
         <translation>Per hour</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="329"/>
+        <location filename="../ui/wall.py" line="332"/>
         <source>今日</source>
         <translation>Today</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="330"/>
+        <location filename="../ui/wall.py" line="333"/>
         <source>昨日</source>
         <translation>Yesterday</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="336"/>
+        <location filename="../ui/wall.py" line="339"/>
         <source>街道综合得分 · 本月</source>
         <translation>Street scores · month</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="342"/>
+        <location filename="../ui/wall.py" line="345"/>
         <source>≥90分</source>
         <translation>≥90</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="343"/>
+        <location filename="../ui/wall.py" line="346"/>
         <source>80–90分</source>
         <translation>80–90</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="344"/>
+        <location filename="../ui/wall.py" line="347"/>
         <source>&lt;80分</source>
         <translation>&lt;80</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="352"/>
+        <location filename="../ui/wall.py" line="355"/>
         <source>轮巡已暂停 · T 继续</source>
         <translation>Tour paused · T resumes</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="364"/>
+        <location filename="../ui/wall.py" line="368"/>
         <source>状态、时限</source>
         <translation>Status, due:</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="367"/>
+        <location filename="../ui/wall.py" line="371"/>
         <source>剩余不足¼</source>
         <translation>Under ¼ left</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="563"/>
+        <location filename="../ui/wall.py" line="372"/>
+        <source>险: 超期风险≥20%</source>
+        <translation>Risk ≥20%</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="568"/>
         <source>调度服务已重启，正在恢复数据</source>
         <translation>dispatch service restarted, restoring the data</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="575"/>
+        <location filename="../ui/wall.py" line="580"/>
         <source>调度服务重启中，第 %s 次</source>
         <translation>dispatch service restarting, attempt %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="577"/>
+        <location filename="../ui/wall.py" line="582"/>
         <source>调度服务意外退出</source>
         <translation>it stopped unexpectedly</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="578"/>
+        <location filename="../ui/wall.py" line="583"/>
         <source>调度服务无响应</source>
         <translation>it stopped answering</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="579"/>
+        <location filename="../ui/wall.py" line="584"/>
         <source>上次重启未成功</source>
         <translation>the last restart failed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="581"/>
+        <location filename="../ui/wall.py" line="586"/>
         <source>：%s</source>
         <translation>: %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="587"/>
+        <location filename="../ui/wall.py" line="592"/>
         <source>调度服务拒绝了本终端，请联系管理员</source>
         <translation>The dispatch service refused this terminal. Contact the administrator</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="589"/>
+        <location filename="../ui/wall.py" line="594"/>
         <source>调度服务未响应</source>
         <translation>The dispatch service is not responding</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="591"/>
+        <location filename="../ui/wall.py" line="596"/>
         <source>连接超时</source>
         <translation>Connection timed out</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="593"/>
+        <location filename="../ui/wall.py" line="598"/>
         <source>连接被关闭</source>
         <translation>Connection closed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="594"/>
+        <location filename="../ui/wall.py" line="599"/>
         <source>网络异常</source>
         <translation>Network error</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="639"/>
+        <location filename="../ui/wall.py" line="644"/>
         <source>%s智慧联动中心 · 一网统管</source>
         <translation>%s Smart Linkage Centre</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="648"/>
+        <location filename="../ui/wall.py" line="653"/>
         <source>全区</source>
         <translation>District</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="694"/>
+        <location filename="../ui/wall.py" line="699"/>
         <source>新特急事件</source>
         <translation>new critical case</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="694"/>
+        <location filename="../ui/wall.py" line="699"/>
         <source>操作中</source>
         <translation>operator active</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="696"/>
+        <location filename="../ui/wall.py" line="701"/>
         <source>（轮巡暂停：%s）</source>
         <translation> (tour paused: %s)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="698"/>
+        <location filename="../ui/wall.py" line="703"/>
         <source>（轮巡）</source>
         <translation> (on tour)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="807"/>
+        <location filename="../ui/wall.py" line="812"/>
         <source>未派遣</source>
         <translation>Not sent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="809"/>
+        <location filename="../ui/wall.py" line="814"/>
         <source>已超期</source>
         <translation>Late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="812"/>
+        <location filename="../ui/wall.py" line="817"/>
         <source>1–2件</source>
         <translation>1–2</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="813"/>
+        <location filename="../ui/wall.py" line="818"/>
         <source>3–5件</source>
         <translation>3–5</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="814"/>
+        <location filename="../ui/wall.py" line="819"/>
         <source>≥6件</source>
         <translation>≥6</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="815"/>
+        <location filename="../ui/wall.py" line="820"/>
         <source>有超期</source>
         <translation>Late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="816"/>
+        <location filename="../ui/wall.py" line="821"/>
         <source>超期≥3件</source>
         <translation>3+ late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="821"/>
+        <location filename="../ui/wall.py" line="826"/>
         <source>网格</source>
         <translation>Grids</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="845"/>
+        <location filename="../ui/wall.py" line="850"/>
         <source>再按一次 Ctrl+Q 退出大屏（Ctrl+Shift+K 退出全屏）</source>
         <translation>Press Ctrl+Q again to quit the wall (Ctrl+Shift+K leaves full screen)</translation>
     </message>
@@ -3282,32 +3301,32 @@
         <translation>stage late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="737"/>
+        <location filename="../ui/wall.py" line="742"/>
         <source>网格员 %s  %s</source>
         <translation>Grid worker %s  %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="739"/>
+        <location filename="../ui/wall.py" line="744"/>
         <source>网格长 %s</source>
         <translation>Grid leader %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="803"/>
+        <location filename="../ui/wall.py" line="808"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="804"/>
+        <location filename="../ui/wall.py" line="809"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="805"/>
+        <location filename="../ui/wall.py" line="810"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="806"/>
+        <location filename="../ui/wall.py" line="811"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>

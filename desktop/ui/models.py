@@ -20,6 +20,7 @@ from desktop.core.district_time import happened_at, moment
 from desktop.core.replica import Changes, Replica
 from desktop.i18n import QT_TRANSLATE_NOOP
 from protocol.entities import OPEN_STATUSES, Alert, Event, is_overdue
+from protocol.messages import CaseRisk
 from widgets.text_table import Cell
 
 SortKey = tuple[float, ...]
@@ -35,6 +36,8 @@ _ELIDE_MIDDLE = Qt.TextElideMode.ElideMiddle
 _ELIDE_RIGHT = Qt.TextElideMode.ElideRight
 AMBER = QColor("#ffb300")
 RED = QColor("#ff4d4f")
+# The deadline-risk badge (docs/kpis.md §8): amber, as a warning, before the countdown is red.
+RISK = AMBER
 
 
 def sort_key(event: Event) -> SortKey:
@@ -158,13 +161,13 @@ class EventQueueModel(_SortedRows):
     """Open events, urgent and newest first (or nearest deadline first), filtered by street,
     by status or to the cases late now."""
 
-    COLUMNS = ("priority", "source", "category", "grid", "status", "deadline")
+    COLUMNS = ("priority", "source", "category", "grid", "status", "risk", "deadline")
     DEADLINE_ROLE = _USER + 2
     PRIORITY_ROLE = _USER + 3
     _ROLES = frozenset(
         {_DISPLAY, _FOREGROUND, _ALIGN, _SortedRows.ID_ROLE, DEADLINE_ROLE, PRIORITY_ROLE}
     )
-    _CENTRED = frozenset({"priority", "deadline", "source"})
+    _CENTRED = frozenset({"priority", "risk", "deadline", "source"})
 
     def __init__(self, replica: Replica, parent: Any = None, *, clock: Callable[[], float]) -> None:
         super().__init__(replica, parent)
@@ -178,6 +181,7 @@ class EventQueueModel(_SortedRows):
             "category": self.tr("类别"),
             "grid": self.tr("网格"),
             "status": self.tr("状态"),
+            "risk": self.tr("风险"),
             "deadline": self.tr("时限"),
         }
 
@@ -214,11 +218,12 @@ class EventQueueModel(_SortedRows):
         """Bring the rows up to date with the replica after a frame's changes."""
         if changes.reset or changes.units:
             self.rebuild()
-        elif changes.events:
-            self.apply_ids(changes.events)
+        elif changes.events or changes.risks:
+            self.apply_ids(changes.events | changes.risks)
 
     def tick(self) -> None:
-        """Repaint what the clock moves (once a second): the status (late now?), the countdown;
+        """Repaint what the clock moves (once a second): the status (late now?), the risk
+        badge (gone once late), the countdown;
         with only the late cases shown, take in those that went late since."""
         if self._overdue_only:
             now = self._clock()
@@ -233,7 +238,11 @@ class EventQueueModel(_SortedRows):
             if went_late:
                 self.apply_ids(went_late)
         if self._ids:
-            clocked = [self.COLUMNS.index("status"), self.COLUMNS.index("deadline")]
+            clocked = [
+                self.COLUMNS.index("status"),
+                self.COLUMNS.index("risk"),
+                self.COLUMNS.index("deadline"),
+            ]
             first, last = min(clocked), max(clocked)
             self.dataChanged.emit(self.index(0, first), self.index(len(self._ids) - 1, last))
 
@@ -296,8 +305,9 @@ class EventQueueModel(_SortedRows):
             for column in self.COLUMNS
         )
 
-    @staticmethod
-    def _colour(event: Event, column: str, now: float) -> QColor | None:
+    def _colour(self, event: Event, column: str, now: float) -> QColor | None:
+        if column == "risk":
+            return RISK if self.replica.shown_risk(event, now) is not None else None
         if column == "deadline":
             return _deadline_colour(event, now)
         if column == "priority":
@@ -319,6 +329,8 @@ class EventQueueModel(_SortedRows):
             return self.replica.names().get(event.grid, event.grid)
         if column == "status":
             return text(STATUS_TEXT, event.status)
+        if column == "risk":
+            return risk_badge(self.replica.shown_risk(event, now))
         return countdown(event.deadline, now)
 
     def event_at(self, row: int) -> Event | None:
@@ -496,6 +508,13 @@ def countdown(deadline: float | None, now: float) -> str:
     if left < 0:
         return QCoreApplication.translate("Texts", "超时%1").replace("%1", span)
     return span
+
+
+def risk_badge(risk: CaseRisk | None) -> str:
+    """A case's risk badge: "险 38%" (its chance of missing a deadline), "" for none."""
+    if risk is None:
+        return ""
+    return QCoreApplication.translate("Texts", "险%1%").replace("%1", str(round(risk.p * 100)))
 
 
 def _deadline_colour(event: Event, now: float) -> QColor | None:

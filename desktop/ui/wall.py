@@ -56,10 +56,12 @@ from desktop.ui.models import (
     AMBER,
     PRIORITY_TEXT,
     RED,
+    RISK,
     STATUS_TEXT,
     AlertFeedModel,
     EventQueueModel,
     countdown,
+    risk_badge,
     text,
 )
 from desktop.ui.panels import OVERDUE, AlertView, DutyView, KpiView, MapView, QueueView
@@ -68,6 +70,7 @@ from desktop.ui.theme import BACKGROUND, Sizes, stylesheet
 from desktop.ui.thumbnails import ThumbnailLoader
 from desktop.ui.tour import Tour
 from desktop.ui.wall_case import WallCase
+from protocol.messages import CaseRisk
 from widgets.alert_card import AlertCardDelegate, CardRoles
 from widgets.cover import Cover
 from widgets.duty_panel import DutyPanel
@@ -359,12 +362,14 @@ class WallWindow(QWidget):
         self.queue_panel = Panel(self.tr("事件队列"), self.queue, self)
         self.queue_legend = Legend(
             [
-                # The colours of the status and time columns (the priorities name themselves).
+                # The colours of the status, risk and time columns (the priorities name
+                # themselves); the risk badge's threshold is docs/kpis.md §8's.
                 KeyGroup(
                     self.tr("状态、时限"),
                     (
                         Key(self.tr("超期"), RED.name(), "square"),
                         Key(self.tr("剩余不足¼"), AMBER.name(), "square"),
+                        Key(self.tr("险: 超期风险≥20%"), RISK.name(), "dot"),
                     ),
                 ),
             ]
@@ -1032,6 +1037,7 @@ class WallWindow(QWidget):
             "status": [text(STATUS_TEXT, s) for s in QUEUE_STATUSES],
             # The longest a countdown gets: days are shorter than 23 h 59 min.
             "deadline": [countdown(0, 23 * 3600 + 59 * 60), countdown(86340, 0)],
+            "risk": [risk_badge(CaseRisk(p=1.0, why=""))],
         }
         used = 0
         for column, texts in samples.items():

@@ -27,9 +27,11 @@ from desktop.ui.models import (
     PRIORITY_COLOURS,
     PRIORITY_TEXT,
     RED,
+    RISK,
     SOURCE_TEXT,
     STATUS_TEXT,
     countdown,
+    risk_badge,
     text,
 )
 from protocol.entities import Event, is_overdue
@@ -57,8 +59,8 @@ BUILD_EVERY_MS = 25  # one list (≤ 10 ms for 10,000 cases) or one part of the 
 class TodoModel(QAbstractTableModel):
     """One tab of my to-do list."""
 
-    COLUMNS = ("priority", "code", "category", "title", "place", "status", "due", "source")
-    _CENTRED = frozenset({"priority", "status", "due", "source"})
+    COLUMNS = ("priority", "code", "category", "title", "place", "status", "risk", "due", "source")
+    _CENTRED = frozenset({"priority", "status", "risk", "due", "source"})
 
     def __init__(
         self, replica: Replica, book: TodoBook, clock: Callable[[], float], parent: Any = None
@@ -87,6 +89,7 @@ class TodoModel(QAbstractTableModel):
             "title": self.tr("事项"),
             "place": self.tr("地点"),
             "status": self.tr("状态"),
+            "risk": self.tr("风险"),
             "due": self.tr("剩余时限"),
             "source": self.tr("来源"),
         }
@@ -269,6 +272,9 @@ class TodoModel(QAbstractTableModel):
         now = self._clock()
         if role == _FOREGROUND:
             return self._colour(event, column, now)
+        if role == _TOOLTIP and column == "risk":  # why: the badge is not a black box
+            risk = self.replica.shown_risk(event, now)
+            return risk.why if risk is not None else None
         value = self._text(event, column, now)
         if role == _TOOLTIP:
             return value if column in ("title", "place") else None
@@ -307,12 +313,15 @@ class TodoModel(QAbstractTableModel):
             return f"{event.address} · {grid}" if event.address else grid
         if column == "status":
             return text(STATUS_TEXT, event.status)
+        if column == "risk":
+            return risk_badge(self.replica.shown_risk(event, now))
         if column == "due":
             return countdown(due_of(event), now)
         return text(SOURCE_TEXT, event.source)
 
-    @staticmethod
-    def _colour(event: Event, column: str, now: float) -> QColor | None:
+    def _colour(self, event: Event, column: str, now: float) -> QColor | None:
+        if column == "risk":
+            return RISK if self.replica.shown_risk(event, now) is not None else None
         if column == "priority":
             return PRIORITY_COLOURS.get(event.priority)
         due = due_of(event)

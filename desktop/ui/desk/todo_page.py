@@ -87,7 +87,7 @@ class TodoPage(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
         # The time column holds the longest countdown: 超时23时59分.
-        widths = (64, 170, 110, 220, 220, 90, 116, 64)
+        widths = (64, 170, 110, 220, 220, 90, 72, 116, 64)
         for index, width in enumerate(widths):
             header.resizeSection(index, width)
         header.setSectionResizeMode(
@@ -296,7 +296,7 @@ class TodoPage(QWidget):
                 if not was_mine and event_id in book.tabs:
                     entered.append(event_id)
             self._announce(entered)
-            self.model.apply(changes.events)
+            self.model.apply(changes.events | changes.risks)
             if changes.categories:  # the rows' category names (an admin changed the table)
                 self.model.rebuild()
             self._keep_selection()

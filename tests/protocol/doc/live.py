@@ -68,7 +68,9 @@ class Conn:
             assert isinstance(raw, str), "the server sends text"
             value = json.loads(raw)
             self.transcript.append((raw, value))
-            if value.get("type") in skip:
+            # Deadline risks come every few seconds when a model has been trained (§4.4,
+            # played by tests/protocol/test_risk_doc.py): never part of an exchange here.
+            if value.get("type") in skip or value.get("type") == "risk":
                 continue
             if value.get("type") == "kpis":
                 if not kpis:

@@ -27,6 +27,7 @@ PROSE = (
 # Sections whose frames another test plays against a real backend, frame by frame.
 PLAYED_ELSEWHERE = {
     "7.4 report_batch: many reports from an intake gateway": "tests/protocol/test_batch_doc.py",
+    "4.4 risk": "tests/protocol/test_risk_doc.py",
 }
 SECTIONS = sorted(({f.section for f in document().frames} | set(PROSE)) - set(PLAYED_ELSEWHERE))
 

@@ -1,0 +1,120 @@
+"""The deadline-risk badge (docs/kpis.md §8) in the real wall window, offscreen, fed by a real
+backend over a real websocket serving a seeded simulated history (bench.risk.history)."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QFontMetrics
+
+from bench.risk import END, history
+from desktop.core.link import SessionThread
+from desktop.core.replica import Replica
+from desktop.ui.models import RISK
+from desktop.ui.wall import WallWindow
+from dispatch import risk
+from dispatch.app import load_reference
+from dispatch.clock import Clock
+from dispatch.limits import Limits
+from dispatch.store.store import Store
+from protocol.messages import RISK_SHOWN_FROM
+from tests.desktop.test_desk import stop_all
+from tests.desktop.test_wall import run_in_qt, until
+from tests.dispatch.conftest import start_server
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return history(4, 3, tmp_path_factory.getbasetemp() / "risk-history", daily=400)
+
+
+def a_risky_moment(path: Path) -> float:
+    """A district time after the history's end when some open case runs a clear risk (the
+    model as the backend will train it then): its cases stand still, their stages' time
+    runs on."""
+    store = Store(f"sqlite:///{path}")
+    try:
+        reference = load_reference(store, END)
+        events = list(store.events_reported(0.0, math.inf))
+    finally:
+        store.close()
+    for step in range(0, 24):
+        moment = END + 60 + step * 3600
+        model = risk.train(events, reference, moment)
+        assert model is not None
+        assessed = risk.assess(model, events, moment)
+        if max((r.p for r in assessed.cases.values()), default=0.0) >= RISK_SHOWN_FROM + 0.03:
+            return moment
+    raise AssertionError("no case at risk within a day")
+
+
+def test_an_amber_badge_shows_on_the_wall_before_the_countdown_turns_red(
+    qapp, qtbot, simulated: Path, tmp_path: Path
+) -> None:
+    start = a_risky_moment(simulated)
+    served = tmp_path / "served.db"
+    shutil.copy(simulated, served)
+    store = Store(f"sqlite:///{served}")
+
+    async def scenario() -> None:
+        running = await start_server(
+            store, Limits(risk_interval=0.2, risk_first_delay=0.0), Clock(start=start)
+        )
+        wall = WallWindow(Replica())
+        wall.resize(1920, 1080)
+        wall.show()
+        link = SessionThread(
+            f"ws://127.0.0.1:{running.port}", running.tokens["wall"], wake=wall.coalescer.wake
+        )
+        wall.listen(link.inbox, resync=link.resync, history=link.history)
+        link.start()
+        try:
+            model = wall.queue_view.model
+            column = model.COLUMNS.index("risk")
+
+            def badged() -> list[int]:
+                return [
+                    r
+                    for r in range(model.rowCount())
+                    if (cells := model.row_cells(r)) and cells[column].text.startswith("险")
+                ]
+
+            await until(lambda: bool(badged()), 60, "a risk badge in the queue")
+            now = wall.replica.now()
+            for row in badged():
+                event = model.event_at(row)
+                assert event is not None
+                shown = wall.replica.risk[event.id]
+                cells = model.row_cells(row)
+                assert cells[column].text == f"险{round(shown.p * 100)}%"
+                assert cells[column].colour == RISK
+                assert shown.p >= RISK_SHOWN_FROM and shown.why.startswith("同类案件本街道")
+                # Before the countdown turns red: never on a late case.
+                assert event.deadline is None or event.deadline > now - 5
+            # Below the threshold, or with no risk: no badge.
+            for row in range(model.rowCount()):
+                event = model.event_at(row)
+                assert event is not None
+                known = wall.replica.risk.get(event.id)
+                if known is None or known.p < RISK_SHOWN_FROM:
+                    assert model.row_cells(row)[column].text == ""
+            # Read from 5 m: the queue's text (the badge's) at least 1/60 of the height.
+            assert QFontMetrics(wall.queue.font()).capHeight() >= wall.height() / 60
+            header = wall.queue.horizontalHeader()
+            needed = QFontMetrics(wall.queue.font()).horizontalAdvance("险100%")
+            assert header.sectionSize(column) >= needed
+            assert "险" in " ".join(k.label for g in wall.queue_legend._groups for k in g.keys)
+            if shot := os.environ.get("TG_SHOT"):
+                await asyncio.sleep(3.0)  # the map's page drawn
+                wall.grab().save(shot)
+        finally:
+            await stop_all(link, wall)
+            await running.server.stop()
+            store.close()
+
+    run_in_qt(qapp, qtbot, scenario, timeout=180)
