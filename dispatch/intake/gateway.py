@@ -58,6 +58,7 @@ READY_SECONDS = 30.0  # for the child to serve after its start
 ANSWER_SECONDS = 30.0  # for the backend to file a push: past it, 503 (sent again: idempotent)
 STOP_SECONDS = 8.0  # for the child to finish the pushes under way when stopped
 TALLY_SECONDS = 0.5  # how often the child's refusal counters reach the backend
+IN_FLIGHT = 2  # frames of work orders awaiting the backend's answers (_Link)
 BACKOFF_FIRST, BACKOFF_CAP, STEADY_SECONDS = 0.5, 10.0, 30.0
 
 
@@ -166,6 +167,7 @@ class Gateway:
         self.pid: int | None = None
         self.starts = 0  # children started (1 + restarts)
         self.loop_name = ""
+        self.frames = self.filed = 0  # frames of work orders filed, and their work orders
         self._listen: socket.socket | None = None
         self._task: asyncio.Task[None] | None = None
         self._proc: asyncio.subprocess.Process | None = None
@@ -200,7 +202,13 @@ class Gateway:
     def health(self) -> dict[str, Any]:
         """Its port, child and how many times it was started."""
         alive = self._proc is not None and self._proc.returncode is None
-        return {"port": self.port, "pid": self.pid if alive else None, "starts": self.starts}
+        return {
+            "port": self.port,
+            "pid": self.pid if alive else None,
+            "starts": self.starts,
+            "frames": self.frames,
+            "orders": self.filed,
+        }
 
     async def _supervise(self) -> None:
         backoff = BACKOFF_FIRST
@@ -280,6 +288,8 @@ class Gateway:
                 log.info("12345 gateway pid %d serving (%s loop)", message.pid, message.loop)
         if not by_peer:
             return
+        # One frame of answers for each frame of work orders (the child counts on it).
+        self.frames += 1
         filed = await asyncio.gather(*(self._file(peer, files) for peer, files in by_peer.items()))
         if not writer.is_closing():
             writer.write(frame([answer for answers in filed for answer in answers]))
@@ -287,6 +297,7 @@ class Gateway:
     async def _file(self, peer: str, files: list[File]) -> list[Filed]:
         """One peer's pushes of a frame filed together (one report_batch, one commit)."""
         orders = [order for f in files for order in f.orders]
+        self.filed += len(orders)
         if peer not in self.intake.keys:  # the child checked the signature: not expected
             answers = [_refused(o, "unauthorized", f"unknown peer {peer!r}") for o in orders]
         else:
@@ -332,8 +343,10 @@ def _refused(order: WorkOrder, reason: str, message: str) -> dict[str, Any]:
 
 
 class _Link:
-    """The child's end: pushes' work orders out (those of one loop turn in one frame), their
-    answers back."""
+    """The child's end: pushes' work orders out, their answers back. At most IN_FLIGHT
+    frames of work orders await their answers; what arrives meanwhile goes in the next
+    frame, so the busier the backend, the more one frame (one report_batch, one commit)
+    carries."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
@@ -342,19 +355,35 @@ class _Link:
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future[list[dict[str, Any]]]] = {}
         self._out: list[msgspec.Struct] = []
+        self._files = 0  # File messages in _out
+        self._in_flight = 0  # frames of File messages not answered yet
+        self._scheduled = False
         self._loop = asyncio.get_running_loop()
         self._decode = msgspec.msgpack.Decoder(ToChild).decode
 
     def send(self, message: msgspec.Struct) -> None:
-        if not self._out:
-            self._loop.call_soon(self.flush)
+        """Queue a message for the next frame (written at the end of this loop turn, or when
+        a frame in flight is answered)."""
         self._out.append(message)
+        if isinstance(message, File):
+            self._files += 1
+        if not self._scheduled and (self._in_flight < IN_FLIGHT or not self._files):
+            self._scheduled = True
+            self._loop.call_soon(self._flush_soon)
+
+    def _flush_soon(self) -> None:
+        self._scheduled = False
+        if self._in_flight < IN_FLIGHT or not self._files:
+            self.flush()
 
     def flush(self) -> None:
-        """Write what was sent since the last flush, as one frame."""
+        """Write what was queued as one frame."""
         out, self._out = self._out, []
+        files, self._files = self._files, 0
         if out and not self.lost.is_set():
             self.writer.write(frame(out))
+            if files:
+                self._in_flight += 1
 
     async def file(self, peer: str, orders: list[WorkOrder]) -> list[dict[str, Any]]:
         """HotlineReader's filer: the answers of the backend, after the commit."""
@@ -378,6 +407,9 @@ class _Link:
     async def answers(self) -> None:
         """Resolve the pushes as their answers come, until the link ends."""
         while (body := await read_frame(self.reader)) is not None:
+            self._in_flight -= 1  # one frame of answers for each frame of work orders
+            if self._out:
+                self.flush()
             for filed in self._decode(body):
                 future = self._pending.get(filed.id)
                 if future is not None and not future.done():
