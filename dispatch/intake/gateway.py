@@ -43,6 +43,7 @@ import uvicorn
 from starlette.types import Receive, Scope, Send
 
 from dispatch.intake.config import ConfigError, only, section, take
+from dispatch.intake.demo import demo_section
 from dispatch.intake.hotline import (
     BATCH_PATH,
     CHANNEL,
@@ -56,7 +57,10 @@ from dispatch.intake.http import Counts, HttpError
 log = logging.getLogger("dispatch.intake.gateway")
 READY_SECONDS = 30.0  # for the child to serve after its start
 ANSWER_SECONDS = 30.0  # for the backend to file a push: past it, 503 (sent again: idempotent)
-STOP_SECONDS = 8.0  # for the child to finish the pushes under way when stopped
+# For the child to finish the pushes under way when stopped (within the backend's bound on
+# stopping the intakes, INTAKE_STOP_SECONDS): uvicorn's graceful shutdown, then a SIGKILL.
+GRACE_SECONDS = 1
+STOP_SECONDS = 1.5
 TALLY_SECONDS = 0.5  # how often the child's refusal counters reach the backend
 IN_FLIGHT = 2  # frames of work orders awaiting the backend's answers (_Link)
 BACKOFF_FIRST, BACKOFF_CAP, STEADY_SECONDS = 0.5, 10.0, 30.0
@@ -90,6 +94,12 @@ def read_gateway(table: dict[str, Any], base: Path) -> GatewaySettings:
         port,
         "uvloop" if loop == "uvloop" else "asyncio" if loop == "asyncio" else "auto",
     )
+
+
+@demo_section
+def _demo(keys: Path) -> str:
+    # The demo's 12345 platform pushes through the gateway (any free port: logged).
+    return '[intake.gateway]\nenabled = true\nhost = "127.0.0.1"\nport = 0\n'
 
 
 # ---- the link's messages -------------------------------------------------------------------
@@ -321,7 +331,7 @@ class Gateway:
                 proc.send_signal(signal.SIGTERM)
         if self._task is not None:
             try:
-                await asyncio.wait_for(asyncio.shield(self._task), STOP_SECONDS + 2)
+                await asyncio.wait_for(asyncio.shield(self._task), STOP_SECONDS + 0.3)
             except TimeoutError:
                 if proc is not None and proc.returncode is None:
                     proc.kill()
@@ -485,7 +495,7 @@ async def _serve(listen_fd: int, link_sock: socket.socket, hello: Hello, loop_na
         server_header=False,
         date_header=False,
         timeout_keep_alive=30,
-        timeout_graceful_shutdown=int(STOP_SECONDS) - 2,
+        timeout_graceful_shutdown=GRACE_SECONDS,
     )
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve(sockets=[listen]))
