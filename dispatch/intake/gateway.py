@@ -88,8 +88,11 @@ def read_gateway(table: dict[str, Any], base: Path) -> GatewaySettings:
     loop = take(table, where, "loop", str, "auto")
     if loop not in ("auto", "uvloop", "asyncio"):
         raise ConfigError(f"[{where}] loop: auto, uvloop or asyncio, not {loop!r}")
+    enabled = take(table, where, "enabled", bool, False)
+    if enabled and os.name != "posix":
+        raise ConfigError(f"[{where}] enabled: the gateway runs on Linux or macOS only")
     return GatewaySettings(
-        take(table, where, "enabled", bool, False),
+        enabled,
         take(table, where, "host", str, "127.0.0.1"),
         port,
         "uvloop" if loop == "uvloop" else "asyncio" if loop == "asyncio" else "auto",
