@@ -558,9 +558,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     listen_fd, link_fd = int(args[0]), int(args[1])
     link = socket.socket(fileno=link_fd)
     hello = _read_hello(link)
-    logging.basicConfig(
+    logging.basicConfig(  # the backend's format (dispatch/logs.py), the process named
         level=hello.log_level,
-        format="%(asctime)s %(levelname)s %(name)s [12345 gateway %(process)d]: %(message)s",
+        format="%(asctime)s %(levelname)-7s %(name)s: [12345 gateway %(process)d] %(message)s",
+        datefmt="%Y-%m-%d %H:%M:%S",
         stream=sys.stderr,
     )
     link.setblocking(False)
