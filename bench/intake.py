@@ -188,14 +188,28 @@ class PushOutcome:
     errors: int
     events: int
     server_cpu: float
+    gateway: str = "off"  # off, or the gateway's loop (uvloop, asyncio)
+    gateway_cpu: float = 0.0  # % of a core: the gateway process (server_cpu: the backend's)
 
 
-def run_push(db: str, clients: int, warmup: float, duration: float, batch: int) -> PushOutcome:
+def run_push(
+    db: str, clients: int, warmup: float, duration: float, batch: int, gateway: str = "off"
+) -> PushOutcome:
     """One run in this (fresh) process: backend here, clients in child processes."""
-    return asyncio.run(_push(db, clients, warmup, duration, batch))
+    return asyncio.run(_push(db, clients, warmup, duration, batch, gateway))
 
 
-async def _push(db: str, clients: int, warmup: float, duration: float, batch: int) -> PushOutcome:
+def _cpu_of(pid: int | None) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _push(
+    db: str, clients: int, warmup: float, duration: float, batch: int, gateway: str = "off"
+) -> PushOutcome:
     from dispatch.intake.config import read_config
     from dispatch.server import DispatchServer, tune_gc
 
@@ -206,6 +220,11 @@ async def _push(db: str, clients: int, warmup: float, duration: float, batch: in
                 "intake": {
                     "http": {"port": 0, "max_body": 1 << 20},
                     "hotline": {"enabled": True, "peers": {PEER: {"key": KEY}}},
+                    **(
+                        {}
+                        if gateway == "off"
+                        else {"gateway": {"enabled": True, "port": 0, "loop": gateway}}
+                    ),
                 }
             },
             Path("."),
@@ -214,7 +233,11 @@ async def _push(db: str, clients: int, warmup: float, duration: float, batch: in
         await server.start("127.0.0.1", 0)
         tune_gc()
         assert server.intake is not None
-        url_http = f"http://127.0.0.1:{server.intake.port}"
+        part = server.intake.parts["hotline"]
+        gw = getattr(part, "gateway", None)
+        port = gw.port if gw is not None else server.intake.port
+        gw_pid = gw.pid if gw is not None else None
+        url_http = f"http://127.0.0.1:{port}"
         points = [tuple(g.centre) for g in list(reference.grids.values())[:200]]
         ctx = mp.get_context("spawn")
         pipes, procs = [], []
@@ -231,6 +254,7 @@ async def _push(db: str, clients: int, warmup: float, duration: float, batch: in
             procs.append(proc)
         await asyncio.sleep(warmup)
         before = os.times()
+        gw_before = _cpu_of(gw_pid)
         latencies, done, errors, window = [], 0, 0, duration
         for parent in pipes:
             some, n, bad, window = await asyncio.to_thread(parent.recv)
@@ -238,6 +262,10 @@ async def _push(db: str, clients: int, warmup: float, duration: float, batch: in
             done += n
             errors += bad
         after = os.times()
+        gw_cpu = (_cpu_of(gw_pid) - gw_before) / window * 100
+        loop_name = (gw.loop_name or gateway) if gw is not None else "off"
+        if gw is not None:
+            print(f"  gateway: {gw.filed / max(gw.frames, 1):.1f} orders per frame", flush=True)
         for proc in procs:
             proc.join()
         cpu = (after.user + after.system - before.user - before.system) / window * 100
@@ -256,6 +284,8 @@ async def _push(db: str, clients: int, warmup: float, duration: float, batch: in
         errors,
         events,
         cpu,
+        loop_name,
+        gw_cpu,
     )
 
 
@@ -429,6 +459,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--batch", default="0,20", help="orders per push: 0 one by one, N batch pushes of N"
     )
+    parser.add_argument(
+        "--gateway",
+        default="off",
+        help="the 12345 gateway process: off, auto, uvloop, asyncio (a list runs each)",
+    )
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--feedbacks", type=int, default=10_000)
@@ -439,16 +474,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.only in (None, "push"):
         outcomes = []
         for db in args.db.split(","):
-            for clients, batch in (
-                (int(c), int(b)) for c in args.clients.split(",") for b in args.batch.split(",")
+            for clients, batch, gateway in (
+                (int(c), int(b), g)
+                for c in args.clients.split(",")
+                for b in args.batch.split(",")
+                for g in args.gateway.split(",")
             ):
-                o = common.isolated(run_push, db, clients, args.warmup, args.duration, batch)
+                o = common.isolated(
+                    run_push, db, clients, args.warmup, args.duration, batch, gateway
+                )
                 outcomes.append(o)
                 print(
-                    f"  push {db:<8} {clients:>3} clients batch {batch:>3}:"
-                    f" {o.orders_per_s:>7,.0f} orders/s"
+                    f"  push {db:<8} {clients:>3} clients batch {batch:>3}"
+                    f" gateway {o.gateway:<7}: {o.orders_per_s:>7,.0f} orders/s"
                     f"  p50 {o.p50_ms:.1f} ms  p99 {o.p99_ms:.1f} ms  max {o.max_ms:.0f} ms"
-                    f"  errors {o.errors}  server CPU {o.server_cpu:.0f}%",
+                    f"  errors {o.errors}  backend CPU {o.server_cpu:.0f}%"
+                    f"  gateway CPU {o.gateway_cpu:.0f}%  load {os.getloadavg()[0]:.1f}",
                     flush=True,
                 )
         print()
@@ -458,24 +499,28 @@ def main(argv: Sequence[str] | None = None) -> None:
                     "db",
                     "clients",
                     "orders/push",
+                    "gateway",
                     "orders/s",
                     "p50 ms",
                     "p99 ms",
                     "max ms",
                     "errors",
-                    "CPU %",
+                    "backend CPU %",
+                    "gateway CPU %",
                 ],
                 [
                     (
                         o.db,
                         o.clients,
                         o.batch or 1,
+                        o.gateway,
                         f"{o.orders_per_s:,.0f}",
                         f"{o.p50_ms:.1f}",
                         f"{o.p99_ms:.1f}",
                         f"{o.max_ms:.0f}",
                         o.errors,
                         f"{o.server_cpu:.0f}",
+                        f"{o.gateway_cpu:.0f}",
                     )
                     for o in outcomes
                 ],

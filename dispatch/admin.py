@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable, Container
 from dataclasses import replace
 from typing import Any
 
@@ -147,6 +148,34 @@ class Audited:
         )
         frame = Error(id=request_id, code=code, message=message[:500])
         self.hub.write(client, [_encode(frame)])
+
+    async def checked(
+        self,
+        client: Client,
+        request_id: int,
+        entry: AdminEntry,
+        roles: Container[str],
+        do: Callable[[], Awaitable[tuple[dict[str, Any], str]]],
+    ) -> None:
+        """Answer one request whose only rule before `do` is the role: refused (forbidden,
+        recorded) unless the client's role is one of `roles`; else `do` gives the answer's
+        data and a note for the log line, or raises Refused (recorded and answered); any
+        other failure is logged and answered `internal`."""
+        try:
+            role = client.user.role
+            if role not in roles:
+                raise Refused(ErrorCode.FORBIDDEN, f"role {role} may not {entry.action}")
+            data, note = await do()
+        except Refused as refused:
+            await self._record(entry, refused)
+            self._refuse(client, request_id, entry, refused.code, refused.message)
+            return
+        except Exception:
+            log.exception("admin %s by %s failed", entry.action, client.user.name)
+            await self._record(entry, Refused(ErrorCode.INTERNAL, "the store failed"))
+            self._refuse(client, request_id, entry, ErrorCode.INTERNAL, f"could not {entry.action}")
+            return
+        self._done(client, request_id, entry, data, note)
 
     def _done(
         self, client: Client, request_id: int, entry: AdminEntry, data: Any, note: str

@@ -368,7 +368,10 @@ async def _demo_platform(server: DispatchServer) -> FakePlatform | None:
         return None
     peer = settings.peers[DEMO_PEER]
     http = intake.context.http
-    platform = FakePlatform(DEMO_PEER, peer.key, f"http://{_client_host(http.host)}:{intake.port}")
+    host, port = http.host, intake.port
+    if part.gateway is not None:  # [intake.gateway] on: the pushes go through it
+        host, port = part.gateway.settings.host, part.push_port
+    platform = FakePlatform(DEMO_PEER, peer.key, f"http://{_client_host(host)}:{port}")
     url = await platform.start()
     if not peer.feedback_url:
         part.feed_back_to(DEMO_PEER, url)

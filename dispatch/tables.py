@@ -265,22 +265,10 @@ class TableAdmin(Audited):
             target=_target(message),
             detail=_detail(message),
         )
-        try:
-            role = client.user.role
-            allowed = role in ROSTER_READERS if isinstance(message, Roster) else role == "admin"
-            if not allowed:
-                raise Refused(ErrorCode.FORBIDDEN, f"role {role} may not {action}")
-            data, note = await self._do(client, message, entry)
-        except Refused as refused:
-            await self._record(entry, refused)
-            self._refuse(client, message.id, entry, refused.code, refused.message)
-            return
-        except Exception:
-            log.exception("admin %s by %s failed", action, client.user.name)
-            await self._record(entry, Refused(ErrorCode.INTERNAL, "the store failed"))
-            self._refuse(client, message.id, entry, ErrorCode.INTERNAL, f"could not {action}")
-            return
-        self._done(client, message.id, entry, data, note)
+        roles = ROSTER_READERS if isinstance(message, Roster) else {"admin"}
+        await self.checked(
+            client, message.id, entry, roles, lambda: self._do(client, message, entry)
+        )
 
     async def _do(
         self, client: Client, message: TableRequest, entry: AdminEntry

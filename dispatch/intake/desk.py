@@ -70,25 +70,15 @@ class IntakeDesk(Audited):
             target=_target(message),
             detail=_detail(message),
         )
-        try:
-            role = client.user.role
-            readers = STATUS_READERS if isinstance(message, IntakeStatus) else {"admin"}
-            if role not in readers:
-                raise Refused(ErrorCode.FORBIDDEN, f"role {role} may not {action}")
-            if isinstance(message, IntakeStatus):
-                data, note = await self._status(message, entry)
-            else:
-                data, note = await self._retry(message, entry)
-        except Refused as refused:
-            await self._record(entry, refused)
-            self._refuse(client, message.id, entry, refused.code, refused.message)
-            return
-        except Exception:
-            log.exception("admin %s by %s failed", action, client.user.name)
-            await self._record(entry, Refused(ErrorCode.INTERNAL, "the store failed"))
-            self._refuse(client, message.id, entry, ErrorCode.INTERNAL, f"could not {action}")
-            return
-        self._done(client, message.id, entry, data, note)
+        if isinstance(message, IntakeStatus):
+            status = message
+            do = lambda: self._status(status, entry)  # noqa: E731
+            await self.checked(client, message.id, entry, STATUS_READERS, do)
+        else:
+            retry = message
+            await self.checked(
+                client, message.id, entry, {"admin"}, lambda: self._retry(retry, entry)
+            )
 
     async def _status(self, message: IntakeStatus, entry: AdminEntry) -> tuple[dict[str, Any], str]:
         service = self.intake()

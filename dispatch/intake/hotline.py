@@ -222,25 +222,32 @@ def mask(caller: str) -> str:
     return _PHONE.sub(r"\1****\2", caller)
 
 
-class HotlineIntake:
-    """The 12345 endpoint: verifies, reads, maps, places and reports each work order."""
+Filer = Callable[[str, list[WorkOrder]], Awaitable[list[dict[str, Any]]]]
 
-    def __init__(
-        self,
-        settings: HotlineSettings,
-        mapping: HotlineMapping,
-        gazetteer: Gazetteer,
-        submit: submit.Submit,
-        counts: Counts,
-        max_body: int,
-    ) -> None:
-        self.settings = settings
-        self.mapping = mapping
-        self.gazetteer = gazetteer
-        self.submit = submit
+
+def refusal_status(reason: str) -> int:
+    """The HTTP status of a single push refused after its reading: 400 for what the order
+    says, 503 when the backend could not file it (try again), 422 otherwise."""
+    if reason == "bad_payload":
+        return 400
+    return 503 if reason in ("internal", "unavailable") else 422
+
+
+class _Counted(HttpError):
+    """A refusal already counted where it was decided (the filer)."""
+
+
+class HotlineReader:
+    """The HTTP side of the 12345 endpoint: reads a push, checks its signature and its
+    schema, and hands the work orders read to a filer (`HotlineIntake.file` in the backend,
+    or the link to it from the 12345 gateway process: gateway.py), answering each push with
+    what the filer answered (after the commit)."""
+
+    def __init__(self, keys: dict[str, bytes], counts: Counts, max_body: int, filer: Filer) -> None:
+        self.keys = keys
         self.counts = counts
         self.max_body = max_body
-        self.keys = {p.name: p.key for p in settings.peers.values()}
+        self.filer = filer
         self.guard = signing.ReplayGuard()
         self._decoder = msgspec.json.Decoder(WorkOrder)
 
@@ -314,7 +321,8 @@ class HotlineIntake:
         await send({"type": "http.response.body", "body": data})
 
     def _refused(self, exc: HttpError, path: str) -> None:
-        self.counts.note(CHANNEL, exc.reason)
+        if not isinstance(exc, _Counted):
+            self.counts.note(CHANNEL, exc.reason)
         what = "12345 batch push" if path == BATCH_PATH else "12345 push"
         if exc.status >= 500:
             log.error("%s: %s", what, exc.message)
@@ -335,13 +343,11 @@ class HotlineIntake:
             raise HttpError(400, "bad_payload", str(exc)) from None
         except msgspec.DecodeError as exc:
             raise HttpError(400, "malformed_json", str(exc)) from None
-        item = self.report_of(order, peer)
-        outcome = await submit.report(self.submit, submit.gateway(peer), item)
-        if not outcome.ok:
-            status = 503 if outcome.error in ("internal", "unavailable") else 422
-            raise HttpError(status, outcome.error or "refused", outcome.message)
-        self.counts.note(CHANNEL, "repeat" if outcome.repeat else "ok")
-        return _answer(order.order_no, item, outcome)
+        answer = (await self.filer(peer, [order]))[0]
+        if not answer["ok"]:
+            reason = answer["error"]
+            raise _Counted(refusal_status(reason), reason, answer["message"])
+        return answer
 
     async def _many(self, peer: str, body: bytes) -> dict[str, Any]:
         try:
@@ -351,37 +357,76 @@ class HotlineIntake:
         except msgspec.DecodeError as exc:
             raise HttpError(400, "malformed_json", str(exc)) from None
         answers: list[dict[str, Any] | None] = []
-        items: list[tuple[int, str, c.BatchReport]] = []
+        orders: list[tuple[int, WorkOrder]] = []
         for index, raw in enumerate(batch.orders):
             where = f"orders[{index}]"
             given = raw.get("order_no") if isinstance(raw, dict) else None
             number = given if isinstance(given, str) else ""
             try:
-                try:
-                    order = msgspec.convert(raw, WorkOrder)
-                except msgspec.ValidationError as exc:
-                    text = str(exc)
-                    at = f"`$.{where}"
-                    text = text.replace("`$", at) if "`$" in text else f"{text} - at {at}`"
-                    raise HttpError(400, "bad_payload", text) from None
+                order = msgspec.convert(raw, WorkOrder)
+            except msgspec.ValidationError as exc:
+                text = str(exc)
+                at = f"`$.{where}"
+                text = text.replace("`$", at) if "`$" in text else f"{text} - at {at}`"
+                self.counts.note(CHANNEL, "bad_payload")
+                answers.append(_refusal(number, "bad_payload", text))
+                continue
+            orders.append((index, order))
+            answers.append(None)
+        if orders:
+            filed = await self.filer(peer, [order for _, order in orders])
+            for (index, _), answer in zip(orders, filed, strict=True):
+                answers[index] = answer
+        done = [a for a in answers if a is not None]
+        return {"ok": True, "orders": done}
+
+
+class HotlineIntake(HotlineReader):
+    """The 12345 endpoint in the backend: reads (HotlineReader), maps, places and reports
+    each work order through the writer (`file`, also the filer of the 12345 gateway's
+    orders: gateway.py)."""
+
+    def __init__(
+        self,
+        settings: HotlineSettings,
+        mapping: HotlineMapping,
+        gazetteer: Gazetteer,
+        submit: submit.Submit,
+        counts: Counts,
+        max_body: int,
+    ) -> None:
+        super().__init__(
+            {p.name: p.key for p in settings.peers.values()}, counts, max_body, self.file
+        )
+        self.settings = settings
+        self.mapping = mapping
+        self.gazetteer = gazetteer
+        self.submit = submit
+
+    async def file(self, peer: str, orders: list[WorkOrder]) -> list[dict[str, Any]]:
+        """File `peer`'s work orders (already read and verified): each mapped, placed and
+        reported through the writer as one report_batch per c.BATCH_MAX; one answer each, in
+        order, given after the commit (a refusal: {"ok": false, "error", "message"})."""
+        answers: list[dict[str, Any] | None] = [None] * len(orders)
+        items: list[tuple[int, str, c.BatchReport]] = []
+        for index, order in enumerate(orders):
+            try:
                 items.append((index, order.order_no, self.report_of(order, peer)))
-                answers.append(None)
             except HttpError as exc:
                 self.counts.note(CHANNEL, exc.reason)
-                answers.append(_refusal(number, exc.reason, exc.message))
-        if items:
-            outcomes = await submit.reports(
-                self.submit, submit.gateway(peer), [item for _, _, item in items]
-            )
-            for (index, number, item), outcome in zip(items, outcomes, strict=True):
+                answers[index] = _refusal(order.order_no, exc.reason, exc.message)
+        actor = submit.gateway(peer)
+        for at in range(0, len(items), c.BATCH_MAX):
+            chunk = items[at : at + c.BATCH_MAX]
+            outcomes = await submit.reports(self.submit, actor, [item for _, _, item in chunk])
+            for (index, number, item), outcome in zip(chunk, outcomes, strict=True):
                 if outcome.ok:
                     self.counts.note(CHANNEL, "repeat" if outcome.repeat else "ok")
                     answers[index] = _answer(number, item, outcome)
                 else:
                     self.counts.note(CHANNEL, outcome.error or "refused")
-                    answers[index] = _refusal(number, outcome.error, outcome.message)
-        done = [a for a in answers if a is not None]
-        return {"ok": True, "orders": done}
+                    answers[index] = _refusal(number, outcome.error or "refused", outcome.message)
+        return [a for a in answers if a is not None]
 
     def report_of(self, order: WorkOrder, peer: str) -> c.BatchReport:
         """The report a work order becomes (category mapped, place found); HttpError

@@ -9,6 +9,7 @@ from typing import Any
 
 from starlette.routing import BaseRoute
 
+from dispatch.intake.gateway import Gateway, GatewaySettings
 from dispatch.intake.hotline import (
     BATCH_PATH,
     CHANNEL,
@@ -36,6 +37,12 @@ class HotlinePart:
             context.submit,
             context.counts,
             context.http.max_body,
+        )
+
+        gateway = context.config.get("gateway", GatewaySettings) if context.config else None
+        # [intake.gateway] on: the pushes are also read in a process of its own (gateway.py).
+        self.gateway = (
+            Gateway(gateway, self.intake, context.counts) if gateway and gateway.enabled else None
         )
 
         targets = {
@@ -76,9 +83,19 @@ class HotlinePart:
         """Owe feedback for 12345 cases' changes from now on, and deliver what is owed."""
         self._rules.append(self._rule)
         await self.sender.start()
+        if self.gateway is not None:
+            await self.gateway.start()
+
+    @property
+    def push_port(self) -> int:
+        """The port the 12345 platform should push to: the gateway's when it runs, else 0
+        (the intake HTTP server's)."""
+        return self.gateway.port if self.gateway is not None else 0
 
     async def stop(self) -> None:
         """Stop delivering (what is pending stays for the next start)."""
+        if self.gateway is not None:
+            await self.gateway.stop()
         with contextlib.suppress(ValueError):
             self._rules.remove(self._rule)
         await self.sender.stop()
@@ -90,7 +107,10 @@ class HotlinePart:
             {"name": name, "feedback": name in self.sender.targets}
             for name in sorted(self.settings.peers)
         ]
-        return {**self.counts.of(CHANNEL), "peers": peers}
+        health = {**self.counts.of(CHANNEL), "peers": peers}
+        if self.gateway is not None:
+            health["gateway"] = self.gateway.health()
+        return health
 
     def retry(self) -> None:
         """Look at the outbox now (feedback was put back to be sent again)."""

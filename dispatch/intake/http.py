@@ -88,6 +88,11 @@ class Counts:
         self.counter[(intake, reason)] += 1
         self.last[intake] = time.time()
 
+    def add(self, intake: str, reason: str, n: int) -> None:
+        """Count `n` answers given elsewhere (the 12345 gateway process's refusals)."""
+        self.counter[(intake, reason)] += n
+        self.last[intake] = time.time()
+
     def of(self, intake: str) -> dict[str, Any]:
         """One intake's answers by reason and when it last answered (None: never)."""
         answers = {r: n for (i, r), n in sorted(self.counter.items()) if i == intake}

@@ -58,6 +58,8 @@ class Context:
     # The backend's token check (dispatch/handshake.py), for GET /intake/stats; None: the
     # counters are shown to nobody.
     authenticate: Callable[[str], Awaitable[User | None]] | None = None
+    # The whole intake config (a part may read a section beside its own: [intake.gateway]).
+    config: IntakeConfig | None = None
 
     @cached_property
     def gazetteer(self) -> Gazetteer:
@@ -85,6 +87,8 @@ class IntakeService:
     def __init__(self, config: IntakeConfig, context: Context) -> None:
         self.config = config
         self.context = context
+        if context.config is None:
+            context.config = config
         self.parts: dict[str, Part] = {}
         self.http: IntakeHttp | None = None
 

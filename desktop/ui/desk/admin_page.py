@@ -20,11 +20,9 @@ from typing import Any, Protocol
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QHideEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -39,6 +37,7 @@ from desktop.core.district_time import date_hm
 from desktop.core.replica import Changes, Replica
 from desktop.core.todo import Me
 from desktop.i18n import QT_TRANSLATE_NOOP
+from desktop.ui.desk.admin_common import admin_table, answer_of, start_read, status_line
 from desktop.ui.desk.categories_tab import CategoriesTab, CategoryRequests
 from desktop.ui.desk.intake_tab import IntakeRequests, IntakeTab
 from desktop.ui.desk.roster_tab import RosterRequests, RosterTab
@@ -126,27 +125,15 @@ class UsersTab(QWidget):
         self._requests = requests
         self._op: str | None = None  # the open form's: "create", "edit" or "revoke"
         self._target = ""  # the user the change or revoke form is about
-        self._task: asyncio.Task[None] | None = None  # the list being read
+        self._task: asyncio.Future[None] | None = None  # the list being read
         self._acting: asyncio.Task[None] | None = None  # a create, change or revoke under way
         self.users: dict[str, UserEntry] = {}
 
         title = QLabel(tr("用户与角色"), self)
         title.setObjectName("sectionTitle")
-        self.status = QLabel(self)
-        self.status.setObjectName("mutedLine")
-        self.status.setTextFormat(Qt.TextFormat.PlainText)
-        self.table = QTableWidget(0, len(COLUMNS), self)
-        self.table.setObjectName("adminUsers")
-        self.table.setHorizontalHeaderLabels([tr(c) for c in COLUMNS])
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.status = status_line(self)
         # The jurisdiction takes the room left (a street user's streets can be many).
-        header.setSectionResizeMode(JURISDICTION, QHeaderView.ResizeMode.Stretch)
+        self.table = admin_table(self, "adminUsers", COLUMNS, JURISDICTION, single=True, wrap=True)
         self.table.itemSelectionChanged.connect(self._offer_actions)
         self.action_bar = ActionBar(self)
         self.action_bar.triggered.connect(self.open_form)
@@ -216,26 +203,20 @@ class UsersTab(QWidget):
 
     def refresh(self) -> None:
         """Ask the backend for every user."""
-        requests = self._requests()
-        if requests is None:
-            self.status.setText(tr("尚未连接到调度服务"))
-            return
-        if self._task is not None and not self._task.done():
-            return
-        self.status.setText(tr("正在载入…"))
-        self._task = asyncio.ensure_future(self._load(requests))
+        self._task = start_read(
+            self._task, self._requests(), self.status, self._load, tr("正在载入…")
+        )
 
     async def _load(self, requests: UserRequests) -> None:
-        try:
-            answer = await requests.users()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.info("users: %s", exc)
-            self.status.setText(tr("用户列表暂时无法载入（连接中断）"))
-            return
-        if isinstance(answer, Error):
-            self.status.setText(tr("用户列表无法载入：%1").replace("%1", _refusal(answer)))
+        answer = await answer_of(
+            "users",
+            requests.users(),
+            self.status,
+            tr("用户列表暂时无法载入（连接中断）"),
+            tr("用户列表无法载入：%1"),
+            _refusal,
+        )
+        if answer is None:
             return
         try:
             entries = [convert(u, UserEntry) for u in answer.data.get("users", [])]

@@ -18,10 +18,8 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -40,6 +38,7 @@ from desktop.core.intakes import (
 )
 from desktop.core.todo import Me
 from desktop.i18n import QT_TRANSLATE_NOOP
+from desktop.ui.desk.admin_common import admin_table, answer_of, start_read, status_line
 from desktop.ui.desk.table_keys import KEY_ROLE
 from desktop.ui.desk.texts import tr
 from protocol.codec import ProtocolError
@@ -113,21 +112,6 @@ class IntakeRequests(Protocol):
         ...
 
 
-def _table(parent: QWidget, name: str, columns: tuple[str, ...], stretch: int) -> QTableWidget:
-    table = QTableWidget(0, len(columns), parent)
-    table.setObjectName(name)
-    table.setHorizontalHeaderLabels([tr(c) for c in columns])
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setAlternatingRowColors(True)
-    table.setWordWrap(False)
-    table.verticalHeader().hide()
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-    return table
-
-
 def _when(at: float | None) -> str:
     return day_hms(at) if at else tr("无")
 
@@ -144,17 +128,15 @@ class IntakeTab(QWidget):
         super().__init__(parent)
         self._me = me
         self._requests = requests
-        self._task: asyncio.Task[None] | None = None
+        self._task: asyncio.Future[None] | None = None
         self._acting: asyncio.Task[None] | None = None
         self.state: IntakeState | None = None
 
         title = QLabel(tr("接入状态"), self)
         title.setObjectName("sectionTitle")
-        self.status = QLabel(self)
-        self.status.setObjectName("mutedLine")
-        self.status.setTextFormat(Qt.TextFormat.PlainText)
-        self.intakes = _table(self, "intakeLines", INTAKE_COLUMNS, 5)
-        self.sources = _table(self, "intakeSources", SOURCE_COLUMNS, 1)
+        self.status = status_line(self)
+        self.intakes = admin_table(self, "intakeLines", INTAKE_COLUMNS, 5)
+        self.sources = admin_table(self, "intakeSources", SOURCE_COLUMNS, 1)
         outbox_title = QLabel(tr("12345 反馈发件箱"), self)
         outbox_title.setObjectName("sectionTitle")
         self.outbox_counts = QLabel(self)
@@ -165,7 +147,7 @@ class IntakeTab(QWidget):
         for state, label in FILTERS:
             self.filter.addItem(tr(label), state)
         self.filter.currentIndexChanged.connect(lambda _i: self._show_rows())
-        self.outbox = _table(self, "intakeOutbox", OUTBOX_COLUMNS, 7)
+        self.outbox = admin_table(self, "intakeOutbox", OUTBOX_COLUMNS, 7)
         self.outbox.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.outbox.itemSelectionChanged.connect(self._offer_actions)
         self.action_bar = ActionBar(self)
@@ -220,25 +202,18 @@ class IntakeTab(QWidget):
 
     def refresh(self) -> None:
         """Ask the backend how the intakes stand."""
-        requests = self._requests()
-        if requests is None:
-            self.status.setText(tr("尚未连接到调度服务"))
-            return
-        if self._task is not None and not self._task.done():
-            return
-        self._task = asyncio.ensure_future(self._load(requests))
+        self._task = start_read(self._task, self._requests(), self.status, self._load)
 
     async def _load(self, requests: IntakeRequests) -> None:
-        try:
-            answer = await requests.intake_status(None, ROWS)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.info("intake_status: %s", exc)
-            self.status.setText(tr("接入状态暂时无法载入（连接中断）"))
-            return
-        if isinstance(answer, Error):
-            self.status.setText(tr("接入状态无法载入：%1").replace("%1", _refusal(answer)))
+        answer = await answer_of(
+            "intake_status",
+            requests.intake_status(None, ROWS),
+            self.status,
+            tr("接入状态暂时无法载入（连接中断）"),
+            tr("接入状态无法载入：%1"),
+            _refusal,
+        )
+        if answer is None:
             return
         try:
             state = parse_status(answer.data)

@@ -7,19 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import date
 from typing import Any, Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -38,6 +35,7 @@ from desktop.core.district_time import date_hm, local
 from desktop.core.refusals import roster_refusal
 from desktop.core.todo import Me
 from desktop.i18n import QT_TRANSLATE_NOOP
+from desktop.ui.desk.admin_common import admin_table, answer_of, start_read, status_line
 from desktop.ui.desk.table_keys import KEY_ROLE, select_key, selected_key
 from desktop.ui.desk.texts import tr
 from protocol.codec import ProtocolError, convert
@@ -101,28 +99,15 @@ class RosterTab(QWidget):
         self._person = person  # who changed a plan, by the name people know
         self._op: str | None = None  # the open form's: "edit" or "clear"
         self._day = ""  # the day the open form is about
-        self._task: asyncio.Task[None] | None = None  # the plans being read
+        self._task: asyncio.Future[None] | None = None  # the plans being read
         self._acting: asyncio.Task[None] | None = None  # a change under way
         self.today = local(clock()).date()  # the backend's, once it answered
         self.plans: dict[str, DutyPlan] = {}
 
         title = QLabel(tr("排班表（今起四周）"), self)
         title.setObjectName("sectionTitle")
-        self.status = QLabel(self)
-        self.status.setObjectName("mutedLine")
-        self.status.setTextFormat(Qt.TextFormat.PlainText)
-        self.table = QTableWidget(0, len(COLUMNS), self)
-        self.table.setObjectName("adminRoster")
-        self.table.setHorizontalHeaderLabels([tr(c) for c in COLUMNS])
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.status = status_line(self)
+        self.table = admin_table(self, "adminRoster", COLUMNS, 4, single=True)
         self.table.itemSelectionChanged.connect(self._offer_actions)
         self.table.itemActivated.connect(lambda _item: self.open_form("edit"))
         self.action_bar = ActionBar(self)
@@ -160,27 +145,23 @@ class RosterTab(QWidget):
 
     def refresh(self) -> None:
         """Ask the backend for the plans of the days listed."""
-        requests = self._requests()
-        if requests is None:
-            self.status.setText(tr("尚未连接到调度服务"))
-            return
-        if self._task is not None and not self._task.done():
-            return
-        self.status.setText(tr("正在载入…"))
         days = roster_days(local(self._clock()).date())
-        self._task = asyncio.ensure_future(self._load(requests, days[0], days[-1]))
+
+        def load(requests: RosterRequests) -> Coroutine[Any, Any, None]:
+            return self._load(requests, days[0], days[-1])
+
+        self._task = start_read(self._task, self._requests(), self.status, load, tr("正在载入…"))
 
     async def _load(self, requests: RosterRequests, first: str, last: str) -> None:
-        try:
-            answer = await requests.roster(first, last)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.info("roster: %s", exc)
-            self.status.setText(tr("排班表暂时无法载入（连接中断）"))
-            return
-        if isinstance(answer, Error):
-            self.status.setText(tr("排班表无法载入：%1").replace("%1", refusal_text(answer)))
+        answer = await answer_of(
+            "roster",
+            requests.roster(first, last),
+            self.status,
+            tr("排班表暂时无法载入（连接中断）"),
+            tr("排班表无法载入：%1"),
+            refusal_text,
+        )
+        if answer is None:
             return
         try:
             plans = [convert(d, DutyPlan) for d in answer.data.get("days", [])]

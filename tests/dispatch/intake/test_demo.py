@@ -4,6 +4,7 @@ endpoint, signed, and the centre's feedback goes back to the simulated platform.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from pathlib import Path
 
@@ -45,4 +46,8 @@ async def test_the_demo_pushes_12345_calls_through_http(tmp_path) -> None:
     assert proc.returncode == 0
     log = (tmp_path / "log").read_text()
     assert "simulated 12345 platform: pushes to" in log
+    # Through the 12345 gateway process (the demo's config turns it on, docs/intake.md §2.6).
+    gateway = re.search(r"12345 gateway on 127\.0\.0\.1:(\d+)", log)
+    assert gateway is not None, log[-3000:]
+    assert f"pushes to http://127.0.0.1:{gateway[1]}," in log
     assert "Traceback" not in log
