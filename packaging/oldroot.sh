@@ -70,9 +70,11 @@ if [ "$(cat "$R/opt/venv/.tg-lock" 2>/dev/null)" != "$key" ]; then
     say "the legacy lock's wheels into /opt/venv (pip, hashes checked)"
     "$UV" export -q --frozen --format requirements-txt --all-groups --no-emit-project --no-header \
         --project packaging/legacy -o "$R/tmp/requirements.txt"
+    # This machine's CA bundle (pip trusts what the host trusts: a proxy's CA, if any).
+    cp /etc/ssl/certs/ca-certificates.crt "$R/etc/ssl/certs/host-ca-certificates.crt"
     enter 'rm -rf /opt/venv && /opt/python/bin/python3.13 -m venv /opt/venv
         /opt/venv/bin/pip install -q --disable-pip-version-check --only-binary=:all: \
-            --require-hashes -r /tmp/requirements.txt'
+            --cert /etc/ssl/certs/host-ca-certificates.crt --require-hashes -r /tmp/requirements.txt'
     echo "$key" > "$R/opt/venv/.tg-lock"
 fi
 

@@ -87,3 +87,5 @@ if [ "$status" != 0 ]; then
     exit 1
 fi
 echo "[verify] $(( $(date +%s) - start )) s, $(date -u +%Y-%m-%d), $SUITE, $(basename "$deb")" >&2
+# The unit under a real systemd (systemd-nspawn --boot).
+packaging/verify-systemd.sh "$deb"
