@@ -8,6 +8,7 @@
 # says where they start. The root and its Python are kept in .cache/oldroot (built once,
 # ~15 min); the dependencies are installed again only when packaging/legacy/uv.lock changes.
 #   TG_DIST=dist  TG_OLD_SUITE=bullseye  TG_MIRROR=http://deb.debian.org/debian
+#   TG_OLDROOT_CHECK_ONLY=1: the bundles of the last build checked again, not rebuilt
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 ROOT=$PWD
@@ -78,25 +79,41 @@ if [ "$(cat "$R/opt/venv/.tg-lock" 2>/dev/null)" != "$key" ]; then
     echo "$key" > "$R/opt/venv/.tg-lock"
 fi
 
-say "the sources into the root, then PyInstaller there"
-rm -rf "$R/src" "$R/out"
-mkdir -p "$R/src" "$R/out"
-git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$R/src" 2>/dev/null || true
-enter 'cd /src && for spec in tongguan-dispatch tongguan; do
-        nice /opt/venv/bin/python -m PyInstaller --noconfirm --clean --log-level ERROR \
-            --distpath /out --workpath /tmp/pyi-$spec packaging/$spec.spec
-        rm -rf /tmp/pyi-$spec
-    done'
+if [ -n "${TG_OLDROOT_CHECK_ONLY:-}" ] && [ -x "$R/out/tongguan/tongguan" ]; then
+    say "TG_OLDROOT_CHECK_ONLY: the bundles built last time, checked again"
+else
+    say "the sources into the root, then PyInstaller there"
+    rm -rf "$R/src" "$R/out"
+    mkdir -p "$R/src" "$R/out"
+    git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$R/src" 2>/dev/null || true
+    enter 'cd /src && for spec in tongguan-dispatch tongguan; do
+            nice /opt/venv/bin/python -m PyInstaller --noconfirm --clean --log-level ERROR \
+                --distpath /out --workpath /tmp/pyi-$spec packaging/$spec.spec
+            rm -rf /tmp/pyi-$spec
+        done'
+fi
 
+# Smoke tests in the root; their outcome is written down with the glibc figures (a failure
+# of the wall there is a finding about Debian 11's libraries, not a failed build).
 say "smoke test in the root: the backend's init-db and check, the wall offscreen until complete"
-enter 'export TONGGUAN_DATA=/tmp/smoke HOME=/tmp/smoke-home; rm -rf /tmp/smoke /tmp/smoke-home
-    cd /tmp
-    /out/tongguan-dispatch/tongguan-dispatch init-db
-    /out/tongguan-dispatch/tongguan-dispatch check --min-free-mb 1 | grep -E "^(ok|FAIL) +schema"
-    QT_QPA_PLATFORM=offscreen QTWEBENGINE_DISABLE_SANDBOX=1 timeout 240 /out/tongguan/tongguan \
-        --data /tmp/smoke --tour 0 --report-start /tmp/start.json > /tmp/wall.log 2>&1 \
-        || { tail -30 /tmp/wall.log; exit 1; }
-    grep -o "the wall is complete.*" /tmp/wall.log'
+smoke=$CACHE/smoke.txt
+: > "$smoke"
+if enter 'export TONGGUAN_DATA=/tmp/smoke HOME=/tmp/smoke-home; rm -rf /tmp/smoke /tmp/smoke-home
+        cd /tmp
+        /out/tongguan-dispatch/tongguan-dispatch init-db >/dev/null
+        /out/tongguan-dispatch/tongguan-dispatch check --min-free-mb 1 | grep -E "^ok +schema"' \
+        > "$CACHE/smoke-dispatch.log" 2>&1; then
+    echo "in $SUITE: tongguan-dispatch init-db and check: ok" >> "$smoke"
+else
+    echo "in $SUITE: tongguan-dispatch FAILED: $(tail -n1 "$CACHE/smoke-dispatch.log")" >> "$smoke"
+fi
+if enter 'export TONGGUAN_DATA=/tmp/smoke HOME=/tmp/smoke-home; cd /tmp
+        QT_QPA_PLATFORM=offscreen QTWEBENGINE_DISABLE_SANDBOX=1 timeout 300 /out/tongguan/tongguan \
+            --data /tmp/smoke --tour 0 --report-start /tmp/start.json' > "$CACHE/smoke-wall.log" 2>&1; then
+    echo "in $SUITE: the wall offscreen: $(grep -o 'wall complete [0-9.]* s' "$CACHE/smoke-wall.log" | head -n1)" >> "$smoke"
+else
+    echo "in $SUITE: the wall does NOT start: $(grep -E 'Error|error' "$CACHE/smoke-wall.log" | tail -n1)" >> "$smoke"
+fi
 
 for name in tongguan-dispatch tongguan; do
     rm -rf "$DIST/legacy/$name"
@@ -105,13 +122,14 @@ done
 
 # The newest glibc symbol version each bundle's files ask for: the oldest glibc it runs on.
 {
+    cat "$smoke"
     echo "# built $(date -u +%Y-%m-%dT%H:%M:%SZ) in Debian $SUITE ($(chroot "$R" ldd --version | head -n1)), CPython $PY_VERSION, PySide6 $(grep -A1 '^name = "pyside6-essentials"' packaging/legacy/uv.lock | sed -n 's/^version = "\(.*\)"/\1/p')"
     for name in tongguan-dispatch tongguan; do
         newest=$(find "$DIST/legacy/$name" -type f \( -name '*.so*' -o -perm -u+x \) -print0 \
-            | xargs -0 objdump -T 2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -n1)
+            | xargs -0 objdump -T 2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -n1 || true)
         worst=$(find "$DIST/legacy/$name" -type f \( -name '*.so*' -o -perm -u+x \) -print0 \
             | xargs -0 -I{} sh -c "objdump -T '{}' 2>/dev/null | grep -q '$newest' && echo '{}'" \
-            | sed "s|$DIST/legacy/||" | head -n 5 | tr '\n' ' ')
+            | sed "s|$DIST/legacy/||" | head -n 5 | tr '\n' ' ' || true)
         echo "$name: needs $newest ($(du -sm "$DIST/legacy/$name" | cut -f1) MiB; e.g. $worst)"
     done
 } | tee "$DIST/legacy/glibc.txt"
