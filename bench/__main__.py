@@ -1,8 +1,9 @@
 """Run the benchmarks: `python -m bench [--quick]` runs all; `python -m bench NAME [ARGS]` one.
 
-NAME is fanout, ingest, wall, desk, intake, mqtt, soak, exports or risk (intake, mqtt, soak,
-exports and risk run only by name; the soak is a 24-hour warm-up and 24 judged simulated hours: 48
-minutes); ARGS go to that benchmark (e.g. `python -m bench wall --only latency`).
+NAME is fanout, ingest, wall, desk, intake, mqtt, soak, exports, risk or bundle_start
+(intake, mqtt, soak, exports, risk and bundle_start run only by name; the soak is a 24-hour
+warm-up and 24 judged simulated hours: 48 minutes); ARGS go to that benchmark (e.g. `python
+-m bench wall --only latency`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,19 @@ import argparse
 import sys
 import time
 
-from bench import common, desk, exports, fanout, ingest, intake, mqtt, risk, soak, wall
+from bench import (
+    bundle_start,
+    common,
+    desk,
+    exports,
+    fanout,
+    ingest,
+    intake,
+    mqtt,
+    risk,
+    soak,
+    wall,
+)
 
 BENCHMARKS = {
     "fanout": fanout.main,
@@ -23,6 +36,7 @@ BENCHMARKS = {
     "soak": soak.main,
     "exports": exports.main,
     "risk": risk.main,
+    "bundle_start": bundle_start.main,
 }
 
 

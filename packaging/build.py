@@ -70,11 +70,16 @@ def record(dist: Path) -> dict[str, dict[str, object]]:
     return doc
 
 
+def program(dist: Path, name: str) -> Path:
+    """The built program in its folder (NAME.exe on Windows)."""
+    return dist / name / (f"{name}.exe" if sys.platform == "win32" else name)
+
+
 def build(name: str, dist: Path, force: bool = False) -> dict[str, object]:
     """Build one bundle (unless built from these sources already); its record."""
     key = source_key()
     done = record(dist)
-    if not force and done.get(name, {}).get("key") == key and (dist / name / name).exists():
+    if not force and done.get(name, {}).get("key") == key and program(dist, name).exists():
         print(f"[package] {name}: up to date ({dist / name})", flush=True)
         return done[name]
     work = dist / ".build" / name

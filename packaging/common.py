@@ -3,12 +3,16 @@ modules. Run by PyInstaller (the specs exec it), not imported by the project."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from PyInstaller.utils.hooks import collect_data_files, collect_submodules
 
 ROOT = Path(SPECPATH).resolve().parent  # noqa: F821 - SPECPATH is PyInstaller's
 SKIP_SUFFIXES = {".py", ".pyc", ".ts"}  # .ts: the translators' source; the .qm ships
+# Windows (packaging/README.md, "Windows": written for it, not tested here): the GUI program
+# without a console window; PySide6's wheel there has no Qt/ level (PySide6/qml, …).
+WINDOWS = sys.platform == "win32"
 
 
 def package_data(*packages: str) -> list[tuple[str, str]]:
@@ -116,6 +120,8 @@ def qt_wanted(dest: str) -> bool:
     """Whether a file PyInstaller collected for Qt goes into the folder: no QML modules,
     translations for Chinese and English only (Qt's .qm, Chromium's locale .pak)."""
     path = dest.replace("\\", "/")
+    if path.startswith("PySide6/") and not path.startswith("PySide6/Qt/"):
+        path = "PySide6/Qt/" + path[len("PySide6/") :]  # Windows' layout as Linux's
     if path.startswith("PySide6/Qt/qml/"):
         return False
     if path.startswith("PySide6/Qt/translations/"):
