@@ -66,8 +66,8 @@ def desktop_datas() -> list[tuple[str, str]]:
 # Never used by either program; some are pulled in by optional imports of libraries.
 EXCLUDES = ["tkinter", "matplotlib", "IPython", "pytest", "hypothesis", "mypy", "PyQt5", "PyQt6"]
 
-# Qt modules neither program imports, nor pyqtgraph's parts that would pull them in (its
-# examples, 3D, Jupyter): without these the folder would carry all of Qt (~700 MiB).
+# Qt modules neither program imports: without these the folder would carry all of Qt
+# (~700 MiB).
 QT_UNUSED = [
     "PySide6.Qt3DAnimation",
     "PySide6.Qt3DCore",
@@ -108,9 +108,6 @@ QT_UNUSED = [
     "PySide6.QtWebSockets",
     "PySide6.QtWebView",
     "PySide6.QtXml",
-    "pyqtgraph.examples",
-    "pyqtgraph.opengl",
-    "pyqtgraph.jupyter",
     "OpenGL",
 ]
 _LOCALES = ("zh_CN", "zh-CN", "en", "en-US")
