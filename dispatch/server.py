@@ -28,6 +28,7 @@ from websockets.exceptions import ConnectionClosed
 from dispatch import kpi
 from dispatch.admin import UserAdmin
 from dispatch.clock import Clock
+from dispatch.downloads import Downloads
 from dispatch.handshake import Authenticator, Handshake, peer_of
 from dispatch.http import HttpEndpoints
 from dispatch.hub import SERVER_FULL, TOO_MANY_CONNECTIONS, Client, Hub
@@ -39,7 +40,7 @@ from dispatch.session import Session
 from dispatch.state import State
 from dispatch.store.store import Store
 from dispatch.tables import TableAdmin
-from dispatch.writer import Answer, PruneRequest, Request, TickRequest, Writer
+from dispatch.writer import Answer, PruneRequest, Published, Request, TickRequest, Writer
 from protocol.codes import CloseCode
 from protocol.entities import Event
 from protocol.messages import Hello
@@ -211,7 +212,16 @@ class DispatchServer:
         # filled book takes over (a stand-in notes the changes meanwhile).
         self.hub.kpis = kpi.KpiBook(now, frozenset(self.reference.departments), filling=True)
         self.hub.kpis_filled.clear()
-        self.writer = Writer(self.store, self.state, self.clock, loop, self.hub.deliver, head)
+        self.downloads = Downloads(self.hub, self.store, self.reference, self.clock)
+        self.downloads.watch()  # the duty in force now: its report is made when it ends
+        hub = self.hub
+        downloads = self.downloads
+
+        def deliver(published: list[Published]) -> None:
+            hub.deliver(published)
+            downloads.watch()
+
+        self.writer = Writer(self.store, self.state, self.clock, loop, deliver, head)
         self.writer.on_fatal = self._writer_stopped
         self.writer.start()
         self.handshake = Handshake(
@@ -226,8 +236,9 @@ class DispatchServer:
             UserAdmin(self.hub, self.store, self.auth),
             TableAdmin(self.hub, self.store, self.reference, self.clock, self.writer.submit),
             IntakeDesk(self.hub, self.store, lambda: self.intake),
+            self.downloads,
         )
-        endpoints = HttpEndpoints(self.hub, self.store, self.reference, self.auth)
+        endpoints = HttpEndpoints(self.hub, self.store, self.reference, self.auth, self.downloads)
         self._server = await serve(
             self._handle,
             host,

@@ -50,7 +50,7 @@ class LogEntry(_AuditColumns, Base):
     """The append-only audit log: who did what to which entity, before and after."""
 
     __tablename__ = "log"
-    __table_args__ = (Index("ix_log_entity", "entity", "entity_id"),)
+    __table_args__ = (Index("ix_log_entity", "entity", "entity_id"), Index("ix_log_at", "at"))
 
 
 class LogArchiveEntry(_AuditColumns, Base):
@@ -61,7 +61,10 @@ class LogArchiveEntry(_AuditColumns, Base):
     """
 
     __tablename__ = "log_archive"
-    __table_args__ = (Index("ix_log_archive_entity", "entity", "entity_id"),)
+    __table_args__ = (
+        Index("ix_log_archive_entity", "entity", "entity_id"),
+        Index("ix_log_archive_at", "at"),
+    )
 
 
 class EventRow(Base):

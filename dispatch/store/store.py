@@ -1050,6 +1050,88 @@ class Store:
             for rows in result.partitions():
                 yield from (_event_decoder.decode(doc) for (doc,) in rows)
 
+    def log_between(
+        self, entities: Iterable[str], start: float, end: float
+    ) -> list[tuple[int, float, str, str, str, int, str]]:
+        """Audit rows of these entities made in [start, end), archived and live, in log
+        order: (seq, at, actor, action, entity, entity_id, after)."""
+        kinds = list(entities)
+        both = union_all(
+            select(
+                LogEntry.seq,
+                LogEntry.at,
+                LogEntry.actor,
+                LogEntry.action,
+                LogEntry.entity,
+                LogEntry.entity_id,
+                LogEntry.after,
+            ).where(LogEntry.at >= start, LogEntry.at < end, LogEntry.entity.in_(kinds)),
+            select(
+                LogArchiveEntry.seq,
+                LogArchiveEntry.at,
+                LogArchiveEntry.actor,
+                LogArchiveEntry.action,
+                LogArchiveEntry.entity,
+                LogArchiveEntry.entity_id,
+                LogArchiveEntry.after,
+            ).where(
+                LogArchiveEntry.at >= start,
+                LogArchiveEntry.at < end,
+                LogArchiveEntry.entity.in_(kinds),
+            ),
+        ).subquery()
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(both).order_by(both.c.seq))
+            return [(int(a), float(b), c, d, e, int(f), g) for a, b, c, d, e, f, g in rows]
+
+    def duty_log(
+        self, start: float | None = None, end: float | None = None
+    ) -> list[tuple[int, float, str, str, Duty]]:
+        """Every change of the duty (handovers, instructions, notes, rosters) made in
+        [start, end), in log order: (seq, at, actor, action, the duty after it)."""
+        rows = self.log_between(
+            ["duty"], -1.0 if start is None else start, 1e12 if end is None else end
+        )
+        return [(r[0], r[1], r[2], r[3], _duty_decoder.decode(r[6])) for r in rows]
+
+    def events_as_of(self, ids: Iterable[int], before: float) -> dict[int, Event]:
+        """Each of these events as its last audit row before `before` left it (absent: no
+        row before then)."""
+        wanted = sorted(set(ids))
+        found: dict[int, tuple[int, str]] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), 500):
+                part = wanted[i : i + 500]
+                for table in (LogEntry, LogArchiveEntry):
+                    last = (
+                        select(table.entity_id, func.max(table.seq).label("seq"))
+                        .where(
+                            table.entity == "event",
+                            table.entity_id.in_(part),
+                            table.at < before,
+                        )
+                        .group_by(table.entity_id)
+                        .subquery()
+                    )
+                    query = select(table.entity_id, table.seq, table.after).join(
+                        last, (table.entity_id == last.c.entity_id) & (table.seq == last.c.seq)
+                    )
+                    for entity_id, seq, after in conn.execute(query):
+                        if entity_id not in found or found[entity_id][0] < seq:
+                            found[entity_id] = (seq, after)
+        return {key: _event_decoder.decode(after) for key, (_, after) in found.items()}
+
+    def events_open_or_changed(self, reported_before: float, changed_from: float) -> list[Event]:
+        """Events reported before `reported_before` that are open now or were changed at or
+        after `changed_from`, as stored now."""
+        open_statuses = ("reported", "accepted", "dispatched", "handling", "handled", "verified")
+        query = select(self._utf8(EventRow.doc)).where(
+            EventRow.reported_at < reported_before,
+            EventRow.status.in_(open_statuses) | (EventRow.updated_at >= changed_from),
+        )
+        with self.engine.connect() as conn:
+            return [_event_decoder.decode(doc) for (doc,) in conn.execute(query)]
+
     def event(self, event_id: int) -> Event | None:
         """One event as stored, whether or not the live state still holds it."""
         if not 0 < event_id <= MAX_ID:
