@@ -375,7 +375,7 @@ async def test_the_command_line(world: Running, tmp_path: Path, capsys) -> None:
     page = tmp_path / "report.html"
     assert await asyncio.to_thread(run, str(page)) == 0  # the last shift that ended
     assert "2026-11-24" in page.read_text(encoding="utf-8")
-    assert not list(tmp_path.glob(".*.part"))
+    assert not await asyncio.to_thread(lambda: list(tmp_path.glob(".*.part")))
     assert await asyncio.to_thread(run, str(tmp_path / "r.doc")) == 2
     assert "name a .html or .pdf file" in capsys.readouterr().err
     assert await asyncio.to_thread(run, str(page), "--shift", "2020-01-01T08:00") == 2
