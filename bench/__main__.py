@@ -1,8 +1,9 @@
 """Run the benchmarks: `python -m bench [--quick]` runs all; `python -m bench NAME [ARGS]` one.
 
-NAME is fanout, ingest, wall, desk, intake, mqtt, soak or exports (intake, mqtt, soak and
-exports run only by name; the soak is a 24-hour warm-up and 24 judged simulated hours: 48
-minutes); ARGS go to that benchmark (e.g. `python -m bench wall --only latency`).
+NAME is fanout, ingest, wall, desk, intake, mqtt, soak, exports or handover (intake, mqtt,
+soak, exports and handover run only by name; the soak is a 24-hour warm-up and 24 judged
+simulated hours: 48 minutes); ARGS go to that benchmark (e.g. `python -m bench wall --only
+latency`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import argparse
 import sys
 import time
 
-from bench import common, desk, exports, fanout, ingest, intake, mqtt, soak, wall
+from bench import common, desk, exports, fanout, handover, ingest, intake, mqtt, soak, wall
 
 BENCHMARKS = {
     "fanout": fanout.main,
@@ -22,6 +23,7 @@ BENCHMARKS = {
     "mqtt": mqtt.main,
     "soak": soak.main,
     "exports": exports.main,
+    "handover": handover.main,
 }
 
 

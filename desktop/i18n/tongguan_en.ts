@@ -319,6 +319,7 @@
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="145"/>
+        <location filename="../ui/desk/files.py" line="297"/>
         <location filename="../ui/desk/forms.py" line="79"/>
         <source>类别</source>
         <translation>Category</translation>
@@ -333,6 +334,7 @@
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="147"/>
+        <location filename="../ui/desk/files.py" line="298"/>
         <source>来源</source>
         <translation>Source</translation>
     </message>
@@ -469,111 +471,127 @@
         <translation>Checking the case&apos;s latest state…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="62"/>
+        <location filename="../ui/desk/duty_page.py" line="65"/>
         <source>区级疑难案件</source>
         <translation>Difficult cases (district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="63"/>
+        <location filename="../ui/desk/duty_page.py" line="66"/>
         <location filename="../ui/desk/texts.py" line="27"/>
         <source>会商中</source>
         <translation>In consultation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="64"/>
+        <location filename="../ui/desk/duty_page.py" line="67"/>
         <source>督办中</source>
         <translation>Under supervision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="65"/>
+        <location filename="../ui/desk/duty_page.py" line="68"/>
         <source>待审批延期与挂账</source>
         <translation>Extensions and holds to approve</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="66"/>
+        <location filename="../ui/desk/duty_page.py" line="69"/>
         <source>今日批示</source>
         <translation>Today&apos;s instructions</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="118"/>
+        <location filename="../ui/desk/duty_page.py" line="124"/>
         <source>今日值班尚未交接</source>
         <translation>Today&apos;s duty not handed over yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="122"/>
+        <location filename="../ui/desk/duty_page.py" line="128"/>
         <source>%1 值班指挥长：%2 %3（%4 交班）</source>
         <translation>%1 commander on duty: %2 %3 (handover %4)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="127"/>
+        <location filename="../ui/desk/duty_page.py" line="133"/>
         <source>值班人员：%1</source>
         <translation>On duty: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="155"/>
-        <location filename="../ui/desk/duty_page.py" line="197"/>
+        <location filename="../ui/desk/duty_page.py" line="165"/>
+        <location filename="../ui/desk/duty_page.py" line="208"/>
         <source>发布批示</source>
         <translation>Issue instruction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="156"/>
-        <location filename="../ui/desk/duty_page.py" line="204"/>
+        <location filename="../ui/desk/duty_page.py" line="166"/>
+        <location filename="../ui/desk/duty_page.py" line="216"/>
+        <source>交班记录</source>
+        <translation>Shift note</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/duty_page.py" line="167"/>
+        <location filename="../ui/desk/duty_page.py" line="232"/>
         <location filename="../ui/desk/texts.py" line="62"/>
         <source>交接班</source>
         <translation>Handover</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="168"/>
-        <location filename="../ui/desk/map_page.py" line="170"/>
+        <location filename="../ui/desk/duty_page.py" line="179"/>
+        <location filename="../ui/desk/map_page.py" line="171"/>
         <source>（超期）</source>
         <translation> (overdue)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="175"/>
+        <location filename="../ui/desk/duty_page.py" line="186"/>
         <source>意见：%1（%2）</source>
         <translation>Opinion: %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="198"/>
+        <location filename="../ui/desk/duty_page.py" line="209"/>
         <source>批示内容</source>
         <translation>Instruction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="199"/>
+        <location filename="../ui/desk/duty_page.py" line="210"/>
         <source>发布</source>
         <translation>Issue</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="200"/>
+        <location filename="../ui/desk/duty_page.py" line="211"/>
         <source>批示发往全区各中心，并显示在大屏上</source>
         <translation>The instruction goes to every centre in the district and shows on the wall</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="206"/>
+        <location filename="../ui/desk/duty_page.py" line="220"/>
+        <source>留给下一班的交班记录</source>
+        <translation>Note for the next shift</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/duty_page.py" line="228"/>
+        <source>写入本班交接班报告；再次保存将替换</source>
+        <translation>Goes into this shift&apos;s handover report; saving again replaces it</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/duty_page.py" line="234"/>
         <source>接班指挥长</source>
         <translation>Incoming commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="207"/>
+        <location filename="../ui/desk/duty_page.py" line="235"/>
         <location filename="../ui/desk/roster_tab.py" line="56"/>
         <location filename="../ui/desk/roster_tab.py" line="277"/>
         <source>职务</source>
         <translation>Title</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="207"/>
+        <location filename="../ui/desk/duty_page.py" line="235"/>
         <location filename="../ui/desk/roster_tab.py" line="55"/>
         <location filename="../ui/desk/roster_tab.py" line="270"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="208"/>
+        <location filename="../ui/desk/duty_page.py" line="236"/>
         <source>交班说明</source>
         <translation>Handover note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="210"/>
+        <location filename="../ui/desk/duty_page.py" line="238"/>
         <source>交班</source>
         <translation>Hand over</translation>
     </message>
@@ -885,7 +903,7 @@
         <translation>%1 classes, %2 categories</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="297"/>
+        <location filename="../ui/desk/admin_page.py" line="298"/>
         <location filename="../ui/desk/categories_tab.py" line="279"/>
         <source>修改</source>
         <translation>Change</translation>
@@ -917,8 +935,9 @@
         <translation>Change category · %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="337"/>
+        <location filename="../ui/desk/admin_page.py" line="338"/>
         <location filename="../ui/desk/categories_tab.py" line="309"/>
+        <location filename="../ui/desk/duty_page.py" line="227"/>
         <location filename="../ui/desk/roster_tab.py" line="289"/>
         <source>保存</source>
         <translation>Save</translation>
@@ -939,7 +958,7 @@
         <translation>Add</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="427"/>
+        <location filename="../ui/desk/admin_page.py" line="428"/>
         <location filename="../ui/desk/categories_tab.py" line="358"/>
         <location filename="../ui/desk/roster_tab.py" line="342"/>
         <source>正在保存…</source>
@@ -1380,9 +1399,141 @@
         <translation>community</translation>
     </message>
     <message>
+        <location filename="../ui/desk/files.py" line="131"/>
+        <source>交接班报告</source>
+        <translation>Handover reports</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="139"/>
+        <source>打开报告</source>
+        <translation>Open report</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="140"/>
+        <source>保存 PDF…</source>
+        <translation>Save PDF…</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="168"/>
+        <source>尚未连接调度服务</source>
+        <translation>Not connected to the dispatch service yet</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="183"/>
+        <source>进行中</source>
+        <translation>in progress</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="184"/>
+        <source> · 有交班记录</source>
+        <translation> · with a shift note</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="186"/>
+        <source>%1 至 %2 · 值班指挥长 %3</source>
+        <translation>%1 to %2 · duty commander %3</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="197"/>
+        <source>共 %1 个班次</source>
+        <translation>%1 shift(s)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="208"/>
+        <source>请先选择班次</source>
+        <translation>Choose a shift first</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="210"/>
+        <source>正在生成报告…</source>
+        <translation>Making the report…</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="214"/>
+        <source>无法取得报告：%1</source>
+        <translation>Could not get the report: %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="226"/>
+        <source>已打开 %1</source>
+        <translation>Opened %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="246"/>
+        <source>已保存 %1</source>
+        <translation>Saved %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="250"/>
+        <source>保存交接班报告</source>
+        <translation>Save the handover report</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="250"/>
+        <source>PDF 文件 (*.pdf)</source>
+        <translation>PDF files (*.pdf)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="267"/>
+        <location filename="../ui/desk/files.py" line="367"/>
+        <source>导出事件</source>
+        <translation>Export cases</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="293"/>
+        <source>上报日期自</source>
+        <translation>Reported from</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="294"/>
+        <source>至</source>
+        <translation>to</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="295"/>
         <location filename="../ui/desk/texts.py" line="81"/>
         <source>街道</source>
         <translation>street</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="299"/>
+        <source>格式</source>
+        <translation>Format</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="302"/>
+        <source>导出…</source>
+        <translation>Export…</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="304"/>
+        <source>关闭</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="342"/>
+        <source>正在导出…</source>
+        <translation>Exporting…</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="346"/>
+        <source>导出失败：%1</source>
+        <translation>Export failed: %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="362"/>
+        <source>已导出到 %1</source>
+        <translation>Exported to %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="365"/>
+        <source>Excel 文件 (*.xlsx)</source>
+        <translation>Excel files (*.xlsx)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="365"/>
+        <source>CSV 文件 (*.csv)</source>
+        <translation>CSV files (*.csv)</translation>
     </message>
     <message>
         <location filename="../ui/desk/texts.py" line="82"/>
@@ -1470,124 +1621,127 @@
         <translation>%1 left</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="61"/>
+        <location filename="../ui/desk/map_page.py" line="62"/>
         <source>点击网格查看其未结案件</source>
         <translation>Click a grid to list its open cases</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="68"/>
+        <location filename="../ui/desk/map_page.py" line="69"/>
         <source>定位当前案件 L</source>
         <translation>Locate current case L</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="71"/>
+        <location filename="../ui/desk/map_page.py" line="72"/>
         <source>导出态势图…</source>
         <translation>Export situation map…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="72"/>
+        <location filename="../ui/desk/map_page.py" line="73"/>
         <source>此刻的地图存为一个网页文件，无需网络即可打开、转发</source>
         <translation>Save the map as it is now as one web page file that opens and can be passed on with no network</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="84"/>
+        <location filename="../ui/desk/map_page.py" line="85"/>
         <source>正在载入地图…</source>
         <translation>Loading the map…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="164"/>
+        <location filename="../ui/desk/map_page.py" line="165"/>
         <source>%1：未结案件 %2 件</source>
         <translation>%1: %2 open cases</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="193"/>
+        <location filename="../ui/desk/map_page.py" line="194"/>
         <source>态势图</source>
         <translation>situation-map</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="196"/>
-        <location filename="../ui/desk/map_page.py" line="205"/>
+        <location filename="../ui/desk/map_page.py" line="197"/>
+        <location filename="../ui/desk/map_page.py" line="206"/>
         <source>导出态势图</source>
         <translation>Export situation map</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="196"/>
+        <location filename="../ui/desk/map_page.py" line="197"/>
         <source>网页 (*.html)</source>
         <translation>Web page (*.html)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="206"/>
+        <location filename="../ui/desk/files.py" line="243"/>
+        <location filename="../ui/desk/files.py" line="358"/>
+        <location filename="../ui/desk/map_page.py" line="207"/>
         <source>无法写入 %1：%2</source>
         <translation>Cannot write %1: %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="214"/>
+        <location filename="../ui/desk/map_page.py" line="215"/>
         <source>地图数据尚未载入</source>
         <translation>the map&apos;s data has not arrived yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="230"/>
+        <location filename="../ui/desk/map_page.py" line="231"/>
         <source>示意图，非标准地图 · %1 导出</source>
         <translation>Schematic, not a standard map · exported %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="232"/>
+        <location filename="../ui/desk/map_page.py" line="233"/>
         <source>%1态势图 %2</source>
         <translation>%1 situation map %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="57"/>
+        <location filename="../ui/desk/admin_page.py" line="58"/>
         <source>只显示这一次，请立即交给本人；令牌等同密码</source>
         <translation>Shown this once only: hand it to the user now; the token is a password</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="64"/>
-        <location filename="../ui/desk/admin_page.py" line="319"/>
+        <location filename="../ui/desk/admin_page.py" line="65"/>
+        <location filename="../ui/desk/admin_page.py" line="320"/>
         <source>用户名</source>
         <translation>User name</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="65"/>
+        <location filename="../ui/desk/admin_page.py" line="66"/>
         <source>显示名</source>
         <translation>Display name</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="66"/>
-        <location filename="../ui/desk/admin_page.py" line="375"/>
+        <location filename="../ui/desk/admin_page.py" line="67"/>
+        <location filename="../ui/desk/admin_page.py" line="376"/>
         <source>角色</source>
         <translation>Role</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="67"/>
+        <location filename="../ui/desk/admin_page.py" line="68"/>
         <source>辖区</source>
         <translation>Jurisdiction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="68"/>
+        <location filename="../ui/desk/admin_page.py" line="69"/>
         <source>创建时间</source>
         <translation>Created</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="69"/>
+        <location filename="../ui/desk/admin_page.py" line="70"/>
+        <location filename="../ui/desk/files.py" line="296"/>
         <location filename="../ui/desk/intake_tab.py" line="70"/>
         <location filename="../ui/desk/intake_tab.py" line="89"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="133"/>
+        <location filename="../ui/desk/admin_page.py" line="134"/>
         <source>用户与角色</source>
         <translation>Users and roles</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="168"/>
-        <location filename="../ui/desk/admin_page.py" line="537"/>
+        <location filename="../ui/desk/admin_page.py" line="169"/>
+        <location filename="../ui/desk/admin_page.py" line="538"/>
         <source>复制</source>
         <translation>Copy</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="221"/>
-        <location filename="../ui/desk/admin_page.py" line="411"/>
+        <location filename="../ui/desk/admin_page.py" line="222"/>
+        <location filename="../ui/desk/admin_page.py" line="412"/>
         <location filename="../ui/desk/categories_tab.py" line="343"/>
         <location filename="../ui/desk/intake_tab.py" line="225"/>
         <location filename="../ui/desk/roster_tab.py" line="165"/>
@@ -1596,235 +1750,236 @@
         <translation>Not connected to the dispatch service yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="225"/>
+        <location filename="../ui/desk/admin_page.py" line="226"/>
         <location filename="../ui/desk/categories_tab.py" line="350"/>
         <location filename="../ui/desk/roster_tab.py" line="169"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="235"/>
+        <location filename="../ui/desk/admin_page.py" line="236"/>
         <source>用户列表暂时无法载入（连接中断）</source>
         <translation>The user list cannot be loaded now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="238"/>
-        <location filename="../ui/desk/admin_page.py" line="243"/>
+        <location filename="../ui/desk/admin_page.py" line="239"/>
+        <location filename="../ui/desk/admin_page.py" line="244"/>
         <source>用户列表无法载入：%1</source>
         <translation>The user list cannot be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="254"/>
+        <location filename="../ui/desk/admin_page.py" line="255"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="261"/>
+        <location filename="../ui/desk/admin_page.py" line="262"/>
         <source>已停用</source>
         <translation>Revoked</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="261"/>
+        <location filename="../ui/desk/admin_page.py" line="262"/>
         <source>有效</source>
         <translation>Active</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="272"/>
+        <location filename="../ui/desk/admin_page.py" line="273"/>
         <source>共 %1 个用户，%2 个有效</source>
         <translation>%1 users, %2 active</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="289"/>
+        <location filename="../ui/desk/admin_page.py" line="290"/>
         <source>不能停用自己的账号</source>
         <translation>You cannot revoke your own account</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="292"/>
+        <location filename="../ui/desk/admin_page.py" line="293"/>
         <source>不能在此修改自己的账号</source>
         <translation>Your own account cannot be changed here</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="295"/>
-        <location filename="../ui/desk/admin_page.py" line="317"/>
+        <location filename="../ui/desk/admin_page.py" line="296"/>
+        <location filename="../ui/desk/admin_page.py" line="318"/>
         <source>新建用户</source>
         <translation>New user</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="299"/>
+        <location filename="../ui/desk/admin_page.py" line="300"/>
         <source>停用</source>
         <translation>Revoke</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="300"/>
+        <location filename="../ui/desk/admin_page.py" line="301"/>
+        <location filename="../ui/desk/files.py" line="138"/>
         <location filename="../ui/desk/intake_tab.py" line="397"/>
         <location filename="../ui/desk/roster_tab.py" line="245"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="323"/>
+        <location filename="../ui/desk/admin_page.py" line="324"/>
         <source>用户名不能与已有用户相同；令牌只显示一次</source>
         <translation>The user name must not be taken already; the token is shown only once</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="332"/>
+        <location filename="../ui/desk/admin_page.py" line="333"/>
         <source>修改用户 · %1</source>
         <translation>Change user · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="335"/>
+        <location filename="../ui/desk/admin_page.py" line="336"/>
         <source>重新生成令牌（旧令牌立即失效）</source>
         <translation>Issue a new token (the old one stops working at once)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="338"/>
+        <location filename="../ui/desk/admin_page.py" line="339"/>
         <source>改变角色、辖区或令牌后，该用户已打开的连接会被断开，需重新登录</source>
         <translation>After a change of role, jurisdiction or token, the user&apos;s open connections are closed and it must sign in again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="368"/>
+        <location filename="../ui/desk/admin_page.py" line="369"/>
         <source>显示名（如 菱湖街道分中心 王芳；可不填）</source>
         <translation>Display name (e.g. Linghu sub-centre Wang Fang; optional)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="383"/>
+        <location filename="../ui/desk/admin_page.py" line="384"/>
         <source>街道（不选为全区）</source>
         <translation>Streets (none: the whole district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="390"/>
+        <location filename="../ui/desk/admin_page.py" line="391"/>
         <source>社区（仅社区工作站）</source>
         <translation>Communities (community workstations only)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="607"/>
+        <location filename="../ui/desk/admin_page.py" line="610"/>
         <location filename="../ui/desk/intake_tab.py" line="69"/>
         <source>接入</source>
         <translation>Intakes</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="322"/>
+        <location filename="../ui/desk/admin_page.py" line="323"/>
         <source>创建</source>
         <translation>Create</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="346"/>
+        <location filename="../ui/desk/admin_page.py" line="347"/>
         <source>停用用户 · %1</source>
         <translation>Revoke user · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="348"/>
+        <location filename="../ui/desk/admin_page.py" line="349"/>
         <source>确认停用</source>
         <translation>Revoke</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="349"/>
+        <location filename="../ui/desk/admin_page.py" line="350"/>
         <source>%1 的令牌将立即失效，已打开的连接会被断开。按 Enter 确认，Esc 取消</source>
         <translation>%1&apos;s token stops working at once and its open connections are closed. Enter confirms, Esc cancels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="424"/>
+        <location filename="../ui/desk/admin_page.py" line="425"/>
         <source>正在创建…</source>
         <translation>Creating…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="431"/>
+        <location filename="../ui/desk/admin_page.py" line="432"/>
         <source>正在停用…</source>
         <translation>Revoking…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="455"/>
+        <location filename="../ui/desk/admin_page.py" line="456"/>
         <source>连接中断，不能确定是否已创建；请刷新列表核对创建时间</source>
         <translation>Connection lost: not known whether the user was created; refresh the list and check the creation time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="458"/>
+        <location filename="../ui/desk/admin_page.py" line="459"/>
         <source>未创建：%1</source>
         <translation>Not created: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="462"/>
-        <location filename="../ui/desk/admin_page.py" line="492"/>
+        <location filename="../ui/desk/admin_page.py" line="463"/>
+        <location filename="../ui/desk/admin_page.py" line="493"/>
         <source>未收到令牌，请重试</source>
         <translation>No token received; try again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="485"/>
+        <location filename="../ui/desk/admin_page.py" line="486"/>
         <source>连接中断，不能确定是否已修改；请刷新列表核对</source>
         <translation>Connection lost: not sure whether the user was changed; refresh the list to check</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="488"/>
+        <location filename="../ui/desk/admin_page.py" line="489"/>
         <source>未修改：%1</source>
         <translation>Not changed: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="495"/>
+        <location filename="../ui/desk/admin_page.py" line="496"/>
         <source>已修改 %1</source>
         <translation>Changed %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="507"/>
+        <location filename="../ui/desk/admin_page.py" line="508"/>
         <source>连接中断，不能确定是否已停用；请刷新列表核对</source>
         <translation>Connection lost: not known whether the user was revoked; refresh the list to check</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="510"/>
+        <location filename="../ui/desk/admin_page.py" line="511"/>
         <source>未停用：%1</source>
         <translation>Not revoked: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="513"/>
+        <location filename="../ui/desk/admin_page.py" line="514"/>
         <source>已停用 %1</source>
         <translation>Revoked %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="520"/>
+        <location filename="../ui/desk/admin_page.py" line="521"/>
         <source>%1 的令牌</source>
         <translation>Token of %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="531"/>
+        <location filename="../ui/desk/admin_page.py" line="532"/>
         <source>已复制</source>
         <translation>Copied</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="556"/>
+        <location filename="../ui/desk/admin_page.py" line="557"/>
         <source>社区工作站用户的辖区是社区，不能选街道</source>
         <translation>A community workstation&apos;s jurisdiction is communities, not streets</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="558"/>
+        <location filename="../ui/desk/admin_page.py" line="559"/>
         <source>社区工作站用户须至少选择一个社区</source>
         <translation>A community workstation needs at least one community</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="560"/>
+        <location filename="../ui/desk/admin_page.py" line="561"/>
         <source>只有社区工作站用户的辖区是社区；其他角色请选街道（不选为全区）</source>
         <translation>Only community workstations have communities; for other roles choose streets (none: the whole district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="562"/>
+        <location filename="../ui/desk/admin_page.py" line="563"/>
         <source>街道分中心用户须至少选择一个街道</source>
         <translation>A street sub-centre user needs at least one street</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="568"/>
+        <location filename="../ui/desk/admin_page.py" line="569"/>
         <source>无权执行（已记录）：%1</source>
         <translation>Not allowed (recorded): %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="570"/>
+        <location filename="../ui/desk/admin_page.py" line="571"/>
         <source>没有这个用户</source>
         <translation>No such user</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="572"/>
+        <location filename="../ui/desk/admin_page.py" line="573"/>
         <source>已有同名用户。要修改该用户或重新生成其令牌，请在列表中选中它，按 E 修改</source>
         <translation>A user of that name exists. To change it or give it a new token, select it in the list and press E (Change)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="574"/>
+        <location filename="../ui/desk/admin_page.py" line="575"/>
         <location filename="../ui/desk/categories_tab.py" line="629"/>
         <location filename="../ui/desk/intake_tab.py" line="446"/>
         <location filename="../ui/desk/roster_tab.py" line="393"/>
@@ -1832,17 +1987,17 @@
         <translation>The service is busy; try again shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="604"/>
+        <location filename="../ui/desk/admin_page.py" line="607"/>
         <source>用户</source>
         <translation>Users</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="605"/>
+        <location filename="../ui/desk/admin_page.py" line="608"/>
         <source>排班</source>
         <translation>Duty roster</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="606"/>
+        <location filename="../ui/desk/admin_page.py" line="609"/>
         <source>事项分类</source>
         <translation>Categories</translation>
     </message>
@@ -2175,6 +2330,7 @@
         <translation>Last error</translation>
     </message>
     <message>
+        <location filename="../ui/desk/files.py" line="315"/>
         <location filename="../ui/desk/intake_tab.py" line="96"/>
         <source>全部</source>
         <translation>All</translation>
@@ -2300,118 +2456,128 @@
 <context>
     <name>DeskWindow</name>
     <message>
-        <location filename="../ui/desk/app.py" line="142"/>
+        <location filename="../ui/desk/app.py" line="146"/>
         <source>正在启动内置调度服务…</source>
         <translation>Starting the built-in dispatch service…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/app.py" line="148"/>
+        <location filename="../ui/desk/app.py" line="152"/>
         <source>内置调度服务启动失败：%1</source>
         <translation>The built-in dispatch service failed to start: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="81"/>
-        <location filename="../ui/desk/window.py" line="105"/>
+        <location filename="../ui/desk/window.py" line="83"/>
+        <location filename="../ui/desk/window.py" line="107"/>
         <source>通观 · 中屏管</source>
         <translation>Tongguan · Desk</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="152"/>
+        <location filename="../ui/desk/window.py" line="130"/>
+        <source>导出事件…</source>
+        <translation>Export cases…</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/window.py" line="169"/>
         <source>我的待办 F1</source>
         <translation>My to-do F1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="153"/>
+        <location filename="../ui/desk/window.py" line="170"/>
         <source>视频告警 F2</source>
         <translation>Camera alerts F2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="154"/>
+        <location filename="../ui/desk/window.py" line="171"/>
         <source>县干指挥长 F3</source>
         <translation>Duty commander F3</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="155"/>
+        <location filename="../ui/desk/window.py" line="172"/>
         <source>地图 F4</source>
         <translation>Map F4</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="283"/>
+        <location filename="../ui/desk/window.py" line="242"/>
+        <source>尚未连接调度服务</source>
+        <translation>Not connected to the dispatch service yet</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/window.py" line="315"/>
         <source>管理 F5</source>
         <translation>Admin F5</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="302"/>
+        <location filename="../ui/desk/window.py" line="334"/>
         <source>接入 F5</source>
         <translation>Intakes F5</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="315"/>
+        <location filename="../ui/desk/window.py" line="347"/>
         <source>调度服务正在载入今日数据，待办与超期数可能暂不准确…</source>
         <translation>The dispatch service is loading today&apos;s data; to-do and overdue counts may be off for now…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="323"/>
+        <location filename="../ui/desk/window.py" line="355"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="349"/>
+        <location filename="../ui/desk/window.py" line="381"/>
         <source>● 正在连接调度服务…</source>
         <translation>● Connecting to the dispatch service…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="364"/>
+        <location filename="../ui/desk/window.py" line="396"/>
         <source>账号的令牌或权限已变更，请重新登录</source>
         <translation>Your token or rights changed: sign in again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="366"/>
+        <location filename="../ui/desk/window.py" line="398"/>
         <source>令牌无效或已吊销，请向管理员索取新令牌</source>
         <translation>Token invalid or revoked: ask an administrator for a new one</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="368"/>
+        <location filename="../ui/desk/window.py" line="400"/>
         <source>登录被拒绝：%1</source>
         <translation>Sign-in refused: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="372"/>
+        <location filename="../ui/desk/window.py" line="404"/>
         <source>● 已连接</source>
         <translation>● Connected</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="377"/>
+        <location filename="../ui/desk/window.py" line="409"/>
         <source>● 调度服务重启中，第 %1 次</source>
         <translation>● Dispatch service restarting, attempt %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="381"/>
+        <location filename="../ui/desk/window.py" line="413"/>
         <source>● 连接中断，正在重连…</source>
         <translation>● Disconnected, reconnecting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="398"/>
+        <location filename="../ui/desk/window.py" line="430"/>
         <source>%1 条提交中</source>
         <translation>%1 submitting</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="400"/>
+        <location filename="../ui/desk/window.py" line="432"/>
         <source>%1 条待发送</source>
         <translation>%1 queued</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="409"/>
+        <location filename="../ui/desk/window.py" line="441"/>
         <source>等 %1 件</source>
         <translation> (%1 in all)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="410"/>
+        <location filename="../ui/desk/window.py" line="442"/>
         <source>新待办：%1 %2</source>
         <translation>New to-do: %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="414"/>
+        <location filename="../ui/desk/window.py" line="446"/>
         <source>通观 · 新待办</source>
         <translation>Tongguan · New to-do</translation>
     </message>
