@@ -299,7 +299,7 @@ _STYLE = """
                          font-size: 9pt; color: #666; } }
 body { font-family: "WenQuanYi Micro Hei", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif;
        margin: 24px auto; max-width: 980px; color: #1a1a1a; line-height: 1.5; font-size: 14px; }
-@media print { body { margin: 0; max-width: none; font-size: 10pt; } }
+@media print { body { margin: 0; max-width: none; font-size: 8.5pt; } }
 h1 { text-align: center; color: #0d47a1; font-size: 26px; margin: 0 0 4px; }
 .sub { text-align: center; color: #555; margin: 0 0 12px; }
 h2 { border-left: 6px solid #0d47a1; padding-left: 8px; font-size: 18px; margin: 22px 0 8px;
@@ -315,6 +315,8 @@ td.t { white-space: nowrap; }
 .note { border: 1px solid #0d47a1; background: #f4f7fc; padding: 8px 12px; white-space: pre-wrap; }
 .more { color: #555; }
 """
+# Column widths as classes (w5 … w90): a style attribute would break the page's CSP.
+_STYLE += "".join(f"col.w{n} {{ width: {n}%; }}\n" for n in range(5, 91))
 
 _KPI_ROWS: tuple[tuple[str, str, str], ...] = (
     ("接报量", "received", "n"),
@@ -364,22 +366,22 @@ class _Names:
 # Column widths (per cent) by heading: a fixed table layout lays a long list out in a
 # fraction of the time an automatic one takes (no widest-cell measuring of every row).
 _WIDTHS = {
-    "案件编号": 17,
-    "类别": 11,
+    "案件编号": 19,
+    "类别": 12,
     "标题": 0,
-    "街道": 10,
-    "状态": 7,
-    "上报时间": 10,
-    "结案时间": 10,
-    "结案时限": 10,
+    "街道": 11,
+    "状态": 8,
+    "上报时间": 11,
+    "结案时间": 11,
+    "结案时限": 11,
     "按期": 5,
     "层级": 6,
     "督办": 5,
     "操作人": 10,
-    "时间": 10,
+    "时间": 11,
     "批示人": 9,
     "批示内容": 0,
-    "案件": 17,
+    "案件": 19,
     "落实情况": 14,
     "会商意见": 0,
     "交班时": 9,
@@ -398,7 +400,7 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[str]], total: int, empty
     more = f'<p class="more">另有 {total - len(body)} 件未列出。</p>' if total > len(body) else ""
     fixed = [_WIDTHS.get(h, 10) for h in head]
     rest = max(10, 100 - sum(fixed)) // max(1, fixed.count(0))
-    cols = "".join(f'<col style="width:{w or rest}%">' for w in fixed)
+    cols = "".join(f'<col class="w{min(90, max(5, w or rest))}">' for w in fixed)
     header = "".join(f"<th>{h}</th>" for h in head)
     return f"<table><colgroup>{cols}</colgroup><tr>{header}</tr>{''.join(body)}</table>{more}"
 
@@ -461,7 +463,10 @@ def render(report: Report, reference: ReferenceData, made_at: float) -> str:
     )
     escalated = _table(
         (*case_head, "上报时间", "操作人"),
-        (_case_cells(e, names, _t(at), escape(who)) for e, at, who in report.escalated[:LIST_MAX]),
+        (
+            _case_cells(e, names, _t(at), escape("系统（超时自动）" if who == "system" else who))
+            for e, at, who in report.escalated[:LIST_MAX]
+        ),
         len(report.escalated),
         "本班无升级案件。",
     )
