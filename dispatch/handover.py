@@ -29,7 +29,7 @@ from protocol.glossary import LEVEL_NAMES, STATUS_NAMES
 
 DAY = 86400.0
 # Rows of a list the page shows in full; past it, the first ones and how many more.
-LIST_MAX = 40
+LIST_MAX = 30
 _CLOSED = frozenset({"closed", "evaluated"})
 _ESCALATIONS = frozenset({"escalate", "auto_escalate"})
 _CONSULTATION = frozenset({"consult", "decide", "end_consult"})
@@ -37,6 +37,7 @@ _CONSULTATION = frozenset({"consult", "decide", "end_consult"})
 _CLOCK = frozenset({"overdue", "missed", "auto_escalate", "auto_supervise", "auto_reopen"})
 _event_decoder = msgspec.json.Decoder(Event)
 _alert_decoder = msgspec.json.Decoder(Alert)
+_duty_decoder = msgspec.json.Decoder(Duty)
 
 
 class ShiftError(ValueError):
@@ -123,19 +124,19 @@ class Report:
     dismissed: list[Alert] = field(default_factory=list)
 
 
-Row = tuple[int, float, str, str, str, int, str]
+Row = tuple[int, float, str, str, str, int]  # seq, at, actor, action, entity, entity_id
+_DOC_ACTIONS = frozenset({"decide", "instruct", "confirm_alert", "attach_alert", "dismiss_alert"})
+_LISTED = _DOC_ACTIONS | {"escalate", "auto_escalate", "consult", "end_consult", "overdue"}
 
 
-def states_at(store: Store, rows: Sequence[Row], since: float, at: float) -> list[Event]:
+def states_at(
+    store: Store, last: dict[int, int], docs: dict[int, Event], since: float, at: float
+) -> list[Event]:
     """The cases that count in a period from `since` to `at`, as they stood at `at`: each
-    case changed in the period as its last row before `at` left it, and each case open at
-    `at` but untouched since `since` as it stood then (`rows`: the log's event rows of at
-    least [since, at))."""
-    last: dict[int, str] = {}
-    for _seq, t, _actor, _action, entity, entity_id, after in rows:
-        if entity == "event" and since <= t < at:
-            last[entity_id] = after
-    states = {key: _event_decoder.decode(after) for key, after in last.items()}
+    case changed in the period as its last row before `at` left it (`last`: case → seq,
+    `docs`: seq → the case as that row left it), and each case open at `at` but untouched
+    since `since` as it stood then."""
+    states = {key: docs[seq] for key, seq in last.items() if seq in docs}
     older: list[int] = []
     for event in store.events_open_or_changed(since, at):
         if event.id in states:
@@ -156,20 +157,44 @@ def gather(store: Store, shift: Shift, now: float) -> Report:
     end = shift.end if shift.end is not None else now
     day0 = day_start(shift.start)
     day1 = min(day0 + DAY, end)
-    lo, hi = min(day0, shift.start), max(day1, end)
-    rows = store.log_between(["event", "alert", "duty"], lo, hi)
-    shift_cases = states_at(store, rows, shift.start, end)
-    day_cases = (
-        shift_cases if (day0, day1) == (shift.start, end) else states_at(store, rows, day0, day1)
-    )
+    # The rows the report lists (escalations, consultations, instructions, alerts settled,
+    # the clock's overdue flags), and each case's last row at the shift's and the day's end.
+    window = store.log_index(["event", "alert", "duty"], shift.start, end, _LISTED)
+    changes = store.event_changes(min(day0, shift.start), max(day1, end))
+    shift_last = _last_changes(changes, shift.start, end)
+    same = (day0, day1) == (shift.start, end)
+    day_last = shift_last if same else _last_changes(changes, day0, day1)
+    # Only the documents the report reads: each case's last row at the two moments, and
+    # the rows whose text it shows (decisions, instructions, settled alerts).
+    last_seqs = set(shift_last.values()) | set(day_last.values())
+    wanted = last_seqs | {r[0] for r in window if r[3] in _DOC_ACTIONS or r[4] == "duty"}
+    raw = store.log_docs(wanted)
+    events = _decode_events(raw, last_seqs)
+    shift_cases = states_at(store, shift_last, events, shift.start, end)
+    day_cases = shift_cases if same else states_at(store, day_last, events, day0, day1)
     report = Report(
         shift, end, day0, day1, tally(shift_cases, shift.start, end), tally(day_cases, day0, day1)
     )
     at_end = {e.id: e for e in shift_cases}
-    window = [r for r in rows if shift.start <= r[1] < end]
     _cases(report, at_end, window)
-    _actions(report, at_end, window, store)
+    _actions(report, at_end, window, raw)
+    _follow_up(report, store, shift.start, end)
     return report
+
+
+def _last_changes(
+    changes: Iterable[tuple[float, int, int]], since: float, at: float
+) -> dict[int, int]:
+    """Each case changed in [since, at): the seq of its last row then."""
+    last: dict[int, int] = {}
+    for t, key, seq in changes:
+        if since <= t < at and seq > last.get(key, 0):
+            last[key] = seq
+    return last
+
+
+def _decode_events(raw: dict[int, bytes], seqs: set[int]) -> dict[int, Event]:
+    return {seq: _event_decoder.decode(raw[seq]) for seq in seqs if seq in raw}
 
 
 def _cases(report: Report, at_end: dict[int, Event], window: Sequence[Row]) -> None:
@@ -189,39 +214,39 @@ def _cases(report: Report, at_end: dict[int, Event], window: Sequence[Row]) -> N
     report.new_overdue = len({r[5] for r in window if r[4] == "event" and r[3] == "overdue"})
 
 
-def _actions(report: Report, at_end: dict[int, Event], window: Sequence[Row], store: Store) -> None:
-    later: defaultdict[int, list[tuple[float, str, str]]] = defaultdict(list)
+def _actions(
+    report: Report, at_end: dict[int, Event], window: Sequence[Row], raw: dict[int, bytes]
+) -> None:
     consults: dict[int, tuple[list[Decision], list[str]]] = {}
     alerts: dict[int, Alert] = {}
-    for _seq, at, actor, action, entity, entity_id, after in window:
+    for seq, at, actor, action, entity, entity_id in window:
         if entity == "alert":
-            if action in ("confirm_alert", "attach_alert", "dismiss_alert"):
-                alerts[entity_id] = _alert_decoder.decode(after)
+            if action in ("confirm_alert", "attach_alert", "dismiss_alert") and seq in raw:
+                alerts[entity_id] = _alert_decoder.decode(raw[seq])
             continue
         if entity == "duty":
-            if action == "instruct":
-                duty = msgspec.json.decode(after, type=Duty)
+            if action == "instruct" and seq in raw:
+                duty = _duty_decoder.decode(raw[seq])
                 if duty.instructions:
                     last = duty.instructions[-1]
                     report.instructions.append(
                         Instruction(last.at, last.by, last.text, None, "—（全体）")
                     )
             continue
-        later[entity_id].append((at, actor, action))
         event = at_end.get(entity_id)
         if event is None:
-            event = _event_decoder.decode(after)
+            continue
         if action in _ESCALATIONS:
             report.escalated.append((event, at, actor))
         elif action in _CONSULTATION:
             decisions, actions = consults.setdefault(entity_id, ([], []))
             actions.append(action)
-            if action == "decide":
-                made = _event_decoder.decode(after).decisions
+            if action == "decide" and seq in raw:
+                made = _event_decoder.decode(raw[seq]).decisions
                 if made:
                     decisions.append(made[-1])
-        elif action == "instruct":
-            made = _event_decoder.decode(after).decisions
+        elif action == "instruct" and seq in raw:
+            made = _event_decoder.decode(raw[seq]).decisions
             if made:
                 last = made[-1]
                 report.instructions.append(Instruction(last.at, last.by, last.text, event, ""))
@@ -229,14 +254,26 @@ def _actions(report: Report, at_end: dict[int, Event], window: Sequence[Row], st
         event = at_end.get(key)
         if event is not None:
             report.consultations.append(Consultation(event, tuple(decisions), tuple(actions)))
-    report.instructions = [
-        _followed(i, later) if i.event is not None else i for i in report.instructions
-    ]
     report.instructions.sort(key=lambda i: i.at)
     for alert in alerts.values():
         (report.dismissed if alert.status == "dismissed" else report.confirmed).append(alert)
     report.confirmed.sort(key=lambda a: a.last_at)
     report.dismissed.sort(key=lambda a: a.last_at)
+
+
+def _follow_up(report: Report, store: Store, start: float, end: float) -> None:
+    """Whether each instruction on a case was carried out: the rows of those cases."""
+    ids = {i.event.id for i in report.instructions if i.event is not None}
+    if not ids:
+        return
+    later: defaultdict[int, list[tuple[float, str, str]]] = defaultdict(list)
+    for _seq, at, actor, action, _entity, entity_id in store.log_index(
+        ["event"], start, end, ids=ids
+    ):
+        later[entity_id].append((at, actor, action))
+    report.instructions = [
+        _followed(i, later) if i.event is not None else i for i in report.instructions
+    ]
 
 
 def _followed(
@@ -315,8 +352,10 @@ td.t { white-space: nowrap; }
 .note { border: 1px solid #0d47a1; background: #f4f7fc; padding: 8px 12px; white-space: pre-wrap; }
 .more { color: #555; }
 """
-# Column widths as classes (w5 … w90): a style attribute would break the page's CSP.
-_STYLE += "".join(f"col.w{n} {{ width: {n}%; }}\n" for n in range(5, 91))
+# Column widths as classes (a style attribute would break the page's CSP), a few of them:
+# every rule is matched against every element when the PDF is laid out.
+_COL_WIDTHS = (5, 6, 7, 8, 9, 11, 12, 14, 16, 19, 20, 25, 30, 35, 40, 45, 50, 55, 60)
+_STYLE += "".join(f"col.w{n} {{ width: {n}%; }}\n" for n in _COL_WIDTHS)
 
 _KPI_ROWS: tuple[tuple[str, str, str], ...] = (
     ("接报量", "received", "n"),
@@ -400,7 +439,9 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[str]], total: int, empty
     more = f'<p class="more">另有 {total - len(body)} 件未列出。</p>' if total > len(body) else ""
     fixed = [_WIDTHS.get(h, 10) for h in head]
     rest = max(10, 100 - sum(fixed)) // max(1, fixed.count(0))
-    cols = "".join(f'<col class="w{min(90, max(5, w or rest))}">' for w in fixed)
+    cols = "".join(
+        f'<col class="w{min(_COL_WIDTHS, key=lambda c: abs(c - (w or rest)))}">' for w in fixed
+    )
     header = "".join(f"<th>{h}</th>" for h in head)
     return f"<table><colgroup>{cols}</colgroup><tr>{header}</tr>{''.join(body)}</table>{more}"
 

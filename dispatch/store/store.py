@@ -1084,6 +1084,77 @@ class Store:
             rows = conn.execute(select(both).order_by(both.c.seq))
             return [(int(a), float(b), c, d, e, int(f), g) for a, b, c, d, e, f, g in rows]
 
+    def event_changes(self, start: float, end: float) -> list[tuple[float, int, int]]:
+        """(at, event id, seq) of every event audit row made in [start, end), archived rows
+        included. Read from the time index alone (no condition on the entity in SQL: SQLite
+        would take the entity's index and walk every event row of the log)."""
+        rows: list[tuple[float, int, int]] = []
+        with self.engine.connect() as conn:
+            for table in (LogEntry, LogArchiveEntry):
+                query = select(table.entity, table.at, table.entity_id, table.seq).where(
+                    table.at >= start, table.at < end
+                )
+                rows += [(a, i, q) for e, a, i, q in conn.execute(query).all() if e == "event"]
+        return rows
+
+    def log_index(
+        self,
+        entities: Iterable[str],
+        start: float,
+        end: float,
+        actions: Iterable[str] | None = None,
+        ids: Iterable[int] | None = None,
+    ) -> list[tuple[int, float, str, str, str, int]]:
+        """Audit rows of these entities made in [start, end) (of these actions, of these
+        entity ids, when given), archived and live, in log order, without their
+        documents: (seq, at, actor, action, entity, entity_id). The entities are picked
+        here, not in SQL, so that the time index serves the query (see event_changes)."""
+        kinds = frozenset(entities)
+        extra_live: list[Any] = []
+        extra_archived: list[Any] = []
+        if actions is not None:
+            chosen = list(actions)
+            extra_live.append(LogEntry.action.in_(chosen))
+            extra_archived.append(LogArchiveEntry.action.in_(chosen))
+        if ids is not None:
+            wanted = list(ids)
+            extra_live.append(LogEntry.entity_id.in_(wanted))
+            extra_archived.append(LogArchiveEntry.entity_id.in_(wanted))
+        both = union_all(
+            select(
+                LogEntry.seq,
+                LogEntry.at,
+                LogEntry.actor,
+                LogEntry.action,
+                LogEntry.entity,
+                LogEntry.entity_id,
+            ).where(LogEntry.at >= start, LogEntry.at < end, *extra_live),
+            select(
+                LogArchiveEntry.seq,
+                LogArchiveEntry.at,
+                LogArchiveEntry.actor,
+                LogArchiveEntry.action,
+                LogArchiveEntry.entity,
+                LogArchiveEntry.entity_id,
+            ).where(LogArchiveEntry.at >= start, LogArchiveEntry.at < end, *extra_archived),
+        ).subquery()
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(both).order_by(both.c.seq)).all()
+            return [(a, b, c, d, e, f) for a, b, c, d, e, f in rows if e in kinds]
+
+    def log_docs(self, seqs: Iterable[int], chunk: int = 900) -> dict[int, bytes]:
+        """The documents (`after`, as UTF-8) of these audit rows, archived or live."""
+        wanted = sorted(set(seqs))
+        found: dict[int, bytes] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), chunk):
+                part = wanted[i : i + chunk]
+                for table in (LogEntry, LogArchiveEntry):
+                    query = select(table.seq, self._utf8(table.after)).where(table.seq.in_(part))
+                    for seq, doc in conn.execute(query):
+                        found[int(seq)] = bytes(doc)
+        return found
+
     def duty_log(
         self, start: float | None = None, end: float | None = None
     ) -> list[tuple[int, float, str, str, Duty]]:

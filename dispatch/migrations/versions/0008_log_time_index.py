@@ -1,4 +1,4 @@
-"""log.at and log_archive.at indexed: a shift's handover report reads the log by time
+"""log and log_archive indexed by time: a shift's handover report reads the log by time
 
 Revision ID: 0008
 Revises: 0007
@@ -6,7 +6,9 @@ Create Date: 2026-12-03 14:40:00
 
 The handover report (交接班报告, dispatch/handover.py) of any past shift is rebuilt from the
 audit log: the rows of the shift's hours, and each case's last row before a moment. Read by
-`at`, not by walking the log from its start.
+`at`, not by walking the log from its start. The index holds what those reads select on
+(the entity, the action, its id, the seq), so a busy day's 250,000 rows are counted from the
+index alone, without a look-up of each row's document.
 """
 
 from alembic import op
@@ -19,8 +21,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index('ix_log_at', 'log', ['at'])
-    op.create_index('ix_log_archive_at', 'log_archive', ['at'])
+    columns = ['at', 'entity', 'action', 'entity_id', 'seq']
+    op.create_index('ix_log_at', 'log', columns)
+    op.create_index('ix_log_archive_at', 'log_archive', columns)
 
 
 def downgrade() -> None:
