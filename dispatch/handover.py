@@ -440,7 +440,7 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[str]], total: int, empty
     fixed = [_WIDTHS.get(h, 10) for h in head]
     rest = max(10, 100 - sum(fixed)) // max(1, fixed.count(0))
     cols = "".join(
-        f'<col class="w{min(_COL_WIDTHS, key=lambda c: abs(c - (w or rest)))}">' for w in fixed
+        f'<col class="w{max(c for c in _COL_WIDTHS if c <= max(5, w or rest))}">' for w in fixed
     )
     header = "".join(f"<th>{h}</th>" for h in head)
     return f"<table><colgroup>{cols}</colgroup><tr>{header}</tr>{''.join(body)}</table>{more}"
