@@ -264,7 +264,7 @@
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="232"/>
-        <location filename="../ui/desk/texts.py" line="143"/>
+        <location filename="../ui/desk/texts.py" line="144"/>
         <source>系统</source>
         <translation>System</translation>
     </message>
@@ -313,7 +313,7 @@
     <message>
         <location filename="../ui/case_sheet.py" line="140"/>
         <location filename="../ui/desk/texts.py" line="29"/>
-        <location filename="../ui/desk/texts.py" line="66"/>
+        <location filename="../ui/desk/texts.py" line="67"/>
         <source>超期</source>
         <translation>Overdue</translation>
     </message>
@@ -520,6 +520,7 @@
     <message>
         <location filename="../ui/desk/duty_page.py" line="166"/>
         <location filename="../ui/desk/duty_page.py" line="216"/>
+        <location filename="../ui/desk/texts.py" line="63"/>
         <source>交班记录</source>
         <translation>Shift note</translation>
     </message>
@@ -1344,57 +1345,57 @@
         <translation>Attach to case</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="65"/>
+        <location filename="../ui/desk/texts.py" line="66"/>
         <source>核查不通过</source>
         <translation>Check failed (rework)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="67"/>
+        <location filename="../ui/desk/texts.py" line="68"/>
         <source>超过结案时限</source>
         <translation>Closure deadline missed</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="68"/>
+        <location filename="../ui/desk/texts.py" line="69"/>
         <source>自动上报</source>
         <translation>Auto-escalated</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="69"/>
+        <location filename="../ui/desk/texts.py" line="70"/>
         <source>自动督办</source>
         <translation>Auto-supervised</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="70"/>
+        <location filename="../ui/desk/texts.py" line="71"/>
         <source>评价不满意，自动重办</source>
         <translation>Poor rating: reopened automatically</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="71"/>
+        <location filename="../ui/desk/texts.py" line="72"/>
         <source>到期解除挂账</source>
         <translation>Hold released (due)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="76"/>
+        <location filename="../ui/desk/texts.py" line="77"/>
         <source>坐标</source>
         <translation>coordinates</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="77"/>
+        <location filename="../ui/desk/texts.py" line="78"/>
         <source>门牌/地标</source>
         <translation>address/landmark</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="78"/>
+        <location filename="../ui/desk/texts.py" line="79"/>
         <source>道路</source>
         <translation>road</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="79"/>
+        <location filename="../ui/desk/texts.py" line="80"/>
         <source>网格</source>
         <translation>grid</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="80"/>
+        <location filename="../ui/desk/texts.py" line="81"/>
         <source>社区</source>
         <translation>community</translation>
     </message>
@@ -1491,7 +1492,7 @@
     </message>
     <message>
         <location filename="../ui/desk/files.py" line="295"/>
-        <location filename="../ui/desk/texts.py" line="81"/>
+        <location filename="../ui/desk/texts.py" line="82"/>
         <source>街道</source>
         <translation>street</translation>
     </message>
@@ -1536,87 +1537,87 @@
         <translation>CSV files (*.csv)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="82"/>
+        <location filename="../ui/desk/texts.py" line="83"/>
         <source>未匹配，待核实</source>
         <translation>not matched, to be checked</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="90"/>
+        <location filename="../ui/desk/texts.py" line="91"/>
         <source>指挥长</source>
         <translation>Commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="91"/>
+        <location filename="../ui/desk/texts.py" line="92"/>
         <source>调度员</source>
         <translation>Dispatcher</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="92"/>
+        <location filename="../ui/desk/texts.py" line="93"/>
         <source>街道分中心</source>
         <translation>Street sub-centre</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="93"/>
+        <location filename="../ui/desk/texts.py" line="94"/>
         <source>社区工作站</source>
         <translation>Community workstation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="94"/>
+        <location filename="../ui/desk/texts.py" line="95"/>
         <source>管理员</source>
         <translation>Admin</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="95"/>
+        <location filename="../ui/desk/texts.py" line="96"/>
         <source>大屏</source>
         <translation>Wall</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="96"/>
+        <location filename="../ui/desk/texts.py" line="97"/>
         <source>接入网关</source>
         <translation>Intake gateway</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="166"/>
+        <location filename="../ui/desk/texts.py" line="167"/>
         <source>该案件已由%1%2（现为%3），操作未执行</source>
         <translation>Case already taken by %1 (%2, now %3). Action not carried out</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="172"/>
+        <location filename="../ui/desk/texts.py" line="173"/>
         <source>该案件状态已变为%1，操作未执行</source>
         <translation>The case is now %1. Action not carried out</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="174"/>
+        <location filename="../ui/desk/texts.py" line="175"/>
         <source>该案件不存在或不在您的辖区内</source>
         <translation>No such case, or it is outside your jurisdiction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="176"/>
+        <location filename="../ui/desk/texts.py" line="177"/>
         <source>您的角色或辖区无权执行此操作（已记录）</source>
         <translation>Your role or jurisdiction does not allow this action (logged)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="178"/>
+        <location filename="../ui/desk/texts.py" line="179"/>
         <source>按职责分离要求，此操作须由他人完成（处置人不能核查或结案，申请人不能自批）</source>
         <translation>Separation of duties: someone else must do this (the handler cannot verify or close, the requester cannot approve)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="180"/>
+        <location filename="../ui/desk/texts.py" line="181"/>
         <source>填写的内容未通过检查：%1</source>
         <translation>The form did not pass the check: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="182"/>
+        <location filename="../ui/desk/texts.py" line="183"/>
         <source>服务暂时繁忙，操作未执行，请稍后重试</source>
         <translation>The service is busy. Action not carried out; try again shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="183"/>
+        <location filename="../ui/desk/texts.py" line="184"/>
         <source>操作未执行：%1</source>
         <translation>Action not carried out: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="192"/>
+        <location filename="../ui/desk/texts.py" line="193"/>
         <source>剩 %1</source>
         <translation>%1 left</translation>
     </message>
