@@ -80,6 +80,7 @@ class Downloads(Audited):
         self.made: OrderedDict[tuple[float, str], bytes] = OrderedDict()
         self._seen_handover: float | None = None
         self._making: set[asyncio.Task[None]] = set()
+        self.closing = False
 
     # ---- the websocket side ------------------------------------------------------------
 
@@ -286,7 +287,7 @@ class Downloads(Audited):
         """Called as deliveries go out: when the duty has changed hands, make the report
         of the shift that ended (HTML and PDF) on a worker thread."""
         duty = self.hub.duty
-        if duty is None or duty.handover_at == self._seen_handover:
+        if self.closing or duty is None or duty.handover_at == self._seen_handover:
             return
         first = self._seen_handover is None
         self._seen_handover = duty.handover_at
@@ -296,6 +297,12 @@ class Downloads(Audited):
         self._making.add(task)
         task.add_done_callback(self._making.discard)
 
+    async def finish(self) -> None:
+        """At a stop: make no more reports, and wait for one being made."""
+        self.closing = True
+        if self._making:
+            await asyncio.wait(list(self._making))
+
     async def _make_ended(self, handover_at: float) -> None:
         def work() -> None:
             found = shifts(self.store)
@@ -303,6 +310,8 @@ class Downloads(Audited):
             for shift in ended[-1:]:
                 started = time.perf_counter()
                 for fmt in ("html", "pdf"):
+                    if self.closing:  # the backend is stopping: not the next one
+                        return
                     self._make(shift, fmt)
                 log.info(
                     "handover report of the shift from %s made in %.2f s",

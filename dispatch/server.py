@@ -133,6 +133,7 @@ class DispatchServer:
         self.auth = Authenticator(store, self.limits.auth_recheck)
         self.handshake: Handshake | None = None
         self.session: Session | None = None
+        self.downloads: Downloads | None = None
         self.port = 0
         self.ticking = True  # the simulator pauses the clock's deadline checks while warming up
         self._open = 0  # websocket connections being served, handshakes included
@@ -327,6 +328,8 @@ class DispatchServer:
         if self.intake is not None:
             parts.append(_within(self.intake.stop(), "stopping the intakes", INTAKE_STOP_SECONDS))
         parts += [_ended(task) for task in self._tasks]
+        if self.downloads is not None:
+            parts.append(_within(self.downloads.finish(), "a handover report", 2.0))
         await _within(asyncio.gather(*parts), "stopping", SHUTDOWN_SECONDS - 1.0)
         if self.session is not None:
             # The counts of refusals not recorded one by one get their rows while the
