@@ -130,6 +130,9 @@ class DeskWindow(QWidget):
         self.export_button = QPushButton(self.tr("导出事件…"), self)
         self.export_button.setObjectName("deskExport")
         self.export_button.setShortcut(QKeySequence("Ctrl+E"))
+        # Reached by its key or the mouse: it never takes the keyboard focus from a page
+        # (the pages' own keys act within them).
+        self.export_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.export_button.clicked.connect(self.open_export)
         header.addWidget(self.export_button)
 
