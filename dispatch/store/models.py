@@ -32,11 +32,6 @@ class LogHead(Base):
     trimmed: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-# The handover report reads the log by time (dispatch/handover.py): an index that covers
-# what it selects on (migration 0008).
-_BY_TIME = ("at", "entity", "action", "entity_id", "seq")
-
-
 class _AuditColumns:
     """The columns of an audit row, shared by the live log and its archive."""
 
@@ -55,7 +50,7 @@ class LogEntry(_AuditColumns, Base):
     """The append-only audit log: who did what to which entity, before and after."""
 
     __tablename__ = "log"
-    __table_args__ = (Index("ix_log_entity", "entity", "entity_id"), Index("ix_log_at", *_BY_TIME))
+    __table_args__ = (Index("ix_log_entity", "entity", "entity_id"),)
 
 
 class LogArchiveEntry(_AuditColumns, Base):
@@ -66,10 +61,7 @@ class LogArchiveEntry(_AuditColumns, Base):
     """
 
     __tablename__ = "log_archive"
-    __table_args__ = (
-        Index("ix_log_archive_entity", "entity", "entity_id"),
-        Index("ix_log_archive_at", *_BY_TIME),
-    )
+    __table_args__ = (Index("ix_log_archive_entity", "entity", "entity_id"),)
 
 
 class EventRow(Base):

@@ -70,6 +70,11 @@ _REVISION = re.compile(
 )
 
 
+# How far a log row's time may lag a later row's (rows are written in commit order, stamped
+# by one clock): a read of the log by time looks this much further on each side.
+TIME_SLACK = 60.0
+
+
 def head_revision() -> str | None:
     """The newest migration, read from the files (alembic's own reading costs its import):
     None unless the revisions form one plain chain (then alembic decides)."""
@@ -1084,17 +1089,41 @@ class Store:
             rows = conn.execute(select(both).order_by(both.c.seq))
             return [(int(a), float(b), c, d, e, int(f), g) for a, b, c, d, e, f, g in rows]
 
+    def seq_range(self, start: float, end: float) -> tuple[int, int]:
+        """The log positions holding the rows made in [start, end), found by bisecting the
+        log (its times rise with its positions: one clock, rows in commit order), widened
+        by TIME_SLACK on each side; the caller keeps the rows whose `at` is in range."""
+        head, _ = self.head()
+        with self.engine.connect() as conn:
+
+            def first_at_or_after(moment: float) -> int:
+                low, high = 1, head + 1  # the first seq whose row is at or after `moment`
+                while low < high:
+                    middle = (low + high) // 2
+                    at = None
+                    for table in (LogEntry, LogArchiveEntry):
+                        at = conn.execute(select(table.at).where(table.seq == middle)).scalar()
+                        if at is not None:
+                            break
+                    if at is None or at >= moment:  # a missing row: look lower
+                        high = middle
+                    else:
+                        low = middle + 1
+                return low
+
+            return first_at_or_after(start - TIME_SLACK), first_at_or_after(end + TIME_SLACK)
+
     def event_changes(self, start: float, end: float) -> list[tuple[float, int, int]]:
         """(at, event id, seq) of every event audit row made in [start, end), archived rows
-        included. Read from the time index alone (no condition on the entity in SQL: SQLite
-        would take the entity's index and walk every event row of the log)."""
+        included: the log's positions of those times (seq_range), read in order."""
+        low, high = self.seq_range(start, end)
         rows: list[tuple[float, int, int]] = []
         with self.engine.connect() as conn:
             for table in (LogEntry, LogArchiveEntry):
-                query = select(table.entity, table.at, table.entity_id, table.seq).where(
-                    table.at >= start, table.at < end
+                query = select(table.at, table.entity_id, table.seq).where(
+                    table.seq >= low, table.seq < high, table.entity == "event"
                 )
-                rows += [(a, i, q) for e, a, i, q in conn.execute(query).all() if e == "event"]
+                rows += [(a, i, q) for a, i, q in conn.execute(query).all() if start <= a < end]
         return rows
 
     def log_index(
@@ -1107,9 +1136,10 @@ class Store:
     ) -> list[tuple[int, float, str, str, str, int]]:
         """Audit rows of these entities made in [start, end) (of these actions, of these
         entity ids, when given), archived and live, in log order, without their
-        documents: (seq, at, actor, action, entity, entity_id). The entities are picked
-        here, not in SQL, so that the time index serves the query (see event_changes)."""
+        documents: (seq, at, actor, action, entity, entity_id); read by position
+        (seq_range)."""
         kinds = frozenset(entities)
+        low, high = self.seq_range(start, end)
         extra_live: list[Any] = []
         extra_archived: list[Any] = []
         if actions is not None:
@@ -1128,7 +1158,7 @@ class Store:
                 LogEntry.action,
                 LogEntry.entity,
                 LogEntry.entity_id,
-            ).where(LogEntry.at >= start, LogEntry.at < end, *extra_live),
+            ).where(LogEntry.seq >= low, LogEntry.seq < high, *extra_live),
             select(
                 LogArchiveEntry.seq,
                 LogArchiveEntry.at,
@@ -1136,11 +1166,13 @@ class Store:
                 LogArchiveEntry.action,
                 LogArchiveEntry.entity,
                 LogArchiveEntry.entity_id,
-            ).where(LogArchiveEntry.at >= start, LogArchiveEntry.at < end, *extra_archived),
+            ).where(LogArchiveEntry.seq >= low, LogArchiveEntry.seq < high, *extra_archived),
         ).subquery()
         with self.engine.connect() as conn:
             rows = conn.execute(select(both).order_by(both.c.seq)).all()
-            return [(a, b, c, d, e, f) for a, b, c, d, e, f in rows if e in kinds]
+            return [
+                (a, b, c, d, e, f) for a, b, c, d, e, f in rows if e in kinds and start <= b < end
+            ]
 
     def log_docs(self, seqs: Iterable[int], chunk: int = 900) -> dict[int, bytes]:
         """The documents (`after`, as UTF-8) of these audit rows, archived or live."""
