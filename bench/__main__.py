@@ -1,9 +1,9 @@
 """Run the benchmarks: `python -m bench [--quick]` runs all; `python -m bench NAME [ARGS]` one.
 
-NAME is fanout, ingest, wall, desk, intake, mqtt, soak, exports, risk or bundle_start
-(intake, mqtt, soak, exports, risk and bundle_start run only by name; the soak is a 24-hour
-warm-up and 24 judged simulated hours: 48 minutes); ARGS go to that benchmark (e.g. `python
--m bench wall --only latency`).
+NAME is fanout, ingest, wall, desk, intake, mqtt, soak, exports, risk, handover or
+bundle_start (all but the first four run only by name; the soak is a 24-hour warm-up and 24
+judged simulated hours: 48 minutes); ARGS go to that benchmark (e.g. `python -m bench wall
+--only latency`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from bench import (
     desk,
     exports,
     fanout,
+    handover,
     ingest,
     intake,
     mqtt,
@@ -37,6 +38,7 @@ BENCHMARKS = {
     "exports": exports.main,
     "risk": risk.main,
     "bundle_start": bundle_start.main,
+    "handover": handover.main,
 }
 
 

@@ -38,7 +38,7 @@ from dispatch.domain.calendar import CalendarError, shipped_years
 from dispatch.intake.config import ConfigError, IntakeConfig, load_config
 from dispatch.intake.demo import write_demo_config
 from dispatch.logs import DATE_FORMAT, LOG_BACKUPS, LOG_FORMAT, LOG_MAX_BYTES, log_to_file
-from dispatch.private import private_dir, write_private
+from dispatch.private import private_dir, write_private, write_whole
 from dispatch.store.store import (
     AdminEntry,
     Store,
@@ -677,16 +677,13 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"error: unknown {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
     out = Path(args.out)
-    partial = out.with_name(f".{out.name}.part")  # a file half written is never taken for one
     events = store.events_reported(
         start, end, streets=chosen.streets, statuses=chosen.statuses, categories=chosen.categories
     )
-    try:
-        count = export(events, reference, partial, fmt, chosen, time.time())
-        partial.replace(out)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        print(f"error: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+    count = _write_out(
+        out, lambda partial: export(events, reference, partial, fmt, chosen, time.time())
+    )
+    if count is None:
         return 1
     print(f"{count} case(s) written to {out}")
     return 0
@@ -714,16 +711,87 @@ def cmd_weekly_report(args: argparse.Namespace) -> int:
     now = time.time()
     week = gather(store.events_reported(start - WEEK, start + WEEK), reference, start, now)
     out = Path(args.out)
-    partial = out.with_name(f".{out.name}.part")
-    try:
-        partial.write_text(render(week, reference.reference.district_name, now), encoding="utf-8")
-        partial.replace(out)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        print(f"error: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+    page = render(week, reference.reference.district_name, now)
+    if _write_out(out, lambda partial: partial.write_text(page, encoding="utf-8")) is None:
         return 1
     print(f"the week of {day:%Y-%m-%d}: {week.figures.received} case(s); written to {out}")
     return 0
+
+
+def cmd_handover_report(args: argparse.Namespace) -> int:
+    """Write a shift's handover report (交接班报告, HTML or PDF), rebuilt from the audit log."""
+    from dispatch.app import load_reference
+    from dispatch.handover import ShiftError, file_name, make, shift_at, shifts
+    from dispatch.reference import local
+
+    fmt = args.format or Path(args.out or "").suffix.lstrip(".").lower()
+    if not args.list and fmt not in ("html", "pdf"):
+        print("error: name a .html or .pdf file, or say --format", file=sys.stderr)
+        return 2
+    store = _current_store(args.url)
+    if store is None:
+        return 2
+    found = shifts(store)
+    if args.list:
+        for shift in found:
+            end = local(shift.end).strftime("%Y-%m-%d %H:%M") if shift.end else "(in force)"
+            note = " note" if shift.note else ""
+            print(
+                f"{local(shift.start):%Y-%m-%dT%H:%M:%S}  to {end}  "
+                f"{shift.duty.commander.name}{note}"
+            )
+        return 0
+    if not args.out:
+        print("error: name the file to write (or say --list)", file=sys.stderr)
+        return 2
+    now = time.time()
+    try:
+        if args.shift in (None, "last"):
+            ended = [s for s in found if s.end is not None]
+            if not ended:
+                raise ShiftError("no shift has ended yet")
+            shift = ended[-1]
+        elif args.shift == "current":
+            shift = shift_at(found, now)
+        else:
+            shift = shift_at(found, _moment(args.shift))
+    except (ShiftError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    reference = load_reference(store)
+    started = time.perf_counter()
+    body = make(store, reference, shift, fmt, now)
+    out = Path(args.out)
+    if _write_out(out, lambda partial: partial.write_bytes(body)) is None:
+        return 1
+    print(
+        f"{file_name(shift, fmt)}: the shift from {local(shift.start):%Y-%m-%d %H:%M} "
+        f"({shift.duty.commander.name}) written to {out} in {time.perf_counter() - started:.2f} s"
+    )
+    return 0
+
+
+def _moment(text: str) -> float:
+    """Epoch seconds of a local time (YYYY-MM-DDTHH:MM[:SS] or YYYY-MM-DD HH:MM, China
+    Standard Time)."""
+    from dispatch.domain.calendar import CST
+
+    for form in ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"):
+        try:
+            return datetime.strptime(text, form).replace(tzinfo=CST).timestamp()
+        except ValueError:
+            continue
+    raise ValueError(f"{text!r} is not a time like 2026-11-24T09:40 (or last, current)")
+
+
+def _write_out[T](out: Path, fill: Callable[[Path], T]) -> T | None:
+    """Write `out` whole or not at all (dispatch.private.write_whole); None, said, when it
+    cannot be written."""
+    try:
+        return write_whole(out, fill)
+    except OSError as exc:
+        print(f"error: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return None
 
 
 def _day(text: str) -> float:
@@ -1182,6 +1250,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out", help="the HTML file to write")
     p.add_argument("--week", help="any day of the week (YYYY-MM-DD); default: last week")
     p.set_defaults(func=cmd_weekly_report)
+    p = sub.add_parser("handover-report", help=cmd_handover_report.__doc__)
+    p.add_argument("out", nargs="?", help="the file to write (.html or .pdf)")
+    p.add_argument(
+        "--shift",
+        help="last (default: the last shift that ended), current, or a local time "
+        "(YYYY-MM-DDTHH:MM): the shift in force then",
+    )
+    p.add_argument("--format", choices=("html", "pdf"), help="default: by the file's suffix")
+    p.add_argument("--list", action="store_true", help="list the shifts the log knows")
+    p.set_defaults(func=cmd_handover_report)
     p = sub.add_parser("backup", help=cmd_backup.__doc__)
     p.add_argument("path", type=Path, help="the backup file to write (must not exist)")
     p.set_defaults(func=cmd_backup)

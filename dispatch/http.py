@@ -14,6 +14,7 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request as HttpRequest
 from websockets.http11 import Response
 
+from dispatch.downloads import Downloads
 from dispatch.handshake import Authenticator, peer_of
 from dispatch.hub import Hub
 from dispatch.reference import ReferenceData
@@ -27,12 +28,18 @@ class HttpEndpoints:
     """The websocket server's `process_request`: what is not a websocket upgrade."""
 
     def __init__(
-        self, hub: Hub, store: Store, reference: ReferenceData, auth: Authenticator
+        self,
+        hub: Hub,
+        store: Store,
+        reference: ReferenceData,
+        auth: Authenticator,
+        downloads: Downloads | None = None,
     ) -> None:
         self.hub = hub
         self.store = store
         self.reference = reference
         self.auth = auth
+        self.downloads = downloads
 
     async def process_request(
         self, connection: ServerConnection, request: HttpRequest
@@ -58,6 +65,8 @@ class HttpEndpoints:
             return await self._health(request)
         if path.startswith("/snapshots/"):
             return await self._image(connection, request)
+        if path.startswith("/downloads/") and self.downloads is not None:
+            return await self._download(request, path, self.downloads)
         return _plain(http.HTTPStatus.NOT_FOUND, "not found\n")
 
     async def _health(self, request: HttpRequest) -> Response:
@@ -111,6 +120,32 @@ class HttpEndpoints:
             ]
         )
         return Response(200, "OK", headers, image.body)
+
+    async def _download(self, request: HttpRequest, path: str, downloads: Downloads) -> Response:
+        """A file asked for over the websocket (`download`): once, by its own user, while its
+        ticket is good (docs/protocol.md §14)."""
+        token = _bearer(request)
+        user = await self.auth.authenticate(token) if token is not None else None
+        if user is None:
+            return _plain(http.HTTPStatus.UNAUTHORIZED, "send Authorization: Bearer <token>\n")
+        ticket = downloads.take(path.removeprefix("/downloads/"), user.name)
+        if ticket is None:
+            return _plain(
+                http.HTTPStatus.NOT_FOUND,
+                "no such file: fetched already, expired, or not yours; ask again\n",
+            )
+        headers = Headers(
+            [
+                ("Content-Type", ticket.content_type),
+                ("Content-Length", str(len(ticket.body))),
+                (
+                    "Content-Disposition",
+                    f"attachment; filename*=UTF-8''{urllib.parse.quote(ticket.name)}",
+                ),
+                ("Cache-Control", "no-store"),
+            ]
+        )
+        return Response(200, "OK", headers, ticket.body)
 
 
 def _plain(status: http.HTTPStatus, text: str) -> Response:

@@ -157,6 +157,16 @@ def contribution(event: Event, start: float, overdue: bool) -> Vector:
     return tuple(v)
 
 
+def tally(events: Iterable[Event], start: float, now: float) -> Kpi:
+    """The district's figures of the period from `start` up to `now`, from the cases as they
+    stood at `now`: what the book shows for a period beginning at `start` (a shift's)."""
+    t = [0.0] * _WIDTH
+    for event in events:
+        for position, amount in contribution(event, start, is_overdue(event, now)):
+            t[position] += amount
+    return to_kpi(t)
+
+
 def _rate(part: float, whole: float) -> float | None:
     return round(part / whole, 4) if whole else None
 

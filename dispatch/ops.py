@@ -706,6 +706,20 @@ def handover(state: State, actor: Actor, args: c.Handover, now: float) -> Outcom
     return state.handover(actor, args, now)
 
 
+@handles("shift_note")
+def shift_note(state: State, actor: Actor, args: c.ShiftNote, now: float) -> Outcome:
+    """The duty commander's note for the next shift (交班记录), on the duty in force: the
+    shift's handover report carries the latest one."""
+    if state.duty is None:
+        raise WorkflowError("illegal_transition", "no duty has been handed over yet")
+    text = args.text.strip()
+    if not text:
+        raise WorkflowError("bad_args", "the note is empty")
+    before = state.duty
+    after = replace(before, note=Decision(at=now, by=actor.name, text=text))
+    return Outcome([state.record("duty", before, after, "shift_note", actor, at=now)], {})
+
+
 @handles("instruct")
 def instruct(state: State, actor: Actor, args: c.Instruct, now: float) -> Outcome:
     """A commander's instruction: on the event when it names one (seen only where the event

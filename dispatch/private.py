@@ -8,6 +8,7 @@ import logging
 import os
 import secrets
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 log = logging.getLogger("dispatch.private")
@@ -92,3 +93,17 @@ def write_private(path: Path, text: str | bytes) -> None:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def write_whole[T](path: Path, fill: Callable[[Path], T]) -> T:
+    """Have `fill` write a hidden file beside `path` (`.name.part`), then rename it to
+    `path`: a file half written is never taken for one. On any failure the hidden file is
+    removed and the error raised; what `fill` returned otherwise."""
+    partial = path.with_name(f".{path.name}.part")
+    try:
+        result = fill(partial)
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return result

@@ -30,6 +30,7 @@ from websockets.exceptions import ConnectionClosed
 from dispatch import kept_kpis, kpi, risk
 from dispatch.admin import UserAdmin
 from dispatch.clock import Clock
+from dispatch.downloads import Downloads
 from dispatch.handshake import Authenticator, Handshake, peer_of
 from dispatch.http import HttpEndpoints
 from dispatch.hub import SERVER_FULL, TOO_MANY_CONNECTIONS, Client, Hub
@@ -41,7 +42,7 @@ from dispatch.session import Session
 from dispatch.state import State
 from dispatch.store.store import Store
 from dispatch.tables import TableAdmin
-from dispatch.writer import Answer, PruneRequest, Request, TickRequest, Writer
+from dispatch.writer import Answer, PruneRequest, Published, Request, TickRequest, Writer
 from protocol.codes import CloseCode
 from protocol.entities import Event
 from protocol.messages import CaseRisk, Hello
@@ -134,6 +135,7 @@ class DispatchServer:
         self.auth = Authenticator(store, self.limits.auth_recheck)
         self.handshake: Handshake | None = None
         self.session: Session | None = None
+        self.downloads: Downloads | None = None
         self.port = 0
         self.ticking = True  # the simulator pauses the clock's deadline checks while warming up
         self._open = 0  # websocket connections being served, handshakes included
@@ -224,7 +226,16 @@ class DispatchServer:
         else:
             self.hub.kpis = kpi.KpiBook(now, departments, filling=True)
             self.hub.kpis_filled.clear()
-        self.writer = Writer(self.store, self.state, self.clock, loop, self.hub.deliver, head)
+        self.downloads = Downloads(self.hub, self.store, self.reference, self.clock)
+        self.downloads.watch()  # the duty in force now: its report is made when it ends
+        hub = self.hub
+        downloads = self.downloads
+
+        def deliver(published: list[Published]) -> None:
+            hub.deliver(published)
+            downloads.watch()
+
+        self.writer = Writer(self.store, self.state, self.clock, loop, deliver, head)
         self.writer.on_fatal = self._writer_stopped
         self.writer.start()
         self.handshake = Handshake(
@@ -239,8 +250,9 @@ class DispatchServer:
             UserAdmin(self.hub, self.store, self.auth),
             TableAdmin(self.hub, self.store, self.reference, self.clock, self.writer.submit),
             IntakeDesk(self.hub, self.store, lambda: self.intake),
+            self.downloads,
         )
-        endpoints = HttpEndpoints(self.hub, self.store, self.reference, self.auth)
+        endpoints = HttpEndpoints(self.hub, self.store, self.reference, self.auth, self.downloads)
         self._server = await serve(
             self._handle,
             host,
@@ -331,6 +343,8 @@ class DispatchServer:
         if self.intake is not None:
             parts.append(_within(self.intake.stop(), "stopping the intakes", INTAKE_STOP_SECONDS))
         parts += [_ended(task) for task in self._tasks]
+        if self.downloads is not None:
+            parts.append(_within(self.downloads.finish(), "a handover report", 2.0))
         await _within(asyncio.gather(*parts), "stopping", SHUTDOWN_SECONDS - 1.0)
         if self.session is not None:
             # The counts of refusals not recorded one by one get their rows while the

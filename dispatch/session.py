@@ -17,6 +17,7 @@ import msgspec
 from dispatch.admin import AdminRequest, UserAdmin
 from dispatch.batch import read_batch
 from dispatch.clock import Clock
+from dispatch.downloads import DownloadRequest, Downloads
 from dispatch.hub import Client, Hub
 from dispatch.intake.desk import IntakeDesk, IntakeRequest
 from dispatch.limits import Limits
@@ -34,6 +35,7 @@ from protocol.messages import (
     HISTORY_LIMIT,
     Command,
     CreateUser,
+    Download,
     Error,
     FeedbackEntry,
     Hello,
@@ -48,6 +50,7 @@ from protocol.messages import (
     Roster,
     SetCategory,
     SetRoster,
+    Shifts,
     Stats,
     UpdateUser,
     Users,
@@ -71,6 +74,7 @@ class Session:
         admin: UserAdmin,
         tables: TableAdmin,
         intakes: IntakeDesk,
+        downloads: Downloads,
     ) -> None:
         self.hub = hub
         self.writer = writer
@@ -80,6 +84,7 @@ class Session:
         self.admin = admin
         self.tables = tables
         self.intakes = intakes
+        self.downloads = downloads
         self._reading: set[asyncio.Task[None]] = set()  # history and admin requests under way
 
     async def serve(self, client: Client) -> None:
@@ -124,6 +129,8 @@ class Session:
                 self._admin(client, message, self.tables.answer)
             elif isinstance(message, (IntakeStatus, RetryFeedback)):
                 self._admin(client, message, self.intakes.answer)
+            elif isinstance(message, (Shifts, Download)):
+                self._admin(client, message, self.downloads.answer)
             else:
                 self._reply_error(
                     client,
@@ -161,7 +168,7 @@ class Session:
         self._reading.add(task)
         task.add_done_callback(self._reading.discard)
 
-    def _admin[M: (AdminRequest, TableRequest, IntakeRequest)](
+    def _admin[M: (AdminRequest, TableRequest, IntakeRequest, DownloadRequest)](
         self, client: Client, message: M, answer: Callable[[Client, M], Coroutine[Any, Any, None]]
     ) -> None:
         if not self._allowed(client):

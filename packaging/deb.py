@@ -27,8 +27,12 @@ DIST = Path(os.environ.get("TG_DIST") or ROOT / "dist")
 MAINTAINER = "Tongguan project <tongguan@example.org>"
 HOMEPAGE = "https://example.org/tongguan"
 # The runtime a bundle needs of the system: what PyInstaller leaves out (glibc, the
-# graphics stack, fonts). The desktop's list is ./tg's QT_DEBS.
-DISPATCH_DEPENDS = ["libc6 (>= 2.36)", "adduser", "init-system-helpers (>= 1.52)"]
+# graphics stack, fonts). The desktop's list is ./tg's QT_DEBS. The backend's PDFs (the
+# handover report, WeasyPrint) need Pango, HarfBuzz's subsetter and a CJK font.
+DISPATCH_DEPENDS = [
+    "libc6 (>= 2.36)", "adduser", "init-system-helpers (>= 1.52)", "libpango-1.0-0",
+    "libpangoft2-1.0-0", "libharfbuzz-subset0", "fonts-wqy-microhei",
+]  # fmt: skip
 DESKTOP_DEPENDS = [
     "libc6 (>= 2.36)", "libegl1", "libgl1", "libglib2.0-0", "libxkbcommon0",
     "libxkbcommon-x11-0", "libfontconfig1", "libdbus-1-3", "libnss3", "libxcomposite1",

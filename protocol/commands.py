@@ -252,6 +252,12 @@ class Handover(_Args):
     note: Text = ""
 
 
+class ShiftNote(_Args):
+    """The duty commander's note for the next shift (交班记录); a later one replaces it."""
+
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
 ARGS: dict[str, type[_Args]] = {
     "report": Report,
     "report_batch": ReportBatch,
@@ -282,6 +288,7 @@ ARGS: dict[str, type[_Args]] = {
     "dismiss_alert": DismissAlert,
     "attach_alert": AttachAlert,
     "handover": Handover,
+    "shift_note": ShiftNote,
     "classify": Classify,
 }
 
@@ -315,5 +322,6 @@ Op = Literal[
     "dismiss_alert",
     "attach_alert",
     "handover",
+    "shift_note",
     "classify",
 ]

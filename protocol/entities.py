@@ -295,6 +295,8 @@ class Duty(_Wire, tag_field="kind", tag="duty"):
     roster: list[Person]
     handover_at: float
     instructions: list[Decision] = []
+    # The duty commander's note for the next shift (交班记录): the latest shift_note.
+    note: Decision | None = None
 
 
 class Kpi(_Wire):

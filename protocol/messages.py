@@ -30,6 +30,8 @@ OUTBOX_ROWS_MAX = 500
 USER_NAME_MAX = 100
 # A roster read covers at most this many days; set_roster plans at most this far ahead.
 ROSTER_SPAN = 62
+# A `shifts` request lists the shifts of at most this many days.
+SHIFTS_SPAN = 62
 ROSTER_AHEAD = 366
 # A day's roster holds at most this many people; each text of a person at most this long.
 ROSTER_PEOPLE_MAX = 30
@@ -244,6 +246,59 @@ class RetryFeedback(_Msg, tag="retry_feedback"):
     ]
 
 
+class Shifts(_Msg, tag="shifts"):
+    """List the shifts (交接班: one duty from its handover to the next) that began from day
+    `first` to day `last` (yyyy-mm-dd, at most SHIFTS_SPAN days; roles commander, dispatcher
+    and admin of the whole district). Answered by a `result` whose data is {"shifts":
+    [ShiftRow]}, newest first (docs/protocol.md §6.13)."""
+
+    id: int
+    first: Annotated[str, msgspec.Meta(max_length=10)]
+    last: Annotated[str, msgspec.Meta(max_length=10)]
+
+
+class ShiftRow(msgspec.Struct, kw_only=True):
+    """One shift of a `shifts` answer: when it began and ended (null: in force), the duty's
+    day, its commander and whether he left a note for the next shift."""
+
+    start: float
+    end: float | None
+    day: str
+    commander: str
+    note: bool
+
+
+_Code = Annotated[str, msgspec.Meta(max_length=20)]
+
+
+class Download(_Msg, tag="download"):
+    """Ask for a file (docs/protocol.md §6.13): a shift's handover report (`report`
+    "handover": `shift` its start, `format` html or pdf), or the cases the user may see to
+    CSV or XLSX (`report` "export": `first` to `last`, filters as `dispatch export`'s).
+    Answered by a `result` whose data is {"path": "/downloads/<ticket>", "name", "bytes",
+    "expires_in"}: one GET of that path with the same token fetches it, once, within
+    `expires_in` seconds."""
+
+    id: int
+    report: Literal["handover", "export"]
+    format: Literal["html", "pdf", "csv", "xlsx"]
+    shift: Annotated[float, msgspec.Meta(ge=0, le=32503680000)] | None = None
+    first: Annotated[str, msgspec.Meta(max_length=10)] = ""
+    last: Annotated[str, msgspec.Meta(max_length=10)] = ""
+    street: Annotated[
+        list[Annotated[str, msgspec.Meta(max_length=20)]], msgspec.Meta(max_length=50)
+    ] = []
+    status: Annotated[
+        list[Annotated[str, msgspec.Meta(max_length=20)]], msgspec.Meta(max_length=20)
+    ] = []
+    category: Annotated[
+        list[Annotated[str, msgspec.Meta(max_length=20)]], msgspec.Meta(max_length=200)
+    ] = []
+    source: Annotated[
+        list[Annotated[str, msgspec.Meta(max_length=20)]], msgspec.Meta(max_length=10)
+    ] = []
+
+
 ClientMessage = (
     Hello
     | Command
@@ -260,6 +315,8 @@ ClientMessage = (
     | LoadCategories
     | IntakeStatus
     | RetryFeedback
+    | Shifts
+    | Download
 )
 
 

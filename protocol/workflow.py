@@ -114,6 +114,7 @@ OTHER_OPS: dict[str, frozenset[Role]] = {
     "report_batch": INTAKE,
     "instruct": COMMANDER,
     "handover": COMMANDER,
+    "shift_note": COMMANDER,
 }
 
 

@@ -5,7 +5,8 @@ page's script and style) with everything inlined, and the map's state as data ap
 it opens. Nothing in it can reach out: its Content-Security-Policy allows only its own
 inline scripts and styles (by their hashes) and data: images, and connects nowhere. Every
 text from the data is data in a JSON block, read with JSON.parse and shown as text by the
-page's script (never parsed as HTML). Qt-free: any part of the application can write one.
+page's script (never parsed as HTML). The files are the live map's own list of them
+(widgets/grid_map.py `_assets`), so the two pages cannot drift apart.
 """
 
 from __future__ import annotations
@@ -16,19 +17,23 @@ import json
 from pathlib import Path
 from typing import Any
 
-import xstatic.pkg.leaflet as xleaflet
-import xstatic.pkg.leaflet_markercluster as xcluster
 
-_PAGE_DIR = Path(__file__).with_name("map_page")
-_LEAFLET = Path(xleaflet.BASE_DIR)
-_CLUSTER = Path(xcluster.BASE_DIR)
-_STYLES = (
-    _LEAFLET / "leaflet.css",
-    _CLUSTER / "MarkerCluster.css",
-    _CLUSTER / "MarkerCluster.Default.css",
-    _PAGE_DIR / "map.css",
-)
-_SCRIPTS = (_LEAFLET / "leaflet.js", _CLUSTER / "leaflet.markercluster.js", _PAGE_DIR / "map.js")
+def _page_files() -> tuple[list[Path], list[Path]]:
+    """The live page's styles and scripts, in the order the page loads them (Leaflet, its
+    clustering, then the page's own), from the one list the live map serves
+    (grid_map._assets); images are left out: the map draws on canvases and needs none."""
+    from widgets.grid_map import _assets  # the live map's list (it brings Qt along)
+
+    def order(item: tuple[str, tuple[bytes, Path]]) -> int:
+        url = item[0]
+        return 0 if url.startswith("/leaflet/") else 1 if url.startswith("/cluster/") else 2
+
+    files = sorted(_assets().items(), key=order)
+    styles = [path for _, (mime, path) in files if mime == b"text/css"]
+    scripts = [path for _, (mime, path) in files if mime == b"text/javascript"]
+    return styles, scripts
+
+
 # Applies the batches once the page's script has made window.tg (data in, never code), and
 # gives the document its title back (the live page's script marks it "ready").
 _APPLY = (
@@ -57,9 +62,10 @@ def standalone_page(config: dict[str, Any], batches: list[dict[str, Any]], title
     """The page as one HTML document: `config` as the live page gets it (center [lat, lon],
     zoom, labelPx, tooltipPx, note), then `batches` applied in order (GridMap.apply_batch's
     format). Leaflet's images are left out: the map draws on canvases and needs none."""
-    styles = [path.read_text(encoding="utf-8") for path in _STYLES]
+    style_files, script_files = _page_files()
+    styles = [path.read_text(encoding="utf-8") for path in style_files]
     # A script block must not hold "</script": none of these files does (checked by a test).
-    scripts = [path.read_text(encoding="utf-8") for path in _SCRIPTS] + [_APPLY]
+    scripts = [path.read_text(encoding="utf-8") for path in script_files] + [_APPLY]
     policy = (
         "default-src 'none'; "
         f"script-src {' '.join(_hash(s) for s in scripts)}; "

@@ -253,6 +253,14 @@ class SessionThread:
         request = self.session.load_categories(file, content, check, patience)
         return await asyncio.wrap_future(self._submit(request))
 
+    async def shifts(self, first: str, last: str, patience: float = 10.0) -> Result | Error:
+        """Ask for the shifts through the session (see Session.shifts)."""
+        return await asyncio.wrap_future(self._submit(self.session.shifts(first, last, patience)))
+
+    async def download(self, patience: float = 60.0, **fields: Any) -> Result | Error:
+        """Ask for a file through the session (see Session.download)."""
+        return await asyncio.wrap_future(self._submit(self.session.download(patience, **fields)))
+
     async def stop(self, patience: float = 3.0) -> None:
         """Close the connection, end the session and its thread (each step within
         `patience` seconds; never a blocking join on the caller's loop). Idempotent."""

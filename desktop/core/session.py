@@ -32,6 +32,7 @@ from protocol.messages import (
     Command,
     CreateUser,
     Delta,
+    Download,
     Error,
     Hello,
     History,
@@ -45,6 +46,7 @@ from protocol.messages import (
     ServerMessage,
     SetCategory,
     SetRoster,
+    Shifts,
     Snapshot,
     Units,
     UpdateUser,
@@ -508,6 +510,20 @@ class Session:
         return await self._request(
             "retry_feedback", lambda i: RetryFeedback(id=i, ids=list(ids)), patience
         )
+
+    async def shifts(self, first: str, last: str, patience: float = 10.0) -> Result | Error:
+        """Ask for the shifts that began from day `first` to day `last` (data: shifts,
+        newest first: start, end, day, commander, note); roles commander, dispatcher, admin
+        of the whole district. Not resent."""
+        return await self._request(
+            "shifts", lambda i: Shifts(id=i, first=first, last=last), patience
+        )
+
+    async def download(self, patience: float = 60.0, **fields: Any) -> Result | Error:
+        """Ask for a file (a handover report, an export; docs/protocol.md §6.13): data
+        path, name, bytes, expires_in; one GET of the path with the token fetches it. Not
+        resent."""
+        return await self._request("download", lambda i: Download(id=i, **fields), patience)
 
     async def _request(
         self, what: str, message: Callable[[int], Any], patience: float

@@ -193,7 +193,7 @@
     <message>
         <location filename="../ui/desk/alerts_page.py" line="331"/>
         <location filename="../ui/desk/forms.py" line="34"/>
-        <location filename="../ui/desk/intake_tab.py" line="74"/>
+        <location filename="../ui/desk/intake_tab.py" line="73"/>
         <source>说明</source>
         <translation>Note</translation>
     </message>
@@ -264,7 +264,7 @@
     </message>
     <message>
         <location filename="../ui/desk/case_pane.py" line="232"/>
-        <location filename="../ui/desk/texts.py" line="143"/>
+        <location filename="../ui/desk/texts.py" line="144"/>
         <source>系统</source>
         <translation>System</translation>
     </message>
@@ -318,12 +318,13 @@
     <message>
         <location filename="../ui/case_sheet.py" line="146"/>
         <location filename="../ui/desk/texts.py" line="29"/>
-        <location filename="../ui/desk/texts.py" line="66"/>
+        <location filename="../ui/desk/texts.py" line="67"/>
         <source>超期</source>
         <translation>Overdue</translation>
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="151"/>
+        <location filename="../ui/desk/files.py" line="297"/>
         <location filename="../ui/desk/forms.py" line="79"/>
         <source>类别</source>
         <translation>Category</translation>
@@ -338,6 +339,7 @@
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="153"/>
+        <location filename="../ui/desk/files.py" line="298"/>
         <source>来源</source>
         <translation>Source</translation>
     </message>
@@ -369,7 +371,7 @@
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="181"/>
-        <location filename="../ui/desk/intake_tab.py" line="87"/>
+        <location filename="../ui/desk/intake_tab.py" line="86"/>
         <source>工单编号</source>
         <translation>Work order</translation>
     </message>
@@ -443,13 +445,13 @@
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="303"/>
-        <location filename="../ui/desk/intake_tab.py" line="65"/>
+        <location filename="../ui/desk/intake_tab.py" line="64"/>
         <source>已送达</source>
         <translation>delivered</translation>
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="305"/>
-        <location filename="../ui/desk/intake_tab.py" line="66"/>
+        <location filename="../ui/desk/intake_tab.py" line="65"/>
         <source>被拒收</source>
         <translation>refused by the platform</translation>
     </message>
@@ -474,111 +476,128 @@
         <translation>Checking the case&apos;s latest state…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="62"/>
+        <location filename="../ui/desk/duty_page.py" line="65"/>
         <source>区级疑难案件</source>
         <translation>Difficult cases (district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="63"/>
+        <location filename="../ui/desk/duty_page.py" line="66"/>
         <location filename="../ui/desk/texts.py" line="27"/>
         <source>会商中</source>
         <translation>In consultation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="64"/>
+        <location filename="../ui/desk/duty_page.py" line="67"/>
         <source>督办中</source>
         <translation>Under supervision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="65"/>
+        <location filename="../ui/desk/duty_page.py" line="68"/>
         <source>待审批延期与挂账</source>
         <translation>Extensions and holds to approve</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="66"/>
+        <location filename="../ui/desk/duty_page.py" line="69"/>
         <source>今日批示</source>
         <translation>Today&apos;s instructions</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="118"/>
+        <location filename="../ui/desk/duty_page.py" line="124"/>
         <source>今日值班尚未交接</source>
         <translation>Today&apos;s duty not handed over yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="122"/>
+        <location filename="../ui/desk/duty_page.py" line="128"/>
         <source>%1 值班指挥长：%2 %3（%4 交班）</source>
         <translation>%1 commander on duty: %2 %3 (handover %4)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="127"/>
+        <location filename="../ui/desk/duty_page.py" line="133"/>
         <source>值班人员：%1</source>
         <translation>On duty: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="155"/>
-        <location filename="../ui/desk/duty_page.py" line="197"/>
+        <location filename="../ui/desk/duty_page.py" line="165"/>
+        <location filename="../ui/desk/duty_page.py" line="208"/>
         <source>发布批示</source>
         <translation>Issue instruction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="156"/>
-        <location filename="../ui/desk/duty_page.py" line="204"/>
+        <location filename="../ui/desk/duty_page.py" line="166"/>
+        <location filename="../ui/desk/duty_page.py" line="216"/>
+        <location filename="../ui/desk/texts.py" line="63"/>
+        <source>交班记录</source>
+        <translation>Shift note</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/duty_page.py" line="167"/>
+        <location filename="../ui/desk/duty_page.py" line="232"/>
         <location filename="../ui/desk/texts.py" line="62"/>
         <source>交接班</source>
         <translation>Handover</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="168"/>
-        <location filename="../ui/desk/map_page.py" line="170"/>
+        <location filename="../ui/desk/duty_page.py" line="179"/>
+        <location filename="../ui/desk/map_page.py" line="171"/>
         <source>（超期）</source>
         <translation> (overdue)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="175"/>
+        <location filename="../ui/desk/duty_page.py" line="186"/>
         <source>意见：%1（%2）</source>
         <translation>Opinion: %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="198"/>
+        <location filename="../ui/desk/duty_page.py" line="209"/>
         <source>批示内容</source>
         <translation>Instruction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="199"/>
+        <location filename="../ui/desk/duty_page.py" line="210"/>
         <source>发布</source>
         <translation>Issue</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="200"/>
+        <location filename="../ui/desk/duty_page.py" line="211"/>
         <source>批示发往全区各中心，并显示在大屏上</source>
         <translation>The instruction goes to every centre in the district and shows on the wall</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="206"/>
+        <location filename="../ui/desk/duty_page.py" line="220"/>
+        <source>留给下一班的交班记录</source>
+        <translation>Note for the next shift</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/duty_page.py" line="228"/>
+        <source>写入本班交接班报告；再次保存将替换</source>
+        <translation>Goes into this shift&apos;s handover report; saving again replaces it</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/duty_page.py" line="234"/>
         <source>接班指挥长</source>
         <translation>Incoming commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="207"/>
-        <location filename="../ui/desk/roster_tab.py" line="56"/>
-        <location filename="../ui/desk/roster_tab.py" line="277"/>
+        <location filename="../ui/desk/duty_page.py" line="235"/>
+        <location filename="../ui/desk/roster_tab.py" line="54"/>
+        <location filename="../ui/desk/roster_tab.py" line="258"/>
         <source>职务</source>
         <translation>Title</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="207"/>
-        <location filename="../ui/desk/roster_tab.py" line="55"/>
-        <location filename="../ui/desk/roster_tab.py" line="270"/>
+        <location filename="../ui/desk/duty_page.py" line="235"/>
+        <location filename="../ui/desk/roster_tab.py" line="53"/>
+        <location filename="../ui/desk/roster_tab.py" line="251"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="208"/>
+        <location filename="../ui/desk/duty_page.py" line="236"/>
         <source>交班说明</source>
         <translation>Handover note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="210"/>
+        <location filename="../ui/desk/duty_page.py" line="238"/>
         <source>交班</source>
         <translation>Hand over</translation>
     </message>
@@ -780,7 +799,7 @@
         <location filename="../ui/desk/categories_tab.py" line="59"/>
         <location filename="../ui/desk/categories_tab.py" line="82"/>
         <location filename="../ui/desk/categories_tab.py" line="494"/>
-        <location filename="../ui/desk/intake_tab.py" line="78"/>
+        <location filename="../ui/desk/intake_tab.py" line="77"/>
         <source>名称</source>
         <translation>Name</translation>
     </message>
@@ -890,7 +909,7 @@
         <translation>%1 classes, %2 categories</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="297"/>
+        <location filename="../ui/desk/admin_page.py" line="279"/>
         <location filename="../ui/desk/categories_tab.py" line="279"/>
         <source>修改</source>
         <translation>Change</translation>
@@ -922,9 +941,10 @@
         <translation>Change category · %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="337"/>
+        <location filename="../ui/desk/admin_page.py" line="319"/>
         <location filename="../ui/desk/categories_tab.py" line="309"/>
-        <location filename="../ui/desk/roster_tab.py" line="289"/>
+        <location filename="../ui/desk/duty_page.py" line="227"/>
+        <location filename="../ui/desk/roster_tab.py" line="270"/>
         <source>保存</source>
         <translation>Save</translation>
     </message>
@@ -944,9 +964,9 @@
         <translation>Add</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="427"/>
+        <location filename="../ui/desk/admin_page.py" line="409"/>
         <location filename="../ui/desk/categories_tab.py" line="358"/>
-        <location filename="../ui/desk/roster_tab.py" line="342"/>
+        <location filename="../ui/desk/roster_tab.py" line="323"/>
         <source>正在保存…</source>
         <translation>Saving…</translation>
     </message>
@@ -982,7 +1002,7 @@
     </message>
     <message>
         <location filename="../ui/desk/categories_tab.py" line="415"/>
-        <location filename="../ui/desk/roster_tab.py" line="361"/>
+        <location filename="../ui/desk/roster_tab.py" line="342"/>
         <source>未保存：%1</source>
         <translation>Not saved: %1</translation>
     </message>
@@ -1188,7 +1208,7 @@
     </message>
     <message>
         <location filename="../ui/desk/categories_tab.py" line="627"/>
-        <location filename="../ui/desk/roster_tab.py" line="391"/>
+        <location filename="../ui/desk/roster_tab.py" line="372"/>
         <source>无权执行（已记录）</source>
         <translation>Not allowed (recorded)</translation>
     </message>
@@ -1330,213 +1350,347 @@
         <translation>Attach to case</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="65"/>
+        <location filename="../ui/desk/texts.py" line="66"/>
         <source>核查不通过</source>
         <translation>Check failed (rework)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="67"/>
+        <location filename="../ui/desk/texts.py" line="68"/>
         <source>超过结案时限</source>
         <translation>Closure deadline missed</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="68"/>
+        <location filename="../ui/desk/texts.py" line="69"/>
         <source>自动上报</source>
         <translation>Auto-escalated</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="69"/>
+        <location filename="../ui/desk/texts.py" line="70"/>
         <source>自动督办</source>
         <translation>Auto-supervised</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="70"/>
+        <location filename="../ui/desk/texts.py" line="71"/>
         <source>评价不满意，自动重办</source>
         <translation>Poor rating: reopened automatically</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="71"/>
+        <location filename="../ui/desk/texts.py" line="72"/>
         <source>到期解除挂账</source>
         <translation>Hold released (due)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="76"/>
+        <location filename="../ui/desk/texts.py" line="77"/>
         <source>坐标</source>
         <translation>coordinates</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="77"/>
+        <location filename="../ui/desk/texts.py" line="78"/>
         <source>门牌/地标</source>
         <translation>address/landmark</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="78"/>
+        <location filename="../ui/desk/texts.py" line="79"/>
         <source>道路</source>
         <translation>road</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="79"/>
+        <location filename="../ui/desk/texts.py" line="80"/>
         <source>网格</source>
         <translation>grid</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="80"/>
+        <location filename="../ui/desk/texts.py" line="81"/>
         <source>社区</source>
         <translation>community</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="81"/>
+        <location filename="../ui/desk/files.py" line="131"/>
+        <source>交接班报告</source>
+        <translation>Handover reports</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="139"/>
+        <source>打开报告</source>
+        <translation>Open report</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="140"/>
+        <source>保存 PDF…</source>
+        <translation>Save PDF…</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="168"/>
+        <source>尚未连接调度服务</source>
+        <translation>Not connected to the dispatch service yet</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="183"/>
+        <source>进行中</source>
+        <translation>in progress</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="184"/>
+        <source> · 有交班记录</source>
+        <translation> · with a shift note</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="186"/>
+        <source>%1 至 %2 · 值班指挥长 %3</source>
+        <translation>%1 to %2 · duty commander %3</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="197"/>
+        <source>共 %1 个班次</source>
+        <translation>%1 shift(s)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="208"/>
+        <source>请先选择班次</source>
+        <translation>Choose a shift first</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="210"/>
+        <source>正在生成报告…</source>
+        <translation>Making the report…</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="214"/>
+        <source>无法取得报告：%1</source>
+        <translation>Could not get the report: %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="226"/>
+        <source>已打开 %1</source>
+        <translation>Opened %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="246"/>
+        <source>已保存 %1</source>
+        <translation>Saved %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="250"/>
+        <source>保存交接班报告</source>
+        <translation>Save the handover report</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="250"/>
+        <source>PDF 文件 (*.pdf)</source>
+        <translation>PDF files (*.pdf)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="267"/>
+        <location filename="../ui/desk/files.py" line="367"/>
+        <source>导出事件</source>
+        <translation>Export cases</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="293"/>
+        <source>上报日期自</source>
+        <translation>Reported from</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="294"/>
+        <source>至</source>
+        <translation>to</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="295"/>
+        <location filename="../ui/desk/texts.py" line="82"/>
         <source>街道</source>
         <translation>street</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="82"/>
+        <location filename="../ui/desk/files.py" line="299"/>
+        <source>格式</source>
+        <translation>Format</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="302"/>
+        <source>导出…</source>
+        <translation>Export…</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="304"/>
+        <source>关闭</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="342"/>
+        <source>正在导出…</source>
+        <translation>Exporting…</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="346"/>
+        <source>导出失败：%1</source>
+        <translation>Export failed: %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="362"/>
+        <source>已导出到 %1</source>
+        <translation>Exported to %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="365"/>
+        <source>Excel 文件 (*.xlsx)</source>
+        <translation>Excel files (*.xlsx)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="365"/>
+        <source>CSV 文件 (*.csv)</source>
+        <translation>CSV files (*.csv)</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/texts.py" line="83"/>
         <source>未匹配，待核实</source>
         <translation>not matched, to be checked</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="90"/>
+        <location filename="../ui/desk/texts.py" line="91"/>
         <source>指挥长</source>
         <translation>Commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="91"/>
+        <location filename="../ui/desk/texts.py" line="92"/>
         <source>调度员</source>
         <translation>Dispatcher</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="92"/>
+        <location filename="../ui/desk/texts.py" line="93"/>
         <source>街道分中心</source>
         <translation>Street sub-centre</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="93"/>
+        <location filename="../ui/desk/texts.py" line="94"/>
         <source>社区工作站</source>
         <translation>Community workstation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="94"/>
+        <location filename="../ui/desk/texts.py" line="95"/>
         <source>管理员</source>
         <translation>Admin</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="95"/>
+        <location filename="../ui/desk/texts.py" line="96"/>
         <source>大屏</source>
         <translation>Wall</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="96"/>
+        <location filename="../ui/desk/texts.py" line="97"/>
         <source>接入网关</source>
         <translation>Intake gateway</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="166"/>
+        <location filename="../ui/desk/texts.py" line="167"/>
         <source>该案件已由%1%2（现为%3），操作未执行</source>
         <translation>Case already taken by %1 (%2, now %3). Action not carried out</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="172"/>
+        <location filename="../ui/desk/texts.py" line="173"/>
         <source>该案件状态已变为%1，操作未执行</source>
         <translation>The case is now %1. Action not carried out</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="174"/>
+        <location filename="../ui/desk/texts.py" line="175"/>
         <source>该案件不存在或不在您的辖区内</source>
         <translation>No such case, or it is outside your jurisdiction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="176"/>
+        <location filename="../ui/desk/texts.py" line="177"/>
         <source>您的角色或辖区无权执行此操作（已记录）</source>
         <translation>Your role or jurisdiction does not allow this action (logged)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="178"/>
+        <location filename="../ui/desk/texts.py" line="179"/>
         <source>按职责分离要求，此操作须由他人完成（处置人不能核查或结案，申请人不能自批）</source>
         <translation>Separation of duties: someone else must do this (the handler cannot verify or close, the requester cannot approve)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="180"/>
+        <location filename="../ui/desk/texts.py" line="181"/>
         <source>填写的内容未通过检查：%1</source>
         <translation>The form did not pass the check: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="182"/>
+        <location filename="../ui/desk/texts.py" line="183"/>
         <source>服务暂时繁忙，操作未执行，请稍后重试</source>
         <translation>The service is busy. Action not carried out; try again shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="183"/>
+        <location filename="../ui/desk/texts.py" line="184"/>
         <source>操作未执行：%1</source>
         <translation>Action not carried out: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/texts.py" line="192"/>
+        <location filename="../ui/desk/texts.py" line="193"/>
         <source>剩 %1</source>
         <translation>%1 left</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="61"/>
+        <location filename="../ui/desk/map_page.py" line="62"/>
         <source>点击网格查看其未结案件</source>
         <translation>Click a grid to list its open cases</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="68"/>
+        <location filename="../ui/desk/map_page.py" line="69"/>
         <source>定位当前案件 L</source>
         <translation>Locate current case L</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="71"/>
+        <location filename="../ui/desk/map_page.py" line="72"/>
         <source>导出态势图…</source>
         <translation>Export situation map…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="72"/>
+        <location filename="../ui/desk/map_page.py" line="73"/>
         <source>此刻的地图存为一个网页文件，无需网络即可打开、转发</source>
         <translation>Save the map as it is now as one web page file that opens and can be passed on with no network</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="84"/>
+        <location filename="../ui/desk/map_page.py" line="85"/>
         <source>正在载入地图…</source>
         <translation>Loading the map…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="164"/>
+        <location filename="../ui/desk/map_page.py" line="165"/>
         <source>%1：未结案件 %2 件</source>
         <translation>%1: %2 open cases</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="193"/>
+        <location filename="../ui/desk/map_page.py" line="194"/>
         <source>态势图</source>
         <translation>situation-map</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="196"/>
-        <location filename="../ui/desk/map_page.py" line="205"/>
+        <location filename="../ui/desk/map_page.py" line="197"/>
+        <location filename="../ui/desk/map_page.py" line="206"/>
         <source>导出态势图</source>
         <translation>Export situation map</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="196"/>
+        <location filename="../ui/desk/map_page.py" line="197"/>
         <source>网页 (*.html)</source>
         <translation>Web page (*.html)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="206"/>
+        <location filename="../ui/desk/files.py" line="243"/>
+        <location filename="../ui/desk/files.py" line="358"/>
+        <location filename="../ui/desk/map_page.py" line="207"/>
         <source>无法写入 %1：%2</source>
         <translation>Cannot write %1: %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="214"/>
+        <location filename="../ui/desk/map_page.py" line="215"/>
         <source>地图数据尚未载入</source>
         <translation>the map&apos;s data has not arrived yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="230"/>
+        <location filename="../ui/desk/map_page.py" line="231"/>
         <source>示意图，非标准地图 · %1 导出</source>
         <translation>Schematic, not a standard map · exported %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/map_page.py" line="232"/>
+        <location filename="../ui/desk/map_page.py" line="233"/>
         <source>%1态势图 %2</source>
         <translation>%1 situation map %2</translation>
     </message>
@@ -1547,7 +1701,7 @@
     </message>
     <message>
         <location filename="../ui/desk/admin_page.py" line="64"/>
-        <location filename="../ui/desk/admin_page.py" line="319"/>
+        <location filename="../ui/desk/admin_page.py" line="301"/>
         <source>用户名</source>
         <translation>User name</translation>
     </message>
@@ -1558,7 +1712,7 @@
     </message>
     <message>
         <location filename="../ui/desk/admin_page.py" line="66"/>
-        <location filename="../ui/desk/admin_page.py" line="375"/>
+        <location filename="../ui/desk/admin_page.py" line="357"/>
         <source>角色</source>
         <translation>Role</translation>
     </message>
@@ -1574,8 +1728,9 @@
     </message>
     <message>
         <location filename="../ui/desk/admin_page.py" line="69"/>
-        <location filename="../ui/desk/intake_tab.py" line="70"/>
-        <location filename="../ui/desk/intake_tab.py" line="89"/>
+        <location filename="../ui/desk/files.py" line="296"/>
+        <location filename="../ui/desk/intake_tab.py" line="69"/>
+        <location filename="../ui/desk/intake_tab.py" line="88"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
@@ -1585,719 +1740,719 @@
         <translation>Users and roles</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="168"/>
-        <location filename="../ui/desk/admin_page.py" line="537"/>
+        <location filename="../ui/desk/admin_page.py" line="156"/>
+        <location filename="../ui/desk/admin_page.py" line="519"/>
         <source>复制</source>
         <translation>Copy</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="221"/>
-        <location filename="../ui/desk/admin_page.py" line="411"/>
+        <location filename="../ui/desk/admin_common.py" line="66"/>
+        <location filename="../ui/desk/admin_page.py" line="393"/>
         <location filename="../ui/desk/categories_tab.py" line="343"/>
-        <location filename="../ui/desk/intake_tab.py" line="225"/>
-        <location filename="../ui/desk/roster_tab.py" line="165"/>
-        <location filename="../ui/desk/roster_tab.py" line="319"/>
+        <location filename="../ui/desk/roster_tab.py" line="300"/>
         <source>尚未连接到调度服务</source>
         <translation>Not connected to the dispatch service yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="225"/>
+        <location filename="../ui/desk/admin_page.py" line="208"/>
         <location filename="../ui/desk/categories_tab.py" line="350"/>
-        <location filename="../ui/desk/roster_tab.py" line="169"/>
+        <location filename="../ui/desk/roster_tab.py" line="153"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="235"/>
+        <location filename="../ui/desk/admin_page.py" line="216"/>
         <source>用户列表暂时无法载入（连接中断）</source>
         <translation>The user list cannot be loaded now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="238"/>
-        <location filename="../ui/desk/admin_page.py" line="243"/>
+        <location filename="../ui/desk/admin_page.py" line="217"/>
+        <location filename="../ui/desk/admin_page.py" line="225"/>
         <source>用户列表无法载入：%1</source>
         <translation>The user list cannot be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="254"/>
+        <location filename="../ui/desk/admin_page.py" line="236"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="261"/>
+        <location filename="../ui/desk/admin_page.py" line="243"/>
         <source>已停用</source>
         <translation>Revoked</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="261"/>
+        <location filename="../ui/desk/admin_page.py" line="243"/>
         <source>有效</source>
         <translation>Active</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="272"/>
+        <location filename="../ui/desk/admin_page.py" line="254"/>
         <source>共 %1 个用户，%2 个有效</source>
         <translation>%1 users, %2 active</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="289"/>
+        <location filename="../ui/desk/admin_page.py" line="271"/>
         <source>不能停用自己的账号</source>
         <translation>You cannot revoke your own account</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="292"/>
+        <location filename="../ui/desk/admin_page.py" line="274"/>
         <source>不能在此修改自己的账号</source>
         <translation>Your own account cannot be changed here</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="295"/>
-        <location filename="../ui/desk/admin_page.py" line="317"/>
+        <location filename="../ui/desk/admin_page.py" line="277"/>
+        <location filename="../ui/desk/admin_page.py" line="299"/>
         <source>新建用户</source>
         <translation>New user</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="299"/>
+        <location filename="../ui/desk/admin_page.py" line="281"/>
         <source>停用</source>
         <translation>Revoke</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="300"/>
-        <location filename="../ui/desk/intake_tab.py" line="397"/>
-        <location filename="../ui/desk/roster_tab.py" line="245"/>
+        <location filename="../ui/desk/admin_page.py" line="282"/>
+        <location filename="../ui/desk/files.py" line="138"/>
+        <location filename="../ui/desk/intake_tab.py" line="372"/>
+        <location filename="../ui/desk/roster_tab.py" line="226"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="323"/>
+        <location filename="../ui/desk/admin_page.py" line="305"/>
         <source>用户名不能与已有用户相同；令牌只显示一次</source>
         <translation>The user name must not be taken already; the token is shown only once</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="332"/>
+        <location filename="../ui/desk/admin_page.py" line="314"/>
         <source>修改用户 · %1</source>
         <translation>Change user · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="335"/>
+        <location filename="../ui/desk/admin_page.py" line="317"/>
         <source>重新生成令牌（旧令牌立即失效）</source>
         <translation>Issue a new token (the old one stops working at once)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="338"/>
+        <location filename="../ui/desk/admin_page.py" line="320"/>
         <source>改变角色、辖区或令牌后，该用户已打开的连接会被断开，需重新登录</source>
         <translation>After a change of role, jurisdiction or token, the user&apos;s open connections are closed and it must sign in again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="368"/>
+        <location filename="../ui/desk/admin_page.py" line="350"/>
         <source>显示名（如 菱湖街道分中心 王芳；可不填）</source>
         <translation>Display name (e.g. Linghu sub-centre Wang Fang; optional)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="383"/>
+        <location filename="../ui/desk/admin_page.py" line="365"/>
         <source>街道（不选为全区）</source>
         <translation>Streets (none: the whole district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="390"/>
+        <location filename="../ui/desk/admin_page.py" line="372"/>
         <source>社区（仅社区工作站）</source>
         <translation>Communities (community workstations only)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="607"/>
-        <location filename="../ui/desk/intake_tab.py" line="69"/>
+        <location filename="../ui/desk/admin_page.py" line="591"/>
+        <location filename="../ui/desk/intake_tab.py" line="68"/>
         <source>接入</source>
         <translation>Intakes</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="322"/>
+        <location filename="../ui/desk/admin_page.py" line="304"/>
         <source>创建</source>
         <translation>Create</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="346"/>
+        <location filename="../ui/desk/admin_page.py" line="328"/>
         <source>停用用户 · %1</source>
         <translation>Revoke user · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="348"/>
+        <location filename="../ui/desk/admin_page.py" line="330"/>
         <source>确认停用</source>
         <translation>Revoke</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="349"/>
+        <location filename="../ui/desk/admin_page.py" line="331"/>
         <source>%1 的令牌将立即失效，已打开的连接会被断开。按 Enter 确认，Esc 取消</source>
         <translation>%1&apos;s token stops working at once and its open connections are closed. Enter confirms, Esc cancels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="424"/>
+        <location filename="../ui/desk/admin_page.py" line="406"/>
         <source>正在创建…</source>
         <translation>Creating…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="431"/>
+        <location filename="../ui/desk/admin_page.py" line="413"/>
         <source>正在停用…</source>
         <translation>Revoking…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="455"/>
+        <location filename="../ui/desk/admin_page.py" line="437"/>
         <source>连接中断，不能确定是否已创建；请刷新列表核对创建时间</source>
         <translation>Connection lost: not known whether the user was created; refresh the list and check the creation time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="458"/>
+        <location filename="../ui/desk/admin_page.py" line="440"/>
         <source>未创建：%1</source>
         <translation>Not created: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="462"/>
-        <location filename="../ui/desk/admin_page.py" line="492"/>
+        <location filename="../ui/desk/admin_page.py" line="444"/>
+        <location filename="../ui/desk/admin_page.py" line="474"/>
         <source>未收到令牌，请重试</source>
         <translation>No token received; try again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="485"/>
+        <location filename="../ui/desk/admin_page.py" line="467"/>
         <source>连接中断，不能确定是否已修改；请刷新列表核对</source>
         <translation>Connection lost: not sure whether the user was changed; refresh the list to check</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="488"/>
+        <location filename="../ui/desk/admin_page.py" line="470"/>
         <source>未修改：%1</source>
         <translation>Not changed: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="495"/>
+        <location filename="../ui/desk/admin_page.py" line="477"/>
         <source>已修改 %1</source>
         <translation>Changed %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="507"/>
+        <location filename="../ui/desk/admin_page.py" line="489"/>
         <source>连接中断，不能确定是否已停用；请刷新列表核对</source>
         <translation>Connection lost: not known whether the user was revoked; refresh the list to check</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="510"/>
+        <location filename="../ui/desk/admin_page.py" line="492"/>
         <source>未停用：%1</source>
         <translation>Not revoked: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="513"/>
+        <location filename="../ui/desk/admin_page.py" line="495"/>
         <source>已停用 %1</source>
         <translation>Revoked %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="520"/>
+        <location filename="../ui/desk/admin_page.py" line="502"/>
         <source>%1 的令牌</source>
         <translation>Token of %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="531"/>
+        <location filename="../ui/desk/admin_page.py" line="513"/>
         <source>已复制</source>
         <translation>Copied</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="556"/>
+        <location filename="../ui/desk/admin_page.py" line="538"/>
         <source>社区工作站用户的辖区是社区，不能选街道</source>
         <translation>A community workstation&apos;s jurisdiction is communities, not streets</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="558"/>
+        <location filename="../ui/desk/admin_page.py" line="540"/>
         <source>社区工作站用户须至少选择一个社区</source>
         <translation>A community workstation needs at least one community</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="560"/>
+        <location filename="../ui/desk/admin_page.py" line="542"/>
         <source>只有社区工作站用户的辖区是社区；其他角色请选街道（不选为全区）</source>
         <translation>Only community workstations have communities; for other roles choose streets (none: the whole district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="562"/>
+        <location filename="../ui/desk/admin_page.py" line="544"/>
         <source>街道分中心用户须至少选择一个街道</source>
         <translation>A street sub-centre user needs at least one street</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="568"/>
+        <location filename="../ui/desk/admin_page.py" line="550"/>
         <source>无权执行（已记录）：%1</source>
         <translation>Not allowed (recorded): %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="570"/>
+        <location filename="../ui/desk/admin_page.py" line="552"/>
         <source>没有这个用户</source>
         <translation>No such user</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="572"/>
+        <location filename="../ui/desk/admin_page.py" line="554"/>
         <source>已有同名用户。要修改该用户或重新生成其令牌，请在列表中选中它，按 E 修改</source>
         <translation>A user of that name exists. To change it or give it a new token, select it in the list and press E (Change)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="574"/>
+        <location filename="../ui/desk/admin_page.py" line="556"/>
         <location filename="../ui/desk/categories_tab.py" line="629"/>
-        <location filename="../ui/desk/intake_tab.py" line="446"/>
-        <location filename="../ui/desk/roster_tab.py" line="393"/>
+        <location filename="../ui/desk/intake_tab.py" line="421"/>
+        <location filename="../ui/desk/roster_tab.py" line="374"/>
         <source>服务暂时繁忙，请稍后重试</source>
         <translation>The service is busy; try again shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="604"/>
+        <location filename="../ui/desk/admin_page.py" line="588"/>
         <source>用户</source>
         <translation>Users</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="605"/>
+        <location filename="../ui/desk/admin_page.py" line="589"/>
         <source>排班</source>
         <translation>Duty roster</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="606"/>
+        <location filename="../ui/desk/admin_page.py" line="590"/>
         <source>事项分类</source>
         <translation>Categories</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="54"/>
+        <location filename="../ui/desk/roster_tab.py" line="52"/>
         <source>日期</source>
         <translation>Date</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="57"/>
-        <location filename="../ui/desk/roster_tab.py" line="281"/>
+        <location filename="../ui/desk/roster_tab.py" line="55"/>
+        <location filename="../ui/desk/roster_tab.py" line="262"/>
         <source>电话</source>
         <translation>Phone</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="58"/>
-        <location filename="../ui/desk/roster_tab.py" line="287"/>
+        <location filename="../ui/desk/roster_tab.py" line="56"/>
+        <location filename="../ui/desk/roster_tab.py" line="268"/>
         <source>值班人员</source>
         <translation>On duty</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="59"/>
+        <location filename="../ui/desk/roster_tab.py" line="57"/>
         <source>更新</source>
         <translation>Updated</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="62"/>
+        <location filename="../ui/desk/roster_tab.py" line="60"/>
         <source>周一</source>
         <translation>Mon</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="63"/>
+        <location filename="../ui/desk/roster_tab.py" line="61"/>
         <source>周二</source>
         <translation>Tue</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="64"/>
+        <location filename="../ui/desk/roster_tab.py" line="62"/>
         <source>周三</source>
         <translation>Wed</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="65"/>
+        <location filename="../ui/desk/roster_tab.py" line="63"/>
         <source>周四</source>
         <translation>Thu</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="66"/>
+        <location filename="../ui/desk/roster_tab.py" line="64"/>
         <source>周五</source>
         <translation>Fri</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="67"/>
+        <location filename="../ui/desk/roster_tab.py" line="65"/>
         <source>周六</source>
         <translation>Sat</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="68"/>
+        <location filename="../ui/desk/roster_tab.py" line="66"/>
         <source>周日</source>
         <translation>Sun</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="109"/>
+        <location filename="../ui/desk/roster_tab.py" line="107"/>
         <source>排班表（今起四周）</source>
         <translation>Duty roster (four weeks from today)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="180"/>
+        <location filename="../ui/desk/roster_tab.py" line="160"/>
         <source>排班表暂时无法载入（连接中断）</source>
         <translation>Roster unavailable for now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="183"/>
-        <location filename="../ui/desk/roster_tab.py" line="189"/>
+        <location filename="../ui/desk/roster_tab.py" line="161"/>
+        <location filename="../ui/desk/roster_tab.py" line="170"/>
         <source>排班表无法载入：%1</source>
         <translation>Roster could not be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="205"/>
+        <location filename="../ui/desk/roster_tab.py" line="186"/>
         <source>（今日）</source>
         <translation> (today)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="207"/>
+        <location filename="../ui/desk/roster_tab.py" line="188"/>
         <source>未排班</source>
         <translation>Not planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="225"/>
+        <location filename="../ui/desk/roster_tab.py" line="206"/>
         <source>%1 天中已排 %2 天</source>
         <translation>%2 of %1 days planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="243"/>
+        <location filename="../ui/desk/roster_tab.py" line="224"/>
         <source>编辑排班</source>
         <translation>Plan the day</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="243"/>
+        <location filename="../ui/desk/roster_tab.py" line="224"/>
         <source>先选择一天</source>
         <translation>Select a day first</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="244"/>
+        <location filename="../ui/desk/roster_tab.py" line="225"/>
         <source>清除</source>
         <translation>Clear</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="244"/>
+        <location filename="../ui/desk/roster_tab.py" line="225"/>
         <source>这一天未排班</source>
         <translation>This day is not planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="262"/>
+        <location filename="../ui/desk/roster_tab.py" line="243"/>
         <source>值班人员每行一人：姓名 岗位 电话（电话可省略），如“赵磊 值班长 13800001111”</source>
         <translation>One person a line: name post phone (phone optional), e.g. “赵磊 值班长 13800001111”</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="264"/>
+        <location filename="../ui/desk/roster_tab.py" line="245"/>
         <source>今日的值班若已交接，值班人员即时更新；指挥长变更须交接班</source>
         <translation>When today&apos;s duty has been handed over, its roster changes at once; a new commander takes over by handover</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="266"/>
+        <location filename="../ui/desk/roster_tab.py" line="247"/>
         <source>排班 · %1</source>
         <translation>Duty plan · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="284"/>
+        <location filename="../ui/desk/roster_tab.py" line="265"/>
         <source>手机或固话，如 13912345678、0556-5512345</source>
         <translation>Mobile or landline, e.g. 13912345678, 0556-5512345</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="295"/>
+        <location filename="../ui/desk/roster_tab.py" line="276"/>
         <source>清除排班 · %1</source>
         <translation>Clear the plan · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="297"/>
+        <location filename="../ui/desk/roster_tab.py" line="278"/>
         <source>确认清除</source>
         <translation>Clear it</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="298"/>
+        <location filename="../ui/desk/roster_tab.py" line="279"/>
         <source>这一天将不再有排班；交接班时沿用上一班的值班人员。按 Enter 确认，Esc 取消</source>
         <translation>The day will have no plan; a handover keeps the previous roster. Enter confirms, Esc cancels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="323"/>
+        <location filename="../ui/desk/roster_tab.py" line="304"/>
         <source>%1 已过去，不能排班</source>
         <translation>%1 is past: it cannot be planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="326"/>
+        <location filename="../ui/desk/roster_tab.py" line="307"/>
         <source>正在清除…</source>
         <translation>Clearing…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="331"/>
+        <location filename="../ui/desk/roster_tab.py" line="312"/>
         <source>指挥长电话“%1”不是手机号或固定电话</source>
         <translation>The commander&apos;s phone “%1” is not a mobile or landline number</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="358"/>
+        <location filename="../ui/desk/roster_tab.py" line="339"/>
         <source>连接中断，不能确定是否已保存；请刷新核对</source>
         <translation>Connection lost: not known whether it was saved; refresh to check</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="365"/>
+        <location filename="../ui/desk/roster_tab.py" line="346"/>
         <source>已清除 %1 的排班</source>
         <translation>Cleared the plan of %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="367"/>
+        <location filename="../ui/desk/roster_tab.py" line="348"/>
         <source>已保存 %1 的排班，当前值班已更新</source>
         <translation>Saved the plan of %1; the duty in force took it</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="369"/>
+        <location filename="../ui/desk/roster_tab.py" line="350"/>
         <source>已保存 %1 的排班</source>
         <translation>Saved the plan of %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="376"/>
+        <location filename="../ui/desk/roster_tab.py" line="357"/>
         <source>第 %1 行：</source>
         <translation>Line %1: </translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="378"/>
+        <location filename="../ui/desk/roster_tab.py" line="359"/>
         <source>请写明%1的岗位，如“%1 调度员”</source>
         <translation>give %1&apos;s post, e.g. “%1 调度员”</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="380"/>
+        <location filename="../ui/desk/roster_tab.py" line="361"/>
         <source>“%1”不是手机号或固定电话</source>
         <translation>“%1” is not a mobile or landline number</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="382"/>
+        <location filename="../ui/desk/roster_tab.py" line="363"/>
         <source>姓名、岗位或单位过长（每项至多 50 字）</source>
         <translation>name, post or unit too long (50 characters each at most)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="384"/>
+        <location filename="../ui/desk/roster_tab.py" line="365"/>
         <source>%1 重复</source>
         <translation>%1 is listed twice</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="385"/>
+        <location filename="../ui/desk/roster_tab.py" line="366"/>
         <source>值班人员至多 %1 人</source>
         <translation>At most %1 people on duty</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="398"/>
+        <location filename="../ui/desk/roster_tab.py" line="379"/>
         <source>这一天已过去（调度服务的今日为 %1）</source>
         <translation>the day is past (the dispatch service&apos;s today is %1)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="400"/>
+        <location filename="../ui/desk/roster_tab.py" line="381"/>
         <source>至多提前 %1 天排班</source>
         <translation>plan at most %1 days ahead</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="402"/>
+        <location filename="../ui/desk/roster_tab.py" line="383"/>
         <source>日期“%1”无效</source>
         <translation>date “%1” is not valid</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="404"/>
+        <location filename="../ui/desk/roster_tab.py" line="385"/>
         <source>电话“%1”不是手机号或固定电话</source>
         <translation>phone “%1” is not a mobile or landline number</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="405"/>
+        <location filename="../ui/desk/roster_tab.py" line="386"/>
         <source>未通过检查：%1</source>
         <translation>Did not pass the checks: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="58"/>
+        <location filename="../ui/desk/intake_tab.py" line="57"/>
         <source>12345 工单</source>
         <translation>12345 work orders</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="59"/>
+        <location filename="../ui/desk/intake_tab.py" line="58"/>
         <source>Open311 市民上报</source>
         <translation>Open311 citizen reports</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="60"/>
+        <location filename="../ui/desk/intake_tab.py" line="59"/>
         <source>MQTT 视频告警与传感器</source>
         <translation>MQTT camera alerts and sensors</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="63"/>
+        <location filename="../ui/desk/intake_tab.py" line="62"/>
         <source>待发送</source>
         <translation>Pending</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="64"/>
+        <location filename="../ui/desk/intake_tab.py" line="63"/>
         <source>发送失败，重试中</source>
         <translation>Failing, retrying</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="71"/>
+        <location filename="../ui/desk/intake_tab.py" line="70"/>
         <source>接收</source>
         <translation>Taken</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="72"/>
+        <location filename="../ui/desk/intake_tab.py" line="71"/>
         <source>拒收</source>
         <translation>Refused</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="73"/>
+        <location filename="../ui/desk/intake_tab.py" line="72"/>
         <source>最近消息</source>
         <translation>Last message</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="77"/>
+        <location filename="../ui/desk/intake_tab.py" line="76"/>
         <source>类型</source>
         <translation>Type</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="79"/>
+        <location filename="../ui/desk/intake_tab.py" line="78"/>
         <source>对应</source>
         <translation>Maps to</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="80"/>
+        <location filename="../ui/desk/intake_tab.py" line="79"/>
         <source>次数</source>
         <translation>Count</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="81"/>
+        <location filename="../ui/desk/intake_tab.py" line="80"/>
         <source>最近</source>
         <translation>Last</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="82"/>
+        <location filename="../ui/desk/intake_tab.py" line="81"/>
         <source>读数</source>
         <translation>Reading</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="85"/>
+        <location filename="../ui/desk/intake_tab.py" line="84"/>
         <source>编号</source>
         <translation>No.</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="86"/>
+        <location filename="../ui/desk/intake_tab.py" line="85"/>
         <source>对端</source>
         <translation>Peer</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="88"/>
+        <location filename="../ui/desk/intake_tab.py" line="87"/>
         <source>反馈</source>
         <translation>Feedback</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="90"/>
+        <location filename="../ui/desk/intake_tab.py" line="89"/>
         <source>尝试</source>
         <translation>Attempts</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="91"/>
+        <location filename="../ui/desk/intake_tab.py" line="90"/>
         <source>时间</source>
         <translation>Time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="92"/>
+        <location filename="../ui/desk/intake_tab.py" line="91"/>
         <source>最后错误</source>
         <translation>Last error</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="96"/>
+        <location filename="../ui/desk/files.py" line="315"/>
+        <location filename="../ui/desk/intake_tab.py" line="95"/>
         <source>全部</source>
         <translation>All</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="132"/>
-        <location filename="../ui/desk/intake_tab.py" line="270"/>
+        <location filename="../ui/desk/intake_tab.py" line="116"/>
+        <location filename="../ui/desk/intake_tab.py" line="245"/>
         <source>无</source>
         <translation>none</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="151"/>
+        <location filename="../ui/desk/intake_tab.py" line="135"/>
         <source>接入状态</source>
         <translation>Intake status</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="158"/>
+        <location filename="../ui/desk/intake_tab.py" line="140"/>
         <source>12345 反馈发件箱</source>
         <translation>12345 feedback outbox</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="238"/>
+        <location filename="../ui/desk/intake_tab.py" line="212"/>
         <source>接入状态暂时无法载入（连接中断）</source>
         <translation>The intake status cannot be loaded for now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="241"/>
-        <location filename="../ui/desk/intake_tab.py" line="246"/>
+        <location filename="../ui/desk/intake_tab.py" line="213"/>
+        <location filename="../ui/desk/intake_tab.py" line="221"/>
         <source>接入状态无法载入：%1</source>
         <translation>The intake status cannot be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="259"/>
+        <location filename="../ui/desk/intake_tab.py" line="234"/>
         <source>已开启 %1 个接入，共 %2 个</source>
         <translation>%1 of %2 intakes on</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="274"/>
+        <location filename="../ui/desk/intake_tab.py" line="249"/>
         <source>其中 %1 条发送失败，重试中</source>
         <translation>%1 of them failing, retrying</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="275"/>
+        <location filename="../ui/desk/intake_tab.py" line="250"/>
         <source>发件箱为空</source>
         <translation>The outbox is empty</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="283"/>
+        <location filename="../ui/desk/intake_tab.py" line="258"/>
         <source>未开启</source>
         <translation>Off</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="286"/>
+        <location filename="../ui/desk/intake_tab.py" line="261"/>
         <source>已开启</source>
         <translation>On</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="288"/>
+        <location filename="../ui/desk/intake_tab.py" line="263"/>
         <source>已连接</source>
         <translation>Connected</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="290"/>
+        <location filename="../ui/desk/intake_tab.py" line="265"/>
         <source>未连接</source>
         <translation>Not connected</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="314"/>
+        <location filename="../ui/desk/intake_tab.py" line="289"/>
         <source>摄像头</source>
         <translation>Camera</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="316"/>
+        <location filename="../ui/desk/intake_tab.py" line="291"/>
         <source>未对应</source>
         <translation>not mapped</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="324"/>
+        <location filename="../ui/desk/intake_tab.py" line="299"/>
         <source>告警中</source>
         <translation>in alarm</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="327"/>
+        <location filename="../ui/desk/intake_tab.py" line="302"/>
         <source>传感器</source>
         <translation>Sensor</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="399"/>
+        <location filename="../ui/desk/intake_tab.py" line="374"/>
         <source>先选择未送达的反馈</source>
         <translation>Select feedback not yet delivered first</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="401"/>
+        <location filename="../ui/desk/intake_tab.py" line="376"/>
         <source>立即重发</source>
         <translation>Send again now</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="430"/>
+        <location filename="../ui/desk/intake_tab.py" line="405"/>
         <source>重发未能送出（连接中断），请稍后再试</source>
         <translation>The retry was not sent (connection lost); try again later</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="433"/>
+        <location filename="../ui/desk/intake_tab.py" line="408"/>
         <source>重发被拒绝：%1</source>
         <translation>The retry was refused: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="436"/>
+        <location filename="../ui/desk/intake_tab.py" line="411"/>
         <source>已安排重发 %1 条反馈</source>
         <translation>%1 feedback(s) will be sent again now</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="442"/>
+        <location filename="../ui/desk/intake_tab.py" line="417"/>
         <source>当前角色无此权限</source>
         <translation>your role may not do this</translation>
     </message>
     <message>
-        <location filename="../ui/desk/intake_tab.py" line="444"/>
+        <location filename="../ui/desk/intake_tab.py" line="419"/>
         <source>所选反馈已送达或不存在</source>
         <translation>the feedback selected was delivered already or is gone</translation>
     </message>
@@ -2305,118 +2460,128 @@
 <context>
     <name>DeskWindow</name>
     <message>
-        <location filename="../ui/desk/app.py" line="142"/>
+        <location filename="../ui/desk/app.py" line="146"/>
         <source>正在启动内置调度服务…</source>
         <translation>Starting the built-in dispatch service…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/app.py" line="148"/>
+        <location filename="../ui/desk/app.py" line="152"/>
         <source>内置调度服务启动失败：%1</source>
         <translation>The built-in dispatch service failed to start: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="81"/>
-        <location filename="../ui/desk/window.py" line="105"/>
+        <location filename="../ui/desk/window.py" line="83"/>
+        <location filename="../ui/desk/window.py" line="107"/>
         <source>通观 · 中屏管</source>
         <translation>Tongguan · Desk</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="152"/>
+        <location filename="../ui/desk/window.py" line="130"/>
+        <source>导出事件…</source>
+        <translation>Export cases…</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/window.py" line="172"/>
         <source>我的待办 F1</source>
         <translation>My to-do F1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="153"/>
+        <location filename="../ui/desk/window.py" line="173"/>
         <source>视频告警 F2</source>
         <translation>Camera alerts F2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="154"/>
+        <location filename="../ui/desk/window.py" line="174"/>
         <source>县干指挥长 F3</source>
         <translation>Duty commander F3</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="155"/>
+        <location filename="../ui/desk/window.py" line="175"/>
         <source>地图 F4</source>
         <translation>Map F4</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="283"/>
+        <location filename="../ui/desk/window.py" line="245"/>
+        <source>尚未连接调度服务</source>
+        <translation>Not connected to the dispatch service yet</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/window.py" line="318"/>
         <source>管理 F5</source>
         <translation>Admin F5</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="302"/>
+        <location filename="../ui/desk/window.py" line="337"/>
         <source>接入 F5</source>
         <translation>Intakes F5</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="315"/>
+        <location filename="../ui/desk/window.py" line="350"/>
         <source>调度服务正在载入今日数据，待办与超期数可能暂不准确…</source>
         <translation>The dispatch service is loading today&apos;s data; to-do and overdue counts may be off for now…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="323"/>
+        <location filename="../ui/desk/window.py" line="358"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="349"/>
+        <location filename="../ui/desk/window.py" line="384"/>
         <source>● 正在连接调度服务…</source>
         <translation>● Connecting to the dispatch service…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="364"/>
+        <location filename="../ui/desk/window.py" line="399"/>
         <source>账号的令牌或权限已变更，请重新登录</source>
         <translation>Your token or rights changed: sign in again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="366"/>
+        <location filename="../ui/desk/window.py" line="401"/>
         <source>令牌无效或已吊销，请向管理员索取新令牌</source>
         <translation>Token invalid or revoked: ask an administrator for a new one</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="368"/>
+        <location filename="../ui/desk/window.py" line="403"/>
         <source>登录被拒绝：%1</source>
         <translation>Sign-in refused: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="372"/>
+        <location filename="../ui/desk/window.py" line="407"/>
         <source>● 已连接</source>
         <translation>● Connected</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="377"/>
+        <location filename="../ui/desk/window.py" line="412"/>
         <source>● 调度服务重启中，第 %1 次</source>
         <translation>● Dispatch service restarting, attempt %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="381"/>
+        <location filename="../ui/desk/window.py" line="416"/>
         <source>● 连接中断，正在重连…</source>
         <translation>● Disconnected, reconnecting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="398"/>
+        <location filename="../ui/desk/window.py" line="433"/>
         <source>%1 条提交中</source>
         <translation>%1 submitting</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="400"/>
+        <location filename="../ui/desk/window.py" line="435"/>
         <source>%1 条待发送</source>
         <translation>%1 queued</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="409"/>
+        <location filename="../ui/desk/window.py" line="444"/>
         <source>等 %1 件</source>
         <translation> (%1 in all)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="410"/>
+        <location filename="../ui/desk/window.py" line="445"/>
         <source>新待办：%1 %2</source>
         <translation>New to-do: %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="414"/>
+        <location filename="../ui/desk/window.py" line="449"/>
         <source>通观 · 新待办</source>
         <translation>Tongguan · New to-do</translation>
     </message>

@@ -70,6 +70,11 @@ _REVISION = re.compile(
 )
 
 
+# How far a log row's time may lag a later row's (rows are written in commit order, stamped
+# by one clock): a read of the log by time looks this much further on each side.
+TIME_SLACK = 60.0
+
+
 def head_revision() -> str | None:
     """The newest migration, read from the files (alembic's own reading costs its import):
     None unless the revisions form one plain chain (then alembic decides)."""
@@ -1049,6 +1054,186 @@ class Store:
             result = conn.execution_options(yield_per=chunk).execute(query)
             for rows in result.partitions():
                 yield from (_event_decoder.decode(doc) for (doc,) in rows)
+
+    def log_between(
+        self, entities: Iterable[str], start: float, end: float
+    ) -> list[tuple[int, float, str, str, str, int, str]]:
+        """Audit rows of these entities made in [start, end), archived and live, in log
+        order: (seq, at, actor, action, entity, entity_id, after)."""
+        kinds = list(entities)
+        both = union_all(
+            select(
+                LogEntry.seq,
+                LogEntry.at,
+                LogEntry.actor,
+                LogEntry.action,
+                LogEntry.entity,
+                LogEntry.entity_id,
+                LogEntry.after,
+            ).where(LogEntry.at >= start, LogEntry.at < end, LogEntry.entity.in_(kinds)),
+            select(
+                LogArchiveEntry.seq,
+                LogArchiveEntry.at,
+                LogArchiveEntry.actor,
+                LogArchiveEntry.action,
+                LogArchiveEntry.entity,
+                LogArchiveEntry.entity_id,
+                LogArchiveEntry.after,
+            ).where(
+                LogArchiveEntry.at >= start,
+                LogArchiveEntry.at < end,
+                LogArchiveEntry.entity.in_(kinds),
+            ),
+        ).subquery()
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(both).order_by(both.c.seq))
+            return [(int(a), float(b), c, d, e, int(f), g) for a, b, c, d, e, f, g in rows]
+
+    def seq_range(self, start: float, end: float) -> tuple[int, int]:
+        """The log positions holding the rows made in [start, end), found by bisecting the
+        log (its times rise with its positions: one clock, rows in commit order), widened
+        by TIME_SLACK on each side; the caller keeps the rows whose `at` is in range."""
+        head, _ = self.head()
+        with self.engine.connect() as conn:
+
+            def first_at_or_after(moment: float) -> int:
+                low, high = 1, head + 1  # the first seq whose row is at or after `moment`
+                while low < high:
+                    middle = (low + high) // 2
+                    at = None
+                    for table in (LogEntry, LogArchiveEntry):
+                        at = conn.execute(select(table.at).where(table.seq == middle)).scalar()
+                        if at is not None:
+                            break
+                    if at is None or at >= moment:  # a missing row: look lower
+                        high = middle
+                    else:
+                        low = middle + 1
+                return low
+
+            return first_at_or_after(start - TIME_SLACK), first_at_or_after(end + TIME_SLACK)
+
+    def event_changes(self, start: float, end: float) -> list[tuple[float, int, int]]:
+        """(at, event id, seq) of every event audit row made in [start, end), archived rows
+        included: the log's positions of those times (seq_range), read in order."""
+        low, high = self.seq_range(start, end)
+        rows: list[tuple[float, int, int]] = []
+        with self.engine.connect() as conn:
+            for table in (LogEntry, LogArchiveEntry):
+                query = select(table.at, table.entity_id, table.seq).where(
+                    table.seq >= low, table.seq < high, table.entity == "event"
+                )
+                rows += [(a, i, q) for a, i, q in conn.execute(query).all() if start <= a < end]
+        return rows
+
+    def log_index(
+        self,
+        entities: Iterable[str],
+        start: float,
+        end: float,
+        actions: Iterable[str] | None = None,
+        ids: Iterable[int] | None = None,
+    ) -> list[tuple[int, float, str, str, str, int]]:
+        """Audit rows of these entities made in [start, end) (of these actions, of these
+        entity ids, when given), archived and live, in log order, without their
+        documents: (seq, at, actor, action, entity, entity_id); read by position
+        (seq_range)."""
+        kinds = frozenset(entities)
+        low, high = self.seq_range(start, end)
+        extra_live: list[Any] = []
+        extra_archived: list[Any] = []
+        if actions is not None:
+            chosen = list(actions)
+            extra_live.append(LogEntry.action.in_(chosen))
+            extra_archived.append(LogArchiveEntry.action.in_(chosen))
+        if ids is not None:
+            wanted = list(ids)
+            extra_live.append(LogEntry.entity_id.in_(wanted))
+            extra_archived.append(LogArchiveEntry.entity_id.in_(wanted))
+        both = union_all(
+            select(
+                LogEntry.seq,
+                LogEntry.at,
+                LogEntry.actor,
+                LogEntry.action,
+                LogEntry.entity,
+                LogEntry.entity_id,
+            ).where(LogEntry.seq >= low, LogEntry.seq < high, *extra_live),
+            select(
+                LogArchiveEntry.seq,
+                LogArchiveEntry.at,
+                LogArchiveEntry.actor,
+                LogArchiveEntry.action,
+                LogArchiveEntry.entity,
+                LogArchiveEntry.entity_id,
+            ).where(LogArchiveEntry.seq >= low, LogArchiveEntry.seq < high, *extra_archived),
+        ).subquery()
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(both).order_by(both.c.seq)).all()
+            return [
+                (a, b, c, d, e, f) for a, b, c, d, e, f in rows if e in kinds and start <= b < end
+            ]
+
+    def log_docs(self, seqs: Iterable[int], chunk: int = 900) -> dict[int, bytes]:
+        """The documents (`after`, as UTF-8) of these audit rows, archived or live."""
+        wanted = sorted(set(seqs))
+        found: dict[int, bytes] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), chunk):
+                part = wanted[i : i + chunk]
+                for table in (LogEntry, LogArchiveEntry):
+                    query = select(table.seq, self._utf8(table.after)).where(table.seq.in_(part))
+                    for seq, doc in conn.execute(query):
+                        found[int(seq)] = bytes(doc)
+        return found
+
+    def duty_log(
+        self, start: float | None = None, end: float | None = None
+    ) -> list[tuple[int, float, str, str, Duty]]:
+        """Every change of the duty (handovers, instructions, notes, rosters) made in
+        [start, end), in log order: (seq, at, actor, action, the duty after it)."""
+        rows = self.log_between(
+            ["duty"], -1.0 if start is None else start, 1e12 if end is None else end
+        )
+        return [(r[0], r[1], r[2], r[3], _duty_decoder.decode(r[6])) for r in rows]
+
+    def events_as_of(self, ids: Iterable[int], before: float) -> dict[int, Event]:
+        """Each of these events as its last audit row before `before` left it (absent: no
+        row before then)."""
+        wanted = sorted(set(ids))
+        found: dict[int, tuple[int, str]] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), 500):
+                part = wanted[i : i + 500]
+                for table in (LogEntry, LogArchiveEntry):
+                    last = (
+                        select(table.entity_id, func.max(table.seq).label("seq"))
+                        .where(
+                            table.entity == "event",
+                            table.entity_id.in_(part),
+                            table.at < before,
+                        )
+                        .group_by(table.entity_id)
+                        .subquery()
+                    )
+                    query = select(table.entity_id, table.seq, table.after).join(
+                        last, (table.entity_id == last.c.entity_id) & (table.seq == last.c.seq)
+                    )
+                    for entity_id, seq, after in conn.execute(query):
+                        if entity_id not in found or found[entity_id][0] < seq:
+                            found[entity_id] = (seq, after)
+        return {key: _event_decoder.decode(after) for key, (_, after) in found.items()}
+
+    def events_open_or_changed(self, reported_before: float, changed_from: float) -> list[Event]:
+        """Events reported before `reported_before` that are open now or were changed at or
+        after `changed_from`, as stored now."""
+        open_statuses = ("reported", "accepted", "dispatched", "handling", "handled", "verified")
+        query = select(self._utf8(EventRow.doc)).where(
+            EventRow.reported_at < reported_before,
+            EventRow.status.in_(open_statuses) | (EventRow.updated_at >= changed_from),
+        )
+        with self.engine.connect() as conn:
+            return [_event_decoder.decode(doc) for (doc,) in conn.execute(query)]
 
     def event(self, event_id: int) -> Event | None:
         """One event as stored, whether or not the live state still holds it."""

@@ -39,6 +39,7 @@ from desktop.core.todo import Me
 from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.ui.desk.admin_common import admin_table, answer_of, start_read, status_line
 from desktop.ui.desk.categories_tab import CategoriesTab, CategoryRequests
+from desktop.ui.desk.files import FileRequests
 from desktop.ui.desk.intake_tab import IntakeRequests, IntakeTab
 from desktop.ui.desk.roster_tab import RosterRequests, RosterTab
 from desktop.ui.desk.table_keys import KEY_ROLE, select_key, selected_key
@@ -556,7 +557,9 @@ def _refusal(error: Error) -> str:
     return error.message
 
 
-class AdminRequests(UserRequests, RosterRequests, CategoryRequests, IntakeRequests, Protocol):
+class AdminRequests(
+    UserRequests, RosterRequests, CategoryRequests, IntakeRequests, FileRequests, Protocol
+):
     """Where the admin page's requests go (desktop.core.link.SessionThread)."""
 
 

@@ -38,6 +38,7 @@ def run(args: argparse.Namespace, token: str) -> int:
         wind_down,
     )
     from desktop.ui.desk import style
+    from desktop.ui.desk.files import FileFetcher
     from desktop.ui.desk.sign_in import SignInDialog
     from desktop.ui.desk.window import DeskWindow
     from desktop.ui.thumbnails import ThumbnailLoader
@@ -73,6 +74,7 @@ def run(args: argparse.Namespace, token: str) -> int:
     supervisor: Supervisor | None = None
     session: SessionThread | None = None
     photos: ThumbnailLoader | None = None
+    files: FileFetcher | None = None
     finished = asyncio.Event()
     live = asyncio.Event()
     exit_code = 0
@@ -98,6 +100,8 @@ def run(args: argparse.Namespace, token: str) -> int:
             session.retarget(url)
         if photos is not None:
             photos.retarget(url)
+        if files is not None:
+            files.retarget(url)
 
     async def take_over() -> str:
         try:
@@ -125,7 +129,7 @@ def run(args: argparse.Namespace, token: str) -> int:
         await supervisor.run()
 
     async def connect() -> None:
-        nonlocal session, photos, exit_code, server, secret
+        nonlocal session, photos, files, exit_code, server, secret
         owner = 0
         if not server:
             shared = shared_backend(data)
@@ -155,6 +159,8 @@ def run(args: argparse.Namespace, token: str) -> int:
         window.attach(session.command, session.history, session)
         photos = ThumbnailLoader(server, secret, size=QSize(640, 360), parent=window)
         window.use_photos(photos)
+        files = FileFetcher(server, secret, parent=window)
+        window.use_files(files)
         shown = asyncio.Event()
         window.snapshotShown.connect(shown.set)
         session.start()

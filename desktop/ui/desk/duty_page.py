@@ -21,6 +21,7 @@ from desktop.core.district_time import hm
 from desktop.core.outbox import Outbox, Pending
 from desktop.core.replica import Changes, Replica
 from desktop.core.todo import Me
+from desktop.ui.desk.files import FileFetcher, FileRequests, ShiftReports
 from desktop.ui.desk.progress import refused_text, show_progress
 from desktop.ui.desk.texts import due_text, note_text, person_text, status_text, tr
 from protocol.entities import OPEN_STATUSES, Event, is_overdue
@@ -43,6 +44,8 @@ class DutyPage(QWidget):
         outbox: Outbox,
         clock: Callable[[], float],
         parent: QWidget | None = None,
+        requests: Callable[[], FileRequests | None] = lambda: None,
+        fetcher: Callable[[], FileFetcher | None] = lambda: None,
     ) -> None:
         super().__init__(parent)
         self.replica = replica
@@ -83,6 +86,9 @@ class DutyPage(QWidget):
             box.addWidget(title)
             box.addWidget(listing, 1)
             grid.addLayout(box, row, col)
+        # 交接班报告: the sixth cell of the grid (the district centre's users only).
+        self.reports = ShiftReports(requests, fetcher, clock, self)
+        grid.addWidget(self.reports, 1, 2)
         self.action_bar = ActionBar(self)
         self.form = ActionForm(self)
         self.form.hide()
@@ -148,11 +154,16 @@ class DutyPage(QWidget):
         self.titles["instructions"].setText(
             f"{self._names['instructions']}（{instructions.count()}）"
         )
-        role = self._me().role
+        me = self._me()
+        role = me.role
         commander = role in ("commander", "admin")
+        self.reports.setVisible(
+            role in ("commander", "dispatcher", "admin") and not me.jurisdiction
+        )
         self.action_bar.set_actions(
             [
                 ActionButton("instruct", tr("发布批示"), "I", "primary", commander, ""),
+                ActionButton("shift_note", tr("交班记录"), "N", "normal", commander, ""),
                 ActionButton("handover", tr("交接班"), "Shift+H", "normal", commander, ""),
             ]
             if commander
@@ -199,6 +210,23 @@ class DutyPage(QWidget):
                 tr("发布"),
                 tr("批示发往全区各中心，并显示在大屏上"),
             )
+        elif key == "shift_note":
+            duty = self.replica.duty
+            self.form.set_action(
+                tr("交班记录"),
+                [
+                    FieldSpec(
+                        "text",
+                        tr("留给下一班的交班记录"),
+                        "note",
+                        required=True,
+                        max_length=2000,
+                        default=duty.note.text if duty is not None and duty.note else "",
+                    )
+                ],
+                tr("保存"),
+                tr("写入本班交接班报告；再次保存将替换"),
+            )
         else:
             self.form.set_action(
                 tr("交接班"),
@@ -220,6 +248,8 @@ class DutyPage(QWidget):
     def _submit(self, values: dict[str, Any]) -> None:
         if self._op == "instruct":
             self._entry = self.outbox.submit("instruct", {"text": values["text"]})
+        elif self._op == "shift_note":
+            self._entry = self.outbox.submit("shift_note", {"text": values["text"]})
         elif self._op == "handover":
             args = {"commander": values["commander"], "title": values["title"]}
             if values.get("note"):

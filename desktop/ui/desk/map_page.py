@@ -29,6 +29,7 @@ from desktop.core.map_feed import MapFeed, bounds, marker_event
 from desktop.core.replica import Changes, Replica
 from desktop.core.todo import due_of
 from desktop.ui.coalescer import Coalescer
+from desktop.ui.desk.files import write_file
 from desktop.ui.desk.texts import due_text, status_text, tr
 from desktop.ui.panels import MapView
 from protocol.entities import OPEN_STATUSES, is_overdue
@@ -230,12 +231,7 @@ class MapPage(QWidget):
             "note": tr("示意图，非标准地图 · %1 导出").replace("%1", stamp),
         }
         title = tr("%1态势图 %2").replace("%1", place).replace("%2", stamp)
-        partial = path.with_name(f".{path.name}.part")
-        try:
-            partial.write_text(standalone_page(config, [batch], title), encoding="utf-8")
-            partial.replace(path)
-        finally:
-            partial.unlink(missing_ok=True)
+        write_file(path, standalone_page(config, [batch], title).encode("utf-8"))
         return sum(1 for m in batch["markers"] if str(m.get("id", "")).startswith("e"))
 
     def _marker_clicked(self, marker: str) -> None:

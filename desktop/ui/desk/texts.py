@@ -60,6 +60,7 @@ OP_TEXT: dict[Any, str] = {
     "dismiss_alert": QT_TRANSLATE_NOOP("Desk", "误报"),
     "attach_alert": QT_TRANSLATE_NOOP("Desk", "并入案件"),
     "handover": QT_TRANSLATE_NOOP("Desk", "交接班"),
+    "shift_note": QT_TRANSLATE_NOOP("Desk", "交班记录"),
     # The log's own actions: the clock's (actor "system", docs/protocol.md §4.2) and the
     # failed check.
     "rework": QT_TRANSLATE_NOOP("Desk", "核查不通过"),

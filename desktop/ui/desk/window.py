@@ -13,6 +13,7 @@ from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QPixmap, Q
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QRhiWidget,
     QStackedWidget,
     QSystemTrayIcon,
@@ -34,6 +35,7 @@ from desktop.ui.desk.admin_page import AdminPage, AdminRequests
 from desktop.ui.desk.alerts_page import AlertsPage
 from desktop.ui.desk.case_pane import CasePane
 from desktop.ui.desk.duty_page import DutyPage
+from desktop.ui.desk.files import ExportDialog, FileFetcher
 from desktop.ui.desk.intake_tab import IntakeTab
 from desktop.ui.desk.map_page import MapPage
 from desktop.ui.desk.texts import role_text
@@ -124,13 +126,31 @@ class DeskWindow(QWidget):
         header.addWidget(self.waiting)
         header.addWidget(self.link)
         header.addWidget(self.clock)
+        # 导出事件 (Ctrl+E): the cases this user may see, to CSV or XLSX.
+        self.export_button = QPushButton(self.tr("导出事件…"), self)
+        self.export_button.setObjectName("deskExport")
+        self.export_button.setShortcut(QKeySequence("Ctrl+E"))
+        # Reached by its key or the mouse: it never takes the keyboard focus from a page
+        # (the pages' own keys act within them).
+        self.export_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.export_button.clicked.connect(self.open_export)
+        header.addWidget(self.export_button)
 
         self.case_pane = CasePane(
             replica, self.me, self.outbox, self._history_of, self.district_now, self
         )
         self.todo = TodoPage(replica, self.book, self.case_pane, self.district_now, self)
         self.alerts = AlertsPage(replica, self.me, self.outbox, self.district_now, self)
-        self.duty = DutyPage(replica, self.me, self.outbox, self.district_now, self)
+        self._files: FileFetcher | None = None
+        self.duty = DutyPage(
+            replica,
+            self.me,
+            self.outbox,
+            self.district_now,
+            self,
+            requests=lambda: self._user_requests,
+            fetcher=lambda: self._files,
+        )
         self.map = MapPage(
             replica, self.coalescer, self.district_now, lambda: self.case_pane.event_id, self
         )
@@ -213,6 +233,21 @@ class DeskWindow(QWidget):
         if self._history is None:
             raise ConnectionError("not connected yet")
         return await self._history(event_id)
+
+    def use_files(self, fetcher: FileFetcher) -> None:
+        """Where files asked for over the websocket are fetched from (the backend's HTTP)."""
+        self._files = fetcher
+
+    def open_export(self) -> ExportDialog | None:
+        """The export dialog (导出事件), once connected."""
+        requests, fetcher = self._user_requests, self._files
+        if requests is None or fetcher is None:
+            self.notice.setText(self.tr("尚未连接调度服务"))
+            return None
+        dialog = ExportDialog(self.replica, requests, fetcher, self.district_now, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def use_photos(self, loader: ThumbnailLoader) -> None:
         """Where alert snapshots and case photos are fetched from (the backend's HTTP)."""

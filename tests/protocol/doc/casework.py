@@ -340,3 +340,29 @@ async def _settled(store: Store, counts: dict[str, int]) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"not {counts}: {store.outbox_counts()}")
+
+
+DOWNLOADS = "6.13 shifts, download (handover reports and exports)"
+
+
+async def downloads(doc: Document, tmp: Path, report: Report) -> None:
+    """§6.13 on a fresh database whose clock stands at 2026-11-25 10:00: the commander hands
+    the duty to 王建国, writes the note (first block), hands over to 李红梅, asks for the
+    shifts and the first one's report (second block); 菱湖分中心 exports (third block)."""
+    store = prepared_store(f"sqlite:///{tmp / 'downloads.db'}")
+    run = await start_server(store, clock=Clock(1.0, PLANNED_AT))
+    env = Env()
+    try:
+        commander = await attached(run.port, run.tokens["commander"], [])
+        linghu = await attached(run.port, run.tokens["linghu"], [])
+        await command(commander, 2, "handover", commander="王建国", title="副区长")
+        note, reports, street = doc.by_block(DOWNLOADS)
+        await exchange(commander, note, env, run.tokens["commander"], report)
+        await command(commander, 4, "handover", commander="李红梅", title="副区长")
+        await exchange(commander, reports, env, run.tokens["commander"], report)
+        await exchange(linghu, street, env, run.tokens["linghu"], report, skip=("delta",))
+        report.add(DOWNLOADS, env.order_problems())
+        for conn in (commander, linghu):
+            await conn.close()
+    finally:
+        await run.server.stop()

@@ -35,6 +35,7 @@ async def _run(doc: Document, tmp: Path) -> DocRun:
     await casework.tables(doc, f"sqlite:///{tmp / 'tables.db'}", report)
     await casework.triage(doc, tmp, report)
     await casework.intakes(doc, tmp, report)
+    await casework.downloads(doc, tmp, report)
     return DocRun(doc, report, played)
 
 
