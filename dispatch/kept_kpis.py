@@ -28,7 +28,7 @@ from dispatch.private import write_private
 
 log = logging.getLogger("dispatch.kept_kpis")
 
-FORMAT = 1  # of the file; a change of SavedBook's layout bumps it
+FORMAT = 2  # of the file; a change of SavedBook's layout bumps it
 
 
 class _File(msgspec.Struct, array_like=True, forbid_unknown_fields=True):

@@ -310,6 +310,8 @@ class SavedBook(msgspec.Struct, array_like=True, forbid_unknown_fields=True):
         tuple[Event, bool, tuple[str, ...], tuple[str, ...], tuple[Vector, Vector, Vector]]
     ]
     deadlines: list[tuple[float, int]]
+    # Yesterday's arrivals per hour, by scope: still yesterday's when read back the same day.
+    yesterday: dict[str, list[int]] = {}
 
 
 class KpiBook:
@@ -469,6 +471,7 @@ class KpiBook:
                 (e.event, e.overdue, e.scopes, e.returns, e.vectors) for e in self.entries.values()
             ],
             deadlines=list(self._deadlines),
+            yesterday=dict(self.yesterday),
         )
 
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import random
+import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -103,6 +104,63 @@ def to_epoch(moment: datetime) -> float:
     return moment.timestamp()
 
 
+class _Cells:
+    """Square cells of ~50 m over the district, each with the grids it touches (and the one
+    grid it lies wholly inside, if any): most points need no geometry test at all."""
+
+    def __init__(self) -> None:
+        self.ready = threading.Event()
+        self.failure: BaseException | None = None
+        self.x0 = self.y0 = self.size = 0.0
+        self.cols = self.rows = 0
+        self.buckets: list[list[int]] = []
+        self.whole: list[int] = []
+
+    def get(self) -> _Cells:
+        """The cells, once built (waiting for the thread that builds them if need be)."""
+        if not self.ready.is_set():
+            self.ready.wait()
+        if self.failure is not None:
+            raise RuntimeError("the grid cells could not be built") from self.failure
+        return self
+
+    def build(self, shapes: list[Polygon], tree: shapely.STRtree, cells: int = 400) -> None:
+        """Cells of ~50 m: most fall wholly inside one grid, even in the dense old town."""
+        try:
+            self._build(shapes, tree, cells)
+        except BaseException as exc:  # said at the first lookup, not lost in a thread
+            self.failure = exc
+        finally:
+            self.ready.set()
+
+    def _build(self, shapes: list[Polygon], tree: shapely.STRtree, cells: int) -> None:
+        x0, y0, x1, y1 = shapely.total_bounds(shapes)
+        self.x0, self.y0 = float(x0), float(y0)
+        self.size = max(float(x1 - x0), float(y1 - y0)) / cells
+        self.cols = int((x1 - x0) / self.size) + 1
+        self.rows = int((y1 - y0) / self.size) + 1
+        count = self.cols * self.rows
+        index = np.arange(count)
+        left = self.x0 + (index % self.cols) * self.size
+        bottom = self.y0 + (index // self.cols) * self.size
+        boxes = shapely.box(left, bottom, left + self.size, bottom + self.size)
+        cell_of, grid_of = tree.query(boxes, predicate="intersects")
+        buckets: list[list[int]] = [[] for _ in range(count)]
+        for cell, grid in zip(cell_of.tolist(), grid_of.tolist(), strict=True):
+            buckets[cell].append(grid)
+        whole = [-1] * count
+        single = [cell for cell in range(count) if len(buckets[cell]) == 1]
+        if single:
+            owners = [buckets[cell][0] for cell in single]
+            inside = shapely.contains_properly(
+                np.array([shapes[g] for g in owners], dtype=object), boxes[single]
+            )
+            for cell, owner, ok in zip(single, owners, inside.tolist(), strict=True):
+                if ok:
+                    whole[cell] = owner
+        self.buckets, self.whole = buckets, whole
+
+
 class ReferenceData:
     """Streets, communities, grids, departments, cameras and categories, indexed."""
 
@@ -130,7 +188,15 @@ class ReferenceData:
         self._grid_index = {g.code: i for i, g in enumerate(self._grid_list)}
         for shape in self._shapes:
             shapely.prepare(shape)
-        self._build_buckets()
+        # The point lookup's cells are built in a thread (a fifth of a second): a backend's
+        # start reads its state meanwhile; the first lookup waits for them if it must.
+        self._cells = _Cells()
+        threading.Thread(
+            target=self._cells.build,
+            args=(self._shapes, self._tree),
+            name="grid-cells",
+            daemon=True,
+        ).start()
         self._views: dict[frozenset[str] | None, tuple[str, bytes]] = {}
         # Points that needed an exact test, with their grid: an intake places a report (on
         # the loop) and the writer files it (on its thread) at the same point, so the second
@@ -152,18 +218,19 @@ class ReferenceData:
         """The grid containing a point, or None outside the district."""
         # A bucket lookup, then exact tests on the few candidates: several times faster
         # than an STRtree query per point, which matters for ingest bursts.
-        col = int((lon - self._x0) / self._cell)
-        row = int((lat - self._y0) / self._cell)
-        if not (0 <= col < self._cols and 0 <= row < self._rows):
+        cells = self._cells.get()
+        col = int((lon - cells.x0) / cells.size)
+        row = int((lat - cells.y0) / cells.size)
+        if not (0 <= col < cells.cols and 0 <= row < cells.rows):
             return None
-        cell = row * self._cols + col
-        whole = self._whole[cell]
+        cell = row * cells.cols + col
+        whole = cells.whole[cell]
         if whole >= 0:  # the cell lies inside one grid: no geometry test at all
             return self._grid_list[whole]
         with contextlib.suppress(KeyError):
             return self._exact[(lon, lat)]
         found = None
-        for index in self._buckets[cell]:
+        for index in cells.buckets[cell]:
             if shapely.contains_xy(self._shapes[index], lon, lat) or shapely.intersects_xy(
                 self._shapes[index], lon, lat
             ):
@@ -182,20 +249,21 @@ class ReferenceData:
         with the exact tests of the whole list in two vectorised calls (a batch of reports)."""
         found: list[Grid | None] = [None] * len(points)
         pairs: list[tuple[int, int]] = []  # (point, candidate grid), in each bucket's order
+        cells = self._cells.get()
         for i, (lon, lat) in enumerate(points):
-            col = int((lon - self._x0) / self._cell)
-            row = int((lat - self._y0) / self._cell)
-            if not (0 <= col < self._cols and 0 <= row < self._rows):
+            col = int((lon - cells.x0) / cells.size)
+            row = int((lat - cells.y0) / cells.size)
+            if not (0 <= col < cells.cols and 0 <= row < cells.rows):
                 continue
-            cell = row * self._cols + col
-            whole = self._whole[cell]
+            cell = row * cells.cols + col
+            whole = cells.whole[cell]
             if whole >= 0:
                 found[i] = self._grid_list[whole]
                 continue
             try:
                 found[i] = self._exact[(lon, lat)]
             except KeyError:
-                pairs.extend((i, index) for index in self._buckets[cell])
+                pairs.extend((i, index) for index in cells.buckets[cell])
         if not pairs:
             return found
         shapes = np.array([self._shapes[g] for _, g in pairs], dtype=object)
@@ -211,33 +279,6 @@ class ReferenceData:
         for i in {i for i, _ in pairs}:
             self._remember(points[i][0], points[i][1], found[i])
         return found
-
-    def _build_buckets(self, cells: int = 400) -> None:
-        # Cells of ~50 m: most fall wholly inside one grid, even in the dense old town.
-        x0, y0, x1, y1 = shapely.total_bounds(self._shapes)
-        self._x0, self._y0 = float(x0), float(y0)
-        self._cell = max(float(x1 - x0), float(y1 - y0)) / cells
-        self._cols = int((x1 - x0) / self._cell) + 1
-        self._rows = int((y1 - y0) / self._cell) + 1
-        count = self._cols * self._rows
-        index = np.arange(count)
-        left = self._x0 + (index % self._cols) * self._cell
-        bottom = self._y0 + (index // self._cols) * self._cell
-        boxes = shapely.box(left, bottom, left + self._cell, bottom + self._cell)
-        cell_of, grid_of = self._tree.query(boxes, predicate="intersects")
-        self._buckets: list[list[int]] = [[] for _ in range(count)]
-        for cell, grid in zip(cell_of.tolist(), grid_of.tolist(), strict=True):
-            self._buckets[cell].append(grid)
-        self._whole: list[int] = [-1] * count
-        single = [cell for cell in range(count) if len(self._buckets[cell]) == 1]
-        if single:
-            owners = [self._buckets[cell][0] for cell in single]
-            inside = shapely.contains_properly(
-                np.array([self._shapes[g] for g in owners], dtype=object), boxes[single]
-            )
-            for cell, owner, ok in zip(single, owners, inside.tolist(), strict=True):
-                if ok:
-                    self._whole[cell] = owner
 
     def random_point(self, grid_code: str, rng: random.Random) -> tuple[float, float]:
         """A uniformly random point inside a grid (rejection sampling in its bounds)."""

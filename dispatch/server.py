@@ -185,9 +185,21 @@ class DispatchServer:
         loop = asyncio.get_running_loop()
         await asyncio.to_thread(self.store.claim)  # StoreError if another backend serves it
         now = self.clock.now()
-        # One read for the live state and the KPIs: this month's cases (this week's, when it
-        # began last month) and every open one; the live state keeps what retention keeps.
-        earliest = min(now - KEEP_CLOSED_SECONDS, *kpi.period_starts(now))
+        head, trimmed = await asyncio.to_thread(self.store.head)
+        epoch = await asyncio.to_thread(self.store.epoch)
+        # The KPI books as the last clean stop kept them, if they describe this very log.
+        departments = frozenset(self.reference.departments)
+        kept_path = self._kept_kpis_path()
+        kept = None
+        if kept_path is not None:
+            key = kept_kpis.key_for(epoch, head, departments)
+            kept = await asyncio.to_thread(kept_kpis.take, kept_path, key)
+        # One read for the live state and the KPIs: the cases retention keeps and every open
+        # one, and, unless the books were kept, this month's (this week's, when it began
+        # last month) to count them again.
+        earliest = now - KEEP_CLOSED_SECONDS
+        if kept is None:
+            earliest = min(earliest, *kpi.period_starts(now))
         counted, loaded_alerts, duty, next_event, next_alert = await asyncio.to_thread(
             self.store.load_state, earliest
         )
@@ -195,8 +207,6 @@ class DispatchServer:
         live_alerts = {a.id: a for a in loaded_alerts}
         prune_settled(live_events, live_alerts, now)
         events, alerts = list(live_events.values()), list(live_alerts.values())
-        head, trimmed = await asyncio.to_thread(self.store.head)
-        epoch = await asyncio.to_thread(self.store.epoch)
         keyed_from = await asyncio.to_thread(self.store.community_keys_from)
         self.state.load(events, alerts, duty)
         yesterday = local(now - 86400).strftime("%Y-%m-%d")
@@ -209,17 +219,13 @@ class DispatchServer:
         self.hub.community_keys_from = keyed_from
         self.hub.load(events, alerts, duty)
         self.hub.people = await asyncio.to_thread(self.store.people)
-        hours_yesterday = await self._yesterday(now)
-        # The KPI books: read back when the last clean stop kept them for this very log;
-        # else filled from the loaded cases in a worker thread while the listener serves
-        # (snapshots go out at once, their figures marked partial until the filled book
-        # takes over; a stand-in notes the changes meanwhile).
-        departments = frozenset(self.reference.departments)
-        kept_path = self._kept_kpis_path()
-        kept = None
-        if kept_path is not None:
-            key = kept_kpis.key_for(epoch, head, departments)
-            kept = await asyncio.to_thread(kept_kpis.take, kept_path, key)
+        if kept is not None and kept.starts[0] == kpi.period_starts(now)[0]:
+            hours_yesterday = kept.yesterday  # still yesterday's: kept the same day
+        else:
+            hours_yesterday = await self._yesterday(now)
+        # The KPI books: read back when kept; else filled from the loaded cases in a worker
+        # thread while the listener serves (snapshots go out at once, their figures marked
+        # partial until the filled book takes over; a stand-in notes the changes meanwhile).
         if kept is not None:
             self.hub.kpis = kpi.KpiBook.restored(kept, now, departments, hours_yesterday)
             log.info("KPI books read back as the last clean stop kept them")

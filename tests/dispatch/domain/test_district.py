@@ -241,3 +241,17 @@ def test_deterministic_for_a_seed_and_fast() -> None:
     assert other.grids != D.grids
     assert len(other.grids) == 351
     assert build_district() is D  # cached per seed
+
+
+def test_grid_cells_that_could_not_be_built_say_so_at_the_first_lookup() -> None:
+    """The point lookup's cells are built in a thread at start: a failure there is not lost
+    in the thread, the first lookup raises it."""
+    import shapely
+
+    from dispatch.reference import _Cells
+
+    cells = _Cells()
+    cells.build([], shapely.STRtree([]))  # no grid at all: no bounds to cut into cells
+    assert cells.ready.is_set()
+    with pytest.raises(RuntimeError, match="grid cells could not be built"):
+        cells.get()
