@@ -2998,7 +2998,7 @@
     <message>
         <location filename="../ui/models.py" line="517"/>
         <source>险%1%</source>
-        <translation>Risk %1%</translation>
+        <translation>%1%</translation>
     </message>
 </context>
 <context>
