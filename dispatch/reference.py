@@ -195,7 +195,8 @@ class ReferenceData:
             target=self._cells.build,
             args=(self._shapes, self._tree),
             name="grid-cells",
-            daemon=True,
+            # Not a daemon: the interpreter's exit waits for it (a daemon thread still in
+            # shapely's C code when a just-started backend was stopped crashed it).
         ).start()
         self._views: dict[frozenset[str] | None, tuple[str, bytes]] = {}
         # Points that needed an exact test, with their grid: an intake places a report (on

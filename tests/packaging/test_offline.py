@@ -105,7 +105,7 @@ def test_tg_sets_up_from_the_wheelhouse_with_no_registry(wheelhouse, checkout, t
     imported = subprocess.run(
         [*OFFLINE, str(python), "-c",
          "import desktop.app, desktop.ui, dispatch.cli, PySide6.QtWebEngineWidgets, "
-         "pyqtgraph, shapely, psycopg; import sys; print(sys.version_info[:2])"],
+         "weasyprint, shapely, psycopg; import sys; print(sys.version_info[:2])"],
         env={**env, "QT_QPA_PLATFORM": "offscreen"}, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert imported.returncode == 0, imported.stderr
