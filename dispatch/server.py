@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import copy
 import ctypes
+import functools
 import gc
 import importlib
 import logging
@@ -21,6 +22,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -119,6 +121,7 @@ class DispatchServer:
         self.intake_config = intake
         self.intake: IntakeService | None = None
         self.fatal = ""  # why the writer stopped for good ("" while it writes)
+        self._risk_worker: ThreadPoolExecutor | None = None
         self._fatal = asyncio.Event()
         # Its own: an admin's new category table is swapped into it (tables.py), which must
         # not reach another server given the same reference (tests, benchmarks).
@@ -362,6 +365,8 @@ class DispatchServer:
                 await asyncio.to_thread(self.writer.stop, max(left, 0.5))
                 await _within(self._keep_kpis(), "keeping the KPI books", 1.0)
         finally:
+            if self._risk_worker is not None:  # a training under way ends with the process
+                self._risk_worker.shutdown(wait=False, cancel_futures=True)
             self.store.release()
             if self.hub is not None:
                 self.hub.refusals.close()
@@ -503,6 +508,16 @@ class DispatchServer:
                 trimmed_at = time.monotonic()
                 release_free_memory()
 
+    async def _in_risk_thread[T](self, work: Callable[..., T], *args: object) -> T:
+        """Run the deadline risk's work on its own thread, made at start: the process's
+        threads stay as many while it runs (an executor's new thread an hour into a run
+        would look like a leak to anyone counting them)."""
+        if self._risk_worker is None:
+            self._risk_worker = ThreadPoolExecutor(1, thread_name_prefix="risk")
+        return await asyncio.get_running_loop().run_in_executor(
+            self._risk_worker, functools.partial(work, *args)
+        )
+
     def train_risk(self, now: float) -> risk.RiskModel | None:
         """A deadline-risk model from the store's last 30 days (and a few before, for the
         open load at their start); None with too little history. Runs in a worker thread:
@@ -518,6 +533,7 @@ class DispatchServer:
         little history for one."""
         assert self.hub is not None
         hub = self.hub
+        await self._in_risk_thread(int)  # its thread made now, before anyone counts them
         # Not before the first client's snapshot and the KPI books are filled: a wall
         # starting with its backend gets them at once (training holds the interpreter).
         await self.first_snapshot()
@@ -539,7 +555,7 @@ class DispatchServer:
             if caught_up and (stale or just_caught_up):
                 trained_real, trained_district = time.monotonic(), now
                 try:
-                    fresh = await asyncio.to_thread(self.train_risk, now)
+                    fresh = await self._in_risk_thread(self.train_risk, now)
                 except Exception:  # a database hiccup, or a bug: the old model goes on
                     log.exception("training the deadline-risk model failed")
                     fresh = None
@@ -562,7 +578,7 @@ class DispatchServer:
         assert self.hub is not None
         now = self.clock.now()
         events = list(self.hub.events.values())  # the structs are immutable: safe to share
-        cases, forecast = await asyncio.to_thread(_risks, model, events, now)
+        cases, forecast = await self._in_risk_thread(_risks, model, events, now)
         self.hub.push_risk(cases, forecast, now, model.trained_at, resync=resync)
 
     async def _credentials_loop(self) -> None:
