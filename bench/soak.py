@@ -151,9 +151,9 @@ class Report:
 
     @property
     def flat(self) -> bool:
-        """Every measure flat in the second half. Threads are a few dozen at most: one pool
-        worker started late (the default executor's, bounded, lazily) is 7 % of 15, not a
-        leak; their count may rise by THREAD_SLACK in the half."""
+        """Every measure flat in the second half. The backend's pools are whole from the
+        start (dispatch/pools.py), but a library may still start a thread of its own late:
+        one is 7 % of 15, not a leak, so their count may rise by THREAD_SLACK in the half."""
         judged = self.judged
         half = judged[len(judged) // 2 :]
         rise = max(s.threads for s in half) - half[0].threads if half else 0

@@ -38,6 +38,7 @@ from dispatch.domain.calendar import CalendarError, shipped_years
 from dispatch.intake.config import ConfigError, IntakeConfig, load_config
 from dispatch.intake.demo import write_demo_config
 from dispatch.logs import DATE_FORMAT, LOG_BACKUPS, LOG_FORMAT, LOG_MAX_BYTES, log_to_file
+from dispatch.pools import default_workers, started_pool
 from dispatch.private import private_dir, write_private, write_whole
 from dispatch.store.store import (
     AdminEntry,
@@ -216,6 +217,8 @@ async def _serve(
     # cancel the simulator, server.stop() (clients told 'going away', the writer finishes).
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    # Before anything runs in a thread: the pool is whole from the start (dispatch/pools.py).
+    loop.set_default_executor(started_pool(default_workers(), "asyncio"))
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)

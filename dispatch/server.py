@@ -39,6 +39,7 @@ from dispatch.hub import SERVER_FULL, TOO_MANY_CONNECTIONS, Client, Hub
 from dispatch.intake.config import HttpSettings, IntakeConfig
 from dispatch.intake.desk import IntakeDesk
 from dispatch.limits import Limits
+from dispatch.pools import started_pool
 from dispatch.reference import ReferenceData, local
 from dispatch.session import Session
 from dispatch.state import State
@@ -513,7 +514,7 @@ class DispatchServer:
         threads stay as many while it runs (an executor's new thread an hour into a run
         would look like a leak to anyone counting them)."""
         if self._risk_worker is None:
-            self._risk_worker = ThreadPoolExecutor(1, thread_name_prefix="risk")
+            self._risk_worker = started_pool(1, "risk")
         return await asyncio.get_running_loop().run_in_executor(
             self._risk_worker, functools.partial(work, *args)
         )

@@ -5,7 +5,10 @@
 from __future__ import annotations
 
 import math
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -162,3 +165,20 @@ async def test_risk_reaches_a_client_over_a_websocket(simulated: Path, tmp_path:
     finally:
         await running.server.stop()
         store.close()
+
+
+def test_training_starts_no_thread_of_the_blas_in_the_backend() -> None:
+    """numpy's BLAS starts a thread per core lazily, at the first inverse: a backend counted
+    an hour into its run would show it as a leak. The dispatch package keeps it to one."""
+    probe = (
+        "import os, dispatch.risk, numpy as np\n"
+        "before = len(os.listdir('/proc/self/task'))\n"
+        "np.linalg.inv(np.eye(300) * 4.0 + np.random.default_rng(1).random((300, 300)))\n"
+        "print(before, len(os.listdir('/proc/self/task')))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if "NUM_THREADS" not in k}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env
+    )
+    before, after = map(int, out.stdout.split())
+    assert after == before == 1

@@ -26,7 +26,7 @@ import time
 import uuid
 from collections import OrderedDict
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import paho.mqtt.client as paho
@@ -131,6 +131,8 @@ class StandInNvr:
         nvr = self
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = 5.0  # a client that stops half-way does not hold the others for long
+
             def do_GET(self) -> None:
                 parts = self.path.split("?")[0].split("/")
                 with nvr._lock:
@@ -151,7 +153,9 @@ class StandInNvr:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        # One request at a time on one thread: a frame is a few KiB read from memory, and a
+        # thread per request would make the backend's thread count jump about.
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, name="nvr", daemon=True)
 
