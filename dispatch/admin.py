@@ -156,15 +156,16 @@ class Audited:
         entry: AdminEntry,
         roles: Container[str],
         do: Callable[[], Awaitable[tuple[dict[str, Any], str]]],
+        may: str | None = None,
     ) -> None:
         """Answer one request whose only rule before `do` is the role: refused (forbidden,
-        recorded) unless the client's role is one of `roles`; else `do` gives the answer's
-        data and a note for the log line, or raises Refused (recorded and answered); any
-        other failure is logged and answered `internal`."""
+        "role … may not `may`", recorded) unless the client's role is one of `roles`; else
+        `do` gives the answer's data and a note for the log line, or raises Refused
+        (recorded and answered); any other failure is logged and answered `internal`."""
         try:
             role = client.user.role
             if role not in roles:
-                raise Refused(ErrorCode.FORBIDDEN, f"role {role} may not {entry.action}")
+                raise Refused(ErrorCode.FORBIDDEN, f"role {role} may not {may or entry.action}")
             data, note = await do()
         except Refused as refused:
             await self._record(entry, refused)

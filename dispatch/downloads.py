@@ -34,7 +34,7 @@ from dispatch.hub import Client, Hub
 from dispatch.reference import ReferenceData, local
 from dispatch.state import Actor
 from dispatch.store.store import AdminEntry, Store
-from dispatch.tables import parse_day
+from dispatch.tables import day_span
 from protocol.codes import ErrorCode
 from protocol.entities import SOURCES, STATUSES
 from protocol.messages import SHIFTS_SPAN, Download, ShiftRow, Shifts
@@ -86,59 +86,36 @@ class Downloads(Audited):
 
     async def answer(self, client: Client, message: DownloadRequest) -> None:
         """Check, do, audit and answer one request."""
-        action = ACTIONS[type(message)]
         entry = AdminEntry(
             at=time.time(),
             actor=client.user.name,
             peer=client.peer,
-            action=action,
+            action=ACTIONS[type(message)],
             target=_target(message),
             detail=_detail(message),
         )
-        try:
-            if isinstance(message, Shifts):
-                self._may_read_reports(client)
-                data, note = await self._shifts(message)
-            elif message.report == "handover":
-                self._may_read_reports(client)
-                data, note = await self._handover(client, message)
-            else:
-                data, note = await self._export(client, message)
-            await asyncio.to_thread(self.store.record_admin, entry)
-        except Refused as refused:
-            await self._record(entry, refused)
-            self._refuse(client, message.id, entry, refused.code, refused.message)
-            return
-        except Exception:
-            log.exception("%s by %s failed", action, client.user.name)
-            await self._record(entry, Refused(ErrorCode.INTERNAL, "the store failed"))
-            self._refuse(client, message.id, entry, ErrorCode.INTERNAL, f"could not {action}")
-            return
-        self._done(client, message.id, entry, data, note)
 
-    @staticmethod
-    def _may_read_reports(client: Client) -> None:
-        role = client.user.role
-        if role not in REPORT_READERS:
-            raise Refused(ErrorCode.FORBIDDEN, f"role {role} may not read the handover reports")
-        if client.jurisdiction is not None:
-            raise Refused(
-                ErrorCode.FORBIDDEN,
-                "the handover reports cover the whole district: not for a user of some streets",
+        async def do() -> tuple[dict[str, Any], str]:
+            if isinstance(message, Shifts):
+                _whole_district(client)
+                done = await self._shifts(message)
+            elif message.report == "handover":
+                _whole_district(client)
+                done = await self._handover(client, message)
+            else:
+                done = await self._export(client, message)
+            await asyncio.to_thread(self.store.record_admin, entry)
+            return done
+
+        if isinstance(message, Download) and message.report != "handover":
+            await self.checked(client, message.id, entry, EXPORTERS, do, "export cases")
+        else:
+            await self.checked(
+                client, message.id, entry, REPORT_READERS, do, "read the handover reports"
             )
 
     async def _shifts(self, message: Shifts) -> tuple[dict[str, Any], str]:
-        first = parse_day(message.first, "first")
-        last = parse_day(message.last, "last")
-        if last < first:
-            raise Refused(
-                ErrorCode.BAD_ARGS, f"last {message.last} is before first {message.first}"
-            )
-        if (last - first).days >= SHIFTS_SPAN:
-            raise Refused(
-                ErrorCode.BAD_ARGS,
-                f"at most {SHIFTS_SPAN} days at once, not {(last - first).days + 1}",
-            )
+        first, last = day_span(message.first, message.last, SHIFTS_SPAN)
         found = await asyncio.to_thread(shifts, self.store)
         low, high = first.isoformat(), (last + timedelta(days=1)).isoformat()
         rows = [
@@ -181,24 +158,11 @@ class Downloads(Audited):
         return body
 
     async def _export(self, client: Client, message: Download) -> tuple[dict[str, Any], str]:
-        role = client.user.role
-        if role not in EXPORTERS:
-            raise Refused(ErrorCode.FORBIDDEN, f"role {role} may not export cases")
         if message.format not in ("csv", "xlsx"):
             raise Refused(ErrorCode.BAD_ARGS, f"an export is csv or xlsx, not {message.format}")
         if not message.first or not message.last:
             raise Refused(ErrorCode.BAD_ARGS, "an export needs its first and last day")
-        first = parse_day(message.first, "first")
-        last = parse_day(message.last, "last")
-        if last < first:
-            raise Refused(
-                ErrorCode.BAD_ARGS, f"last {message.last} is before first {message.first}"
-            )
-        if (last - first).days >= EXPORT_DAYS_MAX:
-            raise Refused(
-                ErrorCode.BAD_ARGS,
-                f"at most {EXPORT_DAYS_MAX} days at once, not {(last - first).days + 1}",
-            )
+        day_span(message.first, message.last, EXPORT_DAYS_MAX)
         reference = self.reference
         unknown = (
             [f"street {s}" for s in message.street if s not in reference.streets]
@@ -208,7 +172,7 @@ class Downloads(Audited):
         )
         if unknown:
             raise Refused(ErrorCode.BAD_ARGS, f"unknown {', '.join(sorted(unknown))}")
-        actor = Actor(client.user.name, role, client.jurisdiction)
+        actor = Actor(client.user.name, client.user.role, client.jurisdiction)
         streets = frozenset(message.street)
         if client.jurisdiction is not None:
             mine = frozenset(code[:9] for code in client.jurisdiction)
@@ -323,6 +287,15 @@ class Downloads(Audited):
             await asyncio.to_thread(work)
         except Exception:
             log.exception("the handover report could not be made")
+
+
+def _whole_district(client: Client) -> None:
+    """The handover reports cover every street: refused to a user of some streets only."""
+    if client.jurisdiction is not None:
+        raise Refused(
+            ErrorCode.FORBIDDEN,
+            "the handover reports cover the whole district: not for a user of some streets",
+        )
 
 
 def _midnight(day: str) -> float:

@@ -94,6 +94,17 @@ def parse_day(text: str, field: str = "day") -> date:
         ) from None
 
 
+def day_span(first: str, last: str, most: int) -> tuple[date, date]:
+    """The first and last day asked for; Refused unless in order and at most `most` days."""
+    low, high = parse_day(first, "first"), parse_day(last, "last")
+    if high < low:
+        raise Refused(ErrorCode.BAD_ARGS, f"last {last} is before first {first}")
+    days = (high - low).days + 1
+    if days > most:
+        raise Refused(ErrorCode.BAD_ARGS, f"at most {most} days at once, not {days}")
+    return low, high
+
+
 def _text(value: str, what: str, *, required: bool) -> str:
     """A person's field, stripped; Refused when empty (if required), long or unprintable."""
     value = value.strip()
@@ -304,14 +315,7 @@ class TableAdmin(Audited):
         return local(self.clock.now()).date()
 
     async def _roster(self, message: Roster, entry: AdminEntry) -> tuple[dict[str, Any], str]:
-        first = parse_day(message.first, "first")
-        last = parse_day(message.last, "last")
-        if last < first:
-            raise Refused(
-                ErrorCode.BAD_ARGS, f"last {message.last} is before first {message.first}"
-            )
-        if (last - first).days + 1 > ROSTER_SPAN:
-            raise Refused(ErrorCode.BAD_ARGS, f"a roster read covers at most {ROSTER_SPAN} days")
+        day_span(message.first, message.last, ROSTER_SPAN)
         plans = await asyncio.to_thread(self._read_plans, message.first, message.last, entry)
         data = {"today": self.today().isoformat(), "days": msgspec.to_builtins(plans)}
         return data, f"{len(plans)} planned day(s)"

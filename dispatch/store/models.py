@@ -32,7 +32,7 @@ class LogHead(Base):
     trimmed: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class _AuditColumns:
+class AuditColumns:
     """The columns of an audit row, shared by the live log and its archive."""
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -46,14 +46,14 @@ class _AuditColumns:
     after: Mapped[str] = mapped_column(Text)
 
 
-class LogEntry(_AuditColumns, Base):
+class LogEntry(AuditColumns, Base):
     """The append-only audit log: who did what to which entity, before and after."""
 
     __tablename__ = "log"
     __table_args__ = (Index("ix_log_entity", "entity", "entity_id"),)
 
 
-class LogArchiveEntry(_AuditColumns, Base):
+class LogArchiveEntry(AuditColumns, Base):
     """Audit rows `trim-log` moved out of the live log: the same rows, never replayed.
 
     A row is in exactly one of `log` and `log_archive`; triggers (migration 0002) refuse any

@@ -41,6 +41,7 @@ from sqlalchemy import (
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql import Subquery
 
 from dispatch.jurisdiction import width_of
 from dispatch.private import create_private, open_private, tighten
@@ -49,6 +50,7 @@ from dispatch.store.models import (
     AdminLogRow,
     AlertImage,
     AlertRow,
+    AuditColumns,
     CommandRow,
     DutyPlanRow,
     DutyRow,
@@ -1061,30 +1063,10 @@ class Store:
         """Audit rows of these entities made in [start, end), archived and live, in log
         order: (seq, at, actor, action, entity, entity_id, after)."""
         kinds = list(entities)
-        both = union_all(
-            select(
-                LogEntry.seq,
-                LogEntry.at,
-                LogEntry.actor,
-                LogEntry.action,
-                LogEntry.entity,
-                LogEntry.entity_id,
-                LogEntry.after,
-            ).where(LogEntry.at >= start, LogEntry.at < end, LogEntry.entity.in_(kinds)),
-            select(
-                LogArchiveEntry.seq,
-                LogArchiveEntry.at,
-                LogArchiveEntry.actor,
-                LogArchiveEntry.action,
-                LogArchiveEntry.entity,
-                LogArchiveEntry.entity_id,
-                LogArchiveEntry.after,
-            ).where(
-                LogArchiveEntry.at >= start,
-                LogArchiveEntry.at < end,
-                LogArchiveEntry.entity.in_(kinds),
-            ),
-        ).subquery()
+        both = _live_and_archived(
+            ("seq", "at", "actor", "action", "entity", "entity_id", "after"),
+            lambda log: (log.at >= start, log.at < end, log.entity.in_(kinds)),
+        )
         with self.engine.connect() as conn:
             rows = conn.execute(select(both).order_by(both.c.seq))
             return [(int(a), float(b), c, d, e, int(f), g) for a, b, c, d, e, f, g in rows]
@@ -1140,34 +1122,18 @@ class Store:
         (seq_range)."""
         kinds = frozenset(entities)
         low, high = self.seq_range(start, end)
-        extra_live: list[Any] = []
-        extra_archived: list[Any] = []
-        if actions is not None:
-            chosen = list(actions)
-            extra_live.append(LogEntry.action.in_(chosen))
-            extra_archived.append(LogArchiveEntry.action.in_(chosen))
-        if ids is not None:
-            wanted = list(ids)
-            extra_live.append(LogEntry.entity_id.in_(wanted))
-            extra_archived.append(LogArchiveEntry.entity_id.in_(wanted))
-        both = union_all(
-            select(
-                LogEntry.seq,
-                LogEntry.at,
-                LogEntry.actor,
-                LogEntry.action,
-                LogEntry.entity,
-                LogEntry.entity_id,
-            ).where(LogEntry.seq >= low, LogEntry.seq < high, *extra_live),
-            select(
-                LogArchiveEntry.seq,
-                LogArchiveEntry.at,
-                LogArchiveEntry.actor,
-                LogArchiveEntry.action,
-                LogArchiveEntry.entity,
-                LogArchiveEntry.entity_id,
-            ).where(LogArchiveEntry.seq >= low, LogArchiveEntry.seq < high, *extra_archived),
-        ).subquery()
+        chosen = None if actions is None else list(actions)
+        wanted = None if ids is None else list(ids)
+
+        def where(log: type[AuditColumns]) -> list[ColumnElement[bool]]:
+            clauses = [log.seq >= low, log.seq < high]
+            if chosen is not None:
+                clauses.append(log.action.in_(chosen))
+            if wanted is not None:
+                clauses.append(log.entity_id.in_(wanted))
+            return clauses
+
+        both = _live_and_archived(("seq", "at", "actor", "action", "entity", "entity_id"), where)
         with self.engine.connect() as conn:
             rows = conn.execute(select(both).order_by(both.c.seq)).all()
             return [
@@ -1658,6 +1624,20 @@ class Store:
 
 
 # The columns of a LogRecord, in its field order.
+def _live_and_archived(
+    columns: Sequence[str],
+    where: Callable[[type[AuditColumns]], Iterable[ColumnElement[bool]]],
+) -> Subquery:
+    """One statement over the live log and its archive (a trim committing meanwhile cannot
+    hide a row or show it twice): these columns of the rows `where` picks in each."""
+    return union_all(
+        *(
+            select(*(getattr(log, name) for name in columns)).where(*where(log))
+            for log in (LogEntry, LogArchiveEntry)
+        )
+    ).subquery()
+
+
 _LOG_RECORD = select(
     LogEntry.seq,
     LogEntry.at,

@@ -283,7 +283,7 @@ async def test_a_bad_plan_is_refused_clearly_and_nothing_changes(
     ("first", "last", "error"),
     [
         ("2026-11-30", TODAY, f"last {TODAY} is before first 2026-11-30"),
-        (TODAY, "2027-01-26", "a roster read covers at most 62 days"),
+        (TODAY, "2027-01-26", "at most 62 days at once, not 63"),
         ("tomorrow", TODAY, "first 'tomorrow' is not a date (yyyy-mm-dd)"),
     ],
 )

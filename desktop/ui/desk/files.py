@@ -232,18 +232,7 @@ class ShiftReports(QWidget):
         if got is None:
             return
         name, body = got
-        chosen = self.save_as(name)
-        if not chosen:
-            self.status.setText("")
-            return
-        try:
-            write_file(Path(chosen), body)
-        except OSError as exc:
-            self.status.setText(
-                tr("无法写入 %1：%2").replace("%1", chosen).replace("%2", _why(exc))
-            )
-            return
-        self.status.setText(tr("已保存 %1").replace("%1", chosen))
+        save_where_chosen(self.save_as(name), body, self.status, tr("已保存 %1"))
 
     def _ask_where(self, name: str) -> str:
         chosen, _ = QFileDialog.getSaveFileName(
@@ -348,18 +337,7 @@ class ExportDialog(QDialog):
         finally:
             self.export_button.setEnabled(True)
         chosen = self.save_as(name, str(fields["format"]))
-        if not chosen:
-            self.message.setText("")
-            return
-        try:
-            write_file(Path(chosen), body)
-        except OSError as exc:
-            self.message.setText(
-                tr("无法写入 %1：%2").replace("%1", chosen).replace("%2", _why(exc))
-            )
-            return
-        self.written = Path(chosen)
-        self.message.setText(tr("已导出到 %1").replace("%1", chosen))
+        self.written = save_where_chosen(chosen, body, self.message, tr("已导出到 %1"))
 
     def _ask_where(self, name: str, fmt: str) -> str:
         kinds = tr("Excel 文件 (*.xlsx)") if fmt == "xlsx" else tr("CSV 文件 (*.csv)")
@@ -367,6 +345,21 @@ class ExportDialog(QDialog):
             self, tr("导出事件"), str(Path.home() / name), kinds
         )
         return chosen
+
+
+def save_where_chosen(chosen: str, body: bytes, status: QLabel, done: str) -> Path | None:
+    """Write `body` where the user chose ("" when they cancelled) and say so in `status`:
+    `done` with %1 the path, or why it could not be written. The path written, or None."""
+    if not chosen:
+        status.setText("")
+        return None
+    try:
+        write_file(Path(chosen), body)
+    except OSError as exc:
+        status.setText(tr("无法写入 %1：%2").replace("%1", chosen).replace("%2", _why(exc)))
+        return None
+    status.setText(done.replace("%1", chosen))
+    return Path(chosen)
 
 
 def local_stamp(seconds: float) -> str:
