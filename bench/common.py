@@ -324,3 +324,70 @@ def second_half_trend(points: list[tuple[float, float]]) -> float:
     start, stop = points[0][0], points[-1][0]
     at_start = mean_v + slope * (start - mean_t)
     return slope * (stop - start) / at_start
+
+
+def stall_split(gaps: Sequence[Sequence[float]], interval_ms: float) -> tuple[float, float, float]:
+    """Of the ticks that came late ((end, gap, ran, waited) ms: the thread's schedstat over
+    the whole tick, gap + interval): % the GUI thread ran, waited for a CPU, and neither
+    (blocked, e.g. in a system call)."""
+    total = sum(g[1] + interval_ms for g in gaps)
+    if not total:
+        return (0.0, 0.0, 0.0)
+    ran = min(total, sum(g[2] for g in gaps))
+    waited = min(total - ran, sum(g[3] for g in gaps))
+    return (100 * ran / total, 100 * waited / total, 100 * (total - ran - waited) / total)
+
+
+def where_time_went(
+    spans: Sequence[Sequence[Any]], gaps: Sequence[Sequence[float]], interval_ms: float
+) -> list[dict[str, Any]]:
+    """Per kind of GUI-thread work: how many, p50 / max ms, and how much of the time lost in
+    the stalls (`gaps`: (end, gap ms, …), a gap beyond the timer's interval) it overlapped.
+
+    A collection inside a flush counts for both; "none of these" is stall time no span
+    covers (the session's answers and deltas handed over, asyncio, Qt's own events).
+    """
+    stalls = [(t - (g + interval_ms) / 1000, t) for t, g, *_ in gaps]
+    kinds: dict[str, list[tuple[float, float]]] = {}
+    for kind, start, end in spans:
+        kinds.setdefault(str(kind), []).append((float(start), float(end)))
+    rows = []
+    for kind, found in sorted(kinds.items()):
+        durations = np.array([(e - s) * 1000 for s, e in found])
+        rows.append(
+            {
+                "kind": kind,
+                "n": len(found),
+                "p50": pct(durations, 50),
+                "max": float(durations.max()),
+                "in_stalls": 1000 * sum(_overlap(a, b, found) for a, b in stalls),
+            }
+        )
+    every = [(float(s), float(e)) for _, s, e in spans]
+    lost = sum(b - a for a, b in stalls)
+    covered = sum(_covered(a, b, every) for a, b in stalls)
+    rows.append(
+        {
+            "kind": "none of these",
+            "n": 0,
+            "p50": float("nan"),
+            "max": float("nan"),
+            "in_stalls": 1000 * (lost - covered),
+        }
+    )
+    return rows
+
+
+def _overlap(a: float, b: float, spans: Sequence[tuple[float, float]]) -> float:
+    return sum(max(0.0, min(b, e) - max(a, s)) for s, e in spans)
+
+
+def _covered(a: float, b: float, spans: Sequence[tuple[float, float]]) -> float:
+    """How much of [a, b] the union of the spans covers."""
+    parts = sorted((max(a, s), min(b, e)) for s, e in spans if e > a and s < b)
+    total, reach = 0.0, a
+    for s, e in parts:
+        if e > reach:
+            total += e - max(s, reach)
+            reach = e
+    return total

@@ -471,12 +471,12 @@ def print_actions(r: dict[str, Any]) -> None:
             "" if o["kind"] == "none of these" else f"{o['p50']:.1f} / {o['max']:.0f}",
             f"{o['in_stalls']:.0f}",
         ]
-        for o in where_time_went(desk["spans"], stalls["gaps"], 5.0)
+        for o in common.where_time_went(desk["spans"], stalls["gaps"], 5.0)
     ]
     lost = sum(g[1] + 5 for g in stalls["gaps"])
     print(f"  what the GUI thread did (late ticks of stalls > 16 ms: {lost:.0f} ms in all):")
     print(common.table(["work", "n", "p50 / max ms", "ms of it in stalls > 16 ms"], rows))
-    ran, waited, blocked = stall_split(stalls["gaps"], 5.0)
+    ran, waited, blocked = common.stall_split(stalls["gaps"], 5.0)
     print(
         f"  in those late ticks the GUI thread ran {ran:.0f}%, waited for a CPU "
         f"{waited:.0f}%, was blocked {blocked:.0f}%"
@@ -500,73 +500,6 @@ def print_actions(r: dict[str, Any]) -> None:
         f"target submit → second client p99 <= {TARGET_SEEN_P99_MS:.0f} ms: "
         f"{'met' if seen <= TARGET_SEEN_P99_MS else 'MISSED'} ({seen:.1f} ms)"
     )
-
-
-def stall_split(gaps: Sequence[Sequence[float]], interval_ms: float) -> tuple[float, float, float]:
-    """Of the ticks that came late ((end, gap, ran, waited) ms: the thread's schedstat over
-    the whole tick, gap + interval): % the GUI thread ran, waited for a CPU, and neither
-    (blocked, e.g. in a system call)."""
-    total = sum(g[1] + interval_ms for g in gaps)
-    if not total:
-        return (0.0, 0.0, 0.0)
-    ran = min(total, sum(g[2] for g in gaps))
-    waited = min(total - ran, sum(g[3] for g in gaps))
-    return (100 * ran / total, 100 * waited / total, 100 * (total - ran - waited) / total)
-
-
-def where_time_went(
-    spans: Sequence[Sequence[Any]], gaps: Sequence[Sequence[float]], interval_ms: float
-) -> list[dict[str, Any]]:
-    """Per kind of GUI-thread work: how many, p50 / max ms, and how much of the time lost in
-    the stalls (`gaps`: (end, gap ms, …), a gap beyond the timer's interval) it overlapped.
-
-    A collection inside a flush counts for both; "none of these" is stall time no span
-    covers (the session's answers and deltas handed over, asyncio, Qt's own events).
-    """
-    stalls = [(t - (g + interval_ms) / 1000, t) for t, g, *_ in gaps]
-    kinds: dict[str, list[tuple[float, float]]] = {}
-    for kind, start, end in spans:
-        kinds.setdefault(str(kind), []).append((float(start), float(end)))
-    rows = []
-    for kind, found in sorted(kinds.items()):
-        durations = np.array([(e - s) * 1000 for s, e in found])
-        rows.append(
-            {
-                "kind": kind,
-                "n": len(found),
-                "p50": common.pct(durations, 50),
-                "max": float(durations.max()),
-                "in_stalls": 1000 * sum(_overlap(a, b, found) for a, b in stalls),
-            }
-        )
-    every = [(float(s), float(e)) for _, s, e in spans]
-    lost = sum(b - a for a, b in stalls)
-    covered = sum(_covered(a, b, every) for a, b in stalls)
-    rows.append(
-        {
-            "kind": "none of these",
-            "n": 0,
-            "p50": float("nan"),
-            "max": float("nan"),
-            "in_stalls": 1000 * (lost - covered),
-        }
-    )
-    return rows
-
-
-def _overlap(a: float, b: float, spans: Sequence[tuple[float, float]]) -> float:
-    return sum(max(0.0, min(b, e) - max(a, s)) for s, e in spans)
-
-
-def _covered(a: float, b: float, spans: Sequence[tuple[float, float]]) -> float:
-    """How much of [a, b] the union of the spans covers."""
-    parts = sorted((max(a, s), min(b, e)) for s, e in spans if e > a and s < b)
-    total, reach = 0.0, a
-    for s, e in parts:
-        if e > reach:
-            total += e - max(s, reach)
-            reach = e
-    return total
 
 
 def _fmt(s: dict[str, float]) -> str:
@@ -766,11 +699,11 @@ def print_browse(r: dict[str, Any]) -> None:
             "" if o["kind"] == "none of these" else f"{o['p50']:.1f} / {o['max']:.0f}",
             f"{o['in_stalls']:.0f}",
         ]
-        for o in where_time_went(r["spans"], r["gaps"], 1.0)
+        for o in common.where_time_went(r["spans"], r["gaps"], 1.0)
     ]
     print(common.table(["work", "n", "p50 / max ms", "ms of it in stalls > 16 ms"], rows))
     worst = r["worst_ms"]
-    ran, waited, _ = stall_split(r["gaps"], 1.0)
+    ran, waited, _ = common.stall_split(r["gaps"], 1.0)
     print(
         f"over the whole run ({r['seconds']:.0f} s): worst stall {worst:.1f} ms, "
         f"{r['over_16']} stalls > 16 ms (in their late ticks the GUI thread ran {ran:.0f}%, "

@@ -307,8 +307,20 @@ def analyse_phase(phase: dict[str, Any]) -> dict[str, Any]:
         "paints": paints_in,
         "stall_ms": stalls["worst_ms"],
         "stalls_over_50": sum(1 for g in stalls["gaps"] if g[1] > 50),
-        "stall_split": _stall_split(stalls["gaps"]),
+        "stall_split": common.stall_split(stalls["gaps"], 5.0),
+        "where": common.where_time_went(
+            [
+                *(("queue flush", s, e) for s, e, _ in phase["flushes"]),
+                *(("map batch", s, e) for s, e, _ in phase["map_flushes"]),
+                *(("queue paint", s, e) for s, e in phase["paints"]),
+                *phase.get("spans", []),
+            ],
+            [g for g in stalls["gaps"] if lo <= g[0] <= hi],
+            5.0,
+        ),
         "stalls_over_16": len(stalls["gaps"]),
+        # The stalls the GUI thread's own work made (it ran > 16 ms of the tick), load apart.
+        "busy_stalls": sorted((g[2] for g in stalls["gaps"] if g[2] > 16.0), reverse=True),
         "timer_ticks": stalls["ticks"],
         "cpu": cpu,
         "backend_threads": backend_threads,
@@ -320,17 +332,6 @@ def analyse_phase(phase: dict[str, Any]) -> dict[str, Any]:
 def median_of(results: list[dict[str, Any]], rate: int, key: str) -> float:
     """The median of one figure over the runs at a rate."""
     return float(np.median([o[key] for o in results if o["rate"] == rate]))
-
-
-def _stall_split(gaps: list[list[float]]) -> tuple[float, float, float]:
-    """Of the time lost in stalls over 50 ms: % the GUI thread ran, waited for a CPU, slept."""
-    big = [g for g in gaps if g[1] > 50]
-    total = sum(g[1] + 5 for g in big)
-    if not total:
-        return (0.0, 0.0, 0.0)
-    ran = sum(g[2] for g in big)
-    waited = sum(g[3] for g in big)
-    return (100 * ran / total, 100 * waited / total, 100 * max(0.0, total - ran - waited) / total)
 
 
 def print_latency(results: list[dict[str, Any]], duration: float) -> None:
@@ -397,7 +398,7 @@ def print_latency(results: list[dict[str, Any]], duration: float) -> None:
                 "events/s",
                 "worst stall ms",
                 "stalls > 50 / > 16 ms",
-                "in stalls > 50 ms: % ran / waited for CPU / blocked",
+                "in stalls > 16 ms: % ran / waited for CPU / blocked",
                 "queue flushes (p50 / p99 / max ms)",
                 "map batches (p50 / max ms)",
                 "queue paints",
@@ -407,6 +408,32 @@ def print_latency(results: list[dict[str, Any]], duration: float) -> None:
             rows,
         )
     )
+    for o in results:
+        busy = o["busy_stalls"]
+        print(
+            f"\nat {o['rate']:,}/s, ticks in which the GUI thread itself ran > 16 ms: {len(busy)}"
+            + (f" (ran {', '.join(f'{b:.0f}' for b in busy[:8])} ms)" if busy else "")
+        )
+        lost = sum(row["in_stalls"] for row in o["where"] if row["kind"] == "none of these")
+        print(
+            f"\nwhere the time of the stalls > 16 ms went at {o['rate']:,}/s"
+            f" (ms of stall time each kind overlapped; {lost:.0f} ms covered by none):"
+        )
+        print(
+            common.table(
+                ["GUI-thread work", "n", "p50 ms", "max ms", "ms in stalls"],
+                [
+                    [
+                        r["kind"],
+                        r["n"],
+                        f"{r['p50']:.1f}",
+                        f"{r['max']:.0f}",
+                        f"{r['in_stalls']:.0f}",
+                    ]
+                    for r in o["where"]
+                ],
+            )
+        )
     if runs > 1:
         print(f"\nmedian of {runs} runs:")
         print(

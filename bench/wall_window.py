@@ -131,6 +131,10 @@ class Probe:
         self.flushes: list[tuple[float, float, int]] = []
         self.map_flushes: list[tuple[float, float, int]] = []
         self.paints: list[tuple[float, float]] = []
+        # Other GUI-thread work, for the stalls' attribution: (kind, start, end).
+        self.spans: list[tuple[str, float, float]] = []
+        self._gc_started = 0.0
+        self.gui_thread = 0
         self.window: Any = None
         self.snapshot_events = 0
         self.profiler: Any = None
@@ -138,6 +142,22 @@ class Probe:
     def mark(self, name: str, at: float | None = None) -> None:
         """The first time something happened."""
         self.marks.setdefault(name, time.time() if at is None else at)
+
+    def collected(self, phase: str, info: dict[str, int]) -> None:
+        """gc.callbacks: each collection on the GUI thread, by generation."""
+        if threading_native_id() != self.gui_thread:
+            return
+        if phase == "start":
+            self._gc_started = time.time()
+        else:
+            self.spans.append((f"gc gen {info['generation']}", self._gc_started, time.time()))
+
+    def listen_to_collector(self) -> None:
+        """Time every collection from now on (the GUI thread's only)."""
+        import gc
+
+        self.gui_thread = threading_native_id()
+        gc.callbacks.append(self.collected)
 
 
 PROBE = Probe()
@@ -286,6 +306,11 @@ def install_hooks() -> None:
 
                 desktop.core.map_feed.URGENT = 0  # type: ignore[misc]
             QTimer.singleShot(0, _start_scenario)
+
+        def _every_second(self) -> None:
+            started = time.time()
+            super()._every_second()
+            PROBE.spans.append(("once a second", started, time.time()))
 
         def _map_flush(self, changes: Changes) -> None:
             started = time.time()
@@ -487,6 +512,7 @@ async def latency() -> None:
     await _live()
     await asyncio.sleep(2.0)  # start-up work (KPIs, thumbnails) out of the way
     stall = StallTimer(5)
+    PROBE.listen_to_collector()
     feed = Path(opts.data) / "bench-feed.json"
     phases = []
     rates = [int(r) for r in opts.rates.split(",") if r]
@@ -499,6 +525,7 @@ async def latency() -> None:
         tmp.write_text(json.dumps({"id": index, "rate": rate, "start": start, "stop": stop}))
         os.replace(tmp, feed)
         PROBE.records, PROBE.flushes, PROBE.paints, PROBE.map_flushes = [], [], [], []
+        PROBE.spans = []
         PROBE.recording = True
         await sleep_until(measure_from)
         profiler = spy = None
@@ -555,6 +582,7 @@ async def latency() -> None:
             "flushes": PROBE.flushes,
             "paints": PROBE.paints,
             "map_flushes": PROBE.map_flushes,
+            "spans": PROBE.spans,
             "unpainted": unpainted,
             "queue_rows": PROBE.window.queue_view.model.rowCount(),
             "replica_events": len(PROBE.window.replica.events),

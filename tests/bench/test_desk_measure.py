@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from bench.desk import analyse_actions, stall_split, where_time_went
+from bench.common import stall_split, where_time_went
+from bench.desk import analyse_actions
 from bench.desk_window import analyse_browse
 
 
