@@ -8,7 +8,6 @@ import asyncio
 import csv
 import io
 import re
-import zlib
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +28,7 @@ from protocol.messages import Download, Error, Result, Shifts
 from tests.dispatch.conftest import DEKUAN, LINGHU, Running, start_server
 from tests.dispatch.test_http_and_audit import http_get
 from tests.dispatch.test_server import handshake
+from tests.pdfs import pdf_objects
 
 # Wednesday 2026-11-25 10:00: the simulator replays Tuesday and this morning, handing the
 # duty over at 08:30 each day, so Tuesday 08:30 to Wednesday 08:30 is a whole shift.
@@ -64,17 +64,6 @@ def replayed(running: Running, moment: float) -> list[Event]:
                 event = _event.decode(row.after)
                 cases[event.id] = event
         after = rows[-1].seq
-
-
-def pdf_objects(body: bytes) -> bytes:
-    """A PDF's bytes with every Flate stream inflated (object streams included)."""
-    parts = [body]
-    for match in re.finditer(rb"stream\r?\n", body):
-        try:
-            parts.append(zlib.decompressobj().decompress(body[match.end() :]))
-        except zlib.error:
-            continue
-    return b"".join(parts)
 
 
 async def ask(client: Any, message: Any) -> Result | Error:

@@ -397,7 +397,8 @@ async def test_slow_client_closed_without_slowing_others(sqlite_store) -> None:
         slow.ws.transport.resume_reading()
         with pytest.raises(ConnectionClosed) as info:
             while True:
-                await slow.recv(timeout=5)
+                # The server aborts 2 s after its close frame, later on a loaded machine.
+                await slow.recv(timeout=20)
         assert info.value.rcvd is None or info.value.rcvd.code == CloseCode.TOO_SLOW
         await fast.ws.close()
         await c.ws.close()

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.packaging.conftest import packaging_build
+from tests.pdfs import pdf_objects
 
 # The first build of both takes minutes (packaging/README.md gives the figures).
 pytestmark = [pytest.mark.bundle, pytest.mark.timeout(1200)]
@@ -73,6 +74,15 @@ def test_the_backend_bundle_serves(dist, tmp_path) -> None:
         proc.send_signal(signal.SIGTERM)
         out = proc.communicate(timeout=30)[0].decode()
     assert proc.returncode == 0, out
+    # The handover report as a PDF from the bundle: WeasyPrint, its Pango and HarfBuzz
+    # (the system's, named in the .deb's dependencies) and the CJK font, embedded.
+    report = tmp_path / "report.pdf"
+    assert "written to" in run(
+        [str(exe), "handover-report", "--shift", "current", str(report)], env, tmp_path
+    )
+    inflated = pdf_objects(report.read_bytes())
+    assert report.read_bytes().startswith(b"%PDF-")
+    assert b"WenQuanYi" in inflated and b"/FontFile2" in inflated and b"/ToUnicode" in inflated
     # The operator's commands from the bundle: migrations (alembic reads them as files),
     # a backup, the check.
     assert "backed up" in run([str(exe), "backup", str(tmp_path / "b.db")], env, tmp_path)
