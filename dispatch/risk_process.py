@@ -3,8 +3,8 @@
 A training is 8–17 s of numpy and Python over 30 days of cases; in a thread of the backend
 it held the interpreter's lock that long, and the event loop's fan-out to the walls stalled
 behind it. Here one worker process does it: it reads the store on a read-only connection of
-its own (never the writer's) and sends the trained `RiskModel` back (pickled: a few hundred
-KiB). The backend keeps scoring the open cases with it in its risk thread (cheap).
+its own (never the writer's) and sends the trained `RiskModel` back (pickled: its weights and
+rate tables). The backend keeps scoring the open cases with it in its risk thread (cheap).
 
 The worker is made with `spawn` (a fresh interpreter; never `fork` from a process with
 threads: a lock another thread held at the fork stays held in the child for ever) as the
