@@ -455,13 +455,18 @@ def make_engine(url: str, *, writer: bool = False, read_only: bool = False) -> E
 
         return engine
     if read_only:  # one connection, on which PostgreSQL refuses every write
-        return create_engine(
-            url,
-            pool_size=1,
-            max_overflow=0,
-            pool_pre_ping=True,
-            connect_args={"options": "-c default_transaction_read_only=on"},
-        )
+        engine = create_engine(url, pool_size=1, max_overflow=0, pool_pre_ping=True)
+
+        @event.listens_for(engine, "connect")
+        def _read_only(dbapi_connection: Any, _record: Any) -> None:
+            # A statement, not the URL's `options` (a URL's own options, e.g. a search_path,
+            # would be replaced); committed, or the pool's reset would roll it back.
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            cursor.close()
+            dbapi_connection.commit()
+
+        return engine
     if writer:
         return create_engine(url, pool_size=1, max_overflow=0, pool_pre_ping=True)
     return create_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from msgspec.structs import replace
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InternalError, OperationalError
 
 from bench.risk import END, backtest, history
 from dispatch import risk
@@ -31,7 +31,7 @@ from dispatch.server import DispatchServer
 from dispatch.store.store import Store
 from protocol.entities import OPEN_STATUSES, Event, is_overdue
 from protocol.messages import Result, Risk, Snapshot
-from tests.dispatch.conftest import LINGHU, start_server
+from tests.dispatch.conftest import LINGHU, prepared_store, start_server
 from tests.dispatch.test_server import handshake
 
 DAYS, DAILY, SEED = 4, 400, 3
@@ -291,6 +291,24 @@ def test_the_training_reads_on_connections_that_cannot_write(
         reader.close()
     store = Store(url)
     try:
+        assert "只读测试" not in {u.name for u in store.users()}
+    finally:
+        store.close()
+
+
+def test_a_read_only_store_on_postgresql(pg_url: str) -> None:
+    """On PostgreSQL too a write on the training's store is refused, and the URL's own
+    options (here the test's schema) still hold for its reads."""
+    store = prepared_store(pg_url)
+    try:
+        store.create_user("值班员甲", "wall")
+        reader = Store(pg_url, read_only=True)
+        try:
+            assert "值班员甲" in {u.name for u in reader.users()}
+            with pytest.raises(InternalError, match="read-only transaction"):
+                reader.create_user("只读测试", "wall")
+        finally:
+            reader.close()
         assert "只读测试" not in {u.name for u in store.users()}
     finally:
         store.close()
