@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import shutil
+import sqlite3
 import statistics
 import time
 from collections.abc import Sequence
@@ -61,6 +63,12 @@ def dataset(daily: int) -> Path:
         leftover.unlink()
     started = time.perf_counter()
     asyncio.run(_simulate(partial, daily))
+    # Its log into the file itself before the move: on a loaded machine the backend's stop
+    # gives up on a report still reading, the store's close then leaves the WAL beside it,
+    # and removing that lost the last commits (a malformed database). (It waits for that
+    # report to end: a change of journal mode needs the database to itself.)
+    with contextlib.closing(sqlite3.connect(partial, timeout=120)) as db:
+        db.execute("PRAGMA journal_mode=DELETE")
     shutil.move(partial, path)
     for leftover in CACHE.glob(f"{partial.name}*"):  # the store's -wal, -shm and .owner
         leftover.unlink()
@@ -84,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         t0 = time.perf_counter()
         report = gather(store, shift, now)
         t1 = time.perf_counter()
-        page = render(report, reference, now)
+        page = render(report, reference, now, tooltips=False)  # the PDF's page, as make()'s
         t2 = time.perf_counter()
         body = pdf(page)
         t3 = time.perf_counter()

@@ -5,9 +5,11 @@ Rebuilt from the audit log alone, so any past shift can be made again and says t
 the KPIs of the shift and of its day (dispatch/kpi.py's definitions, docs/kpis.md, over the
 cases as the log says they stood at the shift's end and the day's), the cases opened,
 closed, overdue and escalated, consultations with their decisions, the commander's
-instructions and whether they were carried out, camera alerts confirmed and dismissed, and
-the outgoing commander's note (op `shift_note`). One HTML page (no script, every text from
-the data escaped) and the same page as a PDF for print (WeasyPrint). docs/reports.md §4.
+instructions and whether they were carried out, camera alerts confirmed and dismissed, the
+map at handover (dispatch/handover_map.py: every case open at the shift's end on the
+district's grids and streets), and the outgoing commander's note (op `shift_note`). One
+HTML page (no script, every text from the data escaped) and the same page as a PDF for
+print (WeasyPrint). docs/reports.md §4.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from html import escape
 
 import msgspec
 
+from dispatch import handover_map
 from dispatch.kpi import day_start, tally
 from dispatch.reference import ReferenceData, local
 from dispatch.store.store import Store
@@ -122,6 +125,7 @@ class Report:
     instructions: list[Instruction] = field(default_factory=list)
     confirmed: list[Alert] = field(default_factory=list)
     dismissed: list[Alert] = field(default_factory=list)
+    open: list[Event] = field(default_factory=list)  # every case open at the end (the map)
 
 
 Row = tuple[int, float, str, str, str, int]  # seq, at, actor, action, entity, entity_id
@@ -176,6 +180,7 @@ def gather(store: Store, shift: Shift, now: float) -> Report:
         shift, end, day0, day1, tally(shift_cases, shift.start, end), tally(day_cases, day0, day1)
     )
     at_end = {e.id: e for e in shift_cases}
+    report.open = handover_map.open_cases(shift_cases)
     _cases(report, at_end, window)
     _actions(report, at_end, window, raw)
     _follow_up(report, store, shift.start, end)
@@ -351,7 +356,16 @@ td.t { white-space: nowrap; }
 .late { color: #b71c1c; }
 .note { border: 1px solid #0d47a1; background: #f4f7fc; padding: 8px 12px; white-space: pre-wrap; }
 .more { color: #555; }
+figure.map { margin: 4px 0 10px; page-break-inside: avoid; }
+svg.map { display: block; width: 100%; height: auto; border: 1px solid #bbb; }
+figcaption { color: #555; margin-top: 4px; }
+.schematic { color: #b71c1c; font-weight: bold; }
+.key { margin-left: 14px; white-space: nowrap; color: #1a1a1a; }
+.dot { display: inline-block; width: 9px; height: 9px; border-radius: 5px;
+       border: 1px solid #1a1a1a; margin-right: 4px; }
 """
+# The map's legend in the map's own colours (dispatch/handover_map.py).
+_STYLE += "".join(f".dot.{t} {{ background: {c}; }}\n" for t, c in handover_map.COLOURS.items())
 # Column widths as classes (a style attribute would break the page's CSP), a few of them:
 # every rule is matched against every element when the PDF is laid out.
 _COL_WIDTHS = (5, 6, 7, 8, 9, 11, 12, 14, 16, 19, 20, 25, 30, 35, 40, 45, 50, 55, 60)
@@ -457,8 +471,11 @@ def _case_cells(event: Event, names: _Names, *extra: str) -> list[str]:
     ]
 
 
-def render(report: Report, reference: ReferenceData, made_at: float) -> str:
-    """The report as one HTML page (no script; a CSP allowing only its own style)."""
+def render(
+    report: Report, reference: ReferenceData, made_at: float, *, tooltips: bool = True
+) -> str:
+    """The report as one HTML page (no script; a CSP allowing only its own style).
+    `tooltips`: the map's dots name their cases on hover (the page; the PDF needs none)."""
     names = _Names(reference)
     shift, duty = report.shift, report.shift.duty
     district = reference.reference.district_name
@@ -602,6 +619,7 @@ def render(report: Report, reference: ReferenceData, made_at: float) -> str:
 <p>本班新接报 <b>{len(report.opened)}</b> 件，结案 <b>{len(report.closed)}</b> 件，
 交班时超期 <b class="late">{len(report.overdue)}</b> 件（本班新增超期 {report.new_overdue} 件），
 升级 <b>{len(report.escalated)}</b> 次。</p>
+<h3>交班时态势图</h3>{handover_map.section(reference, report.open, report.end, tooltips)}
 <h3>新接报</h3>{opened}
 <h3>结案</h3>{closed}
 <h3>交班时超期</h3>{overdue}
@@ -634,5 +652,5 @@ def file_name(shift: Shift, fmt: str) -> str:
 
 def make(store: Store, reference: ReferenceData, shift: Shift, fmt: str, now: float) -> bytes:
     """The report of `shift` as HTML or PDF bytes."""
-    html = render(gather(store, shift, now), reference, now)
+    html = render(gather(store, shift, now), reference, now, tooltips=fmt != "pdf")
     return pdf(html) if fmt == "pdf" else html.encode("utf-8")

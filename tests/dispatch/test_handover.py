@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from dispatch import kpi
+from dispatch import handover_map, kpi
 from dispatch.cli import main
 from dispatch.clock import Clock
 from dispatch.domain.calendar import CST
@@ -27,7 +27,7 @@ from protocol.entities import OPEN_STATUSES, Event, is_overdue
 from protocol.messages import Download, Error, Result, Shifts
 from tests.dispatch.conftest import DEKUAN, LINGHU, Running, start_server
 from tests.dispatch.test_http_and_audit import http_get
-from tests.dispatch.test_server import handshake
+from tests.dispatch.test_server import handshake, report_args
 from tests.pdfs import pdf_objects
 
 # Wednesday 2026-11-25 10:00: the simulator replays Tuesday and this morning, handing the
@@ -168,6 +168,93 @@ async def test_note_page_and_pdf(world: Running, tmp_path: Path) -> None:
     inflated = pdf_objects(body)
     # The CJK font is embedded (a subset of it), and the page's text is drawn with it.
     assert b"WenQuanYi" in inflated and b"/FontFile2" in inflated and b"/ToUnicode" in inflated
+
+
+_GROUP = re.compile(r'<g class="cases (\w+)" fill="(#[0-9a-f]{6})"[^>]*>(.*?)</g>', re.S)
+_DOT = re.compile(r'<circle cx="([-\d.]+)" cy="([-\d.]+)"')
+# The PDF's page draws each colour's dots as one path: a zero-length line per dot.
+_PATH = re.compile(r'<path class="cases (\w+)" d="([^"]*)"[^>]*stroke="(#[0-9a-f]{6})"')
+_MOVE = re.compile(r"M([-\d.]+) ([-\d.]+)h0")
+
+
+def dots(page: str) -> dict[str, list[tuple[float, float]]]:
+    """The map's case dots by colour class (late, near, open): their centres."""
+    svgs = re.findall(r"<svg .*?</svg>", page, re.S)
+    assert len(svgs) == 1 and "示意图" in svgs[0] and "示意图" in page.split("</svg>")[1]
+    found: dict[str, list[tuple[float, float]]] = {t: [] for t in handover_map.COLOURS}
+    for tone, colour, body in _GROUP.findall(svgs[0]):
+        assert handover_map.COLOURS[tone] == colour
+        found[tone] += [(float(x), float(y)) for x, y in _DOT.findall(body)]
+    for tone, data, colour in _PATH.findall(svgs[0]):
+        assert handover_map.COLOURS[tone] == colour
+        found[tone] += [(float(x), float(y)) for x, y in _MOVE.findall(data)]
+    return found
+
+
+def pdf_rgb(colour: str, op: bytes = b"rg") -> bytes:
+    """A colour as a PDF content stream sets it (WeasyPrint's way): rg to fill, RG to stroke."""
+    parts = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    return " ".join(f"{p:f}".rstrip("0").rstrip(".") or "0" for p in parts).encode() + b" " + op
+
+
+async def test_the_map_at_handover(world: Running) -> None:
+    """The map shows exactly the cases open at the shift's end, where they are, coloured
+    by the wall's meaning; a title with markup stays text, in the page and the PDF."""
+    store, reference = world.store, world.server.reference
+    found = await asyncio.to_thread(shifts, store)
+    shift = next(s for s in found if abs(s.start - TUESDAY_0830) < 1)
+    assert shift.end is not None
+    report = await asyncio.to_thread(gather, store, shift, world.server.clock.now())
+    page = render(report, reference, shift.end)
+    drawn = dots(page)
+    # The open cases at the shift's end, by walking the whole log (not the report's way).
+    open_then = [e for e in replayed(world, shift.end) if e.status in OPEN_STATUSES]
+    assert len(open_then) == report.shift_kpi.open_now > 5
+    frame = handover_map.Frame.of(reference.reference.outline)
+    expected: dict[str, list[tuple[float, float]]] = {"late": [], "near": [], "open": []}
+    for event in open_then:
+        expected[handover_map.tone(event, shift.end)].append(frame.xy(event.lon, event.lat))
+    assert {t: sorted(p) for t, p in drawn.items()} == {t: sorted(p) for t, p in expected.items()}
+    for_print = dots(render(report, reference, shift.end, tooltips=False))
+    assert {t: sorted(p) for t, p in for_print.items()} == {t: sorted(p) for t, p in drawn.items()}
+    assert "<circle" not in render(report, reference, shift.end, tooltips=False)
+    # (The seeded history has some of each colour at Wednesday 08:30.)
+    assert len(drawn["late"]) == len(report.overdue) > 0 and drawn["near"] and drawn["open"]
+    # Every dot within the drawing, and the streets named on it.
+    width, height = map(float, re.findall(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', page)[0])
+    assert all(0 < x < width and 0 < y < height for p in drawn.values() for x, y in p)
+    for street in reference.reference.streets:
+        assert f">{street.name}</text>" in page
+    assert f"超期 {len(drawn['late'])} 件" in page
+
+    # A case reported now with markup in its title: on the map of the shift in force, as text.
+    commander = await world.client("commander")
+    await handshake(commander)
+    title = '<script>alert("x")</script><img src=x onerror="alert(1)">井盖缺失'
+    answer = await commander.command("report", report_args(world, LINGHU, title))
+    assert isinstance(answer, Result), answer
+    current = (await asyncio.to_thread(shifts, store))[-1]
+    now = world.server.clock.now() + 1.0
+    report = await asyncio.to_thread(gather, store, current, now)
+    mine = next(e for e in report.open if e.id == int(answer.data["event"]))
+    page = render(report, reference, now)
+    assert sum(map(len, dots(page).values())) == len(report.open) == report.shift_kpi.open_now
+    assert "<script" not in page and "<img" not in page and 'onerror="' not in page
+    assert f"<title>{mine.code} &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;井盖缺失</title>" in page
+    x, y = frame.xy(mine.lon, mine.lat)
+    assert (x, y) in dots(page)[handover_map.tone(mine, now)]
+    # The PDF draws the map: the grids' fill, each colour of dot that has cases (stroked
+    # zero-length lines with round caps: discs), the names in the CJK font.
+    body = await asyncio.to_thread(make, store, reference, current, "pdf", now)
+    inflated = pdf_objects(body)
+    assert pdf_rgb("#f1f5fb") in inflated, "the grids"
+    assert b"\n1 J\n" in inflated
+    for tone, points in dots(page).items():
+        if points:
+            assert pdf_rgb(handover_map.COLOURS[tone], b"RG") in inflated, tone
+    html = await asyncio.to_thread(make, store, reference, current, "html", now)
+    assert dots(html.decode())[handover_map.tone(mine, now)].count((x, y)) >= 1
 
 
 async def test_shifts_and_files_over_the_wire(world: Running) -> None:
