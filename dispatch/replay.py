@@ -167,7 +167,8 @@ def make_checkpoints(
                 prune_settled(picture.events, picture.alerts, picture.at)
                 store.save_checkpoint(picture.seq, picture.at, epoch, picture.dump())
                 made += 1
-                mark_seq, mark_at = picture.seq, picture.at
+                # The turn is this row's hour: the next checkpoint waits for the one after.
+                mark_seq, mark_at = picture.seq, max(picture.at, row.at)
             elif not math.isfinite(mark_at):
                 mark_at = row.at
             picture.fold([row])
