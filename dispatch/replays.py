@@ -14,7 +14,7 @@ from dispatch.admin import Audited, Refused
 from dispatch.clock import Clock
 from dispatch.hub import Client, Hub
 from dispatch.limits import Limits
-from dispatch.reference import ReferenceData
+from dispatch.reference import ReferenceData, local
 from dispatch.replay import decode_row, state_at
 from dispatch.state import Actor
 from dispatch.store.store import AdminEntry, Store
@@ -82,14 +82,12 @@ class Replays(Audited):
             if not math.isfinite(at):
                 raise Refused(ErrorCode.BAD_ARGS, "`at` must be a finite number of seconds")
             if at > now:
-                raise Refused(
-                    ErrorCode.BAD_ARGS, f"at {at:.0f} is in the future (server time {now:.0f})"
-                )
+                raise Refused(ErrorCode.BAD_ARGS, f"at {_when(at)} is in the future")
             if span is None or at < span[0][1]:
-                begins = "nothing yet" if span is None else f"{span[0][1]:.0f}"
+                begins = "nothing yet" if span is None else _when(span[0][1])[:16]
                 raise Refused(
                     ErrorCode.BAD_ARGS,
-                    f"at {at:.0f} is before the kept history, which begins at {begins}",
+                    f"at {_when(at)} is before the kept history, which begins at {begins}",
                 )
             seq = min(self.store.last_seq_at(at), head)
         else:
@@ -151,6 +149,14 @@ class Replays(Audited):
             "deltas": deltas,
         }
         return data, f"({low}, {data['to_seq']}]: {len(deltas)} delta(s)"
+
+
+def _when(moment: float) -> str:
+    """A district time as people read it (local time, to the second)."""
+    try:
+        return local(moment).strftime("%Y-%m-%d %H:%M:%S")
+    except (ValueError, OverflowError, OSError):  # past the calendar's years
+        return f"{moment:g}"
 
 
 def _target(message: Replay) -> str:
