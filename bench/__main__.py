@@ -1,6 +1,6 @@
 """Run the benchmarks: `python -m bench [--quick]` runs all; `python -m bench NAME [ARGS]` one.
 
-NAME is fanout, ingest, wall, desk, intake, mqtt, soak, exports, risk, handover or
+NAME is fanout, ingest, wall, desk, intake, mqtt, soak, exports, risk, handover, replay or
 bundle_start (all but the first four run only by name; the soak is a 24-hour warm-up and 24
 judged simulated hours: 48 minutes); ARGS go to that benchmark (e.g. `python -m bench wall
 --only latency`).
@@ -22,6 +22,7 @@ from bench import (
     ingest,
     intake,
     mqtt,
+    replay,
     risk,
     soak,
     wall,
@@ -39,6 +40,7 @@ BENCHMARKS = {
     "risk": risk.main,
     "bundle_start": bundle_start.main,
     "handover": handover.main,
+    "replay": replay.main,
 }
 
 
