@@ -200,7 +200,17 @@ def checkpoints_to_drop(
 def keep_checkpoints(store: Store, epoch: str, now: float) -> tuple[int, int]:
     """Make the checkpoints the log is owed up to its head, forget the ones past their
     keep (and every other epoch's); (made, dropped). A worker thread's."""
-    head, _ = store.head()
-    made = make_checkpoints(store, epoch, head)
-    dropped = store.drop_checkpoints(checkpoints_to_drop(store.checkpoints(epoch), now), epoch)
+    kept = store.checkpoints(epoch)
+    span = store.log_span()
+    if span is None:
+        return 0, 0
+    (head, head_at), (last_seq, last_at) = span[1], kept[-1] if kept else (0, -math.inf)
+    # Most rounds nothing is owed: known without reading the last checkpoint back.
+    owed = head - last_seq >= CHECKPOINT_ROWS or (
+        head > last_seq and head_at // CHECKPOINT_SECONDS > last_at // CHECKPOINT_SECONDS
+    )
+    made = make_checkpoints(store, epoch, head) if owed else 0
+    aged = checkpoints_to_drop(store.checkpoints(epoch) if made else kept, now)
+    # A write only when there is something to forget (another epoch's go with the first).
+    dropped = store.drop_checkpoints(aged, epoch) if made or aged else 0
     return made, dropped
