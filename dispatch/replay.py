@@ -204,11 +204,14 @@ def keep_checkpoints(store: Store, epoch: str, now: float) -> tuple[int, int]:
     span = store.log_span()
     if span is None:
         return 0, 0
-    (head, head_at), (last_seq, last_at) = span[1], kept[-1] if kept else (0, -math.inf)
+    head, head_at = span[1]
     # Most rounds nothing is owed: known without reading the last checkpoint back.
-    owed = head - last_seq >= CHECKPOINT_ROWS or (
-        head > last_seq and head_at // CHECKPOINT_SECONDS > last_at // CHECKPOINT_SECONDS
-    )
+    owed = not kept
+    if kept:
+        last_seq, last_at = kept[-1]
+        owed = head - last_seq >= CHECKPOINT_ROWS or (
+            head > last_seq and head_at // CHECKPOINT_SECONDS > last_at // CHECKPOINT_SECONDS
+        )
     made = make_checkpoints(store, epoch, head) if owed else 0
     aged = checkpoints_to_drop(store.checkpoints(epoch) if made else kept, now)
     # A write only when there is something to forget (another epoch's go with the first).
