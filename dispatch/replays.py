@@ -21,7 +21,7 @@ from dispatch.store.store import AdminEntry, Store
 from protocol.codes import ErrorCode
 from protocol.messages import REPLAY_SPAN_MAX, Delta, Replay
 
-# Who replays: every role that is sent the live state, each within its jurisdiction.
+# Who replays: the people at the screens, each within its jurisdiction (not an intake system).
 REPLAYERS = frozenset({"commander", "dispatcher", "street", "community", "wall", "admin"})
 # Replays rebuilt at once (each is a few hundred ms of a worker thread at most).
 TURNS = 2

@@ -393,3 +393,14 @@ def test_old_checkpoints_thin_out() -> None:
     assert len(recent) == 48  # hourly for the last two days
     assert len(older) == 28 * 4  # one every 6 hours before
     assert replay.checkpoints_to_drop(left, now) == []  # pruning again drops nothing more
+
+
+async def test_an_intake_system_may_not_replay(served: Served) -> None:
+    token = served.store.create_user("网关", "gateway")
+    client = await _connect(served.port, token)
+    while not isinstance(await client.recv(timeout=15), Snapshot):
+        pass
+    reply = await _ask(client, seq=1)
+    assert isinstance(reply, Error) and reply.code == "forbidden", reply
+    assert reply.message == "role gateway may not replay"
+    await client.ws.close()
