@@ -29,7 +29,8 @@ from protocol.codec import decode_server, encode
 from protocol.entities import Alert, Duty, Event
 from protocol.messages import Error, Hello, Replay, Result, ServerMessage, Snapshot
 from protocol.retention import View
-from tests.dispatch.conftest import LINGHU, Client
+from tests.dispatch.conftest import LINGHU, Client, Running
+from tests.dispatch.test_server import handshake, report_args
 
 DAILY, SEED = 300, 11
 MARK_EVERY = 700
@@ -404,3 +405,41 @@ async def test_an_intake_system_may_not_replay(served: Served) -> None:
     assert isinstance(reply, Error) and reply.code == "forbidden", reply
     assert reply.message == "role gateway may not replay"
     await client.ws.close()
+
+
+async def test_the_store_side_on_sqlite_and_postgresql(running: Running) -> None:
+    """The log reads, the checkpoints and a `replay` on both databases: a few changes, one
+    row trimmed to the archive, a checkpoint every row; each position's state the same from
+    its checkpoint and from nothing, and as the live snapshot had it."""
+    commander = await running.client("commander")
+    await handshake(commander)
+    for title in ("一", "二", "三"):
+        reply = await commander.command("report", report_args(running, title=title))
+        assert isinstance(reply, Result), reply
+    reply = await commander.command("accept", {"event": 2})
+    assert isinstance(reply, Result) and reply.seq == 4
+    store, epoch = running.store, running.server.hub.epoch  # type: ignore[union-attr]
+    assert await asyncio.to_thread(store.trim_log, 1) == 1
+    span = store.log_span()
+    assert span is not None and (span[0][0], span[1][0]) == (1, 4)
+    assert [r.seq for r in store.log_rows(0, 4, 10)] == [1, 2, 3, 4]
+    assert store.last_seq_at(span[1][1]) == 4 and store.last_seq_at(span[0][1] - 1) == 0
+    made = await asyncio.to_thread(replay.make_checkpoints, store, epoch, 4, every_rows=1)
+    assert made == 3 and [seq for seq, _ in store.checkpoints(epoch)] == [1, 2, 3]
+    for seq in range(5):
+        fast = replay.state_at(store, seq, epoch)
+        slow = replay.state_at(store, seq, epoch, checkpoints=False)
+        assert (fast.seq, fast.events, fast.duty) == (slow.seq, slow.events, slow.duty)
+        assert fast.seq == seq and fast.duty is None
+        assert sorted(fast.events) == list(range(1, min(seq, 3) + 1))
+    # Another epoch's checkpoints are never used, and go with the next prune.
+    assert replay.state_at(store, 4, "another").events == replay.state_at(store, 4, epoch).events
+    assert store.checkpoint_before(4, "another") is None
+    wall = await running.client("wall")
+    _, snapshot = await handshake(wall)
+    answer = await _ask(wall, seq=snapshot.seq)
+    events, alerts, duty = _state(answer)
+    assert events == {e.id: e for e in snapshot.events} and duty == snapshot.duty
+    assert alerts == {a.id: a for a in snapshot.alerts}
+    for client in (commander, wall):
+        await client.ws.close()
