@@ -310,51 +310,61 @@ async def test_a_long_range_comes_in_pages(served: Served) -> None:
     await client.ws.close()
 
 
-@pytest.mark.parametrize(
-    ("fields", "code", "words"),
-    [
-        ({"at": END - 40 * 86400}, "bad_args", "before the kept history"),
-        ({"at": END + 7 * 86400}, "bad_args", "in the future"),
-        ({"seq": 10**9}, "bad_args", "beyond the log's head"),
-        ({"from_seq": 200, "to_seq": 100}, "bad_args", "reversed"),
-        ({"from_seq": 0, "to_seq": 200_001}, "bad_args", "page it"),
-        ({"from_seq": 0, "to_seq": 10**9 + 1}, "bad_args", "page it"),
-        ({"from_seq": 10}, "bad_args", "both `from_seq` and `to_seq`"),
-        ({"at": END, "seq": 5}, "bad_args", "name one of"),
-        ({}, "bad_args", "name one of"),
-    ],
-)
-async def test_bad_replays_are_refused_and_change_nothing(
-    served: Served, fields: dict[str, Any], code: str, words: str
-) -> None:
+# Each refusal's request and the words its answer must hold (all bad_args).
+REFUSED: list[tuple[dict[str, Any], str]] = [
+    (
+        {"at": END - 40 * 86400},
+        "at 2026-10-21 06:00:00 is before the kept history, which begins at 2026-11-29 00:00",
+    ),
+    ({"at": END + 7 * 86400}, "at 2026-12-07 06:00:00 is in the future"),
+    ({"at": 1e300}, "at 1e+300 is in the future"),
+    ({"seq": 10**9}, "seq 1000000000 is beyond the log's head"),
+    ({"from_seq": 200, "to_seq": 100}, "the range (200, 100] is reversed"),
+    ({"from_seq": 0, "to_seq": 200_001}, "spans over 100000 positions: page it"),
+    ({"from_seq": 0, "to_seq": 10**9 + 1}, "spans over 100000 positions: page it"),
+    ({"from_seq": 3_000, "to_seq": 10**5}, "to_seq 100000 is beyond the log's head"),
+    ({"from_seq": 10}, "a range needs both `from_seq` and `to_seq`"),
+    ({"to_seq": 10}, "a range needs both `from_seq` and `to_seq`"),
+    ({"at": END, "seq": 5}, "name one of `at`, `seq`, or `from_seq` with `to_seq`"),
+    ({}, "name one of `at`, `seq`, or `from_seq` with `to_seq`"),
+]
+
+
+async def test_bad_replays_are_refused_and_change_nothing(served: Served) -> None:
     hub = served.server.hub
     assert hub is not None
     head, events = hub.head, dict(hub.events)
     client = await served.client("commander")
-    reply = await _ask(client, **fields)
-    assert isinstance(reply, Error) and reply.code == code and words in reply.message, reply
-    refused = served.store.admin_log(5)[0]
-    assert refused.action == "replay" and refused.outcome == code
+    for fields, words in REFUSED:
+        reply = await _ask(client, **fields)
+        assert isinstance(reply, Error) and reply.code == "bad_args", (fields, reply)
+        assert words in reply.message, (fields, reply.message)
+        refused = served.store.admin_log(5)[-1]
+        assert (refused.action, refused.outcome, refused.message) == (
+            "replay",
+            "bad_args",
+            reply.message,
+        )
     # Nothing changed, and the connection still answers.
     assert hub.head == head and hub.events == events
     assert isinstance(await _ask(client, seq=head), Result)
     await client.ws.close()
 
 
-@pytest.mark.parametrize(
-    "frame",
-    [
-        '{"type":"replay","id":%d,"at":"noon"}',
-        '{"type":"replay","id":%d,"seq":-1}',
-        '{"type":"replay","id":%d,"at":1,"view":"all"}',
-    ],
-)
-async def test_malformed_replays_are_bad_messages(served: Served, frame: str) -> None:
+async def test_malformed_replays_are_bad_messages(served: Served) -> None:
     client = await served.client("commander")
-    request_id = next(client.ids)
-    await client.ws.send(frame % request_id)
-    reply = await _answer(client, request_id)
-    assert isinstance(reply, Error) and reply.code == "bad_message", reply
+    for frame, words in (
+        ('{"type":"replay","id":%d,"at":"noon"}', "Expected `float | null`, got `str`"),
+        ('{"type":"replay","id":%d,"at":1e999}', "Number out of range"),
+        ('{"type":"replay","id":%d,"seq":-1}', "Expected `int` >= 0"),
+        ('{"type":"replay","id":%d,"at":1,"view":"all"}', "unknown field `view`"),
+    ):
+        request_id = next(client.ids)
+        await client.ws.send(frame % request_id)
+        reply = await _answer(client, request_id)
+        assert isinstance(reply, Error) and reply.code == "bad_message", reply
+        assert words in reply.message, reply.message
+    assert isinstance(await _ask(client, seq=1), Result)  # still served
     await client.ws.close()
 
 
