@@ -4,8 +4,8 @@ The event loop never touches the database directly: authentication, replay reads
 reads go to worker threads; writes go to the Writer. The parts: hub.py (read model, resume
 ring, fan-out, backlog, KPI push), handshake.py (hello, authentication, snapshot/replay/
 reset), session.py (pings, commands, stats, history), admin.py (users, create_user,
-revoke_user), tables.py (the duty roster and the category table), http.py (/health,
-/snapshots).
+revoke_user), tables.py (the duty roster and the category table), replays.py and
+replay.py (the time machine: replays and their checkpoints), http.py (/health, /snapshots).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """A client's session once attached: pings, commands (rate-limited, to the writer), stats,
 case histories (read from the store on a worker thread), admin requests (dispatch/admin.py:
 users; dispatch/tables.py: the duty roster and the category table; dispatch/intake/desk.py:
-the intakes' state and the feedback outbox)."""
+the intakes' state and the feedback outbox; dispatch/replays.py: the time machine's replays)."""
 
 from __future__ import annotations
 
