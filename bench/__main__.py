@@ -1,8 +1,8 @@
 """Run the benchmarks: `python -m bench [--quick]` runs all; `python -m bench NAME [ARGS]` one.
 
-NAME is fanout, ingest, wall, desk, intake, mqtt, soak, exports, risk, risk_stall, handover
-or bundle_start (all but the first four run only by name; the soak is a 24-hour warm-up and 24
-judged simulated hours: 48 minutes); ARGS go to that benchmark (e.g. `python -m bench wall
+NAME is fanout, ingest, wall, desk, intake, mqtt, soak, exports, risk, risk_stall, handover,
+replay or bundle_start (all but the first four run only by name; the soak is a 24-hour warm-up
+and 24 judged simulated hours: 48 minutes); ARGS go to that benchmark (e.g. `python -m bench wall
 --only latency`).
 """
 
@@ -22,6 +22,7 @@ from bench import (
     ingest,
     intake,
     mqtt,
+    replay,
     risk,
     risk_stall,
     soak,
@@ -41,6 +42,7 @@ BENCHMARKS = {
     "risk_stall": risk_stall.main,
     "bundle_start": bundle_start.main,
     "handover": handover.main,
+    "replay": replay.main,
 }
 
 

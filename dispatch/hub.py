@@ -26,6 +26,7 @@ from dispatch.jurisdiction import COMMUNITY_WIDTH, STREET_WIDTH, covers, width_o
 from dispatch.limits import Limits
 from dispatch.logs import RefusalLog, RowBudget
 from dispatch.reference import ReferenceData
+from dispatch.replay import put
 from dispatch.store.store import User
 from dispatch.writer import Published
 from protocol.codes import CloseCode
@@ -167,13 +168,9 @@ class Hub:
         """Apply a committed batch to the read model and push it to every client who sees it."""
         for item in published:
             entity = item.entity
+            put(self, entity)  # as a replay files a log row (dispatch/replay.py)
             if isinstance(entity, Event):
-                self.events[entity.id] = entity
                 self.kpis.note(entity, item.before)
-            elif isinstance(entity, Alert):
-                self.alerts[entity.id] = entity
-            else:
-                self.duty = entity
             ring = self.ring
             if len(ring) == ring.maxlen:
                 self.ring_bytes -= len(ring[0][2])  # the append pushes it out

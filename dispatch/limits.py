@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from protocol.messages import REPLAY_ROWS_MAX
+
 
 @dataclass(frozen=True, slots=True)
 class Limits:
@@ -32,6 +34,10 @@ class Limits:
     # model is retrained from the store every risk_retrain real seconds, or every 6 district
     # hours if they pass sooner (a simulated day at 60x), at most once a real minute.
     risk_interval: float = 5.0
+    # Real seconds between rounds of the replay's checkpoints (dispatch/replay.py).
+    checkpoint_interval: float = 30.0
+    # Log rows read for one `replay` range answer at most.
+    replay_rows: int = REPLAY_ROWS_MAX
     risk_retrain: float = 3600.0
     # The first training waits this long after the listener opens: it holds the interpreter
     # for seconds, and a start's first seconds belong to the walls' snapshots and figures.

@@ -4,8 +4,8 @@ The event loop never touches the database directly: authentication, replay reads
 reads go to worker threads; writes go to the Writer. The parts: hub.py (read model, resume
 ring, fan-out, backlog, KPI push), handshake.py (hello, authentication, snapshot/replay/
 reset), session.py (pings, commands, stats, history), admin.py (users, create_user,
-revoke_user), tables.py (the duty roster and the category table), http.py (/health,
-/snapshots).
+revoke_user), tables.py (the duty roster and the category table), replays.py and
+replay.py (the time machine: replays and their checkpoints), http.py (/health, /snapshots).
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ from dispatch.intake.desk import IntakeDesk
 from dispatch.limits import Limits
 from dispatch.pools import started_pool
 from dispatch.reference import ReferenceData, local
+from dispatch.replay import keep_checkpoints
+from dispatch.replays import Replays
 from dispatch.risk_process import RiskTrainer
 from dispatch.session import Session
 from dispatch.state import State
@@ -266,6 +268,7 @@ class DispatchServer:
             TableAdmin(self.hub, self.store, self.reference, self.clock, self.writer.submit),
             IntakeDesk(self.hub, self.store, lambda: self.intake),
             self.downloads,
+            Replays(self.hub, self.store, self.reference, self.clock, self.limits),
         )
         endpoints = HttpEndpoints(self.hub, self.store, self.reference, self.auth, self.downloads)
         self._server = await serve(
@@ -294,6 +297,7 @@ class DispatchServer:
             asyncio.create_task(self._clock_loop(), name="clock"),
             asyncio.create_task(self._credentials_loop(), name="credentials"),
             asyncio.create_task(self._risk_loop(), name="risk"),
+            asyncio.create_task(self._checkpoint_loop(), name="checkpoints"),
         ]
         log.info(
             "serving %d events, %d alerts at head %d (epoch %s) on %s:%d",
@@ -514,6 +518,27 @@ class DispatchServer:
             if time.monotonic() - trimmed_at > TRIM_EVERY:
                 trimmed_at = time.monotonic()
                 release_free_memory()
+
+    async def _checkpoint_loop(self) -> None:
+        """Every `checkpoint_interval` real seconds, the replay's checkpoints the log is owed
+        (dispatch/replay.py) made and the aged ones pruned, on a worker thread with reads of
+        its own (never the writer's); a failure is logged and the next round tries again.
+        Not before the first client's snapshot: an upgraded store's first round walks its
+        whole history."""
+        assert self.hub is not None
+        hub = self.hub
+        await self.first_snapshot()
+        while True:
+            await asyncio.sleep(self.limits.checkpoint_interval)
+            try:
+                made, dropped = await asyncio.to_thread(
+                    keep_checkpoints, self.store, hub.epoch, self.clock.now()
+                )
+            except Exception:  # a database hiccup, or a bug: replays fold more of the log
+                log.exception("making the replay's checkpoints failed")
+                continue
+            if made or dropped:
+                log.info("replay checkpoints: %d made, %d dropped", made, dropped)
 
     async def _in_risk_thread[T](self, work: Callable[..., T], *args: object) -> T:
         """Run the deadline risk's work on its own thread, made at start: the process's

@@ -1,7 +1,7 @@
 """A client's session once attached: pings, commands (rate-limited, to the writer), stats,
 case histories (read from the store on a worker thread), admin requests (dispatch/admin.py:
 users; dispatch/tables.py: the duty roster and the category table; dispatch/intake/desk.py:
-the intakes' state and the feedback outbox)."""
+the intakes' state and the feedback outbox; dispatch/replays.py: the time machine's replays)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from dispatch.hub import Client, Hub
 from dispatch.intake.desk import IntakeDesk, IntakeRequest
 from dispatch.limits import Limits
 from dispatch.logs import printable
+from dispatch.replays import Replays
 from dispatch.state import Actor, args_digest
 from dispatch.store.store import LogRecord, Store
 from dispatch.tables import TableAdmin, TableRequest
@@ -44,6 +45,7 @@ from protocol.messages import (
     IntakeStatus,
     LoadCategories,
     Ping,
+    Replay,
     Result,
     RetryFeedback,
     RevokeUser,
@@ -75,6 +77,7 @@ class Session:
         tables: TableAdmin,
         intakes: IntakeDesk,
         downloads: Downloads,
+        replays: Replays,
     ) -> None:
         self.hub = hub
         self.writer = writer
@@ -85,6 +88,7 @@ class Session:
         self.tables = tables
         self.intakes = intakes
         self.downloads = downloads
+        self.replays = replays
         self._reading: set[asyncio.Task[None]] = set()  # history and admin requests under way
 
     async def serve(self, client: Client) -> None:
@@ -131,6 +135,8 @@ class Session:
                 self._admin(client, message, self.intakes.answer)
             elif isinstance(message, (Shifts, Download)):
                 self._admin(client, message, self.downloads.answer)
+            elif isinstance(message, Replay):
+                self._admin(client, message, self.replays.answer)
             else:
                 self._reply_error(
                     client,
@@ -168,7 +174,7 @@ class Session:
         self._reading.add(task)
         task.add_done_callback(self._reading.discard)
 
-    def _admin[M: (AdminRequest, TableRequest, IntakeRequest, DownloadRequest)](
+    def _admin[M: (AdminRequest, TableRequest, IntakeRequest, DownloadRequest, Replay)](
         self, client: Client, message: M, answer: Callable[[Client, M], Coroutine[Any, Any, None]]
     ) -> None:
         if not self._allowed(client):

@@ -299,6 +299,25 @@ class Download(_Msg, tag="download"):
     ] = []
 
 
+# At most this many log rows are read for one `replay` range answer (then `more` is true).
+REPLAY_ROWS_MAX = 5_000
+# A `replay` range spans at most this many log positions (page through longer ones).
+REPLAY_SPAN_MAX = 100_000
+
+
+class Replay(_Msg, tag="replay"):
+    """The time machine (复盘, docs/protocol.md §6.14): the state this user may see as it was
+    at a moment (`at`, district unix seconds) or log position (`seq`), or the deltas this
+    user may see in (`from_seq`, `to_seq`]. Exactly one of the three forms. Answered by a
+    `result`; nothing changes, and the answer is audited like other reads."""
+
+    id: int
+    at: float | None = None
+    seq: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    from_seq: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    to_seq: Annotated[int, msgspec.Meta(ge=0)] | None = None
+
+
 ClientMessage = (
     Hello
     | Command
@@ -317,6 +336,7 @@ ClientMessage = (
     | RetryFeedback
     | Shifts
     | Download
+    | Replay
 )
 
 

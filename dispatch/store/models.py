@@ -235,3 +235,14 @@ class UnitRow(Base):
     parent: Mapped[str] = mapped_column(String(32), index=True)
     name: Mapped[str] = mapped_column(String(100))
     doc: Mapped[str] = mapped_column(Text)
+
+
+class Checkpoint(Base):
+    """The state at log position `seq` (as of its row's time `at`), compressed: a replay's
+    starting point (dispatch/replay.py); never needed for a correct answer, only a fast one."""
+
+    __tablename__ = "checkpoints"
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[float] = mapped_column(Float, index=True)
+    epoch: Mapped[str] = mapped_column(String(64))
+    doc: Mapped[bytes] = mapped_column(LargeBinary)  # zlib of the msgspec JSON of the state

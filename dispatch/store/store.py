@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import math
 import os
 import re
 import secrets
@@ -18,7 +19,7 @@ import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import msgspec
 from sqlalchemy import (
@@ -51,6 +52,7 @@ from dispatch.store.models import (
     AlertImage,
     AlertRow,
     AuditColumns,
+    Checkpoint,
     CommandRow,
     DutyPlanRow,
     DutyRow,
@@ -353,6 +355,18 @@ class LogRecord:
     entity: str
     key: str
     after: str
+
+
+class LogRow(NamedTuple):
+    """One audit row as a replay folds it: its document as UTF-8 bytes (no str made)."""
+
+    seq: int
+    at: float
+    actor: str
+    action: str
+    entity: str
+    key: str  # who may see it (jurisdiction.py): a community's code, "" for everyone
+    doc: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -1095,23 +1109,101 @@ class Store:
         by TIME_SLACK on each side; the caller keeps the rows whose `at` is in range."""
         head, _ = self.head()
         with self.engine.connect() as conn:
+            return (
+                _first_at_or_after(conn, head, start - TIME_SLACK),
+                _first_at_or_after(conn, head, end + TIME_SLACK),
+            )
 
-            def first_at_or_after(moment: float) -> int:
-                low, high = 1, head + 1  # the first seq whose row is at or after `moment`
-                while low < high:
-                    middle = (low + high) // 2
-                    at = None
-                    for table in (LogEntry, LogArchiveEntry):
-                        at = conn.execute(select(table.at).where(table.seq == middle)).scalar()
-                        if at is not None:
-                            break
-                    if at is None or at >= moment:  # a missing row: look lower
-                        high = middle
-                    else:
-                        low = middle + 1
-                return low
+    # ---- replay (dispatch/replay.py) -------------------------------------------------------
 
-            return first_at_or_after(start - TIME_SLACK), first_at_or_after(end + TIME_SLACK)
+    def last_seq_at(self, moment: float) -> int:
+        """The last log position whose row was made at or before `moment` (0: none), by the
+        same bisection as seq_range (the log's times rise with its positions)."""
+        head, _ = self.head()
+        with self.engine.connect() as conn:
+            return _first_at_or_after(conn, head, math.nextafter(moment, math.inf)) - 1
+
+    def log_span(self) -> tuple[tuple[int, float], tuple[int, float]] | None:
+        """(seq, at) of the first and the last row kept, archived or live (None: no rows)."""
+        ends = []
+        with self.engine.connect() as conn:
+            for pick, best in ((func.min, min), (func.max, max)):
+                found = []
+                for table in (LogEntry, LogArchiveEntry):
+                    seq = conn.execute(select(pick(table.seq))).scalar()
+                    if seq is not None:
+                        found.append(int(seq))
+                if not found:
+                    return None
+                seq = best(found)
+                for table in (LogEntry, LogArchiveEntry):
+                    at = conn.execute(select(table.at).where(table.seq == seq)).scalar()
+                    if at is not None:
+                        ends.append((seq, float(at)))
+                        break
+        if len(ends) < 2:  # a trim moved the row between the two reads: look again
+            return self.log_span()
+        return ends[0], ends[1]
+
+    def log_rows(self, after: int, upto: int, limit: int) -> list[LogRow]:
+        """The audit rows with `after` < seq <= `upto`, archived and live (one statement: a
+        trim meanwhile hides none), in log order, at most `limit`."""
+        both = union_all(
+            *(
+                select(
+                    log.seq,
+                    log.at,
+                    log.actor,
+                    log.action,
+                    log.entity,
+                    log.street,
+                    self._utf8(log.after).label("doc"),
+                ).where(log.seq > after, log.seq <= upto)
+                for log in (LogEntry, LogArchiveEntry)
+            )
+        ).subquery()
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(both).order_by(both.c.seq).limit(limit))
+            return [LogRow(int(s), float(a), c, n, e, k, bytes(d)) for s, a, c, n, e, k, d in rows]
+
+    def checkpoint_before(self, seq: int, epoch: str) -> tuple[int, float, bytes] | None:
+        """(seq, at, doc) of this epoch's last checkpoint at or before `seq`."""
+        query = (
+            select(Checkpoint.seq, Checkpoint.at, Checkpoint.doc)
+            .where(Checkpoint.seq <= seq, Checkpoint.epoch == epoch)
+            .order_by(Checkpoint.seq.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else (int(row[0]), float(row[1]), bytes(row[2]))
+
+    def checkpoints(self, epoch: str) -> list[tuple[int, float]]:
+        """(seq, at) of this epoch's checkpoints, oldest first."""
+        query = select(Checkpoint.seq, Checkpoint.at).where(Checkpoint.epoch == epoch)
+        with self.engine.connect() as conn:
+            return [(int(s), float(a)) for s, a in conn.execute(query.order_by(Checkpoint.seq))]
+
+    def save_checkpoint(self, seq: int, at: float, epoch: str, doc: bytes) -> None:
+        """Keep a checkpoint (one per position: a second of the same seq is the same state)."""
+        with self._write_lock, self.engine.begin() as conn:
+            if conn.execute(select(Checkpoint.seq).where(Checkpoint.seq == seq)).first():
+                return
+            conn.execute(insert(Checkpoint).values(seq=seq, at=at, epoch=epoch, doc=doc))
+
+    def drop_checkpoints(self, seqs: Iterable[int], epoch: str | None = None) -> int:
+        """Forget these checkpoints (every other epoch's too, given `epoch`); how many."""
+        gone = sorted(set(seqs))
+        dropped = 0
+        with self._write_lock, self.engine.begin() as conn:
+            for i in range(0, len(gone), 500):
+                part = gone[i : i + 500]
+                dropped += conn.execute(delete(Checkpoint).where(Checkpoint.seq.in_(part))).rowcount
+            if epoch is not None:
+                dropped += conn.execute(
+                    delete(Checkpoint).where(Checkpoint.epoch != epoch)
+                ).rowcount
+        return int(dropped)
 
     def event_changes(self, start: float, end: float) -> list[tuple[float, int, int]]:
         """(at, event id, seq) of every event audit row made in [start, end), archived rows
@@ -1642,6 +1734,23 @@ class Store:
 
 
 # The columns of a LogRecord, in its field order.
+def _first_at_or_after(conn: Connection, head: int, moment: float) -> int:
+    """The first seq whose row is at or after `moment` (head + 1: none), by bisection."""
+    low, high = 1, head + 1
+    while low < high:
+        middle = (low + high) // 2
+        at = None
+        for table in (LogEntry, LogArchiveEntry):
+            at = conn.execute(select(table.at).where(table.seq == middle)).scalar()
+            if at is not None:
+                break
+        if at is None or at >= moment:  # a missing row: look lower
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
 def _live_and_archived(
     columns: Sequence[str],
     where: Callable[[type[AuditColumns]], Iterable[ColumnElement[bool]]],

@@ -25,7 +25,7 @@ from dispatch.hub import CREDENTIALS_CHANGED
 from dispatch.intake.platform import FakePlatform
 from dispatch.store.store import Store
 from protocol.codes import CloseCode
-from tests.dispatch.conftest import LINGHU, point_in, prepared_store, start_server
+from tests.dispatch.conftest import DEKUAN, LINGHU, point_in, prepared_store, start_server
 from tests.dispatch.intake import conftest as hotline
 from tests.protocol.doc.extract import Document
 from tests.protocol.doc.live import Conn, Report, exchange, find
@@ -362,6 +362,36 @@ async def downloads(doc: Document, tmp: Path, report: Report) -> None:
         await exchange(commander, reports, env, run.tokens["commander"], report)
         await exchange(linghu, street, env, run.tokens["linghu"], report, skip=("delta",))
         report.add(DOWNLOADS, env.order_problems())
+        for conn in (commander, linghu):
+            await conn.close()
+    finally:
+        await run.server.stop()
+
+
+REPLAYS = "6.14 replay (the time machine, 复盘)"
+
+
+async def replays(doc: Document, tmp: Path, report: Report) -> None:
+    """§6.14 on a fresh database whose clock stands at 2026-11-25 10:00: the commander
+    reports a case in 菱湖街道 and one in 德宽路街道 and accepts the first, then replays
+    (first block); 菱湖分中心 replays the same log (second block)."""
+    store = prepared_store(f"sqlite:///{tmp / 'replays.db'}")
+    run = await start_server(store, clock=Clock(1.0, PLANNED_AT))
+    env = Env()
+    try:
+        commander = await attached(run.port, run.tokens["commander"], [])
+        linghu = await attached(run.port, run.tokens["linghu"], [])
+        reference = run.server.reference
+        for request, street, title in ((2, LINGHU, "暴露垃圾"), (3, DEKUAN, "道路积水")):
+            lon, lat = point_in(reference, street)
+            await command(
+                commander, request, "report", category="01-02", title=title, lon=lon, lat=lat
+            )
+        await command(commander, 4, "accept", event=1)
+        mine, street = doc.by_block(REPLAYS)
+        await exchange(commander, mine, env, run.tokens["commander"], report, skip=("delta",))
+        await exchange(linghu, street, env, run.tokens["linghu"], report, skip=("delta",))
+        report.add(REPLAYS, env.order_problems())
         for conn in (commander, linghu):
             await conn.close()
     finally:

@@ -36,6 +36,7 @@ async def _run(doc: Document, tmp: Path) -> DocRun:
     await casework.triage(doc, tmp, report)
     await casework.intakes(doc, tmp, report)
     await casework.downloads(doc, tmp, report)
+    await casework.replays(doc, tmp, report)
     return DocRun(doc, report, played)
 
 

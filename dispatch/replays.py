@@ -1,0 +1,167 @@
+"""The `replay` request (复盘, docs/protocol.md §6.14): a moment's state or a range's deltas,
+under the same roles, jurisdiction and view as the live stream, read on a worker thread and
+audited like other reads. Nothing changes: no command, no notification is sent."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+from dispatch.admin import Audited, Refused
+from dispatch.clock import Clock
+from dispatch.hub import Client, Hub
+from dispatch.limits import Limits
+from dispatch.reference import ReferenceData, local
+from dispatch.replay import decode_row, state_at
+from dispatch.state import Actor
+from dispatch.store.store import AdminEntry, Store
+from protocol.codes import ErrorCode
+from protocol.messages import REPLAY_SPAN_MAX, Delta, Replay
+
+# Who replays: the people at the screens, each within its jurisdiction (not an intake system).
+REPLAYERS = frozenset({"commander", "dispatcher", "street", "community", "wall", "admin"})
+# Replays rebuilt at once (each is a few hundred ms of a worker thread at most).
+TURNS = 2
+
+
+class Replays(Audited):
+    """Answers `replay` requests."""
+
+    def __init__(
+        self, hub: Hub, store: Store, reference: ReferenceData, clock: Clock, limits: Limits
+    ) -> None:
+        super().__init__(hub, store)
+        self.rows = limits.replay_rows
+        self.reference = reference
+        self.clock = clock
+        self._turns = asyncio.Semaphore(TURNS)
+
+    async def answer(self, client: Client, message: Replay) -> None:
+        """Check, read, audit and answer one request."""
+        entry = AdminEntry(
+            at=time.time(),
+            actor=client.user.name,
+            peer=client.peer,
+            action="replay",
+            target=_target(message),
+        )
+        actor = Actor(client.user.name, client.user.role, client.jurisdiction)
+
+        def sees(key: str) -> bool:
+            # Client.sees without its cache (this runs on a worker thread).
+            return not key or actor.may_see(key)
+
+        async def do() -> tuple[dict[str, Any], str]:
+            ranged = message.from_seq is not None or message.to_seq is not None
+            forms = (message.at is not None) + (message.seq is not None) + ranged
+            if forms != 1:
+                raise Refused(
+                    ErrorCode.BAD_ARGS, "name one of `at`, `seq`, or `from_seq` with `to_seq`"
+                )
+            now = self.clock.now()
+            async with self._turns:
+                if ranged:
+                    done = await asyncio.to_thread(self._range, message, sees)
+                else:
+                    done = await asyncio.to_thread(self._state, client, message, sees, now)
+            await asyncio.to_thread(self.store.record_admin, entry)
+            return done
+
+        await self.checked(client, message.id, entry, REPLAYERS, do, "replay")
+
+    def _state(
+        self, client: Client, message: Replay, sees: Callable[[str], bool], now: float
+    ) -> tuple[dict[str, Any], str]:
+        span = self.store.log_span()
+        head = span[1][0] if span is not None else 0
+        if message.at is not None:
+            at = message.at
+            if not math.isfinite(at):
+                raise Refused(ErrorCode.BAD_ARGS, "`at` must be a finite number of seconds")
+            if at > now:
+                raise Refused(ErrorCode.BAD_ARGS, f"at {_when(at)} is in the future")
+            if span is None or at < span[0][1]:
+                begins = "nothing yet" if span is None else _when(span[0][1])[:16]
+                raise Refused(
+                    ErrorCode.BAD_ARGS,
+                    f"at {_when(at)} is before the kept history, which begins at {begins}",
+                )
+            seq = min(self.store.last_seq_at(at), head)
+        else:
+            assert message.seq is not None
+            seq = message.seq
+            if seq > head:
+                raise Refused(ErrorCode.BAD_ARGS, f"seq {seq} is beyond the log's head {head}")
+            if span is not None and seq < span[0][0] - 1:
+                raise Refused(
+                    ErrorCode.BAD_ARGS,
+                    f"seq {seq} is before the kept history, which begins at seq {span[0][0]}",
+                )
+            at = -math.inf
+        picture = state_at(self.store, seq, self.hub.epoch)
+        moment = max(at, picture.at)
+        events, alerts, duty = picture.visible(sees, self.reference.key_of, client.view, moment)
+        data: dict[str, Any] = {
+            "epoch": self.hub.epoch,
+            "seq": seq,
+            "at": moment if math.isfinite(moment) else None,
+            "events": events,
+            "alerts": alerts,
+            "duty": duty,
+        }
+        return data, f"seq {seq}: {len(events)} event(s), {len(alerts)} alert(s)"
+
+    def _range(self, message: Replay, sees: Callable[[str], bool]) -> tuple[dict[str, Any], str]:
+        low, high = message.from_seq, message.to_seq
+        if low is None or high is None:
+            raise Refused(ErrorCode.BAD_ARGS, "a range needs both `from_seq` and `to_seq`")
+        if high < low:
+            raise Refused(ErrorCode.BAD_ARGS, f"the range ({low}, {high}] is reversed")
+        if high - low > REPLAY_SPAN_MAX:
+            raise Refused(
+                ErrorCode.BAD_ARGS,
+                f"the range ({low}, {high}] spans over {REPLAY_SPAN_MAX} positions: page it",
+            )
+        span = self.store.log_span()
+        head = span[1][0] if span is not None else 0
+        if high > head:
+            raise Refused(ErrorCode.BAD_ARGS, f"to_seq {high} is beyond the log's head {head}")
+        if span is not None and low < span[0][0] - 1:
+            raise Refused(
+                ErrorCode.BAD_ARGS,
+                f"from_seq {low} is before the kept history, which begins at seq {span[0][0]}",
+            )
+        rows = self.store.log_rows(low, high, self.rows)
+        more = len(rows) == self.rows and rows[-1].seq < high
+        deltas = [
+            Delta(seq=row.seq, action=row.action, actor=row.actor, at=row.at, data=decode_row(row))
+            for row in rows
+            if sees(row.key)
+        ]
+        data: dict[str, Any] = {
+            "epoch": self.hub.epoch,
+            "from_seq": low,
+            "to_seq": rows[-1].seq if more else high,
+            "more": more,
+            "deltas": deltas,
+        }
+        return data, f"({low}, {data['to_seq']}]: {len(deltas)} delta(s)"
+
+
+def _when(moment: float) -> str:
+    """A district time as people read it (local time, to the second)."""
+    try:
+        return local(moment).strftime("%Y-%m-%d %H:%M:%S")
+    except (ValueError, OverflowError, OSError):  # past the calendar's years
+        return f"{moment:g}"
+
+
+def _target(message: Replay) -> str:
+    if message.at is not None:
+        return f"at={message.at}"
+    if message.seq is not None:
+        return f"seq={message.seq}"
+    return f"seq={message.from_seq}..{message.to_seq}"
