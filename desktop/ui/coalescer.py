@@ -31,10 +31,12 @@ class Coalescer(QObject):
     `longest_ms`, to `BUSY_RATIO` times the GUI thread's CPU time since the last flush
     began: that flush, the repaints it caused, and whatever else the thread did. It is
     checked when the flush is due (by then the repaints are done), so under load the thread
-    spends about a third of its time on the stream and keeps the rest for input and the map.
+    spends about half its time on the stream and keeps the rest for input and the map (a
+    third, with 3, held a lone event at 100 a second ~12 ms and the 2,000/s p99 at 44 ms on
+    a 2-core AMD machine; with 2, 7 and 36 ms, and no longer stalls: bench/RESULTS.md §4).
     """
 
-    BUSY_RATIO = 3.0
+    BUSY_RATIO = 2.0
 
     flushed = Signal(object)  # Changes
     _woken = Signal()
