@@ -23,7 +23,6 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,7 +43,6 @@ from dispatch.pools import started_pool
 from dispatch.reference import ReferenceData, local
 from dispatch.replay import keep_checkpoints
 from dispatch.replays import Replays
-from dispatch.risk_process import RiskTrainer
 from dispatch.session import Session
 from dispatch.state import State
 from dispatch.store.store import Store
@@ -68,7 +66,6 @@ FIRST_CLIENT_SECONDS = 1.0
 CLOSE_SECONDS = 1.5  # for every client at once to complete the closing handshake
 INTAKE_STOP_SECONDS = 2.0
 
-TRAINER_SETTLE = 3.0  # seconds after listening before the risk training process is made
 log = logging.getLogger("dispatch.server")
 PRUNE_EVERY = 600.0  # seconds (real or district) between drops of what settled 36 h ago
 TRIM_EVERY = 60.0  # real seconds between returns of the C heap's free pages (malloc_trim)
@@ -128,8 +125,6 @@ class DispatchServer:
         self.intake: IntakeService | None = None
         self.fatal = ""  # why the writer stopped for good ("" while it writes)
         self._risk_worker: ThreadPoolExecutor | None = None
-        # The model is trained in a process of its own (dispatch/risk_process.py).
-        self.risk_trainer = RiskTrainer(store.url)
         self._fatal = asyncio.Event()
         # Its own: an admin's new category table is swapped into it (tables.py), which must
         # not reach another server given the same reference (tests, benchmarks).
@@ -375,8 +370,7 @@ class DispatchServer:
                 await asyncio.to_thread(self.writer.stop, max(left, 0.5))
                 await _within(self._keep_kpis(), "keeping the KPI books", 1.0)
         finally:
-            self.risk_trainer.stop()  # a training under way ends with its process, now
-            if self._risk_worker is not None:
+            if self._risk_worker is not None:  # a training under way ends with the process
                 self._risk_worker.shutdown(wait=False, cancel_futures=True)
             self.store.release()
             if self.hub is not None:
@@ -550,35 +544,29 @@ class DispatchServer:
             self._risk_worker, functools.partial(work, *args)
         )
 
-    def _risk_delay(self, after_listening: float) -> float:
-        """Seconds until `after_listening` seconds have passed since the listener opened."""
-        return max(after_listening - (time.monotonic() - self._listening_since), 0.0)
+    def train_risk(self, now: float) -> risk.RiskModel | None:
+        """A deadline-risk model from the store's last 30 days (and a few before, for the
+        open load at their start); None with too little history. Runs in a worker thread:
+        a read of its own and numpy, never the writer's."""
+        since = now - (risk.WINDOW_DAYS + 5) * risk.DAY
+        events = list(self.store.events_reported(since, now + 1.0))
+        return risk.train(events, self.reference, now)
 
     async def _risk_loop(self) -> None:
         """Every `risk_interval` seconds, the open cases' risks, and what changed pushed
-        (Hub.push_risk); the model retrained in its own process every `risk_retrain` real
-        seconds or 6 district hours, at once after a catch-up, every minute while there is
-        too little history for one, and at the next round when its process died (once: a
-        process that dies again waits for the usual time)."""
+        (Hub.push_risk); the model retrained off the loop every `risk_retrain` real seconds
+        or 6 district hours, at once after a catch-up, and every minute while there is too
+        little history for one."""
         assert self.hub is not None
         hub = self.hub
         await self._in_risk_thread(int)  # its thread made now, before anyone counts them
         # Not before the first client's snapshot and the KPI books are filled: a wall
-        # starting with its backend gets them at once (training, in its own process, still
-        # takes a core for seconds, and sending its model's risks the loop's time).
+        # starting with its backend gets them at once (training holds the interpreter).
         await self.first_snapshot()
         await hub.kpis_filled.wait()
-        # The training process (a fresh interpreter's imports, a second of a core) once the
-        # first wall has drawn, not while it starts; early in the run all the same, so that
-        # the pool's threads in this process are made before anyone counts them.
-        await asyncio.sleep(self._risk_delay(TRAINER_SETTLE))
-        try:
-            await self.risk_trainer.start()
-        except Exception:  # it is made again at the first training
-            log.exception("starting the deadline-risk training process failed")
-        await asyncio.sleep(self._risk_delay(self.limits.risk_first_delay))
+        since_listening = time.monotonic() - self._listening_since
+        await asyncio.sleep(max(self.limits.risk_first_delay - since_listening, 0.0))
         model: risk.RiskModel | None = None
-        died = 0  # trainings in a row whose process died
         trained_real = trained_district = -math.inf
         caught_up = not hub.catching_up
         while True:
@@ -593,13 +581,7 @@ class DispatchServer:
             if caught_up and (stale or just_caught_up):
                 trained_real, trained_district = time.monotonic(), now
                 try:
-                    fresh = await self.risk_trainer.train(now)
-                    died = 0
-                except BrokenProcessPool:  # killed, out of memory: a new one at the next round
-                    died += 1
-                    if died == 1:
-                        trained_real = -math.inf
-                    fresh = None
+                    fresh = await self._in_risk_thread(self.train_risk, now)
                 except Exception:  # a database hiccup, or a bug: the old model goes on
                     log.exception("training the deadline-risk model failed")
                     fresh = None

@@ -5,13 +5,8 @@ The wall's embedded backend is started as `sys.executable -m dispatch demo …`
 backend's command line from the same bundle.
 """
 
-import multiprocessing
 import os
 import sys
-
-# The embedded backend's deadline-risk worker (spawned, dispatch/risk_process.py) starts as
-# this program too: it must become that worker here, before anything else.
-multiprocessing.freeze_support()
 
 if sys.stderr is None:  # a windowed program (Windows: no console): the log goes to a file
     _logs = os.path.join(os.environ.get("LOCALAPPDATA") or os.path.expanduser("~"), "tongguan")
@@ -27,6 +22,6 @@ if sys.argv[1:3] == ["-m", "dispatch"]:
     sys.argv = ["dispatch", *sys.argv[3:]]
     sys.exit(dispatch_main(sys.argv[1:]))
 
-from desktop.app import main  # noqa: E402
+from desktop.app import main
 
 sys.exit(main())

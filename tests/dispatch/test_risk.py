@@ -4,21 +4,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from msgspec.structs import replace
-from sqlalchemy.exc import InternalError, OperationalError
 
 from bench.risk import END, backtest, history
 from dispatch import risk
@@ -27,11 +22,10 @@ from dispatch.clock import Clock
 from dispatch.kpi import day_start
 from dispatch.limits import Limits
 from dispatch.reference import ReferenceData
-from dispatch.server import DispatchServer
 from dispatch.store.store import Store
 from protocol.entities import OPEN_STATUSES, Event, is_overdue
 from protocol.messages import Result, Risk, Snapshot
-from tests.dispatch.conftest import LINGHU, prepared_store, start_server
+from tests.dispatch.conftest import LINGHU, start_server
 from tests.dispatch.test_server import handshake
 
 DAYS, DAILY, SEED = 4, 400, 3
@@ -188,127 +182,3 @@ def test_training_starts_no_thread_of_the_blas_in_the_backend() -> None:
     )
     before, after = map(int, out.stdout.split())
     assert after == before == 1
-
-
-async def _training_under_way(server: DispatchServer) -> int:
-    """Wait for a training in the backend's training process; that process's id."""
-    trainer = server.risk_trainer
-    for _ in range(1200):
-        if trainer.busy and trainer.pid:
-            return trainer.pid
-        await asyncio.sleep(0.01)
-    raise AssertionError("no training began")
-
-
-def _gone(pid: int) -> bool:
-    """The process ended and was reaped (a zombie still has its /proc entry)."""
-    return not Path(f"/proc/{pid}").exists()
-
-
-def _pool_threads() -> list[threading.Thread]:
-    """The process pool's threads in this process: its manager and its queue's feeder."""
-    return [
-        t
-        for t in threading.enumerate()
-        if type(t).__name__ == "_ExecutorManagerThread" or t.name == "QueueFeederThread"
-    ]
-
-
-def _parent_of(pid: int) -> int:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:")))
-
-
-async def test_training_in_its_own_process_survives_the_process_dying(
-    simulated: Path, tmp_path: Path
-) -> None:
-    """The model is trained in a child process of the backend; killed mid-training, it is
-    made again and the next round trains (the walls get their risks)."""
-    path = tmp_path / "served.db"
-    shutil.copy(simulated, path)
-    store = Store(f"sqlite:///{path}")
-    limits = Limits(risk_interval=0.2, risk_first_delay=0.0)
-    running = await start_server(store, limits, Clock(speed=1.0, start=END + 60))
-    trainer = running.server.risk_trainer
-    try:
-        wall = await running.client("wall")
-        await handshake(wall)
-        first = await _training_under_way(running.server)
-        assert first != os.getpid() and _parent_of(first) == os.getpid()
-        os.kill(first, signal.SIGKILL)
-        risk_now = await wall.until(lambda m: isinstance(m, Risk) and m.full, timeout=60)
-        assert isinstance(risk_now, Risk) and risk_now.cases
-        assert trainer.deaths == 1 and trainer.pid not in (0, first)
-        assert _parent_of(trainer.pid) == os.getpid()
-        assert _gone(first)
-        await wall.ws.close()
-    finally:
-        await running.server.stop()
-        store.close()
-
-
-async def test_a_stop_does_not_wait_for_a_training(simulated: Path, tmp_path: Path) -> None:
-    """A backend stopped with a training under way stops at once: its training process is
-    killed (and reaped), and the pool's threads end with it."""
-    path = tmp_path / "served.db"
-    shutil.copy(simulated, path)
-    store = Store(f"sqlite:///{path}")
-    limits = Limits(risk_interval=0.2, risk_first_delay=0.0)
-    running = await start_server(store, limits, Clock(speed=1.0, start=END + 60))
-    try:
-        wall = await running.client("wall")
-        await handshake(wall)
-        pid = await _training_under_way(running.server)
-        began = time.monotonic()
-        await running.server.stop()
-        took = time.monotonic() - began
-    finally:
-        await running.server.stop()
-        store.close()
-    assert took < 3.0, f"the stop took {took:.1f} s"
-    for _ in range(200):
-        if _gone(pid) and not _pool_threads():
-            break
-        await asyncio.sleep(0.01)
-    assert _gone(pid), "the training process outlived the stop"
-    assert not _pool_threads()  # nothing for the interpreter's exit to wait for
-
-
-def test_the_training_reads_on_connections_that_cannot_write(
-    simulated: Path, tmp_path: Path
-) -> None:
-    """The training process's store (Store(url, read_only=True)) reads the history; a write
-    on it is refused by the database, and nothing is written."""
-    path = tmp_path / "read.db"
-    shutil.copy(simulated, path)
-    url = f"sqlite:///{path}"
-    reader = Store(url, read_only=True)
-    try:
-        assert list(reader.events_reported(END - 86400, END))
-        with pytest.raises(OperationalError, match="attempt to write a readonly database"):
-            reader.create_user("只读测试", "wall")
-    finally:
-        reader.close()
-    store = Store(url)
-    try:
-        assert "只读测试" not in {u.name for u in store.users()}
-    finally:
-        store.close()
-
-
-def test_a_read_only_store_on_postgresql(pg_url: str) -> None:
-    """On PostgreSQL too a write on the training's store is refused, and the URL's own
-    options (here the test's schema) still hold for its reads."""
-    store = prepared_store(pg_url)
-    try:
-        store.create_user("值班员甲", "wall")
-        reader = Store(pg_url, read_only=True)
-        try:
-            assert "值班员甲" in {u.name for u in reader.users()}
-            with pytest.raises(InternalError, match="read-only transaction"):
-                reader.create_user("只读测试", "wall")
-        finally:
-            reader.close()
-        assert "只读测试" not in {u.name for u in store.users()}
-    finally:
-        store.close()
