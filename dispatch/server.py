@@ -532,6 +532,7 @@ class DispatchServer:
                 log.exception("making the replay's checkpoints failed")
                 continue
             if made or dropped:
+                release_free_memory()  # the states it folded, freed: back to the system
                 log.info("replay checkpoints: %d made, %d dropped", made, dropped)
 
     async def _in_risk_thread[T](self, work: Callable[..., T], *args: object) -> T:
@@ -585,6 +586,7 @@ class DispatchServer:
                 except Exception:  # a database hiccup, or a bug: the old model goes on
                     log.exception("training the deadline-risk model failed")
                     fresh = None
+                release_free_memory()  # the month of cases it read, freed: back to the system
                 if fresh is not None:
                     model = fresh
                     await self._push_risk(model, resync=True)
