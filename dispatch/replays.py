@@ -21,6 +21,8 @@ from dispatch.store.store import AdminEntry, Store
 from protocol.codes import ErrorCode
 from protocol.messages import REPLAY_SPAN_MAX, Delta, Replay
 
+LogSpan = tuple[tuple[int, float], tuple[int, float]] | None  # Store.log_span()
+
 # Who replays: the people at the screens, each within its jurisdiction (not an intake system).
 REPLAYERS = frozenset({"commander", "dispatcher", "street", "community", "wall", "admin"})
 # Replays rebuilt at once (each is a few hundred ms of a worker thread at most).
@@ -93,13 +95,8 @@ class Replays(Audited):
         else:
             assert message.seq is not None
             seq = message.seq
-            if seq > head:
-                raise Refused(ErrorCode.BAD_ARGS, f"seq {seq} is beyond the log's head {head}")
-            if span is not None and seq < span[0][0] - 1:
-                raise Refused(
-                    ErrorCode.BAD_ARGS,
-                    f"seq {seq} is before the kept history, which begins at seq {span[0][0]}",
-                )
+            _not_beyond("seq", seq, head)
+            _not_before("seq", seq, span)
             at = -math.inf
         picture = state_at(self.store, seq, self.hub.epoch)
         moment = max(at, picture.at)
@@ -127,13 +124,8 @@ class Replays(Audited):
             )
         span = self.store.log_span()
         head = span[1][0] if span is not None else 0
-        if high > head:
-            raise Refused(ErrorCode.BAD_ARGS, f"to_seq {high} is beyond the log's head {head}")
-        if span is not None and low < span[0][0] - 1:
-            raise Refused(
-                ErrorCode.BAD_ARGS,
-                f"from_seq {low} is before the kept history, which begins at seq {span[0][0]}",
-            )
+        _not_beyond("to_seq", high, head)
+        _not_before("from_seq", low, span)
         rows = self.store.log_rows(low, high, self.rows)
         more = len(rows) == self.rows and rows[-1].seq < high
         deltas = [
@@ -165,3 +157,18 @@ def _target(message: Replay) -> str:
     if message.seq is not None:
         return f"seq={message.seq}"
     return f"seq={message.from_seq}..{message.to_seq}"
+
+
+def _not_beyond(name: str, seq: int, head: int) -> None:
+    """Refused unless the log position is at or below the log's head."""
+    if seq > head:
+        raise Refused(ErrorCode.BAD_ARGS, f"{name} {seq} is beyond the log's head {head}")
+
+
+def _not_before(name: str, seq: int, span: LogSpan) -> None:
+    """Refused when the log position is before the first kept row (`span`: first, last)."""
+    if span is not None and seq < span[0][0] - 1:
+        raise Refused(
+            ErrorCode.BAD_ARGS,
+            f"{name} {seq} is before the kept history, which begins at seq {span[0][0]}",
+        )

@@ -1078,7 +1078,15 @@ class Store:
         order: (seq, at, actor, action, entity, entity_id, after)."""
         kinds = list(entities)
         both = _live_and_archived(
-            ("seq", "at", "actor", "action", "entity", "entity_id", "after"),
+            lambda log: (
+                log.seq,
+                log.at,
+                log.actor,
+                log.action,
+                log.entity,
+                log.entity_id,
+                log.after,
+            ),
             lambda log: (log.at >= start, log.at < end, log.entity.in_(kinds)),
         )
         with self.engine.connect() as conn:
@@ -1130,20 +1138,13 @@ class Store:
     def log_rows(self, after: int, upto: int, limit: int) -> list[LogRow]:
         """The audit rows with `after` < seq <= `upto`, archived and live (one statement: a
         trim meanwhile hides none), in log order, at most `limit`."""
-        both = union_all(
-            *(
-                select(
-                    log.seq,
-                    log.at,
-                    log.actor,
-                    log.action,
-                    log.entity,
-                    log.street,
-                    self._utf8(log.after).label("doc"),
-                ).where(log.seq > after, log.seq <= upto)
-                for log in (LogEntry, LogArchiveEntry)
-            )
-        ).subquery()
+        both = _live_and_archived(
+            lambda log: (
+                *(log.seq, log.at, log.actor, log.action, log.entity, log.street),
+                self._utf8(log.after).label("doc"),
+            ),
+            lambda log: (log.seq > after, log.seq <= upto),
+        )
         with self.engine.connect() as conn:
             rows = conn.execute(select(both).order_by(both.c.seq).limit(limit))
             return [LogRow(int(s), float(a), c, n, e, k, bytes(d)) for s, a, c, n, e, k, d in rows]
@@ -1225,7 +1226,9 @@ class Store:
                 clauses.append(log.entity_id.in_(wanted))
             return clauses
 
-        both = _live_and_archived(("seq", "at", "actor", "action", "entity", "entity_id"), where)
+        both = _live_and_archived(
+            lambda log: (log.seq, log.at, log.actor, log.action, log.entity, log.entity_id), where
+        )
         with self.engine.connect() as conn:
             rows = conn.execute(select(both).order_by(both.c.seq)).all()
             return [
@@ -1316,12 +1319,10 @@ class Store:
         if not 0 < event_id <= MAX_ID:
             return []
         # One statement: a trim committing meanwhile cannot hide a row or show it twice.
-        both = union_all(
-            _LOG_RECORD.where(LogEntry.entity == "event", LogEntry.entity_id == event_id),
-            _ARCHIVE_RECORD.where(
-                LogArchiveEntry.entity == "event", LogArchiveEntry.entity_id == event_id
-            ),
-        ).subquery()
+        both = _live_and_archived(
+            lambda log: (log.seq, log.at, log.actor, log.action, log.entity, log.street, log.after),
+            lambda log: (log.entity == "event", log.entity_id == event_id),
+        )
         with self.engine.connect() as conn:
             return [LogRecord(*row) for row in conn.execute(select(both).order_by(both.c.seq))]
 
@@ -1734,16 +1735,13 @@ def _first_at_or_after(conn: Connection, head: int, moment: float) -> int:
 
 
 def _live_and_archived(
-    columns: Sequence[str],
+    columns: Callable[[type[AuditColumns]], Sequence[Any]],
     where: Callable[[type[AuditColumns]], Iterable[ColumnElement[bool]]],
 ) -> Subquery:
     """One statement over the live log and its archive (a trim committing meanwhile cannot
-    hide a row or show it twice): these columns of the rows `where` picks in each."""
+    hide a row or show it twice): the `columns` of the rows `where` picks in each."""
     return union_all(
-        *(
-            select(*(getattr(log, name) for name in columns)).where(*where(log))
-            for log in (LogEntry, LogArchiveEntry)
-        )
+        *(select(*columns(log)).where(*where(log)) for log in (LogEntry, LogArchiveEntry))
     ).subquery()
 
 
