@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from desktop.core.replay_answers import Moment, Page
 from desktop.core.session import Session, Status
 from protocol.entities import Person
 from protocol.messages import Error, Result, ServerMessage
@@ -260,6 +261,10 @@ class SessionThread:
     async def download(self, patience: float = 60.0, **fields: Any) -> Result | Error:
         """Ask for a file through the session (see Session.download)."""
         return await asyncio.wrap_future(self._submit(self.session.download(patience, **fields)))
+
+    async def replay(self, patience: float = 30.0, **fields: Any) -> Moment | Page | Error:
+        """Ask the time machine through the session (see Session.replay)."""
+        return await asyncio.wrap_future(self._submit(self.session.replay(patience, **fields)))
 
     async def stop(self, patience: float = 3.0) -> None:
         """Close the connection, end the session and its thread (each step within

@@ -375,6 +375,54 @@ class Replica:
             self.last_change.pop(event_id, None)
         return Changes(events=set(gone), alerts=alerts_before - set(self.alerts))
 
+    # ---- the time machine's (desktop/core/time_machine.py) -------------------------------
+
+    def copy(self) -> Replica:
+        """Another replica holding the same state (its own containers: applying to one
+        leaves the other as it was)."""
+        other = Replica(self._monotonic, self.view)
+        other.take_state(self)
+        return other
+
+    def take_state(self, other: Replica) -> None:
+        """Hold what `other` holds, as it holds it now (its containers copied)."""
+        self.view, self.epoch, self.seq = other.view, other.epoch, other.seq
+        self.units, self.units_version = other.units, other.units_version
+        self.events, self.alerts = dict(other.events), dict(other.alerts)
+        self.last_change = dict(other.last_change)
+        self.duty = other.duty
+        self.kpis, self.kpis_month = dict(other.kpis), dict(other.kpis_month)
+        self.kpis_partial = other.kpis_partial
+        self.kpis_at, self._heard_at, self._pace = other.kpis_at, other._heard_at, other._pace
+        self.user, self.role = other.user, other.role
+        self.jurisdiction = list(other.jurisdiction)
+        self.people = dict(other.people)
+        self.risk, self.forecast = dict(other.risk), dict(other.forecast)
+
+    def load_moment(
+        self,
+        epoch: str,
+        seq: int,
+        events: Sequence[Event],
+        alerts: Sequence[Alert],
+        duty: Duty | None,
+        kpis: dict[str, Kpi],
+    ) -> None:
+        """Hold a past moment's state (a `replay` answer): its cases, alerts, duty and the
+        day's figures then; no month's figures, no risk, no forecast (none was kept)."""
+        self.epoch, self.seq = epoch, seq
+        self.events = {e.id: e for e in events}
+        self.alerts = {a.id: a for a in alerts}
+        self.last_change = {}
+        self.duty = duty
+        self.kpis, self.kpis_month = dict(kpis), {}
+        self.kpis_partial = False
+        self.risk, self.forecast = {}, {}
+
+    def set_clock(self, at: float, pace: float) -> None:
+        """Set the district clock: at `at` now, moving on at `pace` (0: standing still)."""
+        self.kpis_at, self._heard_at, self._pace = at, self._monotonic(), pace
+
     def resume_point(self) -> tuple[str, int] | None:
         """(epoch, seq) to resume from, once a snapshot has been applied."""
         return (self.epoch, self.seq) if self.epoch is not None else None

@@ -19,9 +19,11 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
+from desktop.core.replay_answers import Moment, Page
 from desktop.core.replica import Changes, Replica, ReplicaError
 from protocol.codec import ProtocolError, decode_server, encode
 from protocol.codes import CloseCode
@@ -38,6 +40,7 @@ from protocol.messages import (
     History,
     IntakeStatus,
     LoadCategories,
+    Replay,
     Result,
     Resume,
     RetryFeedback,
@@ -524,6 +527,19 @@ class Session:
         path, name, bytes, expires_in; one GET of the path with the token fetches it. Not
         resent."""
         return await self._request("download", lambda i: Download(id=i, **fields), patience)
+
+    async def replay(self, patience: float = 30.0, **fields: Any) -> Moment | Page | Error:
+        """Ask the time machine for a past moment (`at` or `seq`) or a range of deltas
+        (`from_seq`, `to_seq`), docs/protocol.md §6.14; the answer decoded here, off the
+        GUI thread. Not resent; ConnectionError for an answer of another shape."""
+        answer = await self._request("replay", lambda i: Replay(id=i, **fields), patience)
+        if isinstance(answer, Error):
+            return answer
+        shape: type[Moment] | type[Page] = Page if "from_seq" in fields else Moment
+        try:
+            return msgspec.convert(answer.data, shape)
+        except msgspec.ValidationError as exc:
+            raise ConnectionError(f"replay: an answer not understood ({exc})") from exc
 
     async def _request(
         self, what: str, message: Callable[[int], Any], patience: float

@@ -1,0 +1,34 @@
+"""The shapes of the backend's `replay` answers (docs/protocol.md §6.14) as the desktop
+reads them; decoded on the session's thread, so the GUI thread never converts thousands of
+cases at once."""
+
+from __future__ import annotations
+
+import msgspec
+
+from protocol.entities import Alert, Duty, Event, Kpi
+from protocol.messages import Delta
+
+
+class Moment(msgspec.Struct, forbid_unknown_fields=False):
+    """A `replay` answer of the state forms: what the screen showed at a log position."""
+
+    epoch: str
+    seq: int
+    at: float | None
+    events: list[Event]
+    alerts: list[Alert]
+    duty: Duty | None
+    kpis: dict[str, Kpi] = {}
+    curve: list[int] = []
+    day: float | None = None
+
+
+class Page(msgspec.Struct, forbid_unknown_fields=False):
+    """A `replay` answer of the range form: the deltas of (from_seq, to_seq] one may see."""
+
+    epoch: str
+    from_seq: int
+    to_seq: int
+    more: bool
+    deltas: list[Delta]
