@@ -137,6 +137,7 @@ class ReplayCurve(QWidget):
         self.tick_font = QFont(self.font())
         self.tick_font.setPixelSize(self.text_px)
         self._peak = 1
+        self.has_day = False
 
     def set_text_px(self, pixels: int) -> None:
         """The size of the hour labels (and so of the whole curve)."""
@@ -153,13 +154,14 @@ class ReplayCurve(QWidget):
         self.day_start, self.earliest, self.latest = day_start, earliest, latest
         self.curve = tuple(max(0, int(v)) for v in curve[:HOURS])
         self._peak = max(self.curve, default=0) or 1
+        self.has_day = True
         self.pending = None
         self.update()
 
     def sizeHint(self) -> QSize:
-        """Bars about two text lines tall, the hour labels under them."""
+        """Three text lines: the bars in about two, the hour labels under them."""
         line = QFontMetricsF(self.tick_font).height()
-        return QSize(round(line * 20), math.ceil(line * 3.4))
+        return QSize(round(line * 20), math.ceil(line * 3.0))
 
     def minimumSizeHint(self) -> QSize:
         """As tall as its hint; as narrow as a few hour labels."""
@@ -183,7 +185,7 @@ class ReplayCurve(QWidget):
     def moment_at(self, x: float) -> float:
         """The moment under x, kept within the day and the history one may seek to."""
         area = self.area()
-        moment = self.day_start + (x - area.left()) / area.width() * DAY
+        moment = float(round(self.day_start + (x - area.left()) / area.width() * DAY))
         moment = min(max(moment, self.day_start), self.day_start + DAY - 60)
         return min(max(moment, self.earliest), self.latest)
 
@@ -287,7 +289,7 @@ class ReplayCurve(QWidget):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         """Put the playhead under the mouse at once."""
-        if event.button() != Qt.MouseButton.LeftButton or not self.curve_ready():
+        if event.button() != Qt.MouseButton.LeftButton or not self.has_day:
             super().mousePressEvent(event)
             return
         self.dragging = self.moment_at(event.position().x())
@@ -312,9 +314,10 @@ class ReplayCurve(QWidget):
         self.update()
         self.released.emit(moment)
 
-    def curve_ready(self) -> bool:
-        """Whether a day is shown that one may seek in."""
-        return self.latest > self.earliest or self.latest > 0
+    def hideEvent(self, event: QHideEvent) -> None:
+        """Hidden mid-drag (back to live): the drag is dropped, nothing is sought."""
+        super().hideEvent(event)
+        self.dragging = None
 
     def event(self, event: QEvent) -> bool:
         """A tooltip with the hour under the mouse and its arrivals."""
@@ -609,7 +612,7 @@ class TimeBar(QWidget):
             )
             return
         self._field_error("")
-        self.time_field.setText(local_text(moment, "%H:%M"))
+        self.time_field.clear()  # the banner says where replay is; a stale time here would not
         self.seekRequested.emit(moment)
 
     def _time_edited(self, _text: str) -> None:

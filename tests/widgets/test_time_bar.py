@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, QTranslator
-from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtGui import QFont, QHelpEvent, QKeySequence, QShortcut
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QApplication,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QStyle,
     QStyleOptionFrame,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -138,6 +139,25 @@ def test_a_drag_moves_the_playhead_and_seeks_once_on_release(qtbot) -> None:
     assert len(found) == 1 and abs(found[0] - end) < 60
 
 
+def test_a_drag_dropped_by_hiding_seeks_nowhere(qtbot) -> None:
+    bar = make(qtbot)
+    found = seeks(bar)
+    QTest.mousePress(bar.curve, Qt.MouseButton.LeftButton, pos=point_at(bar, D + 3 * 3600))
+    bar.hide()  # e.g. End: back to live while the mouse is down
+    QTest.mouseRelease(bar.curve, Qt.MouseButton.LeftButton, pos=point_at(bar, D + 5 * 3600))
+    assert found == [] and bar.curve.shown_at() == AT
+
+
+def test_the_curve_tells_each_hours_arrivals(qtbot) -> None:
+    bar = make(qtbot)
+    curve = bar.curve
+    point = point_at(bar, D + 8.5 * 3600)
+    event = QHelpEvent(QEvent.Type.ToolTip, point, curve.mapToGlobal(point))
+    QApplication.sendEvent(curve, event)
+    assert QToolTip.text() == "08:00–09:00 接报 96 件"
+    QToolTip.hideText()
+
+
 def test_the_curve_seeks_no_further_than_the_history_kept(qtbot) -> None:
     latest = D + 13 * 3600 + 12 * 60  # today, so far
     bar = make(qtbot, earliest=D - 5 * DAY, latest=latest, curve=CURVE[:14])
@@ -155,7 +175,7 @@ def test_enter_in_the_time_field_seeks_to_that_time_of_the_day_shown(qtbot) -> N
         field.setText(text)
         QTest.keyClick(field, Qt.Key.Key_Return)
         assert found[-1] == D + expected
-        assert bar.message_text() == ""
+        assert bar.message_text() == "" and field.text() == ""
     assert len(found) == 3
     assert parse_time_of_day("09：40") == 9 * 3600 + 40 * 60  # a Chinese input method's colon
 
@@ -455,6 +475,20 @@ def test_in_english_the_banner_says_not_live(qtbot, english) -> None:
     bar.time_field.setText("abc")
     QTest.keyClick(bar.time_field, Qt.Key.Key_Return)
     assert bar.message.full_text() == "Invalid time “abc”: enter 00:00 to 23:59, e.g. 09:40"
+
+
+def test_a_language_change_retranslates_the_bar(qtbot, qapp) -> None:
+    bar = make(qtbot)
+    banner = bar.banner.width()
+    translator = QTranslator()
+    assert translator.load(str(QM)) and qapp.installTranslator(translator)
+    try:
+        qtbot.waitUntil(lambda: bar.banner.full_text() == "Replay 2026-11-24 09:40 · NOT LIVE")
+        assert bar.play.text() == "Play" and bar.previous_day.toolTip().startswith("The same")
+        assert not bar.banner.is_elided() and bar.banner.width() > banner
+    finally:
+        qapp.removeTranslator(translator)
+    qtbot.waitUntil(lambda: bar.banner.full_text() == "回放 2026-11-24 09:40 · 非实时")
 
 
 def test_screenshot(qtbot) -> None:
