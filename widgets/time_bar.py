@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
@@ -749,9 +750,10 @@ class TimeBar(QWidget):
         self._forget_window()
 
     def _forget_window(self) -> None:
-        if self._window is not None and self._window is not self:
-            self._window.removeEventFilter(self)
-        self._window = None
+        window, self._window = self._window, None
+        # The window may be gone already: the bar hides while its window is destroyed.
+        if window is not None and window is not self and shiboken6.isValid(window):
+            window.removeEventFilter(self)
 
     def changeEvent(self, event: QEvent) -> None:
         """A new language: every text again."""

@@ -13,6 +13,7 @@ from itertools import combinations, pairwise
 from pathlib import Path
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, QTranslator
 from PySide6.QtGui import QFont, QHelpEvent, QKeySequence, QShortcut
 from PySide6.QtTest import QTest
@@ -311,6 +312,18 @@ def test_keys_in_the_bar_and_in_its_window(qtbot) -> None:
     bar.hide()
     QTest.keyClick(other, Qt.Key.Key_Right)
     assert keys == []
+
+
+def test_a_window_destroyed_with_the_bar_in_it(qtbot) -> None:
+    """The bar hides as its window goes: it lets go of the window's keys without touching
+    the window's remains (pytest-qt fails the test on an exception in a Qt override)."""
+    window = QWidget()
+    bar = TimeBar(window)
+    window.show()
+    qtbot.waitExposed(window)
+    assert bar.isVisible()
+    shiboken6.delete(window)
+    assert not shiboken6.isValid(bar)
 
 
 def test_every_control_is_reachable_by_tab(qtbot) -> None:
