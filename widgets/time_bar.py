@@ -439,7 +439,6 @@ class TimeBar(QWidget):
         row.addWidget(self.step)
         row.addWidget(self.live)
         self._row = row
-        self._speeds_row = speeds
         layout = QVBoxLayout(self)
         layout.addWidget(self.curve)
         layout.addLayout(row)
