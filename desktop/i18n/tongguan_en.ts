@@ -324,7 +324,7 @@
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="151"/>
-        <location filename="../ui/desk/files.py" line="297"/>
+        <location filename="../ui/desk/files.py" line="286"/>
         <location filename="../ui/desk/forms.py" line="79"/>
         <source>类别</source>
         <translation>Category</translation>
@@ -339,7 +339,7 @@
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="153"/>
-        <location filename="../ui/desk/files.py" line="298"/>
+        <location filename="../ui/desk/files.py" line="287"/>
         <source>来源</source>
         <translation>Source</translation>
     </message>
@@ -1465,79 +1465,79 @@
         <translation>Opened %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="246"/>
+        <location filename="../ui/desk/files.py" line="235"/>
         <source>已保存 %1</source>
         <translation>Saved %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="250"/>
+        <location filename="../ui/desk/files.py" line="239"/>
         <source>保存交接班报告</source>
         <translation>Save the handover report</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="250"/>
+        <location filename="../ui/desk/files.py" line="239"/>
         <source>PDF 文件 (*.pdf)</source>
         <translation>PDF files (*.pdf)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="267"/>
-        <location filename="../ui/desk/files.py" line="367"/>
+        <location filename="../ui/desk/files.py" line="256"/>
+        <location filename="../ui/desk/files.py" line="345"/>
         <source>导出事件</source>
         <translation>Export cases</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="293"/>
+        <location filename="../ui/desk/files.py" line="282"/>
         <source>上报日期自</source>
         <translation>Reported from</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="294"/>
+        <location filename="../ui/desk/files.py" line="283"/>
         <source>至</source>
         <translation>to</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="295"/>
+        <location filename="../ui/desk/files.py" line="284"/>
         <location filename="../ui/desk/texts.py" line="82"/>
         <source>街道</source>
         <translation>street</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="299"/>
+        <location filename="../ui/desk/files.py" line="288"/>
         <source>格式</source>
         <translation>Format</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="302"/>
+        <location filename="../ui/desk/files.py" line="291"/>
         <source>导出…</source>
         <translation>Export…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="304"/>
+        <location filename="../ui/desk/files.py" line="293"/>
         <source>关闭</source>
         <translation>Close</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="342"/>
+        <location filename="../ui/desk/files.py" line="331"/>
         <source>正在导出…</source>
         <translation>Exporting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="346"/>
+        <location filename="../ui/desk/files.py" line="335"/>
         <source>导出失败：%1</source>
         <translation>Export failed: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="362"/>
+        <location filename="../ui/desk/files.py" line="340"/>
         <source>已导出到 %1</source>
         <translation>Exported to %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="365"/>
+        <location filename="../ui/desk/files.py" line="343"/>
         <source>Excel 文件 (*.xlsx)</source>
         <translation>Excel files (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="365"/>
+        <location filename="../ui/desk/files.py" line="343"/>
         <source>CSV 文件 (*.csv)</source>
         <translation>CSV files (*.csv)</translation>
     </message>
@@ -1673,8 +1673,7 @@
         <translation>Web page (*.html)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="243"/>
-        <location filename="../ui/desk/files.py" line="358"/>
+        <location filename="../ui/desk/files.py" line="359"/>
         <location filename="../ui/desk/map_page.py" line="207"/>
         <source>无法写入 %1：%2</source>
         <translation>Cannot write %1: %2</translation>
@@ -1728,7 +1727,7 @@
     </message>
     <message>
         <location filename="../ui/desk/admin_page.py" line="69"/>
-        <location filename="../ui/desk/files.py" line="296"/>
+        <location filename="../ui/desk/files.py" line="285"/>
         <location filename="../ui/desk/intake_tab.py" line="69"/>
         <location filename="../ui/desk/intake_tab.py" line="88"/>
         <source>状态</source>
@@ -2334,7 +2333,7 @@
         <translation>Last error</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="315"/>
+        <location filename="../ui/desk/files.py" line="304"/>
         <location filename="../ui/desk/intake_tab.py" line="95"/>
         <source>全部</source>
         <translation>All</translation>
@@ -2758,6 +2757,14 @@
     </message>
 </context>
 <context>
+    <name>ReplayCurve</name>
+    <message>
+        <location filename="../../widgets/time_bar.py" line="325"/>
+        <source>%s–%s 接报 %s 件</source>
+        <translation>%s–%s: %s received</translation>
+    </message>
+</context>
+<context>
     <name>SignInDialog</name>
     <message>
         <location filename="../ui/desk/sign_in.py" line="38"/>
@@ -2999,6 +3006,107 @@
         <location filename="../ui/models.py" line="517"/>
         <source>险%1%</source>
         <translation>%1%</translation>
+    </message>
+</context>
+<context>
+    <name>TimeBar</name>
+    <message>
+        <location filename="../../widgets/time_bar.py" line="563"/>
+        <location filename="../../widgets/time_bar.py" line="681"/>
+        <source>回放 %s · 非实时</source>
+        <translation>Replay %s · NOT LIVE</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/time_bar.py" line="598"/>
+        <source>尚无可回放的日期</source>
+        <translation>No day to replay yet</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/time_bar.py" line="601"/>
+        <source>时间“%s”无效：请输入 00:00 至 23:59，如 09:40</source>
+        <translation>Invalid time “%s”: enter 00:00 to 23:59, e.g. 09:40</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/time_bar.py" line="607"/>
+        <source>%s 不在可回放的范围内（%s 至 %s）</source>
+        <translation>%s is outside the replayable history (%s to %s)</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/time_bar.py" line="652"/>
+        <location filename="../../widgets/time_bar.py" line="685"/>
+        <source>暂停</source>
+        <translation>Pause</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/time_bar.py" line="652"/>
+        <location filename="../../widgets/time_bar.py" line="685"/>
+        <source>播放</source>
+        <translation>Play</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/time_bar.py" line="656"/>
+        <source>前一天</source>
+        <translation>Prev day</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/time_bar.py" line="657"/>
+        <source>后一天</source>
+        <translation>Next day</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/time_bar.py" line="658"/>
+        <source>前一天的同一时刻</source>
+        <translation>The same time, one day earlier</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/time_bar.py" line="659"/>
+        <source>后一天的同一时刻</source>
+        <translation>The same time, one day later</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/time_bar.py" line="660"/>
+        <source>时:分</source>
+        <translation>hh:mm</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/time_bar.py" line="661"/>
+        <source>输入时:分后按回车，跳到这一天的该时刻</source>
+        <translation>Type hh:mm and press Enter to go to that time of this day</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/time_bar.py" line="662"/>
+        <source>正在载入…</source>
+        <translation>Loading…</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/time_bar.py" line="663"/>
+        <source>播放或暂停（空格）</source>
+        <translation>Play or pause (Space)</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/time_bar.py" line="665"/>
+        <source>回放速度：每秒 %s 秒</source>
+        <translation>Replay speed: %s seconds per second</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/time_bar.py" line="666"/>
+        <source>一步</source>
+        <translation>Step</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/time_bar.py" line="667"/>
+        <source>前进到下一次变化（→）</source>
+        <translation>Forward to the next change (→)</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/time_bar.py" line="668"/>
+        <source>回到实时 (End)</source>
+        <translation>Back to live (End)</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/time_bar.py" line="669"/>
+        <source>结束回放，显示实时数据</source>
+        <translation>End the replay and show live data</translation>
     </message>
 </context>
 <context>
