@@ -61,7 +61,7 @@ TARGET_P50_MS = 10.0  # at 100 events/s
 TARGET_STALL_MS = 16.0  # the longest GUI stall at 2,000 events/s
 TARGET_COLD_S = 3.0
 TARGET_ENTER_S = 3.0  # from the Enter key (the launch of ./tg run) to the complete wall
-PARTS = ("latency", "cold", "enter", "memory")
+PARTS = ("latency", "cold", "enter", "memory", "playback")
 CACHE = common.ROOT / ".cache" / "bench"
 CACHE_MAX_AGE = 6 * 3600  # settled events leave the backend's memory after 36 h
 WINDOW_SIZE = "1920x1080"
@@ -706,6 +706,71 @@ def run_memory(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         backend.stop()
 
 
+def run_playback(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """The window against a backend serving the data set's day: 复盘 at --play-speed."""
+    source = dataset(args.events)
+    data = workdir / "playback"
+    shutil.copytree(source, data)
+    for stale in data.glob("backend-*.ready.json"):
+        stale.unlink()
+    backend, url = start_backend(data, ["--no-warm-up"])
+    try:
+        options = [
+            "--duration",
+            str(args.duration),
+            "--play-speed",
+            str(args.play_speed),
+            "--hours",
+            str(args.play_hours),
+            "--backend-pid",
+            str(backend.pid),
+        ]
+        return run_window("playback", workdir, url, token_file(data), options, 300)
+    finally:
+        backend.stop()
+
+
+def print_playback(doc: dict[str, Any]) -> None:
+    """The playback's figures: stalls while playing, what was applied, how far behind."""
+    stalls = doc["stalls"]
+    gaps = stalls["gaps"]
+    ran, waited, other = common.stall_split(gaps, 5.0)
+    own = sum(1 for g in gaps if g[2] > 16.0)
+    played = doc["played_s"]
+    print(
+        f"\n复盘 playback at {doc['speed']:,.0f}x for {played:.1f} s "
+        f"(F8 in: {doc['enter_s']:.2f} s; seek {doc['seek_s']:.2f} s):"
+    )
+    print(
+        common.table(
+            ["", "value"],
+            [
+                ["district time played", f"{doc['district_s'] / 3600:.1f} h"],
+                ["log rows applied", f"{doc['rows']:,} ({doc['rows'] / played:,.0f}/s)"],
+                ["frames (flushes)", f"{doc['flushes']:,} ({doc['flushes'] / played:.1f}/s)"],
+                ["worst GUI stall", f"{stalls['worst_ms']:.1f} ms"],
+                [
+                    "stalls > 16 ms",
+                    f"{len(gaps)} (ran {ran:.0f} %, waited for a CPU {waited:.0f} %"
+                    f", other {other:.0f} %)",
+                ],
+                ["ticks the GUI thread itself ran > 16 ms", f"{own}"],
+                ["the applied state behind the playhead", f"{doc['behind_s']:.0f} s district"],
+                [
+                    "open cases shown / queue rows",
+                    f"{doc['open_events']:,} / {doc['queue_rows']:,}",
+                ],
+            ],
+        )
+    )
+    if gaps:
+        print("where the stalls' time went:")
+        for row in common.where_time_went(doc["spans"], gaps, 5.0):
+            print(f"  {row}")
+    met = stalls["worst_ms"] <= 16.0
+    print(f"target: GUI stalls <= 16 ms while playing at 3,600x: {'met' if met else 'MISSED'}")
+
+
 def print_memory(doc: dict[str, Any], days: float) -> None:
     """RSS at fractions of the day; the second half's growth."""
     samples = doc["samples"]
@@ -830,6 +895,12 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
         action="store_true",
         help="memory: collect the page's JS garbage (window.gc) before each sample",
     )
+    parser.add_argument(
+        "--play-speed", type=float, default=3600.0, help="playback: district s per real s"
+    )
+    parser.add_argument(
+        "--play-hours", type=float, default=22.0, help="playback: start this long ago"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work dir (logs, results)")
     args = parser.parse_args(argv)
     args.duration = args.duration or (5.0 if args.quick else 20.0)
@@ -867,6 +938,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         if "memory" in args.only:
             out["memory"] = run_memory(args, workdir)
             print_memory(out["memory"], args.mem_days)
+        if "playback" in args.only:
+            out["playback"] = run_playback(args, workdir)
+            print_playback(out["playback"])
     finally:
         if args.keep:
             print(f"\nwork dir kept: {workdir}")

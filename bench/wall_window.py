@@ -437,7 +437,8 @@ OPTIONS: argparse.Namespace
 
 
 def _start_scenario() -> None:
-    scenario = {"latency": latency, "cold": cold, "memory": memory}[OPTIONS.mode]
+    scenarios = {"latency": latency, "cold": cold, "memory": memory, "playback": playback}
+    scenario = scenarios[OPTIONS.mode]
     loop = asyncio.get_event_loop()
     task = loop.create_task(_guarded(scenario))
     _TASKS.append(task)
@@ -692,6 +693,60 @@ async def memory() -> None:
     )
 
 
+async def playback() -> None:
+    """复盘: F8 into the present, a seek `--hours` back, then play at `--play-speed` for
+    `--duration` seconds with the stall timer running; what was applied, how far behind."""
+    opts = OPTIONS
+    window = PROBE.window
+    await _live()
+    await until(lambda: window.replica.kpis_at > 0, 30, "district clock (KPIs)")
+    mode = window.replay
+    machine = mode.machine
+    await asyncio.sleep(2.0)
+    asked = time.monotonic()
+    mode.enter()
+    await until(lambda: machine.active and not machine.busy, 120, "into the past")
+    entered = time.monotonic() - asked
+    start_at = window.replica.now() - opts.hours * 3600
+    asked = time.monotonic()
+    mode.bar.seekRequested.emit(start_at)
+    await until(
+        lambda: abs(machine.at - start_at) < 1 and not machine.busy, 120, "the seek answered"
+    )
+    sought = time.monotonic() - asked
+    await asyncio.sleep(1.0)  # the seek's frame drawn
+    PROBE.listen_to_collector()
+    stall = StallTimer(5)
+    seq0, at0, flushes0 = window.replica.seq, machine.at, window.coalescer.flushes
+    cpu0 = cpu_mark(opts.backend_pid)
+    mode.bar.playRequested.emit(opts.play_speed)
+    started = time.monotonic()
+    await asyncio.sleep(opts.duration)
+    stalls = stall.summary()
+    cpu1 = cpu_mark(opts.backend_pid)
+    played = time.monotonic() - started
+    behind = [d.at for d in list(machine._pending)[:1]]
+    _write(
+        {
+            "mode": "playback",
+            "enter_s": entered,
+            "seek_s": sought,
+            "played_s": played,
+            "speed": opts.play_speed,
+            "district_s": machine.at - at0,
+            "playing": machine.mode == "playing",
+            "rows": window.replica.seq - seq0,
+            "flushes": window.coalescer.flushes - flushes0,
+            "behind_s": max(0.0, machine.at - behind[0]) if behind else 0.0,
+            "open_events": len(window.replica.events),
+            "queue_rows": window.queue_view.model.rowCount(),
+            "cpu": [cpu0, cpu1],
+            "stalls": stalls,
+            "spans": PROBE.spans,
+        }
+    )
+
+
 # ---- entry -----------------------------------------------------------------------------------
 
 
@@ -700,7 +755,7 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     cut = argv.index("--") if "--" in argv else len(argv)
     ours, desktop_args = argv[:cut], argv[cut + 1 :]
     parser = argparse.ArgumentParser(prog="python -m bench.wall_window")
-    parser.add_argument("mode", choices=("latency", "cold", "memory"))
+    parser.add_argument("mode", choices=("latency", "cold", "memory", "playback"))
     parser.add_argument("--result", required=True)
     parser.add_argument("--data", help="the backend's data dir (latency: the feed file)")
     parser.add_argument("--backend-pid", type=int)
@@ -717,6 +772,8 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--days", type=float, default=1.0)
     parser.add_argument("--every", type=float, default=2.0)
     parser.add_argument("--js-gc", action="store_true", help="window.gc() before each sample")
+    parser.add_argument("--hours", type=float, default=22.0, help="playback: from this long ago")
+    parser.add_argument("--play-speed", type=float, default=3600.0, help="playback: its speed")
     return parser.parse_args(ours), desktop_args
 
 

@@ -62,6 +62,7 @@ class StreetRanking(QWidget):
         self.setMinimumSize(240, 160)
         self._title = title
         self._rows: tuple[RankRow, ...] = ()
+        self._empty = ""  # the empty state's words ("": 暂无数据)
         self._shown = False
         self.title_font = QFont(self.font())
         self.text_px = 0  # the least text size; 0: by the height alone
@@ -88,6 +89,12 @@ class StreetRanking(QWidget):
     def title(self) -> str:
         """The heading above the bars."""
         return self._title
+
+    def set_empty_text(self, text: str) -> None:
+        """What shows with no rows ("" for the default, 暂无数据)."""
+        if text != self._empty:
+            self._empty = text
+            self.update()
 
     def rows(self) -> tuple[RankRow, ...]:
         """The rows on display (at most nine)."""
@@ -170,7 +177,7 @@ class StreetRanking(QWidget):
             painter.drawText(
                 QRectF(pad, top, self.width() - 2 * pad, self.height() - top - pad),
                 Qt.AlignmentFlag.AlignCenter,
-                self.tr("暂无数据"),
+                self._empty or self.tr("暂无数据"),
             )
             painter.end()
             return

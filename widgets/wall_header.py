@@ -13,6 +13,7 @@ from widgets.fit_text import ElidedLabel
 _FRESH = "#52c41a"
 _STALE = "#ffb300"
 _DOWN = "#ff4d4f"
+_REPLAY = "#b37feb"  # violet: the time machine's colour, never live green
 # Each part's share of the header's width, left to right: fixed, so no text moves another.
 SHARES = {"title": 0.29, "scope": 0.17, "notice": 0.24, "freshness": 0.13, "clock": 0.17}
 
@@ -129,6 +130,10 @@ class WallHeader(QFrame):
             )
             colour = _FRESH if seconds < 10 else _STALE
         self._show_freshness(text, colour)
+
+    def set_replaying(self) -> None:
+        """The wall shows the past: no age of live data, but that it is not live."""
+        self._show_freshness(self.tr("复盘 · 非实时"), _REPLAY)
 
     def _show_freshness(self, text: str, colour: str) -> None:
         self.freshness.set_full_text(text)

@@ -17,6 +17,11 @@ def local(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, CST)
 
 
+def midnight(seconds: float) -> float:
+    """The district's local midnight that began the day of `seconds`."""
+    return local(seconds).replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
 def hms(seconds: float) -> str:
     """hh:mm:ss in district time."""
     return local(seconds).strftime("%H:%M:%S")

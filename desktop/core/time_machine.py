@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from desktop.core.district_time import midnight
 from desktop.core.feed import Feed
 from desktop.core.replay_answers import Moment, Page
 from desktop.core.replica import Changes, Replica
@@ -132,7 +133,9 @@ class TimeMachine:
             self._set_aside()
         shown = moment.at if moment.at is not None else self.at
         self.at = shown
-        self.day, self.curve = (moment.day or self.day), list(moment.curve)
+        # The day the backend counted the curve for; its midnight here if it says none.
+        self.day = moment.day if moment.day is not None else midnight(shown)
+        self.curve = list(moment.curve)
         old_risks = set(self.screen.risk)
         self.screen.load_moment(
             moment.epoch, moment.seq, moment.events, moment.alerts, moment.duty, moment.kpis

@@ -323,14 +323,14 @@
         <translation>Overdue</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="151"/>
+        <location filename="../ui/case_sheet.py" line="155"/>
         <location filename="../ui/desk/files.py" line="286"/>
         <location filename="../ui/desk/forms.py" line="79"/>
         <source>类别</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="152"/>
+        <location filename="../ui/case_sheet.py" line="156"/>
         <location filename="../ui/desk/categories_tab.py" line="65"/>
         <location filename="../ui/desk/categories_tab.py" line="84"/>
         <location filename="../ui/desk/categories_tab.py" line="510"/>
@@ -338,130 +338,135 @@
         <translation>Priority</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="153"/>
+        <location filename="../ui/case_sheet.py" line="157"/>
         <location filename="../ui/desk/files.py" line="287"/>
         <source>来源</source>
         <translation>Source</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="155"/>
+        <location filename="../ui/case_sheet.py" line="159"/>
         <source>地点</source>
         <translation>Location</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="170"/>
+        <location filename="../ui/case_sheet.py" line="174"/>
         <source>层级</source>
         <translation>Level</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="171"/>
+        <location filename="../ui/case_sheet.py" line="175"/>
         <source>上报时间</source>
         <translation>Reported</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="177"/>
-        <location filename="../ui/case_sheet.py" line="179"/>
+        <location filename="../ui/case_sheet.py" line="181"/>
+        <location filename="../ui/case_sheet.py" line="183"/>
         <source>接入渠道</source>
         <translation>Channel</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="179"/>
+        <location filename="../ui/case_sheet.py" line="183"/>
         <source>传感器 %1</source>
         <translation>Sensor %1</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="181"/>
+        <location filename="../ui/case_sheet.py" line="185"/>
         <location filename="../ui/desk/intake_tab.py" line="86"/>
         <source>工单编号</source>
         <translation>Work order</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="185"/>
+        <location filename="../ui/case_sheet.py" line="189"/>
         <source>定位</source>
         <translation>Located by</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="188"/>
+        <location filename="../ui/case_sheet.py" line="192"/>
         <source>发生时间</source>
         <translation>Happened at</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="190"/>
+        <location filename="../ui/case_sheet.py" line="194"/>
         <source>原诉求类型</source>
         <translation>Original request type</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="192"/>
+        <location filename="../ui/case_sheet.py" line="196"/>
         <source>办理时限</source>
         <translation>Platform deadline</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="194"/>
+        <location filename="../ui/case_sheet.py" line="198"/>
         <source>附件链接</source>
         <translation>Attachment link</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="197"/>
+        <location filename="../ui/case_sheet.py" line="201"/>
         <source>补充信息</source>
         <translation>Details given</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="200"/>
+        <location filename="../ui/case_sheet.py" line="204"/>
         <source>反映人</source>
         <translation>Reporter</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="202"/>
+        <location filename="../ui/case_sheet.py" line="206"/>
         <location filename="../ui/desk/forms.py" line="60"/>
         <source>主办单位</source>
         <translation>Lead unit</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="206"/>
+        <location filename="../ui/case_sheet.py" line="210"/>
         <location filename="../ui/desk/forms.py" line="66"/>
         <source>协办单位</source>
         <translation>Assisting units</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="211"/>
+        <location filename="../ui/case_sheet.py" line="215"/>
         <source>结案时限</source>
         <translation>Due</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="257"/>
+        <location filename="../ui/case_sheet.py" line="217"/>
+        <source>超期风险</source>
+        <translation>Deadline risk</translation>
+    </message>
+    <message>
+        <location filename="../ui/case_sheet.py" line="267"/>
         <source>处理记录暂时无法载入（连接中断）</source>
         <translation>Case record unavailable for now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="263"/>
-        <location filename="../ui/case_sheet.py" line="269"/>
+        <location filename="../ui/case_sheet.py" line="273"/>
+        <location filename="../ui/case_sheet.py" line="279"/>
         <source>处理记录无法载入：%1</source>
         <translation>Case record could not be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="271"/>
+        <location filename="../ui/case_sheet.py" line="281"/>
         <source>仅显示最近的记录</source>
         <translation>Showing the latest entries only</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="303"/>
+        <location filename="../ui/case_sheet.py" line="313"/>
         <location filename="../ui/desk/intake_tab.py" line="64"/>
         <source>已送达</source>
         <translation>delivered</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="305"/>
+        <location filename="../ui/case_sheet.py" line="315"/>
         <location filename="../ui/desk/intake_tab.py" line="65"/>
         <source>被拒收</source>
         <translation>refused by the platform</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="307"/>
+        <location filename="../ui/case_sheet.py" line="317"/>
         <source>待送达（已试%1次）</source>
         <translation>to deliver (%1 tries so far)</translation>
     </message>
     <message>
-        <location filename="../ui/case_sheet.py" line="311"/>
+        <location filename="../ui/case_sheet.py" line="321"/>
         <source>反馈%1</source>
         <translation>Feedback %1</translation>
     </message>
@@ -2469,118 +2474,128 @@
         <translation>The built-in dispatch service failed to start: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="83"/>
-        <location filename="../ui/desk/window.py" line="107"/>
+        <location filename="../ui/desk/window.py" line="93"/>
+        <location filename="../ui/desk/window.py" line="120"/>
         <source>通观 · 中屏管</source>
         <translation>Tongguan · Desk</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="130"/>
+        <location filename="../ui/desk/window.py" line="143"/>
         <source>导出事件…</source>
         <translation>Export cases…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="172"/>
+        <location filename="../ui/desk/window.py" line="185"/>
         <source>我的待办 F1</source>
         <translation>My to-do F1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="173"/>
+        <location filename="../ui/desk/window.py" line="186"/>
         <source>视频告警 F2</source>
         <translation>Camera alerts F2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="174"/>
+        <location filename="../ui/desk/window.py" line="187"/>
         <source>县干指挥长 F3</source>
         <translation>Duty commander F3</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="175"/>
+        <location filename="../ui/desk/window.py" line="188"/>
         <source>地图 F4</source>
         <translation>Map F4</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="245"/>
+        <location filename="../ui/desk/window.py" line="256"/>
+        <source>复盘中：只读，不能操作；End 回到实时</source>
+        <translation>Replay: read only, no actions; End returns to live</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/window.py" line="266"/>
+        <source>复盘中不能操作：按 End 回到实时</source>
+        <translation>No actions in replay: press End to return to live</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/window.py" line="284"/>
         <source>尚未连接调度服务</source>
         <translation>Not connected to the dispatch service yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="318"/>
+        <location filename="../ui/desk/window.py" line="357"/>
         <source>管理 F5</source>
         <translation>Admin F5</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="337"/>
+        <location filename="../ui/desk/window.py" line="376"/>
         <source>接入 F5</source>
         <translation>Intakes F5</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="350"/>
+        <location filename="../ui/desk/window.py" line="389"/>
         <source>调度服务正在载入今日数据，待办与超期数可能暂不准确…</source>
         <translation>The dispatch service is loading today&apos;s data; to-do and overdue counts may be off for now…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="358"/>
+        <location filename="../ui/desk/window.py" line="397"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="384"/>
+        <location filename="../ui/desk/window.py" line="423"/>
         <source>● 正在连接调度服务…</source>
         <translation>● Connecting to the dispatch service…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="399"/>
+        <location filename="../ui/desk/window.py" line="438"/>
         <source>账号的令牌或权限已变更，请重新登录</source>
         <translation>Your token or rights changed: sign in again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="401"/>
+        <location filename="../ui/desk/window.py" line="440"/>
         <source>令牌无效或已吊销，请向管理员索取新令牌</source>
         <translation>Token invalid or revoked: ask an administrator for a new one</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="403"/>
+        <location filename="../ui/desk/window.py" line="442"/>
         <source>登录被拒绝：%1</source>
         <translation>Sign-in refused: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="407"/>
+        <location filename="../ui/desk/window.py" line="446"/>
         <source>● 已连接</source>
         <translation>● Connected</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="412"/>
+        <location filename="../ui/desk/window.py" line="451"/>
         <source>● 调度服务重启中，第 %1 次</source>
         <translation>● Dispatch service restarting, attempt %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="416"/>
+        <location filename="../ui/desk/window.py" line="455"/>
         <source>● 连接中断，正在重连…</source>
         <translation>● Disconnected, reconnecting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="433"/>
+        <location filename="../ui/desk/window.py" line="472"/>
         <source>%1 条提交中</source>
         <translation>%1 submitting</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="435"/>
+        <location filename="../ui/desk/window.py" line="474"/>
         <source>%1 条待发送</source>
         <translation>%1 queued</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="444"/>
+        <location filename="../ui/desk/window.py" line="483"/>
         <source>等 %1 件</source>
         <translation> (%1 in all)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="445"/>
+        <location filename="../ui/desk/window.py" line="484"/>
         <source>新待办：%1 %2</source>
         <translation>New to-do: %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="449"/>
+        <location filename="../ui/desk/window.py" line="488"/>
         <source>通观 · 新待办</source>
         <translation>Tongguan · New to-do</translation>
     </message>
@@ -2731,27 +2746,27 @@
 <context>
     <name>OutageBanner</name>
     <message>
-        <location filename="../../widgets/wall_header.py" line="179"/>
+        <location filename="../../widgets/wall_header.py" line="184"/>
         <source>连接中断，数据截至 %s</source>
         <translation>Connection lost. Data as of %s</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="181"/>
+        <location filename="../../widgets/wall_header.py" line="186"/>
         <source>尚未连接到调度服务，暂无数据</source>
         <translation>Not connected to the dispatch service yet. No data</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="183"/>
+        <location filename="../../widgets/wall_header.py" line="188"/>
         <source>&#x3000;·&#x3000;正在第 %s 次重连</source>
         <translation>  ·  Reconnecting, attempt %s</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="185"/>
+        <location filename="../../widgets/wall_header.py" line="190"/>
         <source>（%s）</source>
         <translation> (%s)</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="185"/>
+        <location filename="../../widgets/wall_header.py" line="190"/>
         <source>&#x3000;·&#x3000;%s</source>
         <translation>  ·  %s</translation>
     </message>
@@ -2759,7 +2774,7 @@
 <context>
     <name>ReplayCurve</name>
     <message>
-        <location filename="../../widgets/time_bar.py" line="325"/>
+        <location filename="../../widgets/time_bar.py" line="329"/>
         <source>%s–%s 接报 %s 件</source>
         <translation>%s–%s: %s received</translation>
     </message>
@@ -2860,7 +2875,7 @@
 <context>
     <name>StreetRanking</name>
     <message>
-        <location filename="../../widgets/street_ranking.py" line="173"/>
+        <location filename="../../widgets/street_ranking.py" line="180"/>
         <source>暂无数据</source>
         <translation>No data</translation>
     </message>
@@ -3011,100 +3026,100 @@
 <context>
     <name>TimeBar</name>
     <message>
-        <location filename="../../widgets/time_bar.py" line="563"/>
-        <location filename="../../widgets/time_bar.py" line="681"/>
+        <location filename="../../widgets/time_bar.py" line="566"/>
+        <location filename="../../widgets/time_bar.py" line="684"/>
         <source>回放 %s · 非实时</source>
         <translation>Replay %s · NOT LIVE</translation>
     </message>
     <message>
-        <location filename="../../widgets/time_bar.py" line="598"/>
+        <location filename="../../widgets/time_bar.py" line="601"/>
         <source>尚无可回放的日期</source>
         <translation>No day to replay yet</translation>
     </message>
     <message>
-        <location filename="../../widgets/time_bar.py" line="601"/>
+        <location filename="../../widgets/time_bar.py" line="604"/>
         <source>时间“%s”无效：请输入 00:00 至 23:59，如 09:40</source>
         <translation>Invalid time “%s”: enter 00:00 to 23:59, e.g. 09:40</translation>
     </message>
     <message>
-        <location filename="../../widgets/time_bar.py" line="607"/>
+        <location filename="../../widgets/time_bar.py" line="610"/>
         <source>%s 不在可回放的范围内（%s 至 %s）</source>
         <translation>%s is outside the replayable history (%s to %s)</translation>
     </message>
     <message>
-        <location filename="../../widgets/time_bar.py" line="652"/>
-        <location filename="../../widgets/time_bar.py" line="685"/>
+        <location filename="../../widgets/time_bar.py" line="655"/>
+        <location filename="../../widgets/time_bar.py" line="688"/>
         <source>暂停</source>
         <translation>Pause</translation>
     </message>
     <message>
-        <location filename="../../widgets/time_bar.py" line="652"/>
-        <location filename="../../widgets/time_bar.py" line="685"/>
+        <location filename="../../widgets/time_bar.py" line="655"/>
+        <location filename="../../widgets/time_bar.py" line="688"/>
         <source>播放</source>
         <translation>Play</translation>
     </message>
     <message>
-        <location filename="../../widgets/time_bar.py" line="656"/>
+        <location filename="../../widgets/time_bar.py" line="659"/>
         <source>前一天</source>
         <translation>Prev day</translation>
     </message>
     <message>
-        <location filename="../../widgets/time_bar.py" line="657"/>
+        <location filename="../../widgets/time_bar.py" line="660"/>
         <source>后一天</source>
         <translation>Next day</translation>
     </message>
     <message>
-        <location filename="../../widgets/time_bar.py" line="658"/>
+        <location filename="../../widgets/time_bar.py" line="661"/>
         <source>前一天的同一时刻</source>
         <translation>The same time, one day earlier</translation>
     </message>
     <message>
-        <location filename="../../widgets/time_bar.py" line="659"/>
+        <location filename="../../widgets/time_bar.py" line="662"/>
         <source>后一天的同一时刻</source>
         <translation>The same time, one day later</translation>
     </message>
     <message>
-        <location filename="../../widgets/time_bar.py" line="660"/>
+        <location filename="../../widgets/time_bar.py" line="663"/>
         <source>时:分</source>
         <translation>hh:mm</translation>
     </message>
     <message>
-        <location filename="../../widgets/time_bar.py" line="661"/>
+        <location filename="../../widgets/time_bar.py" line="664"/>
         <source>输入时:分后按回车，跳到这一天的该时刻</source>
         <translation>Type hh:mm and press Enter to go to that time of this day</translation>
     </message>
     <message>
-        <location filename="../../widgets/time_bar.py" line="662"/>
+        <location filename="../../widgets/time_bar.py" line="665"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../widgets/time_bar.py" line="663"/>
+        <location filename="../../widgets/time_bar.py" line="666"/>
         <source>播放或暂停（空格）</source>
         <translation>Play or pause (Space)</translation>
     </message>
     <message>
-        <location filename="../../widgets/time_bar.py" line="665"/>
+        <location filename="../../widgets/time_bar.py" line="668"/>
         <source>回放速度：每秒 %s 秒</source>
         <translation>Replay speed: %s seconds per second</translation>
     </message>
     <message>
-        <location filename="../../widgets/time_bar.py" line="666"/>
+        <location filename="../../widgets/time_bar.py" line="669"/>
         <source>一步</source>
         <translation>Step</translation>
     </message>
     <message>
-        <location filename="../../widgets/time_bar.py" line="667"/>
+        <location filename="../../widgets/time_bar.py" line="670"/>
         <source>前进到下一次变化（→）</source>
         <translation>Forward to the next change (→)</translation>
     </message>
     <message>
-        <location filename="../../widgets/time_bar.py" line="668"/>
+        <location filename="../../widgets/time_bar.py" line="671"/>
         <source>回到实时 (End)</source>
         <translation>Back to live (End)</translation>
     </message>
     <message>
-        <location filename="../../widgets/time_bar.py" line="669"/>
+        <location filename="../../widgets/time_bar.py" line="672"/>
         <source>结束回放，显示实时数据</source>
         <translation>End the replay and show live data</translation>
     </message>
@@ -3217,454 +3232,469 @@
 <context>
     <name>WallHeader</name>
     <message>
-        <location filename="../../widgets/wall_header.py" line="95"/>
+        <location filename="../../widgets/wall_header.py" line="96"/>
         <source>静音</source>
         <translation>Muted</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="95"/>
+        <location filename="../../widgets/wall_header.py" line="96"/>
         <source>声音</source>
         <translation>Sound</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="96"/>
+        <location filename="../../widgets/wall_header.py" line="97"/>
         <source>新特急事件提示音（M 键切换）</source>
         <translation>Chime for new critical cases (M toggles)</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="115"/>
+        <location filename="../../widgets/wall_header.py" line="116"/>
         <source>正在连接…</source>
         <translation>Connecting…</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="120"/>
+        <location filename="../../widgets/wall_header.py" line="121"/>
         <source>连接中断</source>
         <translation>Disconnected</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="122"/>
+        <location filename="../../widgets/wall_header.py" line="123"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="126"/>
+        <location filename="../../widgets/wall_header.py" line="127"/>
         <source>数据 %s 秒前</source>
         <translation>Data %s s ago</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="128"/>
+        <location filename="../../widgets/wall_header.py" line="129"/>
         <source>数据 %s 分钟前</source>
         <translation>Data %s min ago</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/wall_header.py" line="136"/>
+        <source>复盘 · 非实时</source>
+        <translation>Replay · NOT LIVE</translation>
     </message>
 </context>
 <context>
     <name>WallWindow</name>
     <message>
-        <location filename="../ui/app.py" line="302"/>
+        <location filename="../ui/app.py" line="304"/>
         <source>内置调度服务启动失败：%s</source>
         <translation>The built-in dispatch service failed to start: %s</translation>
     </message>
     <message>
-        <location filename="../ui/app.py" line="309"/>
+        <location filename="../ui/app.py" line="311"/>
         <source>正在连接调度服务…（内置调度服务启动中，首次启动需载入全区数据）</source>
         <translation>Connecting to the dispatch service… (the built-in service is starting; a first start loads the whole district)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="251"/>
+        <location filename="../ui/wall.py" line="254"/>
         <source>全部在办</source>
         <translation>All open</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="157"/>
+        <location filename="../ui/wall.py" line="160"/>
         <source>通观 · 智慧联动指挥大屏</source>
         <translation>Tongguan · Smart Linkage Command Wall</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="176"/>
+        <location filename="../ui/wall.py" line="179"/>
         <source>大观区智慧联动中心 · 一网统管</source>
         <translation>Daguan Smart Linkage Centre</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="248"/>
+        <location filename="../ui/wall.py" line="251"/>
         <source>全部街道</source>
         <translation>All streets</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="283"/>
+        <location filename="../ui/wall.py" line="286"/>
         <source>暂无待处理告警</source>
         <translation>No pending alerts</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="303"/>
+        <location filename="../ui/wall.py" line="306"/>
         <source>今日指标</source>
         <translation>Today&apos;s KPIs</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="353"/>
+        <location filename="../ui/wall.py" line="356"/>
         <source>网格态势</source>
         <translation>Grid overview</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="361"/>
+        <location filename="../ui/wall.py" line="364"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="362"/>
+        <location filename="../ui/wall.py" line="365"/>
         <source>事件队列</source>
         <translation>Case queue</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="384"/>
+        <location filename="../ui/wall.py" line="387"/>
         <source>视频告警</source>
         <translation>Camera alerts</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="277"/>
+        <location filename="../ui/panels.py" line="291"/>
         <source>%s 件</source>
         <translation>%s cases</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="335"/>
+        <location filename="../ui/panels.py" line="349"/>
         <source>%s 条待处理</source>
         <translation>%s pending</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="93"/>
+        <location filename="../ui/wall.py" line="96"/>
         <source>按紧急程度</source>
         <translation>By priority</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="94"/>
+        <location filename="../ui/wall.py" line="97"/>
         <source>按剩余时限</source>
         <translation>By deadline</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="184"/>
-        <location filename="../ui/wall.py" line="554"/>
+        <location filename="../ui/wall.py" line="187"/>
+        <location filename="../ui/wall.py" line="589"/>
         <source>正在连接调度服务…</source>
         <translation>Connecting to the dispatch service…</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="207"/>
-        <location filename="../ui/wall.py" line="291"/>
+        <location filename="../ui/wall.py" line="210"/>
+        <location filename="../ui/wall.py" line="294"/>
         <source>正在同步…</source>
         <translation>Catching up…</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="254"/>
-        <location filename="../ui/wall.py" line="370"/>
+        <location filename="../ui/wall.py" line="257"/>
+        <location filename="../ui/wall.py" line="373"/>
         <source>超期</source>
         <translation>Overdue</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="309"/>
+        <location filename="../ui/wall.py" line="312"/>
         <source>达标</source>
         <translation>Met</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="310"/>
+        <location filename="../ui/wall.py" line="313"/>
         <source>预警</source>
         <translation>Near</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="311"/>
+        <location filename="../ui/wall.py" line="314"/>
         <source>未达标</source>
         <translation>Missed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="326"/>
+        <location filename="../ui/wall.py" line="329"/>
         <source>每小时接报量</source>
         <translation>Per hour</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="332"/>
+        <location filename="../ui/wall.py" line="335"/>
         <source>今日</source>
         <translation>Today</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="333"/>
+        <location filename="../ui/wall.py" line="336"/>
         <source>昨日</source>
         <translation>Yesterday</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="339"/>
+        <location filename="../ui/wall.py" line="342"/>
         <source>街道综合得分 · 本月</source>
         <translation>Street scores · month</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="345"/>
+        <location filename="../ui/wall.py" line="348"/>
         <source>≥90分</source>
         <translation>≥90</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="346"/>
+        <location filename="../ui/wall.py" line="349"/>
         <source>80–90分</source>
         <translation>80–90</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="347"/>
+        <location filename="../ui/wall.py" line="350"/>
         <source>&lt;80分</source>
         <translation>&lt;80</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="355"/>
+        <location filename="../ui/wall.py" line="358"/>
         <source>轮巡已暂停 · T 继续</source>
         <translation>Tour paused · T resumes</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="368"/>
+        <location filename="../ui/wall.py" line="371"/>
         <source>状态、时限</source>
         <translation>Status, due:</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="371"/>
+        <location filename="../ui/wall.py" line="374"/>
         <source>剩余不足¼</source>
         <translation>Under ¼ left</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="372"/>
+        <location filename="../ui/wall.py" line="375"/>
         <source>险: 超期风险≥20%</source>
         <translation>Risk ≥20%</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="568"/>
+        <location filename="../ui/wall.py" line="603"/>
         <source>调度服务已重启，正在恢复数据</source>
         <translation>dispatch service restarted, restoring the data</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="580"/>
+        <location filename="../ui/wall.py" line="615"/>
         <source>调度服务重启中，第 %s 次</source>
         <translation>dispatch service restarting, attempt %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="582"/>
+        <location filename="../ui/wall.py" line="617"/>
         <source>调度服务意外退出</source>
         <translation>it stopped unexpectedly</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="583"/>
+        <location filename="../ui/wall.py" line="618"/>
         <source>调度服务无响应</source>
         <translation>it stopped answering</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="584"/>
+        <location filename="../ui/wall.py" line="619"/>
         <source>上次重启未成功</source>
         <translation>the last restart failed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="586"/>
+        <location filename="../ui/wall.py" line="621"/>
         <source>：%s</source>
         <translation>: %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="592"/>
+        <location filename="../ui/wall.py" line="627"/>
         <source>调度服务拒绝了本终端，请联系管理员</source>
         <translation>The dispatch service refused this terminal. Contact the administrator</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="594"/>
+        <location filename="../ui/wall.py" line="629"/>
         <source>调度服务未响应</source>
         <translation>The dispatch service is not responding</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="596"/>
+        <location filename="../ui/wall.py" line="631"/>
         <source>连接超时</source>
         <translation>Connection timed out</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="598"/>
+        <location filename="../ui/wall.py" line="633"/>
         <source>连接被关闭</source>
         <translation>Connection closed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="599"/>
+        <location filename="../ui/wall.py" line="634"/>
         <source>网络异常</source>
         <translation>Network error</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="644"/>
+        <location filename="../ui/wall.py" line="682"/>
         <source>%s智慧联动中心 · 一网统管</source>
         <translation>%s Smart Linkage Centre</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="653"/>
+        <location filename="../ui/wall.py" line="691"/>
         <source>全区</source>
         <translation>District</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="699"/>
+        <location filename="../ui/wall.py" line="737"/>
         <source>新特急事件</source>
         <translation>new critical case</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="699"/>
+        <location filename="../ui/wall.py" line="737"/>
         <source>操作中</source>
         <translation>operator active</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="701"/>
+        <location filename="../ui/wall.py" line="739"/>
         <source>（轮巡暂停：%s）</source>
         <translation> (tour paused: %s)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="703"/>
+        <location filename="../ui/wall.py" line="741"/>
         <source>（轮巡）</source>
         <translation> (on tour)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="812"/>
+        <location filename="../ui/wall.py" line="852"/>
         <source>未派遣</source>
         <translation>Not sent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="814"/>
+        <location filename="../ui/wall.py" line="854"/>
         <source>已超期</source>
         <translation>Late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="817"/>
+        <location filename="../ui/wall.py" line="857"/>
         <source>1–2件</source>
         <translation>1–2</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="818"/>
+        <location filename="../ui/wall.py" line="858"/>
         <source>3–5件</source>
         <translation>3–5</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="819"/>
+        <location filename="../ui/wall.py" line="859"/>
         <source>≥6件</source>
         <translation>≥6</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="820"/>
+        <location filename="../ui/wall.py" line="860"/>
         <source>有超期</source>
         <translation>Late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="821"/>
+        <location filename="../ui/wall.py" line="861"/>
         <source>超期≥3件</source>
         <translation>3+ late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="826"/>
+        <location filename="../ui/wall.py" line="866"/>
         <source>网格</source>
         <translation>Grids</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="850"/>
+        <location filename="../ui/wall.py" line="890"/>
         <source>再按一次 Ctrl+Q 退出大屏（Ctrl+Shift+K 退出全屏）</source>
         <translation>Press Ctrl+Q again to quit the wall (Ctrl+Shift+K leaves full screen)</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="92"/>
+        <location filename="../ui/panels.py" line="101"/>
         <source>正在载入今日数据…</source>
         <translation>Loading today&apos;s figures…</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="95"/>
+        <location filename="../ui/panels.py" line="109"/>
         <source>今日指标 · %s</source>
         <translation>Today&apos;s KPIs · %s</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="173"/>
-        <location filename="../ui/panels.py" line="186"/>
+        <location filename="../ui/panels.py" line="187"/>
+        <location filename="../ui/panels.py" line="200"/>
         <source>环节超期</source>
         <translation>stage late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="742"/>
+        <location filename="../ui/wall.py" line="782"/>
         <source>网格员 %s  %s</source>
         <translation>Grid worker %s  %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="744"/>
+        <location filename="../ui/wall.py" line="784"/>
         <source>网格长 %s</source>
         <translation>Grid leader %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="808"/>
+        <location filename="../ui/wall.py" line="848"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="809"/>
+        <location filename="../ui/wall.py" line="849"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="810"/>
+        <location filename="../ui/wall.py" line="850"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="811"/>
+        <location filename="../ui/wall.py" line="851"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="469"/>
+        <location filename="../ui/panels.py" line="483"/>
         <source>按期结案率</source>
         <translation>On-time rate</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="471"/>
+        <location filename="../ui/panels.py" line="485"/>
         <source>平均处置时长</source>
         <translation>Avg. handling</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="475"/>
+        <location filename="../ui/panels.py" line="489"/>
         <source>%s 分钟</source>
         <translation>%s min</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="476"/>
+        <location filename="../ui/panels.py" line="490"/>
         <source>%s 小时</source>
         <translation>%s h</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="466"/>
+        <location filename="../ui/panels.py" line="480"/>
         <source>今日接报</source>
         <translation>Received</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="111"/>
+        <location filename="../ui/panels.py" line="81"/>
+        <source>复盘时不显示本月排名</source>
+        <translation>This month&apos;s ranking is not kept for replay</translation>
+    </message>
+    <message>
+        <location filename="../ui/panels.py" line="104"/>
+        <source>复盘当日指标 · %s</source>
+        <translation>Replayed day&apos;s figures · %s</translation>
+    </message>
+    <message>
+        <location filename="../ui/panels.py" line="125"/>
         <source>%s分</source>
         <translation>%s</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="115"/>
+        <location filename="../ui/panels.py" line="129"/>
         <source> · 超期%s</source>
         <translation> · %s late</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="196"/>
+        <location filename="../ui/panels.py" line="210"/>
         <source>剩%1</source>
         <translation>%1 left</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="459"/>
+        <location filename="../ui/panels.py" line="473"/>
         <source>%s年无官方日历，期限为估算</source>
         <translation>%s calendar estimated</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="460"/>
+        <location filename="../ui/panels.py" line="474"/>
         <source>%s年缺日历，期限按周末推算</source>
         <translation>No %s calendar: weekends only</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="467"/>
+        <location filename="../ui/panels.py" line="481"/>
         <source>今日派遣</source>
         <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="468"/>
+        <location filename="../ui/panels.py" line="482"/>
         <source>今日结案</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="470"/>
+        <location filename="../ui/panels.py" line="484"/>
         <source>当前超期</source>
         <translation>Overdue now</translation>
     </message>

@@ -203,7 +203,9 @@ def wall_session(window: WallWindow, url: str, secret: str) -> SessionThread:
     from desktop.ui.thumbnails import ThumbnailLoader
 
     session = SessionThread(url, secret, wake=window.coalescer.wake, view=window.replica.view)
-    window.listen(session.inbox, resync=session.resync, history=session.history)
+    window.listen(
+        session.inbox, resync=session.resync, history=session.history, replay=session.replay
+    )
     loader = ThumbnailLoader(url, secret, parent=window)
     loader.loaded.connect(window.thumbnail_loaded)
     window.thumbnail_loader = loader

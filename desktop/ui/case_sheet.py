@@ -29,7 +29,7 @@ from desktop.ui.desk.texts import (
     status_text,
     tr,
 )
-from desktop.ui.models import LEVEL_TEXT, PRIORITY_TEXT, SOURCE_TEXT, text
+from desktop.ui.models import LEVEL_TEXT, PRIORITY_TEXT, SOURCE_TEXT, risk_badge, text
 from protocol.codec import ProtocolError, convert
 from protocol.entities import Event, Role, is_overdue, on_hold
 from protocol.messages import Error, FeedbackEntry, HistoryEntry, Result
@@ -144,6 +144,10 @@ class CaseSheet(QWidget):
             flags.append(tr("待分拨"))
         if late:
             flags.append(tr("超期"))
+        # Amber before red: the chance of missing a deadline, and why (docs/kpis.md §8).
+        risk = self.replica.shown_risk(event, now)
+        if risk is not None:
+            flags.append(risk_badge(risk))
         assignee = self.replica.person(
             names.get(event.assignee, "") or department_name(self.replica, event.assignee)
         )
@@ -209,6 +213,8 @@ class CaseSheet(QWidget):
             )
         if event.due_at is not None:
             fields.append((tr("结案时限"), day_hm(event.due_at)))
+        if risk is not None:
+            fields.append((tr("超期风险"), f"{risk_badge(risk)}：{risk.why}"))
         due = due_of(event)
         return CaseView(
             code=event.code,
@@ -216,7 +222,11 @@ class CaseSheet(QWidget):
             status_text=status_text(event.status),
             tone="alarm"
             if late
-            else ("good" if event.status in ("closed", "evaluated") else "normal"),
+            else (
+                "good"
+                if event.status in ("closed", "evaluated")
+                else ("warn" if risk is not None else "normal")
+            ),
             fields=fields,
             description=shown(event.description),
             countdown_text=due_text(due, now)

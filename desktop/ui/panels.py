@@ -72,6 +72,15 @@ class KpiView:
         self._street_name = street_name
         self._notice = notice
         self.street = ""
+        self.replaying = False  # the wall shows the past: the day's figures then, no month
+
+    def set_replaying(self, replaying: bool) -> None:
+        """Into the past or back (the ranking is this month's: not kept for the past)."""
+        self.replaying = replaying
+        self.ranking.set_empty_text(
+            QCoreApplication.translate("WallWindow", "复盘时不显示本月排名") if replaying else ""
+        )
+        self.show()
 
     def on_flush(self, changes: Changes) -> None:
         """Redraw when the figures (or everything) changed."""
@@ -90,13 +99,18 @@ class KpiView:
         self.tiles.show_tiles(kpi_tiles(kpi, partial))
         if partial:
             self.panel.set_title(QCoreApplication.translate("WallWindow", "正在载入今日数据…"))
+        elif self.replaying:
+            self.panel.set_title(
+                QCoreApplication.translate("WallWindow", "复盘当日指标 · %s")
+                % self._street_name(self.street)
+            )
         else:
             self.panel.set_title(
                 QCoreApplication.translate("WallWindow", "今日指标 · %s")
                 % self._street_name(self.street)
             )
         self.trend.show(list(kpi.hourly), list(kpi.hourly_yesterday))
-        self.ranking.show([] if partial else self.ranking_rows())
+        self.ranking.show([] if partial or self.replaying else self.ranking_rows())
         self._notice(calendar_notice(self.replica.units, self.replica.events.values()))
 
     def ranking_rows(self) -> list[RankRow]:

@@ -48,6 +48,7 @@ from desktop.core.privacy import mask_phone
 from desktop.core.replica import Changes, Replica
 from desktop.core.session import Status
 from desktop.core.supervisor import BackendState
+from desktop.core.time_machine import Ask
 from desktop.core.views import grid_card
 from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.ui.case_sheet import History
@@ -65,6 +66,7 @@ from desktop.ui.models import (
     text,
 )
 from desktop.ui.panels import OVERDUE, AlertView, DutyView, KpiView, MapView, QueueView
+from desktop.ui.replay_mode import ReplayMode
 from desktop.ui.sound import Chime
 from desktop.ui.theme import BACKGROUND, Sizes, stylesheet
 from desktop.ui.thumbnails import ThumbnailLoader
@@ -81,6 +83,7 @@ from widgets.legend import Key, KeyGroup, Legend
 from widgets.panel import Panel
 from widgets.street_ranking import BAR_COLOURS, StreetRanking
 from widgets.text_table import TextTable
+from widgets.time_bar import TimeBar
 from widgets.trend_chart import TODAY_COLOUR, YESTERDAY_COLOUR, HourlyTrend
 from widgets.wall_header import OutageBanner, WallHeader
 
@@ -415,8 +418,11 @@ class WallWindow(QWidget):
         # ---- feeding -----------------------------------------------------------------------
         self.feed = Feed(replica, on_status=self.set_status)
         self.coalescer = Coalescer(
-            FRAME_MS, self, source=self.feed.collect, longest_ms=LONGEST_FRAME_MS
+            FRAME_MS, self, source=self._collect, longest_ms=LONGEST_FRAME_MS
         )
+        # 复盘 (F8): the wall shows a past moment, with the time bar over the map's foot.
+        self.replay = ReplayMode(replica, self.feed, self.coalescer, self, self._place_time_bar)
+        self.replay.changed.connect(self._replay_changed)
         # One pass per frame, in this order: the map's batching and the chime and tour
         # (`_after_panels`) come after the models have the frame.
         for subscriber in (
@@ -454,7 +460,10 @@ class WallWindow(QWidget):
             ("M", self.toggle_mute),
             ("T", self.toggle_tour),
             ("Left", lambda: self.step_street(-1)),
-            ("Right", lambda: self.step_street(1)),
+            ("Right", self._right),
+            ("F8", self.replay.toggle),
+            ("End", self.replay.leave),
+            ("Space", self.replay.play_or_pause),
         ):
             # Shortcuts, not keyPressEvent: the map's page takes the keyboard focus when
             # clicked (and at start), and would keep every key from the window.
@@ -484,14 +493,40 @@ class WallWindow(QWidget):
         inbox: Inbox,
         resync: Callable[[], bool] | None = None,
         history: History | None = None,
+        replay: Ask | None = None,
     ) -> None:
         """Take the session's messages from `inbox` once per frame (its wake is
         `self.coalescer.wake`); `resync` asks the session for a fresh snapshot, `history`
-        for an opened case's audit timeline."""
+        for an opened case's audit timeline, `replay` for the past (复盘)."""
         self.feed.listen(inbox, resync)
+        if replay is not None:
+            self.replay.use(replay)
         self.case_view.set_history(history)
         # The session's thread may outlive this window: it must stop waking a deleted one.
         self.destroyed.connect(inbox.close)
+
+    def _collect(self) -> Changes:
+        return self.replay.collect()
+
+    def _replay_changed(self, active: bool) -> None:
+        """Into the past or back: the header says which at once."""
+        self._show_freshness()
+        self.kpi_view.set_replaying(active)
+
+    def _right(self) -> None:
+        """→: the next street; in the past, the next change."""
+        if self.replay.active:
+            self.replay.step()
+        else:
+            self.step_street(1)
+
+    def _place_time_bar(self, bar: TimeBar) -> None:
+        """The time bar across the wall's foot (over the panels' last lines), its texts the
+        wall's size: a mode of the whole wall, with room for the day's curve."""
+        bar.set_text_px(self.sizes.text)
+        bar.ensurePolished()
+        height = min(bar.sizeHint().height(), self.height() // 3)
+        bar.setGeometry(QRect(0, self.height() - height, self.width(), height))
 
     def push(self, changes: Changes) -> None:
         """Merge changes made to the replica on this thread (a session applying each
@@ -603,7 +638,7 @@ class WallWindow(QWidget):
         self.case_view.every_second()
         self._show_freshness()
         pruned = self.feed.every_second()
-        if pruned:
+        if pruned and not self.replay.active:  # in the past, the live state set aside
             self.coalescer.push(pruned)
         now = time.monotonic()
         if now - self._last_overdue_check > 30:
@@ -620,6 +655,9 @@ class WallWindow(QWidget):
             self._show_scope()
 
     def _show_freshness(self) -> None:
+        if self.replay.active:
+            self.header.set_replaying()
+            return
         status = self.status
         if status is None:
             self.header.set_connecting()  # not tried yet: nothing is down
@@ -713,6 +751,8 @@ class WallWindow(QWidget):
     # ---- panels ----------------------------------------------------------------------------
 
     def _announce(self, new_ids: set[int]) -> None:
+        if self.replay.active:  # nothing in the past rings
+            return
         urgent = urgent_news(self.replica, new_ids, self._clock())
         if not urgent:
             return
@@ -983,6 +1023,8 @@ class WallWindow(QWidget):
         if self.grid_details.isVisible():
             self._place_details()
         self._place_map_note()
+        if self.replay.bar.isVisible():
+            self._place_time_bar(self.replay.bar)
 
     def _apply_sizes(self, sizes: Sizes) -> None:
         """Fonts, bars and spacing for a screen's sizes."""

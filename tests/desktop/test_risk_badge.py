@@ -109,6 +109,18 @@ def test_an_amber_badge_shows_on_the_wall_before_the_countdown_turns_red(
             needed = QFontMetrics(wall.queue.font()).horizontalAdvance("险100%")
             assert header.sectionSize(column) >= needed
             assert "险" in " ".join(k.label for g in wall.queue_legend._groups for k in g.keys)
+            # Opened, the case's card says the risk and why, amber before red.
+            event = model.event_at(badged()[0])
+            assert event is not None
+            wall._case_clicked(event.id)
+            await until(wall.case_view.isVisible, 5, "the case opened")
+            card = wall.case_view.sheet.card
+            fields = {n.text(): v.text() for n, v in card._field_labels if n.isVisible()}
+            shown = wall.replica.risk[event.id]
+            risk_text = fields.get("超期风险", "").replace("\u200b", "")
+            assert risk_text == f"险{round(shown.p * 100)}%：{shown.why}", fields
+            assert card.status.property("tone") == "warn"
+            wall.case_view.hide()
             if shot := os.environ.get("TG_SHOT"):
                 await asyncio.sleep(3.0)  # the map's page drawn
                 wall.grab().save(shot)

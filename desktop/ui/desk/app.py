@@ -157,6 +157,7 @@ def run(args: argparse.Namespace, token: str) -> int:
         session = SessionThread(server, secret, wake=window.coalescer.wake, client="tongguan-desk")
         window.listen(session.inbox, resync=session.resync)
         window.attach(session.command, session.history, session)
+        window.use_replay(session.replay)
         photos = ThumbnailLoader(server, secret, size=QSize(640, 360), parent=window)
         window.use_photos(photos)
         files = FileFetcher(server, secret, parent=window)

@@ -8,8 +8,15 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QPixmap, QShortcut
+from PySide6.QtCore import QRect, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QCloseEvent,
+    QGuiApplication,
+    QKeySequence,
+    QPixmap,
+    QResizeEvent,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -29,6 +36,7 @@ from desktop.core.outbox import Outbox, Pending, Send
 from desktop.core.replica import Changes, Replica
 from desktop.core.session import Status
 from desktop.core.supervisor import BackendState
+from desktop.core.time_machine import Ask
 from desktop.core.todo import Me, TodoBook
 from desktop.ui.coalescer import FRAME_MS, LONGEST_FRAME_MS, Coalescer
 from desktop.ui.desk.admin_page import AdminPage, AdminRequests
@@ -40,10 +48,12 @@ from desktop.ui.desk.intake_tab import IntakeTab
 from desktop.ui.desk.map_page import MapPage
 from desktop.ui.desk.texts import role_text
 from desktop.ui.desk.todo_page import TodoPage
+from desktop.ui.replay_mode import ReplayMode
 from desktop.ui.sound import Chime
 from desktop.ui.thumbnails import ThumbnailLoader
 from protocol.codes import CloseCode
 from protocol.messages import Error, Result
+from widgets.time_bar import TimeBar
 
 log = logging.getLogger("desktop.ui.desk")
 
@@ -85,8 +95,11 @@ class DeskWindow(QWidget):
         self.replica = replica
         self.feed = Feed(replica, on_status=self.set_status)
         self.coalescer = Coalescer(
-            FRAME_MS, self, source=self.feed.collect, longest_ms=LONGEST_FRAME_MS
+            FRAME_MS, self, source=self._collect, longest_ms=LONGEST_FRAME_MS
         )
+        # 复盘 (F8): the desk shows a past moment, read-only, with the time bar at its foot.
+        self.replay = ReplayMode(replica, self.feed, self.coalescer, self, self._place_time_bar)
+        self.replay.changed.connect(self._replay_changed)
         self.book = TodoBook(Me("", "wall"))
         self._send: Send | None = None
         self._history: Callable[[int], Awaitable[Result | Error]] | None = None
@@ -179,6 +192,8 @@ class DeskWindow(QWidget):
         self.nav.currentChanged.connect(self.pages.setCurrentIndex)
         for index, key in enumerate(("F1", "F2", "F3", "F4")):
             QShortcut(QKeySequence(key), self, lambda i=index: self.nav.setCurrentIndex(i))
+        QShortcut(QKeySequence("F8"), self, self.replay.toggle)
+        QShortcut(QKeySequence("End"), self, self.replay.leave)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 8)
         layout.addLayout(header)
@@ -224,7 +239,31 @@ class DeskWindow(QWidget):
         self._history = history
         self._user_requests = users
 
+    def use_replay(self, ask: Ask) -> None:
+        """Where the time machine's requests go (the session's thread)."""
+        self.replay.use(ask)
+
+    def _collect(self) -> Changes:
+        return self.replay.collect()
+
+    def _place_time_bar(self, bar: TimeBar) -> None:
+        """The time bar over the foot of the pages."""
+        area = self.pages.geometry()
+        height = min(bar.sizeHint().height(), area.height() // 2)
+        bar.setGeometry(QRect(area.left(), area.bottom() + 1 - height, area.width(), height))
+
+    def _replay_changed(self, active: bool) -> None:
+        self.notice.setText(self.tr("复盘中：只读，不能操作；End 回到实时") if active else "")
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Keep the time bar at the foot of the pages."""
+        super().resizeEvent(event)
+        if self.replay.bar.isVisible():
+            self._place_time_bar(self.replay.bar)
+
     async def _send_command(self, op: str, args: dict[str, Any], **options: Any) -> Result | Error:
+        if self.replay.active:  # the past is read-only: nothing is sent from it
+            return Error(id=0, code="forbidden", message=self.tr("复盘中不能操作：按 End 回到实时"))
         if self._send is None:
             raise ConnectionError("not connected yet")
         return await self._send(op, args, **options)
@@ -364,7 +403,7 @@ class DeskWindow(QWidget):
 
     def _every_second(self) -> None:
         pruned = self.feed.every_second()
-        if pruned:
+        if pruned and not self.replay.active:  # in the past, the live state set aside
             self.coalescer.push(pruned)
         self.todo.every_second()
         self.clock.setText(day_hms(self.district_now()))
@@ -435,8 +474,8 @@ class DeskWindow(QWidget):
             self.waiting.setText(self.tr("%1 条待发送").replace("%1", str(waiting)))
 
     def _new_for_me(self, ids: list[int]) -> None:
-        if self.replica.kpis_partial:
-            return  # the backend is replaying the day so far: nothing of it is news
+        if self.replica.kpis_partial or self.replay.active:
+            return  # the day so far being replayed, or the past: nothing of it is news
         events = [e for i in ids if (e := self.replica.events.get(i)) is not None]
         if not events:
             return
