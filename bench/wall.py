@@ -765,8 +765,22 @@ def print_playback(doc: dict[str, Any]) -> None:
     )
     if gaps:
         print("where the stalls' time went:")
-        for row in common.where_time_went(doc["spans"], gaps, 5.0):
-            print(f"  {row}")
+        rows = common.where_time_went(doc["spans"], gaps, 5.0)
+        print(
+            common.table(
+                ["GUI-thread work", "n", "p50 ms", "max ms", "ms within stalls"],
+                [
+                    [
+                        r["kind"],
+                        r["n"],
+                        f"{r['p50']:.1f}",
+                        f"{r['max']:.1f}",
+                        f"{r['in_stalls']:.0f}",
+                    ]
+                    for r in rows
+                ],
+            )
+        )
     met = stalls["worst_ms"] <= 16.0
     print(f"target: GUI stalls <= 16 ms while playing at 3,600x: {'met' if met else 'MISSED'}")
 

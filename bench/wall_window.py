@@ -742,7 +742,12 @@ async def playback() -> None:
             "queue_rows": window.queue_view.model.rowCount(),
             "cpu": [cpu0, cpu1],
             "stalls": stalls,
-            "spans": PROBE.spans,
+            "spans": [
+                *PROBE.spans,
+                *(("queue flush", s, e) for s, e, _ in PROBE.flushes),
+                *(("map batch", s, e) for s, e, _ in PROBE.map_flushes),
+                *(("paint", s, e) for s, e in PROBE.paints),
+            ],
         }
     )
 

@@ -32,3 +32,24 @@ class Page(msgspec.Struct, forbid_unknown_fields=False):
     to_seq: int
     more: bool
     deltas: list[Delta]
+
+
+class MomentAnswer(msgspec.Struct, tag="result", tag_field="type", forbid_unknown_fields=False):
+    """A `result` frame holding a Moment, decoded in one pass from the raw frame."""
+
+    id: int
+    data: Moment
+
+
+class PageAnswer(msgspec.Struct, tag="result", tag_field="type", forbid_unknown_fields=False):
+    """A `result` frame holding a Page, decoded in one pass from the raw frame."""
+
+    id: int
+    data: Page
+
+
+class FrameHead(msgspec.Struct, forbid_unknown_fields=False):
+    """A frame's type and request id, read without building the rest."""
+
+    type: str
+    id: int = 0

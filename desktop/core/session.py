@@ -23,7 +23,7 @@ import msgspec
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from desktop.core.replay_answers import Moment, Page
+from desktop.core.replay_answers import FrameHead, Moment, MomentAnswer, Page, PageAnswer
 from desktop.core.replica import Changes, Replica, ReplicaError
 from protocol.codec import ProtocolError, decode_server, encode
 from protocol.codes import CloseCode
@@ -59,6 +59,10 @@ from protocol.messages import (
 from protocol.retention import View
 
 log = logging.getLogger("desktop.core.session")
+
+_frame_head = msgspec.json.Decoder(FrameHead)
+_moment_answer = msgspec.json.Decoder(MomentAnswer)
+_page_answer = msgspec.json.Decoder(PageAnswer)
 
 # Close codes after which reconnecting cannot help: wrong token, wrong protocol, a bug, and
 # a token revoked or replaced meanwhile (the same token would only be refused).
@@ -131,7 +135,10 @@ class Session:
         self.max_backoff = max_backoff
         self._ids = itertools.count(2)
         self._ws: ClientConnection | None = None
-        self._waiting: dict[int, asyncio.Future[Result | Error]] = {}
+        self._waiting: dict[int, asyncio.Future[Any]] = {}
+        # Requests whose answer is decoded straight into its own shape (a replay's: thousands
+        # of cases in one frame, decoded once instead of into dicts and then converted).
+        self._typed: dict[int, msgspec.json.Decoder[Any]] = {}
         self._connected = asyncio.Event()
         self._stopping = False
         self._stop_requested = asyncio.Event()
@@ -290,6 +297,8 @@ class Session:
                 self._receive(raw)
 
     def _receive(self, raw: str | bytes) -> None:
+        if self._typed and self._typed_answer(raw):
+            return
         message = decode_server(raw)
         if isinstance(message, (Result, Error)):
             future = self._waiting.pop(message.id, None)
@@ -307,6 +316,27 @@ class Session:
             self._connected.set()
             self._set_status(True)
         self.status = Status(self.status.connected, self.status.since, time.time())
+
+    def _typed_answer(self, raw: str | bytes) -> bool:
+        """Hand a typed request its result, decoded in its own shape; whether it was one."""
+        try:
+            head = _frame_head.decode(raw)
+        except msgspec.DecodeError:
+            return False  # decode_server says what is wrong with it
+        decoder = self._typed.get(head.id) if head.type == "result" else None
+        if decoder is None:
+            return False
+        future = self._waiting.pop(head.id, None)
+        try:
+            answer = decoder.decode(raw)
+        except msgspec.DecodeError as exc:
+            answer = ConnectionError(f"an answer not understood ({exc})")
+        if future is not None and not future.done():
+            if isinstance(answer, Exception):
+                future.set_exception(answer)
+            else:
+                future.set_result(answer)
+        return True
 
     def _advance(self, message: ServerMessage) -> None:
         """Move the resume point past a message (before anyone applies it)."""
@@ -532,19 +562,35 @@ class Session:
         """Ask the time machine for a past moment (`at` or `seq`) or a range of deltas
         (`from_seq`, `to_seq`), docs/protocol.md §6.14; the answer decoded here, off the
         GUI thread. Not resent; ConnectionError for an answer of another shape."""
-        answer = await self._request("replay", lambda i: Replay(id=i, **fields), patience)
+        decoder = _page_answer if "from_seq" in fields else _moment_answer
+        answer = await self._exchange(
+            "replay", lambda i: Replay(id=i, **fields), patience, decoder=decoder
+        )
         if isinstance(answer, Error):
             return answer
-        shape: type[Moment] | type[Page] = Page if "from_seq" in fields else Moment
-        try:
-            return msgspec.convert(answer.data, shape)
-        except msgspec.ValidationError as exc:
-            raise ConnectionError(f"replay: an answer not understood ({exc})") from exc
+        if not isinstance(answer, (MomentAnswer, PageAnswer)):
+            raise ConnectionError("replay: an answer of another shape")
+        return answer.data
 
     async def _request(
         self, what: str, message: Callable[[int], Any], patience: float
     ) -> Result | Error:
         """Send one request (built with its id) and await its answer; never resent."""
+        answer = await self._exchange(what, message, patience)
+        if not isinstance(answer, (Result, Error)):
+            raise ConnectionError(f"{what}: an answer of another shape")
+        return answer
+
+    async def _exchange(
+        self,
+        what: str,
+        message: Callable[[int], Any],
+        patience: float,
+        *,
+        decoder: msgspec.json.Decoder[Any] | None = None,
+    ) -> Any:
+        """Send one request (built with its id) and await its answer (a Result, an Error,
+        or what `decoder` makes of a result frame); never resent."""
         deadline = time.monotonic() + patience
         try:
             await asyncio.wait_for(self._connected.wait(), patience)
@@ -554,8 +600,10 @@ class Session:
         if ws is None:
             raise ConnectionError(f"{what}: the connection dropped")
         request_id = next(self._ids)
-        future: asyncio.Future[Result | Error] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiting[request_id] = future
+        if decoder is not None:
+            self._typed[request_id] = decoder
         try:
             await ws.send(encode(message(request_id)).decode())
             return await asyncio.wait_for(
@@ -566,6 +614,7 @@ class Session:
         except (ConnectionClosed, _ConnectionLost) as exc:
             raise ConnectionError(f"{what}: the connection dropped before the answer") from exc
         finally:
+            self._typed.pop(request_id, None)
             self._waiting.pop(request_id, None)
             with contextlib.suppress(Exception):
                 future.cancel()
