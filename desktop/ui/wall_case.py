@@ -120,7 +120,10 @@ class WallCase(QFrame):
 
     def on_flush(self, changes: Changes) -> None:
         """A frame's changes: the open case redrawn if it changed."""
-        if self.isVisible() and (changes.reset or self.sheet.event_id in changes.events):
+        shown = self.sheet.event_id
+        if self.isVisible() and (
+            changes.reset or shown in changes.events or shown in changes.risks
+        ):
             self.sheet.refresh()
 
     def every_second(self) -> None:

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics
 
 from bench.risk import END, history
@@ -23,9 +24,9 @@ from dispatch.clock import Clock
 from dispatch.limits import Limits
 from dispatch.store.store import Store
 from protocol.messages import RISK_SHOWN_FROM
-from tests.desktop.test_desk import stop_all
+from tests.desktop.test_desk import open_desk, ready, stop_all
 from tests.desktop.test_wall import run_in_qt, until
-from tests.dispatch.conftest import start_server
+from tests.dispatch.conftest import LINGHU, start_server
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +34,10 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return history(4, 3, tmp_path_factory.getbasetemp() / "risk-history", daily=400)
 
 
-def a_risky_moment(path: Path) -> float:
+def a_risky_moment(path: Path, street: str = "") -> float:
     """A district time after the history's end when some open case runs a clear risk (the
     model as the backend will train it then): its cases stand still, their stages' time
-    runs on."""
+    runs on; with `street`, a case of that street."""
     store = Store(f"sqlite:///{path}")
     try:
         reference = load_reference(store, END)
@@ -48,7 +49,9 @@ def a_risky_moment(path: Path) -> float:
         model = risk.train(events, reference, moment)
         assert model is not None
         assessed = risk.assess(model, events, moment)
-        if max((r.p for r in assessed.cases.values()), default=0.0) >= RISK_SHOWN_FROM + 0.03:
+        streets = {e.id: e.street for e in events}
+        chances = [r.p for i, r in assessed.cases.items() if not street or streets[i] == street]
+        if max(chances, default=0.0) >= RISK_SHOWN_FROM + 0.03:
             return moment
     raise AssertionError("no case at risk within a day")
 
@@ -126,6 +129,63 @@ def test_an_amber_badge_shows_on_the_wall_before_the_countdown_turns_red(
                 wall.grab().save(shot)
         finally:
             await stop_all(link, wall)
+            await running.server.stop()
+            store.close()
+
+    run_in_qt(qapp, qtbot, scenario, timeout=180)
+
+
+def test_the_desk_badges_a_case_at_risk_and_its_card_says_why(
+    qapp, qtbot, simulated: Path, tmp_path: Path
+) -> None:
+    """The street clerk's desk: the to-do row's 险 badge with the reason as its tooltip,
+    and the case's card with the risk and why, amber (`TG_SHOT=… ` saves the desk)."""
+    start = a_risky_moment(simulated, LINGHU)
+    served = tmp_path / "served.db"
+    shutil.copy(simulated, served)
+    store = Store(f"sqlite:///{served}")
+
+    async def scenario() -> None:
+        running = await start_server(
+            store, Limits(risk_interval=0.2, risk_first_delay=0.0), Clock(start=start)
+        )
+        window, link = open_desk(f"ws://127.0.0.1:{running.port}", running.tokens["linghu"])
+        try:
+            await ready(window)
+
+            def at_risk() -> list[int]:
+                now = window.replica.now()
+                return [
+                    e.id
+                    for e in window.replica.events.values()
+                    if window.replica.shown_risk(e, now) is not None
+                ]
+
+            await until(lambda: bool(at_risk()), 60, "a case at risk on the desk")
+            event_id = at_risk()[0]
+            assert window.todo.select_case(event_id)
+            model = window.todo.model
+            column = model.COLUMNS.index("risk")
+            await until(lambda: event_id in [model.id_at(r) for r in range(model.rowCount())], 10)
+            row = next(r for r in range(model.rowCount()) if model.id_at(r) == event_id)
+            shown = window.replica.risk[event_id]
+            assert model.row_cells(row)[column].text == f"险{round(shown.p * 100)}%"
+            tip = model.data(model.index(row, column), Qt.ItemDataRole.ToolTipRole)
+            assert tip == shown.why and tip.startswith("同类案件本街道")
+            await until(lambda: window.case_pane.event_id == event_id, 10, "the case in hand")
+            card = window.case_pane.sheet.card
+
+            def risk_field() -> str:
+                fields = {n.text(): v.text() for n, v in card._field_labels if n.isVisible()}
+                return fields.get("超期风险", "").replace("\u200b", "")
+
+            await until(lambda: risk_field().endswith(shown.why), 10, "the risk on the card")
+            assert risk_field() == f"险{round(shown.p * 100)}%：{shown.why}"
+            if shot := os.environ.get("TG_SHOT"):
+                await asyncio.sleep(1.0)
+                window.grab().save(shot)
+        finally:
+            await stop_all(link, window)
             await running.server.stop()
             store.close()
 

@@ -59,7 +59,9 @@ BUILD_EVERY_MS = 25  # one list (≤ 10 ms for 10,000 cases) or one part of the 
 class TodoModel(QAbstractTableModel):
     """One tab of my to-do list."""
 
-    COLUMNS = ("priority", "code", "category", "title", "place", "status", "risk", "due", "source")
+    # What the list is worked by first (the state, the time left, the risk of missing it),
+    # before what is read on the card anyway: a narrow list still shows the countdown.
+    COLUMNS = ("priority", "code", "status", "due", "risk", "category", "title", "place", "source")
     _CENTRED = frozenset({"priority", "status", "risk", "due", "source"})
 
     def __init__(

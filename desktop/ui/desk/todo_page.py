@@ -87,7 +87,7 @@ class TodoPage(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
         # The time column holds the longest countdown: 超时23时59分.
-        widths = (64, 170, 110, 220, 220, 90, 72, 116, 64)
+        widths = (64, 170, 90, 116, 72, 110, 220, 220, 64)
         for index, width in enumerate(widths):
             header.resizeSection(index, width)
         header.setSectionResizeMode(
@@ -302,7 +302,9 @@ class TodoPage(QWidget):
             self._keep_selection()
         self._show_tabs()
         if self.pane.event_id is not None and (
-            changes.reset or self.pane.event_id in changes.events
+            changes.reset
+            or self.pane.event_id in changes.events
+            or self.pane.event_id in changes.risks  # its risk and why are on the card
         ):
             self.pane.refresh()
         if changes.people:  # who did what, by the names people know
