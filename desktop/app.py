@@ -59,10 +59,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--screenshot-of",
-        choices=("wall", "loading", "restart"),
+        choices=("wall", "loading", "restart", "replay"),
         default="wall",
         help="what the screenshot shows: the complete wall; its loading state (nothing is"
-        " started); the embedded backend killed (kill -9) and being restarted",
+        " started); the embedded backend killed (kill -9) and being restarted; 复盘, the"
+        " wall three hours ago",
     )
     parser.add_argument(
         "--report-start",

@@ -78,6 +78,9 @@ def end_with_window(
     heartbeat.timeout.connect(lambda: None)
 
 
+REPLAY_SHOT_BACK = 3 * 3600.0  # --screenshot-of replay: this long before the present
+
+
 async def shoot(
     window: QWidget,
     live: asyncio.Event,
@@ -416,6 +419,13 @@ def run(
             # Nothing was started: the wall as it is before the backend answers.
             await until(lambda: window.map.is_ready)
             await page_caught_up(window.map)
+            ready.set()
+        elif args.screenshot_of == "replay":
+            # 复盘: the wall three hours ago, as it was then.
+            await complete.wait()
+            window.replay.enter()
+            await until(lambda: window.replay.active)
+            await window.replay.seek(replica.now() - REPLAY_SHOT_BACK)
             ready.set()
         elif backend is not None and backend.pid is not None:
             await complete.wait()
