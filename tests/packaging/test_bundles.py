@@ -17,8 +17,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from bench.risk import END, history
+from dispatch.app import load_reference
+from dispatch.risk_process import decode, train_on
+from dispatch.store.store import Store
 from tests.packaging.conftest import packaging_build
 from tests.pdfs import pdf_objects
 
@@ -138,3 +143,28 @@ def test_the_bundles_are_within_their_budget(dist) -> None:
     limits = packaging_build.budgets()
     assert set(limits) == set(packaging_build.BUNDLES)
     assert packaging_build.check_budget(dist, packaging_build.BUNDLES) == []
+
+
+def test_both_bundles_train_the_risk_model_as_the_backend_does(dist, tmp_path) -> None:
+    """Each frozen program as the backend's deadline-risk training process (`-m dispatch
+    train-risk`, dispatch/risk_process.py): the model it writes on its stdout is the one
+    trained here from the same store, to the bit."""
+    db = history(4, 3, tmp_path / "history", daily=400)
+    url = f"sqlite:///{db}"
+    store = Store(url)
+    try:
+        here = train_on(store, load_reference(store), END)
+    finally:
+        store.close()
+    assert here is not None
+    request = json.dumps({"url": url, "now": END}).encode() + b"\n"
+    for exe in (dist / "tongguan-dispatch" / "tongguan-dispatch", dist / "tongguan" / "tongguan"):
+        result = subprocess.run(
+            [str(exe), "-m", "dispatch", "train-risk"], input=request, env=clean_env(tmp_path),
+            cwd=tmp_path, capture_output=True, timeout=120,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr.decode(errors="replace")[-4000:]
+        there = decode(result.stdout, 0)
+        assert there is not None, exe
+        assert there.index == here.index and np.array_equal(there.weights, here.weights)
+        assert there.rates == here.rates and there.samples == here.samples
