@@ -30,6 +30,7 @@ from dispatch.pools import default_workers, started_pool
 from dispatch.reference import ReferenceData
 from dispatch.risk_process import (
     EXIT_PARENT_GONE,
+    NICENESS,
     RiskTrainer,
     _worker_env,
     train_on,
@@ -237,6 +238,20 @@ def _cmdline(pid: int) -> list[bytes]:
     return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:-1]
 
 
+def _niceness_becomes(pid: int, niceness: int) -> bool:
+    """The process's niceness is `niceness`, or becomes it within a few seconds."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            return False
+        if int(fields[16]) == niceness:  # stat's 19th field; [0] here is its 3rd
+            return True
+        time.sleep(0.01)
+    return False
+
+
 def _threads() -> int:
     return len(os.listdir("/proc/self/task"))
 
@@ -358,6 +373,7 @@ async def test_a_training_adds_no_thread_and_a_stop_kills_it(
         threads = _threads()
         assert _parent_of(first) == os.getpid()
         assert _cmdline(first)[-1] == b"train-risk"
+        assert await asyncio.to_thread(_niceness_becomes, first, os.nice(0) + NICENESS)
         counted = set()
         deadline = time.monotonic() + 60
         while len(counted) < 3 and time.monotonic() < deadline:  # trainings, one after another
