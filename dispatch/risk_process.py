@@ -41,8 +41,6 @@ from dispatch import risk
 from dispatch.reference import ReferenceData
 from dispatch.store.store import Store
 
-log = logging.getLogger("dispatch.risk")
-
 COMMAND = "train-risk"  # the hidden sub-command (dispatch/cli.py main)
 MAGIC = b"tongguan-risk-model 1\n"  # then the pickle's length (8 bytes, big-endian), the pickle
 _LENGTH = struct.Struct(">Q")
@@ -205,7 +203,8 @@ def worker_main() -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
     if hasattr(os, "nice"):  # not on Windows
-        os.nice(NICENESS)
+        with contextlib.suppress(OSError):  # a sandbox that refuses it: trained all the same
+            os.nice(NICENESS)
     logging.basicConfig(level=logging.ERROR, format="train-risk: %(levelname)s %(message)s")
     line = _read_line()
     if not line:
