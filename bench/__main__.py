@@ -1,9 +1,9 @@
 """Run the benchmarks: `python -m bench [--quick]` runs all; `python -m bench NAME [ARGS]` one.
 
-NAME is fanout, ingest, wall, desk, intake, mqtt, soak, exports, risk, handover,
-replay or bundle_start (all but the first four run only by name; the soak is a 24-hour warm-up
-and 24 judged simulated hours: 48 minutes); ARGS go to that benchmark (e.g. `python -m bench wall
---only latency`).
+NAME is fanout, ingest, wall, desk, intake, mqtt, soak, exports, risk, risk_stall,
+handover, replay or bundle_start (all but the first four run only by name; the soak is a
+24-hour warm-up and 24 judged simulated hours: 48 minutes); ARGS go to that benchmark (e.g.
+`python -m bench wall --only latency`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from bench import (
     mqtt,
     replay,
     risk,
+    risk_stall,
     soak,
     wall,
 )
@@ -38,6 +39,7 @@ BENCHMARKS = {
     "soak": soak.main,
     "exports": exports.main,
     "risk": risk.main,
+    "risk_stall": risk_stall.main,
     "bundle_start": bundle_start.main,
     "handover": handover.main,
     "replay": replay.main,

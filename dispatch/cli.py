@@ -1476,6 +1476,12 @@ def server_settings(path: Path) -> dict[str, str | int]:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
+    if (sys.argv[1:] if argv is None else argv) == ["train-risk"]:  # risk_process.COMMAND
+        # The backend's deadline-risk training process (dispatch/risk_process.py): not a
+        # command of the operator's, so not in the parser (nor its help).
+        from dispatch.risk_process import worker_main
+
+        return worker_main()
     args = build_parser().parse_args(argv)
     # A config file's [server] (serve --config, or TONGGUAN_CONFIG for every command: the
     # installed service's /etc/tongguan/dispatch.toml) fills what the command line left out.

@@ -43,6 +43,7 @@ from dispatch.pools import started_pool
 from dispatch.reference import ReferenceData, local
 from dispatch.replay import keep_checkpoints
 from dispatch.replays import Replays
+from dispatch.risk_process import RiskTrainer, WorkerFailed, train_on
 from dispatch.session import Session
 from dispatch.state import State
 from dispatch.store.store import Store
@@ -125,6 +126,8 @@ class DispatchServer:
         self.intake: IntakeService | None = None
         self.fatal = ""  # why the writer stopped for good ("" while it writes)
         self._risk_worker: ThreadPoolExecutor | None = None
+        # The model is trained in a process of its own (dispatch/risk_process.py).
+        self.risk_trainer = RiskTrainer(store.url)
         self._fatal = asyncio.Event()
         # Its own: an admin's new category table is swapped into it (tables.py), which must
         # not reach another server given the same reference (tests, benchmarks).
@@ -370,7 +373,8 @@ class DispatchServer:
                 await asyncio.to_thread(self.writer.stop, max(left, 0.5))
                 await _within(self._keep_kpis(), "keeping the KPI books", 1.0)
         finally:
-            if self._risk_worker is not None:  # a training under way ends with the process
+            self.risk_trainer.stop()  # a training under way: its process killed and reaped
+            if self._risk_worker is not None:
                 self._risk_worker.shutdown(wait=False, cancel_futures=True)
             self.store.release()
             if self.hub is not None:
@@ -546,23 +550,36 @@ class DispatchServer:
         )
 
     def train_risk(self, now: float) -> risk.RiskModel | None:
-        """A deadline-risk model from the store's last 30 days (and a few before, for the
-        open load at their start); None with too little history. Runs in a worker thread:
-        a read of its own and numpy, never the writer's."""
-        since = now - (risk.WINDOW_DAYS + 5) * risk.DAY
-        events = list(self.store.events_reported(since, now + 1.0))
-        return risk.train(events, self.reference, now)
+        """A deadline-risk model trained in this process (dispatch/risk_process.py
+        train_on): the fallback when the training process cannot be started. Runs in a
+        worker thread: a read of its own and numpy, never the writer's."""
+        return train_on(self.store, self.reference, now)
+
+    async def _train(self, now: float) -> risk.RiskModel | None:
+        """A model trained in a process of its own (the loop and the walls never wait for
+        its seconds of numpy); in the risk thread only if that process cannot be started."""
+        try:
+            proc = self.risk_trainer.start(now)
+        except OSError as exc:
+            log.warning(
+                "the deadline-risk training process could not be started (%s): training in "
+                "the backend's risk thread instead",
+                exc,
+            )
+            return await self._in_risk_thread(self.train_risk, now)
+        return await self._in_risk_thread(self.risk_trainer.collect, proc)
 
     async def _risk_loop(self) -> None:
         """Every `risk_interval` seconds, the open cases' risks, and what changed pushed
-        (Hub.push_risk); the model retrained off the loop every `risk_retrain` real seconds
-        or 6 district hours, at once after a catch-up, and every minute while there is too
-        little history for one."""
+        (Hub.push_risk); the model retrained in a process of its own every `risk_retrain`
+        real seconds or 6 district hours, at once after a catch-up, and every minute while
+        there is too little history for one."""
         assert self.hub is not None
         hub = self.hub
         await self._in_risk_thread(int)  # its thread made now, before anyone counts them
         # Not before the first client's snapshot and the KPI books are filled: a wall
-        # starting with its backend gets them at once (training holds the interpreter).
+        # starting with its backend gets them at once (training, in its own process, still
+        # takes a core for seconds).
         await self.first_snapshot()
         await hub.kpis_filled.wait()
         since_listening = time.monotonic() - self._listening_since
@@ -582,11 +599,16 @@ class DispatchServer:
             if caught_up and (stale or just_caught_up):
                 trained_real, trained_district = time.monotonic(), now
                 try:
-                    fresh = await self._in_risk_thread(self.train_risk, now)
+                    fresh = await self._train(now)
+                except WorkerFailed as exc:  # killed, out of memory, a bug: its stderr says
+                    log.warning(
+                        "training the deadline-risk model failed (%s); the old one goes on", exc
+                    )
+                    fresh = None
                 except Exception:  # a database hiccup, or a bug: the old model goes on
                     log.exception("training the deadline-risk model failed")
                     fresh = None
-                release_free_memory()  # the month of cases it read, freed: back to the system
+                release_free_memory()  # what it read (in the fallback) freed: back to the system
                 if fresh is not None:
                     model = fresh
                     await self._push_risk(model, resync=True)

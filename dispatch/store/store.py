@@ -434,9 +434,10 @@ class UserExists(ValueError):
         )
 
 
-def make_engine(url: str, *, writer: bool = False) -> Engine:
+def make_engine(url: str, *, writer: bool = False, read_only: bool = False) -> Engine:
     """An engine for SQLite (WAL, one file) or PostgreSQL, tuned for the writer's batches;
-    `writer`: the writer's own, one connection that no reader can take from it."""
+    `writer`: the writer's own, one connection that no reader can take from it; `read_only`:
+    connections the database refuses to write on (another process's reads)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         database = engine.url.database or ""
@@ -462,7 +463,22 @@ def make_engine(url: str, *, writer: bool = False) -> Engine:
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
+            if read_only:
+                cursor.execute("PRAGMA query_only=ON")
             cursor.close()
+
+        return engine
+    if read_only:  # one connection, on which PostgreSQL refuses every write
+        engine = create_engine(url, pool_size=1, max_overflow=0, pool_pre_ping=True)
+
+        @event.listens_for(engine, "connect")
+        def _read_only(dbapi_connection: Any, _record: Any) -> None:
+            # A statement, not the URL's `options` (a URL's own options, e.g. a search_path,
+            # would be replaced); committed, or the pool's reset would roll it back.
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            cursor.close()
+            dbapi_connection.commit()
 
         return engine
     if writer:
@@ -473,12 +489,14 @@ def make_engine(url: str, *, writer: bool = False) -> Engine:
 class Store:
     """The dispatch backend's database."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
+        """`read_only`: a reader in another process (the risk training's): its connections
+        refuse writes, and it never claims the database nor writes."""
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, read_only=read_only)
         # The writer's commits on a connection of their own: readers (history, admin, the
         # intakes' look-ups) holding every pooled one never make a commit wait.
-        self.writer_engine = make_engine(url, writer=True)
+        self.writer_engine = make_engine(url, writer=True, read_only=read_only)
         self._copy = self.engine.dialect.name == "postgresql"
         mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         self._insert_log_sql = (

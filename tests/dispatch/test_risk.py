@@ -4,16 +4,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import math
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from msgspec.structs import replace
+from sqlalchemy.exc import InternalError, OperationalError
 
 from bench.risk import END, backtest, history
 from dispatch import risk
@@ -21,11 +26,21 @@ from dispatch.app import load_reference
 from dispatch.clock import Clock
 from dispatch.kpi import day_start
 from dispatch.limits import Limits
+from dispatch.pools import default_workers, started_pool
 from dispatch.reference import ReferenceData
+from dispatch.risk_process import (
+    EXIT_PARENT_GONE,
+    NICENESS,
+    RiskTrainer,
+    _worker_env,
+    train_on,
+    worker_command,
+)
+from dispatch.server import DispatchServer
 from dispatch.store.store import Store
 from protocol.entities import OPEN_STATUSES, Event, is_overdue
 from protocol.messages import Result, Risk, Snapshot
-from tests.dispatch.conftest import LINGHU, start_server
+from tests.dispatch.conftest import LINGHU, prepared_store, start_server
 from tests.dispatch.test_server import handshake
 
 DAYS, DAILY, SEED = 4, 400, 3
@@ -182,3 +197,358 @@ def test_training_starts_no_thread_of_the_blas_in_the_backend() -> None:
     )
     before, after = map(int, out.stdout.split())
     assert after == before == 1
+
+
+# ---- the training's own process (dispatch/risk_process.py) --------------------------------
+
+
+def _same_model(a: risk.RiskModel | None, b: risk.RiskModel | None) -> None:
+    assert a is not None and b is not None
+    assert a.index == b.index
+    assert a.weights.dtype == b.weights.dtype and np.array_equal(a.weights, b.weights)
+    assert a.rates == b.rates
+    assert (a.trained_at, a.samples) == (b.trained_at, b.samples)
+    assert a.arrivals == b.arrivals and a.new_case_rate == b.new_case_rate
+
+
+def _gone(pid: int) -> bool:
+    """The process has ended: no /proc entry, or a zombie its new parent has not reaped."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def _wait_gone(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if _gone(pid):
+            return True
+        time.sleep(0.02)
+    return _gone(pid)
+
+
+def _parent_of(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:")))
+
+
+def _cmdline(pid: int) -> list[bytes]:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:-1]
+
+
+def _niceness_becomes(pid: int, niceness: int) -> bool:
+    """The process's niceness is `niceness`, or becomes it within a few seconds."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            return False
+        if int(fields[16]) == niceness:  # stat's 19th field; [0] here is its 3rd
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def _threads() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
+def test_the_process_trains_the_model_training_in_the_backend_would(
+    simulated: Path, tmp_path: Path
+) -> None:
+    """The model from `dispatch train-risk` (a real process, the store read on its own
+    read-only connections) is the model trained in this process, to the last bit, and
+    scores the open cases alike."""
+    path = tmp_path / "trained.db"
+    shutil.copy(simulated, path)
+    url = f"sqlite:///{path}"
+    store = Store(url)
+    try:
+        here = train_on(store, load_reference(store), END)  # the reference as the CLI reads it
+        events = list(store.events_reported(0.0, math.inf))
+    finally:
+        store.close()
+    trainer = RiskTrainer(url)
+    proc = trainer.start(END)
+    assert proc.pid != os.getpid() and _parent_of(proc.pid) == os.getpid()
+    there = trainer.collect(proc)
+    _same_model(there, here)
+    assert there is not None and here is not None
+    live = {e.id: e for e in events}
+    a, b = risk.assess(there, live, END), risk.assess(here, live, END)
+    assert a.cases == b.cases and a.forecast == b.forecast and a.cases
+    assert _gone(proc.pid) and trainer.pid == 0
+
+
+def test_the_training_process_ends_when_its_stdin_closes(simulated: Path, tmp_path: Path) -> None:
+    """The worker's own watch: its stdin's EOF (the backend gone, SIGKILL included: the
+    kernel closes the pipe's other end) ends it at once, mid-training, with no model."""
+    path = tmp_path / "watched.db"
+    shutil.copy(simulated, path)
+    proc = subprocess.Popen(
+        worker_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_worker_env()
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    request = {"url": f"sqlite:///{path}", "now": END}
+    proc.stdin.write(json.dumps(request).encode() + b"\n")
+    proc.stdin.close()
+    assert proc.wait(30) == EXIT_PARENT_GONE
+    assert proc.stdout.read() == b""
+    proc.stdout.close()
+
+
+def test_the_training_reads_on_connections_that_cannot_write(
+    simulated: Path, tmp_path: Path
+) -> None:
+    """The training process's store (Store(url, read_only=True)) reads the history; a write
+    on it is refused by the database, and nothing is written."""
+    path = tmp_path / "read.db"
+    shutil.copy(simulated, path)
+    url = f"sqlite:///{path}"
+    reader = Store(url, read_only=True)
+    try:
+        assert list(reader.events_reported(END - 86400, END))
+        with pytest.raises(OperationalError, match="attempt to write a readonly database"):
+            reader.create_user("只读测试", "wall")
+    finally:
+        reader.close()
+    store = Store(url)
+    try:
+        assert "只读测试" not in {u.name for u in store.users()}
+    finally:
+        store.close()
+
+
+def test_a_read_only_store_on_postgresql(pg_url: str) -> None:
+    """On PostgreSQL too a write on the training's store is refused, and the URL's own
+    options (here the test's schema) still hold for its reads."""
+    store = prepared_store(pg_url)
+    try:
+        store.create_user("值班员甲", "wall")
+        reader = Store(pg_url, read_only=True)
+        try:
+            assert "值班员甲" in {u.name for u in reader.users()}
+            with pytest.raises(InternalError, match="read-only transaction"):
+                reader.create_user("只读测试", "wall")
+        finally:
+            reader.close()
+        assert "只读测试" not in {u.name for u in store.users()}
+    finally:
+        store.close()
+
+
+FAST = Limits(risk_interval=0.2, risk_first_delay=0.0, risk_retrain=0.2)
+
+
+async def _training_under_way(server: DispatchServer) -> int:
+    """Wait for a training in the backend's training process; that process's id."""
+    for _ in range(3000):
+        if server.risk_trainer.pid:
+            return server.risk_trainer.pid
+        await asyncio.sleep(0.01)
+    raise AssertionError("no training began")
+
+
+async def test_a_training_adds_no_thread_and_a_stop_kills_it(
+    simulated: Path, tmp_path: Path
+) -> None:
+    """A training runs in a child process of the backend: the backend's threads are as many
+    before, during and after it (the soak counts them); a stop with one under way does not
+    wait for it, and the process is killed and reaped."""
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(started_pool(default_workers(), "asyncio"))  # as the CLI does
+    path = tmp_path / "served.db"
+    shutil.copy(simulated, path)
+    store = Store(f"sqlite:///{path}")
+    running = await start_server(store, FAST, Clock(speed=1.0, start=END + 60))
+    server = running.server
+    try:
+        wall = await running.client("wall")
+        await handshake(wall)
+        await asyncio.sleep(0.05)
+        first = await _training_under_way(server)
+        threads = _threads()
+        assert _parent_of(first) == os.getpid()
+        assert _cmdline(first)[-1] == b"train-risk"
+        assert await asyncio.to_thread(_niceness_becomes, first, os.nice(0) + NICENESS)
+        counted = set()
+        deadline = time.monotonic() + 60
+        while len(counted) < 3 and time.monotonic() < deadline:  # trainings, one after another
+            if server.risk_trainer.pid:
+                counted.add(server.risk_trainer.pid)
+            assert _threads() == threads
+            await asyncio.sleep(0.01)
+        assert len(counted) == 3 and server.hub is not None and server.hub.risk_trained_at
+        pid = await _training_under_way(server)
+        began = time.monotonic()
+        await server.stop()
+        took = time.monotonic() - began
+        assert took < 3.0, f"the stop took {took:.1f} s"
+        assert _gone(pid), "the training process outlived the stop"
+        assert _threads() <= threads
+    finally:
+        await server.stop()
+        store.close()
+
+
+def _training_child(backend: int, seconds: float = 60.0) -> int:
+    """A training process of the backend of pid `backend`, found in /proc (bounded)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                parent = _parent_of(int(entry.name))
+                cmdline = _cmdline(int(entry.name))
+            except (FileNotFoundError, ProcessLookupError, StopIteration):
+                continue
+            if parent == backend and b"train-risk" in cmdline:
+                return int(entry.name)
+        time.sleep(0.02)
+    raise AssertionError("the backend started no training process")
+
+
+def _backend(simulated: Path, tmp_path: Path) -> subprocess.Popen[bytes]:
+    """A backend in a process of its own, retraining back to back; once it listens."""
+    path = tmp_path / "served.db"
+    shutil.copy(simulated, path)
+    ready = tmp_path / "ready"
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.dispatch.risk_backend", str(path), str(ready)], cwd=root
+    )
+    deadline = time.monotonic() + 60
+    while not ready.exists():
+        assert proc.poll() is None, "the backend ended"
+        assert time.monotonic() < deadline, "the backend did not start"
+        time.sleep(0.05)
+    return proc
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+def test_the_training_process_never_outlives_the_backend(
+    simulated: Path, tmp_path: Path, how: str
+) -> None:
+    """Stopped by SIGTERM, the backend kills its training process and exits within 5 s;
+    killed by SIGKILL (no chance to do anything), its training process ends by itself."""
+    backend = _backend(simulated, tmp_path)
+    try:
+        child = _training_child(backend.pid)
+        backend.send_signal(getattr(signal, how))
+        code = backend.wait(5)
+        assert code == (0 if how == "SIGTERM" else -signal.SIGKILL)
+        assert _wait_gone(child, 10), f"the training process {child} outlived the backend"
+    finally:
+        if backend.poll() is None:
+            backend.kill()
+            backend.wait()
+
+
+async def _model_trained(server: DispatchServer, other_than: float = 0.0) -> float:
+    """Wait for the hub to have the risks of a model trained at another time than
+    `other_than`; that model's time."""
+    assert server.hub is not None
+    for _ in range(6000):
+        if server.hub.risk_trained_at not in (0.0, other_than):
+            return server.hub.risk_trained_at
+        await asyncio.sleep(0.01)
+    raise AssertionError("no model")
+
+
+async def _logged(caplog: pytest.LogCaptureFixture, text: str, times: int = 2) -> None:
+    for _ in range(6000):
+        if sum(text in r.getMessage() for r in caplog.records) >= times:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"never logged {times} times: {text}")
+
+
+BAD_WORKERS = {
+    "crashes": (
+        "import sys; sys.stdin.readline(); sys.exit('the training blew up')",
+        "exited with status 1",
+    ),
+    "writes garbage": (
+        "import sys; sys.stdin.readline(); sys.stdout.write('no model here')",
+        "wrote no model (b'no model here')",
+    ),
+    "writes a model cut short": (
+        "import sys; from dispatch.risk_process import MAGIC; sys.stdin.readline(); "
+        "sys.stdout.buffer.write(MAGIC + bytes(8) + b'x')",
+        "wrote 1 bytes of model, not 0",
+    ),
+    "writes something else": (
+        "import sys; from dispatch.risk_process import encode; sys.stdin.readline(); "
+        "sys.stdout.buffer.write(encode({'weights': []}))",
+        "wrote a dict",
+    ),
+}
+
+
+@pytest.mark.parametrize("bad", sorted(BAD_WORKERS))
+async def test_a_bad_training_process_is_logged_and_the_model_kept(
+    simulated: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, bad: str
+) -> None:
+    """A training process that crashes or writes anything but a model: a warning saying
+    what it did, the previous model goes on (the walls' risks from it still come), and the
+    next training in a good process replaces it."""
+    code, said = BAD_WORKERS[bad]
+    path = tmp_path / "served.db"
+    shutil.copy(simulated, path)
+    store = Store(f"sqlite:///{path}")
+    running = await start_server(store, FAST, Clock(speed=1.0, start=END + 60))
+    server = running.server
+    assert server.hub is not None
+    try:
+        wall = await running.client("wall")
+        await handshake(wall)
+        await _model_trained(server)
+        good = server.risk_trainer.command
+        server.risk_trainer.command = [sys.executable, "-c", code]
+        failed = "training the deadline-risk model failed (the training process"
+        await _logged(caplog, failed, 1)
+        kept = server.hub.risk_trained_at  # the model whose risks go on
+        await _logged(caplog, failed, 3)  # two more trainings, in bad processes
+        failures = [r.getMessage() for r in caplog.records if failed in r.getMessage()]
+        assert all(said in m and m.endswith("; the old one goes on") for m in failures), failures
+        assert server.hub.risk_trained_at == kept
+        moved = await wall.until(lambda m: isinstance(m, Risk) and m.trained_at == kept, 10)
+        assert isinstance(moved, Risk)
+        server.risk_trainer.command = good
+        assert await _model_trained(server, kept) > kept
+        await wall.ws.close()
+    finally:
+        await server.stop()
+        store.close()
+
+
+async def test_training_falls_back_to_the_risk_thread_when_no_process_starts(
+    simulated: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The training process's program cannot be started (here: it is not there): a warning
+    says so, and the model is trained in the backend's risk thread instead."""
+    path = tmp_path / "served.db"
+    shutil.copy(simulated, path)
+    store = Store(f"sqlite:///{path}")
+    running = await start_server(store, FAST, Clock(speed=1.0, start=END + 60))
+    server = running.server
+    server.risk_trainer.command = [str(tmp_path / "no-such-program"), "-m", "dispatch"]
+    try:
+        wall = await running.client("wall")
+        await handshake(wall)
+        first = await _model_trained(server)
+        await _logged(caplog, "could not be started", 1)
+        message = next(m for r in caplog.records if "could not" in (m := r.getMessage()))
+        assert message.startswith("the deadline-risk training process could not be started")
+        assert "no-such-program" in message
+        assert message.endswith(": training in the backend's risk thread instead")
+        full = await wall.until(lambda m: isinstance(m, Risk) and m.full, 30)
+        assert isinstance(full, Risk) and full.cases and full.trained_at >= first
+        await wall.ws.close()
+    finally:
+        await server.stop()
+        store.close()

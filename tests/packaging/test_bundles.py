@@ -17,8 +17,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from bench.risk import END, history
+from dispatch.risk_process import RiskTrainer, decode
 from tests.packaging.conftest import packaging_build
 from tests.pdfs import pdf_objects
 
@@ -138,3 +141,35 @@ def test_the_bundles_are_within_their_budget(dist) -> None:
     limits = packaging_build.budgets()
     assert set(limits) == set(packaging_build.BUNDLES)
     assert packaging_build.check_budget(dist, packaging_build.BUNDLES) == []
+
+
+def test_both_bundles_train_the_risk_model_as_the_backend_does(dist, tmp_path) -> None:
+    """Each frozen program as the backend's deadline-risk training process (`-m dispatch
+    train-risk`, dispatch/risk_process.py): the model it writes on its stdout is the one
+    trained from the source tree's (tests/dispatch/test_risk.py: the one the backend trains
+    in its own process), to the bit. From a process, not this one: here numpy came before
+    the dispatch package, which keeps its BLAS to one thread (another order of sums)."""
+    db = history(4, 3, tmp_path / "history", daily=400)
+    url = f"sqlite:///{db}"
+    trainer = RiskTrainer(url)
+    here = trainer.collect(trainer.start(END))
+    assert here is not None
+    request = json.dumps({"url": url, "now": END}).encode() + b"\n"
+    for exe in (dist / "tongguan-dispatch" / "tongguan-dispatch", dist / "tongguan" / "tongguan"):
+        # Its stdin open until it has answered: its EOF would tell it the backend is gone.
+        proc = subprocess.Popen(
+            [str(exe), "-m", "dispatch", "train-risk"], env=clean_env(tmp_path), cwd=tmp_path,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        proc.stdin.write(request)
+        proc.stdin.flush()
+        out = proc.stdout.read()
+        proc.stdin.close()
+        code = proc.wait(120)
+        assert code == 0, proc.stderr.read().decode(errors="replace")[-4000:]
+        proc.stderr.close()
+        there = decode(out, proc.pid)
+        assert there is not None, exe
+        assert there.index == here.index and np.array_equal(there.weights, here.weights)
+        assert there.rates == here.rates and there.samples == here.samples
