@@ -1314,6 +1314,17 @@ class Store:
             )
             return [(street, reported_at) for street, reported_at in rows]
 
+    def arrivals_placed(self, start: float, end: float) -> list[tuple[str, str, float]]:
+        """(street, grid, reported_at) of every event reported in [start, end), pruned or not:
+        arrivals a community's jurisdiction can be told by (its grids' codes begin with it)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(EventRow.street, EventRow.grid, EventRow.reported_at).where(
+                    (EventRow.reported_at >= start) & (EventRow.reported_at < end)
+                )
+            )
+            return [(street, grid, reported_at) for street, grid, reported_at in rows]
+
     def event_history(self, event_id: int) -> list[LogRecord]:
         """Every audit row of one event, archived and live, oldest first (the audit trail)."""
         if not 0 < event_id <= MAX_ID:
