@@ -20,7 +20,7 @@ from dispatch.replay import Picture, decode_row, state_at
 from dispatch.state import Actor
 from dispatch.store.store import AdminEntry, Store
 from protocol.codes import ErrorCode
-from protocol.entities import Alert, Duty, Event, Kpi
+from protocol.entities import OPEN_STATUSES, Alert, Duty, Event, Kpi
 from protocol.messages import REPLAY_SPAN_MAX, Delta, Replay
 
 LogSpan = tuple[tuple[int, float], tuple[int, float]] | None  # Store.log_span()
@@ -164,7 +164,12 @@ class Replays(Audited):
         # One read for both days: the events table has no index on reported_at (a scan).
         rows = self.store.arrivals_placed(day - 86400, day + 86400)
         yesterday = kpi.hourly(((street, at) for street, _, at in rows if at < day), day - 86400)
-        book = kpi.compute(picture.events.values(), moment, yesterday, self.departments)
+        # Only the cases open or changed today can count in today's figures (every time a
+        # count hangs on is at most its updated_at): the rest, counted, would add nothing.
+        counted = [
+            e for e in picture.events.values() if e.status in OPEN_STATUSES or e.updated_at >= day
+        ]
+        book = kpi.compute(counted, moment, yesterday, self.departments)
         curve = [0] * 24
         for _, grid, at in rows:
             # Filed under its grid, whose code begins with its community's and its street's:
