@@ -132,7 +132,7 @@ class Replays(Audited):
             "alerts": alerts,
             "duty": duty,
             "kpis": kpis,
-            "day": day,
+            "day": int(day),
             "curve": curve,
         }
         shown = (
