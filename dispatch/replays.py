@@ -152,16 +152,17 @@ class Replays(Audited):
         message's `scopes` held them then, and the whole day's arrivals per hour that it may
         see (the day that began at `day`, up to the log's head).
 
-        The KPIs are kpi.compute() over every case of the picture, before any jurisdiction
-        or view filter (the scopes are filtered after, as Hub.kpi_sets does): the picture
-        holds every case with a change in the 36 hours before its position (a checkpoint
-        drops only cases settled longer ago, prune_settled), and a case counts in a day's
-        figures only when it is open or one of its times falls on that day, which such a
-        case's cannot. Week and month are not answered: a picture of 36 hours cannot count
-        them. Yesterday's curve (`hourly_yesterday`) and the day's are read from the store,
-        as the server reads yesterday's: an early case of yesterday may have left the picture.
+        The KPIs are kpi.compute() over the picture's cases, before any jurisdiction or view
+        filter (the scopes are filtered after, as Hub.kpi_sets does). That is enough for the
+        day: a case counts in a day's figures only when it is open or one of its times falls
+        on that day, and the picture holds every case but those settled with no change in
+        the 36 hours before its position (a checkpoint drops those, prune_settled), all of
+        whose times are before the day began. It is not for the week or the month: those
+        are not answered. Yesterday's curve (`hourly_yesterday`) and the day's are read from
+        the store, as the server reads yesterday's: yesterday's early cases may have left
+        the picture, and the day's curve runs past the moment.
         """
-        # One read for both days: the events table has no index on reported_at (a scan).
+        # One read for both days.
         rows = self.store.arrivals_placed(day - 86400, day + 86400)
         yesterday = kpi.hourly(((street, at) for street, _, at in rows if at < day), day - 86400)
         # Only the cases open or changed today can count in today's figures (every time a

@@ -625,5 +625,13 @@ async def test_the_store_side_on_sqlite_and_postgresql(running: Running) -> None
     events, alerts, duty = _state(answer)
     assert events == {e.id: e for e in snapshot.events} and duty == snapshot.duty
     assert alerts == {a.id: a for a in snapshot.alerts}
+    # The day's figures and arrivals, read the same on both databases.
+    assert isinstance(answer, Result)
+    day = answer.data["day"]
+    placed = store.arrivals_placed(day, day + 86400)
+    assert len(placed) == 3 and all(grid.startswith(street) for street, grid, _ in placed)
+    assert sum(answer.data["curve"]) == 3
+    district = _kpis(answer)["district"]
+    assert (district.received, district.accepted, sum(district.hourly)) == (3, 1, 3)
     for client in (commander, wall):
         await client.ws.close()
