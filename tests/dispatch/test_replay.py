@@ -469,12 +469,22 @@ async def test_only_kpis_leaves_the_state_out(served: Served) -> None:
     by_time = await _ask(client, at=full.data["at"], only_kpis=True)
     assert isinstance(by_time, Result) and by_time.data["events"] == []
     assert by_time.data["kpis"] == full.data["kpis"] and by_time.data["seq"] == moment.seq
-    row = served.store.admin_log(5)[-1]
-    assert (row.action, row.outcome, row.target) == (
-        "replay",
-        "ok",
-        f"at={by_time.data['at']} only_kpis",
-    )
+    # Before the first row: no moment, nothing counted; the day and its curve the first row's.
+    start = await _ask(client, seq=0, only_kpis=True)
+    assert isinstance(start, Result), start
+    span = served.store.log_span()
+    assert span is not None and start.data["day"] == kpi.day_start(span[0][1])
+    assert (start.data["at"], start.data["kpis"]) == (None, {})
+    day = start.data["day"]
+    reported = list(served.store.events_reported(day, day + 86400))
+    assert start.data["curve"] == _per_hour(reported, day) and reported
+    # Audited like any replay, the request's form named.
+    targets = [(r.outcome, r.target) for r in served.store.admin_log(3)]
+    assert targets == [
+        ("ok", f"seq={moment.seq} only_kpis"),
+        ("ok", f"at={full.data['at']} only_kpis"),
+        ("ok", "seq=0 only_kpis"),
+    ]
     await client.ws.close()
 
 
