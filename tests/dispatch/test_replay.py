@@ -2,7 +2,8 @@
 simulator writes a seeded day and a quarter through the real writer into a real SQLite file
 while real clients keep replicas of what they are sent over a real websocket; then `replay`
 requests over a real websocket seek to the moments recorded, with and without checkpoints,
-after a trim-log, and as a street user, and must give back exactly what was shown."""
+after a trim-log, and as a street user, and must give back exactly what was shown: the
+state, and the day's KPIs as the live `kpis` pushes had them."""
 
 from __future__ import annotations
 
