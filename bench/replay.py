@@ -6,10 +6,11 @@ deadline-risk bench's history: `python -m bench risk` makes the same file). A co
 upgraded, its checkpoints made as the backend makes them (dispatch/replay.py; timed), and a
 real backend serves it. A real client (the commander: the whole district; then 菱湖分中心)
 sends `replay {"at": T}` for `--seeks` moments drawn uniformly from the kept history, one at
-a time, over a real websocket; a seek's time is from the request sent to the answer decoded
-(decode_server). Then a few seeks with every checkpoint dropped, for comparison (the log
-applied from its first row). Prints p50/p99/max, the answers' sizes and the command to
-reproduce.
+a time, over a real websocket, then as many with `only_kpis` (a player's look ahead); a
+seek's time is from the request sent to the answer decoded (decode_server), and every answer
+carries the day's KPIs at T and its curve. Then a few seeks with every checkpoint dropped,
+for comparison (the log applied from its first row). Prints p50/p99/max, the answers' sizes
+and the command to reproduce.
 """
 
 from __future__ import annotations
@@ -28,13 +29,15 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from bench import common
 from bench.risk import END, history
+from dispatch import kpi
 from dispatch.app import load_reference
 from dispatch.clock import Clock
 from dispatch.limits import Limits
-from dispatch.replay import make_checkpoints
+from dispatch.replay import make_checkpoints, state_at
 from dispatch.server import DispatchServer
 from dispatch.store.store import Store
 from protocol.codec import decode_server, encode
+from protocol.entities import OPEN_STATUSES
 from protocol.messages import Hello, Replay, Result, Snapshot
 
 TARGET_S = 1.0
@@ -49,15 +52,21 @@ async def _client(port: int, token: str) -> ClientConnection:
     return ws
 
 
-async def _seek(ws: ClientConnection, request: int, at: float) -> tuple[float, int, int]:
-    """(seconds, answer bytes, events) of one seek; live messages meanwhile passed over."""
+async def _seek(
+    ws: ClientConnection, request: int, at: float, *, only_kpis: bool = False
+) -> tuple[float, int, int]:
+    """(seconds, answer bytes, events) of one seek; live messages meanwhile passed over.
+    Every answer holds the day's KPIs at `at` and its curve (checked)."""
     started = time.perf_counter()
-    await ws.send(encode(Replay(id=request, at=at)))
+    await ws.send(encode(Replay(id=request, at=at, only_kpis=only_kpis)))
     while True:
         raw = await ws.recv()
         message = decode_server(raw)
         if isinstance(message, Result) and message.id == request:
-            return time.perf_counter() - started, len(raw), len(message.data["events"])
+            took = time.perf_counter() - started
+            data = message.data
+            assert isinstance(data["kpis"], dict) and len(data["curve"]) == 24, data
+            return took, len(raw), len(data["events"])
 
 
 def _figures(times: list[float]) -> str:
@@ -123,7 +132,25 @@ async def _run(path: Path, seeks: int, cold: int, seed: int) -> None:
                     f"{statistics.median(counts):.0f}",
                 ]
             )
+            # A player's look ahead: the same moments' KPIs without the state.
+            times, sizes = [], []
+            for request in range(seeks + 3, 2 * seeks + 3):
+                at = rng.uniform(first_at, last_at)
+                seconds, size, _ = await _seek(ws, request, at, only_kpis=True)
+                times.append(seconds)
+                sizes.append(size)
+            worst = max(worst, *times)
+            rows.append(
+                [
+                    f"{user}, only_kpis",
+                    seeks,
+                    _figures(times),
+                    f"{statistics.median(sizes) / 1024:.1f} KiB",
+                    "0",
+                ]
+            )
             await ws.close()
+        print(_parts(store, epoch, server, [rng.uniform(first_at, last_at) for _ in range(30)]))
         if cold:
             store.drop_checkpoints([seq for seq, _ in kept])
             ws = await _client(port, tokens["commander"])
@@ -140,6 +167,38 @@ async def _run(path: Path, seeks: int, cold: int, seed: int) -> None:
     print(common.table(["seeks (at: random moment)", "n", "seek time", "answer", "events"], rows))
     met = "met" if worst <= TARGET_S else "MISSED"
     print(f"target: every seek with checkpoints ≤ {TARGET_S:.0f} s: {met}")
+
+
+def _parts(store: Store, epoch: str, server: DispatchServer, moments: list[float]) -> str:
+    """What a seek's KPIs cost on top of its state, timed apart at these moments (the
+    replay's own steps, dispatch/replays.py): the state rebuilt, the two days' arrivals read,
+    the day's KPIs counted."""
+    departments = frozenset(server.reference.departments)
+    state, read, count, cases = [], [], [], []
+    for at in moments:
+        started = time.perf_counter()
+        picture = state_at(store, store.last_seq_at(at), epoch)
+        rebuilt = time.perf_counter()
+        day = kpi.day_start(at)
+        rows = store.arrivals_placed(day - 86400, day + 86400)
+        yesterday = kpi.hourly(((s, t) for s, _, t in rows if t < day), day - 86400)
+        arrived = time.perf_counter()
+        today = [
+            e for e in picture.events.values() if e.status in OPEN_STATUSES or e.updated_at >= day
+        ]
+        kpi.compute(today, at, yesterday, departments).scopes("today")
+        counted = time.perf_counter()
+        state.append(rebuilt - started)
+        read.append(arrived - rebuilt)
+        count.append(counted - arrived)
+        cases.append(len(today))
+    return (
+        f"a seek's parts, {len(moments)} moments (median / max): state rebuilt"
+        f" {statistics.median(state) * 1000:.0f} / {max(state) * 1000:.0f} ms; two days'"
+        f" arrivals read {statistics.median(read) * 1000:.1f} / {max(read) * 1000:.1f} ms;"
+        f" the day's KPIs counted over {statistics.median(cases):.0f} cases"
+        f" {statistics.median(count) * 1000:.1f} / {max(count) * 1000:.1f} ms"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -310,16 +310,8 @@ class Hub:
     ) -> tuple[dict[str, Kpi], dict[str, Kpi], dict[str, Kpi]]:
         """Today's, this week's and this month's KPIs of the scopes a jurisdiction may see:
         the district and every street, its streets, or its communities."""
-        kind: kpi.ScopeKind | None = (
-            "community" if width_of(jurisdiction) == COMMUNITY_WIDTH else None
-        )
-        sets = []
-        for period in kpi.PERIODS:
-            scopes = self.kpis.scopes(period, kind)
-            if jurisdiction is not None:
-                scopes = {scope: k for scope, k in scopes.items() if scope in jurisdiction}
-            sets.append(scopes)
-        return sets[0], sets[1], sets[2]
+        today, week, month = (kpi_scopes(self.kpis, period, jurisdiction) for period in kpi.PERIODS)
+        return today, week, month
 
     async def refresh_kpis(self, now: float, slice_size: int = 200) -> None:
         """Count what changed since the last push and send fresh KPIs to every client."""
@@ -447,6 +439,19 @@ class Hub:
     def prune(self, now: float) -> None:
         """Drop settled entities from the read model as the writer does from its state."""
         prune_settled(self.events, self.alerts, now)
+
+
+def kpi_scopes(
+    book: kpi.KpiBook, period: kpi.Period, jurisdiction: frozenset[str] | None
+) -> dict[str, Kpi]:
+    """One period's KPIs of the scopes a jurisdiction may see: the district and every street
+    (the whole district), its streets (a street user), or its communities (a community user).
+    The live `kpis` message's and a replay's (dispatch/replays.py) alike."""
+    kind: kpi.ScopeKind | None = "community" if width_of(jurisdiction) == COMMUNITY_WIDTH else None
+    scopes = book.scopes(period, kind)
+    if jurisdiction is None:
+        return scopes
+    return {scope: k for scope, k in scopes.items() if scope in jurisdiction}
 
 
 async def close_slow(ws: ServerConnection, code: int, reason: str) -> None:

@@ -10,15 +10,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from dispatch import kpi
 from dispatch.admin import Audited, Refused
 from dispatch.clock import Clock
-from dispatch.hub import Client, Hub
+from dispatch.hub import Client, Hub, kpi_scopes
 from dispatch.limits import Limits
 from dispatch.reference import ReferenceData, local
-from dispatch.replay import decode_row, state_at
+from dispatch.replay import Picture, decode_row, state_at
 from dispatch.state import Actor
 from dispatch.store.store import AdminEntry, Store
 from protocol.codes import ErrorCode
+from protocol.entities import OPEN_STATUSES, Alert, Duty, Event, Kpi
 from protocol.messages import REPLAY_SPAN_MAX, Delta, Replay
 
 LogSpan = tuple[tuple[int, float], tuple[int, float]] | None  # Store.log_span()
@@ -39,6 +41,8 @@ class Replays(Audited):
         self.rows = limits.replay_rows
         self.reference = reference
         self.clock = clock
+        # The units a case's assignee is counted under as a department (the live KpiBook's).
+        self.departments = frozenset(reference.departments)
         self._turns = asyncio.Semaphore(TURNS)
 
     async def answer(self, client: Client, message: Replay) -> None:
@@ -63,19 +67,29 @@ class Replays(Audited):
                 raise Refused(
                     ErrorCode.BAD_ARGS, "name one of `at`, `seq`, or `from_seq` with `to_seq`"
                 )
+            if ranged and message.only_kpis:
+                raise Refused(
+                    ErrorCode.BAD_ARGS,
+                    "`only_kpis` is for a moment (`at` or `seq`), not a range of deltas",
+                )
             now = self.clock.now()
             async with self._turns:
                 if ranged:
                     done = await asyncio.to_thread(self._range, message, sees)
                 else:
-                    done = await asyncio.to_thread(self._state, client, message, sees, now)
+                    done = await asyncio.to_thread(self._state, client, actor, message, sees, now)
             await asyncio.to_thread(self.store.record_admin, entry)
             return done
 
         await self.checked(client, message.id, entry, REPLAYERS, do, "replay")
 
     def _state(
-        self, client: Client, message: Replay, sees: Callable[[str], bool], now: float
+        self,
+        client: Client,
+        actor: Actor,
+        message: Replay,
+        sees: Callable[[str], bool],
+        now: float,
     ) -> tuple[dict[str, Any], str]:
         span = self.store.log_span()
         head = span[1][0] if span is not None else 0
@@ -100,7 +114,16 @@ class Replays(Audited):
             at = -math.inf
         picture = state_at(self.store, seq, self.hub.epoch)
         moment = max(at, picture.at)
-        events, alerts, duty = picture.visible(sees, self.reference.key_of, client.view, moment)
+        events: list[Event] = []
+        alerts: list[Alert] = []
+        duty: Duty | None = None
+        if not message.only_kpis:  # a player's look ahead: thousands of events, unwanted
+            events, alerts, duty = picture.visible(sees, self.reference.key_of, client.view, moment)
+        # Before the first row (seq 0) there is no moment: the day is the first row's.
+        first = span[0][1] if span is not None else now
+        counted = moment if math.isfinite(moment) else first
+        day = kpi.day_start(counted)
+        kpis, curve = self._figures(picture, counted, day, actor, client.jurisdiction)
         data: dict[str, Any] = {
             "epoch": self.hub.epoch,
             "seq": seq,
@@ -108,8 +131,53 @@ class Replays(Audited):
             "events": events,
             "alerts": alerts,
             "duty": duty,
+            "kpis": kpis,
+            "day": int(day),
+            "curve": curve,
         }
-        return data, f"seq {seq}: {len(events)} event(s), {len(alerts)} alert(s)"
+        shown = (
+            "KPIs only" if message.only_kpis else f"{len(events)} event(s), {len(alerts)} alert(s)"
+        )
+        return data, f"seq {seq}: {shown}"
+
+    def _figures(
+        self,
+        picture: Picture,
+        moment: float,
+        day: float,
+        actor: Actor,
+        jurisdiction: frozenset[str] | None,
+    ) -> tuple[dict[str, Kpi], list[int]]:
+        """Today's KPIs at `moment` of the scopes this user may see, as the live `kpis`
+        message's `scopes` held them then, and the whole day's arrivals per hour that it may
+        see (the day that began at `day`, up to the log's head).
+
+        The KPIs are kpi.compute() over the picture's cases, before any jurisdiction or view
+        filter (the scopes are filtered after, as Hub.kpi_sets does). That is enough for the
+        day: a case counts in a day's figures only when it is open or one of its times falls
+        on that day, and the picture holds every case but those settled with no change in
+        the 36 hours before its position (a checkpoint drops those, prune_settled), all of
+        whose times are before the day began. It is not for the week or the month: those
+        are not answered. Yesterday's curve (`hourly_yesterday`) and the day's are read from
+        the store, as the server reads yesterday's: yesterday's early cases may have left
+        the picture, and the day's curve runs past the moment.
+        """
+        # One read for both days.
+        rows = self.store.arrivals_placed(day - 86400, day + 86400)
+        yesterday = kpi.hourly(((street, at) for street, _, at in rows if at < day), day - 86400)
+        # Only the cases open or changed today can count in today's figures (every time a
+        # count hangs on is at most its updated_at): the rest, counted, would add nothing.
+        counted = [
+            e for e in picture.events.values() if e.status in OPEN_STATUSES or e.updated_at >= day
+        ]
+        book = kpi.compute(counted, moment, yesterday, self.departments)
+        curve = [0] * 24
+        for _, grid, at in rows:
+            # Filed under its grid, whose code begins with its community's and its street's:
+            # where the case is now (a case moved since counts where it went).
+            if at >= day and actor.may_see(grid):
+                curve[min(23, int((at - day) // 3600))] += 1
+        return kpi_scopes(book, "today", jurisdiction), curve
 
     def _range(self, message: Replay, sees: Callable[[str], bool]) -> tuple[dict[str, Any], str]:
         low, high = message.from_seq, message.to_seq
@@ -152,11 +220,12 @@ def _when(moment: float) -> str:
 
 
 def _target(message: Replay) -> str:
+    lean = " only_kpis" if message.only_kpis else ""
     if message.at is not None:
-        return f"at={message.at}"
+        return f"at={message.at}{lean}"
     if message.seq is not None:
-        return f"seq={message.seq}"
-    return f"seq={message.from_seq}..{message.to_seq}"
+        return f"seq={message.seq}{lean}"
+    return f"seq={message.from_seq}..{message.to_seq}{lean}"
 
 
 def _not_beyond(name: str, seq: int, head: int) -> None:

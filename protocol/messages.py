@@ -308,14 +308,17 @@ REPLAY_SPAN_MAX = 100_000
 class Replay(_Msg, tag="replay"):
     """The time machine (复盘, docs/protocol.md §6.14): the state this user may see as it was
     at a moment (`at`, district unix seconds) or log position (`seq`), or the deltas this
-    user may see in (`from_seq`, `to_seq`]. Exactly one of the three forms. Answered by a
-    `result`; nothing changes, and the answer is audited like other reads."""
+    user may see in (`from_seq`, `to_seq`]. Exactly one of the three forms. A moment's answer
+    carries the day's KPIs as they stood then and the day's arrivals per hour; `only_kpis`
+    leaves its events, alerts and duty out (a player's look ahead). Answered by a `result`;
+    nothing changes, and the answer is audited like other reads."""
 
     id: int
     at: float | None = None
     seq: Annotated[int, msgspec.Meta(ge=0)] | None = None
     from_seq: Annotated[int, msgspec.Meta(ge=0)] | None = None
     to_seq: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    only_kpis: bool = False
 
 
 ClientMessage = (

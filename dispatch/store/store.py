@@ -1332,6 +1332,23 @@ class Store:
             )
             return [(street, reported_at) for street, reported_at in rows]
 
+    def arrivals_placed(self, start: float, end: float) -> list[tuple[str, str, float]]:
+        """(street, grid, reported_at) of every event reported in [start, end), pruned or not:
+        arrivals a community's jurisdiction can be told by (its grids' codes begin with it)."""
+        # reported_at has no index; updated_at has, and is never before it (a case is made
+        # with both at its report's moment): recent days read their rows, not the table.
+        # (A month of 720 cases a day: the last two days in 0.7 ms instead of a 9.7 ms scan;
+        # two days a month back in 13 ms, reading most of the index.)
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(EventRow.street, EventRow.grid, EventRow.reported_at).where(
+                    (EventRow.updated_at >= start)
+                    & (EventRow.reported_at >= start)
+                    & (EventRow.reported_at < end)
+                )
+            )
+            return [(street, grid, reported_at) for street, grid, reported_at in rows]
+
     def event_history(self, event_id: int) -> list[LogRecord]:
         """Every audit row of one event, archived and live, oldest first (the audit trail)."""
         if not 0 < event_id <= MAX_ID:

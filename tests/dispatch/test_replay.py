@@ -2,13 +2,16 @@
 simulator writes a seeded day and a quarter through the real writer into a real SQLite file
 while real clients keep replicas of what they are sent over a real websocket; then `replay`
 requests over a real websocket seek to the moments recorded, with and without checkpoints,
-after a trim-log, and as a street user, and must give back exactly what was shown."""
+after a trim-log, and as a street user, and must give back exactly what was shown: the
+state, and the day's KPIs as the live `kpis` pushes had them."""
 
 from __future__ import annotations
 
 import asyncio
+import math
 import shutil
-from collections.abc import AsyncIterator
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,22 +21,25 @@ import pytest
 
 from bench.risk import END
 from desktop.core.replica import Replica
-from dispatch import replay
+from dispatch import kpi, replay
 from dispatch.app import load_reference, prepare
 from dispatch.clock import Clock
+from dispatch.hub import kpi_scopes
 from dispatch.limits import Limits
+from dispatch.reference import ReferenceData
 from dispatch.server import DispatchServer
 from dispatch.simulator import Simulator
 from dispatch.store.store import Store
 from protocol.codec import decode_server, encode
-from protocol.entities import Alert, Duty, Event
-from protocol.messages import Error, Hello, Replay, Result, ServerMessage, Snapshot
+from protocol.entities import Alert, Duty, Event, Kpi
+from protocol.messages import Error, Hello, Kpis, Replay, Result, ServerMessage, Snapshot
 from protocol.retention import View
-from tests.dispatch.conftest import LINGHU, Client, Running
+from tests.dispatch.conftest import LINGHU, Client, Running, point_in
 from tests.dispatch.test_server import handshake, report_args
 
 DAILY, SEED = 300, 11
 MARK_EVERY = 700
+LIVE_REPORTS = 3  # cases reported once live, each followed by a kpis push
 PAGE = 1_000  # log rows between two recordings of the live replicas
 USERS = {"commander": ("commander", []), "wall": ("wall", []), "linghu": ("street", [LINGHU])}
 
@@ -53,6 +59,7 @@ class Day:
     path: Path
     tokens: dict[str, str]
     moments: dict[str, list[Moment]]  # by user
+    kpis: dict[str, list[tuple[int, Kpis]]]  # by user: each `kpis` message, at its replica's seq
 
 
 async def _connect(port: int, token: str, view: View = "all") -> Client:
@@ -69,12 +76,20 @@ def _moment(replica: Replica) -> Moment:
 
 
 async def _follow(
-    client: Client, replica: Replica, moments: list[Moment], moved: asyncio.Event
+    client: Client,
+    replica: Replica,
+    moments: list[Moment],
+    kpis: list[tuple[int, Kpis]],
+    moved: asyncio.Event,
 ) -> None:
-    """Apply everything the client is sent; record the replica every MARK_EVERY rows."""
+    """Apply everything the client is sent; record the replica every MARK_EVERY rows, and
+    every `kpis` message with the log position the replica stood at when it came."""
     mark = MARK_EVERY
     async for raw in client.ws:
-        replica.apply(decode_server(raw))
+        message = decode_server(raw)
+        replica.apply(message)
+        if isinstance(message, Kpis):
+            kpis.append((replica.seq, message))
         moved.set()
         if replica.seq >= mark:
             moments.append(_moment(replica))
@@ -95,6 +110,7 @@ async def _simulate(path: Path) -> Day:
     port = await server.start("127.0.0.1", 0, intake_now=False)
     views: dict[str, View] = {"commander": "all", "wall": "open", "linghu": "all"}
     moments: dict[str, list[Moment]] = {name: [] for name in views}
+    kpis: dict[str, list[tuple[int, Kpis]]] = {name: [] for name in views}
     clients, followers, replicas = [], [], {}
     moved = asyncio.Event()  # the commander's replica applied something
     for name, view in views.items():
@@ -102,13 +118,16 @@ async def _simulate(path: Path) -> Day:
         clients.append(client)
         replica = replicas[name] = Replica(view=view)
         told = moved if name == "commander" else asyncio.Event()
-        followers.append(asyncio.create_task(_follow(client, replica, moments[name], told)))
+        followers.append(
+            asyncio.create_task(_follow(client, replica, moments[name], kpis[name], told))
+        )
     await asyncio.sleep(0.2)  # every replica has its (empty) snapshot
     simulator = Simulator(server, seed=SEED, daily_events=DAILY, history_days=1)
     task = asyncio.create_task(simulator.run(warm_up=True))
     try:
         await asyncio.wait_for(simulator.live.wait(), 120)
         assert server.hub is not None
+        await _live_changes(port, tokens["commander"], reference, kpis["commander"])
         head = server.hub.head
         # Each replica as it stands at the head too, once every delta has reached it.
         while replicas["commander"].seq < head:
@@ -116,6 +135,11 @@ async def _simulate(path: Path) -> Day:
             await asyncio.wait_for(moved.wait(), 10)
         for name, replica in replicas.items():
             moments[name].append(_moment(replica))
+        # The whole figures the catch-up's end pushed (already queued): each user's, received.
+        for _ in range(200):
+            if all(any(not k.catching_up for _, k in kpis[name]) for name in views):
+                break
+            await asyncio.sleep(0.05)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -124,7 +148,29 @@ async def _simulate(path: Path) -> Day:
         await asyncio.gather(*followers, return_exceptions=True)
         await server.stop()
         store.close()
-    return Day(path, tokens, moments)
+    return Day(path, tokens, moments, kpis)
+
+
+async def _live_changes(
+    port: int, token: str, reference: ReferenceData, pushed: list[tuple[int, Kpis]]
+) -> None:
+    """A few cases reported once live, each followed by a push of whole figures (`pushed`,
+    the commander's replica's): more moments to hold the replayed KPIs to the live ones."""
+    desk = await _connect(port, token)
+    while not isinstance(await desk.recv(timeout=15), Snapshot):
+        pass
+    lon, lat = point_in(reference, LINGHU)
+    for step in range(LIVE_REPORTS):
+        args = {"category": "01-02", "title": f"复盘{step}", "lon": lon, "lat": lat}
+        reply = await desk.command("report", {**args, "source": "hotline"})
+        assert isinstance(reply, Result) and reply.seq is not None, reply
+        for _ in range(200):
+            if any(seq >= reply.seq and not k.catching_up for seq, k in pushed):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError(f"no whole kpis push after seq {reply.seq}")
+    await desk.ws.close()
 
 
 @pytest.fixture(scope="module")
@@ -310,6 +356,166 @@ async def test_a_long_range_comes_in_pages(served: Served) -> None:
     await client.ws.close()
 
 
+def _kpis(reply: Result | Error) -> dict[str, Kpi]:
+    assert isinstance(reply, Result), reply
+    return msgspec.convert(reply.data["kpis"], dict[str, Kpi])
+
+
+def _per_hour(events: Iterable[Event], day: float, upto: float = math.inf) -> list[int]:
+    """Cases reported in the day that began at `day` (and by `upto`), per hour."""
+    hours = [0] * 24
+    for event in events:
+        if day <= event.reported_at < day + 86400 and event.reported_at <= upto:
+            hours[int((event.reported_at - day) // 3600)] += 1
+    return hours
+
+
+async def test_replayed_kpis_are_the_live_ones(served: Served) -> None:
+    """At each moment the live stream pushed whole figures (the catch-up's end, and every
+    push after it), a replay `at` that moment answers the very `scopes` the client was sent.
+
+    Exact, not close: the live book counted every change delivered before its push at
+    `now`, the message's `at`, and the replay counts the log up to the last row made by
+    that `at`, at that `at`. They are compared where that log position is the one the
+    client's replica stood at when the message came (a change stamped before `at` but
+    delivered after the push would differ, through no fault of either). The pushes during
+    the catch-up are partial (`catching_up`) and counted at the clock's time, not the
+    rows': not comparable, and left out. A push's log position is the commander's replica's
+    (a street user's replica stands at the last change it may see)."""
+    heads = {live.at: seq for seq, live in served.day.kpis["commander"]}
+    for name in ("commander", "linghu"):
+        client = await served.client(name)
+        compared = 0
+        for _, live in served.day.kpis[name]:
+            if live.catching_up:
+                continue
+            reply = await _ask(client, at=live.at)
+            assert isinstance(reply, Result), reply
+            if reply.data["seq"] != heads.get(live.at):
+                continue
+            assert _kpis(reply) == live.scopes, (name, live.at)
+            if name == "commander":
+                assert {"district", LINGHU} <= set(live.scopes)
+                assert live.scopes["district"].hourly and live.scopes["district"].received
+            else:
+                assert set(live.scopes) == {LINGHU}
+            compared += 1
+        # Pushed: the catch-up's end and one after each live report; one may be lost to
+        # the race above, not more.
+        assert compared >= LIVE_REPORTS, [(k.at, k.catching_up) for _, k in served.day.kpis[name]]
+        await client.ws.close()
+
+
+async def test_replayed_kpis_and_curve_at_every_moment(served: Served) -> None:
+    """With checkpoints (each drops the cases settled 36 h before it), each recorded moment's
+    KPIs are kpi.compute() over the whole log walked from its first row at that moment;
+    today's arrivals per hour up to the moment are those of the cases the live replica held
+    then, and the curve is the whole day's, as the store has them."""
+    store, server = served.store, served.server
+    hub = server.hub
+    assert hub is not None
+    made = await asyncio.to_thread(
+        replay.make_checkpoints, store, hub.epoch, hub.head, every_rows=700
+    )
+    assert made >= 5
+    departments = frozenset(server.reference.departments)
+    final = served.day.moments["commander"][-1]
+    client = await served.client("commander")
+    days = set()
+    for moment in served.day.moments["commander"]:
+        reply = await _ask(client, seq=moment.seq)
+        assert isinstance(reply, Result), reply
+        at = reply.data["at"]
+        day = kpi.day_start(at)
+        days.add(day)
+        assert reply.data["day"] == day
+        whole = replay.state_at(store, moment.seq, hub.epoch, checkpoints=False)
+        yesterday = kpi.hourly(store.arrivals(day - 86400, day), day - 86400)
+        book = kpi.compute(whole.events.values(), at, yesterday, departments)
+        kpis = _kpis(reply)
+        assert kpis == kpi_scopes(book, "today", None), moment.seq
+        hours = _per_hour(moment.events.values(), day, at)
+        last = max((h for h, n in enumerate(hours) if n), default=-1)
+        assert kpis["district"].hourly == hours[: last + 1]
+        assert kpis["district"].hourly_yesterday == yesterday.get("district")
+        curve = reply.data["curve"]
+        reported = list(store.events_reported(day, day + 86400))
+        assert curve == _per_hour(reported, day) == _per_hour(final.events.values(), day)
+        assert sum(curve) == len(reported) > 0
+        # The hours before the moment's are whole in both.
+        assert curve[: int((at - day) // 3600)] == hours[: int((at - day) // 3600)]
+    assert len(days) == 2  # moments of both days of the history
+    await client.ws.close()
+
+
+async def test_a_street_or_community_user_gets_its_own_figures(served: Served) -> None:
+    """A street user's KPIs are its street's scope only, a community user's its community's;
+    each one's curve counts only the cases it may see."""
+    final = served.day.moments["commander"][-1]
+    mine = Counter(e.community for e in final.events.values() if e.street == LINGHU)
+    community = mine.most_common(1)[0][0]
+    token = served.store.create_user("社区", "community", communities=[community])
+    commander = await served.client("commander")
+    whole = await _ask(commander, seq=final.seq)
+    assert isinstance(whole, Result)
+    day = whole.data["day"]
+    reported = list(served.store.events_reported(day, day + 86400))
+    assert sum(whole.data["curve"]) == len(reported)
+    for name, code in (("linghu", LINGHU), ("社区", community)):
+        if name == "linghu":
+            client = await served.client(name)
+        else:
+            client = await _connect(served.port, token)
+            while not isinstance(await client.recv(timeout=15), Snapshot):
+                pass
+        reply = await _ask(client, seq=final.seq)
+        assert isinstance(reply, Result), reply
+        kpis, curve = _kpis(reply), reply.data["curve"]
+        assert set(kpis) == {code}, set(kpis)
+        seen = [e for e in reported if e.community.startswith(code)]
+        assert curve == _per_hour(seen, day)
+        assert 0 < sum(curve) < sum(whole.data["curve"])
+        # At the head, the day's arrivals so far are the whole day's.
+        assert kpis[code].received == sum(curve)
+        if name == "linghu":
+            assert kpis[code] == _kpis(whole)[code]  # the commander's figures of the street
+        await client.ws.close()
+    await commander.ws.close()
+
+
+async def test_only_kpis_leaves_the_state_out(served: Served) -> None:
+    client = await served.client("commander")
+    moment = served.day.moments["commander"][1]
+    full = await _ask(client, seq=moment.seq)
+    lean = await _ask(client, seq=moment.seq, only_kpis=True)
+    assert isinstance(full, Result) and isinstance(lean, Result)
+    assert full.data["events"] and full.data["kpis"]["district"]
+    assert (lean.data["events"], lean.data["alerts"], lean.data["duty"]) == ([], [], None)
+    assert {k: v for k, v in lean.data.items() if k not in ("events", "alerts", "duty")} == {
+        k: v for k, v in full.data.items() if k not in ("events", "alerts", "duty")
+    }
+    by_time = await _ask(client, at=full.data["at"], only_kpis=True)
+    assert isinstance(by_time, Result) and by_time.data["events"] == []
+    assert by_time.data["kpis"] == full.data["kpis"] and by_time.data["seq"] == moment.seq
+    # Before the first row: no moment, nothing counted; the day and its curve the first row's.
+    start = await _ask(client, seq=0, only_kpis=True)
+    assert isinstance(start, Result), start
+    span = served.store.log_span()
+    assert span is not None and start.data["day"] == kpi.day_start(span[0][1])
+    assert (start.data["at"], start.data["kpis"]) == (None, {})
+    day = start.data["day"]
+    reported = list(served.store.events_reported(day, day + 86400))
+    assert start.data["curve"] == _per_hour(reported, day) and reported
+    # Audited like any replay, the request's form named.
+    targets = [(r.outcome, r.target) for r in served.store.admin_log(3)]
+    assert targets == [
+        ("ok", f"seq={moment.seq} only_kpis"),
+        ("ok", f"at={full.data['at']} only_kpis"),
+        ("ok", "seq=0 only_kpis"),
+    ]
+    await client.ws.close()
+
+
 # Each refusal's request and the words its answer must hold (all bad_args).
 REFUSED: list[tuple[dict[str, Any], str]] = [
     (
@@ -327,6 +533,11 @@ REFUSED: list[tuple[dict[str, Any], str]] = [
     ({"to_seq": 10}, "a range needs both `from_seq` and `to_seq`"),
     ({"at": END, "seq": 5}, "name one of `at`, `seq`, or `from_seq` with `to_seq`"),
     ({}, "name one of `at`, `seq`, or `from_seq` with `to_seq`"),
+    (
+        {"from_seq": 0, "to_seq": 10, "only_kpis": True},
+        "`only_kpis` is for a moment (`at` or `seq`), not a range of deltas",
+    ),
+    ({"only_kpis": True}, "name one of `at`, `seq`, or `from_seq` with `to_seq`"),
 ]
 
 
@@ -358,6 +569,7 @@ async def test_malformed_replays_are_bad_messages(served: Served) -> None:
         ('{"type":"replay","id":%d,"at":1e999}', "Number out of range"),
         ('{"type":"replay","id":%d,"seq":-1}', "Expected `int` >= 0"),
         ('{"type":"replay","id":%d,"at":1,"view":"all"}', "unknown field `view`"),
+        ('{"type":"replay","id":%d,"seq":1,"only_kpis":1}', "Expected `bool`, got `int`"),
     ):
         request_id = next(client.ids)
         await client.ws.send(frame % request_id)
@@ -451,5 +663,13 @@ async def test_the_store_side_on_sqlite_and_postgresql(running: Running) -> None
     events, alerts, duty = _state(answer)
     assert events == {e.id: e for e in snapshot.events} and duty == snapshot.duty
     assert alerts == {a.id: a for a in snapshot.alerts}
+    # The day's figures and arrivals, read the same on both databases.
+    assert isinstance(answer, Result)
+    day = answer.data["day"]
+    placed = store.arrivals_placed(day, day + 86400)
+    assert len(placed) == 3 and all(grid.startswith(street) for street, grid, _ in placed)
+    assert sum(answer.data["curve"]) == 3
+    district = _kpis(answer)["district"]
+    assert (district.received, district.accepted, sum(district.hourly)) == (3, 1, 3)
     for client in (commander, wall):
         await client.ws.close()
