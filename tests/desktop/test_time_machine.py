@@ -90,6 +90,10 @@ async def test_a_seek_shows_what_the_live_replica_held_and_live_comes_back_whole
         changes = screen.machine.take_changes()
         assert changes.reset and not changes.new_events  # the past is never news
         assert screen.replica.risk == {} and screen.replica.kpis_month == {}
+        # The day's figures as they stood then, the scopes the live ones have.
+        assert "district" in screen.replica.kpis
+        assert set(screen.replica.kpis) <= set(screen.machine.live.kpis) | {"district"}  # type: ignore[union-attr]
+        assert len(screen.machine.curve) == 24 and screen.machine.day <= screen.machine.at
     # Live goes on meanwhile: a case reported now reaches the live state, not the screen.
     shown = dict(screen.replica.events)
     from tests.dispatch.test_server import report_args
@@ -138,6 +142,15 @@ async def test_steps_and_play_reach_the_next_recorded_moments_exactly(
     assert screen.replica.seq == third.seq or (after and after[0].at == third_at)
     screen.machine.pause()
     assert screen.machine.mode == "paused"
+    # Paused, the figures of that very moment arrive: those of a seek to it.
+    paused_at = screen.machine.at
+    for _ in range(200):
+        await asyncio.sleep(0.01)
+        if screen.machine._figuring is None:
+            break
+    figures = dict(screen.replica.kpis)
+    assert await screen.machine.seek(paused_at)
+    assert screen.replica.kpis == figures
     if screen.replica.seq == third.seq:
         assert _held(screen.replica) == (third.events, third.alerts, third.duty)
     assert not screen.machine.take_changes().new_events
