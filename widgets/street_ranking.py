@@ -176,7 +176,7 @@ class StreetRanking(QWidget):
             painter.setPen(SECONDARY)
             painter.drawText(
                 QRectF(pad, top, self.width() - 2 * pad, self.height() - top - pad),
-                Qt.AlignmentFlag.AlignCenter,
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
                 self._empty or self.tr("暂无数据"),
             )
             painter.end()

@@ -3127,47 +3127,47 @@
 <context>
     <name>TodoModel</name>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="86"/>
+        <location filename="../ui/desk/todo_model.py" line="88"/>
         <source>紧急</source>
         <translation>Priority</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="87"/>
+        <location filename="../ui/desk/todo_model.py" line="89"/>
         <source>编号</source>
         <translation>No.</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="88"/>
+        <location filename="../ui/desk/todo_model.py" line="90"/>
         <source>类别</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="89"/>
+        <location filename="../ui/desk/todo_model.py" line="91"/>
         <source>事项</source>
         <translation>Subject</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="90"/>
+        <location filename="../ui/desk/todo_model.py" line="92"/>
         <source>地点</source>
         <translation>Location</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="91"/>
+        <location filename="../ui/desk/todo_model.py" line="93"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="92"/>
+        <location filename="../ui/desk/todo_model.py" line="94"/>
         <source>风险</source>
         <translation>Risk</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="93"/>
+        <location filename="../ui/desk/todo_model.py" line="95"/>
         <source>剩余时限</source>
         <translation>Time left</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_model.py" line="94"/>
+        <location filename="../ui/desk/todo_model.py" line="96"/>
         <source>来源</source>
         <translation>Source</translation>
     </message>
@@ -3210,13 +3210,13 @@
         <translation>All streets</translation>
     </message>
     <message>
-        <location filename="../ui/desk/todo_page.py" line="340"/>
+        <location filename="../ui/desk/todo_page.py" line="342"/>
         <source>%1 件</source>
         <translation>Cases: %1</translation>
     </message>
     <message>
         <location filename="../ui/desk/todo_page.py" line="107"/>
-        <location filename="../ui/desk/todo_page.py" line="342"/>
+        <location filename="../ui/desk/todo_page.py" line="344"/>
         <source>%1 / %2 件</source>
         <translation>Cases: %1 of %2</translation>
     </message>
@@ -3280,12 +3280,12 @@
 <context>
     <name>WallWindow</name>
     <message>
-        <location filename="../ui/app.py" line="304"/>
+        <location filename="../ui/app.py" line="307"/>
         <source>内置调度服务启动失败：%s</source>
         <translation>The built-in dispatch service failed to start: %s</translation>
     </message>
     <message>
-        <location filename="../ui/app.py" line="311"/>
+        <location filename="../ui/app.py" line="314"/>
         <source>正在连接调度服务…（内置调度服务启动中，首次启动需载入全区数据）</source>
         <translation>Connecting to the dispatch service… (the built-in service is starting; a first start loads the whole district)</translation>
     </message>
@@ -3651,12 +3651,12 @@
     <message>
         <location filename="../ui/panels.py" line="81"/>
         <source>复盘时不显示本月排名</source>
-        <translation>This month&apos;s ranking is not kept for replay</translation>
+        <translation>No month&apos;s ranking in replay</translation>
     </message>
     <message>
         <location filename="../ui/panels.py" line="104"/>
         <source>复盘当日指标 · %s</source>
-        <translation>Replayed day&apos;s figures · %s</translation>
+        <translation>Replay · %s</translation>
     </message>
     <message>
         <location filename="../ui/panels.py" line="125"/>
