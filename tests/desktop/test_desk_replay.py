@@ -52,6 +52,7 @@ def test_the_desk_replays_read_only_and_comes_back_live(
             await until(lambda: window.replay.active, 15, "into the past")
             assert window.replay.bar.isVisible()
             assert "复盘中" in window.notice.text()
+            assert not window.case_pane.action_bar.isEnabled()
             moment = day.moments["commander"][1]
             await window.replay.seek(seq=moment.seq)
             assert window.replica.seq == moment.seq
@@ -66,6 +67,7 @@ def test_the_desk_replays_read_only_and_comes_back_live(
             press(Qt.Key.Key_End)
             await until(lambda: not window.replay.active, 5, "back to live")
             assert not window.replay.bar.isVisible() and window.notice.text() == ""
+            assert window.case_pane.action_bar.isEnabled()
             assert window.replica.events == live
         finally:
             await stop_all(link, window)

@@ -254,6 +254,9 @@ class DeskWindow(QWidget):
 
     def _replay_changed(self, active: bool) -> None:
         self.notice.setText(self.tr("复盘中：只读，不能操作；End 回到实时") if active else "")
+        # The past is read only: no action offered (and one sent anyway is refused).
+        for bar in (self.case_pane.action_bar, self.alerts.action_bar, self.duty.action_bar):
+            bar.setEnabled(not active)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Keep the time bar at the foot of the pages."""
