@@ -10,6 +10,7 @@ The map gets its own slower batches. A banner shows while the data are not live.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -99,6 +100,11 @@ QUEUE_ORDERS = [
 QUIT_WITHIN_MS = 3000  # kiosk: a second Ctrl+Q within this quits
 KEY_QUIT = "Ctrl+Q"
 KEY_KIOSK = "Ctrl+Shift+K"
+# 复盘 left alone this long (not playing, no key, no mouse) goes back to live: a wall the
+# room leaves unattended never stays on the past.
+REPLAY_IDLE = 600.0
+
+log = logging.getLogger("desktop.ui.wall")
 
 # The layout, in fixed shares of the screen: what the panels show never moves them.
 HEADER_SHARE = 0.06  # of the height
@@ -423,6 +429,9 @@ class WallWindow(QWidget):
         # 复盘 (F8): the wall shows a past moment, with the time bar over the map's foot.
         self.replay = ReplayMode(replica, self.feed, self.coalescer, self, self._place_time_bar)
         self.replay.changed.connect(self._replay_changed)
+        self.replay_idle = REPLAY_IDLE
+        self._touched = time.monotonic()  # the last key or mouse move at the wall
+        self._pointer = QCursor.pos()
         # One pass per frame, in this order: the map's batching and the chime and tour
         # (`_after_panels`) come after the models have the frame.
         for subscriber in (
@@ -653,6 +662,22 @@ class WallWindow(QWidget):
                 self._cursor = cursor
                 self.tour.operator_active()
             self._show_scope()
+        self._leave_an_unattended_past(now)
+
+    def _leave_an_unattended_past(self, now: float) -> None:
+        """Back to live when 复盘 has been left alone (paused) for `replay_idle` seconds."""
+        pointer = QCursor.pos()
+        if pointer != self._pointer:
+            self._pointer, self._touched = pointer, now
+        machine = self.replay.machine
+        if (
+            machine is not None
+            and machine.active
+            and machine.mode != "playing"
+            and now - self._touched > self.replay_idle
+        ):
+            log.info("复盘 left alone for %.0f s: back to live", now - self._touched)
+            self.replay.leave()
 
     def _show_freshness(self) -> None:
         if self.replay.active:
@@ -942,6 +967,7 @@ class WallWindow(QWidget):
         """A key's action: someone is at the wall, so a tour holds for a while first."""
 
         def pressed() -> None:
+            self._touched = time.monotonic()
             if self.tour is not None:
                 self.tour.operator_active()
             self.case_view.touched()
@@ -978,6 +1004,7 @@ class WallWindow(QWidget):
         if shortcut is not None:
             shortcut.activated.emit()
             return
+        self._touched = time.monotonic()
         if self.tour is not None:
             self.tour.operator_active()
         self.case_view.touched()

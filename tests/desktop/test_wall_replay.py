@@ -107,6 +107,15 @@ def test_the_wall_goes_into_the_past_and_back_to_live(
             wall.coalescer.flush()
             assert not wall.replay.active and not bar.isVisible()
             assert set(wall.replica.events) == live and _queued(wall) == live
+            # Left alone in the past (paused, no key, no mouse), the wall goes back to live.
+            wall.shortcuts["F8"].activated.emit()
+            await until(lambda: wall.replay.active, 15, "into the past again")
+            wall._every_second()
+            assert wall.replay.active  # just touched: stays
+            wall.replay_idle = 0.0
+            await asyncio.sleep(0.01)
+            wall._every_second()
+            assert not wall.replay.active and not bar.isVisible()
         finally:
             await stop_all(link, wall)
             await server.stop()
