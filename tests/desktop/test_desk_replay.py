@@ -4,21 +4,14 @@ the backend), and End brings the live desk back whole."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from bench.risk import END
 from desktop.ui.desk.window import DeskWindow
-from dispatch.app import load_reference
-from dispatch.clock import Clock
-from dispatch.limits import Limits
-from dispatch.server import DispatchServer
-from dispatch.store.store import Store
 from tests.desktop.test_desk import open_desk, press, ready, stop_all
 from tests.desktop.test_wall import run_in_qt, until
-from tests.dispatch.test_replay import PAGE, Day, day  # noqa: F401 (the fixture)
+from tests.dispatch.test_replay import Day, Served, day, serving  # noqa: F401 (the fixture)
 
 
 def test_the_desk_replays_read_only_and_comes_back_live(
@@ -27,18 +20,13 @@ def test_the_desk_replays_read_only_and_comes_back_live(
     day: Day,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "day.db"
-    shutil.copy(day.path, path)
-    store = Store(f"sqlite:///{path}")
-
     async def scenario() -> None:
-        server = DispatchServer(
-            store,
-            load_reference(store, END),
-            Clock(speed=0.001, start=END + 3600),
-            Limits(checkpoint_interval=3600.0, replay_rows=PAGE),
-        )
-        port = await server.start("127.0.0.1", 0, intake_now=False)
+        async with serving(day, tmp_path) as served:
+            await acted(served)
+
+    async def acted(served: Served) -> None:
+        server = served.server
+        port = served.port
         window, link = open_desk(f"ws://127.0.0.1:{port}", day.tokens["commander"])
         window.use_replay(link.replay)
         try:
@@ -71,8 +59,6 @@ def test_the_desk_replays_read_only_and_comes_back_live(
             assert window.replica.events == live
         finally:
             await stop_all(link, window)
-            await server.stop()
-            store.close()
 
     run_in_qt(qapp, qtbot, scenario, timeout=180)
 

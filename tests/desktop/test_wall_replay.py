@@ -6,25 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 from pathlib import Path
 
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel, QWidget
 
-from bench.risk import END
 from desktop.core.district_time import date_hm
 from desktop.core.link import SessionThread
 from desktop.core.replica import Replica
 from desktop.ui.wall import WallWindow
-from dispatch.app import load_reference
-from dispatch.clock import Clock
-from dispatch.limits import Limits
-from dispatch.server import DispatchServer
-from dispatch.store.store import Store
 from tests.desktop.test_desk import stop_all
 from tests.desktop.test_wall import run_in_qt, until
-from tests.dispatch.test_replay import PAGE, Day, day  # noqa: F401 (the fixture)
+from tests.dispatch.test_replay import Day, Served, day, serving  # noqa: F401 (the fixture)
 
 
 def _queued(wall: WallWindow) -> set[int]:
@@ -38,23 +31,19 @@ def test_the_wall_goes_into_the_past_and_back_to_live(
     day: Day,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "day.db"
-    shutil.copy(day.path, path)
-    store = Store(f"sqlite:///{path}")
-
     async def scenario() -> None:
-        server = DispatchServer(
-            store,
-            load_reference(store, END),
-            Clock(speed=0.001, start=END + 3600),
-            Limits(checkpoint_interval=3600.0, replay_rows=PAGE),
-        )
-        port = await server.start("127.0.0.1", 0, intake_now=False)
+        async with serving(day, tmp_path) as served:
+            await shown(served)
+
+    async def shown(served: Served) -> None:
         wall = WallWindow(Replica(view="open"))
         wall.resize(1920, 1080)
         wall.show()
         link = SessionThread(
-            f"ws://127.0.0.1:{port}", day.tokens["wall"], wake=wall.coalescer.wake, view="open"
+            f"ws://127.0.0.1:{served.port}",
+            day.tokens["wall"],
+            wake=wall.coalescer.wake,
+            view="open",
         )
         wall.listen(link.inbox, resync=link.resync, history=link.history, replay=link.replay)
         link.start()
@@ -118,7 +107,5 @@ def test_the_wall_goes_into_the_past_and_back_to_live(
             assert not wall.replay.active and not bar.isVisible()
         finally:
             await stop_all(link, wall)
-            await server.stop()
-            store.close()
 
     run_in_qt(qapp, qtbot, scenario, timeout=180)

@@ -8,6 +8,7 @@ state, and the day's KPIs as the live `kpis` pushes had them."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import shutil
 from collections import Counter
@@ -194,10 +195,11 @@ class Served:
         return client
 
 
-@pytest.fixture
-async def served(day: Day, tmp_path: Path) -> AsyncIterator[Served]:
-    """A backend on a copy of the day's store, its clock an hour past the day's end."""
-    path = tmp_path / "day.db"
+@contextlib.asynccontextmanager
+async def serving(day: Day, folder: Path) -> AsyncIterator[Served]:
+    """A backend on a copy of the day's store (in `folder`), its clock an hour past the
+    day's end; stopped, and the store closed, on the way out."""
+    path = folder / "day.db"
     shutil.copy(day.path, path)
     store = Store(f"sqlite:///{path}")
     server = DispatchServer(
@@ -207,12 +209,19 @@ async def served(day: Day, tmp_path: Path) -> AsyncIterator[Served]:
         # Range answers of at most PAGE rows: the day's few thousand rows make several pages.
         Limits(checkpoint_interval=3600.0, replay_rows=PAGE),
     )
-    port = await server.start("127.0.0.1", 0, intake_now=False)
     try:
+        port = await server.start("127.0.0.1", 0, intake_now=False)
         yield Served(server, store, port, day)
     finally:
         await server.stop()
         store.close()
+
+
+@pytest.fixture
+async def served(day: Day, tmp_path: Path) -> AsyncIterator[Served]:
+    """A backend on a copy of the day's store (see `serving`)."""
+    async with serving(day, tmp_path) as running:
+        yield running
 
 
 async def _ask(client: Client, **fields: Any) -> Result | Error:
