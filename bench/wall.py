@@ -527,14 +527,18 @@ COLD_STEPS = [
 ]
 
 
-def run_cold(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
-    """Launch the window `args.cold_runs` times against a backend serving the data set."""
-    source = dataset(args.events)
-    data = workdir / "cold"
-    shutil.copytree(source, data)
+def backend_on_copy(args: argparse.Namespace, data: Path) -> tuple[Path, BenchBackend, str]:
+    """A backend (`--no-warm-up`) serving a fresh copy of the cached data set in `data`."""
+    shutil.copytree(dataset(args.events), data)
     for stale in data.glob("backend-*.ready.json"):
         stale.unlink()
     backend, url = start_backend(data, ["--no-warm-up"])
+    return data, backend, url
+
+
+def run_cold(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
+    """Launch the window `args.cold_runs` times against a backend serving the data set."""
+    data, backend, url = backend_on_copy(args, workdir / "cold")
     runs = []
     try:
         time.sleep(2.0)  # the backend's first KPI recount over 20,000 events
@@ -708,12 +712,7 @@ def run_memory(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
 def run_playback(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     """The window against a backend serving the data set's day: 复盘 at --play-speed."""
-    source = dataset(args.events)
-    data = workdir / "playback"
-    shutil.copytree(source, data)
-    for stale in data.glob("backend-*.ready.json"):
-        stale.unlink()
-    backend, url = start_backend(data, ["--no-warm-up"])
+    data, backend, url = backend_on_copy(args, workdir / "playback")
     try:
         options = [
             "--duration",
