@@ -20,6 +20,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("desktop")
 
 
+def with_servers(args: argparse.Namespace) -> argparse.Namespace:
+    """`servers`: every --server URL in order (repeated, or comma lists); `server` the first
+    (None: the embedded or demo backend)."""
+    args.servers = [u.strip() for value in args.server or [] for u in value.split(",") if u.strip()]
+    args.server = args.servers[0] if args.servers else None
+    return args
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(
@@ -28,7 +36,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         allow_abbrev=False,  # "--token x" must never be taken for "--token-file x"
     )
     parser.add_argument("--token", action=_RefuseToken, help=argparse.SUPPRESS)
-    parser.add_argument("--server", help="backend websocket URL, e.g. ws://10.0.0.5:8765")
+    parser.add_argument(
+        "--server",
+        action="append",
+        help="backend websocket URL, e.g. ws://10.0.0.5:8765; several (repeated or a comma"
+        " list): when one goes away the next is used",
+    )
     parser.add_argument(
         "--token-file", help="file holding the token for --server (else $TONGGUAN_TOKEN)"
     )
@@ -72,7 +85,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         " close",
     )
     parser.add_argument("-v", "--verbose", action="store_true")
-    return parser.parse_args(argv)
+    return with_servers(parser.parse_args(argv))
 
 
 class _RefuseToken(argparse.Action):
@@ -143,7 +156,12 @@ def parse_desk_args(argv: list[str]) -> argparse.Namespace:
         help="sign in to the local demo as this demo user (street: 菱湖街道 sub-centre staff;"
         " admin: users and their tokens, page 管理 F5)",
     )
-    parser.add_argument("--server", help="backend websocket URL, e.g. ws://10.0.0.5:8765")
+    parser.add_argument(
+        "--server",
+        action="append",
+        help="backend websocket URL, e.g. ws://10.0.0.5:8765; several (repeated or a comma"
+        " list): when one goes away the next is used",
+    )
     parser.add_argument(
         "--token-file", help="file (mode 600) holding the token for --server (else $TONGGUAN_TOKEN)"
     )
@@ -171,7 +189,7 @@ def parse_desk_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--screenshot", help="save a screenshot of the desk to this PNG, then exit")
     parser.add_argument("--screenshot-after", type=float, default=5.0)
     parser.add_argument("-v", "--verbose", action="store_true")
-    args = parser.parse_args(argv)
+    args = with_servers(parser.parse_args(argv))
     if args.server and args.who:
         parser.error("--as signs in to the local demo; with --server give --token-file")
     return args

@@ -115,8 +115,9 @@ class WallHeader(QFrame):
         """Before the first connection has been tried: connecting, in amber, not yet down."""
         self._show_freshness(self.tr("正在连接…"), _STALE)
 
-    def set_freshness(self, connected: bool, age: float | None) -> None:
-        """The age of the last update, coloured: green, amber after 10 s, red when down."""
+    def set_freshness(self, connected: bool, age: float | None, node: str = "") -> None:
+        """The age of the last update, coloured: green, amber after 10 s, red when down;
+        `node`: the server in use, named after it when there are several."""
         if not connected:
             text, colour = self.tr("连接中断"), _DOWN
         elif age is None:
@@ -129,7 +130,7 @@ class WallHeader(QFrame):
                 else self.tr("数据 %s 分钟前") % int(seconds // 60)
             )
             colour = _FRESH if seconds < 10 else _STALE
-        self._show_freshness(text, colour)
+        self._show_freshness(f"{text} · {node}" if node else text, colour)
 
     def set_replaying(self) -> None:
         """The wall shows the past: no age of live data, but that it is not live."""

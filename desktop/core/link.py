@@ -17,7 +17,7 @@ import concurrent.futures
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 from desktop.core.replay_answers import Moment, Page
@@ -82,7 +82,7 @@ class SessionThread:
 
     def __init__(
         self,
-        url: str,
+        url: str | Sequence[str],
         token: str,
         *,
         wake: Callable[[], None],

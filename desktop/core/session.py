@@ -14,8 +14,9 @@ import contextlib
 import itertools
 import logging
 import time
+import urllib.parse
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +81,13 @@ FATAL_CLOSE_CODES = frozenset(
 STABLE_SECONDS = 30.0
 
 
+def node_name(url: str) -> str:
+    """A server as people read it: its host (and port when not the default)."""
+    parsed = urllib.parse.urlsplit(url)
+    host = parsed.hostname or url
+    return f"{host}:{parsed.port}" if parsed.port and parsed.port != 8765 else host
+
+
 class _ConnectionLost(Exception):
     """The connection went away while a command waited for its answer."""
 
@@ -94,6 +102,8 @@ class Status:
     attempt: int = 0
     error: str = ""
     fatal: bool = False
+    node: str = ""  # the server tried or connected to (its URL)
+    nodes: int = 1  # how many servers the session moves between
 
 
 class Session:
@@ -107,7 +117,7 @@ class Session:
 
     def __init__(
         self,
-        url: str,
+        url: str | Sequence[str],
         token: str,
         *,
         on_changes: Callable[[Changes], None] | None = None,
@@ -120,7 +130,12 @@ class Session:
     ) -> None:
         if (on_changes is None) == (on_message is None):
             raise TypeError("give a session on_changes (with a replica) or on_message")
-        self.url = url
+        # The servers to use, in order: when one goes away the next is tried (a standby).
+        self.urls = [url] if isinstance(url, str) else list(url)
+        if not self.urls:
+            raise ValueError("a session needs at least one server URL")
+        self._node = 0
+        self._tried_in_round = 0  # servers tried since one last answered
         self._token = token  # kept private: never logged, never in a URL
         self.client = client
         self.replica = replica if replica is not None else Replica()
@@ -146,6 +161,23 @@ class Session:
         self._resyncing = False
         self.status = Status(False, time.time(), 0.0)
         self.connections = 0
+
+    @property
+    def url(self) -> str:
+        """The server this session uses now."""
+        return self.urls[self._node]
+
+    def _move_on(self) -> bool:
+        """After losing the server or failing to reach it: the next one of the list is
+        tried next; whether a server of this round is still untried (no wait before it)."""
+        if len(self.urls) == 1:
+            return False
+        self._node = (self._node + 1) % len(self.urls)
+        self._tried_in_round += 1
+        if self._tried_in_round < len(self.urls):
+            return True
+        self._tried_in_round = 0
+        return False
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -189,10 +221,16 @@ class Session:
             if lasted >= STABLE_SECONDS or (ended_cleanly and not self._resyncing):
                 backoff = 0.25
                 attempt = 0
+            resynced = ended_cleanly and self._resyncing
             if ended_cleanly:
                 self._resyncing = False
             if self._stopping:
                 break
+            # A resync asks the same server again; anything else tries the next server at
+            # once, and waits out the backoff only once every server was tried.
+            if not resynced and self._move_on():
+                await self._pause(0.05)
+                continue
             await self._pause(backoff)
             backoff = min(backoff * 2, self.max_backoff)
 
@@ -215,7 +253,7 @@ class Session:
         if the session is waiting to reconnect: the backend is back (on this session's
         loop)."""
         if url:
-            self.url = url
+            self.urls, self._node, self._tried_in_round = [url], 0, 0
         self._poke.set()
 
     async def _unless_stopped(self, attempt: Coroutine[Any, Any, None]) -> bool:
@@ -313,9 +351,13 @@ class Session:
             isinstance(message, Snapshot)
             or (isinstance(message, Welcome) and message.resume == "replay")
         ):
+            self._tried_in_round = 0
             self._connected.set()
             self._set_status(True)
-        self.status = Status(self.status.connected, self.status.since, time.time())
+        status = self.status  # per message: built directly (dataclasses.replace is slower)
+        self.status = Status(
+            status.connected, status.since, time.time(), node=status.node, nodes=status.nodes
+        )
 
     def _typed_answer(self, raw: str | bytes) -> bool:
         """Hand a typed request its result, decoded in its own shape; whether it was one."""
@@ -366,7 +408,16 @@ class Session:
     def _set_status(
         self, connected: bool, *, attempt: int = 0, error: str = "", fatal: bool = False
     ) -> None:
-        self.status = Status(connected, time.time(), self.status.last_data, attempt, error, fatal)
+        self.status = Status(
+            connected,
+            time.time(),
+            self.status.last_data,
+            attempt,
+            error,
+            fatal,
+            node=self.url,
+            nodes=len(self.urls),
+        )
         if self.on_status is not None:
             self.on_status(self.status)
 

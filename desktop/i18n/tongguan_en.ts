@@ -2510,92 +2510,92 @@
         <translation>Replay: read only, no actions; End returns to live</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="266"/>
+        <location filename="../ui/desk/window.py" line="269"/>
         <source>复盘中不能操作：按 End 回到实时</source>
         <translation>No actions in replay: press End to return to live</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="284"/>
+        <location filename="../ui/desk/window.py" line="287"/>
         <source>尚未连接调度服务</source>
         <translation>Not connected to the dispatch service yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="357"/>
+        <location filename="../ui/desk/window.py" line="360"/>
         <source>管理 F5</source>
         <translation>Admin F5</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="376"/>
+        <location filename="../ui/desk/window.py" line="379"/>
         <source>接入 F5</source>
         <translation>Intakes F5</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="389"/>
+        <location filename="../ui/desk/window.py" line="392"/>
         <source>调度服务正在载入今日数据，待办与超期数可能暂不准确…</source>
         <translation>The dispatch service is loading today&apos;s data; to-do and overdue counts may be off for now…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="397"/>
+        <location filename="../ui/desk/window.py" line="400"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="423"/>
+        <location filename="../ui/desk/window.py" line="426"/>
         <source>● 正在连接调度服务…</source>
         <translation>● Connecting to the dispatch service…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="438"/>
+        <location filename="../ui/desk/window.py" line="441"/>
         <source>账号的令牌或权限已变更，请重新登录</source>
         <translation>Your token or rights changed: sign in again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="440"/>
+        <location filename="../ui/desk/window.py" line="443"/>
         <source>令牌无效或已吊销，请向管理员索取新令牌</source>
         <translation>Token invalid or revoked: ask an administrator for a new one</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="442"/>
+        <location filename="../ui/desk/window.py" line="445"/>
         <source>登录被拒绝：%1</source>
         <translation>Sign-in refused: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="446"/>
+        <location filename="../ui/desk/window.py" line="449"/>
         <source>● 已连接</source>
         <translation>● Connected</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="451"/>
+        <location filename="../ui/desk/window.py" line="454"/>
         <source>● 调度服务重启中，第 %1 次</source>
         <translation>● Dispatch service restarting, attempt %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="455"/>
+        <location filename="../ui/desk/window.py" line="458"/>
         <source>● 连接中断，正在重连…</source>
         <translation>● Disconnected, reconnecting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="472"/>
+        <location filename="../ui/desk/window.py" line="475"/>
         <source>%1 条提交中</source>
         <translation>%1 submitting</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="474"/>
+        <location filename="../ui/desk/window.py" line="477"/>
         <source>%1 条待发送</source>
         <translation>%1 queued</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="483"/>
+        <location filename="../ui/desk/window.py" line="486"/>
         <source>等 %1 件</source>
         <translation> (%1 in all)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="484"/>
+        <location filename="../ui/desk/window.py" line="487"/>
         <source>新待办：%1 %2</source>
         <translation>New to-do: %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="488"/>
+        <location filename="../ui/desk/window.py" line="491"/>
         <source>通观 · 新待办</source>
         <translation>Tongguan · New to-do</translation>
     </message>
@@ -2746,27 +2746,27 @@
 <context>
     <name>OutageBanner</name>
     <message>
-        <location filename="../../widgets/wall_header.py" line="184"/>
+        <location filename="../../widgets/wall_header.py" line="185"/>
         <source>连接中断，数据截至 %s</source>
         <translation>Connection lost. Data as of %s</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="186"/>
+        <location filename="../../widgets/wall_header.py" line="187"/>
         <source>尚未连接到调度服务，暂无数据</source>
         <translation>Not connected to the dispatch service yet. No data</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="188"/>
+        <location filename="../../widgets/wall_header.py" line="189"/>
         <source>&#x3000;·&#x3000;正在第 %s 次重连</source>
         <translation>  ·  Reconnecting, attempt %s</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="190"/>
+        <location filename="../../widgets/wall_header.py" line="191"/>
         <source>（%s）</source>
         <translation> (%s)</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="190"/>
+        <location filename="../../widgets/wall_header.py" line="191"/>
         <source>&#x3000;·&#x3000;%s</source>
         <translation>  ·  %s</translation>
     </message>
@@ -3252,27 +3252,27 @@
         <translation>Connecting…</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="121"/>
+        <location filename="../../widgets/wall_header.py" line="122"/>
         <source>连接中断</source>
         <translation>Disconnected</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="123"/>
+        <location filename="../../widgets/wall_header.py" line="124"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="127"/>
+        <location filename="../../widgets/wall_header.py" line="128"/>
         <source>数据 %s 秒前</source>
         <translation>Data %s s ago</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="129"/>
+        <location filename="../../widgets/wall_header.py" line="130"/>
         <source>数据 %s 分钟前</source>
         <translation>Data %s min ago</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="136"/>
+        <location filename="../../widgets/wall_header.py" line="137"/>
         <source>复盘 · 非实时</source>
         <translation>Replay · NOT LIVE</translation>
     </message>
@@ -3290,52 +3290,52 @@
         <translation>Connecting to the dispatch service… (the built-in service is starting; a first start loads the whole district)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="254"/>
+        <location filename="../ui/wall.py" line="268"/>
         <source>全部在办</source>
         <translation>All open</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="160"/>
+        <location filename="../ui/wall.py" line="174"/>
         <source>通观 · 智慧联动指挥大屏</source>
         <translation>Tongguan · Smart Linkage Command Wall</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="179"/>
+        <location filename="../ui/wall.py" line="193"/>
         <source>大观区智慧联动中心 · 一网统管</source>
         <translation>Daguan Smart Linkage Centre</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="251"/>
+        <location filename="../ui/wall.py" line="265"/>
         <source>全部街道</source>
         <translation>All streets</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="286"/>
+        <location filename="../ui/wall.py" line="300"/>
         <source>暂无待处理告警</source>
         <translation>No pending alerts</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="306"/>
+        <location filename="../ui/wall.py" line="320"/>
         <source>今日指标</source>
         <translation>Today&apos;s KPIs</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="356"/>
+        <location filename="../ui/wall.py" line="370"/>
         <source>网格态势</source>
         <translation>Grid overview</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="364"/>
+        <location filename="../ui/wall.py" line="378"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="365"/>
+        <location filename="../ui/wall.py" line="379"/>
         <source>事件队列</source>
         <translation>Case queue</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="387"/>
+        <location filename="../ui/wall.py" line="401"/>
         <source>视频告警</source>
         <translation>Camera alerts</translation>
     </message>
@@ -3350,230 +3350,235 @@
         <translation>%s pending</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="96"/>
+        <location filename="../ui/wall.py" line="98"/>
         <source>按紧急程度</source>
         <translation>By priority</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="97"/>
+        <location filename="../ui/wall.py" line="99"/>
         <source>按剩余时限</source>
         <translation>By deadline</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="187"/>
-        <location filename="../ui/wall.py" line="589"/>
+        <location filename="../ui/wall.py" line="201"/>
+        <location filename="../ui/wall.py" line="609"/>
         <source>正在连接调度服务…</source>
         <translation>Connecting to the dispatch service…</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="210"/>
-        <location filename="../ui/wall.py" line="294"/>
+        <location filename="../ui/wall.py" line="224"/>
+        <location filename="../ui/wall.py" line="308"/>
         <source>正在同步…</source>
         <translation>Catching up…</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="257"/>
-        <location filename="../ui/wall.py" line="373"/>
+        <location filename="../ui/wall.py" line="271"/>
+        <location filename="../ui/wall.py" line="387"/>
         <source>超期</source>
         <translation>Overdue</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="312"/>
+        <location filename="../ui/wall.py" line="326"/>
         <source>达标</source>
         <translation>Met</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="313"/>
+        <location filename="../ui/wall.py" line="327"/>
         <source>预警</source>
         <translation>Near</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="314"/>
+        <location filename="../ui/wall.py" line="328"/>
         <source>未达标</source>
         <translation>Missed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="329"/>
+        <location filename="../ui/wall.py" line="343"/>
         <source>每小时接报量</source>
         <translation>Per hour</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="335"/>
+        <location filename="../ui/wall.py" line="349"/>
         <source>今日</source>
         <translation>Today</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="336"/>
+        <location filename="../ui/wall.py" line="350"/>
         <source>昨日</source>
         <translation>Yesterday</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="342"/>
+        <location filename="../ui/wall.py" line="356"/>
         <source>街道综合得分 · 本月</source>
         <translation>Street scores · month</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="348"/>
+        <location filename="../ui/wall.py" line="362"/>
         <source>≥90分</source>
         <translation>≥90</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="349"/>
+        <location filename="../ui/wall.py" line="363"/>
         <source>80–90分</source>
         <translation>80–90</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="350"/>
+        <location filename="../ui/wall.py" line="364"/>
         <source>&lt;80分</source>
         <translation>&lt;80</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="358"/>
+        <location filename="../ui/wall.py" line="372"/>
         <source>轮巡已暂停 · T 继续</source>
         <translation>Tour paused · T resumes</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="371"/>
+        <location filename="../ui/wall.py" line="385"/>
         <source>状态、时限</source>
         <translation>Status, due:</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="374"/>
+        <location filename="../ui/wall.py" line="388"/>
         <source>剩余不足¼</source>
         <translation>Under ¼ left</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="375"/>
+        <location filename="../ui/wall.py" line="389"/>
         <source>险: 超期风险≥20%</source>
         <translation>Risk ≥20%</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="603"/>
+        <location filename="../ui/wall.py" line="623"/>
         <source>调度服务已重启，正在恢复数据</source>
         <translation>dispatch service restarted, restoring the data</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="615"/>
+        <location filename="../ui/wall.py" line="627"/>
+        <source>，正在连接 %s</source>
+        <translation>; connecting to %s</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="638"/>
         <source>调度服务重启中，第 %s 次</source>
         <translation>dispatch service restarting, attempt %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="617"/>
+        <location filename="../ui/wall.py" line="640"/>
         <source>调度服务意外退出</source>
         <translation>it stopped unexpectedly</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="618"/>
+        <location filename="../ui/wall.py" line="641"/>
         <source>调度服务无响应</source>
         <translation>it stopped answering</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="619"/>
+        <location filename="../ui/wall.py" line="642"/>
         <source>上次重启未成功</source>
         <translation>the last restart failed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="621"/>
+        <location filename="../ui/wall.py" line="644"/>
         <source>：%s</source>
         <translation>: %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="627"/>
+        <location filename="../ui/wall.py" line="650"/>
         <source>调度服务拒绝了本终端，请联系管理员</source>
         <translation>The dispatch service refused this terminal. Contact the administrator</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="629"/>
+        <location filename="../ui/wall.py" line="652"/>
         <source>调度服务未响应</source>
         <translation>The dispatch service is not responding</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="631"/>
+        <location filename="../ui/wall.py" line="654"/>
         <source>连接超时</source>
         <translation>Connection timed out</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="633"/>
+        <location filename="../ui/wall.py" line="656"/>
         <source>连接被关闭</source>
         <translation>Connection closed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="634"/>
+        <location filename="../ui/wall.py" line="657"/>
         <source>网络异常</source>
         <translation>Network error</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="682"/>
+        <location filename="../ui/wall.py" line="723"/>
         <source>%s智慧联动中心 · 一网统管</source>
         <translation>%s Smart Linkage Centre</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="691"/>
+        <location filename="../ui/wall.py" line="732"/>
         <source>全区</source>
         <translation>District</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="737"/>
+        <location filename="../ui/wall.py" line="778"/>
         <source>新特急事件</source>
         <translation>new critical case</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="737"/>
+        <location filename="../ui/wall.py" line="778"/>
         <source>操作中</source>
         <translation>operator active</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="739"/>
+        <location filename="../ui/wall.py" line="780"/>
         <source>（轮巡暂停：%s）</source>
         <translation> (tour paused: %s)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="741"/>
+        <location filename="../ui/wall.py" line="782"/>
         <source>（轮巡）</source>
         <translation> (on tour)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="852"/>
+        <location filename="../ui/wall.py" line="893"/>
         <source>未派遣</source>
         <translation>Not sent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="854"/>
+        <location filename="../ui/wall.py" line="895"/>
         <source>已超期</source>
         <translation>Late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="857"/>
+        <location filename="../ui/wall.py" line="898"/>
         <source>1–2件</source>
         <translation>1–2</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="858"/>
+        <location filename="../ui/wall.py" line="899"/>
         <source>3–5件</source>
         <translation>3–5</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="859"/>
+        <location filename="../ui/wall.py" line="900"/>
         <source>≥6件</source>
         <translation>≥6</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="860"/>
+        <location filename="../ui/wall.py" line="901"/>
         <source>有超期</source>
         <translation>Late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="861"/>
+        <location filename="../ui/wall.py" line="902"/>
         <source>超期≥3件</source>
         <translation>3+ late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="866"/>
+        <location filename="../ui/wall.py" line="907"/>
         <source>网格</source>
         <translation>Grids</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="890"/>
+        <location filename="../ui/wall.py" line="931"/>
         <source>再按一次 Ctrl+Q 退出大屏（Ctrl+Shift+K 退出全屏）</source>
         <translation>Press Ctrl+Q again to quit the wall (Ctrl+Shift+K leaves full screen)</translation>
     </message>
@@ -3594,32 +3599,32 @@
         <translation>stage late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="782"/>
+        <location filename="../ui/wall.py" line="823"/>
         <source>网格员 %s  %s</source>
         <translation>Grid worker %s  %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="784"/>
+        <location filename="../ui/wall.py" line="825"/>
         <source>网格长 %s</source>
         <translation>Grid leader %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="848"/>
+        <location filename="../ui/wall.py" line="889"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="849"/>
+        <location filename="../ui/wall.py" line="890"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="850"/>
+        <location filename="../ui/wall.py" line="891"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="851"/>
+        <location filename="../ui/wall.py" line="892"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>

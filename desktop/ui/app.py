@@ -13,7 +13,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 from desktop.i18n import FOLDER as I18N
@@ -199,7 +199,7 @@ def follow_backend(
     return on_state
 
 
-def wall_session(window: WallWindow, url: str, secret: str) -> SessionThread:
+def wall_session(window: WallWindow, url: str | Sequence[str], secret: str) -> SessionThread:
     """The wall's session, on a thread of its own (not started), and its snapshot loader,
     wired to the window: each frame the window takes what arrived."""
     from desktop.core.link import SessionThread
@@ -209,7 +209,7 @@ def wall_session(window: WallWindow, url: str, secret: str) -> SessionThread:
     window.listen(
         session.inbox, resync=session.resync, history=session.history, replay=session.replay
     )
-    loader = ThumbnailLoader(url, secret, parent=window)
+    loader = ThumbnailLoader(url if isinstance(url, str) else url[0], secret, parent=window)
     loader.loaded.connect(window.thumbnail_loaded)
     window.thumbnail_loader = loader
     return session
@@ -319,7 +319,8 @@ def run(
 
     async def connect() -> None:
         nonlocal supervisor
-        url, secret = args.server, token
+        url: str | Sequence[str] = args.servers
+        secret = token
         watch: asyncio.Future[None] | None = None
         if isinstance(embedded, BackendError):
             failed(embedded)
@@ -346,7 +347,7 @@ def run(
             if watch is not None:
                 watch.cancel()
 
-    async def serve(url: str, secret: str) -> None:
+    async def serve(url: str | Sequence[str], secret: str) -> None:
         """The session on `url`, until it ends (refused) or the window closes."""
         nonlocal session
         # The socket and the decoding run on a thread of their own; each frame the window

@@ -47,7 +47,7 @@ from desktop.core.map_feed import PRIORITY_COLOURS as MARKER_COLOURS
 from desktop.core.map_feed import Load, load_style, marker_event
 from desktop.core.privacy import mask_phone
 from desktop.core.replica import Changes, Replica
-from desktop.core.session import Status
+from desktop.core.session import Status, node_name
 from desktop.core.supervisor import BackendState
 from desktop.core.time_machine import Ask
 from desktop.core.views import grid_card
@@ -579,6 +579,9 @@ class WallWindow(QWidget):
         self.status = status
         if status.connected:
             self._reconnecting = False
+            loader = self.thumbnail_loader
+            if status.nodes > 1 and loader is not None:
+                loader.retarget(status.node)  # the snapshots from the server in use
         self._show_banner()
         self._show_freshness()
 
@@ -611,7 +614,10 @@ class WallWindow(QWidget):
         elif self._reconnecting:
             self.banner.show_outage(stamp, 0, self.tr("调度服务已重启，正在恢复数据"))
         elif status is not None:
-            self.banner.show_outage(stamp, status.attempt, self._reason(status))
+            reason = self._reason(status)
+            if status.nodes > 1 and not status.fatal:  # several servers: which one is next
+                reason += self.tr("，正在连接 %s") % node_name(status.node)
+            self.banner.show_outage(stamp, status.attempt, reason)
 
     def _data_time(self, status: Status | None) -> str | None:
         """hh:mm:ss of the last data, on the district's clock as the header shows it."""
@@ -690,7 +696,9 @@ class WallWindow(QWidget):
         last = max(self.feed.last_data, status.last_data)
         # Partial figures are not fresh data, however recent: "loading" until they are whole.
         age = time.time() - last if last and not self.replica.kpis_partial else None
-        self.header.set_freshness(status.connected, age)
+        # Several servers: the one in use is named beside the age (a standby, say).
+        node = node_name(status.node) if status.nodes > 1 and status.connected else ""
+        self.header.set_freshness(status.connected, age, node)
 
     def _district_now(self) -> float:
         return self.replica.now() or time.time()

@@ -50,6 +50,39 @@ def test_the_banner_tells_the_room_why_in_words(qtbot) -> None:
     assert wall.header.freshness.text() == "连接中断"
 
 
+def test_with_several_servers_the_wall_names_the_one_in_use_and_the_next(qtbot) -> None:
+    wall = window(qtbot)
+    wall.show()
+    wall.set_status(Status(True, time.time(), time.time(), node="ws://10.0.0.6:8765", nodes=2))
+    assert wall.header.freshness.full_text().endswith("· 10.0.0.6")
+    wall.set_status(
+        Status(
+            False,
+            time.time(),
+            time.time() - 5,
+            attempt=1,
+            error="[Errno 111] Connect call failed",
+            node="ws://standby.example:9000",
+            nodes=2,
+        )
+    )
+    assert "正在连接 standby.example:9000" in wall.banner.text()
+    # One server: nothing of the kind.
+    wall.set_status(Status(True, time.time(), time.time(), node="ws://10.0.0.6:8765"))
+    assert "10.0.0.6" not in wall.header.freshness.full_text()
+
+
+def test_servers_come_as_a_list_repeated_or_comma_separated() -> None:
+    from desktop.app import parse_args, parse_desk_args
+
+    args = parse_args(["--server", "ws://a:8765, ws://b:8765", "--server", "ws://c:9000"])
+    assert args.servers == ["ws://a:8765", "ws://b:8765", "ws://c:9000"]
+    assert args.server == "ws://a:8765"
+    assert parse_args([]).servers == [] and parse_args([]).server is None
+    desk = parse_desk_args(["--server", "ws://a:8765,ws://b:8765"])
+    assert desk.servers == ["ws://a:8765", "ws://b:8765"]
+
+
 def test_kpi_tiles_tone_and_units() -> None:
     tiles = kpi_tiles(
         Kpi(received=10, closed=3, on_time_rate=0.8, overdue_now=2, avg_handling_minutes=150)

@@ -154,7 +154,9 @@ def run(args: argparse.Namespace, token: str) -> int:
                     exit_code = 3
                     return
                 window.notice.setText("")
-        session = SessionThread(server, secret, wake=window.coalescer.wake, client="tongguan-desk")
+        # A list of servers given: the next is used when one goes away (a standby).
+        urls = args.servers if args.servers and server == args.server else [server]
+        session = SessionThread(urls, secret, wake=window.coalescer.wake, client="tongguan-desk")
         window.listen(session.inbox, resync=session.resync)
         window.attach(session.command, session.history, session)
         window.use_replay(session.replay)

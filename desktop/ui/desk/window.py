@@ -34,7 +34,7 @@ from desktop.core.feed import Feed
 from desktop.core.link import Inbox
 from desktop.core.outbox import Outbox, Pending, Send
 from desktop.core.replica import Changes, Replica
-from desktop.core.session import Status
+from desktop.core.session import Status, node_name
 from desktop.core.supervisor import BackendState
 from desktop.core.time_machine import Ask
 from desktop.core.todo import Me, TodoBook
@@ -252,6 +252,12 @@ class DeskWindow(QWidget):
         height = min(bar.sizeHint().height(), area.height() // 2)
         bar.setGeometry(QRect(area.left(), area.bottom() + 1 - height, area.width(), height))
 
+    def _retarget(self, url: str) -> None:
+        if self._files is not None:
+            self._files.retarget(url)
+        if self._photo_loader is not None:
+            self._photo_loader.retarget(url)
+
     def _replay_changed(self, active: bool) -> None:
         self.notice.setText(self.tr("复盘中：只读，不能操作；End 回到实时") if active else "")
         # The past is read only: no action offered (and one sent anyway is refused).
@@ -446,7 +452,13 @@ class DeskWindow(QWidget):
             self.link.setText(why)
             self.link.setProperty("tone", "alarm")
         elif status.connected:
-            self.link.setText(self.tr("● 已连接"))
+            connected = self.tr("● 已连接")
+            # Several servers: which one is in use (a standby, say), and the files and
+            # photos from it too.
+            if status.nodes > 1:
+                connected += f" · {node_name(status.node)}"
+                self._retarget(status.node)
+            self.link.setText(connected)
             self.link.setProperty("tone", "good")
         elif self._backend is not None and self._backend.phase == "restarting":
             # Our own embedded backend failed: say what is being done about it.
