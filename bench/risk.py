@@ -11,7 +11,11 @@ late; label: the case went on to miss a deadline), whose outcomes come from the 
 the history. Cases still open and on time at the end are left out (outcome unknown).
 Baseline: each case's category's late rate in the same training window (smoothed as the
 model's reason is), whatever its stage. Prints Brier scores, log loss, recall at a fixed
-precision, and the command to reproduce. docs/kpis.md §8 defines the figures.
+precision, and the command to reproduce. The per-street forecast of the cases turning
+overdue (first missing a deadline) during each judged day, made at its 00:00 from the open
+cases as they stood then, against the naive forecast (the street's cases that turned
+overdue a day over the 14 days before): mean absolute error per street and day.
+docs/kpis.md §8 defines the figures.
 """
 
 from __future__ import annotations
@@ -128,6 +132,7 @@ def backtest(path: Path, test_days: int) -> dict[str, object]:
     labels: list[np.ndarray] = []
     trained: list[float] = []
     samples: list[int] = []
+    scales: list[float] = []  # the forecast's open-case scale of each day's model
     forecast_errors: list[float] = []
     totals = [0.0, 0.0, 0.0]  # forecast, naive, actual: summed over streets and days
     naive_errors: list[float] = []
@@ -140,6 +145,7 @@ def backtest(path: Path, test_days: int) -> dict[str, object]:
         if model is None:
             continue
         samples.append(model.samples)
+        scales.append(model.open_scale)
         judged = [
             m
             for m in risk.history_moments(events, reference, end, day)
@@ -181,6 +187,7 @@ def backtest(path: Path, test_days: int) -> dict[str, object]:
         "badge": (at_threshold(p, y, RISK_SHOWN_FROM), at_threshold(b, y, RISK_SHOWN_FROM)),
         "forecast_mae": (float(np.mean(forecast_errors)), float(np.mean(naive_errors))),
         "forecast_totals": tuple(totals),
+        "open_scale": (min(scales), max(scales)),
     }
 
 
@@ -224,4 +231,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         " street's cases turning overdue a day over the 14 days before); in all, forecast"
         " %.1f, naive %.1f, actual %.0f" % r["forecast_totals"]  # type: ignore[str-format]
     )
+    low, high = r["open_scale"]  # type: ignore[misc]
+    print(f"the open cases' scale fitted at each training: {low:.2f}–{high:.2f}")
     print(f"reproduce: {common.reproduce('bench', ['risk', *(argv or [])])}")
