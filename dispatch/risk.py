@@ -15,6 +15,11 @@ when the case was not late yet then, and its label is whether it went on to miss
 category, street, assignee, stage × share of the stage's time used, hour of day (3-hour
 bands), weekend, priority, class of category × stage, and the open load of the street and of the
 assignee at that moment (bands). Nothing here knows about Qt or the event loop.
+
+Each street's forecast counts the cases that turn overdue in the next 24 hours: the risks
+of its open cases whose next deadline falls in them, times a scale fitted on the 14 days
+before the training (what the same sum said at each day's start against what came of it),
+plus its new cases a day that turned overdue the day they came, over those 14 days.
 """
 
 from __future__ import annotations
@@ -350,7 +355,7 @@ class Risk:
 
 @dataclass
 class RiskModel:
-    """A trained model: token index, weights, rates for the reasons, arrival rates."""
+    """A trained model: token index, weights, rates for the reasons, the forecast's parts."""
 
     index: dict[str, int]
     weights: np.ndarray
