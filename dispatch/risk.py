@@ -569,7 +569,8 @@ def state_at(events: list[Event], reference: ReferenceData, moment: float) -> li
             status, start, stage = "handling", e.first_dispatched_at, "handle"
         else:
             status, start, stage = "handled", e.handled_at, "verify"
-        deadline = reference.deadline(start, category.limits[stage], e.basis)
+        limit = category.limits.get(stage)  # a stage without a limit has no deadline
+        deadline = None if limit is None else reference.deadline(start, limit, e.basis)
         out.append(
             replace(
                 e,
@@ -577,7 +578,7 @@ def state_at(events: list[Event], reference: ReferenceData, moment: float) -> li
                 deadline=deadline,
                 dispatched_at=e.first_dispatched_at if stage in ("handle", "verify") else None,
                 handled_at=e.handled_at if stage == "verify" else None,
-                overdue=deadline < moment,
+                overdue=deadline is not None and deadline < moment,
                 hold=None,
                 closed_at=None,
             )

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import math
 import os
@@ -327,6 +328,34 @@ def test_the_forecast_adds_the_scaled_risks_of_the_open_cases_due_in_the_next_da
     assert set(a.cases) == {near.id, closing.id, far.id}
     assert all(r.p == pytest.approx(0.2) for r in a.cases.values())
     assert a.forecast == {ELSEWHERE: round(1.5 + 1.25 * 0.4, 2), LINGHU: 0.25}
+
+
+def test_a_stage_without_a_limit_leaves_the_case_its_closure_deadline(
+    loaded: tuple[list[Event], ReferenceData], template: Event
+) -> None:
+    """A category whose handling stage has no limit: replayed at a window start, a case in
+    that stage has no stage deadline, its closure deadline is its next one; the training's
+    calibration goes through it (no error) and counts it when that falls in the window."""
+    _, reference = loaded
+    category = reference.categories[template.category]
+    limits = {k: v for k, v in category.limits.items() if k != "handle"}
+    unlimited = copy.copy(reference)
+    unlimited.categories = {
+        **reference.categories,
+        category.code: replace(category, limits=limits),
+    }
+    now = day_start(END)
+    start = now - 2 * 86400.0
+    case = _case(
+        template, 1, start - 7200, handled_at=start + 7200, closed_at=start + 9000,
+        due_at=start + 3600, missed=[],
+    )  # fmt: skip
+    standing = risk.state_at([case], unlimited, start)
+    assert len(standing) == 1 and standing[0].status == "handling"
+    assert standing[0].deadline is None and not standing[0].overdue
+    # Said 0.5 (due in the window), and it did turn overdue at its closure deadline.
+    scale = risk.open_scale(_constant(0.5), [case], unlimited, now)
+    assert scale == pytest.approx((1 + risk.CALIBRATION_PRIOR) / (0.5 + risk.CALIBRATION_PRIOR))
 
 
 def test_the_model_beats_the_category_rate_on_a_later_day(simulated: Path) -> None:
