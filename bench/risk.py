@@ -11,7 +11,11 @@ late; label: the case went on to miss a deadline), whose outcomes come from the 
 the history. Cases still open and on time at the end are left out (outcome unknown).
 Baseline: each case's category's late rate in the same training window (smoothed as the
 model's reason is), whatever its stage. Prints Brier scores, log loss, recall at a fixed
-precision, and the command to reproduce. docs/kpis.md §8 defines the figures.
+precision, and the command to reproduce. The per-street forecast of the cases turning
+overdue (first missing a deadline) during each judged day, made at its 00:00 from the open
+cases as they stood then, against the naive forecast (the street's cases that turned
+overdue a day over the 14 days before): mean absolute error per street and day.
+docs/kpis.md §8 defines the figures.
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from msgspec.structs import replace
 
 from bench import common
 from dispatch import risk
@@ -34,11 +37,9 @@ from dispatch.app import load_reference, prepare
 from dispatch.clock import Clock
 from dispatch.domain.calendar import CST
 from dispatch.kpi import day_start
-from dispatch.reference import ReferenceData
 from dispatch.server import DispatchServer
 from dispatch.simulator import Simulator
 from dispatch.store.store import Store
-from protocol.entities import Event
 from protocol.messages import RISK_SHOWN_FROM
 
 CACHE = common.ROOT / ".cache" / "bench"
@@ -116,53 +117,6 @@ def at_threshold(p: np.ndarray, y: np.ndarray, threshold: float) -> tuple[float,
     return float(flagged.mean()), precision, hits / max(float(y.sum()), 1.0)
 
 
-def ended_late(e: Event, moment: float) -> bool:
-    """Whether a case was known at `moment` to have run late: settled late by then, or
-    past its closure deadline by then."""
-    if e.status == "rejected":
-        return False
-    if e.closed_at is not None and e.closed_at <= moment:
-        return bool(risk.late_stages(e))
-    return e.due_at is not None and e.due_at < moment
-
-
-def state_at(events: list[Event], reference: ReferenceData, moment: float) -> list[Event]:
-    """The cases open at `moment` as they stood then, from their stored times: the status
-    of the stage they were in, that stage's deadline, late if it had passed. (Holds and
-    extensions are not rebuilt: the forecast's back-test only.)"""
-    out = []
-    for e in events:
-        if e.reported_at > moment or e.status == "rejected":
-            continue
-        if e.closed_at is not None and e.closed_at <= moment:
-            continue
-        category = reference.categories.get(e.category)
-        if category is None:
-            continue
-        if e.accepted_at is None or e.accepted_at > moment:
-            status, start, stage = "reported", e.reported_at, "accept"
-        elif e.first_dispatched_at is None or e.first_dispatched_at > moment:
-            status, start, stage = "accepted", e.accepted_at, "dispatch"
-        elif e.handled_at is None or e.handled_at > moment:
-            status, start, stage = "handling", e.first_dispatched_at, "handle"
-        else:
-            status, start, stage = "handled", e.handled_at, "verify"
-        deadline = reference.deadline(start, category.limits[stage], e.basis)
-        out.append(
-            replace(
-                e,
-                status=status,  # type: ignore[arg-type]
-                deadline=deadline,
-                dispatched_at=e.first_dispatched_at if stage in ("handle", "verify") else None,
-                handled_at=e.handled_at if stage == "verify" else None,
-                overdue=deadline < moment,
-                hold=None,
-                closed_at=None,
-            )
-        )
-    return out
-
-
 def backtest(path: Path, test_days: int) -> dict[str, object]:
     """Train at each test day's start, judge on its cases; the pooled figures."""
     store = Store(f"sqlite:///{path}")
@@ -178,6 +132,7 @@ def backtest(path: Path, test_days: int) -> dict[str, object]:
     labels: list[np.ndarray] = []
     trained: list[float] = []
     samples: list[int] = []
+    scales: list[float] = []  # the forecast's open-case scale of each day's model
     forecast_errors: list[float] = []
     totals = [0.0, 0.0, 0.0]  # forecast, naive, actual: summed over streets and days
     naive_errors: list[float] = []
@@ -190,6 +145,7 @@ def backtest(path: Path, test_days: int) -> dict[str, object]:
         if model is None:
             continue
         samples.append(model.samples)
+        scales.append(model.open_scale)
         judged = [
             m
             for m in risk.history_moments(events, reference, end, day)
@@ -198,18 +154,20 @@ def backtest(path: Path, test_days: int) -> dict[str, object]:
         model_p.append(model.predict(judged))
         base_p.append(np.array([model.rates.of_category(m.event.category) for m in judged]))
         labels.append(np.array([m.label for m in judged], dtype=np.float64))
-        # The forecast at 00:00 against what came of the day: of the cases open and on time
-        # then, and of those reported during the day, how many ended late (outcomes known).
-        standing = state_at(events, reference, day)
+        # The forecast at 00:00 against what came of the day: the cases that turned overdue
+        # during it (known at the end of the history), and the naive forecast: the street's
+        # cases that turned overdue a day over the 14 days before (known at 00:00).
+        standing = risk.state_at(events, reference, day)
         forecast = risk.assess(model, standing, day).forecast
-        counted = {e.id for e in standing if not e.overdue and not (e.due_at or 0) < day}
-        counted |= {e.id for e in events if day <= e.reported_at < day + 86400}
-        late = Counter(e.street for e in events if e.id in counted and ended_late(e, end))
-        naive = Counter(
-            e.street
-            for e in events
-            if day - 14 * 86400 <= e.reported_at < day and ended_late(e, day)
-        )
+        late: Counter[str] = Counter()
+        naive: Counter[str] = Counter()
+        for e in events:
+            turned = risk.first_overdue(e, reference, end)
+            if turned is not None and day <= turned < day + 86400:
+                late[e.street] += 1
+            turned = risk.first_overdue(e, reference, day)
+            if turned is not None and day - 14 * 86400 <= turned:
+                naive[e.street] += 1
         for street in streets:
             forecast_errors.append(abs(forecast.get(street, 0.0) - late[street]))
             naive_errors.append(abs(naive[street] / 14.0 - late[street]))
@@ -229,6 +187,7 @@ def backtest(path: Path, test_days: int) -> dict[str, object]:
         "badge": (at_threshold(p, y, RISK_SHOWN_FROM), at_threshold(b, y, RISK_SHOWN_FROM)),
         "forecast_mae": (float(np.mean(forecast_errors)), float(np.mean(naive_errors))),
         "forecast_totals": tuple(totals),
+        "open_scale": (min(scales), max(scales)),
     }
 
 
@@ -267,9 +226,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     model_mae, naive_mae = r["forecast_mae"]  # type: ignore[misc]
     print(
-        f"tomorrow's overdue cases per street (at 00:00 for the day): mean absolute error"
-        f" {model_mae:.2f} cases (forecast) against {naive_mae:.2f} (naive: the street's"
-        " late cases a day over the 14 days before); in all, forecast %.1f, naive %.1f,"
-        " actual %.0f" % r["forecast_totals"]  # type: ignore[str-format]
+        f"tomorrow's cases turning overdue per street (at 00:00 for the day): mean absolute"
+        f" error {model_mae:.2f} cases (forecast) against {naive_mae:.2f} (naive: the"
+        " street's cases turning overdue a day over the 14 days before); in all, forecast"
+        " %.1f, naive %.1f, actual %.0f" % r["forecast_totals"]  # type: ignore[str-format]
     )
+    low, high = r["open_scale"]  # type: ignore[misc]
+    print(f"the open cases' scale fitted at each training: {low:.2f}–{high:.2f}")
     print(f"reproduce: {common.reproduce('bench', ['risk', *(argv or [])])}")

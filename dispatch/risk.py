@@ -15,6 +15,11 @@ when the case was not late yet then, and its label is whether it went on to miss
 category, street, assignee, stage × share of the stage's time used, hour of day (3-hour
 bands), weekend, priority, class of category × stage, and the open load of the street and of the
 assignee at that moment (bands). Nothing here knows about Qt or the event loop.
+
+Each street's forecast counts the cases that turn overdue in the next 24 hours: the risks
+of its open cases whose next deadline falls in them, times a scale fitted on the 14 days
+before the training (what the same sum said at each day's start against what came of it),
+plus its new cases a day that turned overdue the day they came, over those 14 days.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+from msgspec.structs import replace
 
 from dispatch.reference import ReferenceData
 from protocol.entities import OPEN_STATUSES, Event, Stage, is_overdue, on_hold
@@ -47,7 +53,9 @@ LOAD_BANDS = (0, 2, 5, 10, 20, 40)  # lower bounds of the load bands: 0-1, 2-4, 
 SMOOTH = 10.0  # pseudo-cases a smoothed rate borrows from the level above it
 L2 = 5.0  # the penalty on every weight (but the bias): a prior of that many cases' weight
 NEWTON_STEPS = 30
-SETTLE_DAYS = 3  # the forecast's new-case rate leaves out the cases of the last days
+HORIZON = DAY  # the forecast's window: the next 24 hours (at 00:00, exactly tomorrow)
+ARRIVAL_DAYS = 14  # the past windows the forecast's new cases and its scale are counted over
+CALIBRATION_PRIOR = 5.0  # pseudo-cases that keep the open cases' scale near 1
 EXACT_STEPS = 4  # Newton steps with the curvature worked out afresh
 CST_OFFSET = 8 * 3600.0
 # Groups of features (each sample has one token of each), and those a reason may name.
@@ -75,6 +83,33 @@ def late_stages(event: Event) -> set[str]:
     if event.closed_at is not None and event.due_at is not None and event.closed_at > event.due_at:
         missed.add("closure")
     return missed
+
+
+def first_overdue(event: Event, reference: ReferenceData, until: float) -> float | None:
+    """When a case turned overdue (red), as known at `until`: the deadline of the first
+    stage it missed, or its closure deadline when it closed after it (or is still open past
+    it), whichever came first; None when no deadline of it had passed unmet by `until`.
+    (A missed stage's deadline is worked out from the stage's start and limit: an
+    extension it had is not counted.)"""
+    if event.status == "rejected":
+        return None
+    times: list[float] = []
+    category = reference.categories.get(event.category)
+    if category is not None:
+        for stage in STAGES:
+            if stage in event.missed:
+                start, end = _stage_span(event, stage)
+                limit = category.limits.get(stage)
+                if start is not None and limit is not None:
+                    deadline = reference.deadline(start, limit, event.basis)
+                    if end is None or end > deadline:  # done after it, or not done yet
+                        times.append(deadline)
+                break
+    due = event.due_at
+    if due is not None and (event.closed_at if event.closed_at is not None else math.inf) > due:
+        times.append(due)
+    first = min(times, default=None)
+    return first if first is not None and first < until else None
 
 
 def _stage_span(event: Event, stage: Stage) -> tuple[float | None, float | None]:
@@ -320,15 +355,17 @@ class Risk:
 
 @dataclass
 class RiskModel:
-    """A trained model: token index, weights, rates for the reasons, arrival rates."""
+    """A trained model: token index, weights, rates for the reasons, the forecast's parts."""
 
     index: dict[str, int]
     weights: np.ndarray
     rates: Rates
     trained_at: float
     samples: int
-    arrivals: dict[str, float] = field(default_factory=dict)  # street: cases a day (14 days)
-    new_case_rate: dict[str, float] = field(default_factory=dict)  # street: late share at report
+    # street: cases a day, over the last ARRIVAL_DAYS windows of HORIZON, that were reported
+    # and turned overdue within the same window (the forecast's part for new cases)
+    new_overdue: dict[str, float] = field(default_factory=dict)
+    open_scale: float = 1.0  # the open cases' part's calibration (`open_scale`)
     # Reasons already written, by what they depend on: a case's text is made once per
     # change of its features, not every few seconds.
     _reasons: dict[tuple[object, ...], str] = field(default_factory=dict, repr=False)
@@ -463,30 +500,90 @@ def train(
     index, weights = fit(moments)
     outcomes = outcomes_of(moments)
     rates = Rates.of(outcomes)
-    # Arrivals per street a day over the last 14 days, and the share of new cases late.
-    recent = now - 14 * DAY
-    arrivals: Counter[str] = Counter(e.street for e in pool if recent <= e.reported_at < now)
-    # New cases' late share from those reported 3 days or more ago: the outcomes of the
-    # last days' cases are known only for those already late (the others are still open),
-    # which would make the share look higher than it is.
-    settled_by = now - SETTLE_DAYS * DAY
-    first = [
-        m
-        for m in moments
-        if m.stage == "accept" and m.used == 0.0 and m.event.reported_at < settled_by
-    ]
-    late_new: Counter[str] = Counter(m.event.street for m in first if m.label)
-    seen_new: Counter[str] = Counter(m.event.street for m in first)
-    district = (sum(late_new.values()) + 0.5) / (len(first) + 1.0)
-    return RiskModel(
+    # The new cases' part of the forecast: over each of the last ARRIVAL_DAYS windows of
+    # HORIZON before `now` (aligned to it), the cases reported in the window that turned
+    # overdue before its end; a window's outcomes are all known by `now`.
+    recent = now - ARRIVAL_DAYS * HORIZON
+    turned: Counter[str] = Counter()
+    for e in pool:
+        if not recent <= e.reported_at < now:
+            continue
+        turned[e.street] += 0  # a street with cases and none overdue forecasts 0
+        window_end = e.reported_at + ((now - e.reported_at) % HORIZON or HORIZON)
+        first = first_overdue(e, reference, now)
+        if first is not None and first < window_end:
+            turned[e.street] += 1
+    model = RiskModel(
         index,
         weights,
         rates,
         now,
         len(moments),
-        {s: n / 14.0 for s, n in arrivals.items()},
-        {s: (late_new[s] + SMOOTH * district) / (seen_new[s] + SMOOTH) for s in seen_new},
+        {s: n / ARRIVAL_DAYS for s, n in sorted(turned.items())},
     )
+    model.open_scale = open_scale(model, pool, reference, now)
+    return model
+
+
+def open_scale(model: RiskModel, pool: list[Event], reference: ReferenceData, now: float) -> float:
+    """The forecast's scale for its open cases' part, fitted on the training window: at the
+    start of each of the last ARRIVAL_DAYS windows of HORIZON (their outcomes all known by
+    `now`), the cases open and on time then as they stood (`state_at`), the sum of their
+    risks (those whose next deadline fell in the window) against how many of them turned
+    overdue in it; (turned + CALIBRATION_PRIOR) / (sum + CALIBRATION_PRIOR)."""
+    since = now - ARRIVAL_DAYS * HORIZON
+    # Only cases open at some point of those windows can count.
+    alive = [e for e in pool if e.reported_at < now and (e.closed_at or math.inf) > since]
+    by_id = {e.id: e for e in alive}
+    said = came = 0.0
+    for k in range(1, ARRIVAL_DAYS + 1):
+        start = now - k * HORIZON
+        moments = _live(state_at(alive, reference, start), start)
+        for m, p in zip(moments, model.predict(moments), strict=True):
+            if _next_deadline(m.event) < start + HORIZON:
+                said += float(p)
+                # The case as stored (its later times: when it closed, what it missed).
+                turned = first_overdue(by_id[m.event.id], reference, now)
+                came += turned is not None and start <= turned < start + HORIZON
+    return (came + CALIBRATION_PRIOR) / (said + CALIBRATION_PRIOR)
+
+
+def state_at(events: list[Event], reference: ReferenceData, moment: float) -> list[Event]:
+    """The cases open at `moment` as they stood then, from their stored times: the status
+    of the stage they were in, that stage's deadline, late if it had passed. (Holds and
+    extensions are not rebuilt.) What the forecast's calibration and its back-test replay."""
+    out = []
+    for e in events:
+        if e.reported_at > moment or e.status == "rejected":
+            continue
+        if e.closed_at is not None and e.closed_at <= moment:
+            continue
+        category = reference.categories.get(e.category)
+        if category is None:
+            continue
+        if e.accepted_at is None or e.accepted_at > moment:
+            status, start, stage = "reported", e.reported_at, "accept"
+        elif e.first_dispatched_at is None or e.first_dispatched_at > moment:
+            status, start, stage = "accepted", e.accepted_at, "dispatch"
+        elif e.handled_at is None or e.handled_at > moment:
+            status, start, stage = "handling", e.first_dispatched_at, "handle"
+        else:
+            status, start, stage = "handled", e.handled_at, "verify"
+        limit = category.limits.get(stage)  # a stage without a limit has no deadline
+        deadline = None if limit is None else reference.deadline(start, limit, e.basis)
+        out.append(
+            replace(
+                e,
+                status=status,
+                deadline=deadline,
+                dispatched_at=e.first_dispatched_at if stage in ("handle", "verify") else None,
+                handled_at=e.handled_at if stage == "verify" else None,
+                overdue=deadline is not None and deadline < moment,
+                hold=None,
+                closed_at=None,
+            )
+        )
+    return out
 
 
 @dataclass
@@ -502,10 +599,26 @@ def assess(
     model: RiskModel, events: Mapping[int, Event] | Iterable[Event], now: float
 ) -> Assessment:
     """Every open case's risk now (cases late already, held or settled have none), and each
-    street's expected number of cases that will turn overdue tomorrow: the risks of its
-    open cases plus tomorrow's expected arrivals times its share of new cases that went
-    late (docs/kpis.md §8)."""
+    street's expected number of cases that turn overdue in the next HORIZON: the risks of
+    its open cases whose next deadline falls in it (no other can turn red in it) plus the
+    cases a window that were reported and turned overdue within the same window, over the
+    last ARRIVAL_DAYS (docs/kpis.md §8)."""
     pool = list(events.values()) if isinstance(events, Mapping) else list(events)
+    moments = _live(pool, now)
+    probabilities = model.predict(moments)
+    cases: dict[int, Risk] = {}
+    forecast: dict[str, float] = dict(model.new_overdue)
+    for m, p in zip(moments, probabilities, strict=True):
+        value = round(float(p), 3)
+        cases[m.event.id] = Risk(value, model.explain(m))
+        if _next_deadline(m.event) < now + HORIZON:
+            street = m.event.street
+            forecast[street] = forecast.get(street, 0.0) + model.open_scale * float(p)
+    return Assessment(now, cases, {s: round(v, 2) for s, v in sorted(forecast.items())})
+
+
+def _live(pool: list[Event], now: float) -> list[Moment]:
+    """The open cases that have a risk now, with the loads of their street and assignee."""
     street_load: Counter[str] = Counter()
     assignee_load: Counter[str] = Counter()
     for e in pool:
@@ -513,20 +626,14 @@ def assess(
             street_load[e.street] += 1
             if e.assignee and e.status in ("dispatched", "handling"):
                 assignee_load[e.assignee] += 1
-    moments = [
+    return [
         m
         for e in pool
         if (m := live_moment(e, now, street_load[e.street], assignee_load[e.assignee])) is not None
     ]
-    probabilities = model.predict(moments)
-    cases: dict[int, Risk] = {}
-    forecast: dict[str, float] = {}
-    for m, p in zip(moments, probabilities, strict=True):
-        value = round(float(p), 3)
-        cases[m.event.id] = Risk(value, model.explain(m))
-        forecast[m.event.street] = forecast.get(m.event.street, 0.0) + float(p)
-    district_new = sum(model.new_case_rate.values()) / max(len(model.new_case_rate), 1)
-    for street, daily in model.arrivals.items():
-        rate = model.new_case_rate.get(street, district_new)
-        forecast[street] = forecast.get(street, 0.0) + daily * rate
-    return Assessment(now, cases, {s: round(v, 2) for s, v in sorted(forecast.items())})
+
+
+def _next_deadline(e: Event) -> float:
+    """The first deadline ahead of an open case: its stage's or its closure deadline."""
+    ahead = [t for t in (e.deadline, e.due_at) if t is not None]
+    return min(ahead, default=math.inf)

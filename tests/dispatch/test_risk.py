@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import math
 import os
@@ -86,12 +87,21 @@ def test_the_model_trains_and_predicts_deterministically(
         e = live[event_id]
         rate = first.rates.of_category_street(e.category, e.street)
         assert r.why.split("；")[0].endswith(f" {round(rate * 100)}%")
-    # The forecast covers the streets, and is never below what their open cases add up to.
+    # The forecast covers the streets: the new cases' part, and the scaled risks of the open
+    # cases whose next deadline falls in the next 24 hours.
     streets = {e.street for e in events}
     assert set(a.forecast) <= streets and len(a.forecast) >= len(streets) - 1
+    assert 0.5 < first.open_scale < 3.0
     for street, expected_count in a.forecast.items():
-        open_sum = sum(r.p for i, r in a.cases.items() if live[i].street == street)
-        assert expected_count >= round(open_sum, 2) - 0.01
+        near = sum(
+            r.p
+            for i, r in a.cases.items()
+            if live[i].street == street
+            and min(t for t in (live[i].deadline, live[i].due_at) if t is not None)
+            < END + risk.HORIZON
+        )
+        expected = first.new_overdue.get(street, 0.0) + first.open_scale * near
+        assert expected_count == pytest.approx(expected, abs=0.01 + 0.001 * len(a.cases))
 
 
 def test_no_outcome_after_the_cutoff_reaches_the_model(
@@ -119,6 +129,233 @@ def test_no_outcome_after_the_cutoff_reaches_the_model(
     assert honest is not None and cheated is not None
     assert honest.index == cheated.index
     assert np.array_equal(honest.weights, cheated.weights)
+
+
+# ---- the forecast of the cases turning overdue in the next 24 hours (docs/kpis.md §8) -----
+
+ELSEWHERE = "340899999"  # a street of constructed cases only: its answer is worked out here
+
+
+def _case(template: Event, number: int, reported: float, **times: object) -> Event:
+    """A constructed case of ELSEWHERE, reported at `reported`: accepted, dispatched and
+    handled a minute apart after it unless told otherwise; closed unless `status` says."""
+    fields: dict[str, object] = {
+        "accepted_at": reported + 60,
+        "first_dispatched_at": reported + 120,
+        "dispatched_at": reported + 120,
+        "handled_at": reported + 180,
+        "closed_at": reported + 240,
+        "due_at": reported + 3 * 86400,
+        "status": "closed",
+        "missed": [],
+        "overdue": False,
+        "hold": None,
+        "extension": None,
+        "basis": "natural",
+    }
+    fields.update(times)
+    return replace(
+        template,
+        id=10_000_000 + number,
+        code=f"T{number}",
+        street=ELSEWHERE,
+        reported_at=reported,
+        updated_at=reported,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture(scope="module")
+def template(loaded: tuple[list[Event], ReferenceData]) -> Event:
+    """A settled case of the history whose category times all four stages."""
+    events, reference = loaded
+    return next(
+        e
+        for e in events
+        if e.status in ("closed", "evaluated")
+        and set(risk.STAGES) <= set(reference.categories[e.category].limits)
+    )
+
+
+def test_the_new_cases_part_counts_those_that_turned_overdue_in_their_own_window(
+    loaded: tuple[list[Event], ReferenceData], template: Event
+) -> None:
+    """Over the 14 windows of 24 hours before the training, aligned to it: the cases
+    reported in a window that turned overdue (first missed deadline) before its end, known
+    then; a late case of another window, of long ago, on time, rejected, or whose deadline
+    is still ahead counts for nothing."""
+    events, reference = loaded
+    now = day_start(END) + 3600  # not at midnight: the windows follow the training's time
+    day = 86400.0
+    accept = reference.categories[template.category].limits["accept"]
+    first = now - 2.3 * day  # its window ends at now - 2 days
+    accept_deadline = reference.deadline(first, accept, "natural")
+    assert accept_deadline < now - 2 * day, "the accept deadline falls in its own window"
+    made = [
+        # Late at closure within its window: counts.
+        _case(
+            template, 1, now - 1.5 * day, due_at=now - 1.5 * day + 3600, closed_at=now - day - 7200
+        ),
+        # Late at closure, but after its window's end (now - 1 day): not counted.
+        _case(template, 2, now - 1.1 * day, due_at=now - 0.9 * day, closed_at=now - 0.5 * day),
+        # Still open and past its closure deadline at `now`, within the last window: counts.
+        _case(
+            template,
+            3,
+            now - 0.5 * day,
+            due_at=now - 0.1 * day,
+            status="handling",
+            handled_at=None,
+            closed_at=None,
+        ),
+        # Open, its closure deadline ahead: not known to be late.
+        _case(
+            template,
+            4,
+            now - 0.5 * day,
+            due_at=now + 3600,
+            status="handling",
+            handled_at=None,
+            closed_at=None,
+        ),
+        # Missed its accept deadline (the first it had) in its window: counts.
+        _case(
+            template,
+            5,
+            first,
+            accepted_at=accept_deadline + 60,
+            missed=["accept"],
+            first_dispatched_at=accept_deadline + 120,
+            dispatched_at=accept_deadline + 120,
+            handled_at=accept_deadline + 180,
+            closed_at=accept_deadline + 240,
+        ),
+        # Late in its window, but 15 days ago: out of the 14 windows.
+        _case(
+            template, 6, now - 15 * day, due_at=now - 15 * day + 3600, closed_at=now - 14.5 * day
+        ),
+        # On time.
+        _case(template, 7, now - 3.2 * day),
+        # Rejected: never late.
+        _case(
+            template,
+            8,
+            now - 4.5 * day,
+            status="rejected",
+            due_at=now - 4.5 * day + 3600,
+            closed_at=None,
+            first_dispatched_at=None,
+            dispatched_at=None,
+            handled_at=None,
+        ),
+    ]
+    turned = {e.code: risk.first_overdue(e, reference, now) for e in made}
+    assert turned["T1"] == made[0].due_at and turned["T5"] == accept_deadline
+    assert turned["T4"] is None and turned["T7"] is None and turned["T8"] is None
+    model = risk.train([*events, *made], reference, now)
+    assert model is not None
+    assert model.new_overdue[ELSEWHERE] == pytest.approx(3 / risk.ARRIVAL_DAYS)
+    # What the history's own streets got is their count the same way.
+    for street, daily in model.new_overdue.items():
+        assert daily >= 0.0 and (street == ELSEWHERE or street in {e.street for e in events})
+
+
+def _constant(p: float) -> risk.RiskModel:
+    """A model that gives every case the same risk (the intercept only)."""
+    weights = np.array([0.0, math.log(p / (1 - p))])
+    rates = risk.Rates(0.1, {}, {}, {}, 0)
+    return risk.RiskModel({"?": 0, "b": 1}, weights, rates, END, 100)
+
+
+def test_the_open_cases_scale_is_what_came_of_them_against_what_was_said(
+    loaded: tuple[list[Event], ReferenceData], template: Event
+) -> None:
+    """At each of the 14 window starts before the training, the cases open and on time then
+    whose next deadline fell in the window: with every risk 0.5 and three such cases of
+    which two turned overdue in their window, the scale is (2 + 5) / (1.5 + 5)."""
+    _, reference = loaded
+    now = day_start(END)
+    day = 86400.0
+    accept = reference.categories[template.category].limits["accept"]
+    made = []
+    for number, k, late in ((1, 2, True), (2, 5, True), (3, 9, False)):
+        start = now - k * day  # the window's start
+        reported = start - 600  # open and on time at the start, its accept deadline ahead
+        deadline = reference.deadline(reported, accept, "natural")
+        assert start < deadline < start + day
+        done = deadline + 60 if late else reported + 1200
+        made.append(
+            _case(
+                template,
+                number,
+                reported,
+                accepted_at=done,
+                first_dispatched_at=done + 60,
+                dispatched_at=done + 60,
+                handled_at=done + 120,
+                closed_at=done + 180,
+                missed=["accept"] if late else [],
+            )
+        )
+    # Reported after the window starts: not open at any of them, whatever became of it.
+    made.append(
+        _case(template, 4, now - 3.5 * day, due_at=now - 3.4 * day, closed_at=now - 3 * day)
+    )
+    scale = risk.open_scale(_constant(0.5), made, reference, now)
+    assert scale == pytest.approx((2 + risk.CALIBRATION_PRIOR) / (1.5 + risk.CALIBRATION_PRIOR))
+    # Nothing open at any window start: no evidence, the scale stays 1.
+    assert risk.open_scale(_constant(0.5), made[3:], reference, now) == 1.0
+
+
+def test_the_forecast_adds_the_scaled_risks_of_the_open_cases_due_in_the_next_day(
+    template: Event,
+) -> None:
+    """Only an open case whose next deadline (its stage's or its closure's) falls in the
+    next 24 hours can turn overdue in them: its risk, times the scale, is added to the new
+    cases' part; a case due later has a risk but adds nothing."""
+    now = END
+    open_case = {"status": "handling", "handled_at": None, "closed_at": None}
+    near = _case(template, 1, now - 3600, deadline=now + 7200, **open_case)
+    closing = _case(
+        template, 2, now - 3600, deadline=now + 3 * 86400, due_at=now + 600, **open_case
+    )
+    far = _case(
+        template, 3, now - 3600, deadline=now + 2 * 86400, due_at=now + 3 * 86400, **open_case
+    )
+    model = _constant(0.2)
+    model.new_overdue, model.open_scale = {ELSEWHERE: 1.5, LINGHU: 0.25}, 1.25
+    a = risk.assess(model, [near, closing, far], now)
+    assert set(a.cases) == {near.id, closing.id, far.id}
+    assert all(r.p == pytest.approx(0.2) for r in a.cases.values())
+    assert a.forecast == {ELSEWHERE: round(1.5 + 1.25 * 0.4, 2), LINGHU: 0.25}
+
+
+def test_a_stage_without_a_limit_leaves_the_case_its_closure_deadline(
+    loaded: tuple[list[Event], ReferenceData], template: Event
+) -> None:
+    """A category whose handling stage has no limit: replayed at a window start, a case in
+    that stage has no stage deadline, its closure deadline is its next one; the training's
+    calibration goes through it (no error) and counts it when that falls in the window."""
+    _, reference = loaded
+    category = reference.categories[template.category]
+    limits = {k: v for k, v in category.limits.items() if k != "handle"}
+    unlimited = copy.copy(reference)
+    unlimited.categories = {
+        **reference.categories,
+        category.code: replace(category, limits=limits),
+    }
+    now = day_start(END)
+    start = now - 2 * 86400.0
+    case = _case(
+        template, 1, start - 7200, handled_at=start + 7200, closed_at=start + 9000,
+        due_at=start + 3600, missed=[],
+    )  # fmt: skip
+    standing = risk.state_at([case], unlimited, start)
+    assert len(standing) == 1 and standing[0].status == "handling"
+    assert standing[0].deadline is None and not standing[0].overdue
+    # Said 0.5 (due in the window), and it did turn overdue at its closure deadline.
+    scale = risk.open_scale(_constant(0.5), [case], unlimited, now)
+    assert scale == pytest.approx((1 + risk.CALIBRATION_PRIOR) / (0.5 + risk.CALIBRATION_PRIOR))
 
 
 def test_the_model_beats_the_category_rate_on_a_later_day(simulated: Path) -> None:
@@ -208,7 +445,7 @@ def _same_model(a: risk.RiskModel | None, b: risk.RiskModel | None) -> None:
     assert a.weights.dtype == b.weights.dtype and np.array_equal(a.weights, b.weights)
     assert a.rates == b.rates
     assert (a.trained_at, a.samples) == (b.trained_at, b.samples)
-    assert a.arrivals == b.arrivals and a.new_case_rate == b.new_case_rate
+    assert a.new_overdue == b.new_overdue and a.open_scale == b.open_scale
 
 
 def _gone(pid: int) -> bool:
