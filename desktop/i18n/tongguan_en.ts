@@ -481,130 +481,135 @@
         <translation>Checking the case&apos;s latest state…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="65"/>
+        <location filename="../ui/desk/duty_page.py" line="71"/>
         <source>区级疑难案件</source>
         <translation>Difficult cases (district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="66"/>
+        <location filename="../ui/desk/duty_page.py" line="72"/>
         <location filename="../ui/desk/texts.py" line="27"/>
         <source>会商中</source>
         <translation>In consultation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="67"/>
+        <location filename="../ui/desk/duty_page.py" line="73"/>
         <source>督办中</source>
         <translation>Under supervision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="68"/>
+        <location filename="../ui/desk/duty_page.py" line="74"/>
         <source>待审批延期与挂账</source>
         <translation>Extensions and holds to approve</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="69"/>
+        <location filename="../ui/desk/duty_page.py" line="75"/>
         <source>今日批示</source>
         <translation>Today&apos;s instructions</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="124"/>
+        <location filename="../ui/desk/duty_page.py" line="138"/>
         <source>今日值班尚未交接</source>
         <translation>Today&apos;s duty not handed over yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="128"/>
+        <location filename="../ui/desk/duty_page.py" line="142"/>
         <source>%1 值班指挥长：%2 %3（%4 交班）</source>
         <translation>%1 commander on duty: %2 %3 (handover %4)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="133"/>
+        <location filename="../ui/desk/duty_page.py" line="147"/>
         <source>值班人员：%1</source>
         <translation>On duty: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="165"/>
-        <location filename="../ui/desk/duty_page.py" line="208"/>
+        <location filename="../ui/desk/duty_page.py" line="182"/>
+        <location filename="../ui/desk/duty_page.py" line="225"/>
         <source>发布批示</source>
         <translation>Issue instruction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="166"/>
-        <location filename="../ui/desk/duty_page.py" line="216"/>
+        <location filename="../ui/desk/duty_page.py" line="183"/>
+        <location filename="../ui/desk/duty_page.py" line="233"/>
         <location filename="../ui/desk/texts.py" line="63"/>
         <source>交班记录</source>
         <translation>Shift note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="167"/>
-        <location filename="../ui/desk/duty_page.py" line="232"/>
+        <location filename="../ui/desk/duty_page.py" line="184"/>
+        <location filename="../ui/desk/duty_page.py" line="249"/>
         <location filename="../ui/desk/texts.py" line="62"/>
         <source>交接班</source>
         <translation>Handover</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="179"/>
+        <location filename="../ui/desk/duty_page.py" line="196"/>
         <location filename="../ui/desk/map_page.py" line="171"/>
         <source>（超期）</source>
         <translation> (overdue)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="186"/>
+        <location filename="../ui/desk/duty_page.py" line="203"/>
         <source>意见：%1（%2）</source>
         <translation>Opinion: %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="209"/>
+        <location filename="../ui/desk/duty_page.py" line="226"/>
         <source>批示内容</source>
         <translation>Instruction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="210"/>
+        <location filename="../ui/desk/duty_page.py" line="227"/>
         <source>发布</source>
         <translation>Issue</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="211"/>
+        <location filename="../ui/desk/duty_page.py" line="228"/>
         <source>批示发往全区各中心，并显示在大屏上</source>
         <translation>The instruction goes to every centre in the district and shows on the wall</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="220"/>
+        <location filename="../ui/desk/duty_page.py" line="237"/>
         <source>留给下一班的交班记录</source>
         <translation>Note for the next shift</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="228"/>
+        <location filename="../ui/desk/duty_page.py" line="245"/>
         <source>写入本班交接班报告；再次保存将替换</source>
         <translation>Goes into this shift&apos;s handover report; saving again replaces it</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="234"/>
+        <location filename="../ui/desk/duty_page.py" line="251"/>
         <source>接班指挥长</source>
         <translation>Incoming commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="235"/>
+        <location filename="../ui/desk/duty_page.py" line="252"/>
         <location filename="../ui/desk/roster_tab.py" line="54"/>
         <location filename="../ui/desk/roster_tab.py" line="258"/>
         <source>职务</source>
         <translation>Title</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="235"/>
+        <location filename="../ui/desk/duty_page.py" line="252"/>
         <location filename="../ui/desk/roster_tab.py" line="53"/>
         <location filename="../ui/desk/roster_tab.py" line="251"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="236"/>
+        <location filename="../ui/desk/duty_page.py" line="253"/>
         <source>交班说明</source>
         <translation>Handover note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="238"/>
+        <location filename="../ui/desk/duty_page.py" line="255"/>
         <source>交班</source>
         <translation>Hand over</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/duty_page.py" line="305"/>
+        <source>未来24小时预计转为超期：%1（合计 %2，模型估计，口径见指标定义 §8）</source>
+        <translation>Expected to turn overdue in the next 24 h: %1 (total %2; a model&apos;s estimate, defined in the KPI definitions §8)</translation>
     </message>
     <message>
         <location filename="../ui/desk/forms.py" line="37"/>
@@ -948,7 +953,7 @@
     <message>
         <location filename="../ui/desk/admin_page.py" line="319"/>
         <location filename="../ui/desk/categories_tab.py" line="309"/>
-        <location filename="../ui/desk/duty_page.py" line="227"/>
+        <location filename="../ui/desk/duty_page.py" line="244"/>
         <location filename="../ui/desk/roster_tab.py" line="270"/>
         <source>保存</source>
         <translation>Save</translation>
@@ -2505,97 +2510,97 @@
         <translation>Map F4</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="256"/>
+        <location filename="../ui/desk/window.py" line="262"/>
         <source>复盘中：只读，不能操作；End 回到实时</source>
         <translation>Replay: read only, no actions; End returns to live</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="269"/>
+        <location filename="../ui/desk/window.py" line="275"/>
         <source>复盘中不能操作：按 End 回到实时</source>
         <translation>No actions in replay: press End to return to live</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="287"/>
+        <location filename="../ui/desk/window.py" line="293"/>
         <source>尚未连接调度服务</source>
         <translation>Not connected to the dispatch service yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="360"/>
+        <location filename="../ui/desk/window.py" line="366"/>
         <source>管理 F5</source>
         <translation>Admin F5</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="379"/>
+        <location filename="../ui/desk/window.py" line="385"/>
         <source>接入 F5</source>
         <translation>Intakes F5</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="392"/>
+        <location filename="../ui/desk/window.py" line="398"/>
         <source>调度服务正在载入今日数据，待办与超期数可能暂不准确…</source>
         <translation>The dispatch service is loading today&apos;s data; to-do and overdue counts may be off for now…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="400"/>
+        <location filename="../ui/desk/window.py" line="406"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="426"/>
+        <location filename="../ui/desk/window.py" line="432"/>
         <source>● 正在连接调度服务…</source>
         <translation>● Connecting to the dispatch service…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="441"/>
+        <location filename="../ui/desk/window.py" line="447"/>
         <source>账号的令牌或权限已变更，请重新登录</source>
         <translation>Your token or rights changed: sign in again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="443"/>
+        <location filename="../ui/desk/window.py" line="449"/>
         <source>令牌无效或已吊销，请向管理员索取新令牌</source>
         <translation>Token invalid or revoked: ask an administrator for a new one</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="445"/>
+        <location filename="../ui/desk/window.py" line="451"/>
         <source>登录被拒绝：%1</source>
         <translation>Sign-in refused: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="449"/>
+        <location filename="../ui/desk/window.py" line="455"/>
         <source>● 已连接</source>
         <translation>● Connected</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="454"/>
+        <location filename="../ui/desk/window.py" line="466"/>
         <source>● 调度服务重启中，第 %1 次</source>
         <translation>● Dispatch service restarting, attempt %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="458"/>
+        <location filename="../ui/desk/window.py" line="470"/>
         <source>● 连接中断，正在重连…</source>
         <translation>● Disconnected, reconnecting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="475"/>
+        <location filename="../ui/desk/window.py" line="487"/>
         <source>%1 条提交中</source>
         <translation>%1 submitting</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="477"/>
+        <location filename="../ui/desk/window.py" line="489"/>
         <source>%1 条待发送</source>
         <translation>%1 queued</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="486"/>
+        <location filename="../ui/desk/window.py" line="498"/>
         <source>等 %1 件</source>
         <translation> (%1 in all)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="487"/>
+        <location filename="../ui/desk/window.py" line="499"/>
         <source>新待办：%1 %2</source>
         <translation>New to-do: %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="491"/>
+        <location filename="../ui/desk/window.py" line="503"/>
         <source>通观 · 新待办</source>
         <translation>Tongguan · New to-do</translation>
     </message>
@@ -3290,52 +3295,52 @@
         <translation>Connecting to the dispatch service… (the built-in service is starting; a first start loads the whole district)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="268"/>
+        <location filename="../ui/wall.py" line="260"/>
         <source>全部在办</source>
         <translation>All open</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="174"/>
+        <location filename="../ui/wall.py" line="166"/>
         <source>通观 · 智慧联动指挥大屏</source>
         <translation>Tongguan · Smart Linkage Command Wall</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="193"/>
+        <location filename="../ui/wall.py" line="185"/>
         <source>大观区智慧联动中心 · 一网统管</source>
         <translation>Daguan Smart Linkage Centre</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="265"/>
+        <location filename="../ui/wall.py" line="257"/>
         <source>全部街道</source>
         <translation>All streets</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="300"/>
+        <location filename="../ui/wall.py" line="292"/>
         <source>暂无待处理告警</source>
         <translation>No pending alerts</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="320"/>
+        <location filename="../ui/wall.py" line="312"/>
         <source>今日指标</source>
         <translation>Today&apos;s KPIs</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="370"/>
+        <location filename="../ui/wall.py" line="362"/>
         <source>网格态势</source>
         <translation>Grid overview</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="378"/>
+        <location filename="../ui/wall.py" line="370"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="379"/>
+        <location filename="../ui/wall.py" line="371"/>
         <source>事件队列</source>
         <translation>Case queue</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="401"/>
+        <location filename="../ui/wall.py" line="393"/>
         <source>视频告警</source>
         <translation>Camera alerts</translation>
     </message>
@@ -3350,235 +3355,235 @@
         <translation>%s pending</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="98"/>
+        <location filename="../ui/wall.py" line="97"/>
         <source>按紧急程度</source>
         <translation>By priority</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="99"/>
+        <location filename="../ui/wall.py" line="98"/>
         <source>按剩余时限</source>
         <translation>By deadline</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="201"/>
-        <location filename="../ui/wall.py" line="609"/>
+        <location filename="../ui/wall.py" line="193"/>
+        <location filename="../ui/wall.py" line="601"/>
         <source>正在连接调度服务…</source>
         <translation>Connecting to the dispatch service…</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="224"/>
-        <location filename="../ui/wall.py" line="308"/>
+        <location filename="../ui/wall.py" line="216"/>
+        <location filename="../ui/wall.py" line="300"/>
         <source>正在同步…</source>
         <translation>Catching up…</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="271"/>
-        <location filename="../ui/wall.py" line="387"/>
+        <location filename="../ui/wall.py" line="263"/>
+        <location filename="../ui/wall.py" line="379"/>
         <source>超期</source>
         <translation>Overdue</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="326"/>
+        <location filename="../ui/wall.py" line="318"/>
         <source>达标</source>
         <translation>Met</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="327"/>
+        <location filename="../ui/wall.py" line="319"/>
         <source>预警</source>
         <translation>Near</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="328"/>
+        <location filename="../ui/wall.py" line="320"/>
         <source>未达标</source>
         <translation>Missed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="343"/>
+        <location filename="../ui/wall.py" line="335"/>
         <source>每小时接报量</source>
         <translation>Per hour</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="349"/>
+        <location filename="../ui/wall.py" line="341"/>
         <source>今日</source>
         <translation>Today</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="350"/>
+        <location filename="../ui/wall.py" line="342"/>
         <source>昨日</source>
         <translation>Yesterday</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="356"/>
+        <location filename="../ui/wall.py" line="348"/>
         <source>街道综合得分 · 本月</source>
         <translation>Street scores · month</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="362"/>
+        <location filename="../ui/wall.py" line="354"/>
         <source>≥90分</source>
         <translation>≥90</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="363"/>
+        <location filename="../ui/wall.py" line="355"/>
         <source>80–90分</source>
         <translation>80–90</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="364"/>
+        <location filename="../ui/wall.py" line="356"/>
         <source>&lt;80分</source>
         <translation>&lt;80</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="372"/>
+        <location filename="../ui/wall.py" line="364"/>
         <source>轮巡已暂停 · T 继续</source>
         <translation>Tour paused · T resumes</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="385"/>
+        <location filename="../ui/wall.py" line="377"/>
         <source>状态、时限</source>
         <translation>Status, due:</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="388"/>
+        <location filename="../ui/wall.py" line="380"/>
         <source>剩余不足¼</source>
         <translation>Under ¼ left</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="389"/>
+        <location filename="../ui/wall.py" line="381"/>
         <source>险: 超期风险≥20%</source>
         <translation>Risk ≥20%</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="623"/>
+        <location filename="../ui/wall.py" line="615"/>
         <source>调度服务已重启，正在恢复数据</source>
         <translation>dispatch service restarted, restoring the data</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="627"/>
+        <location filename="../ui/wall.py" line="619"/>
         <source>，正在连接 %s</source>
         <translation>; connecting to %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="638"/>
+        <location filename="../ui/wall.py" line="630"/>
         <source>调度服务重启中，第 %s 次</source>
         <translation>dispatch service restarting, attempt %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="640"/>
+        <location filename="../ui/wall.py" line="632"/>
         <source>调度服务意外退出</source>
         <translation>it stopped unexpectedly</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="641"/>
+        <location filename="../ui/wall.py" line="633"/>
         <source>调度服务无响应</source>
         <translation>it stopped answering</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="642"/>
+        <location filename="../ui/wall.py" line="634"/>
         <source>上次重启未成功</source>
         <translation>the last restart failed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="644"/>
+        <location filename="../ui/wall.py" line="636"/>
         <source>：%s</source>
         <translation>: %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="650"/>
+        <location filename="../ui/wall.py" line="642"/>
         <source>调度服务拒绝了本终端，请联系管理员</source>
         <translation>The dispatch service refused this terminal. Contact the administrator</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="652"/>
+        <location filename="../ui/wall.py" line="644"/>
         <source>调度服务未响应</source>
         <translation>The dispatch service is not responding</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="654"/>
+        <location filename="../ui/wall.py" line="646"/>
         <source>连接超时</source>
         <translation>Connection timed out</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="656"/>
+        <location filename="../ui/wall.py" line="648"/>
         <source>连接被关闭</source>
         <translation>Connection closed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="657"/>
+        <location filename="../ui/wall.py" line="649"/>
         <source>网络异常</source>
         <translation>Network error</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="723"/>
+        <location filename="../ui/wall.py" line="715"/>
         <source>%s智慧联动中心 · 一网统管</source>
         <translation>%s Smart Linkage Centre</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="732"/>
+        <location filename="../ui/wall.py" line="724"/>
         <source>全区</source>
         <translation>District</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="778"/>
+        <location filename="../ui/wall.py" line="770"/>
         <source>新特急事件</source>
         <translation>new critical case</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="778"/>
+        <location filename="../ui/wall.py" line="770"/>
         <source>操作中</source>
         <translation>operator active</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="780"/>
+        <location filename="../ui/wall.py" line="772"/>
         <source>（轮巡暂停：%s）</source>
         <translation> (tour paused: %s)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="782"/>
+        <location filename="../ui/wall.py" line="774"/>
         <source>（轮巡）</source>
         <translation> (on tour)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="893"/>
+        <location filename="../ui/wall.py" line="885"/>
         <source>未派遣</source>
         <translation>Not sent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="895"/>
+        <location filename="../ui/wall.py" line="887"/>
         <source>已超期</source>
         <translation>Late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="898"/>
+        <location filename="../ui/wall.py" line="890"/>
         <source>1–2件</source>
         <translation>1–2</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="899"/>
+        <location filename="../ui/wall.py" line="891"/>
         <source>3–5件</source>
         <translation>3–5</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="900"/>
+        <location filename="../ui/wall.py" line="892"/>
         <source>≥6件</source>
         <translation>≥6</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="901"/>
+        <location filename="../ui/wall.py" line="893"/>
         <source>有超期</source>
         <translation>Late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="902"/>
+        <location filename="../ui/wall.py" line="894"/>
         <source>超期≥3件</source>
         <translation>3+ late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="907"/>
+        <location filename="../ui/wall.py" line="899"/>
         <source>网格</source>
         <translation>Grids</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="931"/>
+        <location filename="../ui/wall.py" line="923"/>
         <source>再按一次 Ctrl+Q 退出大屏（Ctrl+Shift+K 退出全屏）</source>
         <translation>Press Ctrl+Q again to quit the wall (Ctrl+Shift+K leaves full screen)</translation>
     </message>
@@ -3599,32 +3604,32 @@
         <translation>stage late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="823"/>
+        <location filename="../ui/wall.py" line="815"/>
         <source>网格员 %s  %s</source>
         <translation>Grid worker %s  %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="825"/>
+        <location filename="../ui/wall.py" line="817"/>
         <source>网格长 %s</source>
         <translation>Grid leader %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="889"/>
+        <location filename="../ui/wall.py" line="881"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="890"/>
+        <location filename="../ui/wall.py" line="882"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="891"/>
+        <location filename="../ui/wall.py" line="883"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="892"/>
+        <location filename="../ui/wall.py" line="884"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>

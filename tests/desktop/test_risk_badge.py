@@ -184,6 +184,13 @@ def test_the_desk_badges_a_case_at_risk_and_its_card_says_why(
             if shot := os.environ.get("TG_SHOT"):
                 await asyncio.sleep(1.0)
                 window.grab().save(shot)
+            # 县干指挥长 (F3): the street's forecast of cases turning overdue, said as one.
+            window.nav.setCurrentIndex(2)
+            await until(lambda: bool(window.replica.forecast), 30, "a forecast")
+            await until(window.duty.forecast.isVisible, 5, "the forecast line")
+            expected = f"菱湖 {window.replica.forecast[LINGHU]:.1f}"
+            await until(lambda: expected in window.duty.forecast.text(), 5, "its figure")
+            assert "模型估计" in window.duty.forecast.text()
         finally:
             await stop_all(link, window)
             await running.server.stop()

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.district_time import hm
 from desktop.core.outbox import Outbox, Pending
-from desktop.core.replica import Changes, Replica
+from desktop.core.replica import Changes, Replica, short_name
 from desktop.core.todo import Me
 from desktop.ui.desk.files import FileFetcher, FileRequests, ShiftReports
 from desktop.ui.desk.progress import refused_text, show_progress
@@ -58,6 +58,12 @@ class DutyPage(QWidget):
         self.duty.setObjectName("dutyLine")
         self.duty.setTextFormat(Qt.TextFormat.PlainText)
         self.duty.setWordWrap(True)
+        # Each street's expected cases turning overdue in the next 24 hours (docs/kpis.md §8).
+        self.forecast = QLabel(self)
+        self.forecast.setObjectName("forecastLine")
+        self.forecast.setTextFormat(Qt.TextFormat.PlainText)
+        self.forecast.setWordWrap(True)
+        self.forecast.hide()
         self.lists: dict[str, QListWidget] = {}
         self.titles: dict[str, QLabel] = {}
         grid = QGridLayout()
@@ -94,6 +100,7 @@ class DutyPage(QWidget):
         self.form.hide()
         layout = QVBoxLayout(self)
         layout.addWidget(self.duty)
+        layout.addWidget(self.forecast)
         layout.addLayout(grid, 1)
         layout.addWidget(self.action_bar)
         layout.addWidget(self.form)
@@ -104,7 +111,14 @@ class DutyPage(QWidget):
 
     def apply(self, changes: Changes) -> None:
         """Redraw when the duty or any case changed (lazily: only while shown)."""
-        if changes.reset or changes.duty or changes.events or changes.units or changes.people:
+        if (
+            changes.reset
+            or changes.duty
+            or changes.events
+            or changes.units
+            or changes.people
+            or changes.forecast
+        ):
             self._dirty = True
         if self.isVisible() and self._dirty:
             self.redraw()
@@ -132,6 +146,9 @@ class DutyPage(QWidget):
                 .replace("%4", hm(duty.handover_at))
                 + (("\n" + tr("值班人员：%1").replace("%1", roster)) if roster else "")
             )
+        forecast = forecast_text(self.replica)
+        self.forecast.setText(forecast)
+        self.forecast.setVisible(bool(forecast))
         open_cases = [e for e in self.replica.events.values() if e.status in OPEN_STATUSES]
         self._fill("district", [e for e in open_cases if e.level == "district"], now)
         self._fill("consult", [e for e in open_cases if e.consulting], now, decisions=True)
@@ -270,3 +287,22 @@ class DutyPage(QWidget):
         elif entry.state == "refused":
             self._entry = None
             self.form.set_refused(refused_text(entry, self._me().user))
+
+
+def forecast_text(replica: Replica) -> str:
+    """The streets' expected cases turning overdue in the next 24 hours, most first, with
+    their sum ("" when there is no forecast): an estimate, and said to be one."""
+    forecast = replica.forecast
+    if not forecast:
+        return ""
+    names = replica.names()
+    parts = [
+        f"{short_name(names.get(street, street))} {value:.1f}"
+        for street, value in sorted(forecast.items(), key=lambda item: (-item[1], item[0]))
+    ]
+    total = sum(forecast.values())
+    return (
+        tr("未来24小时预计转为超期：%1（合计 %2，模型估计，口径见指标定义 §8）")
+        .replace("%1", " · ".join(parts))
+        .replace("%2", f"{total:.1f}")
+    )
