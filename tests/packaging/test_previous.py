@@ -5,6 +5,7 @@ min) is run by `./tg package verify --from REF`, whose output is in packaging/RE
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -72,3 +73,62 @@ def test_verify_refuses_bad_arguments(args: list[str], said: str) -> None:
     )
     assert result.returncode == 2
     assert said in result.stderr
+
+
+def tiny_deb(out: Path, package: str, version: str) -> Path:
+    """A real (empty) .deb made by dpkg-deb: enough for verify.sh's checks of its fields."""
+    tree = out / f"{package}-{version}"
+    (tree / "DEBIAN").mkdir(parents=True)
+    (tree / "DEBIAN" / "control").write_text(
+        f"Package: {package}\nVersion: {version}\nArchitecture: all\n"
+        "Maintainer: test <test@example.org>\nDescription: test\n"
+    )
+    deb = out / f"{package}_{version}_all.deb"
+    subprocess.run(["dpkg-deb", "--root-owner-group", "--build", str(tree), str(deb)],
+                   check=True, capture_output=True)  # fmt: skip
+    return deb
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ("tongguan-dispatch_2.0", "(2.0) is not older than tongguan-dispatch_1.0_all.deb (1.0)"),
+        ("tongguan-dispatch_1.0", "(1.0) is not older than tongguan-dispatch_1.0_all.deb (1.0)"),
+        ("tongguan-desktop_0.5", "not a tongguan-dispatch .deb"),
+        ("missing", "not a tongguan-dispatch .deb"),
+    ],
+)
+def test_verify_refuses_a_from_deb_not_older(tmp_path: Path, given: str, said: str) -> None:
+    """The first install must be an older tongguan-dispatch: else refused before any root is
+    made (status 1, the reason); the dist's packages untouched."""
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    built = [tiny_deb(dist, "tongguan-dispatch", "1.0"), tiny_deb(dist, "tongguan-desktop", "1.0")]
+    sizes = [deb.stat().st_size for deb in built]
+    other = tmp_path / "other"
+    other.mkdir()
+    name, _, version = given.partition("_")
+    from_deb = tiny_deb(other, name, version) if version else other / "missing.deb"
+    result = subprocess.run(
+        [str(ROOT / "packaging" / "verify.sh")],
+        env={**os.environ, "TG_DIST": str(dist), "TG_FROM_DEB": str(from_deb)},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert said in result.stderr
+    assert [deb.stat().st_size for deb in built] == sizes
+
+
+def test_verify_from_a_bad_ref_says_so(tmp_path: Path) -> None:
+    """--from with a ref that names no commit: status 1, the reason, nothing built."""
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    tiny_deb(dist, "tongguan-dispatch", "1.0")
+    tiny_deb(dist, "tongguan-desktop", "1.0")
+    result = subprocess.run(
+        [str(ROOT / "packaging" / "verify.sh"), "--from", "no-such-ref-anywhere"],
+        env={**os.environ, "TG_DIST": str(dist)},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "'no-such-ref-anywhere' names no commit of this repository" in result.stderr
