@@ -172,6 +172,12 @@ def build_desktop(dist: Path, version: str, arch: str) -> Path:
     shutil.rmtree(tree, ignore_errors=True)
     src = HERE / package
     bundle(tree, "tongguan", dist)
+    # QtWebEngine makes this empty directory at its start wherever it may write (the wall
+    # run as root): the package owns it, so that removing the package removes it too
+    # instead of leaving /opt/tongguan/tongguan behind.
+    qt_resources = tree / "opt" / "tongguan" / "tongguan" / "_internal" / "PySide6" / "Qt"
+    if (qt_resources / "resources").is_dir():
+        (qt_resources / "resources" / "locales").mkdir(exist_ok=True)
     apps = tree / "usr" / "share" / "applications"
     install(src / "tongguan-wall.desktop", apps / "tongguan-wall.desktop", 0o644)
     install(src / "tongguan-desk.desktop", apps / "tongguan-desk.desktop", 0o644)

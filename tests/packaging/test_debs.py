@@ -108,6 +108,8 @@ def test_the_desktop_package(debs, tmp_path) -> None:
     for entry in ("tongguan-wall", "tongguan-desk"):
         assert f"/usr/share/applications/{entry}.desktop" in files
     assert "/etc/xdg/autostart/tongguan-wall-kiosk.desktop" in files
+    # QtWebEngine makes it at start when run as root: owned, so a purge removes it (verify.sh).
+    assert "/opt/tongguan/tongguan/_internal/PySide6/Qt/resources/locales/" in files
     assert "fonts-wqy-microhei" in field(deb, "Depends")
     root = tmp_path / "root"
     subprocess.run(["dpkg-deb", "--raw-extract", str(deb), str(root)], check=True)
