@@ -38,9 +38,10 @@ LOOKAHEAD = 2.0  # real seconds of play kept fetched ahead of the playhead
 KPIS_EVERY = 1.0  # real seconds between two fetches of the figures while playing
 DEFAULT_SPEED = 60.0
 # Log positions asked for at once while playing: a page of a busy district's deltas is
-# decoded on the session's thread in one go, holding the GIL (the wall's frames wait):
-# ~2,000 rows are ~5 ms of it, 5,000 (the backend's most) ~12 ms.
-PAGE_POSITIONS = 2_000
+# received and decoded on the session's thread in one go, holding the interpreter's lock
+# (the wall's frames wait): pages of 2,000 made ticks up to 22 ms late at 3,600x on a busy
+# district's day, pages of 1,000 none over 13 ms (bench/RESULTS.md §15b).
+PAGE_POSITIONS = 1_000
 
 
 class ReplayRefused(Exception):
