@@ -207,7 +207,7 @@ def inspect(path: Path) -> BackupInfo:
 
 
 # What `init-db` alone writes: a database holding only these is empty.
-_BOOKKEEPING = {"alembic_version", "log_head", "meta"}
+_BOOKKEEPING = {"alembic_version", "log_head", "meta", "writer_lease"}
 
 
 def _tables(url_text: str) -> tuple[list[str], list[str]]:

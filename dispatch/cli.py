@@ -41,6 +41,7 @@ from dispatch.logs import DATE_FORMAT, LOG_BACKUPS, LOG_FORMAT, LOG_MAX_BYTES, l
 from dispatch.pools import default_workers, started_pool
 from dispatch.private import private_dir, write_private, write_whole
 from dispatch.store.store import (
+    STANDBY_POLL_SECONDS,
     AdminEntry,
     Store,
     StoreError,
@@ -857,12 +858,20 @@ def _interruptible(cmd: Callable[[argparse.Namespace], int]) -> Callable[[argpar
     return run
 
 
-def _claim(store: Store) -> None:
-    """Be the one backend on this database, or stop with a clear message."""
+def _claim(store: Store, standby: bool = False) -> None:
+    """Be the one backend on this database, or stop with a clear message (`standby`: wait
+    for the one serving it to stop, then take over)."""
+
+    def waiting(who: str) -> None:
+        log.warning("standby of the writer %s: taking over when it stops", who)
+
+    started = time.monotonic()
     try:
-        store.claim()
+        store.claim(waiting if standby else None)
     except StoreError as exc:
         raise SystemExit(f"error: {exc}") from None
+    if standby and time.monotonic() - started > STANDBY_POLL_SECONDS:
+        log.warning("the writer stopped: this standby takes over")
 
 
 @_interruptible
@@ -876,7 +885,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log.error("%s", exc)
         return 2
     store = Store(args.url)
-    _claim(store)
+    _claim(store, args.standby)
     if not store.is_current():
         log.error(
             "database %s is not initialised or not current: run `dispatch init-db`",
@@ -1334,6 +1343,12 @@ def build_parser() -> argparse.ArgumentParser:
             )
         if name == "serve":
             p.add_argument("--simulate", action="store_true", help="run the traffic simulator")
+            p.add_argument(
+                "--standby",
+                action="store_true",
+                help="when another backend serves the database, wait as its standby and take"
+                " over when it stops (listening only then; docs/operations.md)",
+            )
         p.set_defaults(func=func)
 
     p = sub.add_parser("intake-outbox", help=cmd_intake_outbox.__doc__)

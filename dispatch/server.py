@@ -193,6 +193,9 @@ class DispatchServer:
         intakes, unless `intake_now` is false: then `start_intake`); return the port."""
         loop = asyncio.get_running_loop()
         await asyncio.to_thread(self.store.claim)  # StoreError if another backend serves it
+        # The fencing number bumped before the state is read: ids follow what the previous
+        # writer committed, and it can commit nothing more.
+        await asyncio.to_thread(self.store.take_lease)
         now = self.clock.now()
         head, trimmed = await asyncio.to_thread(self.store.head)
         epoch = await asyncio.to_thread(self.store.epoch)

@@ -27,7 +27,14 @@ from dispatch import ops
 from dispatch.clock import Clock
 from dispatch.frames import delta_json, text_frame
 from dispatch.state import SYSTEM, Actor, Change, OutboxItem, Outcome, Savepoint, State
-from dispatch.store.store import CommandRecord, ExternalConflict, Image, Store, StoreError
+from dispatch.store.store import (
+    CommandRecord,
+    Deposed,
+    ExternalConflict,
+    Image,
+    Store,
+    StoreError,
+)
 from dispatch.workflow import WorkflowError
 from protocol.codes import ErrorCode
 from protocol.commands import ReportBatch
@@ -311,6 +318,13 @@ class Writer:
                 log.info("an external id came again: the writer batch is applied again")
                 self._look_up_until = self.batches + LOOK_UP_AFTER_CONFLICT
                 self._process(batch)
+                return
+            except Deposed as exc:
+                # Another backend took the writer lease (a standby, after this one seemed
+                # gone): nothing of the batch was written, and nothing more may be.
+                state.rollback(point, changes)
+                self._fatal(f"deposed: {exc}")
+                self._answer_all(batch, Answer(False, code=ErrorCode.INTERNAL, message=str(exc)))
                 return
             except StoreError as exc:
                 log.error("commit of %d changes failed: %s", len(changes), exc)

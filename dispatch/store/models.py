@@ -32,6 +32,20 @@ class LogHead(Base):
     trimmed: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class WriterLease(Base):
+    """One row: the fencing number of the backend allowed to write (migration 0009).
+
+    A backend becoming the writer bumps it and keeps its number; each writer commit checks
+    in its own transaction that the number is still its own, so a deposed one never commits.
+    """
+
+    __tablename__ = "writer_lease"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    fence: Mapped[int] = mapped_column(BigInteger)
+    holder: Mapped[str] = mapped_column(String(200))
+    taken_at: Mapped[float] = mapped_column(Float)
+
+
 class AuditColumns:
     """The columns of an audit row, shared by the live log and its archive."""
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import logging
 import math
 import os
 import re
 import secrets
+import socket
 import threading
 import time
 import unicodedata
@@ -64,10 +66,12 @@ from dispatch.store.models import (
     OutboxRow,
     UnitRow,
     UserRow,
+    WriterLease,
 )
 from protocol.entities import ROLES, Alert, Duty, DutyPlan, Event, Role
 from protocol.messages import USER_NAME_MAX
 
+log = logging.getLogger("dispatch.store")
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 _REVISION = re.compile(
     r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(None|'[^']*'|\"[^\"]*\")\s*$", re.MULTILINE
@@ -396,6 +400,14 @@ class StoreError(Exception):
     """A storage failure the caller should report (nothing of the batch was kept)."""
 
 
+class _Held(Exception):
+    """The claim is held by another backend (`who`, as far as the database says)."""
+
+    def __init__(self, message: str, who: str) -> None:
+        super().__init__(message)
+        self.who = who
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxEntry:
     """A feedback row of the intake outbox as stored."""
@@ -419,6 +431,16 @@ class OutboxEntry:
 class ExternalConflict(StoreError):
     """A batch's commit refused: an external id it took for new was stored already. Nothing
     of the batch was kept; applied again with each external id looked up, it commits."""
+
+
+class Deposed(StoreError):
+    """A commit refused: another backend took the writer lease (its fencing number is not
+    this backend's any more). Nothing of the batch was kept; this backend must stop writing."""
+
+
+# How often a standby asks for the writer's lock (a takeover within a second of the lock's
+# release: the session of a killed writer ends as soon as PostgreSQL sees its socket close).
+STANDBY_POLL_SECONDS = 0.5
 
 
 class UserExists(ValueError):
@@ -513,22 +535,44 @@ class Store:
         )
         self._claim: Any = None  # what holds the claim: a locked file or a PG session
         self._key = 0  # the advisory lock key of a PostgreSQL claim
+        # The writer lease's fencing number this backend holds (take_lease); None: not the
+        # writer (tools, tests writing directly), whose commits are not fenced.
+        self.fence: int | None = None
 
     def close(self) -> None:
         """Release the claim and the connection pools."""
         self.release()
+        self.fence = None
         self.engine.dispose()
         self.writer_engine.dispose()
 
     # ---- one backend per database ------------------------------------------------------------
 
-    def claim(self) -> None:
+    def claim(self, standby: Callable[[str], None] | None = None) -> None:
         """Become the one backend serving this database, or fail saying another one is.
 
         Ids are allocated in the serving backend's memory, so two backends on one database
         would hand out the same ids. SQLite: an exclusive lock on a file beside the database
         (released by the OS if the process dies); PostgreSQL: a session advisory lock.
+
+        `standby`: wait for the lock instead of failing, asking every STANDBY_POLL_SECONDS;
+        it is told once who holds it (this backend is then that writer's standby).
         """
+        told = False
+        while True:
+            try:
+                self._claim_once()
+                return
+            except _Held as held:
+                if standby is None:
+                    raise StoreError(str(held)) from None
+                if not told:
+                    standby(held.who)
+                    told = True
+                time.sleep(STANDBY_POLL_SECONDS)
+
+    def _claim_once(self) -> None:
+        """One try at the claim: _Held when another backend has it."""
         if self._claim is not None:
             return
         if self.engine.dialect.name == "sqlite":
@@ -548,8 +592,8 @@ class Store:
                 handle.seek(0)
                 who = handle.read().strip() or "another process"
                 handle.close()
-                raise StoreError(
-                    f"another dispatch backend is serving {path} ({who}): stop it first"
+                raise _Held(
+                    f"another dispatch backend is serving {path} ({who}): stop it first", who
                 ) from None
             handle.seek(0)
             handle.truncate()
@@ -565,11 +609,61 @@ class Store:
         self._key = key
         conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         if not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar():
+            who = "another backend"
+            with contextlib.suppress(SQLAlchemyError):  # no lease table yet (before 0009)
+                lease = conn.execute(select(WriterLease.holder, WriterLease.fence)).first()
+                if lease is not None and lease[0]:
+                    who = f"{lease[0]}, fence {lease[1]}"
             conn.close()
-            raise StoreError(
-                f"another dispatch backend is serving {redact_url(self.url)}: stop it first"
+            raise _Held(
+                f"another dispatch backend is serving {redact_url(self.url)} ({who}): "
+                "stop it first, or start this one with --standby",
+                who,
             )
         self._claim = conn
+
+    def take_lease(self) -> int:
+        """Become the writer: add one to the lease's fencing number in the transaction that
+        reads it, keep it and return it. Called once the claim is held and the schema is
+        current, before the state is loaded (its ids then follow what the last writer
+        committed). Every later commit of this Store checks the number is still its own."""
+        if self.fence is not None:
+            return self.fence
+        table = cast(Table, WriterLease.__table__)
+        holder = f"{socket.gethostname()} pid {os.getpid()}"
+        with self._write_lock, self.writer_engine.begin() as conn:
+            bumped = conn.execute(
+                update(table)
+                .where(table.c.id == 1)
+                .values(fence=table.c.fence + 1, holder=holder, taken_at=time.time())
+            )
+            if bumped.rowcount != 1:  # a schema built without the migration's row
+                conn.execute(
+                    insert(table).values(id=1, fence=1, holder=holder, taken_at=time.time())
+                )
+            fence = int(conn.execute(select(table.c.fence).where(table.c.id == 1)).scalar_one())
+        self.fence = fence
+        log.info("writer lease taken: fence %d", fence)
+        return fence
+
+    def _check_fence(self, conn: Connection) -> None:
+        """Inside a writer transaction: Deposed unless the lease's number is still ours.
+
+        On PostgreSQL the UPDATE locks the row until this transaction ends, so a standby's
+        bump waits for a commit under way and every commit after the bump sees it."""
+        if self.fence is None:
+            return
+        table = cast(Table, WriterLease.__table__)
+        kept = conn.execute(
+            update(table)
+            .where(table.c.id == 1, table.c.fence == self.fence)
+            .values(fence=table.c.fence)
+        )
+        if kept.rowcount != 1:
+            raise Deposed(
+                f"this backend is no longer the writer: another took the writer lease "
+                f"(this one held fence {self.fence}); nothing was applied"
+            )
 
     def release(self) -> None:
         """Give up the claim (a stopped backend; the next one may serve)."""
@@ -711,13 +805,14 @@ class Store:
         """
         try:
             with self._write_lock, self.writer_engine.begin() as conn:
+                self._check_fence(conn)
                 first = self._commit(conn, changes, commands, images, docs)
                 if externals:
                     self._insert_externals(conn, externals)
                 if outbox:
                     conn.execute(insert(OutboxRow), [_outbox_row(item) for item in outbox])
                 return first
-        except ExternalConflict:
+        except (ExternalConflict, Deposed):
             raise
         except Exception as exc:
             raise StoreError(f"commit failed: {exc}") from exc

@@ -1,0 +1,93 @@
+"""The writer lease (migration 0009): a writer whose fencing number another backend bumped
+commits nothing more, and stops; the migration from 0008 adds the lease and keeps the rest."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import sqlalchemy as sa
+
+from dispatch.state import Actor
+from dispatch.store.store import Deposed, Store
+from dispatch.writer import CommandRequest
+from protocol.codes import ErrorCode
+from protocol.commands import Report
+from tests.dispatch.conftest import prepared_store, start_server
+from tests.dispatch.test_migrations import _migrate
+from tests.dispatch.test_server import report_args
+
+
+async def test_a_deposed_writer_commits_nothing_and_stops(db_url) -> None:
+    running = await start_server(prepared_store(db_url))
+    server, store = running.server, running.store
+    try:
+        actor = Actor("指挥长", "commander")
+        args = Report(**report_args(running))
+        first = await server.submit(CommandRequest(actor, "report", args))
+        assert first.ok
+        assert store.fence is not None
+        head = store.head()[0]
+        # Another backend becomes the writer (a standby taking over while this one seemed
+        # gone): it bumps the fencing number.
+        other = Store(db_url)
+        try:
+            assert other.take_lease() == store.fence + 1
+        finally:
+            other.close()
+        refused = await server.submit(CommandRequest(actor, "report", args))
+        assert not refused.ok and refused.code == ErrorCode.INTERNAL
+        assert "no longer the writer" in refused.message
+        assert "nothing was applied" in refused.message
+        assert store.head()[0] == head  # nothing written
+        events, _, _, next_event, _ = store.load_state(0.0)
+        assert [e.id for e in events] == [first.data["event"]]
+        assert next_event == first.data["event"] + 1
+        reason = await asyncio.wait_for(server.writer_stopped(), 5)
+        assert reason.startswith("deposed")
+        assert server.writer.failed
+        later = await server.submit(CommandRequest(actor, "report", args))
+        assert not later.ok and store.head()[0] == head
+    finally:
+        await server.stop()
+
+
+def test_a_fenced_commit_is_refused_by_the_store(db_url) -> None:
+    store = prepared_store(db_url)
+    other = Store(db_url)
+    try:
+        mine = store.take_lease()
+        assert store.take_lease() == mine  # once per backend
+        store.commit([], [])  # still ours
+        assert other.take_lease() == mine + 1
+        with pytest.raises(Deposed, match=f"held fence {mine}"):
+            store.commit([], [])
+        other.commit([], [])  # the new writer's go through
+    finally:
+        other.close()
+        store.close()
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+def test_the_upgrade_from_0008_adds_the_lease(request, database, tmp_path) -> None:
+    sqlite = f"sqlite:///{tmp_path / 'd.db'}"
+    url: str = sqlite if database == "sqlite" else request.getfixturevalue("pg_url")
+    _migrate(url, "0008")
+    store = Store(url)
+    try:
+        assert not store.is_current()
+        store.upgrade()
+        assert store.is_current()
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT id, fence FROM writer_lease")).all()
+        assert [tuple(r) for r in rows] == [(1, 0)]
+        assert store.take_lease() == 1
+        # And back: 0008 without the lease; up again, the number starts over.
+        store.close()
+        _migrate(url, "0008", down=True)
+        with engine.connect() as conn:
+            assert "writer_lease" not in sa.inspect(conn).get_table_names()
+        engine.dispose()
+    finally:
+        store.close()
