@@ -1,0 +1,156 @@
+"""Two `dispatch serve` on one PostgreSQL database: the second waits as a standby; the first
+killed (-9), the second takes the writer lease and serves within 5 s, and a desktop session
+given both URLs moves over and resumes by a replay: every command acknowledged before the
+kill is in the new writer's state once, and ids go on without reuse."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from desktop.core.replica import Changes
+from desktop.core.session import Session
+from dispatch.app import load_reference, prepare
+from dispatch.store.store import Store
+from protocol.messages import Result
+from tests.dispatch.conftest import LINGHU, point_in
+from tests.reliability.serving import ROOT
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve(url: str, data: Path, port: int, *extra: str) -> subprocess.Popen[bytes]:
+    data.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TONGGUAN_DATA": str(data)}
+    command = [sys.executable, "-m", "dispatch", "--url", url, "serve", "--port", str(port)]
+    return subprocess.Popen(
+        [
+            *command,
+            *extra,
+            "--ready-file",
+            str(data / "ready.json"),
+            "--log-file",
+            str(data / "backend.log"),
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+
+
+def _wait_for(proc: subprocess.Popen[bytes], data: Path, what: str, seconds: float) -> None:
+    """Until the backend's log says `what` ("" : until it listens); it must stay up."""
+    log = data / "backend.log"
+    deadline = time.monotonic() + seconds
+    while not (
+        (data / "ready.json").exists() if not what else (log.exists() and what in log.read_text())
+    ):
+        assert proc.poll() is None, log.read_text()[-2000:] if log.exists() else "no log"
+        assert time.monotonic() < deadline, f"no {what!r}: " + (
+            log.read_text()[-2000:] if log.exists() else "no log"
+        )
+        time.sleep(0.05)
+
+
+async def test_a_standby_takes_over_within_5_s_and_loses_nothing(pg_url, tmp_path) -> None:
+    store = Store(pg_url)
+    prepare(store)
+    token = store.create_user("指挥长", "commander")
+    lon, lat = point_in(load_reference(store), LINGHU)
+    store.close()
+    ports = _free_port(), _free_port()
+    first = _serve(pg_url, tmp_path / "a", ports[0])
+    second: subprocess.Popen[bytes] | None = None
+    session: Session | None = None
+    task: asyncio.Task[None] | None = None
+    try:
+        await asyncio.to_thread(_wait_for, first, tmp_path / "a", "", 60)
+        second = _serve(pg_url, tmp_path / "b", ports[1], "--standby")
+        await asyncio.to_thread(_wait_for, second, tmp_path / "b", "standby of the writer", 60)
+        assert not (tmp_path / "b" / "ready.json").exists()  # not listening as a standby
+        # The standby does not steal it meanwhile.
+        await asyncio.sleep(1.0)
+        assert second.poll() is None and not (tmp_path / "b" / "ready.json").exists()
+
+        resets: list[bool] = []
+
+        def changed(changes: Changes) -> None:
+            resets.append(changes.reset)
+
+        urls = [f"ws://127.0.0.1:{port}" for port in ports]
+        session = Session(urls, token, on_changes=changed, max_backoff=0.2)
+        task = asyncio.create_task(session.run())
+        acknowledged: dict[str, int] = {}
+        for n in range(5):
+            title = f"接管前 {n}"
+            args = {"category": "01-02", "title": title, "lon": lon, "lat": lat}
+            answer = await session.command("report", {**args, "source": "hotline"})
+            assert isinstance(answer, Result), answer
+            acknowledged[title] = int(answer.data["event"])
+        await asyncio.sleep(0.3)  # the deltas of the last one reach the replica
+        seq_before = session.seq
+        snapshots_before = resets.count(True)
+
+        killed = time.monotonic()
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        args = {"category": "01-02", "title": "接管后", "lon": lon, "lat": lat}
+        answer = await session.command("report", {**args, "source": "hotline"}, patience=30)
+        took = time.monotonic() - killed
+        assert isinstance(answer, Result), answer
+        print(f"takeover: the first command answered {took:.2f} s after the kill")
+        assert took <= 5.0, f"the standby took {took:.2f} s to serve"
+        acknowledged["接管后"] = int(answer.data["event"])
+        log = (tmp_path / "b" / "backend.log").read_text()
+        assert "this standby takes over" in log and "fence 2" in log
+
+        # The session moved over by a replay (the epoch is the database's): no snapshot.
+        await asyncio.sleep(0.5)
+        assert session.url == urls[1]
+        assert resets.count(True) == snapshots_before
+        assert session.seq > seq_before
+        replica = session.replica
+        titles = [e.title for e in replica.events.values()]
+        for title, event in acknowledged.items():
+            assert titles.count(title) == 1, title
+            assert replica.events[event].title == title
+        ids = list(acknowledged.values())
+        assert len(set(ids)) == len(ids) and acknowledged["接管后"] > max(ids[:-1])
+
+        # And the database: each acknowledged report once.
+        check = Store(pg_url)
+        try:
+            events, _, _, _, _ = check.load_state(0.0)
+        finally:
+            check.close()
+        stored = [e.title for e in events]
+        assert sorted(stored) == sorted(acknowledged)
+        assert {e.id for e in events} == set(ids)
+    finally:
+        if session is not None:
+            await session.stop()
+        if task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(task, 5)
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
