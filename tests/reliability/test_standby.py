@@ -1,7 +1,8 @@
 """Two `dispatch serve` on one PostgreSQL database: the second waits as a standby; the first
 killed (-9), the second takes the writer lease and serves within 5 s, and a desktop session
 given both URLs moves over and resumes by a replay: every command acknowledged before the
-kill is in the new writer's state once, and ids go on without reuse."""
+kill is in the new writer's state once, and ids go on without reuse. A writer paused while it
+was deposed never commits again once it wakes."""
 
 from __future__ import annotations
 
@@ -16,13 +17,15 @@ import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from desktop.core.replica import Changes
 from desktop.core.session import Session
 from dispatch.app import load_reference, prepare
-from dispatch.store.store import Store
-from protocol.messages import Result
-from tests.dispatch.conftest import LINGHU, point_in
+from dispatch.store.store import Store, StoreError
+from protocol.codes import ErrorCode
+from protocol.messages import Error, Result
+from tests.dispatch.conftest import LINGHU, open_client, point_in
 from tests.reliability.serving import ROOT
 
 pytestmark = pytest.mark.timeout(180)
@@ -148,6 +151,75 @@ async def test_a_standby_takes_over_within_5_s_and_loses_nothing(pg_url, tmp_pat
                 await asyncio.wait_for(task, 5)
         for proc in (first, second):
             if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+async def test_a_paused_writer_deposed_meanwhile_never_commits_again(pg_url, tmp_path) -> None:
+    store = Store(pg_url)
+    prepare(store)
+    token = store.create_user("指挥长", "commander")
+    lon, lat = point_in(load_reference(store), LINGHU)
+    store.close()
+    args = {"category": "01-02", "lon": lon, "lat": lat, "source": "hotline"}
+    ports = _free_port(), _free_port()
+    first = _serve(pg_url, tmp_path / "a", ports[0])
+    second: subprocess.Popen[bytes] | None = None
+    try:
+        await asyncio.to_thread(_wait_for, first, tmp_path / "a", "", 60)
+        client = await open_client(ports[0], token)
+        before = await client.command("report", {**args, "title": "暂停前"})
+        assert isinstance(before, Result), before
+        second = _serve(pg_url, tmp_path / "b", ports[1], "--standby")
+        await asyncio.to_thread(_wait_for, second, tmp_path / "b", "standby of the writer", 60)
+        # The writer is paused, and its lock goes with its session (as when its connection
+        # to the database dies): the standby takes over while the writer knows nothing.
+        first.send_signal(signal.SIGSTOP)
+        probe = Store(pg_url)
+        with pytest.raises(StoreError):
+            probe.claim()
+        key = probe._key
+        probe.close()
+        admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            ended = conn.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+                    " AND classid = :hi AND objid = :lo AND objsubid = 1"
+                    " AND database = (SELECT oid FROM pg_database"
+                    " WHERE datname = current_database())"
+                ),
+                {"hi": (key >> 32) & 0xFFFFFFFF, "lo": key & 0xFFFFFFFF},
+            ).all()
+        admin.dispose()
+        assert ended == [(True,)]
+        await asyncio.to_thread(_wait_for, second, tmp_path / "b", "", 30)
+        # The deposed writer wakes up: its commit is refused, nothing is written, it stops.
+        first.send_signal(signal.SIGCONT)
+        refused = await client.command("report", {**args, "title": "被废黜的写入"})
+        assert isinstance(refused, Error) and refused.code == ErrorCode.INTERNAL, refused
+        assert "no longer the writer" in refused.message
+        assert await asyncio.to_thread(first.wait, 15) == 3  # WRITER_STOPPED
+        new = await open_client(ports[1], token)
+        after = await new.command("report", {**args, "title": "接管后"})
+        assert isinstance(after, Result), after
+        await new.ws.close()
+        await client.ws.close()
+        check = Store(pg_url)
+        try:
+            events, _, _, _, _ = check.load_state(0.0)
+        finally:
+            check.close()
+        assert sorted(e.title for e in events) == sorted(["暂停前", "接管后"])
+        assert after.data["event"] > before.data["event"]
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGCONT)
                 proc.send_signal(signal.SIGTERM)
                 try:
                     proc.wait(15)
