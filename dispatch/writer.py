@@ -54,6 +54,9 @@ LOOK_UP_AFTER_CONFLICT = 50
 # A database that fails every commit for this long (a lost connection not coming back) ends
 # the backend: a supervisor, systemd or a standby does better than refusing for ever.
 DATABASE_GRACE_SECONDS = 30.0
+# A tick with nothing to commit reads the writer lease at most this often (a simulator
+# catching up ticks thousands of times a second).
+LEASE_CHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +181,7 @@ class Writer:
         # Told (on the event loop) when the writer stops for good: the backend then exits.
         self.on_fatal: Callable[[str], None] = lambda reason: None
         self._failing_since: float | None = None  # the first of a run of failed commits
+        self._lease_checked = 0.0  # when a tick last read the writer lease (monotonic)
         # Rules that turn a change into feedback owed to an intake peer (the intakes add
         # theirs before they take requests): written in the change's own transaction.
         self.outbox_rules: list[Callable[[Change], OutboxItem | None]] = []
@@ -351,6 +355,19 @@ class Writer:
                     batch,
                     Answer(False, code=ErrorCode.INTERNAL, message=f"{why}; nothing was applied"),
                 )
+                return
+        elif (
+            any(isinstance(request, TickRequest) for request, _ in batch)
+            and time.monotonic() - self._lease_checked >= LEASE_CHECK_SECONDS
+        ):
+            self._lease_checked = time.monotonic()
+            # Nothing to commit, so no commit's fence check: a deposed writer would live on
+            # (its admin writes with it) until its next command. The tick asks instead.
+            try:
+                self.store.check_lease()
+            except Deposed as exc:
+                self._fatal(f"deposed: {exc}")
+                self._answer_all(batch, Answer(False, code=ErrorCode.INTERNAL, message=str(exc)))
                 return
         self._failing_since = None
         if externals:

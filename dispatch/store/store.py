@@ -646,6 +646,20 @@ class Store:
         log.info("writer lease taken: fence %d", fence)
         return fence
 
+    def check_lease(self) -> None:
+        """Deposed if another backend took the writer lease since this one did (a read:
+        the writer asks at its clock ticks, so that a deposed writer with nothing to commit
+        stops too, its other writes with it)."""
+        if self.fence is None:
+            return
+        with self.writer_engine.connect() as conn:
+            stored = conn.execute(select(WriterLease.fence).where(WriterLease.id == 1)).scalar()
+        if stored != self.fence:
+            raise Deposed(
+                f"this backend is no longer the writer: another took the writer lease "
+                f"(fence {stored}; this one held fence {self.fence})"
+            )
+
     def _check_fence(self, conn: Connection) -> None:
         """Inside a writer transaction: Deposed unless the lease's number is still ours.
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from dispatch.state import Actor
 from dispatch.store.store import Deposed, Store
-from dispatch.writer import CommandRequest
+from dispatch.writer import CommandRequest, TickRequest
 from protocol.codes import ErrorCode
 from protocol.commands import Report
 from tests.dispatch.conftest import prepared_store, start_server
@@ -48,6 +48,26 @@ async def test_a_deposed_writer_commits_nothing_and_stops(db_url) -> None:
         assert server.writer.failed
         later = await server.submit(CommandRequest(actor, "report", args))
         assert not later.ok and store.head()[0] == head
+    finally:
+        await server.stop()
+
+
+async def test_a_deposed_writer_with_nothing_to_commit_stops_at_its_tick(db_url) -> None:
+    running = await start_server(prepared_store(db_url))
+    server = running.server
+    try:
+        server.writer.submit_nowait(TickRequest())
+        await asyncio.sleep(1.1)  # the lease is read at most once a second (LEASE_CHECK_SECONDS)
+        assert not server.writer.failed  # still the writer: the tick changes nothing
+        other = Store(db_url)
+        try:
+            other.take_lease()
+        finally:
+            other.close()
+        server.writer.submit_nowait(TickRequest())
+        reason = await asyncio.wait_for(server.writer_stopped(), 5)
+        assert reason.startswith("deposed") and "no longer the writer" in reason
+        assert server.writer.failed
     finally:
         await server.stop()
 
