@@ -558,7 +558,7 @@ class Store:
         `standby`: wait for the lock instead of failing, asking every STANDBY_POLL_SECONDS;
         it is told once who holds it (this backend is then that writer's standby).
         """
-        told = False
+        told = away = False
         while True:
             try:
                 self._claim_once()
@@ -569,7 +569,16 @@ class Store:
                 if not told:
                     standby(held.who)
                     told = True
-                time.sleep(STANDBY_POLL_SECONDS)
+                away = False
+            except SQLAlchemyError as exc:
+                if standby is None:
+                    raise
+                # The database away (restarting): a standby waits for it as for the lock.
+                if not away:
+                    first_line = str(exc).split("\n")[0]
+                    log.warning("standby: the database does not answer: %s", first_line)
+                away = True
+            time.sleep(STANDBY_POLL_SECONDS)
 
     def _claim_once(self) -> None:
         """One try at the claim: _Held when another backend has it."""

@@ -226,3 +226,20 @@ async def test_a_paused_writer_deposed_meanwhile_never_commits_again(pg_url, tmp
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
+
+
+def test_a_standby_waits_through_a_database_that_does_not_answer(tmp_path) -> None:
+    # Nobody listens on that port: the standby says so once and keeps waiting (a database
+    # restarting), rather than exit; stopped, it exits as before serving.
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{_free_port()}/test"
+    proc = _serve(url, tmp_path / "b", _free_port(), "--standby")
+    try:
+        _wait_for(proc, tmp_path / "b", "standby: the database does not answer", 60)
+        time.sleep(1.5)  # three more tries
+        assert proc.poll() is None
+        log = (tmp_path / "b" / "backend.log").read_text()
+        assert log.count("the database does not answer") == 1
+        assert not (tmp_path / "b" / "ready.json").exists()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 130  # interrupted before serving
