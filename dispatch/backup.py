@@ -256,6 +256,7 @@ def restore(path: Path, url_text: str, *, force: bool = False) -> BackupInfo:
             store.claim()  # no backend may serve it meanwhile, nor start while this runs
         except StoreError as exc:
             raise BackupError(str(exc)) from None
+        fence = _fence(store) if existing else 0
         if backend == "sqlite":
             store.engine.dispose()
             store.writer_engine.dispose()
@@ -270,9 +271,27 @@ def restore(path: Path, url_text: str, *, force: bool = False) -> BackupInfo:
         else:
             _pg_restore(store, path, url, existing)
         store.upgrade()
+        if fence:
+            # The backup's number may be below the one a deposed writer still holds: never
+            # let the restore give it back its right to commit.
+            with store.engine.begin() as conn:
+                conn.execute(
+                    sa.text("UPDATE writer_lease SET fence = :fence WHERE fence < :fence"),
+                    {"fence": fence},
+                )
     finally:
         store.close()
     return info
+
+
+def _fence(store: Store) -> int:
+    """The writer lease's fencing number the database holds (0: none, before 0009)."""
+    try:
+        with store.engine.connect() as conn:
+            value = conn.execute(sa.text("SELECT max(fence) FROM writer_lease")).scalar()
+    except sa.exc.SQLAlchemyError:
+        return 0
+    return int(value or 0)
 
 
 def _pg_restore(store: Store, path: Path, url: URL, existing: list[str]) -> None:

@@ -129,6 +129,25 @@ def test_round_trip_loses_nothing(main_db, tmp_path, capsys) -> None:  # noqa: F
     store.close()
 
 
+def test_a_restore_never_lowers_the_writer_fence(db_url, tmp_path) -> None:
+    store = Store(db_url)
+    store.upgrade()
+    store.close()
+    target = tmp_path / "backup.tgb"
+    assert main(["--url", db_url, "backup", str(target)]) == 0  # at fence 0
+    for _ in range(3):  # three writers since
+        writer = Store(db_url)
+        writer.take_lease()
+        writer.close()
+    assert main(["--url", db_url, "restore", "--force", str(target)]) == 0
+    store = Store(db_url)
+    try:
+        # The last writer held 3: the next one gets 4, never a number a deposed one holds.
+        assert store.take_lease() == 4
+    finally:
+        store.close()
+
+
 def test_a_fresh_sqlite_file_gets_everything(main_sqlite, tmp_path) -> None:  # noqa: F811
     fill(main_sqlite).close()
     before = all_rows(main_sqlite)
