@@ -4,12 +4,16 @@ commits nothing more, and stops; the migration from 0008 adds the lease and keep
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import threading
+import time
 
 import pytest
 import sqlalchemy as sa
 
 from dispatch.state import Actor
-from dispatch.store.store import Deposed, Store
+from dispatch.store.store import Deposed, Store, StoreError
 from dispatch.writer import CommandRequest, TickRequest
 from protocol.codes import ErrorCode
 from protocol.commands import Report
@@ -111,3 +115,31 @@ def test_the_upgrade_from_0008_adds_the_lease(request, database, tmp_path) -> No
         engine.dispose()
     finally:
         store.close()
+
+
+def test_a_second_backend_is_told_who_writes_and_of_standby(pg_url) -> None:
+    first = prepared_store(pg_url)
+    second = Store(pg_url)
+    try:
+        first.claim()
+        fence = first.take_lease()
+        with pytest.raises(StoreError) as refused:
+            second.claim()
+        message = str(refused.value)
+        assert f"pid {os.getpid()}, fence {fence}" in message
+        assert "start this one with --standby" in message
+        # As a standby it is told once who writes, and takes over when that one stops.
+        told: list[str] = []
+        thread = threading.Thread(target=second.claim, args=(told.append,))
+        thread.start()
+        time.sleep(1.2)
+        assert thread.is_alive() and told == [
+            f"{socket.gethostname()} pid {os.getpid()}, fence {fence}"
+        ]
+        first.release()
+        thread.join(5)
+        assert not thread.is_alive()
+        assert second.take_lease() == fence + 1
+    finally:
+        first.close()
+        second.close()
