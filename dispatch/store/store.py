@@ -43,7 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.sql import Subquery
 
 from dispatch.jurisdiction import width_of
@@ -441,6 +441,10 @@ class Deposed(StoreError):
 # How often a standby asks for the writer's lock (a takeover within a second of the lock's
 # release: the session of a killed writer ends as soon as PostgreSQL sees its socket close).
 STANDBY_POLL_SECONDS = 0.5
+# Taking the lease waits this long for its row, then ends the deposed writer holding it
+# (_end_deposed_writers) and tries again, this many times in all.
+LEASE_LOCK_TIMEOUT = "1s"
+LEASE_TRIES = 5
 
 
 class UserExists(ValueError):
@@ -640,7 +644,41 @@ class Store:
             return self.fence
         table = cast(Table, WriterLease.__table__)
         holder = f"{socket.gethostname()} pid {os.getpid()}"
+        for attempt in range(LEASE_TRIES):
+            try:
+                fence = self._bump_lease(table, holder)
+                break
+            except OperationalError as exc:
+                # A writer transaction of a deposed backend holds the row: ended below.
+                if "lock timeout" not in str(exc) or attempt == LEASE_TRIES - 1:
+                    raise
+        self.fence = fence
+        log.info("writer lease taken: fence %d", fence)
+        return fence
+
+    def _end_deposed_writers(self) -> None:
+        """PostgreSQL, holding the claim: end the sessions with a write on the lease open.
+
+        Only a writer updates that row, and this backend holds the writer's lock: such a
+        session is a deposed writer's, paused mid-commit (its lock gone with another
+        connection). Left alone, its transaction would hold the row, and the takeover with
+        it, until it woke."""
+        if not isinstance(self._claim, Connection):
+            return
+        self._claim.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks"
+                " WHERE relation = to_regclass('writer_lease') AND mode = 'RowExclusiveLock'"
+                " AND granted AND pid <> pg_backend_pid()"
+            )
+        )
+
+    def _bump_lease(self, table: Table, holder: str) -> int:
+        """One try at adding one to the fencing number; its new value."""
+        self._end_deposed_writers()
         with self._write_lock, self.writer_engine.begin() as conn:
+            if self.engine.dialect.name == "postgresql":
+                conn.execute(text(f"SET LOCAL lock_timeout = '{LEASE_LOCK_TIMEOUT}'"))
             bumped = conn.execute(
                 update(table)
                 .where(table.c.id == 1)
@@ -650,10 +688,7 @@ class Store:
                 conn.execute(
                     insert(table).values(id=1, fence=1, holder=holder, taken_at=time.time())
                 )
-            fence = int(conn.execute(select(table.c.fence).where(table.c.id == 1)).scalar_one())
-        self.fence = fence
-        log.info("writer lease taken: fence %d", fence)
-        return fence
+            return int(conn.execute(select(table.c.fence).where(table.c.id == 1)).scalar_one())
 
     def check_lease(self) -> None:
         """Deposed if another backend took the writer lease since this one did (a read:

@@ -4,6 +4,7 @@ commits nothing more, and stops; the migration from 0008 adds the lease and keep
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import threading
@@ -143,3 +144,29 @@ def test_a_second_backend_is_told_who_writes_and_of_standby(pg_url) -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_a_takeover_ends_a_deposed_writer_paused_mid_commit(pg_url) -> None:
+    old = prepared_store(pg_url)
+    mine = old.take_lease()
+    # The old writer in the middle of a commit (it checked its fence, holds the row) when it
+    # was paused; its lock went with its other connection.
+    paused = sa.create_engine(pg_url)
+    conn = paused.connect()
+    conn.execute(sa.text("UPDATE writer_lease SET fence = fence WHERE fence = :f"), {"f": mine})
+    new = Store(pg_url)
+    try:
+        new.claim()
+        started = time.monotonic()
+        assert new.take_lease() == mine + 1
+        assert time.monotonic() - started < 5
+        # Its transaction was ended: woken, its commit fails; nothing of it is kept.
+        with pytest.raises(sa.exc.OperationalError):
+            conn.execute(sa.text("SELECT 1"))
+            conn.commit()
+    finally:
+        with contextlib.suppress(Exception):
+            conn.close()
+        paused.dispose()
+        new.close()
+        old.close()
