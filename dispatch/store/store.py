@@ -669,7 +669,8 @@ class Store:
             text(
                 "SELECT pg_terminate_backend(pid) FROM pg_locks"
                 " WHERE relation = to_regclass('writer_lease') AND mode = 'RowExclusiveLock'"
-                " AND granted AND pid <> pg_backend_pid()"
+                " AND granted AND pid <> pg_backend_pid() AND database ="
+                " (SELECT oid FROM pg_database WHERE datname = current_database())"
             )
         )
 
