@@ -65,10 +65,14 @@ class TimeMachine:
         feed: Feed,
         ask: Ask,
         monotonic: Callable[[], float] = time.monotonic,
+        changed: Callable[[], None] = lambda: None,
     ) -> None:
         self.screen = screen
         self.feed = feed
         self._ask = ask
+        # Said whenever the screen's replica changed (a seek's answer, a frame's deltas,
+        # figures arriving later): the screen takes them with `take_changes` at its next frame.
+        self._changed = changed
         self._monotonic = monotonic
         self.mode: Mode = "live"
         self.speed = DEFAULT_SPEED
@@ -100,6 +104,10 @@ class TimeMachine:
         """The district clock as the live state keeps it."""
         replica = self.live if self.live is not None else self.screen
         return replica.now()
+
+    def _note(self, changes: Changes) -> None:
+        self._changes.merge(changes)
+        self._changed()
 
     def take_changes(self) -> Changes:
         """What the time machine changed on the screen's replica since the last call."""
@@ -151,7 +159,7 @@ class TimeMachine:
         if self.mode == "live":
             self.mode = "paused"
         self._restart_clock()
-        self._changes.merge(
+        self._note(
             Changes(
                 reset=True,
                 events=set(self.screen.events),
@@ -275,15 +283,16 @@ class TimeMachine:
 
     def _apply(self, deltas: list[Delta]) -> None:
         changes = self.screen.apply_all(deltas)
-        # Figures fetched for a position now reached are the figures there.
+        # Figures fetched for a position now reached: the last of them are the figures there.
+        reached: _Mark | None = None
         while self._marks and self._marks[0].seq <= self.screen.seq:
-            mark = self._marks.popleft()
-            if not self._marks or self._marks[0].seq > self.screen.seq:
-                self.screen.kpis = dict(mark.kpis)
-                changes.kpis = True
+            reached = self._marks.popleft()
+        if reached is not None:
+            self.screen.kpis = dict(reached.kpis)
+            changes.kpis = True
         changes.new_events.clear()  # nothing in the past is news
         changes.new_alerts.clear()
-        self._changes.merge(changes)
+        self._note(changes)
 
     def _want_more(self, target: float) -> None:
         if self._fetching is not None or self._exhausted:
@@ -361,7 +370,7 @@ class TimeMachine:
         if "at" in position:
             if self.mode != "playing" and math.isclose(position["at"], self.at):
                 self.screen.kpis = dict(moment.kpis)
-                self._changes.merge(Changes(kpis=True))
+                self._note(Changes(kpis=True))
             return
         if moment.seq <= self.screen.seq:
             return  # the playhead passed it meanwhile: a later mark will come

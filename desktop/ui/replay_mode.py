@@ -61,7 +61,7 @@ class ReplayMode(QObject):
 
     def use(self, ask: Ask) -> None:
         """Where replay requests go (the session's thread); until then none can be made."""
-        self.machine = TimeMachine(self._replica, self._feed, ask)
+        self.machine = TimeMachine(self._replica, self._feed, ask, changed=self._coalescer.wake)
 
     @property
     def active(self) -> bool:
@@ -161,13 +161,11 @@ class ReplayMode(QObject):
             self.bar.raise_()
             self.changed.emit(True)
         self.bar.set_day(machine.day, machine.curve, 0.0, machine.live_now())
-        self._coalescer.push(machine.take_changes())
         self._show_position()
 
     async def _stepped(self, machine: TimeMachine) -> None:
         await machine.step()
         self.bar.set_message(machine.message)
-        self._coalescer.push(machine.take_changes())
         self._show_position()
 
     def _frame(self) -> None:
@@ -177,9 +175,6 @@ class ReplayMode(QObject):
             self._show_position()
             return
         machine.tick()
-        changes = machine.take_changes()
-        if changes:
-            self._coalescer.push(changes)
         self._show_position()
 
     def _show_position(self) -> None:
@@ -188,10 +183,6 @@ class ReplayMode(QObject):
             return
         if machine.mode != "playing":
             self._frames.stop()
-            # Paused: the figures of the very moment may still be on their way.
-            changes = machine.take_changes()
-            if changes:
-                self._coalescer.push(changes)
         self.bar.set_position(machine.at, machine.mode == "playing", machine.speed)
 
     def _run(self, work: Coroutine[Any, Any, None]) -> None:
