@@ -116,7 +116,10 @@ def test_an_admin_plans_a_day_and_changes_a_limit_from_the_desk(
             form.editor("commander").setFocus()
             press(Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
             await until(
-                lambda: roster.status.text() == f"已保存 {TODAY} 的排班，当前值班已更新",
+                lambda: (
+                    roster.status.text()
+                    == f"28 天中已排 2 天 · 已保存 {TODAY} 的排班，当前值班已更新"
+                ),
                 10,
                 "today saved",
             )

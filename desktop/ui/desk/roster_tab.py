@@ -103,6 +103,8 @@ class RosterTab(QWidget):
         self._acting: asyncio.Task[None] | None = None  # a change under way
         self.today = local(clock()).date()  # the backend's, once it answered
         self.plans: dict[str, DutyPlan] = {}
+        self._counts = ""  # the days counted
+        self._said = ""  # what was just done
 
         title = QLabel(tr("排班表（今起四周）"), self)
         title.setObjectName("sectionTitle")
@@ -202,10 +204,19 @@ class RosterTab(QWidget):
         if chosen is None and days:
             self.table.selectRow(0)  # today: E plans it at once
         planned = sum(day in self.plans for day in days)
-        self.status.setText(
+        self._counts = (
             tr("%1 天中已排 %2 天").replace("%1", str(len(days))).replace("%2", str(planned))
         )
+        self._show_status()
         self._offer_actions()
+
+    def say(self, text: str) -> None:
+        """What was just done, beside the counts (until the next): a reload must not wipe it."""
+        self._said = text
+        self._show_status()
+
+    def _show_status(self) -> None:
+        self.status.setText(" · ".join(t for t in (self._counts, self._said) if t))
 
     def selected_day(self) -> str | None:
         """The day whose row is selected, if any."""
@@ -348,8 +359,8 @@ class RosterTab(QWidget):
             done = tr("已保存 %1 的排班，当前值班已更新").replace("%1", day)
         else:
             done = tr("已保存 %1 的排班").replace("%1", day)
+        self.say(done)
         self.refresh()
-        self.status.setText(done)
 
 
 def problem_text(problem: RosterProblem) -> str:
