@@ -1,7 +1,7 @@
 """Run the benchmarks: `python -m bench [--quick]` runs all; `python -m bench NAME [ARGS]` one.
 
 NAME is fanout, ingest, wall, desk, intake, mqtt, soak, exports, risk, risk_stall,
-handover, replay or bundle_start (all but the first four run only by name; the soak is a
+handover, replay, chaos or bundle_start (all but the first four run only by name; the soak is a
 24-hour warm-up and 24 judged simulated hours: 48 minutes); ARGS go to that benchmark (e.g.
 `python -m bench wall --only latency`).
 """
@@ -14,6 +14,7 @@ import time
 
 from bench import (
     bundle_start,
+    chaos,
     common,
     desk,
     exports,
@@ -43,6 +44,7 @@ BENCHMARKS = {
     "bundle_start": bundle_start.main,
     "handover": handover.main,
     "replay": replay.main,
+    "chaos": chaos.main,
 }
 
 
