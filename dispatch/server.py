@@ -31,6 +31,7 @@ from websockets.exceptions import ConnectionClosed
 
 from dispatch import kept_kpis, kpi, risk
 from dispatch.admin import UserAdmin
+from dispatch.app import stored_table
 from dispatch.clock import Clock
 from dispatch.downloads import Downloads
 from dispatch.follower import Follower
@@ -74,6 +75,7 @@ log = logging.getLogger("dispatch.server")
 Role = Literal["writer", "standby", "gateway"]
 PRUNE_EVERY = 600.0  # seconds (real or district) between drops of what settled 36 h ago
 TRIM_EVERY = 60.0  # real seconds between returns of the C heap's free pages (malloc_trim)
+TABLE_FOLLOW_SECONDS = 5.0  # between a standby's or a gateway's reads of the category table
 
 
 async def _within(awaitable: Awaitable[object], what: str, patience: float) -> bool:
@@ -379,10 +381,14 @@ class DispatchServer:
         """A standby asks for the writer's lock every STANDBY_POLL_SECONDS and takes over
         when it gets it; standbys and gateways read where the writer serves meanwhile."""
         told = ""
+        table_read = time.monotonic()
         while True:
             if self.role == "standby" and await asyncio.to_thread(self.store.try_claim):
                 await self._promote()
                 return
+            if time.monotonic() - table_read >= TABLE_FOLLOW_SECONDS:
+                table_read = time.monotonic()
+                await self._follow_table()
             try:
                 holder, self.writer_at = await asyncio.to_thread(self.store.writer_endpoint)
             except Exception as exc:  # the database away: the follower says so too
@@ -398,6 +404,23 @@ class DispatchServer:
                         ": taking over when it stops" if self.role == "standby" else "",
                     )
             await asyncio.sleep(STANDBY_POLL_SECONDS)
+
+    async def _follow_table(self) -> None:
+        """An admin's new category table reaches the writer's clients at once (tables.py);
+        a standby or a gateway reads the stored one and, if it changed, takes it the same way."""
+        assert self.session is not None
+        try:
+            categories, kinds = await asyncio.to_thread(stored_table, self.store)
+        except Exception as exc:  # the database away: the follower says so
+            log.debug("reading the category table: %s", exc)
+            return
+        current = self.reference.reference
+        detections = {k.code: k.name for k in kinds}
+        if categories == current.categories and detections == current.detections:
+            return
+        self.reference.replace_categories(categories, kinds)
+        sent = self.session.tables.push_categories()
+        log.info("the writer's category table changed: taken, sent to %d client(s)", sent)
 
     async def _promote(self) -> None:
         """The writer stopped and this standby holds its lock: take the lease (no commit of

@@ -9,6 +9,7 @@ import asyncio
 
 import pytest
 
+from dispatch import server as server_module
 from dispatch.server import DispatchServer, Role
 from dispatch.store.store import Store
 from protocol.codes import ErrorCode
@@ -20,7 +21,9 @@ from tests.dispatch.conftest import (
     reference_for,
     start_server,
 )
+from tests.dispatch.test_admin import admin_of, ask
 from tests.dispatch.test_server import handshake, report_args
+from tests.dispatch.test_tables import edit, pushed
 
 
 async def start_node(url: str, role: Role, writer: Running) -> Running:
@@ -118,3 +121,37 @@ async def test_a_standby_takes_over_and_its_clients_stay_live(pg_url) -> None:
     finally:
         await standby.server.stop()
         standby.store.close()
+
+
+async def test_an_admins_category_table_change_reaches_a_gateways_clients(
+    sqlite_url, monkeypatch
+) -> None:
+    monkeypatch.setattr(server_module, "TABLE_FOLLOW_SECONDS", 0.2)
+    writer = await start_server(prepared_store(sqlite_url))
+    node = await start_node(sqlite_url, "gateway", writer)
+    try:
+        wall = await node.client("wall")
+        await handshake(wall)
+        admin = await admin_of(writer)
+        # An admin change sent to the gateway is refused there: it goes to the writer.
+        refused = await ask(await _admin_at(node), edit(limits=LIMITS))
+        assert isinstance(refused, Error) and refused.code == ErrorCode.NOT_WRITER
+        assert isinstance(await ask(admin, edit(limits=LIMITS)), Result)
+        news = await pushed(wall)
+        [changed] = [c for c in news.categories if c.code == "01-02"]
+        assert changed.limits["handle"].amount == 2
+        assert node.server.reference.categories["01-02"] == changed
+    finally:
+        await node.server.stop()
+        node.store.close()
+        await writer.server.stop()
+
+
+LIMITS = {"accept": "1h", "dispatch": "1h", "handle": "2h", "verify": "1h"}
+
+
+async def _admin_at(node: Running):  # type: ignore[no-untyped-def]
+    """The admin (admin_of made it on the writer), connected to another node."""
+    client = await node.client("admin")
+    await handshake(client)
+    return client
