@@ -29,6 +29,9 @@ from pathlib import Path
 from bench.reliability.private_pg import PrivatePostgres, _bin, _free_port
 
 STANDBY_NAME = "standby1"
+# PostgreSQL 15 takes a promote request that comes while the standby waits to reconnect to
+# its lost primary only at the end of that wait (wal_retrieve_retry_interval, 5 s by default).
+STANDBY_SETTINGS = "-c hot_standby=on -c wal_retrieve_retry_interval=1s"
 # libpq's options of the backends' URL (docs/deployment.md shows them): only a read-write
 # server is kept; a host that does not answer is given up after 2 s, a connection whose sent
 # data go unacknowledged after 5 s (tcp_user_timeout, ms), an idle one after 5 + 3 × 1 s
@@ -51,6 +54,10 @@ class ReplicatedPostgres:
         """A multi-host SQLAlchemy URL: libpq tries both, keeps the one that takes writes."""
         hosts = "&".join(f"host=127.0.0.1:{c.port}" for c in (self.primary, self.standby))
         return f"postgresql+psycopg://postgres@/test?{hosts}&{URL_OPTIONS}"
+
+    def start_standby(self) -> None:
+        """Start the standby (again): it connects to the primary and catches up."""
+        self.standby.start(STANDBY_SETTINGS)
 
     def postmaster_pid(self, cluster: PrivatePostgres) -> int:
         """The pid of a running cluster's postmaster (the first line of postmaster.pid)."""
@@ -128,9 +135,7 @@ def replicated_postgres() -> Iterator[ReplicatedPostgres]:
             "-d", f"host=127.0.0.1 port={primary.port} user=postgres"
             f" application_name={STANDBY_NAME}",
         )  # fmt: skip
-        # PostgreSQL 15 takes a promote request that comes while the standby waits to
-        # reconnect to its lost primary only at the end of that wait (5 s by default).
-        standby.start("-c hot_standby=on -c wal_retrieve_retry_interval=1s")
+        pair.start_standby()
         # Set once the standby is there (createdb would wait for it for ever), in the
         # primary's own postgresql.auto.conf: the standby's copy was taken before, so once
         # promoted it waits for no standby of its own (with one, every commit would hang;

@@ -27,14 +27,15 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from bench.reliability import private_pg
-from bench.reliability.replicated_pg import replicated_postgres
+from bench.reliability.replicated_pg import URL_OPTIONS, replicated_postgres
 from dispatch import exits
 from dispatch.app import load_reference, prepare
+from dispatch.backup import backup
 from dispatch.store.store import Store
 from protocol.codes import ErrorCode
 from protocol.messages import Result
 from tests.dispatch.conftest import LINGHU, Client, open_client, point_in
-from tests.reliability.serving import serve
+from tests.reliability.serving import ROOT, serve
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -190,3 +191,62 @@ async def test_the_primary_killed_loses_no_acknowledged_command(tmp_path: Path) 
         assert first - killed < 10, first - killed
         log = (data / "backend.log").read_text()
         assert PASSWORD not in log and "***" in log
+
+        # A backup over the same URL goes to the promoted primary (the first host is gone).
+        info = backup(url, tmp_path / "after.tgb")
+        assert info.kind == "postgresql" and info.size > 0
+
+
+async def test_with_the_standby_down_a_command_waits_for_it_and_is_answered_once_back(
+    tmp_path: Path,
+) -> None:
+    # The other side of synchronous replication: nothing is acknowledged on one disk only.
+    if os.environ.get("CI") != "true" and not private_pg.available():
+        pytest.skip("PostgreSQL's server programs (initdb, pg_ctl) are not installed")
+    with replicated_postgres() as pair:
+        store = Store(pair.url)
+        prepare(store)
+        token = store.create_user("菱湖分中心", "street", [LINGHU])
+        lon, lat = point_in(load_reference(store), LINGHU)
+        store.close()
+        data = tmp_path / "backend"
+        data.mkdir()
+        proc, port = serve(pair.url, data)
+        args = {"category": "01-02", "lon": lon, "lat": lat, "source": "hotline"}
+        try:
+            client = await open_client(port, token)
+            before = await client.command("report", {**args, "title": "备库停前"})
+            assert isinstance(before, Result), before
+            pair.standby.stop("immediate")
+            command_id = uuid.uuid4().hex
+            waiting = asyncio.create_task(
+                client.command("report", {**args, "title": "备库停时"}, command_id)
+            )
+            await asyncio.sleep(3)
+            assert not waiting.done()
+            # Committed on the primary's disk, waiting there for the standby's.
+            query = "SELECT count(*) > 0 FROM pg_stat_activity WHERE wait_event = 'SyncRep'"
+            assert pair.sql(pair.primary, query) == "t"
+            back = time.monotonic()
+            await asyncio.to_thread(pair.start_standby)
+            answer = await waiting
+            print(
+                f"standby down: the command waited; answered {time.monotonic() - back:.2f} s "
+                "after the standby's start"
+            )
+            assert isinstance(answer, Result) and not answer.repeat, answer
+            assert pair.sql(pair.standby, "SELECT count(*) FROM events") == "2"
+            await client.ws.close()
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def test_the_deployment_guide_shows_the_url_options_tested_here() -> None:
+    guide = (ROOT / "docs" / "deployment.md").read_text()
+    assert URL_OPTIONS in guide
+    assert "host=db1:5432&host=db2:5432&" + URL_OPTIONS in guide
