@@ -3,9 +3,10 @@
 Two clusters on two free ports under one fresh directory (initdb for the primary,
 `pg_basebackup -R` for the standby), run by the `postgres` account when run as root, as
 bench/reliability/private_pg.py runs one. Not `pg_createcluster`: that registers the clusters
-in /etc/postgresql (started at boot, listed by `pg_lsclusters`) until `pg_dropcluster`, so a
-test killed before its cleanup would leave them behind; a directory under /tmp does not
-outlive the machine's next boot, and the server at 127.0.0.1:5432 is never touched.
+in /etc/postgresql (started at boot, listed by `pg_lsclusters`, restarted with the machine's
+`postgresql` service) until `pg_dropcluster`, so a test killed before its cleanup would leave
+them running again after a reboot; here nothing outside the one directory under /tmp refers to
+them, and the server at 127.0.0.1:5432 and its configuration are never touched.
 
 `synchronous_commit = on` with the standby named in `synchronous_standby_names`: a commit is
 acknowledged once the standby has flushed its WAL to disk, so the standby has every
@@ -139,7 +140,7 @@ def replicated_postgres() -> Iterator[ReplicatedPostgres]:
         # Set once the standby is there (createdb would wait for it for ever), in the
         # primary's own postgresql.auto.conf: the standby's copy was taken before, so once
         # promoted it waits for no standby of its own (with one, every commit would hang;
-        # Patroni sets it on whichever node is the primary, and only while a standby is up).
+        # Patroni's synchronous_mode sets it on whichever node is the primary).
         pair.sql(primary, f"ALTER SYSTEM SET synchronous_standby_names = '{STANDBY_NAME}'")
         pair.sql(primary, "ALTER SYSTEM SET synchronous_commit = 'on'")
         pair.sql(primary, "SELECT pg_reload_conf()")
