@@ -865,11 +865,18 @@ def _claim(store: Store, standby: bool = False) -> None:
     def waiting(who: str) -> None:
         log.warning("standby of the writer %s: taking over when it stops", who)
 
+    from sqlalchemy.exc import SQLAlchemyError
+
     started = time.monotonic()
     try:
         store.claim(waiting if standby else None)
     except StoreError as exc:
         raise SystemExit(f"error: {exc}") from None
+    except SQLAlchemyError as exc:
+        # No server that takes writes answers (down, or a standby not promoted yet; a
+        # standby backend waits instead): one line and status 1, for systemd to try again.
+        first_line = str(exc).split("\n")[0]
+        raise SystemExit(f"error: the database does not answer: {first_line}") from None
     if standby and time.monotonic() - started > STANDBY_POLL_SECONDS:
         log.warning("the writer stopped: this standby takes over")
 

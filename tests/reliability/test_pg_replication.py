@@ -19,6 +19,7 @@ import itertools
 import os
 import signal
 import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -336,6 +337,29 @@ async def test_a_standby_backend_takes_over_on_the_promoted_primary(tmp_path: Pa
         stopped = (tmp_path / "a" / "backend.log").read_text()
         assert "no longer the writer" in stopped or "commit outcome uncertain" in stopped
         _all_in_the_database_once(url, load)
+
+
+def test_a_backend_started_with_no_server_taking_writes_says_so_in_one_line(
+    tmp_path: Path,
+) -> None:
+    # Both hosts away (a failover under way): exit 1 (docs/operations.md §2) with one line,
+    # no traceback, no password; systemd starts it again.
+    url = (
+        f"postgresql+psycopg://postgres:{PASSWORD}@/test?host=127.0.0.1:{_free_port()}"
+        f"&host=127.0.0.1:{_free_port()}&{URL_OPTIONS}"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TONGGUAN_DATA": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "dispatch", "--url", url, "serve", "--port", "0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == exits.FAILED, done.stderr
+    assert done.stderr.startswith("error: the database does not answer: "), done.stderr
+    assert "Traceback" not in done.stderr and PASSWORD not in done.stderr
 
 
 def test_the_deployment_guide_shows_the_url_options_tested_here() -> None:
