@@ -29,6 +29,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from bench.reliability import private_pg
+from bench.reliability.private_pg import _free_port
 from bench.reliability.replicated_pg import URL_OPTIONS, replicated_postgres
 from dispatch import exits
 from dispatch.app import load_reference, prepare
@@ -38,7 +39,6 @@ from protocol.codes import ErrorCode
 from protocol.messages import Result
 from tests.dispatch.conftest import LINGHU, Client, open_client, point_in
 from tests.reliability.serving import ROOT, serve
-from tests.reliability.test_standby import _free_port, _serve, _wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -150,6 +150,27 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def _standby_backend(url: str, data: Path, port: int) -> subprocess.Popen[bytes]:
+    """`dispatch serve --standby` (docs/operations.md §8), not waited for."""
+    data.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TONGGUAN_DATA": str(data)}
+    command = [sys.executable, "-m", "dispatch", "--url", url, "serve", "--port", str(port)]
+    log = ["--log-file", str(data / "backend.log"), "--ready-file", str(data / "ready.json")]
+    return subprocess.Popen([*command, "--standby", *log], cwd=ROOT, env=env)
+
+
+def _until_log(proc: subprocess.Popen[bytes], data: Path, what: str) -> None:
+    """Until the backend's log says `what` ("": until it listens); it must stay up."""
+    log = data / "backend.log"
+    deadline = time.monotonic() + 60
+    while not (
+        (data / "ready.json").exists() if not what else (log.exists() and what in log.read_text())
+    ):
+        assert proc.poll() is None, log.read_text()[-2000:] if log.exists() else "no log"
+        assert time.monotonic() < deadline, f"no {what!r}"
+        time.sleep(0.05)
 
 
 def _longest_gap(load: Load, since: float) -> float:
@@ -291,14 +312,14 @@ async def test_a_standby_backend_takes_over_on_the_promoted_primary(tmp_path: Pa
         url = pair.url
         token, place = _prepare(url)
         ports = [_free_port(), _free_port()]
-        first = _serve(url, tmp_path / "a", ports[0])
+        (tmp_path / "a").mkdir()
+        first, _ = serve(url, tmp_path / "a", ports[0])
         second: subprocess.Popen[bytes] | None = None
         load, stop = Load(), asyncio.Event()
         writers: list[asyncio.Task[None]] = []
         try:
-            await asyncio.to_thread(_wait_for, first, tmp_path / "a", "", 60)
-            second = _serve(url, tmp_path / "b", ports[1], "--standby")
-            await asyncio.to_thread(_wait_for, second, tmp_path / "b", "standby of the writer", 60)
+            second = _standby_backend(url, tmp_path / "b", ports[1])
+            await asyncio.to_thread(_until_log, second, tmp_path / "b", "standby of the writer")
             writers = [
                 asyncio.create_task(_writer(n, ports, token, place, load, stop))
                 for n in range(WRITERS)
@@ -308,7 +329,7 @@ async def test_a_standby_backend_takes_over_on_the_promoted_primary(tmp_path: Pa
             killed = time.monotonic()
             pair.kill_primary()
             promoted = await asyncio.to_thread(pair.promote)
-            await asyncio.to_thread(_wait_for, second, tmp_path / "b", "", 30)
+            await asyncio.to_thread(_until_log, second, tmp_path / "b", "")  # took over
             await _until_acknowledged(load, 10 * WRITERS, killed, "after the kill")
             taken = time.monotonic()
             await _until_acknowledged(load, 5 * WRITERS, taken, "after the takeover")
