@@ -863,10 +863,17 @@ def _interruptible(cmd: Callable[[argparse.Namespace], int]) -> Callable[[argpar
 
 def _claim(store: Store) -> None:
     """Be the one backend writing to this database, or stop with a clear message."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         store.claim()
     except StoreError as exc:
         raise SystemExit(f"error: {exc}") from None
+    except SQLAlchemyError as exc:
+        # No server that takes writes answers (down, or a standby not promoted yet; a
+        # standby backend waits instead): one line and status 1, for systemd to try again.
+        first_line = str(exc).split("\n")[0]
+        raise SystemExit(f"error: the database does not answer: {first_line}") from None
 
 
 @_interruptible
