@@ -79,6 +79,8 @@ DEMO_NAMES = {
     "demo-community": "菱湖社区工作站 陈静",
     "demo-admin": "系统管理员 吴敏",
 }
+# A city demo (demo --districts): a wall for each district, named by its adcode.
+DISTRICT_DEMO_NAME = "demo-wall-{code}"
 
 
 def _logging(verbose: bool, log_file: Path | None = None) -> None:
@@ -947,13 +949,30 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         log.error("%s", exc)
         return 2
+    try:
+        districts = None if args.districts is None else parse_districts(args.districts)
+    except ValueError as exc:
+        log.error("%s", exc)
+        return 2
     store = Store(args.url)
     # Before anything is written: a second demo must not migrate the database or replace
     # the demo tokens under a backend that is serving it.
     _claim(store)
     started = time.monotonic()
-    prepare(store, args.seed)
+    try:
+        prepare(store, args.seed, districts)
+    except RuntimeError as exc:  # a data dir holding other districts: never replaced here
+        log.error("%s", exc)
+        return 2
     paths = {name: demo_token(store, name, role, codes) for name, role, codes in DEMO_USERS}
+    held = [code for _, code, _, _, _ in store.unit_rows("district")]
+    if len(held) > 1:  # a wall of each district's own, besides the city's
+        for code in held:
+            name = DISTRICT_DEMO_NAME.format(code=code)
+            paths[name] = demo_token(store, name, "wall", (code,))
+    first = store.meta("district")
+    rows = sorted(store.unit_rows("district"), key=lambda row: (row[1] != first, row[1]))
+    names = "、".join(name for _, _, _, name, _ in rows)
     plan_demo_week(store, args.start if args.start is not None else time.time())
     log.info("database %s ready in %.1f s", redact_url(args.url), time.monotonic() - started)
     if intake is None:
@@ -969,7 +988,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
     wall = paths["demo-wall"]
     banner = (
-        f"\n  Tongguan dispatch backend: the simulated 大观区 on ws://{args.host}:{{port}}\n"
+        f"\n  Tongguan dispatch backend: the simulated {names} on ws://{args.host}:{{port}}\n"
         "  Watch it live:   ./tg watch          (or: ./tg dispatch watch --user demo-linghu)\n"
         f"  Any websocket client: python -m websockets ws://{args.host}:{{port}}  and paste the\n"
         f"  hello line that `./tg dispatch hello` prints. Demo tokens: {wall.parent}/\n"
@@ -1364,6 +1383,13 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("-v", "--verbose", action="store_true")
         if name == "demo":
+            p.add_argument(
+                "--districts",
+                help="district adcodes, comma-separated, the first the default: a city demo"
+                f" (one of {','.join(DISTRICT_CODES)}; default: what the data dir holds, on a"
+                f" fresh one {DEFAULT_CODE}, 大观区 alone); the simulator runs a district's day"
+                " in each",
+            )
             p.add_argument(
                 "--no-mqtt",
                 action="store_true",

@@ -159,6 +159,8 @@ def test_the_command_line_loads_a_city_and_gives_district_users(tmp_path, capsys
     capsys.readouterr()
     assert main(["--url", url, "users"]) == 0
     assert "340803" in capsys.readouterr().out
+    # A demo asks for districts it knows only.
+    assert main(["--url", url, "demo", "--districts", "340803,340899"]) == 2
     # Back to the default: 大观区 alone.
     assert main(["--url", url, "load-district"]) == 0
     assert "of 340803 " in capsys.readouterr().out
