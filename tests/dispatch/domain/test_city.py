@@ -124,6 +124,16 @@ def test_a_city_store_holds_both(tmp_path) -> None:
     point = next(g for g in ref.grids.values() if g.street == "340802006").centre
     found = ref.grid_at(*point)
     assert found is not None and found.street == "340802006"
+    # A report nowhere to be placed stands in the default district, as before.
+    from dispatch.intake.geocode import Gazetteer
+
+    unplaced, _ = Gazetteer(ref).place("", None, None)
+    assert unplaced.place == "none"
+    home = ref.grid_at(unplaced.lon, unplaced.lat)
+    assert home is not None and home.street.startswith("340803")
+    placed, _ = Gazetteer(ref).place("滨江街道", None, None)
+    found = ref.grid_at(placed.lon, placed.lat)
+    assert found is not None and found.street == "340802006"
     view = ref.view(frozenset({"340802"}))
     assert (view.district, view.district_name) == ("340802", "迎江区")
     assert view.outline == ref.districts["340802"][1]
