@@ -164,3 +164,21 @@ def test_the_command_line_loads_a_city_and_gives_district_users(tmp_path, capsys
     # Back to the default: 大观区 alone.
     assert main(["--url", url, "load-district"]) == 0
     assert "of 340803 " in capsys.readouterr().out
+
+
+async def test_an_admin_gives_a_district_user_over_the_wire(city: Running) -> None:
+    from tests.dispatch.test_admin import admin_of, ask, create
+
+    admin = await admin_of(city)
+    made = await ask(admin, create("迎江区指挥长", "commander", [YINGJIANG]))
+    assert isinstance(made, Result), made
+    refused = await ask(admin, create("迎江街道", "street", [YINGJIANG]))
+    assert isinstance(refused, Error) and refused.code == ErrorCode.BAD_ARGS
+    assert "street user's jurisdiction is streets" in refused.message
+    city.tokens["made"] = made.data["token"]
+    boss = await city.client("made")
+    welcome, _ = await handshake(boss)
+    assert welcome.jurisdiction == [YINGJIANG] and welcome.role == "commander"
+    assert boss.units.reference.district_name == "迎江区"
+    for client in (admin, boss):
+        await client.ws.close()
