@@ -12,7 +12,8 @@ from dispatch.reference import ReferenceData
 from dispatch.server import DispatchServer
 from dispatch.store.store import Store
 from protocol.codes import ErrorCode
-from protocol.messages import Delta, Error, Kpis, Result
+from protocol.entities import Event
+from protocol.messages import Delta, Error, Kpis, Result, Resume, Welcome
 from tests.dispatch.conftest import LINGHU, Running, point_in
 from tests.dispatch.test_server import handshake
 from tests.dispatch.test_server_kpis import ask
@@ -120,7 +121,21 @@ async def test_a_district_user_sees_its_district_the_city_user_both(city: Runnin
     everywhere = await ask(again, "community")
     assert isinstance(everywhere, Result)
     assert {code[:6] for code in everywhere.data["rows"]} == {DAGUAN, YINGJIANG}
-    for client in (boss, daguan, yingjiang, wall, again):
+    # Replay: resuming from the start gets 大观区's changes only, from the log.
+    await daguan.ws.close()
+    resumed = await city.client("daguan", Resume(epoch=welcome.epoch, seq=0))
+    w2 = await resumed.recv()
+    assert isinstance(w2, Welcome) and w2.resume == "replay"
+    replayed = []
+    while True:
+        try:
+            m = await resumed.recv(timeout=0.5)
+        except TimeoutError:
+            break
+        if isinstance(m, Delta) and isinstance(m.data, Event):
+            replayed.append(m.data)
+    assert replayed and {e.street[:6] for e in replayed} == {DAGUAN}
+    for client in (boss, resumed, yingjiang, wall, again):
         await client.ws.close()
 
 
