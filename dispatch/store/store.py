@@ -46,7 +46,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.sql import Subquery
 
-from dispatch.jurisdiction import width_of
+from dispatch.jurisdiction import DISTRICT_WIDTH, width_of
 from dispatch.private import create_private, open_private, tighten
 from dispatch.state import Change, ExternalRecord, OutboxItem
 from dispatch.store.models import (
@@ -199,9 +199,11 @@ def check_user(
     """The role and the jurisdiction's codes of a user to create, or ValueError saying what
     is wrong (the command line's create-user and the protocol's create_user alike).
 
-    The jurisdiction is street codes (role street; other roles optionally) or, for role
-    community only, community codes; none at all is the whole district. `known(kind)` gives
-    the codes of the loaded units of a kind; `words` whose names the messages use.
+    The jurisdiction is street codes (role street; other roles optionally), district codes
+    (6 digits, given among the streets: roles other than street and community, in a store
+    holding several districts of a city) or, for role community only, community codes; none
+    at all is the whole district (the whole city). `known(kind)` gives the codes of the
+    loaded units of a kind; `words` whose names the messages use.
     """
     street_word, community_word = USER_WORDS[words]
     if not 1 <= len(name) <= USER_NAME_MAX:
@@ -229,7 +231,17 @@ def check_user(
         )
     if role == "street" and not streets:
         raise ValueError("a street user needs at least one street in its jurisdiction")
-    kind = "community" if communities else "street"
+    districts = [code for code in streets if len(code) == DISTRICT_WIDTH]
+    if districts and len(districts) != len(streets):
+        raise ValueError(
+            f"a jurisdiction is districts or streets ({street_word}), not both: "
+            + ", ".join(streets)
+        )
+    if districts and role == "street":
+        raise ValueError(
+            f"a street user's jurisdiction is streets, not districts: {', '.join(districts)}"
+        )
+    kind = "community" if communities else "district" if districts else "street"
     codes = communities or streets
     if codes:
         loaded = set(known(kind))
