@@ -1242,31 +1242,52 @@ class Store:
 
     def load_state(self, since: float) -> tuple[list[Event], list[Alert], Duty | None, int, int]:
         """Open events plus those changed since `since`; new alerts plus recent ones; duty."""
-        open_statuses = ("reported", "accepted", "dispatched", "handling", "handled", "verified")
         with self.engine.connect() as conn:
-            events = [
-                _event_decoder.decode(doc)
-                for (doc,) in conn.execute(
-                    select(self._utf8(EventRow.doc))
-                    .where((EventRow.status.in_(open_statuses)) | (EventRow.updated_at >= since))
-                    .order_by(EventRow.id)
-                )
-            ]
-            alerts = [
-                _alert_decoder.decode(doc)
-                for (doc,) in conn.execute(
-                    select(self._utf8(AlertRow.doc))
-                    .where((AlertRow.status == "new") | (AlertRow.last_at >= since))
-                    .order_by(AlertRow.id)
-                )
-            ]
-            duty_doc = conn.execute(
-                select(DutyRow.doc).order_by(DutyRow.updated_at.desc()).limit(1)
-            ).scalar()
-            max_event = conn.execute(select(EventRow.id).order_by(EventRow.id.desc()).limit(1))
-            max_alert = conn.execute(select(AlertRow.id).order_by(AlertRow.id.desc()).limit(1))
-            next_event = int(max_event.scalar() or 0) + 1
-            next_alert = int(max_alert.scalar() or 0) + 1
+            return self._read_state(conn, since)
+
+    def load_state_at_head(
+        self, since: float
+    ) -> tuple[tuple[int, int], tuple[list[Event], list[Alert], Duty | None, int, int]]:
+        """The log's (head, trimmed) and load_state, read as of one moment (PostgreSQL:
+        one REPEATABLE READ transaction): a follower starting while the writer commits
+        files the rows after that head, none twice and none missed."""
+        with self.engine.connect() as conn:
+            if self.engine.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                row = conn.execute(
+                    select(LogHead.seq, LogHead.trimmed).where(LogHead.id == 1)
+                ).one()
+                state = self._read_state(conn, since)
+        return (int(row[0]), int(row[1])), state
+
+    def _read_state(
+        self, conn: Connection, since: float
+    ) -> tuple[list[Event], list[Alert], Duty | None, int, int]:
+        open_statuses = ("reported", "accepted", "dispatched", "handling", "handled", "verified")
+        events = [
+            _event_decoder.decode(doc)
+            for (doc,) in conn.execute(
+                select(self._utf8(EventRow.doc))
+                .where((EventRow.status.in_(open_statuses)) | (EventRow.updated_at >= since))
+                .order_by(EventRow.id)
+            )
+        ]
+        alerts = [
+            _alert_decoder.decode(doc)
+            for (doc,) in conn.execute(
+                select(self._utf8(AlertRow.doc))
+                .where((AlertRow.status == "new") | (AlertRow.last_at >= since))
+                .order_by(AlertRow.id)
+            )
+        ]
+        duty_doc = conn.execute(
+            select(DutyRow.doc).order_by(DutyRow.updated_at.desc()).limit(1)
+        ).scalar()
+        max_event = conn.execute(select(EventRow.id).order_by(EventRow.id.desc()).limit(1))
+        max_alert = conn.execute(select(AlertRow.id).order_by(AlertRow.id.desc()).limit(1))
+        next_event = int(max_event.scalar() or 0) + 1
+        next_alert = int(max_alert.scalar() or 0) + 1
         duty = _duty_decoder.decode(duty_doc) if duty_doc else None
         return events, alerts, duty, next_event, next_alert
 
