@@ -1,7 +1,7 @@
 """Run the benchmarks: `python -m bench [--quick]` runs all; `python -m bench NAME [ARGS]` one.
 
 NAME is fanout, ingest, wall, desk, intake, mqtt, soak, exports, risk, risk_stall,
-handover, replay or bundle_start (all but the first four run only by name; the soak is a
+handover, replay, bundle_start or gateways (all but the first four run only by name; the soak is a
 24-hour warm-up and 24 judged simulated hours: 48 minutes); ARGS go to that benchmark (e.g.
 `python -m bench wall --only latency`).
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 
 from bench import (
     bundle_start,
@@ -18,6 +19,7 @@ from bench import (
     desk,
     exports,
     fanout,
+    gateways,
     handover,
     ingest,
     intake,
@@ -29,7 +31,7 @@ from bench import (
     wall,
 )
 
-BENCHMARKS = {
+BENCHMARKS: dict[str, Callable[[list[str]], object]] = {
     "fanout": fanout.main,
     "ingest": ingest.main,
     "wall": wall.main,
@@ -43,6 +45,7 @@ BENCHMARKS = {
     "bundle_start": bundle_start.main,
     "handover": handover.main,
     "replay": replay.main,
+    "gateways": gateways.main,
 }
 
 
