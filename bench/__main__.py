@@ -1,9 +1,9 @@
 """Run the benchmarks: `python -m bench [--quick]` runs all; `python -m bench NAME [ARGS]` one.
 
 NAME is fanout, ingest, wall, desk, intake, mqtt, soak, exports, risk, risk_stall,
-handover, replay, bundle_start or gateways (all but the first four run only by name; the soak is a
-24-hour warm-up and 24 judged simulated hours: 48 minutes); ARGS go to that benchmark (e.g.
-`python -m bench wall --only latency`).
+handover, replay, chaos, gateways or bundle_start (all but the first four run only by name;
+the soak is a 24-hour warm-up and 24 judged simulated hours: 48 minutes); ARGS go to that
+benchmark (e.g. `python -m bench wall --only latency`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from bench import (
     bundle_start,
+    chaos,
     common,
     desk,
     exports,
@@ -45,6 +46,7 @@ BENCHMARKS: dict[str, Callable[[list[str]], object]] = {
     "bundle_start": bundle_start.main,
     "handover": handover.main,
     "replay": replay.main,
+    "chaos": chaos.main,
     "gateways": gateways.main,
 }
 

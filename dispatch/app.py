@@ -216,6 +216,14 @@ def _stored_categories(store: Store) -> dict[str, wire.Category]:
     return {c.code: c for c in (decoder.decode(doc) for doc in store.units("category"))}
 
 
+def stored_table(store: Store) -> tuple[list[wire.Category], list[CameraKind]]:
+    """The category table and the camera detection kinds stored in a database (a standby
+    follows an admin's change of them: dispatch/server.py)."""
+    decoder = msgspec.json.Decoder(CameraKind)
+    kinds = [decoder.decode(doc) for doc in store.units("detection")] or list(CAMERA_KINDS)
+    return list(_stored_categories(store).values()), kinds
+
+
 def stored_departments(store: Store) -> set[str]:
     """The department codes stored in a database (empty when no district is loaded)."""
     decoder = msgspec.json.Decoder(wire.Department)

@@ -41,7 +41,6 @@ from dispatch.logs import DATE_FORMAT, LOG_BACKUPS, LOG_FORMAT, LOG_MAX_BYTES, l
 from dispatch.pools import default_workers, started_pool
 from dispatch.private import private_dir, write_private, write_whole
 from dispatch.store.store import (
-    STANDBY_POLL_SECONDS,
     AdminEntry,
     Store,
     StoreError,
@@ -54,7 +53,7 @@ from protocol.entities import ROLES, SOURCES, STATUSES
 if TYPE_CHECKING:
     from dispatch.intake.citizen_app import CitizenApp
     from dispatch.intake.platform import FakePlatform
-    from dispatch.server import DispatchServer
+    from dispatch.server import DispatchServer, Role
     from dispatch.simulator import Simulator
 
 log = logging.getLogger("dispatch")
@@ -210,6 +209,8 @@ async def _serve(
     parent: ParentWatch | None = None,
     start: float | None = None,
     intake: IntakeConfig | None = None,
+    role: Role = "writer",
+    endpoint: str = "",
 ) -> int:
     from dispatch.server import DispatchServer, tune_gc
     from dispatch.simulator import Simulator
@@ -242,7 +243,9 @@ async def _serve(
     # imports, HTTP server, broker and stand-in platform): they start once it has caught up.
     defer_intake = simulate
     try:
-        bound = await server.start(host, port, intake_now=not defer_intake)
+        bound = await server.start(
+            host, port, intake_now=not defer_intake, role=role, endpoint=endpoint
+        )
     except OSError as exc:
         await server.stop()
         raise SystemExit(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
@@ -858,20 +861,12 @@ def _interruptible(cmd: Callable[[argparse.Namespace], int]) -> Callable[[argpar
     return run
 
 
-def _claim(store: Store, standby: bool = False) -> None:
-    """Be the one backend on this database, or stop with a clear message (`standby`: wait
-    for the one serving it to stop, then take over)."""
-
-    def waiting(who: str) -> None:
-        log.warning("standby of the writer %s: taking over when it stops", who)
-
-    started = time.monotonic()
+def _claim(store: Store) -> None:
+    """Be the one backend writing to this database, or stop with a clear message."""
     try:
-        store.claim(waiting if standby else None)
+        store.claim()
     except StoreError as exc:
         raise SystemExit(f"error: {exc}") from None
-    if standby and time.monotonic() - started > STANDBY_POLL_SECONDS:
-        log.warning("the writer stopped: this standby takes over")
 
 
 @_interruptible
@@ -885,7 +880,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log.error("%s", exc)
         return 2
     store = Store(args.url)
-    _claim(store, args.standby)
+    role: Role = "writer"
+    if args.gateway:
+        role = "gateway"
+    elif args.standby and not store.claim_unless_held():
+        role = "standby"  # another writes: follow it, take over when it stops
+    else:
+        _claim(store)
     if not store.is_current():
         log.error(
             "database %s is not initialised or not current: run `dispatch init-db`",
@@ -906,6 +907,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             parent=parent,
             start=args.start,
             intake=intake,
+            role=role,
+            endpoint=args.advertise,
         )
     )
 
@@ -1343,11 +1346,25 @@ def build_parser() -> argparse.ArgumentParser:
             )
         if name == "serve":
             p.add_argument("--simulate", action="store_true", help="run the traffic simulator")
-            p.add_argument(
+            role = p.add_mutually_exclusive_group()
+            role.add_argument(
                 "--standby",
                 action="store_true",
-                help="when another backend serves the database, wait as its standby and take"
-                " over when it stops (listening only then; docs/operations.md)",
+                help="when another backend writes to the database, follow its log, serve"
+                " walls and desks, and take over when it stops (docs/deployment.md)",
+            )
+            role.add_argument(
+                "--gateway",
+                action="store_true",
+                help="follow the writer's log and serve walls and desks, never write: a"
+                " fan-out gateway (docs/deployment.md)",
+            )
+            p.add_argument(
+                "--advertise",
+                metavar="URL",
+                default="",
+                help="the websocket URL clients reach this node at, named to the clients of"
+                " standbys and gateways while it writes (default ws://HOST:PORT)",
             )
         p.set_defaults(func=func)
 

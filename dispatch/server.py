@@ -24,15 +24,17 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from dispatch import kept_kpis, kpi, risk
 from dispatch.admin import UserAdmin
+from dispatch.app import stored_table
 from dispatch.clock import Clock
 from dispatch.downloads import Downloads
+from dispatch.follower import Follower
 from dispatch.handshake import Authenticator, Handshake, peer_of
 from dispatch.http import HttpEndpoints
 from dispatch.hub import SERVER_FULL, TOO_MANY_CONNECTIONS, Client, Hub
@@ -46,11 +48,11 @@ from dispatch.replays import Replays
 from dispatch.risk_process import RiskTrainer, WorkerFailed, train_on
 from dispatch.session import Session
 from dispatch.state import State
-from dispatch.store.store import Store
+from dispatch.store.store import STANDBY_POLL_SECONDS, Store
 from dispatch.tables import TableAdmin
 from dispatch.writer import Answer, PruneRequest, Published, Request, TickRequest, Writer
 from protocol.codes import CloseCode
-from protocol.entities import Event
+from protocol.entities import Alert, Duty, Event
 from protocol.messages import CaseRisk, Hello
 from protocol.retention import KEEP_CLOSED_SECONDS, prune_settled
 
@@ -68,8 +70,12 @@ CLOSE_SECONDS = 1.5  # for every client at once to complete the closing handshak
 INTAKE_STOP_SECONDS = 2.0
 
 log = logging.getLogger("dispatch.server")
+# What a node does: writes (and serves); follows the log, serves and takes over when the
+# writer stops; follows and serves only (a fan-out gateway).
+Role = Literal["writer", "standby", "gateway"]
 PRUNE_EVERY = 600.0  # seconds (real or district) between drops of what settled 36 h ago
 TRIM_EVERY = 60.0  # real seconds between returns of the C heap's free pages (malloc_trim)
+TABLE_FOLLOW_SECONDS = 5.0  # between a standby's or a gateway's reads of the category table
 
 
 async def _within(awaitable: Awaitable[object], what: str, patience: float) -> bool:
@@ -139,6 +145,10 @@ class DispatchServer:
         self.state.external.read = store.find_external
         self.hub: Hub | None = None
         self.writer: Writer | None = None
+        self.role: Role = "writer"
+        self.follower: Follower | None = None  # a standby's or a gateway's
+        self.endpoint = ""  # where this node serves (ws://HOST:PORT unless told)
+        self.writer_at = ""  # where the writer serves, as its lease says
         self._server: Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.auth = Authenticator(store, self.limits.auth_recheck)
@@ -187,45 +197,39 @@ class DispatchServer:
         hub.push_kpis(now)
 
     async def start(
-        self, host: str = "127.0.0.1", port: int = 0, *, intake_now: bool = True
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        intake_now: bool = True,
+        role: Role = "writer",
+        endpoint: str = "",
     ) -> int:
         """Claim the database, load state, start the writer and the listener (and the
-        intakes, unless `intake_now` is false: then `start_intake`); return the port."""
+        intakes, unless `intake_now` is false: then `start_intake`); return the port.
+
+        `role` "standby": follow the log and serve, take over when the writer stops;
+        "gateway": follow and serve only. `endpoint`: the URL clients reach this node at
+        (named to clients of the standbys while this node writes; default ws://HOST:PORT)."""
         loop = asyncio.get_running_loop()
-        await asyncio.to_thread(self.store.claim)  # StoreError if another backend serves it
-        # The fencing number bumped before the state is read: ids follow what the previous
-        # writer committed, and it can commit nothing more.
-        await asyncio.to_thread(self.store.take_lease)
+        self.role = role
+        if role == "writer":
+            await asyncio.to_thread(self.store.claim)  # StoreError if another backend serves it
+            # The fencing number bumped before the state is read: ids follow what the previous
+            # writer committed, and it can commit nothing more.
+            await asyncio.to_thread(self.store.take_lease)
         now = self.clock.now()
         head, trimmed = await asyncio.to_thread(self.store.head)
         epoch = await asyncio.to_thread(self.store.epoch)
         # The KPI books as the last clean stop kept them, if they describe this very log.
         departments = frozenset(self.reference.departments)
-        kept_path = self._kept_kpis_path()
+        kept_path = self._kept_kpis_path() if role == "writer" else None
         kept = None
         if kept_path is not None:
             key = kept_kpis.key_for(epoch, head, departments)
             kept = await asyncio.to_thread(kept_kpis.take, kept_path, key)
-        # One read for the live state and the KPIs: the cases retention keeps and every open
-        # one, and, unless the books were kept, this month's (this week's, when it began
-        # last month) to count them again.
-        earliest = now - KEEP_CLOSED_SECONDS
-        if kept is None:
-            earliest = min(earliest, *kpi.period_starts(now))
-        counted, loaded_alerts, duty, next_event, next_alert = await asyncio.to_thread(
-            self.store.load_state, earliest
-        )
-        live_events = {e.id: e for e in counted}
-        live_alerts = {a.id: a for a in loaded_alerts}
-        prune_settled(live_events, live_alerts, now)
-        events, alerts = list(live_events.values()), list(live_alerts.values())
+        counted, events, alerts, duty = await self._load_state(now, counted_too=kept is None)
         keyed_from = await asyncio.to_thread(self.store.community_keys_from)
-        self.state.load(events, alerts, duty)
-        yesterday = local(now - 86400).strftime("%Y-%m-%d")
-        plans = await asyncio.to_thread(self.store.duty_plans, yesterday)
-        self.state.plans = {plan.day: plan for plan in plans}
-        self.state.next_event_id = next_event
-        self.state.next_alert_id = next_alert
         self.hub = Hub(self.reference, epoch, head, trimmed, self.limits, self.clock.now)
         self.hub.catching_up = self.catching_up  # a simulator about to catch up said so
         self.hub.community_keys_from = keyed_from
@@ -245,17 +249,15 @@ class DispatchServer:
             self.hub.kpis = kpi.KpiBook(now, departments, filling=True)
             self.hub.kpis_filled.clear()
         self.downloads = Downloads(self.hub, self.store, self.reference, self.clock)
-        self.downloads.watch()  # the duty in force now: its report is made when it ends
-        hub = self.hub
-        downloads = self.downloads
-
-        def deliver(published: list[Published]) -> None:
-            hub.deliver(published)
-            downloads.watch()
-
-        self.writer = Writer(self.store, self.state, self.clock, loop, deliver, head)
-        self.writer.on_fatal = self._writer_stopped
-        self.writer.start()
+        if role != "gateway":
+            self.downloads.watch()  # the duty in force now: its report is made when it ends
+        if role == "writer":
+            self._start_writer(loop, head)
+        else:
+            # Named in not_writer answers from the first command on (the lease loop rereads it).
+            _, self.writer_at = await asyncio.to_thread(self.store.writer_endpoint)
+            self.follower = Follower(self.store, loop, self._deliver, self._held, head)
+            self.follower.start()
         self.handshake = Handshake(
             self.hub, self.store, self.reference, self.clock, self.limits, self.auth
         )
@@ -266,10 +268,11 @@ class DispatchServer:
             self.limits,
             self.store,
             UserAdmin(self.hub, self.store, self.auth),
-            TableAdmin(self.hub, self.store, self.reference, self.clock, self.writer.submit),
+            TableAdmin(self.hub, self.store, self.reference, self.clock, self.submit),
             IntakeDesk(self.hub, self.store, lambda: self.intake),
             self.downloads,
             Replays(self.hub, self.store, self.reference, self.clock, self.limits),
+            lambda: self.writer_at,
         )
         endpoints = HttpEndpoints(self.hub, self.store, self.reference, self.auth, self.downloads)
         self._server = await serve(
@@ -286,30 +289,160 @@ class DispatchServer:
             server_header="tongguan-dispatch",
         )
         self.port = self._server.sockets[0].getsockname()[1]
+        self.endpoint = endpoint or f"ws://{host}:{self.port}"
         self._listening_since = time.monotonic()
         self._tasks = []
         if kept is None:
             fill = self._fill_kpis(counted, now, hours_yesterday)
             self._tasks.append(asyncio.create_task(fill, name="fill"))
-        if intake_now:
-            await self.start_intake()
         self._tasks += [
             asyncio.create_task(self._kpi_loop(), name="kpis"),
-            asyncio.create_task(self._clock_loop(), name="clock"),
             asyncio.create_task(self._credentials_loop(), name="credentials"),
-            asyncio.create_task(self._risk_loop(), name="risk"),
-            asyncio.create_task(self._checkpoint_loop(), name="checkpoints"),
         ]
+        if role != "gateway":
+            self._tasks.append(asyncio.create_task(self._risk_loop(), name="risk"))
+        if role == "writer":
+            await self._writer_begins(intake_now)
+        else:
+            self._tasks.append(asyncio.create_task(self._lease_loop(), name="lease"))
         log.info(
-            "serving %d events, %d alerts at head %d (epoch %s) on %s:%d",
+            "serving %d events, %d alerts at head %d (epoch %s) on %s:%d%s",
             len(events),
             len(alerts),
             head,
             epoch,
             host,
             self.port,
+            "" if role == "writer" else f" as a {role}: following the log",
         )
         return self.port
+
+    async def _load_state(
+        self, now: float, counted_too: bool
+    ) -> tuple[list[Event], list[Event], list[Alert], Duty | None]:
+        """Read the live state from the database into the writer's State (whose ids follow
+        what the database holds): (cases to count the KPIs from, the live cases, alerts and
+        duty). One read for the live state and the KPIs: the cases retention keeps and every
+        open one, and with `counted_too`, this month's (this week's, when it began last
+        month) to count them again."""
+        earliest = now - KEEP_CLOSED_SECONDS
+        if counted_too:
+            earliest = min(earliest, *kpi.period_starts(now))
+        counted, loaded_alerts, duty, next_event, next_alert = await asyncio.to_thread(
+            self.store.load_state, earliest
+        )
+        live_events = {e.id: e for e in counted}
+        live_alerts = {a.id: a for a in loaded_alerts}
+        prune_settled(live_events, live_alerts, now)
+        events, alerts = list(live_events.values()), list(live_alerts.values())
+        self.state.load(events, alerts, duty)
+        yesterday = local(now - 86400).strftime("%Y-%m-%d")
+        plans = await asyncio.to_thread(self.store.duty_plans, yesterday)
+        self.state.plans = {plan.day: plan for plan in plans}
+        self.state.next_event_id = next_event
+        self.state.next_alert_id = next_alert
+        return counted, events, alerts, duty
+
+    def _deliver(self, published: list[Published]) -> None:
+        """A committed batch, the writer's or the log's, into the hub and out to clients."""
+        assert self.hub is not None and self.downloads is not None
+        self.hub.deliver(published)
+        if self.role != "gateway":
+            self.downloads.watch()
+
+    def _held(self, kind: str, ident: int) -> Event | Alert | None:
+        """The entity as the hub holds it (a followed row's `before`)."""
+        assert self.hub is not None
+        if kind == "event":
+            return self.hub.events.get(ident)
+        return self.hub.alerts.get(ident) if kind == "alert" else None
+
+    def _start_writer(self, loop: asyncio.AbstractEventLoop, head: int) -> None:
+        self.writer = Writer(self.store, self.state, self.clock, loop, self._deliver, head)
+        self.writer.on_fatal = self._writer_stopped
+        self.writer.start()
+
+    async def _writer_begins(self, intake_now: bool) -> None:
+        """What only the writer runs: the intakes, the clock's ticks, the checkpoints; and it
+        says where it serves, for the standbys to name it."""
+        try:
+            await asyncio.to_thread(self.store.set_endpoint, self.endpoint)
+        except Exception:  # clients of standbys are told "not known yet" meanwhile
+            log.exception("saying where this writer serves failed")
+        self.writer_at = self.endpoint
+        if intake_now:
+            await self.start_intake()
+        self._tasks += [
+            asyncio.create_task(self._clock_loop(), name="clock"),
+            asyncio.create_task(self._checkpoint_loop(), name="checkpoints"),
+        ]
+
+    async def _lease_loop(self) -> None:
+        """A standby asks for the writer's lock every STANDBY_POLL_SECONDS and takes over
+        when it gets it; standbys and gateways read where the writer serves meanwhile."""
+        told = ""
+        table_read = time.monotonic()
+        while True:
+            if self.role == "standby" and await asyncio.to_thread(self.store.try_claim):
+                await self._promote()
+                return
+            if time.monotonic() - table_read >= TABLE_FOLLOW_SECONDS:
+                table_read = time.monotonic()
+                await self._follow_table()
+            try:
+                holder, self.writer_at = await asyncio.to_thread(self.store.writer_endpoint)
+            except Exception as exc:  # the database away: the follower says so too
+                log.debug("reading the writer lease: %s", exc)
+            else:
+                if holder and holder != told:
+                    told = holder
+                    log.warning(
+                        "%s of the writer %s at %s%s",
+                        self.role,
+                        holder,
+                        self.writer_at or "(not said yet)",
+                        ": taking over when it stops" if self.role == "standby" else "",
+                    )
+            await asyncio.sleep(STANDBY_POLL_SECONDS)
+
+    async def _follow_table(self) -> None:
+        """An admin's new category table reaches the writer's clients at once (tables.py);
+        a standby or a gateway reads the stored one and, if it changed, takes it the same way."""
+        assert self.session is not None
+        try:
+            categories, kinds = await asyncio.to_thread(stored_table, self.store)
+        except Exception as exc:  # the database away: the follower says so
+            log.debug("reading the category table: %s", exc)
+            return
+        current = self.reference.reference
+        detections = {k.code: k.name for k in kinds}
+        if categories == current.categories and detections == current.detections:
+            return
+        self.reference.replace_categories(categories, kinds)
+        sent = self.session.tables.push_categories()
+        log.info("the writer's category table changed: taken, sent to %d client(s)", sent)
+
+    async def _promote(self) -> None:
+        """The writer stopped and this standby holds its lock: take the lease (no commit of
+        the old writer can land after it), file the rest of the log, read the state whole,
+        and write. Its clients stay connected throughout: they only see the deltas go on."""
+        began = time.monotonic()
+        log.warning("the writer stopped: this standby takes over")
+        await asyncio.to_thread(self.store.take_lease)
+        assert self.follower is not None and self.hub is not None and self.session is not None
+        await self.follower.stop()
+        await self.follower.catch_up()
+        head, _ = await asyncio.to_thread(self.store.head)
+        if head != self.hub.head:
+            log.error("took over at log position %d, the hub holds %d", head, self.hub.head)
+        await self._load_state(self.clock.now(), counted_too=False)
+        self._start_writer(asyncio.get_running_loop(), head)
+        self.session.writer = self.writer
+        self.role = "writer"
+        await self._writer_begins(intake_now=True)
+        log.warning(
+            "took over as the writer at log position %d in %.2f s", head, time.monotonic() - began
+        )
 
     def _writer_stopped(self, reason: str) -> None:
         if not self.fatal:
@@ -360,6 +493,8 @@ class DispatchServer:
         for task in self._tasks:
             task.cancel()
         parts: list[Awaitable[object]] = [self._close_clients()]
+        if self.follower is not None and self.writer is None:
+            parts.append(_within(self.follower.stop(), "stopping the follower", 2.0))
         if self.intake is not None:
             parts.append(_within(self.intake.stop(), "stopping the intakes", INTAKE_STOP_SECONDS))
         parts += [_ended(task) for task in self._tasks]

@@ -60,6 +60,20 @@ from protocol.messages import (
 )
 
 log = logging.getLogger("dispatch.session")
+# What changes the database: only the writer takes these (a standby refuses: not_writer).
+_Write = (
+    CreateUser | UpdateUser | RevokeUser | SetRoster | SetCategory | LoadCategories | RetryFeedback
+)
+_WRITES = (
+    Command,
+    CreateUser,
+    UpdateUser,
+    RevokeUser,
+    SetRoster,
+    SetCategory,
+    LoadCategories,
+    RetryFeedback,
+)
 _encode = msgspec.json.Encoder().encode
 
 
@@ -69,7 +83,7 @@ class Session:
     def __init__(
         self,
         hub: Hub,
-        writer: Writer,
+        writer: Writer | None,
         clock: Clock,
         limits: Limits,
         store: Store,
@@ -78,9 +92,13 @@ class Session:
         intakes: IntakeDesk,
         downloads: Downloads,
         replays: Replays,
+        writer_at: Callable[[], str] = str,
     ) -> None:
         self.hub = hub
+        # None on a standby or a gateway: commands and admin changes are refused there with
+        # not_writer and where the writer serves (`writer_at`), until a promotion sets it.
         self.writer = writer
+        self.writer_at = writer_at
         self.clock = clock
         self.limits = limits
         self.store = store
@@ -121,6 +139,8 @@ class Session:
                     client,
                     [_encode(Result(id=message.id, data={"server_time": self.clock.now()}))],
                 )
+            elif self.writer is None and isinstance(message, _WRITES):
+                self._not_writer(client, message)
             elif isinstance(message, Command):
                 self._command(client, message)
             elif isinstance(message, Stats):
@@ -144,6 +164,30 @@ class Session:
                     ErrorCode.BAD_MESSAGE,
                     "hello is only allowed as the first message",
                 )
+
+    def _not_writer(self, client: Client, message: Command | _Write) -> None:
+        """A standby or a gateway only reads: the writer's address, for the same request
+        (same command_id) to be sent there."""
+        writer = self.writer_at()
+        where = f"the writer serves at {writer}" if writer else "the writer is not known yet"
+        command_id = message.command_id if isinstance(message, Command) else None
+        self.hub.refusals.note(
+            log,
+            f"{client.peer} ({client.user.name})",
+            "%s (%s): request %d sent to a node that does not write: %s",
+            client.peer,
+            client.user.name,
+            message.id,
+            where,
+        )
+        error = Error(
+            id=message.id,
+            code=ErrorCode.NOT_WRITER,
+            message=f"this node does not write; {where}: send it there, with the same command_id",
+            command_id=command_id,
+            writer=writer,
+        )
+        self.hub.write(client, [_encode(error)])
 
     def _stats(self, client: Client, message: Stats) -> None:
         if not self._allowed(client):
@@ -317,6 +361,7 @@ class Session:
             message.command_id,
             args_digest(message.op, message.args),
         )
+        assert self.writer is not None  # serve() refuses commands to a node without one
         future = self.writer.submit(request)
         future.add_done_callback(lambda f: self._answered(client, message, f))
 

@@ -22,6 +22,9 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflict"
     RATE_LIMITED = "rate_limited"  # too many commands; retry later with the same command_id
     INTERNAL = "internal"  # a server fault; nothing was applied
+    # Sent to a standby or a gateway, which only read: nothing was applied; the error's
+    # `writer` says where the writer serves (if known): send it there, same command_id.
+    NOT_WRITER = "not_writer"
 
 
 class CloseCode(IntEnum):

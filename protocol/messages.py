@@ -481,6 +481,8 @@ class Error(_Msg, tag="error"):
     code: str
     message: str
     command_id: str | None = None
+    # not_writer: the websocket URL the writer serves at ("" or absent: not known yet).
+    writer: str | None = None
 
 
 class FeedbackEntry(msgspec.Struct, forbid_unknown_fields=True):

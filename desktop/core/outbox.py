@@ -148,7 +148,13 @@ class Outbox:
                     self._on_change(entry)
                 await asyncio.sleep(min(0.25 * entry.attempts, 2.0))
                 continue
-            if isinstance(answer, Error) and answer.code == "rate_limited":
+            if isinstance(answer, Error) and answer.code in ("rate_limited", "not_writer"):
+                # Nothing was applied. not_writer: the session found no writer in its list
+                # within the attempt (a standby taking over, or only gateways listed); it
+                # waits queued, to be sent again with the same command_id.
+                if answer.code == "not_writer" and entry.state != "queued":
+                    entry.state = "queued"
+                    self._on_change(entry)
                 await asyncio.sleep(1.0)
                 continue
             entry.answered_at = time.time()

@@ -67,7 +67,7 @@ def explain(
         return Refusal("same_person", detail=message)
     if code == "bad_args":
         return Refusal("invalid", detail=message)
-    if code in ("rate_limited", "internal"):
+    if code in ("rate_limited", "internal", "not_writer"):
         return Refusal("busy", detail=message)
     if code == "illegal_transition":
         changed = seen is not None and now is not None and now.updated_at > seen.updated_at

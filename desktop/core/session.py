@@ -27,7 +27,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from desktop.core.replay_answers import FrameHead, Moment, MomentAnswer, Page, PageAnswer
 from desktop.core.replica import Changes, Replica, ReplicaError
 from protocol.codec import ProtocolError, decode_server, encode
-from protocol.codes import CloseCode
+from protocol.codes import CloseCode, ErrorCode
 from protocol.entities import Person
 from protocol.messages import (
     PROTOCOL_VERSION,
@@ -79,6 +79,9 @@ FATAL_CLOSE_CODES = frozenset(
 
 # A connection that lasts this long after a resync shows the resync worked.
 STABLE_SECONDS = 30.0
+# A command refused with not_writer by a node whose writer is not in the list is sent to it
+# again after this pause, until the command's patience runs out (a standby taking over).
+NOT_WRITER_PAUSE = 0.5
 
 
 def node_name(url: str) -> str:
@@ -159,6 +162,7 @@ class Session:
         self._stop_requested = asyncio.Event()
         self._poke = asyncio.Event()  # retarget(): connect now, do not wait out the backoff
         self._resyncing = False
+        self._to_writer = False  # the connection was closed to move to the writer
         self.status = Status(False, time.time(), 0.0)
         self.connections = 0
 
@@ -226,6 +230,9 @@ class Session:
                 self._resyncing = False
             if self._stopping:
                 break
+            if self._to_writer:
+                self._to_writer = False  # _node is the writer's already: go there at once
+                continue
             # A resync asks the same server again; anything else tries the next server at
             # once, and waits out the backoff only once every server was tried.
             if not resynced and self._move_on():
@@ -449,9 +456,19 @@ class Session:
                 await ws.send(
                     encode(Command(id=request_id, command_id=command_id, op=op, args=args)).decode()
                 )
-                return await asyncio.wait_for(
+                answer = await asyncio.wait_for(
                     asyncio.shield(future), max(0.1, deadline - time.monotonic())
                 )
+                if not (isinstance(answer, Error) and answer.code == ErrorCode.NOT_WRITER):
+                    return answer
+                # A standby or a gateway: to the writer it names if it is one of ours, else
+                # again here in a moment (a standby may be taking over); same command_id.
+                if time.monotonic() + NOT_WRITER_PAUSE >= deadline:
+                    return answer
+                if answer.writer and self._go_to(answer.writer):
+                    await ws.close(CloseCode.GOING_AWAY, "moving to the writer")
+                else:
+                    await asyncio.sleep(NOT_WRITER_PAUSE)
             except (ConnectionClosed, _ConnectionLost):
                 if self._stopping:
                     raise
@@ -461,6 +478,17 @@ class Session:
                 self._waiting.pop(request_id, None)
                 with contextlib.suppress(Exception):
                     future.cancel()
+
+    def _go_to(self, writer: str) -> bool:
+        """Make the writer's URL, if it is in this session's list and not the server in use,
+        the next one connected to; whether it is. (Only a listed server is ever given the
+        token: a URL from a message is not trusted with it.)"""
+        wanted = writer.rstrip("/")
+        for index, url in enumerate(self.urls):
+            if url.rstrip("/") == wanted and index != self._node:
+                self._node, self._tried_in_round, self._to_writer = index, 0, True
+                return True
+        return False
 
     async def history(self, event: int, patience: float = 10.0) -> Result | Error:
         """Ask for a case's audit timeline (data: event, entries, truncated; see

@@ -44,6 +44,8 @@ class WriterLease(Base):
     fence: Mapped[int] = mapped_column(BigInteger)
     holder: Mapped[str] = mapped_column(String(200))
     taken_at: Mapped[float] = mapped_column(Float)
+    # The websocket URL the writer serves at (migration 0010): standbys name it.
+    endpoint: Mapped[str] = mapped_column(String(500), server_default="")
 
 
 class AuditColumns:

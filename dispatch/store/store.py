@@ -524,6 +524,7 @@ class Store:
         # intakes' look-ups) holding every pooled one never make a commit wait.
         self.writer_engine = make_engine(url, writer=True, read_only=read_only)
         self._copy = self.engine.dialect.name == "postgresql"
+        self._notify = self._copy  # LISTEN/NOTIFY: PostgreSQL's
         mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         self._insert_log_sql = (
             f"INSERT INTO log ({', '.join(_LOG_COLUMNS)}) VALUES ({', '.join([mark] * 9)})"
@@ -552,37 +553,17 @@ class Store:
 
     # ---- one backend per database ------------------------------------------------------------
 
-    def claim(self, standby: Callable[[str], None] | None = None) -> None:
-        """Become the one backend serving this database, or fail saying another one is.
+    def claim(self) -> None:
+        """Become the one backend writing to this database, or fail saying another one is.
 
-        Ids are allocated in the serving backend's memory, so two backends on one database
-        would hand out the same ids. SQLite: an exclusive lock on a file beside the database
-        (released by the OS if the process dies); PostgreSQL: a session advisory lock.
-
-        `standby`: wait for the lock instead of failing, asking every STANDBY_POLL_SECONDS;
-        it is told once who holds it (this backend is then that writer's standby).
+        SQLite: an exclusive lock on a file beside the database (released by the OS if the
+        process dies); PostgreSQL: a session advisory lock. A standby asks for it with
+        claim_unless_held and try_claim instead.
         """
-        told = away = False
-        while True:
-            try:
-                self._claim_once()
-                return
-            except _Held as held:
-                if standby is None:
-                    raise StoreError(str(held)) from None
-                if not told:
-                    standby(held.who)
-                    told = True
-                away = False
-            except SQLAlchemyError as exc:
-                if standby is None:
-                    raise
-                # The database away (restarting): a standby waits for it as for the lock.
-                if not away:
-                    first_line = str(exc).split("\n")[0]
-                    log.warning("standby: the database does not answer: %s", first_line)
-                away = True
-            time.sleep(STANDBY_POLL_SECONDS)
+        try:
+            self._claim_once()
+        except _Held as held:
+            raise StoreError(str(held)) from None
 
     def _claim_once(self) -> None:
         """One try at the claim: _Held when another backend has it."""
@@ -614,12 +595,7 @@ class Store:
             handle.flush()
             self._claim = handle
             return
-        # Advisory locks are per database: one key whatever the URL's spelling; the schema is
-        # part of it so that schemas of one database (the tests') stay independent.
-        schema = str(self.engine.url.query.get("options", ""))
-        seed = f"tongguan-backend:{schema}".encode()
-        key = int.from_bytes(hashlib.sha256(seed).digest()[:8], "big", signed=True)
-        self._key = key
+        key = self._key = self._lock_key()
         conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         if not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar():
             who = "another backend"
@@ -634,6 +610,67 @@ class Store:
                 who,
             )
         self._claim = conn
+
+    def _lock_key(self) -> int:
+        """The advisory lock's key. Advisory locks are per database: one key whatever the
+        URL's spelling; the schema is part of it so that schemas of one database (the tests')
+        stay independent."""
+        schema = str(self.engine.url.query.get("options", ""))
+        seed = f"tongguan-backend:{schema}".encode()
+        return int.from_bytes(hashlib.sha256(seed).digest()[:8], "big", signed=True)
+
+    @property
+    def log_channel(self) -> str:
+        """The PostgreSQL channel the writer notifies at each commit of log rows (its payload:
+        the last seq committed); one per database and schema, like the advisory lock."""
+        return f"tongguan_log_{self._lock_key() & 0xFFFFFFFFFFFF:012x}"
+
+    def try_claim(self) -> bool:
+        """One try at becoming the one backend serving this database (see claim): whether it
+        is now held; a database that does not answer counts as not held."""
+        try:
+            self._claim_once()
+        except _Held:
+            return False
+        except SQLAlchemyError as exc:
+            log.warning("the database does not answer: %s", str(exc).split("\n")[0])
+            return False
+        return True
+
+    def claim_unless_held(self) -> bool:
+        """Claim the database unless another backend holds it: whether this one now does.
+        A database that does not answer is waited for (said once), asking every
+        STANDBY_POLL_SECONDS: a standby starting while its database restarts."""
+        away = False
+        while True:
+            try:
+                self._claim_once()
+                return True
+            except _Held:
+                return False
+            except SQLAlchemyError as exc:
+                if not away:
+                    first_line = str(exc).split("\n")[0]
+                    log.warning("standby: the database does not answer: %s", first_line)
+                away = True
+            time.sleep(STANDBY_POLL_SECONDS)
+
+    def set_endpoint(self, endpoint: str) -> None:
+        """The writer says where it serves (a standby refusing a command names it); fenced
+        like its commits: a deposed writer cannot overwrite its successor's."""
+        table = cast(Table, WriterLease.__table__)
+        with self._write_lock, self.writer_engine.begin() as conn:
+            query = update(table).where(table.c.id == 1).values(endpoint=endpoint)
+            if self.fence is not None:
+                query = query.where(table.c.fence == self.fence)
+            conn.execute(query)
+
+    def writer_endpoint(self) -> tuple[str, str]:
+        """(holder, endpoint) of the writer lease: who writes, and where it serves ("" when it
+        has not said)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(WriterLease.holder, WriterLease.endpoint)).first()
+        return ("", "") if row is None else (str(row[0]), str(row[1]))
 
     def take_lease(self) -> int:
         """Become the writer: add one to the lease's fencing number in the transaction that
@@ -683,7 +720,7 @@ class Store:
             bumped = conn.execute(
                 update(table)
                 .where(table.c.id == 1)
-                .values(fence=table.c.fence + 1, holder=holder, taken_at=time.time())
+                .values(fence=table.c.fence + 1, holder=holder, taken_at=time.time(), endpoint="")
             )
             if bumped.rowcount != 1:  # a schema built without the migration's row
                 conn.execute(
@@ -866,6 +903,13 @@ class Store:
             with self._write_lock, self.writer_engine.begin() as conn:
                 self._check_fence(conn)
                 first = self._commit(conn, changes, commands, images, docs)
+                if changes and self._notify:
+                    # Delivered at the commit, to every standby and gateway that listens:
+                    # their wake-up (the log table is the truth they then read).
+                    conn.exec_driver_sql(
+                        "SELECT pg_notify(%s, %s)",
+                        (self.log_channel, str(first + len(changes) - 1)),
+                    )
                 if externals:
                     self._insert_externals(conn, externals)
                 if outbox:

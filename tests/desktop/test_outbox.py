@@ -8,6 +8,7 @@ import asyncio
 from desktop.core.outbox import Outbox, Pending
 from desktop.core.session import Session
 from dispatch.server import DispatchServer
+from dispatch.store.store import Store
 from tests.desktop.test_session import eventually
 from tests.dispatch.conftest import start_server
 from tests.dispatch.test_server import report_args
@@ -79,3 +80,45 @@ async def test_closing_leaves_unanswered_commands_abandoned() -> None:
     await asyncio.sleep(0)
     await outbox.close()
     assert entry.state == "abandoned" and states == ["queued", "abandoned"]
+
+
+async def test_a_command_at_a_gateway_with_no_writer_listed_waits_queued(sqlite_store) -> None:
+    # The desk knows only a gateway; the writer it names is not in its list: the command
+    # waits queued (nothing applied), until the node it is on writes.
+    running = await start_server(sqlite_store)
+    store = Store(running.store.url)
+    gateway = DispatchServer(store, running.server.reference)
+    port = await gateway.start("127.0.0.1", 0, role="gateway")
+    states: list[str] = []
+    session = Session(
+        f"ws://127.0.0.1:{port}", running.tokens["commander"], on_changes=lambda c: None
+    )
+    outbox = Outbox(session.command, lambda e: states.append(e.state), attempt_seconds=1.0)
+    task = asyncio.create_task(session.run())
+    try:
+        await asyncio.wait_for(session.wait_connected(), 10)
+        outbox.set_connected(True)
+        head = running.store.head()[0]
+        report = outbox.submit("report", report_args(running, title="只连网关"))
+        await eventually(lambda: "queued" in states, timeout=10)
+        assert report.open and report.state == "queued"
+        assert running.store.head()[0] == head  # nothing applied
+        # The gateway goes; the writer takes its port: the same command_id is applied once.
+        await gateway.stop()
+        store.close()
+        await running.server.stop()
+        writer = DispatchServer(running.store, running.server.reference)
+        await writer.start("127.0.0.1", port)
+        try:
+            await eventually(lambda: report.state == "done", timeout=20)
+            titles = [e.title for e in running.store.load_state(0.0)[0]]
+            assert titles.count("只连网关") == 1
+        finally:
+            await outbox.close()
+            await session.stop()
+            await task
+            await writer.stop()
+    finally:
+        if not task.done():
+            await session.stop()
+            await task

@@ -106,3 +106,41 @@ def test_a_single_server_is_tried_again_and_again() -> None:
     session = Session("ws://127.0.0.1:1", "token", on_changes=Recorder())
     assert session.url == "ws://127.0.0.1:1" and not session._move_on()
     assert session.url == "ws://127.0.0.1:1"
+
+
+async def test_a_command_sent_to_a_gateway_goes_to_the_writer_with_its_command_id(
+    tmp_path: Path,
+) -> None:
+    # One database: a writer and a gateway following its log (SQLite: the gateway polls it).
+    path = tmp_path / "one.db"
+    store = prepared_store(f"sqlite:///{path}")
+    token = store.create_user("指挥长", "commander")
+    store.close()
+    writer, writer_store, writer_url = await _serve(path)
+    gateway_store = Store(f"sqlite:///{path}")
+    gateway = DispatchServer(gateway_store, reference_for(gateway_store))
+    gateway_url = f"ws://127.0.0.1:{await gateway.start('127.0.0.1', 0, role='gateway')}"
+    # The desk starts on the gateway; the writer is in its list too.
+    session = Session([gateway_url, writer_url], token, on_changes=Recorder(), max_backoff=0.5)
+    task = asyncio.create_task(session.run())
+    try:
+        await asyncio.wait_for(session.wait_connected(), 10)
+        assert session.url == gateway_url
+        args = report_args(_Running(writer), LINGHU, "经网关")
+        reply = await session.command("report", args, command_id="desk-1")
+        assert isinstance(reply, Result) and not reply.repeat
+        assert session.url == writer_url  # moved to the writer the gateway named
+        await eventually(lambda: reply.data["event"] in session.replica.events)
+        # Applied once: the same command_id again is the same answer, marked a repeat.
+        again = await session.command("report", args, command_id="desk-1")
+        assert isinstance(again, Result) and again.repeat
+        assert again.data == reply.data
+        # The gateway's own clients saw it too, at the writer's seq.
+        await eventually(lambda: gateway.hub is not None and gateway.hub.head == reply.seq)
+    finally:
+        await session.stop()
+        await asyncio.wait_for(task, 5)
+        await gateway.stop()
+        gateway_store.close()
+        await writer.stop()
+        writer_store.close()

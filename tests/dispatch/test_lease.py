@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import os
 import socket
-import threading
 import time
 
 import pytest
@@ -129,17 +128,15 @@ def test_a_second_backend_is_told_who_writes_and_of_standby(pg_url) -> None:
         message = str(refused.value)
         assert f"pid {os.getpid()}, fence {fence}" in message
         assert "start this one with --standby" in message
-        # As a standby it is told once who writes, and takes over when that one stops.
-        told: list[str] = []
-        thread = threading.Thread(target=second.claim, args=(told.append,))
-        thread.start()
-        time.sleep(1.2)
-        assert thread.is_alive() and told == [
-            f"{socket.gethostname()} pid {os.getpid()}, fence {fence}"
-        ]
+        # A standby asks without waiting: held, it learns who writes from the lease.
+        assert not second.try_claim() and not second.claim_unless_held()
+        first.set_endpoint("ws://a.example:8765")
+        assert second.writer_endpoint() == (
+            f"{socket.gethostname()} pid {os.getpid()}",
+            "ws://a.example:8765",
+        )
         first.release()
-        thread.join(5)
-        assert not thread.is_alive()
+        assert second.try_claim()
         assert second.take_lease() == fence + 1
     finally:
         first.close()

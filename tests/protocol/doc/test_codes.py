@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import connect
 
-from dispatch.store.store import StoreError
+from dispatch.server import DispatchServer
+from dispatch.store.store import Store, StoreError
 from protocol.codes import CloseCode, ErrorCode
 from tests.dispatch.conftest import LINGHU, Running, point_in, prepared_store, start_server
 from tests.protocol.doc.extract import document
@@ -122,6 +123,16 @@ async def test_every_error_code_is_what_the_server_answers_where_the_table_says(
         await commander.ws.send(json.dumps(frame))
     answers = [await commander.until(lambda m: m["type"] == "error") for _ in frames]
     got["rate_limited"] = next(a for a in answers if a["code"] == "rate_limited")
+    # A gateway on the same database (a standby too, before it takes over) only reads.
+    store = Store(run.store.url)
+    node = DispatchServer(store, run.server.reference)
+    gateway = Running(node, store, await node.start("127.0.0.1", 0, role="gateway"), run.tokens)
+    try:
+        at_gateway = await Wire.attached(gateway, "commander")
+        got["not_writer"] = await at_gateway.command("report", "to-the-writer", **_report(run))
+    finally:
+        await node.stop()
+        store.close()
     assert {k: v["code"] for k, v in got.items()} == {k: k for k in got}, got
     assert set(got) == {str(c) for c in ErrorCode}, "an error code nobody provokes here"
     # The messages the document quotes for them.
@@ -134,9 +145,24 @@ async def test_every_error_code_is_what_the_server_answers_where_the_table_says(
     assert got["conflict"]["message"] == f"command_id {cid} was used for another command"
     assert got["rate_limited"]["message"] == "too many commands; retry with the same command_id"
     assert got["internal"]["message"] == "storage failure; nothing was applied"
+    writer = f"ws://127.0.0.1:{run.port}"
+    assert got["not_writer"] == {
+        "type": "error",
+        "id": got["not_writer"]["id"],
+        "code": "not_writer",
+        "message": f"this node does not write; the writer serves at {writer}: send it there,"
+        " with the same command_id",
+        "command_id": "to-the-writer",
+        "writer": writer,
+    }
     text = document().text
-    for key in ("role wall may not accept", "too many commands; retry with the same command_id"):
-        assert key in text
+    for key in (
+        "role wall may not accept",
+        "too many commands; retry with the same command_id",
+        "this node does not write; the writer serves at ws://HOST:PORT: send it there, with"
+        " the same command_id",
+    ):
+        assert key in " ".join(text.split()), key
 
 
 async def test_a_conflicting_copy_in_the_same_batch_is_a_conflict(running: Running) -> None:
