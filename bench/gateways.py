@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
 import multiprocessing as mp
 import statistics
@@ -31,7 +32,7 @@ import sys
 import threading
 import time
 from array import array
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -432,12 +433,64 @@ async def _run_baseline(
 # ---- Tongguan ------------------------------------------------------------------------------
 
 
-GatewayStarter = Callable[[str, int, Limits], "list[tuple[BaseProcess, int]]"]
+def gateway_main(url: str, limits: Limits, told: Connection) -> None:
+    """Entry point of one gateway process: follow the log and serve until told to stop."""
+    asyncio.run(_gateway(url, limits, told))
 
 
-def gateway_starter() -> GatewayStarter | None:
-    """How to start gateway processes on this tree, or None while it has no gateways."""
-    return None
+async def _gateway(url: str, limits: Limits, told: Connection) -> None:
+    from dispatch.app import load_reference
+    from dispatch.server import DispatchServer, tune_gc
+    from dispatch.store.store import Store
+
+    # As `dispatch serve --gateway` starts one, but with the connection caps raised: the CLI
+    # keeps the defaults (512 connections a process, 64 a user).
+    store = Store(url)
+    reference = await asyncio.to_thread(load_reference, store)
+    server = DispatchServer(store, reference, limits=limits)
+    port = await server.start("127.0.0.1", 0, role="gateway")
+    tune_gc()
+    told.send(port)
+    await asyncio.to_thread(_recv, told)  # "stop", or the parent gone
+    await server.stop()
+    store.close()
+
+
+class Gateways:
+    """The gateway processes of one run."""
+
+    def __init__(self, url: str, n: int, limits: Limits) -> None:
+        ctx = mp.get_context("spawn")
+        self.procs: list[BaseProcess] = []
+        self.pipes: list[Connection] = []
+        for _ in range(n):
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=gateway_main, args=(url, limits, child), daemon=True)
+            proc.start()
+            self.procs.append(proc)
+            self.pipes.append(parent)
+
+    async def ports(self) -> list[int]:
+        """Their ports, once each listens."""
+        out = []
+        for pipe in self.pipes:
+            port = await asyncio.to_thread(pipe.recv)
+            out.append(int(port))
+        return out
+
+    def ids(self) -> dict[str, int | None]:
+        """CPU clock ids of the processes (negative: a whole process)."""
+        return {f"gateway {i + 1}": -(p.pid or 0) for i, p in enumerate(self.procs)}
+
+    async def stop(self) -> None:
+        """Stop them (cleanly, else killed)."""
+        for pipe in self.pipes:
+            with contextlib.suppress(OSError):
+                pipe.send("stop")
+        for proc in self.procs:
+            await asyncio.to_thread(proc.join, 10)
+            if proc.is_alive():
+                proc.kill()
 
 
 def run_tongguan(
@@ -469,9 +522,6 @@ async def _run_tongguan(
     cold: bool,
     tick: float = 0.01,
 ) -> GwOutcome:
-    start_gateways = gateway_starter()
-    if gateways and start_gateways is None:
-        raise RuntimeError("this tree has no gateways yet: run with --gateways 0")
     with common.database("postgresql") as url:
         store, reference = common.prepared(url)
         # Several users: a gateway keeps the default per-user cap; one token per 60.
@@ -485,13 +535,10 @@ async def _run_tongguan(
         assert server.writer is not None and server.hub is not None
         version = None if cold else reference.units_frame(None)[0]
         hellos = [hello(t, version) for t in tokens]
-        serving: list[tuple[BaseProcess, int]] = []
+        serving = Gateways(url, gateways, limits)
         clients: Clients | None = None
         try:
-            if gateways:
-                assert start_gateways is not None
-                serving = await asyncio.to_thread(start_gateways, url, gateways, limits)
-            ports = [port for _, port in serving] or [server.port]
+            ports = await serving.ports() or [server.port]
             clients = Clients(plan(ports, n_clients, procs, sample), hellos, at_once)
             connected = await clients.ready()
             assert connected == n_clients, (connected, n_clients)
@@ -509,8 +556,7 @@ async def _run_tongguan(
             producer.start()
             ids = _clock_ids(
                 clients,
-                common.server_threads(server, producer=producer)
-                | {f"gateway {i + 1}": -(p.pid or 0) for i, (p, _) in enumerate(serving)},
+                common.server_threads(server, producer=producer) | serving.ids(),
             )
             (mark0, _), (mark1, _) = await common.Window(ids, measure_from, measure_to).done()
             await asyncio.to_thread(producer.join)
@@ -520,11 +566,7 @@ async def _run_tongguan(
         finally:
             if clients is not None:
                 clients.kill()
-            for proc, _ in serving:
-                proc.terminate()
-                await asyncio.to_thread(proc.join, 10)
-                if proc.is_alive():
-                    proc.kill()
+            await serving.stop()
             await server.stop()
             store.close()
     size = sum(sizes) / len(sizes) if sizes else float("nan")

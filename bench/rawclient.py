@@ -236,6 +236,10 @@ class SkimClient(asyncio.BufferedProtocol):
             self.upgraded = True
             assert self.transport is not None
             self.transport.write(masked_frame(_OP_TEXT, self.hello))
+        self.feed(data)
+
+    def feed(self, data: bytes | memoryview) -> None:
+        """Count the frames of the next bytes of the stream."""
         if self.carry:
             data = self.carry + bytes(data)  # rare: a frame's first bytes were cut off
             self.carry = b""
