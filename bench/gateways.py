@@ -450,8 +450,23 @@ async def _gateway(url: str, limits: Limits, told: Connection) -> None:
     server = DispatchServer(store, reference, limits=limits)
     port = await server.start("127.0.0.1", 0, role="gateway")
     tune_gc()
+    follower = server.follower
+    assert follower is not None
+    reads: list[tuple[float, int]] = []  # (seconds, rows) of each read of the log
+    # Wrapping this one instance's method, as bench/fanout wraps Store.commit.
+    read = follower._read
+
+    def timed() -> Any:
+        began = time.perf_counter()
+        rows = read()
+        if rows:
+            reads.append((time.perf_counter() - began, len(rows)))
+        return rows
+
+    follower._read = timed  # type: ignore[method-assign]
     told.send(port)
     await asyncio.to_thread(_recv, told)  # "stop", or the parent gone
+    told.send((follower.wakeups, reads))
     await server.stop()
     store.close()
 
@@ -482,15 +497,32 @@ class Gateways:
         """CPU clock ids of the processes (negative: a whole process)."""
         return {f"gateway {i + 1}": -(p.pid or 0) for i, p in enumerate(self.procs)}
 
-    async def stop(self) -> None:
-        """Stop them (cleanly, else killed)."""
+    async def stop(self) -> str:
+        """Stop them (cleanly, else killed); what their followers did, in a line."""
+        wakeups = 0
+        reads: list[tuple[float, int]] = []
         for pipe in self.pipes:
             with contextlib.suppress(OSError):
                 pipe.send("stop")
+        for pipe in self.pipes:
+            got: Any = await asyncio.to_thread(_recv, pipe)
+            if got[0] != "failed":
+                wakeups += got[0]
+                reads += got[1]
         for proc in self.procs:
             await asyncio.to_thread(proc.join, 10)
             if proc.is_alive():
                 proc.kill()
+        if not reads:
+            return ""
+        ms = [1000 * t for t, _ in reads]
+        rows = [n for _, n in reads]
+        return (
+            f"gateways' followers: {wakeups} wake-ups, {len(reads)} reads of the log, "
+            f"{statistics.mean(rows):.1f} rows a read (max {max(rows)}), "
+            f"read + frame {statistics.median(ms):.1f} ms median, "
+            f"{sorted(ms)[int(0.99 * (len(ms) - 1))]:.1f} ms p99, {max(ms):.1f} ms max"
+        )
 
 
 def run_tongguan(
@@ -537,6 +569,7 @@ async def _run_tongguan(
         hellos = [hello(t, version) for t in tokens]
         serving = Gateways(url, gateways, limits)
         clients: Clients | None = None
+        note = ""
         try:
             ports = await serving.ports() or [server.port]
             clients = Clients(plan(ports, n_clients, procs, sample), hellos, at_once)
@@ -566,12 +599,14 @@ async def _run_tongguan(
         finally:
             if clients is not None:
                 clients.kill()
-            await serving.stop()
+            note = await serving.stop()
             await server.stop()
             store.close()
     size = sum(sizes) / len(sizes) if sizes else float("nan")
     result = outcome("tongguan", gateways, rate, commits, counted, (mark0, mark1), size, head, base)
     result.cpu["writer process"] = result.timed.server_cpu
+    if note:
+        result.notes.append(note)
     return result
 
 
@@ -734,6 +769,8 @@ def main(argv: Sequence[str] | None = None) -> list[GwOutcome]:
                 )
             outcomes.append(o)
             print(_line(o), flush=True)
+            for note in o.notes:
+                print(f"    {note}", flush=True)
     headers, body = rows(outcomes)
     print()
     print(common.table(headers, body))
