@@ -593,6 +593,11 @@ async def _run_tongguan(
             )
             (mark0, _), (mark1, _) = await common.Window(ids, measure_from, measure_to).done()
             await asyncio.to_thread(producer.join)
+            # A starved writer may still hold submitted reports, and the head may stand still
+            # for longer than _settled_head's half second: first until its queue is empty.
+            give_up = time.monotonic() + 60
+            while not server.writer._queue.empty() and time.monotonic() < give_up:
+                await asyncio.sleep(0.05)
             head = await _settled_head(server)
             sizes = [payload_size(wire) for _, _, wire in server.hub.ring]
             counted = await clients.stop(head, base)
@@ -719,6 +724,7 @@ def _line(o: GwOutcome) -> str:
         f"  {o.server:>8} x{o.gateways} {o.clients:,} x {t.rate:,}/s: p50 {t.p50_ms:.2f} ms  "
         f"p99 {t.p99_ms:.2f} ms  p99.9 {t.p999_ms:.1f} ms  max {t.max_ms:.1f} ms  "
         f"drift {t.drift_ms:+.1f} ms  timed {t.delivered}/{t.expected}  "
+        f"(dup {t.duplicates}, out of order {t.out_of_order})  "
         f"all {o.counted}/{o.expected}  {t.message_bytes:.0f} B  {cpu_text(o)}  "
         f"keeps up: {'yes' if o.keeps_up else 'no'}"
     )
