@@ -228,6 +228,13 @@ class GwOutcome:
     cpu: dict[str, float] = field(default_factory=dict)  # % of one core per process/thread
     notes: list[str] = field(default_factory=list)
 
+    def us_per_delivery(self, kinds: tuple[str, ...]) -> float:
+        """CPU µs the processes named `kinds…` spent per delivery in the window (one
+        delta to one connection): what the fan-out costs, apart from how busy the machine is."""
+        busy = sum(v for k, v in self.cpu.items() if k.startswith(kinds))
+        per_second = self.timed.achieved * self.clients
+        return 1e4 * busy / per_second if per_second else float("nan")
+
     @property
     def keeps_up(self) -> bool:
         """Every connection got every delta, the sample at the rate and without a growing lag."""
@@ -452,21 +459,38 @@ async def _gateway(url: str, limits: Limits, told: Connection) -> None:
     tune_gc()
     follower = server.follower
     assert follower is not None
-    reads: list[tuple[float, int]] = []  # (seconds, rows) of each read of the log
-    # Wrapping this one instance's method, as bench/fanout wraps Store.commit.
-    read = follower._read
+    # Seconds spent, with the wrapped methods of this one instance (as bench/fanout wraps
+    # Store.commit): the follower's reads of the log (the query inside them), and the loop's
+    # filing and fan-out of what it read.
+    spent: dict[str, list[float]] = {"read": [], "query": [], "deliver": [], "rows": []}
+    read, query, deliver = follower._read, store.log_rows, follower._deliver
 
-    def timed() -> Any:
+    def timed_read() -> Any:
         began = time.perf_counter()
         rows = read()
         if rows:
-            reads.append((time.perf_counter() - began, len(rows)))
+            spent["read"].append(time.perf_counter() - began)
+            spent["rows"].append(len(rows))
         return rows
 
-    follower._read = timed  # type: ignore[method-assign]
+    def timed_query(*args: Any, **kwargs: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return query(*args, **kwargs)
+        finally:
+            spent["query"].append(time.perf_counter() - began)
+
+    def timed_deliver(published: Any) -> None:
+        began = time.perf_counter()
+        deliver(published)
+        spent["deliver"].append(time.perf_counter() - began)
+
+    follower._read = timed_read  # type: ignore[method-assign]
+    store.log_rows = timed_query  # type: ignore[method-assign]
+    follower._deliver = timed_deliver
     told.send(port)
     await asyncio.to_thread(_recv, told)  # "stop", or the parent gone
-    told.send((follower.wakeups, reads))
+    told.send((follower.wakeups, spent))
     await server.stop()
     store.close()
 
@@ -500,7 +524,7 @@ class Gateways:
     async def stop(self) -> str:
         """Stop them (cleanly, else killed); what their followers did, in a line."""
         wakeups = 0
-        reads: list[tuple[float, int]] = []
+        spent: dict[str, list[float]] = {}
         for pipe in self.pipes:
             with contextlib.suppress(OSError):
                 pipe.send("stop")
@@ -508,20 +532,26 @@ class Gateways:
             got: Any = await asyncio.to_thread(_recv, pipe)
             if got[0] != "failed":
                 wakeups += got[0]
-                reads += got[1]
+                for k, v in got[1].items():
+                    spent.setdefault(k, []).extend(v)
         for proc in self.procs:
             await asyncio.to_thread(proc.join, 10)
             if proc.is_alive():
                 proc.kill()
-        if not reads:
+        if not spent.get("read"):
             return ""
-        ms = [1000 * t for t, _ in reads]
-        rows = [n for _, n in reads]
+
+        def ms(kind: str) -> str:
+            v = sorted(1000 * t for t in spent[kind])
+            p99 = v[int(0.99 * (len(v) - 1))]
+            return f"{kind} {statistics.median(v):.1f} / {p99:.1f} / {v[-1]:.1f} ms"
+
+        rows = spent["rows"]
         return (
-            f"gateways' followers: {wakeups} wake-ups, {len(reads)} reads of the log, "
-            f"{statistics.mean(rows):.1f} rows a read (max {max(rows)}), "
-            f"read + frame {statistics.median(ms):.1f} ms median, "
-            f"{sorted(ms)[int(0.99 * (len(ms) - 1))]:.1f} ms p99, {max(ms):.1f} ms max"
+            f"gateways' followers: {wakeups} wake-ups, {len(rows)} reads of the log, "
+            f"{statistics.mean(rows):.1f} rows a read (max {max(rows):.0f}); median / p99 / max: "
+            f"{ms('read')} (of which {ms('query')}; the rest decoding and framing), "
+            f"the loop's {ms('deliver')} (filing and fan-out)"
         )
 
 
@@ -668,6 +698,10 @@ def cpu_text(o: GwOutcome) -> str:
             parts.append(f"{kind}s " + " / ".join(f"{v:.0f}" for v in each) + "%")
     clients = [v for k, v in sorted(c.items()) if k.startswith("clients ")]
     parts.append("clients " + " / ".join(f"{v:.0f}" for v in clients) + "%")
+    serving = o.us_per_delivery(("gateway ", "server ", "writer process"))
+    parts.append(
+        f"µs a delivery: serving {serving:.2f}, clients {o.us_per_delivery(('clients ',)):.2f}"
+    )
     return "; ".join(parts)
 
 
