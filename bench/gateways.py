@@ -229,8 +229,9 @@ class GwOutcome:
     notes: list[str] = field(default_factory=list)
 
     def us_per_delivery(self, kinds: tuple[str, ...]) -> float:
-        """CPU µs the processes named `kinds…` spent per delivery in the window (one
-        delta to one connection): what the fan-out costs, apart from how busy the machine is."""
+        """CPU µs the processes named `kinds…` spent per offered delivery in the window (one
+        delta to one connection, at the rate achieved): what the fan-out costs, apart from how
+        busy the machine is (an underestimate for a run that does not keep up)."""
         busy = sum(v for k, v in self.cpu.items() if k.startswith(kinds))
         per_second = self.timed.achieved * self.clients
         return 1e4 * busy / per_second if per_second else float("nan")
@@ -700,7 +701,7 @@ def cpu_text(o: GwOutcome) -> str:
     parts.append("clients " + " / ".join(f"{v:.0f}" for v in clients) + "%")
     serving = o.us_per_delivery(("gateway ", "server ", "writer process"))
     parts.append(
-        f"µs a delivery: serving {serving:.2f}, clients {o.us_per_delivery(('clients ',)):.2f}"
+        f"µs an offered delivery: serving {serving:.2f}, clients {o.us_per_delivery(('clients ',)):.2f}"
     )
     return "; ".join(parts)
 
