@@ -700,9 +700,8 @@ def cpu_text(o: GwOutcome) -> str:
     clients = [v for k, v in sorted(c.items()) if k.startswith("clients ")]
     parts.append("clients " + " / ".join(f"{v:.0f}" for v in clients) + "%")
     serving = o.us_per_delivery(("gateway ", "server ", "writer process"))
-    parts.append(
-        f"µs an offered delivery: serving {serving:.2f}, clients {o.us_per_delivery(('clients ',)):.2f}"
-    )
+    clients_us = o.us_per_delivery(("clients ",))
+    parts.append(f"µs an offered delivery: serving {serving:.2f}, clients {clients_us:.2f}")
     return "; ".join(parts)
 
 
