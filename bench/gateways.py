@@ -835,7 +835,18 @@ def verdicts(outcomes: Sequence[GwOutcome]) -> None:
             f"{'met' if met else 'MISSED'} ({p99:.2f} ms){scope}"
         )
     if ours and base:
-        each = [t.timed.p99_ms / b.timed.p99_ms for t, b in zip(ours, base, strict=False)]
+        pairs = list(zip(ours, base, strict=False))
+        if any(math.isnan(t.timed.p99_ms) or math.isnan(b.timed.p99_ms) for t, b in pairs):
+            # Nothing of the window reached a timed client before the clients gave up.
+            done = " / ".join(
+                f"{t.counted / b.counted:.2f}" if b.counted else "-" for t, b in pairs
+            )
+            print(
+                f"target p99 <= {TARGET_RATIO}x the baseline's: not measurable (a side timed "
+                f"nothing in time); deliveries by the end, Tongguan's / the baseline's: {done}"
+            )
+            return
+        each = [t.timed.p99_ms / b.timed.p99_ms for t, b in pairs]
         ratio = statistics.median(each)
         caveat = "" if all(b.keeps_up for b in base) else "; the baseline did not keep up"
         print(
