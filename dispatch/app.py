@@ -32,7 +32,13 @@ from dispatch.domain.categories import (
     default_table,
     parse_categories,
 )
-from dispatch.domain.district import District, build_district
+from dispatch.domain.district import (
+    DEFAULT_CODE,
+    DISTRICT_CODES,
+    District,
+    build_district,
+    district_seed,
+)
 from dispatch.private import private_dir
 from dispatch.reference import ReferenceData
 from dispatch.store.store import AdminEntry, Store
@@ -40,6 +46,7 @@ from protocol import entities as wire
 from protocol.messages import SetCategory
 
 DEFAULT_SEED = 340803
+DISTRICTS_META = "districts"  # meta: the districts a city store holds, "340803,340802"
 CALENDAR_META = "calendar:"  # meta key prefix of a loaded calendar year: calendar:2027
 CATEGORIES_VERSION = "categories_version"  # meta: the digest of the stored category table
 CATEGORIES_ORIGIN = "categories_origin"  # meta: "default", or where a deployment's came from
@@ -66,9 +73,12 @@ def _rings(polygon: object) -> list[list[list[float]]]:
     return [[[float(x), float(y)] for x, y in ring] for ring in polygon]  # type: ignore[attr-defined]
 
 
-def district_units(district: District) -> list[tuple[str, str, str, str, bytes]]:
+def district_units(
+    district: District, shared: bool = True
+) -> list[tuple[str, str, str, str, bytes]]:
     """The district and the default category table as (kind, code, parent, name, wire-json)
-    rows."""
+    rows; without `shared`, only the district's own units (its streets down to its cameras:
+    a further district of a city, whose departments and categories are the first's)."""
     rows: list[tuple[str, str, str, str, bytes]] = []
     outline = [_rings(polygon) for polygon in district.outline]
     rows.append(("district", district.code, "", district.name, _encode(outline)))
@@ -130,7 +140,7 @@ def district_units(district: District) -> list[tuple[str, str, str, str, bytes]]
                 ),
             )
         )
-    for d in district.departments:
+    for d in district.departments if shared else ():
         rows.append(
             (
                 "department",
@@ -160,7 +170,32 @@ def district_units(district: District) -> list[tuple[str, str, str, str, bytes]]
                 ),
             )
         )
-    return rows + category_units(default_table())
+    return rows + category_units(default_table()) if shared else rows
+
+
+def parse_districts(text: str) -> tuple[str, ...]:
+    """District adcodes from a comma-separated list ("340803,340802"), the first the default
+    whose departments and categories the store keeps; ValueError naming an unknown one."""
+    codes = tuple(dict.fromkeys(c.strip() for c in text.split(",") if c.strip()))
+    if not codes:
+        raise ValueError("no district given")
+    unknown = [c for c in codes if c not in DISTRICT_CODES]
+    if unknown:
+        raise ValueError(
+            f"unknown district {', '.join(unknown)}: known are {', '.join(DISTRICT_CODES)}"
+        )
+    return codes
+
+
+def city_units(
+    codes: tuple[str, ...] = (DEFAULT_CODE,), seed: int = DEFAULT_SEED
+) -> list[tuple[str, str, str, str, bytes]]:
+    """The units of one or several districts of the city, each built from its own seed
+    (district_seed), the department list and category table once, the first district's."""
+    rows: list[tuple[str, str, str, str, bytes]] = []
+    for i, code in enumerate(codes):
+        rows += district_units(build_district(district_seed(seed, code), code), shared=i == 0)
+    return rows
 
 
 def category_units(table: CategoryTable) -> list[tuple[str, str, str, str, bytes]]:
@@ -379,13 +414,22 @@ def refresh_default_categories(store: Store) -> bool:
     return True
 
 
-def load_district(store: Store, seed: int = DEFAULT_SEED) -> int:
-    """Build the default (Daguan) district from its seed and store it; return the unit count.
+def load_district(
+    store: Store, seed: int = DEFAULT_SEED, codes: tuple[str, ...] = (DEFAULT_CODE,)
+) -> int:
+    """Build the default (Daguan) district, or several districts of the city (`codes`, see
+    city_units), from the seed and store them; return the unit count.
 
     It comes with the default category table, unless the database holds one a deployment
-    loaded (`dispatch load-categories`): that one is kept.
+    loaded (`dispatch load-categories`): that one is kept. The meta's `district` and
+    `district_name` name the first district; `districts` lists them all (when several).
     """
-    rows = district_units(build_district(seed))
+    rows = city_units(codes, seed)
+    first = next(row for row in rows if row[0] == "district")
+    store.set_meta("district", first[1])
+    store.set_meta("district_name", first[3])
+    if len(codes) > 1 or store.meta(DISTRICTS_META):
+        store.set_meta(DISTRICTS_META, ",".join(codes))
     if store.meta(CATEGORIES_ORIGIN) not in (None, DEFAULT_ORIGIN):
         kept = [row for kind in _TABLE_KINDS for row in store.unit_rows(kind)]
         rows = [row for row in rows if row[0] not in _TABLE_KINDS] + kept
@@ -471,10 +515,20 @@ def load_reference(store: Store, now: float | None = None) -> ReferenceData:
         decoder = msgspec.json.Decoder(cls)
         return [decoder.decode(doc) for doc in store.units(kind)]
 
-    districts = store.units("district")
-    if not districts:
+    district_rows = store.unit_rows("district")
+    if not district_rows:
         raise RuntimeError("no district loaded: run `dispatch load-district`")
-    outline_polygons = msgspec.json.decode(districts[0], type=list[list[list[list[float]]]])
+    first = store.meta("district") or "340803"
+    outlines = {
+        code: (name, msgspec.json.decode(doc, type=list[list[list[list[float]]]]))
+        for _, code, _, name, doc in district_rows
+    }
+    # The default district's outline first; a city store's others follow it.
+    ordered = sorted(outlines, key=lambda code: (code != first, code))
+    districts = {
+        code: (outlines[code][0], [ring for polygon in outlines[code][1] for ring in polygon])
+        for code in ordered
+    }
     calendar = working_calendar(store)
     today = datetime.fromtimestamp(time.time() if now is None else now, CST).date()
     status = calendar.status(today)
@@ -485,7 +539,7 @@ def load_reference(store: Store, now: float | None = None) -> ReferenceData:
     reference = wire.Reference(
         district=store.meta("district") or "340803",
         district_name=store.meta("district_name") or "大观区",
-        outline=[ring for polygon in outline_polygons for ring in polygon],
+        outline=[ring for code in ordered for ring in districts[code][1]],
         streets=many("street", wire.Street),
         communities=many("community", wire.Community),
         grids=many("grid", wire.Grid),
@@ -495,16 +549,23 @@ def load_reference(store: Store, now: float | None = None) -> ReferenceData:
         detections={k.code: k.name for k in kinds},
         calendar=status,
     )
-    return ReferenceData(reference, calendar, kinds)
+    return ReferenceData(reference, calendar, kinds, districts=districts)
 
 
-def prepare(store: Store, seed: int = DEFAULT_SEED) -> None:
-    """Create/upgrade the schema, load the district if none is there, and bring an older
-    default category table up to date (idempotent)."""
+def prepare(store: Store, seed: int = DEFAULT_SEED, codes: tuple[str, ...] | None = None) -> None:
+    """Create/upgrade the schema, load the district (or the districts `codes`) if none is
+    there, and bring an older default category table up to date (idempotent). A store
+    holding other districts than `codes` asks for is refused (RuntimeError): its units are
+    replaced only by `dispatch load-district`."""
     store.upgrade()
     if not store.units("district"):
-        load_district(store, seed)
-        store.set_meta("district", "340803")
-        store.set_meta("district_name", "大观区")
-    else:
-        refresh_default_categories(store)
+        load_district(store, seed, codes or (DEFAULT_CODE,))
+        return
+    if codes is not None:
+        held = tuple(c for _, c, _, _, _ in store.unit_rows("district"))
+        if sorted(held) != sorted(codes):
+            raise RuntimeError(
+                f"the database holds the districts {','.join(held)}, not {','.join(codes)}:"
+                " load them with `dispatch load-district --districts ...`"
+            )
+    refresh_default_categories(store)

@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlencode
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
@@ -83,19 +83,31 @@ def _pg_schema(url: URL) -> str:
 
 def _pg_env(url: URL) -> tuple[list[str], dict[str, str]]:
     """libpq connection arguments for pg_dump / pg_restore: the password goes by environment,
-    never on a command line that `ps` shows."""
+    never on a command line that `ps` shows. A multi-host URL (`?host=a:5432&host=b:5432`,
+    docs/deployment.md) keeps its hosts and its libpq options (`target_session_attrs`: the
+    primary, wherever it is now)."""
     netloc = quote(url.username or "", safe="")
-    host = url.host or ""
-    if ":" in host:
-        host = f"[{host}]"
-    if host:
-        netloc = f"{netloc}@{host}" if netloc else host
-    if url.port:
-        netloc += f":{url.port}"
+    listed = url.query.get("host")
+    if listed:
+        # host:port each, or a socket's directory (percent-encoded in a libpq URI).
+        entries = [listed] if isinstance(listed, str) else list(listed)
+        hosts = ",".join(quote(h, safe="") if h.startswith("/") else h for h in entries)
+    else:
+        hosts = url.host or ""
+        if ":" in hosts:
+            hosts = f"[{hosts}]"
+        if url.port:
+            hosts += f":{url.port}"
+    if hosts:
+        netloc = f"{netloc}@{hosts}" if netloc else hosts
+    # The schema goes by pg_dump's own option (_pg_schema), not the URL's `options`.
+    params = {k: v for k, v in url.query.items() if k not in ("host", "options")}
+    query = f"?{urlencode(params, doseq=True)}" if params else ""
     env = dict(os.environ)
     if url.password:
         env["PGPASSWORD"] = str(url.password)
-    return [f"--dbname=postgresql://{netloc}/{quote(url.database or '', safe='')}"], env
+    database = quote(url.database or "", safe="")
+    return [f"--dbname=postgresql://{netloc}/{database}{query}"], env
 
 
 def _tool(name: str) -> str:

@@ -28,6 +28,7 @@ from dispatch.app import (
     load_district,
     load_reference,
     loaded_calendar_years,
+    parse_districts,
     prepare,
     read_calendar_file,
     store_calendar_year,
@@ -35,6 +36,7 @@ from dispatch.app import (
 )
 from dispatch.clock import Clock
 from dispatch.domain.calendar import CalendarError, shipped_years
+from dispatch.domain.district import DEFAULT_CODE, DISTRICT_CODES
 from dispatch.intake.config import ConfigError, IntakeConfig, load_config
 from dispatch.intake.demo import write_demo_config
 from dispatch.logs import DATE_FORMAT, LOG_BACKUPS, LOG_FORMAT, LOG_MAX_BYTES, log_to_file
@@ -77,6 +79,8 @@ DEMO_NAMES = {
     "demo-community": "菱湖社区工作站 陈静",
     "demo-admin": "系统管理员 吴敏",
 }
+# A city demo (demo --districts): a wall for each district, named by its adcode.
+DISTRICT_DEMO_NAME = "demo-wall-{code}"
 
 
 def _logging(verbose: bool, log_file: Path | None = None) -> None:
@@ -395,13 +399,17 @@ def cmd_init_db(args: argparse.Namespace) -> int:
 
 
 def cmd_load_district(args: argparse.Namespace) -> int:
-    """Load the default district (replaces reference units)."""
+    """Load the default district, or several districts of the city (--districts), replacing
+    the reference units."""
+    try:
+        codes = parse_districts(args.districts)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     store = Store(args.url)
     store.upgrade()
-    count = load_district(store, args.seed)
-    store.set_meta("district", "340803")
-    store.set_meta("district_name", "大观区")
-    print(f"loaded {count} units (seed {args.seed})")
+    count = load_district(store, args.seed, codes)
+    print(f"loaded {count} units of {','.join(codes)} (seed {args.seed})")
     return 0
 
 
@@ -479,13 +487,25 @@ def _cli_entry(action: str, target: str, detail: str = "") -> AdminEntry:
 _NOTICED = "a running backend closes its open connections within 1 s"
 
 
+_DISTRICT_HELP = (
+    "district adcode of the jurisdiction, in a store holding several districts (repeat;"
+    " not for street or community users; the store keeps them among the streets)"
+)
+
+
+def _streets(args: argparse.Namespace) -> list[str]:
+    """The jurisdiction's street codes with any district codes (--district): check_user
+    tells them apart by their width and refuses a mixture."""
+    return [*(args.street or ()), *(args.district or ())]
+
+
 def cmd_create_user(args: argparse.Namespace) -> int:
     """Create a user and print (or write) its token; only the hash is stored. An existing
     name is refused: `update-user` changes a user."""
     store = _current_store(args.url)
     if store is None:
         return 2
-    streets, communities = args.street or (), args.community or ()
+    streets, communities = _streets(args), args.community or ()
     shown = args.display_name or ""
     audit = _cli_entry(
         "create_user", args.name, user_detail(args.role, streets, communities, shown)
@@ -526,7 +546,7 @@ def cmd_update_user(args: argparse.Namespace) -> int:
     try:
         codes, kind, asked = check_update(
             args.role,
-            args.street or (),
+            _streets(args),
             args.community or (),
             args.whole_district,
             shown,
@@ -863,10 +883,17 @@ def _interruptible(cmd: Callable[[argparse.Namespace], int]) -> Callable[[argpar
 
 def _claim(store: Store) -> None:
     """Be the one backend writing to this database, or stop with a clear message."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         store.claim()
     except StoreError as exc:
         raise SystemExit(f"error: {exc}") from None
+    except SQLAlchemyError as exc:
+        # No server that takes writes answers (down, or a standby not promoted yet; a
+        # standby backend waits instead): one line and status 1, for systemd to try again.
+        first_line = str(exc).split("\n")[0]
+        raise SystemExit(f"error: the database does not answer: {first_line}") from None
 
 
 @_interruptible
@@ -929,13 +956,30 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         log.error("%s", exc)
         return 2
+    try:
+        districts = None if args.districts is None else parse_districts(args.districts)
+    except ValueError as exc:
+        log.error("%s", exc)
+        return 2
     store = Store(args.url)
     # Before anything is written: a second demo must not migrate the database or replace
     # the demo tokens under a backend that is serving it.
     _claim(store)
     started = time.monotonic()
-    prepare(store, args.seed)
+    try:
+        prepare(store, args.seed, districts)
+    except RuntimeError as exc:  # a data dir holding other districts: never replaced here
+        log.error("%s", exc)
+        return 2
     paths = {name: demo_token(store, name, role, codes) for name, role, codes in DEMO_USERS}
+    held = [code for _, code, _, _, _ in store.unit_rows("district")]
+    if len(held) > 1:  # a wall of each district's own, besides the city's
+        for code in held:
+            name = DISTRICT_DEMO_NAME.format(code=code)
+            paths[name] = demo_token(store, name, "wall", (code,))
+    first = store.meta("district")
+    rows = sorted(store.unit_rows("district"), key=lambda row: (row[1] != first, row[1]))
+    names = "、".join(name for _, _, _, name, _ in rows)
     plan_demo_week(store, args.start if args.start is not None else time.time())
     log.info("database %s ready in %.1f s", redact_url(args.url), time.monotonic() - started)
     if intake is None:
@@ -951,7 +995,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
     wall = paths["demo-wall"]
     banner = (
-        f"\n  Tongguan dispatch backend: the simulated 大观区 on ws://{args.host}:{{port}}\n"
+        f"\n  Tongguan dispatch backend: the simulated {names} on ws://{args.host}:{{port}}\n"
         "  Watch it live:   ./tg watch          (or: ./tg dispatch watch --user demo-linghu)\n"
         f"  Any websocket client: python -m websockets ws://{args.host}:{{port}}  and paste the\n"
         f"  hello line that `./tg dispatch hello` prints. Demo tokens: {wall.parent}/\n"
@@ -1186,6 +1230,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("init-db", help=cmd_init_db.__doc__).set_defaults(func=cmd_init_db)
     p = sub.add_parser("load-district", help=cmd_load_district.__doc__)
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument(
+        "--districts",
+        default=DEFAULT_CODE,
+        help=f"district adcodes, comma-separated, the first the default: one of"
+        f" {','.join(DISTRICT_CODES)} (default {DEFAULT_CODE}, 大观区 alone)",
+    )
     p.set_defaults(func=cmd_load_district)
 
     p = sub.add_parser("load-categories", help=cmd_load_categories.__doc__)
@@ -1202,6 +1252,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help="community code of a community user's jurisdiction (repeat; role community only)",
     )
+    p.add_argument("--district", action="append", help=_DISTRICT_HELP)
     p.add_argument("--display-name", help="the name people are shown (e.g. 菱湖街道分中心 王芳)")
     p.add_argument("--token-file", help="write the token here (mode 600) instead of stdout")
     p.set_defaults(func=cmd_create_user)
@@ -1212,6 +1263,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--community", action="append", help="a community user's new communities (repeat)"
     )
+    p.add_argument("--district", action="append", help=_DISTRICT_HELP)
     p.add_argument(
         "--whole-district", action="store_true", help="no jurisdiction: the whole district"
     )
@@ -1338,6 +1390,13 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("-v", "--verbose", action="store_true")
         if name == "demo":
+            p.add_argument(
+                "--districts",
+                help="district adcodes, comma-separated, the first the default: a city demo"
+                f" (one of {','.join(DISTRICT_CODES)}; default: what the data dir holds, on a"
+                f" fresh one {DEFAULT_CODE}, 大观区 alone); the simulator runs a district's day"
+                " in each",
+            )
             p.add_argument(
                 "--no-mqtt",
                 action="store_true",

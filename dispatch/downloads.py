@@ -31,6 +31,7 @@ from dispatch.domain.calendar import CST
 from dispatch.exports import Filter, Format, export
 from dispatch.handover import Shift, ShiftError, file_name, find_shift, make, shifts
 from dispatch.hub import Client, Hub
+from dispatch.jurisdiction import DISTRICT_WIDTH, STREET_WIDTH
 from dispatch.reference import ReferenceData, local
 from dispatch.state import Actor
 from dispatch.store.store import AdminEntry, Store
@@ -175,7 +176,9 @@ class Downloads(Audited):
         actor = Actor(client.user.name, client.user.role, client.jurisdiction)
         streets = frozenset(message.street)
         if client.jurisdiction is not None:
-            mine = frozenset(code[:9] for code in client.jurisdiction)
+            mine = frozenset(code[:STREET_WIDTH] for code in client.jurisdiction)
+            if client.width == DISTRICT_WIDTH:  # a district user's streets: its districts'
+                mine = frozenset(s for s in reference.streets if s[:DISTRICT_WIDTH] in mine)
             outside = sorted(streets - mine)
             if outside:
                 raise Refused(

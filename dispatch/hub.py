@@ -22,7 +22,13 @@ from websockets.protocol import State as WsState
 
 from dispatch import kpi
 from dispatch.frames import text_frame
-from dispatch.jurisdiction import COMMUNITY_WIDTH, STREET_WIDTH, covers, width_of
+from dispatch.jurisdiction import (
+    COMMUNITY_WIDTH,
+    DISTRICT_WIDTH,
+    STREET_WIDTH,
+    covers,
+    width_of,
+)
 from dispatch.limits import Limits
 from dispatch.logs import RefusalLog, RowBudget
 from dispatch.reference import ReferenceData
@@ -365,10 +371,11 @@ class Hub:
         if jurisdiction is None:
             return rows
         width = width_of(jurisdiction)
-        level = "street" if width == STREET_WIDTH else "community"
+        level = {DISTRICT_WIDTH: "district", STREET_WIDTH: "street"}.get(width, "community")
         if by in ("department", "worker"):
+            # In a city store the departments and workers are the whole store's too.
             raise PermissionError(f"{by} figures are district-wide; your jurisdiction is a {level}")
-        if by == "street" and width != STREET_WIDTH:
+        if by == "street" and width > STREET_WIDTH:
             raise PermissionError("street figures cover more than your communities")
         known: dict[str, Container[str]] = {
             "street": self.reference.streets,
@@ -445,12 +452,17 @@ def kpi_scopes(
     book: kpi.KpiBook, period: kpi.Period, jurisdiction: frozenset[str] | None
 ) -> dict[str, Kpi]:
     """One period's KPIs of the scopes a jurisdiction may see: the district and every street
-    (the whole district), its streets (a street user), or its communities (a community user).
-    The live `kpis` message's and a replay's (dispatch/replays.py) alike."""
-    kind: kpi.ScopeKind | None = "community" if width_of(jurisdiction) == COMMUNITY_WIDTH else None
+    (the whole district), its streets (a street user), or its communities (a community user);
+    a district user of a city store: its district's own total as `district`, and its
+    streets. The live `kpis` message's and a replay's (dispatch/replays.py) alike."""
+    width = width_of(jurisdiction)
+    kind: kpi.ScopeKind | None = "community" if width == COMMUNITY_WIDTH else None
     scopes = book.scopes(period, kind)
     if jurisdiction is None:
         return scopes
+    if width == DISTRICT_WIDTH:
+        mine = {scope: k for scope, k in scopes.items() if scope[:width] in jurisdiction}
+        return {kpi.DISTRICT: book.total(period, sorted(jurisdiction)), **mine}
     return {scope: k for scope, k in scopes.items() if scope in jurisdiction}
 
 

@@ -2,23 +2,26 @@
 
 Unit codes nest (checked when the reference is loaded): a street is 9 digits, each of its
 communities 12 digits beginning with the street's, each grid 15 digits beginning with its
-community's. A jurisdiction is a set of codes of one width (streets, or communities), and it
-covers a key (the code something is filed under) when the key's first `width` characters are
-one of its codes. A change's key is its community's code; log rows written before that were
-keyed by street, which street users' prefixes still cover.
+community's; all begin with their district's 6-digit adcode (340803: 大观区 of 安庆市 3408),
+so a store holding several districts of a city needs no other key. A jurisdiction is a set
+of codes of one width (districts, streets, or communities), and it covers a key (the code
+something is filed under) when the key's first `width` characters are one of its codes. A
+change's key is its community's code; log rows written before that were keyed by street,
+which street users' prefixes still cover.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
+DISTRICT_WIDTH = 6
 STREET_WIDTH = 9
 COMMUNITY_WIDTH = 12
 GRID_WIDTH = 15
 
 
 def width_of(codes: Collection[str] | None) -> int:
-    """The one width of a jurisdiction's codes (0 for the whole district, None)."""
+    """The one width of a jurisdiction's codes (0 for everything the store holds, None)."""
     if codes is None:
         return 0
     widths = {len(code) for code in codes}

@@ -598,6 +598,31 @@ class KpiBook:
 
     # ---- bookkeeping ---------------------------------------------------------------------
 
+    def total(self, period: Period, districts: Iterable[str]) -> Kpi:
+        """The KPIs of every case in some districts of a store holding several: their
+        streets' tallies summed (a case counts in exactly one street), for a district user's
+        `district` figure, the store-wide one being the city's."""
+        codes = tuple(districts)
+        tallies = self.tallies[PERIODS.index(period)]
+        streets = [s for s in tallies if ":" not in s and s != DISTRICT and s.startswith(codes)]
+        summed = [0.0] * _WIDTH
+        for street in streets:
+            for i, x in enumerate(tallies[street]):
+                summed[i] += x
+        if period != "today":
+            return to_kpi(summed)
+        hours, before = [0] * 24, [0] * 24
+        for street in streets:
+            for h, n in enumerate(self.hourly.get(street, ())):
+                hours[h] += n
+        for street, counts in self.yesterday.items():
+            if street.startswith(codes):
+                for h, n in enumerate(counts):
+                    before[h] += n
+        last = max((h for h, n in enumerate(hours) if n), default=-1)
+        # Yesterday's hours whole, as the district's are when the day was counted at all.
+        return to_kpi(summed, hours[: last + 1], before if self.yesterday else [])
+
     def _hours(self, scope: str) -> list[int]:
         hours = self.hourly.get(scope, [])
         last = max((h for h, n in enumerate(hours) if n), default=-1)

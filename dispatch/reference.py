@@ -16,7 +16,13 @@ from shapely.geometry import Point, Polygon
 
 from dispatch.domain.calendar import CST, WorkingCalendar
 from dispatch.domain.categories import CameraKind
-from dispatch.jurisdiction import COMMUNITY_WIDTH, GRID_WIDTH, STREET_WIDTH, width_of
+from dispatch.jurisdiction import (
+    COMMUNITY_WIDTH,
+    DISTRICT_WIDTH,
+    GRID_WIDTH,
+    STREET_WIDTH,
+    width_of,
+)
 from protocol.entities import (
     Alert,
     Basis,
@@ -170,9 +176,15 @@ class ReferenceData:
         calendar: WorkingCalendar,
         camera_kinds: Iterable[CameraKind],
         code_prefix: str = "DG",
+        districts: dict[str, tuple[str, list[list[list[float]]]]] | None = None,
     ) -> None:
         check_nesting(reference)
         self.reference = reference
+        # Each district of the store: its name and outline rings (a city store has several;
+        # by default the one the reference names).
+        self.districts = districts or {
+            reference.district: (reference.district_name, reference.outline)
+        }
         self.calendar = calendar
         self.code_prefix = code_prefix
         self.streets: dict[str, Street] = {s.code: s for s in reference.streets}
@@ -329,11 +341,25 @@ class ReferenceData:
     def view(self, jurisdiction: frozenset[str] | None) -> Reference:
         """The part of the reference a user with this jurisdiction may see: its streets (a
         community user: the street its communities belong to, for the outline), and the
-        communities, grids and cameras inside the jurisdiction."""
+        communities, grids and cameras inside the jurisdiction; a district user's also
+        names and outlines its district rather than the city's first."""
         ref = self.reference
         if jurisdiction is None:
             return ref
         width = width_of(jurisdiction)
+        if width == DISTRICT_WIDTH:
+            # A district's users see their district(s): named, and outlined, as their own.
+            mine = [code for code in self.districts if code in jurisdiction]
+            return msgspec.structs.replace(
+                ref,
+                district=mine[0] if mine else ref.district,
+                district_name=self.districts[mine[0]][0] if mine else ref.district_name,
+                outline=[ring for code in mine for ring in self.districts[code][1]],
+                streets=[s for s in ref.streets if s.code[:width] in jurisdiction],
+                communities=[c for c in ref.communities if c.code[:width] in jurisdiction],
+                grids=[g for g in ref.grids if g.code[:width] in jurisdiction],
+                cameras=[c for c in ref.cameras if c.grid[:width] in jurisdiction],
+            )
         streets = {code[:STREET_WIDTH] for code in jurisdiction}
         return msgspec.structs.replace(
             ref,

@@ -228,7 +228,11 @@ class DispatchServer:
         if kept_path is not None:
             key = kept_kpis.key_for(epoch, head, departments)
             kept = await asyncio.to_thread(kept_kpis.take, kept_path, key)
-        counted, events, alerts, duty = await self._load_state(now, counted_too=kept is None)
+        counted, events, alerts, duty, at_head = await self._load_state(
+            now, counted_too=kept is None, head_too=role != "writer"
+        )
+        if at_head is not None:  # a follower: the head its state was read at
+            head, trimmed = at_head
         keyed_from = await asyncio.to_thread(self.store.community_keys_from)
         self.hub = Hub(self.reference, epoch, head, trimmed, self.limits, self.clock.now)
         self.hub.catching_up = self.catching_up  # a simulator about to catch up said so
@@ -318,19 +322,23 @@ class DispatchServer:
         return self.port
 
     async def _load_state(
-        self, now: float, counted_too: bool
-    ) -> tuple[list[Event], list[Event], list[Alert], Duty | None]:
+        self, now: float, counted_too: bool, head_too: bool = False
+    ) -> tuple[list[Event], list[Event], list[Alert], Duty | None, tuple[int, int] | None]:
         """Read the live state from the database into the writer's State (whose ids follow
         what the database holds): (cases to count the KPIs from, the live cases, alerts and
         duty). One read for the live state and the KPIs: the cases retention keeps and every
         open one, and with `counted_too`, this month's (this week's, when it began last
-        month) to count them again."""
+        month) to count them again. `head_too`: with the log's (head, trimmed) read as of
+        the same moment (a follower, whose writer commits meanwhile)."""
         earliest = now - KEEP_CLOSED_SECONDS
         if counted_too:
             earliest = min(earliest, *kpi.period_starts(now))
-        counted, loaded_alerts, duty, next_event, next_alert = await asyncio.to_thread(
-            self.store.load_state, earliest
-        )
+        at_head: tuple[int, int] | None = None
+        if head_too:
+            at_head, loaded = await asyncio.to_thread(self.store.load_state_at_head, earliest)
+        else:
+            loaded = await asyncio.to_thread(self.store.load_state, earliest)
+        counted, loaded_alerts, duty, next_event, next_alert = loaded
         live_events = {e.id: e for e in counted}
         live_alerts = {a.id: a for a in loaded_alerts}
         prune_settled(live_events, live_alerts, now)
@@ -341,7 +349,7 @@ class DispatchServer:
         self.state.plans = {plan.day: plan for plan in plans}
         self.state.next_event_id = next_event
         self.state.next_alert_id = next_alert
-        return counted, events, alerts, duty
+        return counted, events, alerts, duty, at_head
 
     def _deliver(self, published: list[Published]) -> None:
         """A committed batch, the writer's or the log's, into the hub and out to clients."""

@@ -25,6 +25,7 @@ import msgspec
 
 from dispatch.domain.categories import CAMERA_KINDS, Category, load_categories
 from dispatch.domain.snapshots import render_alert_snapshot
+from dispatch.jurisdiction import DISTRICT_WIDTH
 from dispatch.kpi import day_start
 from dispatch.reference import local
 from dispatch.server import DispatchServer
@@ -162,14 +163,25 @@ class Simulator:
         self.rng = random.Random(seed)
         self._event_rngs: dict[int, random.Random] = {}
         self._side_rng = random.Random(seed + 1)  # for choices that depend on live state
-        self.daily_events = daily_events
-        self.daily_alerts = daily_alerts
+        self.grids: list[Grid] = list(self.reference.grids.values())
+        # A city store: each district has a district's day of its own, in its own units
+        # (the grids' codes begin with their district's adcode).
+        self.districts = sorted({g.code[:DISTRICT_WIDTH] for g in self.grids})
+        self.daily_events = daily_events * len(self.districts)
+        self.daily_alerts = daily_alerts * len(self.districts)
         self.categories: list[Category] = [
             k for k in load_categories() if k.code in self.reference.categories
         ]
-        self.grids: list[Grid] = list(self.reference.grids.values())
         # Dense urban grids (small ones) see more cases per grid than large rural ones.
         self.grid_weights = [1.0 / math.sqrt(max(_area(g), 1e-7)) for g in self.grids]
+        if len(self.districts) > 1:  # every district the same share, whatever its grids
+            totals: dict[str, float] = {}
+            for g, w in zip(self.grids, self.grid_weights, strict=True):
+                totals[g.code[:DISTRICT_WIDTH]] = totals.get(g.code[:DISTRICT_WIDTH], 0.0) + w
+            self.grid_weights = [
+                w / totals[g.code[:DISTRICT_WIDTH]]
+                for g, w in zip(self.grids, self.grid_weights, strict=True)
+            ]
         self.cameras = list(self.reference.cameras.values())
         self.departments = list(self.reference.departments)  # codes, as a desk dispatches
         self._heap: list[_Due] = []

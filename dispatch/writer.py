@@ -269,7 +269,9 @@ class Writer:
                 if time.monotonic() + pause > deadline:
                     return None
                 time.sleep(pause)
-                pause = min(pause * 2, 1.0)
+                # At most a quarter of a second between tries: a promoted standby (or a
+                # restarted server) is written to that soon after it takes writes.
+                pause = min(pause * 2, 0.25)
                 continue
             return head != self.head
 

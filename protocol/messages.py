@@ -120,9 +120,11 @@ class CreateUser(_Msg, tag="create_user"):
     "token": the new token}, the one place the token appears, or `conflict` when the name
     is taken (update_user changes an existing user).
 
-    `role` is one of entities.ROLES; the jurisdiction is `streets` (street codes) or, for
-    role community only, `communities` (community codes); none is the whole district. The
-    server checks them (bad_args) rather than the codec, so that a refusal is audited too.
+    `role` is one of entities.ROLES; the jurisdiction is `streets` (street codes, or in a
+    store of several districts 6-digit district codes, never both and not for role street)
+    or, for role community only, `communities` (community codes); none is the whole
+    district. The server checks them (bad_args) rather than the codec, so that a refusal
+    is audited too.
     """
 
     id: int

@@ -64,9 +64,10 @@ class PrivatePostgres:
         command = ["runuser", "-u", self.user, "--", *argv] if self.user else list(argv)
         return subprocess.run(command, capture_output=True, text=True, check=check, timeout=120)
 
-    def start(self) -> None:
-        """Start it and wait until it answers."""
+    def start(self, settings: str = "") -> None:
+        """Start it and wait until it answers (`settings`: more `-c name=value` options)."""
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories="
+        options = f"{options} {settings}".strip()
         self._run(
             _bin("pg_ctl"),
             "-D",

@@ -320,6 +320,8 @@ class Replica:
             for group in (units.streets, units.communities, units.grids, units.categories):
                 names.update((u.code, u.name) for u in group)
             names.update(units.detections)
+            # A district user's jurisdiction is its district's code (a city of districts).
+            names[units.district] = units.district_name
             for grid in units.grids:
                 community = names.get(grid.community, "")
                 if not community or not grid.name.startswith(community):

@@ -39,7 +39,9 @@ import shapely
 from numpy.typing import NDArray
 
 __all__ = [
+    "DEFAULT_CODE",
     "DEPARTMENTS",
+    "DISTRICT_CODES",
     "Camera",
     "Community",
     "Coord",
@@ -51,6 +53,7 @@ __all__ = [
     "PolygonCoords",
     "Street",
     "build_district",
+    "district_seed",
     "random_point_in_grid",
 ]
 
@@ -68,6 +71,7 @@ MultiPolygonCoords = tuple[PolygonCoords, ...]
 Geometry = Any
 
 DEFAULT_SEED = 340803  # the district's adcode: memorable and obviously arbitrary
+DEFAULT_CODE = "340803"  # 大观区, the default district
 
 # --- the hand-made part of the layout -------------------------------------------------------
 
@@ -154,6 +158,35 @@ DEPARTMENTS: tuple[tuple[str, str, DepartmentKind], ...] = (
 _PARTY_BRANCHES = 113  # 网格党支部; each grid's leader is its branch secretary
 _CAMERAS = 3500
 _URBAN = frozenset(_NINE[:7])
+
+# 迎江区 (340802), the city's second district: six old-town streets at the western end by the
+# river, 龙狮桥乡 in the middle, 长风乡 north-east, 新洲乡 south-east. Target areas are
+# guesses (no official figures were found) summing to the outline's 204.2 km²; the weights
+# were tuned offline like 大观区's. The land of 迎江经济开发区 is folded into its neighbours.
+_YINGJIANG_SEEDS: tuple[tuple[str, float, float, float, float], ...] = (
+    ("340802001", 117.0400, 30.5030, -18.914, 1.6),  # 宜城路: old town, west end
+    ("340802002", 117.0800, 30.5120, -13.721, 4.0),  # 新河路: old town, east
+    ("340802003", 117.0570, 30.5240, -16.218, 2.0),  # 华中路: old town, north
+    ("340802004", 117.0500, 30.5090, -18.244, 2.0),  # 人民路: old town, centre
+    ("340802005", 117.0660, 30.5140, -15.943, 2.4),  # 孝肃路: old town, north-east
+    ("340802006", 117.1030, 30.5150, -8.08, 8.0),  # 滨江: east of the old town, by the river
+    ("340802200", 117.1450, 30.5350, 13.294, 50.0),  # 龙狮桥乡: the middle
+    ("340802201", 117.2000, 30.6250, 64.432, 90.0),  # 长风乡: north-east
+    ("340802202", 117.1950, 30.4950, 12.732, 44.2),  # 新洲乡: south-east, by the river
+)
+# Counts below are estimates scaled from 大观区's published ones by communities and the
+# urban/rural mix, not published figures for 迎江区.
+_YINGJIANG_GRIDS = {
+    "340802001": 36,
+    "340802002": 45,
+    "340802003": 36,
+    "340802004": 36,
+    "340802005": 30,
+    "340802006": 45,
+    "340802200": 48,
+    "340802201": 44,
+    "340802202": 20,
+}
 
 # Local plane: equirectangular around the district, in km.
 _LON0, _LAT0 = 116.94, 30.50
@@ -481,6 +514,7 @@ def _short_name(official: str) -> str:
         ("村民委员会", "村"),
         ("居民委员会", "社区"),
         ("居委会", "社区"),
+        ("村委会", "村"),
     ):
         if official.endswith(suffix):
             return official[: -len(suffix)] + repl
@@ -518,6 +552,71 @@ _ROADS = {
     "340803200": ("G318", "十里铺路", "凤凰路", "茅岭路", "集贤北路", "五里墩路"),
 }
 _RIVERSIDE = {"340803001": "长江大堤大观亭段", "340803002": "沿江西路江堤", "340803100": "皖河大堤"}
+_YINGJIANG_ROADS = {
+    "340802001": ("宜城路", "人民路", "沿江东路", "吴樾街", "倒扒狮街", "国货街", "墨子巷"),
+    "340802002": ("新河路", "皖江大道", "渡江路", "曙光路", "湖心南路", "龙山路"),
+    "340802003": ("华中路", "光荣路", "永安街", "程家墩路", "皖江路", "菱湖南路"),
+    "340802004": ("人民路", "炮营山路", "康熙河路", "东正街", "孝肃路", "锡麟街"),
+    "340802005": ("孝肃路", "锡麟街", "荷花塘路", "双井街", "人民路", "湖心南路"),
+    "340802006": ("沿江东路", "迎江大道", "秦潭湖路", "马窝路", "西湖路", "滨江大道"),
+    "340802200": ("龙狮路", "迎江大道", "任店路", "余桥路", "长青路", "G206"),
+    "340802201": ("长风路", "将军路", "柘山路", "沿江东路", "前江路", "高松路"),
+    "340802202": ("新洲大道", "南木路", "青龙路", "天然路", "康宁路", "永存路"),
+}
+_YINGJIANG_RIVERSIDE = {
+    "340802001": "沿江东路江堤",
+    "340802006": "滨江江堤",
+    "340802201": "长风江堤",
+    "340802202": "新洲圩堤",
+}
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What is hand-made about one district: where its files are and how it is laid out."""
+
+    folder: tuple[str, ...]  # under the `resources` package
+    street_seeds: tuple[tuple[str, float, float, float, float], ...]
+    grids_per_street: dict[str, int]
+    party_branches: int
+    cameras: int
+    urban: frozenset[str]
+    roads: dict[str, tuple[str, ...]]
+    riverside: dict[str, str]
+    short: str  # the name departments carry: 公安大观分局
+
+    @property
+    def sub_centres(self) -> tuple[str, ...]:
+        """The street codes that get a polygon, in layout order."""
+        return tuple(s[0] for s in self.street_seeds)
+
+
+_LAYOUTS = {
+    "340803": _Layout(
+        folder=("district",),
+        street_seeds=_STREET_SEEDS,
+        grids_per_street=_GRIDS_PER_STREET,
+        party_branches=_PARTY_BRANCHES,
+        cameras=_CAMERAS,
+        urban=_URBAN,
+        roads=_ROADS,
+        riverside=_RIVERSIDE,
+        short="大观",
+    ),
+    "340802": _Layout(
+        folder=("districts", "340802"),
+        street_seeds=_YINGJIANG_SEEDS,
+        grids_per_street=_YINGJIANG_GRIDS,
+        party_branches=109,
+        cameras=3400,
+        urban=frozenset(s[0] for s in _YINGJIANG_SEEDS[:6]),
+        roads=_YINGJIANG_ROADS,
+        riverside=_YINGJIANG_RIVERSIDE,
+        short="迎江",
+    ),
+}
+DISTRICT_CODES = tuple(_LAYOUTS)
+"""The districts of the city that can be built (adcodes), the default first."""
 _ESTATE_WORDS = tuple(
     row[i : i + 2]
     for row in (
@@ -644,8 +743,9 @@ _RIVER_SITE: _Site = (
 class _CameraNamer:
     """Camera names in the style of a real register, unique within the district."""
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, layout: _Layout) -> None:
         self.rng = rng
+        self.layout = layout
         self.used: set[str] = set()
         self.estates: dict[str, list[str]] = {}
 
@@ -679,7 +779,7 @@ class _CameraNamer:
 
     def _candidate(self, site: str, street: str, community: Community) -> str:
         r = self.rng
-        roads = _ROADS[street]
+        roads = self.layout.roads[street]
         estate = r.choice(self.estates_of(community))
         if site == "crossing":
             a, b = r.sample(roads, 2)
@@ -695,7 +795,7 @@ class _CameraNamer:
         if site == "site":
             return f"{r.choice(roads)}{r.choice(_ESTATE_WORDS)}项目工地"
         if site == "river":
-            return f"{_RIVERSIDE[street]}{r.randint(1, 60)}号点"
+            return f"{self.layout.riverside[street]}{r.randint(1, 60)}号点"
         if site == "village":
             if r.random() < 0.3:
                 return f"{community.name}村部"
@@ -708,25 +808,31 @@ class _CameraNamer:
         raise ValueError(site)
 
 
-def _camera_code(serial: int, community_site: bool) -> str:
-    """A GB/T 28181-style 20-digit device ID: centre 34080300, industry, 132 = IPC, net 0."""
+def _camera_code(district: str, serial: int, community_site: bool) -> str:
+    """A GB/T 28181-style 20-digit device ID: centre (adcode + 00: 34080300), industry,
+    132 = IPC, net 0."""
     industry = "01" if community_site else "00"  # 社区接入 / 路面接入
-    return f"34080300{industry}1320{serial:06d}"
+    return f"{district}00{industry}1320{serial:06d}"
 
 
 def _cameras(
-    grids: Sequence[Grid], communities: dict[str, Community], rng: random.Random
+    layout: _Layout,
+    district: str,
+    grids: Sequence[Grid],
+    communities: dict[str, Community],
+    rng: random.Random,
 ) -> list[Camera]:
-    """About _CAMERAS cameras, several times denser per grid in the urban streets."""
-    weights = [(1.0 if g.street in _URBAN else 0.5) * rng.uniform(0.6, 1.4) for g in grids]
-    counts = _apportion(_CAMERAS, weights, minimum=1)
-    namer = _CameraNamer(rng)
+    """The layout's number of cameras, several times denser per grid in the urban streets."""
+    urban = layout.urban
+    weights = [(1.0 if g.street in urban else 0.5) * rng.uniform(0.6, 1.4) for g in grids]
+    counts = _apportion(layout.cameras, weights, minimum=1)
+    namer = _CameraNamer(rng, layout)
     out: list[Camera] = []
     for grid, count in zip(grids, counts, strict=True):
         community = communities[grid.community]
-        rural_village = grid.street not in _URBAN and community.name.endswith("村")
+        rural_village = grid.street not in urban and community.name.endswith("村")
         sites = list(_RURAL_SITES if rural_village else _URBAN_SITES)
-        if grid.street in _RIVERSIDE:
+        if grid.street in layout.riverside:
             sites.append(_RIVER_SITE)
         for _ in range(count):
             site, _share, pool, lo, hi = rng.choices(sites, [s[1] for s in sites])[0]
@@ -735,7 +841,7 @@ def _cameras(
             lon, lat = random_point_in_grid(grid, rng)
             out.append(
                 Camera(
-                    code=_camera_code(len(out) + 1, site in ("gate", "lift", "facade")),
+                    code=_camera_code(district, len(out) + 1, site in ("gate", "lift", "facade")),
                     name=namer.name(site, grid.street, community),
                     lon=lon,
                     lat=lat,
@@ -750,19 +856,20 @@ def _cameras(
 # --- building -------------------------------------------------------------------------------
 
 
-def _read_json(name: str) -> Any:
-    return json.loads((resources.files("resources") / "district" / name).read_text("utf-8"))
+def _read_json(layout: _Layout, name: str) -> Any:
+    folder = resources.files("resources").joinpath(*layout.folder)
+    return json.loads((folder / name).read_text("utf-8"))
 
 
-def _units() -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The district record and the nine sub-centres (with children) from admin_units.json."""
-    data = _read_json("admin_units.json")
+def _units(layout: _Layout) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The district record and its sub-centres (with children) from admin_units.json."""
+    data = _read_json(layout, "admin_units.json")
     by_code = {u["code"]: u for u in data["units"]}
-    return data["district"], [by_code[c] for c in _NINE]
+    return data["district"], [by_code[c] for c in layout.sub_centres]
 
 
-def _outline_deg() -> Geometry:
-    features = _read_json("district_outline.geojson")["features"]
+def _outline_deg(layout: _Layout) -> Geometry:
+    features = _read_json(layout, "district_outline.geojson")["features"]
     return shapely.from_geojson(json.dumps(features[0]["geometry"]))
 
 
@@ -773,25 +880,38 @@ def _iter_groups(items: Sequence[Any], sizes: Sequence[int]) -> Iterator[list[An
         start += size
 
 
-def build_district(seed: int = DEFAULT_SEED) -> District:
-    """The Daguan district dataset; the same seed always gives the same (equal) district.
+def build_district(seed: int = DEFAULT_SEED, code: str = DEFAULT_CODE) -> District:
+    """A district of the city (default: Daguan) by its adcode, one of DISTRICT_CODES; the
+    same seed always gives the same (equal) district.
 
-    Results are cached per seed (the dataset is immutable), so repeated calls are free.
+    Results are cached per seed and code (the dataset is immutable), so repeated calls are
+    free.
     """
-    return _build(seed)
+    if code not in _LAYOUTS:
+        raise ValueError(f"no district {code!r}: known are {', '.join(DISTRICT_CODES)}")
+    return _build(seed, code)
+
+
+def district_seed(seed: int, code: str) -> int:
+    """The seed of one district of a city built from `seed`: the default seed gives each
+    district its own adcode (340803, 340802), and another seed moves them all."""
+    return seed + int(code) - int(DEFAULT_CODE)
 
 
 @cache
-def _build(seed: int) -> District:
+def _build(seed: int, code: str = DEFAULT_CODE) -> District:
+    layout = _LAYOUTS[code]
     rng = random.Random(seed)
     people = _People(random.Random(seed + 1))  # a separate stream: names don't move shapes
-    info, units = _units()
-    outline_deg = _outline_deg()
+    info, units = _units(layout)
+    if info["adcode"] != code:
+        raise ValueError(f"resources/{'/'.join(layout.folder)} holds {info['adcode']}, not {code}")
+    outline_deg = _outline_deg(layout)
     outline = _to_km(outline_deg)
 
-    street_seeds = [_to_km_point(lon, lat) for _, lon, lat, _, _ in _STREET_SEEDS]
+    street_seeds = [_to_km_point(lon, lat) for _, lon, lat, _, _ in layout.street_seeds]
     street_cells = _tidy(
-        _power_cells(outline, street_seeds, [s[3] for s in _STREET_SEEDS]), street_seeds
+        _power_cells(outline, street_seeds, [s[3] for s in layout.street_seeds]), street_seeds
     )
 
     streets: list[Street] = []
@@ -815,9 +935,12 @@ def _build(seed: int) -> District:
             communities.append(community)
             community_cells.append((community, sub))
 
-    grids = _grids(streets, community_cells, rng, people)
-    departments = tuple(Department(code, name, kind) for code, name, kind in DEPARTMENTS)
-    cameras = _cameras(grids, {c.code: c for c in communities}, rng)
+    grids = _grids(layout, streets, community_cells, rng, people)
+    departments = tuple(
+        Department(dept, name.replace("大观", layout.short), kind)
+        for dept, name, kind in DEPARTMENTS
+    )
+    cameras = _cameras(layout, code, grids, {c.code: c for c in communities}, rng)
     # Here, not at the top: the category table imports DEPARTMENTS from this module.
     from dispatch.domain.categories import CAMERA_KINDS_BY_CODE
 
@@ -852,6 +975,7 @@ def _finish(cell_km: Geometry) -> Geometry:
 
 
 def _grids(
+    layout: _Layout,
     streets: Sequence[Street],
     community_cells: Sequence[tuple[Community, Any]],
     rng: random.Random,
@@ -862,8 +986,8 @@ def _grids(
     for street in streets:
         mine = [c for c, _ in community_cells if c.street == street.code]
         jitter = [rng.uniform(0.75, 1.25) for _ in mine]
-        per_community += _apportion(_GRIDS_PER_STREET[street.code], jitter, minimum=2)
-    branches = _apportion(_PARTY_BRANCHES, [float(n) for n in per_community], minimum=1)
+        per_community += _apportion(layout.grids_per_street[street.code], jitter, minimum=2)
+    branches = _apportion(layout.party_branches, [float(n) for n in per_community], minimum=1)
 
     grids: list[Grid] = []
     for (community, cell), n, n_branches in zip(

@@ -195,8 +195,11 @@ class Gazetteer:
 
     def _centre(self) -> tuple[float, float]:
         """A point inside the district standing for 'somewhere in it': the first street's
-        centre that lies in a grid (the outline's centroid may not)."""
-        for s in self.reference.reference.streets:
+        centre that lies in a grid (the outline's centroid may not); in a store of several
+        districts, a street of the first (default) district's."""
+        home = self.reference.reference.district
+        streets = self.reference.reference.streets
+        for s in sorted(streets, key=lambda s: not s.code.startswith(home)):
             if self.reference.grid_at(s.centre[0], s.centre[1]) is not None:
                 return s.centre[0], s.centre[1]
         grid = self.reference.reference.grids[0]

@@ -46,7 +46,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.sql import Subquery
 
-from dispatch.jurisdiction import width_of
+from dispatch.jurisdiction import DISTRICT_WIDTH, width_of
 from dispatch.private import create_private, open_private, tighten
 from dispatch.state import Change, ExternalRecord, OutboxItem
 from dispatch.store.models import (
@@ -199,9 +199,11 @@ def check_user(
     """The role and the jurisdiction's codes of a user to create, or ValueError saying what
     is wrong (the command line's create-user and the protocol's create_user alike).
 
-    The jurisdiction is street codes (role street; other roles optionally) or, for role
-    community only, community codes; none at all is the whole district. `known(kind)` gives
-    the codes of the loaded units of a kind; `words` whose names the messages use.
+    The jurisdiction is street codes (role street; other roles optionally), district codes
+    (6 digits, given among the streets: roles other than street and community, in a store
+    holding several districts of a city) or, for role community only, community codes; none
+    at all is the whole district (the whole city). `known(kind)` gives the codes of the
+    loaded units of a kind; `words` whose names the messages use.
     """
     street_word, community_word = USER_WORDS[words]
     if not 1 <= len(name) <= USER_NAME_MAX:
@@ -229,7 +231,17 @@ def check_user(
         )
     if role == "street" and not streets:
         raise ValueError("a street user needs at least one street in its jurisdiction")
-    kind = "community" if communities else "street"
+    districts = [code for code in streets if len(code) == DISTRICT_WIDTH]
+    if districts and len(districts) != len(streets):
+        raise ValueError(
+            f"a jurisdiction is districts or streets ({street_word}), not both: "
+            + ", ".join(streets)
+        )
+    if districts and role == "street":
+        raise ValueError(
+            f"a street user's jurisdiction is streets, not districts: {', '.join(districts)}"
+        )
+    kind = "community" if communities else "district" if districts else "street"
     codes = communities or streets
     if codes:
         loaded = set(known(kind))
@@ -1230,31 +1242,52 @@ class Store:
 
     def load_state(self, since: float) -> tuple[list[Event], list[Alert], Duty | None, int, int]:
         """Open events plus those changed since `since`; new alerts plus recent ones; duty."""
-        open_statuses = ("reported", "accepted", "dispatched", "handling", "handled", "verified")
         with self.engine.connect() as conn:
-            events = [
-                _event_decoder.decode(doc)
-                for (doc,) in conn.execute(
-                    select(self._utf8(EventRow.doc))
-                    .where((EventRow.status.in_(open_statuses)) | (EventRow.updated_at >= since))
-                    .order_by(EventRow.id)
-                )
-            ]
-            alerts = [
-                _alert_decoder.decode(doc)
-                for (doc,) in conn.execute(
-                    select(self._utf8(AlertRow.doc))
-                    .where((AlertRow.status == "new") | (AlertRow.last_at >= since))
-                    .order_by(AlertRow.id)
-                )
-            ]
-            duty_doc = conn.execute(
-                select(DutyRow.doc).order_by(DutyRow.updated_at.desc()).limit(1)
-            ).scalar()
-            max_event = conn.execute(select(EventRow.id).order_by(EventRow.id.desc()).limit(1))
-            max_alert = conn.execute(select(AlertRow.id).order_by(AlertRow.id.desc()).limit(1))
-            next_event = int(max_event.scalar() or 0) + 1
-            next_alert = int(max_alert.scalar() or 0) + 1
+            return self._read_state(conn, since)
+
+    def load_state_at_head(
+        self, since: float
+    ) -> tuple[tuple[int, int], tuple[list[Event], list[Alert], Duty | None, int, int]]:
+        """The log's (head, trimmed) and load_state, read as of one moment (PostgreSQL:
+        one REPEATABLE READ transaction): a follower starting while the writer commits
+        files the rows after that head, none twice and none missed."""
+        with self.engine.connect() as conn:
+            if self.engine.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                row = conn.execute(
+                    select(LogHead.seq, LogHead.trimmed).where(LogHead.id == 1)
+                ).one()
+                state = self._read_state(conn, since)
+        return (int(row[0]), int(row[1])), state
+
+    def _read_state(
+        self, conn: Connection, since: float
+    ) -> tuple[list[Event], list[Alert], Duty | None, int, int]:
+        open_statuses = ("reported", "accepted", "dispatched", "handling", "handled", "verified")
+        events = [
+            _event_decoder.decode(doc)
+            for (doc,) in conn.execute(
+                select(self._utf8(EventRow.doc))
+                .where((EventRow.status.in_(open_statuses)) | (EventRow.updated_at >= since))
+                .order_by(EventRow.id)
+            )
+        ]
+        alerts = [
+            _alert_decoder.decode(doc)
+            for (doc,) in conn.execute(
+                select(self._utf8(AlertRow.doc))
+                .where((AlertRow.status == "new") | (AlertRow.last_at >= since))
+                .order_by(AlertRow.id)
+            )
+        ]
+        duty_doc = conn.execute(
+            select(DutyRow.doc).order_by(DutyRow.updated_at.desc()).limit(1)
+        ).scalar()
+        max_event = conn.execute(select(EventRow.id).order_by(EventRow.id.desc()).limit(1))
+        max_alert = conn.execute(select(AlertRow.id).order_by(AlertRow.id.desc()).limit(1))
+        next_event = int(max_event.scalar() or 0) + 1
+        next_alert = int(max_alert.scalar() or 0) + 1
         duty = _duty_decoder.decode(duty_doc) if duty_doc else None
         return events, alerts, duty, next_event, next_alert
 

@@ -95,6 +95,7 @@ def test_names_come_from_the_units_and_follow_their_version() -> None:
         replica.apply(message)
     names = replica.names()
     assert names[LINGHU] == "菱湖街道" and names["smoke_fire"] == "烟雾火情"
+    assert names["340803"] == "大观区"  # a district user's jurisdiction reads as its name
     assert replica.names() is names  # cached while the units stay the same
 
 

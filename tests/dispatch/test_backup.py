@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
-from dispatch.backup import BackupError, backup, inspect, known_revisions, restore
+from dispatch.backup import BackupError, _pg_env, backup, inspect, known_revisions, restore
 from dispatch.cli import main
 from dispatch.health import FAIL, OK, WARN, run_checks
 from dispatch.replay import make_checkpoints
@@ -352,3 +353,21 @@ def test_an_upgrade_from_todays_head_keeps_every_row(head_db) -> None:
     events, alerts, duty, _, _ = store.load_state(0.0)
     assert events and alerts and duty is not None
     store.close()
+
+
+def test_pg_dump_is_given_every_host_of_a_multi_host_url() -> None:
+    # docs/deployment.md: the backup goes to whichever host is the primary now.
+    url = make_url(
+        "postgresql+psycopg://tg:s3cret@/dispatch?host=db1:5432&host=db2:5433"
+        "&target_session_attrs=read-write&connect_timeout=2&options=-csearch_path%3Dx"
+    )
+    args, env = _pg_env(url)
+    assert args == [
+        "--dbname=postgresql://tg@db1:5432,db2:5433/dispatch"
+        "?target_session_attrs=read-write&connect_timeout=2"
+    ]
+    assert env["PGPASSWORD"] == "s3cret"
+    socket_dir = make_url("postgresql+psycopg://tg@/dispatch?host=/var/run/postgresql")
+    assert _pg_env(socket_dir)[0] == ["--dbname=postgresql://tg@%2Fvar%2Frun%2Fpostgresql/dispatch"]
+    plain = make_url("postgresql+psycopg://tg@127.0.0.1:5432/dispatch")
+    assert _pg_env(plain)[0] == ["--dbname=postgresql://tg@127.0.0.1:5432/dispatch"]
