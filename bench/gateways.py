@@ -286,6 +286,11 @@ def _clock_ids(clients: Clients, extra: dict[str, int | None]) -> dict[str, int 
     return ids
 
 
+def _tick(rate: int, tick: float) -> float:
+    # The producers send at least one message a tick: below 100/s, longer ticks.
+    return max(tick, 1.0 / rate)
+
+
 # ---- the baseline --------------------------------------------------------------------------
 
 
@@ -412,7 +417,7 @@ async def _run_baseline(
         measure_to = measure_from + duration
         producer = threading.Thread(
             target=produce_baseline,
-            args=(hand_over, sent, rate, size, tick, start, measure_to),
+            args=(hand_over, sent, rate, size, _tick(rate, tick), start, measure_to),
             name="bench-producer",
             daemon=True,
         )
@@ -613,7 +618,7 @@ async def _run_tongguan(
             measure_to = measure_from + duration
             producer = threading.Thread(
                 target=produce,
-                args=(server.writer, requests, rate, tick, start, measure_to),
+                args=(server.writer, requests, rate, _tick(rate, tick), start, measure_to),
                 name="bench-producer",
                 daemon=True,
             )
