@@ -1,9 +1,9 @@
 """Run the benchmarks: `python -m bench [--quick]` runs all; `python -m bench NAME [ARGS]` one.
 
 NAME is fanout, ingest, wall, desk, intake, mqtt, soak, exports, risk, risk_stall,
-handover, replay, chaos or bundle_start (all but the first four run only by name; the soak is a
-24-hour warm-up and 24 judged simulated hours: 48 minutes); ARGS go to that benchmark (e.g.
-`python -m bench wall --only latency`).
+handover, replay, chaos, gateways or bundle_start (all but the first four run only by name;
+the soak is a 24-hour warm-up and 24 judged simulated hours: 48 minutes); ARGS go to that
+benchmark (e.g. `python -m bench wall --only latency`).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 
 from bench import (
     bundle_start,
@@ -19,6 +20,7 @@ from bench import (
     desk,
     exports,
     fanout,
+    gateways,
     handover,
     ingest,
     intake,
@@ -30,7 +32,7 @@ from bench import (
     wall,
 )
 
-BENCHMARKS = {
+BENCHMARKS: dict[str, Callable[[list[str]], object]] = {
     "fanout": fanout.main,
     "ingest": ingest.main,
     "wall": wall.main,
@@ -45,6 +47,7 @@ BENCHMARKS = {
     "handover": handover.main,
     "replay": replay.main,
     "chaos": chaos.main,
+    "gateways": gateways.main,
 }
 
 

@@ -163,3 +163,150 @@ async def connect(host: str, port: int, hello: bytes) -> RawClient:
     loop = asyncio.get_running_loop()
     _, client = await loop.create_connection(lambda: RawClient(host, port, hello), host, port)
     return client
+
+
+# ---- the cheap kind: counts frames, decodes nothing ------------------------------------------
+
+_DELTA_HEAD = b'{"type":"delta"'
+_PREFIX = len(_SNAPSHOT)  # payload bytes looked at: enough to tell a snapshot and a delta
+
+
+class SkimClient(asyncio.BufferedProtocol):
+    """A websocket connection that counts delta frames and reads none of their payload.
+
+    It reads into one buffer shared by every connection of the process (the loop calls
+    get_buffer, recv_into and buffer_updated back to back for one socket), walks the frame
+    headers and skips the payloads: no copy, no decoding, a few operations per frame. It is
+    how thousands of connections fit in one client process; a sample of RawClients does the
+    timing.
+    """
+
+    def __init__(self, host: str, port: int, hello: bytes, scratch: memoryview) -> None:
+        self.host = host
+        self.port = port
+        self.hello = hello
+        self.scratch = scratch
+        self.transport: asyncio.Transport | None = None
+        self.reply = bytearray()  # the HTTP upgrade response, until complete
+        self.upgraded = False
+        self.carry = b""  # the start of a frame whose header (or prefix) a read cut off
+        self.skip = 0  # payload bytes of the current frame still to come
+        self.snapshot = asyncio.get_running_loop().create_future()
+        self.lost = asyncio.get_running_loop().create_future()
+        self.deltas = 0
+        self.frames = 0
+        self.close_code: int | None = None
+        self._key = base64.b64encode(os.urandom(16)).decode()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Send the HTTP upgrade request."""
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        transport.write(
+            (
+                f"GET / HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {self._key}\r\nSec-WebSocket-Version: 13\r\n"
+                "User-Agent: tongguan-bench\r\n\r\n"
+            ).encode()
+        )
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Note the end; a client that never got its snapshot fails its wait."""
+        if not self.snapshot.done():
+            self.snapshot.set_exception(ConnectionError(f"closed before snapshot: {exc}"))
+        if not self.lost.done():
+            self.lost.set_result(None)
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        """The process's shared receive buffer."""
+        return self.scratch
+
+    def buffer_updated(self, nbytes: int) -> None:
+        """Walk the frames of what was just read."""
+        data: bytes | memoryview = self.scratch[:nbytes]
+        if not self.upgraded:
+            self.reply += data
+            end = self.reply.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            if not self.reply.startswith(b"HTTP/1.1 101"):
+                raise ConnectionError(bytes(self.reply[:200]).decode(errors="replace"))
+            data = bytes(self.reply[end + 4 :])
+            self.upgraded = True
+            assert self.transport is not None
+            self.transport.write(masked_frame(_OP_TEXT, self.hello))
+        self.feed(data)
+
+    def feed(self, data: bytes | memoryview) -> None:
+        """Count the frames of the next bytes of the stream."""
+        if self.carry:
+            data = self.carry + bytes(data)  # rare: a frame's first bytes were cut off
+            self.carry = b""
+        self.walk(data)
+
+    def walk(self, data: bytes | memoryview) -> None:
+        """Count the frames in `data`, which starts `self.skip` bytes before a frame."""
+        size = len(data)
+        pos = self.skip
+        if pos >= size:
+            self.skip = pos - size
+            return
+        self.skip = 0
+        while pos < size:
+            if size - pos < 2:
+                self.carry = bytes(data[pos:])
+                return
+            n = data[pos + 1] & 0x7F
+            start = pos + 2
+            if n == 126:
+                start = pos + 4
+                if size < start:
+                    self.carry = bytes(data[pos:])
+                    return
+                n = (data[pos + 2] << 8) | data[pos + 3]
+            elif n == 127:
+                start = pos + 10
+                if size < start:
+                    self.carry = bytes(data[pos:])
+                    return
+                n = int.from_bytes(data[pos + 2 : pos + 10], "big")
+            opcode = data[pos] & 0x0F
+            end = start + n
+            if opcode == _OP_TEXT:
+                if size - start < min(n, _PREFIX):
+                    self.carry = bytes(data[pos:])
+                    return
+                self.frames += 1
+                if data[start : start + len(_DELTA_HEAD)] == _DELTA_HEAD:
+                    self.deltas += 1
+                elif not self.snapshot.done() and data[start : start + _PREFIX] == _SNAPSHOT:
+                    self.snapshot.set_result(None)
+            else:
+                if end > size:  # a control frame (<= 125 bytes): take it whole
+                    self.carry = bytes(data[pos:])
+                    return
+                self.frames += 1
+                self.control(opcode, bytes(data[start:end]))
+            if end > size:
+                self.skip = end - size
+                return
+            pos = end
+
+    def control(self, opcode: int, payload: bytes) -> None:
+        """Answer a ping, note a close."""
+        assert self.transport is not None
+        if opcode == _OP_PING:
+            self.transport.write(masked_frame(_OP_PONG, payload))
+        elif opcode == _OP_CLOSE:
+            self.close_code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 0
+            self.transport.close()
+
+
+async def connect_skim(host: str, port: int, hello: bytes, scratch: memoryview) -> SkimClient:
+    """Open a counting connection and send hello once upgraded."""
+    loop = asyncio.get_running_loop()
+    _, client = await loop.create_connection(
+        lambda: SkimClient(host, port, hello, scratch), host, port
+    )
+    return client
