@@ -470,6 +470,7 @@ async def _gateway(url: str, limits: Limits, told: Connection) -> None:
     # filing and fan-out of what it read.
     spent: dict[str, list[float]] = {"read": [], "query": [], "deliver": [], "rows": []}
     read, query, deliver = follower._read, store.log_rows, follower._deliver
+    live = follower._read_live  # the query on the listening connection (PostgreSQL)
 
     def timed_read() -> Any:
         began = time.perf_counter()
@@ -486,6 +487,13 @@ async def _gateway(url: str, limits: Limits, told: Connection) -> None:
         finally:
             spent["query"].append(time.perf_counter() - began)
 
+    def timed_live() -> Any:
+        began = time.perf_counter()
+        try:
+            return live()
+        finally:
+            spent["query"].append(time.perf_counter() - began)
+
     def timed_deliver(published: Any) -> None:
         began = time.perf_counter()
         deliver(published)
@@ -493,6 +501,7 @@ async def _gateway(url: str, limits: Limits, told: Connection) -> None:
 
     follower._read = timed_read  # type: ignore[method-assign]
     store.log_rows = timed_query  # type: ignore[method-assign]
+    follower._read_live = timed_live  # type: ignore[method-assign]
     follower._deliver = timed_deliver
     told.send(port)
     await asyncio.to_thread(_recv, told)  # "stop", or the parent gone
@@ -548,7 +557,7 @@ class Gateways:
             return ""
 
         def ms(kind: str) -> str:
-            v = sorted(1000 * t for t in spent[kind])
+            v = sorted(1000 * t for t in spent[kind]) or [0.0]
             p99 = v[int(0.99 * (len(v) - 1))]
             return f"{kind} {statistics.median(v):.1f} / {p99:.1f} / {v[-1]:.1f} ms"
 

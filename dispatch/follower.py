@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dispatch.frames import delta_json, text_frame
 from dispatch.replay import decode_row
-from dispatch.store.store import Store
+from dispatch.store.store import LogRow, Store
 from dispatch.writer import Published
 from protocol.entities import Alert, Event
 
@@ -36,6 +36,12 @@ POLL_SECONDS = 1.0
 SQLITE_POLL_SECONDS = 0.1
 ROWS_AT_ONCE = 5000  # log rows read in one statement
 _NO_END = 2**62
+# The live log's rows after a seq, documents as UTF-8 bytes (Store.log_rows reads the archive
+# too; a follower at the head needs only the live table).
+_LIVE_ROWS = (
+    "SELECT seq, at, actor, action, entity, street, convert_to(after, 'UTF8')"
+    " FROM log WHERE seq > %s ORDER BY seq LIMIT %s"
+)
 
 # (seq, kind, id, key, entity, frame, wire): a Published but for `before`, which the loop
 # takes from the hub's read model as it files the row.
@@ -134,6 +140,10 @@ class Follower:
         try:
             for _ in driver.notifies(timeout=POLL_SECONDS, stop_after=1):
                 self.wakeups += 1
+            # The others that came meanwhile (kept by psycopg while a read ran): the next
+            # read takes their rows too.
+            for _ in driver.notifies(timeout=0):
+                self.wakeups += 1
         except Exception as exc:  # psycopg's OperationalError: the connection went away
             raise _ListenerLost(str(exc)) from exc
 
@@ -145,7 +155,11 @@ class Follower:
 
     def _read(self) -> list[_Row]:
         """The next rows after `head` (at most ROWS_AT_ONCE), decoded and framed."""
-        found = self.store.log_rows(self.head, _NO_END, ROWS_AT_ONCE)
+        found = self._read_live() if self._listener is not None else None
+        if found is None or (found and found[0].seq != self.head + 1):
+            # No listening connection (SQLite, or PostgreSQL away), or the rows after `head`
+            # moved to the archive (a follower far behind): the store's read of both tables.
+            found = self.store.log_rows(self.head, _NO_END, ROWS_AT_ONCE)
         if not found:
             return []
         if found[0].seq != self.head + 1 and not self._gap_told:
@@ -162,6 +176,20 @@ class Follower:
         self.head = rows[-1][0]
         self.rows += len(rows)
         return rows
+
+    def _read_live(self) -> list[LogRow]:
+        """The live log's rows after `head`, on the listening connection itself: one round
+        trip, no pool checkout (whose ping is another) and no statement built. Each wait on
+        the socket gives the interpreter's lock to the event loop, which holds it for up to
+        the switch interval (5 ms) before the answer is taken: a read through the pool took
+        10 ms at the median in a busy gateway, against 3.8 ms in a process of its own."""
+        driver: Any = self._listener.driver_connection
+        try:
+            cursor = driver.execute(_LIVE_ROWS, (self.head, ROWS_AT_ONCE), binary=True)
+            found = cursor.fetchall()
+        except Exception as exc:  # psycopg's OperationalError: the connection went away
+            raise _ListenerLost(str(exc)) from exc
+        return [LogRow(int(q), float(t), a, n, e, k, bytes(d)) for q, t, a, n, e, k, d in found]
 
     # ---- the loop -----------------------------------------------------------------------
 
