@@ -219,7 +219,7 @@ async def run(
         # Readers: each starts on one node, the other two its fallbacks.
         seen_at: list[dict[int, float]] = [{} for _ in range(readers)]
 
-        def recorder(index: int, session_of: list[Session]):  # type: ignore[no-untyped-def]
+        def recorder(index: int):  # type: ignore[no-untyped-def]
             def changed(changes: Changes) -> None:
                 now = time.monotonic()
                 marks = seen_at[index]
@@ -231,9 +231,7 @@ async def run(
         reader_sessions: list[Session] = []
         for n in range(readers):
             order = urls[n % NODES :] + urls[: n % NODES]
-            session = Session(
-                order, reader_tokens[n], on_changes=recorder(n, reader_sessions), max_backoff=0.5
-            )
+            session = Session(order, reader_tokens[n], on_changes=recorder(n), max_backoff=0.5)
             reader_sessions.append(session)
         sessions += reader_sessions
         for session in reader_sessions:

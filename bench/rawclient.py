@@ -47,26 +47,15 @@ class Received:
     frames: int
 
 
-class RawClient(asyncio.Protocol):
-    """One websocket connection that sends hello and records (seq, receipt time) of deltas."""
+class _Upgrading:
+    """A client's websocket upgrade and end, shared by the raw clients below."""
 
-    def __init__(self, host: str, port: int, hello: bytes) -> None:
-        self.host = host
-        self.port = port
-        self.hello = hello
-        self.transport: asyncio.Transport | None = None
-        self.buf = bytearray()
-        self.upgraded = False
-        self.snapshot = asyncio.get_running_loop().create_future()
-        self.lost = asyncio.get_running_loop().create_future()
-        self.starts: array[int] = array("q")
-        self.ends: array[int] = array("q")
-        self.times: array[float] = array("d")
-        self.last = -1
-        self.out_of_order = 0
-        self.close_code: int | None = None
-        self.frames = 0
-        self._key = base64.b64encode(os.urandom(16)).decode()
+    host: str
+    port: int
+    _key: str
+    transport: asyncio.Transport
+    snapshot: asyncio.Future[None]
+    lost: asyncio.Future[None]
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Send the HTTP upgrade request."""
@@ -87,6 +76,28 @@ class RawClient(asyncio.Protocol):
             self.snapshot.set_exception(ConnectionError(f"closed before snapshot: {exc}"))
         if not self.lost.done():
             self.lost.set_result(None)
+
+
+class RawClient(_Upgrading, asyncio.Protocol):
+    """One websocket connection that sends hello and records (seq, receipt time) of deltas."""
+
+    def __init__(self, host: str, port: int, hello: bytes) -> None:
+        self.host = host
+        self.port = port
+        self.hello = hello
+        self.transport: asyncio.Transport | None = None
+        self.buf = bytearray()
+        self.upgraded = False
+        self.snapshot = asyncio.get_running_loop().create_future()
+        self.lost = asyncio.get_running_loop().create_future()
+        self.starts: array[int] = array("q")
+        self.ends: array[int] = array("q")
+        self.times: array[float] = array("d")
+        self.last = -1
+        self.out_of_order = 0
+        self.close_code: int | None = None
+        self.frames = 0
+        self._key = base64.b64encode(os.urandom(16)).decode()
 
     def data_received(self, data: bytes) -> None:
         """Parse whatever frames are complete; timestamp the deltas among them."""
@@ -171,7 +182,7 @@ _DELTA_HEAD = b'{"type":"delta"'
 _PREFIX = len(_SNAPSHOT)  # payload bytes looked at: enough to tell a snapshot and a delta
 
 
-class SkimClient(asyncio.BufferedProtocol):
+class SkimClient(_Upgrading, asyncio.BufferedProtocol):
     """A websocket connection that counts delta frames and reads none of their payload.
 
     It reads into one buffer shared by every connection of the process (the loop calls
@@ -197,26 +208,6 @@ class SkimClient(asyncio.BufferedProtocol):
         self.frames = 0
         self.close_code: int | None = None
         self._key = base64.b64encode(os.urandom(16)).decode()
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        """Send the HTTP upgrade request."""
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        transport.write(
-            (
-                f"GET / HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                f"Sec-WebSocket-Key: {self._key}\r\nSec-WebSocket-Version: 13\r\n"
-                "User-Agent: tongguan-bench\r\n\r\n"
-            ).encode()
-        )
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        """Note the end; a client that never got its snapshot fails its wait."""
-        if not self.snapshot.done():
-            self.snapshot.set_exception(ConnectionError(f"closed before snapshot: {exc}"))
-        if not self.lost.done():
-            self.lost.set_result(None)
 
     def get_buffer(self, sizehint: int) -> memoryview:
         """The process's shared receive buffer."""

@@ -619,14 +619,11 @@ class KpiBook:
             if street.startswith(codes):
                 for h, n in enumerate(counts):
                     before[h] += n
-        last = max((h for h, n in enumerate(hours) if n), default=-1)
         # Yesterday's hours whole, as the district's are when the day was counted at all.
-        return to_kpi(summed, hours[: last + 1], before if self.yesterday else [])
+        return to_kpi(summed, _up_to_last(hours), before if self.yesterday else [])
 
     def _hours(self, scope: str) -> list[int]:
-        hours = self.hourly.get(scope, [])
-        last = max((h for h, n in enumerate(hours) if n), default=-1)
-        return hours[: last + 1]
+        return _up_to_last(self.hourly.get(scope, []))
 
     def _put(self, event: Event, now: float) -> None:
         self._version += 1
@@ -916,3 +913,9 @@ def hourly(rows: Iterable[tuple[str, float]], start: float) -> dict[str, list[in
             counts[DISTRICT][hour] += 1
             counts.setdefault(street, [0] * 24)[hour] += 1
     return counts
+
+
+def _up_to_last(hours: list[int]) -> list[int]:
+    """Hourly counts up to the last hour with any (none after it yet: not sent)."""
+    last = max((h for h, n in enumerate(hours) if n), default=-1)
+    return hours[: last + 1]

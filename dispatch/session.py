@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import typing
 from collections import Counter
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -64,16 +65,7 @@ log = logging.getLogger("dispatch.session")
 _Write = (
     CreateUser | UpdateUser | RevokeUser | SetRoster | SetCategory | LoadCategories | RetryFeedback
 )
-_WRITES = (
-    Command,
-    CreateUser,
-    UpdateUser,
-    RevokeUser,
-    SetRoster,
-    SetCategory,
-    LoadCategories,
-    RetryFeedback,
-)
+_WRITES = (Command, *typing.get_args(_Write))
 _encode = msgspec.json.Encoder().encode
 
 
