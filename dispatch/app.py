@@ -37,6 +37,7 @@ from dispatch.domain.district import (
     DISTRICT_CODES,
     District,
     build_district,
+    city_of,
     district_seed,
 )
 from dispatch.private import private_dir
@@ -549,7 +550,8 @@ def load_reference(store: Store, now: float | None = None) -> ReferenceData:
         detections={k.code: k.name for k in kinds},
         calendar=status,
     )
-    return ReferenceData(reference, calendar, kinds, districts=districts)
+    city = city_of(ordered[0]) if len(ordered) > 1 and ordered[0] in DISTRICT_CODES else None
+    return ReferenceData(reference, calendar, kinds, districts=districts, city=city)
 
 
 def prepare(store: Store, seed: int = DEFAULT_SEED, codes: tuple[str, ...] | None = None) -> None:

@@ -57,11 +57,12 @@ class Shift:
     note: Decision | None  # the commander's latest note for the next shift, by its end
 
 
-def shifts(store: Store) -> list[Shift]:
-    """Every shift the log knows, oldest first."""
+def shifts(store: Store, duty_id: int = 0) -> list[Shift]:
+    """Every shift of one district's centre the log knows, oldest first (`duty_id`: the
+    district's duty's, Store.duty_log; the store's first district by default)."""
     starts: list[tuple[float, Duty]] = []
     notes: list[Decision | None] = []
-    for _seq, at, _actor, action, duty in store.duty_log():
+    for _seq, at, _actor, action, duty in store.duty_log(duty_id=duty_id):
         if action == "handover":
             starts.append((at, duty))
             notes.append(None)

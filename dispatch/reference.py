@@ -177,6 +177,7 @@ class ReferenceData:
         camera_kinds: Iterable[CameraKind],
         code_prefix: str = "DG",
         districts: dict[str, tuple[str, list[list[list[float]]]]] | None = None,
+        city: tuple[str, str] | None = None,
     ) -> None:
         check_nesting(reference)
         self.reference = reference
@@ -185,6 +186,9 @@ class ReferenceData:
         self.districts = districts or {
             reference.district: (reference.district_name, reference.outline)
         }
+        # The city (adcode, name) a store of several districts names to a user who sees them
+        # all; None: the first district's.
+        self.city = city
         self.calendar = calendar
         self.code_prefix = code_prefix
         self.streets: dict[str, Street] = {s.code: s for s in reference.streets}
@@ -345,7 +349,12 @@ class ReferenceData:
         names and outlines its district rather than the city's first."""
         ref = self.reference
         if jurisdiction is None:
-            return ref
+            if len(self.districts) < 2:
+                return ref
+            # A city's user: named after the city, with every district listed.
+            code, name = self.city or (ref.district, ref.district_name)
+            named = {d: self.districts[d][0] for d in self.districts}
+            return msgspec.structs.replace(ref, district=code, district_name=name, districts=named)
         width = width_of(jurisdiction)
         if width == DISTRICT_WIDTH:
             # A district's users see their district(s): named, and outlined, as their own.
@@ -354,6 +363,7 @@ class ReferenceData:
                 ref,
                 district=mine[0] if mine else ref.district,
                 district_name=self.districts[mine[0]][0] if mine else ref.district_name,
+                districts={d: self.districts[d][0] for d in mine} if len(mine) > 1 else {},
                 outline=[ring for code in mine for ring in self.districts[code][1]],
                 streets=[s for s in ref.streets if s.code[:width] in jurisdiction],
                 communities=[c for c in ref.communities if c.code[:width] in jurisdiction],
