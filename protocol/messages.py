@@ -307,6 +307,7 @@ class Download(_Msg, tag="download"):
     source: Annotated[
         list[Annotated[str, msgspec.Meta(max_length=20)]], msgspec.Meta(max_length=10)
     ] = []
+    district: _District = ""  # a handover report's district, as in Roster
 
 
 # At most this many log rows are read for one `replay` range answer (then `more` is true).

@@ -1475,9 +1475,12 @@ class Store:
                 ).rowcount
         return int(dropped)
 
-    def event_changes(self, start: float, end: float) -> list[tuple[float, int, int]]:
+    def event_changes(
+        self, start: float, end: float, scope: str = ""
+    ) -> list[tuple[float, int, int]]:
         """(at, event id, seq) of every event audit row made in [start, end), archived rows
-        included: the log's positions of those times (seq_range), read in order."""
+        included: the log's positions of those times (seq_range), read in order; of the
+        rows filed under `scope` (a unit code's prefix: one district's) when given."""
         low, high = self.seq_range(start, end)
         rows: list[tuple[float, int, int]] = []
         with self.engine.connect() as conn:
@@ -1485,6 +1488,8 @@ class Store:
                 query = select(table.at, table.entity_id, table.seq).where(
                     table.seq >= low, table.seq < high, table.entity == "event"
                 )
+                if scope:
+                    query = query.where(table.street.startswith(scope, autoescape=True))
                 rows += [(a, i, q) for a, i, q in conn.execute(query).all() if start <= a < end]
         return rows
 
@@ -1495,11 +1500,12 @@ class Store:
         end: float,
         actions: Iterable[str] | None = None,
         ids: Iterable[int] | None = None,
+        scope: str = "",
     ) -> list[tuple[int, float, str, str, str, int]]:
         """Audit rows of these entities made in [start, end) (of these actions, of these
-        entity ids, when given), archived and live, in log order, without their
-        documents: (seq, at, actor, action, entity, entity_id); read by position
-        (seq_range)."""
+        entity ids, filed under `scope`, a unit code's prefix, when given), archived and
+        live, in log order, without their documents: (seq, at, actor, action, entity,
+        entity_id); read by position (seq_range)."""
         kinds = frozenset(entities)
         low, high = self.seq_range(start, end)
         chosen = None if actions is None else list(actions)
@@ -1511,6 +1517,8 @@ class Store:
                 clauses.append(log.action.in_(chosen))
             if wanted is not None:
                 clauses.append(log.entity_id.in_(wanted))
+            if scope:
+                clauses.append(log.street.startswith(scope, autoescape=True))
             return clauses
 
         both = _live_and_archived(

@@ -316,3 +316,49 @@ async def test_each_district_plans_its_own_duty(city: Running) -> None:
     assert isinstance(refused, Error) and refused.code == ErrorCode.NOT_FOUND
     for client in (admin, theirs, ours):
         await client.ws.close()
+
+
+async def test_each_district_has_its_own_shifts_and_handover_reports(city: Running) -> None:
+    """A district's shifts are its centre's handovers; its report covers its cases, under
+    its name; a district's user reads its own, a street's none."""
+    from dispatch.handover import district_shifts, make
+    from protocol.messages import Download, Shifts
+
+    daguan, yingjiang = await city.client("daguan"), await city.client("yingjiang_boss")
+    await handshake(daguan)
+    await handshake(yingjiang)
+    assert isinstance(await daguan.command("handover", {"commander": "王建国"}), Result)
+    assert isinstance(await yingjiang.command("handover", {"commander": "孙明辉"}), Result)
+    ours = await daguan.command("report", report(city, LINGHU, "大观区菱湖的积水"))
+    theirs = await yingjiang.command("report", report(city, BINJIANG, "迎江区滨江的积水"))
+    assert isinstance(ours, Result) and isinstance(theirs, Result)
+    assert isinstance(await yingjiang.command("handover", {"commander": "马卫东"}), Result)
+
+    day = local(city.server.clock.now()).strftime("%Y-%m-%d")
+    listed = await ask_admin(yingjiang, Shifts(id=0, first=day, last=day))
+    assert isinstance(listed, Result), listed
+    assert [s["commander"] for s in listed.data["shifts"]] == ["马卫东", "孙明辉"]
+    mine = await ask_admin(daguan, Shifts(id=0, first=day, last=day))
+    assert isinstance(mine, Result) and [s["commander"] for s in mine.data["shifts"]] == ["王建国"]
+    ended = listed.data["shifts"][1]["start"]
+    made = await ask_admin(
+        yingjiang, Download(id=0, report="handover", format="html", shift=ended)
+    )
+    assert isinstance(made, Result) and made.data["name"].startswith("交接班报告-340802-"), made
+
+    # The page: 迎江区's, with its case and not 大观区's.
+    held = list(city.server.reference.districts)
+    shift = district_shifts(city.store, YINGJIANG, held)[0]
+    page = make(city.store, city.server.reference, shift, "html", city.server.clock.now())
+    text = page.decode()
+    assert "迎江区" in text and "迎江区滨江的积水" in text and "大观区菱湖的积水" not in text
+
+    # Refused: another district's shifts; a street's user.
+    refused = await ask_admin(daguan, Shifts(id=0, first=day, last=day, district=YINGJIANG))
+    assert isinstance(refused, Error) and refused.code == ErrorCode.NOT_FOUND
+    street = await city.client("binjiang")
+    await handshake(street)
+    forbidden = await ask_admin(street, Shifts(id=0, first=day, last=day))
+    assert isinstance(forbidden, Error) and forbidden.code == ErrorCode.FORBIDDEN
+    for client in (daguan, yingjiang, street):
+        await client.ws.close()
