@@ -254,9 +254,12 @@ class SessionThread:
         request = self.session.load_categories(file, content, check, patience)
         return await asyncio.wrap_future(self._submit(request))
 
-    async def shifts(self, first: str, last: str, patience: float = 10.0) -> Result | Error:
+    async def shifts(
+        self, first: str, last: str, patience: float = 10.0, district: str = ""
+    ) -> Result | Error:
         """Ask for the shifts through the session (see Session.shifts)."""
-        return await asyncio.wrap_future(self._submit(self.session.shifts(first, last, patience)))
+        request = self.session.shifts(first, last, patience, district)
+        return await asyncio.wrap_future(self._submit(request))
 
     async def download(self, patience: float = 60.0, **fields: Any) -> Result | Error:
         """Ask for a file through the session (see Session.download)."""

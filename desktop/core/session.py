@@ -623,12 +623,14 @@ class Session:
             "retry_feedback", lambda i: RetryFeedback(id=i, ids=list(ids)), patience
         )
 
-    async def shifts(self, first: str, last: str, patience: float = 10.0) -> Result | Error:
-        """Ask for the shifts that began from day `first` to day `last` (data: shifts,
-        newest first: start, end, day, commander, note); roles commander, dispatcher, admin
-        of the whole district. Not resent."""
+    async def shifts(
+        self, first: str, last: str, patience: float = 10.0, district: str = ""
+    ) -> Result | Error:
+        """Ask for the shifts of a district's centre ("": the user's own) that began from
+        day `first` to day `last` (data: shifts, newest first: start, end, day, commander,
+        note); roles commander, dispatcher, admin of the whole district. Not resent."""
         return await self._request(
-            "shifts", lambda i: Shifts(id=i, first=first, last=last), patience
+            "shifts", lambda i: Shifts(id=i, first=first, last=last, district=district), patience
         )
 
     async def download(self, patience: float = 60.0, **fields: Any) -> Result | Error:

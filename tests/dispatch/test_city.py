@@ -341,9 +341,7 @@ async def test_each_district_has_its_own_shifts_and_handover_reports(city: Runni
     mine = await ask_admin(daguan, Shifts(id=0, first=day, last=day))
     assert isinstance(mine, Result) and [s["commander"] for s in mine.data["shifts"]] == ["王建国"]
     ended = listed.data["shifts"][1]["start"]
-    made = await ask_admin(
-        yingjiang, Download(id=0, report="handover", format="html", shift=ended)
-    )
+    made = await ask_admin(yingjiang, Download(id=0, report="handover", format="html", shift=ended))
     assert isinstance(made, Result) and made.data["name"].startswith("交接班报告-340802-"), made
 
     # The page: 迎江区's, with its case and not 大观区's.
