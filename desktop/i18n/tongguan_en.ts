@@ -324,7 +324,7 @@
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="155"/>
-        <location filename="../ui/desk/files.py" line="286"/>
+        <location filename="../ui/desk/files.py" line="302"/>
         <location filename="../ui/desk/forms.py" line="79"/>
         <source>类别</source>
         <translation>Category</translation>
@@ -339,7 +339,7 @@
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="157"/>
-        <location filename="../ui/desk/files.py" line="287"/>
+        <location filename="../ui/desk/files.py" line="303"/>
         <source>来源</source>
         <translation>Source</translation>
     </message>
@@ -481,133 +481,133 @@
         <translation>Checking the case&apos;s latest state…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="71"/>
+        <location filename="../ui/desk/duty_page.py" line="82"/>
         <source>区级疑难案件</source>
         <translation>Difficult cases (district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="72"/>
+        <location filename="../ui/desk/duty_page.py" line="83"/>
         <location filename="../ui/desk/texts.py" line="27"/>
         <source>会商中</source>
         <translation>In consultation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="73"/>
+        <location filename="../ui/desk/duty_page.py" line="84"/>
         <source>督办中</source>
         <translation>Under supervision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="74"/>
+        <location filename="../ui/desk/duty_page.py" line="85"/>
         <source>待审批延期与挂账</source>
         <translation>Extensions and holds to approve</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="75"/>
+        <location filename="../ui/desk/duty_page.py" line="86"/>
         <source>今日批示</source>
         <translation>Today&apos;s instructions</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="138"/>
+        <location filename="../ui/desk/duty_page.py" line="189"/>
         <source>今日值班尚未交接</source>
         <translation>Today&apos;s duty not handed over yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="142"/>
+        <location filename="../ui/desk/duty_page.py" line="193"/>
         <source>%1 值班指挥长：%2 %3（%4 交班）</source>
         <translation>%1 commander on duty: %2 %3 (handover %4)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="147"/>
+        <location filename="../ui/desk/duty_page.py" line="198"/>
         <source>值班人员：%1</source>
         <translation>On duty: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="182"/>
-        <location filename="../ui/desk/duty_page.py" line="225"/>
+        <location filename="../ui/desk/duty_page.py" line="237"/>
+        <location filename="../ui/desk/duty_page.py" line="280"/>
         <source>发布批示</source>
         <translation>Issue instruction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="183"/>
-        <location filename="../ui/desk/duty_page.py" line="233"/>
+        <location filename="../ui/desk/duty_page.py" line="238"/>
+        <location filename="../ui/desk/duty_page.py" line="288"/>
         <location filename="../ui/desk/texts.py" line="63"/>
         <source>交班记录</source>
         <translation>Shift note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="184"/>
-        <location filename="../ui/desk/duty_page.py" line="249"/>
+        <location filename="../ui/desk/duty_page.py" line="239"/>
+        <location filename="../ui/desk/duty_page.py" line="304"/>
         <location filename="../ui/desk/texts.py" line="62"/>
         <source>交接班</source>
         <translation>Handover</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="196"/>
+        <location filename="../ui/desk/duty_page.py" line="251"/>
         <location filename="../ui/desk/map_page.py" line="171"/>
         <source>（超期）</source>
         <translation> (overdue)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="203"/>
+        <location filename="../ui/desk/duty_page.py" line="258"/>
         <source>意见：%1（%2）</source>
         <translation>Opinion: %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="226"/>
+        <location filename="../ui/desk/duty_page.py" line="281"/>
         <source>批示内容</source>
         <translation>Instruction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="227"/>
+        <location filename="../ui/desk/duty_page.py" line="282"/>
         <source>发布</source>
         <translation>Issue</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="228"/>
+        <location filename="../ui/desk/duty_page.py" line="283"/>
         <source>批示发往全区各中心，并显示在大屏上</source>
         <translation>The instruction goes to every centre in the district and shows on the wall</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="237"/>
+        <location filename="../ui/desk/duty_page.py" line="292"/>
         <source>留给下一班的交班记录</source>
         <translation>Note for the next shift</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="245"/>
+        <location filename="../ui/desk/duty_page.py" line="300"/>
         <source>写入本班交接班报告；再次保存将替换</source>
         <translation>Goes into this shift&apos;s handover report; saving again replaces it</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="251"/>
+        <location filename="../ui/desk/duty_page.py" line="306"/>
         <source>接班指挥长</source>
         <translation>Incoming commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="252"/>
-        <location filename="../ui/desk/roster_tab.py" line="54"/>
-        <location filename="../ui/desk/roster_tab.py" line="269"/>
+        <location filename="../ui/desk/duty_page.py" line="307"/>
+        <location filename="../ui/desk/roster_tab.py" line="55"/>
+        <location filename="../ui/desk/roster_tab.py" line="293"/>
         <source>职务</source>
         <translation>Title</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="252"/>
-        <location filename="../ui/desk/roster_tab.py" line="53"/>
-        <location filename="../ui/desk/roster_tab.py" line="262"/>
+        <location filename="../ui/desk/duty_page.py" line="307"/>
+        <location filename="../ui/desk/roster_tab.py" line="54"/>
+        <location filename="../ui/desk/roster_tab.py" line="286"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="253"/>
+        <location filename="../ui/desk/duty_page.py" line="308"/>
         <source>交班说明</source>
         <translation>Handover note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="255"/>
+        <location filename="../ui/desk/duty_page.py" line="310"/>
         <source>交班</source>
         <translation>Hand over</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="305"/>
+        <location filename="../ui/desk/duty_page.py" line="362"/>
         <source>未来24小时预计转为超期：%1（合计 %2，模型估计，口径见指标定义 §8）</source>
         <translation>Expected to turn overdue in the next 24 h: %1 (total %2; a model&apos;s estimate, defined in the KPI definitions §8)</translation>
     </message>
@@ -953,8 +953,8 @@
     <message>
         <location filename="../ui/desk/admin_page.py" line="319"/>
         <location filename="../ui/desk/categories_tab.py" line="309"/>
-        <location filename="../ui/desk/duty_page.py" line="244"/>
-        <location filename="../ui/desk/roster_tab.py" line="281"/>
+        <location filename="../ui/desk/duty_page.py" line="299"/>
+        <location filename="../ui/desk/roster_tab.py" line="305"/>
         <source>保存</source>
         <translation>Save</translation>
     </message>
@@ -976,7 +976,7 @@
     <message>
         <location filename="../ui/desk/admin_page.py" line="409"/>
         <location filename="../ui/desk/categories_tab.py" line="358"/>
-        <location filename="../ui/desk/roster_tab.py" line="334"/>
+        <location filename="../ui/desk/roster_tab.py" line="358"/>
         <source>正在保存…</source>
         <translation>Saving…</translation>
     </message>
@@ -1012,7 +1012,7 @@
     </message>
     <message>
         <location filename="../ui/desk/categories_tab.py" line="415"/>
-        <location filename="../ui/desk/roster_tab.py" line="353"/>
+        <location filename="../ui/desk/roster_tab.py" line="377"/>
         <source>未保存：%1</source>
         <translation>Not saved: %1</translation>
     </message>
@@ -1218,7 +1218,7 @@
     </message>
     <message>
         <location filename="../ui/desk/categories_tab.py" line="627"/>
-        <location filename="../ui/desk/roster_tab.py" line="383"/>
+        <location filename="../ui/desk/roster_tab.py" line="407"/>
         <source>无权执行（已记录）</source>
         <translation>Not allowed (recorded)</translation>
     </message>
@@ -1415,139 +1415,139 @@
         <translation>community</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="131"/>
+        <location filename="../ui/desk/files.py" line="136"/>
         <source>交接班报告</source>
         <translation>Handover reports</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="139"/>
+        <location filename="../ui/desk/files.py" line="144"/>
         <source>打开报告</source>
         <translation>Open report</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="140"/>
+        <location filename="../ui/desk/files.py" line="145"/>
         <source>保存 PDF…</source>
         <translation>Save PDF…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="168"/>
+        <location filename="../ui/desk/files.py" line="173"/>
         <source>尚未连接调度服务</source>
         <translation>Not connected to the dispatch service yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="183"/>
+        <location filename="../ui/desk/files.py" line="188"/>
         <source>进行中</source>
         <translation>in progress</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="184"/>
+        <location filename="../ui/desk/files.py" line="189"/>
         <source> · 有交班记录</source>
         <translation> · with a shift note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="186"/>
+        <location filename="../ui/desk/files.py" line="191"/>
         <source>%1 至 %2 · 值班指挥长 %3</source>
         <translation>%1 to %2 · duty commander %3</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="197"/>
+        <location filename="../ui/desk/files.py" line="202"/>
         <source>共 %1 个班次</source>
         <translation>%1 shift(s)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="208"/>
+        <location filename="../ui/desk/files.py" line="217"/>
         <source>请先选择班次</source>
         <translation>Choose a shift first</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="210"/>
+        <location filename="../ui/desk/files.py" line="219"/>
         <source>正在生成报告…</source>
         <translation>Making the report…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="214"/>
+        <location filename="../ui/desk/files.py" line="230"/>
         <source>无法取得报告：%1</source>
         <translation>Could not get the report: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="226"/>
+        <location filename="../ui/desk/files.py" line="242"/>
         <source>已打开 %1</source>
         <translation>Opened %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="235"/>
+        <location filename="../ui/desk/files.py" line="251"/>
         <source>已保存 %1</source>
         <translation>Saved %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="239"/>
+        <location filename="../ui/desk/files.py" line="255"/>
         <source>保存交接班报告</source>
         <translation>Save the handover report</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="239"/>
+        <location filename="../ui/desk/files.py" line="255"/>
         <source>PDF 文件 (*.pdf)</source>
         <translation>PDF files (*.pdf)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="256"/>
-        <location filename="../ui/desk/files.py" line="345"/>
+        <location filename="../ui/desk/files.py" line="272"/>
+        <location filename="../ui/desk/files.py" line="361"/>
         <source>导出事件</source>
         <translation>Export cases</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="282"/>
+        <location filename="../ui/desk/files.py" line="298"/>
         <source>上报日期自</source>
         <translation>Reported from</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="283"/>
+        <location filename="../ui/desk/files.py" line="299"/>
         <source>至</source>
         <translation>to</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="284"/>
+        <location filename="../ui/desk/files.py" line="300"/>
         <location filename="../ui/desk/texts.py" line="82"/>
         <source>街道</source>
         <translation>street</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="288"/>
+        <location filename="../ui/desk/files.py" line="304"/>
         <source>格式</source>
         <translation>Format</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="291"/>
+        <location filename="../ui/desk/files.py" line="307"/>
         <source>导出…</source>
         <translation>Export…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="293"/>
+        <location filename="../ui/desk/files.py" line="309"/>
         <source>关闭</source>
         <translation>Close</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="331"/>
+        <location filename="../ui/desk/files.py" line="347"/>
         <source>正在导出…</source>
         <translation>Exporting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="335"/>
+        <location filename="../ui/desk/files.py" line="351"/>
         <source>导出失败：%1</source>
         <translation>Export failed: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="340"/>
+        <location filename="../ui/desk/files.py" line="356"/>
         <source>已导出到 %1</source>
         <translation>Exported to %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="343"/>
+        <location filename="../ui/desk/files.py" line="359"/>
         <source>Excel 文件 (*.xlsx)</source>
         <translation>Excel files (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="343"/>
+        <location filename="../ui/desk/files.py" line="359"/>
         <source>CSV 文件 (*.csv)</source>
         <translation>CSV files (*.csv)</translation>
     </message>
@@ -1683,7 +1683,7 @@
         <translation>Web page (*.html)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="359"/>
+        <location filename="../ui/desk/files.py" line="375"/>
         <location filename="../ui/desk/map_page.py" line="207"/>
         <source>无法写入 %1：%2</source>
         <translation>Cannot write %1: %2</translation>
@@ -1737,7 +1737,7 @@
     </message>
     <message>
         <location filename="../ui/desk/admin_page.py" line="69"/>
-        <location filename="../ui/desk/files.py" line="285"/>
+        <location filename="../ui/desk/files.py" line="301"/>
         <location filename="../ui/desk/intake_tab.py" line="69"/>
         <location filename="../ui/desk/intake_tab.py" line="88"/>
         <source>状态</source>
@@ -1758,14 +1758,14 @@
         <location filename="../ui/desk/admin_common.py" line="66"/>
         <location filename="../ui/desk/admin_page.py" line="393"/>
         <location filename="../ui/desk/categories_tab.py" line="343"/>
-        <location filename="../ui/desk/roster_tab.py" line="311"/>
+        <location filename="../ui/desk/roster_tab.py" line="335"/>
         <source>尚未连接到调度服务</source>
         <translation>Not connected to the dispatch service yet</translation>
     </message>
     <message>
         <location filename="../ui/desk/admin_page.py" line="208"/>
         <location filename="../ui/desk/categories_tab.py" line="350"/>
-        <location filename="../ui/desk/roster_tab.py" line="155"/>
+        <location filename="../ui/desk/roster_tab.py" line="179"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
     </message>
@@ -1823,9 +1823,9 @@
     </message>
     <message>
         <location filename="../ui/desk/admin_page.py" line="282"/>
-        <location filename="../ui/desk/files.py" line="138"/>
+        <location filename="../ui/desk/files.py" line="143"/>
         <location filename="../ui/desk/intake_tab.py" line="372"/>
-        <location filename="../ui/desk/roster_tab.py" line="237"/>
+        <location filename="../ui/desk/roster_tab.py" line="261"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
@@ -1865,7 +1865,7 @@
         <translation>Communities (community workstations only)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="591"/>
+        <location filename="../ui/desk/admin_page.py" line="596"/>
         <location filename="../ui/desk/intake_tab.py" line="68"/>
         <source>接入</source>
         <translation>Intakes</translation>
@@ -1995,255 +1995,255 @@
         <location filename="../ui/desk/admin_page.py" line="556"/>
         <location filename="../ui/desk/categories_tab.py" line="629"/>
         <location filename="../ui/desk/intake_tab.py" line="421"/>
-        <location filename="../ui/desk/roster_tab.py" line="385"/>
+        <location filename="../ui/desk/roster_tab.py" line="409"/>
         <source>服务暂时繁忙，请稍后重试</source>
         <translation>The service is busy; try again shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="588"/>
+        <location filename="../ui/desk/admin_page.py" line="593"/>
         <source>用户</source>
         <translation>Users</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="589"/>
+        <location filename="../ui/desk/admin_page.py" line="594"/>
         <source>排班</source>
         <translation>Duty roster</translation>
     </message>
     <message>
-        <location filename="../ui/desk/admin_page.py" line="590"/>
+        <location filename="../ui/desk/admin_page.py" line="595"/>
         <source>事项分类</source>
         <translation>Categories</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="52"/>
+        <location filename="../ui/desk/roster_tab.py" line="53"/>
         <source>日期</source>
         <translation>Date</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="55"/>
-        <location filename="../ui/desk/roster_tab.py" line="273"/>
+        <location filename="../ui/desk/roster_tab.py" line="56"/>
+        <location filename="../ui/desk/roster_tab.py" line="297"/>
         <source>电话</source>
         <translation>Phone</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="56"/>
-        <location filename="../ui/desk/roster_tab.py" line="279"/>
+        <location filename="../ui/desk/roster_tab.py" line="57"/>
+        <location filename="../ui/desk/roster_tab.py" line="303"/>
         <source>值班人员</source>
         <translation>On duty</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="57"/>
+        <location filename="../ui/desk/roster_tab.py" line="58"/>
         <source>更新</source>
         <translation>Updated</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="60"/>
+        <location filename="../ui/desk/roster_tab.py" line="61"/>
         <source>周一</source>
         <translation>Mon</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="61"/>
+        <location filename="../ui/desk/roster_tab.py" line="62"/>
         <source>周二</source>
         <translation>Tue</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="62"/>
+        <location filename="../ui/desk/roster_tab.py" line="63"/>
         <source>周三</source>
         <translation>Wed</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="63"/>
+        <location filename="../ui/desk/roster_tab.py" line="64"/>
         <source>周四</source>
         <translation>Thu</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="64"/>
+        <location filename="../ui/desk/roster_tab.py" line="65"/>
         <source>周五</source>
         <translation>Fri</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="65"/>
+        <location filename="../ui/desk/roster_tab.py" line="66"/>
         <source>周六</source>
         <translation>Sat</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="66"/>
+        <location filename="../ui/desk/roster_tab.py" line="67"/>
         <source>周日</source>
         <translation>Sun</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="109"/>
+        <location filename="../ui/desk/roster_tab.py" line="113"/>
         <source>排班表（今起四周）</source>
         <translation>Duty roster (four weeks from today)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="162"/>
+        <location filename="../ui/desk/roster_tab.py" line="186"/>
         <source>排班表暂时无法载入（连接中断）</source>
         <translation>Roster unavailable for now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="163"/>
-        <location filename="../ui/desk/roster_tab.py" line="172"/>
+        <location filename="../ui/desk/roster_tab.py" line="187"/>
+        <location filename="../ui/desk/roster_tab.py" line="196"/>
         <source>排班表无法载入：%1</source>
         <translation>Roster could not be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="188"/>
+        <location filename="../ui/desk/roster_tab.py" line="212"/>
         <source>（今日）</source>
         <translation> (today)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="190"/>
+        <location filename="../ui/desk/roster_tab.py" line="214"/>
         <source>未排班</source>
         <translation>Not planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="208"/>
+        <location filename="../ui/desk/roster_tab.py" line="232"/>
         <source>%1 天中已排 %2 天</source>
         <translation>%2 of %1 days planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="235"/>
+        <location filename="../ui/desk/roster_tab.py" line="259"/>
         <source>编辑排班</source>
         <translation>Plan the day</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="235"/>
+        <location filename="../ui/desk/roster_tab.py" line="259"/>
         <source>先选择一天</source>
         <translation>Select a day first</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="236"/>
+        <location filename="../ui/desk/roster_tab.py" line="260"/>
         <source>清除</source>
         <translation>Clear</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="236"/>
+        <location filename="../ui/desk/roster_tab.py" line="260"/>
         <source>这一天未排班</source>
         <translation>This day is not planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="254"/>
+        <location filename="../ui/desk/roster_tab.py" line="278"/>
         <source>值班人员每行一人：姓名 岗位 电话（电话可省略），如“赵磊 值班长 13800001111”</source>
         <translation>One person a line: name post phone (phone optional), e.g. “赵磊 值班长 13800001111”</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="256"/>
+        <location filename="../ui/desk/roster_tab.py" line="280"/>
         <source>今日的值班若已交接，值班人员即时更新；指挥长变更须交接班</source>
         <translation>When today&apos;s duty has been handed over, its roster changes at once; a new commander takes over by handover</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="258"/>
+        <location filename="../ui/desk/roster_tab.py" line="282"/>
         <source>排班 · %1</source>
         <translation>Duty plan · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="276"/>
+        <location filename="../ui/desk/roster_tab.py" line="300"/>
         <source>手机或固话，如 13912345678、0556-5512345</source>
         <translation>Mobile or landline, e.g. 13912345678, 0556-5512345</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="287"/>
+        <location filename="../ui/desk/roster_tab.py" line="311"/>
         <source>清除排班 · %1</source>
         <translation>Clear the plan · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="289"/>
+        <location filename="../ui/desk/roster_tab.py" line="313"/>
         <source>确认清除</source>
         <translation>Clear it</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="290"/>
+        <location filename="../ui/desk/roster_tab.py" line="314"/>
         <source>这一天将不再有排班；交接班时沿用上一班的值班人员。按 Enter 确认，Esc 取消</source>
         <translation>The day will have no plan; a handover keeps the previous roster. Enter confirms, Esc cancels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="315"/>
+        <location filename="../ui/desk/roster_tab.py" line="339"/>
         <source>%1 已过去，不能排班</source>
         <translation>%1 is past: it cannot be planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="318"/>
+        <location filename="../ui/desk/roster_tab.py" line="342"/>
         <source>正在清除…</source>
         <translation>Clearing…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="323"/>
+        <location filename="../ui/desk/roster_tab.py" line="347"/>
         <source>指挥长电话“%1”不是手机号或固定电话</source>
         <translation>The commander&apos;s phone “%1” is not a mobile or landline number</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="350"/>
+        <location filename="../ui/desk/roster_tab.py" line="374"/>
         <source>连接中断，不能确定是否已保存；请刷新核对</source>
         <translation>Connection lost: not known whether it was saved; refresh to check</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="357"/>
+        <location filename="../ui/desk/roster_tab.py" line="381"/>
         <source>已清除 %1 的排班</source>
         <translation>Cleared the plan of %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="359"/>
+        <location filename="../ui/desk/roster_tab.py" line="383"/>
         <source>已保存 %1 的排班，当前值班已更新</source>
         <translation>Saved the plan of %1; the duty in force took it</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="361"/>
+        <location filename="../ui/desk/roster_tab.py" line="385"/>
         <source>已保存 %1 的排班</source>
         <translation>Saved the plan of %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="368"/>
+        <location filename="../ui/desk/roster_tab.py" line="392"/>
         <source>第 %1 行：</source>
         <translation>Line %1: </translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="370"/>
+        <location filename="../ui/desk/roster_tab.py" line="394"/>
         <source>请写明%1的岗位，如“%1 调度员”</source>
         <translation>give %1&apos;s post, e.g. “%1 调度员”</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="372"/>
+        <location filename="../ui/desk/roster_tab.py" line="396"/>
         <source>“%1”不是手机号或固定电话</source>
         <translation>“%1” is not a mobile or landline number</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="374"/>
+        <location filename="../ui/desk/roster_tab.py" line="398"/>
         <source>姓名、岗位或单位过长（每项至多 50 字）</source>
         <translation>name, post or unit too long (50 characters each at most)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="376"/>
+        <location filename="../ui/desk/roster_tab.py" line="400"/>
         <source>%1 重复</source>
         <translation>%1 is listed twice</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="377"/>
+        <location filename="../ui/desk/roster_tab.py" line="401"/>
         <source>值班人员至多 %1 人</source>
         <translation>At most %1 people on duty</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="390"/>
+        <location filename="../ui/desk/roster_tab.py" line="414"/>
         <source>这一天已过去（调度服务的今日为 %1）</source>
         <translation>the day is past (the dispatch service&apos;s today is %1)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="392"/>
+        <location filename="../ui/desk/roster_tab.py" line="416"/>
         <source>至多提前 %1 天排班</source>
         <translation>plan at most %1 days ahead</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="394"/>
+        <location filename="../ui/desk/roster_tab.py" line="418"/>
         <source>日期“%1”无效</source>
         <translation>date “%1” is not valid</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="396"/>
+        <location filename="../ui/desk/roster_tab.py" line="420"/>
         <source>电话“%1”不是手机号或固定电话</source>
         <translation>phone “%1” is not a mobile or landline number</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="397"/>
+        <location filename="../ui/desk/roster_tab.py" line="421"/>
         <source>未通过检查：%1</source>
         <translation>Did not pass the checks: %1</translation>
     </message>
@@ -2343,7 +2343,7 @@
         <translation>Last error</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="304"/>
+        <location filename="../ui/desk/files.py" line="320"/>
         <location filename="../ui/desk/intake_tab.py" line="95"/>
         <source>全部</source>
         <translation>All</translation>
@@ -3518,9 +3518,14 @@
         <translation>%s Smart Linkage Centre</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="724"/>
+        <location filename="../ui/wall.py" line="725"/>
         <source>全区</source>
         <translation>District</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="725"/>
+        <source>全市</source>
+        <translation>Whole city</translation>
     </message>
     <message>
         <location filename="../ui/wall.py" line="770"/>

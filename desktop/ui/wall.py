@@ -719,10 +719,10 @@ class WallWindow(QWidget):
             self.tour.stops = ["", *(s.code for s in self.replica.units.streets)]
 
     def street_name(self, code: str) -> str:
-        """A street's name ('全区' for the district)."""
-        if not code:
-            return self.tr("全区")
+        """A street's name ('全区' for the district, '全市' for a city's several)."""
         units = self.replica.units
+        if not code:
+            return self.tr("全市") if units is not None and units.districts else self.tr("全区")
         if units is not None:
             for street in units.streets:
                 if street.code == code:
