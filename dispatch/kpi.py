@@ -587,8 +587,9 @@ class KpiBook:
                 # A scope whose cases all came out again (moved, unfiled) counts nothing:
                 # left out, as a recount that never saw them leaves it out.
                 continue
-            if kind is None:
-                if ":" in scope:
+            if kind is None or kind == "street":
+                # Streets are kept under their bare codes, beside 'district'.
+                if ":" in scope or (kind == "street" and scope == DISTRICT):
                     continue
                 out[scope] = self.kpi(period, scope)
             elif scope.startswith(f"{kind}:"):

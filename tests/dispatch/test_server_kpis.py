@@ -20,7 +20,14 @@ from dispatch.store.store import Store
 from protocol.codec import encode
 from protocol.codes import ErrorCode
 from protocol.messages import Error, Kpis, Result, Stats
-from tests.dispatch.conftest import LINGHU, Running, open_client, reference_for, start_server
+from tests.dispatch.conftest import (
+    DEKUAN,
+    LINGHU,
+    Running,
+    open_client,
+    reference_for,
+    start_server,
+)
 from tests.dispatch.test_server import handshake, report_args
 
 
@@ -64,7 +71,13 @@ async def test_stats_by_every_kind_within_the_jurisdiction(running_sqlite: Runni
     await street_user.ws.send('{"type": "stats", "id": 99, "by": "planet"}')
     bad = await street_user.until(lambda m: isinstance(m, Error))
     assert isinstance(bad, Error) and bad.code == ErrorCode.BAD_MESSAGE
-    assert isinstance(await ask(street_user, "street"), Result)
+    # Figures by street: every street with cases for the district's user, a street's own
+    # for its users (None of them under the district's scope).
+    streets = await ask(c, "street")
+    assert isinstance(streets, Result) and streets.data["rows"][LINGHU]["received"] == 1
+    assert "district" not in streets.data["rows"]
+    own = await ask(street_user, "street")
+    assert isinstance(own, Result) and set(own.data["rows"]) <= {DEKUAN}
     await c.ws.close()
     await street_user.ws.close()
 
