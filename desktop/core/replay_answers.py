@@ -22,6 +22,7 @@ class Moment(msgspec.Struct, forbid_unknown_fields=False):
     kpis: dict[str, Kpi] = {}
     curve: list[int] = []
     day: float | None = None
+    duties: dict[str, Duty] = {}  # every district's, for a user who sees several
 
 
 class Page(msgspec.Struct, forbid_unknown_fields=False):

@@ -151,7 +151,13 @@ class TimeMachine:
         self.curve = list(moment.curve)
         old_risks = set(self.screen.risk)
         self.screen.load_moment(
-            moment.epoch, moment.seq, moment.events, moment.alerts, moment.duty, moment.kpis
+            moment.epoch,
+            moment.seq,
+            moment.events,
+            moment.alerts,
+            moment.duty,
+            moment.kpis,
+            moment.duties,
         )
         self._pending.clear()
         self._marks.clear()
