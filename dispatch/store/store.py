@@ -1185,7 +1185,8 @@ class Store:
         self, after: int, limit: int = 10_000, jurisdiction: frozenset[str] | None = None
     ) -> list[LogRecord]:
         """Log rows with seq > `after`, oldest first, limited to a jurisdiction (street or
-        community codes: a row is in it when its key begins with one of them, or is "").
+        community codes: a row is in it when its key begins with one of them, is its
+        district's code, or is "").
 
         Rows that a `trim-log` running meanwhile moved to the archive are read from there, so
         a replay paging through the log never skips one. The log is read first: a row can
@@ -1202,9 +1203,17 @@ class Store:
             # collation (a range bound like code || ':' does not, under a locale collation);
             # the seq range still drives the query through the primary key.
             width, codes = width_of(jurisdiction), [*jurisdiction, ""]
+            # A district's duty is filed under the district's code: every user inside sees it.
+            districts = sorted({code[:DISTRICT_WIDTH] for code in jurisdiction})
             if jurisdiction:
-                live = live.where(func.substr(LogEntry.street, 1, width).in_(codes))
-                archived = archived.where(func.substr(LogArchiveEntry.street, 1, width).in_(codes))
+                live = live.where(
+                    func.substr(LogEntry.street, 1, width).in_(codes)
+                    | LogEntry.street.in_(districts)
+                )
+                archived = archived.where(
+                    func.substr(LogArchiveEntry.street, 1, width).in_(codes)
+                    | LogArchiveEntry.street.in_(districts)
+                )
             else:  # nothing but what everyone sees
                 live = live.where(LogEntry.street == "")
                 archived = archived.where(LogArchiveEntry.street == "")

@@ -390,7 +390,8 @@ async def test_snapshot_images_by_community(running_sqlite: Running) -> None:
 
 
 def test_read_log_matches_keys_by_prefix(store: Store) -> None:
-    """Street keys (old rows), community keys and "" (the duty), on SQLite and PostgreSQL."""
+    """Street keys (old rows), community keys and the district's (the duty), on SQLite and
+    PostgreSQL."""
     ref = reference_for(store)
     state = State(ref)
     for community in (LINGHU_SQ, YIYUAN, "340803001002"):
@@ -409,4 +410,5 @@ def test_read_log_matches_keys_by_prefix(store: Store) -> None:
     assert seqs(frozenset({LINGHU_SQ})) == [4, 7]
     assert seqs(frozenset({LINGHU_SQ, YIYUAN})) == [4, 5, 7]
     assert seqs(frozenset({DEKUAN, LINGHU})) == [1, 2, 3, 4, 5, 6, 7]
-    assert seqs(frozenset()) == [7]
+    # No unit at all: no district either, so not even its duty (nothing is everyone's now).
+    assert seqs(frozenset()) == []
