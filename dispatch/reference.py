@@ -16,6 +16,7 @@ from shapely.geometry import Point, Polygon
 
 from dispatch.domain.calendar import CST, WorkingCalendar
 from dispatch.domain.categories import CameraKind
+from dispatch.domain.district import case_prefix
 from dispatch.jurisdiction import (
     COMMUNITY_WIDTH,
     DISTRICT_WIDTH,
@@ -186,7 +187,10 @@ class ReferenceData:
             reference.district: (reference.district_name, reference.outline)
         }
         self.calendar = calendar
+        # Case numbers: each district's own prefix (its layout's), numbered per prefix;
+        # `code_prefix` for a district this build has no layout of.
         self.code_prefix = code_prefix
+        self.code_prefixes = {code: case_prefix(code) or code_prefix for code in self.districts}
         self.streets: dict[str, Street] = {s.code: s for s in reference.streets}
         self.communities: dict[str, Community] = {c.code: c for c in reference.communities}
         self.grids: dict[str, Grid] = {g.code: g for g in reference.grids}
@@ -226,6 +230,11 @@ class ReferenceData:
             self.reference, categories=list(categories), detections={k.code: k.name for k in kinds}
         )
         self._views = {}  # the units' versions change with them
+
+    def prefix_of(self, street: str) -> str:
+        """The case-number prefix of a case in `street` (or a community or grid): its
+        district's, the district being the code's first six digits."""
+        return self.code_prefixes.get(street[:DISTRICT_WIDTH], self.code_prefix)
 
     def grid_at(self, lon: float, lat: float) -> Grid | None:
         """The grid containing a point, or None outside the district."""

@@ -7,6 +7,7 @@ event loop may keep references to earlier versions while the writer moves on.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from protocol.retention import prune_settled
 
 Entity = Event | Alert | Duty
 EntityKind = Literal["event", "alert", "duty"]
+log = logging.getLogger("dispatch")
 # Repeated detections of one camera and kind within this window are one alert.
 ALERT_BURST_WINDOW = 120.0
 # The `code` an external id of an alert (not an event) is stored with (external_ids table).
@@ -115,7 +117,7 @@ class Savepoint:
 
     next_event_id: int
     next_alert_id: int
-    day_counters: dict[str, int]
+    day_counters: dict[tuple[str, str], int]
     burst_keys: dict[tuple[str, str], int]
 
 
@@ -222,6 +224,18 @@ class ExternalIds:
         return records
 
 
+def parse_code(code: str) -> tuple[str, str, int] | None:
+    """(prefix, day, number) of a case code `PREFIX-yyyymmdd-nnnnnn`; None for a code of
+    another form (an old or imported one)."""
+    parts = code.split("-")
+    if len(parts) != 3:
+        return None
+    prefix, day, number = parts
+    if not (prefix and day.isdigit() and len(day) == 8 and number.isdigit()):
+        return None
+    return prefix, day, int(number)
+
+
 def args_digest(op: str, args: dict[str, object]) -> str:
     """A stable digest of a command's op and args, to spot a command_id reused differently."""
     return hashlib.sha256(msgspec.json.encode([op, args], order="sorted")).hexdigest()
@@ -242,7 +256,9 @@ class State:
         self.plans: dict[str, DutyPlan] = {}
         self.next_event_id = 1
         self.next_alert_id = 1
-        self.day_counters: dict[str, int] = {}
+        # The last case number given, by (prefix, local day): each district numbers its
+        # own cases (DG-20261122-000123, YJ-20261122-000007).
+        self.day_counters: dict[tuple[str, str], int] = {}
         self.burst_keys: dict[tuple[str, str], int] = {}
         self._intake_cache: dict[tuple[str, Basis, float], tuple[float, float, Category]] = {}
         # Every change made, in order, until the writer takes it: an op that fails half-way
@@ -257,11 +273,20 @@ class State:
 
     def load(self, events: list[Event], alerts: list[Alert], duty: Duty | None) -> None:
         """Fill the state from the store at start-up."""
+        unreadable = 0
         for event in events:
             self.events[event.id] = event
-            day = event.code.split("-")[1]
-            number = int(event.code.rsplit("-", 1)[1])
-            self.day_counters[day] = max(self.day_counters.get(day, 0), number)
+            parsed = parse_code(event.code)
+            if parsed is None:
+                unreadable += 1
+                continue
+            prefix, day, number = parsed
+            key = (prefix, day)
+            self.day_counters[key] = max(self.day_counters.get(key, 0), number)
+        if unreadable:
+            # Such a code cannot clash with a new one (they all have the PREFIX-day-number
+            # form), so the cases are served as they are.
+            log.warning("%d stored case codes are not PREFIX-yyyymmdd-nnnnnn", unreadable)
         for alert in alerts:
             self.alerts[alert.id] = alert
             if alert.status == "new":
@@ -466,15 +491,17 @@ class State:
             at = after.instructions[-1].at if action == "instruct" else after.handover_at
         return Change(kind, 0, "", action, actor.name, at, before, after)
 
-    def _new_code(self, now: float) -> str:
+    def _new_code(self, now: float, street: str) -> str:
+        """The next case number of the local day in `street`'s district (its prefix's)."""
         # The local day's string changes once a day; strftime per event is measurable.
         day_index = int((now + 8 * 3600) // 86400)
         if day_index != self._day_index:
             self._day_index, self._day_text = day_index, local(now).strftime("%Y%m%d")
-        day = self._day_text
-        number = self.day_counters.get(day, 0) + 1
-        self.day_counters[day] = number
-        return f"{self.reference.code_prefix}-{day}-{number:06d}"
+        prefix = self.reference.prefix_of(street)
+        key = (prefix, self._day_text)
+        number = self.day_counters.get(key, 0) + 1
+        self.day_counters[key] = number
+        return f"{prefix}-{self._day_text}-{number:06d}"
 
     # ---- what other parts call directly ----------------------------------------------------
 
@@ -513,7 +540,7 @@ class State:
         accept_by, due = self._intake_deadlines(category, basis, now)
         event = Event(
             id=event_id,
-            code=self._new_code(now),
+            code=self._new_code(now, grid.street),
             source=args.source,
             category=category.code,
             title=args.title,
