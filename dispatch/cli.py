@@ -417,6 +417,7 @@ def cmd_load_categories(args: argparse.Namespace) -> int:
     """Load a deployment's own category table (validated; `--check` only validates)."""
     from dispatch.app import (
         category_change,
+        further,
         in_use_text,
         load_categories_into,
         stored_departments,
@@ -432,7 +433,17 @@ def cmd_load_categories(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    departments = stored_departments(store) if ready else {d for d, _, _ in DEPARTMENTS}
+    district = ""
+    if ready:
+        try:
+            district = further(store, args.district)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    elif args.district:
+        print("error: no district loaded: --district needs a loaded city", file=sys.stderr)
+        return 2
+    departments = stored_departments(store, district) if ready else {d for d, _, _ in DEPARTMENTS}
     try:
         table = read_categories(args.file, departments)
     except CategoryTableError as exc:
@@ -448,9 +459,10 @@ def cmd_load_categories(args: argparse.Namespace) -> int:
         print("checked against the default district's departments (no district loaded)")
         return 0
     if args.check:
-        change = category_change(store, table)
+        change = category_change(store, table, district)
     else:
-        change = load_categories_into(store, table, f"loaded from {args.file.name}")
+        origin = f"loaded from {args.file.name}"
+        change = load_categories_into(store, table, origin, district=district)
     if change.unmapped:
         print(
             f"warning: cameras run detection kinds the table does not map: "
@@ -469,7 +481,8 @@ def cmd_load_categories(args: argparse.Namespace) -> int:
     if args.check:
         print(f"would change: {counts} (version {change.version}); nothing changed (--check)")
         return 0
-    print(f"loaded into {redact_url(args.url)}: {counts} (version {change.version})")
+    whose = f" as {district}'s table" if district else ""
+    print(f"loaded into {redact_url(args.url)}{whose}: {counts} (version {change.version})")
     print("a running backend picks it up at its next start")
     return 0
 
@@ -1241,6 +1254,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("load-categories", help=cmd_load_categories.__doc__)
     p.add_argument("file", type=Path, help="a category table in the format of categories.json")
     p.add_argument("--check", action="store_true", help="validate only; change nothing")
+    p.add_argument(
+        "--district",
+        default="",
+        help="in a city store, the district whose table it is (6 digits; default: the first)",
+    )
     p.set_defaults(func=cmd_load_categories)
 
     p = sub.add_parser("create-user", help=cmd_create_user.__doc__)

@@ -94,7 +94,7 @@ def first_overdue(event: Event, reference: ReferenceData, until: float) -> float
     if event.status == "rejected":
         return None
     times: list[float] = []
-    category = reference.categories.get(event.category)
+    category = reference.category(event.street, event.category)
     if category is not None:
         for stage in STAGES:
             if stage in event.missed:
@@ -203,7 +203,7 @@ def case_moments(
 ) -> list[Moment]:
     """A settled (or late) case's sampled moments: each stage it went through, at its
     entry and at FRACTIONS of its time, while it was in the stage and not yet late."""
-    category = reference.categories.get(e.category)
+    category = reference.category(e.street, e.category)
     if category is None:
         return []
     out: list[Moment] = []
@@ -558,7 +558,7 @@ def state_at(events: list[Event], reference: ReferenceData, moment: float) -> li
             continue
         if e.closed_at is not None and e.closed_at <= moment:
             continue
-        category = reference.categories.get(e.category)
+        category = reference.category(e.street, e.category)
         if category is None:
             continue
         if e.accepted_at is None or e.accepted_at > moment:

@@ -260,7 +260,7 @@ class State:
         # own cases (DG-20261122-000123, YJ-20261122-000007).
         self.day_counters: dict[tuple[str, str], int] = {}
         self.burst_keys: dict[tuple[str, str], int] = {}
-        self._intake_cache: dict[tuple[str, Basis, float], tuple[float, float, Category]] = {}
+        self._intake_cache: dict[tuple[str, str, Basis, float], tuple[float, float, Category]] = {}
         # Every change made, in order, until the writer takes it: an op that fails half-way
         # (a confirm whose report succeeded) can then be undone whole.
         self.journal: list[Change] = []
@@ -363,8 +363,9 @@ class State:
         # (category, basis, second), to the second, instead of four calendar walks per event.
         # The entry holds the category it was computed for: a table changed meanwhile (an
         # admin's set_category) brings new limits, and the entry does not apply to them.
+        # Keyed by the category's district too: each district has its own table.
         second = float(int(now))
-        key = (category.code, basis, second)
+        key = (category.district, category.code, basis, second)
         cached = self._intake_cache.get(key)
         if cached is None or cached[2] is not category:
             accept_by = self.deadline(second, category.limits["accept"], basis)
@@ -378,10 +379,11 @@ class State:
         return cached[0], cached[1]
 
     def closure_deadline(
-        self, category: str, basis: Basis, start: float, stages: tuple[Stage, ...]
+        self, street: str, category: str, basis: Basis, start: float, stages: tuple[Stage, ...]
     ) -> float:
-        """The end of `stages`' limits laid end to end from `start`."""
-        limits = self.reference.categories[category].limits
+        """The end of `stages`' limits (of `category` in `street`'s district's table) laid
+        end to end from `start`."""
+        limits = self.reference.categories_of(street)[category].limits
         return self._laid_end_to_end(limits, basis, start, stages)
 
     def _laid_end_to_end(
@@ -398,7 +400,7 @@ class State:
 
     def stage_deadline(self, event: Event, status: str, now: float) -> float | None:
         """The deadline of the stage `status` belongs to, for an event entering it now."""
-        limits = self.reference.categories[event.category].limits
+        limits = self.reference.categories_of(event.street)[event.category].limits
         stage = limits.get(STAGE_OF_STATUS.get(status, ""))
         if stage is None:
             return None
@@ -524,13 +526,14 @@ class State:
     ) -> Outcome:
         """Register a new event at its grid (`grid`: the point's, already looked up; a batch
         looks up its points at once); deadlines come from its category."""
-        category = self.reference.categories.get(args.category)
-        if category is None:
-            raise WorkflowError("bad_args", f"unknown category {args.category!r}")
         if grid is None:
             grid = self.reference.grid_at(args.lon, args.lat)
         if grid is None:
             raise WorkflowError("bad_args", f"({args.lon}, {args.lat}) is outside every grid")
+        # The category of the point's district's table (each district has its own).
+        category = self.reference.category(grid.street, args.category)
+        if category is None:
+            raise WorkflowError("bad_args", f"unknown category {args.category!r}")
         if not actor.may_see(grid.community):
             raise WorkflowError("forbidden", "the location is outside your jurisdiction")
         event_id = self.next_event_id
