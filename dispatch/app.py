@@ -22,6 +22,7 @@ from dispatch.domain.calendar import (
     WorkingCalendar,
     calendar_in_force,
     parse_year,
+    with_overlays,
 )
 from dispatch.domain.categories import (
     CAMERA_KINDS,
@@ -602,9 +603,12 @@ def load_district(
 
 
 def loaded_calendar_years(store: Store) -> list[CalendarYear]:
-    """The calendar years loaded into the database with `dispatch load-calendar`."""
+    """The calendar years loaded into the database with `dispatch load-calendar` (the
+    national ones, `calendar:2027`; a district's own days are overlays, see below)."""
     years = []
     for key, value in sorted(store.meta_items(CALENDAR_META).items()):
+        if not key[len(CALENDAR_META) :].isdigit():
+            continue  # a district's overlay, calendar:340802:2027
         try:
             years.append(parse_year(json.loads(value), f"database meta {key!r}", loaded=True))
         except ValueError as exc:  # JSONDecodeError and CalendarError are ValueErrors
@@ -612,11 +616,15 @@ def loaded_calendar_years(store: Store) -> list[CalendarYear]:
     return years
 
 
-def read_calendar_file(path: Path, loaded: list[CalendarYear]) -> tuple[CalendarYear, Any]:
+def read_calendar_file(
+    path: Path, loaded: list[CalendarYear], *, overlay: bool = False
+) -> tuple[CalendarYear, Any]:
     """A year's holidays and make-up days from a JSON file, validated (CalendarError if not).
 
     Also checked against the calendar in force with `loaded` years: a 元旦 range reaching
-    into the December before must not clash with that year's make-up days.
+    into the December before must not clash with that year's make-up days. A district's
+    `overlay` (its own days, on top of the national calendar) replaces no national year:
+    its days win over the nation's, so there is nothing to clash with.
     """
     try:
         text = path.read_text("utf-8")
@@ -631,6 +639,8 @@ def read_calendar_file(path: Path, loaded: list[CalendarYear]) -> tuple[Calendar
             [f"{path}: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"]
         ) from None
     year = parse_year(raw, str(path), loaded=True)
+    if overlay:
+        return year, raw
     try:
         calendar_in_force([*(y for y in loaded if y.year != year.year), year])
     except ValueError as exc:
@@ -638,8 +648,35 @@ def read_calendar_file(path: Path, loaded: list[CalendarYear]) -> tuple[Calendar
     return year, raw
 
 
-def store_calendar_year(store: Store, year: CalendarYear, raw: Any, source: Path) -> None:
-    """Keep a validated year in the meta table, as official; it replaces any earlier one."""
+def calendar_overlays(store: Store) -> dict[str, list[CalendarYear]]:
+    """Each district's own days loaded with `dispatch load-calendar --district` (meta
+    `calendar:340802:2027`): its local holidays and extra working days, by district."""
+    overlays: dict[str, list[CalendarYear]] = {}
+    for key, value in sorted(store.meta_items(CALENDAR_META).items()):
+        district, _, year = key[len(CALENDAR_META) :].partition(":")
+        if not year:
+            continue  # a national year
+        try:
+            parsed = parse_year(json.loads(value), f"database meta {key!r}", loaded=True)
+        except ValueError as exc:
+            raise RuntimeError(f"stored calendar overlay unusable: {exc}") from None
+        overlays.setdefault(district, []).append(parsed)
+    return overlays
+
+
+def district_calendars(store: Store, national: WorkingCalendar) -> dict[str, WorkingCalendar]:
+    """The calendar of each district with days of its own: the national one with them."""
+    return {
+        district: with_overlays(national, years)
+        for district, years in calendar_overlays(store).items()
+    }
+
+
+def store_calendar_year(
+    store: Store, year: CalendarYear, raw: Any, source: Path, district: str = ""
+) -> None:
+    """Keep a validated year in the meta table, as official; it replaces any earlier one
+    (`district`: as that district's own days, an overlay on the national calendar)."""
     doc = {
         "year": year.year,
         "status": "official",
@@ -647,7 +684,8 @@ def store_calendar_year(store: Store, year: CalendarYear, raw: Any, source: Path
         "_loaded_from": str(source.resolve()),
         "_loaded_at": datetime.now(CST).isoformat(timespec="seconds"),
     }
-    store.set_meta(f"{CALENDAR_META}{year.year}", json.dumps(doc, ensure_ascii=False))
+    key = f"{CALENDAR_META}{district}:{year.year}" if district else f"{CALENDAR_META}{year.year}"
+    store.set_meta(key, json.dumps(doc, ensure_ascii=False))
 
 
 def working_calendar(store: Store) -> WorkingCalendar:
@@ -725,6 +763,11 @@ def load_reference(store: Store, now: float | None = None) -> ReferenceData:
         kinds,
         districts=districts,
         district_kinds={code: k for code, k in district_kinds.items() if k},
+        calendars={
+            code: own
+            for code, own in district_calendars(store, calendar).items()
+            if code in districts
+        },
     )
 
 

@@ -23,6 +23,7 @@ from dispatch import exits
 from dispatch.app import (
     CALENDAR_META,
     DEFAULT_SEED,
+    calendar_overlays,
     data_dir,
     default_url,
     load_district,
@@ -1113,9 +1114,19 @@ def cmd_load_calendar(args: argparse.Namespace) -> int:
     store = None if args.check else Store(args.url)
     if store is not None:
         store.upgrade()
+    district = args.district
+    if store is not None and district:
+        held = sorted(code for _, code, _, _, _ in store.unit_rows("district"))
+        if district not in held:
+            print(
+                f"error: the database holds no district {district!r}: it holds "
+                f"{', '.join(held) or 'none (run `dispatch load-district`)'}",
+                file=sys.stderr,
+            )
+            return 2
     loaded = [] if store is None else loaded_calendar_years(store)
     try:
-        year, raw = read_calendar_file(path, loaded)
+        year, raw = read_calendar_file(path, loaded, overlay=bool(district))
     except CalendarError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
@@ -1127,6 +1138,15 @@ def cmd_load_calendar(args: argparse.Namespace) -> int:
     )
     if store is None:
         print(f"{path} is valid: {summary} (--check: nothing stored)")
+        return 0
+    if district:
+        before = any(y.year == year.year for y in calendar_overlays(store).get(district, []))
+        store_calendar_year(store, year, raw, path, district)
+        print(
+            f"loaded {summary} as {district}'s own days on the national calendar"
+            f"{'; replaces its days loaded before' if before else ''}. A running backend "
+            "uses them from its next start."
+        )
         return 0
     shipped = {y.year: y.status for y in shipped_years()}
     if any(y.year == year.year for y in loaded):
@@ -1163,6 +1183,12 @@ def cmd_calendar(args: argparse.Namespace) -> int:
         else:
             what = "missing    weekends only: its deadlines are marked as guesses"
         print(f"{year}  {what}")
+    for district, overlays in calendar_overlays(store).items():
+        for own in overlays:
+            print(
+                f"{own.year}  {district}'s own days: {len(own.holidays)} days off, "
+                f"{len(own.makeup_days)} extra working days ({', '.join(own.festivals)})"
+            )
     if status.missing:
         print(
             "no official data for "
@@ -1316,6 +1342,12 @@ def build_parser() -> argparse.ArgumentParser:
         help='one year as JSON: {"year": 2027, "festivals": [{"name", "from", "to", "makeup"}]}',
     )
     p.add_argument("--check", action="store_true", help="validate the file only; store nothing")
+    p.add_argument(
+        "--district",
+        default="",
+        help="a district's own days (local holidays, extra working days) on top of the "
+        "national calendar, for that district's cases only (6 digits)",
+    )
     p.set_defaults(func=cmd_load_calendar)
     sub.add_parser("calendar", help=cmd_calendar.__doc__).set_defaults(func=cmd_calendar)
     p = sub.add_parser("export", help=cmd_export.__doc__)

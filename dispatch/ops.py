@@ -297,8 +297,12 @@ def classify(state: State, actor: Actor, args: c.Classify, now: float) -> Outcom
         after = replace(after, intake=replace(before.intake, triage=""))
     since = before.accepted_at if before.status == "accepted" else before.reported_at
     stage = "dispatch" if before.status == "accepted" else "accept"
-    deadline = state.reference.deadline(since or before.reported_at, category.limits[stage], basis)
-    accept_by = state.reference.deadline(before.reported_at, category.limits["accept"], basis)
+    where = before.street  # its district's calendar
+    start = since or before.reported_at
+    deadline = state.reference.deadline(start, category.limits[stage], basis, where)
+    accept_by = state.reference.deadline(
+        before.reported_at, category.limits["accept"], basis, where
+    )
     stages: tuple[Stage, ...] = ("dispatch", "handle", "verify")
     due = state.closure_deadline(before.street, category.code, basis, accept_by, stages)
     after = replace(after, deadline=deadline, due_at=due)
@@ -395,7 +399,7 @@ def handled(state: State, actor: Actor, args: c.EventRef, now: float) -> Outcome
         raise refuse(before, f"waits for its assisting units to report: {'、'.join(waiting)}")
     used = 0.0
     if before.dispatched_at is not None:
-        used = state.reference.elapsed(before.dispatched_at, now, before.basis)
+        used = state.reference.elapsed(before.dispatched_at, now, before.basis, before.street)
         hold = before.hold
         if (
             hold is not None
@@ -404,7 +408,9 @@ def handled(state: State, actor: Actor, args: c.EventRef, now: float) -> Outcome
             and hold.since >= before.dispatched_at
         ):
             # The clocks stood still while it was held: that time is not handling time.
-            used -= state.reference.elapsed(hold.since, hold.released_at, before.basis)
+            used -= state.reference.elapsed(
+                hold.since, hold.released_at, before.basis, before.street
+            )
     after = replace(
         after,
         handled_at=now,
@@ -518,8 +524,8 @@ def decide_extension(state: State, actor: Actor, args: c.DecideExtension, now: f
         hours = CategoryLimit(amount=extension.hours, unit="hour")
         after = replace(
             after,
-            deadline=state.deadline(before.deadline or now, hours, before.basis),
-            due_at=state.deadline(before.due_at or now, hours, before.basis),
+            deadline=state.deadline(before.deadline or now, hours, before.basis, before.street),
+            due_at=state.deadline(before.due_at or now, hours, before.basis, before.street),
             extensions=before.extensions + 1,
         )
     return _finish(state, actor, "decide_extension", before, after, now, args.note)

@@ -179,6 +179,7 @@ class ReferenceData:
         code_prefix: str = "DG",
         districts: dict[str, tuple[str, list[list[list[float]]]]] | None = None,
         district_kinds: dict[str, list[CameraKind]] | None = None,
+        calendars: dict[str, WorkingCalendar] | None = None,
     ) -> None:
         check_nesting(reference)
         self.reference = reference
@@ -188,6 +189,8 @@ class ReferenceData:
             reference.district: (reference.district_name, reference.outline)
         }
         self.calendar = calendar
+        # A district's own calendar (the national one with its local days), where it has one.
+        self.calendars: dict[str, WorkingCalendar] = dict(calendars or {})
         # Case numbers: each district's own prefix (its layout's), numbered per prefix;
         # `code_prefix` for a district this build has no layout of.
         self.code_prefix = code_prefix
@@ -405,21 +408,31 @@ class ReferenceData:
         centre = shape.representative_point()
         return round(centre.x, 6), round(centre.y, 6)
 
-    def deadline(self, start: float, limit: CategoryLimit, basis: Basis = "working") -> float:
+    def calendar_of(self, code: str) -> WorkingCalendar:
+        """The working calendar of a unit's district (`code`: a street, community, grid or
+        district code): the national one with the district's own days, if it has any."""
+        return self.calendars.get(code[:DISTRICT_WIDTH], self.calendar)
+
+    def deadline(
+        self, start: float, limit: CategoryLimit, basis: Basis = "working", where: str = ""
+    ) -> float:
         """The moment a limit starting at `start` runs out: in office hours of working days
-        (the calendar's), or in natural time, around the clock."""
+        (the calendar of `where`'s district: a case's street), or in natural time."""
         if basis == "natural":
             return start + limit.amount * (3600.0 if limit.unit == "hour" else 86400.0)
+        calendar = self.calendars.get(where[:DISTRICT_WIDTH], self.calendar)
         moment = from_epoch(start)
         if limit.unit == "hour":
-            return to_epoch(self.calendar.add_working_hours(moment, limit.amount))
-        return to_epoch(self.calendar.add_working_days(moment, max(1, round(limit.amount))))
+            return to_epoch(calendar.add_working_hours(moment, limit.amount))
+        return to_epoch(calendar.add_working_days(moment, max(1, round(limit.amount))))
 
-    def elapsed(self, start: float, end: float, basis: Basis = "working") -> float:
-        """Seconds from `start` to `end` counted in `basis` (working seconds or natural)."""
+    def elapsed(self, start: float, end: float, basis: Basis = "working", where: str = "") -> float:
+        """Seconds from `start` to `end` counted in `basis` (working seconds of `where`'s
+        district's calendar, or natural)."""
         if basis == "natural":
             return end - start
-        return self.calendar.working_seconds_between(from_epoch(start), from_epoch(end))
+        calendar = self.calendars.get(where[:DISTRICT_WIDTH], self.calendar)
+        return calendar.working_seconds_between(from_epoch(start), from_epoch(end))
 
     def calendar_status(self, now: float) -> CalendarStatus:
         """Which years the working calendar has official data for, as of `now`."""

@@ -101,7 +101,7 @@ def first_overdue(event: Event, reference: ReferenceData, until: float) -> float
                 start, end = _stage_span(event, stage)
                 limit = category.limits.get(stage)
                 if start is not None and limit is not None:
-                    deadline = reference.deadline(start, limit, event.basis)
+                    deadline = reference.deadline(start, limit, event.basis, event.street)
                     if end is None or end > deadline:  # done after it, or not done yet
                         times.append(deadline)
                 break
@@ -222,7 +222,7 @@ def case_moments(
         if end is not None and end <= start + natural * FRACTIONS[1]:
             span = natural
         else:
-            span = max(reference.deadline(start, limit, e.basis) - start, 60.0)
+            span = max(reference.deadline(start, limit, e.basis, e.street) - start, 60.0)
         for fraction in FRACTIONS:
             moment = start + span * fraction
             if moment >= cutoff or (end is not None and moment >= end):
@@ -570,7 +570,7 @@ def state_at(events: list[Event], reference: ReferenceData, moment: float) -> li
         else:
             status, start, stage = "handled", e.handled_at, "verify"
         limit = category.limits.get(stage)  # a stage without a limit has no deadline
-        deadline = None if limit is None else reference.deadline(start, limit, e.basis)
+        deadline = None if limit is None else reference.deadline(start, limit, e.basis, e.street)
         out.append(
             replace(
                 e,

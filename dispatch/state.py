@@ -352,26 +352,27 @@ class State:
             raise WorkflowError("not_found", f"no alert {alert_id}")
         return alert
 
-    def deadline(self, start: float, limit: CategoryLimit, basis: Basis) -> float:
-        """When `limit` from `start` runs out, in `basis`."""
-        return self.reference.deadline(start, limit, basis)
+    def deadline(self, start: float, limit: CategoryLimit, basis: Basis, where: str = "") -> float:
+        """When `limit` from `start` runs out, in `basis` (by the calendar of `where`'s
+        district: a case's street)."""
+        return self.reference.deadline(start, limit, basis, where)
 
     def _intake_deadlines(
-        self, category: Category, basis: Basis, now: float
+        self, category: Category, basis: Basis, now: float, street: str
     ) -> tuple[float, float]:
         # A burst of reports in the same second shares its deadlines: computed once per
         # (category, basis, second), to the second, instead of four calendar walks per event.
         # The entry holds the category it was computed for: a table changed meanwhile (an
         # admin's set_category) brings new limits, and the entry does not apply to them.
-        # Keyed by the category's district too: each district has its own table.
+        # Keyed by the case's district too: each has its own table and calendar.
         second = float(int(now))
-        key = (category.district, category.code, basis, second)
+        key = (street[:6], category.code, basis, second)
         cached = self._intake_cache.get(key)
         if cached is None or cached[2] is not category:
-            accept_by = self.deadline(second, category.limits["accept"], basis)
+            accept_by = self.deadline(second, category.limits["accept"], basis, street)
             # The closure deadline: every stage's limit laid end to end from the report.
             due = self._laid_end_to_end(
-                category.limits, basis, accept_by, ("dispatch", "handle", "verify")
+                category.limits, basis, accept_by, ("dispatch", "handle", "verify"), street
             )
             if len(self._intake_cache) > 4096:
                 self._intake_cache.clear()
@@ -384,7 +385,7 @@ class State:
         """The end of `stages`' limits (of `category` in `street`'s district's table) laid
         end to end from `start`."""
         limits = self.reference.categories_of(street)[category].limits
-        return self._laid_end_to_end(limits, basis, start, stages)
+        return self._laid_end_to_end(limits, basis, start, stages, street)
 
     def _laid_end_to_end(
         self,
@@ -392,10 +393,11 @@ class State:
         basis: Basis,
         start: float,
         stages: tuple[Stage, ...],
+        street: str,
     ) -> float:
         due = start
         for stage in stages:
-            due = self.deadline(due, limits[stage], basis)
+            due = self.deadline(due, limits[stage], basis, street)
         return due
 
     def stage_deadline(self, event: Event, status: str, now: float) -> float | None:
@@ -406,7 +408,7 @@ class State:
             return None
         if status == "handling" and event.deadline is not None:
             return event.deadline  # the handling limit runs from dispatch, not from start
-        return self.deadline(now, stage, event.basis)
+        return self.deadline(now, stage, event.basis, event.street)
 
     def released(self, event: Event, now: float) -> Event:
         """The event with its approved hold ended now and its deadlines moved on by the time
@@ -414,11 +416,13 @@ class State:
         deadline by nothing)."""
         hold = event.hold
         assert hold is not None and hold.since is not None
-        held = self.reference.elapsed(hold.since, now, event.basis)
+        held = self.reference.elapsed(hold.since, now, event.basis, event.street)
         shift = CategoryLimit(amount=held / 3600, unit="hour")
 
         def moved(moment: float | None) -> float | None:
-            return None if moment is None else self.deadline(moment, shift, event.basis)
+            return (
+                None if moment is None else self.deadline(moment, shift, event.basis, event.street)
+            )
 
         return replace(
             event,
@@ -540,7 +544,7 @@ class State:
         self.next_event_id += 1
         priority = args.priority or category.priority
         basis = basis_of(category.basis, priority)
-        accept_by, due = self._intake_deadlines(category, basis, now)
+        accept_by, due = self._intake_deadlines(category, basis, now, grid.street)
         event = Event(
             id=event_id,
             code=self._new_code(now, grid.street),
@@ -646,7 +650,8 @@ class State:
                         after, level=level_above(before.level), escalations=before.escalations + 1
                     )
                 # The next level gets a fresh stage window before it escalates again.
-                after = replace(after, deadline=self.deadline(now, _ESCALATION_GRACE, before.basis))
+                grace = self.deadline(now, _ESCALATION_GRACE, before.basis, before.street)
+                after = replace(after, deadline=grace)
             if after.due_at is not None and after.due_at < now and "closure" not in after.missed:
                 # Flagged, not only past due: nothing that moves due_at later (an extension
                 # approved late) can make the case look on time again.
