@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from desktop.core.todo import Me
-from protocol.entities import Category, CategoryLimit, Event, Reference, on_hold
+from protocol.entities import Category, CategoryLimit, Department, Event, Reference, on_hold
 from protocol.workflow import FINAL_STATUSES, STEPS, outranks
 
 # A unit code's first six digits are its district (a city's user holds several districts').
@@ -184,13 +184,20 @@ def dispatch_units(reference: Reference | None, event: Event) -> list[Unit]:
         units.append(Unit(f"网格员 {grid.worker}", f"网格员 {grid.worker}", True))
     category = category_of(reference, event.category, event.street)
     suggested = category.department if category is not None else ""
-    # A city's user sees every district's departments: a case goes to its own district's.
-    home = event.street[:DISTRICT_DIGITS]
-    own = [d for d in reference.departments if (d.district or reference.district) == home]
-    departments = sorted(own or reference.departments, key=lambda d: (d.code != suggested, d.code))
+    departments = sorted(
+        own_departments(reference, event.street), key=lambda d: (d.code != suggested, d.code)
+    )
     for department in departments:
         units.append(Unit(department.code, department.name, department.code == suggested))
     return units
+
+
+def own_departments(reference: Reference, street: str) -> list[Department]:
+    """The departments of `street`'s district: a city's user holds every district's, and a
+    case (or an alert) goes to its own district's; all of them when none is marked so."""
+    home = street[:DISTRICT_DIGITS]
+    own = [d for d in reference.departments if (d.district or reference.district) == home]
+    return own or list(reference.departments)
 
 
 def category_of(reference: Reference | None, code: str, street: str = "") -> Category | None:
