@@ -477,7 +477,9 @@ def table_document(categories: list[wire.Category], kinds: list[CameraKind]) -> 
 
 def edited_table(store: Store, edit: SetCategory, source: str, district: str = "") -> CategoryTable:
     """A district's stored table (`district`: "" the first's) with one category added or
-    replaced by `edit` (see apply_edit)."""
+    replaced by `edit` (see apply_edit); its department as the table names it or as the
+    units carry it (`340802:CGJ`)."""
+    edit = msgspec.structs.replace(edit, department=bare(district, edit.department))
     return apply_edit(
         stored_table_document(store, district),
         edit,
