@@ -38,6 +38,7 @@ from dispatch.domain.district import (
     DISTRICT_CODES,
     District,
     build_district,
+    city_of,
     district_seed,
 )
 from dispatch.private import private_dir
@@ -759,11 +760,13 @@ def load_reference(store: Store, now: float | None = None) -> ReferenceData:
         detections=detections,
         calendar=status,
     )
+    city = city_of(ordered[0]) if len(ordered) > 1 and ordered[0] in DISTRICT_CODES else None
     return ReferenceData(
         reference,
         calendar,
         kinds,
         districts=districts,
+        city=city,
         district_kinds={code: k for code, k in district_kinds.items() if k},
         calendars={
             code: own

@@ -762,7 +762,7 @@ def cmd_weekly_report(args: argparse.Namespace) -> int:
 def cmd_handover_report(args: argparse.Namespace) -> int:
     """Write a shift's handover report (交接班报告, HTML or PDF), rebuilt from the audit log."""
     from dispatch.app import load_reference
-    from dispatch.handover import ShiftError, file_name, make, shift_at, shifts
+    from dispatch.handover import ShiftError, district_shifts, file_name, make, shift_at
     from dispatch.reference import local
 
     fmt = args.format or Path(args.out or "").suffix.lstrip(".").lower()
@@ -772,7 +772,13 @@ def cmd_handover_report(args: argparse.Namespace) -> int:
     store = _current_store(args.url)
     if store is None:
         return 2
-    found = shifts(store)
+    first = store.meta("district") or "340803"
+    held = sorted((c for _, c, _, _, _ in store.unit_rows("district")), key=lambda c: c != first)
+    district = args.district or first
+    if district not in held:
+        print(f"error: no district {district}: the store holds {', '.join(held)}", file=sys.stderr)
+        return 2
+    found = district_shifts(store, district, held)
     if args.list:
         for shift in found:
             end = local(shift.end).strftime("%Y-%m-%d %H:%M") if shift.end else "(in force)"
@@ -1376,6 +1382,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--format", choices=("html", "pdf"), help="default: by the file's suffix")
     p.add_argument("--list", action="store_true", help="list the shifts the log knows")
+    p.add_argument(
+        "--district",
+        help="whose centre's shifts (a district code of a city store; default: the first)",
+    )
     p.set_defaults(func=cmd_handover_report)
     p = sub.add_parser("backup", help=cmd_backup.__doc__)
     p.add_argument("path", type=Path, help="the backup file to write (must not exist)")

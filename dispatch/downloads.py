@@ -29,13 +29,14 @@ from dispatch.admin import Audited, Refused
 from dispatch.clock import Clock
 from dispatch.domain.calendar import CST
 from dispatch.exports import Filter, Format, export
-from dispatch.handover import Shift, ShiftError, file_name, find_shift, make, shifts
+from dispatch.handover import Shift, ShiftError, district_shifts, file_name, find_shift, make
 from dispatch.hub import Client, Hub
 from dispatch.jurisdiction import DISTRICT_WIDTH, STREET_WIDTH
 from dispatch.reference import ReferenceData, local
-from dispatch.state import Actor
+from dispatch.state import Actor, duty_district
 from dispatch.store.store import AdminEntry, Store
 from dispatch.tables import day_span
+from dispatch.workflow import WorkflowError
 from protocol.codes import ErrorCode
 from protocol.entities import SOURCES, STATUSES
 from protocol.messages import SHIFTS_SPAN, Download, ShiftRow, Shifts
@@ -78,8 +79,10 @@ class Downloads(Audited):
         self.reference = reference
         self.clock = clock
         self.tickets: dict[str, Ticket] = {}
-        self.made: OrderedDict[tuple[float, str], bytes] = OrderedDict()
-        self._seen_handover: float | None = None
+        # Reports of ended shifts, by (scope, start, format): the same whenever made.
+        self.made: OrderedDict[tuple[str, float, str], bytes] = OrderedDict()
+        # Each district's duty's handover time as last seen (None: at start).
+        self._seen_handover: dict[str, float] | None = None
         self._making: set[asyncio.Task[None]] = set()
         self.closing = False
 
@@ -98,11 +101,10 @@ class Downloads(Audited):
 
         async def do() -> tuple[dict[str, Any], str]:
             if isinstance(message, Shifts):
-                _whole_district(client)
-                done = await self._shifts(message)
+                done = await self._shifts(self._district(client, message.district), message)
             elif message.report == "handover":
-                _whole_district(client)
-                done = await self._handover(client, message)
+                district = self._district(client, message.district)
+                done = await self._handover(client, district, message)
             else:
                 done = await self._export(client, message)
             await asyncio.to_thread(self.store.record_admin, entry)
@@ -115,9 +117,29 @@ class Downloads(Audited):
                 client, message.id, entry, REPORT_READERS, do, "read the handover reports"
             )
 
-    async def _shifts(self, message: Shifts) -> tuple[dict[str, Any], str]:
+    def _district(self, client: Client, asked: str) -> str:
+        """The district whose shifts a request is about: a user of the whole of it (a
+        district's or the city's; state.duty_district), else Refused."""
+        if client.width > DISTRICT_WIDTH:
+            raise Refused(
+                ErrorCode.FORBIDDEN,
+                "the handover reports cover the whole district: not for a user of some streets",
+            )
+        actor = Actor(client.user.name, client.user.role, client.jurisdiction)
+        home = self.reference.reference.district
+        try:
+            return duty_district(actor, asked, self.reference.districts, home)
+        except WorkflowError as exc:
+            raise Refused(ErrorCode(exc.code), exc.message) from exc
+
+    def _shifts_of(self, district: str) -> list[Shift]:
+        """The shifts of a district's centre (a worker thread): their reports cover that
+        district alone when the store holds several."""
+        return district_shifts(self.store, district, list(self.reference.districts))
+
+    async def _shifts(self, district: str, message: Shifts) -> tuple[dict[str, Any], str]:
         first, last = day_span(message.first, message.last, SHIFTS_SPAN)
-        found = await asyncio.to_thread(shifts, self.store)
+        found = await asyncio.to_thread(self._shifts_of, district)
         low, high = first.isoformat(), (last + timedelta(days=1)).isoformat()
         rows = [
             ShiftRow(
@@ -132,19 +154,22 @@ class Downloads(Audited):
         ]
         return {"shifts": msgspec.to_builtins(rows)}, f"{len(rows)} shift(s)"
 
-    async def _handover(self, client: Client, message: Download) -> tuple[dict[str, Any], str]:
+    async def _handover(
+        self, client: Client, district: str, message: Download
+    ) -> tuple[dict[str, Any], str]:
         if message.format not in ("html", "pdf"):
             raise Refused(
                 ErrorCode.BAD_ARGS, f"a handover report is html or pdf, not {message.format}"
             )
         if message.shift is None:
             raise Refused(ErrorCode.BAD_ARGS, "name the shift: its start (`shift`)")
-        found = await asyncio.to_thread(shifts, self.store)
+        found = await asyncio.to_thread(self._shifts_of, district)
         try:
             shift = find_shift(found, message.shift)
         except ShiftError as exc:
             raise Refused(ErrorCode.NOT_FOUND, str(exc)) from None
-        body = self.made.get((shift.start, message.format)) if shift.end is not None else None
+        key = (shift.scope, shift.start, message.format)
+        body = self.made.get(key) if shift.end is not None else None
         if body is None:
             body = await asyncio.to_thread(self._make, shift, message.format)
         name = file_name(shift, message.format)
@@ -153,7 +178,7 @@ class Downloads(Audited):
     def _make(self, shift: Shift, fmt: str) -> bytes:
         body = make(self.store, self.reference, shift, fmt, self.clock.now())
         if shift.end is not None:  # an ended shift's report says the same whenever made
-            self.made[(shift.start, fmt)] = body
+            self.made[(shift.scope, shift.start, fmt)] = body
             while len(self.made) > REPORTS_KEPT:
                 self.made.popitem(last=False)
         return body
@@ -251,18 +276,21 @@ class Downloads(Audited):
     # ---- at each change of duty ----------------------------------------------------------
 
     def watch(self) -> None:
-        """Called as deliveries go out: when the duty has changed hands, make the report
-        of the shift that ended (HTML and PDF) on a worker thread."""
-        duty = self.hub.duty
-        if self.closing or duty is None or duty.handover_at == self._seen_handover:
+        """Called as deliveries go out: when a district's duty has changed hands, make the
+        report of its shift that ended (HTML and PDF) on a worker thread."""
+        if self.closing:
             return
-        first = self._seen_handover is None
-        self._seen_handover = duty.handover_at
-        if first:
-            return  # the duty in force at start: its shift has not ended here
-        task = asyncio.get_running_loop().create_task(self._make_ended(duty.handover_at))
-        self._making.add(task)
-        task.add_done_callback(self._making.discard)
+        home = self.reference.reference.district
+        now = {d or home: duty.handover_at for d, duty in self.hub.duties.items()}
+        seen, self._seen_handover = self._seen_handover, now
+        if seen is None:
+            return  # the duties in force at start: their shifts have not ended here
+        for district, handover_at in now.items():
+            if seen.get(district, handover_at) == handover_at:
+                continue
+            task = asyncio.get_running_loop().create_task(self._make_ended(district, handover_at))
+            self._making.add(task)
+            task.add_done_callback(self._making.discard)
 
     async def finish(self) -> None:
         """At a stop: make no more reports, and wait for one being made."""
@@ -270,9 +298,9 @@ class Downloads(Audited):
         if self._making:
             await asyncio.wait(list(self._making))
 
-    async def _make_ended(self, handover_at: float) -> None:
+    async def _make_ended(self, district: str, handover_at: float) -> None:
         def work() -> None:
-            found = shifts(self.store)
+            found = self._shifts_of(district)
             ended = [s for s in found if s.end is not None and abs(s.end - handover_at) < 0.001]
             for shift in ended[-1:]:
                 started = time.perf_counter()
@@ -290,15 +318,6 @@ class Downloads(Audited):
             await asyncio.to_thread(work)
         except Exception:
             log.exception("the handover report could not be made")
-
-
-def _whole_district(client: Client) -> None:
-    """The handover reports cover every street: refused to a user of some streets only."""
-    if client.jurisdiction is not None:
-        raise Refused(
-            ErrorCode.FORBIDDEN,
-            "the handover reports cover the whole district: not for a user of some streets",
-        )
 
 
 def _midnight(day: str) -> float:

@@ -55,22 +55,34 @@ class Shift:
     end: float | None
     duty: Duty  # as handed over
     note: Decision | None  # the commander's latest note for the next shift, by its end
+    # What its report covers: the log rows filed under this prefix (a district's code, in a
+    # store of several districts); "" for everything.
+    scope: str = ""
 
 
-def shifts(store: Store) -> list[Shift]:
-    """Every shift the log knows, oldest first."""
+def shifts(store: Store, duty_id: int = 0, scope: str = "") -> list[Shift]:
+    """Every shift of one district's centre the log knows, oldest first (`duty_id`: the
+    district's duty's, Store.duty_log; the store's first district by default; `scope`: what
+    their reports cover, see Shift)."""
     starts: list[tuple[float, Duty]] = []
     notes: list[Decision | None] = []
-    for _seq, at, _actor, action, duty in store.duty_log():
+    for _seq, at, _actor, action, duty in store.duty_log(duty_id=duty_id):
         if action == "handover":
             starts.append((at, duty))
             notes.append(None)
         elif starts and action == "shift_note":
             notes[-1] = duty.note
     return [
-        Shift(at, starts[i + 1][0] if i + 1 < len(starts) else None, duty, notes[i])
+        Shift(at, starts[i + 1][0] if i + 1 < len(starts) else None, duty, notes[i], scope)
         for i, (at, duty) in enumerate(starts)
     ]
+
+
+def district_shifts(store: Store, district: str, held: Sequence[str]) -> list[Shift]:
+    """The shifts of one district's centre, of the districts the store holds (`held`, its
+    first first): their reports cover that district alone when the store holds several."""
+    duty_id = 0 if district == held[0] else int(district)
+    return shifts(store, duty_id, district if len(held) > 1 else "")
 
 
 def find_shift(found: Sequence[Shift], start: float) -> Shift:
@@ -163,8 +175,9 @@ def gather(store: Store, shift: Shift, now: float) -> Report:
     day1 = min(day0 + DAY, end)
     # The rows the report lists (escalations, consultations, instructions, alerts settled,
     # the clock's overdue flags), and each case's last row at the shift's and the day's end.
-    window = store.log_index(["event", "alert", "duty"], shift.start, end, _LISTED)
-    changes = store.event_changes(min(day0, shift.start), max(day1, end))
+    scope = shift.scope
+    window = store.log_index(["event", "alert", "duty"], shift.start, end, _LISTED, scope=scope)
+    changes = store.event_changes(min(day0, shift.start), max(day1, end), scope)
     shift_last = _last_changes(changes, shift.start, end)
     same = (day0, day1) == (shift.start, end)
     day_last = shift_last if same else _last_changes(changes, day0, day1)
@@ -478,7 +491,9 @@ def render(
     `tooltips`: the map's dots name their cases on hover (the page; the PDF needs none)."""
     names = _Names(reference)
     shift, duty = report.shift, report.shift.duty
-    district = reference.reference.district_name
+    # A district's shift in a city store: its own units, name and outline.
+    units = reference.view(frozenset({shift.scope})) if shift.scope else reference.reference
+    district = units.district_name
     digest = base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()
     policy = f"default-src 'none'; style-src 'sha256-{digest}'; img-src data:"
     in_force = shift.end is None
@@ -619,7 +634,7 @@ def render(
 <p>本班新接报 <b>{len(report.opened)}</b> 件，结案 <b>{len(report.closed)}</b> 件，
 交班时超期 <b class="late">{len(report.overdue)}</b> 件（本班新增超期 {report.new_overdue} 件），
 升级 <b>{len(report.escalated)}</b> 次。</p>
-<h3>交班时态势图</h3>{handover_map.section(reference, report.open, report.end, tooltips)}
+<h3>交班时态势图</h3>{handover_map.section(units, report.open, report.end, tooltips)}
 <h3>新接报</h3>{opened}
 <h3>结案</h3>{closed}
 <h3>交班时超期</h3>{overdue}
@@ -646,8 +661,10 @@ def pdf(html: str) -> bytes:
 
 
 def file_name(shift: Shift, fmt: str) -> str:
-    """The report's file name: 交接班报告-20261124-0830.html."""
-    return f"交接班报告-{local(shift.start):%Y%m%d-%H%M}.{fmt}"
+    """The report's file name: 交接班报告-20261124-0830.html (a district's of a city store:
+    交接班报告-340802-20261124-0830.html)."""
+    district = f"{shift.scope}-" if shift.scope else ""
+    return f"交接班报告-{district}{local(shift.start):%Y%m%d-%H%M}.{fmt}"
 
 
 def make(store: Store, reference: ReferenceData, shift: Shift, fmt: str, now: float) -> bytes:

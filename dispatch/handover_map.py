@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Literal
 
-from dispatch.reference import ReferenceData
-from protocol.entities import OPEN_STATUSES, Event, is_overdue, on_hold
+from protocol.entities import OPEN_STATUSES, Event, Reference, is_overdue, on_hold
 
 Tone = Literal["late", "near", "open"]
 WIDTH = 960.0  # the drawing's width in user units (CSS px at 100 %)
@@ -95,11 +94,10 @@ def open_cases(cases: Iterable[Event]) -> list[Event]:
     return sorted((e for e in cases if e.status in OPEN_STATUSES), key=lambda e: e.id)
 
 
-def svg(reference: ReferenceData, cases: Sequence[Event], now: float, tooltips: bool) -> str:
-    """The map of the cases open at `now` (`cases`: the open ones), as an inline <svg>.
-    `tooltips`: each dot's case code and title for a browser's hover (a PDF has no use for
-    them)."""
-    units = reference.reference
+def svg(units: Reference, cases: Sequence[Event], now: float, tooltips: bool) -> str:
+    """The map of the cases open at `now` (`cases`: the open ones) over these units (a
+    district's), as an inline <svg>. `tooltips`: each dot's case code and title for a
+    browser's hover (a PDF has no use for them)."""
     frame = Frame.of(units.outline)
     height = round(frame.height, 1)
     grids = frame.path(ring for g in units.grids for ring in g.polygon)
@@ -160,7 +158,7 @@ def _dots(frame: Frame, kind: Tone, cases: Sequence[Event], tooltips: bool) -> s
     return f'<g class="cases {kind}" {paint}>{"".join(circles)}</g>'
 
 
-def section(reference: ReferenceData, cases: Sequence[Event], now: float, tooltips: bool) -> str:
+def section(units: Reference, cases: Sequence[Event], now: float, tooltips: bool) -> str:
     """The map with its legend (the count of each colour) and its caption, as HTML."""
     counts = {t: 0 for t in ORDER}
     for event in cases:
@@ -170,7 +168,7 @@ def section(reference: ReferenceData, cases: Sequence[Event], now: float, toolti
         for t in ("late", "near", "open")
     )
     return (
-        f'<figure class="map">{svg(reference, cases, now, tooltips)}'
+        f'<figure class="map">{svg(units, cases, now, tooltips)}'
         f'<figcaption><span class="schematic">示意图</span>（非标准地图，边界为示意）：'
         f"交班时全部在办案件 {len(cases)} 件的位置，网格与街道边界。{legend}</figcaption></figure>"
     )

@@ -32,7 +32,7 @@ from dispatch.jurisdiction import (
 from dispatch.limits import Limits
 from dispatch.logs import RefusalLog, RowBudget
 from dispatch.reference import ReferenceData
-from dispatch.replay import put
+from dispatch.replay import districts_seen, duty_view, put
 from dispatch.store.store import User
 from dispatch.writer import Published
 from protocol.codes import CloseCode
@@ -116,7 +116,8 @@ class Hub:
         self.limits = limits
         self.events: dict[int, Event] = {}
         self.alerts: dict[int, Alert] = {}
-        self.duty: Duty | None = None
+        # Each district's duty in force, by district (replay.ReadModel).
+        self.duties: dict[str, Duty] = {}
         self.ring: deque[tuple[int, str, bytes]] = deque(maxlen=limits.ring_size)  # framed
         self.ring_bytes = 0  # the frames' bytes in the ring (at most limits.ring_bytes)
         self.clients: set[Client] = set()
@@ -146,11 +147,19 @@ class Hub:
         self.risk_forecast: dict[str, float] = {}
         self.risk_trained_at = 0.0
 
-    def load(self, events: Iterable[Event], alerts: Iterable[Alert], duty: Duty | None) -> None:
+    def load(
+        self, events: Iterable[Event], alerts: Iterable[Alert], duties: dict[str, Duty]
+    ) -> None:
         """Start from the state the store loaded."""
         self.events = {e.id: e for e in events}
         self.alerts = {a.id: a for a in alerts}
-        self.duty = duty
+        self.duties = dict(duties)
+
+    @property
+    def duty(self) -> Duty | None:
+        """The duty in force of the store's first district."""
+        home = self.reference.reference.district
+        return self.duties.get(home) or self.duties.get("")
 
     def set_people(self, people: dict[str, str]) -> int:
         """The display names from now on; when they changed, every client is sent them (a
@@ -275,6 +284,8 @@ class Hub:
         events = [e for e in self.events.values() if sees(e.community) and event_kept(e, horizon)]
         alerts = [a for a in self.alerts.values() if sees(key_of(a)) and alert_kept(a, horizon)]
         today, week, month = self.kpi_sets(client.jurisdiction)
+        mine = districts_seen(self.reference.districts, client.jurisdiction)
+        duty, duties = duty_view(self.duties, mine, self.reference.reference.district)
         snapshot = _encode(
             Snapshot(
                 epoch=self.epoch,
@@ -283,7 +294,8 @@ class Hub:
                 reference=version,
                 events=events,
                 alerts=alerts,
-                duty=self.duty,
+                duty=duty,
+                duties=duties,
                 kpis=today,
                 kpis_week=week,
                 kpis_month=month,

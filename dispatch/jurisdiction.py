@@ -33,5 +33,17 @@ def width_of(codes: Collection[str] | None) -> int:
 
 
 def covers(codes: Collection[str] | None, width: int, key: str) -> bool:
-    """Whether a jurisdiction (its codes and their width) covers something filed under `key`."""
-    return codes is None or key[:width] in codes
+    """Whether a jurisdiction (its codes and their width) covers something filed under `key`.
+
+    A district's code as the key (its duty: every user of the district reads its centre's
+    duty board) is covered by every jurisdiction inside that district."""
+    if codes is None or key[:width] in codes:
+        return True
+    return len(key) == DISTRICT_WIDTH < width and any(
+        code[:DISTRICT_WIDTH] == key for code in codes
+    )
+
+
+def districts_of(codes: Collection[str] | None) -> list[str] | None:
+    """The districts a jurisdiction lies in, in order (None: every district of the store)."""
+    return None if codes is None else sorted({code[:DISTRICT_WIDTH] for code in codes})

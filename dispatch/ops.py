@@ -45,6 +45,7 @@ from protocol.entities import (
     Assist,
     CategoryLimit,
     Decision,
+    Duty,
     Event,
     Extension,
     Hold,
@@ -733,16 +734,22 @@ def handover(state: State, actor: Actor, args: c.Handover, now: float) -> Outcom
     return state.handover(actor, args, now)
 
 
+def _duty_in_force(state: State, actor: Actor, district: str | None) -> Duty:
+    """The duty in force of the district an actor acts on (State.duty_district)."""
+    duty = state.duties.get(state.duty_district(actor, district))
+    if duty is None:
+        raise WorkflowError("illegal_transition", "no duty has been handed over yet")
+    return duty
+
+
 @handles("shift_note")
 def shift_note(state: State, actor: Actor, args: c.ShiftNote, now: float) -> Outcome:
     """The duty commander's note for the next shift (交班记录), on the duty in force: the
     shift's handover report carries the latest one."""
-    if state.duty is None:
-        raise WorkflowError("illegal_transition", "no duty has been handed over yet")
+    before = _duty_in_force(state, actor, args.district)
     text = args.text.strip()
     if not text:
         raise WorkflowError("bad_args", "the note is empty")
-    before = state.duty
     after = replace(before, note=Decision(at=now, by=actor.name, text=text))
     return Outcome([state.record("duty", before, after, "shift_note", actor, at=now)], {})
 
@@ -750,7 +757,7 @@ def shift_note(state: State, actor: Actor, args: c.ShiftNote, now: float) -> Out
 @handles("instruct")
 def instruct(state: State, actor: Actor, args: c.Instruct, now: float) -> Outcome:
     """A commander's instruction: on the event when it names one (seen only where the event
-    is), else on the duty board that every user sees."""
+    is), else on the duty board of a district's centre, which every user in it sees."""
     if args.event is not None:
         event = state.event_for(actor, args.event)
         after_event = replace(
@@ -759,9 +766,7 @@ def instruct(state: State, actor: Actor, args: c.Instruct, now: float) -> Outcom
             decisions=[*event.decisions, Decision(at=now, by=actor.name, text=args.text)],
         )
         return Outcome([state.record("event", event, after_event, "instruct", actor)], {})
-    if state.duty is None:
-        raise WorkflowError("illegal_transition", "no duty has been handed over yet")
-    before = state.duty
+    before = _duty_in_force(state, actor, args.district)
     latest = [*before.instructions, Decision(at=now, by=actor.name, text=args.text)][-20:]
     after = replace(before, instructions=latest)
     return Outcome([state.record("duty", before, after, "instruct", actor)], {})

@@ -178,6 +178,7 @@ class ReferenceData:
         camera_kinds: Iterable[CameraKind],
         code_prefix: str = "DG",
         districts: dict[str, tuple[str, list[list[list[float]]]]] | None = None,
+        city: tuple[str, str] | None = None,
         district_kinds: dict[str, list[CameraKind]] | None = None,
         calendars: dict[str, WorkingCalendar] | None = None,
     ) -> None:
@@ -188,6 +189,9 @@ class ReferenceData:
         self.districts = districts or {
             reference.district: (reference.district_name, reference.outline)
         }
+        # The city (adcode, name) a store of several districts names to a user who sees them
+        # all; None: the first district's.
+        self.city = city
         self.calendar = calendar
         # A district's own calendar (the national one with its local days), where it has one.
         self.calendars: dict[str, WorkingCalendar] = dict(calendars or {})
@@ -459,7 +463,28 @@ class ReferenceData:
         names and outlines its district rather than the city's first."""
         ref = self.reference
         if jurisdiction is None:
-            return ref
+            if len(self.districts) < 2:
+                return ref
+            # A city's user: named after the city, with every district listed, and every
+            # category and department naming its district (the first's too: the units'
+            # own `district` is the city's here).
+            code, name = self.city or (ref.district, ref.district_name)
+            named = {d: self.districts[d][0] for d in self.districts}
+            first = self.first
+            return msgspec.structs.replace(
+                ref,
+                district=code,
+                district_name=name,
+                districts=named,
+                categories=[
+                    c if c.district else msgspec.structs.replace(c, district=first)
+                    for c in ref.categories
+                ],
+                departments=[
+                    d if d.district else msgspec.structs.replace(d, district=first)
+                    for d in ref.departments
+                ],
+            )
         ref = self._tables_view(jurisdiction)
         width = width_of(jurisdiction)
         if width == DISTRICT_WIDTH:
@@ -469,6 +494,7 @@ class ReferenceData:
                 ref,
                 district=mine[0] if mine else ref.district,
                 district_name=self.districts[mine[0]][0] if mine else ref.district_name,
+                districts={d: self.districts[d][0] for d in mine} if len(mine) > 1 else {},
                 outline=[ring for code in mine for ring in self.districts[code][1]],
                 streets=[s for s in ref.streets if s.code[:width] in jurisdiction],
                 communities=[c for c in ref.communities if c.code[:width] in jurisdiction],

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import msgspec
 
+from dispatch.jurisdiction import districts_of
 from dispatch.store.store import LogRow, Store
 from protocol.entities import Alert, Duty, Event
 from protocol.retention import View, alert_kept, event_kept, prune_settled, view_horizon
@@ -35,7 +36,9 @@ class ReadModel(Protocol):
 
     events: dict[int, Event]
     alerts: dict[int, Alert]
-    duty: Duty | None
+    # Each district's duty in force, by its `district` ("": recorded before districts had
+    # their own, the store's first district's).
+    duties: dict[str, Duty]
 
 
 def put(model: ReadModel, entity: Event | Alert | Duty) -> None:
@@ -45,7 +48,32 @@ def put(model: ReadModel, entity: Event | Alert | Duty) -> None:
     elif isinstance(entity, Alert):
         model.alerts[entity.id] = entity
     else:
-        model.duty = entity
+        model.duties[entity.district] = entity
+
+
+def districts_seen(held: Iterable[str], jurisdiction: Collection[str] | None) -> list[str]:
+    """The districts a jurisdiction sees, in order: the store's (`held`, its first first)
+    for a user without one, else those its codes lie in."""
+    mine = districts_of(jurisdiction)
+    return list(held) if mine is None else mine
+
+
+def duty_view(
+    duties: dict[str, Duty], mine: list[str], home: str
+) -> tuple[Duty | None, dict[str, Duty]]:
+    """What a snapshot carries of the duties for a user who sees the districts `mine` (the
+    first first): the first's duty, and, when they are several, each one's by district."""
+
+    def of(district: str) -> Duty | None:
+        duty = duties.get(district)
+        if duty is None and district == home:
+            duty = duties.get("")
+        return duty
+
+    first = of(mine[0]) if mine else None
+    if len(mine) < 2:
+        return first, {}
+    return first, {d: duty for d in mine if (duty := of(d)) is not None}
 
 
 class _Doc(msgspec.Struct, array_like=True):
@@ -55,7 +83,8 @@ class _Doc(msgspec.Struct, array_like=True):
     at: float
     events: list[Event]
     alerts: list[Alert]
-    duty: Duty | None
+    duty: Duty | None  # a checkpoint from before each district had its duty: its only one
+    duties: dict[str, Duty] = {}
 
 
 _DECODERS: dict[str, msgspec.json.Decoder[Event] | msgspec.json.Decoder[Alert]] = {
@@ -81,7 +110,7 @@ class Picture:
     at: float = -math.inf
     events: dict[int, Event] = field(default_factory=dict)
     alerts: dict[int, Alert] = field(default_factory=dict)
-    duty: Duty | None = None
+    duties: dict[str, Duty] = field(default_factory=dict)
 
     def fold(self, rows: list[LogRow]) -> None:
         """Apply these log rows (the next ones, in order)."""
@@ -93,7 +122,12 @@ class Picture:
     def dump(self) -> bytes:
         """The compressed document a checkpoint keeps."""
         doc = _Doc(
-            self.seq, self.at, list(self.events.values()), list(self.alerts.values()), self.duty
+            self.seq,
+            self.at,
+            list(self.events.values()),
+            list(self.alerts.values()),
+            None,
+            self.duties,
         )
         return zlib.compress(_encode(doc), 6)
 
@@ -106,7 +140,7 @@ class Picture:
             doc.at,
             {e.id: e for e in doc.events},
             {a.id: a for a in doc.alerts},
-            doc.duty,
+            doc.duties or ({doc.duty.district: doc.duty} if doc.duty is not None else {}),
         )
 
     def visible(
@@ -115,13 +149,13 @@ class Picture:
         key_of: Callable[[Alert], str],
         view: View,
         moment: float,
-    ) -> tuple[list[Event], list[Alert], Duty | None]:
+    ) -> tuple[list[Event], list[Alert], dict[str, Duty]]:
         """What a client would have been sent at `moment`: what it may see (`sees` a key)
-        of what its view keeps then (the filters of Hub.snapshot_frames)."""
+        of what its view keeps then (the filters of Hub.snapshot_frames), and the duties."""
         horizon = view_horizon(view, moment)
         events = [e for e in self.events.values() if sees(e.community) and event_kept(e, horizon)]
         alerts = [a for a in self.alerts.values() if sees(key_of(a)) and alert_kept(a, horizon)]
-        return events, alerts, self.duty
+        return events, alerts, self.duties
 
 
 def state_at(store: Store, seq: int, epoch: str, *, checkpoints: bool = True) -> Picture:

@@ -16,7 +16,7 @@ from dispatch.clock import Clock
 from dispatch.hub import Client, Hub, kpi_scopes
 from dispatch.limits import Limits
 from dispatch.reference import ReferenceData, local
-from dispatch.replay import Picture, decode_row, state_at
+from dispatch.replay import Picture, decode_row, districts_seen, duty_view, state_at
 from dispatch.state import Actor
 from dispatch.store.store import AdminEntry, Store
 from protocol.codes import ErrorCode
@@ -117,8 +117,13 @@ class Replays(Audited):
         events: list[Event] = []
         alerts: list[Alert] = []
         duty: Duty | None = None
+        duties: dict[str, Duty] = {}
         if not message.only_kpis:  # a player's look ahead: thousands of events, unwanted
-            events, alerts, duty = picture.visible(sees, self.reference.key_of, client.view, moment)
+            events, alerts, all_duties = picture.visible(
+                sees, self.reference.key_of, client.view, moment
+            )
+            mine = districts_seen(self.reference.districts, client.jurisdiction)
+            duty, duties = duty_view(all_duties, mine, self.reference.reference.district)
         # Before the first row (seq 0) there is no moment: the day is the first row's.
         first = span[0][1] if span is not None else now
         counted = moment if math.isfinite(moment) else first
@@ -131,6 +136,7 @@ class Replays(Audited):
             "events": events,
             "alerts": alerts,
             "duty": duty,
+            **({"duties": duties} if duties else {}),
             "kpis": kpis,
             "day": int(day),
             "curve": curve,

@@ -229,7 +229,7 @@ class DispatchServer:
         if kept_path is not None:
             key = kept_kpis.key_for(epoch, head, departments)
             kept = await asyncio.to_thread(kept_kpis.take, kept_path, key)
-        counted, events, alerts, duty, at_head = await self._load_state(
+        counted, events, alerts, duties, at_head = await self._load_state(
             now, counted_too=kept is None, head_too=role != "writer"
         )
         if at_head is not None:  # a follower: the head its state was read at
@@ -238,7 +238,7 @@ class DispatchServer:
         self.hub = Hub(self.reference, epoch, head, trimmed, self.limits, self.clock.now)
         self.hub.catching_up = self.catching_up  # a simulator about to catch up said so
         self.hub.community_keys_from = keyed_from
-        self.hub.load(events, alerts, duty)
+        self.hub.load(events, alerts, duties)
         self.hub.people = await asyncio.to_thread(self.store.people)
         if kept is not None and kept.starts[0] == kpi.period_starts(now)[0]:
             hours_yesterday = kept.yesterday  # still yesterday's: kept the same day
@@ -324,7 +324,7 @@ class DispatchServer:
 
     async def _load_state(
         self, now: float, counted_too: bool, head_too: bool = False
-    ) -> tuple[list[Event], list[Event], list[Alert], Duty | None, tuple[int, int] | None]:
+    ) -> tuple[list[Event], list[Event], list[Alert], dict[str, Duty], tuple[int, int] | None]:
         """Read the live state from the database into the writer's State (whose ids follow
         what the database holds): (cases to count the KPIs from, the live cases, alerts and
         duty). One read for the live state and the KPIs: the cases retention keeps and every
@@ -339,18 +339,18 @@ class DispatchServer:
             at_head, loaded = await asyncio.to_thread(self.store.load_state_at_head, earliest)
         else:
             loaded = await asyncio.to_thread(self.store.load_state, earliest)
-        counted, loaded_alerts, duty, next_event, next_alert = loaded
+        counted, loaded_alerts, duties, next_event, next_alert = loaded
         live_events = {e.id: e for e in counted}
         live_alerts = {a.id: a for a in loaded_alerts}
         prune_settled(live_events, live_alerts, now)
         events, alerts = list(live_events.values()), list(live_alerts.values())
-        self.state.load(events, alerts, duty)
+        self.state.load(events, alerts, duties)
         yesterday = local(now - 86400).strftime("%Y-%m-%d")
         plans = await asyncio.to_thread(self.store.duty_plans, yesterday)
-        self.state.plans = {plan.day: plan for plan in plans}
+        self.state.plans = {(plan.district, plan.day): plan for plan in plans}
         self.state.next_event_id = next_event
         self.state.next_alert_id = next_alert
-        return counted, events, alerts, duty, at_head
+        return counted, events, alerts, self.state.duties, at_head
 
     def _deliver(self, published: list[Published]) -> None:
         """A committed batch, the writer's or the log's, into the hub and out to clients."""

@@ -33,7 +33,7 @@ from dispatch.state import Actor
 from dispatch.store.store import Image
 from dispatch.writer import Answer, CallRequest, CommandRequest, DetectRequest, Request, TickRequest
 from protocol import commands as c
-from protocol.entities import OPEN_STATUSES, DutyPlan, Grid, Person, on_hold
+from protocol.entities import OPEN_STATUSES, DutyPlan, Event, Grid, Person, on_hold
 
 if TYPE_CHECKING:  # the demo's stand-ins (httpx and their servers) load after the catch-up
     from dispatch.intake.citizen_app import CitizenApp
@@ -116,6 +116,21 @@ DUTY_STAFF = (
     ("冯涛", "视频巡查员"),
     ("何静", "视频巡查员"),
 )
+# A city's other districts have centres and commanders of their own (fictitious too).
+OTHER_COMMANDERS = (
+    ("孙明辉", "区委常委、常务副区长"),
+    ("黄丽君", "区委常委、宣传部部长"),
+    ("马卫东", "副区长"),
+    ("朱永胜", "区委常委、政法委书记"),
+    ("胡晓燕", "副区长"),
+)
+OTHER_DUTY_STAFF = (
+    ("郭亮", "值班长"),
+    ("林芳", "调度员"),
+    ("罗斌", "调度员"),
+    ("高敏", "12345 受理员"),
+    ("徐超", "视频巡查员"),
+)
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 HOTLINE_PHRASES = ("市民来电反映", "市民通过12345热线反映", "群众来电称")
 CITIZEN_PHRASES = ("市民随手拍上报", "群众通过“皖事通”随手拍反映")
@@ -167,6 +182,8 @@ class Simulator:
         # A city store: each district has a district's day of its own, in its own units
         # (the grids' codes begin with their district's adcode).
         self.districts = sorted({g.code[:DISTRICT_WIDTH] for g in self.grids})
+        # The store's districts, its first first (whose duty rota is 大观区's).
+        self.districts_first = [d for d in self.reference.districts if d in self.districts]
         self.daily_events = daily_events * len(self.districts)
         self.daily_alerts = daily_alerts * len(self.districts)
         self.categories: list[Category] = [
@@ -317,26 +334,36 @@ class Simulator:
             # fresh generator from its seed.
             self._event_rngs = {e: r for e, r in self._event_rngs.items() if e in hub.events}
         handover = day_start(start) + 8.5 * HOUR
-        duty = self.server.state.duty
-        if first and start < handover:
-            # The duty in force before 08:30 is yesterday's commander's (unless on record).
-            yesterday = local(day_start(start) - 12 * HOUR).strftime("%Y-%m-%d")
-            if duty is None or duty.day != yesterday:
-                self._handover(day_start(start) - 24 * HOUR + 8.5 * HOUR, when=start)
-        if first and start >= handover:
-            # A restart after today's handover: keep the duty on record if it is today's.
-            if duty is None or duty.day != local(start).strftime("%Y-%m-%d"):
-                self._handover(handover, when=start)
-        else:
-            self.at(handover, lambda t: self._handover(t))
+        for index, district in enumerate(self.districts_first):
+            duty = self.server.state.duties.get(district)
+            if first and start < handover:
+                # The duty in force before 08:30 is yesterday's commander's (unless on record).
+                yesterday = local(day_start(start) - 12 * HOUR).strftime("%Y-%m-%d")
+                if duty is None or duty.day != yesterday:
+                    self._handover(
+                        day_start(start) - 24 * HOUR + 8.5 * HOUR, index, district, when=start
+                    )
+            if first and start >= handover:
+                # A restart after today's handover: keep the duty on record if it is today's.
+                if duty is None or duty.day != local(start).strftime("%Y-%m-%d"):
+                    self._handover(handover, index, district, when=start)
+            else:
+                self.at(handover, functools.partial(self._handover, index=index, district=district))
         self.at(day_start(start) + 24 * HOUR, lambda t: self._schedule_day(t))
 
-    def _handover(self, duty_time: float, when: float | None = None) -> None:
+    def _handover(
+        self, duty_time: float, index: int, district: str, when: float | None = None
+    ) -> None:
+        """Each morning a district's centre hands its duty to the day's commander (`index`:
+        the district's place in the store, the first's people being 大观区's)."""
         day_index = int(duty_time // (24 * HOUR))
-        name, title = COMMANDERS[day_index % len(COMMANDERS)]
+        commanders, staff = (
+            (COMMANDERS, DUTY_STAFF) if index == 0 else (OTHER_COMMANDERS, OTHER_DUTY_STAFF)
+        )
+        name, title = commanders[(day_index + index) % len(commanders)]
         roster = [
             Person(name=n, title=t, post="区联动中心", phone=_phone(self.rng))
-            for n, t in self.rng.sample(DUTY_STAFF, 4)
+            for n, t in self.rng.sample(staff, 4)
         ]
         actor = Actor("区联动中心", "admin")
 
@@ -345,7 +372,7 @@ class Simulator:
 
             assert isinstance(state, State)
             # A day an admin planned (排班) is handed to its commander and roster.
-            plan = state.plans.get(local(now).strftime("%Y-%m-%d"))
+            plan = state.plan_of(district, local(now).strftime("%Y-%m-%d"))
             commander, rank = (plan.commander.name, plan.commander.title) if plan else (name, title)
             return state.handover(
                 actor,
@@ -353,6 +380,7 @@ class Simulator:
                     commander=commander,
                     title=rank or "县干指挥长",
                     note="交接班完成，各分中心按时报送。",
+                    district=district,
                 ),
                 now,
                 roster=None if plan else roster,
@@ -947,10 +975,16 @@ class Simulator:
                     c.EventRef(event=event.id, note="超期未办结，督办"),
                     when,
                 )
-            if chosen and hub.duty is not None:
-                # The commander tells the whole centre (the duty board every wall shows).
+            by_district: dict[str, list[Event]] = {}
+            for event in chosen:
+                by_district.setdefault(event.street[:DISTRICT_WIDTH], []).append(event)
+            for district, cases in by_district.items():
+                home = self.districts_first[0]
+                if hub.duties.get(district) is None and (district != home or hub.duty is None):
+                    continue  # no duty handed over yet: no board to write on
+                # The commander tells the district's centre (the duty board its walls show).
                 streets = "、".join(
-                    dict.fromkeys(self.reference.streets[e.street].name for e in chosen)
+                    dict.fromkeys(self.reference.streets[e.street].name for e in cases)
                 )
                 text = self._side_rng.choice(
                     (
@@ -959,7 +993,7 @@ class Simulator:
                         f"{streets}督办案件由分管领导牵头，限时办结，不得推诿。",
                     )
                 )
-                self._command(commander, "instruct", c.Instruct(text=text), when)
+                self._command(commander, "instruct", c.Instruct(text=text, district=district), when)
         self.at(when + 30 * MINUTE, self._supervision_round)
 
     # ---- cameras ---------------------------------------------------------------------------

@@ -9,14 +9,14 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Literal
 
 import msgspec
 from msgspec.structs import replace
 
-from dispatch.jurisdiction import covers, width_of
+from dispatch.jurisdiction import covers, districts_of, width_of
 from dispatch.reference import ReferenceData, local
 from dispatch.workflow import WorkflowError, level_above
 from protocol import commands as c
@@ -95,6 +95,25 @@ class Actor:
 
 
 SYSTEM = Actor("system", "admin")
+
+
+def duty_district(actor: Actor, asked: str | None, held: Collection[str], home: str) -> str:
+    """The district whose duty (or 排班) an actor acts on: the one asked for, which must be
+    one of the store's (`held`) and inside the actor's jurisdiction, else the actor's own (a
+    city's user without one: the store's first, `home`); WorkflowError when it is not clear
+    or not allowed."""
+    if asked:
+        if asked not in held or not actor.may_see(asked):
+            raise WorkflowError("not_found", f"no district {asked} in your jurisdiction")
+        return asked
+    mine = districts_of(actor.jurisdiction)
+    if mine is None:
+        return home
+    if len(mine) > 1:
+        raise WorkflowError(
+            "bad_args", f"name the district: your jurisdiction holds {', '.join(mine)}"
+        )
+    return mine[0]
 
 
 @dataclass(slots=True)
@@ -250,10 +269,14 @@ class State:
         self.archive: Callable[[int], Event | None] | None = None
         self.events: dict[int, Event] = {}
         self.alerts: dict[int, Alert] = {}
-        self.duty: Duty | None = None
-        # The planned duty of the days from yesterday on (排班), by day: a day's duty takes
-        # its roster from here when it begins (handover).
-        self.plans: dict[str, DutyPlan] = {}
+        # The store's first district: a duty or plan recorded before each district had its
+        # own (district "") is its.
+        self.home = reference.reference.district
+        # The duty in force of each district's centre, by district code.
+        self.duties: dict[str, Duty] = {}
+        # The planned duty of the days from yesterday on (排班), by (district, day): a day's
+        # duty takes its roster from here when it begins (handover).
+        self.plans: dict[tuple[str, str], DutyPlan] = {}
         self.next_event_id = 1
         self.next_alert_id = 1
         # The last case number given, by (prefix, local day): each district numbers its
@@ -271,7 +294,25 @@ class State:
 
     # ---- loading and bookkeeping ----------------------------------------------------------
 
-    def load(self, events: list[Event], alerts: list[Alert], duty: Duty | None) -> None:
+    @property
+    def duty(self) -> Duty | None:
+        """The duty in force of the store's first district."""
+        return self.duties.get(self.home)
+
+    def district_of(self, duty: Duty | DutyPlan) -> str:
+        """The district whose duty or plan it is (one recorded before districts had their
+        own: the store's first)."""
+        return duty.district or self.home
+
+    def duty_district(self, actor: Actor, asked: str | None) -> str:
+        """The district whose duty an actor acts on (see duty_district)."""
+        return duty_district(actor, asked, self.reference.districts, self.home)
+
+    def plan_of(self, district: str, day: str) -> DutyPlan | None:
+        """The planned duty of one district's day, if any."""
+        return self.plans.get((district, day))
+
+    def load(self, events: list[Event], alerts: list[Alert], duties: dict[str, Duty]) -> None:
         """Fill the state from the store at start-up."""
         unreadable = 0
         for event in events:
@@ -291,7 +332,7 @@ class State:
             self.alerts[alert.id] = alert
             if alert.status == "new":
                 self.burst_keys[(alert.camera, alert.detection)] = alert.id
-        self.duty = duty
+        self.duties = {self.district_of(duty): duty for duty in duties.values()}
 
     def savepoint(self) -> Savepoint:
         """Remember the counters before a batch."""
@@ -304,7 +345,11 @@ class State:
         for change in reversed(changes):
             table: dict[int, Event] | dict[int, Alert]
             if change.kind == "duty":
-                self.duty = change.before if isinstance(change.before, Duty) else None
+                district = change.key or self.home
+                if isinstance(change.before, Duty):
+                    self.duties[district] = change.before
+                else:
+                    self.duties.pop(district, None)
                 continue
             table = self.events if change.kind == "event" else self.alerts
             if change.before is None:
@@ -492,10 +537,14 @@ class State:
             self.alerts[after.id] = after
             key = self.reference.key_of(after)
             return Change(kind, after.id, key, action, actor.name, after.last_at, before, after)
-        self.duty = after
+        district = self.district_of(after)
+        self.duties[district] = after
         if at is None:
             at = after.instructions[-1].at if action == "instruct" else after.handover_at
-        return Change(kind, 0, "", action, actor.name, at, before, after)
+        # Filed under its district, which every user inside it sees (jurisdiction.covers);
+        # the first district's duty keeps the id it always had.
+        duty_id = 0 if district == self.home else int(district)
+        return Change(kind, duty_id, district, action, actor.name, at, before, after)
 
     def _new_code(self, now: float, street: str) -> str:
         """The next case number of the local day in `street`'s district (its prefix's)."""
@@ -583,8 +632,9 @@ class State:
         has none), and the plan gives the commander's phone when it names the same person.
         """
         day = local(now).strftime("%Y-%m-%d")
-        before = self.duty
-        plan = self.plans.get(day)
+        district = self.duty_district(actor, args.district)
+        before = self.duties.get(district)
+        plan = self.plan_of(district, day)
         if roster is None:
             roster = plan.roster if plan is not None else (before.roster if before else [])
         phone = plan.commander.phone if plan and plan.commander.name == args.commander else ""
@@ -594,22 +644,27 @@ class State:
             roster=roster,
             handover_at=now,
             instructions=[Decision(at=now, by=actor.name, text=args.note)] if args.note else [],
+            district=district,
         )
-        return Outcome([self.record("duty", before, duty, "handover", actor)], {"day": day})
+        outcome: dict[str, object] = {"day": day, "district": district}
+        return Outcome([self.record("duty", before, duty, "handover", actor)], outcome)
 
-    def plan_day(self, actor: Actor, day: str, plan: DutyPlan | None, now: float) -> Outcome:
+    def plan_day(
+        self, actor: Actor, day: str, plan: DutyPlan | None, now: float, district: str = ""
+    ) -> Outcome:
         """Take a day's new plan (None: its plan removed), as stored by an admin. When the
         duty in force is that day's, it takes the plan's roster now (action set_roster), and
         its commander's phone when the plan names the same commander; the commander himself
         changes only by a handover."""
+        district = district or (self.district_of(plan) if plan is not None else self.home)
         if plan is None:
-            self.plans.pop(day, None)
+            self.plans.pop((district, day), None)
         else:
-            self.plans[day] = plan
+            self.plans[(district, day)] = plan
         yesterday = local(now - 86400).strftime("%Y-%m-%d")
-        for gone in [d for d in self.plans if d < yesterday]:
+        for gone in [key for key in self.plans if key[1] < yesterday]:
             del self.plans[gone]
-        before = self.duty
+        before = self.duties.get(district)
         if plan is None or before is None or before.day != day:
             return Outcome([], {"duty": False})
         commander = before.commander

@@ -43,8 +43,9 @@ from dispatch.domain.categories import CategoryTable, CategoryTableError, parse_
 from dispatch.hub import Client, Hub
 from dispatch.jurisdiction import DISTRICT_WIDTH
 from dispatch.reference import ReferenceData, local
-from dispatch.state import Actor
+from dispatch.state import Actor, duty_district
 from dispatch.store.store import AdminEntry, Store
+from dispatch.workflow import WorkflowError
 from dispatch.writer import Answer, CallRequest, Request
 from protocol.codes import ErrorCode
 from protocol.entities import DutyPlan, Person
@@ -287,7 +288,7 @@ class TableAdmin(Audited):
     ) -> tuple[dict[str, Any], str]:
         """The answer's data and a note for the log line, the change recorded; or Refused."""
         if isinstance(message, Roster):
-            return await self._roster(message, entry)
+            return await self._roster(client, message, entry)
         if isinstance(message, SetRoster):
             return await self._set_roster(client, message, entry)
         district = table_district(
@@ -319,30 +320,51 @@ class TableAdmin(Audited):
         """The district's today, by its clock (the simulator's in a demo)."""
         return local(self.clock.now()).date()
 
-    async def _roster(self, message: Roster, entry: AdminEntry) -> tuple[dict[str, Any], str]:
-        day_span(message.first, message.last, ROSTER_SPAN)
-        plans = await asyncio.to_thread(self._read_plans, message.first, message.last, entry)
-        data = {"today": self.today().isoformat(), "days": msgspec.to_builtins(plans)}
-        return data, f"{len(plans)} planned day(s)"
+    def _district(self, client: Client, asked: str) -> str:
+        """The district whose 排班 a request is about (state.duty_district), or Refused."""
+        actor = Actor(client.user.name, client.user.role, client.jurisdiction)
+        home = self.reference.reference.district
+        try:
+            return duty_district(actor, asked, self.reference.districts, home)
+        except WorkflowError as exc:
+            raise Refused(ErrorCode(exc.code), exc.message) from exc
 
-    def _read_plans(self, first: str, last: str, entry: AdminEntry) -> list[DutyPlan]:
+    async def _roster(
+        self, client: Client, message: Roster, entry: AdminEntry
+    ) -> tuple[dict[str, Any], str]:
+        day_span(message.first, message.last, ROSTER_SPAN)
+        district = self._district(client, message.district)
+        plans = await asyncio.to_thread(
+            self._read_plans, message.first, message.last, district, entry
+        )
+        data = {"today": self.today().isoformat(), "days": msgspec.to_builtins(plans)}
+        return data, f"{len(plans)} planned day(s) of {district}"
+
+    def _read_plans(
+        self, first: str, last: str, district: str, entry: AdminEntry
+    ) -> list[DutyPlan]:
         """The planned days, and the request's row in the admin log (a worker thread)."""
-        plans = self.store.duty_plans(first, last)
+        plans = self.store.duty_plans(first, last, district)
         self.store.record_admin(entry)
         return plans
 
     async def _set_roster(
         self, client: Client, message: SetRoster, entry: AdminEntry
     ) -> tuple[dict[str, Any], str]:
+        district = self._district(client, message.district)
         plan = check_plan(message, self.today(), client.user.name, time.time())
-        existed = await asyncio.to_thread(self.store.set_duty_plan, message.day, plan, audit=entry)
+        if plan is not None:
+            plan = msgspec.structs.replace(plan, district=district)
+        existed = await asyncio.to_thread(
+            self.store.set_duty_plan, message.day, plan, audit=entry, district=district
+        )
         # The live state takes it through the writer: the duty in force, when it is that
         # day's, takes the new roster (a delta to every client) before the admin hears back.
         actor = Actor(client.user.name, client.user.role, client.jurisdiction)
         day = message.day
 
         def take(state: Any, now: float) -> Any:
-            return state.plan_day(actor, day, plan, now)
+            return state.plan_day(actor, day, plan, now, district)
 
         answer = await self.submit(CallRequest(take))
         if not answer.ok:

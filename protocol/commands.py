@@ -11,6 +11,9 @@ from protocol.entities import Intake, Source
 Text = Annotated[str, msgspec.Meta(max_length=2000)]
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 EventId = Annotated[int, msgspec.Meta(ge=1)]
+# Whose centre's duty: a district's 6-digit code; None for the user's own district (a city's
+# user without one: the store's first district).
+District = Annotated[str, msgspec.Meta(pattern=r"^\d{6}$")]
 LongText = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 # A time on the wire: seconds since the Unix epoch, finite and after 2000-01-01.
 Moment = Annotated[float, msgspec.Meta(ge=946_684_800, le=32_503_680_000)]
@@ -210,6 +213,7 @@ class Instruct(_Args):
 
     text: Short
     event: EventId | None = None
+    district: District | None = None  # the duty board's, when no event is named
 
 
 class ConfirmAlert(_Args):
@@ -250,12 +254,14 @@ class Handover(_Args):
     commander: Short
     title: Short = "县干指挥长"
     note: Text = ""
+    district: District | None = None
 
 
 class ShiftNote(_Args):
     """The duty commander's note for the next shift (交班记录); a later one replaces it."""
 
     text: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    district: District | None = None
 
 
 ARGS: dict[str, type[_Args]] = {

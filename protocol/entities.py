@@ -285,6 +285,9 @@ class DutyPlan(_Wire):
     roster: list[Person]
     updated_at: float  # when an admin last set it
     updated_by: str  # who did
+    # The district whose centre it is (a city store plans each district's duty); "" on a
+    # plan stored before districts had their own: the store's first district.
+    district: str = ""
 
 
 class Duty(_Wire, tag_field="kind", tag="duty"):
@@ -297,6 +300,9 @@ class Duty(_Wire, tag_field="kind", tag="duty"):
     instructions: list[Decision] = []
     # The duty commander's note for the next shift (交班记录): the latest shift_note.
     note: Decision | None = None
+    # The district whose centre's duty it is (each district of a city has its own); "" on a
+    # duty recorded before districts had their own: the store's first district.
+    district: str = ""
 
 
 class Kpi(_Wire):
@@ -447,3 +453,6 @@ class Reference(_Wire):
     categories: list[Category]
     detections: dict[str, str] = {}  # AI detection kind -> its name
     calendar: CalendarStatus | None = None
+    # The districts this user sees, code → name, when they are several (a city's user): then
+    # `district` and `district_name` name the city.
+    districts: dict[str, str] = {}

@@ -44,6 +44,9 @@ class _Msg(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, omit_de
     """Base of every message; the subclass's tag is its `type`."""
 
 
+# A district's 6-digit code, or "" for the user's own.
+_District = Annotated[str, msgspec.Meta(max_length=6, pattern=r"^(\d{6})?$")]
+
 # ---- client -> server -----------------------------------------------------------------
 
 
@@ -172,6 +175,9 @@ class Roster(_Msg, tag="roster"):
     id: int
     first: str
     last: str
+    # Whose centre's roster: a district code; "" for the user's own district (a city's user
+    # without one: the store's first district).
+    district: _District = ""
 
 
 class SetRoster(_Msg, tag="set_roster"):
@@ -188,6 +194,7 @@ class SetRoster(_Msg, tag="set_roster"):
     day: str
     commander: Person | None = None
     roster: list[Person] = []
+    district: _District = ""  # as in Roster
 
 
 class SetCategory(_Msg, tag="set_category"):
@@ -262,6 +269,7 @@ class Shifts(_Msg, tag="shifts"):
     id: int
     first: Annotated[str, msgspec.Meta(max_length=10)]
     last: Annotated[str, msgspec.Meta(max_length=10)]
+    district: _District = ""  # as in Roster
 
 
 class ShiftRow(msgspec.Struct, kw_only=True):
@@ -304,6 +312,7 @@ class Download(_Msg, tag="download"):
     source: Annotated[
         list[Annotated[str, msgspec.Meta(max_length=20)]], msgspec.Meta(max_length=10)
     ] = []
+    district: _District = ""  # a handover report's district, as in Roster
 
 
 # At most this many log rows are read for one `replay` range answer (then `more` is true).
@@ -413,6 +422,9 @@ class Snapshot(_Msg, tag="snapshot"):
     kpis_week: dict[str, Kpi] = {}
     kpis_month: dict[str, Kpi] = {}
     kpis_catching_up: bool = False
+    # Every district's duty by district code, for a user who sees several districts (a
+    # city's user); `duty` is then the first district's.
+    duties: dict[str, Duty] = {}
 
 
 class Delta(_Msg, tag="delta"):

@@ -136,6 +136,7 @@ class DutyPanel(QWidget):
             (),
             (),
         )
+        self._roster_title: str | None = None
         self._cases: tuple[tuple[CaseView, ...], tuple[CaseView, ...]] = ((), ())
         self._totals = (0, 0)
         self._items: list[_Text | _Box] = []
@@ -168,12 +169,16 @@ class DutyPanel(QWidget):
         commander: PersonView | None,
         roster: Sequence[PersonView],
         instructions: Sequence[NoteView],
+        roster_title: str | None = None,
     ) -> None:
-        """Show today's commander, the roster and the instructions (newest first, as given)."""
+        """Show today's commander, the roster and the instructions (newest first, as given);
+        `roster_title` heads the roster instead of 值班人员 (a city's wall lists the other
+        districts' commanders there)."""
         duty = (commander, tuple(roster), tuple(instructions))
-        if duty == self._duty:
+        if duty == self._duty and roster_title == self._roster_title:
             return
         self._duty = duty
+        self._roster_title = roster_title
         self._invalidate()
 
     def show_cases(
@@ -420,7 +425,12 @@ class DutyPanel(QWidget):
             )
         y = card.bottom() + small_gap
         self._items.append(
-            _Text(QRectF(area.x(), y, area.width(), line), self.tr("值班人员"), body, SECONDARY)
+            _Text(
+                QRectF(area.x(), y, area.width(), line),
+                self._roster_title or self.tr("值班人员"),
+                body,
+                SECONDARY,
+            )
         )
         y += line
         fits = max(int((area.bottom() - y) // line), 1)

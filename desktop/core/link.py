@@ -221,15 +221,24 @@ class SessionThread:
         """Revoke a user through the session (see Session.revoke_user)."""
         return await asyncio.wrap_future(self._submit(self.session.revoke_user(name, patience)))
 
-    async def roster(self, first: str, last: str, patience: float = 10.0) -> Result | Error:
+    async def roster(
+        self, first: str, last: str, patience: float = 10.0, *, district: str = ""
+    ) -> Result | Error:
         """Ask for the planned duty through the session (see Session.roster)."""
-        return await asyncio.wrap_future(self._submit(self.session.roster(first, last, patience)))
+        request = self.session.roster(first, last, patience, district=district)
+        return await asyncio.wrap_future(self._submit(request))
 
     async def set_roster(
-        self, day: str, commander: Person | None, roster: list[Person], patience: float = 10.0
+        self,
+        day: str,
+        commander: Person | None,
+        roster: list[Person],
+        patience: float = 10.0,
+        *,
+        district: str = "",
     ) -> Result | Error:
         """Plan a day through the session (see Session.set_roster)."""
-        request = self.session.set_roster(day, commander, roster, patience)
+        request = self.session.set_roster(day, commander, roster, patience, district=district)
         return await asyncio.wrap_future(self._submit(request))
 
     async def intake_status(
@@ -260,9 +269,12 @@ class SessionThread:
         request = self.session.load_categories(file, content, check, patience, district=district)
         return await asyncio.wrap_future(self._submit(request))
 
-    async def shifts(self, first: str, last: str, patience: float = 10.0) -> Result | Error:
+    async def shifts(
+        self, first: str, last: str, patience: float = 10.0, district: str = ""
+    ) -> Result | Error:
         """Ask for the shifts through the session (see Session.shifts)."""
-        return await asyncio.wrap_future(self._submit(self.session.shifts(first, last, patience)))
+        request = self.session.shifts(first, last, patience, district)
+        return await asyncio.wrap_future(self._submit(request))
 
     async def download(self, patience: float = 60.0, **fields: Any) -> Result | Error:
         """Ask for a file through the session (see Session.download)."""

@@ -133,7 +133,10 @@ class Replica:
         # the desk says "已由张三受理" when someone got there first. Unknown after a snapshot.
         self.last_change: dict[int, tuple[str, str, float]] = {}
         self.alerts: dict[int, Alert] = {}
+        # The duty in force of the user's district (of several: the first's).
         self.duty: Duty | None = None
+        # Each district's, by code, for a user who sees several districts of a city.
+        self.duties: dict[str, Duty] = {}
         self.kpis: dict[str, Kpi] = {}
         self.kpis_month: dict[str, Kpi] = {}  # this month's, for rankings
         # The backend is still catching up on the day after a start: the figures are partial.
@@ -249,6 +252,7 @@ class Replica:
         self.last_change = {}
         self.alerts = {a.id: a for a in snapshot.alerts}
         self.duty = snapshot.duty
+        self.duties = dict(snapshot.duties)
         self.kpis = dict(snapshot.kpis)
         self.kpis_month = dict(snapshot.kpis_month)
         self.kpis_partial = snapshot.kpis_catching_up
@@ -281,8 +285,19 @@ class Replica:
             self.alerts[data.id] = data
             changes.alerts.add(data.id)
         else:
-            self.duty = data
+            self._duty(data)
             changes.duty = True
+
+    def _duty(self, duty: Duty) -> None:
+        """Take a district's new duty: the user's own district's (its first), and each
+        one's when the user sees several."""
+        several = self.units.districts if self.units is not None else {}
+        first = next(iter(several)) if several else ""
+        district = duty.district or first
+        if not several or district == first:
+            self.duty = duty  # one district's user is sent its district's duty only
+        if several:
+            self.duties[district] = duty
 
     def _forget(self, data: Event | Alert, changes: Changes) -> None:
         """Drop an entity the view does not keep (reported as changed if it was held)."""
@@ -392,7 +407,7 @@ class Replica:
         self.units, self.units_version = other.units, other.units_version
         self.events, self.alerts = dict(other.events), dict(other.alerts)
         self.last_change = dict(other.last_change)
-        self.duty = other.duty
+        self.duty, self.duties = other.duty, dict(other.duties)
         self.kpis, self.kpis_month = dict(other.kpis), dict(other.kpis_month)
         self.kpis_partial = other.kpis_partial
         self.kpis_at, self._heard_at, self._pace = other.kpis_at, other._heard_at, other._pace
@@ -409,6 +424,7 @@ class Replica:
         alerts: Sequence[Alert],
         duty: Duty | None,
         kpis: dict[str, Kpi],
+        duties: dict[str, Duty] | None = None,
     ) -> None:
         """Hold a past moment's state (a `replay` answer): its cases, alerts, duty and the
         day's figures then; no month's figures, no risk, no forecast (none was kept)."""
@@ -416,7 +432,7 @@ class Replica:
         self.events = {e.id: e for e in events}
         self.alerts = {a.id: a for a in alerts}
         self.last_change = {}
-        self.duty = duty
+        self.duty, self.duties = duty, dict(duties or {})
         self.kpis, self.kpis_month = dict(kpis), {}
         self.kpis_partial = False
         self.risk, self.forecast = {}, {}

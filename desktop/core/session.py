@@ -566,11 +566,16 @@ class Session:
         """Revoke a user's token (data: user); Error not_found when there is no such user."""
         return await self._request("revoke_user", lambda i: RevokeUser(id=i, name=name), patience)
 
-    async def roster(self, first: str, last: str, patience: float = 10.0) -> Result | Error:
-        """Ask for the planned duty of the days `first` to `last` (data: today, days: see
-        protocol.entities.DutyPlan); roles commander, dispatcher, admin. Not resent."""
+    async def roster(
+        self, first: str, last: str, patience: float = 10.0, *, district: str = ""
+    ) -> Result | Error:
+        """Ask for the planned duty of a district ("": the user's own) of the days `first` to
+        `last` (data: today, days: see protocol.entities.DutyPlan); roles commander,
+        dispatcher, admin. Not resent."""
         return await self._request(
-            "roster", lambda i: Roster(id=i, first=first, last=last), patience
+            "roster",
+            lambda i: Roster(id=i, first=first, last=last, district=district),
+            patience,
         )
 
     async def set_roster(
@@ -579,12 +584,20 @@ class Session:
         commander: Person | None,
         roster: list[Person],
         patience: float = 10.0,
+        *,
+        district: str = "",
     ) -> Result | Error:
-        """Plan a day's duty, or remove its plan with no commander (data: day, planned,
-        duty); role admin only. Not resent."""
+        """Plan a district's day ("": the user's own district), or remove its plan with no
+        commander (data: day, planned, duty); role admin only. Not resent."""
 
         def message(request_id: int) -> SetRoster:
-            return SetRoster(id=request_id, day=day, commander=commander, roster=list(roster))
+            return SetRoster(
+                id=request_id,
+                day=day,
+                commander=commander,
+                roster=list(roster),
+                district=district,
+            )
 
         return await self._request("set_roster", message, patience)
 
@@ -632,12 +645,14 @@ class Session:
             "retry_feedback", lambda i: RetryFeedback(id=i, ids=list(ids)), patience
         )
 
-    async def shifts(self, first: str, last: str, patience: float = 10.0) -> Result | Error:
-        """Ask for the shifts that began from day `first` to day `last` (data: shifts,
-        newest first: start, end, day, commander, note); roles commander, dispatcher, admin
-        of the whole district. Not resent."""
+    async def shifts(
+        self, first: str, last: str, patience: float = 10.0, district: str = ""
+    ) -> Result | Error:
+        """Ask for the shifts of a district's centre ("": the user's own) that began from
+        day `first` to day `last` (data: shifts, newest first: start, end, day, commander,
+        note); roles commander, dispatcher, admin of the whole district. Not resent."""
         return await self._request(
-            "shifts", lambda i: Shifts(id=i, first=first, last=last), patience
+            "shifts", lambda i: Shifts(id=i, first=first, last=last, district=district), patience
         )
 
     async def download(self, patience: float = 60.0, **fields: Any) -> Result | Error:

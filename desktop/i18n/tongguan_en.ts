@@ -585,14 +585,14 @@
     <message>
         <location filename="../ui/desk/duty_page.py" line="252"/>
         <location filename="../ui/desk/roster_tab.py" line="54"/>
-        <location filename="../ui/desk/roster_tab.py" line="258"/>
+        <location filename="../ui/desk/roster_tab.py" line="269"/>
         <source>职务</source>
         <translation>Title</translation>
     </message>
     <message>
         <location filename="../ui/desk/duty_page.py" line="252"/>
         <location filename="../ui/desk/roster_tab.py" line="53"/>
-        <location filename="../ui/desk/roster_tab.py" line="251"/>
+        <location filename="../ui/desk/roster_tab.py" line="262"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
@@ -954,7 +954,7 @@
         <location filename="../ui/desk/admin_page.py" line="319"/>
         <location filename="../ui/desk/categories_tab.py" line="309"/>
         <location filename="../ui/desk/duty_page.py" line="244"/>
-        <location filename="../ui/desk/roster_tab.py" line="270"/>
+        <location filename="../ui/desk/roster_tab.py" line="281"/>
         <source>保存</source>
         <translation>Save</translation>
     </message>
@@ -976,7 +976,7 @@
     <message>
         <location filename="../ui/desk/admin_page.py" line="409"/>
         <location filename="../ui/desk/categories_tab.py" line="358"/>
-        <location filename="../ui/desk/roster_tab.py" line="323"/>
+        <location filename="../ui/desk/roster_tab.py" line="334"/>
         <source>正在保存…</source>
         <translation>Saving…</translation>
     </message>
@@ -1012,7 +1012,7 @@
     </message>
     <message>
         <location filename="../ui/desk/categories_tab.py" line="415"/>
-        <location filename="../ui/desk/roster_tab.py" line="342"/>
+        <location filename="../ui/desk/roster_tab.py" line="353"/>
         <source>未保存：%1</source>
         <translation>Not saved: %1</translation>
     </message>
@@ -1218,7 +1218,7 @@
     </message>
     <message>
         <location filename="../ui/desk/categories_tab.py" line="627"/>
-        <location filename="../ui/desk/roster_tab.py" line="372"/>
+        <location filename="../ui/desk/roster_tab.py" line="383"/>
         <source>无权执行（已记录）</source>
         <translation>Not allowed (recorded)</translation>
     </message>
@@ -1758,14 +1758,14 @@
         <location filename="../ui/desk/admin_common.py" line="66"/>
         <location filename="../ui/desk/admin_page.py" line="393"/>
         <location filename="../ui/desk/categories_tab.py" line="343"/>
-        <location filename="../ui/desk/roster_tab.py" line="300"/>
+        <location filename="../ui/desk/roster_tab.py" line="311"/>
         <source>尚未连接到调度服务</source>
         <translation>Not connected to the dispatch service yet</translation>
     </message>
     <message>
         <location filename="../ui/desk/admin_page.py" line="208"/>
         <location filename="../ui/desk/categories_tab.py" line="350"/>
-        <location filename="../ui/desk/roster_tab.py" line="153"/>
+        <location filename="../ui/desk/roster_tab.py" line="155"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
     </message>
@@ -1825,7 +1825,7 @@
         <location filename="../ui/desk/admin_page.py" line="282"/>
         <location filename="../ui/desk/files.py" line="138"/>
         <location filename="../ui/desk/intake_tab.py" line="372"/>
-        <location filename="../ui/desk/roster_tab.py" line="226"/>
+        <location filename="../ui/desk/roster_tab.py" line="237"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
@@ -1995,7 +1995,7 @@
         <location filename="../ui/desk/admin_page.py" line="556"/>
         <location filename="../ui/desk/categories_tab.py" line="629"/>
         <location filename="../ui/desk/intake_tab.py" line="421"/>
-        <location filename="../ui/desk/roster_tab.py" line="374"/>
+        <location filename="../ui/desk/roster_tab.py" line="385"/>
         <source>服务暂时繁忙，请稍后重试</source>
         <translation>The service is busy; try again shortly</translation>
     </message>
@@ -2021,13 +2021,13 @@
     </message>
     <message>
         <location filename="../ui/desk/roster_tab.py" line="55"/>
-        <location filename="../ui/desk/roster_tab.py" line="262"/>
+        <location filename="../ui/desk/roster_tab.py" line="273"/>
         <source>电话</source>
         <translation>Phone</translation>
     </message>
     <message>
         <location filename="../ui/desk/roster_tab.py" line="56"/>
-        <location filename="../ui/desk/roster_tab.py" line="268"/>
+        <location filename="../ui/desk/roster_tab.py" line="279"/>
         <source>值班人员</source>
         <translation>On duty</translation>
     </message>
@@ -2072,178 +2072,178 @@
         <translation>Sun</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="107"/>
+        <location filename="../ui/desk/roster_tab.py" line="109"/>
         <source>排班表（今起四周）</source>
         <translation>Duty roster (four weeks from today)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="160"/>
+        <location filename="../ui/desk/roster_tab.py" line="162"/>
         <source>排班表暂时无法载入（连接中断）</source>
         <translation>Roster unavailable for now (connection lost)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="161"/>
-        <location filename="../ui/desk/roster_tab.py" line="170"/>
+        <location filename="../ui/desk/roster_tab.py" line="163"/>
+        <location filename="../ui/desk/roster_tab.py" line="172"/>
         <source>排班表无法载入：%1</source>
         <translation>Roster could not be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="186"/>
+        <location filename="../ui/desk/roster_tab.py" line="188"/>
         <source>（今日）</source>
         <translation> (today)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="188"/>
+        <location filename="../ui/desk/roster_tab.py" line="190"/>
         <source>未排班</source>
         <translation>Not planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="206"/>
+        <location filename="../ui/desk/roster_tab.py" line="208"/>
         <source>%1 天中已排 %2 天</source>
         <translation>%2 of %1 days planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="224"/>
+        <location filename="../ui/desk/roster_tab.py" line="235"/>
         <source>编辑排班</source>
         <translation>Plan the day</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="224"/>
+        <location filename="../ui/desk/roster_tab.py" line="235"/>
         <source>先选择一天</source>
         <translation>Select a day first</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="225"/>
+        <location filename="../ui/desk/roster_tab.py" line="236"/>
         <source>清除</source>
         <translation>Clear</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="225"/>
+        <location filename="../ui/desk/roster_tab.py" line="236"/>
         <source>这一天未排班</source>
         <translation>This day is not planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="243"/>
+        <location filename="../ui/desk/roster_tab.py" line="254"/>
         <source>值班人员每行一人：姓名 岗位 电话（电话可省略），如“赵磊 值班长 13800001111”</source>
         <translation>One person a line: name post phone (phone optional), e.g. “赵磊 值班长 13800001111”</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="245"/>
+        <location filename="../ui/desk/roster_tab.py" line="256"/>
         <source>今日的值班若已交接，值班人员即时更新；指挥长变更须交接班</source>
         <translation>When today&apos;s duty has been handed over, its roster changes at once; a new commander takes over by handover</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="247"/>
+        <location filename="../ui/desk/roster_tab.py" line="258"/>
         <source>排班 · %1</source>
         <translation>Duty plan · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="265"/>
+        <location filename="../ui/desk/roster_tab.py" line="276"/>
         <source>手机或固话，如 13912345678、0556-5512345</source>
         <translation>Mobile or landline, e.g. 13912345678, 0556-5512345</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="276"/>
+        <location filename="../ui/desk/roster_tab.py" line="287"/>
         <source>清除排班 · %1</source>
         <translation>Clear the plan · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="278"/>
+        <location filename="../ui/desk/roster_tab.py" line="289"/>
         <source>确认清除</source>
         <translation>Clear it</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="279"/>
+        <location filename="../ui/desk/roster_tab.py" line="290"/>
         <source>这一天将不再有排班；交接班时沿用上一班的值班人员。按 Enter 确认，Esc 取消</source>
         <translation>The day will have no plan; a handover keeps the previous roster. Enter confirms, Esc cancels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="304"/>
+        <location filename="../ui/desk/roster_tab.py" line="315"/>
         <source>%1 已过去，不能排班</source>
         <translation>%1 is past: it cannot be planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="307"/>
+        <location filename="../ui/desk/roster_tab.py" line="318"/>
         <source>正在清除…</source>
         <translation>Clearing…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="312"/>
+        <location filename="../ui/desk/roster_tab.py" line="323"/>
         <source>指挥长电话“%1”不是手机号或固定电话</source>
         <translation>The commander&apos;s phone “%1” is not a mobile or landline number</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="339"/>
+        <location filename="../ui/desk/roster_tab.py" line="350"/>
         <source>连接中断，不能确定是否已保存；请刷新核对</source>
         <translation>Connection lost: not known whether it was saved; refresh to check</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="346"/>
+        <location filename="../ui/desk/roster_tab.py" line="357"/>
         <source>已清除 %1 的排班</source>
         <translation>Cleared the plan of %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="348"/>
+        <location filename="../ui/desk/roster_tab.py" line="359"/>
         <source>已保存 %1 的排班，当前值班已更新</source>
         <translation>Saved the plan of %1; the duty in force took it</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="350"/>
+        <location filename="../ui/desk/roster_tab.py" line="361"/>
         <source>已保存 %1 的排班</source>
         <translation>Saved the plan of %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="357"/>
+        <location filename="../ui/desk/roster_tab.py" line="368"/>
         <source>第 %1 行：</source>
         <translation>Line %1: </translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="359"/>
+        <location filename="../ui/desk/roster_tab.py" line="370"/>
         <source>请写明%1的岗位，如“%1 调度员”</source>
         <translation>give %1&apos;s post, e.g. “%1 调度员”</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="361"/>
+        <location filename="../ui/desk/roster_tab.py" line="372"/>
         <source>“%1”不是手机号或固定电话</source>
         <translation>“%1” is not a mobile or landline number</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="363"/>
+        <location filename="../ui/desk/roster_tab.py" line="374"/>
         <source>姓名、岗位或单位过长（每项至多 50 字）</source>
         <translation>name, post or unit too long (50 characters each at most)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="365"/>
+        <location filename="../ui/desk/roster_tab.py" line="376"/>
         <source>%1 重复</source>
         <translation>%1 is listed twice</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="366"/>
+        <location filename="../ui/desk/roster_tab.py" line="377"/>
         <source>值班人员至多 %1 人</source>
         <translation>At most %1 people on duty</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="379"/>
+        <location filename="../ui/desk/roster_tab.py" line="390"/>
         <source>这一天已过去（调度服务的今日为 %1）</source>
         <translation>the day is past (the dispatch service&apos;s today is %1)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="381"/>
+        <location filename="../ui/desk/roster_tab.py" line="392"/>
         <source>至多提前 %1 天排班</source>
         <translation>plan at most %1 days ahead</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="383"/>
+        <location filename="../ui/desk/roster_tab.py" line="394"/>
         <source>日期“%1”无效</source>
         <translation>date “%1” is not valid</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="385"/>
+        <location filename="../ui/desk/roster_tab.py" line="396"/>
         <source>电话“%1”不是手机号或固定电话</source>
         <translation>phone “%1” is not a mobile or landline number</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="386"/>
+        <location filename="../ui/desk/roster_tab.py" line="397"/>
         <source>未通过检查：%1</source>
         <translation>Did not pass the checks: %1</translation>
     </message>
@@ -2608,50 +2608,50 @@
 <context>
     <name>DutyPanel</name>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="358"/>
+        <location filename="../../widgets/duty_panel.py" line="363"/>
         <source>会商中</source>
         <translation>In consultation</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="359"/>
+        <location filename="../../widgets/duty_panel.py" line="364"/>
         <source>督办超期</source>
         <translation>Supervised, late</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="383"/>
+        <location filename="../../widgets/duty_panel.py" line="388"/>
         <source>今日县干指挥长</source>
         <translation>Commander</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="395"/>
-        <location filename="../../widgets/duty_panel.py" line="429"/>
-        <location filename="../../widgets/duty_panel.py" line="495"/>
-        <location filename="../../widgets/duty_panel.py" line="540"/>
+        <location filename="../../widgets/duty_panel.py" line="400"/>
+        <location filename="../../widgets/duty_panel.py" line="439"/>
+        <location filename="../../widgets/duty_panel.py" line="505"/>
+        <location filename="../../widgets/duty_panel.py" line="550"/>
         <source>暂无</source>
         <translation>None</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="411"/>
+        <location filename="../../widgets/duty_panel.py" line="416"/>
         <source>电话</source>
         <translation>Tel.</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="423"/>
+        <location filename="../../widgets/duty_panel.py" line="430"/>
         <source>值班人员</source>
         <translation>On duty</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="446"/>
+        <location filename="../../widgets/duty_panel.py" line="456"/>
         <source>另有{0}人</source>
         <translation>+{0} more</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="465"/>
+        <location filename="../../widgets/duty_panel.py" line="475"/>
         <source>另有{0}件</source>
         <translation>+{0} more</translation>
     </message>
     <message>
-        <location filename="../../widgets/duty_panel.py" line="535"/>
+        <location filename="../../widgets/duty_panel.py" line="545"/>
         <source>指挥长最新指示</source>
         <translation>Latest instructions</translation>
     </message>
@@ -3345,12 +3345,12 @@
         <translation>Camera alerts</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="291"/>
+        <location filename="../ui/panels.py" line="325"/>
         <source>%s 件</source>
         <translation>%s cases</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="349"/>
+        <location filename="../ui/panels.py" line="383"/>
         <source>%s 条待处理</source>
         <translation>%s pending</translation>
     </message>
@@ -3598,8 +3598,8 @@
         <translation>Today&apos;s KPIs · %s</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="187"/>
-        <location filename="../ui/panels.py" line="200"/>
+        <location filename="../ui/panels.py" line="221"/>
+        <location filename="../ui/panels.py" line="234"/>
         <source>环节超期</source>
         <translation>stage late</translation>
     </message>
@@ -3634,27 +3634,27 @@
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="483"/>
+        <location filename="../ui/panels.py" line="517"/>
         <source>按期结案率</source>
         <translation>On-time rate</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="485"/>
+        <location filename="../ui/panels.py" line="519"/>
         <source>平均处置时长</source>
         <translation>Avg. handling</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="489"/>
+        <location filename="../ui/panels.py" line="523"/>
         <source>%s 分钟</source>
         <translation>%s min</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="490"/>
+        <location filename="../ui/panels.py" line="524"/>
         <source>%s 小时</source>
         <translation>%s h</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="480"/>
+        <location filename="../ui/panels.py" line="514"/>
         <source>今日接报</source>
         <translation>Received</translation>
     </message>
@@ -3679,32 +3679,37 @@
         <translation> · %s late</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="210"/>
+        <location filename="../ui/panels.py" line="209"/>
+        <source>其他区县干指挥长</source>
+        <translation>Other districts&apos; duty commanders</translation>
+    </message>
+    <message>
+        <location filename="../ui/panels.py" line="244"/>
         <source>剩%1</source>
         <translation>%1 left</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="473"/>
+        <location filename="../ui/panels.py" line="507"/>
         <source>%s年无官方日历，期限为估算</source>
         <translation>%s calendar estimated</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="474"/>
+        <location filename="../ui/panels.py" line="508"/>
         <source>%s年缺日历，期限按周末推算</source>
         <translation>No %s calendar: weekends only</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="481"/>
+        <location filename="../ui/panels.py" line="515"/>
         <source>今日派遣</source>
         <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="482"/>
+        <location filename="../ui/panels.py" line="516"/>
         <source>今日结案</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="484"/>
+        <location filename="../ui/panels.py" line="518"/>
         <source>当前超期</source>
         <translation>Overdue now</translation>
     </message>

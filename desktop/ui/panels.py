@@ -152,7 +152,9 @@ class DutyView:
     def show(self) -> None:
         """Draw the duty and the consulted and supervised cases."""
         duty = self.replica.duty
-        if duty is not None:
+        if len(self.replica.duties) > 1:
+            self._show_city()
+        elif duty is not None:
             # Visitors see the wall: phone numbers masked.
             commander = PersonView(
                 duty.commander.name,
@@ -174,6 +176,38 @@ class DutyView:
             self._case_views(self.cases.supervised, "alarm"),
             (len(self.cases.consulting), len(self.cases.supervised)),
         )
+
+    def _show_city(self) -> None:
+        """A city's wall: the first district's commander on the card, every other district's
+        commander in the list below, and the latest instructions of them all, each marked
+        with its district."""
+        units = self.replica.units
+        names = units.districts if units is not None else {}
+        duties = self.replica.duties
+        first, *others = [d for d in names if d in duties] or list(duties)
+
+        def district(code: str) -> str:
+            return short_name(names.get(code, code))
+
+        lead = duties[first].commander
+        commander = PersonView(
+            lead.name, f"{names.get(first, first)} · {lead.title}", lead.post, ""
+        )
+        roster = [
+            PersonView(duties[d].commander.name, names.get(d, d), duties[d].commander.title)
+            for d in others
+        ]
+        now = self._clock()
+        notes = sorted(
+            ((d, note) for d in duties for note in duties[d].instructions),
+            key=lambda pair: -pair[1].at,
+        )[:5]
+        views = [
+            NoteView(moment(n.at, now), self.replica.person(n.by), f"【{district(d)}】{n.text}")
+            for d, n in notes
+        ]
+        title = QCoreApplication.translate("WallWindow", "其他区县干指挥长")
+        self.duty.show_duty(commander, roster, views, roster_title=title)
 
     def _case_views(self, ids: set[int], tone: str) -> list[CaseView]:
         now = self._clock()

@@ -903,6 +903,16 @@ def case_prefix(code: str) -> str | None:
     return None if layout is None else layout.prefix
 
 
+def city_of(code: str) -> tuple[str, str]:
+    """The city a district belongs to, (adcode, name), from its data's `parent`
+    ("安庆市 340800 / 安徽省 340000")."""
+    if code not in _LAYOUTS:
+        raise ValueError(f"no district {code!r}: known are {', '.join(DISTRICT_CODES)}")
+    parent = str(_read_json(_LAYOUTS[code], "admin_units.json")["district"]["parent"])
+    name, adcode = parent.split("/")[0].split()
+    return adcode, name
+
+
 def district_seed(seed: int, code: str) -> int:
     """The seed of one district of a city built from `seed`: the default seed gives each
     district its own adcode (340803, 340802), and another seed moves them all."""

@@ -121,18 +121,22 @@ class AlertImage(Base):
 
 
 class DutyRow(Base):
-    """The duty of one day: commander, roster, instructions."""
+    """The duty of one day of one district's centre: commander, roster, instructions."""
 
     __tablename__ = "duty"
+    # The district's code (migration 0011: each district of a city has its own duty).
+    district: Mapped[str] = mapped_column(String(6), primary_key=True)
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
     updated_at: Mapped[float] = mapped_column(Float)
     doc: Mapped[str] = mapped_column(Text)
 
 
 class DutyPlanRow(Base):
-    """The planned duty of one day (排班), set by an admin: commander and roster."""
+    """The planned duty of one day of one district (排班), set by an admin: commander and
+    roster."""
 
     __tablename__ = "duty_plan"
+    district: Mapped[str] = mapped_column(String(6), primary_key=True)  # as DutyRow's
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
     updated_at: Mapped[float] = mapped_column(Float)
     updated_by: Mapped[str] = mapped_column(String(100))

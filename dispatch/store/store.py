@@ -38,6 +38,7 @@ from sqlalchemy import (
     insert,
     select,
     text,
+    tuple_,
     union_all,
     update,
 )
@@ -108,6 +109,23 @@ _event_decoder = msgspec.json.Decoder(Event)
 _alert_decoder = msgspec.json.Decoder(Alert)
 _duty_decoder = msgspec.json.Decoder(Duty)
 _plan_decoder = msgspec.json.Decoder(DutyPlan)
+# The district of a store that names none (meta `district`): the default's.
+DEFAULT_DISTRICT = "340803"
+
+
+def _duty_of(district: str, doc: str) -> Duty:
+    """A stored duty, naming its district (one stored before districts had their own does
+    not: its row does)."""
+    duty = _duty_decoder.decode(doc)
+    return duty if duty.district else msgspec.structs.replace(duty, district=district)
+
+
+def _plan_of(district: str, doc: str) -> DutyPlan:
+    """A stored plan, naming its district (as _duty_of)."""
+    plan = _plan_decoder.decode(doc)
+    return plan if plan.district else msgspec.structs.replace(plan, district=district)
+
+
 # The meta key of the first seq whose log key is a community code (older rows: a street's).
 COMMUNITY_KEYS_FROM = "community_keys_from"
 # Ids are BIGINT columns: a larger one (EventId is any integer >= 1 on the wire) names no
@@ -1084,7 +1102,7 @@ class Store:
         first = last - n + 1
         log_rows: list[tuple[Any, ...]] = []
         events, alerts = _Upserts(), _Upserts()
-        duties: dict[str, dict[str, Any]] = {}
+        duties: dict[tuple[str, str], dict[str, Any]] = {}
         for offset, change in enumerate(changes):
             if docs is not None:
                 after_doc, before_doc = docs[offset]
@@ -1112,7 +1130,14 @@ class Store:
             elif isinstance(after, Alert):
                 alerts.put(after.id, _alert_row(after, doc), change.before is None)
             else:
-                duties[after.day] = {"day": after.day, "updated_at": change.at, "doc": doc}
+                # A duty's change is filed under its district's code (State._make_change).
+                district = change.key or after.district
+                duties[(district, after.day)] = {
+                    "district": district,
+                    "day": after.day,
+                    "updated_at": change.at,
+                    "doc": doc,
+                }
         # The hot inserts go straight to the driver: COPY on PostgreSQL, executemany on
         # SQLite; SQLAlchemy's per-row parameter processing cost more than the insert itself.
         if log_rows:
@@ -1123,7 +1148,9 @@ class Store:
         events.write(conn, EventRow.__table__, _UPDATE_EVENT, self._copy)  # type: ignore[arg-type]
         alerts.write(conn, AlertRow.__table__, _UPDATE_ALERT, self._copy)  # type: ignore[arg-type]
         if duties:
-            conn.execute(delete(DutyRow).where(DutyRow.day.in_(list(duties))))
+            conn.execute(
+                delete(DutyRow).where(tuple_(DutyRow.district, DutyRow.day).in_(list(duties)))
+            )
             conn.execute(insert(DutyRow), list(duties.values()))
         if images:
             # A later snapshot of an alert (a camera platform's better picture) replaces it.
@@ -1240,14 +1267,17 @@ class Store:
             return func.convert_to(doc, "UTF8", type_=LargeBinary)
         return sql_cast(doc, LargeBinary)
 
-    def load_state(self, since: float) -> tuple[list[Event], list[Alert], Duty | None, int, int]:
-        """Open events plus those changed since `since`; new alerts plus recent ones; duty."""
+    def load_state(
+        self, since: float
+    ) -> tuple[list[Event], list[Alert], dict[str, Duty], int, int]:
+        """Open events plus those changed since `since`; new alerts plus recent ones; each
+        district's duty in force, by district."""
         with self.engine.connect() as conn:
             return self._read_state(conn, since)
 
     def load_state_at_head(
         self, since: float
-    ) -> tuple[tuple[int, int], tuple[list[Event], list[Alert], Duty | None, int, int]]:
+    ) -> tuple[tuple[int, int], tuple[list[Event], list[Alert], dict[str, Duty], int, int]]:
         """The log's (head, trimmed) and load_state, read as of one moment (PostgreSQL:
         one REPEATABLE READ transaction): a follower starting while the writer commits
         files the rows after that head, none twice and none missed."""
@@ -1263,7 +1293,7 @@ class Store:
 
     def _read_state(
         self, conn: Connection, since: float
-    ) -> tuple[list[Event], list[Alert], Duty | None, int, int]:
+    ) -> tuple[list[Event], list[Alert], dict[str, Duty], int, int]:
         open_statuses = ("reported", "accepted", "dispatched", "handling", "handled", "verified")
         events = [
             _event_decoder.decode(doc)
@@ -1281,15 +1311,23 @@ class Store:
                 .order_by(AlertRow.id)
             )
         ]
-        duty_doc = conn.execute(
-            select(DutyRow.doc).order_by(DutyRow.updated_at.desc()).limit(1)
-        ).scalar()
+        # Each district's latest duty: its row of the latest day it has (days sort as text).
+        latest = (
+            select(DutyRow.district, func.max(DutyRow.day).label("day"))
+            .group_by(DutyRow.district)
+            .subquery()
+        )
+        duty_rows = conn.execute(
+            select(DutyRow.district, DutyRow.doc).join(
+                latest, (DutyRow.district == latest.c.district) & (DutyRow.day == latest.c.day)
+            )
+        ).all()
         max_event = conn.execute(select(EventRow.id).order_by(EventRow.id.desc()).limit(1))
         max_alert = conn.execute(select(AlertRow.id).order_by(AlertRow.id.desc()).limit(1))
         next_event = int(max_event.scalar() or 0) + 1
         next_alert = int(max_alert.scalar() or 0) + 1
-        duty = _duty_decoder.decode(duty_doc) if duty_doc else None
-        return events, alerts, duty, next_event, next_alert
+        duties = {district: _duty_of(district, doc) for district, doc in duty_rows}
+        return events, alerts, duties, next_event, next_alert
 
     def events_reported(
         self,
@@ -1437,9 +1475,12 @@ class Store:
                 ).rowcount
         return int(dropped)
 
-    def event_changes(self, start: float, end: float) -> list[tuple[float, int, int]]:
+    def event_changes(
+        self, start: float, end: float, scope: str = ""
+    ) -> list[tuple[float, int, int]]:
         """(at, event id, seq) of every event audit row made in [start, end), archived rows
-        included: the log's positions of those times (seq_range), read in order."""
+        included: the log's positions of those times (seq_range), read in order; of the
+        rows filed under `scope` (a unit code's prefix: one district's) when given."""
         low, high = self.seq_range(start, end)
         rows: list[tuple[float, int, int]] = []
         with self.engine.connect() as conn:
@@ -1447,6 +1488,8 @@ class Store:
                 query = select(table.at, table.entity_id, table.seq).where(
                     table.seq >= low, table.seq < high, table.entity == "event"
                 )
+                if scope:
+                    query = query.where(table.street.startswith(scope, autoescape=True))
                 rows += [(a, i, q) for a, i, q in conn.execute(query).all() if start <= a < end]
         return rows
 
@@ -1457,11 +1500,12 @@ class Store:
         end: float,
         actions: Iterable[str] | None = None,
         ids: Iterable[int] | None = None,
+        scope: str = "",
     ) -> list[tuple[int, float, str, str, str, int]]:
         """Audit rows of these entities made in [start, end) (of these actions, of these
-        entity ids, when given), archived and live, in log order, without their
-        documents: (seq, at, actor, action, entity, entity_id); read by position
-        (seq_range)."""
+        entity ids, filed under `scope`, a unit code's prefix, when given), archived and
+        live, in log order, without their documents: (seq, at, actor, action, entity,
+        entity_id); read by position (seq_range)."""
         kinds = frozenset(entities)
         low, high = self.seq_range(start, end)
         chosen = None if actions is None else list(actions)
@@ -1473,6 +1517,8 @@ class Store:
                 clauses.append(log.action.in_(chosen))
             if wanted is not None:
                 clauses.append(log.entity_id.in_(wanted))
+            if scope:
+                clauses.append(log.street.startswith(scope, autoescape=True))
             return clauses
 
         both = _live_and_archived(
@@ -1498,14 +1544,20 @@ class Store:
         return found
 
     def duty_log(
-        self, start: float | None = None, end: float | None = None
+        self, start: float | None = None, end: float | None = None, duty_id: int | None = None
     ) -> list[tuple[int, float, str, str, Duty]]:
         """Every change of the duty (handovers, instructions, notes, rosters) made in
-        [start, end), in log order: (seq, at, actor, action, the duty after it)."""
+        [start, end), in log order: (seq, at, actor, action, the duty after it); of one
+        district's duty when `duty_id` is given (State: 0 for the store's first district,
+        else the district's code as a number)."""
         rows = self.log_between(
             ["duty"], -1.0 if start is None else start, 1e12 if end is None else end
         )
-        return [(r[0], r[1], r[2], r[3], _duty_decoder.decode(r[6])) for r in rows]
+        return [
+            (r[0], r[1], r[2], r[3], _duty_decoder.decode(r[6]))
+            for r in rows
+            if duty_id is None or r[5] == duty_id
+        ]
 
     def events_as_of(self, ids: Iterable[int], before: float) -> dict[int, Event]:
         """Each of these events as its last audit row before `before` left it (absent: no
@@ -1854,26 +1906,42 @@ class Store:
 
     # ---- the duty roster ---------------------------------------------------------------------
 
-    def duty_plans(self, first: str, last: str | None = None) -> list[DutyPlan]:
+    def duty_plans(
+        self, first: str, last: str | None = None, district: str | None = None
+    ) -> list[DutyPlan]:
         """The planned days from `first` to `last` (yyyy-mm-dd, both included; no `last`:
-        every later one), in order."""
-        query = select(DutyPlanRow.doc).where(DutyPlanRow.day >= first)
+        every later one) of one district (None: of every district), in order of day, each
+        naming its district."""
+        query = select(DutyPlanRow.district, DutyPlanRow.doc).where(DutyPlanRow.day >= first)
         if last is not None:
             query = query.where(DutyPlanRow.day <= last)
+        if district is not None:
+            query = query.where(DutyPlanRow.district == district)
         with self.engine.connect() as conn:
-            docs = conn.execute(query.order_by(DutyPlanRow.day)).scalars().all()
-        plans = [_plan_decoder.decode(doc) for doc in docs]
+            rows = conn.execute(query.order_by(DutyPlanRow.day)).all()
+        plans = [_plan_of(code, doc) for code, doc in rows]
         # Ordered here too: yyyy-mm-dd sorts the same under any collation, but be sure.
-        return sorted(plans, key=lambda plan: plan.day)
+        return sorted(plans, key=lambda plan: (plan.day, plan.district))
 
-    def set_duty_plan(self, day: str, plan: DutyPlan | None, *, audit: AdminEntry) -> bool:
-        """Plan a day (or, with None, remove its plan) and record it in the admin log, in one
-        transaction; whether the day had a plan before."""
+    def set_duty_plan(
+        self, day: str, plan: DutyPlan | None, *, audit: AdminEntry, district: str | None = None
+    ) -> bool:
+        """Plan a district's day (or, with None, remove its plan) and record it in the admin
+        log, in one transaction; whether the day had a plan before. The district: the plan's,
+        else `district`, else the store's first."""
+        if plan is not None and plan.district:
+            district = plan.district
         with self._write_lock, self.engine.begin() as conn:
-            removed = conn.execute(delete(DutyPlanRow).where(DutyPlanRow.day == day))
+            district = district or self._meta(conn, "district") or DEFAULT_DISTRICT
+            removed = conn.execute(
+                delete(DutyPlanRow).where(
+                    (DutyPlanRow.district == district) & (DutyPlanRow.day == day)
+                )
+            )
             if plan is not None:
                 conn.execute(
                     insert(DutyPlanRow).values(
+                        district=district,
                         day=day,
                         updated_at=plan.updated_at,
                         updated_by=plan.updated_by[:100],

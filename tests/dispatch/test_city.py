@@ -8,13 +8,15 @@ from collections.abc import AsyncIterator
 import pytest
 
 from dispatch.app import load_reference, prepare
-from dispatch.reference import ReferenceData
+from dispatch.reference import ReferenceData, local
 from dispatch.server import DispatchServer
 from dispatch.store.store import Store
 from protocol.codes import ErrorCode
-from protocol.entities import Event
-from protocol.messages import Delta, Error, Kpis, Result, Resume, Welcome
-from tests.dispatch.conftest import LINGHU, Running, point_in
+from protocol.entities import Duty, Event, Person
+from protocol.messages import Delta, Error, Kpis, Result, Resume, Roster, SetRoster, Welcome
+from tests.dispatch.conftest import LINGHU, Client, Running, point_in
+from tests.dispatch.test_admin import admin_of
+from tests.dispatch.test_admin import ask as ask_admin
 from tests.dispatch.test_server import handshake
 from tests.dispatch.test_server_kpis import ask
 
@@ -39,6 +41,8 @@ async def city(tmp_path) -> AsyncIterator[Running]:
         "daguan": store.create_user("大观区指挥长", "commander", [DAGUAN]),
         "yingjiang": store.create_user("迎江区调度员", "dispatcher", [YINGJIANG]),
         "yingjiang_wall": store.create_user("迎江区大屏", "wall", [YINGJIANG]),
+        "yingjiang_boss": store.create_user("迎江区值班指挥长", "commander", [YINGJIANG]),
+        "binjiang": store.create_user("滨江分中心", "street", [BINJIANG]),
         "linghu": store.create_user("菱湖分中心", "street", [LINGHU]),
     }
     server = DispatchServer(store, _references["ref"])
@@ -200,4 +204,163 @@ async def test_an_admin_gives_a_district_user_over_the_wire(city: Running) -> No
     assert welcome.jurisdiction == [YINGJIANG] and welcome.role == "commander"
     assert boss.units.reference.district_name == "迎江区"
     for client in (admin, boss):
+        await client.ws.close()
+
+
+async def duty_delta(client: Client) -> Duty:
+    """The next duty delta the client is sent (one that came with a command's answer is in
+    its inbox already)."""
+    for held in client.inbox:
+        if isinstance(held, Delta) and isinstance(held.data, Duty):
+            client.inbox.remove(held)
+            return held.data
+    got = await client.until(lambda m: isinstance(m, Delta) and isinstance(m.data, Duty))
+    assert isinstance(got, Delta) and isinstance(got.data, Duty)
+    return got.data
+
+
+async def test_each_district_has_its_own_duty(city: Running) -> None:
+    """Each district's centre hands over, instructs and notes on its own duty; its users
+    see it and not the other's; the city user sees both, under the city's name."""
+    daguan, yingjiang = await city.client("daguan"), await city.client("yingjiang_boss")
+    await handshake(daguan)
+    await handshake(yingjiang)
+    ours = await daguan.command("handover", {"commander": "王建国"})
+    theirs = await yingjiang.command("handover", {"commander": "孙明辉", "note": "迎江交班"})
+    assert isinstance(ours, Result) and ours.data["district"] == DAGUAN, ours
+    assert isinstance(theirs, Result) and theirs.data["district"] == YINGJIANG, theirs
+    assert (await duty_delta(daguan)).commander.name == "王建国"
+    assert (await duty_delta(yingjiang)).commander.name == "孙明辉"
+
+    # A street user reads its district's duty board; a district's wall its own.
+    linghu, binjiang = await city.client("linghu"), await city.client("binjiang")
+    _, on_linghu = await handshake(linghu)
+    _, on_binjiang = await handshake(binjiang)
+    assert on_linghu.duty is not None and on_linghu.duty.commander.name == "王建国"
+    assert on_linghu.duty.district == DAGUAN and on_linghu.duties == {}
+    assert on_binjiang.duty is not None and on_binjiang.duty.commander.name == "孙明辉"
+    wall = await city.client("yingjiang_wall")
+    _, on_wall = await handshake(wall)
+    assert on_wall.duty == on_binjiang.duty
+
+    # The city's user: named after the city, every district's duty.
+    boss = await city.client("city")
+    _, everything = await handshake(boss)
+    ref = boss.units.reference
+    assert (ref.district, ref.district_name) == ("340800", "安庆市")
+    assert ref.districts == {DAGUAN: "大观区", YINGJIANG: "迎江区"}
+    assert everything.duty is not None and everything.duty.commander.name == "王建国"
+    assert {d: duty.commander.name for d, duty in everything.duties.items()} == {
+        DAGUAN: "王建国",
+        YINGJIANG: "孙明辉",
+    }
+
+    # Live: 迎江区's instruction reaches 迎江区's users and the city's, not 大观区's.
+    told = await yingjiang.command("instruct", {"text": "滨江沿线加强巡查"})
+    assert isinstance(told, Result), told
+    assert (await duty_delta(binjiang)).instructions[-1].text == "滨江沿线加强巡查"
+    seen = await duty_delta(boss)
+    assert seen.district == YINGJIANG and seen.instructions[-1].text == "滨江沿线加强巡查"
+    await daguan.command("shift_note", {"text": "大观区交班记录"})
+    mine = await duty_delta(linghu)
+    assert mine.district == DAGUAN and mine.note is not None and not mine.instructions
+    assert (await duty_delta(boss)).district == DAGUAN
+
+    # The city's user names the district; without one it is the first district's.
+    named = await boss.command("instruct", {"text": "全市注意防汛", "district": YINGJIANG})
+    assert isinstance(named, Result), named
+    assert city.server.state.duties[YINGJIANG].instructions[-1].text == "全市注意防汛"
+
+    # Refused, nothing changed: another district's duty, an unknown one, a malformed one.
+    before = dict(city.server.state.duties)
+    refused = await daguan.command("handover", {"commander": "张三", "district": YINGJIANG})
+    assert isinstance(refused, Error) and refused.code == ErrorCode.NOT_FOUND
+    assert refused.message == "no district 340802 in your jurisdiction"
+    unknown = await boss.command("shift_note", {"text": "x", "district": "340811"})
+    assert isinstance(unknown, Error) and unknown.code == ErrorCode.NOT_FOUND
+    malformed = await boss.command("handover", {"commander": "张三", "district": "34080"})
+    assert isinstance(malformed, Error) and malformed.code == ErrorCode.BAD_ARGS
+    assert city.server.state.duties == before
+
+    # What the store keeps: each district's duty, as a restart reads it.
+    _, _, stored, _, _ = city.store.load_state(0.0)
+    assert stored == city.server.state.duties
+    for client in (daguan, yingjiang, linghu, binjiang, wall, boss):
+        await client.ws.close()
+
+
+async def test_each_district_plans_its_own_duty(city: Running) -> None:
+    """排班 per district: the city's admin names the district; a district's commander
+    reads its own; nothing of one district's plan shows in the other's."""
+    admin = await admin_of(city)
+    chief = Person(name="孙明辉", title="副区长")
+    staff = [Person(name="郭亮", title="值班长")]
+    day = local(city.server.clock.now()).strftime("%Y-%m-%d")
+    stored = await ask_admin(
+        admin, SetRoster(id=0, day=day, commander=chief, roster=staff, district=YINGJIANG)
+    )
+    assert isinstance(stored, Result) and stored.data["planned"], stored
+    theirs = await city.client("yingjiang_boss")
+    await handshake(theirs)
+    read = await ask_admin(theirs, Roster(id=0, first=day, last=day))
+    assert isinstance(read, Result)
+    assert [(d["district"], d["commander"]["name"]) for d in read.data["days"]] == [
+        (YINGJIANG, "孙明辉")
+    ]
+    ours = await city.client("daguan")
+    await handshake(ours)
+    empty = await ask_admin(ours, Roster(id=0, first=day, last=day))
+    assert isinstance(empty, Result) and empty.data["days"] == []
+    # The district's handover takes its plan's roster.
+    done = await theirs.command("handover", {"commander": "孙明辉"})
+    assert isinstance(done, Result), done
+    assert [p.name for p in city.server.state.duties[YINGJIANG].roster] == ["郭亮"]
+    # Another district's plan is not for this commander to read.
+    refused = await ask_admin(ours, Roster(id=0, first=day, last=day, district=YINGJIANG))
+    assert isinstance(refused, Error) and refused.code == ErrorCode.NOT_FOUND
+    for client in (admin, theirs, ours):
+        await client.ws.close()
+
+
+async def test_each_district_has_its_own_shifts_and_handover_reports(city: Running) -> None:
+    """A district's shifts are its centre's handovers; its report covers its cases, under
+    its name; a district's user reads its own, a street's none."""
+    from dispatch.handover import district_shifts, make
+    from protocol.messages import Download, Shifts
+
+    daguan, yingjiang = await city.client("daguan"), await city.client("yingjiang_boss")
+    await handshake(daguan)
+    await handshake(yingjiang)
+    assert isinstance(await daguan.command("handover", {"commander": "王建国"}), Result)
+    assert isinstance(await yingjiang.command("handover", {"commander": "孙明辉"}), Result)
+    ours = await daguan.command("report", report(city, LINGHU, "大观区菱湖的积水"))
+    theirs = await yingjiang.command("report", report(city, BINJIANG, "迎江区滨江的积水"))
+    assert isinstance(ours, Result) and isinstance(theirs, Result)
+    assert isinstance(await yingjiang.command("handover", {"commander": "马卫东"}), Result)
+
+    day = local(city.server.clock.now()).strftime("%Y-%m-%d")
+    listed = await ask_admin(yingjiang, Shifts(id=0, first=day, last=day))
+    assert isinstance(listed, Result), listed
+    assert [s["commander"] for s in listed.data["shifts"]] == ["马卫东", "孙明辉"]
+    mine = await ask_admin(daguan, Shifts(id=0, first=day, last=day))
+    assert isinstance(mine, Result) and [s["commander"] for s in mine.data["shifts"]] == ["王建国"]
+    ended = listed.data["shifts"][1]["start"]
+    made = await ask_admin(yingjiang, Download(id=0, report="handover", format="html", shift=ended))
+    assert isinstance(made, Result) and made.data["name"].startswith("交接班报告-340802-"), made
+
+    # The page: 迎江区's, with its case and not 大观区's.
+    held = list(city.server.reference.districts)
+    shift = district_shifts(city.store, YINGJIANG, held)[0]
+    page = make(city.store, city.server.reference, shift, "html", city.server.clock.now())
+    text = page.decode()
+    assert "迎江区" in text and "迎江区滨江的积水" in text and "大观区菱湖的积水" not in text
+
+    # Refused: another district's shifts; a street's user.
+    refused = await ask_admin(daguan, Shifts(id=0, first=day, last=day, district=YINGJIANG))
+    assert isinstance(refused, Error) and refused.code == ErrorCode.NOT_FOUND
+    street = await city.client("binjiang")
+    await handshake(street)
+    forbidden = await ask_admin(street, Shifts(id=0, first=day, last=day))
+    assert isinstance(forbidden, Error) and forbidden.code == ErrorCode.FORBIDDEN
+    for client in (daguan, yingjiang, street):
         await client.ws.close()

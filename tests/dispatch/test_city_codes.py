@@ -117,7 +117,7 @@ def test_unreadable_and_foreign_codes_in_the_store_are_loaded_as_they_are(
     ]
     fresh = State(reference)
     with caplog.at_level(logging.WARNING, logger="dispatch"):
-        fresh.load(stored, [], None)
+        fresh.load(stored, [], {})
     assert "2 stored case codes are not PREFIX-yyyymmdd-nnnnnn" in caplog.text
     assert len(fresh.events) == 4  # served all the same
     assert fresh.day_counters == {("DG", "20261123"): 7, ("ZZ", "20261123"): 50}

@@ -70,7 +70,9 @@ async def test_each_district_has_its_own_table_and_departments(city: Running) ->
     await handshake(boss)
     ref = boss.units.reference
     both = {(c.district, c.code) for c in ref.categories}
-    assert ("", "01-02") in both and (YINGJIANG, "01-02") in both  # told apart by district
+    # The city's user: every district's, each naming its district (the first's too).
+    assert (DAGUAN, "01-02") in both and (YINGJIANG, "01-02") in both
+    assert {d.district for d in ref.departments} == {DAGUAN, YINGJIANG}
     assert {d.code for d in ref.departments} >= {"CGJ", "340802:CGJ"}
     yingjiang = await city.client("yingjiang")
     await handshake(yingjiang)

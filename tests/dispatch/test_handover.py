@@ -428,11 +428,11 @@ async def test_the_report_is_made_when_the_duty_changes_hands(world: Running) ->
     assert isinstance(done, Result)
     made = world.server.downloads.made
     for _ in range(600):
-        if (before.handover_at, "pdf") in made:
+        if ("", before.handover_at, "pdf") in made:
             break
         await asyncio.sleep(0.05)
-    assert (before.handover_at, "html") in made and (before.handover_at, "pdf") in made
-    assert "交接班报告" in made[(before.handover_at, "html")].decode()
+    assert ("", before.handover_at, "html") in made and ("", before.handover_at, "pdf") in made
+    assert "交接班报告" in made[("", before.handover_at, "html")].decode()
 
 
 async def test_the_command_line(world: Running, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]

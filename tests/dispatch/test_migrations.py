@@ -155,6 +155,9 @@ def test_upgrade_from_main_loses_nothing(main_db, main_sqlite) -> None:
         elif name == "users":
             # One column added (0007): no display name for anyone yet.
             assert after[name] == [(*row, "") for row in before[name]]
+        elif name == "duty":
+            # Keyed by district too (0011): main's rows are its district's.
+            assert after[name] == [(*row, "340803") for row in before[name]]
         else:
             assert after[name] == before[name], name
     assert _rows(main_db, {"log_archive": ["seq"], "admin_log": ["id"], "duty_plan": ["day"]}) == {
@@ -176,7 +179,7 @@ def test_upgraded_documents_decode_into_todays_protocol(main_db) -> None:
     assert all(e.status == r[2] and e.street == r[3] for e, r in zip(events, rows["events"]))
     alerts = [msgspec.json.decode(r[-1], type=entities.Alert) for r in rows["alerts"]]
     assert all(a.id == r[0] and a.status == r[3] for a, r in zip(alerts, rows["alerts"]))
-    duties = [msgspec.json.decode(r[-1], type=entities.Duty) for r in rows["duty"]]
+    duties = [msgspec.json.decode(r[2], type=entities.Duty) for r in rows["duty"]]
     assert [d.day for d in duties] == [r[0] for r in rows["duty"]]
     for _seq, _at, _actor, _action, entity, _id, _street, before, after in rows["log"]:
         msgspec.json.decode(after, type=AUDITED[entity])

@@ -163,7 +163,7 @@ async def test_a_planned_day_is_handed_to_its_commander_by_the_simulator(planned
 
     admin = await admin_of(planned)
     assert isinstance(await ask(admin, plan(TODAY)), Result)
-    Simulator(planned.server, seed=1)._handover(START)
+    Simulator(planned.server, seed=1)._handover(START, 0, "340803")
     await planned.server.submit(_noop())  # the handover went through the writer before it
     duty = planned.server.state.duty
     assert duty is not None and duty.day == TODAY
@@ -187,7 +187,7 @@ async def test_plans_outlive_a_restart(store: Store) -> None:
         await first.server.stop()
     second = await start_server(store, clock=Clock(1.0, START + 86400))
     try:
-        assert set(second.server.state.plans) == {TOMORROW}
+        assert set(second.server.state.plans) == {("340803", TOMORROW)}
         commander = await second.client("commander")
         await handshake(commander)
         assert isinstance(await commander.command("handover", {"commander": "王建国"}), Result)
@@ -274,7 +274,7 @@ async def test_a_bad_plan_is_refused_clearly_and_nothing_changes(
     assert isinstance(reply, Error) and reply.code == ErrorCode.BAD_ARGS, reply
     assert reply.message == error
     assert planned.store.duty_plans(TODAY) == before
-    assert planned.server.state.plans == {p.day: p for p in before}
+    assert planned.server.state.plans == {(p.district, p.day): p for p in before}
     row = admin_rows(planned.store, "set_roster")[-1]
     assert (row.outcome, row.message, row.target) == ("bad_args", error, message.day)
 
@@ -680,7 +680,7 @@ async def test_the_demo_plans_its_week_once(store: Store) -> None:
     assert [r.actor for r in admin_rows(store, "set_roster")] == ["demo"] * 7
     run = await start_server(store, clock=Clock(1.0, START))
     try:
-        Simulator(run.server, seed=1)._handover(START)
+        Simulator(run.server, seed=1)._handover(START, 0, "340803")
         await run.server.submit(_noop())
         duty = run.server.state.duty
         assert duty is not None and duty.roster == plans[0].roster

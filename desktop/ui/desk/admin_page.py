@@ -577,7 +577,12 @@ class AdminPage(QWidget):
         super().__init__(parent)
         self.users_tab = UsersTab(replica, me, requests, self)
         self.roster_tab = RosterTab(
-            me, requests, clock, self, person=lambda name: person_text(replica, name)
+            me,
+            requests,
+            clock,
+            self,
+            person=lambda name: person_text(replica, name),
+            districts=lambda: dict(replica.units.districts) if replica.units else {},
         )
         self.categories_tab = CategoriesTab(replica, requests, self)
         self.intake_tab = IntakeTab(me, requests, self)

@@ -302,7 +302,8 @@ class CategoriesTab(QWidget):
         category = self.categories.get(self.selected_code() or "")
         if key == "edit" and category is None:
             return
-        departments = [(d.code, d.name) for d in own_departments(units, units.district)]
+        home = table_district(units) or units.district
+        departments = [(d.code, d.name) for d in own_departments(units, home)]
         fields = category_fields(category if key == "edit" else None, departments)
         hint = tr(
             "时限写法：h 小时、m 分钟、d 天（如 4h、30m、3d）；按工作时间计时每个工作日 7 小时。"
@@ -500,17 +501,18 @@ class CategoriesTab(QWidget):
 
 
 def table_district(units: Reference | None) -> str:
-    """The district a city admin's change names (its units' own, whose table the tab shows);
-    "" when the units hold one district's table (the backend takes the admin's own)."""
-    if units is None:
+    """The district a change names when the units hold several districts' tables (a city's
+    admin: `districts` lists them): the first listed, whose table the tab shows; "" when they
+    hold one district's (the backend takes the admin's own)."""
+    if units is None or not units.districts:
         return ""
-    several = any((c.district or units.district) != units.district for c in units.categories)
-    return units.district if several else ""
+    return next(iter(units.districts))
 
 
 def own_table(units: Reference) -> list[Category]:
-    """The categories of the district the units name (all of them in a one-district store)."""
-    return [c for c in units.categories if (c.district or units.district) == units.district]
+    """The categories of the district the tab shows (all of them in a one-district store)."""
+    district = table_district(units) or units.district
+    return [c for c in units.categories if (c.district or units.district) == district]
 
 
 def category_fields(

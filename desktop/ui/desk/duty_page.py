@@ -8,7 +8,9 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QListView,
     QListWidget,
@@ -24,12 +26,16 @@ from desktop.core.todo import Me
 from desktop.ui.desk.files import FileFetcher, FileRequests, ShiftReports
 from desktop.ui.desk.progress import refused_text, show_progress
 from desktop.ui.desk.texts import due_text, note_text, person_text, status_text, tr
-from protocol.entities import OPEN_STATUSES, Event, is_overdue
+from protocol.entities import OPEN_STATUSES, Duty, Event, is_overdue
 from widgets.action_bar import ActionBar, ActionButton
 from widgets.action_form import ActionForm, FieldSpec
 
 _ID = int(Qt.ItemDataRole.UserRole) + 1
 LIST_LIMIT = 200
+
+
+# A district's code (340802): a jurisdiction of such codes covers whole districts.
+DISTRICT_CODE_LENGTH = 6
 
 
 class DutyPage(QWidget):
@@ -54,6 +60,11 @@ class DutyPage(QWidget):
         self._clock = clock
         self._op: str | None = None
         self._entry: Pending | None = None
+        # A city's user picks the district whose duty the page shows and acts on.
+        self.district_picker = QComboBox(self)
+        self.district_picker.setObjectName("dutyDistrict")
+        self.district_picker.hide()
+        self.district_picker.currentIndexChanged.connect(self._district_changed)
         self.duty = QLabel(self)
         self.duty.setObjectName("dutyLine")
         self.duty.setTextFormat(Qt.TextFormat.PlainText)
@@ -93,13 +104,16 @@ class DutyPage(QWidget):
             box.addWidget(listing, 1)
             grid.addLayout(box, row, col)
         # 交接班报告: the sixth cell of the grid (the district centre's users only).
-        self.reports = ShiftReports(requests, fetcher, clock, self)
+        self.reports = ShiftReports(requests, fetcher, clock, self, district=self.district)
         grid.addWidget(self.reports, 1, 2)
         self.action_bar = ActionBar(self)
         self.form = ActionForm(self)
         self.form.hide()
         layout = QVBoxLayout(self)
-        layout.addWidget(self.duty)
+        top = QHBoxLayout()
+        top.addWidget(self.duty, 1)
+        top.addWidget(self.district_picker, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(top)
         layout.addWidget(self.forecast)
         layout.addLayout(grid, 1)
         layout.addWidget(self.action_bar)
@@ -129,11 +143,48 @@ class DutyPage(QWidget):
         if self._dirty:
             self.redraw()
 
+    def district(self) -> str:
+        """The district picked ("" for a user of one district: its own)."""
+        if self.district_picker.isHidden():
+            return ""
+        code = self.district_picker.currentData()
+        return code if isinstance(code, str) else ""
+
+    def _district_changed(self, _index: int) -> None:
+        self._dirty = True
+        if self.isVisible():
+            self.redraw()
+            if self.reports.isVisible():
+                self.reports.refresh_soon()
+
+    def _fill_picker(self) -> None:
+        """List the districts a city's user sees (shown only when they are several)."""
+        units = self.replica.units
+        districts = units.districts if units is not None else {}
+        listed = [self.district_picker.itemData(i) for i in range(self.district_picker.count())]
+        if listed != list(districts):
+            chosen = self.district()
+            self.district_picker.blockSignals(True)
+            self.district_picker.clear()
+            for code, name in districts.items():
+                self.district_picker.addItem(name, code)
+            if chosen in districts:
+                self.district_picker.setCurrentIndex(list(districts).index(chosen))
+            self.district_picker.blockSignals(False)
+        self.district_picker.setVisible(len(districts) > 1)
+
+    def _duty(self) -> Duty | None:
+        """The duty the page shows: the picked district's, else the user's own."""
+        code = self.district()
+        return self.replica.duties.get(code) if code else self.replica.duty
+
     def redraw(self) -> None:
         """Fill every list from the replica."""
         self._dirty = False
         now = self._clock()
-        duty = self.replica.duty
+        self._fill_picker()
+        duty = self._duty()
+        code = self.district()
         if duty is None:
             self.duty.setText(tr("今日值班尚未交接"))
         else:
@@ -149,7 +200,11 @@ class DutyPage(QWidget):
         forecast = forecast_text(self.replica)
         self.forecast.setText(forecast)
         self.forecast.setVisible(bool(forecast))
-        open_cases = [e for e in self.replica.events.values() if e.status in OPEN_STATUSES]
+        open_cases = [
+            e
+            for e in self.replica.events.values()
+            if e.status in OPEN_STATUSES and e.street.startswith(code)
+        ]
         self._fill("district", [e for e in open_cases if e.level == "district"], now)
         self._fill("consult", [e for e in open_cases if e.consulting], now, decisions=True)
         self._fill("supervised", [e for e in open_cases if e.supervised], now)
@@ -174,9 +229,9 @@ class DutyPage(QWidget):
         me = self._me()
         role = me.role
         commander = role in ("commander", "admin")
-        self.reports.setVisible(
-            role in ("commander", "dispatcher", "admin") and not me.jurisdiction
-        )
+        # The reports cover a whole district: its users' and the city's, not a street's.
+        whole = all(len(c) == DISTRICT_CODE_LENGTH for c in me.jurisdiction)
+        self.reports.setVisible(role in ("commander", "dispatcher", "admin") and whole)
         self.action_bar.set_actions(
             [
                 ActionButton("instruct", tr("发布批示"), "I", "primary", commander, ""),
@@ -228,7 +283,7 @@ class DutyPage(QWidget):
                 tr("批示发往全区各中心，并显示在大屏上"),
             )
         elif key == "shift_note":
-            duty = self.replica.duty
+            duty = self._duty()
             self.form.set_action(
                 tr("交班记录"),
                 [
@@ -263,12 +318,14 @@ class DutyPage(QWidget):
         self.form.hide()
 
     def _submit(self, values: dict[str, Any]) -> None:
+        # A city's user acts on the district picked; one district's user on its own.
+        district = {"district": self.district()} if self.district() else {}
         if self._op == "instruct":
-            self._entry = self.outbox.submit("instruct", {"text": values["text"]})
+            self._entry = self.outbox.submit("instruct", {"text": values["text"], **district})
         elif self._op == "shift_note":
-            self._entry = self.outbox.submit("shift_note", {"text": values["text"]})
+            self._entry = self.outbox.submit("shift_note", {"text": values["text"], **district})
         elif self._op == "handover":
-            args = {"commander": values["commander"], "title": values["title"]}
+            args = {"commander": values["commander"], "title": values["title"], **district}
             if values.get("note"):
                 args["note"] = values["note"]
             self._entry = self.outbox.submit("handover", args)

@@ -49,7 +49,9 @@ SHIFT_DAYS = 14  # the list shows the shifts that began in the last two weeks
 class FileRequests(Protocol):
     """Where the desk asks for files (desktop.core.link.SessionThread)."""
 
-    async def shifts(self, first: str, last: str, patience: float = 10.0) -> Result | Error: ...
+    async def shifts(
+        self, first: str, last: str, patience: float = 10.0, district: str = ""
+    ) -> Result | Error: ...
 
     async def download(self, patience: float = 60.0, **fields: Any) -> Result | Error: ...
 
@@ -119,11 +121,14 @@ class ShiftReports(QWidget):
         fetcher: Callable[[], FileFetcher | None],
         clock: Callable[[], float],
         parent: QWidget | None = None,
+        district: Callable[[], str] = lambda: "",
     ) -> None:
         super().__init__(parent)
         self._requests = requests
         self._fetcher = fetcher
         self._clock = clock
+        # Whose centre's shifts ("": the user's own district; a city's user picks one).
+        self._district = district
         self.opened: Callable[[Path], object] = lambda path: QDesktopServices.openUrl(
             QUrl.fromLocalFile(str(path))
         )
@@ -171,7 +176,7 @@ class ShiftReports(QWidget):
         first = local_stamp(now - SHIFT_DAYS * 86400)[:10]
         last = local_stamp(now)[:10]
         try:
-            answer = await requests.shifts(first, last)
+            answer = await requests.shifts(first, last, district=self._district())
         except (TimeoutError, ConnectionError) as exc:
             self.status.setText(str(exc))
             return
@@ -196,6 +201,10 @@ class ShiftReports(QWidget):
             self.list.setCurrentRow(0 if self.list.count() == 1 else 1)  # the last ended
         self.status.setText(tr("共 %1 个班次").replace("%1", str(self.list.count())))
 
+    def refresh_soon(self) -> None:
+        """List the shifts again (another district was picked)."""
+        self._run(self.refresh())
+
     def _chosen(self) -> float | None:
         item = self.list.currentItem()
         start = item.data(_START) if item is not None else None
@@ -209,7 +218,14 @@ class ShiftReports(QWidget):
             return None
         self.status.setText(tr("正在生成报告…"))
         try:
-            return await get_file(requests, fetcher, report="handover", format=fmt, shift=start)
+            return await get_file(
+                requests,
+                fetcher,
+                report="handover",
+                format=fmt,
+                shift=start,
+                district=self._district(),
+            )
         except (OSError, TimeoutError, ConnectionError) as exc:
             self.status.setText(tr("无法取得报告：%1").replace("%1", _why(exc)))
             return None

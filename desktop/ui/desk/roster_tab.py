@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QTableWidgetItem,
@@ -70,12 +71,12 @@ WEEKDAYS = (
 class RosterRequests(Protocol):
     """Where the tab's requests go (desktop.core.link.SessionThread)."""
 
-    async def roster(self, first: str, last: str) -> Result | Error:
-        """The planned days from first to last."""
+    async def roster(self, first: str, last: str, *, district: str = "") -> Result | Error:
+        """The planned days from first to last (of a district: "" the user's own)."""
         ...
 
     async def set_roster(
-        self, day: str, commander: Person | None, roster: list[Person]
+        self, day: str, commander: Person | None, roster: list[Person], *, district: str = ""
     ) -> Result | Error:
         """Plan a day, or remove its plan (no commander)."""
         ...
@@ -91,9 +92,12 @@ class RosterTab(QWidget):
         clock: Callable[[], float],
         parent: QWidget | None = None,
         person: Callable[[str], str] = str,
+        districts: Callable[[], dict[str, str]] = dict,
     ) -> None:
         super().__init__(parent)
         self._me = me
+        # The districts a city's admin plans, code → name (several: a picker is shown).
+        self._districts = districts
         self._requests = requests
         self._clock = clock
         self._person = person  # who changed a plan, by the name people know
@@ -125,8 +129,13 @@ class RosterTab(QWidget):
         side_panel = QWidget(self)
         side_panel.setLayout(side)
         side_panel.setFixedWidth(460)
+        self.district_picker = QComboBox(self)
+        self.district_picker.setObjectName("rosterDistrict")
+        self.district_picker.hide()
+        self.district_picker.currentIndexChanged.connect(lambda _index: self.refresh())
         heading = QHBoxLayout()
         heading.addWidget(title)
+        heading.addWidget(self.district_picker)
         heading.addWidget(self.status, 1)
         left = QVBoxLayout()
         left.addLayout(heading)
@@ -145,19 +154,34 @@ class RosterTab(QWidget):
         if not event.spontaneous():
             self.refresh()
 
+    def district(self) -> str:
+        """The district picked ("" for a user of one district: its own)."""
+        districts = self._districts()
+        listed = [self.district_picker.itemData(i) for i in range(self.district_picker.count())]
+        if listed != list(districts):
+            self.district_picker.blockSignals(True)
+            self.district_picker.clear()
+            for code, name in districts.items():
+                self.district_picker.addItem(name, code)
+            self.district_picker.blockSignals(False)
+        self.district_picker.setVisible(len(districts) > 1)
+        code = self.district_picker.currentData() if len(districts) > 1 else ""
+        return code if isinstance(code, str) else ""
+
     def refresh(self) -> None:
         """Ask the backend for the plans of the days listed."""
         days = roster_days(local(self._clock()).date())
+        district = self.district()
 
         def load(requests: RosterRequests) -> Coroutine[Any, Any, None]:
-            return self._load(requests, days[0], days[-1])
+            return self._load(requests, days[0], days[-1], district)
 
         self._task = start_read(self._task, self._requests(), self.status, load, tr("正在载入…"))
 
-    async def _load(self, requests: RosterRequests, first: str, last: str) -> None:
+    async def _load(self, requests: RosterRequests, first: str, last: str, district: str) -> None:
         answer = await answer_of(
             "roster",
-            requests.roster(first, last),
+            requests.roster(first, last, district=district),
             self.status,
             tr("排班表暂时无法载入（连接中断）"),
             tr("排班表无法载入：%1"),
@@ -342,7 +366,7 @@ class RosterTab(QWidget):
         roster: list[Person],
     ) -> None:
         try:
-            answer = await requests.set_roster(day, commander, roster)
+            answer = await requests.set_roster(day, commander, roster, district=self.district())
         except asyncio.CancelledError:
             raise
         except Exception as exc:
