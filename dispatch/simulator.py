@@ -200,7 +200,6 @@ class Simulator:
                 for g, w in zip(self.grids, self.grid_weights, strict=True)
             ]
         self.cameras = list(self.reference.cameras.values())
-        self.departments = list(self.reference.departments)  # codes, as a desk dispatches
         self._heap: list[_Due] = []
         self._order = itertools.count()
         self._inflight: set[asyncio.Future[Answer]] = set()
