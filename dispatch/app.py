@@ -22,6 +22,7 @@ from dispatch.domain.calendar import (
     WorkingCalendar,
     calendar_in_force,
     parse_year,
+    with_overlays,
 )
 from dispatch.domain.categories import (
     CAMERA_KINDS,
@@ -78,8 +79,8 @@ def district_units(
     district: District, shared: bool = True
 ) -> list[tuple[str, str, str, str, bytes]]:
     """The district and the default category table as (kind, code, parent, name, wire-json)
-    rows; without `shared`, only the district's own units (its streets down to its cameras:
-    a further district of a city, whose departments and categories are the first's)."""
+    rows; without `shared`, only its streets down to its cameras (a further district of a
+    city: its departments and category table are keyed by it, see district_tables)."""
     rows: list[tuple[str, str, str, str, bytes]] = []
     outline = [_rings(polygon) for polygon in district.outline]
     rows.append(("district", district.code, "", district.name, _encode(outline)))
@@ -174,6 +175,36 @@ def district_units(
     return rows + category_units(default_table()) if shared else rows
 
 
+def qualified(district: str, code: str) -> str:
+    """A department's code in the store: a further district's `340802:CGJ` (`district`
+    given), the first district's bare `CGJ` (`district` ""); "" stays ""."""
+    return f"{district}:{code}" if district and code else code
+
+
+def bare(district: str, code: str) -> str:
+    """A department's code as a table file names it (see qualified)."""
+    return code.removeprefix(f"{district}:") if district else code
+
+
+def district_tables(
+    district: District, table: CategoryTable | None = None
+) -> list[tuple[str, str, str, str, bytes]]:
+    """A further district's own departments and category table (default: the default
+    table) as unit rows, every code keyed by the district (`340802:CGJ`, `340802:01-02`)."""
+    code = district.code
+    rows = [
+        (
+            "department",
+            qualified(code, d.code),
+            code,
+            d.name,
+            _encode(wire.Department(code=qualified(code, d.code), name=d.name, district=code)),
+        )
+        for d in district.departments
+    ]
+    return rows + category_units(table or default_table(), code)
+
+
 def parse_districts(text: str) -> tuple[str, ...]:
     """District adcodes from a comma-separated list ("340803,340802"), the first the default
     whose departments and categories the store keeps; ValueError naming an unknown one."""
@@ -192,17 +223,26 @@ def city_units(
     codes: tuple[str, ...] = (DEFAULT_CODE,), seed: int = DEFAULT_SEED
 ) -> list[tuple[str, str, str, str, bytes]]:
     """The units of one or several districts of the city, each built from its own seed
-    (district_seed), the department list and category table once, the first district's."""
+    (district_seed), each with its own departments and category table (the first's codes
+    bare, as a store of one district has them; a further district's keyed by it)."""
     rows: list[tuple[str, str, str, str, bytes]] = []
     for i, code in enumerate(codes):
-        rows += district_units(build_district(district_seed(seed, code), code), shared=i == 0)
+        district = build_district(district_seed(seed, code), code)
+        rows += district_units(district, shared=i == 0)
+        if i:
+            rows += district_tables(district)
     return rows
 
 
-def category_units(table: CategoryTable) -> list[tuple[str, str, str, str, bytes]]:
+def category_units(
+    table: CategoryTable, district: str = ""
+) -> list[tuple[str, str, str, str, bytes]]:
     """A category table as (kind, code, parent, name, wire-json) rows: each category (kind
-    "category", under its class) and each camera detection kind (kind "detection")."""
+    "category", under its class) and each camera detection kind (kind "detection"); a
+    further district's (`district` given) with its rows' and departments' codes keyed by
+    it and each category naming it."""
     rows: list[tuple[str, str, str, str, bytes]] = []
+    key = f"{district}:" if district else ""
     for k in table.categories:
         limits = {
             stage: wire.CategoryLimit(
@@ -218,11 +258,12 @@ def category_units(table: CategoryTable) -> list[tuple[str, str, str, str, bytes
             priority=k.priority,
             limits=limits,
             basis=k.basis,
-            department=k.department,
+            department=qualified(district, k.department),
+            district=district,
         )
-        rows.append(("category", k.code, k.cls, k.name, _encode(doc)))
+        rows.append(("category", key + k.code, k.cls, k.name, _encode(doc)))
     for kind in table.camera_kinds:
-        rows.append(("detection", kind.code, kind.category, kind.name, _encode(kind)))
+        rows.append(("detection", key + kind.code, kind.category, kind.name, _encode(kind)))
     return rows
 
 
@@ -247,59 +288,144 @@ class CategoryChange:
     loaded: bool = False
 
 
-def _stored_categories(store: Store) -> dict[str, wire.Category]:
+def further(store: Store, district: str) -> str:
+    """The district whose table a request names, as the table's rows are keyed: "" for the
+    store's first (or none named), else the district's code; ValueError naming the stored
+    districts when the store holds no such district."""
+    if not district or district == (store.meta("district") or DEFAULT_CODE):
+        return ""
+    held = sorted(code for _, code, _, _, _ in store.unit_rows("district"))
+    if district not in held:
+        raise ValueError(
+            f"the database holds no district {district!r}: it holds {', '.join(held) or 'none'}"
+        )
+    return district
+
+
+def meta_key(key: str, district: str) -> str:
+    """A table meta key (CATEGORIES_VERSION, CATEGORIES_ORIGIN) of a district's table: the
+    first's plain, a further district's `categories_version:340802`."""
+    return f"{key}:{district}" if district else key
+
+
+def further_districts(store: Store) -> list[str]:
+    """The districts of a city store after its first (none in a store of one district)."""
+    codes = (store.meta(DISTRICTS_META) or "").split(",")
+    first = store.meta("district") or DEFAULT_CODE
+    return [code for code in codes if code and code != first]
+
+
+def _events_in(store: Store, district: str) -> str:
+    """Whose events use a district's table: the further district's own; the first's in a
+    city store; every event in a store of one district ("")."""
+    if district:
+        return district
+    return (store.meta("district") or DEFAULT_CODE) if further_districts(store) else ""
+
+
+def _mine(
+    rows: list[tuple[str, str, str, str, bytes]], district: str
+) -> list[tuple[str, str, str, str, bytes]]:
+    """The rows of one district's table: a further district's keyed `340802:…`, the
+    first's not keyed at all."""
+    if district:
+        return [row for row in rows if row[1].startswith(f"{district}:")]
+    return [row for row in rows if ":" not in row[1]]
+
+
+def _stored_categories(store: Store, district: str = "") -> dict[str, wire.Category]:
     decoder = msgspec.json.Decoder(wire.Category)
-    return {c.code: c for c in (decoder.decode(doc) for doc in store.units("category"))}
+    rows = _mine(store.unit_rows("category"), district)
+    return {c.code: c for c in (decoder.decode(doc) for _, _, _, _, doc in rows)}
 
 
-def stored_table(store: Store) -> tuple[list[wire.Category], list[CameraKind]]:
-    """The category table and the camera detection kinds stored in a database (a standby
-    follows an admin's change of them: dispatch/server.py)."""
+def _stored_kinds(store: Store, district: str = "") -> list[CameraKind]:
     decoder = msgspec.json.Decoder(CameraKind)
-    kinds = [decoder.decode(doc) for doc in store.units("detection")] or list(CAMERA_KINDS)
-    return list(_stored_categories(store).values()), kinds
+    kinds = [decoder.decode(row[4]) for row in _mine(store.unit_rows("detection"), district)]
+    # A database from before detection kinds were stored has the defaults' (until prepared).
+    return kinds or ([] if district else list(CAMERA_KINDS))
 
 
-def stored_departments(store: Store) -> set[str]:
-    """The department codes stored in a database (empty when no district is loaded)."""
+def stored_table(store: Store, district: str = "") -> tuple[list[wire.Category], list[CameraKind]]:
+    """The category table and the camera detection kinds of a district (`district` as
+    `further` gives it: "" the first's) stored in a database."""
+    return list(_stored_categories(store, district).values()), _stored_kinds(store, district)
+
+
+def stored_tables(store: Store) -> dict[str, tuple[list[wire.Category], list[CameraKind]]]:
+    """Every district's stored table by district code, the first's first (a standby follows
+    an admin's change of them: dispatch/server.py); a further district without a table of
+    its own is left out (it uses the first's)."""
+    first = store.meta("district") or DEFAULT_CODE
+    tables = {first: stored_table(store)}
+    for district in further_districts(store):
+        categories, kinds = stored_table(store, district)
+        if categories:
+            tables[district] = (categories, kinds)
+    return tables
+
+
+def stored_departments(store: Store, district: str = "") -> set[str]:
+    """The department codes of a district stored in a database, as its table file names
+    them (bare: `CGJ`); empty when no district is loaded."""
     decoder = msgspec.json.Decoder(wire.Department)
-    return {decoder.decode(doc).code for doc in store.units("department")}
+    rows = _mine(store.unit_rows("department"), district)
+    return {bare(district, decoder.decode(row[4]).code) for row in rows}
 
 
-def category_change(store: Store, table: CategoryTable) -> CategoryChange:
-    """What loading `table` would change, without changing anything."""
-    rows = category_units(table)
-    old = _stored_categories(store)
+def category_change(store: Store, table: CategoryTable, district: str = "") -> CategoryChange:
+    """What loading `table` as a district's (`district`: "" the first's) would change,
+    without changing anything."""
+    rows = category_units(table, district)
+    old = _stored_categories(store, district)
     new = {
-        code: msgspec.json.decode(doc, type=wire.Category)
-        for kind, code, _, _, doc in rows
-        if kind == "category"
+        doc.code: doc
+        for doc in (
+            msgspec.json.decode(row[4], type=wire.Category) for row in rows if row[0] == "category"
+        )
     }
+    home = _events_in(store, district)
     run: set[str] = set()
     decoder = msgspec.json.Decoder(wire.Camera)
     for doc in store.units("camera"):
-        run.update(decoder.decode(doc).kinds)
+        camera = decoder.decode(doc)
+        if camera.street.startswith(home):
+            run.update(camera.kinds)
     return CategoryChange(
         added=sorted(new.keys() - old.keys()),
         changed=sorted(code for code in new.keys() & old.keys() if new[code] != old[code]),
         removed=sorted(old.keys() - new.keys()),
-        in_use=store.category_use(new.keys()),
+        in_use=store.category_use(new.keys(), home),
         unmapped=sorted(run - {k.code for k in table.camera_kinds}),
         version=units_digest(rows),
     )
 
 
 def load_categories_into(
-    store: Store, table: CategoryTable, origin: str, audit: AdminEntry | None = None
+    store: Store,
+    table: CategoryTable,
+    origin: str,
+    audit: AdminEntry | None = None,
+    district: str = "",
 ) -> CategoryChange:
-    """Replace the stored category table with `table` unless stored events use a code it
-    drops (then nothing changes and `in_use` names them); `origin` is recorded in meta, and
-    `audit` (when given) in the admin log in the same transaction as the change."""
-    change = category_change(store, table)
+    """Replace a district's stored category table (`district`: "" the first's) with
+    `table` unless its stored events use a code it drops (then nothing changes and `in_use`
+    names them); `origin` is recorded in meta, and `audit` (when given) in the admin log in
+    the same transaction as the change."""
+    change = category_change(store, table, district)
     if change.in_use:
         return change
-    meta = {CATEGORIES_VERSION: change.version, CATEGORIES_ORIGIN: origin}
-    in_use = store.replace_categories(category_units(table), meta, audit=audit)
+    meta = {
+        meta_key(CATEGORIES_VERSION, district): change.version,
+        meta_key(CATEGORIES_ORIGIN, district): origin,
+    }
+    in_use = store.replace_categories(
+        category_units(table, district),
+        meta,
+        audit=audit,
+        scope=f"{district}:" if district else "",
+        events_in=_events_in(store, district),
+    )
     return replace(change, in_use=in_use, loaded=not in_use)
 
 
@@ -314,11 +440,16 @@ def _limit_text(limit: wire.CategoryLimit) -> str:
     return f"{amount}{'h' if limit.unit == 'hour' else 'd'}"
 
 
-def stored_table_document(store: Store) -> dict[str, Any]:
-    """The stored category table in the table file's shape (see table_document)."""
-    decoder = msgspec.json.Decoder(CameraKind)
-    kinds = [decoder.decode(doc) for doc in store.units("detection")] or list(CAMERA_KINDS)
-    return table_document(list(_stored_categories(store).values()), kinds)
+def stored_table_document(store: Store, district: str = "") -> dict[str, Any]:
+    """A district's stored category table (`district`: "" the first's) in the table file's
+    shape (see table_document), its departments' codes as the file names them."""
+    categories, kinds = stored_table(store, district)
+    if district:
+        categories = [
+            msgspec.structs.replace(c, department=bare(district, c.department), district="")
+            for c in categories
+        ]
+    return table_document(categories, kinds)
 
 
 def table_document(categories: list[wire.Category], kinds: list[CameraKind]) -> dict[str, Any]:
@@ -345,9 +476,17 @@ def table_document(categories: list[wire.Category], kinds: list[CameraKind]) -> 
     }
 
 
-def edited_table(store: Store, edit: SetCategory, source: str) -> CategoryTable:
-    """The stored table with one category added or replaced by `edit` (see apply_edit)."""
-    return apply_edit(stored_table_document(store), edit, source, stored_departments(store))
+def edited_table(store: Store, edit: SetCategory, source: str, district: str = "") -> CategoryTable:
+    """A district's stored table (`district`: "" the first's) with one category added or
+    replaced by `edit` (see apply_edit); its department as the table names it or as the
+    units carry it (`340802:CGJ`)."""
+    edit = msgspec.structs.replace(edit, department=bare(district, edit.department))
+    return apply_edit(
+        stored_table_document(store, district),
+        edit,
+        source,
+        stored_departments(store, district),
+    )
 
 
 def apply_edit(
@@ -382,37 +521,49 @@ def apply_edit(
     return parse_categories(msgspec.json.encode(edited), source, departments)
 
 
-def table_units(table: CategoryTable) -> tuple[list[wire.Category], list[CameraKind]]:
-    """A table's categories as the units carry them and its camera kinds, both in code
-    order: what load_reference reads back once the table is stored."""
+def table_units(
+    table: CategoryTable, district: str = ""
+) -> tuple[list[wire.Category], list[CameraKind]]:
+    """A table's categories as the units carry them (a further district's keyed by it) and
+    its camera kinds, both in code order: what load_reference reads back once stored."""
     categories = [
         msgspec.json.decode(doc, type=wire.Category)
-        for kind, _, _, _, doc in category_units(table)
+        for kind, _, _, _, doc in category_units(table, district)
         if kind == "category"
     ]
     return categories, sorted(table.camera_kinds, key=lambda k: k.code)
 
 
 def refresh_default_categories(store: Store) -> bool:
-    """Bring a database still on an older *default* table to today's default table; never
-    touch a table a deployment loaded itself. True if it changed anything."""
-    if store.meta(CATEGORIES_ORIGIN) not in (None, DEFAULT_ORIGIN):
-        return False
+    """Bring every district's table still on an older *default* table to today's default
+    table; never touch a table a deployment loaded itself (nor a further district without
+    departments of its own: a city store from before they were per district, which uses
+    the first's). True if it changed anything."""
+    changed = False
     table = default_table()
-    if store.meta(CATEGORIES_VERSION) == units_digest(category_units(table)):
-        return False
-    change = load_categories_into(store, table, DEFAULT_ORIGIN)
-    if not change.loaded:
-        used = in_use_text(change.in_use)
-        log.warning("default category table not refreshed: stored events use %s", used)
-        return False
-    log.info(
-        "category table refreshed to the default (%d added, %d changed, %d removed)",
-        len(change.added),
-        len(change.changed),
-        len(change.removed),
-    )
-    return True
+    for district in ["", *further_districts(store)]:
+        if district and not stored_departments(store, district):
+            continue
+        if store.meta(meta_key(CATEGORIES_ORIGIN, district)) not in (None, DEFAULT_ORIGIN):
+            continue
+        version = units_digest(category_units(table, district))
+        if store.meta(meta_key(CATEGORIES_VERSION, district)) == version:
+            continue
+        change = load_categories_into(store, table, DEFAULT_ORIGIN, district=district)
+        whose = f" of {district}" if district else ""
+        if not change.loaded:
+            used = in_use_text(change.in_use)
+            log.warning("default category table%s not refreshed: stored events use %s", whose, used)
+            continue
+        log.info(
+            "category table%s refreshed to the default (%d added, %d changed, %d removed)",
+            whose,
+            len(change.added),
+            len(change.changed),
+            len(change.removed),
+        )
+        changed = True
+    return changed
 
 
 def load_district(
@@ -421,30 +572,46 @@ def load_district(
     """Build the default (Daguan) district, or several districts of the city (`codes`, see
     city_units), from the seed and store them; return the unit count.
 
-    It comes with the default category table, unless the database holds one a deployment
-    loaded (`dispatch load-categories`): that one is kept. The meta's `district` and
+    Each district comes with the default category table, unless the database holds one a
+    deployment loaded for it (`dispatch load-categories [--district]`) and the district
+    keeps its place (first, or further): that one is kept. The meta's `district` and
     `district_name` name the first district; `districts` lists them all (when several).
     """
+    old_first = store.meta("district") or DEFAULT_CODE
     rows = city_units(codes, seed)
+    tables = [row for row in rows if row[0] in _TABLE_KINDS]
+    rows = [row for row in rows if row[0] not in _TABLE_KINDS]
+    default_meta: dict[str, str] = {}
+    for i, code in enumerate(codes):
+        key = code if i else ""
+        was_first = code == old_first
+        origin = store.meta(meta_key(CATEGORIES_ORIGIN, key))
+        stored = _mine([r for kind in _TABLE_KINDS for r in store.unit_rows(kind)], key)
+        if was_first == (i == 0) and origin not in (None, DEFAULT_ORIGIN) and stored:
+            rows += stored  # a deployment's own table
+            continue
+        rows += _mine(tables, key)
+        version = units_digest(_mine(tables, key))
+        default_meta[meta_key(CATEGORIES_VERSION, key)] = version
+        default_meta[meta_key(CATEGORIES_ORIGIN, key)] = DEFAULT_ORIGIN
     first = next(row for row in rows if row[0] == "district")
     store.set_meta("district", first[1])
     store.set_meta("district_name", first[3])
     if len(codes) > 1 or store.meta(DISTRICTS_META):
         store.set_meta(DISTRICTS_META, ",".join(codes))
-    if store.meta(CATEGORIES_ORIGIN) not in (None, DEFAULT_ORIGIN):
-        kept = [row for kind in _TABLE_KINDS for row in store.unit_rows(kind)]
-        rows = [row for row in rows if row[0] not in _TABLE_KINDS] + kept
-        return store.save_units(rows)
     count = store.save_units(rows)
-    store.set_meta(CATEGORIES_VERSION, units_digest(category_units(default_table())))
-    store.set_meta(CATEGORIES_ORIGIN, DEFAULT_ORIGIN)
+    for key, value in default_meta.items():
+        store.set_meta(key, value)
     return count
 
 
 def loaded_calendar_years(store: Store) -> list[CalendarYear]:
-    """The calendar years loaded into the database with `dispatch load-calendar`."""
+    """The calendar years loaded into the database with `dispatch load-calendar` (the
+    national ones, `calendar:2027`; a district's own days are overlays, see below)."""
     years = []
     for key, value in sorted(store.meta_items(CALENDAR_META).items()):
+        if not key[len(CALENDAR_META) :].isdigit():
+            continue  # a district's overlay, calendar:340802:2027
         try:
             years.append(parse_year(json.loads(value), f"database meta {key!r}", loaded=True))
         except ValueError as exc:  # JSONDecodeError and CalendarError are ValueErrors
@@ -452,11 +619,15 @@ def loaded_calendar_years(store: Store) -> list[CalendarYear]:
     return years
 
 
-def read_calendar_file(path: Path, loaded: list[CalendarYear]) -> tuple[CalendarYear, Any]:
+def read_calendar_file(
+    path: Path, loaded: list[CalendarYear], *, overlay: bool = False
+) -> tuple[CalendarYear, Any]:
     """A year's holidays and make-up days from a JSON file, validated (CalendarError if not).
 
     Also checked against the calendar in force with `loaded` years: a 元旦 range reaching
-    into the December before must not clash with that year's make-up days.
+    into the December before must not clash with that year's make-up days. A district's
+    `overlay` (its own days, on top of the national calendar) replaces no national year:
+    its days win over the nation's, so there is nothing to clash with.
     """
     try:
         text = path.read_text("utf-8")
@@ -471,6 +642,8 @@ def read_calendar_file(path: Path, loaded: list[CalendarYear]) -> tuple[Calendar
             [f"{path}: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"]
         ) from None
     year = parse_year(raw, str(path), loaded=True)
+    if overlay:
+        return year, raw
     try:
         calendar_in_force([*(y for y in loaded if y.year != year.year), year])
     except ValueError as exc:
@@ -478,8 +651,35 @@ def read_calendar_file(path: Path, loaded: list[CalendarYear]) -> tuple[Calendar
     return year, raw
 
 
-def store_calendar_year(store: Store, year: CalendarYear, raw: Any, source: Path) -> None:
-    """Keep a validated year in the meta table, as official; it replaces any earlier one."""
+def calendar_overlays(store: Store) -> dict[str, list[CalendarYear]]:
+    """Each district's own days loaded with `dispatch load-calendar --district` (meta
+    `calendar:340802:2027`): its local holidays and extra working days, by district."""
+    overlays: dict[str, list[CalendarYear]] = {}
+    for key, value in sorted(store.meta_items(CALENDAR_META).items()):
+        district, _, year = key[len(CALENDAR_META) :].partition(":")
+        if not year:
+            continue  # a national year
+        try:
+            parsed = parse_year(json.loads(value), f"database meta {key!r}", loaded=True)
+        except ValueError as exc:
+            raise RuntimeError(f"stored calendar overlay unusable: {exc}") from None
+        overlays.setdefault(district, []).append(parsed)
+    return overlays
+
+
+def district_calendars(store: Store, national: WorkingCalendar) -> dict[str, WorkingCalendar]:
+    """The calendar of each district with days of its own: the national one with them."""
+    return {
+        district: with_overlays(national, years)
+        for district, years in calendar_overlays(store).items()
+    }
+
+
+def store_calendar_year(
+    store: Store, year: CalendarYear, raw: Any, source: Path, district: str = ""
+) -> None:
+    """Keep a validated year in the meta table, as official; it replaces any earlier one
+    (`district`: as that district's own days, an overlay on the national calendar)."""
     doc = {
         "year": year.year,
         "status": "official",
@@ -487,7 +687,8 @@ def store_calendar_year(store: Store, year: CalendarYear, raw: Any, source: Path
         "_loaded_from": str(source.resolve()),
         "_loaded_at": datetime.now(CST).isoformat(timespec="seconds"),
     }
-    store.set_meta(f"{CALENDAR_META}{year.year}", json.dumps(doc, ensure_ascii=False))
+    key = f"{CALENDAR_META}{district}:{year.year}" if district else f"{CALENDAR_META}{year.year}"
+    store.set_meta(key, json.dumps(doc, ensure_ascii=False))
 
 
 def working_calendar(store: Store) -> WorkingCalendar:
@@ -535,8 +736,13 @@ def load_reference(store: Store, now: float | None = None) -> ReferenceData:
     status = calendar.status(today)
     for warning in calendar_warnings(status):
         log.warning(warning)
-    # A database from before detection kinds were stored has the defaults' (until prepared).
-    kinds = many("detection", CameraKind) or list(CAMERA_KINDS)
+    kinds = _stored_kinds(store)
+    # A city's further districts' own detection kinds (their categories carry their
+    # district: the wire's, by which ReferenceData keys its tables).
+    district_kinds = {code: _stored_kinds(store, code) for code in further_districts(store)}
+    detections = {k.code: k.name for k in kinds}
+    for others in district_kinds.values():
+        detections.update((k.code, k.name) for k in others)
     reference = wire.Reference(
         district=store.meta("district") or "340803",
         district_name=store.meta("district_name") or "大观区",
@@ -546,12 +752,28 @@ def load_reference(store: Store, now: float | None = None) -> ReferenceData:
         grids=many("grid", wire.Grid),
         departments=many("department", wire.Department),
         cameras=many("camera", wire.Camera),
-        categories=many("category", wire.Category),
-        detections={k.code: k.name for k in kinds},
+        # The first district's table first, a city's others after it by district (as
+        # ReferenceData.replace_categories orders them: the units' version is the same).
+        categories=sorted(
+            many("category", wire.Category), key=lambda c: (c.district != "", c.district)
+        ),
+        detections=detections,
         calendar=status,
     )
     city = city_of(ordered[0]) if len(ordered) > 1 and ordered[0] in DISTRICT_CODES else None
-    return ReferenceData(reference, calendar, kinds, districts=districts, city=city)
+    return ReferenceData(
+        reference,
+        calendar,
+        kinds,
+        districts=districts,
+        city=city,
+        district_kinds={code: k for code, k in district_kinds.items() if k},
+        calendars={
+            code: own
+            for code, own in district_calendars(store, calendar).items()
+            if code in districts
+        },
+    )
 
 
 def prepare(store: Store, seed: int = DEFAULT_SEED, codes: tuple[str, ...] | None = None) -> None:

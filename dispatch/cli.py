@@ -23,6 +23,7 @@ from dispatch import exits
 from dispatch.app import (
     CALENDAR_META,
     DEFAULT_SEED,
+    calendar_overlays,
     data_dir,
     default_url,
     load_district,
@@ -417,6 +418,7 @@ def cmd_load_categories(args: argparse.Namespace) -> int:
     """Load a deployment's own category table (validated; `--check` only validates)."""
     from dispatch.app import (
         category_change,
+        further,
         in_use_text,
         load_categories_into,
         stored_departments,
@@ -432,7 +434,17 @@ def cmd_load_categories(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    departments = stored_departments(store) if ready else {d for d, _, _ in DEPARTMENTS}
+    district = ""
+    if ready:
+        try:
+            district = further(store, args.district)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    elif args.district:
+        print("error: no district loaded: --district needs a loaded city", file=sys.stderr)
+        return 2
+    departments = stored_departments(store, district) if ready else {d for d, _, _ in DEPARTMENTS}
     try:
         table = read_categories(args.file, departments)
     except CategoryTableError as exc:
@@ -448,9 +460,10 @@ def cmd_load_categories(args: argparse.Namespace) -> int:
         print("checked against the default district's departments (no district loaded)")
         return 0
     if args.check:
-        change = category_change(store, table)
+        change = category_change(store, table, district)
     else:
-        change = load_categories_into(store, table, f"loaded from {args.file.name}")
+        origin = f"loaded from {args.file.name}"
+        change = load_categories_into(store, table, origin, district=district)
     if change.unmapped:
         print(
             f"warning: cameras run detection kinds the table does not map: "
@@ -469,7 +482,8 @@ def cmd_load_categories(args: argparse.Namespace) -> int:
     if args.check:
         print(f"would change: {counts} (version {change.version}); nothing changed (--check)")
         return 0
-    print(f"loaded into {redact_url(args.url)}: {counts} (version {change.version})")
+    whose = f" as {district}'s table" if district else ""
+    print(f"loaded into {redact_url(args.url)}{whose}: {counts} (version {change.version})")
     print("a running backend picks it up at its next start")
     return 0
 
@@ -1106,9 +1120,19 @@ def cmd_load_calendar(args: argparse.Namespace) -> int:
     store = None if args.check else Store(args.url)
     if store is not None:
         store.upgrade()
+    district = args.district
+    if store is not None and district:
+        held = sorted(code for _, code, _, _, _ in store.unit_rows("district"))
+        if district not in held:
+            print(
+                f"error: the database holds no district {district!r}: it holds "
+                f"{', '.join(held) or 'none (run `dispatch load-district`)'}",
+                file=sys.stderr,
+            )
+            return 2
     loaded = [] if store is None else loaded_calendar_years(store)
     try:
-        year, raw = read_calendar_file(path, loaded)
+        year, raw = read_calendar_file(path, loaded, overlay=bool(district))
     except CalendarError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
@@ -1120,6 +1144,15 @@ def cmd_load_calendar(args: argparse.Namespace) -> int:
     )
     if store is None:
         print(f"{path} is valid: {summary} (--check: nothing stored)")
+        return 0
+    if district:
+        before = any(y.year == year.year for y in calendar_overlays(store).get(district, []))
+        store_calendar_year(store, year, raw, path, district)
+        print(
+            f"loaded {summary} as {district}'s own days on the national calendar"
+            f"{'; replaces its days loaded before' if before else ''}. A running backend "
+            "uses them from its next start."
+        )
         return 0
     shipped = {y.year: y.status for y in shipped_years()}
     if any(y.year == year.year for y in loaded):
@@ -1156,6 +1189,12 @@ def cmd_calendar(args: argparse.Namespace) -> int:
         else:
             what = "missing    weekends only: its deadlines are marked as guesses"
         print(f"{year}  {what}")
+    for district, overlays in calendar_overlays(store).items():
+        for own in overlays:
+            print(
+                f"{own.year}  {district}'s own days: {len(own.holidays)} days off, "
+                f"{len(own.makeup_days)} extra working days ({', '.join(own.festivals)})"
+            )
     if status.missing:
         print(
             "no official data for "
@@ -1247,6 +1286,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("load-categories", help=cmd_load_categories.__doc__)
     p.add_argument("file", type=Path, help="a category table in the format of categories.json")
     p.add_argument("--check", action="store_true", help="validate only; change nothing")
+    p.add_argument(
+        "--district",
+        default="",
+        help="in a city store, the district whose table it is (6 digits; default: the first)",
+    )
     p.set_defaults(func=cmd_load_categories)
 
     p = sub.add_parser("create-user", help=cmd_create_user.__doc__)
@@ -1304,6 +1348,12 @@ def build_parser() -> argparse.ArgumentParser:
         help='one year as JSON: {"year": 2027, "festivals": [{"name", "from", "to", "makeup"}]}',
     )
     p.add_argument("--check", action="store_true", help="validate the file only; store nothing")
+    p.add_argument(
+        "--district",
+        default="",
+        help="a district's own days (local holidays, extra working days) on top of the "
+        "national calendar, for that district's cases only (6 digits)",
+    )
     p.set_defaults(func=cmd_load_calendar)
     sub.add_parser("calendar", help=cmd_calendar.__doc__).set_defaults(func=cmd_calendar)
     p = sub.add_parser("export", help=cmd_export.__doc__)

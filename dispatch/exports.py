@@ -63,7 +63,7 @@ COLUMNS: tuple[Column, ...] = (
         "类别",
         "text",
         16,
-        lambda e, r, n: _name(r.categories, e.category),
+        lambda e, r, n: _name(r.categories_of(e.street), e.category),
     ),
     Column("标题", "text", 28, lambda e, r, n: e.title),
     Column("描述", "text", 40, lambda e, r, n: e.description),

@@ -164,8 +164,27 @@ def _reopened(state: State, event: Event, now: float) -> Event:
     return replace(
         after,
         deadline=state.stage_deadline(after, "dispatched", now),
-        due_at=state.closure_deadline(event.category, event.basis, now, ("handle", "verify")),
+        due_at=state.closure_deadline(
+            event.street, event.category, event.basis, now, ("handle", "verify")
+        ),
     )
+
+
+def _own_departments(state: State, event: Event, units: list[str]) -> None:
+    """Refuse a department of another district of the city (each district's cases go to
+    its own departments; a unit that is no department, a grid worker, is not checked)."""
+    reference = state.reference
+    mine = reference.departments_of(event.street)
+    for unit in units:
+        if unit in reference.departments and unit not in mine:
+            theirs = reference.departments[unit]
+            home = theirs.district or reference.first
+            name = reference.districts.get(home, (home, []))[0]
+            raise WorkflowError(
+                "bad_args",
+                f"{unit} ({theirs.name}) is a department of {name}, not of event "
+                f"{event.code}'s district: dispatch it to its own district's departments",
+            )
 
 
 def _assist_index(event: Event, unit: str) -> int:
@@ -267,7 +286,7 @@ def classify(state: State, actor: Actor, args: c.Classify, now: float) -> Outcom
     current stage's deadline from the stage's start, the closure deadline from the report.
     """
     before, after = _begin(state, actor, "classify", args.event, now)
-    category = state.reference.categories.get(args.category)
+    category = state.reference.category(before.street, args.category)
     if category is None:
         raise WorkflowError("bad_args", f"unknown category {args.category!r}")
     triage = before.intake is not None and bool(before.intake.triage)
@@ -279,9 +298,14 @@ def classify(state: State, actor: Actor, args: c.Classify, now: float) -> Outcom
         after = replace(after, intake=replace(before.intake, triage=""))
     since = before.accepted_at if before.status == "accepted" else before.reported_at
     stage = "dispatch" if before.status == "accepted" else "accept"
-    deadline = state.reference.deadline(since or before.reported_at, category.limits[stage], basis)
-    accept_by = state.reference.deadline(before.reported_at, category.limits["accept"], basis)
-    due = state.closure_deadline(category.code, basis, accept_by, ("dispatch", "handle", "verify"))
+    where = before.street  # its district's calendar
+    start = since or before.reported_at
+    deadline = state.reference.deadline(start, category.limits[stage], basis, where)
+    accept_by = state.reference.deadline(
+        before.reported_at, category.limits["accept"], basis, where
+    )
+    stages: tuple[Stage, ...] = ("dispatch", "handle", "verify")
+    due = state.closure_deadline(before.street, category.code, basis, accept_by, stages)
     after = replace(after, deadline=deadline, due_at=due)
     note = f"{before.category} → {category.code}" + (f"；{args.note}" if args.note else "")
     return _finish(state, actor, "classify", before, after, now, note)
@@ -299,6 +323,7 @@ def dispatch(state: State, actor: Actor, args: c.Dispatch, now: float) -> Outcom
         raise WorkflowError("bad_args", f"{args.assignee} cannot both lead and assist")
     if len(set(args.assist)) != len(args.assist):
         raise WorkflowError("bad_args", "an assisting unit is named twice")
+    _own_departments(state, before, [args.assignee, *args.assist])
     first = before.first_dispatched_at if before.first_dispatched_at is not None else now
     after = replace(
         after,
@@ -375,7 +400,7 @@ def handled(state: State, actor: Actor, args: c.EventRef, now: float) -> Outcome
         raise refuse(before, f"waits for its assisting units to report: {'、'.join(waiting)}")
     used = 0.0
     if before.dispatched_at is not None:
-        used = state.reference.elapsed(before.dispatched_at, now, before.basis)
+        used = state.reference.elapsed(before.dispatched_at, now, before.basis, before.street)
         hold = before.hold
         if (
             hold is not None
@@ -384,7 +409,9 @@ def handled(state: State, actor: Actor, args: c.EventRef, now: float) -> Outcome
             and hold.since >= before.dispatched_at
         ):
             # The clocks stood still while it was held: that time is not handling time.
-            used -= state.reference.elapsed(hold.since, hold.released_at, before.basis)
+            used -= state.reference.elapsed(
+                hold.since, hold.released_at, before.basis, before.street
+            )
     after = replace(
         after,
         handled_at=now,
@@ -498,8 +525,8 @@ def decide_extension(state: State, actor: Actor, args: c.DecideExtension, now: f
         hours = CategoryLimit(amount=extension.hours, unit="hour")
         after = replace(
             after,
-            deadline=state.deadline(before.deadline or now, hours, before.basis),
-            due_at=state.deadline(before.due_at or now, hours, before.basis),
+            deadline=state.deadline(before.deadline or now, hours, before.basis, before.street),
+            due_at=state.deadline(before.due_at or now, hours, before.basis, before.street),
             extensions=before.extensions + 1,
         )
     return _finish(state, actor, "decide_extension", before, after, now, args.note)
@@ -619,7 +646,7 @@ def confirm_alert(state: State, actor: Actor, args: c.ConfirmAlert, now: float) 
     before = state.alert_for(actor, args.alert)
     if before.status != "new":
         raise WorkflowError("illegal_transition", f"alert {before.id} is {before.status}")
-    kind = state.reference.camera_kinds.get(before.detection)
+    kind = state.reference.kinds_of(before.street).get(before.detection)
     category = args.category or (kind.category if kind else None)
     if category is None:
         raise WorkflowError("bad_args", "no category for this detection; give one")
@@ -677,7 +704,7 @@ def attach_alert(state: State, actor: Actor, args: c.AttachAlert, now: float) ->
             f"from event {event.code}, in another grid: an alert joins a case in its grid "
             f"or within {ATTACH_RADIUS_M:.0f} m",
         )
-    kind = state.reference.camera_kinds.get(alert.detection)
+    kind = state.reference.kinds_of(alert.street).get(alert.detection)
     text = f"attach_alert: {alert.camera_name} {kind.name if kind else alert.detection}"
     if args.note:
         text = f"{text} — {args.note}"

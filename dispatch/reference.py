@@ -16,6 +16,7 @@ from shapely.geometry import Point, Polygon
 
 from dispatch.domain.calendar import CST, WorkingCalendar
 from dispatch.domain.categories import CameraKind
+from dispatch.domain.district import case_prefix
 from dispatch.jurisdiction import (
     COMMUNITY_WIDTH,
     DISTRICT_WIDTH,
@@ -178,6 +179,8 @@ class ReferenceData:
         code_prefix: str = "DG",
         districts: dict[str, tuple[str, list[list[list[float]]]]] | None = None,
         city: tuple[str, str] | None = None,
+        district_kinds: dict[str, list[CameraKind]] | None = None,
+        calendars: dict[str, WorkingCalendar] | None = None,
     ) -> None:
         check_nesting(reference)
         self.reference = reference
@@ -190,14 +193,33 @@ class ReferenceData:
         # all; None: the first district's.
         self.city = city
         self.calendar = calendar
+        # A district's own calendar (the national one with its local days), where it has one.
+        self.calendars: dict[str, WorkingCalendar] = dict(calendars or {})
+        # Case numbers: each district's own prefix (its layout's), numbered per prefix;
+        # `code_prefix` for a district this build has no layout of.
         self.code_prefix = code_prefix
+        self.code_prefixes = {code: case_prefix(code) or code_prefix for code in self.districts}
         self.streets: dict[str, Street] = {s.code: s for s in reference.streets}
         self.communities: dict[str, Community] = {c.code: c for c in reference.communities}
         self.grids: dict[str, Grid] = {g.code: g for g in reference.grids}
+        # Every district's departments (codes unique in the store: a further district's are
+        # `340802:CGJ`), and each district's own.
         self.departments: dict[str, Department] = {d.code: d for d in reference.departments}
+        self.district_departments: dict[str, dict[str, Department]] = {}
+        for d in reference.departments:
+            self.district_departments.setdefault(d.district or reference.district, {})[d.code] = d
         self.cameras: dict[str, Camera] = {c.code: c for c in reference.cameras}
-        self.categories: dict[str, Category] = {c.code: c for c in reference.categories}
-        self.camera_kinds: dict[str, CameraKind] = {k.code: k for k in camera_kinds}
+        # Each district's category table and camera detection kinds (a district without its
+        # own, in a city store made before they were per district, uses the first's).
+        self.tables: dict[str, dict[str, Category]] = {reference.district: {}}
+        for k in reference.categories:
+            self.tables.setdefault(k.district or reference.district, {})[k.code] = k
+        self.kinds: dict[str, dict[str, CameraKind]] = {
+            reference.district: {k.code: k for k in camera_kinds}
+        }
+        for code, kinds in (district_kinds or {}).items():
+            if code != reference.district:
+                self.kinds[code] = {k.code: k for k in kinds}
         self._grid_list = list(reference.grids)
         self._shapes = [_polygon(g.polygon) for g in self._grid_list]
         self._tree = shapely.STRtree(self._shapes)
@@ -220,16 +242,98 @@ class ReferenceData:
         # lookup is a dict hit. Cleared whole when full (one atomic step for both threads).
         self._exact: dict[tuple[float, float], Grid | None] = {}
 
-    def replace_categories(self, categories: list[Category], kinds: list[CameraKind]) -> None:
-        """Take a new category table while serving (an admin changed it); call on the event
-        loop. The writer thread reads `categories` and `camera_kinds` one lookup at a time:
-        each is swapped whole, so it sees the old table or the new, never a mixture."""
-        self.categories = {c.code: c for c in categories}
-        self.camera_kinds = {k.code: k for k in kinds}
+    @property
+    def first(self) -> str:
+        """The store's first district: the one its reference names (the default)."""
+        return self.reference.district
+
+    @property
+    def categories(self) -> dict[str, Category]:
+        """The first district's category table (of a case: `categories_of` its street)."""
+        return self.tables[self.first]
+
+    @categories.setter
+    def categories(self, table: dict[str, Category]) -> None:
+        self.tables = {**self.tables, self.first: table}
+
+    @property
+    def camera_kinds(self) -> dict[str, CameraKind]:
+        """The first district's camera detection kinds (of a camera: `kinds_of`)."""
+        return self.kinds[self.first]
+
+    @camera_kinds.setter
+    def camera_kinds(self, kinds: dict[str, CameraKind]) -> None:
+        self.kinds = {**self.kinds, self.first: kinds}
+
+    def table_district(self, code: str) -> str:
+        """The district whose category table a unit (a street, community, grid or the
+        district's own code) uses: its own, or the first's when it has none."""
+        district = code[:DISTRICT_WIDTH]
+        return district if district in self.tables else self.first
+
+    def categories_of(self, code: str) -> dict[str, Category]:
+        """The category table of a unit's district (`code`: a street, grid, community or
+        district code): every rule reading a case's category reads it here."""
+        return self.tables[self.table_district(code)]
+
+    def category(self, code: str, category: str) -> Category | None:
+        """A category of a unit's district's table by its code."""
+        return self.categories_of(code).get(category)
+
+    def kinds_of(self, code: str) -> dict[str, CameraKind]:
+        """The camera detection kinds of a unit's district (a camera's street)."""
+        district = code[:DISTRICT_WIDTH]
+        return self.kinds.get(district) or self.camera_kinds
+
+    def departments_of(self, code: str) -> dict[str, Department]:
+        """The departments of a unit's district (the first's, when it has none of its own)."""
+        district = code[:DISTRICT_WIDTH]
+        return self.district_departments.get(district) or self.district_departments.get(
+            self.first, {}
+        )
+
+    def department_for(self, code: str, department: str) -> str | None:
+        """The code of a unit's district's department a table names `department` (`CGJ`:
+        the first district's `CGJ`, 迎江区's `340802:CGJ`); None when it has no such one."""
+        mine = self.departments_of(code)
+        if department in mine:
+            return department
+        keyed = f"{code[:DISTRICT_WIDTH]}:{department}"
+        return keyed if department and keyed in mine else None
+
+    def replace_categories(
+        self, categories: list[Category], kinds: list[CameraKind], district: str = ""
+    ) -> None:
+        """Take a district's new category table (default: the first's) while serving (an
+        admin changed it); call on the event loop. The writer thread reads a table one
+        lookup at a time: each is swapped whole, so it sees the old or the new, never a
+        mixture."""
+        district = district or self.first
+        mark = "" if district == self.first else district
+        self.tables = {
+            **self.tables,
+            district: {c.code: msgspec.structs.replace(c, district=mark) for c in categories},
+        }
+        self.kinds = {**self.kinds, district: {k.code: k for k in kinds}}
+        detections: dict[str, str] = {}
+        for table in self.kinds.values():
+            detections.update((k.code, k.name) for k in table.values())
         self.reference = msgspec.structs.replace(
-            self.reference, categories=list(categories), detections={k.code: k.name for k in kinds}
+            self.reference,
+            categories=[c for table in self._ordered_tables() for c in table.values()],
+            detections=detections,
         )
         self._views = {}  # the units' versions change with them
+
+    def _ordered_tables(self) -> list[dict[str, Category]]:
+        """The districts' tables, the first's first, the others by code."""
+        order = sorted(self.tables, key=lambda code: (code != self.first, code))
+        return [self.tables[code] for code in order]
+
+    def prefix_of(self, street: str) -> str:
+        """The case-number prefix of a case in `street` (or a community or grid): its
+        district's, the district being the code's first six digits."""
+        return self.code_prefixes.get(street[:DISTRICT_WIDTH], self.code_prefix)
 
     def grid_at(self, lon: float, lat: float) -> Grid | None:
         """The grid containing a point, or None outside the district."""
@@ -308,21 +412,31 @@ class ReferenceData:
         centre = shape.representative_point()
         return round(centre.x, 6), round(centre.y, 6)
 
-    def deadline(self, start: float, limit: CategoryLimit, basis: Basis = "working") -> float:
+    def calendar_of(self, code: str) -> WorkingCalendar:
+        """The working calendar of a unit's district (`code`: a street, community, grid or
+        district code): the national one with the district's own days, if it has any."""
+        return self.calendars.get(code[:DISTRICT_WIDTH], self.calendar)
+
+    def deadline(
+        self, start: float, limit: CategoryLimit, basis: Basis = "working", where: str = ""
+    ) -> float:
         """The moment a limit starting at `start` runs out: in office hours of working days
-        (the calendar's), or in natural time, around the clock."""
+        (the calendar of `where`'s district: a case's street), or in natural time."""
         if basis == "natural":
             return start + limit.amount * (3600.0 if limit.unit == "hour" else 86400.0)
+        calendar = self.calendars.get(where[:DISTRICT_WIDTH], self.calendar)
         moment = from_epoch(start)
         if limit.unit == "hour":
-            return to_epoch(self.calendar.add_working_hours(moment, limit.amount))
-        return to_epoch(self.calendar.add_working_days(moment, max(1, round(limit.amount))))
+            return to_epoch(calendar.add_working_hours(moment, limit.amount))
+        return to_epoch(calendar.add_working_days(moment, max(1, round(limit.amount))))
 
-    def elapsed(self, start: float, end: float, basis: Basis = "working") -> float:
-        """Seconds from `start` to `end` counted in `basis` (working seconds or natural)."""
+    def elapsed(self, start: float, end: float, basis: Basis = "working", where: str = "") -> float:
+        """Seconds from `start` to `end` counted in `basis` (working seconds of `where`'s
+        district's calendar, or natural)."""
         if basis == "natural":
             return end - start
-        return self.calendar.working_seconds_between(from_epoch(start), from_epoch(end))
+        calendar = self.calendars.get(where[:DISTRICT_WIDTH], self.calendar)
+        return calendar.working_seconds_between(from_epoch(start), from_epoch(end))
 
     def calendar_status(self, now: float) -> CalendarStatus:
         """Which years the working calendar has official data for, as of `now`."""
@@ -351,10 +465,27 @@ class ReferenceData:
         if jurisdiction is None:
             if len(self.districts) < 2:
                 return ref
-            # A city's user: named after the city, with every district listed.
+            # A city's user: named after the city, with every district listed, and every
+            # category and department naming its district (the first's too: the units'
+            # own `district` is the city's here).
             code, name = self.city or (ref.district, ref.district_name)
             named = {d: self.districts[d][0] for d in self.districts}
-            return msgspec.structs.replace(ref, district=code, district_name=name, districts=named)
+            first = self.first
+            return msgspec.structs.replace(
+                ref,
+                district=code,
+                district_name=name,
+                districts=named,
+                categories=[
+                    c if c.district else msgspec.structs.replace(c, district=first)
+                    for c in ref.categories
+                ],
+                departments=[
+                    d if d.district else msgspec.structs.replace(d, district=first)
+                    for d in ref.departments
+                ],
+            )
+        ref = self._tables_view(jurisdiction)
         width = width_of(jurisdiction)
         if width == DISTRICT_WIDTH:
             # A district's users see their district(s): named, and outlined, as their own.
@@ -377,6 +508,29 @@ class ReferenceData:
             communities=[c for c in ref.communities if c.code[:width] in jurisdiction],
             grids=[g for g in ref.grids if g.code[:width] in jurisdiction],
             cameras=[c for c in ref.cameras if c.grid[:width] in jurisdiction],
+        )
+
+    def _tables_view(self, jurisdiction: frozenset[str]) -> Reference:
+        """The reference with only the category tables, detection kinds and departments of
+        the districts `jurisdiction` lies in (unchanged in a store of one district)."""
+        ref = self.reference
+        if len(self.districts) == 1 and len(self.tables) == 1:
+            return ref
+        tables = {self.table_district(code) for code in jurisdiction}
+        homes = {code[:DISTRICT_WIDTH] for code in jurisdiction}
+        departments = {
+            code
+            for home in homes
+            for code in (home if home in self.district_departments else self.first,)
+        }
+        detections: dict[str, str] = {}
+        for home in sorted(homes):
+            detections.update((k.code, k.name) for k in self.kinds_of(home).values())
+        return msgspec.structs.replace(
+            ref,
+            categories=[c for c in ref.categories if (c.district or self.first) in tables],
+            departments=[d for d in ref.departments if (d.district or self.first) in departments],
+            detections=detections,
         )
 
     def units_frame(self, jurisdiction: frozenset[str] | None) -> tuple[str, bytes]:

@@ -94,14 +94,14 @@ def first_overdue(event: Event, reference: ReferenceData, until: float) -> float
     if event.status == "rejected":
         return None
     times: list[float] = []
-    category = reference.categories.get(event.category)
+    category = reference.category(event.street, event.category)
     if category is not None:
         for stage in STAGES:
             if stage in event.missed:
                 start, end = _stage_span(event, stage)
                 limit = category.limits.get(stage)
                 if start is not None and limit is not None:
-                    deadline = reference.deadline(start, limit, event.basis)
+                    deadline = reference.deadline(start, limit, event.basis, event.street)
                     if end is None or end > deadline:  # done after it, or not done yet
                         times.append(deadline)
                 break
@@ -203,7 +203,7 @@ def case_moments(
 ) -> list[Moment]:
     """A settled (or late) case's sampled moments: each stage it went through, at its
     entry and at FRACTIONS of its time, while it was in the stage and not yet late."""
-    category = reference.categories.get(e.category)
+    category = reference.category(e.street, e.category)
     if category is None:
         return []
     out: list[Moment] = []
@@ -222,7 +222,7 @@ def case_moments(
         if end is not None and end <= start + natural * FRACTIONS[1]:
             span = natural
         else:
-            span = max(reference.deadline(start, limit, e.basis) - start, 60.0)
+            span = max(reference.deadline(start, limit, e.basis, e.street) - start, 60.0)
         for fraction in FRACTIONS:
             moment = start + span * fraction
             if moment >= cutoff or (end is not None and moment >= end):
@@ -558,7 +558,7 @@ def state_at(events: list[Event], reference: ReferenceData, moment: float) -> li
             continue
         if e.closed_at is not None and e.closed_at <= moment:
             continue
-        category = reference.categories.get(e.category)
+        category = reference.category(e.street, e.category)
         if category is None:
             continue
         if e.accepted_at is None or e.accepted_at > moment:
@@ -570,7 +570,7 @@ def state_at(events: list[Event], reference: ReferenceData, moment: float) -> li
         else:
             status, start, stage = "handled", e.handled_at, "verify"
         limit = category.limits.get(stage)  # a stage without a limit has no deadline
-        deadline = None if limit is None else reference.deadline(start, limit, e.basis)
+        deadline = None if limit is None else reference.deadline(start, limit, e.basis, e.street)
         out.append(
             replace(
                 e,

@@ -26,12 +26,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+import msgspec
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from dispatch import kept_kpis, kpi, risk
 from dispatch.admin import UserAdmin
-from dispatch.app import stored_table
+from dispatch.app import stored_tables
 from dispatch.clock import Clock
 from dispatch.downloads import Downloads
 from dispatch.follower import Follower
@@ -418,17 +419,34 @@ class DispatchServer:
         a standby or a gateway reads the stored one and, if it changed, takes it the same way."""
         assert self.session is not None
         try:
-            categories, kinds = await asyncio.to_thread(stored_table, self.store)
+            tables = await asyncio.to_thread(stored_tables, self.store)
         except Exception as exc:  # the database away: the follower says so
             log.debug("reading the category table: %s", exc)
             return
-        current = self.reference.reference
-        detections = {k.code: k.name for k in kinds}
-        if categories == current.categories and detections == current.detections:
+        changed = []
+        for district, (categories, kinds) in tables.items():
+            if district not in self.reference.districts:
+                continue
+            mark = "" if district == self.reference.first else district
+            now = [msgspec.structs.replace(c, district=mark) for c in categories]
+            current = self.reference.tables.get(district)
+            known = self.reference.kinds.get(district, {})
+            if (
+                current is not None
+                and now == list(current.values())
+                and {k.code: k for k in kinds} == known
+            ):
+                continue
+            self.reference.replace_categories(categories, kinds, district)
+            changed.append(district)
+        if not changed:
             return
-        self.reference.replace_categories(categories, kinds)
         sent = self.session.tables.push_categories()
-        log.info("the writer's category table changed: taken, sent to %d client(s)", sent)
+        log.info(
+            "the writer's category table of %s changed: taken, sent to %d client(s)",
+            ", ".join(changed),
+            sent,
+        )
 
     async def _promote(self) -> None:
         """The writer stopped and this standby holds its lock: take the lease (no commit of

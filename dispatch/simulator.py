@@ -200,7 +200,6 @@ class Simulator:
                 for g, w in zip(self.grids, self.grid_weights, strict=True)
             ]
         self.cameras = list(self.reference.cameras.values())
-        self.departments = list(self.reference.departments)  # codes, as a desk dispatches
         self._heap: list[_Due] = []
         self._order = itertools.count()
         self._inflight: set[asyncio.Future[Answer]] = set()
@@ -633,8 +632,11 @@ class Simulator:
         staff = self._staff(grid)
         when = self._in_time(event, accepted, 10, LATE_ODDS)
         # Cases of a department's remit go to it; the rest to the grid's own worker.
-        use_department = category.department in self.reference.departments and rng.random() < 0.6
-        assignee = category.department if use_department else f"网格员 {grid.worker}"
+        # Its own district's department (each district has its own 区城管局 etc.).
+        department = self.reference.department_for(grid.street, category.department)
+        use_department = department is not None and rng.random() < 0.6
+        assignee = department if department is not None and use_department else ""
+        assignee = assignee or f"网格员 {grid.worker}"
         if rng.random() < 0.04:
             self.at(
                 when,
@@ -649,7 +651,7 @@ class Simulator:
             when += self._delay(30, when, self._rng_of(event))
         assist: list[str] = []
         if use_department and rng.random() < ASSIST_ODDS:
-            others = [d for d in self.departments if d != assignee]
+            others = [d for d in self.reference.departments_of(grid.street) if d != assignee]
             assist = [rng.choice(others)] if others else []
         self.at(
             when,

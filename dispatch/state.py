@@ -7,6 +7,7 @@ event loop may keep references to earlier versions while the writer moves on.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import OrderedDict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from protocol.retention import prune_settled
 
 Entity = Event | Alert | Duty
 EntityKind = Literal["event", "alert", "duty"]
+log = logging.getLogger("dispatch")
 # Repeated detections of one camera and kind within this window are one alert.
 ALERT_BURST_WINDOW = 120.0
 # The `code` an external id of an alert (not an event) is stored with (external_ids table).
@@ -134,7 +136,7 @@ class Savepoint:
 
     next_event_id: int
     next_alert_id: int
-    day_counters: dict[str, int]
+    day_counters: dict[tuple[str, str], int]
     burst_keys: dict[tuple[str, str], int]
 
 
@@ -241,6 +243,18 @@ class ExternalIds:
         return records
 
 
+def parse_code(code: str) -> tuple[str, str, int] | None:
+    """(prefix, day, number) of a case code `PREFIX-yyyymmdd-nnnnnn`; None for a code of
+    another form (an old or imported one)."""
+    parts = code.split("-")
+    if len(parts) != 3:
+        return None
+    prefix, day, number = parts
+    if not (prefix and day.isdigit() and len(day) == 8 and number.isdigit()):
+        return None
+    return prefix, day, int(number)
+
+
 def args_digest(op: str, args: dict[str, object]) -> str:
     """A stable digest of a command's op and args, to spot a command_id reused differently."""
     return hashlib.sha256(msgspec.json.encode([op, args], order="sorted")).hexdigest()
@@ -265,9 +279,11 @@ class State:
         self.plans: dict[tuple[str, str], DutyPlan] = {}
         self.next_event_id = 1
         self.next_alert_id = 1
-        self.day_counters: dict[str, int] = {}
+        # The last case number given, by (prefix, local day): each district numbers its
+        # own cases (DG-20261122-000123, YJ-20261122-000007).
+        self.day_counters: dict[tuple[str, str], int] = {}
         self.burst_keys: dict[tuple[str, str], int] = {}
-        self._intake_cache: dict[tuple[str, Basis, float], tuple[float, float, Category]] = {}
+        self._intake_cache: dict[tuple[str, str, Basis, float], tuple[float, float, Category]] = {}
         # Every change made, in order, until the writer takes it: an op that fails half-way
         # (a confirm whose report succeeded) can then be undone whole.
         self.journal: list[Change] = []
@@ -298,11 +314,20 @@ class State:
 
     def load(self, events: list[Event], alerts: list[Alert], duties: dict[str, Duty]) -> None:
         """Fill the state from the store at start-up."""
+        unreadable = 0
         for event in events:
             self.events[event.id] = event
-            day = event.code.split("-")[1]
-            number = int(event.code.rsplit("-", 1)[1])
-            self.day_counters[day] = max(self.day_counters.get(day, 0), number)
+            parsed = parse_code(event.code)
+            if parsed is None:
+                unreadable += 1
+                continue
+            prefix, day, number = parsed
+            key = (prefix, day)
+            self.day_counters[key] = max(self.day_counters.get(key, 0), number)
+        if unreadable:
+            # Such a code cannot clash with a new one (they all have the PREFIX-day-number
+            # form), so the cases are served as they are.
+            log.warning("%d stored case codes are not PREFIX-yyyymmdd-nnnnnn", unreadable)
         for alert in alerts:
             self.alerts[alert.id] = alert
             if alert.status == "new":
@@ -372,25 +397,27 @@ class State:
             raise WorkflowError("not_found", f"no alert {alert_id}")
         return alert
 
-    def deadline(self, start: float, limit: CategoryLimit, basis: Basis) -> float:
-        """When `limit` from `start` runs out, in `basis`."""
-        return self.reference.deadline(start, limit, basis)
+    def deadline(self, start: float, limit: CategoryLimit, basis: Basis, where: str = "") -> float:
+        """When `limit` from `start` runs out, in `basis` (by the calendar of `where`'s
+        district: a case's street)."""
+        return self.reference.deadline(start, limit, basis, where)
 
     def _intake_deadlines(
-        self, category: Category, basis: Basis, now: float
+        self, category: Category, basis: Basis, now: float, street: str
     ) -> tuple[float, float]:
         # A burst of reports in the same second shares its deadlines: computed once per
         # (category, basis, second), to the second, instead of four calendar walks per event.
         # The entry holds the category it was computed for: a table changed meanwhile (an
         # admin's set_category) brings new limits, and the entry does not apply to them.
+        # Keyed by the case's district too: each has its own table and calendar.
         second = float(int(now))
-        key = (category.code, basis, second)
+        key = (street[:6], category.code, basis, second)
         cached = self._intake_cache.get(key)
         if cached is None or cached[2] is not category:
-            accept_by = self.deadline(second, category.limits["accept"], basis)
+            accept_by = self.deadline(second, category.limits["accept"], basis, street)
             # The closure deadline: every stage's limit laid end to end from the report.
             due = self._laid_end_to_end(
-                category.limits, basis, accept_by, ("dispatch", "handle", "verify")
+                category.limits, basis, accept_by, ("dispatch", "handle", "verify"), street
             )
             if len(self._intake_cache) > 4096:
                 self._intake_cache.clear()
@@ -398,11 +425,12 @@ class State:
         return cached[0], cached[1]
 
     def closure_deadline(
-        self, category: str, basis: Basis, start: float, stages: tuple[Stage, ...]
+        self, street: str, category: str, basis: Basis, start: float, stages: tuple[Stage, ...]
     ) -> float:
-        """The end of `stages`' limits laid end to end from `start`."""
-        limits = self.reference.categories[category].limits
-        return self._laid_end_to_end(limits, basis, start, stages)
+        """The end of `stages`' limits (of `category` in `street`'s district's table) laid
+        end to end from `start`."""
+        limits = self.reference.categories_of(street)[category].limits
+        return self._laid_end_to_end(limits, basis, start, stages, street)
 
     def _laid_end_to_end(
         self,
@@ -410,21 +438,22 @@ class State:
         basis: Basis,
         start: float,
         stages: tuple[Stage, ...],
+        street: str,
     ) -> float:
         due = start
         for stage in stages:
-            due = self.deadline(due, limits[stage], basis)
+            due = self.deadline(due, limits[stage], basis, street)
         return due
 
     def stage_deadline(self, event: Event, status: str, now: float) -> float | None:
         """The deadline of the stage `status` belongs to, for an event entering it now."""
-        limits = self.reference.categories[event.category].limits
+        limits = self.reference.categories_of(event.street)[event.category].limits
         stage = limits.get(STAGE_OF_STATUS.get(status, ""))
         if stage is None:
             return None
         if status == "handling" and event.deadline is not None:
             return event.deadline  # the handling limit runs from dispatch, not from start
-        return self.deadline(now, stage, event.basis)
+        return self.deadline(now, stage, event.basis, event.street)
 
     def released(self, event: Event, now: float) -> Event:
         """The event with its approved hold ended now and its deadlines moved on by the time
@@ -432,11 +461,13 @@ class State:
         deadline by nothing)."""
         hold = event.hold
         assert hold is not None and hold.since is not None
-        held = self.reference.elapsed(hold.since, now, event.basis)
+        held = self.reference.elapsed(hold.since, now, event.basis, event.street)
         shift = CategoryLimit(amount=held / 3600, unit="hour")
 
         def moved(moment: float | None) -> float | None:
-            return None if moment is None else self.deadline(moment, shift, event.basis)
+            return (
+                None if moment is None else self.deadline(moment, shift, event.basis, event.street)
+            )
 
         return replace(
             event,
@@ -515,15 +546,17 @@ class State:
         duty_id = 0 if district == self.home else int(district)
         return Change(kind, duty_id, district, action, actor.name, at, before, after)
 
-    def _new_code(self, now: float) -> str:
+    def _new_code(self, now: float, street: str) -> str:
+        """The next case number of the local day in `street`'s district (its prefix's)."""
         # The local day's string changes once a day; strftime per event is measurable.
         day_index = int((now + 8 * 3600) // 86400)
         if day_index != self._day_index:
             self._day_index, self._day_text = day_index, local(now).strftime("%Y%m%d")
-        day = self._day_text
-        number = self.day_counters.get(day, 0) + 1
-        self.day_counters[day] = number
-        return f"{self.reference.code_prefix}-{day}-{number:06d}"
+        prefix = self.reference.prefix_of(street)
+        key = (prefix, self._day_text)
+        number = self.day_counters.get(key, 0) + 1
+        self.day_counters[key] = number
+        return f"{prefix}-{self._day_text}-{number:06d}"
 
     # ---- what other parts call directly ----------------------------------------------------
 
@@ -546,23 +579,24 @@ class State:
     ) -> Outcome:
         """Register a new event at its grid (`grid`: the point's, already looked up; a batch
         looks up its points at once); deadlines come from its category."""
-        category = self.reference.categories.get(args.category)
-        if category is None:
-            raise WorkflowError("bad_args", f"unknown category {args.category!r}")
         if grid is None:
             grid = self.reference.grid_at(args.lon, args.lat)
         if grid is None:
             raise WorkflowError("bad_args", f"({args.lon}, {args.lat}) is outside every grid")
+        # The category of the point's district's table (each district has its own).
+        category = self.reference.category(grid.street, args.category)
+        if category is None:
+            raise WorkflowError("bad_args", f"unknown category {args.category!r}")
         if not actor.may_see(grid.community):
             raise WorkflowError("forbidden", "the location is outside your jurisdiction")
         event_id = self.next_event_id
         self.next_event_id += 1
         priority = args.priority or category.priority
         basis = basis_of(category.basis, priority)
-        accept_by, due = self._intake_deadlines(category, basis, now)
+        accept_by, due = self._intake_deadlines(category, basis, now, grid.street)
         event = Event(
             id=event_id,
-            code=self._new_code(now),
+            code=self._new_code(now, grid.street),
             source=args.source,
             category=category.code,
             title=args.title,
@@ -671,7 +705,8 @@ class State:
                         after, level=level_above(before.level), escalations=before.escalations + 1
                     )
                 # The next level gets a fresh stage window before it escalates again.
-                after = replace(after, deadline=self.deadline(now, _ESCALATION_GRACE, before.basis))
+                grace = self.deadline(now, _ESCALATION_GRACE, before.basis, before.street)
+                after = replace(after, deadline=grace)
             if after.due_at is not None and after.due_at < now and "closure" not in after.missed:
                 # Flagged, not only past due: nothing that moves due_at later (an extension
                 # approved late) can make the case look on time again.

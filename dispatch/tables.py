@@ -41,6 +41,7 @@ from dispatch.app import (
 from dispatch.clock import Clock
 from dispatch.domain.categories import CategoryTable, CategoryTableError, parse_categories
 from dispatch.hub import Client, Hub
+from dispatch.jurisdiction import DISTRICT_WIDTH
 from dispatch.reference import ReferenceData, local
 from dispatch.state import Actor, duty_district
 from dispatch.store.store import AdminEntry, Store
@@ -290,11 +291,15 @@ class TableAdmin(Audited):
             return await self._roster(client, message, entry)
         if isinstance(message, SetRoster):
             return await self._set_roster(client, message, entry)
+        district = table_district(
+            client.jurisdiction, message.district, list(self.reference.districts)
+        )
+        key = "" if district == self.reference.first else district
         async with self._table_lock:
-            change, table = await asyncio.to_thread(self._change_table, message, entry)
+            change, table = await asyncio.to_thread(self._change_table, message, entry, key)
             if change.loaded and (change.added or change.changed or change.removed):
-                categories, kinds = table_units(table)
-                self.reference.replace_categories(categories, kinds)
+                categories, kinds = table_units(table, key)
+                self.reference.replace_categories(categories, kinds, district)
                 sent = self.push_categories()
                 note = f"{change_text(change)}; sent to {sent} client(s)"
             else:
@@ -379,12 +384,13 @@ class TableAdmin(Audited):
     # ---- the category table -------------------------------------------------------------------
 
     def _change_table(
-        self, message: SetCategory | LoadCategories, entry: AdminEntry
+        self, message: SetCategory | LoadCategories, entry: AdminEntry, district: str
     ) -> tuple[CategoryChange, CategoryTable]:
-        """Validate the new table, store it with the request's admin log row (a worker
-        thread); Refused, with nothing changed, when it is not valid or drops codes in use."""
-        table = self._new_table(message)
-        change = category_change(self.store, table)
+        """Validate a district's new table (`district`: "" the first's), store it with the
+        request's admin log row (a worker thread); Refused, with nothing changed, when it is
+        not valid or drops codes in use."""
+        table = self._new_table(message, district)
+        change = category_change(self.store, table, district)
         if change.in_use:
             raise Refused(ErrorCode.BAD_ARGS, _in_use_message(change))
         if isinstance(message, LoadCategories) and message.check:
@@ -398,31 +404,31 @@ class TableAdmin(Audited):
             else f"loaded from {file_name(message.file)} by {entry.actor}"
         )
         audit = replace(entry, detail=f"{entry.detail} -> {change_text(change)}"[:2000])
-        change = load_categories_into(self.store, table, origin, audit)
+        change = load_categories_into(self.store, table, origin, audit, district)
         if not change.loaded:  # an event of a dropped code stored meanwhile
             raise Refused(ErrorCode.BAD_ARGS, _in_use_message(change))
         return change, table
 
-    def _new_table(self, message: SetCategory | LoadCategories) -> CategoryTable:
+    def _new_table(self, message: SetCategory | LoadCategories, district: str) -> CategoryTable:
         try:
             if isinstance(message, SetCategory):
-                return edited_table(self.store, message, EDIT_SOURCE)
+                return edited_table(self.store, message, EDIT_SOURCE, district)
             data = table_bytes(message.content)
-            departments = stored_departments(self.store)
+            departments = stored_departments(self.store, district)
             return parse_categories(data, file_name(message.file), departments)
         except CategoryTableError as exc:
             raise Refused(ErrorCode.BAD_ARGS, problems_text(exc.problems)) from None
 
     def push_categories(self) -> int:
-        """Send the table now in force to every connected client, with the version of its
-        units from now on; how many clients it went to."""
-        ref = self.reference.reference
+        """Send the tables now in force to every connected client (its districts' tables),
+        with the version of its units from now on; how many clients it went to."""
         frames: dict[frozenset[str] | None, bytes] = {}
         sent = 0
         for client in list(self.hub.clients):
             frame = frames.get(client.jurisdiction)
             if frame is None:
                 version, _ = self.reference.units_frame(client.jurisdiction)
+                ref = self.reference.view(client.jurisdiction)
                 frame = frames[client.jurisdiction] = _encode(
                     Categories(
                         version=version, categories=ref.categories, detections=ref.detections
@@ -431,6 +437,42 @@ class TableAdmin(Audited):
             self.hub.write(client, [frame])
             sent += 1
         return sent
+
+
+def table_district(jurisdiction: frozenset[str] | None, asked: str, held: list[str]) -> str:
+    """The district whose category table an admin's request changes: the one it names, or
+    its own; Refused when it names one outside its jurisdiction (forbidden) or none the
+    backend serves, or names none where that is ambiguous (a city's admin, bad_args)."""
+    if jurisdiction is not None:
+        own = sorted({code[:DISTRICT_WIDTH] for code in jurisdiction})
+        if asked:
+            if asked not in own:
+                raise Refused(
+                    ErrorCode.FORBIDDEN,
+                    f"district {asked[:20]!r} is outside your jurisdiction ({', '.join(own)})",
+                )
+            return asked
+        if len(own) == 1:
+            return own[0]
+        raise Refused(
+            ErrorCode.BAD_ARGS,
+            f"your jurisdiction spans the districts {', '.join(own)}: name the district whose "
+            "category table this is (district)",
+        )
+    if asked:
+        if asked not in held:
+            raise Refused(
+                ErrorCode.BAD_ARGS,
+                f"the backend serves no district {asked[:20]!r} (it serves {', '.join(held)})",
+            )
+        return asked
+    if len(held) == 1:
+        return held[0]
+    raise Refused(
+        ErrorCode.BAD_ARGS,
+        f"the backend serves the districts {', '.join(held)}: name the district whose "
+        "category table this is (district)",
+    )
 
 
 def _in_use_message(change: CategoryChange) -> str:
@@ -445,9 +487,10 @@ def _target(message: TableRequest) -> str:
         return f"{message.first[:20]}..{message.last[:20]}"
     if isinstance(message, SetRoster):
         return message.day
+    whose = f"{message.district[:20]}:" if message.district else ""
     if isinstance(message, SetCategory):
-        return message.code
-    return file_name(message.file)
+        return whose + message.code
+    return whose + file_name(message.file)
 
 
 def _detail(message: TableRequest) -> str:

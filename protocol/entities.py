@@ -387,6 +387,9 @@ class Department(_Wire):
 
     code: str
     name: str
+    # The district it serves, in a city of several (each has its own, their codes
+    # `340802:CGJ`); "" for the reference's own `district` (the store's first).
+    district: str = ""
 
 
 class Camera(_Wire):
@@ -419,6 +422,9 @@ class Category(_Wire):
     limits: dict[str, CategoryLimit]
     basis: Basis = "working"  # how its limits run: office hours, or around the clock
     department: str = ""  # the unit it usually goes to ("" = routed by content)
+    # The district whose table it is, in a city of several (each has its own table, the
+    # same code in two of them two categories); "" for the reference's own `district`.
+    district: str = ""
 
 
 class CalendarStatus(_Wire):

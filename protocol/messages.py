@@ -204,6 +204,8 @@ class SetCategory(_Msg, tag="set_category"):
     The fields are those of the table file (resources/district/categories.json): `limits`
     per stage (accept, dispatch, handle, verify) as "4h", "0.5h", "15m" or "3d"; `cls` names
     the class only when the code's class is new. Checked by the table's own validation.
+    `district`: whose table, in a city of several (default: the admin's own district; an
+    admin of the whole city names it).
     """
 
     id: int
@@ -215,6 +217,7 @@ class SetCategory(_Msg, tag="set_category"):
     limits: dict[str, str]
     basis: str = "working"
     cls: str = ""
+    district: str = ""
 
 
 class LoadCategories(_Msg, tag="load_categories"):
@@ -222,12 +225,14 @@ class LoadCategories(_Msg, tag="load_categories"):
     only say what it would change. `content` is the file's bytes compressed with zlib and
     base64-encoded; `file` its name, for the messages. Answered by a `result` whose data is
     {"table": version, "added", "changed", "removed", "unmapped": [codes], "loaded": bool}.
+    `district`: whose table, as for SetCategory.
     """
 
     id: int
     file: str
     content: str
     check: bool = False
+    district: str = ""
 
 
 class IntakeStatus(_Msg, tag="intake_status"):

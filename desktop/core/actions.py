@@ -12,8 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from desktop.core.todo import Me
-from protocol.entities import Category, CategoryLimit, Event, Reference, on_hold
+from protocol.entities import Category, CategoryLimit, Department, Event, Reference, on_hold
 from protocol.workflow import FINAL_STATUSES, STEPS, outranks
+
+# A unit code's first six digits are its district (a city's user holds several districts').
+DISTRICT_DIGITS = 6
 
 # The order the desk shows them in: the loop's next step first, then the side paths.
 ORDER: tuple[str, ...] = (
@@ -179,24 +182,38 @@ def dispatch_units(reference: Reference | None, event: Event) -> list[Unit]:
     grid = next((g for g in reference.grids if g.code == event.grid), None)
     if grid is not None and grid.worker:
         units.append(Unit(f"网格员 {grid.worker}", f"网格员 {grid.worker}", True))
-    category = category_of(reference, event.category)
+    category = category_of(reference, event.category, event.street)
     suggested = category.department if category is not None else ""
-    departments = sorted(reference.departments, key=lambda d: (d.code != suggested, d.code))
+    departments = sorted(
+        own_departments(reference, event.street), key=lambda d: (d.code != suggested, d.code)
+    )
     for department in departments:
         units.append(Unit(department.code, department.name, department.code == suggested))
     return units
 
 
-def category_of(reference: Reference | None, code: str) -> Category | None:
-    """A category of the units by code."""
+def own_departments(reference: Reference, street: str) -> list[Department]:
+    """The departments of `street`'s district: a city's user holds every district's, and a
+    case (or an alert) goes to its own district's; all of them when none is marked so."""
+    home = street[:DISTRICT_DIGITS]
+    own = [d for d in reference.departments if (d.district or reference.district) == home]
+    return own or list(reference.departments)
+
+
+def category_of(reference: Reference | None, code: str, street: str = "") -> Category | None:
+    """A category of the units by code: of `street`'s district's table when given (a city's
+    user holds every district's, the same code once in each), else the first found."""
     if reference is None:
         return None
-    return next((c for c in reference.categories if c.code == code), None)
+    found = [c for c in reference.categories if c.code == code]
+    home = street[:DISTRICT_DIGITS]
+    mine = [c for c in found if (c.district or reference.district) == home]
+    return next(iter(mine or found), None)
 
 
 def handle_limit(reference: Reference | None, event: Event) -> tuple[CategoryLimit | None, bool]:
     """The case's handling limit from its category, and whether it runs around the clock
     (natural time) rather than in working hours (the backend's calendar decides the date)."""
-    category = category_of(reference, event.category)
+    category = category_of(reference, event.category, event.street)
     limit = category.limits.get("handle") if category is not None else None
     return limit, event.basis == "natural"

@@ -257,10 +257,16 @@ class SessionThread:
         return await asyncio.wrap_future(self._submit(self.session.set_category(fields, patience)))
 
     async def load_categories(
-        self, file: str, content: str, check: bool = False, patience: float = 30.0
+        self,
+        file: str,
+        content: str,
+        check: bool = False,
+        patience: float = 30.0,
+        *,
+        district: str = "",
     ) -> Result | Error:
         """Load a category table through the session (see Session.load_categories)."""
-        request = self.session.load_categories(file, content, check, patience)
+        request = self.session.load_categories(file, content, check, patience, district=district)
         return await asyncio.wrap_future(self._submit(request))
 
     async def shifts(

@@ -608,13 +608,22 @@ class Session:
         return await self._request("set_category", lambda i: SetCategory(id=i, **fields), patience)
 
     async def load_categories(
-        self, file: str, content: str, check: bool = False, patience: float = 30.0
+        self,
+        file: str,
+        content: str,
+        check: bool = False,
+        patience: float = 30.0,
+        *,
+        district: str = "",
     ) -> Result | Error:
         """Load a whole category table (`content`: the file zlib-compressed, base64), or
-        with `check` only hear what it would change; role admin only. Not resent."""
+        with `check` only hear what it would change; role admin only. Not resent.
+        `district`: whose table, in a city of several (default: the admin's own)."""
 
         def message(request_id: int) -> LoadCategories:
-            return LoadCategories(id=request_id, file=file, content=content, check=check)
+            return LoadCategories(
+                id=request_id, file=file, content=content, check=check, district=district
+            )
 
         return await self._request("load_categories", message, patience)
 

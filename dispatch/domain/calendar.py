@@ -43,6 +43,7 @@ __all__ = [
     "default_calendar",
     "parse_year",
     "shipped_years",
+    "with_overlays",
 ]
 
 CST = timezone(timedelta(hours=8))
@@ -438,6 +439,23 @@ def calendar_in_force(loaded: Iterable[CalendarYear] = ()) -> WorkingCalendar:
     years = {year.year: year for year in shipped_years()}
     years.update((year.year, year) for year in loaded)
     return WorkingCalendar.from_years(years.values())
+
+
+def with_overlays(calendar: WorkingCalendar, overlays: Iterable[CalendarYear]) -> WorkingCalendar:
+    """A district's calendar: the national one with its own years on top (local holidays
+    are days off, its make-up days working days, whatever the nation's say of them). Which
+    years are official stays the national calendar's."""
+    holidays = set(calendar.holidays)
+    makeup = set(calendar.makeup_days)
+    for year in overlays:
+        holidays = (holidays - year.makeup_days) | year.holidays
+        makeup = (makeup - year.holidays) | year.makeup_days
+    return WorkingCalendar(
+        frozenset(holidays),
+        frozenset(makeup),
+        calendar.official_years,
+        calendar.estimated_years,
+    )
 
 
 @cache

@@ -53,6 +53,7 @@ __all__ = [
     "PolygonCoords",
     "Street",
     "build_district",
+    "case_prefix",
     "district_seed",
     "random_point_in_grid",
 ]
@@ -584,6 +585,7 @@ class _Layout:
     roads: dict[str, tuple[str, ...]]
     riverside: dict[str, str]
     short: str  # the name departments carry: 公安大观分局
+    prefix: str  # its case numbers' prefix: DG-20261122-000123 (numbered per district)
 
     @property
     def sub_centres(self) -> tuple[str, ...]:
@@ -602,6 +604,7 @@ _LAYOUTS = {
         roads=_ROADS,
         riverside=_RIVERSIDE,
         short="大观",
+        prefix="DG",
     ),
     "340802": _Layout(
         folder=("districts", "340802"),
@@ -613,6 +616,7 @@ _LAYOUTS = {
         roads=_YINGJIANG_ROADS,
         riverside=_YINGJIANG_RIVERSIDE,
         short="迎江",
+        prefix="YJ",
     ),
 }
 DISTRICT_CODES = tuple(_LAYOUTS)
@@ -890,6 +894,13 @@ def build_district(seed: int = DEFAULT_SEED, code: str = DEFAULT_CODE) -> Distri
     if code not in _LAYOUTS:
         raise ValueError(f"no district {code!r}: known are {', '.join(DISTRICT_CODES)}")
     return _build(seed, code)
+
+
+def case_prefix(code: str) -> str | None:
+    """The case-number prefix of a district of DISTRICT_CODES (大观区 DG, 迎江区 YJ); None
+    for a district this build does not know."""
+    layout = _LAYOUTS.get(code)
+    return None if layout is None else layout.prefix
 
 
 def city_of(code: str) -> tuple[str, str]:

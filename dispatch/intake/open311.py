@@ -701,7 +701,7 @@ class Open311Intake:
     def record(self, event: Event) -> dict[str, Any]:
         """An event as a GeoReport request record: never who reported it; mobile numbers in
         the description hidden as on the 12345 path."""
-        category = self.reference.categories.get(event.category)
+        category = self.reference.category(event.street, event.category)
         departments = self.reference.departments
         agency = None
         if event.assignee in departments:

@@ -2016,16 +2016,23 @@ class Store:
             )
             return [(k, code, parent, name, doc.encode()) for k, code, parent, name, doc in rows]
 
-    def category_use(self, keep: Iterable[str] | None = None) -> dict[str, int]:
-        """Stored events per category code (only codes outside `keep`, when given)."""
+    def category_use(
+        self, keep: Iterable[str] | None = None, events_in: str = ""
+    ) -> dict[str, int]:
+        """Stored events per category code (only codes outside `keep`, when given; only
+        events whose street begins with `events_in`: a district's)."""
         with self.engine.connect() as conn:
-            return self._category_use(conn, keep)
+            return self._category_use(conn, keep, events_in)
 
     @staticmethod
-    def _category_use(conn: Connection, keep: Iterable[str] | None) -> dict[str, int]:
+    def _category_use(
+        conn: Connection, keep: Iterable[str] | None, events_in: str = ""
+    ) -> dict[str, int]:
         query = select(EventRow.category, func.count()).group_by(EventRow.category)
         if keep is not None:
             query = query.where(EventRow.category.not_in(list(keep)))
+        if events_in:
+            query = query.where(EventRow.street.startswith(events_in, autoescape=True))
         return {code: int(n) for code, n in conn.execute(query)}
 
     def replace_categories(
@@ -2034,21 +2041,34 @@ class Store:
         meta: dict[str, str],
         *,
         audit: AdminEntry | None = None,
+        scope: str = "",
+        events_in: str = "",
     ) -> dict[str, int]:
-        """Replace the category and detection units and set `meta`, in one transaction,
-        unless stored events use a category code the new units lack: then change nothing
-        and return those codes with their event counts. With `audit`, the admin log gets
-        its row in the same transaction (only when the table is replaced)."""
+        """Replace one district's category and detection units and set `meta`, in one
+        transaction, unless its stored events use a category code the new units lack: then
+        change nothing and return those codes with their event counts. With `audit`, the
+        admin log gets its row in the same transaction (only when the table is replaced).
+
+        `scope` is the district's key in the units' codes (a city's further district's
+        `340802:`; "" the first's, whose codes have none); `events_in` the prefix of the
+        streets whose events use the table ("" every event)."""
         rows = [
             {"kind": kind, "code": code, "parent": parent, "name": name, "doc": doc.decode()}
             for kind, code, parent, name, doc in units
         ]
-        codes = [row["code"] for row in rows if row["kind"] == "category"]
+        if any(not row["code"].startswith(scope) for row in rows):
+            raise ValueError(f"category units outside their district's key {scope!r}")
+        codes = [row["code"][len(scope) :] for row in rows if row["kind"] == "category"]
+        mine = (
+            UnitRow.code.startswith(scope, autoescape=True)
+            if scope
+            else UnitRow.code.not_like("%:%")
+        )
         with self._write_lock, self.engine.begin() as conn:
-            in_use = self._category_use(conn, codes)
+            in_use = self._category_use(conn, codes, events_in)
             if in_use:
                 return in_use
-            conn.execute(delete(UnitRow).where(UnitRow.kind.in_(("category", "detection"))))
+            conn.execute(delete(UnitRow).where(UnitRow.kind.in_(("category", "detection")), mine))
             if rows:
                 conn.execute(insert(UnitRow), rows)
             for key, value in meta.items():

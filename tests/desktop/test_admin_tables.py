@@ -261,3 +261,33 @@ def test_an_admin_plans_a_day_and_changes_a_limit_from_the_desk(
             await running.server.stop()
 
     run_in_qt(qapp, qtbot, scenario)
+
+
+def test_a_city_admins_tab_shows_and_names_its_units_district() -> None:
+    from desktop.ui.desk.categories_tab import own_table, table_district
+    from protocol.entities import Category, Reference
+
+    def category(district: str) -> Category:
+        limits = {"accept": CategoryLimit(amount=1, unit="hour")}
+        return Category(
+            code="01-02", name="暴露垃圾", cls="市容环境", standard="", priority=3,
+            limits=limits, district=district,
+        )  # fmt: skip
+
+    def units(district: str, *marks: str, districts: dict[str, str] | None = None) -> Reference:
+        return Reference(
+            district=district, district_name="", outline=[], streets=[], communities=[],
+            grids=[], departments=[], cameras=[], categories=[category(m) for m in marks],
+            districts=districts or {},
+        )  # fmt: skip
+
+    # One district's table (a store of one, or a district admin's units): nothing named.
+    assert table_district(units("340803", "")) == ""
+    assert table_district(units("340802", "340802")) == ""
+    assert table_district(None) == ""
+    assert [c.district for c in own_table(units("340802", "340802"))] == ["340802"]
+    # A city admin's units hold both (named after the city, the districts listed): the tab
+    # shows the first's, and names it.
+    city = units("340800", "340803", "340802", districts={"340803": "大观区", "340802": "迎江区"})
+    assert table_district(city) == "340803"
+    assert [c.district for c in own_table(city)] == ["340803"]

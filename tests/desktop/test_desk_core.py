@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import random
 
+import msgspec
 import pytest
 
-from desktop.core.actions import available, dispatch_units, main_action
+from desktop.core.actions import available, dispatch_units, handle_limit, main_action
 from desktop.core.case_list import (
     ORDERS,
     CaseList,
@@ -327,6 +328,35 @@ def test_dispatch_units_put_the_grid_worker_and_the_category_department_first() 
     units = dispatch_units(reference, make_event())
     assert [u.value for u in units] == ["网格员 王芳", "CGJ", "AJJ"]
     assert [u.suggested for u in units] == [True, True, False]
+
+    # A city's user holds every district's departments and tables: a 迎江区 case gets its
+    # own district's, its category read in its own table.
+    theirs = Category(
+        code="01-02",
+        name="暴露垃圾",
+        cls="市容环境",
+        standard="",
+        priority=3,
+        limits={"handle": CategoryLimit(amount=3, unit="day")},
+        department="340802:CGJ",
+        district="340802",
+    )
+    city = msgspec.structs.replace(
+        reference,
+        departments=[
+            *reference.departments,
+            Department(code="340802:CGJ", name="区城管局", district="340802"),
+            Department(code="340802:AJJ", name="区住建局", district="340802"),
+        ],
+        categories=[*reference.categories, theirs],
+    )
+    yingjiang = make_event(street="340802006", community="340802006001", grid="340802006001001")
+    units = dispatch_units(city, yingjiang)
+    assert [u.value for u in units] == ["340802:CGJ", "340802:AJJ"]
+    assert [u.suggested for u in units] == [True, False]
+    assert handle_limit(city, yingjiang)[0] == CategoryLimit(amount=3, unit="day")
+    assert handle_limit(city, make_event())[0] == CategoryLimit(amount=1, unit="day")
+    assert [u.value for u in dispatch_units(city, make_event())][1:] == ["CGJ", "AJJ"]
 
 
 # ---- refusals --------------------------------------------------------------------------------

@@ -44,6 +44,15 @@ async def test_two_districts_each_have_their_own_day(tmp_path) -> None:  # type:
         assert centres
         for row in centres:
             assert row.actor == f"{names[row.key[:9]]}分中心", row
+        # ... and sent to its own district's departments (迎江区's keyed 340802:…).
+        sent = [e for e in events if e.assignee in reference.departments]
+        assert {e.street[:6] for e in sent} == {"340802", "340803"}
+        for e in sent:
+            assert e.assignee.startswith("340802:") == (e.street[:6] == "340802"), e
+            assert all(
+                a.unit not in reference.departments or a.unit in reference.departments_of(e.street)
+                for a in e.assisting
+            )
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

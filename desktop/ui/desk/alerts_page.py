@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.actions import own_departments
 from desktop.core.district_time import day_hm, happened_at
 from desktop.core.outbox import Outbox, Pending
 from desktop.core.replica import Changes, Replica
@@ -342,7 +343,7 @@ class AlertsPage(QWidget):
         grid = next((g for g in units.grids if g.code == alert.grid), None)
         if grid is not None and grid.worker:
             found.append((f"网格员 {grid.worker}", f"网格员 {grid.worker}"))
-        found += [(d.code, d.name) for d in units.departments]
+        found += [(d.code, d.name) for d in own_departments(units, alert.street)]
         return found
 
     def close_form(self) -> None:

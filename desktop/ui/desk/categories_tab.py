@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.actions import own_departments
 from desktop.core.admin_tables import (
     CODE,
     STAGES,
@@ -45,7 +46,7 @@ from desktop.ui.desk.table_keys import KEY_ROLE, select_key, selected_key
 from desktop.ui.desk.texts import tr
 from desktop.ui.models import PRIORITY_TEXT, text
 from protocol.codes import ErrorCode
-from protocol.entities import Category, CategoryLimit
+from protocol.entities import Category, CategoryLimit, Reference
 from protocol.messages import Error, Result
 from widgets.action_bar import ActionBar, ActionButton
 from widgets.action_form import ActionForm, FieldSpec
@@ -103,8 +104,10 @@ class CategoryRequests(Protocol):
         """Add or replace a category."""
         ...
 
-    async def load_categories(self, file: str, content: str, check: bool = False) -> Result | Error:
-        """Load (or only check) a whole table file."""
+    async def load_categories(
+        self, file: str, content: str, check: bool = False, *, district: str = ""
+    ) -> Result | Error:
+        """Load (or only check) a whole table file (`district`: whose table, in a city)."""
         ...
 
 
@@ -203,7 +206,9 @@ class CategoriesTab(QWidget):
         """Fill the table from the units (the selection stays on its code)."""
         self._dirty = False
         units = self.replica.units
-        categories = list(units.categories) if units is not None else []
+        # A city's admin holds every district's table: the tab shows (and changes) the one
+        # of the district its units name, the city's first.
+        categories = own_table(units) if units is not None else []
         names = {d.code: d.name for d in units.departments} if units is not None else {}
         chosen = self.selected_code()
         self.categories = {c.code: c for c in categories}
@@ -297,7 +302,8 @@ class CategoriesTab(QWidget):
         category = self.categories.get(self.selected_code() or "")
         if key == "edit" and category is None:
             return
-        departments = [(d.code, d.name) for d in units.departments]
+        home = table_district(units) or units.district
+        departments = [(d.code, d.name) for d in own_departments(units, home)]
         fields = category_fields(category if key == "edit" else None, departments)
         hint = tr(
             "时限写法：h 小时、m 分钟、d 天（如 4h、30m、3d）；按工作时间计时每个工作日 7 小时。"
@@ -373,6 +379,9 @@ class CategoriesTab(QWidget):
         cls = str(values.get("cls") or "")
         if cls:
             fields["cls"] = cls
+        district = table_district(self.replica.units)
+        if district:
+            fields["district"] = district
         return fields
 
     def _problem(self, fields: dict[str, Any]) -> str:
@@ -450,7 +459,11 @@ class CategoriesTab(QWidget):
             return
         content = pack_table(data)
         try:
-            answer = await requests.load_categories(name, content, True)
+            district = table_district(self.replica.units)
+            if district:
+                answer = await requests.load_categories(name, content, True, district=district)
+            else:
+                answer = await requests.load_categories(name, content, True)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -469,7 +482,11 @@ class CategoriesTab(QWidget):
 
     async def _load(self, requests: CategoryRequests, name: str, content: str) -> None:
         try:
-            answer = await requests.load_categories(name, content)
+            district = table_district(self.replica.units)
+            if district:
+                answer = await requests.load_categories(name, content, district=district)
+            else:
+                answer = await requests.load_categories(name, content)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -481,6 +498,21 @@ class CategoriesTab(QWidget):
             return
         self.close_form()
         self.say(tr("已载入 %1：%2").replace("%1", name).replace("%2", change_words(answer.data)))
+
+
+def table_district(units: Reference | None) -> str:
+    """The district a change names when the units hold several districts' tables (a city's
+    admin: `districts` lists them): the first listed, whose table the tab shows; "" when they
+    hold one district's (the backend takes the admin's own)."""
+    if units is None or not units.districts:
+        return ""
+    return next(iter(units.districts))
+
+
+def own_table(units: Reference) -> list[Category]:
+    """The categories of the district the tab shows (all of them in a one-district store)."""
+    district = table_district(units) or units.district
+    return [c for c in units.categories if (c.district or units.district) == district]
 
 
 def category_fields(

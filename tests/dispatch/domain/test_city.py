@@ -140,7 +140,20 @@ def test_a_city_store_holds_both(tmp_path) -> None:
     assert {s.code[:6] for s in view.streets} == {"340802"} and len(view.streets) == 9
     assert {g.code[:6] for g in view.grids} == {"340802"}
     assert {c.code[:6] for c in view.cameras} == {"340802"} and len(view.cameras) == 3400
-    assert view.departments == ref.reference.departments  # shared, as the categories
+    # Each district its own departments and category table, keyed by it.
+    assert {d.code for d in view.departments} == {f"340802:{d.code}" for d in Y.departments}
+    assert {d.district for d in view.departments} == {"340802"}
+    assert len(view.categories) == len(ref.categories) and {
+        c.district for c in view.categories
+    } == {"340802"}
+    assert ref.category("340802006", "01-02") is not ref.category("340803004", "01-02")
+    assert ref.department_for("340802006", "CGJ") == "340802:CGJ"
+    assert ref.department_for("340803004", "CGJ") == "CGJ"
+    ours = ref.view(frozenset({"340803"}))
+    assert {c.district for c in ours.categories} == {""} and ":" not in ours.departments[0].code
+    # The city's user gets both, told apart by district.
+    assert len(ref.reference.categories) == 2 * len(ref.categories)
+    assert len(ref.reference.departments) == 2 * len(Y.departments)
     with pytest.raises(RuntimeError, match="holds the districts 340802,340803"):
         prepare(store, codes=("340803",))
     # Back to 大观区 alone: the districts' meta follows.
