@@ -291,3 +291,38 @@ def test_a_city_admins_tab_shows_and_names_its_units_district() -> None:
     city = units("340800", "340803", "340802", districts={"340803": "大观区", "340802": "迎江区"})
     assert table_district(city) == "340803"
     assert [c.district for c in own_table(city)] == ["340803"]
+    assert [c.district for c in own_table(city, "340802")] == ["340802"]
+
+
+def test_a_city_admin_picks_the_district_whose_table_the_tab_shows(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from desktop.core.replica import Replica
+    from desktop.ui.desk.categories_tab import CategoriesTab
+    from protocol.entities import Category, Reference
+    from protocol.messages import Units
+
+    def category(code: str, name: str, district: str) -> Category:
+        limits = {"accept": CategoryLimit(amount=1, unit="hour")}
+        return Category(
+            code=code, name=name, cls="市容环境", standard="", priority=3, limits=limits,
+            district=district,
+        )  # fmt: skip
+
+    replica = Replica()
+    reference = Reference(
+        district="340800", district_name="安庆市", outline=[], streets=[], communities=[],
+        grids=[], departments=[], cameras=[],
+        categories=[
+            category("01-02", "暴露垃圾", "340803"), category("09-01", "江堤巡查", "340802")
+        ],
+        districts={"340803": "大观区", "340802": "迎江区"},
+    )  # fmt: skip
+    replica.apply(Units(version="v", reference=reference))
+    tab = CategoriesTab(replica, lambda: None)
+    qtbot.addWidget(tab)
+    tab.show()
+    tab.show_table()
+    picker = tab.district_picker
+    assert picker.isVisible() and [picker.itemText(i) for i in range(2)] == ["大观区", "迎江区"]
+    assert list(tab.categories) == ["01-02"] and tab.district() == "340803"
+    picker.setCurrentIndex(1)
+    assert list(tab.categories) == ["09-01"] and tab.district() == "340802"

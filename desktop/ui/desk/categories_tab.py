@@ -17,6 +17,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -174,8 +175,14 @@ class CategoriesTab(QWidget):
         side_panel = QWidget(self)
         side_panel.setLayout(side)
         side_panel.setFixedWidth(460)
+        # A city's admin picks the district whose table the tab shows and changes.
+        self.district_picker = QComboBox(self)
+        self.district_picker.setObjectName("categoryDistrict")
+        self.district_picker.hide()
+        self.district_picker.currentIndexChanged.connect(self._district_changed)
         heading = QHBoxLayout()
         heading.addWidget(title)
+        heading.addWidget(self.district_picker)
         heading.addWidget(self.status, 1)
         heading.addWidget(self.filter)
         left = QVBoxLayout()
@@ -202,13 +209,36 @@ class CategoriesTab(QWidget):
         if self._dirty:
             self.show_table()
 
+    def district(self) -> str:
+        """The district whose table the tab shows: the one picked of a city's (its units
+        list several), "" when the units hold one district's (the backend takes the
+        admin's own)."""
+        units = self.replica.units
+        districts = dict(units.districts) if units is not None else {}
+        listed = [self.district_picker.itemData(i) for i in range(self.district_picker.count())]
+        if listed != list(districts):
+            self.district_picker.blockSignals(True)
+            self.district_picker.clear()
+            for code, name in districts.items():
+                self.district_picker.addItem(name, code)
+            self.district_picker.blockSignals(False)
+        self.district_picker.setVisible(len(districts) > 1)
+        code = self.district_picker.currentData()
+        return code if isinstance(code, str) else table_district(units)
+
+    def _district_changed(self, _index: int) -> None:
+        self.close_form()
+        self._dirty = True
+        if self.isVisible():
+            self.show_table()
+
     def show_table(self) -> None:
         """Fill the table from the units (the selection stays on its code)."""
         self._dirty = False
         units = self.replica.units
         # A city's admin holds every district's table: the tab shows (and changes) the one
-        # of the district its units name, the city's first.
-        categories = own_table(units) if units is not None else []
+        # of the district picked, the city's first at the start.
+        categories = own_table(units, self.district()) if units is not None else []
         names = {d.code: d.name for d in units.departments} if units is not None else {}
         chosen = self.selected_code()
         self.categories = {c.code: c for c in categories}
@@ -302,7 +332,7 @@ class CategoriesTab(QWidget):
         category = self.categories.get(self.selected_code() or "")
         if key == "edit" and category is None:
             return
-        home = table_district(units) or units.district
+        home = self.district() or units.district
         departments = [(d.code, d.name) for d in own_departments(units, home)]
         fields = category_fields(category if key == "edit" else None, departments)
         hint = tr(
@@ -379,7 +409,7 @@ class CategoriesTab(QWidget):
         cls = str(values.get("cls") or "")
         if cls:
             fields["cls"] = cls
-        district = table_district(self.replica.units)
+        district = self.district()
         if district:
             fields["district"] = district
         return fields
@@ -459,7 +489,7 @@ class CategoriesTab(QWidget):
             return
         content = pack_table(data)
         try:
-            district = table_district(self.replica.units)
+            district = self.district()
             if district:
                 answer = await requests.load_categories(name, content, True, district=district)
             else:
@@ -482,7 +512,7 @@ class CategoriesTab(QWidget):
 
     async def _load(self, requests: CategoryRequests, name: str, content: str) -> None:
         try:
-            district = table_district(self.replica.units)
+            district = self.district()
             if district:
                 answer = await requests.load_categories(name, content, district=district)
             else:
@@ -509,9 +539,10 @@ def table_district(units: Reference | None) -> str:
     return next(iter(units.districts))
 
 
-def own_table(units: Reference) -> list[Category]:
-    """The categories of the district the tab shows (all of them in a one-district store)."""
-    district = table_district(units) or units.district
+def own_table(units: Reference, district: str = "") -> list[Category]:
+    """The categories of one district of a city's units (default: the first), all of them
+    in a one-district store's."""
+    district = district or table_district(units) or units.district
     return [c for c in units.categories if (c.district or units.district) == district]
 
 
