@@ -109,20 +109,32 @@ class Figures:
         """The phases of one mode and kind, in the order they ran."""
         return [p for p in self.phases if p.mode == mode and p.kind == kind]
 
+    def round(self, mode: str, r: int) -> dict[str, float]:
+        """One round's figures of one mode."""
+        return _figures(
+            [p for p in self.of(mode, "serial") if p.round == r],
+            [p for p in self.of(mode, "concurrent") if p.round == r],
+        )
+
     def medians(self, mode: str) -> dict[str, float]:
         """The medians over the rounds of one mode's figures."""
-        serial, concurrent = self.of(mode, "serial"), self.of(mode, "concurrent")
-        return {
-            "p50": statistics.median(p.ms(50) for p in serial),
-            "p95": statistics.median(p.ms(95) for p in serial),
-            "p99": statistics.median(p.ms(99) for p in serial),
-            "rate": statistics.median(p.rate for p in concurrent),
-            "c50": statistics.median(p.ms(50) for p in concurrent),
-            "c99": statistics.median(p.ms(99) for p in concurrent),
-            "lag": statistics.median(x for p in serial + concurrent for x in p.flush_lags)
-            if any(p.flush_lags for p in serial + concurrent)
-            else float("nan"),
-        }
+        rounds = [self.round(mode, r) for r in range(self.rounds)]
+        return {k: _median([f[k] for f in rounds]) for k in rounds[0]}
+
+    def pooled(self, mode: str) -> dict[str, float]:
+        """One mode's figures over the commands of all its rounds together."""
+        return _figures(self.of(mode, "serial"), self.of(mode, "concurrent"))
+
+    def paired(self) -> dict[str, float]:
+        """The median over the rounds of each round's sync figure less its async one (the
+        rate: sync's in % of async's, less 100): the load's drift between rounds cancels."""
+        out: dict[str, list[float]] = {}
+        for r in range(self.rounds):
+            sync, asyn = self.round("sync", r), self.round("async", r)
+            for k in sync:
+                diff = 100 * (sync[k] / asyn[k] - 1) if k == "rate" else sync[k] - asyn[k]
+                out.setdefault(k, []).append(diff)
+        return {k: _median(v) for k, v in out.items()}
 
     def rounds_table(self) -> str:
         """Every phase pair, in the order they ran."""
@@ -149,34 +161,23 @@ class Figures:
         return common.table(headers, rows)
 
     def table(self) -> str:
-        """The medians of the rounds, and the cost of sync against async."""
-        sync, asyn = self.medians("sync"), self.medians("async")
+        """The medians of the rounds, the paired cost of sync, and all rounds pooled."""
+
+        def row(name: str, m: dict[str, float], sign: str = "") -> list[str]:
+            rate = f"{m['rate']:{sign}.0f}" + (" %" if sign else "")
+            lag = "" if sign else f"{m['lag']:.2f}"
+            latencies = [f"{m[k]:{sign}.2f}" for k in ("p50", "p95", "p99")]
+            many = [f"{m[k]:{sign}.1f}" for k in ("c50", "c99")]
+            return [name, *latencies, rate, *many, lag]
+
         rows = [
-            [
-                mode,
-                f"{m['p50']:.2f}",
-                f"{m['p95']:.2f}",
-                f"{m['p99']:.2f}",
-                f"{m['rate']:.0f}",
-                f"{m['c50']:.1f}",
-                f"{m['c99']:.1f}",
-                f"{m['lag']:.2f}",
-            ]
-            for mode, m in (("sync", sync), ("async", asyn))
+            row("sync, median of rounds", self.medians("sync")),
+            row("async, median of rounds", self.medians("async")),
+            row("sync − async, median of the rounds'", self.paired(), "+"),
+            row("sync, all rounds pooled", self.pooled("sync")),
+            row("async, all rounds pooled", self.pooled("async")),
         ]
-        rows.append(
-            [
-                "sync − async",
-                f"{sync['p50'] - asyn['p50']:+.2f}",
-                f"{sync['p95'] - asyn['p95']:+.2f}",
-                f"{sync['p99'] - asyn['p99']:+.2f}",
-                f"{100 * (sync['rate'] / asyn['rate'] - 1):+.0f} %",
-                f"{sync['c50'] - asyn['c50']:+.1f}",
-                f"{sync['c99'] - asyn['c99']:+.1f}",
-                "",
-            ]
-        )
-        headers = ["median of rounds", "1 client p50 ms", "p95 ms", "p99 ms"]
+        headers = ["", "1 client p50 ms", "p95 ms", "p99 ms"]
         headers += [f"{self.clients} clients acks/s", "p50 ms", "p99 ms", "flush_lag ms"]
         return common.table(headers, rows)
 
@@ -198,6 +199,29 @@ class Figures:
                 "those phases' figures are bounded by the limit, not by the database"
             )
         return "\n".join(lines)
+
+
+def _median(values: list[float]) -> float:
+    finite = [v for v in values if not np.isnan(v)]
+    return statistics.median(finite) if finite else float("nan")
+
+
+def _figures(serial: list[Phase], concurrent: list[Phase]) -> dict[str, float]:
+    """Latency percentiles (ms) of the serial phases' commands, the concurrent phases' rate
+    and percentiles, and the median flush_lag sampled in both."""
+    one = np.array([t for p in serial for t in p.latencies])
+    many = np.array([t for p in concurrent for t in p.latencies])
+    lags = [x for p in serial + concurrent for x in p.flush_lags]
+    seconds = sum(p.seconds for p in concurrent)
+    return {
+        "p50": 1000 * common.pct(one, 50),
+        "p95": 1000 * common.pct(one, 95),
+        "p99": 1000 * common.pct(one, 99),
+        "rate": len(many) / seconds if seconds else float("nan"),
+        "c50": 1000 * common.pct(many, 50),
+        "c99": 1000 * common.pct(many, 99),
+        "lag": statistics.median(lags) if lags else float("nan"),
+    }
 
 
 def _lag(values: list[float]) -> str:
@@ -460,7 +484,7 @@ def check(commands: int, seconds: float, clients: int, rounds: int) -> None:
 
 
 async def run(
-    commands: int = 200, seconds: float = 6.0, clients: int = 8, rounds: int = 4
+    commands: int = 100, seconds: float = 3.0, clients: int = 8, rounds: int = 8
 ) -> Figures:
     """One run on a fresh replicated pair: `rounds` × (sync, async) × (serial, concurrent)."""
     check(commands, seconds, clients, rounds)
@@ -509,11 +533,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Run the bench and print its figures and the command to reproduce them."""
     parser = argparse.ArgumentParser(prog="python -m bench pg-sync", description=__doc__)
     parser.add_argument(
-        "--commands", type=int, default=200, help="serial commands a phase (at most 200)"
+        "--commands", type=int, default=100, help="serial commands a phase (at most 200)"
     )
-    parser.add_argument("--seconds", type=float, default=6.0, help="a concurrent phase's length")
+    parser.add_argument("--seconds", type=float, default=3.0, help="a concurrent phase's length")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
-    parser.add_argument("--rounds", type=int, default=4, help="sync/async pairs")
+    parser.add_argument("--rounds", type=int, default=8, help="sync/async pairs")
     args = parser.parse_args(argv)
     try:
         check(args.commands, args.seconds, args.clients, args.rounds)

@@ -40,9 +40,10 @@ async def test_a_short_run_measures_both_modes() -> None:
         assert all(math.isfinite(v) and v > 0 for v in medians.values()), medians
         assert medians["p50"] <= medians["p95"] <= medians["p99"]
     assert all(x >= 0 for p in figures.phases for x in p.flush_lags)
+    assert set(figures.paired()) == set(figures.pooled("sync"))
     assert len(figures.loads) == 2 and figures.postgresql
     printed = pg_sync.report(figures)
-    for row in ("| sync ", "| async ", "| sync − async ", "load average"):
+    for row in ("| sync ", "| async ", "| sync − async, median", "pooled", "load average"):
         assert row in printed, printed
 
 
