@@ -13,9 +13,11 @@ writers do, each waiting for its answer:
 Both are measured with the standby in `synchronous_standby_names` (`sync`: with
 `synchronous_commit = on` a COMMIT returns once the standby has flushed its WAL) and with it
 cleared by `ALTER SYSTEM` and `pg_reload_conf()` (`async`: the same clusters, the standby
-still streaming), alternating sync / async over a few rounds; the medians of the rounds are
-reported, with the load average. The clusters, the backend and the clients share one machine,
-so the standby's "network" is the loopback and its flush the same disk's.
+still streaming), alternating sync / async over 8 short rounds (the machine's load drifts:
+many short rounds, not two long phases). Reported: each round; the medians of the rounds; the
+median of the rounds' paired differences (sync less async); all rounds pooled; the standby's
+flush_lag sampled meanwhile; the load average. The clusters, the backend and the clients
+share one machine, so the standby's "network" is the loopback and its flush the same disk's.
 
 Every connection may send 50 commands a second after a burst of 200 (dispatch/limits.py),
 which would bound 8 clients below what the backend acknowledges: each concurrent client has
@@ -55,7 +57,7 @@ from protocol.messages import Command, Hello, Result
 ROOT = Path(__file__).resolve().parents[1]
 MODES = ("sync", "async")
 LINGHU = "340803004"  # 菱湖街道: the street user's, where its cases are reported
-WARMUP = 20  # unmeasured commands after each switch of mode (and before the first phase)
+WARMUP = 20  # unmeasured commands after each switch of mode
 ANSWER_TIMEOUT = 30.0
 # Connections of each concurrent client: one connection's 50 commands a second (after its
 # burst of 200) bounded 8 clients to 400-670 a second, below what the backend acknowledges.
