@@ -1,7 +1,7 @@
 """Run the benchmarks: `python -m bench [--quick]` runs all; `python -m bench NAME [ARGS]` one.
 
 NAME is fanout, ingest, wall, desk, intake, mqtt, soak, exports, risk, risk_stall,
-handover, replay, chaos, gateways or bundle_start (all but the first four run only by name;
+handover, replay, chaos, gateways, pg-sync or bundle_start (all but the first four run only by name;
 the soak is a 24-hour warm-up and 24 judged simulated hours: 48 minutes); ARGS go to that
 benchmark (e.g. `python -m bench wall --only latency`).
 """
@@ -25,6 +25,7 @@ from bench import (
     ingest,
     intake,
     mqtt,
+    pg_sync,
     replay,
     risk,
     risk_stall,
@@ -48,6 +49,7 @@ BENCHMARKS: dict[str, Callable[[list[str]], object]] = {
     "replay": replay.main,
     "chaos": chaos.main,
     "gateways": gateways.main,
+    "pg-sync": pg_sync.main,
 }
 
 
