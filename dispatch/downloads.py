@@ -31,12 +31,11 @@ from dispatch.domain.calendar import CST
 from dispatch.exports import Filter, Format, export
 from dispatch.handover import Shift, ShiftError, district_shifts, file_name, find_shift, make
 from dispatch.hub import Client, Hub
-from dispatch.jurisdiction import DISTRICT_WIDTH, STREET_WIDTH
+from dispatch.jurisdiction import DISTRICT_WIDTH, STREET_WIDTH, DistrictUnclear, pick_district
 from dispatch.reference import ReferenceData, local
-from dispatch.state import Actor, duty_district
+from dispatch.state import Actor
 from dispatch.store.store import AdminEntry, Store
 from dispatch.tables import day_span
-from dispatch.workflow import WorkflowError
 from protocol.codes import ErrorCode
 from protocol.entities import SOURCES, STATUSES
 from protocol.messages import SHIFTS_SPAN, Download, ShiftRow, Shifts
@@ -119,18 +118,16 @@ class Downloads(Audited):
 
     def _district(self, client: Client, asked: str) -> str:
         """The district whose shifts a request is about: a user of the whole of it (a
-        district's or the city's; state.duty_district), else Refused."""
+        district's or the city's; pick_district), else Refused."""
         if client.width > DISTRICT_WIDTH:
             raise Refused(
                 ErrorCode.FORBIDDEN,
                 "the handover reports cover the whole district: not for a user of some streets",
             )
-        actor = Actor(client.user.name, client.user.role, client.jurisdiction)
-        home = self.reference.reference.district
         try:
-            return duty_district(actor, asked, self.reference.districts, home)
-        except WorkflowError as exc:
-            raise Refused(ErrorCode(exc.code), exc.message) from exc
+            return pick_district(client.jurisdiction, asked, list(self.reference.districts), "duty")
+        except DistrictUnclear as exc:
+            raise Refused(ErrorCode(exc.code), str(exc)) from exc
 
     def _shifts_of(self, district: str) -> list[Shift]:
         """The shifts of a district's centre (a worker thread): their reports cover that

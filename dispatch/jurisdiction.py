@@ -12,7 +12,7 @@ which street users' prefixes still cover.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 DISTRICT_WIDTH = 6
 STREET_WIDTH = 9
@@ -41,6 +41,54 @@ def covers(codes: Collection[str] | None, width: int, key: str) -> bool:
         return True
     return len(key) == DISTRICT_WIDTH < width and any(
         code[:DISTRICT_WIDTH] == key for code in codes
+    )
+
+
+class DistrictUnclear(ValueError):
+    """A request names a district it may not, or none where it must; `code` is the
+    protocol's error code to answer with (forbidden or bad_args)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def pick_district(
+    codes: Collection[str] | None, asked: str | None, held: Sequence[str], what: str
+) -> str:
+    """The district a request about a district's own things (its duty, 排班, category
+    table: `what`) is about: the one it names, else the user's own, else the store's only
+    one. DistrictUnclear when it names one outside the jurisdiction (forbidden) or one the
+    store does not hold, or names none where the user sees several (bad_args)."""
+    if codes is not None:
+        own = sorted({code[:DISTRICT_WIDTH] for code in codes})
+        if asked:
+            if asked not in own:
+                raise DistrictUnclear(
+                    "forbidden",
+                    f"district {asked[:20]!r} is outside your jurisdiction ({', '.join(own)})",
+                )
+            return asked
+        if len(own) == 1:
+            return own[0]
+        raise DistrictUnclear(
+            "bad_args",
+            f"your jurisdiction spans the districts {', '.join(own)}: name the district whose "
+            f"{what} this is (district)",
+        )
+    if asked:
+        if asked not in held:
+            raise DistrictUnclear(
+                "bad_args",
+                f"the backend serves no district {asked[:20]!r} (it serves {', '.join(held)})",
+            )
+        return asked
+    if len(held) == 1:
+        return held[0]
+    raise DistrictUnclear(
+        "bad_args",
+        f"the backend serves the districts {', '.join(held)}: name the district whose {what} "
+        "this is (district)",
     )
 
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import msgspec
 from msgspec.structs import replace
 
-from dispatch.jurisdiction import covers, districts_of, width_of
+from dispatch.jurisdiction import DistrictUnclear, covers, pick_district, width_of
 from dispatch.reference import ReferenceData, local
 from dispatch.workflow import WorkflowError, level_above
 from protocol import commands as c
@@ -97,23 +97,13 @@ class Actor:
 SYSTEM = Actor("system", "admin")
 
 
-def duty_district(actor: Actor, asked: str | None, held: Collection[str], home: str) -> str:
-    """The district whose duty (or 排班) an actor acts on: the one asked for, which must be
-    one of the store's (`held`) and inside the actor's jurisdiction, else the actor's own (a
-    city's user without one: the store's first, `home`); WorkflowError when it is not clear
-    or not allowed."""
-    if asked:
-        if asked not in held or not actor.may_see(asked):
-            raise WorkflowError("not_found", f"no district {asked} in your jurisdiction")
-        return asked
-    mine = districts_of(actor.jurisdiction)
-    if mine is None:
-        return home
-    if len(mine) > 1:
-        raise WorkflowError(
-            "bad_args", f"name the district: your jurisdiction holds {', '.join(mine)}"
-        )
-    return mine[0]
+def duty_district(actor: Actor, asked: str | None, held: Sequence[str]) -> str:
+    """The district whose duty an actor acts on (jurisdiction.pick_district), or
+    WorkflowError."""
+    try:
+        return pick_district(actor.jurisdiction, asked, held, "duty")
+    except DistrictUnclear as exc:
+        raise WorkflowError(exc.code, str(exc)) from exc
 
 
 @dataclass(slots=True)
@@ -306,7 +296,7 @@ class State:
 
     def duty_district(self, actor: Actor, asked: str | None) -> str:
         """The district whose duty an actor acts on (see duty_district)."""
-        return duty_district(actor, asked, self.reference.districts, self.home)
+        return duty_district(actor, asked, list(self.reference.districts))
 
     def plan_of(self, district: str, day: str) -> DutyPlan | None:
         """The planned duty of one district's day, if any."""

@@ -41,11 +41,10 @@ from dispatch.app import (
 from dispatch.clock import Clock
 from dispatch.domain.categories import CategoryTable, CategoryTableError, parse_categories
 from dispatch.hub import Client, Hub
-from dispatch.jurisdiction import DISTRICT_WIDTH
+from dispatch.jurisdiction import DistrictUnclear, pick_district
 from dispatch.reference import ReferenceData, local
-from dispatch.state import Actor, duty_district
+from dispatch.state import Actor
 from dispatch.store.store import AdminEntry, Store
-from dispatch.workflow import WorkflowError
 from dispatch.writer import Answer, CallRequest, Request
 from protocol.codes import ErrorCode
 from protocol.entities import DutyPlan, Person
@@ -321,13 +320,8 @@ class TableAdmin(Audited):
         return local(self.clock.now()).date()
 
     def _district(self, client: Client, asked: str) -> str:
-        """The district whose 排班 a request is about (state.duty_district), or Refused."""
-        actor = Actor(client.user.name, client.user.role, client.jurisdiction)
-        home = self.reference.reference.district
-        try:
-            return duty_district(actor, asked, self.reference.districts, home)
-        except WorkflowError as exc:
-            raise Refused(ErrorCode(exc.code), exc.message) from exc
+        """The district whose 排班 a request is about (pick_district), or Refused."""
+        return _picked(client.jurisdiction, asked, list(self.reference.districts), "duty")
 
     async def _roster(
         self, client: Client, message: Roster, entry: AdminEntry
@@ -440,39 +434,16 @@ class TableAdmin(Audited):
 
 
 def table_district(jurisdiction: frozenset[str] | None, asked: str, held: list[str]) -> str:
-    """The district whose category table an admin's request changes: the one it names, or
-    its own; Refused when it names one outside its jurisdiction (forbidden) or none the
-    backend serves, or names none where that is ambiguous (a city's admin, bad_args)."""
-    if jurisdiction is not None:
-        own = sorted({code[:DISTRICT_WIDTH] for code in jurisdiction})
-        if asked:
-            if asked not in own:
-                raise Refused(
-                    ErrorCode.FORBIDDEN,
-                    f"district {asked[:20]!r} is outside your jurisdiction ({', '.join(own)})",
-                )
-            return asked
-        if len(own) == 1:
-            return own[0]
-        raise Refused(
-            ErrorCode.BAD_ARGS,
-            f"your jurisdiction spans the districts {', '.join(own)}: name the district whose "
-            "category table this is (district)",
-        )
-    if asked:
-        if asked not in held:
-            raise Refused(
-                ErrorCode.BAD_ARGS,
-                f"the backend serves no district {asked[:20]!r} (it serves {', '.join(held)})",
-            )
-        return asked
-    if len(held) == 1:
-        return held[0]
-    raise Refused(
-        ErrorCode.BAD_ARGS,
-        f"the backend serves the districts {', '.join(held)}: name the district whose "
-        "category table this is (district)",
-    )
+    """The district whose category table an admin's request changes (pick_district), or
+    Refused."""
+    return _picked(jurisdiction, asked, held, "category table")
+
+
+def _picked(jurisdiction: frozenset[str] | None, asked: str, held: list[str], what: str) -> str:
+    try:
+        return pick_district(jurisdiction, asked, held, what)
+    except DistrictUnclear as exc:
+        raise Refused(ErrorCode(exc.code), str(exc)) from exc
 
 
 def _in_use_message(change: CategoryChange) -> str:

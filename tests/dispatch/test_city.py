@@ -266,18 +266,25 @@ async def test_each_district_has_its_own_duty(city: Running) -> None:
     assert mine.district == DAGUAN and mine.note is not None and not mine.instructions
     assert (await duty_delta(boss)).district == DAGUAN
 
-    # The city's user names the district; without one it is the first district's.
+    # The city's user names the district: without one, which is not clear.
     named = await boss.command("instruct", {"text": "全市注意防汛", "district": YINGJIANG})
     assert isinstance(named, Result), named
     assert city.server.state.duties[YINGJIANG].instructions[-1].text == "全市注意防汛"
+    unnamed = await boss.command("instruct", {"text": "全市注意防汛"})
+    assert isinstance(unnamed, Error) and unnamed.code == ErrorCode.BAD_ARGS
+    assert unnamed.message == (
+        "the backend serves the districts 340803, 340802: name the district whose duty this "
+        "is (district)"
+    )
 
     # Refused, nothing changed: another district's duty, an unknown one, a malformed one.
     before = dict(city.server.state.duties)
     refused = await daguan.command("handover", {"commander": "张三", "district": YINGJIANG})
-    assert isinstance(refused, Error) and refused.code == ErrorCode.NOT_FOUND
-    assert refused.message == "no district 340802 in your jurisdiction"
+    assert isinstance(refused, Error) and refused.code == ErrorCode.FORBIDDEN
+    assert refused.message == "district '340802' is outside your jurisdiction (340803)"
     unknown = await boss.command("shift_note", {"text": "x", "district": "340811"})
-    assert isinstance(unknown, Error) and unknown.code == ErrorCode.NOT_FOUND
+    assert isinstance(unknown, Error) and unknown.code == ErrorCode.BAD_ARGS
+    assert unknown.message == "the backend serves no district '340811' (it serves 340803, 340802)"
     malformed = await boss.command("handover", {"commander": "张三", "district": "34080"})
     assert isinstance(malformed, Error) and malformed.code == ErrorCode.BAD_ARGS
     assert city.server.state.duties == before
@@ -317,7 +324,7 @@ async def test_each_district_plans_its_own_duty(city: Running) -> None:
     assert [p.name for p in city.server.state.duties[YINGJIANG].roster] == ["郭亮"]
     # Another district's plan is not for this commander to read.
     refused = await ask_admin(ours, Roster(id=0, first=day, last=day, district=YINGJIANG))
-    assert isinstance(refused, Error) and refused.code == ErrorCode.NOT_FOUND
+    assert isinstance(refused, Error) and refused.code == ErrorCode.FORBIDDEN
     for client in (admin, theirs, ours):
         await client.ws.close()
 
@@ -357,7 +364,7 @@ async def test_each_district_has_its_own_shifts_and_handover_reports(city: Runni
 
     # Refused: another district's shifts; a street's user.
     refused = await ask_admin(daguan, Shifts(id=0, first=day, last=day, district=YINGJIANG))
-    assert isinstance(refused, Error) and refused.code == ErrorCode.NOT_FOUND
+    assert isinstance(refused, Error) and refused.code == ErrorCode.FORBIDDEN
     street = await city.client("binjiang")
     await handshake(street)
     forbidden = await ask_admin(street, Shifts(id=0, first=day, last=day))
