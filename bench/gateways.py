@@ -483,15 +483,15 @@ async def _gateway(url: str, limits: Limits, told: Connection) -> None:
     wait, read, deliver = follower._wait, follower._read, follower._deliver
     query, live = store.log_rows, follower._read_live  # the archive's and the live log's
 
-    def timed_wait() -> None:
+    async def timed_wait() -> None:
         try:
-            wait()
+            await wait()
         finally:
             woken[0] = time.time()
 
-    def timed_read() -> Any:
+    async def timed_read() -> Any:
         after, began = follower.head, time.time()
-        rows = read()
+        rows = await read()
         if rows:
             followed.reads.append((after + 1, follower.head, woken[0], began, time.time()))
         return rows
@@ -506,6 +506,13 @@ async def _gateway(url: str, limits: Limits, told: Connection) -> None:
 
         return run
 
+    async def timed_live() -> Any:
+        began = time.perf_counter()
+        try:
+            return await live()
+        finally:
+            followed.queries.append(time.perf_counter() - began)
+
     def timed_deliver(published: Any) -> None:
         began = time.time()
         deliver(published)
@@ -514,7 +521,7 @@ async def _gateway(url: str, limits: Limits, told: Connection) -> None:
     follower._wait = timed_wait  # type: ignore[method-assign]
     follower._read = timed_read  # type: ignore[method-assign]
     store.log_rows = timed(query)  # type: ignore[method-assign]
-    follower._read_live = timed(live)  # type: ignore[method-assign]
+    follower._read_live = timed_live  # type: ignore[method-assign]
     follower._deliver = timed_deliver
     told.send(port)
     await asyncio.to_thread(_recv, told)  # "stop", or the parent gone
