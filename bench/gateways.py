@@ -160,8 +160,8 @@ async def _clients(
         cpu,
     )
     for c in clients:
-        if c.transport is not None:
-            c.transport.abort()
+        if c.transport is not None and not c.lost.done():
+            c.transport.abort()  # (once lost, Python 3.12's abort() may fail: dispatch.hub.abort)
     conn.send(("done", out))
 
 
