@@ -152,11 +152,10 @@ class Follower:
             await asyncio.sleep(SQLITE_POLL_SECONDS if not self._notifying else POLL_SECONDS)
             return
         try:
+            # Every notification one read of the socket brought: the read after takes all
+            # their rows. No second poll for more (a turn of the loop before every read):
+            # one that comes during the read is kept by psycopg and wakes the next wait.
             async for _ in self._listener.notifies(timeout=POLL_SECONDS, stop_after=1):
-                self.wakeups += 1
-            # The others that came meanwhile (psycopg keeps those that come during a read):
-            # the next read takes their rows too.
-            async for _ in self._listener.notifies(timeout=0):
                 self.wakeups += 1
         except psycopg.Error as exc:  # the connection went away
             raise _ListenerLost(str(exc)) from exc
