@@ -9,11 +9,10 @@ on any node with the (epoch, seq) it had.
 
 On PostgreSQL all of it runs on the event loop: the listening connection is an asyncio one,
 so a notification wakes the loop itself, which reads the rows on that connection and sends
-them on at once. A thread of its own cost every batch two more hand-overs of the
-interpreter's lock (its wake-up, then the batch passed to the loop), each up to the switch
-interval (5 ms) behind whatever the loop was doing: most of a gateway's p99 over the bare
-broadcast's. The store's reads (SQLite, which has no notifications; rows moved to the
-archive; the catch-up of a promotion) run in a worker thread.
+them on at once. A thread of its own handed every batch to the loop thread, which had to be
+woken and given the interpreter's lock: 0.5-2.3 ms at the median on a loaded 2-core machine
+(bench/RESULTS.md §16). The store's reads (SQLite, which has no notifications; rows moved to
+the archive; the catch-up of a promotion) run in a worker thread.
 """
 
 from __future__ import annotations
