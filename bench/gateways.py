@@ -33,7 +33,7 @@ import threading
 import time
 from array import array
 from collections.abc import Coroutine, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -56,7 +56,29 @@ _SNAPSHOT = b'{"type":"snapshot","seq":0}'
 # ---- who connects where ------------------------------------------------------------------
 
 
-def plan(
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """One run's parameters, the same for Tongguan and the baseline."""
+
+    clients: int
+    serving: int  # Tongguan: gateways (0: the writer serves every client); baseline: servers
+    procs: int  # client processes
+    rate: int  # deltas/s
+    seconds: float  # measured
+    warmup: float  # unmeasured, before
+    sample: int  # connections that time their deltas
+    at_once: int  # connections opened together
+    cold: bool = False  # no cached units in hello (Tongguan)
+    size: int = DEFAULT_MESSAGE_BYTES  # the baseline's message bytes
+    tick: float = 0.01  # the producers' tick (longer below 100/s)
+
+    @property
+    def every(self) -> float:
+        """The producers' tick at this rate: at least one message a tick."""
+        return max(self.tick, 1.0 / self.rate)
+
+
+def spread(
     ports: Sequence[int], clients: int, procs: int, sample: int
 ) -> list[list[tuple[int, bool]]]:
     """Per client process, its connections as (port, timed): round-robin over the ports,
@@ -138,8 +160,8 @@ async def _clients(
         cpu,
     )
     for c in clients:
-        if c.transport is not None:
-            c.transport.abort()
+        if c.transport is not None and not c.lost.done():
+            c.transport.abort()  # (once lost, Python 3.12's abort() may fail: dispatch.hub.abort)
     conn.send(("done", out))
 
 
@@ -286,11 +308,6 @@ def _clock_ids(clients: Clients, extra: dict[str, int | None]) -> dict[str, int 
     return ids
 
 
-def _tick(rate: int, tick: float) -> float:
-    # The producers send at least one message a tick: below 100/s, longer ticks.
-    return max(tick, 1.0 / rate)
-
-
 # ---- the baseline --------------------------------------------------------------------------
 
 
@@ -354,35 +371,12 @@ async def _baseline_server(feed: Connection, told: Connection) -> None:
     await server.wait_closed()
 
 
-def run_baseline(
-    n_clients: int,
-    servers: int,
-    procs: int,
-    rate: int,
-    duration: float,
-    warmup: float,
-    sample: int,
-    at_once: int,
-    size: int,
-) -> GwOutcome:
+def run_baseline(plan: Plan) -> GwOutcome:
     """One baseline run in this process: N server processes, the clients, the producer."""
-    return asyncio.run(
-        _run_baseline(n_clients, servers, procs, rate, duration, warmup, sample, at_once, size)
-    )
+    return asyncio.run(_run_baseline(plan))
 
 
-async def _run_baseline(
-    n_clients: int,
-    servers: int,
-    procs: int,
-    rate: int,
-    duration: float,
-    warmup: float,
-    sample: int,
-    at_once: int,
-    size: int,
-    tick: float = 0.01,
-) -> GwOutcome:
+async def _run_baseline(plan: Plan) -> GwOutcome:
     from websockets.frames import Frame, Opcode
 
     from bench.fanout_baseline import produce as produce_baseline
@@ -393,7 +387,7 @@ async def _run_baseline(
     ports: list[int] = []
     clients: Clients | None = None
     try:
-        for _ in range(servers):
+        for _ in range(plan.serving):
             out, into = ctx.Pipe(duplex=False)
             told_r, told_w = ctx.Pipe(duplex=False)
             proc = ctx.Process(target=baseline_server_main, args=(out, told_w), daemon=True)
@@ -401,9 +395,10 @@ async def _run_baseline(
             feeds.append(into)
             serving.append(proc)
             ports.append(await asyncio.to_thread(told_r.recv))
-        clients = Clients(plan(ports, n_clients, procs, sample), [hello("bench", None)], at_once)
+        targets = spread(ports, plan.clients, plan.procs, plan.sample)
+        clients = Clients(targets, [hello("bench", None)], plan.at_once)
         connected = await clients.ready()
-        assert connected == n_clients, (connected, n_clients)
+        assert connected == plan.clients, (connected, plan.clients)
 
         def hand_over(batch: list[bytes]) -> None:
             # Framed once, as Tongguan's writer frames its batch, then to every server.
@@ -413,11 +408,11 @@ async def _run_baseline(
 
         sent: list[tuple[int, int, float]] = []
         start = time.time()  # not later: a start ahead makes the producers send seqs <= 0
-        measure_from = start + warmup
-        measure_to = measure_from + duration
+        measure_from = start + plan.warmup
+        measure_to = measure_from + plan.seconds
         producer = threading.Thread(
             target=produce_baseline,
-            args=(hand_over, sent, rate, size, _tick(rate, tick), start, measure_to),
+            args=(hand_over, sent, plan.rate, plan.size, plan.every, start, measure_to),
             name="bench-producer",
             daemon=True,
         )
@@ -440,7 +435,8 @@ async def _run_baseline(
             await asyncio.to_thread(server.join, 5)
             if server.is_alive():
                 server.kill()
-    return outcome("baseline", servers, rate, sent, counted, (mark0, mark1), size, head, 0)
+    marks = (mark0, mark1)
+    return outcome("baseline", plan.serving, plan.rate, sent, counted, marks, plan.size, head, 0)
 
 
 # ---- Tongguan ------------------------------------------------------------------------------
@@ -449,6 +445,20 @@ async def _run_baseline(
 def gateway_main(url: str, limits: Limits, told: Connection) -> None:
     """Entry point of one gateway process: follow the log and serve until told to stop."""
     asyncio.run(_gateway(url, limits, told))
+
+
+@dataclass(slots=True)
+class Followed:
+    """What one gateway's follower did, stamped in wall-clock time (set against the writer's
+    commit times afterwards): every read of the log and every delivery on the loop."""
+
+    wakeups: int = 0
+    # (first seq, last seq, woken, read began, read done): `woken` is the end of the wait
+    # before the read (a notification, or the poll's timeout).
+    reads: list[tuple[int, int, float, float, float]] = field(default_factory=list)
+    queries: list[float] = field(default_factory=list)  # seconds each
+    # (first seq, last seq, began, done): the loop's filing and fan-out of a batch.
+    deliveries: list[tuple[int, int, float, float]] = field(default_factory=list)
 
 
 async def _gateway(url: str, limits: Limits, told: Connection) -> None:
@@ -465,47 +475,58 @@ async def _gateway(url: str, limits: Limits, told: Connection) -> None:
     tune_gc()
     follower = server.follower
     assert follower is not None
-    # Seconds spent, with the wrapped methods of this one instance (as bench/fanout wraps
-    # Store.commit): the follower's reads of the log (the query inside them), and the loop's
-    # filing and fan-out of what it read.
-    spent: dict[str, list[float]] = {"read": [], "query": [], "deliver": [], "rows": []}
-    read, query, deliver = follower._read, store.log_rows, follower._deliver
-    live = follower._read_live  # the query on the listening connection (PostgreSQL)
+    # Stamps, with the wrapped methods of this one instance (as bench/fanout wraps
+    # Store.commit): the follower's waits and reads of the log (the query inside them), and
+    # the loop's filing and fan-out of what it read.
+    followed = Followed()
+    woken = [0.0]
+    wait, read, deliver = follower._wait, follower._read, follower._deliver
+    query, live = store.log_rows, follower._read_live  # the archive's and the live log's
 
-    def timed_read() -> Any:
-        began = time.perf_counter()
-        rows = read()
+    async def timed_wait() -> None:
+        try:
+            await wait()
+        finally:
+            woken[0] = time.time()
+
+    async def timed_read() -> Any:
+        after, began = follower.head, time.time()
+        rows = await read()
         if rows:
-            spent["read"].append(time.perf_counter() - began)
-            spent["rows"].append(len(rows))
+            followed.reads.append((after + 1, follower.head, woken[0], began, time.time()))
         return rows
 
-    def timed_query(*args: Any, **kwargs: Any) -> Any:
-        began = time.perf_counter()
-        try:
-            return query(*args, **kwargs)
-        finally:
-            spent["query"].append(time.perf_counter() - began)
+    def timed(method: Any) -> Any:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                followed.queries.append(time.perf_counter() - began)
 
-    def timed_live() -> Any:
+        return run
+
+    async def timed_live() -> Any:
         began = time.perf_counter()
         try:
-            return live()
+            return await live()
         finally:
-            spent["query"].append(time.perf_counter() - began)
+            followed.queries.append(time.perf_counter() - began)
 
     def timed_deliver(published: Any) -> None:
-        began = time.perf_counter()
+        began = time.time()
         deliver(published)
-        spent["deliver"].append(time.perf_counter() - began)
+        followed.deliveries.append((published[0].seq, published[-1].seq, began, time.time()))
 
+    follower._wait = timed_wait  # type: ignore[method-assign]
     follower._read = timed_read  # type: ignore[method-assign]
-    store.log_rows = timed_query  # type: ignore[method-assign]
+    store.log_rows = timed(query)  # type: ignore[method-assign]
     follower._read_live = timed_live  # type: ignore[method-assign]
     follower._deliver = timed_deliver
     told.send(port)
     await asyncio.to_thread(_recv, told)  # "stop", or the parent gone
-    told.send((follower.wakeups, spent))
+    followed.wakeups = follower.wakeups
+    told.send(("followed", followed))
     await server.stop()
     store.close()
 
@@ -536,98 +557,101 @@ class Gateways:
         """CPU clock ids of the processes (negative: a whole process)."""
         return {f"gateway {i + 1}": -(p.pid or 0) for i, p in enumerate(self.procs)}
 
-    async def stop(self) -> str:
-        """Stop them (cleanly, else killed); what their followers did, in a line."""
-        wakeups = 0
-        spent: dict[str, list[float]] = {}
+    async def stop(self) -> list[Followed]:
+        """Stop them (cleanly, else killed); what their followers did."""
         for pipe in self.pipes:
             with contextlib.suppress(OSError):
                 pipe.send("stop")
+        out = []
         for pipe in self.pipes:
-            got: Any = await asyncio.to_thread(_recv, pipe)
-            if got[0] != "failed":
-                wakeups += got[0]
-                for k, v in got[1].items():
-                    spent.setdefault(k, []).extend(v)
+            kind, value = await asyncio.to_thread(_recv, pipe)
+            if kind == "followed":
+                out.append(value)
         for proc in self.procs:
             await asyncio.to_thread(proc.join, 10)
             if proc.is_alive():
                 proc.kill()
-        if not spent.get("read"):
-            return ""
-
-        def ms(kind: str) -> str:
-            v = sorted(1000 * t for t in spent[kind]) or [0.0]
-            p99 = v[int(0.99 * (len(v) - 1))]
-            return f"{kind} {statistics.median(v):.1f} / {p99:.1f} / {v[-1]:.1f} ms"
-
-        rows = spent["rows"]
-        return (
-            f"gateways' followers: {wakeups} wake-ups, {len(rows)} reads of the log, "
-            f"{statistics.mean(rows):.1f} rows a read (max {max(rows):.0f}); median / p99 / max: "
-            f"{ms('read')} (of which {ms('query')}; the rest decoding and framing), "
-            f"the loop's {ms('deliver')} (filing and fan-out)"
-        )
+        return out
 
 
-def run_tongguan(
-    n_clients: int,
-    gateways: int,
-    procs: int,
-    rate: int,
-    duration: float,
-    warmup: float,
-    sample: int,
-    at_once: int,
-    cold: bool,
-) -> GwOutcome:
-    """One Tongguan run in this process: PostgreSQL, writer, gateways, clients, producer."""
-    return asyncio.run(
-        _run_tongguan(n_clients, gateways, procs, rate, duration, warmup, sample, at_once, cold)
+def followed_text(
+    followed: list[Followed], commits: list[tuple[int, int, float]], window: tuple[float, float]
+) -> list[str]:
+    """The gateways' followers in two lines: their reads and deliveries (median / p99 / max
+    ms), and where a delta's time went from its commit, for the seqs committed in `window`:
+    until its gateway woke, had read it, began delivering it, had written it to every client."""
+    reads = [r for f in followed for r in f.reads]
+    if not reads:
+        return []
+    rows = [last - first + 1 for first, last, *_ in reads]
+    wakeups = sum(f.wakeups for f in followed)
+
+    def ms(values: Sequence[float]) -> str:
+        v = sorted(1000 * t for t in values) or [math.nan]
+        return f"{statistics.median(v):.1f} / {v[int(0.99 * (len(v) - 1))]:.1f} / {v[-1]:.1f}"
+
+    spent = (
+        f"gateways' followers: {wakeups} wake-ups, {len(reads)} reads of the log, "
+        f"{statistics.mean(rows):.1f} rows a read (max {max(rows)}); median / p99 / max ms: "
+        f"read {ms([done - began for *_, began, done in reads])} (of which the query "
+        f"{ms([q for f in followed for q in f.queries])}; the rest decoding and framing), "
+        f"the loop's filing and fan-out "
+        f"{ms([done - began for *_, began, done in (d for f in followed for d in f.deliveries)])}"
     )
+    committed: dict[int, float] = {}
+    for first, n, at in commits:
+        if window[0] <= at <= window[1]:
+            committed.update(dict.fromkeys(range(first, first + n), at))
+    since: dict[str, list[float]] = {"woken": [], "read": [], "on the loop": [], "written": []}
+    for f in followed:
+        for first, last, woke, _, done in f.reads:
+            for at in filter(None, map(committed.get, range(first, last + 1))):
+                since["woken"].append(woke - at)
+                since["read"].append(done - at)
+        for first, last, began, done in f.deliveries:
+            for at in filter(None, map(committed.get, range(first, last + 1))):
+                since["on the loop"].append(began - at)
+                since["written"].append(done - at)
+    stages = "; ".join(f"{k} {ms(v)}" for k, v in since.items())
+    return [spent, f"from the commit, median / p99 / max ms: {stages}"]
 
 
-async def _run_tongguan(
-    n_clients: int,
-    gateways: int,
-    procs: int,
-    rate: int,
-    duration: float,
-    warmup: float,
-    sample: int,
-    at_once: int,
-    cold: bool,
-    tick: float = 0.01,
-) -> GwOutcome:
+def run_tongguan(plan: Plan) -> GwOutcome:
+    """One Tongguan run in this process: PostgreSQL, writer, gateways, clients, producer."""
+    return asyncio.run(_run_tongguan(plan))
+
+
+async def _run_tongguan(plan: Plan) -> GwOutcome:
     with common.database("postgresql") as url:
         store, reference = common.prepared(url)
         # Several users: a gateway keeps the default per-user cap; one token per 60.
-        users = max(1, math.ceil(n_clients / USER_CONNECTIONS))
+        users = max(1, math.ceil(plan.clients / USER_CONNECTIONS))
         tokens = [store.create_user(f"bench{i}", "dispatcher") for i in range(users)]
         commits: list[tuple[int, int, float]] = []
         _time_commits(store, commits)
         # The writer serves every client itself only without gateways.
-        limits = Limits(connections=n_clients + 64, connections_per_user=n_clients + 64)
+        limits = Limits(connections=plan.clients + 64, connections_per_user=plan.clients + 64)
         server = await common.started(store, reference, limits)
         assert server.writer is not None and server.hub is not None
-        version = None if cold else reference.units_frame(None)[0]
+        version = None if plan.cold else reference.units_frame(None)[0]
         hellos = [hello(t, version) for t in tokens]
-        serving = Gateways(url, gateways, limits)
+        serving = Gateways(url, plan.serving, limits)
         clients: Clients | None = None
-        note = ""
+        followed: list[Followed] = []
         try:
             ports = await serving.ports() or [server.port]
-            clients = Clients(plan(ports, n_clients, procs, sample), hellos, at_once)
+            targets = spread(ports, plan.clients, plan.procs, plan.sample)
+            clients = Clients(targets, hellos, plan.at_once)
             connected = await clients.ready()
-            assert connected == n_clients, (connected, n_clients)
+            assert connected == plan.clients, (connected, plan.clients)
             base = int(server.hub.head)
             requests = common.report_requests(common.report_pool(reference, 4096))
             start = time.time()  # as the baseline's (see there)
-            measure_from = start + warmup
-            measure_to = measure_from + duration
+            measure_from = start + plan.warmup
+            measure_to = measure_from + plan.seconds
             producer = threading.Thread(
                 target=produce,
-                args=(server.writer, requests, rate, _tick(rate, tick), start, measure_to),
+                args=(server.writer, requests, plan.rate, plan.every, start, measure_to),
                 name="bench-producer",
                 daemon=True,
             )
@@ -650,14 +674,14 @@ async def _run_tongguan(
         finally:
             if clients is not None:
                 clients.kill()
-            note = await serving.stop()
+            followed = await serving.stop()
             await server.stop()
             store.close()
     size = sum(sizes) / len(sizes) if sizes else float("nan")
-    result = outcome("tongguan", gateways, rate, commits, counted, (mark0, mark1), size, head, base)
+    marks = (mark0, mark1)
+    result = outcome("tongguan", plan.serving, plan.rate, commits, counted, marks, size, head, base)
     result.cpu["writer process"] = result.timed.server_cpu
-    if note:
-        result.notes.append(note)
+    result.notes += followed_text(followed, commits, (mark0.wall, mark1.wall))
     return result
 
 
@@ -791,37 +815,27 @@ def main(argv: Sequence[str] | None = None) -> list[GwOutcome]:
     )
     print(f"  load before: {common_uptime()}")
     outcomes: list[GwOutcome] = []
+    plan = Plan(
+        clients=args.clients,
+        serving=args.gateways,
+        procs=args.client_procs,
+        rate=args.rate,
+        seconds=args.seconds,
+        warmup=args.warmup,
+        sample=args.sample,
+        at_once=args.at_once,
+        cold=args.cold,
+        size=args.size or DEFAULT_MESSAGE_BYTES,
+    )
     for _ in range(args.repeat):
-        size = args.size or DEFAULT_MESSAGE_BYTES
         for name in args.servers:
             if name == "tongguan":
-                o = common.isolated(
-                    run_tongguan,
-                    args.clients,
-                    args.gateways,
-                    args.client_procs,
-                    args.rate,
-                    args.seconds,
-                    args.warmup,
-                    args.sample,
-                    args.at_once,
-                    args.cold,
-                )
-                if not math.isnan(o.timed.message_bytes):
-                    size = args.size or round(o.timed.message_bytes)
+                o = common.isolated(run_tongguan, plan)
+                if not args.size and not math.isnan(o.timed.message_bytes):
+                    # The baseline's messages of the size of Tongguan's deltas.
+                    plan = replace(plan, size=round(o.timed.message_bytes))
             else:
-                o = common.isolated(
-                    run_baseline,
-                    args.clients,
-                    max(1, args.gateways),
-                    args.client_procs,
-                    args.rate,
-                    args.seconds,
-                    args.warmup,
-                    args.sample,
-                    args.at_once,
-                    size,
-                )
+                o = common.isolated(run_baseline, replace(plan, serving=max(1, plan.serving)))
             outcomes.append(o)
             print(_line(o), flush=True)
             for note in o.notes:

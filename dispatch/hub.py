@@ -482,4 +482,13 @@ async def close_slow(ws: ServerConnection, code: int, reason: str) -> None:
     """Close a client politely if it reads within 2 s, else abort its connection."""
     with contextlib.suppress(Exception):
         await asyncio.wait_for(ws.close(code, reason), 2)
-    ws.transport.abort()
+    abort(ws)
+
+
+def abort(ws: ServerConnection) -> None:
+    """Drop a connection at once, unless it is gone already: Python 3.12's abort() of a
+    transport that was closed with bytes still queued, and has sent them since, fails with
+    "'NoneType' object has no attribute 'call_soon'" (its connection_lost has run, and
+    websockets has marked the connection CLOSED)."""
+    if ws.protocol.state is not WsState.CLOSED:
+        ws.transport.abort()

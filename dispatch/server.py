@@ -38,7 +38,7 @@ from dispatch.downloads import Downloads
 from dispatch.follower import Follower
 from dispatch.handshake import Authenticator, Handshake, peer_of
 from dispatch.http import HttpEndpoints
-from dispatch.hub import SERVER_FULL, TOO_MANY_CONNECTIONS, Client, Hub
+from dispatch.hub import SERVER_FULL, TOO_MANY_CONNECTIONS, Client, Hub, abort
 from dispatch.intake.config import HttpSettings, IntakeConfig
 from dispatch.intake.desk import IntakeDesk
 from dispatch.limits import Limits
@@ -592,7 +592,7 @@ class DispatchServer:
         if late:
             log.info("shutdown: %d connection(s) did not close in time: dropped", len(late))
             for ws in late:
-                ws.transport.abort()
+                abort(ws)
             await asyncio.wait([closing[ws] for ws in late], timeout=0.5)
         self._server.close(close_connections=False)
         await _within(self._server.wait_closed(), "closing connections", 0.5)

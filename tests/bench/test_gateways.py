@@ -53,7 +53,7 @@ def test_skim_client_counts_frames_however_the_reads_cut_them(cut: int) -> None:
 
 def test_plan_spreads_connections_and_timed_ones_over_ports_and_processes() -> None:
     ports = [1, 2, 3, 4]
-    plans = gateways.plan(ports, 10_000, 4, 500)
+    plans = gateways.spread(ports, 10_000, 4, 500)
     every = [c for p in plans for c in p]
     assert len(every) == 10_000
     assert Counter(port for port, _ in every) == dict.fromkeys(ports, 2500)
@@ -63,7 +63,7 @@ def test_plan_spreads_connections_and_timed_ones_over_ports_and_processes() -> N
     assert {i for i, _ in timed} == {0, 1, 2, 3}
     assert Counter(port for _, port in timed) == dict.fromkeys(ports, 125)
     for procs in (1, 2, 3):
-        single = gateways.plan([9], 101, procs, 10)
+        single = gateways.spread([9], 101, procs, 10)
         assert sorted(len(p) for p in single) == sorted(
             101 // procs + (i < 101 % procs) for i in range(procs)
         )
