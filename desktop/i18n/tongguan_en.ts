@@ -71,144 +71,144 @@
 <context>
     <name>Desk</name>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="110"/>
-        <location filename="../ui/desk/alerts_page.py" line="223"/>
+        <location filename="../ui/desk/alerts_page.py" line="111"/>
+        <location filename="../ui/desk/alerts_page.py" line="224"/>
         <source>选择一条告警</source>
         <translation>Select an alert</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="156"/>
+        <location filename="../ui/desk/alerts_page.py" line="157"/>
         <source>（%1次）</source>
         <translation> (×%1)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="169"/>
+        <location filename="../ui/desk/alerts_page.py" line="170"/>
         <source>待处理告警 %1 条</source>
         <translation>%1 pending alerts</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="170"/>
+        <location filename="../ui/desk/alerts_page.py" line="171"/>
         <source>；误报：%1</source>
         <translation>; false alarms: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="203"/>
+        <location filename="../ui/desk/alerts_page.py" line="204"/>
         <source>正在载入抓拍图…</source>
         <translation>Loading snapshot…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="233"/>
+        <location filename="../ui/desk/alerts_page.py" line="234"/>
         <source>摄像机：%1</source>
         <translation>Camera: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="234"/>
+        <location filename="../ui/desk/alerts_page.py" line="235"/>
         <source>网格：%1 · %2</source>
         <translation>Grid: %1 · %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="237"/>
+        <location filename="../ui/desk/alerts_page.py" line="238"/>
         <source>同一处 %1 次，最近 %2</source>
         <translation>%1 times here, last %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="243"/>
+        <location filename="../ui/desk/alerts_page.py" line="244"/>
         <source>发生于 %1（收到 %2）</source>
         <translation>Happened %1 (received %2)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="258"/>
+        <location filename="../ui/desk/alerts_page.py" line="259"/>
         <source>确认并派遣</source>
         <translation>Confirm and dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="259"/>
-        <location filename="../ui/desk/alerts_page.py" line="315"/>
+        <location filename="../ui/desk/alerts_page.py" line="260"/>
         <location filename="../ui/desk/alerts_page.py" line="316"/>
+        <location filename="../ui/desk/alerts_page.py" line="317"/>
         <location filename="../ui/desk/texts.py" line="60"/>
         <source>误报</source>
         <translation>False alarm</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="262"/>
+        <location filename="../ui/desk/alerts_page.py" line="263"/>
         <source>并入已有案件</source>
         <translation>Attach to case</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="284"/>
+        <location filename="../ui/desk/alerts_page.py" line="285"/>
         <source>按检测类型默认</source>
         <translation>Default for detection type</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="290"/>
+        <location filename="../ui/desk/alerts_page.py" line="291"/>
         <source>确认告警并派遣</source>
         <translation>Confirm alert and dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="294"/>
+        <location filename="../ui/desk/alerts_page.py" line="295"/>
         <source>事件类别</source>
         <translation>Case category</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="302"/>
+        <location filename="../ui/desk/alerts_page.py" line="303"/>
         <source>主办单位（空为只登记）</source>
         <translation>Lead unit (empty: register only)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="305"/>
+        <location filename="../ui/desk/alerts_page.py" line="306"/>
         <source>只登记，不派遣</source>
         <translation>Register only, no dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="309"/>
+        <location filename="../ui/desk/alerts_page.py" line="310"/>
         <source>确认</source>
         <translation>Confirm</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="310"/>
+        <location filename="../ui/desk/alerts_page.py" line="311"/>
         <source>确认后自动受理，并派遣给所选单位</source>
         <translation>Confirming accepts the case and dispatches it to the chosen unit</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="314"/>
+        <location filename="../ui/desk/alerts_page.py" line="315"/>
         <source>标记为误报</source>
         <translation>Mark as false alarm</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="315"/>
+        <location filename="../ui/desk/alerts_page.py" line="316"/>
         <location filename="../ui/desk/forms.py" line="42"/>
         <source>原因</source>
         <translation>Reason</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="321"/>
+        <location filename="../ui/desk/alerts_page.py" line="322"/>
         <source>并入同一地点的已有案件</source>
         <translation>Attach to an open case at the same spot</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="325"/>
+        <location filename="../ui/desk/alerts_page.py" line="326"/>
         <source>案件</source>
         <translation>Case</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="331"/>
+        <location filename="../ui/desk/alerts_page.py" line="332"/>
         <location filename="../ui/desk/forms.py" line="34"/>
         <location filename="../ui/desk/intake_tab.py" line="73"/>
         <source>说明</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="333"/>
+        <location filename="../ui/desk/alerts_page.py" line="334"/>
         <source>并入</source>
         <translation>Attach</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="394"/>
+        <location filename="../ui/desk/alerts_page.py" line="395"/>
         <source>告警已转为案件，但%1未执行：%2。请在“我的待办”中处理。</source>
         <translation>The alert is a case now, but %1 was not done: %2. Take it up in My to-do.</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="396"/>
+        <location filename="../ui/desk/alerts_page.py" line="397"/>
         <source>连接已关闭</source>
         <translation>the connection closed</translation>
     </message>
@@ -223,27 +223,27 @@
         <translation>Queued: connection lost, sends once it is back</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="405"/>
+        <location filename="../ui/desk/alerts_page.py" line="406"/>
         <source>已完成</source>
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="423"/>
+        <location filename="../ui/desk/alerts_page.py" line="424"/>
         <source>刚刚</source>
         <translation>just now</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="425"/>
+        <location filename="../ui/desk/alerts_page.py" line="426"/>
         <source>%1分钟前</source>
         <translation>%1 min ago</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="427"/>
+        <location filename="../ui/desk/alerts_page.py" line="428"/>
         <source>%1小时前</source>
         <translation>%1 h ago</translation>
     </message>
     <message>
-        <location filename="../ui/desk/alerts_page.py" line="428"/>
+        <location filename="../ui/desk/alerts_page.py" line="429"/>
         <source>%1天前</source>
         <translation>%1 d ago</translation>
     </message>
@@ -331,9 +331,9 @@
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="156"/>
-        <location filename="../ui/desk/categories_tab.py" line="65"/>
-        <location filename="../ui/desk/categories_tab.py" line="84"/>
-        <location filename="../ui/desk/categories_tab.py" line="510"/>
+        <location filename="../ui/desk/categories_tab.py" line="67"/>
+        <location filename="../ui/desk/categories_tab.py" line="86"/>
+        <location filename="../ui/desk/categories_tab.py" line="573"/>
         <source>紧急程度</source>
         <translation>Priority</translation>
     </message>
@@ -607,7 +607,7 @@
         <translation>Hand over</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="362"/>
+        <location filename="../ui/desk/duty_page.py" line="363"/>
         <source>未来24小时预计转为超期：%1（合计 %2，模型估计，口径见指标定义 §8）</source>
         <translation>Expected to turn overdue in the next 24 h: %1 (total %2; a model&apos;s estimate, defined in the KPI definitions §8)</translation>
     </message>
@@ -792,448 +792,448 @@
         <translation>Register</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="57"/>
-        <location filename="../ui/desk/categories_tab.py" line="81"/>
-        <location filename="../ui/desk/categories_tab.py" line="315"/>
+        <location filename="../ui/desk/categories_tab.py" line="59"/>
+        <location filename="../ui/desk/categories_tab.py" line="83"/>
+        <location filename="../ui/desk/categories_tab.py" line="351"/>
         <source>编码</source>
         <translation>Code</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="58"/>
-        <location filename="../ui/desk/categories_tab.py" line="88"/>
-        <location filename="../ui/desk/categories_tab.py" line="89"/>
+        <location filename="../ui/desk/categories_tab.py" line="60"/>
+        <location filename="../ui/desk/categories_tab.py" line="90"/>
+        <location filename="../ui/desk/categories_tab.py" line="91"/>
         <source>大类</source>
         <translation>Class</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="59"/>
-        <location filename="../ui/desk/categories_tab.py" line="82"/>
-        <location filename="../ui/desk/categories_tab.py" line="494"/>
+        <location filename="../ui/desk/categories_tab.py" line="61"/>
+        <location filename="../ui/desk/categories_tab.py" line="84"/>
+        <location filename="../ui/desk/categories_tab.py" line="557"/>
         <location filename="../ui/desk/intake_tab.py" line="77"/>
         <source>名称</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="60"/>
+        <location filename="../ui/desk/categories_tab.py" line="62"/>
         <location filename="../ui/desk/texts.py" line="35"/>
         <source>受理</source>
         <translation>Accept</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="62"/>
+        <location filename="../ui/desk/categories_tab.py" line="64"/>
         <source>处置</source>
         <translation>Handle</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="64"/>
+        <location filename="../ui/desk/categories_tab.py" line="66"/>
         <source>计时</source>
         <translation>Clock</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="66"/>
-        <location filename="../ui/desk/categories_tab.py" line="86"/>
-        <location filename="../ui/desk/categories_tab.py" line="502"/>
+        <location filename="../ui/desk/categories_tab.py" line="68"/>
+        <location filename="../ui/desk/categories_tab.py" line="88"/>
+        <location filename="../ui/desk/categories_tab.py" line="565"/>
         <source>责任部门</source>
         <translation>Department</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="67"/>
-        <location filename="../ui/desk/categories_tab.py" line="538"/>
+        <location filename="../ui/desk/categories_tab.py" line="69"/>
+        <location filename="../ui/desk/categories_tab.py" line="601"/>
         <source>立案结案标准</source>
         <translation>Case and closure standard</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="70"/>
+        <location filename="../ui/desk/categories_tab.py" line="72"/>
         <source>受理时限</source>
         <translation>Time to accept</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="71"/>
+        <location filename="../ui/desk/categories_tab.py" line="73"/>
         <source>派遣时限</source>
         <translation>Time to dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="72"/>
+        <location filename="../ui/desk/categories_tab.py" line="74"/>
         <source>处置时限</source>
         <translation>Time to handle</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="73"/>
+        <location filename="../ui/desk/categories_tab.py" line="75"/>
         <source>核查时限</source>
         <translation>Time to verify</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="76"/>
+        <location filename="../ui/desk/categories_tab.py" line="78"/>
         <source>工作时间</source>
         <translation>Working time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="77"/>
+        <location filename="../ui/desk/categories_tab.py" line="79"/>
         <source>自然时间</source>
         <translation>Calendar time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="83"/>
+        <location filename="../ui/desk/categories_tab.py" line="85"/>
         <source>结案标准</source>
         <translation>Closure standard</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="85"/>
-        <location filename="../ui/desk/categories_tab.py" line="518"/>
+        <location filename="../ui/desk/categories_tab.py" line="87"/>
+        <location filename="../ui/desk/categories_tab.py" line="581"/>
         <source>计时方式</source>
         <translation>Clock</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="87"/>
+        <location filename="../ui/desk/categories_tab.py" line="89"/>
         <source>时限</source>
         <translation>Time limits</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="90"/>
+        <location filename="../ui/desk/categories_tab.py" line="92"/>
         <source>对应分类</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="91"/>
+        <location filename="../ui/desk/categories_tab.py" line="93"/>
         <source>来源渠道</source>
         <translation>Channels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="92"/>
+        <location filename="../ui/desk/categories_tab.py" line="94"/>
         <source>权重</source>
         <translation>Weight</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="133"/>
+        <location filename="../ui/desk/categories_tab.py" line="137"/>
         <source>事项分类（立案结案标准）</source>
         <translation>Categories (case and closure standards)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="140"/>
+        <location filename="../ui/desk/categories_tab.py" line="144"/>
         <source>筛选：编码、名称、大类或部门（Ctrl+F）</source>
         <translation>Filter: code, name, class or department (Ctrl+F)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="234"/>
+        <location filename="../ui/desk/categories_tab.py" line="269"/>
         <source>共 %1 个大类、%2 项</source>
         <translation>%1 classes, %2 categories</translation>
     </message>
     <message>
         <location filename="../ui/desk/admin_page.py" line="279"/>
-        <location filename="../ui/desk/categories_tab.py" line="279"/>
+        <location filename="../ui/desk/categories_tab.py" line="314"/>
         <source>修改</source>
         <translation>Change</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="279"/>
+        <location filename="../ui/desk/categories_tab.py" line="314"/>
         <source>先选择一项分类</source>
         <translation>Select a category first</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="280"/>
-        <location filename="../ui/desk/categories_tab.py" line="323"/>
+        <location filename="../ui/desk/categories_tab.py" line="315"/>
+        <location filename="../ui/desk/categories_tab.py" line="359"/>
         <source>新增分类</source>
         <translation>New category</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="281"/>
+        <location filename="../ui/desk/categories_tab.py" line="316"/>
         <source>载入分类表文件</source>
         <translation>Load table file</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="302"/>
+        <location filename="../ui/desk/categories_tab.py" line="338"/>
         <source>时限写法：h 小时、m 分钟、d 天（如 4h、30m、3d）；按工作时间计时每个工作日 7 小时。新时限对此后登记的案件生效</source>
         <translation>Limits: h hours, m minutes, d days (e.g. 4h, 30m, 3d); in working time a working day has 7 hours. New limits apply to cases registered from now on</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="308"/>
+        <location filename="../ui/desk/categories_tab.py" line="344"/>
         <source>修改分类 · %1 %2</source>
         <translation>Change category · %1 %2</translation>
     </message>
     <message>
         <location filename="../ui/desk/admin_page.py" line="319"/>
-        <location filename="../ui/desk/categories_tab.py" line="309"/>
+        <location filename="../ui/desk/categories_tab.py" line="345"/>
         <location filename="../ui/desk/duty_page.py" line="299"/>
         <location filename="../ui/desk/roster_tab.py" line="305"/>
         <source>保存</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="319"/>
+        <location filename="../ui/desk/categories_tab.py" line="355"/>
         <source>大类-序号，如 01-99</source>
         <translation>class-item, e.g. 01-99</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="321"/>
+        <location filename="../ui/desk/categories_tab.py" line="357"/>
         <source>大类名称（新大类时填写）</source>
         <translation>Class name (for a new class)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="323"/>
+        <location filename="../ui/desk/categories_tab.py" line="359"/>
         <source>新增</source>
         <translation>Add</translation>
     </message>
     <message>
         <location filename="../ui/desk/admin_page.py" line="409"/>
-        <location filename="../ui/desk/categories_tab.py" line="358"/>
+        <location filename="../ui/desk/categories_tab.py" line="394"/>
         <location filename="../ui/desk/roster_tab.py" line="358"/>
         <source>正在保存…</source>
         <translation>Saving…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="383"/>
+        <location filename="../ui/desk/categories_tab.py" line="422"/>
         <source>编码须为“大类-序号”，如 01-99</source>
         <translation>The code is class-item, e.g. 01-99</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="386"/>
+        <location filename="../ui/desk/categories_tab.py" line="425"/>
         <source>编码 %1 已有（%2），请选中后修改</source>
         <translation>Code %1 exists (%2): select it and change it</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="392"/>
+        <location filename="../ui/desk/categories_tab.py" line="431"/>
         <source>大类 %1 尚无，请填写大类名称</source>
         <translation>There is no class %1 yet: give the class a name</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="395"/>
+        <location filename="../ui/desk/categories_tab.py" line="434"/>
         <source>大类 %1 名为“%2”</source>
         <translation>Class %1 is named “%2”</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="398"/>
+        <location filename="../ui/desk/categories_tab.py" line="437"/>
         <source>特急、紧急事项须按自然时间计时</source>
         <translation>Priorities 1–2 run in calendar time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="412"/>
+        <location filename="../ui/desk/categories_tab.py" line="451"/>
         <source>连接中断，不能确定是否已保存；请稍候核对表中时限</source>
         <translation>Connection lost: not known whether it was saved; check the limits in the table shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="415"/>
+        <location filename="../ui/desk/categories_tab.py" line="454"/>
         <location filename="../ui/desk/roster_tab.py" line="377"/>
         <source>未保存：%1</source>
         <translation>Not saved: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="418"/>
+        <location filename="../ui/desk/categories_tab.py" line="457"/>
         <source>已保存 %1 %2：新时限对此后登记的案件生效</source>
         <translation>Saved %1 %2: the new limits apply to cases registered from now on</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="426"/>
+        <location filename="../ui/desk/categories_tab.py" line="465"/>
         <source>选择分类表文件</source>
         <translation>Choose a category table file</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="426"/>
+        <location filename="../ui/desk/categories_tab.py" line="465"/>
         <source>分类表 (*.json)</source>
         <translation>Category tables (*.json)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="440"/>
-        <location filename="../ui/desk/categories_tab.py" line="467"/>
+        <location filename="../ui/desk/categories_tab.py" line="479"/>
+        <location filename="../ui/desk/categories_tab.py" line="510"/>
         <source>载入分类表 · %1</source>
         <translation>Load category table · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="440"/>
-        <location filename="../ui/desk/categories_tab.py" line="468"/>
+        <location filename="../ui/desk/categories_tab.py" line="479"/>
+        <location filename="../ui/desk/categories_tab.py" line="511"/>
         <source>载入</source>
         <translation>Load</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="442"/>
+        <location filename="../ui/desk/categories_tab.py" line="481"/>
         <source>正在检查…</source>
         <translation>Checking…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="449"/>
+        <location filename="../ui/desk/categories_tab.py" line="488"/>
         <source>无法读取文件：%1</source>
         <translation>Cannot read the file: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="458"/>
+        <location filename="../ui/desk/categories_tab.py" line="501"/>
         <source>连接中断，未载入</source>
         <translation>Connection lost: not loaded</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="462"/>
+        <location filename="../ui/desk/categories_tab.py" line="505"/>
         <source>文件未通过检查，未作任何更改：
 %1</source>
         <translation>The file did not pass the checks; nothing changed:
 %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="466"/>
+        <location filename="../ui/desk/categories_tab.py" line="509"/>
         <source>检查通过：%1。按 Enter 载入，Esc 取消</source>
         <translation>Checks passed: %1. Enter loads it, Esc cancels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="477"/>
+        <location filename="../ui/desk/categories_tab.py" line="524"/>
         <source>连接中断，不能确定是否已载入；请稍候核对分类表</source>
         <translation>Connection lost: not known whether it was loaded; check the table shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="480"/>
+        <location filename="../ui/desk/categories_tab.py" line="527"/>
         <source>未载入：%1</source>
         <translation>Not loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="483"/>
+        <location filename="../ui/desk/categories_tab.py" line="530"/>
         <source>已载入 %1：%2</source>
         <translation>Loaded %1: %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="531"/>
+        <location filename="../ui/desk/categories_tab.py" line="594"/>
         <source>如 4h、30m、3d</source>
         <translation>e.g. 4h, 30m, 3d</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="552"/>
+        <location filename="../ui/desk/categories_tab.py" line="615"/>
         <source>%1 天</source>
         <translation>%1 d</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="554"/>
+        <location filename="../ui/desk/categories_tab.py" line="617"/>
         <source>%1 分钟</source>
         <translation>%1 min</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="555"/>
+        <location filename="../ui/desk/categories_tab.py" line="618"/>
         <source>%1 小时</source>
         <translation>%1 h</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="561"/>
+        <location filename="../ui/desk/categories_tab.py" line="624"/>
         <source>%1“%2”超过一年（长期案件请挂账）</source>
         <translation>%1 “%2” is over a year (put long cases on hold)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="564"/>
+        <location filename="../ui/desk/categories_tab.py" line="627"/>
         <source>%1“%2”：按工作时间计时须为整数天，或改用小时（每个工作日 7 小时）</source>
         <translation>%1 “%2”: in working time use whole days, or hours (7 per working day)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="568"/>
+        <location filename="../ui/desk/categories_tab.py" line="631"/>
         <source>%1“%2”写法不对，应如 4h、0.5h、30m、3d</source>
         <translation>%1 “%2” is not a time limit; write e.g. 4h, 0.5h, 30m, 3d</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="574"/>
+        <location filename="../ui/desk/categories_tab.py" line="637"/>
         <source>新增 %1 项、修改 %2 项、删除 %3 项</source>
         <translation>%1 added, %2 changed, %3 removed</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="586"/>
+        <location filename="../ui/desk/categories_tab.py" line="649"/>
         <source>注意：以下视频识别类型没有对应分类，确认告警时须手选分类：%1</source>
         <translation>Note: these camera detections map to no category; confirming their alerts needs one chosen: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="595"/>
+        <location filename="../ui/desk/categories_tab.py" line="658"/>
         <source>识别类型 %1</source>
         <translation>Detection %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="600"/>
+        <location filename="../ui/desk/categories_tab.py" line="663"/>
         <source>“%1”写法不对，应如 4h、0.5h、30m、3d</source>
         <translation>“%1” is not a time limit; write e.g. 4h, 0.5h, 30m, 3d</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="601"/>
+        <location filename="../ui/desk/categories_tab.py" line="664"/>
         <source>“%1”超过一年</source>
         <translation>“%1” is over a year</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="602"/>
+        <location filename="../ui/desk/categories_tab.py" line="665"/>
         <source>“%1”：按工作时间计时须为整数天</source>
         <translation>“%1”: in working time use whole days</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="603"/>
+        <location filename="../ui/desk/categories_tab.py" line="666"/>
         <source>没有部门“%1”</source>
         <translation>no department “%1”</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="604"/>
-        <location filename="../ui/desk/categories_tab.py" line="605"/>
+        <location filename="../ui/desk/categories_tab.py" line="667"/>
+        <location filename="../ui/desk/categories_tab.py" line="668"/>
         <source>未填写</source>
         <translation>missing</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="606"/>
+        <location filename="../ui/desk/categories_tab.py" line="669"/>
         <source>“%1”须为 1 到 4</source>
         <translation>“%1” must be 1 to 4</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="607"/>
+        <location filename="../ui/desk/categories_tab.py" line="670"/>
         <source>紧急程度 %1 须按自然时间计时</source>
         <translation>priority %1 runs in calendar time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="608"/>
+        <location filename="../ui/desk/categories_tab.py" line="671"/>
         <source>“%1”须为工作时间或自然时间</source>
         <translation>“%1” must be working or calendar time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="609"/>
+        <location filename="../ui/desk/categories_tab.py" line="672"/>
         <source>缺少 %1 的时限</source>
         <translation>no limit for %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="610"/>
+        <location filename="../ui/desk/categories_tab.py" line="673"/>
         <source>没有这一环节</source>
         <translation>no such stage</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="611"/>
+        <location filename="../ui/desk/categories_tab.py" line="674"/>
         <source>重复</source>
         <translation>repeated</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="612"/>
+        <location filename="../ui/desk/categories_tab.py" line="675"/>
         <source>编码写法不对，应如 01-02</source>
         <translation>the code is written like 01-02</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="613"/>
+        <location filename="../ui/desk/categories_tab.py" line="676"/>
         <source>没有大类 %1</source>
         <translation>no class %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="614"/>
+        <location filename="../ui/desk/categories_tab.py" line="677"/>
         <source>对应的分类 %1 不在表中</source>
         <translation>its category %1 is not in the table</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="615"/>
+        <location filename="../ui/desk/categories_tab.py" line="678"/>
         <source>大类 %1 已有名称；改名须载入分类表</source>
         <translation>class %1 has a name; rename it by loading a table</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="616"/>
+        <location filename="../ui/desk/categories_tab.py" line="679"/>
         <source>文件不是有效的 JSON</source>
         <translation>the file is not valid JSON</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="627"/>
+        <location filename="../ui/desk/categories_tab.py" line="690"/>
         <location filename="../ui/desk/roster_tab.py" line="407"/>
         <source>无权执行（已记录）</source>
         <translation>Not allowed (recorded)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="635"/>
+        <location filename="../ui/desk/categories_tab.py" line="698"/>
         <source>%1（%2 件）</source>
         <translation>%1 (%2 cases)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="638"/>
+        <location filename="../ui/desk/categories_tab.py" line="701"/>
         <source>已有案件使用表中删去的分类：%1。未作任何更改，请在表中保留这些分类</source>
         <translation>Cases use categories the table drops: %1. Nothing changed; keep them in the table</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="644"/>
+        <location filename="../ui/desk/categories_tab.py" line="707"/>
         <source>另有 %1 处问题</source>
         <translation>%1 more problems</translation>
     </message>
@@ -1243,7 +1243,7 @@
         <translation>Reject</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="61"/>
+        <location filename="../ui/desk/categories_tab.py" line="63"/>
         <location filename="../ui/desk/texts.py" line="38"/>
         <source>派遣</source>
         <translation>Dispatch</translation>
@@ -1264,7 +1264,7 @@
         <translation>Finish handling</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="63"/>
+        <location filename="../ui/desk/categories_tab.py" line="65"/>
         <location filename="../ui/desk/texts.py" line="42"/>
         <source>核查</source>
         <translation>Verify</translation>
@@ -1757,14 +1757,14 @@
     <message>
         <location filename="../ui/desk/admin_common.py" line="66"/>
         <location filename="../ui/desk/admin_page.py" line="393"/>
-        <location filename="../ui/desk/categories_tab.py" line="343"/>
+        <location filename="../ui/desk/categories_tab.py" line="379"/>
         <location filename="../ui/desk/roster_tab.py" line="335"/>
         <source>尚未连接到调度服务</source>
         <translation>Not connected to the dispatch service yet</translation>
     </message>
     <message>
         <location filename="../ui/desk/admin_page.py" line="208"/>
-        <location filename="../ui/desk/categories_tab.py" line="350"/>
+        <location filename="../ui/desk/categories_tab.py" line="386"/>
         <location filename="../ui/desk/roster_tab.py" line="179"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
@@ -1993,7 +1993,7 @@
     </message>
     <message>
         <location filename="../ui/desk/admin_page.py" line="556"/>
-        <location filename="../ui/desk/categories_tab.py" line="629"/>
+        <location filename="../ui/desk/categories_tab.py" line="692"/>
         <location filename="../ui/desk/intake_tab.py" line="421"/>
         <location filename="../ui/desk/roster_tab.py" line="409"/>
         <source>服务暂时繁忙，请稍后重试</source>
@@ -2540,67 +2540,72 @@
         <translation>The dispatch service is loading today&apos;s data; to-do and overdue counts may be off for now…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="406"/>
+        <location filename="../ui/desk/window.py" line="407"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="432"/>
+        <location filename="../ui/desk/window.py" line="407"/>
+        <source>全市</source>
+        <translation>Whole city</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/window.py" line="434"/>
         <source>● 正在连接调度服务…</source>
         <translation>● Connecting to the dispatch service…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="447"/>
+        <location filename="../ui/desk/window.py" line="449"/>
         <source>账号的令牌或权限已变更，请重新登录</source>
         <translation>Your token or rights changed: sign in again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="449"/>
+        <location filename="../ui/desk/window.py" line="451"/>
         <source>令牌无效或已吊销，请向管理员索取新令牌</source>
         <translation>Token invalid or revoked: ask an administrator for a new one</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="451"/>
+        <location filename="../ui/desk/window.py" line="453"/>
         <source>登录被拒绝：%1</source>
         <translation>Sign-in refused: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="455"/>
+        <location filename="../ui/desk/window.py" line="457"/>
         <source>● 已连接</source>
         <translation>● Connected</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="466"/>
+        <location filename="../ui/desk/window.py" line="468"/>
         <source>● 调度服务重启中，第 %1 次</source>
         <translation>● Dispatch service restarting, attempt %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="470"/>
+        <location filename="../ui/desk/window.py" line="472"/>
         <source>● 连接中断，正在重连…</source>
         <translation>● Disconnected, reconnecting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="487"/>
+        <location filename="../ui/desk/window.py" line="489"/>
         <source>%1 条提交中</source>
         <translation>%1 submitting</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="489"/>
+        <location filename="../ui/desk/window.py" line="491"/>
         <source>%1 条待发送</source>
         <translation>%1 queued</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="498"/>
+        <location filename="../ui/desk/window.py" line="500"/>
         <source>等 %1 件</source>
         <translation> (%1 in all)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="499"/>
+        <location filename="../ui/desk/window.py" line="501"/>
         <source>新待办：%1 %2</source>
         <translation>New to-do: %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="503"/>
+        <location filename="../ui/desk/window.py" line="505"/>
         <source>通观 · 新待办</source>
         <translation>Tongguan · New to-do</translation>
     </message>

@@ -28,7 +28,7 @@ def test_a_city_commander_picks_the_district_on_the_duty_page(qapp, qtbot, tmp_p
             for client in (boss, theirs):
                 await client.until(lambda m: m.__class__.__name__ == "Snapshot")
             assert (
-                await boss.command("handover", {"commander": "王建国"})
+                await boss.command("handover", {"commander": "王建国", "district": DAGUAN})
             ).__class__.__name__ == "Result"
             done = await theirs.command("handover", {"commander": "孙明辉"})
             assert done.__class__.__name__ == "Result", done
@@ -57,6 +57,7 @@ def test_a_city_commander_picks_the_district_on_the_duty_page(qapp, qtbot, tmp_p
             # The desk holds the city's units, named after the city.
             units = window.replica.units
             assert units is not None and units.district_name == "安庆市"
+            assert window.who.text().endswith("全市")
         finally:
             await theirs.ws.close()
             await stop_all(link, window)

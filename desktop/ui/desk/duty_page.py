@@ -197,7 +197,7 @@ class DutyPage(QWidget):
                 .replace("%4", hm(duty.handover_at))
                 + (("\n" + tr("值班人员：%1").replace("%1", roster)) if roster else "")
             )
-        forecast = forecast_text(self.replica)
+        forecast = forecast_text(self.replica, code)
         self.forecast.setText(forecast)
         self.forecast.setVisible(bool(forecast))
         open_cases = [
@@ -346,10 +346,11 @@ class DutyPage(QWidget):
             self.form.set_refused(refused_text(entry, self._me().user))
 
 
-def forecast_text(replica: Replica) -> str:
+def forecast_text(replica: Replica, district: str = "") -> str:
     """The streets' expected cases turning overdue in the next 24 hours, most first, with
-    their sum ("" when there is no forecast): an estimate, and said to be one."""
-    forecast = replica.forecast
+    their sum ("" when there is no forecast): an estimate, and said to be one; of one
+    district's streets when `district` names it (a city's user picked one)."""
+    forecast = {s: v for s, v in replica.forecast.items() if s.startswith(district)}
     if not forecast:
         return ""
     names = replica.names()

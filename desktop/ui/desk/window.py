@@ -403,7 +403,9 @@ class DeskWindow(QWidget):
 
     def _who(self, me: Me) -> str:
         names = self.replica.names()
-        where = "、".join(names.get(c, c) for c in me.jurisdiction) or self.tr("全区")
+        units = self.replica.units
+        whole = self.tr("全市") if units is not None and units.districts else self.tr("全区")
+        where = "、".join(names.get(c, c) for c in me.jurisdiction) or whole
         role = role_text(me.role)
         # By the name people know (the sign-in name when the user has none), without what
         # that name says already ("菱湖街道分中心 王芳" is a street clerk of 菱湖街道).
