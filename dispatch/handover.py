@@ -146,15 +146,20 @@ _LISTED = _DOC_ACTIONS | {"escalate", "auto_escalate", "consult", "end_consult",
 
 
 def states_at(
-    store: Store, last: dict[int, int], docs: dict[int, Event], since: float, at: float
+    store: Store,
+    last: dict[int, int],
+    docs: dict[int, Event],
+    since: float,
+    at: float,
+    scope: str = "",
 ) -> list[Event]:
     """The cases that count in a period from `since` to `at`, as they stood at `at`: each
     case changed in the period as its last row before `at` left it (`last`: case → seq,
     `docs`: seq → the case as that row left it), and each case open at `at` but untouched
-    since `since` as it stood then."""
+    since `since` as it stood then; of one district's streets when `scope` names it."""
     states = {key: docs[seq] for key, seq in last.items() if seq in docs}
     older: list[int] = []
-    for event in store.events_open_or_changed(since, at):
+    for event in store.events_open_or_changed(since, at, scope):
         if event.id in states:
             continue
         if event.updated_at < since:
@@ -187,8 +192,8 @@ def gather(store: Store, shift: Shift, now: float) -> Report:
     wanted = last_seqs | {r[0] for r in window if r[3] in _DOC_ACTIONS or r[4] == "duty"}
     raw = store.log_docs(wanted)
     events = _decode_events(raw, last_seqs)
-    shift_cases = states_at(store, shift_last, events, shift.start, end)
-    day_cases = shift_cases if same else states_at(store, day_last, events, day0, day1)
+    shift_cases = states_at(store, shift_last, events, shift.start, end, scope)
+    day_cases = shift_cases if same else states_at(store, day_last, events, day0, day1, scope)
     report = Report(
         shift, end, day0, day1, tally(shift_cases, shift.start, end), tally(day_cases, day0, day1)
     )

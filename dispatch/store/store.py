@@ -1595,14 +1595,19 @@ class Store:
                             found[entity_id] = (seq, after)
         return {key: _event_decoder.decode(after) for key, (_, after) in found.items()}
 
-    def events_open_or_changed(self, reported_before: float, changed_from: float) -> list[Event]:
+    def events_open_or_changed(
+        self, reported_before: float, changed_from: float, scope: str = ""
+    ) -> list[Event]:
         """Events reported before `reported_before` that are open now or were changed at or
-        after `changed_from`, as stored now."""
+        after `changed_from`, as stored now; of the streets under `scope` (a district's
+        code) when given."""
         open_statuses = ("reported", "accepted", "dispatched", "handling", "handled", "verified")
         query = select(self._utf8(EventRow.doc)).where(
             EventRow.reported_at < reported_before,
             EventRow.status.in_(open_statuses) | (EventRow.updated_at >= changed_from),
         )
+        if scope:
+            query = query.where(EventRow.street.startswith(scope, autoescape=True))
         with self.engine.connect() as conn:
             return [_event_decoder.decode(doc) for (doc,) in conn.execute(query)]
 

@@ -339,8 +339,11 @@ async def test_each_district_has_its_own_shifts_and_handover_reports(city: Runni
     await handshake(daguan)
     await handshake(yingjiang)
     assert isinstance(await daguan.command("handover", {"commander": "王建国"}), Result)
-    assert isinstance(await yingjiang.command("handover", {"commander": "孙明辉"}), Result)
+    # 大观区's case open before 迎江区's shift began, and one reported during it.
     ours = await daguan.command("report", report(city, LINGHU, "大观区菱湖的积水"))
+    assert isinstance(await yingjiang.command("handover", {"commander": "孙明辉"}), Result)
+    later = await daguan.command("report", report(city, LINGHU, "大观区菱湖的倒树"))
+    assert isinstance(later, Result)
     theirs = await yingjiang.command("report", report(city, BINJIANG, "迎江区滨江的积水"))
     assert isinstance(ours, Result) and isinstance(theirs, Result)
     assert isinstance(await yingjiang.command("handover", {"commander": "马卫东"}), Result)
@@ -360,7 +363,8 @@ async def test_each_district_has_its_own_shifts_and_handover_reports(city: Runni
     shift = district_shifts(city.store, YINGJIANG, held)[0]
     page = make(city.store, city.server.reference, shift, "html", city.server.clock.now())
     text = page.decode()
-    assert "迎江区" in text and "迎江区滨江的积水" in text and "大观区菱湖的积水" not in text
+    assert "迎江区" in text and "迎江区滨江的积水" in text
+    assert "大观区菱湖的积水" not in text and "大观区菱湖的倒树" not in text
 
     # Refused: another district's shifts; a street's user.
     refused = await ask_admin(daguan, Shifts(id=0, first=day, last=day, district=YINGJIANG))
