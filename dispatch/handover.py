@@ -56,11 +56,13 @@ class Shift:
     duty: Duty  # as handed over
     note: Decision | None  # the commander's latest note for the next shift, by its end
     # What its report covers: the log rows filed under this prefix (a district's code, in a
-    # store of several districts); "" for everything.
+    # store of several districts); "" for everything. With `old_duty`, the rows filed under
+    # "" too: the first district's duty before each district had its own.
     scope: str = ""
+    old_duty: bool = False
 
 
-def shifts(store: Store, duty_id: int = 0, scope: str = "") -> list[Shift]:
+def shifts(store: Store, duty_id: int = 0, scope: str = "", old_duty: bool = False) -> list[Shift]:
     """Every shift of one district's centre the log knows, oldest first (`duty_id`: the
     district's duty's, Store.duty_log; the store's first district by default; `scope`: what
     their reports cover, see Shift)."""
@@ -73,7 +75,9 @@ def shifts(store: Store, duty_id: int = 0, scope: str = "") -> list[Shift]:
         elif starts and action == "shift_note":
             notes[-1] = duty.note
     return [
-        Shift(at, starts[i + 1][0] if i + 1 < len(starts) else None, duty, notes[i], scope)
+        Shift(
+            at, starts[i + 1][0] if i + 1 < len(starts) else None, duty, notes[i], scope, old_duty
+        )
         for i, (at, duty) in enumerate(starts)
     ]
 
@@ -81,8 +85,9 @@ def shifts(store: Store, duty_id: int = 0, scope: str = "") -> list[Shift]:
 def district_shifts(store: Store, district: str, held: Sequence[str]) -> list[Shift]:
     """The shifts of one district's centre, of the districts the store holds (`held`, its
     first first): their reports cover that district alone when the store holds several."""
-    duty_id = 0 if district == held[0] else int(district)
-    return shifts(store, duty_id, district if len(held) > 1 else "")
+    first = district == held[0]
+    scope = district if len(held) > 1 else ""
+    return shifts(store, 0 if first else int(district), scope, old_duty=first and bool(scope))
 
 
 def find_shift(found: Sequence[Shift], start: float) -> Shift:
@@ -181,7 +186,9 @@ def gather(store: Store, shift: Shift, now: float) -> Report:
     # The rows the report lists (escalations, consultations, instructions, alerts settled,
     # the clock's overdue flags), and each case's last row at the shift's and the day's end.
     scope = shift.scope
-    window = store.log_index(["event", "alert", "duty"], shift.start, end, _LISTED, scope=scope)
+    window = store.log_index(
+        ["event", "alert", "duty"], shift.start, end, _LISTED, scope=scope, old_duty=shift.old_duty
+    )
     changes = store.event_changes(min(day0, shift.start), max(day1, end), scope)
     shift_last = _last_changes(changes, shift.start, end)
     same = (day0, day1) == (shift.start, end)

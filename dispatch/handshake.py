@@ -156,6 +156,7 @@ class Handshake:
             allowance=float(self.limits.command_burst),
             credentials=generation,
             view=hello.view,
+            home=self.reference.reference.district,
         )
         # On their own budget: a burst of connections cannot fill the log.
         self.hub.connections_log.note(
@@ -241,7 +242,9 @@ class Handshake:
         hub.write(client, welcome_frames)
         last = resume.seq
         while last < upto:
-            rows = await asyncio.to_thread(self.store.read_log, last, 5000, client.jurisdiction)
+            rows = await asyncio.to_thread(
+                self.store.read_log, last, 5000, client.jurisdiction, client.home
+            )
             frames = [
                 delta_json(r.seq, r.action, r.actor, r.at, r.after.encode())
                 for r in rows

@@ -68,6 +68,9 @@ class Client:
     closing: bool = False
     credentials: int = 0  # the Authenticator's generation its token was checked at
     view: View = "all"  # hello.view: what its snapshots hold
+    # The store's first district: whose duty a log row filed under "" holds (one written
+    # before each district had its own duty; jurisdiction.LEGACY_DUTY_KEY).
+    home: str = ""
     width: int = field(default=0, init=False)  # of the jurisdiction's codes (jurisdiction.py)
     # Each key's verdict, worked out once: keys are unit codes (a few dozen), and a dict
     # lookup is cheaper than slicing (a new string, hashed) for every delta on the fan-out.
@@ -88,7 +91,8 @@ class Client:
         except KeyError:
             if len(self.verdicts) > 4096:  # never with unit codes; a bound all the same
                 self.verdicts.clear()
-            verdict = self.verdicts[key] = not key or covers(self.jurisdiction, self.width, key)
+            shown = key or self.home  # "": an old duty row, the first district's
+            verdict = self.verdicts[key] = not shown or covers(self.jurisdiction, self.width, shown)
             return verdict
 
 

@@ -502,8 +502,12 @@ class ReferenceData:
                 cameras=[c for c in ref.cameras if c.grid[:width] in jurisdiction],
             )
         streets = {code[:STREET_WIDTH] for code in jurisdiction}
+        # Streets of two districts (allowed): both listed, as a city's user has them, so
+        # that a desk knows whose duty is whose and names the one it acts on.
+        spans = [d for d in self.districts if any(s.startswith(d) for s in streets)]
         return msgspec.structs.replace(
             ref,
+            districts={d: self.districts[d][0] for d in spans} if len(spans) > 1 else {},
             streets=[s for s in ref.streets if s.code in streets],
             communities=[c for c in ref.communities if c.code[:width] in jurisdiction],
             grids=[g for g in ref.grids if g.code[:width] in jurisdiction],

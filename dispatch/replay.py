@@ -52,10 +52,11 @@ def put(model: ReadModel, entity: Event | Alert | Duty) -> None:
 
 
 def districts_seen(held: Iterable[str], jurisdiction: Collection[str] | None) -> list[str]:
-    """The districts a jurisdiction sees, in order: the store's (`held`, its first first)
-    for a user without one, else those its codes lie in."""
+    """The districts a jurisdiction sees, in the store's order (`held`, its first first):
+    all of them for a user without one, else those its codes lie in (as its units list
+    them)."""
     mine = districts_of(jurisdiction)
-    return list(held) if mine is None else mine
+    return [d for d in held if mine is None or d in mine]
 
 
 def duty_view(

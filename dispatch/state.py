@@ -112,7 +112,8 @@ class Change:
 
     kind: EntityKind
     id: int
-    key: str  # who may see it: its community's code (jurisdiction.py); "" for everyone (duty)
+    # Who may see it (jurisdiction.py): its community's code; a duty's, its district's.
+    key: str
     action: str
     actor: str
     at: float

@@ -11,8 +11,8 @@ from protocol.entities import Intake, Source
 Text = Annotated[str, msgspec.Meta(max_length=2000)]
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 EventId = Annotated[int, msgspec.Meta(ge=1)]
-# Whose centre's duty: a district's 6-digit code; None for the user's own district (a city's
-# user without one: the store's first district).
+# Whose centre's duty: a district's 6-digit code; None for the user's own district (one who
+# sees several, a city's user, must name it: jurisdiction.pick_district).
 District = Annotated[str, msgspec.Meta(pattern=r"^\d{6}$")]
 LongText = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 # A time on the wire: seconds since the Unix epoch, finite and after 2000-01-01.

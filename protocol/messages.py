@@ -175,8 +175,8 @@ class Roster(_Msg, tag="roster"):
     id: int
     first: str
     last: str
-    # Whose centre's roster: a district code; "" for the user's own district (a city's user
-    # without one: the store's first district).
+    # Whose centre's roster: a district code; "" for the user's own district (one who sees
+    # several, a city's user, must name it).
     district: _District = ""
 
 

@@ -152,8 +152,9 @@ class DutyView:
     def show(self) -> None:
         """Draw the duty and the consulted and supervised cases."""
         duty = self.replica.duty
-        if len(self.replica.duties) > 1:
-            self._show_city()
+        units = self.replica.units
+        if units is not None and units.districts and self.replica.duties:
+            self._show_city()  # several districts seen: each one's commander
         elif duty is not None:
             # Visitors see the wall: phone numbers masked.
             commander = PersonView(

@@ -1182,11 +1182,16 @@ class Store:
         return first
 
     def read_log(
-        self, after: int, limit: int = 10_000, jurisdiction: frozenset[str] | None = None
+        self,
+        after: int,
+        limit: int = 10_000,
+        jurisdiction: frozenset[str] | None = None,
+        home: str = "",
     ) -> list[LogRecord]:
         """Log rows with seq > `after`, oldest first, limited to a jurisdiction (street or
-        community codes: a row is in it when its key begins with one of them, is its
-        district's code, or is "").
+        community codes: a row is in it when its key begins with one of them or is its
+        district's code; a row filed under "", a duty's from before each district had its
+        own, is the first district's, `home`: everyone's when that is not given).
 
         Rows that a `trim-log` running meanwhile moved to the archive are read from there, so
         a replay paging through the log never skips one. The log is read first: a row can
@@ -1202,9 +1207,10 @@ class Store:
             # A prefix test that means the same on SQLite and PostgreSQL whatever the
             # collation (a range bound like code || ':' does not, under a locale collation);
             # the seq range still drives the query through the primary key.
-            width, codes = width_of(jurisdiction), [*jurisdiction, ""]
             # A district's duty is filed under the district's code: every user inside sees it.
             districts = sorted({code[:DISTRICT_WIDTH] for code in jurisdiction})
+            old_duty = [""] if not home or home in districts else []
+            width, codes = width_of(jurisdiction), [*jurisdiction, *old_duty]
             if jurisdiction:
                 live = live.where(
                     func.substr(LogEntry.street, 1, width).in_(codes)
@@ -1215,8 +1221,8 @@ class Store:
                     | LogArchiveEntry.street.in_(districts)
                 )
             else:  # nothing but what everyone sees
-                live = live.where(LogEntry.street == "")
-                archived = archived.where(LogArchiveEntry.street == "")
+                live = live.where(LogEntry.street.in_(old_duty))
+                archived = archived.where(LogArchiveEntry.street.in_(old_duty))
         with self.engine.connect() as conn:
             rows = [LogRecord(*row) for row in conn.execute(live)]
             # Usually an empty probe of the archive's primary key.
@@ -1510,11 +1516,13 @@ class Store:
         actions: Iterable[str] | None = None,
         ids: Iterable[int] | None = None,
         scope: str = "",
+        old_duty: bool = False,
     ) -> list[tuple[int, float, str, str, str, int]]:
         """Audit rows of these entities made in [start, end) (of these actions, of these
-        entity ids, filed under `scope`, a unit code's prefix, when given), archived and
-        live, in log order, without their documents: (seq, at, actor, action, entity,
-        entity_id); read by position (seq_range)."""
+        entity ids, filed under `scope`, a unit code's prefix, when given; and under "",
+        the first district's duty before each district had its own, with `old_duty`),
+        archived and live, in log order, without their documents: (seq, at, actor, action,
+        entity, entity_id); read by position (seq_range)."""
         kinds = frozenset(entities)
         low, high = self.seq_range(start, end)
         chosen = None if actions is None else list(actions)
@@ -1527,7 +1535,8 @@ class Store:
             if wanted is not None:
                 clauses.append(log.entity_id.in_(wanted))
             if scope:
-                clauses.append(log.street.startswith(scope, autoescape=True))
+                scoped = log.street.startswith(scope, autoescape=True)
+                clauses.append(scoped | (log.street == "") if old_duty else scoped)
             return clauses
 
         both = _live_and_archived(

@@ -255,6 +255,15 @@ async def test_each_district_has_its_own_duty(city: Running) -> None:
         YINGJIANG: "孙明辉",
     }
 
+    # A user of both districts: the same order as its units (the store's), both duties.
+    city.tokens["both"] = city.store.create_user("两区指挥长", "commander", [YINGJIANG, DAGUAN])
+    both = await city.client("both")
+    _, on_both = await handshake(both)
+    assert list(both.units.reference.districts) == [DAGUAN, YINGJIANG]
+    assert on_both.duty is not None and on_both.duty.district == DAGUAN
+    assert set(on_both.duties) == {DAGUAN, YINGJIANG}
+    await both.ws.close()
+
     # Live: 迎江区's instruction reaches 迎江区's users and the city's, not 大观区's.
     told = await yingjiang.command("instruct", {"text": "滨江沿线加强巡查"})
     assert isinstance(told, Result), told
@@ -375,3 +384,60 @@ async def test_each_district_has_its_own_shifts_and_handover_reports(city: Runni
     assert isinstance(forbidden, Error) and forbidden.code == ErrorCode.FORBIDDEN
     for client in (daguan, yingjiang, street):
         await client.ws.close()
+
+
+async def test_a_duty_row_from_before_districts_had_their_own_is_the_first_districts(
+    tmp_path,
+) -> None:  # type: ignore[no-untyped-def]
+    """The log is append-only: a duty's row written before each district had its own duty
+    is filed under "" and stays so; resuming and replaying read it as the first district's
+    (大观区's users get it, 迎江区's do not)."""
+    import time
+
+    from dispatch.state import Change
+    from protocol.messages import Replay
+
+    store = city_store(f"sqlite:///{tmp_path / 'legacy.db'}")
+    now = time.time()
+    old = Duty(
+        day=local(now).strftime("%Y-%m-%d"),
+        commander=Person(name="老指挥长", title="副区长"),
+        roster=[],
+        handover_at=now,
+    )
+    store.commit([Change("duty", 0, "", "handover", "区联动中心", now, None, old)])
+    tokens = {
+        "linghu": store.create_user("菱湖分中心", "street", [LINGHU]),
+        "binjiang": store.create_user("滨江分中心", "street", [BINJIANG]),
+        "yingjiang": store.create_user("迎江区调度员", "dispatcher", [YINGJIANG]),
+    }
+    if "ref" not in _references:
+        _references["ref"] = load_reference(store)
+    server = DispatchServer(store, _references["ref"])
+    running = Running(server, store, await server.start("127.0.0.1", 0), tokens)
+    try:
+        epoch = server.hub.epoch if server.hub is not None else ""
+
+        async def resumed(name: str) -> list[Duty]:
+            client = await running.client(name, Resume(epoch=epoch, seq=0))
+            duties = []
+            while True:
+                try:
+                    message = await client.recv(timeout=0.5)
+                except TimeoutError:
+                    break
+                if isinstance(message, Delta) and isinstance(message.data, Duty):
+                    duties.append(message.data)
+            await client.ws.close()
+            return duties
+
+        assert [d.commander.name for d in await resumed("linghu")] == ["老指挥长"]
+        assert await resumed("binjiang") == []
+        theirs = await running.client("yingjiang")
+        await handshake(theirs)
+        page = await ask_admin(theirs, Replay(id=0, from_seq=0, to_seq=1))
+        assert isinstance(page, Result) and page.data["deltas"] == []
+        await theirs.ws.close()
+    finally:
+        await server.stop()
+        store.close()

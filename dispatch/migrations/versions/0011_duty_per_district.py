@@ -7,6 +7,8 @@ Create Date: 2026-12-04 22:00:00
 `duty` and `duty_plan` get a `district` column and are keyed by (district, day): a city
 store (several districts) keeps each district's duty and 排班 apart. The rows already there
 are the store's first district's (meta `district`; 340803 when a store has none yet).
+The duty's audit rows stay as they were (the log is append-only): those filed under "" are
+read as the first district's (Store.read_log, Client.sees, the replays, handover reports).
 """
 
 import sqlalchemy as sa
@@ -30,11 +32,12 @@ def upgrade() -> None:
             op.add_column(table, column)
             op.drop_constraint(f'{table}_pkey', table, type_='primary')
             op.create_primary_key(f'{table}_pkey', table, ['district', 'day'])
+            op.execute(f"UPDATE {table} SET district = {_HOME}")
+            # No default: every row names its district (as SQLite's copy and the models).
+            op.alter_column(table, 'district', server_default=None)
         else:
             # SQLite cannot alter a primary key: a new table takes the rows.
             _copy(table, ['district', 'day'], f", {_HOME}")
-            continue
-        op.execute(f"UPDATE {table} SET district = {_HOME}")
 
 
 def downgrade() -> None:
