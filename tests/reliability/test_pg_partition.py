@@ -1,0 +1,125 @@
+"""The PostgreSQL primary's machine gone without a word under load, the standby promoted.
+
+test_pg_replication.py kills the primary's processes: on one machine the kernel then resets
+their connections and the backend learns at once. A machine that loses its power or its cable
+sends nothing: the backend's connections to it hang until libpq's `tcp_user_timeout` and
+keepalives give up (the URL's options, docs/deployment.md). Here the primary runs in a network
+namespace of its own, reached over a veth pair (bench/reliability/netns.py), and vanishes by
+a blackhole qdisc on both ends of the pair (every packet dropped, no reset, no ICMP); the
+standby, in this namespace, is promoted at once (what Patroni does once it sees the primary
+gone). Three street users report cases through a real `dispatch serve` on the multi-host URL
+(the primary by its veth address, the standby by 127.0.0.1), resending every unanswered
+command with its command_id: every command acknowledged before or after is in the promoted
+database, once, and the seconds from the cut to the first command acknowledged on the
+promoted primary are printed (docs/deployment.md), for two `tcp_user_timeout`s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from bench.reliability import netns, private_pg
+from bench.reliability.netns import network_namespace
+from bench.reliability.replicated_pg import URL_OPTIONS, replicated_postgres
+from dispatch import exits
+from tests.reliability.serving import serve
+from tests.reliability.test_pg_replication import (
+    WRITERS,
+    Load,
+    _all_in_the_database_once,
+    _longest_gap,
+    _prepare,
+    _stop,
+    _writer,
+)
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _skip_unless_possible() -> None:
+    if os.environ.get("CI") != "true" and not private_pg.available():
+        pytest.skip("PostgreSQL's server programs (initdb, pg_ctl) are not installed")
+    reason = netns.unavailable()
+    if reason is not None:
+        pytest.skip(f"the primary's machine cannot be simulated: {reason}")
+
+
+@pytest.mark.parametrize("user_timeout_ms", [5000, 2000])
+async def test_the_primary_machine_gone_silently_loses_no_acknowledged_command(
+    tmp_path: Path, user_timeout_ms: int
+) -> None:
+    _skip_unless_possible()
+    options = URL_OPTIONS.replace("tcp_user_timeout=5000", f"tcp_user_timeout={user_timeout_ms}")
+    with network_namespace() as space, replicated_postgres(space) as pair:
+        url = pair.url.replace(URL_OPTIONS, options)
+        assert f"host={space.address}:" in url and "host=127.0.0.1:" in url
+        token, place = _prepare(url)
+        data = tmp_path / "backend"
+        data.mkdir()
+        proc, port = serve(url, data)
+        load, stop = Load(), asyncio.Event()
+        writers = [
+            asyncio.create_task(_writer(n, [port], token, place, load, stop))
+            for n in range(WRITERS)
+        ]
+        exited: list[int] = []
+        try:
+            deadline = time.monotonic() + 30
+            while len(load.acked) < 60:
+                assert time.monotonic() < deadline, f"only {len(load.acked)} acknowledged"
+                await asyncio.sleep(0.05)
+            before = len(load.acked)
+
+            cut = time.monotonic()
+            await asyncio.to_thread(space.cut)
+            promoted = await asyncio.to_thread(pair.promote)
+            # As in test_pg_replication: the backend goes on on the promoted primary, or
+            # stops on a commit whose outcome it cannot know and is started again.
+            deadline = time.monotonic() + 45
+            while True:
+                after = [a for a in load.acked.values() if a.sent > cut]
+                if len(after) >= 10 * WRITERS:
+                    break
+                assert time.monotonic() < deadline, (
+                    f"{len(after)} acknowledged after the cut: "
+                    + (data / "backend.log").read_text()[-3000:]
+                )
+                if proc.poll() is not None:
+                    exited.append(proc.returncode)
+                    assert proc.returncode == exits.WRITER_STOPPED, proc.returncode
+                    stopped = (data / "backend.log").read_text()
+                    assert "commit outcome uncertain: the writer stops" in stopped, stopped
+                    proc, _ = serve(url, data, port)
+                await asyncio.sleep(0.05)
+            stop.set()
+            await asyncio.wait_for(asyncio.gather(*writers), 30)
+        finally:
+            stop.set()
+            for task in writers:
+                task.cancel()
+            await asyncio.gather(*writers, return_exceptions=True)
+            _stop(proc)
+
+        first = min(a.answered for a in load.acked.values() if a.sent > cut)
+        print(
+            f"primary's machine cut (tcp_user_timeout={user_timeout_ms} ms, load average "
+            f"{os.getloadavg()[0]:.1f}): promoted {promoted - cut:.2f} s later; the first "
+            f"command acknowledged on the promoted primary {first - cut:.2f} s after the cut "
+            f"(longest without an answer {_longest_gap(load, cut):.2f} s); {before} "
+            f"acknowledged before, {len(load.acked)} in all; {load.refused} refused and sent "
+            f"again, {load.reconnects} reconnects; backend exits {exited}"
+        )
+        assert pair.sql(pair.standby, "SELECT pg_is_in_recovery()") == "f"
+        # Read on the promoted primary alone (by the URL, each new connection would first
+        # wait connect_timeout for the vanished host).
+        _all_in_the_database_once(pair.standby.url, load)
+        # Bounded by the URL's options, not by TCP's own minutes: the commit under way given
+        # up after tcp_user_timeout, a pooled reader connection's pre-ping likewise, and a
+        # new connection for each pool, each first waiting connect_timeout (2 s) for the
+        # vanished host (docs/deployment.md); 6 s more for a busy machine.
+        assert first - cut < 2 * user_timeout_ms / 1000 + 2 * 2 + 6, first - cut
