@@ -335,6 +335,8 @@ class Writer:
             except StoreError as exc:
                 log.error("commit of %d changes failed: %s", len(changes), exc)
                 state.rollback(point, changes)
+                # Its server may have vanished: no pre-ping of a stale connection to it.
+                self.store.drop_pooled_connections()
                 committed = self._committed_anyway() if changes else False
                 if committed is None:
                     self._fatal(f"the database did not answer for {DATABASE_GRACE_SECONDS:.0f} s")

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
 from bench.reliability import netns, private_pg
-from bench.reliability.netns import network_namespace
+from bench.reliability.netns import NoNamespaces, network_namespace
 from bench.reliability.replicated_pg import URL_OPTIONS, replicated_postgres
 from dispatch import exits
 from tests.reliability.serving import serve
@@ -75,8 +76,10 @@ async def test_the_primary_machine_gone_silently_loses_no_acknowledged_command(
                 await asyncio.sleep(0.05)
             before = len(load.acked)
 
-            cut = time.monotonic()
+            # From when both ends drop (tc takes a few ms; a command answered meanwhile
+            # is not one "after the cut").
             await asyncio.to_thread(space.cut)
+            cut = time.monotonic()
             promoted = await asyncio.to_thread(pair.promote)
             # As in test_pg_replication: the backend goes on on the promoted primary, or
             # stops on a commit whose outcome it cannot know and is started again.
@@ -123,3 +126,60 @@ async def test_the_primary_machine_gone_silently_loses_no_acknowledged_command(
         # new connection for each pool, each first waiting connect_timeout (2 s) for the
         # vanished host (docs/deployment.md); 6 s more for a busy machine.
         assert first - cut < 2 * user_timeout_ms / 1000 + 2 * 2 + 6, first - cut
+
+
+def test_without_root_the_reason_is_said(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    assert netns.unavailable() == (
+        "network namespaces need root (CAP_SYS_ADMIN, CAP_NET_ADMIN); not root"
+    )
+
+
+def test_without_tc_the_reason_is_said(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(netns.shutil, "which", lambda tool: None if tool == "tc" else tool)
+    assert netns.unavailable() == (
+        "network namespaces need iproute2's `tc`, which is not installed"
+    )
+
+
+def test_a_namespace_that_cannot_be_made_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = subprocess.run
+
+    def refuse(argv: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        if list(argv[:3]) == ["ip", "netns", "add"]:
+            return subprocess.CompletedProcess(argv, 1, "", "mount --make-shared: Permission")
+        return real(argv, **kwargs)  # type: ignore[call-overload, no-any-return]
+
+    monkeypatch.setattr(netns.subprocess, "run", refuse)
+    with pytest.raises(NoNamespaces, match="Permission"), network_namespace():
+        pass
+
+
+def test_the_namespace_and_its_pair_go_even_when_the_test_fails() -> None:
+    reason = netns.unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    with pytest.raises(ZeroDivisionError), network_namespace() as space:
+        sleeper = space.run("sh", "-c", "sleep 60 >/dev/null 2>&1 & echo $!")
+        assert space.pids() == [int(sleeper.stdout)]
+        space.cut()
+        raise ZeroDivisionError("the test failed")
+    names = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    assert space.name not in names and space.host_veth not in links
+    assert _gone(int(sleeper.stdout))
+
+
+def _gone(pid: int) -> bool:
+    """Whether the process ended (a zombie waiting for init to reap it counts), within 5 s."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.05)
+    return False
