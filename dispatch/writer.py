@@ -243,6 +243,8 @@ class Writer:
                     # restart): one line per batch, not a traceback; nothing was written.
                     log.error("writer batch: the database failed: %s", str(exc).split("\n")[0])
                     message = "storage failure; nothing was applied"
+                    # As after a failed commit: its server may have vanished without a word.
+                    self.store.drop_pooled_connections()
                 else:
                     log.exception("writer batch failed")
                     message = "internal error; nothing was applied"

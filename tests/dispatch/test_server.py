@@ -614,6 +614,8 @@ async def test_uncertain_commit_stops_the_writer(running_sqlite: Running) -> Non
 async def test_a_failed_commit_drops_the_pooled_connections(running_sqlite: Running) -> None:
     # Its server may be gone without a reset: a stale pooled connection's pre-ping would wait
     # tcp_user_timeout first (tests/reliability/test_pg_partition.py).
+    from sqlalchemy.exc import OperationalError
+
     from dispatch.state import Actor
     from dispatch.store.store import StoreError
     from dispatch.writer import CommandRequest
@@ -634,8 +636,19 @@ async def test_a_failed_commit_drops_the_pooled_connections(running_sqlite: Runn
     first = await server.submit(CommandRequest(actor, "report", args))
     assert not first.ok and first.code == ErrorCode.INTERNAL, first
     assert "nothing was applied" in first.message and dropped == [1]
-    store.commit, store.drop_pooled_connections = real_commit, real_drop
-    again = await server.submit(CommandRequest(actor, "report", args))
+    store.commit = real_commit
+    # The same when the batch's reads fail, before any commit (a command's id looked up).
+    real_find = store.find_commands
+
+    def lose_it_reading(*args, **kwargs):
+        raise OperationalError("SELECT", {}, Exception("could not receive data from server"))
+
+    store.find_commands = lose_it_reading
+    read = await server.submit(CommandRequest(actor, "report", args, command_id="c-1"))
+    assert not read.ok and read.code == ErrorCode.INTERNAL, read
+    assert "nothing was applied" in read.message and dropped == [1, 1]
+    store.find_commands, store.drop_pooled_connections = real_find, real_drop
+    again = await server.submit(CommandRequest(actor, "report", args, command_id="c-1"))
     assert again.ok and not server.writer.failed
 
 
