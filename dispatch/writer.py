@@ -243,6 +243,8 @@ class Writer:
                     # restart): one line per batch, not a traceback; nothing was written.
                     log.error("writer batch: the database failed: %s", str(exc).split("\n")[0])
                     message = "storage failure; nothing was applied"
+                    # As after a failed commit: its server may have vanished without a word.
+                    self.store.drop_pooled_connections()
                 else:
                     log.exception("writer batch failed")
                     message = "internal error; nothing was applied"
@@ -335,6 +337,8 @@ class Writer:
             except StoreError as exc:
                 log.error("commit of %d changes failed: %s", len(changes), exc)
                 state.rollback(point, changes)
+                # Its server may have vanished: no pre-ping of a stale connection to it.
+                self.store.drop_pooled_connections()
                 committed = self._committed_anyway() if changes else False
                 if committed is None:
                     self._fatal(f"the database did not answer for {DATABASE_GRACE_SECONDS:.0f} s")

@@ -54,19 +54,25 @@ class PrivatePostgres:
     directory: Path
     port: int
     user: str | None  # run as this account (root may not run PostgreSQL), or as ourselves
+    host: str = "127.0.0.1"  # the one address it listens on
+    # A network namespace it runs in (bench/reliability/netns.py: another "machine"); its
+    # programs (pg_ctl, psql, ...) are run inside it.
+    netns: str | None = None
 
     @property
     def url(self) -> str:
         """The test database's SQLAlchemy URL."""
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/test"
+        return f"postgresql+psycopg://postgres@{self.host}:{self.port}/test"
 
     def _run(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         command = ["runuser", "-u", self.user, "--", *argv] if self.user else list(argv)
+        if self.netns:
+            command = ["ip", "netns", "exec", self.netns, *command]
         return subprocess.run(command, capture_output=True, text=True, check=check, timeout=120)
 
     def start(self, settings: str = "") -> None:
         """Start it and wait until it answers (`settings`: more `-c name=value` options)."""
-        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories="
+        options = f"-p {self.port} -c listen_addresses={self.host} -c unix_socket_directories="
         options = f"{options} {settings}".strip()
         self._run(
             _bin("pg_ctl"),

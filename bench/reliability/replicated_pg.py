@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.reliability.netns import Namespace
 from bench.reliability.private_pg import PrivatePostgres, _bin, _free_port
 
 STANDBY_NAME = "standby1"
@@ -53,7 +54,7 @@ class ReplicatedPostgres:
     @property
     def url(self) -> str:
         """A multi-host SQLAlchemy URL: libpq tries both, keeps the one that takes writes."""
-        hosts = "&".join(f"host=127.0.0.1:{c.port}" for c in (self.primary, self.standby))
+        hosts = "&".join(f"host={c.host}:{c.port}" for c in (self.primary, self.standby))
         return f"postgresql+psycopg://postgres@/test?{hosts}&{URL_OPTIONS}"
 
     def start_standby(self) -> None:
@@ -84,7 +85,7 @@ class ReplicatedPostgres:
     def sql(self, cluster: PrivatePostgres, query: str) -> str:
         """One query by psql on `cluster`'s `test` database, its unaligned output."""
         done = cluster._run(
-            _bin("psql"), "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres",
+            _bin("psql"), "-h", cluster.host, "-p", str(cluster.port), "-U", "postgres",
             "-d", "test", "-tAc", query,
         )  # fmt: skip
         return done.stdout.strip()
@@ -105,13 +106,20 @@ def _children(pid: int) -> list[int]:
 
 
 @contextlib.contextmanager
-def replicated_postgres() -> Iterator[ReplicatedPostgres]:
+def replicated_postgres(namespace: Namespace | None = None) -> Iterator[ReplicatedPostgres]:
     """A primary with a `test` database and a hot standby streaming from it synchronously,
     both stopped (immediate) and removed at the end, whatever happened. NoPostgres without
-    the server programs."""
+    the server programs.
+
+    `namespace`: the primary runs inside it, listening on its address alone, trusting the
+    pair's subnet (bench/reliability/netns.py: the primary's machine, which can vanish);
+    the standby stays here and streams from that address. Stopped before the namespace
+    goes (enter this one inside network_namespace())."""
     user = "postgres" if os.geteuid() == 0 else None
     tmp = Path(tempfile.mkdtemp(prefix="tg-pgrepl-"))
     primary = PrivatePostgres(tmp / "primary", _free_port(), user)
+    if namespace is not None:
+        primary.host, primary.netns = namespace.address, namespace.name
     standby = PrivatePostgres(tmp / "standby", _free_port(), user)
     for cluster in (primary, standby):
         cluster.directory.mkdir()
@@ -124,16 +132,21 @@ def replicated_postgres() -> Iterator[ReplicatedPostgres]:
             _bin("initdb"), "-D", str(primary.directory / "data"), "-U", "postgres",
             "-A", "trust", "--no-sync", "-E", "UTF8",
         )  # fmt: skip
+        if namespace is not None:
+            # The standby and the backends come from the other end of the veth pair.
+            with (primary.directory / "data" / "pg_hba.conf").open("a") as hba:
+                hba.write(f"host all all {namespace.subnet} trust\n")
+                hba.write(f"host replication all {namespace.subnet} trust\n")
         primary.start("-c wal_level=replica -c max_wal_senders=4")
         primary._run(
-            _bin("createdb"), "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
+            _bin("createdb"), "-h", primary.host, "-p", str(primary.port), "-U", "postgres",
             "test",
         )  # fmt: skip
         # -R: standby.signal and primary_conninfo, with the name the primary waits for.
         primary._run(
             _bin("pg_basebackup"), "-D", str(standby.directory / "data"), "-R",
             "-X", "stream", "--checkpoint=fast", "--no-sync",
-            "-d", f"host=127.0.0.1 port={primary.port} user=postgres"
+            "-d", f"host={primary.host} port={primary.port} user=postgres"
             f" application_name={STANDBY_NAME}",
         )  # fmt: skip
         pair.start_standby()

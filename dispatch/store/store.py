@@ -581,6 +581,24 @@ class Store:
         self.engine.dispose()
         self.writer_engine.dispose()
 
+    def drop_pooled_connections(self) -> None:
+        """Forget the idle pooled connections (readers' and the writer's); the next use opens
+        new ones.
+
+        Called by the writer after a batch failed on the database (its commit, or a read
+        before it): its server may be gone without a word (a machine cut off sends no
+        reset), and a pooled connection to it used within the last keepalive interval still
+        looks alive, so the pre-ping of the next checkout would wait tcp_user_timeout before
+        giving up (measured: 2-5 s more, docs/deployment.md). SQLAlchemy invalidates the
+        connection that failed, and only in its own pool, not in the other one.
+        Closing a connection only queues its goodbye: no wait.
+        The claim's connection is checked out, so kept: the advisory lock stays held.
+        PostgreSQL only (SQLite has no server to lose; an in-memory one lives in its pool)."""
+        if self.engine.dialect.name != "postgresql":
+            return
+        self.engine.dispose()
+        self.writer_engine.dispose()
+
     # ---- one backend per database ------------------------------------------------------------
 
     def claim(self) -> None:

@@ -611,6 +611,65 @@ async def test_uncertain_commit_stops_the_writer(running_sqlite: Running) -> Non
     assert CloseCode.SERVICE_RESTART in RESUMABLE_CLOSE_CODES
 
 
+async def test_a_failed_commit_drops_the_pooled_connections(running_sqlite: Running) -> None:
+    # Its server may be gone without a reset: a stale pooled connection's pre-ping would wait
+    # tcp_user_timeout first (tests/reliability/test_pg_partition.py).
+    from sqlalchemy.exc import OperationalError
+
+    from dispatch.state import Actor
+    from dispatch.store.store import StoreError
+    from dispatch.writer import CommandRequest
+    from protocol.commands import Report
+
+    server = running_sqlite.server
+    store = server.store
+    real_commit, real_drop = store.commit, store.drop_pooled_connections
+    dropped: list[int] = []
+
+    def lose_the_connection(*args, **kwargs):
+        raise StoreError("commit failed: connection lost")
+
+    store.commit = lose_the_connection
+    store.drop_pooled_connections = lambda: dropped.append(1)
+    actor = Actor("指挥长", "commander")
+    args = Report(**report_args(running_sqlite))
+    first = await server.submit(CommandRequest(actor, "report", args))
+    assert not first.ok and first.code == ErrorCode.INTERNAL, first
+    assert "nothing was applied" in first.message and dropped == [1]
+    store.commit = real_commit
+    # The same when the batch's reads fail, before any commit (a command's id looked up).
+    real_find = store.find_commands
+
+    def lose_it_reading(*args, **kwargs):
+        raise OperationalError("SELECT", {}, Exception("could not receive data from server"))
+
+    store.find_commands = lose_it_reading
+    read = await server.submit(CommandRequest(actor, "report", args, command_id="c-1"))
+    assert not read.ok and read.code == ErrorCode.INTERNAL, read
+    assert "nothing was applied" in read.message and dropped == [1, 1]
+    store.find_commands, store.drop_pooled_connections = real_find, real_drop
+    again = await server.submit(CommandRequest(actor, "report", args, command_id="c-1"))
+    assert again.ok and not server.writer.failed
+
+
+def test_dropping_the_pooled_connections_keeps_the_claim(pg_url: str) -> None:
+    from dispatch.store.store import StoreError
+
+    store, other = Store(pg_url), Store(pg_url)
+    try:
+        store.upgrade()
+        store.claim()
+        head = store.head()
+        store.drop_pooled_connections()
+        assert store.engine.pool.checkedin() == 0
+        assert store.head() == head  # new connections, the same database
+        with pytest.raises(StoreError, match="another dispatch backend"):
+            other.claim()  # the advisory lock's session was checked out: not dropped
+    finally:
+        other.close()
+        store.close()
+
+
 async def test_one_backend_per_database(db_url) -> None:
     from dispatch.server import DispatchServer
     from dispatch.store.store import StoreError
