@@ -58,8 +58,15 @@ def pick_district(
 ) -> str:
     """The district a request about a district's own things (its duty, 排班, category
     table: `what`) is about: the one it names, else the user's own, else the store's only
-    one. DistrictUnclear when it names one outside the jurisdiction (forbidden) or one the
-    store does not hold, or names none where the user sees several (bad_args)."""
+    one. DistrictUnclear when the user holds only some of a district's streets (these are
+    the whole district's: forbidden, as its handover reports are), names one outside the
+    jurisdiction (forbidden) or one the store does not hold, or names none where the user
+    sees several (bad_args)."""
+    if codes is not None and width_of(codes) > DISTRICT_WIDTH:
+        raise DistrictUnclear(
+            "forbidden",
+            f"the {what} is the whole district's: not for a user of some streets",
+        )
     if codes is not None:
         own = sorted({code[:DISTRICT_WIDTH] for code in codes})
         if asked:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import msgspec
+from sqlalchemy.exc import SQLAlchemyError
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
@@ -805,7 +806,13 @@ class DispatchServer:
             try:
                 await self.drop_changed()
                 await self.reread_people()
-            except Exception:  # a database hiccup: try again next round
+            except (SQLAlchemyError, OSError) as exc:  # the database away: next round
+                log.warning(
+                    "checking for revoked or re-keyed users failed (tried again in %g s): %s",
+                    self.limits.users_poll,
+                    str(exc).split("\n")[0],
+                )
+            except Exception:  # a bug: logged whole, and the next round tries again
                 log.exception("checking for revoked or re-keyed users failed")
 
     async def reread_people(self) -> None:

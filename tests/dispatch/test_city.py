@@ -294,6 +294,15 @@ async def test_each_district_has_its_own_duty(city: Running) -> None:
     unknown = await boss.command("shift_note", {"text": "x", "district": "340811"})
     assert isinstance(unknown, Error) and unknown.code == ErrorCode.BAD_ARGS
     assert unknown.message == "the backend serves no district '340811' (it serves 340803, 340802)"
+    city.tokens["street_boss"] = city.store.create_user("菱湖指挥", "commander", [LINGHU])
+    partial = await city.client("street_boss")
+    await handshake(partial)
+    some_streets = await partial.command("shift_note", {"text": "只管菱湖"})
+    assert isinstance(some_streets, Error) and some_streets.code == ErrorCode.FORBIDDEN
+    assert (
+        some_streets.message == "the duty is the whole district's: not for a user of some streets"
+    )
+    await partial.ws.close()
     malformed = await boss.command("handover", {"commander": "张三", "district": "34080"})
     assert isinstance(malformed, Error) and malformed.code == ErrorCode.BAD_ARGS
     assert city.server.state.duties == before

@@ -228,9 +228,10 @@ class DutyPage(QWidget):
         )
         me = self._me()
         role = me.role
-        commander = role in ("commander", "admin")
-        # The reports cover a whole district: its users' and the city's, not a street's.
+        # The duty and its reports are a whole district's: its users' and the city's, not
+        # those of a user of some streets (the backend refuses them: pick_district).
         whole = all(len(c) == DISTRICT_CODE_LENGTH for c in me.jurisdiction)
+        commander = role in ("commander", "admin") and whole
         self.reports.setVisible(role in ("commander", "dispatcher", "admin") and whole)
         self.action_bar.set_actions(
             [
