@@ -43,6 +43,7 @@ from desktop.core.admin_tables import (
 from desktop.core.refusals import TableProblem, table_refusal
 from desktop.core.replica import Changes, Replica
 from desktop.i18n import QT_TRANSLATE_NOOP
+from desktop.ui.desk.district_picker import show_districts
 from desktop.ui.desk.table_keys import KEY_ROLE, select_key, selected_key
 from desktop.ui.desk.texts import tr
 from desktop.ui.models import PRIORITY_TEXT, text
@@ -214,17 +215,7 @@ class CategoriesTab(QWidget):
         list several), "" when the units hold one district's (the backend takes the
         admin's own)."""
         units = self.replica.units
-        districts = dict(units.districts) if units is not None else {}
-        listed = [self.district_picker.itemData(i) for i in range(self.district_picker.count())]
-        if listed != list(districts):
-            self.district_picker.blockSignals(True)
-            self.district_picker.clear()
-            for code, name in districts.items():
-                self.district_picker.addItem(name, code)
-            self.district_picker.blockSignals(False)
-        self.district_picker.setVisible(len(districts) > 1)
-        code = self.district_picker.currentData()
-        return code if isinstance(code, str) else table_district(units)
+        return show_districts(self.district_picker, units.districts if units is not None else {})
 
     def _district_changed(self, _index: int) -> None:
         self.close_form()

@@ -23,6 +23,7 @@ from desktop.core.district_time import hm
 from desktop.core.outbox import Outbox, Pending
 from desktop.core.replica import Changes, Replica, short_name
 from desktop.core.todo import Me
+from desktop.ui.desk.district_picker import show_districts
 from desktop.ui.desk.files import FileFetcher, FileRequests, ShiftReports
 from desktop.ui.desk.progress import refused_text, show_progress
 from desktop.ui.desk.texts import due_text, note_text, person_text, status_text, tr
@@ -160,18 +161,7 @@ class DutyPage(QWidget):
     def _fill_picker(self) -> None:
         """List the districts a city's user sees (shown only when they are several)."""
         units = self.replica.units
-        districts = units.districts if units is not None else {}
-        listed = [self.district_picker.itemData(i) for i in range(self.district_picker.count())]
-        if listed != list(districts):
-            chosen = self.district()
-            self.district_picker.blockSignals(True)
-            self.district_picker.clear()
-            for code, name in districts.items():
-                self.district_picker.addItem(name, code)
-            if chosen in districts:
-                self.district_picker.setCurrentIndex(list(districts).index(chosen))
-            self.district_picker.blockSignals(False)
-        self.district_picker.setVisible(len(districts) > 1)
+        show_districts(self.district_picker, units.districts if units is not None else {})
 
     def _duty(self) -> Duty | None:
         """The duty the page shows: the picked district's, else the user's own."""

@@ -37,6 +37,7 @@ from desktop.core.refusals import roster_refusal
 from desktop.core.todo import Me
 from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.ui.desk.admin_common import admin_table, answer_of, start_read, status_line
+from desktop.ui.desk.district_picker import show_districts
 from desktop.ui.desk.table_keys import KEY_ROLE, select_key, selected_key
 from desktop.ui.desk.texts import tr
 from protocol.codec import ProtocolError, convert
@@ -156,17 +157,7 @@ class RosterTab(QWidget):
 
     def district(self) -> str:
         """The district picked ("" for a user of one district: its own)."""
-        districts = self._districts()
-        listed = [self.district_picker.itemData(i) for i in range(self.district_picker.count())]
-        if listed != list(districts):
-            self.district_picker.blockSignals(True)
-            self.district_picker.clear()
-            for code, name in districts.items():
-                self.district_picker.addItem(name, code)
-            self.district_picker.blockSignals(False)
-        self.district_picker.setVisible(len(districts) > 1)
-        code = self.district_picker.currentData() if len(districts) > 1 else ""
-        return code if isinstance(code, str) else ""
+        return show_districts(self.district_picker, self._districts())
 
     def refresh(self) -> None:
         """Ask the backend for the plans of the days listed."""
