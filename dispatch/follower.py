@@ -1,11 +1,18 @@
 """A standby's or a gateway's state: the committed log followed into its hub as it is written.
 
 PostgreSQL's LISTEN/NOTIFY is the wake-up (the writer notifies at each commit of log rows,
-Store.log_channel) and the log table the truth: after every wake-up, and every POLL_SECONDS
-without one (a notification is lost with a dropped connection), the rows after the last one
-delivered are read in order, framed and handed to the hub in one call, which files them and
-fans them out as the writer's own deliveries are: same seq, same frames, so a client resumes
-on any node with the (epoch, seq) it had.
+Store.log_channel) and the log table the truth. A notification holds the commit's rows when
+they fit (dispatch/store/log_notice.py): when the ones received hold every row after the last
+one read, they are filed as they are; otherwise (a seq alone, a gap, the first round after
+listening, POLL_SECONDS without a notification: one is lost with a dropped connection) the
+rows after the last one read are read from the log. Either way they are framed in order and
+handed to the hub in one call, which files them and fans them out as the writer's own
+deliveries are: same seq, same frames, so a client resumes on any node with the (epoch, seq)
+it had.
+
+PostgreSQL lets any role that can connect NOTIFY any channel: rows are taken only from a
+backend logged in as this node's own role (which could write the log itself); from any other
+sender a notification is only a wake-up.
 
 On PostgreSQL all of it runs on the event loop: the listening connection is an asyncio one,
 so a notification wakes the loop itself, which reads the rows on that connection and sends
@@ -29,6 +36,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dispatch.frames import delta_json, text_frame
 from dispatch.replay import decode_row
+from dispatch.store.log_notice import read_notice
 from dispatch.store.store import LogRow, Store
 from dispatch.writer import Published
 from protocol.entities import Alert, Event
@@ -40,6 +48,12 @@ log = logging.getLogger("dispatch.follower")
 POLL_SECONDS = 1.0
 SQLITE_POLL_SECONDS = 0.1
 ROWS_AT_ONCE = 5000  # log rows read in one statement
+# A sender's backend checked to be the node's own role is trusted this long: a pid can be
+# reused by another backend once the first has gone.
+SENDER_TRUSTED_SECONDS = 60.0
+_SENDERS_OF_MY_ROLE = (
+    "SELECT pid FROM pg_stat_activity WHERE pid = ANY(%s) AND usename = current_user"
+)
 _NO_END = 2**62
 # The live log's rows after a seq, documents as UTF-8 bytes (Store.log_rows reads the archive
 # too; a follower at the head needs only the live table).
@@ -72,6 +86,13 @@ class Follower:
         self.delivered = head  # the last seq filed
         self.rows = 0  # rows followed since the start
         self.wakeups = 0  # notifications that woke it
+        self.noticed_rows = 0  # rows filed from notifications, without reading the log
+        self._noticed: list[LogRow] = []  # rows the notifications since the last read held
+        self._noticed_last = head  # the last seq a notification told of
+        self._must_read = True  # the log must be read: the notifications may not hold it all
+        self._senders: set[int] = set()  # backends whose notifications' rows are in _noticed
+        self._trusted: dict[int, float] = {}  # sender pid -> until when it is trusted
+        self._untrusted_told = False
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._listener: psycopg.AsyncConnection[Any] | None = None  # LISTENing (PostgreSQL)
@@ -93,6 +114,7 @@ class Follower:
                 await task
         await self._close_listener()
         self.head = self.delivered
+        self._noticed, self._senders, self._must_read = [], set(), True
 
     async def catch_up(self) -> None:
         """After stop(): read every row after the last one read and file them (a promotion,
@@ -144,20 +166,38 @@ class Follower:
             await connection.close()
             raise
         self._listener = connection
+        self._must_read = True  # what was committed before the LISTEN was told to no-one
 
     async def _wait(self) -> None:
         """Until a notification, POLL_SECONDS, or stop()."""
         if self._listener is None:
             await asyncio.sleep(SQLITE_POLL_SECONDS if not self._notifying else POLL_SECONDS)
             return
+        woken = self.wakeups
         try:
             # Every notification one read of the socket brought: the read after takes all
             # their rows. No second poll for more (a turn of the loop before every read):
             # one that comes during the read is kept by psycopg and wakes the next wait.
-            async for _ in self._listener.notifies(timeout=POLL_SECONDS, stop_after=1):
+            async for notify in self._listener.notifies(timeout=POLL_SECONDS, stop_after=1):
                 self.wakeups += 1
+                self._take_notice(notify.payload, notify.pid)
         except psycopg.Error as exc:  # the connection went away
             raise _ListenerLost(str(exc)) from exc
+        if self.wakeups == woken:
+            self._must_read = True  # the poll: a notification may have been lost
+
+    def _take_notice(self, payload: str, sender: int) -> None:
+        told = read_notice(payload)
+        if told is None:
+            self._must_read = True
+            return
+        last, rows = told
+        self._noticed_last = max(self._noticed_last, last)
+        if rows:
+            self._noticed += [LogRow(*row) for row in rows]
+            self._senders.add(sender)
+        elif last > self.head:
+            self._must_read = True  # the seq alone: the rows are in the log only
 
     async def _close_listener(self) -> None:
         listener, self._listener = self._listener, None
@@ -166,13 +206,69 @@ class Follower:
                 await listener.close()
 
     async def _read(self) -> list[_Row]:
-        """The next rows after `head` (at most ROWS_AT_ONCE), decoded and framed."""
+        """The next rows after `head` (at most ROWS_AT_ONCE), decoded and framed: the ones
+        the notifications held when they hold them all, else the log's."""
+        noticed, self._noticed = self._noticed, []
+        senders, self._senders = self._senders, set()
+        must_read, self._must_read = self._must_read, False
+        if self._listener is not None and not must_read and await self._trust(senders):
+            told = self._told(noticed)
+            if told is not None:
+                self.noticed_rows += len(told)
+                return self._advance(self._framed(told, self.head))
         found = await self._read_live() if self._listener is not None else None
         if found is None or (found and found[0].seq != self.head + 1):
             # No listening connection (SQLite, or PostgreSQL away), or the rows after `head`
             # moved to the archive (a follower far behind): the store's read of both tables.
-            return self._advance(await asyncio.to_thread(self._read_stored, self.head))
-        return self._advance(self._framed(found, self.head))
+            rows = await asyncio.to_thread(self._read_stored, self.head)
+        else:
+            rows = self._framed(found, self.head)
+        if len(rows) == ROWS_AT_ONCE:
+            self._must_read = True  # more to read after these
+        self._advance(rows)
+        # The log is the truth: what the notifications so far told of was read, or was not
+        # there (told by another role's backend).
+        self._noticed_last = self.head
+        return rows
+
+    async def _trust(self, senders: set[int]) -> bool:
+        """Whether every sender is a backend of this node's own role (asked of PostgreSQL
+        once a sender and SENDER_TRUSTED_SECONDS)."""
+        now = time.monotonic()
+        unknown = [pid for pid in senders if self._trusted.get(pid, 0.0) < now]
+        if not unknown:
+            return True
+        assert self._listener is not None
+        try:
+            cursor = await self._listener.execute(_SENDERS_OF_MY_ROLE, (unknown,))
+            mine = {int(pid) for (pid,) in await cursor.fetchall()}
+        except psycopg.Error as exc:  # the connection went away
+            raise _ListenerLost(str(exc)) from exc
+        for pid in mine:
+            self._trusted[pid] = now + SENDER_TRUSTED_SECONDS
+        if len(self._trusted) > 1000:  # pids of backends long gone
+            self._trusted = {p: t for p, t in self._trusted.items() if t >= now}
+        if mine.issuperset(unknown):
+            return True
+        if not self._untrusted_told:
+            log.warning(
+                "rows notified on %s by backends of another role (pids %s): read from the log",
+                self.store.log_channel,
+                sorted(set(unknown) - mine),
+            )
+            self._untrusted_told = True
+        return False
+
+    def _told(self, noticed: list[LogRow]) -> list[LogRow] | None:
+        """The rows after `head` up to the last seq told of, when `noticed` holds every one
+        of them, in order; else None."""
+        fresh = [row for row in noticed if row.seq > self.head]
+        expected = self.head + 1
+        for row in fresh:
+            if row.seq != expected:
+                return None
+            expected += 1
+        return fresh if expected > self._noticed_last else None
 
     def _read_stored(self, head: int) -> list[_Row]:
         """The rows after `head` as the store reads them (the live log and the archive),

@@ -50,6 +50,7 @@ from sqlalchemy.sql import Subquery
 from dispatch.jurisdiction import DISTRICT_WIDTH, width_of
 from dispatch.private import create_private, open_private, tighten
 from dispatch.state import Change, ExternalRecord, OutboxItem
+from dispatch.store.log_notice import NOTIFY_SQL, QUEUE_SHARE_FOR_ROWS, notice_payload
 from dispatch.store.models import (
     AdminLogRow,
     AlertImage,
@@ -950,13 +951,15 @@ class Store:
         try:
             with self._write_lock, self.writer_engine.begin() as conn:
                 self._check_fence(conn)
-                first = self._commit(conn, changes, commands, images, docs)
+                first, log_rows = self._commit(conn, changes, commands, images, docs)
                 if changes and self._notify:
-                    # Delivered at the commit, to every standby and gateway that listens:
-                    # their wake-up (the log table is the truth they then read).
+                    # Delivered at the commit, to every standby and gateway that listens: the
+                    # rows themselves when they fit (dispatch/store/log_notice.py).
+                    last = str(first + len(changes) - 1)
+                    told = notice_payload([(r[0], *r[1:5], r[6], r[8]) for r in log_rows])
                     conn.exec_driver_sql(
-                        "SELECT pg_notify(%s, %s)",
-                        (self.log_channel, str(first + len(changes) - 1)),
+                        NOTIFY_SQL,
+                        (self.log_channel, QUEUE_SHARE_FOR_ROWS, told or last, last),
                     )
                 if externals:
                     self._insert_externals(conn, externals)
@@ -1113,7 +1116,8 @@ class Store:
         commands: Sequence[CommandRecord],
         images: Sequence[tuple[int, Image]],
         docs: Sequence[tuple[bytes, bytes | None]] | None,
-    ) -> int:
+    ) -> tuple[int, list[tuple[Any, ...]]]:
+        """Write the batch's rows; (the seq of its first change, its log rows)."""
         n = len(changes)
         conn.execute(update(LogHead).where(LogHead.id == 1).values(seq=LogHead.seq + n))
         last = int(conn.execute(select(LogHead.seq).where(LogHead.id == 1)).scalar_one())
@@ -1197,7 +1201,7 @@ class Store:
                     for r in commands
                 ],
             )
-        return first
+        return first, log_rows
 
     def read_log(
         self,
