@@ -576,8 +576,18 @@ def load_district(
     deployment loaded for it (`dispatch load-categories [--district]`) and the district
     keeps its place (first, or further): that one is kept. The meta's `district` and
     `district_name` name the first district; `districts` lists them all (when several).
+
+    The first district stays first once the log has rows (ValueError otherwise, nothing
+    changed): its duty is filed in the log under id 0, and rows from before the districts
+    (duties filed under "") are read as its own, so another first would take its history.
     """
     old_first = store.meta("district") or DEFAULT_CODE
+    if codes[0] != old_first and store.units("district") and store.head()[0] > 0:
+        raise ValueError(
+            f"the database's log was written with {old_first} as its first district, which"
+            f" stays first (its duty history is filed under it): give --districts"
+            f" {','.join(dict.fromkeys((old_first, *codes)))}"
+        )
     rows = city_units(codes, seed)
     tables = [row for row in rows if row[0] in _TABLE_KINDS]
     rows = [row for row in rows if row[0] not in _TABLE_KINDS]

@@ -409,7 +409,11 @@ def cmd_load_district(args: argparse.Namespace) -> int:
         return 2
     store = Store(args.url)
     store.upgrade()
-    count = load_district(store, args.seed, codes)
+    try:
+        count = load_district(store, args.seed, codes)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(f"loaded {count} units of {','.join(codes)} (seed {args.seed})")
     return 0
 

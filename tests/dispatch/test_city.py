@@ -450,3 +450,27 @@ async def test_a_duty_row_from_before_districts_had_their_own_is_the_first_distr
     finally:
         await server.stop()
         store.close()
+
+
+def test_the_first_district_of_a_database_with_a_log_stays_first(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Its duty history is filed under it (id 0, and "" from before the districts): another
+    district put first would take that history, so load-district refuses, changing nothing."""
+    from dispatch.cli import main
+    from dispatch.state import Change
+    from tests import factories
+
+    url = f"sqlite:///{tmp_path / 'first.db'}"
+    store = city_store(url)
+    event = factories.make_event(1)
+    store.commit([Change("event", 1, event.street, "report", "t", 0.0, None, event)])
+    units = store.unit_rows("district")
+    assert main(["--url", url, "load-district", "--districts", "340802,340803"]) == 2
+    err = capsys.readouterr().err
+    assert "340803 as its first district" in err and "--districts 340803,340802" in err
+    assert main(["--url", url, "load-district", "--districts", "340802"]) == 2
+    assert "--districts 340803,340802" in capsys.readouterr().err
+    assert store.meta("district") == DAGUAN and store.unit_rows("district") == units
+    assert store.head()[0] == 1  # the log untouched
+    # The same first district, the others in any order: loaded.
+    assert main(["--url", url, "load-district", "--districts", "340803,340802"]) == 0
+    store.close()
