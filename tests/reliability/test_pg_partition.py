@@ -16,7 +16,6 @@ promoted primary are printed (docs/deployment.md), for two `tcp_user_timeout`s.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import time
@@ -27,17 +26,7 @@ import pytest
 from bench.reliability import netns, private_pg
 from bench.reliability.netns import NoNamespaces, network_namespace
 from bench.reliability.replicated_pg import URL_OPTIONS, replicated_postgres
-from dispatch import exits
-from tests.reliability.serving import serve
-from tests.reliability.test_pg_replication import (
-    WRITERS,
-    Load,
-    _all_in_the_database_once,
-    _longest_gap,
-    _prepare,
-    _stop,
-    _writer,
-)
+from tests.reliability.test_pg_replication import _all_in_the_database_once, _through_a_loss
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -59,75 +48,31 @@ async def test_the_primary_machine_gone_silently_loses_no_acknowledged_command(
     with network_namespace() as space, replicated_postgres(space) as pair:
         url = pair.url.replace(URL_OPTIONS, options)
         assert f"host={space.address}:" in url and "host=127.0.0.1:" in url
-        token, place = _prepare(url)
+
+        def cut() -> float:
+            # From when both ends drop (tc takes a few ms; a command answered meanwhile is
+            # not one "after the cut").
+            space.cut()
+            return time.monotonic()
+
         data = tmp_path / "backend"
         data.mkdir()
-        proc, port = serve(url, data)
-        load, stop = Load(), asyncio.Event()
-        writers = [
-            asyncio.create_task(_writer(n, [port], token, place, load, stop))
-            for n in range(WRITERS)
-        ]
-        exited: list[int] = []
-        try:
-            deadline = time.monotonic() + 30
-            while len(load.acked) < 60:
-                assert time.monotonic() < deadline, f"only {len(load.acked)} acknowledged"
-                await asyncio.sleep(0.05)
-            before = len(load.acked)
-
-            # From when both ends drop (tc takes a few ms; a command answered meanwhile
-            # is not one "after the cut").
-            await asyncio.to_thread(space.cut)
-            cut = time.monotonic()
-            promoted = await asyncio.to_thread(pair.promote)
-            # As in test_pg_replication: the backend goes on on the promoted primary, or
-            # stops on a commit whose outcome it cannot know and is started again.
-            deadline = time.monotonic() + 45
-            while True:
-                after = [a for a in load.acked.values() if a.sent > cut]
-                if len(after) >= 10 * WRITERS:
-                    break
-                assert time.monotonic() < deadline, (
-                    f"{len(after)} acknowledged after the cut: "
-                    + (data / "backend.log").read_text()[-3000:]
-                )
-                if proc.poll() is not None:
-                    exited.append(proc.returncode)
-                    assert proc.returncode == exits.WRITER_STOPPED, proc.returncode
-                    stopped = (data / "backend.log").read_text()
-                    assert "commit outcome uncertain: the writer stops" in stopped, stopped
-                    proc, _ = serve(url, data, port)
-                await asyncio.sleep(0.05)
-            stop.set()
-            await asyncio.wait_for(asyncio.gather(*writers), 30)
-        finally:
-            stop.set()
-            for task in writers:
-                task.cancel()
-            await asyncio.gather(*writers, return_exceptions=True)
-            _stop(proc)
-
-        first = min(a.answered for a in load.acked.values() if a.sent > cut)
+        loss = await _through_a_loss(url, data, cut, pair.promote, patience=45)
         print(
             f"primary's machine cut (tcp_user_timeout={user_timeout_ms} ms, load average "
-            f"{os.getloadavg()[0]:.1f}): promoted {promoted - cut:.2f} s later; the first "
-            f"command acknowledged on the promoted primary {first - cut:.2f} s after the cut "
-            f"(longest without an answer {_longest_gap(load, cut):.2f} s); {before} "
-            f"acknowledged before, {len(load.acked)} in all; {load.refused} refused and sent "
-            f"again, {load.reconnects} reconnects; backend exits {exited}"
+            f"{os.getloadavg()[0]:.1f}): {loss.told('cut')}"
         )
         assert pair.sql(pair.standby, "SELECT pg_is_in_recovery()") == "f"
         # Read on the promoted primary alone (by the URL, each new connection would first
         # wait connect_timeout for the vanished host).
-        _all_in_the_database_once(pair.standby.url, load)
+        _all_in_the_database_once(pair.standby.url, loss.load)
         # Bounded by the URL's options, not by TCP's own minutes: the commit under way given
         # up after tcp_user_timeout, then a new connection for the head check and one for
         # the writer, each first waiting connect_timeout (2 s) for the vanished host
         # (docs/deployment.md; measured 6.4 s and 9.6 s); a restarted backend opens more.
         # 6 s more for a busy machine.
-        bound = user_timeout_ms / 1000 + 2 * 2 + 6 + (12 if exited else 0)
-        assert first - cut < bound, first - cut
+        bound = user_timeout_ms / 1000 + 2 * 2 + 6 + (12 if loss.exited else 0)
+        assert loss.first - loss.lost < bound, loss.first - loss.lost
 
 
 def test_without_root_the_reason_is_said(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -194,73 +195,101 @@ async def _until_acknowledged(load: Load, count: int, after: float, what: str) -
         await asyncio.sleep(0.05)
 
 
+@dataclass(slots=True)
+class Loss:
+    """What a backend under load lived through: the primary lost at `lost`, the standby
+    promoted at `promoted`, the first command acknowledged after the loss at `first`."""
+
+    load: Load
+    before: int  # acknowledged before the loss
+    lost: float
+    promoted: float
+    first: float
+    exited: list[int]  # the backend's exit codes meanwhile (restarted after each)
+
+    def told(self, what: str) -> str:
+        """The figures in a line, `what` naming the loss ("kill", "cut")."""
+        load = self.load
+        return (
+            f"promoted {self.promoted - self.lost:.2f} s later; the first command acknowledged"
+            f" on the promoted primary {self.first - self.lost:.2f} s after the {what}"
+            f" (longest without an answer {_longest_gap(load, self.lost):.2f} s); {self.before}"
+            f" acknowledged before, {len(load.acked)} in all; {load.refused} refused and sent"
+            f" again, {load.reconnects} reconnects; backend exits {self.exited}"
+        )
+
+
+async def _through_a_loss(
+    url: str, data: Path, lose: Callable[[], float], promote: Callable[[], float], patience: float
+) -> Loss:
+    """A `dispatch serve` on `url` under WRITERS' load; once it acknowledges, `lose()` loses
+    the primary (returning when), `promote()` promotes the standby; until 10 commands a
+    writer sent after the loss are acknowledged, within `patience` seconds. The backend goes
+    on on the promoted primary; if it stops instead (a commit cut after the standby had it:
+    outcome uncertain, docs/operations.md §3), it is started again, as systemd does."""
+    token, place = _prepare(url)
+    proc, port = serve(url, data)
+    load, stop = Load(), asyncio.Event()
+    writers = [
+        asyncio.create_task(_writer(n, [port], token, place, load, stop)) for n in range(WRITERS)
+    ]
+    exited: list[int] = []
+    try:
+        deadline = time.monotonic() + 30
+        while len(load.acked) < 60:  # the load is real: commits waiting for the standby
+            assert time.monotonic() < deadline, f"only {len(load.acked)} acknowledged"
+            await asyncio.sleep(0.05)
+        before = len(load.acked)
+        lost = await asyncio.to_thread(lose)
+        promoted = await asyncio.to_thread(promote)
+        deadline = time.monotonic() + patience
+        while True:
+            after = [a for a in load.acked.values() if a.sent > lost]
+            if len(after) >= 10 * WRITERS:
+                break
+            assert time.monotonic() < deadline, (
+                f"{len(after)} acknowledged after the loss: "
+                + (data / "backend.log").read_text()[-3000:]
+            )
+            if proc.poll() is not None:
+                exited.append(proc.returncode)
+                assert proc.returncode == exits.WRITER_STOPPED, proc.returncode
+                stopped = (data / "backend.log").read_text()
+                assert "commit outcome uncertain: the writer stops" in stopped, stopped
+                proc, _ = serve(url, data, port)
+            await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*writers), 30)
+    finally:
+        stop.set()
+        for task in writers:
+            task.cancel()
+        await asyncio.gather(*writers, return_exceptions=True)
+        _stop(proc)
+    first = min(a.answered for a in load.acked.values() if a.sent > lost)
+    return Loss(load, before, lost, promoted, first, exited)
+
+
 async def test_the_primary_killed_loses_no_acknowledged_command(tmp_path: Path) -> None:
     if os.environ.get("CI") != "true" and not private_pg.available():
         pytest.skip("PostgreSQL's server programs (initdb, pg_ctl) are not installed")
     with replicated_postgres() as pair:
         url = pair.url.replace("postgres@", f"postgres:{PASSWORD}@")
-        token, place = _prepare(url)
         data = tmp_path / "backend"
         data.mkdir()
-        proc, port = serve(url, data)
-        load, stop = Load(), asyncio.Event()
-        writers = [
-            asyncio.create_task(_writer(n, [port], token, place, load, stop))
-            for n in range(WRITERS)
-        ]
-        exited: list[int] = []
-        try:
-            deadline = time.monotonic() + 30
-            while len(load.acked) < 60:  # the load is real: commits waiting for the standby
-                assert time.monotonic() < deadline, f"only {len(load.acked)} acknowledged"
-                await asyncio.sleep(0.05)
-            before = len(load.acked)
 
+        def kill() -> float:
             killed = time.monotonic()
             pair.kill_primary()
-            promoted = await asyncio.to_thread(pair.promote)
-            # The backend goes on, on the promoted primary; if it stopped instead (a commit
-            # cut after the standby had it: outcome uncertain, docs/operations.md §3), it is
-            # started again, as systemd does.
-            deadline = time.monotonic() + 30
-            while True:
-                after = [a for a in load.acked.values() if a.sent > killed]
-                if len(after) >= 10 * WRITERS:
-                    break
-                assert time.monotonic() < deadline, (
-                    f"{len(after)} acknowledged after the kill: "
-                    + (data / "backend.log").read_text()[-3000:]
-                )
-                if proc.poll() is not None:
-                    exited.append(proc.returncode)
-                    assert proc.returncode == exits.WRITER_STOPPED, proc.returncode
-                    # Only for that: the promoted standby had the cut commit.
-                    stopped = (data / "backend.log").read_text()
-                    assert "commit outcome uncertain: the writer stops" in stopped, stopped
-                    proc, _ = serve(url, data, port)
-                await asyncio.sleep(0.05)
-            stop.set()
-            await asyncio.wait_for(asyncio.gather(*writers), 30)
-        finally:
-            stop.set()
-            for task in writers:
-                task.cancel()
-            await asyncio.gather(*writers, return_exceptions=True)
-            _stop(proc)
+            return killed
 
-        first = min(a.answered for a in load.acked.values() if a.sent > killed)
-        print(
-            f"primary killed: promoted {promoted - killed:.2f} s later; the first command "
-            f"acknowledged on the promoted primary {first - killed:.2f} s after the kill "
-            f"(longest without an answer {_longest_gap(load, killed):.2f} s); "
-            f"{before} acknowledged before, {len(load.acked)} in all; {load.refused} refused "
-            f"and sent again, {load.reconnects} reconnects; backend exits {exited}"
-        )
+        loss = await _through_a_loss(url, data, kill, pair.promote, patience=30)
+        print(f"primary killed: {loss.told('kill')}")
         assert pair.sql(pair.standby, "SELECT pg_is_in_recovery()") == "f"
 
-        _all_in_the_database_once(url, load)
+        _all_in_the_database_once(url, loss.load)
         # Unavailable for seconds, not for the writer's 30 s grace.
-        assert first - killed < 10, first - killed
+        assert loss.first - loss.lost < 10, loss.first - loss.lost
         log = (data / "backend.log").read_text()
         assert PASSWORD not in log and "***" in log
 
