@@ -17,6 +17,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from dispatch.store.log_notice import QUEUE_SHARE_FOR_ROWS
 from dispatch.store.store import Store, redact_url
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
@@ -31,6 +32,10 @@ FUTURE_ROWS_SECONDS = 60.0
 OVERDUE_SECONDS = 3600.0
 # From this month on, next year's calendar missing is a warning.
 NOTICE_MONTH = 11
+# PostgreSQL's notification queue (8 GB) this full fails the check: a session LISTENing that
+# stopped reading holds every later notification, and a full queue fails every notifying
+# commit. From QUEUE_SHARE_FOR_ROWS on it warns: the writer sends followers seqs only.
+QUEUE_FAIL_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +176,21 @@ def _intake(store: Store, config: Path | None, now: float) -> list[Finding]:
     return found
 
 
+def _notifications(store: Store) -> Finding:
+    with store.engine.connect() as conn:
+        usage = float(conn.execute(text("SELECT pg_notification_queue_usage()")).scalar_one())
+    said = f"PostgreSQL's notification queue {usage:.2%} full"
+    if usage < QUEUE_SHARE_FOR_ROWS:
+        return Finding("notifications", OK, said)
+    stalled = (
+        "a session listening stopped reading (a standby or a gateway hanging, or a stopped"
+        " process): restart it"
+    )
+    if usage >= QUEUE_FAIL_SHARE:
+        return Finding("notifications", FAIL, f"{said}, full it fails every commit: {stalled}")
+    return Finding("notifications", WARN, f"{said}, followers get seqs only: {stalled}")
+
+
 def run_checks(
     url: str,
     data: Path,
@@ -181,7 +201,8 @@ def run_checks(
     today: date | None = None,
 ) -> list[Finding]:
     """Every check, in order: schema, calendar (for `today`, default the district's), disk,
-    clock, intake (those after the schema only with a current one)."""
+    clock, intake, notifications on PostgreSQL (those after the schema only with a current
+    one)."""
     from dispatch.reference import local
 
     target = make_url(url)
@@ -206,6 +227,8 @@ def run_checks(
         findings.insert(2, _calendar(store, today or local(now()).date()))
         findings += _clock(store, now)
         findings += _intake(store, config, now())
+        if not sqlite:
+            findings.append(_notifications(store))
     finally:
         store.close()
     return findings

@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -258,9 +259,12 @@ def _levels(findings) -> dict[str, str]:
 def test_check_a_healthy_database(db_url, tmp_path) -> None:
     Store(db_url).upgrade()
     found = run_checks(db_url, tmp_path, min_free_mb=1, today=date(2026, 6, 1))
-    assert _levels(found) == {
+    expected = {
         "database": OK, "schema": OK, "calendar": OK, "disk": OK, "clock": OK, "outbox": OK,
     }  # fmt: skip
+    if db_url.startswith("postgresql"):
+        expected["notifications"] = OK
+    assert _levels(found) == expected
     if db_url.startswith("postgresql"):  # our clock 30 s behind the database server's
         found = run_checks(db_url, tmp_path, min_free_mb=1, now=lambda: time.time() - 30)
         assert any(f.level == FAIL and "clock +30" in f.text for f in found), found
@@ -291,6 +295,44 @@ def test_check_fails_on_each_problem(main_db, tmp_path, capsys) -> None:  # noqa
     (tmp_path / "intake.toml").write_text("[intake.nonsense]\n")
     found = run_checks(main_db, tmp_path, min_free_mb=1, config=tmp_path / "intake.toml")
     assert next(f for f in found if f.name == "intake").level == FAIL
+
+
+def test_check_sees_a_listener_that_stopped_reading(pg_url, tmp_path, monkeypatch) -> None:
+    """A session LISTENing that reads nothing holds every later notification in PostgreSQL's
+    queue: the check warns, then fails (thresholds scaled down: the real queue is 8 GB)."""
+    from dispatch import health
+
+    store = Store(pg_url)
+    store.upgrade()
+    args, params = store.engine.dialect.create_connect_args(store.engine.url)
+    params.pop("context", None)
+    stalled = psycopg.connect(*args, **params)
+    sender = psycopg.connect(*args, autocommit=True, **params)
+    try:
+        stalled.execute(f"LISTEN {store.log_channel}")
+        stalled.commit()
+        # Idle in a transaction: PostgreSQL hands it nothing until it ends (an idle session
+        # would be handed them into its socket's buffers, read or not).
+        stalled.execute("SELECT 1")
+        for _ in range(20):
+            sender.execute("SELECT pg_notify(%s, %s)", (store.log_channel, "x" * 7000))
+        usage = sender.execute("SELECT pg_notification_queue_usage()").fetchone()[0]
+        assert usage > 0
+        monkeypatch.setattr(health, "QUEUE_SHARE_FOR_ROWS", usage / 2)
+        monkeypatch.setattr(health, "QUEUE_FAIL_SHARE", usage * 2)
+        [found] = [
+            f for f in run_checks(pg_url, tmp_path, min_free_mb=1) if f.name == "notifications"
+        ]
+        assert found.level == WARN and "a session listening stopped reading" in found.text
+        monkeypatch.setattr(health, "QUEUE_FAIL_SHARE", usage / 2)
+        [found] = [
+            f for f in run_checks(pg_url, tmp_path, min_free_mb=1) if f.name == "notifications"
+        ]
+        assert found.level == FAIL and "fails every commit" in found.text
+    finally:
+        stalled.close()
+        sender.close()
+        store.close()
 
 
 def test_check_creates_no_database(tmp_path, capsys) -> None:

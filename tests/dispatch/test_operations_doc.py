@@ -38,7 +38,14 @@ def test_the_check_table_is_the_code_s() -> None:
     text = DOC.read_text(encoding="utf-8")
     section = text.split("## 6. `dispatch check`", 1)[1]
     rows = re.findall(r"^\| ([a-z]+) \|", section, re.MULTILINE)
-    assert rows == ["check", "database", "schema", "calendar", "disk", "clock", "intake", "outbox"]
+    assert rows == [
+        "check", "database", "schema", "calendar", "disk", "clock", "intake", "outbox",
+        "notifications",
+    ]  # fmt: skip
+    from dispatch.store.log_notice import QUEUE_SHARE_FOR_ROWS
+
+    assert f"queue is {health.QUEUE_FAIL_SHARE * 100:.0f} % full" in section
+    assert f"it is {QUEUE_SHARE_FOR_ROWS * 100:.0f} % full" in section
     assert f"under {health.MIN_FREE_MB} MiB free" in section
     assert f"more than {health.MAX_SKEW_SECONDS:g} s from ours" in section
     assert f"more than {health.FUTURE_ROWS_SECONDS:g} s ahead" in section
