@@ -13,15 +13,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def serve(url: str, data: Path, port: int = 0) -> tuple[subprocess.Popen[bytes], int]:
-    """A `dispatch serve` process on `url`, once it listens (on `port`, 0: any); its port."""
+def serve(
+    url: str, data: Path, port: int = 0, *options: str
+) -> tuple[subprocess.Popen[bytes], int]:
+    """A `dispatch serve` process on `url` (with `options`: `--gateway`...), once it listens
+    (on `port`, 0: any); its port."""
     ready = data / "ready.json"
     with contextlib.suppress(FileNotFoundError):
         ready.unlink()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TONGGUAN_DATA": str(data)}
     command = [sys.executable, "-m", "dispatch", "--url", url, "serve", "--port", str(port)]
     proc = subprocess.Popen(
-        [*command, "--ready-file", str(ready), "--log-file", str(data / "backend.log")],
+        [*command, *options, "--ready-file", str(ready), "--log-file", str(data / "backend.log")],
         cwd=ROOT,
         env=env,
     )

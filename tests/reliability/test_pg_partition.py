@@ -55,12 +55,14 @@ async def test_the_primary_machine_gone_silently_loses_no_acknowledged_command(
             space.cut()
             return time.monotonic()
 
-        data = tmp_path / "backend"
+        data, gateway = tmp_path / "backend", tmp_path / "gateway"
         data.mkdir()
-        loss = await _through_a_loss(url, data, cut, pair.promote, patience=45)
+        gateway.mkdir()
+        loss = await _through_a_loss(url, data, cut, pair.promote, 45, gateway)
         print(
             f"primary's machine cut (tcp_user_timeout={user_timeout_ms} ms, load average "
-            f"{os.getloadavg()[0]:.1f}): {loss.told('cut')}"
+            f"{os.getloadavg()[0]:.1f}): {loss.told('cut')}; a gateway's wall had the first "
+            f"case after the cut {loss.wall_live_again():.2f} s after it"
         )
         assert pair.sql(pair.standby, "SELECT pg_is_in_recovery()") == "f"
         # Read on the promoted primary alone (by the URL, each new connection would first
@@ -73,6 +75,11 @@ async def test_the_primary_machine_gone_silently_loses_no_acknowledged_command(
         # 6 s more for a busy machine.
         bound = user_timeout_ms / 1000 + 2 * 2 + 6 + (12 if loss.exited else 0)
         assert loss.first - loss.lost < bound, loss.first - loss.lost
+        # The gateway's listening connection hangs as well, until it reads (a second without
+        # a notification) and tcp_user_timeout gives up; then it waits a second and listens
+        # again through the URL (connect_timeout for the vanished host first). Every case
+        # acknowledged reached its wall (checked above).
+        assert loss.wall_live_again() < bound + 2, loss.wall_live_again()
 
 
 def test_without_root_the_reason_is_said(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -36,8 +36,10 @@ from dispatch import exits
 from dispatch.app import load_reference, prepare
 from dispatch.backup import backup
 from dispatch.store.store import Store
+from protocol.codec import decode_server
 from protocol.codes import ErrorCode
-from protocol.messages import Result
+from protocol.entities import Event
+from protocol.messages import Delta, Result
 from tests.dispatch.conftest import LINGHU, Client, open_client, point_in
 from tests.reliability.serving import ROOT, serve
 
@@ -206,6 +208,13 @@ class Loss:
     promoted: float
     first: float
     exited: list[int]  # the backend's exit codes meanwhile (restarted after each)
+    # A gateway's wall: when each case's first delta reached it, by title.
+    walled: dict[str, float] = field(default_factory=dict)
+
+    def wall_live_again(self) -> float:
+        """Seconds from the loss until the gateway's wall had a case reported after it."""
+        after = [self.walled[a.title] for a in self.load.acked.values() if a.sent > self.lost]
+        return min(after) - self.lost
 
     def told(self, what: str) -> str:
         """The figures in a line, `what` naming the loss ("kill", "cut")."""
@@ -220,15 +229,34 @@ class Loss:
 
 
 async def _through_a_loss(
-    url: str, data: Path, lose: Callable[[], float], promote: Callable[[], float], patience: float
+    url: str,
+    data: Path,
+    lose: Callable[[], float],
+    promote: Callable[[], float],
+    patience: float,
+    gateway: Path | None = None,
 ) -> Loss:
     """A `dispatch serve` on `url` under WRITERS' load; once it acknowledges, `lose()` loses
     the primary (returning when), `promote()` promotes the standby; until 10 commands a
     writer sent after the loss are acknowledged, within `patience` seconds. The backend goes
     on on the promoted primary; if it stops instead (a commit cut after the standby had it:
-    outcome uncertain, docs/operations.md §3), it is started again, as systemd does."""
+    outcome uncertain, docs/operations.md §3), it is started again, as systemd does.
+
+    With a `gateway` directory, a `--gateway` node follows the log meanwhile with a wall on
+    it, and every acknowledged case must reach that wall (within `patience`)."""
     token, place = _prepare(url)
     proc, port = serve(url, data)
+    walled: dict[str, float] = {}
+    watching: asyncio.Task[None] | None = None
+    follower: subprocess.Popen[bytes] | None = None
+    if gateway is not None:
+        follower, gateway_port = serve(url, gateway, 0, "--gateway")
+        store = Store(url)
+        try:
+            wall_token = store.create_user("大屏", "wall")
+        finally:
+            store.close()
+        watching = asyncio.create_task(_watch(gateway_port, wall_token, walled))
     load, stop = Load(), asyncio.Event()
     writers = [
         asyncio.create_task(_writer(n, [port], token, place, load, stop)) for n in range(WRITERS)
@@ -260,14 +288,40 @@ async def _through_a_loss(
             await asyncio.sleep(0.05)
         stop.set()
         await asyncio.wait_for(asyncio.gather(*writers), 30)
+        if watching is not None and gateway is not None:
+            deadline = time.monotonic() + patience
+            while missing := [a.title for a in load.acked.values() if a.title not in walled]:
+                assert time.monotonic() < deadline, (
+                    f"{len(missing)} acknowledged cases never reached the gateway's wall: "
+                    + (gateway / "backend.log").read_text()[-3000:]
+                )
+                assert not watching.done(), watching
+                await asyncio.sleep(0.05)
     finally:
         stop.set()
-        for task in writers:
+        for task in [*writers, *([watching] if watching else [])]:
             task.cancel()
         await asyncio.gather(*writers, return_exceptions=True)
-        _stop(proc)
+        if watching is not None:
+            await asyncio.gather(watching, return_exceptions=True)
+        for each in (proc, follower):
+            if each is not None:
+                _stop(each)
     first = min(a.answered for a in load.acked.values() if a.sent > lost)
-    return Loss(load, before, lost, promoted, first, exited)
+    return Loss(load, before, lost, promoted, first, exited, walled)
+
+
+async def _watch(port: int, token: str, walled: dict[str, float]) -> None:
+    """A wall on `port`: when each case's first delta reached it, by title. It must stay
+    connected through the loss (the gateway itself never stops)."""
+    wall = await open_client(port, token)
+    try:
+        while True:
+            message = decode_server(await wall.ws.recv())
+            if isinstance(message, Delta) and isinstance(message.data, Event):
+                walled.setdefault(message.data.title, time.monotonic())
+    finally:
+        await wall.ws.close()
 
 
 async def test_the_primary_killed_loses_no_acknowledged_command(tmp_path: Path) -> None:
