@@ -756,7 +756,8 @@ def cmd_weekly_report(args: argparse.Namespace) -> int:
     now = time.time()
     week = gather(store.events_reported(start - WEEK, start + WEEK), reference, start, now)
     out = Path(args.out)
-    page = render(week, reference.reference.district_name, now)
+    # The whole store's week: a city's (安庆市) when it holds several districts.
+    page = render(week, reference.view(None).district_name, now)
     if _write_out(out, lambda partial: partial.write_text(page, encoding="utf-8")) is None:
         return 1
     print(f"the week of {day:%Y-%m-%d}: {week.figures.received} case(s); written to {out}")

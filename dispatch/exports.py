@@ -59,12 +59,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("案件编号", "text", 20, lambda e, r, n: e.code),
     Column("来源", "text", 8, lambda e, r, n: SOURCE_NAMES.get(e.source, e.source)),
     Column("大类", "text", 10, lambda e, r, n: e.category[:2]),
-    Column(
-        "类别",
-        "text",
-        16,
-        lambda e, r, n: _name(r.categories_of(e.street), e.category),
-    ),
+    Column("类别", "text", 16, lambda e, r, n: r.category_name(e.street, e.category)),
     Column("标题", "text", 28, lambda e, r, n: e.title),
     Column("描述", "text", 40, lambda e, r, n: e.description),
     Column("地址", "text", 24, lambda e, r, n: e.address),

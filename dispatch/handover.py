@@ -433,9 +433,8 @@ class _Names:
         street = self.reference.streets.get(code)
         return street.name if street is not None else code
 
-    def category(self, code: str) -> str:
-        category = self.reference.categories.get(code)
-        return category.name if category is not None else code
+    def category(self, event: Event) -> str:
+        return self.reference.category_name(event.street, event.category)
 
     def detection(self, code: str) -> str:
         return self.reference.reference.detections.get(code, code)
@@ -488,7 +487,7 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[str]], total: int, empty
 def _case_cells(event: Event, names: _Names, *extra: str) -> list[str]:
     return [
         escape(event.code),
-        escape(names.category(event.category)),
+        escape(names.category(event)),
         escape(event.title),
         escape(names.street(event.street)),
         escape(STATUS_NAMES.get(event.status, event.status)),

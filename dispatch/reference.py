@@ -280,6 +280,12 @@ class ReferenceData:
         """A category of a unit's district's table by its code."""
         return self.categories_of(code).get(category)
 
+    def category_name(self, code: str, category: str) -> str:
+        """A case's category by name as its own district's table names it (`code`: its
+        street, grid or community); the category's code when that table has no such one."""
+        found = self.category(code, category)
+        return found.name if found is not None else category
+
     def kinds_of(self, code: str) -> dict[str, CameraKind]:
         """The camera detection kinds of a unit's district (a camera's street)."""
         district = code[:DISTRICT_WIDTH]

@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from html import escape
 
 from dispatch.domain.calendar import CST
+from dispatch.jurisdiction import DISTRICT_WIDTH
 from dispatch.kpi import SATISFIED_SCORE, is_late
 from dispatch.reference import ReferenceData, local
 from protocol.entities import OPEN_STATUSES, Event, is_overdue
@@ -76,10 +77,28 @@ class Week:
     start: float
     figures: Figures
     before: Figures
-    topics: list[tuple[str, int, int]]  # category name, this week, the week before
+    topics: list[tuple[str, int, int]]  # category (category_label), this week, the week before
     streets: list[tuple[str, Figures]]
     same_matter: list[Repeat]
     same_caller: list[Repeat]
+
+
+def topic(reference: ReferenceData, event: Event) -> tuple[str, str]:
+    """The hot topic a case counts under: its district and its category's code (the pair
+    the qualified code `340802:01-02` names), so that two districts' categories sharing a
+    code never merge."""
+    home = event.street[:DISTRICT_WIDTH]
+    return (home if home in reference.districts else reference.first), event.category
+
+
+def category_label(reference: ReferenceData, event: Event) -> str:
+    """A case's category as the page names it: by its own district's table, and, when the
+    report covers several districts, with that district's name: 暴露垃圾（迎江区）."""
+    name = reference.category_name(event.street, event.category)
+    if len(reference.districts) < 2:
+        return name
+    district, _ = topic(reference, event)
+    return f"{name}（{reference.districts[district][0]}）"
 
 
 def _count(events: Iterable[Event], now: float) -> Figures:
@@ -133,12 +152,13 @@ def gather(events: Iterable[Event], reference: ReferenceData, start: float, now:
             this.append(event)
         elif start - WEEK <= event.reported_at < start:
             last.append(event)
-    names = {code: c.name for code, c in reference.categories.items()}
-    now_counts = Counter(e.category for e in this)
-    then_counts = Counter(e.category for e in last)
+    now_counts = Counter(topic(reference, e) for e in this)
+    then_counts = Counter(topic(reference, e) for e in last)
+    # A topic's cases share a district, so a table: any one of them names it.
+    named_by = {topic(reference, e): e for e in this}
     topics = [
-        (names.get(code, code), n, then_counts.get(code, 0))
-        for code, n in now_counts.most_common(TOP)
+        (category_label(reference, named_by[key]), n, then_counts.get(key, 0))
+        for key, n in now_counts.most_common(TOP)
     ]
     by_street: defaultdict[str, list[Event]] = defaultdict(list)
     for event in this:
@@ -153,7 +173,7 @@ def gather(events: Iterable[Event], reference: ReferenceData, start: float, now:
             reference.grids[r.who_or_where].name
             if r.who_or_where in reference.grids
             else r.who_or_where,
-            names.get(r.what, r.what),
+            category_label(reference, r.cases[0]),  # one grid: one district
             r.cases,
         )
         for r in _repeats(this, "place", REPEAT_DAYS)
@@ -168,7 +188,7 @@ def gather(events: Iterable[Event], reference: ReferenceData, start: float, now:
         [
             Repeat(
                 r.who_or_where,
-                "、".join(sorted({names.get(e.category, e.category) for e in r.cases})),
+                "、".join(sorted({category_label(reference, e) for e in r.cases})),
                 r.cases,
             )
             for r in _repeats(this, "caller", REPEAT_DAYS)
@@ -205,7 +225,10 @@ def _bars(rows: Sequence[tuple[str, int]], colour: str = "#c62828") -> str:
     if not rows:
         return ""
     peak = max(n for _, n in rows) or 1
-    row_h, name_w, bar_w = 24, 160, 620
+    # Room for the longest name (a city's labels name the district too): a CJK character
+    # of the 13px text is 13px wide, so 14 each with a margin.
+    row_h, bar_w = 24, 620
+    name_w = max(160, 14 * max(len(name) for name, _ in rows) + 12)
     height = row_h * len(rows) + 8
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{name_w + bar_w + 60}" '

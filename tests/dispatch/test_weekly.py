@@ -79,6 +79,6 @@ def test_the_command_writes_the_page_or_refuses(tmp_path, capsys) -> None:
     store.close()
     out = tmp_path / "week.html"
     assert main(["--url", url, "weekly-report", str(out), "--week", "2026-11-25"]) == 0
-    assert "5 case(s)" in capsys.readouterr().out and "民声快报" in out.read_text()
+    assert "5 case(s)" in capsys.readouterr().out and "民声快报 · 大观区" in out.read_text()
     assert main(["--url", url, "weekly-report", str(out), "--week", "25/11"]) == 2
     assert "is not a date" in capsys.readouterr().err
