@@ -228,10 +228,29 @@ def city_units(
     rows: list[tuple[str, str, str, str, bytes]] = []
     for i, code in enumerate(codes):
         district = build_district(district_seed(seed, code), code)
+        if len(codes) > 1:
+            district = with_district_names(district)
         rows += district_units(district, shared=i == 0)
         if i:
             rows += district_tables(district)
     return rows
+
+
+def with_district_names(district: District) -> District:
+    """The district with its departments named as a city's list needs them: 区城管局 becomes
+    迎江区城管局, 供电公司 供电公司（迎江区）; a name that says its district already (公安迎江分局)
+    is kept. A store of one district keeps the short names its users know."""
+    short = district.name.removesuffix("区")
+
+    def named(name: str) -> str:
+        if name.startswith("区"):
+            return district.name + name[1:]
+        return name if short in name else f"{name}（{district.name}）"
+
+    return replace(
+        district,
+        departments=tuple(replace(d, name=named(d.name)) for d in district.departments),
+    )
 
 
 def category_units(

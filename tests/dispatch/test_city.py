@@ -112,10 +112,10 @@ async def test_a_district_user_sees_its_district_the_city_user_both(city: Runnin
     # Another district's case does not exist for a district user.
     refused = await daguan.command("dispatch", {"event": yingjiang_case, "assignee": "CGJ"})
     assert isinstance(refused, Error) and refused.code == ErrorCode.NOT_FOUND
-    # A case goes to its own district's departments: 迎江区's 区城管局 is 340802:CGJ.
+    # A case goes to its own district's departments: 迎江区城管局 is 340802:CGJ.
     wrong = await yingjiang.command("dispatch", {"event": yingjiang_case, "assignee": "CGJ"})
     assert isinstance(wrong, Error) and wrong.code == ErrorCode.BAD_ARGS
-    assert "CGJ (区城管局) is a department of 大观区" in wrong.message
+    assert "CGJ (大观区城管局) is a department of 大观区" in wrong.message
     moved = await yingjiang.command("dispatch", {"event": yingjiang_case, "assignee": "340802:CGJ"})
     assert isinstance(moved, Result), moved
 

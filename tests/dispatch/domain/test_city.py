@@ -111,7 +111,18 @@ def test_a_city_store_holds_both(tmp_path) -> None:
     keys = [(kind, code) for kind, code, *_ in rows]
     assert len(keys) == len(set(keys))
     daguan = district_units(build_district())
-    assert set(daguan) <= set(rows)  # 大观区 unchanged, departments and categories once
+    # 大观区 unchanged but for its departments' names, departments and categories once.
+    assert {r for r in daguan if r[0] != "department"} <= set(rows)
+    names = {code: name for kind, code, _, name, _ in rows if kind == "department"}
+    assert {r[1] for r in daguan if r[0] == "department"} <= names.keys()
+    # Named as a city's list needs them (a store of one district keeps the short names).
+    assert names["CGJ"] == "大观区城管局" and names["340802:CGJ"] == "迎江区城管局"
+    assert names["GA"] == "公安大观分局" and names["340802:GA"] == "公安迎江分局"
+    assert names["GD"] == "供电公司（大观区）" and names["340802:GD"] == "供电公司（迎江区）"
+    assert (
+        dict((code, name) for kind, code, _, name, _ in daguan if kind == "department")["CGJ"]
+        == "区城管局"
+    )
     assert units_digest(rows) != units_digest(daguan)
     store = Store(f"sqlite:///{tmp_path / 'city.db'}")
     prepare(store, codes=("340803", "340802"))
