@@ -48,11 +48,13 @@ log = logging.getLogger("dispatch.follower")
 POLL_SECONDS = 1.0
 SQLITE_POLL_SECONDS = 0.1
 ROWS_AT_ONCE = 5000  # log rows read in one statement
-# A sender's backend checked to be the node's own role is trusted this long: a pid can be
-# reused by another backend once the first has gone.
+# A sender's backend checked to be of the node's own role is trusted this long, one that is
+# not distrusted this long: a pid can be reused by another backend once the first has gone.
 SENDER_TRUSTED_SECONDS = 60.0
+SENDER_DISTRUSTED_SECONDS = 10.0
+# pg_stat_activity's usename is the role a session logged in as (session_user).
 _SENDERS_OF_MY_ROLE = (
-    "SELECT pid FROM pg_stat_activity WHERE pid = ANY(%s) AND usename = current_user"
+    "SELECT pid FROM pg_stat_activity WHERE pid = ANY(%s) AND usename = session_user"
 )
 _NO_END = 2**62
 # The live log's rows after a seq, documents as UTF-8 bytes (Store.log_rows reads the archive
@@ -91,7 +93,8 @@ class Follower:
         self._noticed_last = head  # the last seq a notification told of
         self._must_read = True  # the log must be read: the notifications may not hold it all
         self._senders: set[int] = set()  # backends whose notifications' rows are in _noticed
-        self._trusted: dict[int, float] = {}  # sender pid -> until when it is trusted
+        # sender pid -> (of this node's role, until when that holds)
+        self._known_senders: dict[int, tuple[bool, float]] = {}
         self._untrusted_told = False
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -167,37 +170,44 @@ class Follower:
             raise
         self._listener = connection
         self._must_read = True  # what was committed before the LISTEN was told to no-one
+        self._known_senders = {}  # perhaps another server now (a failover): its own pids
 
     async def _wait(self) -> None:
         """Until a notification, POLL_SECONDS, or stop()."""
         if self._listener is None:
             await asyncio.sleep(SQLITE_POLL_SECONDS if not self._notifying else POLL_SECONDS)
             return
-        woken = self.wakeups
+        news = False
         try:
             # Every notification one read of the socket brought: the read after takes all
             # their rows. No second poll for more (a turn of the loop before every read):
             # one that comes during the read is kept by psycopg and wakes the next wait.
             async for notify in self._listener.notifies(timeout=POLL_SECONDS, stop_after=1):
                 self.wakeups += 1
-                self._take_notice(notify.payload, notify.pid)
+                news = self._take_notice(notify.payload, notify.pid) or news
         except psycopg.Error as exc:  # the connection went away
             raise _ListenerLost(str(exc)) from exc
-        if self.wakeups == woken:
-            self._must_read = True  # the poll: a notification may have been lost
+        if not news:
+            # The poll (a notification may have been lost), or only notifications of nothing
+            # new (which anyone may send: they must not hold the poll off).
+            self._must_read = True
 
-    def _take_notice(self, payload: str, sender: int) -> None:
+    def _take_notice(self, payload: str, sender: int) -> bool:
+        """Note what a notification tells; whether it tells of rows after `head`."""
         told = read_notice(payload)
         if told is None:
             self._must_read = True
-            return
+            return True
         last, rows = told
+        if last <= self.head:
+            return False
         self._noticed_last = max(self._noticed_last, last)
         if rows:
             self._noticed += [LogRow(*row) for row in rows]
             self._senders.add(sender)
-        elif last > self.head:
+        else:
             self._must_read = True  # the seq alone: the rows are in the log only
+        return True
 
     async def _close_listener(self) -> None:
         listener, self._listener = self._listener, None
@@ -233,9 +243,17 @@ class Follower:
 
     async def _trust(self, senders: set[int]) -> bool:
         """Whether every sender is a backend of this node's own role (asked of PostgreSQL
-        once a sender and SENDER_TRUSTED_SECONDS)."""
+        once a sender and SENDER_TRUSTED_SECONDS; one that is not, or has gone, is
+        distrusted SENDER_DISTRUSTED_SECONDS without asking)."""
         now = time.monotonic()
-        unknown = [pid for pid in senders if self._trusted.get(pid, 0.0) < now]
+        known = self._known_senders
+        unknown = []
+        for pid in senders:
+            trusted, until = known.get(pid, (False, 0.0))
+            if until < now:
+                unknown.append(pid)
+            elif not trusted:
+                return False
         if not unknown:
             return True
         assert self._listener is not None
@@ -244,15 +262,20 @@ class Follower:
             mine = {int(pid) for (pid,) in await cursor.fetchall()}
         except psycopg.Error as exc:  # the connection went away
             raise _ListenerLost(str(exc)) from exc
-        for pid in mine:
-            self._trusted[pid] = now + SENDER_TRUSTED_SECONDS
-        if len(self._trusted) > 1000:  # pids of backends long gone
-            self._trusted = {p: t for p, t in self._trusted.items() if t >= now}
+        if len(known) > 1000:  # pids of backends long gone
+            self._known_senders = known = {p: v for p, v in known.items() if v[1] >= now}
+        for pid in unknown:
+            mine_too = pid in mine
+            known[pid] = (
+                mine_too,
+                now + (SENDER_TRUSTED_SECONDS if mine_too else SENDER_DISTRUSTED_SECONDS),
+            )
         if mine.issuperset(unknown):
             return True
         if not self._untrusted_told:
             log.warning(
-                "rows notified on %s by backends of another role (pids %s): read from the log",
+                "rows notified on %s by backends not of this node's role, or gone (pids %s):"
+                " read from the log",
                 self.store.log_channel,
                 sorted(set(unknown) - mine),
             )

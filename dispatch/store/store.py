@@ -671,7 +671,8 @@ class Store:
     @property
     def log_channel(self) -> str:
         """The PostgreSQL channel the writer notifies at each commit of log rows (its payload:
-        the last seq committed); one per database and schema, like the advisory lock."""
+        the rows or the last seq, log_notice.py); one per database and schema, like the
+        advisory lock."""
         return f"tongguan_log_{self._lock_key() & 0xFFFFFFFFFFFF:012x}"
 
     def try_claim(self) -> bool:
@@ -959,7 +960,7 @@ class Store:
                     told = notice_payload([(r[0], *r[1:5], r[6], r[8]) for r in log_rows])
                     conn.exec_driver_sql(
                         NOTIFY_SQL,
-                        (self.log_channel, QUEUE_SHARE_FOR_ROWS, told or last, last),
+                        (self.log_channel, QUEUE_SHARE_FOR_ROWS, last, told or last),
                     )
                 if externals:
                     self._insert_externals(conn, externals)

@@ -16,7 +16,13 @@ import sqlalchemy as sa
 
 from dispatch import follower as follower_module
 from dispatch.store import store as store_module
-from dispatch.store.log_notice import PAYLOAD_MAX_BYTES, notice_payload, read_notice
+from dispatch.store.log_notice import (
+    NOTIFY_SQL,
+    PAYLOAD_MAX_BYTES,
+    QUEUE_SHARE_FOR_ROWS,
+    notice_payload,
+    read_notice,
+)
 from dispatch.store.store import Store
 from protocol.messages import Delta, Result
 from tests import factories
@@ -44,11 +50,25 @@ def test_rows_too_big_for_a_payload_give_none() -> None:
     assert notice_payload([(1, 0.0, "a", "report", "event", "", doc)]) is None
 
 
+DEEP = '[1,[[1,0.0,"a","b","event","",' + "[" * 3975 + "]" * 3975 + "]]]"
+
+
 @pytest.mark.parametrize(
     ("payload", "read"),
-    [("42", (42, [])), ("", None), ("garbage", None), ('[1, "x"]', None), ("[1,[[1]]]", None)],
+    [
+        ("42", (42, [])),
+        ("", None),
+        ("garbage", None),
+        ('[1, "x"]', None),
+        ("[1,[[1]]]", None),
+        ("²", None),  # a digit to str.isdigit, not to int()
+        ("9" * 5000, None),  # past int()'s limit
+        (DEEP, None),  # nested past the decoder's recursion
+    ],
 )
 def test_a_seq_alone_or_a_payload_that_is_neither(payload: str, read: Any) -> None:
+    """Anyone who may connect may notify: whatever the payload, an answer, no exception."""
+    assert len(DEEP.encode()) < 8000
     assert read_notice(payload) == read
 
 
@@ -95,6 +115,22 @@ def test_a_batch_too_big_for_a_payload_notifies_its_last_seq(pg_store: Store) ->
         pg_store.commit([change(e) for e in events])
         assert payloads(listener) == ["20"]
         assert pg_store.head()[0] == 20  # the commit went through
+    finally:
+        listener.close()
+
+
+def test_the_server_sends_the_seq_when_the_payload_is_too_long_in_its_encoding(
+    pg_store: Store,
+) -> None:
+    """PostgreSQL counts a payload's bytes in its own encoding, which may take more than
+    UTF-8: the server itself checks the length, and a commit never fails on it."""
+    listener = listening(pg_store)
+    try:
+        with pg_store.writer_engine.begin() as conn:
+            conn.exec_driver_sql(
+                NOTIFY_SQL, (pg_store.log_channel, QUEUE_SHARE_FOR_ROWS, "5", "宜" * 2700)
+            )
+        assert payloads(listener) == ["5"]
     finally:
         listener.close()
 
