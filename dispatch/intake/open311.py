@@ -369,8 +369,11 @@ class Open311Intake:
         district = self._jurisdiction(_param(request, "jurisdiction_id"))
         departments = self.reference.departments
         out = []
+        # The 12345 type names of a code, bare or keyed by this district (mapping.py).
+        keyed = f"{district or self.reference.first}:"
         for k in self._offered(district):
-            words = [k.name, k.cls, *self._keywords.get(k.code, [])]
+            synonyms = [*self._keywords.get(k.code, []), *self._keywords.get(keyed + k.code, [])]
+            words = [k.name, k.cls, *synonyms]
             if k.department in departments:
                 words.append(departments[k.department].name)
             out.append(
