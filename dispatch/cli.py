@@ -1555,6 +1555,7 @@ def cmd_intake_mapping(args: argparse.Namespace) -> int:
     from sqlalchemy.engine import make_url
 
     from dispatch.domain.categories import load_categories
+    from dispatch.intake.district_codes import split
     from dispatch.intake.mapping import MappingError, load_mapping
 
     target = make_url(args.url)
@@ -1564,22 +1565,26 @@ def cmd_intake_mapping(args: argparse.Namespace) -> int:
         and not Path(target.database).exists()
     )
     store = Store(args.url) if stored else None
-    categories: list[tuple[str, str]] = []
+    # Each district's table: the first's rows bare, a further district's keyed by it.
+    tables: dict[str, dict[str, str]] = {}
     if store is not None and store.is_current():
-        rows = store.unit_rows("category")
-        categories = [(code, name) for _, code, _, name, _ in rows]
-    if not categories:  # no database yet: the default table is the one a new one gets
-        categories = [(c.code, c.name) for c in load_categories()]
+        first = store.meta("district") or ""
+        for _, code, _, name, _ in store.unit_rows("category"):
+            district, bare = split(code)
+            tables.setdefault(district or first, {})[bare] = name
+        tables = dict(sorted(tables.items(), key=lambda item: item[0] != first))
+    if not tables:  # no database yet: the default table is the one a new one gets
+        tables = {"": {c.code: c.name for c in load_categories()}}
     try:
-        mapping = load_mapping(args.check or args.file, categories)
+        mapping = load_mapping(args.check or args.file, tables)
     except MappingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    names = dict(categories)
+    names = next(iter(tables.values()))
     if args.check:
         print(
             f"{args.check}: {len(mapping.raw)} types, triage under {mapping.triage}"
-            f" {names[mapping.triage]}: ok"
+            f" {names.get(split(mapping.triage)[1], '?')}: ok"
         )
     for kind in args.type:
         hit = mapping.map(kind)

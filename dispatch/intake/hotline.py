@@ -31,6 +31,7 @@ from dispatch.intake.geocode import Gazetteer, gcj02_to_wgs84
 from dispatch.intake.http import Counts, HttpError, error_response, json_response, read_body
 from dispatch.intake.mapping import HotlineMapping
 from dispatch.intake.outbox import Retry
+from dispatch.jurisdiction import DISTRICT_WIDTH
 from protocol import commands as c
 from protocol.entities import Intake
 
@@ -438,7 +439,10 @@ class HotlineIntake(HotlineReader):
         if lon is not None and lat is not None and gcj02:
             lon, lat = gcj02_to_wgs84(lon, lat)
         placed, _ = self.gazetteer.place(order.address, lon, lat)
-        mapped = self.mapping.map(order.kind)
+        # The category in the table of the district the order is placed in (a point outside
+        # every district lands at the first's centre).
+        grid = self.gazetteer.reference.grid_at(placed.lon, placed.lat)
+        mapped = self.mapping.map(order.kind, grid.code[:DISTRICT_WIDTH] if grid else "")
         received = _moment(order.received_at, "received_at")
         deadline = _moment(order.deadline_at, "deadline_at")
         del received  # the event's time is ours (its arrival); the call's time is in the text

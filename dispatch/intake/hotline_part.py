@@ -17,7 +17,7 @@ from dispatch.intake.hotline import (
     HotlineIntake,
     HotlineSettings,
 )
-from dispatch.intake.mapping import load_mapping
+from dispatch.intake.mapping import district_tables, load_mapping
 from dispatch.intake.outbox import OutboxSender, Target, hotline_rule
 from dispatch.intake.service import Context, builder
 from dispatch.state import Change, OutboxItem
@@ -27,8 +27,8 @@ class HotlinePart:
     """12345 work orders in, feedback out."""
 
     def __init__(self, context: Context, settings: HotlineSettings) -> None:
-        categories = [(c.code, c.name) for c in context.reference.categories.values()]
-        self.mapping = load_mapping(settings.mapping, categories)
+        # Checked against every district's table; each order resolved in its own's.
+        self.mapping = load_mapping(settings.mapping, district_tables(context.reference))
         self.counts = context.counts
         self.intake = HotlineIntake(
             settings,

@@ -9,10 +9,16 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dispatch.intake.district_codes import resolve, split, unknown
+
+if TYPE_CHECKING:
+    from dispatch.reference import ReferenceData
 
 _DROP = re.compile(r"[\s·•,，、。.;；:：'\"“”‘’()（）\[\]【】<>《》-]+")
 _SPLIT = re.compile(r"[/／>＞|｜\\]+")
@@ -38,46 +44,74 @@ class Mapped:
 
 
 class HotlineMapping:
-    """Types to categories, checked against a category table's codes."""
+    """Types to categories, checked against the districts' category tables (a code bare or
+    keyed by its district: district_codes.py)."""
 
     def __init__(self, types: dict[str, str], triage: str, origin: str = "") -> None:
         self.types = {normalise(k): v for k, v in types.items()}
         self.raw = dict(types)
         self.triage = triage
         self.origin = origin
-        self._names: dict[str, str] = {}
+        self._first = ""
+        self._codes: dict[str, frozenset[str]] = {}
+        self._names: dict[str, dict[str, str]] = {}
 
-    def check(self, categories: dict[str, str]) -> list[str]:
-        """Problems against a category table (code → name); also learns the names."""
-        problems = [
-            f"types.{key!r}: unknown category {code!r}"
-            for key, code in self.raw.items()
-            if code not in categories
-        ]
-        if self.triage not in categories:
+    def check(self, tables: Mapping[str, Mapping[str, str]]) -> list[str]:
+        """Problems against the districts' category tables (district -> code -> name; the
+        first district first, a single table may be keyed ""); also learns them."""
+        problems = []
+        for key, code in self.raw.items():
+            why = unknown(code, tables)
+            if why is not None:
+                problems.append(f"types.{key!r}: unknown category {code!r} ({why})")
+        lacking = [d for d, table in tables.items() if resolve(self.triage, d, table) is None]
+        if len(lacking) == len(tables):
             problems.append(f"triage: unknown category {self.triage!r}")
+        elif lacking:
+            problems.append(
+                f"triage: category {self.triage!r} is not in the table of district"
+                f" {', '.join(lacking)} (a case waiting for triage there is counted under it)"
+            )
         problems += [
             f"types: the key {key!r} is empty once normalised"
             for key in self.raw
             if not normalise(key)
         ]
-        self._names = {normalise(name): code for code, name in categories.items()}
+        self._first = next(iter(tables), "")
+        self._codes = {d: frozenset(table) for d, table in tables.items()}
+        self._names = {
+            d: {normalise(name): code for code, name in table.items()}
+            for d, table in tables.items()
+        }
         return problems
 
-    def map(self, kind: str) -> Mapped:
-        """The category of a 诉求类型 (see the table's header for the order of the rules)."""
+    def map(self, kind: str, district: str = "") -> Mapped:
+        """The category of a 诉求类型 in a district's table (default: the first's; see the
+        table's header for the order of the rules): a rule whose code the district's table
+        lacks (or that names another district's) is passed over."""
+        district = district if district in self._codes else self._first
+        codes = self._codes.get(district, frozenset())
+        names = self._names.get(district, {})
+
+        def typed(key: str) -> str | None:
+            code = self.types.get(key)
+            return None if code is None else resolve(code, district, codes)
+
         whole = normalise(kind)
-        if whole in self.types:
-            return Mapped(self.types[whole], False, f"types:{whole}")
+        hit = typed(whole)
+        if hit is not None:
+            return Mapped(hit, False, f"types:{whole}")
         parts = [normalise(p) for p in _SPLIT.split(kind)]
         for part in reversed([p for p in parts if p]):
-            if part in self.types:
-                return Mapped(self.types[part], False, f"types:{part}")
-            if part in self._names:
-                return Mapped(self._names[part], False, f"name:{part}")
-        if whole in self._names:
-            return Mapped(self._names[whole], False, f"name:{whole}")
-        return Mapped(self.triage, True, "")
+            hit = typed(part)
+            if hit is not None:
+                return Mapped(hit, False, f"types:{part}")
+            if part in names:
+                return Mapped(names[part], False, f"name:{part}")
+        if whole in names:
+            return Mapped(names[whole], False, f"name:{whole}")
+        triage = resolve(self.triage, district, codes) or split(self.triage)[1]
+        return Mapped(triage, True, "")
 
 
 def parse_mapping(data: bytes, origin: str) -> HotlineMapping:
@@ -111,15 +145,25 @@ def default_mapping_path() -> Path:
     return Path(str(resources.files("resources") / "intake" / "hotline_categories.toml"))
 
 
-def load_mapping(path: Path | None, categories: Iterable[tuple[str, str]]) -> HotlineMapping:
-    """Read and check a table (default: the shipped one) against (code, name) categories."""
+def load_mapping(path: Path | None, tables: Mapping[str, Mapping[str, str]]) -> HotlineMapping:
+    """Read and check a table (default: the shipped one) against the districts' category
+    tables (district -> code -> name, the first district first)."""
     path = path or default_mapping_path()
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise MappingError(f"{path}: cannot read: {exc.strerror or exc}") from None
     mapping = parse_mapping(data, str(path))
-    problems = mapping.check(dict(categories))
+    problems = mapping.check(tables)
     if problems:
         raise MappingError(f"{path}: " + "; ".join(problems))
     return mapping
+
+
+def district_tables(reference: ReferenceData) -> dict[str, dict[str, str]]:
+    """Each district's category table (code -> name) of the store a backend serves, the
+    first district first."""
+    return {
+        district: {code: k.name for code, k in reference.categories_of(district).items()}
+        for district in reference.districts
+    }

@@ -13,9 +13,11 @@ from typing import Any
 
 from starlette.routing import BaseRoute
 
+from dispatch.intake.config import ConfigError
 from dispatch.intake.demo import demo_section
 from dispatch.intake.mqtt import MqttIntake, MqttSettings
 from dispatch.intake.mqtt.demo import DemoMqtt, DemoPublisher
+from dispatch.intake.mqtt.frigate import label_problems
 from dispatch.intake.service import Context, builder
 
 log = logging.getLogger("dispatch.intake.mqtt")
@@ -25,6 +27,11 @@ class MqttPart:
     """Frigate camera alerts and sensor readings over MQTT."""
 
     def __init__(self, context: Context, settings: MqttSettings) -> None:
+        # The labels' kinds: checked at start against every district's detection kinds;
+        # each camera's detection resolved in its own district's (frigate.py).
+        problems = label_problems(settings.labels, context.reference)
+        if problems:
+            raise ConfigError("; ".join(problems))
         self.context = context
         self.settings = settings
         self.intake: MqttIntake | None = None

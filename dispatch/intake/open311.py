@@ -50,6 +50,7 @@ from dispatch.intake.open311_wire import (
     render,
     w3c,
 )
+from dispatch.jurisdiction import DISTRICT_WIDTH
 from dispatch.reference import ReferenceData
 from dispatch.state import Actor
 from dispatch.store.store import Store
@@ -299,26 +300,40 @@ class Open311Intake:
 
     # ---- shared checks ---------------------------------------------------------------------
 
-    def _jurisdiction(self, given: str | None) -> None:
-        """An empty or absent jurisdiction_id is ours; another one is not served here."""
+    def _jurisdiction(self, given: str | None) -> str:
+        """The district a jurisdiction_id names: a district's adcode the store serves (its
+        table, its points); "" for the server as a whole (an empty or absent one, or the
+        configured jurisdiction_id: the first district's table, a point in any district, as
+        before districts had their own); 404 for any other."""
         ours = self.settings.jurisdiction_id
-        if given and ours and given != ours:
-            raise Open311Error(
-                404,
-                f"jurisdiction_id {given!r} is not served here (ours: {ours})",
-                "unknown_jurisdiction",
-            )
+        if not given or given == ours:
+            return ""
+        if given in self.reference.districts:
+            return given
+        served = ", ".join(self.reference.districts)
+        named = f"{ours}, or a district: {served}" if ours else f"a district: {served}"
+        raise Open311Error(
+            404,
+            f"jurisdiction_id {given!r} is not served here (ours: {named})",
+            "unknown_jurisdiction",
+        )
 
-    def _category(self, code: str) -> Category:
-        """The category a service code names; 404 when it is not offered."""
-        category = self.reference.categories.get(code)
+    def _table(self, district: str) -> dict[str, Category]:
+        """The category table a jurisdiction offers: a district's own, else the first's."""
+        return self.reference.categories_of(district or self.reference.first)
+
+    def _category(self, code: str, district: str = "") -> Category:
+        """The category a service code names in a jurisdiction's table; 404 when it is not
+        offered there."""
+        category = self._table(district).get(code)
         if category is None or code.startswith(self.settings.exclude):
-            raise Open311Error(404, f"service_code {code!r} not found", "unknown_service")
+            where = f" in district {district}" if district else ""
+            raise Open311Error(404, f"service_code {code!r} not found{where}", "unknown_service")
         return category
 
-    def _offered(self) -> list[Category]:
+    def _offered(self, district: str = "") -> list[Category]:
         exclude = self.settings.exclude
-        categories = self.reference.categories.values()
+        categories = self._table(district).values()
         return sorted(
             (k for k in categories if not k.code.startswith(exclude)), key=lambda k: k.code
         )
@@ -349,12 +364,16 @@ class Open311Intake:
         )
 
     async def services(self, request: Request, fmt: Format) -> Response:
-        """GET services: every category offered, with its class as the group."""
-        self._jurisdiction(_param(request, "jurisdiction_id"))
+        """GET services: every category the jurisdiction's table offers, with its class as
+        the group (a district's own codes, `01-02`, as its table names them)."""
+        district = self._jurisdiction(_param(request, "jurisdiction_id"))
         departments = self.reference.departments
         out = []
-        for k in self._offered():
-            words = [k.name, k.cls, *self._keywords.get(k.code, [])]
+        # The 12345 type names of a code, bare or keyed by this district (mapping.py).
+        keyed = f"{district or self.reference.first}:"
+        for k in self._offered(district):
+            synonyms = [*self._keywords.get(k.code, []), *self._keywords.get(keyed + k.code, [])]
+            words = [k.name, k.cls, *synonyms]
             if k.department in departments:
                 words.append(departments[k.department].name)
             out.append(
@@ -373,8 +392,8 @@ class Open311Intake:
 
     async def definition(self, request: Request, fmt: Format) -> Response:
         """GET services/{code}: its definition; our services ask no questions."""
-        self._jurisdiction(_param(request, "jurisdiction_id"))
-        category = self._category(request.path_params["code"])
+        district = self._jurisdiction(_param(request, "jurisdiction_id"))
+        category = self._category(request.path_params["code"], district)
         self.counts.note(CHANNEL, "definition")
         return render(fmt, "service_definition", {"service_code": category.code, "attributes": []})
 
@@ -403,13 +422,13 @@ class Open311Intake:
         """POST requests: one service request, form-encoded, with the client's api_key."""
         form, attributes = await self._form(request)
         client = self._client(form.get("api_key"))
-        self._jurisdiction(form.get("jurisdiction_id"))
+        district = self._jurisdiction(form.get("jurisdiction_id"))
         code = form.get("service_code")
         if not code:
             raise Open311Error(400, "service_code: required", "missing_service_code")
-        category = self._category(code)
+        category = self._category(code, district)
         token = self._token(request)
-        item = self._report(form, attributes, category, client, token)
+        item = self._report(form, attributes, category, client, token, district)
         outcome = await submit.report(self.submit, self._actor(client), item)
         if not outcome.ok:
             log.warning(
@@ -533,8 +552,10 @@ class Open311Intake:
         category: Category,
         client: Client,
         token: str,
+        district: str = "",
     ) -> c.BatchReport:
-        """The report a request becomes, its place found; 400 for any field we cannot take."""
+        """The report a request becomes, its place found (in `district` when the request
+        names one); 400 for any field we cannot take."""
         address = form.get("address_string", "")
         if len(address) > MAX_ADDRESS:
             raise Open311Error(
@@ -546,6 +567,7 @@ class Open311Intake:
                 raise Open311Error(
                     400, f"lat/long ({lat}, {lon}) is outside the district", "outside_district"
                 )
+            self._within(district, lon, lat, f"lat/long ({lat}, {lon})")
             place, confidence, matched = "point", 1.0, "坐标"
         elif address:
             found = self.gazetteer.locate(address)
@@ -556,6 +578,7 @@ class Open311Intake:
                     " and long",
                     "address_not_found",
                 )
+            self._within(district, found.lon, found.lat, f"address_string {address!r}")
             lon, lat = found.lon, found.lat
             place, confidence, matched = found.place, found.confidence, found.matched
         elif form.get("address_id"):
@@ -617,32 +640,47 @@ class Open311Intake:
             ),
         )
 
+    def _within(self, district: str, lon: float, lat: float, what: str) -> None:
+        """400 when a request that names a district is placed in another one."""
+        grid = self.reference.grid_at(lon, lat)
+        found = grid.code[:DISTRICT_WIDTH] if grid is not None else ""
+        if district and found != district:
+            name = self.reference.districts.get(found, ("",))[0]
+            raise Open311Error(
+                400,
+                f"{what} is in {name} ({found}), not in jurisdiction_id {district}'s district",
+                "outside_jurisdiction",
+            )
+
     async def search(self, request: Request, fmt: Format) -> Response:
         """GET requests: by service_request_id (overriding every other filter), or by
         service_code, start_date/end_date (at most 90 days; the last 90 by default) and
-        status; newest first, at most 1,000."""
-        self._jurisdiction(_param(request, "jurisdiction_id"))
+        status; newest first, at most 1,000; a district's only when jurisdiction_id names
+        one."""
+        district = self._jurisdiction(_param(request, "jurisdiction_id"))
         ids = _param(request, "service_request_id")
         if ids:
             codes = [i.strip() for i in ids.split(",") if i.strip()]
             if len(codes) > MAX_IDS:
                 raise Open311Error(400, f"service_request_id: at most {MAX_IDS} ids")
-            events = await asyncio.to_thread(open311_store.by_codes, self.store, self.actors, codes)
+            events = await asyncio.to_thread(
+                open311_store.by_codes, self.store, self.actors, codes, district
+            )
             order = {code: i for i, code in enumerate(codes)}
             events.sort(key=lambda e: order[e.code])
         else:
-            query = self._query(request)
+            query = self._query(request, district)
             events = await asyncio.to_thread(open311_store.search, self.store, self.actors, query)
         self.counts.note(CHANNEL, "query")
         return render(fmt, "service_requests", [self.record(e) for e in events])
 
-    def _query(self, request: Request) -> open311_store.Query:
+    def _query(self, request: Request, district: str) -> open311_store.Query:
         categories = None
         services = _param(request, "service_code")
         if services:
             categories = [s.strip() for s in services.split(",") if s.strip()]
             for code in categories:
-                self._category(code)
+                self._category(code, district)
         closed: bool | None = None
         status = _param(request, "status")
         if status:
@@ -672,23 +710,29 @@ class Open311Intake:
                 f"start_date to end_date spans {(until - since) / 86400:.1f} days: at most 90",
                 "bad_date_range",
             )
-        return open311_store.Query(since, until, categories, closed, LIMIT)
+        return open311_store.Query(since, until, categories, closed, LIMIT, district)
 
     async def request(self, request: Request, fmt: Format) -> Response:
-        """GET requests/{id}: one request, as a list of one; 404 when there is none."""
-        self._jurisdiction(_param(request, "jurisdiction_id"))
+        """GET requests/{id}: one request, as a list of one; 404 when there is none (in the
+        district jurisdiction_id names)."""
+        district = self._jurisdiction(_param(request, "jurisdiction_id"))
         code = request.path_params["id"]
-        events = await asyncio.to_thread(open311_store.by_codes, self.store, self.actors, [code])
+        events = await asyncio.to_thread(
+            open311_store.by_codes, self.store, self.actors, [code], district
+        )
         if not events:
             raise Open311Error(404, f"service_request_id {code!r} not found", "unknown_request")
         self.counts.note(CHANNEL, "request")
         return render(fmt, "service_requests", [self.record(events[0])])
 
     async def token(self, request: Request, fmt: Format) -> Response:
-        """GET tokens/{token}: the request made under a token (a POST's Idempotency-Key)."""
-        self._jurisdiction(_param(request, "jurisdiction_id"))
+        """GET tokens/{token}: the request made under a token (a POST's Idempotency-Key), in
+        the district jurisdiction_id names."""
+        district = self._jurisdiction(_param(request, "jurisdiction_id"))
         token = request.path_params["token"]
-        found = await asyncio.to_thread(open311_store.by_token, self.store, self.actors, token)
+        found = await asyncio.to_thread(
+            open311_store.by_token, self.store, self.actors, token, district
+        )
         if not found:
             raise Open311Error(404, f"token {token!r} not found", "unknown_token")
         self.counts.note(CHANNEL, "token")

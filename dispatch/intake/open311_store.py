@@ -37,6 +37,7 @@ class Query:
     categories: Collection[str] | None = None
     closed: bool | None = None  # True: closed only, False: open only
     limit: int = 1000
+    district: str = ""  # a district's adcode: its requests only ("": every district's)
 
 
 def actor(client: str) -> str:
@@ -63,11 +64,16 @@ def _open311(actors: Collection[str]) -> Select[str]:
     )
 
 
-def by_codes(store: Store, actors: Collection[str], codes: Collection[str]) -> list[Event]:
-    """The Open311 requests among the event codes given (others are not there)."""
+def by_codes(
+    store: Store, actors: Collection[str], codes: Collection[str], district: str = ""
+) -> list[Event]:
+    """The Open311 requests among the event codes given (others are not there); of one
+    district only when `district` is given."""
     if not codes or not actors:
         return []
     statement = _open311(actors).where(EventRow.code.in_(list(codes))).order_by(EventRow.id)
+    if district:
+        statement = statement.where(EventRow.street.startswith(district, autoescape=True))
     with store.engine.connect() as conn:
         return [_decode(doc) for (doc,) in conn.execute(statement)]
 
@@ -79,6 +85,8 @@ def search(store: Store, actors: Collection[str], query: Query) -> list[Event]:
     statement = _open311(actors).where(
         EventRow.reported_at >= query.since, EventRow.reported_at <= query.until
     )
+    if query.district:
+        statement = statement.where(EventRow.street.startswith(query.district, autoescape=True))
     if query.categories is not None:
         statement = statement.where(EventRow.category.in_(list(query.categories)))
     if query.closed is True:
@@ -90,9 +98,12 @@ def search(store: Store, actors: Collection[str], query: Query) -> list[Event]:
         return [_decode(doc) for (doc,) in conn.execute(statement.limit(query.limit))]
 
 
-def by_token(store: Store, actors: Collection[str], token: str) -> list[tuple[str, str]]:
+def by_token(
+    store: Store, actors: Collection[str], token: str, district: str = ""
+) -> list[tuple[str, str]]:
     """(event code, token) of the Open311 requests created under `token` (a client's
-    Idempotency-Key); one per client that used it."""
+    Idempotency-Key); one per client that used it; of one district only when `district` is
+    given."""
     if not actors:
         return []
     statement = (
@@ -101,5 +112,9 @@ def by_token(store: Store, actors: Collection[str], token: str) -> list[tuple[st
         .where(ExternalIdRow.external_id == token)
         .order_by(ExternalIdRow.event_id)
     )
+    if district:
+        statement = statement.join(EventRow, EventRow.id == ExternalIdRow.event_id).where(
+            EventRow.street.startswith(district, autoescape=True)
+        )
     with store.engine.connect() as conn:
         return [(code, external_id) for code, external_id in conn.execute(statement)]

@@ -15,14 +15,16 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any, Literal
 
 import httpx
 import msgspec
 
+from dispatch.intake.district_codes import resolve, unknown
 from dispatch.intake.mqtt.client import Message
 from dispatch.intake.mqtt.settings import MqttSettings
+from dispatch.jurisdiction import DISTRICT_WIDTH
 from dispatch.logs import RefusalLog
 from dispatch.reference import ReferenceData
 from dispatch.state import Actor
@@ -291,10 +293,8 @@ class FrigateIntake:
         if after.false_positive:
             self.rejected["false_positive"] += 1  # Frigate's own: not an error to log
             return None
-        camera = self.settings.cameras.get(after.camera)
-        if camera is None and after.camera in self.reference.cameras:
-            camera = after.camera
-        if camera is None or camera not in self.reference.cameras:
+        camera = self._camera(after.camera)
+        if camera is None:
             self.reject("unknown_camera", "camera %s is not mapped", after.camera)
             return None
         kind = self._kind(after)
@@ -420,15 +420,28 @@ class FrigateIntake:
         return None
 
     def _kind(self, obj: FrigateObject) -> str | None:
+        """The detection kind of the object's label (`label@zone` first) among the kinds
+        of its camera's district: a label mapped to a kind that district lacks (or keyed
+        by another district) is passed over; a label that is one of its kinds is that
+        kind (a model trained on our own kinds)."""
+        camera = self.reference.cameras.get(self._camera(obj.camera) or "")
+        street = camera.street if camera is not None else self.reference.first
+        district = street[:DISTRICT_WIDTH]
+        kinds = self.reference.kinds_of(street)
         labels = self.settings.labels
-        for zone in obj.entered_zones:
-            kind = labels.get(f"{obj.label}@{zone}")
+        for key in (*(f"{obj.label}@{zone}" for zone in obj.entered_zones), obj.label):
+            mapped = labels.get(key)
+            kind = resolve(mapped, district, kinds) if mapped is not None else None
             if kind is not None:
                 return kind
-        kind = labels.get(obj.label)
-        if kind is None and obj.label in self.reference.camera_kinds:
-            kind = obj.label  # a model trained on our own kinds
-        return kind
+        return obj.label if obj.label in kinds else None
+
+    def _camera(self, name: str) -> str | None:
+        """Our camera code of a Frigate camera name (mapped, or our code itself)."""
+        camera = self.settings.cameras.get(name)
+        if camera is None and name in self.reference.cameras:
+            camera = name
+        return camera if camera in self.reference.cameras else None
 
     def _committed(
         self,
@@ -638,3 +651,14 @@ def _chain(task: asyncio.Task[None], done: asyncio.Future[None]) -> None:
         done.set_exception(task.exception())  # type: ignore[arg-type]
     else:
         done.set_result(None)
+
+
+def label_problems(labels: Mapping[str, str], reference: ReferenceData) -> list[str]:
+    """[intake.mqtt.labels] entries naming no detection kind of any district the store
+    serves (a kind bare or keyed by its district: district_codes.py)."""
+    tables = {district: reference.kinds_of(district) for district in reference.districts}
+    return [
+        f"[intake.mqtt.labels] {label!r}: unknown detection kind {kind!r} ({why})"
+        for label, kind in labels.items()
+        if (why := unknown(kind, tables)) is not None
+    ]

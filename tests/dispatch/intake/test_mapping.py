@@ -9,7 +9,7 @@ from dispatch.cli import main
 from dispatch.domain.categories import load_categories
 from dispatch.intake.mapping import MappingError, load_mapping, normalise
 
-CATEGORIES = [(c.code, c.name) for c in load_categories()]
+CATEGORIES = {"": {c.code: c.name for c in load_categories()}}  # one table, unnamed
 
 
 def test_the_shipped_table_checks_and_maps() -> None:
@@ -63,3 +63,20 @@ def _shipped():
     from dispatch.intake.mapping import default_mapping_path
 
     return default_mapping_path()
+
+
+def test_the_cli_checks_against_every_districts_stored_table(tmp_path, capsys) -> None:
+    from tests.dispatch.intake.city_env import city_store
+
+    city_store(tmp_path / "city.db").close()
+    url = f"sqlite:///{tmp_path / 'city.db'}"
+    good = tmp_path / "good.toml"
+    good.write_text('triage = "06-14"\n[types]\n"江堤垃圾清理" = "340802:01-90"', encoding="utf-8")
+    assert main(["--url", url, "intake-mapping", "--check", str(good)]) == 0
+    assert "1 types, triage under 06-14 意见建议: ok" in capsys.readouterr().out
+    bad = tmp_path / "bad.toml"
+    bad.write_text('triage = "06-14"\n[types]\n"x" = "340803:01-90"', encoding="utf-8")
+    assert main(["--url", url, "intake-mapping", "--check", str(bad)]) == 1
+    assert "unknown category '340803:01-90' ('01-90' is not in district 340803's table)" in (
+        capsys.readouterr().err
+    )

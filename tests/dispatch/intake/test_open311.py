@@ -309,7 +309,8 @@ BAD_POSTS: list[tuple[str, dict[str, Any], int, str]] = [
         "another jurisdiction",
         {"jurisdiction_id": "sfgov.org"},
         404,
-        "jurisdiction_id 'sfgov.org' is not served here (ours: daguan.anqing.example)",
+        "jurisdiction_id 'sfgov.org' is not served here (ours: daguan.anqing.example, or a"
+        " district: 340803)",
     ),
 ]
 
@@ -511,7 +512,8 @@ BAD_QUERIES: list[tuple[dict[str, str], int, str]] = [
     (
         {"jurisdiction_id": "sfgov.org"},
         404,
-        "jurisdiction_id 'sfgov.org' is not served here (ours: daguan.anqing.example)",
+        "jurisdiction_id 'sfgov.org' is not served here (ours: daguan.anqing.example, or a"
+        " district: 340803)",
     ),
 ]
 
