@@ -87,7 +87,7 @@ async def test_a_request_naming_a_district_is_filed_under_its_table(city: Open31
     assert answer.status_code == 200, answer.text
     (record,) = answer.json()
     assert record["service_code"] == OWN_CODE and record["service_name"] == OWN_NAME
-    assert record["agency_responsible"] == "区城管局"
+    assert record["agency_responsible"] == "迎江区城管局"
     elsewhere = await city.get(f"/requests/{code}.json", jurisdiction_id=DAGUAN)
     assert elsewhere.status_code == 404
     # The whole server (no jurisdiction_id) shows every district's requests, as before.
