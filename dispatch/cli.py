@@ -714,7 +714,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     )
     unknown = (
         [f"street {s}" for s in chosen.streets if s not in reference.streets]
-        + [f"category {c}" for c in chosen.categories if c not in reference.categories]
+        # A bare code: that category in every district whose table has it.
+        + [f"category {c}" for c in chosen.categories if c not in reference.category_codes(None)]
         + [f"status {s}" for s in chosen.statuses if s not in STATUSES]
         + [f"source {s}" for s in chosen.sources if s not in SOURCES]
     )

@@ -187,9 +187,11 @@ class Downloads(Audited):
             raise Refused(ErrorCode.BAD_ARGS, "an export needs its first and last day")
         day_span(message.first, message.last, EXPORT_DAYS_MAX)
         reference = self.reference
+        # A bare code: that category in every district the user sees whose table has it.
+        categories = reference.category_codes(client.jurisdiction)
         unknown = (
             [f"street {s}" for s in message.street if s not in reference.streets]
-            + [f"category {c}" for c in message.category if c not in reference.categories]
+            + [f"category {c}" for c in message.category if c not in categories]
             + [f"status {s}" for s in message.status if s not in STATUSES]
             + [f"source {s}" for s in message.source if s not in SOURCES]
         )

@@ -436,8 +436,8 @@ class _Names:
     def category(self, event: Event) -> str:
         return self.reference.category_name(event.street, event.category)
 
-    def detection(self, code: str) -> str:
-        return self.reference.reference.detections.get(code, code)
+    def detection(self, alert: Alert) -> str:
+        return self.reference.detection_name(alert.street, alert.detection)
 
 
 # Column widths (per cent) by heading: a fixed table layout lays a long list out in a
@@ -603,7 +603,7 @@ def render(
     def alert_rows(alerts: Sequence[Alert], confirmed: bool) -> Iterable[list[str]]:
         for a in alerts[:LIST_MAX]:
             last = f"案件 {a.event}" if confirmed and a.event else escape(a.note or "误报")
-            yield [_t(a.last_at), escape(a.camera_name), escape(names.detection(a.detection)), last]
+            yield [_t(a.last_at), escape(a.camera_name), escape(names.detection(a)), last]
 
     confirmed = _table(
         ("时间", "摄像头", "识别类型", "处理"),

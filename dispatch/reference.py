@@ -291,6 +291,22 @@ class ReferenceData:
         district = code[:DISTRICT_WIDTH]
         return self.kinds.get(district) or self.camera_kinds
 
+    def detection_name(self, code: str, kind: str) -> str:
+        """A detection kind by name as a unit's district (an alert's street) names it; the
+        kind's code when that district has no such kind."""
+        found = self.kinds_of(code).get(kind)
+        return found.name if found is not None else kind
+
+    def category_codes(self, jurisdiction: frozenset[str] | None) -> frozenset[str]:
+        """The category codes of the tables of the districts a jurisdiction lies in (None:
+        every district's): the codes a user may filter its cases by."""
+        districts = (
+            set(self.tables)
+            if jurisdiction is None
+            else {self.table_district(code) for code in jurisdiction}
+        )
+        return frozenset(code for district in districts for code in self.tables[district])
+
     def departments_of(self, code: str) -> dict[str, Department]:
         """The departments of a unit's district (the first's, when it has none of its own)."""
         district = code[:DISTRICT_WIDTH]

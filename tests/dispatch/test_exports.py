@@ -99,6 +99,7 @@ def test_filters_and_csv_for_excel(url, tmp_path, capsys) -> None:
     [
         (["--street", "999"], "unknown street 999"),
         (["--status", "lost"], "unknown status lost"),
+        (["--category", "99-99"], "unknown category 99-99"),
         (["--from", "24/11/2026"], "is not a date like 2026-11-24"),
         (["--to", "2026-11-01"], "--to is before --from"),
         (["--format", "pdf"], "invalid choice"),

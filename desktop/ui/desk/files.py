@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -39,6 +39,7 @@ from desktop.core.district_time import local
 from desktop.core.replica import Replica
 from desktop.ui.desk.texts import tr
 from desktop.ui.thumbnails import http_base
+from protocol.entities import Category
 from protocol.glossary import SOURCE_NAMES, STATUS_NAMES
 from protocol.messages import Error, Result
 
@@ -257,6 +258,17 @@ class ShiftReports(QWidget):
         return chosen
 
 
+def category_choices(categories: Iterable[Category]) -> list[tuple[str, str]]:
+    """The export's categories to pick from, by code: each code once (it filters that
+    category in every district the user sees), with every name the districts give it."""
+    names: dict[str, list[str]] = {}
+    for category in categories:
+        held = names.setdefault(category.code, [])
+        if category.name not in held:
+            held.append(category.name)
+    return [(code, f"{code} {'／'.join(held)}") for code, held in sorted(names.items())]
+
+
 class ExportDialog(QDialog):
     """导出事件: the cases the user may see, reported in a period, with the CLI's filters."""
 
@@ -284,9 +296,7 @@ class ExportDialog(QDialog):
             [(s.code, s.name) for s in (units.streets if units is not None else [])]
         )
         self.status_box = self._combo(list(STATUS_NAMES.items()))
-        self.category = self._combo(
-            [(c.code, f"{c.code} {c.name}") for c in (units.categories if units else [])]
-        )
+        self.category = self._combo(category_choices(units.categories if units else []))
         self.source = self._combo(list(SOURCE_NAMES.items()))
         self.format = QComboBox(self)
         self.format.addItem("Excel (XLSX)", "xlsx")
