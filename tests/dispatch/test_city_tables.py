@@ -188,7 +188,9 @@ async def test_a_district_table_is_refused_only_for_its_own_cases(city: Running)
         "dispatch", {"event": case, "assignee": "340802:CGJ", "assist": ["ZJJ"]}
     )
     assert isinstance(wrong, Error) and wrong.code == ErrorCode.BAD_ARGS
-    assert wrong.message.startswith("ZJJ (大观区住建局) is a department of 大观区, not of event YJ-")
+    assert wrong.message.startswith(
+        "ZJJ (大观区住建局) is a department of 大观区, not of event YJ-"
+    )
     right = await boss.command(
         "dispatch",
         {"event": case, "assignee": "340802:CGJ", "assist": ["340802:ZJJ", "网格员 张三"]},
