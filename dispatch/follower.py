@@ -162,9 +162,10 @@ class Follower:
         engine = self.store.engine
         args, params = engine.dialect.create_connect_args(engine.url)
         params.pop("context", None)  # the synchronous dialect's adapters
+        channel = await asyncio.to_thread(lambda: self.store.log_channel)  # may ask the database
         connection = await psycopg.AsyncConnection.connect(*args, autocommit=True, **params)
         try:
-            await connection.execute(f"LISTEN {self.store.log_channel}")
+            await connection.execute(f"LISTEN {channel}")
         except BaseException:
             await connection.close()
             raise

@@ -571,6 +571,7 @@ class Store:
         )
         self._claim: Any = None  # what holds the claim: a locked file or a PG session
         self._key = 0  # the advisory lock key of a PostgreSQL claim
+        self._seed: bytes | None = None  # the lock key's seed: the schema (PostgreSQL)
         # The writer lease's fencing number this backend holds (take_lease); None: not the
         # writer (tools, tests writing directly), whose commits are not fenced.
         self.fence: int | None = None
@@ -644,8 +645,8 @@ class Store:
             handle.flush()
             self._claim = handle
             return
-        key = self._key = self._lock_key()
         conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        key = self._key = self._lock_key(conn)
         if not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar():
             who = "another backend"
             with contextlib.suppress(SQLAlchemyError):  # no lease table yet (before 0009)
@@ -660,19 +661,29 @@ class Store:
             )
         self._claim = conn
 
-    def _lock_key(self) -> int:
-        """The advisory lock's key. Advisory locks are per database: one key whatever the
-        URL's spelling; the schema is part of it so that schemas of one database (the tests')
-        stay independent."""
-        schema = str(self.engine.url.query.get("options", ""))
-        seed = f"tongguan-backend:{schema}".encode()
-        return int.from_bytes(hashlib.sha256(seed).digest()[:8], "big", signed=True)
+    def _lock_key(self, conn: Connection | None = None) -> int:
+        """The advisory lock's key. Advisory locks are per database; the schema is part of
+        the key so that schemas of one database (the tests') stay independent: the schema
+        the server resolves the tables in (asked once, on `conn` or a pooled connection),
+        not the URL's spelling of it, which differs from node to node (`-csearch_path=x`,
+        `-c search_path=x`, more options beside it: each had a key of its own, and a second
+        writer started beside the first). The seeds are the ones earlier versions made of
+        the two usual spellings (no options, `-csearch_path=x`), so their nodes agree."""
+        if self._seed is None:
+            if conn is None:
+                with self.engine.connect() as own:
+                    schema = own.execute(text("SELECT current_schema()")).scalar()
+            else:
+                schema = conn.execute(text("SELECT current_schema()")).scalar()
+            path = "" if schema in (None, "public") else f"-csearch_path={schema}"
+            self._seed = f"tongguan-backend:{path}".encode()
+        return int.from_bytes(hashlib.sha256(self._seed).digest()[:8], "big", signed=True)
 
     @property
     def log_channel(self) -> str:
         """The PostgreSQL channel the writer notifies at each commit of log rows (its payload:
         the rows or the last seq, log_notice.py); one per database and schema, like the
-        advisory lock."""
+        advisory lock (the first use may ask the database: not on an event loop)."""
         return f"tongguan_log_{self._lock_key() & 0xFFFFFFFFFFFF:012x}"
 
     def try_claim(self) -> bool:

@@ -167,3 +167,46 @@ def test_a_takeover_ends_a_deposed_writer_paused_mid_commit(pg_url) -> None:
         paused.dispose()
         new.close()
         old.close()
+
+
+def test_a_url_spelled_otherwise_is_the_same_database_and_schema(pg_url) -> None:
+    """The claim and the log's channel follow the schema the server resolves, not the URL's
+    spelling: a node given `-c search_path=x` and another option is refused while one given
+    `-csearch_path=x` writes (before, it started as a second writer and deposed the first)."""
+    schema = pg_url.rsplit("%3D", 1)[1]
+    spelled = pg_url.replace(
+        f"options=-csearch_path%3D{schema}",
+        f"options=-c%20search_path%3D{schema}%20-c%20statement_timeout%3D0",
+    )
+    assert spelled != pg_url
+    first = prepared_store(pg_url)
+    second = Store(spelled)
+    try:
+        first.claim()
+        first.take_lease()
+        with pytest.raises(StoreError, match="another dispatch backend is serving"):
+            second.claim()
+        assert second.log_channel == first.log_channel
+    finally:
+        second.close()
+        first.close()
+
+
+def test_the_lock_key_is_the_one_earlier_versions_gave_the_usual_spellings(pg_url) -> None:
+    """Nodes of an earlier version, started with no options or `-csearch_path=x`, hold the
+    same lock: a mixed set of nodes still has one writer."""
+    import hashlib
+
+    def earlier(options: str) -> int:
+        seed = f"tongguan-backend:{options}".encode()
+        return int.from_bytes(hashlib.sha256(seed).digest()[:8], "big", signed=True)
+
+    schema = pg_url.rsplit("%3D", 1)[1]
+    store = Store(pg_url)
+    public = Store(pg_url.split("?", 1)[0])
+    try:
+        assert store._lock_key() == earlier(f"-csearch_path={schema}")
+        assert public._lock_key() == earlier("")
+    finally:
+        store.close()
+        public.close()
