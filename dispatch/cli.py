@@ -241,8 +241,9 @@ async def _serve(
     except (RuntimeError, ValueError) as exc:  # no district, or units whose codes do not nest
         raise SystemExit(f"error: {exc}") from None
     server = DispatchServer(store, reference, Clock(speed, start), intake=intake)
-    # The first snapshots, before the simulator's catch-up begins, must not pass for live.
-    if simulate and warm_up:
+    # The first snapshots, before the simulator's catch-up begins, must not pass for live
+    # (a standby's simulator waits for its takeover: its clients see the writer's day).
+    if simulate and warm_up and role == "writer":
         server.begin_catching_up()
     # A demo's wall waits for the listener and the catch-up, not for the intakes (their
     # imports, HTTP server, broker and stand-in platform): they start once it has caught up.
@@ -265,7 +266,12 @@ async def _serve(
     if simulate:
         simulator = Simulator(server, seed=seed)
         tasks.append(asyncio.create_task(simulator.run(warm_up=warm_up), name="simulator"))
-        log.info("simulator running at %gx real time (seed %d)", speed, seed)
+        if role == "writer":
+            log.info("simulator running at %gx real time (seed %d)", speed, seed)
+        else:
+            log.info(
+                "simulator at %gx real time (seed %d) from this standby's takeover", speed, seed
+            )
     if banner:
         print(banner.format(port=bound), flush=True)
     url = f"ws://{_client_host(host)}:{bound}"
@@ -284,6 +290,8 @@ async def _serve(
             write_ready_file(ready_file, url, _intake_url(server))  # now with the intake's
         # The simulator sends through MQTT once it has it (its catch-up submits directly).
         tasks.append(asyncio.create_task(_demo_mqtt(server, simulator), name="demo-mqtt"))
+    for task in tasks:
+        task.add_done_callback(_say_if_failed)
     try:
         stopped = asyncio.ensure_future(stop.wait())
         failed = asyncio.ensure_future(server.writer_stopped())
@@ -305,6 +313,12 @@ async def _serve(
             remove_ready_file(ready_file)
         log.info("stopped")
     return exits.WRITER_STOPPED if server.fatal else exits.OK
+
+
+def _say_if_failed(task: asyncio.Task[None]) -> None:
+    """A task of the backend's that ended on an exception says so (it died in silence)."""
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.error("%s stopped: %s", task.get_name(), exc, exc_info=exc)
 
 
 def _intake_url(server: DispatchServer) -> str:
@@ -931,6 +945,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         intake = _intake_config(args.config)
     except ConfigError as exc:
         log.error("%s", exc)
+        return 2
+    if args.gateway and args.simulate:
+        log.error(
+            "a gateway never writes: --simulate runs on the writer, or on a standby, which"
+            " starts it when it takes over"
+        )
         return 2
     store = Store(args.url)
     role: Role = "writer"

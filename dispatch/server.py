@@ -137,6 +137,9 @@ class DispatchServer:
         # The model is trained in a process of its own (dispatch/risk_process.py).
         self.risk_trainer = RiskTrainer(store.url)
         self._fatal = asyncio.Event()
+        # Set once this node writes (from the start, or on taking over as a standby): what
+        # only a writer may run (the simulator) waits for it.
+        self.writing = asyncio.Event()
         # Its own: an admin's new category table is swapped into it (tables.py), which must
         # not reach another server given the same reference (tests, benchmarks).
         self.reference = copy.copy(reference)
@@ -380,6 +383,7 @@ class DispatchServer:
         except Exception:  # clients of standbys are told "not known yet" meanwhile
             log.exception("saying where this writer serves failed")
         self.writer_at = self.endpoint
+        self.writing.set()
         if intake_now:
             await self.start_intake()
         self._tasks += [

@@ -255,7 +255,12 @@ class Simulator:
         return lambda t: self._command(actor, op, args, t, lambda _: then(t))
 
     async def run(self, warm_up: bool = True) -> None:
-        """Run for ever: replay today so far at full speed (if asked), then follow the clock."""
+        """Run for ever: replay today so far at full speed (if asked), then follow the clock.
+        On a standby, from when it takes over (only a writer applies requests)."""
+        if not self.server.writing.is_set():
+            log.info("the simulator waits for this node to write (a standby: its takeover)")
+            await self.server.writing.wait()
+            log.info("this node writes: the simulator starts")
         clock = self.server.clock
         now = clock.now()
         start = day_start(now) if warm_up else now
@@ -269,6 +274,10 @@ class Simulator:
             # (Some follow-ups are stamped a little ahead of the clock: never past now.)
             start = min(latest, now)
             log.info("simulator resumes the day from its last activity (%s)", local(latest))
+            # Seeded afresh from where it resumes: the seed alone replayed the same cases
+            # after every restart or takeover (one citizen's same complaint each time).
+            self.rng.seed(f"{self.seed}:{start!r}")
+            self._side_rng.seed(f"{self.seed + 1}:{start!r}")
         elif warm_up and not self.server.state.events:
             # A fresh database: yesterday too, so today's figures have a day to compare with.
             start -= self.history_days * 24 * HOUR

@@ -256,3 +256,60 @@ def test_a_standby_waits_through_a_database_that_does_not_answer(tmp_path) -> No
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(15) == 130  # interrupted before serving
+
+
+def test_a_standbys_simulator_runs_from_its_takeover(pg_url, tmp_path) -> None:
+    """`--simulate` on a writer and on its standby (docs/deployment.md): the standby's waits,
+    and once it has taken over the simulated district goes on from there. Before, it sent
+    requests as a standby, died of it without a word, and after a takeover nothing came."""
+    store = Store(pg_url)
+    prepare(store)
+    store.close()
+    ports = _free_port(), _free_port()
+    fast = ("--simulate", "--speed", "60")
+    first = _serve(pg_url, tmp_path / "a", ports[0], *fast)
+    second: subprocess.Popen[bytes] | None = None
+    try:
+        _wait_for(first, tmp_path / "a", "simulator running", 60)
+        second = _serve(pg_url, tmp_path / "b", ports[1], "--standby", *fast)
+        _wait_for(second, tmp_path / "b", "from this standby's takeover", 60)
+        time.sleep(3)  # the writer's simulated minutes go by; the standby's stays waiting
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        _wait_for(second, tmp_path / "b", "this node writes: the simulator starts", 30)
+        check = Store(pg_url)
+        try:
+            taken = check.head()[0]
+            deadline = time.monotonic() + 30
+            while not any(
+                r.action == "report" for r in check.read_log(taken, limit=1000)
+            ):  # a new case, about one every 2 s at 60x
+                assert second.poll() is None
+                assert time.monotonic() < deadline, "no case reported after the takeover"
+                time.sleep(0.2)
+        finally:
+            check.close()
+        log = (tmp_path / "b" / "backend.log").read_text()
+        assert "simulator stopped" not in log and "Traceback" not in log, log[-3000:]
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+
+
+def test_a_gateway_is_not_given_the_simulator(pg_url, tmp_path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TONGGUAN_DATA": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "dispatch", "--url", pg_url, "serve", "--gateway", "--simulate"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "a gateway never writes: --simulate runs on the writer" in done.stderr
