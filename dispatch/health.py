@@ -101,12 +101,19 @@ def _calendar(store: Store, today: date) -> Finding:
 
 
 def _disk(where: Path, min_free_mb: int) -> Finding:
+    # A data directory not made yet (a node on PostgreSQL that has written nothing of its own
+    # there): the file system it will be made on.
+    made = where
+    while not made.exists() and made.parent != made:
+        made = made.parent
     try:
-        usage = shutil.disk_usage(where)
+        usage = shutil.disk_usage(made)
     except OSError as exc:
         return Finding("disk", FAIL, f"{where}: {exc.strerror or exc}")
     free_mb = usage.free // 2**20
     said = f"{free_mb} MiB free of {usage.total // 2**20} MiB at {where}"
+    if made != where:
+        said += f" (not made yet: at {made})"
     if free_mb < min_free_mb:
         return Finding("disk", FAIL, f"{said} (under {min_free_mb} MiB)")
     return Finding("disk", OK, said)

@@ -297,6 +297,18 @@ def test_check_fails_on_each_problem(main_db, tmp_path, capsys) -> None:  # noqa
     assert next(f for f in found if f.name == "intake").level == FAIL
 
 
+def test_check_a_node_whose_data_directory_is_not_made_yet(pg_url, tmp_path) -> None:
+    """A node on PostgreSQL may not have made its data directory (it keeps nothing there
+    yet): the disk it will be made on is checked, not a failure."""
+    Store(pg_url).upgrade()
+    data = tmp_path / "not" / "yet"
+    [disk] = [f for f in run_checks(pg_url, data, min_free_mb=1) if f.name == "disk"]
+    assert disk.level == OK and f"(not made yet: at {tmp_path})" in disk.text
+    assert not data.exists()  # the check makes nothing
+    [disk] = [f for f in run_checks(pg_url, data, min_free_mb=10**9) if f.name == "disk"]
+    assert disk.level == FAIL
+
+
 def test_check_sees_a_listener_that_stopped_reading(pg_url, tmp_path, monkeypatch) -> None:
     """A session LISTENing that reads nothing holds every later notification in PostgreSQL's
     queue: the check warns, then fails (thresholds scaled down: the real queue is 8 GB)."""
