@@ -308,8 +308,9 @@ class DispatchServer:
             asyncio.create_task(self._kpi_loop(), name="kpis"),
             asyncio.create_task(self._credentials_loop(), name="credentials"),
         ]
-        if role != "gateway":
-            self._tasks.append(asyncio.create_task(self._risk_loop(), name="risk"))
+        # Every node works out the risks of the cases it serves (the model trained from the
+        # store in a process of its own, once an hour): a desk on a gateway gets them too.
+        self._tasks.append(asyncio.create_task(self._risk_loop(), name="risk"))
         if role == "writer":
             await self._writer_begins(intake_now)
         else:

@@ -41,7 +41,7 @@ from dispatch.server import DispatchServer
 from dispatch.store.store import Store
 from protocol.entities import OPEN_STATUSES, Event, is_overdue
 from protocol.messages import Result, Risk, Snapshot
-from tests.dispatch.conftest import LINGHU, prepared_store, start_server
+from tests.dispatch.conftest import LINGHU, open_client, prepared_store, start_server
 from tests.dispatch.test_server import handshake
 
 DAYS, DAILY, SEED = 4, 400, 3
@@ -415,6 +415,33 @@ async def test_risk_reaches_a_client_over_a_websocket(simulated: Path, tmp_path:
         for client in (wall, linghu, commander):
             await client.ws.close()
     finally:
+        await running.server.stop()
+        store.close()
+
+
+async def test_risk_reaches_a_client_of_a_gateway(simulated: Path, tmp_path: Path) -> None:
+    """A gateway follows the writer's log and works out the risks of the cases itself (its
+    desks showed no forecast, found by a newcomer's trial)."""
+    path = tmp_path / "served.db"
+    shutil.copy(simulated, path)
+    url = f"sqlite:///{path}"
+    store = Store(url)
+    limits = Limits(risk_interval=0.2, risk_first_delay=0.0)
+    clock = Clock(speed=1.0, start=END + 60)
+    running = await start_server(store, limits, clock)
+    gateway_store = Store(url)
+    gateway = DispatchServer(gateway_store, running.server.reference, clock, limits)
+    port = await gateway.start("127.0.0.1", 0, role="gateway")
+    try:
+        wall = await open_client(port, running.tokens["wall"])
+        _, snapshot = await handshake(wall)
+        assert isinstance(snapshot, Snapshot)
+        first = await wall.until(lambda m: isinstance(m, Risk), timeout=60)
+        assert isinstance(first, Risk) and first.full and first.cases and first.forecast
+        await wall.ws.close()
+    finally:
+        await gateway.stop()
+        gateway_store.close()
         await running.server.stop()
         store.close()
 
