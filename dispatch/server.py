@@ -411,7 +411,7 @@ class DispatchServer:
             else:
                 if holder and holder != told:
                     told = holder
-                    log.warning(
+                    log.info(  # a node's normal state: not a warning
                         "%s of the writer %s at %s%s",
                         self.role,
                         holder,

@@ -171,6 +171,7 @@ class Session:
             client.user.name,
             message.id,
             where,
+            level=logging.DEBUG,  # routine: the desk sends it on (and asks again meanwhile)
         )
         error = Error(
             id=message.id,
