@@ -78,6 +78,7 @@ Role = Literal["writer", "standby", "gateway"]
 PRUNE_EVERY = 600.0  # seconds (real or district) between drops of what settled 36 h ago
 TRIM_EVERY = 60.0  # real seconds between returns of the C heap's free pages (malloc_trim)
 TABLE_FOLLOW_SECONDS = 5.0  # between a standby's or a gateway's reads of the category table
+NO_WRITER = "\0no writer"  # what a gateway last said of the writer: that none writes
 
 
 async def _within(awaitable: Awaitable[object], what: str, patience: float) -> bool:
@@ -406,10 +407,23 @@ class DispatchServer:
                 await self._follow_table()
             try:
                 holder, self.writer_at = await asyncio.to_thread(self.store.writer_endpoint)
+                if self.role == "gateway":
+                    writing = await asyncio.to_thread(self.store.writer_lock_held)
             except Exception as exc:  # the database away: the follower says so too
                 log.debug("reading the writer lease: %s", exc)
             else:
-                if holder and holder != told:
+                if self.role == "gateway" and not writing:
+                    # The lease names the last writer, gone: commands wait (the desks ask
+                    # again) until a writer or a standby starts.
+                    self.writer_at = ""
+                    if told != NO_WRITER:
+                        told = NO_WRITER
+                        log.warning(
+                            "no node writes: the writer's lock is free (%s has gone); commands"
+                            " wait until a writer or a standby starts",
+                            holder or "the writer",
+                        )
+                elif holder and holder != told:
                     told = holder
                     log.info(  # a node's normal state: not a warning
                         "%s of the writer %s at %s%s",

@@ -733,6 +733,20 @@ class Store:
             row = conn.execute(select(WriterLease.holder, WriterLease.endpoint)).first()
         return ("", "") if row is None else (str(row[0]), str(row[1]))
 
+    def writer_lock_held(self) -> bool:
+        """Whether some backend holds the writer's lock (PostgreSQL: its session advisory
+        lock in pg_locks, not taken to find out; SQLite: not known, so true)."""
+        if self.engine.dialect.name != "postgresql":
+            return True
+        key = self._lock_key() & 0xFFFFFFFFFFFFFFFF
+        query = text(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            " AND classid::bigint = :high AND objid::bigint = :low AND objsubid = 1)"
+        )
+        with self.engine.connect() as conn:
+            return bool(conn.execute(query, {"high": key >> 32, "low": key & 0xFFFFFFFF}).scalar())
+
     def take_lease(self) -> int:
         """Become the writer: add one to the lease's fencing number in the transaction that
         reads it, keep it and return it. Called once the claim is held and the schema is

@@ -155,3 +155,26 @@ async def _admin_at(node: Running):  # type: ignore[no-untyped-def]
     client = await node.client("admin")
     await handshake(client)
     return client
+
+
+async def test_a_gateway_says_when_no_node_writes(pg_url, caplog) -> None:
+    """The lease still names the last writer once it has gone: a gateway looks at the
+    writer's lock itself, says in its log that no node writes, and stops sending desks to
+    the gone writer's address (found by a newcomer's trial)."""
+    writer = await start_server(prepared_store(pg_url))
+    node = await start_node(pg_url, "gateway", writer)
+    try:
+        assert node.store.writer_lock_held()
+        await until_equal(lambda: node.server.writer_at, f"ws://127.0.0.1:{writer.port}")
+        await writer.server.stop()
+        writer.store.close()
+        assert not node.store.writer_lock_held()
+        await until_equal(lambda: "no node writes" in caplog.text, True)
+        desk = await node.client("commander")
+        await handshake(desk)
+        refused = await desk.command("report", report_args(writer))
+        assert isinstance(refused, Error) and refused.code == ErrorCode.NOT_WRITER
+        assert not refused.writer and "the writer is not known yet" in refused.message
+    finally:
+        await node.server.stop()
+        node.store.close()
