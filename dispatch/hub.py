@@ -133,6 +133,7 @@ class Hub:
         self.kpis_filled.set()
         self.snapshot_sent = asyncio.Event()  # a first client has its snapshot queued
         self.catching_up = False  # the simulator is replaying the day so far: KPIs are partial
+        self.no_writer = False  # a gateway found that no node writes (told in `kpis`)
         self.delivered = 0
         # Log rows up to this seq may be keyed by street (Store.community_keys_from).
         self.community_keys_from = 0
@@ -370,6 +371,7 @@ class Hub:
                         week=week,
                         month=month,
                         catching_up=self.kpis_partial,
+                        no_writer=self.no_writer,
                     )
                 )
             self.write(client, [frame])

@@ -412,6 +412,10 @@ class DispatchServer:
             except Exception as exc:  # the database away: the follower says so too
                 log.debug("reading the writer lease: %s", exc)
             else:
+                hub = self.hub
+                if self.role == "gateway" and hub is not None and writing == hub.no_writer:
+                    hub.no_writer = not writing
+                    hub.kpi_dirty = True  # clients told with the next second's figures
                 if self.role == "gateway" and not writing:
                     # The lease names the last writer, gone: commands wait (the desks ask
                     # again) until a writer or a standby starts.

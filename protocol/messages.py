@@ -443,6 +443,8 @@ class Kpis(_Msg, tag="kpis"):
     `scopes` is today; `week` and `month` the same scopes for this week (from Monday) and
     this month. While the backend is still catching up on the day after a start,
     `catching_up` is true and the figures are partial: show that, not the numbers.
+    `no_writer` is true while no node writes (a gateway found the writer gone and no standby
+    took over): commands wait, and the figures stay as the last writer left them.
     """
 
     at: float
@@ -450,6 +452,7 @@ class Kpis(_Msg, tag="kpis"):
     week: dict[str, Kpi] = {}
     month: dict[str, Kpi] = {}
     catching_up: bool = False
+    no_writer: bool = False
 
 
 # The wall and the desk badge a case at risk from this probability on (docs/kpis.md §8).

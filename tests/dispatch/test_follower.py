@@ -13,7 +13,7 @@ from dispatch import server as server_module
 from dispatch.server import DispatchServer, Role
 from dispatch.store.store import Store
 from protocol.codes import ErrorCode
-from protocol.messages import Delta, Error, Result, Resume, Snapshot, Welcome
+from protocol.messages import Delta, Error, Kpis, Result, Resume, Snapshot, Welcome
 from tests.dispatch.conftest import (
     Running,
     open_client,
@@ -175,6 +175,9 @@ async def test_a_gateway_says_when_no_node_writes(pg_url, caplog) -> None:
         refused = await desk.command("report", report_args(writer))
         assert isinstance(refused, Error) and refused.code == ErrorCode.NOT_WRITER
         assert not refused.writer and "the writer is not known yet" in refused.message
+        # Its clients are told with the figures (the wall says so).
+        told = await desk.until(lambda m: isinstance(m, Kpis) and m.no_writer, timeout=10)
+        assert isinstance(told, Kpis) and told.no_writer
     finally:
         await node.server.stop()
         node.store.close()
