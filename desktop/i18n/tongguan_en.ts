@@ -2761,27 +2761,27 @@
 <context>
     <name>OutageBanner</name>
     <message>
-        <location filename="../../widgets/wall_header.py" line="185"/>
+        <location filename="../../widgets/wall_header.py" line="194"/>
         <source>连接中断，数据截至 %s</source>
         <translation>Connection lost. Data as of %s</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="187"/>
+        <location filename="../../widgets/wall_header.py" line="196"/>
         <source>尚未连接到调度服务，暂无数据</source>
         <translation>Not connected to the dispatch service yet. No data</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="189"/>
+        <location filename="../../widgets/wall_header.py" line="198"/>
         <source>&#x3000;·&#x3000;正在第 %s 次重连</source>
         <translation>  ·  Reconnecting, attempt %s</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="191"/>
+        <location filename="../../widgets/wall_header.py" line="200"/>
         <source>（%s）</source>
         <translation> (%s)</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="191"/>
+        <location filename="../../widgets/wall_header.py" line="200"/>
         <source>&#x3000;·&#x3000;%s</source>
         <translation>  ·  %s</translation>
     </message>
@@ -3247,47 +3247,47 @@
 <context>
     <name>WallHeader</name>
     <message>
-        <location filename="../../widgets/wall_header.py" line="96"/>
+        <location filename="../../widgets/wall_header.py" line="104"/>
         <source>静音</source>
         <translation>Muted</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="96"/>
+        <location filename="../../widgets/wall_header.py" line="104"/>
         <source>声音</source>
         <translation>Sound</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="97"/>
+        <location filename="../../widgets/wall_header.py" line="105"/>
         <source>新特急事件提示音（M 键切换）</source>
         <translation>Chime for new critical cases (M toggles)</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="116"/>
+        <location filename="../../widgets/wall_header.py" line="125"/>
         <source>正在连接…</source>
         <translation>Connecting…</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="122"/>
+        <location filename="../../widgets/wall_header.py" line="131"/>
         <source>连接中断</source>
         <translation>Disconnected</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="124"/>
+        <location filename="../../widgets/wall_header.py" line="133"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="128"/>
+        <location filename="../../widgets/wall_header.py" line="137"/>
         <source>数据 %s 秒前</source>
         <translation>Data %s s ago</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="130"/>
+        <location filename="../../widgets/wall_header.py" line="139"/>
         <source>数据 %s 分钟前</source>
         <translation>Data %s min ago</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="137"/>
+        <location filename="../../widgets/wall_header.py" line="146"/>
         <source>复盘 · 非实时</source>
         <translation>Replay · NOT LIVE</translation>
     </message>
@@ -3523,82 +3523,87 @@
         <translation>Network error</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="715"/>
+        <location filename="../ui/wall.py" line="710"/>
+        <source>节点%s</source>
+        <translation>Node %s</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="724"/>
         <source>%s智慧联动中心 · 一网统管</source>
         <translation>%s Smart Linkage Centre</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="725"/>
+        <location filename="../ui/wall.py" line="734"/>
         <source>全区</source>
         <translation>District</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="725"/>
+        <location filename="../ui/wall.py" line="734"/>
         <source>全市</source>
         <translation>Whole city</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="770"/>
+        <location filename="../ui/wall.py" line="779"/>
         <source>新特急事件</source>
         <translation>new critical case</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="770"/>
+        <location filename="../ui/wall.py" line="779"/>
         <source>操作中</source>
         <translation>operator active</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="772"/>
+        <location filename="../ui/wall.py" line="781"/>
         <source>（轮巡暂停：%s）</source>
         <translation> (tour paused: %s)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="774"/>
+        <location filename="../ui/wall.py" line="783"/>
         <source>（轮巡）</source>
         <translation> (on tour)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="885"/>
+        <location filename="../ui/wall.py" line="894"/>
         <source>未派遣</source>
         <translation>Not sent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="887"/>
+        <location filename="../ui/wall.py" line="896"/>
         <source>已超期</source>
         <translation>Late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="890"/>
+        <location filename="../ui/wall.py" line="899"/>
         <source>1–2件</source>
         <translation>1–2</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="891"/>
+        <location filename="../ui/wall.py" line="900"/>
         <source>3–5件</source>
         <translation>3–5</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="892"/>
+        <location filename="../ui/wall.py" line="901"/>
         <source>≥6件</source>
         <translation>≥6</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="893"/>
+        <location filename="../ui/wall.py" line="902"/>
         <source>有超期</source>
         <translation>Late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="894"/>
+        <location filename="../ui/wall.py" line="903"/>
         <source>超期≥3件</source>
         <translation>3+ late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="899"/>
+        <location filename="../ui/wall.py" line="908"/>
         <source>网格</source>
         <translation>Grids</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="923"/>
+        <location filename="../ui/wall.py" line="932"/>
         <source>再按一次 Ctrl+Q 退出大屏（Ctrl+Shift+K 退出全屏）</source>
         <translation>Press Ctrl+Q again to quit the wall (Ctrl+Shift+K leaves full screen)</translation>
     </message>
@@ -3619,32 +3624,32 @@
         <translation>stage late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="815"/>
+        <location filename="../ui/wall.py" line="824"/>
         <source>网格员 %s  %s</source>
         <translation>Grid worker %s  %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="817"/>
+        <location filename="../ui/wall.py" line="826"/>
         <source>网格长 %s</source>
         <translation>Grid leader %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="881"/>
+        <location filename="../ui/wall.py" line="890"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="882"/>
+        <location filename="../ui/wall.py" line="891"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="883"/>
+        <location filename="../ui/wall.py" line="892"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="884"/>
+        <location filename="../ui/wall.py" line="893"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
