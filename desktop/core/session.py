@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import itertools
 import logging
 import time
@@ -91,6 +92,32 @@ def node_name(url: str) -> str:
     return f"{host}:{parsed.port}" if parsed.port and parsed.port != 8765 else host
 
 
+def short_node_names(urls: Sequence[str]) -> list[str] | None:
+    """Each server's shortest name that still tells it from the others, for the wall's
+    header (read from across the room): the host when the hosts differ (a DNS name's first
+    label when those differ: `standby`, not `standby.district.gov.cn`), `:port` when only
+    the ports differ; None when neither does (the wall then numbers them by position)."""
+    parts = [urllib.parse.urlsplit(url) for url in urls]
+    hosts = [part.hostname or url for part, url in zip(parts, urls, strict=True)]
+    if len(set(hosts)) == len(hosts):
+        firsts = [host.split(".", 1)[0] for host in hosts]
+        if not any(_is_address(host) for host in hosts) and len(set(firsts)) == len(firsts):
+            return firsts
+        return hosts
+    ports = [part.port or 8765 for part in parts]
+    if len(set(hosts)) == 1 and len(set(ports)) == len(ports):
+        return [f":{port}" for port in ports]
+    return None
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 class _ConnectionLost(Exception):
     """The connection went away while a command waited for its answer."""
 
@@ -107,6 +134,7 @@ class Status:
     fatal: bool = False
     node: str = ""  # the server tried or connected to (its URL)
     nodes: int = 1  # how many servers the session moves between
+    servers: tuple[str, ...] = ()  # their URLs, in the order they are tried
 
 
 class Session:
@@ -165,6 +193,7 @@ class Session:
         self._to_writer = False  # the connection was closed to move to the writer
         self.status = Status(False, time.time(), 0.0)
         self.connections = 0
+        self._last_server: str | None = None  # the server of the last connection made
 
     @property
     def url(self) -> str:
@@ -361,10 +390,28 @@ class Session:
             self._tried_in_round = 0
             self._connected.set()
             self._set_status(True)
+            self._log_connected()
         status = self.status  # per message: built directly (dataclasses.replace is slower)
         self.status = Status(
-            status.connected, status.since, time.time(), node=status.node, nodes=status.nodes
+            status.connected,
+            status.since,
+            time.time(),
+            node=status.node,
+            nodes=status.nodes,
+            servers=status.servers,
         )
+
+    def _log_connected(self) -> None:
+        """One INFO line per connection (the wall's and the desk's): which server, and
+        whether it is another one than before (a standby taking over)."""
+        where = f"{self.url} (server {self._node + 1} of {len(self.urls)})"
+        if len(self.urls) == 1:
+            where = self.url
+        if self._last_server is not None and self._last_server != self.url:
+            log.info("moved to %s from %s", where, self._last_server)
+        else:
+            log.info("connected to %s", where)
+        self._last_server = self.url
 
     def _typed_answer(self, raw: str | bytes) -> bool:
         """Hand a typed request its result, decoded in its own shape; whether it was one."""
@@ -424,6 +471,7 @@ class Session:
             fatal,
             node=self.url,
             nodes=len(self.urls),
+            servers=tuple(self.urls),
         )
         if self.on_status is not None:
             self.on_status(self.status)

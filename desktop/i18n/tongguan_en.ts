@@ -324,22 +324,22 @@
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="155"/>
-        <location filename="../ui/desk/files.py" line="302"/>
+        <location filename="../ui/desk/files.py" line="335"/>
         <location filename="../ui/desk/forms.py" line="79"/>
         <source>类别</source>
         <translation>Category</translation>
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="156"/>
-        <location filename="../ui/desk/categories_tab.py" line="67"/>
-        <location filename="../ui/desk/categories_tab.py" line="86"/>
-        <location filename="../ui/desk/categories_tab.py" line="573"/>
+        <location filename="../ui/desk/categories_tab.py" line="68"/>
+        <location filename="../ui/desk/categories_tab.py" line="87"/>
+        <location filename="../ui/desk/categories_tab.py" line="564"/>
         <source>紧急程度</source>
         <translation>Priority</translation>
     </message>
     <message>
         <location filename="../ui/case_sheet.py" line="157"/>
-        <location filename="../ui/desk/files.py" line="303"/>
+        <location filename="../ui/desk/files.py" line="336"/>
         <source>来源</source>
         <translation>Source</translation>
     </message>
@@ -481,133 +481,133 @@
         <translation>Checking the case&apos;s latest state…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="82"/>
+        <location filename="../ui/desk/duty_page.py" line="83"/>
         <source>区级疑难案件</source>
         <translation>Difficult cases (district)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="83"/>
+        <location filename="../ui/desk/duty_page.py" line="84"/>
         <location filename="../ui/desk/texts.py" line="27"/>
         <source>会商中</source>
         <translation>In consultation</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="84"/>
+        <location filename="../ui/desk/duty_page.py" line="85"/>
         <source>督办中</source>
         <translation>Under supervision</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="85"/>
+        <location filename="../ui/desk/duty_page.py" line="86"/>
         <source>待审批延期与挂账</source>
         <translation>Extensions and holds to approve</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="86"/>
+        <location filename="../ui/desk/duty_page.py" line="87"/>
         <source>今日批示</source>
         <translation>Today&apos;s instructions</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="189"/>
+        <location filename="../ui/desk/duty_page.py" line="179"/>
         <source>今日值班尚未交接</source>
         <translation>Today&apos;s duty not handed over yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="193"/>
+        <location filename="../ui/desk/duty_page.py" line="183"/>
         <source>%1 值班指挥长：%2 %3（%4 交班）</source>
         <translation>%1 commander on duty: %2 %3 (handover %4)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="198"/>
+        <location filename="../ui/desk/duty_page.py" line="188"/>
         <source>值班人员：%1</source>
         <translation>On duty: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="237"/>
-        <location filename="../ui/desk/duty_page.py" line="280"/>
+        <location filename="../ui/desk/duty_page.py" line="228"/>
+        <location filename="../ui/desk/duty_page.py" line="271"/>
         <source>发布批示</source>
         <translation>Issue instruction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="238"/>
-        <location filename="../ui/desk/duty_page.py" line="288"/>
+        <location filename="../ui/desk/duty_page.py" line="229"/>
+        <location filename="../ui/desk/duty_page.py" line="279"/>
         <location filename="../ui/desk/texts.py" line="63"/>
         <source>交班记录</source>
         <translation>Shift note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="239"/>
-        <location filename="../ui/desk/duty_page.py" line="304"/>
+        <location filename="../ui/desk/duty_page.py" line="230"/>
+        <location filename="../ui/desk/duty_page.py" line="295"/>
         <location filename="../ui/desk/texts.py" line="62"/>
         <source>交接班</source>
         <translation>Handover</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="251"/>
+        <location filename="../ui/desk/duty_page.py" line="242"/>
         <location filename="../ui/desk/map_page.py" line="171"/>
         <source>（超期）</source>
         <translation> (overdue)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="258"/>
+        <location filename="../ui/desk/duty_page.py" line="249"/>
         <source>意见：%1（%2）</source>
         <translation>Opinion: %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="281"/>
+        <location filename="../ui/desk/duty_page.py" line="272"/>
         <source>批示内容</source>
         <translation>Instruction</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="282"/>
+        <location filename="../ui/desk/duty_page.py" line="273"/>
         <source>发布</source>
         <translation>Issue</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="283"/>
+        <location filename="../ui/desk/duty_page.py" line="274"/>
         <source>批示发往全区各中心，并显示在大屏上</source>
         <translation>The instruction goes to every centre in the district and shows on the wall</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="292"/>
+        <location filename="../ui/desk/duty_page.py" line="283"/>
         <source>留给下一班的交班记录</source>
         <translation>Note for the next shift</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="300"/>
+        <location filename="../ui/desk/duty_page.py" line="291"/>
         <source>写入本班交接班报告；再次保存将替换</source>
         <translation>Goes into this shift&apos;s handover report; saving again replaces it</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="306"/>
+        <location filename="../ui/desk/duty_page.py" line="297"/>
         <source>接班指挥长</source>
         <translation>Incoming commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="307"/>
-        <location filename="../ui/desk/roster_tab.py" line="55"/>
-        <location filename="../ui/desk/roster_tab.py" line="293"/>
+        <location filename="../ui/desk/duty_page.py" line="298"/>
+        <location filename="../ui/desk/roster_tab.py" line="56"/>
+        <location filename="../ui/desk/roster_tab.py" line="284"/>
         <source>职务</source>
         <translation>Title</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="307"/>
-        <location filename="../ui/desk/roster_tab.py" line="54"/>
-        <location filename="../ui/desk/roster_tab.py" line="286"/>
+        <location filename="../ui/desk/duty_page.py" line="298"/>
+        <location filename="../ui/desk/roster_tab.py" line="55"/>
+        <location filename="../ui/desk/roster_tab.py" line="277"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="308"/>
+        <location filename="../ui/desk/duty_page.py" line="299"/>
         <source>交班说明</source>
         <translation>Handover note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="310"/>
+        <location filename="../ui/desk/duty_page.py" line="301"/>
         <source>交班</source>
         <translation>Hand over</translation>
     </message>
     <message>
-        <location filename="../ui/desk/duty_page.py" line="363"/>
+        <location filename="../ui/desk/duty_page.py" line="354"/>
         <source>未来24小时预计转为超期：%1（合计 %2，模型估计，口径见指标定义 §8）</source>
         <translation>Expected to turn overdue in the next 24 h: %1 (total %2; a model&apos;s estimate, defined in the KPI definitions §8)</translation>
     </message>
@@ -792,448 +792,448 @@
         <translation>Register</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="59"/>
-        <location filename="../ui/desk/categories_tab.py" line="83"/>
-        <location filename="../ui/desk/categories_tab.py" line="351"/>
+        <location filename="../ui/desk/categories_tab.py" line="60"/>
+        <location filename="../ui/desk/categories_tab.py" line="84"/>
+        <location filename="../ui/desk/categories_tab.py" line="342"/>
         <source>编码</source>
         <translation>Code</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="60"/>
-        <location filename="../ui/desk/categories_tab.py" line="90"/>
+        <location filename="../ui/desk/categories_tab.py" line="61"/>
         <location filename="../ui/desk/categories_tab.py" line="91"/>
+        <location filename="../ui/desk/categories_tab.py" line="92"/>
         <source>大类</source>
         <translation>Class</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="61"/>
-        <location filename="../ui/desk/categories_tab.py" line="84"/>
-        <location filename="../ui/desk/categories_tab.py" line="557"/>
+        <location filename="../ui/desk/categories_tab.py" line="62"/>
+        <location filename="../ui/desk/categories_tab.py" line="85"/>
+        <location filename="../ui/desk/categories_tab.py" line="548"/>
         <location filename="../ui/desk/intake_tab.py" line="77"/>
         <source>名称</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="62"/>
+        <location filename="../ui/desk/categories_tab.py" line="63"/>
         <location filename="../ui/desk/texts.py" line="35"/>
         <source>受理</source>
         <translation>Accept</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="64"/>
+        <location filename="../ui/desk/categories_tab.py" line="65"/>
         <source>处置</source>
         <translation>Handle</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="66"/>
+        <location filename="../ui/desk/categories_tab.py" line="67"/>
         <source>计时</source>
         <translation>Clock</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="68"/>
-        <location filename="../ui/desk/categories_tab.py" line="88"/>
-        <location filename="../ui/desk/categories_tab.py" line="565"/>
+        <location filename="../ui/desk/categories_tab.py" line="69"/>
+        <location filename="../ui/desk/categories_tab.py" line="89"/>
+        <location filename="../ui/desk/categories_tab.py" line="556"/>
         <source>责任部门</source>
         <translation>Department</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="69"/>
-        <location filename="../ui/desk/categories_tab.py" line="601"/>
+        <location filename="../ui/desk/categories_tab.py" line="70"/>
+        <location filename="../ui/desk/categories_tab.py" line="592"/>
         <source>立案结案标准</source>
         <translation>Case and closure standard</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="72"/>
+        <location filename="../ui/desk/categories_tab.py" line="73"/>
         <source>受理时限</source>
         <translation>Time to accept</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="73"/>
+        <location filename="../ui/desk/categories_tab.py" line="74"/>
         <source>派遣时限</source>
         <translation>Time to dispatch</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="74"/>
+        <location filename="../ui/desk/categories_tab.py" line="75"/>
         <source>处置时限</source>
         <translation>Time to handle</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="75"/>
+        <location filename="../ui/desk/categories_tab.py" line="76"/>
         <source>核查时限</source>
         <translation>Time to verify</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="78"/>
+        <location filename="../ui/desk/categories_tab.py" line="79"/>
         <source>工作时间</source>
         <translation>Working time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="79"/>
+        <location filename="../ui/desk/categories_tab.py" line="80"/>
         <source>自然时间</source>
         <translation>Calendar time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="85"/>
+        <location filename="../ui/desk/categories_tab.py" line="86"/>
         <source>结案标准</source>
         <translation>Closure standard</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="87"/>
-        <location filename="../ui/desk/categories_tab.py" line="581"/>
+        <location filename="../ui/desk/categories_tab.py" line="88"/>
+        <location filename="../ui/desk/categories_tab.py" line="572"/>
         <source>计时方式</source>
         <translation>Clock</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="89"/>
+        <location filename="../ui/desk/categories_tab.py" line="90"/>
         <source>时限</source>
         <translation>Time limits</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="92"/>
+        <location filename="../ui/desk/categories_tab.py" line="93"/>
         <source>对应分类</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="93"/>
+        <location filename="../ui/desk/categories_tab.py" line="94"/>
         <source>来源渠道</source>
         <translation>Channels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="94"/>
+        <location filename="../ui/desk/categories_tab.py" line="95"/>
         <source>权重</source>
         <translation>Weight</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="137"/>
+        <location filename="../ui/desk/categories_tab.py" line="138"/>
         <source>事项分类（立案结案标准）</source>
         <translation>Categories (case and closure standards)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="144"/>
+        <location filename="../ui/desk/categories_tab.py" line="145"/>
         <source>筛选：编码、名称、大类或部门（Ctrl+F）</source>
         <translation>Filter: code, name, class or department (Ctrl+F)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="269"/>
+        <location filename="../ui/desk/categories_tab.py" line="260"/>
         <source>共 %1 个大类、%2 项</source>
         <translation>%1 classes, %2 categories</translation>
     </message>
     <message>
         <location filename="../ui/desk/admin_page.py" line="279"/>
-        <location filename="../ui/desk/categories_tab.py" line="314"/>
+        <location filename="../ui/desk/categories_tab.py" line="305"/>
         <source>修改</source>
         <translation>Change</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="314"/>
+        <location filename="../ui/desk/categories_tab.py" line="305"/>
         <source>先选择一项分类</source>
         <translation>Select a category first</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="315"/>
-        <location filename="../ui/desk/categories_tab.py" line="359"/>
+        <location filename="../ui/desk/categories_tab.py" line="306"/>
+        <location filename="../ui/desk/categories_tab.py" line="350"/>
         <source>新增分类</source>
         <translation>New category</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="316"/>
+        <location filename="../ui/desk/categories_tab.py" line="307"/>
         <source>载入分类表文件</source>
         <translation>Load table file</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="338"/>
+        <location filename="../ui/desk/categories_tab.py" line="329"/>
         <source>时限写法：h 小时、m 分钟、d 天（如 4h、30m、3d）；按工作时间计时每个工作日 7 小时。新时限对此后登记的案件生效</source>
         <translation>Limits: h hours, m minutes, d days (e.g. 4h, 30m, 3d); in working time a working day has 7 hours. New limits apply to cases registered from now on</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="344"/>
+        <location filename="../ui/desk/categories_tab.py" line="335"/>
         <source>修改分类 · %1 %2</source>
         <translation>Change category · %1 %2</translation>
     </message>
     <message>
         <location filename="../ui/desk/admin_page.py" line="319"/>
-        <location filename="../ui/desk/categories_tab.py" line="345"/>
-        <location filename="../ui/desk/duty_page.py" line="299"/>
-        <location filename="../ui/desk/roster_tab.py" line="305"/>
+        <location filename="../ui/desk/categories_tab.py" line="336"/>
+        <location filename="../ui/desk/duty_page.py" line="290"/>
+        <location filename="../ui/desk/roster_tab.py" line="296"/>
         <source>保存</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="355"/>
+        <location filename="../ui/desk/categories_tab.py" line="346"/>
         <source>大类-序号，如 01-99</source>
         <translation>class-item, e.g. 01-99</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="357"/>
+        <location filename="../ui/desk/categories_tab.py" line="348"/>
         <source>大类名称（新大类时填写）</source>
         <translation>Class name (for a new class)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="359"/>
+        <location filename="../ui/desk/categories_tab.py" line="350"/>
         <source>新增</source>
         <translation>Add</translation>
     </message>
     <message>
         <location filename="../ui/desk/admin_page.py" line="409"/>
-        <location filename="../ui/desk/categories_tab.py" line="394"/>
-        <location filename="../ui/desk/roster_tab.py" line="358"/>
+        <location filename="../ui/desk/categories_tab.py" line="385"/>
+        <location filename="../ui/desk/roster_tab.py" line="349"/>
         <source>正在保存…</source>
         <translation>Saving…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="422"/>
+        <location filename="../ui/desk/categories_tab.py" line="413"/>
         <source>编码须为“大类-序号”，如 01-99</source>
         <translation>The code is class-item, e.g. 01-99</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="425"/>
+        <location filename="../ui/desk/categories_tab.py" line="416"/>
         <source>编码 %1 已有（%2），请选中后修改</source>
         <translation>Code %1 exists (%2): select it and change it</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="431"/>
+        <location filename="../ui/desk/categories_tab.py" line="422"/>
         <source>大类 %1 尚无，请填写大类名称</source>
         <translation>There is no class %1 yet: give the class a name</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="434"/>
+        <location filename="../ui/desk/categories_tab.py" line="425"/>
         <source>大类 %1 名为“%2”</source>
         <translation>Class %1 is named “%2”</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="437"/>
+        <location filename="../ui/desk/categories_tab.py" line="428"/>
         <source>特急、紧急事项须按自然时间计时</source>
         <translation>Priorities 1–2 run in calendar time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="451"/>
+        <location filename="../ui/desk/categories_tab.py" line="442"/>
         <source>连接中断，不能确定是否已保存；请稍候核对表中时限</source>
         <translation>Connection lost: not known whether it was saved; check the limits in the table shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="454"/>
-        <location filename="../ui/desk/roster_tab.py" line="377"/>
+        <location filename="../ui/desk/categories_tab.py" line="445"/>
+        <location filename="../ui/desk/roster_tab.py" line="368"/>
         <source>未保存：%1</source>
         <translation>Not saved: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="457"/>
+        <location filename="../ui/desk/categories_tab.py" line="448"/>
         <source>已保存 %1 %2：新时限对此后登记的案件生效</source>
         <translation>Saved %1 %2: the new limits apply to cases registered from now on</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="465"/>
+        <location filename="../ui/desk/categories_tab.py" line="456"/>
         <source>选择分类表文件</source>
         <translation>Choose a category table file</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="465"/>
+        <location filename="../ui/desk/categories_tab.py" line="456"/>
         <source>分类表 (*.json)</source>
         <translation>Category tables (*.json)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="479"/>
-        <location filename="../ui/desk/categories_tab.py" line="510"/>
+        <location filename="../ui/desk/categories_tab.py" line="470"/>
+        <location filename="../ui/desk/categories_tab.py" line="501"/>
         <source>载入分类表 · %1</source>
         <translation>Load category table · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="479"/>
-        <location filename="../ui/desk/categories_tab.py" line="511"/>
+        <location filename="../ui/desk/categories_tab.py" line="470"/>
+        <location filename="../ui/desk/categories_tab.py" line="502"/>
         <source>载入</source>
         <translation>Load</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="481"/>
+        <location filename="../ui/desk/categories_tab.py" line="472"/>
         <source>正在检查…</source>
         <translation>Checking…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="488"/>
+        <location filename="../ui/desk/categories_tab.py" line="479"/>
         <source>无法读取文件：%1</source>
         <translation>Cannot read the file: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="501"/>
+        <location filename="../ui/desk/categories_tab.py" line="492"/>
         <source>连接中断，未载入</source>
         <translation>Connection lost: not loaded</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="505"/>
+        <location filename="../ui/desk/categories_tab.py" line="496"/>
         <source>文件未通过检查，未作任何更改：
 %1</source>
         <translation>The file did not pass the checks; nothing changed:
 %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="509"/>
+        <location filename="../ui/desk/categories_tab.py" line="500"/>
         <source>检查通过：%1。按 Enter 载入，Esc 取消</source>
         <translation>Checks passed: %1. Enter loads it, Esc cancels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="524"/>
+        <location filename="../ui/desk/categories_tab.py" line="515"/>
         <source>连接中断，不能确定是否已载入；请稍候核对分类表</source>
         <translation>Connection lost: not known whether it was loaded; check the table shortly</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="527"/>
+        <location filename="../ui/desk/categories_tab.py" line="518"/>
         <source>未载入：%1</source>
         <translation>Not loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="530"/>
+        <location filename="../ui/desk/categories_tab.py" line="521"/>
         <source>已载入 %1：%2</source>
         <translation>Loaded %1: %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="594"/>
+        <location filename="../ui/desk/categories_tab.py" line="585"/>
         <source>如 4h、30m、3d</source>
         <translation>e.g. 4h, 30m, 3d</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="615"/>
+        <location filename="../ui/desk/categories_tab.py" line="606"/>
         <source>%1 天</source>
         <translation>%1 d</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="617"/>
+        <location filename="../ui/desk/categories_tab.py" line="608"/>
         <source>%1 分钟</source>
         <translation>%1 min</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="618"/>
+        <location filename="../ui/desk/categories_tab.py" line="609"/>
         <source>%1 小时</source>
         <translation>%1 h</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="624"/>
+        <location filename="../ui/desk/categories_tab.py" line="615"/>
         <source>%1“%2”超过一年（长期案件请挂账）</source>
         <translation>%1 “%2” is over a year (put long cases on hold)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="627"/>
+        <location filename="../ui/desk/categories_tab.py" line="618"/>
         <source>%1“%2”：按工作时间计时须为整数天，或改用小时（每个工作日 7 小时）</source>
         <translation>%1 “%2”: in working time use whole days, or hours (7 per working day)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="631"/>
+        <location filename="../ui/desk/categories_tab.py" line="622"/>
         <source>%1“%2”写法不对，应如 4h、0.5h、30m、3d</source>
         <translation>%1 “%2” is not a time limit; write e.g. 4h, 0.5h, 30m, 3d</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="637"/>
+        <location filename="../ui/desk/categories_tab.py" line="628"/>
         <source>新增 %1 项、修改 %2 项、删除 %3 项</source>
         <translation>%1 added, %2 changed, %3 removed</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="649"/>
+        <location filename="../ui/desk/categories_tab.py" line="640"/>
         <source>注意：以下视频识别类型没有对应分类，确认告警时须手选分类：%1</source>
         <translation>Note: these camera detections map to no category; confirming their alerts needs one chosen: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="658"/>
+        <location filename="../ui/desk/categories_tab.py" line="649"/>
         <source>识别类型 %1</source>
         <translation>Detection %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="663"/>
+        <location filename="../ui/desk/categories_tab.py" line="654"/>
         <source>“%1”写法不对，应如 4h、0.5h、30m、3d</source>
         <translation>“%1” is not a time limit; write e.g. 4h, 0.5h, 30m, 3d</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="664"/>
+        <location filename="../ui/desk/categories_tab.py" line="655"/>
         <source>“%1”超过一年</source>
         <translation>“%1” is over a year</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="665"/>
+        <location filename="../ui/desk/categories_tab.py" line="656"/>
         <source>“%1”：按工作时间计时须为整数天</source>
         <translation>“%1”: in working time use whole days</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="666"/>
+        <location filename="../ui/desk/categories_tab.py" line="657"/>
         <source>没有部门“%1”</source>
         <translation>no department “%1”</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="667"/>
-        <location filename="../ui/desk/categories_tab.py" line="668"/>
+        <location filename="../ui/desk/categories_tab.py" line="658"/>
+        <location filename="../ui/desk/categories_tab.py" line="659"/>
         <source>未填写</source>
         <translation>missing</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="669"/>
+        <location filename="../ui/desk/categories_tab.py" line="660"/>
         <source>“%1”须为 1 到 4</source>
         <translation>“%1” must be 1 to 4</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="670"/>
+        <location filename="../ui/desk/categories_tab.py" line="661"/>
         <source>紧急程度 %1 须按自然时间计时</source>
         <translation>priority %1 runs in calendar time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="671"/>
+        <location filename="../ui/desk/categories_tab.py" line="662"/>
         <source>“%1”须为工作时间或自然时间</source>
         <translation>“%1” must be working or calendar time</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="672"/>
+        <location filename="../ui/desk/categories_tab.py" line="663"/>
         <source>缺少 %1 的时限</source>
         <translation>no limit for %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="673"/>
+        <location filename="../ui/desk/categories_tab.py" line="664"/>
         <source>没有这一环节</source>
         <translation>no such stage</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="674"/>
+        <location filename="../ui/desk/categories_tab.py" line="665"/>
         <source>重复</source>
         <translation>repeated</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="675"/>
+        <location filename="../ui/desk/categories_tab.py" line="666"/>
         <source>编码写法不对，应如 01-02</source>
         <translation>the code is written like 01-02</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="676"/>
+        <location filename="../ui/desk/categories_tab.py" line="667"/>
         <source>没有大类 %1</source>
         <translation>no class %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="677"/>
+        <location filename="../ui/desk/categories_tab.py" line="668"/>
         <source>对应的分类 %1 不在表中</source>
         <translation>its category %1 is not in the table</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="678"/>
+        <location filename="../ui/desk/categories_tab.py" line="669"/>
         <source>大类 %1 已有名称；改名须载入分类表</source>
         <translation>class %1 has a name; rename it by loading a table</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="679"/>
+        <location filename="../ui/desk/categories_tab.py" line="670"/>
         <source>文件不是有效的 JSON</source>
         <translation>the file is not valid JSON</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="690"/>
-        <location filename="../ui/desk/roster_tab.py" line="407"/>
+        <location filename="../ui/desk/categories_tab.py" line="681"/>
+        <location filename="../ui/desk/roster_tab.py" line="398"/>
         <source>无权执行（已记录）</source>
         <translation>Not allowed (recorded)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="698"/>
+        <location filename="../ui/desk/categories_tab.py" line="689"/>
         <source>%1（%2 件）</source>
         <translation>%1 (%2 cases)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="701"/>
+        <location filename="../ui/desk/categories_tab.py" line="692"/>
         <source>已有案件使用表中删去的分类：%1。未作任何更改，请在表中保留这些分类</source>
         <translation>Cases use categories the table drops: %1. Nothing changed; keep them in the table</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="707"/>
+        <location filename="../ui/desk/categories_tab.py" line="698"/>
         <source>另有 %1 处问题</source>
         <translation>%1 more problems</translation>
     </message>
@@ -1243,7 +1243,7 @@
         <translation>Reject</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="63"/>
+        <location filename="../ui/desk/categories_tab.py" line="64"/>
         <location filename="../ui/desk/texts.py" line="38"/>
         <source>派遣</source>
         <translation>Dispatch</translation>
@@ -1264,7 +1264,7 @@
         <translation>Finish handling</translation>
     </message>
     <message>
-        <location filename="../ui/desk/categories_tab.py" line="65"/>
+        <location filename="../ui/desk/categories_tab.py" line="66"/>
         <location filename="../ui/desk/texts.py" line="42"/>
         <source>核查</source>
         <translation>Verify</translation>
@@ -1415,139 +1415,144 @@
         <translation>community</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="136"/>
+        <location filename="../ui/desk/files.py" line="137"/>
         <source>交接班报告</source>
         <translation>Handover reports</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="144"/>
+        <location filename="../ui/desk/files.py" line="145"/>
         <source>打开报告</source>
         <translation>Open report</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="145"/>
+        <location filename="../ui/desk/files.py" line="146"/>
         <source>保存 PDF…</source>
         <translation>Save PDF…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="173"/>
+        <location filename="../ui/desk/files.py" line="189"/>
         <source>尚未连接调度服务</source>
         <translation>Not connected to the dispatch service yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="188"/>
+        <location filename="../ui/desk/files.py" line="194"/>
+        <source>正在载入班次…</source>
+        <translation>Loading the shifts…</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/files.py" line="210"/>
         <source>进行中</source>
         <translation>in progress</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="189"/>
+        <location filename="../ui/desk/files.py" line="211"/>
         <source> · 有交班记录</source>
         <translation> · with a shift note</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="191"/>
+        <location filename="../ui/desk/files.py" line="213"/>
         <source>%1 至 %2 · 值班指挥长 %3</source>
         <translation>%1 to %2 · duty commander %3</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="202"/>
+        <location filename="../ui/desk/files.py" line="224"/>
         <source>共 %1 个班次</source>
         <translation>%1 shift(s)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="217"/>
+        <location filename="../ui/desk/files.py" line="241"/>
         <source>请先选择班次</source>
         <translation>Choose a shift first</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="219"/>
+        <location filename="../ui/desk/files.py" line="243"/>
         <source>正在生成报告…</source>
         <translation>Making the report…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="230"/>
+        <location filename="../ui/desk/files.py" line="254"/>
         <source>无法取得报告：%1</source>
         <translation>Could not get the report: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="242"/>
+        <location filename="../ui/desk/files.py" line="266"/>
         <source>已打开 %1</source>
         <translation>Opened %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="251"/>
+        <location filename="../ui/desk/files.py" line="275"/>
         <source>已保存 %1</source>
         <translation>Saved %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="255"/>
+        <location filename="../ui/desk/files.py" line="279"/>
         <source>保存交接班报告</source>
         <translation>Save the handover report</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="255"/>
+        <location filename="../ui/desk/files.py" line="279"/>
         <source>PDF 文件 (*.pdf)</source>
         <translation>PDF files (*.pdf)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="272"/>
-        <location filename="../ui/desk/files.py" line="361"/>
+        <location filename="../ui/desk/files.py" line="307"/>
+        <location filename="../ui/desk/files.py" line="394"/>
         <source>导出事件</source>
         <translation>Export cases</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="298"/>
+        <location filename="../ui/desk/files.py" line="331"/>
         <source>上报日期自</source>
         <translation>Reported from</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="299"/>
+        <location filename="../ui/desk/files.py" line="332"/>
         <source>至</source>
         <translation>to</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="300"/>
+        <location filename="../ui/desk/files.py" line="333"/>
         <location filename="../ui/desk/texts.py" line="82"/>
         <source>街道</source>
         <translation>street</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="304"/>
+        <location filename="../ui/desk/files.py" line="337"/>
         <source>格式</source>
         <translation>Format</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="307"/>
+        <location filename="../ui/desk/files.py" line="340"/>
         <source>导出…</source>
         <translation>Export…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="309"/>
+        <location filename="../ui/desk/files.py" line="342"/>
         <source>关闭</source>
         <translation>Close</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="347"/>
+        <location filename="../ui/desk/files.py" line="380"/>
         <source>正在导出…</source>
         <translation>Exporting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="351"/>
+        <location filename="../ui/desk/files.py" line="384"/>
         <source>导出失败：%1</source>
         <translation>Export failed: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="356"/>
+        <location filename="../ui/desk/files.py" line="389"/>
         <source>已导出到 %1</source>
         <translation>Exported to %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="359"/>
+        <location filename="../ui/desk/files.py" line="392"/>
         <source>Excel 文件 (*.xlsx)</source>
         <translation>Excel files (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="359"/>
+        <location filename="../ui/desk/files.py" line="392"/>
         <source>CSV 文件 (*.csv)</source>
         <translation>CSV files (*.csv)</translation>
     </message>
@@ -1683,7 +1688,7 @@
         <translation>Web page (*.html)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="375"/>
+        <location filename="../ui/desk/files.py" line="408"/>
         <location filename="../ui/desk/map_page.py" line="207"/>
         <source>无法写入 %1：%2</source>
         <translation>Cannot write %1: %2</translation>
@@ -1737,7 +1742,7 @@
     </message>
     <message>
         <location filename="../ui/desk/admin_page.py" line="69"/>
-        <location filename="../ui/desk/files.py" line="301"/>
+        <location filename="../ui/desk/files.py" line="334"/>
         <location filename="../ui/desk/intake_tab.py" line="69"/>
         <location filename="../ui/desk/intake_tab.py" line="88"/>
         <source>状态</source>
@@ -1757,15 +1762,15 @@
     <message>
         <location filename="../ui/desk/admin_common.py" line="66"/>
         <location filename="../ui/desk/admin_page.py" line="393"/>
-        <location filename="../ui/desk/categories_tab.py" line="379"/>
-        <location filename="../ui/desk/roster_tab.py" line="335"/>
+        <location filename="../ui/desk/categories_tab.py" line="370"/>
+        <location filename="../ui/desk/roster_tab.py" line="326"/>
         <source>尚未连接到调度服务</source>
         <translation>Not connected to the dispatch service yet</translation>
     </message>
     <message>
         <location filename="../ui/desk/admin_page.py" line="208"/>
-        <location filename="../ui/desk/categories_tab.py" line="386"/>
-        <location filename="../ui/desk/roster_tab.py" line="179"/>
+        <location filename="../ui/desk/categories_tab.py" line="377"/>
+        <location filename="../ui/desk/roster_tab.py" line="170"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
     </message>
@@ -1823,9 +1828,9 @@
     </message>
     <message>
         <location filename="../ui/desk/admin_page.py" line="282"/>
-        <location filename="../ui/desk/files.py" line="143"/>
+        <location filename="../ui/desk/files.py" line="144"/>
         <location filename="../ui/desk/intake_tab.py" line="372"/>
-        <location filename="../ui/desk/roster_tab.py" line="261"/>
+        <location filename="../ui/desk/roster_tab.py" line="252"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
@@ -1993,9 +1998,9 @@
     </message>
     <message>
         <location filename="../ui/desk/admin_page.py" line="556"/>
-        <location filename="../ui/desk/categories_tab.py" line="692"/>
+        <location filename="../ui/desk/categories_tab.py" line="683"/>
         <location filename="../ui/desk/intake_tab.py" line="421"/>
-        <location filename="../ui/desk/roster_tab.py" line="409"/>
+        <location filename="../ui/desk/roster_tab.py" line="400"/>
         <source>服务暂时繁忙，请稍后重试</source>
         <translation>The service is busy; try again shortly</translation>
     </message>
@@ -2015,235 +2020,235 @@
         <translation>Categories</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="53"/>
+        <location filename="../ui/desk/roster_tab.py" line="54"/>
         <source>日期</source>
         <translation>Date</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="56"/>
-        <location filename="../ui/desk/roster_tab.py" line="297"/>
+        <location filename="../ui/desk/roster_tab.py" line="57"/>
+        <location filename="../ui/desk/roster_tab.py" line="288"/>
         <source>电话</source>
         <translation>Phone</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="57"/>
-        <location filename="../ui/desk/roster_tab.py" line="303"/>
+        <location filename="../ui/desk/roster_tab.py" line="58"/>
+        <location filename="../ui/desk/roster_tab.py" line="294"/>
         <source>值班人员</source>
         <translation>On duty</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="58"/>
+        <location filename="../ui/desk/roster_tab.py" line="59"/>
         <source>更新</source>
         <translation>Updated</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="61"/>
+        <location filename="../ui/desk/roster_tab.py" line="62"/>
         <source>周一</source>
         <translation>Mon</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="62"/>
+        <location filename="../ui/desk/roster_tab.py" line="63"/>
         <source>周二</source>
         <translation>Tue</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="63"/>
+        <location filename="../ui/desk/roster_tab.py" line="64"/>
         <source>周三</source>
         <translation>Wed</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="64"/>
+        <location filename="../ui/desk/roster_tab.py" line="65"/>
         <source>周四</source>
         <translation>Thu</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="65"/>
+        <location filename="../ui/desk/roster_tab.py" line="66"/>
         <source>周五</source>
         <translation>Fri</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="66"/>
+        <location filename="../ui/desk/roster_tab.py" line="67"/>
         <source>周六</source>
         <translation>Sat</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="67"/>
+        <location filename="../ui/desk/roster_tab.py" line="68"/>
         <source>周日</source>
         <translation>Sun</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="113"/>
+        <location filename="../ui/desk/roster_tab.py" line="114"/>
         <source>排班表（今起四周）</source>
         <translation>Duty roster (four weeks from today)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="186"/>
+        <location filename="../ui/desk/roster_tab.py" line="177"/>
         <source>排班表暂时无法载入（连接中断）</source>
         <translation>Roster unavailable for now (connection lost)</translation>
     </message>
     <message>
+        <location filename="../ui/desk/roster_tab.py" line="178"/>
         <location filename="../ui/desk/roster_tab.py" line="187"/>
-        <location filename="../ui/desk/roster_tab.py" line="196"/>
         <source>排班表无法载入：%1</source>
         <translation>Roster could not be loaded: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="212"/>
+        <location filename="../ui/desk/roster_tab.py" line="203"/>
         <source>（今日）</source>
         <translation> (today)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="214"/>
+        <location filename="../ui/desk/roster_tab.py" line="205"/>
         <source>未排班</source>
         <translation>Not planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="232"/>
+        <location filename="../ui/desk/roster_tab.py" line="223"/>
         <source>%1 天中已排 %2 天</source>
         <translation>%2 of %1 days planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="259"/>
+        <location filename="../ui/desk/roster_tab.py" line="250"/>
         <source>编辑排班</source>
         <translation>Plan the day</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="259"/>
+        <location filename="../ui/desk/roster_tab.py" line="250"/>
         <source>先选择一天</source>
         <translation>Select a day first</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="260"/>
+        <location filename="../ui/desk/roster_tab.py" line="251"/>
         <source>清除</source>
         <translation>Clear</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="260"/>
+        <location filename="../ui/desk/roster_tab.py" line="251"/>
         <source>这一天未排班</source>
         <translation>This day is not planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="278"/>
+        <location filename="../ui/desk/roster_tab.py" line="269"/>
         <source>值班人员每行一人：姓名 岗位 电话（电话可省略），如“赵磊 值班长 13800001111”</source>
         <translation>One person a line: name post phone (phone optional), e.g. “赵磊 值班长 13800001111”</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="280"/>
+        <location filename="../ui/desk/roster_tab.py" line="271"/>
         <source>今日的值班若已交接，值班人员即时更新；指挥长变更须交接班</source>
         <translation>When today&apos;s duty has been handed over, its roster changes at once; a new commander takes over by handover</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="282"/>
+        <location filename="../ui/desk/roster_tab.py" line="273"/>
         <source>排班 · %1</source>
         <translation>Duty plan · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="300"/>
+        <location filename="../ui/desk/roster_tab.py" line="291"/>
         <source>手机或固话，如 13912345678、0556-5512345</source>
         <translation>Mobile or landline, e.g. 13912345678, 0556-5512345</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="311"/>
+        <location filename="../ui/desk/roster_tab.py" line="302"/>
         <source>清除排班 · %1</source>
         <translation>Clear the plan · %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="313"/>
+        <location filename="../ui/desk/roster_tab.py" line="304"/>
         <source>确认清除</source>
         <translation>Clear it</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="314"/>
+        <location filename="../ui/desk/roster_tab.py" line="305"/>
         <source>这一天将不再有排班；交接班时沿用上一班的值班人员。按 Enter 确认，Esc 取消</source>
         <translation>The day will have no plan; a handover keeps the previous roster. Enter confirms, Esc cancels</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="339"/>
+        <location filename="../ui/desk/roster_tab.py" line="330"/>
         <source>%1 已过去，不能排班</source>
         <translation>%1 is past: it cannot be planned</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="342"/>
+        <location filename="../ui/desk/roster_tab.py" line="333"/>
         <source>正在清除…</source>
         <translation>Clearing…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="347"/>
+        <location filename="../ui/desk/roster_tab.py" line="338"/>
         <source>指挥长电话“%1”不是手机号或固定电话</source>
         <translation>The commander&apos;s phone “%1” is not a mobile or landline number</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="374"/>
+        <location filename="../ui/desk/roster_tab.py" line="365"/>
         <source>连接中断，不能确定是否已保存；请刷新核对</source>
         <translation>Connection lost: not known whether it was saved; refresh to check</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="381"/>
+        <location filename="../ui/desk/roster_tab.py" line="372"/>
         <source>已清除 %1 的排班</source>
         <translation>Cleared the plan of %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="383"/>
+        <location filename="../ui/desk/roster_tab.py" line="374"/>
         <source>已保存 %1 的排班，当前值班已更新</source>
         <translation>Saved the plan of %1; the duty in force took it</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="385"/>
+        <location filename="../ui/desk/roster_tab.py" line="376"/>
         <source>已保存 %1 的排班</source>
         <translation>Saved the plan of %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="392"/>
+        <location filename="../ui/desk/roster_tab.py" line="383"/>
         <source>第 %1 行：</source>
         <translation>Line %1: </translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="394"/>
+        <location filename="../ui/desk/roster_tab.py" line="385"/>
         <source>请写明%1的岗位，如“%1 调度员”</source>
         <translation>give %1&apos;s post, e.g. “%1 调度员”</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="396"/>
+        <location filename="../ui/desk/roster_tab.py" line="387"/>
         <source>“%1”不是手机号或固定电话</source>
         <translation>“%1” is not a mobile or landline number</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="398"/>
+        <location filename="../ui/desk/roster_tab.py" line="389"/>
         <source>姓名、岗位或单位过长（每项至多 50 字）</source>
         <translation>name, post or unit too long (50 characters each at most)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="400"/>
+        <location filename="../ui/desk/roster_tab.py" line="391"/>
         <source>%1 重复</source>
         <translation>%1 is listed twice</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="401"/>
+        <location filename="../ui/desk/roster_tab.py" line="392"/>
         <source>值班人员至多 %1 人</source>
         <translation>At most %1 people on duty</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="414"/>
+        <location filename="../ui/desk/roster_tab.py" line="405"/>
         <source>这一天已过去（调度服务的今日为 %1）</source>
         <translation>the day is past (the dispatch service&apos;s today is %1)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="416"/>
+        <location filename="../ui/desk/roster_tab.py" line="407"/>
         <source>至多提前 %1 天排班</source>
         <translation>plan at most %1 days ahead</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="418"/>
+        <location filename="../ui/desk/roster_tab.py" line="409"/>
         <source>日期“%1”无效</source>
         <translation>date “%1” is not valid</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="420"/>
+        <location filename="../ui/desk/roster_tab.py" line="411"/>
         <source>电话“%1”不是手机号或固定电话</source>
         <translation>phone “%1” is not a mobile or landline number</translation>
     </message>
     <message>
-        <location filename="../ui/desk/roster_tab.py" line="421"/>
+        <location filename="../ui/desk/roster_tab.py" line="412"/>
         <source>未通过检查：%1</source>
         <translation>Did not pass the checks: %1</translation>
     </message>
@@ -2343,7 +2348,7 @@
         <translation>Last error</translation>
     </message>
     <message>
-        <location filename="../ui/desk/files.py" line="320"/>
+        <location filename="../ui/desk/files.py" line="353"/>
         <location filename="../ui/desk/intake_tab.py" line="95"/>
         <source>全部</source>
         <translation>All</translation>
@@ -2510,102 +2515,102 @@
         <translation>Map F4</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="262"/>
+        <location filename="../ui/desk/window.py" line="263"/>
         <source>复盘中：只读，不能操作；End 回到实时</source>
         <translation>Replay: read only, no actions; End returns to live</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="275"/>
+        <location filename="../ui/desk/window.py" line="276"/>
         <source>复盘中不能操作：按 End 回到实时</source>
         <translation>No actions in replay: press End to return to live</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="293"/>
+        <location filename="../ui/desk/window.py" line="294"/>
         <source>尚未连接调度服务</source>
         <translation>Not connected to the dispatch service yet</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="366"/>
+        <location filename="../ui/desk/window.py" line="367"/>
         <source>管理 F5</source>
         <translation>Admin F5</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="385"/>
+        <location filename="../ui/desk/window.py" line="386"/>
         <source>接入 F5</source>
         <translation>Intakes F5</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="398"/>
+        <location filename="../ui/desk/window.py" line="399"/>
         <source>调度服务正在载入今日数据，待办与超期数可能暂不准确…</source>
         <translation>The dispatch service is loading today&apos;s data; to-do and overdue counts may be off for now…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="407"/>
+        <location filename="../ui/desk/window.py" line="408"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="407"/>
+        <location filename="../ui/desk/window.py" line="408"/>
         <source>全市</source>
         <translation>Whole city</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="434"/>
+        <location filename="../ui/desk/window.py" line="435"/>
         <source>● 正在连接调度服务…</source>
         <translation>● Connecting to the dispatch service…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="449"/>
+        <location filename="../ui/desk/window.py" line="450"/>
         <source>账号的令牌或权限已变更，请重新登录</source>
         <translation>Your token or rights changed: sign in again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="451"/>
+        <location filename="../ui/desk/window.py" line="452"/>
         <source>令牌无效或已吊销，请向管理员索取新令牌</source>
         <translation>Token invalid or revoked: ask an administrator for a new one</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="453"/>
+        <location filename="../ui/desk/window.py" line="454"/>
         <source>登录被拒绝：%1</source>
         <translation>Sign-in refused: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="457"/>
+        <location filename="../ui/desk/window.py" line="458"/>
         <source>● 已连接</source>
         <translation>● Connected</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="468"/>
+        <location filename="../ui/desk/window.py" line="469"/>
         <source>● 调度服务重启中，第 %1 次</source>
         <translation>● Dispatch service restarting, attempt %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="472"/>
+        <location filename="../ui/desk/window.py" line="473"/>
         <source>● 连接中断，正在重连…</source>
         <translation>● Disconnected, reconnecting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="489"/>
+        <location filename="../ui/desk/window.py" line="490"/>
         <source>%1 条提交中</source>
         <translation>%1 submitting</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="491"/>
+        <location filename="../ui/desk/window.py" line="492"/>
         <source>%1 条待发送</source>
         <translation>%1 queued</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="500"/>
+        <location filename="../ui/desk/window.py" line="501"/>
         <source>等 %1 件</source>
         <translation> (%1 in all)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="501"/>
+        <location filename="../ui/desk/window.py" line="502"/>
         <source>新待办：%1 %2</source>
         <translation>New to-do: %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="505"/>
+        <location filename="../ui/desk/window.py" line="506"/>
         <source>通观 · 新待办</source>
         <translation>Tongguan · New to-do</translation>
     </message>
@@ -2756,27 +2761,27 @@
 <context>
     <name>OutageBanner</name>
     <message>
-        <location filename="../../widgets/wall_header.py" line="185"/>
+        <location filename="../../widgets/wall_header.py" line="194"/>
         <source>连接中断，数据截至 %s</source>
         <translation>Connection lost. Data as of %s</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="187"/>
+        <location filename="../../widgets/wall_header.py" line="196"/>
         <source>尚未连接到调度服务，暂无数据</source>
         <translation>Not connected to the dispatch service yet. No data</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="189"/>
+        <location filename="../../widgets/wall_header.py" line="198"/>
         <source>&#x3000;·&#x3000;正在第 %s 次重连</source>
         <translation>  ·  Reconnecting, attempt %s</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="191"/>
+        <location filename="../../widgets/wall_header.py" line="200"/>
         <source>（%s）</source>
         <translation> (%s)</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="191"/>
+        <location filename="../../widgets/wall_header.py" line="200"/>
         <source>&#x3000;·&#x3000;%s</source>
         <translation>  ·  %s</translation>
     </message>
@@ -3242,47 +3247,47 @@
 <context>
     <name>WallHeader</name>
     <message>
-        <location filename="../../widgets/wall_header.py" line="96"/>
+        <location filename="../../widgets/wall_header.py" line="104"/>
         <source>静音</source>
         <translation>Muted</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="96"/>
+        <location filename="../../widgets/wall_header.py" line="104"/>
         <source>声音</source>
         <translation>Sound</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="97"/>
+        <location filename="../../widgets/wall_header.py" line="105"/>
         <source>新特急事件提示音（M 键切换）</source>
         <translation>Chime for new critical cases (M toggles)</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="116"/>
+        <location filename="../../widgets/wall_header.py" line="125"/>
         <source>正在连接…</source>
         <translation>Connecting…</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="122"/>
+        <location filename="../../widgets/wall_header.py" line="131"/>
         <source>连接中断</source>
         <translation>Disconnected</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="124"/>
+        <location filename="../../widgets/wall_header.py" line="133"/>
         <source>正在载入…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="128"/>
+        <location filename="../../widgets/wall_header.py" line="137"/>
         <source>数据 %s 秒前</source>
         <translation>Data %s s ago</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="130"/>
+        <location filename="../../widgets/wall_header.py" line="139"/>
         <source>数据 %s 分钟前</source>
         <translation>Data %s min ago</translation>
     </message>
     <message>
-        <location filename="../../widgets/wall_header.py" line="137"/>
+        <location filename="../../widgets/wall_header.py" line="146"/>
         <source>复盘 · 非实时</source>
         <translation>Replay · NOT LIVE</translation>
     </message>
@@ -3350,12 +3355,12 @@
         <translation>Camera alerts</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="325"/>
+        <location filename="../ui/panels.py" line="326"/>
         <source>%s 件</source>
         <translation>%s cases</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="383"/>
+        <location filename="../ui/panels.py" line="384"/>
         <source>%s 条待处理</source>
         <translation>%s pending</translation>
     </message>
@@ -3518,82 +3523,87 @@
         <translation>Network error</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="715"/>
+        <location filename="../ui/wall.py" line="710"/>
+        <source>节点%s</source>
+        <translation>Node %s</translation>
+    </message>
+    <message>
+        <location filename="../ui/wall.py" line="724"/>
         <source>%s智慧联动中心 · 一网统管</source>
         <translation>%s Smart Linkage Centre</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="725"/>
+        <location filename="../ui/wall.py" line="734"/>
         <source>全区</source>
         <translation>District</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="725"/>
+        <location filename="../ui/wall.py" line="734"/>
         <source>全市</source>
         <translation>Whole city</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="770"/>
+        <location filename="../ui/wall.py" line="779"/>
         <source>新特急事件</source>
         <translation>new critical case</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="770"/>
+        <location filename="../ui/wall.py" line="779"/>
         <source>操作中</source>
         <translation>operator active</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="772"/>
+        <location filename="../ui/wall.py" line="781"/>
         <source>（轮巡暂停：%s）</source>
         <translation> (tour paused: %s)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="774"/>
+        <location filename="../ui/wall.py" line="783"/>
         <source>（轮巡）</source>
         <translation> (on tour)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="885"/>
+        <location filename="../ui/wall.py" line="894"/>
         <source>未派遣</source>
         <translation>Not sent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="887"/>
+        <location filename="../ui/wall.py" line="896"/>
         <source>已超期</source>
         <translation>Late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="890"/>
+        <location filename="../ui/wall.py" line="899"/>
         <source>1–2件</source>
         <translation>1–2</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="891"/>
+        <location filename="../ui/wall.py" line="900"/>
         <source>3–5件</source>
         <translation>3–5</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="892"/>
+        <location filename="../ui/wall.py" line="901"/>
         <source>≥6件</source>
         <translation>≥6</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="893"/>
+        <location filename="../ui/wall.py" line="902"/>
         <source>有超期</source>
         <translation>Late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="894"/>
+        <location filename="../ui/wall.py" line="903"/>
         <source>超期≥3件</source>
         <translation>3+ late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="899"/>
+        <location filename="../ui/wall.py" line="908"/>
         <source>网格</source>
         <translation>Grids</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="923"/>
+        <location filename="../ui/wall.py" line="932"/>
         <source>再按一次 Ctrl+Q 退出大屏（Ctrl+Shift+K 退出全屏）</source>
         <translation>Press Ctrl+Q again to quit the wall (Ctrl+Shift+K leaves full screen)</translation>
     </message>
@@ -3608,63 +3618,63 @@
         <translation>Today&apos;s KPIs · %s</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="221"/>
-        <location filename="../ui/panels.py" line="234"/>
+        <location filename="../ui/panels.py" line="222"/>
+        <location filename="../ui/panels.py" line="235"/>
         <source>环节超期</source>
         <translation>stage late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="815"/>
+        <location filename="../ui/wall.py" line="824"/>
         <source>网格员 %s  %s</source>
         <translation>Grid worker %s  %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="817"/>
+        <location filename="../ui/wall.py" line="826"/>
         <source>网格长 %s</source>
         <translation>Grid leader %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="881"/>
+        <location filename="../ui/wall.py" line="890"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="882"/>
+        <location filename="../ui/wall.py" line="891"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="883"/>
+        <location filename="../ui/wall.py" line="892"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="884"/>
+        <location filename="../ui/wall.py" line="893"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="517"/>
+        <location filename="../ui/panels.py" line="518"/>
         <source>按期结案率</source>
         <translation>On-time rate</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="519"/>
+        <location filename="../ui/panels.py" line="520"/>
         <source>平均处置时长</source>
         <translation>Avg. handling</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="523"/>
+        <location filename="../ui/panels.py" line="524"/>
         <source>%s 分钟</source>
         <translation>%s min</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="524"/>
+        <location filename="../ui/panels.py" line="525"/>
         <source>%s 小时</source>
         <translation>%s h</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="514"/>
+        <location filename="../ui/panels.py" line="515"/>
         <source>今日接报</source>
         <translation>Received</translation>
     </message>
@@ -3689,37 +3699,37 @@
         <translation> · %s late</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="209"/>
+        <location filename="../ui/panels.py" line="210"/>
         <source>其他区县干指挥长</source>
         <translation>Other districts&apos; duty commanders</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="244"/>
+        <location filename="../ui/panels.py" line="245"/>
         <source>剩%1</source>
         <translation>%1 left</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="507"/>
+        <location filename="../ui/panels.py" line="508"/>
         <source>%s年无官方日历，期限为估算</source>
         <translation>%s calendar estimated</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="508"/>
+        <location filename="../ui/panels.py" line="509"/>
         <source>%s年缺日历，期限按周末推算</source>
         <translation>No %s calendar: weekends only</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="515"/>
+        <location filename="../ui/panels.py" line="516"/>
         <source>今日派遣</source>
         <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="516"/>
+        <location filename="../ui/panels.py" line="517"/>
         <source>今日结案</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="518"/>
+        <location filename="../ui/panels.py" line="519"/>
         <source>当前超期</source>
         <translation>Overdue now</translation>
     </message>

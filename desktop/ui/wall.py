@@ -47,7 +47,7 @@ from desktop.core.map_feed import PRIORITY_COLOURS as MARKER_COLOURS
 from desktop.core.map_feed import Load, load_style, marker_event
 from desktop.core.privacy import mask_phone
 from desktop.core.replica import Changes, Replica
-from desktop.core.session import Status, node_name
+from desktop.core.session import Status, node_name, short_node_names
 from desktop.core.supervisor import BackendState
 from desktop.core.time_machine import Ask
 from desktop.core.views import grid_card
@@ -697,8 +697,17 @@ class WallWindow(QWidget):
         # Partial figures are not fresh data, however recent: "loading" until they are whole.
         age = time.time() - last if last and not self.replica.kpis_partial else None
         # Several servers: the one in use is named beside the age (a standby, say).
-        node = node_name(status.node) if status.nodes > 1 and status.connected else ""
+        node = self._node_label(status) if status.nodes > 1 and status.connected else ""
         self.header.set_freshness(status.connected, age, node)
+
+    def _node_label(self, status: Status) -> str:
+        """The server in use, as short as tells it from the others (the header's room is
+        a fifth of the wall's width): its host, its port, or its place in the list."""
+        if status.node not in status.servers:
+            return node_name(status.node)
+        position = status.servers.index(status.node)
+        names = short_node_names(status.servers)
+        return names[position] if names is not None else self.tr("节点%s") % (position + 1)
 
     def _district_now(self) -> float:
         return self.replica.now() or time.time()

@@ -50,8 +50,16 @@ def test_a_city_commander_picks_the_district_on_the_duty_page(qapp, qtbot, tmp_p
             await until(lambda: picker.isVisible() and picker.count() == 2, 10, "the picker")
             assert [picker.itemText(i) for i in range(2)] == ["大观区", "迎江区"]
             await until(lambda: "王建国" in page.duty.text(), 10, "大观区's duty")
+            # The handover reports list the district picked, unasked (no 刷新 pressed).
+            shifts = page.reports.list
+
+            def listed(commander: str) -> bool:
+                return shifts.count() == 1 and commander in shifts.item(0).text()
+
+            await until(lambda: listed("王建国"), 10, "大观区's shifts listed")
             picker.setCurrentIndex(1)
             await until(lambda: "孙明辉" in page.duty.text(), 10, "迎江区's duty")
+            await until(lambda: listed("孙明辉"), 10, "迎江区's shifts listed")
             # An instruction from the page goes to the district picked.
             page.open_form("instruct")
             page.form.submitted.emit({"text": "迎江沿江加强巡查"})

@@ -40,6 +40,10 @@ def test_shift_reports_and_exports_from_the_desk(
             window.nav.setCurrentIndex(2)
             page = window.duty
             await until(lambda: page.reports.isVisible(), 10, "the reports on the duty page")
+            # Listed as the page is first shown: nobody pressed 刷新.
+            shown = page.reports.list
+            await until(lambda: shown.count() == 1, 10, "the shifts listed without 刷新")
+            assert "王建国" in shown.item(0).text() and "进行中" in shown.item(0).text()
             page.open_form("shift_note")
             page._submit({"text": "夜间菱湖片区积水点已安排专人值守"})
             await until(

@@ -6,11 +6,14 @@ waiting out its backoff only once each was tried. Real backends on port 0, real 
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 import sqlite3
 from pathlib import Path
 
-from desktop.core.session import Session, Status
+import pytest
+
+from desktop.core.session import Session, Status, short_node_names
 from dispatch.server import DispatchServer
 from dispatch.store.store import Store
 from protocol.messages import Result
@@ -33,7 +36,10 @@ async def _serve(path: Path) -> tuple[DispatchServer, Store, str]:
     return server, store, f"ws://127.0.0.1:{port}"
 
 
-async def test_a_session_moves_to_the_next_server_and_takes_its_state(tmp_path: Path) -> None:
+async def test_a_session_moves_to_the_next_server_and_takes_its_state(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="desktop.core.session")
     # Two databases with the same users (one token for both), each its own history.
     first = tmp_path / "a.db"
     store = prepared_store(f"sqlite:///{first}")
@@ -52,6 +58,10 @@ async def test_a_session_moves_to_the_next_server_and_takes_its_state(tmp_path: 
     try:
         await asyncio.wait_for(session.wait_connected(), 10)
         assert session.status.node == url_a and session.status.nodes == 2
+        assert session.status.servers == (url_a, url_b)
+        # One INFO line per connection, the wall's and the desk's alike: which server.
+        said = [r.getMessage() for r in caplog.records if r.name == "desktop.core.session"]
+        assert said == [f"connected to {url_a} (server 1 of 2)"], said
         # A case reported on A, another on B: the session sees A's.
         reply = await session.command("report", report_args(_Running(server_a), LINGHU, "甲"))
         assert isinstance(reply, Result)
@@ -70,6 +80,8 @@ async def test_a_session_moves_to_the_next_server_and_takes_its_state(tmp_path: 
         await eventually(lambda: session.status.connected and session.status.node == url_b, 10)
         took = asyncio.get_running_loop().time() - lost_at
         assert took < 2.0, took
+        moved = f"moved to {url_b} (server 2 of 2) from {url_a}"
+        assert moved in [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
         await eventually(lambda: session.replica.epoch == "b0b0b0b0b0b0b0b0")
         titles = {e.title for e in session.replica.events.values()}
         assert "乙" in titles and "甲" not in titles  # B's history, nothing of A's mixed in
@@ -93,6 +105,31 @@ async def test_a_session_moves_to_the_next_server_and_takes_its_state(tmp_path: 
             await server.stop()
         store_a.close()
         store_b.close()
+
+
+def test_the_wall_gets_each_server_by_its_shortest_telling_name() -> None:
+    """Short enough for the wall's header, and still telling the servers apart."""
+    assert short_node_names(["ws://10.0.0.6:8765", "ws://10.0.0.7:8765"]) == [
+        "10.0.0.6",
+        "10.0.0.7",
+    ]  # an address whole: its first part tells nothing
+    assert short_node_names(["ws://a:8765", "ws://b:8765"]) == ["a", "b"]
+    assert short_node_names(["wss://primary.dg.gov.cn:443", "wss://standby.dg.gov.cn:443"]) == [
+        "primary",
+        "standby",
+    ]
+    assert short_node_names(["ws://dispatch.a.cn", "ws://dispatch.b.cn"]) == [
+        "dispatch.a.cn",
+        "dispatch.b.cn",
+    ]
+    assert short_node_names(["ws://127.0.0.1:18766", "ws://127.0.0.1:18767"]) == [
+        ":18766",
+        ":18767",
+    ]
+    assert short_node_names(["ws://[::1]:1", "ws://[::1]:2"]) == [":1", ":2"]
+    # Neither hosts nor ports alone tell them apart: the wall numbers them.
+    assert short_node_names(["ws://a:1", "ws://a:2", "ws://b:1"]) is None
+    assert short_node_names(["ws://a:1", "ws://a:1"]) is None
 
 
 def test_a_session_needs_a_server() -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 
 import msgspec
-from PySide6.QtCore import Qt
+import pytest
+from PySide6.QtCore import QCoreApplication, QSize, Qt
+from PySide6.QtGui import QFontMetricsF
 
 import desktop.core.feed
 from desktop.core.district_time import clock_text
@@ -17,6 +19,7 @@ from desktop.ui.wall import WallWindow
 from protocol.entities import OPEN_STATUSES, CalendarStatus, Kpi, Reference, Street
 from protocol.messages import Delta, Kpis, Snapshot, Units
 from tests.desktop.test_feed import FailsOnce
+from tests.desktop.test_i18n import SCREENS, english, wall_font  # noqa: F401 (fixtures)
 from tests.desktop.test_replica_stream import messages as recorded_stream
 from tests.factories import make_event
 
@@ -53,7 +56,10 @@ def test_the_banner_tells_the_room_why_in_words(qtbot) -> None:
 def test_with_several_servers_the_wall_names_the_one_in_use_and_the_next(qtbot) -> None:
     wall = window(qtbot)
     wall.show()
-    wall.set_status(Status(True, time.time(), time.time(), node="ws://10.0.0.6:8765", nodes=2))
+    servers = ("ws://10.0.0.5:8765", "ws://10.0.0.6:8765")
+    wall.set_status(
+        Status(True, time.time(), time.time(), node=servers[1], nodes=2, servers=servers)
+    )
     assert wall.header.freshness.full_text().endswith("· 10.0.0.6")
     wall.set_status(
         Status(
@@ -70,6 +76,66 @@ def test_with_several_servers_the_wall_names_the_one_in_use_and_the_next(qtbot) 
     # One server: nothing of the kind.
     wall.set_status(Status(True, time.time(), time.time(), node="ws://10.0.0.6:8765"))
     assert "10.0.0.6" not in wall.header.freshness.full_text()
+
+
+@pytest.mark.usefixtures("wall_font")
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("size", SCREENS, ids=["1080p", "4K"])
+def test_the_header_names_the_server_in_use_whole_and_readable(
+    qtbot, request, size: QSize, lang: str
+) -> None:
+    """The header's freshness names the server in use by a short name that is never cut,
+    in letters readable from 5 m, beside the title, the focus and the clock, none of which
+    moves or is cut for it (a calendar notice takes its room back)."""
+    if lang == "en":
+        request.getfixturevalue("english")
+    wall = window(qtbot)
+    wall.resize(size)
+    wall._lay_out(size)
+    wall.show()
+    header = wall.header
+    header.title.set_full_text(wall.tr("%s智慧联动中心 · 一网统管") % "大观区")
+    header.set_scope(wall.tr("菱湖街道") + wall.tr("（轮巡）"))
+    placed = {name: getattr(header, name).geometry() for name in ("title", "scope", "clock")}
+    fresh = header.freshness
+    least = size.height() / 60
+    assert QFontMetricsF(fresh.font()).capHeight() >= least
+
+    def shows(node: str, servers: tuple[str, ...], age: float = 0.4) -> str:
+        now = time.time()
+        wall.set_status(Status(True, now, now - age, node=node, nodes=2, servers=servers))
+        assert not fresh.is_elided(), fresh.full_text()
+        for name, rect in placed.items():
+            part = getattr(header, name)
+            assert part.geometry() == rect, name  # nothing moves for the server's name
+            assert not part.is_elided(), part.full_text()
+        scope, clock = header.scope.geometry(), header.clock.geometry()
+        assert scope.right() < fresh.geometry().left()
+        assert fresh.geometry().right() < clock.left()
+        return fresh.text()
+
+    # Only the ports differ (one machine): the port.
+    on_one = ("ws://127.0.0.1:18766", "ws://127.0.0.1:18767")
+    assert shows(on_one[1], on_one).endswith(" · :18767")
+    assert shows(on_one[0], on_one).endswith(" · :18766")  # moving changes what is seen
+    # Two machines, stale for most of an hour: the address whole.
+    hosts = ("ws://10.0.0.20:8765", "ws://10.0.0.21:8765")
+    assert shows(hosts[1], hosts, age=50 * 60).endswith(" · 10.0.0.21")
+    # Neither tells them apart: the place in the --server list.
+    mixed = ("ws://a:1", "ws://a:2", "ws://b:1")
+    assert shows(mixed[1], mixed).endswith(" · 节点2" if lang == "zh" else " · Node 2")
+    # A calendar notice takes its room back from the freshness, both whole.
+    header.set_notice(calendar_year_notice(2027))
+    assert not header.notice.is_elided(), header.notice.full_text()
+    assert header.notice.geometry().right() < fresh.geometry().left()
+    assert shows(hosts[1], hosts, age=50 * 60).endswith(" · 10.0.0.21")
+    header.set_notice("")
+    assert shows(hosts[0], hosts).endswith(" · 10.0.0.20")
+
+
+def calendar_year_notice(year: int) -> str:
+    """The header's notice when the calendar lacks `year` (as desktop.ui.panels words it)."""
+    return QCoreApplication.translate("WallWindow", "%s年无官方日历，期限为估算") % year
 
 
 def test_servers_come_as_a_list_repeated_or_comma_separated() -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from PySide6.QtCore import QByteArray, QDate, QObject, Qt, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QShowEvent
 from PySide6.QtNetwork import QNetworkAccessManager, QNetworkReply, QNetworkRequest
 from PySide6.QtWidgets import (
     QComboBox,
@@ -159,13 +159,28 @@ class ShiftReports(QWidget):
         self.pdf_button.clicked.connect(lambda: self._run(self.save_chosen()))
         self.list.itemActivated.connect(lambda _item: self._run(self.open_chosen()))
         self._task: asyncio.Future[None] | None = None
+        self._listed = False  # the shifts were asked for once (later: 刷新, another district)
         self.folder = Path(tempfile.gettempdir()) / f"tongguan-reports-{os.getuid()}"
 
-    def _run(self, work: Awaitable[None]) -> None:
+    def _run(self, work: Awaitable[None]) -> bool:
+        """Start `work` unless another is under way; whether it was started."""
         if self._task is not None and not self._task.done():
             work.close()  # type: ignore[attr-defined]
-            return
+            return False
         self._task = asyncio.ensure_future(work)
+        return True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """The first time the list is shown it fills itself: nobody has to press 刷新."""
+        super().showEvent(event)
+        self.list_once()
+
+    def list_once(self) -> None:
+        """Ask for the shifts if never asked yet and the list is on screen with a link to
+        ask through (in the background: the answer comes over the websocket)."""
+        if self._listed or not self.isVisible() or self._requests() is None:
+            return
+        self._listed = self._run(self.refresh())
 
     async def refresh(self) -> None:
         """List the shifts of the last two weeks, newest first."""
@@ -176,13 +191,19 @@ class ShiftReports(QWidget):
         now = self._clock()
         first = local_stamp(now - SHIFT_DAYS * 86400)[:10]
         last = local_stamp(now)[:10]
-        try:
-            answer = await requests.shifts(first, last, district=self._district())
-        except (TimeoutError, ConnectionError) as exc:
-            self.status.setText(str(exc))
-            return
-        if isinstance(answer, Error):
-            self.status.setText(answer.message)
+        self.status.setText(tr("正在载入班次…"))
+        district: str | None = None
+        answer: Result | Error | None = None
+        # Another district picked while the answer was on its way: ask again for that one.
+        while district != self._district():
+            district = self._district()
+            try:
+                answer = await requests.shifts(first, last, district=district)
+            except (TimeoutError, ConnectionError) as exc:
+                self.status.setText(str(exc))
+                return
+        if not isinstance(answer, Result):
+            self.status.setText(answer.message if answer is not None else "")
             return
         self.list.clear()
         for row in (answer.data or {}).get("shifts", []):
@@ -203,8 +224,10 @@ class ShiftReports(QWidget):
         self.status.setText(tr("共 %1 个班次").replace("%1", str(self.list.count())))
 
     def refresh_soon(self) -> None:
-        """List the shifts again (another district was picked)."""
-        self._run(self.refresh())
+        """List the shifts again (another district was picked); a listing under way asks
+        again for the district picked when its answer comes."""
+        self._listed = False
+        self.list_once()
 
     def _chosen(self) -> float | None:
         item = self.list.currentItem()

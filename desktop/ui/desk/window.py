@@ -238,6 +238,7 @@ class DeskWindow(QWidget):
         self._send = send
         self._history = history
         self._user_requests = users
+        self.duty.reports.list_once()  # already on screen: it can ask for its shifts now
 
     def use_replay(self, ask: Ask) -> None:
         """Where the time machine's requests go (the session's thread)."""
