@@ -141,6 +141,8 @@ class Replica:
         self.kpis_month: dict[str, Kpi] = {}  # this month's, for rankings
         # The backend is still catching up on the day after a start: the figures are partial.
         self.kpis_partial = False
+        # No node of the backend writes (a gateway told so): commands wait, figures stand still.
+        self.no_writer = False
         self.kpis_at = 0.0  # the district clock when last heard
         self._monotonic = monotonic
         self._heard_at = 0.0  # monotonic time it was last heard
@@ -183,6 +185,7 @@ class Replica:
             self.kpis = dict(message.scopes)
             self.kpis_month = dict(message.month)
             self.kpis_partial = message.catching_up
+            self.no_writer = message.no_writer
             self._hear_clock(message.at)
             return Changes(kpis=True)
         if isinstance(message, Risk):
@@ -256,6 +259,7 @@ class Replica:
         self.kpis = dict(snapshot.kpis)
         self.kpis_month = dict(snapshot.kpis_month)
         self.kpis_partial = snapshot.kpis_catching_up
+        self.no_writer = False  # perhaps another node now: its next `kpis` says
         return Changes(
             reset=True,
             events=set(self.events),

@@ -3355,12 +3355,12 @@
         <translation>Camera alerts</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="326"/>
+        <location filename="../ui/panels.py" line="331"/>
         <source>%s 件</source>
         <translation>%s cases</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="384"/>
+        <location filename="../ui/panels.py" line="389"/>
         <source>%s 条待处理</source>
         <translation>%s pending</translation>
     </message>
@@ -3618,8 +3618,8 @@
         <translation>Today&apos;s KPIs · %s</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="222"/>
-        <location filename="../ui/panels.py" line="235"/>
+        <location filename="../ui/panels.py" line="227"/>
+        <location filename="../ui/panels.py" line="240"/>
         <source>环节超期</source>
         <translation>stage late</translation>
     </message>
@@ -3654,27 +3654,27 @@
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="518"/>
+        <location filename="../ui/panels.py" line="523"/>
         <source>按期结案率</source>
         <translation>On-time rate</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="520"/>
+        <location filename="../ui/panels.py" line="525"/>
         <source>平均处置时长</source>
         <translation>Avg. handling</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="524"/>
+        <location filename="../ui/panels.py" line="529"/>
         <source>%s 分钟</source>
         <translation>%s min</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="525"/>
+        <location filename="../ui/panels.py" line="530"/>
         <source>%s 小时</source>
         <translation>%s h</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="515"/>
+        <location filename="../ui/panels.py" line="520"/>
         <source>今日接报</source>
         <translation>Received</translation>
     </message>
@@ -3689,47 +3689,52 @@
         <translation>Replay · %s</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="125"/>
+        <location filename="../ui/panels.py" line="116"/>
+        <source>调度服务暂无主节点，案件办理暂停</source>
+        <translation>No dispatch node writes: case handling paused</translation>
+    </message>
+    <message>
+        <location filename="../ui/panels.py" line="130"/>
         <source>%s分</source>
         <translation>%s</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="129"/>
+        <location filename="../ui/panels.py" line="134"/>
         <source> · 超期%s</source>
         <translation> · %s late</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="210"/>
+        <location filename="../ui/panels.py" line="215"/>
         <source>其他区县干指挥长</source>
         <translation>Other districts&apos; duty commanders</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="245"/>
+        <location filename="../ui/panels.py" line="250"/>
         <source>剩%1</source>
         <translation>%1 left</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="508"/>
+        <location filename="../ui/panels.py" line="513"/>
         <source>%s年无官方日历，期限为估算</source>
         <translation>%s calendar estimated</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="509"/>
+        <location filename="../ui/panels.py" line="514"/>
         <source>%s年缺日历，期限按周末推算</source>
         <translation>No %s calendar: weekends only</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="516"/>
+        <location filename="../ui/panels.py" line="521"/>
         <source>今日派遣</source>
         <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="517"/>
+        <location filename="../ui/panels.py" line="522"/>
         <source>今日结案</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="519"/>
+        <location filename="../ui/panels.py" line="524"/>
         <source>当前超期</source>
         <translation>Overdue now</translation>
     </message>

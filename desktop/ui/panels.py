@@ -111,7 +111,12 @@ class KpiView:
             )
         self.trend.show(list(kpi.hourly), list(kpi.hourly_yesterday))
         self.ranking.show([] if partial or self.replaying else self.ranking_rows())
-        self._notice(calendar_notice(self.replica.units, self.replica.events.values()))
+        if self.replica.no_writer:
+            self._notice(
+                QCoreApplication.translate("WallWindow", "调度服务暂无主节点，案件办理暂停")
+            )
+        else:
+            self._notice(calendar_notice(self.replica.units, self.replica.events.values()))
 
     def ranking_rows(self) -> list[RankRow]:
         """The street ranking's rows, worded."""

@@ -123,3 +123,18 @@ def test_the_district_clock_runs_on_between_pushes_at_their_pace() -> None:
     replica.apply(Kpis(at=5092.0, scopes={}))
     real[0] += 0.5
     assert replica.now() == 5122.0
+
+
+def test_no_writer_holds_from_the_kpis_that_say_so_until_a_kpis_or_snapshot_says_not() -> None:
+    stream = messages()
+    replica = Replica()
+    for message in stream:
+        replica.apply(message)
+    assert not replica.no_writer
+    assert replica.apply(Kpis(at=replica.now(), scopes={}, no_writer=True)).kpis
+    assert replica.no_writer
+    replica.apply(next(m for m in stream if isinstance(m, Snapshot)))  # another node, perhaps
+    assert not replica.no_writer
+    replica.apply(Kpis(at=replica.now(), scopes={}, no_writer=True))
+    replica.apply(Kpis(at=replica.now(), scopes={}))
+    assert not replica.no_writer

@@ -324,6 +324,21 @@ def test_partial_kpis_say_loading_instead_of_numbers(qtbot) -> None:
     assert wall.kpi_panel.title.text().startswith("今日指标")
 
 
+def test_while_no_node_writes_the_header_says_so(qtbot) -> None:
+    """A gateway's `kpis` say no node writes (protocol §4.3): the room is told that cases
+    wait, in the header's standing notice, until a `kpis` says a writer is back."""
+    from protocol.messages import Kpis
+
+    wall = window(qtbot)
+    wall.replica.apply(Kpis(at=1.0, scopes={}, no_writer=True))
+    wall.kpi_view.show()
+    assert wall.header.notice.full_text() == "调度服务暂无主节点，案件办理暂停"
+    assert wall.header.notice.isVisibleTo(wall)
+    wall.replica.apply(Kpis(at=2.0, scopes={}))
+    wall.kpi_view.show()
+    assert wall.header.notice.full_text() == ""
+
+
 def test_a_missing_calendar_year_is_said_in_the_header_when_a_deadline_reaches_it() -> None:
     square = [[[117.0, 30.5], [117.01, 30.5], [117.01, 30.51], [117.0, 30.5]]]
     units = Reference(
