@@ -78,6 +78,7 @@ Role = Literal["writer", "standby", "gateway"]
 PRUNE_EVERY = 600.0  # seconds (real or district) between drops of what settled 36 h ago
 TRIM_EVERY = 60.0  # real seconds between returns of the C heap's free pages (malloc_trim)
 TABLE_FOLLOW_SECONDS = 5.0  # between a standby's or a gateway's reads of the category table
+GATEWAY_POLL = 2.0  # seconds between a gateway's looks at the writer (lease and lock)
 NO_WRITER = "\0no writer"  # what a gateway last said of the writer: that none writes
 
 
@@ -406,9 +407,7 @@ class DispatchServer:
                 table_read = time.monotonic()
                 await self._follow_table()
             try:
-                holder, self.writer_at = await asyncio.to_thread(self.store.writer_endpoint)
-                if self.role == "gateway":
-                    writing = await asyncio.to_thread(self.store.writer_lock_held)
+                holder, self.writer_at, writing = await asyncio.to_thread(self._writer_seen)
             except Exception as exc:  # the database away: the follower says so too
                 log.debug("reading the writer lease: %s", exc)
             else:
@@ -436,7 +435,15 @@ class DispatchServer:
                         self.writer_at or "(not said yet)",
                         ": taking over when it stops" if self.role == "standby" else "",
                     )
-            await asyncio.sleep(STANDBY_POLL_SECONDS)
+            # A gateway never takes over: it only names the writer to desks, and says when
+            # none writes; it asks less often (each ask is a round trip and a thread's turn).
+            await asyncio.sleep(STANDBY_POLL_SECONDS if self.role == "standby" else GATEWAY_POLL)
+
+    def _writer_seen(self) -> tuple[str, str, bool]:
+        """(who writes, where it serves, whether its lock is held: a gateway's look; true
+        for a standby, which learns that by asking for the lock itself)."""
+        holder, endpoint = self.store.writer_endpoint()
+        return holder, endpoint, self.role != "gateway" or self.store.writer_lock_held()
 
     async def _follow_table(self) -> None:
         """An admin's new category table reaches the writer's clients at once (tables.py);
