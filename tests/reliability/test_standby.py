@@ -56,6 +56,19 @@ def _serve(url: str, data: Path, port: int, *extra: str) -> subprocess.Popen[byt
     )
 
 
+def _stop(*procs: subprocess.Popen[bytes] | None) -> None:
+    """Stop the backends still running (a paused one is woken first), killed if need be."""
+    for proc in procs:
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGCONT)
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
 def _wait_for(proc: subprocess.Popen[bytes], data: Path, what: str, seconds: float) -> None:
     """Until the backend's log says `what` ("" : until it listens); it must stay up."""
     log = data / "backend.log"
@@ -151,14 +164,7 @@ async def test_a_standby_takes_over_within_5_s_and_loses_nothing(pg_url, tmp_pat
         if task is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(task, 5)
-        for proc in (first, second):
-            if proc is not None and proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+        _stop(first, second)
 
 
 async def test_a_paused_writer_deposed_meanwhile_never_commits_again(pg_url, tmp_path) -> None:
@@ -230,15 +236,7 @@ async def test_a_paused_writer_deposed_meanwhile_never_commits_again(pg_url, tmp
         assert sorted(e.title for e in events) == sorted(["暂停前", "接管后"])
         assert after.data["event"] > before.data["event"]
     finally:
-        for proc in (first, second):
-            if proc is not None and proc.poll() is None:
-                proc.send_signal(signal.SIGCONT)
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+        _stop(first, second)
 
 
 def test_a_standby_waits_through_a_database_that_does_not_answer(tmp_path) -> None:
@@ -292,13 +290,7 @@ def test_a_standbys_simulator_runs_from_its_takeover(pg_url, tmp_path) -> None:
         log = (tmp_path / "b" / "backend.log").read_text()
         assert "simulator stopped" not in log and "Traceback" not in log, log[-3000:]
     finally:
-        for proc in (first, second):
-            if proc is not None and proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        _stop(first, second)
 
 
 def test_a_gateway_is_not_given_the_simulator(pg_url, tmp_path) -> None:
