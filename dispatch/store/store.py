@@ -684,7 +684,12 @@ class Store:
         """The PostgreSQL channel the writer notifies at each commit of log rows (its payload:
         the rows or the last seq, log_notice.py); one per database and schema, like the
         advisory lock (the first use may ask the database: not on an event loop)."""
-        return f"tongguan_log_{self._lock_key() & 0xFFFFFFFFFFFF:012x}"
+        return self._log_channel()
+
+    def _log_channel(self, conn: Connection | None = None) -> str:
+        """log_channel, asking on `conn` if the schema is not known yet (a commit asks on its
+        own connection: the pool's may all be taken)."""
+        return f"tongguan_log_{self._lock_key(conn) & 0xFFFFFFFFFFFF:012x}"
 
     def try_claim(self) -> bool:
         """One try at becoming the one backend serving this database (see claim): whether it
@@ -738,13 +743,13 @@ class Store:
         lock in pg_locks, not taken to find out; SQLite: not known, so true)."""
         if self.engine.dialect.name != "postgresql":
             return True
-        key = self._lock_key() & 0xFFFFFFFFFFFFFFFF
         query = text(
             "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
             " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
             " AND classid::bigint = :high AND objid::bigint = :low AND objsubid = 1)"
         )
         with self.engine.connect() as conn:
+            key = self._lock_key(conn) & 0xFFFFFFFFFFFFFFFF
             return bool(conn.execute(query, {"high": key >> 32, "low": key & 0xFFFFFFFF}).scalar())
 
     def take_lease(self) -> int:
@@ -985,7 +990,7 @@ class Store:
                     told = notice_payload([(r[0], *r[1:5], r[6], r[8]) for r in log_rows])
                     conn.exec_driver_sql(
                         NOTIFY_SQL,
-                        (self.log_channel, QUEUE_SHARE_FOR_ROWS, last, told or last),
+                        (self._log_channel(conn), QUEUE_SHARE_FOR_ROWS, last, told or last),
                     )
                 if externals:
                     self._insert_externals(conn, externals)
