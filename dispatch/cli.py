@@ -277,8 +277,14 @@ async def _serve(
     url = f"ws://{_client_host(host)}:{bound}"
     if intake_url := _intake_url(server):
         log.info("intake HTTP at %s", intake_url)
-    if ready_file is not None and not stop.is_set():
-        write_ready_file(ready_file, url, _intake_url(server))
+    unannounced = ""  # why the ready file could not be written: nobody can find us, stop
+    if (
+        ready_file is not None
+        and not stop.is_set()
+        and (unannounced := _announce(ready_file, url, _intake_url(server)))
+    ):
+        log.critical("cannot write the ready file %s: %s; stopping", ready_file, unannounced)
+        stop.set()
     platform: FakePlatform | None = None
     if simulator is not None:
         try:
@@ -286,8 +292,15 @@ async def _serve(
         except ValueError as exc:
             await server.stop()
             raise SystemExit(f"error: {exc}") from None
-        if ready_file is not None and not stop.is_set() and _intake_url(server):
-            write_ready_file(ready_file, url, _intake_url(server))  # now with the intake's
+        # Now with the intake's; the first one still says where the clients go (a full disk
+        # then is the writer's to find, and it stops the backend itself).
+        if (
+            ready_file is not None
+            and not stop.is_set()
+            and _intake_url(server)
+            and (problem := _announce(ready_file, url, _intake_url(server)))
+        ):
+            log.error("the ready file %s keeps no intake address: %s", ready_file, problem)
         # The simulator sends through MQTT once it has it (its catch-up submits directly).
         tasks.append(asyncio.create_task(_demo_mqtt(server, simulator), name="demo-mqtt"))
     for task in tasks:
@@ -312,7 +325,19 @@ async def _serve(
         if ready_file is not None:
             remove_ready_file(ready_file)
         log.info("stopped")
-    return exits.WRITER_STOPPED if server.fatal else exits.OK
+    if server.fatal:
+        return exits.WRITER_STOPPED
+    return exits.FAILED if unannounced else exits.OK
+
+
+def _announce(path: Path, url: str, intake: str) -> str:
+    """Write the ready file: "", or why it could not be (a full disk must not end the
+    backend with a traceback nobody can write either)."""
+    try:
+        write_ready_file(path, url, intake)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return ""
 
 
 def _say_if_failed(task: asyncio.Task[None]) -> None:

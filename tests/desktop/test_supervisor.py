@@ -151,8 +151,11 @@ async def test_a_backend_whose_writer_stopped_exits_3_and_is_live_again_within_5
             await until(lambda: session.status.connected and session.connections == 2, 30)
             live = time.monotonic() - exited
             assert live <= 5.0, f"live again {live:.1f} s after the exit"
+            # The writer's last words ("the disk is full: the writer stops") were for a full
+            # disk: in the log only when its last page had room. The second start is there.
             log = (disk / "data" / "backend.log").read_text(errors="replace")
-            assert "the disk is full: the writer stops" in log
+            assert log.count(" serving ") >= 2, log[-3000:]
+            assert "Traceback" not in log
 
 
 @pytest.mark.timeout(180)

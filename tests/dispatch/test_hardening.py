@@ -27,9 +27,9 @@ from dispatch.cli import main
 from dispatch.logs import RowBudget
 from dispatch.server import Limits
 from dispatch.store.store import Store
-from protocol.codec import encode
+from protocol.codec import decode_server, encode
 from protocol.codes import RESUMABLE_CLOSE_CODES, CloseCode, ErrorCode
-from protocol.messages import Error, Hello, Result
+from protocol.messages import Error, Hello, Result, Welcome
 from tests.dispatch.conftest import (
     DEKUAN,
     LINGHU,
@@ -596,6 +596,81 @@ async def test_serve_writes_its_log_file_private_and_rotated(tmp_path) -> None:
         output, _ = await asyncio.to_thread(proc.communicate, timeout=20)
     assert proc.returncode == 0 and output == ""  # nothing on the terminal: all in the file
     assert "stopped" in log_file.read_text()
+
+
+def test_a_ready_file_that_cannot_be_written_stops_the_backend_with_its_reason(
+    tmp_path,
+) -> None:
+    """Nobody can find a backend whose ready file is not there: it stops (exit 1) and says
+    why in its log, not with a traceback to a terminal that may be on the same full disk."""
+    from dispatch import exits
+    from tests.reliability.disks import small_disk
+
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    assert main(["--url", url, "load-district"]) == 0
+    with small_disk(tmp_path / "disk", 4096) as disk:
+        (disk / "filler").write_bytes(b"\0" * 4096)  # its one page
+        log_file = tmp_path / "backend.log"
+        done = subprocess.run(
+            [
+                *(sys.executable, "-m", "dispatch", "--url", url, "serve", "--port", "0"),
+                *("--ready-file", str(disk / "ready.json"), "--log-file", str(log_file)),
+            ],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "TONGGUAN_DATA": str(tmp_path / "data")},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert not (disk / "ready.json").exists()
+        assert [p.name for p in disk.iterdir()] == ["filler"]  # no temporary file left
+    text = log_file.read_text()
+    assert done.returncode == exits.FAILED, text
+    assert done.stdout == done.stderr == ""
+    assert "cannot write the ready file" in text and "No space left on device" in text
+    assert "Traceback" not in text and "stopped" in text
+
+
+async def test_a_full_disk_after_the_first_ready_file_leaves_the_backend_serving(
+    tmp_path,
+) -> None:
+    """The demo writes its ready file again once its intake listens: with no room for that,
+    the first one stands (the clients' address) and the backend serves on (it stopped with
+    status 1 and a traceback: found by the supervisor's full-disk test)."""
+    from tests.reliability.disks import small_disk
+
+    data = tmp_path / "data"
+    with small_disk(tmp_path / "disk", 4096) as disk:  # one page: one ready file, not two
+        ready, log_file = disk / "ready.json", data / "backend.log"
+        proc = subprocess.Popen(  # noqa: ASYNC220 - started once, waited for from a thread
+            [
+                *(sys.executable, "-m", "dispatch", "demo", "--port", "0", "--no-mqtt"),
+                *("--ready-file", str(ready), "--log-file", str(log_file)),
+            ],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "TONGGUAN_DATA": str(data)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            for _ in range(1200):
+                text = log_file.read_text() if log_file.exists() else ""
+                if "keeps no intake address" in text or proc.poll() is not None:
+                    break
+                await asyncio.sleep(0.05)
+            assert proc.poll() is None, text[-3000:]
+            assert "No space left on device" in text and "Traceback" not in text
+            first = json.loads(ready.read_text())
+            assert "intake" not in first
+            token = (data / "tokens" / "demo-wall.token").read_text().strip()
+            async with connect(first["url"], max_size=None) as ws:  # serving where it said
+                await ws.send(encode(Hello(id=1, protocol=1, token=token)).decode())
+                assert isinstance(decode_server(await ws.recv()), Welcome)
+        finally:
+            proc.send_signal(signal.SIGINT)
+            output, _ = await asyncio.to_thread(proc.communicate, timeout=30)
+    assert proc.returncode == 0, output
 
 
 def test_the_row_budget_counts_per_user_and_window() -> None:
