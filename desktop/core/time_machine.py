@@ -31,6 +31,10 @@ from protocol.messages import Delta, Error
 log = logging.getLogger("desktop.core.time_machine")
 
 Mode = Literal["live", "paused", "playing"]
+# Whether the figures on the screen's replica are the playhead's: "shown" (a seek's, a mark's
+# reached while playing, or the paused moment's own), "pending" (paused or stepped: the
+# moment's are asked for; those on screen are an earlier moment's) or "failed" (not had).
+Figures = Literal["shown", "pending", "failed"]
 Ask = Callable[..., Awaitable[Moment | Page | Error]]  # Session.replay: fields -> answer
 
 SPEEDS = (1.0, 10.0, 60.0, 600.0, 3600.0)  # district seconds per real second
@@ -91,6 +95,7 @@ class TimeMachine:
         self._fetching: asyncio.Future[None] | None = None
         self._figuring: asyncio.Future[None] | None = None
         self._figured_at = 0.0
+        self.figures: Figures = "shown"
         self._changes = Changes()
 
     # ---- state ---------------------------------------------------------------------------
@@ -162,6 +167,7 @@ class TimeMachine:
         self._pending.clear()
         self._marks.clear()
         self._fetched, self._exhausted = moment.seq, False
+        self.figures = "shown"
         if self.mode == "live":
             self.mode = "paused"
         self._restart_clock()
@@ -190,6 +196,7 @@ class TimeMachine:
                 task.cancel()
         self._fetching = self._figuring = None
         self.mode = "live"
+        self.figures = "shown"
         self.busy = False
         self.message = ""
         self._pending.clear()
@@ -295,6 +302,7 @@ class TimeMachine:
             reached = self._marks.popleft()
         if reached is not None:
             self.screen.kpis = dict(reached.kpis)
+            self.figures = "shown"
             changes.kpis = True
         changes.new_events.clear()  # nothing in the past is news
         changes.new_alerts.clear()
@@ -360,13 +368,19 @@ class TimeMachine:
             self._figuring.cancel()
         self._marks.clear()
         at = self.at
+        self.figures = "pending"
+        self._note(Changes(kpis=True))
         self._figuring = asyncio.ensure_future(self._figures(self._generation, at=at))
 
     async def _figures(self, generation: int, **position: Any) -> None:
         try:
             moment = await self._moment(only_kpis=True, **position)
         except (ReplayRefused, TimeoutError, ConnectionError) as exc:
-            log.info("replay: no figures for %s (%s)", position, exc)
+            log.warning("replay: no figures for %s (%s)", position, exc)
+            if "at" in position and generation == self._generation and self.figures == "pending":
+                # The older figures stay on the replica, but they are not this moment's.
+                self.figures = "failed"
+                self._note(Changes(kpis=True))
             return
         finally:
             if generation == self._generation:
@@ -376,6 +390,7 @@ class TimeMachine:
         if "at" in position:
             if self.mode != "playing" and math.isclose(position["at"], self.at):
                 self.screen.kpis = dict(moment.kpis)
+                self.figures = "shown"
                 self._note(Changes(kpis=True))
             return
         if moment.seq <= self.screen.seq:

@@ -3335,32 +3335,32 @@
         <translation>Today&apos;s KPIs</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="362"/>
+        <location filename="../ui/wall.py" line="363"/>
         <source>网格态势</source>
         <translation>Grid overview</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="370"/>
+        <location filename="../ui/wall.py" line="371"/>
         <source>县干指挥长</source>
         <translation>Duty commander</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="371"/>
+        <location filename="../ui/wall.py" line="372"/>
         <source>事件队列</source>
         <translation>Case queue</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="393"/>
+        <location filename="../ui/wall.py" line="394"/>
         <source>视频告警</source>
         <translation>Camera alerts</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="331"/>
+        <location filename="../ui/panels.py" line="340"/>
         <source>%s 件</source>
         <translation>%s cases</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="389"/>
+        <location filename="../ui/panels.py" line="398"/>
         <source>%s 条待处理</source>
         <translation>%s pending</translation>
     </message>
@@ -3376,7 +3376,7 @@
     </message>
     <message>
         <location filename="../ui/wall.py" line="193"/>
-        <location filename="../ui/wall.py" line="601"/>
+        <location filename="../ui/wall.py" line="606"/>
         <source>正在连接调度服务…</source>
         <translation>Connecting to the dispatch service…</translation>
     </message>
@@ -3388,7 +3388,7 @@
     </message>
     <message>
         <location filename="../ui/wall.py" line="263"/>
-        <location filename="../ui/wall.py" line="379"/>
+        <location filename="../ui/wall.py" line="380"/>
         <source>超期</source>
         <translation>Overdue</translation>
     </message>
@@ -3408,333 +3408,343 @@
         <translation>Missed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="335"/>
+        <location filename="../ui/wall.py" line="336"/>
         <source>每小时接报量</source>
         <translation>Per hour</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="341"/>
+        <location filename="../ui/wall.py" line="342"/>
         <source>今日</source>
         <translation>Today</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="342"/>
+        <location filename="../ui/wall.py" line="343"/>
         <source>昨日</source>
         <translation>Yesterday</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="348"/>
+        <location filename="../ui/wall.py" line="349"/>
         <source>街道综合得分 · 本月</source>
         <translation>Street scores · month</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="354"/>
+        <location filename="../ui/wall.py" line="355"/>
         <source>≥90分</source>
         <translation>≥90</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="355"/>
+        <location filename="../ui/wall.py" line="356"/>
         <source>80–90分</source>
         <translation>80–90</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="356"/>
+        <location filename="../ui/wall.py" line="357"/>
         <source>&lt;80分</source>
         <translation>&lt;80</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="364"/>
+        <location filename="../ui/wall.py" line="365"/>
         <source>轮巡已暂停 · T 继续</source>
         <translation>Tour paused · T resumes</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="377"/>
+        <location filename="../ui/wall.py" line="378"/>
         <source>状态、时限</source>
         <translation>Status, due:</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="380"/>
+        <location filename="../ui/wall.py" line="381"/>
         <source>剩余不足¼</source>
         <translation>Under ¼ left</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="381"/>
+        <location filename="../ui/wall.py" line="382"/>
         <source>险: 超期风险≥20%</source>
         <translation>Risk ≥20%</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="615"/>
+        <location filename="../ui/wall.py" line="620"/>
         <source>调度服务已重启，正在恢复数据</source>
         <translation>dispatch service restarted, restoring the data</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="619"/>
+        <location filename="../ui/wall.py" line="624"/>
         <source>，正在连接 %s</source>
         <translation>; connecting to %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="630"/>
+        <location filename="../ui/wall.py" line="635"/>
         <source>调度服务重启中，第 %s 次</source>
         <translation>dispatch service restarting, attempt %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="632"/>
+        <location filename="../ui/wall.py" line="637"/>
         <source>调度服务意外退出</source>
         <translation>it stopped unexpectedly</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="633"/>
+        <location filename="../ui/wall.py" line="638"/>
         <source>调度服务无响应</source>
         <translation>it stopped answering</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="634"/>
+        <location filename="../ui/wall.py" line="639"/>
         <source>上次重启未成功</source>
         <translation>the last restart failed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="636"/>
+        <location filename="../ui/wall.py" line="641"/>
         <source>：%s</source>
         <translation>: %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="642"/>
+        <location filename="../ui/wall.py" line="647"/>
         <source>调度服务拒绝了本终端，请联系管理员</source>
         <translation>The dispatch service refused this terminal. Contact the administrator</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="644"/>
+        <location filename="../ui/wall.py" line="649"/>
         <source>调度服务未响应</source>
         <translation>The dispatch service is not responding</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="646"/>
+        <location filename="../ui/wall.py" line="651"/>
         <source>连接超时</source>
         <translation>Connection timed out</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="648"/>
+        <location filename="../ui/wall.py" line="653"/>
         <source>连接被关闭</source>
         <translation>Connection closed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="649"/>
+        <location filename="../ui/wall.py" line="654"/>
         <source>网络异常</source>
         <translation>Network error</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="710"/>
+        <location filename="../ui/wall.py" line="715"/>
         <source>节点%s</source>
         <translation>Node %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="724"/>
+        <location filename="../ui/wall.py" line="729"/>
         <source>%s智慧联动中心 · 一网统管</source>
         <translation>%s Smart Linkage Centre</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="734"/>
+        <location filename="../ui/wall.py" line="739"/>
         <source>全区</source>
         <translation>District</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="734"/>
+        <location filename="../ui/wall.py" line="739"/>
         <source>全市</source>
         <translation>Whole city</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="779"/>
+        <location filename="../ui/wall.py" line="784"/>
         <source>新特急事件</source>
         <translation>new critical case</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="779"/>
+        <location filename="../ui/wall.py" line="784"/>
         <source>操作中</source>
         <translation>operator active</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="781"/>
+        <location filename="../ui/wall.py" line="786"/>
         <source>（轮巡暂停：%s）</source>
         <translation> (tour paused: %s)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="783"/>
+        <location filename="../ui/wall.py" line="788"/>
         <source>（轮巡）</source>
         <translation> (on tour)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="894"/>
+        <location filename="../ui/wall.py" line="899"/>
         <source>未派遣</source>
         <translation>Not sent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="896"/>
+        <location filename="../ui/wall.py" line="901"/>
         <source>已超期</source>
         <translation>Late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="899"/>
+        <location filename="../ui/wall.py" line="904"/>
         <source>1–2件</source>
         <translation>1–2</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="900"/>
+        <location filename="../ui/wall.py" line="905"/>
         <source>3–5件</source>
         <translation>3–5</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="901"/>
+        <location filename="../ui/wall.py" line="906"/>
         <source>≥6件</source>
         <translation>≥6</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="902"/>
+        <location filename="../ui/wall.py" line="907"/>
         <source>有超期</source>
         <translation>Late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="903"/>
+        <location filename="../ui/wall.py" line="908"/>
         <source>超期≥3件</source>
         <translation>3+ late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="908"/>
+        <location filename="../ui/wall.py" line="913"/>
         <source>网格</source>
         <translation>Grids</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="932"/>
+        <location filename="../ui/wall.py" line="937"/>
         <source>再按一次 Ctrl+Q 退出大屏（Ctrl+Shift+K 退出全屏）</source>
         <translation>Press Ctrl+Q again to quit the wall (Ctrl+Shift+K leaves full screen)</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="101"/>
+        <location filename="../ui/panels.py" line="106"/>
         <source>正在载入今日数据…</source>
         <translation>Loading today&apos;s figures…</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="109"/>
+        <location filename="../ui/panels.py" line="110"/>
+        <source>此刻指标未能取得</source>
+        <translation>No figures for this moment</translation>
+    </message>
+    <message>
+        <location filename="../ui/panels.py" line="118"/>
         <source>今日指标 · %s</source>
         <translation>Today&apos;s KPIs · %s</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="227"/>
-        <location filename="../ui/panels.py" line="240"/>
+        <location filename="../ui/panels.py" line="236"/>
+        <location filename="../ui/panels.py" line="249"/>
         <source>环节超期</source>
         <translation>stage late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="824"/>
+        <location filename="../ui/wall.py" line="829"/>
         <source>网格员 %s  %s</source>
         <translation>Grid worker %s  %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="826"/>
+        <location filename="../ui/wall.py" line="831"/>
         <source>网格长 %s</source>
         <translation>Grid leader %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="890"/>
+        <location filename="../ui/wall.py" line="895"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="891"/>
+        <location filename="../ui/wall.py" line="896"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="892"/>
+        <location filename="../ui/wall.py" line="897"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="893"/>
+        <location filename="../ui/wall.py" line="898"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="523"/>
+        <location filename="../ui/panels.py" line="532"/>
         <source>按期结案率</source>
         <translation>On-time rate</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="525"/>
+        <location filename="../ui/panels.py" line="534"/>
         <source>平均处置时长</source>
         <translation>Avg. handling</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="529"/>
+        <location filename="../ui/panels.py" line="538"/>
         <source>%s 分钟</source>
         <translation>%s min</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="530"/>
+        <location filename="../ui/panels.py" line="539"/>
         <source>%s 小时</source>
         <translation>%s h</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="520"/>
+        <location filename="../ui/panels.py" line="529"/>
         <source>今日接报</source>
         <translation>Received</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="81"/>
+        <location filename="../ui/panels.py" line="84"/>
         <source>复盘时不显示本月排名</source>
         <translation>No month&apos;s ranking in replay</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="104"/>
+        <location filename="../ui/panels.py" line="108"/>
+        <source>正在计算此刻指标…</source>
+        <translation>Loading this moment&apos;s figures…</translation>
+    </message>
+    <message>
+        <location filename="../ui/panels.py" line="113"/>
         <source>复盘当日指标 · %s</source>
         <translation>Replay · %s</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="116"/>
+        <location filename="../ui/panels.py" line="125"/>
         <source>调度服务暂无主节点，案件办理暂停</source>
         <translation>No dispatch node writes: case handling paused</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="130"/>
+        <location filename="../ui/panels.py" line="139"/>
         <source>%s分</source>
         <translation>%s</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="134"/>
+        <location filename="../ui/panels.py" line="143"/>
         <source> · 超期%s</source>
         <translation> · %s late</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="215"/>
+        <location filename="../ui/panels.py" line="224"/>
         <source>其他区县干指挥长</source>
         <translation>Other districts&apos; duty commanders</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="250"/>
+        <location filename="../ui/panels.py" line="259"/>
         <source>剩%1</source>
         <translation>%1 left</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="513"/>
+        <location filename="../ui/panels.py" line="522"/>
         <source>%s年无官方日历，期限为估算</source>
         <translation>%s calendar estimated</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="514"/>
+        <location filename="../ui/panels.py" line="523"/>
         <source>%s年缺日历，期限按周末推算</source>
         <translation>No %s calendar: weekends only</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="521"/>
+        <location filename="../ui/panels.py" line="530"/>
         <source>今日派遣</source>
         <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="522"/>
+        <location filename="../ui/panels.py" line="531"/>
         <source>今日结案</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="524"/>
+        <location filename="../ui/panels.py" line="533"/>
         <source>当前超期</source>
         <translation>Overdue now</translation>
     </message>

@@ -20,6 +20,7 @@ from desktop.core.district_time import moment
 from desktop.core.map_feed import MapFeed, bounds, outline_batch
 from desktop.core.privacy import mask_phone, mask_phones
 from desktop.core.replica import Changes, Replica, short_name
+from desktop.core.time_machine import Figures
 from desktop.core.views import (
     DutyCases,
     calendar_warning,
@@ -63,6 +64,7 @@ class KpiView:
         *,
         street_name: Callable[[str], str],
         notice: Callable[[str], None],
+        replay_figures: Callable[[], Figures] = lambda: "shown",
     ) -> None:
         self.replica = replica
         self.panel = panel
@@ -71,6 +73,7 @@ class KpiView:
         self.ranking = ranking
         self._street_name = street_name
         self._notice = notice
+        self._replay_figures = replay_figures  # in the past: are the figures the playhead's?
         self.street = ""
         self.replaying = False  # the wall shows the past: the day's figures then, no month
 
@@ -95,10 +98,16 @@ class KpiView:
     def show(self) -> None:
         """Draw the tiles, the trend and the ranking from the replica."""
         kpi = self.replica.kpis.get(self.street or DISTRICT) or Kpi()
-        partial = self.replica.kpis_partial
+        # An earlier moment's figures are never shown as the playhead's: dots until they come.
+        figures = self._replay_figures() if self.replaying else "shown"
+        partial = self.replica.kpis_partial or figures != "shown"
         self.tiles.show_tiles(kpi_tiles(kpi, partial))
-        if partial:
+        if self.replica.kpis_partial:
             self.panel.set_title(QCoreApplication.translate("WallWindow", "正在载入今日数据…"))
+        elif figures == "pending":
+            self.panel.set_title(QCoreApplication.translate("WallWindow", "正在计算此刻指标…"))
+        elif figures == "failed":
+            self.panel.set_title(QCoreApplication.translate("WallWindow", "此刻指标未能取得"))
         elif self.replaying:
             self.panel.set_title(
                 QCoreApplication.translate("WallWindow", "复盘当日指标 · %s")

@@ -49,7 +49,7 @@ from desktop.core.privacy import mask_phone
 from desktop.core.replica import Changes, Replica
 from desktop.core.session import Status, node_name, short_node_names
 from desktop.core.supervisor import BackendState
-from desktop.core.time_machine import Ask
+from desktop.core.time_machine import Ask, Figures
 from desktop.core.views import grid_card
 from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.ui.case_sheet import History
@@ -331,6 +331,7 @@ class WallWindow(QWidget):
             self.ranking,
             street_name=self.street_name,
             notice=self.header.set_notice,
+            replay_figures=self._replay_figures,
         )
         self.trend_panel = Panel(self.tr("每小时接报量"), self.trend, self)
         self.trend_legend = Legend(
@@ -516,6 +517,10 @@ class WallWindow(QWidget):
 
     def _collect(self) -> Changes:
         return self.replay.collect()
+
+    def _replay_figures(self) -> Figures:
+        machine = self.replay.machine
+        return "shown" if machine is None else machine.figures
 
     def _replay_changed(self, active: bool) -> None:
         """Into the past or back: the header says which at once."""

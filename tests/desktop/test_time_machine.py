@@ -7,17 +7,19 @@ fed meanwhile, and come back to it whole."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 
 import pytest
 
 from desktop.core.feed import Feed
 from desktop.core.link import Inbox
+from desktop.core.replay_answers import Moment, Page
 from desktop.core.replica import Replica
 from desktop.core.session import Session
 from desktop.core.time_machine import TimeMachine
 from dispatch.store.store import LogRow
+from protocol.messages import Error
 from tests.dispatch.conftest import LINGHU
 from tests.dispatch.test_replay import Day, Served, day, served  # noqa: F401 (fixtures)
 
@@ -142,19 +144,53 @@ async def test_steps_and_play_reach_the_next_recorded_moments_exactly(
     assert screen.replica.seq == third.seq or (after and after[0].at == third_at)
     screen.machine.pause()
     assert screen.machine.mode == "paused"
-    # Paused, the figures of that very moment arrive: those of a seek to it.
+    # Paused, the figures of that very moment arrive: those of a seek to it. Until then
+    # the figures on the replica are not the moment's, and the machine says so.
+    assert screen.machine.figures == "pending"
     paused_at = screen.machine.at
     for _ in range(1500):  # a busy machine (CI) took over 2 s
         await asyncio.sleep(0.01)
-        if screen.machine._figuring is None:
+        if screen.machine.figures != "pending":
             break
-    assert screen.machine._figuring is None, "the paused moment's figures never came"
+    assert screen.machine.figures == "shown", "the paused moment's figures never came"
     figures = dict(screen.replica.kpis)
     assert await screen.machine.seek(paused_at)
     assert screen.replica.kpis == figures
     if screen.replica.seq == third.seq:
         assert _held(screen.replica) == (third.events, third.alerts, third.duty)
     assert not screen.machine.take_changes().new_events
+
+
+async def test_figures_that_do_not_come_are_said_not_to_be_the_moments(
+    screen: Screen,
+    served: Served,  # noqa: F811
+) -> None:
+    """Paused with the backend gone, the moment's figures cannot come: the older ones stay
+    on the replica but the machine says they are not the playhead's (the wall shows dots),
+    until a later answer brings the right ones."""
+    session = screen.session
+
+    def ask(**fields: object) -> Awaitable[Moment | Page | Error]:
+        return session.replay(patience=0.5, **fields)  # not the screen's 30 s: a test's
+
+    machine = TimeMachine(screen.replica, screen.feed, ask, monotonic=screen.clock)
+    moments = served.day.moments["commander"]
+    assert await machine.seek(seq=moments[1].seq)
+    assert machine.figures == "shown"
+    shown = dict(screen.replica.kpis)
+    await session.stop()
+    machine.play(60.0)
+    machine.pause()
+    assert machine.figures == "pending"
+    for _ in range(500):
+        await asyncio.sleep(0.01)
+        if machine.figures != "pending":
+            break
+    assert machine.figures == "failed"
+    assert screen.replica.kpis == shown  # kept, but not called the moment's
+    assert machine.take_changes().kpis  # the screen is told to redraw them
+    machine.go_live()
+    assert machine.figures == "shown"
 
 
 def _page(served: Served, low: int, high: int) -> list[LogRow]:  # noqa: F811

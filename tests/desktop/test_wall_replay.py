@@ -90,6 +90,16 @@ def test_the_wall_goes_into_the_past_and_back_to_live(
             await until(lambda: wall.replica.seq > seq + 20, 30, "playing on")
             wall.shortcuts["Space"].activated.emit()
             assert machine.mode == "paused"
+            # Paused: the tiles wait for the moment's own figures (those on the replica are
+            # the last mark's, an earlier moment's), then show them.
+            wall.coalescer.flush()
+            assert machine.figures == "pending"
+            assert wall.kpi_panel.title.text() == "正在计算此刻指标…"
+            assert {tile.value.full_text() for tile in wall.kpis.tiles.values()} == {"…"}
+            await until(lambda: machine.figures == "shown", 30, "the paused moment's figures")
+            wall.coalescer.flush()
+            assert wall.kpi_panel.title.text().startswith("复盘当日指标")
+            assert "…" not in {tile.value.full_text() for tile in wall.kpis.tiles.values()}
             assert not rings  # nothing in the past rings
             # End: the live wall, whole, the bar gone.
             wall.shortcuts["End"].activated.emit()
