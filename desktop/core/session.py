@@ -92,11 +92,25 @@ def node_name(url: str) -> str:
     return f"{host}:{parsed.port}" if parsed.port and parsed.port != 8765 else host
 
 
+# The longest server name the wall's header shows whole beside the data's age at 1080p and
+# 4K, in both languages (tests/desktop/test_wall_window.py): an IPv4 address's 15 characters;
+# a longer name would be cut where names differ.
+LONGEST_NODE_NAME = 15
+
+
 def short_node_names(urls: Sequence[str]) -> list[str] | None:
     """Each server's shortest name that still tells it from the others, for the wall's
     header (read from across the room): the host when the hosts differ (a DNS name's first
     label when those differ: `standby`, not `standby.district.gov.cn`), `:port` when only
-    the ports differ; None when neither does (the wall then numbers them by position)."""
+    the ports differ; None when neither does, or when a name is longer than the header
+    shows whole (the wall then numbers them by position)."""
+    names = _telling_names(urls)
+    if names is None or max(map(len, names)) > LONGEST_NODE_NAME:
+        return None
+    return names
+
+
+def _telling_names(urls: Sequence[str]) -> list[str] | None:
     parts = [urllib.parse.urlsplit(url) for url in urls]
     hosts = [part.hostname or url for part, url in zip(parts, urls, strict=True)]
     if len(set(hosts)) == len(hosts):

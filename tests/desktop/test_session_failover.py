@@ -130,6 +130,12 @@ def test_the_wall_gets_each_server_by_its_shortest_telling_name() -> None:
     # Neither hosts nor ports alone tell them apart: the wall numbers them.
     assert short_node_names(["ws://a:1", "ws://a:2", "ws://b:1"]) is None
     assert short_node_names(["ws://a:1", "ws://a:1"]) is None
+    # Longer than the header shows whole (cut where they differ): numbered too.
+    assert short_node_names(["ws://tongguan-node-01", "ws://tongguan-node-02"]) is None
+    assert short_node_names(["ws://192.168.100.200", "ws://192.168.100.201"]) == [
+        "192.168.100.200",
+        "192.168.100.201",
+    ]  # an IPv4 address is 15 characters at most: always whole
 
 
 def test_a_session_needs_a_server() -> None:

@@ -13,7 +13,7 @@ import desktop.core.feed
 from desktop.core.district_time import clock_text
 from desktop.core.link import Inbox
 from desktop.core.replica import Changes, Replica
-from desktop.core.session import Status
+from desktop.core.session import LONGEST_NODE_NAME, Status
 from desktop.ui.panels import calendar_notice, kpi_tiles
 from desktop.ui.wall import WallWindow
 from protocol.entities import OPEN_STATUSES, CalendarStatus, Kpi, Reference, Street
@@ -124,6 +124,13 @@ def test_the_header_names_the_server_in_use_whole_and_readable(
     # Neither tells them apart: the place in the --server list.
     mixed = ("ws://a:1", "ws://a:2", "ws://b:1")
     assert shows(mixed[1], mixed).endswith(" · 节点2" if lang == "zh" else " · Node 2")
+    # The longest name shown whole; a longer one would be cut: numbered.
+    longest = ("ws://" + "m" * LONGEST_NODE_NAME, "ws://" + "w" * LONGEST_NODE_NAME)
+    assert shows(longest[1], longest, age=50 * 60).endswith(" · " + "w" * LONGEST_NODE_NAME)
+    addresses = ("ws://192.168.100.200:8765", "ws://192.168.100.201:8765")
+    assert shows(addresses[1], addresses).endswith(" · 192.168.100.201")
+    long = ("ws://tongguan-node-01:8765", "ws://tongguan-node-02:8765")
+    assert shows(long[1], long).endswith(" · 节点2" if lang == "zh" else " · Node 2")
     # A calendar notice takes its room back from the freshness, both whole.
     header.set_notice(calendar_year_notice(2027))
     assert not header.notice.is_elided(), header.notice.full_text()
