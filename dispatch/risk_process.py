@@ -8,7 +8,8 @@ sub-command, `dispatch train-risk` (`python -m dispatch train-risk` from the sou
 same command line as the desktop's embedded backend). It reads one JSON line on its stdin
 (the store's URL and the training's time: a password in the URL never shows in `ps`), reads
 the store on read-only connections of its own, and writes the fitted model to its stdout
-(MAGIC, the pickle's length, the pickle), then exits.
+(MAGIC, the length, the model's JSON: dispatch/risk_json.py, the form the writer also keeps
+in the store for its standbys and gateways), then exits.
 
 Plain `subprocess`, not `multiprocessing`: no resource tracker, no fork server, no
 freeze_support, no threads in the backend (a pool's manager and feeder threads). The backend
@@ -29,7 +30,6 @@ import ctypes
 import json
 import logging
 import os
-import pickle
 import signal
 import struct
 import subprocess
@@ -37,12 +37,12 @@ import sys
 import threading
 from pathlib import Path
 
-from dispatch import risk
+from dispatch import risk, risk_json
 from dispatch.reference import ReferenceData
 from dispatch.store.store import Store
 
 COMMAND = "train-risk"  # the hidden sub-command (dispatch/cli.py main)
-MAGIC = b"tongguan-risk-model 1\n"  # then the pickle's length (8 bytes, big-endian), the pickle
+MAGIC = b"tongguan-risk-model 2\n"  # then the JSON's length (8 bytes, big-endian), the JSON
 _LENGTH = struct.Struct(">Q")
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 # Added to the worker's niceness: on a machine with its cores busy the training waits, not
@@ -88,6 +88,7 @@ class RiskTrainer:
         self.url = url
         self.command = command or worker_command()
         self.pid = 0  # the training process's while one runs (tests watch it)
+        self.started = 0  # how many training processes were started
         self._proc: subprocess.Popen[bytes] | None = None
         self._stopped = False
 
@@ -103,6 +104,7 @@ class RiskTrainer:
             env=_worker_env(),
         )
         self._proc, self.pid = proc, proc.pid
+        self.started += 1
         request = json.dumps({"url": self.url, "now": now})
         assert proc.stdin is not None
         try:  # a few hundred bytes: the pipe takes them at once, the loop does not wait
@@ -140,9 +142,12 @@ class RiskTrainer:
         proc.wait()
 
 
+NO_MODEL = b"null"  # too little history for one
+
+
 def encode(model: risk.RiskModel | None) -> bytes:
-    """What the worker writes: MAGIC, the pickle's length, the pickle."""
-    data = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+    """What the worker writes: MAGIC, the JSON's length, the model's JSON (or null)."""
+    data = NO_MODEL if model is None else risk_json.dumps(model)
     return MAGIC + _LENGTH.pack(len(data)) + data
 
 
@@ -156,13 +161,13 @@ def decode(data: bytes, pid: int) -> risk.RiskModel | None:
         raise WorkerFailed(
             f"the training process {pid} wrote {len(data) - head} bytes of model, not {length}"
         )
+    body = data[head:]
+    if body == NO_MODEL:
+        return None
     try:
-        model = pickle.loads(data[head:])  # noqa: S301 - our own child's, over a private pipe
-    except Exception as exc:
+        return risk_json.loads(body)
+    except ValueError as exc:
         raise WorkerFailed(f"the training process {pid} wrote an unreadable model: {exc}") from exc
-    if model is not None and not isinstance(model, risk.RiskModel):
-        raise WorkerFailed(f"the training process {pid} wrote a {type(model).__name__}")
-    return model
 
 
 # ---- the worker's side -------------------------------------------------------------------

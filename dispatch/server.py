@@ -31,7 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from dispatch import kept_kpis, kpi, risk
+from dispatch import kept_kpis, kpi, risk, risk_json
 from dispatch.admin import UserAdmin
 from dispatch.app import stored_tables
 from dispatch.clock import Clock
@@ -138,6 +138,7 @@ class DispatchServer:
         self._risk_worker: ThreadPoolExecutor | None = None
         # The model is trained in a process of its own (dispatch/risk_process.py).
         self.risk_trainer = RiskTrainer(store.url)
+        self.risk_model: risk.RiskModel | None = None  # the one the cases are scored with
         self._fatal = asyncio.Event()
         # Set once this node writes (from the start, or on taking over as a standby): what
         # only a writer may run (the simulator) waits for it.
@@ -766,9 +767,11 @@ class DispatchServer:
 
     async def _risk_loop(self) -> None:
         """Every `risk_interval` seconds, the open cases' risks, and what changed pushed
-        (Hub.push_risk); the model retrained in a process of its own every `risk_retrain`
-        real seconds or 6 district hours, at once after a catch-up, and every minute while
-        there is too little history for one."""
+        (Hub.push_risk). The writer retrains the model in a process of its own every
+        `risk_retrain` real seconds or 6 district hours, at once after a catch-up, and every
+        minute while there is too little history for one, and keeps it in the store; a
+        standby or a gateway scores with the newest kept there (the same risks on every
+        node), and trains its own only when none has come for `risk_retrain` seconds."""
         assert self.hub is not None
         hub = self.hub
         await self._in_risk_thread(int)  # its thread made now, before anyone counts them
@@ -780,7 +783,10 @@ class DispatchServer:
         since_listening = time.monotonic() - self._listening_since
         await asyncio.sleep(max(self.limits.risk_first_delay - since_listening, 0.0))
         model: risk.RiskModel | None = None
+        stored = 0  # the id of the writer's newest model read from the store (0: none)
+        from_writer = False  # whether the model in use is the writer's
         trained_real = trained_district = -math.inf
+        waiting_since = time.monotonic()  # a follower's, for the writer's model
         caught_up = not hub.catching_up
         while True:
             now = self.clock.now()
@@ -791,25 +797,67 @@ class DispatchServer:
             # Every 6 district hours too (a simulated day at 60x), but never more than once a
             # real minute (a test's clock at 7,200x would retrain every 3 s).
             stale = since >= due or (now - trained_district >= 6 * 3600 and since >= 60.0)
-            if caught_up and (stale or just_caught_up):
-                trained_real, trained_district = time.monotonic(), now
-                try:
-                    fresh = await self._train(now)
-                except WorkerFailed as exc:  # killed, out of memory, a bug: its stderr says
-                    log.warning(
-                        "training the deadline-risk model failed (%s); the old one goes on", exc
-                    )
-                    fresh = None
-                except Exception:  # a database hiccup, or a bug: the old model goes on
-                    log.exception("training the deadline-risk model failed")
-                    fresh = None
-                release_free_memory()  # what it read (in the fallback) freed: back to the system
+            fresh: risk.RiskModel | None = None
+            if self.role != "writer" and (kept := await self._writers_model(stored)):
+                stored, fresh = kept  # None: unreadable, not asked again
                 if fresh is not None:
-                    model = fresh
-                    await self._push_risk(model, resync=True)
+                    from_writer = True
+                    trained_real, trained_district = time.monotonic(), now
+            elif (
+                caught_up and (stale or just_caught_up) and self._trains(from_writer, waiting_since)
+            ):
+                trained_real, trained_district = time.monotonic(), now
+                fresh = await self._train_and_keep(now)
+                release_free_memory()  # what it read (in the fallback) freed: back to the system
+            if fresh is not None:
+                model = self.risk_model = fresh
+                await self._push_risk(model, resync=True)
             elif model is not None and caught_up:
                 await self._push_risk(model)
             await asyncio.sleep(self.limits.risk_interval)
+
+    def _trains(self, from_writer: bool, waiting_since: float) -> bool:
+        """Whether this node trains a model: the writer does; a follower only when no model
+        of the writer's has come for `risk_retrain` seconds (a writer of an older version)."""
+        if self.role == "writer":
+            return True
+        return not from_writer and time.monotonic() - waiting_since >= self.limits.risk_retrain
+
+    async def _train_and_keep(self, now: float) -> risk.RiskModel | None:
+        """A model trained now (None: too little history, or the training failed: the old
+        one goes on); the writer keeps it in the store for its followers."""
+        try:
+            model = await self._train(now)
+        except WorkerFailed as exc:  # killed, out of memory, a bug: its stderr says
+            log.warning("training the deadline-risk model failed (%s); the old one goes on", exc)
+            return None
+        except Exception:  # a database hiccup, or a bug: the old model goes on
+            log.exception("training the deadline-risk model failed")
+            return None
+        if model is not None and self.role == "writer":
+            try:
+                doc = risk_json.dumps(model)
+                await self._in_risk_thread(self.store.save_risk_model, model.trained_at, doc)
+            except Exception:  # its followers keep the older one meanwhile
+                log.exception("keeping the deadline-risk model in the store failed")
+        return model
+
+    async def _writers_model(self, stored: int) -> tuple[int, risk.RiskModel | None] | None:
+        """The writer's newest model kept in the store, when newer than `stored`: its id,
+        and the model (None when unreadable)."""
+        try:
+            kept = await self._in_risk_thread(self.store.risk_model_after, stored)
+        except Exception:  # a database hiccup: asked again next round
+            log.exception("reading the writer's deadline-risk model failed")
+            return None
+        if kept is None:
+            return None
+        stored_id, doc = kept
+        try:
+            return stored_id, risk_json.loads(doc)
+        except ValueError as exc:  # a writer of another version: this node trains its own
+            log.warning("the writer's deadline-risk model %d is unreadable: %s", stored_id, exc)
+            return stored_id, None
 
     async def _push_risk(self, model: risk.RiskModel, *, resync: bool = False) -> None:
         """Push the risks; a failure is logged and the next round tries again."""

@@ -266,3 +266,13 @@ class Checkpoint(Base):
     at: Mapped[float] = mapped_column(Float, index=True)
     epoch: Mapped[str] = mapped_column(String(64))
     doc: Mapped[bytes] = mapped_column(LargeBinary)  # zlib of the msgspec JSON of the state
+
+
+class RiskModelRow(Base):
+    """A deadline-risk model the writer trained (dispatch/risk_json.py's JSON): its standbys
+    and gateways score the cases with it, so every node gives a case the same risk."""
+
+    __tablename__ = "risk_models"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    trained_at: Mapped[float] = mapped_column(Float, index=True)
+    doc: Mapped[bytes] = mapped_column(LargeBinary)

@@ -66,6 +66,7 @@ from dispatch.store.models import (
     LogHead,
     MetaRow,
     OutboxRow,
+    RiskModelRow,
     UnitRow,
     UserRow,
     WriterLease,
@@ -1542,6 +1543,20 @@ class Store:
                     delete(Checkpoint).where(Checkpoint.epoch != epoch)
                 ).rowcount
         return int(dropped)
+
+    def save_risk_model(self, trained_at: float, doc: bytes, keep: int = 3) -> None:
+        """Keep the writer's newest deadline-risk model (its JSON) and the `keep` - 1 before."""
+        with self._write_lock, self.engine.begin() as conn:
+            conn.execute(insert(RiskModelRow).values(trained_at=trained_at, doc=doc))
+            kept = select(RiskModelRow.id).order_by(RiskModelRow.id.desc()).limit(keep)
+            conn.execute(delete(RiskModelRow).where(RiskModelRow.id.not_in(kept.scalar_subquery())))
+
+    def risk_model_after(self, stored_id: int) -> tuple[int, bytes] | None:
+        """(id, JSON) of the newest deadline-risk model kept, if it is newer than `stored_id`."""
+        query = select(RiskModelRow.id, RiskModelRow.doc).order_by(RiskModelRow.id.desc())
+        with self.engine.connect() as conn:
+            row = conn.execute(query.where(RiskModelRow.id > stored_id).limit(1)).first()
+        return None if row is None else (int(row[0]), bytes(row[1]))
 
     def event_changes(
         self, start: float, end: float, scope: str = ""

@@ -17,15 +17,18 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import psycopg
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from dispatch import risk_json
 from dispatch.backup import BackupError, _pg_env, backup, inspect, known_revisions, restore
 from dispatch.cli import main
 from dispatch.health import FAIL, OK, WARN, run_checks
 from dispatch.replay import make_checkpoints
+from dispatch.risk import Rates, RiskModel
 from dispatch.store.models import Base, ExternalIdRow, OutboxRow
 from dispatch.store.store import AdminEntry, Store
 from protocol.entities import DutyPlan, Person
@@ -87,6 +90,9 @@ def fill(url: str) -> Store:
                 for i, state in enumerate(("pending", "delivered", "refused"), 1)
             ],
         )  # fmt: skip
+    # The writer's deadline-risk model (0012), in its JSON.
+    model = RiskModel({"b": 0}, np.zeros(1), Rates(0.1, {}, {}, {}, 0), now, 0)
+    store.save_risk_model(now, risk_json.dumps(model))
     head, trimmed = store.head()
     assert store.trim_log(trimmed + 10) == 10
     # The replay's checkpoints (0008), made from the log as the backend makes them.
