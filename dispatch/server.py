@@ -79,6 +79,9 @@ PRUNE_EVERY = 600.0  # seconds (real or district) between drops of what settled 
 TRIM_EVERY = 60.0  # real seconds between returns of the C heap's free pages (malloc_trim)
 TABLE_FOLLOW_SECONDS = 5.0  # between a standby's or a gateway's reads of the category table
 GATEWAY_POLL = 2.0  # seconds between a gateway's looks at the writer (lease and lock)
+# Looks in a row without the writer's lock before a gateway says no node writes: a writer
+# whose database session was lost takes its lock again within a look or two (_claim_loop).
+NO_WRITER_LOOKS = 3
 NO_WRITER = "\0no writer"  # what a gateway last said of the writer: that none writes
 
 
@@ -393,13 +396,33 @@ class DispatchServer:
         self._tasks += [
             asyncio.create_task(self._clock_loop(), name="clock"),
             asyncio.create_task(self._checkpoint_loop(), name="checkpoints"),
+            asyncio.create_task(self._claim_loop(), name="claim"),
         ]
+
+    async def _claim_loop(self) -> None:
+        """The writer keeps its lock (Store.keep_claim: taken again when the database lost
+        its session) every GATEWAY_POLL seconds, as often as a gateway looks for it; it
+        stops when another backend holds it (a standby took over: its commits would fail)."""
+        while True:
+            await asyncio.sleep(GATEWAY_POLL)
+            try:
+                held = await asyncio.to_thread(self.store.keep_claim)
+            except Exception:  # a bug: said, and tried again
+                log.exception("keeping the writer's lock failed")
+                continue
+            if not held:
+                self._writer_stopped(
+                    "deposed: this backend is no longer the writer: another backend holds"
+                    " the writer's lock"
+                )
+                return
 
     async def _lease_loop(self) -> None:
         """A standby asks for the writer's lock every STANDBY_POLL_SECONDS and takes over
         when it gets it; standbys and gateways read where the writer serves meanwhile."""
         told = ""
         table_read = time.monotonic()
+        unseen = 0  # a gateway's looks in a row without the writer's lock
         while True:
             if self.role == "standby" and await asyncio.to_thread(self.store.try_claim):
                 await self._promote()
@@ -412,6 +435,8 @@ class DispatchServer:
             except Exception as exc:  # the database away: the follower says so too
                 log.debug("reading the writer lease: %s", exc)
             else:
+                unseen = 0 if writing else unseen + 1
+                writing = unseen < NO_WRITER_LOOKS
                 hub = self.hub
                 if self.role == "gateway" and hub is not None and writing == hub.no_writer:
                     hub.no_writer = not writing

@@ -571,6 +571,7 @@ class Store:
             _sqlite_lock(url) if url.startswith("sqlite") else contextlib.nullcontext()
         )
         self._claim: Any = None  # what holds the claim: a locked file or a PG session
+        self._claim_lost = False  # the PG session that held it is gone: to be taken again
         self._key = 0  # the advisory lock key of a PostgreSQL claim
         self._seed: bytes | None = None  # the lock key's seed: the schema (PostgreSQL)
         # The writer lease's fencing number this backend holds (take_lease); None: not the
@@ -691,6 +692,41 @@ class Store:
         """log_channel, asking on `conn` if the schema is not known yet (a commit asks on its
         own connection: the pool's may all be taken)."""
         return f"tongguan_log_{self._lock_key(conn) & 0xFFFFFFFFFFFF:012x}"
+
+    def keep_claim(self) -> bool:
+        """The writer, every few seconds: whether it still holds the writer's lock.
+
+        On PostgreSQL the lock lives in the session that took it. When that session is lost
+        (the database restarted, or failed over to a replica, where it was never taken) the
+        lock is taken again on a new one: without it, gateways would say no node writes and
+        a second backend would not be refused. False when another backend holds it now (a
+        standby took over); true while the database does not answer (asked again later).
+        """
+        claim = self._claim
+        if isinstance(claim, Connection) and not self._claim_lost:
+            try:
+                claim.execute(text("SELECT 1"))
+                return True
+            except SQLAlchemyError as exc:
+                log.warning(
+                    "the writer's lock was lost with its session: %s", str(exc).split("\n")[0]
+                )
+                self._claim, self._claim_lost = None, True
+                with contextlib.suppress(Exception):
+                    claim.invalidate()
+                with contextlib.suppress(Exception):
+                    claim.close()
+        if not self._claim_lost:
+            return True  # SQLite's file lock (the kernel's while the process lives)
+        try:
+            self._claim_once()
+        except _Held:
+            return False
+        except SQLAlchemyError:
+            return True
+        self._claim_lost = False
+        log.warning("took the writer's lock again, on a new session")
+        return True
 
     def try_claim(self) -> bool:
         """One try at becoming the one backend serving this database (see claim): whether it

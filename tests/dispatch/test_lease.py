@@ -210,3 +210,62 @@ def test_the_lock_key_is_the_one_earlier_versions_gave_the_usual_spellings(pg_ur
     finally:
         store.close()
         public.close()
+
+
+def _end_claim_session(store: Store, admin: Store) -> None:
+    """The database loses the session holding `store`'s lock (a restart, a failover)."""
+    claim = store._claim
+    assert isinstance(claim, sa.Connection)
+    pid = claim.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+    with admin.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+    deadline = time.monotonic() + 10
+    while admin.writer_lock_held():  # gone with the session
+        assert time.monotonic() < deadline, "the lock outlived its session"
+        time.sleep(0.05)
+
+
+def test_a_writer_whose_session_was_lost_takes_its_lock_again(pg_url) -> None:
+    """The lock lives in a session: lost with it (the database restarted or failed over),
+    the writer takes it again on a new one, so gateways see a writer and a second backend
+    is refused; if another backend got there first, the writer learns it is not held."""
+    store = prepared_store(pg_url)
+    other = Store(pg_url)
+    try:
+        store.claim()
+        assert store.keep_claim()  # its session is there: nothing to do
+        _end_claim_session(store, other)
+        assert store.keep_claim()  # taken again
+        assert other.writer_lock_held() and not other.try_claim()
+        _end_claim_session(store, other)
+        assert other.try_claim()  # a standby got there first
+        assert not store.keep_claim()
+        assert not store.keep_claim()  # and stays not held
+    finally:
+        other.release()
+        other.close()
+        store.close()
+
+
+async def test_the_writer_takes_its_lock_again_by_itself(pg_url) -> None:
+    """A serving writer's own loop: its lock back within a few seconds of losing it, the
+    writer still writing (gateways said "no node writes" until it stopped: found in review)."""
+    store = prepared_store(pg_url)
+    store.claim()
+    running = await start_server(store)
+    other = Store(pg_url)
+    try:
+        await asyncio.to_thread(_end_claim_session, store, other)
+        deadline = time.monotonic() + 15
+        while not await asyncio.to_thread(other.writer_lock_held):
+            assert time.monotonic() < deadline, "the writer did not take its lock again"
+            await asyncio.sleep(0.1)
+        assert not running.server.fatal
+        actor = Actor("指挥长", "commander")
+        done = await running.server.submit(
+            CommandRequest(actor, "report", Report(**report_args(running)))
+        )
+        assert done.ok, done
+    finally:
+        await running.server.stop()
+        other.close()
