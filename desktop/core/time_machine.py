@@ -40,6 +40,10 @@ Ask = Callable[..., Awaitable[Moment | Page | Error]]  # Session.replay: fields 
 SPEEDS = (1.0, 10.0, 60.0, 600.0, 3600.0)  # district seconds per real second
 LOOKAHEAD = 2.0  # real seconds of play kept fetched ahead of the playhead
 KPIS_EVERY = 1.0  # real seconds between two fetches of the figures while playing
+# Real seconds a paused or stepped moment is held before its figures are asked for: a key
+# held down steps many times a second, and a request per step spent the connection's
+# allowance (the pages' fetches were then refused "too many requests").
+FIGURES_SETTLE = 0.25
 DEFAULT_SPEED = 60.0
 # Log positions asked for at once while playing: a page of a busy district's deltas is
 # received and decoded on the session's thread in one go, holding the interpreter's lock
@@ -373,22 +377,27 @@ class TimeMachine:
         self._figuring = asyncio.ensure_future(self._figures(self._generation, at=at))
 
     async def _figures(self, generation: int, **position: Any) -> None:
+        # A request replaced by a later one (cancelled, or answered late) changes nothing:
+        # only the latest speaks for the playhead.
+        me = asyncio.current_task()
         try:
+            if "at" in position:
+                await asyncio.sleep(FIGURES_SETTLE)  # a later step cancels this one meanwhile
             moment = await self._moment(only_kpis=True, **position)
-        except (ReplayRefused, TimeoutError, ConnectionError) as exc:
+        except Exception as exc:  # refused, timed out, the connection gone, or a bug
             log.warning("replay: no figures for %s (%s)", position, exc)
-            if "at" in position and generation == self._generation and self.figures == "pending":
+            if "at" in position and self._figuring is me and self.figures == "pending":
                 # The older figures stay on the replica, but they are not this moment's.
                 self.figures = "failed"
                 self._note(Changes(kpis=True))
             return
         finally:
-            if generation == self._generation:
+            if generation == self._generation and self._figuring is me:
                 self._figuring = None
         if generation != self._generation:
             return
         if "at" in position:
-            if self.mode != "playing" and math.isclose(position["at"], self.at):
+            if self.mode != "playing" and math.isclose(position["at"], self.at, rel_tol=0.0):
                 self.screen.kpis = dict(moment.kpis)
                 self.figures = "shown"
                 self._note(Changes(kpis=True))
