@@ -648,8 +648,13 @@ class Store:
             self._claim = handle
             return
         conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        key = self._key = self._lock_key(conn)
-        if not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar():
+        try:
+            key = self._key = self._lock_key(conn)
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar()
+        except BaseException:
+            conn.close()
+            raise
+        if not got:
             who = "another backend"
             with contextlib.suppress(SQLAlchemyError):  # no lease table yet (before 0009)
                 lease = conn.execute(select(WriterLease.holder, WriterLease.fence)).first()
@@ -677,7 +682,12 @@ class Store:
                     schema = own.execute(text("SELECT current_schema()")).scalar()
             else:
                 schema = conn.execute(text("SELECT current_schema()")).scalar()
-            path = "" if schema in (None, "public") else f"-csearch_path={schema}"
+            if schema is None:  # not cached: the key would be every missing schema's
+                raise StoreError(
+                    f"{redact_url(self.url)}: no schema of its search_path exists: create it"
+                    " first (or name one that does)"
+                )
+            path = "" if schema == "public" else f"-csearch_path={schema}"
             self._seed = f"tongguan-backend:{path}".encode()
         return int.from_bytes(hashlib.sha256(self._seed).digest()[:8], "big", signed=True)
 

@@ -269,3 +269,16 @@ async def test_the_writer_takes_its_lock_again_by_itself(pg_url) -> None:
     finally:
         await running.server.stop()
         other.close()
+
+
+def test_a_search_path_naming_no_schema_is_refused_not_keyed_as_public(pg_url) -> None:
+    """current_schema() is NULL when no schema of the search_path exists: its key would be
+    public's (and every other missing schema's), so the claim is refused, saying why."""
+    missing = pg_url.split("?")[0] + "?options=-csearch_path%3Dt_nowhere_at_all"
+    store = Store(missing)
+    try:
+        with pytest.raises(StoreError, match="no schema of its search_path exists"):
+            store.claim()
+        assert store._seed is None  # not remembered: asked again once it exists
+    finally:
+        store.close()
