@@ -49,8 +49,9 @@ POLL_SECONDS = 1.0
 SQLITE_POLL_SECONDS = 0.1
 ROWS_AT_ONCE = 5000  # log rows read in one statement
 # A sender's backend checked to be of the node's own role is trusted this long, one that is
-# not distrusted this long: a pid can be reused by another backend once the first has gone.
-SENDER_TRUSTED_SECONDS = 60.0
+# not distrusted this long: a pid can be reused by another backend once the first has gone
+# (kept short: a question every few seconds costs nothing beside the rows it vouches for).
+SENDER_TRUSTED_SECONDS = 5.0
 SENDER_DISTRUSTED_SECONDS = 10.0
 # pg_stat_activity's usename is the role a session logged in as (session_user).
 _SENDERS_OF_MY_ROLE = (

@@ -413,7 +413,7 @@ class Replica:
         self.last_change = dict(other.last_change)
         self.duty, self.duties = other.duty, dict(other.duties)
         self.kpis, self.kpis_month = dict(other.kpis), dict(other.kpis_month)
-        self.kpis_partial = other.kpis_partial
+        self.kpis_partial, self.no_writer = other.kpis_partial, other.no_writer
         self.kpis_at, self._heard_at, self._pace = other.kpis_at, other._heard_at, other._pace
         self.user, self.role = other.user, other.role
         self.jurisdiction = list(other.jurisdiction)

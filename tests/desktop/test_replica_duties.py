@@ -116,3 +116,18 @@ def test_a_city_wall_lists_every_district_commander(qtbot) -> None:  # type: ign
     assert any("大观区" in t for t in texts)
     assert "【迎江区】滨江沿线加强巡查" in "".join(texts), texts
     assert not panel.clashes()
+
+
+def test_a_copy_holds_everything_the_replica_holds() -> None:
+    """复盘 sets the live state aside in a copy and puts it back with take_state: whatever
+    the replica holds comes back (the no-writer notice did not: found in review)."""
+    replica = Replica()
+    replica.apply(units({}))
+    replica.apply(snapshot(duty("李红梅", DAGUAN), {}))
+    replica.no_writer = replica.kpis_partial = True
+    copy = replica.copy()
+    held = {name: value for name, value in vars(replica).items() if not callable(value)}
+    assert held and {name: getattr(copy, name) for name in held} == held
+    back = Replica()
+    back.take_state(copy)
+    assert {name: getattr(back, name) for name in held} == held
