@@ -10,6 +10,7 @@ import fcntl
 import hashlib
 import logging
 import math
+import operator
 import os
 import re
 import secrets
@@ -1034,7 +1035,7 @@ class Store:
                     # Delivered at the commit, to every standby and gateway that listens: the
                     # rows themselves when they fit (dispatch/store/log_notice.py).
                     last = str(first + len(changes) - 1)
-                    told = notice_payload([(r[0], *r[1:5], r[6], r[8]) for r in log_rows])
+                    told = notice_payload([_noticed_fields(row) for row in log_rows])
                     conn.exec_driver_sql(
                         NOTIFY_SQL,
                         (self._log_channel(conn), QUEUE_SHARE_FOR_ROWS, last, told or last),
@@ -2255,6 +2256,10 @@ _ARCHIVE_RECORD = select(
     LogArchiveEntry.after,
 )
 _LOG_COLUMNS = ["seq", "at", "actor", "action", "entity", "entity_id", "street", "before", "after"]
+# A log row's fields a notification carries (log_notice.notice_payload), by their names.
+_noticed_fields = operator.itemgetter(
+    *map(_LOG_COLUMNS.index, ("seq", "at", "actor", "action", "entity", "street", "after"))
+)
 _EXTERNAL_COLUMNS = ["actor", "external_id", "event_id", "code", "at"]
 _OUTBOX_COLUMNS = (
     OutboxRow.id,

@@ -34,7 +34,7 @@ async def start_node(url: str, role: Role, writer: Running) -> Running:
     return Running(server, store, port, writer.tokens)
 
 
-async def until_equal(get, want, timeout: float = 5.0) -> None:
+async def until_equal(get, want, timeout: float = 15.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while get() != want:
         assert asyncio.get_running_loop().time() < deadline, f"{get()!r} != {want!r}"
