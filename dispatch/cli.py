@@ -286,7 +286,7 @@ async def _serve(
         log.critical("cannot write the ready file %s: %s; stopping", ready_file, unannounced)
         stop.set()
     platform: FakePlatform | None = None
-    if simulator is not None:
+    if simulator is not None and not stop.is_set():
         try:
             platform = await _demo_intakes(server, simulator, stop)
         except ValueError as exc:

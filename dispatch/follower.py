@@ -159,10 +159,7 @@ class Follower:
                 await asyncio.sleep(POLL_SECONDS)
 
     async def _listen(self) -> None:
-        # The store's own connection parameters (its URL's: host, database, schema...).
-        engine = self.store.engine
-        args, params = engine.dialect.create_connect_args(engine.url)
-        params.pop("context", None)  # the synchronous dialect's adapters
+        args, params = self.store.connect_args()
         channel = await asyncio.to_thread(lambda: self.store.log_channel)  # may ask the database
         connection = await psycopg.AsyncConnection.connect(*args, autocommit=True, **params)
         try:

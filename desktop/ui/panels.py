@@ -102,22 +102,7 @@ class KpiView:
         figures = self._replay_figures() if self.replaying else "shown"
         partial = self.replica.kpis_partial or figures != "shown"
         self.tiles.show_tiles(kpi_tiles(kpi, partial))
-        if self.replica.kpis_partial:
-            self.panel.set_title(QCoreApplication.translate("WallWindow", "正在载入今日数据…"))
-        elif figures == "pending":
-            self.panel.set_title(QCoreApplication.translate("WallWindow", "正在计算此刻指标…"))
-        elif figures == "failed":
-            self.panel.set_title(QCoreApplication.translate("WallWindow", "此刻指标未能取得"))
-        elif self.replaying:
-            self.panel.set_title(
-                QCoreApplication.translate("WallWindow", "复盘当日指标 · %s")
-                % self._street_name(self.street)
-            )
-        else:
-            self.panel.set_title(
-                QCoreApplication.translate("WallWindow", "今日指标 · %s")
-                % self._street_name(self.street)
-            )
+        self.panel.set_title(self._title(figures))
         self.trend.show(list(kpi.hourly), list(kpi.hourly_yesterday))
         self.ranking.show([] if partial or self.replaying else self.ranking_rows())
         if self.replica.no_writer:
@@ -126,6 +111,20 @@ class KpiView:
             )
         else:
             self._notice(calendar_notice(self.replica.units, self.replica.events.values()))
+
+    def _title(self, figures: Figures) -> str:
+        """What the figures under it are: loading, the replayed moment's (or not yet), today's."""
+        if self.replica.kpis_partial:
+            return QCoreApplication.translate("WallWindow", "正在载入今日数据…")
+        if figures == "pending":
+            return QCoreApplication.translate("WallWindow", "正在计算此刻指标…")
+        if figures == "failed":
+            return QCoreApplication.translate("WallWindow", "此刻指标未能取得")
+        if self.replaying:
+            title = QCoreApplication.translate("WallWindow", "复盘当日指标 · %s")
+        else:
+            title = QCoreApplication.translate("WallWindow", "今日指标 · %s")
+        return title % self._street_name(self.street)
 
     def ranking_rows(self) -> list[RankRow]:
         """The street ranking's rows, worded."""

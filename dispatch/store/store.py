@@ -704,6 +704,13 @@ class Store:
         own connection: the pool's may all be taken)."""
         return f"tongguan_log_{self._lock_key(conn) & 0xFFFFFFFFFFFF:012x}"
 
+    def connect_args(self) -> tuple[list[Any], dict[str, Any]]:
+        """The URL's connection parameters (host, database, schema...) for a psycopg
+        connection of one's own (a LISTEN's), as the engine would connect."""
+        args, params = self.engine.dialect.create_connect_args(self.engine.url)
+        params.pop("context", None)  # the synchronous dialect's adapters, not psycopg's
+        return list(args), dict(params)
+
     def keep_claim(self) -> bool:
         """The writer, every few seconds: whether it still holds the writer's lock.
 

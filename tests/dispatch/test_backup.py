@@ -322,8 +322,7 @@ def test_check_sees_a_listener_that_stopped_reading(pg_url, tmp_path, monkeypatc
 
     store = Store(pg_url)
     store.upgrade()
-    args, params = store.engine.dialect.create_connect_args(store.engine.url)
-    params.pop("context", None)
+    args, params = store.connect_args()
     stalled = psycopg.connect(*args, **params)
     sender = psycopg.connect(*args, autocommit=True, **params)
     try:

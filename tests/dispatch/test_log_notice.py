@@ -85,8 +85,7 @@ def pg_store(pg_url: str) -> Iterator[Store]:
 
 def listening(store: Store) -> psycopg.Connection[Any]:
     """A connection of the store's own parameters, LISTENing on its log channel."""
-    args, params = store.engine.dialect.create_connect_args(store.engine.url)
-    params.pop("context", None)
+    args, params = store.connect_args()
     connection = psycopg.connect(*args, autocommit=True, **params)
     connection.execute(f"LISTEN {store.log_channel}")
     return connection

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -34,3 +35,16 @@ def serve(
         assert time.monotonic() < deadline, "did not start"
         time.sleep(0.05)
     return proc, int(json.loads(ready.read_text())["url"].rsplit(":", 1)[1])
+
+
+def stop_backends(*procs: subprocess.Popen[bytes] | None) -> None:
+    """Stop the backends still running (a paused one is woken first), killed if need be."""
+    for proc in procs:
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGCONT)
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

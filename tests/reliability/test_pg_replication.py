@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import itertools
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -41,7 +40,7 @@ from protocol.codes import ErrorCode
 from protocol.entities import Event
 from protocol.messages import Delta, Result
 from tests.dispatch.conftest import LINGHU, Client, open_client, point_in
-from tests.reliability.serving import ROOT, serve
+from tests.reliability.serving import ROOT, serve, stop_backends
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -151,16 +150,6 @@ def _all_in_the_database_once(url: str, load: Load) -> None:
     by_id = {e.id: e.title for e in events}
     for ack in load.acked.values():
         assert by_id.get(ack.event) == ack.title, ack
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _standby_backend(url: str, data: Path, port: int) -> subprocess.Popen[bytes]:
@@ -306,7 +295,7 @@ async def _through_a_loss(
             await asyncio.gather(watching, return_exceptions=True)
         for each in (proc, follower):
             if each is not None:
-                _stop(each)
+                stop_backends(each)
     first = min(a.answered for a in load.acked.values() if a.sent > lost)
     return Loss(load, before, lost, promoted, first, exited, walled)
 
@@ -389,7 +378,7 @@ async def test_with_the_standby_down_a_command_waits_for_it_and_is_answered_once
             assert pair.sql(pair.standby, "SELECT count(*) FROM events") == "2"
             await client.ws.close()
         finally:
-            _stop(proc)
+            stop_backends(proc)
 
 
 async def test_a_standby_backend_takes_over_on_the_promoted_primary(tmp_path: Path) -> None:
@@ -434,7 +423,7 @@ async def test_a_standby_backend_takes_over_on_the_promoted_primary(tmp_path: Pa
             await asyncio.gather(*writers, return_exceptions=True)
             for proc in (first, second):
                 if proc is not None:
-                    _stop(proc)
+                    stop_backends(proc)
         after = [a for a in load.acked.values() if a.sent > killed]
         on_b = [a.answered for a in after if a.port == ports[1]]
         print(

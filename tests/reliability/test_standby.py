@@ -27,7 +27,7 @@ from dispatch.store.store import Store, StoreError
 from protocol.codes import CloseCode, ErrorCode
 from protocol.messages import Error, Result
 from tests.dispatch.conftest import LINGHU, open_client, point_in
-from tests.reliability.serving import ROOT
+from tests.reliability.serving import ROOT, stop_backends
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -54,19 +54,6 @@ def _serve(url: str, data: Path, port: int, *extra: str) -> subprocess.Popen[byt
         cwd=ROOT,
         env=env,
     )
-
-
-def _stop(*procs: subprocess.Popen[bytes] | None) -> None:
-    """Stop the backends still running (a paused one is woken first), killed if need be."""
-    for proc in procs:
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGCONT)
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 def _wait_for(proc: subprocess.Popen[bytes], data: Path, what: str, seconds: float) -> None:
@@ -164,7 +151,7 @@ async def test_a_standby_takes_over_within_5_s_and_loses_nothing(pg_url, tmp_pat
         if task is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(task, 5)
-        _stop(first, second)
+        stop_backends(first, second)
 
 
 async def test_a_paused_writer_deposed_meanwhile_never_commits_again(pg_url, tmp_path) -> None:
@@ -236,7 +223,7 @@ async def test_a_paused_writer_deposed_meanwhile_never_commits_again(pg_url, tmp
         assert sorted(e.title for e in events) == sorted(["暂停前", "接管后"])
         assert after.data["event"] > before.data["event"]
     finally:
-        _stop(first, second)
+        stop_backends(first, second)
 
 
 def test_a_standby_waits_through_a_database_that_does_not_answer(tmp_path) -> None:
@@ -290,7 +277,7 @@ def test_a_standbys_simulator_runs_from_its_takeover(pg_url, tmp_path) -> None:
         log = (tmp_path / "b" / "backend.log").read_text()
         assert "simulator stopped" not in log and "Traceback" not in log, log[-3000:]
     finally:
-        _stop(first, second)
+        stop_backends(first, second)
 
 
 def test_a_gateway_is_not_given_the_simulator(pg_url, tmp_path) -> None:
