@@ -239,12 +239,16 @@ async def _through_a_loss(
     watching: asyncio.Task[None] | None = None
     follower: subprocess.Popen[bytes] | None = None
     if gateway is not None:
-        follower, gateway_port = serve(url, gateway, 0, "--gateway")
-        store = Store(url)
-        try:
-            wall_token = store.create_user("大屏", "wall")
-        finally:
-            store.close()
+        try:  # the writer stopped too if the gateway cannot start
+            follower, gateway_port = serve(url, gateway, 0, "--gateway")
+            store = Store(url)
+            try:
+                wall_token = store.create_user("大屏", "wall")
+            finally:
+                store.close()
+        except BaseException:
+            stop_backends(follower, proc)
+            raise
         watching = asyncio.create_task(_watch(gateway_port, wall_token, walled))
     load, stop = Load(), asyncio.Event()
     writers = [
