@@ -420,7 +420,7 @@ class DispatchServer:
     async def _lease_loop(self) -> None:
         """A standby asks for the writer's lock every STANDBY_POLL_SECONDS and takes over
         when it gets it; standbys and gateways read where the writer serves meanwhile."""
-        told = ""
+        told = ""  # the writer last named in the log ("" none yet; NO_WRITER: none writes)
         table_read = time.monotonic()
         unseen = 0  # a gateway's looks in a row without the writer's lock
         while True:
@@ -436,34 +436,44 @@ class DispatchServer:
                 log.debug("reading the writer lease: %s", exc)
             else:
                 unseen = 0 if writing else unseen + 1
-                writing = unseen < NO_WRITER_LOOKS
-                hub = self.hub
-                if self.role == "gateway" and hub is not None and writing == hub.no_writer:
-                    hub.no_writer = not writing
-                    hub.kpi_dirty = True  # clients told with the next second's figures
-                if self.role == "gateway" and not writing:
-                    # The lease names the last writer, gone: commands wait (the desks ask
-                    # again) until a writer or a standby starts.
-                    self.writer_at = ""
-                    if told != NO_WRITER:
-                        told = NO_WRITER
-                        log.warning(
-                            "no node writes: the writer's lock is free (%s has gone); commands"
-                            " wait until a writer or a standby starts",
-                            holder or "the writer",
-                        )
-                elif holder and holder != told:
-                    told = holder
-                    log.info(  # a node's normal state: not a warning
-                        "%s of the writer %s at %s%s",
-                        self.role,
-                        holder,
-                        self.writer_at or "(not said yet)",
-                        ": taking over when it stops" if self.role == "standby" else "",
-                    )
+                told = self._note_writer(holder, unseen < NO_WRITER_LOOKS, told)
             # A gateway never takes over: it only names the writer to desks, and says when
             # none writes; it asks less often (each ask is a round trip and a thread's turn).
             await asyncio.sleep(STANDBY_POLL_SECONDS if self.role == "standby" else GATEWAY_POLL)
+
+    def _note_writer(self, holder: str, writing: bool, told: str) -> str:
+        """Tell the clients (a gateway's `kpis.no_writer`) and the log what a look at the
+        writer found, once per change; what the log now says."""
+        hub = self.hub
+        gateway = self.role == "gateway"
+        if gateway and hub is not None and writing == hub.no_writer:
+            hub.no_writer = not writing
+            hub.kpi_dirty = True  # clients told with the next second's figures
+        if gateway and not writing:
+            # The lease names the last writer, gone: commands wait (the desks ask again)
+            # until a writer or a standby starts.
+            self.writer_at = ""
+            if told != NO_WRITER:
+                log.warning(
+                    "no node writes: the writer's lock is free (%s has gone); commands wait"
+                    " until a writer or a standby starts",
+                    holder or "the writer",
+                )
+            return NO_WRITER
+        if holder and holder != told:
+            # A node's normal state: not a warning (but after "no node writes", a writer
+            # back is said as loudly as its absence was).
+            level = logging.WARNING if told == NO_WRITER else logging.INFO
+            log.log(
+                level,
+                "%s of the writer %s at %s%s",
+                self.role,
+                holder,
+                self.writer_at or "(not said yet)",
+                ": taking over when it stops" if self.role == "standby" else "",
+            )
+            return holder
+        return told
 
     def _writer_seen(self) -> tuple[str, str, bool]:
         """(who writes, where it serves, whether its lock is held: a gateway's look; true
