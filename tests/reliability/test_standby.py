@@ -259,6 +259,8 @@ def test_a_standbys_simulator_runs_from_its_takeover(pg_url, tmp_path) -> None:
         second = _serve(pg_url, tmp_path / "b", ports[1], "--standby", *fast)
         _wait_for(second, tmp_path / "b", "from this standby's takeover", 60)
         time.sleep(3)  # the writer's simulated minutes go by; the standby's stays waiting
+        waited = (tmp_path / "b" / "backend.log").read_text()
+        assert "the simulator starts" not in waited and "simulator stopped" not in waited, waited
         first.send_signal(signal.SIGKILL)
         first.wait(10)
         _wait_for(second, tmp_path / "b", "this node writes: the simulator starts", 30)
