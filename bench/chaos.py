@@ -38,6 +38,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench import common
+from bench.children import stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("TONGGUAN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -139,14 +140,7 @@ class Node:
 
     def stop(self) -> None:
         """SIGTERM, then kill if it lingers."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc)
 
 
 def _prepare(schema_url: str, readers: int, writers: int) -> tuple[list[str], list[str], tuple]:

@@ -34,7 +34,6 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -49,6 +48,7 @@ import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 
 from bench import common
+from bench.children import stop_process
 from bench.reliability.replicated_pg import STANDBY_NAME, ReplicatedPostgres, replicated_postgres
 from dispatch.limits import Limits
 from protocol.codec import decode_server, encode
@@ -254,13 +254,7 @@ def _backend(url: str) -> Iterator[int]:
                 time.sleep(0.05)
             yield int(json.loads(ready.read_text())["url"].rsplit(":", 1)[1])
         finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_process(proc)
 
 
 def _prepare(url: str) -> tuple[str, tuple[float, float]]:

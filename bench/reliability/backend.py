@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.children import stop_process
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # Start-up phases by the log line that opens them, in the order they come ("start" before
@@ -196,13 +198,7 @@ class Backend:
         proc = self.proc
         if proc is None:
             return None
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_process(proc, timeout)
         self._release(proc)
         return proc.returncode
 

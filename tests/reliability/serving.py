@@ -5,11 +5,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from bench.children import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,11 +41,4 @@ def serve(
 def stop_backends(*procs: subprocess.Popen[bytes] | None) -> None:
     """Stop the backends still running (a paused one is woken first), killed if need be."""
     for proc in procs:
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGCONT)
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_process(proc)
