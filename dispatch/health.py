@@ -36,6 +36,9 @@ NOTICE_MONTH = 11
 # stopped reading holds every later notification, and a full queue fails every notifying
 # commit. From QUEUE_SHARE_FOR_ROWS on it warns: the writer sends followers seqs only.
 QUEUE_FAIL_SHARE = 0.5
+# The writer's newest deadline-risk model this old warns: it retrains every hour, and its
+# standbys and gateways score every case with the one it keeps (docs/kpis.md §8).
+RISK_MODEL_STALE_SECONDS = 3 * 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +201,34 @@ def _notifications(store: Store) -> Finding:
     return Finding("notifications", WARN, f"{said}, followers get seqs only: {stalled}")
 
 
+def _risk_model(store: Store, now: float) -> Finding:
+    from dispatch import risk_json
+    from dispatch.reference import local
+
+    kept = store.risk_model_after(0)
+    if kept is None:
+        return Finding("risk model", OK, "none kept yet (the writer trains once it has history)")
+    try:
+        model = risk_json.loads(kept[1])
+    except ValueError as exc:
+        return Finding(
+            "risk model",
+            WARN,
+            f"the writer's newest does not read ({exc}): a writer of another version? its"
+            " standbys and gateways train their own after an hour",
+        )
+    said = f"the writer's, trained {local(model.trained_at):%Y-%m-%d %H:%M} on {model.samples}"
+    if now - model.trained_at > RISK_MODEL_STALE_SECONDS:
+        hours = RISK_MODEL_STALE_SECONDS / 3600
+        return Finding(
+            "risk model",
+            WARN,
+            f"{said} moments, over {hours:g} hours ago: its training fails (see the writer's"
+            " log), or no writer runs",
+        )
+    return Finding("risk model", OK, f"{said} moments")
+
+
 def run_checks(
     url: str,
     data: Path,
@@ -208,8 +239,8 @@ def run_checks(
     today: date | None = None,
 ) -> list[Finding]:
     """Every check, in order: schema, calendar (for `today`, default the district's), disk,
-    clock, intake, notifications on PostgreSQL (those after the schema only with a current
-    one)."""
+    clock, intake, the risk model, notifications on PostgreSQL (those after the schema only
+    with a current one)."""
     from dispatch.reference import local
 
     target = make_url(url)
@@ -234,6 +265,7 @@ def run_checks(
         findings.insert(2, _calendar(store, today or local(now()).date()))
         findings += _clock(store, now)
         findings += _intake(store, config, now())
+        findings.append(_risk_model(store, now()))
         if not sqlite:
             findings.append(_notifications(store))
     finally:

@@ -267,6 +267,7 @@ def test_check_a_healthy_database(db_url, tmp_path) -> None:
     found = run_checks(db_url, tmp_path, min_free_mb=1, today=date(2026, 6, 1))
     expected = {
         "database": OK, "schema": OK, "calendar": OK, "disk": OK, "clock": OK, "outbox": OK,
+        "risk model": OK,
     }  # fmt: skip
     if db_url.startswith("postgresql"):
         expected["notifications"] = OK
@@ -298,6 +299,16 @@ def test_check_fails_on_each_problem(main_db, tmp_path, capsys) -> None:  # noqa
     engine.dispose()
     found = run_checks(main_db, tmp_path, min_free_mb=1, now=lambda: newest - 86400)
     assert any(f.level == FAIL and "set back" in f.text for f in found if f.name == "clock")
+    # The writer's risk model (fill keeps one, trained now): stale four hours on, and one
+    # that does not read.
+    assert _levels(run_checks(main_db, tmp_path, min_free_mb=1))["risk model"] == OK
+    later = run_checks(main_db, tmp_path, min_free_mb=1, now=lambda: time.time() + 4 * 3600)
+    assert any(f.level == WARN and "over 3 hours ago" in f.text for f in later), later
+    store = Store(main_db)
+    store.save_risk_model(time.time(), b'{"version": 9}')
+    store.close()
+    found = run_checks(main_db, tmp_path, min_free_mb=1)
+    assert any(f.level == WARN and "does not read" in f.text for f in found), found
     (tmp_path / "intake.toml").write_text("[intake.nonsense]\n")
     found = run_checks(main_db, tmp_path, min_free_mb=1, config=tmp_path / "intake.toml")
     assert next(f for f in found if f.name == "intake").level == FAIL

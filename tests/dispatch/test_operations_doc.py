@@ -37,11 +37,12 @@ def test_the_check_table_is_the_code_s() -> None:
 
     text = DOC.read_text(encoding="utf-8")
     section = text.split("## 6. `dispatch check`", 1)[1]
-    rows = re.findall(r"^\| ([a-z]+) \|", section, re.MULTILINE)
+    rows = re.findall(r"^\| ([a-z ]+?) \|", section, re.MULTILINE)
     assert rows == [
         "check", "database", "schema", "calendar", "disk", "clock", "intake", "outbox",
-        "notifications",
+        "risk model", "notifications",
     ]  # fmt: skip
+    assert f"over {health.RISK_MODEL_STALE_SECONDS / 3600:g} hours ago" in section
     from dispatch.store.log_notice import QUEUE_SHARE_FOR_ROWS
 
     assert f"queue is {health.QUEUE_FAIL_SHARE * 100:.0f} % full" in section
