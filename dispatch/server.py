@@ -396,8 +396,9 @@ class DispatchServer:
         self._tasks += [
             asyncio.create_task(self._clock_loop(), name="clock"),
             asyncio.create_task(self._checkpoint_loop(), name="checkpoints"),
-            asyncio.create_task(self._claim_loop(), name="claim"),
         ]
+        if self.store.engine.dialect.name == "postgresql":  # SQLite's is the kernel's file lock
+            self._tasks.append(asyncio.create_task(self._claim_loop(), name="claim"))
 
     async def _claim_loop(self) -> None:
         """The writer keeps its lock (Store.keep_claim: taken again when the database lost
