@@ -2540,77 +2540,82 @@
         <translation>Intakes F5</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="399"/>
+        <location filename="../ui/desk/window.py" line="401"/>
         <source>调度服务正在载入今日数据，待办与超期数可能暂不准确…</source>
         <translation>The dispatch service is loading today&apos;s data; to-do and overdue counts may be off for now…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="408"/>
+        <location filename="../ui/desk/window.py" line="402"/>
+        <source>暂无主节点：案件办理暂停，操作将排队，主节点恢复后发送</source>
+        <translation>No writer: case handling paused; actions wait and are sent once a writer is back</translation>
+    </message>
+    <message>
+        <location filename="../ui/desk/window.py" line="413"/>
         <source>全区</source>
         <translation>Whole district</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="408"/>
+        <location filename="../ui/desk/window.py" line="413"/>
         <source>全市</source>
         <translation>Whole city</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="435"/>
+        <location filename="../ui/desk/window.py" line="440"/>
         <source>● 正在连接调度服务…</source>
         <translation>● Connecting to the dispatch service…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="450"/>
+        <location filename="../ui/desk/window.py" line="455"/>
         <source>账号的令牌或权限已变更，请重新登录</source>
         <translation>Your token or rights changed: sign in again</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="452"/>
+        <location filename="../ui/desk/window.py" line="457"/>
         <source>令牌无效或已吊销，请向管理员索取新令牌</source>
         <translation>Token invalid or revoked: ask an administrator for a new one</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="454"/>
+        <location filename="../ui/desk/window.py" line="459"/>
         <source>登录被拒绝：%1</source>
         <translation>Sign-in refused: %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="458"/>
+        <location filename="../ui/desk/window.py" line="463"/>
         <source>● 已连接</source>
         <translation>● Connected</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="469"/>
+        <location filename="../ui/desk/window.py" line="474"/>
         <source>● 调度服务重启中，第 %1 次</source>
         <translation>● Dispatch service restarting, attempt %1</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="473"/>
+        <location filename="../ui/desk/window.py" line="478"/>
         <source>● 连接中断，正在重连…</source>
         <translation>● Disconnected, reconnecting…</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="490"/>
+        <location filename="../ui/desk/window.py" line="495"/>
         <source>%1 条提交中</source>
         <translation>%1 submitting</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="492"/>
+        <location filename="../ui/desk/window.py" line="497"/>
         <source>%1 条待发送</source>
         <translation>%1 queued</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="501"/>
+        <location filename="../ui/desk/window.py" line="506"/>
         <source>等 %1 件</source>
         <translation> (%1 in all)</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="502"/>
+        <location filename="../ui/desk/window.py" line="507"/>
         <source>新待办：%1 %2</source>
         <translation>New to-do: %1 %2</translation>
     </message>
     <message>
-        <location filename="../ui/desk/window.py" line="506"/>
+        <location filename="../ui/desk/window.py" line="511"/>
         <source>通观 · 新待办</source>
         <translation>Tongguan · New to-do</translation>
     </message>
@@ -3355,12 +3360,12 @@
         <translation>Camera alerts</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="340"/>
+        <location filename="../ui/panels.py" line="339"/>
         <source>%s 件</source>
         <translation>%s cases</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="398"/>
+        <location filename="../ui/panels.py" line="397"/>
         <source>%s 条待处理</source>
         <translation>%s pending</translation>
     </message>
@@ -3608,23 +3613,23 @@
         <translation>Press Ctrl+Q again to quit the wall (Ctrl+Shift+K leaves full screen)</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="106"/>
+        <location filename="../ui/panels.py" line="118"/>
         <source>正在载入今日数据…</source>
         <translation>Loading today&apos;s figures…</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="110"/>
+        <location filename="../ui/panels.py" line="122"/>
         <source>此刻指标未能取得</source>
         <translation>No figures for this moment</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="118"/>
+        <location filename="../ui/panels.py" line="126"/>
         <source>今日指标 · %s</source>
         <translation>Today&apos;s KPIs · %s</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="236"/>
-        <location filename="../ui/panels.py" line="249"/>
+        <location filename="../ui/panels.py" line="235"/>
+        <location filename="../ui/panels.py" line="248"/>
         <source>环节超期</source>
         <translation>stage late</translation>
     </message>
@@ -3659,27 +3664,27 @@
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="532"/>
+        <location filename="../ui/panels.py" line="531"/>
         <source>按期结案率</source>
         <translation>On-time rate</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="534"/>
+        <location filename="../ui/panels.py" line="533"/>
         <source>平均处置时长</source>
         <translation>Avg. handling</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="538"/>
+        <location filename="../ui/panels.py" line="537"/>
         <source>%s 分钟</source>
         <translation>%s min</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="539"/>
+        <location filename="../ui/panels.py" line="538"/>
         <source>%s 小时</source>
         <translation>%s h</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="529"/>
+        <location filename="../ui/panels.py" line="528"/>
         <source>今日接报</source>
         <translation>Received</translation>
     </message>
@@ -3689,62 +3694,62 @@
         <translation>No month&apos;s ranking in replay</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="108"/>
+        <location filename="../ui/panels.py" line="120"/>
         <source>正在计算此刻指标…</source>
         <translation>Loading this moment&apos;s figures…</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="113"/>
+        <location filename="../ui/panels.py" line="124"/>
         <source>复盘当日指标 · %s</source>
         <translation>Replay · %s</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="125"/>
-        <source>调度服务暂无主节点，案件办理暂停</source>
-        <translation>No dispatch node writes: case handling paused</translation>
+        <location filename="../ui/panels.py" line="110"/>
+        <source>暂无主节点，案件办理暂停</source>
+        <translation>No writer: cases on hold</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="139"/>
+        <location filename="../ui/panels.py" line="138"/>
         <source>%s分</source>
         <translation>%s</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="143"/>
+        <location filename="../ui/panels.py" line="142"/>
         <source> · 超期%s</source>
         <translation> · %s late</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="224"/>
+        <location filename="../ui/panels.py" line="223"/>
         <source>其他区县干指挥长</source>
         <translation>Other districts&apos; duty commanders</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="259"/>
+        <location filename="../ui/panels.py" line="258"/>
         <source>剩%1</source>
         <translation>%1 left</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="522"/>
+        <location filename="../ui/panels.py" line="521"/>
         <source>%s年无官方日历，期限为估算</source>
         <translation>%s calendar estimated</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="523"/>
+        <location filename="../ui/panels.py" line="522"/>
         <source>%s年缺日历，期限按周末推算</source>
         <translation>No %s calendar: weekends only</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="530"/>
+        <location filename="../ui/panels.py" line="529"/>
         <source>今日派遣</source>
         <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="531"/>
+        <location filename="../ui/panels.py" line="530"/>
         <source>今日结案</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="533"/>
+        <location filename="../ui/panels.py" line="532"/>
         <source>当前超期</source>
         <translation>Overdue now</translation>
     </message>

@@ -106,9 +106,7 @@ class KpiView:
         self.trend.show(list(kpi.hourly), list(kpi.hourly_yesterday))
         self.ranking.show([] if partial or self.replaying else self.ranking_rows())
         if self.replica.no_writer:
-            self._notice(
-                QCoreApplication.translate("WallWindow", "调度服务暂无主节点，案件办理暂停")
-            )
+            self._notice(QCoreApplication.translate("WallWindow", "暂无主节点，案件办理暂停"))
         else:
             self._notice(calendar_notice(self.replica.units, self.replica.events.values()))
 

@@ -432,3 +432,20 @@ def _report_args(data: Path) -> dict[str, object]:
 
     centre = msgspec.json.decode(grid, type=Grid).centre
     return {"category": "01-02", "title": "断线测试", "lon": centre[0], "lat": centre[1]}
+
+
+def test_while_no_node_writes_the_desk_says_its_actions_wait(qtbot) -> None:
+    """A gateway's `kpis` say no node writes (protocol §4.3): the desk's standing notice
+    says case handling is paused and actions queue, until a `kpis` says a writer is back
+    (the desk showed a green 已连接 and nothing else: found by a newcomer's trial)."""
+    from desktop.core.replica import Changes
+    from protocol.messages import Kpis
+
+    window = DeskWindow(Replica())
+    qtbot.addWidget(window)
+    window.replica.apply(Kpis(at=1.0, scopes={}, no_writer=True))
+    window._after(Changes(kpis=True))
+    assert window.notice.text() == "暂无主节点：案件办理暂停，操作将排队，主节点恢复后发送"
+    window.replica.apply(Kpis(at=2.0, scopes={}))
+    window._after(Changes(kpis=True))
+    assert window.notice.text() == ""

@@ -136,6 +136,13 @@ def test_the_header_names_the_server_in_use_whole_and_readable(
     assert not header.notice.is_elided(), header.notice.full_text()
     assert header.notice.geometry().right() < fresh.geometry().left()
     assert shows(hosts[1], hosts, age=50 * 60).endswith(" · 10.0.0.21")
+    # No node writes (a gateway's `kpis`): said whole beside the server's name.
+    wall.replica.apply(Kpis(at=1.0, scopes={}, no_writer=True))
+    wall.kpi_view.show()
+    assert shows(hosts[1], hosts, age=50 * 60).endswith(" · 10.0.0.21")
+    assert not header.notice.is_elided(), header.notice.full_text()
+    assert header.notice.geometry().right() < fresh.geometry().left()
+    wall.replica.apply(Kpis(at=2.0, scopes={}))
     header.set_notice("")
     assert shows(hosts[0], hosts).endswith(" · 10.0.0.20")
 
@@ -339,7 +346,7 @@ def test_while_no_node_writes_the_header_says_so(qtbot) -> None:
     wall = window(qtbot)
     wall.replica.apply(Kpis(at=1.0, scopes={}, no_writer=True))
     wall.kpi_view.show()
-    assert wall.header.notice.full_text() == "调度服务暂无主节点，案件办理暂停"
+    assert wall.header.notice.full_text() == "暂无主节点，案件办理暂停"
     assert wall.header.notice.isVisibleTo(wall)
     wall.replica.apply(Kpis(at=2.0, scopes={}))
     wall.kpi_view.show()

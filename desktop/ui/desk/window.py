@@ -352,7 +352,7 @@ class DeskWindow(QWidget):
         if changes.people and self.book.me.user:
             self.who.setText(self._who(self.book.me))
         if changes.kpis or changes.reset:
-            self._show_loading()
+            self._show_standing()
         if not self._shown_snapshot and changes.reset and self.replica.units is not None:
             self._shown_snapshot = True
             self.snapshotShown.emit()
@@ -395,11 +395,16 @@ class DeskWindow(QWidget):
             if self._intakes_key is not None:
                 self._intakes_key.setEnabled(False)
 
-    def _show_loading(self) -> None:
+    def _show_standing(self) -> None:
+        """What holds for every case now: no node writes (a gateway's `kpis`), or the
+        backend still loading its day; gone when it no longer holds."""
         loading = self.tr("调度服务正在载入今日数据，待办与超期数可能暂不准确…")
-        if self.replica.kpis_partial:
+        waiting = self.tr("暂无主节点：案件办理暂停，操作将排队，主节点恢复后发送")
+        if self.replica.no_writer:
+            self.notice.setText(waiting)
+        elif self.replica.kpis_partial:
             self.notice.setText(loading)
-        elif self.notice.text() == loading:
+        elif self.notice.text() in (loading, waiting):
             self.notice.setText("")
 
     def _who(self, me: Me) -> str:
