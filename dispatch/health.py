@@ -201,6 +201,18 @@ def _notifications(store: Store) -> Finding:
     return Finding("notifications", WARN, f"{said}, followers get seqs only: {stalled}")
 
 
+def _writer(store: Store) -> Finding:
+    holder, endpoint = store.writer_endpoint()
+    if store.writer_lock_held():
+        return Finding("writer", OK, f"{holder or 'a backend'} at {endpoint or '(not said yet)'}")
+    gone = f" ({holder} has gone)" if holder else ""
+    return Finding(
+        "writer",
+        FAIL,
+        f"no node writes{gone}: cases wait; start a writer, or a standby takes over",
+    )
+
+
 def _risk_model(store: Store, now: float) -> Finding:
     from dispatch import risk_json
     from dispatch.reference import local
@@ -239,8 +251,8 @@ def run_checks(
     today: date | None = None,
 ) -> list[Finding]:
     """Every check, in order: schema, calendar (for `today`, default the district's), disk,
-    clock, intake, the risk model, notifications on PostgreSQL (those after the schema only
-    with a current one)."""
+    clock, intake, the risk model, the writer and notifications on PostgreSQL (those after
+    the schema only with a current one)."""
     from dispatch.reference import local
 
     target = make_url(url)
@@ -267,7 +279,7 @@ def run_checks(
         findings += _intake(store, config, now())
         findings.append(_risk_model(store, now()))
         if not sqlite:
-            findings.append(_notifications(store))
+            findings += [_writer(store), _notifications(store)]
     finally:
         store.close()
     return findings

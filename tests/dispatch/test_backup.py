@@ -262,6 +262,10 @@ def _levels(findings) -> dict[str, str]:
     return {f.name: f.level for f in findings}
 
 
+def _finding(findings, name: str):  # type: ignore[no-untyped-def]
+    return next(f for f in findings if f.name == name)
+
+
 def test_check_a_healthy_database(db_url, tmp_path) -> None:
     Store(db_url).upgrade()
     found = run_checks(db_url, tmp_path, min_free_mb=1, today=date(2026, 6, 1))
@@ -270,8 +274,26 @@ def test_check_a_healthy_database(db_url, tmp_path) -> None:
         "risk model": OK,
     }  # fmt: skip
     if db_url.startswith("postgresql"):
+        expected["writer"] = FAIL  # nothing serves it: no node writes
         expected["notifications"] = OK
     assert _levels(found) == expected
+    if db_url.startswith("postgresql"):
+        serving = Store(db_url)
+        try:
+            serving.claim()
+            serving.take_lease()
+            serving.set_endpoint("ws://writer.example:8765")
+            writer = next(
+                f for f in run_checks(db_url, tmp_path, min_free_mb=1) if f.name == "writer"
+            )
+            assert writer.level == OK and "at ws://writer.example:8765" in writer.text
+        finally:
+            serving.release()
+            serving.close()
+        writer = next(f for f in run_checks(db_url, tmp_path, min_free_mb=1) if f.name == "writer")
+        assert (
+            writer.level == FAIL and "no node writes" in writer.text and "has gone" in writer.text
+        )
     if db_url.startswith("postgresql"):  # our clock 30 s behind the database server's
         found = run_checks(db_url, tmp_path, min_free_mb=1, now=lambda: time.time() - 30)
         assert any(f.level == FAIL and "clock +30" in f.text for f in found), found

@@ -40,7 +40,7 @@ def test_the_check_table_is_the_code_s() -> None:
     rows = re.findall(r"^\| ([a-z ]+?) \|", section, re.MULTILINE)
     assert rows == [
         "check", "database", "schema", "calendar", "disk", "clock", "intake", "outbox",
-        "risk model", "notifications",
+        "risk model", "writer", "notifications",
     ]  # fmt: skip
     assert f"over {health.RISK_MODEL_STALE_SECONDS / 3600:g} hours ago" in section
     from dispatch.store.log_notice import QUEUE_SHARE_FOR_ROWS
