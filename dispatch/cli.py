@@ -1140,7 +1140,11 @@ def cmd_watch(args: argparse.Namespace) -> int:
         Path(args.token_file) if args.token_file else (data_dir() / "tokens" / f"{args.user}.token")
     )
     if not token_file.exists():
-        print(f"no token file {token_file}: start the demo first (./tg run)", file=sys.stderr)
+        print(
+            f"no token file {token_file}: name a user's with --token-file (`create-user`"
+            " writes one), or start the demo (./tg run), which writes its users'",
+            file=sys.stderr,
+        )
         return 1
     return asyncio.run(watch(args.server, token_file.read_text().strip(), args.seconds))
 

@@ -7,7 +7,8 @@ import time
 from collections import Counter
 
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidURI
+from websockets.uri import parse_uri
 
 from dispatch.reference import local
 from protocol.codec import decode_server, encode
@@ -42,7 +43,17 @@ def _hhmmss(seconds: float) -> str:
 
 
 async def watch(url: str, token: str, seconds: float = 0) -> int:
-    """Connect, print the snapshot summary, then one line per delta; reconnect and resume."""
+    """Connect, print the snapshot summary, then one line per delta; reconnect and resume.
+    `url` may list several servers, comma-separated (a writer, its standbys, gateways): a
+    lost connection moves on to the next, as the desktop does."""
+    servers = [u.strip() for u in url.split(",") if u.strip()]
+    try:
+        for server in servers or [""]:
+            parse_uri(server)
+    except InvalidURI as exc:
+        print(f"error: {exc}: --server ws://HOST:PORT[,ws://HOST:PORT...]")
+        return 2
+    turn = 0
     deadline = time.monotonic() + seconds if seconds else None
     resume: Resume | None = None
     names: dict[str, str] = {}
@@ -51,6 +62,7 @@ async def watch(url: str, token: str, seconds: float = 0) -> int:
     backoff = 0.5
     while deadline is None or time.monotonic() < deadline:
         try:
+            url = servers[turn % len(servers)]
             async with connect(url, max_size=None, compression=None, open_timeout=10) as ws:
                 hello = Hello(
                     id=1,
@@ -118,12 +130,15 @@ async def watch(url: str, token: str, seconds: float = 0) -> int:
                                 f"  KPI 受理{district.received} 派遣{district.dispatched} "
                                 f"结案{district.closed} 按期结案率{rate} "
                                 f"超期{district.overdue_now} 在办{district.open_now}"
+                                + ("  暂无主节点：案件办理暂停" if message.no_writer else "")
                             )
                     elif isinstance(message, Error):
                         print(f"error {message.code}: {message.message}")
                 return 0
-        except (OSError, ConnectionClosed) as exc:
-            print(f"connection lost ({exc}); reconnecting in {backoff:.1f} s")
+        except (OSError, ConnectionClosed, TimeoutError) as exc:
+            turn += 1
+            after = servers[turn % len(servers)]
+            print(f"{url}: connection lost ({exc}); {after} in {backoff:.1f} s")
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 5.0)
     return 0
