@@ -85,9 +85,12 @@ DISTRICT_DEMO_NAME = "demo-wall-{code}"
 
 
 def _logging(verbose: bool, log_file: Path | None = None) -> None:
-    # One line per outbound request (httpx) or server start (uvicorn) is noise in a log that
-    # says what the centre did; their warnings and errors still come through.
-    for noisy in ("httpx", "httpcore", "uvicorn.error"):
+    # One line per outbound request (httpx), server start (uvicorn), page laid out (a
+    # handover report's PDF: weasyprint, fontTools) or Alembic plugin (at every start) is
+    # noise in a log that says what the centre did; their warnings and errors still come
+    # through. (Alembic's "Running upgrade" lines stay: a migration is an event.)
+    noisy_loggers = ("httpx", "httpcore", "uvicorn.error", "weasyprint", "fontTools")
+    for noisy in (*noisy_loggers, "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if log_file is not None:
         # Rotated by size, mode 600; stdout and stderr go there too (see dispatch/logs.py).
