@@ -493,14 +493,18 @@ class MapView:
         self.street = street
         self._focus()
 
-    def _focus(self) -> None:
+    def refit(self) -> None:
+        """Frame the focus again at once: the map's panel changed size (复盘's time bar)."""
+        self._focus(animate=False)
+
+    def _focus(self, animate: bool | None = None) -> None:
         units = self.replica.units
         if units is None:
             return
         street = next((s for s in units.streets if s.code == self.street), None)
         rings = street.polygon if street is not None else units.outline
         if rings:
-            self.map.focus(bounds(rings), self.animate)
+            self.map.focus(bounds(rings), self.animate if animate is None else animate)
 
     def refresh_overdue(self) -> None:
         """Recolour the grids whose cases went overdue since the last look."""

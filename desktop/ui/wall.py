@@ -523,9 +523,12 @@ class WallWindow(QWidget):
         return "shown" if machine is None else machine.figures
 
     def _replay_changed(self, active: bool) -> None:
-        """Into the past or back: the header says which at once."""
+        """Into the past or back: the header says which at once; the panels make room for
+        the time bar, or take it back."""
         self._show_freshness()
         self.kpi_view.set_replaying(active)
+        self._lay_out(self.size())
+        self.map_view.refit()
 
     def _right(self) -> None:
         """→: the next street; in the past, the next change."""
@@ -535,12 +538,15 @@ class WallWindow(QWidget):
             self.step_street(1)
 
     def _place_time_bar(self, bar: TimeBar) -> None:
-        """The time bar across the wall's foot (over the panels' last lines), its texts the
-        wall's size: a mode of the whole wall, with room for the day's curve."""
+        """The time bar across the wall's foot, its texts the wall's size: a mode of the
+        whole wall, with room for the day's curve (the panels above it keep whole rows)."""
+        height = self._time_bar_height(bar, self.height())
+        bar.setGeometry(QRect(0, self.height() - height, self.width(), height))
+
+    def _time_bar_height(self, bar: TimeBar, wall_height: int) -> int:
         bar.set_text_px(self.sizes.text)
         bar.ensurePolished()
-        height = min(bar.sizeHint().height(), self.height() // 3)
-        bar.setGeometry(QRect(0, self.height() - height, self.width(), height))
+        return min(bar.sizeHint().height(), wall_height // 3)
 
     def push(self, changes: Changes) -> None:
         """Merge changes made to the replica on this thread (a session applying each
@@ -1053,6 +1059,10 @@ class WallWindow(QWidget):
         self.banner.raise_()
         margin = sizes.px(10)
         top = header + margin
+        # In 复盘 the panels end above the time bar (it lay over their last rows: a duty
+        # row and an alert card cut in half, found by a newcomer's trial).
+        bar = self.replay.bar
+        foot = self._time_bar_height(bar, height) if not bar.isHidden() else 0
         columns = split(margin, width - 2 * margin, COLUMN_SHARES, margin)
         stacks = (
             (LEFT_SHARES, (self.kpi_panel, self.trend_panel, self.ranking_panel)),
@@ -1060,7 +1070,7 @@ class WallWindow(QWidget):
             (RIGHT_SHARES, (self.queue_panel, self.alert_panel)),
         )
         for (x, column_width), (shares, panels) in zip(columns, stacks, strict=True):
-            rows = split(top, height - top - margin, shares, margin)
+            rows = split(top, height - foot - top - margin, shares, margin)
             for (y, row_height), panel in zip(rows, panels, strict=True):
                 panel.setGeometry(QRect(x, y, column_width, row_height))
                 layout = panel.layout()

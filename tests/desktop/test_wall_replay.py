@@ -60,6 +60,10 @@ def test_the_wall_goes_into_the_past_and_back_to_live(
             assert bar.isVisible() and bar.banner_text().startswith("回放")
             assert bar.banner_text().endswith("非实时")
             assert wall.rect().contains(bar.geometry()) and bar.geometry().bottom() == 1079
+            # The panels end above the bar: none of their rows lies under it.
+            panels = (wall.kpi_panel, wall.map_panel, wall.duty_panel, wall.alert_panel)
+            in_replay = {panel: panel.geometry() for panel in panels}
+            assert all(p.geometry().bottom() < bar.geometry().top() for p in panels)
             assert wall.header.freshness.full_text() == "复盘 · 非实时"
             # Read from 5 m: none of the bar's texts under 1/60 of the screen's height.
             smallest = min(
@@ -106,6 +110,7 @@ def test_the_wall_goes_into_the_past_and_back_to_live(
             wall.coalescer.flush()
             assert not wall.replay.active and not bar.isVisible()
             assert set(wall.replica.events) == live and _queued(wall) == live
+            assert all(p.geometry().bottom() > in_replay[p].bottom() for p in panels)  # room back
             # Left alone in the past (paused, no key, no mouse), the wall goes back to live.
             wall.shortcuts["F8"].activated.emit()
             await until(lambda: wall.replay.active, 15, "into the past again")
