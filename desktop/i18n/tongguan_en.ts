@@ -3360,12 +3360,12 @@
         <translation>Camera alerts</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="339"/>
+        <location filename="../ui/panels.py" line="337"/>
         <source>%s 件</source>
         <translation>%s cases</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="397"/>
+        <location filename="../ui/panels.py" line="395"/>
         <source>%s 条待处理</source>
         <translation>%s pending</translation>
     </message>
@@ -3381,7 +3381,7 @@
     </message>
     <message>
         <location filename="../ui/wall.py" line="193"/>
-        <location filename="../ui/wall.py" line="606"/>
+        <location filename="../ui/wall.py" line="612"/>
         <source>正在连接调度服务…</source>
         <translation>Connecting to the dispatch service…</translation>
     </message>
@@ -3468,223 +3468,223 @@
         <translation>Risk ≥20%</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="620"/>
+        <location filename="../ui/wall.py" line="626"/>
         <source>调度服务已重启，正在恢复数据</source>
         <translation>dispatch service restarted, restoring the data</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="624"/>
+        <location filename="../ui/wall.py" line="630"/>
         <source>，正在连接 %s</source>
         <translation>; connecting to %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="635"/>
+        <location filename="../ui/wall.py" line="641"/>
         <source>调度服务重启中，第 %s 次</source>
         <translation>dispatch service restarting, attempt %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="637"/>
+        <location filename="../ui/wall.py" line="643"/>
         <source>调度服务意外退出</source>
         <translation>it stopped unexpectedly</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="638"/>
+        <location filename="../ui/wall.py" line="644"/>
         <source>调度服务无响应</source>
         <translation>it stopped answering</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="639"/>
+        <location filename="../ui/wall.py" line="645"/>
         <source>上次重启未成功</source>
         <translation>the last restart failed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="641"/>
+        <location filename="../ui/wall.py" line="647"/>
         <source>：%s</source>
         <translation>: %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="647"/>
+        <location filename="../ui/wall.py" line="653"/>
         <source>调度服务拒绝了本终端，请联系管理员</source>
         <translation>The dispatch service refused this terminal. Contact the administrator</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="649"/>
+        <location filename="../ui/wall.py" line="655"/>
         <source>调度服务未响应</source>
         <translation>The dispatch service is not responding</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="651"/>
+        <location filename="../ui/wall.py" line="657"/>
         <source>连接超时</source>
         <translation>Connection timed out</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="653"/>
+        <location filename="../ui/wall.py" line="659"/>
         <source>连接被关闭</source>
         <translation>Connection closed</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="654"/>
+        <location filename="../ui/wall.py" line="660"/>
         <source>网络异常</source>
         <translation>Network error</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="715"/>
+        <location filename="../ui/wall.py" line="721"/>
         <source>节点%s</source>
         <translation>Node %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="729"/>
+        <location filename="../ui/wall.py" line="735"/>
         <source>%s智慧联动中心 · 一网统管</source>
         <translation>%s Smart Linkage Centre</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="739"/>
+        <location filename="../ui/wall.py" line="745"/>
         <source>全区</source>
         <translation>District</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="739"/>
+        <location filename="../ui/wall.py" line="745"/>
         <source>全市</source>
         <translation>Whole city</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="784"/>
+        <location filename="../ui/wall.py" line="790"/>
         <source>新特急事件</source>
         <translation>new critical case</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="784"/>
+        <location filename="../ui/wall.py" line="790"/>
         <source>操作中</source>
         <translation>operator active</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="786"/>
+        <location filename="../ui/wall.py" line="792"/>
         <source>（轮巡暂停：%s）</source>
         <translation> (tour paused: %s)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="788"/>
+        <location filename="../ui/wall.py" line="794"/>
         <source>（轮巡）</source>
         <translation> (on tour)</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="899"/>
+        <location filename="../ui/wall.py" line="905"/>
         <source>未派遣</source>
         <translation>Not sent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="901"/>
+        <location filename="../ui/wall.py" line="907"/>
         <source>已超期</source>
         <translation>Late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="904"/>
+        <location filename="../ui/wall.py" line="910"/>
         <source>1–2件</source>
         <translation>1–2</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="905"/>
+        <location filename="../ui/wall.py" line="911"/>
         <source>3–5件</source>
         <translation>3–5</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="906"/>
+        <location filename="../ui/wall.py" line="912"/>
         <source>≥6件</source>
         <translation>≥6</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="907"/>
+        <location filename="../ui/wall.py" line="913"/>
         <source>有超期</source>
-        <translation>Late</translation>
+        <translation>1+ late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="908"/>
+        <location filename="../ui/wall.py" line="914"/>
         <source>超期≥3件</source>
         <translation>3+ late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="913"/>
+        <location filename="../ui/wall.py" line="919"/>
         <source>网格</source>
         <translation>Grids</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="937"/>
+        <location filename="../ui/wall.py" line="943"/>
         <source>再按一次 Ctrl+Q 退出大屏（Ctrl+Shift+K 退出全屏）</source>
         <translation>Press Ctrl+Q again to quit the wall (Ctrl+Shift+K leaves full screen)</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="118"/>
+        <location filename="../ui/panels.py" line="116"/>
         <source>正在载入今日数据…</source>
         <translation>Loading today&apos;s figures…</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="122"/>
+        <location filename="../ui/panels.py" line="120"/>
         <source>此刻指标未能取得</source>
         <translation>No figures for this moment</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="126"/>
+        <location filename="../ui/panels.py" line="124"/>
         <source>今日指标 · %s</source>
         <translation>Today&apos;s KPIs · %s</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="235"/>
-        <location filename="../ui/panels.py" line="248"/>
+        <location filename="../ui/panels.py" line="233"/>
+        <location filename="../ui/panels.py" line="246"/>
         <source>环节超期</source>
         <translation>stage late</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="829"/>
+        <location filename="../ui/wall.py" line="835"/>
         <source>网格员 %s  %s</source>
         <translation>Grid worker %s  %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="831"/>
+        <location filename="../ui/wall.py" line="837"/>
         <source>网格长 %s</source>
         <translation>Grid leader %s</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="895"/>
+        <location filename="../ui/wall.py" line="901"/>
         <source>特急</source>
         <translation>Critical</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="896"/>
+        <location filename="../ui/wall.py" line="902"/>
         <source>紧急</source>
         <translation>Urgent</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="897"/>
+        <location filename="../ui/wall.py" line="903"/>
         <source>一般</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../ui/wall.py" line="898"/>
+        <location filename="../ui/wall.py" line="904"/>
         <source>较低</source>
         <translation>Low</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="531"/>
+        <location filename="../ui/panels.py" line="533"/>
         <source>按期结案率</source>
         <translation>On-time rate</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="533"/>
+        <location filename="../ui/panels.py" line="535"/>
         <source>平均处置时长</source>
         <translation>Avg. handling</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="537"/>
+        <location filename="../ui/panels.py" line="539"/>
         <source>%s 分钟</source>
         <translation>%s min</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="538"/>
+        <location filename="../ui/panels.py" line="540"/>
         <source>%s 小时</source>
         <translation>%s h</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="528"/>
+        <location filename="../ui/panels.py" line="530"/>
         <source>今日接报</source>
         <translation>Received</translation>
     </message>
@@ -3694,62 +3694,62 @@
         <translation>No month&apos;s ranking in replay</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="120"/>
+        <location filename="../ui/panels.py" line="118"/>
         <source>正在计算此刻指标…</source>
         <translation>Loading this moment&apos;s figures…</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="124"/>
+        <location filename="../ui/panels.py" line="122"/>
         <source>复盘当日指标 · %s</source>
         <translation>Replay · %s</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="110"/>
+        <location filename="../ui/panels.py" line="109"/>
         <source>暂无主节点，案件办理暂停</source>
         <translation>No writer: cases on hold</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="138"/>
+        <location filename="../ui/panels.py" line="136"/>
         <source>%s分</source>
         <translation>%s</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="142"/>
+        <location filename="../ui/panels.py" line="140"/>
         <source> · 超期%s</source>
         <translation> · %s late</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="223"/>
+        <location filename="../ui/panels.py" line="221"/>
         <source>其他区县干指挥长</source>
         <translation>Other districts&apos; duty commanders</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="258"/>
+        <location filename="../ui/panels.py" line="256"/>
         <source>剩%1</source>
         <translation>%1 left</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="521"/>
+        <location filename="../ui/panels.py" line="523"/>
         <source>%s年无官方日历，期限为估算</source>
         <translation>%s calendar estimated</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="522"/>
+        <location filename="../ui/panels.py" line="524"/>
         <source>%s年缺日历，期限按周末推算</source>
         <translation>No %s calendar: weekends only</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="529"/>
+        <location filename="../ui/panels.py" line="531"/>
         <source>今日派遣</source>
         <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="530"/>
+        <location filename="../ui/panels.py" line="532"/>
         <source>今日结案</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../ui/panels.py" line="532"/>
+        <location filename="../ui/panels.py" line="534"/>
         <source>当前超期</source>
         <translation>Overdue now</translation>
     </message>
