@@ -227,7 +227,7 @@ def _risk_model(store: Store, now: float) -> Finding:
             "risk model",
             WARN,
             f"the writer's newest does not read ({exc}): a writer of another version? its"
-            " standbys and gateways train their own after an hour",
+            " standbys and gateways train their own after two hours",
         )
     said = f"the writer's, trained {local(model.trained_at):%Y-%m-%d %H:%M} on {model.samples}"
     if now - model.trained_at > RISK_MODEL_STALE_SECONDS:

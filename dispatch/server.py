@@ -142,6 +142,7 @@ class DispatchServer:
         # The model is trained in a process of its own (dispatch/risk_process.py).
         self.risk_trainer = RiskTrainer(store.url)
         self.risk_model: risk.RiskModel | None = None  # the one the cases are scored with
+        self._risk_read_failing = False  # a follower's reads of the writer's model fail
         self._fatal = asyncio.Event()
         # Set once this node writes (from the start, or on taking over as a standby): what
         # only a writer may run (the simulator) waits for it.
@@ -807,7 +808,7 @@ class DispatchServer:
         `risk_retrain` real seconds or 6 district hours, at once after a catch-up, and every
         minute while there is too little history for one, and keeps it in the store; a
         standby or a gateway scores with the newest kept there (the same risks on every
-        node), and trains its own only when none has come for `risk_retrain` seconds."""
+        node), and trains its own only when no new one has come for twice `risk_retrain`."""
         assert self.hub is not None
         hub = self.hub
         await self._in_risk_thread(int)  # its thread made now, before anyone counts them
@@ -820,9 +821,8 @@ class DispatchServer:
         await asyncio.sleep(max(self.limits.risk_first_delay - since_listening, 0.0))
         model: risk.RiskModel | None = None
         stored = 0  # the id of the writer's newest model read from the store (0: none)
-        from_writer = False  # whether the model in use is the writer's
         trained_real = trained_district = -math.inf
-        waiting_since = time.monotonic()  # a follower's, for the writer's model
+        heard = time.monotonic()  # a follower's: when the writer's last readable model came
         caught_up = not hub.catching_up
         while True:
             now = self.clock.now()
@@ -837,11 +837,9 @@ class DispatchServer:
             if self.role != "writer" and (kept := await self._writers_model(stored)):
                 stored, fresh = kept  # None: unreadable, not asked again
                 if fresh is not None:
-                    from_writer = True
-                    trained_real, trained_district = time.monotonic(), now
-            elif (
-                caught_up and (stale or just_caught_up) and self._trains(from_writer, waiting_since)
-            ):
+                    heard = trained_real = time.monotonic()
+                    trained_district = now
+            elif caught_up and (stale or just_caught_up) and self._trains(heard):
                 trained_real, trained_district = time.monotonic(), now
                 fresh = await self._train_and_keep(now)
                 release_free_memory()  # what it read (in the fallback) freed: back to the system
@@ -852,12 +850,13 @@ class DispatchServer:
                 await self._push_risk(model)
             await asyncio.sleep(self.limits.risk_interval)
 
-    def _trains(self, from_writer: bool, waiting_since: float) -> bool:
-        """Whether this node trains a model: the writer does; a follower only when no model
-        of the writer's has come for `risk_retrain` seconds (a writer of an older version)."""
+    def _trains(self, heard: float) -> bool:
+        """Whether this node trains a model: the writer does; a follower only when no new
+        readable model of the writer's has come since `heard` for twice `risk_retrain` (the
+        writer's trainings or saves fail, or it is of a version that keeps none)."""
         if self.role == "writer":
             return True
-        return not from_writer and time.monotonic() - waiting_since >= self.limits.risk_retrain
+        return time.monotonic() - heard >= 2 * self.limits.risk_retrain
 
     async def _train_and_keep(self, now: float) -> risk.RiskModel | None:
         """A model trained now (None: too little history, or the training failed: the old
@@ -870,7 +869,7 @@ class DispatchServer:
         except Exception:  # a database hiccup, or a bug: the old model goes on
             log.exception("training the deadline-risk model failed")
             return None
-        if model is not None and self.role == "writer":
+        if model is not None and self.role == "writer" and not self.fatal:  # not deposed
             try:
                 doc = risk_json.dumps(model)
                 await self._in_risk_thread(self.store.save_risk_model, model.trained_at, doc)
@@ -883,9 +882,12 @@ class DispatchServer:
         and the model (None when unreadable)."""
         try:
             kept = await self._in_risk_thread(self.store.risk_model_after, stored)
-        except Exception:  # a database hiccup: asked again next round
-            log.exception("reading the writer's deadline-risk model failed")
+        except Exception as exc:  # the database away: asked again next round, said once
+            if not self._risk_read_failing:
+                log.warning("reading the writer's deadline-risk model failed: %s", exc)
+            self._risk_read_failing = True
             return None
+        self._risk_read_failing = False
         if kept is None:
             return None
         stored_id, doc = kept

@@ -486,6 +486,37 @@ async def test_a_gateway_trains_its_own_when_the_writers_model_is_unreadable(
         store.close()
 
 
+async def test_a_gateway_trains_its_own_when_the_writers_models_stop_coming(
+    simulated: Path, tmp_path: Path, loaded: tuple[list[Event], ReferenceData]
+) -> None:
+    """A follower that had the writer's model and gets no newer one for twice
+    `risk_retrain` (the writer's trainings or saves fail) trains its own, rather than
+    scoring with an ever older model (found in review)."""
+    events, reference = loaded
+    writers = risk.train(events, reference, END)
+    assert writers is not None
+    path = tmp_path / "served.db"
+    shutil.copy(simulated, path)
+    store = Store(f"sqlite:///{path}")
+    store.save_risk_model(writers.trained_at, risk_json.dumps(writers))
+    limits = Limits(risk_interval=0.2, risk_first_delay=0.0, risk_retrain=1.0)
+    gateway = DispatchServer(store, load_reference(store, END), Clock(1.0, END + 60), limits)
+    await gateway.start("127.0.0.1", 0, role="gateway")
+    try:
+        deadline = time.monotonic() + 60
+        while gateway.risk_model is None:
+            assert time.monotonic() < deadline, "the writer's model was not read"
+            await asyncio.sleep(0.05)
+        assert risk_json.dumps(gateway.risk_model) == risk_json.dumps(writers)
+        assert gateway.risk_trainer.started == 0  # the writer's, not trained here
+        while gateway.risk_trainer.started == 0:
+            assert time.monotonic() < deadline, "no training of its own"
+            await asyncio.sleep(0.05)
+    finally:
+        await gateway.stop()
+        store.close()
+
+
 def test_the_model_goes_through_json_whole_and_bad_json_is_refused(
     loaded: tuple[list[Event], ReferenceData],
 ) -> None:
