@@ -573,6 +573,7 @@ class Store:
         )
         self._claim: Any = None  # what holds the claim: a locked file or a PG session
         self._claim_lost = False  # the PG session that held it is gone: to be taken again
+        self._claim_pid = 0  # that session's backend pid (PostgreSQL)
         self._key = 0  # the advisory lock key of a PostgreSQL claim
         self._seed: bytes | None = None  # the lock key's seed: the schema (PostgreSQL)
         # The writer lease's fencing number this backend holds (take_lease); None: not the
@@ -652,6 +653,8 @@ class Store:
         try:
             key = self._key = self._lock_key(conn)
             got = conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar()
+            if got:
+                self._claim_pid = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
         except BaseException:
             conn.close()
             raise
@@ -726,6 +729,8 @@ class Store:
                 claim.execute(text("SELECT 1"))
                 return True
             except SQLAlchemyError as exc:
+                if not getattr(exc, "connection_invalidated", False):
+                    return True  # the session is there (a statement's error): asked again
                 log.warning(
                     "the writer's lock was lost with its session: %s", str(exc).split("\n")[0]
                 )
@@ -739,11 +744,28 @@ class Store:
         try:
             self._claim_once()
         except _Held:
-            return False
+            return self._held_by_our_lost_session()
         except SQLAlchemyError:
             return True
         self._claim_lost = False
         log.warning("took the writer's lock again, on a new session")
+        return True
+
+    def _held_by_our_lost_session(self) -> bool:
+        """The lock is held, and this writer lost its session: whether that is still its own
+        (the lease's fencing number unchanged: the server has not ended the old session yet,
+        after a network cut), ended now so the next look takes the lock; False when another
+        backend took the lease (or this one never held one: nothing tells them apart)."""
+        if self.fence is None:
+            return False
+        try:
+            self.check_lease()
+        except Deposed:
+            return False
+        except SQLAlchemyError:
+            return True  # the database away again: asked again later
+        with contextlib.suppress(SQLAlchemyError), self.engine.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": self._claim_pid})
         return True
 
     def try_claim(self) -> bool:

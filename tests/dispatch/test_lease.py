@@ -219,9 +219,15 @@ def _end_claim_session(store: Store, admin: Store) -> None:
     pid = claim.execute(sa.text("SELECT pg_backend_pid()")).scalar()
     with admin.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+    # Until the session is gone (the lock with it); not "until the lock is free": a serving
+    # writer's own loop may take it again between two looks.
     deadline = time.monotonic() + 10
-    while admin.writer_lock_held():  # gone with the session
-        assert time.monotonic() < deadline, "the lock outlived its session"
+    query = sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+    while True:
+        with admin.engine.connect() as conn:
+            if not conn.execute(query, {"pid": pid}).scalar():
+                return
+        assert time.monotonic() < deadline, "the session outlived its end"
         time.sleep(0.05)
 
 
@@ -281,4 +287,30 @@ def test_a_search_path_naming_no_schema_is_refused_not_keyed_as_public(pg_url) -
             store.claim()
         assert store._seed is None  # not remembered: asked again once it exists
     finally:
+        store.close()
+
+
+def test_a_writer_cut_off_from_its_session_ends_it_and_takes_the_lock_again(pg_url) -> None:
+    """After a network cut the server may keep the writer's old session (and the lock) for
+    a while: with the lease still its own, the writer ends that session and takes the lock
+    on its next look, rather than stopping as if deposed (found in review)."""
+    store = prepared_store(pg_url)
+    other = Store(pg_url)
+    try:
+        store.claim()
+        store.take_lease()
+        cut_off = store._claim  # the client lost it; the server still holds it
+        store._claim, store._claim_lost = None, True
+        assert other.writer_lock_held()
+        assert store.keep_claim()  # its own: the old session ended, asked again
+        deadline = time.monotonic() + 10
+        while store._claim_lost:
+            assert time.monotonic() < deadline, "the lock was not taken again"
+            assert store.keep_claim()
+            time.sleep(0.1)
+        assert other.writer_lock_held() and not other.try_claim()
+        with contextlib.suppress(Exception):
+            cut_off.close()
+    finally:
+        other.close()
         store.close()
