@@ -493,6 +493,14 @@ class UserExists(ValueError):
         )
 
 
+def _session_of(conn: Connection) -> tuple[int, Any]:
+    """(backend pid, backend start) of a PostgreSQL connection's session."""
+    row = conn.execute(
+        text("SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()")
+    ).one()
+    return int(row[0]), row[1]
+
+
 def make_engine(url: str, *, writer: bool = False, read_only: bool = False) -> Engine:
     """An engine for SQLite (WAL, one file) or PostgreSQL, tuned for the writer's batches;
     `writer`: the writer's own, one connection that no reader can take from it; `read_only`:
@@ -573,7 +581,9 @@ class Store:
         )
         self._claim: Any = None  # what holds the claim: a locked file or a PG session
         self._claim_lost = False  # the PG session that held it is gone: to be taken again
-        self._claim_pid = 0  # that session's backend pid (PostgreSQL)
+        # That session's (backend pid, start) on PostgreSQL: the pair names it on one server
+        # only (after a failover, the same pid on the new server is another session).
+        self._claim_session: tuple[int, Any] | None = None
         self._key = 0  # the advisory lock key of a PostgreSQL claim
         self._seed: bytes | None = None  # the lock key's seed: the schema (PostgreSQL)
         # The writer lease's fencing number this backend holds (take_lease); None: not the
@@ -654,7 +664,7 @@ class Store:
             key = self._key = self._lock_key(conn)
             got = conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar()
             if got:
-                self._claim_pid = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+                self._claim_session = _session_of(conn)
         except BaseException:
             conn.close()
             raise
@@ -764,8 +774,14 @@ class Store:
             return False
         except SQLAlchemyError:
             return True  # the database away again: asked again later
-        with contextlib.suppress(SQLAlchemyError), self.engine.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": self._claim_pid})
+        if self._claim_session is not None:
+            pid, started = self._claim_session
+            ended = text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE pid = :pid AND backend_start = :started"
+            )
+            with contextlib.suppress(SQLAlchemyError), self.engine.connect() as conn:
+                conn.execute(ended, {"pid": pid, "started": started})
         return True
 
     def try_claim(self) -> bool:
