@@ -7,7 +7,7 @@ import time
 from collections import Counter
 
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidURI
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.uri import parse_uri
 
 from dispatch.reference import local
@@ -135,7 +135,7 @@ async def watch(url: str, token: str, seconds: float = 0) -> int:
                     elif isinstance(message, Error):
                         print(f"error {message.code}: {message.message}")
                 return 0
-        except (OSError, ConnectionClosed, TimeoutError) as exc:
+        except (OSError, ConnectionClosed, InvalidHandshake, TimeoutError) as exc:
             turn += 1
             after = servers[turn % len(servers)]
             print(f"{url}: connection lost ({exc}); {after} in {backoff:.1f} s")

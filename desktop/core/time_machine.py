@@ -234,6 +234,12 @@ class TimeMachine:
             return
         if speed is not None:
             self.speed = min(max(float(speed), SPEEDS[0]), SPEEDS[-1])
+        if self.figures != "shown" and self._figuring is not None:
+            # The paused moment's figures would come too late: playing, the figures are the
+            # last mark's (a second of play ahead), as they were before the pause.
+            self._figuring.cancel()
+            self._figuring = None
+        self.figures = "shown"
         self.mode = "playing"
         self._restart_clock()
 

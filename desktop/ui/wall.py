@@ -1082,8 +1082,8 @@ class WallWindow(QWidget):
         if self.grid_details.isVisible():
             self._place_details()
         self._place_map_note()
-        if self.replay.bar.isVisible():
-            self._place_time_bar(self.replay.bar)
+        if foot:
+            bar.setGeometry(QRect(0, height - foot, width, foot))
 
     def _apply_sizes(self, sizes: Sizes) -> None:
         """Fonts, bars and spacing for a screen's sizes."""

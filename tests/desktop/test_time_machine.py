@@ -187,12 +187,18 @@ async def test_figures_that_do_not_come_are_said_not_to_be_the_moments(
     moments = served.day.moments["commander"]
     assert await machine.seek(seq=moments[1].seq)
     assert machine.figures == "shown"
+    # Played on before the paused moment's figures come: the marks' figures are shown then.
+    machine.play(60.0)
+    machine.pause()
+    assert machine.figures == "pending"
+    machine.play(60.0)
+    assert machine.figures == "shown" and machine._figuring is None
     shown = dict(screen.replica.kpis)
     await session.stop()
     machine.play(60.0)
     machine.pause()
     assert machine.figures == "pending"
-    for _ in range(500):
+    for _ in range(3000):  # 30 s: a loaded machine's 0.5 s of patience
         await asyncio.sleep(0.01)
         if machine.figures != "pending":
             break

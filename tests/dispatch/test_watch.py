@@ -15,7 +15,7 @@ async def test_watch_moves_on_to_the_next_server_of_its_list(
 ) -> None:
     dead = f"ws://127.0.0.1:{free_port()}"
     live = f"ws://127.0.0.1:{running_sqlite.port}"
-    assert await watch(f"{dead}, {live}", running_sqlite.tokens["wall"], seconds=5) == 0
+    assert await watch(f"{dead}, {live}", running_sqlite.tokens["wall"], seconds=15) == 0
     out = capsys.readouterr().out
     assert f"{dead}: connection lost" in out and f"; {live} in 0.5 s" in out
     assert "welcome 大屏 (wall" in out and "snapshot @" in out

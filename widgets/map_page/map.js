@@ -288,9 +288,12 @@
     requestAnimationFrame(function () { declutterQueued = false; declutter(); });
   }
   map.on("zoomend moveend resize", queueDeclutter);
-  var refitting = null, refitEnds = 0;
+  var refitting = null;
   map.on("resize", function () {
     if (refitting) { map.fitBounds(refitting, {animate: false}); }
+  });
+  ["mousedown", "wheel", "touchstart", "keydown"].forEach(function (kind) {
+    map.getContainer().addEventListener(kind, function () { refitting = null; }, {passive: true});
   });
   cluster.on("animationend", queueDeclutter);
   // Whatever adds, removes or refills a bubble or a name (our own moves change styles only).
@@ -475,11 +478,9 @@
       if (animate) { map.flyToBounds(box, {duration: 1.0}); }
       else { map.fitBounds(box, {animate: false}); }
       map.getContainer().classList.remove("tg-unfitted");
-      // A resize that reaches the page just after (the panel resized with the focus asked
-      // at once: the wall making room for 复盘's time bar) frames the box again.
+      // A resize of the page frames the box again (the wall making room for 复盘's time
+      // bar: the resize may reach the page after this), until someone moves the map.
       refitting = box;
-      clearTimeout(refitEnds);
-      refitEnds = setTimeout(function () { refitting = null; }, 1500);
     }
   };
   // With --js-flags=--expose-gc (the application sets it) the page collects its garbage
