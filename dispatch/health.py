@@ -36,6 +36,8 @@ NOTICE_MONTH = 11
 # stopped reading holds every later notification, and a full queue fails every notifying
 # commit. From QUEUE_SHARE_FOR_ROWS on it warns: the writer sends followers seqs only.
 QUEUE_FAIL_SHARE = 0.5
+# Seconds before a second look at the writer's lock, when the first found it free.
+WRITER_LOOK_AGAIN = 3.0
 # The writer's newest deadline-risk model this old warns: it retrains every hour, and its
 # standbys and gateways score every case with the one it keeps (docs/kpis.md §8).
 RISK_MODEL_STALE_SECONDS = 3 * 3600.0
@@ -203,7 +205,13 @@ def _notifications(store: Store) -> Finding:
 
 def _writer(store: Store) -> Finding:
     holder, endpoint = store.writer_endpoint()
-    if store.writer_lock_held():
+    # A second look before failing: a writer whose database session was lost takes its
+    # lock again within a look of its own (every 2 s: dispatch/server.py _claim_loop).
+    held = store.writer_lock_held()
+    if not held:
+        time.sleep(WRITER_LOOK_AGAIN)
+        held = store.writer_lock_held()
+    if held:
         return Finding("writer", OK, f"{holder or 'a backend'} at {endpoint or '(not said yet)'}")
     gone = f" ({holder} has gone)" if holder else ""
     return Finding(
