@@ -43,6 +43,7 @@ def test_the_check_table_is_the_code_s() -> None:
         "risk model", "writer", "notifications",
     ]  # fmt: skip
     assert f"over {health.RISK_MODEL_STALE_SECONDS / 3600:g} hours ago" in section
+    assert f"looked at twice {health.WRITER_LOOK_AGAIN:g} s apart" in section
     from dispatch.store.log_notice import QUEUE_SHARE_FOR_ROWS
 
     assert f"queue is {health.QUEUE_FAIL_SHARE * 100:.0f} % full" in section
