@@ -123,6 +123,25 @@ async def _ended(task: asyncio.Task[None]) -> None:
         await task
 
 
+def _keep_model(store: Store, model: risk.RiskModel) -> None:
+    """The writer's model kept in the store, as JSON, for its followers."""
+    store.save_risk_model(model.trained_at, risk_json.dumps(model))
+
+
+def _kept_model(store: Store, after: int) -> tuple[int, risk.RiskModel | None] | None:
+    """The writer's newest kept model if newer than `after`: its id, and the model (None
+    when unreadable: a writer of another version, said in the log)."""
+    kept = store.risk_model_after(after)
+    if kept is None:
+        return None
+    stored_id, doc = kept
+    try:
+        return stored_id, risk_json.loads(doc)
+    except ValueError as exc:  # this node trains its own once none readable has come
+        log.warning("the writer's deadline-risk model %d is unreadable: %s", stored_id, exc)
+        return stored_id, None
+
+
 class DispatchServer:
     """Everything the backend runs on its event loop."""
 
@@ -819,7 +838,6 @@ class DispatchServer:
         await hub.kpis_filled.wait()
         since_listening = time.monotonic() - self._listening_since
         await asyncio.sleep(max(self.limits.risk_first_delay - since_listening, 0.0))
-        model: risk.RiskModel | None = None
         stored = 0  # the id of the writer's newest model read from the store (0: none)
         trained_real = trained_district = -math.inf
         heard = time.monotonic()  # a follower's: when the writer's last readable model came
@@ -829,7 +847,7 @@ class DispatchServer:
             just_caught_up = not caught_up and not hub.catching_up
             caught_up = not hub.catching_up
             since = time.monotonic() - trained_real
-            due = self.limits.risk_retrain if model is not None else 60.0
+            due = self.limits.risk_retrain if self.risk_model is not None else 60.0
             # Every 6 district hours too (a simulated day at 60x), but never more than once a
             # real minute (a test's clock at 7,200x would retrain every 3 s).
             stale = since >= due or (now - trained_district >= 6 * 3600 and since >= 60.0)
@@ -844,10 +862,10 @@ class DispatchServer:
                 fresh = await self._train_and_keep(now)
                 release_free_memory()  # what it read (in the fallback) freed: back to the system
             if fresh is not None:
-                model = self.risk_model = fresh
-                await self._push_risk(model, resync=True)
-            elif model is not None and caught_up:
-                await self._push_risk(model)
+                self.risk_model = fresh
+                await self._push_risk(fresh, resync=True)
+            elif self.risk_model is not None and caught_up:
+                await self._push_risk(self.risk_model)
             await asyncio.sleep(self.limits.risk_interval)
 
     def _trains(self, heard: float) -> bool:
@@ -870,9 +888,8 @@ class DispatchServer:
             log.exception("training the deadline-risk model failed")
             return None
         if model is not None and self.role == "writer" and not self.fatal:  # not deposed
-            try:
-                doc = risk_json.dumps(model)
-                await self._in_risk_thread(self.store.save_risk_model, model.trained_at, doc)
+            try:  # encoded in the risk thread too: not on the loop
+                await self._in_risk_thread(_keep_model, self.store, model)
             except Exception:  # its followers keep the older one meanwhile
                 log.exception("keeping the deadline-risk model in the store failed")
         return model
@@ -880,22 +897,15 @@ class DispatchServer:
     async def _writers_model(self, stored: int) -> tuple[int, risk.RiskModel | None] | None:
         """The writer's newest model kept in the store, when newer than `stored`: its id,
         and the model (None when unreadable)."""
-        try:
-            kept = await self._in_risk_thread(self.store.risk_model_after, stored)
+        try:  # read and decoded in the risk thread: not on the loop
+            kept = await self._in_risk_thread(_kept_model, self.store, stored)
         except Exception as exc:  # the database away: asked again next round, said once
             if not self._risk_read_failing:
                 log.warning("reading the writer's deadline-risk model failed: %s", exc)
             self._risk_read_failing = True
             return None
         self._risk_read_failing = False
-        if kept is None:
-            return None
-        stored_id, doc = kept
-        try:
-            return stored_id, risk_json.loads(doc)
-        except ValueError as exc:  # a writer of another version: this node trains its own
-            log.warning("the writer's deadline-risk model %d is unreadable: %s", stored_id, exc)
-            return stored_id, None
+        return kept
 
     async def _push_risk(self, model: risk.RiskModel, *, resync: bool = False) -> None:
         """Push the risks; a failure is logged and the next round tries again."""
